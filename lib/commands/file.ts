@@ -1,0 +1,501 @@
+/** File verbs: put, get, list, glob, diff, delete. Each returns data; nothing is printed here. */
+import { BadSourceError, InvalidArgumentError, NotFoundError } from "../errors.ts";
+import { globToRegExp } from "../glob.ts";
+import type { Hash } from "../store/codec.ts";
+import { checkBranchName, formatPath, parsePath, parseRef, type Ref } from "../store/names.ts";
+import { LARGE_OBJECT } from "../store/objects.ts";
+import type { CommitInfo, Edit, PathEntry, Store } from "../store/store.ts";
+import type { StoreState } from "../store/state.ts";
+
+/** Options of `put file`. */
+export interface PutFileOptions {
+  /** Host paths to read, or `-` for `stdin`. */
+  readonly sources: readonly string[];
+  readonly recursive?: boolean;
+  readonly append?: boolean;
+  readonly message?: string;
+  /** Skip symlinks, FIFOs and devices with a warning instead of refusing them. */
+  readonly skipSpecial?: boolean;
+  /** Folder relative host paths resolve against. */
+  readonly cwd?: string;
+  readonly stdin?: ReadableStream<Uint8Array>;
+  /** Called as bytes are ingested, with the total to expect. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** What `put file` did. */
+export interface PutFileResult {
+  readonly commit: CommitInfo;
+  readonly files: number;
+  readonly bytes: number;
+  /** Special files skipped with `skipSpecial`. */
+  readonly skipped: readonly string[];
+}
+
+interface Planned {
+  readonly host: string;
+  readonly dest: string[];
+  readonly size: number;
+}
+
+function resolveHost(path: string, cwd: string | undefined): string {
+  if (path.startsWith("/")) return path;
+  return `${cwd ?? Deno.cwd()}/${path}`.replace(/\/\.(?=\/|$)/g, "");
+}
+
+function baseName(path: string): string {
+  const trimmed = path.replace(/\/+$/, "");
+  return trimmed.slice(trimmed.lastIndexOf("/") + 1);
+}
+
+function special(info: Deno.FileInfo): string | null {
+  if (info.isSymlink) return "a symlink";
+  if (info.isFifo) return "a FIFO";
+  if (info.isCharDevice || info.isBlockDevice) return "a device";
+  if (info.isSocket) return "a socket";
+  if (!info.isFile && !info.isDirectory) return "not a regular file";
+  return null;
+}
+
+async function plan(
+  target: Ref,
+  options: PutFileOptions,
+): Promise<{ planned: Planned[]; skipped: string[] }> {
+  const planned: Planned[] = [];
+  const skipped: string[] = [];
+  const destGiven = target.path !== undefined && target.path !== "" && target.path !== "/";
+  const destBase = target.path === undefined ? [] : parsePath(target.path);
+  const destIsDir = options.sources.length > 1 || (target.path ?? "").endsWith("/");
+  for (const source of options.sources) {
+    if (source === "-") continue;
+    const host = resolveHost(source, options.cwd);
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.lstat(host);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) {
+        throw new BadSourceError(`Cannot read "${source}": no such file or folder`, {
+          path: source,
+        });
+      }
+      if (err instanceof Deno.errors.PermissionDenied) {
+        throw new BadSourceError(`Cannot read "${source}": permission denied`, { path: source });
+      }
+      throw err;
+    }
+    const kind = special(info);
+    if (kind) {
+      if (options.skipSpecial) {
+        skipped.push(source);
+        continue;
+      }
+      throw new BadSourceError(
+        `Refusing "${source}": it is ${kind}; tusk ingests regular files and folders only (--skip-special skips such files)`,
+        { path: source },
+      );
+    }
+    if (info.isFile) {
+      const dest = destGiven && !destIsDir ? destBase : [...destBase, ...parsePath(baseName(host))];
+      planned.push({ host, dest, size: info.size });
+      continue;
+    }
+    if (!options.recursive) {
+      throw new InvalidArgumentError(
+        `"${source}" is a folder: use -r to put it with everything in it`,
+        { path: source },
+      );
+    }
+    const walk = async (dir: string, rel: string[]): Promise<void> => {
+      const names: string[] = [];
+      for await (const e of Deno.readDir(dir)) names.push(e.name);
+      names.sort();
+      for (const name of names) {
+        const p = `${dir}/${name}`;
+        const st = await Deno.lstat(p);
+        const shown = [...rel, name].join("/");
+        const k = special(st);
+        if (k) {
+          if (options.skipSpecial) {
+            skipped.push(shown);
+            continue;
+          }
+          throw new BadSourceError(
+            `Refusing "${shown}" in "${source}": it is ${k}; tusk ingests regular files and folders only (--skip-special skips such files)`,
+            { path: shown },
+          );
+        }
+        if (st.isDirectory) await walk(p, [...rel, name]);
+        else {planned.push({
+            host: p,
+            dest: [...destBase, ...parsePath([...rel, name].join("/"))],
+            size: st.size,
+          });}
+      }
+    };
+    await walk(host, []);
+  }
+  return { planned, skipped };
+}
+
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (t: T) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/**
+ * `put file repo@branch[:/path] -f source…`: ingest files (objects first, outside the
+ * lock), then one commit that places them (overwriting, or appending with `append`).
+ */
+export async function putFile(
+  store: Store,
+  targetText: string,
+  options: PutFileOptions,
+): Promise<PutFileResult> {
+  const target = parseRef(targetText);
+  checkBranchName(target.ref);
+  if (target.ancestry) {
+    throw new InvalidArgumentError(`Cannot put files to an ancestor commit "${targetText}"`, {
+      ref: targetText,
+    });
+  }
+  if (options.sources.length === 0) {
+    throw new InvalidArgumentError("Nothing to put: give -f <file>, -f <folder> -r or -f -", {});
+  }
+  const state = await store.state();
+  store.repoOf(state, target.repo);
+  const { planned, skipped } = await plan(target, options);
+  const useStdin = options.sources.includes("-");
+  if (useStdin && (target.path === undefined || target.path === "" || target.path.endsWith("/"))) {
+    throw new InvalidArgumentError(
+      `Give a file path for standard input, e.g. ${target.repo}@${target.ref}:/data.csv`,
+      { ref: targetText },
+    );
+  }
+  const seen = new Map<string, string>();
+  for (const p of planned) {
+    const key = formatPath(p.dest);
+    if (p.dest.length === 0) {
+      throw new InvalidArgumentError(`Cannot put a file at the root "/" of repo "${target.repo}"`, {
+        path: "/",
+      });
+    }
+    const other = seen.get(key);
+    if (other) {
+      throw new InvalidArgumentError(`"${other}" and "${p.host}" would both be put at "${key}"`, {
+        path: key,
+      });
+    }
+    seen.set(key, p.host);
+  }
+  const total = planned.reduce((s, p) => s + p.size, 0);
+  let done = 0;
+  const progress = (n: number) => {
+    done += n;
+    options.onProgress?.(done, total);
+  };
+  return await store.withIngest(async () => {
+    const batch = store.objects.batch();
+    const blobs = await mapLimit(planned, 16, async (p): Promise<{ hash: Hash; size: number }> => {
+      if (p.size >= LARGE_OBJECT) return await store.objects.writeLargeFile(p.host, progress);
+      let bytes: Uint8Array;
+      try {
+        bytes = await Deno.readFile(p.host);
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) {
+          throw new BadSourceError(`Cannot read "${p.host}": it vanished while being put`, {
+            path: p.host,
+          });
+        }
+        throw err;
+      }
+      progress(bytes.length);
+      return { hash: await batch.add(bytes), size: bytes.length };
+    });
+    let stdinBlob: { hash: Hash; size: number } | undefined;
+    if (useStdin) {
+      const stream = options.stdin ?? Deno.stdin.readable;
+      stdinBlob = await store.objects.writeStream(stream, progress);
+    }
+    await batch.flush();
+    const puts: { dest: string[]; hash: Hash; size: number }[] = planned.map((p, i) => ({
+      dest: p.dest,
+      hash: blobs[i]!.hash,
+      size: blobs[i]!.size,
+    }));
+    if (stdinBlob) puts.push({ dest: parsePath(target.path!), ...stdinBlob });
+    const commit = await store.transact(async (tx) => {
+      return await tx.commit(target.repo, target.ref, async (parent) => {
+        const root = parent?.commit.tree;
+        const edits: Edit[] = [];
+        for (const p of puts) {
+          let { hash, size } = p;
+          if (options.append && root) {
+            const old = await store.lookup(root, p.dest);
+            if (old?.kind === "file" && old.size > 0) {
+              const joined = await appendBlobs(store, old.hash, hash);
+              hash = joined.hash;
+              size = joined.size;
+            }
+          }
+          edits.push({ op: "put", path: p.dest, hash, size });
+        }
+        const r = await store.editTree(root ?? (await emptyRoot(tx.batch)), edits, tx.batch);
+        return { tree: r.hash, size: r.size };
+      }, { message: options.message ?? "", origin: "user" });
+    });
+    return { commit, files: puts.length, bytes: total + (stdinBlob?.size ?? 0), skipped };
+  });
+}
+
+async function emptyRoot(batch: { add(b: Uint8Array): Promise<Hash> }): Promise<Hash> {
+  const { encodeTree } = await import("../store/codec.ts");
+  return await batch.add(encodeTree([]));
+}
+
+async function appendBlobs(store: Store, a: Hash, b: Hash): Promise<{ hash: Hash; size: number }> {
+  const first = await store.objects.stream(a);
+  const second = await store.objects.stream(b);
+  const joined = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      for await (const c of first) controller.enqueue(c);
+      for await (const c of second) controller.enqueue(c);
+      controller.close();
+    },
+  });
+  return await store.objects.writeStream(joined);
+}
+
+/** Resolve `repo@ref:/path` to its commit and the entry at the path. */
+export async function resolvePath(
+  store: Store,
+  refText: string,
+  state?: StoreState,
+): Promise<{ commit: CommitInfo; entry: PathEntry; segments: string[] }> {
+  const ref = parseRef(refText);
+  const st = state ?? await store.state();
+  const r = await store.resolve(st, ref);
+  if (r.id === null || r.commit === null) {
+    throw new NotFoundError(
+      `Branch "${ref.ref}" of repo "${ref.repo}" has no commits yet: put a file first`,
+      { repo: ref.repo, branch: ref.ref },
+    );
+  }
+  const segments = parsePath(ref.path ?? "/");
+  const entry = await store.lookup(r.commit.tree, segments);
+  if (!entry) {
+    throw new NotFoundError(
+      `Cannot find "${formatPath(segments)}" in ${ref.repo}@${ref.ref}`,
+      { repo: ref.repo, ref: ref.ref, path: formatPath(segments) },
+    );
+  }
+  return { commit: { id: r.id, commit: r.commit }, entry, segments };
+}
+
+/** One row of `list file` / `glob file`. */
+export interface FileInfo {
+  readonly path: string;
+  readonly type: "file" | "dir";
+  readonly size: number;
+  readonly hash: Hash;
+}
+
+/** `list file repo@ref[:/path]`: a folder's direct children, or the file itself. */
+export async function listFile(store: Store, refText: string): Promise<FileInfo[]> {
+  const { entry, segments } = await resolvePath(store, refText);
+  if (entry.kind === "file") {
+    return [{ path: entry.path, type: "file", size: entry.size, hash: entry.hash }];
+  }
+  return (await store.readTree(entry.hash)).map((e) => ({
+    path: formatPath([...segments, e.name]),
+    type: e.kind,
+    size: e.size,
+    hash: e.hash,
+  }));
+}
+
+/** `glob file repo@ref:pattern`: every file and folder whose path matches. */
+export async function globFile(store: Store, refText: string): Promise<FileInfo[]> {
+  const ref = parseRef(refText);
+  const pattern = ref.path ?? "/";
+  const re = globToRegExp(pattern);
+  const { entry } = await resolvePath(store, `${ref.repo}@${ref.ref}${"^".repeat(ref.ancestry)}`);
+  const out: FileInfo[] = [];
+  if (re.test("/")) out.push({ path: "/", type: "dir", size: entry.size, hash: entry.hash });
+  const visit = async (hash: Hash, prefix: string[]): Promise<void> => {
+    for (const e of await store.readTree(hash)) {
+      const segs = [...prefix, e.name];
+      const path = formatPath(segs);
+      if (re.test(path)) out.push({ path, type: e.kind, size: e.size, hash: e.hash });
+      if (e.kind === "dir") await visit(e.hash, segs);
+    }
+  };
+  await visit(entry.hash, []);
+  return out;
+}
+
+/** Where `get file` sends bytes. */
+export interface GetFileOptions {
+  readonly recursive?: boolean;
+  /** Host path to write to (a folder with `recursive`); standard output otherwise. */
+  readonly output?: string;
+  readonly cwd?: string;
+}
+
+/** `get file`: a file's bytes as a stream, or with `recursive` a folder written to disk. */
+export async function getFile(
+  store: Store,
+  refText: string,
+  options: GetFileOptions = {},
+): Promise<{ stream?: ReadableStream<Uint8Array>; written?: number; entry: PathEntry }> {
+  const { entry } = await resolvePath(store, refText);
+  if (entry.kind === "dir") {
+    if (!options.recursive) {
+      throw new InvalidArgumentError(
+        `"${entry.path}" is a folder: use -r -o <folder> to get it whole`,
+        { path: entry.path },
+      );
+    }
+    if (!options.output) {
+      throw new InvalidArgumentError(`Getting folder "${entry.path}" needs -o <folder>`, {
+        path: entry.path,
+      });
+    }
+    const outDir = resolveHost(options.output, options.cwd);
+    let written = 0;
+    await Deno.mkdir(outDir, { recursive: true });
+    for await (const f of store.walk(entry.hash, [])) {
+      const dest = `${outDir}${f.path}`;
+      await Deno.mkdir(dest.slice(0, dest.lastIndexOf("/")), { recursive: true });
+      await writeStreamTo(await store.objects.stream(f.hash), dest);
+      written++;
+    }
+    return { written, entry };
+  }
+  const stream = await store.objects.stream(entry.hash);
+  if (options.output) {
+    await writeStreamTo(stream, resolveHost(options.output, options.cwd));
+    return { written: 1, entry };
+  }
+  return { stream, entry };
+}
+
+async function writeStreamTo(stream: ReadableStream<Uint8Array>, path: string): Promise<void> {
+  const f = await Deno.open(path, { write: true, create: true, truncate: true });
+  await stream.pipeTo(f.writable);
+}
+
+/** One changed path of `diff file`. */
+export interface DiffRow {
+  readonly path: string;
+  readonly change: "added" | "removed" | "modified";
+  readonly oldSize?: number;
+  readonly newSize?: number;
+}
+
+/**
+ * `diff file new-ref[:/path] [old-ref[:/path]]`: files added, removed or changed; the old
+ * side defaults to the new commit's parent. Equal subtrees are skipped by hash.
+ */
+export async function diffFile(
+  store: Store,
+  newText: string,
+  oldText?: string,
+): Promise<DiffRow[]> {
+  const state = await store.state();
+  const newRef = parseRef(newText);
+  const n = await store.resolve(state, newRef);
+  if (!n.commit) throw new NotFoundError(`"${newText}" has no commits yet`, { ref: newText });
+  let oldTree: Hash | null = null;
+  let oldPath = newRef.path;
+  if (oldText) {
+    const oldRef = parseRef(oldText);
+    const o = await store.resolve(state, oldRef);
+    oldTree = o.commit?.tree ?? null;
+    oldPath = oldRef.path ?? newRef.path;
+  } else if (n.commit.parent) {
+    oldTree = (await store.readCommit(n.commit.parent)).tree;
+  }
+  const newSeg = parsePath(newRef.path ?? "/");
+  const oldSeg = parsePath(oldPath ?? "/");
+  const a = oldTree ? await store.lookup(oldTree, oldSeg) : null;
+  const b = await store.lookup(n.commit.tree, newSeg);
+  const rows: DiffRow[] = [];
+  const diff = async (x: PathEntry | null, y: PathEntry | null, path: string[]): Promise<void> => {
+    if (x && y && x.hash === y.hash && x.kind === y.kind) return;
+    const p = formatPath(path);
+    if (x?.kind === "dir" || y?.kind === "dir") {
+      const xs = x?.kind === "dir" ? await store.readTree(x.hash) : [];
+      const ys = y?.kind === "dir" ? await store.readTree(y.hash) : [];
+      if (x?.kind === "file") rows.push({ path: p, change: "removed", oldSize: x.size });
+      const names = [...new Set([...xs.map((e) => e.name), ...ys.map((e) => e.name)])].sort();
+      for (const name of names) {
+        const xe = xs.find((e) => e.name === name);
+        const ye = ys.find((e) => e.name === name);
+        const child = [...path, name];
+        const cp = formatPath(child);
+        await diff(
+          xe ? { path: cp, kind: xe.kind, hash: xe.hash, size: xe.size } : null,
+          ye ? { path: cp, kind: ye.kind, hash: ye.hash, size: ye.size } : null,
+          child,
+        );
+      }
+      if (y?.kind === "file") rows.push({ path: p, change: "added", newSize: y.size });
+      return;
+    }
+    if (x && y) rows.push({ path: p, change: "modified", oldSize: x.size, newSize: y.size });
+    else if (x) rows.push({ path: p, change: "removed", oldSize: x.size });
+    else if (y) rows.push({ path: p, change: "added", newSize: y.size });
+  };
+  await diff(a, b, newSeg);
+  return rows;
+}
+
+/** `delete file repo@branch:/path`: a new commit without the file or folder. */
+export async function deleteFile(
+  store: Store,
+  refText: string,
+  options: { message?: string } = {},
+): Promise<CommitInfo> {
+  const ref = parseRef(refText);
+  checkBranchName(ref.ref);
+  const segments = parsePath(ref.path ?? "");
+  if (segments.length === 0) {
+    throw new InvalidArgumentError(`Give the path to delete, e.g. ${ref.repo}@${ref.ref}:/file`, {
+      ref: refText,
+    });
+  }
+  return await store.transact(async (tx) => {
+    const repo = store.repoOf(tx.state, ref.repo);
+    if (!repo.branches[ref.ref]) {
+      throw new NotFoundError(`Cannot find branch "${ref.ref}" in repo "${ref.repo}"`, {
+        repo: ref.repo,
+        branch: ref.ref,
+      });
+    }
+    return await tx.commit(ref.repo, ref.ref, async (parent) => {
+      if (!parent) {
+        throw new NotFoundError(`Cannot find "${formatPath(segments)}" in ${ref.repo}@${ref.ref}`, {
+          path: formatPath(segments),
+        });
+      }
+      const r = await store.editTree(
+        parent.commit.tree,
+        [{ op: "delete", path: segments }],
+        tx.batch,
+      );
+      return { tree: r.hash, size: r.size };
+    }, { message: options.message ?? `Delete ${formatPath(segments)}`, origin: "user" });
+  });
+}

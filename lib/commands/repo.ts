@@ -1,0 +1,76 @@
+/** Repo verbs: create, list, inspect, delete. Each returns data; nothing is printed here. */
+import { AlreadyExistsError } from "../errors.ts";
+import { checkRepoName } from "../store/names.ts";
+import type { Store } from "../store/store.ts";
+
+/** A repo as `list repo` and `inspect repo` show it. */
+export interface RepoInfo {
+  readonly name: string;
+  readonly created: string;
+  readonly description: string;
+  /** Size of the head commit of `master` in bytes (0 before the first commit). */
+  readonly size: number;
+  readonly branches: readonly { readonly name: string; readonly head: string | null }[];
+}
+
+/** Create an empty repo with a `master` branch. */
+export async function createRepo(
+  store: Store,
+  name: string,
+  options: { description?: string } = {},
+): Promise<RepoInfo> {
+  checkRepoName(name);
+  return await store.transact(async (tx) => {
+    if (tx.state.repos[name]) {
+      throw new AlreadyExistsError(`Repo "${name}" already exists`, { repo: name });
+    }
+    tx.change({ type: "repo:create", repo: name, description: options.description ?? "" });
+    tx.change({ type: "branch:move", repo: name, branch: "master", from: null, to: null });
+    return await repoInfo(store, tx.state, name);
+  });
+}
+
+async function repoInfo(
+  store: Store,
+  state: Awaited<ReturnType<Store["state"]>>,
+  name: string,
+): Promise<RepoInfo> {
+  const repo = store.repoOf(state, name);
+  const head = repo.branches["master"]?.head ?? null;
+  const size = head ? (await store.readCommit(head)).size : 0;
+  return {
+    name,
+    created: repo.created,
+    description: repo.description,
+    size,
+    branches: Object.entries(repo.branches).sort(([a], [b]) => a < b ? -1 : 1).map((
+      [b, s],
+    ) => ({ name: b, head: s.head })),
+  };
+}
+
+/** All repos, newest first (as pachctl lists them). */
+export async function listRepos(store: Store): Promise<RepoInfo[]> {
+  const state = await store.state();
+  const out: RepoInfo[] = [];
+  for (const name of Object.keys(state.repos)) out.push(await repoInfo(store, state, name));
+  return out.sort((a, b) =>
+    a.created < b.created ? 1 : a.created > b.created ? -1 : a.name < b.name ? -1 : 1
+  );
+}
+
+/** One repo. */
+export async function inspectRepo(store: Store, name: string): Promise<RepoInfo> {
+  checkRepoName(name);
+  return await repoInfo(store, await store.state(), name);
+}
+
+/** Delete a repo: its commits become unreachable, so `gc` can free them. */
+export async function deleteRepo(store: Store, name: string): Promise<void> {
+  checkRepoName(name);
+  await store.transact(async (tx) => {
+    store.repoOf(tx.state, name);
+    tx.change({ type: "repo:delete", repo: name });
+    await Promise.resolve();
+  });
+}

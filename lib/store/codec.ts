@@ -1,0 +1,131 @@
+/**
+ * Pure codecs of the store's objects: trees and commits encode to canonical bytes and decode
+ * back, and their id is the SHA-256 of those bytes. No I/O here.
+ */
+import { createHash } from "node:crypto";
+import { IntegrityError } from "../errors.ts";
+
+/** A 64-hex SHA-256 digest naming an object. */
+export type Hash = string;
+
+
+/** One entry of a tree: a file (blob) or a folder (subtree), with its total size in bytes. */
+export interface TreeEntry {
+  readonly name: string;
+  readonly kind: "file" | "dir";
+  readonly hash: Hash;
+  readonly size: number;
+}
+
+/** Where a pipeline output commit came from: its inputs and the code that ran. */
+export interface Provenance {
+  /** Input commits, as `repo@commitId`. */
+  readonly inputs: readonly { readonly repo: string; readonly commit: string }[];
+  /** Hash of the pipeline spec version that ran. */
+  readonly spec?: string;
+  /** Hash of the stage code bundle that ran. */
+  readonly code?: string;
+  /** The pipeline and job that produced the commit. */
+  readonly pipeline?: string;
+  readonly job?: string;
+}
+
+/** An immutable commit: its id is the SHA-256 of `encodeCommit(commit)`. */
+export interface Commit {
+  readonly repo: string;
+  readonly parent: string | null;
+  readonly tree: Hash;
+  readonly size: number;
+  /** ISO-8601 time the commit was made. */
+  readonly time: string;
+  readonly message: string;
+  /** The branch it was made on. */
+  readonly branch: string;
+  /** How it came to be: a user write, a revert, or a pipeline output. */
+  readonly origin: "user" | "revert" | "pipeline";
+  /** For a revert: the commit whose tree it restores. */
+  readonly revertOf?: string;
+  readonly provenance?: Provenance;
+}
+
+/** SHA-256 of bytes or a string, as lower-case hex. */
+export function sha256(data: Uint8Array | string): Hash {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** The id of the empty tree, used as the root of a repo's first commit. */
+export const EMPTY_TREE: Hash = sha256(encodeTree([]));
+
+/** Canonical JSON: object keys sorted, no spaces, `undefined` fields left out. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(",")}}`;
+}
+
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Encode a tree: entries sorted by name, one line each, `kind size hash name`. */
+export function encodeTree(entries: readonly TreeEntry[]): Uint8Array {
+  const sorted = [...entries].sort((a, b) => compareNames(a.name, b.name));
+  let text = "tusk-tree 1\n";
+  for (const e of sorted) {
+    text += `${e.kind === "dir" ? "d" : "f"} ${e.size} ${e.hash} ${e.name}\n`;
+  }
+  return encoder.encode(text);
+}
+
+/** Decode a tree's bytes, checking the format; `id` names it in errors. */
+export function decodeTree(bytes: Uint8Array, id: Hash): TreeEntry[] {
+  let text: string;
+  try {
+    text = decoder.decode(bytes);
+  } catch {
+    throw new IntegrityError(`Tree ${id} is not valid UTF-8`, { object: id });
+  }
+  const lines = text.split("\n");
+  if (lines[0] !== "tusk-tree 1" || lines[lines.length - 1] !== "") {
+    throw new IntegrityError(`Tree ${id} is malformed`, { object: id });
+  }
+  const entries: TreeEntry[] = [];
+  for (let i = 1; i < lines.length - 1; i++) {
+    const m = /^([fd]) (\d+) ([0-9a-f]{64}) (.+)$/.exec(lines[i]!);
+    if (!m) throw new IntegrityError(`Tree ${id} has a malformed entry`, { object: id, line: i });
+    entries.push({
+      kind: m[1] === "d" ? "dir" : "file",
+      size: Number(m[2]),
+      hash: m[3]!,
+      name: m[4]!,
+    });
+  }
+  return entries;
+}
+
+/** Encode a commit canonically. */
+export function encodeCommit(commit: Commit): Uint8Array {
+  return encoder.encode(canonicalJson({ type: "commit", ...commit }));
+}
+
+/** Decode a commit's bytes; `id` names it in errors. */
+export function decodeCommit(bytes: Uint8Array, id: string): Commit {
+  try {
+    const value = JSON.parse(decoder.decode(bytes)) as Record<string, unknown>;
+    if (
+      value.type !== "commit" || typeof value.repo !== "string" ||
+      typeof value.tree !== "string" || typeof value.time !== "string"
+    ) {
+      throw new Error("not a commit");
+    }
+    const { type: _type, ...commit } = value;
+    return commit as unknown as Commit;
+  } catch {
+    throw new IntegrityError(`Commit ${id} is malformed`, { object: id });
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * Validation of everything a user names: repos, branches, file paths inside a repo, and
+ * references like `training@master^2:/iris.csv`. Pure; errors name the culprit.
+ */
+import { InvalidArgumentError } from "../errors.ts";
+
+const NAME_RE = /^[a-zA-Z0-9_-]{1,63}$/;
+
+/** Check a repo name: `[a-zA-Z0-9_-]{1,63}`. */
+export function checkRepoName(name: string): string {
+  if (!NAME_RE.test(name)) {
+    const why = name.length === 0
+      ? "it is empty"
+      : name.length > 63
+      ? `it is ${name.length} characters long (at most 63)`
+      : `it contains ${JSON.stringify(name.match(/[^a-zA-Z0-9_-]/)?.[0] ?? "")}`;
+    throw new InvalidArgumentError(
+      `Invalid repo name "${name}": ${why}; use letters, digits, "_" and "-", at most 63`,
+      { repo: name },
+    );
+  }
+  return name;
+}
+
+/** Check a branch name: like a repo name, and not a commit-id lookalike. */
+export function checkBranchName(name: string): string {
+  if (!NAME_RE.test(name)) {
+    throw new InvalidArgumentError(
+      `Invalid branch name "${name}": use letters, digits, "_" and "-", at most 63`,
+      { branch: name },
+    );
+  }
+  if (/^[0-9a-f]{64}$/.test(name)) {
+    throw new InvalidArgumentError(
+      `Invalid branch name "${name}": it looks like a commit id`,
+      { branch: name },
+    );
+  }
+  return name;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * Normalise a path inside a repo to its segments. `/`-rooted or relative, a trailing `/`
+ * allowed; `..`, `.`, NUL and other control characters, empty segments and names longer
+ * than 255 bytes are refused.
+ */
+export function parsePath(path: string): string[] {
+  const bad = (why: string): never => {
+    throw new InvalidArgumentError(`Invalid path ${JSON.stringify(path)}: ${why}`, { path });
+  };
+  if (path.includes("\0")) bad("it contains a NUL byte");
+  // deno-lint-ignore no-control-regex
+  if (/[\x01-\x1f\x7f]/.test(path)) bad("it contains a control character");
+  let p = path.startsWith("/") ? path.slice(1) : path;
+  if (p.endsWith("/")) p = p.slice(0, -1);
+  if (p === "") return [];
+  const segments = p.split("/");
+  for (const s of segments) {
+    if (s === "") bad("it has an empty segment");
+    if (s === "..") bad('".." is not allowed');
+    if (s === ".") bad('"." is not allowed');
+    if (utf8.encode(s).length > 255) bad(`the name "${s.slice(0, 20)}…" is longer than 255 bytes`);
+  }
+  return segments;
+}
+
+/** The canonical `/`-rooted form of a path's segments. */
+export function formatPath(segments: readonly string[]): string {
+  return "/" + segments.join("/");
+}
+
+/** A parsed `repo@ref:/path` reference. */
+export interface Ref {
+  readonly repo: string;
+  /** Branch name or commit id (prefix), with ancestry stripped. */
+  readonly ref: string;
+  /** How many generations back (`^` and `~` one each, `^2` and `~2` two). */
+  readonly ancestry: number;
+  /** Path inside the commit, when one was given after `:`. */
+  readonly path: string | undefined;
+}
+
+/**
+ * Parse `repo`, `repo@branch`, `repo@commit`, `repo@branch^2`, `repo@branch:/path`.
+ * `defaultRef` is used when no `@` is given.
+ */
+export function parseRef(text: string, defaultRef = "master"): Ref {
+  let rest = text;
+  let path: string | undefined;
+  const at = rest.indexOf("@");
+  const colon = rest.indexOf(":", at < 0 ? 0 : at);
+  if (colon >= 0) {
+    path = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+  }
+  let repo = rest;
+  let ref = defaultRef;
+  if (at >= 0) {
+    repo = rest.slice(0, at);
+    ref = rest.slice(at + 1);
+  }
+  checkRepoName(repo);
+  let ancestry = 0;
+  const m = /^(.*?)((?:[\^~]\d*)+)$/.exec(ref);
+  if (m && m[1]) {
+    ref = m[1];
+    for (const part of m[2]!.match(/[\^~]\d*/g) ?? []) {
+      const n = part.length > 1 ? Number(part.slice(1)) : 1;
+      ancestry += n;
+    }
+  }
+  if (ref === "" || !/^[a-zA-Z0-9_-]+$/.test(ref)) {
+    throw new InvalidArgumentError(
+      `Invalid reference "${text}": expected repo@branch or repo@commit`,
+      { ref: text },
+    );
+  }
+  return { repo, ref, ancestry, path };
+}
+
+/** Levenshtein distance, for "did you mean" suggestions. */
+export function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length]!;
+}
+
+/** The candidate closest to `name`, if close enough to be a likely typo. */
+export function nearest(name: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(name.toLowerCase(), c.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+/** ` Did you mean "x"?` or an empty string. */
+export function didYouMean(name: string, candidates: Iterable<string>): string {
+  const n = nearest(name, candidates);
+  return n ? `: did you mean "${n}"?` : "";
+}

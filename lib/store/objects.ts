@@ -1,0 +1,620 @@
+/**
+ * Content-addressed object storage: blobs, trees and commits, each named by the SHA-256 of
+ * its bytes, written once and never overwritten. Large objects live as loose files
+ * (`objects/ab/cdef…`); small ones written in bulk go to append-only pack files with a
+ * text index (`packs/<name>.pack` + `.idx`), so ingesting 10,000 small files costs a few
+ * fsyncs rather than 10,000.
+ */
+import { createHash } from "node:crypto";
+import { IntegrityError, NotFoundError } from "../errors.ts";
+import type { Hash } from "./codec.ts";
+import { sha256 } from "./codec.ts";
+import { mapWriteError, syncDir, tempPath, writeAll } from "./fs_util.ts";
+
+/** Files at least this big are streamed to loose objects instead of being read into memory. */
+export const LARGE_OBJECT = 1 << 20;
+/** A batch with at least this many small objects is written as one pack. */
+const PACK_MIN_OBJECTS = 16;
+/** A batch flushes itself once it buffers this many bytes. */
+const BATCH_MAX_BYTES = 64 << 20;
+
+const PACK_MAGIC = "tusk-pack 1\n";
+const IDX_MAGIC = "tusk-idx 1";
+
+interface PackLocation {
+  readonly pack: string;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** Something that reports bytes as they are ingested (for progress bars). */
+export type ProgressFn = (bytes: number) => void;
+
+/** The object store of one tusk store folder. */
+export class ObjectStore {
+  readonly #root: string;
+  readonly #objects: string;
+  readonly #packs: string;
+  readonly #tmp: string;
+  #index: Map<Hash, PackLocation> | null = null;
+  readonly #packFiles = new Map<string, Deno.FsFile>();
+  readonly #knownDirs = new Set<string>();
+
+  constructor(root: string) {
+    this.#root = root;
+    this.#objects = `${root}/objects`;
+    this.#packs = `${root}/packs`;
+    this.#tmp = `${root}/tmp`;
+  }
+
+  /** The folder temp files go to. */
+  get tmpDir(): string {
+    return this.#tmp;
+  }
+
+  /** Host path of a loose object. */
+  loosePath(hash: Hash): string {
+    return `${this.#objects}/${hash.slice(0, 2)}/${hash.slice(2)}`;
+  }
+
+  /** Close cached pack handles. */
+  close(): void {
+    for (const f of this.#packFiles.values()) f.close();
+    this.#packFiles.clear();
+  }
+
+  /** Forget the cached pack index (after another process may have added packs). */
+  refresh(): void {
+    this.#index = null;
+    this.close();
+  }
+
+  #packIndex(): Map<Hash, PackLocation> {
+    if (this.#index) return this.#index;
+    const index = new Map<Hash, PackLocation>();
+    let names: string[] = [];
+    try {
+      names = [...Deno.readDirSync(this.#packs)].map((e) => e.name).filter((n) =>
+        n.endsWith(".idx")
+      ).sort();
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    for (const name of names) {
+      const pack = name.slice(0, -4);
+      for (const [hash, loc] of parseIndex(Deno.readFileSync(`${this.#packs}/${name}`), pack)) {
+        if (!index.has(hash)) index.set(hash, loc);
+      }
+    }
+    this.#index = index;
+    return index;
+  }
+
+  /** True when the object exists, loose or packed. */
+  async has(hash: Hash): Promise<boolean> {
+    if (this.#packIndex().has(hash)) return true;
+    try {
+      await Deno.lstat(this.loosePath(hash));
+      return true;
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return false;
+      throw err;
+    }
+  }
+
+  /** Read a whole object into memory (trees, commits, small blobs). */
+  async read(hash: Hash): Promise<Uint8Array> {
+    const loc = this.#packIndex().get(hash);
+    if (loc) return this.#readPacked(hash, loc);
+    try {
+      return await Deno.readFile(this.loosePath(hash));
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) {
+        this.refresh();
+        const again = this.#packIndex().get(hash);
+        if (again) return this.#readPacked(hash, again);
+        throw new NotFoundError(`Cannot find object ${hash}`, { object: hash });
+      }
+      throw err;
+    }
+  }
+
+  /** Read an object and check that its bytes still hash to its name. */
+  async readVerified(hash: Hash): Promise<Uint8Array> {
+    const bytes = await this.read(hash);
+    if (sha256(bytes) !== hash) {
+      throw new IntegrityError(`Object ${hash} is corrupt: its content does not match its hash`, {
+        object: hash,
+      });
+    }
+    return bytes;
+  }
+
+  /** A stream of an object's bytes, for large blobs. */
+  async stream(hash: Hash): Promise<ReadableStream<Uint8Array>> {
+    if (!this.#packIndex().has(hash)) {
+      try {
+        const f = await Deno.open(this.loosePath(hash), { read: true });
+        return f.readable;
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      }
+    }
+    const bytes = await this.read(hash);
+    return new ReadableStream({
+      start(controller) {
+        controller.enqueue(bytes);
+        controller.close();
+      },
+    });
+  }
+
+  #readPacked(hash: Hash, loc: PackLocation): Uint8Array {
+    let f = this.#packFiles.get(loc.pack);
+    if (!f) {
+      try {
+        f = Deno.openSync(`${this.#packs}/${loc.pack}.pack`, { read: true });
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) {
+          throw new NotFoundError(`Cannot find pack ${loc.pack} holding object ${hash}`, {
+            object: hash,
+            pack: loc.pack,
+          });
+        }
+        throw err;
+      }
+      this.#packFiles.set(loc.pack, f);
+    }
+    const buf = new Uint8Array(loc.length);
+    f.seekSync(loc.offset, Deno.SeekMode.Start);
+    let off = 0;
+    while (off < buf.length) {
+      const n = f.readSync(buf.subarray(off));
+      if (n === null) {
+        throw new IntegrityError(`Pack ${loc.pack} is truncated at object ${hash}`, {
+          object: hash,
+          pack: loc.pack,
+        });
+      }
+      off += n;
+    }
+    return buf;
+  }
+
+  async #ensureDir(dir: string): Promise<void> {
+    if (this.#knownDirs.has(dir)) return;
+    await Deno.mkdir(dir, { recursive: true });
+    this.#knownDirs.add(dir);
+  }
+
+  /** Move a finished temp file into place as a loose object (skipped if it exists). */
+  async #installLoose(tmp: string, hash: Hash): Promise<void> {
+    const dest = this.loosePath(hash);
+    const dir = dest.slice(0, dest.lastIndexOf("/"));
+    await this.#ensureDir(dir);
+    try {
+      await Deno.lstat(dest);
+      await Deno.remove(tmp);
+      return;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    await Deno.rename(tmp, dest);
+    await syncDir(dir);
+  }
+
+  /** Write one object as a loose file, durably. Returns its hash. */
+  async writeLoose(bytes: Uint8Array, hash: Hash = sha256(bytes)): Promise<Hash> {
+    if (await this.has(hash)) return hash;
+    const tmp = tempPath(this.#tmp);
+    try {
+      const f = await Deno.open(tmp, { write: true, createNew: true });
+      try {
+        await writeAll(f, bytes);
+        await f.sync();
+      } finally {
+        f.close();
+      }
+      await this.#installLoose(tmp, hash);
+    } catch (err) {
+      await Deno.remove(tmp).catch(() => {});
+      mapWriteError(err, `object ${hash}`);
+    }
+    return hash;
+  }
+
+  /**
+   * Stream a host file into a loose object: the copy and the hash run side by side, and the
+   * file is checked not to have changed while it was read.
+   */
+  async writeLargeFile(
+    path: string,
+    onProgress?: ProgressFn,
+  ): Promise<{ hash: Hash; size: number }> {
+    const before = await Deno.stat(path);
+    const tmp = tempPath(this.#tmp);
+    try {
+      const copying = Deno.copyFile(path, tmp);
+      const hasher = createHash("sha256");
+      const src = await Deno.open(path, { read: true });
+      let size = 0;
+      try {
+        const buf = new Uint8Array(4 << 20);
+        while (true) {
+          const n = await src.read(buf);
+          if (n === null) break;
+          hasher.update(buf.subarray(0, n));
+          size += n;
+          onProgress?.(n);
+        }
+      } finally {
+        src.close();
+      }
+      await copying;
+      const after = await Deno.stat(path);
+      const copied = await Deno.stat(tmp);
+      if (
+        after.size !== before.size || after.mtime?.getTime() !== before.mtime?.getTime() ||
+        copied.size !== size || size !== before.size
+      ) {
+        throw new IntegrityError(`File "${path}" changed while it was being read: try again`, {
+          path,
+        });
+      }
+      const f = await Deno.open(tmp, { read: true, write: true });
+      try {
+        await f.sync();
+      } finally {
+        f.close();
+      }
+      const hash = hasher.digest("hex");
+      await this.#installLoose(tmp, hash);
+      return { hash, size };
+    } catch (err) {
+      await Deno.remove(tmp).catch(() => {});
+      if (err instanceof IntegrityError) throw err;
+      mapWriteError(err, `a copy of "${path}"`);
+    }
+  }
+
+  /** Stream any byte stream (e.g. stdin) into a loose object. */
+  async writeStream(
+    stream: ReadableStream<Uint8Array>,
+    onProgress?: ProgressFn,
+  ): Promise<{ hash: Hash; size: number }> {
+    const tmp = tempPath(this.#tmp);
+    try {
+      const hasher = createHash("sha256");
+      let size = 0;
+      const f = await Deno.open(tmp, { write: true, createNew: true });
+      try {
+        for await (const chunk of stream) {
+          hasher.update(chunk);
+          await writeAll(f, chunk);
+          size += chunk.length;
+          onProgress?.(chunk.length);
+        }
+        await f.sync();
+      } finally {
+        f.close();
+      }
+      const hash = hasher.digest("hex");
+      await this.#installLoose(tmp, hash);
+      return { hash, size };
+    } catch (err) {
+      await Deno.remove(tmp).catch(() => {});
+      mapWriteError(err, "standard input");
+    }
+  }
+
+  /** Start a batch of small objects that will be written together. */
+  batch(): ObjectBatch {
+    return new ObjectBatch(this);
+  }
+
+  /**
+   * Write small objects as one pack: pack temp → fsync → rename, then its index the same way,
+   * then fsync the folder. The index is written last, so a pack without one is never read.
+   */
+  async writePack(objects: ReadonlyMap<Hash, Uint8Array>): Promise<void> {
+    await this.#ensureDir(this.#packs);
+    const name = `pack-${Date.now().toString(36)}-${Deno.pid}-${
+      Math.floor(Math.random() * 1e9).toString(36)
+    }`;
+    const packTmp = tempPath(this.#tmp);
+    const idxTmp = tempPath(this.#tmp);
+    const enc = new TextEncoder();
+    const lines: string[] = [];
+    try {
+      const f = await Deno.open(packTmp, { write: true, createNew: true });
+      try {
+        const chunks: Uint8Array[] = [];
+        let pending = 0;
+        let offset = 0;
+        const push = async (c: Uint8Array) => {
+          chunks.push(c);
+          pending += c.length;
+          offset += c.length;
+          if (pending >= 8 << 20) {
+            await writeAll(f, concat(chunks, pending));
+            chunks.length = 0;
+            pending = 0;
+          }
+        };
+        await push(enc.encode(PACK_MAGIC));
+        for (const [hash, bytes] of objects) {
+          await push(enc.encode(`${hash} ${bytes.length}\n`));
+          lines.push(`${hash} ${offset} ${bytes.length}`);
+          await push(bytes);
+        }
+        if (pending) await writeAll(f, concat(chunks, pending));
+        await f.sync();
+      } finally {
+        f.close();
+      }
+      let idx = `${IDX_MAGIC}\n${lines.sort().join("\n")}\n`;
+      idx += `end ${sha256(idx)}\n`;
+      const g = await Deno.open(idxTmp, { write: true, createNew: true });
+      try {
+        await writeAll(g, enc.encode(idx));
+        await g.sync();
+      } finally {
+        g.close();
+      }
+      await Deno.rename(packTmp, `${this.#packs}/${name}.pack`);
+      await Deno.rename(idxTmp, `${this.#packs}/${name}.idx`);
+    } catch (err) {
+      await Deno.remove(packTmp).catch(() => {});
+      await Deno.remove(idxTmp).catch(() => {});
+      await Deno.remove(`${this.#packs}/${name}.pack`).catch(() => {});
+      mapWriteError(err, "a pack of objects");
+    }
+    await syncDir(this.#packs);
+    if (this.#index) {
+      for (const line of lines) {
+        const [hash, off, len] = line.split(" ");
+        if (!this.#index.has(hash!)) {
+          this.#index.set(hash!, { pack: name, offset: Number(off), length: Number(len) });
+        }
+      }
+    }
+  }
+
+  /** Every object id in the store, loose and packed, with where it lives. */
+  async listAll(): Promise<{ loose: Hash[]; packs: Map<string, Hash[]> }> {
+    const loose: Hash[] = [];
+    try {
+      for await (const d of Deno.readDir(this.#objects)) {
+        if (!d.isDirectory || !/^[0-9a-f]{2}$/.test(d.name)) continue;
+        for await (const e of Deno.readDir(`${this.#objects}/${d.name}`)) {
+          if (/^[0-9a-f]{62}$/.test(e.name)) loose.push(d.name + e.name);
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    const packs = new Map<string, Hash[]>();
+    for (const name of await this.packNames()) {
+      const idx = parseIndex(await Deno.readFile(`${this.#packs}/${name}.idx`), name);
+      packs.set(name, idx.map(([h]) => h));
+    }
+    return { loose, packs };
+  }
+
+  /** Names of packs that have an index. */
+  async packNames(): Promise<string[]> {
+    const names: string[] = [];
+    try {
+      for await (const e of Deno.readDir(this.#packs)) {
+        if (e.name.endsWith(".idx")) names.push(e.name.slice(0, -4));
+      }
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    return names.sort();
+  }
+
+  /**
+   * Check one pack end to end: index checksum, every record's header, and every object's
+   * hash. Calls `onObject` per object verified.
+   */
+  async verifyPack(name: string, onObject?: () => void): Promise<void> {
+    const idx = parseIndex(await Deno.readFile(`${this.#packs}/${name}.idx`), name);
+    const bytes = await Deno.readFile(`${this.#packs}/${name}.pack`);
+    const dec = new TextDecoder();
+    if (dec.decode(bytes.subarray(0, PACK_MAGIC.length)) !== PACK_MAGIC) {
+      throw new IntegrityError(`Pack ${name} has a bad header`, { pack: name });
+    }
+    for (const [hash, loc] of idx) {
+      const header = `${hash} ${loc.length}\n`;
+      const hStart = loc.offset - header.length;
+      if (hStart < 0 || dec.decode(bytes.subarray(hStart, loc.offset)) !== header) {
+        throw new IntegrityError(`Pack ${name} is corrupt at object ${hash}`, {
+          pack: name,
+          object: hash,
+        });
+      }
+      if (loc.offset + loc.length > bytes.length) {
+        throw new IntegrityError(`Pack ${name} is truncated at object ${hash}`, {
+          pack: name,
+          object: hash,
+        });
+      }
+      if (sha256(bytes.subarray(loc.offset, loc.offset + loc.length)) !== hash) {
+        throw new IntegrityError(
+          `Object ${hash} in pack ${name} is corrupt: its content does not match its hash`,
+          { pack: name, object: hash },
+        );
+      }
+      onObject?.();
+    }
+  }
+
+  /** Check one loose object by re-hashing its file. */
+  async verifyLoose(hash: Hash): Promise<void> {
+    const f = await Deno.open(this.loosePath(hash), { read: true });
+    const hasher = createHash("sha256");
+    try {
+      const buf = new Uint8Array(4 << 20);
+      while (true) {
+        const n = await f.read(buf);
+        if (n === null) break;
+        hasher.update(buf.subarray(0, n));
+      }
+    } finally {
+      f.close();
+    }
+    if (hasher.digest("hex") !== hash) {
+      throw new IntegrityError(`Object ${hash} is corrupt: its content does not match its hash`, {
+        object: hash,
+        path: this.loosePath(hash),
+      });
+    }
+  }
+
+  /** Delete a loose object (gc only). */
+  async removeLoose(hash: Hash): Promise<number> {
+    const p = this.loosePath(hash);
+    const st = await Deno.lstat(p);
+    await Deno.remove(p);
+    return st.size;
+  }
+
+  /** Replace packs by one pack holding only `keep` of their objects (gc only). */
+  async repack(packs: readonly string[], keep: ReadonlySet<Hash>): Promise<number> {
+    const live = new Map<Hash, Uint8Array>();
+    let freed = 0;
+    for (const name of packs) {
+      for (
+        const [hash, loc] of parseIndex(await Deno.readFile(`${this.#packs}/${name}.idx`), name)
+      ) {
+        if (keep.has(hash)) {
+          if (!live.has(hash)) live.set(hash, this.#readPacked(hash, loc));
+        }
+      }
+    }
+    if (live.size) await this.writePack(live);
+    for (const name of packs) {
+      const f = this.#packFiles.get(name);
+      f?.close();
+      this.#packFiles.delete(name);
+      for (const ext of [".idx", ".pack"]) {
+        const p = `${this.#packs}/${name}${ext}`;
+        freed += (await Deno.lstat(p)).size;
+        await Deno.remove(p);
+      }
+    }
+    await syncDir(this.#packs);
+    this.#index = null;
+    return freed;
+  }
+
+  /** Remove pack files that never got an index (a crash mid-write; gc only). */
+  async removeOrphanPacks(): Promise<number> {
+    let freed = 0;
+    const names = new Set(await this.packNames());
+    try {
+      for await (const e of Deno.readDir(this.#packs)) {
+        if (e.name.endsWith(".pack") && !names.has(e.name.slice(0, -5))) {
+          const p = `${this.#packs}/${e.name}`;
+          freed += (await Deno.lstat(p)).size;
+          await Deno.remove(p);
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    return freed;
+  }
+
+  /** The store root this object store belongs to. */
+  get root(): string {
+    return this.#root;
+  }
+}
+
+/** Small objects collected to be written together (as one pack when there are many). */
+export class ObjectBatch {
+  readonly #store: ObjectStore;
+  #pending = new Map<Hash, Uint8Array>();
+  #bytes = 0;
+
+  constructor(store: ObjectStore) {
+    this.#store = store;
+  }
+
+  /** Add an object's bytes; returns its hash. Written at `flush()`. */
+  async add(bytes: Uint8Array): Promise<Hash> {
+    const hash = sha256(bytes);
+    if (!this.#pending.has(hash)) {
+      this.#pending.set(hash, bytes);
+      this.#bytes += bytes.length;
+      if (this.#bytes >= BATCH_MAX_BYTES) await this.flush();
+    }
+    return hash;
+  }
+
+  /** True if `hash` is waiting in this batch. */
+  holds(hash: Hash): boolean {
+    return this.#pending.has(hash);
+  }
+
+  /** Bytes of a pending object, if any. */
+  pending(hash: Hash): Uint8Array | undefined {
+    return this.#pending.get(hash);
+  }
+
+  /** Write everything pending durably. */
+  async flush(): Promise<void> {
+    const pending = this.#pending;
+    this.#pending = new Map();
+    this.#bytes = 0;
+    const fresh = new Map<Hash, Uint8Array>();
+    for (const [hash, bytes] of pending) {
+      if (!(await this.#store.has(hash))) fresh.set(hash, bytes);
+    }
+    if (fresh.size >= PACK_MIN_OBJECTS) {
+      await this.#store.writePack(fresh);
+    } else {
+      for (const [hash, bytes] of fresh) await this.#store.writeLoose(bytes, hash);
+    }
+  }
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}
+
+/** Parse a pack index, checking its magic and checksum. */
+export function parseIndex(bytes: Uint8Array, pack: string): [Hash, PackLocation][] {
+  const text = new TextDecoder().decode(bytes);
+  const end = text.lastIndexOf("end ");
+  const body = end >= 0 ? text.slice(0, end) : "";
+  if (
+    !text.startsWith(`${IDX_MAGIC}\n`) || end < 0 ||
+    text.slice(end) !== `end ${sha256(body)}\n`
+  ) {
+    throw new IntegrityError(`Pack index ${pack}.idx is corrupt: its checksum does not match`, {
+      pack,
+    });
+  }
+  const out: [Hash, PackLocation][] = [];
+  const lines = body.split("\n");
+  for (let i = 1; i < lines.length - 1; i++) {
+    const line = lines[i]!;
+    const a = line.indexOf(" ");
+    const b = line.indexOf(" ", a + 1);
+    out.push([line.slice(0, a), {
+      pack,
+      offset: Number(line.slice(a + 1, b)),
+      length: Number(line.slice(b + 1)),
+    }]);
+  }
+  return out;
+}

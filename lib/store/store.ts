@@ -1,0 +1,727 @@
+/**
+ * The store (PFS): a folder holding content-addressed objects, a hash-chained ledger of every
+ * change, and the state (repos, branches) the ledger replays to. Writers serialise on a
+ * file lock and commit by appending one ledger entry; readers take consistent snapshots
+ * without locking. Opening a store recovers whatever a crash left half-done.
+ */
+import {
+  AlreadyExistsError,
+  IntegrityError,
+  InvalidArgumentError,
+  NoStoreError,
+  NotFoundError,
+} from "../errors.ts";
+import {
+  type Commit,
+  decodeCommit,
+  decodeTree,
+  EMPTY_TREE,
+  encodeCommit,
+  encodeTree,
+  type Hash,
+  sha256,
+  type TreeEntry,
+} from "./codec.ts";
+import { canonicalJson } from "./codec.ts";
+import {
+  exists,
+  mapWriteError,
+  processAlive,
+  syncDir,
+  writeAll,
+  writeFileAtomic,
+} from "./fs_util.ts";
+import { didYouMean, formatPath, parseRef, type Ref } from "./names.ts";
+import { type ObjectBatch, ObjectStore } from "./objects.ts";
+import {
+  applyEntry,
+  type Change,
+  emptyState,
+  GENESIS,
+  type LedgerEntry,
+  type RepoState,
+  type StoreState,
+} from "./state.ts";
+
+/** What a store needs from the outside world; tests swap the clock. */
+export interface StoreOptions {
+  readonly clock?: () => Date;
+}
+
+/** One edit of a commit's tree. */
+export type Edit =
+  | {
+    readonly op: "put";
+    readonly path: readonly string[];
+    readonly hash: Hash;
+    readonly size: number;
+  }
+  | { readonly op: "delete"; readonly path: readonly string[] };
+
+/** A commit with its id. */
+export interface CommitInfo {
+  readonly id: string;
+  readonly commit: Commit;
+}
+
+/** A resolved reference: the repo, the commit (null for a branch with no commits yet). */
+export interface Resolved {
+  readonly repo: string;
+  readonly branch: string | undefined;
+  readonly id: string | null;
+  readonly commit: Commit | null;
+}
+
+/** A file or folder found at a path in a tree. */
+export interface PathEntry {
+  readonly path: string;
+  readonly kind: "file" | "dir";
+  readonly hash: Hash;
+  readonly size: number;
+}
+
+const STORE_MARK = "tusk-store 1\n";
+
+/** Name of the store folder searched for upward from the working directory. */
+export const STORE_DIR = ".tusk";
+
+/** A tusk store on disk. */
+export class Store {
+  readonly root: string;
+  readonly objects: ObjectStore;
+  readonly #clock: () => Date;
+  readonly #trees = new Map<Hash, TreeEntry[]>();
+  readonly #commits = new Map<string, Commit>();
+
+  private constructor(root: string, options: StoreOptions) {
+    this.root = root;
+    this.objects = new ObjectStore(root);
+    this.#clock = options.clock ?? (() => new Date());
+  }
+
+  /** Create a new, empty store at `dir` (atomically: a crash leaves no half store). */
+  static async init(dir: string, options: StoreOptions = {}): Promise<Store> {
+    if (await exists(`${dir}/STORE`)) {
+      throw new AlreadyExistsError(`A tusk store already exists at "${dir}"`, { path: dir });
+    }
+    const parent = dir.slice(0, Math.max(dir.lastIndexOf("/"), 0)) || "/";
+    await Deno.mkdir(parent, { recursive: true });
+    const staging = `${dir}.init-${Deno.pid}`;
+    await Deno.remove(staging, { recursive: true }).catch(() => {});
+    try {
+      for (const sub of ["objects", "packs", "tmp"]) {
+        await Deno.mkdir(`${staging}/${sub}`, { recursive: true });
+      }
+      await Deno.writeFile(`${staging}/ledger`, new Uint8Array());
+      await Deno.writeTextFile(`${staging}/lock`, "");
+      await Deno.writeTextFile(`${staging}/gc.lock`, "");
+      await Deno.writeTextFile(`${staging}/state.json`, JSON.stringify(emptyState()));
+      await Deno.writeTextFile(`${staging}/STORE`, STORE_MARK);
+      for (const f of ["ledger", "state.json", "STORE"]) {
+        const h = await Deno.open(`${staging}/${f}`, { read: true, write: true });
+        await h.sync();
+        h.close();
+      }
+      await syncDir(staging);
+      try {
+        await Deno.rename(staging, dir);
+      } catch (err) {
+        if (
+          err instanceof Deno.errors.AlreadyExists ||
+          (err as { code?: string }).code === "ENOTEMPTY"
+        ) {
+          throw new AlreadyExistsError(
+            `Cannot create a store at "${dir}": the folder is not empty`,
+            {
+              path: dir,
+            },
+          );
+        }
+        throw err;
+      }
+      await syncDir(parent);
+    } catch (err) {
+      await Deno.remove(staging, { recursive: true }).catch(() => {});
+      if (err instanceof AlreadyExistsError) throw err;
+      mapWriteError(err, `a new store at "${dir}"`);
+    }
+    return new Store(dir, options);
+  }
+
+  /** Open an existing store folder. */
+  static async open(dir: string, options: StoreOptions = {}): Promise<Store> {
+    let mark: string;
+    try {
+      mark = await Deno.readTextFile(`${dir}/STORE`);
+    } catch {
+      throw new NoStoreError(`No tusk store at "${dir}": run "tusk init" to create one`, {
+        path: dir,
+      });
+    }
+    if (mark !== STORE_MARK) {
+      throw new NoStoreError(`"${dir}" is not a tusk store this version can read`, { path: dir });
+    }
+    return new Store(dir, options);
+  }
+
+  /** Find the nearest `.tusk` folder from `start` upward, or null. */
+  static async find(start: string): Promise<string | null> {
+    let dir = start.replace(/\/+$/, "") || "/";
+    while (true) {
+      if (await exists(`${dir}/${STORE_DIR}/STORE`)) {
+        return `${dir === "/" ? "" : dir}/${STORE_DIR}`;
+      }
+      if (dir === "/" || dir === "") return null;
+      dir = dir.slice(0, dir.lastIndexOf("/")) || "/";
+    }
+  }
+
+  /** The current time from the store's clock. */
+  now(): Date {
+    return this.#clock();
+  }
+
+  get #statePath(): string {
+    return `${this.root}/state.json`;
+  }
+
+  get #ledgerPath(): string {
+    return `${this.root}/ledger`;
+  }
+
+  async #readStateFile(): Promise<StoreState | null> {
+    try {
+      return JSON.parse(await Deno.readTextFile(this.#statePath)) as StoreState;
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return null;
+      if (err instanceof SyntaxError) {
+        throw new IntegrityError(`The store's state file is corrupt: run "tusk verify"`, {
+          path: this.#statePath,
+        });
+      }
+      throw err;
+    }
+  }
+
+  /** A consistent snapshot of the store's state; recovers first if a writer crashed. */
+  async state(): Promise<StoreState> {
+    const st = await this.#readStateFile();
+    const size = (await Deno.stat(this.#ledgerPath)).size;
+    if (st && st.ledger.size === size) return st;
+    return await this.transact(async (tx) => {
+      return await Promise.resolve(structuredClone(tx.state));
+    });
+  }
+
+  async #lock(path: string, exclusive: boolean): Promise<Deno.FsFile> {
+    const f = await Deno.open(path, { read: true, write: true, create: true });
+    await f.lock(exclusive);
+    return f;
+  }
+
+  /**
+   * Hold the shared ingest lock while `fn` writes objects outside a transaction, so that a
+   * concurrent `gc` cannot collect them before they are committed.
+   */
+  async withIngest<T>(fn: () => Promise<T>): Promise<T> {
+    const f = await this.#lock(`${this.root}/gc.lock`, false);
+    try {
+      return await fn();
+    } finally {
+      f.close();
+    }
+  }
+
+  /** Hold the exclusive ingest lock (gc): no other process is writing loose objects. */
+  async withExclusiveIngest<T>(fn: () => Promise<T>): Promise<T> {
+    const f = await this.#lock(`${this.root}/gc.lock`, true);
+    try {
+      return await fn();
+    } finally {
+      f.close();
+    }
+  }
+
+  /**
+   * Run `fn` as one transaction under the store lock: it sees the latest state, its
+   * changes are recorded as one ledger entry, and the state file is rewritten. A crash
+   * before the ledger append leaves nothing; after it, recovery finishes the job.
+   */
+  async transact<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    const lock = await this.#lock(`${this.root}/lock`, true);
+    try {
+      const state = await this.#recover();
+      this.objects.refresh();
+      const tx = new Transaction(this, state, this.#clock().toISOString());
+      const result = await fn(tx);
+      if (tx.changes.length) {
+        await tx.batch.flush();
+        await this.#append(state, tx);
+      }
+      return result;
+    } finally {
+      lock.close();
+    }
+  }
+
+  async #append(state: StoreState, tx: Transaction): Promise<void> {
+    const before = { ...state.ledger };
+    const entry: LedgerEntry = {
+      seq: before.seq + 1,
+      prev: before.hash,
+      time: tx.time,
+      changes: tx.changes,
+    };
+    const line = canonicalJson(entry);
+    const bytes = new TextEncoder().encode(line + "\n");
+    const f = await Deno.open(this.#ledgerPath, { write: true });
+    try {
+      try {
+        await f.seek(before.size, Deno.SeekMode.Start);
+        await writeAll(f, bytes);
+        await f.syncData();
+      } catch (err) {
+        await f.truncate(before.size).catch(() => {});
+        mapWriteError(err, "the ledger");
+      }
+      state.ledger = { seq: entry.seq, hash: sha256(line), size: before.size + bytes.length };
+      try {
+        await writeFileAtomic(
+          this.#statePath,
+          new TextEncoder().encode(JSON.stringify(state)),
+          `${this.root}/tmp`,
+        );
+      } catch (err) {
+        await f.truncate(before.size).catch(() => {});
+        await f.syncData().catch(() => {});
+        state.ledger = before;
+        throw err;
+      }
+    } finally {
+      f.close();
+    }
+  }
+
+  /** Bring the state file up to date with the ledger and clear dead writers' temp files. */
+  async #recover(): Promise<StoreState> {
+    await this.#cleanTemp();
+    let state = await this.#readStateFile();
+    if (!state) state = emptyState();
+    const size = (await Deno.stat(this.#ledgerPath)).size;
+    if (size === state.ledger.size) return state;
+    if (size < state.ledger.size) {
+      throw new IntegrityError(
+        `The ledger is shorter (${size} bytes) than the state records (${state.ledger.size}): run "tusk verify"`,
+        { ledgerSize: size, recorded: state.ledger.size },
+      );
+    }
+    const f = await Deno.open(this.#ledgerPath, { read: true, write: true });
+    try {
+      await f.seek(state.ledger.size, Deno.SeekMode.Start);
+      const tail = new Uint8Array(size - state.ledger.size);
+      let off = 0;
+      while (off < tail.length) {
+        const n = await f.read(tail.subarray(off));
+        if (n === null) break;
+        off += n;
+      }
+      let pos = 0;
+      const dec = new TextDecoder();
+      while (pos < tail.length) {
+        const nl = tail.indexOf(10, pos);
+        if (nl < 0) break;
+        const line = dec.decode(tail.subarray(pos, nl));
+        const entry = parseEntry(line, state.ledger.seq + 1);
+        if (entry.prev !== state.ledger.hash) {
+          throw new IntegrityError(
+            `Ledger entry ${entry.seq} does not chain to the one before it`,
+            {
+              seq: entry.seq,
+            },
+          );
+        }
+        applyEntry(state, entry);
+        state.ledger = {
+          seq: entry.seq,
+          hash: sha256(line),
+          size: state.ledger.size + (nl - pos) + 1,
+        };
+        pos = nl + 1;
+      }
+      if (state.ledger.size < size) {
+        await f.truncate(state.ledger.size);
+        await f.syncData();
+      }
+    } finally {
+      f.close();
+    }
+    await writeFileAtomic(
+      this.#statePath,
+      new TextEncoder().encode(JSON.stringify(state)),
+      `${this.root}/tmp`,
+    );
+    return state;
+  }
+
+  async #cleanTemp(): Promise<void> {
+    const tmp = `${this.root}/tmp`;
+    for await (const e of Deno.readDir(tmp)) {
+      const pid = Number(e.name.split(".")[0]);
+      if (!Number.isInteger(pid) || !processAlive(pid)) {
+        await Deno.remove(`${tmp}/${e.name}`, { recursive: true }).catch(() => {});
+      }
+    }
+  }
+
+  /** Every ledger entry, checked for chaining, with each line's hash. */
+  async *ledger(): AsyncGenerator<{ entry: LedgerEntry; hash: Hash; line: string }> {
+    const text = await Deno.readTextFile(this.#ledgerPath);
+    let prev = GENESIS;
+    let seq = 0;
+    let pos = 0;
+    while (pos < text.length) {
+      const nl = text.indexOf("\n", pos);
+      if (nl < 0) {
+        throw new IntegrityError(`Ledger entry ${seq + 1} is incomplete`, { seq: seq + 1 });
+      }
+      const line = text.slice(pos, nl);
+      const entry = parseEntry(line, seq + 1);
+      if (entry.prev !== prev) {
+        throw new IntegrityError(
+          `Ledger entry ${entry.seq} is broken: it does not chain to entry ${seq} (an entry was altered)`,
+          { seq: entry.seq },
+        );
+      }
+      const hash = sha256(line);
+      yield { entry, hash, line };
+      prev = hash;
+      seq = entry.seq;
+      pos = nl + 1;
+    }
+  }
+
+  // ---- reading ----
+
+  /** The state of repo `name`, or NotFoundError with a suggestion. */
+  repoOf(state: StoreState, name: string): RepoState {
+    const repo = state.repos[name];
+    if (!repo) {
+      throw new NotFoundError(
+        `Cannot find repo "${name}"${didYouMean(name, Object.keys(state.repos))}`,
+        { repo: name },
+      );
+    }
+    return repo;
+  }
+
+  /** Read and decode a commit (verifying its id). */
+  async readCommit(id: string): Promise<Commit> {
+    const cached = this.#commits.get(id);
+    if (cached) return cached;
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.objects.read(id);
+    } catch (err) {
+      if (err instanceof NotFoundError) {
+        throw new NotFoundError(`Cannot find commit ${id}`, { commit: id });
+      }
+      throw err;
+    }
+    if (sha256(bytes) !== id) {
+      throw new IntegrityError(`Commit ${id} is corrupt: its content does not match its id`, {
+        commit: id,
+      });
+    }
+    const commit = decodeCommit(bytes, id);
+    this.#commits.set(id, commit);
+    return commit;
+  }
+
+  /** Read and decode a tree (pending objects of `batch` first). */
+  async readTree(hash: Hash, batch?: ObjectBatch): Promise<TreeEntry[]> {
+    const cached = this.#trees.get(hash);
+    if (cached) return cached;
+    const bytes = batch?.pending(hash) ?? await this.objects.read(hash);
+    const entries = decodeTree(bytes, hash);
+    this.#trees.set(hash, entries);
+    return entries;
+  }
+
+  /** Resolve `repo@ref` (branch, commit id or unique prefix, with ancestry) in `state`. */
+  async resolve(state: StoreState, ref: Ref | string): Promise<Resolved> {
+    const r = typeof ref === "string" ? parseRef(ref) : ref;
+    const repo = this.repoOf(state, r.repo);
+    let id: string | null;
+    let branch: string | undefined;
+    const b = repo.branches[r.ref];
+    if (b) {
+      branch = r.ref;
+      id = b.head;
+    } else {
+      id = await this.#findCommitId(repo, r.ref, r.repo);
+    }
+    for (let i = 0; i < r.ancestry; i++) {
+      if (id === null) break;
+      const c = await this.readCommit(id);
+      id = c.parent;
+      if (id === null) {
+        throw new NotFoundError(
+          `Commit ${r.repo}@${r.ref}${"^".repeat(1)}${
+            r.ancestry > 1 ? r.ancestry : ""
+          } does not exist: the history is only ${i + 1} commit(s) deep`,
+          { repo: r.repo, ref: r.ref, ancestry: r.ancestry },
+        );
+      }
+    }
+    return { repo: r.repo, branch, id, commit: id === null ? null : await this.readCommit(id) };
+  }
+
+  async #findCommitId(
+    repo: RepoState,
+    text: string,
+    repoName: string,
+  ): Promise<string> {
+    const notFound = (): never => {
+      throw new NotFoundError(
+        `Cannot find branch or commit "${text}" in repo "${repoName}"${
+          didYouMean(text, Object.keys(repo.branches))
+        }`,
+        { repo: repoName, ref: text },
+      );
+    };
+    if (!/^[0-9a-f]{4,64}$/.test(text)) notFound();
+    if (text.length === 64) {
+      const c = await this.readCommit(text).catch((err) => {
+        if (err instanceof NotFoundError) return null;
+        throw err;
+      });
+      if (c?.repo === repoName) return text;
+      notFound();
+    }
+    const matches = new Set<string>();
+    for await (const { entry } of this.ledgerSince(repo.createdSeq)) {
+      for (const c of entry.changes) {
+        if (c.type === "commit" && c.repo === repoName && c.commit.startsWith(text)) {
+          matches.add(c.commit);
+        }
+      }
+    }
+    if (matches.size === 0) notFound();
+    if (matches.size > 1) {
+      throw new InvalidArgumentError(
+        `Commit prefix "${text}" is ambiguous in repo "${repoName}": give more characters`,
+        { repo: repoName, ref: text },
+      );
+    }
+    return [...matches][0]!;
+  }
+
+  /** Ledger entries with seq ≥ `seq` (no chain check; for lookups). */
+  async *ledgerSince(seq: number): AsyncGenerator<{ entry: LedgerEntry }> {
+    const text = await Deno.readTextFile(this.#ledgerPath);
+    let pos = 0;
+    while (pos < text.length) {
+      const nl = text.indexOf("\n", pos);
+      if (nl < 0) break;
+      const entry = JSON.parse(text.slice(pos, nl)) as LedgerEntry;
+      pos = nl + 1;
+      if (entry.seq >= seq) yield { entry };
+    }
+  }
+
+  /** The entry at `segments` in the tree `root` (the root itself for no segments), or null. */
+  async lookup(root: Hash, segments: readonly string[]): Promise<PathEntry | null> {
+    let entry: PathEntry = { path: "/", kind: "dir", hash: root, size: -1 };
+    for (let i = 0; i < segments.length; i++) {
+      if (entry.kind !== "dir") return null;
+      const found = (await this.readTree(entry.hash)).find((e) => e.name === segments[i]);
+      if (!found) return null;
+      entry = {
+        path: formatPath(segments.slice(0, i + 1)),
+        kind: found.kind,
+        hash: found.hash,
+        size: found.size,
+      };
+    }
+    if (entry.size < 0) {
+      const entries = await this.readTree(root);
+      entry = { ...entry, size: entries.reduce((s, e) => s + e.size, 0) };
+    }
+    return entry;
+  }
+
+  /** Every file under the folder `dir` of a tree, depth first in name order. */
+  async *walk(dirHash: Hash, prefix: readonly string[]): AsyncGenerator<PathEntry> {
+    for (const e of await this.readTree(dirHash)) {
+      const segs = [...prefix, e.name];
+      if (e.kind === "dir") yield* this.walk(e.hash, segs);
+      else yield { path: formatPath(segs), kind: "file", hash: e.hash, size: e.size };
+    }
+  }
+
+  /** The commits of a branch or from a commit back to the first, newest first. */
+  async *history(id: string | null): AsyncGenerator<CommitInfo> {
+    while (id !== null) {
+      const commit = await this.readCommit(id);
+      yield { id, commit };
+      id = commit.parent;
+    }
+  }
+
+  // ---- tree editing ----
+
+  /** Apply `edits` to the tree `root`; new trees go to `batch`. Returns the new root. */
+  async editTree(
+    root: Hash,
+    edits: readonly Edit[],
+    batch: ObjectBatch,
+  ): Promise<{ hash: Hash; size: number }> {
+    const r = await this.#editDir(root, edits, [], batch);
+    if (r) return r;
+    await batch.add(encodeTree([]));
+    return { hash: EMPTY_TREE, size: 0 };
+  }
+
+  async #editDir(
+    hash: Hash | null,
+    edits: readonly Edit[],
+    prefix: readonly string[],
+    batch: ObjectBatch,
+  ): Promise<{ hash: Hash; size: number } | null> {
+    const entries = new Map<string, TreeEntry>();
+    if (hash !== null) { for (const e of await this.readTree(hash, batch)) entries.set(e.name, e); }
+    const groups = new Map<string, Edit[]>();
+    for (const e of edits) {
+      const name = e.path[0]!;
+      let g = groups.get(name);
+      if (!g) groups.set(name, g = []);
+      g.push(e);
+    }
+    for (const [name, group] of groups) {
+      let cur: TreeEntry | null = entries.get(name) ?? null;
+      const here = [...prefix, name];
+      let i = 0;
+      while (i < group.length) {
+        const e = group[i]!;
+        if (e.path.length === 1) {
+          if (e.op === "put") {
+            if (cur?.kind === "dir") {
+              throw new InvalidArgumentError(
+                `Cannot put file "${formatPath(here)}": a folder with that name exists`,
+                { path: formatPath(here) },
+              );
+            }
+            cur = { name, kind: "file", hash: e.hash, size: e.size };
+          } else {
+            if (!cur) {
+              throw new NotFoundError(`Cannot find file "${formatPath(here)}"`, {
+                path: formatPath(here),
+              });
+            }
+            cur = null;
+          }
+          i++;
+          continue;
+        }
+        let j = i;
+        while (j < group.length && group[j]!.path.length > 1) j++;
+        if (cur?.kind === "file") {
+          throw new InvalidArgumentError(
+            `Cannot use "${formatPath(here)}" as a folder: it is a file`,
+            { path: formatPath(here) },
+          );
+        }
+        const sub = group.slice(i, j).map((x) => ({ ...x, path: x.path.slice(1) }));
+        const r = await this.#editDir(cur?.hash ?? null, sub, here, batch);
+        cur = r ? { name, kind: "dir", hash: r.hash, size: r.size } : null;
+        i = j;
+      }
+      if (cur) entries.set(name, cur);
+      else entries.delete(name);
+    }
+    if (entries.size === 0) return null;
+    const list = [...entries.values()];
+    const bytes = encodeTree(list);
+    const newHash = sha256(bytes);
+    if (newHash !== hash) await batch.add(bytes);
+    const size = list.reduce((s, e) => s + e.size, 0);
+    return { hash: newHash, size };
+  }
+}
+
+/** A transaction in progress: the state as of the lock, pending objects and changes. */
+export class Transaction {
+  readonly store: Store;
+  readonly state: StoreState;
+  /** ISO time of the transaction (all its commits and its ledger entry). */
+  readonly time: string;
+  readonly batch: ObjectBatch;
+  readonly changes: Change[] = [];
+
+  constructor(store: Store, state: StoreState, time: string) {
+    this.store = store;
+    this.state = state;
+    this.time = time;
+    this.batch = store.objects.batch();
+  }
+
+  /** Record a change and apply it to this transaction's state. */
+  change(c: Change): void {
+    this.changes.push(c);
+    applyEntry(this.state, {
+      seq: this.state.ledger.seq + 1,
+      prev: this.state.ledger.hash,
+      time: this.time,
+      changes: [c],
+    });
+  }
+
+  /** Write a commit object and move `branch` to it (creating the branch if needed). */
+  async commit(
+    repoName: string,
+    branch: string,
+    make: (parent: CommitInfo | null) => Promise<{ tree: Hash; size: number }>,
+    meta: Pick<Commit, "message" | "origin"> & Partial<Pick<Commit, "revertOf" | "provenance">>,
+  ): Promise<CommitInfo> {
+    const repo = this.store.repoOf(this.state, repoName);
+    const head = repo.branches[branch]?.head ?? null;
+    const parent = head === null ? null : { id: head, commit: await this.store.readCommit(head) };
+    const { tree, size } = await make(parent);
+    const commit: Commit = {
+      repo: repoName,
+      parent: head,
+      tree,
+      size,
+      time: this.time,
+      message: meta.message,
+      branch,
+      origin: meta.origin,
+      ...(meta.revertOf ? { revertOf: meta.revertOf } : {}),
+      ...(meta.provenance ? { provenance: meta.provenance } : {}),
+    };
+    const id = await this.batch.add(encodeCommit(commit));
+    this.change({ type: "commit", repo: repoName, commit: id });
+    this.change({ type: "branch:move", repo: repoName, branch, from: head, to: id });
+    return { id, commit };
+  }
+}
+
+function parseEntry(line: string, expectedSeq: number): LedgerEntry {
+  let entry: LedgerEntry;
+  try {
+    entry = JSON.parse(line) as LedgerEntry;
+  } catch {
+    throw new IntegrityError(`Ledger entry ${expectedSeq} is corrupt: it is not valid JSON`, {
+      seq: expectedSeq,
+    });
+  }
+  if (
+    typeof entry !== "object" || entry === null || entry.seq !== expectedSeq ||
+    typeof entry.prev !== "string" || !Array.isArray(entry.changes)
+  ) {
+    throw new IntegrityError(`Ledger entry ${expectedSeq} is corrupt: its fields are wrong`, {
+      seq: expectedSeq,
+    });
+  }
+  return entry;
+}

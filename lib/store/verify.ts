@@ -1,0 +1,187 @@
+/**
+ * Integrity of a whole store: `verify` walks the ledger's hash chain, replays it against the
+ * state file, follows every live commit to its trees and blobs, and re-hashes every object;
+ * `gc` frees what no kept ledger entry reaches. Both share one reachability walk.
+ */
+import { IntegrityError, NotFoundError } from "../errors.ts";
+import type { Hash } from "./codec.ts";
+import { canonicalJson, sha256 } from "./codec.ts";
+import { applyEntry, emptyState, type StoreState } from "./state.ts";
+import type { Store } from "./store.ts";
+
+/** What `verify` checked. */
+export interface VerifyReport {
+  readonly entries: number;
+  readonly commits: number;
+  readonly trees: number;
+  readonly files: number;
+  readonly objects: number;
+}
+
+/** Roots kept alive by the ledger: commits of live repos, and objects of live records. */
+async function liveRoots(
+  store: Store,
+  state: StoreState,
+): Promise<{ commits: Set<string>; objects: Set<Hash> }> {
+  const commits = new Set<string>();
+  for await (const { entry } of store.ledgerSince(0)) {
+    for (const c of entry.changes) {
+      if (c.type !== "commit" && c.type !== "branch:move") continue;
+      const repo = state.repos[c.repo];
+      if (!repo || entry.seq < repo.createdSeq) continue;
+      if (c.type === "commit") commits.add(c.commit);
+      else if (c.to) commits.add(c.to);
+    }
+  }
+  const objects = new Set<Hash>();
+  for (const kind of Object.values(state.meta)) {
+    for (const rec of Object.values(kind)) for (const o of rec.objects) objects.add(o);
+  }
+  return { commits, objects };
+}
+
+/** Every object reachable from the live roots; `check` re-hashes commits and trees on the way. */
+async function reachable(
+  store: Store,
+  state: StoreState,
+  check: boolean,
+): Promise<{ live: Set<Hash>; commits: number; trees: number; files: number }> {
+  const roots = await liveRoots(store, state);
+  const live = new Set<Hash>(roots.objects);
+  let commits = 0;
+  let trees = 0;
+  let files = 0;
+  const needObject = async (hash: Hash, what: string) => {
+    if (!(await store.objects.has(hash))) {
+      throw new IntegrityError(`${what} is missing`, { object: hash });
+    }
+  };
+  for (const o of roots.objects) await needObject(o, `Object ${o} kept by a ledger record`);
+  const visitTree = async (hash: Hash, where: string): Promise<void> => {
+    if (live.has(hash)) return;
+    live.add(hash);
+    trees++;
+    let entries;
+    try {
+      if (check) await store.objects.readVerified(hash);
+      entries = await store.readTree(hash);
+    } catch (err) {
+      if (err instanceof NotFoundError) {
+        throw new IntegrityError(`Tree ${hash} (${where}) is missing`, { object: hash });
+      }
+      throw err;
+    }
+    for (const e of entries) {
+      const path = `${where === "/" ? "" : where}/${e.name}`;
+      if (e.kind === "dir") await visitTree(e.hash, path);
+      else if (!live.has(e.hash)) {
+        live.add(e.hash);
+        files++;
+        if (check) await needObject(e.hash, `File ${path} (blob ${e.hash})`);
+      }
+    }
+  };
+  for (const root of roots.commits) {
+    let id: string | null = root;
+    while (id !== null && !live.has(id)) {
+      live.add(id);
+      commits++;
+      let commit;
+      try {
+        commit = await store.readCommit(id);
+      } catch (err) {
+        if (err instanceof NotFoundError) {
+          throw new IntegrityError(`Commit ${id} is missing`, { commit: id });
+        }
+        throw err;
+      }
+      await visitTree(commit.tree, "/");
+      id = commit.parent;
+    }
+  }
+  return { live, commits, trees, files };
+}
+
+/** Check everything; throws IntegrityError naming the first broken link. */
+export async function verifyStore(store: Store): Promise<VerifyReport> {
+  const state = await store.state();
+  const replay = emptyState();
+  let entries = 0;
+  let lastHash = replay.ledger.hash;
+  let size = 0;
+  for await (const { entry, hash, line } of store.ledger()) {
+    applyEntry(replay, entry);
+    entries++;
+    lastHash = hash;
+    size += new TextEncoder().encode(line).length + 1;
+  }
+  if (
+    lastHash !== state.ledger.hash || entries !== state.ledger.seq || size !== state.ledger.size
+  ) {
+    throw new IntegrityError(
+      `Ledger entry ${entries} does not match the hash the state records: the ledger was altered`,
+      { seq: entries },
+    );
+  }
+  replay.ledger = state.ledger;
+  if (sha256(canonicalJson(replay)) !== sha256(canonicalJson(state))) {
+    throw new IntegrityError(
+      "The state file does not match a replay of the ledger: it was altered",
+      {},
+    );
+  }
+  const { commits, trees, files } = await reachable(store, state, true);
+  let objects = 0;
+  const all = await store.objects.listAll();
+  for (const hash of all.loose) {
+    await store.objects.verifyLoose(hash);
+    objects++;
+  }
+  for (const pack of all.packs.keys()) {
+    await store.objects.verifyPack(pack, () => objects++);
+  }
+  return { entries, commits, trees, files, objects };
+}
+
+/** What `gc` freed (or would free with `dryRun`). */
+export interface GcReport {
+  readonly objects: number;
+  readonly bytes: number;
+  readonly dryRun: boolean;
+}
+
+/** Delete objects no kept ledger entry reaches; with `dryRun`, only count them. */
+export async function collectGarbage(
+  store: Store,
+  options: { dryRun?: boolean } = {},
+): Promise<GcReport> {
+  const dryRun = options.dryRun ?? false;
+  return await store.withExclusiveIngest(() =>
+    store.transact(async (tx) => {
+      const { live } = await reachable(store, tx.state, false);
+      const all = await store.objects.listAll();
+      let objects = 0;
+      let bytes = 0;
+      for (const hash of all.loose) {
+        if (live.has(hash)) continue;
+        objects++;
+        if (dryRun) bytes += (await Deno.lstat(store.objects.loosePath(hash))).size;
+        else bytes += await store.objects.removeLoose(hash);
+      }
+      const dirty: string[] = [];
+      for (const [pack, hashes] of all.packs) {
+        const dead = hashes.filter((h) => !live.has(h));
+        if (dead.length === 0) continue;
+        objects += dead.length;
+        if (dryRun) {
+          for (const h of dead) bytes += (await store.objects.read(h)).length;
+        } else dirty.push(pack);
+      }
+      if (!dryRun) {
+        if (dirty.length) bytes += await store.objects.repack(dirty, live);
+        bytes += await store.objects.removeOrphanPacks();
+      }
+      return { objects, bytes, dryRun };
+    })
+  );
+}
