@@ -1,6 +1,7 @@
 /**
  * Pachyderm's glob patterns over `/`-rooted paths: `*` and `?` stay within one segment,
- * `**` spans any number of segments, `[abc]`, `[a-z]` and `[!a]` match one character.
+ * `**` spans any number of segments, `[abc]`, `[a-z]` and `[!a]` match one character, and
+ * parentheses capture (for `joinOn` / `groupBy` keys like `$1`).
  */
 import { InvalidArgumentError } from "./errors.ts";
 
@@ -8,7 +9,8 @@ import { InvalidArgumentError } from "./errors.ts";
 export function globToRegExp(pattern: string): RegExp {
   let p = pattern.startsWith("/") ? pattern : "/" + pattern;
   if (p.length > 1 && p.endsWith("/")) p = p.slice(0, -1);
-  let re = "^";
+  // The root "/" is a datum only for the pattern "/" itself; "/*" and "/**" match below it.
+  let re = p === "/" ? "^" : "^(?!/$)";
   for (let i = 0; i < p.length; i++) {
     const c = p[i]!;
     if (c === "*") {
@@ -31,7 +33,8 @@ export function globToRegExp(pattern: string): RegExp {
       if (body.startsWith("!")) body = "^" + body.slice(1);
       re += `[${body.replace(/\\/g, "\\\\")}]`;
       i = end;
-    } else re += c.replace(/[.+^${}()|\\]/g, "\\$&");
+    } else if (c === "(" || c === ")") re += c;
+    else re += c.replace(/[.+^${}|\\]/g, "\\$&");
   }
   re += "$";
   try {

@@ -1,7 +1,7 @@
 /** File verbs: put, get, list, glob, diff, delete. Each returns data; nothing is printed here. */
 import { BadSourceError, InvalidArgumentError, NotFoundError } from "../errors.ts";
 import { globToRegExp } from "../glob.ts";
-import type { Hash } from "../store/codec.ts";
+import { EMPTY_TREE, type Hash } from "../store/codec.ts";
 import { checkBranchName, formatPath, parsePath, parseRef, type Ref } from "../store/names.ts";
 import { LARGE_OBJECT } from "../store/objects.ts";
 import type { CommitInfo, Edit, PathEntry, Store } from "../store/store.ts";
@@ -46,6 +46,12 @@ function resolveHost(path: string, cwd: string | undefined): string {
 function baseName(path: string): string {
   const trimmed = path.replace(/\/+$/, "");
   return trimmed.slice(trimmed.lastIndexOf("/") + 1);
+}
+
+/** The name a folder source is put under: none for `.`, `..` or `/`. */
+function folderName(source: string): string[] {
+  const base = baseName(source);
+  return base === "" || base === "." || base === ".." ? [] : parsePath(base);
 }
 
 function special(info: Deno.FileInfo): string | null {
@@ -105,13 +111,19 @@ async function plan(
         { path: source },
       );
     }
+    // As pachctl: a folder goes under its own name (`-r -f photos` gives /photos/…) unless
+    // it is the only source and a path was given; `-r -f .` puts the contents at the top.
+    const prefix = destGiven && options.sources.length === 1
+      ? destBase
+      : [...destBase, ...folderName(source)];
     const walk = async (dir: string, rel: string[]): Promise<void> => {
       const names: string[] = [];
       for await (const e of Deno.readDir(dir)) names.push(e.name);
       names.sort();
       for (const name of names) {
         const p = `${dir}/${name}`;
-        const st = await Deno.lstat(p);
+        // Sync on purpose: an async lstat per file costs several times the call itself.
+        const st = Deno.lstatSync(p);
         const shown = [...rel, name].join("/");
         const k = special(st);
         if (k) {
@@ -127,7 +139,7 @@ async function plan(
         if (st.isDirectory) await walk(p, [...rel, name]);
         else {planned.push({
             host: p,
-            dest: [...destBase, ...parsePath([...rel, name].join("/"))],
+            dest: [...prefix, ...parsePath([...rel, name].join("/"))],
             size: st.size,
           });}
       }
@@ -178,9 +190,12 @@ export async function putFile(
   const { planned, skipped } = await plan(target, options);
   const useStdin = options.sources.includes("-");
   if (useStdin && (target.path === undefined || target.path === "" || target.path.endsWith("/"))) {
+    const example = `${target.repo}@${target.ref}:/data.csv`;
     throw new InvalidArgumentError(
-      `Give a file path for standard input, e.g. ${target.repo}@${target.ref}:/data.csv`,
-      { ref: targetText },
+      target.path
+        ? `Cannot put standard input at folder path "${target.path}": give a file path, e.g. ${example}`
+        : `Give a file path for standard input, e.g. ${example}`,
+      { ref: targetText, path: target.path ?? "" },
     );
   }
   const seen = new Map<string, string>();
@@ -211,7 +226,8 @@ export async function putFile(
       if (p.size >= LARGE_OBJECT) return await store.objects.writeLargeFile(p.host, progress);
       let bytes: Uint8Array;
       try {
-        bytes = await Deno.readFile(p.host);
+        // Sync on purpose, as in plan(): a small file is read faster than an async op is run.
+        bytes = Deno.readFileSync(p.host);
       } catch (err) {
         if (err instanceof Deno.errors.NotFound) {
           throw new BadSourceError(`Cannot read "${p.host}": it vanished while being put`, {
@@ -251,17 +267,12 @@ export async function putFile(
           }
           edits.push({ op: "put", path: p.dest, hash, size });
         }
-        const r = await store.editTree(root ?? (await emptyRoot(tx.batch)), edits, tx.batch);
+        const r = await store.editTree(root ?? EMPTY_TREE, edits, tx.batch);
         return { tree: r.hash, size: r.size };
       }, { message: options.message ?? "", origin: "user" });
     });
     return { commit, files: puts.length, bytes: total + (stdinBlob?.size ?? 0), skipped };
   });
-}
-
-async function emptyRoot(batch: { add(b: Uint8Array): Promise<Hash> }): Promise<Hash> {
-  const { encodeTree } = await import("../store/codec.ts");
-  return await batch.add(encodeTree([]));
 }
 
 async function appendBlobs(store: Store, a: Hash, b: Hash): Promise<{ hash: Hash; size: number }> {

@@ -8,7 +8,6 @@ import { IntegrityError } from "../errors.ts";
 /** A 64-hex SHA-256 digest naming an object. */
 export type Hash = string;
 
-
 /** One entry of a tree: a file (blob) or a folder (subtree), with its total size in bytes. */
 export interface TreeEntry {
   readonly name: string;

@@ -2,6 +2,7 @@
  * Durable file-system primitives: temp files named after their owner process, fsync of
  * files and folders, write-then-rename. Everything the store writes goes through here.
  */
+import process from "node:process";
 import { isNoSpace, NoSpaceError } from "../errors.ts";
 
 let tempCounter = 0;
@@ -71,22 +72,18 @@ export function parentOf(path: string): string {
   return i <= 0 ? "/" : path.slice(0, i);
 }
 
-/** True when the process `pid` is alive on this machine (Linux: /proc; elsewhere: assume so). */
+/**
+ * True when the process `pid` is alive on this machine. Uses `kill(pid, 0)`, which sends
+ * nothing: Deno refuses /proc without --allow-all, so a /proc check would call every
+ * process alive and leave dead writers' temp files forever. Unknown means alive.
+ */
 export function processAlive(pid: number): boolean {
   if (pid === Deno.pid) return true;
   try {
-    Deno.statSync(`/proc/${pid}`);
+    process.kill(pid, 0);
     return true;
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
-      try {
-        Deno.statSync("/proc/self");
-        return false;
-      } catch {
-        return true;
-      }
-    }
-    return true;
+    return (err as { code?: unknown }).code !== "ESRCH";
   }
 }
 

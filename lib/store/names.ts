@@ -61,7 +61,10 @@ export function parsePath(path: string): string[] {
     if (s === "") bad("it has an empty segment");
     if (s === "..") bad('".." is not allowed');
     if (s === ".") bad('"." is not allowed');
-    if (utf8.encode(s).length > 255) bad(`the name "${s.slice(0, 20)}…" is longer than 255 bytes`);
+    // A UTF-16 unit is at most 3 UTF-8 bytes, so only names over 85 units need encoding.
+    if (s.length > 85 && utf8.encode(s).length > 255) {
+      bad(`the name "${s.slice(0, 20)}…" is longer than 255 bytes`);
+    }
   }
   return segments;
 }

@@ -27,6 +27,82 @@ interface PackLocation {
   readonly length: number;
 }
 
+/**
+ * The pack indexes loaded so far. Each pack keeps its index lines (`<hash> <offset>
+ * <length>`) sorted by hash and is searched by bisection, so a command that looks up a few
+ * objects costs reading the indexes, not building a map of every object in them. A bulk
+ * reader (verify, gc, a large put) switches to a map once its lookups outnumber a quarter
+ * of the entries, where the map becomes the cheaper of the two.
+ */
+class PackIndexes {
+  readonly #packs: { readonly name: string; readonly lines: readonly string[] }[] = [];
+  #entries = 0;
+  #lookups = 0;
+  #map: Map<Hash, PackLocation> | null = null;
+
+  /** Names of the packs held. */
+  get names(): string[] {
+    return this.#packs.map((p) => p.name);
+  }
+
+  /** Add a pack's index lines (sorted here if they are not). */
+  add(name: string, lines: readonly string[]): void {
+    let sorted = true;
+    for (let i = 1; i < lines.length && sorted; i++) sorted = lines[i - 1]! < lines[i]!;
+    const pack = { name, lines: sorted ? lines : [...lines].sort() };
+    this.#packs.push(pack);
+    this.#entries += lines.length;
+    if (this.#map) fillMap(this.#map, pack.name, pack.lines);
+  }
+
+  /** Where the object `hash` is packed, if it is. */
+  get(hash: Hash): PackLocation | undefined {
+    if (!this.#map && ++this.#lookups > 256 && this.#lookups * 4 > this.#entries) {
+      this.#map = new Map();
+      for (const p of this.#packs) fillMap(this.#map, p.name, p.lines);
+    }
+    if (this.#map) return this.#map.get(hash);
+    for (const { name, lines } of this.#packs) {
+      let lo = 0;
+      let hi = lines.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const line = lines[mid]!;
+        if (line.startsWith(hash) && line.charCodeAt(hash.length) === 32) {
+          const b = line.indexOf(" ", hash.length + 1);
+          return {
+            pack: name,
+            offset: Number(line.slice(hash.length + 1, b)),
+            length: Number(line.slice(b + 1)),
+          };
+        }
+        if (line < hash) lo = mid + 1;
+        else hi = mid;
+      }
+    }
+    return undefined;
+  }
+
+  /** True when some pack holds `hash`. */
+  has(hash: Hash): boolean {
+    return this.get(hash) !== undefined;
+  }
+}
+
+function fillMap(map: Map<Hash, PackLocation>, pack: string, lines: readonly string[]): void {
+  for (const line of lines) {
+    const a = line.indexOf(" ");
+    const hash = line.slice(0, a);
+    if (map.has(hash)) continue;
+    const b = line.indexOf(" ", a + 1);
+    map.set(hash, {
+      pack,
+      offset: Number(line.slice(a + 1, b)),
+      length: Number(line.slice(b + 1)),
+    });
+  }
+}
+
 /** Something that reports bytes as they are ingested (for progress bars). */
 export type ProgressFn = (bytes: number) => void;
 
@@ -36,7 +112,7 @@ export class ObjectStore {
   readonly #objects: string;
   readonly #packs: string;
   readonly #tmp: string;
-  #index: Map<Hash, PackLocation> | null = null;
+  #index: PackIndexes | null = null;
   readonly #packFiles = new Map<string, Deno.FsFile>();
   readonly #knownDirs = new Set<string>();
 
@@ -63,29 +139,46 @@ export class ObjectStore {
     this.#packFiles.clear();
   }
 
-  /** Forget the cached pack index (after another process may have added packs). */
+  /**
+   * Catch up with packs another process may have written. Packs are immutable, so when
+   * packs were only added, just the new indexes are read; when one was removed (gc), the
+   * whole index is dropped and read again on next use.
+   */
   refresh(): void {
+    if (!this.#index) return;
+    const names = this.#indexNames();
+    const loaded = this.#index.names;
+    if (loaded.every((pack) => names.includes(pack))) {
+      for (const pack of names) if (!loaded.includes(pack)) this.#loadIndex(this.#index, pack);
+      return;
+    }
+    this.#dropIndex();
+  }
+
+  #dropIndex(): void {
     this.#index = null;
     this.close();
   }
 
-  #packIndex(): Map<Hash, PackLocation> {
-    if (this.#index) return this.#index;
-    const index = new Map<Hash, PackLocation>();
-    let names: string[] = [];
+  /** Names of the packs that have an index, sorted. */
+  #indexNames(): string[] {
     try {
-      names = [...Deno.readDirSync(this.#packs)].map((e) => e.name).filter((n) =>
-        n.endsWith(".idx")
-      ).sort();
+      return [...Deno.readDirSync(this.#packs)].map((e) => e.name).filter((n) => n.endsWith(".idx"))
+        .map((n) => n.slice(0, -4)).sort();
     } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      if (err instanceof Deno.errors.NotFound) return [];
+      throw err;
     }
-    for (const name of names) {
-      const pack = name.slice(0, -4);
-      for (const [hash, loc] of parseIndex(Deno.readFileSync(`${this.#packs}/${name}`), pack)) {
-        if (!index.has(hash)) index.set(hash, loc);
-      }
-    }
+  }
+
+  #loadIndex(index: PackIndexes, pack: string): void {
+    index.add(pack, indexLines(Deno.readFileSync(`${this.#packs}/${pack}.idx`), pack));
+  }
+
+  #packIndex(): PackIndexes {
+    if (this.#index) return this.#index;
+    const index = new PackIndexes();
+    for (const pack of this.#indexNames()) this.#loadIndex(index, pack);
     this.#index = index;
     return index;
   }
@@ -100,6 +193,55 @@ export class ObjectStore {
       if (err instanceof Deno.errors.NotFound) return false;
       throw err;
     }
+  }
+
+  /**
+   * The subset of `hashes` the store does not hold yet. Loose objects are found by listing
+   * their prefix folders, not by one failed `lstat` per object, so checking a batch of
+   * 10,000 new objects costs a few directory reads.
+   */
+  async missing(hashes: Iterable<Hash>): Promise<Set<Hash>> {
+    const index = this.#packIndex();
+    const byPrefix = new Map<string, Hash[]>();
+    for (const hash of hashes) {
+      if (index.has(hash)) continue;
+      const prefix = hash.slice(0, 2);
+      let group = byPrefix.get(prefix);
+      if (!group) byPrefix.set(prefix, group = []);
+      group.push(hash);
+    }
+    const out = new Set<Hash>();
+    let dirs: Set<string> | undefined;
+    for (const [prefix, group] of byPrefix) {
+      if (group.length === 1) {
+        if (!(await this.has(group[0]!))) out.add(group[0]!);
+        continue;
+      }
+      dirs ??= await this.#looseDirs();
+      if (!dirs.has(prefix)) {
+        for (const hash of group) out.add(hash);
+        continue;
+      }
+      const present = new Set<string>();
+      try {
+        for await (const e of Deno.readDir(`${this.#objects}/${prefix}`)) present.add(e.name);
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      }
+      for (const hash of group) if (!present.has(hash.slice(2))) out.add(hash);
+    }
+    return out;
+  }
+
+  /** The prefix folders of loose objects that exist. */
+  async #looseDirs(): Promise<Set<string>> {
+    const dirs = new Set<string>();
+    try {
+      for await (const e of Deno.readDir(this.#objects)) if (e.isDirectory) dirs.add(e.name);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    return dirs;
   }
 
   /** Read a whole object into memory (trees, commits, small blobs). */
@@ -234,7 +376,18 @@ export class ObjectStore {
     const before = await Deno.stat(path);
     const tmp = tempPath(this.#tmp);
     try {
-      const copying = Deno.copyFile(path, tmp);
+      // The copy is flushed to disk as soon as it is written, while hashing still runs.
+      const copying = Deno.copyFile(path, tmp).then(async () => {
+        const f = await Deno.open(tmp, { read: true, write: true });
+        try {
+          await f.sync();
+        } finally {
+          f.close();
+        }
+      });
+      // Awaited below; until then a failed copy (disk full) must not be an unhandled rejection,
+      // which would kill the process with a stack trace and leave the temp file behind.
+      copying.catch(() => {});
       const hasher = createHash("sha256");
       const src = await Deno.open(path, { read: true });
       let size = 0;
@@ -260,12 +413,6 @@ export class ObjectStore {
         throw new IntegrityError(`File "${path}" changed while it was being read: try again`, {
           path,
         });
-      }
-      const f = await Deno.open(tmp, { read: true, write: true });
-      try {
-        await f.sync();
-      } finally {
-        f.close();
       }
       const hash = hasher.digest("hex");
       await this.#installLoose(tmp, hash);
@@ -324,35 +471,37 @@ export class ObjectStore {
     const packTmp = tempPath(this.#tmp);
     const idxTmp = tempPath(this.#tmp);
     const enc = new TextEncoder();
-    const lines: string[] = [];
+    const placed: [Hash, number, number][] = [];
+    let lines: string[] = [];
     try {
       const f = await Deno.open(packTmp, { write: true, createNew: true });
       try {
         const chunks: Uint8Array[] = [];
         let pending = 0;
         let offset = 0;
-        const push = async (c: Uint8Array) => {
+        const push = (c: Uint8Array) => {
           chunks.push(c);
           pending += c.length;
           offset += c.length;
+        };
+        push(enc.encode(PACK_MAGIC));
+        for (const [hash, bytes] of objects) {
+          push(enc.encode(`${hash} ${bytes.length}\n`));
+          placed.push([hash, offset, bytes.length]);
+          push(bytes);
           if (pending >= 8 << 20) {
             await writeAll(f, concat(chunks, pending));
             chunks.length = 0;
             pending = 0;
           }
-        };
-        await push(enc.encode(PACK_MAGIC));
-        for (const [hash, bytes] of objects) {
-          await push(enc.encode(`${hash} ${bytes.length}\n`));
-          lines.push(`${hash} ${offset} ${bytes.length}`);
-          await push(bytes);
         }
         if (pending) await writeAll(f, concat(chunks, pending));
         await f.sync();
       } finally {
         f.close();
       }
-      let idx = `${IDX_MAGIC}\n${lines.sort().join("\n")}\n`;
+      lines = placed.map(([hash, off, len]) => `${hash} ${off} ${len}`).sort();
+      let idx = `${IDX_MAGIC}\n${lines.join("\n")}\n`;
       idx += `end ${sha256(idx)}\n`;
       const g = await Deno.open(idxTmp, { write: true, createNew: true });
       try {
@@ -370,14 +519,7 @@ export class ObjectStore {
       mapWriteError(err, "a pack of objects");
     }
     await syncDir(this.#packs);
-    if (this.#index) {
-      for (const line of lines) {
-        const [hash, off, len] = line.split(" ");
-        if (!this.#index.has(hash!)) {
-          this.#index.set(hash!, { pack: name, offset: Number(off), length: Number(len) });
-        }
-      }
-    }
+    this.#index?.add(name, lines);
   }
 
   /** Every object id in the store, loose and packed, with where it lives. */
@@ -505,7 +647,7 @@ export class ObjectStore {
       }
     }
     await syncDir(this.#packs);
-    this.#index = null;
+    this.#dropIndex();
     return freed;
   }
 
@@ -569,10 +711,9 @@ export class ObjectBatch {
     const pending = this.#pending;
     this.#pending = new Map();
     this.#bytes = 0;
+    const absent = await this.#store.missing(pending.keys());
     const fresh = new Map<Hash, Uint8Array>();
-    for (const [hash, bytes] of pending) {
-      if (!(await this.#store.has(hash))) fresh.set(hash, bytes);
-    }
+    for (const [hash, bytes] of pending) if (absent.has(hash)) fresh.set(hash, bytes);
     if (fresh.size >= PACK_MIN_OBJECTS) {
       await this.#store.writePack(fresh);
     } else {
@@ -593,6 +734,19 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
 
 /** Parse a pack index, checking its magic and checksum. */
 export function parseIndex(bytes: Uint8Array, pack: string): [Hash, PackLocation][] {
+  return indexLines(bytes, pack).map((line) => {
+    const a = line.indexOf(" ");
+    const b = line.indexOf(" ", a + 1);
+    return [line.slice(0, a), {
+      pack,
+      offset: Number(line.slice(a + 1, b)),
+      length: Number(line.slice(b + 1)),
+    }];
+  });
+}
+
+/** The entry lines of a pack index (`<hash> <offset> <length>`), checking magic and checksum. */
+function indexLines(bytes: Uint8Array, pack: string): string[] {
   const text = new TextDecoder().decode(bytes);
   const end = text.lastIndexOf("end ");
   const body = end >= 0 ? text.slice(0, end) : "";
@@ -604,17 +758,5 @@ export function parseIndex(bytes: Uint8Array, pack: string): [Hash, PackLocation
       pack,
     });
   }
-  const out: [Hash, PackLocation][] = [];
-  const lines = body.split("\n");
-  for (let i = 1; i < lines.length - 1; i++) {
-    const line = lines[i]!;
-    const a = line.indexOf(" ");
-    const b = line.indexOf(" ", a + 1);
-    out.push([line.slice(0, a), {
-      pack,
-      offset: Number(line.slice(a + 1, b)),
-      length: Number(line.slice(b + 1)),
-    }]);
-  }
-  return out;
+  return body.split("\n").slice(1, -1);
 }

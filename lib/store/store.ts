@@ -161,7 +161,9 @@ export class Store {
     if (mark !== STORE_MARK) {
       throw new NoStoreError(`"${dir}" is not a tusk store this version can read`, { path: dir });
     }
-    return new Store(dir, options);
+    const store = new Store(dir, options);
+    await store.#cleanTemp();
+    return store;
   }
 
   /** Find the nearest `.tusk` folder from `start` upward, or null. */
@@ -190,17 +192,19 @@ export class Store {
   }
 
   async #readStateFile(): Promise<StoreState | null> {
+    let state: unknown;
     try {
-      return JSON.parse(await Deno.readTextFile(this.#statePath)) as StoreState;
+      state = JSON.parse(await Deno.readTextFile(this.#statePath));
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return null;
-      if (err instanceof SyntaxError) {
-        throw new IntegrityError(`The store's state file is corrupt: run "tusk verify"`, {
-          path: this.#statePath,
-        });
-      }
-      throw err;
+      if (!(err instanceof SyntaxError)) throw err;
     }
+    if (!isStateShape(state)) {
+      throw new IntegrityError(`The store's state file is corrupt: run "tusk verify"`, {
+        path: this.#statePath,
+      });
+    }
+    return state;
   }
 
   /** A consistent snapshot of the store's state; recovers first if a writer crashed. */
@@ -441,6 +445,7 @@ export class Store {
   async readTree(hash: Hash, batch?: ObjectBatch): Promise<TreeEntry[]> {
     const cached = this.#trees.get(hash);
     if (cached) return cached;
+    if (hash === EMPTY_TREE) return [];
     const bytes = batch?.pending(hash) ?? await this.objects.read(hash);
     const entries = decodeTree(bytes, hash);
     this.#trees.set(hash, entries);
@@ -704,6 +709,16 @@ export class Transaction {
     this.change({ type: "branch:move", repo: repoName, branch, from: head, to: id });
     return { id, commit };
   }
+}
+
+/** True when `value` has the shape of a state file; `verify` checks its contents. */
+function isStateShape(value: unknown): value is StoreState {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null;
+  if (!isObject(value) || value.version !== 1 || !isObject(value.ledger)) return false;
+  const { seq, hash, size } = value.ledger;
+  return Number.isSafeInteger(seq) && typeof hash === "string" && Number.isSafeInteger(size) &&
+    isObject(value.repos) && isObject(value.meta);
 }
 
 function parseEntry(line: string, expectedSeq: number): LedgerEntry {

@@ -40,11 +40,24 @@ async function liveRoots(
   return { commits, objects };
 }
 
+/**
+ * Objects kept alive outside commits by higher layers (a pipeline's datum outputs and logs);
+ * given by the caller, since the store knows nothing of pipelines.
+ */
+export interface ExtraRoots {
+  readonly trees: Iterable<Hash>;
+  readonly blobs: Iterable<Hash>;
+}
+
+/** Supplies extra roots for a state snapshot. */
+export type ExtraRootsFn = (state: StoreState) => Promise<ExtraRoots>;
+
 /** Every object reachable from the live roots; `check` re-hashes commits and trees on the way. */
 async function reachable(
   store: Store,
   state: StoreState,
   check: boolean,
+  extra?: ExtraRootsFn,
 ): Promise<{ live: Set<Hash>; commits: number; trees: number; files: number }> {
   const roots = await liveRoots(store, state);
   const live = new Set<Hash>(roots.objects);
@@ -99,12 +112,31 @@ async function reachable(
       id = commit.parent;
     }
   }
+  if (extra) {
+    const more = await extra(state);
+    for (const t of more.trees) await visitTree(t, "(datum output)");
+    for (const b of more.blobs) {
+      if (live.has(b)) continue;
+      live.add(b);
+      if (check) await needObject(b, `Datum log ${b}`);
+    }
+  }
   return { live, commits, trees, files };
 }
 
 /** Check everything; throws IntegrityError naming the first broken link. */
-export async function verifyStore(store: Store): Promise<VerifyReport> {
-  const state = await store.state();
+export async function verifyStore(
+  store: Store,
+  options: { extraRoots?: ExtraRootsFn } = {},
+): Promise<VerifyReport> {
+  // The ledger is checked on its own first: a state file that cannot be loaded is blamed
+  // only once the ledger has proved sound.
+  let state: StoreState | null = null;
+  try {
+    state = await store.state();
+  } catch (err) {
+    if (!(err instanceof IntegrityError)) throw err;
+  }
   const replay = emptyState();
   let entries = 0;
   let lastHash = replay.ledger.hash;
@@ -115,11 +147,17 @@ export async function verifyStore(store: Store): Promise<VerifyReport> {
     lastHash = hash;
     size += new TextEncoder().encode(line).length + 1;
   }
+  if (!state) {
+    throw new IntegrityError(
+      `The state file does not match the ledger, whose ${entries} entries chain correctly: the state file or the end of the ledger was altered`,
+      { seq: entries },
+    );
+  }
   if (
     lastHash !== state.ledger.hash || entries !== state.ledger.seq || size !== state.ledger.size
   ) {
     throw new IntegrityError(
-      `Ledger entry ${entries} does not match the hash the state records: the ledger was altered`,
+      `Ledger entry ${entries} does not match the hash the state file records: the entry or the state file was altered`,
       { seq: entries },
     );
   }
@@ -130,7 +168,7 @@ export async function verifyStore(store: Store): Promise<VerifyReport> {
       {},
     );
   }
-  const { commits, trees, files } = await reachable(store, state, true);
+  const { commits, trees, files } = await reachable(store, state, true, options.extraRoots);
   let objects = 0;
   const all = await store.objects.listAll();
   for (const hash of all.loose) {
@@ -153,12 +191,12 @@ export interface GcReport {
 /** Delete objects no kept ledger entry reaches; with `dryRun`, only count them. */
 export async function collectGarbage(
   store: Store,
-  options: { dryRun?: boolean } = {},
+  options: { dryRun?: boolean; extraRoots?: ExtraRootsFn } = {},
 ): Promise<GcReport> {
   const dryRun = options.dryRun ?? false;
   return await store.withExclusiveIngest(() =>
     store.transact(async (tx) => {
-      const { live } = await reachable(store, tx.state, false);
+      const { live } = await reachable(store, tx.state, false, options.extraRoots);
       const all = await store.objects.listAll();
       let objects = 0;
       let bytes = 0;

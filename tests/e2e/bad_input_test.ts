@@ -1,0 +1,237 @@
+/**
+ * Bad input through the real CLI: each case gets one clear message naming the culprit on
+ * stderr, a non-zero exit code (2 for usage, names and paths; 1 for not found and bad
+ * sources) and leaves the store byte-for-byte as it was.
+ */
+import assert from "node:assert/strict";
+import type { TuskResult } from "../_helpers.ts";
+import { snapshotStore, tempDir, tempStore } from "../_helpers.ts";
+import { assertFails, DATA, ok, rows, tusk, tuskJsonArgs } from "./_cli.ts";
+
+/** A store with repo `training` holding /iris.csv, and a scratch folder `src` beside it. */
+async function fixture() {
+  const s = await tempStore();
+  const opts = { store: s.store, cwd: s.path, initCwd: s.path };
+  await ok(["create", "repo", "training"], opts);
+  await ok(["put", "file", "training@master", "-f", `${DATA}/iris.csv`], opts);
+  const src = `${s.path}/src`;
+  await Deno.mkdir(`${src}/sub`, { recursive: true });
+  await Deno.writeTextFile(`${src}/a.csv`, "1,2,3,4\n");
+  await Deno.writeTextFile(`${src}/sub/b.csv`, "5,6,7,8\n");
+  return { ...s, src, opts };
+}
+
+type Fixture = Awaited<ReturnType<typeof fixture>>;
+
+interface BadCase {
+  /** What is wrong, for the test's name. */
+  readonly name: string;
+  /** Make the bad input (a symlink, a FIFO…) before the run. */
+  readonly setup?: (f: Fixture) => Promise<void>;
+  readonly run: (f: Fixture) => Promise<TuskResult>;
+  readonly code: 1 | 2;
+  /** Patterns the one message must match: the culprit's name, a hint. */
+  readonly says: readonly RegExp[];
+}
+
+async function sh(cmd: string, ...args: string[]): Promise<void> {
+  const r = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).output();
+  if (!r.success) {
+    throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(r.stderr)}`);
+  }
+}
+
+const cases: BadCase[] = [
+  {
+    name: 'a repo name with "/"',
+    run: (f) => tusk(["create", "repo", "a/b"], f.opts),
+    code: 2,
+    says: [/Invalid repo name "a\/b"/, /"\/"/],
+  },
+  {
+    name: "a repo name with a space",
+    run: (f) => tusk(["create-repo", "my repo"], f.opts),
+    code: 2,
+    says: [/Invalid repo name "my repo"/, /" "/],
+  },
+  {
+    name: "a repo name of 64 characters",
+    run: (f) => tusk(["create", "repo", "r".repeat(64)], f.opts),
+    code: 2,
+    says: [new RegExp(`"${"r".repeat(64)}"`), /64 characters/, /at most 63/],
+  },
+  {
+    name: "creating a repo that exists",
+    run: (f) => tusk(["create", "repo", "training"], f.opts),
+    code: 1,
+    says: [/Repo "training" already exists/],
+  },
+  {
+    name: "an unknown repo (suggests the nearest name)",
+    run: (f) => tusk(["list", "file", "trainig@master"], f.opts),
+    code: 1,
+    says: [/Cannot find repo "trainig"/, /did you mean "training"\?/],
+  },
+  {
+    name: "an unknown repo in the 1.8 grammar (suggests the nearest name)",
+    run: (f) => tusk(["put-file", "trainig", "master", "-c", "-f", `${DATA}/iris.csv`], f.opts),
+    code: 1,
+    says: [/Cannot find repo "trainig"/, /did you mean "training"\?/],
+  },
+  {
+    name: "an unknown branch",
+    run: (f) => tusk(["list", "file", "training@nope"], f.opts),
+    code: 1,
+    says: [/"nope"/, /"training"/],
+  },
+  {
+    name: "deleting an unknown branch",
+    run: (f) => tusk(["delete", "branch", "training@nope"], f.opts),
+    code: 1,
+    says: [/Cannot find branch "nope" in repo "training"/],
+  },
+  {
+    name: "an unknown commit id",
+    run: (f) => tusk(["inspect", "commit", `training@${"0".repeat(64)}`], f.opts),
+    code: 1,
+    says: [new RegExp(`"${"0".repeat(64)}"`), /"training"/],
+  },
+  {
+    name: "an unknown commit id prefix",
+    run: (f) => tusk(["get", "file", "training@deadbeef:/iris.csv"], f.opts),
+    code: 1,
+    says: [/"deadbeef"/],
+  },
+  {
+    name: 'a path with ".." (put)',
+    run: (f) => tusk(["put", "file", "training@master:/a/../b.csv", "-f", "src/a.csv"], f.opts),
+    code: 2,
+    says: [/Invalid path "\/a\/\.\.\/b\.csv"/, /"\.\."/],
+  },
+  {
+    name: 'a path with ".." (get)',
+    run: (f) => tusk(["get-file", "training", "master", "../iris.csv"], f.opts),
+    code: 2,
+    says: [/Invalid path "\.\.\/iris\.csv"/],
+  },
+  {
+    name: "a path with a NUL byte (put)",
+    run: (f) =>
+      tuskJsonArgs(["put-file", "training", "master", "a\0b.csv", "-f", `${f.src}/a.csv`], f.store),
+    code: 2,
+    says: [/Invalid path "a\\u0000b\.csv"/, /NUL/],
+  },
+  {
+    name: "a path with a NUL byte (get)",
+    run: (f) => tuskJsonArgs(["get", "file", "training@master:/iris.csv\0"], f.store),
+    code: 2,
+    says: [/Invalid path "\/iris\.csv\\u0000"/, /NUL/],
+  },
+  {
+    name: 'a path with an empty segment ("a//b")',
+    run: (f) => tusk(["put", "file", "training@master:a//b", "-f", "src/a.csv"], f.opts),
+    code: 2,
+    says: [/Invalid path "a\/\/b"/, /empty segment/],
+  },
+  {
+    name: "a path with a name longer than 255 bytes",
+    run: (f) =>
+      tusk(["put", "file", `training@master:/${"n".repeat(256)}`, "-f", "src/a.csv"], f.opts),
+    code: 2,
+    says: [/Invalid path/, /longer than 255 bytes/],
+  },
+  {
+    name: "-f on a missing file",
+    run: (f) => tusk(["put", "file", "training@master", "-f", "missing.csv"], f.opts),
+    code: 1,
+    says: [/Cannot read "missing\.csv"/, /no such file/],
+  },
+  {
+    name: "a symlink inside put file -r",
+    setup: (f) => Deno.symlink(`${f.src}/a.csv`, `${f.src}/sub/link.csv`),
+    run: (f) => tusk(["put", "file", "training@master", "-r", "-f", "src"], f.opts),
+    code: 1,
+    says: [/"sub\/link\.csv"/, /symlink/, /--skip-special/],
+  },
+  {
+    name: "a FIFO inside put file -r",
+    setup: (f) => sh("mkfifo", `${f.src}/sub/pipe`),
+    run: (f) => tusk(["put-file", "training", "master", "-c", "-r", "-f", "src"], f.opts),
+    code: 1,
+    says: [/"sub\/pipe"/, /FIFO/],
+  },
+  {
+    name: "a device (-f /dev/null)",
+    run: (f) => tusk(["put", "file", "training@master:/null", "-f", "/dev/null"], f.opts),
+    code: 1,
+    says: [/"\/dev\/null"/, /device/],
+  },
+  {
+    name: "get file of a folder without -r",
+    setup: (f) => ok(["put", "file", "training@master:/more", "-r", "-f", "src"], f.opts).then(),
+    run: (f) => tusk(["get", "file", "training@master:/more"], f.opts),
+    code: 2,
+    says: [/"\/more" is a folder/, /-r/],
+  },
+  {
+    name: "put to the root path",
+    run: (f) => tusk(["put", "file", "training@master:/", "-f", "-"], { ...f.opts, stdin: "x" }),
+    code: 2,
+    says: [/folder path "\/"/, /give a file path/],
+  },
+  {
+    name: "put to the root path in the 1.8 grammar",
+    run: (f) => tusk(["put-file", "training", "master", "/", "-f", "-"], { ...f.opts, stdin: "x" }),
+    code: 2,
+    says: [/folder path "\/"/],
+  },
+];
+
+for (const c of cases) {
+  Deno.test(`bad input: ${c.name} fails with exit ${c.code} and changes nothing`, async () => {
+    await using f = await fixture();
+    await c.setup?.(f);
+    const before = await snapshotStore(f.store);
+    const r = await c.run(f);
+    assertFails(r, c.code, ...c.says);
+    if (c.code === 2) assert.match(r.stderr, /run "tusk --help" for usage/);
+    assert.equal(await snapshotStore(f.store), before, "the store is unchanged");
+  });
+}
+
+Deno.test("bad input: --skip-special skips a symlink and a FIFO with a warning and puts the rest", async () => {
+  await using f = await fixture();
+  await Deno.symlink(`${f.src}/a.csv`, `${f.src}/link.csv`);
+  await sh("mkfifo", `${f.src}/sub/pipe`);
+  const r = await ok(
+    ["put", "file", "training@master", "-r", "--skip-special", "-f", "src"],
+    f.opts,
+  );
+  assert.match(r.stderr, /skipped "link\.csv"/);
+  assert.match(r.stderr, /skipped "sub\/pipe"/);
+  const files = rows((await ok(["glob", "file", "training@master:/src/**"], f.opts)).stdout);
+  assert.deepEqual(files.slice(1).map((row) => row[0]), [
+    "/src/a.csv",
+    "/src/sub",
+    "/src/sub/b.csv",
+  ]);
+});
+
+Deno.test("bad input: no store found tells to run tusk init and exits 1", async () => {
+  await using dir = await tempDir();
+  const r = await tusk(["list", "repo"], { cwd: dir.path, initCwd: dir.path });
+  assertFails(r, 1, /No tusk store/, new RegExp(`"${dir.path}"`), /run "tusk init"/);
+  const legacy = await tusk(["create-repo", "x"], { cwd: dir.path });
+  assertFails(legacy, 1, /run "tusk init"/);
+  assert.deepEqual([...Deno.readDirSync(dir.path)], [], "nothing was created");
+});
+
+Deno.test("bad input: tusk init twice exits 1 and keeps the first store", async () => {
+  await using dir = await tempDir();
+  await ok(["init"], { cwd: dir.path, initCwd: dir.path });
+  await ok(["create", "repo", "kept"], { cwd: dir.path });
+  const before = await snapshotStore(`${dir.path}/.tusk`);
+  const again = await tusk(["init"], { cwd: dir.path, initCwd: dir.path });
+  assertFails(again, 1, new RegExp(`"${dir.path}/\\.tusk"`), /already exists/);
+  assert.equal(await snapshotStore(`${dir.path}/.tusk`), before);
+});

@@ -1,0 +1,176 @@
+/**
+ * Tamper evidence: flipping one byte anywhere that matters — a loose blob, a packed blob, a
+ * tree, a commit, a ledger entry in the middle, the last ledger entry, the state file —
+ * makes `tusk verify` exit 1 and name what is broken. Each test corrupts its own copy of one
+ * store built once through the CLI; objects are located through the CLI's JSON output.
+ */
+import assert from "node:assert/strict";
+import { tempDir, tusk, tuskOk } from "../_helpers.ts";
+import { copyDir, fileExists, flipByte, loosePath } from "./_util.ts";
+
+interface Template {
+  readonly dir: string;
+  readonly store: string;
+}
+
+let template: Promise<Template> | undefined;
+
+/** The store every test copies: 4 commits (5 ledger entries), one pack, loose objects. */
+function buildTemplate(): Promise<Template> {
+  return template ??= (async () => {
+    const dir = await Deno.makeTempDir({ prefix: "tusk-tamper-" });
+    globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+    const store = `${dir}/.tusk`;
+    const src = `${dir}/src`;
+    await Deno.mkdir(`${src}/many`, { recursive: true });
+    for (let i = 0; i < 20; i++) {
+      await Deno.writeTextFile(`${src}/many/f${String(i).padStart(2, "0")}.txt`, `many ${i}\n`);
+    }
+    await Deno.writeTextFile(`${src}/small.txt`, "a small file, stored loose\n");
+    await Deno.writeTextFile(`${src}/other.txt`, "another file\n");
+    await Deno.writeTextFile(`${src}/last.txt`, "the last file\n");
+    await tuskOk(["init"], { store });
+    await tuskOk(["create", "repo", "tamper"], { store });
+    await tuskOk(["put", "file", "tamper@master:/small.txt", "-f", `${src}/small.txt`], { store });
+    await tuskOk(["put", "file", "tamper@master:/many", "-r", "-f", `${src}/many`], { store });
+    await tuskOk(["put", "file", "tamper@master:/other.txt", "-f", `${src}/other.txt`], { store });
+    await tuskOk(["put", "file", "tamper@master:/last.txt", "-f", `${src}/last.txt`], { store });
+    await tuskOk(["verify"], { store });
+    return { dir, store };
+  })();
+}
+
+/** A fresh copy of the template store. */
+async function copyOfTemplate(): Promise<AsyncDisposable & { store: string }> {
+  const t = await buildTemplate();
+  const dir = await tempDir();
+  const store = `${dir.path}/.tusk`;
+  await copyDir(t.store, store);
+  return { store, [Symbol.asyncDispose]: () => dir[Symbol.asyncDispose]() };
+}
+
+interface FileRow {
+  readonly path: string;
+  readonly type: string;
+  readonly hash: string;
+}
+
+async function listFiles(store: string, ref: string): Promise<FileRow[]> {
+  return JSON.parse((await tuskOk(["list", "file", ref, "--json"], { store })).stdout) as FileRow[];
+}
+
+async function headCommit(store: string): Promise<{ id: string; tree: string }> {
+  const r = await tuskOk(["inspect", "commit", "tamper@master", "--json"], { store });
+  return JSON.parse(r.stdout) as { id: string; tree: string };
+}
+
+function randomInt(n: number): number {
+  return Math.floor(Math.random() * n);
+}
+
+/** Flip one random byte of `path` in [from, to) and return the offset. */
+async function flipRandomByte(path: string, from = 0, to?: number): Promise<number> {
+  const end = to ?? (await Deno.stat(path)).size;
+  const offset = from + randomInt(end - from);
+  await flipByte(path, offset);
+  return offset;
+}
+
+/** Run verify on a tampered store; it must fail as an integrity error, not crash. */
+async function verifyFails(store: string, what: string): Promise<string> {
+  const r = await tusk(["verify"], { store });
+  assert.equal(
+    r.code,
+    1,
+    `verify after flipping ${what} exited ${r.code}:\n${r.stderr}${r.stdout}`,
+  );
+  assert.doesNotMatch(r.stderr, /internal error/);
+  return r.stderr;
+}
+
+/** Byte range [start, end) of ledger line `seq` (1-based), without its newline. */
+async function ledgerLine(store: string, seq: number): Promise<[number, number]> {
+  const bytes = await Deno.readFile(`${store}/ledger`);
+  let start = 0;
+  for (let i = 1; i < seq; i++) start = bytes.indexOf(10, start) + 1;
+  const end = bytes.indexOf(10, start);
+  assert.ok(start > 0 || seq === 1);
+  assert.ok(end > start, `ledger has no entry ${seq}`);
+  return [start, end];
+}
+
+Deno.test("verify exits 1 and names the blob when one byte of a loose blob is flipped", async () => {
+  await using s = await copyOfTemplate();
+  const file = (await listFiles(s.store, "tamper@master:/small.txt"))[0]!;
+  const path = loosePath(s.store, file.hash);
+  assert.ok(await fileExists(path), "the small file's blob is expected to be a loose object");
+  const offset = await flipRandomByte(path);
+  const stderr = await verifyFails(s.store, `byte ${offset} of blob ${file.hash}`);
+  assert.ok(stderr.includes(file.hash), `stderr does not name blob ${file.hash}:\n${stderr}`);
+});
+
+Deno.test("verify exits 1 and names the object and its pack when one byte of a packed blob is flipped", async () => {
+  await using s = await copyOfTemplate();
+  const files = await listFiles(s.store, "tamper@master:/many");
+  assert.equal(files.length, 20);
+  const file = files[randomInt(files.length)]!;
+  assert.ok(!(await fileExists(loosePath(s.store, file.hash))), "blob is expected to be packed");
+  let found: { pack: string; offset: number; length: number } | undefined;
+  for await (const e of Deno.readDir(`${s.store}/packs`)) {
+    if (!e.name.endsWith(".idx")) continue;
+    const text = await Deno.readTextFile(`${s.store}/packs/${e.name}`);
+    const m = new RegExp(`^${file.hash} (\\d+) (\\d+)$`, "m").exec(text);
+    if (m) found = { pack: e.name.slice(0, -4), offset: Number(m[1]), length: Number(m[2]) };
+  }
+  assert.ok(found, `no pack index lists blob ${file.hash}`);
+  const packPath = `${s.store}/packs/${found.pack}.pack`;
+  const offset = await flipRandomByte(packPath, found.offset, found.offset + found.length);
+  const stderr = await verifyFails(s.store, `byte ${offset} of pack ${found.pack}`);
+  assert.ok(stderr.includes(file.hash), `stderr does not name blob ${file.hash}:\n${stderr}`);
+  assert.ok(stderr.includes(found.pack), `stderr does not name pack ${found.pack}:\n${stderr}`);
+});
+
+Deno.test("verify exits 1 and names the tree when one byte of a tree is flipped", async () => {
+  await using s = await copyOfTemplate();
+  const { tree } = await headCommit(s.store);
+  const path = loosePath(s.store, tree);
+  assert.ok(await fileExists(path), "the root tree is expected to be a loose object");
+  const offset = await flipRandomByte(path);
+  const stderr = await verifyFails(s.store, `byte ${offset} of tree ${tree}`);
+  assert.ok(stderr.includes(tree), `stderr does not name tree ${tree}:\n${stderr}`);
+});
+
+Deno.test("verify exits 1 and names the commit when one byte of a commit is flipped", async () => {
+  await using s = await copyOfTemplate();
+  const { id } = await headCommit(s.store);
+  const path = loosePath(s.store, id);
+  assert.ok(await fileExists(path), "the head commit is expected to be a loose object");
+  const offset = await flipRandomByte(path);
+  const stderr = await verifyFails(s.store, `byte ${offset} of commit ${id}`);
+  assert.ok(stderr.includes(id), `stderr does not name commit ${id}:\n${stderr}`);
+});
+
+Deno.test("verify exits 1 and names the entry when one byte of a ledger entry in the middle is flipped", async () => {
+  await using s = await copyOfTemplate();
+  const [start, end] = await ledgerLine(s.store, 3);
+  const offset = await flipRandomByte(`${s.store}/ledger`, start, end);
+  const stderr = await verifyFails(s.store, `byte ${offset} of ledger entry 3`);
+  assert.match(stderr, /entry 3\b/, `stderr does not name entry 3:\n${stderr}`);
+});
+
+Deno.test("verify exits 1 and names the entry when one byte of the last ledger entry is flipped", async () => {
+  await using s = await copyOfTemplate();
+  const [start, end] = await ledgerLine(s.store, 5);
+  const size = (await Deno.stat(`${s.store}/ledger`)).size;
+  assert.equal(end, size - 1, "entry 5 is expected to be the last");
+  const offset = await flipRandomByte(`${s.store}/ledger`, start, end);
+  const stderr = await verifyFails(s.store, `byte ${offset} of ledger entry 5`);
+  assert.match(stderr, /[Ll]edger entry 5\b/, `stderr does not name entry 5:\n${stderr}`);
+});
+
+Deno.test("verify exits 1 and names the state file when one byte of state.json is flipped", async () => {
+  await using s = await copyOfTemplate();
+  const offset = await flipRandomByte(`${s.store}/state.json`);
+  const stderr = await verifyFails(s.store, `byte ${offset} of state.json`);
+  assert.match(stderr, /state file/, `stderr does not name the state file:\n${stderr}`);
+});

@@ -1,0 +1,180 @@
+import assert from "node:assert/strict";
+import {
+  canonicalJson,
+  type Commit,
+  decodeCommit,
+  decodeTree,
+  EMPTY_TREE,
+  encodeCommit,
+  encodeTree,
+  sha256,
+  type TreeEntry,
+} from "../../lib/store/codec.ts";
+import { IntegrityError } from "../../lib/errors.ts";
+
+const H1 = "1".repeat(64);
+const H2 = "2".repeat(64);
+const H3 = "3".repeat(64);
+const enc = new TextEncoder();
+
+const base: Commit = {
+  repo: "training",
+  parent: H1,
+  tree: H2,
+  size: 42,
+  time: "2024-01-02T03:04:05.000Z",
+  message: "Add iris.csv",
+  branch: "master",
+  origin: "user",
+};
+
+function commitId(c: Commit): string {
+  return sha256(encodeCommit(c));
+}
+
+function assertIntegrity(fn: () => unknown): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof IntegrityError);
+    assert.equal(err.code, "INTEGRITY");
+    return true;
+  });
+}
+
+Deno.test("canonicalJson() sorts object keys at every depth", () => {
+  assert.equal(
+    canonicalJson({ b: 1, a: { d: [{ z: 1, y: 2 }], c: null } }),
+    '{"a":{"c":null,"d":[{"y":2,"z":1}]},"b":1}',
+  );
+});
+
+Deno.test("canonicalJson() gives the same text whatever the insertion order", () => {
+  assert.equal(canonicalJson({ x: 1, y: "2" }), canonicalJson({ y: "2", x: 1 }));
+});
+
+Deno.test("canonicalJson() leaves out undefined fields", () => {
+  assert.equal(canonicalJson({ a: 1, b: undefined }), '{"a":1}');
+});
+
+Deno.test("encodeTree() and decodeTree() round-trip files and folders", () => {
+  const entries: TreeEntry[] = [
+    { name: "data", kind: "dir", hash: H1, size: 10 },
+    { name: "iris.csv", kind: "file", hash: H2, size: 4551 },
+    { name: "name with spaces", kind: "file", hash: H3, size: 0 },
+  ];
+  const bytes = encodeTree(entries);
+  assert.deepEqual(decodeTree(bytes, sha256(bytes)), entries);
+});
+
+Deno.test("encodeTree() sorts entries by name", () => {
+  const a: TreeEntry = { name: "a", kind: "file", hash: H1, size: 1 };
+  const b: TreeEntry = { name: "b", kind: "dir", hash: H2, size: 2 };
+  const c: TreeEntry = { name: "c", kind: "file", hash: H3, size: 3 };
+  const bytes = encodeTree([c, a, b]);
+  assert.deepEqual(bytes, encodeTree([a, b, c]));
+  assert.deepEqual(decodeTree(bytes, sha256(bytes)).map((e) => e.name), ["a", "b", "c"]);
+});
+
+Deno.test("EMPTY_TREE is the hash of an encoded empty tree", () => {
+  assert.equal(EMPTY_TREE, sha256(encodeTree([])));
+  assert.deepEqual(decodeTree(encodeTree([]), EMPTY_TREE), []);
+});
+
+Deno.test("decodeTree() refuses bytes without the tree header", () => {
+  assertIntegrity(() => decodeTree(enc.encode(`f 1 ${H1} a\n`), H3));
+});
+
+Deno.test("decodeTree() refuses a tree without its final newline", () => {
+  assertIntegrity(() => decodeTree(enc.encode(`tusk-tree 1\nf 1 ${H1} a`), H3));
+});
+
+Deno.test("decodeTree() refuses a malformed entry", () => {
+  assertIntegrity(() => decodeTree(enc.encode(`tusk-tree 1\nx 1 ${H1} a\n`), H3));
+});
+
+Deno.test("decodeTree() refuses an entry with a short hash", () => {
+  assertIntegrity(() => decodeTree(enc.encode(`tusk-tree 1\nf 1 abcd a\n`), H3));
+});
+
+Deno.test("decodeTree() refuses bytes that are not UTF-8", () => {
+  assertIntegrity(() => decodeTree(new Uint8Array([0xff, 0xfe, 0x0a]), H3));
+});
+
+Deno.test("decodeTree() names the tree in its error data", () => {
+  assert.throws(() => decodeTree(enc.encode("garbage"), H3), (err: unknown) => {
+    assert.ok(err instanceof IntegrityError);
+    assert.equal(err.data.object, H3);
+    return true;
+  });
+});
+
+Deno.test("encodeCommit() and decodeCommit() round-trip a user commit", () => {
+  assert.deepEqual(decodeCommit(encodeCommit(base), commitId(base)), base);
+});
+
+Deno.test("encodeCommit() and decodeCommit() round-trip a pipeline commit with provenance", () => {
+  const c: Commit = {
+    ...base,
+    parent: null,
+    origin: "pipeline",
+    provenance: {
+      inputs: [{ repo: "training", commit: H1 }],
+      spec: H2,
+      code: H3,
+      pipeline: "model",
+      job: "j1",
+    },
+  };
+  assert.deepEqual(decodeCommit(encodeCommit(c), commitId(c)), c);
+});
+
+Deno.test("encodeCommit() and decodeCommit() round-trip a revert", () => {
+  const c: Commit = { ...base, origin: "revert", revertOf: H3 };
+  assert.deepEqual(decodeCommit(encodeCommit(c), commitId(c)), c);
+});
+
+Deno.test("encodeCommit() is independent of field order", () => {
+  const reordered = Object.fromEntries(Object.entries(base).reverse()) as unknown as Commit;
+  assert.deepEqual(encodeCommit(reordered), encodeCommit(base));
+});
+
+Deno.test("decodeCommit() refuses bytes that are not a commit", () => {
+  assertIntegrity(() => decodeCommit(enc.encode('{"type":"tree"}'), H1));
+});
+
+Deno.test("decodeCommit() refuses bytes that are not JSON", () => {
+  assertIntegrity(() => decodeCommit(enc.encode("{not json"), H1));
+});
+
+const variants: [string, Commit][] = [
+  ["the parent changes", { ...base, parent: H3 }],
+  ["the parent becomes null", { ...base, parent: null }],
+  ["the tree changes", { ...base, tree: H3 }],
+  ["the time changes by a millisecond", { ...base, time: "2024-01-02T03:04:05.001Z" }],
+  ["the message changes", { ...base, message: "Add iris.csv!" }],
+  ["provenance is added", {
+    ...base,
+    provenance: { inputs: [{ repo: "training", commit: H1 }] },
+  }],
+];
+
+for (const [what, changed] of variants) {
+  Deno.test(`commit id changes when ${what}`, () => {
+    assert.notEqual(commitId(changed), commitId(base));
+  });
+}
+
+Deno.test("commit id changes when a provenance input changes", () => {
+  const a: Commit = { ...base, provenance: { inputs: [{ repo: "training", commit: H1 }] } };
+  const b: Commit = { ...base, provenance: { inputs: [{ repo: "training", commit: H2 }] } };
+  assert.notEqual(commitId(a), commitId(b));
+});
+
+Deno.test("commit id changes when the provenance code hash changes", () => {
+  const a: Commit = { ...base, provenance: { inputs: [], code: H1 } };
+  const b: Commit = { ...base, provenance: { inputs: [], code: H2 } };
+  assert.notEqual(commitId(a), commitId(b));
+});
+
+Deno.test("commit id is stable for equal commits", () => {
+  assert.equal(commitId({ ...base }), commitId(base));
+});

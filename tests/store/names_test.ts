@@ -1,0 +1,229 @@
+import assert from "node:assert/strict";
+import {
+  checkBranchName,
+  checkRepoName,
+  didYouMean,
+  editDistance,
+  formatPath,
+  nearest,
+  parsePath,
+  parseRef,
+} from "../../lib/store/names.ts";
+import { InvalidArgumentError } from "../../lib/errors.ts";
+
+/** Assert that `fn` throws InvalidArgumentError whose message names `culprit`. */
+function assertInvalid(fn: () => unknown, culprit?: string): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof InvalidArgumentError);
+    assert.equal(err.code, "INVALID_ARGUMENT");
+    assert.equal(err.exitCode, 2);
+    if (culprit !== undefined) assert.ok(err.message.includes(culprit), err.message);
+    return true;
+  });
+}
+
+Deno.test('checkRepoName() refuses "/" and names the repo', () => {
+  assertInvalid(() => checkRepoName("a/b"), '"a/b"');
+});
+
+Deno.test("checkRepoName() refuses a space", () => {
+  assertInvalid(() => checkRepoName("my repo"), '"my repo"');
+});
+
+Deno.test("checkRepoName() refuses 64 characters", () => {
+  assertInvalid(() => checkRepoName("a".repeat(64)));
+});
+
+Deno.test("checkRepoName() refuses an empty name", () => {
+  assertInvalid(() => checkRepoName(""));
+});
+
+Deno.test("checkRepoName() accepts 63 characters", () => {
+  const name = "a".repeat(63);
+  assert.equal(checkRepoName(name), name);
+});
+
+Deno.test("checkRepoName() accepts letters, digits, _ and -", () => {
+  assert.equal(checkRepoName("Iris_data-2"), "Iris_data-2");
+});
+
+Deno.test("checkRepoName() records the repo in the error data", () => {
+  assert.throws(() => checkRepoName("a b"), (err: unknown) => {
+    assert.ok(err instanceof InvalidArgumentError);
+    assert.equal(err.data.repo, "a b");
+    return true;
+  });
+});
+
+Deno.test("checkBranchName() refuses a name that looks like a commit id", () => {
+  assertInvalid(() => checkBranchName("ab".repeat(32)));
+});
+
+Deno.test('checkBranchName() refuses "/"', () => {
+  assertInvalid(() => checkBranchName("feature/x"), "feature/x");
+});
+
+Deno.test('parsePath() refuses ".." and names the path', () => {
+  assertInvalid(() => parsePath("/a/../b"), "/a/../b");
+});
+
+Deno.test('parsePath() refuses "." and names the path', () => {
+  assertInvalid(() => parsePath("/a/./b"), "/a/./b");
+});
+
+Deno.test("parsePath() refuses a NUL byte", () => {
+  assertInvalid(() => parsePath("/a\0b"));
+});
+
+Deno.test("parsePath() refuses a control character", () => {
+  assertInvalid(() => parsePath("/a\nb"));
+});
+
+Deno.test("parsePath() refuses DEL", () => {
+  assertInvalid(() => parsePath("/a\x7fb"));
+});
+
+Deno.test('parsePath() refuses an empty segment in "a//b"', () => {
+  assertInvalid(() => parsePath("a//b"), "a//b");
+});
+
+Deno.test("parsePath() refuses a segment over 255 bytes", () => {
+  assertInvalid(() => parsePath(`/d/${"x".repeat(256)}`));
+});
+
+Deno.test("parsePath() accepts a segment of exactly 255 bytes", () => {
+  assert.deepEqual(parsePath(`/${"x".repeat(255)}`), ["x".repeat(255)]);
+});
+
+Deno.test("parsePath() counts multi-byte UTF-8 in bytes, not characters", () => {
+  const name = "é".repeat(128); // 128 characters, 256 bytes
+  assert.equal(name.length, 128);
+  assertInvalid(() => parsePath(`/${name}`));
+});
+
+Deno.test("parsePath() accepts multi-byte UTF-8 within 255 bytes", () => {
+  const name = "é".repeat(127); // 254 bytes
+  assert.deepEqual(parsePath(`/${name}`), [name]);
+});
+
+Deno.test('parsePath() normalises "/a/b/" to ["a", "b"]', () => {
+  assert.deepEqual(parsePath("/a/b/"), ["a", "b"]);
+});
+
+Deno.test('parsePath() normalises "a/b" to ["a", "b"]', () => {
+  assert.deepEqual(parsePath("a/b"), ["a", "b"]);
+});
+
+Deno.test('parsePath() gives no segments for "/"', () => {
+  assert.deepEqual(parsePath("/"), []);
+});
+
+Deno.test("parsePath() records the path in the error data", () => {
+  assert.throws(() => parsePath("a/../b"), (err: unknown) => {
+    assert.ok(err instanceof InvalidArgumentError);
+    assert.equal(err.data.path, "a/../b");
+    return true;
+  });
+});
+
+Deno.test("formatPath() roots the segments at /", () => {
+  assert.equal(formatPath(["a", "b"]), "/a/b");
+  assert.equal(formatPath([]), "/");
+});
+
+Deno.test("parseRef() reads a bare repo as its master branch", () => {
+  assert.deepEqual(parseRef("training"), {
+    repo: "training",
+    ref: "master",
+    ancestry: 0,
+    path: undefined,
+  });
+});
+
+Deno.test("parseRef() uses the default ref given for a bare repo", () => {
+  assert.equal(parseRef("training", "dev").ref, "dev");
+});
+
+Deno.test("parseRef() reads repo@branch", () => {
+  assert.deepEqual(parseRef("training@dev"), {
+    repo: "training",
+    ref: "dev",
+    ancestry: 0,
+    path: undefined,
+  });
+});
+
+Deno.test("parseRef() reads repo@branch:/path", () => {
+  assert.deepEqual(parseRef("training@master:/data/iris.csv"), {
+    repo: "training",
+    ref: "master",
+    ancestry: 0,
+    path: "/data/iris.csv",
+  });
+});
+
+Deno.test("parseRef() reads repo@master^ as one generation back", () => {
+  const r = parseRef("training@master^");
+  assert.equal(r.ref, "master");
+  assert.equal(r.ancestry, 1);
+});
+
+Deno.test("parseRef() reads repo@master^2 as two generations back", () => {
+  const r = parseRef("training@master^2");
+  assert.equal(r.ref, "master");
+  assert.equal(r.ancestry, 2);
+});
+
+Deno.test("parseRef() reads repo@master~3 as three generations back", () => {
+  const r = parseRef("training@master~3");
+  assert.equal(r.ref, "master");
+  assert.equal(r.ancestry, 3);
+});
+
+Deno.test("parseRef() adds up repeated ancestry markers", () => {
+  assert.equal(parseRef("training@master^^~2").ancestry, 4);
+});
+
+Deno.test("parseRef() keeps the path after an ancestry marker", () => {
+  const r = parseRef("training@master^:/iris.csv");
+  assert.equal(r.ancestry, 1);
+  assert.equal(r.path, "/iris.csv");
+});
+
+Deno.test("parseRef() refuses an invalid repo name", () => {
+  assertInvalid(() => parseRef("bad repo@master"), "bad repo");
+});
+
+Deno.test('parseRef() refuses an empty ref after "@"', () => {
+  assertInvalid(() => parseRef("training@"), "training@");
+});
+
+Deno.test("editDistance() counts single-character edits", () => {
+  assert.equal(editDistance("kitten", "sitting"), 3);
+  assert.equal(editDistance("", "abc"), 3);
+  assert.equal(editDistance("same", "same"), 0);
+});
+
+Deno.test("nearest() suggests the closest candidate for a typo", () => {
+  assert.equal(nearest("trainig", ["inference", "training", "model"]), "training");
+});
+
+Deno.test("nearest() ignores case", () => {
+  assert.equal(nearest("TRAINING", ["training"]), "training");
+});
+
+Deno.test("nearest() suggests nothing when no candidate is close", () => {
+  assert.equal(nearest("zzzzzzzz", ["training", "inference"]), undefined);
+});
+
+Deno.test("nearest() suggests nothing without candidates", () => {
+  assert.equal(nearest("training", []), undefined);
+});
+
+Deno.test("didYouMean() phrases the suggestion", () => {
+  assert.equal(didYouMean("trainig", ["training"]), ': did you mean "training"?');
+});
+
+Deno.test("didYouMean() is empty when there is nothing to suggest", () => {
+  assert.equal(didYouMean("trainig", ["zzzzzzzzzz"]), "");
+});
