@@ -13,6 +13,13 @@ function lib(): Promise<Lib> {
 }
 
 const encoder = new TextEncoder();
+
+/** `--sandbox` got a value other than auto, deno or bwrap. */
+class InvalidSandboxFlag extends Error {
+  constructor(value: string) {
+    super(`Invalid --sandbox "${value}": use auto, deno or bwrap`);
+  }
+}
 function out(text: string): void {
   Deno.stdout.writeSync(encoder.encode(text));
 }
@@ -58,17 +65,25 @@ const program = new Command()
   .description("Versioned data and data-driven pipelines on one machine (Pachyderm's model)")
   .version("0.1.0")
   .option("--store <dir>", "store folder (default: .tusk found upward, or $TUSK_STORE)")
+  .option("--sandbox <mode>", "how stages are sandboxed: auto, deno or bwrap (default: auto)")
   .showSuggestionAfterError(true)
   .showHelpAfterError('(run "tusk --help" for usage)')
   .hook("preAction", (cmd) => {
     storeFlag = cmd.opts().store;
+    const sb = cmd.opts().sandbox;
+    if (sb !== undefined) {
+      if (sb !== "auto" && sb !== "deno" && sb !== "bwrap") {
+        throw new InvalidSandboxFlag(sb);
+      }
+      sandboxFlag = sb;
+    }
   });
 
 program.command("init")
   .description("create a new store (.tusk in the current folder, or --store DIR)")
   .action(async () => {
     const { Store, STORE_DIR } = await lib();
-    const dir = absolute(storeFlag ?? Deno.env.get("TUSK_STORE") ?? STORE_DIR);
+    const dir = absolute(storeFlag || Deno.env.get("TUSK_STORE") || STORE_DIR);
     await Store.init(dir);
     out(`Initialised an empty tusk store in ${dir}\n`);
   });
@@ -119,6 +134,7 @@ async function doDeleteRepo(name: string) {
 // ---- files ----
 
 interface PutOpts {
+  wait?: boolean;
   file?: string[];
   recursive?: boolean;
   append?: boolean;
@@ -152,6 +168,7 @@ async function doPutFile(target: string, opts: PutOpts) {
       : {}),
   });
   for (const s of result.skipped) err(`tusk: skipped "${s}": not a regular file or folder\n`);
+  await afterCommit(store, opts.wait);
 }
 
 async function doGetFile(ref: string, opts: { output?: string; recursive?: boolean }) {
@@ -202,13 +219,11 @@ async function doDiffFile(newRef: string, oldRef: string | undefined, opts: { js
   ));
 }
 
-async function doDeleteFile(ref: string, opts: { message?: string }) {
+async function doDeleteFile(ref: string, opts: { message?: string; wait?: boolean }) {
   const { deleteFile } = await lib();
-  await deleteFile(
-    await openStore(),
-    ref,
-    opts.message !== undefined ? { message: opts.message } : {},
-  );
+  const store = await openStore();
+  await deleteFile(store, ref, opts.message !== undefined ? { message: opts.message } : {});
+  await afterCommit(store, opts.wait);
 }
 
 // ---- commits and branches ----
@@ -235,26 +250,37 @@ async function doListCommit(ref: string, opts: { json?: boolean; number?: string
 }
 
 async function doInspectCommit(ref: string, opts: { json?: boolean }) {
-  const { inspectCommit, formatAge, formatSize } = await lib();
+  const { inspectCommit, formatAge, formatSize, provenance } = await lib();
   const store = await openStore();
   const c = await inspectCommit(store, ref);
-  if (opts.json) return json(c);
+  const tree = c.provenance ? await provenance(store, c.repo, c.id) : null;
+  if (opts.json) return json(tree ? { ...c, upstream: tree.inputs } : c);
   let text = `Commit: ${c.repo}@${c.id}\nOriginal Branch: ${c.branch}\n`;
   if (c.heads.length) text += `Head of: ${c.heads.join(", ")}\n`;
   text += `Parent: ${short(c.parent)}\nFinished: ${formatAge(c.time, store.now())} (${c.time})\n` +
     `Size: ${formatSize(c.size)}\nOrigin: ${c.origin.toUpperCase()}\nTree: ${c.tree}\n`;
   if (c.revertOf) text += `Reverts to: ${c.revertOf}\n`;
   if (c.message) text += `Description: ${c.message}\n`;
-  if (c.provenance) {
-    text += "Provenance:\n";
-    for (const i of c.provenance.inputs) text += `  ${i.repo}@${i.commit}\n`;
+  if (tree) {
+    text += `Pipeline: ${c.provenance?.pipeline ?? "-"} (job ${c.provenance?.job ?? "-"})\n` +
+      `Spec: ${c.provenance?.spec ?? "-"}\nCode: ${c.provenance?.code ?? "-"}\nProvenance:\n`;
+    const walk = (nodes: typeof tree.inputs, depth: number) => {
+      for (const n of nodes) {
+        text += `${"  ".repeat(depth)}${n.repo}@${n.commit}` +
+          (n.pipeline ? ` (pipeline ${n.pipeline}, job ${n.job}, code ${n.code})` : "") + "\n";
+        walk(n.inputs, depth + 1);
+      }
+    };
+    walk(tree.inputs, 1);
   }
   out(text);
 }
 
-async function doCreateBranch(ref: string, opts: { head?: string }) {
+async function doCreateBranch(ref: string, opts: { head?: string; wait?: boolean }) {
   const { createBranch } = await lib();
-  await createBranch(await openStore(), ref, opts.head !== undefined ? { head: opts.head } : {});
+  const store = await openStore();
+  await createBranch(store, ref, opts.head !== undefined ? { head: opts.head } : {});
+  await afterCommit(store, opts.wait);
 }
 
 async function doListBranch(repo: string, opts: { json?: boolean }) {
@@ -281,6 +307,7 @@ create.command("branch").argument("<repo@branch>").description(
   "create a branch, or move it with --head",
 )
   .option("--head <commit>", "commit or branch to point at (repo@ref or ref)")
+  .option("--no-wait", "do not run the jobs this commit triggers now")
   .action(doCreateBranch);
 
 const list = program.command("list").description("list repos, files, commits or branches");
@@ -300,6 +327,7 @@ const del = program.command("delete").description("delete a repo, branch or file
 del.command("repo").argument("<repo>").action(doDeleteRepo);
 del.command("branch").argument("<repo@branch>").action(doDeleteBranch);
 del.command("file").argument("<repo@branch:/path>").option("-m, --message <text>", "commit message")
+  .option("--no-wait", "do not run the jobs this commit triggers now")
   .action(doDeleteFile);
 
 const put = program.command("put").description("put files into a repo");
@@ -311,6 +339,7 @@ put.command("file").argument("<repo@branch[:/path]>")
   .option("-m, --message <text>", "commit message")
   .option("-c, --commit", "accepted for pachctl 1.8 (every put is its own commit)")
   .option("--skip-special", "skip symlinks, FIFOs and devices with a warning instead of failing")
+  .option("--no-wait", "do not run the jobs this commit triggers now")
   .action((target, opts) => doPutFile(target, opts));
 
 const get = program.command("get").description("get file contents");
@@ -329,21 +358,24 @@ diff.command("file").argument("<new-repo@ref[:/path]>").argument("[old-repo@ref[
 program.command("revert").argument("<repo@branch>")
   .description("restore an old commit's files as a new commit on the branch")
   .requiredOption("--to <commit>", "the commit to restore (id, branch^N, or repo@ref)")
+  .option("--no-wait", "do not run the jobs this commit triggers now")
   .option("-m, --message <text>", "commit message")
   .action(async (ref, opts) => {
     const { revert } = await lib();
-    const c = await revert(await openStore(), ref, {
+    const store = await openStore();
+    const c = await revert(store, ref, {
       to: opts.to,
       ...(opts.message !== undefined ? { message: opts.message } : {}),
     });
     out(`${c.commit.repo}@${c.id}\n`);
+    await afterCommit(store, opts.wait);
   });
 
 program.command("verify").description("check every hash, chain and link in the store")
   .addOption(jsonOpt())
   .action(async (opts) => {
-    const { verifyStore } = await lib();
-    const r = await verifyStore(await openStore());
+    const { verify } = await lib();
+    const r = await verify(await openStore());
     if (opts.json) return json({ ok: true, ...r });
     out(
       `ok: ${r.entries} ledger entries, ${r.commits} commits, ${r.trees} trees, ${r.files} files, ${r.objects} objects verified\n`,
@@ -354,10 +386,416 @@ program.command("gc").description("delete objects no kept ledger entry reaches")
   .option("--dry-run", "report what would be freed, delete nothing")
   .addOption(jsonOpt())
   .action(async (opts) => {
-    const { collectGarbage, formatSize } = await lib();
-    const r = await collectGarbage(await openStore(), { dryRun: opts.dryRun ?? false });
+    const { gc, formatSize } = await lib();
+    const r = await gc(await openStore(), { dryRun: opts.dryRun ?? false });
     if (opts.json) return json(r);
     out(`${r.dryRun ? "would free" : "freed"} ${r.objects} objects (${formatSize(r.bytes)})\n`);
+  });
+
+// ---- pipelines, jobs, datums ----
+
+let sandboxFlag: "auto" | "deno" | "bwrap" = "auto";
+
+async function sandboxMode() {
+  const { detectSandbox } = await lib();
+  const env = Deno.env.get("TUSK_SANDBOX");
+  const requested = sandboxFlag !== "auto"
+    ? sandboxFlag
+    : (env as typeof sandboxFlag | undefined) ?? "auto";
+  return await detectSandbox(requested);
+}
+
+/** After a command made commits: run the jobs they triggered, unless --no-wait. */
+async function afterCommit(
+  store: Awaited<ReturnType<typeof openStore>>,
+  wait: boolean | undefined,
+) {
+  if (wait === false) return;
+  const { runInline, EventBus, pipelinesOf } = await lib();
+  if (pipelinesOf(await store.state()).length === 0) return;
+  const { mode, reason } = await sandboxMode();
+  if (mode === "deno" && Deno.stderr.isTerminal()) err(`tusk: ${reason}\n`);
+  const tty = Deno.stderr.isTerminal();
+  const bus = new EventBus({ journal: `${store.root}/events.jsonl` });
+  bus.on((e) => {
+    if (e.type === "job:state" && tty) {
+      const p = e.progress;
+      err(
+        `\r\x1b[2Kjob ${
+          e.job.slice(0, 12)
+        } ${e.pipeline}: ${p.processed} + ${p.skipped} / ${p.total} ${e.state}`,
+      );
+      if (["SUCCESS", "FAILURE", "KILLED", "UNRUNNABLE"].includes(e.state)) err("\n");
+    }
+  });
+  const { ran, daemon } = await runInline(store, { sandbox: mode, bus });
+  bus.close();
+  if (daemon !== null && tty) err(`tusk: the scheduler (pid ${daemon}) runs the triggered jobs\n`);
+  for (const j of ran) {
+    if (j.state !== "SUCCESS") {
+      err(`tusk: job ${j.id} of pipeline ${j.pipeline} ended ${j.state}: ${j.reason ?? ""}\n`);
+    }
+  }
+}
+
+async function doCreatePipeline(
+  opts: { file: string; wait?: boolean; reprocess?: boolean },
+  update: boolean,
+) {
+  const { createPipeline } = await lib();
+  const store = await openStore();
+  await createPipeline(store, absolute(opts.file), { update, reprocess: opts.reprocess ?? false });
+  await afterCommit(store, opts.wait);
+}
+
+async function doListPipeline(opts: { json?: boolean }) {
+  const { listPipelines, formatTable, formatAge } = await lib();
+  const store = await openStore();
+  const ps = await listPipelines(store);
+  if (opts.json) return json(ps);
+  const now = store.now();
+  out(formatTable(
+    ["NAME", "VERSION", "INPUT", "CREATED", "STATE / LAST JOB", "DESCRIPTION"],
+    ps.map((p) => [
+      p.name,
+      String(p.version),
+      p.input,
+      formatAge(p.created, now),
+      `${p.state} / ${(p.lastJobState ?? "-").toLowerCase()}`,
+      p.description,
+    ]),
+  ));
+}
+
+async function doInspectPipeline(name: string, opts: { json?: boolean }) {
+  const { inspectPipeline, formatAge } = await lib();
+  const store = await openStore();
+  const p = await inspectPipeline(store, name);
+  if (opts.json) return json(p);
+  out(
+    `Name: ${p.name}\nVersion: ${p.version}\nState: ${p.state}\nCreated: ${
+      formatAge(p.created, store.now())
+    }\n` +
+      `Input: ${p.input}\nOutput Branch: ${p.outputBranch}\nSpec: ${p.specHash}\nCode: ${p.codeHash}\n` +
+      `Stage modules: ${p.modules.join(", ")}\nLast job: ${p.lastJob ?? "-"} ${
+        p.lastJobState ?? ""
+      }\n` +
+      (p.description ? `Description: ${p.description}\n` : "") +
+      `Spec JSON:\n${JSON.stringify(p.spec, null, 2)}\n`,
+  );
+}
+
+function progressText(p: { processed: number; skipped: number; total: number; failed: number }) {
+  return `${p.processed} + ${p.skipped} / ${p.total}${p.failed ? ` (${p.failed} failed)` : ""}`;
+}
+
+async function doListJob(opts: { json?: boolean; pipeline?: string; number?: string }) {
+  const { listJobs, formatTable, formatAge, humanDuration } = await lib();
+  const store = await openStore();
+  const jobs = await listJobs(store, {
+    ...(opts.pipeline ? { pipeline: opts.pipeline } : {}),
+    ...(opts.number ? { limit: Number(opts.number) } : {}),
+  });
+  if (opts.json) return json(jobs);
+  const now = store.now();
+  out(formatTable(
+    ["ID", "PIPELINE", "OUTPUT COMMIT", "STARTED", "DURATION", "RESTART", "PROGRESS", "STATE"],
+    jobs.map((j) => [
+      j.id,
+      j.pipeline,
+      j.outputCommit ? `${j.pipeline}@${j.outputCommit.slice(0, 32)}` : "-",
+      formatAge(j.started ?? j.created, now),
+      j.finished && j.started ? humanDuration(Date.parse(j.finished) - Date.parse(j.started)) : "-",
+      String(j.restart),
+      progressText(j.progress),
+      j.state.toLowerCase(),
+    ]),
+  ));
+}
+
+async function doInspectJob(id: string, opts: { json?: boolean }) {
+  const { inspectJob, formatAge } = await lib();
+  const store = await openStore();
+  const j = await inspectJob(store, id);
+  if (opts.json) return json(j);
+  out(
+    `ID: ${j.id}\nPipeline: ${j.pipeline} (version ${j.version})\nState: ${j.state}\n` +
+      (j.reason ? `Reason: ${j.reason}\n` : "") +
+      `Started: ${formatAge(j.started ?? j.created, store.now())}\nProgress: ${
+        progressText(j.progress)
+      }\n` +
+      `Output commit: ${j.outputCommit ?? "-"}\nInputs:\n` +
+      j.inputs.map((i) => `  ${i.name}: ${i.repo}@${i.commit ?? "-"} (${i.branch})\n`).join("") +
+      `Spec: ${j.specHash}\nCode: ${j.codeHash}\n`,
+  );
+}
+
+async function doListDatum(job: string, opts: { json?: boolean }) {
+  const { listDatums, formatTable, humanDuration } = await lib();
+  const datums = await listDatums(await openStore(), job);
+  if (opts.json) return json(datums);
+  out(formatTable(
+    ["ID", "FILES", "STATUS", "TIME"],
+    datums.map((d) => [
+      d.id,
+      d.inputs.map((i) => `${i.repo}@${i.commit.slice(0, 12)}:${i.path}`).join(", "),
+      d.state.toLowerCase(),
+      d.state === "SKIPPED" ? "-" : humanDuration(d.durationMs),
+    ]),
+  ));
+}
+
+async function doLogs(
+  opts: { job?: string; pipeline?: string; datum?: string; follow?: boolean; json?: boolean },
+) {
+  const { logs, readJournal } = await lib();
+  const store = await openStore();
+  const lines = await logs(store, {
+    ...(opts.job ? { job: opts.job } : {}),
+    ...(opts.pipeline ? { pipeline: opts.pipeline } : {}),
+    ...(opts.datum ? { datum: opts.datum } : {}),
+  });
+  for (const l of lines) out(opts.json ? JSON.stringify(l) + "\n" : `${l.line}\n`);
+  if (!opts.follow) return;
+  const journal = `${store.root}/events.jsonl`;
+  let offset = (await Deno.stat(journal).catch(() => ({ size: 0 }))).size;
+  while (true) {
+    const r = await readJournal(journal, offset);
+    offset = r.offset;
+    for (const e of r.events) {
+      if (e.type !== "stage:log") continue;
+      if (opts.job && !e.job.startsWith(opts.job)) continue;
+      if (opts.pipeline && e.pipeline !== opts.pipeline) continue;
+      if (opts.datum && !e.datum.startsWith(opts.datum)) continue;
+      out(opts.json ? JSON.stringify(e) + "\n" : `${e.line}\n`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const pipelineCmds = {
+  create: create.command("pipeline").description("create a pipeline from a Pachyderm spec")
+    .requiredOption("-f, --file <spec.json>", "the pipeline spec (Pachyderm JSON)")
+    .option("--no-wait", "do not run the triggered jobs now")
+    .action((opts) => doCreatePipeline(opts, false)),
+};
+void pipelineCmds;
+program.command("update").description("update a pipeline").command("pipeline")
+  .requiredOption("-f, --file <spec.json>", "the new pipeline spec")
+  .option("--reprocess", "re-run every datum, even those done before with the same inputs and code")
+  .option("--no-wait", "do not run the triggered jobs now")
+  .action((opts) => doCreatePipeline(opts, true));
+list.command("pipeline").description("list pipelines").addOption(jsonOpt()).action(doListPipeline);
+list.command("job").description("list jobs, newest first")
+  .option("-p, --pipeline <name>", "only this pipeline's jobs").option(
+    "-n, --number <n>",
+    "at most n",
+  )
+  .addOption(jsonOpt()).action(doListJob);
+list.command("datum").argument("<job>").description("list a job's datums").addOption(jsonOpt())
+  .action(doListDatum);
+inspect.command("pipeline").argument("<name>").addOption(jsonOpt()).action(doInspectPipeline);
+inspect.command("job").argument("<job>").addOption(jsonOpt()).action(doInspectJob);
+del.command("pipeline").argument("<name>").description("delete a pipeline and its output repo")
+  .action(async (name) => {
+    const { deletePipeline } = await lib();
+    await deletePipeline(await openStore(), name);
+  });
+const start = program.command("start").description("resume a pipeline");
+start.command("pipeline").argument("<name>").option("--no-wait", "do not run triggered jobs now")
+  .action(async (name, opts) => {
+    const { setPipelineStopped } = await lib();
+    const store = await openStore();
+    await setPipelineStopped(store, name, false);
+    await afterCommit(store, opts.wait);
+  });
+const stop = program.command("stop").description("pause a pipeline or stop a job");
+stop.command("pipeline").argument("<name>").action(async (name) => {
+  const { setPipelineStopped } = await lib();
+  await setPipelineStopped(await openStore(), name, true);
+});
+stop.command("job").argument("<job>").action(async (id) => {
+  const { stopJob } = await lib();
+  const j = await stopJob(await openStore(), id);
+  out(`${j.id}\n`);
+});
+program.command("restart").description("re-run datums").command("datum").argument("<job>")
+  .argument("[datum]").option("--no-wait", "do not run now")
+  .action(async (job, datum, opts) => {
+    const { restartDatum } = await lib();
+    const store = await openStore();
+    await restartDatum(store, job, datum);
+    await afterCommit(store, opts.wait);
+  });
+program.command("logs").description("print datum logs")
+  .option("--job <id>", "this job's logs").option("-p, --pipeline <name>", "this pipeline's logs")
+  .option("--datum <id>", "this datum's logs").option("-f, --follow", "keep printing new lines")
+  .addOption(jsonOpt()).action(doLogs);
+program.command("plan").argument("<pipeline>").description(
+  "which datums the next job would run or skip, and why",
+)
+  .addOption(jsonOpt())
+  .action(async (name, opts) => {
+    const { plan, formatTable } = await lib();
+    const r = await plan(await openStore(), name);
+    if (opts.json) return json(r);
+    if (!r.trigger) return out("nothing to run: an input branch has no commits yet\n");
+    out(
+      formatTable(
+        ["DATUM", "ACTION", "WHY", "INPUTS"],
+        r.rows.map((x) => [x.datum, x.action, x.why, x.inputs.join(", ")]),
+      ),
+    );
+  });
+program.command("lineage").argument("<repo@ref:/path>")
+  .description("which input files, model and code made this file").addOption(jsonOpt())
+  .action(async (ref, opts) => {
+    const { lineage } = await lib();
+    const l = await lineage(await openStore(), ref);
+    if (opts.json) return json(l);
+    const show = (x: typeof l, depth: number): string => {
+      const pad = "  ".repeat(depth);
+      let s = `${pad}${x.repo}@${x.commit}:${x.path}\n`;
+      if (!x.pipeline) return s + `${pad}  made by: a user commit (${x.origin})\n`;
+      s += `${pad}  made by: pipeline ${x.pipeline}, job ${x.job}, datum ${x.datum ?? "?"}\n`;
+      s += `${pad}  code: ${x.code ?? "-"}\n${pad}  spec: ${x.spec ?? "-"}\n`;
+      for (const i of x.inputs) {
+        s += `${pad}  input ${i.name}: ${i.repo}@${i.commit} ${i.files.join(", ")}\n`;
+      }
+      for (const u of x.upstream) s += show(u, depth + 1);
+      return s;
+    };
+    out(show(l, 0));
+  });
+const waitCmd = program.command("wait").description("wait for jobs to finish");
+waitCmd.command("commit").argument("<repo@branch>").description(
+  "wait until every downstream job of the branch head finished",
+)
+  .addOption(jsonOpt())
+  .action(async (ref, opts) => {
+    const { settled, parseRef } = await lib();
+    const store = await openStore();
+    const r = parseRef(ref);
+    while (true) {
+      const s = await settled(store, r.repo);
+      if (s.done) {
+        if (opts.json) return json(s.jobs);
+        for (const j of s.jobs) out(`${j.pipeline} ${j.id} ${j.state}\n`);
+        return;
+      }
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  });
+waitCmd.command("job").argument("<job>").addOption(jsonOpt()).action(async (id, opts) => {
+  const { waitJob } = await lib();
+  const j = await waitJob(await openStore(), id);
+  if (opts.json) return json(j);
+  out(`${j.id} ${j.state}\n`);
+});
+program.command("draw").description("draw the pipeline DAG").command("pipeline")
+  .action(async () => {
+    const { drawPipelines } = await lib();
+    for (const l of await drawPipelines(await openStore())) out(l + "\n");
+  });
+program.command("run").description("run a cron pipeline's tick now").command("cron").argument(
+  "<pipeline>",
+)
+  .option("--no-wait", "do not run the triggered job now")
+  .action(async (name, opts) => {
+    const { Scheduler, pipelineOf } = await lib();
+    const store = await openStore();
+    const p = pipelineOf(await store.state(), name);
+    const { mode } = await sandboxMode();
+    const s = new Scheduler(store, { sandbox: mode });
+    await s.tick(p);
+    s.bus.close();
+    await afterCommit(store, opts.wait);
+  });
+program.command("up").description("run the scheduler (with the dashboard, or --headless)")
+  .option("--headless", "plain log lines instead of the dashboard")
+  .action(async (opts) => {
+    const { Scheduler } = await lib();
+    const store = await openStore();
+    const { mode, reason } = await sandboxMode();
+    const s = new Scheduler(store, { sandbox: mode });
+    if (!opts.headless && Deno.stdout.isTerminal()) {
+      const { LeaseHeldError, restartDatum, stopJob } = await lib();
+      const { runDashboard, schedulerFeed } = await import("./tui/app.tsx");
+      const ac = new AbortController();
+      const serving = s.serve(ac.signal);
+      try {
+        await runDashboard({
+          store,
+          subscribe: schedulerFeed({ bus: s.bus, serving, journal: `${store.root}/events.jsonl` }),
+          controls: { rerun: (id) => restartDatum(store, id), stop: (id) => stopJob(store, id) },
+          sandbox: `${mode} (${reason})`,
+          cronSchedule: () => s.cronSchedule,
+        });
+      } finally {
+        ac.abort();
+        await serving.catch((e) => {
+          if (!(e instanceof LeaseHeldError)) throw e;
+        });
+        s.bus.close();
+      }
+      return;
+    }
+    out(`tusk up: store ${store.root}, sandbox ${mode} (${reason})\n`);
+    s.bus.on((e) => {
+      const { type, time, ...rest } = e;
+      if (type === "stage:log") return;
+      out(`${time} ${type} ${JSON.stringify(rest)}\n`);
+    });
+    const ac = new AbortController();
+    const stopIt = () => ac.abort();
+    Deno.addSignalListener("SIGINT", stopIt);
+    Deno.addSignalListener("SIGTERM", stopIt);
+    try {
+      await s.serve(ac.signal);
+    } finally {
+      Deno.removeSignalListener("SIGINT", stopIt);
+      Deno.removeSignalListener("SIGTERM", stopIt);
+      s.bus.close();
+    }
+    out("tusk up: stopped\n");
+  });
+program.command("doctor").description(
+  "check this machine and store: Deno, sandbox, scheduler, store health",
+)
+  .addOption(jsonOpt())
+  .action(async (opts) => {
+    const { detectSandbox, leaseHolder, verify } = await lib();
+    const store = await openStore();
+    const sandbox = await detectSandbox("auto");
+    const holder = await leaseHolder(store);
+    let health = "ok";
+    let healthy = true;
+    try {
+      await verify(store);
+    } catch (e) {
+      healthy = false;
+      health = `BROKEN: ${
+        (e as Error).message
+      } — restore the store from a backup, or run "tusk verify" for details`;
+    }
+    const report = {
+      deno: Deno.version.deno,
+      store: store.root,
+      health,
+      sandbox: sandbox.mode,
+      sandboxReason: sandbox.reason,
+      scheduler: holder
+        ? `${holder.mode} pid ${holder.pid} since ${holder.since}`
+        : "not running (commands run their jobs in-process; start one with tusk up)",
+    };
+    if (opts.json) json(report);
+    else {
+      out(
+        `Deno: ${report.deno}\nStore: ${report.store}\nHealth: ${report.health}\n` +
+          `Sandbox: ${report.sandbox} (${report.sandboxReason})\nScheduler: ${report.scheduler}\n`,
+      );
+    }
+    if (!healthy) throw new (await lib()).IntegrityError("The store failed verification", {});
   });
 
 // ---- the ≤1.8 grammar: verb-noun with positional repo, branch, path ----
@@ -380,6 +818,7 @@ program.command("put-file").argument("<repo>").argument("<branch>").argument("[p
   .option("-m, --message <text>", "commit message")
   .option("-c, --commit", "accepted (every put is its own commit)")
   .option("--skip-special", "skip symlinks, FIFOs and devices")
+  .option("--no-wait", "do not run the jobs this commit triggers now")
   .action((repo, branch, path, opts) => doPutFile(join(repo, branch, path), opts));
 program.command("get-file").argument("<repo>").argument("<ref>").argument("<path>")
   .option("-o, --output <path>").option("-r, --recursive")
@@ -412,6 +851,24 @@ program.command("list-branch").argument("<repo>").addOption(jsonOpt()).action(do
 program.command("delete-branch").argument("<repo>").argument("<branch>")
   .action((repo, branch) => doDeleteBranch(`${repo}@${branch}`));
 
+program.command("create-pipeline").description("(1.8) create a pipeline from a spec")
+  .requiredOption("-f, --file <spec.json>", "the pipeline spec (Pachyderm JSON)")
+  .option("--no-wait", "do not run the triggered jobs now")
+  .action((opts) => doCreatePipeline(opts, false));
+program.command("update-pipeline").description("(1.8) update a pipeline")
+  .requiredOption("-f, --file <spec.json>", "the new pipeline spec")
+  .option("--reprocess", "re-run every datum")
+  .option("--no-wait", "do not run the triggered jobs now")
+  .action((opts) => doCreatePipeline(opts, true));
+program.command("list-pipeline").description("(1.8) list pipelines").addOption(jsonOpt())
+  .action(doListPipeline);
+program.command("inspect-pipeline").argument("<name>").addOption(jsonOpt())
+  .action(doInspectPipeline);
+program.command("list-job").description("(1.8) list jobs")
+  .option("-p, --pipeline <name>", "only this pipeline's jobs").option("-n, --number <n>")
+  .addOption(jsonOpt()).action(doListJob);
+program.command("inspect-job").argument("<job>").addOption(jsonOpt()).action(doInspectJob);
+
 /** Parse and run; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   program.exitOverride();
@@ -424,6 +881,10 @@ export async function main(args: string[]): Promise<number> {
     await program.parseAsync(args, { from: "user" });
     return 0;
   } catch (e) {
+    if (e instanceof InvalidSandboxFlag) {
+      err(`tusk: ${e.message}\n`);
+      return 2;
+    }
     if (e instanceof CommanderError) {
       if (
         e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.exitCode === 0

@@ -8,6 +8,7 @@ export type { CommitInfo, PathEntry, Resolved } from "./store/store.ts";
 export type { Commit, Provenance } from "./store/codec.ts";
 export { parsePath, parseRef } from "./store/names.ts";
 export { collectGarbage, verifyStore } from "./store/verify.ts";
+export { gc, verify } from "./commands/integrity.ts";
 export type { GcReport, VerifyReport } from "./store/verify.ts";
 export { createRepo, deleteRepo, inspectRepo, listRepos } from "./commands/repo.ts";
 export type { RepoInfo } from "./commands/repo.ts";
@@ -23,3 +24,37 @@ export {
 } from "./commands/commit.ts";
 export type { BranchView, CommitView } from "./commands/commit.ts";
 export { formatAge, formatSize, formatTable, humanDuration } from "./format/format.ts";
+export {
+  createPipeline,
+  deletePipeline,
+  describeInput,
+  downstream,
+  drawPipelines,
+  inspectJob,
+  inspectPipeline,
+  lineage,
+  listDatums,
+  listJobs,
+  listPipelines,
+  logs,
+  plan,
+  provenance,
+  restartDatum,
+  setPipelineStopped,
+  settled,
+  stopJob,
+  waitJob,
+} from "./commands/pps.ts";
+export type { Lineage, LogLine, PipelineView, PlanRow, ProvenanceNode } from "./commands/pps.ts";
+export { pipelineOf, pipelinesOf } from "./pipeline/pipelines.ts";
+export type { Pipeline, PipelineRecord } from "./pipeline/pipelines.ts";
+export { parseSpec, parseSpecText, SpecError } from "./pipeline/spec.ts";
+export type { PipelineSpec } from "./pipeline/spec.ts";
+export type { DatumRecord, JobRecord, JobState } from "./pipeline/jobs.ts";
+export { EventBus, readJournal } from "./scheduler/events.ts";
+export type { EventMap, TuskEvent } from "./scheduler/events.ts";
+export { LeaseHeldError, runInline, Scheduler } from "./scheduler/scheduler.ts";
+export { leaseHolder } from "./scheduler/lease.ts";
+export { nextTick } from "./scheduler/cron.ts";
+export { detectSandbox } from "./runner/detect.ts";
+export type { SandboxMode } from "./runner/detect.ts";

@@ -1,5 +1,7 @@
 /** Repo verbs: create, list, inspect, delete. Each returns data; nothing is printed here. */
-import { AlreadyExistsError } from "../errors.ts";
+import { AlreadyExistsError, InvalidArgumentError } from "../errors.ts";
+import { pipelinesOf } from "../pipeline/pipelines.ts";
+import { inputRepos } from "../pipeline/spec.ts";
 import { checkRepoName } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
 
@@ -70,6 +72,20 @@ export async function deleteRepo(store: Store, name: string): Promise<void> {
   checkRepoName(name);
   await store.transact(async (tx) => {
     store.repoOf(tx.state, name);
+    const pipelines = pipelinesOf(tx.state);
+    if (pipelines.some((p) => p.name === name)) {
+      throw new InvalidArgumentError(
+        `Repo "${name}" is the output of pipeline "${name}": delete the pipeline instead`,
+        { repo: name },
+      );
+    }
+    const reader = pipelines.find((p) => inputRepos(p.parsed.input).some((i) => i.repo === name));
+    if (reader) {
+      throw new InvalidArgumentError(
+        `Cannot delete repo "${name}": pipeline "${reader.name}" reads it; delete that pipeline first`,
+        { repo: name, pipeline: reader.name },
+      );
+    }
     tx.change({ type: "repo:delete", repo: name });
     await Promise.resolve();
   });

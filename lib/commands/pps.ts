@@ -1,0 +1,439 @@
+/**
+ * Pipeline verbs: create/update/list/inspect/delete/start/stop pipeline, jobs and datums,
+ * logs, plan, lineage, provenance, wait, draw, run cron. Each returns data.
+ */
+import { InvalidArgumentError, NotFoundError } from "../errors.ts";
+import type { Commit, Hash } from "../store/codec.ts";
+import { formatPath, parsePath, parseRef } from "../store/names.ts";
+import type { Store } from "../store/store.ts";
+import { datumId, planDatums } from "../pipeline/datums.ts";
+import { isFinal, type JobRecord, JobStore } from "../pipeline/jobs.ts";
+import {
+  createPipeline,
+  deletePipeline,
+  type Pipeline,
+  pipelineOf,
+  pipelinesOf,
+  setPipelineStopped,
+} from "../pipeline/pipelines.ts";
+import { inputRepos } from "../pipeline/spec.ts";
+import { currentTrigger } from "../scheduler/run_job.ts";
+import { cronInputs } from "../scheduler/scheduler.ts";
+
+export { createPipeline, deletePipeline, setPipelineStopped };
+
+/** A pipeline as `list pipeline` shows it. */
+export interface PipelineView {
+  readonly name: string;
+  readonly version: number;
+  readonly input: string;
+  readonly created: string;
+  readonly updated: string;
+  readonly state: "running" | "paused";
+  readonly lastJob: string | null;
+  readonly lastJobState: string | null;
+  readonly description: string;
+  readonly specHash: Hash;
+  readonly codeHash: Hash;
+  readonly outputBranch: string;
+  readonly cron: readonly { name: string; spec: string; repo: string }[];
+}
+
+/** Pachyderm's short description of an input: `training:/`, `(attributes:/* ⨯ model:/)`. */
+export function describeInput(input: Pipeline["parsed"]["input"]): string {
+  switch (input.kind) {
+    case "pfs":
+      return `${input.repo}:${input.glob}`;
+    case "cron":
+      return `${input.name}:${input.spec}`;
+    default: {
+      const sep = { cross: " ⨯ ", union: " ∪ ", join: " ⋈ ", group: " group " }[input.kind];
+      return `(${input.inputs.map(describeInput).join(sep)})`;
+    }
+  }
+}
+
+async function view(p: Pipeline, jobs: JobStore): Promise<PipelineView> {
+  const last = await jobs.latest(p.name);
+  return {
+    name: p.name,
+    version: p.version,
+    input: describeInput(p.parsed.input),
+    created: p.created,
+    updated: p.updated,
+    state: p.stopped ? "paused" : "running",
+    lastJob: last?.id ?? null,
+    lastJobState: last?.state ?? null,
+    description: p.parsed.description,
+    specHash: p.specHash,
+    codeHash: p.codeHash,
+    outputBranch: p.parsed.outputBranch,
+    cron: cronInputs(p.parsed.input).map((c) => ({ name: c.name, spec: c.spec, repo: c.repo })),
+  };
+}
+
+/** All pipelines. */
+export async function listPipelines(store: Store): Promise<PipelineView[]> {
+  const state = await store.state();
+  const jobs = new JobStore(store);
+  const out: PipelineView[] = [];
+  for (const p of pipelinesOf(state)) out.push(await view(p, jobs));
+  return out;
+}
+
+/** One pipeline, with its spec. */
+export async function inspectPipeline(
+  store: Store,
+  name: string,
+): Promise<PipelineView & { spec: Readonly<Record<string, unknown>>; modules: readonly string[] }> {
+  const p = pipelineOf(await store.state(), name);
+  return { ...(await view(p, new JobStore(store))), spec: p.spec, modules: p.modules };
+}
+
+/** Jobs newest first. */
+export async function listJobs(
+  store: Store,
+  options: { pipeline?: string; limit?: number } = {},
+): Promise<JobRecord[]> {
+  if (options.pipeline) pipelineOf(await store.state(), options.pipeline);
+  return await new JobStore(store).list(options);
+}
+
+/** One job (id or unique prefix). */
+export async function inspectJob(store: Store, id: string): Promise<JobRecord> {
+  const ref = id.includes("@") ? id.slice(id.indexOf("@") + 1) : id;
+  const pipeline = id.includes("@") ? id.slice(0, id.indexOf("@")) : undefined;
+  return await new JobStore(store).load(ref, pipeline);
+}
+
+/** Ask a running job to stop: its runner kills running datums and marks it KILLED. */
+export async function stopJob(store: Store, id: string): Promise<JobRecord> {
+  const job = await inspectJob(store, id);
+  if (isFinal(job.state)) return job;
+  await Deno.writeTextFile(`${store.root}/jobs/${job.pipeline}/${job.id}.stop`, "");
+  return job;
+}
+
+/** The datums of a job. */
+export async function listDatums(store: Store, jobId: string): Promise<JobRecord["datums"]> {
+  return (await inspectJob(store, jobId)).datums;
+}
+
+/** One log line of a datum. */
+export interface LogLine {
+  readonly job: string;
+  readonly pipeline: string;
+  readonly datum: string;
+  readonly attempt: number;
+  readonly stream: "stdout" | "stderr";
+  readonly line: string;
+}
+
+/** Logs of datums, filtered by job, pipeline and datum. */
+export async function logs(
+  store: Store,
+  options: { job?: string; pipeline?: string; datum?: string },
+): Promise<LogLine[]> {
+  const jobs = new JobStore(store);
+  let list: JobRecord[];
+  if (options.job) list = [await inspectJob(store, options.job)];
+  else {
+    if (options.pipeline) pipelineOf(await store.state(), options.pipeline);
+    list = (await jobs.list(options.pipeline ? { pipeline: options.pipeline } : {})).reverse();
+  }
+  const out: LogLine[] = [];
+  let datumFound = !options.datum;
+  for (const job of list) {
+    for (const d of job.datums) {
+      if (options.datum && !d.id.startsWith(options.datum)) continue;
+      datumFound = true;
+      if (!d.logs) continue;
+      const rec = JSON.parse(new TextDecoder().decode(await store.objects.read(d.logs))) as {
+        attempts: { attempt: number; stdout: string; stderr: string }[];
+      };
+      for (const a of rec.attempts) {
+        for (const stream of ["stdout", "stderr"] as const) {
+          for (const line of a[stream].split("\n")) {
+            if (line === "") continue;
+            out.push({
+              job: job.id,
+              pipeline: job.pipeline,
+              datum: d.id,
+              attempt: a.attempt,
+              stream,
+              line,
+            });
+          }
+        }
+      }
+    }
+  }
+  if (!datumFound) {
+    throw new NotFoundError(`Cannot find datum "${options.datum}"`, { datum: options.datum });
+  }
+  return out;
+}
+
+/** One row of `tusk plan`. */
+export interface PlanRow {
+  readonly datum: string;
+  readonly action: "run" | "skip";
+  readonly why: string;
+  readonly inputs: readonly string[];
+}
+
+/** Which datums the next job of `pipeline` would run or skip, and why. */
+export async function plan(
+  store: Store,
+  name: string,
+): Promise<{ trigger: string | null; rows: PlanRow[] }> {
+  const state = await store.state();
+  const p = pipelineOf(state, name);
+  const t = currentTrigger(state, p);
+  if (!t) return { trigger: null, rows: [] };
+  const commits = new Map(t.inputs.map((i) => [i.name, { repo: i.repo, commit: i.commit }]));
+  const datums = await planDatums(store, p.parsed.input, commits, {
+    salt: p.parsed.salt,
+    codeHash: p.codeHash,
+  });
+  const index = await new JobStore(store).datumIndex(p.name);
+  const rows = datums.map((d): PlanRow => {
+    const prev = index.get(d.hash);
+    const inputs = d.inputs.map((i) => `${i.repo}@${i.commit.slice(0, 12)}:${i.path}`);
+    if (p.parsed.reprocess === "every_job") {
+      return { datum: datumId(d), action: "run", why: "reprocessSpec is every_job", inputs };
+    }
+    if (prev && prev.version >= p.reprocessSince) {
+      return {
+        datum: datumId(d),
+        action: "skip",
+        why: `succeeded in job ${prev.job} with the same inputs and code`,
+        inputs,
+      };
+    }
+    if (prev) {
+      return { datum: datumId(d), action: "run", why: "update --reprocess asked for it", inputs };
+    }
+    return { datum: datumId(d), action: "run", why: "new inputs or code", inputs };
+  });
+  return { trigger: t.trigger, rows };
+}
+
+/** A commit's provenance, transitively: every input commit it came from. */
+export interface ProvenanceNode {
+  readonly repo: string;
+  readonly commit: string;
+  readonly pipeline?: string;
+  readonly job?: string;
+  readonly spec?: string;
+  readonly code?: string;
+  readonly inputs: readonly ProvenanceNode[];
+}
+
+/** Follow provenance from a commit back to the commits users made. */
+export async function provenance(store: Store, repo: string, id: string): Promise<ProvenanceNode> {
+  const c = await store.readCommit(id);
+  const inputs: ProvenanceNode[] = [];
+  for (const i of c.provenance?.inputs ?? []) {
+    inputs.push(await provenance(store, i.repo, i.commit));
+  }
+  return {
+    repo,
+    commit: id,
+    ...(c.provenance?.pipeline ? { pipeline: c.provenance.pipeline } : {}),
+    ...(c.provenance?.job ? { job: c.provenance.job } : {}),
+    ...(c.provenance?.spec ? { spec: c.provenance.spec } : {}),
+    ...(c.provenance?.code ? { code: c.provenance.code } : {}),
+    inputs,
+  };
+}
+
+/** What made one output file: the datum, its input files, and the code and spec. */
+export interface Lineage {
+  readonly repo: string;
+  readonly commit: string;
+  readonly path: string;
+  readonly origin: Commit["origin"];
+  readonly pipeline?: string;
+  readonly job?: string;
+  readonly datum?: string;
+  readonly code?: string;
+  readonly spec?: string;
+  readonly inputs: readonly {
+    name: string;
+    repo: string;
+    commit: string;
+    path: string;
+    files: readonly string[];
+  }[];
+  /** Lineage of each input file that itself came from a pipeline. */
+  readonly upstream: readonly Lineage[];
+}
+
+/** `tusk lineage repo@ref:/path`. */
+export async function lineage(store: Store, refText: string): Promise<Lineage> {
+  const ref = parseRef(refText);
+  const state = await store.state();
+  const r = await store.resolve(state, ref);
+  if (!r.id || !r.commit) throw new NotFoundError(`"${refText}" has no commits`, { ref: refText });
+  const segs = parsePath(ref.path ?? "/");
+  const entry = await store.lookup(r.commit.tree, segs);
+  if (!entry) {
+    throw new NotFoundError(`Cannot find "${formatPath(segs)}" in ${ref.repo}@${ref.ref}`, {
+      path: formatPath(segs),
+    });
+  }
+  return await lineageOf(store, ref.repo, r.id, r.commit, formatPath(segs));
+}
+
+async function lineageOf(
+  store: Store,
+  repo: string,
+  id: string,
+  commit: Commit,
+  path: string,
+): Promise<Lineage> {
+  const base = { repo, commit: id, path, origin: commit.origin };
+  const prov = commit.provenance;
+  if (!prov?.job || !prov.pipeline) return { ...base, inputs: [], upstream: [] };
+  const job = await new JobStore(store).load(prov.job, prov.pipeline).catch(() => null);
+  if (!job) {
+    return {
+      ...base,
+      pipeline: prov.pipeline,
+      job: prov.job,
+      ...(prov.code ? { code: prov.code } : {}),
+      ...(prov.spec ? { spec: prov.spec } : {}),
+      inputs: [],
+      upstream: [],
+    };
+  }
+  let found: JobRecord["datums"][number] | undefined;
+  for (const d of job.datums) {
+    if (!d.outputTree) continue;
+    const hit = await store.lookup(d.outputTree, parsePath(path));
+    if (hit) {
+      found = d;
+      break;
+    }
+  }
+  const inputs: Lineage["inputs"][number][] = [];
+  const upstream: Lineage[] = [];
+  if (found) {
+    for (const i of found.inputs) {
+      const c = await store.readCommit(i.commit);
+      const e = await store.lookup(c.tree, parsePath(i.path));
+      const files: string[] = [];
+      if (e?.kind === "file") files.push(e.path);
+      else if (e) {
+        for await (const f of store.walk(e.hash, parsePath(i.path))) files.push(f.path);
+      }
+      inputs.push({ name: i.name, repo: i.repo, commit: i.commit, path: i.path, files });
+      if (c.provenance?.job) {
+        for (const f of files.slice(0, 16)) {
+          upstream.push(await lineageOf(store, i.repo, i.commit, c, f));
+        }
+      }
+    }
+  }
+  return {
+    ...base,
+    pipeline: prov.pipeline,
+    job: prov.job,
+    ...(found ? { datum: found.id } : {}),
+    ...(prov.code ? { code: prov.code } : {}),
+    ...(prov.spec ? { spec: prov.spec } : {}),
+    inputs,
+    upstream,
+  };
+}
+
+/** Pipelines downstream of a repo, transitively. */
+export function downstream(pipelines: readonly Pipeline[], repo: string): Pipeline[] {
+  const out = new Map<string, Pipeline>();
+  const visit = (r: string) => {
+    for (const p of pipelines) {
+      if (out.has(p.name)) continue;
+      if (inputRepos(p.parsed.input).some((i) => i.repo === r)) {
+        out.set(p.name, p);
+        visit(p.name);
+      }
+    }
+  };
+  visit(repo);
+  return [...out.values()];
+}
+
+/** True when every pipeline downstream of `repo` has a finished job for its current inputs. */
+export async function settled(
+  store: Store,
+  repo: string,
+): Promise<{ done: boolean; jobs: JobRecord[] }> {
+  const state = await store.state();
+  store.repoOf(state, repo);
+  const jobs = new JobStore(store);
+  const out: JobRecord[] = [];
+  for (const p of downstream(pipelinesOf(state), repo)) {
+    if (p.stopped) continue;
+    const t = currentTrigger(state, p);
+    if (!t) continue;
+    const latest = await jobs.latest(p.name);
+    if (!latest || latest.trigger !== t.trigger || !isFinal(latest.state)) {
+      return { done: false, jobs: out };
+    }
+    out.push(latest);
+  }
+  return { done: true, jobs: out };
+}
+
+/** The pipeline DAG as text lines: `training → model → inference ← attributes`. */
+export async function drawPipelines(store: Store): Promise<string[]> {
+  const state = await store.state();
+  const pipelines = pipelinesOf(state);
+  const lines: string[] = [];
+  for (const p of pipelines) {
+    const ins = inputRepos(p.parsed.input).map((
+      i,
+    ) => (i.kind === "cron"
+      ? `⏱ ${i.repo} (${cronInputs(p.parsed.input).find((c) => c.repo === i.repo)?.spec})`
+      : i.repo)
+    );
+    lines.push(`${ins.join(" + ")} ──▶ [${p.name}] ──▶ ${p.name}@${p.parsed.outputBranch}`);
+  }
+  return lines;
+}
+
+/** Check a job reference for `wait job`. */
+export async function waitJob(store: Store, id: string, pollMs = 50): Promise<JobRecord> {
+  while (true) {
+    const job = await inspectJob(store, id);
+    if (isFinal(job.state)) return job;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/** Re-run a job's failed datums: a new run of the same job's inputs (`restart datum`). */
+export async function restartDatum(
+  store: Store,
+  jobId: string,
+  datum?: string,
+): Promise<JobRecord> {
+  const job = await inspectJob(store, jobId);
+  if (datum && !job.datums.some((d) => d.id.startsWith(datum))) {
+    throw new NotFoundError(`Cannot find datum "${datum}" in job ${job.id}`, {
+      datum,
+      job: job.id,
+    });
+  }
+  if (!isFinal(job.state)) {
+    throw new InvalidArgumentError(`Job ${job.id} is still ${job.state}: wait for it to finish`, {
+      job: job.id,
+    });
+  }
+  job.state = "CREATED";
+  job.restart++;
+  delete job.finished;
+  delete job.reason;
+  await new JobStore(store).save(job, { durable: true });
+  return job;
+}

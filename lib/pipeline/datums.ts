@@ -1,0 +1,222 @@
+/**
+ * Datums, as Pachyderm splits a job's input: each `pfs` input's glob over its commit's tree
+ * gives one datum per match; `cross` takes the cartesian product, `union` the
+ * concatenation, `join` matches by `joinOn` key and `group` gathers by `groupBy` key.
+ * Each datum has a hash over its input names, paths and content hashes, the spec's salt and
+ * the stage code's hash: a datum that succeeded with the same hash need not run again.
+ */
+import { InvalidArgumentError } from "../errors.ts";
+import { globToRegExp } from "../glob.ts";
+import { canonicalJson, type Hash, sha256 } from "../store/codec.ts";
+import { formatPath } from "../store/names.ts";
+import type { Store } from "../store/store.ts";
+import type { Input, PfsInput } from "./spec.ts";
+
+/** One file a datum reads: its path in the input repo and its content hash. */
+export interface DatumFile {
+  readonly path: string;
+  readonly hash: Hash;
+  readonly size: number;
+}
+
+/** One input's part of a datum: the glob match and every file under it. */
+export interface DatumInput {
+  readonly name: string;
+  readonly repo: string;
+  readonly commit: string;
+  /** The matched path (`/` for glob `/`). */
+  readonly path: string;
+  readonly files: readonly DatumFile[];
+  /** Tree or blob hash of the matched entry. */
+  readonly hash: Hash;
+  readonly joinKey?: string;
+  readonly groupKey?: string;
+}
+
+/** One unit of work. `key` identifies its inputs; `hash` adds salt and code. */
+export interface Datum {
+  readonly key: Hash;
+  readonly hash: Hash;
+  readonly inputs: readonly DatumInput[];
+}
+
+/** The commit each input reads, by input name. */
+export type InputCommits = ReadonlyMap<string, { repo: string; commit: string | null }>;
+
+type Partial = DatumInput[];
+
+async function pfsDatums(
+  store: Store,
+  input: PfsInput | { name: string; repo: string; glob: string },
+  commits: InputCommits,
+): Promise<Partial[]> {
+  const at = commits.get(input.name);
+  if (!at || at.commit === null) return [];
+  const commit = await store.readCommit(at.commit);
+  const re = globToRegExp(input.glob);
+  const joinOn = "joinOn" in input ? input.joinOn : undefined;
+  const groupBy = "groupBy" in input ? input.groupBy : undefined;
+  const out: Partial[] = [];
+  const filesUnder = async (kind: "file" | "dir", hash: Hash, segs: string[], size: number) => {
+    if (kind === "file") return [{ path: formatPath(segs), hash, size }];
+    const files: DatumFile[] = [];
+    for await (const f of store.walk(hash, segs)) {
+      files.push({ path: f.path, hash: f.hash, size: f.size });
+    }
+    return files;
+  };
+  const consider = async (kind: "file" | "dir", hash: Hash, segs: string[], size: number) => {
+    const path = formatPath(segs);
+    const m = re.exec(path);
+    if (!m) return;
+    const expand = (tpl: string | undefined) =>
+      tpl === undefined ? undefined : tpl.replace(/\$(\d+)/g, (_, n) => m[Number(n)] ?? "");
+    const joinKey = expand(joinOn);
+    const groupKey = expand(groupBy);
+    out.push([{
+      name: input.name,
+      repo: at.repo,
+      commit: at.commit!,
+      path,
+      hash,
+      files: await filesUnder(kind, hash, segs, size),
+      ...(joinKey !== undefined ? { joinKey } : {}),
+      ...(groupKey !== undefined ? { groupKey } : {}),
+    }]);
+  };
+  await consider("dir", commit.tree, [], commit.size);
+  const visit = async (hash: Hash, prefix: string[]): Promise<void> => {
+    for (const e of await store.readTree(hash)) {
+      const segs = [...prefix, e.name];
+      await consider(e.kind, e.hash, segs, e.size);
+      if (e.kind === "dir") await visit(e.hash, segs);
+    }
+  };
+  await visit(commit.tree, []);
+  return out;
+}
+
+async function evaluate(store: Store, input: Input, commits: InputCommits): Promise<Partial[]> {
+  switch (input.kind) {
+    case "pfs":
+      return await pfsDatums(store, input, commits);
+    case "cron":
+      return await pfsDatums(store, { name: input.name, repo: input.repo, glob: "/" }, commits);
+    case "union": {
+      const all: Partial[] = [];
+      for (const i of input.inputs) all.push(...await evaluate(store, i, commits));
+      return all;
+    }
+    case "cross": {
+      let acc: Partial[] = [[]];
+      for (const i of input.inputs) {
+        const part = await evaluate(store, i, commits);
+        const next: Partial[] = [];
+        for (const a of acc) for (const b of part) next.push([...a, ...b]);
+        acc = next;
+      }
+      return acc;
+    }
+    case "join": {
+      const children = await Promise.all(input.inputs.map((i) => evaluate(store, i, commits)));
+      const outer = input.inputs.map((i) => i.kind === "pfs" && i.outerJoin);
+      const keys = new Set<string>();
+      const byKey = children.map((datums) => {
+        const m = new Map<string, Partial[]>();
+        for (const d of datums) {
+          const k = d[0]?.joinKey ?? "";
+          keys.add(k);
+          const list = m.get(k) ?? [];
+          list.push(d);
+          m.set(k, list);
+        }
+        return m;
+      });
+      const result: Partial[] = [];
+      for (const k of [...keys].sort()) {
+        let acc: Partial[] = [[]];
+        let missingInner = false;
+        for (let c = 0; c < children.length; c++) {
+          const list = byKey[c]!.get(k);
+          if (!list) {
+            if (!outer[c]) missingInner = true;
+            continue;
+          }
+          const next: Partial[] = [];
+          for (const a of acc) for (const b of list) next.push([...a, ...b]);
+          acc = next;
+        }
+        const present = byKey.filter((m) => m.has(k)).length;
+        if (missingInner) {
+          // An inner input lacks this key: keep only the outer inputs' sides, if any.
+          const outerOnly = byKey.flatMap((m, c) => (outer[c] ? (m.get(k) ?? []) : []));
+          result.push(...outerOnly);
+          continue;
+        }
+        if (present > 0) result.push(...acc);
+      }
+      return result;
+    }
+    case "group": {
+      const groups = new Map<string, DatumInput[]>();
+      for (const i of input.inputs) {
+        for (const d of await evaluate(store, i, commits)) {
+          for (const part of d) {
+            const k = part.groupKey ?? "";
+            const list = groups.get(k) ?? [];
+            list.push(part);
+            groups.set(k, list);
+          }
+        }
+      }
+      return [...groups.keys()].sort().map((k) => groups.get(k)!);
+    }
+  }
+}
+
+/** The key of a datum's inputs: names, matched paths and every file's content hash. */
+export function datumKey(inputs: readonly DatumInput[]): Hash {
+  return sha256(canonicalJson(inputs.map((i) => ({
+    name: i.name,
+    path: i.path,
+    files: i.files.map((f) => [f.path, f.hash]),
+  }))));
+}
+
+/** The hash deciding whether a datum must run: its key, the spec's salt and the code. */
+export function datumHash(key: Hash, salt: string, codeHash: Hash): Hash {
+  return sha256(canonicalJson({ key, salt, code: codeHash }));
+}
+
+/** Every datum of `input` at the given commits, in a stable order. */
+export async function planDatums(
+  store: Store,
+  input: Input,
+  commits: InputCommits,
+  options: { salt: string; codeHash: Hash },
+): Promise<Datum[]> {
+  const partials = await evaluate(store, input, commits);
+  const seen = new Set<Hash>();
+  const out: Datum[] = [];
+  for (const inputs of partials) {
+    const key = datumKey(inputs);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ key, hash: datumHash(key, options.salt, options.codeHash), inputs });
+  }
+  return out;
+}
+
+/** A datum's short display id (as Pachyderm shows datum ids). */
+export function datumId(d: Pick<Datum, "key">): string {
+  return d.key.slice(0, 32);
+}
+
+/** Refuse a glob that cannot compile (shared with spec checks). */
+export function checkGlob(glob: string, path: string): void {
+  try {
+    globToRegExp(glob);
+  } catch {
+    throw new InvalidArgumentError(`Invalid glob "${glob}" at ${path}`, { glob, path });
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * Job and datum records, kept in the store beside the ledger: `jobs/<pipeline>/<id>.json`
+ * (one file per job, replaced atomically at each state change) and
+ * `jobs/<pipeline>/datums.jsonl` (an append-only index of datums that succeeded: datum hash
+ * → output tree), which is what lets a later job skip a datum and reuse its output.
+ */
+import { NotFoundError } from "../errors.ts";
+import type { Hash } from "../store/codec.ts";
+import { writeFileAtomic } from "../store/fs_util.ts";
+import type { Store } from "../store/store.ts";
+
+/** Pachyderm's job states. */
+export type JobState =
+  | "CREATED"
+  | "STARTING"
+  | "RUNNING"
+  | "FINISHING"
+  | "SUCCESS"
+  | "FAILURE"
+  | "KILLED"
+  | "UNRUNNABLE";
+
+/** Pachyderm's datum states. */
+export type DatumState = "STARTING" | "SUCCESS" | "FAILED" | "SKIPPED" | "RECOVERED";
+
+/** True for a state a job never leaves. */
+export function isFinal(state: JobState): boolean {
+  return state === "SUCCESS" || state === "FAILURE" || state === "KILLED" || state === "UNRUNNABLE";
+}
+
+/** One datum of a job. */
+export interface DatumRecord {
+  /** Short id (first 32 hex of the datum key). */
+  readonly id: string;
+  readonly hash: Hash;
+  state: DatumState;
+  readonly inputs: readonly { name: string; repo: string; commit: string; path: string }[];
+  tries: number;
+  durationMs: number;
+  exitCode: number | null;
+  message?: string;
+  /** Blob holding the datum's logs (JSON: stdout, stderr, exit code, duration, tries). */
+  logs?: Hash;
+  /** Tree of the datum's out folder, and its size. */
+  outputTree?: Hash;
+  outputSize?: number;
+  /** The job whose output is reused (SKIPPED datums). */
+  reusedFrom?: string;
+}
+
+/** A job: one run of a pipeline version over one set of input commits. */
+export interface JobRecord {
+  readonly id: string;
+  readonly pipeline: string;
+  readonly version: number;
+  readonly specHash: Hash;
+  readonly codeHash: Hash;
+  readonly inputs: readonly { name: string; repo: string; branch: string; commit: string | null }[];
+  /** Hash of the pipeline version and input commits: one job per distinct value. */
+  readonly trigger: Hash;
+  state: JobState;
+  reason?: string;
+  readonly created: string;
+  started?: string;
+  finished?: string;
+  restart: number;
+  progress: {
+    total: number;
+    processed: number;
+    skipped: number;
+    failed: number;
+    recovered: number;
+  };
+  outputCommit?: string;
+  datums: DatumRecord[];
+}
+
+/** A datum index entry: a datum hash that succeeded and where its output is. */
+export interface DatumIndexEntry {
+  readonly hash: Hash;
+  readonly tree: Hash;
+  readonly size: number;
+  readonly job: string;
+  readonly version: number;
+}
+
+const utf8 = new TextEncoder();
+
+/** A new job id: 32 hex, time-ordered (12 hex of milliseconds, 20 random). */
+export function newJobId(now: Date): string {
+  const t = now.getTime().toString(16).padStart(12, "0").slice(-12);
+  const r = crypto.getRandomValues(new Uint8Array(10));
+  return t + [...r].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Reads and writes job records and the datum index of a store. */
+export class JobStore {
+  readonly #store: Store;
+
+  constructor(store: Store) {
+    this.#store = store;
+  }
+
+  #dir(pipeline: string): string {
+    return `${this.#store.root}/jobs/${pipeline}`;
+  }
+
+  /** Save a job record atomically (`durable` fsyncs it). */
+  async save(job: JobRecord, options: { durable?: boolean } = {}): Promise<void> {
+    const dir = this.#dir(job.pipeline);
+    await Deno.mkdir(dir, { recursive: true });
+    const bytes = utf8.encode(JSON.stringify(job));
+    if (options.durable) {
+      await writeFileAtomic(`${dir}/${job.id}.json`, bytes, `${this.#store.root}/tmp`);
+    } else {
+      const tmp = `${this.#store.root}/tmp/${Deno.pid}.job.${job.id}.tmp`;
+      await Deno.writeFile(tmp, bytes);
+      await Deno.rename(tmp, `${dir}/${job.id}.json`);
+    }
+  }
+
+  /** Load one job; `pipeline` narrows the search. */
+  async load(id: string, pipeline?: string): Promise<JobRecord> {
+    const pipelines = pipeline ? [pipeline] : await this.pipelines();
+    for (const p of pipelines) {
+      const dir = this.#dir(p);
+      try {
+        return JSON.parse(await Deno.readTextFile(`${dir}/${id}.json`)) as JobRecord;
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      }
+      if (id.length < 32) {
+        for (const name of await this.#names(p)) {
+          if (name.startsWith(id)) {
+            return JSON.parse(await Deno.readTextFile(`${dir}/${name}.json`)) as JobRecord;
+          }
+        }
+      }
+    }
+    throw new NotFoundError(`Cannot find job "${id}"`, { job: id });
+  }
+
+  /** Pipelines that have job records. */
+  async pipelines(): Promise<string[]> {
+    const out: string[] = [];
+    try {
+      for await (const e of Deno.readDir(`${this.#store.root}/jobs`)) {
+        if (e.isDirectory) out.push(e.name);
+      }
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    return out.sort();
+  }
+
+  async #names(pipeline: string): Promise<string[]> {
+    const out: string[] = [];
+    try {
+      for await (const e of Deno.readDir(this.#dir(pipeline))) {
+        if (e.name.endsWith(".json")) out.push(e.name.slice(0, -5));
+      }
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    return out.sort();
+  }
+
+  /** Jobs newest first, of one pipeline or all; at most `limit`. */
+  async list(options: { pipeline?: string; limit?: number } = {}): Promise<JobRecord[]> {
+    const ids: { p: string; id: string }[] = [];
+    for (const p of options.pipeline ? [options.pipeline] : await this.pipelines()) {
+      for (const id of await this.#names(p)) ids.push({ p, id });
+    }
+    ids.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    const chosen = options.limit ? ids.slice(0, options.limit) : ids;
+    const out: JobRecord[] = [];
+    for (const { p, id } of chosen) {
+      try {
+        out.push(JSON.parse(await Deno.readTextFile(`${this.#dir(p)}/${id}.json`)) as JobRecord);
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      }
+    }
+    return out;
+  }
+
+  /** The newest job of a pipeline, if any. */
+  async latest(pipeline: string): Promise<JobRecord | null> {
+    return (await this.list({ pipeline, limit: 1 }))[0] ?? null;
+  }
+
+  /** The datum index of a pipeline: datum hash → its latest successful output. */
+  async datumIndex(pipeline: string): Promise<Map<Hash, DatumIndexEntry>> {
+    const index = new Map<Hash, DatumIndexEntry>();
+    let text = "";
+    try {
+      text = await Deno.readTextFile(`${this.#dir(pipeline)}/datums.jsonl`);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    for (const line of text.split("\n")) {
+      if (!line) continue;
+      try {
+        const e = JSON.parse(line) as DatumIndexEntry;
+        index.set(e.hash, e);
+      } catch {
+        // A torn last line from a crash: that datum simply runs again.
+      }
+    }
+    return index;
+  }
+
+  /** Append datum index entries and fsync them. */
+  async appendDatums(pipeline: string, entries: readonly DatumIndexEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await Deno.mkdir(this.#dir(pipeline), { recursive: true });
+    const f = await Deno.open(`${this.#dir(pipeline)}/datums.jsonl`, {
+      append: true,
+      create: true,
+    });
+    try {
+      const bytes = utf8.encode(entries.map((e) => JSON.stringify(e) + "\n").join(""));
+      let off = 0;
+      while (off < bytes.length) off += await f.write(bytes.subarray(off));
+      await f.syncData();
+    } finally {
+      f.close();
+    }
+  }
+
+  /** Every object that job records and datum indexes of `pipelines` keep alive (for gc). */
+  async roots(pipelines: readonly string[]): Promise<{ trees: Set<Hash>; blobs: Set<Hash> }> {
+    const trees = new Set<Hash>();
+    const blobs = new Set<Hash>();
+    for (const p of pipelines) {
+      for (const e of (await this.datumIndex(p)).values()) trees.add(e.tree);
+      for (const job of await this.list({ pipeline: p })) {
+        for (const d of job.datums) {
+          if (d.logs) blobs.add(d.logs);
+          if (d.outputTree) trees.add(d.outputTree);
+        }
+      }
+    }
+    return { trees, blobs };
+  }
+
+  /** Remove a pipeline's job records (after the pipeline is deleted). */
+  async removePipeline(pipeline: string): Promise<void> {
+    await Deno.remove(this.#dir(pipeline), { recursive: true }).catch(() => {});
+  }
+}

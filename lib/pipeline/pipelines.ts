@@ -1,0 +1,265 @@
+/**
+ * The pipeline registry: each pipeline is a ledger record (kind "pipeline") holding its
+ * current version — the spec (as a blob), the stage code snapshot (as a blob) and their
+ * hashes. Creating one also creates its output repo and any cron repos; updating one
+ * makes a new version; its history stays in the ledger.
+ */
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from "../errors.ts";
+import { canonicalJson, type Hash, sha256 } from "../store/codec.ts";
+import { didYouMean } from "../store/names.ts";
+import type { StoreState } from "../store/state.ts";
+import type { Store, Transaction } from "../store/store.ts";
+import { snapshotStage } from "./code.ts";
+import { inputRepos, parseSpec, parseSpecText, type PipelineSpec, SpecError } from "./spec.ts";
+
+/** Ledger record kind of pipelines. */
+export const PIPELINE_KIND = "pipeline";
+
+/** One pipeline's current version, as kept in the ledger. */
+export interface PipelineRecord {
+  readonly name: string;
+  readonly version: number;
+  /** SHA-256 of the canonical spec JSON (a blob in the store). */
+  readonly specHash: Hash;
+  /** SHA-256 of the stage bundle (a blob in the store). */
+  readonly codeHash: Hash;
+  /** The spec, camelCase, as given. */
+  readonly spec: Readonly<Record<string, unknown>>;
+  /** Host path of the spec file the version came from. */
+  readonly specFile: string;
+  /** Local modules of the stage (relative to its folder) and npm packages. */
+  readonly modules: readonly string[];
+  readonly packages: readonly string[];
+  readonly created: string;
+  readonly updated: string;
+  readonly stopped: boolean;
+  /** Datums recorded by versions before this one must re-run (`update --reprocess`). */
+  readonly reprocessSince: number;
+}
+
+/** A pipeline record with its parsed spec. */
+export interface Pipeline extends PipelineRecord {
+  readonly parsed: PipelineSpec;
+}
+
+/** All pipelines in a state snapshot, by name. */
+export function pipelinesOf(state: StoreState): Pipeline[] {
+  const recs = state.meta[PIPELINE_KIND] ?? {};
+  return Object.keys(recs).sort().map((name) => {
+    const rec = recs[name]!.value as PipelineRecord;
+    return { ...rec, parsed: parseSpec(rec.spec) };
+  });
+}
+
+/** One pipeline, or NotFoundError with a suggestion. */
+export function pipelineOf(state: StoreState, name: string): Pipeline {
+  const recs = state.meta[PIPELINE_KIND] ?? {};
+  const rec = recs[name];
+  if (!rec) {
+    throw new NotFoundError(
+      `Cannot find pipeline "${name}"${didYouMean(name, Object.keys(recs))}`,
+      { pipeline: name },
+    );
+  }
+  const value = rec.value as PipelineRecord;
+  return { ...value, parsed: parseSpec(value.spec) };
+}
+
+/** Options of `create pipeline` / `update pipeline`. */
+export interface CreatePipelineOptions {
+  readonly update?: boolean;
+  readonly reprocess?: boolean;
+}
+
+function upstreamPipelines(state: StoreState, repo: string, seen = new Set<string>()): Set<string> {
+  const recs = state.meta[PIPELINE_KIND] ?? {};
+  const rec = recs[repo];
+  if (!rec || seen.has(repo)) return seen;
+  seen.add(repo);
+  const spec = parseSpec((rec.value as PipelineRecord).spec);
+  for (const i of inputRepos(spec.input)) upstreamPipelines(state, i.repo, seen);
+  return seen;
+}
+
+/**
+ * Create (or with `update`, replace) a pipeline from a spec file: parse and validate it,
+ * check and bundle the stage, then in one transaction store spec and code, record the
+ * pipeline and create its output and cron repos. Nothing changes when any check fails.
+ */
+export async function createPipeline(
+  store: Store,
+  specFile: string,
+  options: CreatePipelineOptions = {},
+): Promise<Pipeline> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(specFile);
+  } catch {
+    throw new InvalidArgumentError(`Cannot read pipeline spec "${specFile}"`, { file: specFile });
+  }
+  const spec = parseSpecText(text, { file: specFile });
+  const dir = specFile.slice(0, specFile.lastIndexOf("/")) || "/";
+  const snapshot = await snapshotStage(`${dir}/${spec.stage}`, { specFile });
+  const specBytes = new TextEncoder().encode(canonicalJson(spec.raw));
+  const specHash = sha256(specBytes);
+  const codeHash = sha256(snapshot.bundle);
+  return await store.transact(async (tx) => {
+    const existing = (tx.state.meta[PIPELINE_KIND] ?? {})[spec.name];
+    if (options.update && !existing) {
+      throw new NotFoundError(
+        `Cannot update pipeline "${spec.name}": it does not exist (use create pipeline)`,
+        { pipeline: spec.name },
+      );
+    }
+    if (!options.update && existing) {
+      throw new AlreadyExistsError(
+        `Pipeline "${spec.name}" already exists: use update pipeline to change it`,
+        { pipeline: spec.name },
+      );
+    }
+    if (!existing && tx.state.repos[spec.name]) {
+      throw new AlreadyExistsError(
+        `Cannot create pipeline "${spec.name}": a repo with that name exists and would be its output repo`,
+        { pipeline: spec.name },
+      );
+    }
+    checkInputs(tx, spec, specFile);
+    await tx.batch.add(specBytes);
+    await tx.batch.add(snapshot.bundle);
+    const prev = existing?.value as PipelineRecord | undefined;
+    const version = (prev?.version ?? 0) + 1;
+    const record: PipelineRecord = {
+      name: spec.name,
+      version,
+      specHash,
+      codeHash,
+      spec: spec.raw,
+      specFile,
+      modules: snapshot.modules,
+      packages: snapshot.packages,
+      created: prev?.created ?? tx.time,
+      updated: tx.time,
+      stopped: prev?.stopped ?? false,
+      reprocessSince: options.reprocess ? version : (prev?.reprocessSince ?? 0),
+    };
+    if (!existing) {
+      tx.change({
+        type: "repo:create",
+        repo: spec.name,
+        description: `Output repo for pipeline ${spec.name}`,
+      });
+    }
+    if (!tx.state.repos[spec.name]!.branches[spec.outputBranch]) {
+      tx.change({
+        type: "branch:move",
+        repo: spec.name,
+        branch: spec.outputBranch,
+        from: null,
+        to: null,
+      });
+    }
+    for (const i of inputRepos(spec.input)) {
+      if (i.kind === "cron" && !tx.state.repos[i.repo]) {
+        tx.change({
+          type: "repo:create",
+          repo: i.repo,
+          description: `Cron ticks for ${spec.name}`,
+        });
+        tx.change({ type: "branch:move", repo: i.repo, branch: "master", from: null, to: null });
+      }
+    }
+    tx.change({
+      type: "meta:put",
+      kind: PIPELINE_KIND,
+      name: spec.name,
+      objects: [specHash, codeHash],
+      value: record,
+    });
+    return { ...record, parsed: spec };
+  });
+}
+
+function checkInputs(tx: Transaction, spec: PipelineSpec, specFile: string): void {
+  for (const [idx, i] of inputRepos(spec.input).entries()) {
+    if (i.kind === "cron") continue;
+    if (i.repo === spec.name) {
+      throw new SpecError(
+        `Pipeline "${spec.name}" cannot read its own output repo: that is a cycle`,
+        {
+          path: `input (input #${idx + 1})`,
+          file: specFile,
+        },
+      );
+    }
+    if (!tx.state.repos[i.repo]) {
+      throw new SpecError(
+        `Unknown input repo "${i.repo}"${
+          didYouMean(i.repo, Object.keys(tx.state.repos))
+        }: create it first`,
+        { path: `input (repo "${i.repo}")`, file: specFile },
+      );
+    }
+    if (upstreamPipelines(tx.state, i.repo).has(spec.name)) {
+      throw new SpecError(
+        `Input repo "${i.repo}" depends on pipeline "${spec.name}" itself: that is a cycle`,
+        { path: `input (repo "${i.repo}")`, file: specFile },
+      );
+    }
+  }
+}
+
+/** Pause or resume a pipeline (`stop pipeline` / `start pipeline`). */
+export async function setPipelineStopped(
+  store: Store,
+  name: string,
+  stopped: boolean,
+): Promise<Pipeline> {
+  return await store.transact(async (tx) => {
+    const p = pipelineOf(tx.state, name);
+    const { parsed, ...rec } = p;
+    const record: PipelineRecord = { ...rec, stopped, updated: tx.time };
+    tx.change({
+      type: "meta:put",
+      kind: PIPELINE_KIND,
+      name,
+      objects: [p.specHash, p.codeHash],
+      value: record,
+    });
+    return await Promise.resolve({ ...record, parsed });
+  });
+}
+
+/**
+ * Delete a pipeline and its output repo (and its cron repos). Refused while another
+ * pipeline reads its output.
+ */
+export async function deletePipeline(store: Store, name: string): Promise<void> {
+  await store.transact(async (tx) => {
+    const p = pipelineOf(tx.state, name);
+    for (const other of pipelinesOf(tx.state)) {
+      if (other.name === name) continue;
+      if (inputRepos(other.parsed.input).some((i) => i.repo === name)) {
+        throw new InvalidArgumentError(
+          `Cannot delete pipeline "${name}": pipeline "${other.name}" reads its output; delete that first`,
+          { pipeline: name, dependent: other.name },
+        );
+      }
+    }
+    tx.change({ type: "meta:delete", kind: PIPELINE_KIND, name });
+    if (tx.state.repos[name]) tx.change({ type: "repo:delete", repo: name });
+    for (const i of inputRepos(p.parsed.input)) {
+      if (i.kind === "cron" && tx.state.repos[i.repo]) {
+        tx.change({ type: "repo:delete", repo: i.repo });
+      }
+    }
+    await Promise.resolve();
+  });
+}
+
+/** The stage bundle of a pipeline version. */
+export async function readBundle(
+  store: Store,
+  p: Pick<PipelineRecord, "codeHash">,
+): Promise<Uint8Array> {
+  return await store.objects.readVerified(p.codeHash);
+}

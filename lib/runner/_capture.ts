@@ -1,0 +1,108 @@
+/**
+ * Capture of a stage's stdout or stderr: keeps at most `maxBytes` (then a truncation
+ * marker), hands complete lines to a live callback within the same budget, and keeps
+ * draining the pipe after the cap so the stage never blocks on a full pipe.
+ */
+
+/** Appended to captured output (and sent as the last live line) when the cap was hit. */
+export const TRUNCATED_MARKER = "[… truncated]";
+
+/** The longest live line; longer runs without a newline are sent in pieces. */
+const MAX_LINE_CHARS = 64 * 1024;
+
+/** A capped capture of one output stream. */
+export class StreamCapture {
+  readonly #maxBytes: number;
+  readonly #onLine: ((line: string) => void) | undefined;
+  readonly #chunks: Uint8Array[] = [];
+  #kept = 0;
+  #dropped = 0;
+  #liveBytes = 0;
+  #liveStopped = false;
+  #partial = "";
+  readonly #decoder = new TextDecoder();
+  readonly #encoder = new TextEncoder();
+
+  constructor(maxBytes: number, onLine?: (line: string) => void) {
+    this.#maxBytes = maxBytes;
+    this.#onLine = onLine;
+  }
+
+  /** Read `stream` to its end (or until it errors). */
+  async consume(stream: ReadableStream<Uint8Array>): Promise<void> {
+    try {
+      for await (const chunk of stream) this.#add(chunk);
+    } catch {
+      // The pipe broke: what was read is kept.
+    }
+    this.#flushLine(true);
+  }
+
+  /** The captured text, with the truncation marker when bytes were dropped. */
+  text(): string {
+    const all = new Uint8Array(this.#kept);
+    let at = 0;
+    for (const c of this.#chunks) {
+      all.set(c, at);
+      at += c.length;
+    }
+    const text = new TextDecoder().decode(all);
+    if (this.#dropped === 0) return text;
+    return `${text}${text.endsWith("\n") || text === "" ? "" : "\n"}${TRUNCATED_MARKER}`;
+  }
+
+  /** True when some output was dropped. */
+  get truncated(): boolean {
+    return this.#dropped > 0;
+  }
+
+  #add(chunk: Uint8Array): void {
+    const room = this.#maxBytes - this.#kept;
+    if (room > 0) {
+      const kept = chunk.length <= room ? chunk : chunk.subarray(0, room);
+      this.#chunks.push(kept.slice());
+      this.#kept += kept.length;
+    }
+    if (chunk.length > room) this.#dropped += chunk.length - Math.max(0, room);
+    if (!this.#onLine || this.#liveStopped) return;
+    this.#partial += this.#decoder.decode(chunk, { stream: true });
+    this.#flushLine(false);
+  }
+
+  #flushLine(end: boolean): void {
+    if (!this.#onLine || this.#liveStopped) return;
+    if (end) this.#partial += this.#decoder.decode();
+    const text = this.#partial;
+    let start = 0;
+    let nl: number;
+    while (!this.#liveStopped && (nl = text.indexOf("\n", start)) >= 0) {
+      this.#emit(text.slice(start, nl).replace(/\r$/, ""));
+      start = nl + 1;
+    }
+    this.#partial = this.#liveStopped ? "" : text.slice(start);
+    while (this.#partial.length > MAX_LINE_CHARS) {
+      this.#emit(this.#partial.slice(0, MAX_LINE_CHARS));
+      this.#partial = this.#partial.slice(MAX_LINE_CHARS);
+    }
+    if (end && this.#partial !== "") {
+      this.#emit(this.#partial);
+      this.#partial = "";
+    }
+  }
+
+  /** Send `line` live while within the byte budget, then the marker once. */
+  #emit(line: string): void {
+    if (this.#liveStopped) return;
+    this.#liveBytes += this.#encoder.encode(line).length + 1;
+    if (this.#liveBytes > this.#maxBytes) {
+      this.#liveStopped = true;
+      this.#partial = "";
+      line = TRUNCATED_MARKER;
+    }
+    try {
+      this.#onLine?.(line);
+    } catch {
+      // A failing listener must not stop the capture.
+    }
+  }
+}

@@ -1,0 +1,383 @@
+/**
+ * The stage runner: runs one stage (a Deno bundle) on one datum's host folders inside the
+ * sandbox (`sandbox.ts`: Deno permissions, and bubblewrap namespaces where they work),
+ * supervises it (timeout, job stop, memory, output size; the whole process group is
+ * killed), captures its logs and harvests its out folder once it is gone (`harvest.ts`).
+ */
+import { NotFoundError } from "../errors.ts";
+import { hostTools } from "./detect.ts";
+import { StreamCapture } from "./_capture.ts";
+import { TreeMonitor, type TreeSample } from "./_monitor.ts";
+import {
+  checkInputFolder,
+  harvestOutputs,
+  type OutputFile,
+  type OutputLimits,
+  sizeText,
+  treeUsage,
+} from "./harvest.ts";
+import { type SandboxMode, stageCommand, type StageSpec } from "./sandbox.ts";
+
+export type { SandboxMode, StageInput } from "./sandbox.ts";
+
+/** Options of `runStage()`: the stage, its datum's folders and its limits. */
+export interface RunStageOptions extends StageSpec {
+  /** Bytes fed to the stage's stdin (transform.stdin lines, or JSON lines for batching). */
+  readonly stdin?: Uint8Array | undefined;
+  /** datumTimeout: SIGTERM the stage, then SIGKILL its process group after `graceMs`. */
+  readonly timeoutMs?: number | undefined;
+  /** Time between SIGTERM and SIGKILL; default 2000. */
+  readonly graceMs?: number | undefined;
+  /** Job stop or jobTimeout: ends the stage as a timeout does, outcome "killed". */
+  readonly signal?: AbortSignal | undefined;
+  readonly limits?: {
+    readonly maxOutputBytes?: number;
+    readonly maxOutputFiles?: number;
+    readonly maxLogBytes?: number;
+  };
+  /** Live log lines, within the same `maxLogBytes` budget as the captured logs. */
+  readonly onLog?: ((stream: "stdout" | "stderr", line: string) => void) | undefined;
+}
+
+/** How a stage run ended. */
+export type StageOutcome = "ok" | "failed" | "timeout" | "memory" | "output-limit" | "killed";
+
+/** The result of one stage run. */
+export interface StageResult {
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly outcome: StageOutcome;
+  /** For anything but "ok": what happened, in words (which limit was hit). */
+  readonly message: string;
+  /** Captured output, capped at `maxLogBytes` with a "[… truncated]" marker. */
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly durationMs: number;
+  readonly peakRssBytes: number;
+  /**
+   * Harvested files, `/`-rooted paths relative to `outDir`: for a stage that exited by
+   * itself (any exit code, for acceptReturnCode) and whose out folder passed the checks.
+   */
+  readonly outputs: readonly OutputFile[];
+}
+
+/** Default limits of a stage run. */
+export const DEFAULT_LIMITS = {
+  maxOutputBytes: 1024 ** 3,
+  maxOutputFiles: 100_000,
+  maxLogBytes: 1024 ** 2,
+} as const;
+
+const DEFAULT_GRACE_MS = 2000;
+const MEMORY_POLL_MS = 25;
+const IDLE_POLL_MS = 250;
+const OUTPUT_POLL_MS = 250;
+const STREAM_DRAIN_MS = 2000;
+
+/** Wall-clock duration in words: "1.5 s", "250 ms", "2 min". */
+function durationText(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 120_000) return `${Number((ms / 1000).toFixed(1))} s`;
+  return `${Number((ms / 60_000).toFixed(1))} min`;
+}
+
+/** A sleep that a stop request cuts short. */
+function sleep(ms: number, stop: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (stop.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      stop.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    stop.addEventListener("abort", done);
+  });
+}
+
+/** Signals a stage's processes: SIGTERM the stage, SIGKILL everything. */
+class Terminator {
+  #exited = false;
+  #terminating = false;
+  #killTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly child: Deno.ChildProcess,
+    private readonly mode: SandboxMode,
+    private readonly ownGroup: boolean,
+    private readonly monitor: () => TreeSample | null,
+  ) {}
+
+  /** The process has been reaped: never signal its pid (or group) again. */
+  exited(): void {
+    this.#exited = true;
+    clearTimeout(this.#killTimer);
+  }
+
+  #send(pid: number, sig: Deno.Signal): void {
+    if (this.#exited) return;
+    try {
+      Deno.kill(pid, sig);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  /**
+   * SIGTERM the stage (in bwrap mode the Deno process inside, not bwrap, whose death
+   * would SIGKILL it at once), then SIGKILL everything after `graceMs`.
+   */
+  terminate(graceMs: number): void {
+    if (this.#exited || this.#terminating) return;
+    this.#terminating = true;
+    const tree = this.monitor()?.processes ?? [];
+    const stage = tree.filter((p) => p.name !== "bwrap" && p.pid !== this.child.pid);
+    if (this.mode === "deno") {
+      if (this.ownGroup) this.#send(-this.child.pid, "SIGTERM");
+      this.#send(this.child.pid, "SIGTERM");
+    } else if (stage.length === 0) {
+      // Tree unknown (no monitor, or too early): end bwrap, which kills the stage with it.
+      this.#send(this.ownGroup ? -this.child.pid : this.child.pid, "SIGTERM");
+    }
+    for (const p of stage) this.#send(p.pid, "SIGTERM");
+    this.#killTimer = setTimeout(() => this.kill(), graceMs);
+  }
+
+  /** SIGKILL the process group and every process of the tree now. */
+  kill(): void {
+    clearTimeout(this.#killTimer);
+    this.#terminating = true;
+    const tree = this.monitor()?.processes ?? [];
+    if (this.ownGroup) this.#send(-this.child.pid, "SIGKILL");
+    this.#send(this.child.pid, "SIGKILL");
+    for (const p of tree) this.#send(p.pid, "SIGKILL");
+  }
+}
+
+/** Why a V8 heap exhaustion shows in stderr. */
+const HEAP_OOM = /Fatal JavaScript out of memory|JavaScript heap out of memory|Reached heap limit/;
+
+/** Empty `dir` by recreating it; a symlink in its place is removed, never followed. */
+async function freshFolder(dir: string): Promise<void> {
+  await Deno.remove(dir, { recursive: true }).catch((err) => {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  });
+  await Deno.mkdir(dir, { recursive: true });
+}
+
+/**
+ * Run one stage on one datum in the sandbox and return how it went. Throws only for
+ * misuse or a broken workspace (bad input names or env names, a missing bundle, an input
+ * folder holding a symlink); everything the stage does ends in a `StageResult`.
+ */
+export async function runStage(options: RunStageOptions): Promise<StageResult> {
+  const limits: OutputLimits & { maxLogBytes: number } = {
+    maxOutputBytes: options.limits?.maxOutputBytes ?? DEFAULT_LIMITS.maxOutputBytes,
+    maxOutputFiles: options.limits?.maxOutputFiles ?? DEFAULT_LIMITS.maxOutputFiles,
+    maxLogBytes: options.limits?.maxLogBytes ?? DEFAULT_LIMITS.maxLogBytes,
+  };
+  const tools = await hostTools();
+  const command = stageCommand(options, tools);
+  const bundle = await Deno.stat(options.bundle).catch(() => null);
+  if (!bundle?.isFile) {
+    throw new NotFoundError(`Cannot find the stage bundle "${options.bundle}"`, {
+      bundle: options.bundle,
+    });
+  }
+  for (const input of options.inputs) await checkInputFolder(input.name, input.dir);
+  await freshFolder(options.outDir);
+  await Deno.mkdir(options.scratchDir, { recursive: true });
+
+  const empty = { stdout: "", stderr: "", durationMs: 0, peakRssBytes: 0, outputs: [] };
+  if (options.signal?.aborted) {
+    return {
+      exitCode: null,
+      signal: null,
+      outcome: "killed",
+      message: "Stage was stopped before it started",
+      ...empty,
+    };
+  }
+
+  const started = performance.now();
+  const child = new Deno.Command(command.program, {
+    args: [...command.args],
+    env: { ...command.env },
+    clearEnv: true,
+    cwd: command.cwd,
+    stdin: options.stdin !== undefined ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+
+  let verdict: { outcome: StageOutcome; message: string } | null = null;
+  const stopWatching = new AbortController();
+  let monitor: TreeMonitor | null = null;
+  const terminator = new Terminator(
+    child,
+    options.mode,
+    tools.setsid !== null,
+    () => monitor?.latest ?? null,
+  );
+  const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+  const end = (outcome: StageOutcome, message: string, graceful: boolean) => {
+    if (verdict) return;
+    verdict = { outcome, message };
+    if (graceful) terminator.terminate(graceMs);
+    else terminator.kill();
+  };
+
+  const memoryBytes = options.memoryBytes;
+  monitor = TreeMonitor.start(
+    tools.bash,
+    child.pid,
+    memoryBytes !== undefined ? MEMORY_POLL_MS : IDLE_POLL_MS,
+    // A deno-mode stage cannot start processes: its tree is the Deno process alone.
+    options.mode === "bwrap",
+    (sample) => {
+      if (memoryBytes !== undefined && sample.rssBytes > memoryBytes) {
+        end("memory", `Stage exceeded its memory limit of ${sizeText(memoryBytes)}`, false);
+      }
+    },
+  );
+
+  const timer = options.timeoutMs !== undefined
+    ? setTimeout(
+      () =>
+        end(
+          "timeout",
+          `Stage exceeded its datum timeout of ${durationText(options.timeoutMs!)}`,
+          true,
+        ),
+      options.timeoutMs,
+    )
+    : undefined;
+  const onAbort = () => {
+    const reason = options.signal?.reason;
+    const why = reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "";
+    end("killed", why ? `Stage was stopped: ${why}` : "Stage was stopped", true);
+  };
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+
+  const watchOutputs = (async () => {
+    let wait = OUTPUT_POLL_MS;
+    while (!stopWatching.signal.aborted) {
+      await sleep(wait, stopWatching.signal);
+      if (stopWatching.signal.aborted) return;
+      const t0 = performance.now();
+      const out = await treeUsage(options.outDir, limits);
+      const tmp = await treeUsage(options.scratchDir, limits);
+      if (out.bytes > limits.maxOutputBytes) {
+        end(
+          "output-limit",
+          `Stage exceeded its output size limit of ${sizeText(limits.maxOutputBytes)}`,
+          false,
+        );
+      } else if (out.entries > limits.maxOutputFiles) {
+        end(
+          "output-limit",
+          `Stage exceeded its output limit of ${limits.maxOutputFiles} files and folders`,
+          false,
+        );
+      } else if (tmp.bytes > limits.maxOutputBytes || tmp.entries > limits.maxOutputFiles) {
+        end(
+          "output-limit",
+          `Stage's temporary files exceeded the output limits (${
+            sizeText(limits.maxOutputBytes)
+          }, ${limits.maxOutputFiles} files)`,
+          false,
+        );
+      }
+      wait = Math.max(OUTPUT_POLL_MS, 4 * (performance.now() - t0));
+    }
+  })();
+
+  const stdoutCapture = new StreamCapture(
+    limits.maxLogBytes,
+    options.onLog && ((line) => options.onLog!("stdout", line)),
+  );
+  const stderrCapture = new StreamCapture(
+    limits.maxLogBytes,
+    options.onLog && ((line) => options.onLog!("stderr", line)),
+  );
+  const streams = Promise.all([
+    stdoutCapture.consume(child.stdout),
+    stderrCapture.consume(child.stderr),
+  ]);
+  const feeding = options.stdin !== undefined
+    ? (async () => {
+      const writer = child.stdin.getWriter();
+      try {
+        await writer.write(options.stdin!);
+        await writer.close();
+      } catch {
+        // The stage closed its stdin or is gone: it did not want the rest.
+      }
+    })()
+    : Promise.resolve();
+
+  let status: Deno.CommandStatus;
+  try {
+    status = await child.status;
+  } finally {
+    terminator.exited();
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+    stopWatching.abort();
+  }
+  const durationMs = Math.round(performance.now() - started);
+  await monitor?.stop();
+  await watchOutputs;
+  await feeding;
+  // The pipes close when the last process holding them is gone; bwrap's pid namespace
+  // and the process group make that immediate, but never hang on a stray holder.
+  let drainTimer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    streams,
+    new Promise((resolve) => drainTimer = setTimeout(resolve, STREAM_DRAIN_MS)),
+  ]);
+  clearTimeout(drainTimer);
+
+  const stdout = stdoutCapture.text();
+  const stderr = stderrCapture.text();
+  const peakRssBytes = monitor?.peakBytes ?? 0;
+  const exitCode = status.signal === null ? status.code : null;
+  const signal = status.signal ?? null;
+  const base = { exitCode, signal, stdout, stderr, durationMs, peakRssBytes };
+
+  const decided = verdict as { outcome: StageOutcome; message: string } | null;
+  if (decided) return { ...base, ...decided, outputs: [] };
+
+  if (signal !== null || status.code !== 0) {
+    if (HEAP_OOM.test(stderr)) {
+      const limit = memoryBytes !== undefined ? ` (memory limit ${sizeText(memoryBytes)})` : "";
+      return {
+        ...base,
+        outcome: "memory",
+        message: `Stage ran out of JavaScript heap${limit}`,
+        outputs: [],
+      };
+    }
+  }
+  const harvest = await harvestOutputs(options.outDir, limits);
+  if (!harvest.ok) {
+    return { ...base, outcome: harvest.outcome, message: harvest.message, outputs: [] };
+  }
+  if (signal !== null) {
+    return {
+      ...base,
+      outcome: "failed",
+      message: `Stage was killed by ${signal}`,
+      outputs: harvest.outputs,
+    };
+  }
+  if (status.code !== 0) {
+    return {
+      ...base,
+      outcome: "failed",
+      message: `Stage exited with code ${status.code}`,
+      outputs: harvest.outputs,
+    };
+  }
+  return { ...base, outcome: "ok", message: "", outputs: harvest.outputs };
+}

@@ -1,0 +1,346 @@
+/**
+ * Sandbox flags, as pure functions: the `deno run` permission flags of layer 1, the
+ * `bwrap` namespace and mount flags of layer 2, the stage's environment and the rewriting
+ * of Pachyderm's `/pfs/…` arguments. Nothing here touches the disk or spawns anything.
+ */
+import { InvalidArgumentError } from "../errors.ts";
+
+/** Which sandbox a stage runs in: Deno's permissions alone, or those inside bubblewrap. */
+export type SandboxMode = "deno" | "bwrap";
+
+/** A host folder already holding the datum's input files for input `name`. */
+export interface StageInput {
+  readonly name: string;
+  readonly dir: string;
+}
+
+/** What the sandbox needs to know about a stage run: code, arguments, folders, env, memory. */
+export interface StageSpec {
+  /** Host path of a self-contained JS bundle (`deno bundle` output): the stage code. */
+  readonly bundle: string;
+  /** Stage arguments as in the spec, with Pachyderm's `/pfs/<name>/` and `/pfs/out/` paths. */
+  readonly args: readonly string[];
+  readonly inputs: readonly StageInput[];
+  /** Host folder the stage writes its outputs to (`/pfs/out`). */
+  readonly outDir: string;
+  /** Host folder for the stage's temporary files (`/tmp` inside bwrap, `TMPDIR` outside). */
+  readonly scratchDir: string;
+  readonly mode: SandboxMode;
+  /** The spec's `transform.env`: the only environment variables the stage can read. */
+  readonly env?: Readonly<Record<string, string>> | undefined;
+  /** `resourceLimits.memory`, in bytes. */
+  readonly memoryBytes?: number | undefined;
+}
+
+/** Host programs and files the sandbox is built from (found by `hostTools()`). */
+export interface HostTools {
+  /** The native Deno binary (`Deno.execPath()`). */
+  readonly deno: string;
+  /** util-linux `setsid`: puts the stage in its own session and process group. */
+  readonly setsid: string | null;
+  /** util-linux `setpriv`: kills a deno-mode stage when its supervisor dies. */
+  readonly setpriv: string | null;
+  /** bash, which samples the stage's memory from /proc (Deno may not read /proc). */
+  readonly bash: string | null;
+  /** bubblewrap, or null where it is not installed. */
+  readonly bwrap: string | null;
+  /** Shared libraries of the Deno binary: bind `source` read-only at `target` in bwrap. */
+  readonly libraries: readonly { readonly source: string; readonly target: string }[];
+}
+
+/** The process to spawn for one stage run. */
+export interface SandboxCommand {
+  readonly program: string;
+  readonly args: readonly string[];
+  /** The complete environment of the spawned process (spawn it with `clearEnv: true`). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string;
+}
+
+/** Fixed paths inside the bwrap sandbox. */
+export const SANDBOX_PATHS = {
+  deno: "/usr/bin/deno",
+  bundle: "/tusk/stage.js",
+  pfs: "/pfs",
+  out: "/pfs/out",
+  tmp: "/tmp",
+} as const;
+
+/**
+ * `DENO_DIR` of every stage: a path that cannot be created (below a character device), so
+ * Deno keeps its caches in memory and writes nothing to the host, and no two stages share
+ * a cache. `HOME` is a folder that does not exist, so Deno reads no `.npmrc`.
+ */
+export const STAGE_DENO_DIR = "/dev/null/deno";
+/** `HOME` of every stage (see `STAGE_DENO_DIR`). */
+export const STAGE_HOME = "/nonexistent";
+
+const MIB = 1024 * 1024;
+
+/**
+ * Environment variable names a spec may not set: they change how the Deno binary, the
+ * dynamic loader or the allocator behave (`LD_PRELOAD`, `DENO_DIR`, `DENO_V8_FLAGS`,
+ * `DENO_COVERAGE_DIR`, `NPM_CONFIG_*`, `NODE_OPTIONS`, …) and would reach past the
+ * sandbox flags; `HOME` and `TMPDIR` are set by the sandbox.
+ */
+const RESERVED_ENV =
+  /^(DENO_|LD_|NPM_CONFIG_|RUST_|GLIBC_|MALLOC_)|^(NODE_OPTIONS|NODE_PATH|NODE_EXTRA_CA_CERTS|TMPDIR|HOME)$/i;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+/** Throw `InvalidArgumentError` for an env name a stage may not be given. */
+export function validateStageEnv(env: Readonly<Record<string, string>>): void {
+  for (const [name, value] of Object.entries(env)) {
+    if (!ENV_NAME.test(name)) {
+      throw new InvalidArgumentError(
+        `Cannot pass environment variable "${name}" to a stage: names are letters, digits and "_"`,
+        { name },
+      );
+    }
+    if (RESERVED_ENV.test(name)) {
+      throw new InvalidArgumentError(
+        `Cannot pass environment variable "${name}" to a stage: it is reserved for the sandbox`,
+        { name },
+      );
+    }
+    if (value.includes("\0")) {
+      throw new InvalidArgumentError(
+        `Cannot pass environment variable "${name}" to a stage: its value holds a NUL byte`,
+        { name },
+      );
+    }
+  }
+}
+
+/** Throw for input names that are not usable as `/pfs/<name>` (or are `out`). */
+export function validateInputs(inputs: readonly StageInput[]): void {
+  const seen = new Set<string>();
+  for (const { name, dir } of inputs) {
+    if (!INPUT_NAME.test(name) || name === "out" || name === "." || name === "..") {
+      throw new InvalidArgumentError(
+        `Cannot use "${name}" as an input name: use letters, digits, "_", "-" and ".", not "out"`,
+        { name },
+      );
+    }
+    if (seen.has(name)) {
+      throw new InvalidArgumentError(`Cannot run a stage with two inputs named "${name}"`, {
+        name,
+      });
+    }
+    seen.add(name);
+    requireAbsolute(dir, `input "${name}"`);
+  }
+}
+
+/** Throw `TypeError` unless `path` is an absolute, normalised host path. */
+export function requireAbsolute(path: string, what: string): void {
+  if (
+    !path.startsWith("/") || path.includes("\0") || /(^|\/)\.\.?(\/|$)/.test(path) ||
+    (path.length > 1 && path.endsWith("/"))
+  ) {
+    throw new TypeError(`The ${what} folder must be an absolute, normalised path: "${path}"`);
+  }
+}
+
+/** Deno's `--max-old-space-size` in MiB for a memory limit: three quarters, at least 16. */
+export function oldSpaceMiB(memoryBytes: number): number {
+  return Math.max(16, Math.floor((memoryBytes * 3) / 4 / MIB));
+}
+
+/**
+ * Rewrite an argument naming `/pfs/<input>` or `/pfs/out` (alone or followed by `/…`)
+ * to the matching host folder; any other argument is returned as is.
+ */
+export function mapPfsArg(
+  arg: string,
+  inputs: readonly StageInput[],
+  outDir: string,
+): string {
+  const m = /^\/pfs\/([^/]+)(\/.*)?$/.exec(arg);
+  if (!m) return arg;
+  const name = m[1]!;
+  const rest = m[2] ?? "";
+  const dir = name === "out" ? outDir : inputs.find((i) => i.name === name)?.dir;
+  return dir === undefined ? arg : dir + rest;
+}
+
+/** The folders and paths a stage run sees, as the stage names them. */
+interface StageView {
+  readonly bundle: string;
+  readonly inputs: readonly string[];
+  readonly out: string;
+  readonly tmp: string;
+}
+
+/**
+ * `deno run` flags of layer 1 for `view`: no prompt, no config, lock, remote or npm
+ * modules; an import map that sends every `file:` URL but the bundle to an unreachable
+ * remote (Deno loads statically analysable imports without a read permission check);
+ * read only the bundle, inputs, out and temp; write only out and temp; env only `envNames`.
+ */
+export function denoRunFlags(
+  view: StageView,
+  options: { envNames?: readonly string[]; memoryBytes?: number | undefined } = {},
+): string[] {
+  const list = (paths: readonly string[]): string => {
+    for (const p of paths) {
+      if (p.includes(",")) {
+        throw new InvalidArgumentError(
+          `Cannot sandbox path "${p}" with Deno permissions: it holds a comma`,
+          { path: p },
+        );
+      }
+    }
+    return paths.join(",");
+  };
+  const bundleUrl = fileUrl(view.bundle);
+  const importMap = { imports: { [bundleUrl]: bundleUrl, "file:///": "https://blocked.invalid/" } };
+  const flags = [
+    "run",
+    "--no-prompt",
+    "--no-config",
+    "--no-remote",
+    "--no-npm",
+    "--cached-only",
+    "--no-lock",
+    "--quiet",
+    `--import-map=data:application/json,${encodeURIComponent(JSON.stringify(importMap))}`,
+    `--allow-read=${list([view.bundle, ...view.inputs, view.out, view.tmp])}`,
+    `--allow-write=${list([view.out, view.tmp])}`,
+  ];
+  const envNames = options.envNames ?? [];
+  if (envNames.length > 0) flags.push(`--allow-env=${envNames.join(",")}`);
+  if (options.memoryBytes !== undefined) {
+    flags.push(`--v8-flags=--max-old-space-size=${oldSpaceMiB(options.memoryBytes)}`);
+  }
+  return flags;
+}
+
+/**
+ * The `file://` URL Deno gives the module at absolute `path`: the URL parser escapes what
+ * a path segment may not hold, nothing more (an import map key must match it exactly).
+ */
+export function fileUrl(path: string): string {
+  const url = new URL("file:///");
+  url.pathname = path.replace(/%/g, "%25").replace(/\\/g, "%5C");
+  return url.href;
+}
+
+/**
+ * `bwrap` flags every sandbox starts with: fresh user, pid, net, ipc, uts and cgroup
+ * namespaces, no capabilities, no nested user namespaces, its own session, killed with
+ * its parent; a root holding only the Deno binary and its libraries, a new `/proc` and a
+ * minimal `/dev`.
+ */
+export function bwrapBaseFlags(tools: HostTools): string[] {
+  const flags = [
+    "--unshare-all",
+    "--unshare-user",
+    "--disable-userns",
+    "--cap-drop",
+    "ALL",
+    "--die-with-parent",
+    "--new-session",
+  ];
+  for (const lib of tools.libraries) flags.push("--ro-bind", lib.source, lib.target);
+  flags.push("--ro-bind", tools.deno, SANDBOX_PATHS.deno, "--proc", "/proc", "--dev", "/dev");
+  return flags;
+}
+
+/**
+ * `bwrap` flags of layer 2 for one stage: the base flags, then the bundle, `/pfs/<name>`
+ * read-only, `/pfs/out` and `/tmp` (the scratch folder) writable. Ends with `--`; the
+ * command follows.
+ */
+export function bwrapFlags(spec: StageSpec, tools: HostTools): string[] {
+  const flags = bwrapBaseFlags(tools);
+  flags.push("--ro-bind", spec.bundle, SANDBOX_PATHS.bundle);
+  for (const input of spec.inputs) {
+    flags.push("--ro-bind", input.dir, `${SANDBOX_PATHS.pfs}/${input.name}`);
+  }
+  flags.push(
+    "--bind",
+    spec.outDir,
+    SANDBOX_PATHS.out,
+    "--bind",
+    spec.scratchDir,
+    SANDBOX_PATHS.tmp,
+    "--chdir",
+    SANDBOX_PATHS.tmp,
+    "--",
+  );
+  return flags;
+}
+
+/**
+ * The complete command for one stage run in `spec.mode`: `setsid` (own process group),
+ * then in deno mode `setpriv --pdeathsig KILL` (dies with its supervisor) and the Deno
+ * binary on host paths; in bwrap mode `bwrap` and the Deno binary on Pachyderm's paths.
+ */
+export function stageCommand(spec: StageSpec, tools: HostTools): SandboxCommand {
+  const specEnv = spec.env ?? {};
+  validateInputs(spec.inputs);
+  validateStageEnv(specEnv);
+  requireAbsolute(spec.bundle, "bundle");
+  requireAbsolute(spec.outDir, "out");
+  requireAbsolute(spec.scratchDir, "scratch");
+  const envNames = Object.keys(specEnv).sort();
+  const prefix: string[] = tools.setsid ? [tools.setsid] : [];
+  if (spec.mode === "bwrap") {
+    if (!tools.bwrap) throw new TypeError("Cannot run a stage in bwrap mode without bwrap");
+    const view: StageView = {
+      bundle: SANDBOX_PATHS.bundle,
+      inputs: spec.inputs.map((i) => `${SANDBOX_PATHS.pfs}/${i.name}`),
+      out: SANDBOX_PATHS.out,
+      tmp: SANDBOX_PATHS.tmp,
+    };
+    const argv = [
+      tools.bwrap,
+      ...bwrapFlags(spec, tools),
+      SANDBOX_PATHS.deno,
+      ...denoRunFlags(view, { envNames, memoryBytes: spec.memoryBytes }),
+      SANDBOX_PATHS.bundle,
+      ...spec.args,
+    ];
+    return {
+      program: prefix[0] ?? argv[0]!,
+      args: prefix.length > 0 ? argv : argv.slice(1),
+      env: stageEnv(specEnv, SANDBOX_PATHS.tmp),
+      cwd: spec.scratchDir,
+    };
+  }
+  const view: StageView = {
+    bundle: spec.bundle,
+    inputs: spec.inputs.map((i) => i.dir),
+    out: spec.outDir,
+    tmp: spec.scratchDir,
+  };
+  const argv = [
+    ...(tools.setpriv ? [tools.setpriv, "--pdeathsig", "KILL", "--"] : []),
+    tools.deno,
+    ...denoRunFlags(view, { envNames, memoryBytes: spec.memoryBytes }),
+    spec.bundle,
+    ...spec.args.map((a) => mapPfsArg(a, spec.inputs, spec.outDir)),
+  ];
+  const all = [...prefix, ...argv];
+  return {
+    program: all[0]!,
+    args: all.slice(1),
+    env: stageEnv(specEnv, spec.scratchDir),
+    cwd: spec.scratchDir,
+  };
+}
+
+/** The spawned process's environment: the spec's env plus what Deno needs to start clean. */
+export function stageEnv(
+  specEnv: Readonly<Record<string, string>>,
+  tmp: string,
+): Record<string, string> {
+  return {
+    ...specEnv,
+    DENO_DIR: STAGE_DENO_DIR,
+    DENO_NO_UPDATE_CHECK: "1",
+    HOME: STAGE_HOME,
+    TMPDIR: tmp,
+  };
+}

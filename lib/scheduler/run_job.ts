@@ -1,0 +1,586 @@
+/**
+ * Running one job: plan its datums, skip those that succeeded before with the same hash
+ * (reusing their output), run the rest in sandboxed stage processes with retries, then
+ * merge every datum's output into one output commit with provenance — or fail and leave
+ * the output branch where it was.
+ */
+import { canonicalJson, EMPTY_TREE, type Hash, sha256 } from "../store/codec.ts";
+import { formatPath } from "../store/names.ts";
+import type { StoreState } from "../store/state.ts";
+import type { Edit, Store } from "../store/store.ts";
+import { type Datum, datumId, planDatums } from "../pipeline/datums.ts";
+import {
+  type DatumIndexEntry,
+  type DatumRecord,
+  isFinal,
+  type JobRecord,
+  type JobState,
+  JobStore,
+  newJobId,
+} from "../pipeline/jobs.ts";
+import { type Pipeline, readBundle } from "../pipeline/pipelines.ts";
+import { inputRepos } from "../pipeline/spec.ts";
+import { runStage, type StageResult } from "../runner/run_stage.ts";
+import type { SandboxMode } from "../runner/detect.ts";
+import type { EventBus } from "./events.ts";
+import { ingestOutputs, prepareWorkspace } from "./workspace.ts";
+
+/** What running jobs needs from its surroundings. */
+export interface JobContext {
+  readonly store: Store;
+  readonly jobs: JobStore;
+  readonly bus: EventBus;
+  readonly sandbox: SandboxMode;
+  /** Parallel datums when the spec says 0 (default: number of cores). */
+  readonly cores: number;
+  readonly signal?: AbortSignal;
+}
+
+/** The input commits a pipeline would run on now, and the trigger hash naming them. */
+export interface Trigger {
+  readonly inputs: JobRecord["inputs"];
+  readonly trigger: Hash;
+}
+
+/** The inputs of `p` in `state`, or null when an input branch has no commit yet. */
+export function currentTrigger(state: StoreState, p: Pipeline): Trigger | null {
+  const inputs = inputRepos(p.parsed.input).map((i) => ({
+    name: i.name,
+    repo: i.repo,
+    branch: i.branch,
+    commit: state.repos[i.repo]?.branches[i.branch]?.head ?? null,
+  }));
+  if (inputs.some((i) => i.commit === null)) return null;
+  const trigger = sha256(canonicalJson({
+    pipeline: p.name,
+    version: p.version,
+    inputs: inputs.map((i) => [i.name, i.commit]),
+  }));
+  return { inputs, trigger };
+}
+
+function progressOf(job: JobRecord): JobRecord["progress"] {
+  return job.progress;
+}
+
+function setState(ctx: JobContext, job: JobRecord, state: JobState, reason?: string): void {
+  job.state = state;
+  if (reason !== undefined) job.reason = reason;
+  ctx.bus.emit("job:state", {
+    job: job.id,
+    pipeline: job.pipeline,
+    state,
+    ...(reason !== undefined ? { reason } : {}),
+    progress: progressOf(job),
+  });
+}
+
+/** Create the record of a new job (state CREATED) and announce it. */
+export async function createJob(ctx: JobContext, p: Pipeline, t: Trigger): Promise<JobRecord> {
+  const now = ctx.store.now();
+  const job: JobRecord = {
+    id: newJobId(now),
+    pipeline: p.name,
+    version: p.version,
+    specHash: p.specHash,
+    codeHash: p.codeHash,
+    inputs: t.inputs,
+    trigger: t.trigger,
+    state: "CREATED",
+    created: now.toISOString(),
+    restart: 0,
+    progress: { total: 0, processed: 0, skipped: 0, failed: 0, recovered: 0 },
+    datums: [],
+  };
+  await ctx.jobs.save(job, { durable: true });
+  ctx.bus.emit("job:created", {
+    job: job.id,
+    pipeline: p.name,
+    version: p.version,
+    inputs: t.inputs.map((i) => `${i.repo}@${i.commit}`),
+  });
+  return job;
+}
+
+/** Why a stage run failed: the limit it hit or its exit code, and its last stderr line. */
+function limitText(r: StageResult): string {
+  const base = r.message || `Stage exited with code ${r.exitCode ?? r.signal}`;
+  const last = r.stderr.split("\n").map((l) => l.trim()).filter((l) => l !== "").pop();
+  if (!last || base.includes(last)) return base;
+  return `${base}: ${last.length > 300 ? last.slice(0, 300) + "…" : last}`;
+}
+
+/**
+ * Run a job to a final state. A job found unfinished after a crash is passed in again:
+ * datums that succeeded meanwhile are in the index and are skipped, and an output commit
+ * that already landed is recognised, so no work is lost and nothing is committed twice.
+ */
+export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Promise<JobRecord> {
+  const { store, jobs } = ctx;
+  if (isFinal(job.state)) return job;
+  if (job.state !== "CREATED") job.restart++;
+  job.started ??= store.now().toISOString();
+  setState(ctx, job, "STARTING");
+  const state = await store.state();
+
+  // A crash after the output commit but before the record was saved: finish the record.
+  const outHead = state.repos[p.name]?.branches[p.parsed.outputBranch]?.head ?? null;
+  if (outHead) {
+    const head = await store.readCommit(outHead);
+    if (head.provenance?.job === job.id) {
+      job.outputCommit = outHead;
+      return await finish(ctx, job, "SUCCESS");
+    }
+  }
+
+  let datums: Datum[];
+  try {
+    const commits = new Map(job.inputs.map((i) => [i.name, { repo: i.repo, commit: i.commit }]));
+    datums = await planDatums(store, p.parsed.input, commits, {
+      salt: p.parsed.salt,
+      codeHash: p.codeHash,
+    });
+  } catch (err) {
+    return await finish(ctx, job, "UNRUNNABLE", `Cannot plan datums: ${(err as Error).message}`);
+  }
+  const index = await jobs.datumIndex(p.name);
+  const reuse = (d: Datum): DatumIndexEntry | undefined => {
+    if (p.parsed.reprocess === "every_job") return undefined;
+    const e = index.get(d.hash);
+    return e && e.version >= p.reprocessSince ? e : undefined;
+  };
+  job.progress = { total: datums.length, processed: 0, skipped: 0, failed: 0, recovered: 0 };
+  job.datums = [];
+  const records = new Map<string, DatumRecord>();
+  const toRun: Datum[] = [];
+  for (const d of datums) {
+    const rec: DatumRecord = {
+      id: datumId(d),
+      hash: d.hash,
+      state: "STARTING",
+      inputs: d.inputs.map((i) => ({ name: i.name, repo: i.repo, commit: i.commit, path: i.path })),
+      tries: 0,
+      durationMs: 0,
+      exitCode: null,
+    };
+    const prev = reuse(d);
+    if (prev) {
+      rec.state = "SKIPPED";
+      rec.outputTree = prev.tree;
+      rec.outputSize = prev.size;
+      rec.reusedFrom = prev.job;
+      job.progress.skipped++;
+    } else toRun.push(d);
+    records.set(rec.id, rec);
+    job.datums.push(rec);
+  }
+  setState(ctx, job, "RUNNING");
+  await jobs.save(job);
+
+  const workRoot = `${store.root}/work/${job.id}`;
+  await Deno.mkdir(workRoot, { recursive: true });
+  const bundlePath = `${workRoot}/stage.js`;
+  await Deno.writeFile(bundlePath, await readBundle(store, p), { mode: 0o444 });
+  const spec = p.parsed;
+  const emptyFiles = new Set(
+    inputRepos(spec.input).filter((i) => i.kind === "pfs").map((i) => i.name).filter((name) =>
+      findPfs(spec.input, name)?.emptyFiles
+    ),
+  );
+  const stdin = spec.transform.stdin.length
+    ? new TextEncoder().encode(spec.transform.stdin.join("\n") + "\n")
+    : undefined;
+  const jobAbort = new AbortController();
+  const onOuterAbort = () => jobAbort.abort();
+  ctx.signal?.addEventListener("abort", onOuterAbort);
+  const jobTimer = spec.jobTimeoutMs
+    ? setTimeout(() => jobAbort.abort(), spec.jobTimeoutMs)
+    : undefined;
+  const stopFile = `${store.root}/jobs/${p.name}/${job.id}.stop`;
+  let stopRequested = false;
+  const stopPoll = setInterval(() => {
+    try {
+      Deno.statSync(stopFile);
+      stopRequested = true;
+      jobAbort.abort();
+    } catch { /* no stop request */ }
+  }, 200);
+  const newIndex: DatumIndexEntry[] = [];
+  let saveTimer = 0;
+
+  const runOne = async (d: Datum): Promise<void> => {
+    const rec = records.get(datumId(d))!;
+    ctx.bus.emit("datum:started", {
+      job: job.id,
+      pipeline: p.name,
+      datum: rec.id,
+      inputs: d.inputs.map((i) => `${i.name}:${i.path}`),
+    });
+    const tries = spec.datumTries;
+    let last: StageResult | null = null;
+    const logs: unknown[] = [];
+    if (rec.tries > 0) rec.state = "FAILED";
+    for (let attempt = rec.tries + 1; attempt <= tries; attempt++) {
+      if (jobAbort.signal.aborted) break;
+      rec.tries = attempt;
+      const ws = await prepareWorkspace(store, `${workRoot}/${rec.id}`, d.inputs, { emptyFiles });
+      last = await runStage({
+        bundle: bundlePath,
+        args: spec.args,
+        inputs: ws.inputs,
+        outDir: ws.outDir,
+        scratchDir: ws.scratchDir,
+        mode: ctx.sandbox,
+        env: spec.transform.env,
+        ...(stdin ? { stdin } : {}),
+        ...(spec.datumTimeoutMs ? { timeoutMs: spec.datumTimeoutMs } : {}),
+        ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
+        signal: jobAbort.signal,
+        onLog: (stream, line) =>
+          ctx.bus.emit("stage:log", { job: job.id, pipeline: p.name, datum: rec.id, stream, line }),
+      });
+      logs.push({
+        attempt,
+        exitCode: last.exitCode,
+        signal: last.signal,
+        outcome: last.outcome,
+        message: last.message,
+        durationMs: last.durationMs,
+        stdout: last.stdout,
+        stderr: last.stderr,
+      });
+      rec.durationMs += last.durationMs;
+      rec.exitCode = last.exitCode;
+      const accepted = last.outcome === "ok" ||
+        (last.outcome === "failed" && last.exitCode !== null &&
+          spec.transform.acceptReturnCode.includes(last.exitCode));
+      if (accepted) {
+        const batch = store.objects.batch();
+        const out = await store.withIngest(async () => {
+          const r = await ingestOutputs(store, ws.outDir, last!.outputs, batch);
+          await batch.flush();
+          return r;
+        });
+        rec.outputTree = out.tree;
+        rec.outputSize = out.size;
+        rec.state = "SUCCESS";
+        rec.message = "";
+        break;
+      }
+      rec.message = limitText(last);
+      rec.state = "FAILED";
+      if (last.outcome !== "failed" && last.outcome !== "timeout") {
+        // Memory, output and kill limits are deterministic: retrying would hit them again.
+        if (last.outcome !== "killed") break;
+      }
+    }
+    if (jobAbort.signal.aborted && rec.state !== "SUCCESS") {
+      rec.state = "FAILED";
+      rec.message = stopRequested || ctx.signal?.aborted
+        ? "Job was stopped"
+        : "Job exceeded its jobTimeout";
+    }
+    rec.logs = await store.objects.writeLoose(new TextEncoder().encode(JSON.stringify({
+      datum: rec.id,
+      job: job.id,
+      inputs: rec.inputs,
+      attempts: logs,
+    })));
+    await Deno.remove(`${workRoot}/${rec.id}`, { recursive: true }).catch(() => {});
+    if (rec.state === "SUCCESS") {
+      job.progress.processed++;
+      // Recorded at once, so a job resumed after a crash skips what already ran.
+      await jobs.appendDatums(p.name, [{
+        hash: d.hash,
+        tree: rec.outputTree!,
+        size: rec.outputSize ?? 0,
+        job: job.id,
+        version: p.version,
+      }]);
+    } else job.progress.failed++;
+    ctx.bus.emit("datum:finished", {
+      job: job.id,
+      pipeline: p.name,
+      datum: rec.id,
+      state: rec.state,
+      durationMs: rec.durationMs,
+      ...(rec.message ? { message: rec.message } : {}),
+    });
+    const now = Date.now();
+    if (now - saveTimer > 250) {
+      saveTimer = now;
+      await jobs.save(job);
+      ctx.bus.emit("job:state", {
+        job: job.id,
+        pipeline: p.name,
+        state: job.state,
+        progress: job.progress,
+      });
+    }
+  };
+
+  /**
+   * Datum batching: one sandboxed process handles a chunk of datums. It gets `--batch` and
+   * the spec's args, then one JSON line per datum on stdin (`{"datum","args"}`, the args
+   * pointing at that datum's inputs and its own out folder), and acknowledges each with a
+   * JSON line on stdout (`{"datum","status":"ok"|"error","message"}`). Datums it did not
+   * acknowledge as ok are retried one by one.
+   */
+  const runBatch = async (chunk: Datum[], n: number): Promise<Datum[]> => {
+    const root = `${workRoot}/batch-${n}`;
+    const inRoot = `${root}/in`;
+    const outRoot = `${root}/out`;
+    const scratch = `${root}/scratch`;
+    await Deno.mkdir(inRoot, { recursive: true });
+    await Deno.mkdir(outRoot, { recursive: true });
+    await Deno.mkdir(scratch, { recursive: true });
+    const inBase = ctx.sandbox === "bwrap" ? "/pfs/batch" : inRoot;
+    const outBase = ctx.sandbox === "bwrap" ? "/pfs/out" : outRoot;
+    const lines: string[] = [];
+    for (const d of chunk) {
+      const rec = records.get(datumId(d))!;
+      rec.tries = 1;
+      await prepareWorkspace(store, `${inRoot}/${rec.id}`, d.inputs, { emptyFiles, noOut: true });
+      await Deno.mkdir(`${outRoot}/${rec.id}`);
+      const args = spec.args.map((a) => {
+        const m = /^\/pfs\/([^/]+)(\/.*)?$/.exec(a);
+        if (!m) return a;
+        if (m[1] === "out") return `${outBase}/${rec.id}${m[2] ?? ""}`;
+        return `${inBase}/${rec.id}/pfs/${m[1]}${m[2] ?? ""}`;
+      });
+      lines.push(JSON.stringify({ datum: rec.id, args }));
+      ctx.bus.emit("datum:started", {
+        job: job.id,
+        pipeline: p.name,
+        datum: rec.id,
+        inputs: d.inputs.map((i) => `${i.name}:${i.path}`),
+      });
+    }
+    const acks = new Map<string, { status: string; message?: string }>();
+    const result = await runStage({
+      bundle: bundlePath,
+      args: ["--batch", ...spec.args],
+      inputs: [{ name: "batch", dir: inRoot }],
+      outDir: outRoot,
+      scratchDir: scratch,
+      mode: ctx.sandbox,
+      env: spec.transform.env,
+      stdin: new TextEncoder().encode(lines.join("\n") + "\n"),
+      ...(spec.jobTimeoutMs ? { timeoutMs: spec.jobTimeoutMs } : {}),
+      ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
+      signal: jobAbort.signal,
+      onLog: (stream, line) => {
+        if (stream === "stdout" && line.startsWith("{")) {
+          try {
+            const a = JSON.parse(line) as { datum?: unknown; status?: unknown; message?: unknown };
+            if (typeof a.datum === "string" && typeof a.status === "string") {
+              acks.set(a.datum, {
+                status: a.status,
+                ...(typeof a.message === "string" ? { message: a.message } : {}),
+              });
+              return;
+            }
+          } catch { /* an ordinary log line */ }
+        }
+        ctx.bus.emit("stage:log", {
+          job: job.id,
+          pipeline: p.name,
+          datum: `batch-${n}`,
+          stream,
+          line,
+        });
+      },
+    });
+    const byDatum = new Map<string, { path: string; size: number }[]>();
+    for (const o of result.outputs) {
+      const rel = o.path.startsWith("/") ? o.path.slice(1) : o.path;
+      const i = rel.indexOf("/");
+      if (i < 0) continue;
+      const list = byDatum.get(rel.slice(0, i)) ?? [];
+      list.push({ path: rel.slice(i), size: o.size });
+      byDatum.set(rel.slice(0, i), list);
+    }
+    const retry: Datum[] = [];
+    const share = Math.round(result.durationMs / Math.max(1, chunk.length));
+    for (const d of chunk) {
+      const rec = records.get(datumId(d))!;
+      const ack = acks.get(rec.id);
+      rec.durationMs = share;
+      rec.exitCode = result.exitCode;
+      const okRun = result.outcome === "ok" || result.outcome === "failed";
+      if (ack?.status === "ok" && okRun) {
+        const batch = store.objects.batch();
+        const out = await store.withIngest(async () => {
+          const r = await ingestOutputs(
+            store,
+            `${outRoot}/${rec.id}`,
+            byDatum.get(rec.id) ?? [],
+            batch,
+          );
+          await batch.flush();
+          return r;
+        });
+        rec.outputTree = out.tree;
+        rec.outputSize = out.size;
+        rec.state = "SUCCESS";
+        rec.logs = await store.objects.writeLoose(new TextEncoder().encode(JSON.stringify({
+          datum: rec.id,
+          job: job.id,
+          inputs: rec.inputs,
+          batch: n,
+          attempts: [{
+            attempt: 1,
+            exitCode: result.exitCode,
+            outcome: "ok",
+            durationMs: share,
+            stdout: "",
+            stderr: "",
+          }],
+        })));
+        job.progress.processed++;
+        newIndex.push({
+          hash: d.hash,
+          tree: out.tree,
+          size: out.size,
+          job: job.id,
+          version: p.version,
+        });
+        ctx.bus.emit("datum:finished", {
+          job: job.id,
+          pipeline: p.name,
+          datum: rec.id,
+          state: "SUCCESS",
+          durationMs: share,
+        });
+      } else {
+        rec.message = ack?.message ??
+          (result.outcome === "ok"
+            ? "The stage did not acknowledge this datum"
+            : limitText(result));
+        retry.push(d);
+      }
+    }
+    await Deno.remove(root, { recursive: true }).catch(() => {});
+    return retry;
+  };
+
+  try {
+    const width = Math.max(1, spec.parallelism || ctx.cores);
+    let queue = toRun;
+    if (spec.datumBatching && toRun.length > 0) {
+      const chunks: Datum[][] = Array.from({ length: Math.min(width, toRun.length) }, () => []);
+      toRun.forEach((d, i) => chunks[i % chunks.length]!.push(d));
+      const retries = await Promise.all(chunks.map((c, n) => runBatch(c, n)));
+      queue = retries.flat();
+    }
+    let next = 0;
+    await Promise.all(Array.from({ length: Math.min(width, queue.length) }, async () => {
+      while (next < queue.length && !jobAbort.signal.aborted) await runOne(queue[next++]!);
+    }));
+  } finally {
+    if (jobTimer !== undefined) clearTimeout(jobTimer);
+    clearInterval(stopPoll);
+    await Deno.remove(stopFile).catch(() => {});
+    ctx.signal?.removeEventListener("abort", onOuterAbort);
+    await jobs.appendDatums(p.name, newIndex);
+    await Deno.remove(workRoot, { recursive: true }).catch(() => {});
+  }
+
+  if (jobAbort.signal.aborted) {
+    const stopped = stopRequested || (ctx.signal?.aborted ?? false);
+    return await finish(
+      ctx,
+      job,
+      stopped ? "KILLED" : "FAILURE",
+      stopped ? "Job was stopped" : `Job exceeded its jobTimeout of ${spec.jobTimeoutMs} ms`,
+    );
+  }
+  if (job.progress.failed > 0) {
+    const first = job.datums.find((d) => d.state === "FAILED");
+    return await finish(
+      ctx,
+      job,
+      "FAILURE",
+      `${job.progress.failed} datum(s) failed; datum ${first?.id}: ${first?.message ?? ""}`,
+    );
+  }
+
+  setState(ctx, job, "FINISHING");
+  await jobs.save(job);
+  // Merge: the union of every datum's output; two datums writing one path fail the job.
+  const owners = new Map<string, string>();
+  const edits: Edit[] = [];
+  for (const rec of job.datums) {
+    if (!rec.outputTree || rec.outputTree === EMPTY_TREE) continue;
+    for await (const f of store.walk(rec.outputTree, [])) {
+      const other = owners.get(f.path);
+      if (other) {
+        return await finish(
+          ctx,
+          job,
+          "FAILURE",
+          `Datums ${other} and ${rec.id} both wrote "${f.path}": each output path must come from one datum`,
+        );
+      }
+      owners.set(f.path, rec.id);
+      edits.push({ op: "put", path: f.path.slice(1).split("/"), hash: f.hash, size: f.size });
+    }
+  }
+  const commit = await store.transact(async (tx) => {
+    return await tx.commit(p.name, spec.outputBranch, async () => {
+      if (edits.length === 0) {
+        await tx.batch.add(new TextEncoder().encode("tusk-tree 1\n"));
+        return { tree: EMPTY_TREE, size: 0 };
+      }
+      const r = await store.editTree(EMPTY_TREE, edits, tx.batch);
+      return { tree: r.hash, size: r.size };
+    }, {
+      message: `Output of job ${job.id}`,
+      origin: "pipeline",
+      provenance: {
+        inputs: job.inputs.map((i) => ({ repo: i.repo, commit: i.commit! })),
+        spec: p.specHash,
+        code: p.codeHash,
+        pipeline: p.name,
+        job: job.id,
+      },
+    });
+  });
+  job.outputCommit = commit.id;
+  ctx.bus.emit("commit:created", {
+    repo: p.name,
+    branch: spec.outputBranch,
+    commit: commit.id,
+    origin: "pipeline",
+  });
+  return await finish(ctx, job, "SUCCESS");
+}
+
+function findPfs(input: Pipeline["parsed"]["input"], name: string): { emptyFiles: boolean } | null {
+  if (input.kind === "pfs") return input.name === name ? input : null;
+  if (input.kind === "cron") return null;
+  for (const i of input.inputs) {
+    const f = findPfs(i, name);
+    if (f) return f;
+  }
+  return null;
+}
+
+async function finish(
+  ctx: JobContext,
+  job: JobRecord,
+  state: JobState,
+  reason?: string,
+): Promise<JobRecord> {
+  job.finished = ctx.store.now().toISOString();
+  setState(ctx, job, state, reason);
+  await ctx.jobs.save(job, { durable: true });
+  return job;
+}
+
+/** Paths of a datum's inputs for display: `name:/path`. */
+export function describeInputs(d: Pick<DatumRecord, "inputs">): string {
+  return d.inputs.map((i) =>
+    `${i.repo}@${i.commit.slice(0, 8)}:${formatPath(i.path.slice(1).split("/").filter(Boolean))}`
+  ).join(", ");
+}

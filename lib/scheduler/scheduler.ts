@@ -1,0 +1,289 @@
+/**
+ * The scheduler: finds pipelines whose inputs moved and runs their jobs, resumes jobs a
+ * crash interrupted, fires cron inputs, and — as a daemon (`tusk up`) — watches the store
+ * with `Deno.watchFs` (plus a periodic re-scan, since file events can be dropped) so a
+ * commit made by another process starts its job within milliseconds.
+ */
+import { TuskError } from "../errors.ts";
+import type { Store } from "../store/store.ts";
+import { isFinal, type JobRecord, JobStore } from "../pipeline/jobs.ts";
+import { type Pipeline, pipelinesOf } from "../pipeline/pipelines.ts";
+import { type CronInput, type Input } from "../pipeline/spec.ts";
+import type { SandboxMode } from "../runner/detect.ts";
+import { commitTick, nextTick } from "./cron.ts";
+import { EventBus } from "./events.ts";
+import { acquireLease, type Lease, leaseHolder } from "./lease.ts";
+import { createJob, currentTrigger, type JobContext, runJob } from "./run_job.ts";
+
+/** Options of a scheduler. */
+export interface SchedulerOptions {
+  readonly sandbox: SandboxMode;
+  readonly bus?: EventBus;
+  readonly cores?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Cron inputs of a pipeline. */
+export function cronInputs(input: Input): CronInput[] {
+  if (input.kind === "cron") return [input];
+  if (input.kind === "pfs") return [];
+  return input.inputs.flatMap(cronInputs);
+}
+
+/** Runs jobs for one store. */
+export class Scheduler {
+  readonly store: Store;
+  readonly bus: EventBus;
+  readonly jobs: JobStore;
+  readonly #ctx: JobContext;
+  #ledgerSeq = -1;
+
+  constructor(store: Store, options: SchedulerOptions) {
+    this.store = store;
+    this.bus = options.bus ?? new EventBus({ journal: `${store.root}/events.jsonl` });
+    this.jobs = new JobStore(store);
+    this.#ctx = {
+      store,
+      jobs: this.jobs,
+      bus: this.bus,
+      sandbox: options.sandbox,
+      cores: options.cores ?? navigator.hardwareConcurrency ?? 2,
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
+  }
+
+  /** Pipelines in dependency order (a pipeline after those whose output it reads). */
+  #ordered(pipelines: Pipeline[]): Pipeline[] {
+    const byName = new Map(pipelines.map((p) => [p.name, p]));
+    const out: Pipeline[] = [];
+    const seen = new Set<string>();
+    const visit = (p: Pipeline) => {
+      if (seen.has(p.name)) return;
+      seen.add(p.name);
+      for (const i of inputNames(p.parsed.input)) {
+        const up = byName.get(i);
+        if (up) visit(up);
+      }
+      out.push(p);
+    };
+    for (const p of pipelines) visit(p);
+    return out;
+  }
+
+  /**
+   * Run every job that is due until none is: unfinished jobs first (resumed), then one job
+   * per pipeline whose inputs moved since its last job. Returns the jobs it ran.
+   */
+  async runPending(): Promise<JobRecord[]> {
+    const ran: JobRecord[] = [];
+    for (let pass = 0; pass < 1000; pass++) {
+      if (this.#ctx.signal?.aborted) break;
+      await this.#emitLedgerEvents();
+      const state = await this.store.state();
+      let started = false;
+      for (const p of this.#ordered(pipelinesOf(state))) {
+        if (this.#ctx.signal?.aborted) break;
+        const latest = await this.jobs.latest(p.name);
+        if (latest && !isFinal(latest.state)) {
+          ran.push(await runJob(this.#ctx, p, latest));
+          started = true;
+          continue;
+        }
+        if (p.stopped) continue;
+        const t = currentTrigger(state, p);
+        if (!t || latest?.trigger === t.trigger) continue;
+        const job = await createJob(this.#ctx, p, t);
+        ran.push(await runJob(this.#ctx, p, job));
+        started = true;
+      }
+      if (!started) break;
+    }
+    await this.#emitLedgerEvents();
+    return ran;
+  }
+
+  /** Turn ledger entries made since the last look into commit/branch events. */
+  async #emitLedgerEvents(): Promise<void> {
+    const state = await this.store.state();
+    if (this.#ledgerSeq < 0) {
+      this.#ledgerSeq = state.ledger.seq;
+      return;
+    }
+    if (state.ledger.seq === this.#ledgerSeq) return;
+    for await (const { entry } of this.store.ledgerSince(this.#ledgerSeq + 1)) {
+      for (const c of entry.changes) {
+        if (c.type === "branch:move") {
+          this.bus.emit("branch:moved", { repo: c.repo, branch: c.branch, from: c.from, to: c.to });
+        }
+      }
+    }
+    this.#ledgerSeq = state.ledger.seq;
+  }
+
+  /** Commit a tick to every cron input of `pipeline` now (`tusk run cron`). */
+  async tick(pipeline: Pipeline, at = this.store.now()): Promise<void> {
+    for (const input of cronInputs(pipeline.parsed.input)) {
+      await commitTick(this.store, input, at);
+      this.bus.emit("cron:tick", {
+        pipeline: pipeline.name,
+        input: input.name,
+        repo: input.repo,
+        tick: at.toISOString(),
+      });
+    }
+  }
+
+  /**
+   * Serve until `signal` aborts: hold the lease as a daemon, run what is due, then react to
+   * store changes (watch + re-scan every `rescanMs`) and fire cron ticks on time.
+   */
+  async serve(
+    signal: AbortSignal,
+    options: { rescanMs?: number; onIdle?: () => void } = {},
+  ): Promise<void> {
+    const lease = await acquireLease(this.store, "daemon");
+    if (!lease) {
+      const holder = await leaseHolder(this.store);
+      throw new LeaseHeldError(holder?.pid ?? 0);
+    }
+    const watcher = Deno.watchFs(this.store.root, { recursive: false });
+    let wake: (() => void) | null = null;
+    let dirty = true;
+    const poke = () => {
+      dirty = true;
+      wake?.();
+    };
+    const onAbort = () => {
+      try {
+        watcher.close();
+      } catch { /* closed */ }
+      poke();
+    };
+    signal.addEventListener("abort", onAbort);
+    (async () => {
+      try {
+        for await (const ev of watcher) {
+          if (ev.paths.some((p) => p.endsWith("/ledger") || p.endsWith("/state.json"))) poke();
+        }
+      } catch { /* watcher closed */ }
+    })();
+    const rescan = setInterval(poke, options.rescanMs ?? 1000);
+    const cronTimers = new Map<string, ReturnType<typeof setTimeout>>();
+    try {
+      while (!signal.aborted) {
+        if (dirty) {
+          dirty = false;
+          await this.runPending();
+          await this.#armCron(cronTimers, poke);
+          options.onIdle?.();
+        }
+        if (signal.aborted || dirty) continue;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = null;
+      }
+    } finally {
+      clearInterval(rescan);
+      for (const t of cronTimers.values()) clearTimeout(t);
+      signal.removeEventListener("abort", onAbort);
+      try {
+        watcher.close();
+      } catch { /* closed */ }
+      await lease.release();
+    }
+  }
+
+  readonly #cronDue = new Map<string, number>();
+
+  async #armCron(
+    timers: Map<string, ReturnType<typeof setTimeout>>,
+    poke: () => void,
+  ): Promise<void> {
+    const state = await this.store.state();
+    const live = new Set<string>();
+    for (const p of pipelinesOf(state)) {
+      if (p.stopped) continue;
+      for (const input of cronInputs(p.parsed.input)) {
+        const key = `${p.name}/${input.name}`;
+        live.add(key);
+        if (timers.has(key)) continue;
+        const start = input.start ? new Date(input.start) : undefined;
+        const next = nextTick(input.spec, this.store.now(), start);
+        this.#cronDue.set(key, next.getTime());
+        const delay = Math.max(0, next.getTime() - Date.now());
+        timers.set(
+          key,
+          setTimeout(async () => {
+            timers.delete(key);
+            await commitTick(this.store, input, next);
+            this.bus.emit("cron:tick", {
+              pipeline: p.name,
+              input: input.name,
+              repo: input.repo,
+              tick: next.toISOString(),
+            });
+            poke();
+          }, Math.min(delay, 2 ** 31 - 1)),
+        );
+      }
+    }
+    for (const [key, t] of timers) {
+      if (!live.has(key)) {
+        clearTimeout(t);
+        timers.delete(key);
+      }
+    }
+  }
+
+  /** When each cron input ticks next (ms since epoch), by `pipeline/input`. */
+  get cronSchedule(): ReadonlyMap<string, number> {
+    return this.#cronDue;
+  }
+}
+
+function inputNames(input: Input): string[] {
+  if (input.kind === "pfs" || input.kind === "cron") return [input.repo];
+  return input.inputs.flatMap(inputNames);
+}
+
+/** Another live process holds the scheduler lease. */
+export class LeaseHeldError extends TuskError {
+  constructor(pid: number) {
+    super(
+      "LEASE_HELD",
+      `A scheduler is already running for this store (pid ${pid}): attach to it or stop it first`,
+      { pid },
+      1,
+    );
+  }
+}
+
+/**
+ * Run the jobs a command's commits triggered, in this process — unless a daemon scheduler
+ * holds the lease (it will run them). Waits while another command holds it, so no commit
+ * is left without its job.
+ */
+export async function runInline(
+  store: Store,
+  options: SchedulerOptions & { pollMs?: number },
+): Promise<{ ran: JobRecord[]; daemon: number | null }> {
+  while (true) {
+    const holder = await leaseHolder(store);
+    if (holder?.mode === "daemon") return { ran: [], daemon: holder.pid };
+    let lease: Lease | null = null;
+    if (!holder) lease = await acquireLease(store, "inline");
+    if (!lease) {
+      await new Promise((r) => setTimeout(r, options.pollMs ?? 50));
+      continue;
+    }
+    try {
+      const s = new Scheduler(store, options);
+      const ran = await s.runPending();
+      s.bus.close();
+      return { ran, daemon: null };
+    } finally {
+      await lease.release();
+    }
+  }
+}

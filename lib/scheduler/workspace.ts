@@ -1,0 +1,106 @@
+/**
+ * A datum's workspace on the host: its inputs materialised as fresh read-only regular files
+ * under `pfs/<input>/…` (never links into the store), an empty out folder and a scratch
+ * folder; and the harvest of what the stage wrote back into store objects.
+ */
+import { EMPTY_TREE, type Hash } from "../store/codec.ts";
+import { parsePath } from "../store/names.ts";
+import type { Edit, Store } from "../store/store.ts";
+import type { DatumInput } from "../pipeline/datums.ts";
+import type { ObjectBatch } from "../store/objects.ts";
+
+/** Host folders of one datum run. */
+export interface Workspace {
+  readonly root: string;
+  readonly inputs: readonly { name: string; dir: string }[];
+  readonly outDir: string;
+  readonly scratchDir: string;
+}
+
+/** Write one blob to a fresh host file, read-only. */
+async function materialiseBlob(
+  store: Store,
+  hash: Hash,
+  dest: string,
+  empty: boolean,
+): Promise<void> {
+  if (empty) {
+    await Deno.writeFile(dest, new Uint8Array(), { mode: 0o444 });
+    return;
+  }
+  const loose = store.objects.loosePath(hash);
+  try {
+    await Deno.copyFile(loose, dest);
+    await Deno.chmod(dest, 0o444);
+    return;
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  await Deno.writeFile(dest, await store.objects.read(hash), { mode: 0o444 });
+}
+
+/** Build a datum's workspace under `root` (which must not exist yet). */
+export async function prepareWorkspace(
+  store: Store,
+  root: string,
+  inputs: readonly DatumInput[],
+  options: { emptyFiles?: ReadonlySet<string>; noOut?: boolean } = {},
+): Promise<Workspace> {
+  await Deno.remove(root, { recursive: true }).catch(() => {});
+  const made = new Set<string>();
+  const mkdir = async (dir: string) => {
+    if (made.has(dir)) return;
+    await Deno.mkdir(dir, { recursive: true });
+    made.add(dir);
+  };
+  const ins: { name: string; dir: string }[] = [];
+  for (const input of inputs) {
+    const dir = `${root}/pfs/${input.name}`;
+    await mkdir(dir);
+    for (const f of input.files) {
+      const dest = `${dir}${f.path}`;
+      await mkdir(dest.slice(0, dest.lastIndexOf("/")));
+      await materialiseBlob(store, f.hash, dest, options.emptyFiles?.has(input.name) ?? false);
+    }
+    ins.push({ name: input.name, dir });
+  }
+  const outDir = `${root}/out`;
+  const scratchDir = `${root}/scratch`;
+  if (!options.noOut) {
+    await mkdir(outDir);
+    await mkdir(scratchDir);
+  }
+  return { root, inputs: ins, outDir, scratchDir };
+}
+
+/**
+ * Ingest the harvested output files (paths relative to `outDir`) into `batch` and build the
+ * datum's output tree. Returns the tree and its size.
+ */
+export async function ingestOutputs(
+  store: Store,
+  outDir: string,
+  outputs: readonly { path: string; size: number }[],
+  batch: ObjectBatch,
+): Promise<{ tree: Hash; size: number; files: number }> {
+  const edits: Edit[] = [];
+  for (const o of outputs) {
+    const host = `${outDir}${o.path.startsWith("/") ? o.path : `/${o.path}`}`;
+    let hash: Hash;
+    let size: number;
+    if (o.size >= 1 << 20) {
+      ({ hash, size } = await store.objects.writeLargeFile(host));
+    } else {
+      const bytes = await Deno.readFile(host);
+      hash = await batch.add(bytes);
+      size = bytes.length;
+    }
+    edits.push({ op: "put", path: parsePath(o.path), hash, size });
+  }
+  if (edits.length === 0) {
+    await batch.add(new TextEncoder().encode("tusk-tree 1\n"));
+    return { tree: EMPTY_TREE, size: 0, files: 0 };
+  }
+  const r = await store.editTree(EMPTY_TREE, edits, batch);
+  return { tree: r.hash, size: r.size, files: edits.length };
+}

@@ -1,0 +1,152 @@
+/**
+ * `deno task demo`: Pachyderm's iris tutorial, command for command, in a fresh temporary
+ * store built from `data/`. Each step prints the command as the tutorial shows it and the
+ * real output of the `tusk` CLI. `--keep DIR` keeps the store in DIR.
+ */
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-run", "--allow-sys"];
+const color = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
+const bold = (s: string) => (color ? `\x1b[1m${s}\x1b[0m` : s);
+const dim = (s: string) => (color ? `\x1b[2m${s}\x1b[0m` : s);
+
+function usage(): never {
+  console.error("usage: deno task demo [--keep DIR]");
+  Deno.exit(2);
+}
+
+const args = [...Deno.args];
+let keep: string | undefined;
+while (args.length) {
+  const a = args.shift()!;
+  if (a === "--keep") keep = args.shift() ?? usage();
+  else if (a.startsWith("--keep=")) keep = a.slice(7);
+  else usage();
+}
+
+const initCwd = Deno.env.get("INIT_CWD") || Deno.cwd();
+let base: string;
+if (keep) {
+  base = keep.startsWith("/") ? keep : `${initCwd}/${keep}`;
+  await Deno.mkdir(base, { recursive: true });
+} else {
+  base = await Deno.makeTempDir({ prefix: "tusk-demo-" });
+}
+const store = `${base}/.tusk`;
+
+/** Run one tutorial step: print it, run the real CLI, print its output; stop on failure. */
+async function step(shown: string, args: string[], cwd = `${ROOT}/data`): Promise<string> {
+  console.log(bold(`$ ${shown}`));
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...PERMS, `${ROOT}/main.ts`, ...args],
+    cwd,
+    env: { TUSK_STORE: store, INIT_CWD: cwd },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(r.stdout);
+  Deno.stdout.writeSync(r.stdout);
+  Deno.stderr.writeSync(r.stderr);
+  if (r.code !== 0) {
+    console.error(`demo: step failed with exit code ${r.code}`);
+    Deno.exit(1);
+  }
+  console.log();
+  return text;
+}
+
+function say(text: string): void {
+  console.log(dim(`# ${text}`));
+}
+
+try {
+  const started = performance.now();
+  const iris = `${ROOT}/pipelines/iris`;
+  const data = `${ROOT}/data`;
+  const testDir = `${data}/test`;
+  say(`a fresh store in ${store}`);
+  await step("tusk init", ["init"]);
+  say("Versioned data: one repo for the training set, one for the attributes to classify");
+  await step("tusk create-repo training", ["create-repo", "training"]);
+  await step("tusk create-repo attributes", ["create-repo", "attributes"]);
+  say("From data/: commit the training set");
+  await step("tusk put-file training master -c -f iris.csv", [
+    "put-file",
+    "training",
+    "master",
+    "-c",
+    "-f",
+    "iris.csv",
+  ], data);
+  await step("tusk list-repo", ["list-repo"]);
+  await step("tusk list-file training master", ["list-file", "training", "master"]);
+  say("The training pipeline: an SVM (linear kernel, C = 1) trained in a sandboxed Deno stage");
+  await step("tusk create-pipeline -f train.json", ["create-pipeline", "-f", "train.json"], iris);
+  await step("tusk list-job", ["list-job"]);
+  await step("tusk list-file model master", ["list-file", "model", "master"]);
+  await step("tusk get-file model master model.txt", ["get-file", "model", "master", "model.txt"]);
+  say("The inference pipeline: the cross of every attributes file with the model");
+  await step("tusk create-pipeline -f infer.json", ["create-pipeline", "-f", "infer.json"], iris);
+  say("From data/test/: commit the attributes files; inference runs by itself");
+  await step("tusk put-file attributes master -c -r -f .", [
+    "put-file",
+    "attributes",
+    "master",
+    "-c",
+    "-r",
+    "-f",
+    ".",
+  ], testDir);
+  await step("tusk list-job", ["list-job"]);
+  await step("tusk list-file inference master", ["list-file", "inference", "master"]);
+  await step("tusk get-file inference master 1", ["get-file", "inference", "master", "1"]);
+  await step("tusk get-file inference master 2", ["get-file", "inference", "master", "2"]);
+  say("The record: which model, from which data, with which code, made which prediction");
+  await step("tusk inspect commit inference@master", ["inspect", "commit", "inference@master"]);
+  await step("tusk lineage inference@master:/2", ["lineage", "inference@master:/2"]);
+  say("Bad data gets in: a corrupted iris.csv retrains the model and changes the predictions");
+  const good = JSON.parse(
+    await step("tusk inspect commit training@master --json", [
+      "inspect",
+      "commit",
+      "training@master",
+      "--json",
+    ]),
+  ).id as string;
+  const corrupt = `${base}/iris-corrupted.csv`;
+  const rows = (await Deno.readTextFile(`${data}/iris.csv`)).trim().split("\n");
+  const swapped = rows.map((r) => {
+    const f = r.split(",");
+    const species = f[4] === "Iris-setosa"
+      ? "Iris-virginica"
+      : f[4] === "Iris-virginica"
+      ? "Iris-setosa"
+      : f[4];
+    return [...f.slice(0, 4), species].join(",");
+  });
+  await Deno.writeTextFile(corrupt, swapped.join("\n") + "\n");
+  await step("tusk put file training@master:/iris.csv -f iris-corrupted.csv", [
+    "put",
+    "file",
+    "training@master:/iris.csv",
+    "-f",
+    "iris-corrupted.csv",
+  ], base);
+  await step("tusk get-file inference master 2", ["get-file", "inference", "master", "2"]);
+  say("One command reverts to the good training data: the model and predictions come back");
+  await step(`tusk revert training@master --to ${good.slice(0, 12)}`, [
+    "revert",
+    "training@master",
+    "--to",
+    good.slice(0, 12),
+  ]);
+  await step("tusk get-file inference master 2", ["get-file", "inference", "master", "2"]);
+  await step("tusk list-job", ["list-job"]);
+  await step("tusk list commit training", ["list", "commit", "training"]);
+  await step("tusk verify", ["verify"]);
+  say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  if (keep) {
+    say(`the store is kept in ${store}: watch it live with TUSK_STORE=${store} deno task up`);
+  } else say("next: deno task demo --keep DIR, then TUSK_STORE=DIR/.tusk deno task up");
+} finally {
+  if (!keep) await Deno.remove(base, { recursive: true }).catch(() => {});
+}

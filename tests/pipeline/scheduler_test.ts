@@ -1,0 +1,161 @@
+/**
+ * The scheduler as a real background process (`tusk up --headless`): reacting to commits
+ * from other processes, surviving SIGKILL mid-job, the single lease, and cron inputs.
+ */
+import assert from "node:assert/strict";
+import { MAIN, ROOT, tempStore, tusk, TUSK_PERMS, tuskOk } from "../_helpers.ts";
+
+const STAGES = `${ROOT}/tests/fixtures/stages`;
+
+interface Job {
+  id: string;
+  state: string;
+  outputCommit?: string;
+  progress: { total: number; processed: number; skipped: number };
+}
+
+function startUp(store: string): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...TUSK_PERMS, MAIN, "up", "--headless"],
+    env: { TUSK_STORE: store, NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+async function stop(child: Deno.ChildProcess, signal: Deno.Signal = "SIGTERM"): Promise<string> {
+  try {
+    child.kill(signal);
+  } catch { /* already gone */ }
+  const out = await child.output();
+  return new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+}
+
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | null | undefined | false>,
+  ms = 20000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const v = await fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`Timed out waiting for ${what}`);
+}
+
+async function jobs(store: string, pipeline: string): Promise<Job[]> {
+  return JSON.parse((await tuskOk(["list", "job", "-p", pipeline, "--json"], { store })).stdout);
+}
+
+Deno.test("tusk up --headless runs the job of a commit made by another process", async () => {
+  await using s = await tempStore();
+  const store = s.store;
+  await tuskOk(["create", "repo", "data"], { store });
+  await tuskOk(["create", "pipeline", "-f", `${STAGES}/upper.json`], { store });
+  const up = startUp(store);
+  try {
+    await until(
+      "the lease",
+      async () => (await tusk(["doctor", "--json"], { store })).stdout.includes("daemon"),
+    );
+    const r = await tuskOk(["put", "file", "data@master:/a.txt", "-f", "-"], {
+      store,
+      stdin: "hi\n",
+    });
+    assert.equal(r.code, 0);
+    const job = await until("a finished job", async () => {
+      const list = await jobs(store, "upper");
+      return list[0]?.state === "SUCCESS" ? list[0] : null;
+    });
+    assert.equal(job.progress.processed, 1);
+    assert.equal((await tuskOk(["get", "file", "upper@master:/a.txt"], { store })).stdout, "HI\n");
+  } finally {
+    const log = await stop(up);
+    assert.match(log, /job:created/);
+  }
+});
+
+Deno.test("two schedulers on one store never both run: the second is refused", async () => {
+  await using s = await tempStore();
+  const store = s.store;
+  const up = startUp(store);
+  try {
+    await until(
+      "the lease",
+      async () => (await tusk(["doctor", "--json"], { store })).stdout.includes("daemon"),
+    );
+    const second = await tusk(["up", "--headless"], { store });
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, /already running/);
+  } finally {
+    await stop(up);
+  }
+});
+
+Deno.test("a scheduler killed with SIGKILL mid-job finishes the work when started again", async () => {
+  await using s = await tempStore();
+  const store = s.store;
+  await tuskOk(["create", "repo", "data"], { store });
+  await tuskOk(["create", "pipeline", "-f", `${STAGES}/slow.json`, "--no-wait"], { store });
+  for (const n of [1, 2, 3]) {
+    await tuskOk(["put", "file", `data@master:/f${n}.txt`, "-f", "-", "--no-wait"], {
+      store,
+      stdin: `${n}\n`,
+    });
+  }
+  const first = startUp(store);
+  await until("a running job", async () => (await jobs(store, "slow"))[0]?.state === "RUNNING");
+  await new Promise((r) => setTimeout(r, 1800));
+  await stop(first, "SIGKILL");
+  const mid = (await jobs(store, "slow"))[0]!;
+  assert.notEqual(mid.state, "SUCCESS");
+  const head = JSON.parse(
+    (await tuskOk(["list", "commit", "slow@master", "--json"], { store })).stdout,
+  );
+  assert.equal(head.length, 0, "no partial output commit");
+  const second = startUp(store);
+  try {
+    const done = await until("the resumed job", async () => {
+      const j = (await jobs(store, "slow"))[0];
+      return j?.state === "SUCCESS" ? j : null;
+    }, 30000);
+    assert.equal(done.id, mid.id);
+    assert.equal(done.progress.total, 3);
+    const out = JSON.parse(
+      (await tuskOk(["list", "file", "slow@master", "--json"], { store })).stdout,
+    );
+    assert.equal(out.length, 3);
+    const commits = JSON.parse(
+      (await tuskOk(["list", "commit", "slow@master", "--json"], { store })).stdout,
+    );
+    assert.equal(commits.length, 1);
+  } finally {
+    await stop(second);
+  }
+  await tuskOk(["verify"], { store });
+});
+
+Deno.test("a cron input @every 2s produces ticks and jobs, and run cron forces one", async () => {
+  await using s = await tempStore();
+  const store = s.store;
+  await tuskOk(["create", "pipeline", "-f", `${STAGES}/cron.json`], { store });
+  assert.equal((await jobs(store, "ticker")).length, 0);
+  await tuskOk(["run", "cron", "ticker"], { store });
+  assert.equal((await jobs(store, "ticker")).length, 1);
+  const up = startUp(store);
+  try {
+    await until(
+      "two more ticker jobs",
+      async () => (await jobs(store, "ticker")).length >= 3,
+      15000,
+    );
+  } finally {
+    const log = await stop(up);
+    assert.match(log, /cron:tick/);
+  }
+  const ticks = (await tuskOk(["get", "file", "ticker@master:/ticks.txt"], { store })).stdout;
+  // overwrite: true keeps only the latest tick in the cron repo.
+  assert.equal(ticks.trim().split("\n").length, 1);
+});

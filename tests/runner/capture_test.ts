@@ -1,0 +1,34 @@
+/** StreamCapture: capped capture, live lines, truncation marker. */
+import assert from "node:assert/strict";
+import { StreamCapture, TRUNCATED_MARKER } from "../../lib/runner/_capture.ts";
+
+function streamOf(...chunks: string[]): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  return ReadableStream.from(chunks.map((c) => enc.encode(c)));
+}
+
+Deno.test("StreamCapture joins lines split across chunks", async () => {
+  const lines: string[] = [];
+  const c = new StreamCapture(1000, (l) => lines.push(l));
+  await c.consume(streamOf("hel", "lo\nwor", "ld\r\nlast"));
+  assert.deepEqual(lines, ["hello", "world", "last"]);
+  assert.equal(c.text(), "hello\nworld\r\nlast");
+  assert.equal(c.truncated, false);
+});
+
+Deno.test("StreamCapture keeps maxBytes and marks the cut", async () => {
+  const lines: string[] = [];
+  const c = new StreamCapture(10, (l) => lines.push(l));
+  await c.consume(streamOf("0123456789\n", "abcdefghij\n", "more\n"));
+  assert.equal(c.text(), `0123456789\n${TRUNCATED_MARKER}`);
+  assert.ok(c.truncated);
+  assert.equal(lines.at(-1), TRUNCATED_MARKER);
+});
+
+Deno.test("StreamCapture sends a very long line in pieces", async () => {
+  const lines: string[] = [];
+  const c = new StreamCapture(1024 * 1024, (l) => lines.push(l));
+  await c.consume(streamOf("x".repeat(200_000)));
+  assert.ok(lines.length >= 3);
+  assert.equal(lines.join(""), "x".repeat(200_000));
+});

@@ -1,0 +1,232 @@
+/**
+ * runStage() with well-behaved stages, in every sandbox mode that works here: outputs,
+ * Pachyderm's /pfs arguments, env, stdin, exit codes, log caps, stop and misuse.
+ */
+import assert from "node:assert/strict";
+import { InvalidArgumentError, NotFoundError } from "../../lib/errors.ts";
+import { runStage, type RunStageOptions } from "../../lib/runner/run_stage.ts";
+import type { SandboxMode } from "../../lib/runner/sandbox.ts";
+import { bundle, MODES, ROOT, type Workspace, workspace, writeBundle } from "./_helpers.ts";
+
+/** Options running `bundlePath` with input "data" of `ws`. */
+function options(
+  ws: Workspace,
+  mode: SandboxMode,
+  bundlePath: string,
+  args: readonly string[],
+  extra: Partial<RunStageOptions> = {},
+): RunStageOptions {
+  return {
+    bundle: bundlePath,
+    args,
+    inputs: [{ name: "data", dir: ws.inputDir }],
+    outDir: ws.outDir,
+    scratchDir: ws.scratchDir,
+    mode,
+    timeoutMs: 20_000,
+    ...extra,
+  };
+}
+
+for (const mode of MODES) {
+  Deno.test(`runStage() [${mode}] runs a bundled stage that copies its input to out`, async () => {
+    await using ws = await workspace();
+    const path = `${ws.root}/copy.js`;
+    await bundle(`${ROOT}/tests/runner/_stages/copy.ts`, path);
+    const lines: string[] = [];
+    const r = await runStage(
+      options(ws, mode, path, ["/pfs/data/", "/pfs/out/"], {
+        onLog: (stream, line) => lines.push(`${stream}: ${line}`),
+      }),
+    );
+    assert.equal(r.outcome, "ok", r.stderr);
+    assert.equal(r.exitCode, 0);
+    assert.equal(r.signal, null);
+    assert.equal(r.message, "");
+    assert.deepEqual(r.outputs.map((o) => o.path), ["/a.txt", "/args.json"]);
+    assert.equal(r.outputs[0]!.size, 6);
+    assert.equal(await Deno.readTextFile(`${ws.outDir}/a.txt`), "alpha\n");
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, /^stdout: copied /);
+    assert.ok(r.durationMs > 0);
+    assert.ok(r.peakRssBytes > 0);
+  });
+
+  Deno.test(`runStage() [${mode}] gives /pfs arguments that name the datum's folders`, async () => {
+    await using ws = await workspace();
+    const path = await writeBundle(
+      ws,
+      `const [input, out, other] = Deno.args;\n` +
+        `const text = await Deno.readTextFile(input + "a.txt");\n` +
+        `await Deno.mkdir(out + "sub");\n` +
+        `await Deno.writeTextFile(out + "sub/b.txt", text.toUpperCase());\n` +
+        `await Deno.writeTextFile(out + "args.json", JSON.stringify(Deno.args));\n` +
+        `console.log(other);\n`,
+    );
+    const r = await runStage(options(ws, mode, path, ["/pfs/data/", "/pfs/out/", "/pfs/nope"]));
+    assert.equal(r.outcome, "ok", r.stderr);
+    assert.deepEqual(r.outputs.map((o) => o.path), ["/args.json", "/sub/b.txt"]);
+    assert.equal(await Deno.readTextFile(`${ws.outDir}/sub/b.txt`), "ALPHA\n");
+    const args = JSON.parse(await Deno.readTextFile(`${ws.outDir}/args.json`));
+    if (mode === "bwrap") {
+      assert.deepEqual(args, ["/pfs/data/", "/pfs/out/", "/pfs/nope"]);
+    } else {
+      assert.deepEqual(args, [`${ws.inputDir}/`, `${ws.outDir}/`, "/pfs/nope"]);
+    }
+  });
+
+  Deno.test(`runStage() [${mode}] lets a stage read the spec's env and its stdin`, async () => {
+    await using ws = await workspace();
+    const path = await writeBundle(
+      ws,
+      `const input = await new Response(Deno.stdin.readable).text();\n` +
+        `await Deno.writeTextFile(Deno.args[0] + "/got.txt", Deno.env.get("GREETING") + ":" + input);\n`,
+    );
+    const r = await runStage(
+      options(ws, mode, path, ["/pfs/out"], {
+        env: { GREETING: "hello" },
+        stdin: new TextEncoder().encode("line 1\nline 2\n"),
+      }),
+    );
+    assert.equal(r.outcome, "ok", r.stderr);
+    assert.equal(await Deno.readTextFile(`${ws.outDir}/got.txt`), "hello:line 1\nline 2\n");
+  });
+
+  Deno.test(`runStage() [${mode}] lets a stage write temporary files in its scratch folder`, async () => {
+    await using ws = await workspace();
+    const path = await writeBundle(
+      ws,
+      `const dir = await Deno.makeTempDir();\n` +
+        `await Deno.writeTextFile(dir + "/t.txt", "temp");\n` +
+        `await Deno.copyFile(dir + "/t.txt", Deno.args[0] + "/copied.txt");\n`,
+    );
+    const r = await runStage(options(ws, mode, path, ["/pfs/out"]));
+    assert.equal(r.outcome, "ok", r.stderr);
+    assert.deepEqual(r.outputs, [{ path: "/copied.txt", size: 4 }]);
+    assert.equal([...Deno.readDirSync(ws.scratchDir)].length, 1);
+  });
+
+  Deno.test(`runStage() [${mode}] reports a non-zero exit and still lists the outputs`, async () => {
+    await using ws = await workspace();
+    const path = await writeBundle(
+      ws,
+      `await Deno.writeTextFile(Deno.args[0] + "/partial.txt", "p");\n` +
+        `console.error("bad row");\nDeno.exit(3);\n`,
+    );
+    const r = await runStage(options(ws, mode, path, ["/pfs/out"]));
+    assert.equal(r.outcome, "failed");
+    assert.equal(r.exitCode, 3);
+    assert.equal(r.message, "Stage exited with code 3");
+    assert.equal(r.stderr, "bad row\n");
+    assert.deepEqual(r.outputs, [{ path: "/partial.txt", size: 1 }]);
+  });
+
+  Deno.test(`runStage() [${mode}] caps captured output and live lines at maxLogBytes`, async () => {
+    await using ws = await workspace();
+    const path = await writeBundle(
+      ws,
+      `for (let i = 0; i < 2000; i++) console.log("line " + i);\n`,
+    );
+    const lines: string[] = [];
+    const r = await runStage(
+      options(ws, mode, path, [], {
+        limits: { maxLogBytes: 1000 },
+        onLog: (_stream, line) => lines.push(line),
+      }),
+    );
+    assert.equal(r.outcome, "ok", r.stderr);
+    assert.ok(r.stdout.startsWith("line 0\nline 1\n"));
+    assert.ok(r.stdout.endsWith("\n[… truncated]"));
+    assert.ok(r.stdout.length < 1100);
+    assert.equal(lines.at(-1), "[… truncated]");
+    assert.ok(lines.length < 200);
+  });
+
+  Deno.test(`runStage() [${mode}] stops a stage when the job's signal aborts`, async () => {
+    await using ws = await workspace();
+    const path = await writeBundle(ws, `console.log("up");\nsetInterval(() => {}, 1000);\n`);
+    const controller = new AbortController();
+    const running = runStage(
+      options(ws, mode, path, [], {
+        signal: controller.signal,
+        onLog: () => controller.abort(new Error("Job was stopped")),
+      }),
+    );
+    const r = await running;
+    assert.equal(r.outcome, "killed");
+    assert.equal(r.message, "Stage was stopped: Job was stopped");
+    assert.deepEqual(r.outputs, []);
+  });
+
+  Deno.test(`runStage() [${mode}] starts every run with an empty out folder`, async () => {
+    await using ws = await workspace();
+    await Deno.mkdir(`${ws.outDir}/old`, { recursive: true });
+    await Deno.writeTextFile(`${ws.outDir}/old/stale.txt`, "stale");
+    const path = await writeBundle(
+      ws,
+      `await Deno.writeTextFile(Deno.args[0] + "/new.txt", "n");\n`,
+    );
+    const r = await runStage(options(ws, mode, path, ["/pfs/out"]));
+    assert.equal(r.outcome, "ok", r.stderr);
+    assert.deepEqual(r.outputs, [{ path: "/new.txt", size: 1 }]);
+  });
+
+  Deno.test(`runStage() [${mode}] fails a stage whose JavaScript heap runs out`, async () => {
+    await using ws = await workspace();
+    const path = await writeBundle(
+      ws,
+      `const keep = [];\nfor (let i = 0; ; i++) keep.push({ i, s: "x" + i, a: [i, i] });\n`,
+    );
+    // A high limit so V8's heap limit (three quarters of it) is hit before the RSS check.
+    const r = await runStage(options(ws, mode, path, [], { memoryBytes: 96 * 1024 * 1024 }));
+    assert.equal(r.outcome, "memory");
+    assert.match(r.message, /memory limit of 96 MiB|heap \(memory limit 96 MiB\)/);
+  });
+}
+
+Deno.test("runStage() [deno] runs a bundle whose path holds characters URLs escape", async () => {
+  await using ws = await workspace();
+  const dir = `${ws.root}/odd name@+=%#?ü\\x`;
+  await Deno.mkdir(dir);
+  const path = `${dir}/stage.js`;
+  await Deno.writeTextFile(path, `await Deno.writeTextFile(Deno.args[0] + "/ran", "");\n`);
+  const r = await runStage(options(ws, "deno", path, ["/pfs/out"]));
+  assert.equal(r.outcome, "ok", r.stderr);
+  assert.deepEqual(r.outputs, [{ path: "/ran", size: 0 }]);
+});
+
+Deno.test("runStage() refuses a reserved environment variable", async () => {
+  await using ws = await workspace();
+  const path = await writeBundle(ws, "");
+  await assert.rejects(
+    runStage(options(ws, "deno", path, [], { env: { LD_PRELOAD: "/pfs/data/a.txt" } })),
+    (err: unknown) => err instanceof InvalidArgumentError && err.data.name === "LD_PRELOAD",
+  );
+});
+
+Deno.test('runStage() refuses an input named "out"', async () => {
+  await using ws = await workspace();
+  const path = await writeBundle(ws, "");
+  await assert.rejects(
+    runStage({ ...options(ws, "deno", path, []), inputs: [{ name: "out", dir: ws.inputDir }] }),
+    InvalidArgumentError,
+  );
+});
+
+Deno.test("runStage() throws NotFoundError for a missing bundle", async () => {
+  await using ws = await workspace();
+  await assert.rejects(
+    runStage(options(ws, "deno", `${ws.root}/missing.js`, [])),
+    NotFoundError,
+  );
+});
+
+Deno.test("runStage() returns killed without starting when the signal is already aborted", async () => {
+  await using ws = await workspace();
+  const path = await writeBundle(ws, `await Deno.writeTextFile(Deno.args[0] + "/x", "");\n`);
+  const r = await runStage(
+    options(ws, "deno", path, ["/pfs/out"], { signal: AbortSignal.abort() }),
+  );
+  assert.equal(r.outcome, "killed");
+  assert.deepEqual([...Deno.readDirSync(ws.outDir)], []);
+});

@@ -1,0 +1,287 @@
+/** The dashboard's pure reducer: events and snapshots into the view, and its bounds. */
+import assert from "node:assert/strict";
+import type { JobRecord, TuskEvent } from "../../lib/mod.ts";
+import {
+  activeJobs,
+  elapsedMs,
+  type FeedItem,
+  initialState,
+  jobsWindow,
+  ratePerSecond,
+  reduce,
+  selectedIndex,
+  selectedJob,
+  type ViewState,
+  wantsRefresh,
+  windowStart,
+} from "../../tui/state.ts";
+import { at, datumId, history, jobEvents, jobId } from "./_events.ts";
+
+function feed(state: ViewState, items: readonly FeedItem[]): ViewState {
+  return reduce(state, { kind: "feed", items });
+}
+
+function record(n: number, overrides: Partial<JobRecord> = {}): JobRecord {
+  return {
+    id: jobId(n),
+    pipeline: "upper",
+    version: 1,
+    specHash: "s",
+    codeHash: "c",
+    inputs: [{ name: "data", repo: "data", branch: "master", commit: "c0ffee" }],
+    trigger: "t",
+    state: "SUCCESS",
+    created: at(n * 1000),
+    started: at(n * 1000 + 1),
+    finished: at(n * 1000 + 500),
+    restart: 0,
+    progress: { total: 2, processed: 2, skipped: 0, failed: 0, recovered: 0 },
+    datums: [],
+    ...overrides,
+  };
+}
+
+Deno.test("initialState() is empty, loading, with nothing selected", () => {
+  const s = initialState();
+  assert.equal(s.loaded, false);
+  assert.equal(s.order.length, 0);
+  assert.equal(s.selectedId, null);
+  assert.equal(selectedIndex(s), -1);
+  assert.equal(s.panel, "none");
+});
+
+Deno.test("reduce() lists jobs newest first from job:created events", () => {
+  const s = feed(initialState(), [...jobEvents(1), ...jobEvents(2), ...jobEvents(3)]);
+  assert.deepEqual(jobsWindow(s, 0, 10).map((j) => j.id), [jobId(3), jobId(2), jobId(1)]);
+  assert.equal(s.totalJobs, 3);
+});
+
+Deno.test("reduce() takes state, progress, start and finish times from job:state events", () => {
+  const s = feed(initialState(), jobEvents(1, { datums: 4 }));
+  const j = s.jobs.get(jobId(1))!;
+  assert.equal(j.state, "SUCCESS");
+  assert.deepEqual(j.progress, { total: 4, processed: 4, skipped: 0, failed: 0 });
+  assert.equal(j.started, at(1001));
+  assert.ok(j.finished && j.finished > j.started!);
+});
+
+Deno.test("reduce() keeps a running job's datums and counts finished datums before job:state says", () => {
+  const events = jobEvents(1, { datums: 4, failed: 2, running: true, finishedDatums: 3 });
+  // Drop the trailing job:state so only datum:finished events carry the progress.
+  const s = feed(initialState(), events.slice(0, -1));
+  const j = s.jobs.get(jobId(1))!;
+  assert.equal(j.state, "RUNNING");
+  assert.equal(j.progress.processed, 2);
+  assert.equal(j.progress.failed, 1);
+  assert.equal(j.datums.length, 3);
+  assert.equal(activeJobs(s), 1);
+});
+
+Deno.test("reduce() does not count a repeated datum:finished twice", () => {
+  const events = jobEvents(1, { datums: 2, running: true, finishedDatums: 1 }).slice(0, -1);
+  const finished = events.find((e) => e.type === "datum:finished")!;
+  const s = feed(initialState(), [...events, finished]);
+  assert.equal(s.jobs.get(jobId(1))!.progress.processed, 1);
+});
+
+Deno.test("reduce() records a failed job's reason and its failed datum's message", () => {
+  const s = feed(initialState(), jobEvents(1, { datums: 3, failed: 1 }));
+  const j = s.jobs.get(jobId(1))!;
+  assert.equal(j.state, "FAILURE");
+  assert.match(j.reason!, /1 datum\(s\) failed/);
+  const bad = j.datums.find((d) => d.state === "FAILED")!;
+  assert.equal(bad.id, datumId(1, 2));
+  assert.equal(bad.message, "Stage exited with code 1");
+});
+
+Deno.test("reduce() keeps only the last maxLogLines log lines of a job", () => {
+  const job = jobId(1);
+  const logs: TuskEvent[] = Array.from({ length: 50 }, (_, i) => ({
+    type: "stage:log",
+    time: at(i),
+    job,
+    pipeline: "upper",
+    datum: "d",
+    stream: "stdout",
+    line: `line ${i}`,
+  }));
+  const s = feed(initialState({ limits: { maxLogLines: 10 } }), logs);
+  const j = s.jobs.get(job)!;
+  assert.equal(j.logs.length, 10);
+  assert.equal(j.logs[0]!.line, "line 40");
+  assert.equal(j.logs[9]!.line, "line 49");
+});
+
+Deno.test("reduce() keeps at most maxJobs rows but counts every job seen", () => {
+  const s = feed(initialState({ limits: { maxJobs: 100, maxDetailed: 10 } }), history(250));
+  assert.equal(s.order.length, 100);
+  assert.equal(s.jobs.size, 100);
+  assert.equal(s.totalJobs, 250);
+  assert.equal(s.order[0], jobId(151));
+  assert.equal(jobsWindow(s, 0, 1)[0]!.id, jobId(250));
+  const counted = Object.values(s.byState).reduce((a, b) => a + b, 0);
+  assert.equal(counted, 100);
+});
+
+Deno.test("reduce() keeps datums and logs for the newest maxDetailed jobs only", () => {
+  let s = initialState({ limits: { maxDetailed: 5 } });
+  for (let n = 1; n <= 20; n++) s = feed(s, jobEvents(n));
+  const detailed = [...s.jobs.values()].filter((j) => j.detailed);
+  assert.equal(detailed.length, 5);
+  assert.ok(detailed.every((j) => j.logs.length > 0 && j.datums.length > 0));
+  const old = s.jobs.get(jobId(1))!;
+  assert.equal(old.detailed, false);
+  assert.equal(old.logs.length, 0);
+  assert.equal(old.state, "SUCCESS");
+});
+
+Deno.test("reduce() stays bounded replaying 10,000 jobs in one batch", () => {
+  const s = feed(initialState({ limits: { maxDetailed: 2_000 } }), history(10_000));
+  assert.equal(s.order.length, 10_000);
+  assert.equal([...s.jobs.values()].filter((j) => j.detailed).length, 2_000);
+  assert.equal(s.byState["SUCCESS"], 10_000);
+  assert.equal(s.selectedId, jobId(10_000));
+});
+
+Deno.test("reduce() keeps the selection on the newest job while it is on the first row", () => {
+  let s = feed(initialState(), jobEvents(1));
+  assert.equal(s.selectedId, jobId(1));
+  s = feed(s, jobEvents(2));
+  assert.equal(s.selectedId, jobId(2));
+  assert.equal(selectedIndex(s), 0);
+});
+
+Deno.test("reduce() keeps a moved selection on its job when newer jobs arrive", () => {
+  let s = feed(initialState(), [...jobEvents(1), ...jobEvents(2)]);
+  s = reduce(s, { kind: "move", delta: 1 });
+  assert.equal(s.selectedId, jobId(1));
+  s = feed(s, jobEvents(3));
+  assert.equal(s.selectedId, jobId(1));
+  assert.equal(selectedIndex(s), 2);
+  assert.equal(s.follow, false);
+});
+
+Deno.test("reduce() clamps moves to the list and toggles panels", () => {
+  let s = feed(initialState(), history(5));
+  s = reduce(s, { kind: "move", delta: 100 });
+  assert.equal(selectedIndex(s), 4);
+  s = reduce(s, { kind: "move", delta: -Infinity });
+  assert.equal(selectedIndex(s), 0);
+  s = reduce(s, { kind: "panel", panel: "inspect" });
+  assert.equal(s.panel, "inspect");
+  s = reduce(s, { kind: "panel", panel: "logs" });
+  assert.equal(s.panel, "logs");
+  s = reduce(s, { kind: "panel", panel: "logs" });
+  assert.equal(s.panel, "none");
+});
+
+Deno.test("reduce() never changes the state it is given", () => {
+  const before = feed(initialState(), jobEvents(1, { running: true, datums: 4 }));
+  const frozen = JSON.stringify([...before.jobs.values()]);
+  const order = before.order;
+  feed(before, [...jobEvents(1), ...jobEvents(2)]);
+  reduce(before, { kind: "move", delta: 1 });
+  assert.equal(JSON.stringify([...before.jobs.values()]), frozen);
+  assert.equal(before.order, order);
+  assert.equal(before.order.length, 1);
+});
+
+Deno.test("reduce() takes jobs from a snapshot and ignores older replayed state events", () => {
+  let s = reduce(initialState(), {
+    kind: "snapshot",
+    snapshot: {
+      takenAt: at(10_000),
+      repos: [],
+      pipelines: [],
+      jobs: [record(1, {
+        datums: [{
+          id: "d1",
+          hash: "h",
+          state: "SUCCESS",
+          inputs: [{ name: "data", repo: "data", commit: "c", path: "/a" }],
+          tries: 1,
+          durationMs: 5,
+          exitCode: 0,
+        }],
+      })],
+    },
+  });
+  assert.equal(s.loaded, true);
+  assert.equal(s.jobs.get(jobId(1))!.state, "SUCCESS");
+  // The journal replays the job from its start: RUNNING must not come back.
+  s = feed(s, jobEvents(1).filter((e) => e.type !== "job:created").slice(0, 4));
+  const j = s.jobs.get(jobId(1))!;
+  assert.equal(j.state, "SUCCESS");
+  assert.deepEqual(j.datums.map((d) => [d.id, d.inputs[0]]), [["d1", "data:/a"]]);
+  assert.equal(s.totalJobs, 1);
+  // Its log lines are still taken: the snapshot has none.
+  assert.ok(j.logs.length > 0);
+});
+
+Deno.test("reduce() starts a finished job over when it is re-run", () => {
+  let s = feed(initialState(), jobEvents(1, { datums: 2, failed: 1 }));
+  const job = jobId(1);
+  s = feed(s, [{
+    type: "job:state",
+    time: at(9_000),
+    job,
+    pipeline: "upper",
+    state: "STARTING",
+    progress: { total: 2, processed: 1, skipped: 0, failed: 1, recovered: 0 },
+  }]);
+  const j = s.jobs.get(job)!;
+  assert.equal(j.state, "STARTING");
+  assert.equal(j.restart, 1);
+  assert.equal(j.finished, undefined);
+  assert.equal(j.reason, undefined);
+  assert.equal(j.datums.length, 0);
+});
+
+Deno.test("reduce() moves repo heads on branch:moved and asks for a refresh", () => {
+  const moved: FeedItem = {
+    type: "branch:moved",
+    time: at(5),
+    repo: "data",
+    branch: "master",
+    from: null,
+    to: "abc123",
+  };
+  const s0 = initialState();
+  assert.equal(wantsRefresh(s0, [moved]), true);
+  const s = feed(s0, [moved]);
+  assert.deepEqual(s.repos.map((r) => [r.name, r.head, r.size]), [["data", "abc123", null]]);
+  assert.equal(wantsRefresh(s, jobEvents(1).slice(1)), false);
+});
+
+Deno.test("reduce() records cron ticks and scheduler notices", () => {
+  const s = feed(initialState(), [
+    { type: "cron:tick", time: at(1), pipeline: "ticker", input: "tick", repo: "ticker_tick", tick: at(0) },
+    { type: "tui:scheduler", time: at(2), state: "attached to pid 7" },
+  ]);
+  assert.equal(s.cronTicks.get("ticker/tick"), at(0));
+  assert.equal(s.scheduler, "attached to pid 7");
+});
+
+Deno.test("selectedJob() follows the selection", () => {
+  let s = feed(initialState(), history(3));
+  s = reduce(s, { kind: "move", delta: 2 });
+  assert.equal(selectedJob(s)!.id, jobId(1));
+});
+
+Deno.test("windowStart() scrolls only when the selection leaves the window", () => {
+  assert.equal(windowStart(0, 5, 10, 100), 0);
+  assert.equal(windowStart(0, 10, 10, 100), 1);
+  assert.equal(windowStart(20, 15, 10, 100), 15);
+  assert.equal(windowStart(95, 99, 10, 100), 90);
+  assert.equal(windowStart(40, 3, 10, 5), 0);
+});
+
+Deno.test("elapsedMs() and ratePerSecond() use the finish time, or now while running", () => {
+  const s = feed(initialState(), jobEvents(1, { datums: 4, running: true, finishedDatums: 2 }));
+  const j = s.jobs.get(jobId(1))!;
+  const started = Date.parse(j.started!);
+  assert.equal(elapsedMs(j, started + 2000), 2000);
+  assert.equal(ratePerSecond(j, started + 2000), 1);
+  const done = feed(initialState(), jobEvents(2)).jobs.get(jobId(2))!;
+  assert.equal(elapsedMs(done, Date.parse(done.finished!) + 60_000), elapsedMs(done, 0));
+});

@@ -1,0 +1,293 @@
+/**
+ * The live dashboard of `tusk up` (Ink + React). It loads a status snapshot through
+ * lib/mod.ts, then follows a feed of the scheduler's events (the in-process bus, or the
+ * journal of the process that holds the lease) through the pure reducer in `state.ts`,
+ * and draws `components/` on the alternate screen. Actions go through the narrow
+ * `DashboardControls`. The terminal is restored on `q`, Ctrl-C, SIGINT/SIGTERM, an abort
+ * signal, and when a component throws (the error is then rethrown to the caller, which
+ * prints it on the restored terminal).
+ *
+ * Test hook: with `TUSK_TUI_CRASH_TEST=1` in the environment, a component throws as soon
+ * as the first snapshot is shown — used by tests/tui to check the terminal is restored.
+ */
+import process from "node:process";
+import { render, type RenderOptions, useApp, useInput, useStdin, useWindowSize } from "ink";
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
+import { nextTick, type Store } from "../lib/mod.ts";
+import { Dashboard, topWanted } from "./components/dashboard.tsx";
+import type { Theme } from "./components/theme.ts";
+import { cronEntries } from "./dag.ts";
+import type { Subscribe } from "./feed.ts";
+import { shortId } from "./format.ts";
+import { computeLayout } from "./layout.ts";
+import { loadSnapshot } from "./snapshot.ts";
+import {
+  type FeedItem,
+  initialState,
+  type Limits,
+  reduce,
+  selectedIndex,
+  selectedJob,
+  type Snapshot,
+  wantsRefresh,
+  windowStart,
+} from "./state.ts";
+
+export { journalFeed, schedulerFeed } from "./feed.ts";
+export type { Subscribe } from "./feed.ts";
+
+/** The only things the dashboard can ask of the store. */
+export interface DashboardControls {
+  /** Re-run a finished job (`restart datum`). */
+  rerun(jobId: string): Promise<unknown>;
+  /** Ask a running job to stop (`stop job`). */
+  stop(jobId: string): Promise<unknown>;
+}
+
+/** Props of `App`. */
+export interface AppProps {
+  /** Loads the snapshot; `jobs: false` reloads repos and pipelines only. */
+  readonly loadSnapshot: (options: { jobs: boolean }) => Promise<Snapshot>;
+  readonly subscribe: Subscribe;
+  readonly controls: DashboardControls;
+  /** The store's path, for the header. */
+  readonly store: string;
+  readonly sandbox: string;
+  readonly theme: Theme;
+  readonly limits?: Partial<Limits>;
+  /** The scheduler's own cron schedule, when it runs in this process. */
+  readonly cronSchedule?: () => ReadonlyMap<string, number>;
+  /** A fixed screen size (tests); the terminal's otherwise. */
+  readonly size?: { readonly width: number; readonly height: number };
+  readonly clock?: () => number;
+  /** Events are handed to the reducer in batches at most this often (ms). */
+  readonly flushMs?: number;
+  readonly crashTest?: boolean;
+}
+
+/** Throws while `armed`: the `TUSK_TUI_CRASH_TEST` hook. */
+function CrashProbe(props: { readonly armed: boolean }) {
+  if (props.armed) {
+    throw new Error("TUSK_TUI_CRASH_TEST is set: a dashboard component threw on purpose");
+  }
+  return null;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The dashboard with its state, input and feed. */
+export function App(props: AppProps) {
+  const { exit } = useApp();
+  const { isRawModeSupported } = useStdin();
+  const terminal = useWindowSize();
+  const clock = props.clock ?? Date.now;
+  const [view, dispatch] = useReducer(
+    reduce,
+    props.limits,
+    (limits) => initialState(limits ? { limits } : {}),
+  );
+  const [now, setNow] = useState(clock);
+  const viewRef = useRef(view);
+  viewRef.current = view;
+  const startRef = useRef(0);
+
+  useEffect(() => {
+    const t = setInterval(() => setNow(clock()), 1000);
+    return () => clearInterval(t);
+  }, [clock]);
+
+  useEffect(() => {
+    let alive = true;
+    let unsubscribe: (() => void) | null = null;
+    let pending: FeedItem[] = [];
+    let flushTimer: ReturnType<typeof setTimeout> | undefined;
+    let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+    let lastRefresh = 0;
+    const refresh = () => {
+      refreshTimer = undefined;
+      lastRefresh = Date.now();
+      props.loadSnapshot({ jobs: false }).then(
+        (snapshot) => alive && dispatch({ kind: "snapshot", snapshot }),
+        (err) => alive && dispatch({ kind: "message", text: `Cannot refresh: ${message(err)}` }),
+      );
+    };
+    const flush = () => {
+      flushTimer = undefined;
+      const items = pending;
+      pending = [];
+      if (!alive || items.length === 0) return;
+      if (wantsRefresh(viewRef.current, items) && refreshTimer === undefined) {
+        refreshTimer = setTimeout(refresh, Math.max(0, lastRefresh + 1000 - Date.now()));
+      }
+      dispatch({ kind: "feed", items });
+    };
+    (async () => {
+      try {
+        const snapshot = await props.loadSnapshot({ jobs: true });
+        if (alive) dispatch({ kind: "snapshot", snapshot });
+      } catch (err) {
+        if (alive) dispatch({ kind: "message", text: `Cannot load the status: ${message(err)}` });
+      }
+      if (!alive) return;
+      unsubscribe = props.subscribe((items) => {
+        if (pending.length === 0) pending = [...items];
+        else for (const i of items) pending.push(i);
+        flushTimer ??= setTimeout(flush, props.flushMs ?? 50);
+      });
+    })();
+    return () => {
+      alive = false;
+      unsubscribe?.();
+      clearTimeout(flushTimer);
+      clearTimeout(refreshTimer);
+    };
+  }, [props.loadSnapshot, props.subscribe]);
+
+  const size = props.size ?? { width: terminal.columns, height: terminal.rows };
+  const wanted = useMemo(() => topWanted(view), [view.repos, view.pipelines]);
+  const layout = computeLayout(size, { topWanted: wanted, panel: view.panel });
+  const selected = selectedIndex(view);
+  const start = windowStart(startRef.current, selected, layout.jobRows, view.order.length);
+  startRef.current = start;
+
+  const cronNext = useMemo(() => {
+    const own = props.cronSchedule?.();
+    const out = new Map<string, number>();
+    for (const c of cronEntries(view.pipelines)) {
+      const known = own?.get(c.key);
+      if (known !== undefined && known > now) out.set(c.key, known);
+      else {
+        try {
+          const start = c.start ? new Date(c.start) : undefined;
+          out.set(c.key, nextTick(c.spec, new Date(now), start).getTime());
+        } catch { /* an unparsable spec shows no next tick */ }
+      }
+    }
+    return out;
+  }, [view.pipelines, now, props.cronSchedule]);
+
+  const act = useCallback(async (what: "rerun" | "stop") => {
+    const job = selectedJob(viewRef.current);
+    if (!job) return;
+    const verb = what === "rerun" ? "re-run" : "stop";
+    try {
+      await props.controls[what](job.id);
+      dispatch({ kind: "message", text: `Asked to ${verb} job ${shortId(job.id)}` });
+    } catch (err) {
+      dispatch({ kind: "message", text: `Cannot ${verb} job ${shortId(job.id)}: ${message(err)}` });
+    }
+  }, [props.controls]);
+
+  useInput((input, key) => {
+    if (input === "q" || (key.ctrl && input === "c")) exit();
+    else if (key.upArrow || input === "k") dispatch({ kind: "move", delta: -1 });
+    else if (key.downArrow || input === "j") dispatch({ kind: "move", delta: 1 });
+    else if (key.pageUp) dispatch({ kind: "move", delta: -layout.jobRows });
+    else if (key.pageDown) dispatch({ kind: "move", delta: layout.jobRows });
+    else if (key.home || input === "g") dispatch({ kind: "move", delta: -Infinity });
+    else if (key.end || input === "G") dispatch({ kind: "move", delta: Infinity });
+    else if (key.return) dispatch({ kind: "panel", panel: "inspect" });
+    else if (input === "l") dispatch({ kind: "panel", panel: "logs" });
+    else if (key.escape && view.panel !== "none") dispatch({ kind: "panel", panel: view.panel });
+    else if (input === "r") void act("rerun");
+    else if (input === "s") void act("stop");
+  }, { isActive: isRawModeSupported === true });
+
+  return (
+    <>
+      <CrashProbe armed={props.crashTest === true && view.loaded} />
+      <Dashboard
+        view={view}
+        layout={layout}
+        listStart={start}
+        now={now}
+        cronNext={cronNext}
+        store={props.store}
+        sandbox={props.sandbox}
+        theme={props.theme}
+      />
+    </>
+  );
+}
+
+/** Options of `runDashboard()`. */
+export interface DashboardOptions {
+  /** The store, for the snapshot (through lib/mod.ts) and the header. */
+  readonly store: Store;
+  readonly subscribe: Subscribe;
+  readonly controls: DashboardControls;
+  /** Sandbox mode and why, for the header. */
+  readonly sandbox: string;
+  readonly cronSchedule?: () => ReadonlyMap<string, number>;
+  /** Aborting it closes the dashboard (exit status 0). */
+  readonly signal?: AbortSignal;
+  readonly stdout?: RenderOptions["stdout"];
+  readonly stdin?: RenderOptions["stdin"];
+  readonly stderr?: RenderOptions["stderr"];
+  /** Colour (default: on unless `NO_COLOR` is set and not empty). */
+  readonly color?: boolean;
+  readonly limits?: Partial<Limits>;
+}
+
+/**
+ * Show the dashboard on the terminal until `q`, Ctrl-C, SIGINT/SIGTERM or `signal`;
+ * resolves 0 once the terminal is restored. A component that throws closes it too: the
+ * promise then rejects with that error, after the terminal is restored.
+ */
+export async function runDashboard(options: DashboardOptions): Promise<number> {
+  const env = (name: string) => Deno.env.get(name) ?? "";
+  const theme: Theme = { color: options.color ?? env("NO_COLOR") === "" };
+  const { store } = options;
+  const app = (
+    <App
+      loadSnapshot={({ jobs }) => loadSnapshot(store, { jobs: jobs ? 200 : 0 })}
+      subscribe={options.subscribe}
+      controls={options.controls}
+      store={store.root}
+      sandbox={options.sandbox}
+      theme={theme}
+      {...(options.limits ? { limits: options.limits } : {})}
+      {...(options.cronSchedule ? { cronSchedule: options.cronSchedule } : {})}
+      crashTest={env("TUSK_TUI_CRASH_TEST") === "1"}
+    />
+  );
+  const instance = render(app, {
+    ...(options.stdout ? { stdout: options.stdout } : {}),
+    ...(options.stdin ? { stdin: options.stdin } : {}),
+    ...(options.stderr ? { stderr: options.stderr } : {}),
+    alternateScreen: true,
+    interactive: true,
+    exitOnCtrlC: true,
+    patchConsole: true,
+  });
+  const close = () => instance.unmount();
+  const fail = (err: unknown) => instance.unmount(err instanceof Error ? err : new Error(String(err)));
+  const onRejection = (e: PromiseRejectionEvent) => {
+    e.preventDefault();
+    fail(e.reason);
+  };
+  const onError = (e: ErrorEvent) => {
+    e.preventDefault();
+    fail(e.error ?? e.message);
+  };
+  // `process.on` (not Deno.addSignalListener) so Ink's own signal-exit handler sees another
+  // listener and leaves the exit status to us.
+  process.on("SIGINT", close);
+  process.on("SIGTERM", close);
+  globalThis.addEventListener("unhandledrejection", onRejection);
+  globalThis.addEventListener("error", onError);
+  options.signal?.addEventListener("abort", close);
+  if (options.signal?.aborted) close();
+  try {
+    await instance.waitUntilExit();
+    return 0;
+  } finally {
+    process.off("SIGINT", close);
+    process.off("SIGTERM", close);
+    globalThis.removeEventListener("unhandledrejection", onRejection);
+    globalThis.removeEventListener("error", onError);
+    options.signal?.removeEventListener("abort", close);
+  }
+}

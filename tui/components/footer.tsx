@@ -1,0 +1,39 @@
+/** The bottom line: the keys, and the result of the last action. */
+import { Box, Text } from "ink";
+import { fg, type Theme } from "./theme.ts";
+
+/** The keys the dashboard answers to, as the footer lists them. */
+export const KEYS: readonly (readonly [string, string])[] = [
+  ["↑/↓", "select"],
+  ["enter", "inspect"],
+  ["l", "logs"],
+  ["r", "re-run"],
+  ["s", "stop job"],
+  ["q", "quit"],
+];
+
+/** Props of `Footer`. */
+export interface FooterProps {
+  readonly message: string | null;
+  readonly width: number;
+  readonly theme: Theme;
+}
+
+/** The key help and the last message. */
+export function Footer(props: FooterProps) {
+  const { theme } = props;
+  return (
+    <Box width={props.width} height={1}>
+      <Text wrap="truncate-end">
+        {KEYS.map(([k, what], i) => (
+          <Text key={k}>
+            {i > 0 ? "  " : ""}
+            <Text bold {...fg(theme, "cyan")}>{k}</Text>
+            {` ${what}`}
+          </Text>
+        ))}
+        {props.message ? <Text {...fg(theme, "yellow")}>{`   ${props.message}`}</Text> : null}
+      </Text>
+    </Box>
+  );
+}

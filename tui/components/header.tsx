@@ -1,0 +1,35 @@
+/** The top line: where the store is, who runs the scheduler, the sandbox and job counts. */
+import { Box, Text } from "ink";
+import { count } from "../format.ts";
+import { fg, type Theme } from "./theme.ts";
+
+/** Props of `Header`. */
+export interface HeaderProps {
+  readonly store: string;
+  readonly scheduler: string;
+  readonly sandbox: string;
+  readonly active: number;
+  readonly total: number;
+  readonly width: number;
+  readonly theme: Theme;
+}
+
+/** The header line. */
+export function Header(props: HeaderProps) {
+  const { theme } = props;
+  const attached = props.scheduler.startsWith("attached");
+  return (
+    <Box width={props.width} height={1}>
+      <Text wrap="truncate-end">
+        <Text bold {...fg(theme, "cyan")}>tusk up</Text>
+        <Text>{"  store "}</Text>
+        <Text bold>{props.store}</Text>
+        <Text>{"  scheduler: "}</Text>
+        <Text {...fg(theme, attached ? "yellow" : "green")}>{props.scheduler}</Text>
+        <Text>{"  sandbox: "}</Text>
+        <Text>{props.sandbox}</Text>
+        <Text>{`  jobs: ${count(props.active)} active / ${count(props.total)}`}</Text>
+      </Text>
+    </Box>
+  );
+}

@@ -1,0 +1,70 @@
+/**
+ * One job row: marker, id, pipeline, progress bar, `processed+skipped/total`, failed count,
+ * rate, elapsed time, coloured state, and the reason of a job that did not succeed.
+ */
+import { Text } from "ink";
+import { fit, fitRight, rateText, shortDuration, shortId } from "../format.ts";
+import { elapsedMs, isFinalState, type JobView, ratePerSecond } from "../state.ts";
+import { ProgressBar } from "./progress_bar.tsx";
+import { fg, stateColor, stateLabel, type Theme } from "./theme.ts";
+
+/** Widths of a job row's columns (0 hides a column). */
+export interface JobColumns {
+  readonly pipeline: number;
+  readonly bar: number;
+  readonly rate: number;
+  readonly reason: number;
+}
+
+/** Columns for a list `width` wide whose longest pipeline name is `longest`. */
+export function jobColumns(width: number, longest: number): JobColumns {
+  // marker 2, id 12, counts 11, failed 5, elapsed 6, state 10, separators
+  const fixed = 2 + 12 + 1 + 1 + 1 + 11 + 5 + 1 + 6 + 1 + 10;
+  let left = width - fixed;
+  const pipeline = Math.max(6, Math.min(16, longest, left - 8));
+  left -= pipeline;
+  const rate = left >= 40 ? 7 : 0;
+  left -= rate ? rate + 1 : 0;
+  const bar = Math.max(4, Math.min(24, left - 10));
+  left -= bar;
+  return { pipeline, bar, rate, reason: Math.max(0, left - 2) };
+}
+
+/** Props of `JobRow`. */
+export interface JobRowProps {
+  readonly job: JobView;
+  readonly selected: boolean;
+  readonly columns: JobColumns;
+  readonly now: number;
+  readonly theme: Theme;
+}
+
+/** The row of one job. */
+export function JobRow(props: JobRowProps) {
+  const { job, columns, theme, selected } = props;
+  const p = job.progress;
+  const done = isFinalState(job.state);
+  const counts = `${p.processed}+${p.skipped}/${p.total}`;
+  const reason = job.state !== "SUCCESS" && job.reason ? job.reason : "";
+  return (
+    <Text wrap="truncate-end" inverse={selected}>
+      <Text bold={selected}>{selected ? "▸ " : "  "}</Text>
+      <Text {...fg(theme, "gray")}>{shortId(job.id, 12)}</Text>
+      {" "}
+      <Text bold>{fit(job.pipeline, columns.pipeline)}</Text>
+      {" "}
+      <ProgressBar progress={p} width={columns.bar} done={done} theme={theme} />
+      {" "}
+      {fitRight(counts, 11)}
+      <Text {...fg(theme, p.failed ? "red" : undefined)}>
+        {p.failed ? fitRight(`✗${p.failed}`, 5) : "     "}
+      </Text>
+      {columns.rate ? ` ${fitRight(rateText(ratePerSecond(job, props.now)), columns.rate)}` : ""}
+      {` ${fitRight(job.started ? shortDuration(elapsedMs(job, props.now)) : "-", 6)} `}
+      <Text bold {...fg(theme, stateColor(job.state))}>{fit(stateLabel(job.state), 10)}</Text>
+      {columns.reason > 0 && reason
+        ? <Text {...fg(theme, "red")}>{` ${fit(reason, columns.reason)}`}</Text>
+        : null}
+    </Text>
+  );
+}

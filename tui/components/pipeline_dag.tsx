@@ -1,0 +1,90 @@
+/**
+ * The pipeline DAG (`training → model → inference ← attributes`), each pipeline coloured
+ * by the state of its newest job, then the cron inputs with the time to their next tick.
+ */
+import { Box, Text } from "ink";
+import type { ReactNode } from "react";
+import type { CronEntry, DagSegment } from "../dag.ts";
+import { untilText } from "../format.ts";
+import { fg, stateColor, type Theme } from "./theme.ts";
+
+/** A cron input and when it ticks next (ms since epoch; null when unknown). */
+export interface CronRow {
+  readonly entry: CronEntry;
+  readonly next: number | null;
+}
+
+/** Props of `PipelineDag`. */
+export interface PipelineDagProps {
+  readonly lines: readonly (readonly DagSegment[])[];
+  readonly cron: readonly CronRow[];
+  /** State of the newest job by pipeline. */
+  readonly states: ReadonlyMap<string, string>;
+  readonly paused: ReadonlySet<string>;
+  /** Content rows (the title row is extra). */
+  readonly rows: number;
+  readonly width: number;
+  readonly now: number;
+  readonly theme: Theme;
+}
+
+function segmentColor(s: DagSegment, props: PipelineDagProps): string | undefined {
+  if (s.role === "arrow") return "gray";
+  if (s.role === "repo") return "blue";
+  if (s.role === "cron") return "magenta";
+  const state = props.states.get(s.name ?? "");
+  return state ? stateColor(state) : undefined;
+}
+
+/** The DAG and cron schedule, cut to `rows`. */
+export function PipelineDag(props: PipelineDagProps) {
+  const { theme, rows, width } = props;
+  const body: { key: string; node: ReactNode }[] = [];
+  props.lines.forEach((segs, n) => {
+    body.push({
+      key: `dag${n}`,
+      node: (
+        <Text wrap="truncate-end">
+          {segs.map((s, i) => (
+            <Text
+              key={i}
+              {...fg(theme, segmentColor(s, props))}
+              bold={s.role === "pipeline"}
+              dimColor={s.role === "pipeline" && props.paused.has(s.name ?? "")}
+            >
+              {s.text}
+            </Text>
+          ))}
+          {segs.some((s) => s.role === "pipeline" && props.paused.has(s.name ?? ""))
+            ? <Text {...fg(theme, "gray")}>{"  (paused)"}</Text>
+            : null}
+        </Text>
+      ),
+    });
+  });
+  for (const c of props.cron) {
+    body.push({
+      key: `cron:${c.entry.key}`,
+      node: (
+        <Text wrap="truncate-end">
+          <Text {...fg(theme, "magenta")}>{`cron ${c.entry.repo}`}</Text>
+          {`  ${c.entry.spec}  → ${c.entry.pipeline}  next tick `}
+          <Text bold>{c.next === null ? "-" : untilText(c.next, props.now)}</Text>
+        </Text>
+      ),
+    });
+  }
+  const fits = body.length <= rows ? body : body.slice(0, Math.max(0, rows - 1));
+  return (
+    <Box flexDirection="column" width={width} height={rows + 1}>
+      <Text bold>PIPELINES</Text>
+      {body.length === 0
+        ? <Text {...fg(theme, "gray")}>no pipelines yet: tusk create pipeline -f spec.json</Text>
+        : null}
+      {fits.map((b) => <Box key={b.key}>{b.node}</Box>)}
+      {body.length > fits.length
+        ? <Text {...fg(theme, "gray")}>{`… ${body.length - fits.length} more`}</Text>
+        : null}
+    </Box>
+  );
+}

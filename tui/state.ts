@@ -1,0 +1,668 @@
+/**
+ * The dashboard's view state and its pure reducer. A snapshot (repos, pipelines, recent
+ * jobs) and the scheduler's events (live or replayed from the journal) fold into one
+ * `ViewState`: jobs newest first with their progress, each recent job's datums and a
+ * bounded log tail, the selection and the open panel. Memory stays bounded however long
+ * the history: at most `maxJobs` job rows, details for the newest `maxDetailed` jobs,
+ * `maxLogLines` log lines and `maxDatums` datums per job; `totalJobs` still counts all.
+ *
+ * No Ink, no React, no I/O, no clock: times come from events and from the caller.
+ */
+import type { JobRecord, TuskEvent } from "../lib/mod.ts";
+
+/** How much history the view keeps. */
+export interface Limits {
+  /** Job rows kept; older ones are dropped (they still count in `totalJobs`). */
+  readonly maxJobs: number;
+  /** Newest jobs whose datums and log tail are kept. */
+  readonly maxDetailed: number;
+  /** Log lines kept per job (the tail). */
+  readonly maxLogLines: number;
+  /** Datums kept per job. */
+  readonly maxDatums: number;
+}
+
+/** The limits `tusk up` uses. */
+export const DEFAULT_LIMITS: Limits = {
+  maxJobs: 10_000,
+  maxDetailed: 2_000,
+  maxLogLines: 200,
+  maxDatums: 1_000,
+};
+
+/** Datum counts of a job. */
+export interface JobProgress {
+  readonly total: number;
+  readonly processed: number;
+  readonly skipped: number;
+  readonly failed: number;
+}
+
+/** One datum of a job, as the dashboard shows it. */
+export interface DatumView {
+  readonly id: string;
+  readonly state: string;
+  readonly inputs: readonly string[];
+  readonly durationMs: number;
+  readonly message?: string;
+}
+
+/** One line of a job's log tail. */
+export interface LogView {
+  readonly time: string;
+  readonly datum: string;
+  readonly stream: "stdout" | "stderr";
+  readonly line: string;
+}
+
+/** One job row and, for recent jobs, its details. */
+export interface JobView {
+  readonly id: string;
+  readonly pipeline: string;
+  readonly state: string;
+  readonly reason?: string;
+  readonly created: string;
+  readonly started?: string;
+  readonly finished?: string;
+  readonly restart: number;
+  readonly progress: JobProgress;
+  readonly inputs: readonly string[];
+  /** False once the job is too old to keep its datums and logs. */
+  readonly detailed: boolean;
+  readonly datums: readonly DatumView[];
+  readonly logs: readonly LogView[];
+  /** State events older than this are already reflected (the snapshot's time). */
+  readonly asOf: string;
+}
+
+/** A repo row. */
+export interface RepoView {
+  readonly name: string;
+  /** Size of the head of `master` in bytes; null until a snapshot says. */
+  readonly size: number | null;
+  readonly head: string | null;
+  /** When the head of `master` was made (or last moved). */
+  readonly headTime: string | null;
+  readonly created: string;
+}
+
+/** One input of a pipeline, for the DAG. */
+export interface PipelineInputView {
+  readonly name: string;
+  readonly repo: string;
+  readonly kind: "pfs" | "cron";
+  /** The cron spec (`@every 2s`, `*\/5 * * * *`) of a cron input. */
+  readonly spec?: string;
+  /** The cron input's start time (RFC 3339), when given. */
+  readonly start?: string;
+}
+
+/** A pipeline node of the DAG. */
+export interface PipelineNode {
+  readonly name: string;
+  readonly inputs: readonly PipelineInputView[];
+  readonly paused: boolean;
+}
+
+/** What the dashboard loads once (and again after repos change) through lib/mod.ts. */
+export interface Snapshot {
+  /** When it was taken (RFC 3339). */
+  readonly takenAt: string;
+  readonly repos: readonly RepoView[];
+  readonly pipelines: readonly PipelineNode[];
+  /** Recent jobs, any order; omitted on a refresh of repos and pipelines. */
+  readonly jobs?: readonly JobRecord[];
+}
+
+/** A note about the scheduler itself (running here, attached, failed), sent by the feed. */
+export interface SchedulerNotice {
+  readonly type: "tui:scheduler";
+  readonly time: string;
+  readonly state: string;
+}
+
+/** What a feed delivers: the scheduler's events and notices about the scheduler. */
+export type FeedItem = TuskEvent | SchedulerNotice;
+
+/** Which panel is open under the jobs list. */
+export type Panel = "none" | "inspect" | "logs";
+
+/** Everything the dashboard shows. */
+export interface ViewState {
+  readonly limits: Limits;
+  readonly loaded: boolean;
+  readonly scheduler: string;
+  readonly repos: readonly RepoView[];
+  readonly pipelines: readonly PipelineNode[];
+  /** Last cron tick per `pipeline/input`. */
+  readonly cronTicks: ReadonlyMap<string, string>;
+  readonly jobs: ReadonlyMap<string, JobView>;
+  /** Ids of kept jobs, oldest first (ids are time-ordered). */
+  readonly order: readonly string[];
+  /** Jobs seen in all, including rows dropped to bound memory. */
+  readonly totalJobs: number;
+  /** Kept jobs by state. */
+  readonly byState: Readonly<Record<string, number>>;
+  /** Newest job per pipeline. */
+  readonly latest: ReadonlyMap<string, string>;
+  readonly selectedId: string | null;
+  /** The selection follows the newest job (it is on the first row). */
+  readonly follow: boolean;
+  readonly panel: Panel;
+  /** A line for the footer: the result of the last action. */
+  readonly message: string | null;
+}
+
+/** Everything that changes the view. */
+export type Action =
+  | { readonly kind: "snapshot"; readonly snapshot: Snapshot }
+  | { readonly kind: "feed"; readonly items: readonly FeedItem[] }
+  | { readonly kind: "move"; readonly delta: number }
+  | { readonly kind: "panel"; readonly panel: Panel }
+  | { readonly kind: "message"; readonly text: string | null };
+
+/** The empty view. */
+export function initialState(
+  options: { limits?: Partial<Limits>; scheduler?: string } = {},
+): ViewState {
+  return {
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
+    loaded: false,
+    scheduler: options.scheduler ?? "starting",
+    repos: [],
+    pipelines: [],
+    cronTicks: new Map(),
+    jobs: new Map(),
+    order: [],
+    totalJobs: 0,
+    byState: {},
+    latest: new Map(),
+    selectedId: null,
+    follow: true,
+    panel: "none",
+    message: null,
+  };
+}
+
+/** The next view. Never mutates `state`. */
+export function reduce(state: ViewState, action: Action): ViewState {
+  switch (action.kind) {
+    case "snapshot":
+      return applySnapshot(state, action.snapshot);
+    case "feed":
+      return action.items.length === 0 ? state : applyFeed(state, action.items);
+    case "move":
+      return move(state, action.delta);
+    case "panel":
+      return { ...state, panel: state.panel === action.panel ? "none" : action.panel };
+    case "message":
+      return state.message === action.text ? state : { ...state, message: action.text };
+  }
+}
+
+/** Fold many actions (a replay) in order. */
+export function reduceAll(state: ViewState, actions: readonly Action[]): ViewState {
+  return actions.reduce(reduce, state);
+}
+
+const FINAL = new Set(["SUCCESS", "FAILURE", "KILLED", "UNRUNNABLE"]);
+const DATUM_FINAL = new Set(["SUCCESS", "FAILED", "SKIPPED", "RECOVERED"]);
+
+/** True for a job state a job leaves only by being re-run. */
+export function isFinalState(state: string): boolean {
+  return FINAL.has(state);
+}
+
+type JobFields = Omit<JobView, "progress" | "datums" | "logs">;
+type MutableJob = { -readonly [K in keyof JobFields]: JobFields[K] } & {
+  progress: { -readonly [K in keyof JobProgress]: number };
+  datums: DatumView[];
+  logs: LogView[];
+};
+
+/** One batch of changes over a state: copies what it touches, once. */
+class Draft {
+  readonly base: ViewState;
+  readonly working = new Map<string, MutableJob>();
+  readonly created: string[] = [];
+  #repos: RepoView[] | null = null;
+  #cron: Map<string, string> | null = null;
+  #byState: Record<string, number> | null = null;
+  readonly #owned = new Set<unknown[]>();
+  scheduler: string;
+  totalJobs: number;
+
+  constructor(base: ViewState) {
+    this.base = base;
+    this.scheduler = base.scheduler;
+    this.totalJobs = base.totalJobs;
+  }
+
+  get limits(): Limits {
+    return this.base.limits;
+  }
+
+  /** A mutable copy of a job, made on first touch in this batch. */
+  job(id: string): MutableJob | undefined {
+    const w = this.working.get(id);
+    if (w) return w;
+    const j = this.base.jobs.get(id);
+    if (!j) return undefined;
+    const copy = {
+      ...j,
+      progress: { ...j.progress },
+      datums: j.datums as DatumView[],
+      logs: j.logs as LogView[],
+    };
+    this.working.set(id, copy);
+    return copy;
+  }
+
+  /** A job, created from what an event knows when it is new. */
+  jobOrNew(id: string, pipeline: string, time: string, inputs: readonly string[] = []): MutableJob {
+    const existing = this.job(id);
+    if (existing) return existing;
+    const j: MutableJob = {
+      id,
+      pipeline,
+      state: "CREATED",
+      created: time,
+      restart: 0,
+      progress: { total: 0, processed: 0, skipped: 0, failed: 0 },
+      inputs,
+      detailed: true,
+      datums: [],
+      logs: [],
+      asOf: time,
+    };
+    this.working.set(id, j);
+    this.#owned.add(j.datums).add(j.logs);
+    this.created.push(id);
+    this.totalJobs++;
+    this.count(j.state, 1);
+    return j;
+  }
+
+  count(state: string, delta: number): void {
+    this.#byState ??= { ...this.base.byState };
+    this.#byState[state] = (this.#byState[state] ?? 0) + delta;
+  }
+
+  setState(j: MutableJob, state: string): void {
+    if (j.state === state) return;
+    this.count(j.state, -1);
+    this.count(state, 1);
+    j.state = state;
+  }
+
+  /** The job's datum list, copied on first change in this batch. */
+  datums(j: MutableJob): DatumView[] {
+    if (!this.#owned.has(j.datums)) {
+      j.datums = [...j.datums];
+      this.#owned.add(j.datums);
+    }
+    return j.datums;
+  }
+
+  /** The job's log tail, copied on first change in this batch. */
+  logs(j: MutableJob): LogView[] {
+    if (!this.#owned.has(j.logs)) {
+      j.logs = [...j.logs];
+      this.#owned.add(j.logs);
+    }
+    return j.logs;
+  }
+
+  get repos(): RepoView[] {
+    return this.#repos ??= [...this.base.repos];
+  }
+
+  get cron(): Map<string, string> {
+    return this.#cron ??= new Map(this.base.cronTicks);
+  }
+
+  finish(extra: Partial<ViewState> = {}): ViewState {
+    const base = this.base;
+    const { maxJobs, maxDetailed } = base.limits;
+    let order = base.order;
+    const jobs = this.working.size ? new Map(base.jobs) : (base.jobs as Map<string, JobView>);
+    for (const [id, j] of this.working) jobs.set(id, j);
+    let byState = this.#byState ?? base.byState;
+    let latest = base.latest;
+    if (this.created.length) {
+      const fresh = [...this.created].sort();
+      const last = order[order.length - 1];
+      order = last === undefined || fresh[0]! > last
+        ? order.concat(fresh)
+        : [...order, ...fresh].sort();
+      const l = new Map(latest);
+      for (const id of fresh) {
+        const p = jobs.get(id)!.pipeline;
+        const cur = l.get(p);
+        if (cur === undefined || cur < id) l.set(p, id);
+      }
+      latest = l;
+      if (order.length > maxJobs) {
+        const dropped = order.slice(0, order.length - maxJobs);
+        order = order.slice(order.length - maxJobs);
+        const counts = { ...byState };
+        for (const id of dropped) {
+          const j = jobs.get(id);
+          if (j) counts[j.state] = (counts[j.state] ?? 0) - 1;
+          jobs.delete(id);
+        }
+        byState = counts;
+      }
+      // Jobs that fell out of the newest `maxDetailed` give up their datums and logs.
+      const boundary = order.length - maxDetailed;
+      if (boundary > 0) {
+        const check = new Set<string>();
+        for (let i = Math.max(0, boundary - fresh.length); i < boundary; i++) check.add(order[i]!);
+        for (const id of fresh) {
+          const at = indexOfId(order, id);
+          if (at >= 0 && at < boundary) check.add(id);
+        }
+        for (const id of check) {
+          const j = jobs.get(id);
+          if (j?.detailed) jobs.set(id, { ...j, detailed: false, datums: [], logs: [] });
+        }
+      }
+    }
+    let selectedId = base.selectedId;
+    let follow = base.follow;
+    const newest = order[order.length - 1] ?? null;
+    if (follow || selectedId === null) {
+      selectedId = newest;
+      follow = true;
+    } else if (!jobs.has(selectedId)) {
+      selectedId = order[0] ?? null;
+      follow = selectedId === newest;
+    }
+    return {
+      ...base,
+      scheduler: this.scheduler,
+      repos: this.#repos ?? base.repos,
+      cronTicks: this.#cron ?? base.cronTicks,
+      jobs,
+      order,
+      totalJobs: this.totalJobs,
+      byState,
+      latest,
+      selectedId,
+      follow,
+      ...extra,
+    };
+  }
+}
+
+/** Position of `id` in the sorted `order`, or -1. */
+export function indexOfId(order: readonly string[], id: string): number {
+  let lo = 0;
+  let hi = order.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = order[mid]!;
+    if (v === id) return mid;
+    if (v < id) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+function pushBounded<T>(list: T[], item: T, max: number): void {
+  list.push(item);
+  if (list.length > max) list.splice(0, list.length - max);
+}
+
+/** Drop one datum to make room: the oldest finished one that did not fail, else the oldest. */
+function dropDatum(list: DatumView[]): void {
+  const i = list.findIndex((d) => DATUM_FINAL.has(d.state) && d.state !== "FAILED");
+  list.splice(i >= 0 ? i : 0, 1);
+}
+
+function applyFeed(state: ViewState, items: readonly FeedItem[]): ViewState {
+  const d = new Draft(state);
+  const { maxLogLines, maxDatums } = state.limits;
+  for (const e of items) {
+    switch (e.type) {
+      case "tui:scheduler":
+        d.scheduler = e.state;
+        break;
+      case "job:created":
+        d.jobOrNew(e.job, e.pipeline, e.time, e.inputs);
+        break;
+      case "job:state": {
+        const j = d.jobOrNew(e.job, e.pipeline, e.time);
+        if (e.time < j.asOf) break;
+        const wasFinal = FINAL.has(j.state);
+        const final = FINAL.has(e.state);
+        if (wasFinal && !final) {
+          // A re-run (`restart datum`): the job starts over.
+          delete j.finished;
+          delete j.reason;
+          j.started = e.time;
+          if (e.state === "STARTING") j.restart++;
+          if (j.detailed) j.datums = [];
+        }
+        d.setState(j, e.state);
+        if (e.state === "STARTING" && j.started === undefined) j.started = e.time;
+        if (e.state === "RUNNING") j.started ??= e.time;
+        if (final) {
+          j.finished = e.time;
+          j.started ??= e.time;
+        }
+        if (e.reason !== undefined) j.reason = e.reason;
+        j.progress = {
+          total: e.progress.total,
+          processed: e.progress.processed,
+          skipped: e.progress.skipped,
+          failed: e.progress.failed,
+        };
+        break;
+      }
+      case "datum:started": {
+        const j = d.jobOrNew(e.job, e.pipeline, e.time);
+        if (!j.detailed || e.time < j.asOf) break;
+        const list = d.datums(j);
+        const at = list.findIndex((x) => x.id === e.datum);
+        if (at >= 0) {
+          list[at] = { id: e.datum, state: "STARTING", inputs: e.inputs, durationMs: 0 };
+        } else {
+          list.push({ id: e.datum, state: "STARTING", inputs: e.inputs, durationMs: 0 });
+          if (list.length > maxDatums) dropDatum(list);
+        }
+        break;
+      }
+      case "datum:finished": {
+        const j = d.jobOrNew(e.job, e.pipeline, e.time);
+        if (!j.detailed || e.time < j.asOf) break;
+        const list = d.datums(j);
+        const at = list.findIndex((x) => x.id === e.datum);
+        const prev = at >= 0 ? list[at]! : undefined;
+        if (prev && DATUM_FINAL.has(prev.state)) break;
+        const next: DatumView = {
+          id: e.datum,
+          state: e.state,
+          inputs: prev?.inputs ?? [],
+          durationMs: e.durationMs,
+          ...(e.message ? { message: e.message } : {}),
+        };
+        if (at >= 0) list[at] = next;
+        else {
+          list.push(next);
+          if (list.length > maxDatums) dropDatum(list);
+        }
+        if (!FINAL.has(j.state)) {
+          const p = j.progress;
+          if (e.state === "SUCCESS") p.processed++;
+          else if (e.state === "SKIPPED") p.skipped++;
+          else if (e.state === "FAILED") p.failed++;
+        }
+        break;
+      }
+      case "stage:log": {
+        const j = d.jobOrNew(e.job, e.pipeline, e.time);
+        if (!j.detailed) break;
+        pushBounded(
+          d.logs(j),
+          { time: e.time, datum: e.datum, stream: e.stream, line: e.line },
+          maxLogLines,
+        );
+        break;
+      }
+      case "commit:created":
+      case "branch:moved": {
+        if (e.branch !== "master") break;
+        const head = e.type === "commit:created" ? e.commit : e.to;
+        const repos = d.repos;
+        const at = repos.findIndex((r) => r.name === e.repo);
+        if (at >= 0) {
+          const r = repos[at]!;
+          if (r.head !== head) repos[at] = { ...r, head, headTime: e.time, size: null };
+        } else {
+          repos.unshift({ name: e.repo, size: null, head, headTime: e.time, created: e.time });
+        }
+        break;
+      }
+      case "cron:tick":
+        d.cron.set(`${e.pipeline}/${e.input}`, e.tick);
+        break;
+    }
+  }
+  return d.finish();
+}
+
+function datumOf(r: JobRecord["datums"][number]): DatumView {
+  return {
+    id: r.id,
+    state: r.state,
+    inputs: r.inputs.map((i) => `${i.name}:${i.path}`),
+    durationMs: r.durationMs,
+    ...(r.message ? { message: r.message } : {}),
+  };
+}
+
+/** At most `max` datums of a record, failed ones first, then the latest. */
+function keepDatums(records: JobRecord["datums"], max: number): DatumView[] {
+  if (records.length <= max) return records.map(datumOf);
+  const failed = records.filter((r) => r.state === "FAILED").slice(0, max);
+  const rest = records.filter((r) => r.state !== "FAILED");
+  const keep = new Set([...failed, ...rest.slice(Math.max(0, rest.length - (max - failed.length)))]);
+  return records.filter((r) => keep.has(r)).map(datumOf);
+}
+
+function applySnapshot(state: ViewState, s: Snapshot): ViewState {
+  const d = new Draft(state);
+  for (const r of s.jobs ?? []) {
+    const existing = d.job(r.id);
+    const asOf = s.takenAt;
+    const j = existing ?? d.jobOrNew(r.id, r.pipeline, r.created);
+    if (existing && existing.asOf > asOf) continue;
+    d.setState(j, r.state);
+    j.created = r.created;
+    if (r.started !== undefined) j.started = r.started;
+    if (r.finished !== undefined) j.finished = r.finished;
+    if (r.reason !== undefined) j.reason = r.reason;
+    j.restart = r.restart;
+    j.progress = {
+      total: r.progress.total,
+      processed: r.progress.processed,
+      skipped: r.progress.skipped,
+      failed: r.progress.failed,
+    };
+    j.inputs = r.inputs.map((i) => `${i.repo}@${i.commit ?? "-"}`);
+    // A finished job's record is complete; a running one's is only as fresh as its last
+    // save, so its own events are replayed over it.
+    j.asOf = FINAL.has(r.state) ? asOf : r.created;
+    if (j.detailed) {
+      j.datums = keepDatums(r.datums, state.limits.maxDatums);
+    }
+  }
+  return d.finish({
+    loaded: true,
+    repos: s.repos,
+    pipelines: s.pipelines,
+  });
+}
+
+function move(state: ViewState, delta: number): ViewState {
+  const n = state.order.length;
+  if (n === 0 || delta === 0) return state;
+  const cur = selectedIndex(state);
+  const next = Math.max(0, Math.min(n - 1, (cur < 0 ? 0 : cur) + delta));
+  const id = state.order[n - 1 - next]!;
+  if (id === state.selectedId && state.follow === (next === 0)) return state;
+  return { ...state, selectedId: id, follow: next === 0 };
+}
+
+// ---- selectors ----
+
+/** Index of the selected job in the newest-first list, or -1. */
+export function selectedIndex(state: ViewState): number {
+  if (state.selectedId === null) return -1;
+  const at = indexOfId(state.order, state.selectedId);
+  return at < 0 ? -1 : state.order.length - 1 - at;
+}
+
+/** The selected job, if any. */
+export function selectedJob(state: ViewState): JobView | undefined {
+  return state.selectedId === null ? undefined : state.jobs.get(state.selectedId);
+}
+
+/** Jobs `start .. start+count` of the newest-first list. */
+export function jobsWindow(state: ViewState, start: number, count: number): JobView[] {
+  const out: JobView[] = [];
+  const n = state.order.length;
+  for (let i = start; i < Math.min(n, start + count); i++) {
+    const j = state.jobs.get(state.order[n - 1 - i]!);
+    if (j) out.push(j);
+  }
+  return out;
+}
+
+/**
+ * First row of a list window of `height` rows that keeps `selected` visible, moving as
+ * little as possible from `previous`.
+ */
+export function windowStart(
+  previous: number,
+  selected: number,
+  height: number,
+  total: number,
+): number {
+  if (height <= 0 || total <= height) return 0;
+  let start = Math.max(0, Math.min(previous, total - height));
+  if (selected >= 0 && selected < start) start = selected;
+  if (selected >= start + height) start = selected - height + 1;
+  return start;
+}
+
+/** Milliseconds a job has run (until it finished, or until `now`). */
+export function elapsedMs(job: JobView, now: number): number {
+  if (!job.started) return 0;
+  const end = job.finished ? Date.parse(job.finished) : now;
+  return Math.max(0, end - Date.parse(job.started));
+}
+
+/** Datums per second the job has worked through (processed and failed; skipped are free). */
+export function ratePerSecond(job: JobView, now: number): number {
+  const ms = elapsedMs(job, now);
+  const done = job.progress.processed + job.progress.failed;
+  return ms > 0 ? (done * 1000) / ms : 0;
+}
+
+/** Kept jobs not yet in a final state. */
+export function activeJobs(state: ViewState): number {
+  let n = 0;
+  for (const [s, c] of Object.entries(state.byState)) if (!FINAL.has(s)) n += c;
+  return n;
+}
+
+/** True when the batch changed repos or named a pipeline the snapshot does not know. */
+export function wantsRefresh(state: ViewState, items: readonly FeedItem[]): boolean {
+  const known = new Set(state.pipelines.map((p) => p.name));
+  return items.some((e) =>
+    e.type === "branch:moved" || e.type === "commit:created" ||
+    (e.type === "job:created" && !known.has(e.pipeline))
+  );
+}
