@@ -4,7 +4,8 @@
  * hashes. Creating one also creates its output repo and any cron repos; updating one
  * makes a new version; its history stays in the ledger.
  */
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from "../errors.ts";
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError, TuskError } from "../errors.ts";
+import { validateStageEnv } from "../runner/sandbox.ts";
 import { canonicalJson, type Hash, sha256 } from "../store/codec.ts";
 import { didYouMean } from "../store/names.ts";
 import type { StoreState } from "../store/state.ts";
@@ -23,6 +24,8 @@ export interface PipelineRecord {
   readonly specHash: Hash;
   /** SHA-256 of the stage bundle (a blob in the store). */
   readonly codeHash: Hash;
+  /** SHA-256 of the `errCmd` stage bundle, when the spec has one. */
+  readonly errCodeHash?: Hash;
   /** The spec, camelCase, as given. */
   readonly spec: Readonly<Record<string, unknown>>;
   /** Host path of the spec file the version came from. */
@@ -98,8 +101,23 @@ export async function createPipeline(
     throw new InvalidArgumentError(`Cannot read pipeline spec "${specFile}"`, { file: specFile });
   }
   const spec = parseSpecText(text, { file: specFile });
+  try {
+    validateStageEnv(spec.transform.env);
+  } catch (err) {
+    if (err instanceof TuskError) {
+      throw new SpecError(`${err.message} (transform.env)`, {
+        path: "transform.env",
+        file: specFile,
+      });
+    }
+    throw err;
+  }
   const dir = specFile.slice(0, specFile.lastIndexOf("/")) || "/";
   const snapshot = await snapshotStage(`${dir}/${spec.stage}`, { specFile });
+  const errCmd = spec.transform.errCmd;
+  const errSnapshot = errCmd?.[2]
+    ? await snapshotStage(`${dir}/${errCmd[2]}`, { specFile, field: "transform.errCmd[2]" })
+    : undefined;
   const specBytes = new TextEncoder().encode(canonicalJson(spec.raw));
   const specHash = sha256(specBytes);
   const codeHash = sha256(snapshot.bundle);
@@ -126,6 +144,7 @@ export async function createPipeline(
     checkInputs(tx, spec, specFile);
     await tx.batch.add(specBytes);
     await tx.batch.add(snapshot.bundle);
+    const errCodeHash = errSnapshot ? await tx.batch.add(errSnapshot.bundle) : undefined;
     const prev = existing?.value as PipelineRecord | undefined;
     const version = (prev?.version ?? 0) + 1;
     const record: PipelineRecord = {
@@ -133,6 +152,7 @@ export async function createPipeline(
       version,
       specHash,
       codeHash,
+      ...(errCodeHash ? { errCodeHash } : {}),
       spec: spec.raw,
       specFile,
       modules: snapshot.modules,
@@ -172,7 +192,7 @@ export async function createPipeline(
       type: "meta:put",
       kind: PIPELINE_KIND,
       name: spec.name,
-      objects: [specHash, codeHash],
+      objects: [specHash, codeHash, ...(errCodeHash ? [errCodeHash] : [])],
       value: record,
     });
     return { ...record, parsed: spec };
@@ -222,7 +242,7 @@ export async function setPipelineStopped(
       type: "meta:put",
       kind: PIPELINE_KIND,
       name,
-      objects: [p.specHash, p.codeHash],
+      objects: [p.specHash, p.codeHash, ...(p.errCodeHash ? [p.errCodeHash] : [])],
       value: record,
     });
     return await Promise.resolve({ ...record, parsed });

@@ -181,6 +181,13 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
   await Deno.mkdir(workRoot, { recursive: true });
   const bundlePath = `${workRoot}/stage.js`;
   await Deno.writeFile(bundlePath, await readBundle(store, p), { mode: 0o444 });
+  let errBundle: string | undefined;
+  if (p.errCodeHash && hasErrCmd(p)) {
+    errBundle = `${workRoot}/err_stage.js`;
+    await Deno.writeFile(errBundle, await store.objects.readVerified(p.errCodeHash), {
+      mode: 0o444,
+    });
+  }
   const spec = p.parsed;
   const emptyFiles = new Set(
     inputRepos(spec.input).filter((i) => i.kind === "pfs").map((i) => i.name).filter((name) =>
@@ -274,6 +281,35 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
         if (last.outcome !== "killed") break;
       }
     }
+    if (rec.state === "FAILED" && errBundle && !jobAbort.signal.aborted) {
+      // errCmd: a datum whose cmd failed but whose errCmd succeeds is RECOVERED, not failed.
+      const ws = await prepareWorkspace(store, `${workRoot}/${rec.id}`, d.inputs, { emptyFiles });
+      const e = await runStage({
+        bundle: errBundle,
+        args: spec.transform.errCmd!.slice(3),
+        inputs: ws.inputs,
+        outDir: ws.outDir,
+        scratchDir: ws.scratchDir,
+        mode: ctx.sandbox,
+        env: spec.transform.env,
+        ...(spec.datumTimeoutMs ? { timeoutMs: spec.datumTimeoutMs } : {}),
+        ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
+        signal: jobAbort.signal,
+      });
+      logs.push({
+        errCmd: true,
+        exitCode: e.exitCode,
+        outcome: e.outcome,
+        message: e.message,
+        durationMs: e.durationMs,
+        stdout: e.stdout,
+        stderr: e.stderr,
+      });
+      if (e.outcome === "ok") {
+        rec.state = "RECOVERED";
+        rec.message = `Recovered by errCmd after: ${rec.message ?? ""}`;
+      }
+    }
     if (jobAbort.signal.aborted && rec.state !== "SUCCESS") {
       rec.state = "FAILED";
       rec.message = stopRequested || ctx.signal?.aborted
@@ -297,7 +333,8 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
         job: job.id,
         version: p.version,
       }]);
-    } else job.progress.failed++;
+    } else if (rec.state === "RECOVERED") job.progress.recovered++;
+    else job.progress.failed++;
     ctx.bus.emit("datum:finished", {
       job: job.id,
       pipeline: p.name,
@@ -554,6 +591,10 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
     origin: "pipeline",
   });
   return await finish(ctx, job, "SUCCESS");
+}
+
+function hasErrCmd(p: Pipeline): boolean {
+  return (p.parsed.transform.errCmd?.length ?? 0) > 2;
 }
 
 function findPfs(input: Pipeline["parsed"]["input"], name: string): { emptyFiles: boolean } | null {

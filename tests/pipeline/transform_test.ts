@@ -1,0 +1,98 @@
+/**
+ * Transform options through the real CLI: acceptReturnCode, errCmd, datumTimeout,
+ * transform.env and transform.stdin.
+ */
+import assert from "node:assert/strict";
+import { ROOT, tempStore, tuskOk } from "../_helpers.ts";
+
+const STAGES = `${ROOT}/tests/fixtures/stages`;
+
+interface Job {
+  id: string;
+  state: string;
+  reason?: string;
+  progress: { total: number; processed: number; failed: number; recovered: number };
+}
+
+async function setup(spec: Record<string, unknown>, content: string) {
+  const s = await tempStore();
+  for (const f of ["exit_code.ts", "recover.ts", "env_stdin.ts", "sleepy.ts"]) {
+    await Deno.copyFile(`${STAGES}/${f}`, `${s.path}/${f}`);
+  }
+  await tuskOk(["create", "repo", "data"], { store: s.store });
+  await tuskOk(["put", "file", "data@master:/x", "-f", "-"], { store: s.store, stdin: content });
+  await Deno.writeTextFile(
+    `${s.path}/spec.json`,
+    JSON.stringify({
+      pipeline: { name: "p" },
+      input: { pfs: { repo: "data", glob: "/*" } },
+      ...spec,
+    }),
+  );
+  await tuskOk(["create", "pipeline", "-f", `${s.path}/spec.json`], { store: s.store });
+  const [job] = JSON.parse(
+    (await tuskOk(["list", "job", "--json"], { store: s.store })).stdout,
+  ) as Job[];
+  return { s, job: job! };
+}
+
+const exitCmd = ["deno", "run", "exit_code.ts", "/pfs/data/", "/pfs/out/"];
+
+Deno.test("acceptReturnCode lets a datum that exits with a listed code succeed", async () => {
+  const { s, job } = await setup({ transform: { cmd: exitCmd, acceptReturnCode: [3] } }, "3");
+  await using _ = s;
+  assert.equal(job.state, "SUCCESS");
+  assert.equal(
+    (await tuskOk(["get", "file", "p@master:/ran"], { store: s.store })).stdout,
+    "ran\n",
+  );
+});
+
+Deno.test("a datum that exits with another code fails after datumTries attempts", async () => {
+  const { s, job } = await setup({ transform: { cmd: exitCmd }, datumTries: 2 }, "4");
+  await using _ = s;
+  assert.equal(job.state, "FAILURE");
+  assert.match(job.reason!, /code 4/);
+  const [datum] = JSON.parse(
+    (await tuskOk(["list", "datum", job.id, "--json"], { store: s.store })).stdout,
+  );
+  assert.equal(datum.tries, 2);
+});
+
+Deno.test("errCmd that succeeds marks the failed datum RECOVERED and the job succeeds", async () => {
+  const { s, job } = await setup({
+    transform: { cmd: exitCmd, errCmd: ["deno", "run", "recover.ts"] },
+    datumTries: 1,
+  }, "5");
+  await using _ = s;
+  assert.equal(job.state, "SUCCESS");
+  assert.equal(job.progress.recovered, 1);
+  assert.equal(job.progress.failed, 0);
+  const logs = await tuskOk(["logs", "--job", job.id], { store: s.store });
+  assert.match(logs.stdout, /recovering from a failed datum/);
+});
+
+Deno.test("datumTimeout kills a stage that runs too long and says so", async () => {
+  const { s, job } = await setup({
+    transform: { cmd: ["deno", "run", "sleepy.ts", "/pfs/data/", "/pfs/out/"] },
+    datumTimeout: "1s",
+    datumTries: 1,
+  }, "x");
+  await using _ = s;
+  assert.equal(job.state, "FAILURE");
+  assert.match(job.reason!, /time/i);
+});
+
+Deno.test("transform.env and transform.stdin reach the stage, and nothing else of the environment", async () => {
+  const { s, job } = await setup({
+    transform: {
+      cmd: ["deno", "run", "env_stdin.ts", "/pfs/data/", "/pfs/out/"],
+      env: { GREETING: "hello" },
+      stdin: ["line one", "line two"],
+    },
+  }, "x");
+  await using _ = s;
+  assert.equal(job.state, "SUCCESS", job.reason);
+  const said = (await tuskOk(["get", "file", "p@master:/said.txt"], { store: s.store })).stdout;
+  assert.equal(said, "hello|line one\nline two\n");
+});
