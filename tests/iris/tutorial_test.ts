@@ -80,6 +80,12 @@ Deno.test("the tutorial's transcript runs in the 2.x grammar, with the LDA model
   );
   const latest = (await jobs(store)).filter((j) => j.pipeline === "inference")[0]!;
   assert.equal(latest.progress.processed, 2);
+  // Switching back reuses the SVM model trained earlier: same data, same code, same hash.
+  await tuskOk(["update", "pipeline", "-f", `${IRIS}/train.json`], { store });
+  const back = (await jobs(store)).filter((j) => j.pipeline === "model")[0]!;
+  assert.deepEqual([back.progress.processed, back.progress.skipped], [0, 1]);
+  const again = (await tuskOk(["get", "file", "model@master:/model.txt"], { store })).stdout;
+  assert.match(again, /^SVC\(/);
 });
 
 Deno.test("training twice on the same data gives a byte-identical model.json", async () => {
