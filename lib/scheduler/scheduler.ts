@@ -123,14 +123,18 @@ export class Scheduler {
   /** Commit a tick to every cron input of `pipeline` now (`tusk run cron`). */
   async tick(pipeline: Pipeline, at = this.store.now()): Promise<void> {
     for (const input of cronInputs(pipeline.parsed.input)) {
-      await commitTick(this.store, input, at);
-      this.bus.emit("cron:tick", {
-        pipeline: pipeline.name,
-        input: input.name,
-        repo: input.repo,
-        tick: at.toISOString(),
-      });
+      await this.#tickInput(pipeline.name, input, at);
     }
+  }
+
+  async #tickInput(pipeline: string, input: CronInput, at: Date): Promise<void> {
+    await commitTick(this.store, input, at);
+    this.bus.emit("cron:tick", {
+      pipeline,
+      input: input.name,
+      repo: input.repo,
+      tick: at.toISOString(),
+    });
   }
 
   /**
@@ -216,13 +220,12 @@ export class Scheduler {
           key,
           setTimeout(async () => {
             timers.delete(key);
-            await commitTick(this.store, input, next);
-            this.bus.emit("cron:tick", {
-              pipeline: p.name,
-              input: input.name,
-              repo: input.repo,
-              tick: next.toISOString(),
-            });
+            try {
+              await this.#tickInput(p.name, input, next);
+            } catch {
+              // A tick that cannot be committed (e.g. the cron repo was deleted) is skipped;
+              // the re-scan re-arms the timer for the next one.
+            }
             poke();
           }, Math.min(delay, 2 ** 31 - 1)),
         );
