@@ -12,7 +12,7 @@
  */
 import process from "node:process";
 import { render, type RenderOptions, useApp, useInput, useStdin, useWindowSize } from "ink";
-import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
+import { useEffect, useMemo, useReducer, useRef, useState } from "react";
 import { nextTick, type Store } from "../lib/mod.ts";
 import { Dashboard, topWanted } from "./components/dashboard.tsx";
 import type { Theme } from "./components/theme.ts";
@@ -27,7 +27,6 @@ import {
   type Limits,
   reduce,
   selectedIndex,
-  selectedJob,
   type Snapshot,
   wantsRefresh,
   windowStart,
@@ -64,6 +63,9 @@ export interface AppProps {
   readonly flushMs?: number;
   readonly crashTest?: boolean;
 }
+
+/** Events reach the reducer at most once per this many ms (keys redraw at once). */
+export const FLUSH_MS = 250;
 
 /** Throws while `armed`: the `TUSK_TUI_CRASH_TEST` hook. */
 function CrashProbe(props: { readonly armed: boolean }) {
@@ -113,8 +115,10 @@ export function App(props: AppProps) {
         (err) => alive && dispatch({ kind: "message", text: `Cannot refresh: ${message(err)}` }),
       );
     };
+    let lastFlush = 0;
     const flush = () => {
       flushTimer = undefined;
+      lastFlush = Date.now();
       const items = pending;
       pending = [];
       if (!alive || items.length === 0) return;
@@ -123,20 +127,26 @@ export function App(props: AppProps) {
       }
       dispatch({ kind: "feed", items });
     };
-    (async () => {
-      try {
-        const snapshot = await props.loadSnapshot({ jobs: true });
-        if (alive) dispatch({ kind: "snapshot", snapshot });
-      } catch (err) {
-        if (alive) dispatch({ kind: "message", text: `Cannot load the status: ${message(err)}` });
-      }
-      if (!alive) return;
-      unsubscribe = props.subscribe((items) => {
-        if (pending.length === 0) pending = [...items];
-        else for (const i of items) pending.push(i);
-        flushTimer ??= setTimeout(flush, props.flushMs ?? 50);
-      });
-    })();
+    // The feed starts at once (replaying a long journal takes a while); its events wait
+    // until the snapshot is in, so they apply over it.
+    let ready = false;
+    unsubscribe = props.subscribe((items) => {
+      if (pending.length === 0) pending = [...items];
+      else for (const i of items) pending.push(i);
+      if (!ready || flushTimer !== undefined) return;
+      // The first events after a quiet spell show at once; a stream is batched.
+      const wait = lastFlush + (props.flushMs ?? FLUSH_MS) - Date.now();
+      if (wait <= 0) flush();
+      else flushTimer = setTimeout(flush, wait);
+    });
+    props.loadSnapshot({ jobs: true }).then(
+      (snapshot) => alive && dispatch({ kind: "snapshot", snapshot }),
+      (err) =>
+        alive && dispatch({ kind: "message", text: `Cannot load the status: ${message(err)}` }),
+    ).finally(() => {
+      ready = true;
+      if (alive && pending.length) flush();
+    });
     return () => {
       alive = false;
       unsubscribe?.();
@@ -168,17 +178,19 @@ export function App(props: AppProps) {
     return out;
   }, [view.pipelines, now, props.cronSchedule]);
 
-  const act = useCallback(async (what: "rerun" | "stop") => {
-    const job = selectedJob(viewRef.current);
-    if (!job) return;
-    const verb = what === "rerun" ? "re-run" : "stop";
-    try {
-      await props.controls[what](job.id);
-      dispatch({ kind: "message", text: `Asked to ${verb} job ${shortId(job.id)}` });
-    } catch (err) {
-      dispatch({ kind: "message", text: `Cannot ${verb} job ${shortId(job.id)}: ${message(err)}` });
-    }
-  }, [props.controls]);
+  // Carry out a job request once, after the moves typed before it have been applied.
+  const { request } = view;
+  const handled = useRef(0);
+  useEffect(() => {
+    if (!request || request.seq <= handled.current) return;
+    handled.current = request.seq;
+    const id = shortId(request.job, 12);
+    const verb = request.what === "rerun" ? "re-run" : "stop";
+    props.controls[request.what](request.job).then(
+      () => dispatch({ kind: "message", text: `Asked to ${verb} job ${id}` }),
+      (err) => dispatch({ kind: "message", text: `Cannot ${verb} job ${id}: ${message(err)}` }),
+    );
+  }, [request, props.controls]);
 
   useInput((input, key) => {
     if (input === "q" || (key.ctrl && input === "c")) exit();
@@ -191,8 +203,8 @@ export function App(props: AppProps) {
     else if (key.return) dispatch({ kind: "panel", panel: "inspect" });
     else if (input === "l") dispatch({ kind: "panel", panel: "logs" });
     else if (key.escape && view.panel !== "none") dispatch({ kind: "panel", panel: view.panel });
-    else if (input === "r") void act("rerun");
-    else if (input === "s") void act("stop");
+    else if (input === "r") dispatch({ kind: "request", what: "rerun" });
+    else if (input === "s") dispatch({ kind: "request", what: "stop" });
   }, { isActive: isRawModeSupported === true });
 
   return (
@@ -258,12 +270,14 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
     ...(options.stdin ? { stdin: options.stdin } : {}),
     ...(options.stderr ? { stderr: options.stderr } : {}),
     alternateScreen: true,
+    incrementalRendering: true,
     interactive: true,
     exitOnCtrlC: true,
     patchConsole: true,
   });
   const close = () => instance.unmount();
-  const fail = (err: unknown) => instance.unmount(err instanceof Error ? err : new Error(String(err)));
+  const fail = (err: unknown) =>
+    instance.unmount(err instanceof Error ? err : new Error(String(err)));
   const onRejection = (e: PromiseRejectionEvent) => {
     e.preventDefault();
     fail(e.reason);

@@ -53,7 +53,7 @@ export function dagLines(pipelines: readonly PipelineNode[]): DagSegment[][] {
   const lines: DagSegment[][] = [];
   const chainLine = (sink: PipelineNode) => {
     const chain: PipelineNode[] = [sink];
-    for (let p = sink; ;) {
+    for (let p = sink;;) {
       const up = p.inputs
         .filter((i) => byName.has(i.repo) && !chain.includes(byName.get(i.repo)!))
         .sort((a, b) => depthOf(b.repo, new Set()) - depthOf(a.repo, new Set()))[0];

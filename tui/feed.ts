@@ -46,7 +46,9 @@ function tail(
       if (!stopped && r.events.length) listener(r.events);
       failing = false;
     } catch (err) {
-      if (!stopped && !failing) listener([notice(`cannot read the event journal: ${describe(err)}`)]);
+      if (!stopped && !failing) {
+        listener([notice(`cannot read the event journal: ${describe(err)}`)]);
+      }
       failing = true;
     }
     if (!stopped) timer = setTimeout(tick, options.intervalMs);

@@ -38,7 +38,7 @@ export function rateText(perSecond: number): string {
 
 /** A number with thousands separators: `10,000`. */
 export function count(n: number): string {
-  return n.toLocaleString("en-US");
+  return String(Math.trunc(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
 
 /** First `n` characters of an id. */

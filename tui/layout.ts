@@ -34,7 +34,9 @@ export function computeLayout(
   free -= topRows + 1;
   let panelRows = 0;
   if (options.panel === "inspect") panelRows = Math.max(2, Math.floor((free - 1) * 0.5));
-  if (options.panel === "logs") panelRows = Math.max(2, free - 1 - Math.min(4, Math.floor(free / 4)) - 1);
+  if (options.panel === "logs") {
+    panelRows = Math.max(2, free - 1 - Math.min(4, Math.floor(free / 4)) - 1);
+  }
   if (panelRows) free -= panelRows + 1;
   const jobRows = Math.max(1, free - 1);
   return { width, height, topRows, jobRows, panelRows };

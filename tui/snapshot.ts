@@ -7,8 +7,8 @@ import {
   inspectCommit,
   listJobs,
   listRepos,
-  type PipelineSpec,
   pipelinesOf,
+  type PipelineSpec,
   type Store,
 } from "../lib/mod.ts";
 import type { PipelineInputView, PipelineNode, RepoView, Snapshot } from "./state.ts";

@@ -131,6 +131,8 @@ export type Panel = "none" | "inspect" | "logs";
 export interface ViewState {
   readonly limits: Limits;
   readonly loaded: boolean;
+  /** Time of the last snapshot: repo events older than it are already in `repos`. */
+  readonly reposAsOf: string;
   readonly scheduler: string;
   readonly repos: readonly RepoView[];
   readonly pipelines: readonly PipelineNode[];
@@ -151,6 +153,15 @@ export interface ViewState {
   readonly panel: Panel;
   /** A line for the footer: the result of the last action. */
   readonly message: string | null;
+  /** The last action asked of a job (the app carries it out); `seq` tells requests apart. */
+  readonly request: JobRequest | null;
+}
+
+/** An action on a job that the dashboard asks its controls for. */
+export interface JobRequest {
+  readonly what: "rerun" | "stop";
+  readonly job: string;
+  readonly seq: number;
 }
 
 /** Everything that changes the view. */
@@ -159,7 +170,8 @@ export type Action =
   | { readonly kind: "feed"; readonly items: readonly FeedItem[] }
   | { readonly kind: "move"; readonly delta: number }
   | { readonly kind: "panel"; readonly panel: Panel }
-  | { readonly kind: "message"; readonly text: string | null };
+  | { readonly kind: "message"; readonly text: string | null }
+  | { readonly kind: "request"; readonly what: JobRequest["what"] };
 
 /** The empty view. */
 export function initialState(
@@ -168,6 +180,7 @@ export function initialState(
   return {
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     loaded: false,
+    reposAsOf: "",
     scheduler: options.scheduler ?? "starting",
     repos: [],
     pipelines: [],
@@ -181,6 +194,7 @@ export function initialState(
     follow: true,
     panel: "none",
     message: null,
+    request: null,
   };
 }
 
@@ -197,15 +211,13 @@ export function reduce(state: ViewState, action: Action): ViewState {
       return { ...state, panel: state.panel === action.panel ? "none" : action.panel };
     case "message":
       return state.message === action.text ? state : { ...state, message: action.text };
+    case "request":
+      return request(state, action.what);
   }
 }
 
-/** Fold many actions (a replay) in order. */
-export function reduceAll(state: ViewState, actions: readonly Action[]): ViewState {
-  return actions.reduce(reduce, state);
-}
-
 const FINAL = new Set(["SUCCESS", "FAILURE", "KILLED", "UNRUNNABLE"]);
+const NONE: readonly string[] = [];
 const DATUM_FINAL = new Set(["SUCCESS", "FAILED", "SKIPPED", "RECOVERED"]);
 
 /** True for a job state a job leaves only by being re-run. */
@@ -238,10 +250,6 @@ class Draft {
     this.totalJobs = base.totalJobs;
   }
 
-  get limits(): Limits {
-    return this.base.limits;
-  }
-
   /** A mutable copy of a job, made on first touch in this batch. */
   job(id: string): MutableJob | undefined {
     const w = this.working.get(id);
@@ -259,7 +267,12 @@ class Draft {
   }
 
   /** A job, created from what an event knows when it is new. */
-  jobOrNew(id: string, pipeline: string, time: string, inputs: readonly string[] = []): MutableJob {
+  jobOrNew(
+    id: string,
+    pipeline: string,
+    time: string,
+    inputs: readonly string[] = NONE,
+  ): MutableJob {
     const existing = this.job(id);
     if (existing) return existing;
     const j: MutableJob = {
@@ -332,9 +345,8 @@ class Draft {
     if (this.created.length) {
       const fresh = [...this.created].sort();
       const last = order[order.length - 1];
-      order = last === undefined || fresh[0]! > last
-        ? order.concat(fresh)
-        : [...order, ...fresh].sort();
+      const appended = last === undefined || fresh[0]! > last;
+      order = appended ? order.concat(fresh) : [...order, ...fresh].sort();
       const l = new Map(latest);
       for (const id of fresh) {
         const p = jobs.get(id)!.pipeline;
@@ -353,16 +365,13 @@ class Draft {
         }
         byState = counts;
       }
-      // Jobs that fell out of the newest `maxDetailed` give up their datums and logs.
+      // Jobs that fell out of the newest `maxDetailed` give up their datums and logs: when
+      // the new jobs are the newest, only the rows just below the boundary can have changed.
       const boundary = order.length - maxDetailed;
       if (boundary > 0) {
-        const check = new Set<string>();
-        for (let i = Math.max(0, boundary - fresh.length); i < boundary; i++) check.add(order[i]!);
-        for (const id of fresh) {
-          const at = indexOfId(order, id);
-          if (at >= 0 && at < boundary) check.add(id);
-        }
-        for (const id of check) {
+        const from = appended ? Math.max(0, boundary - fresh.length) : 0;
+        for (let i = from; i < boundary; i++) {
+          const id = order[i]!;
           const j = jobs.get(id);
           if (j?.detailed) jobs.set(id, { ...j, detailed: false, datums: [], logs: [] });
         }
@@ -452,12 +461,11 @@ function applyFeed(state: ViewState, items: readonly FeedItem[]): ViewState {
           j.started ??= e.time;
         }
         if (e.reason !== undefined) j.reason = e.reason;
-        j.progress = {
-          total: e.progress.total,
-          processed: e.progress.processed,
-          skipped: e.progress.skipped,
-          failed: e.progress.failed,
-        };
+        const p = j.progress;
+        p.total = e.progress.total;
+        p.processed = e.progress.processed;
+        p.skipped = e.progress.skipped;
+        p.failed = e.progress.failed;
         break;
       }
       case "datum:started": {
@@ -512,7 +520,7 @@ function applyFeed(state: ViewState, items: readonly FeedItem[]): ViewState {
       }
       case "commit:created":
       case "branch:moved": {
-        if (e.branch !== "master") break;
+        if (e.branch !== "master" || e.time < state.reposAsOf) break;
         const head = e.type === "commit:created" ? e.commit : e.to;
         const repos = d.repos;
         const at = repos.findIndex((r) => r.name === e.repo);
@@ -547,7 +555,10 @@ function keepDatums(records: JobRecord["datums"], max: number): DatumView[] {
   if (records.length <= max) return records.map(datumOf);
   const failed = records.filter((r) => r.state === "FAILED").slice(0, max);
   const rest = records.filter((r) => r.state !== "FAILED");
-  const keep = new Set([...failed, ...rest.slice(Math.max(0, rest.length - (max - failed.length)))]);
+  const keep = new Set([
+    ...failed,
+    ...rest.slice(Math.max(0, rest.length - (max - failed.length))),
+  ]);
   return records.filter((r) => keep.has(r)).map(datumOf);
 }
 
@@ -580,9 +591,20 @@ function applySnapshot(state: ViewState, s: Snapshot): ViewState {
   }
   return d.finish({
     loaded: true,
+    reposAsOf: s.takenAt,
     repos: s.repos,
     pipelines: s.pipelines,
   });
+}
+
+/** Ask for an action on the selected job (in order with the moves before it). */
+function request(state: ViewState, what: JobRequest["what"]): ViewState {
+  const job = state.selectedId === null ? undefined : state.jobs.get(state.selectedId);
+  if (!job) return state;
+  if (what === "stop" && FINAL.has(job.state)) {
+    return { ...state, message: `Job ${job.id.slice(0, 12)} has already finished` };
+  }
+  return { ...state, request: { what, job: job.id, seq: (state.request?.seq ?? 0) + 1 } };
 }
 
 function move(state: ViewState, delta: number): ViewState {

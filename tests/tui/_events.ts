@@ -44,14 +44,42 @@ export function jobEvents(n: number, options: JobEventsOptions = {}): TuskEvent[
   const ev: TuskEvent[] = [];
   let t = t0;
   const progress = { total: 0, processed: 0, skipped: 0, failed: 0, recovered: 0 };
-  ev.push({ type: "job:created", time: at(t++), job, pipeline, version: 1, inputs: ["data@c0ffee"] });
-  ev.push({ type: "job:state", time: at(t++), job, pipeline, state: "STARTING", progress: { ...progress } });
+  ev.push({
+    type: "job:created",
+    time: at(t++),
+    job,
+    pipeline,
+    version: 1,
+    inputs: ["data@c0ffee"],
+  });
+  ev.push({
+    type: "job:state",
+    time: at(t++),
+    job,
+    pipeline,
+    state: "STARTING",
+    progress: { ...progress },
+  });
   progress.total = total;
-  ev.push({ type: "job:state", time: at(t++), job, pipeline, state: "RUNNING", progress: { ...progress } });
+  ev.push({
+    type: "job:state",
+    time: at(t++),
+    job,
+    pipeline,
+    state: "RUNNING",
+    progress: { ...progress },
+  });
   for (let i = 0; i < finishing; i++) {
     const datum = datumId(n, i);
     const fails = i >= total - failedN;
-    ev.push({ type: "datum:started", time: at(t++), job, pipeline, datum, inputs: [`data:/f${i}`] });
+    ev.push({
+      type: "datum:started",
+      time: at(t++),
+      job,
+      pipeline,
+      datum,
+      inputs: [`data:/f${i}`],
+    });
     ev.push({
       type: "stage:log",
       time: at(t++),
@@ -75,7 +103,14 @@ export function jobEvents(n: number, options: JobEventsOptions = {}): TuskEvent[
     });
   }
   if (options.running) {
-    ev.push({ type: "job:state", time: at(t++), job, pipeline, state: "RUNNING", progress: { ...progress } });
+    ev.push({
+      type: "job:state",
+      time: at(t++),
+      job,
+      pipeline,
+      state: "RUNNING",
+      progress: { ...progress },
+    });
     return ev;
   }
   if (progress.failed) {
@@ -85,12 +120,28 @@ export function jobEvents(n: number, options: JobEventsOptions = {}): TuskEvent[
       job,
       pipeline,
       state: "FAILURE",
-      reason: `${progress.failed} datum(s) failed; datum ${datumId(n, total - 1)}: Stage exited with code 1`,
+      reason: `${progress.failed} datum(s) failed; datum ${
+        datumId(n, total - 1)
+      }: Stage exited with code 1`,
       progress: { ...progress },
     });
   } else {
-    ev.push({ type: "job:state", time: at(t++), job, pipeline, state: "FINISHING", progress: { ...progress } });
-    ev.push({ type: "job:state", time: at(t++), job, pipeline, state: "SUCCESS", progress: { ...progress } });
+    ev.push({
+      type: "job:state",
+      time: at(t++),
+      job,
+      pipeline,
+      state: "FINISHING",
+      progress: { ...progress },
+    });
+    ev.push({
+      type: "job:state",
+      time: at(t++),
+      job,
+      pipeline,
+      state: "SUCCESS",
+      progress: { ...progress },
+    });
   }
   return ev;
 }

@@ -1,6 +1,6 @@
 /** The pipeline DAG as text lines. */
 import assert from "node:assert/strict";
-import { cronEntries, type DagSegment, dagLines } from "../../tui/dag.ts";
+import { cronEntries, dagLines, type DagSegment } from "../../tui/dag.ts";
 import type { PipelineNode } from "../../tui/state.ts";
 
 function text(lines: DagSegment[][]): string[] {
@@ -8,10 +8,14 @@ function text(lines: DagSegment[][]): string[] {
 }
 
 const IRIS: PipelineNode[] = [
-  { name: "inference", paused: false, inputs: [
-    { name: "attributes", repo: "attributes", kind: "pfs" },
-    { name: "model", repo: "model", kind: "pfs" },
-  ] },
+  {
+    name: "inference",
+    paused: false,
+    inputs: [
+      { name: "attributes", repo: "attributes", kind: "pfs" },
+      { name: "model", repo: "model", kind: "pfs" },
+    ],
+  },
   { name: "model", paused: false, inputs: [{ name: "training", repo: "training", kind: "pfs" }] },
 ];
 
@@ -22,9 +26,13 @@ Deno.test("dagLines() draws the iris DAG as training → model → inference ←
 Deno.test("dagLines() marks repos, pipelines and cron inputs by role", () => {
   const lines = dagLines([
     ...IRIS,
-    { name: "ticker", paused: false, inputs: [
-      { name: "tick", repo: "ticker_tick", kind: "cron", spec: "@every 2s" },
-    ] },
+    {
+      name: "ticker",
+      paused: false,
+      inputs: [
+        { name: "tick", repo: "ticker_tick", kind: "cron", spec: "@every 2s" },
+      ],
+    },
   ]);
   assert.deepEqual(text(lines), [
     "training → model → inference ← attributes",
@@ -50,9 +58,13 @@ Deno.test("dagLines() shows a pipeline read by two others once per sink", () => 
 
 Deno.test("cronEntries() lists every cron input with its spec", () => {
   const entries = cronEntries([
-    { name: "ticker", paused: false, inputs: [
-      { name: "tick", repo: "ticker_tick", kind: "cron", spec: "@every 2s" },
-    ] },
+    {
+      name: "ticker",
+      paused: false,
+      inputs: [
+        { name: "tick", repo: "ticker_tick", kind: "cron", spec: "@every 2s" },
+      ],
+    },
   ]);
   assert.deepEqual(entries, [{
     key: "ticker/tick",

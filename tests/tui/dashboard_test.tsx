@@ -24,10 +24,17 @@ import { plain } from "./_render.ts";
 const SNAPSHOT: Snapshot = {
   takenAt: at(0),
   repos: [{ name: "data", size: 2048, head: "494ab522deadbeef", headTime: at(0), created: at(0) }],
-  pipelines: [{ name: "upper", paused: false, inputs: [{ name: "data", repo: "data", kind: "pfs" }] }],
+  pipelines: [{
+    name: "upper",
+    paused: false,
+    inputs: [{ name: "data", repo: "data", kind: "pfs" }],
+  }],
 };
 
-function view(items: readonly FeedItem[], options: { snapshot?: Snapshot; limits?: Partial<Limits> } = {}) {
+function view(
+  items: readonly FeedItem[],
+  options: { snapshot?: Snapshot; limits?: Partial<Limits> } = {},
+) {
   let s = initialState({ scheduler: "running in this process (pid 1)", ...options });
   s = reduce(s, { kind: "snapshot", snapshot: options.snapshot ?? SNAPSHOT });
   return reduce(s, { kind: "feed", items });
@@ -112,8 +119,8 @@ Deno.test("Dashboard shows a failed job with its error, and its datums when insp
   s = reduce(s, { kind: "panel", panel: "inspect" });
   const f = frame(s);
   assert.match(f, /JOB 000000000001 {2}upper {2}failure {2}2 processed, 0 skipped, 1 failed of 3/);
-  assert.match(f, /reason: 1 datum\(s\) failed; datum 00000baa/);
-  assert.match(f, /00000baa failed .*data:\/f2 {2}Stage exited with code 1/);
+  assert.match(f, /reason: 1 datum\(s\) failed; datum 000003ea/);
+  assert.match(f, /000003ea failed .*data:\/f2 {2}Stage exited with code 1/);
   assert.match(f, /error: bad input f2/);
 });
 
@@ -194,4 +201,19 @@ Deno.test("Dashboard without colour writes no colour codes", () => {
   r.cleanup();
   // deno-lint-ignore no-control-regex
   assert.doesNotMatch(f, /\x1b\[(3[0-9]|4[0-9]|9[0-7]|10[0-7])(;[0-9]+)*m/);
+});
+
+Deno.test("Dashboard notes the skipped datums a live job has no rows for", () => {
+  const events = jobEvents(1, { datums: 1 });
+  const done = events[events.length - 1]!;
+  assert.equal(done.type, "job:state");
+  const skipped = {
+    ...done,
+    time: at(9_999),
+    progress: { total: 3, processed: 1, skipped: 2, failed: 0, recovered: 0 },
+  };
+  const s = reduce(view([...events, skipped]), { kind: "panel", panel: "inspect" });
+  const f = frame(s);
+  assert.match(f, /1 processed, 2 skipped, 0 failed of 3/);
+  assert.match(f, /\+ 2 skipped: output reused from earlier jobs/);
 });

@@ -255,7 +255,14 @@ Deno.test("reduce() moves repo heads on branch:moved and asks for a refresh", ()
 
 Deno.test("reduce() records cron ticks and scheduler notices", () => {
   const s = feed(initialState(), [
-    { type: "cron:tick", time: at(1), pipeline: "ticker", input: "tick", repo: "ticker_tick", tick: at(0) },
+    {
+      type: "cron:tick",
+      time: at(1),
+      pipeline: "ticker",
+      input: "tick",
+      repo: "ticker_tick",
+      tick: at(0),
+    },
     { type: "tui:scheduler", time: at(2), state: "attached to pid 7" },
   ]);
   assert.equal(s.cronTicks.get("ticker/tick"), at(0));
@@ -284,4 +291,18 @@ Deno.test("elapsedMs() and ratePerSecond() use the finish time, or now while run
   assert.equal(ratePerSecond(j, started + 2000), 1);
   const done = feed(initialState(), jobEvents(2)).jobs.get(jobId(2))!;
   assert.equal(elapsedMs(done, Date.parse(done.finished!) + 60_000), elapsedMs(done, 0));
+});
+
+Deno.test("reduce() turns r and s into requests for the selected job, in order with moves", () => {
+  let s = feed(initialState(), [...jobEvents(1), ...jobEvents(2, { running: true })]);
+  s = reduce(s, { kind: "request", what: "stop" });
+  assert.deepEqual(s.request, { what: "stop", job: jobId(2), seq: 1 });
+  s = reduce(reduce(s, { kind: "move", delta: 1 }), { kind: "request", what: "rerun" });
+  assert.deepEqual(s.request, { what: "rerun", job: jobId(1), seq: 2 });
+});
+
+Deno.test("reduce() refuses to request a stop of a finished job", () => {
+  const s = reduce(feed(initialState(), jobEvents(1)), { kind: "request", what: "stop" });
+  assert.equal(s.request, null);
+  assert.equal(s.message, `Job ${jobId(1).slice(0, 12)} has already finished`);
 });

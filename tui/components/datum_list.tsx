@@ -7,6 +7,8 @@ import { fg, stateColor, stateLabel, type Theme } from "./theme.ts";
 /** Props of `DatumList`. */
 export interface DatumListProps {
   readonly datums: readonly DatumView[];
+  /** Skipped datums the list does not hold (they have no events of their own). */
+  readonly unlisted: number;
   readonly rows: number;
   readonly width: number;
   readonly theme: Theme;
@@ -24,20 +26,29 @@ export function pickDatums(datums: readonly DatumView[], rows: number): DatumVie
 /** One line per datum: id, state, duration, inputs, and the message of a failure. */
 export function DatumList(props: DatumListProps) {
   const { theme, width } = props;
-  const shown = pickDatums(props.datums, props.rows);
+  const note = props.unlisted > 0 ? 1 : 0;
+  const shown = pickDatums(props.datums, props.rows - note);
   return (
     <Box flexDirection="column" width={width} height={props.rows}>
-      {props.datums.length === 0 ? <Text {...fg(theme, "gray")}>no datums yet</Text> : null}
+      {props.datums.length === 0 && !note
+        ? <Text {...fg(theme, "gray")}>no datums yet</Text>
+        : null}
       {shown.map((d) => (
         <Text key={d.id} wrap="truncate-end">
-          <Text {...fg(theme, "gray")}>{shortId(d.id)}</Text>
-          {" "}
+          <Text {...fg(theme, "gray")}>{shortId(d.id)}</Text>{" "}
           <Text {...fg(theme, stateColor(d.state))}>{fit(stateLabel(d.state), 8)}</Text>
           {` ${fit(d.state === "STARTING" ? "" : shortDuration(d.durationMs), 6)} `}
           {d.inputs.join(" ")}
           {d.message ? <Text {...fg(theme, "red")}>{`  ${d.message}`}</Text> : null}
         </Text>
       ))}
+      {note
+        ? (
+          <Text {...fg(theme, "cyan")} wrap="truncate-end">
+            {`+ ${props.unlisted} skipped: output reused from earlier jobs`}
+          </Text>
+        )
+        : null}
     </Box>
   );
 }

@@ -1,4 +1,4 @@
-/** The bottom line: the keys, and the result of the last action. */
+/** The bottom line: the result of the last action, and the keys. */
 import { Box, Text } from "ink";
 import { fg, type Theme } from "./theme.ts";
 
@@ -19,12 +19,13 @@ export interface FooterProps {
   readonly theme: Theme;
 }
 
-/** The key help and the last message. */
+/** The last message, then the key help. */
 export function Footer(props: FooterProps) {
   const { theme } = props;
   return (
     <Box width={props.width} height={1}>
       <Text wrap="truncate-end">
+        {props.message ? <Text {...fg(theme, "yellow")}>{`${props.message}   `}</Text> : null}
         {KEYS.map(([k, what], i) => (
           <Text key={k}>
             {i > 0 ? "  " : ""}
@@ -32,7 +33,6 @@ export function Footer(props: FooterProps) {
             {` ${what}`}
           </Text>
         ))}
-        {props.message ? <Text {...fg(theme, "yellow")}>{`   ${props.message}`}</Text> : null}
       </Text>
     </Box>
   );

@@ -22,13 +22,11 @@ export function Header(props: HeaderProps) {
     <Box width={props.width} height={1}>
       <Text wrap="truncate-end">
         <Text bold {...fg(theme, "cyan")}>tusk up</Text>
-        <Text>{"  store "}</Text>
+        {`  store `}
         <Text bold>{props.store}</Text>
-        <Text>{"  scheduler: "}</Text>
+        {`  scheduler: `}
         <Text {...fg(theme, attached ? "yellow" : "green")}>{props.scheduler}</Text>
-        <Text>{"  sandbox: "}</Text>
-        <Text>{props.sandbox}</Text>
-        <Text>{`  jobs: ${count(props.active)} active / ${count(props.total)}`}</Text>
+        {`  sandbox: ${props.sandbox}  jobs: ${count(props.active)} active / ${count(props.total)}`}
       </Text>
     </Box>
   );

@@ -33,10 +33,13 @@ export function JobDetail(props: JobDetailProps) {
   }
   const p = job.progress;
   const title = `JOB ${shortId(job.id, 12)}  ${job.pipeline}  `;
-  const info = `  ${p.processed} processed, ${p.skipped} skipped, ${p.failed} failed of ${p.total}` +
+  const info =
+    `  ${p.processed} processed, ${p.skipped} skipped, ${p.failed} failed of ${p.total}` +
     `  ${job.started ? shortDuration(elapsedMs(job, props.now)) : "-"}` +
     (job.restart ? `  restarts ${job.restart}` : "") +
-    (job.inputs.length ? `  inputs ${job.inputs.map((i) => i.replace(/@(\w{8})\w*/, "@$1")).join(", ")}` : "");
+    (job.inputs.length
+      ? `  inputs ${job.inputs.map((i) => i.replace(/@(\w{8})\w*/, "@$1")).join(", ")}`
+      : "");
   const reasonRows = job.reason && job.state !== "SUCCESS" ? 1 : 0;
   const body = Math.max(1, rows - reasonRows);
   const empty = job.detailed ? "no log lines yet" : "details not kept for old jobs";
@@ -57,6 +60,9 @@ export function JobDetail(props: JobDetailProps) {
           <Box flexDirection="row" width={width} height={body}>
             <DatumList
               datums={job.detailed ? job.datums : []}
+              unlisted={job.detailed
+                ? Math.max(0, p.skipped - job.datums.filter((d) => d.state === "SKIPPED").length)
+                : 0}
               rows={body}
               width={half - 1}
               theme={theme}

@@ -49,12 +49,9 @@ export function JobRow(props: JobRowProps) {
   return (
     <Text wrap="truncate-end" inverse={selected}>
       <Text bold={selected}>{selected ? "▸ " : "  "}</Text>
-      <Text {...fg(theme, "gray")}>{shortId(job.id, 12)}</Text>
-      {" "}
-      <Text bold>{fit(job.pipeline, columns.pipeline)}</Text>
-      {" "}
-      <ProgressBar progress={p} width={columns.bar} done={done} theme={theme} />
-      {" "}
+      <Text {...fg(theme, "gray")}>{shortId(job.id, 12)}</Text>{" "}
+      <Text bold>{fit(job.pipeline, columns.pipeline)}</Text>{" "}
+      <ProgressBar progress={p} width={columns.bar} done={done} theme={theme} />{" "}
       {fitRight(counts, 11)}
       <Text {...fg(theme, p.failed ? "red" : undefined)}>
         {p.failed ? fitRight(`✗${p.failed}`, 5) : "     "}

@@ -56,7 +56,7 @@ export function PipelineDag(props: PipelineDagProps) {
             </Text>
           ))}
           {segs.some((s) => s.role === "pipeline" && props.paused.has(s.name ?? ""))
-            ? <Text {...fg(theme, "gray")}>{"  (paused)"}</Text>
+            ? <Text {...fg(theme, "gray")}>{`  (paused)`}</Text>
             : null}
         </Text>
       ),

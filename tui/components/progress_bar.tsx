@@ -34,12 +34,14 @@ export function barCells(
 export function ProgressBar(props: ProgressBarProps) {
   const c = barCells(props.progress, props.width, props.done);
   const { theme } = props;
+  const part = (n: number, char: string, color: string) =>
+    n > 0 ? <Text {...fg(theme, color)}>{char.repeat(n)}</Text> : null;
   return (
     <Text>
-      <Text {...fg(theme, "green")}>{"█".repeat(c.processed)}</Text>
-      <Text {...fg(theme, "cyan")}>{"▓".repeat(c.skipped)}</Text>
-      <Text {...fg(theme, "red")}>{"╳".repeat(c.failed)}</Text>
-      <Text {...fg(theme, "gray")}>{"░".repeat(c.rest)}</Text>
+      {part(c.processed, "█", "green")}
+      {part(c.skipped, "▓", "cyan")}
+      {part(c.failed, "╳", "red")}
+      {part(c.rest, "░", "gray")}
     </Text>
   );
 }

@@ -18,7 +18,10 @@ export interface ReposTableProps {
 /** Repos, newest first, as many as fit (the last row says how many did not). */
 export function ReposTable(props: ReposTableProps) {
   const { repos, rows, width, now, theme } = props;
-  const nameW = Math.max(4, Math.min(18, width - 32, Math.max(0, ...repos.map((r) => r.name.length))));
+  const nameW = Math.max(
+    4,
+    Math.min(18, width - 32, Math.max(0, ...repos.map((r) => r.name.length))),
+  );
   const fits = repos.length <= rows ? repos : repos.slice(0, Math.max(0, rows - 1));
   const more = repos.length - fits.length;
   return (

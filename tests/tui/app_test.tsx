@@ -1,0 +1,200 @@
+/**
+ * The dashboard app with its feed, keys and controls, rendered with ink-testing-library
+ * (the snapshot, the feed and the controls are stand-ins).
+ */
+import assert from "node:assert/strict";
+import { render } from "ink-testing-library";
+import { App, type DashboardControls } from "../../tui/app.tsx";
+import type { FeedItem, Snapshot } from "../../tui/state.ts";
+import { at, jobEvents, jobId } from "./_events.ts";
+import { KEY, plain, until } from "./_render.ts";
+
+interface Harness {
+  readonly push: (items: readonly FeedItem[]) => void;
+  readonly calls: string[];
+  readonly snapshots: { jobs: boolean }[];
+  readonly unsubscribed: () => boolean;
+  readonly frame: () => string;
+  readonly type: (keys: string) => void;
+  readonly close: () => void;
+}
+
+function start(options: { failControls?: boolean } = {}): Harness {
+  let listener: ((items: readonly FeedItem[]) => void) | null = null;
+  let unsubscribed = false;
+  const calls: string[] = [];
+  const snapshots: { jobs: boolean }[] = [];
+  const snapshot: Snapshot = {
+    takenAt: at(0),
+    repos: [{ name: "data", size: 12, head: "494ab522", headTime: at(0), created: at(0) }],
+    pipelines: [{
+      name: "upper",
+      paused: false,
+      inputs: [{ name: "data", repo: "data", kind: "pfs" }],
+    }],
+    jobs: [],
+  };
+  const controls: DashboardControls = {
+    rerun: (id) => {
+      calls.push(`rerun ${id}`);
+      return options.failControls
+        ? Promise.reject(new Error(`Job ${id} is still RUNNING: wait for it to finish`))
+        : Promise.resolve();
+    },
+    stop: (id) => {
+      calls.push(`stop ${id}`);
+      return Promise.resolve();
+    },
+  };
+  const r = render(
+    <App
+      loadSnapshot={(o) => {
+        snapshots.push(o);
+        return Promise.resolve(snapshot);
+      }}
+      subscribe={(l) => {
+        listener = l;
+        return () => {
+          unsubscribed = true;
+        };
+      }}
+      controls={controls}
+      store="/tmp/store/.tusk"
+      sandbox="deno (test)"
+      theme={{ color: false }}
+      size={{ width: 120, height: 36 }}
+      clock={() => Date.parse(at(60_000))}
+      flushMs={0}
+    />,
+  );
+  // The harness's stdout has no `rows`: without them Ink asks `tput` every frame.
+  (r.stdout as unknown as { rows: number }).rows = 36;
+  return {
+    push: (items) => {
+      if (!listener) throw new Error("The app has not subscribed yet");
+      listener(items);
+    },
+    calls,
+    snapshots,
+    unsubscribed: () => unsubscribed,
+    frame: () => plain(r.lastFrame()),
+    type: (keys) => r.stdin.write(keys),
+    close: () => {
+      r.unmount();
+      r.cleanup();
+    },
+  };
+}
+
+async function started(): Promise<Harness> {
+  const h = start();
+  await until(() => h.frame().includes("data → upper"), "the snapshot");
+  return h;
+}
+
+Deno.test("App shows the snapshot, then jobs from its feed", async () => {
+  const h = await started();
+  try {
+    await until(
+      () => h.unsubscribed() === false && h.frame().includes("no jobs yet"),
+      "empty list",
+    );
+    h.push(jobEvents(1, { datums: 4 }));
+    await until(() => h.frame().includes("000000000001"), "the job");
+    assert.match(h.frame(), /4\+0\/4 .* success/);
+  } finally {
+    h.close();
+  }
+});
+
+Deno.test("App opens the selected job's datums and log with ↓ and enter, and closes them", async () => {
+  const h = await started();
+  try {
+    h.push([...jobEvents(1, { datums: 2, failed: 1 }), ...jobEvents(2)]);
+    await until(() => h.frame().includes("000000000002"), "both jobs");
+    h.type(KEY.down);
+    await until(() => /▸ 000000000001/.test(h.frame()), "the selection to move");
+    h.type(KEY.enter);
+    await until(() => h.frame().includes("JOB 000000000001"), "the panel");
+    assert.match(h.frame(), /reason: 1 datum\(s\) failed/);
+    assert.match(h.frame(), /error: bad input f1/);
+    h.type("l");
+    await until(() => !/failed +0\.1s/.test(h.frame()), "the log panel");
+    assert.match(h.frame(), /error: bad input f1/);
+    h.type(KEY.escape);
+    await until(() => !h.frame().includes("JOB 000000000001"), "the panel to close");
+  } finally {
+    h.close();
+  }
+});
+
+Deno.test("App asks its controls to re-run and to stop the selected job", async () => {
+  const h = await started();
+  try {
+    h.push([...jobEvents(1), ...jobEvents(2, { running: true })]);
+    await until(() => h.frame().includes("000000000002"), "the jobs");
+    h.type("s");
+    await until(() => h.frame().includes("Asked to stop job 000000000002"), "the stop message");
+    h.type(KEY.down);
+    h.type("r");
+    await until(() => h.frame().includes("Asked to re-run job 000000000001"), "the re-run message");
+    assert.deepEqual(h.calls, [`stop ${jobId(2)}`, `rerun ${jobId(1)}`]);
+  } finally {
+    h.close();
+  }
+});
+
+Deno.test("App does not ask to stop a job that has finished", async () => {
+  const h = await started();
+  try {
+    h.push(jobEvents(1));
+    await until(() => h.frame().includes(" success"), "the job");
+    h.type("s");
+    await until(() => h.frame().includes("Job 000000000001 has already finished"), "the message");
+    assert.deepEqual(h.calls, []);
+  } finally {
+    h.close();
+  }
+});
+
+Deno.test("App shows why a control failed in the footer", async () => {
+  const h = start({ failControls: true });
+  try {
+    await until(() => h.frame().includes("data → upper"), "the snapshot");
+    h.push(jobEvents(1, { running: true }));
+    await until(() => h.frame().includes("000000000001"), "the job");
+    h.type("r");
+    await until(() => h.frame().includes("Cannot re-run job"), "the error");
+    assert.match(h.frame(), /is still RUNNING: wait for it to finish/);
+  } finally {
+    h.close();
+  }
+});
+
+Deno.test("App reloads repos and pipelines (not jobs) after a branch moves", async () => {
+  const h = await started();
+  try {
+    h.push([{
+      type: "branch:moved",
+      time: at(5),
+      repo: "data",
+      branch: "master",
+      from: null,
+      to: "feed",
+    }]);
+    await until(() => h.snapshots.length === 2, "a refresh", 3000);
+    assert.deepEqual(h.snapshots, [{ jobs: true }, { jobs: false }]);
+  } finally {
+    h.close();
+  }
+});
+
+Deno.test("App quits on q and stops its feed", async () => {
+  const h = await started();
+  try {
+    h.type("q");
+    await until(() => h.unsubscribed(), "the feed to stop");
+  } finally {
+    h.close();
+  }
+});

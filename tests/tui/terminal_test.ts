@@ -1,0 +1,259 @@
+/**
+ * `tusk up` in a real terminal (a tmux pane): a job committed from another process shows up
+ * live, the keys open its datums and log, a resize re-lays out, and every way out — `q`,
+ * Ctrl-C, SIGINT, a component that throws — restores the terminal. Without a terminal it
+ * prints plain lines; with NO_COLOR it prints no colour.
+ */
+import assert from "node:assert/strict";
+import { MAIN, ROOT, tempStore, TUSK_PERMS, tuskOk } from "../_helpers.ts";
+import { colourCodes, Pane, tuskUpLine } from "./_tmux.ts";
+
+const UPPER = `${ROOT}/tests/fixtures/stages/upper.json`;
+
+/** A store with repo `data` and pipeline `upper` (no job yet). */
+async function upperStore() {
+  const s = await tempStore();
+  await tuskOk(["create", "repo", "data"], { store: s.store });
+  await tuskOk(["create", "pipeline", "-f", UPPER, "--no-wait"], { store: s.store });
+  return s;
+}
+
+async function putFile(store: string, dir: string, name: string, text: string): Promise<void> {
+  await Deno.writeTextFile(`${dir}/${name}`, text);
+  await tuskOk(["put", "file", `data@master:/${name}`, "-f", `${dir}/${name}`], { store });
+}
+
+/** Start `tusk up` in the pane and wait for the dashboard's first frame with the DAG. */
+async function startUp(
+  pane: Pane,
+  store: string,
+  env: Record<string, string> = {},
+): Promise<string> {
+  await pane.run(tuskUpLine(store, { env }));
+  return await pane.waitFor(
+    (s) => s.includes("data → upper") && s.includes("q quit"),
+    "the dashboard",
+    20_000,
+  );
+}
+
+/** The terminal is back to the shell: main screen, cursor shown, prompt, no dashboard left. */
+async function assertRestored(pane: Pane): Promise<string> {
+  const screen = await pane.waitFor((s) => /EXIT=\d+\s*\nPROMPT>/.test(s), "the prompt after exit");
+  assert.equal(await pane.display("#{alternate_on}"), "0", "left the alternate screen");
+  assert.equal(await pane.display("#{cursor_flag}"), "1", "the cursor is shown");
+  assert.doesNotMatch(screen, /q quit|JOBS|PIPELINES/, "no dashboard leftovers");
+  return screen;
+}
+
+/** The terminal's line discipline is back in canonical mode with echo. */
+async function assertCooked(pane: Pane): Promise<void> {
+  await pane.run(
+    `echo "modes: $(stty -a | tr ' ' '\\n' | grep -E -x -- '-?(icanon|echo)' | tr '\\n' ' ')STTY-$((6*7))"`,
+  );
+  const screen = await pane.waitFor((s) => s.includes("STTY-42"), "stty");
+  assert.match(screen, /modes: icanon echo STTY-42/);
+}
+
+Deno.test({
+  name: "tusk up shows a job committed from another process live, and q restores the terminal",
+  sanitizeResources: false,
+  async fn(t) {
+    await using s = await upperStore();
+    await using pane = await Pane.open(120, 36);
+    await startUp(pane, s.store);
+    await pane.waitFor((x) => x.includes("running in this process"), "the scheduler state");
+
+    await t.step("a put file shows its job within 1 s, with progress and final state", async () => {
+      await putFile(s.store, s.path, "a.txt", "hello\n");
+      const t0 = Date.now();
+      await pane.waitFor((x) => /▸ [0-9a-f]{12} upper/.test(x), "the job row", 1000);
+      const screen = await pane.waitFor((x) => /1\+0\/1 .* success/.test(x), "success", 5000);
+      const ms = Date.now() - t0;
+      assert.match(screen, /█{24} +1\+0\/1 /);
+      console.log(`job shown and finished ${ms} ms after put file returned`);
+    });
+
+    await t.step("↓ and enter open the older job's datums and log", async () => {
+      await putFile(s.store, s.path, "b.txt", "world\n");
+      await pane.waitFor((x) => (x.match(/ success/g) ?? []).length === 2, "the second job");
+      await pane.keys("Down");
+      await pane.waitFor((x) => /▸ [0-9a-f]{12} upper .*1\+0\/1/.test(x), "the older job selected");
+      await pane.keys("Enter");
+      const screen = await pane.waitFor((x) => /upper a\.txt \(6 bytes\)/.test(x), "its log");
+      assert.match(
+        screen,
+        /JOB [0-9a-f]{12} {2}upper {2}success {2}1 processed, 0 skipped, 0 failed of 1/,
+      );
+      assert.match(screen, /[0-9a-f]{8} success +\d+\.\ds +data:\/a\.txt/);
+      await pane.keys("l");
+      await pane.waitFor((x) => !/success +\d+\.\ds +data:\/a\.txt/.test(x), "the log panel");
+      await pane.keys("Escape");
+      await pane.waitFor((x) => !x.includes("JOB "), "the panel closed");
+    });
+
+    await t.step("a resize to 70 × 20 re-lays out without a crash", async () => {
+      await pane.resize(70, 20);
+      const screen = await pane.waitFor(
+        (x) =>
+          x.split("\n").every((l) => l.length <= 70) && x.includes("q quit") && x.includes("JOBS"),
+        "the 70-column layout",
+      );
+      assert.doesNotMatch(screen, /EXIT=/);
+      await pane.keys("Enter");
+      await pane.waitFor((x) => x.includes("JOB "), "the panel at 70 × 20");
+      await pane.resize(120, 36);
+      await pane.waitFor((x) => x.split("\n").some((l) => l.length > 70), "the 120-column layout");
+    });
+
+    await t.step("q exits with status 0 and restores the terminal", async () => {
+      await pane.keys("q");
+      assert.equal(await pane.exitStatus(), 0);
+      await assertRestored(pane);
+      await assertCooked(pane);
+      await assert.rejects(Deno.stat(`${s.store}/scheduler.json`), Deno.errors.NotFound);
+    });
+  },
+});
+
+Deno.test({
+  name: "tusk up exits 0 and restores the terminal on SIGINT",
+  sanitizeResources: false,
+  async fn() {
+    await using s = await upperStore();
+    await using pane = await Pane.open(120, 36);
+    await startUp(pane, s.store);
+    const pid = await pane.childPid();
+    assert.ok(pid, "the pid of tusk up");
+    Deno.kill(pid, "SIGINT");
+    assert.equal(await pane.exitStatus(), 0);
+    await assertRestored(pane);
+    await assertCooked(pane);
+  },
+});
+
+Deno.test({
+  name: "tusk up exits 0 and restores the terminal on Ctrl-C",
+  sanitizeResources: false,
+  async fn() {
+    await using s = await upperStore();
+    await using pane = await Pane.open(120, 36);
+    await startUp(pane, s.store);
+    await pane.keys("C-c");
+    assert.equal(await pane.exitStatus(), 0);
+    await assertRestored(pane);
+  },
+});
+
+Deno.test({
+  name: "tusk up restores the terminal and prints the error when a component throws",
+  sanitizeResources: false,
+  async fn() {
+    await using s = await upperStore();
+    await using pane = await Pane.open(120, 36);
+    await pane.run(
+      tuskUpLine(s.store, { env: { TUSK_TUI_CRASH_TEST: "1" }, unset: ["NO_COLOR", "CI"] }),
+    );
+    assert.equal(await pane.exitStatus(20_000), 70);
+    const screen = await assertRestored(pane);
+    assert.match(screen, /TUSK_TUI_CRASH_TEST is set: a dashboard component threw on purpose/);
+    assert.match(screen, /internal error/);
+    await assertCooked(pane);
+    await assert.rejects(Deno.stat(`${s.store}/scheduler.json`), Deno.errors.NotFound);
+  },
+});
+
+Deno.test({
+  name: "tusk up with stdout not a terminal prints plain lines without escape codes",
+  sanitizeResources: false,
+  async fn() {
+    await using s = await upperStore();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", ...TUSK_PERMS, MAIN, "up"],
+      env: { TUSK_STORE: s.store, TERM: "xterm-256color" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      try {
+        await Deno.stat(`${s.store}/scheduler.json`);
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    await putFile(s.store, s.path, "a.txt", "hello\n");
+    await new Promise((r) => setTimeout(r, 1000));
+    child.kill("SIGINT");
+    const out = await child.output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.ok(!text.includes("\x1b"), "no escape codes");
+    assert.match(text, /^tusk up: store /);
+    assert.match(text, /job:state .*"state":"SUCCESS"/);
+    assert.match(text, /tusk up: stopped\n$/);
+  },
+});
+
+Deno.test({
+  name: "tusk up writes colour on a terminal, and none with NO_COLOR=1",
+  sanitizeResources: false,
+  async fn() {
+    await using s = await upperStore();
+    await putFile(s.store, s.path, "a.txt", "hello\n");
+    for (const noColor of [false, true]) {
+      await using pane = await Pane.open(120, 36);
+      await startUp(pane, s.store, noColor ? { NO_COLOR: "1" } : {});
+      await pane.waitFor((x) => / success/.test(x), "the finished job");
+      const codes = colourCodes(await pane.capture({ escapes: true }));
+      if (noColor) assert.deepEqual(codes, []);
+      else assert.ok(codes.length > 0, "colour codes without NO_COLOR");
+      await pane.keys("q");
+      assert.equal(await pane.exitStatus(), 0);
+    }
+  },
+});
+
+Deno.test({
+  name: "tusk up attaches to the event journal when another process holds the lease",
+  sanitizeResources: false,
+  async fn() {
+    await using s = await upperStore();
+    const daemon = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", ...TUSK_PERMS, MAIN, "up", "--headless"],
+      env: { TUSK_STORE: s.store, NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline) {
+        try {
+          await Deno.stat(`${s.store}/scheduler.json`);
+          break;
+        } catch {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      await using pane = await Pane.open(120, 36);
+      await startUp(pane, s.store);
+      await pane.waitFor((x) => x.includes(`attached to pid ${daemon.pid}`), "the attached state");
+      await putFile(s.store, s.path, "a.txt", "hello\n");
+      const t0 = Date.now();
+      await pane.waitFor((x) => /1\+0\/1 .* success/.test(x), "the job from the journal", 3000);
+      console.log(
+        `attached dashboard showed the finished job ${Date.now() - t0} ms after put file`,
+      );
+      await pane.keys("q");
+      assert.equal(await pane.exitStatus(), 0);
+      await assertRestored(pane);
+      await Deno.stat(`${s.store}/scheduler.json`);
+    } finally {
+      daemon.kill("SIGINT");
+      await daemon.status;
+    }
+  },
+});
