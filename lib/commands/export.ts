@@ -1,0 +1,418 @@
+/**
+ * `tusk export pachyderm`: pipelines as specs for a Pachyderm cluster. Each spec keeps the
+ * fields Pachyderm's `CreatePipelineRequest` has (camelCase, integers as numbers,
+ * durations as `"600s"`), runs in the stock `denoland/deno:<version>` image, and reads its
+ * stage bundle — the exact code tusk snapshotted — from a code repo of its own, crossed
+ * with its inputs (glob `/`, so it adds no datums): new code is a new commit there, and
+ * Pachyderm's provenance names it, as tusk's does. A README beside the specs gives the
+ * `pachctl` commands that create the repos and pipelines in dependency order.
+ */
+import { NotFoundError } from "../errors.ts";
+import { type Pipeline, pipelineOf, pipelinesOf, readBundle } from "../pipeline/pipelines.ts";
+import { inputRepos, parseDuration } from "../pipeline/spec.ts";
+import { oldSpaceMiB } from "../runner/sandbox.ts";
+import type { Store } from "../store/store.ts";
+
+/** Options of `exportPachyderm()`. */
+export interface ExportPachydermOptions {
+  /** Folder to write into; created when missing, files of the same names replaced. */
+  readonly output: string;
+  /** Deno version of the image tag (default: the running Deno's). */
+  readonly denoVersion?: string;
+}
+
+/** One exported pipeline. */
+export interface ExportedPipeline {
+  readonly name: string;
+  /** `<output>/<name>.json`. */
+  readonly specFile: string;
+  /** `<output>/<name>/stage.js`: the stage bundle. */
+  readonly stageFile: string;
+  /** `<output>/<name>/err_stage.js`, when the spec has an `errCmd`. */
+  readonly errStageFile?: string;
+  /** The repo the spec reads its stage code from. */
+  readonly codeRepo: string;
+  /** Fields of the tusk spec left out, as `path: why`. */
+  readonly dropped: readonly string[];
+  /** The Pachyderm spec written to `specFile`. */
+  readonly spec: Readonly<Record<string, unknown>>;
+}
+
+/** What `exportPachyderm()` wrote. */
+export interface PachydermExport {
+  readonly dir: string;
+  readonly image: string;
+  /** `<output>/README.md`. */
+  readonly readme: string;
+  /** Input repos to create: users' repos, neither pipeline outputs nor cron repos. */
+  readonly repos: readonly string[];
+  /** Input repos that are outputs of pipelines left out of the export. */
+  readonly upstream: readonly string[];
+  /** In dependency order: a pipeline after those whose output it reads. */
+  readonly pipelines: readonly ExportedPipeline[];
+}
+
+/** File name of the stage bundle, in the export folder and in the code repo. */
+const STAGE_FILE = "stage.js";
+const ERR_STAGE_FILE = "err_stage.js";
+
+/**
+ * A Pachyderm field tree: which fields of the tusk spec carry over. Every field tusk
+ * accepts is here except `datumBatching` (see `dropReason`).
+ */
+type Keep = true | { readonly fields: Readonly<Record<string, Keep>> } | {
+  readonly list: () => Keep;
+};
+
+const PFS_KEEP: Keep = {
+  fields: {
+    name: true,
+    repo: true,
+    branch: true,
+    glob: true,
+    joinOn: true,
+    groupBy: true,
+    outerJoin: true,
+    emptyFiles: true,
+  },
+};
+const CRON_KEEP: Keep = {
+  fields: { name: true, repo: true, spec: true, overwrite: true, start: true },
+};
+const INPUT_KEEP: Keep = {
+  fields: {
+    pfs: PFS_KEEP,
+    cron: CRON_KEEP,
+    cross: { list: () => INPUT_KEEP },
+    union: { list: () => INPUT_KEEP },
+    join: { list: () => INPUT_KEEP },
+    group: { list: () => INPUT_KEEP },
+  },
+};
+const SPEC_KEEP: Keep = {
+  fields: {
+    pipeline: { fields: { name: true } },
+    description: true,
+    transform: {
+      fields: {
+        image: true,
+        cmd: true,
+        errCmd: true,
+        env: true,
+        stdin: true,
+        acceptReturnCode: true,
+      },
+    },
+    parallelismSpec: { fields: { constant: true } },
+    input: INPUT_KEEP,
+    outputBranch: true,
+    resourceLimits: { fields: { memory: true } },
+    datumTimeout: true,
+    jobTimeout: true,
+    datumTries: true,
+    salt: true,
+    reprocessSpec: true,
+  },
+};
+
+function dropReason(path: string): string {
+  if (path === "datumBatching" || path === "transform.datumBatching") {
+    return `${path}: tusk's batching protocol (datums as JSON lines on stdin) is not Pachyderm's; ` +
+      "the stage runs once per datum with its arguments, as without batching";
+  }
+  return `${path}: not a Pachyderm pipeline field`;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Copy the fields `keep` names; report the others in `dropped`. */
+function pick(value: unknown, keep: Keep, path: string, dropped: string[]): unknown {
+  if (keep === true) return structuredClone(value);
+  if ("list" in keep) {
+    return Array.isArray(value)
+      ? value.map((v, i) => pick(v, keep.list(), `${path}[${i}]`, dropped))
+      : value;
+  }
+  if (!isObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const here = path === "" ? key : `${path}.${key}`;
+    const sub = Object.hasOwn(keep.fields, key) ? keep.fields[key] : undefined;
+    if (sub === undefined) dropped.push(dropReason(here));
+    else if (v !== null && v !== undefined) out[key] = pick(v, sub, here, dropped);
+  }
+  return out;
+}
+
+function seconds(value: unknown, path: string): string {
+  const ms = parseDuration(value as string | number, path);
+  return `${ms / 1000}s`;
+}
+
+/** The image every exported pipeline runs in. */
+export function denoImage(version: string = Deno.version.deno): string {
+  return `denoland/deno:${version}`;
+}
+
+/**
+ * The container command of a stage: Deno with exactly the permissions tusk gives it
+ * locally (read its inputs, its code, `/pfs/out` and `/tmp`; write `/pfs/out` and `/tmp`;
+ * the spec's env names; no net, run, ffi or sys), on the bundle at `script`.
+ */
+function containerCommand(p: Pipeline, codeRepo: string, script: string): string[] {
+  const names = [...new Set(inputRepos(p.parsed.input).map((i) => `/pfs/${i.name}`))];
+  const reads = [...names, `/pfs/${codeRepo}`, "/pfs/out", "/tmp"];
+  const env = Object.keys(p.parsed.transform.env).sort();
+  return [
+    "deno",
+    "run",
+    "--no-prompt",
+    "--no-config",
+    "--no-remote",
+    "--no-npm",
+    `--allow-read=${reads.join(",")}`,
+    "--allow-write=/pfs/out,/tmp",
+    ...(env.length > 0 ? [`--allow-env=${env.join(",")}`] : []),
+    ...(p.parsed.memoryBytes !== undefined
+      ? [`--v8-flags=--max-old-space-size=${oldSpaceMiB(p.parsed.memoryBytes)}`]
+      : []),
+    `/pfs/${codeRepo}/${script}`,
+  ];
+}
+
+/**
+ * The Pachyderm spec of one pipeline version: its camelCase spec with tusk-only fields
+ * left out, `image` set to `image`, the command pointed at the bundle in `codeRepo`, and
+ * the code repo crossed with its input. Pure.
+ */
+export function pachydermSpec(
+  p: Pipeline,
+  options: { readonly image: string; readonly codeRepo: string },
+): { spec: Record<string, unknown>; dropped: string[] } {
+  const dropped: string[] = [];
+  const kept = pick(p.spec, SPEC_KEEP, "", dropped) as Record<string, unknown>;
+  const { codeRepo } = options;
+  const transform: Record<string, unknown> = {
+    image: options.image,
+    cmd: [...containerCommand(p, codeRepo, STAGE_FILE), ...p.parsed.args],
+  };
+  for (const [key, value] of Object.entries(isObject(kept.transform) ? kept.transform : {})) {
+    if (!(key in transform)) transform[key] = value;
+  }
+  const errCmd = p.parsed.transform.errCmd;
+  if (errCmd !== undefined) {
+    transform.errCmd = [...containerCommand(p, codeRepo, ERR_STAGE_FILE), ...errCmd.slice(3)];
+  }
+  if (Array.isArray(transform.acceptReturnCode)) {
+    transform.acceptReturnCode = transform.acceptReturnCode.map(Number);
+  }
+  const code = { pfs: { repo: codeRepo, glob: "/" } };
+  const input = isObject(kept.input) && Array.isArray(kept.input.cross)
+    ? { cross: [...kept.input.cross, code] }
+    : { cross: [kept.input, code] };
+  const spec: Record<string, unknown> = {
+    pipeline: { name: p.name },
+    ...(p.parsed.description !== "" ? { description: p.parsed.description } : {}),
+    transform,
+    ...(isObject(kept.parallelismSpec)
+      ? {
+        parallelismSpec: kept.parallelismSpec.constant === undefined
+          ? {}
+          : { constant: Number(kept.parallelismSpec.constant) },
+      }
+      : {}),
+    input,
+  };
+  for (const [key, value] of Object.entries(kept)) {
+    if (key in spec || key === "description" || key === "parallelismSpec") continue;
+    if (key === "datumTimeout" || key === "jobTimeout") spec[key] = seconds(value, key);
+    else if (key === "datumTries") spec[key] = Number(value);
+    else if (key === "resourceLimits" && isObject(value)) {
+      spec[key] = value.memory === undefined ? {} : { memory: String(value.memory) };
+    } else spec[key] = value;
+  }
+  return { spec, dropped };
+}
+
+/** Pipelines in dependency order: each after the exported pipelines it reads. */
+function ordered(pipelines: readonly Pipeline[]): Pipeline[] {
+  const byName = new Map(pipelines.map((p) => [p.name, p]));
+  const out: Pipeline[] = [];
+  const seen = new Set<string>();
+  const visit = (p: Pipeline) => {
+    if (seen.has(p.name)) return;
+    seen.add(p.name);
+    for (const i of inputRepos(p.parsed.input)) {
+      const up = byName.get(i.repo);
+      if (up) visit(up);
+    }
+    out.push(p);
+  };
+  for (const p of pipelines) visit(p);
+  return out;
+}
+
+/** `<pipeline>_code`, cut to 63 characters and numbered past any name in `taken`. */
+function codeRepoName(pipeline: string, taken: ReadonlySet<string>): string {
+  for (let n = 1;; n++) {
+    const suffix = n === 1 ? "_code" : `_code${n}`;
+    const name = `${pipeline.slice(0, 63 - suffix.length)}${suffix}`;
+    if (!taken.has(name)) return name;
+  }
+}
+
+/**
+ * Write Pachyderm specs, stage bundles and a README for `names` (every pipeline when
+ * empty) into `options.output`. An unknown name fails before anything is written.
+ */
+export async function exportPachyderm(
+  store: Store,
+  names: readonly string[],
+  options: ExportPachydermOptions,
+): Promise<PachydermExport> {
+  const state = await store.state();
+  const all = pipelinesOf(state);
+  const chosen = names.length === 0
+    ? all
+    : [...new Set(names)].map((name) => pipelineOf(state, name));
+  if (chosen.length === 0) {
+    throw new NotFoundError(
+      'Cannot export: the store has no pipelines (create one with "tusk create pipeline -f spec.json")',
+      {},
+    );
+  }
+  const image = denoImage(options.denoVersion);
+  const dir = options.output.replace(/\/+$/, "") || "/";
+  const pipelineNames = new Set(all.map((p) => p.name));
+  const cronRepos = new Set(
+    all.flatMap((p) => inputRepos(p.parsed.input).filter((i) => i.kind === "cron"))
+      .map((i) => i.repo),
+  );
+  const taken = new Set([...Object.keys(state.repos), ...pipelineNames]);
+  const repos = new Set<string>();
+  const upstream = new Set<string>();
+  const exportedNames = new Set(chosen.map((p) => p.name));
+  const plans: { p: Pipeline; codeRepo: string }[] = [];
+  for (const p of ordered(chosen)) {
+    const inputs = inputRepos(p.parsed.input);
+    for (const i of inputs) {
+      if (i.kind === "cron" || cronRepos.has(i.repo)) continue;
+      if (!pipelineNames.has(i.repo)) repos.add(i.repo);
+      else if (!exportedNames.has(i.repo)) upstream.add(i.repo);
+    }
+    const codeRepo = codeRepoName(p.name, new Set([...taken, ...inputs.map((i) => i.name)]));
+    taken.add(codeRepo);
+    plans.push({ p, codeRepo });
+  }
+
+  await Deno.mkdir(dir, { recursive: true });
+  const written: ExportedPipeline[] = [];
+  for (const { p, codeRepo } of plans) {
+    const { spec, dropped } = pachydermSpec(p, { image, codeRepo });
+    const specFile = `${dir}/${p.name}.json`;
+    const stageFile = `${dir}/${p.name}/${STAGE_FILE}`;
+    await Deno.mkdir(`${dir}/${p.name}`, { recursive: true });
+    await Deno.writeFile(stageFile, await readBundle(store, p));
+    let errStageFile: string | undefined;
+    if (p.errCodeHash !== undefined) {
+      errStageFile = `${dir}/${p.name}/${ERR_STAGE_FILE}`;
+      await Deno.writeFile(errStageFile, await readBundle(store, { codeHash: p.errCodeHash }));
+    }
+    await Deno.writeTextFile(specFile, JSON.stringify(spec, null, 2) + "\n");
+    written.push({
+      name: p.name,
+      specFile,
+      stageFile,
+      ...(errStageFile !== undefined ? { errStageFile } : {}),
+      codeRepo,
+      dropped,
+      spec,
+    });
+  }
+  const result: PachydermExport = {
+    dir,
+    image,
+    readme: `${dir}/README.md`,
+    repos: [...repos].sort(),
+    upstream: [...upstream].sort(),
+    pipelines: written,
+  };
+  await Deno.writeTextFile(result.readme, exportReadme(result));
+  return result;
+}
+
+/** The README of an export: what was chosen and the `pachctl` commands, in order. */
+export function exportReadme(e: Omit<PachydermExport, "readme">): string {
+  const lines: string[] = [];
+  const names = e.pipelines.map((p) => p.name);
+  lines.push(
+    `# Pachyderm specs of tusk pipelines: ${names.join(", ")}`,
+    "",
+    "Written by `tusk export pachyderm`. Each `<pipeline>.json` is a `pachctl create pipeline`",
+    "spec (camelCase, as Pachyderm's `CreatePipelineRequest` schema reads it).",
+    "",
+    "- **Image**: every pipeline runs in the stock image " +
+      `\`${e.image}\`, the Deno that bundled its stage code.`,
+    "- **Stage code**: `<pipeline>/stage.js` is the self-contained bundle tusk ran (its",
+    "  npm packages inlined). It reaches the container as data: each pipeline has its own",
+    "  code repo (`<pipeline>_code`), crossed with its inputs with glob `/` (one datum, so",
+    "  the number of datums does not change) and mounted at `/pfs/<pipeline>_code/stage.js`.",
+    "  New code is a `put file` to that repo: Pachyderm re-runs the datums, as tusk does",
+    "  when stage code changes, and the output commits' provenance names the code commit.",
+    "- **Permissions**: Pachyderm runs the command as given, so it carries the permissions",
+    "  tusk gives a stage: read its inputs, its code repo, `/pfs/out` and `/tmp`; write",
+    "  `/pfs/out` and `/tmp`; the spec's `env` names; no network, subprocesses, FFI or",
+    "  system information.",
+    "- **Datum batching**: tusk's protocol (datums as JSON lines on stdin) is its own, so",
+    "  it is left out: on Pachyderm the stage runs once per datum with its arguments.",
+    "",
+    "To bake the code into an image instead: build `FROM " + e.image + "` with",
+    "`COPY <pipeline>/stage.js /code/stage.js`, set `transform.image` to that image, point",
+    "the command at `/code/stage.js` (and `--allow-read` at it) and remove the code input.",
+    "",
+    "## Create the repos and pipelines",
+    "",
+    "Run from this folder, in this order:",
+    "",
+    "```sh",
+  );
+  for (const r of e.repos) lines.push(`pachctl create repo ${r}`);
+  for (const p of e.pipelines) {
+    lines.push(`pachctl create repo ${p.codeRepo}`);
+    lines.push(`pachctl put file ${p.codeRepo}@master:/${STAGE_FILE} -f ${p.name}/${STAGE_FILE}`);
+    if (p.errStageFile !== undefined) {
+      lines.push(
+        `pachctl put file ${p.codeRepo}@master:/${ERR_STAGE_FILE} -f ${p.name}/${ERR_STAGE_FILE}`,
+      );
+    }
+  }
+  for (const p of e.pipelines) lines.push(`pachctl create pipeline -f ${p.name}.json`);
+  lines.push("```", "");
+  if (e.repos.length > 0) {
+    lines.push(
+      `Then put your data into ${
+        e.repos.map((r) => `\`${r}\``).join(", ")
+      }, e.g. \`pachctl put file ${e.repos[0]}@master:/data.csv -f data.csv\`.`,
+      "",
+    );
+  }
+  if (e.upstream.length > 0) {
+    lines.push(
+      `Read but not exported: the output ${e.upstream.length === 1 ? "repo" : "repos"} of ${
+        e.upstream.map((r) => `pipeline \`${r}\``).join(", ")
+      }. Export ${e.upstream.length === 1 ? "it" : "them"} too (` +
+        `\`tusk export pachyderm ${[...e.upstream, ...names].join(" ")} -o …\`) and create ` +
+        `${e.upstream.length === 1 ? "it" : "them"} first.`,
+      "",
+    );
+  }
+  const dropped = e.pipelines.filter((p) => p.dropped.length > 0);
+  if (dropped.length > 0) {
+    lines.push("## Left out", "");
+    for (const p of dropped) for (const d of p.dropped) lines.push(`- \`${p.name}\`: ${d}`);
+    lines.push("");
+  }
+  return lines.join("\n");
+}
