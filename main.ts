@@ -720,6 +720,8 @@ program.command("up").description("run the scheduler (with the dashboard, or --h
     const s = new Scheduler(store, { sandbox: mode });
     if (!opts.headless && Deno.stdout.isTerminal()) {
       const { LeaseHeldError, restartDatum, stopJob } = await lib();
+      // React's production build: the development one makes every frame several times slower.
+      if (!Deno.env.get("NODE_ENV")) Deno.env.set("NODE_ENV", "production");
       const { runDashboard, schedulerFeed } = await import("./tui/app.tsx");
       const ac = new AbortController();
       const serving = s.serve(ac.signal);
@@ -764,10 +766,12 @@ program.command("doctor").description(
 )
   .addOption(jsonOpt())
   .action(async (opts) => {
-    const { detectSandbox, leaseHolder, verify } = await lib();
+    const { detectSandbox, leaseHolder, verify, pipelinesOf, cronInputs, nextTick, humanDuration } =
+      await lib();
     const store = await openStore();
     const sandbox = await detectSandbox("auto");
     const holder = await leaseHolder(store);
+    const problems: string[] = [];
     let health = "ok";
     let healthy = true;
     try {
@@ -777,6 +781,30 @@ program.command("doctor").description(
       health = `BROKEN: ${
         (e as Error).message
       } — restore the store from a backup, or run "tusk verify" for details`;
+      problems.push(`the store failed verification: ${health.slice("BROKEN: ".length)}`);
+    }
+    if (sandbox.mode === "deno") {
+      problems.push(
+        `stages run under Deno permissions only (${sandbox.reason}) — install bubblewrap ` +
+          `("apt-get install bubblewrap") and allow unprivileged user namespaces for the OS sandbox`,
+      );
+    }
+    const now = store.now();
+    const cron: { pipeline: string; input: string; spec: string; next: string | null }[] = [];
+    try {
+      for (const p of pipelinesOf(await store.state())) {
+        for (const c of cronInputs(p.parsed.input)) {
+          const start = c.start ? new Date(c.start) : undefined;
+          const next = p.stopped ? null : nextTick(c.spec, now, start).toISOString();
+          cron.push({ pipeline: p.name, input: c.name, spec: c.spec, next });
+        }
+      }
+    } catch { /* an unreadable store is reported by verify above */ }
+    if (cron.some((c) => c.next !== null) && holder?.mode !== "daemon") {
+      problems.push(
+        'cron pipelines tick only while a scheduler runs — start one with "tusk up --headless"' +
+          ' (or tick once with "tusk run cron <pipeline>")',
+      );
     }
     const report = {
       deno: Deno.version.deno,
@@ -787,12 +815,24 @@ program.command("doctor").description(
       scheduler: holder
         ? `${holder.mode} pid ${holder.pid} since ${holder.since}`
         : "not running (commands run their jobs in-process; start one with tusk up)",
+      cron,
+      problems,
     };
     if (opts.json) json(report);
     else {
       out(
         `Deno: ${report.deno}\nStore: ${report.store}\nHealth: ${report.health}\n` +
-          `Sandbox: ${report.sandbox} (${report.sandboxReason})\nScheduler: ${report.scheduler}\n`,
+          `Sandbox: ${report.sandbox} (${report.sandboxReason})\nScheduler: ${report.scheduler}\n` +
+          cron.map((c) =>
+            `Cron: ${c.pipeline} input ${c.input} (${c.spec}) ${
+              c.next === null
+                ? "paused"
+                : `next tick in ${humanDuration(Date.parse(c.next) - now.getTime())} (${c.next})`
+            }\n`
+          ).join("") +
+          (problems.length === 0
+            ? "Problems: none\n"
+            : `Problems:\n${problems.map((x) => `  - ${x}\n`).join("")}`),
       );
     }
     if (!healthy) throw new (await lib()).IntegrityError("The store failed verification", {});
@@ -868,6 +908,83 @@ program.command("list-job").description("(1.8) list jobs")
   .option("-p, --pipeline <name>", "only this pipeline's jobs").option("-n, --number <n>")
   .addOption(jsonOpt()).action(doListJob);
 program.command("inspect-job").argument("<job>").addOption(jsonOpt()).action(doInspectJob);
+
+// ---- export, shell completion ----
+
+program.command("export").description("export pipelines to run elsewhere")
+  .command("pachyderm").argument("[pipeline...]", "pipelines to export (default: all)")
+  .description("write Pachyderm specs, stage bundles and a README with the pachctl commands")
+  .requiredOption("-o, --output <dir>", "folder to write into")
+  .addOption(jsonOpt())
+  .action(async (names, opts) => {
+    const { exportPachyderm } = await lib();
+    const r = await exportPachyderm(await openStore(), names, { output: absolute(opts.output) });
+    if (opts.json) return json(r);
+    for (const p of r.pipelines) {
+      out(`${p.specFile} (stage ${p.stageFile}, code repo ${p.codeRepo})\n`);
+      for (const d of p.dropped) err(`tusk: ${p.name}: left out ${d}\n`);
+    }
+    out(`${r.readme}: the pachctl commands that create the repos and pipelines, in order\n`);
+  });
+
+type AnyCommand = (typeof program.commands)[number];
+
+/** The command tree as the completion scripts see it; hidden commands left out. */
+function completionTree(
+  cmd: AnyCommand,
+  help = program.createHelp(),
+): import("./lib/mod.ts").CompletionCommand {
+  return {
+    name: cmd.name(),
+    aliases: cmd.aliases(),
+    options: help.visibleOptions(cmd).map((o) => ({
+      flags: [o.short, o.long].filter((f): f is string => f !== undefined),
+      name: o.name(),
+      takesValue: o.required || o.optional,
+      ...(o.argChoices ? { choices: o.argChoices } : {}),
+    })),
+    args: cmd.registeredArguments.map((a) => ({
+      name: a.name(),
+      variadic: a.variadic,
+      ...(a.argChoices ? { choices: a.argChoices } : {}),
+    })),
+    commands: help.visibleCommands(cmd).map((c) => completionTree(c, help)),
+  };
+}
+
+program.command("completions").description("print a shell completion script")
+  .addArgument(
+    program.createArgument("<shell>", "the shell to complete in").choices(
+      ["bash", "zsh", "fish"] as const,
+    ),
+  )
+  .addHelpText(
+    "after",
+    "\nbash: source <(tusk completions bash)   zsh: source <(tusk completions zsh)\n" +
+      "fish: tusk completions fish > ~/.config/fish/completions/tusk.fish\n",
+  )
+  .action(async (shell) => {
+    const { completionScript } = await lib();
+    out(completionScript(shell, completionTree(program)));
+  });
+
+program.command("__complete", { hidden: true }).argument("<what>").argument("[arg]")
+  .description("names for completion scripts: repos, branches <repo> or pipelines")
+  .action(async (what, arg) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const { completionNames } = await lib();
+      const names = await Promise.race([
+        openStore().then((store) => completionNames(store, what, arg)),
+        new Promise<string[]>((resolve) => timer = setTimeout(() => resolve([]), 2000)),
+      ]);
+      if (names.length > 0) out(names.join("\n") + "\n");
+    } catch {
+      // Completion stays silent: no store, or a store it cannot read, offers no names.
+    } finally {
+      clearTimeout(timer);
+    }
+  });
 
 /** Parse and run; returns the exit code. */
 export async function main(args: string[]): Promise<number> {

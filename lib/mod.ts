@@ -58,3 +58,14 @@ export { leaseHolder } from "./scheduler/lease.ts";
 export { nextTick } from "./scheduler/cron.ts";
 export { detectSandbox } from "./runner/detect.ts";
 export type { SandboxMode } from "./runner/detect.ts";
+export { cronInputs } from "./scheduler/scheduler.ts";
+export { denoImage, exportPachyderm, exportReadme, pachydermSpec } from "./commands/export.ts";
+export type { ExportedPipeline, PachydermExport } from "./commands/export.ts";
+export {
+  argumentKind,
+  COMPLETION_SHELLS,
+  completionNames,
+  completionScript,
+  optionKind,
+} from "./commands/completions.ts";
+export type { CompletionCommand, CompletionShell } from "./commands/completions.ts";

@@ -4,7 +4,7 @@
  * real output of the `tusk` CLI. `--keep DIR` keeps the store in DIR.
  */
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-run", "--allow-sys"];
+const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-run"];
 const color = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
 const bold = (s: string) => (color ? `\x1b[1m${s}\x1b[0m` : s);
 const dim = (s: string) => (color ? `\x1b[2m${s}\x1b[0m` : s);

@@ -13,7 +13,6 @@ export const TUSK_PERMS = [
   "--allow-write",
   "--allow-env",
   "--allow-run",
-  "--allow-sys",
 ];
 
 /** A temporary folder removed when disposed: `await using dir = await tempDir()`. */

@@ -430,6 +430,14 @@ export async function restartDatum(
       job: job.id,
     });
   }
+  const latest = await new JobStore(store).latest(job.pipeline);
+  if (latest?.id !== job.id) {
+    // Re-running an older job would commit output of old inputs over the current output.
+    throw new InvalidArgumentError(
+      `Job ${job.id} is not the newest job of pipeline "${job.pipeline}": only ${latest?.id} can be re-run`,
+      { job: job.id, latest: latest?.id },
+    );
+  }
   job.state = "CREATED";
   job.restart++;
   delete job.finished;

@@ -391,16 +391,21 @@ export class ObjectStore {
       const hasher = createHash("sha256");
       const src = await Deno.open(path, { read: true });
       let size = 0;
+      // Two buffers: the next chunk is read while this one is hashed, so the hash (the
+      // slowest part) never waits for a read.
+      const bufs = [new Uint8Array(4 << 20), new Uint8Array(4 << 20)];
+      let reading = src.read(bufs[0]!);
       try {
-        const buf = new Uint8Array(4 << 20);
-        while (true) {
-          const n = await src.read(buf);
+        for (let i = 0;; i ^= 1) {
+          const n = await reading;
           if (n === null) break;
-          hasher.update(buf.subarray(0, n));
+          reading = src.read(bufs[i ^ 1]!);
+          hasher.update(bufs[i]!.subarray(0, n));
           size += n;
           onProgress?.(n);
         }
       } finally {
+        reading.catch(() => {});
         src.close();
       }
       await copying;

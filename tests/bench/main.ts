@@ -40,6 +40,13 @@ interface Row {
   readonly perFile?: string;
 }
 
+/** What every benchmark gets: the scratch folder and tusk's fixed cost per command. */
+interface Context {
+  readonly root: string;
+  /** Median time of `tusk list repo` on a store with one empty repo. */
+  readonly startupMs: number;
+}
+
 const GIB = 1 << 30;
 const REPO = "data";
 const SMALL_RUNS = 5;
@@ -126,10 +133,14 @@ async function fsType(dir: string): Promise<string> {
   return last.split(/\s+/)[1] ?? "?";
 }
 
-/** The 1-minute load average: other work on the machine makes every figure noisier. */
+/**
+ * The 1-minute load average: other work on the machine makes every figure noisier. Read
+ * through `cat`, which needs no --allow-sys (Deno reads nothing under /proc without -A).
+ */
 async function loadAverage(): Promise<string> {
   try {
-    return (await Deno.readTextFile("/proc/loadavg")).split(" ")[0] ?? "?";
+    const r = await new Deno.Command("cat", { args: ["/proc/loadavg"], stdout: "piped" }).output();
+    return new TextDecoder().decode(r.stdout).split(" ")[0] || "?";
   } catch {
     return "?";
   }
@@ -211,9 +222,44 @@ async function oneMoreFile(
   );
 }
 
+// ---- 0. start-up ----
+
+/**
+ * Warm Deno's caches, then take the fixed cost every tusk command pays (runtime start,
+ * module load, store open) with `list repo` on a store with one empty repo; `git status` in
+ * an empty repo for scale. Returns tusk's median.
+ */
+async function benchStartup(root: string, rows: Row[]): Promise<number> {
+  const store = `${root}/warm-store`;
+  const git = `${root}/warm-git`;
+  const tree = `${root}/warm-tree`;
+  try {
+    await freshStore(store, REPO);
+    await measureTusk(store, ["list", "repo"]);
+    const tusk: Measured[] = [];
+    for (let i = 0; i < SMALL_RUNS; i++) tusk.push(await measureTusk(store, ["list", "repo"]));
+    await Deno.mkdir(tree);
+    await freshGit(git, tree);
+    const status: Measured[] = [];
+    for (let i = 0; i < SMALL_RUNS; i++) {
+      status.push(await measure("git", ["status", "--short"], gitOptions(git, tree)));
+    }
+    report(rows, {
+      name: "start-up (list repo, empty)",
+      runs: SMALL_RUNS,
+      tuskMs: medianMs(tusk),
+      baseline: { label: "git status", ms: medianMs(status) },
+      peakKiB: peak(tusk),
+    });
+    return medianMs(tusk);
+  } finally {
+    for (const p of [store, git, tree]) await Deno.remove(p, { recursive: true }).catch(() => {});
+  }
+}
+
 // ---- 1. one large file ----
 
-async function benchLargeFile(root: string, rows: Row[]): Promise<void> {
+async function benchLargeFile({ root }: Context, rows: Row[]): Promise<void> {
   const src = `${root}/big-src.bin`;
   try {
     await writeRandomFile(src, GIB);
@@ -260,7 +306,7 @@ const LAYOUT_10K = [
   ...Array.from({ length: 9 }, (_, i) => ({ folder: `part-${i}`, count: 1100 })),
 ];
 
-async function benchSmallFiles(root: string, rows: Row[]): Promise<void> {
+async function benchSmallFiles({ root }: Context, rows: Row[]): Promise<void> {
   const tree = `${root}/small-10k`;
   const made = await writeSmallFiles(tree, LAYOUT_10K, { seed: 10 });
   console.log(`  (${made.files} files, ${made.bytes} bytes in ${LAYOUT_10K.length - 1} folders)`);
@@ -309,6 +355,10 @@ async function benchSmallFiles(root: string, rows: Row[]): Promise<void> {
   try {
     await freshStore(store, REPO);
     await measureTusk(store, ["put", "file", `${REPO}@master`, "-r", "-f", `${tree}/.`]);
+    const part = await measureTusk(store, ["list", "file", `${REPO}@master:/part-0`]);
+    if (countLines(part.stdout) - 1 !== LAYOUT_10K[1]!.count) {
+      throw new Error(`"put file -r" did not put the folder's files at the top of the repo`);
+    }
     await freshGit(git, tree);
     await measure("sh", ["-c", "git add -A && git commit -q -m x"], gitOptions(git, tree));
     const one = await oneMoreFile(store, git, tree, single);
@@ -319,21 +369,6 @@ async function benchSmallFiles(root: string, rows: Row[]): Promise<void> {
       baseline: { label: "git add+commit", ms: medianMs(one.baseline) },
       maxRatio: 1.0,
       peakKiB: peak(one.tusk),
-    });
-
-    // The fixed cost every tusk command pays (runtime start, module load, state read).
-    const startup: Measured[] = [];
-    for (let i = 0; i < SMALL_RUNS; i++) startup.push(await measureTusk(store, ["list", "repo"]));
-    const gitStart: Measured[] = [];
-    for (let i = 0; i < SMALL_RUNS; i++) {
-      gitStart.push(await measure("git", ["rev-parse", "HEAD"], gitOptions(git, tree)));
-    }
-    report(rows, {
-      name: "start-up (list repo)",
-      runs: SMALL_RUNS,
-      tuskMs: medianMs(startup),
-      baseline: { label: "git rev-parse", ms: medianMs(gitStart) },
-      peakKiB: peak(startup),
     });
   } finally {
     for (const p of [store, git, single, tree]) {
@@ -354,7 +389,10 @@ const LAYOUT_100K = [
   })),
 ];
 
-async function benchHundredThousand(root: string, rows: Row[]): Promise<void> {
+async function benchHundredThousand(
+  { root, startupMs }: Context,
+  rows: Row[],
+): Promise<void> {
   const tree = `${root}/files-100k`;
   const store = `${root}/big-repo-store`;
   const git = `${root}/big-repo-git`;
@@ -369,7 +407,10 @@ async function benchHundredThousand(root: string, rows: Row[]): Promise<void> {
       })`,
     );
     const files = made.files;
-    const per = (ms: number, n: number) => `${((ms * 1000) / n).toFixed(1)} µs/file`;
+    const per = (ms: number, n: number) =>
+      `${((ms * 1000) / n).toFixed(1)} µs/file (${
+        (((ms - startupMs) * 1000) / n).toFixed(1)
+      } net of start-up)`;
 
     await freshStore(store, REPO);
     await syncAll();
@@ -479,12 +520,17 @@ async function main(): Promise<number> {
         `(${BIG_RUNS} for 1 GiB and verify), sync before each timed run; ` +
         `load average ${await loadAverage()}`,
     );
-    const warm = `${root}/warm-store`;
-    await freshStore(warm, REPO);
-    await measureTusk(warm, ["list", "repo"]);
-    await Deno.remove(warm, { recursive: true });
+    console.log("\nstart-up");
+    let startupMs = 0;
+    try {
+      startupMs = await benchStartup(root, rows);
+    } catch (err) {
+      broken++;
+      console.log(`  ERROR: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const ctx: Context = { root, startupMs };
 
-    const benches: [string, (root: string, rows: Row[]) => Promise<void>, number][] = [
+    const benches: [string, (ctx: Context, rows: Row[]) => Promise<void>, number][] = [
       ["put file 1 GiB", benchLargeFile, 3 * GIB],
       ["10,000 small files", benchSmallFiles, GIB / 4],
       ["100,000 files", benchHundredThousand, 2 * GIB],
@@ -496,7 +542,7 @@ async function main(): Promise<number> {
         continue;
       }
       try {
-        await bench(root, rows);
+        await bench(ctx, rows);
       } catch (err) {
         broken++;
         console.log(`  ERROR: ${err instanceof Error ? err.message : String(err)}`);

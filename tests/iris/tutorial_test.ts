@@ -180,7 +180,6 @@ Deno.test("train_cron.json retrains on cron ticks", async () => {
         "-W",
         "-E",
         "--allow-run",
-        "--allow-sys",
         `${ROOT}/main.ts`,
         "up",
         "--headless",

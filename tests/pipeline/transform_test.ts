@@ -3,7 +3,7 @@
  * transform.env and transform.stdin.
  */
 import assert from "node:assert/strict";
-import { ROOT, tempStore, tuskOk } from "../_helpers.ts";
+import { ROOT, tempStore, tusk, tuskOk } from "../_helpers.ts";
 
 const STAGES = `${ROOT}/tests/fixtures/stages`;
 
@@ -95,4 +95,23 @@ Deno.test("transform.env and transform.stdin reach the stage, and nothing else o
   assert.equal(job.state, "SUCCESS", job.reason);
   const said = (await tuskOk(["get", "file", "p@master:/said.txt"], { store: s.store })).stdout;
   assert.equal(said, "hello|line one\nline two\n");
+});
+
+Deno.test("restart datum re-runs the newest job's failed datums; an older job is refused", async () => {
+  const { s, job } = await setup({ transform: { cmd: exitCmd }, datumTries: 1 }, "4");
+  await using _ = s;
+  const store = s.store;
+  assert.equal(job.state, "FAILURE");
+  await tuskOk(["restart", "datum", job.id], { store });
+  const again = JSON.parse((await tuskOk(["inspect", "job", job.id, "--json"], { store })).stdout);
+  assert.equal(again.restart, 1);
+  assert.equal(again.state, "FAILURE");
+  assert.equal(again.progress.failed, 1);
+  await tuskOk(["put", "file", "data@master:/x", "-f", "-"], { store, stdin: "0" });
+  const older = await tusk(["restart", "datum", job.id], { store });
+  assert.equal(older.code, 2);
+  assert.match(older.stderr, /not the newest job/);
+  const missing = await tusk(["restart", "datum", job.id, "ffff0000"], { store });
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /Cannot find datum "ffff0000"/);
 });

@@ -229,7 +229,7 @@ for (const mode of MODES) {
       args: [
         "run",
         "--quiet",
-        ...["--allow-read", "--allow-write", "--allow-env", "--allow-run", "--allow-sys"],
+        ...["--allow-read", "--allow-write", "--allow-env", "--allow-run"],
         `${ROOT}/tests/runner/_orphan_runner.ts`,
         mode,
         nonce,
