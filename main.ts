@@ -5,6 +5,13 @@
  */
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 
+type Pfs = typeof import("./lib/pfs.ts");
+let pfsPromise: Promise<Pfs> | undefined;
+/** The store verbs alone, for commands that touch no pipeline: a quicker start. */
+function pfs(): Promise<Pfs> {
+  return pfsPromise ??= import("./lib/pfs.ts");
+}
+
 type Lib = typeof import("./lib/mod.ts");
 let libPromise: Promise<Lib> | undefined;
 /** The library, imported on first use so `--help` stays fast. */
@@ -39,7 +46,7 @@ function absolute(path: string): string {
 let storeFlag: string | undefined;
 
 async function openStore() {
-  const { Store, NoStoreError } = await lib();
+  const { Store, NoStoreError } = await pfs();
   const explicit = storeFlag ?? Deno.env.get("TUSK_STORE");
   if (explicit) return await Store.open(absolute(explicit));
   const found = await Store.find(userCwd());
@@ -82,7 +89,7 @@ const program = new Command()
 program.command("init")
   .description("create a new store (.tusk in the current folder, or --store DIR)")
   .action(async () => {
-    const { Store, STORE_DIR } = await lib();
+    const { Store, STORE_DIR } = await pfs();
     const dir = absolute(storeFlag || Deno.env.get("TUSK_STORE") || STORE_DIR);
     await Store.init(dir);
     out(`Initialised an empty tusk store in ${dir}\n`);
@@ -91,7 +98,7 @@ program.command("init")
 // ---- repos ----
 
 async function doCreateRepo(name: string, opts: { description?: string }) {
-  const { createRepo } = await lib();
+  const { createRepo } = await pfs();
   await createRepo(
     await openStore(),
     name,
@@ -100,7 +107,7 @@ async function doCreateRepo(name: string, opts: { description?: string }) {
 }
 
 async function doListRepo(opts: { json?: boolean }) {
-  const { listRepos, formatTable, formatAge, formatSize } = await lib();
+  const { listRepos, formatTable, formatAge, formatSize } = await pfs();
   const store = await openStore();
   const repos = await listRepos(store);
   if (opts.json) return json(repos);
@@ -112,7 +119,7 @@ async function doListRepo(opts: { json?: boolean }) {
 }
 
 async function doInspectRepo(name: string, opts: { json?: boolean }) {
-  const { inspectRepo, formatAge, formatSize } = await lib();
+  const { inspectRepo, formatAge, formatSize } = await pfs();
   const store = await openStore();
   const r = await inspectRepo(store, name);
   if (opts.json) return json(r);
@@ -127,7 +134,7 @@ async function doInspectRepo(name: string, opts: { json?: boolean }) {
 }
 
 async function doDeleteRepo(name: string) {
-  const { deleteRepo } = await lib();
+  const { deleteRepo } = await pfs();
   await deleteRepo(await openStore(), name);
 }
 
@@ -143,7 +150,7 @@ interface PutOpts {
 }
 
 async function doPutFile(target: string, opts: PutOpts) {
-  const { putFile, formatSize } = await lib();
+  const { putFile, formatSize } = await pfs();
   const store = await openStore();
   const tty = Deno.stderr.isTerminal();
   let last = 0;
@@ -172,7 +179,7 @@ async function doPutFile(target: string, opts: PutOpts) {
 }
 
 async function doGetFile(ref: string, opts: { output?: string; recursive?: boolean }) {
-  const { getFile } = await lib();
+  const { getFile } = await pfs();
   const r = await getFile(await openStore(), ref, {
     recursive: opts.recursive ?? false,
     cwd: userCwd(),
@@ -182,7 +189,7 @@ async function doGetFile(ref: string, opts: { output?: string; recursive?: boole
 }
 
 async function doListFile(ref: string, opts: { json?: boolean }) {
-  const { listFile, formatTable, formatSize } = await lib();
+  const { listFile, formatTable, formatSize } = await pfs();
   const files = await listFile(await openStore(), ref);
   if (opts.json) return json(files);
   out(formatTable(
@@ -192,7 +199,7 @@ async function doListFile(ref: string, opts: { json?: boolean }) {
 }
 
 async function doGlobFile(ref: string, opts: { json?: boolean }) {
-  const { globFile, formatTable, formatSize } = await lib();
+  const { globFile, formatTable, formatSize } = await pfs();
   const files = await globFile(await openStore(), ref);
   if (opts.json) return json(files);
   out(formatTable(
@@ -202,7 +209,7 @@ async function doGlobFile(ref: string, opts: { json?: boolean }) {
 }
 
 async function doDiffFile(newRef: string, oldRef: string | undefined, opts: { json?: boolean }) {
-  const { diffFile, formatTable, formatSize } = await lib();
+  const { diffFile, formatTable, formatSize } = await pfs();
   const rows = await diffFile(await openStore(), newRef, oldRef);
   if (opts.json) return json(rows);
   out(formatTable(
@@ -220,7 +227,7 @@ async function doDiffFile(newRef: string, oldRef: string | undefined, opts: { js
 }
 
 async function doDeleteFile(ref: string, opts: { message?: string; wait?: boolean }) {
-  const { deleteFile } = await lib();
+  const { deleteFile } = await pfs();
   const store = await openStore();
   await deleteFile(store, ref, opts.message !== undefined ? { message: opts.message } : {});
   await afterCommit(store, opts.wait);
@@ -229,7 +236,7 @@ async function doDeleteFile(ref: string, opts: { message?: string; wait?: boolea
 // ---- commits and branches ----
 
 async function doListCommit(ref: string, opts: { json?: boolean; number?: string }) {
-  const { listCommit, formatTable, formatAge, formatSize } = await lib();
+  const { listCommit, formatTable, formatAge, formatSize } = await pfs();
   const store = await openStore();
   const limit = opts.number !== undefined ? Number(opts.number) : undefined;
   const commits = await listCommit(store, ref, limit ? { limit } : {});
@@ -250,10 +257,10 @@ async function doListCommit(ref: string, opts: { json?: boolean; number?: string
 }
 
 async function doInspectCommit(ref: string, opts: { json?: boolean }) {
-  const { inspectCommit, formatAge, formatSize, provenance } = await lib();
+  const { inspectCommit, formatAge, formatSize } = await pfs();
   const store = await openStore();
   const c = await inspectCommit(store, ref);
-  const tree = c.provenance ? await provenance(store, c.repo, c.id) : null;
+  const tree = c.provenance ? await (await lib()).provenance(store, c.repo, c.id) : null;
   if (opts.json) return json(tree ? { ...c, upstream: tree.inputs } : c);
   let text = `Commit: ${c.repo}@${c.id}\nOriginal Branch: ${c.branch}\n`;
   if (c.heads.length) text += `Head of: ${c.heads.join(", ")}\n`;
@@ -277,21 +284,21 @@ async function doInspectCommit(ref: string, opts: { json?: boolean }) {
 }
 
 async function doCreateBranch(ref: string, opts: { head?: string; wait?: boolean }) {
-  const { createBranch } = await lib();
+  const { createBranch } = await pfs();
   const store = await openStore();
   await createBranch(store, ref, opts.head !== undefined ? { head: opts.head } : {});
   await afterCommit(store, opts.wait);
 }
 
 async function doListBranch(repo: string, opts: { json?: boolean }) {
-  const { listBranch, formatTable } = await lib();
+  const { listBranch, formatTable } = await pfs();
   const branches = await listBranch(await openStore(), repo);
   if (opts.json) return json(branches);
   out(formatTable(["BRANCH", "HEAD"], branches.map((b) => [b.name, short(b.head)])));
 }
 
 async function doDeleteBranch(ref: string) {
-  const { deleteBranch } = await lib();
+  const { deleteBranch } = await pfs();
   await deleteBranch(await openStore(), ref);
 }
 
@@ -361,7 +368,7 @@ program.command("revert").argument("<repo@branch>")
   .option("--no-wait", "do not run the jobs this commit triggers now")
   .option("-m, --message <text>", "commit message")
   .action(async (ref, opts) => {
-    const { revert } = await lib();
+    const { revert } = await pfs();
     const store = await openStore();
     const c = await revert(store, ref, {
       to: opts.to,
@@ -411,8 +418,9 @@ async function afterCommit(
   wait: boolean | undefined,
 ) {
   if (wait === false) return;
-  const { runInline, EventBus, pipelinesOf } = await lib();
-  if (pipelinesOf(await store.state()).length === 0) return;
+  // Checked on the raw state so that a store without pipelines never loads their code.
+  if (Object.keys((await store.state()).meta["pipeline"] ?? {}).length === 0) return;
+  const { runInline, EventBus } = await lib();
   const { mode, reason } = await sandboxMode();
   if (mode === "deno" && Deno.stderr.isTerminal()) err(`tusk: ${reason}\n`);
   const tty = Deno.stderr.isTerminal();
@@ -1010,7 +1018,7 @@ export async function main(args: string[]): Promise<number> {
       }
       return 2;
     }
-    const TuskError = await lib().then((l) => l.TuskError, () => null);
+    const TuskError = await pfs().then((l) => l.TuskError, () => null);
     if (TuskError && e instanceof TuskError) {
       err(`tusk: ${e.message}\n`);
       if (e.exitCode === 2) err('(run "tusk --help" for usage)\n');

@@ -1,7 +1,5 @@
 /** Repo verbs: create, list, inspect, delete. Each returns data; nothing is printed here. */
 import { AlreadyExistsError, InvalidArgumentError } from "../errors.ts";
-import { pipelinesOf } from "../pipeline/pipelines.ts";
-import { inputRepos } from "../pipeline/spec.ts";
 import { checkRepoName } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
 
@@ -72,6 +70,9 @@ export async function deleteRepo(store: Store, name: string): Promise<void> {
   checkRepoName(name);
   await store.transact(async (tx) => {
     store.repoOf(tx.state, name);
+    // Loaded only here, so that the other repo verbs do not load the pipeline code.
+    const { pipelinesOf } = await import("../pipeline/pipelines.ts");
+    const { inputRepos } = await import("../pipeline/spec.ts");
     const pipelines = pipelinesOf(tx.state);
     if (pipelines.some((p) => p.name === name)) {
       throw new InvalidArgumentError(
@@ -87,6 +88,5 @@ export async function deleteRepo(store: Store, name: string): Promise<void> {
       );
     }
     tx.change({ type: "repo:delete", repo: name });
-    await Promise.resolve();
   });
 }

@@ -5,7 +5,7 @@
  * makes a new version; its history stays in the ledger.
  */
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, TuskError } from "../errors.ts";
-import { validateStageEnv } from "../runner/sandbox.ts";
+import { validateStageEnv } from "./env.ts";
 import { canonicalJson, type Hash, sha256 } from "../store/codec.ts";
 import { didYouMean } from "../store/names.ts";
 import type { StoreState } from "../store/state.ts";

@@ -18,7 +18,7 @@
  *    memory of the stage process and of Python, from VmHWM in /proc polled every 20 ms.
  *
  *   apt-get install -y python3-sklearn python3-pandas   # the baseline's libraries
- *   deno run --allow-read --allow-write --allow-env --allow-run --allow-sys tests/bench/iris_bench.ts
+ *   deno run --allow-read --allow-write --allow-env --allow-run tests/bench/iris_bench.ts
  */
 import { ROOT } from "../_helpers.ts";
 import { detectSandbox, type JobRecord, listJobs, Store } from "../../lib/mod.ts";
@@ -386,7 +386,7 @@ export async function main(): Promise<number> {
     console.log(
       `tusk iris benchmarks: deno ${Deno.version.deno}, ${versions} (${PYTHON}), ` +
         `${navigator.hardwareConcurrency} CPUs, sandbox ${sandbox.mode}, scratch ${root}, ` +
-        `load average ${loadAverage()}`,
+        `load average ${await loadAverage()}`,
     );
     const benches: [string, (dir: string) => Promise<void>][] = [
       ["5. the iris tutorial end to end", (d) => benchTutorial(d, report)],
@@ -394,7 +394,7 @@ export async function main(): Promise<number> {
     ];
     for (const [title, bench] of benches) {
       const t0 = performance.now();
-      console.log(`\n${title} (load average ${loadAverage()})`);
+      console.log(`\n${title} (load average ${await loadAverage()})`);
       const dir = `${root}/${title.slice(0, 1)}`;
       try {
         await bench(dir);
@@ -414,7 +414,7 @@ export async function main(): Promise<number> {
   console.log(
     `${report.counts()}, ${broken} could not run; total ${
       formatMs(performance.now() - started)
-    }; load average ${loadAverage()}`,
+    }; load average ${await loadAverage()}`,
   );
   return broken ? 1 : 0;
 }

@@ -28,7 +28,7 @@
  *    commands, against a bare `deno run` of the same bundle; median of 20 each, the variants
  *    interleaved. No target: the ratios are reported.
  *
- *   deno run --allow-read --allow-write --allow-env --allow-run --allow-sys tests/bench/pipeline_bench.ts
+ *   deno run --allow-read --allow-write --allow-env --allow-run tests/bench/pipeline_bench.ts
  */
 import { ROOT } from "../_helpers.ts";
 import {
@@ -634,7 +634,7 @@ export async function main(): Promise<number> {
     const sandbox = await detectSandbox("auto");
     console.log(
       `tusk pipeline benchmarks: deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} ` +
-        `CPUs, sandbox ${sandbox.mode}, scratch ${root}, load average ${loadAverage()}`,
+        `CPUs, sandbox ${sandbox.mode}, scratch ${root}, load average ${await loadAverage()}`,
     );
     const benches: [string, (dir: string) => Promise<void>][] = [
       ["4. sandbox overhead", (d) => benchSandbox(d, report, sandbox.mode)],
@@ -644,7 +644,7 @@ export async function main(): Promise<number> {
     ];
     for (const [title, bench] of benches) {
       const t0 = performance.now();
-      console.log(`\n${title} (load average ${loadAverage()})`);
+      console.log(`\n${title} (load average ${await loadAverage()})`);
       const dir = `${root}/${title.slice(0, 1)}`;
       try {
         await bench(dir);
@@ -664,7 +664,7 @@ export async function main(): Promise<number> {
   console.log(
     `${report.counts()}, ${broken} could not run; total ${
       formatMs(performance.now() - started)
-    }; load average ${loadAverage()}`,
+    }; load average ${await loadAverage()}`,
   );
   return broken ? 1 : 0;
 }

@@ -1,0 +1,19 @@
+/**
+ * The lean surface of the store (PFS) verbs, for commands that touch no pipeline: loading
+ * it does not load the pipeline, scheduler, runner or dashboard code, which keeps a
+ * `put file` or `list repo` quick to start. `lib/mod.ts` re-exports all of it.
+ */
+export * from "./errors.ts";
+export { Store, STORE_DIR } from "./store/store.ts";
+export { parsePath, parseRef } from "./store/names.ts";
+export { createRepo, deleteRepo, inspectRepo, listRepos } from "./commands/repo.ts";
+export { deleteFile, diffFile, getFile, globFile, listFile, putFile } from "./commands/file.ts";
+export {
+  createBranch,
+  deleteBranch,
+  inspectCommit,
+  listBranch,
+  listCommit,
+  revert,
+} from "./commands/commit.ts";
+export { formatAge, formatSize, formatTable, humanDuration } from "./format/format.ts";

@@ -1,0 +1,157 @@
+/**
+ * The public surface and the layering: `lib/mod.ts` exports exactly the pinned names, and
+ * imports inside lib/ point one way (store ← pipeline ← runner ← scheduler ← commands),
+ * while tui/ and pipelines/ reach lib/ only as allowed.
+ */
+import assert from "node:assert/strict";
+import { ROOT } from "./_helpers.ts";
+
+const PINNED = [
+  "AlreadyExistsError",
+  "BadSourceError",
+  "COMPLETION_SHELLS",
+  "ConflictError",
+  "EventBus",
+  "IntegrityError",
+  "InvalidArgumentError",
+  "LeaseHeldError",
+  "NoSpaceError",
+  "NoStoreError",
+  "NotFoundError",
+  "STORE_DIR",
+  "Scheduler",
+  "SpecError",
+  "Store",
+  "TuskError",
+  "argumentKind",
+  "collectGarbage",
+  "completionNames",
+  "completionScript",
+  "createBranch",
+  "createPipeline",
+  "createRepo",
+  "cronInputs",
+  "deleteBranch",
+  "deleteFile",
+  "deletePipeline",
+  "deleteRepo",
+  "denoImage",
+  "describeInput",
+  "detectSandbox",
+  "diffFile",
+  "downstream",
+  "drawPipelines",
+  "exportPachyderm",
+  "exportReadme",
+  "formatAge",
+  "formatSize",
+  "formatTable",
+  "gc",
+  "getFile",
+  "globFile",
+  "humanDuration",
+  "inspectCommit",
+  "inspectJob",
+  "inspectPipeline",
+  "inspectRepo",
+  "isNoSpace",
+  "leaseHolder",
+  "lineage",
+  "listBranch",
+  "listCommit",
+  "listDatums",
+  "listFile",
+  "listJobs",
+  "listPipelines",
+  "listRepos",
+  "logs",
+  "nextTick",
+  "optionKind",
+  "pachydermSpec",
+  "parsePath",
+  "parseRef",
+  "parseSpec",
+  "parseSpecText",
+  "pipelineOf",
+  "pipelinesOf",
+  "plan",
+  "provenance",
+  "putFile",
+  "readJournal",
+  "restartDatum",
+  "revert",
+  "runInline",
+  "setPipelineStopped",
+  "settled",
+  "stopJob",
+  "verify",
+  "verifyStore",
+  "waitJob",
+];
+
+Deno.test("lib/mod.ts exports exactly the pinned public names", async () => {
+  const mod = await import("../lib/mod.ts");
+  assert.deepEqual(Object.keys(mod).sort(), PINNED);
+});
+
+Deno.test("lib/pfs.ts is a subset of lib/mod.ts", async () => {
+  const pfs = await import("../lib/pfs.ts");
+  const mod = await import("../lib/mod.ts") as Record<string, unknown>;
+  for (const [name, value] of Object.entries(pfs)) assert.equal(mod[name], value, name);
+});
+
+/** Relative import specifiers of every .ts/.tsx file under `dir`, with their files. */
+async function imports(dir: string): Promise<{ file: string; target: string }[]> {
+  const out: { file: string; target: string }[] = [];
+  const walk = async (d: string) => {
+    for await (const e of Deno.readDir(d)) {
+      const p = `${d}/${e.name}`;
+      if (e.isDirectory) await walk(p);
+      else if (/\.tsx?$/.test(e.name)) {
+        const text = await Deno.readTextFile(p);
+        for (const m of text.matchAll(/(?:from|import)\s*\(?\s*"(\.[^"]+)"/g)) {
+          const target = new URL(m[1]!, `file://${p}`).pathname;
+          out.push({ file: p.slice(ROOT.length + 1), target: target.slice(ROOT.length + 1) });
+        }
+      }
+    }
+  };
+  await walk(`${ROOT}/${dir}`);
+  return out;
+}
+
+const LAYER: Record<string, number> = {
+  "lib/errors.ts": 0,
+  "lib/glob.ts": 0,
+  "lib/format": 0,
+  "lib/store": 1,
+  "lib/pipeline": 2,
+  "lib/runner": 3,
+  "lib/scheduler": 4,
+  "lib/commands": 5,
+  "lib/pfs.ts": 6,
+  "lib/mod.ts": 6,
+};
+
+function layerOf(path: string): number {
+  for (const [prefix, n] of Object.entries(LAYER)) {
+    if (path === prefix || path.startsWith(prefix + "/")) return n;
+  }
+  throw new Error(`No layer for ${path}`);
+}
+
+Deno.test("imports inside lib/ point one way: store ← pipeline ← runner ← scheduler ← commands", async () => {
+  const wrong = (await imports("lib")).filter(({ file, target }) =>
+    layerOf(target) > layerOf(file)
+  );
+  assert.deepEqual(wrong, []);
+});
+
+Deno.test("tui/ reaches lib/ only through lib/mod.ts, and stages import nothing from lib/", async () => {
+  const tui = (await imports("tui")).filter(({ target }) => target.startsWith("lib/"));
+  assert.deepEqual(tui.filter(({ target }) => target !== "lib/mod.ts"), []);
+  const stages = (await imports("pipelines")).filter(({ target }) =>
+    !target.startsWith("pipelines/")
+  );
+  assert.deepEqual(stages, []);
+});
