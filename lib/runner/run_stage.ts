@@ -37,6 +37,8 @@ export interface RunStageOptions extends StageSpec {
   };
   /** Live log lines, within the same `maxLogBytes` budget as the captured logs. */
   readonly onLog?: ((stream: "stdout" | "stderr", line: string) => void) | undefined;
+  /** Empty folders to create inside the fresh out folder (one per datum when batching). */
+  readonly outFolders?: readonly string[] | undefined;
 }
 
 /** How a stage run ended. */
@@ -186,6 +188,12 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   }
   for (const input of options.inputs) await checkInputFolder(input.name, input.dir);
   await freshFolder(options.outDir);
+  for (const name of options.outFolders ?? []) {
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) {
+      throw new TypeError(`Invalid out folder name "${name}"`);
+    }
+    await Deno.mkdir(`${options.outDir}/${name}`);
+  }
   await Deno.mkdir(options.scratchDir, { recursive: true });
 
   const empty = { stdout: "", stderr: "", durationMs: 0, peakRssBytes: 0, outputs: [] };

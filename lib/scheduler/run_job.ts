@@ -378,7 +378,6 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
       const rec = records.get(datumId(d))!;
       rec.tries = 1;
       await prepareWorkspace(store, `${inRoot}/${rec.id}`, d.inputs, { emptyFiles, noOut: true });
-      await Deno.mkdir(`${outRoot}/${rec.id}`);
       const args = spec.args.map((a) => {
         const m = /^\/pfs\/([^/]+)(\/.*)?$/.exec(a);
         if (!m) return a;
@@ -397,6 +396,7 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
     const result = await runStage({
       bundle: bundlePath,
       args: ["--batch", ...spec.args],
+      outFolders: chunk.map((d) => datumId(d)),
       inputs: [{ name: "batch", dir: inRoot }],
       outDir: outRoot,
       scratchDir: scratch,
