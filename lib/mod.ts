@@ -2,28 +2,15 @@
  * The public surface of tusk's library for `main.ts` and `tui/`: the store and every verb.
  * A test pins this list; add to it deliberately.
  */
-export * from "./errors.ts";
-export { Store, STORE_DIR } from "./store/store.ts";
+export * from "./pfs.ts";
 export type { CommitInfo, PathEntry, Resolved } from "./store/store.ts";
 export type { Commit, Provenance } from "./store/codec.ts";
-export { parsePath, parseRef } from "./store/names.ts";
 export { collectGarbage, verifyStore } from "./store/verify.ts";
 export { gc, verify } from "./commands/integrity.ts";
 export type { GcReport, VerifyReport } from "./store/verify.ts";
-export { createRepo, deleteRepo, inspectRepo, listRepos } from "./commands/repo.ts";
 export type { RepoInfo } from "./commands/repo.ts";
-export { deleteFile, diffFile, getFile, globFile, listFile, putFile } from "./commands/file.ts";
 export type { DiffRow, FileInfo, PutFileOptions, PutFileResult } from "./commands/file.ts";
-export {
-  createBranch,
-  deleteBranch,
-  inspectCommit,
-  listBranch,
-  listCommit,
-  revert,
-} from "./commands/commit.ts";
 export type { BranchView, CommitView } from "./commands/commit.ts";
-export { formatAge, formatSize, formatTable, humanDuration } from "./format/format.ts";
 export {
   createPipeline,
   deletePipeline,
