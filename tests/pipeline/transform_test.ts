@@ -115,3 +115,23 @@ Deno.test("restart datum re-runs the newest job's failed datums; an older job is
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /Cannot find datum "ffff0000"/);
 });
+
+Deno.test('reprocessSpec "every_job" re-runs every datum of every job', async () => {
+  const { s, job } = await setup({
+    transform: { cmd: ["deno", "run", "exit_code.ts", "/pfs/data/", "/pfs/out/"] },
+    reprocessSpec: "every_job",
+  }, "0");
+  await using _ = s;
+  const store = s.store;
+  assert.equal(job.state, "SUCCESS");
+  await tuskOk(["put", "file", "data@master:/y", "-f", "-"], { store, stdin: "0" });
+  const [second] = JSON.parse((await tuskOk(["list", "job", "--json"], { store })).stdout) as Job[];
+  assert.equal(second!.progress.processed, 2);
+});
+
+Deno.test("create pipeline with a spec file that does not exist fails with exit 2 naming it", async () => {
+  await using s = await tempStore();
+  const r = await tusk(["create", "pipeline", "-f", `${s.path}/nope.json`], { store: s.store });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /Cannot read pipeline spec ".*nope\.json"/);
+});
