@@ -9,7 +9,6 @@ import type { Store } from "../store/store.ts";
 /** Who holds the lease: `daemon` is `tusk up`, `inline` a command running its own jobs. */
 export interface LeaseInfo {
   readonly pid: number;
-  readonly start: string;
   readonly mode: "daemon" | "inline";
   readonly since: string;
 }
@@ -50,7 +49,7 @@ export class Lease {
   async release(): Promise<void> {
     await this.#store.transact(async () => {
       const cur = await read(this.#store);
-      if (cur && cur.pid === this.info.pid && cur.start === this.info.start) {
+      if (cur && cur.pid === this.info.pid && cur.since === this.info.since) {
         await Deno.remove(`${this.#store.root}/scheduler.json`).catch(() => {});
       }
     });
@@ -64,7 +63,6 @@ export async function acquireLease(store: Store, mode: LeaseInfo["mode"]): Promi
     if (cur && alive(cur) && cur.pid !== Deno.pid) return null;
     const info: LeaseInfo = {
       pid: Deno.pid,
-      start: "",
       mode,
       since: store.now().toISOString(),
     };

@@ -5,7 +5,6 @@
  * the output branch where it was.
  */
 import { canonicalJson, EMPTY_TREE, type Hash, sha256 } from "../store/codec.ts";
-import { formatPath } from "../store/names.ts";
 import type { StoreState } from "../store/state.ts";
 import type { Edit, Store } from "../store/store.ts";
 import { type Datum, datumId, planDatums } from "../pipeline/datums.ts";
@@ -59,10 +58,6 @@ export function currentTrigger(state: StoreState, p: Pipeline): Trigger | null {
   return { inputs, trigger };
 }
 
-function progressOf(job: JobRecord): JobRecord["progress"] {
-  return job.progress;
-}
-
 function setState(ctx: JobContext, job: JobRecord, state: JobState, reason?: string): void {
   job.state = state;
   if (reason !== undefined) job.reason = reason;
@@ -71,7 +66,7 @@ function setState(ctx: JobContext, job: JobRecord, state: JobState, reason?: str
     pipeline: job.pipeline,
     state,
     ...(reason !== undefined ? { reason } : {}),
-    progress: progressOf(job),
+    progress: job.progress,
   });
 }
 
@@ -212,7 +207,6 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
       jobAbort.abort();
     } catch { /* no stop request */ }
   }, 200);
-  const newIndex: DatumIndexEntry[] = [];
   let saveTimer = 0;
 
   const runOne = async (d: Datum): Promise<void> => {
@@ -485,9 +479,19 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
       }
       await batch.flush();
     });
-    for (const { d, rec, tree, size } of done) {
+    // Recorded as soon as the objects are durable, so a job resumed after a crash skips them.
+    await jobs.appendDatums(
+      p.name,
+      done.map(({ d, tree, size }) => ({
+        hash: d.hash,
+        tree,
+        size,
+        job: job.id,
+        version: p.version,
+      })),
+    );
+    for (const { rec } of done) {
       job.progress.processed++;
-      newIndex.push({ hash: d.hash, tree, size, job: job.id, version: p.version });
       ctx.bus.emit("datum:finished", {
         job: job.id,
         pipeline: p.name,
@@ -518,7 +522,6 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
     clearInterval(stopPoll);
     await Deno.remove(stopFile).catch(() => {});
     ctx.signal?.removeEventListener("abort", onOuterAbort);
-    await jobs.appendDatums(p.name, newIndex);
     await Deno.remove(workRoot, { recursive: true }).catch(() => {});
   }
 
@@ -616,11 +619,4 @@ async function finish(
   setState(ctx, job, state, reason);
   await ctx.jobs.save(job, { durable: true });
   return job;
-}
-
-/** Paths of a datum's inputs for display: `name:/path`. */
-export function describeInputs(d: Pick<DatumRecord, "inputs">): string {
-  return d.inputs.map((i) =>
-    `${i.repo}@${i.commit.slice(0, 8)}:${formatPath(i.path.slice(1).split("/").filter(Boolean))}`
-  ).join(", ");
 }
