@@ -23,6 +23,15 @@ interface Job {
   progress: { total: number; processed: number; skipped: number; failed: number };
 }
 
+/** Repos training and attributes, iris.csv committed, and the train and infer pipelines. */
+async function irisPipelines(store: string): Promise<void> {
+  await tuskOk(["create", "repo", "training"], { store });
+  await tuskOk(["create", "repo", "attributes"], { store });
+  await tuskOk(["put", "file", "training@master:/iris.csv", "-f", `${DATA}/iris.csv`], { store });
+  await tuskOk(["create", "pipeline", "-f", `${IRIS}/train.json`], { store });
+  await tuskOk(["create", "pipeline", "-f", `${IRIS}/infer.json`], { store });
+}
+
 async function jobs(store: string): Promise<Job[]> {
   return JSON.parse((await tuskOk(["list", "job", "--json"], { store })).stdout);
 }
@@ -56,11 +65,7 @@ Deno.test("the tutorial's transcript runs unchanged in the 1.8 grammar", async (
 Deno.test("the tutorial's transcript runs in the 2.x grammar, with the LDA model too", async () => {
   await using s = await tempStore();
   const store = s.store;
-  await tuskOk(["create", "repo", "training"], { store });
-  await tuskOk(["create", "repo", "attributes"], { store });
-  await tuskOk(["put", "file", "training@master:/iris.csv", "-f", `${DATA}/iris.csv`], { store });
-  await tuskOk(["create", "pipeline", "-f", `${IRIS}/train.json`], { store });
-  await tuskOk(["create", "pipeline", "-f", `${IRIS}/infer.json`], { store });
+  await irisPipelines(store);
   await tuskOk(["put", "file", "attributes@master", "-r", "-f", "."], {
     store,
     cwd: `${DATA}/test`,
@@ -105,11 +110,7 @@ Deno.test("training twice on the same data gives a byte-identical model.json", a
 Deno.test("bad data gets in, predictions change, and one revert restores model and predictions", async () => {
   await using s = await tempStore();
   const store = s.store;
-  await tuskOk(["create", "repo", "training"], { store });
-  await tuskOk(["create", "repo", "attributes"], { store });
-  await tuskOk(["put", "file", "training@master:/iris.csv", "-f", `${DATA}/iris.csv`], { store });
-  await tuskOk(["create", "pipeline", "-f", `${IRIS}/train.json`], { store });
-  await tuskOk(["create", "pipeline", "-f", `${IRIS}/infer.json`], { store });
+  await irisPipelines(store);
   await tuskOk(["put", "file", "attributes@master:/2.csv", "-f", `${DATA}/test/2.csv`], { store });
   const good = JSON.parse(
     (await tuskOk(["inspect", "commit", "training@master", "--json"], { store })).stdout,
@@ -217,11 +218,7 @@ for (const [what, content, where] of badAttributes) {
   Deno.test(`an attributes file with ${what} fails its datum naming file and line; output unchanged`, async () => {
     await using s = await tempStore();
     const store = s.store;
-    await tuskOk(["create", "repo", "training"], { store });
-    await tuskOk(["create", "repo", "attributes"], { store });
-    await tuskOk(["put", "file", "training@master:/iris.csv", "-f", `${DATA}/iris.csv`], { store });
-    await tuskOk(["create", "pipeline", "-f", `${IRIS}/train.json`], { store });
-    await tuskOk(["create", "pipeline", "-f", `${IRIS}/infer.json`], { store });
+    await irisPipelines(store);
     await tuskOk(["put", "file", "attributes@master:/2.csv", "-f", `${DATA}/test/2.csv`], {
       store,
     });
@@ -251,11 +248,7 @@ for (const [what, content, where] of badAttributes) {
 Deno.test("CRLF line ends and blank lines in attributes are accepted", async () => {
   await using s = await tempStore();
   const store = s.store;
-  await tuskOk(["create", "repo", "training"], { store });
-  await tuskOk(["create", "repo", "attributes"], { store });
-  await tuskOk(["put", "file", "training@master:/iris.csv", "-f", `${DATA}/iris.csv`], { store });
-  await tuskOk(["create", "pipeline", "-f", `${IRIS}/train.json`], { store });
-  await tuskOk(["create", "pipeline", "-f", `${IRIS}/infer.json`], { store });
+  await irisPipelines(store);
   const crlf = (await Deno.readTextFile(`${DATA}/test/2.csv`)).replaceAll("\n", "\r\n") + "\r\n";
   await tuskOk(["put", "file", "attributes@master:/2.csv", "-f", "-"], { store, stdin: crlf });
   await tuskOk(["put", "file", "attributes@master:/empty.csv", "-f", "-"], {
