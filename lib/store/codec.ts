@@ -2,8 +2,8 @@
  * Pure codecs of the store's objects: trees and commits encode to canonical bytes and decode
  * back, and their id is the SHA-256 of those bytes. No I/O here.
  */
-import { createHash } from "node:crypto";
 import { IntegrityError } from "../errors.ts";
+import { Sha256 } from "./sha256.ts";
 
 /** A 64-hex SHA-256 digest naming an object. */
 export type Hash = string;
@@ -47,9 +47,59 @@ export interface Commit {
   readonly provenance?: Provenance;
 }
 
+/** An incremental SHA-256. */
+export interface Hasher {
+  update(data: Uint8Array): unknown;
+  /** The hash as lower-case hex; call once. */
+  hex(): Hash;
+}
+
+type NativeCreateHash = typeof import("node:crypto").createHash;
+let native: NativeCreateHash | undefined;
+let loading: Promise<NativeCreateHash> | undefined;
+let hashedBytes = 0;
+/** After this many bytes hashed in plain TypeScript, load the native hash for the rest. */
+const NATIVE_AFTER = 1 << 20;
+
+/**
+ * The native (OpenSSL) SHA-256 of `node:crypto`, about ten times faster than `Sha256` but
+ * costing ~30 ms of Node-compat set-up to load: so it is loaded only for large inputs, or
+ * in the background once a command has hashed enough to repay it.
+ */
+function loadNative(): Promise<NativeCreateHash> {
+  return loading ??= import("node:crypto").then((m) => native = m.createHash);
+}
+
 /** SHA-256 of bytes or a string, as lower-case hex. */
 export function sha256(data: Uint8Array | string): Hash {
-  return createHash("sha256").update(data).digest("hex");
+  if (native) return native("sha256").update(data).digest("hex");
+  hashedBytes += data.length;
+  if (hashedBytes > NATIVE_AFTER) loadNative().catch(() => {});
+  return new Sha256().update(data).digestHex();
+}
+
+/**
+ * SHA-256 of a larger buffer, without loading `node:crypto`: Web Crypto's native digest,
+ * which is asynchronous (pack indexes and other large inputs of async code).
+ */
+export async function sha256Async(data: Uint8Array | string): Promise<Hash> {
+  if (native) return native("sha256").update(data).digest("hex");
+  const bytes = typeof data === "string" ? encoder.encode(data) : data;
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
+  );
+  let hex = "";
+  for (const b of digest) hex += b.toString(16).padStart(2, "0");
+  return hex;
+}
+
+/** An incremental SHA-256 for streams and large files: the native one. */
+export async function createHasher(): Promise<Hasher> {
+  const h = (native ?? await loadNative())("sha256");
+  return {
+    update: (data) => h.update(data),
+    hex: () => h.digest("hex"),
+  };
 }
 
 const encoder = new TextEncoder();

@@ -2,7 +2,6 @@
  * Durable file-system primitives: temp files named after their owner process, fsync of
  * files and folders, write-then-rename. Everything the store writes goes through here.
  */
-import process from "node:process";
 import { isNoSpace, NoSpaceError } from "../errors.ts";
 
 let tempCounter = 0;
@@ -80,10 +79,11 @@ export function parentOf(path: string): string {
 export function processAlive(pid: number): boolean {
   if (pid === Deno.pid) return true;
   try {
-    process.kill(pid, 0);
+    // Deno's type allows only named signals, but it passes 0 through to kill(2).
+    Deno.kill(pid, 0 as unknown as Deno.Signal);
     return true;
   } catch (err) {
-    return (err as { code?: unknown }).code !== "ESRCH";
+    return !(err instanceof Deno.errors.NotFound);
   }
 }
 

@@ -5,10 +5,9 @@
  * text index (`packs/<name>.pack` + `.idx`), so ingesting 10,000 small files costs a few
  * fsyncs rather than 10,000.
  */
-import { createHash } from "node:crypto";
 import { IntegrityError, NotFoundError } from "../errors.ts";
 import type { Hash } from "./codec.ts";
-import { sha256 } from "./codec.ts";
+import { createHasher, sha256, sha256Async } from "./codec.ts";
 import { mapWriteError, syncDir, tempPath, writeAll } from "./fs_util.ts";
 
 /** Files at least this big are streamed to loose objects instead of being read into memory. */
@@ -20,6 +19,8 @@ const BATCH_MAX_BYTES = 64 << 20;
 
 const PACK_MAGIC = "tusk-pack 1\n";
 const IDX_MAGIC = "tusk-idx 1";
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 interface PackLocation {
   readonly pack: string;
@@ -27,15 +28,28 @@ interface PackLocation {
   readonly length: number;
 }
 
+/** One pack's index file, as read: entry lines `<hash> <offset> <length>`, sorted by hash. */
+interface LoadedIndex {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  /** Byte range of the entry lines, after the magic line and before the `end` line. */
+  readonly start: number;
+  readonly end: number;
+}
+
+const NEWLINE = 10;
+const SPACE = 32;
+
 /**
- * The pack indexes loaded so far. Each pack keeps its index lines (`<hash> <offset>
- * <length>`) sorted by hash and is searched by bisection, so a command that looks up a few
- * objects costs reading the indexes, not building a map of every object in them. A bulk
- * reader (verify, gc, a large put) switches to a map once its lookups outnumber a quarter
- * of the entries, where the map becomes the cheaper of the two.
+ * The pack indexes loaded so far. Each pack's index file is kept as read and searched by
+ * bisection over its bytes: a command that looks up a few objects pays for reading the
+ * files, not for decoding, splitting or hashing them. (Its checksum is checked by
+ * `verify`; a read from a pack checks the object's own hash instead, which also catches a
+ * corrupt index.) A bulk reader (verify, gc, a large put) switches to a map once its
+ * lookups outnumber a quarter of the entries, where the map becomes the cheaper of the two.
  */
 class PackIndexes {
-  readonly #packs: { readonly name: string; readonly lines: readonly string[] }[] = [];
+  readonly #packs: LoadedIndex[] = [];
   #entries = 0;
   #lookups = 0;
   #map: Map<Hash, PackLocation> | null = null;
@@ -45,40 +59,37 @@ class PackIndexes {
     return this.#packs.map((p) => p.name);
   }
 
-  /** Add a pack's index lines (sorted here if they are not). */
-  add(name: string, lines: readonly string[]): void {
-    let sorted = true;
-    for (let i = 1; i < lines.length && sorted; i++) sorted = lines[i - 1]! < lines[i]!;
-    const pack = { name, lines: sorted ? lines : [...lines].sort() };
+  /** Add a pack's index file; throws IntegrityError when it is not one. */
+  add(name: string, bytes: Uint8Array): void {
+    const magic = encoder.encode(`${IDX_MAGIC}\n`);
+    const end = bytes.lastIndexOf(NEWLINE, bytes.length - 2) + 1;
+    if (
+      bytes.length < magic.length || magic.some((b, i) => bytes[i] !== b) ||
+      bytes[bytes.length - 1] !== NEWLINE || end < magic.length ||
+      decoder.decode(bytes.subarray(end, end + 4)) !== "end "
+    ) {
+      throw new IntegrityError(`Pack index ${name}.idx is corrupt: it is not a pack index`, {
+        pack: name,
+      });
+    }
+    const pack = { name, bytes, start: magic.length, end };
     this.#packs.push(pack);
-    this.#entries += lines.length;
-    if (this.#map) fillMap(this.#map, pack.name, pack.lines);
+    // Entry lines average ~80 bytes; the count only decides when to switch to a map.
+    this.#entries += Math.round((end - magic.length) / 80);
+    if (this.#map) fillMap(this.#map, pack);
   }
 
   /** Where the object `hash` is packed, if it is. */
   get(hash: Hash): PackLocation | undefined {
     if (!this.#map && ++this.#lookups > 256 && this.#lookups * 4 > this.#entries) {
       this.#map = new Map();
-      for (const p of this.#packs) fillMap(this.#map, p.name, p.lines);
+      for (const p of this.#packs) fillMap(this.#map, p);
     }
     if (this.#map) return this.#map.get(hash);
-    for (const { name, lines } of this.#packs) {
-      let lo = 0;
-      let hi = lines.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        const line = lines[mid]!;
-        if (line.startsWith(hash) && line.charCodeAt(hash.length) === 32) {
-          const b = line.indexOf(" ", hash.length + 1);
-          return {
-            pack: name,
-            offset: Number(line.slice(hash.length + 1, b)),
-            length: Number(line.slice(b + 1)),
-          };
-        }
-        if (line < hash) lo = mid + 1;
-        else hi = mid;
-      }
+    const key = encoder.encode(hash);
+    for (const pack of this.#packs) {
+      const found = search(pack, key);
+      if (found) return found;
     }
     return undefined;
   }
@@ -89,14 +100,52 @@ class PackIndexes {
   }
 }
 
-function fillMap(map: Map<Hash, PackLocation>, pack: string, lines: readonly string[]): void {
-  for (const line of lines) {
+/** Bisect a pack's sorted entry lines for the line starting with `key` (a hash's bytes). */
+function search(pack: LoadedIndex, key: Uint8Array): PackLocation | undefined {
+  const { bytes } = pack;
+  let lo = pack.start;
+  let hi = pack.end;
+  while (lo < hi) {
+    // The start of the line holding the middle byte; lines are short, so this scan is too.
+    let line = (lo + hi) >>> 1;
+    while (line > lo && bytes[line - 1] !== NEWLINE) line--;
+    let cmp = 0;
+    for (let i = 0; i < key.length && cmp === 0; i++) cmp = bytes[line + i]! - key[i]!;
+    if (cmp === 0 && bytes[line + key.length] === SPACE) {
+      return entryAt(pack, line, line + key.length + 1);
+    }
+    if (cmp < 0) {
+      const next = bytes.indexOf(NEWLINE, line);
+      lo = next < 0 || next >= hi ? hi : next + 1;
+    } else {
+      hi = line;
+    }
+  }
+  return undefined;
+}
+
+/** Parse `<offset> <length>\n` at `at`, the rest of the entry line starting at `line`. */
+function entryAt(pack: LoadedIndex, line: number, at: number): PackLocation {
+  const eol = pack.bytes.indexOf(NEWLINE, at);
+  const [offset, length] = decoder.decode(pack.bytes.subarray(at, eol)).split(" ").map(Number);
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length)) {
+    throw new IntegrityError(`Pack index ${pack.name}.idx is corrupt at byte ${line}`, {
+      pack: pack.name,
+    });
+  }
+  return { pack: pack.name, offset: offset!, length: length! };
+}
+
+function fillMap(map: Map<Hash, PackLocation>, pack: LoadedIndex): void {
+  const text = decoder.decode(pack.bytes.subarray(pack.start, pack.end));
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
     const a = line.indexOf(" ");
     const hash = line.slice(0, a);
     if (map.has(hash)) continue;
     const b = line.indexOf(" ", a + 1);
     map.set(hash, {
-      pack,
+      pack: pack.name,
       offset: Number(line.slice(a + 1, b)),
       length: Number(line.slice(b + 1)),
     });
@@ -144,12 +193,14 @@ export class ObjectStore {
    * packs were only added, just the new indexes are read; when one was removed (gc), the
    * whole index is dropped and read again on next use.
    */
-  refresh(): void {
+  async refresh(): Promise<void> {
     if (!this.#index) return;
     const names = this.#indexNames();
     const loaded = this.#index.names;
     if (loaded.every((pack) => names.includes(pack))) {
-      for (const pack of names) if (!loaded.includes(pack)) this.#loadIndex(this.#index, pack);
+      for (const pack of names) {
+        if (!loaded.includes(pack)) await this.#loadIndex(this.#index, pack);
+      }
       return;
     }
     this.#dropIndex();
@@ -171,21 +222,21 @@ export class ObjectStore {
     }
   }
 
-  #loadIndex(index: PackIndexes, pack: string): void {
-    index.add(pack, indexLines(Deno.readFileSync(`${this.#packs}/${pack}.idx`), pack));
+  async #loadIndex(index: PackIndexes, pack: string): Promise<void> {
+    index.add(pack, await Deno.readFile(`${this.#packs}/${pack}.idx`));
   }
 
-  #packIndex(): PackIndexes {
+  async #packIndex(): Promise<PackIndexes> {
     if (this.#index) return this.#index;
     const index = new PackIndexes();
-    for (const pack of this.#indexNames()) this.#loadIndex(index, pack);
-    this.#index = index;
-    return index;
+    for (const pack of this.#indexNames()) await this.#loadIndex(index, pack);
+    // Another call may have loaded it meanwhile: keep the first, so lookups share one.
+    return this.#index ??= index;
   }
 
   /** True when the object exists, loose or packed. */
   async has(hash: Hash): Promise<boolean> {
-    if (this.#packIndex().has(hash)) return true;
+    if ((await this.#packIndex()).has(hash)) return true;
     try {
       await Deno.lstat(this.loosePath(hash));
       return true;
@@ -201,7 +252,7 @@ export class ObjectStore {
    * 10,000 new objects costs a few directory reads.
    */
   async missing(hashes: Iterable<Hash>): Promise<Set<Hash>> {
-    const index = this.#packIndex();
+    const index = await this.#packIndex();
     const byPrefix = new Map<string, Hash[]>();
     for (const hash of hashes) {
       if (index.has(hash)) continue;
@@ -246,14 +297,14 @@ export class ObjectStore {
 
   /** Read a whole object into memory (trees, commits, small blobs). */
   async read(hash: Hash): Promise<Uint8Array> {
-    const loc = this.#packIndex().get(hash);
+    const loc = (await this.#packIndex()).get(hash);
     if (loc) return this.#readPacked(hash, loc);
     try {
       return await Deno.readFile(this.loosePath(hash));
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) {
-        this.refresh();
-        const again = this.#packIndex().get(hash);
+        await this.refresh();
+        const again = (await this.#packIndex()).get(hash);
         if (again) return this.#readPacked(hash, again);
         throw new NotFoundError(`Cannot find object ${hash}`, { object: hash });
       }
@@ -274,7 +325,7 @@ export class ObjectStore {
 
   /** A stream of an object's bytes, for large blobs. */
   async stream(hash: Hash): Promise<ReadableStream<Uint8Array>> {
-    if (!this.#packIndex().has(hash)) {
+    if (!(await this.#packIndex()).has(hash)) {
       try {
         const f = await Deno.open(this.loosePath(hash), { read: true });
         return f.readable;
@@ -319,6 +370,12 @@ export class ObjectStore {
         });
       }
       off += n;
+    }
+    if (sha256(buf) !== hash) {
+      throw new IntegrityError(
+        `Object ${hash} in pack ${loc.pack} is corrupt: its content does not match its hash`,
+        { pack: loc.pack, object: hash },
+      );
     }
     return buf;
   }
@@ -388,7 +445,7 @@ export class ObjectStore {
       // Awaited below; until then a failed copy (disk full) must not be an unhandled rejection,
       // which would kill the process with a stack trace and leave the temp file behind.
       copying.catch(() => {});
-      const hasher = createHash("sha256");
+      const hasher = await createHasher();
       const src = await Deno.open(path, { read: true });
       let size = 0;
       // Two buffers: the next chunk is read while this one is hashed, so the hash (the
@@ -419,7 +476,7 @@ export class ObjectStore {
           path,
         });
       }
-      const hash = hasher.digest("hex");
+      const hash = hasher.hex();
       await this.#installLoose(tmp, hash);
       return { hash, size };
     } catch (err) {
@@ -436,7 +493,7 @@ export class ObjectStore {
   ): Promise<{ hash: Hash; size: number }> {
     const tmp = tempPath(this.#tmp);
     try {
-      const hasher = createHash("sha256");
+      const hasher = await createHasher();
       let size = 0;
       const f = await Deno.open(tmp, { write: true, createNew: true });
       try {
@@ -450,7 +507,7 @@ export class ObjectStore {
       } finally {
         f.close();
       }
-      const hash = hasher.digest("hex");
+      const hash = hasher.hex();
       await this.#installLoose(tmp, hash);
       return { hash, size };
     } catch (err) {
@@ -477,7 +534,7 @@ export class ObjectStore {
     const idxTmp = tempPath(this.#tmp);
     const enc = new TextEncoder();
     const placed: [Hash, number, number][] = [];
-    let lines: string[] = [];
+    let idxBytes = new Uint8Array();
     try {
       const f = await Deno.open(packTmp, { write: true, createNew: true });
       try {
@@ -505,12 +562,13 @@ export class ObjectStore {
       } finally {
         f.close();
       }
-      lines = placed.map(([hash, off, len]) => `${hash} ${off} ${len}`).sort();
+      const lines = placed.map(([hash, off, len]) => `${hash} ${off} ${len}`).sort();
       let idx = `${IDX_MAGIC}\n${lines.join("\n")}\n`;
-      idx += `end ${sha256(idx)}\n`;
+      idx += `end ${await sha256Async(idx)}\n`;
+      idxBytes = enc.encode(idx);
       const g = await Deno.open(idxTmp, { write: true, createNew: true });
       try {
-        await writeAll(g, enc.encode(idx));
+        await writeAll(g, idxBytes);
         await g.sync();
       } finally {
         g.close();
@@ -524,7 +582,7 @@ export class ObjectStore {
       mapWriteError(err, "a pack of objects");
     }
     await syncDir(this.#packs);
-    this.#index?.add(name, lines);
+    this.#index?.add(name, idxBytes);
   }
 
   /** Every object id in the store, loose and packed, with where it lives. */
@@ -542,7 +600,7 @@ export class ObjectStore {
     }
     const packs = new Map<string, Hash[]>();
     for (const name of await this.packNames()) {
-      const idx = parseIndex(await Deno.readFile(`${this.#packs}/${name}.idx`), name);
+      const idx = await parseIndex(await Deno.readFile(`${this.#packs}/${name}.idx`), name);
       packs.set(name, idx.map(([h]) => h));
     }
     return { loose, packs };
@@ -566,7 +624,7 @@ export class ObjectStore {
    * hash. Calls `onObject` per object verified.
    */
   async verifyPack(name: string, onObject?: () => void): Promise<void> {
-    const idx = parseIndex(await Deno.readFile(`${this.#packs}/${name}.idx`), name);
+    const idx = await parseIndex(await Deno.readFile(`${this.#packs}/${name}.idx`), name);
     const bytes = await Deno.readFile(`${this.#packs}/${name}.pack`);
     const dec = new TextDecoder();
     if (dec.decode(bytes.subarray(0, PACK_MAGIC.length)) !== PACK_MAGIC) {
@@ -600,7 +658,7 @@ export class ObjectStore {
   /** Check one loose object by re-hashing its file. */
   async verifyLoose(hash: Hash): Promise<void> {
     const f = await Deno.open(this.loosePath(hash), { read: true });
-    const hasher = createHash("sha256");
+    const hasher = await createHasher();
     try {
       const buf = new Uint8Array(4 << 20);
       while (true) {
@@ -611,7 +669,7 @@ export class ObjectStore {
     } finally {
       f.close();
     }
-    if (hasher.digest("hex") !== hash) {
+    if (hasher.hex() !== hash) {
       throw new IntegrityError(`Object ${hash} is corrupt: its content does not match its hash`, {
         object: hash,
         path: this.loosePath(hash),
@@ -633,7 +691,10 @@ export class ObjectStore {
     let freed = 0;
     for (const name of packs) {
       for (
-        const [hash, loc] of parseIndex(await Deno.readFile(`${this.#packs}/${name}.idx`), name)
+        const [hash, loc] of await parseIndex(
+          await Deno.readFile(`${this.#packs}/${name}.idx`),
+          name,
+        )
       ) {
         if (keep.has(hash)) {
           if (!live.has(hash)) live.set(hash, this.#readPacked(hash, loc));
@@ -738,8 +799,11 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
 }
 
 /** Parse a pack index, checking its magic and checksum. */
-export function parseIndex(bytes: Uint8Array, pack: string): [Hash, PackLocation][] {
-  return indexLines(bytes, pack).map((line) => {
+export async function parseIndex(
+  bytes: Uint8Array,
+  pack: string,
+): Promise<[Hash, PackLocation][]> {
+  return (await indexLines(bytes, pack)).map((line) => {
     const a = line.indexOf(" ");
     const b = line.indexOf(" ", a + 1);
     return [line.slice(0, a), {
@@ -751,17 +815,26 @@ export function parseIndex(bytes: Uint8Array, pack: string): [Hash, PackLocation
 }
 
 /** The entry lines of a pack index (`<hash> <offset> <length>`), checking magic and checksum. */
-function indexLines(bytes: Uint8Array, pack: string): string[] {
+async function indexLines(bytes: Uint8Array, pack: string): Promise<string[]> {
   const text = new TextDecoder().decode(bytes);
   const end = text.lastIndexOf("end ");
   const body = end >= 0 ? text.slice(0, end) : "";
   if (
     !text.startsWith(`${IDX_MAGIC}\n`) || end < 0 ||
-    text.slice(end) !== `end ${sha256(body)}\n`
+    text.slice(end) !== `end ${await sha256Async(body)}\n`
   ) {
     throw new IntegrityError(`Pack index ${pack}.idx is corrupt: its checksum does not match`, {
       pack,
     });
   }
-  return body.split("\n").slice(1, -1);
+  const lines = body.split("\n").slice(1, -1);
+  for (let i = 1; i < lines.length; i++) {
+    // Lookups bisect the index, so an unsorted one would hide objects.
+    if (!(lines[i - 1]! < lines[i]!)) {
+      throw new IntegrityError(`Pack index ${pack}.idx is corrupt: its entries are out of order`, {
+        pack,
+      });
+    }
+  }
+  return lines;
 }

@@ -255,7 +255,7 @@ export class Store {
     const lock = await this.#lock(`${this.root}/lock`, true);
     try {
       const state = await this.#recover();
-      this.objects.refresh();
+      await this.objects.refresh();
       const tx = new Transaction(this, state, this.#clock().toISOString());
       const result = await fn(tx);
       if (tx.changes.length) {

@@ -168,9 +168,11 @@ export async function verifyStore(
       {},
     );
   }
+  // Listing the objects checks every pack index first, so a corrupt index is named as
+  // such rather than as the objects it no longer finds.
+  const all = await store.objects.listAll();
   const { commits, trees, files } = await reachable(store, state, true, options.extraRoots);
   let objects = 0;
-  const all = await store.objects.listAll();
   for (const hash of all.loose) {
     await store.objects.verifyLoose(hash);
     objects++;

@@ -128,6 +128,57 @@ Deno.test("verify exits 1 and names the object and its pack when one byte of a p
   const stderr = await verifyFails(s.store, `byte ${offset} of pack ${found.pack}`);
   assert.ok(stderr.includes(file.hash), `stderr does not name blob ${file.hash}:\n${stderr}`);
   assert.ok(stderr.includes(found.pack), `stderr does not name pack ${found.pack}:\n${stderr}`);
+  // Reading it back refuses the corrupt bytes instead of returning them.
+  const got = await tusk(["get", "file", `tamper@master:${file.path}`], { store: s.store });
+  assert.equal(got.code, 1, `get file of a corrupt packed blob exited ${got.code}:\n${got.stderr}`);
+  assert.match(got.stderr, new RegExp(`Object ${file.hash} in pack ${found.pack} is corrupt`));
+  assert.equal(got.stdout, "");
+});
+
+/** The pack index listing `hash`, and the byte range of its entry line. */
+async function indexEntry(
+  store: string,
+  hash: string,
+): Promise<{ path: string; start: number; end: number }> {
+  for await (const e of Deno.readDir(`${store}/packs`)) {
+    if (!e.name.endsWith(".idx")) continue;
+    const path = `${store}/packs/${e.name}`;
+    const text = await Deno.readTextFile(path);
+    const start = text.indexOf(`\n${hash} `) + 1;
+    if (start > 0) return { path, start, end: text.indexOf("\n", start) };
+  }
+  throw new Error(`no pack index lists ${hash}`);
+}
+
+Deno.test("verify exits 1 and names the pack index when one byte of an index entry is flipped", async () => {
+  await using s = await copyOfTemplate();
+  const files = await listFiles(s.store, "tamper@master:/many");
+  const file = files[randomInt(files.length)]!;
+  const entry = await indexEntry(s.store, file.hash);
+  const offset = await flipRandomByte(entry.path, entry.start, entry.end);
+  const stderr = await verifyFails(s.store, `byte ${offset} of a pack index entry`);
+  assert.match(stderr, /Pack index pack-[\w-]+\.idx is corrupt/);
+});
+
+Deno.test("a pack index entry pointing at the wrong bytes makes get file fail, not return them", async () => {
+  await using s = await copyOfTemplate();
+  const files = await listFiles(s.store, "tamper@master:/many");
+  const file = files[0]!;
+  const entry = await indexEntry(s.store, file.hash);
+  const text = await Deno.readTextFile(entry.path);
+  const line = text.slice(entry.start, entry.end);
+  const [hash, offset, length] = line.split(" ");
+  // Point the entry at the next record's bytes, keeping the line's length and the sort order.
+  const moved = String(Number(offset) + 80).padStart(offset!.length, "0");
+  await Deno.writeTextFile(
+    entry.path,
+    text.slice(0, entry.start) + `${hash} ${moved} ${length}` + text.slice(entry.end),
+  );
+  const got = await tusk(["get", "file", `tamper@master:${file.path}`], { store: s.store });
+  assert.equal(got.code, 1, `get file exited ${got.code}:\n${got.stderr}`);
+  assert.match(got.stderr, new RegExp(`Object ${file.hash} in pack .* is corrupt|truncated`));
+  assert.equal(got.stdout, "");
+  await verifyFails(s.store, "a pack index entry's offset");
 });
 
 Deno.test("verify exits 1 and names the tree when one byte of a tree is flipped", async () => {
