@@ -1,32 +1,48 @@
 /**
  * `tusk`: the command line. Declares both of Pachyderm's grammars (`create repo` and
- * `create-repo`), calls lib/, prints, and maps errors to exit codes: 0 ok, 1 the operation
- * failed, 2 usage or input error, 70 a bug.
+ * `create-repo`) as a table of commands, calls lib/, prints, and maps errors to exit codes:
+ * 0 ok, 1 the operation failed, 2 usage or input error, 70 a bug. Only the parser and the
+ * error classes load up front; each verb imports lib/pfs.ts (store verbs) or lib/mod.ts.
  */
-import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import {
+  command,
+  commandTree,
+  flag,
+  group,
+  list,
+  negated,
+  type OptionValues,
+  parseCommandLine,
+  program,
+  value,
+} from "./lib/cli/command_line.ts";
+import { TuskError } from "./lib/errors.ts";
+
+/**
+ * Import a module of this checkout on first use, by a specifier Deno cannot read ahead of
+ * time: for a literal `import("./lib/mod.ts")`, `deno run` prepares that module's whole
+ * graph (npm packages included) before main.ts starts, ~10 ms on every command.
+ */
+function load<T>(path: string): Promise<T> {
+  return import(new URL(path, import.meta.url).href);
+}
 
 type Pfs = typeof import("./lib/pfs.ts");
 let pfsPromise: Promise<Pfs> | undefined;
 /** The store verbs alone, for commands that touch no pipeline: a quicker start. */
 function pfs(): Promise<Pfs> {
-  return pfsPromise ??= import("./lib/pfs.ts");
+  return pfsPromise ??= load<Pfs>("./lib/pfs.ts");
 }
 
 type Lib = typeof import("./lib/mod.ts");
 let libPromise: Promise<Lib> | undefined;
 /** The library, imported on first use so `--help` stays fast. */
 function lib(): Promise<Lib> {
-  return libPromise ??= import("./lib/mod.ts");
+  return libPromise ??= load<Lib>("./lib/mod.ts");
 }
 
 const encoder = new TextEncoder();
 
-/** `--sandbox` got a value other than auto, deno or bwrap. */
-class InvalidSandboxFlag extends Error {
-  constructor(value: string) {
-    super(`Invalid --sandbox "${value}": use auto, deno or bwrap`);
-  }
-}
 function out(text: string): void {
   Deno.stdout.writeSync(encoder.encode(text));
 }
@@ -59,45 +75,77 @@ async function openStore() {
   return await Store.open(found);
 }
 
-function json(value: unknown): void {
-  out(JSON.stringify(value, null, 2) + "\n");
+function json(data: unknown): void {
+  out(JSON.stringify(data, null, 2) + "\n");
 }
 
 function short(id: string | null): string {
   return id ?? "-";
 }
 
-const program = new Command()
-  .name("tusk")
-  .description("Versioned data and data-driven pipelines on one machine (Pachyderm's model)")
-  .version("0.1.0")
-  .option("--store <dir>", "store folder (default: .tusk found upward, or $TUSK_STORE)")
-  .option("--sandbox <mode>", "how stages are sandboxed: auto, deno or bwrap (default: auto)")
-  .showSuggestionAfterError(true)
-  .showHelpAfterError('(run "tusk --help" for usage)')
-  .hook("preAction", (cmd) => {
-    storeFlag = cmd.opts().store;
-    const sb = cmd.opts().sandbox;
-    if (sb !== undefined) {
-      if (sb !== "auto" && sb !== "deno" && sb !== "bwrap") {
-        throw new InvalidSandboxFlag(sb);
-      }
-      sandboxFlag = sb;
-    }
-  });
+// ---- options several commands share ----
 
-program.command("init")
-  .description("create a new store (.tusk in the current folder, or --store DIR)")
-  .action(async () => {
-    const { Store, STORE_DIR } = await pfs();
-    const dir = absolute(storeFlag || Deno.env.get("TUSK_STORE") || STORE_DIR);
-    await Store.init(dir);
-    out(`Initialised an empty tusk store in ${dir}\n`);
-  });
+const JSON_OPTION = { json: flag("print JSON for scripts") };
+type JsonOpts = OptionValues<typeof JSON_OPTION>;
+
+const DESCRIPTION_OPTION = {
+  description: value("text", "what the repo holds", { short: "d" }),
+};
+
+const PUT_OPTIONS = {
+  file: list("source", "a file, a folder with -r, or - for standard input", { short: "f" }),
+  recursive: flag("put a folder with everything in it", { short: "r" }),
+  append: flag("append to files instead of overwriting them", { short: "a" }),
+  message: value("text", "commit message", { short: "m" }),
+  commit: flag("accepted for pachctl 1.8 (every put is its own commit)", { short: "c" }),
+  skipSpecial: flag("skip symlinks, FIFOs and devices with a warning instead of failing"),
+  wait: negated("do not run the jobs this commit triggers now"),
+};
+
+const GET_OPTIONS = {
+  output: value("path", "write to this file (a folder with -r)", { short: "o" }),
+  recursive: flag("get a folder with everything in it", { short: "r" }),
+};
+
+const HEAD_OPTION = {
+  head: value("commit", "commit or branch to point at (repo@ref or ref)"),
+};
+
+const LIST_COMMIT_OPTIONS = {
+  number: value("n", "show at most n commits", { short: "n" }),
+  ...JSON_OPTION,
+};
+
+const CREATE_PIPELINE_OPTIONS = {
+  file: value("spec.json", "the pipeline spec (Pachyderm JSON)", { short: "f", required: true }),
+  wait: negated("do not run the triggered jobs now"),
+};
+
+const UPDATE_PIPELINE_OPTIONS = {
+  file: value("spec.json", "the new pipeline spec", { short: "f", required: true }),
+  reprocess: flag(
+    "re-run every datum, even those done before with the same inputs and code",
+  ),
+  wait: negated("do not run the triggered jobs now"),
+};
+
+const LOGS_OPTIONS = {
+  job: value("id", "this job's logs"),
+  pipeline: value("name", "this pipeline's logs", { short: "p" }),
+  datum: value("id", "this datum's logs"),
+  follow: flag("keep printing new lines", { short: "f" }),
+  ...JSON_OPTION,
+};
+
+const LIST_JOB_OPTIONS = {
+  pipeline: value("name", "only this pipeline's jobs", { short: "p" }),
+  number: value("n", "at most n", { short: "n" }),
+  ...JSON_OPTION,
+};
 
 // ---- repos ----
 
-async function doCreateRepo(name: string, opts: { description?: string }) {
+async function doCreateRepo(name: string, opts: { description: string | undefined }) {
   const { createRepo } = await pfs();
   await createRepo(
     await openStore(),
@@ -106,7 +154,7 @@ async function doCreateRepo(name: string, opts: { description?: string }) {
   );
 }
 
-async function doListRepo(opts: { json?: boolean }) {
+async function doListRepo(opts: JsonOpts) {
   const { listRepos, formatTable, formatAge, formatSize } = await pfs();
   const store = await openStore();
   const repos = await listRepos(store);
@@ -118,7 +166,7 @@ async function doListRepo(opts: { json?: boolean }) {
   ));
 }
 
-async function doInspectRepo(name: string, opts: { json?: boolean }) {
+async function doInspectRepo(name: string, opts: JsonOpts) {
   const { inspectRepo, formatAge, formatSize } = await pfs();
   const store = await openStore();
   const r = await inspectRepo(store, name);
@@ -140,25 +188,16 @@ async function doDeleteRepo(name: string) {
 
 // ---- files ----
 
-interface PutOpts {
-  wait?: boolean;
-  file?: string[];
-  recursive?: boolean;
-  append?: boolean;
-  message?: string;
-  skipSpecial?: boolean;
-}
-
-async function doPutFile(target: string, opts: PutOpts) {
+async function doPutFile(target: string, opts: OptionValues<typeof PUT_OPTIONS>) {
   const { putFile, formatSize } = await pfs();
   const store = await openStore();
   const tty = Deno.stderr.isTerminal();
   let last = 0;
   const result = await putFile(store, target, {
-    sources: opts.file ?? [],
-    recursive: opts.recursive ?? false,
-    append: opts.append ?? false,
-    skipSpecial: opts.skipSpecial ?? false,
+    sources: opts.file,
+    recursive: opts.recursive,
+    append: opts.append,
+    skipSpecial: opts.skipSpecial,
     cwd: userCwd(),
     ...(opts.message !== undefined ? { message: opts.message } : {}),
     ...(tty
@@ -178,17 +217,17 @@ async function doPutFile(target: string, opts: PutOpts) {
   await afterCommit(store, opts.wait);
 }
 
-async function doGetFile(ref: string, opts: { output?: string; recursive?: boolean }) {
+async function doGetFile(ref: string, opts: OptionValues<typeof GET_OPTIONS>) {
   const { getFile } = await pfs();
   const r = await getFile(await openStore(), ref, {
-    recursive: opts.recursive ?? false,
+    recursive: opts.recursive,
     cwd: userCwd(),
     ...(opts.output ? { output: opts.output } : {}),
   });
   if (r.stream) await r.stream.pipeTo(Deno.stdout.writable, { preventClose: true });
 }
 
-async function doListFile(ref: string, opts: { json?: boolean }) {
+async function doListFile(ref: string, opts: JsonOpts) {
   const { listFile, formatTable, formatSize } = await pfs();
   const files = await listFile(await openStore(), ref);
   if (opts.json) return json(files);
@@ -198,7 +237,7 @@ async function doListFile(ref: string, opts: { json?: boolean }) {
   ));
 }
 
-async function doGlobFile(ref: string, opts: { json?: boolean }) {
+async function doGlobFile(ref: string, opts: JsonOpts) {
   const { globFile, formatTable, formatSize } = await pfs();
   const files = await globFile(await openStore(), ref);
   if (opts.json) return json(files);
@@ -208,7 +247,7 @@ async function doGlobFile(ref: string, opts: { json?: boolean }) {
   ));
 }
 
-async function doDiffFile(newRef: string, oldRef: string | undefined, opts: { json?: boolean }) {
+async function doDiffFile(newRef: string, oldRef: string | undefined, opts: JsonOpts) {
   const { diffFile, formatTable, formatSize } = await pfs();
   const rows = await diffFile(await openStore(), newRef, oldRef);
   if (opts.json) return json(rows);
@@ -226,7 +265,7 @@ async function doDiffFile(newRef: string, oldRef: string | undefined, opts: { js
   ));
 }
 
-async function doDeleteFile(ref: string, opts: { message?: string; wait?: boolean }) {
+async function doDeleteFile(ref: string, opts: { message: string | undefined; wait: boolean }) {
   const { deleteFile } = await pfs();
   const store = await openStore();
   await deleteFile(store, ref, opts.message !== undefined ? { message: opts.message } : {});
@@ -235,7 +274,7 @@ async function doDeleteFile(ref: string, opts: { message?: string; wait?: boolea
 
 // ---- commits and branches ----
 
-async function doListCommit(ref: string, opts: { json?: boolean; number?: string }) {
+async function doListCommit(ref: string, opts: OptionValues<typeof LIST_COMMIT_OPTIONS>) {
   const { listCommit, formatTable, formatAge, formatSize } = await pfs();
   const store = await openStore();
   const limit = opts.number !== undefined ? Number(opts.number) : undefined;
@@ -256,7 +295,7 @@ async function doListCommit(ref: string, opts: { json?: boolean; number?: string
   ));
 }
 
-async function doInspectCommit(ref: string, opts: { json?: boolean }) {
+async function doInspectCommit(ref: string, opts: JsonOpts) {
   const { inspectCommit, formatAge, formatSize } = await pfs();
   const store = await openStore();
   const c = await inspectCommit(store, ref);
@@ -283,14 +322,14 @@ async function doInspectCommit(ref: string, opts: { json?: boolean }) {
   out(text);
 }
 
-async function doCreateBranch(ref: string, opts: { head?: string; wait?: boolean }) {
+async function doCreateBranch(ref: string, opts: { head: string | undefined; wait: boolean }) {
   const { createBranch } = await pfs();
   const store = await openStore();
   await createBranch(store, ref, opts.head !== undefined ? { head: opts.head } : {});
   await afterCommit(store, opts.wait);
 }
 
-async function doListBranch(repo: string, opts: { json?: boolean }) {
+async function doListBranch(repo: string, opts: JsonOpts) {
   const { listBranch, formatTable } = await pfs();
   const branches = await listBranch(await openStore(), repo);
   if (opts.json) return json(branches);
@@ -302,122 +341,56 @@ async function doDeleteBranch(ref: string) {
   await deleteBranch(await openStore(), ref);
 }
 
-// ---- the 2.x grammar: verb noun ----
-
-const jsonOpt = () => new Option("--json", "print JSON for scripts");
-
-const create = program.command("create").description("create a repo or branch");
-create.command("repo").argument("<repo>").description("create a new repo")
-  .option("-d, --description <text>", "what the repo holds")
-  .action(doCreateRepo);
-create.command("branch").argument("<repo@branch>").description(
-  "create a branch, or move it with --head",
-)
-  .option("--head <commit>", "commit or branch to point at (repo@ref or ref)")
-  .option("--no-wait", "do not run the jobs this commit triggers now")
-  .action(doCreateBranch);
-
-const list = program.command("list").description("list repos, files, commits or branches");
-list.command("repo").description("list repos").addOption(jsonOpt()).action(doListRepo);
-list.command("file").argument("<repo@ref[:/path]>").description("list the files in a folder")
-  .addOption(jsonOpt()).action(doListFile);
-list.command("commit").argument("<repo[@branch]>").description("list commits, newest first")
-  .option("-n, --number <n>", "show at most n commits").addOption(jsonOpt()).action(doListCommit);
-list.command("branch").argument("<repo>").description("list a repo's branches")
-  .addOption(jsonOpt()).action(doListBranch);
-
-const inspect = program.command("inspect").description("show one repo or commit in detail");
-inspect.command("repo").argument("<repo>").addOption(jsonOpt()).action(doInspectRepo);
-inspect.command("commit").argument("<repo@ref>").addOption(jsonOpt()).action(doInspectCommit);
-
-const del = program.command("delete").description("delete a repo, branch or file");
-del.command("repo").argument("<repo>").action(doDeleteRepo);
-del.command("branch").argument("<repo@branch>").action(doDeleteBranch);
-del.command("file").argument("<repo@branch:/path>").option("-m, --message <text>", "commit message")
-  .option("--no-wait", "do not run the jobs this commit triggers now")
-  .action(doDeleteFile);
-
-const put = program.command("put").description("put files into a repo");
-put.command("file").argument("<repo@branch[:/path]>")
-  .description("put files into a new commit (overwrites; --append appends)")
-  .option("-f, --file <source...>", "a file, a folder with -r, or - for standard input")
-  .option("-r, --recursive", "put a folder with everything in it")
-  .option("-a, --append", "append to files instead of overwriting them")
-  .option("-m, --message <text>", "commit message")
-  .option("-c, --commit", "accepted for pachctl 1.8 (every put is its own commit)")
-  .option("--skip-special", "skip symlinks, FIFOs and devices with a warning instead of failing")
-  .option("--no-wait", "do not run the jobs this commit triggers now")
-  .action((target, opts) => doPutFile(target, opts));
-
-const get = program.command("get").description("get file contents");
-get.command("file").argument("<repo@ref:/path>")
-  .option("-o, --output <path>", "write to this file (a folder with -r)")
-  .option("-r, --recursive", "get a folder with everything in it")
-  .action(doGetFile);
-
-const glob = program.command("glob").description("match files with a glob pattern");
-glob.command("file").argument("<repo@ref:pattern>").addOption(jsonOpt()).action(doGlobFile);
-
-const diff = program.command("diff").description("compare files between commits");
-diff.command("file").argument("<new-repo@ref[:/path]>").argument("[old-repo@ref[:/path]]")
-  .addOption(jsonOpt()).action(doDiffFile);
-
-program.command("revert").argument("<repo@branch>")
-  .description("restore an old commit's files as a new commit on the branch")
-  .requiredOption("--to <commit>", "the commit to restore (id, branch^N, or repo@ref)")
-  .option("--no-wait", "do not run the jobs this commit triggers now")
-  .option("-m, --message <text>", "commit message")
-  .action(async (ref, opts) => {
-    const { revert } = await pfs();
-    const store = await openStore();
-    const c = await revert(store, ref, {
-      to: opts.to,
-      ...(opts.message !== undefined ? { message: opts.message } : {}),
-    });
-    out(`${c.commit.repo}@${c.id}\n`);
-    await afterCommit(store, opts.wait);
+async function doRevert(
+  ref: string,
+  opts: { to: string; message: string | undefined; wait: boolean },
+) {
+  const { revert } = await pfs();
+  const store = await openStore();
+  const c = await revert(store, ref, {
+    to: opts.to,
+    ...(opts.message !== undefined ? { message: opts.message } : {}),
   });
+  out(`${c.commit.repo}@${c.id}\n`);
+  await afterCommit(store, opts.wait);
+}
 
-program.command("verify").description("check every hash, chain and link in the store")
-  .addOption(jsonOpt())
-  .action(async (opts) => {
-    const { verify } = await lib();
-    const r = await verify(await openStore());
-    if (opts.json) return json({ ok: true, ...r });
-    out(
-      `ok: ${r.entries} ledger entries, ${r.commits} commits, ${r.trees} trees, ${r.files} files, ${r.objects} objects verified\n`,
-    );
-  });
+async function doVerify(opts: JsonOpts) {
+  const { verify } = await lib();
+  const r = await verify(await openStore());
+  if (opts.json) return json({ ok: true, ...r });
+  out(
+    `ok: ${r.entries} ledger entries, ${r.commits} commits, ${r.trees} trees, ${r.files} files, ${r.objects} objects verified\n`,
+  );
+}
 
-program.command("gc").description("delete objects no kept ledger entry reaches")
-  .option("--dry-run", "report what would be freed, delete nothing")
-  .addOption(jsonOpt())
-  .action(async (opts) => {
-    const { gc, formatSize } = await lib();
-    const r = await gc(await openStore(), { dryRun: opts.dryRun ?? false });
-    if (opts.json) return json(r);
-    out(`${r.dryRun ? "would free" : "freed"} ${r.objects} objects (${formatSize(r.bytes)})\n`);
-  });
+async function doGc(opts: { dryRun: boolean; json: boolean }) {
+  const { gc, formatSize } = await lib();
+  const r = await gc(await openStore(), { dryRun: opts.dryRun });
+  if (opts.json) return json(r);
+  out(`${r.dryRun ? "would free" : "freed"} ${r.objects} objects (${formatSize(r.bytes)})\n`);
+}
 
 // ---- pipelines, jobs, datums ----
 
-let sandboxFlag: "auto" | "deno" | "bwrap" = "auto";
+type SandboxFlag = "auto" | "deno" | "bwrap";
+let sandboxFlag: SandboxFlag = "auto";
 
 async function sandboxMode() {
   const { detectSandbox } = await lib();
   const env = Deno.env.get("TUSK_SANDBOX");
   const requested = sandboxFlag !== "auto"
     ? sandboxFlag
-    : (env as typeof sandboxFlag | undefined) ?? "auto";
+    : (env as SandboxFlag | undefined) ?? "auto";
   return await detectSandbox(requested);
 }
 
 /** After a command made commits: run the jobs they triggered, unless --no-wait. */
 async function afterCommit(
   store: Awaited<ReturnType<typeof openStore>>,
-  wait: boolean | undefined,
+  wait: boolean,
 ) {
-  if (wait === false) return;
+  if (!wait) return;
   // Checked on the raw state so that a store without pipelines never loads their code.
   if (Object.keys((await store.state()).meta["pipeline"] ?? {}).length === 0) return;
   const { runInline, EventBus } = await lib();
@@ -447,7 +420,7 @@ async function afterCommit(
 }
 
 async function doCreatePipeline(
-  opts: { file: string; wait?: boolean; reprocess?: boolean },
+  opts: { file: string; wait: boolean; reprocess?: boolean },
   update: boolean,
 ) {
   const { createPipeline } = await lib();
@@ -456,7 +429,7 @@ async function doCreatePipeline(
   await afterCommit(store, opts.wait);
 }
 
-async function doListPipeline(opts: { json?: boolean }) {
+async function doListPipeline(opts: JsonOpts) {
   const { listPipelines, formatTable, formatAge } = await lib();
   const store = await openStore();
   const ps = await listPipelines(store);
@@ -475,7 +448,7 @@ async function doListPipeline(opts: { json?: boolean }) {
   ));
 }
 
-async function doInspectPipeline(name: string, opts: { json?: boolean }) {
+async function doInspectPipeline(name: string, opts: JsonOpts) {
   const { inspectPipeline, formatAge } = await lib();
   const store = await openStore();
   const p = await inspectPipeline(store, name);
@@ -497,7 +470,7 @@ function progressText(p: { processed: number; skipped: number; total: number; fa
   return `${p.processed} + ${p.skipped} / ${p.total}${p.failed ? ` (${p.failed} failed)` : ""}`;
 }
 
-async function doListJob(opts: { json?: boolean; pipeline?: string; number?: string }) {
+async function doListJob(opts: OptionValues<typeof LIST_JOB_OPTIONS>) {
   const { listJobs, formatTable, formatAge, humanDuration } = await lib();
   const store = await openStore();
   const jobs = await listJobs(store, {
@@ -521,7 +494,7 @@ async function doListJob(opts: { json?: boolean; pipeline?: string; number?: str
   ));
 }
 
-async function doInspectJob(id: string, opts: { json?: boolean }) {
+async function doInspectJob(id: string, opts: JsonOpts) {
   const { inspectJob, formatAge } = await lib();
   const store = await openStore();
   const j = await inspectJob(store, id);
@@ -538,7 +511,7 @@ async function doInspectJob(id: string, opts: { json?: boolean }) {
   );
 }
 
-async function doListDatum(job: string, opts: { json?: boolean }) {
+async function doListDatum(job: string, opts: JsonOpts) {
   const { listDatums, formatTable, humanDuration } = await lib();
   const datums = await listDatums(await openStore(), job);
   if (opts.json) return json(datums);
@@ -554,7 +527,7 @@ async function doListDatum(job: string, opts: { json?: boolean }) {
 }
 
 async function doLogs(
-  opts: { job?: string; pipeline?: string; datum?: string; follow?: boolean; json?: boolean },
+  opts: OptionValues<typeof LOGS_OPTIONS>,
 ) {
   const { logs, readJournal } = await lib();
   const store = await openStore();
@@ -581,445 +554,718 @@ async function doLogs(
   }
 }
 
-const pipelineCmds = {
-  create: create.command("pipeline").description("create a pipeline from a Pachyderm spec")
-    .requiredOption("-f, --file <spec.json>", "the pipeline spec (Pachyderm JSON)")
-    .option("--no-wait", "do not run the triggered jobs now")
-    .action((opts) => doCreatePipeline(opts, false)),
-};
-void pipelineCmds;
-program.command("update").description("update a pipeline").command("pipeline")
-  .requiredOption("-f, --file <spec.json>", "the new pipeline spec")
-  .option("--reprocess", "re-run every datum, even those done before with the same inputs and code")
-  .option("--no-wait", "do not run the triggered jobs now")
-  .action((opts) => doCreatePipeline(opts, true));
-list.command("pipeline").description("list pipelines").addOption(jsonOpt()).action(doListPipeline);
-list.command("job").description("list jobs, newest first")
-  .option("-p, --pipeline <name>", "only this pipeline's jobs").option(
-    "-n, --number <n>",
-    "at most n",
-  )
-  .addOption(jsonOpt()).action(doListJob);
-list.command("datum").argument("<job>").description("list a job's datums").addOption(jsonOpt())
-  .action(doListDatum);
-inspect.command("pipeline").argument("<name>").addOption(jsonOpt()).action(doInspectPipeline);
-inspect.command("job").argument("<job>").addOption(jsonOpt()).action(doInspectJob);
-del.command("pipeline").argument("<name>").description("delete a pipeline and its output repo")
-  .action(async (name) => {
-    const { deletePipeline } = await lib();
-    await deletePipeline(await openStore(), name);
-  });
-const start = program.command("start").description("resume a pipeline");
-start.command("pipeline").argument("<name>").option("--no-wait", "do not run triggered jobs now")
-  .action(async (name, opts) => {
-    const { setPipelineStopped } = await lib();
-    const store = await openStore();
-    await setPipelineStopped(store, name, false);
-    await afterCommit(store, opts.wait);
-  });
-const stop = program.command("stop").description("pause a pipeline or stop a job");
-stop.command("pipeline").argument("<name>").action(async (name) => {
+async function doDeletePipeline(name: string) {
+  const { deletePipeline } = await lib();
+  await deletePipeline(await openStore(), name);
+}
+
+async function doStartPipeline(name: string, opts: { wait: boolean }) {
+  const { setPipelineStopped } = await lib();
+  const store = await openStore();
+  await setPipelineStopped(store, name, false);
+  await afterCommit(store, opts.wait);
+}
+
+async function doStopPipeline(name: string) {
   const { setPipelineStopped } = await lib();
   await setPipelineStopped(await openStore(), name, true);
-});
-stop.command("job").argument("<job>").action(async (id) => {
+}
+
+async function doStopJob(id: string) {
   const { stopJob } = await lib();
   const j = await stopJob(await openStore(), id);
   out(`${j.id}\n`);
-});
-program.command("restart").description("re-run datums").command("datum").argument("<job>")
-  .argument("[datum]").option("--no-wait", "do not run now")
-  .action(async (job, datum, opts) => {
-    const { restartDatum } = await lib();
-    const store = await openStore();
-    await restartDatum(store, job, datum);
-    await afterCommit(store, opts.wait);
-  });
-program.command("logs").description("print datum logs")
-  .option("--job <id>", "this job's logs").option("-p, --pipeline <name>", "this pipeline's logs")
-  .option("--datum <id>", "this datum's logs").option("-f, --follow", "keep printing new lines")
-  .addOption(jsonOpt()).action(doLogs);
-program.command("plan").argument("<pipeline>").description(
-  "which datums the next job would run or skip, and why",
-)
-  .addOption(jsonOpt())
-  .action(async (name, opts) => {
-    const { plan, formatTable } = await lib();
-    const r = await plan(await openStore(), name);
-    if (opts.json) return json(r);
-    if (!r.trigger) return out("nothing to run: an input branch has no commits yet\n");
-    out(
-      formatTable(
-        ["DATUM", "ACTION", "WHY", "INPUTS"],
-        r.rows.map((x) => [x.datum, x.action, x.why, x.inputs.join(", ")]),
-      ),
-    );
-  });
-program.command("lineage").argument("<repo@ref:/path>")
-  .description("which input files, model and code made this file").addOption(jsonOpt())
-  .action(async (ref, opts) => {
-    const { lineage } = await lib();
-    const l = await lineage(await openStore(), ref);
-    if (opts.json) return json(l);
-    const show = (x: typeof l, depth: number): string => {
-      const pad = "  ".repeat(depth);
-      let s = `${pad}${x.repo}@${x.commit}:${x.path}\n`;
-      if (!x.pipeline) return s + `${pad}  made by: a user commit (${x.origin})\n`;
-      s += `${pad}  made by: pipeline ${x.pipeline}, job ${x.job}, datum ${x.datum ?? "?"}\n`;
-      s += `${pad}  code: ${x.code ?? "-"}\n${pad}  spec: ${x.spec ?? "-"}\n`;
-      for (const i of x.inputs) {
-        s += `${pad}  input ${i.name}: ${i.repo}@${i.commit} ${i.files.join(", ")}\n`;
-      }
-      for (const u of x.upstream) s += show(u, depth + 1);
-      return s;
-    };
-    out(show(l, 0));
-  });
-const waitCmd = program.command("wait").description("wait for jobs to finish");
-waitCmd.command("commit").argument("<repo@branch>").description(
-  "wait until every downstream job of the branch head finished",
-)
-  .addOption(jsonOpt())
-  .action(async (ref, opts) => {
-    const { settled, parseRef } = await lib();
-    const store = await openStore();
-    const r = parseRef(ref);
-    while (true) {
-      const s = await settled(store, r.repo);
-      if (s.done) {
-        if (opts.json) return json(s.jobs);
-        for (const j of s.jobs) out(`${j.pipeline} ${j.id} ${j.state}\n`);
-        return;
-      }
-      await new Promise((res) => setTimeout(res, 50));
+}
+
+async function doRestartDatum(job: string, datum: string | undefined, opts: { wait: boolean }) {
+  const { restartDatum } = await lib();
+  const store = await openStore();
+  await restartDatum(store, job, datum);
+  await afterCommit(store, opts.wait);
+}
+
+async function doPlan(name: string, opts: JsonOpts) {
+  const { plan, formatTable } = await lib();
+  const r = await plan(await openStore(), name);
+  if (opts.json) return json(r);
+  if (!r.trigger) return out("nothing to run: an input branch has no commits yet\n");
+  out(
+    formatTable(
+      ["DATUM", "ACTION", "WHY", "INPUTS"],
+      r.rows.map((x) => [x.datum, x.action, x.why, x.inputs.join(", ")]),
+    ),
+  );
+}
+
+async function doLineage(ref: string, opts: JsonOpts) {
+  const { lineage } = await lib();
+  const l = await lineage(await openStore(), ref);
+  if (opts.json) return json(l);
+  const show = (x: typeof l, depth: number): string => {
+    const pad = "  ".repeat(depth);
+    let s = `${pad}${x.repo}@${x.commit}:${x.path}\n`;
+    if (!x.pipeline) return s + `${pad}  made by: a user commit (${x.origin})\n`;
+    s += `${pad}  made by: pipeline ${x.pipeline}, job ${x.job}, datum ${x.datum ?? "?"}\n`;
+    s += `${pad}  code: ${x.code ?? "-"}\n${pad}  spec: ${x.spec ?? "-"}\n`;
+    for (const i of x.inputs) {
+      s += `${pad}  input ${i.name}: ${i.repo}@${i.commit} ${i.files.join(", ")}\n`;
     }
-  });
-waitCmd.command("job").argument("<job>").addOption(jsonOpt()).action(async (id, opts) => {
+    for (const u of x.upstream) s += show(u, depth + 1);
+    return s;
+  };
+  out(show(l, 0));
+}
+
+async function doWaitCommit(ref: string, opts: JsonOpts) {
+  const { settled, parseRef } = await lib();
+  const store = await openStore();
+  const r = parseRef(ref);
+  while (true) {
+    const s = await settled(store, r.repo);
+    if (s.done) {
+      if (opts.json) return json(s.jobs);
+      for (const j of s.jobs) out(`${j.pipeline} ${j.id} ${j.state}\n`);
+      return;
+    }
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
+async function doWaitJob(id: string, opts: JsonOpts) {
   const { waitJob } = await lib();
   const j = await waitJob(await openStore(), id);
   if (opts.json) return json(j);
   out(`${j.id} ${j.state}\n`);
-});
-program.command("draw").description("draw the pipeline DAG").command("pipeline")
-  .action(async () => {
-    const { drawPipelines } = await lib();
-    for (const l of await drawPipelines(await openStore())) out(l + "\n");
-  });
-program.command("run").description("run a cron pipeline's tick now").command("cron").argument(
-  "<pipeline>",
-)
-  .option("--no-wait", "do not run the triggered job now")
-  .action(async (name, opts) => {
-    const { Scheduler, pipelineOf } = await lib();
-    const store = await openStore();
-    const p = pipelineOf(await store.state(), name);
-    const { mode } = await sandboxMode();
-    const s = new Scheduler(store, { sandbox: mode });
-    await s.tick(p);
-    s.bus.close();
-    await afterCommit(store, opts.wait);
-  });
-program.command("up").description("run the scheduler (with the dashboard, or --headless)")
-  .option("--headless", "plain log lines instead of the dashboard")
-  .action(async (opts) => {
-    const { Scheduler } = await lib();
-    const store = await openStore();
-    const { mode, reason } = await sandboxMode();
-    const s = new Scheduler(store, { sandbox: mode });
-    if (!opts.headless && Deno.stdout.isTerminal()) {
-      const { LeaseHeldError, restartDatum, stopJob } = await lib();
-      // React's production build: the development one makes every frame several times slower.
-      if (!Deno.env.get("NODE_ENV")) Deno.env.set("NODE_ENV", "production");
-      const { runDashboard, schedulerFeed } = await import("./tui/app.tsx");
-      const ac = new AbortController();
-      const serving = s.serve(ac.signal);
-      try {
-        await runDashboard({
-          store,
-          subscribe: schedulerFeed({ bus: s.bus, serving, journal: `${store.root}/events.jsonl` }),
-          controls: { rerun: (id) => restartDatum(store, id), stop: (id) => stopJob(store, id) },
-          sandbox: `${mode} (${reason})`,
-          cronSchedule: () => s.cronSchedule,
-        });
-      } finally {
-        ac.abort();
-        await serving.catch((e) => {
-          if (!(e instanceof LeaseHeldError)) throw e;
-        });
-        s.bus.close();
-      }
-      return;
-    }
-    out(`tusk up: store ${store.root}, sandbox ${mode} (${reason})\n`);
-    s.bus.on((e) => {
-      const { type, time, ...rest } = e;
-      if (type === "stage:log") return;
-      out(`${time} ${type} ${JSON.stringify(rest)}\n`);
-    });
+}
+
+async function doDrawPipeline() {
+  const { drawPipelines } = await lib();
+  for (const l of await drawPipelines(await openStore())) out(l + "\n");
+}
+
+async function doRunCron(name: string, opts: { wait: boolean }) {
+  const { Scheduler, pipelineOf } = await lib();
+  const store = await openStore();
+  const p = pipelineOf(await store.state(), name);
+  const { mode } = await sandboxMode();
+  const s = new Scheduler(store, { sandbox: mode });
+  await s.tick(p);
+  s.bus.close();
+  await afterCommit(store, opts.wait);
+}
+
+async function doUp(opts: { headless: boolean }) {
+  const { Scheduler } = await lib();
+  const store = await openStore();
+  const { mode, reason } = await sandboxMode();
+  const s = new Scheduler(store, { sandbox: mode });
+  if (!opts.headless && Deno.stdout.isTerminal()) {
+    const { LeaseHeldError, restartDatum, stopJob } = await lib();
+    // React's production build: the development one makes every frame several times slower.
+    if (!Deno.env.get("NODE_ENV")) Deno.env.set("NODE_ENV", "production");
+    const { runDashboard, schedulerFeed } = await load<typeof import("./tui/app.tsx")>(
+      "./tui/app.tsx",
+    );
     const ac = new AbortController();
-    const stopIt = () => ac.abort();
-    Deno.addSignalListener("SIGINT", stopIt);
-    Deno.addSignalListener("SIGTERM", stopIt);
+    const serving = s.serve(ac.signal);
     try {
-      await s.serve(ac.signal);
+      await runDashboard({
+        store,
+        subscribe: schedulerFeed({ bus: s.bus, serving, journal: `${store.root}/events.jsonl` }),
+        controls: { rerun: (id) => restartDatum(store, id), stop: (id) => stopJob(store, id) },
+        sandbox: `${mode} (${reason})`,
+        cronSchedule: () => s.cronSchedule,
+      });
     } finally {
-      Deno.removeSignalListener("SIGINT", stopIt);
-      Deno.removeSignalListener("SIGTERM", stopIt);
+      ac.abort();
+      await serving.catch((e) => {
+        if (!(e instanceof LeaseHeldError)) throw e;
+      });
       s.bus.close();
     }
-    out("tusk up: stopped\n");
+    return;
+  }
+  out(`tusk up: store ${store.root}, sandbox ${mode} (${reason})\n`);
+  s.bus.on((e) => {
+    const { type, time, ...rest } = e;
+    if (type === "stage:log") return;
+    out(`${time} ${type} ${JSON.stringify(rest)}\n`);
   });
-program.command("doctor").description(
-  "check this machine and store: Deno, sandbox, scheduler, store health",
-)
-  .addOption(jsonOpt())
-  .action(async (opts) => {
-    const { detectSandbox, leaseHolder, verify, pipelinesOf, cronInputs, nextTick, humanDuration } =
-      await lib();
-    const store = await openStore();
-    const sandbox = await detectSandbox("auto");
-    const holder = await leaseHolder(store);
-    const problems: string[] = [];
-    let health = "ok";
-    let healthy = true;
-    try {
-      await verify(store);
-    } catch (e) {
-      healthy = false;
-      health = `BROKEN: ${
-        (e as Error).message
-      } — restore the store from a backup, or run "tusk verify" for details`;
-      problems.push(`the store failed verification: ${health.slice("BROKEN: ".length)}`);
-    }
-    if (sandbox.mode === "deno") {
-      problems.push(
-        `stages run under Deno permissions only (${sandbox.reason}) — install bubblewrap ` +
-          `("apt-get install bubblewrap") and allow unprivileged user namespaces for the OS sandbox`,
-      );
-    }
-    const now = store.now();
-    const cron: { pipeline: string; input: string; spec: string; next: string | null }[] = [];
-    try {
-      for (const p of pipelinesOf(await store.state())) {
-        for (const c of cronInputs(p.parsed.input)) {
-          const start = c.start ? new Date(c.start) : undefined;
-          const next = p.stopped ? null : nextTick(c.spec, now, start).toISOString();
-          cron.push({ pipeline: p.name, input: c.name, spec: c.spec, next });
-        }
-      }
-    } catch { /* an unreadable store is reported by verify above */ }
-    if (cron.some((c) => c.next !== null) && holder?.mode !== "daemon") {
-      problems.push(
-        'cron pipelines tick only while a scheduler runs — start one with "tusk up --headless"' +
-          ' (or tick once with "tusk run cron <pipeline>")',
-      );
-    }
-    const report = {
-      deno: Deno.version.deno,
-      store: store.root,
-      health,
-      sandbox: sandbox.mode,
-      sandboxReason: sandbox.reason,
-      scheduler: holder
-        ? `${holder.mode} pid ${holder.pid} since ${holder.since}`
-        : "not running (commands run their jobs in-process; start one with tusk up)",
-      cron,
-      problems,
-    };
-    if (opts.json) json(report);
-    else {
-      out(
-        `Deno: ${report.deno}\nStore: ${report.store}\nHealth: ${report.health}\n` +
-          `Sandbox: ${report.sandbox} (${report.sandboxReason})\nScheduler: ${report.scheduler}\n` +
-          cron.map((c) =>
-            `Cron: ${c.pipeline} input ${c.input} (${c.spec}) ${
-              c.next === null
-                ? "paused"
-                : `next tick in ${humanDuration(Date.parse(c.next) - now.getTime())} (${c.next})`
-            }\n`
-          ).join("") +
-          (problems.length === 0
-            ? "Problems: none\n"
-            : `Problems:\n${problems.map((x) => `  - ${x}\n`).join("")}`),
-      );
-    }
-    if (!healthy) throw new (await lib()).IntegrityError("The store failed verification", {});
-  });
+  const ac = new AbortController();
+  const stopIt = () => ac.abort();
+  Deno.addSignalListener("SIGINT", stopIt);
+  Deno.addSignalListener("SIGTERM", stopIt);
+  try {
+    await s.serve(ac.signal);
+  } finally {
+    Deno.removeSignalListener("SIGINT", stopIt);
+    Deno.removeSignalListener("SIGTERM", stopIt);
+    s.bus.close();
+  }
+  out("tusk up: stopped\n");
+}
 
-// ---- the ≤1.8 grammar: verb-noun with positional repo, branch, path ----
+async function doDoctor(opts: JsonOpts) {
+  const { detectSandbox, leaseHolder, verify, pipelinesOf, cronInputs, nextTick, humanDuration } =
+    await lib();
+  const store = await openStore();
+  const sandbox = await detectSandbox("auto");
+  const holder = await leaseHolder(store);
+  const problems: string[] = [];
+  let health = "ok";
+  let healthy = true;
+  try {
+    await verify(store);
+  } catch (e) {
+    healthy = false;
+    health = `BROKEN: ${
+      (e as Error).message
+    } — restore the store from a backup, or run "tusk verify" for details`;
+    problems.push(`the store failed verification: ${health.slice("BROKEN: ".length)}`);
+  }
+  if (sandbox.mode === "deno") {
+    problems.push(
+      `stages run under Deno permissions only (${sandbox.reason}) — install bubblewrap ` +
+        `("apt-get install bubblewrap") and allow unprivileged user namespaces for the OS sandbox`,
+    );
+  }
+  const now = store.now();
+  const cron: { pipeline: string; input: string; spec: string; next: string | null }[] = [];
+  try {
+    for (const p of pipelinesOf(await store.state())) {
+      for (const c of cronInputs(p.parsed.input)) {
+        const start = c.start ? new Date(c.start) : undefined;
+        const next = p.stopped ? null : nextTick(c.spec, now, start).toISOString();
+        cron.push({ pipeline: p.name, input: c.name, spec: c.spec, next });
+      }
+    }
+  } catch { /* an unreadable store is reported by verify above */ }
+  if (cron.some((c) => c.next !== null) && holder?.mode !== "daemon") {
+    problems.push(
+      'cron pipelines tick only while a scheduler runs — start one with "tusk up --headless"' +
+        ' (or tick once with "tusk run cron <pipeline>")',
+    );
+  }
+  const report = {
+    deno: Deno.version.deno,
+    store: store.root,
+    health,
+    sandbox: sandbox.mode,
+    sandboxReason: sandbox.reason,
+    scheduler: holder
+      ? `${holder.mode} pid ${holder.pid} since ${holder.since}`
+      : "not running (commands run their jobs in-process; start one with tusk up)",
+    cron,
+    problems,
+  };
+  if (opts.json) json(report);
+  else {
+    out(
+      `Deno: ${report.deno}\nStore: ${report.store}\nHealth: ${report.health}\n` +
+        `Sandbox: ${report.sandbox} (${report.sandboxReason})\nScheduler: ${report.scheduler}\n` +
+        cron.map((c) =>
+          `Cron: ${c.pipeline} input ${c.input} (${c.spec}) ${
+            c.next === null
+              ? "paused"
+              : `next tick in ${humanDuration(Date.parse(c.next) - now.getTime())} (${c.next})`
+          }\n`
+        ).join("") +
+        (problems.length === 0
+          ? "Problems: none\n"
+          : `Problems:\n${problems.map((x) => `  - ${x}\n`).join("")}`),
+    );
+  }
+  if (!healthy) throw new (await lib()).IntegrityError("The store failed verification", {});
+}
+
+async function doExportPachyderm(names: string[], opts: { output: string; json: boolean }) {
+  const { exportPachyderm } = await lib();
+  const r = await exportPachyderm(await openStore(), names, { output: absolute(opts.output) });
+  if (opts.json) return json(r);
+  for (const p of r.pipelines) {
+    out(`${p.specFile} (stage ${p.stageFile}, code repo ${p.codeRepo})\n`);
+    for (const d of p.dropped) err(`tusk: ${p.name}: left out ${d}\n`);
+  }
+  out(`${r.readme}: the pachctl commands that create the repos and pipelines, in order\n`);
+}
+
+/** `tusk __complete`: names for the completion scripts, silent on any failure. */
+async function doComplete(what: string, arg: string | undefined) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const { completionNames } = await lib();
+    const names = await Promise.race([
+      openStore().then((store) => completionNames(store, what, arg)),
+      new Promise<string[]>((resolve) => timer = setTimeout(() => resolve([]), 2000)),
+    ]);
+    if (names.length > 0) out(names.join("\n") + "\n");
+  } catch {
+    // Completion stays silent: no store, or a store it cannot read, offers no names.
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// ---- the command table: the 2.x grammar (verb noun), then the ≤1.8 one (verb-noun) ----
 
 const join = (repo: string, ref: string, path?: string) =>
   `${repo}@${ref}${path !== undefined ? `:${path}` : ""}`;
 
-program.command("create-repo").argument("<repo>").option("-d, --description <text>")
-  .description("(1.8) create a new repo").action(doCreateRepo);
-program.command("list-repo").description("(1.8) list repos").addOption(jsonOpt()).action(
-  doListRepo,
-);
-program.command("inspect-repo").argument("<repo>").addOption(jsonOpt()).action(doInspectRepo);
-program.command("delete-repo").argument("<repo>").action(doDeleteRepo);
-program.command("put-file").argument("<repo>").argument("<branch>").argument("[path]")
-  .description("(1.8) put files into a new commit")
-  .option("-f, --file <source...>", "a file, a folder with -r, or - for standard input")
-  .option("-r, --recursive", "put a folder with everything in it")
-  .option("-a, --append", "append instead of overwriting")
-  .option("-m, --message <text>", "commit message")
-  .option("-c, --commit", "accepted (every put is its own commit)")
-  .option("--skip-special", "skip symlinks, FIFOs and devices")
-  .option("--no-wait", "do not run the jobs this commit triggers now")
-  .action((repo, branch, path, opts) => doPutFile(join(repo, branch, path), opts));
-program.command("get-file").argument("<repo>").argument("<ref>").argument("<path>")
-  .option("-o, --output <path>").option("-r, --recursive")
-  .action((repo, ref, path, opts) => doGetFile(join(repo, ref, path), opts));
-program.command("list-file").argument("<repo>").argument("<ref>").argument("[path]")
-  .addOption(jsonOpt())
-  .action((repo, ref, path, opts) => doListFile(join(repo, ref, path), opts));
-program.command("glob-file").argument("<repo>").argument("<ref>").argument("<pattern>")
-  .addOption(jsonOpt())
-  .action((repo, ref, pattern, opts) => doGlobFile(join(repo, ref, pattern), opts));
-program.command("delete-file").argument("<repo>").argument("<ref>").argument("<path>")
-  .action((repo, ref, path) => doDeleteFile(join(repo, ref, path), {}));
-program.command("diff-file").argument("<repo>").argument("<ref>").argument("[path]")
-  .argument("[old-repo]").argument("[old-ref]").argument("[old-path]").addOption(jsonOpt())
-  .action((repo, ref, path, oldRepo, oldRef, oldPath, opts) =>
-    doDiffFile(
-      join(repo, ref, path),
-      oldRepo && oldRef ? join(oldRepo, oldRef, oldPath) : undefined,
-      opts,
-    )
-  );
-program.command("list-commit").argument("<repo>").argument("[branch]")
-  .option("-n, --number <n>").addOption(jsonOpt())
-  .action((repo, branch, opts) => doListCommit(branch ? `${repo}@${branch}` : repo, opts));
-program.command("inspect-commit").argument("<repo>").argument("<commit>").addOption(jsonOpt())
-  .action((repo, commit, opts) => doInspectCommit(`${repo}@${commit}`, opts));
-program.command("create-branch").argument("<repo>").argument("<branch>").option("--head <commit>")
-  .action((repo, branch, opts) => doCreateBranch(`${repo}@${branch}`, opts));
-program.command("list-branch").argument("<repo>").addOption(jsonOpt()).action(doListBranch);
-program.command("delete-branch").argument("<repo>").argument("<branch>")
-  .action((repo, branch) => doDeleteBranch(`${repo}@${branch}`));
+const tusk = program({
+  name: "tusk",
+  version: "0.1.0",
+  description: "Versioned data and data-driven pipelines on one machine (Pachyderm's model)",
+  options: {
+    store: value("dir", "store folder (default: .tusk found upward, or $TUSK_STORE)"),
+    sandbox: value("mode", "how stages are sandboxed, auto by default", {
+      choices: ["auto", "deno", "bwrap"],
+    }),
+  },
+  commands: {
+    init: command({
+      description: "create a new store (.tusk in the current folder, or --store DIR)",
+      run: async () => {
+        const { Store, STORE_DIR } = await pfs();
+        const dir = absolute(storeFlag || Deno.env.get("TUSK_STORE") || STORE_DIR);
+        await Store.init(dir);
+        out(`Initialised an empty tusk store in ${dir}\n`);
+      },
+    }),
+    create: group("create a repo, branch or pipeline", {
+      repo: command({
+        description: "create a new repo",
+        args: ["<repo>"],
+        options: DESCRIPTION_OPTION,
+        run: ([repo], o) => doCreateRepo(repo, o),
+      }),
+      branch: command({
+        description: "create a branch, or move it with --head",
+        args: ["<repo@branch>"],
+        options: { ...HEAD_OPTION, wait: negated("do not run the jobs this commit triggers now") },
+        run: ([ref], o) => doCreateBranch(ref, o),
+      }),
+      pipeline: command({
+        description: "create a pipeline from a Pachyderm spec",
+        options: CREATE_PIPELINE_OPTIONS,
+        run: (_, o) => doCreatePipeline(o, false),
+      }),
+    }),
+    list: group("list repos, files, commits, branches, pipelines, jobs or datums", {
+      repo: command({
+        description: "list repos",
+        options: JSON_OPTION,
+        run: (_, o) => doListRepo(o),
+      }),
+      file: command({
+        description: "list the files in a folder",
+        args: ["<repo@ref[:/path]>"],
+        options: JSON_OPTION,
+        run: ([ref], o) => doListFile(ref, o),
+      }),
+      commit: command({
+        description: "list commits, newest first",
+        args: ["<repo[@branch]>"],
+        options: LIST_COMMIT_OPTIONS,
+        run: ([ref], o) => doListCommit(ref, o),
+      }),
+      branch: command({
+        description: "list a repo's branches",
+        args: ["<repo>"],
+        options: JSON_OPTION,
+        run: ([repo], o) => doListBranch(repo, o),
+      }),
+      pipeline: command({
+        description: "list pipelines",
+        options: JSON_OPTION,
+        run: (_, o) => doListPipeline(o),
+      }),
+      job: command({
+        description: "list jobs, newest first",
+        options: LIST_JOB_OPTIONS,
+        run: (_, o) => doListJob(o),
+      }),
+      datum: command({
+        description: "list a job's datums",
+        args: ["<job>"],
+        options: JSON_OPTION,
+        run: ([job], o) => doListDatum(job, o),
+      }),
+    }),
+    inspect: group("show one repo, commit, pipeline or job in detail", {
+      repo: command({
+        description: "show a repo",
+        args: ["<repo>"],
+        options: JSON_OPTION,
+        run: ([repo], o) => doInspectRepo(repo, o),
+      }),
+      commit: command({
+        description: "show a commit and its provenance",
+        args: ["<repo@ref>"],
+        options: JSON_OPTION,
+        run: ([ref], o) => doInspectCommit(ref, o),
+      }),
+      pipeline: command({
+        description: "show a pipeline and its spec",
+        args: ["<name>"],
+        options: JSON_OPTION,
+        run: ([name], o) => doInspectPipeline(name, o),
+      }),
+      job: command({
+        description: "show a job",
+        args: ["<job>"],
+        options: JSON_OPTION,
+        run: ([id], o) => doInspectJob(id, o),
+      }),
+    }),
+    delete: group("delete a repo, branch, file or pipeline", {
+      repo: command({
+        description: "delete a repo (its data becomes garbage for gc)",
+        args: ["<repo>"],
+        run: ([repo]) => doDeleteRepo(repo),
+      }),
+      branch: command({
+        description: "delete a branch",
+        args: ["<repo@branch>"],
+        run: ([ref]) => doDeleteBranch(ref),
+      }),
+      file: command({
+        description: "delete a file or folder in a new commit",
+        args: ["<repo@branch:/path>"],
+        options: {
+          message: value("text", "commit message", { short: "m" }),
+          wait: negated("do not run the jobs this commit triggers now"),
+        },
+        run: ([ref], o) => doDeleteFile(ref, o),
+      }),
+      pipeline: command({
+        description: "delete a pipeline and its output repo",
+        args: ["<name>"],
+        run: ([name]) => doDeletePipeline(name),
+      }),
+    }),
+    put: group("put files into a repo", {
+      file: command({
+        description: "put files into a new commit (overwrites; --append appends)",
+        args: ["<repo@branch[:/path]>"],
+        options: PUT_OPTIONS,
+        run: ([target], o) => doPutFile(target, o),
+      }),
+    }),
+    get: group("get file contents", {
+      file: command({
+        description: "print a file, or write files with -o",
+        args: ["<repo@ref:/path>"],
+        options: GET_OPTIONS,
+        run: ([ref], o) => doGetFile(ref, o),
+      }),
+    }),
+    glob: group("match files with a glob pattern", {
+      file: command({
+        description: "list the files matching a pattern",
+        args: ["<repo@ref:pattern>"],
+        options: JSON_OPTION,
+        run: ([ref], o) => doGlobFile(ref, o),
+      }),
+    }),
+    diff: group("compare files between commits", {
+      file: command({
+        description: "list what changed (against the parent commit by default)",
+        args: ["<new-repo@ref[:/path]>", "[old-repo@ref[:/path]]"],
+        options: JSON_OPTION,
+        run: ([newRef, oldRef], o) => doDiffFile(newRef, oldRef, o),
+      }),
+    }),
+    revert: command({
+      description: "restore an old commit's files as a new commit on the branch",
+      args: ["<repo@branch>"],
+      options: {
+        to: value("commit", "the commit to restore (id, branch^N, or repo@ref)", {
+          required: true,
+        }),
+        wait: negated("do not run the jobs this commit triggers now"),
+        message: value("text", "commit message", { short: "m" }),
+      },
+      run: ([ref], o) => doRevert(ref, o),
+    }),
+    verify: command({
+      description: "check every hash, chain and link in the store",
+      options: JSON_OPTION,
+      run: (_, o) => doVerify(o),
+    }),
+    gc: command({
+      description: "delete objects no kept ledger entry reaches",
+      options: {
+        dryRun: flag("report what would be freed, delete nothing"),
+        ...JSON_OPTION,
+      },
+      run: (_, o) => doGc(o),
+    }),
+    update: group("update a pipeline", {
+      pipeline: command({
+        description: "update a pipeline from a new spec",
+        options: UPDATE_PIPELINE_OPTIONS,
+        run: (_, o) => doCreatePipeline(o, true),
+      }),
+    }),
+    start: group("resume a pipeline", {
+      pipeline: command({
+        description: "resume a stopped pipeline",
+        args: ["<name>"],
+        options: { wait: negated("do not run triggered jobs now") },
+        run: ([name], o) => doStartPipeline(name, o),
+      }),
+    }),
+    stop: group("pause a pipeline or stop a job", {
+      pipeline: command({
+        description: "start no new jobs of a pipeline until it is started again",
+        args: ["<name>"],
+        run: ([name]) => doStopPipeline(name),
+      }),
+      job: command({
+        description: "stop a running job",
+        args: ["<job>"],
+        run: ([id]) => doStopJob(id),
+      }),
+    }),
+    restart: group("re-run datums", {
+      datum: command({
+        description: "re-run a job's failed datums (or one datum)",
+        args: ["<job>", "[datum]"],
+        options: { wait: negated("do not run now") },
+        run: ([job, datum], o) => doRestartDatum(job, datum, o),
+      }),
+    }),
+    logs: command({
+      description: "print datum logs",
+      options: LOGS_OPTIONS,
+      run: (_, o) => doLogs(o),
+    }),
+    plan: command({
+      description: "which datums the next job would run or skip, and why",
+      args: ["<pipeline>"],
+      options: JSON_OPTION,
+      run: ([name], o) => doPlan(name, o),
+    }),
+    lineage: command({
+      description: "which input files, model and code made this file",
+      args: ["<repo@ref:/path>"],
+      options: JSON_OPTION,
+      run: ([ref], o) => doLineage(ref, o),
+    }),
+    wait: group("wait for jobs to finish", {
+      commit: command({
+        description: "wait until every downstream job of the branch head finished",
+        args: ["<repo@branch>"],
+        options: JSON_OPTION,
+        run: ([ref], o) => doWaitCommit(ref, o),
+      }),
+      job: command({
+        description: "wait until a job finished",
+        args: ["<job>"],
+        options: JSON_OPTION,
+        run: ([id], o) => doWaitJob(id, o),
+      }),
+    }),
+    draw: group("draw the pipeline DAG", {
+      pipeline: command({ description: "draw the pipeline DAG as text", run: doDrawPipeline }),
+    }),
+    run: group("run a cron pipeline's tick now", {
+      cron: command({
+        description: "commit a tick to a cron pipeline's input now",
+        args: ["<pipeline>"],
+        options: { wait: negated("do not run the triggered job now") },
+        run: ([name], o) => doRunCron(name, o),
+      }),
+    }),
+    up: command({
+      description: "run the scheduler (with the dashboard, or --headless)",
+      options: { headless: flag("plain log lines instead of the dashboard") },
+      run: (_, o) => doUp(o),
+    }),
+    doctor: command({
+      description: "check this machine and store: Deno, sandbox, scheduler, store health",
+      options: JSON_OPTION,
+      run: (_, o) => doDoctor(o),
+    }),
 
-program.command("create-pipeline").description("(1.8) create a pipeline from a spec")
-  .requiredOption("-f, --file <spec.json>", "the pipeline spec (Pachyderm JSON)")
-  .option("--no-wait", "do not run the triggered jobs now")
-  .action((opts) => doCreatePipeline(opts, false));
-program.command("update-pipeline").description("(1.8) update a pipeline")
-  .requiredOption("-f, --file <spec.json>", "the new pipeline spec")
-  .option("--reprocess", "re-run every datum")
-  .option("--no-wait", "do not run the triggered jobs now")
-  .action((opts) => doCreatePipeline(opts, true));
-program.command("list-pipeline").description("(1.8) list pipelines").addOption(jsonOpt())
-  .action(doListPipeline);
-program.command("inspect-pipeline").argument("<name>").addOption(jsonOpt())
-  .action(doInspectPipeline);
-program.command("list-job").description("(1.8) list jobs")
-  .option("-p, --pipeline <name>", "only this pipeline's jobs").option("-n, --number <n>")
-  .addOption(jsonOpt()).action(doListJob);
-program.command("inspect-job").argument("<job>").addOption(jsonOpt()).action(doInspectJob);
+    "create-repo": command({
+      description: "(1.8) create a new repo",
+      args: ["<repo>"],
+      options: DESCRIPTION_OPTION,
+      run: ([repo], o) => doCreateRepo(repo, o),
+    }),
+    "list-repo": command({
+      description: "(1.8) list repos",
+      options: JSON_OPTION,
+      run: (_, o) => doListRepo(o),
+    }),
+    "inspect-repo": command({
+      description: "(1.8) show a repo",
+      args: ["<repo>"],
+      options: JSON_OPTION,
+      run: ([repo], o) => doInspectRepo(repo, o),
+    }),
+    "delete-repo": command({
+      description: "(1.8) delete a repo",
+      args: ["<repo>"],
+      run: ([repo]) => doDeleteRepo(repo),
+    }),
+    "put-file": command({
+      description: "(1.8) put files into a new commit",
+      args: ["<repo>", "<branch>", "[path]"],
+      options: PUT_OPTIONS,
+      run: ([repo, branch, path], o) => doPutFile(join(repo, branch, path), o),
+    }),
+    "get-file": command({
+      description: "(1.8) print a file, or write files with -o",
+      args: ["<repo>", "<ref>", "<path>"],
+      options: GET_OPTIONS,
+      run: ([repo, ref, path], o) => doGetFile(join(repo, ref, path), o),
+    }),
+    "list-file": command({
+      description: "(1.8) list the files in a folder",
+      args: ["<repo>", "<ref>", "[path]"],
+      options: JSON_OPTION,
+      run: ([repo, ref, path], o) => doListFile(join(repo, ref, path), o),
+    }),
+    "glob-file": command({
+      description: "(1.8) list the files matching a pattern",
+      args: ["<repo>", "<ref>", "<pattern>"],
+      options: JSON_OPTION,
+      run: ([repo, ref, pattern], o) => doGlobFile(join(repo, ref, pattern), o),
+    }),
+    "delete-file": command({
+      description: "(1.8) delete a file or folder in a new commit",
+      args: ["<repo>", "<ref>", "<path>"],
+      run: ([repo, ref, path]) =>
+        doDeleteFile(join(repo, ref, path), { message: undefined, wait: true }),
+    }),
+    "diff-file": command({
+      description: "(1.8) list what changed",
+      args: ["<repo>", "<ref>", "[path]", "[old-repo]", "[old-ref]", "[old-path]"],
+      options: JSON_OPTION,
+      run: ([repo, ref, path, oldRepo, oldRef, oldPath], o) =>
+        doDiffFile(
+          join(repo, ref, path),
+          oldRepo && oldRef ? join(oldRepo, oldRef, oldPath) : undefined,
+          o,
+        ),
+    }),
+    "list-commit": command({
+      description: "(1.8) list commits, newest first",
+      args: ["<repo>", "[branch]"],
+      options: LIST_COMMIT_OPTIONS,
+      run: ([repo, branch], o) => doListCommit(branch ? `${repo}@${branch}` : repo, o),
+    }),
+    "inspect-commit": command({
+      description: "(1.8) show a commit and its provenance",
+      args: ["<repo>", "<commit>"],
+      options: JSON_OPTION,
+      run: ([repo, commit], o) => doInspectCommit(`${repo}@${commit}`, o),
+    }),
+    "create-branch": command({
+      description: "(1.8) create a branch, or move it with --head",
+      args: ["<repo>", "<branch>"],
+      options: HEAD_OPTION,
+      run: ([repo, branch], o) => doCreateBranch(`${repo}@${branch}`, { ...o, wait: true }),
+    }),
+    "list-branch": command({
+      description: "(1.8) list a repo's branches",
+      args: ["<repo>"],
+      options: JSON_OPTION,
+      run: ([repo], o) => doListBranch(repo, o),
+    }),
+    "delete-branch": command({
+      description: "(1.8) delete a branch",
+      args: ["<repo>", "<branch>"],
+      run: ([repo, branch]) => doDeleteBranch(`${repo}@${branch}`),
+    }),
+    "create-pipeline": command({
+      description: "(1.8) create a pipeline from a spec",
+      options: CREATE_PIPELINE_OPTIONS,
+      run: (_, o) => doCreatePipeline(o, false),
+    }),
+    "update-pipeline": command({
+      description: "(1.8) update a pipeline",
+      options: UPDATE_PIPELINE_OPTIONS,
+      run: (_, o) => doCreatePipeline(o, true),
+    }),
+    "list-pipeline": command({
+      description: "(1.8) list pipelines",
+      options: JSON_OPTION,
+      run: (_, o) => doListPipeline(o),
+    }),
+    "inspect-pipeline": command({
+      description: "(1.8) show a pipeline and its spec",
+      args: ["<name>"],
+      options: JSON_OPTION,
+      run: ([name], o) => doInspectPipeline(name, o),
+    }),
+    "list-job": command({
+      description: "(1.8) list jobs",
+      options: LIST_JOB_OPTIONS,
+      run: (_, o) => doListJob(o),
+    }),
+    "inspect-job": command({
+      description: "(1.8) show a job",
+      args: ["<job>"],
+      options: JSON_OPTION,
+      run: ([id], o) => doInspectJob(id, o),
+    }),
 
-// ---- export, shell completion ----
-
-program.command("export").description("export pipelines to run elsewhere")
-  .command("pachyderm").argument("[pipeline...]", "pipelines to export (default: all)")
-  .description("write Pachyderm specs, stage bundles and a README with the pachctl commands")
-  .requiredOption("-o, --output <dir>", "folder to write into")
-  .addOption(jsonOpt())
-  .action(async (names, opts) => {
-    const { exportPachyderm } = await lib();
-    const r = await exportPachyderm(await openStore(), names, { output: absolute(opts.output) });
-    if (opts.json) return json(r);
-    for (const p of r.pipelines) {
-      out(`${p.specFile} (stage ${p.stageFile}, code repo ${p.codeRepo})\n`);
-      for (const d of p.dropped) err(`tusk: ${p.name}: left out ${d}\n`);
-    }
-    out(`${r.readme}: the pachctl commands that create the repos and pipelines, in order\n`);
-  });
-
-type AnyCommand = (typeof program.commands)[number];
-
-/** The command tree as the completion scripts see it; hidden commands left out. */
-function completionTree(
-  cmd: AnyCommand,
-  help = program.createHelp(),
-): import("./lib/mod.ts").CompletionCommand {
-  return {
-    name: cmd.name(),
-    aliases: cmd.aliases(),
-    options: help.visibleOptions(cmd).map((o) => ({
-      flags: [o.short, o.long].filter((f): f is string => f !== undefined),
-      name: o.name(),
-      takesValue: o.required || o.optional,
-      ...(o.argChoices ? { choices: o.argChoices } : {}),
-    })),
-    args: cmd.registeredArguments.map((a) => ({
-      name: a.name(),
-      variadic: a.variadic,
-      ...(a.argChoices ? { choices: a.argChoices } : {}),
-    })),
-    commands: help.visibleCommands(cmd).map((c) => completionTree(c, help)),
-  };
-}
-
-program.command("completions").description("print a shell completion script")
-  .addArgument(
-    program.createArgument("<shell>", "the shell to complete in").choices(
-      ["bash", "zsh", "fish"] as const,
-    ),
-  )
-  .addHelpText(
-    "after",
-    "\nbash: source <(tusk completions bash)   zsh: source <(tusk completions zsh)\n" +
-      "fish: tusk completions fish > ~/.config/fish/completions/tusk.fish\n",
-  )
-  .action(async (shell) => {
-    const { completionScript } = await lib();
-    out(completionScript(shell, completionTree(program)));
-  });
-
-program.command("__complete", { hidden: true }).argument("<what>").argument("[arg]")
-  .description("names for completion scripts: repos, branches <repo> or pipelines")
-  .action(async (what, arg) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      const { completionNames } = await lib();
-      const names = await Promise.race([
-        openStore().then((store) => completionNames(store, what, arg)),
-        new Promise<string[]>((resolve) => timer = setTimeout(() => resolve([]), 2000)),
-      ]);
-      if (names.length > 0) out(names.join("\n") + "\n");
-    } catch {
-      // Completion stays silent: no store, or a store it cannot read, offers no names.
-    } finally {
-      clearTimeout(timer);
-    }
-  });
+    export: group("export pipelines to run elsewhere", {
+      pachyderm: command({
+        description: "write Pachyderm specs, stage bundles and a README with the pachctl commands",
+        args: [{ usage: "[pipeline...]", help: "pipelines to export (default: all)" }],
+        options: {
+          output: value("dir", "folder to write into", { short: "o", required: true }),
+          ...JSON_OPTION,
+        },
+        run: ([names], o) => doExportPachyderm(names, o),
+      }),
+    }),
+    completions: command({
+      description: "print a shell completion script",
+      args: [{
+        usage: "<shell>",
+        help: "the shell to complete in",
+        choices: ["bash", "zsh", "fish"],
+      }],
+      epilogue: "bash: source <(tusk completions bash)   zsh: source <(tusk completions zsh)\n" +
+        "fish: tusk completions fish > ~/.config/fish/completions/tusk.fish\n",
+      run: async ([shell]) => {
+        const { completionScript } = await lib();
+        out(completionScript(shell, commandTree(tusk)));
+      },
+    }),
+    __complete: command({
+      description: "names for completion scripts: repos, branches <repo> or pipelines",
+      args: ["<what>", "[arg]"],
+      hidden: true,
+      run: ([what, arg]) => doComplete(what, arg),
+    }),
+  },
+});
 
 /** Parse and run; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  program.exitOverride();
-  for (const c of program.commands) {
-    c.exitOverride();
-    for (const s of c.commands) s.exitOverride();
-  }
-  program.configureOutput({ writeOut: out, writeErr: err });
   try {
-    await program.parseAsync(args, { from: "user" });
-    return 0;
-  } catch (e) {
-    if (e instanceof InvalidSandboxFlag) {
-      err(`tusk: ${e.message}\n`);
-      return 2;
-    }
-    if (e instanceof CommanderError) {
-      if (
-        e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.exitCode === 0
-      ) {
+    const call = parseCommandLine(tusk, args);
+    switch (call.kind) {
+      case "help":
+        (call.error ? err : out)(call.text);
+        return call.error ? 2 : 0;
+      case "version":
+        out(`${call.text}\n`);
         return 0;
-      }
-      return 2;
+      case "run":
+        storeFlag = call.globals.store;
+        sandboxFlag = call.globals.sandbox ?? "auto";
+        await call.run();
+        return 0;
     }
-    const TuskError = await pfs().then((l) => l.TuskError, () => null);
-    if (TuskError && e instanceof TuskError) {
+  } catch (e) {
+    if (e instanceof TuskError) {
       err(`tusk: ${e.message}\n`);
       if (e.exitCode === 2) err('(run "tusk --help" for usage)\n');
       return e.exitCode;

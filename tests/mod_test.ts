@@ -124,6 +124,7 @@ const LAYER: Record<string, number> = {
   "lib/errors.ts": 0,
   "lib/glob.ts": 0,
   "lib/format": 0,
+  "lib/cli": 0,
   "lib/store": 1,
   "lib/pipeline": 2,
   "lib/runner": 3,
@@ -154,4 +155,40 @@ Deno.test("tui/ reaches lib/ only through lib/mod.ts, and stages import nothing 
     !target.startsWith("pipelines/")
   );
   assert.deepEqual(stages, []);
+});
+
+/**
+ * The modules `deno run path` prepares before running any code: its imports, transitively,
+ * dynamic ones with a literal specifier included (Deno reads those ahead too).
+ */
+async function preparedGraph(path: string): Promise<string[]> {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", path],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(r.success, new TextDecoder().decode(r.stderr));
+  const info = JSON.parse(new TextDecoder().decode(r.stdout)) as {
+    roots: string[];
+    modules: { specifier: string; dependencies?: { code?: { specifier: string } }[] }[];
+  };
+  const modules = new Map(info.modules.map((m) => [m.specifier, m]));
+  const seen = new Set<string>();
+  const walk = (specifier: string) => {
+    if (seen.has(specifier)) return;
+    seen.add(specifier);
+    for (const d of modules.get(specifier)?.dependencies ?? []) {
+      if (d.code) walk(d.code.specifier);
+    }
+  };
+  walk(info.roots[0]!);
+  return [...seen].map((s) => s.startsWith(`file://${ROOT}/`) ? s.slice(ROOT.length + 8) : s);
+}
+
+Deno.test("main.ts starts with the parser and the error classes alone: no npm: or node: module", async () => {
+  assert.deepEqual((await preparedGraph(`${ROOT}/main.ts`)).sort(), [
+    "lib/cli/command_line.ts",
+    "lib/errors.ts",
+    "main.ts",
+  ]);
 });

@@ -185,6 +185,62 @@ const cases: BadCase[] = [
     code: 2,
     says: [/folder path "\/"/],
   },
+  {
+    name: "an unknown option (suggests the nearest one)",
+    run: (f) => tusk(["put", "file", "training@master:/x", "-f", "src/a.csv", "--apend"], f.opts),
+    code: 2,
+    says: [/Unknown option "--apend" for "tusk put file"/, /did you mean "--append"\?/],
+  },
+  {
+    name: "an unknown short option in a group of flags",
+    run: (f) => tusk(["put-file", "training", "master", "x", "-cz", "-f", "src/a.csv"], f.opts),
+    code: 2,
+    says: [/Unknown option "-z" for "tusk put-file"/],
+  },
+  {
+    name: "a value given to a flag",
+    run: (f) =>
+      tusk(["put", "file", "training@master:/x", "-f", "src/a.csv", "--append=yes"], f.opts),
+    code: 2,
+    says: [/Option "--append" takes no value/],
+  },
+  {
+    name: "an option missing its value",
+    run: (f) => tusk(["put", "file", "training@master:/x", "-f"], f.opts),
+    code: 2,
+    says: [/Option "-f, --file <source\.\.\.>" needs a value/],
+  },
+  {
+    name: "a missing argument (1.8 grammar)",
+    run: (f) => tusk(["put-file", "training", "-f", "src/a.csv"], f.opts),
+    code: 2,
+    says: [/Missing argument <branch> of "tusk put-file <repo> <branch> \[path\]"/],
+  },
+  {
+    name: "put file's target swallowed by -f's list of sources",
+    run: (f) => tusk(["put", "file", "-f", "src/a.csv", "training@master"], f.opts),
+    code: 2,
+    says: [/Missing argument <repo@branch\[:\/path\]>/],
+  },
+  {
+    name: "one argument too many",
+    run: (f) => tusk(["create", "repo", "a", "b"], f.opts),
+    code: 2,
+    says: [/Unexpected argument "b" for "tusk create repo <repo>"/],
+  },
+  {
+    name: "a missing required option",
+    run: (f) => tusk(["revert", "training@master"], f.opts),
+    code: 2,
+    says: [/Missing required option "--to <commit>" for "tusk revert"/],
+  },
+  {
+    name: "an unknown --sandbox mode",
+    run: (f) =>
+      tusk(["--sandbox", "docker", "put", "file", "training@master:/x", "-f", "src/a.csv"], f.opts),
+    code: 2,
+    says: [/Invalid --sandbox "docker": expected one of auto, deno, bwrap/],
+  },
 ];
 
 for (const c of cases) {

@@ -512,14 +512,38 @@ Deno.test("--help exits 0 and lists both grammars' commands", async () => {
   assert.match((await ok(["--version"])).stdout, /^\d+\.\d+\.\d+\n$/);
 });
 
+Deno.test("tusk alone, or a group without its subcommand, prints that help on stderr and exits 2", async () => {
+  const bare = await tusk([]);
+  assert.deepEqual([bare.code, bare.stdout], [2, ""]);
+  assert.match(bare.stderr, /^Usage: tusk \[options\] \[command\]\n/);
+  const put = await tusk(["put"]);
+  assert.deepEqual([put.code, put.stdout], [2, ""]);
+  assert.match(put.stderr, /^Usage: tusk put \[options\] \[command\]\n/);
+  assert.match(put.stderr, /^ {2}file \[options\] <repo@branch\[:\/path\]>/m);
+});
+
+Deno.test("help for a command: help <command>, <group> help <command>, and -h anywhere", async () => {
+  const usage = /^Usage: tusk list repo \[options\]\n/;
+  assert.match((await ok(["help", "list", "repo"])).stdout, usage);
+  assert.match((await ok(["list", "help", "repo"])).stdout, usage);
+  assert.match((await ok(["list", "repo", "--json", "-h"])).stdout, usage);
+  assert.match((await ok(["list", "repo", "--bogus", "--help"])).stdout, usage, "help wins");
+  assert.match((await ok(["list", "repo", "-V"])).stdout, /^\d+\.\d+\.\d+\n$/);
+});
+
 Deno.test("an unknown command exits 2 and suggests the nearest one", async () => {
   await using s = await tempStore();
   const before = await snapshotStore(s.store);
   const typo = await tusk(["creat", "repo", "x"], { store: s.store });
-  assertFails(typo, 2, /unknown command 'creat'/, /[Dd]id you mean create\?/);
+  assertFails(typo, 2, /Unknown command "creat": did you mean "create"\?/);
   const legacy = await tusk(["list-repos"], { store: s.store });
-  assertFails(legacy, 2, /'list-repos'/, /[Dd]id you mean list-repo\?/);
+  assertFails(legacy, 2, /Unknown command "list-repos": did you mean "list-repo"\?/);
   const sub = await tusk(["list", "repos"], { store: s.store });
-  assertFails(sub, 2, /'repos'/, /[Dd]id you mean repo\?/);
+  assertFails(sub, 2, /Unknown command "list repos": did you mean "list repo"\?/);
+  const help = await tusk(["help", "lsit"], { store: s.store });
+  assertFails(help, 2, /Unknown command "lsit": did you mean "list"\?/);
+  for (const r of [typo, legacy, sub, help]) {
+    assert.match(r.stderr, /\(run "tusk --help" for usage\)\n$/);
+  }
   assert.equal(await snapshotStore(s.store), before);
 });

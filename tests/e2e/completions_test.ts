@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { MAIN, tempDir, tempStore, TUSK_PERMS } from "../_helpers.ts";
-import { ok, tusk } from "./_cli.ts";
+import { assertFails, ok, tusk } from "./_cli.ts";
 
 /** A folder holding a `tusk` wrapper that runs this checkout's main.ts. */
 async function tuskOnPath(dir: string): Promise<string> {
@@ -154,8 +154,7 @@ Deno.test("tusk __complete prints names one per line, and nothing without a stor
 
 Deno.test("tusk completions refuses an unknown shell with a usage error", async () => {
   const r = await tusk(["completions", "tcsh"]);
-  assert.equal(r.code, 2);
-  assert.match(r.stderr, /bash, zsh, fish/);
+  assertFails(r, 2, /Invalid shell "tcsh"/, /bash, zsh, fish/, /run "tusk --help" for usage/);
 });
 
 Deno.test({

@@ -1,0 +1,773 @@
+/**
+ * The command line of a program: a declarative tree of commands (positional arguments,
+ * options and a handler typed from them), a parser that turns argv into the handler's call,
+ * a help text or the version, and usage errors naming the culprit. It knows nothing of tusk
+ * and imports nothing but the error base class, so a CLI built on it starts quickly.
+ *
+ * The grammar is the usual one: `--name value`, `--name=value`, `-n value`, `-nvalue`,
+ * combined short flags (`-rc`), `--no-name` for options that default to true, a list option
+ * (`-f a b c`) collecting values until the next option, `--` ending options, `-h`/`--help`
+ * and `-V`/`--version` anywhere, and the root's options (the globals) at any depth. A group
+ * (a command with subcommands) has an implicit `help [command]` subcommand.
+ */
+import { TuskError } from "../errors.ts";
+
+// ---- option and argument declarations ----
+
+/** An option that is off unless given: `-r, --recursive`. */
+export interface FlagSpec {
+  readonly kind: "flag";
+  readonly help: string;
+  readonly short: string | undefined;
+}
+
+/** An option that is on unless `--no-<name>` is given (no short form). */
+export interface NegatedSpec {
+  readonly kind: "negated";
+  readonly help: string;
+}
+
+/** An option taking one value (`-m, --message <text>`); the last one given wins. */
+export interface ValueSpec<V extends string = string, R extends boolean = boolean> {
+  readonly kind: "value";
+  readonly help: string;
+  readonly short: string | undefined;
+  /** What the value is, shown as `<placeholder>`. */
+  readonly placeholder: string;
+  readonly required: R;
+  /** The values it accepts, when fixed. */
+  readonly choices: readonly V[] | undefined;
+}
+
+/** An option collecting values: `-f a b -f c` gives `["a", "b", "c"]`. */
+export interface ListSpec {
+  readonly kind: "list";
+  readonly help: string;
+  readonly short: string | undefined;
+  readonly placeholder: string;
+}
+
+/** Any option declaration. */
+export type OptionSpec = FlagSpec | NegatedSpec | ValueSpec | ListSpec;
+
+/** A command's options by property name; `skipSpecial` is spelt `--skip-special`. */
+export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
+
+/** What the handler gets for an option. */
+export type OptionValue<S> = S extends FlagSpec | NegatedSpec ? boolean
+  : S extends ListSpec ? string[]
+  : S extends ValueSpec<infer V, infer R> ? (R extends true ? V : V | undefined)
+  : never;
+
+/** What the handler gets for a command's options. */
+export type OptionValues<O extends OptionSpecs> = { readonly [K in keyof O]: OptionValue<O[K]> };
+
+/**
+ * A positional argument: `"<repo>"` (required), `"[path]"` (optional), `"[name...]"`
+ * (the rest), or an object adding a help line and fixed choices.
+ */
+export type ArgSpec = string | {
+  readonly usage: string;
+  readonly help?: string;
+  readonly choices?: readonly string[];
+};
+
+type UsageOf<A> = A extends string ? A : A extends { readonly usage: infer U } ? U : never;
+type ChoiceOf<A> = A extends { readonly choices: readonly (infer C)[] } ? C : string;
+
+/** What the handler gets for a positional argument. */
+export type ArgValue<A> = UsageOf<A> extends `${string}...${">" | "]"}` ? ChoiceOf<A>[]
+  : UsageOf<A> extends `[${string}]` ? ChoiceOf<A> | undefined
+  : ChoiceOf<A>;
+
+/** What the handler gets for a command's positional arguments, in order. */
+export type ArgValues<A extends readonly ArgSpec[]> = { -readonly [I in keyof A]: ArgValue<A[I]> };
+
+/** `-r, --recursive`: a flag, off unless given. */
+export function flag(help: string, options: { short?: string } = {}): FlagSpec {
+  return { kind: "flag", help, short: checkShort(options.short) };
+}
+
+/** `--no-wait`: the option is true unless `--no-<name>` is given. */
+export function negated(help: string): NegatedSpec {
+  return { kind: "negated", help };
+}
+
+/** `-m, --message <text>`: one value; `required: true` makes it mandatory. */
+export function value<const V extends string = string, const R extends boolean = false>(
+  placeholder: string,
+  help: string,
+  options: { short?: string; required?: R; choices?: readonly V[] } = {},
+): ValueSpec<V, R> {
+  return {
+    kind: "value",
+    help,
+    short: checkShort(options.short),
+    placeholder,
+    required: (options.required ?? false) as R,
+    choices: options.choices,
+  };
+}
+
+/** `-f, --file <source...>`: values collected into a list (empty unless given). */
+export function list(
+  placeholder: string,
+  help: string,
+  options: { short?: string } = {},
+): ListSpec {
+  return { kind: "list", help, short: checkShort(options.short), placeholder };
+}
+
+function checkShort(short: string | undefined): string | undefined {
+  if (short !== undefined && !/^[a-zA-Z]$/.test(short)) {
+    throw new TypeError(`Invalid short option "${short}": give one letter`);
+  }
+  return short;
+}
+
+// ---- the command tree ----
+
+/** One option as the parser and the help see it. */
+export interface Option {
+  /** Its property in the handler's options: `skipSpecial`. */
+  readonly key: string;
+  /** `--skip-special`, or `--no-wait` for a negated option. */
+  readonly long: string;
+  /** `-f`, if it has a short form. */
+  readonly short: string | undefined;
+  readonly kind: OptionSpec["kind"];
+  /** `<text>` or `<source...>` for options taking values. */
+  readonly placeholder: string | undefined;
+  readonly help: string;
+  readonly required: boolean;
+  readonly choices: readonly string[] | undefined;
+}
+
+/** One positional argument as the parser and the help see it. */
+export interface Argument {
+  /** Its name without brackets: `repo@branch[:/path]`. */
+  readonly name: string;
+  /** As written in usage lines: `<repo>`, `[path]`, `[pipeline...]`. */
+  readonly usage: string;
+  readonly required: boolean;
+  readonly variadic: boolean;
+  readonly help: string | undefined;
+  readonly choices: readonly string[] | undefined;
+}
+
+type Handler = (
+  args: readonly (string | string[] | undefined)[],
+  options: Readonly<Record<string, boolean | string | string[] | undefined>>,
+) => void | Promise<void>;
+
+/** A command: a leaf with a handler, or a group of subcommands. Made by `command()` or `group()`. */
+export interface Command {
+  readonly description: string;
+  readonly args: readonly Argument[];
+  readonly options: readonly Option[];
+  /** Subcommands by name, in the order help and completion list them. */
+  readonly commands: ReadonlyMap<string, Command>;
+  /** Left out of help and completion. */
+  readonly hidden: boolean;
+  /** Text printed after the help. */
+  readonly epilogue: string | undefined;
+  readonly run: Handler | undefined;
+}
+
+/** What `command()` takes: arguments, options and the handler typed from them. */
+export interface CommandSpec<A extends readonly ArgSpec[], O extends OptionSpecs> {
+  readonly description?: string;
+  readonly args?: A;
+  readonly options?: O;
+  readonly hidden?: boolean;
+  readonly epilogue?: string;
+  readonly run: (args: ArgValues<A>, options: OptionValues<O>) => void | Promise<void>;
+}
+
+/** A leaf command: `command({ args: ["<repo>"], options: { json: flag("…") }, run })`. */
+export function command<
+  const A extends readonly ArgSpec[] = readonly [],
+  const O extends OptionSpecs = Record<never, never>,
+>(spec: CommandSpec<A, O>): Command {
+  const args = (spec.args ?? []).map(toArgument);
+  args.forEach((a, i) => {
+    if (a.variadic && i < args.length - 1) {
+      throw new TypeError(`Invalid argument "${a.usage}": only the last can be variadic`);
+    }
+    if (a.required && args.slice(0, i).some((b) => !b.required)) {
+      throw new TypeError(`Invalid argument "${a.usage}": a required one follows an optional one`);
+    }
+  });
+  const run = spec.run;
+  return {
+    description: spec.description ?? "",
+    args,
+    options: toOptions(spec.options ?? {}),
+    commands: new Map(),
+    hidden: spec.hidden ?? false,
+    epilogue: spec.epilogue,
+    // The parser builds these values from the same declarations the types come from.
+    run: (a, o) => run(a as unknown as ArgValues<A>, o as unknown as OptionValues<O>),
+  };
+}
+
+/** A group of subcommands: `tusk list repo`, `tusk list file`, … */
+export function group(description: string, commands: Readonly<Record<string, Command>>): Command {
+  return {
+    description,
+    args: [],
+    options: [],
+    commands: new Map(Object.entries(commands)),
+    hidden: false,
+    epilogue: undefined,
+    run: undefined,
+  };
+}
+
+/** A whole program: the root group, its global options and its version. */
+export interface Program<G extends OptionSpecs> {
+  readonly name: string;
+  readonly version: string;
+  readonly root: Command;
+  /** Only for typing `Invocation.globals`. */
+  readonly globals?: G;
+}
+
+/** Declare a program; `options` are global: accepted before and after any subcommand. */
+export function program<const G extends OptionSpecs>(spec: {
+  name: string;
+  version: string;
+  description: string;
+  options: G;
+  commands: Readonly<Record<string, Command>>;
+}): Program<G> {
+  const root = group(spec.description, spec.commands);
+  return {
+    name: spec.name,
+    version: spec.version,
+    root: { ...root, options: toOptions(spec.options) },
+  };
+}
+
+function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+function toOptions(specs: OptionSpecs): Option[] {
+  const options = Object.entries(specs).map(([key, s]): Option => ({
+    key,
+    long: s.kind === "negated" ? `--no-${kebab(key)}` : `--${kebab(key)}`,
+    short: s.kind === "negated" || s.short === undefined ? undefined : `-${s.short}`,
+    kind: s.kind,
+    placeholder: s.kind === "value"
+      ? `<${s.placeholder}>`
+      : s.kind === "list"
+      ? `<${s.placeholder}...>`
+      : undefined,
+    help: s.help,
+    required: s.kind === "value" && s.required,
+    choices: s.kind === "value" ? s.choices : undefined,
+  }));
+  const taken = new Set(["-h", "--help", "-V", "--version"]);
+  for (const o of options) {
+    for (const f of [o.long, ...(o.short ? [o.short] : [])]) {
+      if (taken.has(f)) throw new TypeError(`Invalid option "${o.long}": "${f}" is taken`);
+      taken.add(f);
+    }
+  }
+  return options;
+}
+
+function toArgument(spec: ArgSpec): Argument {
+  const s = typeof spec === "string" ? { usage: spec } : spec;
+  const m = /^(?:<(.+)>|\[(.+)\])$/.exec(s.usage);
+  if (!m) throw new TypeError(`Invalid argument "${s.usage}": write <name> or [name]`);
+  const inner = m[1] ?? m[2]!;
+  const variadic = inner.endsWith("...");
+  return {
+    name: variadic ? inner.slice(0, -3) : inner,
+    usage: s.usage,
+    required: m[1] !== undefined,
+    variadic,
+    help: s.help,
+    choices: s.choices,
+  };
+}
+
+// ---- errors ----
+
+/** Which usage rule a command line broke. */
+export type UsageErrorCode =
+  | "UNKNOWN_COMMAND"
+  | "UNKNOWN_OPTION"
+  | "MISSING_VALUE"
+  | "UNEXPECTED_VALUE"
+  | "INVALID_CHOICE"
+  | "MISSING_ARGUMENT"
+  | "UNEXPECTED_ARGUMENT"
+  | "MISSING_OPTION";
+
+/** The command line does not fit the declared commands (exit 2); `code` says how. */
+export class UsageError extends TuskError {
+  constructor(code: UsageErrorCode, message: string, data: Record<string, unknown>) {
+    super(code, message, data, 2);
+  }
+}
+
+/** Optimal string alignment distance (Levenshtein plus transpositions). */
+function distance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i]!;
+      row[j] = Math.min(
+        d[i - 1]![j]! + 1,
+        row[j - 1]! + 1,
+        d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
+      }
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** `: did you mean "x"?` for the nearest candidates, or an empty string. */
+function suggest(word: string, candidates: readonly string[], show = (c: string) => c): string {
+  const bare = (w: string) => w.replace(/^-+/, "");
+  let best = 3;
+  let found: string[] = [];
+  for (const c of new Set(candidates)) {
+    const d = distance(bare(word), bare(c));
+    const length = Math.max(bare(word).length, bare(c).length);
+    if (bare(c).length < 2 || (length - d) / length <= 0.4 || d > best) continue;
+    if (d < best) found = [];
+    best = d;
+    found.push(c);
+  }
+  if (found.length === 0) return "";
+  return `: did you mean ${found.sort().map((c) => `"${show(c)}"`).join(" or ")}?`;
+}
+
+// ---- parsing ----
+
+/** What a command line asks for: a handler's call, a help text or the version. */
+export type Invocation<G extends OptionSpecs> =
+  | {
+    readonly kind: "run";
+    /** The words naming the command: `["put", "file"]`. */
+    readonly path: readonly string[];
+    readonly globals: OptionValues<G>;
+    /** Call the handler with the parsed values. */
+    readonly run: () => Promise<void>;
+  }
+  | {
+    readonly kind: "help";
+    readonly text: string;
+    /** True when shown because a group was named without a subcommand (a usage error). */
+    readonly error: boolean;
+  }
+  | { readonly kind: "version"; readonly text: string };
+
+type Value = boolean | string | string[];
+
+/** True for `-x`, `--xyz`: a word the parser reads as an option (`-` alone is a value). */
+function optionLike(word: string): boolean {
+  return word.length > 1 && word.startsWith("-");
+}
+
+/** `-f, --file <source...>`, as help and messages spell an option. */
+function flags(o: Option): string {
+  return [o.short, o.long].filter((f) => f !== undefined).join(", ") +
+    (o.placeholder ? ` ${o.placeholder}` : "");
+}
+
+/** One pass over argv: descends the tree, collects values, remembers the first error. */
+class Scan {
+  cmd: Command;
+  readonly path: string[] = [];
+  readonly positionals: string[] = [];
+  /** Values of the command's own options, then of the root's (global) ones. */
+  readonly values = new Map<Option, Value>();
+  readonly globals = new Map<Option, Value>();
+  /** The words after a `help` subcommand, once one was typed. */
+  helpWords: string[] | undefined;
+  wantsHelp = false;
+  wantsVersion = false;
+  error: UsageError | undefined;
+  /** A list option taking the following values until the next option. */
+  private collecting: [Option, Map<Option, Value>] | undefined;
+  private literal = false;
+  private next = 0;
+
+  constructor(readonly program: Program<OptionSpecs>, readonly argv: readonly string[]) {
+    this.cmd = program.root;
+    while (this.next < argv.length) this.word(argv[this.next++]!);
+  }
+
+  /** `tusk put file`: the command as messages name it. */
+  get name(): string {
+    return [this.program.name, ...this.path].join(" ");
+  }
+
+  private fail(e: UsageError): void {
+    this.error ??= e;
+  }
+
+  private word(word: string): void {
+    if (this.literal) return this.positional(word);
+    if (word === "--") {
+      this.literal = true;
+      this.collecting = undefined;
+    } else if (this.collecting && !optionLike(word)) {
+      this.collecting[1].set(this.collecting[0], [...this.list(...this.collecting), word]);
+    } else {
+      this.collecting = undefined;
+      if (optionLike(word)) this.option(word);
+      else this.positional(word);
+    }
+  }
+
+  private positional(word: string): void {
+    if (this.helpWords) this.helpWords.push(word);
+    else if (this.cmd.run) this.positionals.push(word);
+    else if (this.error) return;
+    else if (word === "help") this.helpWords = [];
+    else {
+      const sub = this.cmd.commands.get(word);
+      if (!sub) return this.fail(unknownCommand(this.program, this.path, word, this.cmd));
+      this.cmd = sub;
+      this.path.push(word);
+    }
+  }
+
+  private option(word: string): void {
+    if (word.startsWith("--")) {
+      const eq = word.indexOf("=");
+      const flag = eq < 0 ? word : word.slice(0, eq);
+      const inline = eq < 0 ? undefined : word.slice(eq + 1);
+      if (inline === undefined && flag === "--help") this.wantsHelp = true;
+      else if (inline === undefined && flag === "--version") this.wantsVersion = true;
+      else this.set(flag, inline, word);
+      return;
+    }
+    // A group of short options: flags until one taking a value, which takes the rest.
+    for (let j = 1; j < word.length; j++) {
+      const flag = `-${word[j]}`;
+      const rest = word.slice(j + 1);
+      if (flag === "-h") this.wantsHelp = true;
+      else if (flag === "-V") this.wantsVersion = true;
+      else if (!this.set(flag, rest === "" ? undefined : rest, flag)) return;
+    }
+  }
+
+  /** The option spelt `flag` and where its value goes: the command's own, else a global. */
+  private find(flag: string): [Option, Map<Option, Value>] | undefined {
+    const spelt = (o: Option) => o.long === flag || o.short === flag;
+    const own = this.cmd === this.program.root ? undefined : this.cmd.options.find(spelt);
+    if (own) return [own, this.values];
+    const global = this.program.root.options.find(spelt);
+    return global ? [global, this.globals] : undefined;
+  }
+
+  private list(option: Option, into: Map<Option, Value>): string[] {
+    const v = into.get(option);
+    return Array.isArray(v) ? v : [];
+  }
+
+  /**
+   * Take option `flag` with its `inline` value (`--x=v`, `-xv`), if any. Returns true when
+   * the rest of a short-option group is still to read (the option was a flag).
+   */
+  private set(flag: string, inline: string | undefined, typed: string): boolean {
+    const found = this.find(flag);
+    if (!found) {
+      this.fail(unknownOption(this.program, this.cmd, this.name, typed));
+      return false;
+    }
+    const [option, into] = found;
+    const data = { command: this.name, option: option.long };
+    if (option.kind === "flag" || option.kind === "negated") {
+      if (inline !== undefined && flag.startsWith("--")) {
+        this.fail(
+          new UsageError("UNEXPECTED_VALUE", `Option "${option.long}" takes no value`, {
+            ...data,
+            value: inline,
+          }),
+        );
+        return false;
+      }
+      into.set(option, option.kind === "flag");
+      return true;
+    }
+    const v = inline ?? this.argv[this.next++];
+    if (v === undefined) {
+      this.fail(new UsageError("MISSING_VALUE", `Option "${flags(option)}" needs a value`, data));
+    } else if (option.choices && !option.choices.includes(v)) {
+      this.fail(
+        new UsageError(
+          "INVALID_CHOICE",
+          `Invalid ${flag} "${v}": expected one of ${option.choices.join(", ")}`,
+          { ...data, value: v, choices: option.choices },
+        ),
+      );
+    } else if (option.kind === "list") {
+      into.set(option, [...this.list(option, into), v]);
+      if (inline === undefined) this.collecting = [option, into];
+    } else into.set(option, v);
+    return false;
+  }
+}
+
+function unknownOption(
+  program: Program<OptionSpecs>,
+  cmd: Command,
+  name: string,
+  typed: string,
+): UsageError {
+  const known = ["--help", ...(cmd === program.root ? [] : cmd.options), ...program.root.options]
+    .map((o) => typeof o === "string" ? o : o.long);
+  const hint = typed.startsWith("--") ? suggest(typed.replace(/=.*/, ""), known) : "";
+  return new UsageError("UNKNOWN_OPTION", `Unknown option "${typed}" for "${name}"${hint}`, {
+    command: name,
+    option: typed,
+  });
+}
+
+function unknownCommand(
+  program: Program<OptionSpecs>,
+  path: readonly string[],
+  word: string,
+  cmd: Command,
+): UsageError {
+  const names = [...cmd.commands].filter(([, c]) => !c.hidden).map(([n]) => n);
+  const prefix = path.length > 0 ? `${path.join(" ")} ` : "";
+  return new UsageError(
+    "UNKNOWN_COMMAND",
+    `Unknown command "${prefix}${word}"${suggest(word, [...names, "help"], (n) => prefix + n)}`,
+    { command: [program.name, ...path].join(" "), name: word },
+  );
+}
+
+/** The handler's values: given ones, else false for flags, true for negated, [] for lists. */
+function valuesOf(
+  options: readonly Option[],
+  given: ReadonlyMap<Option, Value>,
+): Record<string, Value | undefined> {
+  const fallback = (o: Option) =>
+    o.kind === "flag" ? false : o.kind === "negated" ? true : o.kind === "list" ? [] : undefined;
+  return Object.fromEntries(options.map((o) => [o.key, given.get(o) ?? fallback(o)]));
+}
+
+/**
+ * Parse `argv` (the words after the program's name) against `program`. Throws `UsageError`
+ * for a command line that does not fit; `-h`/`--help` anywhere wins over such errors.
+ */
+export function parseCommandLine<G extends OptionSpecs>(
+  program: Program<G>,
+  argv: readonly string[],
+): Invocation<G> {
+  const scan = new Scan(program, argv);
+  const { cmd, path, name } = scan;
+  if (scan.helpWords) {
+    let shown = cmd;
+    const shownPath = [...path];
+    for (const w of scan.helpWords) {
+      if (w === "help" && !shown.run) continue;
+      const sub = shown.commands.get(w);
+      if (!sub) throw unknownCommand(program, shownPath, w, shown);
+      shown = sub;
+      shownPath.push(w);
+    }
+    return { kind: "help", text: helpText(program, shownPath, shown), error: false };
+  }
+  if (scan.wantsHelp) return { kind: "help", text: helpText(program, path, cmd), error: false };
+  if (scan.wantsVersion) return { kind: "version", text: program.version };
+  if (scan.error) throw scan.error;
+  const run = cmd.run;
+  if (!run) return { kind: "help", text: helpText(program, path, cmd), error: true };
+
+  const signature = [name, ...cmd.args.map((a) => a.usage)].join(" ");
+  const positionals = [...scan.positionals];
+  const args = cmd.args.map((a) => {
+    const taken = a.variadic ? positionals.splice(0) : positionals.splice(0, 1);
+    if (a.required && taken.length === 0) {
+      throw new UsageError("MISSING_ARGUMENT", `Missing argument ${a.usage} of "${signature}"`, {
+        command: name,
+        argument: a.name,
+      });
+    }
+    const bad = a.choices && taken.find((t) => !a.choices?.includes(t));
+    if (a.choices && bad !== undefined) {
+      throw new UsageError(
+        "INVALID_CHOICE",
+        `Invalid ${a.name} "${bad}": expected one of ${a.choices.join(", ")}`,
+        { command: name, argument: a.name, value: bad, choices: a.choices },
+      );
+    }
+    return a.variadic ? taken : taken[0];
+  });
+  if (positionals.length > 0) {
+    throw new UsageError(
+      "UNEXPECTED_ARGUMENT",
+      `Unexpected argument "${positionals[0]}" for "${signature}"`,
+      { command: name, argument: positionals[0] },
+    );
+  }
+  const missing = [
+    ...cmd.options.filter((o) => o.required && !scan.values.has(o)),
+    ...program.root.options.filter((o) => o.required && !scan.globals.has(o)),
+  ][0];
+  if (missing) {
+    throw new UsageError(
+      "MISSING_OPTION",
+      `Missing required option "${flags(missing)}" for "${name}"`,
+      { command: name, option: missing.long },
+    );
+  }
+  const options = valuesOf(cmd.options, scan.values);
+  return {
+    kind: "run",
+    path,
+    // Built from the root's declarations, which `G` describes.
+    globals: valuesOf(program.root.options, scan.globals) as unknown as OptionValues<G>,
+    run: async () => await run(args, options),
+  };
+}
+
+// ---- help ----
+
+const HELP_WIDTH = 80;
+/** Terms longer than this get their description on the next line. */
+const TERM_WIDTH = 40;
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/).filter((w) => w !== "")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  lines.push(line);
+  return lines;
+}
+
+/** Two columns within 80 characters: terms padded to one width, descriptions wrapped. */
+function items(rows: readonly (readonly [string, string])[]): string {
+  const width = Math.max(0, ...rows.map(([t]) => t.length).filter((n) => n <= TERM_WIDTH));
+  const indent = " ".repeat(width + 4);
+  return rows.map(([term, desc]) => {
+    const text = wrap(desc, HELP_WIDTH - indent.length).join(`\n${indent}`);
+    if (desc === "") return `  ${term}\n`;
+    if (term.length > width) return `  ${term}\n${indent}${text}\n`;
+    return `  ${term.padEnd(width)}  ${text}\n`;
+  }).join("");
+}
+
+function choicesNote(choices: readonly string[] | undefined): string {
+  return choices ? ` (one of ${choices.join(", ")})` : "";
+}
+
+function visible(cmd: Command): [string, Command][] {
+  return [...cmd.commands].filter(([, c]) => !c.hidden);
+}
+
+/** The help of the command at `path`: usage, description, arguments, options, subcommands. */
+export function helpText(
+  program: Program<OptionSpecs>,
+  path: readonly string[],
+  cmd: Command,
+): string {
+  const isRoot = cmd === program.root;
+  const usage = [program.name, ...path, "[options]"];
+  if (!cmd.run) usage.push("[command]");
+  usage.push(...cmd.args.map((a) => a.usage));
+  let text = `Usage: ${usage.join(" ")}\n\n`;
+  if (cmd.description) text += `${cmd.description}\n\n`;
+  const described = cmd.args.filter((a) => a.help !== undefined || a.choices !== undefined);
+  if (described.length > 0) {
+    text += `Arguments:\n${
+      items(described.map((a) => [a.name, `${a.help ?? ""}${choicesNote(a.choices)}`.trim()]))
+    }\n`;
+  }
+  const options: [string, string][] = cmd.options.map((o) => [
+    flags(o),
+    `${o.help}${choicesNote(o.choices)}${o.required ? " (required)" : ""}`,
+  ]);
+  if (isRoot) options.unshift(["-V, --version", "print the version"]);
+  options.push(["-h, --help", "print help for the command"]);
+  text += `Options:\n${items(options)}`;
+  if (!cmd.run) {
+    const rows: [string, string][] = visible(cmd).map(([n, c]) => [
+      [n, ...(c.options.length > 0 ? ["[options]"] : []), ...c.args.map((a) => a.usage)].join(" "),
+      c.description,
+    ]);
+    rows.push(["help [command]", "print help for a command"]);
+    text += `\nCommands:\n${items(rows)}`;
+  }
+  if (cmd.epilogue) text += `\n${cmd.epilogue}`;
+  return text;
+}
+
+// ---- the tree, for shell completion ----
+
+/** One option as shell completion sees it. */
+export interface OptionInfo {
+  readonly flags: readonly string[];
+  /** Its long name without dashes: `file`, `no-wait`. */
+  readonly name: string;
+  readonly takesValue: boolean;
+  readonly choices?: readonly string[];
+}
+
+/** One command as shell completion sees it, built-in help and version included. */
+export interface CommandInfo {
+  readonly name: string;
+  readonly aliases: readonly string[];
+  readonly options: readonly OptionInfo[];
+  readonly args: readonly { name: string; variadic: boolean; choices?: readonly string[] }[];
+  readonly commands: readonly CommandInfo[];
+}
+
+const HELP_INFO: OptionInfo = { flags: ["-h", "--help"], name: "help", takesValue: false };
+const HELP_COMMAND: CommandInfo = {
+  name: "help",
+  aliases: [],
+  options: [],
+  args: [{ name: "command", variadic: false }],
+  commands: [],
+};
+
+/** The visible command tree of `program` (hidden commands left out), for completion scripts. */
+export function commandTree(program: Program<OptionSpecs>): CommandInfo {
+  const info = (name: string, cmd: Command): CommandInfo => {
+    const options: OptionInfo[] = cmd.options.map((o) => ({
+      flags: o.short ? [o.short, o.long] : [o.long],
+      name: o.long.slice(2),
+      takesValue: o.kind === "value" || o.kind === "list",
+      ...(o.choices ? { choices: o.choices } : {}),
+    }));
+    if (cmd === program.root) {
+      options.unshift({ flags: ["-V", "--version"], name: "version", takesValue: false });
+    }
+    options.push(HELP_INFO);
+    const commands = visible(cmd).map(([n, c]) => info(n, c));
+    if (!cmd.run) commands.push(HELP_COMMAND);
+    return {
+      name,
+      aliases: [],
+      options,
+      args: cmd.args.map((a) => ({
+        name: a.name,
+        variadic: a.variadic,
+        ...(a.choices ? { choices: a.choices } : {}),
+      })),
+      commands,
+    };
+  };
+  return info(program.name, program.root);
+}
