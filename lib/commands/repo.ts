@@ -70,9 +70,14 @@ export async function deleteRepo(store: Store, name: string): Promise<void> {
   checkRepoName(name);
   await store.transact(async (tx) => {
     store.repoOf(tx.state, name);
-    // Loaded only here, so that the other repo verbs do not load the pipeline code.
-    const { pipelinesOf } = await import("../pipeline/pipelines.ts");
-    const { inputRepos } = await import("../pipeline/spec.ts");
+    // Loaded only here, and by URL rather than a literal specifier (which Deno would prepare
+    // ahead of time, npm packages included), so the other verbs never load pipeline code.
+    const { pipelinesOf } = await import(
+      new URL("../pipeline/pipelines.ts", import.meta.url).href
+    ) as typeof import("../pipeline/pipelines.ts");
+    const { inputRepos } = await import(
+      new URL("../pipeline/spec.ts", import.meta.url).href
+    ) as typeof import("../pipeline/spec.ts");
     const pipelines = pipelinesOf(tx.state);
     if (pipelines.some((p) => p.name === name)) {
       throw new InvalidArgumentError(

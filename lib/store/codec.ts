@@ -67,7 +67,12 @@ const NATIVE_AFTER = 1 << 20;
  * in the background once a command has hashed enough to repay it.
  */
 function loadNative(): Promise<NativeCreateHash> {
-  return loading ??= import("node:crypto").then((m) => native = m.createHash);
+  // A specifier in a variable: Deno prepares a literal `import("node:…")` ahead of time,
+  // Node-compat set-up included, in every process that merely could run it.
+  const specifier = "node:crypto";
+  return loading ??= (import(specifier) as Promise<typeof import("node:crypto")>).then((m) =>
+    native = m.createHash
+  );
 }
 
 /** SHA-256 of bytes or a string, as lower-case hex. */
@@ -79,11 +84,13 @@ export function sha256(data: Uint8Array | string): Hash {
 }
 
 /**
- * SHA-256 of a larger buffer, without loading `node:crypto`: Web Crypto's native digest,
- * which is asynchronous (pack indexes and other large inputs of async code).
+ * SHA-256 for async code, without loading `node:crypto`: large inputs (a big tree, a pack
+ * index) go to Web Crypto's native digest, small ones to `Sha256`.
  */
 export async function sha256Async(data: Uint8Array | string): Promise<Hash> {
   if (native) return native("sha256").update(data).digest("hex");
+  // Below a few KiB the plain hash is done before an asynchronous digest would start.
+  if (data.length < 16 << 10) return new Sha256().update(data).digestHex();
   const bytes = typeof data === "string" ? encoder.encode(data) : data;
   const digest = new Uint8Array(
     await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),

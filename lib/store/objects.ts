@@ -298,14 +298,14 @@ export class ObjectStore {
   /** Read a whole object into memory (trees, commits, small blobs). */
   async read(hash: Hash): Promise<Uint8Array> {
     const loc = (await this.#packIndex()).get(hash);
-    if (loc) return this.#readPacked(hash, loc);
+    if (loc) return await this.#readPacked(hash, loc);
     try {
       return await Deno.readFile(this.loosePath(hash));
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) {
         await this.refresh();
         const again = (await this.#packIndex()).get(hash);
-        if (again) return this.#readPacked(hash, again);
+        if (again) return await this.#readPacked(hash, again);
         throw new NotFoundError(`Cannot find object ${hash}`, { object: hash });
       }
       throw err;
@@ -342,7 +342,7 @@ export class ObjectStore {
     });
   }
 
-  #readPacked(hash: Hash, loc: PackLocation): Uint8Array {
+  async #readPacked(hash: Hash, loc: PackLocation): Promise<Uint8Array> {
     let f = this.#packFiles.get(loc.pack);
     if (!f) {
       try {
@@ -371,7 +371,7 @@ export class ObjectStore {
       }
       off += n;
     }
-    if (sha256(buf) !== hash) {
+    if (await sha256Async(buf) !== hash) {
       throw new IntegrityError(
         `Object ${hash} in pack ${loc.pack} is corrupt: its content does not match its hash`,
         { pack: loc.pack, object: hash },
@@ -697,7 +697,7 @@ export class ObjectStore {
         )
       ) {
         if (keep.has(hash)) {
-          if (!live.has(hash)) live.set(hash, this.#readPacked(hash, loc));
+          if (!live.has(hash)) live.set(hash, await this.#readPacked(hash, loc));
         }
       }
     }

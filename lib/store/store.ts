@@ -20,6 +20,7 @@ import {
   encodeTree,
   type Hash,
   sha256,
+  sha256Async,
   type TreeEntry,
 } from "./codec.ts";
 import { canonicalJson } from "./codec.ts";
@@ -647,7 +648,7 @@ export class Store {
     if (entries.size === 0) return null;
     const list = [...entries.values()];
     const bytes = encodeTree(list);
-    const newHash = sha256(bytes);
+    const newHash = await sha256Async(bytes);
     if (newHash !== hash) await batch.add(bytes);
     const size = list.reduce((s, e) => s + e.size, 0);
     return { hash: newHash, size };
