@@ -16,7 +16,7 @@ import {
   program,
   value,
 } from "./lib/cli/command_line.ts";
-import { TuskError } from "./lib/errors.ts";
+import { InvalidArgumentError, TuskError } from "./lib/errors.ts";
 
 /**
  * Import a module of this checkout on first use, by a specifier Deno cannot read ahead of
@@ -43,11 +43,15 @@ function lib(): Promise<Lib> {
 
 const encoder = new TextEncoder();
 
+/** Write all of `bytes`: a write to a pipe may take only part of them. */
+function writeAllSync(to: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
+  for (let off = 0; off < bytes.length;) off += to.writeSync(bytes.subarray(off));
+}
 function out(text: string): void {
-  Deno.stdout.writeSync(encoder.encode(text));
+  writeAllSync(Deno.stdout, encoder.encode(text));
 }
 function err(text: string): void {
-  Deno.stderr.writeSync(encoder.encode(text));
+  writeAllSync(Deno.stderr, encoder.encode(text));
 }
 
 /** The user's working folder: `INIT_CWD` when run through `deno task`. */
@@ -274,10 +278,22 @@ async function doDeleteFile(ref: string, opts: { message: string | undefined; wa
 
 // ---- commits and branches ----
 
+/** The value of `-n <n>`: a whole number of at least 1. */
+function count(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[1-9][0-9]*$/.test(text)) {
+    throw new InvalidArgumentError(`Invalid -n "${text}": give a whole number of at least 1`, {
+      option: "-n",
+      value: text,
+    });
+  }
+  return Number(text);
+}
+
 async function doListCommit(ref: string, opts: OptionValues<typeof LIST_COMMIT_OPTIONS>) {
   const { listCommit, formatTable, formatAge, formatSize } = await pfs();
   const store = await openStore();
-  const limit = opts.number !== undefined ? Number(opts.number) : undefined;
+  const limit = count(opts.number);
   const commits = await listCommit(store, ref, limit ? { limit } : {});
   if (opts.json) return json(commits);
   const now = store.now();
@@ -473,9 +489,10 @@ function progressText(p: { processed: number; skipped: number; total: number; fa
 async function doListJob(opts: OptionValues<typeof LIST_JOB_OPTIONS>) {
   const { listJobs, formatTable, formatAge, humanDuration } = await lib();
   const store = await openStore();
+  const limit = count(opts.number);
   const jobs = await listJobs(store, {
     ...(opts.pipeline ? { pipeline: opts.pipeline } : {}),
-    ...(opts.number ? { limit: Number(opts.number) } : {}),
+    ...(limit !== undefined ? { limit } : {}),
   });
   if (opts.json) return json(jobs);
   const now = store.now();
@@ -1265,6 +1282,9 @@ export async function main(args: string[]): Promise<number> {
         return 0;
     }
   } catch (e) {
+    // The reader went away (`tusk list file … | head`): stop quietly, as a process killed
+    // by SIGPIPE would, with its exit status.
+    if (e instanceof Deno.errors.BrokenPipe) return 141;
     if (e instanceof TuskError) {
       err(`tusk: ${e.message}\n`);
       if (e.exitCode === 2) err('(run "tusk --help" for usage)\n');

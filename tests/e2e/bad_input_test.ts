@@ -235,6 +235,24 @@ const cases: BadCase[] = [
     says: [/Missing required option "--to <commit>" for "tusk revert"/],
   },
   {
+    name: "list commit -n that is not a whole number",
+    run: (f) => tusk(["list", "commit", "training@master", "-n", "abc"], f.opts),
+    code: 2,
+    says: [/Invalid -n "abc": give a whole number of at least 1/],
+  },
+  {
+    name: "list-commit -n 0 (1.8 grammar)",
+    run: (f) => tusk(["list-commit", "training", "master", "-n", "0"], f.opts),
+    code: 2,
+    says: [/Invalid -n "0"/],
+  },
+  {
+    name: "list job -n that is not a whole number",
+    run: (f) => tusk(["list-job", "-n", "2.5"], f.opts),
+    code: 2,
+    says: [/Invalid -n "2\.5"/],
+  },
+  {
     name: "an unknown --sandbox mode",
     run: (f) =>
       tusk(["--sandbox", "docker", "put", "file", "training@master:/x", "-f", "src/a.csv"], f.opts),

@@ -3,7 +3,7 @@
  * tables, `--json` shapes, files written to disk, exit codes.
  */
 import assert from "node:assert/strict";
-import { snapshotStore, tempDir, tempStore } from "../_helpers.ts";
+import { MAIN, snapshotStore, tempDir, tempStore, TUSK_PERMS } from "../_helpers.ts";
 import { assertFails, commitIdIn, ok, rows, tusk } from "./_cli.ts";
 
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
@@ -546,4 +546,25 @@ Deno.test("an unknown command exits 2 and suggests the nearest one", async () =>
     assert.match(r.stderr, /\(run "tusk --help" for usage\)\n$/);
   }
   assert.equal(await snapshotStore(s.store), before);
+});
+
+Deno.test("a reader that stops early (| head) ends the command quietly with status 141", async () => {
+  await using f = await fixture();
+  const many = `${f.path}/many`;
+  await Deno.mkdir(many);
+  // ~130 KiB of listing: more than a pipe holds, so tusk is still writing when head exits.
+  for (let i = 0; i < 3000; i++) await Deno.writeTextFile(`${many}/f${i}.txt`, `${i}`);
+  await ok(["put", "file", "r@master:/many", "-r", "-f", many], f.opts);
+  const script = `set -o pipefail; deno run --quiet ${TUSK_PERMS.join(" ")} "${MAIN}" ` +
+    `--store "${f.store}" list file r@master:/many | head -n 1`;
+  const r = await new Deno.Command("bash", {
+    args: ["-c", script],
+    env: { INIT_CWD: "", TUSK_STORE: "" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(r.stderr);
+  assert.match(new TextDecoder().decode(r.stdout), /^NAME +TYPE +SIZE\n$/, "head's one line");
+  assert.equal(stderr, "", "nothing on stderr");
+  assert.equal(r.code, 141, "the exit status of a process stopped by SIGPIPE");
 });
