@@ -1,10 +1,9 @@
 /**
  * Inputs of the benchmarks: a large random file, folders of many small files with unique
  * content (so nothing dedupes), scratch git repos, and a fresh tusk store per run. Every
- * path lives under a scratch folder the caller removes.
+ * path lives under the run's scratch folder (`scratchFolder()`), removed at the end.
  */
-import { MAIN, ROOT, TUSK_PERMS } from "../_helpers.ts";
-import { measure, type Measured, type MeasureOptions } from "./_measure.ts";
+import { type CommandOptions, measure, measureTusk } from "./_process.ts";
 
 /** Write `size` bytes of fresh randomness to `path`. */
 export async function writeRandomFile(path: string, size: number): Promise<void> {
@@ -89,19 +88,6 @@ export async function writeSmallFiles(
   return { files: jobs.length, bytes };
 }
 
-/** Arguments that run the real CLI: `deno run --quiet <perms> main.ts`. */
-export function tuskArgs(args: readonly string[]): string[] {
-  return ["run", "--quiet", ...TUSK_PERMS, MAIN, ...args];
-}
-
-/** Run `tusk args…` on `store`, timed and with its peak memory. */
-export async function measureTusk(store: string, args: readonly string[]): Promise<Measured> {
-  return await measure(Deno.execPath(), tuskArgs(args), {
-    cwd: ROOT,
-    env: { NO_COLOR: "1", TUSK_STORE: store },
-  });
-}
-
 /** A fresh store at `store` holding an empty repo `repo` (set-up, not measured). */
 export async function freshStore(store: string, repo: string): Promise<void> {
   await measureTusk(store, ["init"]);
@@ -119,7 +105,7 @@ export function gitEnv(gitDir: string, workTree: string): Record<string, string>
 }
 
 /** Options that run a command as git in `workTree` with its repo in `gitDir`. */
-export function gitOptions(gitDir: string, workTree: string): MeasureOptions {
+export function gitOptions(gitDir: string, workTree: string): CommandOptions {
   return { cwd: workTree, env: gitEnv(gitDir, workTree) };
 }
 
@@ -140,4 +126,36 @@ export async function freshGit(gitDir: string, workTree: string): Promise<void> 
   for (const [key, value] of Object.entries(config)) {
     await measure("git", ["config", key, value], opts);
   }
+}
+
+/** The scratch folder of one benchmark run; `using` it removes it at the end. */
+export interface ScratchFolder extends Disposable {
+  readonly path: string;
+}
+
+/**
+ * A fresh scratch folder `<dir>/<prefix>…`, removed when disposed and on Ctrl-C (which then
+ * exits 130): `using scratch = await scratchFolder("/tmp", "tusk-bench-")`.
+ */
+export async function scratchFolder(dir: string, prefix: string): Promise<ScratchFolder> {
+  const path = await Deno.makeTempDir({ dir, prefix });
+  const remove = () => {
+    try {
+      Deno.removeSync(path, { recursive: true });
+    } catch {
+      // Already gone.
+    }
+  };
+  const onInterrupt = () => {
+    remove();
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  return {
+    path,
+    [Symbol.dispose]() {
+      remove();
+      Deno.removeSignalListener("SIGINT", onInterrupt);
+    },
+  };
 }

@@ -1,10 +1,35 @@
 /**
- * Running and timing subprocesses for the pipeline and iris benchmarks: the real `tusk`
- * CLI (the native Deno binary on `main.ts`, as tests/_helpers.ts runs it) or any program,
- * wall time from spawn to exit, and optionally the peak resident memory of every process
- * of its tree, from `VmHWM` in `/proc/<pid>/status` polled while it runs.
+ * Running and timing programs for the benchmarks: the real `tusk` CLI (the native Deno
+ * binary on `main.ts`, as tests/_helpers.ts runs it) or any program, wall time from spawn
+ * to exit, and peak resident memory in one of two ways. `measure()` takes the peak of the
+ * one process it spawns, from GNU time (`/usr/bin/time -f %M`) when it is installed and
+ * otherwise by polling the VmHWM line of `/proc/<pid>/status` every 5 ms: no overhead worth
+ * the name, for the store benchmarks' ~40 ms commands. `timeCommand()` can sample the peak
+ * of every process of the tree instead, for the pipeline and iris benchmarks.
  */
 import { MAIN, ROOT, TUSK_PERMS } from "../_helpers.ts";
+
+/** Where a command runs and what it adds to the environment. */
+export interface CommandOptions {
+  readonly cwd?: string;
+  /** Added to the inherited environment. */
+  readonly env?: Record<string, string>;
+}
+
+/** Options of `timeCommand()`. */
+export interface TimeOptions extends CommandOptions {
+  /** Poll the process tree's peak memory every this many ms (off by default). */
+  readonly peakEveryMs?: number;
+}
+
+/** What one `measure()` run took. */
+export interface Measured {
+  /** Wall time from spawn to exit, in milliseconds. */
+  readonly ms: number;
+  /** Peak resident set size of the process in KiB, or null when it could not be read. */
+  readonly peakKiB: number | null;
+  readonly stdout: Uint8Array;
+}
 
 /** Peak memory of one process of a measured tree. */
 export interface ProcessPeak {
@@ -17,7 +42,7 @@ export interface ProcessPeak {
   readonly root: boolean;
 }
 
-/** What one timed run gave. */
+/** What one `timeCommand()` run gave. */
 export interface Timed {
   /** Wall time from spawn to exit, in milliseconds. */
   readonly ms: number;
@@ -27,16 +52,7 @@ export interface Timed {
   readonly peaks: readonly ProcessPeak[];
 }
 
-/** Options of `timeCommand()`. */
-export interface TimeOptions {
-  readonly cwd?: string;
-  /** Added to the inherited environment. */
-  readonly env?: Record<string, string>;
-  /** Poll the process tree's peak memory every this many ms (off by default). */
-  readonly peakEveryMs?: number;
-}
-
-/** Thrown when a measured command fails: the benchmark is broken, not slow. */
+/** Thrown when a measured command exits non-zero: the benchmark is broken, not slow. */
 export class CommandFailedError extends Error {
   readonly code: number;
   constructor(message: string, code: number) {
@@ -45,6 +61,162 @@ export class CommandFailedError extends Error {
     this.code = code;
   }
 }
+
+// ---- spawning ----
+
+/** Something watching a running child (a memory sampler), stopped once the child exits. */
+interface Watcher<T> {
+  stop(): Promise<T>;
+}
+
+/** A finished run: its wall time, its output and what the watcher saw (null without one). */
+interface Ran<T> {
+  readonly ms: number;
+  readonly out: Deno.CommandOutput;
+  readonly watched: T | null;
+}
+
+/**
+ * Spawn `cmd args…` with stdin closed and output piped, and time it from spawn to exit;
+ * `watch` starts on the child's pid and is stopped after the clock stops.
+ */
+async function spawnTimed<T>(
+  cmd: string,
+  args: readonly string[],
+  options: CommandOptions,
+  watch?: (pid: number) => Watcher<T>,
+): Promise<Ran<T>> {
+  const command = new Deno.Command(cmd, {
+    args: [...args],
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    ...(options.env !== undefined ? { env: options.env } : {}),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const start = performance.now();
+  const child = command.spawn();
+  const watcher = watch?.(child.pid);
+  let out: Deno.CommandOutput;
+  let ms: number;
+  let watched: T | null = null;
+  try {
+    out = await child.output();
+    ms = performance.now() - start;
+  } finally {
+    if (watcher) watched = await watcher.stop();
+  }
+  return { ms, out, watched };
+}
+
+/** Throw `CommandFailedError` (with its output) when `cmd args…` did not exit 0. */
+function check(cmd: string, args: readonly string[], out: Deno.CommandOutput): void {
+  if (out.success) return;
+  const dec = new TextDecoder();
+  throw new CommandFailedError(
+    `"${[cmd, ...args].join(" ")}" exited ${out.code}:\n${dec.decode(out.stderr)}${
+      dec.decode(out.stdout)
+    }`,
+    out.code,
+  );
+}
+
+// ---- one process: measure() ----
+
+const TIME_BIN = "/usr/bin/time";
+let timeBin: Promise<boolean> | undefined;
+
+/** True when GNU time is installed and reports the peak RSS with `-f %M`. */
+function hasTimeBin(): Promise<boolean> {
+  return timeBin ??= (async () => {
+    try {
+      const r = await new Deno.Command(TIME_BIN, {
+        args: ["-f", "%M", "true"],
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      return r.success && /^\d+\s*$/.test(new TextDecoder().decode(r.stderr));
+    } catch {
+      return false;
+    }
+  })();
+}
+
+/** How `measure()` takes peak memory, for the report header. */
+export async function memoryMethod(): Promise<string> {
+  return await hasTimeBin()
+    ? `${TIME_BIN} -f %M (ru_maxrss)`
+    : "VmHWM of /proc/<pid>/status, polled every 5 ms";
+}
+
+/** Run `cmd args…` once, timing it and taking its peak memory; throws when it fails. */
+export async function measure(
+  cmd: string,
+  args: readonly string[],
+  options: CommandOptions = {},
+): Promise<Measured> {
+  return await hasTimeBin()
+    ? await measureWithTime(cmd, args, options)
+    : await measureByPolling(cmd, args, options);
+}
+
+async function measureWithTime(
+  cmd: string,
+  args: readonly string[],
+  options: CommandOptions,
+): Promise<Measured> {
+  const report = await Deno.makeTempFile({ prefix: "tusk-bench-rss-" });
+  try {
+    const { ms, out } = await spawnTimed(
+      TIME_BIN,
+      ["-f", "%M", "-o", report, cmd, ...args],
+      options,
+    );
+    check(cmd, args, out);
+    const kib = Number((await Deno.readTextFile(report)).trim().split("\n").pop());
+    return { ms, peakKiB: Number.isFinite(kib) && kib > 0 ? kib : null, stdout: out.stdout };
+  } finally {
+    await Deno.remove(report).catch(() => {});
+  }
+}
+
+/**
+ * Deno reads nothing under /proc without --allow-all, so a small shell loop polls the VmHWM
+ * line of the child's status every 5 ms and prints the highest value when the child is gone.
+ */
+const POLL_SCRIPT = `
+p=$1; m=0
+while [ -e /proc/$p/status ]; do
+  while read -r k v _; do
+    if [ "$k" = VmHWM: ]; then [ "$v" -gt "$m" ] && m=$v; break; fi
+  done < /proc/$p/status
+  sleep 0.005
+done
+echo $m`;
+
+/** Poll the VmHWM of process `pid` until it is gone; stopping waits for the highest value. */
+function pollPeak(pid: number): Watcher<number> {
+  const poller = new Deno.Command("sh", {
+    args: ["-c", POLL_SCRIPT, "sh", String(pid)],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return {
+    stop: async () => Number(new TextDecoder().decode((await poller).stdout).trim()),
+  };
+}
+
+async function measureByPolling(
+  cmd: string,
+  args: readonly string[],
+  options: CommandOptions,
+): Promise<Measured> {
+  const { ms, out, watched: kib } = await spawnTimed(cmd, args, options, pollPeak);
+  check(cmd, args, out);
+  return { ms, peakKiB: kib !== null && kib > 0 ? kib : null, stdout: out.stdout };
+}
+
+// ---- a process tree: timeCommand() ----
 
 /**
  * The sampler: Deno reads `/proc` only with --allow-all, so bash does it with builtins. Each
@@ -151,40 +323,38 @@ export async function timeCommand(
   args: readonly string[],
   options: TimeOptions = {},
 ): Promise<Timed> {
-  const command = new Deno.Command(cmd, {
-    args: [...args],
-    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
-    ...(options.env !== undefined ? { env: options.env } : {}),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  });
-  const start = performance.now();
-  const child = command.spawn();
-  const peak = options.peakEveryMs ? TreePeak.start(child.pid, options.peakEveryMs) : null;
-  let out: Deno.CommandOutput;
-  let peaks: ProcessPeak[] = [];
-  try {
-    out = await child.output();
-  } finally {
-    peaks = (await peak?.stop()) ?? [];
-  }
-  const ms = performance.now() - start;
+  const every = options.peakEveryMs;
+  const { ms, out, watched } = await spawnTimed(
+    cmd,
+    args,
+    options,
+    every ? (pid) => TreePeak.start(pid, every) : undefined,
+  );
+  check(cmd, args, out);
   const dec = new TextDecoder();
-  const stdout = dec.decode(out.stdout);
-  const stderr = dec.decode(out.stderr);
-  if (!out.success) {
-    throw new CommandFailedError(
-      `"${[cmd, ...args].join(" ")}" exited ${out.code}:\n${stderr}${stdout}`,
-      out.code,
-    );
-  }
-  return { ms, stdout, stderr, peaks };
+  return {
+    ms,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+    peaks: watched ?? [],
+  };
 }
+
+// ---- tusk ----
 
 /** Arguments that run the real CLI: `deno run --quiet <perms> main.ts args…`. */
 export function tuskArgs(args: readonly string[]): string[] {
   return ["run", "--quiet", ...TUSK_PERMS, MAIN, ...args];
+}
+
+/** Options that run tusk on the store at `store` from the project root. */
+function tuskOptions(store: string): CommandOptions {
+  return { cwd: ROOT, env: { NO_COLOR: "1", TUSK_STORE: store } };
+}
+
+/** Run `tusk args…` on `store`, timed and with its peak memory; throws when it fails. */
+export async function measureTusk(store: string, args: readonly string[]): Promise<Measured> {
+  return await measure(Deno.execPath(), tuskArgs(args), tuskOptions(store));
 }
 
 /** Run `tusk args…` on the store at `store`, timed; throws when it does not exit 0. */
@@ -194,10 +364,37 @@ export async function timeTusk(
   options: Omit<TimeOptions, "env"> = {},
 ): Promise<Timed> {
   return await timeCommand(Deno.execPath(), tuskArgs(args), {
-    cwd: options.cwd ?? ROOT,
-    env: { NO_COLOR: "1", TUSK_STORE: store },
+    ...tuskOptions(store),
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     ...(options.peakEveryMs ? { peakEveryMs: options.peakEveryMs } : {}),
   });
+}
+
+// ---- running order ----
+
+/** Run tusk and the baseline `runs` times each, alternating which goes first. */
+export async function alternate<T, U>(
+  runs: number,
+  tusk: (i: number) => Promise<T>,
+  baseline: (i: number) => Promise<U>,
+): Promise<{ tusk: T[]; baseline: U[] }> {
+  const t: T[] = [];
+  const b: U[] = [];
+  for (let i = 0; i < runs; i++) {
+    if (i % 2 === 0) {
+      t.push(await tusk(i));
+      b.push(await baseline(i));
+    } else {
+      b.push(await baseline(i));
+      t.push(await tusk(i));
+    }
+  }
+  return { tusk: t, baseline: b };
+}
+
+/** Flush dirty pages of the whole machine, so a run does not pay for the writes before it. */
+export async function syncAll(): Promise<void> {
+  check("sync", [], (await spawnTimed("sync", [], {})).out);
 }
 
 /** Milliseconds between two ISO times of a job record. */

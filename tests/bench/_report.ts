@@ -1,7 +1,8 @@
 /**
- * The report of the pipeline and iris benchmarks: one line per benchmark as it finishes
- * (tusk's figure, the baseline measured in the same run, their ratio, the target and
- * PASS / MISS), indented detail lines, and a closing markdown table.
+ * Statistics and formatting for the benchmarks (medians, ranges, durations, sizes, the load
+ * average), and the report of the pipeline and iris benchmarks: one line per benchmark as
+ * it finishes (tusk's figure, the baseline measured in the same run, their ratio, the
+ * target and PASS / MISS), indented detail lines, and a closing markdown table.
  */
 
 /** How a figure is printed. */
@@ -33,6 +34,20 @@ export function formatMs(ms: number): string {
   return `${ms.toFixed(1)} ms`;
 }
 
+/** KiB as whole MiB: "58 MiB". */
+export function formatMiB(kib: number): string {
+  return `${Math.round(kib / 1024)} MiB`;
+}
+
+/** A markdown table of `head` and the rows of `body`, each column padded to its widest cell. */
+export function markdownTable(head: readonly string[], body: readonly string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const fmt = (cells: readonly string[]) =>
+    `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  return [fmt(head), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...body.map(fmt)]
+    .join("\n");
+}
+
 /** A figure in its unit. */
 export function formatValue(value: number, unit: Unit): string {
   switch (unit) {
@@ -51,6 +66,12 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The largest value, ignoring nulls; null when there is none. */
+export function maxOf(values: readonly (number | null)[]): number | null {
+  const known = values.filter((v): v is number => v !== null);
+  return known.length ? Math.max(...known) : null;
 }
 
 /** "min–max" of a list of durations, for detail lines. */
@@ -118,10 +139,7 @@ export class Report {
       targetText(r),
       verdict(r),
     ]);
-    const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-    const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
-    return [fmt(head), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...body.map(fmt)]
-      .join("\n");
+    return markdownTable(head, body);
   }
 
   /** "3 passed, 1 missed, 2 for information". */
@@ -130,6 +148,46 @@ export class Report {
     const n = (x: string) => v.filter((y) => y === x).length;
     return `${n("PASS")} passed, ${n("MISS")} missed, ${n("info")} for information`;
   }
+
+  /**
+   * Print the closing summary: the table, the counts, how many benchmarks could not run
+   * (`broken`), the total time since `startedMs` and the load average.
+   */
+  async printSummary(broken: number, startedMs: number): Promise<void> {
+    console.log(`\nSummary\n\n${this.table()}\n`);
+    console.log(
+      `${this.counts()}, ${broken} could not run; total ${
+        formatMs(performance.now() - startedMs)
+      }; load average ${await loadAverage()}`,
+    );
+  }
+}
+
+/** One benchmark of a report: its numbered title ("1. trigger latency") and its body. */
+export type Section = readonly [title: string, run: (dir: string) => Promise<void>];
+
+/**
+ * Run `sections` in turn, each in a folder of its own (`<root>/<its number>`, removed after)
+ * under a heading with the load average, printing its time after it. A section that throws
+ * is printed and counted, not rethrown; returns how many could not run.
+ */
+export async function runSections(root: string, sections: readonly Section[]): Promise<number> {
+  let broken = 0;
+  for (const [title, run] of sections) {
+    const t0 = performance.now();
+    console.log(`\n${title} (load average ${await loadAverage()})`);
+    const dir = `${root}/${title.slice(0, 1)}`;
+    try {
+      await run(dir);
+    } catch (err) {
+      broken++;
+      console.log(`  ERROR: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+    console.log(`    (${formatMs(performance.now() - t0)})`);
+  }
+  return broken;
 }
 
 /**

@@ -23,8 +23,16 @@
 import { ROOT } from "../_helpers.ts";
 import { detectSandbox, type JobRecord, listJobs, Store } from "../../lib/mod.ts";
 import { snapshotStage } from "../../lib/pipeline/code.ts";
-import { between, type ProcessPeak, timeCommand, type Timed, timeTusk } from "./_process.ts";
-import { formatMs, loadAverage, median, Report, spread } from "./_report.ts";
+import { scratchFolder } from "./_fixtures.ts";
+import {
+  alternate,
+  between,
+  type ProcessPeak,
+  timeCommand,
+  type Timed,
+  timeTusk,
+} from "./_process.ts";
+import { formatMs, loadAverage, median, Report, runSections, spread } from "./_report.ts";
 
 const PYTHON = "/usr/bin/python3";
 const BASELINE = new URL("./baseline/", import.meta.url).pathname;
@@ -68,26 +76,6 @@ async function python(script: string, args: readonly string[], peak = false): Pr
   return await timeCommand(PYTHON, [`${BASELINE}/${script}`, ...args], {
     ...(peak ? { peakEveryMs: PEAK_EVERY_MS } : {}),
   });
-}
-
-/** Run `python` and `tusk` `runs` times, alternating which goes first. */
-async function alternate<T, U>(
-  runs: number,
-  tusk: (i: number) => Promise<T>,
-  baseline: (i: number) => Promise<U>,
-): Promise<{ tusk: T[]; baseline: U[] }> {
-  const t: T[] = [];
-  const b: U[] = [];
-  for (let i = 0; i < runs; i++) {
-    if (i % 2 === 0) {
-      t.push(await tusk(i));
-      b.push(await baseline(i));
-    } else {
-      b.push(await baseline(i));
-      t.push(await tusk(i));
-    }
-  }
-  return { tusk: t, baseline: b };
 }
 
 /** The lines of a text file, trailing newlines dropped. */
@@ -366,56 +354,24 @@ export async function main(): Promise<number> {
     );
     return 1;
   }
-  const root = await Deno.makeTempDir({ dir: "/tmp", prefix: "tusk-bench-iris-" });
-  const cleanup = () => {
-    try {
-      Deno.removeSync(root, { recursive: true });
-    } catch {
-      // Already gone.
-    }
-  };
-  const onInterrupt = () => {
-    cleanup();
-    Deno.exit(130);
-  };
-  Deno.addSignalListener("SIGINT", onInterrupt);
   const report = new Report();
-  let broken = 0;
-  try {
+  let broken: number;
+  {
+    // The scratch folder is removed at the end of this block, before the summary.
+    using scratch = await scratchFolder("/tmp", "tusk-bench-iris-");
+    const root = scratch.path;
     const sandbox = await detectSandbox("auto");
     console.log(
       `tusk iris benchmarks: deno ${Deno.version.deno}, ${versions} (${PYTHON}), ` +
         `${navigator.hardwareConcurrency} CPUs, sandbox ${sandbox.mode}, scratch ${root}, ` +
         `load average ${await loadAverage()}`,
     );
-    const benches: [string, (dir: string) => Promise<void>][] = [
+    broken = await runSections(root, [
       ["5. the iris tutorial end to end", (d) => benchTutorial(d, report)],
       ["6. inference on one 1,000,000-row file", (d) => benchMillion(d, report)],
-    ];
-    for (const [title, bench] of benches) {
-      const t0 = performance.now();
-      console.log(`\n${title} (load average ${await loadAverage()})`);
-      const dir = `${root}/${title.slice(0, 1)}`;
-      try {
-        await bench(dir);
-      } catch (err) {
-        broken++;
-        console.log(`  ERROR: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-      } finally {
-        await Deno.remove(dir, { recursive: true }).catch(() => {});
-      }
-      console.log(`    (${formatMs(performance.now() - t0)})`);
-    }
-  } finally {
-    cleanup();
-    Deno.removeSignalListener("SIGINT", onInterrupt);
+    ]);
   }
-  console.log(`\nSummary\n\n${report.table()}\n`);
-  console.log(
-    `${report.counts()}, ${broken} could not run; total ${
-      formatMs(performance.now() - started)
-    }; load average ${await loadAverage()}`,
-  );
+  await report.printSummary(broken, started);
   return broken ? 1 : 0;
 }
 

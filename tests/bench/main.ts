@@ -10,20 +10,19 @@ import {
   freshGit,
   freshStore,
   gitOptions,
-  measureTusk,
+  scratchFolder,
   writeRandomFile,
   writeSmallFiles,
 } from "./_fixtures.ts";
 import {
-  formatMiB,
-  formatMs,
-  maxOf,
+  alternate,
   measure,
   type Measured,
-  median,
+  measureTusk,
   memoryMethod,
   syncAll,
-} from "./_measure.ts";
+} from "./_process.ts";
+import { formatMiB, formatMs, loadAverage, markdownTable, maxOf, median } from "./_report.ts";
 
 /** One line of the report. */
 interface Row {
@@ -109,10 +108,7 @@ function summary(rows: readonly Row[]): string {
     r.peakKiB !== null ? formatMiB(r.peakKiB) : "-",
     verdict(r),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
-  return [fmt(head), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...body.map(fmt)]
-    .join("\n");
+  return markdownTable(head, body);
 }
 
 function report(rows: Row[], row: Row): void {
@@ -133,42 +129,9 @@ async function fsType(dir: string): Promise<string> {
   return last.split(/\s+/)[1] ?? "?";
 }
 
-/**
- * The 1-minute load average: other work on the machine makes every figure noisier. Read
- * through `cat`, which needs no --allow-sys (Deno reads nothing under /proc without -A).
- */
-async function loadAverage(): Promise<string> {
-  try {
-    const r = await new Deno.Command("cat", { args: ["/proc/loadavg"], stdout: "piped" }).output();
-    return new TextDecoder().decode(r.stdout).split(" ")[0] || "?";
-  } catch {
-    return "?";
-  }
-}
-
 async function version(cmd: string, args: string[]): Promise<string> {
   const r = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "null" }).output();
   return new TextDecoder().decode(r.stdout).split("\n")[0]!.trim();
-}
-
-/** Run `tusk` and the baseline `runs` times, alternating which goes first. */
-async function alternate(
-  runs: number,
-  tusk: (i: number) => Promise<Measured>,
-  baseline: (i: number) => Promise<Measured>,
-): Promise<{ tusk: Measured[]; baseline: Measured[] }> {
-  const t: Measured[] = [];
-  const b: Measured[] = [];
-  for (let i = 0; i < runs; i++) {
-    if (i % 2 === 0) {
-      t.push(await tusk(i));
-      b.push(await baseline(i));
-    } else {
-      b.push(await baseline(i));
-      t.push(await tusk(i));
-    }
-  }
-  return { tusk: t, baseline: b };
 }
 
 function medianMs(runs: readonly Measured[]): number {
@@ -493,22 +456,12 @@ async function main(): Promise<number> {
   const started = performance.now();
   const base = "/tmp";
   const free = await freeBytes(base);
-  const root = await Deno.makeTempDir({ dir: base, prefix: "tusk-bench-" });
-  const cleanup = () => {
-    try {
-      Deno.removeSync(root, { recursive: true });
-    } catch {
-      // Already gone.
-    }
-  };
-  const onInterrupt = () => {
-    cleanup();
-    Deno.exit(130);
-  };
-  Deno.addSignalListener("SIGINT", onInterrupt);
   const rows: Row[] = [];
   let broken = 0;
-  try {
+  {
+    // The scratch folder is removed at the end of this block, before the summary.
+    using scratch = await scratchFolder(base, "tusk-bench-");
+    const root = scratch.path;
     console.log(
       `tusk store benchmarks: ${Deno.version.deno} (deno), ${await version("git", [
         "--version",
@@ -548,9 +501,6 @@ async function main(): Promise<number> {
         console.log(`  ERROR: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-  } finally {
-    cleanup();
-    Deno.removeSignalListener("SIGINT", onInterrupt);
   }
   console.log(`\nSummary\n\n${summary(rows)}\n`);
   const missed = rows.filter((r) => verdict(r) === "MISS").length;

@@ -49,8 +49,9 @@ import { hostTools } from "../../lib/runner/detect.ts";
 import { runStage } from "../../lib/runner/run_stage.ts";
 import { stageCommand } from "../../lib/runner/sandbox.ts";
 import type { LedgerEntry } from "../../lib/store/state.ts";
+import { scratchFolder } from "./_fixtures.ts";
 import { between, timeTusk, tuskArgs } from "./_process.ts";
-import { formatMs, loadAverage, median, Report, spread } from "./_report.ts";
+import { formatMs, loadAverage, median, Report, runSections, spread } from "./_report.ts";
 
 const STAGE = new URL("./stages/copy.ts", import.meta.url).pathname;
 const PIPELINE = "copy";
@@ -615,57 +616,25 @@ async function benchSandbox(root: string, report: Report, mode: SandboxMode): Pr
 /** Run the pipeline benchmarks and print the report; 1 when one could not run. */
 export async function main(): Promise<number> {
   const started = performance.now();
-  const root = await Deno.makeTempDir({ dir: "/tmp", prefix: "tusk-bench-pipelines-" });
-  const cleanup = () => {
-    try {
-      Deno.removeSync(root, { recursive: true });
-    } catch {
-      // Already gone.
-    }
-  };
-  const onInterrupt = () => {
-    cleanup();
-    Deno.exit(130);
-  };
-  Deno.addSignalListener("SIGINT", onInterrupt);
   const report = new Report();
-  let broken = 0;
-  try {
+  let broken: number;
+  {
+    // The scratch folder is removed at the end of this block, before the summary.
+    using scratch = await scratchFolder("/tmp", "tusk-bench-pipelines-");
+    const root = scratch.path;
     const sandbox = await detectSandbox("auto");
     console.log(
       `tusk pipeline benchmarks: deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} ` +
         `CPUs, sandbox ${sandbox.mode}, scratch ${root}, load average ${await loadAverage()}`,
     );
-    const benches: [string, (dir: string) => Promise<void>][] = [
+    broken = await runSections(root, [
       ["4. sandbox overhead", (d) => benchSandbox(d, report, sandbox.mode)],
       ["1. trigger latency", (d) => benchTrigger(d, report)],
       ["2. 1,000 datums of a trivial stage", (d) => benchThousand(d, report, sandbox.mode)],
       ["3. skipping 10,000 unchanged datums", (d) => benchSkip(d, report)],
-    ];
-    for (const [title, bench] of benches) {
-      const t0 = performance.now();
-      console.log(`\n${title} (load average ${await loadAverage()})`);
-      const dir = `${root}/${title.slice(0, 1)}`;
-      try {
-        await bench(dir);
-      } catch (err) {
-        broken++;
-        console.log(`  ERROR: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-      } finally {
-        await Deno.remove(dir, { recursive: true }).catch(() => {});
-      }
-      console.log(`    (${formatMs(performance.now() - t0)})`);
-    }
-  } finally {
-    cleanup();
-    Deno.removeSignalListener("SIGINT", onInterrupt);
+    ]);
   }
-  console.log(`\nSummary\n\n${report.table()}\n`);
-  console.log(
-    `${report.counts()}, ${broken} could not run; total ${
-      formatMs(performance.now() - started)
-    }; load average ${await loadAverage()}`,
-  );
+  await report.printSummary(broken, started);
   return broken ? 1 : 0;
 }
 

@@ -1,11 +1,12 @@
 /**
  * Helpers of the runner tests: the sandbox modes that work here, a datum workspace with a
- * secret outside it, the hostile fixtures, and a loopback server in its own process.
+ * secret outside it, the runStage() options of a run in it, the hostile fixtures, and a
+ * loopback server in its own process.
  */
 import assert from "node:assert/strict";
 import { detectSandbox } from "../../lib/runner/detect.ts";
 import type { SandboxMode } from "../../lib/runner/sandbox.ts";
-import type { StageResult } from "../../lib/runner/run_stage.ts";
+import type { RunStageOptions, StageResult } from "../../lib/runner/run_stage.ts";
 
 /** Absolute path of the project root. */
 export const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
@@ -55,6 +56,24 @@ export async function workspace(): Promise<Workspace> {
     async [Symbol.asyncDispose]() {
       await Deno.remove(root, { recursive: true }).catch(() => {});
     },
+  };
+}
+
+/** What a test picks of a run: the bundle and its arguments, and anything to add or override. */
+export type StageRun = Pick<RunStageOptions, "bundle" | "args"> & Partial<RunStageOptions>;
+
+/**
+ * runStage() options for `run` in `ws` under sandbox `mode`: input "data" from the
+ * workspace, its out and scratch folders, and a 20 s datum timeout.
+ */
+export function stageOptions(ws: Workspace, mode: SandboxMode, run: StageRun): RunStageOptions {
+  return {
+    inputs: [{ name: "data", dir: ws.inputDir }],
+    outDir: ws.outDir,
+    scratchDir: ws.scratchDir,
+    mode,
+    timeoutMs: 20_000,
+    ...run,
   };
 }
 

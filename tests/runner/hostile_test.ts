@@ -14,6 +14,7 @@ import {
   MODES,
   processesMentioning,
   ROOT,
+  stageOptions,
   type Workspace,
   workspace,
   writeBundle,
@@ -21,7 +22,7 @@ import {
 
 const MIB = 1024 * 1024;
 
-/** Options for running hostile fixture `name` in `ws` with input "data". */
+/** Options for running hostile fixture `name` in `ws` (see `stageOptions()`). */
 function stage(
   ws: Workspace,
   mode: SandboxMode,
@@ -29,16 +30,7 @@ function stage(
   args: readonly string[],
   extra: Partial<RunStageOptions> = {},
 ): RunStageOptions {
-  return {
-    bundle: hostile(name),
-    args,
-    inputs: [{ name: "data", dir: ws.inputDir }],
-    outDir: ws.outDir,
-    scratchDir: ws.scratchDir,
-    mode,
-    timeoutMs: 20_000,
-    ...extra,
-  };
+  return stageOptions(ws, mode, { bundle: hostile(name), args, ...extra });
 }
 
 for (const mode of MODES) {
@@ -170,7 +162,7 @@ for (const mode of MODES) {
           JSON.stringify(ws.secretJs)
         }).then((m) => console.log("got: " + m.default));\n`,
     );
-    const r = await runStage({ ...stage(ws, mode, "", []), bundle });
+    const r = await runStage(stageOptions(ws, mode, { bundle, args: [] }));
     assert.equal(r.outcome, "failed");
     await assertContained(ws, r, { finished: false });
   });

@@ -4,29 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { InvalidArgumentError, NotFoundError } from "../../lib/errors.ts";
-import { runStage, type RunStageOptions } from "../../lib/runner/run_stage.ts";
-import type { SandboxMode } from "../../lib/runner/sandbox.ts";
-import { bundle, MODES, ROOT, type Workspace, workspace, writeBundle } from "./_helpers.ts";
-
-/** Options running `bundlePath` with input "data" of `ws`. */
-function options(
-  ws: Workspace,
-  mode: SandboxMode,
-  bundlePath: string,
-  args: readonly string[],
-  extra: Partial<RunStageOptions> = {},
-): RunStageOptions {
-  return {
-    bundle: bundlePath,
-    args,
-    inputs: [{ name: "data", dir: ws.inputDir }],
-    outDir: ws.outDir,
-    scratchDir: ws.scratchDir,
-    mode,
-    timeoutMs: 20_000,
-    ...extra,
-  };
-}
+import { runStage } from "../../lib/runner/run_stage.ts";
+import { bundle, MODES, ROOT, stageOptions, workspace, writeBundle } from "./_helpers.ts";
 
 for (const mode of MODES) {
   Deno.test(`runStage() [${mode}] runs a bundled stage that copies its input to out`, async () => {
@@ -35,7 +14,9 @@ for (const mode of MODES) {
     await bundle(`${ROOT}/tests/runner/_stages/copy.ts`, path);
     const lines: string[] = [];
     const r = await runStage(
-      options(ws, mode, path, ["/pfs/data/", "/pfs/out/"], {
+      stageOptions(ws, mode, {
+        bundle: path,
+        args: ["/pfs/data/", "/pfs/out/"],
         onLog: (stream, line) => lines.push(`${stream}: ${line}`),
       }),
     );
@@ -63,7 +44,9 @@ for (const mode of MODES) {
         `await Deno.writeTextFile(out + "args.json", JSON.stringify(Deno.args));\n` +
         `console.log(other);\n`,
     );
-    const r = await runStage(options(ws, mode, path, ["/pfs/data/", "/pfs/out/", "/pfs/nope"]));
+    const r = await runStage(
+      stageOptions(ws, mode, { bundle: path, args: ["/pfs/data/", "/pfs/out/", "/pfs/nope"] }),
+    );
     assert.equal(r.outcome, "ok", r.stderr);
     assert.deepEqual(r.outputs.map((o) => o.path), ["/args.json", "/sub/b.txt"]);
     assert.equal(await Deno.readTextFile(`${ws.outDir}/sub/b.txt`), "ALPHA\n");
@@ -83,7 +66,9 @@ for (const mode of MODES) {
         `await Deno.writeTextFile(Deno.args[0] + "/got.txt", Deno.env.get("GREETING") + ":" + input);\n`,
     );
     const r = await runStage(
-      options(ws, mode, path, ["/pfs/out"], {
+      stageOptions(ws, mode, {
+        bundle: path,
+        args: ["/pfs/out"],
         env: { GREETING: "hello" },
         stdin: new TextEncoder().encode("line 1\nline 2\n"),
       }),
@@ -100,7 +85,7 @@ for (const mode of MODES) {
         `await Deno.writeTextFile(dir + "/t.txt", "temp");\n` +
         `await Deno.copyFile(dir + "/t.txt", Deno.args[0] + "/copied.txt");\n`,
     );
-    const r = await runStage(options(ws, mode, path, ["/pfs/out"]));
+    const r = await runStage(stageOptions(ws, mode, { bundle: path, args: ["/pfs/out"] }));
     assert.equal(r.outcome, "ok", r.stderr);
     assert.deepEqual(r.outputs, [{ path: "/copied.txt", size: 4 }]);
     assert.equal([...Deno.readDirSync(ws.scratchDir)].length, 1);
@@ -113,7 +98,7 @@ for (const mode of MODES) {
       `await Deno.writeTextFile(Deno.args[0] + "/partial.txt", "p");\n` +
         `console.error("bad row");\nDeno.exit(3);\n`,
     );
-    const r = await runStage(options(ws, mode, path, ["/pfs/out"]));
+    const r = await runStage(stageOptions(ws, mode, { bundle: path, args: ["/pfs/out"] }));
     assert.equal(r.outcome, "failed");
     assert.equal(r.exitCode, 3);
     assert.equal(r.message, "Stage exited with code 3");
@@ -129,7 +114,9 @@ for (const mode of MODES) {
     );
     const lines: string[] = [];
     const r = await runStage(
-      options(ws, mode, path, [], {
+      stageOptions(ws, mode, {
+        bundle: path,
+        args: [],
         limits: { maxLogBytes: 1000 },
         onLog: (_stream, line) => lines.push(line),
       }),
@@ -147,7 +134,9 @@ for (const mode of MODES) {
     const path = await writeBundle(ws, `console.log("up");\nsetInterval(() => {}, 1000);\n`);
     const controller = new AbortController();
     const running = runStage(
-      options(ws, mode, path, [], {
+      stageOptions(ws, mode, {
+        bundle: path,
+        args: [],
         signal: controller.signal,
         onLog: () => controller.abort(new Error("Job was stopped")),
       }),
@@ -166,7 +155,7 @@ for (const mode of MODES) {
       ws,
       `await Deno.writeTextFile(Deno.args[0] + "/new.txt", "n");\n`,
     );
-    const r = await runStage(options(ws, mode, path, ["/pfs/out"]));
+    const r = await runStage(stageOptions(ws, mode, { bundle: path, args: ["/pfs/out"] }));
     assert.equal(r.outcome, "ok", r.stderr);
     assert.deepEqual(r.outputs, [{ path: "/new.txt", size: 1 }]);
   });
@@ -178,7 +167,9 @@ for (const mode of MODES) {
       `const keep = [];\nfor (let i = 0; ; i++) keep.push({ i, s: "x" + i, a: [i, i] });\n`,
     );
     // A high limit so V8's heap limit (three quarters of it) is hit before the RSS check.
-    const r = await runStage(options(ws, mode, path, [], { memoryBytes: 96 * 1024 * 1024 }));
+    const r = await runStage(
+      stageOptions(ws, mode, { bundle: path, args: [], memoryBytes: 96 * 1024 * 1024 }),
+    );
     assert.equal(r.outcome, "memory");
     assert.match(r.message, /memory limit of 96 MiB|heap \(memory limit 96 MiB\)/);
   });
@@ -190,7 +181,7 @@ Deno.test("runStage() [deno] runs a bundle whose path holds characters URLs esca
   await Deno.mkdir(dir);
   const path = `${dir}/stage.js`;
   await Deno.writeTextFile(path, `await Deno.writeTextFile(Deno.args[0] + "/ran", "");\n`);
-  const r = await runStage(options(ws, "deno", path, ["/pfs/out"]));
+  const r = await runStage(stageOptions(ws, "deno", { bundle: path, args: ["/pfs/out"] }));
   assert.equal(r.outcome, "ok", r.stderr);
   assert.deepEqual(r.outputs, [{ path: "/ran", size: 0 }]);
 });
@@ -199,7 +190,9 @@ Deno.test("runStage() refuses a reserved environment variable", async () => {
   await using ws = await workspace();
   const path = await writeBundle(ws, "");
   await assert.rejects(
-    runStage(options(ws, "deno", path, [], { env: { LD_PRELOAD: "/pfs/data/a.txt" } })),
+    runStage(
+      stageOptions(ws, "deno", { bundle: path, args: [], env: { LD_PRELOAD: "/pfs/data/a.txt" } }),
+    ),
     (err: unknown) => err instanceof InvalidArgumentError && err.data.name === "LD_PRELOAD",
   );
 });
@@ -208,7 +201,13 @@ Deno.test('runStage() refuses an input named "out"', async () => {
   await using ws = await workspace();
   const path = await writeBundle(ws, "");
   await assert.rejects(
-    runStage({ ...options(ws, "deno", path, []), inputs: [{ name: "out", dir: ws.inputDir }] }),
+    runStage(
+      stageOptions(ws, "deno", {
+        bundle: path,
+        args: [],
+        inputs: [{ name: "out", dir: ws.inputDir }],
+      }),
+    ),
     InvalidArgumentError,
   );
 });
@@ -216,7 +215,7 @@ Deno.test('runStage() refuses an input named "out"', async () => {
 Deno.test("runStage() throws NotFoundError for a missing bundle", async () => {
   await using ws = await workspace();
   await assert.rejects(
-    runStage(options(ws, "deno", `${ws.root}/missing.js`, [])),
+    runStage(stageOptions(ws, "deno", { bundle: `${ws.root}/missing.js`, args: [] })),
     NotFoundError,
   );
 });
@@ -225,7 +224,7 @@ Deno.test("runStage() returns killed without starting when the signal is already
   await using ws = await workspace();
   const path = await writeBundle(ws, `await Deno.writeTextFile(Deno.args[0] + "/x", "");\n`);
   const r = await runStage(
-    options(ws, "deno", path, ["/pfs/out"], { signal: AbortSignal.abort() }),
+    stageOptions(ws, "deno", { bundle: path, args: ["/pfs/out"], signal: AbortSignal.abort() }),
   );
   assert.equal(r.outcome, "killed");
   assert.deepEqual([...Deno.readDirSync(ws.outDir)], []);
