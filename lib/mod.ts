@@ -38,7 +38,12 @@ export type { Pipeline, PipelineRecord } from "./pipeline/pipelines.ts";
 export { parseSpec, parseSpecText, SpecError } from "./pipeline/spec.ts";
 export type { PipelineSpec } from "./pipeline/spec.ts";
 export type { DatumRecord, JobRecord, JobState } from "./pipeline/jobs.ts";
-export { EventBus, readJournal } from "./scheduler/events.ts";
+export {
+  EventBus,
+  type JournalChunk,
+  readJournal,
+  type ReadJournalOptions,
+} from "./scheduler/events.ts";
 export type { EventMap, TuskEvent } from "./scheduler/events.ts";
 export { LeaseHeldError, runInline, Scheduler } from "./scheduler/scheduler.ts";
 export { leaseHolder } from "./scheduler/lease.ts";

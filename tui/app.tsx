@@ -12,7 +12,7 @@
  */
 import process from "node:process";
 import { render, type RenderOptions, useApp, useInput, useStdin, useWindowSize } from "ink";
-import { useEffect, useMemo, useReducer, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { nextTick, type Store } from "../lib/mod.ts";
 import { Dashboard, topWanted } from "./components/dashboard.tsx";
 import type { Theme } from "./components/theme.ts";
@@ -22,12 +22,14 @@ import { shortId } from "./format.ts";
 import { computeLayout } from "./layout.ts";
 import { loadSnapshot } from "./snapshot.ts";
 import {
+  type Action,
   type FeedItem,
   initialState,
   type Limits,
   reduce,
   selectedIndex,
   type Snapshot,
+  type ViewState,
   wantsRefresh,
   windowStart,
 } from "./state.ts";
@@ -59,13 +61,16 @@ export interface AppProps {
   /** A fixed screen size (tests); the terminal's otherwise. */
   readonly size?: { readonly width: number; readonly height: number };
   readonly clock?: () => number;
-  /** Events are handed to the reducer in batches at most this often (ms). */
+  /** What the feed sends is drawn at most this often (ms); keys draw at once. */
   readonly flushMs?: number;
   readonly crashTest?: boolean;
 }
 
-/** Events reach the reducer at most once per this many ms (keys redraw at once). */
+/** The feed's events are drawn at most once per this many ms (keys redraw at once). */
 export const FLUSH_MS = 250;
+
+/** While the journal's history is replayed, its progress is drawn about this often (ms). */
+export const REPLAY_DRAW_MS = 1000;
 
 /** Throws while `armed`: the `TUSK_TUI_CRASH_TEST` hook. */
 function CrashProbe(props: { readonly armed: boolean }) {
@@ -85,14 +90,18 @@ export function App(props: AppProps) {
   const { isRawModeSupported } = useStdin();
   const terminal = useWindowSize();
   const clock = props.clock ?? Date.now;
-  const [view, dispatch] = useReducer(
-    reduce,
-    props.limits,
-    (limits) => initialState(limits ? { limits } : {}),
-  );
+  // The view lives in a ref that every action folds into at once, so a replayed journal is
+  // reduced piece by piece as it is read. Keys draw it at once; what the feed and the store
+  // send is drawn at most every `flushMs` (about once a second while history is replayed),
+  // and at once after a quiet spell, on the first snapshot and when the replay ends.
+  const viewRef = useRef<ViewState | null>(null);
+  viewRef.current ??= initialState(props.limits ? { limits: props.limits } : {});
+  const [view, setView] = useState(viewRef.current);
+  const dispatch = useCallback((action: Action) => {
+    viewRef.current = reduce(viewRef.current!, action);
+    setView(viewRef.current);
+  }, []);
   const [now, setNow] = useState(clock);
-  const viewRef = useRef(view);
-  viewRef.current = view;
   const startRef = useRef(0);
 
   useEffect(() => {
@@ -103,55 +112,77 @@ export function App(props: AppProps) {
   useEffect(() => {
     let alive = true;
     let unsubscribe: (() => void) | null = null;
-    let pending: FeedItem[] = [];
-    let flushTimer: ReturnType<typeof setTimeout> | undefined;
+    let drawTimer: ReturnType<typeof setTimeout> | undefined;
     let refreshTimer: ReturnType<typeof setTimeout> | undefined;
     let lastRefresh = 0;
+    let lastDraw = 0;
+    const draw = () => {
+      clearTimeout(drawTimer);
+      drawTimer = undefined;
+      lastDraw = Date.now();
+      if (alive) setView(viewRef.current!);
+    };
+    /** Draw once `every` ms have passed since the last draw (the interval may grow meanwhile). */
+    const drawLater = () => {
+      const every = viewRef.current!.replay ? REPLAY_DRAW_MS : props.flushMs ?? FLUSH_MS;
+      const wait = lastDraw + every - Date.now();
+      if (wait <= 0) draw();
+      else {
+        drawTimer = setTimeout(() => {
+          drawTimer = undefined;
+          drawLater();
+        }, wait);
+      }
+    };
+    /** Fold `action` into the view; draw it now when `urgent`, else soon. */
+    const apply = (action: Action, urgent: boolean) => {
+      const before = viewRef.current!;
+      viewRef.current = reduce(before, action);
+      if (urgent) return draw();
+      if (viewRef.current !== before && drawTimer === undefined) drawLater();
+    };
     const refresh = () => {
       refreshTimer = undefined;
       lastRefresh = Date.now();
       props.loadSnapshot({ jobs: false }).then(
-        (snapshot) => alive && dispatch({ kind: "snapshot", snapshot }),
+        (snapshot) => alive && apply({ kind: "snapshot", snapshot }, false),
         (err) => alive && dispatch({ kind: "message", text: `Cannot refresh: ${message(err)}` }),
       );
     };
-    let lastFlush = 0;
-    const flush = () => {
-      flushTimer = undefined;
-      lastFlush = Date.now();
-      const items = pending;
-      pending = [];
-      if (!alive || items.length === 0) return;
-      if (wantsRefresh(viewRef.current, items) && refreshTimer === undefined) {
+    const fold = (items: readonly FeedItem[]) => {
+      if (wantsRefresh(viewRef.current!, items) && refreshTimer === undefined) {
         refreshTimer = setTimeout(refresh, Math.max(0, lastRefresh + 1000 - Date.now()));
       }
-      dispatch({ kind: "feed", items });
+      const replayed = items.some((i) => i.type === "tui:replay" && i.done);
+      apply({ kind: "feed", items }, replayed);
     };
-    // The feed starts at once (replaying a long journal takes a while); its events wait
-    // until the snapshot is in, so they apply over it.
-    let ready = false;
+    // The feed starts at once (replaying a long journal takes a while), but what it sends
+    // applies over the snapshot: until that is in, its batches wait and it is held back.
+    let pending: FeedItem[] | null = [];
+    let snapshotIn!: () => void;
+    const waitForSnapshot = new Promise<void>((resolve) => snapshotIn = resolve);
     unsubscribe = props.subscribe((items) => {
-      if (pending.length === 0) pending = [...items];
-      else for (const i of items) pending.push(i);
-      if (!ready || flushTimer !== undefined) return;
-      // The first events after a quiet spell show at once; a stream is batched.
-      const wait = lastFlush + (props.flushMs ?? FLUSH_MS) - Date.now();
-      if (wait <= 0) flush();
-      else flushTimer = setTimeout(flush, wait);
+      if (!alive || items.length === 0) return;
+      if (pending === null) return fold(items);
+      for (const i of items) pending.push(i);
+      return waitForSnapshot;
     });
     props.loadSnapshot({ jobs: true }).then(
-      (snapshot) => alive && dispatch({ kind: "snapshot", snapshot }),
+      (snapshot) => alive && apply({ kind: "snapshot", snapshot }, true),
       (err) =>
         alive && dispatch({ kind: "message", text: `Cannot load the status: ${message(err)}` }),
     ).finally(() => {
-      ready = true;
-      if (alive && pending.length) flush();
+      const items = pending ?? [];
+      pending = null;
+      if (alive && items.length) fold(items);
+      snapshotIn();
     });
     return () => {
       alive = false;
       unsubscribe?.();
-      clearTimeout(flushTimer);
+      clearTimeout(drawTimer);
       clearTimeout(refreshTimer);
+      snapshotIn();
     };
   }, [props.loadSnapshot, props.subscribe]);
 

@@ -3,12 +3,22 @@
  * (after replaying the journal's history, so the list starts with what happened before);
  * when another process holds the lease, the journal `events.jsonl`, replayed and then
  * tailed through `readJournal`. A feed delivers batches and says which of the two it is.
+ *
+ * The journal is read in pieces of at most `REPLAY_CHUNK_BYTES`, and the next piece is read
+ * only once the listener has taken the last one (when it returns a promise, once that
+ * settles), so replaying a long history holds one piece of it in memory at a time.
  */
 import { LeaseHeldError, readJournal, type TuskEvent } from "../lib/mod.ts";
-import type { FeedItem, SchedulerNotice } from "./state.ts";
+import type { FeedItem, ReplayProgress, SchedulerNotice } from "./state.ts";
+
+/**
+ * Takes one batch. It may return a promise to hold the feed back: the next piece of the
+ * journal is read once it settles (events from the bus still come as they happen).
+ */
+export type FeedListener = (items: readonly FeedItem[]) => void | Promise<void>;
 
 /** Calls `listener` with batches of events until the returned function is called. */
-export type Subscribe = (listener: (items: readonly FeedItem[]) => void) => () => void;
+export type Subscribe = (listener: FeedListener) => () => void;
 
 /** The part of an `EventBus` a feed needs. */
 export interface BusLike {
@@ -21,37 +31,69 @@ export type JournalReader = typeof readJournal;
 /** How often a tailed journal is read, in milliseconds. */
 export const TAIL_INTERVAL_MS = 100;
 
+/** The most bytes of the journal read (and so held as events) at once. */
+export const REPLAY_CHUNK_BYTES = 256 * 1024;
+
 function notice(state: string): SchedulerNotice {
   return { type: "tui:scheduler", time: new Date().toISOString(), state };
+}
+
+function progress(read: number, size: number, done: boolean): ReplayProgress {
+  return { type: "tui:replay", time: new Date().toISOString(), read, size, done };
 }
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Read `path` from `offset` every `intervalMs`, handing on what was appended. */
+/** Options of the journal readers below. */
+interface ReadOptions {
+  readonly read: JournalReader;
+  readonly chunkBytes: number;
+}
+
+/**
+ * Read `path` from `offset` every `intervalMs`, handing on what was appended; a read that
+ * stops at `chunkBytes` is followed by the next one at once. With `replaying`, the reads up
+ * to the end of the journal carry replay progress.
+ */
 function tail(
   path: string,
   offset: number,
-  listener: (items: readonly FeedItem[]) => void,
-  options: { intervalMs: number; read: JournalReader },
+  listener: FeedListener,
+  options: ReadOptions & { intervalMs: number; replaying: boolean },
 ): () => void {
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let failing = false;
+  let replaying = options.replaying;
   const tick = async () => {
+    let more = true;
+    while (more && !stopped) more = await readOnce();
+    if (!stopped) timer = setTimeout(tick, options.intervalMs);
+  };
+  /** One read, handed on; true when the journal has more to read at once. */
+  const readOnce = async (): Promise<boolean> => {
+    let more = false;
+    let items: FeedItem[] = [];
     try {
-      const r = await options.read(path, offset);
+      const r = await options.read(path, offset, { maxBytes: options.chunkBytes });
       offset = r.offset;
-      if (!stopped && r.events.length) listener(r.events);
+      more = r.more;
+      items = r.events;
+      if (replaying) {
+        items.push(progress(r.offset, r.size, !r.more));
+        replaying = r.more;
+      }
       failing = false;
     } catch (err) {
-      if (!stopped && !failing) {
-        listener([notice(`cannot read the event journal: ${describe(err)}`)]);
-      }
+      if (!failing) items.push(notice(`cannot read the event journal: ${describe(err)}`));
+      if (replaying) items.push(progress(offset, offset, true));
+      replaying = false;
       failing = true;
     }
-    if (!stopped) timer = setTimeout(tick, options.intervalMs);
+    if (!stopped && items.length) await listener(items);
+    return more;
   };
   void tick();
   return () => {
@@ -63,15 +105,66 @@ function tail(
 /** Replay the journal at `path`, then tail it (another process runs the scheduler). */
 export function journalFeed(
   path: string,
-  options: { intervalMs?: number; read?: JournalReader; state?: string } = {},
+  options: { intervalMs?: number; read?: JournalReader; state?: string; chunkBytes?: number } = {},
 ): Subscribe {
   return (listener) => {
-    listener([notice(options.state ?? "attached: following the event journal")]);
+    void listener([notice(options.state ?? "attached: following the event journal")]);
     return tail(path, 0, listener, {
       intervalMs: options.intervalMs ?? TAIL_INTERVAL_MS,
       read: options.read ?? readJournal,
+      chunkBytes: options.chunkBytes ?? REPLAY_CHUNK_BYTES,
+      replaying: true,
     });
   };
+}
+
+/**
+ * Bus events that came while the journal was being replayed. The bus journals each event
+ * before delivering it, so the replay reads most of them too: those are noted as the
+ * replay passes them, and only the rest are handed on after it.
+ */
+class LiveDuringReplay {
+  readonly #events: TuskEvent[] = [];
+  /** JSON of buffered events the replay has not passed yet, with their counts. */
+  readonly #unseen = new Map<string, number>();
+  /** JSON of buffered events the replay passed, with their counts. */
+  readonly #seen = new Map<string, number>();
+  #since: string | null = null;
+
+  add(event: TuskEvent): void {
+    this.#events.push(event);
+    bump(this.#unseen, JSON.stringify(event), 1);
+    this.#since ??= event.time;
+  }
+
+  /** Note the events of one replayed piece of the journal. */
+  replayed(events: readonly TuskEvent[]): void {
+    if (this.#since === null || this.#unseen.size === 0) return;
+    for (const e of events) {
+      if (e.time < this.#since) continue;
+      const key = JSON.stringify(e);
+      if (!this.#unseen.has(key)) continue;
+      bump(this.#unseen, key, -1);
+      bump(this.#seen, key, 1);
+    }
+  }
+
+  /** The buffered events the replay did not read, in order. */
+  rest(): TuskEvent[] {
+    if (this.#seen.size === 0) return this.#events;
+    return this.#events.filter((e) => {
+      const key = JSON.stringify(e);
+      if (!this.#seen.has(key)) return true;
+      bump(this.#seen, key, -1);
+      return false;
+    });
+  }
+}
+
+function bump(counts: Map<string, number>, key: string, by: number): void {
+  const n = (counts.get(key) ?? 0) + by;
+  if (n > 0) counts.set(key, n);
+  else counts.delete(key);
 }
 
 /** Options of `schedulerFeed()`. */
@@ -85,6 +178,8 @@ export interface SchedulerFeedOptions {
   readonly pid?: number;
   readonly intervalMs?: number;
   readonly read?: JournalReader;
+  /** The most bytes of the journal read at once (default `REPLAY_CHUNK_BYTES`). */
+  readonly chunkBytes?: number;
 }
 
 /**
@@ -92,58 +187,60 @@ export interface SchedulerFeedOptions {
  * could not take the lease, the journal instead, tailed from where the history ended.
  */
 export function schedulerFeed(options: SchedulerFeedOptions): Subscribe {
-  const read = options.read ?? readJournal;
+  const reading: ReadOptions = {
+    read: options.read ?? readJournal,
+    chunkBytes: options.chunkBytes ?? REPLAY_CHUNK_BYTES,
+  };
   const pid = options.pid ?? Deno.pid;
   // Handled here at once: serve() may fail before anyone subscribes.
   options.serving.catch(() => {});
   return (listener) => {
     let stopped = false;
-    let buffer: TuskEvent[] | null = [];
+    let live: LiveDuringReplay | null = new LiveDuringReplay();
     let offBus: (() => void) | null = options.bus.on((e) => {
       if (stopped) return;
-      if (buffer) buffer.push(e);
-      else listener([e]);
+      if (live) live.add(e);
+      else void listener([e]);
     });
     let stopTail: (() => void) | null = null;
-    listener([notice(`running in this process (pid ${pid})`)]);
+    void listener([notice(`running in this process (pid ${pid})`)]);
 
+    // The history, piece by piece; the last piece also carries the live events it did not
+    // contain, and from then on the bus's events go straight to the listener.
     const replayed = (async (): Promise<number> => {
-      let history: TuskEvent[] = [];
       let offset = 0;
-      try {
-        ({ events: history, offset } = await read(options.journal, 0));
-      } catch (err) {
-        listener([notice(`cannot read the event journal: ${describe(err)}`)]);
-      }
-      const live = buffer ?? [];
-      buffer = null;
-      if (stopped) return offset;
-      // Live events the bus delivered while the journal was read are also at its end.
-      let overlap = 0;
-      const first = live[0];
-      if (first) {
-        const key = JSON.stringify(first);
-        for (let i = history.length - 1; i >= 0 && history[i]!.time >= first.time; i--) {
-          if (JSON.stringify(history[i]) === key) {
-            overlap = history.length - i;
-            break;
-          }
+      while (true) {
+        let batch: FeedItem[] = [];
+        let done = true;
+        try {
+          const r = await reading.read(options.journal, offset, { maxBytes: reading.chunkBytes });
+          offset = r.offset;
+          live?.replayed(r.events);
+          batch = r.events;
+          done = !r.more;
+          const missed = done ? live?.rest() ?? [] : [];
+          for (const e of missed) batch.push(e);
+          batch.push(progress(r.offset, r.size, done));
+        } catch (err) {
+          batch.push(notice(`cannot read the event journal: ${describe(err)}`));
+          for (const e of live?.rest() ?? []) batch.push(e);
+          batch.push(progress(offset, offset, true));
         }
+        if (stopped) return offset;
+        if (done) live = null;
+        await listener(batch);
+        if (done || stopped) return offset;
       }
-      const batch: FeedItem[] = history;
-      for (const e of live.slice(overlap)) batch.push(e);
-      if (batch.length) listener(batch);
-      return offset;
     })();
 
     options.serving.then(
       () => {
-        if (!stopped) listener([notice("stopped")]);
+        if (!stopped) void listener([notice("stopped")]);
       },
       async (err) => {
         if (stopped) return;
         if (!(err instanceof LeaseHeldError)) {
-          listener([notice(`failed: ${describe(err)}`)]);
+          void listener([notice(`failed: ${describe(err)}`)]);
           return;
         }
         offBus?.();
@@ -151,10 +248,11 @@ export function schedulerFeed(options: SchedulerFeedOptions): Subscribe {
         const offset = await replayed;
         if (stopped) return;
         const holder = (err.data as { pid?: number }).pid ?? 0;
-        listener([notice(`attached to pid ${holder}: following its event journal`)]);
+        void listener([notice(`attached to pid ${holder}: following its event journal`)]);
         stopTail = tail(options.journal, offset, listener, {
+          ...reading,
           intervalMs: options.intervalMs ?? TAIL_INTERVAL_MS,
-          read,
+          replaying: false,
         });
       },
     );

@@ -5,10 +5,13 @@
  * bounded log tail, the selection and the open panel. Memory stays bounded however long
  * the history: at most `maxJobs` job rows, details for the newest `maxDetailed` jobs,
  * `maxLogLines` log lines and `maxDatums` datums per job; `totalJobs` still counts all.
+ * Jobs are kept in a `PersistentMap`, so a batch of events copies only what it touches, and
+ * a history folded piece by piece gives the same view as folded at once.
  *
  * No Ink, no React, no I/O, no clock: times come from events and from the caller.
  */
 import type { JobRecord, TuskEvent } from "../lib/mod.ts";
+import { PersistentMap } from "./persistent_map.ts";
 
 /** How much history the view keeps. */
 export interface Limits {
@@ -121,8 +124,22 @@ export interface SchedulerNotice {
   readonly state: string;
 }
 
-/** What a feed delivers: the scheduler's events and notices about the scheduler. */
-export type FeedItem = TuskEvent | SchedulerNotice;
+/**
+ * How far the feed has replayed the journal's history, sent with each replayed batch; the
+ * last one of a replay has `done` set.
+ */
+export interface ReplayProgress {
+  readonly type: "tui:replay";
+  readonly time: string;
+  /** Bytes of the journal replayed so far. */
+  readonly read: number;
+  /** Size of the journal (bytes) when last read. */
+  readonly size: number;
+  readonly done: boolean;
+}
+
+/** What a feed delivers: the scheduler's events, notices about the scheduler, replay progress. */
+export type FeedItem = TuskEvent | SchedulerNotice | ReplayProgress;
 
 /** Which panel is open under the jobs list. */
 export type Panel = "none" | "inspect" | "logs";
@@ -134,11 +151,13 @@ export interface ViewState {
   /** Time of the last snapshot: repo events older than it are already in `repos`. */
   readonly reposAsOf: string;
   readonly scheduler: string;
+  /** The journal's history being replayed (bytes read of its size), or null once it is. */
+  readonly replay: { readonly read: number; readonly size: number } | null;
   readonly repos: readonly RepoView[];
   readonly pipelines: readonly PipelineNode[];
   /** Last cron tick per `pipeline/input`. */
   readonly cronTicks: ReadonlyMap<string, string>;
-  readonly jobs: ReadonlyMap<string, JobView>;
+  readonly jobs: PersistentMap<JobView>;
   /** Ids of kept jobs, oldest first (ids are time-ordered). */
   readonly order: readonly string[];
   /** Jobs seen in all, including rows dropped to bound memory. */
@@ -182,10 +201,11 @@ export function initialState(
     loaded: false,
     reposAsOf: "",
     scheduler: options.scheduler ?? "starting",
+    replay: null,
     repos: [],
     pipelines: [],
     cronTicks: new Map(),
-    jobs: new Map(),
+    jobs: PersistentMap.empty(),
     order: [],
     totalJobs: 0,
     byState: {},
@@ -218,6 +238,8 @@ export function reduce(state: ViewState, action: Action): ViewState {
 
 const FINAL = new Set(["SUCCESS", "FAILURE", "KILLED", "UNRUNNABLE"]);
 const NONE: readonly string[] = [];
+const NONE_DATUMS: readonly DatumView[] = Object.freeze([]);
+const NONE_LOGS: readonly LogView[] = Object.freeze([]);
 const DATUM_FINAL = new Set(["SUCCESS", "FAILED", "SKIPPED", "RECOVERED"]);
 
 /** True for a job state a job leaves only by being re-run. */
@@ -242,11 +264,13 @@ class Draft {
   #byState: Record<string, number> | null = null;
   readonly #owned = new Set<unknown[]>();
   scheduler: string;
+  replay: ViewState["replay"];
   totalJobs: number;
 
   constructor(base: ViewState) {
     this.base = base;
     this.scheduler = base.scheduler;
+    this.replay = base.replay;
     this.totalJobs = base.totalJobs;
   }
 
@@ -338,8 +362,10 @@ class Draft {
     const base = this.base;
     const { maxJobs, maxDetailed } = base.limits;
     let order = base.order;
-    const jobs = this.working.size ? new Map(base.jobs) : (base.jobs as Map<string, JobView>);
-    for (const [id, j] of this.working) jobs.set(id, j);
+    // Jobs changed in this batch; the map itself is copied only where they are.
+    const changed = new Map<string, JobView>(this.working);
+    const removed: string[] = [];
+    const jobOf = (id: string) => changed.get(id) ?? base.jobs.get(id);
     let byState = this.#byState ?? base.byState;
     let latest = base.latest;
     if (this.created.length) {
@@ -349,7 +375,7 @@ class Draft {
       order = appended ? order.concat(fresh) : [...order, ...fresh].sort();
       const l = new Map(latest);
       for (const id of fresh) {
-        const p = jobs.get(id)!.pipeline;
+        const p = jobOf(id)!.pipeline;
         const cur = l.get(p);
         if (cur === undefined || cur < id) l.set(p, id);
       }
@@ -359,9 +385,10 @@ class Draft {
         order = order.slice(order.length - maxJobs);
         const counts = { ...byState };
         for (const id of dropped) {
-          const j = jobs.get(id);
+          const j = jobOf(id);
           if (j) counts[j.state] = (counts[j.state] ?? 0) - 1;
-          jobs.delete(id);
+          changed.delete(id);
+          removed.push(id);
         }
         byState = counts;
       }
@@ -372,11 +399,14 @@ class Draft {
         const from = appended ? Math.max(0, boundary - fresh.length) : 0;
         for (let i = from; i < boundary; i++) {
           const id = order[i]!;
-          const j = jobs.get(id);
-          if (j?.detailed) jobs.set(id, { ...j, detailed: false, datums: [], logs: [] });
+          const j = jobOf(id);
+          if (j?.detailed) {
+            changed.set(id, { ...j, detailed: false, datums: NONE_DATUMS, logs: NONE_LOGS });
+          }
         }
       }
     }
+    const jobs = changed.size || removed.length ? base.jobs.with(changed, removed) : base.jobs;
     let selectedId = base.selectedId;
     let follow = base.follow;
     const newest = order[order.length - 1] ?? null;
@@ -390,6 +420,7 @@ class Draft {
     return {
       ...base,
       scheduler: this.scheduler,
+      replay: this.replay,
       repos: this.#repos ?? base.repos,
       cronTicks: this.#cron ?? base.cronTicks,
       jobs,
@@ -436,6 +467,9 @@ function applyFeed(state: ViewState, items: readonly FeedItem[]): ViewState {
     switch (e.type) {
       case "tui:scheduler":
         d.scheduler = e.state;
+        break;
+      case "tui:replay":
+        d.replay = e.done ? null : { read: e.read, size: e.size };
         break;
       case "job:created":
         d.jobOrNew(e.job, e.pipeline, e.time, e.inputs);
@@ -680,11 +714,16 @@ export function activeJobs(state: ViewState): number {
   return n;
 }
 
-/** True when the batch changed repos or named a pipeline the snapshot does not know. */
+/**
+ * True when the batch changed repos or named a pipeline the snapshot does not know, after
+ * the snapshot was taken.
+ */
 export function wantsRefresh(state: ViewState, items: readonly FeedItem[]): boolean {
   const known = new Set(state.pipelines.map((p) => p.name));
+  // What happened before the last snapshot (a replayed history) is already in it.
   return items.some((e) =>
-    e.type === "branch:moved" || e.type === "commit:created" ||
-    (e.type === "job:created" && !known.has(e.pipeline))
+    e.time >= state.reposAsOf &&
+    (e.type === "branch:moved" || e.type === "commit:created" ||
+      (e.type === "job:created" && !known.has(e.pipeline)))
   );
 }

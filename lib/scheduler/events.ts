@@ -94,31 +94,74 @@ export class EventBus {
   }
 }
 
-/** Read journal events from byte `offset`; returns them and the offset to continue from. */
+/** What one `readJournal()` call read. */
+export interface JournalChunk {
+  /** The events of the complete lines read; damaged lines are skipped. */
+  readonly events: TuskEvent[];
+  /** Where the next read starts: just after the last complete line read. */
+  readonly offset: number;
+  /** Size of the journal when it was read (bytes). */
+  readonly size: number;
+  /** True when the read stopped at `maxBytes` before the end: read again at once for more. */
+  readonly more: boolean;
+}
+
+/** Options of `readJournal()`. */
+export interface ReadJournalOptions {
+  /**
+   * Read about this many bytes at most (a positive integer), so a long journal can be
+   * replayed in bounded pieces; a single line longer than this is still read whole.
+   */
+  readonly maxBytes?: number;
+}
+
+/**
+ * Read journal events from byte `offset` (0 again when the journal is shorter than that,
+ * e.g. replaced); returns them and the offset to continue from. A partial last line (being
+ * written) is left for the next read.
+ */
 export async function readJournal(
   path: string,
   offset = 0,
-): Promise<{ events: TuskEvent[]; offset: number }> {
+  options: ReadJournalOptions = {},
+): Promise<JournalChunk> {
+  const maxBytes = options.maxBytes ?? Infinity;
+  if (!(maxBytes > 0) || (maxBytes !== Infinity && !Number.isSafeInteger(maxBytes))) {
+    throw new TypeError(
+      `Cannot read the journal "${path}" in pieces of ${maxBytes} bytes: give a positive integer`,
+    );
+  }
   let f: Deno.FsFile;
   try {
     f = await Deno.open(path, { read: true });
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return { events: [], offset };
+    if (err instanceof Deno.errors.NotFound) return { events: [], offset, size: 0, more: false };
     throw err;
   }
   try {
     const size = (await f.stat()).size;
-    if (size <= offset) return { events: [], offset: size < offset ? 0 : offset };
-    await f.seek(offset, Deno.SeekMode.Start);
-    const buf = new Uint8Array(size - offset);
-    let got = 0;
-    while (got < buf.length) {
-      const n = await f.read(buf.subarray(got));
-      if (n === null) break;
-      got += n;
+    if (size <= offset) {
+      return { events: [], offset: size < offset ? 0 : offset, size, more: false };
     }
-    const lastNl = buf.subarray(0, got).lastIndexOf(10);
-    if (lastNl < 0) return { events: [], offset };
+    await f.seek(offset, Deno.SeekMode.Start);
+    let buf = new Uint8Array(Math.min(size - offset, maxBytes));
+    let got = 0;
+    let lastNl = -1;
+    while (true) {
+      while (got < buf.length) {
+        const n = await f.read(buf.subarray(got));
+        if (n === null) break;
+        got += n;
+      }
+      lastNl = buf.subarray(0, got).lastIndexOf(10);
+      // A line longer than `maxBytes`: read on until it ends.
+      if (lastNl >= 0 || got < buf.length || offset + got >= size) break;
+      const bigger = new Uint8Array(Math.min(size - offset, buf.length * 2));
+      bigger.set(buf);
+      buf = bigger;
+    }
+    if (lastNl < 0) return { events: [], offset, size, more: false };
+    const end = offset + lastNl + 1;
     const text = new TextDecoder().decode(buf.subarray(0, lastNl));
     const events: TuskEvent[] = [];
     for (const line of text.split("\n")) {
@@ -129,7 +172,7 @@ export async function readJournal(
         // skip a damaged line
       }
     }
-    return { events, offset: offset + lastNl + 1 };
+    return { events, offset: end, size, more: offset + got < size };
   } finally {
     f.close();
   }

@@ -24,11 +24,18 @@ export function shq(word: string): string {
   return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
-/** The command line that runs `tusk up` in the pane with `env` set and the listed names unset. */
+/**
+ * The command line that runs `tusk up` in the pane with `env` set and the listed names unset
+ * (`denoFlags` go to `deno run`, e.g. `--v8-flags=…`).
+ */
 export function tuskUpLine(
   store: string,
-  options: { env?: Record<string, string>; unset?: readonly string[]; args?: readonly string[] } =
-    {},
+  options: {
+    env?: Record<string, string>;
+    unset?: readonly string[];
+    args?: readonly string[];
+    denoFlags?: readonly string[];
+  } = {},
 ): string {
   const unset = (options.unset ?? ["NO_COLOR", "CI", "TUSK_TUI_CRASH_TEST"]).map((n) => `-u ${n}`);
   const env = Object.entries({ TUSK_STORE: store, ...options.env }).map(([k, v]) =>
@@ -39,6 +46,7 @@ export function tuskUpLine(
     "run",
     "--quiet",
     ...TUSK_PERMS,
+    ...(options.denoFlags ?? []),
     MAIN,
     "up",
     ...(options.args ?? []),

@@ -5,12 +5,15 @@
 import assert from "node:assert/strict";
 import { render } from "ink-testing-library";
 import { App, type DashboardControls } from "../../tui/app.tsx";
+import { type FeedListener, journalFeed, type Subscribe } from "../../tui/feed.ts";
 import type { FeedItem, Snapshot } from "../../tui/state.ts";
-import { at, jobEvents, jobId } from "./_events.ts";
+import { tempDir } from "../_helpers.ts";
+import { at, history, jobEvents, jobId } from "./_events.ts";
 import { KEY, plain, until } from "./_render.ts";
 
 interface Harness {
-  readonly push: (items: readonly FeedItem[]) => void;
+  /** Hand the app a batch; returns what its listener returned (a promise holds the feed). */
+  readonly push: (items: readonly FeedItem[]) => void | Promise<void>;
   readonly calls: string[];
   readonly snapshots: { jobs: boolean }[];
   readonly unsubscribed: () => boolean;
@@ -19,8 +22,15 @@ interface Harness {
   readonly close: () => void;
 }
 
-function start(options: { failControls?: boolean } = {}): Harness {
-  let listener: ((items: readonly FeedItem[]) => void) | null = null;
+function start(
+  options: {
+    failControls?: boolean;
+    /** Resolves the first snapshot (default: at once). */
+    snapshotIn?: Promise<void>;
+    subscribe?: Subscribe;
+  } = {},
+): Harness {
+  let listener: FeedListener | null = null;
   let unsubscribed = false;
   const calls: string[] = [];
   const snapshots: { jobs: boolean }[] = [];
@@ -48,16 +58,17 @@ function start(options: { failControls?: boolean } = {}): Harness {
   };
   const r = render(
     <App
-      loadSnapshot={(o) => {
+      loadSnapshot={async (o) => {
         snapshots.push(o);
-        return Promise.resolve(snapshot);
+        if (o.jobs) await options.snapshotIn;
+        return snapshot;
       }}
-      subscribe={(l) => {
+      subscribe={options.subscribe ?? ((l) => {
         listener = l;
         return () => {
           unsubscribed = true;
         };
-      }}
+      })}
       controls={controls}
       store="/tmp/store/.tusk"
       sandbox="deno (test)"
@@ -72,7 +83,7 @@ function start(options: { failControls?: boolean } = {}): Harness {
   return {
     push: (items) => {
       if (!listener) throw new Error("The app has not subscribed yet");
-      listener(items);
+      return listener(items);
     },
     calls,
     snapshots,
@@ -102,6 +113,43 @@ Deno.test("App shows the snapshot, then jobs from its feed", async () => {
     h.push(jobEvents(1, { datums: 4 }));
     await until(() => h.frame().includes("000000000001"), "the job");
     assert.match(h.frame(), /4\+0\/4 .* success/);
+  } finally {
+    h.close();
+  }
+});
+
+Deno.test("App holds its feed back until the snapshot is in, then applies what it sent", async () => {
+  let snapshotIn!: () => void;
+  const h = start({ snapshotIn: new Promise((resolve) => snapshotIn = resolve) });
+  try {
+    await until(() => h.frame().includes("q quit"), "the first frame");
+    const held = h.push(jobEvents(1));
+    assert.ok(held instanceof Promise, "the feed is held back");
+    let released = false;
+    void held.then(() => released = true);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(released, false);
+    assert.doesNotMatch(h.frame(), /000000000001/);
+    snapshotIn();
+    await until(() => released && h.frame().includes("000000000001"), "the job");
+    assert.match(h.frame(), /data → upper/);
+    assert.equal(h.push(jobEvents(2)), undefined, "not held once the snapshot is in");
+    await until(() => h.frame().includes("000000000002"), "the second job");
+  } finally {
+    h.close();
+  }
+});
+
+Deno.test("App replays a journal read in pieces and selects its newest job at the end", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/events.jsonl`;
+  const events = history(300);
+  await Deno.writeTextFile(path, events.map((e) => JSON.stringify(e) + "\n").join(""));
+  const h = start({ subscribe: journalFeed(path, { chunkBytes: 4096, intervalMs: 10 }) });
+  try {
+    await until(() => /▸ 00000000012c /.test(h.frame()), "the newest job", 10_000);
+    assert.match(h.frame(), /JOBS {2}1–\d+ of 300/);
+    assert.doesNotMatch(h.frame(), /replaying/);
   } finally {
     h.close();
   }

@@ -174,6 +174,20 @@ Deno.test("Dashboard draws only a window of rows from 10,000 jobs, around the se
   assert.match(selected[0]!, new RegExp(`^▸ ${jobId(5_000).slice(0, 12)} `));
 });
 
+Deno.test("Dashboard says how far the journal's history is replayed, until it is", () => {
+  const progress = (read: number, done: boolean): FeedItem => ({
+    type: "tui:replay",
+    time: at(0),
+    read,
+    size: 2000,
+    done,
+  });
+  const replaying = view([...history(3), progress(900, false)]);
+  assert.match(frame(replaying).split("\n")[0]!, /replaying history 45 %/);
+  const replayed = reduce(replaying, { kind: "feed", items: [progress(2000, true)] });
+  assert.doesNotMatch(frame(replayed), /replaying/);
+});
+
 Deno.test("Dashboard lays out a 70 × 20 terminal without overflowing it", () => {
   const s = reduce(view(history(50)), { kind: "panel", panel: "inspect" });
   const f = frame(s, { width: 70, height: 20 });

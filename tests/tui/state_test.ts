@@ -143,6 +143,55 @@ Deno.test("reduce() stays bounded replaying 10,000 jobs in one batch", () => {
   assert.equal(s.selectedId, jobId(10_000));
 });
 
+/** Everything a view shows, without the replay progress. */
+function shown(s: ViewState) {
+  return {
+    order: s.order,
+    jobs: s.order.map((id) => s.jobs.get(id)),
+    totalJobs: s.totalJobs,
+    byState: Object.fromEntries(Object.entries(s.byState).filter(([, n]) => n !== 0)),
+    latest: [...s.latest],
+    selectedId: s.selectedId,
+    repos: s.repos,
+    cronTicks: [...s.cronTicks],
+    scheduler: s.scheduler,
+  };
+}
+
+Deno.test("reduce() gives the same view for a history fed in pieces as in one batch", () => {
+  const events: FeedItem[] = [];
+  for (let n = 1; n <= 60; n++) {
+    const options = n % 7 === 0
+      ? { datums: 3, failed: 1 }
+      : n % 11 === 0
+      ? { datums: 4, running: true }
+      : { datums: 1 + (n % 3) };
+    for (const e of jobEvents(n, options)) events.push(e);
+  }
+  const limits = { maxJobs: 40, maxDetailed: 15, maxLogLines: 3, maxDatums: 2 };
+  const whole = feed(initialState({ limits }), events);
+  for (const size of [1, 7, 64, 500]) {
+    let s = initialState({ limits });
+    for (let i = 0; i < events.length; i += size) s = feed(s, events.slice(i, i + size));
+    assert.deepEqual(shown(s), shown(whole), `pieces of ${size}`);
+  }
+});
+
+Deno.test("reduce() shows the replay's progress until its last piece", () => {
+  const progress = (read: number, done: boolean): FeedItem => ({
+    type: "tui:replay",
+    time: at(0),
+    read,
+    size: 1000,
+    done,
+  });
+  let s = feed(initialState(), [...jobEvents(1), progress(400, false)]);
+  assert.deepEqual(s.replay, { read: 400, size: 1000 });
+  s = feed(s, [...jobEvents(2), progress(1000, true)]);
+  assert.equal(s.replay, null);
+  assert.equal(s.totalJobs, 2);
+});
+
 Deno.test("reduce() keeps the selection on the newest job while it is on the first row", () => {
   let s = feed(initialState(), jobEvents(1));
   assert.equal(s.selectedId, jobId(1));
@@ -251,6 +300,24 @@ Deno.test("reduce() moves repo heads on branch:moved and asks for a refresh", ()
   const s = feed(s0, [moved]);
   assert.deepEqual(s.repos.map((r) => [r.name, r.head, r.size]), [["data", "abc123", null]]);
   assert.equal(wantsRefresh(s, jobEvents(1).slice(1)), false);
+});
+
+Deno.test("wantsRefresh() leaves out what happened before the snapshot was taken", () => {
+  const s = reduce(initialState(), {
+    kind: "snapshot",
+    snapshot: { takenAt: at(10_000), repos: [], pipelines: [] },
+  });
+  const moved = (time: string): FeedItem => ({
+    type: "branch:moved",
+    time,
+    repo: "data",
+    branch: "master",
+    from: null,
+    to: "abc123",
+  });
+  assert.equal(wantsRefresh(s, [moved(at(9_999)), ...jobEvents(1)]), false);
+  assert.equal(wantsRefresh(s, [moved(at(10_001))]), true);
+  assert.equal(wantsRefresh(s, jobEvents(11)), true, "a pipeline the snapshot does not know");
 });
 
 Deno.test("reduce() records cron ticks and scheduler notices", () => {

@@ -5,7 +5,9 @@
  * prints plain lines; with NO_COLOR it prints no colour.
  */
 import assert from "node:assert/strict";
+import { REPLAY_CHUNK_BYTES } from "../../tui/feed.ts";
 import { MAIN, ROOT, tempStore, TUSK_PERMS, tuskOk } from "../_helpers.ts";
+import { history, jobId } from "./_events.ts";
 import { colourCodes, Pane, tuskUpLine } from "./_tmux.ts";
 
 const UPPER = `${ROOT}/tests/fixtures/stages/upper.json`;
@@ -255,5 +257,32 @@ Deno.test({
       daemon.kill("SIGINT");
       await daemon.status;
     }
+  },
+});
+
+Deno.test({
+  name: "tusk up replays a journal many pieces long and selects its newest job",
+  sanitizeResources: false,
+  async fn() {
+    await using s = await tempStore();
+    const events = history(2_000, { datums: 2 });
+    await Deno.writeTextFile(
+      `${s.store}/events.jsonl`,
+      events.map((e) => JSON.stringify(e) + "\n").join(""),
+    );
+    assert.ok((await Deno.stat(`${s.store}/events.jsonl`)).size > 16 * REPLAY_CHUNK_BYTES);
+    await using pane = await Pane.open(120, 36);
+    await pane.run(tuskUpLine(s.store));
+    const screen = await pane.waitFor(
+      (x) => x.includes(`▸ ${jobId(2_000).slice(0, 12)}`) && !x.includes("replaying"),
+      "the newest job",
+      30_000,
+    );
+    assert.match(screen, /JOBS {2}1–\d+ of 2,000/);
+    await pane.keys("Down");
+    await pane.waitFor((x) => x.includes(`▸ ${jobId(1_999).slice(0, 12)}`), "the move");
+    await pane.keys("q");
+    assert.equal(await pane.exitStatus(), 0);
+    await assertRestored(pane);
   },
 });

@@ -55,6 +55,7 @@ export function Dashboard(props: DashboardProps) {
       <Header
         store={props.store}
         scheduler={view.scheduler}
+        replay={view.replay}
         sandbox={props.sandbox}
         active={activeJobs(view)}
         total={view.totalJobs}

@@ -1,4 +1,7 @@
-/** The top line: where the store is, who runs the scheduler, the sandbox and job counts. */
+/**
+ * The top line: where the store is, who runs the scheduler (and how far the journal's history
+ * is replayed), the sandbox and job counts.
+ */
 import { Box, Text } from "ink";
 import { count } from "../format.ts";
 import { fg, type Theme } from "./theme.ts";
@@ -7,11 +10,17 @@ import { fg, type Theme } from "./theme.ts";
 export interface HeaderProps {
   readonly store: string;
   readonly scheduler: string;
+  /** The journal's history being replayed (bytes read of its size), or null. */
+  readonly replay: { readonly read: number; readonly size: number } | null;
   readonly sandbox: string;
   readonly active: number;
   readonly total: number;
   readonly width: number;
   readonly theme: Theme;
+}
+
+function percent(r: { readonly read: number; readonly size: number }): string {
+  return `${r.size > 0 ? Math.floor((r.read * 100) / r.size) : 0} %`;
 }
 
 /** The header line. */
@@ -26,6 +35,7 @@ export function Header(props: HeaderProps) {
         <Text bold>{props.store}</Text>
         {`  scheduler: `}
         <Text {...fg(theme, attached ? "yellow" : "green")}>{props.scheduler}</Text>
+        {props.replay ? `  replaying history ${percent(props.replay)}` : ""}
         {`  sandbox: ${props.sandbox}  jobs: ${count(props.active)} active / ${count(props.total)}`}
       </Text>
     </Box>
