@@ -2,18 +2,24 @@
  * Dashboard benchmark (prints, asserts nothing): with 10,000 jobs in the event journal,
  * the time to the first frame and to a keypress redraw, in-process (ink-testing-library)
  * and in a real terminal (`tusk up` attached to the journal in a 120 × 36 tmux pane); then
- * the CPU and RSS of that `tusk up` while 100 events/s are appended for 5 s, against the
- * same dashboard idle and an empty journal as baselines measured in the same run.
+ * the CPU and RSS of that `tusk up` while 100 events/s are appended for 5 s. Baselines
+ * measured in the same run: the same dashboard on a 2-job journal, and the runtime floor, a
+ * bare Ink + React app (`baseline/ink_hello.ts`) started with the same Deno flags in the
+ * same pane, whose first frame and RSS the dashboard's are printed as ratios of.
  *
- *   deno run --allow-read --allow-write --allow-env --allow-run --allow-sys tests/bench/tui_bench.ts
+ *   deno run --allow-read --allow-write --allow-env --allow-run tests/bench/tui_bench.ts
  *
- * Targets: first frame < 1 s, keypress < 50 ms, < 20 % of one core and < 80 MiB.
+ * `tusk up` and the floor run with the `--v8-flags=…` of deno.json's `up` task, as users
+ * start it (`deno task up` or the installed `tusk`); `TUI_BENCH_DENO_FLAGS` (split at
+ * spaces) replaces them, to measure a candidate.
+ *
+ * Targets: all 10,000 jobs shown < 1 s, keypress < 50 ms, < 20 % of one core and < 80 MiB.
  */
 import type { TuskEvent } from "../../lib/mod.ts";
-import { tempStore } from "../_helpers.ts";
+import { ROOT, tempStore, TUSK_PERMS } from "../_helpers.ts";
 import { history, jobEvents, jobId } from "../tui/_events.ts";
 import { KEY, plain } from "../tui/_render.ts";
-import { Pane, tuskUpLine } from "../tui/_tmux.ts";
+import { Pane, shq, tuskUpLine } from "../tui/_tmux.ts";
 
 // React's production build, as `tusk up` selects it (see main.ts), before React loads.
 if (!Deno.env.get("NODE_ENV")) Deno.env.set("NODE_ENV", "production");
@@ -23,6 +29,15 @@ const { App } = await import("../../tui/app.tsx");
 const { journalFeed } = await import("../../tui/feed.ts");
 
 const JOBS = 10_000;
+/** The V8 flags the `up` task starts `tusk up` with. */
+async function upTaskFlags(): Promise<string[]> {
+  const config = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`)) as {
+    tasks: { up: { command: string } };
+  };
+  return config.tasks.up.command.split(" ").filter((arg) => arg.startsWith("--v8-flags="));
+}
+const DENO_FLAGS = Deno.env.get("TUI_BENCH_DENO_FLAGS")?.split(" ").filter(Boolean) ??
+  await upTaskFlags();
 const NEWEST = jobId(JOBS).slice(0, 12);
 const SECOND = jobId(JOBS - 1).slice(0, 12);
 
@@ -69,8 +84,9 @@ async function cpuTicks(pid: number): Promise<number> {
   return Number(f[11]) + Number(f[12]);
 }
 
-async function rssKiB(pid: number): Promise<number> {
-  const m = /VmRSS:\s+(\d+)/.exec(await proc(`/proc/${pid}/status`));
+/** A `Vm…` line of /proc/<pid>/status in KiB: VmRSS now, VmHWM the peak so far. */
+async function vmKiB(pid: number, field: "VmRSS" | "VmHWM"): Promise<number> {
+  const m = new RegExp(`${field}:\\s+(\\d+)`).exec(await proc(`/proc/${pid}/status`));
   return m ? Number(m[1]) : NaN;
 }
 
@@ -87,7 +103,7 @@ async function sample(
   const c0 = await cpuTicks(pid);
   let peak = 0;
   while (performance.now() - t0 < ms) {
-    peak = Math.max(peak, await rssKiB(pid));
+    peak = Math.max(peak, await vmKiB(pid, "VmRSS"));
     await new Promise((r) => setTimeout(r, 250));
   }
   const c1 = await cpuTicks(pid);
@@ -163,7 +179,25 @@ async function feedJournal(path: string, perSecond: number, signal: AbortSignal)
   return written;
 }
 
-async function terminal(store: string, journal: string) {
+/** What `tusk up` did in a real terminal. */
+interface TerminalRun {
+  readonly firstMs: number;
+  readonly fullMs: number;
+  readonly keyMs: readonly number[];
+  readonly tmuxMs: readonly number[];
+  readonly idle: { cpu: number; peakKiB: number };
+  readonly loaded: { cpu: number; peakKiB: number };
+  readonly events: number;
+  /** Peak RSS over the whole run (VmHWM), the replay included. */
+  readonly hwmKiB: number;
+  readonly code: number;
+}
+
+async function terminal(
+  store: string,
+  journal: string,
+  ids: { newest: string; second: string },
+): Promise<TerminalRun> {
   // Hold the lease as a "daemon" so `tusk up` attaches to the journal instead of serving.
   await Deno.writeTextFile(
     `${store}/scheduler.json`,
@@ -171,10 +205,10 @@ async function terminal(store: string, journal: string) {
   );
   await using pane = await Pane.open(120, 36);
   const t0 = performance.now();
-  await pane.run(tuskUpLine(store));
+  await pane.run(tuskUpLine(store, { denoFlags: DENO_FLAGS }));
   await pane.waitFor((s) => s.includes("q quit"), "the first frame", 30_000);
   const firstMs = performance.now() - t0;
-  await pane.waitFor((s) => s.includes(`▸ ${NEWEST}`), "the newest job", 30_000);
+  await pane.waitFor((s) => s.includes(`▸ ${ids.newest}`), "the newest job", 30_000);
   const fullMs = performance.now() - t0;
   // What driving tmux itself costs: a key the dashboard ignores, then one capture.
   const tmuxMs: number[] = [];
@@ -186,7 +220,7 @@ async function terminal(store: string, journal: string) {
   }
   const keyMs: number[] = [];
   for (let i = 0; i < 20; i++) {
-    const [key, target] = i % 2 === 0 ? ["Down", SECOND] : ["Up", NEWEST];
+    const [key, target] = i % 2 === 0 ? ["Down", ids.second] : ["Up", ids.newest];
     await new Promise((r) => setTimeout(r, 200));
     const k0 = performance.now();
     await pane.keys(key);
@@ -202,9 +236,34 @@ async function terminal(store: string, journal: string) {
   const loaded = await sample(pid, 5000, async (signal) => {
     events = await feedJournal(journal, 100, signal);
   });
+  const hwmKiB = await vmKiB(pid, "VmHWM");
   await pane.keys("q");
   const code = await pane.exitStatus();
-  return { firstMs, fullMs, keyMs, tmuxMs, idle, loaded, events, code };
+  return { firstMs, fullMs, keyMs, tmuxMs, idle, loaded, events, hwmKiB, code };
+}
+
+/** The runtime floor: a bare Ink + React app in the same pane, with the same Deno flags. */
+async function floor(): Promise<{ firstMs: number; idle: { peakKiB: number }; code: number }> {
+  await using pane = await Pane.open(120, 36);
+  const hello = [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    ...TUSK_PERMS,
+    ...DENO_FLAGS,
+    `${ROOT}/tests/bench/baseline/ink_hello.ts`,
+  ];
+  const t0 = performance.now();
+  await pane.run(
+    `cd ${shq(ROOT)} && env -u NO_COLOR -u CI ${hello.map(shq).join(" ")}; echo "EXIT=$?"`,
+  );
+  await pane.waitFor((s) => s.includes("q quit"), "the bare Ink app", 30_000);
+  const firstMs = performance.now() - t0;
+  const pid = await pane.childPid();
+  if (!pid) throw new Error("Cannot find the pid of the bare Ink app");
+  const idle = await sample(pid, 3000);
+  await pane.keys("q");
+  return { firstMs, idle, code: await pane.exitStatus() };
 }
 
 const ms = (x: number) => `${x.toFixed(1)} ms`;
@@ -216,6 +275,7 @@ await using s = await tempStore();
 const journal = `${s.store}/events.jsonl`;
 const bytes = await writeJournal(journal, history(JOBS, { datums: 2 }));
 console.log(`journal: ${JOBS} jobs, ${(bytes / 1024 / 1024).toFixed(1)} MiB`);
+if (DENO_FLAGS.length) console.log(`extra deno flags: ${DENO_FLAGS.join(" ")}`);
 
 await using small = await tempStore();
 await writeJournal(`${small.store}/events.jsonl`, history(2, { datums: 2 }));
@@ -236,13 +296,20 @@ console.log(
     `(2-job: median ${ms(median(base.keyMs))})  target < 50 ms: ${verdict(p95(big.keyMs) < 50)}`,
 );
 
-const t = await terminal(s.store, journal);
+const hello = await floor();
+const t = await terminal(s.store, journal, { newest: NEWEST, second: SECOND });
+const t2 = await terminal(small.store, `${small.store}/events.jsonl`, {
+  newest: jobId(2).slice(0, 12),
+  second: jobId(1).slice(0, 12),
+});
+const x = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 console.log("\nreal terminal (tusk up attached to the journal, tmux 120 × 36):");
-console.log(`  first frame (incl. Deno start)   ${ms(t.firstMs)}`);
 console.log(
-  `  frame with all 10,000 jobs       ${ms(t.fullMs)}  target < 1000 ms: ${
-    verdict(t.fullMs < 1000)
-  }`,
+  `  first frame (incl. Deno start)   ${ms(t.firstMs)}  (2-job journal: ${ms(t2.firstMs)})`,
+);
+console.log(
+  `  frame with all 10,000 jobs       ${ms(t.fullMs)}  (2-job journal: ${ms(t2.fullMs)})  ` +
+    `target < 1000 ms: ${verdict(t.fullMs < 1000)}`,
 );
 const redraw = median(t.keyMs) - median(t.tmuxMs);
 console.log(
@@ -253,11 +320,40 @@ console.log(
   `  keypress redraw, tmux removed    ~${ms(redraw)}  target < 50 ms: ${verdict(redraw < 50)}`,
 );
 console.log(
-  `  idle                             CPU ${pct(t.idle.cpu)}, RSS ${mib(t.idle.peakKiB)}`,
+  `  idle                             CPU ${pct(t.idle.cpu)}, RSS ${mib(t.idle.peakKiB)}  ` +
+    `(2-job journal: CPU ${pct(t2.idle.cpu)}, RSS ${mib(t2.idle.peakKiB)})`,
 );
 console.log(
   `  ${t.events} events in 5 s (${(t.events / 5).toFixed(0)}/s)      CPU ${pct(t.loaded.cpu)} ` +
     `(target < 20 %: ${verdict(t.loaded.cpu < 0.2)}), peak RSS ${mib(t.loaded.peakKiB)} ` +
     `(target < 80 MiB: ${verdict(t.loaded.peakKiB < 80 * 1024)})`,
 );
-console.log(`  exit status after q              ${t.code}`);
+console.log(
+  `  same load, 2-job journal         CPU ${pct(t2.loaded.cpu)}, peak RSS ${
+    mib(t2.loaded.peakKiB)
+  }`,
+);
+console.log(
+  `  peak RSS of the whole run        ${mib(t.hwmKiB)} (VmHWM, replay included; 2-job journal: ${
+    mib(t2.hwmKiB)
+  })`,
+);
+console.log(`  exit status after q              ${t.code} (2-job journal: ${t2.code})`);
+
+console.log("\nruntime floor (bare Ink + React app, same Deno flags, same pane):");
+console.log(
+  `  first frame                      ${ms(hello.firstMs)}  tusk up: first frame ${
+    x(t.firstMs, hello.firstMs)
+  }, all 10,000 jobs ${x(t.fullMs, hello.firstMs)}`,
+);
+console.log(
+  `  RSS, idle                        ${mib(hello.idle.peakKiB)}  tusk up: idle ${
+    x(t.idle.peakKiB, hello.idle.peakKiB)
+  }, at 100 events/s ${x(t.loaded.peakKiB, hello.idle.peakKiB)} (2-job journal: ${
+    x(t2.loaded.peakKiB, hello.idle.peakKiB)
+  })`,
+);
+console.log(
+  `  the 80 MiB target is ${x(80 * 1024, hello.idle.peakKiB)} of this floor; ` +
+    `exit status after q ${hello.code}`,
+);

@@ -76,3 +76,17 @@ Deno.test("tusk installed with read, write, env and run only runs a pipeline and
   assert.match(await tusk("doctor"), /^Sandbox: (bwrap|deno) /m);
   assert.match(await tusk("up", "--help"), /headless/);
 });
+
+Deno.test("the installed tusk starts with the up task's V8 flags (the dashboard's memory)", async () => {
+  await using dir = await tempDir();
+  const config = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`)) as {
+    tasks: Record<string, { command: string }>;
+  };
+  const v8 = (command: string | undefined) =>
+    (command ?? "").split(/\s+/).filter((w) => w.startsWith("--v8-flags="));
+  const flags = v8(config.tasks.up?.command);
+  assert.ok(flags.length > 0, "the up task sets V8 flags");
+  assert.deepEqual(v8(config.tasks.tusk?.command), flags, "deno task tusk uses the same");
+  const shim = await Deno.readTextFile(await install(await installTask(), `${dir.path}/root`));
+  for (const flag of flags) assert.ok(shim.includes(flag), `the shim passes ${flag}:\n${shim}`);
+});
