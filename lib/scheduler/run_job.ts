@@ -4,7 +4,7 @@
  * merge every datum's output into one output commit with provenance — or fail and leave
  * the output branch where it was.
  */
-import { canonicalJson, EMPTY_TREE, type Hash, sha256 } from "../store/codec.ts";
+import { canonicalJson, EMPTY_TREE, type Hash, preloadNativeHash, sha256 } from "../store/codec.ts";
 import type { StoreState } from "../store/state.ts";
 import type { Edit, Store } from "../store/store.ts";
 import { type Datum, datumId, planDatums } from "../pipeline/datums.ts";
@@ -111,6 +111,8 @@ function limitText(r: StageResult): string {
  * that already landed is recognised, so no work is lost and nothing is committed twice.
  */
 export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Promise<JobRecord> {
+  // A job hashes every datum's inputs and outputs: worth the native hash from the start.
+  await preloadNativeHash();
   const { store, jobs } = ctx;
   if (isFinal(job.state)) return job;
   if (job.state !== "CREATED") job.restart++;

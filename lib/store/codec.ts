@@ -75,6 +75,14 @@ function loadNative(): Promise<NativeCreateHash> {
   );
 }
 
+/**
+ * Load the native hash now, for work that will hash a lot (a job's datums, verify, gc):
+ * its ~30 ms load is repaid many times over, and every `sha256` after it is native.
+ */
+export async function preloadNativeHash(): Promise<void> {
+  await loadNative();
+}
+
 /** SHA-256 of bytes or a string, as lower-case hex. */
 export function sha256(data: Uint8Array | string): Hash {
   if (native) return native("sha256").update(data).digest("hex");

@@ -5,7 +5,7 @@
  */
 import { IntegrityError, NotFoundError } from "../errors.ts";
 import type { Hash } from "./codec.ts";
-import { canonicalJson, sha256 } from "./codec.ts";
+import { canonicalJson, preloadNativeHash, sha256 } from "./codec.ts";
 import { applyEntry, emptyState, type StoreState } from "./state.ts";
 import type { Store } from "./store.ts";
 
@@ -129,6 +129,8 @@ export async function verifyStore(
   store: Store,
   options: { extraRoots?: ExtraRootsFn } = {},
 ): Promise<VerifyReport> {
+  // Verify re-hashes every object: worth the native hash from the start.
+  await preloadNativeHash();
   // The ledger is checked on its own first: a state file that cannot be loaded is blamed
   // only once the ledger has proved sound.
   let state: StoreState | null = null;
