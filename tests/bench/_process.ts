@@ -342,9 +342,20 @@ export async function timeCommand(
 
 // ---- tusk ----
 
-/** Arguments that run the real CLI: `deno run --quiet <perms> main.ts args…`. */
+/** The `--v8-flags=…` a deno.json task starts tusk with (the installed command has the same). */
+export function taskV8Flags(task: "tusk" | "up"): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`)) as {
+    tasks: Record<string, { command: string }>;
+  };
+  const command = config.tasks[task]?.command ?? "";
+  return command.split(/\s+/).filter((arg) => arg.startsWith("--v8-flags="));
+}
+
+const TUSK_V8_FLAGS = taskV8Flags("tusk");
+
+/** Arguments that run the real CLI as users do: `deno run --quiet <perms> <v8 flags> main.ts`. */
 export function tuskArgs(args: readonly string[]): string[] {
-  return ["run", "--quiet", ...TUSK_PERMS, MAIN, ...args];
+  return ["run", "--quiet", ...TUSK_PERMS, ...TUSK_V8_FLAGS, MAIN, ...args];
 }
 
 /** Options that run tusk on the store at `store` from the project root. */

@@ -20,6 +20,7 @@ import { ROOT, tempStore, TUSK_PERMS } from "../_helpers.ts";
 import { history, jobEvents, jobId } from "../tui/_events.ts";
 import { KEY, plain } from "../tui/_render.ts";
 import { Pane, shq, tuskUpLine } from "../tui/_tmux.ts";
+import { taskV8Flags } from "./_process.ts";
 
 // React's production build, as `tusk up` selects it (see main.ts), before React loads.
 if (!Deno.env.get("NODE_ENV")) Deno.env.set("NODE_ENV", "production");
@@ -29,15 +30,8 @@ const { App } = await import("../../tui/app.tsx");
 const { journalFeed } = await import("../../tui/feed.ts");
 
 const JOBS = 10_000;
-/** The V8 flags the `up` task starts `tusk up` with. */
-async function upTaskFlags(): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`)) as {
-    tasks: { up: { command: string } };
-  };
-  return config.tasks.up.command.split(" ").filter((arg) => arg.startsWith("--v8-flags="));
-}
 const DENO_FLAGS = Deno.env.get("TUI_BENCH_DENO_FLAGS")?.split(" ").filter(Boolean) ??
-  await upTaskFlags();
+  taskV8Flags("up");
 const NEWEST = jobId(JOBS).slice(0, 12);
 const SECOND = jobId(JOBS - 1).slice(0, 12);
 
