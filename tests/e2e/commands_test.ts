@@ -568,3 +568,17 @@ Deno.test("a reader that stops early (| head) ends the command quietly with stat
   assert.equal(stderr, "", "nothing on stderr");
   assert.equal(r.code, 141, "the exit status of a process stopped by SIGPIPE");
 });
+
+Deno.test("a file name with U+2028 or U+2029 is put, listed, read back and verified", async () => {
+  await using f = await fixture();
+  const names = ["/line\u2028sep.txt", "/para\u2029sep.txt"];
+  for (const name of names) {
+    await ok(["put", "file", `r@master:${name}`, "-f", `${f.src}/a.txt`], f.opts);
+  }
+  const listed = JSON.parse((await ok(["list", "file", "r@master", "--json"], f.opts)).stdout) as {
+    path: string;
+  }[];
+  for (const name of names) assert.ok(listed.some((e) => e.path === name), `lists ${name}`);
+  assert.equal((await ok(["get", "file", `r@master:${names[0]}`], f.opts)).stdout, "alpha\n");
+  await ok(["verify"], f.opts);
+});

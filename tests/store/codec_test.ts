@@ -65,6 +65,22 @@ Deno.test("encodeTree() and decodeTree() round-trip files and folders", () => {
   assert.deepEqual(decodeTree(bytes, sha256(bytes)), entries);
 });
 
+Deno.test("encodeTree() and decodeTree() round-trip names with line and paragraph separators", () => {
+  // U+2028 and U+2029 are legal in names; only a newline may not appear in one.
+  const entries: TreeEntry[] = [
+    { name: "a\u2028b.txt", kind: "file", hash: H1, size: 1 },
+    { name: "c\u2029d", kind: "dir", hash: H2, size: 2 },
+  ];
+  const bytes = encodeTree(entries);
+  assert.deepEqual(decodeTree(bytes, sha256(bytes)), entries);
+});
+
+Deno.test("decodeTree() refuses an empty name, a missing field and a line after a good one", () => {
+  assertIntegrity(() => decodeTree(enc.encode(`tusk-tree 1\nf 1 ${H1} \n`), H3));
+  assertIntegrity(() => decodeTree(enc.encode(`tusk-tree 1\nf ${H1} a\n`), H3));
+  assertIntegrity(() => decodeTree(enc.encode(`tusk-tree 1\nf 1 ${H1} a\nbad\n`), H3));
+});
+
 Deno.test("encodeTree() sorts entries by name", () => {
   const a: TreeEntry = { name: "a", kind: "file", hash: H1, size: 1 };
   const b: TreeEntry = { name: "b", kind: "dir", hash: H2, size: 2 };
