@@ -38,7 +38,8 @@ export function globToRegExp(pattern: string): RegExp {
   }
   re += "$";
   try {
-    return new RegExp(re);
+    // "s": `**`'s `.*` also crosses U+2028 and U+2029, which names may hold.
+    return new RegExp(re, "s");
   } catch {
     throw new InvalidArgumentError(`Invalid glob pattern "${pattern}"`, { glob: pattern });
   }

@@ -67,3 +67,10 @@ Deno.test('globToRegExp() refuses an unclosed "[" and names the pattern', () => 
     return true;
   });
 });
+
+Deno.test('globToRegExp() "**", "*" and "?" match names holding U+2028 and U+2029', () => {
+  const odd = ["/a/line\u2028sep", "/a/para\u2029sep/deep"];
+  for (const p of odd) assert.ok(globToRegExp("/a/**").test(p), `/a/** matches ${p}`);
+  assert.ok(globToRegExp("/a/*").test(odd[0]!));
+  assert.ok(globToRegExp("/a/line?sep").test(odd[0]!));
+});
