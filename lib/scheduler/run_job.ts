@@ -222,6 +222,8 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
     const tries = spec.datumTries;
     let last: StageResult | null = null;
     const logs: unknown[] = [];
+    /** The accepted attempt's workspace, whose outputs are ingested with the logs. */
+    let outDir: string | null = null;
     if (rec.tries > 0) rec.state = "FAILED";
     for (let attempt = rec.tries + 1; attempt <= tries; attempt++) {
       if (jobAbort.signal.aborted) break;
@@ -258,14 +260,7 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
         (last.outcome === "failed" && last.exitCode !== null &&
           spec.transform.acceptReturnCode.includes(last.exitCode));
       if (accepted) {
-        const batch = store.objects.batch();
-        const out = await store.withIngest(async () => {
-          const r = await ingestOutputs(store, ws.outDir, last!.outputs, batch);
-          await batch.flush();
-          return r;
-        });
-        rec.outputTree = out.tree;
-        rec.outputSize = out.size;
+        outDir = ws.outDir;
         rec.state = "SUCCESS";
         rec.message = "";
         break;
@@ -312,12 +307,22 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
         ? "Job was stopped"
         : "Job exceeded its jobTimeout";
     }
-    rec.logs = await store.objects.writeLoose(new TextEncoder().encode(JSON.stringify({
-      datum: rec.id,
-      job: job.id,
-      inputs: rec.inputs,
-      attempts: logs,
-    })));
+    // The outputs and the logs go to the store as one batch: their fsyncs overlap.
+    const batch = store.objects.batch();
+    await store.withIngest(async () => {
+      if (outDir !== null && last) {
+        const out = await ingestOutputs(store, outDir, last.outputs, batch);
+        rec.outputTree = out.tree;
+        rec.outputSize = out.size;
+      }
+      rec.logs = await batch.add(new TextEncoder().encode(JSON.stringify({
+        datum: rec.id,
+        job: job.id,
+        inputs: rec.inputs,
+        attempts: logs,
+      })));
+      await batch.flush();
+    });
     await Deno.remove(`${workRoot}/${rec.id}`, { recursive: true }).catch(() => {});
     if (rec.state === "SUCCESS") {
       job.progress.processed++;

@@ -783,7 +783,12 @@ export class ObjectBatch {
     if (fresh.size >= PACK_MIN_OBJECTS) {
       await this.#store.writePack(fresh);
     } else {
-      for (const [hash, bytes] of fresh) await this.#store.writeLoose(bytes, hash);
+      // Written side by side, so their fsyncs overlap; every write settles before an error
+      // is thrown, so none is left running behind it.
+      const writes = await Promise.allSettled(
+        [...fresh].map(([hash, bytes]) => this.#store.writeLoose(bytes, hash)),
+      );
+      for (const w of writes) if (w.status === "rejected") throw w.reason;
     }
   }
 }
