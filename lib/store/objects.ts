@@ -128,12 +128,23 @@ function search(pack: LoadedIndex, key: Uint8Array): PackLocation | undefined {
 function entryAt(pack: LoadedIndex, line: number, at: number): PackLocation {
   const eol = pack.bytes.indexOf(NEWLINE, at);
   const [offset, length] = decoder.decode(pack.bytes.subarray(at, eol)).split(" ").map(Number);
-  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length)) {
-    throw new IntegrityError(`Pack index ${pack.name}.idx is corrupt at byte ${line}`, {
-      pack: pack.name,
-    });
+  return location(pack.name, offset, length, `byte ${line}`);
+}
+
+/** A pack location from an index entry's numbers, or IntegrityError naming `where`. */
+function location(
+  pack: string,
+  offset: number | undefined,
+  length: number | undefined,
+  where: string,
+): PackLocation {
+  if (
+    !Number.isSafeInteger(offset) || !Number.isSafeInteger(length) ||
+    offset! < PACK_MAGIC.length || length! < 0
+  ) {
+    throw new IntegrityError(`Pack index ${pack}.idx is corrupt at ${where}`, { pack });
   }
-  return { pack: pack.name, offset: offset!, length: length! };
+  return { pack, offset: offset!, length: length! };
 }
 
 function fillMap(map: Map<Hash, PackLocation>, pack: LoadedIndex): void {
@@ -144,11 +155,8 @@ function fillMap(map: Map<Hash, PackLocation>, pack: LoadedIndex): void {
     const hash = line.slice(0, a);
     if (map.has(hash)) continue;
     const b = line.indexOf(" ", a + 1);
-    map.set(hash, {
-      pack: pack.name,
-      offset: Number(line.slice(a + 1, b)),
-      length: Number(line.slice(b + 1)),
-    });
+    const offset = Number(line.slice(a + 1, b));
+    map.set(hash, location(pack.name, offset, Number(line.slice(b + 1)), `object ${hash}`));
   }
 }
 
@@ -162,7 +170,9 @@ export class ObjectStore {
   readonly #packs: string;
   readonly #tmp: string;
   #index: PackIndexes | null = null;
-  readonly #packFiles = new Map<string, Deno.FsFile>();
+  #indexLoading: Promise<PackIndexes> | null = null;
+  /** Open packs, with their size (an index entry must lie within it). */
+  readonly #packFiles = new Map<string, { readonly file: Deno.FsFile; readonly size: number }>();
   readonly #knownDirs = new Set<string>();
 
   constructor(root: string) {
@@ -184,7 +194,7 @@ export class ObjectStore {
 
   /** Close cached pack handles. */
   close(): void {
-    for (const f of this.#packFiles.values()) f.close();
+    for (const p of this.#packFiles.values()) p.file.close();
     this.#packFiles.clear();
   }
 
@@ -226,12 +236,18 @@ export class ObjectStore {
     index.add(pack, await Deno.readFile(`${this.#packs}/${pack}.idx`));
   }
 
-  async #packIndex(): Promise<PackIndexes> {
-    if (this.#index) return this.#index;
-    const index = new PackIndexes();
-    for (const pack of this.#indexNames()) await this.#loadIndex(index, pack);
-    // Another call may have loaded it meanwhile: keep the first, so lookups share one.
-    return this.#index ??= index;
+  #packIndex(): Promise<PackIndexes> {
+    if (this.#index) return Promise.resolve(this.#index);
+    // Concurrent first lookups (a put's parallel reads) share one load.
+    return this.#indexLoading ??= (async () => {
+      try {
+        const index = new PackIndexes();
+        for (const pack of this.#indexNames()) await this.#loadIndex(index, pack);
+        return this.#index = index;
+      } finally {
+        this.#indexLoading = null;
+      }
+    })();
   }
 
   /** True when the object exists, loose or packed. */
@@ -297,15 +313,20 @@ export class ObjectStore {
 
   /** Read a whole object into memory (trees, commits, small blobs). */
   async read(hash: Hash): Promise<Uint8Array> {
+    return (await this.#read(hash)).bytes;
+  }
+
+  /** An object's bytes, and whether they were checked against its hash (packed ones are). */
+  async #read(hash: Hash): Promise<{ bytes: Uint8Array; checked: boolean }> {
     const loc = (await this.#packIndex()).get(hash);
-    if (loc) return await this.#readPacked(hash, loc);
+    if (loc) return { bytes: await this.#readPacked(hash, loc), checked: true };
     try {
-      return await Deno.readFile(this.loosePath(hash));
+      return { bytes: await Deno.readFile(this.loosePath(hash)), checked: false };
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) {
         await this.refresh();
         const again = (await this.#packIndex()).get(hash);
-        if (again) return await this.#readPacked(hash, again);
+        if (again) return { bytes: await this.#readPacked(hash, again), checked: true };
         throw new NotFoundError(`Cannot find object ${hash}`, { object: hash });
       }
       throw err;
@@ -314,8 +335,8 @@ export class ObjectStore {
 
   /** Read an object and check that its bytes still hash to its name. */
   async readVerified(hash: Hash): Promise<Uint8Array> {
-    const bytes = await this.read(hash);
-    if (sha256(bytes) !== hash) {
+    const { bytes, checked } = await this.#read(hash);
+    if (!checked && await sha256Async(bytes) !== hash) {
       throw new IntegrityError(`Object ${hash} is corrupt: its content does not match its hash`, {
         object: hash,
       });
@@ -343,10 +364,11 @@ export class ObjectStore {
   }
 
   async #readPacked(hash: Hash, loc: PackLocation): Promise<Uint8Array> {
-    let f = this.#packFiles.get(loc.pack);
-    if (!f) {
+    let pack = this.#packFiles.get(loc.pack);
+    if (!pack) {
       try {
-        f = Deno.openSync(`${this.#packs}/${loc.pack}.pack`, { read: true });
+        const file = Deno.openSync(`${this.#packs}/${loc.pack}.pack`, { read: true });
+        pack = { file, size: file.statSync().size };
       } catch (err) {
         if (err instanceof Deno.errors.NotFound) {
           throw new NotFoundError(`Cannot find pack ${loc.pack} holding object ${hash}`, {
@@ -356,8 +378,15 @@ export class ObjectStore {
         }
         throw err;
       }
-      this.#packFiles.set(loc.pack, f);
+      this.#packFiles.set(loc.pack, pack);
     }
+    if (loc.offset + loc.length > pack.size) {
+      throw new IntegrityError(`Pack ${loc.pack} is truncated at object ${hash}`, {
+        object: hash,
+        pack: loc.pack,
+      });
+    }
+    const f = pack.file;
     const buf = new Uint8Array(loc.length);
     f.seekSync(loc.offset, Deno.SeekMode.Start);
     let off = 0;
@@ -703,8 +732,7 @@ export class ObjectStore {
     }
     if (live.size) await this.writePack(live);
     for (const name of packs) {
-      const f = this.#packFiles.get(name);
-      f?.close();
+      this.#packFiles.get(name)?.file.close();
       this.#packFiles.delete(name);
       for (const ext of [".idx", ".pack"]) {
         const p = `${this.#packs}/${name}${ext}`;
@@ -752,8 +780,7 @@ export class ObjectBatch {
   }
 
   /** Add an object's bytes; returns its hash. Written at `flush()`. */
-  async add(bytes: Uint8Array): Promise<Hash> {
-    const hash = sha256(bytes);
+  async add(bytes: Uint8Array, hash: Hash = sha256(bytes)): Promise<Hash> {
     if (!this.#pending.has(hash)) {
       this.#pending.set(hash, bytes);
       this.#bytes += bytes.length;

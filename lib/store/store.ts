@@ -649,7 +649,7 @@ export class Store {
     const list = [...entries.values()];
     const bytes = encodeTree(list);
     const newHash = await sha256Async(bytes);
-    if (newHash !== hash) await batch.add(bytes);
+    if (newHash !== hash) await batch.add(bytes, newHash);
     const size = list.reduce((s, e) => s + e.size, 0);
     return { hash: newHash, size };
   }

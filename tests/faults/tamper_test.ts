@@ -5,6 +5,7 @@
  * store built once through the CLI; objects are located through the CLI's JSON output.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { tempDir, tusk, tuskOk } from "../_helpers.ts";
 import { copyDir, fileExists, flipByte, loosePath } from "./_util.ts";
 
@@ -224,4 +225,69 @@ Deno.test("verify exits 1 and names the state file when one byte of state.json i
   const offset = await flipRandomByte(`${s.store}/state.json`);
   const stderr = await verifyFails(s.store, `byte ${offset} of state.json`);
   assert.match(stderr, /state file/, `stderr does not name the state file:\n${stderr}`);
+});
+
+/** Rewrite the entry line of `hash` in its pack index, keeping the index's checksum valid. */
+async function rewriteEntry(store: string, hash: string, line: (old: string) => string) {
+  const entry = await indexEntry(store, hash);
+  const text = await Deno.readTextFile(entry.path);
+  const edited = text.slice(0, entry.start) + line(text.slice(entry.start, entry.end)) +
+    text.slice(entry.end);
+  const body = edited.slice(0, edited.lastIndexOf("end "));
+  const sum = createHash("sha256").update(body).digest("hex");
+  await Deno.writeTextFile(entry.path, `${body}end ${sum}\n`);
+}
+
+for (
+  const [what, edit] of [
+    ["a huge length", (l: string) => l.replace(/ \d+$/, " 99999999999999")],
+    ["a negative length", (l: string) => l.replace(/ \d+$/, " -1")],
+    ["a negative offset", (l: string) => l.replace(/ (\d+) (\d+)$/, " -5 $2")],
+    ["an offset inside the pack header", (l: string) => l.replace(/ (\d+) (\d+)$/, " 0 $2")],
+    ["a length that is not a number", (l: string) => l.replace(/ \d+$/, " ten")],
+  ] as const
+) {
+  Deno.test(`a pack index entry with ${what} makes get file exit 1 naming the damage`, async () => {
+    await using s = await copyOfTemplate();
+    const file = (await listFiles(s.store, "tamper@master:/many"))[3]!;
+    await rewriteEntry(s.store, file.hash, edit);
+    const got = await tusk(["get", "file", `tamper@master:${file.path}`], { store: s.store });
+    assert.equal(got.code, 1, `get file exited ${got.code}:\n${got.stderr}`);
+    assert.doesNotMatch(got.stderr, /internal error/);
+    assert.match(
+      got.stderr,
+      /Pack index pack-[\w-]+\.idx is corrupt|Pack pack-[\w-]+ is truncated/,
+    );
+    assert.equal(got.stdout, "");
+  });
+}
+
+Deno.test("a pack index without its header makes get file exit 1 naming the index", async () => {
+  await using s = await copyOfTemplate();
+  const file = (await listFiles(s.store, "tamper@master:/many"))[0]!;
+  const entry = await indexEntry(s.store, file.hash);
+  const text = await Deno.readTextFile(entry.path);
+  await Deno.writeTextFile(entry.path, text.replace(/^tusk-idx 1\n/, "not-an-index\n"));
+  const got = await tusk(["get", "file", `tamper@master:${file.path}`], { store: s.store });
+  assert.equal(got.code, 1, `get file exited ${got.code}:\n${got.stderr}`);
+  assert.match(got.stderr, /Pack index pack-[\w-]+\.idx is corrupt: it is not a pack index/);
+  await verifyFails(s.store, "a pack index's header");
+});
+
+Deno.test("verify names a pack index whose entries are out of order, checksum notwithstanding", async () => {
+  await using s = await copyOfTemplate();
+  const file = (await listFiles(s.store, "tamper@master:/many"))[0]!;
+  const entry = await indexEntry(s.store, file.hash);
+  const text = await Deno.readTextFile(entry.path);
+  const lines = text.split("\n");
+  const first = lines.findIndex((l) => /^[0-9a-f]{64} /.test(l));
+  [lines[first], lines[first + 1]] = [lines[first + 1]!, lines[first]!];
+  const swapped = lines.join("\n");
+  const body = swapped.slice(0, swapped.lastIndexOf("end "));
+  await Deno.writeTextFile(
+    entry.path,
+    `${body}end ${createHash("sha256").update(body).digest("hex")}\n`,
+  );
+  const stderr = await verifyFails(s.store, "the order of a pack index");
+  assert.match(stderr, /Pack index pack-[\w-]+\.idx is corrupt: its entries are out of order/);
 });
