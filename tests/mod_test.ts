@@ -109,8 +109,11 @@ async function imports(dir: string): Promise<{ file: string; target: string }[]>
       if (e.isDirectory) await walk(p);
       else if (/\.tsx?$/.test(e.name)) {
         const text = await Deno.readTextFile(p);
-        for (const m of text.matchAll(/(?:from|import)\s*\(?\s*"(\.[^"]+)"/g)) {
-          const target = new URL(m[1]!, `file://${p}`).pathname;
+        // `from "./x"`, `import("./x")`, and `import(new URL("./x", import.meta.url).href)`.
+        const specifiers =
+          /(?:from|import)\s*\(?\s*"(\.[^"]+)"|new URL\(\s*"(\.[^"]+)",\s*import\.meta\.url/g;
+        for (const m of text.matchAll(specifiers)) {
+          const target = new URL((m[1] ?? m[2])!, `file://${p}`).pathname;
           out.push({ file: p.slice(ROOT.length + 1), target: target.slice(ROOT.length + 1) });
         }
       }
