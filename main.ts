@@ -1276,6 +1276,11 @@ export async function main(args: string[]): Promise<number> {
         out(`${call.text}\n`);
         return 0;
       case "run":
+        if (call.globals.store === "") {
+          throw new InvalidArgumentError('Invalid --store "": give the store\'s folder', {
+            option: "--store",
+          });
+        }
         storeFlag = call.globals.store;
         sandboxFlag = call.globals.sandbox ?? "auto";
         await call.run();

@@ -453,10 +453,12 @@ class Scan {
       else this.set(flag, inline, word);
       return;
     }
-    // A group of short options: flags until one taking a value, which takes the rest.
-    for (let j = 1; j < word.length; j++) {
-      const flag = `-${word[j]}`;
-      const rest = word.slice(j + 1);
+    // A group of short options: flags until one taking a value, which takes the rest. By
+    // code point, so that a character outside the BMP is named whole in an error.
+    const chars = [...word.slice(1)];
+    for (let j = 0; j < chars.length; j++) {
+      const flag = `-${chars[j]}`;
+      const rest = chars.slice(j + 1).join("");
       if (flag === "-h") this.wantsHelp = true;
       else if (flag === "-V") this.wantsVersion = true;
       else if (!this.set(flag, rest === "" ? undefined : rest, flag)) return;
@@ -563,7 +565,8 @@ function valuesOf(
 
 /**
  * Parse `argv` (the words after the program's name) against `program`. Throws `UsageError`
- * for a command line that does not fit; `-h`/`--help` anywhere wins over such errors.
+ * for a command line that does not fit; `-h`/`--help` anywhere wins over such errors, but
+ * for an unknown command.
  */
 export function parseCommandLine<G extends OptionSpecs>(
   program: Program<G>,
@@ -583,6 +586,8 @@ export function parseCommandLine<G extends OptionSpecs>(
     }
     return { kind: "help", text: helpText(program, shownPath, shown), error: false };
   }
+  // Help for a command that does not exist would hide the typo: that error comes first.
+  if (scan.error?.code === "UNKNOWN_COMMAND") throw scan.error;
   if (scan.wantsHelp) return { kind: "help", text: helpText(program, path, cmd), error: false };
   if (scan.wantsVersion) return { kind: "version", text: program.version };
   if (scan.error) throw scan.error;

@@ -223,6 +223,25 @@ Deno.test("parseCommandLine() answers -h/--help anywhere with that command's hel
   assert.ok(call.kind === "help" && /^Usage: demo \[options\] \[command\]\n/.test(call.text));
 });
 
+Deno.test("parseCommandLine() reports an unknown command even when -h or -V is given", () => {
+  for (const argv of [["lsit", "-h"], ["lsit", "--help"], ["list", "rpeo", "-h"], ["lsit", "-V"]]) {
+    assert.throws(
+      () => parseCommandLine(demo, argv),
+      (e) => e instanceof UsageError && e.code === "UNKNOWN_COMMAND",
+      argv.join(" "),
+    );
+  }
+});
+
+Deno.test("parseCommandLine() names a short option outside the BMP whole", () => {
+  assert.throws(
+    () => parseCommandLine(demo, ["list", "repo", "-\u{1D11E}"]),
+    (e) =>
+      e instanceof UsageError && e.code === "UNKNOWN_OPTION" &&
+      e.message.startsWith('Unknown option "-\u{1D11E}" for "demo list repo"'),
+  );
+});
+
 Deno.test("parseCommandLine() answers -V/--version with the version", async () => {
   for (const argv of [["--version"], ["-V"], ["list", "repo", "--version"]]) {
     const { call } = await run(...argv);

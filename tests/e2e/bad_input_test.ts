@@ -253,6 +253,12 @@ const cases: BadCase[] = [
     says: [/Invalid -n "2\.5"/],
   },
   {
+    name: "an empty --store= (not taken as no --store)",
+    run: (f) => tusk(["--store=", "create", "repo", "other"], f.opts),
+    code: 2,
+    says: [/Invalid --store "": give the store's folder/],
+  },
+  {
     name: "an unknown --sandbox mode",
     run: (f) =>
       tusk(["--sandbox", "docker", "put", "file", "training@master:/x", "-f", "src/a.csv"], f.opts),
