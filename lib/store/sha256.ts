@@ -94,7 +94,7 @@ export class Sha256 {
 
   /** Add bytes (or a string, as UTF-8). */
   update(data: Uint8Array | string): this {
-    if (this.#done) throw new Error("Sha256: update after digest");
+    if (this.#done) throw new TypeError("Cannot update a Sha256 after its digest was taken");
     const bytes = typeof data === "string" ? encoder.encode(data) : data;
     this.#length += bytes.length;
     let pos = 0;
@@ -117,7 +117,7 @@ export class Sha256 {
 
   /** The hash as 64 lower-case hex digits. */
   digestHex(): string {
-    if (this.#done) throw new Error("Sha256: digest called twice");
+    if (this.#done) throw new TypeError("Cannot take the digest of a Sha256 twice");
     this.#done = true;
     const bits = this.#length * 8;
     const block = this.#block;

@@ -173,10 +173,10 @@ export type Section = readonly [title: string, run: (dir: string) => Promise<voi
  */
 export async function runSections(root: string, sections: readonly Section[]): Promise<number> {
   let broken = 0;
-  for (const [title, run] of sections) {
+  for (const [i, [title, run]] of sections.entries()) {
     const t0 = performance.now();
     console.log(`\n${title} (load average ${await loadAverage()})`);
-    const dir = `${root}/${title.slice(0, 1)}`;
+    const dir = `${root}/${i + 1}`;
     try {
       await run(dir);
     } catch (err) {
