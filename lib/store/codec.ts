@@ -132,7 +132,8 @@ export function canonicalJson(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(",")}}`;
 }
 
-function compareNames(a: string, b: string): number {
+/** The order of a tree's entries: by name, as JavaScript compares strings. */
+export function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
@@ -140,19 +141,31 @@ function compareNames(a: string, b: string): number {
 export function encodeTree(entries: readonly TreeEntry[]): Uint8Array {
   const sorted = [...entries].sort((a, b) => compareNames(a.name, b.name));
   // Joined once rather than appended line by line: ~3× quicker for a folder of 10,000.
-  const lines = new Array<string>(sorted.length + 2);
-  lines[0] = "tusk-tree 1";
-  for (let i = 0; i < sorted.length; i++) {
-    const e = sorted[i]!;
-    lines[i + 1] = `${e.kind === "dir" ? "d" : "f"} ${e.size} ${e.hash} ${e.name}`;
-  }
-  lines[sorted.length + 1] = "";
-  return encoder.encode(lines.join("\n"));
+  const lines = new Array<string>(sorted.length + 1);
+  lines[0] = "tusk-tree 1\n";
+  for (let i = 0; i < sorted.length; i++) lines[i + 1] = encodeTreeLine(sorted[i]!);
+  return encoder.encode(lines.join(""));
 }
 
 /** One tree entry line; a name may hold any character but a newline (even U+2028). */
 const TREE_ENTRY = /([fd]) (\d+) ([0-9a-f]{64}) ([^\n]+)\n/y;
-const TREE_HEADER = "tusk-tree 1\n";
+/** The first line of every encoded tree. */
+export const TREE_HEADER = "tusk-tree 1\n";
+
+/** One entry's line of an encoded tree, with its newline. */
+export function encodeTreeLine(e: TreeEntry): string {
+  return `${e.kind === "dir" ? "d" : "f"} ${e.size} ${e.hash} ${e.name}\n`;
+}
+
+/** Decode one entry line (with its newline) of the tree `id`. */
+export function decodeTreeLine(line: string, id: Hash): TreeEntry {
+  const entry = new RegExp(TREE_ENTRY);
+  const m = entry.exec(line);
+  if (!m || entry.lastIndex !== line.length) {
+    throw new IntegrityError(`Tree ${id} has a malformed entry`, { object: id });
+  }
+  return { kind: m[1] === "d" ? "dir" : "file", size: Number(m[2]), hash: m[3]!, name: m[4]! };
+}
 
 /** Decode a tree's bytes, checking the format; `id` names it in errors. */
 export function decodeTree(bytes: Uint8Array, id: Hash): TreeEntry[] {

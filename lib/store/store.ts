@@ -13,14 +13,18 @@ import {
 } from "../errors.ts";
 import {
   type Commit,
+  compareNames,
   decodeCommit,
   decodeTree,
+  decodeTreeLine,
   EMPTY_TREE,
   encodeCommit,
   encodeTree,
+  encodeTreeLine,
   type Hash,
   sha256,
   sha256Async,
+  TREE_HEADER,
   type TreeEntry,
 } from "./codec.ts";
 import { canonicalJson } from "./codec.ts";
@@ -594,8 +598,6 @@ export class Store {
     prefix: readonly string[],
     batch: ObjectBatch,
   ): Promise<{ hash: Hash; size: number } | null> {
-    const entries = new Map<string, TreeEntry>();
-    if (hash !== null) { for (const e of await this.readTree(hash, batch)) entries.set(e.name, e); }
     const groups = new Map<string, Edit[]>();
     for (const e of edits) {
       const name = e.path[0]!;
@@ -603,45 +605,17 @@ export class Store {
       if (!g) groups.set(name, g = []);
       g.push(e);
     }
-    for (const [name, group] of groups) {
-      let cur: TreeEntry | null = entries.get(name) ?? null;
-      const here = [...prefix, name];
-      let i = 0;
-      while (i < group.length) {
-        const e = group[i]!;
-        if (e.path.length === 1) {
-          if (e.op === "put") {
-            if (cur?.kind === "dir") {
-              throw new InvalidArgumentError(
-                `Cannot put file "${formatPath(here)}": a folder with that name exists`,
-                { path: formatPath(here) },
-              );
-            }
-            cur = { name, kind: "file", hash: e.hash, size: e.size };
-          } else {
-            if (!cur) {
-              throw new NotFoundError(`Cannot find file "${formatPath(here)}"`, {
-                path: formatPath(here),
-              });
-            }
-            cur = null;
-          }
-          i++;
-          continue;
-        }
-        let j = i;
-        while (j < group.length && group[j]!.path.length > 1) j++;
-        if (cur?.kind === "file") {
-          throw new InvalidArgumentError(
-            `Cannot use "${formatPath(here)}" as a folder: it is a file`,
-            { path: formatPath(here) },
-          );
-        }
-        const sub = group.slice(i, j).map((x) => ({ ...x, path: x.path.slice(1) }));
-        const r = await this.#editDir(cur?.hash ?? null, sub, here, batch);
-        cur = r ? { name, kind: "dir", hash: r.hash, size: r.size } : null;
-        i = j;
+    if (hash !== null && hash !== EMPTY_TREE && groups.size <= SPLICE_MAX_NAMES) {
+      const bytes = batch.pending(hash) ??
+        (this.#trees.has(hash) ? null : await this.objects.read(hash));
+      if (bytes && bytes.length >= SPLICE_MIN_BYTES) {
+        return await this.#spliceDir(hash, bytes, groups, prefix, batch);
       }
+    }
+    const entries = new Map<string, TreeEntry>();
+    if (hash !== null) { for (const e of await this.readTree(hash, batch)) entries.set(e.name, e); }
+    for (const [name, group] of groups) {
+      const cur = await this.#editEntry(entries.get(name) ?? null, name, group, prefix, batch);
       if (cur) entries.set(name, cur);
       else entries.delete(name);
     }
@@ -653,6 +627,140 @@ export class Store {
     const size = list.reduce((s, e) => s + e.size, 0);
     return { hash: newHash, size };
   }
+
+  /**
+   * `#editDir` for a large tree and a few names: each name's line is found by bisecting the
+   * encoded tree (its lines are sorted by name) and replaced, removed or inserted in place,
+   * so a change to a folder of 100,000 files neither decodes nor re-encodes the other lines.
+   */
+  async #spliceDir(
+    hash: Hash,
+    bytes: Uint8Array,
+    groups: ReadonlyMap<string, readonly Edit[]>,
+    prefix: readonly string[],
+    batch: ObjectBatch,
+  ): Promise<{ hash: Hash; size: number } | null> {
+    const header = TREE_HEADER.length;
+    if (decoder.decode(bytes.subarray(0, header)) !== TREE_HEADER || bytes.at(-1) !== NEWLINE) {
+      throw new IntegrityError(`Tree ${hash} is malformed`, { object: hash });
+    }
+    const pieces: Uint8Array[] = [bytes.subarray(0, header)];
+    let pos = header;
+    for (const name of [...groups.keys()].sort(compareNames)) {
+      const at = findTreeLine(bytes, pos, name, hash);
+      const next = await this.#editEntry(at.entry, name, groups.get(name)!, prefix, batch);
+      pieces.push(bytes.subarray(pos, at.start));
+      if (next) pieces.push(encoder.encode(encodeTreeLine(next)));
+      pos = at.end;
+    }
+    pieces.push(bytes.subarray(pos));
+    const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+    let off = 0;
+    for (const p of pieces) {
+      out.set(p, off);
+      off += p.length;
+    }
+    if (out.length === header) return null;
+    const newHash = await sha256Async(out);
+    if (newHash !== hash) await batch.add(out, newHash);
+    return { hash: newHash, size: treeSize(out) };
+  }
+
+  /** Apply one name's edits (in order) to its entry `cur`; returns the new entry or null. */
+  async #editEntry(
+    cur: TreeEntry | null,
+    name: string,
+    group: readonly Edit[],
+    prefix: readonly string[],
+    batch: ObjectBatch,
+  ): Promise<TreeEntry | null> {
+    let entry = cur;
+    const here = [...prefix, name];
+    let i = 0;
+    while (i < group.length) {
+      const e = group[i]!;
+      if (e.path.length === 1) {
+        if (e.op === "put") {
+          if (entry?.kind === "dir") {
+            throw new InvalidArgumentError(
+              `Cannot put file "${formatPath(here)}": a folder with that name exists`,
+              { path: formatPath(here) },
+            );
+          }
+          entry = { name, kind: "file", hash: e.hash, size: e.size };
+        } else {
+          if (!entry) {
+            throw new NotFoundError(`Cannot find file "${formatPath(here)}"`, {
+              path: formatPath(here),
+            });
+          }
+          entry = null;
+        }
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j < group.length && group[j]!.path.length > 1) j++;
+      if (entry?.kind === "file") {
+        throw new InvalidArgumentError(
+          `Cannot use "${formatPath(here)}" as a folder: it is a file`,
+          { path: formatPath(here) },
+        );
+      }
+      const sub = group.slice(i, j).map((x) => ({ ...x, path: x.path.slice(1) }));
+      const r = await this.#editDir(entry?.hash ?? null, sub, here, batch);
+      entry = r ? { name, kind: "dir", hash: r.hash, size: r.size } : null;
+      i = j;
+    }
+    return entry;
+  }
+}
+
+/** Trees at least this large, with at most `SPLICE_MAX_NAMES` names edited, are spliced. */
+const SPLICE_MIN_BYTES = 64 << 10;
+const SPLICE_MAX_NAMES = 64;
+const NEWLINE = 10;
+const SPACE = 32;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * Bisect the sorted entry lines of an encoded tree, from byte `from` on, for `name`: the
+ * byte range of its line and its entry, or an empty range where it would be inserted.
+ */
+function findTreeLine(
+  bytes: Uint8Array,
+  from: number,
+  name: string,
+  id: Hash,
+): { start: number; end: number; entry: TreeEntry | null } {
+  let lo = from;
+  let hi = bytes.length;
+  while (lo < hi) {
+    let line = (lo + hi) >>> 1;
+    while (line > lo && bytes[line - 1] !== NEWLINE) line--;
+    const end = bytes.indexOf(NEWLINE, line) + 1;
+    const entry = decodeTreeLine(decoder.decode(bytes.subarray(line, end)), id);
+    const order = compareNames(entry.name, name);
+    if (order === 0) return { start: line, end, entry };
+    if (order < 0) lo = end;
+    else hi = line;
+  }
+  return { start: lo, end: lo, entry: null };
+}
+
+/** The total size of an encoded tree's entries (the sum of their size fields). */
+function treeSize(bytes: Uint8Array): number {
+  let total = 0;
+  let p = TREE_HEADER.length;
+  while (p < bytes.length) {
+    let q = p + 2;
+    let n = 0;
+    for (; bytes[q] !== SPACE; q++) n = n * 10 + bytes[q]! - 48;
+    total += n;
+    p = bytes.indexOf(NEWLINE, q) + 1;
+  }
+  return total;
 }
 
 /** A transaction in progress: the state as of the lock, pending objects and changes. */
