@@ -51,6 +51,11 @@ import {
 /** What a store needs from the outside world; tests swap the clock. */
 export interface StoreOptions {
   readonly clock?: () => Date;
+  /**
+   * Trees of at least this many bytes are edited in place (default 64 KiB); tests pass 0 to
+   * send every edit of a few names that way.
+   */
+  readonly spliceMinBytes?: number;
 }
 
 /** One edit of a commit's tree. */
@@ -95,6 +100,7 @@ export class Store {
   readonly root: string;
   readonly objects: ObjectStore;
   readonly #clock: () => Date;
+  readonly #spliceMinBytes: number;
   readonly #trees = new Map<Hash, TreeEntry[]>();
   readonly #commits = new Map<string, Commit>();
 
@@ -102,6 +108,7 @@ export class Store {
     this.root = root;
     this.objects = new ObjectStore(root);
     this.#clock = options.clock ?? (() => new Date());
+    this.#spliceMinBytes = options.spliceMinBytes ?? SPLICE_MIN_BYTES;
   }
 
   /** Create a new, empty store at `dir` (atomically: a crash leaves no half store). */
@@ -608,7 +615,7 @@ export class Store {
     if (hash !== null && hash !== EMPTY_TREE && groups.size <= SPLICE_MAX_NAMES) {
       const bytes = batch.pending(hash) ??
         (this.#trees.has(hash) ? null : await this.objects.read(hash));
-      if (bytes && bytes.length >= SPLICE_MIN_BYTES) {
+      if (bytes && bytes.length >= this.#spliceMinBytes) {
         return await this.#spliceDir(hash, bytes, groups, prefix, batch);
       }
     }
@@ -716,7 +723,7 @@ export class Store {
   }
 }
 
-/** Trees at least this large, with at most `SPLICE_MAX_NAMES` names edited, are spliced. */
+/** Trees at least this large (by default), with at most `SPLICE_MAX_NAMES` names edited, are spliced. */
 const SPLICE_MIN_BYTES = 64 << 10;
 const SPLICE_MAX_NAMES = 64;
 const NEWLINE = 10;

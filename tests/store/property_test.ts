@@ -237,11 +237,25 @@ async function checkAgainstModel(store: Store, model: Model): Promise<void> {
   }
 }
 
-Deno.test("the store agrees with an in-memory model over random operation sequences", async () => {
+for (
+  const [how, spliceMinBytes] of [
+    ["", undefined],
+    [", every tree edited in place", 0],
+  ] as const
+) {
+  Deno.test(`the store agrees with an in-memory model over random operation sequences${how}`, async () => {
+    await property(spliceMinBytes);
+  });
+}
+
+async function property(spliceMinBytes: number | undefined): Promise<void> {
   await fc.assert(
     fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 15 }), async (ops) => {
       const dir = await Deno.makeTempDir({ prefix: "tusk-property-" });
-      const store = await Store.init(`${dir}/.tusk`, { clock: fakeClock() });
+      const store = await Store.init(`${dir}/.tusk`, {
+        clock: fakeClock(),
+        ...(spliceMinBytes !== undefined ? { spliceMinBytes } : {}),
+      });
       try {
         await createRepo(store, REPO);
         const model: Model = {
@@ -272,4 +286,4 @@ Deno.test("the store agrees with an in-memory model over random operation sequen
     }),
     { numRuns: 25 },
   );
-});
+}
