@@ -722,10 +722,21 @@ export function helpText(
 
 /** One option as shell completion sees it. */
 export interface OptionInfo {
+  /** Every spelling: `["-f", "--file"]`. */
   readonly flags: readonly string[];
-  /** Its long name without dashes: `file`, `no-wait`. */
+  /** Its long name without dashes (`file`, `no-wait`), which says what its value is. */
   readonly name: string;
+  /** True when it takes a value. */
   readonly takesValue: boolean;
+  /** The values it accepts, when fixed. */
+  readonly choices?: readonly string[];
+}
+
+/** One positional argument as shell completion sees it. */
+export interface ArgumentInfo {
+  /** Its name as declared (`repo@ref[:/path]`, `pipeline`, `branch`). */
+  readonly name: string;
+  readonly variadic: boolean;
   readonly choices?: readonly string[];
 }
 
@@ -734,7 +745,7 @@ export interface CommandInfo {
   readonly name: string;
   readonly aliases: readonly string[];
   readonly options: readonly OptionInfo[];
-  readonly args: readonly { name: string; variadic: boolean; choices?: readonly string[] }[];
+  readonly args: readonly ArgumentInfo[];
   readonly commands: readonly CommandInfo[];
 }
 

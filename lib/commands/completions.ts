@@ -7,40 +7,19 @@
  */
 import { PIPELINE_KIND } from "../pipeline/pipelines.ts";
 import type { Store } from "../store/store.ts";
+import type { ArgumentInfo, CommandInfo, OptionInfo } from "../cli/command_line.ts";
 
 /** The shells `completionScript()` writes for. */
 export const COMPLETION_SHELLS = ["bash", "zsh", "fish"] as const;
 /** A shell `completionScript()` writes for. */
 export type CompletionShell = typeof COMPLETION_SHELLS[number];
 
-/** One option of a command, as completion sees it. */
-export interface CompletionOption {
-  /** Every spelling: `["-f", "--file"]`. */
-  readonly flags: readonly string[];
-  /** Its long name without dashes (`file`), which says what its value is. */
-  readonly name: string;
-  /** True when it takes a value. */
-  readonly takesValue: boolean;
-  /** The values it accepts, when fixed. */
-  readonly choices?: readonly string[];
-}
-
+/** One option of a command, as completion sees it (the command line's own description). */
+export type CompletionOption = OptionInfo;
 /** One positional argument of a command. */
-export interface CompletionArgument {
-  /** Its name as declared (`repo@ref[:/path]`, `pipeline`, `branch`). */
-  readonly name: string;
-  readonly variadic: boolean;
-  readonly choices?: readonly string[];
-}
-
+export type CompletionArgument = ArgumentInfo;
 /** One command of the tree: the root is the program itself (its name is not typed). */
-export interface CompletionCommand {
-  readonly name: string;
-  readonly aliases: readonly string[];
-  readonly options: readonly CompletionOption[];
-  readonly args: readonly CompletionArgument[];
-  readonly commands: readonly CompletionCommand[];
-}
+export type CompletionCommand = CommandInfo;
 
 /**
  * What a value is, for completion: a repo name, a `repo@branch` reference, a branch of
