@@ -1,16 +1,17 @@
 /**
- * A real terminal for dashboard tests: a tmux pane on a private tmux server (its own
+ * A real terminal for dashboard tests: a tmux pane on a tmux server of its own (its own
  * socket), running an interactive bash, driven with send-keys and read with capture-pane.
+ * A server per pane: with one shared server, a pane opened while the last one's server was
+ * exiting failed ("server exited unexpectedly").
  */
 import { MAIN, TUSK_PERMS } from "../_helpers.ts";
 
-const SOCKET = `tusk-tui-test-${Deno.pid}`;
-let sessions = 0;
+let panes = 0;
 
-/** Run tmux on the private server; returns its stdout. */
-export async function tmux(...args: string[]): Promise<string> {
+/** Run tmux on the server at `socket`; returns its stdout. */
+async function tmux(socket: string, ...args: string[]): Promise<string> {
   const r = await new Deno.Command("tmux", {
-    args: ["-L", SOCKET, ...args],
+    args: ["-L", socket, ...args],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -54,57 +55,67 @@ export function tuskUpLine(
   return `env ${unset.join(" ")} ${env.join(" ")} ${deno.map(shq).join(" ")}; echo "EXIT=$?"`;
 }
 
-/** A tmux pane running bash; dispose to kill it. */
+/** A tmux pane running bash on a server of its own; dispose to kill both. */
 export class Pane implements AsyncDisposable {
-  readonly target: string;
+  readonly target = "t";
+  readonly #socket: string;
 
-  private constructor(target: string) {
-    this.target = target;
+  private constructor(socket: string) {
+    this.#socket = socket;
   }
 
   /** A new `width` × `height` pane with an interactive bash (prompt `PROMPT> `). */
   static async open(width = 120, height = 36): Promise<Pane> {
-    const name = `t${++sessions}`;
-    await tmux(
+    const pane = new Pane(`tusk-tui-test-${Deno.pid}-${++panes}`);
+    await pane.#tmux(
       "new-session",
       "-d",
       "-s",
-      name,
+      pane.target,
       "-x",
       String(width),
       "-y",
       String(height),
       "env PS1='PROMPT> ' bash --norc --noprofile",
     );
-    const pane = new Pane(name);
     await pane.waitFor((s) => s.includes("PROMPT>"), "the shell prompt", 5000);
     return pane;
   }
 
+  #tmux(...args: string[]): Promise<string> {
+    return tmux(this.#socket, ...args);
+  }
+
   /** Type a line and press Enter. */
   async run(line: string): Promise<void> {
-    await tmux("send-keys", "-t", this.target, "-l", line);
-    await tmux("send-keys", "-t", this.target, "Enter");
+    await this.#tmux("send-keys", "-t", this.target, "-l", line);
+    await this.#tmux("send-keys", "-t", this.target, "Enter");
   }
 
   /** Press keys by tmux name (`Down`, `Enter`, `C-c`, `q`). */
   async keys(...keys: string[]): Promise<void> {
-    await tmux("send-keys", "-t", this.target, ...keys);
+    await this.#tmux("send-keys", "-t", this.target, ...keys);
   }
 
   /** The visible screen as text (`escapes`: with colour and attribute codes). */
   async capture(options: { escapes?: boolean } = {}): Promise<string> {
-    return await tmux("capture-pane", "-p", ...(options.escapes ? ["-e"] : []), "-t", this.target);
+    return await this.#tmux(
+      "capture-pane",
+      "-p",
+      ...(options.escapes ? ["-e"] : []),
+      "-t",
+      this.target,
+    );
   }
 
   /** A tmux format about the pane, e.g. `#{alternate_on}`. */
   async display(format: string): Promise<string> {
-    return (await tmux("display-message", "-p", "-t", this.target, format)).trim();
+    return (await this.#tmux("display-message", "-p", "-t", this.target, format)).trim();
   }
 
   /** Resize the window. */
   async resize(width: number, height: number): Promise<void> {
-    await tmux("resize-window", "-t", this.target, "-x", String(width), "-y", String(height));
+    await this.#tmux("resize-window", "-t", this.target, "-x", String(width), "-y", String(height));
   }
 
   /** Poll the screen every 20 ms until `check` holds; returns that screen. */
@@ -143,7 +154,7 @@ export class Pane implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    await tmux("kill-session", "-t", this.target).catch(() => {});
+    await this.#tmux("kill-server").catch(() => {});
   }
 }
 
