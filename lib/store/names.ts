@@ -43,8 +43,8 @@ const utf8 = new TextEncoder();
 
 /**
  * Normalise a path inside a repo to its segments. `/`-rooted or relative, a trailing `/`
- * allowed; `..`, `.`, NUL and other control characters, empty segments and names longer
- * than 255 bytes are refused.
+ * allowed; `..`, `.`, NUL and other control characters, lone surrogates, empty segments and
+ * names longer than 255 bytes are refused.
  */
 export function parsePath(path: string): string[] {
   const bad = (why: string): never => {
@@ -53,6 +53,8 @@ export function parsePath(path: string): string[] {
   if (path.includes("\0")) bad("it contains a NUL byte");
   // deno-lint-ignore no-control-regex
   if (/[\x01-\x1f\x7f]/.test(path)) bad("it contains a control character");
+  // A lone surrogate would be stored as U+FFFD: another name than the one given.
+  if (!path.isWellFormed()) bad("it is not valid Unicode (a lone surrogate)");
   let p = path.startsWith("/") ? path.slice(1) : path;
   if (p.endsWith("/")) p = p.slice(0, -1);
   if (p === "") return [];

@@ -79,6 +79,13 @@ Deno.test("parsePath() refuses a control character", () => {
   assertInvalid(() => parsePath("/a\nb"));
 });
 
+Deno.test("parsePath() refuses a lone surrogate, which would be stored as U+FFFD", () => {
+  assertInvalid(() => parsePath("/a\uD800b"));
+  assertInvalid(() => parsePath("/\uDC00"));
+  // A whole surrogate pair is a character like any other.
+  assert.deepEqual(parsePath("/\u{1F418}"), ["\u{1F418}"]);
+});
+
 Deno.test("parsePath() refuses DEL", () => {
   assertInvalid(() => parsePath("/a\x7fb"));
 });
