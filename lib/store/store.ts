@@ -651,14 +651,22 @@ export class Store {
     if (decoder.decode(bytes.subarray(0, header)) !== TREE_HEADER || bytes.at(-1) !== NEWLINE) {
       throw new IntegrityError(`Tree ${hash} is malformed`, { object: hash });
     }
-    const pieces: Uint8Array[] = [bytes.subarray(0, header)];
-    let pos = header;
-    for (const name of [...groups.keys()].sort(compareNames)) {
-      const at = findTreeLine(bytes, pos, name, hash);
-      const next = await this.#editEntry(at.entry, name, groups.get(name)!, prefix, batch);
-      pieces.push(bytes.subarray(pos, at.start));
-      if (next) pieces.push(encoder.encode(encodeTreeLine(next)));
-      pos = at.end;
+    // Names are edited in the order given, as the decoding path does (so a refused edit is
+    // the same one either way), then spliced in the tree's order.
+    const changes: { name: string; start: number; end: number; line: Uint8Array | null }[] = [];
+    for (const [name, group] of groups) {
+      const at = findTreeLine(bytes, header, name, hash);
+      const next = await this.#editEntry(at.entry, name, group, prefix, batch);
+      changes.push({ name, ...at, line: next ? encoder.encode(encodeTreeLine(next)) : null });
+    }
+    // New names may share an insertion point: there, the tree's order decides.
+    changes.sort((a, b) => a.start - b.start || compareNames(a.name, b.name));
+    const pieces: Uint8Array[] = [];
+    let pos = 0;
+    for (const c of changes) {
+      pieces.push(bytes.subarray(pos, c.start));
+      if (c.line) pieces.push(c.line);
+      pos = c.end;
     }
     pieces.push(bytes.subarray(pos));
     const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));

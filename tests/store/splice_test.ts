@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { InvalidArgumentError, NotFoundError } from "../../lib/errors.ts";
 import { decodeTree, encodeTree } from "../../lib/store/codec.ts";
+import { Store } from "../../lib/store/store.ts";
 import { verifyStore } from "../../lib/store/verify.ts";
 import { createRepo } from "../../lib/commands/repo.ts";
 import { deleteFile, listFile, putFile } from "../../lib/commands/file.ts";
@@ -90,12 +91,20 @@ Deno.test("several names of a large folder change in one commit", async () => {
   const model = await bigFolder(t);
   const src = `${t.dir}/more`;
   await Deno.mkdir(src);
-  for (const name of ["0", "f0002", "f0999b", "zz"]) {
+  // "f0500a" and "f0500b" are inserted at the same place, between f0500 and f0501.
+  for (const name of ["0", "f0002", "f0500b", "f0500a", "f0999b", "zz"]) {
     await Deno.writeTextFile(`${src}/${name}`, "new\n");
     model.set(name, 4);
   }
   await putFile(t.store, "r@master:/big", { sources: [`${src}/.`], recursive: true });
-  await check(t, model, "one put of four files");
+  await check(t, model, "one put of six files");
+  // Two new names at one insertion point, given against the tree's order.
+  await Deno.writeTextFile(`${src}/f0600b`, "b\n");
+  await Deno.writeTextFile(`${src}/f0600a`, "a\n");
+  await putFile(t.store, "r@master:/big/", { sources: [`${src}/f0600b`, `${src}/f0600a`] });
+  model.set("f0600b", 2);
+  model.set("f0600a", 2);
+  await check(t, model, "two names at one place, given in reverse");
   await verifyStore(t.store);
 });
 
@@ -107,4 +116,47 @@ Deno.test("a large folder refuses a file used as a folder and a missing file, un
   await assert.rejects(deleteFile(t.store, "r@master:/big/nope"), NotFoundError);
   assert.equal((await bigTree(t)).hash, before.hash);
   await check(t, model, "the refused edits");
+});
+
+Deno.test("a large folder refuses the first conflicting name given, as a small one does", async () => {
+  for (const spliceMinBytes of [undefined, Infinity]) {
+    await using t = await testStore();
+    const store = spliceMinBytes === undefined
+      ? t.store
+      : await Store.open(`${t.dir}/.tusk`, { spliceMinBytes });
+    await createRepo(store, "r");
+    const src = `${t.dir}/big`;
+    for (const sub of ["adir", "zdir"]) {
+      await Deno.mkdir(`${src}/${sub}`, { recursive: true });
+      await Deno.writeTextFile(`${src}/${sub}/x`, "x");
+    }
+    for (let i = 0; i < FILES; i++) await Deno.writeTextFile(`${src}/f${i}`, `${i}`);
+    await putFile(store, "r@master:/big", { sources: [src], recursive: true });
+    // Files named like the two folders, given z first: "zdir" is the one refused.
+    await Deno.mkdir(`${t.dir}/new`);
+    await Deno.writeTextFile(`${t.dir}/new/zdir`, "1");
+    await Deno.writeTextFile(`${t.dir}/new/adir`, "2");
+    await assert.rejects(
+      putFile(store, "r@master:/big/", { sources: [`${t.dir}/new/zdir`, `${t.dir}/new/adir`] }),
+      (e: unknown) =>
+        e instanceof InvalidArgumentError && e.message.includes('"/big/zdir": a folder'),
+    );
+    if (store !== t.store) store.objects.close();
+  }
+});
+
+Deno.test("editTree() keeps a large tree in order when new names given out of order share a place", async () => {
+  await using t = await testStore();
+  await bigFolder(t);
+  const { hash } = await bigTree(t);
+  const batch = t.store.objects.batch();
+  const blob = await batch.add(new TextEncoder().encode("x"));
+  const r = await t.store.editTree(hash, [
+    { op: "put", path: ["f0600b"], hash: blob, size: 1 },
+    { op: "put", path: ["f0600a"], hash: blob, size: 1 },
+  ], batch);
+  const out = batch.pending(r.hash);
+  assert.ok(out, "the new tree waits in the batch");
+  assert.deepEqual(out, encodeTree(decodeTree(out, r.hash)));
+  assert.equal(decodeTree(out, r.hash).length, FILES + 2);
 });
