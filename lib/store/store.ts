@@ -612,15 +612,27 @@ export class Store {
       if (!g) groups.set(name, g = []);
       g.push(e);
     }
+    let read: TreeEntry[] | null = null;
     if (hash !== null && hash !== EMPTY_TREE && groups.size <= SPLICE_MAX_NAMES) {
-      const bytes = batch.pending(hash) ??
-        (this.#trees.has(hash) ? null : await this.objects.read(hash));
+      const pending = batch.pending(hash);
+      const bytes = pending ?? (this.#trees.has(hash) ? null : await this.objects.read(hash));
       if (bytes && bytes.length >= this.#spliceMinBytes) {
+        // Only the bisected lines are decoded, so the whole object is checked by its hash:
+        // a damaged tree is refused, not copied into a new one.
+        if (!pending && await sha256Async(bytes) !== hash) {
+          throw new IntegrityError(`Tree ${hash} is corrupt: its content does not match its hash`, {
+            object: hash,
+          });
+        }
         return await this.#spliceDir(hash, bytes, groups, prefix, batch);
       }
+      // A small tree just read: decoded here rather than read again.
+      if (bytes) this.#trees.set(hash, read = decodeTree(bytes, hash));
     }
     const entries = new Map<string, TreeEntry>();
-    if (hash !== null) { for (const e of await this.readTree(hash, batch)) entries.set(e.name, e); }
+    if (hash !== null) {
+      for (const e of read ?? await this.readTree(hash, batch)) entries.set(e.name, e);
+    }
     for (const [name, group] of groups) {
       const cur = await this.#editEntry(entries.get(name) ?? null, name, group, prefix, batch);
       if (cur) entries.set(name, cur);

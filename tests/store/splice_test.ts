@@ -5,7 +5,7 @@
  * result against a plain model and against a full decode and re-encode.
  */
 import assert from "node:assert/strict";
-import { InvalidArgumentError, NotFoundError } from "../../lib/errors.ts";
+import { IntegrityError, InvalidArgumentError, NotFoundError } from "../../lib/errors.ts";
 import { decodeTree, encodeTree } from "../../lib/store/codec.ts";
 import { Store } from "../../lib/store/store.ts";
 import { verifyStore } from "../../lib/store/verify.ts";
@@ -159,4 +159,21 @@ Deno.test("editTree() keeps a large tree in order when new names given out of or
   assert.ok(out, "the new tree waits in the batch");
   assert.deepEqual(out, encodeTree(decodeTree(out, r.hash)));
   assert.equal(decodeTree(out, r.hash).length, FILES + 2);
+});
+
+Deno.test("a damaged large folder is refused, not copied into a new tree", async () => {
+  await using t = await testStore();
+  await bigFolder(t);
+  await putText(t, "r@master:/big/new", "new");
+  const { hash, bytes } = await bigTree(t);
+  const path = t.store.objects.loosePath(hash);
+  // A line far from the edit below: only the object's hash can tell.
+  const last = bytes.lastIndexOf(10, bytes.length - 2) + 1;
+  const damaged = bytes.slice();
+  damaged[last] = damaged[last] === 0x66 ? 0x64 : 0x66; // f <-> d
+  await Deno.writeFile(path, damaged);
+  await assert.rejects(
+    putText(t, "r@master:/big/f0001", "changed"),
+    (e: unknown) => e instanceof IntegrityError && e.message.includes(hash),
+  );
 });
