@@ -8,7 +8,13 @@
  * `pachctl` commands that create the repos and pipelines in dependency order.
  */
 import { NotFoundError } from "../errors.ts";
-import { type Pipeline, pipelineOf, pipelinesOf, readBundle } from "../pipeline/pipelines.ts";
+import {
+  dependencyOrder,
+  type Pipeline,
+  pipelineOf,
+  pipelinesOf,
+  readBundle,
+} from "../pipeline/pipelines.ts";
 import { inputRepos, parseDuration } from "../pipeline/spec.ts";
 import { oldSpaceMiB } from "../runner/sandbox.ts";
 import type { Store } from "../store/store.ts";
@@ -236,24 +242,6 @@ export function pachydermSpec(
   return { spec, dropped };
 }
 
-/** Pipelines in dependency order: each after the exported pipelines it reads. */
-function ordered(pipelines: readonly Pipeline[]): Pipeline[] {
-  const byName = new Map(pipelines.map((p) => [p.name, p]));
-  const out: Pipeline[] = [];
-  const seen = new Set<string>();
-  const visit = (p: Pipeline) => {
-    if (seen.has(p.name)) return;
-    seen.add(p.name);
-    for (const i of inputRepos(p.parsed.input)) {
-      const up = byName.get(i.repo);
-      if (up) visit(up);
-    }
-    out.push(p);
-  };
-  for (const p of pipelines) visit(p);
-  return out;
-}
-
 /** `<pipeline>_code`, cut to 63 characters and numbered past any name in `taken`. */
 function codeRepoName(pipeline: string, taken: ReadonlySet<string>): string {
   for (let n = 1;; n++) {
@@ -295,7 +283,7 @@ export async function exportPachyderm(
   const upstream = new Set<string>();
   const exportedNames = new Set(chosen.map((p) => p.name));
   const plans: { p: Pipeline; codeRepo: string }[] = [];
-  for (const p of ordered(chosen)) {
+  for (const p of dependencyOrder(chosen)) {
     const inputs = inputRepos(p.parsed.input);
     for (const i of inputs) {
       if (i.kind === "cron" || cronRepos.has(i.repo)) continue;

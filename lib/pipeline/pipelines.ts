@@ -54,6 +54,24 @@ export function pipelinesOf(state: StoreState): Pipeline[] {
   });
 }
 
+/** `pipelines` in dependency order: each after those of them whose output it reads. */
+export function dependencyOrder(pipelines: readonly Pipeline[]): Pipeline[] {
+  const byName = new Map(pipelines.map((p) => [p.name, p]));
+  const out: Pipeline[] = [];
+  const seen = new Set<string>();
+  const visit = (p: Pipeline) => {
+    if (seen.has(p.name)) return;
+    seen.add(p.name);
+    for (const i of inputRepos(p.parsed.input)) {
+      const up = byName.get(i.repo);
+      if (up) visit(up);
+    }
+    out.push(p);
+  };
+  for (const p of pipelines) visit(p);
+  return out;
+}
+
 /** One pipeline, or NotFoundError with a suggestion. */
 export function pipelineOf(state: StoreState, name: string): Pipeline {
   const recs = state.meta[PIPELINE_KIND] ?? {};

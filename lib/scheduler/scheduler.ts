@@ -7,7 +7,7 @@
 import { TuskError } from "../errors.ts";
 import type { Store } from "../store/store.ts";
 import { isFinal, type JobRecord, JobStore } from "../pipeline/jobs.ts";
-import { type Pipeline, pipelinesOf } from "../pipeline/pipelines.ts";
+import { dependencyOrder, type Pipeline, pipelinesOf } from "../pipeline/pipelines.ts";
 import { type CronInput, type Input } from "../pipeline/spec.ts";
 import type { SandboxMode } from "../runner/detect.ts";
 import { commitTick, nextTick } from "./cron.ts";
@@ -52,24 +52,6 @@ export class Scheduler {
     };
   }
 
-  /** Pipelines in dependency order (a pipeline after those whose output it reads). */
-  #ordered(pipelines: Pipeline[]): Pipeline[] {
-    const byName = new Map(pipelines.map((p) => [p.name, p]));
-    const out: Pipeline[] = [];
-    const seen = new Set<string>();
-    const visit = (p: Pipeline) => {
-      if (seen.has(p.name)) return;
-      seen.add(p.name);
-      for (const i of inputNames(p.parsed.input)) {
-        const up = byName.get(i);
-        if (up) visit(up);
-      }
-      out.push(p);
-    };
-    for (const p of pipelines) visit(p);
-    return out;
-  }
-
   /**
    * Run every job that is due until none is: unfinished jobs first (resumed), then one job
    * per pipeline whose inputs moved since its last job. Returns the jobs it ran.
@@ -81,7 +63,7 @@ export class Scheduler {
       await this.#emitLedgerEvents();
       const state = await this.store.state();
       let started = false;
-      for (const p of this.#ordered(pipelinesOf(state))) {
+      for (const p of dependencyOrder(pipelinesOf(state))) {
         if (this.#ctx.signal?.aborted) break;
         const latest = await this.jobs.latest(p.name);
         if (latest && !isFinal(latest.state)) {
@@ -243,11 +225,6 @@ export class Scheduler {
   get cronSchedule(): ReadonlyMap<string, number> {
     return this.#cronDue;
   }
-}
-
-function inputNames(input: Input): string[] {
-  if (input.kind === "pfs" || input.kind === "cron") return [input.repo];
-  return input.inputs.flatMap(inputNames);
 }
 
 /** Another live process holds the scheduler lease. */
