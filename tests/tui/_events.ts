@@ -44,6 +44,17 @@ export function jobEvents(n: number, options: JobEventsOptions = {}): TuskEvent[
   const ev: TuskEvent[] = [];
   let t = t0;
   const progress = { total: 0, processed: 0, skipped: 0, failed: 0, recovered: 0 };
+  /** A `job:state` event with the progress so far. */
+  const state = (name: string, reason?: string) =>
+    ev.push({
+      type: "job:state",
+      time: at(t++),
+      job,
+      pipeline,
+      state: name,
+      ...(reason !== undefined ? { reason } : {}),
+      progress: { ...progress },
+    });
   ev.push({
     type: "job:created",
     time: at(t++),
@@ -52,23 +63,9 @@ export function jobEvents(n: number, options: JobEventsOptions = {}): TuskEvent[
     version: 1,
     inputs: ["data@c0ffee"],
   });
-  ev.push({
-    type: "job:state",
-    time: at(t++),
-    job,
-    pipeline,
-    state: "STARTING",
-    progress: { ...progress },
-  });
+  state("STARTING");
   progress.total = total;
-  ev.push({
-    type: "job:state",
-    time: at(t++),
-    job,
-    pipeline,
-    state: "RUNNING",
-    progress: { ...progress },
-  });
+  state("RUNNING");
   for (let i = 0; i < finishing; i++) {
     const datum = datumId(n, i);
     const fails = i >= total - failedN;
@@ -103,45 +100,19 @@ export function jobEvents(n: number, options: JobEventsOptions = {}): TuskEvent[
     });
   }
   if (options.running) {
-    ev.push({
-      type: "job:state",
-      time: at(t++),
-      job,
-      pipeline,
-      state: "RUNNING",
-      progress: { ...progress },
-    });
+    state("RUNNING");
     return ev;
   }
   if (progress.failed) {
-    ev.push({
-      type: "job:state",
-      time: at(t++),
-      job,
-      pipeline,
-      state: "FAILURE",
-      reason: `${progress.failed} datum(s) failed; datum ${
+    state(
+      "FAILURE",
+      `${progress.failed} datum(s) failed; datum ${
         datumId(n, total - 1)
       }: Stage exited with code 1`,
-      progress: { ...progress },
-    });
+    );
   } else {
-    ev.push({
-      type: "job:state",
-      time: at(t++),
-      job,
-      pipeline,
-      state: "FINISHING",
-      progress: { ...progress },
-    });
-    ev.push({
-      type: "job:state",
-      time: at(t++),
-      job,
-      pipeline,
-      state: "SUCCESS",
-      progress: { ...progress },
-    });
+    state("FINISHING");
+    state("SUCCESS");
   }
   return ev;
 }
