@@ -118,34 +118,30 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name: "tusk up exits 0 and restores the terminal on SIGINT",
-  sanitizeResources: false,
-  async fn() {
-    await using s = await upperStore();
-    await using pane = await Pane.open(120, 36);
-    await startUp(pane, s.store);
-    const pid = await pane.childPid();
-    assert.ok(pid, "the pid of tusk up");
-    Deno.kill(pid, "SIGINT");
-    assert.equal(await pane.exitStatus(), 0);
-    await assertRestored(pane);
-    await assertCooked(pane);
-  },
-});
-
-Deno.test({
-  name: "tusk up exits 0 and restores the terminal on Ctrl-C",
-  sanitizeResources: false,
-  async fn() {
-    await using s = await upperStore();
-    await using pane = await Pane.open(120, 36);
-    await startUp(pane, s.store);
-    await pane.keys("C-c");
-    assert.equal(await pane.exitStatus(), 0);
-    await assertRestored(pane);
-  },
-});
+for (
+  const [how, interrupt] of [
+    ["SIGINT", async (pane: Pane) => {
+      const pid = await pane.childPid();
+      assert.ok(pid, "the pid of tusk up");
+      Deno.kill(pid, "SIGINT");
+    }],
+    ["Ctrl-C", (pane: Pane) => pane.keys("C-c")],
+  ] as const
+) {
+  Deno.test({
+    name: `tusk up exits 0 and restores the terminal on ${how}`,
+    sanitizeResources: false,
+    async fn() {
+      await using s = await upperStore();
+      await using pane = await Pane.open(120, 36);
+      await startUp(pane, s.store);
+      await interrupt(pane);
+      assert.equal(await pane.exitStatus(), 0);
+      await assertRestored(pane);
+      await assertCooked(pane);
+    },
+  });
+}
 
 Deno.test({
   name: "tusk up restores the terminal and prints the error when a component throws",
