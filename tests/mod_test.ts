@@ -195,3 +195,21 @@ Deno.test("main.ts starts with the parser and the error classes alone: no npm: o
     "main.ts",
   ]);
 });
+
+Deno.test("no test, script or source reads a path outside the checkout", async () => {
+  const outside: string[] = [];
+  const walk = async (dir: string) => {
+    for await (const e of Deno.readDir(dir)) {
+      const path = `${dir}/${e.name}`;
+      if (e.isDirectory && e.name !== "node_modules" && !e.name.startsWith(".")) await walk(path);
+      else if (e.isFile && /\.(ts|tsx|js|json)$/.test(e.name) && !path.includes("/fixtures/")) {
+        const text = await Deno.readTextFile(path);
+        if (/\.\.\/shared\/|\$\{ROOT\}\/\.\.\//.test(text)) {
+          outside.push(path.slice(ROOT.length + 1));
+        }
+      }
+    }
+  };
+  await walk(ROOT);
+  assert.deepEqual(outside, []);
+});

@@ -12,7 +12,7 @@ import { detectSandbox } from "../../lib/mod.ts";
 import { ROOT, snapshotStore, tempDir, tempStore } from "../_helpers.ts";
 import { assertFails, ok, tusk } from "./_cli.ts";
 
-const SCHEMA = `${ROOT}/../shared/reference/pachyderm/CreatePipelineRequest.schema.json`;
+const SCHEMA = `${ROOT}/tests/fixtures/pachyderm/CreatePipelineRequest.schema.json`;
 const IRIS = `${ROOT}/pipelines/iris`;
 const IMAGE = `denoland/deno:${Deno.version.deno}`;
 /** bwrap runs Deno here: the container check needs it. */
@@ -69,7 +69,7 @@ function readmeCommands(readme: string): { repos: string[]; commands: string[] }
 Deno.test("the schema check refuses what Pachyderm refuses", () => {
   assertValid(
     JSON.parse(
-      Deno.readTextFileSync(`${ROOT}/../shared/reference/pachyderm/python_train.pipeline.json`),
+      Deno.readTextFileSync(`${ROOT}/tests/fixtures/pachyderm/python_train.pipeline.json`),
     ),
     "the tutorial's python_train.pipeline.json",
   );

@@ -35,9 +35,9 @@ export interface SklearnReference {
   };
 }
 
-/** The reference file, kept beside the checkout in ../shared/reference. */
+/** scikit-learn 1.2.1's predictions for the tutorial's calls (tests/fixtures/reference). */
 export const REFERENCE: SklearnReference = JSON.parse(
-  await Deno.readTextFile(`${ROOT}/../shared/reference/sklearn-iris.json`),
+  await Deno.readTextFile(`${ROOT}/tests/fixtures/reference/sklearn-iris.json`),
 );
 
 /** The tutorial's training set, as the training stages read it. */

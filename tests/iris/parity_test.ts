@@ -1,5 +1,5 @@
 /**
- * Parity of the iris models with scikit-learn 1.2.1 (../shared/reference/sklearn-iris.json):
+ * Parity of the iris models with scikit-learn 1.2.1 (tests/fixtures/reference/sklearn-iris.json):
  * the same predictions on all 150 training rows and on test/1.csv and test/2.csv, the same
  * training accuracy, and (LDA) the same fitted numbers.
  */

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { VERSIONS } from "../../pipelines/iris/iris.ts";
 import { ROOT, STAGES } from "./_helpers.ts";
 
-const TUTORIAL = `${ROOT}/../shared/reference/pachyderm`;
+const TUTORIAL = `${ROOT}/tests/fixtures/pachyderm`;
 
 // deno-lint-ignore no-explicit-any
 async function readJson(path: string): Promise<any> {

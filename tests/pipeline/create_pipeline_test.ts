@@ -5,19 +5,13 @@
 import assert from "node:assert/strict";
 import { ROOT, snapshotStore, tempStore, tusk, tuskOk } from "../_helpers.ts";
 
-const REF = `${ROOT}/../shared/reference/pachyderm`;
+const REF = `${ROOT}/tests/fixtures/pachyderm`;
 const STAGES = `${ROOT}/tests/fixtures/stages`;
 
 async function referenceSpec(name: string, cmd: string[]): Promise<Record<string, unknown>> {
-  const candidates = [`${REF}/${name}`, `${ROOT}/tests/fixtures/pachyderm/${name}`];
-  for (const c of candidates) {
-    try {
-      const spec = JSON.parse(await Deno.readTextFile(c));
-      spec.transform.cmd = cmd;
-      return spec;
-    } catch { /* try the next */ }
-  }
-  throw new Error(`Cannot find ${name}`);
+  const spec = JSON.parse(await Deno.readTextFile(`${REF}/${name}`));
+  spec.transform.cmd = cmd;
+  return spec;
 }
 
 Deno.test("Pachyderm's own iris specs, with cmd swapped for Deno stages, are accepted as they are", async () => {
