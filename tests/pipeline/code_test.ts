@@ -102,14 +102,13 @@ interface Job {
 Deno.test("two clones at different depths, two Deno caches and an installed tusk give one code hash and reuse every datum", async () => {
   await using t = await tempDir();
   const npm = await npmCache();
-  const cacheA = await denoDir(`${t.path}/cache-a`, npm);
   const cacheB = await denoDir(`${t.path}/x/y/z/cache-b`, npm);
   const irisA = await cloneIris(`${t.path}/a`);
   const irisB = await cloneIris(`${t.path}/b/c/d/e/f`);
   const store = `${t.path}/store/.tusk`;
 
-  // Clone A: the checkout's tusk, run from the project root, with cache A.
-  const a = { store, env: { DENO_DIR: cacheA } };
+  // Clone A: the checkout's tusk, run from the project root, with the tests' Deno cache.
+  const a = { store };
   await ok(["init"], a);
   await ok(["create", "repo", "training"], a);
   await ok(["create", "repo", "attributes"], a);
@@ -195,14 +194,18 @@ async function confinement(): Promise<{
   return { s, spec, secret };
 }
 
-/** Write a spec running `stage` on repo data into `dir`; returns its path. */
-async function specFile(dir: string, stage: string): Promise<string> {
+/** Write a spec running `stage` (and `errStage` as errCmd) on repo data into `dir`. */
+async function specFile(dir: string, stage: string, errStage?: string): Promise<string> {
   const file = `${dir}/p.json`;
+  const args = ["/pfs/data/", "/pfs/out/"];
   await Deno.writeTextFile(
     file,
     JSON.stringify({
       pipeline: { name: "p" },
-      transform: { cmd: ["deno", "run", stage, "/pfs/data/", "/pfs/out/"] },
+      transform: {
+        cmd: ["deno", "run", stage, ...args],
+        ...(errStage ? { errCmd: ["deno", "run", errStage, ...args] } : {}),
+      },
       input: { pfs: { repo: "data", glob: "/*" } },
     }),
   );
@@ -261,6 +264,22 @@ for (const c of escapes) {
     assert.equal(await snapshotStore(s.store), before);
   });
 }
+
+Deno.test("create pipeline refuses an errCmd script that is a link outside the spec's folder", async () => {
+  const { s, spec, secret } = await confinement();
+  await using _s = s;
+  await Deno.copyFile(`${STAGES}/upper.ts`, `${spec}/upper.ts`);
+  await Deno.symlink(`${secret}/x.js`, `${spec}/recover.js`);
+  const before = await snapshotStore(s.store);
+  const r = await tusk(
+    ["create", "pipeline", "-f", await specFile(spec, "upper.ts", "recover.js")],
+    {
+      store: s.store,
+    },
+  );
+  assertFails(r, 2, /transform\.errCmd\[2\]/, /outside/);
+  assert.equal(await snapshotStore(s.store), before);
+});
 
 Deno.test("create pipeline takes a spec folder reached through a link, and links that stay inside it", async () => {
   const { s, spec } = await confinement();
