@@ -3,7 +3,14 @@
  * is checked (every local module inside the stage's folder, every remote one an `npm:`
  * package) and bundled offline into one self-contained file. Jobs run that bundle, never
  * the working copy, and its hash is part of every datum hash and of provenance.
+ *
+ * The bundle is canonical: it depends on the stage's code and the npm packages it inlines,
+ * not on where the checkout, the Deno cache or tusk itself are. `deno bundle` names each
+ * module it inlines (in a comment, and as the key of its module wrapper) by its path
+ * relative to the working folder; the stage's folder is that folder, and the npm cache's
+ * paths are rewritten as `npm:/<name>@<version>/<file>`.
  */
+import { relative } from "node:path";
 import { SpecError } from "./spec.ts";
 
 /** A checked, bundled stage. */
@@ -37,13 +44,68 @@ async function run(
   return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
 }
 
+/** Is `path` inside the folder `dir` (not `dir` itself)? Both are real paths. */
+function isInside(path: string, dir: string): boolean {
+  return path.startsWith(dir === "/" ? "/" : `${dir}/`) && path !== dir;
+}
+
+/** The folder part of a path: everything before its last `/`. */
+function folderOf(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
+}
+
+/** The real path of the npm cache the `deno` run in `cwd` uses, if it has one. */
+async function npmCacheOf(cwd: string): Promise<string | undefined> {
+  const info = await run(["info", "--json"], cwd);
+  if (info.code !== 0) return undefined;
+  const { npmCache } = JSON.parse(info.stdout) as { npmCache?: string };
+  if (typeof npmCache !== "string") return undefined;
+  return await Deno.realPath(npmCache).catch(() => undefined);
+}
+
+/** A path segment in a bundle's module names: no separator, quote or white space. */
+const SEGMENT = String.raw`[^/\s"'` + "`" + String.raw`]+`;
+
 /**
- * Check and bundle the stage script at `stagePath`; `specPath` names the spec in errors and
- * `field` is the JSON path of the script (`transform.cmd[2]`).
+ * `bundle` with every module name under the npm cache made canonical. `deno bundle` names
+ * each module it inlines by its path relative to its working folder, in a `// <path>`
+ * comment and as the key of the module's wrapper (`__commonJS({ "<path>"() { … } })`, a
+ * name only); for npm modules that path runs through the cache (`<cache>/<registry
+ * host>/<name>/<version>/<file>`, `cache` being `npmCache` relative to the working folder).
+ * Each becomes `npm:/<name>@<version>/<file>`. Pure.
+ */
+export function canonicalBundle(bundle: string, npmCache: string): string {
+  const escaped = npmCache.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const path = new RegExp(
+    String.raw`(?<![^\s"'` + "`" +
+      String.raw`])${escaped}/${SEGMENT}/((?:@${SEGMENT}/)?${SEGMENT})/(${SEGMENT})/`,
+    "g",
+  );
+  return bundle.replace(path, (_, name: string, version: string) => `npm:/${name}@${version}/`);
+}
+
+/** Options of `snapshotStage()`. */
+export interface SnapshotStageOptions {
+  /** The spec file, named in errors. */
+  readonly specFile?: string;
+  /** JSON path of the script in the spec, named in errors (default `transform.cmd[2]`). */
+  readonly field?: string;
+  /**
+   * The folder the stage's folder must be inside once links are resolved: the spec file's
+   * folder (default: no such check).
+   */
+  readonly root?: string;
+}
+
+/**
+ * Check and bundle the stage script at `stagePath`. Its folder, links resolved, must be
+ * inside `options.root`, and the script and every local module it imports must be inside its
+ * folder, links resolved: a link cannot carry code from elsewhere into the snapshot.
  */
 export async function snapshotStage(
   stagePath: string,
-  options: { specFile?: string; field?: string } = {},
+  options: SnapshotStageOptions = {},
 ): Promise<StageSnapshot> {
   const field = options.field ?? "transform.cmd[2]";
   const fail = (message: string): never => {
@@ -54,7 +116,9 @@ export async function snapshotStage(
     });
   };
   let real: string;
+  let dir: string;
   try {
+    dir = await Deno.realPath(folderOf(stagePath));
     real = await Deno.realPath(stagePath);
     const st = await Deno.stat(real);
     if (!st.isFile) fail(`Stage script "${stagePath}" at ${field} is not a file`);
@@ -62,8 +126,23 @@ export async function snapshotStage(
     if (err instanceof SpecError) throw err;
     return fail(`Cannot find stage script "${stagePath}" named at ${field}`);
   }
-  const dir = real.slice(0, real.lastIndexOf("/"));
-  const info = await run(["info", "--json", real], dir);
+  if (options.root !== undefined) {
+    const root = await Deno.realPath(options.root).catch(() => options.root!);
+    if (dir !== root && !isInside(dir, root)) {
+      fail(
+        `Stage script "${stagePath}" at ${field} is reached through a link to "${dir}", outside the spec's folder "${root}": stage code must live beside the spec`,
+      );
+    }
+  }
+  if (!isInside(real, dir)) {
+    fail(
+      `Stage script "${stagePath}" at ${field} is a link to "${real}", outside its folder "${dir}": stage code must live beside the stage`,
+    );
+  }
+  const [info, npmCache] = await Promise.all([
+    run(["info", "--json", real], dir),
+    npmCacheOf(dir),
+  ]);
   if (info.code !== 0) {
     fail(
       `Cannot read the module graph of stage "${stagePath}": ${
@@ -84,7 +163,7 @@ export async function snapshotStage(
       try {
         realLocal = await Deno.realPath(local);
       } catch { /* reported by deno info already */ }
-      if (realLocal !== dir && !realLocal.startsWith(dir + "/")) {
+      if (!isInside(realLocal, dir)) {
         fail(
           `Stage "${stagePath}" imports "${local}", which is outside its folder "${dir}": stage code must live beside the stage`,
         );
@@ -105,10 +184,13 @@ export async function snapshotStage(
     const out = `${tmp}/stage.js`;
     const b = await run(["bundle", "--quiet", "--platform", "deno", "-o", out, real], dir);
     if (b.code !== 0) fail(`Cannot bundle stage "${stagePath}": ${b.stderr.trim()}`);
-    const bundle = await Deno.readFile(out);
+    const text = await Deno.readTextFile(out);
+    const canonical = npmCache === undefined
+      ? text
+      : canonicalBundle(text, relative(dir, npmCache));
     return {
-      bundle,
-      modules: modules.sort(),
+      bundle: new TextEncoder().encode(canonical),
+      modules: [...new Set(modules)].sort(),
       packages: Object.keys(graph.npmPackages ?? {}).sort(),
     };
   } finally {

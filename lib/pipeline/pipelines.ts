@@ -131,10 +131,14 @@ export async function createPipeline(
     throw err;
   }
   const dir = specFile.slice(0, specFile.lastIndexOf("/")) || "/";
-  const snapshot = await snapshotStage(`${dir}/${spec.stage}`, { specFile });
+  const snapshot = await snapshotStage(`${dir}/${spec.stage}`, { specFile, root: dir });
   const errCmd = spec.transform.errCmd;
   const errSnapshot = errCmd?.[2]
-    ? await snapshotStage(`${dir}/${errCmd[2]}`, { specFile, field: "transform.errCmd[2]" })
+    ? await snapshotStage(`${dir}/${errCmd[2]}`, {
+      specFile,
+      field: "transform.errCmd[2]",
+      root: dir,
+    })
     : undefined;
   const specBytes = new TextEncoder().encode(canonicalJson(spec.raw));
   const specHash = sha256(specBytes);

@@ -135,6 +135,19 @@ Deno.test("export pachyderm writes the iris pipelines as specs Pachyderm's schem
     }
   });
 
+  await t.step(
+    "no bundle names a path of this machine: checkout, store or Deno cache",
+    async () => {
+      const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output();
+      const { npmCache } = JSON.parse(new TextDecoder().decode(info.stdout));
+      const paths = [ROOT, s.path, npmCache, await Deno.realPath(npmCache), "file://", "/.cache/"];
+      for (const name of ["model", "inference"]) {
+        const bundle = await Deno.readTextFile(`${out}/${name}/stage.js`);
+        for (const p of paths) assert.ok(!bundle.includes(p), `${name}/stage.js names "${p}"`);
+      }
+    },
+  );
+
   await t.step("the README creates input and code repos, then pipelines in order", async () => {
     const { repos, commands } = readmeCommands(await Deno.readTextFile(`${out}/README.md`));
     assert.deepEqual(repos.sort(), ["attributes", "inference_code", "model_code", "training"]);

@@ -1,0 +1,301 @@
+/**
+ * Stage code snapshots are canonical and confined: the same stage code gives the same bundle
+ * and code hash wherever the checkout, the Deno cache and tusk itself are, and a stage that
+ * reaches outside its folder through a symbolic link is refused.
+ */
+import assert from "node:assert/strict";
+import { canonicalBundle, snapshotStage } from "../../lib/pipeline/code.ts";
+import { ROOT, snapshotStore, tempDir, tempStore, TUSK_PERMS } from "../_helpers.ts";
+import { assertFails, ok, tusk } from "../e2e/_cli.ts";
+
+const IRIS = `${ROOT}/pipelines/iris`;
+const STAGES = `${ROOT}/tests/fixtures/stages`;
+const DATA = `${ROOT}/data`;
+const DENO_BIN_DIR = Deno.execPath().slice(0, Deno.execPath().lastIndexOf("/"));
+
+/** The npm cache of the Deno that runs the tests, as a real path. */
+async function npmCache(): Promise<string> {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json"],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const info = JSON.parse(new TextDecoder().decode(r.stdout)) as { npmCache: string };
+  return await Deno.realPath(info.npmCache);
+}
+
+/** Assert `bundle` names no path of this machine: no checkout, cache or temp folder. */
+function assertNoMachinePaths(bundle: Uint8Array, paths: readonly string[]): void {
+  const text = new TextDecoder().decode(bundle);
+  for (const p of paths) assert.ok(!text.includes(p), `the bundle names "${p}"`);
+  for (const bad of ["file://", "/.cache/", "../"]) {
+    const at = text.indexOf(bad);
+    assert.equal(at, -1, `the bundle holds "${bad}": …${text.slice(at - 60, at + 60)}…`);
+  }
+  assert.doesNotMatch(text, /sourceMappingURL/);
+}
+
+Deno.test("snapshotStage() gives byte-identical bundles of one stage twice, naming no path of this machine", async () => {
+  const first = await snapshotStage(`${IRIS}/train_svm.ts`);
+  const second = await snapshotStage(`${IRIS}/train_svm.ts`);
+  assert.deepEqual(second.bundle, first.bundle);
+  assertNoMachinePaths(first.bundle, [ROOT, await npmCache(), Deno.env.get("HOME") ?? ROOT]);
+  const text = new TextDecoder().decode(first.bundle);
+  assert.match(text, /^\/\/ npm:\/ml-svm@2\.1\.2\//m, "npm modules are named by package");
+  assert.match(text, /^\/\/ iris\.ts$/m, "local modules are named relative to the stage");
+  assert.deepEqual(first.modules, ["iris.ts", "train_svm.ts"]);
+});
+
+Deno.test("canonicalBundle() names modules of the npm cache by package, version and file, and nothing else", () => {
+  const cache = "../../../home/u/.cache/deno/npm";
+  const bundle = [
+    `// ${cache}/registry.npmjs.org/@scope/pkg/1.2.0_1/dist/index.js`,
+    "var require_index = __commonJS({",
+    `  "${cache}/npm.mirror.test/plain/0.3.1/lib/main.cjs"() {`,
+    `    var s = "x/${cache}/registry.npmjs.org/p/1.0.0/a.js";`,
+    "  }",
+    "});",
+    "// lib/helper.ts",
+    "",
+  ].join("\n");
+  assert.equal(
+    canonicalBundle(bundle, cache),
+    [
+      "// npm:/@scope/pkg@1.2.0_1/dist/index.js",
+      "var require_index = __commonJS({",
+      '  "npm:/plain@0.3.1/lib/main.cjs"() {',
+      `    var s = "x/${cache}/registry.npmjs.org/p/1.0.0/a.js";`,
+      "  }",
+      "});",
+      "// lib/helper.ts",
+      "",
+    ].join("\n"),
+  );
+});
+
+/** Copy the files of the iris tutorial a pipeline needs into `dir`, as a clone holds them. */
+async function cloneIris(dir: string): Promise<string> {
+  await Deno.mkdir(`${dir}/pipelines/iris`, { recursive: true });
+  for (const f of ["deno.json", "deno.lock"]) await Deno.copyFile(`${ROOT}/${f}`, `${dir}/${f}`);
+  for (const f of ["train.json", "infer.json", "train_svm.ts", "infer.ts", "iris.ts"]) {
+    await Deno.copyFile(`${IRIS}/${f}`, `${dir}/pipelines/iris/${f}`);
+  }
+  return `${dir}/pipelines/iris`;
+}
+
+/** A Deno cache of its own at `dir`, its npm packages copied from the tests' cache. */
+async function denoDir(dir: string, npm: string): Promise<string> {
+  await Deno.mkdir(dir, { recursive: true });
+  const r = await new Deno.Command("cp", { args: ["-R", npm, `${dir}/npm`], stderr: "piped" })
+    .output();
+  assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+  return dir;
+}
+
+interface Job {
+  readonly pipeline: string;
+  readonly state: string;
+  readonly progress: { total: number; processed: number; skipped: number };
+}
+
+Deno.test("two clones at different depths, two Deno caches and an installed tusk give one code hash and reuse every datum", async () => {
+  await using t = await tempDir();
+  const npm = await npmCache();
+  const cacheB = await denoDir(`${t.path}/x/y/z/cache-b`, npm);
+  const irisA = await cloneIris(`${t.path}/a`);
+  const irisB = await cloneIris(`${t.path}/b/c/d/e/f`);
+  const store = `${t.path}/store/.tusk`;
+
+  // Clone A: the checkout's tusk, run from the project root, with the tests' Deno cache.
+  const a = { store };
+  await ok(["init"], a);
+  await ok(["create", "repo", "training"], a);
+  await ok(["create", "repo", "attributes"], a);
+  await ok(["put", "file", "training@master:/iris.csv", "-f", `${DATA}/iris.csv`], a);
+  for (const n of ["1", "2"]) {
+    await ok(["put", "file", `attributes@master:/${n}.csv`, "-f", `${DATA}/test/${n}.csv`], a);
+  }
+  await ok(["create", "pipeline", "-f", `${irisA}/train.json`], a);
+  await ok(["create", "pipeline", "-f", `${irisA}/infer.json`], a);
+  const hashes = async (o: { store: string }) => {
+    const out: Record<string, string> = {};
+    for (const p of ["model", "inference"]) {
+      out[p] = JSON.parse((await ok(["inspect", "pipeline", p, "--json"], o)).stdout).codeHash;
+    }
+    return out;
+  };
+  const before = await hashes(a);
+  await ok(["export", "pachyderm", "-o", `${t.path}/export-a`], a);
+
+  // Clone B: tusk installed as `deno task install` does, run from clone B, with cache B.
+  const root = `${t.path}/install-root`;
+  const install = await new Deno.Command(Deno.execPath(), {
+    args: ["install", "-g", "--root", root, "-f", "-n", "tusk", ...TUSK_PERMS, "--config"]
+      .concat([`${ROOT}/deno.json`, `${ROOT}/main.ts`]),
+    cwd: ROOT,
+    env: { DENO_DIR: cacheB, DENO_INSTALL_ROOT: root },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(install.code, 0, new TextDecoder().decode(install.stderr));
+  const installed = async (...args: string[]) => {
+    const r = await new Deno.Command(`${root}/bin/tusk`, {
+      args,
+      cwd: irisB,
+      env: {
+        PATH: `${DENO_BIN_DIR}:/usr/bin:/bin`,
+        DENO_DIR: cacheB,
+        TUSK_STORE: store,
+        INIT_CWD: "",
+        NO_COLOR: "1",
+      },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const dec = new TextDecoder();
+    assert.equal(r.code, 0, `tusk ${args.join(" ")}:\n${dec.decode(r.stderr)}`);
+    return dec.decode(r.stdout);
+  };
+  await installed("update", "pipeline", "-f", "train.json");
+  await installed("update", "pipeline", "-f", "infer.json");
+  assert.deepEqual(await hashes(a), before, "one code hash from both clones");
+  const jobs = JSON.parse(await installed("list", "job", "--json")) as Job[];
+  const latest = (p: string) => jobs.find((j) => j.pipeline === p)!;
+  for (const [p, n] of [["model", 1], ["inference", 2]] as const) {
+    const j = latest(p);
+    assert.equal(j.state, "SUCCESS", p);
+    assert.deepEqual([j.progress.processed, j.progress.skipped, j.progress.total], [0, n, n], p);
+  }
+  await installed("export", "pachyderm", "-o", `${t.path}/export-b`);
+  for (const p of ["model", "inference"]) {
+    const bundleA = await Deno.readFile(`${t.path}/export-a/${p}/stage.js`);
+    const bundleB = await Deno.readFile(`${t.path}/export-b/${p}/stage.js`);
+    assert.deepEqual(bundleB, bundleA, `${p}: byte-identical bundles`);
+    assertNoMachinePaths(bundleA, [t.path, ROOT, npm]);
+  }
+});
+
+/** A store, a spec folder `spec/` beside a folder `secret/` holding a secret file. */
+async function confinement(): Promise<{
+  s: AsyncDisposable & { path: string; store: string };
+  spec: string;
+  secret: string;
+}> {
+  const s = await tempStore();
+  await ok(["create", "repo", "data"], { store: s.store });
+  const spec = `${s.path}/spec`;
+  const secret = `${s.path}/secret`;
+  await Deno.mkdir(spec);
+  await Deno.mkdir(secret);
+  await Deno.writeTextFile(`${secret}/x.js`, 'console.log("the secret of the secret folder");\n');
+  await Deno.writeTextFile(`${secret}/lib.ts`, 'export const secret = "s3cr3t";\n');
+  return { s, spec, secret };
+}
+
+/** Write a spec running `stage` (and `errStage` as errCmd) on repo data into `dir`. */
+async function specFile(dir: string, stage: string, errStage?: string): Promise<string> {
+  const file = `${dir}/p.json`;
+  const args = ["/pfs/data/", "/pfs/out/"];
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      pipeline: { name: "p" },
+      transform: {
+        cmd: ["deno", "run", stage, ...args],
+        ...(errStage ? { errCmd: ["deno", "run", errStage, ...args] } : {}),
+      },
+      input: { pfs: { repo: "data", glob: "/*" } },
+    }),
+  );
+  return file;
+}
+
+const escapes: {
+  readonly name: string;
+  readonly stage: string;
+  readonly setup: (spec: string, secret: string) => Promise<void>;
+}[] = [
+  {
+    name: "a stage script that is a link to a file outside the spec's folder",
+    stage: "stage.js",
+    setup: (spec, secret) => Deno.symlink(`${secret}/x.js`, `${spec}/stage.js`),
+  },
+  {
+    name: "a stage script reached through a linked folder outside the spec's folder",
+    stage: "code/x.js",
+    setup: (spec, secret) => Deno.symlink(secret, `${spec}/code`),
+  },
+  {
+    name: "a stage importing a local module that is a link outside its folder",
+    stage: "stage.ts",
+    setup: async (spec, secret) => {
+      await Deno.writeTextFile(
+        `${spec}/stage.ts`,
+        'import { secret } from "./lib.ts";\nconsole.log(secret);\n',
+      );
+      await Deno.symlink(`${secret}/lib.ts`, `${spec}/lib.ts`);
+    },
+  },
+  {
+    name: "a stage importing through a linked folder outside its folder",
+    stage: "stage.ts",
+    setup: async (spec, secret) => {
+      await Deno.writeTextFile(
+        `${spec}/stage.ts`,
+        'import { secret } from "./vendor/lib.ts";\nconsole.log(secret);\n',
+      );
+      await Deno.symlink(secret, `${spec}/vendor`);
+    },
+  },
+];
+
+for (const c of escapes) {
+  Deno.test(`create pipeline refuses ${c.name}, exit 2, and changes nothing`, async () => {
+    const { s, spec, secret } = await confinement();
+    await using _s = s;
+    await c.setup(spec, secret);
+    const before = await snapshotStore(s.store);
+    const r = await tusk(["create", "pipeline", "-f", await specFile(spec, c.stage)], {
+      store: s.store,
+    });
+    assertFails(r, 2, /transform\.cmd\[2\]/, /outside/);
+    assert.equal(await snapshotStore(s.store), before);
+  });
+}
+
+Deno.test("create pipeline refuses an errCmd script that is a link outside the spec's folder", async () => {
+  const { s, spec, secret } = await confinement();
+  await using _s = s;
+  await Deno.copyFile(`${STAGES}/upper.ts`, `${spec}/upper.ts`);
+  await Deno.symlink(`${secret}/x.js`, `${spec}/recover.js`);
+  const before = await snapshotStore(s.store);
+  const r = await tusk(
+    ["create", "pipeline", "-f", await specFile(spec, "upper.ts", "recover.js")],
+    {
+      store: s.store,
+    },
+  );
+  assertFails(r, 2, /transform\.errCmd\[2\]/, /outside/);
+  assert.equal(await snapshotStore(s.store), before);
+});
+
+Deno.test("create pipeline takes a spec folder reached through a link, and links that stay inside it", async () => {
+  const { s, spec } = await confinement();
+  await using _s = s;
+  await Deno.mkdir(`${spec}/impl`);
+  await Deno.copyFile(`${STAGES}/upper.ts`, `${spec}/impl/upper.ts`);
+  await Deno.symlink("impl/upper.ts", `${spec}/stage.ts`);
+  await Deno.symlink(spec, `${s.path}/linked-spec`);
+  await ok(["put", "file", "data@master:/a.txt", "-f", "-"], { store: s.store, stdin: "quiet\n" });
+  await ok(["create", "pipeline", "-f", await specFile(`${s.path}/linked-spec`, "stage.ts")], {
+    store: s.store,
+  });
+  const got = await ok(["get", "file", "p@master:/a.txt"], { store: s.store });
+  assert.equal(got.stdout, "QUIET\n");
+  const view = JSON.parse(
+    (await ok(["inspect", "pipeline", "p", "--json"], { store: s.store })).stdout,
+  );
+  assert.deepEqual(view.modules, ["impl/upper.ts"]);
+});
