@@ -75,6 +75,8 @@ const PINNED = [
   "pipelineOf",
   "pipelinesOf",
   "plan",
+  "printable",
+  "printableName",
   "provenance",
   "putFile",
   "readJournal",
