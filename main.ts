@@ -567,8 +567,10 @@ async function doListDatum(job: string, opts: JsonOpts) {
 async function doLogs(
   opts: OptionValues<typeof LOGS_OPTIONS>,
 ) {
-  const { logs, readJournal } = await lib();
+  const { logs, readJournal, inspectJob } = await lib();
   const store = await openStore();
+  // The whole id: a later job that shares the prefix given is not this job.
+  const jobId = opts.job ? (await inspectJob(store, opts.job)).id : undefined;
   const lines = await logs(store, {
     ...(opts.job ? { job: opts.job } : {}),
     ...(opts.pipeline ? { pipeline: opts.pipeline } : {}),
@@ -585,7 +587,7 @@ async function doLogs(
     offset = r.offset;
     for (const e of r.events) {
       if (e.type !== "stage:log") continue;
-      if (opts.job && !e.job.startsWith(opts.job)) continue;
+      if (jobId !== undefined && e.job !== jobId) continue;
       if (opts.pipeline && e.pipeline !== opts.pipeline) continue;
       if (opts.datum && !e.datum.startsWith(opts.datum)) continue;
       opts.json ? outExact(JSON.stringify(e) + "\n") : print(e.line);

@@ -7,7 +7,7 @@ import type { Commit, Hash } from "../store/codec.ts";
 import { formatPath, parsePath, parseRef } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
 import { datumId, planDatums } from "../pipeline/datums.ts";
-import { isFinal, type JobRecord, JobStore } from "../pipeline/jobs.ts";
+import { isFinal, type JobRecord, JobStore, parseJobRef } from "../pipeline/jobs.ts";
 import {
   createPipeline,
   deletePipeline,
@@ -99,11 +99,10 @@ export async function listJobs(
   return await new JobStore(store).list(options);
 }
 
-/** One job (id or unique prefix). */
+/** One job: its id or a unique prefix of at least 4 hex digits, optionally `pipeline@` first. */
 export async function inspectJob(store: Store, id: string): Promise<JobRecord> {
-  const ref = id.includes("@") ? id.slice(id.indexOf("@") + 1) : id;
-  const pipeline = id.includes("@") ? id.slice(0, id.indexOf("@")) : undefined;
-  return await new JobStore(store).load(ref, pipeline);
+  const ref = parseJobRef(id);
+  return await new JobStore(store).load(ref.id, ref.pipeline);
 }
 
 /** Ask a running job to stop: its runner kills running datums and marks it KILLED. */
