@@ -211,7 +211,7 @@ async function doDeleteRepo(name: string) {
 // ---- files ----
 
 async function doPutFile(target: string, opts: OptionValues<typeof PUT_OPTIONS>) {
-  const { putFile, formatSize, printableName } = await pfs();
+  const { putFile, formatSize } = await pfs();
   const store = await openStore();
   const tty = Deno.stderr.isTerminal();
   let last = 0;
@@ -236,7 +236,7 @@ async function doPutFile(target: string, opts: OptionValues<typeof PUT_OPTIONS>)
       : {}),
   });
   for (const s of result.skipped) {
-    err(`tusk: skipped ${printableName(s)}: not a regular file or folder\n`);
+    err(`tusk: skipped ${JSON.stringify(s)}: not a regular file or folder\n`);
   }
   await afterCommit(store, opts.wait);
 }
@@ -540,6 +540,7 @@ async function doInspectJob(id: string, opts: JsonOpts) {
   out(
     `ID: ${j.id}\nPipeline: ${j.pipeline} (version ${j.version})\nState: ${j.state}\n` +
       (j.reason ? `Reason: ${printable(j.reason)}\n` : "") +
+      (j.rerunOf ? `Re-run of: ${j.rerunOf}${j.reprocess ? " (every datum again)" : ""}\n` : "") +
       `Started: ${formatAge(j.started ?? j.created, store.now())}\nProgress: ${
         progressText(j.progress)
       }\n` +
@@ -704,7 +705,7 @@ async function doUp(opts: { headless: boolean }) {
   const { mode, reason } = await sandboxMode();
   const s = new Scheduler(store, { sandbox: mode });
   if (!opts.headless && Deno.stdout.isTerminal()) {
-    const { LeaseHeldError, restartDatum, stopJob } = await lib();
+    const { LeaseHeldError, rerunJob, stopJob } = await lib();
     // React's production build: the development one makes every frame several times slower.
     if (!Deno.env.get("NODE_ENV")) Deno.env.set("NODE_ENV", "production");
     const { runDashboard, schedulerFeed } = await load<typeof import("./tui/app.tsx")>(
@@ -716,7 +717,15 @@ async function doUp(opts: { headless: boolean }) {
       await runDashboard({
         store,
         subscribe: schedulerFeed({ bus: s.bus, serving, journal: `${store.root}/events.jsonl` }),
-        controls: { rerun: (id) => restartDatum(store, id), stop: (id) => stopJob(store, id) },
+        controls: {
+          rerun: async (id, pipeline) => {
+            const r = await rerunJob(store, `${pipeline}@${id}`);
+            s.wake();
+            return `Re-running job ${id.slice(0, 12)} as a new job on the same inputs: ` +
+              (r.reprocess ? "every datum runs again" : "datums that succeeded are reused");
+          },
+          stop: (id) => stopJob(store, id),
+        },
         sandbox: `${mode} (${reason})`,
         cronSchedule: () => s.cronSchedule,
       });

@@ -74,6 +74,16 @@ export interface JobRecord {
   };
   outputCommit?: string;
   datums: DatumRecord[];
+  /** The finished job this one re-runs (the dashboard's `r`), on the same inputs. */
+  readonly rerunOf?: string;
+  /** Run every datum again, even those that succeeded before with the same hash. */
+  readonly reprocess?: boolean;
+}
+
+/** A request to re-run a finished job, waiting for the scheduler. */
+export interface RerunRequest {
+  /** Run every datum again (else datums that succeeded before are reused). */
+  readonly reprocess: boolean;
 }
 
 /** A datum index entry: a datum hash that succeeded and where its output is. */
@@ -193,6 +203,50 @@ export class JobStore {
       `Cannot find job "${ref.id}"${ref.pipeline ? ` of pipeline "${ref.pipeline}"` : ""}`,
       { job: id },
     );
+  }
+
+  /**
+   * Ask the scheduler to re-run `job` (the newest of its pipeline, finished) as a new job:
+   * a file beside its record, which the scheduler takes at its next pass.
+   */
+  async requestRerun(job: JobRecord, request: RerunRequest): Promise<void> {
+    await writeFileAtomic(
+      this.#rerunFile(job),
+      utf8.encode(JSON.stringify(request)),
+      `${this.#store.root}/tmp`,
+    );
+  }
+
+  /** True while a re-run of `job` is asked for and not yet taken. */
+  async rerunRequested(job: JobRecord): Promise<boolean> {
+    try {
+      await Deno.stat(this.#rerunFile(job));
+      return true;
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return false;
+      throw err;
+    }
+  }
+
+  /** Take the re-run request of `job`, if any: it is removed, whatever the caller does. */
+  async takeRerun(job: JobRecord): Promise<RerunRequest | null> {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(this.#rerunFile(job));
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return null;
+      throw err;
+    }
+    await Deno.remove(this.#rerunFile(job)).catch(() => {});
+    try {
+      return { reprocess: (JSON.parse(text) as RerunRequest).reprocess === true };
+    } catch {
+      return { reprocess: false };
+    }
+  }
+
+  #rerunFile(job: JobRecord): string {
+    return `${this.#dir(job.pipeline)}/${job.id}.rerun`;
   }
 
   /** Pipelines that have job records. */
