@@ -301,6 +301,30 @@ const cases: BadCase[] = [
     says: [/Invalid job id "\.\.\/x"/],
   },
   {
+    name: "get file -o into a folder that does not exist",
+    run: (f) => tusk(["get", "file", "training@master:/iris.csv", "-o", "missing/dir/x"], f.opts),
+    code: 2,
+    says: [/Cannot write ".*\/missing\/dir\/x": folder ".*\/missing\/dir" does not exist/],
+  },
+  {
+    name: "get file -o naming a folder",
+    run: (f) => tusk(["get", "file", "training@master:/iris.csv", "-o", "src"], f.opts),
+    code: 2,
+    says: [/Cannot write ".*\/src": it is a folder; give -o a file path/],
+  },
+  {
+    name: "get-file (1.8) -o under a file",
+    run: (f) => tusk(["get-file", "training", "master", "iris.csv", "-o", "src/a.csv/x"], f.opts),
+    code: 2,
+    says: [/Cannot write ".*\/src\/a\.csv\/x": a part of its path is a file/],
+  },
+  {
+    name: "get file -r -o naming a file",
+    run: (f) => tusk(["get", "file", "training@master:/", "-r", "-o", "src/a.csv"], f.opts),
+    code: 2,
+    says: [/Cannot write into ".*\/src\/a\.csv": it is a file, not a folder/],
+  },
+  {
     name: "an empty --store= (not taken as no --store)",
     run: (f) => tusk(["--store=", "create", "repo", "other"], f.opts),
     code: 2,
