@@ -6,7 +6,7 @@
  * `logs`, `list file` — prints it escaped; `logs --raw` and `--json` give it exactly.
  */
 import assert from "node:assert/strict";
-import { ROOT, tempStore } from "../_helpers.ts";
+import { MAIN, ROOT, tempStore, TUSK_PERMS } from "../_helpers.ts";
 import { ok, tusk } from "./_cli.ts";
 
 const STAGES = `${ROOT}/tests/fixtures/stages`;
@@ -129,4 +129,37 @@ Deno.test("put file -r --skip-special names a skipped file escaped", async () =>
   assertPrintable(r.stderr, "put file");
   assert.ok(r.stderr.includes('skipped "'), r.stderr);
   assert.ok(r.stderr.includes("l\\u001b[2J"), r.stderr);
+});
+
+Deno.test("tusk up --headless prints a hostile job's reason escaped in its event lines", async () => {
+  await using s = await tempStore();
+  const opts = { store: s.store, cwd: s.path };
+  await ok(["create", "repo", "data"], opts);
+  await ok(["put", "file", "data@master:/in", "-f", "-"], { ...opts, stdin: "fail\n" });
+  await ok(["create", "pipeline", "--no-wait", "-f", `${STAGES}/hostile_print.json`], opts);
+  const up = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...TUSK_PERMS, MAIN, "up", "--headless"],
+    env: { TUSK_STORE: s.store, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  try {
+    for (let i = 0; i < 600; i++) {
+      const [job] = JSON.parse((await ok(["list", "job", "--json"], opts)).stdout);
+      if (job?.state === "FAILURE") break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    up.kill("SIGINT");
+    const out = await up.output();
+    text = new TextDecoder().decode(out.stdout);
+  }
+  assertPrintable(text, "tusk up --headless");
+  const failed = text.split("\n").find((l) => l.includes('"state":"FAILURE"'));
+  assert.ok(failed, text);
+  // The event stays JSON: the escapes are JSON's, so it reads back to the stage's very text.
+  const event = JSON.parse(failed.slice(failed.indexOf("{")));
+  assert.ok(event.reason.endsWith(`stderr ${HOSTILE}`), event.reason);
 });
