@@ -41,16 +41,33 @@ function lib(): Promise<Lib> {
   return libPromise ??= load<Lib>("./lib/mod.ts");
 }
 
+type Format = typeof import("./lib/format/format.ts");
+/** The escaping of what tusk prints, loaded first thing in `main()`. */
+let format: Format;
+
 const encoder = new TextEncoder();
 
 /** Write all of `bytes`: a write to a pipe may take only part of them. */
 function writeAllSync(to: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
   for (let off = 0; off < bytes.length;) off += to.writeSync(bytes.subarray(off));
 }
+/**
+ * Print text for people on stdout: anything that came from a stage or a user is in it, so
+ * every control or invisible character but the line breaks is escaped (`printable()`).
+ */
 function out(text: string): void {
+  outExact(format.printable(text, { keepNewlines: true }));
+}
+/** Print on stderr, escaped as `out()` does. */
+function err(text: string): void {
+  errExact(format.printable(text, { keepNewlines: true }));
+}
+/** Print text as it is: JSON, `logs --raw`, completion scripts. */
+function outExact(text: string): void {
   writeAllSync(Deno.stdout, encoder.encode(text));
 }
-function err(text: string): void {
+/** Write to stderr as it is: the progress line's own cursor codes. */
+function errExact(text: string): void {
   writeAllSync(Deno.stderr, encoder.encode(text));
 }
 
@@ -80,7 +97,7 @@ async function openStore() {
 }
 
 function json(data: unknown): void {
-  out(JSON.stringify(data, null, 2) + "\n");
+  outExact(JSON.stringify(data, null, 2) + "\n");
 }
 
 function short(id: string | null): string {
@@ -138,6 +155,7 @@ const LOGS_OPTIONS = {
   pipeline: value("name", "this pipeline's logs", { short: "p" }),
   datum: value("id", "this datum's logs"),
   follow: flag("keep printing new lines", { short: "f" }),
+  raw: flag("print stage output as it was written (control characters are escaped otherwise)"),
   ...JSON_OPTION,
 };
 
@@ -171,12 +189,12 @@ async function doListRepo(opts: JsonOpts) {
 }
 
 async function doInspectRepo(name: string, opts: JsonOpts) {
-  const { inspectRepo, formatAge, formatSize } = await pfs();
+  const { inspectRepo, formatAge, formatSize, printable } = await pfs();
   const store = await openStore();
   const r = await inspectRepo(store, name);
   if (opts.json) return json(r);
   out(
-    `Name: ${r.name}\nDescription: ${r.description}\nCreated: ${
+    `Name: ${r.name}\nDescription: ${printable(r.description)}\nCreated: ${
       formatAge(r.created, store.now())
     }\n` +
       `Size of HEAD on master: ${formatSize(r.size)}\nBranches: ${
@@ -211,13 +229,15 @@ async function doPutFile(target: string, opts: OptionValues<typeof PUT_OPTIONS>)
           if (total < 16 << 20 || (now - last < 100 && done < total)) return;
           last = now;
           const pct = total ? Math.floor((done / total) * 100) : 100;
-          err(`\r\x1b[2Kputting ${formatSize(done)} / ${formatSize(total)} (${pct}%)`);
-          if (done >= total) err("\r\x1b[2K");
+          errExact(`\r\x1b[2Kputting ${formatSize(done)} / ${formatSize(total)} (${pct}%)`);
+          if (done >= total) errExact("\r\x1b[2K");
         },
       }
       : {}),
   });
-  for (const s of result.skipped) err(`tusk: skipped "${s}": not a regular file or folder\n`);
+  for (const s of result.skipped) {
+    err(`tusk: skipped ${JSON.stringify(s)}: not a regular file or folder\n`);
+  }
   await afterCommit(store, opts.wait);
 }
 
@@ -232,34 +252,34 @@ async function doGetFile(ref: string, opts: OptionValues<typeof GET_OPTIONS>) {
 }
 
 async function doListFile(ref: string, opts: JsonOpts) {
-  const { listFile, formatTable, formatSize } = await pfs();
+  const { listFile, formatTable, formatSize, printableName } = await pfs();
   const files = await listFile(await openStore(), ref);
   if (opts.json) return json(files);
   out(formatTable(
     ["NAME", "TYPE", "SIZE"],
-    files.map((f) => [f.path, f.type, formatSize(f.size)]),
+    files.map((f) => [printableName(f.path), f.type, formatSize(f.size)]),
   ));
 }
 
 async function doGlobFile(ref: string, opts: JsonOpts) {
-  const { globFile, formatTable, formatSize } = await pfs();
+  const { globFile, formatTable, formatSize, printableName } = await pfs();
   const files = await globFile(await openStore(), ref);
   if (opts.json) return json(files);
   out(formatTable(
     ["NAME", "TYPE", "SIZE"],
-    files.map((f) => [f.path, f.type, formatSize(f.size)]),
+    files.map((f) => [printableName(f.path), f.type, formatSize(f.size)]),
   ));
 }
 
 async function doDiffFile(newRef: string, oldRef: string | undefined, opts: JsonOpts) {
-  const { diffFile, formatTable, formatSize } = await pfs();
+  const { diffFile, formatTable, formatSize, printableName } = await pfs();
   const rows = await diffFile(await openStore(), newRef, oldRef);
   if (opts.json) return json(rows);
   out(formatTable(
     ["CHANGE", "NAME", "SIZE"],
     rows.map((r) => [
       r.change,
-      r.path,
+      printableName(r.path),
       r.change === "removed"
         ? formatSize(r.oldSize ?? 0)
         : r.change === "added"
@@ -312,7 +332,7 @@ async function doListCommit(ref: string, opts: OptionValues<typeof LIST_COMMIT_O
 }
 
 async function doInspectCommit(ref: string, opts: JsonOpts) {
-  const { inspectCommit, formatAge, formatSize } = await pfs();
+  const { inspectCommit, formatAge, formatSize, printable } = await pfs();
   const store = await openStore();
   const c = await inspectCommit(store, ref);
   const tree = c.provenance ? await (await lib()).provenance(store, c.repo, c.id) : null;
@@ -322,7 +342,7 @@ async function doInspectCommit(ref: string, opts: JsonOpts) {
   text += `Parent: ${short(c.parent)}\nFinished: ${formatAge(c.time, store.now())} (${c.time})\n` +
     `Size: ${formatSize(c.size)}\nOrigin: ${c.origin.toUpperCase()}\nTree: ${c.tree}\n`;
   if (c.revertOf) text += `Reverts to: ${c.revertOf}\n`;
-  if (c.message) text += `Description: ${c.message}\n`;
+  if (c.message) text += `Description: ${printable(c.message)}\n`;
   if (tree) {
     text += `Pipeline: ${c.provenance?.pipeline ?? "-"} (job ${c.provenance?.job ?? "-"})\n` +
       `Spec: ${c.provenance?.spec ?? "-"}\nCode: ${c.provenance?.code ?? "-"}\nProvenance:\n`;
@@ -417,8 +437,9 @@ async function afterCommit(
   bus.on((e) => {
     if (e.type === "job:state" && tty) {
       const p = e.progress;
+      errExact("\r\x1b[2K");
       err(
-        `\r\x1b[2Kjob ${
+        `job ${
           e.job.slice(0, 12)
         } ${e.pipeline}: ${p.processed} + ${p.skipped} / ${p.total} ${e.state}`,
       );
@@ -465,7 +486,7 @@ async function doListPipeline(opts: JsonOpts) {
 }
 
 async function doInspectPipeline(name: string, opts: JsonOpts) {
-  const { inspectPipeline, formatAge } = await lib();
+  const { inspectPipeline, formatAge, printable, printableName } = await lib();
   const store = await openStore();
   const p = await inspectPipeline(store, name);
   if (opts.json) return json(p);
@@ -474,10 +495,10 @@ async function doInspectPipeline(name: string, opts: JsonOpts) {
       formatAge(p.created, store.now())
     }\n` +
       `Input: ${p.input}\nOutput Branch: ${p.outputBranch}\nSpec: ${p.specHash}\nCode: ${p.codeHash}\n` +
-      `Stage modules: ${p.modules.join(", ")}\nLast job: ${p.lastJob ?? "-"} ${
+      `Stage modules: ${p.modules.map(printableName).join(", ")}\nLast job: ${p.lastJob ?? "-"} ${
         p.lastJobState ?? ""
       }\n` +
-      (p.description ? `Description: ${p.description}\n` : "") +
+      (p.description ? `Description: ${printable(p.description)}\n` : "") +
       `Spec JSON:\n${JSON.stringify(p.spec, null, 2)}\n`,
   );
 }
@@ -512,13 +533,14 @@ async function doListJob(opts: OptionValues<typeof LIST_JOB_OPTIONS>) {
 }
 
 async function doInspectJob(id: string, opts: JsonOpts) {
-  const { inspectJob, formatAge } = await lib();
+  const { inspectJob, formatAge, printable } = await lib();
   const store = await openStore();
   const j = await inspectJob(store, id);
   if (opts.json) return json(j);
   out(
     `ID: ${j.id}\nPipeline: ${j.pipeline} (version ${j.version})\nState: ${j.state}\n` +
-      (j.reason ? `Reason: ${j.reason}\n` : "") +
+      (j.reason ? `Reason: ${printable(j.reason)}\n` : "") +
+      (j.rerunOf ? `Re-run of: ${j.rerunOf}${j.reprocess ? " (every datum again)" : ""}\n` : "") +
       `Started: ${formatAge(j.started ?? j.created, store.now())}\nProgress: ${
         progressText(j.progress)
       }\n` +
@@ -529,14 +551,14 @@ async function doInspectJob(id: string, opts: JsonOpts) {
 }
 
 async function doListDatum(job: string, opts: JsonOpts) {
-  const { listDatums, formatTable, humanDuration } = await lib();
+  const { listDatums, formatTable, humanDuration, printableName } = await lib();
   const datums = await listDatums(await openStore(), job);
   if (opts.json) return json(datums);
   out(formatTable(
     ["ID", "FILES", "STATUS", "TIME"],
     datums.map((d) => [
       d.id,
-      d.inputs.map((i) => `${i.repo}@${i.commit.slice(0, 12)}:${i.path}`).join(", "),
+      d.inputs.map((i) => `${i.repo}@${i.commit.slice(0, 12)}:${printableName(i.path)}`).join(", "),
       d.state.toLowerCase(),
       d.state === "SKIPPED" ? "-" : humanDuration(d.durationMs),
     ]),
@@ -546,14 +568,18 @@ async function doListDatum(job: string, opts: JsonOpts) {
 async function doLogs(
   opts: OptionValues<typeof LOGS_OPTIONS>,
 ) {
-  const { logs, readJournal } = await lib();
+  const { logs, readJournal, inspectJob } = await lib();
   const store = await openStore();
+  // The whole id: a later job that shares the prefix given is not this job.
+  const jobId = opts.job ? (await inspectJob(store, opts.job)).id : undefined;
   const lines = await logs(store, {
     ...(opts.job ? { job: opts.job } : {}),
     ...(opts.pipeline ? { pipeline: opts.pipeline } : {}),
     ...(opts.datum ? { datum: opts.datum } : {}),
   });
-  for (const l of lines) out(opts.json ? JSON.stringify(l) + "\n" : `${l.line}\n`);
+  // Stage output is escaped like everything else printed, unless --raw asks for it as it was.
+  const print = (line: string) => (opts.raw ? outExact : out)(`${line}\n`);
+  for (const l of lines) opts.json ? outExact(JSON.stringify(l) + "\n") : print(l.line);
   if (!opts.follow) return;
   const journal = `${store.root}/events.jsonl`;
   let offset = (await Deno.stat(journal).catch(() => ({ size: 0 }))).size;
@@ -562,10 +588,10 @@ async function doLogs(
     offset = r.offset;
     for (const e of r.events) {
       if (e.type !== "stage:log") continue;
-      if (opts.job && !e.job.startsWith(opts.job)) continue;
+      if (jobId !== undefined && e.job !== jobId) continue;
       if (opts.pipeline && e.pipeline !== opts.pipeline) continue;
       if (opts.datum && !e.datum.startsWith(opts.datum)) continue;
-      out(opts.json ? JSON.stringify(e) + "\n" : `${e.line}\n`);
+      opts.json ? outExact(JSON.stringify(e) + "\n") : print(e.line);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -615,17 +641,19 @@ async function doPlan(name: string, opts: JsonOpts) {
 }
 
 async function doLineage(ref: string, opts: JsonOpts) {
-  const { lineage } = await lib();
+  const { lineage, printableName } = await lib();
   const l = await lineage(await openStore(), ref);
   if (opts.json) return json(l);
   const show = (x: typeof l, depth: number): string => {
     const pad = "  ".repeat(depth);
-    let s = `${pad}${x.repo}@${x.commit}:${x.path}\n`;
+    let s = `${pad}${x.repo}@${x.commit}:${printableName(x.path)}\n`;
     if (!x.pipeline) return s + `${pad}  made by: a user commit (${x.origin})\n`;
     s += `${pad}  made by: pipeline ${x.pipeline}, job ${x.job}, datum ${x.datum ?? "?"}\n`;
     s += `${pad}  code: ${x.code ?? "-"}\n${pad}  spec: ${x.spec ?? "-"}\n`;
     for (const i of x.inputs) {
-      s += `${pad}  input ${i.name}: ${i.repo}@${i.commit} ${i.files.join(", ")}\n`;
+      s += `${pad}  input ${i.name}: ${i.repo}@${i.commit} ${
+        i.files.map(printableName).join(", ")
+      }\n`;
     }
     for (const u of x.upstream) s += show(u, depth + 1);
     return s;
@@ -677,7 +705,7 @@ async function doUp(opts: { headless: boolean }) {
   const { mode, reason } = await sandboxMode();
   const s = new Scheduler(store, { sandbox: mode });
   if (!opts.headless && Deno.stdout.isTerminal()) {
-    const { LeaseHeldError, restartDatum, stopJob } = await lib();
+    const { LeaseHeldError, rerunJob, stopJob } = await lib();
     // React's production build: the development one makes every frame several times slower.
     if (!Deno.env.get("NODE_ENV")) Deno.env.set("NODE_ENV", "production");
     const { runDashboard, schedulerFeed } = await load<typeof import("./tui/app.tsx")>(
@@ -689,7 +717,15 @@ async function doUp(opts: { headless: boolean }) {
       await runDashboard({
         store,
         subscribe: schedulerFeed({ bus: s.bus, serving, journal: `${store.root}/events.jsonl` }),
-        controls: { rerun: (id) => restartDatum(store, id), stop: (id) => stopJob(store, id) },
+        controls: {
+          rerun: async (id, pipeline) => {
+            const r = await rerunJob(store, `${pipeline}@${id}`);
+            s.wake();
+            return `Re-running job ${id.slice(0, 12)} as a new job on the same inputs: ` +
+              (r.reprocess ? "every datum runs again" : "datums that succeeded are reused");
+          },
+          stop: (id) => stopJob(store, id),
+        },
         sandbox: `${mode} (${reason})`,
         cronSchedule: () => s.cronSchedule,
       });
@@ -1252,7 +1288,7 @@ const tusk = program({
         "fish: tusk completions fish > ~/.config/fish/completions/tusk.fish\n",
       run: async ([shell]) => {
         const { completionScript } = await lib();
-        out(completionScript(shell, commandTree(tusk)));
+        outExact(completionScript(shell, commandTree(tusk)));
       },
     }),
     __complete: command({
@@ -1266,6 +1302,7 @@ const tusk = program({
 
 /** Parse and run; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
+  format = await load<Format>("./lib/format/format.ts");
   try {
     const call = parseCommandLine(tusk, args);
     switch (call.kind) {

@@ -26,13 +26,22 @@ export {
   logs,
   plan,
   provenance,
+  rerunJob,
+  RerunRefusedError,
   restartDatum,
   setPipelineStopped,
   settled,
   stopJob,
   waitJob,
 } from "./commands/pps.ts";
-export type { Lineage, LogLine, PipelineView, PlanRow, ProvenanceNode } from "./commands/pps.ts";
+export type {
+  Lineage,
+  LogLine,
+  PipelineView,
+  PlanRow,
+  ProvenanceNode,
+  RerunView,
+} from "./commands/pps.ts";
 export { pipelineOf, pipelinesOf } from "./pipeline/pipelines.ts";
 export type { Pipeline, PipelineRecord } from "./pipeline/pipelines.ts";
 export { parseSpec, parseSpecText, SpecError } from "./pipeline/spec.ts";

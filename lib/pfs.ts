@@ -16,4 +16,11 @@ export {
   listCommit,
   revert,
 } from "./commands/commit.ts";
-export { formatAge, formatSize, formatTable, humanDuration } from "./format/format.ts";
+export {
+  formatAge,
+  formatSize,
+  formatTable,
+  humanDuration,
+  printable,
+  printableName,
+} from "./format/format.ts";

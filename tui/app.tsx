@@ -13,7 +13,7 @@
 import process from "node:process";
 import { render, type RenderOptions, useApp, useInput, useStdin, useWindowSize } from "ink";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { nextTick, type Store } from "../lib/mod.ts";
+import { nextTick, type Store, TuskError } from "../lib/mod.ts";
 import { Dashboard, topWanted } from "./components/dashboard.tsx";
 import type { Theme } from "./components/theme.ts";
 import { cronEntries } from "./dag.ts";
@@ -39,8 +39,11 @@ export type { Subscribe } from "./feed.ts";
 
 /** The only things the dashboard can ask of the store. */
 export interface DashboardControls {
-  /** Re-run a finished job (`restart datum`). */
-  rerun(jobId: string): Promise<unknown>;
+  /**
+   * Re-run a finished job of `pipeline` as a new job on the same inputs; resolves to what
+   * was done, for the footer, or rejects saying why it cannot be.
+   */
+  rerun(jobId: string, pipeline: string): Promise<string>;
   /** Ask a running job to stop (`stop job`). */
   stop(jobId: string): Promise<unknown>;
 }
@@ -146,7 +149,9 @@ export function App(props: AppProps) {
       lastRefresh = Date.now();
       props.loadSnapshot({ jobs: false }).then(
         (snapshot) => alive && apply({ kind: "snapshot", snapshot }, false),
-        (err) => alive && dispatch({ kind: "message", text: `Cannot refresh: ${message(err)}` }),
+        (err) =>
+          alive &&
+          dispatch({ kind: "message", text: `Cannot refresh: ${message(err)}`, time: clock() }),
       );
     };
     const fold = (items: readonly FeedItem[]) => {
@@ -170,7 +175,12 @@ export function App(props: AppProps) {
     props.loadSnapshot({ jobs: true }).then(
       (snapshot) => alive && apply({ kind: "snapshot", snapshot }, true),
       (err) =>
-        alive && dispatch({ kind: "message", text: `Cannot load the status: ${message(err)}` }),
+        alive &&
+        dispatch({
+          kind: "message",
+          text: `Cannot load the status: ${message(err)}`,
+          time: clock(),
+        }),
     ).finally(() => {
       const items = pending ?? [];
       pending = null;
@@ -217,9 +227,20 @@ export function App(props: AppProps) {
     handled.current = request.seq;
     const id = shortId(request.job, 12);
     const verb = request.what === "rerun" ? "re-run" : "stop";
-    props.controls[request.what](request.job).then(
-      () => dispatch({ kind: "message", text: `Asked to ${verb} job ${id}` }),
-      (err) => dispatch({ kind: "message", text: `Cannot ${verb} job ${id}: ${message(err)}` }),
+    const done = request.what === "rerun"
+      ? props.controls.rerun(request.job, request.pipeline)
+      : props.controls.stop(request.job).then(() => `Asked to stop job ${id}`);
+    done.then(
+      (text) => dispatch({ kind: "message", text, time: clock() }),
+      (err) =>
+        dispatch({
+          kind: "message",
+          // tusk's own errors say what could not be done; others get that said first.
+          text: err instanceof TuskError
+            ? err.message
+            : `Cannot ${verb} job ${id}: ${message(err)}`,
+          time: clock(),
+        }),
     );
   }, [request, props.controls]);
 
@@ -234,8 +255,9 @@ export function App(props: AppProps) {
     else if (key.return) dispatch({ kind: "panel", panel: "inspect" });
     else if (input === "l") dispatch({ kind: "panel", panel: "logs" });
     else if (key.escape && view.panel !== "none") dispatch({ kind: "panel", panel: view.panel });
-    else if (input === "r") dispatch({ kind: "request", what: "rerun" });
-    else if (input === "s") dispatch({ kind: "request", what: "stop" });
+    else if (key.escape) dispatch({ kind: "message", text: null, time: clock() });
+    else if (input === "r") dispatch({ kind: "request", what: "rerun", time: clock() });
+    else if (input === "s") dispatch({ kind: "request", what: "stop", time: clock() });
   }, { isActive: isRawModeSupported === true });
 
   return (

@@ -170,16 +170,26 @@ export interface ViewState {
   /** The selection follows the newest job (it is on the first row). */
   readonly follow: boolean;
   readonly panel: Panel;
-  /** A line for the footer: the result of the last action. */
-  readonly message: string | null;
+  /** A line for the footer: the result of the last action, until it expires. */
+  readonly message: FooterMessage | null;
   /** The last action asked of a job (the app carries it out); `seq` tells requests apart. */
   readonly request: JobRequest | null;
 }
+
+/** The footer's line about the last action, and when it was set (ms since epoch). */
+export interface FooterMessage {
+  readonly text: string;
+  readonly at: number;
+}
+
+/** How long the footer shows a message (ms). */
+export const MESSAGE_MS = 5_000;
 
 /** An action on a job that the dashboard asks its controls for. */
 export interface JobRequest {
   readonly what: "rerun" | "stop";
   readonly job: string;
+  readonly pipeline: string;
   readonly seq: number;
 }
 
@@ -189,8 +199,8 @@ export type Action =
   | { readonly kind: "feed"; readonly items: readonly FeedItem[] }
   | { readonly kind: "move"; readonly delta: number }
   | { readonly kind: "panel"; readonly panel: Panel }
-  | { readonly kind: "message"; readonly text: string | null }
-  | { readonly kind: "request"; readonly what: JobRequest["what"] };
+  | { readonly kind: "message"; readonly text: string | null; readonly time: number }
+  | { readonly kind: "request"; readonly what: JobRequest["what"]; readonly time: number };
 
 /** The empty view. */
 export function initialState(
@@ -230,9 +240,12 @@ export function reduce(state: ViewState, action: Action): ViewState {
     case "panel":
       return { ...state, panel: state.panel === action.panel ? "none" : action.panel };
     case "message":
-      return state.message === action.text ? state : { ...state, message: action.text };
+      return {
+        ...state,
+        message: action.text === null ? null : { text: action.text, at: action.time },
+      };
     case "request":
-      return request(state, action.what);
+      return request(state, action.what, action.time);
   }
 }
 
@@ -631,14 +644,23 @@ function applySnapshot(state: ViewState, s: Snapshot): ViewState {
   });
 }
 
-/** Ask for an action on the selected job (in order with the moves before it). */
-function request(state: ViewState, what: JobRequest["what"]): ViewState {
+/**
+ * Ask for an action on the selected job (in order with the moves before it), or say at once
+ * why it cannot be done: a finished job cannot be stopped, a running one not re-run.
+ */
+function request(state: ViewState, what: JobRequest["what"], time: number): ViewState {
   const job = state.selectedId === null ? undefined : state.jobs.get(state.selectedId);
   if (!job) return state;
+  const id = job.id.slice(0, 12);
   if (what === "stop" && FINAL.has(job.state)) {
-    return { ...state, message: `Job ${job.id.slice(0, 12)} has already finished` };
+    return { ...state, message: { text: `Job ${id} has already finished`, at: time } };
   }
-  return { ...state, request: { what, job: job.id, seq: (state.request?.seq ?? 0) + 1 } };
+  if (what === "rerun" && !FINAL.has(job.state)) {
+    const text = `Job ${id} is still ${job.state}: r re-runs a finished job (s stops this one)`;
+    return { ...state, message: { text, at: time } };
+  }
+  const seq = (state.request?.seq ?? 0) + 1;
+  return { ...state, request: { what, job: job.id, pipeline: job.pipeline, seq } };
 }
 
 function move(state: ViewState, delta: number): ViewState {
@@ -658,6 +680,12 @@ export function selectedIndex(state: ViewState): number {
   if (state.selectedId === null) return -1;
   const at = indexOfId(state.order, state.selectedId);
   return at < 0 ? -1 : state.order.length - 1 - at;
+}
+
+/** The footer's message at `now`, or null once it is `MESSAGE_MS` old. */
+export function footerMessage(state: ViewState, now: number): string | null {
+  const m = state.message;
+  return m !== null && now - m.at < MESSAGE_MS ? m.text : null;
 }
 
 /** The selected job, if any. */

@@ -18,6 +18,7 @@ import {
 import { inputRepos, parseDuration } from "../pipeline/spec.ts";
 import { oldSpaceMiB } from "../runner/sandbox.ts";
 import type { Store } from "../store/store.ts";
+import { hostOutputError } from "./_host_output.ts";
 
 /** Options of `exportPachyderm()`. */
 export interface ExportPachydermOptions {
@@ -295,7 +296,9 @@ export async function exportPachyderm(
     plans.push({ p, codeRepo });
   }
 
-  await Deno.mkdir(dir, { recursive: true });
+  await Deno.mkdir(dir, { recursive: true }).catch((err) => {
+    throw hostOutputError(err, dir, "folder");
+  });
   const written: ExportedPipeline[] = [];
   for (const { p, codeRepo } of plans) {
     const { spec, dropped } = pachydermSpec(p, { image, codeRepo });

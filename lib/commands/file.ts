@@ -6,6 +6,7 @@ import { checkBranchName, formatPath, parsePath, parseRef, type Ref } from "../s
 import { LARGE_OBJECT } from "../store/objects.ts";
 import type { CommitInfo, Edit, PathEntry, Store } from "../store/store.ts";
 import type { StoreState } from "../store/state.ts";
+import { hostOutputError } from "./_host_output.ts";
 
 /** Options of `put file`. */
 export interface PutFileOptions {
@@ -385,7 +386,9 @@ export async function getFile(
     }
     const outDir = resolveHost(options.output, options.cwd);
     let written = 0;
-    await Deno.mkdir(outDir, { recursive: true });
+    await Deno.mkdir(outDir, { recursive: true }).catch((err) => {
+      throw hostOutputError(err, outDir, "folder");
+    });
     for await (const f of store.walk(entry.hash, [])) {
       const dest = `${outDir}${f.path}`;
       await Deno.mkdir(dest.slice(0, dest.lastIndexOf("/")), { recursive: true });
@@ -403,7 +406,13 @@ export async function getFile(
 }
 
 async function writeStreamTo(stream: ReadableStream<Uint8Array>, path: string): Promise<void> {
-  const f = await Deno.open(path, { write: true, create: true, truncate: true });
+  let f: Deno.FsFile;
+  try {
+    f = await Deno.open(path, { write: true, create: true, truncate: true });
+  } catch (err) {
+    await stream.cancel().catch(() => {});
+    throw hostOutputError(err, path, "file");
+  }
   await stream.pipeTo(f.writable);
 }
 

@@ -2,12 +2,12 @@
  * Pipeline verbs: create/update/list/inspect/delete/start/stop pipeline, jobs and datums,
  * logs, plan, lineage, provenance, wait, draw, run cron. Each returns data.
  */
-import { InvalidArgumentError, NotFoundError } from "../errors.ts";
+import { InvalidArgumentError, NotFoundError, TuskError } from "../errors.ts";
 import type { Commit, Hash } from "../store/codec.ts";
 import { formatPath, parsePath, parseRef } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
 import { datumId, planDatums } from "../pipeline/datums.ts";
-import { isFinal, type JobRecord, JobStore } from "../pipeline/jobs.ts";
+import { isFinal, type JobRecord, JobStore, parseJobRef } from "../pipeline/jobs.ts";
 import {
   createPipeline,
   deletePipeline,
@@ -99,11 +99,10 @@ export async function listJobs(
   return await new JobStore(store).list(options);
 }
 
-/** One job (id or unique prefix). */
+/** One job: its id or a unique prefix of at least 4 hex digits, optionally `pipeline@` first. */
 export async function inspectJob(store: Store, id: string): Promise<JobRecord> {
-  const ref = id.includes("@") ? id.slice(id.indexOf("@") + 1) : id;
-  const pipeline = id.includes("@") ? id.slice(0, id.indexOf("@")) : undefined;
-  return await new JobStore(store).load(ref, pipeline);
+  const ref = parseJobRef(id);
+  return await new JobStore(store).load(ref.id, ref.pipeline);
 }
 
 /** Ask a running job to stop: its runner kills running datums and marks it KILLED. */
@@ -444,4 +443,64 @@ export async function restartDatum(
   delete job.reason;
   await new JobStore(store).save(job, { durable: true });
   return job;
+}
+
+/** A job cannot be re-run now: still running, stopped pipeline, not the newest, … */
+export class RerunRefusedError extends TuskError {
+  constructor(message: string, data: Record<string, unknown> = {}) {
+    super("RERUN_REFUSED", message, data, 1);
+  }
+}
+
+/** What `rerunJob()` asked for. */
+export interface RerunView {
+  /** The finished job that will be re-run. */
+  readonly job: JobRecord;
+  /** Every datum runs again (a job that succeeded); else those that succeeded are reused. */
+  readonly reprocess: boolean;
+}
+
+/**
+ * Ask the scheduler to re-run a finished job as a new job of its pipeline on the same input
+ * commits, as Pachyderm's `rerun pipeline`: after a success every datum runs again
+ * (`--reprocess`); after a failure the datums that succeeded are reused and the rest run
+ * again. The old job's record is left as it is. Refused, saying why, when the job is still
+ * running, its pipeline was deleted or is stopped, or it is not the newest job of its
+ * pipeline on the current inputs. `ref` is `[pipeline@]id` (an id or unique prefix).
+ */
+export async function rerunJob(store: Store, ref: string): Promise<RerunView> {
+  const { pipeline: named } = parseJobRef(ref);
+  const state = await store.state();
+  if (named !== undefined && !pipelinesOf(state).some((p) => p.name === named)) {
+    throw new NotFoundError(`Pipeline "${named}" was deleted: its jobs cannot be re-run`, {
+      pipeline: named,
+    });
+  }
+  const job = await inspectJob(store, ref);
+  const id = job.id.slice(0, 12);
+  const p = pipelinesOf(state).find((x) => x.name === job.pipeline);
+  if (!p) {
+    throw new NotFoundError(`Pipeline "${job.pipeline}" was deleted: its jobs cannot be re-run`, {
+      pipeline: job.pipeline,
+    });
+  }
+  const refuse = (why: string): never => {
+    throw new RerunRefusedError(`Cannot re-run job ${id}: ${why}`, { job: job.id });
+  };
+  if (!isFinal(job.state)) refuse(`it is still ${job.state} (wait for it, or stop it first)`);
+  if (p.stopped) {
+    refuse(`pipeline "${p.name}" is stopped (start it with "tusk start pipeline ${p.name}")`);
+  }
+  const jobs = new JobStore(store);
+  const latest = await jobs.latest(p.name);
+  if (latest?.id !== job.id) {
+    refuse(`job ${latest?.id.slice(0, 12)} of pipeline "${p.name}" is newer (re-run that one)`);
+  }
+  if (currentTrigger(state, p)?.trigger !== job.trigger) {
+    refuse(`the inputs or spec of "${p.name}" changed since it ran (a new job runs on them)`);
+  }
+  if (await jobs.rerunRequested(job)) refuse("a re-run of it is already waiting to start");
+  const reprocess = job.state === "SUCCESS";
+  await jobs.requestRerun(job, { reprocess });
+  return { job, reprocess };
 }

@@ -1,6 +1,7 @@
 /**
  * Human formatting as pachctl prints it: tab-aligned tables, sizes like `4.444 KiB`, ages
- * like `5 seconds ago`. Strings only.
+ * like `5 seconds ago`, and the escaping that makes text from stages and users safe to
+ * print on a terminal. Strings only.
  */
 
 /** Go's `%.4g`: four significant digits, trailing zeros dropped. */
@@ -45,11 +46,66 @@ export function formatAge(iso: string, now: Date): string {
   return `${humanDuration(Math.max(0, now.getTime() - Date.parse(iso)))} ago`;
 }
 
-/** Left-aligned columns separated by at least two spaces, like Go's tabwriter. */
+/**
+ * Characters a terminal acts on or that hide or reorder text: controls (C0, DEL, C1: ESC,
+ * BEL, CR, CSI…), format characters (bidi overrides and isolates, zero-width characters,
+ * the BOM, soft hyphen, tags), line and paragraph separators, and lone surrogates.
+ */
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
+const UNSAFE_ALL = new RegExp(UNSAFE.source, "gu");
+const SHORT_ESCAPES: Readonly<Record<string, string>> = {
+  "\b": "\\b",
+  "\t": "\\t",
+  "\n": "\\n",
+  "\f": "\\f",
+  "\r": "\\r",
+};
+
+function escapeChar(c: string): string {
+  const short = SHORT_ESCAPES[c];
+  if (short !== undefined) return short;
+  // JSON's `\uXXXX`, one per UTF-16 unit, so escaped JSON text stays valid JSON.
+  let out = "";
+  for (let i = 0; i < c.length; i++) out += `\\u${c.charCodeAt(i).toString(16).padStart(4, "0")}`;
+  return out;
+}
+
+/** Options of `printable()`. */
+export interface PrintableOptions {
+  /** Keep `\n` as a line break (for text of several lines that tusk itself laid out). */
+  readonly keepNewlines?: boolean;
+}
+
+/**
+ * `text` made safe to print on a terminal: every control or invisible character (see
+ * `UNSAFE`) is written as its JSON escape (`\u001b`, `\r`, `\u202e`), everything else is
+ * kept. Every printer of text that came from a stage or a user goes through it.
+ */
+export function printable(text: string, options: PrintableOptions = {}): string {
+  if (!UNSAFE.test(text)) return text;
+  if (options.keepNewlines) return text.split("\n").map((line) => printable(line)).join("\n");
+  return text.replace(UNSAFE_ALL, escapeChar);
+}
+
+/**
+ * A name (file, repo, branch, datum) shown so that it cannot pass for another one: as it is
+ * when every character is plain, else quoted as a JSON string with `printable()`'s escapes
+ * (`"a\u202eb.csv"`), as git quotes odd paths. A name with `"` or `\` is quoted too.
+ */
+export function printableName(name: string): string {
+  if (!UNSAFE.test(name) && !/["\\]/.test(name)) return name;
+  return `"${printable(name.replace(/["\\]/g, "\\$&"))}"`;
+}
+
+/**
+ * Left-aligned columns separated by at least two spaces, like Go's tabwriter. Cells pass
+ * through `printable()`, so no cell can move the cursor or break the table.
+ */
 export function formatTable(
   header: readonly string[],
   rows: readonly (readonly string[])[],
 ): string {
+  rows = rows.map((r) => r.map((cell) => printable(cell)));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: readonly string[]) =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]! + 3))).join("").trimEnd();

@@ -4,9 +4,10 @@
  * `jobs/<pipeline>/datums.jsonl` (an append-only index of datums that succeeded: datum hash
  * → output tree), which is what lets a later job skip a datum and reuse its output.
  */
-import { NotFoundError } from "../errors.ts";
+import { InvalidArgumentError, NotFoundError } from "../errors.ts";
 import type { Hash } from "../store/codec.ts";
 import { writeFileAtomic } from "../store/fs_util.ts";
+import { checkRepoName } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
 
 /** Pachyderm's job states. */
@@ -73,6 +74,16 @@ export interface JobRecord {
   };
   outputCommit?: string;
   datums: DatumRecord[];
+  /** The finished job this one re-runs (the dashboard's `r`), on the same inputs. */
+  readonly rerunOf?: string;
+  /** Run every datum again, even those that succeeded before with the same hash. */
+  readonly reprocess?: boolean;
+}
+
+/** A request to re-run a finished job, waiting for the scheduler. */
+export interface RerunRequest {
+  /** Run every datum again (else datums that succeeded before are reused). */
+  readonly reprocess: boolean;
 }
 
 /** A datum index entry: a datum hash that succeeded and where its output is. */
@@ -85,6 +96,36 @@ export interface DatumIndexEntry {
 }
 
 const utf8 = new TextEncoder();
+
+/** The fewest hex digits a job id prefix must have. */
+export const MIN_JOB_PREFIX = 4;
+
+/** A job reference as a user gives it: an id or id prefix, optionally `pipeline@` first. */
+export interface JobRef {
+  /** All 32 hex digits of a job id, or a prefix of at least `MIN_JOB_PREFIX`. */
+  readonly id: string;
+  readonly pipeline?: string;
+}
+
+/**
+ * Parse `<id>` or `<pipeline>@<id>`, where `<id>` is a job id or a prefix of it of at least
+ * `MIN_JOB_PREFIX` hex digits. Anything else (an empty id, `0`, `../../state`) is refused,
+ * so a job reference never names a file outside the job records, nor an arbitrary job.
+ */
+export function parseJobRef(text: string): JobRef {
+  const at = text.indexOf("@");
+  const id = at < 0 ? text : text.slice(at + 1);
+  const pipeline = at < 0 ? undefined : text.slice(0, at);
+  if (pipeline !== undefined) checkRepoName(pipeline);
+  if (!/^[0-9a-f]*$/.test(id) || id.length < MIN_JOB_PREFIX || id.length > 32) {
+    throw new InvalidArgumentError(
+      `Invalid job id ${JSON.stringify(id)}: give the job's id (32 hex digits, as "tusk list ` +
+        `job" shows it) or a unique prefix of at least ${MIN_JOB_PREFIX}`,
+      { job: text },
+    );
+  }
+  return pipeline === undefined ? { id } : { id, pipeline };
+}
 
 /** A new job id: 32 hex, time-ordered (12 hex of milliseconds, 20 random). */
 export function newJobId(now: Date): string {
@@ -119,25 +160,93 @@ export class JobStore {
     }
   }
 
-  /** Load one job; `pipeline` narrows the search. */
+  /**
+   * Load one job by its id or a unique prefix of it (see `parseJobRef()`); `pipeline`
+   * narrows the search. A prefix that several jobs share is refused, naming them.
+   */
   async load(id: string, pipeline?: string): Promise<JobRecord> {
-    const pipelines = pipeline ? [pipeline] : await this.pipelines();
+    const ref = parseJobRef(pipeline === undefined ? id : `${pipeline}@${id}`);
+    const pipelines = ref.pipeline ? [ref.pipeline] : await this.pipelines();
+    const found: { p: string; name: string }[] = [];
     for (const p of pipelines) {
-      const dir = this.#dir(p);
+      if (ref.id.length === 32) {
+        // A whole id names one record: read it without listing the folder.
+        try {
+          return JSON.parse(await Deno.readTextFile(`${this.#dir(p)}/${ref.id}.json`));
+        } catch (err) {
+          if (!(err instanceof Deno.errors.NotFound)) throw err;
+        }
+        continue;
+      }
+      for (const name of await this.#names(p)) {
+        if (name.startsWith(ref.id)) found.push({ p, name });
+      }
+    }
+    if (found.length > 1) {
+      const some = found.slice(0, 5).map((f) => `${f.p}@${f.name}`).join(", ");
+      throw new InvalidArgumentError(
+        `Job id prefix "${ref.id}" matches ${found.length} jobs (${some}${
+          found.length > 5 ? ", …" : ""
+        }): give more of the id`,
+        { job: id, matches: found.length },
+      );
+    }
+    const hit = found[0];
+    if (hit) {
       try {
-        return JSON.parse(await Deno.readTextFile(`${dir}/${id}.json`)) as JobRecord;
+        return JSON.parse(await Deno.readTextFile(`${this.#dir(hit.p)}/${hit.name}.json`));
       } catch (err) {
         if (!(err instanceof Deno.errors.NotFound)) throw err;
       }
-      if (id.length < 32) {
-        for (const name of await this.#names(p)) {
-          if (name.startsWith(id)) {
-            return JSON.parse(await Deno.readTextFile(`${dir}/${name}.json`)) as JobRecord;
-          }
-        }
-      }
     }
-    throw new NotFoundError(`Cannot find job "${id}"`, { job: id });
+    throw new NotFoundError(
+      `Cannot find job "${ref.id}"${ref.pipeline ? ` of pipeline "${ref.pipeline}"` : ""}`,
+      { job: id },
+    );
+  }
+
+  /**
+   * Ask the scheduler to re-run `job` (the newest of its pipeline, finished) as a new job:
+   * a file beside its record, which the scheduler takes at its next pass.
+   */
+  async requestRerun(job: JobRecord, request: RerunRequest): Promise<void> {
+    await writeFileAtomic(
+      this.#rerunFile(job),
+      utf8.encode(JSON.stringify(request)),
+      `${this.#store.root}/tmp`,
+    );
+  }
+
+  /** True while a re-run of `job` is asked for and not yet taken. */
+  async rerunRequested(job: JobRecord): Promise<boolean> {
+    try {
+      await Deno.stat(this.#rerunFile(job));
+      return true;
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return false;
+      throw err;
+    }
+  }
+
+  /** Take the re-run request of `job`, if any: it is removed, whatever the caller does. */
+  async takeRerun(job: JobRecord): Promise<RerunRequest | null> {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(this.#rerunFile(job));
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return null;
+      throw err;
+    }
+    await Deno.remove(this.#rerunFile(job)).catch(() => {});
+    try {
+      return { reprocess: (JSON.parse(text) as RerunRequest).reprocess === true };
+    } catch {
+      return { reprocess: false };
+    }
+  }
+
+  #rerunFile(job: JobRecord): string {
+    return `${this.#dir(job.pipeline)}/${job.id}.rerun`;
   }
 
   /** Pipelines that have job records. */

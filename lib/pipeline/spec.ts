@@ -1262,6 +1262,22 @@ export function parseSpecText(text: string, options: ParseSpecOptions = {}): Pip
       file === undefined ? { path: "", line, column } : { path: "", file, line, column },
     );
   }
+  // JSON.parse keeps the last of two equal keys: one of the two values would be dropped.
+  const twice = duplicateKey(body);
+  if (twice) {
+    const before = body.slice(0, twice.offset).split("\n");
+    const line = before.length;
+    const column = before[before.length - 1]!.length + 1;
+    const file = options.file;
+    const where = file === undefined ? "" : ` in "${file}"`;
+    throw new SpecError(
+      `Key ${JSON.stringify(twice.key)} is given twice at "${twice.path}"${where} ` +
+        `(line ${line}, column ${column}): keep one`,
+      file === undefined
+        ? { path: twice.path, line, column }
+        : { path: twice.path, file, line, column },
+    );
+  }
   return parseSpec(json, options);
 }
 
@@ -1297,6 +1313,59 @@ export function parseCronSpec(spec: string, path: string): CronSchedule {
   const s = cronSchedule(spec);
   if (!s.ok) throw specError(`Invalid cron spec "${spec}" at "${path}"`, s.advice, path);
   return s.value;
+}
+
+// ---------------------------------------------------------------------------------------
+// A key given twice in one object of a valid JSON text (JSON.parse keeps the last).
+
+function duplicateKey(s: string): { path: string; key: string; offset: number } | undefined {
+  type Found = { path: string; key: string; offset: number };
+  let i = 0;
+  const ws = () => {
+    while (i < s.length && " \t\n\r".includes(s[i]!)) i++;
+  };
+  const str = (): string => {
+    const start = i++;
+    while (s[i] !== '"') i += s[i] === "\\" ? 2 : 1;
+    i++;
+    return JSON.parse(s.slice(start, i)) as string;
+  };
+  const value = (path: string, depth: number): Found | undefined => {
+    // Deeper than a spec may be: normalise() refuses it by name.
+    if (depth > 10_000) return undefined;
+    ws();
+    const ch = s[i];
+    if (ch === "{" || ch === "[") {
+      i++;
+      ws();
+      if (s[i] === (ch === "{" ? "}" : "]")) {
+        i++;
+        return undefined;
+      }
+      const seen = new Set<string>();
+      for (let n = 0;; n++) {
+        let here = `${path}[${n}]`;
+        if (ch === "{") {
+          ws();
+          const offset = i;
+          const key = str();
+          here = joinPath(path, key);
+          if (seen.has(key)) return { path: here, key, offset };
+          seen.add(key);
+          ws();
+          i++; // the ":"
+        }
+        const found = value(here, depth + 1);
+        if (found) return found;
+        ws();
+        if (s[i++] !== ",") return undefined;
+      }
+    }
+    if (ch === '"') str();
+    else while (i < s.length && !",]} \t\n\r".includes(s[i]!)) i++;
+    return undefined;
+  };
+  return value("", 0);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -71,7 +71,12 @@ function setState(ctx: JobContext, job: JobRecord, state: JobState, reason?: str
 }
 
 /** Create the record of a new job (state CREATED) and announce it. */
-export async function createJob(ctx: JobContext, p: Pipeline, t: Trigger): Promise<JobRecord> {
+export async function createJob(
+  ctx: JobContext,
+  p: Pipeline,
+  t: Trigger,
+  options: { rerunOf?: string; reprocess?: boolean } = {},
+): Promise<JobRecord> {
   const now = ctx.store.now();
   const job: JobRecord = {
     id: newJobId(now),
@@ -86,6 +91,8 @@ export async function createJob(ctx: JobContext, p: Pipeline, t: Trigger): Promi
     restart: 0,
     progress: { total: 0, processed: 0, skipped: 0, failed: 0, recovered: 0 },
     datums: [],
+    ...(options.rerunOf !== undefined ? { rerunOf: options.rerunOf } : {}),
+    ...(options.reprocess ? { reprocess: true } : {}),
   };
   await ctx.jobs.save(job, { durable: true });
   ctx.bus.emit("job:created", {
@@ -142,7 +149,7 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
   }
   const index = await jobs.datumIndex(p.name);
   const reuse = (d: Datum): DatumIndexEntry | undefined => {
-    if (p.parsed.reprocess === "every_job") return undefined;
+    if (p.parsed.reprocess === "every_job" || job.reprocess) return undefined;
     const e = index.get(d.hash);
     return e && e.version >= p.reprocessSince ? e : undefined;
   };

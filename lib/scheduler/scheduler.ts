@@ -71,9 +71,21 @@ export class Scheduler {
           started = true;
           continue;
         }
+        // A re-run asked for the newest job is taken now, and honoured while it still holds.
+        const rerun = latest ? await this.jobs.takeRerun(latest) : null;
         if (p.stopped) continue;
         const t = currentTrigger(state, p);
-        if (!t || latest?.trigger === t.trigger) continue;
+        if (!t) continue;
+        if (latest?.trigger === t.trigger) {
+          if (!rerun) continue;
+          const job = await createJob(this.#ctx, p, t, {
+            rerunOf: latest.id,
+            reprocess: rerun.reprocess,
+          });
+          ran.push(await runJob(this.#ctx, p, job));
+          started = true;
+          continue;
+        }
         const job = await createJob(this.#ctx, p, t);
         ran.push(await runJob(this.#ctx, p, job));
         started = true;
@@ -139,6 +151,7 @@ export class Scheduler {
       dirty = true;
       wake?.();
     };
+    this.#poke = poke;
     const onAbort = () => {
       try {
         watcher.close();
@@ -170,6 +183,7 @@ export class Scheduler {
         wake = null;
       }
     } finally {
+      this.#poke = null;
       clearInterval(rescan);
       for (const t of cronTimers.values()) clearTimeout(t);
       signal.removeEventListener("abort", onAbort);
@@ -181,6 +195,15 @@ export class Scheduler {
   }
 
   readonly #cronDue = new Map<string, number>();
+  #poke: (() => void) | null = null;
+
+  /**
+   * Look for due work now rather than at the next re-scan, e.g. after a re-run was asked
+   * for (`rerunJob()`). Does nothing unless `serve()` runs.
+   */
+  wake(): void {
+    this.#poke?.();
+  }
 
   async #armCron(
     timers: Map<string, ReturnType<typeof setTimeout>>,

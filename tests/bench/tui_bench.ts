@@ -116,7 +116,7 @@ async function inProcess(
     loadSnapshot: () =>
       Promise.resolve({ takenAt: new Date().toISOString(), repos: [], pipelines: [] }),
     subscribe: journalFeed(journal),
-    controls: { rerun: () => Promise.resolve(), stop: () => Promise.resolve() },
+    controls: { rerun: () => Promise.resolve(""), stop: () => Promise.resolve() },
     store: "/bench/.tusk",
     sandbox: "deno",
     theme: { color: true },

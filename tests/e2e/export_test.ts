@@ -348,3 +348,19 @@ Deno.test("export pachyderm on a store without pipelines says so", async () => {
   const r = await tusk(["export", "pachyderm", "-o", `${dir.path}/out`], { store: s.store });
   assertFails(r, 1, /no pipelines/);
 });
+
+Deno.test("export pachyderm -o naming an existing file fails with exit 2 and leaves the file", async () => {
+  await using s = await tempStore();
+  const o = { store: s.store, cwd: s.path, initCwd: s.path };
+  await ok(["create", "repo", "data"], o);
+  await ok(
+    ["create", "pipeline", "--no-wait", "-f", `${ROOT}/tests/fixtures/stages/upper.json`],
+    o,
+  );
+  await Deno.writeTextFile(`${s.path}/taken`, "mine\n");
+  const r = await tusk(["export", "pachyderm", "-o", "taken"], o);
+  assertFails(r, 2, /Cannot write into ".*\/taken": it is a file, not a folder/);
+  assert.equal(await Deno.readTextFile(`${s.path}/taken`), "mine\n");
+  const under = await tusk(["export", "pachyderm", "-o", "taken/out"], o);
+  assertFails(under, 2, /Cannot write into ".*\/taken\/out": a part of its path is a file/);
+});

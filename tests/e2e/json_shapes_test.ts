@@ -184,6 +184,8 @@ const JOB = {
   },
   "outputCommit?": "string",
   datums: arrayOf(DATUM),
+  "rerunOf?": "string",
+  "reprocess?": "boolean",
 };
 const PLAN = {
   trigger: "string|null",

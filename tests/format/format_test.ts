@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { formatAge, formatSize, formatTable, humanDuration } from "../../lib/format/format.ts";
+import {
+  formatAge,
+  formatSize,
+  formatTable,
+  humanDuration,
+  printable,
+  printableName,
+} from "../../lib/format/format.ts";
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -93,4 +100,93 @@ Deno.test("formatTable() ends every line without trailing spaces and with a newl
 
 Deno.test("formatTable() prints only the header for no rows", () => {
   assert.equal(formatTable(["NAME", "SIZE"], []), "NAME   SIZE\n");
+});
+
+/** What a hostile stage prints: a window title (OSC … BEL), colours and a cursor move (CSI), CR. */
+const HOSTILE = "ok\x1b]0;pwned\x07\x1b[31mred\x1b[2J\rfake\x9b1mC1";
+
+Deno.test("printable() escapes ESC, OSC, BEL, CSI, CR and C1 controls as JSON escapes", () => {
+  assert.equal(
+    printable(HOSTILE),
+    "ok\\u001b]0;pwned\\u0007\\u001b[31mred\\u001b[2J\\rfake\\u009b1mC1",
+  );
+});
+
+Deno.test("printable() escapes tab, newline, DEL, bidi, zero-width, separators and lone surrogates", () => {
+  const cases: [string, string][] = [
+    ["a\tb\nc", "a\\tb\\nc"],
+    ["del\x7f", "del\\u007f"],
+    ["abc\u202Egpj.exe", "abc\\u202egpj.exe"],
+    ["\u2066iso\u2069\u200e\u200f\u061c", "\\u2066iso\\u2069\\u200e\\u200f\\u061c"],
+    ["zero\u200bwidth\u200c\u200d\u2060\ufeff", "zero\\u200bwidth\\u200c\\u200d\\u2060\\ufeff"],
+    ["line\u2028para\u2029", "line\\u2028para\\u2029"],
+    ["lone\ud800", "lone\\ud800"],
+    ["tag\u{e0041}", "tag\\udb40\\udc41"],
+  ];
+  for (const [given, shown] of cases) assert.equal(printable(given), shown, JSON.stringify(given));
+});
+
+Deno.test("printable() keeps plain text, accents, CJK and emoji as they are", () => {
+  for (
+    const text of [
+      "plain text 123 !@#$%^&*()",
+      "café naïve",
+      "日本語のファイル",
+      "🦣 tusk",
+      'a\\b "q"',
+    ]
+  ) {
+    assert.equal(printable(text), text);
+  }
+});
+
+Deno.test("printable() gives text without controls, and escaping twice changes nothing", () => {
+  const once = printable(HOSTILE + "\u202e\u200b");
+  // deno-lint-ignore no-control-regex
+  assert.doesNotMatch(once, /[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/);
+  assert.equal(printable(once), once);
+});
+
+Deno.test("printable() of JSON text is still JSON with the same value", () => {
+  const value = { line: HOSTILE, name: "a\u202eb", n: 1 };
+  const text = printable(JSON.stringify(value));
+  assert.deepEqual(JSON.parse(text), value);
+});
+
+Deno.test("printableName() leaves a plain name alone and quotes one with invisible characters", () => {
+  assert.equal(printableName("/data/iris.csv"), "/data/iris.csv");
+  assert.equal(printableName("/日本/café.csv"), "/日本/café.csv");
+  assert.equal(printableName("/invoice\u202Efdp.exe"), '"/invoice\\u202efdp.exe"');
+  assert.equal(printableName("/a\u200bb"), '"/a\\u200bb"');
+  assert.equal(printableName("/x\x1b[2J"), '"/x\\u001b[2J"');
+});
+
+Deno.test("printableName() keeps a spoofing name apart from the name it imitates", () => {
+  const names = ["/a\u200bb", "/ab", "/a\\u200bb", '"/a\\u200bb"', "/a\u202eb", "/a\\u202eb"];
+  const shown = names.map(printableName);
+  assert.equal(new Set(shown).size, names.length, shown.join(" | "));
+  // A quoted name is the JSON string of the name: it reads back to the very name.
+  for (const [i, s] of shown.entries()) {
+    if (s.startsWith('"')) assert.equal(JSON.parse(s), names[i]);
+  }
+});
+
+Deno.test("formatTable() escapes control characters in cells and keeps its columns", () => {
+  const out = formatTable(["NAME", "SIZE"], [["a\x1b[2J\rb", "1 B"], ["tab\there", "2 B"]]);
+  // deno-lint-ignore no-control-regex
+  assert.doesNotMatch(out, /[\x1b\r\t]/);
+  const lines = out.split("\n").slice(0, -1);
+  assert.deepEqual(lines.slice(1).map((l) => l.split(/ {2,}/)[0]), [
+    "a\\u001b[2J\\rb",
+    "tab\\there",
+  ]);
+  const at = lines.map((l, i) => l.indexOf(["SIZE", "1 B", "2 B"][i]!));
+  assert.equal(new Set(at).size, 1);
+});
+
+Deno.test("printable() with keepNewlines keeps line breaks and escapes the rest", () => {
+  assert.equal(
+    printable("one\x1b[2J\ntwo\r\n", { keepNewlines: true }),
+    "one\\u001b[2J\ntwo\\r\n",
+  );
 });

@@ -211,3 +211,26 @@ Deno.test("create pipeline refuses a spec file that is not JSON, naming the line
   assert.equal(r.code, 2);
   assert.match(r.stderr, /line 3/);
 });
+
+Deno.test("create pipeline refuses a spec with a key given twice, naming it, and changes nothing", async () => {
+  await using s = await tempStore();
+  const store = s.store;
+  await tuskOk(["create", "repo", "data"], { store });
+  await Deno.copyFile(`${STAGES}/upper.ts`, `${s.path}/upper.ts`);
+  const file = `${s.path}/spec.json`;
+  // The second glob would win silently: one datum of the whole repo instead of one per file.
+  await Deno.writeTextFile(
+    file,
+    '{\n  "pipeline": { "name": "p" },\n  "transform": { "cmd": ["deno", "run", "upper.ts", ' +
+      '"/pfs/data/", "/pfs/out/"] },\n  "input": { "pfs": { "repo": "data", "glob": "/*", ' +
+      '"glob": "/" } }\n}\n',
+  );
+  const before = await snapshotStore(store);
+  const r = await tusk(["create", "pipeline", "-f", file], { store });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    /Key "glob" is given twice at "input\.pfs\.glob" in ".*spec\.json" \(line 4/,
+  );
+  assert.equal(await snapshotStore(store), before);
+});

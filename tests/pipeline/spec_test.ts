@@ -1031,3 +1031,56 @@ Deno.test('parseCronSpec() reads "@hourly" as a pattern', () => {
     pattern: "@hourly",
   });
 });
+
+/** The SpecError `parseSpecText(text)` throws. */
+function specErrorOf(text: string, file?: string): SpecError {
+  try {
+    parseSpecText(text, file === undefined ? {} : { file });
+  } catch (err) {
+    assert.ok(err instanceof SpecError, String(err));
+    return err;
+  }
+  throw new Error("parseSpecText() accepted the spec");
+}
+
+Deno.test("parseSpecText() refuses a key given twice, naming it, its JSON path, line and column", () => {
+  const err = specErrorOf(
+    '{\n  "pipeline": {"name": "a", "name": "b"},\n  "transform": {"cmd": ["deno"]}\n}',
+    "p.json",
+  );
+  assert.equal(err.code, "INVALID_SPEC");
+  assert.equal(err.data.path, "pipeline.name");
+  assert.equal(err.data.file, "p.json");
+  assert.deepEqual([err.data.line, err.data.column], [2, 29]);
+  assert.match(err.message, /^Key "name" is given twice at "pipeline\.name" in "p\.json" \(line 2/);
+});
+
+Deno.test("parseSpecText() finds a key given twice at any depth, inside arrays too", () => {
+  const spec = (inner: string) =>
+    `{"pipeline": {"name": "p"}, "transform": {"cmd": ["deno", "run", "s.ts"]}, ${inner}}`;
+  const cases: [string, string][] = [
+    [
+      '"input": {"cross": [{"pfs": {"repo": "a", "glob": "/"}}, {"pfs": {"repo": "b", "glob": "/", "glob": "/*"}}]}',
+      "input.cross[1].pfs.glob",
+    ],
+    ['"salt": "x", "salt": "x"', "salt"],
+    ['"transform": {"env": {"A": "1", "A": "2"}}', "transform"],
+  ];
+  for (const [inner, path] of cases) assert.equal(specErrorOf(spec(inner)).data.path, path);
+  // An escaped spelling of the same key is the same key.
+  assert.equal(specErrorOf('{"salt": "x", "s\\u0061lt": "y"}').data.path, "salt");
+  const env = specErrorOf(
+    '{"pipeline": {"name": "p"}, "transform": {"cmd": ["deno"], "env": {"A": "1", "A": "2"}}}',
+  );
+  assert.equal(env.data.path, "transform.env.A");
+});
+
+Deno.test("parseSpecText() accepts equal keys in different objects", () => {
+  const text = JSON.stringify({
+    ...inferSpec(),
+    input: {
+      cross: [{ pfs: { repo: "attributes", glob: "/*" } }, { pfs: { repo: "model", glob: "/" } }],
+    },
+  });
+  assert.equal(parseSpecText(text).name, "inference");
+});

@@ -155,3 +155,31 @@ Deno.test("logs -f prints the lines of a job that runs after it started", async 
     await follow.output().catch(() => {});
   }
 });
+
+Deno.test("a job id prefix two jobs share is refused naming them, and stops nothing", async () => {
+  await using s = await tempStore();
+  const store = s.store;
+  await tuskOk(["create", "repo", "data"], { store });
+  await tuskOk(["create", "pipeline", "-f", `${STAGES}/upper.json`], { store });
+  for (const name of ["a", "b"]) {
+    await tuskOk(["put", "file", `data@master:/${name}`, "-f", "-"], { store, stdin: name });
+  }
+  const [newer, older] = await jobs(store, "upper");
+  // Ids begin with the time, so two jobs made a moment apart share their first digits.
+  const shared = older!.id.slice(0, 4);
+  assert.ok(newer!.id.startsWith(shared));
+  for (
+    const args of [["stop", "job", shared], ["inspect", "job", shared], ["logs", "--job", shared]]
+  ) {
+    const r = await tusk(args, { store });
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`Job id prefix "${shared}" matches 2 jobs`));
+    assert.ok(r.stderr.includes(`upper@${older!.id}`) && r.stderr.includes(`upper@${newer!.id}`));
+  }
+  const unique = await tuskOk(["inspect", "job", older!.id.slice(0, 12), "--json"], { store });
+  assert.equal(JSON.parse(unique.stdout).id, older!.id);
+  const scoped = await tuskOk(["inspect", "job", `upper@${newer!.id.slice(0, 12)}`, "--json"], {
+    store,
+  });
+  assert.equal(JSON.parse(scoped.stdout).id, newer!.id);
+});

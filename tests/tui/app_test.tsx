@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { render } from "ink-testing-library";
 import { App, type DashboardControls } from "../../tui/app.tsx";
 import { type FeedListener, journalFeed, type Subscribe } from "../../tui/feed.ts";
-import type { FeedItem, Snapshot } from "../../tui/state.ts";
+import { type FeedItem, MESSAGE_MS, type Snapshot } from "../../tui/state.ts";
 import { tempDir } from "../_helpers.ts";
 import { at, history, jobEvents, jobId } from "./_events.ts";
 import { KEY, plain, until } from "./_render.ts";
@@ -28,6 +28,8 @@ function start(
     /** Resolves the first snapshot (default: at once). */
     snapshotIn?: Promise<void>;
     subscribe?: Subscribe;
+    /** The app's clock (default: a fixed time). */
+    clock?: () => number;
   } = {},
 ): Harness {
   let listener: FeedListener | null = null;
@@ -45,11 +47,11 @@ function start(
     jobs: [],
   };
   const controls: DashboardControls = {
-    rerun: (id) => {
-      calls.push(`rerun ${id}`);
+    rerun: (id, pipeline) => {
+      calls.push(`rerun ${pipeline}@${id}`);
       return options.failControls
-        ? Promise.reject(new Error(`Job ${id} is still RUNNING: wait for it to finish`))
-        : Promise.resolve();
+        ? Promise.reject(new Error(`pipeline "${pipeline}" is stopped`))
+        : Promise.resolve(`Re-running job ${id.slice(0, 12)} as a new job`);
     },
     stop: (id) => {
       calls.push(`stop ${id}`);
@@ -74,7 +76,7 @@ function start(
       sandbox="deno (test)"
       theme={{ color: false }}
       size={{ width: 120, height: 36 }}
-      clock={() => Date.parse(at(60_000))}
+      clock={options.clock ?? (() => Date.parse(at(60_000)))}
       flushMs={0}
     />,
   );
@@ -185,8 +187,11 @@ Deno.test("App asks its controls to re-run and to stop the selected job", async 
     await until(() => h.frame().includes("Asked to stop job 000000000002"), "the stop message");
     h.type(KEY.down);
     h.type("r");
-    await until(() => h.frame().includes("Asked to re-run job 000000000001"), "the re-run message");
-    assert.deepEqual(h.calls, [`stop ${jobId(2)}`, `rerun ${jobId(1)}`]);
+    await until(
+      () => h.frame().includes("Re-running job 000000000001 as a new job"),
+      "the message",
+    );
+    assert.deepEqual(h.calls, [`stop ${jobId(2)}`, `rerun upper@${jobId(1)}`]);
   } finally {
     h.close();
   }
@@ -209,11 +214,59 @@ Deno.test("App shows why a control failed in the footer", async () => {
   const h = start({ failControls: true });
   try {
     await until(() => h.frame().includes("data → upper"), "the snapshot");
+    h.push(jobEvents(1));
+    await until(() => h.frame().includes(" success"), "the job");
+    h.type("r");
+    await until(() => h.frame().includes("Cannot re-run job"), "the error");
+    assert.match(h.frame(), /Cannot re-run job 000000000001: pipeline "upper" is stopped/);
+  } finally {
+    h.close();
+  }
+});
+
+Deno.test("App does not ask to re-run a running job and says why", async () => {
+  const h = await started();
+  try {
     h.push(jobEvents(1, { running: true }));
     await until(() => h.frame().includes("000000000001"), "the job");
     h.type("r");
-    await until(() => h.frame().includes("Cannot re-run job"), "the error");
-    assert.match(h.frame(), /is still RUNNING: wait for it to finish/);
+    await until(() => h.frame().includes("Job 000000000001 is still RUNNING"), "the message");
+    assert.deepEqual(h.calls, []);
+  } finally {
+    h.close();
+  }
+});
+
+Deno.test("App clears the footer's message once it is MESSAGE_MS old on its clock", async () => {
+  let now = Date.parse(at(60_000));
+  const h = start({ clock: () => now });
+  try {
+    await until(() => h.frame().includes("data → upper"), "the snapshot");
+    h.push(jobEvents(1));
+    await until(() => h.frame().includes(" success"), "the job");
+    h.type("s");
+    await until(() => h.frame().includes("has already finished"), "the message");
+    now += MESSAGE_MS - 1;
+    // The app reads its clock every second: the message is still there a tick later.
+    await new Promise((r) => setTimeout(r, 1_100));
+    assert.match(h.frame(), /has already finished/);
+    now += 1;
+    await until(() => !h.frame().includes("has already finished"), "the message to expire");
+    assert.match(h.frame(), /q quit/);
+  } finally {
+    h.close();
+  }
+});
+
+Deno.test("App clears the footer's message on esc when no panel is open", async () => {
+  const h = await started();
+  try {
+    h.push(jobEvents(1));
+    await until(() => h.frame().includes(" success"), "the job");
+    h.type("s");
+    await until(() => h.frame().includes("has already finished"), "the message");
+    h.type(KEY.escape);
+    await until(() => !h.frame().includes("has already finished"), "the message to go");
   } finally {
     h.close();
   }

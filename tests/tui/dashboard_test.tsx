@@ -49,6 +49,8 @@ function frame(
     now?: number;
     start?: number;
     cronNext?: Map<string, number>;
+    /** The frame as written, escape codes and all (the theme has no colour). */
+    raw?: boolean;
   } = {},
 ): string {
   const layout = computeLayout(
@@ -69,7 +71,7 @@ function frame(
       theme={{ color: false }}
     />,
   );
-  const text = plain(r.lastFrame());
+  const text = options.raw ? r.lastFrame() ?? "" : plain(r.lastFrame());
   r.unmount();
   r.cleanup();
   return text;
@@ -86,7 +88,10 @@ Deno.test("Dashboard shows an empty store with hints and the keys", () => {
   assert.match(f, /no repos yet/);
   assert.match(f, /no pipelines yet/);
   assert.match(f, /no jobs yet/);
-  assert.match(f, /↑\/↓ select {2}enter inspect {2}l logs {2}r re-run {2}s stop job {2}q quit/);
+  assert.match(
+    f,
+    /↑\/↓ select {2}enter inspect {2}l logs {2}esc close {2}r re-run {2}s stop {2}q quit/,
+  );
   assert.equal(f.split("\n").length, 36);
 });
 
@@ -230,4 +235,71 @@ Deno.test("Dashboard notes the skipped datums a live job has no rows for", () =>
   const f = frame(s);
   assert.match(f, /1 processed, 2 skipped, 0 failed of 3/);
   assert.match(f, /\+ 2 skipped: output reused from earlier jobs/);
+});
+
+/** What a hostile stage prints: a window title (OSC … BEL), CSI sequences, CR, a C1 CSI. */
+const HOSTILE = "\x1b]0;pwned\x07\x1b[31mred\x1b[2J\rspoofed\u009b1m";
+
+Deno.test("Dashboard shows a hostile stage's reason, log, datum message and names escaped", () => {
+  const job = jobId(1);
+  const datum = "d".repeat(32);
+  let s = view([
+    ...jobEvents(1, { datums: 0, running: true }),
+    {
+      type: "datum:started",
+      time: at(2000),
+      job,
+      pipeline: "upper",
+      datum,
+      inputs: ["data:/invoice\u202Efdp.exe", "data:/a\u200Bb"],
+    },
+    {
+      type: "stage:log",
+      time: at(2001),
+      job,
+      pipeline: "upper",
+      datum,
+      stream: "stderr",
+      line: HOSTILE,
+    },
+    {
+      type: "datum:finished",
+      time: at(2002),
+      job,
+      pipeline: "upper",
+      datum,
+      state: "FAILED",
+      durationMs: 5,
+      message: `Stage exited with code 1: ${HOSTILE}`,
+    },
+    {
+      type: "job:state",
+      time: at(2003),
+      job,
+      pipeline: "upper",
+      state: "FAILURE",
+      reason: `1 datum(s) failed: ${HOSTILE}`,
+      progress: { total: 1, processed: 0, skipped: 0, failed: 1, recovered: 0 },
+    },
+  ]);
+  s = reduce(s, {
+    kind: "message",
+    text: `Cannot re-run job: ${HOSTILE}`,
+    time: Date.parse(at(60_000)),
+  });
+  for (const panel of ["none", "inspect", "logs"] as const) {
+    const shown = panel === "none" ? s : reduce(s, { kind: "panel", panel });
+    const f = frame(shown, { raw: true, width: 200, height: 40 });
+    // Without colour Ink writes bold and inverse codes only: a colour would be the stage's.
+    for (const code of ["\x1b]", "\x07", "\x1b[2J", "\x1b[31m", "\r", "\x9b", "\u202e", "\u200b"]) {
+      assert.ok(!f.includes(code), `${panel}: ${JSON.stringify(code)}`);
+    }
+    // deno-lint-ignore no-control-regex
+    assert.doesNotMatch(plain(f), /[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+    assert.ok(plain(f).includes("Cannot re-run job: \\u001b]0;pwned\\u0007"), f);
+  }
+  const inspect = frame(reduce(s, { kind: "panel", panel: "inspect" }), { width: 200, height: 40 });
+  assert.ok(inspect.includes('"data:/invoice\\u202efdp.exe" "data:/a\\u200bb"'), inspect);
+  assert.ok(inspect.includes("reason: 1 datum(s) failed: \\u001b]0;pwned\\u0007"), inspect);
+  assert.ok(inspect.includes("dddddddd \\u001b]0;pwned\\u0007\\u001b[31mred"), inspect);
 });

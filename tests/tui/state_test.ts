@@ -5,8 +5,10 @@ import {
   activeJobs,
   elapsedMs,
   type FeedItem,
+  footerMessage,
   initialState,
   jobsWindow,
+  MESSAGE_MS,
   ratePerSecond,
   reduce,
   selectedIndex,
@@ -362,14 +364,38 @@ Deno.test("elapsedMs() and ratePerSecond() use the finish time, or now while run
 
 Deno.test("reduce() turns r and s into requests for the selected job, in order with moves", () => {
   let s = feed(initialState(), [...jobEvents(1), ...jobEvents(2, { running: true })]);
-  s = reduce(s, { kind: "request", what: "stop" });
-  assert.deepEqual(s.request, { what: "stop", job: jobId(2), seq: 1 });
-  s = reduce(reduce(s, { kind: "move", delta: 1 }), { kind: "request", what: "rerun" });
-  assert.deepEqual(s.request, { what: "rerun", job: jobId(1), seq: 2 });
+  s = reduce(s, { kind: "request", what: "stop", time: 0 });
+  assert.deepEqual(s.request, { what: "stop", job: jobId(2), pipeline: "upper", seq: 1 });
+  s = reduce(reduce(s, { kind: "move", delta: 1 }), { kind: "request", what: "rerun", time: 0 });
+  assert.deepEqual(s.request, { what: "rerun", job: jobId(1), pipeline: "upper", seq: 2 });
 });
 
 Deno.test("reduce() refuses to request a stop of a finished job", () => {
-  const s = reduce(feed(initialState(), jobEvents(1)), { kind: "request", what: "stop" });
+  const s = reduce(feed(initialState(), jobEvents(1)), { kind: "request", what: "stop", time: 7 });
   assert.equal(s.request, null);
-  assert.equal(s.message, `Job ${jobId(1).slice(0, 12)} has already finished`);
+  assert.deepEqual(s.message, {
+    text: `Job ${jobId(1).slice(0, 12)} has already finished`,
+    at: 7,
+  });
+});
+
+Deno.test("reduce() refuses to request a re-run of a running job and says why", () => {
+  const s = reduce(feed(initialState(), jobEvents(1, { running: true })), {
+    kind: "request",
+    what: "rerun",
+    time: 7,
+  });
+  assert.equal(s.request, null);
+  assert.match(s.message!.text, /^Job 000000000001 is still RUNNING: r re-runs a finished job/);
+});
+
+Deno.test("footerMessage() shows a message for MESSAGE_MS after it was set, then nothing", () => {
+  const t0 = 1_000_000;
+  const s = reduce(initialState(), { kind: "message", text: "Asked to stop job x", time: t0 });
+  assert.equal(footerMessage(s, t0), "Asked to stop job x");
+  assert.equal(footerMessage(s, t0 + MESSAGE_MS - 1), "Asked to stop job x");
+  assert.equal(footerMessage(s, t0 + MESSAGE_MS), null);
+  const later = reduce(s, { kind: "message", text: "Cannot re-run job y", time: t0 + MESSAGE_MS });
+  assert.equal(footerMessage(later, t0 + MESSAGE_MS + 1), "Cannot re-run job y");
+  assert.equal(footerMessage(reduce(later, { kind: "message", text: null, time: 0 }), t0), null);
 });

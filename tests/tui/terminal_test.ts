@@ -282,3 +282,104 @@ Deno.test({
     await assertRestored(pane);
   },
 });
+
+interface JobJson {
+  id: string;
+  state: string;
+  started?: string;
+  finished?: string;
+  restart: number;
+  rerunOf?: string;
+  reprocess?: boolean;
+}
+
+async function listJobs(store: string): Promise<JobJson[]> {
+  return JSON.parse((await tuskOk(["list", "job", "--json"], { store })).stdout);
+}
+
+Deno.test({
+  name:
+    "tusk up: r re-runs a finished job as a new job, and says why it cannot re-run an older one",
+  sanitizeResources: false,
+  async fn(t) {
+    await using s = await upperStore();
+    await putFile(s.store, s.path, "a.txt", "hello\n");
+    const [first] = await listJobs(s.store);
+    assert.equal(first?.state, "SUCCESS");
+    await using pane = await Pane.open(120, 36);
+    await startUp(pane, s.store);
+    await pane.waitFor((x) => / success/.test(x), "the finished job");
+
+    await t.step("r on the newest job runs a new job on the same inputs", async () => {
+      await pane.keys("r");
+      await pane.waitFor(
+        (x) => x.includes(`Re-running job ${first!.id.slice(0, 12)} as a new job`),
+        "the footer's answer",
+      );
+      await pane.waitFor((x) => (x.match(/ success/g) ?? []).length === 2, "the new job's row");
+      const jobs = await listJobs(s.store);
+      assert.equal(jobs.length, 2);
+      const [again, old] = jobs;
+      assert.equal(again!.rerunOf, first!.id);
+      assert.equal(again!.reprocess, true);
+      assert.equal(again!.state, "SUCCESS");
+      // The old job's DURATION and RESTART are as they were.
+      assert.deepEqual(old, first);
+    });
+
+    await t.step("r on the older job says why it cannot be re-run", async () => {
+      await pane.keys("Down");
+      await pane.waitFor(
+        (x) => x.includes(`▸ ${first!.id.slice(0, 12)}`),
+        "the older job selected",
+      );
+      await pane.keys("r");
+      const screen = await pane.waitFor(
+        (x) => x.includes(`Cannot re-run job ${first!.id.slice(0, 12)}`),
+        "the refusal",
+      );
+      assert.match(screen, /job [0-9a-f]{12} of pipeline "upper" is newer \(re-run that one\)/);
+      assert.equal((await listJobs(s.store)).length, 2, "no job was added");
+    });
+
+    await t.step("the footer's message goes away by itself, and the keys show again", async () => {
+      const screen = await pane.waitFor(
+        (x) => !x.includes("Cannot re-run job"),
+        "the message to expire",
+        15_000,
+      );
+      assert.match(screen, /esc close {2}r re-run {2}s stop {2}q quit/);
+    });
+
+    await pane.keys("q");
+    assert.equal(await pane.exitStatus(), 0);
+  },
+});
+
+Deno.test({
+  name: "tusk up shows a hostile stage's output escaped: the terminal's title stays as it was",
+  sanitizeResources: false,
+  async fn() {
+    await using s = await tempStore();
+    const opts = { store: s.store };
+    await tuskOk(["create", "repo", "data"], opts);
+    await tuskOk(["put", "file", "data@master:/in", "-f", "-"], { ...opts, stdin: "fail\n" });
+    await tuskOk(
+      ["create", "pipeline", "-f", `${ROOT}/tests/fixtures/stages/hostile_print.json`],
+      opts,
+    );
+    await using pane = await Pane.open(160, 40);
+    const title = await pane.display("#{pane_title}");
+    await pane.run(tuskUpLine(s.store));
+    await pane.waitFor((x) => x.includes("q quit") && / failure/.test(x), "the failed job");
+    await pane.keys("Enter");
+    const screen = await pane.waitFor(
+      (x) => x.includes("stderr \\u001b]0;pwned\\u0007\\u001b[31mred\\u001b[2J\\rspoofed"),
+      "the escaped log line",
+    );
+    assert.match(screen, /reason: 1 datum\(s\) failed.*\\u001b\]0;pwned/);
+    assert.equal(await pane.display("#{pane_title}"), title, "the stage did not set the title");
+    await pane.keys("q");
+    assert.equal(await pane.exitStatus(), 0);
+  },
+});

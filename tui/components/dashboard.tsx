@@ -6,7 +6,14 @@
 import { Box } from "ink";
 import { cronEntries, dagLines } from "../dag.ts";
 import type { Layout } from "../layout.ts";
-import { activeJobs, jobsWindow, selectedIndex, selectedJob, type ViewState } from "../state.ts";
+import {
+  activeJobs,
+  footerMessage,
+  jobsWindow,
+  selectedIndex,
+  selectedJob,
+  type ViewState,
+} from "../state.ts";
 import { Footer } from "./footer.tsx";
 import { Header } from "./header.tsx";
 import { JobDetail } from "./job_detail.tsx";
@@ -105,7 +112,7 @@ export function Dashboard(props: DashboardProps) {
           />
         )
         : null}
-      <Footer message={view.message} width={width} theme={theme} />
+      <Footer message={footerMessage(view, now)} width={width} theme={theme} />
     </Box>
   );
 }

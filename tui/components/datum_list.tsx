@@ -1,5 +1,6 @@
 /** The datums of the selected job: failed and running first, then the most recent. */
 import { Box, Text } from "ink";
+import { printable, printableName } from "../../lib/mod.ts";
 import { fit, shortDuration, shortId } from "../format.ts";
 import type { DatumView } from "../state.ts";
 import { fg, stateColor, stateLabel, type Theme } from "./theme.ts";
@@ -38,8 +39,8 @@ export function DatumList(props: DatumListProps) {
           <Text {...fg(theme, "gray")}>{shortId(d.id)}</Text>{" "}
           <Text {...fg(theme, stateColor(d.state))}>{fit(stateLabel(d.state), 8)}</Text>
           {` ${fit(d.state === "STARTING" ? "" : shortDuration(d.durationMs), 6)} `}
-          {d.inputs.join(" ")}
-          {d.message ? <Text {...fg(theme, "red")}>{`  ${d.message}`}</Text> : null}
+          {d.inputs.map(printableName).join(" ")}
+          {d.message ? <Text {...fg(theme, "red")}>{`  ${printable(d.message)}`}</Text> : null}
         </Text>
       ))}
       {note

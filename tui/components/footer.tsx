@@ -1,5 +1,6 @@
 /** The bottom line: the result of the last action, and the keys. */
 import { Box, Text } from "ink";
+import { printable } from "../../lib/mod.ts";
 import { fg, type Theme } from "./theme.ts";
 
 /** The keys the dashboard answers to, as the footer lists them. */
@@ -7,8 +8,9 @@ export const KEYS: readonly (readonly [string, string])[] = [
   ["↑/↓", "select"],
   ["enter", "inspect"],
   ["l", "logs"],
+  ["esc", "close"],
   ["r", "re-run"],
-  ["s", "stop job"],
+  ["s", "stop"],
   ["q", "quit"],
 ];
 
@@ -25,7 +27,9 @@ export function Footer(props: FooterProps) {
   return (
     <Box width={props.width} height={1}>
       <Text wrap="truncate-end">
-        {props.message ? <Text {...fg(theme, "yellow")}>{`${props.message}   `}</Text> : null}
+        {props.message
+          ? <Text {...fg(theme, "yellow")}>{`${printable(props.message)}   `}</Text>
+          : null}
         {KEYS.map(([k, what], i) => (
           <Text key={k}>
             {i > 0 ? "  " : ""}

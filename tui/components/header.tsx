@@ -3,6 +3,7 @@
  * is replayed), the sandbox and job counts.
  */
 import { Box, Text } from "ink";
+import { printable } from "../../lib/mod.ts";
 import { count } from "../format.ts";
 import { fg, type Theme } from "./theme.ts";
 
@@ -32,11 +33,13 @@ export function Header(props: HeaderProps) {
       <Text wrap="truncate-end">
         <Text bold {...fg(theme, "cyan")}>tusk up</Text>
         {`  store `}
-        <Text bold>{props.store}</Text>
+        <Text bold>{printable(props.store)}</Text>
         {`  scheduler: `}
         <Text {...fg(theme, attached ? "yellow" : "green")}>{props.scheduler}</Text>
         {props.replay ? `  replaying history ${percent(props.replay)}` : ""}
-        {`  sandbox: ${props.sandbox}  jobs: ${count(props.active)} active / ${count(props.total)}`}
+        {`  sandbox: ${printable(props.sandbox)}  jobs: ${count(props.active)} active / ${
+          count(props.total)
+        }`}
       </Text>
     </Box>
   );

@@ -3,6 +3,7 @@
  * failure), then its datums beside its log tail (`enter`) or its log alone (`l`).
  */
 import { Box, Text } from "ink";
+import { printable } from "../../lib/mod.ts";
 import { shortDuration, shortId } from "../format.ts";
 import { elapsedMs, type JobView } from "../state.ts";
 import { DatumList } from "./datum_list.tsx";
@@ -52,7 +53,11 @@ export function JobDetail(props: JobDetailProps) {
         <Text bold={false}>{info}</Text>
       </Text>
       {reasonRows
-        ? <Text wrap="truncate-end" {...fg(theme, "red")}>{`reason: ${job.reason}`}</Text>
+        ? (
+          <Text wrap="truncate-end" {...fg(theme, "red")}>
+            {`reason: ${printable(job.reason ?? "")}`}
+          </Text>
+        )
         : null}
       {mode === "logs"
         ? <LogTail logs={job.logs} rows={body} width={width} empty={empty} theme={theme} />

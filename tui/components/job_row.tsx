@@ -3,6 +3,7 @@
  * rate, elapsed time, coloured state, and the reason of a job that did not succeed.
  */
 import { Text } from "ink";
+import { printable } from "../../lib/mod.ts";
 import { fit, fitRight, rateText, shortDuration, shortId } from "../format.ts";
 import { elapsedMs, isFinalState, type JobView, ratePerSecond } from "../state.ts";
 import { ProgressBar } from "./progress_bar.tsx";
@@ -45,7 +46,7 @@ export function JobRow(props: JobRowProps) {
   const p = job.progress;
   const done = isFinalState(job.state);
   const counts = `${p.processed}+${p.skipped}/${p.total}`;
-  const reason = job.state !== "SUCCESS" && job.reason ? job.reason : "";
+  const reason = job.state !== "SUCCESS" && job.reason ? printable(job.reason) : "";
   return (
     <Text wrap="truncate-end" inverse={selected}>
       <Text bold={selected}>{selected ? "▸ " : "  "}</Text>

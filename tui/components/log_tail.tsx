@@ -1,5 +1,6 @@
 /** The end of the selected job's log: the last lines that fit, stderr marked. */
 import { Box, Text } from "ink";
+import { printable } from "../../lib/mod.ts";
 import { shortId } from "../format.ts";
 import type { LogView } from "../state.ts";
 import { fg, type Theme } from "./theme.ts";
@@ -14,7 +15,7 @@ export interface LogTailProps {
   readonly theme: Theme;
 }
 
-/** The last `rows` log lines, each prefixed with its datum. */
+/** The last `rows` log lines, each prefixed with its datum; stage output is escaped. */
 export function LogTail(props: LogTailProps) {
   const { theme } = props;
   const lines = props.logs.slice(Math.max(0, props.logs.length - props.rows));
@@ -24,7 +25,9 @@ export function LogTail(props: LogTailProps) {
       {lines.map((l, i) => (
         <Text key={i} wrap="truncate-end">
           <Text {...fg(theme, "gray")}>{`${shortId(l.datum)} `}</Text>
-          <Text {...fg(theme, l.stream === "stderr" ? "yellow" : undefined)}>{l.line}</Text>
+          <Text {...fg(theme, l.stream === "stderr" ? "yellow" : undefined)}>
+            {printable(l.line)}
+          </Text>
         </Text>
       ))}
     </Box>

@@ -3,6 +3,7 @@
  * by the state of its newest job, then the cron inputs with the time to their next tick.
  */
 import { Box, Text } from "ink";
+import { printable } from "../../lib/mod.ts";
 import type { ReactNode } from "react";
 import type { CronEntry, DagSegment } from "../dag.ts";
 import { untilText } from "../format.ts";
@@ -68,7 +69,7 @@ export function PipelineDag(props: PipelineDagProps) {
       node: (
         <Text wrap="truncate-end">
           <Text {...fg(theme, "magenta")}>{`cron ${c.entry.repo}`}</Text>
-          {`  ${c.entry.spec}  → ${c.entry.pipeline}  next tick `}
+          {`  ${printable(c.entry.spec)}  → ${c.entry.pipeline}  next tick `}
           <Text bold>{c.next === null ? "-" : untilText(c.next, props.now)}</Text>
         </Text>
       ),
