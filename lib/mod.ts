@@ -17,6 +17,7 @@ export {
   describeInput,
   downstream,
   drawPipelines,
+  inspectDatum,
   inspectJob,
   inspectPipeline,
   lineage,
@@ -32,7 +33,14 @@ export {
   stopJob,
   waitJob,
 } from "./commands/pps.ts";
-export type { Lineage, LogLine, PipelineView, PlanRow, ProvenanceNode } from "./commands/pps.ts";
+export type {
+  DatumView,
+  Lineage,
+  LogLine,
+  PipelineView,
+  PlanRow,
+  ProvenanceNode,
+} from "./commands/pps.ts";
 export { pipelineOf, pipelinesOf } from "./pipeline/pipelines.ts";
 export type { Pipeline, PipelineRecord } from "./pipeline/pipelines.ts";
 export { parseSpec, parseSpecText, SpecError } from "./pipeline/spec.ts";
