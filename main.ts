@@ -4,7 +4,9 @@
  * 0 ok, 1 the operation failed, 2 usage or input error, 70 a bug. Only the parser and the
  * error classes load up front; each verb imports lib/pfs.ts (store verbs) or lib/mod.ts.
  */
+import { alias, type AliasSpec } from "./lib/cli/alias.ts";
 import {
+  type Command,
   command,
   commandTree,
   flag,
@@ -14,6 +16,7 @@ import {
   type OptionValues,
   parseCommandLine,
   program,
+  unsupported,
   value,
 } from "./lib/cli/command_line.ts";
 import { InvalidArgumentError, TuskError } from "./lib/errors.ts";
@@ -565,6 +568,24 @@ async function doListDatum(job: string, opts: JsonOpts) {
   ));
 }
 
+async function doInspectDatum(job: string, datum: string, opts: JsonOpts) {
+  const { inspectDatum, formatSize, humanDuration } = await lib();
+  const d = await inspectDatum(await openStore(), job, datum);
+  if (opts.json) return json(d);
+  out(
+    `ID: ${d.id}\nJob: ${d.job} (pipeline ${d.pipeline})\nState: ${d.state}\nHash: ${d.hash}\n` +
+      `Inputs:\n` +
+      d.inputs.map((i) => `  ${i.name}: ${i.repo}@${i.commit}:${i.path}\n`).join("") +
+      `Tries: ${d.tries}\n` +
+      (d.state === "SKIPPED" ? "" : `Duration: ${humanDuration(d.durationMs)}\n`) +
+      `Exit code: ${d.exitCode ?? "-"}\n` +
+      (d.message ? `Message: ${d.message}\n` : "") +
+      (d.reusedFrom ? `Output reused from job: ${d.reusedFrom}\n` : "") +
+      (d.outputTree ? `Output: ${d.outputTree} (${formatSize(d.outputSize ?? 0)})\n` : "") +
+      `Logs: tusk logs --job ${d.job} --datum ${d.id}\n`,
+  );
+}
+
 async function doLogs(
   opts: OptionValues<typeof LOGS_OPTIONS>,
 ) {
@@ -859,10 +880,129 @@ async function doComplete(what: string, arg: string | undefined) {
   }
 }
 
-// ---- the command table: the 2.x grammar (verb noun), then the ≤1.8 one (verb-noun) ----
+// ---- the command table: the 2.x grammar (verb noun), then the 1.x one (verb-noun) ----
 
-const join = (repo: string, ref: string, path?: string) =>
-  `${repo}@${ref}${path !== undefined ? `:${path}` : ""}`;
+/**
+ * pachctl 1.x's hyphenated commands (≤ 1.8), each the 1.x form of a 2.x command: its own
+ * positional arguments and the templates that make the 2.x ones of them; the options are the
+ * 2.x command's. In 1.x form `put-file` appends, as pachctl 1.x did, and `-o` overwrites.
+ */
+const PACHCTL_1X: Readonly<Record<string, AliasSpec>> = {
+  "create-repo": { for: "create repo" },
+  "list-repo": { for: "list repo" },
+  "inspect-repo": { for: "inspect repo" },
+  "delete-repo": { for: "delete repo" },
+  "put-file": {
+    for: "put file",
+    args: ["<repo>", "<branch>", "[path]"],
+    to: ["{repo}@{branch}[:{path}]"],
+    defaults: { append: true },
+    flags: {
+      overwrite: {
+        short: "o",
+        help: "overwrite files (in 1.x form put-file appends to them)",
+        sets: { append: false },
+      },
+    },
+    description: "(1.x) put files into a new commit, appending to files that exist (-o overwrites)",
+  },
+  "get-file": { for: "get file", args: ["<repo>", "<ref>", "<path>"], to: ["{repo}@{ref}:{path}"] },
+  "list-file": {
+    for: "list file",
+    args: ["<repo>", "<ref>", "[path]"],
+    to: ["{repo}@{ref}[:{path}]"],
+  },
+  "glob-file": {
+    for: "glob file",
+    args: ["<repo>", "<ref>", "<pattern>"],
+    to: ["{repo}@{ref}:{pattern}"],
+  },
+  "diff-file": {
+    for: "diff file",
+    args: ["<repo>", "<ref>", "[path]", "[old-repo]", "[old-ref]", "[old-path]"],
+    to: ["{repo}@{ref}[:{path}]", "[{old-repo}@{old-ref}[:{old-path}]]"],
+  },
+  "delete-file": {
+    for: "delete file",
+    args: ["<repo>", "<ref>", "<path>"],
+    to: ["{repo}@{ref}:{path}"],
+  },
+  "list-commit": { for: "list commit", args: ["<repo>", "[branch]"], to: ["{repo}[@{branch}]"] },
+  "inspect-commit": {
+    for: "inspect commit",
+    args: ["<repo>", "<commit>"],
+    to: ["{repo}@{commit}"],
+  },
+  "flush-commit": {
+    for: "wait commit",
+    args: [{ usage: "<repo>", help: "the repo, or repo@commit" }, "[commit]"],
+    to: ["{repo}[@{commit}]"],
+  },
+  "create-branch": { for: "create branch", args: ["<repo>", "<branch>"], to: ["{repo}@{branch}"] },
+  "list-branch": { for: "list branch" },
+  "delete-branch": { for: "delete branch", args: ["<repo>", "<branch>"], to: ["{repo}@{branch}"] },
+  "create-pipeline": { for: "create pipeline" },
+  "update-pipeline": { for: "update pipeline" },
+  "list-pipeline": { for: "list pipeline" },
+  "inspect-pipeline": { for: "inspect pipeline" },
+  "delete-pipeline": { for: "delete pipeline" },
+  "start-pipeline": { for: "start pipeline" },
+  "stop-pipeline": { for: "stop pipeline" },
+  "list-job": { for: "list job" },
+  "inspect-job": { for: "inspect job" },
+  "stop-job": { for: "stop job" },
+  "list-datum": { for: "list datum" },
+  "inspect-datum": { for: "inspect datum" },
+  "restart-datum": { for: "restart datum" },
+  "get-logs": { for: "logs" },
+  "garbage-collect": { for: "gc" },
+};
+
+/** pachctl 1.x commands tusk does not have, and what to do instead. */
+const PACHCTL_1X_LACKING: Readonly<Record<string, string>> = {
+  "start-commit": "every put file, delete file and revert is a commit of its own",
+  "finish-commit": "every put file, delete file and revert is a commit of its own",
+  "delete-commit":
+    'commits are never deleted; "tusk revert" makes a commit with an older one\'s files',
+  "subscribe-commit": '"tusk up --headless" prints every commit as it is made',
+  "copy-file": 'copy with "tusk get file … -o" and "tusk put file"',
+  "inspect-file": '"tusk list file --json" gives a file\'s type, size and hash',
+  "set-branch": '"tusk create branch <repo>@<branch> --head <commit>" points a branch at a commit',
+  "create-job": "jobs start by themselves when a pipeline's inputs change",
+  "run-pipeline":
+    'jobs start by themselves when inputs change; "tusk update pipeline -f <spec> --reprocess" re-runs every datum',
+  "delete-job": "jobs are kept with the store's history",
+  "edit-pipeline": 'edit the spec file, then run "tusk update-pipeline -f <spec>"',
+  "extract": 'a store is a folder: copy it (or "tusk export pachyderm" for a cluster)',
+  "extract-pipeline": '"tusk inspect pipeline <name> --json" prints the spec',
+  "restore": "a store is a folder: copy it back",
+  "delete-all": 'a store is a folder: remove it, then "tusk init"',
+  "update-repo": "a repo's description is set when it is created",
+  "get-object": '"tusk get file" reads files; objects are internal',
+  "get-tag": '"tusk get file" reads files; objects are internal',
+  "deploy": 'tusk needs no cluster: "tusk init" makes a store',
+  "undeploy": "tusk needs no cluster",
+  "port-forward": "tusk needs no cluster or network",
+  "inspect-cluster": 'tusk needs no cluster: "tusk doctor" reports on this machine and store',
+  "update-dash": 'the dashboard is "tusk up"',
+  "mount": '"tusk get file <repo>@<ref>:/ -r -o <dir>" writes a commit\'s files to a folder',
+  "unmount": "tusk mounts nothing",
+  "migrate": "tusk has one store format",
+  "version": '"tusk --version" prints the version',
+  "completion": '"tusk completions bash|zsh|fish" prints a completion script',
+};
+
+/** The 2.x commands, then their 1.x forms and the 1.x commands tusk lacks. */
+function withPachctl1x(commands: Record<string, Command>): Record<string, Command> {
+  const all = { ...commands };
+  for (const [name, spec] of Object.entries(PACHCTL_1X)) {
+    all[name] = alias(commands, name, spec, "(1.x)");
+  }
+  for (const [name, instead] of Object.entries(PACHCTL_1X_LACKING)) {
+    all[name] = unsupported(`tusk has no "${name}" (pachctl 1.x): ${instead}`);
+  }
+  return all;
+}
 
 const tusk = program({
   name: "tusk",
@@ -874,7 +1014,7 @@ const tusk = program({
       choices: ["auto", "deno", "bwrap"],
     }),
   },
-  commands: {
+  commands: withPachctl1x({
     init: command({
       description: "create a new store (.tusk in the current folder, or --store DIR)",
       run: async () => {
@@ -968,6 +1108,12 @@ const tusk = program({
         args: ["<job>"],
         options: JSON_OPTION,
         run: ([id], o) => doInspectJob(id, o),
+      }),
+      datum: command({
+        description: "show one datum of a job",
+        args: ["<job>", "<datum>"],
+        options: JSON_OPTION,
+        run: ([job, datum], o) => doInspectDatum(job, datum, o),
       }),
     }),
     delete: group("delete a repo, branch, file or pipeline", {
@@ -1141,131 +1287,6 @@ const tusk = program({
       run: (_, o) => doDoctor(o),
     }),
 
-    "create-repo": command({
-      description: "(1.8) create a new repo",
-      args: ["<repo>"],
-      options: DESCRIPTION_OPTION,
-      run: ([repo], o) => doCreateRepo(repo, o),
-    }),
-    "list-repo": command({
-      description: "(1.8) list repos",
-      options: JSON_OPTION,
-      run: (_, o) => doListRepo(o),
-    }),
-    "inspect-repo": command({
-      description: "(1.8) show a repo",
-      args: ["<repo>"],
-      options: JSON_OPTION,
-      run: ([repo], o) => doInspectRepo(repo, o),
-    }),
-    "delete-repo": command({
-      description: "(1.8) delete a repo",
-      args: ["<repo>"],
-      run: ([repo]) => doDeleteRepo(repo),
-    }),
-    "put-file": command({
-      description: "(1.8) put files into a new commit",
-      args: ["<repo>", "<branch>", "[path]"],
-      options: PUT_OPTIONS,
-      run: ([repo, branch, path], o) => doPutFile(join(repo, branch, path), o),
-    }),
-    "get-file": command({
-      description: "(1.8) print a file, or write files with -o",
-      args: ["<repo>", "<ref>", "<path>"],
-      options: GET_OPTIONS,
-      run: ([repo, ref, path], o) => doGetFile(join(repo, ref, path), o),
-    }),
-    "list-file": command({
-      description: "(1.8) list the files in a folder",
-      args: ["<repo>", "<ref>", "[path]"],
-      options: JSON_OPTION,
-      run: ([repo, ref, path], o) => doListFile(join(repo, ref, path), o),
-    }),
-    "glob-file": command({
-      description: "(1.8) list the files matching a pattern",
-      args: ["<repo>", "<ref>", "<pattern>"],
-      options: JSON_OPTION,
-      run: ([repo, ref, pattern], o) => doGlobFile(join(repo, ref, pattern), o),
-    }),
-    "delete-file": command({
-      description: "(1.8) delete a file or folder in a new commit",
-      args: ["<repo>", "<ref>", "<path>"],
-      run: ([repo, ref, path]) =>
-        doDeleteFile(join(repo, ref, path), { message: undefined, wait: true }),
-    }),
-    "diff-file": command({
-      description: "(1.8) list what changed",
-      args: ["<repo>", "<ref>", "[path]", "[old-repo]", "[old-ref]", "[old-path]"],
-      options: JSON_OPTION,
-      run: ([repo, ref, path, oldRepo, oldRef, oldPath], o) =>
-        doDiffFile(
-          join(repo, ref, path),
-          oldRepo && oldRef ? join(oldRepo, oldRef, oldPath) : undefined,
-          o,
-        ),
-    }),
-    "list-commit": command({
-      description: "(1.8) list commits, newest first",
-      args: ["<repo>", "[branch]"],
-      options: LIST_COMMIT_OPTIONS,
-      run: ([repo, branch], o) => doListCommit(branch ? `${repo}@${branch}` : repo, o),
-    }),
-    "inspect-commit": command({
-      description: "(1.8) show a commit and its provenance",
-      args: ["<repo>", "<commit>"],
-      options: JSON_OPTION,
-      run: ([repo, commit], o) => doInspectCommit(`${repo}@${commit}`, o),
-    }),
-    "create-branch": command({
-      description: "(1.8) create a branch, or move it with --head",
-      args: ["<repo>", "<branch>"],
-      options: HEAD_OPTION,
-      run: ([repo, branch], o) => doCreateBranch(`${repo}@${branch}`, { ...o, wait: true }),
-    }),
-    "list-branch": command({
-      description: "(1.8) list a repo's branches",
-      args: ["<repo>"],
-      options: JSON_OPTION,
-      run: ([repo], o) => doListBranch(repo, o),
-    }),
-    "delete-branch": command({
-      description: "(1.8) delete a branch",
-      args: ["<repo>", "<branch>"],
-      run: ([repo, branch]) => doDeleteBranch(`${repo}@${branch}`),
-    }),
-    "create-pipeline": command({
-      description: "(1.8) create a pipeline from a spec",
-      options: CREATE_PIPELINE_OPTIONS,
-      run: (_, o) => doCreatePipeline(o, false),
-    }),
-    "update-pipeline": command({
-      description: "(1.8) update a pipeline",
-      options: UPDATE_PIPELINE_OPTIONS,
-      run: (_, o) => doCreatePipeline(o, true),
-    }),
-    "list-pipeline": command({
-      description: "(1.8) list pipelines",
-      options: JSON_OPTION,
-      run: (_, o) => doListPipeline(o),
-    }),
-    "inspect-pipeline": command({
-      description: "(1.8) show a pipeline and its spec",
-      args: ["<name>"],
-      options: JSON_OPTION,
-      run: ([name], o) => doInspectPipeline(name, o),
-    }),
-    "list-job": command({
-      description: "(1.8) list jobs",
-      options: LIST_JOB_OPTIONS,
-      run: (_, o) => doListJob(o),
-    }),
-    "inspect-job": command({
-      description: "(1.8) show a job",
-      args: ["<job>"],
-      options: JSON_OPTION,
-      run: ([id], o) => doInspectJob(id, o),
-    }),
-
     export: group("export pipelines to run elsewhere", {
       pachyderm: command({
         description: "write Pachyderm specs, stage bundles and a README with the pachctl commands",
@@ -1297,7 +1318,7 @@ const tusk = program({
       hidden: true,
       run: ([what, arg]) => doComplete(what, arg),
     }),
-  },
+  }),
 });
 
 /** Parse and run; returns the exit code. */

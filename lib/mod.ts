@@ -17,6 +17,7 @@ export {
   describeInput,
   downstream,
   drawPipelines,
+  inspectDatum,
   inspectJob,
   inspectPipeline,
   lineage,
@@ -35,6 +36,7 @@ export {
   waitJob,
 } from "./commands/pps.ts";
 export type {
+  DatumView,
   Lineage,
   LogLine,
   PipelineView,

@@ -103,41 +103,23 @@ try {
   say("The record: which model, from which data, with which code, made which prediction");
   await step("tusk inspect commit inference@master", ["inspect", "commit", "inference@master"]);
   await step("tusk lineage inference@master:/2", ["lineage", "inference@master:/2"]);
-  say("Bad data gets in: a corrupted iris.csv retrains the model and changes the predictions");
-  const good = JSON.parse(
-    await step("tusk inspect commit training@master --json", [
-      "inspect",
-      "commit",
-      "training@master",
-      "--json",
-    ]),
-  ).id as string;
-  const corrupt = `${base}/iris-corrupted.csv`;
-  const rows = (await Deno.readTextFile(`${data}/iris.csv`)).trim().split("\n");
-  const swapped = rows.map((r) => {
-    const f = r.split(",");
-    const species = f[4] === "Iris-setosa"
-      ? "Iris-virginica"
-      : f[4] === "Iris-virginica"
-      ? "Iris-setosa"
-      : f[4];
-    return [...f.slice(0, 4), species].join(",");
-  });
-  await Deno.writeTextFile(corrupt, swapped.join("\n") + "\n");
-  await step("tusk put file training@master:/iris.csv -f iris-corrupted.csv", [
+  say(
+    "Bad data gets in: data/corrupted/iris.csv (setosa and virginica swapped) retrains the model",
+  );
+  await step("tusk put file training@master:/iris.csv -f corrupted/iris.csv", [
     "put",
     "file",
     "training@master:/iris.csv",
     "-f",
-    "iris-corrupted.csv",
-  ], base);
+    "corrupted/iris.csv",
+  ], data);
   await step("tusk get-file inference master 2", ["get-file", "inference", "master", "2"]);
-  say("One command reverts to the good training data: the model and predictions come back");
-  await step(`tusk revert training@master --to ${good.slice(0, 12)}`, [
+  say("One command reverts to the good training data, the parent of the bad commit");
+  await step("tusk revert training@master --to master^", [
     "revert",
     "training@master",
     "--to",
-    good.slice(0, 12),
+    "master^",
   ]);
   await step("tusk get-file inference master 2", ["get-file", "inference", "master", "2"]);
   await step("tusk list-job", ["list-job"]);

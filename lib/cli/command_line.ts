@@ -172,6 +172,8 @@ export interface Command {
   /** Text printed after the help. */
   readonly epilogue: string | undefined;
   readonly run: Handler | undefined;
+  /** Set for a command the program knows by name but does not have: what it says instead. */
+  readonly unsupported?: string;
 }
 
 /** What `command()` takes: arguments, options and the handler typed from them. */
@@ -221,6 +223,23 @@ export function group(description: string, commands: Readonly<Record<string, Com
     hidden: false,
     epilogue: undefined,
     run: undefined,
+  };
+}
+
+/**
+ * A command the program knows by name but does not have (a hidden one): naming it, with any
+ * arguments or options, is a usage error saying `message`.
+ */
+export function unsupported(message: string): Command {
+  return {
+    description: "",
+    args: [],
+    options: [],
+    commands: new Map(),
+    hidden: true,
+    epilogue: undefined,
+    run: undefined,
+    unsupported: message,
   };
 }
 
@@ -305,7 +324,8 @@ export type UsageErrorCode =
   | "INVALID_CHOICE"
   | "MISSING_ARGUMENT"
   | "UNEXPECTED_ARGUMENT"
-  | "MISSING_OPTION";
+  | "MISSING_OPTION"
+  | "UNSUPPORTED_COMMAND";
 
 /** The command line does not fit the declared commands (exit 2); `code` says how. */
 export class UsageError extends TuskError {
@@ -440,6 +460,7 @@ class Scan {
       if (!sub) return this.fail(unknownCommand(this.program, this.path, word, this.cmd));
       this.cmd = sub;
       this.path.push(word);
+      if (sub.unsupported !== undefined) this.fail(unsupportedCommand(this.name, sub));
     }
   }
 
@@ -553,6 +574,10 @@ function unknownCommand(
   );
 }
 
+function unsupportedCommand(name: string, cmd: Command): UsageError {
+  return new UsageError("UNSUPPORTED_COMMAND", cmd.unsupported ?? "", { command: name });
+}
+
 /** The handler's values: given ones, else false for flags, true for negated, [] for lists. */
 function valuesOf(
   options: readonly Option[],
@@ -583,11 +608,16 @@ export function parseCommandLine<G extends OptionSpecs>(
       if (!sub) throw unknownCommand(program, shownPath, w, shown);
       shown = sub;
       shownPath.push(w);
+      if (sub.unsupported !== undefined) {
+        throw unsupportedCommand([program.name, ...shownPath].join(" "), sub);
+      }
     }
     return { kind: "help", text: helpText(program, shownPath, shown), error: false };
   }
   // Help for a command that does not exist would hide the typo: that error comes first.
-  if (scan.error?.code === "UNKNOWN_COMMAND") throw scan.error;
+  if (scan.error?.code === "UNKNOWN_COMMAND" || scan.error?.code === "UNSUPPORTED_COMMAND") {
+    throw scan.error;
+  }
   if (scan.wantsHelp) return { kind: "help", text: helpText(program, path, cmd), error: false };
   if (scan.wantsVersion) return { kind: "version", text: program.version };
   if (scan.error) throw scan.error;

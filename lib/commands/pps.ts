@@ -118,6 +118,33 @@ export async function listDatums(store: Store, jobId: string): Promise<JobRecord
   return (await inspectJob(store, jobId)).datums;
 }
 
+/** One datum, with the job and pipeline it belongs to. */
+export type DatumView = JobRecord["datums"][number] & { job: string; pipeline: string };
+
+/** One datum of a job, by its id or a prefix of it that names one datum. */
+export async function inspectDatum(
+  store: Store,
+  jobId: string,
+  datumId: string,
+): Promise<DatumView> {
+  const job = await inspectJob(store, jobId);
+  const view = (d: JobRecord["datums"][number]) => ({ job: job.id, pipeline: job.pipeline, ...d });
+  const exact = job.datums.find((d) => d.id === datumId);
+  if (exact) return view(exact);
+  const found = job.datums.filter((d) => d.id.startsWith(datumId));
+  if (found.length === 1) return view(found[0]!);
+  if (found.length === 0) {
+    throw new NotFoundError(`Cannot find datum "${datumId}" in job ${job.id}`, {
+      datum: datumId,
+      job: job.id,
+    });
+  }
+  throw new InvalidArgumentError(
+    `Datum "${datumId}" is ambiguous: it begins ${found.length} datum ids of job ${job.id}; give more of it`,
+    { datum: datumId, job: job.id, matches: found.length },
+  );
+}
+
 /** One log line of a datum. */
 export interface LogLine {
   readonly job: string;

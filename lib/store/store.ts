@@ -92,6 +92,9 @@ export interface PathEntry {
 
 const STORE_MARK = "tusk-store 1\n";
 
+/** The store's folders, which may all be empty (so a copy may drop them). */
+const STORE_FOLDERS = ["objects", "packs", "tmp"] as const;
+
 /** Name of the store folder searched for upward from the working directory. */
 export const STORE_DIR = ".tusk";
 
@@ -121,7 +124,7 @@ export class Store {
     const staging = `${dir}.init-${Deno.pid}`;
     await Deno.remove(staging, { recursive: true }).catch(() => {});
     try {
-      for (const sub of ["objects", "packs", "tmp"]) {
+      for (const sub of STORE_FOLDERS) {
         await Deno.mkdir(`${staging}/${sub}`, { recursive: true });
       }
       await Deno.writeFile(`${staging}/ledger`, new Uint8Array());
@@ -174,8 +177,35 @@ export class Store {
       throw new NoStoreError(`"${dir}" is not a tusk store this version can read`, { path: dir });
     }
     const store = new Store(dir, options);
+    await store.#restoreLayout();
     await store.#cleanTemp();
     return store;
+  }
+
+  /**
+   * Recreate what a copy of the store may have dropped without losing anything: the folders
+   * that can be empty (object stores and some copy tools keep no empty folder) and a ledger
+   * that the state file proves was empty. A ledger that held entries cannot be recreated: a
+   * store without it fails here, naming it.
+   */
+  async #restoreLayout(): Promise<void> {
+    for (const sub of STORE_FOLDERS) {
+      // Present already, or a read-only copy: reading needs none of them, and a write that
+      // does fails then with its own message.
+      await Deno.mkdir(`${this.root}/${sub}`).catch(() => {});
+    }
+    if (await exists(this.#ledgerPath)) return;
+    const state = await this.#readStateFile().catch(() => null);
+    if (state?.ledger.size !== 0) {
+      throw new IntegrityError(
+        `The store's ledger "${this.#ledgerPath}" is missing: the store's history is lost; restore the store from the copy it came from or a backup`,
+        { path: this.#ledgerPath },
+      );
+    }
+    await Deno.writeFile(this.#ledgerPath, new Uint8Array(), { createNew: true })
+      .catch((err) => {
+        if (!(err instanceof Deno.errors.AlreadyExists)) mapWriteError(err, "the ledger");
+      });
   }
 
   /** Find the nearest `.tusk` folder from `start` upward, or null. */
@@ -381,11 +411,16 @@ export class Store {
 
   async #cleanTemp(): Promise<void> {
     const tmp = `${this.root}/tmp`;
-    for await (const e of Deno.readDir(tmp)) {
-      const pid = Number(e.name.split(".")[0]);
-      if (!Number.isInteger(pid) || !processAlive(pid)) {
-        await Deno.remove(`${tmp}/${e.name}`, { recursive: true }).catch(() => {});
+    try {
+      for await (const e of Deno.readDir(tmp)) {
+        const pid = Number(e.name.split(".")[0]);
+        if (!Number.isInteger(pid) || !processAlive(pid)) {
+          await Deno.remove(`${tmp}/${e.name}`, { recursive: true }).catch(() => {});
+        }
       }
+    } catch (err) {
+      // A read-only copy without its empty tmp/ holds no temp files to clean.
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
   }
 

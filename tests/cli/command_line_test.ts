@@ -14,6 +14,7 @@ import {
   negated,
   parseCommandLine,
   program,
+  unsupported,
   UsageError,
   type UsageErrorCode,
   value,
@@ -87,6 +88,7 @@ const demo = program({
       run: recorder("completions"),
     }),
     __complete: command({ args: ["<what>"], hidden: true, run: recorder("__complete") }),
+    "start-commit": unsupported('demo has no "start-commit": every put is a commit'),
   },
 });
 
@@ -400,6 +402,38 @@ Deno.test("parseCommandLine() reports the first of several errors", () => {
 Deno.test("parseCommandLine() neither runs nor suggests a hidden command's name wrongly", async () => {
   assert.equal((await run("__complete", "repos")).ran?.command, "__complete");
   assert.equal(usageError("__compete").message, 'Unknown command "__compete"');
+});
+
+Deno.test("parseCommandLine() refuses an unsupported command with its message, whatever follows", () => {
+  for (
+    const argv of [
+      ["start-commit"],
+      ["start-commit", "r@master", "extra"],
+      ["start-commit", "--bogus", "-x"],
+      ["start-commit", "-h"],
+      ["start-commit", "--version"],
+      ["--store", "s", "start-commit", "--store", "t"],
+      ["help", "start-commit"],
+    ]
+  ) {
+    const e = usageError(...argv);
+    assert.deepEqual(
+      [e.code, e.exitCode, e.message, e.data],
+      [
+        "UNSUPPORTED_COMMAND",
+        2,
+        'demo has no "start-commit": every put is a commit',
+        { command: "demo start-commit" },
+      ],
+      argv.join(" "),
+    );
+  }
+});
+
+Deno.test("an unsupported command is neither shown in help and completion nor suggested", () => {
+  assert.doesNotMatch(helpText(demo, [], demo.root), /start-commit/);
+  assert.ok(!commandTree(demo).commands.some((c) => c.name === "start-commit"));
+  assert.equal(usageError("start-comit").message, 'Unknown command "start-comit"');
 });
 
 Deno.test("helpText() shows usage, description, arguments, options with notes, commands and epilogue", () => {

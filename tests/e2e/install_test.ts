@@ -1,27 +1,41 @@
 /**
- * `deno task install`: `deno install -g` into a temporary root gives a `tusk` command that
- * works, with the permissions the task grants and no more than read, write, env and run.
+ * `deno task install`: run as a user runs it, into a temporary install root or home, with no
+ * `deno` on PATH (Deno from npm), it gives a `tusk` command that starts with no `deno` on
+ * PATH either, with the `tusk` task's permissions (never more than read, write, env and run)
+ * and V8 flags.
  */
 import assert from "node:assert/strict";
 import { ROOT, tempDir } from "../_helpers.ts";
+import { InstallError, installRoot, pinDeno, taskFlags } from "../../scripts/install.ts";
 
-const DENO_BIN_DIR = Deno.execPath().slice(0, Deno.execPath().lastIndexOf("/"));
+const DENO_DIR = (JSON.parse(
+  new TextDecoder().decode(
+    (await new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stdout: "piped" })
+      .output()).stdout,
+  ),
+) as { denoDir: string }).denoDir;
 
-/** The install task's command, split into words (it holds no quotes). */
-async function installTask(): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`)) as {
-    tasks: Record<string, { command: string }>;
-  };
-  const command = config.tasks.install?.command;
-  assert.ok(command, "deno.json has an install task");
-  return command.split(/\s+/);
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
 }
 
-async function run(program: string, args: string[], env: Record<string, string>, cwd: string) {
+/**
+ * Run `program` with exactly `env` (plus Deno's cache, so nothing is downloaded again):
+ * nothing of the caller's environment, PATH included, leaks in.
+ */
+async function run(
+  program: string,
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+): Promise<Run> {
   const r = await new Deno.Command(program, {
     args,
     cwd,
-    env: { ...env, NO_COLOR: "1", TUSK_STORE: "", INIT_CWD: "" },
+    clearEnv: true,
+    env: { DENO_DIR, NO_COLOR: "1", ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -30,41 +44,68 @@ async function run(program: string, args: string[], env: Record<string, string>,
   return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
 }
 
-/** Run `words` (a `deno install -g …` command) with `--root root`; returns the shim's path. */
-async function install(words: string[], root: string): Promise<string> {
-  assert.deepEqual(words.slice(0, 3), ["deno", "install", "-g"]);
-  const args = ["install", "-g", "--root", root, ...words.slice(3)];
-  const env = { PATH: `${DENO_BIN_DIR}:/usr/bin:/bin`, DENO_INSTALL_ROOT: root };
-  const r = await run(Deno.execPath(), args, env, ROOT);
-  assert.equal(r.code, 0, `deno ${args.join(" ")}:\n${r.stderr}`);
-  return `${root}/bin/tusk`;
+/** An empty folder to serve as PATH: no `deno` (nor anything else) on it. */
+async function noDenoPath(dir: string): Promise<string> {
+  const path = `${dir}/empty-bin`;
+  await Deno.mkdir(path);
+  return path;
 }
 
-Deno.test("deno task install's command installs a tusk that prints its version", async () => {
+/** `deno task install <args>` from the checkout, as a user with `env` runs it. */
+async function installTask(args: string[], env: Record<string, string>): Promise<Run> {
+  const r = await run(Deno.execPath(), ["task", "--quiet", "install", ...args], env, ROOT);
+  assert.equal(r.code, 0, `deno task install ${args.join(" ")}:\n${r.stderr}${r.stdout}`);
+  return r;
+}
+
+Deno.test("deno task install with no deno on PATH gives a tusk that starts with no deno on PATH", async () => {
   await using dir = await tempDir();
-  const words = await installTask();
-  assert.ok(!words.some((w) => w === "-A" || w === "--allow-all"), "no -A");
-  const shim = await install(words, `${dir.path}/root`);
-  const env = { PATH: `${DENO_BIN_DIR}:/usr/bin:/bin` };
-  const r = await run(shim, ["--version"], env, dir.path);
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, "0.1.0\n");
+  const PATH = await noDenoPath(dir.path);
+  const root = `${dir.path}/root`;
+  const r = await installTask([], { PATH, DENO_INSTALL_ROOT: root, HOME: `${dir.path}/home` });
+  const v = await run(`${root}/bin/tusk`, ["--version"], { PATH }, dir.path);
+  assert.equal(v.code, 0, v.stderr);
+  assert.equal(v.stdout, "0.1.0\n");
+  assert.match(r.stdout, new RegExp(`^Installed tusk: ${root}/bin/tusk$`, "m"));
+  assert.ok(r.stdout.includes(`export PATH="${root}/bin:$PATH"`), r.stdout);
 });
 
-Deno.test("tusk installed with read, write, env and run only runs a pipeline and doctor", async () => {
+Deno.test("deno task install with only HOME set puts tusk in ~/.deno/bin", async () => {
   await using dir = await tempDir();
-  const words = (await installTask()).filter((w) => w !== "--allow-sys");
-  const shim = await install(words, `${dir.path}/root`);
-  const shimText = await Deno.readTextFile(shim);
-  assert.doesNotMatch(shimText, /--allow-sys|--allow-net|--allow-ffi|--allow-all|\s-A\s/);
+  const PATH = await noDenoPath(dir.path);
+  const home = `${dir.path}/home`;
+  const r = await installTask([], { PATH, HOME: home });
+  assert.match(r.stdout, new RegExp(`^Installed tusk: ${home}/.deno/bin/tusk$`, "m"));
+  const v = await run(`${home}/.deno/bin/tusk`, ["--version"], { PATH, HOME: home }, home);
+  assert.equal(v.code, 0, v.stderr);
+  assert.equal(v.stdout, "0.1.0\n");
+});
+
+Deno.test("deno task install --root DIR says nothing about PATH when DIR/bin is on it", async () => {
+  await using dir = await tempDir();
+  const root = `${dir.path}/root`;
+  const r = await installTask(["--root", root], { PATH: `${root}/bin` });
+  assert.match(r.stdout, new RegExp(`^Installed tusk: ${root}/bin/tusk$`, "m"));
+  assert.doesNotMatch(r.stdout, /export PATH/);
+});
+
+Deno.test("tusk installed with no deno on PATH runs a pipeline and doctor", async () => {
+  await using dir = await tempDir();
+  const PATH = await noDenoPath(dir.path);
+  const root = `${dir.path}/root`;
+  await installTask(["--root", root], { PATH });
+  const shim = `${root}/bin/tusk`;
+  assert.doesNotMatch(
+    await Deno.readTextFile(shim),
+    /--allow-sys|--allow-net|--allow-ffi|--allow-all|\s-A\s/,
+  );
   const work = `${dir.path}/work`;
   await Deno.mkdir(work);
   await Deno.copyFile(`${ROOT}/tests/fixtures/stages/upper.ts`, `${work}/upper.ts`);
   await Deno.copyFile(`${ROOT}/tests/fixtures/stages/upper.json`, `${work}/upper.json`);
   await Deno.writeTextFile(`${work}/a.txt`, "quiet\n");
-  const env = { PATH: `${DENO_BIN_DIR}:/usr/bin:/bin` };
   const tusk = async (...args: string[]) => {
-    const r = await run(shim, args, env, work);
+    const r = await run(shim, args, { PATH }, work);
     assert.equal(r.code, 0, `tusk ${args.join(" ")}:\n${r.stderr}${r.stdout}`);
     return r.stdout;
   };
@@ -77,7 +118,7 @@ Deno.test("tusk installed with read, write, env and run only runs a pipeline and
   assert.match(await tusk("up", "--help"), /headless/);
 });
 
-Deno.test("the installed tusk starts with the up task's V8 flags (the dashboard's memory)", async () => {
+Deno.test("the installed tusk runs with the tusk task's flags, which the up task shares", async () => {
   await using dir = await tempDir();
   const config = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`)) as {
     tasks: Record<string, { command: string }>;
@@ -87,6 +128,75 @@ Deno.test("the installed tusk starts with the up task's V8 flags (the dashboard'
   const flags = v8(config.tasks.up?.command);
   assert.ok(flags.length > 0, "the up task sets V8 flags");
   assert.deepEqual(v8(config.tasks.tusk?.command), flags, "deno task tusk uses the same");
-  const shim = await Deno.readTextFile(await install(await installTask(), `${dir.path}/root`));
-  for (const flag of flags) assert.ok(shim.includes(flag), `the shim passes ${flag}:\n${shim}`);
+  const root = `${dir.path}/root`;
+  await installTask(["--root", root], { PATH: await noDenoPath(dir.path) });
+  const shim = await Deno.readTextFile(`${root}/bin/tusk`);
+  const exec = shim.split("\n").find((l) => l.startsWith("exec "));
+  assert.ok(exec, shim);
+  assert.ok(exec.startsWith(`exec '${Deno.execPath()}' run `), exec);
+  for (const flag of taskFlags(config)) assert.ok(exec.includes(` ${flag} `), `${flag}: ${exec}`);
+  for (const flag of flags) assert.ok(exec.includes(flag), `the shim passes ${flag}:\n${shim}`);
+});
+
+Deno.test("deno task install with an unknown argument exits 2 and installs nothing", async () => {
+  await using dir = await tempDir();
+  const root = `${dir.path}/root`;
+  const r = await run(
+    Deno.execPath(),
+    ["task", "--quiet", "install", "--rot", root],
+    { PATH: await noDenoPath(dir.path), DENO_INSTALL_ROOT: root },
+    ROOT,
+  );
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^install: Unknown argument "--rot"/m);
+  await assert.rejects(Deno.stat(root), Deno.errors.NotFound);
+});
+
+Deno.test("installRoot() takes --root, then DENO_INSTALL_ROOT, then HOME/.deno", () => {
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  assert.equal(installRoot(["--root", "/r"], env({ DENO_INSTALL_ROOT: "/d" })), "/r");
+  assert.equal(installRoot(["--root=/r/"], env({})), "/r");
+  assert.equal(installRoot([], env({ DENO_INSTALL_ROOT: "/d", HOME: "/h" })), "/d");
+  assert.equal(installRoot([], env({ HOME: "/h" })), "/h/.deno");
+  assert.equal(installRoot(["--root", "r"], env({ INIT_CWD: "/from" })), "/from/r");
+});
+
+Deno.test("installRoot() refuses an empty --root and a missing HOME with exit code 2", () => {
+  const none = () => undefined;
+  for (const args of [["--root="], [], ["--root"]]) {
+    assert.throws(
+      () => installRoot(args, none),
+      (e: unknown) => e instanceof InstallError && e.exitCode === 2,
+      JSON.stringify(args),
+    );
+  }
+});
+
+Deno.test("pinDeno() names the Deno binary in the shim, quoted for the shell", () => {
+  const shim =
+    "#!/bin/sh\n# generated by deno install\nexec deno run --allow-read 'file:///x/main.ts' \"$@\"\n";
+  assert.equal(
+    pinDeno(shim, "/opt/it's here/deno"),
+    "#!/bin/sh\n# generated by deno install\nexec '/opt/it'\\''s here/deno' run --allow-read 'file:///x/main.ts' \"$@\"\n",
+  );
+});
+
+Deno.test("pinDeno() refuses a shim that is not the expected script, with exit code 1", () => {
+  for (const shim of ["#!/bin/sh\nexec /usr/bin/deno run x\n", "@echo off\r\ndeno run x\r\n"]) {
+    assert.throws(
+      () => pinDeno(shim, "/deno"),
+      (e: unknown) => e instanceof InstallError && e.exitCode === 1,
+    );
+  }
+});
+
+Deno.test("taskFlags() gives the tusk task's flags and refuses a task granting -A", () => {
+  const flags = taskFlags({ tasks: { tusk: { command: "deno run --allow-read -q main.ts" } } });
+  assert.deepEqual(flags, ["--allow-read", "-q"]);
+  for (const command of ["deno run -A main.ts", "deno run --allow-all main.ts", "deno x.ts"]) {
+    assert.throws(
+      () => taskFlags({ tasks: { tusk: { command } } }),
+      (e: unknown) => e instanceof InstallError && e.exitCode === 1,
+    );
+  }
 });

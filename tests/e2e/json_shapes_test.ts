@@ -161,6 +161,7 @@ const DATUM = {
   "outputSize?": "number",
   "reusedFrom?": "string",
 };
+const INSPECT_DATUM = { ...DATUM, job: "string", pipeline: "string" };
 const JOB = {
   id: "string",
   pipeline: "string",
@@ -236,10 +237,14 @@ Deno.test("--json output of every list and inspect command keeps its documented 
 
   const json = async (...args: string[]): Promise<unknown> =>
     JSON.parse((await ok([...args, "--json"], o)).stdout);
-  const jobs = await json("list", "job") as { id: string; datums: { state: string }[] }[];
+  const jobs = await json("list", "job") as {
+    id: string;
+    datums: { id: string; state: string }[];
+  }[];
   assert.equal(jobs.length, 2, "two jobs: the pipeline's first, then b.txt's");
   const job = jobs[0]!.id;
   assert.deepEqual(jobs[0]!.datums.map((d) => d.state).sort(), ["SKIPPED", "SKIPPED", "SUCCESS"]);
+  const datum = jobs[0]!.datums[0]!.id;
 
   const cases: [string, string[], Shape][] = [
     ["list repo", ["list", "repo"], arrayOf(REPO)],
@@ -256,6 +261,7 @@ Deno.test("--json output of every list and inspect command keeps its documented 
     ["list job", ["list", "job"], arrayOf(JOB)],
     ["inspect job", ["inspect", "job", job], JOB],
     ["list datum", ["list", "datum", job], arrayOf(DATUM)],
+    ["inspect datum", ["inspect", "datum", job, datum], INSPECT_DATUM],
     ["plan", ["plan", "upper"], PLAN],
     ["lineage", ["lineage", "upper@master:/b.txt"], LINEAGE],
     ["verify", ["verify"], VERIFY],
@@ -270,7 +276,7 @@ Deno.test("--json output of every list and inspect command keeps its documented 
     });
   }
 
-  await t.step("the 1.8 grammar prints the same JSON", async () => {
+  await t.step("the 1.x grammar prints the same JSON", async () => {
     const pairs: [string[], string[]][] = [
       [["list-repo"], ["list", "repo"]],
       [["inspect-repo", "data"], ["inspect", "repo", "data"]],
@@ -280,6 +286,12 @@ Deno.test("--json output of every list and inspect command keeps its documented 
       [["list-branch", "data"], ["list", "branch", "data"]],
       [["inspect-pipeline", "upper"], ["inspect", "pipeline", "upper"]],
       [["list-job"], ["list", "job"]],
+      [["inspect-job", job], ["inspect", "job", job]],
+      [["list-datum", job], ["list", "datum", job]],
+      [["inspect-datum", job, datum], ["inspect", "datum", job, datum]],
+      [["list-pipeline"], ["list", "pipeline"]],
+      [["glob-file", "data", "master", "/*"], ["glob", "file", "data@master:/*"]],
+      [["diff-file", "data", "master"], ["diff", "file", "data@master"]],
     ];
     for (const [old, modern] of pairs) assert.deepEqual(await json(...old), await json(...modern));
   });

@@ -1,0 +1,119 @@
+/**
+ * README's tutorial, followed literally: every `$` line of the transcripts in "The tutorial,
+ * with tusk" (the tutorial, the record, bad data and the revert) runs as printed, in order,
+ * from the top of a fresh copy of the checkout's tutorial files, and prints what README shows
+ * once ids, times and the store's folder are set aside. A transcript whose output README
+ * abbreviates (with "…") must appear in the real output line by line, in order.
+ */
+import assert from "node:assert/strict";
+import { ROOT, tempDir } from "../_helpers.ts";
+import { tusk } from "./_cli.ts";
+
+interface Step {
+  /** The line as README prints it, without "$ ". */
+  readonly command: string;
+  /** The output README shows after it. */
+  readonly output: string[];
+}
+
+/** The `$` lines of every text transcript of README's section `heading`, with their output. */
+function transcript(readme: string, heading: string): Step[] {
+  const start = readme.indexOf(`\n${heading}\n`);
+  assert.ok(start >= 0, `README has a section "${heading}"`);
+  const end = readme.indexOf("\n## ", start + 1);
+  const section = readme.slice(start, end < 0 ? undefined : end);
+  const steps: Step[] = [];
+  for (const block of section.matchAll(/^```text\n([\s\S]*?)^```$/gm)) {
+    for (const line of block[1]!.split("\n")) {
+      if (line.startsWith("$ ")) steps.push({ command: line.slice(2), output: [] });
+      else steps.at(-1)?.output.push(line);
+    }
+  }
+  for (const s of steps) while (s.output.at(-1) === "") s.output.pop();
+  return steps;
+}
+
+/** Words of a command line that needs no shell: anything a shell would read differently fails. */
+function words(command: string): string[] {
+  assert.doesNotMatch(command, /["'\\$|&;<>()`*?#~]/, `"${command}" needs no shell to run`);
+  return command.split(/ +/);
+}
+
+/** Output with ids, ages, durations and the store's folder replaced by placeholders. */
+function normalise(lines: readonly string[]): string[] {
+  return lines.map((l) =>
+    l.replace(/[0-9a-f]{8,}…?/g, "<id>")
+      .replace(/(Less than a second|\d+ (second|minute|hour|day)s?)( ago)?/g, "<time>")
+      .replace(/^(Initialised an empty tusk store in ).*\/\.tusk$/, "$1<store>")
+      .replace(/(\S) {2,}/g, "$1  ")
+      .trimEnd()
+  );
+}
+
+/** True when `wanted` appears in `lines` in order, other lines between allowed. */
+function inOrder(wanted: readonly string[], lines: readonly string[]): boolean {
+  let i = 0;
+  for (const l of lines) if (i < wanted.length && l === wanted[i]) i++;
+  return i === wanted.length;
+}
+
+async function copyTree(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const e of Deno.readDir(from)) {
+    if (e.isDirectory) await copyTree(`${from}/${e.name}`, `${to}/${e.name}`);
+    else if (e.isFile) await Deno.copyFile(`${from}/${e.name}`, `${to}/${e.name}`);
+  }
+}
+
+Deno.test("README's tutorial, bad data and revert run as printed and print what it shows", async () => {
+  const steps = transcript(
+    await Deno.readTextFile(`${ROOT}/README.md`),
+    "## The tutorial, with tusk",
+  );
+  assert.ok(steps.some((s) => s.command.startsWith("tusk revert")), "the revert is there");
+  await using dir = await tempDir();
+  const checkout = `${dir.path}/tusk`;
+  for (const f of ["deno.json", "deno.lock"]) {
+    await Deno.mkdir(checkout, { recursive: true });
+    await Deno.copyFile(`${ROOT}/${f}`, `${checkout}/${f}`);
+  }
+  for (const d of ["data", "pipelines"]) await copyTree(`${ROOT}/${d}`, `${checkout}/${d}`);
+
+  let cwd = checkout;
+  for (const { command, output } of steps) {
+    const [program, ...args] = words(command);
+    if (program === "cd") {
+      assert.equal(args.length, 1, command);
+      cwd = new URL(args[0]!, `file://${cwd}/`).pathname.replace(/\/$/, "");
+      assert.ok(cwd.startsWith(checkout), `"${command}" stays in the checkout`);
+      await Deno.stat(cwd);
+      assert.deepEqual(output, [], `"${command}" prints nothing`);
+      continue;
+    }
+    assert.equal(program, "tusk", `README's "${command}" is a tusk command`);
+    const r = await tusk(args, { cwd, initCwd: cwd });
+    assert.equal(r.code, 0, `"${command}" in ${cwd.slice(dir.path.length)}:\n${r.stderr}`);
+    const printed = r.stdout.trimEnd();
+    const got = normalise(printed === "" ? [] : printed.split("\n"));
+    const shown = normalise(output);
+    if (output.some((l) => l.includes("…"))) {
+      const abbreviated = shown.filter((l) => l !== "…");
+      assert.ok(inOrder(abbreviated, got), `"${command}" prints\n${got.join("\n")}`);
+    } else assert.deepEqual(got, shown, `"${command}" prints what README shows`);
+  }
+});
+
+Deno.test("data/corrupted/iris.csv is iris.csv with the setosa and virginica labels swapped", async () => {
+  const rows = async (path: string) =>
+    (await Deno.readTextFile(`${ROOT}/data/${path}`)).split("\n").filter((l) => l !== "")
+      .map((l) => l.split(","));
+  const good = await rows("iris.csv");
+  const bad = await rows("corrupted/iris.csv");
+  const swap: Record<string, string> = {
+    "Iris-setosa": "Iris-virginica",
+    "Iris-virginica": "Iris-setosa",
+    "Iris-versicolor": "Iris-versicolor",
+  };
+  assert.equal(good.length, 150);
+  assert.deepEqual(bad, good.map((r) => [...r.slice(0, 4), swap[r[4]!]!]));
+});
