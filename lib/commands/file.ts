@@ -389,22 +389,37 @@ export async function getFile(
     for await (const f of store.walk(entry.hash, [])) {
       const dest = `${outDir}${f.path}`;
       await Deno.mkdir(dest.slice(0, dest.lastIndexOf("/")), { recursive: true });
-      await writeStreamTo(await store.objects.stream(f.hash), dest);
+      await writeOutput(store, f.hash, dest);
       written++;
     }
     return { written, entry };
   }
-  const stream = await store.objects.stream(entry.hash);
   if (options.output) {
-    await writeStreamTo(stream, resolveHost(options.output, options.cwd));
+    await writeOutput(store, entry.hash, resolveHost(options.output, options.cwd));
     return { written: 1, entry };
   }
-  return { stream, entry };
+  return { stream: await store.objects.stream(entry.hash), entry };
 }
 
-async function writeStreamTo(stream: ReadableStream<Uint8Array>, path: string): Promise<void> {
-  const f = await Deno.open(path, { write: true, create: true, truncate: true });
-  await stream.pipeTo(f.writable);
+/**
+ * Write a blob to the host file `path`, checked against its hash before it takes the name:
+ * a damaged blob leaves no file (and any old one as it was).
+ */
+async function writeOutput(store: Store, hash: Hash, path: string): Promise<void> {
+  try {
+    await store.objects.copyTo(hash, path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new BadSourceError(`Cannot write "${path}": its folder does not exist`, { path });
+    }
+    if (err instanceof Deno.errors.IsADirectory) {
+      throw new BadSourceError(`Cannot write "${path}": it is a folder`, { path });
+    }
+    if (err instanceof Deno.errors.PermissionDenied) {
+      throw new BadSourceError(`Cannot write "${path}": permission denied`, { path });
+    }
+    throw err;
+  }
 }
 
 /** One changed path of `diff file`. */

@@ -6,9 +6,9 @@
  * fsyncs rather than 10,000.
  */
 import { IntegrityError, NotFoundError } from "../errors.ts";
-import type { Hash } from "./codec.ts";
+import type { Hash, Hasher } from "./codec.ts";
 import { createHasher, sha256, sha256Async } from "./codec.ts";
-import { mapWriteError, syncDir, tempPath, writeAll } from "./fs_util.ts";
+import { mapWriteError, syncDir, tempName, tempPath, writeAll } from "./fs_util.ts";
 
 /** Files at least this big are streamed to loose objects instead of being read into memory. */
 export const LARGE_OBJECT = 1 << 20;
@@ -16,6 +16,10 @@ export const LARGE_OBJECT = 1 << 20;
 const PACK_MIN_OBJECTS = 16;
 /** A batch flushes itself once it buffers this many bytes. */
 const BATCH_MAX_BYTES = 64 << 20;
+/** Objects up to this size are read and checked whole before any of their bytes is given out. */
+const STREAM_WHOLE = 8 << 20;
+/** Chunk size of streams and copies of larger objects. */
+const STREAM_CHUNK = 1 << 20;
 
 const PACK_MAGIC = "tusk-pack 1\n";
 const IDX_MAGIC = "tusk-idx 1";
@@ -311,56 +315,199 @@ export class ObjectStore {
     return dirs;
   }
 
-  /** Read a whole object into memory (trees, commits, small blobs). */
+  /**
+   * Read a whole object into memory (trees, commits, small blobs), checked against its hash:
+   * a damaged object is refused by name, never returned.
+   */
   async read(hash: Hash): Promise<Uint8Array> {
-    return (await this.#read(hash)).bytes;
-  }
-
-  /** An object's bytes, and whether they were checked against its hash (packed ones are). */
-  async #read(hash: Hash): Promise<{ bytes: Uint8Array; checked: boolean }> {
     const loc = (await this.#packIndex()).get(hash);
-    if (loc) return { bytes: await this.#readPacked(hash, loc), checked: true };
+    if (loc) return await this.#readPacked(hash, loc);
+    let bytes: Uint8Array;
     try {
-      return { bytes: await Deno.readFile(this.loosePath(hash)), checked: false };
+      bytes = await Deno.readFile(this.loosePath(hash));
     } catch (err) {
-      if (err instanceof Deno.errors.NotFound) {
-        await this.refresh();
-        const again = (await this.#packIndex()).get(hash);
-        if (again) return { bytes: await this.#readPacked(hash, again), checked: true };
-        throw new NotFoundError(`Cannot find object ${hash}`, { object: hash });
-      }
-      throw err;
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      return await this.#readPackedAfterRefresh(hash);
     }
-  }
-
-  /** Read an object and check that its bytes still hash to its name. */
-  async readVerified(hash: Hash): Promise<Uint8Array> {
-    const { bytes, checked } = await this.#read(hash);
-    if (!checked && await sha256Async(bytes) !== hash) {
-      throw new IntegrityError(`Object ${hash} is corrupt: its content does not match its hash`, {
-        object: hash,
-      });
-    }
+    if (await sha256Async(bytes) !== hash) throw this.#corrupt(hash);
     return bytes;
   }
 
-  /** A stream of an object's bytes, for large blobs. */
+  /** The same as `read`: every read is checked. */
+  async readVerified(hash: Hash): Promise<Uint8Array> {
+    return await this.read(hash);
+  }
+
+  /** An object missing from the loose folder may sit in a pack another process just wrote. */
+  async #readPackedAfterRefresh(hash: Hash): Promise<Uint8Array> {
+    await this.refresh();
+    const again = (await this.#packIndex()).get(hash);
+    if (again) return await this.#readPacked(hash, again);
+    throw new NotFoundError(`Cannot find object ${hash}`, { object: hash });
+  }
+
+  #corrupt(hash: Hash): IntegrityError {
+    return new IntegrityError(`Object ${hash} is corrupt: its content does not match its hash`, {
+      object: hash,
+      path: this.loosePath(hash),
+    });
+  }
+
+  /**
+   * A stream of an object's bytes, checked against its hash. An object up to
+   * `STREAM_WHOLE` bytes is read and checked before its first byte is given; a larger loose
+   * one is hashed as it streams, and the stream errors with IntegrityError at its end when
+   * the hash does not match, so a consumer that waits for the end never keeps bad bytes.
+   */
   async stream(hash: Hash): Promise<ReadableStream<Uint8Array>> {
-    if (!(await this.#packIndex()).has(hash)) {
-      try {
-        const f = await Deno.open(this.loosePath(hash), { read: true });
-        return f.readable;
-      } catch (err) {
-        if (!(err instanceof Deno.errors.NotFound)) throw err;
-      }
-    }
-    const bytes = await this.read(hash);
+    const file = await this.#openLoose(hash);
+    let bytes: Uint8Array;
+    if (file) {
+      const size = (await file.stat()).size;
+      if (size > STREAM_WHOLE) return this.#checkedStream(hash, file);
+      bytes = await this.#readOpen(hash, file, size);
+    } else bytes = await this.read(hash);
     return new ReadableStream({
       start(controller) {
         controller.enqueue(bytes);
         controller.close();
       },
     });
+  }
+
+  /** The loose file of `hash` opened for reading, or null when it is not loose. */
+  async #openLoose(hash: Hash): Promise<Deno.FsFile | null> {
+    if ((await this.#packIndex()).has(hash)) return null;
+    try {
+      return await Deno.open(this.loosePath(hash), { read: true });
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return null;
+      throw err;
+    }
+  }
+
+  /** Read all `size` bytes of an open loose file, check them and close it. */
+  async #readOpen(hash: Hash, file: Deno.FsFile, size: number): Promise<Uint8Array> {
+    const bytes = new Uint8Array(size);
+    let off = 0;
+    try {
+      while (off < size) {
+        const n = await file.read(bytes.subarray(off));
+        if (n === null) break;
+        off += n;
+      }
+    } finally {
+      file.close();
+    }
+    const got = bytes.subarray(0, off);
+    if (await sha256Async(got) !== hash) throw this.#corrupt(hash);
+    return got;
+  }
+
+  /** Stream an open loose file in fresh chunks, hashing each; errors at the end on a mismatch. */
+  #checkedStream(hash: Hash, file: Deno.FsFile): ReadableStream<Uint8Array> {
+    let hasher: Hasher | undefined;
+    let open = true;
+    const close = () => {
+      if (open) file.close();
+      open = false;
+    };
+    const corrupt = () => this.#corrupt(hash);
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          hasher ??= await createHasher();
+          const buf = new Uint8Array(STREAM_CHUNK);
+          const n = await file.read(buf);
+          if (n === null) {
+            close();
+            if (hasher.hex() === hash) controller.close();
+            else controller.error(corrupt());
+            return;
+          }
+          const chunk = buf.subarray(0, n);
+          hasher.update(chunk);
+          controller.enqueue(chunk);
+        } catch (err) {
+          close();
+          throw err;
+        }
+      },
+      cancel: close,
+    }, { highWaterMark: 2 });
+  }
+
+  /**
+   * Copy an object to the host file `dest`, checking its hash on the way: the bytes go to a
+   * temp file beside `dest`, renamed to `dest` only once checked. On a mismatch the temp
+   * file is removed, whatever was at `dest` is left as it was, and IntegrityError names the
+   * object. Returns the number of bytes written.
+   */
+  async copyTo(hash: Hash, dest: string, options: { mode?: number } = {}): Promise<number> {
+    const slash = dest.lastIndexOf("/");
+    const tmp = `${dest.slice(0, slash + 1)}.${dest.slice(slash + 1)}.${tempName()}`;
+    let created = false;
+    try {
+      const out = await Deno.open(tmp, {
+        write: true,
+        createNew: true,
+        ...(options.mode !== undefined ? { mode: options.mode } : {}),
+      });
+      created = true;
+      let size: number;
+      try {
+        const src = await this.#openLoose(hash);
+        const bytes = src ? null : await this.read(hash);
+        if (bytes) {
+          await writeAll(out, bytes);
+          size = bytes.length;
+        } else size = await this.#copyLoose(hash, src!, out);
+      } finally {
+        out.close();
+      }
+      await Deno.rename(tmp, dest);
+      return size;
+    } catch (err) {
+      if (created) await Deno.remove(tmp).catch(() => {});
+      mapWriteError(err, `"${dest}"`);
+    }
+  }
+
+  /**
+   * Copy an open loose file to `out` while hashing it, then close it: a small file in one
+   * read, a large one in chunks, the next read while this chunk is hashed and written.
+   * Throws IntegrityError when the hash differs.
+   */
+  async #copyLoose(hash: Hash, src: Deno.FsFile, out: Deno.FsFile): Promise<number> {
+    const size = (await src.stat()).size;
+    if (size <= STREAM_WHOLE) {
+      const bytes = await this.#readOpen(hash, src, size);
+      await writeAll(out, bytes);
+      return bytes.length;
+    }
+    try {
+      const hasher = await createHasher();
+      const bufs = [new Uint8Array(STREAM_CHUNK), new Uint8Array(STREAM_CHUNK)];
+      let total = 0;
+      let reading = src.read(bufs[0]!);
+      try {
+        for (let i = 0;; i ^= 1) {
+          const n = await reading;
+          if (n === null) break;
+          reading = src.read(bufs[i ^ 1]!);
+          const chunk = bufs[i]!.subarray(0, n);
+          hasher.update(chunk);
+          await writeAll(out, chunk);
+          total += n;
+        }
+      } finally {
+        reading.catch(() => {});
+      }
+      if (hasher.hex() !== hash) throw this.#corrupt(hash);
+      return total;
+    } finally {
+      src.close();
+    }
   }
 
   async #readPacked(hash: Hash, loc: PackLocation): Promise<Uint8Array> {
@@ -698,12 +845,7 @@ export class ObjectStore {
     } finally {
       f.close();
     }
-    if (hasher.hex() !== hash) {
-      throw new IntegrityError(`Object ${hash} is corrupt: its content does not match its hash`, {
-        object: hash,
-        path: this.loosePath(hash),
-      });
-    }
+    if (hasher.hex() !== hash) throw this.#corrupt(hash);
   }
 
   /** Delete a loose object (gc only). */

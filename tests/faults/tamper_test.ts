@@ -291,3 +291,54 @@ Deno.test("verify names a pack index whose entries are out of order, checksum no
   const stderr = await verifyFails(s.store, "the order of a pack index");
   assert.match(stderr, /Pack index pack-[\w-]+\.idx is corrupt: its entries are out of order/);
 });
+
+/** A store holding `big@master:/big.bin` of `size` bytes (a loose blob) with one byte flipped. */
+async function storeWithCorruptBlob(
+  size: number,
+): Promise<AsyncDisposable & { dir: string; store: string; hash: string }> {
+  const dir = await tempDir();
+  const store = `${dir.path}/.tusk`;
+  const src = `${dir.path}/big.bin`;
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i++) bytes[i] = (i * 7919) >>> 5;
+  await Deno.writeFile(src, bytes);
+  await tuskOk(["init"], { store });
+  await tuskOk(["create", "repo", "big"], { store });
+  await tuskOk(["put", "file", "big@master:/big.bin", "-f", src], { store });
+  const file = (await listFiles(store, "big@master:/big.bin"))[0]!;
+  await flipByte(loosePath(store, file.hash), size - 1000);
+  return {
+    dir: dir.path,
+    store,
+    hash: file.hash,
+    [Symbol.asyncDispose]: () => dir[Symbol.asyncDispose](),
+  };
+}
+
+Deno.test("get file of a 2 MiB loose blob with one byte flipped exits 1 naming it and prints nothing", async () => {
+  await using s = await storeWithCorruptBlob(2 << 20);
+  const got = await tusk(["get", "file", "big@master:/big.bin"], { store: s.store });
+  assert.equal(got.code, 1, `get file exited ${got.code}:\n${got.stderr}`);
+  assert.ok(got.stderr.includes(`Object ${s.hash} is corrupt`), got.stderr);
+  assert.equal(got.stdoutBytes.length, 0);
+});
+
+Deno.test("get file of a 9 MiB loose blob with one byte flipped exits 1 naming it after streaming", async () => {
+  await using s = await storeWithCorruptBlob(9 << 20);
+  const got = await tusk(["get", "file", "big@master:/big.bin"], { store: s.store });
+  assert.equal(got.code, 1, `get file exited ${got.code}:\n${got.stderr}`);
+  assert.doesNotMatch(got.stderr, /internal error/);
+  assert.ok(got.stderr.includes(`Object ${s.hash} is corrupt`), got.stderr);
+});
+
+Deno.test("get file -o of a 9 MiB loose blob with one byte flipped exits 1 and leaves no file", async () => {
+  await using s = await storeWithCorruptBlob(9 << 20);
+  const out = `${s.dir}/out`;
+  await Deno.mkdir(out);
+  const got = await tusk(["get", "file", "big@master:/big.bin", "-o", `${out}/big.bin`], {
+    store: s.store,
+  });
+  assert.equal(got.code, 1, `get file exited ${got.code}:\n${got.stderr}`);
+  assert.ok(got.stderr.includes(`Object ${s.hash} is corrupt`), got.stderr);
+  assert.deepEqual([...Deno.readDirSync(out)], []);
+});
