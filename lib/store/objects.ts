@@ -242,16 +242,16 @@ export class ObjectStore {
 
   #packIndex(): Promise<PackIndexes> {
     if (this.#index) return Promise.resolve(this.#index);
-    // Concurrent first lookups (a put's parallel reads) share one load.
+    // Concurrent first lookups (a put's parallel reads) share one load. The load is
+    // forgotten once settled (`finally` runs after the assignment, even when the load
+    // finishes at once), so a load after a drop reads the packs afresh.
     return this.#indexLoading ??= (async () => {
-      try {
-        const index = new PackIndexes();
-        for (const pack of this.#indexNames()) await this.#loadIndex(index, pack);
-        return this.#index = index;
-      } finally {
-        this.#indexLoading = null;
-      }
-    })();
+      const index = new PackIndexes();
+      for (const pack of this.#indexNames()) await this.#loadIndex(index, pack);
+      return this.#index = index;
+    })().finally(() => {
+      this.#indexLoading = null;
+    });
   }
 
   /** True when the object exists, loose or packed. */
@@ -320,30 +320,30 @@ export class ObjectStore {
    * a damaged object is refused by name, never returned.
    */
   async read(hash: Hash): Promise<Uint8Array> {
-    const loc = (await this.#packIndex()).get(hash);
-    if (loc) return await this.#readPacked(hash, loc);
-    let bytes: Uint8Array;
-    try {
-      bytes = await Deno.readFile(this.loosePath(hash));
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-      return await this.#readPackedAfterRefresh(hash);
+    // A second look after catching up with the packs on disk: an object not loose may be in
+    // a pack another process just wrote, and a pack gone may have been repacked by gc.
+    for (let second = false;; second = true) {
+      const loc = (await this.#packIndex()).get(hash);
+      if (loc) {
+        const bytes = await this.#readPacked(hash, loc, !second);
+        if (bytes) return bytes;
+      } else {
+        try {
+          const bytes = await Deno.readFile(this.loosePath(hash));
+          if (await sha256Async(bytes) !== hash) throw this.#corrupt(hash);
+          return bytes;
+        } catch (err) {
+          if (!(err instanceof Deno.errors.NotFound)) throw err;
+          if (second) throw new NotFoundError(`Cannot find object ${hash}`, { object: hash });
+        }
+      }
+      await this.refresh();
     }
-    if (await sha256Async(bytes) !== hash) throw this.#corrupt(hash);
-    return bytes;
   }
 
   /** The same as `read`: every read is checked. */
   async readVerified(hash: Hash): Promise<Uint8Array> {
     return await this.read(hash);
-  }
-
-  /** An object missing from the loose folder may sit in a pack another process just wrote. */
-  async #readPackedAfterRefresh(hash: Hash): Promise<Uint8Array> {
-    await this.refresh();
-    const again = (await this.#packIndex()).get(hash);
-    if (again) return await this.#readPacked(hash, again);
-    throw new NotFoundError(`Cannot find object ${hash}`, { object: hash });
   }
 
   #corrupt(hash: Hash): IntegrityError {
@@ -510,20 +510,22 @@ export class ObjectStore {
     }
   }
 
-  async #readPacked(hash: Hash, loc: PackLocation): Promise<Uint8Array> {
+  /**
+   * Read and check an object from its pack. A pack file that is not there is IntegrityError
+   * (its index is), or null when `orNull`, so the caller may look again.
+   */
+  async #readPacked(hash: Hash, loc: PackLocation, orNull: true): Promise<Uint8Array | null>;
+  async #readPacked(hash: Hash, loc: PackLocation, orNull?: boolean): Promise<Uint8Array>;
+  async #readPacked(hash: Hash, loc: PackLocation, orNull = false): Promise<Uint8Array | null> {
     let pack = this.#packFiles.get(loc.pack);
     if (!pack) {
       try {
         const file = Deno.openSync(`${this.#packs}/${loc.pack}.pack`, { read: true });
         pack = { file, size: file.statSync().size };
       } catch (err) {
-        if (err instanceof Deno.errors.NotFound) {
-          throw new NotFoundError(`Cannot find pack ${loc.pack} holding object ${hash}`, {
-            object: hash,
-            pack: loc.pack,
-          });
-        }
-        throw err;
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+        if (orNull) return null;
+        throw missingPack(loc.pack, hash);
       }
       this.#packFiles.set(loc.pack, pack);
     }
@@ -801,7 +803,13 @@ export class ObjectStore {
    */
   async verifyPack(name: string, onObject?: () => void): Promise<void> {
     const idx = await parseIndex(await Deno.readFile(`${this.#packs}/${name}.idx`), name);
-    const bytes = await Deno.readFile(`${this.#packs}/${name}.pack`);
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(`${this.#packs}/${name}.pack`);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) throw missingPack(name, idx[0]?.[0]);
+      throw err;
+    }
     const dec = new TextDecoder();
     if (dec.decode(bytes.subarray(0, PACK_MAGIC.length)) !== PACK_MAGIC) {
       throw new IntegrityError(`Pack ${name} has a bad header`, { pack: name });
@@ -960,6 +968,16 @@ export class ObjectBatch {
       for (const w of writes) if (w.status === "rejected") throw w.reason;
     }
   }
+}
+
+/** A pack whose index is there but whose pack file is not: damage, not a missing object. */
+function missingPack(pack: string, object: Hash | undefined): IntegrityError {
+  return new IntegrityError(
+    `Pack ${pack} is missing: its index ${pack}.idx is there but ${pack}.pack is not${
+      object ? ` (it holds object ${object})` : ""
+    }`,
+    { pack, ...(object ? { object } : {}) },
+  );
 }
 
 function concat(chunks: Uint8Array[], total: number): Uint8Array {

@@ -342,3 +342,13 @@ Deno.test("get file -o of a 9 MiB loose blob with one byte flipped exits 1 and l
   assert.ok(got.stderr.includes(`Object ${s.hash} is corrupt`), got.stderr);
   assert.deepEqual([...Deno.readDirSync(out)], []);
 });
+
+Deno.test("verify exits 1 naming the pack when a pack file is missing", async () => {
+  await using s = await copyOfTemplate();
+  const packs = [...Deno.readDirSync(`${s.store}/packs`)].filter((e) => e.name.endsWith(".pack"));
+  assert.equal(packs.length, 1, "the template is expected to hold one pack");
+  const name = packs[0]!.name.slice(0, -".pack".length);
+  await Deno.remove(`${s.store}/packs/${name}.pack`);
+  const stderr = await verifyFails(s.store, `pack ${name}`);
+  assert.ok(stderr.includes(name), `stderr does not name pack ${name}:\n${stderr}`);
+});

@@ -167,3 +167,46 @@ Deno.test("putFile() with append refuses a corrupt old blob and commits nothing"
   );
   assert.equal((await t.store.state()).repos.r!.branches.master!.head, before);
 });
+
+/** A store with repo "r" holding 20 small files under /many, written as one pack. */
+async function storeWithPack() {
+  const t = await testStore();
+  await createRepo(t.store, "r");
+  await Deno.mkdir(`${t.dir}/many`);
+  for (let i = 0; i < 20; i++) await Deno.writeTextFile(`${t.dir}/many/f${i}.txt`, `file ${i}\n`);
+  await putFile(t.store, "r@master:/many", { sources: [`${t.dir}/many`], recursive: true });
+  const packs = await t.store.objects.packNames();
+  assert.equal(packs.length, 1);
+  const rows = await listFile(t.store, "r@master:/many");
+  return Object.assign(t, { pack: packs[0]!, hashes: rows.map((r) => r.hash) });
+}
+
+Deno.test("ObjectStore.read() finds an object again after another process repacked its pack", async () => {
+  await using t = await storeWithPack();
+  assert.ok(await t.store.objects.has(t.hashes[0]!), "the pack index is not loaded");
+  const other = await Store.open(t.store.root);
+  try {
+    await other.objects.repack([t.pack], new Set(t.hashes));
+  } finally {
+    other.objects.close();
+  }
+  assert.ok(!(await t.store.objects.packNames()).includes(t.pack), "the old pack is still there");
+  const bytes = await t.store.objects.read(t.hashes[5]!);
+  assert.ok(new TextDecoder().decode(bytes).startsWith("file "));
+});
+
+Deno.test("ObjectStore.read() of an object whose pack file is gone is IntegrityError naming the pack", async () => {
+  await using t = await storeWithPack();
+  await Deno.remove(`${t.store.root}/packs/${t.pack}.pack`);
+  const fresh = await Store.open(t.store.root);
+  try {
+    await assert.rejects(fresh.objects.read(t.hashes[0]!), (err: unknown) => {
+      assert.ok(err instanceof IntegrityError, String(err));
+      assert.equal((err as TuskError).data.pack, t.pack);
+      assert.ok((err as Error).message.includes(t.pack));
+      return true;
+    });
+  } finally {
+    fresh.objects.close();
+  }
+});
