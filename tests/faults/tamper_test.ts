@@ -352,3 +352,33 @@ Deno.test("verify exits 1 naming the pack when a pack file is missing", async ()
   const stderr = await verifyFails(s.store, `pack ${name}`);
   assert.ok(stderr.includes(name), `stderr does not name pack ${name}:\n${stderr}`);
 });
+
+/** Point `tamper@master` at its first commit in state.json, rewriting the file as JSON. */
+async function editHead(store: string): Promise<void> {
+  const commits = JSON.parse(
+    (await tuskOk(["list", "commit", "tamper@master", "--json"], { store })).stdout,
+  ) as { id: string }[];
+  const state = JSON.parse(await Deno.readTextFile(`${store}/state.json`));
+  state.repos.tamper.branches.master.head = commits.at(-1)!.id;
+  await Deno.writeTextFile(`${store}/state.json`, JSON.stringify(state));
+}
+
+Deno.test("put file after a branch head in state.json was edited exits 1 naming the file and appends nothing", async () => {
+  await using s = await copyOfTemplate();
+  await editHead(s.store);
+  const ledger = await Deno.readFile(`${s.store}/ledger`);
+  const r = await tusk(["put", "file", "tamper@master:/new.txt", "-f", "-"], {
+    store: s.store,
+    stdin: "new\n",
+  });
+  assert.equal(r.code, 1, `put file exited ${r.code}:\n${r.stderr}`);
+  assert.match(r.stderr, /state\.json/);
+  assert.deepEqual(await Deno.readFile(`${s.store}/ledger`), ledger);
+});
+
+Deno.test("verify exits 1 and names the state file when a branch head in state.json was edited", async () => {
+  await using s = await copyOfTemplate();
+  await editHead(s.store);
+  const stderr = await verifyFails(s.store, "a branch head in state.json");
+  assert.match(stderr, /state file/, `stderr does not name the state file:\n${stderr}`);
+});
