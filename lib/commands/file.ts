@@ -2,7 +2,14 @@
 import { BadSourceError, InvalidArgumentError, NotFoundError } from "../errors.ts";
 import { globToRegExp } from "../glob.ts";
 import { EMPTY_TREE, type Hash } from "../store/codec.ts";
-import { checkBranchName, formatPath, parsePath, parseRef, type Ref } from "../store/names.ts";
+import {
+  checkBranchName,
+  formatPath,
+  parseBranchRef,
+  parsePath,
+  parseRef,
+  type Ref,
+} from "../store/names.ts";
 import { LARGE_OBJECT } from "../store/objects.ts";
 import type { CommitInfo, Edit, PathEntry, Store } from "../store/store.ts";
 import type { StoreState } from "../store/state.ts";
@@ -80,9 +87,14 @@ async function plan(
       info = await Deno.lstat(host);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) {
-        throw new BadSourceError(`Cannot read "${source}": no such file or folder`, {
-          path: source,
-        });
+        throw new BadSourceError(
+          `Cannot read "${source}": ${
+            source.includes("\uFFFD")
+              ? "its name is not valid UTF-8 (it reads as U+FFFD); rename it"
+              : "no such file or folder"
+          }`,
+          { path: source },
+        );
       }
       if (err instanceof Deno.errors.PermissionDenied) {
         throw new BadSourceError(`Cannot read "${source}": permission denied`, { path: source });
@@ -122,9 +134,16 @@ async function plan(
       names.sort();
       for (const name of names) {
         const p = `${dir}/${name}`;
+        const shown = [...rel, name].join("/");
+        if (name.includes("\uFFFD")) {
+          // Deno reads a name that is not UTF-8 as U+FFFD: neither readable nor storable.
+          throw new BadSourceError(
+            `Refusing "${shown}" in "${source}": its name is not valid UTF-8 (it reads as U+FFFD); rename it, tusk stores UTF-8 names only`,
+            { path: shown },
+          );
+        }
         // Sync on purpose: an async lstat per file costs several times the call itself.
         const st = Deno.lstatSync(p);
-        const shown = [...rel, name].join("/");
         const k = special(st);
         if (k) {
           if (options.skipSpecial) {
@@ -494,8 +513,7 @@ export async function deleteFile(
   refText: string,
   options: { message?: string } = {},
 ): Promise<CommitInfo> {
-  const ref = parseRef(refText);
-  checkBranchName(ref.ref);
+  const ref = parseBranchRef(refText);
   const segments = parsePath(ref.path ?? "");
   if (segments.length === 0) {
     throw new InvalidArgumentError(`Give the path to delete, e.g. ${ref.repo}@${ref.ref}:/file`, {

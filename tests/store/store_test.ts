@@ -681,6 +681,39 @@ Deno.test("deleteBranch() keeps the commits it pointed at", async () => {
   assert.equal(await readText(t.store, `r@${c.commit.id}:/a`), "kept");
 });
 
+Deno.test("createBranch() refuses repo@HEAD~1 and creates no branch", async () => {
+  await using t = await testStore();
+  await createRepo(t.store, "r");
+  await putText(t, "r@master:/a.txt", "a");
+  await rejectsWith(createBranch(t.store, "r@HEAD~1"), InvalidArgumentError, "INVALID_ARGUMENT");
+  assert.deepEqual((await listBranch(t.store, "r")).map((b) => b.name), ["master"]);
+});
+
+Deno.test("revert() refuses repo@master^ and leaves master where it was", async () => {
+  await using t = await testStore();
+  await createRepo(t.store, "r");
+  const first = (await putText(t, "r@master:/a.txt", "a")).commit.id;
+  await putText(t, "r@master:/a.txt", "b");
+  const head = await headOf(t.store, "r");
+  await rejectsWith(
+    revert(t.store, "r@master^", { to: first }),
+    InvalidArgumentError,
+    "INVALID_ARGUMENT",
+  );
+  assert.equal(await headOf(t.store, "r"), head);
+});
+
+Deno.test('deleteBranch() deletes a branch named "HEAD" made before such names were refused', async () => {
+  await using t = await testStore();
+  await createRepo(t.store, "r");
+  await t.store.transact(async (tx) => {
+    tx.change({ type: "branch:move", repo: "r", branch: "HEAD", from: null, to: null });
+    await Promise.resolve();
+  });
+  await deleteBranch(t.store, "r@HEAD");
+  assert.deepEqual((await listBranch(t.store, "r")).map((b) => b.name), ["master"]);
+});
+
 Deno.test("deleteBranch() of a missing branch is NotFoundError", async () => {
   await using t = await testStore();
   await createRepo(t.store, "r");
