@@ -45,6 +45,9 @@ interface Planned {
   readonly size: number;
 }
 
+/** Paths files are put at: refused when they hold U+FFFD (see `parsePath`). */
+const STORING = { storing: true } as const;
+
 function resolveHost(path: string, cwd: string | undefined): string {
   if (path.startsWith("/")) return path;
   return `${cwd ?? Deno.cwd()}/${path}`.replace(/\/\.(?=\/|$)/g, "");
@@ -58,7 +61,7 @@ function baseName(path: string): string {
 /** The name a folder source is put under: none for `.`, `..` or `/`. */
 function folderName(source: string): string[] {
   const base = baseName(source);
-  return base === "" || base === "." || base === ".." ? [] : parsePath(base);
+  return base === "" || base === "." || base === ".." ? [] : parsePath(base, STORING);
 }
 
 function special(info: Deno.FileInfo): string | null {
@@ -77,7 +80,7 @@ async function plan(
   const planned: Planned[] = [];
   const skipped: string[] = [];
   const destGiven = target.path !== undefined && target.path !== "" && target.path !== "/";
-  const destBase = target.path === undefined ? [] : parsePath(target.path);
+  const destBase = target.path === undefined ? [] : parsePath(target.path, STORING);
   const destIsDir = options.sources.length > 1 || (target.path ?? "").endsWith("/");
   for (const source of options.sources) {
     if (source === "-") continue;
@@ -113,7 +116,9 @@ async function plan(
       );
     }
     if (info.isFile) {
-      const dest = destGiven && !destIsDir ? destBase : [...destBase, ...parsePath(baseName(host))];
+      const dest = destGiven && !destIsDir
+        ? destBase
+        : [...destBase, ...parsePath(baseName(host), STORING)];
       planned.push({ host, dest, size: info.size });
       continue;
     }
@@ -158,7 +163,7 @@ async function plan(
         if (st.isDirectory) await walk(p, [...rel, name]);
         else {planned.push({
             host: p,
-            dest: [...prefix, ...parsePath([...rel, name].join("/"))],
+            dest: [...prefix, ...parsePath([...rel, name].join("/"), STORING)],
             size: st.size,
           });}
       }
@@ -269,7 +274,7 @@ export async function putFile(
       hash: blobs[i]!.hash,
       size: blobs[i]!.size,
     }));
-    if (stdinBlob) puts.push({ dest: parsePath(target.path!), ...stdinBlob });
+    if (stdinBlob) puts.push({ dest: parsePath(target.path!, STORING), ...stdinBlob });
     const commit = await store.transact(async (tx) => {
       return await tx.commit(target.repo, target.ref, async (parent) => {
         const root = parent?.commit.tree;

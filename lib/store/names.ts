@@ -68,9 +68,11 @@ const utf8 = new TextEncoder();
 /**
  * Normalise a path inside a repo to its segments. `/`-rooted or relative, a trailing `/`
  * allowed; `..`, `.`, NUL and other control characters, lone surrogates, empty segments and
- * names longer than 255 bytes are refused.
+ * names longer than 255 bytes are refused. With `storing` (a path a file is put at), so is
+ * U+FFFD: bytes that are not UTF-8 arrive as it, so storing it would store another name
+ * than the one given. Reading accepts it, so a name stored before stays reachable.
  */
-export function parsePath(path: string): string[] {
+export function parsePath(path: string, options: { storing?: boolean } = {}): string[] {
   const bad = (why: string): never => {
     throw new InvalidArgumentError(`Invalid path ${JSON.stringify(path)}: ${why}`, { path });
   };
@@ -81,7 +83,7 @@ export function parsePath(path: string): string[] {
   if (!path.isWellFormed()) bad("it is not valid Unicode (a lone surrogate)");
   // Bytes that are not UTF-8 (a name on the command line, in a folder) arrive as U+FFFD:
   // storing it would store another name than the one on disk.
-  if (path.includes("\uFFFD")) {
+  if (options.storing && path.includes("\uFFFD")) {
     bad("it contains U+FFFD, what bytes that are not valid UTF-8 become; paths must be UTF-8");
   }
   let p = path.startsWith("/") ? path.slice(1) : path;

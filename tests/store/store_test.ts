@@ -355,6 +355,33 @@ Deno.test('globFile() with "/*" lists top-level entries only', async () => {
   assert.deepEqual((await globFile(t.store, "r@master:/*")).map((f) => f.path), ["/a", "/d"]);
 });
 
+Deno.test("putFile() refuses a destination holding U+FFFD and commits nothing", async () => {
+  await using t = await testStore();
+  await createRepo(t.store, "r");
+  await rejectsWith(
+    putText(t, "r@master:/x\uFFFD.txt", "a"),
+    InvalidArgumentError,
+    "INVALID_ARGUMENT",
+  );
+  assert.equal(await headOf(t.store, "r"), null);
+});
+
+Deno.test("a file stored under U+FFFD by an older version can still be read and deleted", async () => {
+  await using t = await testStore();
+  await createRepo(t.store, "r");
+  const blob = await t.store.objects.writeLoose(new TextEncoder().encode("old\n"));
+  await t.store.transact(async (tx) => {
+    await tx.commit("r", "master", async () => {
+      const edit = { op: "put", path: ["x\uFFFD.txt"], hash: blob, size: 4 } as const;
+      const r = await t.store.editTree(EMPTY_TREE, [edit], tx.batch);
+      return { tree: r.hash, size: r.size };
+    }, { message: "", origin: "user" });
+  });
+  assert.equal(await readText(t.store, "r@master:/x\uFFFD.txt"), "old\n");
+  await deleteFile(t.store, "r@master:/x\uFFFD.txt");
+  assert.deepEqual(await listFile(t.store, "r@master"), []);
+});
+
 Deno.test("deleteFile() removes the file in a new commit", async () => {
   await using t = await testStore();
   await createRepo(t.store, "r");
