@@ -231,6 +231,18 @@ const cases: BadCase[] = [
     says: [/"HEAD"/, /reserved/],
   },
   {
+    name: "get file -o into a folder that does not exist",
+    run: (f) => tusk(["get", "file", "training@master:/iris.csv", "-o", "no/such/x.csv"], f.opts),
+    code: 1,
+    says: [/Cannot write ".*no\/such\/x\.csv"/, /folder does not exist/],
+  },
+  {
+    name: "get file -o onto a folder",
+    run: (f) => tusk(["get", "file", "training@master:/iris.csv", "-o", "src"], f.opts),
+    code: 1,
+    says: [/Cannot write ".*src"/, /it is a folder/],
+  },
+  {
     name: "a device (-f /dev/null)",
     run: (f) => tusk(["put", "file", "training@master:/null", "-f", "/dev/null"], f.opts),
     code: 1,
