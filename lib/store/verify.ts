@@ -163,7 +163,12 @@ export async function verifyStore(
     );
   }
   if (!file) {
-    throw new IntegrityError(`The state file is missing: ${rebuild}`, { seq: entries });
+    throw new IntegrityError(
+      "The state file is missing: the next command rebuilds it from the ledger",
+      {
+        seq: entries,
+      },
+    );
   }
   const state = file.state;
   if (
