@@ -1,7 +1,7 @@
 /** Commit and branch verbs: list/inspect commit, create/list/delete branch, revert. */
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from "../errors.ts";
 import type { Commit } from "../store/codec.ts";
-import { checkBranchName, didYouMean, parseRef } from "../store/names.ts";
+import { didYouMean, parseBranchRef, parseRef } from "../store/names.ts";
 import type { CommitInfo, Store } from "../store/store.ts";
 
 /** A commit as `list commit` and `inspect commit` show it. */
@@ -99,8 +99,7 @@ export async function createBranch(
   refText: string,
   options: { head?: string } = {},
 ): Promise<BranchView> {
-  const ref = parseRef(refText);
-  checkBranchName(ref.ref);
+  const ref = parseBranchRef(refText);
   return await store.transact(async (tx) => {
     const repo = store.repoOf(tx.state, ref.repo);
     const existing = repo.branches[ref.ref];
@@ -143,7 +142,7 @@ export async function listBranch(store: Store, repoName: string): Promise<Branch
 
 /** `delete branch repo@name`: the branch goes; its commits stay in the ledger. */
 export async function deleteBranch(store: Store, refText: string): Promise<void> {
-  const ref = parseRef(refText);
+  const ref = parseBranchRef(refText, { checkName: false });
   await store.transact(async (tx) => {
     const repo = store.repoOf(tx.state, ref.repo);
     const b = repo.branches[ref.ref];
@@ -169,8 +168,7 @@ export async function revert(
   refText: string,
   options: { to: string; message?: string },
 ): Promise<CommitInfo> {
-  const ref = parseRef(refText);
-  checkBranchName(ref.ref);
+  const ref = parseBranchRef(refText);
   return await store.transact(async (tx) => {
     const repo = store.repoOf(tx.state, ref.repo);
     if (!repo.branches[ref.ref]) {

@@ -2,7 +2,14 @@
 import { BadSourceError, InvalidArgumentError, NotFoundError } from "../errors.ts";
 import { globToRegExp } from "../glob.ts";
 import { EMPTY_TREE, type Hash } from "../store/codec.ts";
-import { checkBranchName, formatPath, parsePath, parseRef, type Ref } from "../store/names.ts";
+import {
+  checkBranchName,
+  formatPath,
+  parseBranchRef,
+  parsePath,
+  parseRef,
+  type Ref,
+} from "../store/names.ts";
 import { LARGE_OBJECT } from "../store/objects.ts";
 import type { CommitInfo, Edit, PathEntry, Store } from "../store/store.ts";
 import type { StoreState } from "../store/state.ts";
@@ -39,6 +46,9 @@ interface Planned {
   readonly size: number;
 }
 
+/** Paths files are put at: refused when they hold U+FFFD (see `parsePath`). */
+const STORING = { storing: true } as const;
+
 function resolveHost(path: string, cwd: string | undefined): string {
   if (path.startsWith("/")) return path;
   return `${cwd ?? Deno.cwd()}/${path}`.replace(/\/\.(?=\/|$)/g, "");
@@ -52,7 +62,7 @@ function baseName(path: string): string {
 /** The name a folder source is put under: none for `.`, `..` or `/`. */
 function folderName(source: string): string[] {
   const base = baseName(source);
-  return base === "" || base === "." || base === ".." ? [] : parsePath(base);
+  return base === "" || base === "." || base === ".." ? [] : parsePath(base, STORING);
 }
 
 function special(info: Deno.FileInfo): string | null {
@@ -71,7 +81,7 @@ async function plan(
   const planned: Planned[] = [];
   const skipped: string[] = [];
   const destGiven = target.path !== undefined && target.path !== "" && target.path !== "/";
-  const destBase = target.path === undefined ? [] : parsePath(target.path);
+  const destBase = target.path === undefined ? [] : parsePath(target.path, STORING);
   const destIsDir = options.sources.length > 1 || (target.path ?? "").endsWith("/");
   for (const source of options.sources) {
     if (source === "-") continue;
@@ -81,9 +91,14 @@ async function plan(
       info = await Deno.lstat(host);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) {
-        throw new BadSourceError(`Cannot read "${source}": no such file or folder`, {
-          path: source,
-        });
+        throw new BadSourceError(
+          `Cannot read "${source}": ${
+            source.includes("\uFFFD")
+              ? "its name is not valid UTF-8 (it reads as U+FFFD); rename it"
+              : "no such file or folder"
+          }`,
+          { path: source },
+        );
       }
       if (err instanceof Deno.errors.PermissionDenied) {
         throw new BadSourceError(`Cannot read "${source}": permission denied`, { path: source });
@@ -102,7 +117,9 @@ async function plan(
       );
     }
     if (info.isFile) {
-      const dest = destGiven && !destIsDir ? destBase : [...destBase, ...parsePath(baseName(host))];
+      const dest = destGiven && !destIsDir
+        ? destBase
+        : [...destBase, ...parsePath(baseName(host), STORING)];
       planned.push({ host, dest, size: info.size });
       continue;
     }
@@ -123,9 +140,16 @@ async function plan(
       names.sort();
       for (const name of names) {
         const p = `${dir}/${name}`;
+        const shown = [...rel, name].join("/");
+        if (name.includes("\uFFFD")) {
+          // Deno reads a name that is not UTF-8 as U+FFFD: neither readable nor storable.
+          throw new BadSourceError(
+            `Refusing "${shown}" in "${source}": its name is not valid UTF-8 (it reads as U+FFFD); rename it, tusk stores UTF-8 names only`,
+            { path: shown },
+          );
+        }
         // Sync on purpose: an async lstat per file costs several times the call itself.
         const st = Deno.lstatSync(p);
-        const shown = [...rel, name].join("/");
         const k = special(st);
         if (k) {
           if (options.skipSpecial) {
@@ -140,7 +164,7 @@ async function plan(
         if (st.isDirectory) await walk(p, [...rel, name]);
         else {planned.push({
             host: p,
-            dest: [...prefix, ...parsePath([...rel, name].join("/"))],
+            dest: [...prefix, ...parsePath([...rel, name].join("/"), STORING)],
             size: st.size,
           });}
       }
@@ -251,7 +275,7 @@ export async function putFile(
       hash: blobs[i]!.hash,
       size: blobs[i]!.size,
     }));
-    if (stdinBlob) puts.push({ dest: parsePath(target.path!), ...stdinBlob });
+    if (stdinBlob) puts.push({ dest: parsePath(target.path!, STORING), ...stdinBlob });
     const commit = await store.transact(async (tx) => {
       return await tx.commit(target.repo, target.ref, async (parent) => {
         const root = parent?.commit.tree;
@@ -392,28 +416,28 @@ export async function getFile(
     for await (const f of store.walk(entry.hash, [])) {
       const dest = `${outDir}${f.path}`;
       await Deno.mkdir(dest.slice(0, dest.lastIndexOf("/")), { recursive: true });
-      await writeStreamTo(await store.objects.stream(f.hash), dest);
+      await writeOutput(store, f.hash, dest);
       written++;
     }
     return { written, entry };
   }
-  const stream = await store.objects.stream(entry.hash);
   if (options.output) {
-    await writeStreamTo(stream, resolveHost(options.output, options.cwd));
+    await writeOutput(store, entry.hash, resolveHost(options.output, options.cwd));
     return { written: 1, entry };
   }
-  return { stream, entry };
+  return { stream: await store.objects.stream(entry.hash), entry };
 }
 
-async function writeStreamTo(stream: ReadableStream<Uint8Array>, path: string): Promise<void> {
-  let f: Deno.FsFile;
+/**
+ * Write a blob to the host file `path`, checked against its hash before it takes the name:
+ * a damaged blob leaves no file (and any old one as it was).
+ */
+async function writeOutput(store: Store, hash: Hash, path: string): Promise<void> {
   try {
-    f = await Deno.open(path, { write: true, create: true, truncate: true });
+    await store.objects.copyTo(hash, path);
   } catch (err) {
-    await stream.cancel().catch(() => {});
     throw hostOutputError(err, path, "file");
   }
-  await stream.pipeTo(f.writable);
 }
 
 /** One changed path of `diff file`. */
@@ -488,8 +512,7 @@ export async function deleteFile(
   refText: string,
   options: { message?: string } = {},
 ): Promise<CommitInfo> {
-  const ref = parseRef(refText);
-  checkBranchName(ref.ref);
+  const ref = parseBranchRef(refText);
   const segments = parsePath(ref.path ?? "");
   if (segments.length === 0) {
     throw new InvalidArgumentError(`Give the path to delete, e.g. ${ref.repo}@${ref.ref}:/file`, {

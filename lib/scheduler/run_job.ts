@@ -4,6 +4,7 @@
  * merge every datum's output into one output commit with provenance — or fail and leave
  * the output branch where it was.
  */
+import { IntegrityError } from "../errors.ts";
 import { canonicalJson, EMPTY_TREE, type Hash, preloadNativeHash, sha256 } from "../store/codec.ts";
 import type { StoreState } from "../store/state.ts";
 import type { Edit, Store } from "../store/store.ts";
@@ -218,6 +219,9 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
   }, 200);
   let saveTimer = 0;
 
+  /** Datums whose input objects are damaged, and why: they fail without running. */
+  const unreadable = new Map<string, string>();
+
   const runOne = async (d: Datum): Promise<void> => {
     const rec = records.get(datumId(d))!;
     ctx.bus.emit("datum:started", {
@@ -235,7 +239,18 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
     for (let attempt = rec.tries + 1; attempt <= tries; attempt++) {
       if (jobAbort.signal.aborted) break;
       rec.tries = attempt;
-      const ws = await prepareWorkspace(store, `${workRoot}/${rec.id}`, d.inputs, { emptyFiles });
+      let ws;
+      try {
+        ws = await prepareWorkspace(store, `${workRoot}/${rec.id}`, d.inputs, { emptyFiles });
+      } catch (err) {
+        // A damaged input object: the stage never runs on it, and no retry can mend it.
+        if (!(err instanceof IntegrityError)) throw err;
+        rec.state = "FAILED";
+        rec.message = `Cannot read the datum's inputs: ${err.message}`;
+        unreadable.set(rec.id, rec.message);
+        last = null;
+        break;
+      }
       last = await runStage({
         bundle: bundlePath,
         args: spec.args,
@@ -279,7 +294,9 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
         if (last.outcome !== "killed") break;
       }
     }
-    if (rec.state === "FAILED" && errBundle && !jobAbort.signal.aborted) {
+    if (
+      rec.state === "FAILED" && errBundle && !unreadable.has(rec.id) && !jobAbort.signal.aborted
+    ) {
       // errCmd: a datum whose cmd failed but whose errCmd succeeds is RECOVERED, not failed.
       const ws = await prepareWorkspace(store, `${workRoot}/${rec.id}`, d.inputs, { emptyFiles });
       const e = await runStage({
@@ -385,7 +402,14 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
     for (const d of chunk) {
       const rec = records.get(datumId(d))!;
       rec.tries = 1;
-      await prepareWorkspace(store, `${inRoot}/${rec.id}`, d.inputs, { emptyFiles, noOut: true });
+      try {
+        await prepareWorkspace(store, `${inRoot}/${rec.id}`, d.inputs, { emptyFiles, noOut: true });
+      } catch (err) {
+        // A damaged input object: left out of the batch, so it is tried alone, and fails.
+        if (!(err instanceof IntegrityError)) throw err;
+        unreadable.set(rec.id, `Cannot read the datum's inputs: ${err.message}`);
+        continue;
+      }
       const args = spec.args.map((a) => {
         const m = /^\/pfs\/([^/]+)(\/.*)?$/.exec(a);
         if (!m) return a;
@@ -459,7 +483,7 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
         rec.durationMs = share;
         rec.exitCode = result.exitCode;
         if (ack?.status !== "ok" || !okRun) {
-          rec.message = ack?.message ??
+          rec.message = unreadable.get(rec.id) ?? ack?.message ??
             (result.outcome === "ok"
               ? "The stage did not acknowledge this datum"
               : limitText(result));

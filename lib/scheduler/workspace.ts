@@ -17,7 +17,10 @@ export interface Workspace {
   readonly scratchDir: string;
 }
 
-/** Write one blob to a fresh host file, read-only. */
+/**
+ * Write one blob to a fresh host file, read-only. Its bytes are checked against its hash as
+ * they are copied: a damaged blob throws IntegrityError naming it and leaves no file.
+ */
 async function materialiseBlob(
   store: Store,
   hash: Hash,
@@ -28,15 +31,7 @@ async function materialiseBlob(
     await Deno.writeFile(dest, new Uint8Array(), { mode: 0o444 });
     return;
   }
-  const loose = store.objects.loosePath(hash);
-  try {
-    await Deno.copyFile(loose, dest);
-    await Deno.chmod(dest, 0o444);
-    return;
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
-  await Deno.writeFile(dest, await store.objects.read(hash), { mode: 0o444 });
+  await store.objects.copyTo(hash, dest, { mode: 0o444 });
 }
 
 /** Build a datum's workspace under `root` (which must not exist yet). */

@@ -8,9 +8,14 @@ let tempCounter = 0;
 
 /** A fresh temp file path in `tmpDir`, named `<pid>.<n>.tmp` so recovery can tell whose it is. */
 export function tempPath(tmpDir: string): string {
+  return `${tmpDir}/${tempName()}`;
+}
+
+/** A fresh temp file name, `<pid>.<n>.<random>.tmp`. */
+export function tempName(): string {
   tempCounter++;
   const rand = Math.floor(Math.random() * 0xffffffff).toString(16);
-  return `${tmpDir}/${Deno.pid}.${tempCounter}.${rand}.tmp`;
+  return `${Deno.pid}.${tempCounter}.${rand}.tmp`;
 }
 
 /** fsync a folder so that renames and creations inside it survive a power loss. */

@@ -22,21 +22,45 @@ export function checkRepoName(name: string): string {
   return name;
 }
 
-/** Check a branch name: like a repo name, and not a commit-id lookalike. */
+/** Ancestry markers at the end of a reference: `^`, `^2`, `~`, `~3`, repeated. */
+const ANCESTRY_RE = /^(.*?)((?:[\^~]\d*)+)$/;
+
+/**
+ * Check a branch name: like a repo name (Pachyderm's rule), not an ancestry reference
+ * (`HEAD~1`, `master^`), not `HEAD` (reserved, as in git), not starting with `-` (git's
+ * rule: it would read as an option) and not a commit-id lookalike.
+ */
 export function checkBranchName(name: string): string {
-  if (!NAME_RE.test(name)) {
-    throw new InvalidArgumentError(
-      `Invalid branch name "${name}": use letters, digits, "_" and "-", at most 63`,
-      { branch: name },
+  const bad = (why: string): never => {
+    throw new InvalidArgumentError(`Invalid branch name "${name}": ${why}`, { branch: name });
+  };
+  const ancestry = ANCESTRY_RE.exec(name);
+  if (ancestry?.[1]) {
+    bad(
+      `"${ancestry[2]}" is ancestry syntax (an ancestor of "${ancestry[1]}"), not part of a name`,
     );
   }
-  if (/^[0-9a-f]{64}$/.test(name)) {
-    throw new InvalidArgumentError(
-      `Invalid branch name "${name}": it looks like a commit id`,
-      { branch: name },
-    );
-  }
+  if (!NAME_RE.test(name)) bad('use letters, digits, "_" and "-", at most 63');
+  if (name === "HEAD") bad("it is reserved, as in git");
+  if (name.startsWith("-")) bad('it cannot start with "-"');
+  if (/^[0-9a-f]{64}$/.test(name)) bad("it looks like a commit id");
   return name;
+}
+
+/**
+ * Parse a reference that names a branch to write to (`repo@branch[:/path]`): ancestry is
+ * refused, where reading verbs would take it as an older commit, and the name is checked
+ * (unless `checkName` is false: deleting a branch named before today's rules).
+ */
+export function parseBranchRef(text: string, options: { checkName?: boolean } = {}): Ref {
+  const ref = parseRef(text);
+  if (ref.ancestry) {
+    const at = text.indexOf("@");
+    const colon = text.indexOf(":", at);
+    checkBranchName(text.slice(at + 1, colon < 0 ? undefined : colon));
+  }
+  if (options.checkName ?? true) checkBranchName(ref.ref);
+  return ref;
 }
 
 const utf8 = new TextEncoder();
@@ -44,9 +68,11 @@ const utf8 = new TextEncoder();
 /**
  * Normalise a path inside a repo to its segments. `/`-rooted or relative, a trailing `/`
  * allowed; `..`, `.`, NUL and other control characters, lone surrogates, empty segments and
- * names longer than 255 bytes are refused.
+ * names longer than 255 bytes are refused. With `storing` (a path a file is put at), so is
+ * U+FFFD: bytes that are not UTF-8 arrive as it, so storing it would store another name
+ * than the one given. Reading accepts it, so a name stored before stays reachable.
  */
-export function parsePath(path: string): string[] {
+export function parsePath(path: string, options: { storing?: boolean } = {}): string[] {
   const bad = (why: string): never => {
     throw new InvalidArgumentError(`Invalid path ${JSON.stringify(path)}: ${why}`, { path });
   };
@@ -55,6 +81,11 @@ export function parsePath(path: string): string[] {
   if (/[\x01-\x1f\x7f]/.test(path)) bad("it contains a control character");
   // A lone surrogate would be stored as U+FFFD: another name than the one given.
   if (!path.isWellFormed()) bad("it is not valid Unicode (a lone surrogate)");
+  // Bytes that are not UTF-8 (a name on the command line, in a folder) arrive as U+FFFD:
+  // storing it would store another name than the one on disk.
+  if (options.storing && path.includes("\uFFFD")) {
+    bad("it contains U+FFFD, what bytes that are not valid UTF-8 become; paths must be UTF-8");
+  }
   let p = path.startsWith("/") ? path.slice(1) : path;
   if (p.endsWith("/")) p = p.slice(0, -1);
   if (p === "") return [];

@@ -3,12 +3,13 @@
  * its bytes, written once and never overwritten. Large objects live as loose files
  * (`objects/ab/cdef…`); small ones written in bulk go to append-only pack files with a
  * text index (`packs/<name>.pack` + `.idx`), so ingesting 10,000 small files costs a few
- * fsyncs rather than 10,000.
+ * fsyncs rather than 10,000. Every read checks the bytes against the object's name, large
+ * objects as they stream, so a damaged object is refused by name and never handed on.
  */
 import { IntegrityError, NotFoundError } from "../errors.ts";
-import type { Hash } from "./codec.ts";
+import type { Hash, Hasher } from "./codec.ts";
 import { createHasher, sha256, sha256Async } from "./codec.ts";
-import { mapWriteError, syncDir, tempPath, writeAll } from "./fs_util.ts";
+import { mapWriteError, syncDir, tempName, tempPath, writeAll } from "./fs_util.ts";
 
 /** Files at least this big are streamed to loose objects instead of being read into memory. */
 export const LARGE_OBJECT = 1 << 20;
@@ -16,6 +17,10 @@ export const LARGE_OBJECT = 1 << 20;
 const PACK_MIN_OBJECTS = 16;
 /** A batch flushes itself once it buffers this many bytes. */
 const BATCH_MAX_BYTES = 64 << 20;
+/** Objects up to this size are read and checked whole before any of their bytes is given out. */
+const STREAM_WHOLE = 8 << 20;
+/** Chunk size of streams and copies of larger objects. */
+const STREAM_CHUNK = 1 << 20;
 
 const PACK_MAGIC = "tusk-pack 1\n";
 const IDX_MAGIC = "tusk-idx 1";
@@ -238,16 +243,16 @@ export class ObjectStore {
 
   #packIndex(): Promise<PackIndexes> {
     if (this.#index) return Promise.resolve(this.#index);
-    // Concurrent first lookups (a put's parallel reads) share one load.
+    // Concurrent first lookups (a put's parallel reads) share one load. The load is
+    // forgotten once settled (`finally` runs after the assignment, even when the load
+    // finishes at once), so a load after a drop reads the packs afresh.
     return this.#indexLoading ??= (async () => {
-      try {
-        const index = new PackIndexes();
-        for (const pack of this.#indexNames()) await this.#loadIndex(index, pack);
-        return this.#index = index;
-      } finally {
-        this.#indexLoading = null;
-      }
-    })();
+      const index = new PackIndexes();
+      for (const pack of this.#indexNames()) await this.#loadIndex(index, pack);
+      return this.#index = index;
+    })().finally(() => {
+      this.#indexLoading = null;
+    });
   }
 
   /** True when the object exists, loose or packed. */
@@ -311,50 +316,58 @@ export class ObjectStore {
     return dirs;
   }
 
-  /** Read a whole object into memory (trees, commits, small blobs). */
+  /**
+   * Read a whole object into memory (trees, commits, small blobs), checked against its hash:
+   * a damaged object is refused by name, never returned.
+   */
   async read(hash: Hash): Promise<Uint8Array> {
-    return (await this.#read(hash)).bytes;
-  }
-
-  /** An object's bytes, and whether they were checked against its hash (packed ones are). */
-  async #read(hash: Hash): Promise<{ bytes: Uint8Array; checked: boolean }> {
-    const loc = (await this.#packIndex()).get(hash);
-    if (loc) return { bytes: await this.#readPacked(hash, loc), checked: true };
-    try {
-      return { bytes: await Deno.readFile(this.loosePath(hash)), checked: false };
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) {
-        await this.refresh();
-        const again = (await this.#packIndex()).get(hash);
-        if (again) return { bytes: await this.#readPacked(hash, again), checked: true };
-        throw new NotFoundError(`Cannot find object ${hash}`, { object: hash });
+    // A second look after catching up with the packs on disk: an object not loose may be in
+    // a pack another process just wrote, and a pack gone may have been repacked by gc.
+    for (let second = false;; second = true) {
+      const loc = (await this.#packIndex()).get(hash);
+      if (loc) {
+        const bytes = await this.#readPacked(hash, loc, !second);
+        if (bytes) return bytes;
+      } else {
+        try {
+          const bytes = await Deno.readFile(this.loosePath(hash));
+          if (await sha256Async(bytes) !== hash) throw this.#corrupt(hash);
+          return bytes;
+        } catch (err) {
+          if (!(err instanceof Deno.errors.NotFound)) throw err;
+          if (second) throw new NotFoundError(`Cannot find object ${hash}`, { object: hash });
+        }
       }
-      throw err;
+      await this.refresh();
     }
   }
 
-  /** Read an object and check that its bytes still hash to its name. */
+  /** The same as `read`: every read is checked. */
   async readVerified(hash: Hash): Promise<Uint8Array> {
-    const { bytes, checked } = await this.#read(hash);
-    if (!checked && await sha256Async(bytes) !== hash) {
-      throw new IntegrityError(`Object ${hash} is corrupt: its content does not match its hash`, {
-        object: hash,
-      });
-    }
-    return bytes;
+    return await this.read(hash);
   }
 
-  /** A stream of an object's bytes, for large blobs. */
+  #corrupt(hash: Hash): IntegrityError {
+    return new IntegrityError(`Object ${hash} is corrupt: its content does not match its hash`, {
+      object: hash,
+      path: this.loosePath(hash),
+    });
+  }
+
+  /**
+   * A stream of an object's bytes, checked against its hash. An object up to
+   * `STREAM_WHOLE` bytes is read and checked before its first byte is given; a larger loose
+   * one is hashed as it streams, and the stream errors with IntegrityError at its end when
+   * the hash does not match, so a consumer that waits for the end never keeps bad bytes.
+   */
   async stream(hash: Hash): Promise<ReadableStream<Uint8Array>> {
-    if (!(await this.#packIndex()).has(hash)) {
-      try {
-        const f = await Deno.open(this.loosePath(hash), { read: true });
-        return f.readable;
-      } catch (err) {
-        if (!(err instanceof Deno.errors.NotFound)) throw err;
-      }
-    }
-    const bytes = await this.read(hash);
+    const file = await this.#openLoose(hash);
+    let bytes: Uint8Array;
+    if (file) {
+      const size = (await file.stat()).size;
+      if (size > STREAM_WHOLE) return this.#checkedStream(hash, file);
+      bytes = await this.#readOpen(hash, file, size);
+    } else bytes = await this.read(hash);
     return new ReadableStream({
       start(controller) {
         controller.enqueue(bytes);
@@ -363,20 +376,173 @@ export class ObjectStore {
     });
   }
 
-  async #readPacked(hash: Hash, loc: PackLocation): Promise<Uint8Array> {
+  /** The loose file of `hash` opened for reading, or null when it is not loose. */
+  async #openLoose(hash: Hash): Promise<Deno.FsFile | null> {
+    if ((await this.#packIndex()).has(hash)) return null;
+    try {
+      return await Deno.open(this.loosePath(hash), { read: true });
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return null;
+      throw err;
+    }
+  }
+
+  /** Read all `size` bytes of an open loose file, check them and close it. */
+  async #readOpen(hash: Hash, file: Deno.FsFile, size: number): Promise<Uint8Array> {
+    const bytes = new Uint8Array(size);
+    let off = 0;
+    try {
+      while (off < size) {
+        const n = await file.read(bytes.subarray(off));
+        if (n === null) break;
+        off += n;
+      }
+    } finally {
+      file.close();
+    }
+    const got = bytes.subarray(0, off);
+    if (await sha256Async(got) !== hash) throw this.#corrupt(hash);
+    return got;
+  }
+
+  /**
+   * Stream an open loose file in fresh chunks, hashing each; errors at the end on a mismatch.
+   * The next chunk is read while this one is hashed.
+   */
+  #checkedStream(hash: Hash, file: Deno.FsFile): ReadableStream<Uint8Array> {
+    let hasher: Hasher | undefined;
+    let open = true;
+    const close = () => {
+      if (open) file.close();
+      open = false;
+    };
+    const readChunk = async () => {
+      const buf = new Uint8Array(STREAM_CHUNK);
+      return { buf, n: await file.read(buf) };
+    };
+    let next: ReturnType<typeof readChunk> | undefined;
+    const corrupt = () => this.#corrupt(hash);
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          hasher ??= await createHasher();
+          const { buf, n } = await (next ?? readChunk());
+          if (n === null) {
+            close();
+            if (hasher.hex() === hash) controller.close();
+            else controller.error(corrupt());
+            return;
+          }
+          next = readChunk();
+          next.catch(() => {});
+          const chunk = buf.subarray(0, n);
+          hasher.update(chunk);
+          controller.enqueue(chunk);
+        } catch (err) {
+          close();
+          throw err;
+        }
+      },
+      cancel: close,
+    }, { highWaterMark: 2 });
+  }
+
+  /**
+   * Copy an object to the host file `dest`, checking its hash on the way: the bytes go to a
+   * temp file beside `dest`, renamed to `dest` only once checked. On a mismatch the temp
+   * file is removed, whatever was at `dest` is left as it was, and IntegrityError names the
+   * object. Returns the number of bytes written.
+   */
+  async copyTo(hash: Hash, dest: string, options: { mode?: number } = {}): Promise<number> {
+    const slash = dest.lastIndexOf("/");
+    const tmp = `${dest.slice(0, slash + 1)}.${dest.slice(slash + 1)}.${tempName()}`;
+    let created = false;
+    try {
+      const out = await Deno.open(tmp, {
+        write: true,
+        createNew: true,
+        ...(options.mode !== undefined ? { mode: options.mode } : {}),
+      });
+      created = true;
+      let size: number;
+      try {
+        const src = await this.#openLoose(hash);
+        const bytes = src ? null : await this.read(hash);
+        if (bytes) {
+          await writeAll(out, bytes);
+          size = bytes.length;
+        } else size = await this.#copyLoose(hash, src!, out);
+      } finally {
+        out.close();
+      }
+      await Deno.rename(tmp, dest);
+      return size;
+    } catch (err) {
+      if (created) await Deno.remove(tmp).catch(() => {});
+      mapWriteError(err, `"${dest}"`);
+    }
+  }
+
+  /**
+   * Copy an open loose file to `out` while hashing it, then close it: a small file in one
+   * read, a large one in chunks, the next read while this chunk is hashed and written.
+   * Throws IntegrityError when the hash differs.
+   */
+  async #copyLoose(hash: Hash, src: Deno.FsFile, out: Deno.FsFile): Promise<number> {
+    const size = (await src.stat()).size;
+    if (size <= STREAM_WHOLE) {
+      const bytes = await this.#readOpen(hash, src, size);
+      await writeAll(out, bytes);
+      return bytes.length;
+    }
+    try {
+      const hasher = await createHasher();
+      // Three buffers in turn: one being read, one being hashed, one being written, so the
+      // hash (the slowest part) waits for neither the disk nor the copy.
+      const bufs = [0, 1, 2].map(() => new Uint8Array(STREAM_CHUNK));
+      let total = 0;
+      let reading = src.read(bufs[0]!);
+      let writing = Promise.resolve();
+      try {
+        for (let i = 0;; i = (i + 1) % 3) {
+          const n = await reading;
+          if (n === null) break;
+          // The next buffer's write was started two chunks ago and awaited one chunk ago.
+          reading = src.read(bufs[(i + 1) % 3]!);
+          const chunk = bufs[i]!.subarray(0, n);
+          hasher.update(chunk);
+          await writing;
+          writing = writeAll(out, chunk);
+          total += n;
+        }
+        await writing;
+      } finally {
+        reading.catch(() => {});
+        writing.catch(() => {});
+      }
+      if (hasher.hex() !== hash) throw this.#corrupt(hash);
+      return total;
+    } finally {
+      src.close();
+    }
+  }
+
+  /**
+   * Read and check an object from its pack. A pack file that is not there is IntegrityError
+   * (its index is), or null when `orNull`, so the caller may look again.
+   */
+  async #readPacked(hash: Hash, loc: PackLocation, orNull: true): Promise<Uint8Array | null>;
+  async #readPacked(hash: Hash, loc: PackLocation, orNull?: boolean): Promise<Uint8Array>;
+  async #readPacked(hash: Hash, loc: PackLocation, orNull = false): Promise<Uint8Array | null> {
     let pack = this.#packFiles.get(loc.pack);
     if (!pack) {
       try {
         const file = Deno.openSync(`${this.#packs}/${loc.pack}.pack`, { read: true });
         pack = { file, size: file.statSync().size };
       } catch (err) {
-        if (err instanceof Deno.errors.NotFound) {
-          throw new NotFoundError(`Cannot find pack ${loc.pack} holding object ${hash}`, {
-            object: hash,
-            pack: loc.pack,
-          });
-        }
-        throw err;
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+        if (orNull) return null;
+        throw missingPack(loc.pack, hash);
       }
       this.#packFiles.set(loc.pack, pack);
     }
@@ -654,7 +820,13 @@ export class ObjectStore {
    */
   async verifyPack(name: string, onObject?: () => void): Promise<void> {
     const idx = await parseIndex(await Deno.readFile(`${this.#packs}/${name}.idx`), name);
-    const bytes = await Deno.readFile(`${this.#packs}/${name}.pack`);
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(`${this.#packs}/${name}.pack`);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) throw missingPack(name, idx[0]?.[0]);
+      throw err;
+    }
     const dec = new TextDecoder();
     if (dec.decode(bytes.subarray(0, PACK_MAGIC.length)) !== PACK_MAGIC) {
       throw new IntegrityError(`Pack ${name} has a bad header`, { pack: name });
@@ -698,12 +870,7 @@ export class ObjectStore {
     } finally {
       f.close();
     }
-    if (hasher.hex() !== hash) {
-      throw new IntegrityError(`Object ${hash} is corrupt: its content does not match its hash`, {
-        object: hash,
-        path: this.loosePath(hash),
-      });
-    }
+    if (hasher.hex() !== hash) throw this.#corrupt(hash);
   }
 
   /** Delete a loose object (gc only). */
@@ -818,6 +985,16 @@ export class ObjectBatch {
       for (const w of writes) if (w.status === "rejected") throw w.reason;
     }
   }
+}
+
+/** A pack whose index is there but whose pack file is not: damage, not a missing object. */
+function missingPack(pack: string, object: Hash | undefined): IntegrityError {
+  return new IntegrityError(
+    `Pack ${pack} is missing: its index ${pack}.idx is there but ${pack}.pack is not${
+      object ? ` (it holds object ${object})` : ""
+    }`,
+    { pack, ...(object ? { object } : {}) },
+  );
 }
 
 function concat(chunks: Uint8Array[], total: number): Uint8Array {

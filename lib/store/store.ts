@@ -130,7 +130,7 @@ export class Store {
       await Deno.writeFile(`${staging}/ledger`, new Uint8Array());
       await Deno.writeTextFile(`${staging}/lock`, "");
       await Deno.writeTextFile(`${staging}/gc.lock`, "");
-      await Deno.writeTextFile(`${staging}/state.json`, JSON.stringify(emptyState()));
+      await Deno.writeFile(`${staging}/state.json`, await encodeStateFile(emptyState()));
       await Deno.writeTextFile(`${staging}/STORE`, STORE_MARK);
       for (const f of ["ledger", "state.json", "STORE"]) {
         const h = await Deno.open(`${staging}/${f}`, { read: true, write: true });
@@ -233,30 +233,93 @@ export class Store {
     return `${this.root}/ledger`;
   }
 
-  async #readStateFile(): Promise<StoreState | null> {
-    let state: unknown;
+  /**
+   * The state file as written: null when there is none, `sealed` false for a file without a
+   * checksum (as older versions wrote). A file that does not parse or does not match its
+   * checksum is IntegrityError naming the fix. Not checked against the ledger here.
+   */
+  async stateFile(): Promise<{ state: StoreState; sealed: boolean } | null> {
+    let bytes: Uint8Array;
     try {
-      state = JSON.parse(await Deno.readTextFile(this.#statePath));
+      bytes = await Deno.readFile(this.#statePath);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return null;
-      if (!(err instanceof SyntaxError)) throw err;
+      throw err;
     }
-    if (!isStateShape(state)) {
-      throw new IntegrityError(`The store's state file is corrupt: run "tusk verify"`, {
-        path: this.#statePath,
-      });
+    const file = await decodeStateFile(bytes);
+    if (file === "corrupt" || file === "altered") {
+      throw new IntegrityError(
+        `The store's state file "${this.#statePath}" ${
+          file === "corrupt" ? "is corrupt" : "was altered (it does not match its checksum)"
+        }: it is a cache of the ledger, so remove it and tusk rebuilds it from the ledger; run "tusk verify" to check the ledger`,
+        { path: this.#statePath, problem: file },
+      );
     }
-    return state;
+    return file;
   }
 
-  /** A consistent snapshot of the store's state; recovers first if a writer crashed. */
+  /**
+   * A consistent snapshot of the store's state; recovers first if a writer crashed. The
+   * state file is checked against its checksum and the ledger's last entry (not by a
+   * replay), and refused when either does not match.
+   */
   async state(): Promise<StoreState> {
-    const st = await this.#readStateFile();
-    const size = (await Deno.stat(this.#ledgerPath)).size;
-    if (st && st.ledger.size === size) return st;
+    const file = await this.stateFile();
+    if (file?.sealed) {
+      const size = (await Deno.stat(this.#ledgerPath)).size;
+      if (file.state.ledger.size === size) {
+        await this.#checkLedgerEnd(file.state);
+        return file.state;
+      }
+    }
     return await this.transact(async (tx) => {
       return await Promise.resolve(structuredClone(tx.state));
     });
+  }
+
+  /**
+   * Check that the ledger line ending where the state says the ledger ends is the one the
+   * state records (by its hash): the ledger's end was not altered, removed or replaced.
+   * Reads only that line.
+   */
+  async #checkLedgerEnd(state: StoreState): Promise<void> {
+    const { seq, hash, size } = state.ledger;
+    const line = seq > 0 ? await this.#lineEndingAt(size) : null;
+    const matches = seq === 0
+      ? size === 0 && hash === GENESIS
+      : line !== null && await sha256Async(line) === hash;
+    if (!matches) {
+      throw new IntegrityError(
+        `Ledger entry ${seq} does not match the hash the state file records: the ledger was altered (run "tusk verify")`,
+        { seq },
+      );
+    }
+  }
+
+  /** The ledger line (without its newline) whose newline is the byte before `end`, or null. */
+  async #lineEndingAt(end: number): Promise<Uint8Array | null> {
+    if (end < 2) return null;
+    const f = await Deno.open(this.#ledgerPath, { read: true });
+    try {
+      // Entries are short; a longer one is read again with a doubled window.
+      for (let want = 4096;; want *= 2) {
+        const from = Math.max(0, end - want);
+        const buf = new Uint8Array(end - from);
+        await f.seek(from, Deno.SeekMode.Start);
+        let off = 0;
+        while (off < buf.length) {
+          const n = await f.read(buf.subarray(off));
+          if (n === null) return null;
+          off += n;
+        }
+        if (buf[buf.length - 1] !== NEWLINE) return null;
+        const nl = buf.lastIndexOf(NEWLINE, buf.length - 2);
+        if (nl >= 0) return buf.subarray(nl + 1, buf.length - 1);
+        if (from === 0) return buf.subarray(0, buf.length - 1);
+      }
+    } finally {
+      f.close();
+    }
   }
 
   async #lock(path: string, exclusive: boolean): Promise<Deno.FsFile> {
@@ -332,11 +395,7 @@ export class Store {
       }
       state.ledger = { seq: entry.seq, hash: sha256(line), size: before.size + bytes.length };
       try {
-        await writeFileAtomic(
-          this.#statePath,
-          new TextEncoder().encode(JSON.stringify(state)),
-          `${this.root}/tmp`,
-        );
+        await writeFileAtomic(this.#statePath, await encodeStateFile(state), `${this.root}/tmp`);
       } catch (err) {
         await f.truncate(before.size).catch(() => {});
         await f.syncData().catch(() => {});
@@ -348,19 +407,24 @@ export class Store {
     }
   }
 
-  /** Bring the state file up to date with the ledger and clear dead writers' temp files. */
+  /**
+   * Bring the state file up to date with the ledger and clear dead writers' temp files. A
+   * missing state file, or one without a checksum, is rebuilt by replaying the whole ledger;
+   * a sealed one is checked against the ledger's entry where it says the ledger ends.
+   */
   async #recover(): Promise<StoreState> {
     await this.#cleanTemp();
-    let state = await this.#readStateFile();
-    if (!state) state = emptyState();
+    const file = await this.stateFile();
+    const state = file?.sealed ? file.state : emptyState();
     const size = (await Deno.stat(this.#ledgerPath)).size;
-    if (size === state.ledger.size) return state;
     if (size < state.ledger.size) {
       throw new IntegrityError(
         `The ledger is shorter (${size} bytes) than the state records (${state.ledger.size}): run "tusk verify"`,
         { ledgerSize: size, recorded: state.ledger.size },
       );
     }
+    await this.#checkLedgerEnd(state);
+    if (size === state.ledger.size && file?.sealed) return state;
     const f = await Deno.open(this.#ledgerPath, { read: true, write: true });
     try {
       await f.seek(state.ledger.size, Deno.SeekMode.Start);
@@ -401,11 +465,7 @@ export class Store {
     } finally {
       f.close();
     }
-    await writeFileAtomic(
-      this.#statePath,
-      new TextEncoder().encode(JSON.stringify(state)),
-      `${this.root}/tmp`,
-    );
+    await writeFileAtomic(this.#statePath, await encodeStateFile(state), `${this.root}/tmp`);
     return state;
   }
 
@@ -478,11 +538,7 @@ export class Store {
       }
       throw err;
     }
-    if (sha256(bytes) !== id) {
-      throw new IntegrityError(`Commit ${id} is corrupt: its content does not match its id`, {
-        commit: id,
-      });
-    }
+    // The object store checked the bytes against the id.
     const commit = decodeCommit(bytes, id);
     this.#commits.set(id, commit);
     return commit;
@@ -651,14 +707,9 @@ export class Store {
     if (hash !== null && hash !== EMPTY_TREE && groups.size <= SPLICE_MAX_NAMES) {
       const pending = batch.pending(hash);
       const bytes = pending ?? (this.#trees.has(hash) ? null : await this.objects.read(hash));
+      // Read from the store, the bytes were checked against their hash: a damaged tree is
+      // refused, not spliced into a new one.
       if (bytes && bytes.length >= this.#spliceMinBytes) {
-        // Only the bisected lines are decoded, so the whole object is checked by its hash:
-        // a damaged tree is refused, not copied into a new one.
-        if (!pending && await sha256Async(bytes) !== hash) {
-          throw new IntegrityError(`Tree ${hash} is corrupt: its content does not match its hash`, {
-            object: hash,
-          });
-        }
         return await this.#spliceDir(hash, bytes, groups, prefix, batch);
       }
       // A small tree just read: decoded here rather than read again.
@@ -880,6 +931,50 @@ export class Transaction {
     this.change({ type: "branch:move", repo: repoName, branch, from: head, to: id });
     return { id, commit };
   }
+}
+
+/**
+ * `state.json` ends with a checksum of everything before it: `…,"checksum":"<sha256>"}`.
+ * The file stays plain JSON; the checksum is taken over its bytes as written, so reading it
+ * back costs one hash, not a re-encoding.
+ */
+const CHECKSUM_FIELD = ',"checksum":"';
+const CHECKSUM_TAIL = CHECKSUM_FIELD.length + 64 + 2;
+
+/** The bytes of `state.json` for `state`, sealed with its checksum. */
+async function encodeStateFile(state: StoreState): Promise<Uint8Array> {
+  const json = JSON.stringify(state);
+  const body = json.slice(0, -1);
+  return encoder.encode(`${body}${CHECKSUM_FIELD}${await sha256Async(body)}"}`);
+}
+
+/**
+ * Decode `state.json`: its state, and whether it was sealed by a checksum (a file without
+ * one, as older versions wrote, is not); "altered" when a checksum is there and does not
+ * match, "corrupt" when it is not a state file at all.
+ */
+async function decodeStateFile(
+  bytes: Uint8Array,
+): Promise<{ state: StoreState; sealed: boolean } | "corrupt" | "altered"> {
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(bytes));
+  } catch {
+    return "corrupt";
+  }
+  if (!isStateShape(value)) return "corrupt";
+  const record = value as unknown as Record<string, unknown>;
+  if (!("checksum" in record)) return { state: value, sealed: false };
+  const tail = decoder.decode(bytes.subarray(bytes.length - CHECKSUM_TAIL));
+  const sum = tail.slice(CHECKSUM_FIELD.length, -2);
+  if (
+    !tail.startsWith(CHECKSUM_FIELD) || !tail.endsWith('"}') || sum !== record.checksum ||
+    await sha256Async(bytes.subarray(0, bytes.length - CHECKSUM_TAIL)) !== sum
+  ) {
+    return "altered";
+  }
+  delete record.checksum;
+  return { state: value, sealed: true };
 }
 
 /** True when `value` has the shape of a state file; `verify` checks its contents. */

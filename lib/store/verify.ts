@@ -131,11 +131,10 @@ export async function verifyStore(
 ): Promise<VerifyReport> {
   // Verify re-hashes every object: worth the native hash from the start.
   await preloadNativeHash();
-  // The ledger is checked on its own first: a state file that cannot be loaded is blamed
-  // only once the ledger has proved sound.
-  let state: StoreState | null = null;
+  // Recover first: a writer that crashed may have left the ledger ahead of the state file.
+  // A state file that is refused here is examined below, once the ledger has proved sound.
   try {
-    state = await store.state();
+    await store.state();
   } catch (err) {
     if (!(err instanceof IntegrityError)) throw err;
   }
@@ -149,12 +148,29 @@ export async function verifyStore(
     lastHash = hash;
     size += new TextEncoder().encode(line).length + 1;
   }
-  if (!state) {
+  const rebuild = "remove it and tusk rebuilds it from the ledger";
+  let file;
+  try {
+    file = await store.stateFile();
+  } catch (err) {
+    if (!(err instanceof IntegrityError)) throw err;
+    const why = err.data.problem === "altered"
+      ? "was altered (it does not match its checksum)"
+      : "is corrupt";
     throw new IntegrityError(
-      `The state file does not match the ledger, whose ${entries} entries chain correctly: the state file or the end of the ledger was altered`,
-      { seq: entries },
+      `The state file ${why}, while the ledger's ${entries} entries chain correctly: ${rebuild}`,
+      { ...err.data, seq: entries },
     );
   }
+  if (!file) {
+    throw new IntegrityError(
+      "The state file is missing: the next command rebuilds it from the ledger",
+      {
+        seq: entries,
+      },
+    );
+  }
+  const state = file.state;
   if (
     lastHash !== state.ledger.hash || entries !== state.ledger.seq || size !== state.ledger.size
   ) {
@@ -166,7 +182,7 @@ export async function verifyStore(
   replay.ledger = state.ledger;
   if (sha256(canonicalJson(replay)) !== sha256(canonicalJson(state))) {
     throw new IntegrityError(
-      "The state file does not match a replay of the ledger: it was altered",
+      `The state file does not match a replay of the ledger: it was altered; ${rebuild}`,
       {},
     );
   }

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { TuskResult } from "../_helpers.ts";
-import { snapshotStore, tempDir, tempStore } from "../_helpers.ts";
+import { MAIN, snapshotStore, tempDir, tempStore, TUSK_PERMS } from "../_helpers.ts";
 import { assertFails, DATA, ok, rows, tusk, tuskJsonArgs } from "./_cli.ts";
 
 /** A store with repo `training` holding /iris.csv, and a scratch folder `src` beside it. */
@@ -39,6 +39,33 @@ async function sh(cmd: string, ...args: string[]): Promise<void> {
   if (!r.success) {
     throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(r.stderr)}`);
   }
+}
+
+/**
+ * Run `tusk <script>` through `sh`, so an argument can hold bytes that are not UTF-8
+ * (written with `printf` escapes), which a Deno string cannot.
+ */
+async function tuskSh(script: string, f: Fixture): Promise<TuskResult> {
+  const r = await new Deno.Command("sh", {
+    args: [
+      "-c",
+      `exec "$0" run --quiet ${TUSK_PERMS.join(" ")} "$1" ${script}`,
+      Deno.execPath(),
+      MAIN,
+    ],
+    cwd: f.path,
+    env: { NO_COLOR: "1", TUSK_STORE: f.store, INIT_CWD: "" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return {
+    code: r.code,
+    stdout: dec.decode(r.stdout),
+    stderr: dec.decode(r.stderr),
+    stdoutBytes: r.stdout,
+  };
 }
 
 const cases: BadCase[] = [
@@ -159,6 +186,49 @@ const cases: BadCase[] = [
     run: (f) => tusk(["put-file", "training", "master", "-c", "-r", "-f", "src"], f.opts),
     code: 1,
     says: [/"sub\/pipe"/, /FIFO/],
+  },
+  {
+    name: "a file name that is not valid UTF-8 inside put file -r",
+    setup: (f) => sh("sh", "-c", `printf x > "$0/sub/$(printf 'a\\377.csv')"`, f.src),
+    run: (f) => tusk(["put", "file", "training@master", "-r", "-f", "src"], f.opts),
+    code: 1,
+    says: [/"sub\/a\uFFFD\.csv"/, /not valid UTF-8/],
+  },
+  {
+    name: "a path that is not valid UTF-8 (put)",
+    run: (f) => tuskSh(`put file "training@master:/$(printf 'x\\377.csv')" -f src/a.csv`, f),
+    code: 2,
+    says: [/Invalid path "\/x\uFFFD\.csv"/, /U\+FFFD/],
+  },
+  {
+    name: "create branch with an ancestry reference (training@HEAD~1)",
+    run: (f) => tusk(["create", "branch", "training@HEAD~1"], f.opts),
+    code: 2,
+    says: [/"HEAD~1"/, /ancestry/],
+  },
+  {
+    name: 'create branch with "^" and --head (would move master)',
+    run: (f) => tusk(["create", "branch", "training@master^", "--head", "master"], f.opts),
+    code: 2,
+    says: [/"master\^"/, /ancestry/],
+  },
+  {
+    name: "delete branch with an ancestry reference (would delete master)",
+    run: (f) => tusk(["delete", "branch", "training@master^"], f.opts),
+    code: 2,
+    says: [/"master\^"/, /ancestry/],
+  },
+  {
+    name: "delete file with an ancestry reference (would delete from master)",
+    run: (f) => tusk(["delete", "file", "training@master~1:/iris.csv"], f.opts),
+    code: 2,
+    says: [/"master~1"/, /ancestry/],
+  },
+  {
+    name: 'create branch named "HEAD"',
+    run: (f) => tusk(["create", "branch", "training@HEAD"], f.opts),
+    code: 2,
+    says: [/"HEAD"/, /reserved/],
   },
   {
     name: "a device (-f /dev/null)",

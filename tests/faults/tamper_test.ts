@@ -291,3 +291,94 @@ Deno.test("verify names a pack index whose entries are out of order, checksum no
   const stderr = await verifyFails(s.store, "the order of a pack index");
   assert.match(stderr, /Pack index pack-[\w-]+\.idx is corrupt: its entries are out of order/);
 });
+
+/** A store holding `big@master:/big.bin` of `size` bytes (a loose blob) with one byte flipped. */
+async function storeWithCorruptBlob(
+  size: number,
+): Promise<AsyncDisposable & { dir: string; store: string; hash: string }> {
+  const dir = await tempDir();
+  const store = `${dir.path}/.tusk`;
+  const src = `${dir.path}/big.bin`;
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i++) bytes[i] = (i * 7919) >>> 5;
+  await Deno.writeFile(src, bytes);
+  await tuskOk(["init"], { store });
+  await tuskOk(["create", "repo", "big"], { store });
+  await tuskOk(["put", "file", "big@master:/big.bin", "-f", src], { store });
+  const file = (await listFiles(store, "big@master:/big.bin"))[0]!;
+  await flipByte(loosePath(store, file.hash), size - 1000);
+  return {
+    dir: dir.path,
+    store,
+    hash: file.hash,
+    [Symbol.asyncDispose]: () => dir[Symbol.asyncDispose](),
+  };
+}
+
+Deno.test("get file of a 2 MiB loose blob with one byte flipped exits 1 naming it and prints nothing", async () => {
+  await using s = await storeWithCorruptBlob(2 << 20);
+  const got = await tusk(["get", "file", "big@master:/big.bin"], { store: s.store });
+  assert.equal(got.code, 1, `get file exited ${got.code}:\n${got.stderr}`);
+  assert.ok(got.stderr.includes(`Object ${s.hash} is corrupt`), got.stderr);
+  assert.equal(got.stdoutBytes.length, 0);
+});
+
+Deno.test("get file of a 9 MiB loose blob with one byte flipped exits 1 naming it after streaming", async () => {
+  await using s = await storeWithCorruptBlob(9 << 20);
+  const got = await tusk(["get", "file", "big@master:/big.bin"], { store: s.store });
+  assert.equal(got.code, 1, `get file exited ${got.code}:\n${got.stderr}`);
+  assert.doesNotMatch(got.stderr, /internal error/);
+  assert.ok(got.stderr.includes(`Object ${s.hash} is corrupt`), got.stderr);
+});
+
+Deno.test("get file -o of a 9 MiB loose blob with one byte flipped exits 1 and leaves no file", async () => {
+  await using s = await storeWithCorruptBlob(9 << 20);
+  const out = `${s.dir}/out`;
+  await Deno.mkdir(out);
+  const got = await tusk(["get", "file", "big@master:/big.bin", "-o", `${out}/big.bin`], {
+    store: s.store,
+  });
+  assert.equal(got.code, 1, `get file exited ${got.code}:\n${got.stderr}`);
+  assert.ok(got.stderr.includes(`Object ${s.hash} is corrupt`), got.stderr);
+  assert.deepEqual([...Deno.readDirSync(out)], []);
+});
+
+Deno.test("verify exits 1 naming the pack when a pack file is missing", async () => {
+  await using s = await copyOfTemplate();
+  const packs = [...Deno.readDirSync(`${s.store}/packs`)].filter((e) => e.name.endsWith(".pack"));
+  assert.equal(packs.length, 1, "the template is expected to hold one pack");
+  const name = packs[0]!.name.slice(0, -".pack".length);
+  await Deno.remove(`${s.store}/packs/${name}.pack`);
+  const stderr = await verifyFails(s.store, `pack ${name}`);
+  assert.ok(stderr.includes(name), `stderr does not name pack ${name}:\n${stderr}`);
+});
+
+/** Point `tamper@master` at its first commit in state.json, rewriting the file as JSON. */
+async function editHead(store: string): Promise<void> {
+  const commits = JSON.parse(
+    (await tuskOk(["list", "commit", "tamper@master", "--json"], { store })).stdout,
+  ) as { id: string }[];
+  const state = JSON.parse(await Deno.readTextFile(`${store}/state.json`));
+  state.repos.tamper.branches.master.head = commits.at(-1)!.id;
+  await Deno.writeTextFile(`${store}/state.json`, JSON.stringify(state));
+}
+
+Deno.test("put file after a branch head in state.json was edited exits 1 naming the file and appends nothing", async () => {
+  await using s = await copyOfTemplate();
+  await editHead(s.store);
+  const ledger = await Deno.readFile(`${s.store}/ledger`);
+  const r = await tusk(["put", "file", "tamper@master:/new.txt", "-f", "-"], {
+    store: s.store,
+    stdin: "new\n",
+  });
+  assert.equal(r.code, 1, `put file exited ${r.code}:\n${r.stderr}`);
+  assert.match(r.stderr, /state\.json/);
+  assert.deepEqual(await Deno.readFile(`${s.store}/ledger`), ledger);
+});
+
+Deno.test("verify exits 1 and names the state file when a branch head in state.json was edited", async () => {
+  await using s = await copyOfTemplate();
+  await editHead(s.store);
+  const stderr = await verifyFails(s.store, "a branch head in state.json");
+  assert.match(stderr, /state file/, `stderr does not name the state file:\n${stderr}`);
+});

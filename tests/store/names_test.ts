@@ -59,6 +59,23 @@ Deno.test("checkBranchName() refuses a name that looks like a commit id", () => 
   assertInvalid(() => checkBranchName("ab".repeat(32)));
 });
 
+Deno.test('checkBranchName() refuses "HEAD", which git and tusk users read as a reference', () => {
+  assertInvalid(() => checkBranchName("HEAD"), '"HEAD"');
+});
+
+Deno.test('checkBranchName() refuses a name starting with "-"', () => {
+  assertInvalid(() => checkBranchName("-x"), '"-x"');
+});
+
+Deno.test("checkBranchName() refuses an ancestry reference and names it", () => {
+  assertInvalid(() => checkBranchName("HEAD~1"), '"HEAD~1"');
+  assertInvalid(() => checkBranchName("master^"), '"master^"');
+});
+
+Deno.test('checkBranchName() accepts "head", "dev-1" and "a_b"', () => {
+  for (const name of ["head", "dev-1", "a_b", "x-"]) assert.equal(checkBranchName(name), name);
+});
+
 Deno.test('checkBranchName() refuses "/"', () => {
   assertInvalid(() => checkBranchName("feature/x"), "feature/x");
 });
@@ -84,6 +101,15 @@ Deno.test("parsePath() refuses a lone surrogate, which would be stored as U+FFFD
   assertInvalid(() => parsePath("/\uDC00"));
   // A whole surrogate pair is a character like any other.
   assert.deepEqual(parsePath("/\u{1F418}"), ["\u{1F418}"]);
+});
+
+Deno.test("parsePath() for storing refuses U+FFFD, which is what bytes that are not UTF-8 become", () => {
+  assertInvalid(() => parsePath("/x\uFFFD", { storing: true }), "U+FFFD");
+  assertInvalid(() => parsePath("/dir/\uFFFD.csv/a", { storing: true }), "U+FFFD");
+});
+
+Deno.test("parsePath() for reading accepts U+FFFD, so a name stored before stays reachable", () => {
+  assert.deepEqual(parsePath("/x\uFFFD"), ["x\uFFFD"]);
 });
 
 Deno.test("parsePath() refuses DEL", () => {

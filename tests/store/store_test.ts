@@ -355,6 +355,33 @@ Deno.test('globFile() with "/*" lists top-level entries only', async () => {
   assert.deepEqual((await globFile(t.store, "r@master:/*")).map((f) => f.path), ["/a", "/d"]);
 });
 
+Deno.test("putFile() refuses a destination holding U+FFFD and commits nothing", async () => {
+  await using t = await testStore();
+  await createRepo(t.store, "r");
+  await rejectsWith(
+    putText(t, "r@master:/x\uFFFD.txt", "a"),
+    InvalidArgumentError,
+    "INVALID_ARGUMENT",
+  );
+  assert.equal(await headOf(t.store, "r"), null);
+});
+
+Deno.test("a file stored under U+FFFD by an older version can still be read and deleted", async () => {
+  await using t = await testStore();
+  await createRepo(t.store, "r");
+  const blob = await t.store.objects.writeLoose(new TextEncoder().encode("old\n"));
+  await t.store.transact(async (tx) => {
+    await tx.commit("r", "master", async () => {
+      const edit = { op: "put", path: ["x\uFFFD.txt"], hash: blob, size: 4 } as const;
+      const r = await t.store.editTree(EMPTY_TREE, [edit], tx.batch);
+      return { tree: r.hash, size: r.size };
+    }, { message: "", origin: "user" });
+  });
+  assert.equal(await readText(t.store, "r@master:/x\uFFFD.txt"), "old\n");
+  await deleteFile(t.store, "r@master:/x\uFFFD.txt");
+  assert.deepEqual(await listFile(t.store, "r@master"), []);
+});
+
 Deno.test("deleteFile() removes the file in a new commit", async () => {
   await using t = await testStore();
   await createRepo(t.store, "r");
@@ -679,6 +706,39 @@ Deno.test("deleteBranch() keeps the commits it pointed at", async () => {
   const c = await putText(t, "r@dev:/a", "kept");
   await deleteBranch(t.store, "r@dev");
   assert.equal(await readText(t.store, `r@${c.commit.id}:/a`), "kept");
+});
+
+Deno.test("createBranch() refuses repo@HEAD~1 and creates no branch", async () => {
+  await using t = await testStore();
+  await createRepo(t.store, "r");
+  await putText(t, "r@master:/a.txt", "a");
+  await rejectsWith(createBranch(t.store, "r@HEAD~1"), InvalidArgumentError, "INVALID_ARGUMENT");
+  assert.deepEqual((await listBranch(t.store, "r")).map((b) => b.name), ["master"]);
+});
+
+Deno.test("revert() refuses repo@master^ and leaves master where it was", async () => {
+  await using t = await testStore();
+  await createRepo(t.store, "r");
+  const first = (await putText(t, "r@master:/a.txt", "a")).commit.id;
+  await putText(t, "r@master:/a.txt", "b");
+  const head = await headOf(t.store, "r");
+  await rejectsWith(
+    revert(t.store, "r@master^", { to: first }),
+    InvalidArgumentError,
+    "INVALID_ARGUMENT",
+  );
+  assert.equal(await headOf(t.store, "r"), head);
+});
+
+Deno.test('deleteBranch() deletes a branch named "HEAD" made before such names were refused', async () => {
+  await using t = await testStore();
+  await createRepo(t.store, "r");
+  await t.store.transact(async (tx) => {
+    tx.change({ type: "branch:move", repo: "r", branch: "HEAD", from: null, to: null });
+    await Promise.resolve();
+  });
+  await deleteBranch(t.store, "r@HEAD");
+  assert.deepEqual((await listBranch(t.store, "r")).map((b) => b.name), ["master"]);
 });
 
 Deno.test("deleteBranch() of a missing branch is NotFoundError", async () => {
