@@ -195,7 +195,7 @@ export class Store {
       await Deno.mkdir(`${this.root}/${sub}`).catch(() => {});
     }
     if (await exists(this.#ledgerPath)) return;
-    const state = await this.#readStateFile().catch(() => null);
+    const state = (await this.stateFile().catch(() => null))?.state;
     if (state?.ledger.size !== 0) {
       throw new IntegrityError(
         `The store's ledger "${this.#ledgerPath}" is missing: the store's history is lost; restore the store from the copy it came from or a backup`,
