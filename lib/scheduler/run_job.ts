@@ -5,6 +5,7 @@
  * the output branch where it was.
  */
 import { canonicalJson, EMPTY_TREE, type Hash, preloadNativeHash, sha256 } from "../store/codec.ts";
+import { removeTree } from "../store/fs_util.ts";
 import type { StoreState } from "../store/state.ts";
 import type { Edit, Store } from "../store/store.ts";
 import { type Datum, datumId, planDatums } from "../pipeline/datums.ts";
@@ -323,7 +324,7 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
       })));
       await batch.flush();
     });
-    await Deno.remove(`${workRoot}/${rec.id}`, { recursive: true }).catch(() => {});
+    await removeTree(`${workRoot}/${rec.id}`).catch(() => {});
     if (rec.state === "SUCCESS") {
       job.progress.processed++;
       // Recorded at once, so a job resumed after a crash skips what already ran.
@@ -507,7 +508,7 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
         durationMs: share,
       });
     }
-    await Deno.remove(root, { recursive: true }).catch(() => {});
+    await removeTree(root).catch(() => {});
     return retry;
   };
 
@@ -529,7 +530,7 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
     clearInterval(stopPoll);
     await Deno.remove(stopFile).catch(() => {});
     ctx.signal?.removeEventListener("abort", onOuterAbort);
-    await Deno.remove(workRoot, { recursive: true }).catch(() => {});
+    await removeTree(workRoot).catch(() => {});
   }
 
   if (jobAbort.signal.aborted) {

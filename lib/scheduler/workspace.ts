@@ -4,6 +4,7 @@
  * folder; and the harvest of what the stage wrote back into store objects.
  */
 import { EMPTY_TREE, type Hash } from "../store/codec.ts";
+import { removeTree } from "../store/fs_util.ts";
 import { parsePath } from "../store/names.ts";
 import type { Edit, Store } from "../store/store.ts";
 import type { DatumInput } from "../pipeline/datums.ts";
@@ -46,7 +47,7 @@ export async function prepareWorkspace(
   inputs: readonly DatumInput[],
   options: { emptyFiles?: ReadonlySet<string>; noOut?: boolean } = {},
 ): Promise<Workspace> {
-  await Deno.remove(root, { recursive: true }).catch(() => {});
+  await removeTree(root).catch(() => {});
   const made = new Set<string>();
   const mkdir = async (dir: string) => {
     if (made.has(dir)) return;
