@@ -52,6 +52,11 @@ export interface DatumRecord {
 export interface JobRecord {
   readonly id: string;
   readonly pipeline: string;
+  /**
+   * The `createdSeq` of the pipeline the job belongs to: a pipeline deleted and created
+   * again under the same name is another pipeline, with jobs of its own.
+   */
+  readonly pipelineSeq?: number;
   readonly version: number;
   readonly specHash: Hash;
   readonly codeHash: Hash;
@@ -82,6 +87,8 @@ export interface DatumIndexEntry {
   readonly size: number;
   readonly job: string;
   readonly version: number;
+  /** The `createdSeq` of the pipeline that ran the datum (see `JobRecord.pipelineSeq`). */
+  readonly pipelineSeq?: number;
 }
 
 const utf8 = new TextEncoder();
@@ -208,6 +215,61 @@ export class JobStore {
       }
     }
     return index;
+  }
+
+  /**
+   * The datum index entries one pipeline made: those of an earlier pipeline of the same
+   * name (deleted since) are left out.
+   */
+  async datumIndexOf(
+    p: { readonly name: string; readonly createdSeq?: number },
+  ): Promise<Map<Hash, DatumIndexEntry>> {
+    const index = await this.datumIndex(p.name);
+    for (const [hash, e] of index) if (e.pipelineSeq !== p.createdSeq) index.delete(hash);
+    return index;
+  }
+
+  /**
+   * Note that runs of `keys` (datum ids, or a step of the job such as "finish") of job `id`
+   * are starting, so that a run which takes this process down with it still counts against
+   * its tries when the job resumes. The line is written, not fsynced: a process that dies
+   * leaves it in the page cache, and only a crash of the whole machine can lose one (which
+   * costs one extra try).
+   */
+  async noteAttempts(pipeline: string, id: string, keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await Deno.mkdir(this.#dir(pipeline), { recursive: true });
+    const f = await Deno.open(`${this.#dir(pipeline)}/${id}.attempts`, {
+      append: true,
+      create: true,
+    });
+    try {
+      const bytes = utf8.encode(keys.map((k) => k + "\n").join(""));
+      let off = 0;
+      while (off < bytes.length) off += await f.write(bytes.subarray(off));
+    } finally {
+      f.close();
+    }
+  }
+
+  /** How many runs of each key `noteAttempts()` noted for job `id`. */
+  async attempts(pipeline: string, id: string): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    let text = "";
+    try {
+      text = await Deno.readTextFile(`${this.#dir(pipeline)}/${id}.attempts`);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    for (const key of text.split("\n")) if (key) counts.set(key, (counts.get(key) ?? 0) + 1);
+    return counts;
+  }
+
+  /** Forget the noted runs of job `id` (its datums are run afresh). */
+  async clearAttempts(pipeline: string, id: string): Promise<void> {
+    await Deno.remove(`${this.#dir(pipeline)}/${id}.attempts`).catch((err) => {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    });
   }
 
   /** Append datum index entries and fsync them. */

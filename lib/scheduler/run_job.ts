@@ -8,6 +8,7 @@ import { canonicalJson, EMPTY_TREE, type Hash, preloadNativeHash, sha256 } from 
 import { removeTree } from "../store/fs_util.ts";
 import type { StoreState } from "../store/state.ts";
 import type { Edit, Store } from "../store/store.ts";
+import { TuskError } from "../errors.ts";
 import { type Datum, datumId, planDatums } from "../pipeline/datums.ts";
 import {
   type DatumIndexEntry,
@@ -53,6 +54,8 @@ export function currentTrigger(state: StoreState, p: Pipeline): Trigger | null {
   if (inputs.some((i) => i.commit === null)) return null;
   const trigger = sha256(canonicalJson({
     pipeline: p.name,
+    // A pipeline created again under its name is a new one: its jobs are new too.
+    ...(p.createdSeq !== undefined ? { created: p.createdSeq } : {}),
     version: p.version,
     inputs: inputs.map((i) => [i.name, i.commit]),
   }));
@@ -77,6 +80,7 @@ export async function createJob(ctx: JobContext, p: Pipeline, t: Trigger): Promi
   const job: JobRecord = {
     id: newJobId(now),
     pipeline: p.name,
+    ...(p.createdSeq !== undefined ? { pipelineSeq: p.createdSeq } : {}),
     version: p.version,
     specHash: p.specHash,
     codeHash: p.codeHash,
@@ -106,17 +110,44 @@ function limitText(r: StageResult): string {
   return `${base}: ${last.length > 300 ? last.slice(0, 300) + "…" : last}`;
 }
 
+/** How many times finishing a job (merging its outputs, committing) may be interrupted. */
+export const FINISH_TRIES = 3;
+
 /**
  * Run a job to a final state. A job found unfinished after a crash is passed in again:
  * datums that succeeded meanwhile are in the index and are skipped, and an output commit
  * that already landed is recognised, so no work is lost and nothing is committed twice.
+ * A datum whose runs keep taking the process down fails once they reach `datumTries`.
+ * Whatever goes wrong, the job ends in a final state saying why (it throws only when even
+ * that cannot be saved), so one job never holds up the others.
  */
 export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Promise<JobRecord> {
+  if (isFinal(job.state)) return job;
+  if (job.pipelineSeq !== p.createdSeq) {
+    return await finish(
+      ctx,
+      job,
+      "KILLED",
+      `Pipeline "${p.name}" was deleted while this job was unfinished`,
+    );
+  }
+  try {
+    return await runSteps(ctx, p, job);
+  } catch (err) {
+    await removeTree(`${ctx.store.root}/work/${job.id}`).catch(() => {});
+    const why = err instanceof TuskError ? err.message : String(err);
+    return await finish(ctx, job, "FAILURE", `Job could not finish: ${why}`);
+  }
+}
+
+async function runSteps(ctx: JobContext, p: Pipeline, job: JobRecord): Promise<JobRecord> {
   // A job hashes every datum's inputs and outputs: worth the native hash from the start.
   await preloadNativeHash();
   const { store, jobs } = ctx;
-  if (isFinal(job.state)) return job;
-  if (job.state !== "CREATED") job.restart++;
+  const resumed = job.state !== "CREATED";
+  if (resumed) job.restart++;
+  // A new job, or one re-run by `restart datum`, tries every datum afresh.
+  else await jobs.clearAttempts(p.name, job.id);
   job.started ??= store.now().toISOString();
   setState(ctx, job, "STARTING");
   const state = await store.state();
@@ -141,7 +172,9 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
   } catch (err) {
     return await finish(ctx, job, "UNRUNNABLE", `Cannot plan datums: ${(err as Error).message}`);
   }
-  const index = await jobs.datumIndex(p.name);
+  const index = await jobs.datumIndexOf(p);
+  const seq = p.createdSeq !== undefined ? { pipelineSeq: p.createdSeq } : {};
+  const attempts = resumed ? await jobs.attempts(p.name, job.id) : new Map<string, number>();
   const reuse = (d: Datum): DatumIndexEntry | undefined => {
     if (p.parsed.reprocess === "every_job") return undefined;
     const e = index.get(d.hash);
@@ -151,13 +184,16 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
   job.datums = [];
   const records = new Map<string, DatumRecord>();
   const toRun: Datum[] = [];
+  /** Datums whose runs were interrupted before (the process stopped): run one by one. */
+  const interrupted: Datum[] = [];
   for (const d of datums) {
+    const id = datumId(d);
     const rec: DatumRecord = {
-      id: datumId(d),
+      id,
       hash: d.hash,
       state: "STARTING",
       inputs: d.inputs.map((i) => ({ name: i.name, repo: i.repo, commit: i.commit, path: i.path })),
-      tries: 0,
+      tries: attempts.get(id) ?? 0,
       durationMs: 0,
       exitCode: null,
     };
@@ -168,6 +204,9 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
       rec.outputSize = prev.size;
       rec.reusedFrom = prev.job;
       job.progress.skipped++;
+    } else if (rec.tries > 0) {
+      rec.message = `Interrupted ${rec.tries} time(s): the process running it stopped during it`;
+      interrupted.push(d);
     } else toRun.push(d);
     records.set(rec.id, rec);
     job.datums.push(rec);
@@ -229,6 +268,7 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
     for (let attempt = rec.tries + 1; attempt <= tries; attempt++) {
       if (jobAbort.signal.aborted) break;
       rec.tries = attempt;
+      await jobs.noteAttempts(p.name, job.id, [rec.id]);
       const ws = await prepareWorkspace(store, `${workRoot}/${rec.id}`, d.inputs, { emptyFiles });
       last = await runStage({
         bundle: bundlePath,
@@ -273,8 +313,12 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
         if (last.outcome !== "killed") break;
       }
     }
-    if (rec.state === "FAILED" && errBundle && !jobAbort.signal.aborted) {
+    const errKey = `errCmd ${rec.id}`;
+    if (
+      rec.state === "FAILED" && errBundle && !jobAbort.signal.aborted && !attempts.has(errKey)
+    ) {
       // errCmd: a datum whose cmd failed but whose errCmd succeeds is RECOVERED, not failed.
+      await jobs.noteAttempts(p.name, job.id, [errKey]);
       const ws = await prepareWorkspace(store, `${workRoot}/${rec.id}`, d.inputs, { emptyFiles });
       const e = await runStage({
         bundle: errBundle,
@@ -334,6 +378,7 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
         size: rec.outputSize ?? 0,
         job: job.id,
         version: p.version,
+        ...seq,
       }]);
     } else if (rec.state === "RECOVERED") job.progress.recovered++;
     else job.progress.failed++;
@@ -395,6 +440,7 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
       });
     }
     const acks = new Map<string, { status: string; message?: string }>();
+    await jobs.noteAttempts(p.name, job.id, chunk.map((d) => datumId(d)));
     const result = await runStage({
       bundle: bundlePath,
       args: ["--batch", ...spec.args],
@@ -496,6 +542,7 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
         size,
         job: job.id,
         version: p.version,
+        ...seq,
       })),
     );
     for (const { rec } of done) {
@@ -514,12 +561,12 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
 
   try {
     const width = Math.max(1, spec.parallelism || ctx.cores);
-    let queue = toRun;
+    let queue = [...interrupted, ...toRun];
     if (spec.datumBatching && toRun.length > 0) {
       const chunks: Datum[][] = Array.from({ length: Math.min(width, toRun.length) }, () => []);
       toRun.forEach((d, i) => chunks[i % chunks.length]!.push(d));
       const retries = await Promise.all(chunks.map((c, n) => runBatch(c, n)));
-      queue = retries.flat();
+      queue = [...interrupted, ...retries.flat()];
     }
     let next = 0;
     await Promise.all(Array.from({ length: Math.min(width, queue.length) }, async () => {
@@ -554,32 +601,25 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
 
   setState(ctx, job, "FINISHING");
   await jobs.save(job);
-  // Merge: the union of every datum's output; two datums writing one path fail the job.
-  const owners = new Map<string, string>();
-  const edits: Edit[] = [];
-  for (const rec of job.datums) {
-    if (!rec.outputTree || rec.outputTree === EMPTY_TREE) continue;
-    for await (const f of store.walk(rec.outputTree, [])) {
-      const other = owners.get(f.path);
-      if (other) {
-        return await finish(
-          ctx,
-          job,
-          "FAILURE",
-          `Datums ${other} and ${rec.id} both wrote "${f.path}": each output path must come from one datum`,
-        );
-      }
-      owners.set(f.path, rec.id);
-      edits.push({ op: "put", path: f.path.slice(1).split("/"), hash: f.hash, size: f.size });
-    }
+  const finishes = attempts.get("finish") ?? 0;
+  if (finishes >= FINISH_TRIES) {
+    return await finish(
+      ctx,
+      job,
+      "FAILURE",
+      `Finishing the job was interrupted ${finishes} times (the process stopped during it): giving up`,
+    );
   }
+  await jobs.noteAttempts(p.name, job.id, ["finish"]);
+  const merged = await mergeOutputs(store, job.datums);
+  if ("conflict" in merged) return await finish(ctx, job, "FAILURE", merged.conflict);
   const commit = await store.transact(async (tx) => {
     return await tx.commit(p.name, spec.outputBranch, async () => {
-      if (edits.length === 0) {
+      if (merged.edits.length === 0) {
         await tx.batch.add(new TextEncoder().encode("tusk-tree 1\n"));
         return { tree: EMPTY_TREE, size: 0 };
       }
-      const r = await store.editTree(EMPTY_TREE, edits, tx.batch);
+      const r = await store.editTree(EMPTY_TREE, merged.edits, tx.batch);
       return { tree: r.hash, size: r.size };
     }, {
       message: `Output of job ${job.id}`,
@@ -601,6 +641,51 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
     origin: "pipeline",
   });
   return await finish(ctx, job, "SUCCESS");
+}
+
+/**
+ * The union of every datum's output, as edits of an empty tree — or why it cannot be one:
+ * two datums wrote one path, or one wrote a file where another wrote a folder (Pachyderm's
+ * rule: each output path comes from one datum). A conflict names both datums and paths.
+ */
+export async function mergeOutputs(
+  store: Store,
+  datums: readonly DatumRecord[],
+): Promise<{ edits: Edit[] } | { conflict: string }> {
+  /** Each file's path → the datum that wrote it. */
+  const files = new Map<string, string>();
+  /** Each folder's path → the datum and path of the first file found under it. */
+  const folders = new Map<string, { datum: string; path: string }>();
+  const edits: Edit[] = [];
+  const clash = (a: string, aPath: string, b: string, bPath: string) => ({
+    conflict: `Datum ${a} wrote a file at "${aPath}" and datum ${b} wrote "${bPath}" inside it: ` +
+      `a path cannot be both a file and a folder`,
+  });
+  for (const rec of datums) {
+    if (!rec.outputTree || rec.outputTree === EMPTY_TREE) continue;
+    for await (const f of store.walk(rec.outputTree, [])) {
+      const other = files.get(f.path);
+      if (other) {
+        return {
+          conflict: `Datums ${other} and ${rec.id} both wrote "${f.path}": ` +
+            `each output path must come from one datum`,
+        };
+      }
+      const under = folders.get(f.path);
+      if (under) return clash(rec.id, f.path, under.datum, under.path);
+      const segments = f.path.slice(1).split("/");
+      let folder = "";
+      for (let i = 0; i < segments.length - 1; i++) {
+        folder += `/${segments[i]}`;
+        const owner = files.get(folder);
+        if (owner) return clash(owner, folder, rec.id, f.path);
+        if (!folders.has(folder)) folders.set(folder, { datum: rec.id, path: f.path });
+      }
+      files.set(f.path, rec.id);
+      edits.push({ op: "put", path: segments, hash: f.hash, size: f.size });
+    }
+  }
+  return { edits };
 }
 
 function hasErrCmd(p: Pipeline): boolean {
@@ -626,5 +711,7 @@ async function finish(
   job.finished = ctx.store.now().toISOString();
   setState(ctx, job, state, reason);
   await ctx.jobs.save(job, { durable: true });
+  // The noted runs matter only to a job that may resume.
+  await ctx.jobs.clearAttempts(job.pipeline, job.id).catch(() => {});
   return job;
 }

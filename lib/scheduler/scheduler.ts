@@ -54,10 +54,14 @@ export class Scheduler {
 
   /**
    * Run every job that is due until none is: unfinished jobs first (resumed), then one job
-   * per pipeline whose inputs moved since its last job. Returns the jobs it ran.
+   * per pipeline whose inputs moved since its last job. Returns the jobs it ran. A pipeline
+   * whose job cannot even record how it ended (say, the disk is full) is left alone while
+   * the others run; then the first such error is thrown.
    */
   async runPending(): Promise<JobRecord[]> {
     const ran: JobRecord[] = [];
+    /** Pipelines whose job could not even record how it ended: left alone until next time. */
+    const broken = new Map<string, unknown>();
     for (let pass = 0; pass < 1000; pass++) {
       if (this.#ctx.signal?.aborted) break;
       await this.#emitLedgerEvents();
@@ -65,22 +69,30 @@ export class Scheduler {
       let started = false;
       for (const p of dependencyOrder(pipelinesOf(state))) {
         if (this.#ctx.signal?.aborted) break;
-        const latest = await this.jobs.latest(p.name);
-        if (latest && !isFinal(latest.state)) {
-          ran.push(await runJob(this.#ctx, p, latest));
+        if (broken.has(p.name)) continue;
+        try {
+          const latest = await this.jobs.latest(p.name);
+          if (latest && !isFinal(latest.state)) {
+            started = true;
+            ran.push(await runJob(this.#ctx, p, latest));
+            continue;
+          }
+          if (p.stopped) continue;
+          const t = currentTrigger(state, p);
+          if (!t || latest?.trigger === t.trigger) continue;
           started = true;
-          continue;
+          const job = await createJob(this.#ctx, p, t);
+          ran.push(await runJob(this.#ctx, p, job));
+        } catch (err) {
+          // One pipeline's trouble (say, a full disk) must not hold up the others.
+          broken.set(p.name, err);
         }
-        if (p.stopped) continue;
-        const t = currentTrigger(state, p);
-        if (!t || latest?.trigger === t.trigger) continue;
-        const job = await createJob(this.#ctx, p, t);
-        ran.push(await runJob(this.#ctx, p, job));
-        started = true;
       }
       if (!started) break;
     }
     await this.#emitLedgerEvents();
+    const [first] = broken.values();
+    if (first !== undefined) throw first;
     return ran;
   }
 
@@ -125,7 +137,7 @@ export class Scheduler {
    */
   async serve(
     signal: AbortSignal,
-    options: { rescanMs?: number; onIdle?: () => void } = {},
+    options: { rescanMs?: number; onIdle?: () => void; onError?: (err: unknown) => void } = {},
   ): Promise<void> {
     const lease = await acquireLease(this.store, "daemon");
     if (!lease) {
@@ -159,7 +171,12 @@ export class Scheduler {
       while (!signal.aborted) {
         if (dirty) {
           dirty = false;
-          await this.runPending();
+          try {
+            await this.runPending();
+          } catch (err) {
+            // Every other pipeline has had its turn; the troubled one is tried at the next scan.
+            options.onError?.(err);
+          }
           await this.#armCron(cronTimers, poke);
           options.onIdle?.();
         }

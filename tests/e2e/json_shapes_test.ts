@@ -164,6 +164,7 @@ const DATUM = {
 const JOB = {
   id: "string",
   pipeline: "string",
+  "pipelineSeq?": "number",
   version: "number",
   specHash: HASH,
   codeHash: HASH,
