@@ -135,7 +135,8 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
     return await runSteps(ctx, p, job);
   } catch (err) {
     await removeTree(`${ctx.store.root}/work/${job.id}`).catch(() => {});
-    const why = err instanceof TuskError ? err.message : String(err);
+    const text = err instanceof TuskError ? err.message : String(err);
+    const why = text.length > 1000 ? `${text.slice(0, 1000)}…` : text;
     return await finish(ctx, job, "FAILURE", `Job could not finish: ${why}`);
   }
 }
@@ -242,6 +243,8 @@ async function runSteps(ctx: JobContext, p: Pipeline, job: JobRecord): Promise<J
     : undefined;
   const stopFile = `${store.root}/jobs/${p.name}/${job.id}.stop`;
   let stopRequested = false;
+  /** The first error a datum run threw: it stops the others, then fails the job. */
+  let broken: { err: unknown } | null = null;
   const stopPoll = setInterval(() => {
     try {
       Deno.statSync(stopFile);
@@ -348,7 +351,9 @@ async function runSteps(ctx: JobContext, p: Pipeline, job: JobRecord): Promise<J
     }
     if (jobAbort.signal.aborted && rec.state !== "SUCCESS") {
       rec.state = "FAILED";
-      rec.message = stopRequested || ctx.signal?.aborted
+      rec.message = broken
+        ? "Stopped: the job failed"
+        : stopRequested || ctx.signal?.aborted
         ? "Job was stopped"
         : "Job exceeded its jobTimeout";
     }
@@ -559,19 +564,32 @@ async function runSteps(ctx: JobContext, p: Pipeline, job: JobRecord): Promise<J
     return retry;
   };
 
+  const guard = async <T>(run: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await run();
+    } catch (err) {
+      broken ??= { err };
+      jobAbort.abort();
+      return undefined;
+    }
+  };
   try {
     const width = Math.max(1, spec.parallelism || ctx.cores);
     let queue = [...interrupted, ...toRun];
     if (spec.datumBatching && toRun.length > 0) {
       const chunks: Datum[][] = Array.from({ length: Math.min(width, toRun.length) }, () => []);
       toRun.forEach((d, i) => chunks[i % chunks.length]!.push(d));
-      const retries = await Promise.all(chunks.map((c, n) => runBatch(c, n)));
-      queue = [...interrupted, ...retries.flat()];
+      const retries = await Promise.all(chunks.map((c, n) => guard(() => runBatch(c, n))));
+      queue = [...interrupted, ...retries.flatMap((r) => r ?? [])];
     }
     let next = 0;
+    // Every run settles before the job goes on: none is left running behind a failure.
     await Promise.all(Array.from({ length: Math.min(width, queue.length) }, async () => {
-      while (next < queue.length && !jobAbort.signal.aborted) await runOne(queue[next++]!);
+      while (next < queue.length && !jobAbort.signal.aborted) {
+        await guard(() => runOne(queue[next++]!));
+      }
     }));
+    if (broken) throw (broken as { err: unknown }).err;
   } finally {
     if (jobTimer !== undefined) clearTimeout(jobTimer);
     clearInterval(stopPoll);

@@ -3,6 +3,7 @@
  * under `pfs/<input>/…` (never links into the store), an empty out folder and a scratch
  * folder; and the harvest of what the stage wrote back into store objects.
  */
+import { BadSourceError } from "../errors.ts";
 import { EMPTY_TREE, type Hash } from "../store/codec.ts";
 import { removeTree } from "../store/fs_util.ts";
 import { parsePath } from "../store/names.ts";
@@ -60,8 +61,17 @@ export async function prepareWorkspace(
     await mkdir(dir);
     for (const f of input.files) {
       const dest = `${dir}${f.path}`;
-      await mkdir(dest.slice(0, dest.lastIndexOf("/")));
-      await materialiseBlob(store, f.hash, dest, options.emptyFiles?.has(input.name) ?? false);
+      try {
+        await mkdir(dest.slice(0, dest.lastIndexOf("/")));
+        await materialiseBlob(store, f.hash, dest, options.emptyFiles?.has(input.name) ?? false);
+      } catch (err) {
+        if ((err as { code?: string }).code !== "ENAMETOOLONG") throw err;
+        const shown = f.path.length > 120 ? `${f.path.slice(0, 60)}…${f.path.slice(-40)}` : f.path;
+        throw new BadSourceError(
+          `Input "${input.name}" holds "${shown}", a path too long to lay out on this host`,
+          { input: input.name, path: f.path },
+        );
+      }
     }
     ins.push({ name: input.name, dir });
   }

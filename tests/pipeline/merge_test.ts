@@ -1,8 +1,8 @@
 /**
  * Finishing a job through the real CLI: datums whose outputs cannot be merged (a file and a
  * folder at one path, from new or reused output) fail the job naming both datums and both
- * paths; any other error while finishing fails the job with the reason. Either way the
- * output branch stays where it was and every later command works: nothing is held up.
+ * paths; any other error while running or finishing a job fails it with the reason. Either
+ * way the output branch stays where it was and every later command works: nothing is held up.
  */
 import assert from "node:assert/strict";
 import { ROOT, tempStore, tusk, tuskOk } from "../_helpers.ts";
@@ -164,4 +164,36 @@ Deno.test("any other error while finishing (a reused output is missing) fails th
   const other = await tusk(["create", "pipeline", "-f", `${STAGES}/batch_upper.json`], { store });
   assert.equal(other.code, 0, other.stderr);
   assert.equal((await jobs(store, "batched"))[0]?.state, "SUCCESS");
+});
+
+Deno.test("an error while running a datum (an input path too long for the host) fails the job with the reason", async () => {
+  await using s = await tempStore();
+  const store = s.store;
+  await tuskOk(["create", "repo", "data"], { store });
+  await put(store, "data@master:/a.txt", "a\n");
+  // 20 names of 250 bytes: a valid path in the store, past PATH_MAX on the host.
+  const long = "/deep" + `/${"n".repeat(250)}`.repeat(20) + "/f.txt";
+  await put(store, `data@master:${long}`, "x\n");
+  const r = await tusk(["create", "pipeline", "-f", `${STAGES}/upper.json`], { store });
+  assert.equal(r.code, 0, r.stderr);
+  const [job] = await jobs(store, "upper");
+  assert.equal(job?.state, "FAILURE");
+  assert.match(
+    job.reason ?? "",
+    /^Job could not finish: Input "data" holds "\/deep\/n+…n+\/f\.txt"/,
+  );
+  assert.match(job.reason ?? "", /too long to lay out on this host/);
+  assert.deepEqual(await commits(store, "upper@master"), []);
+  // A pipeline on another repo is created and runs as ever.
+  await tuskOk(["create", "repo", "side"], { store });
+  await put(store, "side@master:/s.txt", "s\n");
+  await Deno.copyFile(`${STAGES}/upper.ts`, `${s.path}/upper.ts`);
+  const spec = JSON.parse(await Deno.readTextFile(`${STAGES}/upper.json`));
+  spec.pipeline.name = "side_upper";
+  spec.input.pfs.repo = "side";
+  spec.transform.cmd[3] = "/pfs/side/";
+  await Deno.writeTextFile(`${s.path}/side.json`, JSON.stringify(spec));
+  const other = await tusk(["create", "pipeline", "-f", `${s.path}/side.json`], { store });
+  assert.equal(other.code, 0, other.stderr);
+  assert.equal((await jobs(store, "side_upper"))[0]?.state, "SUCCESS");
 });
