@@ -4,7 +4,7 @@
  * `jobs/<pipeline>/datums.jsonl` (an append-only index of datums that succeeded: datum hash
  * → output tree), which is what lets a later job skip a datum and reuse its output.
  */
-import { NotFoundError } from "../errors.ts";
+import { IntegrityError, NotFoundError } from "../errors.ts";
 import type { Hash } from "../store/codec.ts";
 import { writeFileAtomic } from "../store/fs_util.ts";
 import type { Store } from "../store/store.ts";
@@ -130,21 +130,31 @@ export class JobStore {
   async load(id: string, pipeline?: string): Promise<JobRecord> {
     const pipelines = pipeline ? [pipeline] : await this.pipelines();
     for (const p of pipelines) {
-      const dir = this.#dir(p);
       try {
-        return JSON.parse(await Deno.readTextFile(`${dir}/${id}.json`)) as JobRecord;
+        return await this.#read(p, id);
       } catch (err) {
         if (!(err instanceof Deno.errors.NotFound)) throw err;
       }
       if (id.length < 32) {
         for (const name of await this.#names(p)) {
-          if (name.startsWith(id)) {
-            return JSON.parse(await Deno.readTextFile(`${dir}/${name}.json`)) as JobRecord;
-          }
+          if (name.startsWith(id)) return await this.#read(p, name);
         }
       }
     }
     throw new NotFoundError(`Cannot find job "${id}"`, { job: id });
+  }
+
+  /** One job record; a damaged one is an IntegrityError naming its file. */
+  async #read(pipeline: string, id: string): Promise<JobRecord> {
+    const text = await Deno.readTextFile(`${this.#dir(pipeline)}/${id}.json`);
+    try {
+      return JSON.parse(text) as JobRecord;
+    } catch {
+      throw new IntegrityError(
+        `The record of job ${id} (jobs/${pipeline}/${id}.json in the store) is damaged`,
+        { job: id, pipeline },
+      );
+    }
   }
 
   /** Pipelines that have job records. */
@@ -183,7 +193,7 @@ export class JobStore {
     const out: JobRecord[] = [];
     for (const { p, id } of chosen) {
       try {
-        out.push(JSON.parse(await Deno.readTextFile(`${this.#dir(p)}/${id}.json`)) as JobRecord);
+        out.push(await this.#read(p, id));
       } catch (err) {
         if (!(err instanceof Deno.errors.NotFound)) throw err;
       }
