@@ -113,6 +113,9 @@ function limitText(r: StageResult): string {
 /** How many times finishing a job (merging its outputs, committing) may be interrupted. */
 export const FINISH_TRIES = 3;
 
+/** Jobs whose output commit is on their branch (their record may still say otherwise). */
+const committed = new WeakSet<JobRecord>();
+
 /**
  * Run a job to a final state. A job found unfinished after a crash is passed in again:
  * datums that succeeded meanwhile are in the index and are skipped, and an output commit
@@ -134,6 +137,8 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
   try {
     return await runSteps(ctx, p, job);
   } catch (err) {
+    // The output commit landed and only its record failed: resuming will recognise it.
+    if (committed.has(job)) throw err;
     await removeTree(`${ctx.store.root}/work/${job.id}`).catch(() => {});
     const text = err instanceof TuskError ? err.message : String(err);
     const why = text.length > 1000 ? `${text.slice(0, 1000)}…` : text;
@@ -158,6 +163,7 @@ async function runSteps(ctx: JobContext, p: Pipeline, job: JobRecord): Promise<J
   if (outHead) {
     const head = await store.readCommit(outHead);
     if (head.provenance?.job === job.id) {
+      committed.add(job);
       job.outputCommit = outHead;
       return await finish(ctx, job, "SUCCESS");
     }
@@ -651,6 +657,7 @@ async function runSteps(ctx: JobContext, p: Pipeline, job: JobRecord): Promise<J
       },
     });
   });
+  committed.add(job);
   job.outputCommit = commit.id;
   ctx.bus.emit("commit:created", {
     repo: p.name,
