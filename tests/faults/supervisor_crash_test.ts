@@ -19,16 +19,15 @@ function startUp(store: string): Deno.ChildProcess {
   }).spawn();
 }
 
-/** How many runs of the hanging stage have started, by its first log line in the journal. */
-async function stageStarts(store: string): Promise<number> {
+/** How many runs of a hanging stage have started, by their log line in the journal. */
+async function stageStarts(store: string, line = "hang started"): Promise<number> {
   let text = "";
   try {
     text = await Deno.readTextFile(`${store}/events.jsonl`);
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   }
-  return text.split("\n").filter((l) => l.includes('"stage:log"') && l.includes("hang started"))
-    .length;
+  return text.split("\n").filter((l) => l.includes('"stage:log"') && l.includes(line)).length;
 }
 
 async function until<T>(
@@ -83,4 +82,47 @@ Deno.test("a datum that kills its supervisor datumTries times ends the job faile
     await up.status;
   }
   await tuskOk(["verify"], { store });
+});
+
+Deno.test("datums of a batch that killed its supervisor are retried one by one; the culprit ends failed", async () => {
+  await using s = await tempStore();
+  const store = s.store;
+  await tuskOk(["create", "repo", "data"], { store });
+  await tuskOk(["create", "pipeline", "-f", `${STAGES}/hang_batch.json`, "--no-wait"], { store });
+  await tuskOk(["put", "file", "data@master:/a.txt", "-f", "-", "--no-wait"], {
+    store,
+    stdin: "fine\n",
+  });
+  await tuskOk(["put", "file", "data@master:/h.txt", "-f", "-", "--no-wait"], {
+    store,
+    stdin: "hang\n",
+  });
+  for (const [round, mode] of [[1, "batch"], [2, "single"]] as const) {
+    const up = startUp(store);
+    await until(
+      `run ${round} of the hanging datum`,
+      async () => (await stageStarts(store, `hang started ${mode}`)) >= 1,
+    );
+    up.kill("SIGKILL");
+    await up.status;
+  }
+  const up = startUp(store);
+  try {
+    const job = await until("the job to end", async () => {
+      const r = await tuskOk(["list", "job", "-p", "hangbatch", "--json"], { store });
+      const j = (JSON.parse(r.stdout) as Job[])[0];
+      return j && j.state !== "RUNNING" && j.state !== "STARTING" ? j : null;
+    });
+    assert.equal(job.state, "FAILURE");
+    const r = await tuskOk(["list", "datum", job.id, "--json"], { store });
+    const datums = JSON.parse(r.stdout) as { state: string; inputs: { path: string }[] }[];
+    const by = new Map(datums.map((d) => [d.inputs[0]!.path, d.state]));
+    // a.txt succeeded on its own in the second run, so the last run reuses it.
+    assert.deepEqual(Object.fromEntries(by), { "/a.txt": "SKIPPED", "/h.txt": "FAILED" });
+    assert.equal(await stageStarts(store, "hang started batch"), 1);
+    assert.equal(await stageStarts(store, "hang started single"), 1);
+  } finally {
+    up.kill("SIGTERM");
+    await up.status;
+  }
 });
