@@ -770,7 +770,9 @@ async function doUp(opts: { headless: boolean }) {
   Deno.addSignalListener("SIGINT", stopIt);
   Deno.addSignalListener("SIGTERM", stopIt);
   try {
-    await s.serve(ac.signal);
+    await s.serve(ac.signal, {
+      onError: (e) => err(`tusk up: ${e instanceof Error ? e.message : String(e)}\n`),
+    });
   } finally {
     Deno.removeSignalListener("SIGINT", stopIt);
     Deno.removeSignalListener("SIGTERM", stopIt);

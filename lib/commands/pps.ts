@@ -222,7 +222,7 @@ export async function plan(
     salt: p.parsed.salt,
     codeHash: p.codeHash,
   });
-  const index = await new JobStore(store).datumIndex(p.name);
+  const index = await new JobStore(store).datumIndexOf(p);
   const rows = datums.map((d): PlanRow => {
     const prev = index.get(d.hash);
     const inputs = d.inputs.map((i) => `${i.repo}@${i.commit.slice(0, 12)}:${i.path}`);

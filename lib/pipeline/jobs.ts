@@ -4,7 +4,7 @@
  * `jobs/<pipeline>/datums.jsonl` (an append-only index of datums that succeeded: datum hash
  * → output tree), which is what lets a later job skip a datum and reuse its output.
  */
-import { InvalidArgumentError, NotFoundError } from "../errors.ts";
+import { IntegrityError, InvalidArgumentError, NotFoundError } from "../errors.ts";
 import type { Hash } from "../store/codec.ts";
 import { writeFileAtomic } from "../store/fs_util.ts";
 import { checkRepoName } from "../store/names.ts";
@@ -53,6 +53,11 @@ export interface DatumRecord {
 export interface JobRecord {
   readonly id: string;
   readonly pipeline: string;
+  /**
+   * The `createdSeq` of the pipeline the job belongs to: a pipeline deleted and created
+   * again under the same name is another pipeline, with jobs of its own.
+   */
+  readonly pipelineSeq?: number;
   readonly version: number;
   readonly specHash: Hash;
   readonly codeHash: Hash;
@@ -93,6 +98,8 @@ export interface DatumIndexEntry {
   readonly size: number;
   readonly job: string;
   readonly version: number;
+  /** The `createdSeq` of the pipeline that ran the datum (see `JobRecord.pipelineSeq`). */
+  readonly pipelineSeq?: number;
 }
 
 const utf8 = new TextEncoder();
@@ -172,7 +179,7 @@ export class JobStore {
       if (ref.id.length === 32) {
         // A whole id names one record: read it without listing the folder.
         try {
-          return JSON.parse(await Deno.readTextFile(`${this.#dir(p)}/${ref.id}.json`));
+          return await this.#read(p, ref.id);
         } catch (err) {
           if (!(err instanceof Deno.errors.NotFound)) throw err;
         }
@@ -194,7 +201,7 @@ export class JobStore {
     const hit = found[0];
     if (hit) {
       try {
-        return JSON.parse(await Deno.readTextFile(`${this.#dir(hit.p)}/${hit.name}.json`));
+        return await this.#read(hit.p, hit.name);
       } catch (err) {
         if (!(err instanceof Deno.errors.NotFound)) throw err;
       }
@@ -249,6 +256,19 @@ export class JobStore {
     return `${this.#dir(job.pipeline)}/${job.id}.rerun`;
   }
 
+  /** One job record; a damaged one is an IntegrityError naming its file. */
+  async #read(pipeline: string, id: string): Promise<JobRecord> {
+    const text = await Deno.readTextFile(`${this.#dir(pipeline)}/${id}.json`);
+    try {
+      return JSON.parse(text) as JobRecord;
+    } catch {
+      throw new IntegrityError(
+        `The record of job ${id} (jobs/${pipeline}/${id}.json in the store) is damaged`,
+        { job: id, pipeline },
+      );
+    }
+  }
+
   /** Pipelines that have job records. */
   async pipelines(): Promise<string[]> {
     const out: string[] = [];
@@ -285,7 +305,7 @@ export class JobStore {
     const out: JobRecord[] = [];
     for (const { p, id } of chosen) {
       try {
-        out.push(JSON.parse(await Deno.readTextFile(`${this.#dir(p)}/${id}.json`)) as JobRecord);
+        out.push(await this.#read(p, id));
       } catch (err) {
         if (!(err instanceof Deno.errors.NotFound)) throw err;
       }
@@ -317,6 +337,61 @@ export class JobStore {
       }
     }
     return index;
+  }
+
+  /**
+   * The datum index entries one pipeline made: those of an earlier pipeline of the same
+   * name (deleted since) are left out.
+   */
+  async datumIndexOf(
+    p: { readonly name: string; readonly createdSeq?: number },
+  ): Promise<Map<Hash, DatumIndexEntry>> {
+    const index = await this.datumIndex(p.name);
+    for (const [hash, e] of index) if (e.pipelineSeq !== p.createdSeq) index.delete(hash);
+    return index;
+  }
+
+  /**
+   * Note that runs of `keys` (datum ids, or a step of the job such as "finish") of job `id`
+   * are starting, so that a run which takes this process down with it still counts against
+   * its tries when the job resumes. The line is written, not fsynced: a process that dies
+   * leaves it in the page cache, and only a crash of the whole machine can lose one (which
+   * costs one extra try).
+   */
+  async noteAttempts(pipeline: string, id: string, keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await Deno.mkdir(this.#dir(pipeline), { recursive: true });
+    const f = await Deno.open(`${this.#dir(pipeline)}/${id}.attempts`, {
+      append: true,
+      create: true,
+    });
+    try {
+      const bytes = utf8.encode(keys.map((k) => k + "\n").join(""));
+      let off = 0;
+      while (off < bytes.length) off += await f.write(bytes.subarray(off));
+    } finally {
+      f.close();
+    }
+  }
+
+  /** How many runs of each key `noteAttempts()` noted for job `id`. */
+  async attempts(pipeline: string, id: string): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    let text = "";
+    try {
+      text = await Deno.readTextFile(`${this.#dir(pipeline)}/${id}.attempts`);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    for (const key of text.split("\n")) if (key) counts.set(key, (counts.get(key) ?? 0) + 1);
+    return counts;
+  }
+
+  /** Forget the noted runs of job `id` (its datums are run afresh). */
+  async clearAttempts(pipeline: string, id: string): Promise<void> {
+    await Deno.remove(`${this.#dir(pipeline)}/${id}.attempts`).catch((err) => {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    });
   }
 
   /** Append datum index entries and fsync them. */

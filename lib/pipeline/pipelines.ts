@@ -11,6 +11,7 @@ import { didYouMean } from "../store/names.ts";
 import type { StoreState } from "../store/state.ts";
 import type { Store, Transaction } from "../store/store.ts";
 import { snapshotStage } from "./code.ts";
+import { JobStore } from "./jobs.ts";
 import { inputRepos, parseSpec, parseSpecText, type PipelineSpec, SpecError } from "./spec.ts";
 
 /** Ledger record kind of pipelines. */
@@ -19,6 +20,12 @@ export const PIPELINE_KIND = "pipeline";
 /** One pipeline's current version, as kept in the ledger. */
 export interface PipelineRecord {
   readonly name: string;
+  /**
+   * Ledger sequence number that created this pipeline: one deleted and created again under
+   * the same name is another pipeline, whose jobs start afresh. (Absent in records made
+   * before it was kept.)
+   */
+  readonly createdSeq?: number;
   readonly version: number;
   /** SHA-256 of the canonical spec JSON (a blob in the store). */
   readonly specHash: Hash;
@@ -169,8 +176,10 @@ export async function createPipeline(
     const errCodeHash = errSnapshot ? await tx.batch.add(errSnapshot.bundle) : undefined;
     const prev = existing?.value as PipelineRecord | undefined;
     const version = (prev?.version ?? 0) + 1;
+    const createdSeq = prev ? prev.createdSeq : tx.state.ledger.seq + 1;
     const record: PipelineRecord = {
       name: spec.name,
+      ...(createdSeq !== undefined ? { createdSeq } : {}),
       version,
       specHash,
       codeHash,
@@ -272,8 +281,8 @@ export async function setPipelineStopped(
 }
 
 /**
- * Delete a pipeline and its output repo (and its cron repos). Refused while another
- * pipeline reads its output.
+ * Delete a pipeline, its output repo (and its cron repos) and its jobs. Refused while
+ * another pipeline reads its output.
  */
 export async function deletePipeline(store: Store, name: string): Promise<void> {
   await store.transact(async (tx) => {
@@ -296,6 +305,9 @@ export async function deletePipeline(store: Store, name: string): Promise<void> 
     }
     await Promise.resolve();
   });
+  // After the ledger says so: a crash in between leaves records that no pipeline owns,
+  // which a pipeline created later under the name ignores and `gc` removes.
+  await new JobStore(store).removePipeline(name);
 }
 
 /** The stage bundle of a pipeline version. */

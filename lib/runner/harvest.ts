@@ -83,7 +83,7 @@ async function lstatOrRefuse(host: string, rel: string): Promise<Deno.FileInfo> 
       // readDir decodes names lossily: a name that is not UTF-8 cannot be found again.
       throw new Refused(
         "failed",
-        `Stage output ${JSON.stringify(rel)} has a name that is not valid UTF-8`,
+        `Stage output ${JSON.stringify(shortPath(rel))} has a name that is not valid UTF-8`,
         rel,
       );
     }
@@ -92,62 +92,112 @@ async function lstatOrRefuse(host: string, rel: string): Promise<Deno.FileInfo> 
 }
 
 /**
+ * How deep a stage's out folder may nest: an output path has at most this many segments
+ * (`/a/b/c.txt` has 3). A deeper tree is refused at harvest, so no later step (the store's
+ * trees, a downstream stage's inputs, `get file -r`) ever meets one.
+ */
+export const MAX_OUTPUT_DEPTH = 1000;
+
+/** A long output path shortened for a message: its start and its end. */
+function shortPath(rel: string): string {
+  return rel.length <= 120 ? rel : `${rel.slice(0, 60)}…${rel.slice(-40)}`;
+}
+
+/** A folder being listed by the walk, and how far through its names it is. */
+interface Frame {
+  readonly host: string;
+  readonly rel: string;
+  readonly depth: number;
+  readonly names: readonly string[];
+  next: number;
+}
+
+async function sortedNames(host: string, rel: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(host)) names.push(e.name);
+  } catch (err) {
+    throw tooLong(err, rel || "/") ?? err;
+  }
+  return names.sort();
+}
+
+/** A refusal for a host path longer than the system allows, or null for any other error. */
+function tooLong(err: unknown, rel: string): Refused | null {
+  if (!(err instanceof Error) || (err as { code?: string }).code !== "ENAMETOOLONG") return null;
+  return new Refused(
+    "output-limit",
+    `Stage output path ${JSON.stringify(shortPath(rel))} is too long for this system`,
+    rel,
+  );
+}
+
+/**
  * Walk `outDir` and list its files, sorted by path. Refuses (naming the path) a symlink,
- * FIFO, socket or device anywhere in it, a bad name, more than `maxOutputFiles` entries or
- * more than `maxOutputBytes` in total. Call only once the stage's processes are gone.
+ * FIFO, socket or device anywhere in it, a bad name, more than `maxOutputFiles` entries,
+ * more than `maxOutputBytes` in total, or nesting deeper than `MAX_OUTPUT_DEPTH`. The walk
+ * keeps its own stack, so no tree is too deep for it. Call only once the stage's processes
+ * are gone.
  */
 export async function harvestOutputs(outDir: string, limits: OutputLimits): Promise<Harvest> {
   const outputs: OutputFile[] = [];
   let bytes = 0;
   let entries = 0;
-  const walk = async (host: string, rel: string): Promise<void> => {
-    const names: string[] = [];
-    for await (const e of Deno.readDir(host)) names.push(e.name);
-    names.sort();
-    for (const name of names) {
-      const childRel = `${rel}/${name}`;
-      const why = badName(name);
-      if (why) {
-        throw new Refused(
-          "failed",
-          `Stage output name ${JSON.stringify(childRel)} ${why}`,
-          childRel,
-        );
-      }
-      entries++;
-      if (entries > limits.maxOutputFiles) {
+  const visit = async (frame: Frame, name: string): Promise<Frame | null> => {
+    const childRel = `${frame.rel}/${name}`;
+    const why = badName(name);
+    if (why) {
+      throw new Refused(
+        "failed",
+        `Stage output name ${JSON.stringify(shortPath(childRel))} ${why}`,
+        childRel,
+      );
+    }
+    entries++;
+    if (entries > limits.maxOutputFiles) {
+      throw new Refused(
+        "output-limit",
+        `Stage exceeded its output limit of ${limits.maxOutputFiles} files and folders`,
+        childRel,
+      );
+    }
+    const depth = frame.depth + 1;
+    if (depth > MAX_OUTPUT_DEPTH) {
+      throw new Refused(
+        "output-limit",
+        `Stage output ${
+          JSON.stringify(shortPath(childRel))
+        } is nested deeper than the limit of ${MAX_OUTPUT_DEPTH} levels`,
+        childRel,
+      );
+    }
+    const childHost = `${frame.host}/${name}`;
+    const info = await lstatOrRefuse(childHost, childRel);
+    if (info.isDirectory) {
+      if (((info.mode ?? 0o700) & 0o700) !== 0o700) await Deno.chmod(childHost, 0o755);
+      const names = await sortedNames(childHost, childRel);
+      return { host: childHost, rel: childRel, depth, names, next: 0 };
+    }
+    if (info.isFile) {
+      if (((info.mode ?? 0o600) & 0o600) !== 0o600) await Deno.chmod(childHost, 0o644);
+      bytes += info.size;
+      if (bytes > limits.maxOutputBytes) {
         throw new Refused(
           "output-limit",
-          `Stage exceeded its output limit of ${limits.maxOutputFiles} files and folders`,
+          `Stage exceeded its output size limit of ${sizeText(limits.maxOutputBytes)}`,
           childRel,
         );
       }
-      const childHost = `${host}/${name}`;
-      const info = await lstatOrRefuse(childHost, childRel);
-      if (info.isDirectory) {
-        if (((info.mode ?? 0o700) & 0o700) !== 0o700) await Deno.chmod(childHost, 0o755);
-        await walk(childHost, childRel);
-      } else if (info.isFile) {
-        if (((info.mode ?? 0o600) & 0o600) !== 0o600) await Deno.chmod(childHost, 0o644);
-        bytes += info.size;
-        if (bytes > limits.maxOutputBytes) {
-          throw new Refused(
-            "output-limit",
-            `Stage exceeded its output size limit of ${sizeText(limits.maxOutputBytes)}`,
-            childRel,
-          );
-        }
-        outputs.push({ path: childRel, size: info.size });
-      } else {
-        throw new Refused(
-          "failed",
-          `Stage output ${JSON.stringify(childRel)} is ${
-            kindOf(info)
-          }: only regular files and folders are accepted`,
-          childRel,
-        );
-      }
+      outputs.push({ path: childRel, size: info.size });
+      return null;
     }
+    throw new Refused(
+      "failed",
+      `Stage output ${JSON.stringify(shortPath(childRel))} is ${
+        kindOf(info)
+      }: only regular files and folders are accepted`,
+      childRel,
+    );
   };
   try {
     const root = await Deno.lstat(outDir).catch(() => null);
@@ -160,7 +210,24 @@ export async function harvestOutputs(outDir: string, limits: OutputLimits): Prom
       };
     }
     if (((root.mode ?? 0o700) & 0o700) !== 0o700) await Deno.chmod(outDir, 0o755);
-    await walk(outDir, "");
+    // Depth first in name order, as a recursive walk would go, on an explicit stack.
+    const stack: Frame[] = [
+      { host: outDir, rel: "", depth: 0, names: await sortedNames(outDir, ""), next: 0 },
+    ];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.next === top.names.length) {
+        stack.pop();
+        continue;
+      }
+      const name = top.names[top.next++]!;
+      try {
+        const child = await visit(top, name);
+        if (child) stack.push(child);
+      } catch (err) {
+        throw tooLong(err, `${top.rel}/${name}`) ?? err;
+      }
+    }
   } catch (err) {
     if (err instanceof Refused) {
       return { ok: false, outcome: err.outcome, message: err.message, path: err.path };

@@ -8,6 +8,7 @@ import { NotFoundError } from "../errors.ts";
 import { hostTools } from "./detect.ts";
 import { StreamCapture } from "./_capture.ts";
 import { TreeMonitor, type TreeSample } from "./_monitor.ts";
+import { removeTree } from "../store/fs_util.ts";
 import {
   checkInputFolder,
   harvestOutputs,
@@ -161,9 +162,7 @@ const HEAP_OOM = /Fatal JavaScript out of memory|JavaScript heap out of memory|R
 
 /** Empty `dir` by recreating it; a symlink in its place is removed, never followed. */
 async function freshFolder(dir: string): Promise<void> {
-  await Deno.remove(dir, { recursive: true }).catch((err) => {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  });
+  await removeTree(dir);
   await Deno.mkdir(dir, { recursive: true });
 }
 

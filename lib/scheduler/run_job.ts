@@ -6,8 +6,10 @@
  */
 import { IntegrityError } from "../errors.ts";
 import { canonicalJson, EMPTY_TREE, type Hash, preloadNativeHash, sha256 } from "../store/codec.ts";
+import { removeTree } from "../store/fs_util.ts";
 import type { StoreState } from "../store/state.ts";
 import type { Edit, Store } from "../store/store.ts";
+import { TuskError } from "../errors.ts";
 import { type Datum, datumId, planDatums } from "../pipeline/datums.ts";
 import {
   type DatumIndexEntry,
@@ -53,6 +55,8 @@ export function currentTrigger(state: StoreState, p: Pipeline): Trigger | null {
   if (inputs.some((i) => i.commit === null)) return null;
   const trigger = sha256(canonicalJson({
     pipeline: p.name,
+    // A pipeline created again under its name is a new one: its jobs are new too.
+    ...(p.createdSeq !== undefined ? { created: p.createdSeq } : {}),
     version: p.version,
     inputs: inputs.map((i) => [i.name, i.commit]),
   }));
@@ -82,6 +86,7 @@ export async function createJob(
   const job: JobRecord = {
     id: newJobId(now),
     pipeline: p.name,
+    ...(p.createdSeq !== undefined ? { pipelineSeq: p.createdSeq } : {}),
     version: p.version,
     specHash: p.specHash,
     codeHash: p.codeHash,
@@ -113,17 +118,50 @@ function limitText(r: StageResult): string {
   return `${base}: ${last.length > 300 ? last.slice(0, 300) + "…" : last}`;
 }
 
+/** How many times finishing a job (merging its outputs, committing) may be interrupted. */
+export const FINISH_TRIES = 3;
+
+/** Jobs whose output commit is on their branch (their record may still say otherwise). */
+const committed = new WeakSet<JobRecord>();
+
 /**
  * Run a job to a final state. A job found unfinished after a crash is passed in again:
  * datums that succeeded meanwhile are in the index and are skipped, and an output commit
  * that already landed is recognised, so no work is lost and nothing is committed twice.
+ * A datum whose runs keep taking the process down fails once they reach `datumTries`.
+ * Whatever goes wrong, the job ends in a final state saying why (it throws only when even
+ * that cannot be saved), so one job never holds up the others.
  */
 export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Promise<JobRecord> {
+  if (isFinal(job.state)) return job;
+  if (job.pipelineSeq !== p.createdSeq) {
+    return await finish(
+      ctx,
+      job,
+      "KILLED",
+      `Pipeline "${p.name}" was deleted while this job was unfinished`,
+    );
+  }
+  try {
+    return await runSteps(ctx, p, job);
+  } catch (err) {
+    // The output commit landed and only its record failed: resuming will recognise it.
+    if (committed.has(job)) throw err;
+    await removeTree(`${ctx.store.root}/work/${job.id}`).catch(() => {});
+    const text = err instanceof TuskError ? err.message : String(err);
+    const why = text.length > 1000 ? `${text.slice(0, 1000)}…` : text;
+    return await finish(ctx, job, "FAILURE", `Job could not finish: ${why}`);
+  }
+}
+
+async function runSteps(ctx: JobContext, p: Pipeline, job: JobRecord): Promise<JobRecord> {
   // A job hashes every datum's inputs and outputs: worth the native hash from the start.
   await preloadNativeHash();
   const { store, jobs } = ctx;
-  if (isFinal(job.state)) return job;
-  if (job.state !== "CREATED") job.restart++;
+  const resumed = job.state !== "CREATED";
+  if (resumed) job.restart++;
+  // A new job, or one re-run by `restart datum`, tries every datum afresh.
+  else await jobs.clearAttempts(p.name, job.id);
   job.started ??= store.now().toISOString();
   setState(ctx, job, "STARTING");
   const state = await store.state();
@@ -133,6 +171,7 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
   if (outHead) {
     const head = await store.readCommit(outHead);
     if (head.provenance?.job === job.id) {
+      committed.add(job);
       job.outputCommit = outHead;
       return await finish(ctx, job, "SUCCESS");
     }
@@ -148,7 +187,9 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
   } catch (err) {
     return await finish(ctx, job, "UNRUNNABLE", `Cannot plan datums: ${(err as Error).message}`);
   }
-  const index = await jobs.datumIndex(p.name);
+  const index = await jobs.datumIndexOf(p);
+  const seq = p.createdSeq !== undefined ? { pipelineSeq: p.createdSeq } : {};
+  const attempts = resumed ? await jobs.attempts(p.name, job.id) : new Map<string, number>();
   const reuse = (d: Datum): DatumIndexEntry | undefined => {
     if (p.parsed.reprocess === "every_job" || job.reprocess) return undefined;
     const e = index.get(d.hash);
@@ -158,13 +199,16 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
   job.datums = [];
   const records = new Map<string, DatumRecord>();
   const toRun: Datum[] = [];
+  /** Datums whose runs were interrupted before (the process stopped): run one by one. */
+  const interrupted: Datum[] = [];
   for (const d of datums) {
+    const id = datumId(d);
     const rec: DatumRecord = {
-      id: datumId(d),
+      id,
       hash: d.hash,
       state: "STARTING",
       inputs: d.inputs.map((i) => ({ name: i.name, repo: i.repo, commit: i.commit, path: i.path })),
-      tries: 0,
+      tries: attempts.get(id) ?? 0,
       durationMs: 0,
       exitCode: null,
     };
@@ -175,6 +219,9 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
       rec.outputSize = prev.size;
       rec.reusedFrom = prev.job;
       job.progress.skipped++;
+    } else if (rec.tries > 0) {
+      rec.message = `Interrupted ${rec.tries} time(s): the process running it stopped during it`;
+      interrupted.push(d);
     } else toRun.push(d);
     records.set(rec.id, rec);
     job.datums.push(rec);
@@ -210,6 +257,8 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
     : undefined;
   const stopFile = `${store.root}/jobs/${p.name}/${job.id}.stop`;
   let stopRequested = false;
+  /** The first error a datum run threw: it stops the others, then fails the job. */
+  let broken: { err: unknown } | null = null;
   const stopPoll = setInterval(() => {
     try {
       Deno.statSync(stopFile);
@@ -239,6 +288,7 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
     for (let attempt = rec.tries + 1; attempt <= tries; attempt++) {
       if (jobAbort.signal.aborted) break;
       rec.tries = attempt;
+      await jobs.noteAttempts(p.name, job.id, [rec.id]);
       let ws;
       try {
         ws = await prepareWorkspace(store, `${workRoot}/${rec.id}`, d.inputs, { emptyFiles });
@@ -294,10 +344,13 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
         if (last.outcome !== "killed") break;
       }
     }
+    const errKey = `errCmd ${rec.id}`;
     if (
-      rec.state === "FAILED" && errBundle && !unreadable.has(rec.id) && !jobAbort.signal.aborted
+      rec.state === "FAILED" && errBundle && !unreadable.has(rec.id) && !jobAbort.signal.aborted &&
+      !attempts.has(errKey)
     ) {
       // errCmd: a datum whose cmd failed but whose errCmd succeeds is RECOVERED, not failed.
+      await jobs.noteAttempts(p.name, job.id, [errKey]);
       const ws = await prepareWorkspace(store, `${workRoot}/${rec.id}`, d.inputs, { emptyFiles });
       const e = await runStage({
         bundle: errBundle,
@@ -327,7 +380,9 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
     }
     if (jobAbort.signal.aborted && rec.state !== "SUCCESS") {
       rec.state = "FAILED";
-      rec.message = stopRequested || ctx.signal?.aborted
+      rec.message = broken
+        ? "Stopped: the job failed"
+        : stopRequested || ctx.signal?.aborted
         ? "Job was stopped"
         : "Job exceeded its jobTimeout";
     }
@@ -347,7 +402,7 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
       })));
       await batch.flush();
     });
-    await Deno.remove(`${workRoot}/${rec.id}`, { recursive: true }).catch(() => {});
+    await removeTree(`${workRoot}/${rec.id}`).catch(() => {});
     if (rec.state === "SUCCESS") {
       job.progress.processed++;
       // Recorded at once, so a job resumed after a crash skips what already ran.
@@ -357,6 +412,7 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
         size: rec.outputSize ?? 0,
         job: job.id,
         version: p.version,
+        ...seq,
       }]);
     } else if (rec.state === "RECOVERED") job.progress.recovered++;
     else job.progress.failed++;
@@ -425,6 +481,7 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
       });
     }
     const acks = new Map<string, { status: string; message?: string }>();
+    await jobs.noteAttempts(p.name, job.id, chunk.map((d) => datumId(d)));
     const result = await runStage({
       bundle: bundlePath,
       args: ["--batch", ...spec.args],
@@ -526,6 +583,7 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
         size,
         job: job.id,
         version: p.version,
+        ...seq,
       })),
     );
     for (const { rec } of done) {
@@ -538,29 +596,42 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
         durationMs: share,
       });
     }
-    await Deno.remove(root, { recursive: true }).catch(() => {});
+    await removeTree(root).catch(() => {});
     return retry;
   };
 
+  const guard = async <T>(run: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await run();
+    } catch (err) {
+      broken ??= { err };
+      jobAbort.abort();
+      return undefined;
+    }
+  };
   try {
     const width = Math.max(1, spec.parallelism || ctx.cores);
-    let queue = toRun;
+    let queue = [...interrupted, ...toRun];
     if (spec.datumBatching && toRun.length > 0) {
       const chunks: Datum[][] = Array.from({ length: Math.min(width, toRun.length) }, () => []);
       toRun.forEach((d, i) => chunks[i % chunks.length]!.push(d));
-      const retries = await Promise.all(chunks.map((c, n) => runBatch(c, n)));
-      queue = retries.flat();
+      const retries = await Promise.all(chunks.map((c, n) => guard(() => runBatch(c, n))));
+      queue = [...interrupted, ...retries.flatMap((r) => r ?? [])];
     }
     let next = 0;
+    // Every run settles before the job goes on: none is left running behind a failure.
     await Promise.all(Array.from({ length: Math.min(width, queue.length) }, async () => {
-      while (next < queue.length && !jobAbort.signal.aborted) await runOne(queue[next++]!);
+      while (next < queue.length && !jobAbort.signal.aborted) {
+        await guard(() => runOne(queue[next++]!));
+      }
     }));
+    if (broken) throw (broken as { err: unknown }).err;
   } finally {
     if (jobTimer !== undefined) clearTimeout(jobTimer);
     clearInterval(stopPoll);
     await Deno.remove(stopFile).catch(() => {});
     ctx.signal?.removeEventListener("abort", onOuterAbort);
-    await Deno.remove(workRoot, { recursive: true }).catch(() => {});
+    await removeTree(workRoot).catch(() => {});
   }
 
   if (jobAbort.signal.aborted) {
@@ -584,32 +655,25 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
 
   setState(ctx, job, "FINISHING");
   await jobs.save(job);
-  // Merge: the union of every datum's output; two datums writing one path fail the job.
-  const owners = new Map<string, string>();
-  const edits: Edit[] = [];
-  for (const rec of job.datums) {
-    if (!rec.outputTree || rec.outputTree === EMPTY_TREE) continue;
-    for await (const f of store.walk(rec.outputTree, [])) {
-      const other = owners.get(f.path);
-      if (other) {
-        return await finish(
-          ctx,
-          job,
-          "FAILURE",
-          `Datums ${other} and ${rec.id} both wrote "${f.path}": each output path must come from one datum`,
-        );
-      }
-      owners.set(f.path, rec.id);
-      edits.push({ op: "put", path: f.path.slice(1).split("/"), hash: f.hash, size: f.size });
-    }
+  const finishes = attempts.get("finish") ?? 0;
+  if (finishes >= FINISH_TRIES) {
+    return await finish(
+      ctx,
+      job,
+      "FAILURE",
+      `Finishing the job was interrupted ${finishes} times (the process stopped during it): giving up`,
+    );
   }
+  await jobs.noteAttempts(p.name, job.id, ["finish"]);
+  const merged = await mergeOutputs(store, job.datums);
+  if ("conflict" in merged) return await finish(ctx, job, "FAILURE", merged.conflict);
   const commit = await store.transact(async (tx) => {
     return await tx.commit(p.name, spec.outputBranch, async () => {
-      if (edits.length === 0) {
+      if (merged.edits.length === 0) {
         await tx.batch.add(new TextEncoder().encode("tusk-tree 1\n"));
         return { tree: EMPTY_TREE, size: 0 };
       }
-      const r = await store.editTree(EMPTY_TREE, edits, tx.batch);
+      const r = await store.editTree(EMPTY_TREE, merged.edits, tx.batch);
       return { tree: r.hash, size: r.size };
     }, {
       message: `Output of job ${job.id}`,
@@ -623,6 +687,7 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
       },
     });
   });
+  committed.add(job);
   job.outputCommit = commit.id;
   ctx.bus.emit("commit:created", {
     repo: p.name,
@@ -631,6 +696,51 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
     origin: "pipeline",
   });
   return await finish(ctx, job, "SUCCESS");
+}
+
+/**
+ * The union of every datum's output, as edits of an empty tree — or why it cannot be one:
+ * two datums wrote one path, or one wrote a file where another wrote a folder (Pachyderm's
+ * rule: each output path comes from one datum). A conflict names both datums and paths.
+ */
+export async function mergeOutputs(
+  store: Store,
+  datums: readonly DatumRecord[],
+): Promise<{ edits: Edit[] } | { conflict: string }> {
+  /** Each file's path → the datum that wrote it. */
+  const files = new Map<string, string>();
+  /** Each folder's path → the datum and path of the first file found under it. */
+  const folders = new Map<string, { datum: string; path: string }>();
+  const edits: Edit[] = [];
+  const clash = (a: string, aPath: string, b: string, bPath: string) => ({
+    conflict: `Datum ${a} wrote a file at "${aPath}" and datum ${b} wrote "${bPath}" inside it: ` +
+      `a path cannot be both a file and a folder`,
+  });
+  for (const rec of datums) {
+    if (!rec.outputTree || rec.outputTree === EMPTY_TREE) continue;
+    for await (const f of store.walk(rec.outputTree, [])) {
+      const other = files.get(f.path);
+      if (other) {
+        return {
+          conflict: `Datums ${other} and ${rec.id} both wrote "${f.path}": ` +
+            `each output path must come from one datum`,
+        };
+      }
+      const under = folders.get(f.path);
+      if (under) return clash(rec.id, f.path, under.datum, under.path);
+      const segments = f.path.slice(1).split("/");
+      let folder = "";
+      for (let i = 0; i < segments.length - 1; i++) {
+        folder += `/${segments[i]}`;
+        const owner = files.get(folder);
+        if (owner) return clash(owner, folder, rec.id, f.path);
+        if (!folders.has(folder)) folders.set(folder, { datum: rec.id, path: f.path });
+      }
+      files.set(f.path, rec.id);
+      edits.push({ op: "put", path: segments, hash: f.hash, size: f.size });
+    }
+  }
+  return { edits };
 }
 
 function hasErrCmd(p: Pipeline): boolean {
@@ -656,5 +766,7 @@ async function finish(
   job.finished = ctx.store.now().toISOString();
   setState(ctx, job, state, reason);
   await ctx.jobs.save(job, { durable: true });
+  // The noted runs matter only to a job that may resume.
+  await ctx.jobs.clearAttempts(job.pipeline, job.id).catch(() => {});
   return job;
 }

@@ -54,10 +54,14 @@ export class Scheduler {
 
   /**
    * Run every job that is due until none is: unfinished jobs first (resumed), then one job
-   * per pipeline whose inputs moved since its last job. Returns the jobs it ran.
+   * per pipeline whose inputs moved since its last job. Returns the jobs it ran. A pipeline
+   * whose job cannot even record how it ended (say, the disk is full) is left alone while
+   * the others run; then the first such error is thrown.
    */
   async runPending(): Promise<JobRecord[]> {
     const ran: JobRecord[] = [];
+    /** Pipelines whose job could not even record how it ended: left alone until next time. */
+    const broken = new Map<string, unknown>();
     for (let pass = 0; pass < 1000; pass++) {
       if (this.#ctx.signal?.aborted) break;
       await this.#emitLedgerEvents();
@@ -65,34 +69,42 @@ export class Scheduler {
       let started = false;
       for (const p of dependencyOrder(pipelinesOf(state))) {
         if (this.#ctx.signal?.aborted) break;
-        const latest = await this.jobs.latest(p.name);
-        if (latest && !isFinal(latest.state)) {
-          ran.push(await runJob(this.#ctx, p, latest));
+        if (broken.has(p.name)) continue;
+        try {
+          const latest = await this.jobs.latest(p.name);
+          if (latest && !isFinal(latest.state)) {
+            started = true;
+            ran.push(await runJob(this.#ctx, p, latest));
+            continue;
+          }
+          // A re-run asked for the newest job is taken now, and honoured while it still holds.
+          const rerun = latest ? await this.jobs.takeRerun(latest) : null;
+          if (p.stopped) continue;
+          const t = currentTrigger(state, p);
+          if (!t) continue;
+          if (latest?.trigger === t.trigger) {
+            if (!rerun) continue;
+            started = true;
+            const job = await createJob(this.#ctx, p, t, {
+              rerunOf: latest.id,
+              reprocess: rerun.reprocess,
+            });
+            ran.push(await runJob(this.#ctx, p, job));
+            continue;
+          }
           started = true;
-          continue;
-        }
-        // A re-run asked for the newest job is taken now, and honoured while it still holds.
-        const rerun = latest ? await this.jobs.takeRerun(latest) : null;
-        if (p.stopped) continue;
-        const t = currentTrigger(state, p);
-        if (!t) continue;
-        if (latest?.trigger === t.trigger) {
-          if (!rerun) continue;
-          const job = await createJob(this.#ctx, p, t, {
-            rerunOf: latest.id,
-            reprocess: rerun.reprocess,
-          });
+          const job = await createJob(this.#ctx, p, t);
           ran.push(await runJob(this.#ctx, p, job));
-          started = true;
-          continue;
+        } catch (err) {
+          // One pipeline's trouble (say, a full disk) must not hold up the others.
+          broken.set(p.name, err);
         }
-        const job = await createJob(this.#ctx, p, t);
-        ran.push(await runJob(this.#ctx, p, job));
-        started = true;
       }
       if (!started) break;
     }
     await this.#emitLedgerEvents();
+    const [first] = broken.values();
+    if (first !== undefined) throw first;
     return ran;
   }
 
@@ -137,7 +149,7 @@ export class Scheduler {
    */
   async serve(
     signal: AbortSignal,
-    options: { rescanMs?: number; onIdle?: () => void } = {},
+    options: { rescanMs?: number; onIdle?: () => void; onError?: (err: unknown) => void } = {},
   ): Promise<void> {
     const lease = await acquireLease(this.store, "daemon");
     if (!lease) {
@@ -172,7 +184,12 @@ export class Scheduler {
       while (!signal.aborted) {
         if (dirty) {
           dirty = false;
-          await this.runPending();
+          try {
+            await this.runPending();
+          } catch (err) {
+            // Every other pipeline has had its turn; the troubled one is tried at the next scan.
+            options.onError?.(err);
+          }
           await this.#armCron(cronTimers, poke);
           options.onIdle?.();
         }

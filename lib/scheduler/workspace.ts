@@ -3,7 +3,9 @@
  * under `pfs/<input>/…` (never links into the store), an empty out folder and a scratch
  * folder; and the harvest of what the stage wrote back into store objects.
  */
+import { BadSourceError } from "../errors.ts";
 import { EMPTY_TREE, type Hash } from "../store/codec.ts";
+import { removeTree } from "../store/fs_util.ts";
 import { parsePath } from "../store/names.ts";
 import type { Edit, Store } from "../store/store.ts";
 import type { DatumInput } from "../pipeline/datums.ts";
@@ -41,7 +43,7 @@ export async function prepareWorkspace(
   inputs: readonly DatumInput[],
   options: { emptyFiles?: ReadonlySet<string>; noOut?: boolean } = {},
 ): Promise<Workspace> {
-  await Deno.remove(root, { recursive: true }).catch(() => {});
+  await removeTree(root).catch(() => {});
   const made = new Set<string>();
   const mkdir = async (dir: string) => {
     if (made.has(dir)) return;
@@ -54,8 +56,17 @@ export async function prepareWorkspace(
     await mkdir(dir);
     for (const f of input.files) {
       const dest = `${dir}${f.path}`;
-      await mkdir(dest.slice(0, dest.lastIndexOf("/")));
-      await materialiseBlob(store, f.hash, dest, options.emptyFiles?.has(input.name) ?? false);
+      try {
+        await mkdir(dest.slice(0, dest.lastIndexOf("/")));
+        await materialiseBlob(store, f.hash, dest, options.emptyFiles?.has(input.name) ?? false);
+      } catch (err) {
+        if ((err as { code?: string }).code !== "ENAMETOOLONG") throw err;
+        const shown = f.path.length > 120 ? `${f.path.slice(0, 60)}…${f.path.slice(-40)}` : f.path;
+        throw new BadSourceError(
+          `Input "${input.name}" holds "${shown}", a path too long to lay out on this host`,
+          { input: input.name, path: f.path },
+        );
+      }
     }
     ins.push({ name: input.name, dir });
   }

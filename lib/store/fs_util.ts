@@ -102,3 +102,88 @@ export async function exists(path: string): Promise<boolean> {
     throw err;
   }
 }
+
+/** Host paths `removeTree()` uses stay about this short (far below `PATH_MAX`). */
+const REMOVE_PATH_BYTES = 512;
+/** `removeTree()` lets other work run after this many file-system calls. */
+const REMOVE_SLICE = 512;
+
+/**
+ * Remove `path` and everything under it, as `Deno.remove(path, { recursive: true })` does,
+ * but for trees of any depth: no recursion (a stage can build a folder chain far deeper
+ * than a native stack), and no host path longer than about `REMOVE_PATH_BYTES` (a chain can
+ * be deeper than `PATH_MAX`, and the kernel resolves a long path slowly): a folder whose
+ * path would be longer is first moved up into a scratch folder directly under `path`.
+ * Entries a stage made unreadable or unwritable are removed too; a symlink is removed,
+ * never followed. A missing `path` is not an error. The calls are synchronous (an
+ * asynchronous call per entry costs several times the work itself), in slices between
+ * which other work runs.
+ */
+export async function removeTree(path: string): Promise<void> {
+  const top = ignoringNotFound(() => Deno.lstatSync(path));
+  if (!top) return;
+  if (!top.isDirectory) {
+    ignoringNotFound(() => Deno.removeSync(path));
+    return;
+  }
+  let flat: string | null = null;
+  let moved = 0;
+  let calls = 0;
+  // Folders to list (`list`), or, once their entries are gone, to remove; a folder's removal
+  // is queued under its children, so it comes after them.
+  const pending: { dir: string; list: boolean }[] = [{ dir: path, list: true }];
+  while (pending.length > 0) {
+    if (++calls % REMOVE_SLICE === 0) await new Promise((r) => setTimeout(r, 0));
+    const { dir, list } = pending.pop()!;
+    const parent = dir === path ? null : parentOf(dir);
+    if (!list) {
+      if (dir === path && flat) ignoringNotFound(() => Deno.removeSync(flat!));
+      ignoringNotFound(() => withAccess([parent], () => Deno.removeSync(dir)));
+      continue;
+    }
+    const entries = ignoringNotFound(() =>
+      withAccess([parent, dir], () => [...Deno.readDirSync(dir)])
+    );
+    if (!entries) continue;
+    pending.push({ dir, list: false });
+    for (const e of entries) {
+      const child = `${dir}/${e.name}`;
+      if (!e.isDirectory) {
+        if (++calls % REMOVE_SLICE === 0) await new Promise((r) => setTimeout(r, 0));
+        ignoringNotFound(() => withAccess([dir], () => Deno.removeSync(child)));
+      } else if (child.length <= REMOVE_PATH_BYTES) {
+        pending.push({ dir: child, list: true });
+      } else {
+        flat ??= Deno.makeTempDirSync({ dir: path, prefix: ".removing-" });
+        const to = `${flat}/${moved++}`;
+        // Moving a folder to a new parent rewrites its "..": it must be writable too.
+        withAccess([dir, child], () => Deno.renameSync(child, to));
+        pending.push({ dir: to, list: true });
+      }
+    }
+  }
+}
+
+/**
+ * Run `op`; if it is refused for lack of permission, give the owner full access to the
+ * folders `dirs` (null: outside the tree, left alone) and run it once more.
+ */
+function withAccess<T>(dirs: readonly (string | null)[], op: () => T): T {
+  try {
+    return op();
+  } catch (err) {
+    if (!(err instanceof Deno.errors.PermissionDenied)) throw err;
+    for (const d of dirs) if (d !== null) ignoringNotFound(() => Deno.chmodSync(d, 0o700));
+    return op();
+  }
+}
+
+/** `op()`, or undefined when what it works on is gone. */
+function ignoringNotFound<T>(op: () => T): T | undefined {
+  try {
+    return op();
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    return undefined;
+  }
+}

@@ -658,12 +658,23 @@ export class Store {
     return entry;
   }
 
-  /** Every file under the folder `dir` of a tree, depth first in name order. */
+  /**
+   * Every file under the folder `dir` of a tree, depth first in name order. The walk keeps
+   * its own stack, so a tree of any depth is walked without exhausting the call stack.
+   */
   async *walk(dirHash: Hash, prefix: readonly string[]): AsyncGenerator<PathEntry> {
-    for (const e of await this.readTree(dirHash)) {
-      const segs = [...prefix, e.name];
-      if (e.kind === "dir") yield* this.walk(e.hash, segs);
-      else yield { path: formatPath(segs), kind: "file", hash: e.hash, size: e.size };
+    const stack = [{ entries: await this.readTree(dirHash), next: 0, prefix }];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const e = top.entries[top.next++];
+      if (!e) {
+        stack.pop();
+        continue;
+      }
+      const segs = [...top.prefix, e.name];
+      if (e.kind === "dir") {
+        stack.push({ entries: await this.readTree(e.hash), next: 0, prefix: segs });
+      } else yield { path: formatPath(segs), kind: "file", hash: e.hash, size: e.size };
     }
   }
 
@@ -821,6 +832,8 @@ export class Store {
         );
       }
       const sub = group.slice(i, j).map((x) => ({ ...x, path: x.path.slice(1) }));
+      // Each folder level resumes on a fresh stack: a deep new path cannot overflow it.
+      await Promise.resolve();
       const r = await this.#editDir(entry?.hash ?? null, sub, here, batch);
       entry = r ? { name, kind: "dir", hash: r.hash, size: r.size } : null;
       i = j;

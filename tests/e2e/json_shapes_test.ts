@@ -165,6 +165,7 @@ const INSPECT_DATUM = { ...DATUM, job: "string", pipeline: "string" };
 const JOB = {
   id: "string",
   pipeline: "string",
+  "pipelineSeq?": "number",
   version: "number",
   specHash: HASH,
   codeHash: HASH,

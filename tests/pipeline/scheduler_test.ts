@@ -159,3 +159,33 @@ Deno.test("a cron input @every 2s produces ticks and jobs, and run cron forces o
   // overwrite: true keeps only the latest tick in the cron repo.
   assert.equal(ticks.trim().split("\n").length, 1);
 });
+
+Deno.test("a damaged job record holds up no other pipeline, inline or under tusk up", async () => {
+  await using s = await tempStore();
+  const store = s.store;
+  await tuskOk(["create", "repo", "data"], { store });
+  await tuskOk(["put", "file", "data@master:/a.txt", "-f", "-"], { store, stdin: "a\n" });
+  await tuskOk(["create", "pipeline", "-f", `${STAGES}/upper.json`], { store });
+  const [job] = await jobs(store, "upper");
+  await Deno.writeTextFile(`${store}/jobs/upper/${job!.id}.json`, '{"id": "torn');
+  const inline = await tusk(["create", "pipeline", "-f", `${STAGES}/batch_upper.json`], { store });
+  assert.equal(inline.code, 1);
+  assert.match(inline.stderr, new RegExp(`record of job ${job!.id} .* is damaged`));
+  assert.equal((await jobs(store, "batched"))[0]?.state, "SUCCESS", "the other pipeline ran");
+  const up = startUp(store);
+  let log = "";
+  try {
+    await until(
+      "the lease",
+      async () => (await tusk(["doctor", "--json"], { store })).stdout.includes("daemon"),
+    );
+    await tuskOk(["put", "file", "data@master:/b.txt", "-f", "-"], { store, stdin: "b\n" });
+    await until("the other pipeline's next job", async () => {
+      const list = await jobs(store, "batched");
+      return list.length === 2 && list[0]!.state === "SUCCESS";
+    });
+  } finally {
+    log = await stop(up);
+  }
+  assert.match(log, /tusk up: The record of job .* is damaged/);
+});

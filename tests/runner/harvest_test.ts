@@ -1,9 +1,18 @@
 /** Output harvest and input checks: lstat walks, kinds, names, limits and modes. */
 import assert from "node:assert/strict";
 import { BadSourceError } from "../../lib/errors.ts";
-import { checkInputFolder, harvestOutputs, sizeText } from "../../lib/runner/harvest.ts";
+import {
+  checkInputFolder,
+  harvestOutputs,
+  MAX_OUTPUT_DEPTH,
+  sizeText,
+} from "../../lib/runner/harvest.ts";
+import { removeTree } from "../../lib/store/fs_util.ts";
+import { makeChain } from "../_deep_tree.ts";
 
 const LIMITS = { maxOutputBytes: 1024, maxOutputFiles: 10 };
+/** Limits that a deep chain stays within, so only its depth can be refused. */
+const DEEP = { maxOutputBytes: 1024, maxOutputFiles: 100_000 };
 
 /** A temporary folder removed when disposed. */
 async function tempDir(): Promise<AsyncDisposable & { path: string }> {
@@ -11,7 +20,7 @@ async function tempDir(): Promise<AsyncDisposable & { path: string }> {
   return {
     path,
     async [Symbol.asyncDispose]() {
-      await Deno.remove(path, { recursive: true }).catch(() => {});
+      await removeTree(path);
     },
   };
 }
@@ -93,6 +102,40 @@ Deno.test("harvestOutputs() fails when the out folder is gone or replaced by a l
   await Deno.symlink("/etc", `${dir.path}/out`);
   const h = await harvestOutputs(`${dir.path}/out`, LIMITS);
   assert.ok(!h.ok && h.outcome === "failed");
+});
+
+Deno.test("harvestOutputs() accepts a file exactly MAX_OUTPUT_DEPTH segments deep", async () => {
+  await using dir = await tempDir();
+  makeChain(dir.path, MAX_OUTPUT_DEPTH);
+  const h = await harvestOutputs(dir.path, DEEP);
+  assert.ok(h.ok, !h.ok ? h.message : "");
+  assert.equal(h.outputs.length, 1);
+  assert.equal(h.outputs[0]!.path, "/d".repeat(MAX_OUTPUT_DEPTH - 1) + "/leaf.txt");
+});
+
+Deno.test("harvestOutputs() refuses a tree one level deeper than MAX_OUTPUT_DEPTH, naming the limit", async () => {
+  await using dir = await tempDir();
+  makeChain(dir.path, MAX_OUTPUT_DEPTH + 1);
+  const h = await harvestOutputs(dir.path, DEEP);
+  assert.ok(!h.ok, "refused");
+  assert.equal(h.outcome, "output-limit");
+  assert.ok(h.message.includes(`limit of ${MAX_OUTPUT_DEPTH} levels`), h.message);
+  assert.equal(h.path.split("/").length - 1, MAX_OUTPUT_DEPTH + 1);
+});
+
+Deno.test("harvestOutputs() refuses a path longer than the system allows, without throwing", async () => {
+  await using dir = await tempDir();
+  // 20 levels of 250-byte names: 5 KB, past PATH_MAX, built by renames at the top.
+  const name = "n".repeat(250);
+  Deno.mkdirSync(`${dir.path}/${name}`);
+  for (let level = 1; level < 20; level++) {
+    Deno.mkdirSync(`${dir.path}/t`);
+    Deno.renameSync(`${dir.path}/${name}`, `${dir.path}/t/${name}`);
+    Deno.renameSync(`${dir.path}/t`, `${dir.path}/${name}`);
+  }
+  const h = await harvestOutputs(dir.path, DEEP);
+  assert.ok(!h.ok && h.outcome === "output-limit" && /too long/.test(h.message));
+  assert.ok(!h.ok && h.message.length < 300, "the message shortens the path");
 });
 
 Deno.test("checkInputFolder() accepts files and folders and refuses a symlink", async () => {

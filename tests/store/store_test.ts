@@ -939,3 +939,25 @@ Deno.test("a failed operation appends nothing to the ledger", async () => {
   await rejectsWith(deleteFile(t.store, "r@master:/a"), NotFoundError, "NOT_FOUND");
   assert.equal(await Deno.readTextFile(`${t.store.root}/ledger`), before);
 });
+
+Deno.test("editTree() and walk() handle a path 3,000 folders deep without exhausting the stack", async () => {
+  await using t = await testStore();
+  const batch = t.store.objects.batch();
+  const blob = await batch.add(new TextEncoder().encode("leaf\n"));
+  const path = [...Array<string>(2_999).fill("d"), "leaf.txt"];
+  const root = await t.store.editTree(
+    EMPTY_TREE,
+    [{ op: "put", path, hash: blob, size: 5 }],
+    batch,
+  );
+  const sibling = [...Array<string>(2_999).fill("d"), "other.txt"];
+  const next = await t.store.editTree(root.hash, [
+    { op: "put", path: sibling, hash: blob, size: 5 },
+  ], batch);
+  await batch.flush();
+  const files: string[] = [];
+  for await (const f of t.store.walk(next.hash, [])) files.push(f.path);
+  const dir = "/d".repeat(2_999);
+  assert.deepEqual(files, [`${dir}/leaf.txt`, `${dir}/other.txt`]);
+  assert.equal(next.size, 10);
+});
