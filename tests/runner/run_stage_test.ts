@@ -197,6 +197,17 @@ Deno.test("runStage() refuses a reserved environment variable", async () => {
   );
 });
 
+Deno.test("runStage() refuses SSLKEYLOGFILE, which would make Deno write a file outside the sandbox", async () => {
+  await using ws = await workspace();
+  const path = await writeBundle(ws, "");
+  const keys = `${ws.root}/keys.log`;
+  await assert.rejects(
+    runStage(stageOptions(ws, "deno", { bundle: path, args: [], env: { SSLKEYLOGFILE: keys } })),
+    (err: unknown) => err instanceof InvalidArgumentError && err.data.name === "SSLKEYLOGFILE",
+  );
+  assert.equal(await Deno.lstat(keys).catch(() => null), null);
+});
+
 Deno.test('runStage() refuses an input named "out"', async () => {
   await using ws = await workspace();
   const path = await writeBundle(ws, "");
