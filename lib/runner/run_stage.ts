@@ -5,7 +5,7 @@
  * killed), captures its logs and harvests its out folder once it is gone (`harvest.ts`).
  */
 import { NotFoundError } from "../errors.ts";
-import { hostTools } from "./detect.ts";
+import { hostTools, machineMemoryBytes } from "./detect.ts";
 import { StreamCapture } from "./_capture.ts";
 import { TreeMonitor, type TreeSample } from "./_monitor.ts";
 import {
@@ -16,7 +16,7 @@ import {
   sizeText,
   treeUsage,
 } from "./harvest.ts";
-import { type SandboxMode, stageCommand, type StageSpec } from "./sandbox.ts";
+import { defaultMemoryBytes, type SandboxMode, stageCommand, type StageSpec } from "./sandbox.ts";
 
 export type { SandboxMode, StageInput } from "./sandbox.ts";
 
@@ -39,6 +39,11 @@ export interface RunStageOptions extends StageSpec {
   readonly onLog?: ((stream: "stdout" | "stderr", line: string) => void) | undefined;
   /** Empty folders to create inside the fresh out folder (one per datum when batching). */
   readonly outFolders?: readonly string[] | undefined;
+  /**
+   * The memory cap when `memoryBytes` is not given (the spec sets no
+   * `resourceLimits.memory`); default: a quarter of the machine's RAM (`defaultMemoryBytes()`).
+   */
+  readonly defaultMemoryBytes?: number | undefined;
 }
 
 /** How a stage run ended. */
@@ -56,6 +61,8 @@ export interface StageResult {
   readonly stderr: string;
   readonly durationMs: number;
   readonly peakRssBytes: number;
+  /** The memory cap the stage ran under: its own limit, or the default. */
+  readonly memoryBytes: number;
   /**
    * Harvested files, `/`-rooted paths relative to `outDir`: for a stage that exited by
    * itself (any exit code, for acceptReturnCode) and whose out folder passed the checks.
@@ -72,7 +79,8 @@ export const DEFAULT_LIMITS = {
 
 const DEFAULT_GRACE_MS = 2000;
 const MEMORY_POLL_MS = 25;
-const IDLE_POLL_MS = 250;
+/** Polling for the default cap: it is large, so overshooting it by 100 ms of growth is fine. */
+const DEFAULT_MEMORY_POLL_MS = 100;
 const OUTPUT_POLL_MS = 250;
 const STREAM_DRAIN_MS = 2000;
 
@@ -179,7 +187,15 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     maxLogBytes: options.limits?.maxLogBytes ?? DEFAULT_LIMITS.maxLogBytes,
   };
   const tools = await hostTools();
-  const command = stageCommand(options, tools);
+  const ownLimit = options.memoryBytes !== undefined;
+  const memoryBytes = options.memoryBytes ?? options.defaultMemoryBytes ??
+    defaultMemoryBytes(await machineMemoryBytes());
+  const capText = ownLimit
+    ? `its memory limit of ${sizeText(memoryBytes)}`
+    : `the default memory limit of ${
+      sizeText(memoryBytes)
+    } (the spec sets no resourceLimits.memory)`;
+  const command = stageCommand({ ...options, memoryBytes }, tools);
   const bundle = await Deno.stat(options.bundle).catch(() => null);
   if (!bundle?.isFile) {
     throw new NotFoundError(`Cannot find the stage bundle "${options.bundle}"`, {
@@ -196,7 +212,14 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   }
   await Deno.mkdir(options.scratchDir, { recursive: true });
 
-  const empty = { stdout: "", stderr: "", durationMs: 0, peakRssBytes: 0, outputs: [] };
+  const empty = {
+    stdout: "",
+    stderr: "",
+    durationMs: 0,
+    peakRssBytes: 0,
+    memoryBytes,
+    outputs: [],
+  };
   if (options.signal?.aborted) {
     return {
       exitCode: null,
@@ -235,17 +258,14 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     else terminator.kill();
   };
 
-  const memoryBytes = options.memoryBytes;
   monitor = TreeMonitor.start(
     tools.bash,
     child.pid,
-    memoryBytes !== undefined ? MEMORY_POLL_MS : IDLE_POLL_MS,
+    ownLimit ? MEMORY_POLL_MS : DEFAULT_MEMORY_POLL_MS,
     // A deno-mode stage cannot start processes: its tree is the Deno process alone.
     options.mode === "bwrap",
     (sample) => {
-      if (memoryBytes !== undefined && sample.rssBytes > memoryBytes) {
-        end("memory", `Stage exceeded its memory limit of ${sizeText(memoryBytes)}`, false);
-      }
+      if (sample.rssBytes > memoryBytes) end("memory", `Stage exceeded ${capText}`, false);
     },
   );
 
@@ -351,18 +371,19 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   const peakRssBytes = monitor?.peakBytes ?? 0;
   const exitCode = status.signal === null ? status.code : null;
   const signal = status.signal ?? null;
-  const base = { exitCode, signal, stdout, stderr, durationMs, peakRssBytes };
+  const base = { exitCode, signal, stdout, stderr, durationMs, peakRssBytes, memoryBytes };
 
   const decided = verdict as { outcome: StageOutcome; message: string } | null;
   if (decided) return { ...base, ...decided, outputs: [] };
 
   if (signal !== null || status.code !== 0) {
     if (HEAP_OOM.test(stderr)) {
-      const limit = memoryBytes !== undefined ? ` (memory limit ${sizeText(memoryBytes)})` : "";
       return {
         ...base,
         outcome: "memory",
-        message: `Stage ran out of JavaScript heap${limit}`,
+        message: `Stage ran out of JavaScript heap (${
+          ownLimit ? "memory limit" : "default memory limit"
+        } ${sizeText(memoryBytes)})`,
         outputs: [],
       };
     }

@@ -33,6 +33,8 @@ export interface JobContext {
   /** Parallel datums when the spec says 0 (default: number of cores). */
   readonly cores: number;
   readonly signal?: AbortSignal;
+  /** Memory cap of stages whose spec sets none (default: a quarter of RAM). */
+  readonly defaultMemoryBytes?: number;
 }
 
 /** The input commits a pipeline would run on now, and the trigger hash naming them. */
@@ -240,6 +242,7 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
         ...(stdin ? { stdin } : {}),
         ...(spec.datumTimeoutMs ? { timeoutMs: spec.datumTimeoutMs } : {}),
         ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
+        defaultMemoryBytes: ctx.defaultMemoryBytes,
         signal: jobAbort.signal,
         onLog: (stream, line) =>
           ctx.bus.emit("stage:log", { job: job.id, pipeline: p.name, datum: rec.id, stream, line }),
@@ -285,6 +288,7 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
         env: spec.transform.env,
         ...(spec.datumTimeoutMs ? { timeoutMs: spec.datumTimeoutMs } : {}),
         ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
+        defaultMemoryBytes: ctx.defaultMemoryBytes,
         signal: jobAbort.signal,
       });
       logs.push({
@@ -406,6 +410,7 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
       stdin: new TextEncoder().encode(lines.join("\n") + "\n"),
       ...(spec.jobTimeoutMs ? { timeoutMs: spec.jobTimeoutMs } : {}),
       ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
+      defaultMemoryBytes: ctx.defaultMemoryBytes,
       signal: jobAbort.signal,
       onLog: (stream, line) => {
         if (stream === "stdout" && line.startsWith("{")) {

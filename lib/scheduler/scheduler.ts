@@ -21,6 +21,8 @@ export interface SchedulerOptions {
   readonly bus?: EventBus;
   readonly cores?: number;
   readonly signal?: AbortSignal;
+  /** Memory cap of stages whose spec sets none (default: a quarter of RAM). */
+  readonly defaultMemoryBytes?: number;
 }
 
 /** Cron inputs of a pipeline. */
@@ -49,6 +51,7 @@ export class Scheduler {
       sandbox: options.sandbox,
       cores: options.cores ?? navigator.hardwareConcurrency ?? 2,
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.defaultMemoryBytes ? { defaultMemoryBytes: options.defaultMemoryBytes } : {}),
     };
   }
 

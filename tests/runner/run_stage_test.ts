@@ -7,6 +7,8 @@ import { InvalidArgumentError, NotFoundError } from "../../lib/errors.ts";
 import { runStage } from "../../lib/runner/run_stage.ts";
 import { bundle, MODES, ROOT, stageOptions, workspace, writeBundle } from "./_helpers.ts";
 
+const MIB = 1024 * 1024;
+
 for (const mode of MODES) {
   Deno.test(`runStage() [${mode}] runs a bundled stage that copies its input to out`, async () => {
     await using ws = await workspace();
@@ -31,6 +33,28 @@ for (const mode of MODES) {
     assert.match(lines[0]!, /^stdout: copied /);
     assert.ok(r.durationMs > 0);
     assert.ok(r.peakRssBytes > 0);
+  });
+
+  Deno.test(`runStage() [${mode}] caps a stage with no memory limit at a quarter of RAM, V8 heap included`, async () => {
+    await using ws = await workspace();
+    const path = await writeBundle(
+      ws,
+      'import { getHeapStatistics } from "node:v8";\n' +
+        "console.log(getHeapStatistics().heap_size_limit);\n",
+    );
+    const r = await runStage(stageOptions(ws, mode, { bundle: path, args: [] }));
+    assert.equal(r.outcome, "ok", r.stderr);
+    const meminfo = await new Deno.Command("awk", {
+      args: ["/^MemTotal:/ { print $2 * 1024 }", "/proc/meminfo"],
+      stdout: "piped",
+    }).output();
+    const total = Number(new TextDecoder().decode(meminfo.stdout).trim());
+    assert.ok(total > 0);
+    assert.equal(r.memoryBytes, Math.floor(total / 4 / MIB) * MIB);
+    // V8's heap limit is the old space (three quarters of the cap) plus the young space.
+    const heapLimit = Number(r.stdout.trim());
+    const oldSpace = Math.floor((r.memoryBytes * 3) / 4 / MIB) * MIB;
+    assert.ok(heapLimit >= oldSpace && heapLimit < oldSpace + 256 * MIB, `${heapLimit}`);
   });
 
   Deno.test(`runStage() [${mode}] gives /pfs arguments that name the datum's folders`, async () => {
