@@ -22,13 +22,19 @@ export type { SandboxMode, StageInput } from "./sandbox.ts";
 
 /** Options of `runStage()`: the stage, its datum's folders and its limits. */
 export interface RunStageOptions extends StageSpec {
-  /** Bytes fed to the stage's stdin (transform.stdin lines, or JSON lines for batching). */
-  readonly stdin?: Uint8Array | undefined;
+  /**
+   * What the stage reads on stdin: bytes (transform.stdin lines), or a stream the caller
+   * writes to as the stage runs (datum batching's requests); stdin closes when it ends.
+   */
+  readonly stdin?: Uint8Array | ReadableStream<Uint8Array> | undefined;
   /** datumTimeout: SIGTERM the stage, then SIGKILL its process group after `graceMs`. */
   readonly timeoutMs?: number | undefined;
   /** Time between SIGTERM and SIGKILL; default 2000. */
   readonly graceMs?: number | undefined;
-  /** Job stop or jobTimeout: ends the stage as a timeout does, outcome "killed". */
+  /**
+   * Job stop or jobTimeout: ends the stage as a timeout does, outcome "killed" — or
+   * "timeout" when the abort reason is a `StageTimeout` (a batched datum's timeout).
+   */
   readonly signal?: AbortSignal | undefined;
   readonly limits?: {
     readonly maxOutputBytes?: number;
@@ -37,6 +43,16 @@ export interface RunStageOptions extends StageSpec {
   };
   /** Live log lines, within the same `maxLogBytes` budget as the captured logs. */
   readonly onLog?: ((stream: "stdout" | "stderr", line: string) => void) | undefined;
+  /**
+   * Sees every complete stdout line first, outside the log budget; a line it returns true
+   * for is protocol (datum batching's acknowledgements), not a log line.
+   */
+  readonly onProtocolLine?: ((line: string) => boolean) | undefined;
+  /**
+   * Harvest the out folder even when the runner ended the stage (a timeout, the memory
+   * cap, a stop; not the output limits): datum batching keeps the datums it had answered.
+   */
+  readonly harvestAlways?: boolean | undefined;
   /** Empty folders to create inside the fresh out folder (one per datum when batching). */
   readonly outFolders?: readonly string[] | undefined;
   /**
@@ -68,6 +84,16 @@ export interface StageResult {
    * itself (any exit code, for acceptReturnCode) and whose out folder passed the checks.
    */
   readonly outputs: readonly OutputFile[];
+  /** The out folder was harvested and passed its checks: `outputs` lists it. */
+  readonly harvested: boolean;
+}
+
+/** An abort reason that ends a stage as a timeout, with this message, not as a stop. */
+export class StageTimeout extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StageTimeout";
+  }
 }
 
 /** Default limits of a stage run. */
@@ -85,7 +111,7 @@ const OUTPUT_POLL_MS = 250;
 const STREAM_DRAIN_MS = 2000;
 
 /** Wall-clock duration in words: "1.5 s", "250 ms", "2 min". */
-function durationText(ms: number): string {
+export function durationText(ms: number): string {
   if (ms < 1000) return `${ms} ms`;
   if (ms < 120_000) return `${Number((ms / 1000).toFixed(1))} s`;
   return `${Number((ms / 60_000).toFixed(1))} min`;
@@ -219,6 +245,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     peakRssBytes: 0,
     memoryBytes,
     outputs: [],
+    harvested: false,
   };
   if (options.signal?.aborted) {
     return {
@@ -282,6 +309,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     : undefined;
   const onAbort = () => {
     const reason = options.signal?.reason;
+    if (reason instanceof StageTimeout) return end("timeout", reason.message, true);
     const why = reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "";
     end("killed", why ? `Stage was stopped: ${why}` : "Stage was stopped", true);
   };
@@ -323,6 +351,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   const stdoutCapture = new StreamCapture(
     limits.maxLogBytes,
     options.onLog && ((line) => options.onLog!("stdout", line)),
+    { protocol: options.onProtocolLine },
   );
   const stderrCapture = new StreamCapture(
     limits.maxLogBytes,
@@ -332,17 +361,23 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     stdoutCapture.consume(child.stdout),
     stderrCapture.consume(child.stderr),
   ]);
-  const feeding = options.stdin !== undefined
-    ? (async () => {
+  const stopFeeding = new AbortController();
+  const stdin = options.stdin;
+  const feeding = stdin === undefined
+    ? Promise.resolve()
+    : stdin instanceof ReadableStream
+    ? stdin.pipeTo(child.stdin, { signal: stopFeeding.signal }).catch(() => {
+      // The stage closed its stdin or is gone: it did not want the rest.
+    })
+    : (async () => {
       const writer = child.stdin.getWriter();
       try {
-        await writer.write(options.stdin!);
+        await writer.write(stdin);
         await writer.close();
       } catch {
         // The stage closed its stdin or is gone: it did not want the rest.
       }
-    })()
-    : Promise.resolve();
+    })();
 
   let status: Deno.CommandStatus;
   try {
@@ -352,6 +387,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     clearTimeout(timer);
     options.signal?.removeEventListener("abort", onAbort);
     stopWatching.abort();
+    stopFeeding.abort();
   }
   const durationMs = Math.round(performance.now() - started);
   await monitor?.stop();
@@ -374,7 +410,18 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   const base = { exitCode, signal, stdout, stderr, durationMs, peakRssBytes, memoryBytes };
 
   const decided = verdict as { outcome: StageOutcome; message: string } | null;
-  if (decided) return { ...base, ...decided, outputs: [] };
+  if (decided) {
+    if (!options.harvestAlways || decided.outcome === "output-limit") {
+      return { ...base, ...decided, outputs: [], harvested: false };
+    }
+    const harvest = await harvestOutputs(options.outDir, limits);
+    return {
+      ...base,
+      ...decided,
+      outputs: harvest.ok ? harvest.outputs : [],
+      harvested: harvest.ok,
+    };
+  }
 
   if (signal !== null || status.code !== 0) {
     if (HEAP_OOM.test(stderr)) {
@@ -385,12 +432,19 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
           ownLimit ? "memory limit" : "default memory limit"
         } ${sizeText(memoryBytes)})`,
         outputs: [],
+        harvested: false,
       };
     }
   }
   const harvest = await harvestOutputs(options.outDir, limits);
   if (!harvest.ok) {
-    return { ...base, outcome: harvest.outcome, message: harvest.message, outputs: [] };
+    return {
+      ...base,
+      outcome: harvest.outcome,
+      message: harvest.message,
+      outputs: [],
+      harvested: false,
+    };
   }
   if (signal !== null) {
     return {
@@ -398,6 +452,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
       outcome: "failed",
       message: `Stage was killed by ${signal}`,
       outputs: harvest.outputs,
+      harvested: true,
     };
   }
   if (status.code !== 0) {
@@ -406,7 +461,8 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
       outcome: "failed",
       message: `Stage exited with code ${status.code}`,
       outputs: harvest.outputs,
+      harvested: true,
     };
   }
-  return { ...base, outcome: "ok", message: "", outputs: harvest.outputs };
+  return { ...base, outcome: "ok", message: "", outputs: harvest.outputs, harvested: true };
 }

@@ -19,7 +19,7 @@ import {
 } from "../pipeline/jobs.ts";
 import { type Pipeline, readBundle } from "../pipeline/pipelines.ts";
 import { inputRepos } from "../pipeline/spec.ts";
-import { runStage, type StageResult } from "../runner/run_stage.ts";
+import { durationText, runStage, type StageResult, StageTimeout } from "../runner/run_stage.ts";
 import type { SandboxMode } from "../runner/detect.ts";
 import type { EventBus } from "./events.ts";
 import { ingestOutputs, prepareWorkspace } from "./workspace.ts";
@@ -212,6 +212,8 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
     } catch { /* no stop request */ }
   }, 200);
   let saveTimer = 0;
+  /** The attempt a batch made on a datum it did not finish: the datum's retries go on from it. */
+  const carried = new Map<string, unknown[]>();
 
   const runOne = async (d: Datum): Promise<void> => {
     const rec = records.get(datumId(d))!;
@@ -223,7 +225,7 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
     });
     const tries = spec.datumTries;
     let last: StageResult | null = null;
-    const logs: unknown[] = [];
+    const logs: unknown[] = carried.get(rec.id) ?? [];
     /** The accepted attempt's workspace, whose outputs are ingested with the logs. */
     let outDir: string | null = null;
     if (rec.tries > 0) rec.state = "FAILED";
@@ -365,8 +367,11 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
    * Datum batching: one sandboxed process handles a chunk of datums. It gets `--batch` and
    * the spec's args, then one JSON line per datum on stdin (`{"datum","args"}`, the args
    * pointing at that datum's inputs and its own out folder), and acknowledges each with a
-   * JSON line on stdout (`{"datum","status":"ok"|"error","message"}`). Datums it did not
-   * acknowledge as ok are retried one by one.
+   * JSON line on stdout (`{"datum","status":"ok"|"error","message"}`). A request is sent
+   * once the one before it is answered (stdin closes after the last answer), so each
+   * datum has its own clock (datumTimeout: the process is ended and that datum fails a
+   * try) and its own logs (the lines read while it was the latest sent). Datums not
+   * answered ok are retried one process each; those never sent have used no try.
    */
   const runBatch = async (chunk: Datum[], n: number): Promise<Datum[]> => {
     const root = `${workRoot}/batch-${n}`;
@@ -378,10 +383,20 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
     await Deno.mkdir(scratch, { recursive: true });
     const inBase = ctx.sandbox === "bwrap" ? "/pfs/batch" : inRoot;
     const outBase = ctx.sandbox === "bwrap" ? "/pfs/out" : outRoot;
-    const lines: string[] = [];
+    interface Request {
+      readonly d: Datum;
+      readonly rec: DatumRecord;
+      readonly line: Uint8Array;
+      sentAt?: number;
+      answeredAt?: number;
+      ack?: { status: string; message?: string };
+      readonly stdout: string[];
+      readonly stderr: string[];
+    }
+    const requests: Request[] = [];
+    const byId = new Map<string, Request>();
     for (const d of chunk) {
       const rec = records.get(datumId(d))!;
-      rec.tries = 1;
       await prepareWorkspace(store, `${inRoot}/${rec.id}`, d.inputs, { emptyFiles, noOut: true });
       const args = spec.args.map((a) => {
         const m = /^\/pfs\/([^/]+)(\/.*)?$/.exec(a);
@@ -389,15 +404,85 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
         if (m[1] === "out") return `${outBase}/${rec.id}${m[2] ?? ""}`;
         return `${inBase}/${rec.id}/pfs/${m[1]}${m[2] ?? ""}`;
       });
-      lines.push(JSON.stringify({ datum: rec.id, args }));
+      const line = new TextEncoder().encode(JSON.stringify({ datum: rec.id, args }) + "\n");
+      const r: Request = { d, rec, line, stdout: [], stderr: [] };
+      requests.push(r);
+      byId.set(rec.id, r);
+    }
+
+    let sent = 0;
+    /** The request sent and not yet answered. */
+    let current: Request | null = null;
+    /** The latest request sent: the lines the stage prints are its logs. */
+    let latest: Request | null = null;
+    let timedOut: Request | null = null;
+    let datumTimer: ReturnType<typeof setTimeout> | undefined;
+    /** Completes the stream's pending pull once the current request is answered. */
+    let onAnswered: (() => void) | null = null;
+    const datumStop = new AbortController();
+    const send = (feed: ReadableStreamDefaultController<Uint8Array>) => {
+      const r = requests[sent];
+      if (r === undefined) return feed.close();
+      sent++;
+      current = latest = r;
+      r.rec.tries = 1;
+      r.sentAt = performance.now();
       ctx.bus.emit("datum:started", {
         job: job.id,
         pipeline: p.name,
-        datum: rec.id,
-        inputs: d.inputs.map((i) => `${i.name}:${i.path}`),
+        datum: r.rec.id,
+        inputs: r.d.inputs.map((i) => `${i.name}:${i.path}`),
       });
-    }
-    const acks = new Map<string, { status: string; message?: string }>();
+      if (spec.datumTimeoutMs) {
+        const ms = spec.datumTimeoutMs;
+        datumTimer = setTimeout(() => {
+          timedOut = r;
+          datumStop.abort(
+            new StageTimeout(`Stage exceeded its datum timeout of ${durationText(ms)}`),
+          );
+        }, ms);
+      }
+      feed.enqueue(r.line);
+    };
+    // Pulled by the stage's stdin pipe: the first request at once, each next one when the
+    // one before it is answered, then the end of input.
+    const requestStream = new ReadableStream<Uint8Array>({
+      pull: (feed) => {
+        if (current === null) return send(feed);
+        return new Promise<void>((resolve) => {
+          onAnswered = () => {
+            send(feed);
+            resolve();
+          };
+        });
+      },
+      cancel: () => clearTimeout(datumTimer),
+    }, { highWaterMark: 0 });
+    const onAck = (line: string): boolean => {
+      if (!line.startsWith("{")) return false;
+      let a: { datum?: unknown; status?: unknown; message?: unknown };
+      try {
+        a = JSON.parse(line);
+      } catch {
+        return false;
+      }
+      if (typeof a?.datum !== "string" || typeof a.status !== "string") return false;
+      const r = byId.get(a.datum);
+      if (r === undefined || r.sentAt === undefined) return false;
+      if (r !== current) return true; // answered already: the first answer stands
+      r.ack = {
+        status: a.status,
+        ...(typeof a.message === "string" ? { message: a.message } : {}),
+      };
+      r.answeredAt = performance.now();
+      clearTimeout(datumTimer);
+      current = null;
+      const next = onAnswered;
+      onAnswered = null;
+      next?.();
+      return true;
+    };
+
     const result = await runStage({
       bundle: bundlePath,
       args: ["--batch", ...spec.args],
@@ -407,33 +492,26 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
       scratchDir: scratch,
       mode: ctx.sandbox,
       env: spec.transform.env,
-      stdin: new TextEncoder().encode(lines.join("\n") + "\n"),
-      ...(spec.jobTimeoutMs ? { timeoutMs: spec.jobTimeoutMs } : {}),
+      stdin: requestStream,
       ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
       defaultMemoryBytes: ctx.defaultMemoryBytes,
-      signal: jobAbort.signal,
+      signal: AbortSignal.any([jobAbort.signal, datumStop.signal]),
+      harvestAlways: true,
+      onProtocolLine: onAck,
       onLog: (stream, line) => {
-        if (stream === "stdout" && line.startsWith("{")) {
-          try {
-            const a = JSON.parse(line) as { datum?: unknown; status?: unknown; message?: unknown };
-            if (typeof a.datum === "string" && typeof a.status === "string") {
-              acks.set(a.datum, {
-                status: a.status,
-                ...(typeof a.message === "string" ? { message: a.message } : {}),
-              });
-              return;
-            }
-          } catch { /* an ordinary log line */ }
-        }
+        latest?.[stream].push(line);
         ctx.bus.emit("stage:log", {
           job: job.id,
           pipeline: p.name,
-          datum: `batch-${n}`,
+          datum: latest?.rec.id ?? `batch-${n}`,
           stream,
           line,
         });
       },
     });
+    clearTimeout(datumTimer);
+    const ended = performance.now();
+
     const byDatum = new Map<string, { path: string; size: number }[]>();
     for (const o of result.outputs) {
       const rel = o.path.startsWith("/") ? o.path.slice(1) : o.path;
@@ -444,23 +522,38 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
       byDatum.set(rel.slice(0, i), list);
     }
     const retry: Datum[] = [];
-    const share = Math.round(result.durationMs / Math.max(1, chunk.length));
-    const okRun = result.outcome === "ok" || result.outcome === "failed";
     const done: { d: Datum; rec: DatumRecord; tree: Hash; size: number }[] = [];
     // One object batch for the whole chunk: every datum's outputs, tree and logs are written
     // together (one pack, one fsync), not as two or three fsynced loose objects per datum.
     const batch = store.objects.batch();
     await store.withIngest(async () => {
-      for (const d of chunk) {
-        const rec = records.get(datumId(d))!;
-        const ack = acks.get(rec.id);
-        rec.durationMs = share;
+      for (const r of requests) {
+        const { d, rec, ack } = r;
+        if (r.sentAt === undefined) {
+          retry.push(d);
+          continue;
+        }
+        const durationMs = Math.round((r.answeredAt ?? ended) - r.sentAt);
+        rec.durationMs = durationMs;
         rec.exitCode = result.exitCode;
-        if (ack?.status !== "ok" || !okRun) {
+        const attempt = {
+          attempt: 1,
+          batch: n,
+          exitCode: result.exitCode,
+          signal: result.signal,
+          outcome: "ok",
+          message: "",
+          durationMs,
+          stdout: r.stdout.join("\n"),
+          stderr: r.stderr.join("\n"),
+        };
+        if (ack?.status !== "ok" || !result.harvested) {
           rec.message = ack?.message ??
-            (result.outcome === "ok"
-              ? "The stage did not acknowledge this datum"
-              : limitText(result));
+            (r === timedOut || result.outcome !== "ok" || !result.harvested
+              ? limitText(result)
+              : "The stage did not acknowledge this datum");
+          const outcome = ack ? (result.harvested ? "failed" : result.outcome) : result.outcome;
+          carried.set(rec.id, [{ ...attempt, outcome, message: rec.message }]);
           retry.push(d);
           continue;
         }
@@ -473,19 +566,13 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
         rec.outputTree = out.tree;
         rec.outputSize = out.size;
         rec.state = "SUCCESS";
+        rec.message = "";
         rec.logs = await batch.add(new TextEncoder().encode(JSON.stringify({
           datum: rec.id,
           job: job.id,
           inputs: rec.inputs,
           batch: n,
-          attempts: [{
-            attempt: 1,
-            exitCode: result.exitCode,
-            outcome: "ok",
-            durationMs: share,
-            stdout: "",
-            stderr: "",
-          }],
+          attempts: [attempt],
         })));
         done.push({ d, rec, tree: out.tree, size: out.size });
       }
@@ -509,7 +596,7 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
         pipeline: p.name,
         datum: rec.id,
         state: "SUCCESS",
-        durationMs: share,
+        durationMs: rec.durationMs,
       });
     }
     await Deno.remove(root, { recursive: true }).catch(() => {});

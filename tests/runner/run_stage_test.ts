@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { InvalidArgumentError, NotFoundError } from "../../lib/errors.ts";
-import { runStage } from "../../lib/runner/run_stage.ts";
+import { runStage, StageTimeout } from "../../lib/runner/run_stage.ts";
 import { bundle, MODES, ROOT, stageOptions, workspace, writeBundle } from "./_helpers.ts";
 
 const MIB = 1024 * 1024;
@@ -55,6 +55,101 @@ for (const mode of MODES) {
     const heapLimit = Number(r.stdout.trim());
     const oldSpace = Math.floor((r.memoryBytes * 3) / 4 / MIB) * MIB;
     assert.ok(heapLimit >= oldSpace && heapLimit < oldSpace + 256 * MIB, `${heapLimit}`);
+  });
+
+  Deno.test(`runStage() [${mode}] feeds a stdin stream as the caller writes it and hands protocol lines over`, async () => {
+    await using ws = await workspace();
+    const path = await writeBundle(
+      ws,
+      "const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream());\n" +
+        "let buf = '';\n" +
+        "for await (const chunk of lines) {\n" +
+        "  buf += chunk;\n" +
+        "  let nl;\n" +
+        "  while ((nl = buf.indexOf('\\n')) >= 0) {\n" +
+        "    const line = buf.slice(0, nl); buf = buf.slice(nl + 1);\n" +
+        "    console.log('working on ' + line);\n" +
+        "    console.log(JSON.stringify({ echo: line }));\n" +
+        "  }\n" +
+        "}\n" +
+        "console.log('stdin closed');\n",
+    );
+    const requests = ["one", "two", "three"];
+    const echoes: string[] = [];
+    const logs: string[] = [];
+    let next: (() => void) | null = null;
+    let waiting = false;
+    const stdin = new ReadableStream<Uint8Array>({
+      pull: (c) => {
+        const send = () => {
+          const r = requests.shift();
+          if (r === undefined) return c.close();
+          waiting = true;
+          c.enqueue(new TextEncoder().encode(r + "\n"));
+        };
+        if (!waiting) return send();
+        return new Promise<void>((resolve) => {
+          next = () => {
+            send();
+            resolve();
+          };
+        });
+      },
+    }, { highWaterMark: 0 });
+    const r = await runStage(
+      stageOptions(ws, mode, {
+        bundle: path,
+        args: [],
+        stdin,
+        onLog: (_stream, line) => logs.push(line),
+        onProtocolLine: (line) => {
+          if (!line.startsWith("{")) return false;
+          // The next request goes only once this one is answered.
+          assert.equal(requests.length, 2 - echoes.length);
+          echoes.push((JSON.parse(line) as { echo: string }).echo);
+          waiting = false;
+          const n = next;
+          next = null;
+          n?.();
+          return true;
+        },
+      }),
+    );
+    assert.equal(r.outcome, "ok", r.stderr);
+    assert.deepEqual(echoes, ["one", "two", "three"]);
+    assert.deepEqual(logs, [
+      "working on one",
+      "working on two",
+      "working on three",
+      "stdin closed",
+    ]);
+  });
+
+  Deno.test(`runStage() [${mode}] ends a stage as a timeout on a StageTimeout abort, harvesting with harvestAlways`, async () => {
+    await using ws = await workspace();
+    const path = await writeBundle(
+      ws,
+      "Deno.writeTextFileSync(Deno.args[0] + '/done.txt', 'done');\n" +
+        "console.log('written');\n" +
+        "await new Promise((r) => setTimeout(r, 60_000));\n",
+    );
+    const stop = new AbortController();
+    const r = await runStage(
+      stageOptions(ws, mode, {
+        bundle: path,
+        args: ["/pfs/out"],
+        signal: stop.signal,
+        harvestAlways: true,
+        graceMs: 200,
+        onLog: (_stream, line) => {
+          if (line === "written") stop.abort(new StageTimeout("Datum d1 took too long"));
+        },
+      }),
+    );
+    assert.equal(r.outcome, "timeout");
+    assert.equal(r.message, "Datum d1 took too long");
+    assert.equal(r.harvested, true);
+    assert.deepEqual(r.outputs.map((o) => o.path), ["/done.txt"]);
   });
 
   Deno.test(`runStage() [${mode}] gives /pfs arguments that name the datum's folders`, async () => {
