@@ -8,7 +8,7 @@ import { TuskError } from "../errors.ts";
 import type { Store } from "../store/store.ts";
 import { isFinal, type JobRecord, JobStore } from "../pipeline/jobs.ts";
 import { dependencyOrder, type Pipeline, pipelinesOf } from "../pipeline/pipelines.ts";
-import { type CronInput, type Input } from "../pipeline/spec.ts";
+import { type CronInput, type Input, inputRepos } from "../pipeline/spec.ts";
 import type { SandboxMode } from "../runner/detect.ts";
 import { commitTick, nextTick } from "./cron.ts";
 import { EventBus } from "./events.ts";
@@ -24,6 +24,9 @@ export interface SchedulerOptions {
   /** Memory cap of stages whose spec sets none (default: a quarter of RAM). */
   readonly defaultMemoryBytes?: number;
 }
+
+/** How often a `runPending()` with jobs running looks for new due jobs unprompted. */
+const RESCAN_MS = 1000;
 
 /** Cron inputs of a pipeline. */
 export function cronInputs(input: Input): CronInput[] {
@@ -55,36 +58,100 @@ export class Scheduler {
     };
   }
 
+  /** Wakes a running `runPending()` to look for due jobs now (set while one runs). */
+  #nudge: (() => void) | null = null;
+
   /**
-   * Run every job that is due until none is: unfinished jobs first (resumed), then one job
-   * per pipeline whose inputs moved since its last job. Returns the jobs it ran.
+   * Run every job that is due until none is and none runs: unfinished jobs first (resumed),
+   * then one job per pipeline whose inputs moved since its last job. Pipelines run side by
+   * side, so a long job holds up no other pipeline's; one pipeline runs one job at a time,
+   * in order, and a pipeline waits while a pipeline upstream of it runs (its input is about
+   * to move). While jobs run it looks again when one ends, when `nudge()` is called (the
+   * daemon's watcher) and every `rescanMs`, so commits made meanwhile start their jobs.
+   * Returns the jobs it ran; the first error a job threw is thrown once all have ended.
    */
-  async runPending(): Promise<JobRecord[]> {
+  async runPending(
+    options: {
+      rescanMs?: number;
+      /** Called before each look (the daemon re-arms cron timers). */
+      onScan?: () => Promise<void>;
+    } = {},
+  ): Promise<JobRecord[]> {
     const ran: JobRecord[] = [];
-    for (let pass = 0; pass < 1000; pass++) {
-      if (this.#ctx.signal?.aborted) break;
+    const running = new Map<string, Promise<void>>();
+    let failure: { error: unknown } | null = null;
+    let wake: (() => void) | null = null;
+    /** Something changed since the last look began: look again before waiting. */
+    let again = false;
+    const nudge = () => {
+      again = true;
+      const w = wake;
+      wake = null;
+      w?.();
+    };
+    const startDue = async () => {
+      await options.onScan?.();
       await this.#emitLedgerEvents();
       const state = await this.store.state();
-      let started = false;
-      for (const p of dependencyOrder(pipelinesOf(state))) {
-        if (this.#ctx.signal?.aborted) break;
-        const latest = await this.jobs.latest(p.name);
-        if (latest && !isFinal(latest.state)) {
-          ran.push(await runJob(this.#ctx, p, latest));
-          started = true;
+      const pipelines = dependencyOrder(pipelinesOf(state));
+      const names = new Set(pipelines.map((p) => p.name));
+      /** Pipelines running or waiting on one upstream: those below them wait too. */
+      const busy = new Set(running.keys());
+      for (const p of pipelines) {
+        if (this.#ctx.signal?.aborted) return;
+        if (busy.has(p.name)) continue;
+        if (inputRepos(p.parsed.input).some((i) => names.has(i.repo) && busy.has(i.repo))) {
+          busy.add(p.name);
           continue;
         }
-        if (p.stopped) continue;
-        const t = currentTrigger(state, p);
-        if (!t || latest?.trigger === t.trigger) continue;
-        const job = await createJob(this.#ctx, p, t);
-        ran.push(await runJob(this.#ctx, p, job));
-        started = true;
+        const latest = await this.jobs.latest(p.name);
+        let job: JobRecord | null = null;
+        if (latest && !isFinal(latest.state)) job = latest;
+        else if (!p.stopped) {
+          const t = currentTrigger(state, p);
+          if (t && latest?.trigger !== t.trigger) job = await createJob(this.#ctx, p, t);
+        }
+        if (job === null) continue;
+        busy.add(p.name);
+        const run = runJob(this.#ctx, p, job).then(
+          (done) => void ran.push(done),
+          (error) => void (failure ??= { error }),
+        ).finally(() => {
+          running.delete(p.name);
+          nudge();
+        });
+        running.set(p.name, run);
       }
-      if (!started) break;
+    };
+    this.#nudge = nudge;
+    try {
+      while (true) {
+        again = false;
+        if (!this.#ctx.signal?.aborted && failure === null) {
+          try {
+            await startDue();
+          } catch (error) {
+            // Start nothing more; the jobs running end first, then the error is thrown.
+            failure ??= { error };
+          }
+        }
+        if (running.size === 0) break;
+        if (again) continue;
+        const timer = setTimeout(nudge, options.rescanMs ?? RESCAN_MS);
+        await new Promise<void>((resolve) => wake = resolve);
+        clearTimeout(timer);
+      }
+    } finally {
+      this.#nudge = null;
     }
+    if (failure !== null) throw (failure as { error: unknown }).error;
     await this.#emitLedgerEvents();
     return ran;
+  }
+
+  /** Make a running `runPending()` look for due jobs now (a commit was seen). */
+  nudge(): void {
+    this.#nudge?.();
   }
 
   /** Turn ledger entries made since the last look into commit/branch events. */
@@ -141,6 +208,7 @@ export class Scheduler {
     const poke = () => {
       dirty = true;
       wake?.();
+      this.nudge();
     };
     const onAbort = () => {
       try {
@@ -162,8 +230,14 @@ export class Scheduler {
       while (!signal.aborted) {
         if (dirty) {
           dirty = false;
-          await this.runPending();
-          await this.#armCron(cronTimers, poke);
+          // Cron is re-armed on every look, so a long job holds up no cron pipeline's ticks.
+          await this.runPending({
+            ...(options.rescanMs ? { rescanMs: options.rescanMs } : {}),
+            onScan: async () => {
+              dirty = false;
+              await this.#armCron(cronTimers, poke);
+            },
+          });
           options.onIdle?.();
         }
         if (signal.aborted || dirty) continue;

@@ -4,13 +4,14 @@
  * another's. The store is set up through the real CLI.
  */
 import assert from "node:assert/strict";
-import { EventBus, type JobRecord, Scheduler, Store } from "../../lib/mod.ts";
+import { EventBus, type JobRecord, listJobs, Scheduler, Store } from "../../lib/mod.ts";
 import type { SandboxMode } from "../../lib/runner/sandbox.ts";
 import { ROOT, tempStore, tuskOk } from "../_helpers.ts";
 import { MODES } from "../runner/_helpers.ts";
 
 const MIB = 1024 * 1024;
 const HOSTILE = `${ROOT}/tests/fixtures/hostile`;
+const STAGES = `${ROOT}/tests/fixtures/stages`;
 
 /** Write spec `<dir>/<name>.json` for a stage reading repo `repo`, one datum per file. */
 async function writeSpec(
@@ -35,8 +36,23 @@ async function writeSpec(
 }
 
 /** A scheduler on `store` in `mode`, its events kept in memory. */
-function scheduler(store: Store, mode: SandboxMode, extra: { defaultMemoryBytes?: number } = {}) {
+function scheduler(
+  store: Store,
+  mode: SandboxMode,
+  extra: { defaultMemoryBytes?: number; signal?: AbortSignal } = {},
+) {
   return new Scheduler(store, { sandbox: mode, bus: new EventBus(), ...extra });
+}
+
+/** Poll `fn` until it gives a value, failing after 30 s. */
+async function until<T>(what: string, fn: () => Promise<T | null | undefined>): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const v = await fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`Timed out waiting for ${what}`);
 }
 
 for (const mode of MODES) {
@@ -63,3 +79,51 @@ for (const mode of MODES) {
     assert.match(job.reason!, /default memory limit of 192 MiB/);
   });
 }
+
+Deno.test("Scheduler runs pipeline B's job to the end while pipeline A's long job still runs", async () => {
+  await using s = await tempStore();
+  const cli = { store: s.store };
+  await tuskOk(["create", "repo", "a"], cli);
+  await tuskOk(["create", "repo", "b"], cli);
+  for (const f of ["sleepy.ts", "upper.ts"]) {
+    await Deno.copyFile(`${STAGES}/${f}`, `${s.path}/${f}`);
+  }
+  // "a-slow" sorts first, so a scheduler running one job at a time would start it first.
+  const slow = await writeSpec(s.path, "a-slow", "a", ["sleepy.ts", "/pfs/a/", "/pfs/out/"]);
+  const fast = await writeSpec(s.path, "b-fast", "b", ["upper.ts", "/pfs/b/", "/pfs/out/"]);
+  await tuskOk(["create", "pipeline", "-f", slow, "--no-wait"], cli);
+  await tuskOk(["create", "pipeline", "-f", fast, "--no-wait"], cli);
+  await tuskOk(["put", "file", "a@master:/1.txt", "-f", "-", "--no-wait"], { ...cli, stdin: "1" });
+
+  const store = await Store.open(s.store);
+  const stop = new AbortController();
+  const pending = scheduler(store, "deno", { signal: stop.signal }).runPending({ rescanMs: 100 });
+  try {
+    const jobsOf = (pipeline: string) => listJobs(store, { pipeline });
+    await until("a-slow running", async () => (await jobsOf("a-slow"))[0]?.state === "RUNNING");
+    // Commits made while A runs: B's input, and A's own input again.
+    await tuskOk(["put", "file", "b@master:/x.txt", "-f", "-", "--no-wait"], {
+      ...cli,
+      stdin: "x",
+    });
+    await tuskOk(["put", "file", "a@master:/2.txt", "-f", "-", "--no-wait"], {
+      ...cli,
+      stdin: "2",
+    });
+    const b = await until("b-fast's job to end", async () => {
+      const job = (await jobsOf("b-fast"))[0];
+      return job && ["SUCCESS", "FAILURE", "KILLED"].includes(job.state) ? job : null;
+    });
+    assert.equal(b.state, "SUCCESS", b.reason);
+    const a = await jobsOf("a-slow");
+    assert.equal(a.length, 1, "one job of a pipeline at a time: A's next job waits");
+    assert.equal(a[0]!.state, "RUNNING");
+  } finally {
+    stop.abort();
+  }
+  const ran = await pending;
+  assert.deepEqual(ran.map((j) => [j.pipeline, j.state]).sort(), [
+    ["a-slow", "KILLED"],
+    ["b-fast", "SUCCESS"],
+  ]);
+});
