@@ -425,14 +425,15 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
 
   if (signal !== null || status.code !== 0) {
     if (HEAP_OOM.test(stderr)) {
+      const kept = options.harvestAlways ? await harvestOutputs(options.outDir, limits) : null;
       return {
         ...base,
         outcome: "memory",
         message: `Stage ran out of JavaScript heap (${
           ownLimit ? "memory limit" : "default memory limit"
         } ${sizeText(memoryBytes)})`,
-        outputs: [],
-        harvested: false,
+        outputs: kept?.ok ? kept.outputs : [],
+        harvested: kept?.ok ?? false,
       };
     }
   }

@@ -152,6 +152,22 @@ for (const mode of MODES) {
     assert.deepEqual(r.outputs.map((o) => o.path), ["/done.txt"]);
   });
 
+  Deno.test(`runStage() [${mode}] harvests with harvestAlways after the stage runs out of V8 heap`, async () => {
+    await using ws = await workspace();
+    const path = await writeBundle(
+      ws,
+      "Deno.writeTextFileSync(Deno.args[0] + '/done.txt', 'done');\n" +
+        "console.error('Fatal JavaScript out of memory: Reached heap limit');\n" +
+        "Deno.exit(134);\n",
+    );
+    const r = await runStage(
+      stageOptions(ws, mode, { bundle: path, args: ["/pfs/out"], harvestAlways: true }),
+    );
+    assert.equal(r.outcome, "memory");
+    assert.equal(r.harvested, true);
+    assert.deepEqual(r.outputs.map((o) => o.path), ["/done.txt"]);
+  });
+
   Deno.test(`runStage() [${mode}] gives /pfs arguments that name the datum's folders`, async () => {
     await using ws = await workspace();
     const path = await writeBundle(
