@@ -149,3 +149,25 @@ Deno.test("acknowledgements a batch prints after 1 MiB of stdout still count", a
     assert.equal(r.stdout, n === "a" ? "FLOOD" : n.toUpperCase());
   }
 });
+
+Deno.test("a batch whose out folder is refused keeps no datum's outputs: each is run again alone", async () => {
+  await using s = await batchStore({ "a.txt": "a", "b.txt": "ctrl" });
+  await Deno.writeTextFile(
+    `${s.path}/ctrl.json`,
+    JSON.stringify({
+      pipeline: { name: "batched" },
+      transform: { cmd: ["deno", "run", "batch_upper.ts", "/pfs/data/", "/pfs/out/"] },
+      datumBatching: true,
+      datumTries: 2,
+      parallelismSpec: { constant: 1 },
+      input: { pfs: { repo: "data", glob: "/*" } },
+    }),
+  );
+  await tuskOk(["create", "pipeline", "-f", `${s.path}/ctrl.json`], { store: s.store });
+  const { job, by } = await datumsByFile(s.store);
+  assert.equal(job.state, "FAILURE");
+  assert.equal(by.get("/a.txt")!.state, "SUCCESS", by.get("/a.txt")!.message);
+  assert.equal(by.get("/a.txt")!.tries, 2);
+  assert.equal(by.get("/b.txt")!.state, "FAILED");
+  assert.match(by.get("/b.txt")!.message!, /control character/);
+});
