@@ -158,6 +158,11 @@ Deno.test("tusk up --headless runs another pipeline's job while a long job still
   }
   const up = startUp(store);
   try {
+    // The daemon holds the lease first, so the put leaves its job to it.
+    await until(
+      "the lease",
+      async () => (await tusk(["doctor", "--json"], { store })).stdout.includes("daemon"),
+    );
     await tuskOk(["put", "file", "a@master:/1.txt", "-f", "-"], { store, stdin: "1" });
     await until(
       "a-slow running",
@@ -194,6 +199,11 @@ Deno.test("tusk up --headless keeps a cron pipeline ticking while a long job run
   await tuskOk(["create", "pipeline", "-f", `${STAGES}/cron.json`, "--no-wait"], { store });
   const up = startUp(store);
   try {
+    // The daemon holds the lease first, so the put leaves its job to it.
+    await until(
+      "the lease",
+      async () => (await tusk(["doctor", "--json"], { store })).stdout.includes("daemon"),
+    );
     await tuskOk(["put", "file", "a@master:/1.txt", "-f", "-"], { store, stdin: "1" });
     await until(
       "a-slow running",
