@@ -22,11 +22,8 @@ export type { SandboxMode, StageInput } from "./sandbox.ts";
 
 /** Options of `runStage()`: the stage, its datum's folders and its limits. */
 export interface RunStageOptions extends StageSpec {
-  /**
-   * What the stage reads on stdin: bytes (transform.stdin lines), or a stream the caller
-   * writes to as the stage runs (datum batching's requests); stdin closes when it ends.
-   */
-  readonly stdin?: Uint8Array | ReadableStream<Uint8Array> | undefined;
+  /** Bytes fed to the stage's stdin (transform.stdin lines, or JSON lines for batching). */
+  readonly stdin?: Uint8Array | undefined;
   /** datumTimeout: SIGTERM the stage, then SIGKILL its process group after `graceMs`. */
   readonly timeoutMs?: number | undefined;
   /** Time between SIGTERM and SIGKILL; default 2000. */
@@ -53,6 +50,8 @@ export interface RunStageOptions extends StageSpec {
    * cap, a stop; not the output limits): datum batching keeps the datums it had answered.
    */
   readonly harvestAlways?: boolean | undefined;
+  /** Called once the stage's process has been spawned (datum batching starts a clock). */
+  readonly onStart?: (() => void) | undefined;
   /** Empty folders to create inside the fresh out folder (one per datum when batching). */
   readonly outFolders?: readonly string[] | undefined;
   /**
@@ -314,6 +313,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     end("killed", why ? `Stage was stopped: ${why}` : "Stage was stopped", true);
   };
   options.signal?.addEventListener("abort", onAbort, { once: true });
+  options.onStart?.();
 
   const watchOutputs = (async () => {
     let wait = OUTPUT_POLL_MS;
@@ -361,23 +361,17 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     stdoutCapture.consume(child.stdout),
     stderrCapture.consume(child.stderr),
   ]);
-  const stopFeeding = new AbortController();
-  const stdin = options.stdin;
-  const feeding = stdin === undefined
-    ? Promise.resolve()
-    : stdin instanceof ReadableStream
-    ? stdin.pipeTo(child.stdin, { signal: stopFeeding.signal }).catch(() => {
-      // The stage closed its stdin or is gone: it did not want the rest.
-    })
-    : (async () => {
+  const feeding = options.stdin !== undefined
+    ? (async () => {
       const writer = child.stdin.getWriter();
       try {
-        await writer.write(stdin);
+        await writer.write(options.stdin!);
         await writer.close();
       } catch {
         // The stage closed its stdin or is gone: it did not want the rest.
       }
-    })();
+    })()
+    : Promise.resolve();
 
   let status: Deno.CommandStatus;
   try {
@@ -387,7 +381,6 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     clearTimeout(timer);
     options.signal?.removeEventListener("abort", onAbort);
     stopWatching.abort();
-    stopFeeding.abort();
   }
   const durationMs = Math.round(performance.now() - started);
   await monitor?.stop();

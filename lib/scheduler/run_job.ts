@@ -367,11 +367,11 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
    * Datum batching: one sandboxed process handles a chunk of datums. It gets `--batch` and
    * the spec's args, then one JSON line per datum on stdin (`{"datum","args"}`, the args
    * pointing at that datum's inputs and its own out folder), and acknowledges each with a
-   * JSON line on stdout (`{"datum","status":"ok"|"error","message"}`). A request is sent
-   * once the one before it is answered (stdin closes after the last answer), so each
-   * datum has its own clock (datumTimeout: the process is ended and that datum fails a
-   * try) and its own logs (the lines read while it was the latest sent). Datums not
-   * answered ok are retried one process each; those never sent have used no try.
+   * JSON line on stdout (`{"datum","status":"ok"|"error","message"}`). The first datum not
+   * yet answered, in order, is the one in progress: its datumTimeout runs from when the
+   * one before it was answered (the first's from the start; at the end the process is
+   * ended and that datum has failed a try), and the lines printed meanwhile are its logs.
+   * Datums not answered ok are retried one process each; those never reached used no try.
    */
   const runBatch = async (chunk: Datum[], n: number): Promise<Datum[]> => {
     const root = `${workRoot}/batch-${n}`;
@@ -387,7 +387,8 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
       readonly d: Datum;
       readonly rec: DatumRecord;
       readonly line: Uint8Array;
-      sentAt?: number;
+      /** When it became the datum in progress (or was answered, if that came first). */
+      startedAt?: number;
       answeredAt?: number;
       ack?: { status: string; message?: string };
       readonly stdout: string[];
@@ -410,29 +411,26 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
       byId.set(rec.id, r);
     }
 
-    let sent = 0;
-    /** The request sent and not yet answered. */
-    let current: Request | null = null;
-    /** The latest request sent: the lines the stage prints are its logs. */
-    let latest: Request | null = null;
+    /** The request whose answer comes next in order: the datum the stage works on. */
+    let head = 0;
     let timedOut: Request | null = null;
     let datumTimer: ReturnType<typeof setTimeout> | undefined;
-    /** Completes the stream's pending pull once the current request is answered. */
-    let onAnswered: (() => void) | null = null;
     const datumStop = new AbortController();
-    const send = (feed: ReadableStreamDefaultController<Uint8Array>) => {
-      const r = requests[sent];
-      if (r === undefined) return feed.close();
-      sent++;
-      current = latest = r;
-      r.rec.tries = 1;
-      r.sentAt = performance.now();
+    const started = (r: Request, at: number) => {
+      r.startedAt = at;
       ctx.bus.emit("datum:started", {
         job: job.id,
         pipeline: p.name,
         datum: r.rec.id,
         inputs: r.d.inputs.map((i) => `${i.name}:${i.path}`),
       });
+    };
+    /** Make `requests[head]` the datum in progress: its clock starts now. */
+    const startHead = () => {
+      clearTimeout(datumTimer);
+      const r = requests[head];
+      if (r === undefined) return;
+      started(r, performance.now());
       if (spec.datumTimeoutMs) {
         const ms = spec.datumTimeoutMs;
         datumTimer = setTimeout(() => {
@@ -442,22 +440,7 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
           );
         }, ms);
       }
-      feed.enqueue(r.line);
     };
-    // Pulled by the stage's stdin pipe: the first request at once, each next one when the
-    // one before it is answered, then the end of input.
-    const requestStream = new ReadableStream<Uint8Array>({
-      pull: (feed) => {
-        if (current === null) return send(feed);
-        return new Promise<void>((resolve) => {
-          onAnswered = () => {
-            send(feed);
-            resolve();
-          };
-        });
-      },
-      cancel: () => clearTimeout(datumTimer),
-    }, { highWaterMark: 0 });
     const onAck = (line: string): boolean => {
       if (!line.startsWith("{")) return false;
       let a: { datum?: unknown; status?: unknown; message?: unknown };
@@ -468,48 +451,55 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
       }
       if (typeof a?.datum !== "string" || typeof a.status !== "string") return false;
       const r = byId.get(a.datum);
-      if (r === undefined || r.sentAt === undefined) return false;
-      if (r !== current) return true; // answered already: the first answer stands
+      if (r === undefined) return false;
+      if (r.ack) return true; // answered already: the first answer stands
       r.ack = {
         status: a.status,
         ...(typeof a.message === "string" ? { message: a.message } : {}),
       };
       r.answeredAt = performance.now();
-      clearTimeout(datumTimer);
-      current = null;
-      const next = onAnswered;
-      onAnswered = null;
-      next?.();
+      // Answered out of order: it ran alongside the datum in progress.
+      if (r.startedAt === undefined) started(r, requests[head]?.startedAt ?? r.answeredAt);
+      if (r === requests[head]) {
+        while (requests[head]?.ack) head++;
+        startHead();
+      }
       return true;
     };
 
-    const result = await runStage({
-      bundle: bundlePath,
-      args: ["--batch", ...spec.args],
-      outFolders: chunk.map((d) => datumId(d)),
-      inputs: [{ name: "batch", dir: inRoot }],
-      outDir: outRoot,
-      scratchDir: scratch,
-      mode: ctx.sandbox,
-      env: spec.transform.env,
-      stdin: requestStream,
-      ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
-      defaultMemoryBytes: ctx.defaultMemoryBytes,
-      signal: AbortSignal.any([jobAbort.signal, datumStop.signal]),
-      harvestAlways: true,
-      onProtocolLine: onAck,
-      onLog: (stream, line) => {
-        latest?.[stream].push(line);
-        ctx.bus.emit("stage:log", {
-          job: job.id,
-          pipeline: p.name,
-          datum: latest?.rec.id ?? `batch-${n}`,
-          stream,
-          line,
-        });
-      },
-    });
-    clearTimeout(datumTimer);
+    let result: StageResult;
+    try {
+      result = await runStage({
+        bundle: bundlePath,
+        args: ["--batch", ...spec.args],
+        outFolders: chunk.map((d) => datumId(d)),
+        inputs: [{ name: "batch", dir: inRoot }],
+        outDir: outRoot,
+        scratchDir: scratch,
+        mode: ctx.sandbox,
+        env: spec.transform.env,
+        stdin: concat(requests.map((r) => r.line)),
+        ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
+        defaultMemoryBytes: ctx.defaultMemoryBytes,
+        signal: AbortSignal.any([jobAbort.signal, datumStop.signal]),
+        harvestAlways: true,
+        onStart: startHead,
+        onProtocolLine: onAck,
+        onLog: (stream, line) => {
+          const r = requests[Math.min(head, requests.length - 1)]!;
+          r[stream].push(line);
+          ctx.bus.emit("stage:log", {
+            job: job.id,
+            pipeline: p.name,
+            datum: r.rec.id,
+            stream,
+            line,
+          });
+        },
+      });
+    } finally {
+      clearTimeout(datumTimer);
+    }
     const ended = performance.now();
 
     const byDatum = new Map<string, { path: string; size: number }[]>();
@@ -529,11 +519,13 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
     await store.withIngest(async () => {
       for (const r of requests) {
         const { d, rec, ack } = r;
-        if (r.sentAt === undefined) {
+        if (r.startedAt === undefined) {
+          // Never reached: the stage was not working on it, so it has used no try.
           retry.push(d);
           continue;
         }
-        const durationMs = Math.round((r.answeredAt ?? ended) - r.sentAt);
+        rec.tries = 1;
+        const durationMs = Math.max(0, Math.round((r.answeredAt ?? ended) - r.startedAt));
         rec.durationMs = durationMs;
         rec.exitCode = result.exitCode;
         const attempt = {
@@ -718,4 +710,15 @@ async function finish(
   setState(ctx, job, state, reason);
   await ctx.jobs.save(job, { durable: true });
   return job;
+}
+
+/** The bytes of `parts`, one after another. */
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return all;
 }
