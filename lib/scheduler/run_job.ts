@@ -18,6 +18,7 @@ import {
   newJobId,
 } from "../pipeline/jobs.ts";
 import { type Pipeline, readBundle } from "../pipeline/pipelines.ts";
+import { validateStageEnv } from "../pipeline/env.ts";
 import { inputRepos } from "../pipeline/spec.ts";
 import { durationText, runStage, type StageResult, StageTimeout } from "../runner/run_stage.ts";
 import type { SandboxMode } from "../runner/detect.ts";
@@ -141,6 +142,12 @@ export async function runJob(ctx: JobContext, p: Pipeline, job: JobRecord): Prom
     });
   } catch (err) {
     return await finish(ctx, job, "UNRUNNABLE", `Cannot plan datums: ${(err as Error).message}`);
+  }
+  try {
+    // A spec stored before an env name was refused: its stages can never run.
+    validateStageEnv(p.parsed.transform.env);
+  } catch (err) {
+    return await finish(ctx, job, "UNRUNNABLE", (err as Error).message);
   }
   const index = await jobs.datumIndex(p.name);
   const reuse = (d: Datum): DatumIndexEntry | undefined => {

@@ -4,7 +4,16 @@
  * another's. The store is set up through the real CLI.
  */
 import assert from "node:assert/strict";
-import { EventBus, type JobRecord, listJobs, Scheduler, Store } from "../../lib/mod.ts";
+import {
+  EventBus,
+  type JobRecord,
+  listJobs,
+  pipelinesOf,
+  Scheduler,
+  Store,
+} from "../../lib/mod.ts";
+import { JobStore } from "../../lib/pipeline/jobs.ts";
+import { createJob, currentTrigger, runJob } from "../../lib/scheduler/run_job.ts";
 import type { SandboxMode } from "../../lib/runner/sandbox.ts";
 import { ROOT, tempStore, tuskOk } from "../_helpers.ts";
 import { MODES } from "../runner/_helpers.ts";
@@ -126,4 +135,35 @@ Deno.test("Scheduler runs pipeline B's job to the end while pipeline A's long jo
     ["a-slow", "KILLED"],
     ["b-fast", "SUCCESS"],
   ]);
+});
+
+Deno.test("runJob() makes a job UNRUNNABLE, naming the variable, when its stored spec passes an env name now refused", async () => {
+  await using s = await tempStore();
+  await tuskOk(["create", "repo", "data"], { store: s.store });
+  await tuskOk(["put", "file", "data@master:/a.txt", "-f", "-"], { store: s.store, stdin: "a" });
+  await Deno.copyFile(`${STAGES}/upper.ts`, `${s.path}/upper.ts`);
+  const spec = await writeSpec(s.path, "upper", "data", ["upper.ts", "/pfs/data/", "/pfs/out/"]);
+  await tuskOk(["create", "pipeline", "-f", spec, "--no-wait"], { store: s.store });
+
+  const store = await Store.open(s.store);
+  const state = await store.state();
+  const stored = pipelinesOf(state)[0]!;
+  // As if the spec had been stored by a version that accepted the name.
+  const p = {
+    ...stored,
+    parsed: {
+      ...stored.parsed,
+      transform: { ...stored.parsed.transform, env: { SSLKEYLOGFILE: "/tmp/keys.log" } },
+    },
+  };
+  const ctx = {
+    store,
+    jobs: new JobStore(store),
+    bus: new EventBus(),
+    sandbox: "deno",
+    cores: 1,
+  } as const;
+  const job = await runJob(ctx, p, await createJob(ctx, p, currentTrigger(state, p)!));
+  assert.equal(job.state, "UNRUNNABLE");
+  assert.match(job.reason!, /"SSLKEYLOGFILE"/);
 });
