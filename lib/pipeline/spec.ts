@@ -10,6 +10,7 @@ import { z } from "zod";
 import { Cron } from "croner";
 import { InvalidArgumentError, TuskError } from "../errors.ts";
 import { globToRegExp } from "../glob.ts";
+import { reservedEnvReason } from "./env.ts";
 import { checkBranchName, checkRepoName, nearest } from "../store/names.ts";
 
 /** What a `SpecError` names: the JSON path of the culprit and, when known, the spec file. */
@@ -1015,12 +1016,9 @@ function checkEnv(c: Checker, env: Readonly<Record<string, string>>, loc: Loc): 
         'use a name without "=" or NUL',
       );
     }
-    if (/^(?:DENO_|LD_)/.test(key)) {
-      c.fail(
-        at,
-        `Refused environment variable "${key}" at "${at.shown}"`,
-        "tusk sets the Deno runtime's environment itself; remove it",
-      );
+    const why = reservedEnvReason(key);
+    if (why !== null) {
+      c.fail(at, `Refused environment variable "${key}" at "${at.shown}"`, `${why}; remove it`);
     }
   }
 }

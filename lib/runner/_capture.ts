@@ -1,7 +1,9 @@
 /**
  * Capture of a stage's stdout or stderr: keeps at most `maxBytes` (then a truncation
  * marker), hands complete lines to a live callback within the same budget, and keeps
- * draining the pipe after the cap so the stage never blocks on a full pipe.
+ * draining the pipe after the cap so the stage never blocks on a full pipe. Protocol lines
+ * (datum batching's acknowledgements) are taken out of the live lines and their budget:
+ * every one is seen, however much the stage logged before it.
  */
 
 /** Appended to captured output (and sent as the last live line) when the cap was hit. */
@@ -14,6 +16,7 @@ const MAX_LINE_CHARS = 64 * 1024;
 export class StreamCapture {
   readonly #maxBytes: number;
   readonly #onLine: ((line: string) => void) | undefined;
+  readonly #protocol: ((line: string) => boolean) | undefined;
   readonly #chunks: Uint8Array[] = [];
   #kept = 0;
   #dropped = 0;
@@ -23,9 +26,19 @@ export class StreamCapture {
   readonly #decoder = new TextDecoder();
   readonly #encoder = new TextEncoder();
 
-  constructor(maxBytes: number, onLine?: (line: string) => void) {
+  /**
+   * `onLine` gets the live lines; `options.protocol` sees every complete line first, outside
+   * the budget, and a line it returns true for is not a live line. The captured text is the
+   * raw stream, protocol lines included.
+   */
+  constructor(
+    maxBytes: number,
+    onLine?: (line: string) => void,
+    options: { protocol?: ((line: string) => boolean) | undefined } = {},
+  ) {
     this.#maxBytes = maxBytes;
     this.#onLine = onLine;
+    this.#protocol = options.protocol;
   }
 
   /** Read `stream` to its end (or until it errors). */
@@ -64,35 +77,52 @@ export class StreamCapture {
       this.#kept += kept.length;
     }
     if (chunk.length > room) this.#dropped += chunk.length - Math.max(0, room);
-    if (!this.#onLine || this.#liveStopped) return;
+    if (!this.#splitting) return;
     this.#partial += this.#decoder.decode(chunk, { stream: true });
     this.#flushLine(false);
   }
 
+  /** Lines are still wanted: live ones within the budget, or protocol ones. */
+  get #splitting(): boolean {
+    return this.#protocol !== undefined || (this.#onLine !== undefined && !this.#liveStopped);
+  }
+
   #flushLine(end: boolean): void {
-    if (!this.#onLine || this.#liveStopped) return;
+    if (!this.#splitting) return;
     if (end) this.#partial += this.#decoder.decode();
     const text = this.#partial;
     let start = 0;
     let nl: number;
-    while (!this.#liveStopped && (nl = text.indexOf("\n", start)) >= 0) {
-      this.#emit(text.slice(start, nl).replace(/\r$/, ""));
+    while (this.#splitting && (nl = text.indexOf("\n", start)) >= 0) {
+      this.#line(text.slice(start, nl).replace(/\r$/, ""));
       start = nl + 1;
     }
-    this.#partial = this.#liveStopped ? "" : text.slice(start);
+    this.#partial = this.#splitting ? text.slice(start) : "";
     while (this.#partial.length > MAX_LINE_CHARS) {
-      this.#emit(this.#partial.slice(0, MAX_LINE_CHARS));
+      this.#line(this.#partial.slice(0, MAX_LINE_CHARS));
       this.#partial = this.#partial.slice(MAX_LINE_CHARS);
     }
     if (end && this.#partial !== "") {
-      this.#emit(this.#partial);
+      this.#line(this.#partial);
       this.#partial = "";
     }
   }
 
+  /** A protocol line goes to the protocol callback; any other is a live line. */
+  #line(line: string): void {
+    if (this.#protocol) {
+      try {
+        if (this.#protocol(line)) return;
+      } catch {
+        // A failing protocol callback leaves the line a log line.
+      }
+    }
+    this.#emit(line);
+  }
+
   /** Send `line` live while within the byte budget, then the marker once. */
   #emit(line: string): void {
-    if (this.#liveStopped) return;
+    if (this.#liveStopped || !this.#onLine) return;
     this.#liveBytes += this.#encoder.encode(line).length + 1;
     if (this.#liveBytes > this.#maxBytes) {
       this.#liveStopped = true;

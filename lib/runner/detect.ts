@@ -119,6 +119,36 @@ export function hostTools(): Promise<HostTools> {
   return toolsPromise;
 }
 
+let memoryPromise: Promise<number | null> | null = null;
+
+/**
+ * The machine's RAM (`MemTotal` of `/proc/meminfo`) in bytes, read once per process by bash
+ * (Deno reads `/proc` only with `--allow-all`); null when it cannot be read.
+ */
+export function machineMemoryBytes(): Promise<number | null> {
+  memoryPromise ??= (async () => {
+    const { bash } = await hostTools();
+    if (!bash) return null;
+    try {
+      const out = await new Deno.Command(bash, {
+        args: [
+          "-c",
+          'while read -r k v _; do [[ $k == MemTotal: ]] && { echo "$v"; exit 0; }; done < /proc/meminfo; exit 1',
+        ],
+        clearEnv: true,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      const kib = Number(new TextDecoder().decode(out.stdout).trim());
+      return out.success && Number.isSafeInteger(kib) && kib > 0 ? kib * 1024 : null;
+    } catch {
+      return null;
+    }
+  })();
+  return memoryPromise;
+}
+
 /** Run `deno --version` inside the bwrap base sandbox; null when it works, else why not. */
 async function bwrapTrial(tools: HostTools): Promise<string | null> {
   if (!tools.bwrap) return "bwrap is not installed";

@@ -5,7 +5,7 @@
  * killed), captures its logs and harvests its out folder once it is gone (`harvest.ts`).
  */
 import { NotFoundError } from "../errors.ts";
-import { hostTools } from "./detect.ts";
+import { hostTools, machineMemoryBytes } from "./detect.ts";
 import { StreamCapture } from "./_capture.ts";
 import { TreeMonitor, type TreeSample } from "./_monitor.ts";
 import { removeTree } from "../store/fs_util.ts";
@@ -17,7 +17,7 @@ import {
   sizeText,
   treeUsage,
 } from "./harvest.ts";
-import { type SandboxMode, stageCommand, type StageSpec } from "./sandbox.ts";
+import { defaultMemoryBytes, type SandboxMode, stageCommand, type StageSpec } from "./sandbox.ts";
 
 export type { SandboxMode, StageInput } from "./sandbox.ts";
 
@@ -29,7 +29,10 @@ export interface RunStageOptions extends StageSpec {
   readonly timeoutMs?: number | undefined;
   /** Time between SIGTERM and SIGKILL; default 2000. */
   readonly graceMs?: number | undefined;
-  /** Job stop or jobTimeout: ends the stage as a timeout does, outcome "killed". */
+  /**
+   * Job stop or jobTimeout: ends the stage as a timeout does, outcome "killed" — or
+   * "timeout" when the abort reason is a `StageTimeout` (a batched datum's timeout).
+   */
   readonly signal?: AbortSignal | undefined;
   readonly limits?: {
     readonly maxOutputBytes?: number;
@@ -38,8 +41,25 @@ export interface RunStageOptions extends StageSpec {
   };
   /** Live log lines, within the same `maxLogBytes` budget as the captured logs. */
   readonly onLog?: ((stream: "stdout" | "stderr", line: string) => void) | undefined;
+  /**
+   * Sees every complete stdout line first, outside the log budget; a line it returns true
+   * for is protocol (datum batching's acknowledgements), not a log line.
+   */
+  readonly onProtocolLine?: ((line: string) => boolean) | undefined;
+  /**
+   * Harvest the out folder even when the runner ended the stage (a timeout, the memory
+   * cap, a stop; not the output limits): datum batching keeps the datums it had answered.
+   */
+  readonly harvestAlways?: boolean | undefined;
+  /** Called once the stage's process has been spawned (datum batching starts a clock). */
+  readonly onStart?: (() => void) | undefined;
   /** Empty folders to create inside the fresh out folder (one per datum when batching). */
   readonly outFolders?: readonly string[] | undefined;
+  /**
+   * The memory cap when `memoryBytes` is not given (the spec sets no
+   * `resourceLimits.memory`); default: a quarter of the machine's RAM (`defaultMemoryBytes()`).
+   */
+  readonly defaultMemoryBytes?: number | undefined;
 }
 
 /** How a stage run ended. */
@@ -57,11 +77,23 @@ export interface StageResult {
   readonly stderr: string;
   readonly durationMs: number;
   readonly peakRssBytes: number;
+  /** The memory cap the stage ran under: its own limit, or the default. */
+  readonly memoryBytes: number;
   /**
    * Harvested files, `/`-rooted paths relative to `outDir`: for a stage that exited by
    * itself (any exit code, for acceptReturnCode) and whose out folder passed the checks.
    */
   readonly outputs: readonly OutputFile[];
+  /** The out folder was harvested and passed its checks: `outputs` lists it. */
+  readonly harvested: boolean;
+}
+
+/** An abort reason that ends a stage as a timeout, with this message, not as a stop. */
+export class StageTimeout extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StageTimeout";
+  }
 }
 
 /** Default limits of a stage run. */
@@ -73,12 +105,13 @@ export const DEFAULT_LIMITS = {
 
 const DEFAULT_GRACE_MS = 2000;
 const MEMORY_POLL_MS = 25;
-const IDLE_POLL_MS = 250;
+/** Polling for the default cap: it is large, so overshooting it by 100 ms of growth is fine. */
+const DEFAULT_MEMORY_POLL_MS = 100;
 const OUTPUT_POLL_MS = 250;
 const STREAM_DRAIN_MS = 2000;
 
 /** Wall-clock duration in words: "1.5 s", "250 ms", "2 min". */
-function durationText(ms: number): string {
+export function durationText(ms: number): string {
   if (ms < 1000) return `${ms} ms`;
   if (ms < 120_000) return `${Number((ms / 1000).toFixed(1))} s`;
   return `${Number((ms / 60_000).toFixed(1))} min`;
@@ -178,7 +211,15 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     maxLogBytes: options.limits?.maxLogBytes ?? DEFAULT_LIMITS.maxLogBytes,
   };
   const tools = await hostTools();
-  const command = stageCommand(options, tools);
+  const ownLimit = options.memoryBytes !== undefined;
+  const memoryBytes = options.memoryBytes ?? options.defaultMemoryBytes ??
+    defaultMemoryBytes(await machineMemoryBytes());
+  const capText = ownLimit
+    ? `its memory limit of ${sizeText(memoryBytes)}`
+    : `the default memory limit of ${
+      sizeText(memoryBytes)
+    } (the spec sets no resourceLimits.memory)`;
+  const command = stageCommand({ ...options, memoryBytes }, tools);
   const bundle = await Deno.stat(options.bundle).catch(() => null);
   if (!bundle?.isFile) {
     throw new NotFoundError(`Cannot find the stage bundle "${options.bundle}"`, {
@@ -195,7 +236,15 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   }
   await Deno.mkdir(options.scratchDir, { recursive: true });
 
-  const empty = { stdout: "", stderr: "", durationMs: 0, peakRssBytes: 0, outputs: [] };
+  const empty = {
+    stdout: "",
+    stderr: "",
+    durationMs: 0,
+    peakRssBytes: 0,
+    memoryBytes,
+    outputs: [],
+    harvested: false,
+  };
   if (options.signal?.aborted) {
     return {
       exitCode: null,
@@ -234,17 +283,14 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     else terminator.kill();
   };
 
-  const memoryBytes = options.memoryBytes;
   monitor = TreeMonitor.start(
     tools.bash,
     child.pid,
-    memoryBytes !== undefined ? MEMORY_POLL_MS : IDLE_POLL_MS,
+    ownLimit ? MEMORY_POLL_MS : DEFAULT_MEMORY_POLL_MS,
     // A deno-mode stage cannot start processes: its tree is the Deno process alone.
     options.mode === "bwrap",
     (sample) => {
-      if (memoryBytes !== undefined && sample.rssBytes > memoryBytes) {
-        end("memory", `Stage exceeded its memory limit of ${sizeText(memoryBytes)}`, false);
-      }
+      if (sample.rssBytes > memoryBytes) end("memory", `Stage exceeded ${capText}`, false);
     },
   );
 
@@ -261,10 +307,12 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     : undefined;
   const onAbort = () => {
     const reason = options.signal?.reason;
+    if (reason instanceof StageTimeout) return end("timeout", reason.message, true);
     const why = reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "";
     end("killed", why ? `Stage was stopped: ${why}` : "Stage was stopped", true);
   };
   options.signal?.addEventListener("abort", onAbort, { once: true });
+  options.onStart?.();
 
   const watchOutputs = (async () => {
     let wait = OUTPUT_POLL_MS;
@@ -302,6 +350,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   const stdoutCapture = new StreamCapture(
     limits.maxLogBytes,
     options.onLog && ((line) => options.onLog!("stdout", line)),
+    { protocol: options.onProtocolLine },
   );
   const stderrCapture = new StreamCapture(
     limits.maxLogBytes,
@@ -350,25 +399,45 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   const peakRssBytes = monitor?.peakBytes ?? 0;
   const exitCode = status.signal === null ? status.code : null;
   const signal = status.signal ?? null;
-  const base = { exitCode, signal, stdout, stderr, durationMs, peakRssBytes };
+  const base = { exitCode, signal, stdout, stderr, durationMs, peakRssBytes, memoryBytes };
 
   const decided = verdict as { outcome: StageOutcome; message: string } | null;
-  if (decided) return { ...base, ...decided, outputs: [] };
+  if (decided) {
+    if (!options.harvestAlways || decided.outcome === "output-limit") {
+      return { ...base, ...decided, outputs: [], harvested: false };
+    }
+    const harvest = await harvestOutputs(options.outDir, limits);
+    return {
+      ...base,
+      ...decided,
+      outputs: harvest.ok ? harvest.outputs : [],
+      harvested: harvest.ok,
+    };
+  }
 
   if (signal !== null || status.code !== 0) {
     if (HEAP_OOM.test(stderr)) {
-      const limit = memoryBytes !== undefined ? ` (memory limit ${sizeText(memoryBytes)})` : "";
+      const kept = options.harvestAlways ? await harvestOutputs(options.outDir, limits) : null;
       return {
         ...base,
         outcome: "memory",
-        message: `Stage ran out of JavaScript heap${limit}`,
-        outputs: [],
+        message: `Stage ran out of JavaScript heap (${
+          ownLimit ? "memory limit" : "default memory limit"
+        } ${sizeText(memoryBytes)})`,
+        outputs: kept?.ok ? kept.outputs : [],
+        harvested: kept?.ok ?? false,
       };
     }
   }
   const harvest = await harvestOutputs(options.outDir, limits);
   if (!harvest.ok) {
-    return { ...base, outcome: harvest.outcome, message: harvest.message, outputs: [] };
+    return {
+      ...base,
+      outcome: harvest.outcome,
+      message: harvest.message,
+      outputs: [],
+      harvested: false,
+    };
   }
   if (signal !== null) {
     return {
@@ -376,6 +445,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
       outcome: "failed",
       message: `Stage was killed by ${signal}`,
       outputs: harvest.outputs,
+      harvested: true,
     };
   }
   if (status.code !== 0) {
@@ -384,7 +454,8 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
       outcome: "failed",
       message: `Stage exited with code ${status.code}`,
       outputs: harvest.outputs,
+      harvested: true,
     };
   }
-  return { ...base, outcome: "ok", message: "", outputs: harvest.outputs };
+  return { ...base, outcome: "ok", message: "", outputs: harvest.outputs, harvested: true };
 }

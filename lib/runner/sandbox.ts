@@ -112,6 +112,18 @@ export function requireAbsolute(path: string, what: string): void {
   }
 }
 
+/** The memory cap of a stage whose spec sets no `resourceLimits.memory` when RAM is unknown. */
+export const FALLBACK_MEMORY_BYTES = 2 * 1024 * MIB;
+
+/**
+ * The memory cap of a stage whose spec sets no `resourceLimits.memory`: a quarter of the
+ * machine's RAM (`totalBytes`), or `FALLBACK_MEMORY_BYTES` when that is unknown.
+ */
+export function defaultMemoryBytes(totalBytes: number | null): number {
+  if (totalBytes === null || !(totalBytes > 0)) return FALLBACK_MEMORY_BYTES;
+  return Math.max(64 * MIB, Math.floor(totalBytes / 4 / MIB) * MIB);
+}
+
 /** Deno's `--max-old-space-size` in MiB for a memory limit: three quarters, at least 16. */
 export function oldSpaceMiB(memoryBytes: number): number {
   return Math.max(16, Math.floor((memoryBytes * 3) / 4 / MIB));

@@ -21,8 +21,9 @@ import {
   newJobId,
 } from "../pipeline/jobs.ts";
 import { type Pipeline, readBundle } from "../pipeline/pipelines.ts";
+import { validateStageEnv } from "../pipeline/env.ts";
 import { inputRepos } from "../pipeline/spec.ts";
-import { runStage, type StageResult } from "../runner/run_stage.ts";
+import { durationText, runStage, type StageResult, StageTimeout } from "../runner/run_stage.ts";
 import type { SandboxMode } from "../runner/detect.ts";
 import type { EventBus } from "./events.ts";
 import { ingestOutputs, prepareWorkspace } from "./workspace.ts";
@@ -36,6 +37,8 @@ export interface JobContext {
   /** Parallel datums when the spec says 0 (default: number of cores). */
   readonly cores: number;
   readonly signal?: AbortSignal;
+  /** Memory cap of stages whose spec sets none (default: a quarter of RAM). */
+  readonly defaultMemoryBytes?: number;
 }
 
 /** The input commits a pipeline would run on now, and the trigger hash naming them. */
@@ -187,6 +190,12 @@ async function runSteps(ctx: JobContext, p: Pipeline, job: JobRecord): Promise<J
   } catch (err) {
     return await finish(ctx, job, "UNRUNNABLE", `Cannot plan datums: ${(err as Error).message}`);
   }
+  try {
+    // A spec stored before an env name was refused: its stages can never run.
+    validateStageEnv(p.parsed.transform.env);
+  } catch (err) {
+    return await finish(ctx, job, "UNRUNNABLE", (err as Error).message);
+  }
   const index = await jobs.datumIndexOf(p);
   const seq = p.createdSeq !== undefined ? { pipelineSeq: p.createdSeq } : {};
   const attempts = resumed ? await jobs.attempts(p.name, job.id) : new Map<string, number>();
@@ -267,6 +276,8 @@ async function runSteps(ctx: JobContext, p: Pipeline, job: JobRecord): Promise<J
     } catch { /* no stop request */ }
   }, 200);
   let saveTimer = 0;
+  /** The attempt a batch made on a datum it did not finish: the datum's retries go on from it. */
+  const carried = new Map<string, unknown[]>();
 
   /** Datums whose input objects are damaged, and why: they fail without running. */
   const unreadable = new Map<string, string>();
@@ -281,7 +292,7 @@ async function runSteps(ctx: JobContext, p: Pipeline, job: JobRecord): Promise<J
     });
     const tries = spec.datumTries;
     let last: StageResult | null = null;
-    const logs: unknown[] = [];
+    const logs: unknown[] = carried.get(rec.id) ?? [];
     /** The accepted attempt's workspace, whose outputs are ingested with the logs. */
     let outDir: string | null = null;
     if (rec.tries > 0) rec.state = "FAILED";
@@ -312,6 +323,7 @@ async function runSteps(ctx: JobContext, p: Pipeline, job: JobRecord): Promise<J
         ...(stdin ? { stdin } : {}),
         ...(spec.datumTimeoutMs ? { timeoutMs: spec.datumTimeoutMs } : {}),
         ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
+        defaultMemoryBytes: ctx.defaultMemoryBytes,
         signal: jobAbort.signal,
         onLog: (stream, line) =>
           ctx.bus.emit("stage:log", { job: job.id, pipeline: p.name, datum: rec.id, stream, line }),
@@ -362,6 +374,7 @@ async function runSteps(ctx: JobContext, p: Pipeline, job: JobRecord): Promise<J
         env: spec.transform.env,
         ...(spec.datumTimeoutMs ? { timeoutMs: spec.datumTimeoutMs } : {}),
         ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
+        defaultMemoryBytes: ctx.defaultMemoryBytes,
         signal: jobAbort.signal,
       });
       logs.push({
@@ -441,8 +454,11 @@ async function runSteps(ctx: JobContext, p: Pipeline, job: JobRecord): Promise<J
    * Datum batching: one sandboxed process handles a chunk of datums. It gets `--batch` and
    * the spec's args, then one JSON line per datum on stdin (`{"datum","args"}`, the args
    * pointing at that datum's inputs and its own out folder), and acknowledges each with a
-   * JSON line on stdout (`{"datum","status":"ok"|"error","message"}`). Datums it did not
-   * acknowledge as ok are retried one by one.
+   * JSON line on stdout (`{"datum","status":"ok"|"error","message"}`). The first datum not
+   * yet answered, in order, is the one in progress: its datumTimeout runs from when the
+   * one before it was answered (the first's from the start; at the end the process is
+   * ended and that datum has failed a try), and the lines printed meanwhile are its logs.
+   * Datums not answered ok are retried one process each; those never reached used no try.
    */
   const runBatch = async (chunk: Datum[], n: number): Promise<Datum[]> => {
     const root = `${workRoot}/batch-${n}`;
@@ -454,16 +470,30 @@ async function runSteps(ctx: JobContext, p: Pipeline, job: JobRecord): Promise<J
     await Deno.mkdir(scratch, { recursive: true });
     const inBase = ctx.sandbox === "bwrap" ? "/pfs/batch" : inRoot;
     const outBase = ctx.sandbox === "bwrap" ? "/pfs/out" : outRoot;
-    const lines: string[] = [];
+    interface Request {
+      readonly d: Datum;
+      readonly rec: DatumRecord;
+      readonly line: Uint8Array;
+      /** When it became the datum in progress (or was answered, if that came first). */
+      startedAt?: number;
+      answeredAt?: number;
+      ack?: { status: string; message?: string };
+      readonly stdout: string[];
+      readonly stderr: string[];
+    }
+    const requests: Request[] = [];
+    const byId = new Map<string, Request>();
+    /** Datums whose inputs cannot be read: left out of the batch, tried alone, and failed. */
+    const unread: Datum[] = [];
     for (const d of chunk) {
       const rec = records.get(datumId(d))!;
-      rec.tries = 1;
       try {
         await prepareWorkspace(store, `${inRoot}/${rec.id}`, d.inputs, { emptyFiles, noOut: true });
       } catch (err) {
         // A damaged input object: left out of the batch, so it is tried alone, and fails.
         if (!(err instanceof IntegrityError)) throw err;
         unreadable.set(rec.id, `Cannot read the datum's inputs: ${err.message}`);
+        unread.push(d);
         continue;
       }
       const args = spec.args.map((a) => {
@@ -472,51 +502,108 @@ async function runSteps(ctx: JobContext, p: Pipeline, job: JobRecord): Promise<J
         if (m[1] === "out") return `${outBase}/${rec.id}${m[2] ?? ""}`;
         return `${inBase}/${rec.id}/pfs/${m[1]}${m[2] ?? ""}`;
       });
-      lines.push(JSON.stringify({ datum: rec.id, args }));
+      const line = new TextEncoder().encode(JSON.stringify({ datum: rec.id, args }) + "\n");
+      const r: Request = { d, rec, line, stdout: [], stderr: [] };
+      requests.push(r);
+      byId.set(rec.id, r);
+    }
+
+    /** The request whose answer comes next in order: the datum the stage works on. */
+    let head = 0;
+    let timedOut: Request | null = null;
+    let datumTimer: ReturnType<typeof setTimeout> | undefined;
+    const datumStop = new AbortController();
+    const started = (r: Request, at: number) => {
+      r.startedAt = at;
       ctx.bus.emit("datum:started", {
         job: job.id,
         pipeline: p.name,
-        datum: rec.id,
-        inputs: d.inputs.map((i) => `${i.name}:${i.path}`),
+        datum: r.rec.id,
+        inputs: r.d.inputs.map((i) => `${i.name}:${i.path}`),
       });
+    };
+    /** Make `requests[head]` the datum in progress: its clock starts now. */
+    const startHead = () => {
+      clearTimeout(datumTimer);
+      const r = requests[head];
+      if (r === undefined) return;
+      started(r, performance.now());
+      if (spec.datumTimeoutMs) {
+        const ms = spec.datumTimeoutMs;
+        datumTimer = setTimeout(() => {
+          timedOut = r;
+          datumStop.abort(
+            new StageTimeout(`Stage exceeded its datum timeout of ${durationText(ms)}`),
+          );
+        }, ms);
+      }
+    };
+    const onAck = (line: string): boolean => {
+      if (!line.startsWith("{")) return false;
+      let a: { datum?: unknown; status?: unknown; message?: unknown };
+      try {
+        a = JSON.parse(line);
+      } catch {
+        return false;
+      }
+      if (typeof a?.datum !== "string" || typeof a.status !== "string") return false;
+      const r = byId.get(a.datum);
+      if (r === undefined) return false;
+      if (r.ack) return true; // answered already: the first answer stands
+      r.ack = {
+        status: a.status,
+        ...(typeof a.message === "string" ? { message: a.message } : {}),
+      };
+      r.answeredAt = performance.now();
+      // Answered out of order: it ran alongside the datum in progress.
+      if (r.startedAt === undefined) started(r, requests[head]?.startedAt ?? r.answeredAt);
+      if (r === requests[head]) {
+        while (requests[head]?.ack) head++;
+        startHead();
+      }
+      return true;
+    };
+
+    if (requests.length === 0) {
+      await removeTree(root).catch(() => {});
+      return unread;
     }
-    const acks = new Map<string, { status: string; message?: string }>();
-    await jobs.noteAttempts(p.name, job.id, chunk.map((d) => datumId(d)));
-    const result = await runStage({
-      bundle: bundlePath,
-      args: ["--batch", ...spec.args],
-      outFolders: chunk.map((d) => datumId(d)),
-      inputs: [{ name: "batch", dir: inRoot }],
-      outDir: outRoot,
-      scratchDir: scratch,
-      mode: ctx.sandbox,
-      env: spec.transform.env,
-      stdin: new TextEncoder().encode(lines.join("\n") + "\n"),
-      ...(spec.jobTimeoutMs ? { timeoutMs: spec.jobTimeoutMs } : {}),
-      ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
-      signal: jobAbort.signal,
-      onLog: (stream, line) => {
-        if (stream === "stdout" && line.startsWith("{")) {
-          try {
-            const a = JSON.parse(line) as { datum?: unknown; status?: unknown; message?: unknown };
-            if (typeof a.datum === "string" && typeof a.status === "string") {
-              acks.set(a.datum, {
-                status: a.status,
-                ...(typeof a.message === "string" ? { message: a.message } : {}),
-              });
-              return;
-            }
-          } catch { /* an ordinary log line */ }
-        }
-        ctx.bus.emit("stage:log", {
-          job: job.id,
-          pipeline: p.name,
-          datum: `batch-${n}`,
-          stream,
-          line,
-        });
-      },
-    });
+    await jobs.noteAttempts(p.name, job.id, requests.map((r) => r.rec.id));
+    let result: StageResult;
+    try {
+      result = await runStage({
+        bundle: bundlePath,
+        args: ["--batch", ...spec.args],
+        outFolders: requests.map((r) => r.rec.id),
+        inputs: [{ name: "batch", dir: inRoot }],
+        outDir: outRoot,
+        scratchDir: scratch,
+        mode: ctx.sandbox,
+        env: spec.transform.env,
+        stdin: concat(requests.map((r) => r.line)),
+        ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
+        defaultMemoryBytes: ctx.defaultMemoryBytes,
+        signal: AbortSignal.any([jobAbort.signal, datumStop.signal]),
+        harvestAlways: true,
+        onStart: startHead,
+        onProtocolLine: onAck,
+        onLog: (stream, line) => {
+          const r = requests[Math.min(head, requests.length - 1)]!;
+          r[stream].push(line);
+          ctx.bus.emit("stage:log", {
+            job: job.id,
+            pipeline: p.name,
+            datum: r.rec.id,
+            stream,
+            line,
+          });
+        },
+      });
+    } finally {
+      clearTimeout(datumTimer);
+    }
+    const ended = performance.now();
+
     const byDatum = new Map<string, { path: string; size: number }[]>();
     for (const o of result.outputs) {
       const rel = o.path.startsWith("/") ? o.path.slice(1) : o.path;
@@ -526,24 +613,41 @@ async function runSteps(ctx: JobContext, p: Pipeline, job: JobRecord): Promise<J
       list.push({ path: rel.slice(i), size: o.size });
       byDatum.set(rel.slice(0, i), list);
     }
-    const retry: Datum[] = [];
-    const share = Math.round(result.durationMs / Math.max(1, chunk.length));
-    const okRun = result.outcome === "ok" || result.outcome === "failed";
+    const retry: Datum[] = [...unread];
     const done: { d: Datum; rec: DatumRecord; tree: Hash; size: number }[] = [];
     // One object batch for the whole chunk: every datum's outputs, tree and logs are written
     // together (one pack, one fsync), not as two or three fsynced loose objects per datum.
     const batch = store.objects.batch();
     await store.withIngest(async () => {
-      for (const d of chunk) {
-        const rec = records.get(datumId(d))!;
-        const ack = acks.get(rec.id);
-        rec.durationMs = share;
+      for (const r of requests) {
+        const { d, rec, ack } = r;
+        if (r.startedAt === undefined) {
+          // Never reached: the stage was not working on it, so it has used no try.
+          retry.push(d);
+          continue;
+        }
+        rec.tries = 1;
+        const durationMs = Math.max(0, Math.round((r.answeredAt ?? ended) - r.startedAt));
+        rec.durationMs = durationMs;
         rec.exitCode = result.exitCode;
-        if (ack?.status !== "ok" || !okRun) {
-          rec.message = unreadable.get(rec.id) ?? ack?.message ??
-            (result.outcome === "ok"
-              ? "The stage did not acknowledge this datum"
-              : limitText(result));
+        const attempt = {
+          attempt: 1,
+          batch: n,
+          exitCode: result.exitCode,
+          signal: result.signal,
+          outcome: "ok",
+          message: "",
+          durationMs,
+          stdout: r.stdout.join("\n"),
+          stderr: r.stderr.join("\n"),
+        };
+        if (ack?.status !== "ok" || !result.harvested) {
+          rec.message = ack?.message ??
+            (r === timedOut || result.outcome !== "ok" || !result.harvested
+              ? limitText(result)
+              : "The stage did not acknowledge this datum");
+          const outcome = ack ? (result.harvested ? "failed" : result.outcome) : result.outcome;
+          carried.set(rec.id, [{ ...attempt, outcome, message: rec.message }]);
           retry.push(d);
           continue;
         }
@@ -556,19 +660,13 @@ async function runSteps(ctx: JobContext, p: Pipeline, job: JobRecord): Promise<J
         rec.outputTree = out.tree;
         rec.outputSize = out.size;
         rec.state = "SUCCESS";
+        rec.message = "";
         rec.logs = await batch.add(new TextEncoder().encode(JSON.stringify({
           datum: rec.id,
           job: job.id,
           inputs: rec.inputs,
           batch: n,
-          attempts: [{
-            attempt: 1,
-            exitCode: result.exitCode,
-            outcome: "ok",
-            durationMs: share,
-            stdout: "",
-            stderr: "",
-          }],
+          attempts: [attempt],
         })));
         done.push({ d, rec, tree: out.tree, size: out.size });
       }
@@ -593,7 +691,7 @@ async function runSteps(ctx: JobContext, p: Pipeline, job: JobRecord): Promise<J
         pipeline: p.name,
         datum: rec.id,
         state: "SUCCESS",
-        durationMs: share,
+        durationMs: rec.durationMs,
       });
     }
     await removeTree(root).catch(() => {});
@@ -769,4 +867,15 @@ async function finish(
   // The noted runs matter only to a job that may resume.
   await ctx.jobs.clearAttempts(job.pipeline, job.id).catch(() => {});
   return job;
+}
+
+/** The bytes of `parts`, one after another. */
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return all;
 }

@@ -6,9 +6,10 @@
  */
 import { TuskError } from "../errors.ts";
 import type { Store } from "../store/store.ts";
+import type { StoreState } from "../store/state.ts";
 import { isFinal, type JobRecord, JobStore } from "../pipeline/jobs.ts";
 import { dependencyOrder, type Pipeline, pipelinesOf } from "../pipeline/pipelines.ts";
-import { type CronInput, type Input } from "../pipeline/spec.ts";
+import { type CronInput, type Input, inputRepos } from "../pipeline/spec.ts";
 import type { SandboxMode } from "../runner/detect.ts";
 import { commitTick, nextTick } from "./cron.ts";
 import { EventBus } from "./events.ts";
@@ -21,7 +22,12 @@ export interface SchedulerOptions {
   readonly bus?: EventBus;
   readonly cores?: number;
   readonly signal?: AbortSignal;
+  /** Memory cap of stages whose spec sets none (default: a quarter of RAM). */
+  readonly defaultMemoryBytes?: number;
 }
+
+/** How often a `runPending()` with jobs running looks for new due jobs unprompted. */
+const RESCAN_MS = 1000;
 
 /** Cron inputs of a pipeline. */
 export function cronInputs(input: Input): CronInput[] {
@@ -49,63 +55,125 @@ export class Scheduler {
       sandbox: options.sandbox,
       cores: options.cores ?? navigator.hardwareConcurrency ?? 2,
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.defaultMemoryBytes ? { defaultMemoryBytes: options.defaultMemoryBytes } : {}),
     };
   }
 
+  /** Wakes a running `runPending()` to look for due jobs now (set while one runs). */
+  #nudge: (() => void) | null = null;
+
   /**
-   * Run every job that is due until none is: unfinished jobs first (resumed), then one job
-   * per pipeline whose inputs moved since its last job. Returns the jobs it ran. A pipeline
-   * whose job cannot even record how it ended (say, the disk is full) is left alone while
-   * the others run; then the first such error is thrown.
+   * Run every job that is due until none is and none runs: unfinished jobs first (resumed),
+   * then one job per pipeline whose inputs moved since its last job (or whose newest job a
+   * re-run was asked for). Pipelines run side by side, so a long job holds up no other
+   * pipeline's; one pipeline runs one job at a time, in order, and a pipeline waits while a
+   * pipeline upstream of it runs (its input is about to move). While jobs run it looks again
+   * when one ends, when `nudge()` is called (the daemon's watcher) and every `rescanMs`, so
+   * commits made meanwhile start their jobs. A pipeline whose job cannot even record how it
+   * ended (say, the disk is full, or its record is damaged) is left alone while the others
+   * run; once all have ended, the first such error is thrown. Returns the jobs it ran.
    */
-  async runPending(): Promise<JobRecord[]> {
+  async runPending(
+    options: {
+      rescanMs?: number;
+      /** Called before each look (the daemon re-arms cron timers). */
+      onScan?: () => Promise<void>;
+    } = {},
+  ): Promise<JobRecord[]> {
     const ran: JobRecord[] = [];
+    const running = new Map<string, Promise<void>>();
     /** Pipelines whose job could not even record how it ended: left alone until next time. */
     const broken = new Map<string, unknown>();
-    for (let pass = 0; pass < 1000; pass++) {
-      if (this.#ctx.signal?.aborted) break;
+    /** The store could not be read at all: nothing more starts. */
+    let halted: { error: unknown } | null = null;
+    let wake: (() => void) | null = null;
+    /** Something changed since the last look began: look again before waiting. */
+    let again = false;
+    const nudge = () => {
+      again = true;
+      const w = wake;
+      wake = null;
+      w?.();
+    };
+    /** The job `p` is due to run now, if any. */
+    const dueJob = async (state: StoreState, p: Pipeline): Promise<JobRecord | null> => {
+      const latest = await this.jobs.latest(p.name);
+      if (latest && !isFinal(latest.state)) return latest;
+      // A re-run asked for the newest job is taken now, and honoured while it still holds.
+      const rerun = latest ? await this.jobs.takeRerun(latest) : null;
+      if (p.stopped) return null;
+      const t = currentTrigger(state, p);
+      if (!t) return null;
+      if (latest?.trigger !== t.trigger) return await createJob(this.#ctx, p, t);
+      if (!rerun) return null;
+      return await createJob(this.#ctx, p, t, { rerunOf: latest.id, reprocess: rerun.reprocess });
+    };
+    const startDue = async () => {
+      await options.onScan?.();
       await this.#emitLedgerEvents();
       const state = await this.store.state();
-      let started = false;
-      for (const p of dependencyOrder(pipelinesOf(state))) {
-        if (this.#ctx.signal?.aborted) break;
-        if (broken.has(p.name)) continue;
-        try {
-          const latest = await this.jobs.latest(p.name);
-          if (latest && !isFinal(latest.state)) {
-            started = true;
-            ran.push(await runJob(this.#ctx, p, latest));
-            continue;
-          }
-          // A re-run asked for the newest job is taken now, and honoured while it still holds.
-          const rerun = latest ? await this.jobs.takeRerun(latest) : null;
-          if (p.stopped) continue;
-          const t = currentTrigger(state, p);
-          if (!t) continue;
-          if (latest?.trigger === t.trigger) {
-            if (!rerun) continue;
-            started = true;
-            const job = await createJob(this.#ctx, p, t, {
-              rerunOf: latest.id,
-              reprocess: rerun.reprocess,
-            });
-            ran.push(await runJob(this.#ctx, p, job));
-            continue;
-          }
-          started = true;
-          const job = await createJob(this.#ctx, p, t);
-          ran.push(await runJob(this.#ctx, p, job));
-        } catch (err) {
-          // One pipeline's trouble (say, a full disk) must not hold up the others.
-          broken.set(p.name, err);
+      const pipelines = dependencyOrder(pipelinesOf(state));
+      const names = new Set(pipelines.map((p) => p.name));
+      /** Pipelines running or waiting on one upstream: those below them wait too. */
+      const busy = new Set(running.keys());
+      for (const p of pipelines) {
+        if (this.#ctx.signal?.aborted) return;
+        if (busy.has(p.name) || broken.has(p.name)) continue;
+        if (inputRepos(p.parsed.input).some((i) => names.has(i.repo) && busy.has(i.repo))) {
+          busy.add(p.name);
+          continue;
         }
+        let job: JobRecord | null;
+        try {
+          job = await dueJob(state, p);
+        } catch (err) {
+          // One pipeline's trouble (a damaged record, a full disk) holds up no other.
+          broken.set(p.name, err);
+          continue;
+        }
+        if (job === null) continue;
+        busy.add(p.name);
+        const run = runJob(this.#ctx, p, job).then(
+          (done) => void ran.push(done),
+          (error) => void broken.set(p.name, error),
+        ).finally(() => {
+          running.delete(p.name);
+          nudge();
+        });
+        running.set(p.name, run);
       }
-      if (!started) break;
+    };
+    this.#nudge = nudge;
+    try {
+      while (true) {
+        again = false;
+        if (!this.#ctx.signal?.aborted && halted === null) {
+          try {
+            await startDue();
+          } catch (error) {
+            // The store itself cannot be read: start nothing more; the jobs running end first.
+            halted = { error };
+          }
+        }
+        if (running.size === 0) break;
+        if (again) continue;
+        const timer = setTimeout(nudge, options.rescanMs ?? RESCAN_MS);
+        await new Promise<void>((resolve) => wake = resolve);
+        clearTimeout(timer);
+      }
+    } finally {
+      this.#nudge = null;
     }
+    if (halted !== null) throw (halted as { error: unknown }).error;
     await this.#emitLedgerEvents();
     const [first] = broken.values();
     if (first !== undefined) throw first;
     return ran;
+  }
+
+  /** Make a running `runPending()` look for due jobs now (a commit was seen). */
+  nudge(): void {
+    this.#nudge?.();
   }
 
   /** Turn ledger entries made since the last look into commit/branch events. */
@@ -162,6 +230,7 @@ export class Scheduler {
     const poke = () => {
       dirty = true;
       wake?.();
+      this.nudge();
     };
     this.#poke = poke;
     const onAbort = () => {
@@ -184,13 +253,19 @@ export class Scheduler {
       while (!signal.aborted) {
         if (dirty) {
           dirty = false;
+          // Cron is re-armed on every look, so a long job holds up no cron pipeline's ticks.
           try {
-            await this.runPending();
+            await this.runPending({
+              ...(options.rescanMs ? { rescanMs: options.rescanMs } : {}),
+              onScan: async () => {
+                dirty = false;
+                await this.#armCron(cronTimers, poke);
+              },
+            });
           } catch (err) {
             // Every other pipeline has had its turn; the troubled one is tried at the next scan.
             options.onError?.(err);
           }
-          await this.#armCron(cronTimers, poke);
           options.onIdle?.();
         }
         if (signal.aborted || dirty) continue;

@@ -137,6 +137,24 @@ const cases: BadCase[] = [
     path: /transform\.cmd/,
   },
   {
+    name: "an env name Deno acts on (SSLKEYLOGFILE)",
+    spec: {
+      pipeline: { name: "p" },
+      transform: { cmd: copyCmd, env: { SSLKEYLOGFILE: "/tmp/keys.log" } },
+      input: pfs,
+    },
+    path: /"transform\.env\.SSLKEYLOGFILE".*TLS/,
+  },
+  {
+    name: "a lower-case proxy env name (https_proxy)",
+    spec: {
+      pipeline: { name: "p" },
+      transform: { cmd: copyCmd, env: { https_proxy: "http://127.0.0.1:9" } },
+      input: pfs,
+    },
+    path: /"transform\.env\.https_proxy"/,
+  },
+  {
     name: "an unsupported field",
     spec: {
       pipeline: { name: "p" },

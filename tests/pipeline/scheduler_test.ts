@@ -137,6 +137,92 @@ Deno.test("a scheduler killed with SIGKILL mid-job finishes the work when starte
   await tuskOk(["verify"], { store });
 });
 
+Deno.test("tusk up --headless runs another pipeline's job while a long job still runs", async () => {
+  await using s = await tempStore();
+  const store = s.store;
+  await tuskOk(["create", "repo", "a"], { store });
+  await tuskOk(["create", "repo", "b"], { store });
+  for (const f of ["sleepy.ts", "upper.ts"]) {
+    await Deno.copyFile(`${STAGES}/${f}`, `${s.path}/${f}`);
+  }
+  for (const [name, repo, stage] of [["a-slow", "a", "sleepy.ts"], ["b-fast", "b", "upper.ts"]]) {
+    await Deno.writeTextFile(
+      `${s.path}/${name}.json`,
+      JSON.stringify({
+        pipeline: { name },
+        transform: { cmd: ["deno", "run", stage, `/pfs/${repo}/`, "/pfs/out/"] },
+        input: { pfs: { repo, glob: "/*" } },
+      }),
+    );
+    await tuskOk(["create", "pipeline", "-f", `${s.path}/${name}.json`, "--no-wait"], { store });
+  }
+  const up = startUp(store);
+  try {
+    // The daemon holds the lease first, so the put leaves its job to it.
+    await until(
+      "the lease",
+      async () => (await tusk(["doctor", "--json"], { store })).stdout.includes("daemon"),
+    );
+    await tuskOk(["put", "file", "a@master:/1.txt", "-f", "-"], { store, stdin: "1" });
+    await until(
+      "a-slow running",
+      async () => (await jobs(store, "a-slow"))[0]?.state === "RUNNING",
+    );
+    await tuskOk(["put", "file", "b@master:/x.txt", "-f", "-"], { store, stdin: "x" });
+    const b = await until("b-fast's job", async () => {
+      const j = (await jobs(store, "b-fast"))[0];
+      return j?.state === "SUCCESS" ? j : null;
+    });
+    assert.equal(b.progress.processed, 1);
+    const a = (await jobs(store, "a-slow"))[0]!;
+    assert.equal(a.state, "RUNNING");
+    await tuskOk(["stop", "job", a.id], { store });
+  } finally {
+    await stop(up);
+  }
+});
+
+Deno.test("tusk up --headless keeps a cron pipeline ticking while a long job runs", async () => {
+  await using s = await tempStore();
+  const store = s.store;
+  await tuskOk(["create", "repo", "a"], { store });
+  await Deno.copyFile(`${STAGES}/sleepy.ts`, `${s.path}/sleepy.ts`);
+  await Deno.writeTextFile(
+    `${s.path}/a-slow.json`,
+    JSON.stringify({
+      pipeline: { name: "a-slow" },
+      transform: { cmd: ["deno", "run", "sleepy.ts", "/pfs/a/", "/pfs/out/"] },
+      input: { pfs: { repo: "a", glob: "/*" } },
+    }),
+  );
+  await tuskOk(["create", "pipeline", "-f", `${s.path}/a-slow.json`, "--no-wait"], { store });
+  await tuskOk(["create", "pipeline", "-f", `${STAGES}/cron.json`, "--no-wait"], { store });
+  const up = startUp(store);
+  try {
+    // The daemon holds the lease first, so the put leaves its job to it.
+    await until(
+      "the lease",
+      async () => (await tusk(["doctor", "--json"], { store })).stdout.includes("daemon"),
+    );
+    await tuskOk(["put", "file", "a@master:/1.txt", "-f", "-"], { store, stdin: "1" });
+    await until(
+      "a-slow running",
+      async () => (await jobs(store, "a-slow"))[0]?.state === "RUNNING",
+    );
+    const before = (await jobs(store, "ticker")).length;
+    await until(
+      "two more ticker jobs",
+      async () =>
+        (await jobs(store, "ticker")).filter((j) => j.state === "SUCCESS").length >= before + 2,
+    );
+    const a = (await jobs(store, "a-slow"))[0]!;
+    assert.equal(a.state, "RUNNING");
+    await tuskOk(["stop", "job", a.id], { store });
+  } finally {
+    await stop(up);
+  }
+});
+
 Deno.test("a cron input @every 2s produces ticks and jobs, and run cron forces one", async () => {
   await using s = await tempStore();
   const store = s.store;

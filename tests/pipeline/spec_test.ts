@@ -633,6 +633,14 @@ Deno.test('parseSpec() refuses the environment variable "LD_PRELOAD"', () => {
   );
 });
 
+Deno.test('parseSpec() refuses the environment variable "SSLKEYLOGFILE", saying why', () => {
+  const err = refused(
+    set(trainSpec(), "transform.env", { SSLKEYLOGFILE: "/tmp/keys.log" }),
+    "transform.env.SSLKEYLOGFILE",
+  );
+  assert.match(err.message, /TLS/);
+});
+
 Deno.test('parseSpec() refuses an environment variable name with "="', () => {
   refused(set(trainSpec(), "transform.env", { "A=B": "1" }), "transform.env.A=B");
 });

@@ -32,3 +32,17 @@ Deno.test("StreamCapture sends a very long line in pieces", async () => {
   assert.ok(lines.length >= 3);
   assert.equal(lines.join(""), "x".repeat(200_000));
 });
+
+Deno.test("StreamCapture hands every protocol line over, past the live budget, and keeps them out of the live lines", async () => {
+  const lines: string[] = [];
+  const acks: string[] = [];
+  const c = new StreamCapture(100, (l) => lines.push(l), {
+    protocol: (l) => l.startsWith("{") && (acks.push(l), true),
+  });
+  const log = "log line that fills the budget\n".repeat(10);
+  await c.consume(streamOf('{"n":1}\n', log, '{"n":2}\n', log, '{"n":3}'));
+  assert.deepEqual(acks, ['{"n":1}', '{"n":2}', '{"n":3}']);
+  assert.ok(lines.every((l) => !l.startsWith("{")));
+  assert.equal(lines.at(-1), TRUNCATED_MARKER);
+  assert.ok(c.truncated);
+});

@@ -262,6 +262,20 @@ for (const mode of MODES) {
     assert.ok(r.peakRssBytes > 128 * MIB);
   });
 
+  Deno.test(`runStage() [${mode}] kills a stage with no memory limit of its own at the default cap`, async () => {
+    await using ws = await workspace();
+    const r = await runStage(
+      stage(ws, mode, "memory_offheap", ["1024"], { defaultMemoryBytes: 192 * MIB }),
+    );
+    assert.equal(r.outcome, "memory", r.stdout);
+    assert.equal(
+      r.message,
+      "Stage exceeded the default memory limit of 192 MiB (the spec sets no resourceLimits.memory)",
+    );
+    assert.ok(!r.stdout.includes("survived"));
+    assert.equal(r.memoryBytes, 192 * MIB);
+  });
+
   Deno.test(`runStage() [${mode}] kills a stage that writes beyond the output size limit`, async () => {
     await using ws = await workspace();
     const r = await runStage(

@@ -4,8 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { InvalidArgumentError, NotFoundError } from "../../lib/errors.ts";
-import { runStage } from "../../lib/runner/run_stage.ts";
+import { runStage, StageTimeout } from "../../lib/runner/run_stage.ts";
 import { bundle, MODES, ROOT, stageOptions, workspace, writeBundle } from "./_helpers.ts";
+
+const MIB = 1024 * 1024;
 
 for (const mode of MODES) {
   Deno.test(`runStage() [${mode}] runs a bundled stage that copies its input to out`, async () => {
@@ -31,6 +33,71 @@ for (const mode of MODES) {
     assert.match(lines[0]!, /^stdout: copied /);
     assert.ok(r.durationMs > 0);
     assert.ok(r.peakRssBytes > 0);
+  });
+
+  Deno.test(`runStage() [${mode}] caps a stage with no memory limit at a quarter of RAM, V8 heap included`, async () => {
+    await using ws = await workspace();
+    const path = await writeBundle(
+      ws,
+      'import { getHeapStatistics } from "node:v8";\n' +
+        "console.log(getHeapStatistics().heap_size_limit);\n",
+    );
+    const r = await runStage(stageOptions(ws, mode, { bundle: path, args: [] }));
+    assert.equal(r.outcome, "ok", r.stderr);
+    const meminfo = await new Deno.Command("awk", {
+      args: ["/^MemTotal:/ { print $2 * 1024 }", "/proc/meminfo"],
+      stdout: "piped",
+    }).output();
+    const total = Number(new TextDecoder().decode(meminfo.stdout).trim());
+    assert.ok(total > 0);
+    assert.equal(r.memoryBytes, Math.floor(total / 4 / MIB) * MIB);
+    // V8's heap limit is the old space (three quarters of the cap) plus the young space.
+    const heapLimit = Number(r.stdout.trim());
+    const oldSpace = Math.floor((r.memoryBytes * 3) / 4 / MIB) * MIB;
+    assert.ok(heapLimit >= oldSpace && heapLimit < oldSpace + 256 * MIB, `${heapLimit}`);
+  });
+
+  Deno.test(`runStage() [${mode}] ends a stage as a timeout on a StageTimeout abort, harvesting with harvestAlways`, async () => {
+    await using ws = await workspace();
+    const path = await writeBundle(
+      ws,
+      "Deno.writeTextFileSync(Deno.args[0] + '/done.txt', 'done');\n" +
+        "console.log('written');\n" +
+        "await new Promise((r) => setTimeout(r, 60_000));\n",
+    );
+    const stop = new AbortController();
+    const r = await runStage(
+      stageOptions(ws, mode, {
+        bundle: path,
+        args: ["/pfs/out"],
+        signal: stop.signal,
+        harvestAlways: true,
+        graceMs: 200,
+        onLog: (_stream, line) => {
+          if (line === "written") stop.abort(new StageTimeout("Datum d1 took too long"));
+        },
+      }),
+    );
+    assert.equal(r.outcome, "timeout");
+    assert.equal(r.message, "Datum d1 took too long");
+    assert.equal(r.harvested, true);
+    assert.deepEqual(r.outputs.map((o) => o.path), ["/done.txt"]);
+  });
+
+  Deno.test(`runStage() [${mode}] harvests with harvestAlways after the stage runs out of V8 heap`, async () => {
+    await using ws = await workspace();
+    const path = await writeBundle(
+      ws,
+      "Deno.writeTextFileSync(Deno.args[0] + '/done.txt', 'done');\n" +
+        "console.error('Fatal JavaScript out of memory: Reached heap limit');\n" +
+        "Deno.exit(134);\n",
+    );
+    const r = await runStage(
+      stageOptions(ws, mode, { bundle: path, args: ["/pfs/out"], harvestAlways: true }),
+    );
+    assert.equal(r.outcome, "memory");
+    assert.equal(r.harvested, true);
+    assert.deepEqual(r.outputs.map((o) => o.path), ["/done.txt"]);
   });
 
   Deno.test(`runStage() [${mode}] gives /pfs arguments that name the datum's folders`, async () => {
@@ -195,6 +262,17 @@ Deno.test("runStage() refuses a reserved environment variable", async () => {
     ),
     (err: unknown) => err instanceof InvalidArgumentError && err.data.name === "LD_PRELOAD",
   );
+});
+
+Deno.test("runStage() refuses SSLKEYLOGFILE, which would make Deno write a file outside the sandbox", async () => {
+  await using ws = await workspace();
+  const path = await writeBundle(ws, "");
+  const keys = `${ws.root}/keys.log`;
+  await assert.rejects(
+    runStage(stageOptions(ws, "deno", { bundle: path, args: [], env: { SSLKEYLOGFILE: keys } })),
+    (err: unknown) => err instanceof InvalidArgumentError && err.data.name === "SSLKEYLOGFILE",
+  );
+  assert.equal(await Deno.lstat(keys).catch(() => null), null);
 });
 
 Deno.test('runStage() refuses an input named "out"', async () => {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { InvalidArgumentError } from "../../lib/errors.ts";
 import {
   bwrapFlags,
+  defaultMemoryBytes,
   denoRunFlags,
   type HostTools,
   mapPfsArg,
@@ -94,6 +95,15 @@ Deno.test("denoRunFlags() refuses a path holding a comma (Deno's list separator)
     () => denoRunFlags({ bundle: "/b.js", inputs: ["/a,/etc"], out: "/o", tmp: "/t" }),
     InvalidArgumentError,
   );
+});
+
+Deno.test("defaultMemoryBytes() is a quarter of RAM in whole MiB, 2 GiB when RAM is unknown", () => {
+  const MIB = 1024 * 1024;
+  assert.equal(defaultMemoryBytes(24 * 1024 * MIB), 6 * 1024 * MIB);
+  assert.equal(defaultMemoryBytes(8 * 1024 * MIB + 3), 2 * 1024 * MIB);
+  assert.equal(defaultMemoryBytes(null), 2 * 1024 * MIB);
+  assert.equal(defaultMemoryBytes(0), 2 * 1024 * MIB);
+  assert.equal(defaultMemoryBytes(100 * MIB), 64 * MIB);
 });
 
 Deno.test("oldSpaceMiB() is three quarters of the memory limit, at least 16 MiB", () => {

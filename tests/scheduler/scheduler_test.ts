@@ -1,0 +1,169 @@
+/**
+ * The scheduler in this process, on a real store with real sandboxed stages: the default
+ * memory cap of stages whose spec sets none, and jobs of one pipeline never holding up
+ * another's. The store is set up through the real CLI.
+ */
+import assert from "node:assert/strict";
+import {
+  EventBus,
+  type JobRecord,
+  listJobs,
+  pipelinesOf,
+  Scheduler,
+  Store,
+} from "../../lib/mod.ts";
+import { JobStore } from "../../lib/pipeline/jobs.ts";
+import { createJob, currentTrigger, runJob } from "../../lib/scheduler/run_job.ts";
+import type { SandboxMode } from "../../lib/runner/sandbox.ts";
+import { ROOT, tempStore, tuskOk } from "../_helpers.ts";
+import { MODES } from "../runner/_helpers.ts";
+
+const MIB = 1024 * 1024;
+const HOSTILE = `${ROOT}/tests/fixtures/hostile`;
+const STAGES = `${ROOT}/tests/fixtures/stages`;
+
+/** Write spec `<dir>/<name>.json` for a stage reading repo `repo`, one datum per file. */
+async function writeSpec(
+  dir: string,
+  name: string,
+  repo: string,
+  cmd: readonly string[],
+  extra: Record<string, unknown> = {},
+): Promise<string> {
+  const file = `${dir}/${name}.json`;
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      pipeline: { name },
+      transform: { cmd: ["deno", "run", ...cmd] },
+      input: { pfs: { repo, glob: "/*" } },
+      datumTries: 1,
+      ...extra,
+    }),
+  );
+  return file;
+}
+
+/** A scheduler on `store` in `mode`, its events kept in memory. */
+function scheduler(
+  store: Store,
+  mode: SandboxMode,
+  extra: { defaultMemoryBytes?: number; signal?: AbortSignal } = {},
+) {
+  return new Scheduler(store, { sandbox: mode, bus: new EventBus(), ...extra });
+}
+
+/** Poll `fn` until it gives a value, failing after 30 s. */
+async function until<T>(what: string, fn: () => Promise<T | null | undefined>): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const v = await fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`Timed out waiting for ${what}`);
+}
+
+for (const mode of MODES) {
+  Deno.test(`Scheduler [${mode}] fails a datum that goes past the default memory cap, naming it`, async () => {
+    await using s = await tempStore();
+    await tuskOk(["create", "repo", "data"], { store: s.store });
+    await tuskOk(["put", "file", "data@master:/a.txt", "-f", "-"], { store: s.store, stdin: "a" });
+    await Deno.copyFile(`${HOSTILE}/memory_offheap.js`, `${s.path}/memory_offheap.js`);
+    const spec = await writeSpec(s.path, "hog", "data", ["memory_offheap.js", "1024"]);
+    await tuskOk(["create", "pipeline", "-f", spec, "--no-wait"], { store: s.store });
+
+    const store = await Store.open(s.store);
+    const ran: JobRecord[] = await scheduler(store, mode, { defaultMemoryBytes: 192 * MIB })
+      .runPending();
+    assert.equal(ran.length, 1);
+    const job = ran[0]!;
+    assert.equal(job.state, "FAILURE");
+    const datum = job.datums[0]!;
+    assert.equal(datum.state, "FAILED");
+    assert.equal(
+      datum.message,
+      "Stage exceeded the default memory limit of 192 MiB (the spec sets no resourceLimits.memory)",
+    );
+    assert.match(job.reason!, /default memory limit of 192 MiB/);
+  });
+}
+
+Deno.test("Scheduler runs pipeline B's job to the end while pipeline A's long job still runs", async () => {
+  await using s = await tempStore();
+  const cli = { store: s.store };
+  await tuskOk(["create", "repo", "a"], cli);
+  await tuskOk(["create", "repo", "b"], cli);
+  for (const f of ["sleepy.ts", "upper.ts"]) {
+    await Deno.copyFile(`${STAGES}/${f}`, `${s.path}/${f}`);
+  }
+  // "a-slow" sorts first, so a scheduler running one job at a time would start it first.
+  const slow = await writeSpec(s.path, "a-slow", "a", ["sleepy.ts", "/pfs/a/", "/pfs/out/"]);
+  const fast = await writeSpec(s.path, "b-fast", "b", ["upper.ts", "/pfs/b/", "/pfs/out/"]);
+  await tuskOk(["create", "pipeline", "-f", slow, "--no-wait"], cli);
+  await tuskOk(["create", "pipeline", "-f", fast, "--no-wait"], cli);
+  await tuskOk(["put", "file", "a@master:/1.txt", "-f", "-", "--no-wait"], { ...cli, stdin: "1" });
+
+  const store = await Store.open(s.store);
+  const stop = new AbortController();
+  const pending = scheduler(store, "deno", { signal: stop.signal }).runPending({ rescanMs: 100 });
+  try {
+    const jobsOf = (pipeline: string) => listJobs(store, { pipeline });
+    await until("a-slow running", async () => (await jobsOf("a-slow"))[0]?.state === "RUNNING");
+    // Commits made while A runs: B's input, and A's own input again.
+    await tuskOk(["put", "file", "b@master:/x.txt", "-f", "-", "--no-wait"], {
+      ...cli,
+      stdin: "x",
+    });
+    await tuskOk(["put", "file", "a@master:/2.txt", "-f", "-", "--no-wait"], {
+      ...cli,
+      stdin: "2",
+    });
+    const b = await until("b-fast's job to end", async () => {
+      const job = (await jobsOf("b-fast"))[0];
+      return job && ["SUCCESS", "FAILURE", "KILLED"].includes(job.state) ? job : null;
+    });
+    assert.equal(b.state, "SUCCESS", b.reason);
+    const a = await jobsOf("a-slow");
+    assert.equal(a.length, 1, "one job of a pipeline at a time: A's next job waits");
+    assert.equal(a[0]!.state, "RUNNING");
+  } finally {
+    stop.abort();
+  }
+  const ran = await pending;
+  assert.deepEqual(ran.map((j) => [j.pipeline, j.state]).sort(), [
+    ["a-slow", "KILLED"],
+    ["b-fast", "SUCCESS"],
+  ]);
+});
+
+Deno.test("runJob() makes a job UNRUNNABLE, naming the variable, when its stored spec passes an env name now refused", async () => {
+  await using s = await tempStore();
+  await tuskOk(["create", "repo", "data"], { store: s.store });
+  await tuskOk(["put", "file", "data@master:/a.txt", "-f", "-"], { store: s.store, stdin: "a" });
+  await Deno.copyFile(`${STAGES}/upper.ts`, `${s.path}/upper.ts`);
+  const spec = await writeSpec(s.path, "upper", "data", ["upper.ts", "/pfs/data/", "/pfs/out/"]);
+  await tuskOk(["create", "pipeline", "-f", spec, "--no-wait"], { store: s.store });
+
+  const store = await Store.open(s.store);
+  const state = await store.state();
+  const stored = pipelinesOf(state)[0]!;
+  // As if the spec had been stored by a version that accepted the name.
+  const p = {
+    ...stored,
+    parsed: {
+      ...stored.parsed,
+      transform: { ...stored.parsed.transform, env: { SSLKEYLOGFILE: "/tmp/keys.log" } },
+    },
+  };
+  const ctx = {
+    store,
+    jobs: new JobStore(store),
+    bus: new EventBus(),
+    sandbox: "deno",
+    cores: 1,
+  } as const;
+  const job = await runJob(ctx, p, await createJob(ctx, p, currentTrigger(state, p)!));
+  assert.equal(job.state, "UNRUNNABLE");
+  assert.match(job.reason!, /"SSLKEYLOGFILE"/);
+});
