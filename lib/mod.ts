@@ -48,7 +48,8 @@ export { pipelineOf, pipelinesOf } from "./pipeline/pipelines.ts";
 export type { Pipeline, PipelineRecord } from "./pipeline/pipelines.ts";
 export { parseSpec, parseSpecText, SpecError } from "./pipeline/spec.ts";
 export type { PipelineSpec } from "./pipeline/spec.ts";
-export type { DatumRecord, JobRecord, JobState } from "./pipeline/jobs.ts";
+export type { DatumRecord, JobRecord } from "./pipeline/jobs.ts";
+export type { JobState } from "./pipeline/states.ts";
 export {
   EventBus,
   type JournalChunk,

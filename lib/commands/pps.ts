@@ -7,7 +7,8 @@ import type { Commit, Hash } from "../store/codec.ts";
 import { formatPath, parsePath, parseRef } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
 import { datumId, planDatums } from "../pipeline/datums.ts";
-import { isFinal, type JobRecord, JobStore, parseJobRef } from "../pipeline/jobs.ts";
+import { type JobRecord, JobStore, parseJobRef } from "../pipeline/jobs.ts";
+import { isFinal, type JobState } from "../pipeline/states.ts";
 import {
   createPipeline,
   deletePipeline,
@@ -31,7 +32,7 @@ export interface PipelineView {
   readonly updated: string;
   readonly state: "running" | "paused";
   readonly lastJob: string | null;
-  readonly lastJobState: string | null;
+  readonly lastJobState: JobState | null;
   readonly description: string;
   readonly specHash: Hash;
   readonly codeHash: Hash;

@@ -14,12 +14,11 @@ import { type Datum, datumId, planDatums } from "../pipeline/datums.ts";
 import {
   type DatumIndexEntry,
   type DatumRecord,
-  isFinal,
   type JobRecord,
-  type JobState,
   JobStore,
   newJobId,
 } from "../pipeline/jobs.ts";
+import { isFinal, type JobState } from "../pipeline/states.ts";
 import { type Pipeline, readBundle } from "../pipeline/pipelines.ts";
 import { validateStageEnv } from "../pipeline/env.ts";
 import { inputRepos } from "../pipeline/spec.ts";

@@ -7,7 +7,8 @@
 import { TuskError } from "../errors.ts";
 import type { Store } from "../store/store.ts";
 import type { StoreState } from "../store/state.ts";
-import { isFinal, type JobRecord, JobStore } from "../pipeline/jobs.ts";
+import { type JobRecord, JobStore } from "../pipeline/jobs.ts";
+import { isFinal } from "../pipeline/states.ts";
 import { dependencyOrder, type Pipeline, pipelinesOf } from "../pipeline/pipelines.ts";
 import { type CronInput, type Input, inputRepos } from "../pipeline/spec.ts";
 import type { SandboxMode } from "../runner/detect.ts";
