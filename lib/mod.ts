@@ -46,8 +46,9 @@ export type {
 } from "./commands/pps.ts";
 export { pipelineOf, pipelinesOf } from "./pipeline/pipelines.ts";
 export type { Pipeline, PipelineRecord } from "./pipeline/pipelines.ts";
-export { parseSpec, parseSpecText, SpecError } from "./pipeline/spec.ts";
-export type { PipelineSpec } from "./pipeline/spec.ts";
+export { parseSpec, parseSpecText } from "./pipeline/spec/parse_spec.ts";
+export type { PipelineSpec } from "./pipeline/spec/parse_spec.ts";
+export { SpecError } from "./pipeline/spec/spec_error.ts";
 export type { DatumRecord, JobRecord } from "./pipeline/jobs.ts";
 export type { JobState } from "./pipeline/states.ts";
 export {

@@ -15,7 +15,8 @@ import {
   pipelinesOf,
   readBundle,
 } from "../pipeline/pipelines.ts";
-import { inputRepos, parseDuration } from "../pipeline/spec.ts";
+import { inputRepos } from "../pipeline/spec/input.ts";
+import { parseDuration } from "../pipeline/spec/units.ts";
 import { oldSpaceMiB } from "../runner/sandbox.ts";
 import type { Store } from "../store/store.ts";
 import { hostOutputError } from "./_host_output.ts";

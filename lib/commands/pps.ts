@@ -17,7 +17,7 @@ import {
   pipelinesOf,
   setPipelineStopped,
 } from "../pipeline/pipelines.ts";
-import { inputRepos } from "../pipeline/spec.ts";
+import { inputRepos } from "../pipeline/spec/input.ts";
 import { currentTrigger } from "../scheduler/run_job.ts";
 import { cronInputs } from "../scheduler/scheduler.ts";
 

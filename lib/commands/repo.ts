@@ -76,8 +76,8 @@ export async function deleteRepo(store: Store, name: string): Promise<void> {
       new URL("../pipeline/pipelines.ts", import.meta.url).href
     ) as typeof import("../pipeline/pipelines.ts");
     const { inputRepos } = await import(
-      new URL("../pipeline/spec.ts", import.meta.url).href
-    ) as typeof import("../pipeline/spec.ts");
+      new URL("../pipeline/spec/input.ts", import.meta.url).href
+    ) as typeof import("../pipeline/spec/input.ts");
     const pipelines = pipelinesOf(tx.state);
     if (pipelines.some((p) => p.name === name)) {
       throw new InvalidArgumentError(

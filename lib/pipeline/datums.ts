@@ -10,7 +10,7 @@ import { globToRegExp } from "../glob.ts";
 import { canonicalJson, type Hash, sha256 } from "../store/codec.ts";
 import { formatPath } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
-import type { Input, PfsInput } from "./spec.ts";
+import type { Input, PfsInput } from "./spec/input.ts";
 
 /** One file a datum reads: its path in the input repo and its content hash. */
 export interface DatumFile {

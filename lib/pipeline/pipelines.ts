@@ -12,7 +12,9 @@ import type { StoreState } from "../store/state.ts";
 import type { Store, Transaction } from "../store/store.ts";
 import { snapshotStage } from "./code.ts";
 import { JobStore } from "./jobs.ts";
-import { inputRepos, parseSpec, parseSpecText, type PipelineSpec, SpecError } from "./spec.ts";
+import { inputRepos } from "./spec/input.ts";
+import { parseSpec, parseSpecText, type PipelineSpec } from "./spec/parse_spec.ts";
+import { SpecError } from "./spec/spec_error.ts";
 
 /** Ledger record kind of pipelines. */
 export const PIPELINE_KIND = "pipeline";
@@ -131,6 +133,7 @@ export async function createPipeline(
   } catch (err) {
     if (err instanceof TuskError) {
       throw new SpecError(`${err.message} (transform.env)`, {
+        rule: "REFUSED_ENV",
         path: "transform.env",
         file: specFile,
       });
@@ -237,6 +240,7 @@ function checkInputs(tx: Transaction, spec: PipelineSpec, specFile: string): voi
       throw new SpecError(
         `Pipeline "${spec.name}" cannot read its own output repo: that is a cycle`,
         {
+          rule: "CYCLE",
           path: `input (input #${idx + 1})`,
           file: specFile,
         },
@@ -247,13 +251,13 @@ function checkInputs(tx: Transaction, spec: PipelineSpec, specFile: string): voi
         `Unknown input repo "${i.repo}"${
           didYouMean(i.repo, Object.keys(tx.state.repos))
         }: create it first`,
-        { path: `input (repo "${i.repo}")`, file: specFile },
+        { rule: "UNKNOWN_REPO", path: `input (repo "${i.repo}")`, file: specFile },
       );
     }
     if (upstreamPipelines(tx.state, i.repo).has(spec.name)) {
       throw new SpecError(
         `Input repo "${i.repo}" depends on pipeline "${spec.name}" itself: that is a cycle`,
-        { path: `input (repo "${i.repo}")`, file: specFile },
+        { rule: "CYCLE", path: `input (repo "${i.repo}")`, file: specFile },
       );
     }
   }

@@ -21,7 +21,7 @@ import {
 import { isFinal, type JobState } from "../pipeline/states.ts";
 import { type Pipeline, readBundle } from "../pipeline/pipelines.ts";
 import { validateStageEnv } from "../pipeline/env.ts";
-import { inputRepos } from "../pipeline/spec.ts";
+import { inputRepos } from "../pipeline/spec/input.ts";
 import { durationText, runStage, type StageResult, StageTimeout } from "../runner/run_stage.ts";
 import type { SandboxMode } from "../runner/detect.ts";
 import type { EventBus } from "./events.ts";

@@ -10,7 +10,7 @@ import type { StoreState } from "../store/state.ts";
 import { type JobRecord, JobStore } from "../pipeline/jobs.ts";
 import { isFinal } from "../pipeline/states.ts";
 import { dependencyOrder, type Pipeline, pipelinesOf } from "../pipeline/pipelines.ts";
-import { type CronInput, type Input, inputRepos } from "../pipeline/spec.ts";
+import { type CronInput, type Input, inputRepos } from "../pipeline/spec/input.ts";
 import type { SandboxMode } from "../runner/detect.ts";
 import { commitTick, nextTick } from "./cron.ts";
 import { EventBus } from "./events.ts";
