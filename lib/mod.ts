@@ -63,7 +63,7 @@ export { leaseHolder } from "./scheduler/lease.ts";
 export { nextTick } from "./scheduler/cron.ts";
 export { detectSandbox } from "./runner/detect.ts";
 export type { SandboxMode } from "./runner/detect.ts";
-export { cronInputs } from "./scheduler/scheduler.ts";
+export { inputLeaves } from "./pipeline/spec/input.ts";
 export { denoImage, exportPachyderm, exportReadme, pachydermSpec } from "./commands/export.ts";
 export type { ExportedPipeline, PachydermExport } from "./commands/export.ts";
 export {

@@ -12,7 +12,7 @@ import type { StoreState } from "../store/state.ts";
 import type { Store, Transaction } from "../store/store.ts";
 import { snapshotStage } from "./code.ts";
 import { JobStore } from "./jobs.ts";
-import { inputRepos } from "./spec/input.ts";
+import { CRON_BRANCH, inputLeaves } from "./spec/input.ts";
 import { parseSpec, parseSpecText, type PipelineSpec } from "./spec/parse_spec.ts";
 import { SpecError } from "./spec/spec_error.ts";
 
@@ -71,7 +71,7 @@ export function dependencyOrder(pipelines: readonly Pipeline[]): Pipeline[] {
   const visit = (p: Pipeline) => {
     if (seen.has(p.name)) return;
     seen.add(p.name);
-    for (const i of inputRepos(p.parsed.input)) {
+    for (const i of inputLeaves(p.parsed.input)) {
       const up = byName.get(i.repo);
       if (up) visit(up);
     }
@@ -107,7 +107,7 @@ function upstreamPipelines(state: StoreState, repo: string, seen = new Set<strin
   if (!rec || seen.has(repo)) return seen;
   seen.add(repo);
   const spec = parseSpec((rec.value as PipelineRecord).spec);
-  for (const i of inputRepos(spec.input)) upstreamPipelines(state, i.repo, seen);
+  for (const i of inputLeaves(spec.input)) upstreamPipelines(state, i.repo, seen);
   return seen;
 }
 
@@ -212,14 +212,14 @@ export async function createPipeline(
         to: null,
       });
     }
-    for (const i of inputRepos(spec.input)) {
-      if (i.kind === "cron" && !tx.state.repos[i.repo]) {
+    for (const i of inputLeaves(spec.input, "cron")) {
+      if (!tx.state.repos[i.repo]) {
         tx.change({
           type: "repo:create",
           repo: i.repo,
           description: `Cron ticks for ${spec.name}`,
         });
-        tx.change({ type: "branch:move", repo: i.repo, branch: "master", from: null, to: null });
+        tx.change({ type: "branch:move", repo: i.repo, branch: CRON_BRANCH, from: null, to: null });
       }
     }
     tx.change({
@@ -234,7 +234,7 @@ export async function createPipeline(
 }
 
 function checkInputs(tx: Transaction, spec: PipelineSpec, specFile: string): void {
-  for (const [idx, i] of inputRepos(spec.input).entries()) {
+  for (const [idx, i] of inputLeaves(spec.input).entries()) {
     if (i.kind === "cron") continue;
     if (i.repo === spec.name) {
       throw new SpecError(
@@ -293,7 +293,7 @@ export async function deletePipeline(store: Store, name: string): Promise<void> 
     const p = pipelineOf(tx.state, name);
     for (const other of pipelinesOf(tx.state)) {
       if (other.name === name) continue;
-      if (inputRepos(other.parsed.input).some((i) => i.repo === name)) {
+      if (inputLeaves(other.parsed.input).some((i) => i.repo === name)) {
         throw new InvalidArgumentError(
           `Cannot delete pipeline "${name}": pipeline "${other.name}" reads its output; delete that first`,
           { pipeline: name, dependent: other.name },
@@ -302,8 +302,8 @@ export async function deletePipeline(store: Store, name: string): Promise<void> 
     }
     tx.change({ type: "meta:delete", kind: PIPELINE_KIND, name });
     if (tx.state.repos[name]) tx.change({ type: "repo:delete", repo: name });
-    for (const i of inputRepos(p.parsed.input)) {
-      if (i.kind === "cron" && tx.state.repos[i.repo]) {
+    for (const i of inputLeaves(p.parsed.input, "cron")) {
+      if (tx.state.repos[i.repo]) {
         tx.change({ type: "repo:delete", repo: i.repo });
       }
     }

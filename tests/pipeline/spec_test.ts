@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import {
   type CombinedInput,
   type CronInput,
-  inputRepos,
+  inputLeaves,
+  leafBranch,
   type PfsInput,
 } from "../../lib/pipeline/spec/input.ts";
 import { parseSpec, parseSpecText } from "../../lib/pipeline/spec/parse_spec.ts";
@@ -303,7 +304,7 @@ Deno.test("parseSpec() accepts inputs of a union that share a name, as Pachyderm
       { pfs: { repo: "b", name: "in", glob: "/*" } },
     ],
   }));
-  assert.deepEqual(inputRepos(spec.input).map((i) => i.name), ["in", "in"]);
+  assert.deepEqual(inputLeaves(spec.input).map((i) => i.name), ["in", "in"]);
 });
 
 Deno.test('parseSpec() accepts and drops "--quiet" before the stage script', () => {
@@ -1097,8 +1098,9 @@ Deno.test("SpecError is a TuskError with code INVALID_SPEC and exit code 2", () 
 
 // ----- helpers -------------------------------------------------------------------------
 
-Deno.test("inputRepos() lists the pfs and cron inputs of a tree in order", () => {
-  const spec = parseSpec(specWith({
+/** A tree with a pfs input on branch dev, crossed with a union of a pfs and a cron input. */
+function treeSpec() {
+  return parseSpec(specWith({
     cross: [
       { pfs: { repo: "a", glob: "/", branch: "dev" } },
       {
@@ -1108,11 +1110,24 @@ Deno.test("inputRepos() lists the pfs and cron inputs of a tree in order", () =>
       },
     ],
   }));
-  assert.deepEqual(inputRepos(spec.input), [
-    { name: "a", repo: "a", branch: "dev", kind: "pfs" },
-    { name: "x", repo: "b", branch: "master", kind: "pfs" },
-    { name: "tick", repo: "p_tick", branch: "master", kind: "cron" },
+}
+
+Deno.test("inputLeaves() lists the pfs and cron inputs of a tree in order", () => {
+  assert.deepEqual(inputLeaves(treeSpec().input).map((i) => [i.kind, i.name, i.repo]), [
+    ["pfs", "a", "a"],
+    ["pfs", "x", "b"],
+    ["cron", "tick", "p_tick"],
   ]);
+});
+
+Deno.test('inputLeaves() with kind "cron" lists only the cron inputs', () => {
+  assert.deepEqual(inputLeaves(treeSpec().input, "cron"), [
+    { kind: "cron", name: "tick", spec: "@hourly", repo: "p_tick", overwrite: false },
+  ]);
+});
+
+Deno.test("leafBranch() gives a pfs input's branch and master for a cron input", () => {
+  assert.deepEqual(inputLeaves(treeSpec().input).map(leafBranch), ["dev", "master", "master"]);
 });
 
 for (

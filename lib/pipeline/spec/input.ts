@@ -75,16 +75,3 @@ function leavesOf(input: Input): InputLeaf[] {
 export function leafBranch(leaf: InputLeaf): string {
   return leaf.kind === "pfs" ? leaf.branch : CRON_BRANCH;
 }
-
-/** Every `pfs` and `cron` input of a tree, in order (union members may share a name). */
-export function inputRepos(
-  input: Input,
-): { name: string; repo: string; branch: string; kind: "pfs" | "cron" }[] {
-  if (input.kind === "pfs") {
-    return [{ name: input.name, repo: input.repo, branch: input.branch, kind: "pfs" }];
-  }
-  if (input.kind === "cron") {
-    return [{ name: input.name, repo: input.repo, branch: "master", kind: "cron" }];
-  }
-  return input.inputs.flatMap(inputRepos);
-}
