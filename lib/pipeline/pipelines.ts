@@ -1,7 +1,8 @@
 /**
  * The pipeline registry: each pipeline is a ledger record (kind "pipeline") holding its
  * current version — the spec (as a blob), the stage code snapshot (as a blob) and their
- * hashes. Creating one also creates its output repo and any cron repos; updating one
+ * hashes, and the spec as parsed when it was created, so that reading a record validates
+ * nothing. Creating one also creates its output repo and any cron repos; updating one
  * makes a new version; its history stays in the ledger.
  */
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, TuskError } from "../errors.ts";
@@ -37,6 +38,12 @@ export interface PipelineRecord {
   readonly errCodeHash?: Hash;
   /** The spec, camelCase, as given. */
   readonly spec: Readonly<Record<string, unknown>>;
+  /**
+   * The spec as `parseSpec()` gave it when the version was made, defaults filled in, so
+   * that reading the record validates nothing. (Absent in records made before it was
+   * kept: those are parsed when read.)
+   */
+  readonly parsedSpec?: StoredSpec;
   /** Host path of the spec file the version came from. */
   readonly specFile: string;
   /** Local modules of the stage (relative to its folder) and npm packages. */
@@ -49,18 +56,47 @@ export interface PipelineRecord {
   readonly reprocessSince: number;
 }
 
+/**
+ * A parsed spec as a pipeline record keeps it: without `raw`, which is the record's `spec`,
+ * and with the version of this shape, `STORED_SPEC_FORMAT`.
+ */
+export interface StoredSpec {
+  readonly format: number;
+  readonly spec: Omit<PipelineSpec, "raw">;
+}
+
+/**
+ * The shape of `StoredSpec.spec`: a record keeping another (written by another version of
+ * tusk) has its spec parsed when read, as one that keeps none. Bump it whenever
+ * `parseSpec()` would give another spec for a stored one (a new field, another default).
+ */
+export const STORED_SPEC_FORMAT = 1;
+
 /** A pipeline record with its parsed spec. */
 export interface Pipeline extends PipelineRecord {
   readonly parsed: PipelineSpec;
 }
 
+function storedSpec(spec: PipelineSpec): StoredSpec {
+  const { raw: _, ...parsed } = spec;
+  return { format: STORED_SPEC_FORMAT, spec: parsed };
+}
+
+/** The parsed spec of a record: the one it keeps, or its spec parsed again. */
+function specOf(rec: PipelineRecord): PipelineSpec {
+  const stored = rec.parsedSpec;
+  if (stored?.format === STORED_SPEC_FORMAT) return { ...stored.spec, raw: rec.spec };
+  return parseSpec(rec.spec);
+}
+
+function loaded(rec: PipelineRecord): Pipeline {
+  return { ...rec, parsed: specOf(rec) };
+}
+
 /** All pipelines in a state snapshot, by name. */
 export function pipelinesOf(state: StoreState): Pipeline[] {
   const recs = state.meta[PIPELINE_KIND] ?? {};
-  return Object.keys(recs).sort().map((name) => {
-    const rec = recs[name]!.value as PipelineRecord;
-    return { ...rec, parsed: parseSpec(rec.spec) };
-  });
+  return Object.keys(recs).sort().map((name) => loaded(recs[name]!.value as PipelineRecord));
 }
 
 /** `pipelines` in dependency order: each after those of them whose output it reads. */
@@ -91,8 +127,7 @@ export function pipelineOf(state: StoreState, name: string): Pipeline {
       { pipeline: name },
     );
   }
-  const value = rec.value as PipelineRecord;
-  return { ...value, parsed: parseSpec(value.spec) };
+  return loaded(rec.value as PipelineRecord);
 }
 
 /** Options of `create pipeline` / `update pipeline`. */
@@ -106,7 +141,7 @@ function upstreamPipelines(state: StoreState, repo: string, seen = new Set<strin
   const rec = recs[repo];
   if (!rec || seen.has(repo)) return seen;
   seen.add(repo);
-  const spec = parseSpec((rec.value as PipelineRecord).spec);
+  const spec = specOf(rec.value as PipelineRecord);
   for (const i of inputLeaves(spec.input)) upstreamPipelines(state, i.repo, seen);
   return seen;
 }
@@ -188,6 +223,7 @@ export async function createPipeline(
       codeHash,
       ...(errCodeHash ? { errCodeHash } : {}),
       spec: spec.raw,
+      parsedSpec: storedSpec(spec),
       specFile,
       modules: snapshot.modules,
       packages: snapshot.packages,
