@@ -100,6 +100,65 @@ function build(c: Checker, json: unknown): PipelineSpec {
   }
   checkName(c, nameLoc, name, "pipeline name");
 
+  const transform = buildTransform(c, raw, root);
+  const inputLoc = root.child("input");
+  if (raw.input === undefined) {
+    c.fail(
+      inputLoc,
+      "MISSING_FIELD",
+      `Missing "${inputLoc.shown}"`,
+      'give the pipeline an input, e.g. "input": {"pfs": {"repo": "training", "glob": "/"}}',
+    );
+  }
+  const names = new Map<string, string>();
+  const input = buildInput(c, raw.input, inputLoc, {
+    pipeline: name,
+    names,
+    parent: undefined,
+    inJoin: false,
+    inGroup: false,
+  });
+  const nameSet = new Set(names.keys());
+  const tLoc = root.child("transform");
+  checkPfsArgs(c, transform.command, tLoc.child("cmd"), nameSet);
+  if (transform.errCommand) {
+    checkPfsArgs(c, transform.errCommand, tLoc.child("errCmd"), nameSet);
+  }
+  const limits = buildLimits(c, raw, root);
+  const outputBranch = raw.outputBranch || "master";
+  checkBranch(c, root.child("outputBranch"), outputBranch);
+
+  const { command, errCommand, env, stdin, acceptReturnCode, image, datumBatching } = transform;
+  const { datumTimeoutMs, jobTimeoutMs, memory } = limits;
+  return deepFreeze({
+    name,
+    description: raw.description ?? "",
+    transform: {
+      cmd: command.cmd,
+      stdin,
+      env,
+      ...(image === undefined ? {} : { image }),
+      acceptReturnCode,
+      ...(errCommand === undefined ? {} : { errCmd: errCommand.cmd }),
+    },
+    stage: command.script,
+    args: command.args,
+    input,
+    parallelism: limits.parallelism,
+    ...(datumTimeoutMs === undefined ? {} : { datumTimeoutMs }),
+    ...(jobTimeoutMs === undefined ? {} : { jobTimeoutMs }),
+    datumTries: limits.datumTries,
+    ...(memory === undefined ? {} : { memoryBytes: memory }),
+    outputBranch,
+    reprocess: raw.reprocessSpec ?? "until_success",
+    salt: raw.salt ?? "",
+    datumBatching,
+    raw: canonical(raw, datumTimeoutMs, jobTimeoutMs),
+  });
+}
+
+/** The checked `transform` of a spec (and the top-level `datumBatching` Pachyderm also reads). */
+function buildTransform(c: Checker, raw: RawSpec, root: Loc) {
   const t = raw.transform ?? {};
   const tLoc = root.child("transform");
   const cmdLoc = tLoc.child("cmd");
@@ -149,28 +208,11 @@ function build(c: Checker, json: unknown): PipelineSpec {
       'a batching stage reads its datums on stdin; remove "stdin" or "datumBatching"',
     );
   }
+  return { command, errCommand, env, stdin, acceptReturnCode, image: t.image, datumBatching };
+}
 
-  const inputLoc = root.child("input");
-  if (raw.input === undefined) {
-    c.fail(
-      inputLoc,
-      "MISSING_FIELD",
-      `Missing "${inputLoc.shown}"`,
-      'give the pipeline an input, e.g. "input": {"pfs": {"repo": "training", "glob": "/"}}',
-    );
-  }
-  const names = new Map<string, string>();
-  const input = buildInput(c, raw.input, inputLoc, {
-    pipeline: name,
-    names,
-    parent: undefined,
-    inJoin: false,
-    inGroup: false,
-  });
-  const nameSet = new Set(names.keys());
-  checkPfsArgs(c, command, cmdLoc, nameSet);
-  if (errCommand) checkPfsArgs(c, errCommand, tLoc.child("errCmd"), nameSet);
-
+/** The checked worker count, timeouts, tries and memory limit of a spec. */
+function buildLimits(c: Checker, raw: RawSpec, root: Loc) {
   const parallelism = raw.parallelismSpec?.constant ?? 0;
   if (parallelism < 0) {
     const at = root.child("parallelismSpec").child("constant");
@@ -222,34 +264,7 @@ function build(c: Checker, json: unknown): PipelineSpec {
     }
     memory = m.value;
   }
-  const outputBranch = raw.outputBranch || "master";
-  checkBranch(c, root.child("outputBranch"), outputBranch);
-
-  return deepFreeze({
-    name,
-    description: raw.description ?? "",
-    transform: {
-      cmd: command.cmd,
-      stdin,
-      env,
-      ...(t.image === undefined ? {} : { image: t.image }),
-      acceptReturnCode,
-      ...(errCommand === undefined ? {} : { errCmd: errCommand.cmd }),
-    },
-    stage: command.script,
-    args: command.args,
-    input,
-    parallelism,
-    ...(datumTimeoutMs === undefined ? {} : { datumTimeoutMs }),
-    ...(jobTimeoutMs === undefined ? {} : { jobTimeoutMs }),
-    datumTries,
-    ...(memory === undefined ? {} : { memoryBytes: memory }),
-    outputBranch,
-    reprocess: raw.reprocessSpec ?? "until_success",
-    salt: raw.salt ?? "",
-    datumBatching,
-    raw: canonical(raw, datumTimeoutMs, jobTimeoutMs),
-  });
+  return { parallelism, datumTimeoutMs, jobTimeoutMs, datumTries, memory };
 }
 
 /** The spec in Pachyderm's canonical JSON form (see `PipelineSpec.raw`). */
