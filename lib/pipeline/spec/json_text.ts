@@ -14,7 +14,7 @@ export function parseJsonText(text: string, file?: string): unknown {
     json = JSON.parse(body);
   } catch (err) {
     if (!(err instanceof SyntaxError)) throw err;
-    const found = jsonSyntaxError(body);
+    const found = scanJson(body).broken;
     const { line, column } = lineAndColumn(body, found?.offset ?? body.length);
     const where = file === undefined
       ? `at line ${line}, column ${column}`
@@ -26,7 +26,8 @@ export function parseJsonText(text: string, file?: string): unknown {
       { file, line, column },
     );
   }
-  const twice = duplicateKey(body);
+  // JSON.parse keeps the last of two equal keys: one of the two values would be dropped.
+  const twice = scanJson(body).twice;
   if (twice) {
     const { line, column } = lineAndColumn(body, twice.offset);
     const where = file === undefined ? "" : ` in "${file}"`;
@@ -47,60 +48,16 @@ function lineAndColumn(text: string, offset: number): { line: number; column: nu
   return { line: before.length, column: before[before.length - 1]!.length + 1 };
 }
 
-/** A key given twice in one object of a valid JSON text: its path, the key and where. */
-function duplicateKey(s: string): { path: string; key: string; offset: number } | undefined {
-  type Found = { path: string; key: string; offset: number };
-  let i = 0;
-  const ws = () => {
-    while (i < s.length && " \t\n\r".includes(s[i]!)) i++;
-  };
-  const str = (): string => {
-    const start = i++;
-    while (s[i] !== '"') i += s[i] === "\\" ? 2 : 1;
-    i++;
-    return JSON.parse(s.slice(start, i)) as string;
-  };
-  const value = (path: string, depth: number): Found | undefined => {
-    // Deeper than a spec may be: normalise() refuses it by name.
-    if (depth > 10_000) return undefined;
-    ws();
-    const ch = s[i];
-    if (ch === "{" || ch === "[") {
-      i++;
-      ws();
-      if (s[i] === (ch === "{" ? "}" : "]")) {
-        i++;
-        return undefined;
-      }
-      const seen = new Set<string>();
-      for (let n = 0;; n++) {
-        let here = `${path}[${n}]`;
-        if (ch === "{") {
-          ws();
-          const offset = i;
-          const key = str();
-          here = joinPath(path, key);
-          if (seen.has(key)) return { path: here, key, offset };
-          seen.add(key);
-          ws();
-          i++; // the ":"
-        }
-        const found = value(here, depth + 1);
-        if (found) return found;
-        ws();
-        if (s[i++] !== ",") return undefined;
-      }
-    }
-    if (ch === '"') str();
-    else while (i < s.length && !",]} \t\n\r".includes(s[i]!)) i++;
-    return undefined;
-  };
-  return value("", 0);
+/** What a scan of a JSON text finds: where it breaks, and the first key given twice in an object. */
+interface Scan {
+  readonly broken?: { readonly offset: number; readonly reason: string };
+  readonly twice?: { readonly path: string; readonly key: string; readonly offset: number };
 }
 
-/** Where a JSON text breaks, and why. */
-function jsonSyntaxError(s: string): { offset: number; reason: string } | undefined {
+/** Scan a JSON text as `JSON.parse` reads it, noting what `JSON.parse` does not say. */
+function scanJson(s: string): Scan {
   let i = 0;
+  let twice: Scan["twice"];
   class Stop {
     constructor(readonly offset: number, readonly reason: string) {}
   }
@@ -131,56 +88,45 @@ function jsonSyntaxError(s: string): { offset: number; reason: string } | undefi
       } else i++;
     }
   };
-  const value = (depth: number): void => {
+  const value = (path: string, depth: number): void => {
     if (depth > 10_000) stop("nested too deeply");
     ws();
     const ch = s[i];
-    if (ch === "{") {
+    if (ch === "{" || ch === "[") {
+      const close = ch === "{" ? "}" : "]";
       i++;
       ws();
-      if (s[i] === "}") {
+      if (s[i] === close) {
         i++;
         return;
       }
-      while (true) {
-        ws();
-        if (s[i] !== '"') stop(`expected a string key, found ${char()}`);
-        str();
-        ws();
-        if (s[i] !== ":") stop(`expected ":" after the key, found ${char()}`);
-        i++;
-        value(depth + 1);
+      const seen = new Set<string>();
+      for (let n = 0;; n++) {
+        let here = `${path}[${n}]`;
+        if (close === "}") {
+          ws();
+          if (s[i] !== '"') stop(`expected a string key, found ${char()}`);
+          const offset = i;
+          str();
+          const key = JSON.parse(s.slice(offset, i)) as string;
+          here = joinPath(path, key);
+          if (seen.has(key)) twice ??= { path: here, key, offset };
+          seen.add(key);
+          ws();
+          if (s[i] !== ":") stop(`expected ":" after the key, found ${char()}`);
+          i++;
+        }
+        value(here, depth + 1);
         ws();
         if (s[i] === ",") {
           i++;
           continue;
         }
-        if (s[i] === "}") {
+        if (s[i] === close) {
           i++;
           return;
         }
-        stop(`expected "," or "}", found ${char()}`);
-      }
-    }
-    if (ch === "[") {
-      i++;
-      ws();
-      if (s[i] === "]") {
-        i++;
-        return;
-      }
-      while (true) {
-        value(depth + 1);
-        ws();
-        if (s[i] === ",") {
-          i++;
-          continue;
-        }
-        if (s[i] === "]") {
-          i++;
-          return;
-        }
-        stop(`expected "," or "]", found ${char()}`);
+        stop(`expected "," or "${close}", found ${char()}`);
       }
     }
     if (ch === '"') return str();
@@ -200,12 +146,13 @@ function jsonSyntaxError(s: string): { offset: number; reason: string } | undefi
     stop(`expected a value, found ${char()}`);
   };
   try {
-    value(0);
+    value("", 0);
     ws();
     if (i < s.length) stop(`unexpected ${char()} after the JSON value`);
-    return undefined;
+    return twice === undefined ? {} : { twice };
   } catch (err) {
-    if (err instanceof Stop) return { offset: err.offset, reason: err.reason };
-    throw err;
+    if (!(err instanceof Stop)) throw err;
+    const broken = { offset: err.offset, reason: err.reason };
+    return twice === undefined ? { broken } : { broken, twice };
   }
 }
