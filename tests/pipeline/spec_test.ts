@@ -1242,3 +1242,19 @@ Deno.test("parseSpecText() accepts equal keys in different objects", () => {
   });
   assert.equal(parseSpecText(text).name, "inference");
 });
+
+/** A JSON array nested `depth` levels deep. */
+function nested(depth: number): string {
+  return "[".repeat(depth) + "]".repeat(depth);
+}
+
+Deno.test("parseSpecText() refuses a value nested 20,000 levels deep by its type, not a crash", () => {
+  const err = specErrorOf(`{"pipeline": {"name": "p"}, "salt": ${nested(20_000)}}`);
+  assert.equal(err.rule, "WRONG_TYPE");
+  assert.equal(err.data.path, "salt");
+});
+
+Deno.test("parseSpecText() refuses broken JSON nested 20,000 levels deep as BAD_JSON, not a crash", () => {
+  const err = specErrorOf(`{"salt": ${nested(20_000)}`);
+  assert.equal(err.rule, "BAD_JSON");
+});

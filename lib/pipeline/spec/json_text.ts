@@ -48,6 +48,12 @@ function lineAndColumn(text: string, offset: number): { line: number; column: nu
   return { line: before.length, column: before[before.length - 1]!.length + 1 };
 }
 
+/**
+ * Deepest nesting the scanner follows, well inside the call stack (a spec is refused far
+ * sooner by the field table's own limit, naming the path).
+ */
+const MAX_SCAN_DEPTH = 1_000;
+
 /** What a scan of a JSON text finds: where it breaks, and the first key given twice in an object. */
 interface Scan {
   readonly broken?: { readonly offset: number; readonly reason: string };
@@ -89,7 +95,7 @@ function scanJson(s: string): Scan {
     }
   };
   const value = (path: string, depth: number): void => {
-    if (depth > 10_000) stop("nested too deeply");
+    if (depth > MAX_SCAN_DEPTH) stop("nested too deeply");
     ws();
     const ch = s[i];
     if (ch === "{" || ch === "[") {
