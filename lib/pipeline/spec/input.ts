@@ -32,11 +32,8 @@ export interface CronInput {
   readonly start?: string;
 }
 
-/** The kinds of input that combine others. */
-export const COMBINATORS = ["cross", "union", "join", "group"] as const;
-
 /** A kind of input that combines others. */
-export type Combinator = typeof COMBINATORS[number];
+export type Combinator = "cross" | "union" | "join" | "group";
 
 /** A `cross`, `union`, `join` or `group` of inputs. */
 export interface CombinedInput {
