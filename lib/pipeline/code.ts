@@ -44,6 +44,12 @@ async function run(
   return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
 }
 
+/** May a stage import this module: a local file, an npm package or a Node built-in? */
+function importable(m: InfoModule): boolean {
+  return m.specifier.startsWith("file://") || m.kind === "npm" ||
+    m.specifier.startsWith("npm:") || m.kind === "node" || m.specifier.startsWith("node:");
+}
+
 /** Is `path` inside the folder `dir` (not `dir` itself)? Both are real paths. */
 function isInside(path: string, dir: string): boolean {
   return path.startsWith(dir === "/" ? "/" : `${dir}/`) && path !== dir;
@@ -161,7 +167,11 @@ export async function snapshotStage(
   const modules: string[] = [];
   for (const m of graph.modules) {
     if (m.error) {
-      fail("BAD_IMPORT", `Stage "${stagePath}" cannot load "${m.specifier}": ${m.error}`);
+      // A module of a kind stages may not import breaks that rule, whatever else is wrong.
+      fail(
+        importable(m) ? "BAD_STAGE" : "BAD_IMPORT",
+        `Stage "${stagePath}" cannot load "${m.specifier}": ${m.error}`,
+      );
     }
     if (m.specifier.startsWith("file://")) {
       const local = decodeURIComponent(new URL(m.specifier).pathname);
@@ -176,11 +186,7 @@ export async function snapshotStage(
         );
       }
       modules.push(realLocal.slice(dir.length + 1));
-    } else if (m.kind === "npm" || m.specifier.startsWith("npm:")) {
-      continue;
-    } else if (m.specifier.startsWith("node:") || m.kind === "node") {
-      continue;
-    } else {
+    } else if (!importable(m)) {
       fail(
         "BAD_IMPORT",
         `Stage "${stagePath}" imports "${m.specifier}": stages may import local files and npm: packages only`,

@@ -330,3 +330,9 @@ Deno.test("snapshotStage() refuses a stage importing a remote URL (BAD_IMPORT)",
   await Deno.writeTextFile(`${t.path}/remote.ts`, 'import "https://example.invalid/x.ts";\n');
   await assertStageRefused(`${t.path}/remote.ts`, "BAD_IMPORT");
 });
+
+Deno.test("snapshotStage() refuses a stage with a syntax error (BAD_STAGE)", async () => {
+  await using t = await tempDir();
+  await Deno.writeTextFile(`${t.path}/broken.ts`, "const x = ;\n");
+  await assertStageRefused(`${t.path}/broken.ts`, "BAD_STAGE");
+});

@@ -35,8 +35,8 @@ export const SPEC_RULES = {
   UNKNOWN_REPO: "an input repo that does not exist",
   MISSING_STAGE: "a stage script that cannot be found",
   STAGE_OUTSIDE: "stage code reached from outside the stage's folder",
-  BAD_IMPORT: "a stage importing a module it may not, or cannot load",
-  BAD_STAGE: "a stage whose module graph cannot be read or bundled",
+  BAD_IMPORT: "a stage importing a module other than local files and npm: or node: ones",
+  BAD_STAGE: "stage code that cannot be loaded (a syntax error, a missing module) or bundled",
 } as const;
 
 /** The code of a rule a spec breaks (see `SPEC_RULES`). */
