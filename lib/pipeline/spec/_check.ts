@@ -36,17 +36,20 @@ export class Checker {
     return new Loc("", "", this.spelled);
   }
 
-  /** Throw `<head> [in "<file>"]: <advice>` naming `loc`, for breaking `rule`. */
+  /**
+   * Throw `<head> [in "<file>"]: <advice>` naming `loc`, for breaking `rule`; `suggestion`
+   * is what was probably meant, when there is a near one.
+   */
   fail(
     loc: Loc,
     rule: SpecRule,
     head: string,
     advice: string,
-    suggestion?: string,
+    options: { readonly suggestion?: string } = {},
   ): never {
     throw specError(rule, `${head}${this.#where()}: ${advice}`, loc.shown, {
       file: this.file,
-      suggestion,
+      suggestion: options.suggestion,
     });
   }
 

@@ -139,7 +139,7 @@ export function checkPfsArgs(
         : `the inputs are ${
           [...names].map((n) => `"/pfs/${n}/"`).join(", ")
         } and the output "/pfs/out/"`,
-      near === undefined ? undefined : `/pfs/${near}/`,
+      near === undefined ? {} : { suggestion: `/pfs/${near}/` },
     );
   });
 }

@@ -265,7 +265,7 @@ function unknownField(
       "UNKNOWN_FIELD",
       `Unknown field "${here.shown}"`,
       `did you mean "${near}"?`,
-      near,
+      { suggestion: near },
     );
   }
   c.fail(
