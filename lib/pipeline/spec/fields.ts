@@ -91,20 +91,22 @@ const CRON = fields(
   { unsupported: ["project", "commit"] },
 );
 
+/** The inputs that read a repo, by kind: the leaves of the input tree. */
+const LEAF_FIELDS = { pfs: PFS, cron: CRON };
+
 /** A `pfs` input object, typed. */
 export type RawPfs = z.output<typeof PFS>;
 /** A `cron` input object, typed. */
 export type RawCron = z.output<typeof CRON>;
 /** An input object, typed: one kind set (the parser checks that). */
 export type RawInput =
-  & { pfs?: RawPfs | undefined; cron?: RawCron | undefined }
+  & { [K in keyof typeof LEAF_FIELDS]?: z.output<typeof LEAF_FIELDS[K]> | undefined }
   & { [K in Combinator]?: RawInput[] | undefined };
 
 const inputList = z.lazy(() => z.array(INPUT, { error: "an array of inputs" }));
 
 const INPUT_FIELDS = {
-  pfs: PFS,
-  cron: CRON,
+  ...LEAF_FIELDS,
   cross: inputList,
   union: inputList,
   join: inputList,
