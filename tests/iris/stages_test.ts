@@ -10,6 +10,11 @@ function train(stage: "train_svm" | "train_lda", out: string): Promise<StageResu
   return runStage(stage, [`${DATA}/`, `${out}/`], { read: [DATA], write: out });
 }
 
+/** The names of the files in a folder, sorted. */
+async function outputs(dir: string): Promise<string[]> {
+  return (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
+}
+
 /** Run the inference stage. */
 function infer(model: string, attributes: string, out: string): Promise<StageResult> {
   return runStage("infer", [`${model}/`, `${attributes}/`, `${out}/`], {
@@ -19,7 +24,7 @@ function infer(model: string, attributes: string, out: string): Promise<StageRes
 }
 
 for (const stage of ["train_svm", "train_lda"] as const) {
-  Deno.test(`${stage}.ts writes model.json and model.txt, and twice gives byte-identical files`, async () => {
+  Deno.test(`${stage}.ts writes model.json, model.txt and metrics.json, and twice gives byte-identical files`, async () => {
     await using dir = await tempDir();
     const [a, b] = [`${dir.path}/a`, `${dir.path}/b`];
     await Deno.mkdir(a);
@@ -27,12 +32,15 @@ for (const stage of ["train_svm", "train_lda"] as const) {
     const [first, second] = await Promise.all([train(stage, a), train(stage, b)]);
     assert.equal(first.code, 0, first.stderr);
     assert.equal(second.code, 0, second.stderr);
-    const [json, json2] = await Promise.all([
-      Deno.readFile(`${a}/model.json`),
-      Deno.readFile(`${b}/model.json`),
-    ]);
-    assert.deepEqual(json, json2);
-    assert.deepEqual(await Deno.readFile(`${a}/model.txt`), await Deno.readFile(`${b}/model.txt`));
+    assert.deepEqual(await outputs(a), ["metrics.json", "model.json", "model.txt"]);
+    for (const file of await outputs(a)) {
+      assert.deepEqual(
+        await Deno.readFile(`${a}/${file}`),
+        await Deno.readFile(`${b}/${file}`),
+        file,
+      );
+    }
+    const json = await Deno.readFile(`${a}/model.json`);
     const model = JSON.parse(new TextDecoder().decode(json));
     assert.equal(model.kind, stage === "train_svm" ? "svm" : "lda");
     const txt = await Deno.readTextFile(`${a}/model.txt`);
