@@ -56,6 +56,37 @@ for (const stage of ["train_svm", "train_lda"] as const) {
   });
 }
 
+for (const stage of ["train_svm", "train_lda"] as const) {
+  Deno.test(`${stage}.ts trains on too few rows to cross-validate, and metrics.json says why`, async () => {
+    await using dir = await tempDir();
+    const rows = (species: string, n: number) =>
+      Array.from({ length: n }, (_, i) => `${5 + i / 10},3.${i},1.${i},0.${i},${species}\n`).join(
+        "",
+      );
+    await writeFiles(dir.path, {
+      "small/iris.csv": rows("Iris-setosa", 3) + rows("Iris-virginica", 2).replaceAll(",1.", ",6."),
+    });
+    await Deno.mkdir(`${dir.path}/out`);
+    const r = await runStage(stage, [`${dir.path}/small`, `${dir.path}/out`], {
+      read: [`${dir.path}/small`],
+      write: `${dir.path}/out`,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const metrics = JSON.parse(await Deno.readTextFile(`${dir.path}/out/metrics.json`));
+    assert.equal(metrics.rows, 5);
+    assert.deepEqual(metrics.cv, {
+      splitter: "StratifiedKFold(n_splits=5, shuffle=False)",
+      accuracy: null,
+      folds: [],
+      error: "every species has fewer than 5 rows",
+    });
+    assert.match(
+      r.stdout,
+      /^cross-validated accuracy: none \(every species has fewer than 5 rows\)$/m,
+    );
+  });
+}
+
 Deno.test("train_svm.ts fails with the file and line of a bad training row", async () => {
   await using dir = await tempDir();
   await writeFiles(dir.path, {
