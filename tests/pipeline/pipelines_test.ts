@@ -39,15 +39,13 @@ async function writeSpec(
   input: unknown,
   transform: Record<string, unknown> = {},
 ): Promise<string> {
+  const spec = {
+    pipeline: { name },
+    transform: { cmd: ["deno", "run", "upper.ts"], ...transform },
+    input,
+  };
   const file = `${dir}/${name}.json`;
-  await Deno.writeTextFile(
-    file,
-    JSON.stringify({
-      pipeline: { name },
-      transform: { cmd: ["deno", "run", "upper.ts"], ...transform },
-      input,
-    }),
-  );
+  await Deno.writeTextFile(file, JSON.stringify(spec));
   return file;
 }
 
