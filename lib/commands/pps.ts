@@ -18,7 +18,7 @@ import {
   setPipelineStopped,
 } from "../pipeline/pipelines.ts";
 import { inputLeaves } from "../pipeline/spec/input.ts";
-import { currentTrigger } from "../scheduler/run_job.ts";
+import { currentTrigger } from "../pipeline/trigger.ts";
 
 export { createPipeline, deletePipeline, setPipelineStopped };
 

@@ -5,9 +5,8 @@
  * the output branch where it was.
  */
 import { IntegrityError } from "../errors.ts";
-import { canonicalJson, EMPTY_TREE, type Hash, preloadNativeHash, sha256 } from "../store/codec.ts";
+import { EMPTY_TREE, type Hash, preloadNativeHash } from "../store/codec.ts";
 import { removeTree } from "../store/fs_util.ts";
-import type { StoreState } from "../store/state.ts";
 import type { Edit, Store } from "../store/store.ts";
 import { TuskError } from "../errors.ts";
 import { type Datum, datumId, planDatums } from "../pipeline/datums.ts";
@@ -21,7 +20,8 @@ import {
 import { isFinal, type JobState } from "../pipeline/states.ts";
 import { type Pipeline, readBundle } from "../pipeline/pipelines.ts";
 import { validateStageEnv } from "../pipeline/env.ts";
-import { inputLeaves, leafBranch } from "../pipeline/spec/input.ts";
+import { inputLeaves } from "../pipeline/spec/input.ts";
+import type { Trigger } from "../pipeline/trigger.ts";
 import { durationText, runStage, type StageResult, StageTimeout } from "../runner/run_stage.ts";
 import type { SandboxMode } from "../runner/detect.ts";
 import type { EventBus } from "./events.ts";
@@ -38,31 +38,6 @@ export interface JobContext {
   readonly signal?: AbortSignal;
   /** Memory cap of stages whose spec sets none (default: a quarter of RAM). */
   readonly defaultMemoryBytes?: number;
-}
-
-/** The input commits a pipeline would run on now, and the trigger hash naming them. */
-export interface Trigger {
-  readonly inputs: JobRecord["inputs"];
-  readonly trigger: Hash;
-}
-
-/** The inputs of `p` in `state`, or null when an input branch has no commit yet. */
-export function currentTrigger(state: StoreState, p: Pipeline): Trigger | null {
-  const inputs = inputLeaves(p.parsed.input).map((i) => ({
-    name: i.name,
-    repo: i.repo,
-    branch: leafBranch(i),
-    commit: state.repos[i.repo]?.branches[leafBranch(i)]?.head ?? null,
-  }));
-  if (inputs.some((i) => i.commit === null)) return null;
-  const trigger = sha256(canonicalJson({
-    pipeline: p.name,
-    // A pipeline created again under its name is a new one: its jobs are new too.
-    ...(p.createdSeq !== undefined ? { created: p.createdSeq } : {}),
-    version: p.version,
-    inputs: inputs.map((i) => [i.name, i.commit]),
-  }));
-  return { inputs, trigger };
 }
 
 function setState(ctx: JobContext, job: JobRecord, state: JobState, reason?: string): void {

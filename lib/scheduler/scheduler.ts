@@ -15,7 +15,8 @@ import type { SandboxMode } from "../runner/detect.ts";
 import { commitTick, nextTick } from "./cron.ts";
 import { EventBus } from "./events.ts";
 import { acquireLease, type Lease, leaseHolder } from "./lease.ts";
-import { createJob, currentTrigger, type JobContext, runJob } from "./run_job.ts";
+import { currentTrigger } from "../pipeline/trigger.ts";
+import { createJob, type JobContext, runJob } from "./run_job.ts";
 
 /** Options of a scheduler. */
 export interface SchedulerOptions {

@@ -13,7 +13,8 @@ import {
   Store,
 } from "../../lib/mod.ts";
 import { JobStore } from "../../lib/pipeline/jobs.ts";
-import { createJob, currentTrigger, runJob } from "../../lib/scheduler/run_job.ts";
+import { currentTrigger } from "../../lib/pipeline/trigger.ts";
+import { createJob, runJob } from "../../lib/scheduler/run_job.ts";
 import type { SandboxMode } from "../../lib/runner/sandbox.ts";
 import { ROOT, tempStore, tuskOk } from "../_helpers.ts";
 import { MODES } from "../runner/_helpers.ts";
