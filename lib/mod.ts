@@ -50,7 +50,8 @@ export { parseSpec, parseSpecText } from "./pipeline/spec/parse_spec.ts";
 export type { PipelineSpec } from "./pipeline/spec/parse_spec.ts";
 export { SpecError } from "./pipeline/spec/spec_error.ts";
 export type { DatumRecord, JobRecord } from "./pipeline/jobs.ts";
-export type { JobState } from "./pipeline/states.ts";
+export { isFinal } from "./pipeline/states.ts";
+export type { DatumState, JobState } from "./pipeline/states.ts";
 export {
   EventBus,
   type JournalChunk,
