@@ -1,10 +1,18 @@
 /**
- * A datum's workspace on the host: its inputs materialised as fresh read-only regular files
- * under `pfs/<input>/…` (never links into the store), an empty out folder and a scratch
- * folder; and the harvest of what the stage wrote back into store objects.
+ * The host folders of a job's run, and what crosses them: a datum's inputs materialised as
+ * fresh read-only regular files under `pfs/<input>/…` (never links into the store), an empty
+ * out folder and a scratch folder; and the harvest of what a stage wrote back into store
+ * objects.
+ *
+ * ```text
+ * <job workspace>/
+ *   stage.js, err_stage.js       the stage bundles, read-only
+ *   <datum>/pfs/<input>/…        one datum's inputs, with out/ and scratch/ beside them
+ *   batch-<n>/in/<datum>/pfs/…   a batch's datums' inputs; out/<datum>/ and scratch/ beside
+ * ```
  */
 import { BadSourceError } from "../errors.ts";
-import { EMPTY_TREE, type Hash } from "../store/codec.ts";
+import { EMPTY_TREE, encodeTree, type Hash } from "../store/codec.ts";
 import { removeTree } from "../store/fs_util.ts";
 import { parsePath } from "../store/names.ts";
 import type { Edit, Store } from "../store/store.ts";
@@ -17,6 +25,70 @@ export interface Workspace {
   readonly inputs: readonly { name: string; dir: string }[];
   readonly outDir: string;
   readonly scratchDir: string;
+}
+
+/** Host folders of one batched run: the datums' inputs, their out folders and scratch. */
+export interface BatchFolders {
+  readonly root: string;
+  /** Holds `<datum>/pfs/<input>/…` for each datum of the batch. */
+  readonly in: string;
+  /** Holds `<datum>/`, each datum's out folder. */
+  readonly out: string;
+  readonly scratch: string;
+}
+
+/** The stage bundles a job runs, as bytes. */
+export interface JobBundles {
+  readonly stage: Uint8Array;
+  /** The `errCmd` bundle, when the job has one. */
+  readonly errStage?: Uint8Array | undefined;
+}
+
+/** The host folder of one job's run: its stage bundles and a folder per datum or batch. */
+export class JobWorkspace {
+  /** The folder itself. */
+  readonly root: string;
+  /** The stage bundle (`stage.js`). */
+  readonly bundle: string;
+  /** The `errCmd` bundle (`err_stage.js`), when the job has one. */
+  readonly errBundle: string | undefined;
+
+  private constructor(root: string, hasErr: boolean) {
+    this.root = root;
+    this.bundle = `${root}/stage.js`;
+    this.errBundle = hasErr ? `${root}/err_stage.js` : undefined;
+  }
+
+  /** Make the folder `root` and write the job's bundles into it, read-only. */
+  static async create(root: string, bundles: JobBundles): Promise<JobWorkspace> {
+    const ws = new JobWorkspace(root, bundles.errStage !== undefined);
+    await Deno.mkdir(root, { recursive: true });
+    await Deno.writeFile(ws.bundle, bundles.stage, { mode: 0o444 });
+    if (ws.errBundle !== undefined && bundles.errStage !== undefined) {
+      await Deno.writeFile(ws.errBundle, bundles.errStage, { mode: 0o444 });
+    }
+    return ws;
+  }
+
+  /** The folder of one datum's run (see `prepareWorkspace()`). */
+  datum(id: string): string {
+    return `${this.root}/${id}`;
+  }
+
+  /** Make the folders of batch `n`. */
+  async batch(n: number): Promise<BatchFolders> {
+    const root = `${this.root}/batch-${n}`;
+    const folders = { root, in: `${root}/in`, out: `${root}/out`, scratch: `${root}/scratch` };
+    for (const dir of [folders.in, folders.out, folders.scratch]) {
+      await Deno.mkdir(dir, { recursive: true });
+    }
+    return folders;
+  }
+
+  /** Remove the folder and all in it; never fails. */
+  async remove(): Promise<void> {
+    await removeTree(this.root).catch(() => {});
+  }
 }
 
 /**
@@ -103,10 +175,23 @@ export async function ingestOutputs(
     }
     edits.push({ op: "put", path: parsePath(o.path), hash, size });
   }
+  const r = await writeTree(store, edits, batch);
+  return { ...r, files: edits.length };
+}
+
+/**
+ * Write the tree that `edits` make of an empty tree into `batch`: the empty tree itself
+ * when there are none (so that it exists in the store too). Returns its hash and size.
+ */
+export async function writeTree(
+  store: Store,
+  edits: readonly Edit[],
+  batch: ObjectBatch,
+): Promise<{ tree: Hash; size: number }> {
   if (edits.length === 0) {
-    await batch.add(new TextEncoder().encode("tusk-tree 1\n"));
-    return { tree: EMPTY_TREE, size: 0, files: 0 };
+    await batch.add(encodeTree([]));
+    return { tree: EMPTY_TREE, size: 0 };
   }
   const r = await store.editTree(EMPTY_TREE, edits, batch);
-  return { tree: r.hash, size: r.size, files: edits.length };
+  return { tree: r.hash, size: r.size };
 }

@@ -16,7 +16,8 @@ import { commitTick, nextTick } from "./cron.ts";
 import { EventBus } from "./events.ts";
 import { acquireLease, type Lease, leaseHolder } from "./lease.ts";
 import { currentTrigger } from "../pipeline/trigger.ts";
-import { createJob, type JobContext, runJob } from "./run_job.ts";
+import { createJob, type JobContext } from "./job_state.ts";
+import { runJob } from "./run_job.ts";
 
 /** Options of a scheduler. */
 export interface SchedulerOptions {

@@ -14,7 +14,8 @@ import {
 } from "../../lib/mod.ts";
 import { JobStore } from "../../lib/pipeline/jobs.ts";
 import { currentTrigger } from "../../lib/pipeline/trigger.ts";
-import { createJob, runJob } from "../../lib/scheduler/run_job.ts";
+import { createJob } from "../../lib/scheduler/job_state.ts";
+import { runJob } from "../../lib/scheduler/run_job.ts";
 import type { SandboxMode } from "../../lib/runner/sandbox.ts";
 import { ROOT, tempStore, tuskOk } from "../_helpers.ts";
 import { MODES } from "../runner/_helpers.ts";
