@@ -73,6 +73,12 @@ export interface RerunRequest {
   readonly reprocess: boolean;
 }
 
+/** What another process may ask of a job: stop it, or re-run it. */
+export type RequestKind = "stop" | "rerun";
+
+/** The file a request is, beside the job's record: `<job id><suffix>`. */
+const REQUEST_SUFFIX: Readonly<Record<RequestKind, string>> = { stop: ".stop", rerun: ".rerun" };
+
 /** A datum index entry: a datum hash that succeeded and where its output is. */
 export interface DatumIndexEntry {
   readonly hash: Hash;
@@ -131,8 +137,13 @@ export class JobStore {
     this.#store = store;
   }
 
+  /** The folder of every pipeline's job records, and of the requests beside them. */
+  get root(): string {
+    return `${this.#store.root}/jobs`;
+  }
+
   #dir(pipeline: string): string {
-    return `${this.#store.root}/jobs/${pipeline}`;
+    return `${this.root}/${pipeline}`;
   }
 
   /** Save a job record atomically (`durable` fsyncs it). */
@@ -235,7 +246,42 @@ export class JobStore {
   }
 
   #rerunFile(job: JobRecord): string {
-    return `${this.#dir(job.pipeline)}/${job.id}.rerun`;
+    return `${this.#dir(job.pipeline)}/${job.id}${REQUEST_SUFFIX.rerun}`;
+  }
+
+  /** True while a stop of `job` is asked for (`tusk stop job`) and not yet dealt with. */
+  async stopRequested(job: JobRecord): Promise<boolean> {
+    try {
+      await Deno.stat(this.#stopFile(job));
+      return true;
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return false;
+      throw err;
+    }
+  }
+
+  /** Forget the stop request of `job`, if any: the job has ended. */
+  async clearStop(job: JobRecord): Promise<void> {
+    await Deno.remove(this.#stopFile(job)).catch(() => {});
+  }
+
+  #stopFile(job: JobRecord): string {
+    return `${this.#dir(job.pipeline)}/${job.id}${REQUEST_SUFFIX.stop}`;
+  }
+
+  /**
+   * The request a file at `path` (as a file-system event names it) holds: a stop or a
+   * re-run of a job, by the job's id; null for any other file.
+   */
+  static requestAt(path: string): { kind: RequestKind; job: string } | null {
+    const name = path.slice(path.lastIndexOf("/") + 1);
+    for (const kind of ["stop", "rerun"] as const) {
+      const suffix = REQUEST_SUFFIX[kind];
+      if (name.endsWith(suffix) && /^[0-9a-f]{32}$/.test(name.slice(0, -suffix.length))) {
+        return { kind, job: name.slice(0, -suffix.length) };
+      }
+    }
+    return null;
   }
 
   /** One job record; a damaged one is an IntegrityError naming its file. */

@@ -5,6 +5,7 @@
  */
 import { processAlive, writeFileAtomic } from "../store/fs_util.ts";
 import type { Store } from "../store/store.ts";
+import { type Clock, systemClock } from "./clock.ts";
 
 /** Who holds the lease: `daemon` is `tusk up`, `inline` a command running its own jobs. */
 export interface LeaseInfo {
@@ -56,15 +57,19 @@ export class Lease {
   }
 }
 
-/** Take the lease if nobody alive holds it; null otherwise. */
-export async function acquireLease(store: Store, mode: LeaseInfo["mode"]): Promise<Lease | null> {
+/** Take the lease if nobody alive holds it (`since` read on `clock`); null otherwise. */
+export async function acquireLease(
+  store: Store,
+  mode: LeaseInfo["mode"],
+  clock: Clock = systemClock,
+): Promise<Lease | null> {
   return await store.transact(async () => {
     const cur = await read(store);
     if (cur && alive(cur) && cur.pid !== Deno.pid) return null;
     const info: LeaseInfo = {
       pid: Deno.pid,
       mode,
-      since: store.now().toISOString(),
+      since: new Date(clock.now()).toISOString(),
     };
     await writeFileAtomic(
       `${store.root}/scheduler.json`,

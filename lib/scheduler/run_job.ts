@@ -36,7 +36,7 @@ const committed = new WeakSet<JobRecord>();
 
 /** Options of `runJob()`. */
 export interface RunJobOptions {
-  /** Stops this job when it aborts (a stop asked for; see `JobRequests`). */
+  /** Stops this job when it aborts: a stop was asked for (see `JobRequests`). */
   readonly stop?: AbortSignal;
 }
 
@@ -149,13 +149,6 @@ async function runSteps(
   const jobTimer = spec.jobTimeoutMs
     ? clock.setTimeout(() => abort.timeout(), spec.jobTimeoutMs)
     : undefined;
-  const stopFile = `${store.root}/jobs/${p.name}/${job.id}.stop`;
-  const stopPoll = setInterval(() => {
-    try {
-      Deno.statSync(stopFile);
-      abort.stop();
-    } catch { /* no stop request */ }
-  }, 200);
   const env: DatumRunEnv = {
     ctx,
     pipeline: p,
@@ -174,8 +167,6 @@ async function runSteps(
     await runDatums(env, plan.toRun, plan.interrupted);
   } finally {
     clock.clearTimeout(jobTimer);
-    clearInterval(stopPoll);
-    await Deno.remove(stopFile).catch(() => {});
     abort.dispose();
     await work.remove();
   }
