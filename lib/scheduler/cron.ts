@@ -87,12 +87,16 @@ export class CronTimers {
     }
   }
 
-  /** Set the timer of `key` for tick `next`. */
+  /**
+   * Set the timer of `key` for tick `next`. A tick further off than the longest timer is
+   * waited for in several timers: one that fires before the tick is due sets the next.
+   */
   #set(key: string, p: Pipeline, input: CronInput, next: Date): void {
     const delay = Math.max(0, next.getTime() - this.#clock.now());
     this.#timers.set(
       key,
       this.#clock.setTimeout(() => {
+        if (this.#clock.now() < next.getTime()) return this.#set(key, p, input, next);
         this.#timers.delete(key);
         this.#fire(p, input, next);
       }, Math.min(delay, MAX_TIMER_MS)),
