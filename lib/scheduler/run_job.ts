@@ -23,8 +23,6 @@ import { planJob, type PlannedDatum } from "./plan_job.ts";
 import { runDatumBatch, type Unfinished } from "./run_batch.ts";
 import { type DatumRunEnv, runDatum } from "./run_datum.ts";
 
-export type { JobContext } from "./job_state.ts";
-
 /** How many times finishing a job (merging its outputs, committing) may be interrupted. */
 export const FINISH_TRIES = 3;
 
@@ -191,6 +189,20 @@ async function runSteps(
     );
   }
 
+  return await commitJob(ctx, p, job, attempts);
+}
+
+/**
+ * Finish a job whose datums all ended well: merge their outputs and commit them to the
+ * output branch (at most `FINISH_TRIES` times, should finishing keep being interrupted).
+ */
+async function commitJob(
+  ctx: JobContext,
+  p: Pipeline,
+  job: JobRecord,
+  attempts: ReadonlyMap<string, number>,
+): Promise<JobRecord> {
+  const { store, jobs } = ctx;
   setJobState(ctx, job, "FINISHING");
   await jobs.save(job);
   const finishes = attempts.get("finish") ?? 0;
@@ -210,7 +222,7 @@ async function runSteps(
   job.outputCommit = commit.id;
   ctx.bus.emit("commit:created", {
     repo: p.name,
-    branch: spec.outputBranch,
+    branch: p.parsed.outputBranch,
     commit: commit.id,
     origin: "pipeline",
   });

@@ -376,13 +376,14 @@ export async function runInline(
   store: Store,
   options: SchedulerOptions & { pollMs?: number },
 ): Promise<{ ran: JobRecord[]; daemon: number | null }> {
+  const clock = options.clock ?? systemClock;
   while (true) {
     const holder = await leaseHolder(store);
     if (holder?.mode === "daemon") return { ran: [], daemon: holder.pid };
     let lease: Lease | null = null;
-    if (!holder) lease = await acquireLease(store, "inline");
+    if (!holder) lease = await acquireLease(store, "inline", clock);
     if (!lease) {
-      await sleep(options.clock ?? systemClock, options.pollMs ?? 50);
+      await sleep(clock, options.pollMs ?? 50);
       continue;
     }
     try {
