@@ -219,13 +219,7 @@ export class JobStore {
 
   /** True while a re-run of `job` is asked for and not yet taken. */
   async rerunRequested(job: JobRecord): Promise<boolean> {
-    try {
-      await Deno.stat(this.#rerunFile(job));
-      return true;
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return false;
-      throw err;
-    }
+    return await this.#requested(job, "rerun");
   }
 
   /** Take the re-run request of `job`, if any: it is removed, whatever the caller does. */
@@ -246,13 +240,22 @@ export class JobStore {
   }
 
   #rerunFile(job: JobRecord): string {
-    return `${this.#dir(job.pipeline)}/${job.id}${REQUEST_SUFFIX.rerun}`;
+    return this.#requestFile(job, "rerun");
   }
 
   /** True while a stop of `job` is asked for (`tusk stop job`) and not yet dealt with. */
   async stopRequested(job: JobRecord): Promise<boolean> {
+    return await this.#requested(job, "stop");
+  }
+
+  /** Forget the stop request of `job`, if any: the job has ended. */
+  async clearStop(job: JobRecord): Promise<void> {
+    await Deno.remove(this.#requestFile(job, "stop")).catch(() => {});
+  }
+
+  async #requested(job: JobRecord, kind: RequestKind): Promise<boolean> {
     try {
-      await Deno.stat(this.#stopFile(job));
+      await Deno.stat(this.#requestFile(job, kind));
       return true;
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return false;
@@ -260,13 +263,8 @@ export class JobStore {
     }
   }
 
-  /** Forget the stop request of `job`, if any: the job has ended. */
-  async clearStop(job: JobRecord): Promise<void> {
-    await Deno.remove(this.#stopFile(job)).catch(() => {});
-  }
-
-  #stopFile(job: JobRecord): string {
-    return `${this.#dir(job.pipeline)}/${job.id}${REQUEST_SUFFIX.stop}`;
+  #requestFile(job: JobRecord, kind: RequestKind): string {
+    return `${this.#dir(job.pipeline)}/${job.id}${REQUEST_SUFFIX[kind]}`;
   }
 
   /**

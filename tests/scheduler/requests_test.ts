@@ -20,8 +20,14 @@ import { FakeClock, FakeWatch, nextEvent, settle } from "./_fakes.ts";
 
 const STAGES = `${ROOT}/tests/fixtures/stages`;
 
-/** Save a RUNNING job record of pipeline "p" in `store` and return it. */
-async function runningJob(store: Store): Promise<JobRecord> {
+/**
+ * A fresh store holding a RUNNING job record of pipeline "p", and its requests watched with
+ * a fake watcher; closed when disposed.
+ */
+async function requestsOf() {
+  const dir = await tempStore();
+  const store = await Store.open(dir.store);
+  const jobs = new JobStore(store);
   const job: JobRecord = {
     id: newJobId(new Date()),
     pipeline: "p",
@@ -36,73 +42,55 @@ async function runningJob(store: Store): Promise<JobRecord> {
     progress: { total: 0, processed: 0, skipped: 0, failed: 0, recovered: 0 },
     datums: [],
   };
-  await new JobStore(store).save(job);
-  return job;
+  await jobs.save(job);
+  const watch = new FakeWatch();
+  const requests = await JobRequests.open(jobs, watch.watch, () => {});
+  return {
+    root: dir.store,
+    store,
+    jobs,
+    job,
+    watch,
+    requests,
+    async [Symbol.asyncDispose]() {
+      requests.close();
+      await dir[Symbol.asyncDispose]();
+    },
+  };
 }
 
 Deno.test("JobRequests aborts a followed job when the watcher reports its stop request, not before", async () => {
-  await using s = await tempStore();
-  const store = await Store.open(s.store);
-  const jobs = new JobStore(store);
-  const job = await runningJob(store);
-  const fake = new FakeWatch();
-  const requests = await JobRequests.open(jobs, fake.watch, () => {});
-  try {
-    assert.deepEqual(fake.watched, [`${s.store}/jobs`]);
-    const signal = await requests.follow(job);
-    await stopJob(store, job.id);
-    for (let i = 0; i < 5; i++) await settle();
-    assert.equal(signal.aborted, false, "no event yet: nothing polls the file");
-    fake.emit("create", `${s.store}/jobs/p/${job.id}.stop`);
-    await settle();
-    assert.equal(signal.aborted, true);
-  } finally {
-    requests.close();
-  }
+  await using r = await requestsOf();
+  assert.deepEqual(r.watch.watched, [`${r.root}/jobs`]);
+  const signal = await r.requests.follow(r.job);
+  await stopJob(r.store, r.job.id);
+  for (let i = 0; i < 5; i++) await settle();
+  assert.equal(signal.aborted, false, "no event yet: nothing polls the file");
+  r.watch.emit("create", `${r.root}/jobs/p/${r.job.id}.stop`);
+  await settle();
+  assert.equal(signal.aborted, true);
 });
 
 Deno.test("JobRequests stops a job at once when its stop was asked for before it started", async () => {
-  await using s = await tempStore();
-  const store = await Store.open(s.store);
-  const job = await runningJob(store);
-  await stopJob(store, job.id);
-  const requests = await JobRequests.open(new JobStore(store), new FakeWatch().watch, () => {});
-  try {
-    assert.equal((await requests.follow(job)).aborted, true);
-  } finally {
-    requests.close();
-  }
+  await using r = await requestsOf();
+  await stopJob(r.store, r.job.id);
+  assert.equal((await r.requests.follow(r.job)).aborted, true);
 });
 
 Deno.test("JobRequests.recheck() finds a stop request whose event was lost", async () => {
-  await using s = await tempStore();
-  const store = await Store.open(s.store);
-  const job = await runningJob(store);
-  const requests = await JobRequests.open(new JobStore(store), new FakeWatch().watch, () => {});
-  try {
-    const signal = await requests.follow(job);
-    await stopJob(store, job.id);
-    await requests.recheck();
-    assert.equal(signal.aborted, true);
-  } finally {
-    requests.close();
-  }
+  await using r = await requestsOf();
+  const signal = await r.requests.follow(r.job);
+  await stopJob(r.store, r.job.id);
+  await r.requests.recheck();
+  assert.equal(signal.aborted, true);
 });
 
 Deno.test("JobRequests.release() removes the stop request of a job that ended", async () => {
-  await using s = await tempStore();
-  const store = await Store.open(s.store);
-  const jobs = new JobStore(store);
-  const job = await runningJob(store);
-  const requests = await JobRequests.open(jobs, new FakeWatch().watch, () => {});
-  try {
-    await requests.follow(job);
-    await stopJob(store, job.id);
-    await requests.release(job);
-    assert.equal(await jobs.stopRequested(job), false);
-  } finally {
-    requests.close();
-  }
+  await using r = await requestsOf();
+  await r.requests.follow(r.job);
+  await stopJob(r.store, r.job.id);
+  await r.requests.release(r.job);
+  assert.equal(await r.jobs.stopRequested(r.job), false);
 });
 
 Deno.test("Scheduler.serve() re-runs a job when the watcher reports the re-run request", async () => {
