@@ -10,6 +10,7 @@ import { IntegrityError, NotFoundError } from "../errors.ts";
 import type { Hash, Hasher } from "./codec.ts";
 import { createHasher, sha256, sha256Async } from "./codec.ts";
 import { mapWriteError, syncDir, tempName, tempPath, writeAll } from "./fs_util.ts";
+import { Layout } from "./layout.ts";
 
 /** Files at least this big are streamed to loose objects instead of being read into memory. */
 export const LARGE_OBJECT = 1 << 20;
@@ -170,8 +171,7 @@ export type ProgressFn = (bytes: number) => void;
 
 /** The object store of one tusk store folder. */
 export class ObjectStore {
-  readonly #root: string;
-  readonly #objects: string;
+  readonly #layout: Layout;
   readonly #packs: string;
   readonly #tmp: string;
   #index: PackIndexes | null = null;
@@ -180,11 +180,10 @@ export class ObjectStore {
   readonly #packFiles = new Map<string, { readonly file: Deno.FsFile; readonly size: number }>();
   readonly #knownDirs = new Set<string>();
 
-  constructor(root: string) {
-    this.#root = root;
-    this.#objects = `${root}/objects`;
-    this.#packs = `${root}/packs`;
-    this.#tmp = `${root}/tmp`;
+  constructor(layout: Layout) {
+    this.#layout = layout;
+    this.#packs = layout.packs;
+    this.#tmp = layout.tmp;
   }
 
   /** The folder temp files go to. */
@@ -194,7 +193,7 @@ export class ObjectStore {
 
   /** Host path of a loose object. */
   loosePath(hash: Hash): string {
-    return `${this.#objects}/${hash.slice(0, 2)}/${hash.slice(2)}`;
+    return this.#layout.loose(hash);
   }
 
   /** Close cached pack handles. */
@@ -229,8 +228,8 @@ export class ObjectStore {
   /** Names of the packs that have an index, sorted. */
   #indexNames(): string[] {
     try {
-      return [...Deno.readDirSync(this.#packs)].map((e) => e.name).filter((n) => n.endsWith(".idx"))
-        .map((n) => n.slice(0, -4)).sort();
+      return [...Deno.readDirSync(this.#packs)].map((e) => Layout.packOf(e.name))
+        .filter((p) => p?.file === "index").map((p) => p!.name).sort();
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return [];
       throw err;
@@ -238,7 +237,7 @@ export class ObjectStore {
   }
 
   async #loadIndex(index: PackIndexes, pack: string): Promise<void> {
-    index.add(pack, await Deno.readFile(`${this.#packs}/${pack}.idx`));
+    index.add(pack, await Deno.readFile(this.#layout.packIndex(pack)));
   }
 
   #packIndex(): Promise<PackIndexes> {
@@ -296,7 +295,7 @@ export class ObjectStore {
       }
       const present = new Set<string>();
       try {
-        for await (const e of Deno.readDir(`${this.#objects}/${prefix}`)) present.add(e.name);
+        for await (const e of Deno.readDir(this.#layout.looseDir(prefix))) present.add(e.name);
       } catch (err) {
         if (!(err instanceof Deno.errors.NotFound)) throw err;
       }
@@ -309,7 +308,7 @@ export class ObjectStore {
   async #looseDirs(): Promise<Set<string>> {
     const dirs = new Set<string>();
     try {
-      for await (const e of Deno.readDir(this.#objects)) if (e.isDirectory) dirs.add(e.name);
+      for await (const e of Deno.readDir(this.#layout.objects)) if (e.isDirectory) dirs.add(e.name);
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
@@ -537,7 +536,7 @@ export class ObjectStore {
     let pack = this.#packFiles.get(loc.pack);
     if (!pack) {
       try {
-        const file = Deno.openSync(`${this.#packs}/${loc.pack}.pack`, { read: true });
+        const file = Deno.openSync(this.#layout.pack(loc.pack), { read: true });
         pack = { file, size: file.statSync().size };
       } catch (err) {
         if (!(err instanceof Deno.errors.NotFound)) throw err;
@@ -768,12 +767,12 @@ export class ObjectStore {
       } finally {
         g.close();
       }
-      await Deno.rename(packTmp, `${this.#packs}/${name}.pack`);
-      await Deno.rename(idxTmp, `${this.#packs}/${name}.idx`);
+      await Deno.rename(packTmp, this.#layout.pack(name));
+      await Deno.rename(idxTmp, this.#layout.packIndex(name));
     } catch (err) {
       await Deno.remove(packTmp).catch(() => {});
       await Deno.remove(idxTmp).catch(() => {});
-      await Deno.remove(`${this.#packs}/${name}.pack`).catch(() => {});
+      await Deno.remove(this.#layout.pack(name)).catch(() => {});
       mapWriteError(err, "a pack of objects");
     }
     await syncDir(this.#packs);
@@ -784,9 +783,9 @@ export class ObjectStore {
   async listAll(): Promise<{ loose: Hash[]; packs: Map<string, Hash[]> }> {
     const loose: Hash[] = [];
     try {
-      for await (const d of Deno.readDir(this.#objects)) {
+      for await (const d of Deno.readDir(this.#layout.objects)) {
         if (!d.isDirectory || !/^[0-9a-f]{2}$/.test(d.name)) continue;
-        for await (const e of Deno.readDir(`${this.#objects}/${d.name}`)) {
+        for await (const e of Deno.readDir(this.#layout.looseDir(d.name))) {
           if (/^[0-9a-f]{62}$/.test(e.name)) loose.push(d.name + e.name);
         }
       }
@@ -795,7 +794,7 @@ export class ObjectStore {
     }
     const packs = new Map<string, Hash[]>();
     for (const name of await this.packNames()) {
-      const idx = await parseIndex(await Deno.readFile(`${this.#packs}/${name}.idx`), name);
+      const idx = await parseIndex(await Deno.readFile(this.#layout.packIndex(name)), name);
       packs.set(name, idx.map(([h]) => h));
     }
     return { loose, packs };
@@ -806,7 +805,8 @@ export class ObjectStore {
     const names: string[] = [];
     try {
       for await (const e of Deno.readDir(this.#packs)) {
-        if (e.name.endsWith(".idx")) names.push(e.name.slice(0, -4));
+        const pack = Layout.packOf(e.name);
+        if (pack?.file === "index") names.push(pack.name);
       }
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
@@ -819,10 +819,10 @@ export class ObjectStore {
    * hash. Calls `onObject` per object verified.
    */
   async verifyPack(name: string, onObject?: () => void): Promise<void> {
-    const idx = await parseIndex(await Deno.readFile(`${this.#packs}/${name}.idx`), name);
+    const idx = await parseIndex(await Deno.readFile(this.#layout.packIndex(name)), name);
     let bytes: Uint8Array;
     try {
-      bytes = await Deno.readFile(`${this.#packs}/${name}.pack`);
+      bytes = await Deno.readFile(this.#layout.pack(name));
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) throw missingPack(name, idx[0]?.[0]);
       throw err;
@@ -888,7 +888,7 @@ export class ObjectStore {
     for (const name of packs) {
       for (
         const [hash, loc] of await parseIndex(
-          await Deno.readFile(`${this.#packs}/${name}.idx`),
+          await Deno.readFile(this.#layout.packIndex(name)),
           name,
         )
       ) {
@@ -901,8 +901,7 @@ export class ObjectStore {
     for (const name of packs) {
       this.#packFiles.get(name)?.file.close();
       this.#packFiles.delete(name);
-      for (const ext of [".idx", ".pack"]) {
-        const p = `${this.#packs}/${name}${ext}`;
+      for (const p of [this.#layout.packIndex(name), this.#layout.pack(name)]) {
         freed += (await Deno.lstat(p)).size;
         await Deno.remove(p);
       }
@@ -918,8 +917,9 @@ export class ObjectStore {
     const names = new Set(await this.packNames());
     try {
       for await (const e of Deno.readDir(this.#packs)) {
-        if (e.name.endsWith(".pack") && !names.has(e.name.slice(0, -5))) {
-          const p = `${this.#packs}/${e.name}`;
+        const pack = Layout.packOf(e.name);
+        if (pack?.file === "pack" && !names.has(pack.name)) {
+          const p = this.#layout.pack(pack.name);
           freed += (await Deno.lstat(p)).size;
           await Deno.remove(p);
         }
@@ -932,7 +932,7 @@ export class ObjectStore {
 
   /** The store root this object store belongs to. */
   get root(): string {
-    return this.#root;
+    return this.#layout.root;
   }
 }
 

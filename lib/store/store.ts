@@ -37,6 +37,7 @@ import {
   writeFileAtomic,
 } from "./fs_util.ts";
 import { didYouMean, formatPath, parseRef, type Ref } from "./names.ts";
+import { Layout, STORE_DIR, STORE_MARK } from "./layout.ts";
 import { type ObjectBatch, ObjectStore } from "./objects.ts";
 import {
   applyEntry,
@@ -90,17 +91,13 @@ export interface PathEntry {
   readonly size: number;
 }
 
-const STORE_MARK = "tusk-store 1\n";
-
-/** The store's folders, which may all be empty (so a copy may drop them). */
-const STORE_FOLDERS = ["objects", "packs", "tmp"] as const;
-
-/** Name of the store folder searched for upward from the working directory. */
-export const STORE_DIR = ".tusk";
+export { STORE_DIR };
 
 /** A tusk store on disk. */
 export class Store {
   readonly root: string;
+  /** Where everything lives in the store folder. */
+  readonly layout: Layout;
   readonly objects: ObjectStore;
   readonly #clock: () => Date;
   readonly #spliceMinBytes: number;
@@ -109,31 +106,31 @@ export class Store {
 
   private constructor(root: string, options: StoreOptions) {
     this.root = root;
-    this.objects = new ObjectStore(root);
+    this.layout = new Layout(root);
+    this.objects = new ObjectStore(this.layout);
     this.#clock = options.clock ?? (() => new Date());
     this.#spliceMinBytes = options.spliceMinBytes ?? SPLICE_MIN_BYTES;
   }
 
   /** Create a new, empty store at `dir` (atomically: a crash leaves no half store). */
   static async init(dir: string, options: StoreOptions = {}): Promise<Store> {
-    if (await exists(`${dir}/STORE`)) {
+    if (await exists(new Layout(dir).mark)) {
       throw new AlreadyExistsError(`A tusk store already exists at "${dir}"`, { path: dir });
     }
     const parent = dir.slice(0, Math.max(dir.lastIndexOf("/"), 0)) || "/";
     await Deno.mkdir(parent, { recursive: true });
-    const staging = `${dir}.init-${Deno.pid}`;
+    const staging = Layout.staging(dir, Deno.pid);
+    const at = new Layout(staging);
     await Deno.remove(staging, { recursive: true }).catch(() => {});
     try {
-      for (const sub of STORE_FOLDERS) {
-        await Deno.mkdir(`${staging}/${sub}`, { recursive: true });
-      }
-      await Deno.writeFile(`${staging}/ledger`, new Uint8Array());
-      await Deno.writeTextFile(`${staging}/lock`, "");
-      await Deno.writeTextFile(`${staging}/gc.lock`, "");
-      await Deno.writeFile(`${staging}/state.json`, await encodeStateFile(emptyState()));
-      await Deno.writeTextFile(`${staging}/STORE`, STORE_MARK);
-      for (const f of ["ledger", "state.json", "STORE"]) {
-        const h = await Deno.open(`${staging}/${f}`, { read: true, write: true });
+      for (const sub of at.folders) await Deno.mkdir(sub, { recursive: true });
+      await Deno.writeFile(at.ledger, new Uint8Array());
+      await Deno.writeTextFile(at.lock, "");
+      await Deno.writeTextFile(at.gcLock, "");
+      await Deno.writeFile(at.state, await encodeStateFile(emptyState()));
+      await Deno.writeTextFile(at.mark, STORE_MARK);
+      for (const f of [at.ledger, at.state, at.mark]) {
+        const h = await Deno.open(f, { read: true, write: true });
         await h.sync();
         h.close();
       }
@@ -167,7 +164,7 @@ export class Store {
   static async open(dir: string, options: StoreOptions = {}): Promise<Store> {
     let mark: string;
     try {
-      mark = await Deno.readTextFile(`${dir}/STORE`);
+      mark = await Deno.readTextFile(new Layout(dir).mark);
     } catch {
       throw new NoStoreError(`No tusk store at "${dir}": run "tusk init" to create one`, {
         path: dir,
@@ -189,10 +186,10 @@ export class Store {
    * store without it fails here, naming it.
    */
   async #restoreLayout(): Promise<void> {
-    for (const sub of STORE_FOLDERS) {
+    for (const sub of this.layout.folders) {
       // Present already, or a read-only copy: reading needs none of them, and a write that
       // does fails then with its own message.
-      await Deno.mkdir(`${this.root}/${sub}`).catch(() => {});
+      await Deno.mkdir(sub).catch(() => {});
     }
     if (await exists(this.#ledgerPath)) return;
     const state = (await this.stateFile().catch(() => null))?.state;
@@ -212,9 +209,8 @@ export class Store {
   static async find(start: string): Promise<string | null> {
     let dir = start.replace(/\/+$/, "") || "/";
     while (true) {
-      if (await exists(`${dir}/${STORE_DIR}/STORE`)) {
-        return `${dir === "/" ? "" : dir}/${STORE_DIR}`;
-      }
+      const root = Layout.under(dir);
+      if (await exists(new Layout(root).mark)) return root;
       if (dir === "/" || dir === "") return null;
       dir = dir.slice(0, dir.lastIndexOf("/")) || "/";
     }
@@ -226,11 +222,11 @@ export class Store {
   }
 
   get #statePath(): string {
-    return `${this.root}/state.json`;
+    return this.layout.state;
   }
 
   get #ledgerPath(): string {
-    return `${this.root}/ledger`;
+    return this.layout.ledger;
   }
 
   /**
@@ -333,7 +329,7 @@ export class Store {
    * concurrent `gc` cannot collect them before they are committed.
    */
   async withIngest<T>(fn: () => Promise<T>): Promise<T> {
-    const f = await this.#lock(`${this.root}/gc.lock`, false);
+    const f = await this.#lock(this.layout.gcLock, false);
     try {
       return await fn();
     } finally {
@@ -343,7 +339,7 @@ export class Store {
 
   /** Hold the exclusive ingest lock (gc): no other process is writing loose objects. */
   async withExclusiveIngest<T>(fn: () => Promise<T>): Promise<T> {
-    const f = await this.#lock(`${this.root}/gc.lock`, true);
+    const f = await this.#lock(this.layout.gcLock, true);
     try {
       return await fn();
     } finally {
@@ -357,7 +353,7 @@ export class Store {
    * before the ledger append leaves nothing; after it, recovery finishes the job.
    */
   async transact<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
-    const lock = await this.#lock(`${this.root}/lock`, true);
+    const lock = await this.#lock(this.layout.lock, true);
     try {
       const state = await this.#recover();
       await this.objects.refresh();
@@ -395,7 +391,7 @@ export class Store {
       }
       state.ledger = { seq: entry.seq, hash: sha256(line), size: before.size + bytes.length };
       try {
-        await writeFileAtomic(this.#statePath, await encodeStateFile(state), `${this.root}/tmp`);
+        await writeFileAtomic(this.#statePath, await encodeStateFile(state), this.layout.tmp);
       } catch (err) {
         await f.truncate(before.size).catch(() => {});
         await f.syncData().catch(() => {});
@@ -465,12 +461,12 @@ export class Store {
     } finally {
       f.close();
     }
-    await writeFileAtomic(this.#statePath, await encodeStateFile(state), `${this.root}/tmp`);
+    await writeFileAtomic(this.#statePath, await encodeStateFile(state), this.layout.tmp);
     return state;
   }
 
   async #cleanTemp(): Promise<void> {
-    const tmp = `${this.root}/tmp`;
+    const tmp = this.layout.tmp;
     try {
       for await (const e of Deno.readDir(tmp)) {
         const pid = Number(e.name.split(".")[0]);
