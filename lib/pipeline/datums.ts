@@ -7,7 +7,8 @@
  */
 import { InvalidArgumentError } from "../errors.ts";
 import { globToRegExp } from "../glob.ts";
-import { canonicalJson, type Hash, sha256 } from "../store/codec.ts";
+import { canonicalJson } from "../store/codec.ts";
+import { type Hash, sha256 } from "../store/hash.ts";
 import { formatPath } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
 import type { Input, PfsInput } from "./spec.ts";

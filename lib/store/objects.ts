@@ -7,8 +7,7 @@
  * objects as they stream, so a damaged object is refused by name and never handed on.
  */
 import { IntegrityError, NotFoundError } from "../errors.ts";
-import type { Hash, Hasher } from "./codec.ts";
-import { createHasher, sha256, sha256Async } from "./codec.ts";
+import { createHasher, type Hash, type Hasher, sha256, sha256Async } from "./hash.ts";
 import { mapWriteError, syncDir, tempName, tempPath, writeAll } from "./fs_util.ts";
 import { Layout } from "./layout.ts";
 

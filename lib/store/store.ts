@@ -21,13 +21,11 @@ import {
   encodeCommit,
   encodeTree,
   encodeTreeLine,
-  type Hash,
-  sha256,
-  sha256Async,
   TREE_HEADER,
   type TreeEntry,
 } from "./codec.ts";
 import { canonicalJson } from "./codec.ts";
+import { type Hash, sha256, sha256Async } from "./hash.ts";
 import {
   exists,
   mapWriteError,

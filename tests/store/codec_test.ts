@@ -7,9 +7,9 @@ import {
   EMPTY_TREE,
   encodeCommit,
   encodeTree,
-  sha256,
   type TreeEntry,
 } from "../../lib/store/codec.ts";
+import { sha256 } from "../../lib/store/hash.ts";
 import { IntegrityError } from "../../lib/errors.ts";
 
 const H1 = "1".repeat(64);
