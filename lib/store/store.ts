@@ -12,17 +12,19 @@ import {
   NotFoundError,
 } from "../errors.ts";
 import {
+  checkTreeFrame,
   type Commit,
-  compareNames,
   decodeCommit,
   decodeTree,
-  decodeTreeLine,
   EMPTY_TREE,
+  EMPTY_TREE_BYTES,
   encodeCommit,
   encodeTree,
-  encodeTreeLine,
-  TREE_HEADER,
+  findTreeLine,
+  spliceTree,
   type TreeEntry,
+  treeSize,
+  type TreeSplice,
 } from "./codec.ts";
 import { canonicalJson } from "./codec.ts";
 import { type Hash, sha256, sha256Async } from "./hash.ts";
@@ -691,7 +693,7 @@ export class Store {
   ): Promise<{ hash: Hash; size: number }> {
     const r = await this.#editDir(root, edits, [], batch);
     if (r) return r;
-    await batch.add(encodeTree([]));
+    await batch.add(EMPTY_TREE_BYTES, EMPTY_TREE);
     return { hash: EMPTY_TREE, size: 0 };
   }
 
@@ -750,35 +752,17 @@ export class Store {
     prefix: readonly string[],
     batch: ObjectBatch,
   ): Promise<{ hash: Hash; size: number } | null> {
-    const header = TREE_HEADER.length;
-    if (decoder.decode(bytes.subarray(0, header)) !== TREE_HEADER || bytes.at(-1) !== NEWLINE) {
-      throw new IntegrityError(`Tree ${hash} is malformed`, { object: hash });
-    }
+    checkTreeFrame(bytes, hash);
     // Names are edited in the order given, as the decoding path does (so a refused edit is
     // the same one either way), then spliced in the tree's order.
-    const changes: { name: string; start: number; end: number; line: Uint8Array | null }[] = [];
+    const splices: TreeSplice[] = [];
     for (const [name, group] of groups) {
-      const at = findTreeLine(bytes, header, name, hash);
-      const next = await this.#editEntry(at.entry, name, group, prefix, batch);
-      changes.push({ name, ...at, line: next ? encoder.encode(encodeTreeLine(next)) : null });
+      const at = findTreeLine(bytes, name, hash);
+      const entry = await this.#editEntry(at.entry, name, group, prefix, batch);
+      splices.push({ name, start: at.start, end: at.end, entry });
     }
-    // New names may share an insertion point: there, the tree's order decides.
-    changes.sort((a, b) => a.start - b.start || compareNames(a.name, b.name));
-    const pieces: Uint8Array[] = [];
-    let pos = 0;
-    for (const c of changes) {
-      pieces.push(bytes.subarray(pos, c.start));
-      if (c.line) pieces.push(c.line);
-      pos = c.end;
-    }
-    pieces.push(bytes.subarray(pos));
-    const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
-    let off = 0;
-    for (const p of pieces) {
-      out.set(p, off);
-      off += p.length;
-    }
-    if (out.length === header) return null;
+    const out = spliceTree(bytes, splices);
+    if (!out) return null;
     const newHash = await sha256Async(out);
     if (newHash !== hash) await batch.add(out, newHash);
     return { hash: newHash, size: treeSize(out) };
@@ -840,48 +824,8 @@ export class Store {
 const SPLICE_MIN_BYTES = 64 << 10;
 const SPLICE_MAX_NAMES = 64;
 const NEWLINE = 10;
-const SPACE = 32;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/**
- * Bisect the sorted entry lines of an encoded tree, from byte `from` on, for `name`: the
- * byte range of its line and its entry, or an empty range where it would be inserted.
- */
-function findTreeLine(
-  bytes: Uint8Array,
-  from: number,
-  name: string,
-  id: Hash,
-): { start: number; end: number; entry: TreeEntry | null } {
-  let lo = from;
-  let hi = bytes.length;
-  while (lo < hi) {
-    let line = (lo + hi) >>> 1;
-    while (line > lo && bytes[line - 1] !== NEWLINE) line--;
-    const end = bytes.indexOf(NEWLINE, line) + 1;
-    const entry = decodeTreeLine(decoder.decode(bytes.subarray(line, end)), id);
-    const order = compareNames(entry.name, name);
-    if (order === 0) return { start: line, end, entry };
-    if (order < 0) lo = end;
-    else hi = line;
-  }
-  return { start: lo, end: lo, entry: null };
-}
-
-/** The total size of an encoded tree's entries (the sum of their size fields). */
-function treeSize(bytes: Uint8Array): number {
-  let total = 0;
-  let p = TREE_HEADER.length;
-  while (p < bytes.length) {
-    let q = p + 2;
-    let n = 0;
-    for (; bytes[q] !== SPACE; q++) n = n * 10 + bytes[q]! - 48;
-    total += n;
-    p = bytes.indexOf(NEWLINE, q) + 1;
-  }
-  return total;
-}
 
 /** A transaction in progress: the state as of the lock, pending objects and changes. */
 export class Transaction {
