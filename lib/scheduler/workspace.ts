@@ -10,7 +10,7 @@ import { removeTree } from "../store/fs_util.ts";
 import { parsePath } from "../store/names.ts";
 import type { Edit, Store } from "../store/store.ts";
 import type { DatumInput } from "../pipeline/datums.ts";
-import type { ObjectBatch } from "../store/objects.ts";
+import type { ObjectBatch } from "../store/batch.ts";
 
 /** Host folders of one datum run. */
 export interface Workspace {

@@ -38,7 +38,8 @@ import {
 } from "./fs_util.ts";
 import { didYouMean, formatPath, parseRef, type Ref } from "./names.ts";
 import { Layout, STORE_DIR, STORE_MARK } from "./layout.ts";
-import { type ObjectBatch, ObjectStore } from "./objects.ts";
+import type { ObjectBatch } from "./batch.ts";
+import { ObjectStore } from "./objects.ts";
 import {
   applyEntry,
   type Change,
