@@ -34,6 +34,13 @@ export async function writeAll(file: Deno.FsFile, data: Uint8Array): Promise<voi
   while (off < data.length) off += await file.write(data.subarray(off));
 }
 
+/** Open `path` (created if need be) and take its lock, shared or `exclusive`; close to release. */
+export async function lockFile(path: string, exclusive: boolean): Promise<Deno.FsFile> {
+  const f = await Deno.open(path, { read: true, write: true, create: true });
+  await f.lock(exclusive);
+  return f;
+}
+
 /** Wrap disk-full errors as NoSpaceError naming `what`; rethrow anything else. */
 export function mapWriteError(err: unknown, what: string): never {
   if (isNoSpace(err)) {
