@@ -6,7 +6,7 @@
  */
 import { IntegrityError } from "../errors.ts";
 import { createHasher, type Hash, sha256Async } from "./hash.ts";
-import { mapWriteError, syncDir, tempPath, writeAll } from "./fs_util.ts";
+import { mapWriteError, syncDir, tempPath, writeAll, writeNewFile } from "./fs_util.ts";
 import type { Layout } from "./layout.ts";
 import { corruptObject, type OpenObject } from "./read_check.ts";
 
@@ -129,13 +129,7 @@ export class LooseObjects {
   async write(bytes: Uint8Array, hash: Hash): Promise<Hash> {
     const tmp = tempPath(this.#layout.tmp);
     try {
-      const f = await Deno.open(tmp, { write: true, createNew: true });
-      try {
-        await writeAll(f, bytes);
-        await f.sync();
-      } finally {
-        f.close();
-      }
+      await writeNewFile(tmp, bytes);
       await this.#install(tmp, hash);
     } catch (err) {
       await Deno.remove(tmp).catch(() => {});

@@ -6,7 +6,7 @@
  */
 import { IntegrityError } from "../errors.ts";
 import { type Hash, sha256Async } from "./hash.ts";
-import { mapWriteError, syncDir, tempPath, writeAll } from "./fs_util.ts";
+import { mapWriteError, syncDir, tempPath, writeNewFile } from "./fs_util.ts";
 import { Layout } from "./layout.ts";
 import { checkPack, corrupt, encodePack, type PackEntry } from "./pack_codec.ts";
 import { encodeIndex, PackIndexes, type PackLocation, parseIndex } from "./pack_index.ts";
@@ -134,21 +134,9 @@ export class Packs {
     let idxBytes: Uint8Array = new Uint8Array();
     try {
       const { entries, pieces } = encodePack(objects);
-      const f = await Deno.open(packTmp, { write: true, createNew: true });
-      try {
-        for (const piece of pieces) await writeAll(f, piece);
-        await f.sync();
-      } finally {
-        f.close();
-      }
+      await writeNewFile(packTmp, pieces);
       idxBytes = await encodeIndex(entries);
-      const g = await Deno.open(idxTmp, { write: true, createNew: true });
-      try {
-        await writeAll(g, idxBytes);
-        await g.sync();
-      } finally {
-        g.close();
-      }
+      await writeNewFile(idxTmp, idxBytes);
       await Deno.rename(packTmp, this.#layout.pack(name));
       await Deno.rename(idxTmp, this.#layout.packIndex(name));
     } catch (err) {
