@@ -782,7 +782,7 @@ async function doUp(opts: { headless: boolean }) {
 }
 
 async function doDoctor(opts: JsonOpts) {
-  const { detectSandbox, leaseHolder, verify, pipelinesOf, cronInputs, nextTick, humanDuration } =
+  const { detectSandbox, leaseHolder, verify, pipelinesOf, inputLeaves, nextTick, humanDuration } =
     await lib();
   const store = await openStore();
   const sandbox = await detectSandbox("auto");
@@ -809,7 +809,7 @@ async function doDoctor(opts: JsonOpts) {
   const cron: { pipeline: string; input: string; spec: string; next: string | null }[] = [];
   try {
     for (const p of pipelinesOf(await store.state())) {
-      for (const c of cronInputs(p.parsed.input)) {
+      for (const c of inputLeaves(p.parsed.input, "cron")) {
         const start = c.start ? new Date(c.start) : undefined;
         const next = p.stopped ? null : nextTick(c.spec, now, start).toISOString();
         cron.push({ pipeline: p.name, input: c.name, spec: c.spec, next });

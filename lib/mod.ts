@@ -46,9 +46,11 @@ export type {
 } from "./commands/pps.ts";
 export { pipelineOf, pipelinesOf } from "./pipeline/pipelines.ts";
 export type { Pipeline, PipelineRecord } from "./pipeline/pipelines.ts";
-export { parseSpec, parseSpecText, SpecError } from "./pipeline/spec.ts";
-export type { PipelineSpec } from "./pipeline/spec.ts";
-export type { DatumRecord, JobRecord, JobState } from "./pipeline/jobs.ts";
+export { parseSpec, parseSpecText } from "./pipeline/spec/parse_spec.ts";
+export type { PipelineSpec } from "./pipeline/spec/parse_spec.ts";
+export { SpecError } from "./pipeline/spec/spec_error.ts";
+export type { DatumRecord, JobRecord } from "./pipeline/jobs.ts";
+export type { JobState } from "./pipeline/states.ts";
 export {
   EventBus,
   type JournalChunk,
@@ -61,7 +63,7 @@ export { leaseHolder } from "./scheduler/lease.ts";
 export { nextTick } from "./scheduler/cron.ts";
 export { detectSandbox } from "./runner/detect.ts";
 export type { SandboxMode } from "./runner/detect.ts";
-export { cronInputs } from "./scheduler/scheduler.ts";
+export { inputLeaves } from "./pipeline/spec/input.ts";
 export { denoImage, exportPachyderm, exportReadme, pachydermSpec } from "./commands/export.ts";
 export type { ExportedPipeline, PachydermExport } from "./commands/export.ts";
 export {
