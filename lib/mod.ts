@@ -28,7 +28,6 @@ export {
   plan,
   provenance,
   rerunJob,
-  RerunRefusedError,
   restartDatum,
   setPipelineStopped,
   settled,
@@ -56,7 +55,7 @@ export {
   type ReadJournalOptions,
 } from "./scheduler/events.ts";
 export type { EventMap, TuskEvent } from "./scheduler/events.ts";
-export { LeaseHeldError, runInline, Scheduler } from "./scheduler/scheduler.ts";
+export { runInline, Scheduler } from "./scheduler/scheduler.ts";
 export { leaseHolder } from "./scheduler/lease.ts";
 export { nextTick } from "./scheduler/cron.ts";
 export { detectSandbox } from "./runner/detect.ts";

@@ -12,8 +12,8 @@ import {
   flag,
   type Option,
   type OptionSpecs,
-  UsageError,
 } from "./command_line.ts";
+import { UsageError } from "../errors.ts";
 
 /** A flag of the alias alone that sets options of the target when given. */
 export interface AliasFlag {

@@ -2,7 +2,7 @@
  * The command line of a program: a declarative tree of commands (positional arguments,
  * options and a handler typed from them), a parser that turns argv into the handler's call,
  * a help text or the version, and usage errors naming the culprit. It knows nothing of tusk
- * and imports nothing but the error base class, so a CLI built on it starts quickly.
+ * and imports nothing but its error class, so a CLI built on it starts quickly.
  *
  * The grammar is the usual one: `--name value`, `--name=value`, `-n value`, `-nvalue`,
  * combined short flags (`-rc`), `--no-name` for options that default to true, a list option
@@ -10,7 +10,7 @@
  * and `-V`/`--version` anywhere, and the root's options (the globals) at any depth. A group
  * (a command with subcommands) has an implicit `help [command]` subcommand.
  */
-import { TuskError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 
 // ---- option and argument declarations ----
 
@@ -313,26 +313,7 @@ function toArgument(spec: ArgSpec): Argument {
   };
 }
 
-// ---- errors ----
-
-/** Which usage rule a command line broke. */
-export type UsageErrorCode =
-  | "UNKNOWN_COMMAND"
-  | "UNKNOWN_OPTION"
-  | "MISSING_VALUE"
-  | "UNEXPECTED_VALUE"
-  | "INVALID_CHOICE"
-  | "MISSING_ARGUMENT"
-  | "UNEXPECTED_ARGUMENT"
-  | "MISSING_OPTION"
-  | "UNSUPPORTED_COMMAND";
-
-/** The command line does not fit the declared commands (exit 2); `code` says how. */
-export class UsageError extends TuskError {
-  constructor(code: UsageErrorCode, message: string, data: Record<string, unknown>) {
-    super(code, message, data, 2);
-  }
-}
+// ---- suggestions ----
 
 /** Optimal string alignment distance (Levenshtein plus transpositions). */
 function distance(a: string, b: string): number {

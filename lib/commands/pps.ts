@@ -2,7 +2,7 @@
  * Pipeline verbs: create/update/list/inspect/delete/start/stop pipeline, jobs and datums,
  * logs, plan, lineage, provenance, wait, draw, run cron. Each returns data.
  */
-import { InvalidArgumentError, NotFoundError, TuskError } from "../errors.ts";
+import { InvalidArgumentError, NotFoundError, RerunRefusedError } from "../errors.ts";
 import type { Commit, Hash } from "../store/codec.ts";
 import { formatPath, parsePath, parseRef } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
@@ -470,13 +470,6 @@ export async function restartDatum(
   delete job.reason;
   await new JobStore(store).save(job, { durable: true });
   return job;
-}
-
-/** A job cannot be re-run now: still running, stopped pipeline, not the newest, … */
-export class RerunRefusedError extends TuskError {
-  constructor(message: string, data: Record<string, unknown> = {}) {
-    super("RERUN_REFUSED", message, data, 1);
-  }
 }
 
 /** What `rerunJob()` asked for. */

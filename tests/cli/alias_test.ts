@@ -15,8 +15,8 @@ import {
   negated,
   parseCommandLine,
   program,
-  UsageError,
 } from "../../lib/cli/command_line.ts";
+import { UsageError } from "../../lib/errors.ts";
 
 let calls: { args: unknown[]; options: Record<string, unknown> }[] = [];
 

@@ -15,11 +15,9 @@ import {
   parseCommandLine,
   program,
   unsupported,
-  UsageError,
-  type UsageErrorCode,
   value,
 } from "../../lib/cli/command_line.ts";
-import { TuskError } from "../../lib/errors.ts";
+import { TuskError, UsageError, type UsageErrorCode } from "../../lib/errors.ts";
 
 /** What the last handler got, by command. */
 let calls: { command: string; args: unknown[]; options: Record<string, unknown> }[] = [];
