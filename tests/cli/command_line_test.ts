@@ -120,6 +120,28 @@ Deno.test("parseCommandLine() calls the handler with typed arguments and options
   });
 });
 
+Deno.test("parseCommandLine() hands the context given to run() to the handler as its third argument", async () => {
+  let got: unknown[] = [];
+  const p = program({
+    name: "demo",
+    version: "1",
+    description: "",
+    options: {},
+    commands: {
+      show: command({
+        args: ["<name>"],
+        run: ([name], _options, context: { greeting: string }) => {
+          got = [name, context.greeting];
+        },
+      }),
+    },
+  });
+  const call = parseCommandLine(p, ["show", "x"]);
+  assert.ok(call.kind === "run");
+  await call.run({ greeting: "hi" });
+  assert.deepEqual(got, ["x", "hi"]);
+});
+
 Deno.test("parseCommandLine() reads --name value, --name=value, -n value and -nvalue alike", async () => {
   for (
     const argv of [
