@@ -32,6 +32,7 @@ export {
   setPipelineStopped,
   settled,
   stopJob,
+  waitCommit,
   waitJob,
 } from "./commands/pps.ts";
 export type {
@@ -59,10 +60,14 @@ export { runInline, Scheduler } from "./scheduler/scheduler.ts";
 export { leaseHolder } from "./scheduler/lease.ts";
 export { nextTick } from "./scheduler/cron.ts";
 export { detectSandbox } from "./runner/detect.ts";
-export type { SandboxMode } from "./runner/detect.ts";
+export type { SandboxChoice, SandboxMode } from "./runner/detect.ts";
 export { cronInputs } from "./scheduler/scheduler.ts";
 export { denoImage, exportPachyderm, exportReadme, pachydermSpec } from "./commands/export.ts";
 export type { ExportedPipeline, PachydermExport } from "./commands/export.ts";
+export { doctor } from "./commands/doctor.ts";
+export type { CronTick, DoctorReport } from "./commands/doctor.ts";
+export { runCron, runTriggered } from "./commands/run.ts";
+export { followLogs, journalPath } from "./commands/journal.ts";
 export {
   argumentKind,
   COMPLETION_SHELLS,

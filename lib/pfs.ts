@@ -6,6 +6,7 @@
 export * from "./errors.ts";
 export { Store, STORE_DIR } from "./store/store.ts";
 export { parsePath, parseRef } from "./store/names.ts";
+export { mayTrigger } from "./commands/triggers.ts";
 export { createRepo, deleteRepo, inspectRepo, listRepos } from "./commands/repo.ts";
 export { deleteFile, diffFile, getFile, globFile, listFile, putFile } from "./commands/file.ts";
 export {

@@ -412,6 +412,19 @@ export async function settled(
   return { done: true, jobs: out };
 }
 
+/**
+ * Wait until every pipeline downstream of the repo of `refText` has a finished job for its
+ * current inputs (`wait commit`); returns those jobs.
+ */
+export async function waitCommit(store: Store, refText: string, pollMs = 50): Promise<JobRecord[]> {
+  const { repo } = parseRef(refText);
+  while (true) {
+    const s = await settled(store, repo);
+    if (s.done) return s.jobs;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
 /** The pipeline DAG as text lines: `training → model → inference ← attributes`. */
 export async function drawPipelines(store: Store): Promise<string[]> {
   const state = await store.state();
