@@ -9,6 +9,7 @@ export { parsePath, parseRef } from "./store/names.ts";
 export { mayTrigger } from "./commands/triggers.ts";
 export { createRepo, deleteRepo, inspectRepo, listRepos } from "./commands/repo.ts";
 export { deleteFile, diffFile, getFile, globFile, listFile, putFile } from "./commands/file.ts";
+export type { FileInfo } from "./commands/file.ts";
 export {
   createBranch,
   deleteBranch,
