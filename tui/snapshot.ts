@@ -4,6 +4,7 @@
  * most recent jobs. Everything later comes from the event stream.
  */
 import {
+  inputLeaves,
   inspectCommit,
   listJobs,
   listRepos,
@@ -21,20 +22,16 @@ export interface SnapshotOptions {
   readonly now?: () => Date;
 }
 
-type Input = PipelineSpec["input"];
-
-function inputsOf(input: Input): PipelineInputView[] {
-  if (input.kind === "pfs") return [{ name: input.name, repo: input.repo, kind: "pfs" }];
-  if (input.kind === "cron") {
-    return [{
-      name: input.name,
-      repo: input.repo,
+function inputsOf(input: PipelineSpec["input"]): PipelineInputView[] {
+  return inputLeaves(input).map((i) =>
+    i.kind === "pfs" ? { name: i.name, repo: i.repo, kind: "pfs" } : {
+      name: i.name,
+      repo: i.repo,
       kind: "cron",
-      spec: input.spec,
-      ...(input.start ? { start: input.start } : {}),
-    }];
-  }
-  return input.inputs.flatMap(inputsOf);
+      spec: i.spec,
+      ...(i.start ? { start: i.start } : {}),
+    }
+  );
 }
 
 /** Load what the dashboard shows before the first event. */

@@ -5,10 +5,10 @@
  * is the CLI's.
  */
 import { pipelinesOf } from "../pipeline/pipelines.ts";
+import { inputLeaves } from "../pipeline/spec/input.ts";
 import { detectSandbox, type SandboxMode } from "../runner/detect.ts";
 import { nextTick } from "../scheduler/cron.ts";
 import { leaseHolder } from "../scheduler/lease.ts";
-import { cronInputs } from "../scheduler/scheduler.ts";
 import type { Store } from "../store/store.ts";
 import { verify } from "./integrity.ts";
 
@@ -71,7 +71,7 @@ export async function doctor(store: Store, options: DoctorOptions = {}): Promise
   const cron: CronTick[] = [];
   try {
     for (const p of pipelinesOf(await store.state())) {
-      for (const c of cronInputs(p.parsed.input)) {
+      for (const c of inputLeaves(p.parsed.input, "cron")) {
         const start = c.start ? new Date(c.start) : undefined;
         const next = p.stopped ? null : nextTick(c.spec, now, start).toISOString();
         cron.push({ pipeline: p.name, input: c.name, spec: c.spec, next });

@@ -15,7 +15,8 @@ import {
   pipelinesOf,
   readBundle,
 } from "../pipeline/pipelines.ts";
-import { inputRepos, parseDuration } from "../pipeline/spec.ts";
+import { inputLeaves } from "../pipeline/spec/input.ts";
+import { parseDuration } from "../pipeline/spec/units.ts";
 import { oldSpaceMiB } from "../runner/sandbox.ts";
 import type { Store } from "../store/store.ts";
 import { hostOutputError } from "./_host_output.ts";
@@ -169,7 +170,7 @@ export function denoImage(version: string = Deno.version.deno): string {
  * the spec's env names; no net, run, ffi or sys), on the bundle at `script`.
  */
 function containerCommand(p: Pipeline, codeRepo: string, script: string): string[] {
-  const names = [...new Set(inputRepos(p.parsed.input).map((i) => `/pfs/${i.name}`))];
+  const names = [...new Set(inputLeaves(p.parsed.input).map((i) => `/pfs/${i.name}`))];
   const reads = [...names, `/pfs/${codeRepo}`, "/pfs/out", "/tmp"];
   const env = Object.keys(p.parsed.transform.env).sort();
   return [
@@ -276,8 +277,7 @@ export async function exportPachyderm(
   const dir = options.output.replace(/\/+$/, "") || "/";
   const pipelineNames = new Set(all.map((p) => p.name));
   const cronRepos = new Set(
-    all.flatMap((p) => inputRepos(p.parsed.input).filter((i) => i.kind === "cron"))
-      .map((i) => i.repo),
+    all.flatMap((p) => inputLeaves(p.parsed.input, "cron")).map((i) => i.repo),
   );
   const taken = new Set([...Object.keys(state.repos), ...pipelineNames]);
   const repos = new Set<string>();
@@ -285,7 +285,7 @@ export async function exportPachyderm(
   const exportedNames = new Set(chosen.map((p) => p.name));
   const plans: { p: Pipeline; codeRepo: string }[] = [];
   for (const p of dependencyOrder(chosen)) {
-    const inputs = inputRepos(p.parsed.input);
+    const inputs = inputLeaves(p.parsed.input);
     for (const i of inputs) {
       if (i.kind === "cron" || cronRepos.has(i.repo)) continue;
       if (!pipelineNames.has(i.repo)) repos.add(i.repo);

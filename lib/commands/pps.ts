@@ -7,7 +7,8 @@ import type { Commit, Hash } from "../store/codec.ts";
 import { formatPath, parsePath, parseRef } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
 import { datumId, planDatums } from "../pipeline/datums.ts";
-import { isFinal, type JobRecord, JobStore, parseJobRef } from "../pipeline/jobs.ts";
+import { type JobRecord, JobStore, parseJobRef } from "../pipeline/jobs.ts";
+import { isFinal, type JobState } from "../pipeline/states.ts";
 import {
   createPipeline,
   deletePipeline,
@@ -16,9 +17,8 @@ import {
   pipelinesOf,
   setPipelineStopped,
 } from "../pipeline/pipelines.ts";
-import { inputRepos } from "../pipeline/spec.ts";
+import { inputLeaves } from "../pipeline/spec/input.ts";
 import { currentTrigger } from "../scheduler/run_job.ts";
-import { cronInputs } from "../scheduler/scheduler.ts";
 
 export { createPipeline, deletePipeline, setPipelineStopped };
 
@@ -31,7 +31,7 @@ export interface PipelineView {
   readonly updated: string;
   readonly state: "running" | "paused";
   readonly lastJob: string | null;
-  readonly lastJobState: string | null;
+  readonly lastJobState: JobState | null;
   readonly description: string;
   readonly specHash: Hash;
   readonly codeHash: Hash;
@@ -68,7 +68,11 @@ async function view(p: Pipeline, jobs: JobStore): Promise<PipelineView> {
     specHash: p.specHash,
     codeHash: p.codeHash,
     outputBranch: p.parsed.outputBranch,
-    cron: cronInputs(p.parsed.input).map((c) => ({ name: c.name, spec: c.spec, repo: c.repo })),
+    cron: inputLeaves(p.parsed.input, "cron").map((c) => ({
+      name: c.name,
+      spec: c.spec,
+      repo: c.repo,
+    })),
   };
 }
 
@@ -380,7 +384,7 @@ export function downstream(pipelines: readonly Pipeline[], repo: string): Pipeli
   const visit = (r: string) => {
     for (const p of pipelines) {
       if (out.has(p.name)) continue;
-      if (inputRepos(p.parsed.input).some((i) => i.repo === r)) {
+      if (inputLeaves(p.parsed.input).some((i) => i.repo === r)) {
         out.set(p.name, p);
         visit(p.name);
       }
@@ -431,11 +435,8 @@ export async function drawPipelines(store: Store): Promise<string[]> {
   const pipelines = pipelinesOf(state);
   const lines: string[] = [];
   for (const p of pipelines) {
-    const ins = inputRepos(p.parsed.input).map((
-      i,
-    ) => (i.kind === "cron"
-      ? `⏱ ${i.repo} (${cronInputs(p.parsed.input).find((c) => c.repo === i.repo)?.spec})`
-      : i.repo)
+    const ins = inputLeaves(p.parsed.input).map((i) =>
+      i.kind === "cron" ? `⏱ ${i.repo} (${i.spec})` : i.repo
     );
     lines.push(`${ins.join(" + ")} ──▶ [${p.name}] ──▶ ${p.name}@${p.parsed.outputBranch}`);
   }

@@ -75,9 +75,9 @@ export async function deleteRepo(store: Store, name: string): Promise<void> {
     const { pipelinesOf } = await import(
       new URL("../pipeline/pipelines.ts", import.meta.url).href
     ) as typeof import("../pipeline/pipelines.ts");
-    const { inputRepos } = await import(
-      new URL("../pipeline/spec.ts", import.meta.url).href
-    ) as typeof import("../pipeline/spec.ts");
+    const { inputLeaves } = await import(
+      new URL("../pipeline/spec/input.ts", import.meta.url).href
+    ) as typeof import("../pipeline/spec/input.ts");
     const pipelines = pipelinesOf(tx.state);
     if (pipelines.some((p) => p.name === name)) {
       throw new InvalidArgumentError(
@@ -85,7 +85,7 @@ export async function deleteRepo(store: Store, name: string): Promise<void> {
         { repo: name },
       );
     }
-    const reader = pipelines.find((p) => inputRepos(p.parsed.input).some((i) => i.repo === name));
+    const reader = pipelines.find((p) => inputLeaves(p.parsed.input).some((i) => i.repo === name));
     if (reader) {
       throw new InvalidArgumentError(
         `Cannot delete repo "${name}": pipeline "${reader.name}" reads it; delete that pipeline first`,

@@ -11,7 +11,7 @@
  * paths are rewritten as `npm:/<name>@<version>/<file>`.
  */
 import { relative } from "node:path";
-import { SpecError } from "./spec.ts";
+import { SpecError, type SpecRule } from "./spec/spec_error.ts";
 
 /** A checked, bundled stage. */
 export interface StageSnapshot {
@@ -42,6 +42,12 @@ async function run(
   }).output();
   const dec = new TextDecoder();
   return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
+}
+
+/** May a stage import this module: a local file, an npm package or a Node built-in? */
+function importable(m: InfoModule): boolean {
+  return m.specifier.startsWith("file://") || m.kind === "npm" ||
+    m.specifier.startsWith("npm:") || m.kind === "node" || m.specifier.startsWith("node:");
 }
 
 /** Is `path` inside the folder `dir` (not `dir` itself)? Both are real paths. */
@@ -108,9 +114,10 @@ export async function snapshotStage(
   options: SnapshotStageOptions = {},
 ): Promise<StageSnapshot> {
   const field = options.field ?? "transform.cmd[2]";
-  const fail = (message: string): never => {
+  const fail = (rule: SpecRule, message: string): never => {
     const where = message.includes(field) ? message : `${message} (${field})`;
     throw new SpecError(where, {
+      rule,
       path: field,
       ...(options.specFile ? { file: options.specFile } : {}),
     });
@@ -121,21 +128,23 @@ export async function snapshotStage(
     dir = await Deno.realPath(folderOf(stagePath));
     real = await Deno.realPath(stagePath);
     const st = await Deno.stat(real);
-    if (!st.isFile) fail(`Stage script "${stagePath}" at ${field} is not a file`);
+    if (!st.isFile) fail("MISSING_STAGE", `Stage script "${stagePath}" at ${field} is not a file`);
   } catch (err) {
     if (err instanceof SpecError) throw err;
-    return fail(`Cannot find stage script "${stagePath}" named at ${field}`);
+    return fail("MISSING_STAGE", `Cannot find stage script "${stagePath}" named at ${field}`);
   }
   if (options.root !== undefined) {
     const root = await Deno.realPath(options.root).catch(() => options.root!);
     if (dir !== root && !isInside(dir, root)) {
       fail(
+        "STAGE_OUTSIDE",
         `Stage script "${stagePath}" at ${field} is reached through a link to "${dir}", outside the spec's folder "${root}": stage code must live beside the spec`,
       );
     }
   }
   if (!isInside(real, dir)) {
     fail(
+      "STAGE_OUTSIDE",
       `Stage script "${stagePath}" at ${field} is a link to "${real}", outside its folder "${dir}": stage code must live beside the stage`,
     );
   }
@@ -145,6 +154,7 @@ export async function snapshotStage(
   ]);
   if (info.code !== 0) {
     fail(
+      "BAD_STAGE",
       `Cannot read the module graph of stage "${stagePath}": ${
         info.stderr.trim().split("\n").pop()
       }`,
@@ -156,7 +166,13 @@ export async function snapshotStage(
   };
   const modules: string[] = [];
   for (const m of graph.modules) {
-    if (m.error) fail(`Stage "${stagePath}" cannot load "${m.specifier}": ${m.error}`);
+    if (m.error) {
+      // A module of a kind stages may not import breaks that rule, whatever else is wrong.
+      fail(
+        importable(m) ? "BAD_STAGE" : "BAD_IMPORT",
+        `Stage "${stagePath}" cannot load "${m.specifier}": ${m.error}`,
+      );
+    }
     if (m.specifier.startsWith("file://")) {
       const local = decodeURIComponent(new URL(m.specifier).pathname);
       let realLocal = local;
@@ -165,16 +181,14 @@ export async function snapshotStage(
       } catch { /* reported by deno info already */ }
       if (!isInside(realLocal, dir)) {
         fail(
+          "STAGE_OUTSIDE",
           `Stage "${stagePath}" imports "${local}", which is outside its folder "${dir}": stage code must live beside the stage`,
         );
       }
       modules.push(realLocal.slice(dir.length + 1));
-    } else if (m.kind === "npm" || m.specifier.startsWith("npm:")) {
-      continue;
-    } else if (m.specifier.startsWith("node:") || m.kind === "node") {
-      continue;
-    } else {
+    } else if (!importable(m)) {
       fail(
+        "BAD_IMPORT",
         `Stage "${stagePath}" imports "${m.specifier}": stages may import local files and npm: packages only`,
       );
     }
@@ -183,7 +197,7 @@ export async function snapshotStage(
   try {
     const out = `${tmp}/stage.js`;
     const b = await run(["bundle", "--quiet", "--platform", "deno", "-o", out, real], dir);
-    if (b.code !== 0) fail(`Cannot bundle stage "${stagePath}": ${b.stderr.trim()}`);
+    if (b.code !== 0) fail("BAD_STAGE", `Cannot bundle stage "${stagePath}": ${b.stderr.trim()}`);
     const text = await Deno.readTextFile(out);
     const canonical = npmCache === undefined
       ? text

@@ -5,12 +5,11 @@
  * Each datum has a hash over its input names, paths and content hashes, the spec's salt and
  * the stage code's hash: a datum that succeeded with the same hash need not run again.
  */
-import { InvalidArgumentError } from "../errors.ts";
 import { globToRegExp } from "../glob.ts";
 import { canonicalJson, type Hash, sha256 } from "../store/codec.ts";
 import { formatPath } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
-import type { Input, PfsInput } from "./spec.ts";
+import type { Input, PfsInput } from "./spec/input.ts";
 
 /** One file a datum reads: its path in the input repo and its content hash. */
 export interface DatumFile {
@@ -210,13 +209,4 @@ export async function planDatums(
 /** A datum's short display id (as Pachyderm shows datum ids). */
 export function datumId(d: Pick<Datum, "key">): string {
   return d.key.slice(0, 32);
-}
-
-/** Refuse a glob that cannot compile (shared with spec checks). */
-export function checkGlob(glob: string, path: string): void {
-  try {
-    globToRegExp(glob);
-  } catch {
-    throw new InvalidArgumentError(`Invalid glob "${glob}" at ${path}`, { glob, path });
-  }
 }

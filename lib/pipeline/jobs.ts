@@ -9,25 +9,7 @@ import type { Hash } from "../store/codec.ts";
 import { writeFileAtomic } from "../store/fs_util.ts";
 import { checkRepoName } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
-
-/** Pachyderm's job states. */
-export type JobState =
-  | "CREATED"
-  | "STARTING"
-  | "RUNNING"
-  | "FINISHING"
-  | "SUCCESS"
-  | "FAILURE"
-  | "KILLED"
-  | "UNRUNNABLE";
-
-/** Pachyderm's datum states. */
-export type DatumState = "STARTING" | "SUCCESS" | "FAILED" | "SKIPPED" | "RECOVERED";
-
-/** True for a state a job never leaves. */
-export function isFinal(state: JobState): boolean {
-  return state === "SUCCESS" || state === "FAILURE" || state === "KILLED" || state === "UNRUNNABLE";
-}
+import type { DatumState, JobState } from "./states.ts";
 
 /** One datum of a job. */
 export interface DatumRecord {

@@ -1,7 +1,8 @@
 /**
  * The pipeline registry: each pipeline is a ledger record (kind "pipeline") holding its
  * current version — the spec (as a blob), the stage code snapshot (as a blob) and their
- * hashes. Creating one also creates its output repo and any cron repos; updating one
+ * hashes, and the spec as parsed when it was created, so that reading a record validates
+ * nothing. Creating one also creates its output repo and any cron repos; updating one
  * makes a new version; its history stays in the ledger.
  */
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, TuskError } from "../errors.ts";
@@ -12,7 +13,9 @@ import type { StoreState } from "../store/state.ts";
 import type { Store, Transaction } from "../store/store.ts";
 import { snapshotStage } from "./code.ts";
 import { JobStore } from "./jobs.ts";
-import { inputRepos, parseSpec, parseSpecText, type PipelineSpec, SpecError } from "./spec.ts";
+import { CRON_BRANCH, inputLeaves } from "./spec/input.ts";
+import { parseSpec, parseSpecText, type PipelineSpec } from "./spec/parse_spec.ts";
+import { SpecError } from "./spec/spec_error.ts";
 
 /** Ledger record kind of pipelines. */
 export const PIPELINE_KIND = "pipeline";
@@ -35,6 +38,12 @@ export interface PipelineRecord {
   readonly errCodeHash?: Hash;
   /** The spec, camelCase, as given. */
   readonly spec: Readonly<Record<string, unknown>>;
+  /**
+   * The spec as `parseSpec()` gave it when the version was made, defaults filled in, so
+   * that reading the record validates nothing. (Absent in records made before it was
+   * kept: those are parsed when read.)
+   */
+  readonly parsedSpec?: StoredSpec;
   /** Host path of the spec file the version came from. */
   readonly specFile: string;
   /** Local modules of the stage (relative to its folder) and npm packages. */
@@ -47,18 +56,47 @@ export interface PipelineRecord {
   readonly reprocessSince: number;
 }
 
+/**
+ * A parsed spec as a pipeline record keeps it: without `raw`, which is the record's `spec`,
+ * and with the version of this shape, `STORED_SPEC_FORMAT`.
+ */
+export interface StoredSpec {
+  readonly format: number;
+  readonly spec: Omit<PipelineSpec, "raw">;
+}
+
+/**
+ * The shape of `StoredSpec.spec`: a record keeping another (written by another version of
+ * tusk) has its spec parsed when read, as one that keeps none. Bump it whenever
+ * `parseSpec()` would give another spec for a stored one (a new field, another default).
+ */
+export const STORED_SPEC_FORMAT = 1;
+
 /** A pipeline record with its parsed spec. */
 export interface Pipeline extends PipelineRecord {
   readonly parsed: PipelineSpec;
 }
 
+function storedSpec(spec: PipelineSpec): StoredSpec {
+  const { raw: _, ...parsed } = spec;
+  return { format: STORED_SPEC_FORMAT, spec: parsed };
+}
+
+/** The parsed spec of a record: the one it keeps, or its spec parsed again. */
+function specOf(rec: PipelineRecord): PipelineSpec {
+  const stored = rec.parsedSpec;
+  if (stored?.format === STORED_SPEC_FORMAT) return { ...stored.spec, raw: rec.spec };
+  return parseSpec(rec.spec);
+}
+
+function loaded(rec: PipelineRecord): Pipeline {
+  return { ...rec, parsed: specOf(rec) };
+}
+
 /** All pipelines in a state snapshot, by name. */
 export function pipelinesOf(state: StoreState): Pipeline[] {
   const recs = state.meta[PIPELINE_KIND] ?? {};
-  return Object.keys(recs).sort().map((name) => {
-    const rec = recs[name]!.value as PipelineRecord;
-    return { ...rec, parsed: parseSpec(rec.spec) };
-  });
+  return Object.keys(recs).sort().map((name) => loaded(recs[name]!.value as PipelineRecord));
 }
 
 /** `pipelines` in dependency order: each after those of them whose output it reads. */
@@ -69,7 +107,7 @@ export function dependencyOrder(pipelines: readonly Pipeline[]): Pipeline[] {
   const visit = (p: Pipeline) => {
     if (seen.has(p.name)) return;
     seen.add(p.name);
-    for (const i of inputRepos(p.parsed.input)) {
+    for (const i of inputLeaves(p.parsed.input)) {
       const up = byName.get(i.repo);
       if (up) visit(up);
     }
@@ -89,8 +127,7 @@ export function pipelineOf(state: StoreState, name: string): Pipeline {
       { pipeline: name },
     );
   }
-  const value = rec.value as PipelineRecord;
-  return { ...value, parsed: parseSpec(value.spec) };
+  return loaded(rec.value as PipelineRecord);
 }
 
 /** Options of `create pipeline` / `update pipeline`. */
@@ -104,8 +141,8 @@ function upstreamPipelines(state: StoreState, repo: string, seen = new Set<strin
   const rec = recs[repo];
   if (!rec || seen.has(repo)) return seen;
   seen.add(repo);
-  const spec = parseSpec((rec.value as PipelineRecord).spec);
-  for (const i of inputRepos(spec.input)) upstreamPipelines(state, i.repo, seen);
+  const spec = specOf(rec.value as PipelineRecord);
+  for (const i of inputLeaves(spec.input)) upstreamPipelines(state, i.repo, seen);
   return seen;
 }
 
@@ -131,6 +168,7 @@ export async function createPipeline(
   } catch (err) {
     if (err instanceof TuskError) {
       throw new SpecError(`${err.message} (transform.env)`, {
+        rule: "REFUSED_ENV",
         path: "transform.env",
         file: specFile,
       });
@@ -185,6 +223,7 @@ export async function createPipeline(
       codeHash,
       ...(errCodeHash ? { errCodeHash } : {}),
       spec: spec.raw,
+      parsedSpec: storedSpec(spec),
       specFile,
       modules: snapshot.modules,
       packages: snapshot.packages,
@@ -209,14 +248,14 @@ export async function createPipeline(
         to: null,
       });
     }
-    for (const i of inputRepos(spec.input)) {
-      if (i.kind === "cron" && !tx.state.repos[i.repo]) {
+    for (const i of inputLeaves(spec.input, "cron")) {
+      if (!tx.state.repos[i.repo]) {
         tx.change({
           type: "repo:create",
           repo: i.repo,
           description: `Cron ticks for ${spec.name}`,
         });
-        tx.change({ type: "branch:move", repo: i.repo, branch: "master", from: null, to: null });
+        tx.change({ type: "branch:move", repo: i.repo, branch: CRON_BRANCH, from: null, to: null });
       }
     }
     tx.change({
@@ -231,12 +270,13 @@ export async function createPipeline(
 }
 
 function checkInputs(tx: Transaction, spec: PipelineSpec, specFile: string): void {
-  for (const [idx, i] of inputRepos(spec.input).entries()) {
+  for (const [idx, i] of inputLeaves(spec.input).entries()) {
     if (i.kind === "cron") continue;
     if (i.repo === spec.name) {
       throw new SpecError(
         `Pipeline "${spec.name}" cannot read its own output repo: that is a cycle`,
         {
+          rule: "CYCLE",
           path: `input (input #${idx + 1})`,
           file: specFile,
         },
@@ -247,13 +287,13 @@ function checkInputs(tx: Transaction, spec: PipelineSpec, specFile: string): voi
         `Unknown input repo "${i.repo}"${
           didYouMean(i.repo, Object.keys(tx.state.repos))
         }: create it first`,
-        { path: `input (repo "${i.repo}")`, file: specFile },
+        { rule: "UNKNOWN_REPO", path: `input (repo "${i.repo}")`, file: specFile },
       );
     }
     if (upstreamPipelines(tx.state, i.repo).has(spec.name)) {
       throw new SpecError(
         `Input repo "${i.repo}" depends on pipeline "${spec.name}" itself: that is a cycle`,
-        { path: `input (repo "${i.repo}")`, file: specFile },
+        { rule: "CYCLE", path: `input (repo "${i.repo}")`, file: specFile },
       );
     }
   }
@@ -289,7 +329,7 @@ export async function deletePipeline(store: Store, name: string): Promise<void> 
     const p = pipelineOf(tx.state, name);
     for (const other of pipelinesOf(tx.state)) {
       if (other.name === name) continue;
-      if (inputRepos(other.parsed.input).some((i) => i.repo === name)) {
+      if (inputLeaves(other.parsed.input).some((i) => i.repo === name)) {
         throw new InvalidArgumentError(
           `Cannot delete pipeline "${name}": pipeline "${other.name}" reads its output; delete that first`,
           { pipeline: name, dependent: other.name },
@@ -298,8 +338,8 @@ export async function deletePipeline(store: Store, name: string): Promise<void> 
     }
     tx.change({ type: "meta:delete", kind: PIPELINE_KIND, name });
     if (tx.state.repos[name]) tx.change({ type: "repo:delete", repo: name });
-    for (const i of inputRepos(p.parsed.input)) {
-      if (i.kind === "cron" && tx.state.repos[i.repo]) {
+    for (const i of inputLeaves(p.parsed.input, "cron")) {
+      if (tx.state.repos[i.repo]) {
         tx.change({ type: "repo:delete", repo: i.repo });
       }
     }

@@ -6,7 +6,8 @@
 import { Cron } from "croner";
 import type { CommitInfo, Store } from "../store/store.ts";
 import { EMPTY_TREE } from "../store/codec.ts";
-import { type CronInput, parseCronSpec } from "../pipeline/spec.ts";
+import type { CronInput } from "../pipeline/spec/input.ts";
+import { parseCronSpec } from "../pipeline/spec/units.ts";
 
 /** The first tick strictly after `after`. */
 export function nextTick(spec: string, after: Date, start?: Date): Date {

@@ -14,15 +14,14 @@ import { type Datum, datumId, planDatums } from "../pipeline/datums.ts";
 import {
   type DatumIndexEntry,
   type DatumRecord,
-  isFinal,
   type JobRecord,
-  type JobState,
   JobStore,
   newJobId,
 } from "../pipeline/jobs.ts";
+import { isFinal, type JobState } from "../pipeline/states.ts";
 import { type Pipeline, readBundle } from "../pipeline/pipelines.ts";
 import { validateStageEnv } from "../pipeline/env.ts";
-import { inputRepos } from "../pipeline/spec.ts";
+import { inputLeaves, leafBranch } from "../pipeline/spec/input.ts";
 import { durationText, runStage, type StageResult, StageTimeout } from "../runner/run_stage.ts";
 import type { SandboxMode } from "../runner/detect.ts";
 import type { EventBus } from "./events.ts";
@@ -49,11 +48,11 @@ export interface Trigger {
 
 /** The inputs of `p` in `state`, or null when an input branch has no commit yet. */
 export function currentTrigger(state: StoreState, p: Pipeline): Trigger | null {
-  const inputs = inputRepos(p.parsed.input).map((i) => ({
+  const inputs = inputLeaves(p.parsed.input).map((i) => ({
     name: i.name,
     repo: i.repo,
-    branch: i.branch,
-    commit: state.repos[i.repo]?.branches[i.branch]?.head ?? null,
+    branch: leafBranch(i),
+    commit: state.repos[i.repo]?.branches[leafBranch(i)]?.head ?? null,
   }));
   if (inputs.some((i) => i.commit === null)) return null;
   const trigger = sha256(canonicalJson({
@@ -251,8 +250,8 @@ async function runSteps(ctx: JobContext, p: Pipeline, job: JobRecord): Promise<J
   }
   const spec = p.parsed;
   const emptyFiles = new Set(
-    inputRepos(spec.input).filter((i) => i.kind === "pfs").map((i) => i.name).filter((name) =>
-      findPfs(spec.input, name)?.emptyFiles
+    inputLeaves(spec.input, "pfs").map((i) => i.name).filter((name) =>
+      inputLeaves(spec.input, "pfs").find((i) => i.name === name)?.emptyFiles
     ),
   );
   const stdin = spec.transform.stdin.length
@@ -843,16 +842,6 @@ export async function mergeOutputs(
 
 function hasErrCmd(p: Pipeline): boolean {
   return (p.parsed.transform.errCmd?.length ?? 0) > 2;
-}
-
-function findPfs(input: Pipeline["parsed"]["input"], name: string): { emptyFiles: boolean } | null {
-  if (input.kind === "pfs") return input.name === name ? input : null;
-  if (input.kind === "cron") return null;
-  for (const i of input.inputs) {
-    const f = findPfs(i, name);
-    if (f) return f;
-  }
-  return null;
 }
 
 async function finish(

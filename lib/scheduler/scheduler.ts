@@ -7,9 +7,10 @@
 import { LeaseHeldError } from "../errors.ts";
 import type { Store } from "../store/store.ts";
 import type { StoreState } from "../store/state.ts";
-import { isFinal, type JobRecord, JobStore } from "../pipeline/jobs.ts";
+import { type JobRecord, JobStore } from "../pipeline/jobs.ts";
+import { isFinal } from "../pipeline/states.ts";
 import { dependencyOrder, type Pipeline, pipelinesOf } from "../pipeline/pipelines.ts";
-import { type CronInput, type Input, inputRepos } from "../pipeline/spec.ts";
+import { type CronInput, inputLeaves } from "../pipeline/spec/input.ts";
 import type { SandboxMode } from "../runner/detect.ts";
 import { commitTick, nextTick } from "./cron.ts";
 import { EventBus } from "./events.ts";
@@ -28,13 +29,6 @@ export interface SchedulerOptions {
 
 /** How often a `runPending()` with jobs running looks for new due jobs unprompted. */
 const RESCAN_MS = 1000;
-
-/** Cron inputs of a pipeline. */
-export function cronInputs(input: Input): CronInput[] {
-  if (input.kind === "cron") return [input];
-  if (input.kind === "pfs") return [];
-  return input.inputs.flatMap(cronInputs);
-}
 
 /** Runs jobs for one store. */
 export class Scheduler {
@@ -119,7 +113,7 @@ export class Scheduler {
       for (const p of pipelines) {
         if (this.#ctx.signal?.aborted) return;
         if (busy.has(p.name) || broken.has(p.name)) continue;
-        if (inputRepos(p.parsed.input).some((i) => names.has(i.repo) && busy.has(i.repo))) {
+        if (inputLeaves(p.parsed.input).some((i) => names.has(i.repo) && busy.has(i.repo))) {
           busy.add(p.name);
           continue;
         }
@@ -196,7 +190,7 @@ export class Scheduler {
 
   /** Commit a tick to every cron input of `pipeline` now (`tusk run cron`). */
   async tick(pipeline: Pipeline, at = this.store.now()): Promise<void> {
-    for (const input of cronInputs(pipeline.parsed.input)) {
+    for (const input of inputLeaves(pipeline.parsed.input, "cron")) {
       await this.#tickInput(pipeline.name, input, at);
     }
   }
@@ -305,7 +299,7 @@ export class Scheduler {
     const live = new Set<string>();
     for (const p of pipelinesOf(state)) {
       if (p.stopped) continue;
-      for (const input of cronInputs(p.parsed.input)) {
+      for (const input of inputLeaves(p.parsed.input, "cron")) {
         const key = `${p.name}/${input.name}`;
         live.add(key);
         if (timers.has(key)) continue;

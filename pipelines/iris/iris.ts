@@ -10,12 +10,17 @@ export const FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_w
 /** Version of the model.json layout; loading refuses any other. */
 export const MODEL_SCHEMA = 1;
 
-/** Versions of the npm packages the stages run on (the pins in the project's import map). */
+/**
+ * Versions of the npm packages the stages' numbers come from (the pins in the project's
+ * import map): ml-matrix runs the LDA; the SVM's SMO is ml-svm's, ported bit for bit
+ * (smo.ts; tests/iris/smo_test.ts checks it against the package).
+ */
 export const VERSIONS = { "ml-svm": "2.1.2", "ml-matrix": "6.15.1" } as const;
 
 /** Error codes of the iris stages, stable for callers and tests. */
 export type IrisErrorCode =
   | "BAD_ROW"
+  | "BAD_PARAMS"
   | "BAD_MODEL"
   | "NO_TRAINING_DATA"
   | "TRAINING_FAILED"
@@ -51,7 +56,7 @@ export interface SvmPair {
   readonly bias: number;
   /** Row numbers (0-based, over all training files in name order) of the support vectors. */
   readonly supportVectors: number[];
-  /** SMO passes ml-svm needed. */
+  /** SMO sweeps the fit needed. */
   readonly iterations: number;
 }
 
@@ -65,7 +70,7 @@ interface ModelBase {
   readonly versions: Record<string, string>;
 }
 
-/** A one-vs-one linear SVM (ml-svm's SMO), saved as plain numbers. */
+/** A one-vs-one linear SVM (ml-svm's SMO, smo.ts), saved as plain numbers. */
 export interface SvmModel extends ModelBase {
   readonly kind: "svm";
   readonly params: {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { encodeModel } from "../../pipelines/iris/iris.ts";
 import { ModelCache, parseRequest, runBatch } from "../../pipelines/iris/infer.ts";
-import { trainSvm } from "../../pipelines/iris/train_svm.ts";
+import { trainSvm } from "../../pipelines/iris/svm.ts";
 import { irisTrainingSet, runStage, tempDir, writeFiles } from "./_helpers.ts";
 
 const MODEL_JSON = encodeModel(trainSvm(await irisTrainingSet()));

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { parseAttributes, predict } from "../../pipelines/iris/iris.ts";
-import { trainLda } from "../../pipelines/iris/train_lda.ts";
-import { trainSvm } from "../../pipelines/iris/train_svm.ts";
+import { trainLda } from "../../pipelines/iris/lda.ts";
+import { trainSvm } from "../../pipelines/iris/svm.ts";
 import {
   DATA,
   irisTrainingSet,

@@ -14,8 +14,8 @@ import {
   predictIndices,
   readAttributes,
 } from "../../pipelines/iris/iris.ts";
-import { trainLda } from "../../pipelines/iris/train_lda.ts";
-import { trainSvm } from "../../pipelines/iris/train_svm.ts";
+import { trainLda } from "../../pipelines/iris/lda.ts";
+import { trainSvm } from "../../pipelines/iris/svm.ts";
 import { irisTrainingSet } from "./_helpers.ts";
 
 const data = await irisTrainingSet();

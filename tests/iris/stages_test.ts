@@ -10,6 +10,11 @@ function train(stage: "train_svm" | "train_lda", out: string): Promise<StageResu
   return runStage(stage, [`${DATA}/`, `${out}/`], { read: [DATA], write: out });
 }
 
+/** The names of the files in a folder, sorted. */
+async function outputs(dir: string): Promise<string[]> {
+  return (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
+}
+
 /** Run the inference stage. */
 function infer(model: string, attributes: string, out: string): Promise<StageResult> {
   return runStage("infer", [`${model}/`, `${attributes}/`, `${out}/`], {
@@ -19,7 +24,7 @@ function infer(model: string, attributes: string, out: string): Promise<StageRes
 }
 
 for (const stage of ["train_svm", "train_lda"] as const) {
-  Deno.test(`${stage}.ts writes model.json and model.txt, and twice gives byte-identical files`, async () => {
+  Deno.test(`${stage}.ts writes model.json, model.txt and metrics.json, and twice gives byte-identical files`, async () => {
     await using dir = await tempDir();
     const [a, b] = [`${dir.path}/a`, `${dir.path}/b`];
     await Deno.mkdir(a);
@@ -27,12 +32,15 @@ for (const stage of ["train_svm", "train_lda"] as const) {
     const [first, second] = await Promise.all([train(stage, a), train(stage, b)]);
     assert.equal(first.code, 0, first.stderr);
     assert.equal(second.code, 0, second.stderr);
-    const [json, json2] = await Promise.all([
-      Deno.readFile(`${a}/model.json`),
-      Deno.readFile(`${b}/model.json`),
-    ]);
-    assert.deepEqual(json, json2);
-    assert.deepEqual(await Deno.readFile(`${a}/model.txt`), await Deno.readFile(`${b}/model.txt`));
+    assert.deepEqual(await outputs(a), ["metrics.json", "model.json", "model.txt"]);
+    for (const file of await outputs(a)) {
+      assert.deepEqual(
+        await Deno.readFile(`${a}/${file}`),
+        await Deno.readFile(`${b}/${file}`),
+        file,
+      );
+    }
+    const json = await Deno.readFile(`${a}/model.json`);
     const model = JSON.parse(new TextDecoder().decode(json));
     assert.equal(model.kind, stage === "train_svm" ? "svm" : "lda");
     const txt = await Deno.readTextFile(`${a}/model.txt`);
@@ -44,6 +52,37 @@ for (const stage of ["train_svm", "train_lda"] as const) {
     assert.match(
       txt,
       stage === "train_svm" ? /accuracy: 0\.9933 \(149\/150\)/ : /accuracy: 0\.9800 \(147\/150\)/,
+    );
+  });
+}
+
+for (const stage of ["train_svm", "train_lda"] as const) {
+  Deno.test(`${stage}.ts trains on too few rows to cross-validate, and metrics.json says why`, async () => {
+    await using dir = await tempDir();
+    const rows = (species: string, n: number) =>
+      Array.from({ length: n }, (_, i) => `${5 + i / 10},3.${i},1.${i},0.${i},${species}\n`).join(
+        "",
+      );
+    await writeFiles(dir.path, {
+      "small/iris.csv": rows("Iris-setosa", 3) + rows("Iris-virginica", 2).replaceAll(",1.", ",6."),
+    });
+    await Deno.mkdir(`${dir.path}/out`);
+    const r = await runStage(stage, [`${dir.path}/small`, `${dir.path}/out`], {
+      read: [`${dir.path}/small`],
+      write: `${dir.path}/out`,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const metrics = JSON.parse(await Deno.readTextFile(`${dir.path}/out/metrics.json`));
+    assert.equal(metrics.rows, 5);
+    assert.deepEqual(metrics.cv, {
+      splitter: "StratifiedKFold(n_splits=5, shuffle=False)",
+      accuracy: null,
+      folds: [],
+      error: "every species has fewer than 5 rows",
+    });
+    assert.match(
+      r.stdout,
+      /^cross-validated accuracy: none \(every species has fewer than 5 rows\)$/m,
     );
   });
 }

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { canonicalBundle, snapshotStage } from "../../lib/pipeline/code.ts";
+import { SpecError, type SpecRule } from "../../lib/pipeline/spec/spec_error.ts";
 import { ROOT, snapshotStore, tempDir, tempStore, TUSK_PERMS } from "../_helpers.ts";
 import { assertFails, ok, tusk } from "../e2e/_cli.ts";
 
@@ -42,9 +43,18 @@ Deno.test("snapshotStage() gives byte-identical bundles of one stage twice, nami
   assert.deepEqual(second.bundle, first.bundle);
   assertNoMachinePaths(first.bundle, [ROOT, await npmCache(), Deno.env.get("HOME") ?? ROOT]);
   const text = new TextDecoder().decode(first.bundle);
-  assert.match(text, /^\/\/ npm:\/ml-svm@2\.1\.2\//m, "npm modules are named by package");
+  assert.match(text, /^\/\/ npm:\/ml-matrix@6\.15\.1\//m, "npm modules are named by package");
   assert.match(text, /^\/\/ iris\.ts$/m, "local modules are named relative to the stage");
-  assert.deepEqual(first.modules, ["iris.ts", "train_svm.ts"]);
+  assert.deepEqual(first.modules, [
+    "iris.ts",
+    "lda.ts",
+    "metrics.ts",
+    "params.ts",
+    "smo.ts",
+    "svm.ts",
+    "train.ts",
+    "train_svm.ts",
+  ]);
 });
 
 Deno.test("canonicalBundle() names modules of the npm cache by package, version and file, and nothing else", () => {
@@ -78,8 +88,8 @@ Deno.test("canonicalBundle() names modules of the npm cache by package, version 
 async function cloneIris(dir: string): Promise<string> {
   await Deno.mkdir(`${dir}/pipelines/iris`, { recursive: true });
   for (const f of ["deno.json", "deno.lock"]) await Deno.copyFile(`${ROOT}/${f}`, `${dir}/${f}`);
-  for (const f of ["train.json", "infer.json", "train_svm.ts", "infer.ts", "iris.ts"]) {
-    await Deno.copyFile(`${IRIS}/${f}`, `${dir}/pipelines/iris/${f}`);
+  for await (const f of Deno.readDir(IRIS)) {
+    if (f.isFile) await Deno.copyFile(`${IRIS}/${f.name}`, `${dir}/pipelines/iris/${f.name}`);
   }
   return `${dir}/pipelines/iris`;
 }
@@ -298,4 +308,40 @@ Deno.test("create pipeline takes a spec folder reached through a link, and links
     (await ok(["inspect", "pipeline", "p", "--json"], { store: s.store })).stdout,
   );
   assert.deepEqual(view.modules, ["impl/upper.ts"]);
+});
+
+/** Assert that `snapshotStage()` of `stage` rejects with a SpecError for `rule`, at its field. */
+async function assertStageRefused(stage: string, rule: SpecRule): Promise<void> {
+  await assert.rejects(snapshotStage(stage), (err: unknown) => {
+    assert.ok(err instanceof SpecError, String(err));
+    assert.equal(err.rule, rule, err.message);
+    assert.equal(err.data.path, "transform.cmd[2]");
+    assert.ok(err.message.includes("transform.cmd[2]"), err.message);
+    return true;
+  });
+}
+
+Deno.test("snapshotStage() refuses a stage script that does not exist (MISSING_STAGE)", async () => {
+  await using t = await tempDir();
+  await assertStageRefused(`${t.path}/missing.ts`, "MISSING_STAGE");
+});
+
+Deno.test("snapshotStage() refuses a stage importing a file outside its folder (STAGE_OUTSIDE)", async () => {
+  await using t = await tempDir();
+  await Deno.mkdir(`${t.path}/stage`);
+  await Deno.writeTextFile(`${t.path}/secret.ts`, 'export const secret = "s";\n');
+  await Deno.writeTextFile(`${t.path}/stage/evil.ts`, 'import { secret } from "../secret.ts";\n');
+  await assertStageRefused(`${t.path}/stage/evil.ts`, "STAGE_OUTSIDE");
+});
+
+Deno.test("snapshotStage() refuses a stage importing a remote URL (BAD_IMPORT)", async () => {
+  await using t = await tempDir();
+  await Deno.writeTextFile(`${t.path}/remote.ts`, 'import "https://example.invalid/x.ts";\n');
+  await assertStageRefused(`${t.path}/remote.ts`, "BAD_IMPORT");
+});
+
+Deno.test("snapshotStage() refuses a stage with a syntax error (BAD_STAGE)", async () => {
+  await using t = await tempDir();
+  await Deno.writeTextFile(`${t.path}/broken.ts`, "const x = ;\n");
+  await assertStageRefused(`${t.path}/broken.ts`, "BAD_STAGE");
 });
