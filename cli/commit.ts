@@ -3,12 +3,12 @@ import * as pfs from "../lib/pfs.ts";
 import { formatAge, formatSize, formatTable, printable } from "../lib/format/format.ts";
 import { afterCommit } from "./_after_commit.ts";
 import { count } from "./_count.ts";
-import type { CliContext } from "./context.ts";
+import type { CliContext, JsonOption } from "./context.ts";
 
 /** `tusk list commit <repo[@branch]>`: newest first. */
 export async function listCommit(
   cli: CliContext,
-  [ref]: readonly [string],
+  [ref]: [string],
   o: { number: string | undefined; json: boolean },
 ): Promise<void> {
   const store = await cli.store();
@@ -33,8 +33,8 @@ export async function listCommit(
 /** `tusk inspect commit <repo@ref>`: a commit and, for a pipeline's, its provenance. */
 export async function inspectCommit(
   cli: CliContext,
-  [ref]: readonly [string],
-  o: { json: boolean },
+  [ref]: [string],
+  o: JsonOption,
 ): Promise<void> {
   const store = await cli.store();
   const c = await pfs.inspectCommit(store, ref);
@@ -64,7 +64,7 @@ export async function inspectCommit(
 /** `tusk revert <repo@branch> --to <commit>`: an old commit's files as a new commit. */
 export async function revert(
   cli: CliContext,
-  [ref]: readonly [string],
+  [ref]: [string],
   o: { to: string; message: string | undefined; wait: boolean },
 ): Promise<void> {
   const store = await cli.store();
@@ -77,11 +77,7 @@ export async function revert(
 }
 
 /** `tusk wait commit <repo@branch>`: until every downstream job of the branch head finished. */
-export async function waitCommit(
-  cli: CliContext,
-  [ref]: readonly [string],
-  o: { json: boolean },
-): Promise<void> {
+export async function waitCommit(cli: CliContext, [ref]: [string], o: JsonOption): Promise<void> {
   const { waitCommit } = await cli.lib();
   const jobs = await waitCommit(await cli.store(), ref);
   if (o.json) return cli.json(jobs);

@@ -3,14 +3,14 @@ import * as lib from "../lib/mod.ts";
 import type { CliContext } from "./context.ts";
 
 /** `tusk completions bash|zsh|fish`: print the completion script of the command tree. */
-export function completions(cli: CliContext, [shell]: readonly [lib.CompletionShell]): void {
+export function completions(cli: CliContext, [shell]: [lib.CompletionShell]): void {
   cli.outExact(lib.completionScript(shell, cli.commandTree()));
 }
 
 /** `tusk __complete <what> [arg]`: names for completion scripts, silent on any failure. */
 export async function complete(
   cli: CliContext,
-  [what, arg]: readonly [string, string | undefined],
+  [what, arg]: [string, string | undefined],
 ): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {

@@ -19,6 +19,9 @@ type Pfs = typeof import("../lib/pfs.ts");
 /** How stages are sandboxed, as `--sandbox` and `$TUSK_SANDBOX` ask. */
 export type SandboxRequest = "auto" | "deno" | "bwrap";
 
+/** The `--json` option, which many commands take. */
+export type JsonOption = { readonly json: boolean };
+
 /** A stream the CLI prints to: `Deno.stdout` or `Deno.stderr`, or a stand-in in tests. */
 export interface Output {
   writeSync(bytes: Uint8Array): number;

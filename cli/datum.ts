@@ -2,14 +2,10 @@
 import * as lib from "../lib/mod.ts";
 import { formatSize, formatTable, humanDuration, printableName } from "../lib/format/format.ts";
 import { afterCommit } from "./_after_commit.ts";
-import type { CliContext } from "./context.ts";
+import type { CliContext, JsonOption } from "./context.ts";
 
 /** `tusk list datum <job>`. */
-export async function listDatum(
-  cli: CliContext,
-  [job]: readonly [string],
-  o: { json: boolean },
-): Promise<void> {
+export async function listDatum(cli: CliContext, [job]: [string], o: JsonOption): Promise<void> {
   const datums = await lib.listDatums(await cli.store(), job);
   if (o.json) return cli.json(datums);
   cli.out(formatTable(
@@ -26,8 +22,8 @@ export async function listDatum(
 /** `tusk inspect datum <job> <datum>`. */
 export async function inspectDatum(
   cli: CliContext,
-  [job, datum]: readonly [string, string],
-  o: { json: boolean },
+  [job, datum]: [string, string],
+  o: JsonOption,
 ): Promise<void> {
   const d = await lib.inspectDatum(await cli.store(), job, datum);
   if (o.json) return cli.json(d);
@@ -48,7 +44,7 @@ export async function inspectDatum(
 /** `tusk restart datum <job> [datum]`: re-run a job's failed datums (or one). */
 export async function restartDatum(
   cli: CliContext,
-  [job, datum]: readonly [string, string | undefined],
+  [job, datum]: [string, string | undefined],
   o: { wait: boolean },
 ): Promise<void> {
   const store = await cli.store();

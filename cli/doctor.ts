@@ -1,10 +1,10 @@
 /** `tusk doctor`: the report of `doctor()`, for people or as JSON. */
 import * as lib from "../lib/mod.ts";
 import { humanDuration } from "../lib/format/format.ts";
-import type { CliContext } from "./context.ts";
+import type { CliContext, JsonOption } from "./context.ts";
 
 /** `tusk doctor [--json]`: exits 1 (after the report) when the store fails verification. */
-export async function doctor(cli: CliContext, _: readonly [], o: { json: boolean }): Promise<void> {
+export async function doctor(cli: CliContext, _: [], o: JsonOption): Promise<void> {
   const store = await cli.store();
   const now = store.now();
   const report = await lib.doctor(store, { now });

@@ -5,7 +5,7 @@ import type { CliContext } from "./context.ts";
 /** `tusk export pachyderm [pipeline...] -o <dir>`. */
 export async function exportPachyderm(
   cli: CliContext,
-  [names]: readonly [string[]],
+  [names]: [string[]],
   o: { output: string; json: boolean },
 ): Promise<void> {
   const r = await lib.exportPachyderm(await cli.store(), names, {

@@ -2,15 +2,12 @@
 import * as pfs from "../lib/pfs.ts";
 import { formatSize, formatTable, printableName } from "../lib/format/format.ts";
 import { afterCommit } from "./_after_commit.ts";
-import type { CliContext } from "./context.ts";
-
-/** `--json` alone. */
-type JsonOption = { json: boolean };
+import type { CliContext, JsonOption } from "./context.ts";
 
 /** `tusk put file <repo@branch[:/path]>`: files into a new commit, with progress on a terminal. */
 export async function putFile(
   cli: CliContext,
-  [target]: readonly [string],
+  [target]: [string],
   o: {
     file: string[];
     recursive: boolean;
@@ -52,7 +49,7 @@ export async function putFile(
 /** `tusk get file <repo@ref:/path>`: print a file, or write files with `-o`. */
 export async function getFile(
   cli: CliContext,
-  [ref]: readonly [string],
+  [ref]: [string],
   o: { output: string | undefined; recursive: boolean },
 ): Promise<void> {
   const r = await pfs.getFile(await cli.store(), ref, {
@@ -63,40 +60,28 @@ export async function getFile(
   if (r.stream) await r.stream.pipeTo(cli.stdout.writable, { preventClose: true });
 }
 
-/** The table of `list file` and `glob file`. */
-function printFiles(cli: CliContext, files: readonly pfs.FileInfo[]): void {
-  cli.out(formatTable(
-    ["NAME", "TYPE", "SIZE"],
-    files.map((f) => [printableName(f.path), f.type, formatSize(f.size)]),
-  ));
+/** A handler printing the files `verb` finds: `list file` and `glob file`. */
+function files(verb: (store: pfs.Store, ref: string) => Promise<pfs.FileInfo[]>) {
+  return async (cli: CliContext, [ref]: [string], o: JsonOption): Promise<void> => {
+    const files = await verb(await cli.store(), ref);
+    if (o.json) return cli.json(files);
+    cli.out(formatTable(
+      ["NAME", "TYPE", "SIZE"],
+      files.map((f) => [printableName(f.path), f.type, formatSize(f.size)]),
+    ));
+  };
 }
 
-/** `tusk list file <repo@ref[:/path]>`. */
-export async function listFile(
-  cli: CliContext,
-  [ref]: readonly [string],
-  o: JsonOption,
-): Promise<void> {
-  const files = await pfs.listFile(await cli.store(), ref);
-  if (o.json) return cli.json(files);
-  printFiles(cli, files);
-}
+/** `tusk list file <repo@ref[:/path]>`: the files in a folder. */
+export const listFile = files(pfs.listFile);
 
-/** `tusk glob file <repo@ref:pattern>`. */
-export async function globFile(
-  cli: CliContext,
-  [ref]: readonly [string],
-  o: JsonOption,
-): Promise<void> {
-  const files = await pfs.globFile(await cli.store(), ref);
-  if (o.json) return cli.json(files);
-  printFiles(cli, files);
-}
+/** `tusk glob file <repo@ref:pattern>`: the files matching a pattern. */
+export const globFile = files(pfs.globFile);
 
 /** `tusk diff file <new> [old]`: what changed, against the parent commit by default. */
 export async function diffFile(
   cli: CliContext,
-  [newRef, oldRef]: readonly [string, string | undefined],
+  [newRef, oldRef]: [string, string | undefined],
   o: JsonOption,
 ): Promise<void> {
   const rows = await pfs.diffFile(await cli.store(), newRef, oldRef);
@@ -118,7 +103,7 @@ export async function diffFile(
 /** `tusk delete file <repo@branch:/path>`: in a new commit. */
 export async function deleteFile(
   cli: CliContext,
-  [ref]: readonly [string],
+  [ref]: [string],
   o: { message: string | undefined; wait: boolean },
 ): Promise<void> {
   const store = await cli.store();
@@ -127,11 +112,7 @@ export async function deleteFile(
 }
 
 /** `tusk lineage <repo@ref:/path>`: which input files, model and code made a file. */
-export async function lineage(
-  cli: CliContext,
-  [ref]: readonly [string],
-  o: JsonOption,
-): Promise<void> {
+export async function lineage(cli: CliContext, [ref]: [string], o: JsonOption): Promise<void> {
   const { lineage } = await cli.lib();
   const l = await lineage(await cli.store(), ref);
   if (o.json) return cli.json(l);

@@ -2,7 +2,7 @@
 import * as lib from "../lib/mod.ts";
 import { formatAge, formatTable, humanDuration, printable } from "../lib/format/format.ts";
 import { count } from "./_count.ts";
-import type { CliContext } from "./context.ts";
+import type { CliContext, JsonOption } from "./context.ts";
 
 /** `3 + 1 / 4 (1 failed)`: processed + skipped / total, and the failed if any. */
 function progressText(p: { processed: number; skipped: number; total: number; failed: number }) {
@@ -12,7 +12,7 @@ function progressText(p: { processed: number; skipped: number; total: number; fa
 /** `tusk list job`: newest first. */
 export async function listJob(
   cli: CliContext,
-  _: readonly [],
+  _: [],
   o: { pipeline: string | undefined; number: string | undefined; json: boolean },
 ): Promise<void> {
   const store = await cli.store();
@@ -39,11 +39,7 @@ export async function listJob(
 }
 
 /** `tusk inspect job <job>`. */
-export async function inspectJob(
-  cli: CliContext,
-  [id]: readonly [string],
-  o: { json: boolean },
-): Promise<void> {
+export async function inspectJob(cli: CliContext, [id]: [string], o: JsonOption): Promise<void> {
   const store = await cli.store();
   const j = await lib.inspectJob(store, id);
   if (o.json) return cli.json(j);
@@ -61,17 +57,13 @@ export async function inspectJob(
 }
 
 /** `tusk stop job <job>`. */
-export async function stopJob(cli: CliContext, [id]: readonly [string]): Promise<void> {
+export async function stopJob(cli: CliContext, [id]: [string]): Promise<void> {
   const j = await lib.stopJob(await cli.store(), id);
   cli.out(`${j.id}\n`);
 }
 
 /** `tusk wait job <job>`: until it finished. */
-export async function waitJob(
-  cli: CliContext,
-  [id]: readonly [string],
-  o: { json: boolean },
-): Promise<void> {
+export async function waitJob(cli: CliContext, [id]: [string], o: JsonOption): Promise<void> {
   const j = await lib.waitJob(await cli.store(), id);
   if (o.json) return cli.json(j);
   cli.out(`${j.id} ${j.state}\n`);

@@ -5,7 +5,7 @@ import type { CliContext } from "./context.ts";
 /** `tusk logs [--job id] [--pipeline name] [--datum id] [--follow] [--raw] [--json]`. */
 export async function logs(
   cli: CliContext,
-  _: readonly [],
+  _: [],
   o: {
     job: string | undefined;
     pipeline: string | undefined;

@@ -5,12 +5,12 @@
 import * as lib from "../lib/mod.ts";
 import { formatAge, formatTable, printable, printableName } from "../lib/format/format.ts";
 import { afterCommit } from "./_after_commit.ts";
-import type { CliContext } from "./context.ts";
+import type { CliContext, JsonOption } from "./context.ts";
 
 /** `tusk create pipeline -f <spec>`. */
 export async function createPipeline(
   cli: CliContext,
-  _: readonly [],
+  _: [],
   o: { file: string; wait: boolean },
 ): Promise<void> {
   const store = await cli.store();
@@ -21,7 +21,7 @@ export async function createPipeline(
 /** `tusk update pipeline -f <spec>`, re-running every datum with `--reprocess`. */
 export async function updatePipeline(
   cli: CliContext,
-  _: readonly [],
+  _: [],
   o: { file: string; reprocess: boolean; wait: boolean },
 ): Promise<void> {
   const store = await cli.store();
@@ -30,11 +30,7 @@ export async function updatePipeline(
 }
 
 /** `tusk list pipeline`. */
-export async function listPipeline(
-  cli: CliContext,
-  _: readonly [],
-  o: { json: boolean },
-): Promise<void> {
+export async function listPipeline(cli: CliContext, _: [], o: JsonOption): Promise<void> {
   const store = await cli.store();
   const ps = await lib.listPipelines(store);
   if (o.json) return cli.json(ps);
@@ -55,8 +51,8 @@ export async function listPipeline(
 /** `tusk inspect pipeline <name>`: a pipeline and its spec. */
 export async function inspectPipeline(
   cli: CliContext,
-  [name]: readonly [string],
-  o: { json: boolean },
+  [name]: [string],
+  o: JsonOption,
 ): Promise<void> {
   const store = await cli.store();
   const p = await lib.inspectPipeline(store, name);
@@ -75,14 +71,14 @@ export async function inspectPipeline(
 }
 
 /** `tusk delete pipeline <name>`: the pipeline and its output repo. */
-export async function deletePipeline(cli: CliContext, [name]: readonly [string]): Promise<void> {
+export async function deletePipeline(cli: CliContext, [name]: [string]): Promise<void> {
   await lib.deletePipeline(await cli.store(), name);
 }
 
 /** `tusk start pipeline <name>`: resume it, and run the jobs now due. */
 export async function startPipeline(
   cli: CliContext,
-  [name]: readonly [string],
+  [name]: [string],
   o: { wait: boolean },
 ): Promise<void> {
   const store = await cli.store();
@@ -91,7 +87,7 @@ export async function startPipeline(
 }
 
 /** `tusk stop pipeline <name>`: start no new jobs of it until it is started again. */
-export async function stopPipeline(cli: CliContext, [name]: readonly [string]): Promise<void> {
+export async function stopPipeline(cli: CliContext, [name]: [string]): Promise<void> {
   await lib.setPipelineStopped(await cli.store(), name, true);
 }
 
@@ -101,11 +97,7 @@ export async function drawPipeline(cli: CliContext): Promise<void> {
 }
 
 /** `tusk plan <pipeline>`: which datums the next job would run or skip, and why. */
-export async function plan(
-  cli: CliContext,
-  [name]: readonly [string],
-  o: { json: boolean },
-): Promise<void> {
+export async function plan(cli: CliContext, [name]: [string], o: JsonOption): Promise<void> {
   const r = await lib.plan(await cli.store(), name);
   if (o.json) return cli.json(r);
   if (!r.trigger) return cli.out("nothing to run: an input branch has no commits yet\n");
@@ -120,7 +112,7 @@ export async function plan(
 /** `tusk run cron <pipeline>`: commit a tick to its cron inputs now, and run its job. */
 export async function runCron(
   cli: CliContext,
-  [name]: readonly [string],
+  [name]: [string],
   o: { wait: boolean },
 ): Promise<void> {
   const store = await cli.store();

@@ -1,12 +1,12 @@
 /** `tusk create|list|inspect|delete repo`. */
 import * as pfs from "../lib/pfs.ts";
 import { formatAge, formatSize, formatTable, printable } from "../lib/format/format.ts";
-import type { CliContext } from "./context.ts";
+import type { CliContext, JsonOption } from "./context.ts";
 
 /** `tusk create repo <repo>`. */
 export async function createRepo(
   cli: CliContext,
-  [name]: readonly [string],
+  [name]: [string],
   o: { description: string | undefined },
 ): Promise<void> {
   await pfs.createRepo(
@@ -17,11 +17,7 @@ export async function createRepo(
 }
 
 /** `tusk list repo`. */
-export async function listRepo(
-  cli: CliContext,
-  _: readonly [],
-  o: { json: boolean },
-): Promise<void> {
+export async function listRepo(cli: CliContext, _: [], o: JsonOption): Promise<void> {
   const store = await cli.store();
   const repos = await pfs.listRepos(store);
   if (o.json) return cli.json(repos);
@@ -33,11 +29,7 @@ export async function listRepo(
 }
 
 /** `tusk inspect repo <repo>`. */
-export async function inspectRepo(
-  cli: CliContext,
-  [name]: readonly [string],
-  o: { json: boolean },
-): Promise<void> {
+export async function inspectRepo(cli: CliContext, [name]: [string], o: JsonOption): Promise<void> {
   const store = await cli.store();
   const r = await pfs.inspectRepo(store, name);
   if (o.json) return cli.json(r);
@@ -52,6 +44,6 @@ export async function inspectRepo(
 }
 
 /** `tusk delete repo <repo>`. */
-export async function deleteRepo(cli: CliContext, [name]: readonly [string]): Promise<void> {
+export async function deleteRepo(cli: CliContext, [name]: [string]): Promise<void> {
   await pfs.deleteRepo(await cli.store(), name);
 }

@@ -1,7 +1,7 @@
 /** `tusk init`, `verify` and `gc`: the store as a whole. */
 import { Store, STORE_DIR } from "../lib/pfs.ts";
 import { formatSize } from "../lib/format/format.ts";
-import type { CliContext } from "./context.ts";
+import type { CliContext, JsonOption } from "./context.ts";
 
 /** `tusk init`: a new store, in `.tusk` here or where `--store` says. */
 export async function init(cli: CliContext): Promise<void> {
@@ -11,11 +11,7 @@ export async function init(cli: CliContext): Promise<void> {
 }
 
 /** `tusk verify`: check every hash, chain and link. */
-export async function verify(
-  cli: CliContext,
-  _: readonly [],
-  o: { json: boolean },
-): Promise<void> {
+export async function verify(cli: CliContext, _: [], o: JsonOption): Promise<void> {
   const { verify } = await cli.lib();
   const r = await verify(await cli.store());
   if (o.json) return cli.json({ ok: true, ...r });
@@ -27,7 +23,7 @@ export async function verify(
 /** `tusk gc`: free the objects nothing keeps. */
 export async function gc(
   cli: CliContext,
-  _: readonly [],
+  _: [],
   o: { dryRun: boolean; json: boolean },
 ): Promise<void> {
   const { gc } = await cli.lib();

@@ -5,7 +5,7 @@ import { type CliContext, load } from "./context.ts";
 type Dashboard = typeof import("../tui/app.tsx");
 
 /** `tusk up [--headless]`: serve the store until Ctrl-C (or `q` on the dashboard). */
-export async function up(cli: CliContext, _: readonly [], o: { headless: boolean }): Promise<void> {
+export async function up(cli: CliContext, _: [], o: { headless: boolean }): Promise<void> {
   const store = await cli.store();
   const { mode, reason } = await cli.sandbox();
   const s = new lib.Scheduler(store, { sandbox: mode });
