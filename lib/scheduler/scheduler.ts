@@ -4,7 +4,7 @@
  * with `Deno.watchFs` (plus a periodic re-scan, since file events can be dropped) so a
  * commit made by another process starts its job within milliseconds.
  */
-import { TuskError } from "../errors.ts";
+import { LeaseHeldError } from "../errors.ts";
 import type { Store } from "../store/store.ts";
 import type { StoreState } from "../store/state.ts";
 import { type JobRecord, JobStore } from "../pipeline/jobs.ts";
@@ -333,18 +333,6 @@ export class Scheduler {
   /** When each cron input ticks next (ms since epoch), by `pipeline/input`. */
   get cronSchedule(): ReadonlyMap<string, number> {
     return this.#cronDue;
-  }
-}
-
-/** Another live process holds the scheduler lease. */
-export class LeaseHeldError extends TuskError {
-  constructor(pid: number) {
-    super(
-      "LEASE_HELD",
-      `A scheduler is already running for this store (pid ${pid}): attach to it or stop it first`,
-      { pid },
-      1,
-    );
   }
 }
 

@@ -4,14 +4,8 @@
  * another's. The store is set up through the real CLI.
  */
 import assert from "node:assert/strict";
-import {
-  EventBus,
-  type JobRecord,
-  listJobs,
-  pipelinesOf,
-  Scheduler,
-  Store,
-} from "../../lib/mod.ts";
+import { type JobRecord, listJobs, pipelinesOf, Scheduler, Store } from "../../lib/mod.ts";
+import { EventBus } from "../../lib/scheduler/events.ts";
 import { JobStore } from "../../lib/pipeline/jobs.ts";
 import { createJob, currentTrigger, runJob } from "../../lib/scheduler/run_job.ts";
 import type { SandboxMode } from "../../lib/runner/sandbox.ts";
