@@ -1,7 +1,20 @@
 /**
- * Typed errors of tusk. Every condition a caller may want to handle has its own class
- * with a stable `code` and structured `data`; tests assert on class and code, never text.
- * `exitCode` is what the CLI exits with: 1 for a failed operation, 2 for bad usage or input.
+ * Typed errors of tusk, all in one place. Every condition a caller may want to handle has
+ * its own class with a stable `code` (also on the class: `NotFoundError.code`) and
+ * structured `data`; tests assert on class and code, never text. `exitCode` is what the CLI
+ * exits with: 1 for a failed operation, 2 for bad usage or input.
+ *
+ * One family lives beside the rules it names: `SpecError` (a bad pipeline spec, exit 2),
+ * whose `rule` is one of the spec's rules, in `lib/pipeline/spec/`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await inspectRepo(store, "trainig");
+ * } catch (e) {
+ *   if (e instanceof TuskError && e.code === NotFoundError.code) console.log(e.data.repo);
+ * }
+ * ```
  */
 
 /** Base class of every error tusk raises on purpose. */
@@ -34,57 +47,57 @@ export class TuskError extends Error {
 
 /** A repo, branch, commit, file or other named thing does not exist. */
 export class NotFoundError extends TuskError {
+  static readonly code = "NOT_FOUND";
   constructor(message: string, data: Record<string, unknown> = {}) {
-    super("NOT_FOUND", message, data, 1);
+    super(NotFoundError.code, message, data, 1);
   }
 }
 
 /** Something with that name already exists. */
 export class AlreadyExistsError extends TuskError {
+  static readonly code = "ALREADY_EXISTS";
   constructor(message: string, data: Record<string, unknown> = {}) {
-    super("ALREADY_EXISTS", message, data, 1);
+    super(AlreadyExistsError.code, message, data, 1);
   }
 }
 
 /** A name, path, reference or argument is malformed (usage error, exit 2). */
 export class InvalidArgumentError extends TuskError {
+  static readonly code = "INVALID_ARGUMENT";
   constructor(message: string, data: Record<string, unknown> = {}) {
-    super("INVALID_ARGUMENT", message, data, 2);
+    super(InvalidArgumentError.code, message, data, 2);
   }
 }
 
 /** A local file given to tusk is unusable: missing, a symlink, a device, a FIFO. */
 export class BadSourceError extends TuskError {
+  static readonly code = "BAD_SOURCE";
   constructor(message: string, data: Record<string, unknown> = {}) {
-    super("BAD_SOURCE", message, data, 1);
+    super(BadSourceError.code, message, data, 1);
   }
 }
 
 /** The store's contents do not match their hashes or chain: tampering or corruption. */
 export class IntegrityError extends TuskError {
+  static readonly code = "INTEGRITY";
   constructor(message: string, data: Record<string, unknown> = {}) {
-    super("INTEGRITY", message, data, 1);
+    super(IntegrityError.code, message, data, 1);
   }
 }
 
 /** No store was found or the folder is not a tusk store. */
 export class NoStoreError extends TuskError {
+  static readonly code = "NO_STORE";
   constructor(message: string, data: Record<string, unknown> = {}) {
-    super("NO_STORE", message, data, 1);
-  }
-}
-
-/** A branch moved between read and write (compare-and-swap lost). */
-export class ConflictError extends TuskError {
-  constructor(message: string, data: Record<string, unknown> = {}) {
-    super("CONFLICT", message, data, 1);
+    super(NoStoreError.code, message, data, 1);
   }
 }
 
 /** The disk is full or a file-size limit was hit while writing. */
 export class NoSpaceError extends TuskError {
+  static readonly code = "NO_SPACE";
   constructor(message: string, data: Record<string, unknown> = {}) {
-    super("NO_SPACE", message, data, 1);
+    super(NoSpaceError.code, message, data, 1);
   }
 }
 
@@ -94,4 +107,53 @@ export function isNoSpace(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   return code === "ENOSPC" || code === "EFBIG" || code === "EDQUOT" ||
     /No space left|File too large|ENOSPC|EFBIG/i.test(err.message);
+}
+
+/** `--sandbox bwrap` was asked for but bubblewrap cannot run stages on this machine. */
+export class SandboxUnavailableError extends TuskError {
+  static readonly code = "SANDBOX_UNAVAILABLE";
+  constructor(message: string, data: Record<string, unknown> = {}) {
+    super(SandboxUnavailableError.code, message, data, 1);
+  }
+}
+
+/** Another live process holds the scheduler lease. */
+export class LeaseHeldError extends TuskError {
+  static readonly code = "LEASE_HELD";
+  constructor(pid: number) {
+    super(
+      LeaseHeldError.code,
+      `A scheduler is already running for this store (pid ${pid}): attach to it or stop it first`,
+      { pid },
+      1,
+    );
+  }
+}
+
+/** A job cannot be re-run now: still running, stopped pipeline, not the newest, … */
+export class RerunRefusedError extends TuskError {
+  static readonly code = "RERUN_REFUSED";
+  constructor(message: string, data: Record<string, unknown> = {}) {
+    super(RerunRefusedError.code, message, data, 1);
+  }
+}
+
+/** Which usage rule a command line broke. */
+export type UsageErrorCode =
+  | "UNKNOWN_COMMAND"
+  | "UNKNOWN_OPTION"
+  | "MISSING_VALUE"
+  | "UNEXPECTED_VALUE"
+  | "INVALID_CHOICE"
+  | "MISSING_ARGUMENT"
+  | "UNEXPECTED_ARGUMENT"
+  | "MISSING_OPTION"
+  | "UNSUPPORTED_COMMAND";
+
+/** The command line does not fit the declared commands (exit 2); `code` says how. */
+export class UsageError extends TuskError {
+  declare readonly code: UsageErrorCode;
+  constructor(code: UsageErrorCode, message: string, data: Record<string, unknown>) {
+    super(code, message, data, 2);
+  }
 }

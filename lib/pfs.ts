@@ -3,11 +3,24 @@
  * it does not load the pipeline, scheduler, runner or dashboard code, which keeps a
  * `put file` or `list repo` quick to start. `lib/mod.ts` re-exports all of it.
  */
-export * from "./errors.ts";
+export {
+  AlreadyExistsError,
+  BadSourceError,
+  IntegrityError,
+  InvalidArgumentError,
+  LeaseHeldError,
+  NoSpaceError,
+  NoStoreError,
+  NotFoundError,
+  RerunRefusedError,
+  SandboxUnavailableError,
+  TuskError,
+  UsageError,
+} from "./errors.ts";
 export { Store, STORE_DIR } from "./store/store.ts";
-export { parsePath, parseRef } from "./store/names.ts";
 export { createRepo, deleteRepo, inspectRepo, listRepos } from "./commands/repo.ts";
 export { deleteFile, diffFile, getFile, globFile, listFile, putFile } from "./commands/file.ts";
+export type { FileInfo } from "./commands/file.ts";
 export {
   createBranch,
   deleteBranch,
@@ -16,11 +29,4 @@ export {
   listCommit,
   revert,
 } from "./commands/commit.ts";
-export {
-  formatAge,
-  formatSize,
-  formatTable,
-  humanDuration,
-  printable,
-  printableName,
-} from "./format/format.ts";
+export { mayTrigger } from "./commands/triggers.ts";

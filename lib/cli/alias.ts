@@ -1,46 +1,27 @@
 /**
  * Commands made from other commands by data: another grammar's form of a command (pachctl
- * 1.x's `list-commit repo branch` for 2.x's `list commit repo@branch`). An alias has its own
- * positional arguments, turned into the target's by templates, and the target's options, plus
- * flags that set some of them and defaults that differ from the target's. Like the parser, it
- * knows nothing of the program it serves.
+ * 1.x's `list-commit repo branch` for 2.x's `list commit repo@branch`), declared on the
+ * command as an `AliasForm`. An alias has its own positional arguments, turned into the
+ * target's by templates, and the target's options, plus flags that set some of them and
+ * defaults that differ from the target's. Like the parser, it knows nothing of the program
+ * it serves.
  */
 import {
-  type ArgSpec,
+  type AliasForm,
   type Command,
   command,
   flag,
   type Option,
   type OptionSpecs,
-  UsageError,
 } from "./command_line.ts";
+import { UsageError } from "../errors.ts";
 
-/** A flag of the alias alone that sets options of the target when given. */
-export interface AliasFlag {
-  readonly help: string;
-  readonly short?: string;
-  /** The target's options it sets: `{ append: false }`. */
-  readonly sets: Readonly<Record<string, boolean>>;
-}
+export type { AliasFlag, AliasForm } from "./command_line.ts";
 
-/** How an alias stands for its target. */
-export interface AliasSpec {
+/** How an alias stands for its target, named by the words that name it. */
+export interface AliasSpec extends AliasForm {
   /** The target, by the words that name it: `"list commit"`. */
   readonly for: string;
-  /** The alias's positional arguments; the target's when left out. */
-  readonly args?: readonly ArgSpec[];
-  /**
-   * One template per argument of the target, made of the alias's arguments: `{name}` is the
-   * argument's value and `[…]` a part left out when none of its arguments is given
-   * (`"{repo}@{branch}[:{path}]"`). Without templates the arguments pass as they are.
-   */
-  readonly to?: readonly string[];
-  /** Values of the target's on/off options where the alias's differ from the target's. */
-  readonly defaults?: Readonly<Record<string, boolean>>;
-  /** Flags the target does not have, by property name. */
-  readonly flags?: Readonly<Record<string, AliasFlag>>;
-  /** Its description in help; `"<prefix> <the target's>"` when left out. */
-  readonly description?: string;
 }
 
 /** One piece of a parsed template: literal text, an argument, or an optional group. */
@@ -203,7 +184,7 @@ export function alias(
   return {
     ...base,
     options: [...target.options, ...base.options],
-    run: (args, options) => {
+    run: (args, options, context) => {
       let targetArgs = args;
       if (templates) {
         const values = new Map(base.args.map((a, i) => [a.name, args[i] as string | undefined]));
@@ -235,7 +216,30 @@ export function alias(
       for (const [key, f] of Object.entries(spec.flags ?? {})) {
         if (options[key] === true) Object.assign(values, f.sets);
       }
-      return targetRun(targetArgs, values);
+      return targetRun(targetArgs, values, context);
     },
   };
+}
+
+/**
+ * `commands`, then the aliases their commands declare (`aliases` of `command()`), in the
+ * order the tree declares them, made by `alias()` with `prefix`. Throws TypeError for an
+ * alias named as a command already is, or declared twice.
+ */
+export function withAliases(
+  commands: Readonly<Record<string, Command>>,
+  prefix: string,
+): Record<string, Command> {
+  const all: Record<string, Command> = { ...commands };
+  const visit = (path: readonly string[], cmd: Command) => {
+    for (const [name, form] of Object.entries(cmd.aliases)) {
+      if (Object.hasOwn(all, name)) {
+        throw new TypeError(`Invalid alias "${name}" of "${path.join(" ")}": the name is taken`);
+      }
+      all[name] = alias(commands, name, { ...form, for: path.join(" ") }, prefix);
+    }
+    for (const [word, sub] of cmd.commands) visit([...path, word], sub);
+  };
+  for (const [word, cmd] of Object.entries(commands)) visit([word], cmd);
+  return all;
 }

@@ -2,15 +2,19 @@
  * The command line of a program: a declarative tree of commands (positional arguments,
  * options and a handler typed from them), a parser that turns argv into the handler's call,
  * a help text or the version, and usage errors naming the culprit. It knows nothing of tusk
- * and imports nothing but the error base class, so a CLI built on it starts quickly.
+ * and imports nothing but its error class, so a CLI built on it starts quickly.
  *
  * The grammar is the usual one: `--name value`, `--name=value`, `-n value`, `-nvalue`,
  * combined short flags (`-rc`), `--no-name` for options that default to true, a list option
  * (`-f a b c`) collecting values until the next option, `--` ending options, `-h`/`--help`
  * and `-V`/`--version` anywhere, and the root's options (the globals) at any depth. A group
  * (a command with subcommands) has an implicit `help [command]` subcommand.
+ *
+ * Handlers get a context as their third argument, whatever the program passes to
+ * `Invocation.run()`; a command may also declare aliases, other forms of it at the root with
+ * their own positional arguments, which `withAliases()` of `./alias.ts` makes into commands.
  */
-import { TuskError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 
 // ---- option and argument declarations ----
 
@@ -158,7 +162,34 @@ export interface Argument {
 type Handler = (
   args: readonly (string | string[] | undefined)[],
   options: Readonly<Record<string, boolean | string | string[] | undefined>>,
+  context: unknown,
 ) => void | Promise<void>;
+
+/** A flag of an alias alone that sets options of its target when given. */
+export interface AliasFlag {
+  readonly help: string;
+  readonly short?: string;
+  /** The target's options it sets: `{ append: false }`. */
+  readonly sets: Readonly<Record<string, boolean>>;
+}
+
+/** Another form of a command, at the program's root: how it stands for the command. */
+export interface AliasForm {
+  /** The alias's positional arguments; the command's when left out. */
+  readonly args?: readonly ArgSpec[];
+  /**
+   * One template per argument of the command, made of the alias's arguments: `{name}` is
+   * the argument's value and `[…]` a part left out when none of its arguments is given
+   * (`"{repo}@{branch}[:{path}]"`). Without templates the arguments pass as they are.
+   */
+  readonly to?: readonly string[];
+  /** Values of the command's on/off options where the alias's differ from the command's. */
+  readonly defaults?: Readonly<Record<string, boolean>>;
+  /** Flags the command does not have, by property name. */
+  readonly flags?: Readonly<Record<string, AliasFlag>>;
+  /** Its description in help; `"<prefix> <the command's>"` when left out. */
+  readonly description?: string;
+}
 
 /** A command: a leaf with a handler, or a group of subcommands. Made by `command()` or `group()`. */
 export interface Command {
@@ -172,25 +203,37 @@ export interface Command {
   /** Text printed after the help. */
   readonly epilogue: string | undefined;
   readonly run: Handler | undefined;
+  /** Other forms of the command at the program's root, by name (see `AliasForm`). */
+  readonly aliases: Readonly<Record<string, AliasForm>>;
   /** Set for a command the program knows by name but does not have: what it says instead. */
   readonly unsupported?: string;
 }
 
-/** What `command()` takes: arguments, options and the handler typed from them. */
-export interface CommandSpec<A extends readonly ArgSpec[], O extends OptionSpecs> {
+/**
+ * What `command()` takes: arguments, options and the handler typed from them; the handler
+ * also gets the context `C` the program runs it with.
+ */
+export interface CommandSpec<A extends readonly ArgSpec[], O extends OptionSpecs, C = void> {
   readonly description?: string;
   readonly args?: A;
   readonly options?: O;
   readonly hidden?: boolean;
   readonly epilogue?: string;
-  readonly run: (args: ArgValues<A>, options: OptionValues<O>) => void | Promise<void>;
+  /** Other forms of the command at the program's root, by name. */
+  readonly aliases?: Readonly<Record<string, AliasForm>>;
+  readonly run: (
+    args: ArgValues<A>,
+    options: OptionValues<O>,
+    context: C,
+  ) => void | Promise<void>;
 }
 
 /** A leaf command: `command({ args: ["<repo>"], options: { json: flag("…") }, run })`. */
 export function command<
   const A extends readonly ArgSpec[] = readonly [],
   const O extends OptionSpecs = Record<never, never>,
->(spec: CommandSpec<A, O>): Command {
+  C = void,
+>(spec: CommandSpec<A, O, C>): Command {
   const args = (spec.args ?? []).map(toArgument);
   args.forEach((a, i) => {
     if (a.variadic && i < args.length - 1) {
@@ -208,8 +251,10 @@ export function command<
     commands: new Map(),
     hidden: spec.hidden ?? false,
     epilogue: spec.epilogue,
-    // The parser builds these values from the same declarations the types come from.
-    run: (a, o) => run(a as unknown as ArgValues<A>, o as unknown as OptionValues<O>),
+    // The parser builds these values from the same declarations the types come from, and
+    // the program that declared the handler with context `C` runs it with one.
+    run: (a, o, c) => run(a as unknown as ArgValues<A>, o as unknown as OptionValues<O>, c as C),
+    aliases: spec.aliases ?? {},
   };
 }
 
@@ -223,6 +268,7 @@ export function group(description: string, commands: Readonly<Record<string, Com
     hidden: false,
     epilogue: undefined,
     run: undefined,
+    aliases: {},
   };
 }
 
@@ -239,6 +285,7 @@ export function unsupported(message: string): Command {
     hidden: true,
     epilogue: undefined,
     run: undefined,
+    aliases: {},
     unsupported: message,
   };
 }
@@ -313,26 +360,7 @@ function toArgument(spec: ArgSpec): Argument {
   };
 }
 
-// ---- errors ----
-
-/** Which usage rule a command line broke. */
-export type UsageErrorCode =
-  | "UNKNOWN_COMMAND"
-  | "UNKNOWN_OPTION"
-  | "MISSING_VALUE"
-  | "UNEXPECTED_VALUE"
-  | "INVALID_CHOICE"
-  | "MISSING_ARGUMENT"
-  | "UNEXPECTED_ARGUMENT"
-  | "MISSING_OPTION"
-  | "UNSUPPORTED_COMMAND";
-
-/** The command line does not fit the declared commands (exit 2); `code` says how. */
-export class UsageError extends TuskError {
-  constructor(code: UsageErrorCode, message: string, data: Record<string, unknown>) {
-    super(code, message, data, 2);
-  }
-}
+// ---- suggestions ----
 
 /** Optimal string alignment distance (Levenshtein plus transpositions). */
 function distance(a: string, b: string): number {
@@ -380,8 +408,8 @@ export type Invocation<G extends OptionSpecs> =
     /** The words naming the command: `["put", "file"]`. */
     readonly path: readonly string[];
     readonly globals: OptionValues<G>;
-    /** Call the handler with the parsed values. */
-    readonly run: () => Promise<void>;
+    /** Call the handler with the parsed values and `context`, as its third argument. */
+    readonly run: (context?: unknown) => Promise<void>;
   }
   | {
     readonly kind: "help";
@@ -668,7 +696,7 @@ export function parseCommandLine<G extends OptionSpecs>(
     path,
     // Built from the root's declarations, which `G` describes.
     globals: valuesOf(program.root.options, scan.globals) as unknown as OptionValues<G>,
-    run: async () => await run(args, options),
+    run: async (context?: unknown) => await run(args, options, context),
   };
 }
 

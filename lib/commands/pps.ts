@@ -2,8 +2,9 @@
  * Pipeline verbs: create/update/list/inspect/delete/start/stop pipeline, jobs and datums,
  * logs, plan, lineage, provenance, wait, draw, run cron. Each returns data.
  */
-import { InvalidArgumentError, NotFoundError, TuskError } from "../errors.ts";
-import type { Commit, Hash } from "../store/codec.ts";
+import { InvalidArgumentError, NotFoundError, RerunRefusedError } from "../errors.ts";
+import type { Commit } from "../store/codec.ts";
+import type { Hash } from "../store/hash.ts";
 import { formatPath, parsePath, parseRef } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
 import { datumId, planDatums } from "../pipeline/datums.ts";
@@ -416,6 +417,19 @@ export async function settled(
   return { done: true, jobs: out };
 }
 
+/**
+ * Wait until every pipeline downstream of the repo of `refText` has a finished job for its
+ * current inputs (`wait commit`); returns those jobs.
+ */
+export async function waitCommit(store: Store, refText: string, pollMs = 50): Promise<JobRecord[]> {
+  const { repo } = parseRef(refText);
+  while (true) {
+    const s = await settled(store, repo);
+    if (s.done) return s.jobs;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
 /** The pipeline DAG as text lines: `training → model → inference ← attributes`. */
 export async function drawPipelines(store: Store): Promise<string[]> {
   const state = await store.state();
@@ -471,13 +485,6 @@ export async function restartDatum(
   delete job.reason;
   await new JobStore(store).save(job, { durable: true });
   return job;
-}
-
-/** A job cannot be re-run now: still running, stopped pipeline, not the newest, … */
-export class RerunRefusedError extends TuskError {
-  constructor(message: string, data: Record<string, unknown> = {}) {
-    super("RERUN_REFUSED", message, data, 1);
-  }
 }
 
 /** What `rerunJob()` asked for. */

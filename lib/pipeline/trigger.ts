@@ -3,7 +3,8 @@
  * One job runs per distinct trigger: the scheduler starts a job when a pipeline's trigger
  * differs from its newest job's, and `plan`, `settled` and `rerunJob()` ask the same.
  */
-import { canonicalJson, type Hash, sha256 } from "../store/codec.ts";
+import { canonicalJson } from "../store/codec.ts";
+import { type Hash, sha256 } from "../store/hash.ts";
 import type { StoreState } from "../store/state.ts";
 import type { JobRecord } from "./jobs.ts";
 import type { Pipeline } from "./pipelines.ts";

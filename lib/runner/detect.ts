@@ -3,7 +3,7 @@
  * native Deno binary, its shared libraries, `setsid`, `setpriv`, `bwrap`) and a trial run
  * of Deno inside bubblewrap to tell whether namespaces work here.
  */
-import { TuskError } from "../errors.ts";
+import { SandboxUnavailableError } from "../errors.ts";
 import {
   bwrapBaseFlags,
   type HostTools,
@@ -14,13 +14,6 @@ import {
 } from "./sandbox.ts";
 
 export type { SandboxMode } from "./sandbox.ts";
-
-/** `--sandbox bwrap` was asked for but bubblewrap cannot run stages on this machine. */
-export class SandboxUnavailableError extends TuskError {
-  constructor(message: string, data: Record<string, unknown> = {}) {
-    super("SANDBOX_UNAVAILABLE", message, data, 1);
-  }
-}
 
 /** The sandbox in force and, in words, why. */
 export interface SandboxChoice {

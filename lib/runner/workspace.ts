@@ -12,12 +12,13 @@
  * ```
  */
 import { BadSourceError } from "../errors.ts";
-import { EMPTY_TREE, encodeTree, type Hash } from "../store/codec.ts";
+import { EMPTY_TREE, EMPTY_TREE_BYTES } from "../store/codec.ts";
+import type { Hash } from "../store/hash.ts";
 import { removeTree } from "../store/fs_util.ts";
 import { parsePath } from "../store/names.ts";
 import type { Edit, Store } from "../store/store.ts";
 import type { DatumInput } from "../pipeline/datums.ts";
-import type { ObjectBatch } from "../store/objects.ts";
+import type { ObjectBatch } from "../store/batch.ts";
 
 /** Host folders of one datum run. */
 export interface Workspace {
@@ -189,7 +190,7 @@ export async function writeTree(
   batch: ObjectBatch,
 ): Promise<{ tree: Hash; size: number }> {
   if (edits.length === 0) {
-    await batch.add(encodeTree([]));
+    await batch.add(EMPTY_TREE_BYTES);
     return { tree: EMPTY_TREE, size: 0 };
   }
   const r = await store.editTree(EMPTY_TREE, edits, batch);

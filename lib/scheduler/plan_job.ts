@@ -7,7 +7,7 @@
 import { type Datum, datumId } from "../pipeline/datums.ts";
 import type { DatumIndexEntry, DatumRecord, JobRecord } from "../pipeline/jobs.ts";
 import type { Pipeline } from "../pipeline/pipelines.ts";
-import type { Hash } from "../store/codec.ts";
+import type { Hash } from "../store/hash.ts";
 
 /** A datum of a job and its record in the job. */
 export interface PlannedDatum {

@@ -6,7 +6,7 @@
  * leave the output branch where it was.
  */
 import { TuskError } from "../errors.ts";
-import { preloadNativeHash } from "../store/codec.ts";
+import { preloadNativeHash } from "../store/hash.ts";
 import { removeTree } from "../store/fs_util.ts";
 import { type Datum, planDatums } from "../pipeline/datums.ts";
 import type { JobRecord } from "../pipeline/jobs.ts";

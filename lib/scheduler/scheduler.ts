@@ -6,7 +6,7 @@
  * same watcher (`requests.ts`). Its side effects come in through its options: the clock and
  * its timers, the file watcher and the process spawner, each the system's by default.
  */
-import { TuskError } from "../errors.ts";
+import { LeaseHeldError } from "../errors.ts";
 import type { Store } from "../store/store.ts";
 import type { StoreState } from "../store/state.ts";
 import { type JobRecord, JobStore } from "../pipeline/jobs.ts";
@@ -352,18 +352,6 @@ export class Scheduler {
   /** When each cron input ticks next (ms since epoch), by `pipeline/input`. */
   get cronSchedule(): ReadonlyMap<string, number> {
     return this.#cron.schedule;
-  }
-}
-
-/** Another live process holds the scheduler lease. */
-export class LeaseHeldError extends TuskError {
-  constructor(pid: number) {
-    super(
-      "LEASE_HELD",
-      `A scheduler is already running for this store (pid ${pid}): attach to it or stop it first`,
-      { pid },
-      1,
-    );
   }
 }
 

@@ -34,20 +34,18 @@ import { ROOT } from "../_helpers.ts";
 import {
   detectSandbox,
   type JobRecord,
-  leaseHolder,
   listJobs,
-  pipelineOf,
   readJournal,
-  type SandboxMode,
   Store,
   type TuskEvent,
 } from "../../lib/mod.ts";
+import { leaseHolder } from "../../lib/scheduler/lease.ts";
 import { planDatums } from "../../lib/pipeline/datums.ts";
 import { JobStore } from "../../lib/pipeline/jobs.ts";
-import { readBundle } from "../../lib/pipeline/pipelines.ts";
+import { pipelineOf, readBundle } from "../../lib/pipeline/pipelines.ts";
 import { hostTools } from "../../lib/runner/detect.ts";
 import { runStage } from "../../lib/runner/run_stage.ts";
-import { stageCommand } from "../../lib/runner/sandbox.ts";
+import { type SandboxMode, stageCommand } from "../../lib/runner/sandbox.ts";
 import type { LedgerEntry } from "../../lib/store/state.ts";
 import { scratchFolder } from "./_fixtures.ts";
 import { between, timeTusk, tuskArgs } from "./_process.ts";

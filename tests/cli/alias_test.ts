@@ -5,7 +5,7 @@
  * is refused with TypeError when the alias is made.
  */
 import assert from "node:assert/strict";
-import { alias, type AliasSpec } from "../../lib/cli/alias.ts";
+import { alias, type AliasSpec, withAliases } from "../../lib/cli/alias.ts";
 import {
   type Command,
   command,
@@ -15,8 +15,8 @@ import {
   negated,
   parseCommandLine,
   program,
-  UsageError,
 } from "../../lib/cli/command_line.ts";
+import { UsageError } from "../../lib/errors.ts";
 
 let calls: { args: unknown[]; options: Record<string, unknown> }[] = [];
 
@@ -169,4 +169,64 @@ Deno.test("alias() refuses a spec that does not fit its target with TypeError", 
   for (const [why, spec] of bad) {
     assert.throws(() => alias(TARGETS, "x", spec, "(old)"), TypeError, why);
   }
+});
+
+/** A program whose commands declare their aliases, as `withAliases()` reads them. */
+function declared() {
+  const seen: unknown[] = [];
+  const handler = (args: unknown, options: unknown, context: unknown) =>
+    void seen.push({ args, options, context });
+  const commands = {
+    list: group("list things", {
+      repo: command({ aliases: { "list-repo": {} }, run: handler }),
+      commit: command({
+        description: "list commits",
+        args: ["<repo[@branch]>"],
+        aliases: { "list-commit": { args: ["<repo>", "[branch]"], to: ["{repo}[@{branch}]"] } },
+        run: handler,
+      }),
+    }),
+    gc: command({
+      options: { dryRun: flag("dry") },
+      aliases: { "garbage-collect": {} },
+      run: handler,
+    }),
+  };
+  return { seen, commands };
+}
+
+Deno.test("withAliases() adds the aliases commands declare at the root, after them, in tree order", () => {
+  const { commands } = declared();
+  const all = withAliases(commands, "(old)");
+  assert.deepEqual(Object.keys(all), ["list", "gc", "list-repo", "list-commit", "garbage-collect"]);
+  assert.equal(all["list-commit"]!.description, "(old) list commits");
+  assert.deepEqual(all["list-commit"]!.args.map((a) => a.usage), ["<repo>", "[branch]"]);
+});
+
+Deno.test("withAliases() aliases run their target with the arguments its templates make", async () => {
+  const { seen, commands } = declared();
+  const p = program({
+    name: "demo",
+    version: "1",
+    description: "",
+    options: {},
+    commands: withAliases(commands, "(old)"),
+  });
+  const call = parseCommandLine(p, ["list-commit", "r", "dev"]);
+  assert.ok(call.kind === "run");
+  await call.run("ctx");
+  assert.deepEqual(seen, [{ args: ["r@dev"], options: {}, context: "ctx" }]);
+});
+
+Deno.test("withAliases() refuses an alias named as a command is, with TypeError", () => {
+  const taken = {
+    gc: command({ run: () => {} }),
+    list: group("", { repo: command({ aliases: { gc: {} }, run: () => {} }) }),
+  };
+  assert.throws(() => withAliases(taken, "(old)"), TypeError);
+  const twice = {
+    a: command({ aliases: { x: {} }, run: () => {} }),
+    b: command({ aliases: { x: {} }, run: () => {} }),
+  };
+  assert.throws(() => withAliases(twice, "(old)"), TypeError);
 });

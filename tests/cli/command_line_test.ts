@@ -15,11 +15,9 @@ import {
   parseCommandLine,
   program,
   unsupported,
-  UsageError,
-  type UsageErrorCode,
   value,
 } from "../../lib/cli/command_line.ts";
-import { TuskError } from "../../lib/errors.ts";
+import { TuskError, UsageError, type UsageErrorCode } from "../../lib/errors.ts";
 
 /** What the last handler got, by command. */
 let calls: { command: string; args: unknown[]; options: Record<string, unknown> }[] = [];
@@ -120,6 +118,28 @@ Deno.test("parseCommandLine() calls the handler with typed arguments and options
     args: ["r@master"],
     options: { file: ["a.csv"], recursive: false, append: false, message: undefined, wait: true },
   });
+});
+
+Deno.test("parseCommandLine() hands the context given to run() to the handler as its third argument", async () => {
+  let got: unknown[] = [];
+  const p = program({
+    name: "demo",
+    version: "1",
+    description: "",
+    options: {},
+    commands: {
+      show: command({
+        args: ["<name>"],
+        run: ([name], _options, context: { greeting: string }) => {
+          got = [name, context.greeting];
+        },
+      }),
+    },
+  });
+  const call = parseCommandLine(p, ["show", "x"]);
+  assert.ok(call.kind === "run");
+  await call.run({ greeting: "hi" });
+  assert.deepEqual(got, ["x", "hi"]);
 });
 
 Deno.test("parseCommandLine() reads --name value, --name=value, -n value and -nvalue alike", async () => {

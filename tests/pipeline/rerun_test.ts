@@ -13,9 +13,9 @@ import {
   NotFoundError,
   rerunJob,
   RerunRefusedError,
-  runInline,
   Store,
 } from "../../lib/mod.ts";
+import { runInline } from "../../lib/scheduler/scheduler.ts";
 import { ROOT, tempStore, tuskOk } from "../_helpers.ts";
 
 const STRICT = `${ROOT}/tests/fixtures/stages/fail_on_bad.json`;

@@ -1,11 +1,7 @@
 /** Sandbox detection: the mode in force and why, and the host tools it is built from. */
 import assert from "node:assert/strict";
-import {
-  detectSandbox,
-  findExecutable,
-  hostTools,
-  SandboxUnavailableError,
-} from "../../lib/runner/detect.ts";
+import { detectSandbox, findExecutable, hostTools } from "../../lib/runner/detect.ts";
+import { SandboxUnavailableError } from "../../lib/errors.ts";
 
 Deno.test('detectSandbox("deno") takes Deno permissions as asked', async () => {
   const choice = await detectSandbox("deno");

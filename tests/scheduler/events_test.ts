@@ -3,7 +3,7 @@
  * with a partial last line left for later and damaged lines skipped. Real files.
  */
 import assert from "node:assert/strict";
-import { EventBus, readJournal, type TuskEvent } from "../../lib/mod.ts";
+import { EventBus, readJournal, type TuskEvent } from "../../lib/scheduler/events.ts";
 import { tempDir } from "../_helpers.ts";
 import { history } from "../tui/_events.ts";
 

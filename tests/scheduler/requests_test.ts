@@ -4,15 +4,11 @@
  * stop asked for from another process ends a job that a command runs inline.
  */
 import assert from "node:assert/strict";
-import {
-  EventBus,
-  type JobRecord,
-  listJobs,
-  rerunJob,
-  Scheduler,
-  stopJob,
-  Store,
-} from "../../lib/mod.ts";
+import { listJobs, rerunJob, stopJob } from "../../lib/commands/pps.ts";
+import type { JobRecord } from "../../lib/pipeline/jobs.ts";
+import { EventBus } from "../../lib/scheduler/events.ts";
+import { Scheduler } from "../../lib/scheduler/scheduler.ts";
+import { Store } from "../../lib/store/store.ts";
 import { JobStore, newJobId } from "../../lib/pipeline/jobs.ts";
 import { JobRequests } from "../../lib/scheduler/requests.ts";
 import { MAIN, ROOT, tempStore, TUSK_PERMS, tuskOk } from "../_helpers.ts";

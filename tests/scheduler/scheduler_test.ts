@@ -4,14 +4,8 @@
  * another's (its re-scans on a fake clock). The store is set up through the real CLI.
  */
 import assert from "node:assert/strict";
-import {
-  EventBus,
-  type JobRecord,
-  listJobs,
-  pipelinesOf,
-  Scheduler,
-  Store,
-} from "../../lib/mod.ts";
+import { type JobRecord, listJobs, pipelinesOf, Scheduler, Store } from "../../lib/mod.ts";
+import { EventBus } from "../../lib/scheduler/events.ts";
 import { JobStore } from "../../lib/pipeline/jobs.ts";
 import { currentTrigger } from "../../lib/pipeline/trigger.ts";
 import { createJob } from "../../lib/scheduler/job_state.ts";

@@ -4,7 +4,10 @@
  * the stages are real; only the clock and the file watcher are the test's.
  */
 import assert from "node:assert/strict";
-import { EventBus, listJobs, Scheduler, stopJob, Store, waitJob } from "../../lib/mod.ts";
+import { listJobs, stopJob, waitJob } from "../../lib/commands/pps.ts";
+import { EventBus } from "../../lib/scheduler/events.ts";
+import { Scheduler } from "../../lib/scheduler/scheduler.ts";
+import { Store } from "../../lib/store/store.ts";
 import { type Spawner, spawnProcess } from "../../lib/runner/run_stage.ts";
 import { ROOT, tempStore, tuskOk } from "../_helpers.ts";
 import { FakeClock, FakeWatch, nextEvent, settle } from "./_fakes.ts";

@@ -4,7 +4,8 @@
  * whose events the replay already read are not handed on twice.
  */
 import assert from "node:assert/strict";
-import { EventBus, LeaseHeldError, type TuskEvent } from "../../lib/mod.ts";
+import { LeaseHeldError, type TuskEvent } from "../../lib/mod.ts";
+import { EventBus } from "../../lib/scheduler/events.ts";
 import { journalFeed, schedulerFeed } from "../../tui/feed.ts";
 import type { FeedItem, ReplayProgress } from "../../tui/state.ts";
 import { tempDir } from "../_helpers.ts";

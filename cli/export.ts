@@ -1,0 +1,20 @@
+/** `tusk export pachyderm`: pipelines as Pachyderm specs, stage bundles and a README. */
+import * as lib from "../lib/mod.ts";
+import type { CliContext } from "./context.ts";
+
+/** `tusk export pachyderm [pipeline...] -o <dir>`. */
+export async function exportPachyderm(
+  cli: CliContext,
+  [names]: [string[]],
+  o: { output: string; json: boolean },
+): Promise<void> {
+  const r = await lib.exportPachyderm(await cli.store(), names, {
+    output: cli.absolute(o.output),
+  });
+  if (o.json) return cli.json(r);
+  for (const p of r.pipelines) {
+    cli.out(`${p.specFile} (stage ${p.stageFile}, code repo ${p.codeRepo})\n`);
+    for (const d of p.dropped) cli.err(`tusk: ${p.name}: left out ${d}\n`);
+  }
+  cli.out(`${r.readme}: the pachctl commands that create the repos and pipelines, in order\n`);
+}

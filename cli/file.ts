@@ -1,0 +1,134 @@
+/** `tusk put|get|list|glob|diff|delete file`, and `lineage`: the files of a commit. */
+import * as pfs from "../lib/pfs.ts";
+import { formatSize, formatTable, printableName } from "../lib/format/format.ts";
+import { afterCommit } from "./_after_commit.ts";
+import type { CliContext, JsonOption } from "./context.ts";
+
+/** `tusk put file <repo@branch[:/path]>`: files into a new commit, with progress on a terminal. */
+export async function putFile(
+  cli: CliContext,
+  [target]: [string],
+  o: {
+    file: string[];
+    recursive: boolean;
+    append: boolean;
+    message: string | undefined;
+    skipSpecial: boolean;
+    wait: boolean;
+  },
+): Promise<void> {
+  const store = await cli.store();
+  const tty = cli.stderr.isTerminal();
+  let last = 0;
+  const result = await pfs.putFile(store, target, {
+    sources: o.file,
+    recursive: o.recursive,
+    append: o.append,
+    skipSpecial: o.skipSpecial,
+    cwd: cli.cwd,
+    ...(o.message !== undefined ? { message: o.message } : {}),
+    ...(tty
+      ? {
+        onProgress: (done: number, total: number) => {
+          const now = Date.now();
+          if (total < 16 << 20 || (now - last < 100 && done < total)) return;
+          last = now;
+          const pct = total ? Math.floor((done / total) * 100) : 100;
+          cli.errExact(`\r\x1b[2Kputting ${formatSize(done)} / ${formatSize(total)} (${pct}%)`);
+          if (done >= total) cli.errExact("\r\x1b[2K");
+        },
+      }
+      : {}),
+  });
+  for (const s of result.skipped) {
+    cli.err(`tusk: skipped ${JSON.stringify(s)}: not a regular file or folder\n`);
+  }
+  await afterCommit(cli, store, o.wait);
+}
+
+/** `tusk get file <repo@ref:/path>`: print a file, or write files with `-o`. */
+export async function getFile(
+  cli: CliContext,
+  [ref]: [string],
+  o: { output: string | undefined; recursive: boolean },
+): Promise<void> {
+  const r = await pfs.getFile(await cli.store(), ref, {
+    recursive: o.recursive,
+    cwd: cli.cwd,
+    ...(o.output ? { output: o.output } : {}),
+  });
+  if (r.stream) await r.stream.pipeTo(cli.stdout.writable, { preventClose: true });
+}
+
+/** A handler printing the files `verb` finds: `list file` and `glob file`. */
+function files(verb: (store: pfs.Store, ref: string) => Promise<pfs.FileInfo[]>) {
+  return async (cli: CliContext, [ref]: [string], o: JsonOption): Promise<void> => {
+    const files = await verb(await cli.store(), ref);
+    if (o.json) return cli.json(files);
+    cli.out(formatTable(
+      ["NAME", "TYPE", "SIZE"],
+      files.map((f) => [printableName(f.path), f.type, formatSize(f.size)]),
+    ));
+  };
+}
+
+/** `tusk list file <repo@ref[:/path]>`: the files in a folder. */
+export const listFile = files(pfs.listFile);
+
+/** `tusk glob file <repo@ref:pattern>`: the files matching a pattern. */
+export const globFile = files(pfs.globFile);
+
+/** `tusk diff file <new> [old]`: what changed, against the parent commit by default. */
+export async function diffFile(
+  cli: CliContext,
+  [newRef, oldRef]: [string, string | undefined],
+  o: JsonOption,
+): Promise<void> {
+  const rows = await pfs.diffFile(await cli.store(), newRef, oldRef);
+  if (o.json) return cli.json(rows);
+  cli.out(formatTable(
+    ["CHANGE", "NAME", "SIZE"],
+    rows.map((r) => [
+      r.change,
+      printableName(r.path),
+      r.change === "removed"
+        ? formatSize(r.oldSize ?? 0)
+        : r.change === "added"
+        ? formatSize(r.newSize ?? 0)
+        : `${formatSize(r.oldSize ?? 0)} -> ${formatSize(r.newSize ?? 0)}`,
+    ]),
+  ));
+}
+
+/** `tusk delete file <repo@branch:/path>`: in a new commit. */
+export async function deleteFile(
+  cli: CliContext,
+  [ref]: [string],
+  o: { message: string | undefined; wait: boolean },
+): Promise<void> {
+  const store = await cli.store();
+  await pfs.deleteFile(store, ref, o.message !== undefined ? { message: o.message } : {});
+  await afterCommit(cli, store, o.wait);
+}
+
+/** `tusk lineage <repo@ref:/path>`: which input files, model and code made a file. */
+export async function lineage(cli: CliContext, [ref]: [string], o: JsonOption): Promise<void> {
+  const { lineage } = await cli.lib();
+  const l = await lineage(await cli.store(), ref);
+  if (o.json) return cli.json(l);
+  const show = (x: typeof l, depth: number): string => {
+    const pad = "  ".repeat(depth);
+    let s = `${pad}${x.repo}@${x.commit}:${printableName(x.path)}\n`;
+    if (!x.pipeline) return s + `${pad}  made by: a user commit (${x.origin})\n`;
+    s += `${pad}  made by: pipeline ${x.pipeline}, job ${x.job}, datum ${x.datum ?? "?"}\n`;
+    s += `${pad}  code: ${x.code ?? "-"}\n${pad}  spec: ${x.spec ?? "-"}\n`;
+    for (const i of x.inputs) {
+      s += `${pad}  input ${i.name}: ${i.repo}@${i.commit} ${
+        i.files.map(printableName).join(", ")
+      }\n`;
+    }
+    for (const u of x.upstream) s += show(u, depth + 1);
+    return s;
+  };
+  cli.out(show(l, 0));
+}

@@ -1,0 +1,70 @@
+/** `tusk list|inspect|stop|wait job`. */
+import * as lib from "../lib/mod.ts";
+import { formatAge, formatTable, humanDuration, printable } from "../lib/format/format.ts";
+import { count } from "./_count.ts";
+import type { CliContext, JsonOption } from "./context.ts";
+
+/** `3 + 1 / 4 (1 failed)`: processed + skipped / total, and the failed if any. */
+function progressText(p: { processed: number; skipped: number; total: number; failed: number }) {
+  return `${p.processed} + ${p.skipped} / ${p.total}${p.failed ? ` (${p.failed} failed)` : ""}`;
+}
+
+/** `tusk list job`: newest first. */
+export async function listJob(
+  cli: CliContext,
+  _: [],
+  o: { pipeline: string | undefined; number: string | undefined; json: boolean },
+): Promise<void> {
+  const store = await cli.store();
+  const limit = count(o.number);
+  const jobs = await lib.listJobs(store, {
+    ...(o.pipeline ? { pipeline: o.pipeline } : {}),
+    ...(limit !== undefined ? { limit } : {}),
+  });
+  if (o.json) return cli.json(jobs);
+  const now = store.now();
+  cli.out(formatTable(
+    ["ID", "PIPELINE", "OUTPUT COMMIT", "STARTED", "DURATION", "RESTART", "PROGRESS", "STATE"],
+    jobs.map((j) => [
+      j.id,
+      j.pipeline,
+      j.outputCommit ? `${j.pipeline}@${j.outputCommit.slice(0, 32)}` : "-",
+      formatAge(j.started ?? j.created, now),
+      j.finished && j.started ? humanDuration(Date.parse(j.finished) - Date.parse(j.started)) : "-",
+      String(j.restart),
+      progressText(j.progress),
+      j.state.toLowerCase(),
+    ]),
+  ));
+}
+
+/** `tusk inspect job <job>`. */
+export async function inspectJob(cli: CliContext, [id]: [string], o: JsonOption): Promise<void> {
+  const store = await cli.store();
+  const j = await lib.inspectJob(store, id);
+  if (o.json) return cli.json(j);
+  cli.out(
+    `ID: ${j.id}\nPipeline: ${j.pipeline} (version ${j.version})\nState: ${j.state}\n` +
+      (j.reason ? `Reason: ${printable(j.reason)}\n` : "") +
+      (j.rerunOf ? `Re-run of: ${j.rerunOf}${j.reprocess ? " (every datum again)" : ""}\n` : "") +
+      `Started: ${formatAge(j.started ?? j.created, store.now())}\nProgress: ${
+        progressText(j.progress)
+      }\n` +
+      `Output commit: ${j.outputCommit ?? "-"}\nInputs:\n` +
+      j.inputs.map((i) => `  ${i.name}: ${i.repo}@${i.commit ?? "-"} (${i.branch})\n`).join("") +
+      `Spec: ${j.specHash}\nCode: ${j.codeHash}\n`,
+  );
+}
+
+/** `tusk stop job <job>`. */
+export async function stopJob(cli: CliContext, [id]: [string]): Promise<void> {
+  const j = await lib.stopJob(await cli.store(), id);
+  cli.out(`${j.id}\n`);
+}
+
+/** `tusk wait job <job>`: until it finished. */
+export async function waitJob(cli: CliContext, [id]: [string], o: JsonOption): Promise<void> {
+  const j = await lib.waitJob(await cli.store(), id);
+  if (o.json) return cli.json(j);
+  cli.out(`${j.id} ${j.state}\n`);
+}

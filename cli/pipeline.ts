@@ -1,0 +1,121 @@
+/**
+ * `tusk create|update|list|inspect|delete|start|stop pipeline`, `draw pipeline`, `plan` and
+ * `run cron`.
+ */
+import * as lib from "../lib/mod.ts";
+import { formatAge, formatTable, printable, printableName } from "../lib/format/format.ts";
+import { afterCommit } from "./_after_commit.ts";
+import type { CliContext, JsonOption } from "./context.ts";
+
+/** `tusk create pipeline -f <spec>`. */
+export async function createPipeline(
+  cli: CliContext,
+  _: [],
+  o: { file: string; wait: boolean },
+): Promise<void> {
+  const store = await cli.store();
+  await lib.createPipeline(store, cli.absolute(o.file), { update: false, reprocess: false });
+  await afterCommit(cli, store, o.wait);
+}
+
+/** `tusk update pipeline -f <spec>`, re-running every datum with `--reprocess`. */
+export async function updatePipeline(
+  cli: CliContext,
+  _: [],
+  o: { file: string; reprocess: boolean; wait: boolean },
+): Promise<void> {
+  const store = await cli.store();
+  await lib.createPipeline(store, cli.absolute(o.file), { update: true, reprocess: o.reprocess });
+  await afterCommit(cli, store, o.wait);
+}
+
+/** `tusk list pipeline`. */
+export async function listPipeline(cli: CliContext, _: [], o: JsonOption): Promise<void> {
+  const store = await cli.store();
+  const ps = await lib.listPipelines(store);
+  if (o.json) return cli.json(ps);
+  const now = store.now();
+  cli.out(formatTable(
+    ["NAME", "VERSION", "INPUT", "CREATED", "STATE / LAST JOB", "DESCRIPTION"],
+    ps.map((p) => [
+      p.name,
+      String(p.version),
+      p.input,
+      formatAge(p.created, now),
+      `${p.state} / ${(p.lastJobState ?? "-").toLowerCase()}`,
+      p.description,
+    ]),
+  ));
+}
+
+/** `tusk inspect pipeline <name>`: a pipeline and its spec. */
+export async function inspectPipeline(
+  cli: CliContext,
+  [name]: [string],
+  o: JsonOption,
+): Promise<void> {
+  const store = await cli.store();
+  const p = await lib.inspectPipeline(store, name);
+  if (o.json) return cli.json(p);
+  cli.out(
+    `Name: ${p.name}\nVersion: ${p.version}\nState: ${p.state}\nCreated: ${
+      formatAge(p.created, store.now())
+    }\n` +
+      `Input: ${p.input}\nOutput Branch: ${p.outputBranch}\nSpec: ${p.specHash}\nCode: ${p.codeHash}\n` +
+      `Stage modules: ${p.modules.map(printableName).join(", ")}\nLast job: ${p.lastJob ?? "-"} ${
+        p.lastJobState ?? ""
+      }\n` +
+      (p.description ? `Description: ${printable(p.description)}\n` : "") +
+      `Spec JSON:\n${JSON.stringify(p.spec, null, 2)}\n`,
+  );
+}
+
+/** `tusk delete pipeline <name>`: the pipeline and its output repo. */
+export async function deletePipeline(cli: CliContext, [name]: [string]): Promise<void> {
+  await lib.deletePipeline(await cli.store(), name);
+}
+
+/** `tusk start pipeline <name>`: resume it, and run the jobs now due. */
+export async function startPipeline(
+  cli: CliContext,
+  [name]: [string],
+  o: { wait: boolean },
+): Promise<void> {
+  const store = await cli.store();
+  await lib.setPipelineStopped(store, name, false);
+  await afterCommit(cli, store, o.wait);
+}
+
+/** `tusk stop pipeline <name>`: start no new jobs of it until it is started again. */
+export async function stopPipeline(cli: CliContext, [name]: [string]): Promise<void> {
+  await lib.setPipelineStopped(await cli.store(), name, true);
+}
+
+/** `tusk draw pipeline`: the pipeline DAG as text. */
+export async function drawPipeline(cli: CliContext): Promise<void> {
+  for (const l of await lib.drawPipelines(await cli.store())) cli.out(l + "\n");
+}
+
+/** `tusk plan <pipeline>`: which datums the next job would run or skip, and why. */
+export async function plan(cli: CliContext, [name]: [string], o: JsonOption): Promise<void> {
+  const r = await lib.plan(await cli.store(), name);
+  if (o.json) return cli.json(r);
+  if (!r.trigger) return cli.out("nothing to run: an input branch has no commits yet\n");
+  cli.out(
+    formatTable(
+      ["DATUM", "ACTION", "WHY", "INPUTS"],
+      r.rows.map((x) => [x.datum, x.action, x.why, x.inputs.join(", ")]),
+    ),
+  );
+}
+
+/** `tusk run cron <pipeline>`: commit a tick to its cron inputs now, and run its job. */
+export async function runCron(
+  cli: CliContext,
+  [name]: [string],
+  o: { wait: boolean },
+): Promise<void> {
+  const store = await cli.store();
+  await lib.runCron(store, name, { sandbox: (await cli.sandbox()).mode });
+  await afterCommit(cli, store, o.wait);
+}

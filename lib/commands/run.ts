@@ -1,0 +1,58 @@
+/**
+ * Running jobs from a command when no scheduler daemon does: the jobs a command's commits
+ * triggered (`runTriggered`), and a cron pipeline's tick now (`runCron`).
+ */
+import type { JobRecord } from "../pipeline/jobs.ts";
+import { pipelineOf } from "../pipeline/pipelines.ts";
+import type { SandboxMode } from "../runner/detect.ts";
+import { EventBus, type Listener } from "../scheduler/events.ts";
+import { runInline, Scheduler } from "../scheduler/scheduler.ts";
+import type { Store } from "../store/store.ts";
+import { journalPath } from "./journal.ts";
+
+/** Options of `runTriggered()`. */
+export interface RunTriggeredOptions {
+  readonly sandbox: SandboxMode;
+  /** Called with every event of the jobs run (which the journal records too). */
+  readonly onEvent?: Listener;
+}
+
+/** What `runTriggered()` did. */
+export interface TriggeredRun {
+  /** The jobs run here, finished. */
+  readonly ran: readonly JobRecord[];
+  /** The pid of the scheduler daemon that runs them instead, or null. */
+  readonly daemon: number | null;
+}
+
+/**
+ * Run the jobs that commits to `store` triggered, in this process, and wait for them —
+ * unless a scheduler daemon holds the store: it runs them, and none runs here.
+ */
+export async function runTriggered(
+  store: Store,
+  options: RunTriggeredOptions,
+): Promise<TriggeredRun> {
+  const bus = new EventBus({ journal: journalPath(store) });
+  if (options.onEvent) bus.on(options.onEvent);
+  try {
+    return await runInline(store, { sandbox: options.sandbox, bus });
+  } finally {
+    bus.close();
+  }
+}
+
+/** Commit a tick to every cron input of pipeline `name` now; its job is then due. */
+export async function runCron(
+  store: Store,
+  name: string,
+  options: { sandbox: SandboxMode },
+): Promise<void> {
+  const p = pipelineOf(await store.state(), name);
+  const s = new Scheduler(store, { sandbox: options.sandbox });
+  try {
+    await s.tick(p);
+  } finally {
+    s.bus.close();
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Running jobs from a command: `runTriggered()` runs, in this process, the job a commit
+ * triggered, and `runCron()` commits a cron tick now. Real store, real sandboxed stages.
+ */
+import assert from "node:assert/strict";
+import { listCommit } from "../../lib/commands/commit.ts";
+import { putFile } from "../../lib/commands/file.ts";
+import { listJobs, waitCommit } from "../../lib/commands/pps.ts";
+import { createRepo } from "../../lib/commands/repo.ts";
+import { journalPath } from "../../lib/commands/journal.ts";
+import { runCron, runTriggered } from "../../lib/commands/run.ts";
+import { mayTrigger } from "../../lib/commands/triggers.ts";
+import { NotFoundError } from "../../lib/errors.ts";
+import type { TuskEvent } from "../../lib/scheduler/events.ts";
+import { createPipeline } from "../../lib/pipeline/pipelines.ts";
+import { Store } from "../../lib/store/store.ts";
+import { ROOT, tempDir } from "../_helpers.ts";
+import { MODES } from "../runner/_helpers.ts";
+
+const STAGES = `${ROOT}/tests/fixtures/stages`;
+const sandbox = MODES[0]!;
+
+/** A store with repo `data` holding `/a.txt` and pipeline `upper` reading it, no job run. */
+async function withPipeline(dir: string): Promise<Store> {
+  const store = await Store.init(`${dir}/.tusk`);
+  await createRepo(store, "data");
+  await Deno.writeTextFile(`${dir}/a.txt`, "a\n");
+  await putFile(store, "data@master:/a.txt", { sources: [`${dir}/a.txt`] });
+  await createPipeline(store, `${STAGES}/upper.json`, { update: false, reprocess: false });
+  return store;
+}
+
+Deno.test("mayTrigger() is false on a store without pipelines and true once one exists", async () => {
+  await using dir = await tempDir();
+  const store = await Store.init(`${dir.path}/.tusk`);
+  await createRepo(store, "data");
+  assert.equal(await mayTrigger(store), false);
+  await createPipeline(store, `${STAGES}/upper.json`, { update: false, reprocess: false });
+  assert.equal(await mayTrigger(store), true);
+});
+
+Deno.test("runTriggered() runs the job a commit triggered here and hands on its events", async () => {
+  await using dir = await tempDir();
+  const store = await withPipeline(dir.path);
+  const seen: TuskEvent[] = [];
+  const r = await runTriggered(store, { sandbox, onEvent: (e) => seen.push(e) });
+  assert.equal(r.daemon, null);
+  assert.deepEqual(r.ran.map((j) => [j.pipeline, j.state]), [["upper", "SUCCESS"]]);
+  const states = seen.filter((e) => e.type === "job:state").map((e) => e.state);
+  assert.equal(states.at(-1), "SUCCESS");
+  const journal = await Deno.readTextFile(journalPath(store));
+  assert.match(journal, /"type":"job:state"/);
+});
+
+Deno.test("runTriggered() runs nothing when no commit triggered a job", async () => {
+  await using dir = await tempDir();
+  const store = await withPipeline(dir.path);
+  await runTriggered(store, { sandbox });
+  const again = await runTriggered(store, { sandbox });
+  assert.deepEqual(again.ran, []);
+  assert.equal((await listJobs(store, { pipeline: "upper" })).length, 1);
+});
+
+Deno.test("runCron() commits a tick to the cron input's repo; an unknown pipeline is NotFoundError", async () => {
+  await using dir = await tempDir();
+  const store = await Store.init(`${dir.path}/.tusk`);
+  await createPipeline(store, `${STAGES}/cron.json`, { update: false, reprocess: false });
+  const before = (await listCommit(store, "ticker_tick")).length;
+  await runCron(store, "ticker", { sandbox });
+  assert.equal((await listCommit(store, "ticker_tick")).length, before + 1);
+  await assert.rejects(runCron(store, "nope", { sandbox }), NotFoundError);
+});
+
+Deno.test("waitCommit() gives the finished jobs downstream of the repo; an unknown repo is NotFoundError", async () => {
+  await using dir = await tempDir();
+  const store = await withPipeline(dir.path);
+  await runTriggered(store, { sandbox });
+  const jobs = await waitCommit(store, "data@master");
+  assert.deepEqual(jobs.map((j) => [j.pipeline, j.state]), [["upper", "SUCCESS"]]);
+  await assert.rejects(waitCommit(store, "nope@master"), NotFoundError);
+});
