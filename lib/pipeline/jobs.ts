@@ -7,6 +7,7 @@
 import { IntegrityError, InvalidArgumentError, NotFoundError } from "../errors.ts";
 import type { Hash } from "../store/hash.ts";
 import { writeFileAtomic } from "../store/fs_util.ts";
+import { Layout } from "../store/layout.ts";
 import { checkRepoName } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
 import type { DatumState, JobState } from "./states.ts";
@@ -76,8 +77,15 @@ export interface RerunRequest {
 /** What another process may ask of a job: stop it, or re-run it. */
 export type RequestKind = "stop" | "rerun";
 
-/** The file a request is, beside the job's record: `<job id><suffix>`. */
-const REQUEST_SUFFIX: Readonly<Record<RequestKind, string>> = { stop: ".stop", rerun: ".rerun" };
+/** Where the store keeps a request of kind `kind` for job `id` of `pipeline`. */
+function requestFile(layout: Layout, kind: RequestKind, pipeline: string, id: string): string {
+  return kind === "stop" ? layout.stopRequest(pipeline, id) : layout.rerunRequest(pipeline, id);
+}
+
+/** The last segment of `path`. */
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
 
 /** A datum index entry: a datum hash that succeeded and where its output is. */
 export interface DatumIndexEntry {
@@ -139,24 +147,25 @@ export class JobStore {
 
   /** The folder of every pipeline's job records, and of the requests beside them. */
   get root(): string {
-    return `${this.#store.root}/jobs`;
+    return this.#store.layout.jobs;
   }
 
   #dir(pipeline: string): string {
-    return `${this.root}/${pipeline}`;
+    return this.#store.layout.jobDir(pipeline);
   }
 
   /** Save a job record atomically (`durable` fsyncs it). */
   async save(job: JobRecord, options: { durable?: boolean } = {}): Promise<void> {
-    const dir = this.#dir(job.pipeline);
-    await Deno.mkdir(dir, { recursive: true });
+    const { layout } = this.#store;
+    await Deno.mkdir(layout.jobDir(job.pipeline), { recursive: true });
     const bytes = utf8.encode(JSON.stringify(job));
+    const record = layout.job(job.pipeline, job.id);
     if (options.durable) {
-      await writeFileAtomic(`${dir}/${job.id}.json`, bytes, `${this.#store.root}/tmp`);
+      await writeFileAtomic(record, bytes, layout.tmp);
     } else {
-      const tmp = `${this.#store.root}/tmp/${Deno.pid}.job.${job.id}.tmp`;
+      const tmp = `${layout.tmp}/${Deno.pid}.job.${job.id}.tmp`;
       await Deno.writeFile(tmp, bytes);
-      await Deno.rename(tmp, `${dir}/${job.id}.json`);
+      await Deno.rename(tmp, record);
     }
   }
 
@@ -213,7 +222,7 @@ export class JobStore {
     await writeFileAtomic(
       this.#rerunFile(job),
       utf8.encode(JSON.stringify(request)),
-      `${this.#store.root}/tmp`,
+      this.#store.layout.tmp,
     );
   }
 
@@ -264,19 +273,22 @@ export class JobStore {
   }
 
   #requestFile(job: JobRecord, kind: RequestKind): string {
-    return `${this.#dir(job.pipeline)}/${job.id}${REQUEST_SUFFIX[kind]}`;
+    return requestFile(this.#store.layout, kind, job.pipeline, job.id);
   }
 
   /**
    * The request a file at `path` (as a file-system event names it) holds: a stop or a
    * re-run of a job, by the job's id; null for any other file.
    */
-  static requestAt(path: string): { kind: RequestKind; job: string } | null {
-    const name = path.slice(path.lastIndexOf("/") + 1);
+  requestAt(path: string): { kind: RequestKind; job: string } | null {
+    const name = baseName(path);
+    const pipeline = baseName(path.slice(0, path.lastIndexOf("/")));
+    const dot = name.indexOf(".");
+    const job = dot < 0 ? "" : name.slice(0, dot);
+    if (!/^[0-9a-f]{32}$/.test(job)) return null;
     for (const kind of ["stop", "rerun"] as const) {
-      const suffix = REQUEST_SUFFIX[kind];
-      if (name.endsWith(suffix) && /^[0-9a-f]{32}$/.test(name.slice(0, -suffix.length))) {
-        return { kind, job: name.slice(0, -suffix.length) };
+      if (baseName(requestFile(this.#store.layout, kind, pipeline, job)) === name) {
+        return { kind, job };
       }
     }
     return null;
@@ -284,7 +296,7 @@ export class JobStore {
 
   /** One job record; a damaged one is an IntegrityError naming its file. */
   async #read(pipeline: string, id: string): Promise<JobRecord> {
-    const text = await Deno.readTextFile(`${this.#dir(pipeline)}/${id}.json`);
+    const text = await Deno.readTextFile(this.#store.layout.job(pipeline, id));
     try {
       return JSON.parse(text) as JobRecord;
     } catch {
@@ -299,7 +311,7 @@ export class JobStore {
   async pipelines(): Promise<string[]> {
     const out: string[] = [];
     try {
-      for await (const e of Deno.readDir(`${this.#store.root}/jobs`)) {
+      for await (const e of Deno.readDir(this.root)) {
         if (e.isDirectory) out.push(e.name);
       }
     } catch (err) {
@@ -312,7 +324,8 @@ export class JobStore {
     const out: string[] = [];
     try {
       for await (const e of Deno.readDir(this.#dir(pipeline))) {
-        if (e.name.endsWith(".json")) out.push(e.name.slice(0, -5));
+        const id = Layout.jobOf(e.name);
+        if (id !== null) out.push(id);
       }
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
@@ -349,7 +362,7 @@ export class JobStore {
     const index = new Map<Hash, DatumIndexEntry>();
     let text = "";
     try {
-      text = await Deno.readTextFile(`${this.#dir(pipeline)}/datums.jsonl`);
+      text = await Deno.readTextFile(this.#store.layout.datumIndex(pipeline));
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
@@ -387,7 +400,7 @@ export class JobStore {
   async noteAttempts(pipeline: string, id: string, keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
     await Deno.mkdir(this.#dir(pipeline), { recursive: true });
-    const f = await Deno.open(`${this.#dir(pipeline)}/${id}.attempts`, {
+    const f = await Deno.open(this.#store.layout.attempts(pipeline, id), {
       append: true,
       create: true,
     });
@@ -405,7 +418,7 @@ export class JobStore {
     const counts = new Map<string, number>();
     let text = "";
     try {
-      text = await Deno.readTextFile(`${this.#dir(pipeline)}/${id}.attempts`);
+      text = await Deno.readTextFile(this.#store.layout.attempts(pipeline, id));
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
@@ -415,7 +428,7 @@ export class JobStore {
 
   /** Forget the noted runs of job `id` (its datums are run afresh). */
   async clearAttempts(pipeline: string, id: string): Promise<void> {
-    await Deno.remove(`${this.#dir(pipeline)}/${id}.attempts`).catch((err) => {
+    await Deno.remove(this.#store.layout.attempts(pipeline, id)).catch((err) => {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     });
   }
@@ -424,7 +437,7 @@ export class JobStore {
   async appendDatums(pipeline: string, entries: readonly DatumIndexEntry[]): Promise<void> {
     if (entries.length === 0) return;
     await Deno.mkdir(this.#dir(pipeline), { recursive: true });
-    const f = await Deno.open(`${this.#dir(pipeline)}/datums.jsonl`, {
+    const f = await Deno.open(this.#store.layout.datumIndex(pipeline), {
       append: true,
       create: true,
     });

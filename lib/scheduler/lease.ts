@@ -24,7 +24,7 @@ function alive(info: LeaseInfo): boolean {
 
 async function read(store: Store): Promise<LeaseInfo | null> {
   try {
-    return JSON.parse(await Deno.readTextFile(`${store.root}/scheduler.json`)) as LeaseInfo;
+    return JSON.parse(await Deno.readTextFile(store.layout.lease)) as LeaseInfo;
   } catch {
     return null;
   }
@@ -51,7 +51,7 @@ export class Lease {
     await this.#store.transact(async () => {
       const cur = await read(this.#store);
       if (cur && cur.pid === this.info.pid && cur.since === this.info.since) {
-        await Deno.remove(`${this.#store.root}/scheduler.json`).catch(() => {});
+        await Deno.remove(this.#store.layout.lease).catch(() => {});
       }
     });
   }
@@ -72,9 +72,9 @@ export async function acquireLease(
       since: new Date(clock.now()).toISOString(),
     };
     await writeFileAtomic(
-      `${store.root}/scheduler.json`,
+      store.layout.lease,
       new TextEncoder().encode(JSON.stringify(info)),
-      `${store.root}/tmp`,
+      store.layout.tmp,
     );
     return new Lease(store, info);
   });

@@ -7,7 +7,7 @@
  * re-runs are taken at every look. Re-scans check the running jobs' stops again, should the
  * watcher drop an event or fail to start.
  */
-import { type JobRecord, JobStore } from "../pipeline/jobs.ts";
+import type { JobRecord, JobStore } from "../pipeline/jobs.ts";
 import { closeWatcher, follow, type Watch, type Watcher } from "./watch.ts";
 
 /** Event kinds that say a file appeared or changed (not that it went, or was read). */
@@ -27,7 +27,7 @@ export class JobRequests {
       follow(watcher, (event) => {
         if (!ARRIVED.has(event.kind)) return;
         for (const path of event.paths) {
-          const request = JobStore.requestAt(path);
+          const request = jobs.requestAt(path);
           if (request?.kind === "stop") this.#running.get(request.job)?.stop.abort();
           else if (request?.kind === "rerun") onRerun();
         }

@@ -75,7 +75,7 @@ export async function runJob(
 
 /** The host folder of `job`'s run (see `JobWorkspace`). */
 function workFolder(ctx: JobContext, job: JobRecord): string {
-  return `${ctx.store.root}/work/${job.id}`;
+  return ctx.store.layout.work(job.id);
 }
 
 async function runSteps(

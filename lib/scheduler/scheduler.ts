@@ -7,6 +7,7 @@
  * its timers, the file watcher and the process spawner, each the system's by default.
  */
 import { LeaseHeldError } from "../errors.ts";
+import { Layout } from "../store/layout.ts";
 import type { Store } from "../store/store.ts";
 import type { StoreState } from "../store/state.ts";
 import { type JobRecord, JobStore } from "../pipeline/jobs.ts";
@@ -47,11 +48,6 @@ export interface SchedulerOptions {
 /** How often a `runPending()` with jobs running looks for new due jobs unprompted. */
 const RESCAN_MS = 1000;
 
-/** True when a file-system event at `path` may mean that the store's state moved. */
-function movesState(path: string): boolean {
-  return path.endsWith("/ledger") || path.endsWith("/state.json");
-}
-
 /** Runs jobs for one store. */
 export class Scheduler {
   readonly store: Store;
@@ -69,7 +65,7 @@ export class Scheduler {
     const clock = options.clock ?? systemClock;
     this.store = store;
     this.bus = options.bus ??
-      new EventBus({ journal: `${store.root}/events.jsonl`, clock: () => new Date(clock.now()) });
+      new EventBus({ journal: store.layout.events, clock: () => new Date(clock.now()) });
     this.jobs = new JobStore(store);
     this.#clock = clock;
     this.#watch = options.watch ?? watchFs;
@@ -299,7 +295,7 @@ export class Scheduler {
     try {
       changes = this.#watch(this.store.root, { recursive: false });
       follow(changes, (ev) => {
-        if (ev.paths.some(movesState)) poke();
+        if (ev.paths.some((p) => Layout.changesState(p))) poke();
       });
       this.#requests = await JobRequests.open(this.jobs, this.#watch, poke);
       armRescan();
