@@ -220,7 +220,7 @@ export class JobStore {
    */
   async requestRerun(job: JobRecord, request: RerunRequest): Promise<void> {
     await writeFileAtomic(
-      this.#rerunFile(job),
+      this.#requestFile(job, "rerun"),
       utf8.encode(JSON.stringify(request)),
       this.#store.layout.tmp,
     );
@@ -235,21 +235,17 @@ export class JobStore {
   async takeRerun(job: JobRecord): Promise<RerunRequest | null> {
     let text: string;
     try {
-      text = await Deno.readTextFile(this.#rerunFile(job));
+      text = await Deno.readTextFile(this.#requestFile(job, "rerun"));
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return null;
       throw err;
     }
-    await Deno.remove(this.#rerunFile(job)).catch(() => {});
+    await Deno.remove(this.#requestFile(job, "rerun")).catch(() => {});
     try {
       return { reprocess: (JSON.parse(text) as RerunRequest).reprocess === true };
     } catch {
       return { reprocess: false };
     }
-  }
-
-  #rerunFile(job: JobRecord): string {
-    return this.#requestFile(job, "rerun");
   }
 
   /** True while a stop of `job` is asked for (`tusk stop job`) and not yet dealt with. */

@@ -153,6 +153,24 @@ export async function prepareWorkspace(
 }
 
 /**
+ * Lay out the inputs of datum `id` of a batch under the batch's `in` folder (its out folder
+ * is made by the batch's run); returns its input folders. Throws as `prepareWorkspace()`.
+ */
+export async function prepareBatchDatum(
+  store: Store,
+  folders: BatchFolders,
+  id: string,
+  inputs: readonly DatumInput[],
+  options: { emptyFiles?: ReadonlySet<string> } = {},
+): Promise<Workspace["inputs"]> {
+  const ws = await prepareWorkspace(store, `${folders.in}/${id}`, inputs, {
+    ...options,
+    noOut: true,
+  });
+  return ws.inputs;
+}
+
+/**
  * Ingest the harvested output files (paths relative to `outDir`) into `batch` and build the
  * datum's output tree. Returns the tree and its size.
  */

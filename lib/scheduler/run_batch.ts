@@ -10,7 +10,7 @@ import { removeTree } from "../store/fs_util.ts";
 import type { BatchDatum } from "../runner/batch.ts";
 import { runStageBatch } from "../runner/batch.ts";
 import { failureText } from "../runner/run_stage.ts";
-import { ingestOutputs, prepareWorkspace } from "../runner/workspace.ts";
+import { ingestOutputs, prepareBatchDatum } from "../runner/workspace.ts";
 import type { PlannedDatum } from "./plan_job.ts";
 import type { AttemptLog, DatumRunEnv } from "./run_datum.ts";
 
@@ -41,11 +41,10 @@ export async function runDatumBatch(
   for (const planned of chunk) {
     const id = planned.rec.id;
     try {
-      const ws = await prepareWorkspace(ctx.store, `${folders.in}/${id}`, planned.datum.inputs, {
+      const inputs = await prepareBatchDatum(ctx.store, folders, id, planned.datum.inputs, {
         emptyFiles: env.emptyFiles,
-        noOut: true,
       });
-      datums.push({ id, inputs: ws.inputs });
+      datums.push({ id, inputs });
       sent.push(planned);
     } catch (err) {
       // A damaged input object: left out of the batch, so it is tried alone, and fails.
