@@ -49,6 +49,27 @@ function attemptLog(attempt: number, r: StageResult): AttemptLog {
   };
 }
 
+/** What a datum's stage runs are given beside its folders: the spec's limits and env. */
+function stageLimits(env: DatumRunEnv) {
+  const spec = env.pipeline.parsed;
+  return {
+    mode: env.ctx.sandbox,
+    env: spec.transform.env,
+    ...(spec.datumTimeoutMs ? { timeoutMs: spec.datumTimeoutMs } : {}),
+    ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
+    defaultMemoryBytes: env.ctx.defaultMemoryBytes,
+    signal: env.abort.signal,
+    spawn: env.ctx.spawn,
+  };
+}
+
+/** How a datum's tries went: the accepted run's out folder and files, if one was. */
+interface Tries {
+  readonly accepted: { readonly outDir: string; readonly result: StageResult } | null;
+  /** The datum's input objects are damaged: it failed without running; no retry helps. */
+  readonly unreadable: boolean;
+}
+
 /**
  * Run datum `planned` (its record `rec` is updated as the runs go, so a save of the job
  * shows them) until a run is accepted or its tries are spent; `earlier` are the logs of
@@ -62,28 +83,59 @@ export async function runDatum(
 ): Promise<void> {
   const { ctx, pipeline: p, job, work, abort } = env;
   const { datum: d, rec } = planned;
-  const spec = p.parsed;
   ctx.bus.emit("datum:started", {
     job: job.id,
     pipeline: p.name,
     datum: rec.id,
     inputs: d.inputs.map((i) => `${i.name}:${i.path}`),
   });
-  let last: StageResult | null = null;
   const logs: AttemptLog[] = [...earlier];
-  /** The accepted run's out folder, whose outputs are ingested with the logs. */
-  let outDir: string | null = null;
-  /** The datum's input objects are damaged: it fails without running, and no retry helps. */
-  let unreadable = false;
-  const limits = {
-    mode: ctx.sandbox,
-    env: spec.transform.env,
-    ...(spec.datumTimeoutMs ? { timeoutMs: spec.datumTimeoutMs } : {}),
-    ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
-    defaultMemoryBytes: ctx.defaultMemoryBytes,
-    signal: abort.signal,
-    spawn: ctx.spawn,
-  };
+  const tries = await runTries(env, planned, logs);
+  const errKey = `errCmd ${rec.id}`;
+  if (
+    rec.state === "FAILED" && work.errBundle && !tries.unreadable && !abort.signal.aborted &&
+    !env.attempts.has(errKey)
+  ) {
+    await ctx.jobs.noteAttempts(p.name, job.id, [errKey]);
+    await runErrCmd(env, planned, work.errBundle, logs);
+  }
+  if (abort.signal.aborted && rec.state !== "SUCCESS") {
+    rec.state = "FAILED";
+    rec.message = abort.datumMessage();
+  }
+  // The outputs and the logs go to the store as one batch: their fsyncs overlap.
+  const batch = ctx.store.objects.batch();
+  await ctx.store.withIngest(async () => {
+    if (tries.accepted) {
+      const { outDir, result } = tries.accepted;
+      const out = await ingestOutputs(ctx.store, outDir, result.outputs, batch);
+      rec.outputTree = out.tree;
+      rec.outputSize = out.size;
+    }
+    rec.logs = await batch.add(new TextEncoder().encode(JSON.stringify({
+      datum: rec.id,
+      job: job.id,
+      inputs: rec.inputs,
+      attempts: logs,
+    })));
+    await batch.flush();
+  });
+  await removeTree(work.datum(rec.id)).catch(() => {});
+}
+
+/**
+ * Run the stage on `planned` for each try it has left, until a run is accepted (it exits 0,
+ * or with a code in `acceptReturnCode`), one hits a limit that a retry would hit again, or
+ * the job is cut short. Each run's log goes to `logs`.
+ */
+async function runTries(
+  env: DatumRunEnv,
+  planned: PlannedDatum,
+  logs: AttemptLog[],
+): Promise<Tries> {
+  const { ctx, pipeline: p, job, work, abort } = env;
+  const { datum: d, rec } = planned;
+  const spec = p.parsed;
   if (rec.tries > 0) rec.state = "FAILED";
   for (let attempt = rec.tries + 1; attempt <= spec.datumTries; attempt++) {
     if (abort.signal.aborted) break;
@@ -98,91 +150,75 @@ export async function runDatum(
       if (!(err instanceof IntegrityError)) throw err;
       rec.state = "FAILED";
       rec.message = `Cannot read the datum's inputs: ${err.message}`;
-      unreadable = true;
-      last = null;
-      break;
+      return { accepted: null, unreadable: true };
     }
-    last = await runStage({
+    const result = await runStage({
       bundle: work.bundle,
       args: spec.args,
       inputs: ws.inputs,
       outDir: ws.outDir,
       scratchDir: ws.scratchDir,
       ...(env.stdin ? { stdin: env.stdin } : {}),
-      ...limits,
+      ...stageLimits(env),
       onLog: (stream, line) =>
         ctx.bus.emit("stage:log", { job: job.id, pipeline: p.name, datum: rec.id, stream, line }),
     });
-    logs.push(attemptLog(attempt, last));
-    rec.durationMs += last.durationMs;
-    rec.exitCode = last.exitCode;
-    const accepted = last.outcome === "ok" ||
-      (last.outcome === "failed" && last.exitCode !== null &&
-        spec.transform.acceptReturnCode.includes(last.exitCode));
+    logs.push(attemptLog(attempt, result));
+    rec.durationMs += result.durationMs;
+    rec.exitCode = result.exitCode;
+    const accepted = result.outcome === "ok" ||
+      (result.outcome === "failed" && result.exitCode !== null &&
+        spec.transform.acceptReturnCode.includes(result.exitCode));
     if (accepted) {
-      outDir = ws.outDir;
       rec.state = "SUCCESS";
       rec.message = "";
-      break;
+      return { accepted: { outDir: ws.outDir, result }, unreadable: false };
     }
-    rec.message = failureText(last);
+    rec.message = failureText(result);
     rec.state = "FAILED";
     // Memory, output and kill limits are deterministic: retrying would hit them again.
-    if (last.outcome !== "failed" && last.outcome !== "timeout" && last.outcome !== "killed") {
+    if (
+      result.outcome !== "failed" && result.outcome !== "timeout" && result.outcome !== "killed"
+    ) {
       break;
     }
   }
-  const errKey = `errCmd ${rec.id}`;
-  if (
-    rec.state === "FAILED" && work.errBundle && !unreadable && !abort.signal.aborted &&
-    !env.attempts.has(errKey)
-  ) {
-    // errCmd: a datum whose cmd failed but whose errCmd succeeds is RECOVERED, not failed.
-    await ctx.jobs.noteAttempts(p.name, job.id, [errKey]);
-    const ws = await prepareWorkspace(ctx.store, work.datum(rec.id), d.inputs, {
-      emptyFiles: env.emptyFiles,
-    });
-    const e = await runStage({
-      bundle: work.errBundle,
-      args: spec.transform.errCmd!.slice(3),
-      inputs: ws.inputs,
-      outDir: ws.outDir,
-      scratchDir: ws.scratchDir,
-      ...limits,
-    });
-    logs.push({
-      errCmd: true,
-      exitCode: e.exitCode,
-      outcome: e.outcome,
-      message: e.message,
-      durationMs: e.durationMs,
-      stdout: e.stdout,
-      stderr: e.stderr,
-    });
-    if (e.outcome === "ok") {
-      rec.state = "RECOVERED";
-      rec.message = `Recovered by errCmd after: ${rec.message ?? ""}`;
-    }
-  }
-  if (abort.signal.aborted && rec.state !== "SUCCESS") {
-    rec.state = "FAILED";
-    rec.message = abort.datumMessage();
-  }
-  // The outputs and the logs go to the store as one batch: their fsyncs overlap.
-  const batch = ctx.store.objects.batch();
-  await ctx.store.withIngest(async () => {
-    if (outDir !== null && last) {
-      const out = await ingestOutputs(ctx.store, outDir, last.outputs, batch);
-      rec.outputTree = out.tree;
-      rec.outputSize = out.size;
-    }
-    rec.logs = await batch.add(new TextEncoder().encode(JSON.stringify({
-      datum: rec.id,
-      job: job.id,
-      inputs: rec.inputs,
-      attempts: logs,
-    })));
-    await batch.flush();
+  return { accepted: null, unreadable: false };
+}
+
+/**
+ * Run the spec's `errCmd` (bundle `errBundle`) on `planned`, which failed every try: if it
+ * succeeds the datum is RECOVERED, not failed. Its log goes to `logs`.
+ */
+async function runErrCmd(
+  env: DatumRunEnv,
+  planned: PlannedDatum,
+  errBundle: string,
+  logs: AttemptLog[],
+): Promise<void> {
+  const { datum: d, rec } = planned;
+  const ws = await prepareWorkspace(env.ctx.store, env.work.datum(rec.id), d.inputs, {
+    emptyFiles: env.emptyFiles,
   });
-  await removeTree(work.datum(rec.id)).catch(() => {});
+  const e = await runStage({
+    bundle: errBundle,
+    args: env.pipeline.parsed.transform.errCmd!.slice(3),
+    inputs: ws.inputs,
+    outDir: ws.outDir,
+    scratchDir: ws.scratchDir,
+    ...stageLimits(env),
+  });
+  logs.push({
+    errCmd: true,
+    exitCode: e.exitCode,
+    outcome: e.outcome,
+    message: e.message,
+    durationMs: e.durationMs,
+    stdout: e.stdout,
+    stderr: e.stderr,
+  });
+  if (e.outcome === "ok") {
+    rec.state = "RECOVERED";
+    rec.message = `Recovered by errCmd after: ${rec.message ?? ""}`;
+  }
 }
