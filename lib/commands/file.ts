@@ -4,6 +4,7 @@ import { compileGlob } from "../glob.ts";
 import { EMPTY_TREE, type Hash } from "../store/codec.ts";
 import {
   checkBranchName,
+  checkNewBranchName,
   formatPath,
   parseBranchRef,
   parsePath,
@@ -211,7 +212,8 @@ export async function putFile(
     throw new InvalidArgumentError("Nothing to put: give -f <file>, -f <folder> -r or -f -", {});
   }
   const state = await store.state();
-  store.repoOf(state, target.repo);
+  // A put to a branch that does not exist makes it.
+  if (!store.repoOf(state, target.repo).branches[target.ref]) checkNewBranchName(target.ref);
   const { planned, skipped } = await plan(target, options);
   const useStdin = options.sources.includes("-");
   if (useStdin && (target.path === undefined || target.path === "" || target.path.endsWith("/"))) {

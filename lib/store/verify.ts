@@ -114,7 +114,7 @@ async function reachable(
   }
   if (extra) {
     const more = await extra(state);
-    for (const t of more.trees) await visitTree(t, "(datum output)");
+    for (const t of more.trees) await visitTree(t, "datum output");
     for (const b of more.blobs) {
       if (live.has(b)) continue;
       live.add(b);

@@ -458,6 +458,24 @@ const cases: BadCase[] = [
     says: [/Invalid \$TUSK_SANDBOX "bwarp": expected one of auto, deno, bwrap/],
   },
   {
+    name: "create branch named like a commit id prefix (hex digits)",
+    run: (f) => tusk(["create", "branch", "training@cafe"], f.opts),
+    code: 2,
+    says: [/Invalid branch name "cafe"/, /commit id prefix/],
+  },
+  {
+    name: "create-branch (1.x) named like a commit id prefix",
+    run: (f) => tusk(["create-branch", "training", "00b32468"], f.opts),
+    code: 2,
+    says: [/Invalid branch name "00b32468"/, /commit id prefix/],
+  },
+  {
+    name: "put file making a branch named like a commit id prefix",
+    run: (f) => tusk(["put", "file", "training@deadbeef:/x", "-f", "src/a.csv"], f.opts),
+    code: 2,
+    says: [/Invalid branch name "deadbeef"/, /commit id prefix/],
+  },
+  {
     name: "an unknown --sandbox mode",
     run: (f) =>
       tusk(["--sandbox", "docker", "put", "file", "training@master:/x", "-f", "src/a.csv"], f.opts),

@@ -1093,6 +1093,23 @@ Deno.test("parseSpec() refuses a bad outputBranch", () => {
   refused({ ...trainSpec(), outputBranch: "my branch" }, "outputBranch", "BAD_NAME");
 });
 
+Deno.test('parseSpec() refuses the outputBranch "HEAD", saying it is reserved', () => {
+  const err = refused({ ...trainSpec(), outputBranch: "HEAD" }, "outputBranch", "BAD_NAME");
+  assert.match(err.message, /reserved/);
+  assert.doesNotMatch(err.message, /commit id/);
+});
+
+Deno.test('parseSpec() refuses an outputBranch of hex digits, "deadbeef", a commit id prefix lookalike', () => {
+  const err = refused({ ...trainSpec(), outputBranch: "deadbeef" }, "outputBranch", "BAD_NAME");
+  assert.match(err.message, /commit id prefix/);
+  assert.equal(parseSpec({ ...trainSpec(), outputBranch: "dead-beef" }).outputBranch, "dead-beef");
+});
+
+Deno.test("parseSpec() takes an input branch of hex digits, which names a branch made before the rule", () => {
+  const spec = set(trainSpec(), "input.pfs.branch", "cafe");
+  assert.deepEqual(parseSpec(spec).input.kind, "pfs");
+});
+
 // ----- files and JSON syntax -----------------------------------------------------------
 
 Deno.test("parseSpec() names the spec file in the error and its data", () => {

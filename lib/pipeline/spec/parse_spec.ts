@@ -126,7 +126,7 @@ function build(c: Checker, json: unknown): PipelineSpec {
   }
   const limits = buildLimits(c, raw, root);
   const outputBranch = raw.outputBranch || "master";
-  checkBranch(c, root.child("outputBranch"), outputBranch);
+  checkBranch(c, root.child("outputBranch"), outputBranch, true);
 
   const { command, errCommand, env, stdin, acceptReturnCode, image, datumBatching } = transform;
   const { datumTimeoutMs, jobTimeoutMs, memory } = limits;
