@@ -12,8 +12,8 @@
  *
  * Deno runs on the stage with a configuration tusk writes, never one it finds: `--no-config`,
  * so no `deno.json` or `package.json` of the stage's folder or above takes effect (their
- * `links`, `patch`, `workspace`, `scopes` or `file:` dependencies could resolve a package
- * name to code anywhere on the disk, and `nodeModulesDir` would write into the folder);
+ * `links`, `patch`, `workspace` or `file:` dependencies could resolve a package name to
+ * code anywhere on the disk, and `nodeModulesDir` would write into the folder);
  * the nearest `deno.json` gives only its import map and a copy of its lock, both in a
  * private folder. And it runs offline: the npm registry is unreachable to it, so a package
  * not in Deno's cache is refused by name, never fetched because a spec named it.
@@ -52,13 +52,12 @@ const NOWHERE = "http://127.0.0.1:0";
 const OFFLINE: Readonly<Record<string, string>> = {
   NO_COLOR: "1",
   DENO_NO_UPDATE_CHECK: "1",
-  ...Object.fromEntries(
-    ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"].flatMap((
-      n,
-    ) => [[n, NOWHERE], [n.toLowerCase(), NOWHERE]]),
-  ),
   NO_PROXY: "",
   no_proxy: "",
+  ...Object.fromEntries(
+    ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"]
+      .map((name) => [name, NOWHERE]),
+  ),
 };
 
 async function run(

@@ -609,3 +609,53 @@ Deno.test("parseJsonc() reads comments and trailing commas, and leaves strings a
   assert.deepEqual(parseJsonc(text), { a: "x // not a comment, }", b: [1, 2] });
   assert.throws(() => parseJsonc('{"a": }'), SyntaxError);
 });
+
+for (
+  const [what, files] of [
+    ["a deno.json that is not JSON", { "deno.json": '{"imports": {\n' }],
+    ["a deno.json naming a remote import map", {
+      "deno.json": '{"importMap":"https://x.invalid/m.json"}',
+    }],
+    ["a deno.json whose imports are not strings", { "deno.json": '{"imports":{"x":1}}' }],
+    ["a deno.json whose scopes are not objects", { "deno.json": '{"scopes":["x"]}' }],
+    ["a lock that is a folder", { "deno.json": '{"lock":"lock.d"}', "lock.d/x": "" }],
+  ] as const
+) {
+  Deno.test(`snapshotStage() refuses ${what} (STAGE_CONFIG)`, async () => {
+    await using t = await tempDir();
+    for (const [name, text] of Object.entries(files)) {
+      await Deno.mkdir(`${t.path}/${name}`.replace(/\/[^/]*$/, ""), { recursive: true });
+      await Deno.writeTextFile(`${t.path}/${name}`, text);
+    }
+    await Deno.writeTextFile(`${t.path}/stage.js`, "console.log(1);\n");
+    await assertStageRefused(`${t.path}/stage.js`, "STAGE_CONFIG");
+  });
+}
+
+Deno.test("snapshotStage() refuses an npm package whose folder is missing from Deno's cache (NOT_CACHED)", async () => {
+  await using t = await tempDir();
+  const npm = await npmCache();
+  const cache = `${t.path}/deno-dir`;
+  await Deno.mkdir(`${cache}/npm/registry.npmjs.org`, { recursive: true });
+  const r = await new Deno.Command("cp", {
+    args: ["-R", `${npm}/registry.npmjs.org/is-any-array`, `${cache}/npm/registry.npmjs.org/`],
+  }).output();
+  assert.ok(r.success);
+  // Its registry record is there, the package's files are not.
+  await Deno.remove(`${cache}/npm/registry.npmjs.org/is-any-array/3.0.0`, { recursive: true });
+  await Deno.writeTextFile(
+    `${t.path}/stage.js`,
+    'import { isAnyArray } from "npm:is-any-array@3.0.0";\nconsole.log(isAnyArray([]));\n',
+  );
+  const before = Deno.env.get("DENO_DIR");
+  Deno.env.set("DENO_DIR", cache);
+  try {
+    await assertStageRefused(`${t.path}/stage.js`, "NOT_CACHED");
+  } finally {
+    if (before === undefined) Deno.env.delete("DENO_DIR");
+    else Deno.env.set("DENO_DIR", before);
+  }
+  const fetched = await Deno.stat(`${cache}/npm/registry.npmjs.org/is-any-array/3.0.0`)
+    .catch(() => null);
+  assert.equal(fetched, null, "nothing was fetched");
+});
