@@ -4,8 +4,9 @@
  * parentheses capture (for `joinOn` / `groupBy` keys like `$1`).
  *
  * Matching takes time linear in the path for a given pattern, whatever both hold: a pattern
- * is a sequence of tokens, and one table of (token, position) cells, filled from the end,
- * says which rests of the path the rest of the pattern matches. A path name comes from
+ * is a sequence of tokens read as an automaton, run over the path once with the set of
+ * states it may be in; for captures, one table of (token, position) cells, filled from the
+ * end, says which rests of the path the rest of the pattern matches. A path name comes from
  * whoever puts data, so a backtracking matcher (a RegExp, where `/*_*_*_*_*.csv` against a
  * 250-character name takes minutes) would let one name stall the scheduler.
  *
@@ -110,50 +111,76 @@ function tokenize(pattern: string): { tokens: Token[]; groups: number; root: boo
   return { tokens, groups, root: p === "/" };
 }
 
+/** Token kinds as numbers, for the matcher's inner loops. */
+const CHAR = 0, ONE = 1, CLASS = 2, STAR = 3, ANY = 4, DIRS = 5, OPEN = 6, CLOSE = 7;
+const KIND = {
+  char: CHAR,
+  one: ONE,
+  class: CLASS,
+  star: STAR,
+  any: ANY,
+  dirs: DIRS,
+  open: OPEN,
+  close: CLOSE,
+};
+
 /** Compile a glob pattern. Throws InvalidArgumentError naming a pattern that is not one. */
 export function compileGlob(pattern: string): Glob {
   const { tokens, groups, root } = tokenize(pattern);
   const t = tokens.length;
+  /** Each token's kind; its code unit (`char`) or group (`open`, `close`); its class test. */
+  const kinds = Uint8Array.from(tokens, (tok) => KIND[tok.kind]);
+  const units = Int32Array.from(
+    tokens,
+    (tok) =>
+      tok.kind === "char" ? tok.unit : tok.kind === "open" || tok.kind === "close" ? tok.group : -1,
+  );
+  const tests = tokens.map((tok) => tok.kind === "class" ? tok.test : () => false);
 
+  let cells = new Uint8Array(0);
   /**
    * The table: `ok[k * (n + 1) + i]` is 1 when tokens k… match `path` from code unit i to
-   * its end. One pass per token, from the last, each cell in constant time.
+   * its end. One pass per token, from the last, each cell in constant time. The buffer is
+   * reused by the next call (matching is synchronous).
    */
   const table = (path: string, steps: { count: number } | undefined): Uint8Array => {
     const n = path.length;
     const w = n + 1;
-    const ok = new Uint8Array((t + 1) * w);
+    const size = (t + 1) * w;
+    if (cells.length < size) cells = new Uint8Array(size);
+    const ok = cells;
+    ok.fill(0, 0, size);
     ok[t * w + n] = 1;
     for (let k = t - 1; k >= 0; k--) {
-      const tok = tokens[k]!;
+      const kind = kinds[k]!;
+      const unitOf = units[k]!;
       const row = k * w;
       const next = (k + 1) * w;
-      let dirs = 0; // for "dirs": some j > i with path[j - 1] === "/" and ok[next + j]
+      let dirs = 0; // for DIRS: some j > i with path[j - 1] === "/" and ok[next + j]
       for (let i = n; i >= 0; i--) {
         const unit = i < n ? path.charCodeAt(i) : -1;
         let v = 0;
-        switch (tok.kind) {
-          case "char":
-            v = unit === tok.unit ? ok[next + i + 1]! : 0;
+        switch (kind) {
+          case CHAR:
+            v = unit === unitOf ? ok[next + i + 1]! : 0;
             break;
-          case "one":
+          case ONE:
             v = unit >= 0 && unit !== SLASH ? ok[next + i + 1]! : 0;
             break;
-          case "class":
-            v = unit >= 0 && tok.test(path[i]!) ? ok[next + i + 1]! : 0;
+          case CLASS:
+            v = unit >= 0 && tests[k]!(path[i]!) ? ok[next + i + 1]! : 0;
             break;
-          case "star":
+          case STAR:
             v = ok[next + i]! || (unit >= 0 && unit !== SLASH ? ok[row + i + 1]! : 0);
             break;
-          case "any":
+          case ANY:
             v = ok[next + i]! || (unit >= 0 ? ok[row + i + 1]! : 0);
             break;
-          case "dirs":
+          case DIRS:
             if (unit === SLASH && ok[next + i + 1]) dirs = 1;
             v = ok[next + i]! || dirs;
             break;
-          case "open":
-          case "close":
+          default: // OPEN, CLOSE
             v = ok[next + i]!;
         }
         ok[row + i] = v;
@@ -163,13 +190,69 @@ export function compileGlob(pattern: string): Glob {
     return ok;
   };
 
+  // The automaton: state k is "tokens k… match the rest of the path", state t accepts. A
+  // set of states is a bit mask when there are few enough; longer patterns use the table.
+  // `after[k]` is the mask of k and the states reachable from it without reading a
+  // character (past `*`, `**`, `(`, `)`).
+  const small = t < 31;
+  const after = new Int32Array(t + 2);
+  for (let k = t; k >= 0; k--) {
+    const skips = k < t && kinds[k]! >= STAR;
+    after[k] = (small ? 1 << k : 0) | (skips ? after[k + 1]! : 0);
+  }
+
+  /** Does `path` match, by bit masks? One pass over it, each code unit against each state. */
+  const acceptsSmall = (path: string, steps: { count: number } | undefined): boolean => {
+    let now = after[0]!;
+    let dirs = 0; // DIRS tokens that began a run which must end with "/"
+    for (let i = 0; i < path.length && (now | dirs) !== 0; i++) {
+      const unit = path.charCodeAt(i);
+      let next = 0;
+      let nextDirs = 0;
+      for (let m = now | dirs; m !== 0; m &= m - 1) {
+        const k = 31 - Math.clz32(m & -m);
+        if (k === t) continue;
+        const at = (now >>> k) & 1;
+        switch (kinds[k]) {
+          case CHAR:
+            if (at && unit === units[k]) next |= after[k + 1]!;
+            break;
+          case ONE:
+            if (at && unit !== SLASH) next |= after[k + 1]!;
+            break;
+          case CLASS:
+            if (at && tests[k]!(path[i]!)) next |= after[k + 1]!;
+            break;
+          case STAR:
+            if (at && unit !== SLASH) next |= after[k]!;
+            break;
+          case ANY:
+            if (at) next |= after[k]!;
+            break;
+          case DIRS:
+            nextDirs |= 1 << k;
+            if (unit === SLASH) next |= after[k + 1]!;
+            break;
+        }
+        if (steps) steps.count++;
+      }
+      now = next;
+      dirs = nextDirs;
+    }
+    return ((now >>> t) & 1) === 1;
+  };
+
+  const accepts = (path: string, steps: { count: number } | undefined): boolean =>
+    small ? acceptsSmall(path, steps) : table(path, steps)[0] === 1;
+
   const match = (path: string, options: GlobMatchOptions = {}): GlobMatch | null => {
     // The root "/" is a datum only for the pattern "/" itself; "/*" and "/**" match below it.
     if (path === "/" && !root) return null;
-    const ok = table(path, options.steps);
-    if (!ok[0]) return null;
+    if (!accepts(path, options.steps)) return null;
     const out: string[] = [path];
     if (groups === 0) return out;
+    // Without the automaton, `accepts()` has just filled the table.
+    const ok = small ? table(path, options.steps) : cells;
     // Walk the table from the start: each quantifier takes the longest run after which the
     // rest still matches, as a backtracking matcher's first success does.
     const n = path.length;
@@ -190,14 +273,14 @@ export function compileGlob(pattern: string): Glob {
           let end = i;
           while (end < n && path.charCodeAt(end) !== SLASH) end++;
           steps += end - i;
-          while (!ok[next + end]) end--;
+          while (end > i && !ok[next + end]) end--;
           i = end;
           break;
         }
         case "any": {
           let end = n;
           steps += n - i;
-          while (!ok[next + end]) end--;
+          while (end > i && !ok[next + end]) end--;
           i = end;
           break;
         }
@@ -223,7 +306,7 @@ export function compileGlob(pattern: string): Glob {
   return {
     pattern,
     groups,
-    test: (path) => match(path) !== null,
+    test: (path) => (path !== "/" || root) && accepts(path, undefined),
     match,
   };
 }

@@ -135,10 +135,15 @@ const PATTERN_PARTS = [
 ];
 const PATH_UNITS = ["a", "b", "/", "_", "."];
 
-Deno.test("compileGlob() agrees with the RegExp matcher on small patterns and paths, captures included", () => {
+/** Check `compileGlob()` against the RegExp matcher on random patterns of `parts` parts. */
+function agreesWithRegExp(
+  parts: { minLength: number; maxLength: number; from: readonly string[] },
+  numRuns: number,
+): void {
+  const { from, ...length } = parts;
   fc.assert(
     fc.property(
-      fc.array(fc.constantFrom(...PATTERN_PARTS), { maxLength: 8 }).map((a) => a.join("")),
+      fc.array(fc.constantFrom(...from), length).map((a) => a.join("")),
       fc.array(
         fc.array(fc.constantFrom(...PATH_UNITS), { maxLength: 9 }).map((a) => "/" + a.join("")),
         { minLength: 1, maxLength: 8 },
@@ -160,8 +165,19 @@ Deno.test("compileGlob() agrees with the RegExp matcher on small patterns and pa
         }
       },
     ),
-    { numRuns: 3000 },
+    { numRuns },
   );
+}
+
+Deno.test("compileGlob() agrees with the RegExp matcher on small patterns and paths, captures included", () => {
+  agreesWithRegExp({ minLength: 0, maxLength: 8, from: PATTERN_PARTS }, 3000);
+});
+
+Deno.test("compileGlob() agrees with the RegExp matcher on patterns of 31 tokens or more, matched by table", () => {
+  // Parts that may match nothing, so that long patterns still match short paths, and whole
+  // groups: of 31 parts or more, loose parentheses would hardly ever balance.
+  const parts = ["*", "**", "**/", "(*)", "(**)", "(**/)", "()", "?"];
+  agreesWithRegExp({ minLength: 31, maxLength: 40, from: parts }, 500);
 });
 
 Deno.test("compileGlob() matches a pattern of many stars against a long name in steps linear in its length", () => {
