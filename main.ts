@@ -538,7 +538,7 @@ export async function main(args: string[]): Promise<number> {
         return 0;
       case "run": {
         const context = cli.with({ store: call.globals.store, sandbox: call.globals.sandbox });
-        context.sandboxRequest();
+        await context.sandboxRequest();
         await call.run(context);
         return 0;
       }

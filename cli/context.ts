@@ -10,7 +10,6 @@
  * cli.out(`${store.root}\n`);
  * ```
  */
-import { InvalidArgumentError } from "../lib/errors.ts";
 import { printable } from "../lib/format/format.ts";
 import type { CompletionCommand, SandboxChoice, Store } from "../lib/mod.ts";
 
@@ -147,14 +146,15 @@ export class CliContext {
   }
 
   /**
-   * The sandbox asked for: `--sandbox`, else `$TUSK_SANDBOX` (unset or empty: auto). Throws
-   * InvalidArgumentError for a `$TUSK_SANDBOX` that is not a mode, as the parser does for
-   * `--sandbox`: a typo must not quietly fall back to auto.
+   * The sandbox asked for: `--sandbox`, else `$TUSK_SANDBOX` (unset or empty: auto). Rejects
+   * with InvalidArgumentError for a `$TUSK_SANDBOX` that is not a mode, as the parser does
+   * for `--sandbox`: a typo must not quietly fall back to auto.
    */
-  sandboxRequest(): SandboxRequest {
+  async sandboxRequest(): Promise<SandboxRequest> {
     const asked = this.#options.sandbox ?? "auto";
     const env = this.#env("TUSK_SANDBOX") || undefined;
     if (env !== undefined && !(SANDBOX_REQUESTS as readonly string[]).includes(env)) {
+      const { InvalidArgumentError } = await this.pfs();
       throw new InvalidArgumentError(
         `Invalid $TUSK_SANDBOX "${env}": expected one of ${SANDBOX_REQUESTS.join(", ")}`,
         { variable: "TUSK_SANDBOX", value: env, choices: SANDBOX_REQUESTS },
@@ -165,8 +165,9 @@ export class CliContext {
 
   /** The sandbox stages get, as `sandboxRequest()` asks, and why. */
   sandbox(): Promise<SandboxChoice> {
-    const asked = this.sandboxRequest();
-    return this.#sandbox ??= this.lib().then(({ detectSandbox }) => detectSandbox(asked));
+    return this.#sandbox ??= this.sandboxRequest().then(async (asked) =>
+      (await this.lib()).detectSandbox(asked)
+    );
   }
 
   /** The program's command tree, for completion scripts. */

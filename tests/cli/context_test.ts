@@ -61,15 +61,18 @@ Deno.test("CliContext.with() keeps the writers and takes the global options give
   assert.equal(await Deno.readTextFile(path), "x\n");
 });
 
-Deno.test("CliContext.sandboxRequest() takes --sandbox over $TUSK_SANDBOX, and an empty one as unset", () => {
-  assert.equal(context({ TUSK_SANDBOX: "deno" }).sandboxRequest(), "deno");
-  assert.equal(new CliContext({ sandbox: "bwrap", env: () => "deno" }).sandboxRequest(), "bwrap");
-  assert.equal(context({ TUSK_SANDBOX: "" }).sandboxRequest(), "auto");
-  assert.equal(context({}).sandboxRequest(), "auto");
+Deno.test("CliContext.sandboxRequest() takes --sandbox over $TUSK_SANDBOX, and an empty one as unset", async () => {
+  assert.equal(await context({ TUSK_SANDBOX: "deno" }).sandboxRequest(), "deno");
+  assert.equal(
+    await new CliContext({ sandbox: "bwrap", env: () => "deno" }).sandboxRequest(),
+    "bwrap",
+  );
+  assert.equal(await context({ TUSK_SANDBOX: "" }).sandboxRequest(), "auto");
+  assert.equal(await context({}).sandboxRequest(), "auto");
 });
 
-Deno.test("CliContext.sandboxRequest() refuses a $TUSK_SANDBOX that is not a mode, as --sandbox does", () => {
-  assert.throws(() => context({ TUSK_SANDBOX: "bwarp" }).sandboxRequest(), (e: unknown) => {
+Deno.test("CliContext.sandboxRequest() refuses a $TUSK_SANDBOX that is not a mode, as --sandbox does", async () => {
+  await assert.rejects(context({ TUSK_SANDBOX: "bwarp" }).sandboxRequest(), (e: unknown) => {
     assert.ok(e instanceof InvalidArgumentError);
     assert.equal(e.exitCode, 2);
     assert.equal(e.data.value, "bwarp");
