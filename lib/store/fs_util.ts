@@ -18,6 +18,17 @@ export function tempName(): string {
   return `${Deno.pid}.${tempCounter}.${rand}.tmp`;
 }
 
+/**
+ * A fresh temp file path beside `dest` (in its folder, so a rename puts it in place):
+ * `.tusk-<16 random hex>.tmp`, 26 bytes whatever `dest` is called, so a target whose name
+ * is as long as the host allows still has a temp file that fits. Open it with `createNew`.
+ */
+export function siblingTempPath(dest: string): string {
+  const rand = crypto.getRandomValues(new Uint8Array(8));
+  const hex = [...rand].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${dest.slice(0, dest.lastIndexOf("/") + 1)}.tusk-${hex}.tmp`;
+}
+
 /** fsync a folder so that renames and creations inside it survive a power loss. */
 export async function syncDir(dir: string): Promise<void> {
   const f = await Deno.open(dir, { read: true });

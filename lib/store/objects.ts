@@ -8,7 +8,7 @@
  */
 import { NotFoundError } from "../errors.ts";
 import { ObjectBatch } from "./batch.ts";
-import { mapWriteError, tempName, writeAll } from "./fs_util.ts";
+import { mapWriteError, siblingTempPath, writeAll } from "./fs_util.ts";
 import { type Hash, sha256 } from "./hash.ts";
 import type { Layout } from "./layout.ts";
 import { LooseObjects, type ProgressFn } from "./loose.ts";
@@ -118,13 +118,13 @@ export class ObjectStore {
 
   /**
    * Copy an object to the host file `dest`, checking its hash on the way: the bytes go to a
-   * temp file beside `dest`, renamed to `dest` only once checked. On a mismatch the temp
+   * temp file beside `dest` (its name does not grow with `dest`'s, so a name as long as the
+   * host allows still has one), renamed to `dest` only once checked. On a mismatch the temp
    * file is removed, whatever was at `dest` is left as it was, and IntegrityError names the
    * object. Returns the number of bytes written.
    */
   async copyTo(hash: Hash, dest: string, options: { mode?: number } = {}): Promise<number> {
-    const slash = dest.lastIndexOf("/");
-    const tmp = `${dest.slice(0, slash + 1)}.${dest.slice(slash + 1)}.${tempName()}`;
+    const tmp = siblingTempPath(dest);
     let created = false;
     try {
       const out = await Deno.open(tmp, {
