@@ -105,9 +105,8 @@ export class ObjectStore {
   async stream(hash: Hash): Promise<ReadableStream<Uint8Array>> {
     const obj = await this.#openLoose(hash);
     if (!obj) return streamOf(await this.read(hash));
-    const size = (await obj.file.stat()).size;
-    if (size > STREAM_WHOLE) return checkedStream(obj);
-    return streamOf(await readChecked(obj, size));
+    if (obj.size > STREAM_WHOLE) return checkedStream(obj);
+    return streamOf(await readChecked(obj, obj.size));
   }
 
   /** The loose file of `hash` opened for reading, or null when it is packed or absent. */
