@@ -417,20 +417,30 @@ export class JobStore {
     }
   }
 
-  /** Every object that job records and datum indexes of `pipelines` keep alive (for gc). */
-  async roots(pipelines: readonly string[]): Promise<{ trees: Set<Hash>; blobs: Set<Hash> }> {
-    const trees = new Set<Hash>();
-    const blobs = new Set<Hash>();
-    for (const p of pipelines) {
-      for (const e of (await this.datumIndex(p)).values()) trees.add(e.tree);
-      for (const job of await this.list({ pipeline: p })) {
-        for (const d of job.datums) {
-          if (d.logs) blobs.add(d.logs);
-          if (d.outputTree) trees.add(d.outputTree);
-        }
-      }
+  /**
+   * Drop every datum index entry of `pipeline` for the datum hashes `datums` (stale entries
+   * whose output is gone: those datums run again). The index is rewritten atomically; a
+   * torn line is dropped with them.
+   */
+  async dropDatums(pipeline: string, datums: ReadonlySet<Hash>): Promise<void> {
+    const path = `${this.#dir(pipeline)}/datums.jsonl`;
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return;
+      throw await this.#damaged(err, path, "file");
     }
-    return { trees, blobs };
+    const kept = text.split("\n").filter((line) => {
+      if (!line) return false;
+      try {
+        return !datums.has((JSON.parse(line) as DatumIndexEntry).hash);
+      } catch {
+        return false;
+      }
+    });
+    const bytes = utf8.encode(kept.map((l) => l + "\n").join(""));
+    await writeFileAtomic(path, bytes, `${this.#store.root}/tmp`);
   }
 
   /** Remove a pipeline's job records (after the pipeline is deleted). */

@@ -19,7 +19,7 @@ export function damagedEntry(path: string, want: EntryKind, fix = MOVE_IT_AWAY):
   return new IntegrityError(
     `The store is damaged: "${path}" is ${want === "file" ? "a folder" : "a file"} where tusk ` +
       `keeps a ${want}: ${fix}`,
-    { path, problem: "wrong-kind", want },
+    { path, problem: "wrong-kind", want, repair: fix },
   );
 }
 

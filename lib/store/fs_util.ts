@@ -96,6 +96,15 @@ export async function writeFileAtomic(
   await syncDir(parentOf(path));
 }
 
+/**
+ * Set `path`'s modification time to now, best effort (a file of another owner, or gone, is
+ * left as it is): a write that finds its object already stored marks it as just written.
+ */
+export async function touch(path: string): Promise<void> {
+  const now = new Date();
+  await Deno.utime(path, now, now).catch(() => {});
+}
+
 /** The folder part of a host path. */
 export function parentOf(path: string): string {
   const i = path.lastIndexOf("/");

@@ -5,9 +5,9 @@
  * hashed side by side.
  */
 import { IntegrityError, NotFoundError } from "../errors.ts";
-import { wrongKindError } from "./damage.ts";
+import { damagedEntry, wrongKindError } from "./damage.ts";
 import { createHasher, type Hash, sha256Async } from "./hash.ts";
-import { mapWriteError, syncDir, tempPath, writeAll, writeNewFile } from "./fs_util.ts";
+import { mapWriteError, syncDir, tempPath, touch, writeAll, writeNewFile } from "./fs_util.ts";
 import type { Layout } from "./layout.ts";
 import { corruptObject, type OpenObject } from "./read_check.ts";
 
@@ -94,12 +94,16 @@ export class LooseObjects {
     return dirs;
   }
 
-  /** Every loose object's id. */
+  /** Every loose object's id; a prefix folder that is a file is IntegrityError naming it. */
   async list(): Promise<Hash[]> {
     const loose: Hash[] = [];
     try {
       for await (const d of Deno.readDir(this.#layout.objects)) {
-        if (!d.isDirectory || !/^[0-9a-f]{2}$/.test(d.name)) continue;
+        if (!/^[0-9a-f]{2}$/.test(d.name)) continue;
+        if (!d.isDirectory && !(await Deno.stat(this.#layout.looseDir(d.name))).isDirectory) {
+          // A file where a prefix folder belongs: its objects are lost, not merely absent.
+          throw damagedEntry(this.#layout.looseDir(d.name), "folder");
+        }
         for await (const e of Deno.readDir(this.#layout.looseDir(d.name))) {
           if (/^[0-9a-f]{62}$/.test(e.name)) loose.push(d.name + e.name);
         }
@@ -140,6 +144,11 @@ export class LooseObjects {
       throw await this.#damaged(new Deno.errors.IsADirectory(path), hash);
     }
     return { hash, path, file, size: info.size };
+  }
+
+  /** Refresh a loose object's modification time (see `ObjectStore.freshen()`). */
+  async touch(hash: Hash): Promise<void> {
+    await touch(this.path(hash));
   }
 
   /** Write one object durably (the caller knows it is not there yet). */
@@ -246,7 +255,10 @@ export class LooseObjects {
     }
   }
 
-  /** Move a finished temp file into place as a loose object (skipped if it exists). */
+  /**
+   * Move a finished temp file into place as a loose object. One that exists is kept, its
+   * time refreshed (see `ObjectStore.freshen()`).
+   */
   async #install(tmp: string, hash: Hash): Promise<void> {
     const dest = this.path(hash);
     const dir = dest.slice(0, dest.lastIndexOf("/"));
@@ -258,6 +270,7 @@ export class LooseObjects {
       try {
         await Deno.lstat(dest);
         await Deno.remove(tmp);
+        await touch(dest);
         return;
       } catch (err) {
         if (!(err instanceof Deno.errors.NotFound)) throw err;

@@ -8,7 +8,7 @@
  */
 import { NotFoundError } from "../errors.ts";
 import { ObjectBatch } from "./batch.ts";
-import { mapWriteError, siblingTempPath, writeAll } from "./fs_util.ts";
+import { mapWriteError, siblingTempPath, touch, writeAll } from "./fs_util.ts";
 import { type Hash, sha256 } from "./hash.ts";
 import type { Layout } from "./layout.ts";
 import { LooseObjects, type ProgressFn } from "./loose.ts";
@@ -152,10 +152,30 @@ export class ObjectStore {
     }
   }
 
-  /** Write one object as a loose file, durably (skipped when the store holds it). */
+  /** Write one object as a loose file, durably (only freshened when the store holds it). */
   async writeLoose(bytes: Uint8Array, hash: Hash = sha256(bytes)): Promise<Hash> {
-    if (await this.has(hash)) return hash;
+    if (await this.has(hash)) {
+      await this.freshen([hash]);
+      return hash;
+    }
     return await this.#loose.write(bytes, hash);
+  }
+
+  /**
+   * Mark objects a write found already stored as just written: a loose one's file, or the
+   * pack holding it, gets the current time. `gc` keeps what was written since a job still
+   * running started (that job may name it nowhere yet), so a job writing an output the
+   * store held as garbage keeps it too. Best effort: a file tusk may not touch is left.
+   */
+  async freshen(hashes: Iterable<Hash>): Promise<void> {
+    const index = await this.#packs.index();
+    const packs = new Set<string>();
+    for (const hash of hashes) {
+      const loc = index.get(hash);
+      if (loc) packs.add(loc.pack);
+      else await this.#loose.touch(hash);
+    }
+    for (const pack of packs) await touch(this.#layout.pack(pack));
   }
 
   /**

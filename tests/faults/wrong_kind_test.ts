@@ -176,7 +176,7 @@ const CASES: readonly Case[] = [
     name: "a loose object's prefix folder is a file",
     entry: (t) => loosePath("", t.loose.hash).slice(1, "objects/ab".length + 1),
     damage: (p) => makeFile(p, "x"),
-    fails: (t) => [["get", "file", t.loose.ref], ["verify"]],
+    fails: (t) => [["get", "file", t.loose.ref], ["verify"], ["gc"]],
   },
   {
     name: "a loose object is a folder",
