@@ -244,3 +244,15 @@ for (const c of CASES) {
     }
   });
 }
+
+Deno.test("a file named .tusk where a store is searched for is passed over: no store, exit 1", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(`${dir.path}/.tusk`, "not a store\n");
+  const r = await tusk(["list", "repo"], {
+    cwd: dir.path,
+    env: { TUSK_STORE: "", INIT_CWD: "" },
+  });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /No tusk store in/);
+  assert.doesNotMatch(r.stderr, /internal error/);
+});
