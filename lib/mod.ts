@@ -6,6 +6,7 @@
  */
 export * from "./pfs.ts";
 export { formatSize, printable, printableName } from "./format/format.ts";
+export { formatMetric } from "./format/metric.ts";
 export { gc, verify } from "./commands/integrity.ts";
 export {
   createPipeline,

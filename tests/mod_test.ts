@@ -39,10 +39,12 @@ const PINNED = [
   "drawPipelines",
   "exportPachyderm",
   "followLogs",
+  "formatMetric",
   "formatSize",
   "gc",
   "getFile",
   "globFile",
+  "headlineMetric",
   "inputLeaves",
   "inspectCommit",
   "inspectDatum",
@@ -60,9 +62,15 @@ const PINNED = [
   "listRepos",
   "logs",
   "mayTrigger",
+  "metricNames",
+  "metricsDiff",
+  "metricsShow",
   "nextTick",
+  "pickMetrics",
   "pipelinesOf",
   "plan",
+  "plotFormat",
+  "plots",
   "printable",
   "printableName",
   "provenance",
@@ -209,6 +217,17 @@ Deno.test("main.ts starts with lib/cli/ and the error classes alone: no npm: or 
     "lib/errors.ts",
     "main.ts",
   ]);
+});
+
+Deno.test("the library loads no plotting module up front: only plots() loads vega and vega-lite", async () => {
+  for (const entry of ["lib/pfs.ts", "lib/mod.ts", "cli/metrics.ts"]) {
+    const vega = (await preparedGraph(`${ROOT}/${entry}`)).filter((m) =>
+      /vega|plot_render/.test(m)
+    );
+    assert.deepEqual(vega, [], entry);
+  }
+  const render = await preparedGraph(`${ROOT}/lib/format/plot_render.ts`);
+  assert.ok(render.some((m) => /^npm:\/?vega@/.test(m)), render.join("\n"));
 });
 
 Deno.test("no test, script or source reads a path outside the checkout", async () => {
