@@ -7,7 +7,15 @@ import { InvalidArgumentError, NotFoundError } from "../errors.ts";
 import type { Commit } from "../store/codec.ts";
 import { didYouMean, formatPath, parsePath, parseRef, type Ref } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
-import { METRICS_FILE, type MetricsDoc, readMetricsFile } from "./_metrics_file.ts";
+import {
+  METRICS_FILE,
+  type MetricsDoc,
+  type MetricsRead,
+  readMetricsFile,
+} from "./_metrics_file.ts";
+
+/** Commits whose metrics file is read ahead of the row being made. */
+const READ_AHEAD = 16;
 
 /** One commit that holds a metrics file, as `metrics show` lists it. */
 export interface MetricsRow {
@@ -91,17 +99,34 @@ export async function readMetricsHistory(
   const path = formatPath(segments);
   const r = await store.resolve(await store.state(), ref);
   const out: MetricsRecord[] = [];
+  const full = () => options.limit !== undefined && out.length >= options.limit;
+  // Files are read ahead of the rows, a few commits at a time, while the walk goes on. A read
+  // that fails is held as its error (not left a rejected promise no one awaits yet) and
+  // thrown when its row's turn comes.
+  const pending: {
+    id: string;
+    commit: Commit;
+    read: Promise<MetricsRead | { failed: unknown }>;
+  }[] = [];
+  const settle = async () => {
+    const { id, commit, read } = pending.shift()!;
+    const got = await read;
+    if ("failed" in got) throw got.failed;
+    if (!got.found) return;
+    out.push({
+      row: rowOf(r.repo, id, commit, path, got),
+      ...("doc" in got ? { doc: got.doc } : {}),
+    });
+  };
   let looked = 0;
   for await (const { id, commit } of store.history(r.id)) {
     if (options.depth !== undefined && looked++ >= options.depth) break;
-    const read = await readMetricsFile(store, commit, segments);
-    if (!read.found) continue;
-    out.push({
-      row: rowOf(r.repo, id, commit, path, read),
-      ...("doc" in read ? { doc: read.doc } : {}),
-    });
-    if (options.limit !== undefined && out.length >= options.limit) break;
+    const read = readMetricsFile(store, commit, segments).catch((failed) => ({ failed }));
+    pending.push({ id, commit, read });
+    if (pending.length >= READ_AHEAD) await settle();
+    if (full()) break;
   }
+  while (pending.length > 0 && !full()) await settle();
   return out;
 }
 

@@ -8,7 +8,7 @@ import {
   MAX_METRICS_BYTES,
   parseMetrics,
 } from "../../lib/commands/_metrics_file.ts";
-import { deleteFile, putFile } from "../../lib/commands/file.ts";
+import { deleteFile, listFile, putFile } from "../../lib/commands/file.ts";
 import {
   headlineMetric,
   metricsDiff,
@@ -16,7 +16,7 @@ import {
   pickMetrics,
 } from "../../lib/commands/metrics.ts";
 import { createRepo } from "../../lib/commands/repo.ts";
-import { InvalidArgumentError, NotFoundError } from "../../lib/errors.ts";
+import { IntegrityError, InvalidArgumentError, NotFoundError } from "../../lib/errors.ts";
 import { Store } from "../../lib/store/store.ts";
 import { tempDir } from "../_helpers.ts";
 import { experimentStore, irisMetrics, putText } from "../_metrics.ts";
@@ -174,6 +174,20 @@ Deno.test("metricsShow() reports a file that is not an object, not UTF-8, too la
   assert.match(errors[1]!, /not valid UTF-8/);
   assert.match(errors[2]!, /not a JSON object/);
   assert.match(errors[3]!, /a folder/);
+});
+
+Deno.test("metricsShow() fails with IntegrityError when a metrics file's bytes are damaged", async () => {
+  await using dir = await tempDir();
+  const { store } = await experimentStore(dir.path);
+  // Content no other test has: a file read before is not read again (its parse is kept).
+  await putText(store, dir.path, "exp@master", `{"id": "${crypto.randomUUID()}", "accuracy": 1}`);
+  const [file] = await listFile(store, "exp@master:/metrics.json");
+  const path = store.objects.loosePath(file!.hash);
+  const bytes = await Deno.readFile(path);
+  bytes[10] = bytes[10]! ^ 1;
+  await Deno.chmod(path, 0o644);
+  await Deno.writeFile(path, bytes);
+  await assert.rejects(metricsShow(await Store.open(store.root), "exp@master"), IntegrityError);
 });
 
 Deno.test("metricsShow() gives no rows for a branch without commits or without metrics", async () => {
