@@ -94,6 +94,26 @@ Deno.test("plots() plots the first metric when there is neither cv.accuracy nor 
   assert.deepEqual(r.metrics, ["loss"]);
 });
 
+Deno.test("plots() writes well-formed SVG when labels and classes hold <, & and quotes", async () => {
+  await using dir = await tempDir();
+  const { store } = await experimentStore(dir.path);
+  const hostile = `a<b & "c" 'd' </svg>`;
+  await putText(
+    store,
+    dir.path,
+    "exp@master",
+    JSON.stringify({
+      params: { note: hostile },
+      accuracy: 0.5,
+      confusion_matrix: { labels: [hostile, "x"], matrix: [[1, 0], [0, 1]] },
+    }),
+  );
+  await plots(store, "exp@master", { output: `${dir.path}/p.svg` });
+  const svg = await Deno.readTextFile(`${dir.path}/p.svg`);
+  assertWellFormedXml(svg);
+  assert.ok(svg.includes("a&lt;b &amp;"), "the label is there, escaped");
+});
+
 Deno.test("plotFormat() refuses an output that is neither .svg nor .html with a usage error", () => {
   assert.equal(plotFormat("a.SVG"), "svg");
   assert.equal(plotFormat("a.htm"), "html");

@@ -89,6 +89,21 @@ Deno.test("tusk metrics show reports a metrics.json that is not JSON in its row 
   assert.deepEqual(json[0].metrics, {});
 });
 
+Deno.test("tusk metrics show and diff escape control characters in metric names and params", async () => {
+  await using s = await experiment();
+  await ok(["put", "file", "exp@master:/metrics.json", "-f", "-"], {
+    ...s.o,
+    stdin: JSON.stringify({ params: { "x\u001b[2J": "\u001b]0;pwned\u0007" }, "a\u001b[31m": 1 }),
+  });
+  for (
+    const args of [["metrics", "show", "exp@master", "--all"], ["metrics", "diff", "exp@master"]]
+  ) {
+    const r = await ok(args, s.o);
+    assert.ok(!r.stdout.includes("\u001b"), `${args.join(" ")} prints no escape character`);
+    assert.match(r.stdout, /a\\u001b\[31m/);
+  }
+});
+
 Deno.test("tusk metrics show says so when no commit holds metrics, and exits 0", async () => {
   await using s = await experiment();
   await ok(["create", "repo", "plain"], s.o);
