@@ -8,7 +8,8 @@
  * `confusion_matrix.matrix.1.2`); every finite number is a metric; strings, booleans and
  * nulls are not; the top-level `params` object is the run's parameters, not metrics.
  */
-import type { Commit, Hash } from "../store/codec.ts";
+import type { Commit } from "../store/codec.ts";
+import type { Hash } from "../store/hash.ts";
 import type { Store } from "../store/store.ts";
 
 /** The file read when a reference names none. */
