@@ -1,5 +1,5 @@
 /** `tusk metrics show|diff` and `tusk plots`: the metrics a branch's commits hold. */
-import * as pfs from "../lib/pfs.ts";
+import type { MetricsSide } from "../lib/mod.ts";
 import { formatAge, formatTable } from "../lib/format/format.ts";
 import { formatChange, formatMetric, formatParams, headlineColumns } from "../lib/format/metric.ts";
 import { count } from "./_count.ts";
@@ -10,6 +10,9 @@ const SHORT = 8;
 
 const short = (id: string | null) => id === null ? "-" : id.slice(0, SHORT);
 
+// The metrics verbs come from lib/mod.ts: in the lean lib/pfs.ts, which every store command
+// loads, they would make each of those pay for modules only these commands use.
+
 /** `tusk metrics show <repo@branch[:/path]>`: one row per commit holding the file, newest first. */
 export async function metricsShow(
   cli: CliContext,
@@ -18,7 +21,8 @@ export async function metricsShow(
 ): Promise<void> {
   const store = await cli.store();
   const limit = count(o.number);
-  const rows = await pfs.metricsShow(store, ref, {
+  const lib = await cli.lib();
+  const rows = await lib.metricsShow(store, ref, {
     ...(limit ? { limit } : {}),
     ...(o.metric.length ? { metrics: o.metric } : {}),
   });
@@ -28,7 +32,7 @@ export async function metricsShow(
     cli.err(`No commit of ${ref} holds ${at < 0 ? "/metrics.json" : "that file"}: no metrics\n`);
     return;
   }
-  const names = pfs.metricNames(rows);
+  const names = lib.metricNames(rows);
   const columns = o.metric.length || o.all ? names : headlineColumns(names);
   const withParams = rows.some((r) => Object.keys(r.params).length > 0);
   const withError = rows.some((r) => r.error !== undefined);
@@ -57,7 +61,7 @@ export async function metricsShow(
 }
 
 /** A side of a diff for people: `model@1a2b3c4d (C=1)`. */
-function sideText(s: pfs.MetricsSide): string {
+function sideText(s: MetricsSide): string {
   const params = formatParams(s.params);
   return `${s.repo}@${short(s.commit)}${params ? ` (${params})` : ""}`;
 }
@@ -69,10 +73,11 @@ export async function metricsDiff(
   o: { metric: string[]; all: boolean; json: boolean },
 ): Promise<void> {
   const store = await cli.store();
-  const diff = await pfs.metricsDiff(store, second === undefined ? [first] : [first, second]);
+  const lib = await cli.lib();
+  const diff = await lib.metricsDiff(store, second === undefined ? [first] : [first, second]);
   let metrics = diff.metrics;
   if (o.metric.length && metrics.length) {
-    const keep = new Set(pfs.pickMetrics(o.metric, metrics.map((m) => m.name)));
+    const keep = new Set(lib.pickMetrics(o.metric, metrics.map((m) => m.name)));
     metrics = metrics.filter((m) => keep.has(m.name));
   }
   if (!o.all) metrics = metrics.filter((m) => m.state !== "unchanged");
@@ -110,9 +115,10 @@ export async function plots(
   [ref]: [string],
   o: { output: string; metric: string[]; number: string | undefined },
 ): Promise<void> {
-  pfs.plotFormat(o.output);
+  const lib = await cli.lib();
+  lib.plotFormat(o.output);
   const limit = count(o.number);
-  const r = await pfs.plots(await cli.store(), ref, {
+  const r = await lib.plots(await cli.store(), ref, {
     output: o.output,
     cwd: cli.cwd,
     ...(o.metric.length ? { metrics: o.metric } : {}),

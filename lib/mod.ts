@@ -1,7 +1,7 @@
 /**
  * The public surface of tusk's library for `main.ts`, `cli/` and `tui/`: the store verbs
- * (all of `lib/pfs.ts`), the pipeline verbs, the scheduler, and what the dashboard reads
- * and prints with. A test pins this list; add to it deliberately. Tests import the modules
+ * (all of `lib/pfs.ts`), the pipeline verbs, the scheduler, the metrics verbs, and what the
+ * dashboard reads and prints with. A test pins this list; add to it deliberately. Tests import the modules
  * they test directly.
  */
 export * from "./pfs.ts";
@@ -44,3 +44,19 @@ export { readJournal, type TuskEvent } from "./scheduler/events.ts";
 export { Scheduler } from "./scheduler/scheduler.ts";
 export { nextTick } from "./scheduler/cron.ts";
 export { detectSandbox, type SandboxChoice } from "./runner/detect.ts";
+export {
+  headlineMetric,
+  metricNames,
+  metricsDiff,
+  metricsShow,
+  pickMetrics,
+} from "./commands/metrics.ts";
+export type {
+  MetricChange,
+  MetricsDiff,
+  MetricsRow,
+  MetricsShowOptions,
+  MetricsSide,
+} from "./commands/metrics.ts";
+export { plotFormat, plots } from "./commands/plots.ts";
+export type { PlotsOptions, PlotsResult } from "./commands/plots.ts";

@@ -30,19 +30,3 @@ export {
   revert,
 } from "./commands/commit.ts";
 export { mayTrigger } from "./commands/triggers.ts";
-export {
-  headlineMetric,
-  metricNames,
-  metricsDiff,
-  metricsShow,
-  pickMetrics,
-} from "./commands/metrics.ts";
-export type {
-  MetricChange,
-  MetricsDiff,
-  MetricsRow,
-  MetricsShowOptions,
-  MetricsSide,
-} from "./commands/metrics.ts";
-export { plotFormat, plots } from "./commands/plots.ts";
-export type { PlotsOptions, PlotsResult } from "./commands/plots.ts";

@@ -219,13 +219,15 @@ Deno.test("main.ts starts with lib/cli/ and the error classes alone: no npm: or 
   ]);
 });
 
-Deno.test("the library loads no plotting module up front: only plots() loads vega and vega-lite", async () => {
+Deno.test("the library loads no plotting module up front, lib/pfs.ts no metrics module; only plots() loads vega", async () => {
   for (const entry of ["lib/pfs.ts", "lib/mod.ts", "cli/metrics.ts"]) {
     const vega = (await preparedGraph(`${ROOT}/${entry}`)).filter((m) =>
       /vega|plot_render/.test(m)
     );
     assert.deepEqual(vega, [], entry);
   }
+  const lean = (await preparedGraph(`${ROOT}/lib/pfs.ts`)).filter((m) => /metric|plot/.test(m));
+  assert.deepEqual(lean, [], "the store commands' lean surface loads no metrics code either");
   const render = await preparedGraph(`${ROOT}/lib/format/plot_render.ts`);
   assert.ok(render.some((m) => /^npm:\/?vega@/.test(m)), render.join("\n"));
 });
