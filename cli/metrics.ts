@@ -1,17 +1,19 @@
 /** `tusk metrics show|diff` and `tusk plots`: the metrics a branch's commits hold. */
-import type { MetricsSide } from "../lib/mod.ts";
+import type { MetricsSide } from "../lib/metrics.ts";
 import { formatAge, formatTable } from "../lib/format/format.ts";
 import { formatChange, formatMetric, formatParams, headlineColumns } from "../lib/format/metric.ts";
 import { count } from "./_count.ts";
-import type { CliContext } from "./context.ts";
+import { type CliContext, load } from "./context.ts";
+
+type Metrics = typeof import("../lib/metrics.ts");
+
+/** The metrics verbs: their lean surface, not the whole library (see lib/metrics.ts). */
+const verbs = () => load<Metrics>("../lib/metrics.ts");
 
 /** Characters of a commit id a table shows. */
 const SHORT = 8;
 
 const short = (id: string | null) => id === null ? "-" : id.slice(0, SHORT);
-
-// The metrics verbs come from lib/mod.ts: in the lean lib/pfs.ts, which every store command
-// loads, they would make each of those pay for modules only these commands use.
 
 /** `tusk metrics show <repo@branch[:/path]>`: one row per commit holding the file, newest first. */
 export async function metricsShow(
@@ -21,7 +23,7 @@ export async function metricsShow(
 ): Promise<void> {
   const store = await cli.store();
   const limit = count(o.number);
-  const lib = await cli.lib();
+  const lib = await verbs();
   const rows = await lib.metricsShow(store, ref, {
     ...(limit ? { limit } : {}),
     ...(o.metric.length ? { metrics: o.metric } : {}),
@@ -73,7 +75,7 @@ export async function metricsDiff(
   o: { metric: string[]; all: boolean; json: boolean },
 ): Promise<void> {
   const store = await cli.store();
-  const lib = await cli.lib();
+  const lib = await verbs();
   const diff = await lib.metricsDiff(store, second === undefined ? [first] : [first, second]);
   let metrics = diff.metrics;
   if (o.metric.length && metrics.length) {
@@ -115,7 +117,7 @@ export async function plots(
   [ref]: [string],
   o: { output: string; metric: string[]; number: string | undefined },
 ): Promise<void> {
-  const lib = await cli.lib();
+  const lib = await verbs();
   lib.plotFormat(o.output);
   const limit = count(o.number);
   const r = await lib.plots(await cli.store(), ref, {

@@ -1,10 +1,11 @@
 /**
  * The public surface of tusk's library for `main.ts`, `cli/` and `tui/`: the store verbs
- * (all of `lib/pfs.ts`), the pipeline verbs, the scheduler, the metrics verbs, and what the
- * dashboard reads and prints with. A test pins this list; add to it deliberately. Tests import the modules
+ * (all of `lib/pfs.ts`), the metrics verbs (all of `lib/metrics.ts`), the pipeline verbs,
+ * the scheduler, and what the dashboard reads and prints with. A test pins this list; add to it deliberately. Tests import the modules
  * they test directly.
  */
 export * from "./pfs.ts";
+export * from "./metrics.ts";
 export { formatSize, printable, printableName } from "./format/format.ts";
 export { formatMetric } from "./format/metric.ts";
 export { gc, verify } from "./commands/integrity.ts";
@@ -44,19 +45,3 @@ export { readJournal, type TuskEvent } from "./scheduler/events.ts";
 export { Scheduler } from "./scheduler/scheduler.ts";
 export { nextTick } from "./scheduler/cron.ts";
 export { detectSandbox, type SandboxChoice } from "./runner/detect.ts";
-export {
-  headlineMetric,
-  metricNames,
-  metricsDiff,
-  metricsShow,
-  pickMetrics,
-} from "./commands/metrics.ts";
-export type {
-  MetricChange,
-  MetricsDiff,
-  MetricsRow,
-  MetricsShowOptions,
-  MetricsSide,
-} from "./commands/metrics.ts";
-export { plotFormat, plots } from "./commands/plots.ts";
-export type { PlotsOptions, PlotsResult } from "./commands/plots.ts";

@@ -93,6 +93,12 @@ Deno.test("lib/mod.ts exports exactly the pinned public names", async () => {
   assert.deepEqual(Object.keys(mod).sort(), PINNED);
 });
 
+Deno.test("lib/metrics.ts is a subset of lib/mod.ts", async () => {
+  const metrics = await import("../lib/metrics.ts");
+  const mod = await import("../lib/mod.ts") as Record<string, unknown>;
+  for (const [name, value] of Object.entries(metrics)) assert.equal(mod[name], value, name);
+});
+
 Deno.test("lib/pfs.ts is a subset of lib/mod.ts", async () => {
   const pfs = await import("../lib/pfs.ts");
   const mod = await import("../lib/mod.ts") as Record<string, unknown>;
@@ -137,6 +143,7 @@ const LAYER: Record<string, number> = {
   "lib/scheduler": 5,
   "lib/commands": 6,
   "lib/pfs.ts": 7,
+  "lib/metrics.ts": 7,
   "lib/mod.ts": 7,
 };
 
@@ -171,9 +178,10 @@ Deno.test("tui/ reaches lib/ only through lib/mod.ts, and stages import nothing 
   assert.deepEqual(stages, []);
 });
 
-Deno.test("cli/ reaches lib/ only through lib/mod.ts, lib/pfs.ts and lib/format/, and nothing below imports it", async () => {
+Deno.test("cli/ reaches lib/ only through lib/mod.ts, lib/pfs.ts, lib/metrics.ts and lib/format/, and nothing below imports it", async () => {
   const allowed = (target: string) =>
     target.startsWith("cli/") || target === "lib/mod.ts" || target === "lib/pfs.ts" ||
+    target === "lib/metrics.ts" ||
     target.startsWith("lib/format/") || target === "tui/app.tsx";
   assert.deepEqual((await imports("cli")).filter(({ target }) => !allowed(target)), []);
   const below = [...await imports("lib"), ...await imports("tui")].filter(({ target }) =>
@@ -220,7 +228,7 @@ Deno.test("main.ts starts with lib/cli/ and the error classes alone: no npm: or 
 });
 
 Deno.test("the library loads no plotting module up front, lib/pfs.ts no metrics module; only plots() loads vega", async () => {
-  for (const entry of ["lib/pfs.ts", "lib/mod.ts", "cli/metrics.ts"]) {
+  for (const entry of ["lib/pfs.ts", "lib/metrics.ts", "lib/mod.ts", "cli/metrics.ts"]) {
     const vega = (await preparedGraph(`${ROOT}/${entry}`)).filter((m) =>
       /vega|plot_render/.test(m)
     );
