@@ -277,7 +277,13 @@ const VERIFY = {
   files: "number",
   objects: "number",
 };
-const GC = { objects: "number", bytes: "number", dryRun: "boolean" };
+const GC = {
+  objects: "number",
+  bytes: "number",
+  dryRun: "boolean",
+  kept: "number",
+  stale: "number",
+};
 const DOCTOR = {
   deno: "string",
   store: "string",
