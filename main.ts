@@ -18,7 +18,7 @@ import {
   unsupported,
   value,
 } from "./lib/cli/command_line.ts";
-import { InvalidArgumentError, TuskError } from "./lib/errors.ts";
+import { TuskError } from "./lib/errors.ts";
 
 /**
  * Import a module of this checkout on first use, by a specifier Deno cannot read ahead of
@@ -46,6 +46,7 @@ interface Handlers {
   doctor: typeof import("./cli/doctor.ts");
   export: typeof import("./cli/export.ts");
   completions: typeof import("./cli/completions.ts");
+  metrics: typeof import("./cli/metrics.ts");
 }
 
 /** A handler `(cli, args, options)` as a row's `run`: `(args, options, cli)`. */
@@ -69,7 +70,7 @@ function on<N extends keyof Handlers, H extends keyof Handlers[N] & string>(
 
 const JSON_OPTION = { json: flag("print JSON for scripts") };
 const WAIT = { wait: negated("do not run the jobs this commit triggers now") };
-const MESSAGE = { message: value("text", "commit message", { short: "m" }) };
+const MESSAGE = { message: value("text", "commit message", { short: "m", allowEmpty: true }) };
 
 // ---- the command table: the 2.x grammar (verb noun), each row with its 1.x form ----
 
@@ -87,7 +88,9 @@ const COMMANDS = {
     repo: command({
       description: "create a new repo",
       args: ["<repo>"],
-      options: { description: value("text", "what the repo holds", { short: "d" }) },
+      options: {
+        description: value("text", "what the repo holds", { short: "d", allowEmpty: true }),
+      },
       aliases: { "create-repo": {} },
       run: on("repo", "createRepo"),
     }),
@@ -431,6 +434,51 @@ const COMMANDS = {
     options: { headless: flag("plain log lines instead of the dashboard") },
     run: on("up", "up"),
   }),
+  metrics: group("show and compare the metrics a branch's commits hold", {
+    show: command({
+      description: "each commit's metrics (metrics.json), newest first",
+      args: [{
+        usage: "<repo@branch[:/path]>",
+        help: "the branch (and file, /metrics.json by default)",
+      }],
+      options: {
+        number: value("n", "at most n commits", { short: "n" }),
+        metric: list("name", "metrics or patterns (per_class.*.f1) to show"),
+        all: flag("show every metric, not the headline ones"),
+        ...JSON_OPTION,
+      },
+      run: on("metrics", "metricsShow"),
+    }),
+    diff: command({
+      description: "each metric's old and new value (default: the commit against its parent)",
+      args: [
+        { usage: "<repo@ref>", help: "the new side (:/path for another file), or the old of two" },
+        { usage: "[repo@ref]", help: "the new side (repo@ref, or a ref of the first's repo)" },
+      ],
+      options: {
+        metric: list("name", "metrics or patterns (per_class.*.f1) to compare"),
+        all: flag("list unchanged metrics too"),
+        ...JSON_OPTION,
+      },
+      run: on("metrics", "metricsDiff"),
+    }),
+  }),
+  plots: command({
+    description: "draw a metric over a branch's commits and the newest confusion matrix",
+    args: [{
+      usage: "<repo@branch[:/path]>",
+      help: "the branch (and file, /metrics.json by default)",
+    }],
+    options: {
+      output: value("file", "the file to write: FILE.svg or FILE.html", {
+        short: "o",
+        required: true,
+      }),
+      metric: list("name", "metrics to plot (default cv.accuracy, else accuracy)"),
+      number: value("n", "the newest n commits only", { short: "n" }),
+    },
+    run: on("metrics", "plots"),
+  }),
   doctor: command({
     description: "check this machine and store: Deno, sandbox, scheduler, store health",
     options: JSON_OPTION,
@@ -534,14 +582,12 @@ export async function main(args: string[]): Promise<number> {
       case "version":
         cli.out(`${call.text}\n`);
         return 0;
-      case "run":
-        if (call.globals.store === "") {
-          throw new InvalidArgumentError('Invalid --store "": give the store\'s folder', {
-            option: "--store",
-          });
-        }
-        await call.run(cli.with({ store: call.globals.store, sandbox: call.globals.sandbox }));
+      case "run": {
+        const context = cli.with({ store: call.globals.store, sandbox: call.globals.sandbox });
+        await context.sandboxRequest();
+        await call.run(context);
         return 0;
+      }
     }
   } catch (e) {
     // The reader went away (`tusk list file … | head`): stop quietly, as a process killed

@@ -1,10 +1,12 @@
 /** File verbs: put, get, list, glob, diff, delete. Each returns data; nothing is printed here. */
 import { BadSourceError, InvalidArgumentError, NotFoundError } from "../errors.ts";
-import { globToRegExp } from "../glob.ts";
+import { compileGlob } from "../glob.ts";
 import { EMPTY_TREE } from "../store/codec.ts";
 import type { Hash } from "../store/hash.ts";
 import {
   checkBranchName,
+  checkNewBranchName,
+  checkPathLength,
   formatPath,
   parseBranchRef,
   parsePath,
@@ -212,7 +214,8 @@ export async function putFile(
     throw new InvalidArgumentError("Nothing to put: give -f <file>, -f <folder> -r or -f -", {});
   }
   const state = await store.state();
-  store.repoOf(state, target.repo);
+  // A put to a branch that does not exist makes it.
+  if (!store.repoOf(state, target.repo).branches[target.ref]) checkNewBranchName(target.ref);
   const { planned, skipped } = await plan(target, options);
   const useStdin = options.sources.includes("-");
   if (useStdin && (target.path === undefined || target.path === "" || target.path.endsWith("/"))) {
@@ -227,6 +230,7 @@ export async function putFile(
   const seen = new Map<string, string>();
   for (const p of planned) {
     const key = formatPath(p.dest);
+    checkPathLength(p.dest);
     if (p.dest.length === 0) {
       throw new InvalidArgumentError(`Cannot put a file at the root "/" of repo "${target.repo}"`, {
         path: "/",
@@ -366,15 +370,15 @@ export async function listFile(store: Store, refText: string): Promise<FileInfo[
 export async function globFile(store: Store, refText: string): Promise<FileInfo[]> {
   const ref = parseRef(refText);
   const pattern = ref.path ?? "/";
-  const re = globToRegExp(pattern);
+  const glob = compileGlob(pattern);
   const { entry } = await resolvePath(store, `${ref.repo}@${ref.ref}${"^".repeat(ref.ancestry)}`);
   const out: FileInfo[] = [];
-  if (re.test("/")) out.push({ path: "/", type: "dir", size: entry.size, hash: entry.hash });
+  if (glob.test("/")) out.push({ path: "/", type: "dir", size: entry.size, hash: entry.hash });
   const visit = async (hash: Hash, prefix: string[]): Promise<void> => {
     for (const e of await store.readTree(hash)) {
       const segs = [...prefix, e.name];
       const path = formatPath(segs);
-      if (re.test(path)) out.push({ path, type: e.kind, size: e.size, hash: e.hash });
+      if (glob.test(path)) out.push({ path, type: e.kind, size: e.size, hash: e.hash });
       if (e.kind === "dir") await visit(e.hash, segs);
     }
   };
@@ -416,7 +420,9 @@ export async function getFile(
     });
     for await (const f of store.walk(entry.hash, [])) {
       const dest = `${outDir}${f.path}`;
-      await Deno.mkdir(dest.slice(0, dest.lastIndexOf("/")), { recursive: true });
+      await Deno.mkdir(dest.slice(0, dest.lastIndexOf("/")), { recursive: true }).catch((err) => {
+        throw hostOutputError(err, dest, "file");
+      });
       await writeOutput(store, f.hash, dest);
       written++;
     }

@@ -5,6 +5,7 @@
  * → output tree), which is what lets a later job skip a datum and reuse its output.
  */
 import { IntegrityError, InvalidArgumentError, NotFoundError } from "../errors.ts";
+import { wrongKindError } from "../store/damage.ts";
 import type { Hash } from "../store/hash.ts";
 import { writeFileAtomic } from "../store/fs_util.ts";
 import { Layout } from "../store/layout.ts";
@@ -154,10 +155,21 @@ export class JobStore {
     return this.#store.layout.jobDir(pipeline);
   }
 
+  /**
+   * The error to throw for `err`, raised using `path` (a `want` under the store): a store
+   * entry of the wrong kind on the way is named as damage; `err` otherwise.
+   */
+  async #damaged(err: unknown, path: string, want: "file" | "folder"): Promise<unknown> {
+    return await wrongKindError(err, this.#store.root, path, want);
+  }
+
   /** Save a job record atomically (`durable` fsyncs it). */
   async save(job: JobRecord, options: { durable?: boolean } = {}): Promise<void> {
     const { layout } = this.#store;
-    await Deno.mkdir(layout.jobDir(job.pipeline), { recursive: true });
+    const dir = layout.jobDir(job.pipeline);
+    await Deno.mkdir(dir, { recursive: true }).catch(async (err) => {
+      throw await this.#damaged(err, dir, "folder");
+    });
     const bytes = utf8.encode(JSON.stringify(job));
     const record = layout.job(job.pipeline, job.id);
     if (options.durable) {
@@ -292,7 +304,13 @@ export class JobStore {
 
   /** One job record; a damaged one is an IntegrityError naming its file. */
   async #read(pipeline: string, id: string): Promise<JobRecord> {
-    const text = await Deno.readTextFile(this.#store.layout.job(pipeline, id));
+    const path = this.#store.layout.job(pipeline, id);
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (err) {
+      throw await this.#damaged(err, path, "file");
+    }
     try {
       return JSON.parse(text) as JobRecord;
     } catch {
@@ -324,7 +342,9 @@ export class JobStore {
         if (id !== null) out.push(id);
       }
     } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      if (!(err instanceof Deno.errors.NotFound)) {
+        throw await this.#damaged(err, this.#dir(pipeline), "folder");
+      }
     }
     return out.sort();
   }
@@ -357,10 +377,11 @@ export class JobStore {
   async datumIndex(pipeline: string): Promise<Map<Hash, DatumIndexEntry>> {
     const index = new Map<Hash, DatumIndexEntry>();
     let text = "";
+    const path = this.#store.layout.datumIndex(pipeline);
     try {
-      text = await Deno.readTextFile(this.#store.layout.datumIndex(pipeline));
+      text = await Deno.readTextFile(path);
     } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      if (!(err instanceof Deno.errors.NotFound)) throw await this.#damaged(err, path, "file");
     }
     for (const line of text.split("\n")) {
       if (!line) continue;
@@ -432,11 +453,14 @@ export class JobStore {
   /** Append datum index entries and fsync them. */
   async appendDatums(pipeline: string, entries: readonly DatumIndexEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    await Deno.mkdir(this.#dir(pipeline), { recursive: true });
-    const f = await Deno.open(this.#store.layout.datumIndex(pipeline), {
-      append: true,
-      create: true,
-    });
+    const path = this.#store.layout.datumIndex(pipeline);
+    let f: Deno.FsFile;
+    try {
+      await Deno.mkdir(this.#dir(pipeline), { recursive: true });
+      f = await Deno.open(path, { append: true, create: true });
+    } catch (err) {
+      throw await this.#damaged(err, path, "file");
+    }
     try {
       const bytes = utf8.encode(entries.map((e) => JSON.stringify(e) + "\n").join(""));
       let off = 0;
@@ -447,20 +471,30 @@ export class JobStore {
     }
   }
 
-  /** Every object that job records and datum indexes of `pipelines` keep alive (for gc). */
-  async roots(pipelines: readonly string[]): Promise<{ trees: Set<Hash>; blobs: Set<Hash> }> {
-    const trees = new Set<Hash>();
-    const blobs = new Set<Hash>();
-    for (const p of pipelines) {
-      for (const e of (await this.datumIndex(p)).values()) trees.add(e.tree);
-      for (const job of await this.list({ pipeline: p })) {
-        for (const d of job.datums) {
-          if (d.logs) blobs.add(d.logs);
-          if (d.outputTree) trees.add(d.outputTree);
-        }
-      }
+  /**
+   * Drop every datum index entry of `pipeline` for the datum hashes `datums` (stale entries
+   * whose output is gone: those datums run again). The index is rewritten atomically; a
+   * torn line is dropped with them.
+   */
+  async dropDatums(pipeline: string, datums: ReadonlySet<Hash>): Promise<void> {
+    const path = this.#store.layout.datumIndex(pipeline);
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return;
+      throw await this.#damaged(err, path, "file");
     }
-    return { trees, blobs };
+    const kept = text.split("\n").filter((line) => {
+      if (!line) return false;
+      try {
+        return !datums.has((JSON.parse(line) as DatumIndexEntry).hash);
+      } catch {
+        return false;
+      }
+    });
+    const bytes = utf8.encode(kept.map((l) => l + "\n").join(""));
+    await writeFileAtomic(path, bytes, this.#store.layout.tmp);
   }
 
   /** Remove a pipeline's job records (after the pipeline is deleted). */

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import {
   checkBranchName,
+  checkNewBranchName,
   checkRepoName,
   didYouMean,
   editDistance,
   formatPath,
+  MAX_PATH_BYTES,
   nearest,
   parsePath,
   parseRef,
@@ -57,6 +59,17 @@ Deno.test("checkRepoName() records the repo in the error data", () => {
 
 Deno.test("checkBranchName() refuses a name that looks like a commit id", () => {
   assertInvalid(() => checkBranchName("ab".repeat(32)));
+});
+
+Deno.test("checkNewBranchName() refuses 4 or more hex digits, which read as a commit id prefix", () => {
+  for (const name of ["cafe", "deadbeef", "00b32468", "0123456789abcdef0123"]) {
+    assertInvalid(() => checkNewBranchName(name), `"${name}"`);
+    assert.equal(checkBranchName(name), name, "a branch made before the rule stays usable");
+  }
+  for (const name of ["abc", "cafe-1", "dead_beef", "CAFE", "feature", "master"]) {
+    assert.equal(checkNewBranchName(name), name);
+  }
+  assertInvalid(() => checkNewBranchName("HEAD"), '"HEAD"');
 });
 
 Deno.test('checkBranchName() refuses "HEAD", which git and tusk users read as a reference', () => {
@@ -259,4 +272,29 @@ Deno.test("didYouMean() phrases the suggestion", () => {
 
 Deno.test("didYouMean() is empty when there is nothing to suggest", () => {
   assert.equal(didYouMean("trainig", ["zzzzzzzzzz"]), "");
+});
+
+/** A path of exactly `bytes` UTF-8 bytes, of 3-byte characters where they fit. */
+function pathOfBytes(bytes: number): string {
+  const segments: string[] = [];
+  let left = bytes;
+  while (left > 0) {
+    const take = Math.min(left - 1, 252);
+    segments.push("€".repeat(Math.floor(take / 3)) + "x".repeat(take % 3));
+    left -= take + 1;
+  }
+  return "/" + segments.join("/");
+}
+
+Deno.test("parsePath() for storing takes a path of MAX_PATH_BYTES UTF-8 bytes and refuses one more", () => {
+  const longest = pathOfBytes(MAX_PATH_BYTES);
+  assert.equal(new TextEncoder().encode(longest).length, MAX_PATH_BYTES);
+  assert.ok(parsePath(longest, { storing: true }).length > 1);
+  const over = pathOfBytes(MAX_PATH_BYTES + 1);
+  assert.throws(
+    () => parsePath(over, { storing: true }),
+    (e) => e instanceof InvalidArgumentError && e.data.limit === MAX_PATH_BYTES,
+  );
+  // Reading takes it: a path stored before the limit stays reachable.
+  assert.ok(parsePath(over).length > 1);
 });
