@@ -441,7 +441,11 @@ const COMMANDS = {
       description: "write Pachyderm specs, stage bundles and a README with the pachctl commands",
       args: [{ usage: "[pipeline...]", help: "pipelines to export (default: all)" }],
       options: {
-        output: value("dir", "folder to write into", { short: "o", required: true }),
+        output: value("dir", "folder to write into (an empty or new one)", {
+          short: "o",
+          required: true,
+        }),
+        force: flag("replace files of the same names already in the folder"),
         ...JSON_OPTION,
       },
       run: on("export", "exportPachyderm"),
