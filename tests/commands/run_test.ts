@@ -10,7 +10,7 @@ import { createRepo } from "../../lib/commands/repo.ts";
 import { journalPath } from "../../lib/commands/journal.ts";
 import { runCron, runTriggered } from "../../lib/commands/run.ts";
 import { mayTrigger } from "../../lib/commands/triggers.ts";
-import { NotFoundError } from "../../lib/errors.ts";
+import { InvalidArgumentError, NotFoundError } from "../../lib/errors.ts";
 import type { TuskEvent } from "../../lib/scheduler/events.ts";
 import { createPipeline } from "../../lib/pipeline/pipelines.ts";
 import { Store } from "../../lib/store/store.ts";
@@ -69,6 +69,20 @@ Deno.test("runCron() commits a tick to the cron input's repo; an unknown pipelin
   await runCron(store, "ticker", { sandbox });
   assert.equal((await listCommit(store, "ticker_tick")).length, before + 1);
   await assert.rejects(runCron(store, "nope", { sandbox }), NotFoundError);
+});
+
+Deno.test("runCron() of a pipeline without a cron input is InvalidArgumentError naming it and commits nothing", async () => {
+  await using dir = await tempDir();
+  const store = await withPipeline(dir.path);
+  await createPipeline(store, `${STAGES}/cron.json`, { update: false, reprocess: false });
+  const seq = (await store.state()).ledger.seq;
+  await assert.rejects(
+    runCron(store, "upper", { sandbox }),
+    (e: unknown) =>
+      e instanceof InvalidArgumentError && e.data.pipeline === "upper" &&
+      /"upper" has no cron input/.test(e.message) && /"ticker"/.test(e.message),
+  );
+  assert.equal((await store.state()).ledger.seq, seq, "nothing was committed");
 });
 
 Deno.test("waitCommit() gives the finished jobs downstream of the repo; an unknown repo is NotFoundError", async () => {
