@@ -25,19 +25,30 @@ export function jobProgress(cli: CliContext): ((e: TuskEvent) => void) | undefin
 /**
  * After a command made commits: run the jobs they triggered, unless `wait` is false (its
  * `--no-wait`), with their progress on stderr when it is a terminal, and say which failed.
- * On a store without pipelines this loads no pipeline code.
+ * The commits have landed whatever happens to their jobs, so trouble running them (a
+ * damaged job record, a full disk) is a warning, not a failure of the command: a script
+ * that retried it would commit twice (`put-file` appends). On a store without pipelines
+ * this loads no pipeline code.
  */
 export async function afterCommit(cli: CliContext, store: Store, wait: boolean): Promise<void> {
   if (!wait || !(await mayTrigger(store))) return;
-  const { runTriggered } = await cli.lib();
+  const { runTriggered, TuskError } = await cli.lib();
   const { mode, reason } = await cli.sandbox();
   const tty = cli.stderr.isTerminal();
   if (mode === "deno" && tty) cli.err(`tusk: ${reason}\n`);
   const onEvent = jobProgress(cli);
-  const { ran, daemon } = await runTriggered(store, {
-    sandbox: mode,
-    ...(onEvent ? { onEvent } : {}),
-  });
+  let result: Awaited<ReturnType<typeof runTriggered>>;
+  try {
+    result = await runTriggered(store, { sandbox: mode, ...(onEvent ? { onEvent } : {}) });
+  } catch (e) {
+    if (e instanceof Deno.errors.BrokenPipe) throw e;
+    const why = e instanceof TuskError
+      ? e.message
+      : `internal error (a bug; please report it): ${e instanceof Error ? e.stack : String(e)}`;
+    cli.err(`tusk: warning: the commit was made, but its jobs could not all run: ${why}\n`);
+    return;
+  }
+  const { ran, daemon } = result;
   if (daemon !== null && tty) {
     cli.err(`tusk: the scheduler (pid ${daemon}) runs the triggered jobs\n`);
   }

@@ -3,6 +3,7 @@ import * as lib from "../lib/mod.ts";
 import { formatAge, formatTable, humanDuration, printable } from "../lib/format/format.ts";
 import { jobProgress } from "./_after_commit.ts";
 import { count } from "./_count.ts";
+import { warnDamaged } from "./_damaged.ts";
 import type { CliContext, JsonOption } from "./context.ts";
 
 /** `3 + 1 / 4 (1 failed)`: processed + skipped / total, and the failed if any. */
@@ -21,6 +22,7 @@ export async function listJob(
   const jobs = await lib.listJobs(store, {
     ...(o.pipeline ? { pipeline: o.pipeline } : {}),
     ...(limit !== undefined ? { limit } : {}),
+    onDamaged: warnDamaged(cli),
   });
   if (o.json) return cli.json(jobs);
   const now = store.now();

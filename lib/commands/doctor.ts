@@ -4,6 +4,7 @@
  * tick — with every problem found and what to do about it. Returns the report; printing it
  * is the CLI's.
  */
+import { JobStore } from "../pipeline/jobs.ts";
 import { pipelinesOf } from "../pipeline/pipelines.ts";
 import { inputLeaves } from "../pipeline/spec/input.ts";
 import { detectSandbox, type SandboxMode } from "../runner/detect.ts";
@@ -53,7 +54,9 @@ export async function doctor(store: Store, options: DoctorOptions = {}): Promise
   const problems: string[] = [];
   let health: DoctorReport["health"] = "ok";
   try {
-    await verify(store);
+    // A damaged job record is a problem of its own, with its remedy: the rest is verified.
+    for (const d of (await new JobStore(store).scan()).damaged) problems.push(d.error.message);
+    await verify(store, { skipDamagedJobs: true });
   } catch (e) {
     const why = `${
       (e as Error).message

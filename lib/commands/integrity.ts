@@ -14,14 +14,25 @@ import {
   verifyStore,
 } from "../store/verify.ts";
 
-function jobRoots(store: Store): (state: StoreState) => Promise<ExtraRoots> {
+function jobRoots(
+  store: Store,
+  options: { skipDamaged?: boolean } = {},
+): (state: StoreState) => Promise<ExtraRoots> {
   return async (state) =>
-    await new JobStore(store).roots(Object.keys(state.meta[PIPELINE_KIND] ?? {}));
+    await new JobStore(store).roots(Object.keys(state.meta[PIPELINE_KIND] ?? {}), options);
 }
 
-/** Check everything: ledger, commits, trees, blobs, and the job records' objects. */
-export async function verify(store: Store): Promise<VerifyReport> {
-  return await verifyStore(store, { extraRoots: jobRoots(store) });
+/**
+ * Check everything: ledger, commits, trees, blobs, and the job records' objects. A damaged
+ * job record fails it, unless `skipDamagedJobs` (for a caller that reports them apart).
+ */
+export async function verify(
+  store: Store,
+  options: { skipDamagedJobs?: boolean } = {},
+): Promise<VerifyReport> {
+  return await verifyStore(store, {
+    extraRoots: jobRoots(store, { skipDamaged: options.skipDamagedJobs ?? false }),
+  });
 }
 
 /** Free what nothing keeps: no kept ledger entry, no live pipeline's job records. */

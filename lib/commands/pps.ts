@@ -12,7 +12,7 @@ import type { Commit, Hash } from "../store/codec.ts";
 import { formatPath, parsePath, parseRef } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
 import { datumId, planDatums } from "../pipeline/datums.ts";
-import { type JobRecord, JobStore, parseJobRef } from "../pipeline/jobs.ts";
+import { type DamagedJob, type JobRecord, JobStore, parseJobRef } from "../pipeline/jobs.ts";
 import { isFinal, type JobState } from "../pipeline/states.ts";
 import {
   createPipeline,
@@ -62,8 +62,33 @@ export function describeInput(input: Pipeline["parsed"]["input"]): string {
   }
 }
 
-async function view(p: Pipeline, jobs: JobStore): Promise<PipelineView> {
-  const last = await jobs.latest(p.name);
+/**
+ * Options of the listings that read job records. With `onDamaged`, a damaged record is
+ * skipped and handed to it (its error names the file and the remedy); without it, the
+ * record's IntegrityError fails the listing.
+ */
+export interface JobListingOptions {
+  readonly onDamaged?: (damaged: DamagedJob) => void;
+}
+
+/** The newest readable job of `pipeline`, with damaged records as `options` says. */
+async function newestJob(
+  jobs: JobStore,
+  pipeline: string,
+  options: JobListingOptions,
+): Promise<JobRecord | null> {
+  if (!options.onDamaged) return await jobs.latest(pipeline);
+  const { jobs: [newest], damaged } = await jobs.scan({ pipeline, limit: 1 });
+  damaged.forEach(options.onDamaged);
+  return newest ?? null;
+}
+
+async function view(
+  p: Pipeline,
+  jobs: JobStore,
+  options: JobListingOptions,
+): Promise<PipelineView> {
+  const last = await newestJob(jobs, p.name, options);
   return {
     name: p.name,
     version: p.version,
@@ -85,31 +110,40 @@ async function view(p: Pipeline, jobs: JobStore): Promise<PipelineView> {
   };
 }
 
-/** All pipelines. */
-export async function listPipelines(store: Store): Promise<PipelineView[]> {
+/** All pipelines, each with its newest readable job (see `JobListingOptions`). */
+export async function listPipelines(
+  store: Store,
+  options: JobListingOptions = {},
+): Promise<PipelineView[]> {
   const state = await store.state();
   const jobs = new JobStore(store);
   const out: PipelineView[] = [];
-  for (const p of pipelinesOf(state)) out.push(await view(p, jobs));
+  for (const p of pipelinesOf(state)) out.push(await view(p, jobs, options));
   return out;
 }
 
-/** One pipeline, with its spec. */
+/** One pipeline, with its spec (see `JobListingOptions` for damaged job records). */
 export async function inspectPipeline(
   store: Store,
   name: string,
+  options: JobListingOptions = {},
 ): Promise<PipelineView & { spec: Readonly<Record<string, unknown>>; modules: readonly string[] }> {
   const p = pipelineOf(await store.state(), name);
-  return { ...(await view(p, new JobStore(store))), spec: p.spec, modules: p.modules };
+  return { ...(await view(p, new JobStore(store), options)), spec: p.spec, modules: p.modules };
 }
 
-/** Jobs newest first. */
+/** Jobs newest first (see `JobListingOptions` for damaged records). */
 export async function listJobs(
   store: Store,
-  options: { pipeline?: string; limit?: number } = {},
+  options: { pipeline?: string; limit?: number } & JobListingOptions = {},
 ): Promise<JobRecord[]> {
   if (options.pipeline) pipelineOf(await store.state(), options.pipeline);
-  return await new JobStore(store).list(options);
+  const jobs = new JobStore(store);
+  const { onDamaged, ...which } = options;
+  if (!onDamaged) return await jobs.list(which);
+  const scan = await jobs.scan(which);
+  scan.damaged.forEach(onDamaged);
+  return scan.jobs;
 }
 
 /** One job: its id or a unique prefix of at least 4 hex digits, optionally `pipeline@` first. */
