@@ -46,7 +46,7 @@ export async function loadSnapshot(store: Store, options: SnapshotOptions = {}):
     if (head) {
       headTime = await inspectCommit(store, `${r.name}@master`).then((c) => c.time, () => null);
     }
-    repos.push({ name: r.name, size: r.size, head, headTime, created: r.created });
+    repos.push({ name: r.name, size: r.size ?? 0, head, headTime, created: r.created });
   }
   const pipelines: PipelineNode[] = pipelinesOf(await store.state()).map((p) => ({
     name: p.name,

@@ -110,3 +110,46 @@ Deno.test("removing the damaged record, as the warning says, leaves a store that
   assert.equal((await ok(["get", "file", "upper@master:/c.txt"], d.o)).stdout, "C\n");
   await ok(["verify"], d.o);
 });
+
+/** A store with repos `a` and `b`, each with one commit, and `b`'s head commit object flipped. */
+async function withDamagedCommit() {
+  const s = await tempStore();
+  const o = { store: s.store };
+  for (const repo of ["a", "b"]) {
+    await ok(["create", "repo", repo], o);
+    await ok(["put", "file", `${repo}@master:/x.txt`, "-f", "-"], { ...o, stdin: `${repo}\n` });
+  }
+  const id = JSON.parse((await ok(["inspect", "commit", "b@master", "--json"], o)).stdout).id;
+  const file = `${s.store}/objects/${id.slice(0, 2)}/${id.slice(2)}`;
+  const bytes = await Deno.readFile(file);
+  bytes[bytes.length >> 1]! ^= 1;
+  await Deno.chmod(file, 0o644);
+  await Deno.writeFile(file, bytes);
+  return { s, o, id, [Symbol.asyncDispose]: () => s[Symbol.asyncDispose]() };
+}
+
+Deno.test("list repo with one damaged head commit lists every repo, marks that one and exits 1 naming it", async () => {
+  await using d = await withDamagedCommit();
+  const r = await tusk(["list", "repo"], d.o);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /^a +.* 2 B$/m);
+  assert.match(r.stdout, /^b +.* damaged$/m);
+  const messages = r.stderr.split("\n").filter((l) => l.startsWith("tusk: "));
+  assert.equal(messages.length, 1, r.stderr);
+  assert.match(messages[0]!, /repo "b"/);
+  assert.match(messages[0]!, new RegExp(d.id));
+});
+
+Deno.test("list repo --json with one damaged head commit gives every repo, that one with damaged and no size", async () => {
+  await using d = await withDamagedCommit();
+  const r = await tusk(["list", "repo", "--json"], d.o);
+  assert.equal(r.code, 1, r.stderr);
+  const repos = JSON.parse(r.stdout) as { name: string; size: number | null; damaged?: string }[];
+  const by = new Map(repos.map((x) => [x.name, x]));
+  assert.deepEqual([...by.keys()].sort(), ["a", "b"]);
+  assert.equal(by.get("a")!.size, 2);
+  assert.equal(by.get("a")!.damaged, undefined);
+  assert.equal(by.get("b")!.size, null);
+  assert.match(by.get("b")!.damaged ?? "", new RegExp(d.id));
+  assert.match(r.stderr, /repo "b"/);
+});
