@@ -1,7 +1,8 @@
 /** File verbs: put, get, list, glob, diff, delete. Each returns data; nothing is printed here. */
 import { BadSourceError, InvalidArgumentError, NotFoundError } from "../errors.ts";
 import { globToRegExp } from "../glob.ts";
-import { EMPTY_TREE, type Hash } from "../store/codec.ts";
+import { EMPTY_TREE } from "../store/codec.ts";
+import type { Hash } from "../store/hash.ts";
 import {
   checkBranchName,
   formatPath,

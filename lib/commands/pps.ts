@@ -8,7 +8,8 @@ import {
   NotFoundError,
   RerunRefusedError,
 } from "../errors.ts";
-import type { Commit, Hash } from "../store/codec.ts";
+import type { Commit } from "../store/codec.ts";
+import type { Hash } from "../store/hash.ts";
 import { formatPath, parsePath, parseRef } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
 import { datumId, planDatums } from "../pipeline/datums.ts";

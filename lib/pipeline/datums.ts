@@ -6,7 +6,8 @@
  * the stage code's hash: a datum that succeeded with the same hash need not run again.
  */
 import { globToRegExp } from "../glob.ts";
-import { canonicalJson, type Hash, sha256 } from "../store/codec.ts";
+import { canonicalJson } from "../store/codec.ts";
+import { type Hash, sha256 } from "../store/hash.ts";
 import { formatPath } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
 import type { Input, PfsInput } from "./spec/input.ts";

@@ -5,7 +5,7 @@
  * → output tree), which is what lets a later job skip a datum and reuse its output.
  */
 import { IntegrityError, InvalidArgumentError, NotFoundError } from "../errors.ts";
-import type { Hash } from "../store/codec.ts";
+import type { Hash } from "../store/hash.ts";
 import { writeFileAtomic } from "../store/fs_util.ts";
 import { checkRepoName } from "../store/names.ts";
 import type { Store } from "../store/store.ts";

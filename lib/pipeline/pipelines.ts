@@ -7,7 +7,8 @@
  */
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, TuskError } from "../errors.ts";
 import { validateStageEnv } from "./env.ts";
-import { canonicalJson, type Hash, sha256 } from "../store/codec.ts";
+import { canonicalJson } from "../store/codec.ts";
+import { type Hash, sha256 } from "../store/hash.ts";
 import { didYouMean } from "../store/names.ts";
 import type { StoreState } from "../store/state.ts";
 import type { Store, Transaction } from "../store/store.ts";

@@ -5,7 +5,8 @@
  * the output branch where it was.
  */
 import { IntegrityError } from "../errors.ts";
-import { canonicalJson, EMPTY_TREE, type Hash, preloadNativeHash, sha256 } from "../store/codec.ts";
+import { canonicalJson, EMPTY_TREE } from "../store/codec.ts";
+import { type Hash, preloadNativeHash, sha256 } from "../store/hash.ts";
 import { removeTree } from "../store/fs_util.ts";
 import type { StoreState } from "../store/state.ts";
 import type { Edit, Store } from "../store/store.ts";

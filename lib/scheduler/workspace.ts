@@ -4,12 +4,13 @@
  * folder; and the harvest of what the stage wrote back into store objects.
  */
 import { BadSourceError } from "../errors.ts";
-import { EMPTY_TREE, type Hash } from "../store/codec.ts";
+import { EMPTY_TREE } from "../store/codec.ts";
+import type { Hash } from "../store/hash.ts";
 import { removeTree } from "../store/fs_util.ts";
 import { parsePath } from "../store/names.ts";
 import type { Edit, Store } from "../store/store.ts";
 import type { DatumInput } from "../pipeline/datums.ts";
-import type { ObjectBatch } from "../store/objects.ts";
+import type { ObjectBatch } from "../store/batch.ts";
 
 /** Host folders of one datum run. */
 export interface Workspace {

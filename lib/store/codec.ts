@@ -3,10 +3,7 @@
  * back, and their id is the SHA-256 of those bytes. No I/O here.
  */
 import { IntegrityError } from "../errors.ts";
-import { Sha256 } from "./sha256.ts";
-
-/** A 64-hex SHA-256 digest naming an object. */
-export type Hash = string;
+import { type Hash, sha256 } from "./hash.ts";
 
 /** One entry of a tree: a file (blob) or a folder (subtree), with its total size in bytes. */
 export interface TreeEntry {
@@ -47,81 +44,18 @@ export interface Commit {
   readonly provenance?: Provenance;
 }
 
-/** An incremental SHA-256. */
-export interface Hasher {
-  update(data: Uint8Array): unknown;
-  /** The hash as lower-case hex; call once. */
-  hex(): Hash;
-}
-
-type NativeCreateHash = typeof import("node:crypto").createHash;
-let native: NativeCreateHash | undefined;
-let loading: Promise<NativeCreateHash> | undefined;
-let hashedBytes = 0;
-/** After this many bytes hashed in plain TypeScript, load the native hash for the rest. */
-const NATIVE_AFTER = 1 << 20;
-
-/**
- * The native (OpenSSL) SHA-256 of `node:crypto`, about ten times faster than `Sha256` but
- * costing ~30 ms of Node-compat set-up to load: so it is loaded only for large inputs, or
- * in the background once a command has hashed enough to repay it.
- */
-function loadNative(): Promise<NativeCreateHash> {
-  // A specifier in a variable: Deno prepares a literal `import("node:…")` ahead of time,
-  // Node-compat set-up included, in every process that merely could run it.
-  const specifier = "node:crypto";
-  return loading ??= (import(specifier) as Promise<typeof import("node:crypto")>).then((m) =>
-    native = m.createHash
-  );
-}
-
-/**
- * Load the native hash now, for work that will hash a lot (a job's datums, verify, gc):
- * its ~30 ms load is repaid many times over, and every `sha256` after it is native.
- */
-export async function preloadNativeHash(): Promise<void> {
-  await loadNative();
-}
-
-/** SHA-256 of bytes or a string, as lower-case hex. */
-export function sha256(data: Uint8Array | string): Hash {
-  if (native) return native("sha256").update(data).digest("hex");
-  hashedBytes += data.length;
-  if (hashedBytes > NATIVE_AFTER) loadNative().catch(() => {});
-  return new Sha256().update(data).digestHex();
-}
-
-/**
- * SHA-256 for async code, without loading `node:crypto`: large inputs (a big tree, a pack
- * index) go to Web Crypto's native digest, small ones to `Sha256`.
- */
-export async function sha256Async(data: Uint8Array | string): Promise<Hash> {
-  if (native) return native("sha256").update(data).digest("hex");
-  // Below a few KiB the plain hash is done before an asynchronous digest would start.
-  if (data.length < 16 << 10) return new Sha256().update(data).digestHex();
-  const bytes = typeof data === "string" ? encoder.encode(data) : data;
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
-  );
-  let hex = "";
-  for (const b of digest) hex += b.toString(16).padStart(2, "0");
-  return hex;
-}
-
-/** An incremental SHA-256 for streams and large files: the native one. */
-export async function createHasher(): Promise<Hasher> {
-  const h = (native ?? await loadNative())("sha256");
-  return {
-    update: (data) => h.update(data),
-    hex: () => h.digest("hex"),
-  };
-}
-
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
+/** The first line of every encoded tree. */
+const TREE_HEADER = "tusk-tree 1\n";
+const NEWLINE = 10;
+const SPACE = 32;
+
+/** The bytes of the empty tree (not to be changed: they are shared). */
+export const EMPTY_TREE_BYTES: Uint8Array = encodeTree([]);
 
 /** The id of the empty tree, used as the root of a repo's first commit. */
-export const EMPTY_TREE: Hash = sha256(encodeTree([]));
+export const EMPTY_TREE: Hash = sha256(EMPTY_TREE_BYTES);
 
 /** Canonical JSON: object keys sorted, no spaces, `undefined` fields left out. */
 export function canonicalJson(value: unknown): string {
@@ -142,15 +76,13 @@ export function encodeTree(entries: readonly TreeEntry[]): Uint8Array {
   const sorted = [...entries].sort((a, b) => compareNames(a.name, b.name));
   // Joined once rather than appended line by line: ~3× quicker for a folder of 10,000.
   const lines = new Array<string>(sorted.length + 1);
-  lines[0] = "tusk-tree 1\n";
+  lines[0] = TREE_HEADER;
   for (let i = 0; i < sorted.length; i++) lines[i + 1] = encodeTreeLine(sorted[i]!);
   return encoder.encode(lines.join(""));
 }
 
 /** One tree entry line; a name may hold any character but a newline (even U+2028). */
 const TREE_ENTRY = /([fd]) (\d+) ([0-9a-f]{64}) ([^\n]+)\n/y;
-/** The first line of every encoded tree. */
-export const TREE_HEADER = "tusk-tree 1\n";
 
 /** One entry's line of an encoded tree, with its newline. */
 export function encodeTreeLine(e: TreeEntry): string {
@@ -198,6 +130,91 @@ export function decodeTree(bytes: Uint8Array, id: Hash): TreeEntry[] {
     });
   }
   return entries;
+}
+
+/** Where a name stands, or would stand, among the entry lines of an encoded tree. */
+export interface TreeSlot {
+  /** Byte range of its line; empty (`start` = `end`) where it would be inserted. */
+  readonly start: number;
+  readonly end: number;
+  /** Its entry, or null when the tree has no entry of that name. */
+  readonly entry: TreeEntry | null;
+}
+
+/** A name's slot in an encoded tree, with the entry to put there (null: none, removed). */
+export interface TreeSplice extends TreeSlot {
+  readonly name: string;
+}
+
+/**
+ * Splicing edits a large encoded tree in place: a name's line is found by bisecting the
+ * sorted lines, then replaced, removed or inserted, so a change to a folder of 100,000
+ * files neither decodes nor re-encodes the other lines. Lines are read leniently (a bad
+ * byte becomes U+FFFD): the bytes were checked against their hash when read.
+ */
+const lenient = new TextDecoder();
+
+/** Check the frame of an encoded tree (its header and its final newline) before splicing it. */
+export function checkTreeFrame(bytes: Uint8Array, id: Hash): void {
+  const header = TREE_HEADER.length;
+  if (lenient.decode(bytes.subarray(0, header)) !== TREE_HEADER || bytes.at(-1) !== NEWLINE) {
+    throw new IntegrityError(`Tree ${id} is malformed`, { object: id });
+  }
+}
+
+/** Bisect the sorted entry lines of the encoded tree `id` for `name`. */
+export function findTreeLine(bytes: Uint8Array, name: string, id: Hash): TreeSlot {
+  let lo = TREE_HEADER.length;
+  let hi = bytes.length;
+  while (lo < hi) {
+    let line = (lo + hi) >>> 1;
+    while (line > lo && bytes[line - 1] !== NEWLINE) line--;
+    const end = bytes.indexOf(NEWLINE, line) + 1;
+    const entry = decodeTreeLine(lenient.decode(bytes.subarray(line, end)), id);
+    const order = compareNames(entry.name, name);
+    if (order === 0) return { start: line, end, entry };
+    if (order < 0) lo = end;
+    else hi = line;
+  }
+  return { start: lo, end: lo, entry: null };
+}
+
+/**
+ * The encoded tree `bytes` with each splice's slot replaced by its entry's line (or by
+ * nothing), or null when no entry is left. Slots are found in the bytes as given; new names
+ * sharing an insertion point go in name order.
+ */
+export function spliceTree(bytes: Uint8Array, splices: readonly TreeSplice[]): Uint8Array | null {
+  const changes = [...splices].sort((a, b) => a.start - b.start || compareNames(a.name, b.name));
+  const pieces: Uint8Array[] = [];
+  let pos = 0;
+  for (const c of changes) {
+    pieces.push(bytes.subarray(pos, c.start));
+    if (c.entry) pieces.push(encoder.encode(encodeTreeLine(c.entry)));
+    pos = c.end;
+  }
+  pieces.push(bytes.subarray(pos));
+  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of pieces) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out.length === TREE_HEADER.length ? null : out;
+}
+
+/** The total size of an encoded tree's entries (the sum of their size fields). */
+export function treeSize(bytes: Uint8Array): number {
+  let total = 0;
+  let p = TREE_HEADER.length;
+  while (p < bytes.length) {
+    let q = p + 2;
+    let n = 0;
+    for (; bytes[q] !== SPACE; q++) n = n * 10 + bytes[q]! - 48;
+    total += n;
+    p = bytes.indexOf(NEWLINE, q) + 1;
+  }
+  return total;
 }
 
 /** Encode a commit canonically. */

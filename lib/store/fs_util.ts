@@ -34,6 +34,27 @@ export async function writeAll(file: Deno.FsFile, data: Uint8Array): Promise<voi
   while (off < data.length) off += await file.write(data.subarray(off));
 }
 
+/** Write `data` (bytes, or pieces of bytes in turn) to the new file `path` and fsync it. */
+export async function writeNewFile(
+  path: string,
+  data: Uint8Array | Iterable<Uint8Array>,
+): Promise<void> {
+  const f = await Deno.open(path, { write: true, createNew: true });
+  try {
+    for (const piece of data instanceof Uint8Array ? [data] : data) await writeAll(f, piece);
+    await f.sync();
+  } finally {
+    f.close();
+  }
+}
+
+/** Open `path` (created if need be) and take its lock, shared or `exclusive`; close to release. */
+export async function lockFile(path: string, exclusive: boolean): Promise<Deno.FsFile> {
+  const f = await Deno.open(path, { read: true, write: true, create: true });
+  await f.lock(exclusive);
+  return f;
+}
+
 /** Wrap disk-full errors as NoSpaceError naming `what`; rethrow anything else. */
 export function mapWriteError(err: unknown, what: string): never {
   if (isNoSpace(err)) {
@@ -55,13 +76,7 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const tmp = tempPath(tmpDir);
   try {
-    const f = await Deno.open(tmp, { write: true, createNew: true });
-    try {
-      await writeAll(f, data);
-      await f.sync();
-    } finally {
-      f.close();
-    }
+    await writeNewFile(tmp, data);
     await Deno.rename(tmp, path);
   } catch (err) {
     await Deno.remove(tmp).catch(() => {});

@@ -3,7 +3,7 @@
  * `applyEntry(state, entry)` replays one ledger entry. `state.json` is a cache of the result
  * that recovery and `verify` can always rebuild from the ledger.
  */
-import type { Hash } from "./codec.ts";
+import type { Hash } from "./hash.ts";
 import { IntegrityError } from "../errors.ts";
 
 /** One change recorded in the ledger. */

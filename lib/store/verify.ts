@@ -4,8 +4,8 @@
  * `gc` frees what no kept ledger entry reaches. Both share one reachability walk.
  */
 import { IntegrityError, NotFoundError } from "../errors.ts";
-import type { Hash } from "./codec.ts";
-import { canonicalJson, preloadNativeHash, sha256 } from "./codec.ts";
+import { canonicalJson } from "./codec.ts";
+import { type Hash, preloadNativeHash, sha256 } from "./hash.ts";
 import { applyEntry, emptyState, type StoreState } from "./state.ts";
 import type { Store } from "./store.ts";
 

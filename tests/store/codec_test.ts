@@ -1,15 +1,20 @@
 import assert from "node:assert/strict";
 import {
   canonicalJson,
+  checkTreeFrame,
   type Commit,
   decodeCommit,
   decodeTree,
   EMPTY_TREE,
+  EMPTY_TREE_BYTES,
   encodeCommit,
   encodeTree,
-  sha256,
+  findTreeLine,
+  spliceTree,
   type TreeEntry,
+  treeSize,
 } from "../../lib/store/codec.ts";
+import { sha256 } from "../../lib/store/hash.ts";
 import { IntegrityError } from "../../lib/errors.ts";
 
 const H1 = "1".repeat(64);
@@ -93,6 +98,98 @@ Deno.test("encodeTree() sorts entries by name", () => {
 Deno.test("EMPTY_TREE is the hash of an encoded empty tree", () => {
   assert.equal(EMPTY_TREE, sha256(encodeTree([])));
   assert.deepEqual(decodeTree(encodeTree([]), EMPTY_TREE), []);
+});
+
+Deno.test("EMPTY_TREE_BYTES is the encoded empty tree, named EMPTY_TREE", () => {
+  assert.deepEqual(EMPTY_TREE_BYTES, encodeTree([]));
+  assert.equal(sha256(EMPTY_TREE_BYTES), EMPTY_TREE);
+});
+
+/** A tree of files named `f00`, `f02`, … `f98` (even numbers), each as big as its number. */
+function evenTree(): TreeEntry[] {
+  return Array.from({ length: 50 }, (_, i) => ({
+    name: `f${String(2 * i).padStart(2, "0")}`,
+    kind: "file" as const,
+    hash: sha256(String(i)),
+    size: 2 * i,
+  }));
+}
+
+Deno.test("findTreeLine() finds every entry of an encoded tree and its line", () => {
+  const entries = evenTree();
+  const bytes = encodeTree(entries);
+  for (const e of entries) {
+    const slot = findTreeLine(bytes, e.name, H3);
+    assert.deepEqual(slot.entry, e);
+    assert.deepEqual(
+      new TextDecoder().decode(bytes.subarray(slot.start, slot.end)).split(" ")[3],
+      `${e.name}\n`,
+    );
+  }
+});
+
+Deno.test("findTreeLine() gives an empty slot where a missing name would go", () => {
+  const bytes = encodeTree(evenTree());
+  const first = findTreeLine(bytes, "f00", H3);
+  const before = findTreeLine(bytes, "a", H3);
+  assert.deepEqual(before, { start: first.start, end: first.start, entry: null });
+  const f10 = findTreeLine(bytes, "f10", H3);
+  assert.deepEqual(findTreeLine(bytes, "f09", H3), {
+    start: f10.start,
+    end: f10.start,
+    entry: null,
+  });
+  assert.deepEqual(findTreeLine(bytes, "z", H3), {
+    start: bytes.length,
+    end: bytes.length,
+    entry: null,
+  });
+});
+
+Deno.test("spliceTree() puts, replaces and removes lines as encodeTree() would", () => {
+  const entries = evenTree();
+  const bytes = encodeTree(entries);
+  const put: TreeEntry = { name: "f09", kind: "dir", hash: H1, size: 7 };
+  const replaced: TreeEntry = { name: "f20", kind: "file", hash: H2, size: 5 };
+  const out = spliceTree(bytes, [
+    { name: "f09", ...findTreeLine(bytes, "f09", H3), entry: put },
+    { name: "f20", ...findTreeLine(bytes, "f20", H3), entry: replaced },
+    { name: "f98", ...findTreeLine(bytes, "f98", H3), entry: null },
+  ]);
+  const model = entries.filter((e) => e.name !== "f20" && e.name !== "f98");
+  assert.deepEqual(out, encodeTree([...model, put, replaced]));
+});
+
+Deno.test("spliceTree() puts new names that share an insertion point in name order", () => {
+  const bytes = encodeTree(evenTree());
+  const at = findTreeLine(bytes, "f09", H3);
+  const a: TreeEntry = { name: "f09a", kind: "file", hash: H1, size: 1 };
+  const b: TreeEntry = { name: "f09b", kind: "file", hash: H2, size: 1 };
+  const out = spliceTree(bytes, [{ name: "f09b", ...at, entry: b }, {
+    name: "f09a",
+    ...at,
+    entry: a,
+  }]);
+  assert.deepEqual(out, encodeTree([...evenTree(), a, b]));
+});
+
+Deno.test("spliceTree() gives null when the last entry is removed", () => {
+  const bytes = encodeTree([{ name: "only", kind: "file", hash: H1, size: 1 }]);
+  assert.equal(
+    spliceTree(bytes, [{ name: "only", ...findTreeLine(bytes, "only", H3), entry: null }]),
+    null,
+  );
+});
+
+Deno.test("treeSize() sums the sizes of an encoded tree's entries", () => {
+  assert.equal(treeSize(encodeTree(evenTree())), evenTree().reduce((n, e) => n + e.size, 0));
+  assert.equal(treeSize(EMPTY_TREE_BYTES), 0);
+});
+
+Deno.test("checkTreeFrame() refuses bytes without the tree header or the final newline", () => {
+  checkTreeFrame(encodeTree(evenTree()), H3);
+  assertIntegrity(() => checkTreeFrame(enc.encode(`f 1 ${H1} a\n`), H3));
+  assertIntegrity(() => checkTreeFrame(enc.encode(`tusk-tree 1\nf 1 ${H1} a`), H3));
 });
 
 Deno.test("decodeTree() refuses bytes without the tree header", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { Sha256 } from "../../lib/store/sha256.ts";
-import { createHasher, sha256 } from "../../lib/store/codec.ts";
+import { createHasher, sha256 } from "../../lib/store/hash.ts";
 
 const native = (data: Uint8Array | string) => createHash("sha256").update(data).digest("hex");
 

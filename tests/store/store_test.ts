@@ -7,7 +7,8 @@ import {
   NotFoundError,
   type TuskError,
 } from "../../lib/errors.ts";
-import { EMPTY_TREE, encodeTree, sha256 } from "../../lib/store/codec.ts";
+import { EMPTY_TREE, encodeTree } from "../../lib/store/codec.ts";
+import { sha256 } from "../../lib/store/hash.ts";
 import { GENESIS, type LedgerEntry } from "../../lib/store/state.ts";
 import { Store } from "../../lib/store/store.ts";
 import { collectGarbage, verifyStore } from "../../lib/store/verify.ts";

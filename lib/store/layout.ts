@@ -1,0 +1,170 @@
+/**
+ * Where everything lives in a store folder: the one place that spells a path under `.tusk/`.
+ * Pure: it names paths and touches no file.
+ *
+ * ```text
+ * .tusk/
+ *   STORE                          the mark: which layout this is ("tusk-store 1")
+ *   ledger                         the append-only, hash-chained log of every change
+ *   state.json                     the ledger's replay, cached and sealed by a checksum
+ *   lock                           the store lock: one transaction at a time
+ *   gc.lock                        the ingest lock: shared by writers, exclusive for gc
+ *   objects/ab/cdef…               loose objects, named by their hash
+ *   packs/<name>.pack, <name>.idx  small objects packed together, and their index
+ *   tmp/                           temp files, named after the process that owns them
+ *   scheduler.json                 the scheduler lease
+ *   events.jsonl                   the event journal
+ *   jobs/<pipeline>/<job>.json     a job's record, with <job>.rerun, <job>.stop and
+ *                                  <job>.attempts beside it
+ *   jobs/<pipeline>/datums.jsonl   the index of datums that succeeded
+ *   work/<job>/                    a running job's workspace
+ * ```
+ *
+ * @example
+ * ```ts
+ * const layout = new Layout("/data/.tusk");
+ * layout.ledger; // "/data/.tusk/ledger"
+ * layout.loose("ab12…"); // "/data/.tusk/objects/ab/12…"
+ * ```
+ */
+
+/** Name of the store folder searched for upward from the working directory. */
+export const STORE_DIR = ".tusk";
+
+/** What the `STORE` file holds: the mark of a store this version can read. */
+export const STORE_MARK = "tusk-store 1\n";
+
+const LEDGER = "ledger";
+const STATE = "state.json";
+const JOB_RECORD = ".json";
+
+/** The paths of one store folder. */
+export class Layout {
+  /** The store folder itself. */
+  readonly root: string;
+  /** The mark file (`STORE`), written last at init: a folder without it is no store. */
+  readonly mark: string;
+  /** The ledger. */
+  readonly ledger: string;
+  /** The state file (`state.json`). */
+  readonly state: string;
+  /** The store lock, held by a transaction. */
+  readonly lock: string;
+  /** The ingest lock: shared while objects are written outside a transaction, exclusive for gc. */
+  readonly gcLock: string;
+  /** The folder of loose objects. */
+  readonly objects: string;
+  /** The folder of packs and their indexes. */
+  readonly packs: string;
+  /** The folder of temp files. */
+  readonly tmp: string;
+  /** The folders a store may hold empty (so a copy of it may have dropped them). */
+  readonly folders: readonly string[];
+  /** The scheduler lease (`scheduler.json`). */
+  readonly lease: string;
+  /** The event journal (`events.jsonl`). */
+  readonly events: string;
+  /** The folder of job records, one folder per pipeline. */
+  readonly jobs: string;
+
+  constructor(root: string) {
+    this.root = root;
+    this.mark = `${root}/STORE`;
+    this.ledger = `${root}/${LEDGER}`;
+    this.state = `${root}/${STATE}`;
+    this.lock = `${root}/lock`;
+    this.gcLock = `${root}/gc.lock`;
+    this.objects = `${root}/objects`;
+    this.packs = `${root}/packs`;
+    this.tmp = `${root}/tmp`;
+    this.folders = [this.objects, this.packs, this.tmp];
+    this.lease = `${root}/scheduler.json`;
+    this.events = `${root}/events.jsonl`;
+    this.jobs = `${root}/jobs`;
+  }
+
+  /** The store folder under `dir` (`dir/.tusk`). */
+  static under(dir: string): string {
+    return `${dir === "/" ? "" : dir}/${STORE_DIR}`;
+  }
+
+  /** The folder a new store is put together in before it is renamed into place. */
+  static staging(dir: string, pid: number): string {
+    return `${dir}.init-${pid}`;
+  }
+
+  /**
+   * True when a changed file named by a file-system event at `path` is the ledger or the
+   * state file: the store's state may have moved.
+   */
+  static changesState(path: string): boolean {
+    return path.endsWith(`/${LEDGER}`) || path.endsWith(`/${STATE}`);
+  }
+
+  /** The folder of loose objects whose hashes start with `prefix` (two hex digits). */
+  looseDir(prefix: string): string {
+    return `${this.objects}/${prefix}`;
+  }
+
+  /** A loose object's file. */
+  loose(hash: string): string {
+    return `${this.objects}/${hash.slice(0, 2)}/${hash.slice(2)}`;
+  }
+
+  /** A pack's file. */
+  pack(name: string): string {
+    return `${this.packs}/${name}.pack`;
+  }
+
+  /** A pack's index file. */
+  packIndex(name: string): string {
+    return `${this.packs}/${name}.idx`;
+  }
+
+  /** The pack a file listed in the packs folder belongs to, and which of its two files it is. */
+  static packOf(fileName: string): { name: string; file: "pack" | "index" } | null {
+    if (fileName.endsWith(".idx")) return { name: fileName.slice(0, -4), file: "index" };
+    if (fileName.endsWith(".pack")) return { name: fileName.slice(0, -5), file: "pack" };
+    return null;
+  }
+
+  /** The folder of one pipeline's job records and datum index. */
+  jobDir(pipeline: string): string {
+    return `${this.jobs}/${pipeline}`;
+  }
+
+  /** A job's record. */
+  job(pipeline: string, id: string): string {
+    return `${this.jobDir(pipeline)}/${id}${JOB_RECORD}`;
+  }
+
+  /** The job id of a file listed in a pipeline's job folder, or null when it is no record. */
+  static jobOf(fileName: string): string | null {
+    return fileName.endsWith(JOB_RECORD) ? fileName.slice(0, -JOB_RECORD.length) : null;
+  }
+
+  /** A job's re-run request. */
+  rerunRequest(pipeline: string, id: string): string {
+    return `${this.jobDir(pipeline)}/${id}.rerun`;
+  }
+
+  /** A job's stop request. */
+  stopRequest(pipeline: string, id: string): string {
+    return `${this.jobDir(pipeline)}/${id}.stop`;
+  }
+
+  /** The attempts a job has made at each of its datums (and at finishing). */
+  attempts(pipeline: string, id: string): string {
+    return `${this.jobDir(pipeline)}/${id}.attempts`;
+  }
+
+  /** A pipeline's index of the datums that succeeded. */
+  datumIndex(pipeline: string): string {
+    return `${this.jobDir(pipeline)}/datums.jsonl`;
+  }
+
+  /** A running job's workspace. */
+  work(jobId: string): string {
+    return `${this.root}/work/${jobId}`;
+  }
+}

@@ -1,0 +1,299 @@
+/**
+ * The ledger on disk: one append-only file of hash-chained entries, one per transaction,
+ * and the state file that caches its replay. Appending writes the entry, then the state;
+ * recovery replays whatever entries the state file does not cover yet. Reading the state
+ * checks it against the ledger's last entry, so an altered ledger or state is refused.
+ */
+import { IntegrityError } from "../errors.ts";
+import { canonicalJson } from "./codec.ts";
+import { exists, mapWriteError, writeAll, writeFileAtomic } from "./fs_util.ts";
+import { type Hash, sha256, sha256Async } from "./hash.ts";
+import type { Layout } from "./layout.ts";
+import {
+  applyEntry,
+  type Change,
+  emptyState,
+  GENESIS,
+  type LedgerEntry,
+  type StoreState,
+} from "./state.ts";
+import { decodeStateFile, encodeStateFile } from "./state_file.ts";
+
+const NEWLINE = 10;
+
+/** The ledger and the state file of one store folder. */
+export class Ledger {
+  readonly #layout: Layout;
+
+  constructor(layout: Layout) {
+    this.#layout = layout;
+  }
+
+  /**
+   * Recreate a ledger that a copy of the store dropped, when the state file proves it was
+   * empty (some copy tools keep no empty file). A ledger that held entries cannot be
+   * recreated: a store without it fails here, naming it.
+   */
+  async restore(): Promise<void> {
+    if (await exists(this.#layout.ledger)) return;
+    const state = (await this.stateFile().catch(() => null))?.state;
+    if (state?.ledger.size !== 0) {
+      throw new IntegrityError(
+        `The store's ledger "${this.#layout.ledger}" is missing: the store's history is lost; restore the store from the copy it came from or a backup`,
+        { path: this.#layout.ledger },
+      );
+    }
+    await Deno.writeFile(this.#layout.ledger, new Uint8Array(), { createNew: true })
+      .catch((err) => {
+        if (!(err instanceof Deno.errors.AlreadyExists)) mapWriteError(err, "the ledger");
+      });
+  }
+
+  /**
+   * The state file as written: null when there is none, `sealed` false for a file without a
+   * checksum (as older versions wrote). A file that does not parse or does not match its
+   * checksum is IntegrityError naming the fix. Not checked against the ledger here.
+   */
+  async stateFile(): Promise<{ state: StoreState; sealed: boolean } | null> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(this.#layout.state);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return null;
+      throw err;
+    }
+    const file = await decodeStateFile(bytes);
+    if (file === "corrupt" || file === "altered") {
+      throw new IntegrityError(
+        `The store's state file "${this.#layout.state}" ${
+          file === "corrupt" ? "is corrupt" : "was altered (it does not match its checksum)"
+        }: it is a cache of the ledger, so remove it and tusk rebuilds it from the ledger; run "tusk verify" to check the ledger`,
+        { path: this.#layout.state, problem: file },
+      );
+    }
+    return file;
+  }
+
+  /**
+   * The state, when the sealed state file is up to date with the ledger (checked against
+   * the ledger's last entry, not by a replay); null when the ledger must be replayed first.
+   */
+  async current(): Promise<StoreState | null> {
+    const file = await this.stateFile();
+    if (file?.sealed) {
+      const size = (await Deno.stat(this.#layout.ledger)).size;
+      if (file.state.ledger.size === size) {
+        await this.#checkEnd(file.state);
+        return file.state;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Check that the ledger line ending where the state says the ledger ends is the one the
+   * state records (by its hash): the ledger's end was not altered, removed or replaced.
+   * Reads only that line.
+   */
+  async #checkEnd(state: StoreState): Promise<void> {
+    const { seq, hash, size } = state.ledger;
+    const line = seq > 0 ? await this.#lineEndingAt(size) : null;
+    const matches = seq === 0
+      ? size === 0 && hash === GENESIS
+      : line !== null && await sha256Async(line) === hash;
+    if (!matches) {
+      throw new IntegrityError(
+        `Ledger entry ${seq} does not match the hash the state file records: the ledger was altered (run "tusk verify")`,
+        { seq },
+      );
+    }
+  }
+
+  /** The ledger line (without its newline) whose newline is the byte before `end`, or null. */
+  async #lineEndingAt(end: number): Promise<Uint8Array | null> {
+    if (end < 2) return null;
+    const f = await Deno.open(this.#layout.ledger, { read: true });
+    try {
+      // Entries are short; a longer one is read again with a doubled window.
+      for (let want = 4096;; want *= 2) {
+        const from = Math.max(0, end - want);
+        const buf = new Uint8Array(end - from);
+        await f.seek(from, Deno.SeekMode.Start);
+        let off = 0;
+        while (off < buf.length) {
+          const n = await f.read(buf.subarray(off));
+          if (n === null) return null;
+          off += n;
+        }
+        if (buf[buf.length - 1] !== NEWLINE) return null;
+        const nl = buf.lastIndexOf(NEWLINE, buf.length - 2);
+        if (nl >= 0) return buf.subarray(nl + 1, buf.length - 1);
+        if (from === 0) return buf.subarray(0, buf.length - 1);
+      }
+    } finally {
+      f.close();
+    }
+  }
+
+  /**
+   * Append one entry recording `changes` at `time` to the ledger, durably, then rewrite the
+   * state file for `state`, which the changes were applied to. The caller holds the store
+   * lock. A failure takes the entry back off, leaving the ledger as it was.
+   */
+  async append(state: StoreState, time: string, changes: readonly Change[]): Promise<void> {
+    const before = { ...state.ledger };
+    const entry: LedgerEntry = {
+      seq: before.seq + 1,
+      prev: before.hash,
+      time,
+      changes,
+    };
+    const line = canonicalJson(entry);
+    const bytes = new TextEncoder().encode(line + "\n");
+    const f = await Deno.open(this.#layout.ledger, { write: true });
+    try {
+      try {
+        await f.seek(before.size, Deno.SeekMode.Start);
+        await writeAll(f, bytes);
+        await f.syncData();
+      } catch (err) {
+        await f.truncate(before.size).catch(() => {});
+        mapWriteError(err, "the ledger");
+      }
+      state.ledger = { seq: entry.seq, hash: sha256(line), size: before.size + bytes.length };
+      try {
+        await writeFileAtomic(this.#layout.state, await encodeStateFile(state), this.#layout.tmp);
+      } catch (err) {
+        await f.truncate(before.size).catch(() => {});
+        await f.syncData().catch(() => {});
+        state.ledger = before;
+        throw err;
+      }
+    } finally {
+      f.close();
+    }
+  }
+
+  /**
+   * Bring the state file up to date with the ledger (the caller holds the store lock): a
+   * missing state file, or one without a checksum, is rebuilt by replaying the whole ledger;
+   * a sealed one is checked against the ledger's entry where it says the ledger ends, and
+   * the entries after it are replayed. A torn last entry (a crash mid-append) is cut off.
+   */
+  async recover(): Promise<StoreState> {
+    const file = await this.stateFile();
+    const state = file?.sealed ? file.state : emptyState();
+    const size = (await Deno.stat(this.#layout.ledger)).size;
+    if (size < state.ledger.size) {
+      throw new IntegrityError(
+        `The ledger is shorter (${size} bytes) than the state records (${state.ledger.size}): run "tusk verify"`,
+        { ledgerSize: size, recorded: state.ledger.size },
+      );
+    }
+    await this.#checkEnd(state);
+    if (size === state.ledger.size && file?.sealed) return state;
+    const f = await Deno.open(this.#layout.ledger, { read: true, write: true });
+    try {
+      await f.seek(state.ledger.size, Deno.SeekMode.Start);
+      const tail = new Uint8Array(size - state.ledger.size);
+      let off = 0;
+      while (off < tail.length) {
+        const n = await f.read(tail.subarray(off));
+        if (n === null) break;
+        off += n;
+      }
+      let pos = 0;
+      const dec = new TextDecoder();
+      while (pos < tail.length) {
+        const nl = tail.indexOf(10, pos);
+        if (nl < 0) break;
+        const line = dec.decode(tail.subarray(pos, nl));
+        const entry = parseEntry(line, state.ledger.seq + 1);
+        if (entry.prev !== state.ledger.hash) {
+          throw new IntegrityError(
+            `Ledger entry ${entry.seq} does not chain to the one before it`,
+            {
+              seq: entry.seq,
+            },
+          );
+        }
+        applyEntry(state, entry);
+        state.ledger = {
+          seq: entry.seq,
+          hash: sha256(line),
+          size: state.ledger.size + (nl - pos) + 1,
+        };
+        pos = nl + 1;
+      }
+      if (state.ledger.size < size) {
+        await f.truncate(state.ledger.size);
+        await f.syncData();
+      }
+    } finally {
+      f.close();
+    }
+    await writeFileAtomic(this.#layout.state, await encodeStateFile(state), this.#layout.tmp);
+    return state;
+  }
+
+  /** Every ledger entry, checked for chaining, with each line's hash. */
+  async *entries(): AsyncGenerator<{ entry: LedgerEntry; hash: Hash; line: string }> {
+    const text = await Deno.readTextFile(this.#layout.ledger);
+    let prev = GENESIS;
+    let seq = 0;
+    let pos = 0;
+    while (pos < text.length) {
+      const nl = text.indexOf("\n", pos);
+      if (nl < 0) {
+        throw new IntegrityError(`Ledger entry ${seq + 1} is incomplete`, { seq: seq + 1 });
+      }
+      const line = text.slice(pos, nl);
+      const entry = parseEntry(line, seq + 1);
+      if (entry.prev !== prev) {
+        throw new IntegrityError(
+          `Ledger entry ${entry.seq} is broken: it does not chain to entry ${seq} (an entry was altered)`,
+          { seq: entry.seq },
+        );
+      }
+      const hash = sha256(line);
+      yield { entry, hash, line };
+      prev = hash;
+      seq = entry.seq;
+      pos = nl + 1;
+    }
+  }
+
+  /** Ledger entries with seq ≥ `seq` (no chain check; for lookups). */
+  async *since(seq: number): AsyncGenerator<{ entry: LedgerEntry }> {
+    const text = await Deno.readTextFile(this.#layout.ledger);
+    let pos = 0;
+    while (pos < text.length) {
+      const nl = text.indexOf("\n", pos);
+      if (nl < 0) break;
+      const entry = JSON.parse(text.slice(pos, nl)) as LedgerEntry;
+      pos = nl + 1;
+      if (entry.seq >= seq) yield { entry };
+    }
+  }
+}
+
+/** Decode the ledger line of entry `expectedSeq`, checking its shape (not its chain). */
+function parseEntry(line: string, expectedSeq: number): LedgerEntry {
+  let entry: LedgerEntry;
+  try {
+    entry = JSON.parse(line) as LedgerEntry;
+  } catch {
+    throw new IntegrityError(`Ledger entry ${expectedSeq} is corrupt: it is not valid JSON`, {
+      seq: expectedSeq,
+    });
+  }
+  if (
+    typeof entry !== "object" || entry === null || entry.seq !== expectedSeq ||
+    typeof entry.prev !== "string" || !Array.isArray(entry.changes)
+  ) {
+    throw new IntegrityError(`Ledger entry ${expectedSeq} is corrupt: its fields are wrong`, {
+      seq: expectedSeq,
+    });
+  }
+  return entry;
+}

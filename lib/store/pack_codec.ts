@@ -1,0 +1,125 @@
+/**
+ * The pack format, pure (no I/O). A pack holds many small objects in one file: the magic
+ * line `tusk-pack 1`, then for each object a header line `<hash> <length>` and the
+ * object's bytes. Its index (`pack_index.ts`) says where each object's bytes start.
+ *
+ * @example
+ * ```ts
+ * const { entries, pieces } = encodePack(new Map([[sha256(bytes), bytes]]));
+ * for (const piece of pieces) await writeAll(file, piece);
+ * ```
+ */
+import { IntegrityError } from "../errors.ts";
+import { type Hash, sha256 } from "./hash.ts";
+
+/** The first line of every pack. */
+export const PACK_MAGIC = "tusk-pack 1\n";
+
+/** A pack's bytes are handed out in pieces of about this many bytes. */
+const PIECE_BYTES = 8 << 20;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Where one object's bytes lie in a pack. */
+export interface PackEntry {
+  readonly hash: Hash;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** The header line that precedes an object in a pack. */
+function header(hash: Hash, length: number): string {
+  return `${hash} ${length}\n`;
+}
+
+/**
+ * Encode `objects` as one pack: where each object lies (`entries`, in the order given) and
+ * the pack's bytes, as pieces of about 8 MiB made as they are asked for, so a pack costs
+ * little more memory than its objects.
+ */
+export function encodePack(
+  objects: ReadonlyMap<Hash, Uint8Array>,
+): { entries: PackEntry[]; pieces: Iterable<Uint8Array> } {
+  const entries: PackEntry[] = [];
+  // A header is ASCII (a hex hash and a number): its length in bytes is its length.
+  let offset = PACK_MAGIC.length;
+  for (const [hash, bytes] of objects) {
+    offset += header(hash, bytes.length).length;
+    entries.push({ hash, offset, length: bytes.length });
+    offset += bytes.length;
+  }
+  return { entries, pieces: pieces(objects) };
+}
+
+function* pieces(objects: ReadonlyMap<Hash, Uint8Array>): Generator<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let pending = 0;
+  const push = (c: Uint8Array) => {
+    chunks.push(c);
+    pending += c.length;
+  };
+  push(encoder.encode(PACK_MAGIC));
+  for (const [hash, bytes] of objects) {
+    push(encoder.encode(header(hash, bytes.length)));
+    push(bytes);
+    if (pending >= PIECE_BYTES) {
+      yield concat(chunks, pending);
+      chunks.length = 0;
+      pending = 0;
+    }
+  }
+  if (pending) yield concat(chunks, pending);
+}
+
+function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}
+
+/**
+ * Check a whole pack `name` against the entries of its index: its magic line, each
+ * object's header, that each object lies within the pack, and each object's hash. Calls
+ * `onObject` per object checked; throws IntegrityError naming the first fault.
+ */
+export function checkPack(
+  name: string,
+  bytes: Uint8Array,
+  entries: Iterable<PackEntry>,
+  onObject?: () => void,
+): void {
+  if (decoder.decode(bytes.subarray(0, PACK_MAGIC.length)) !== PACK_MAGIC) {
+    throw new IntegrityError(`Pack ${name} has a bad header`, { pack: name });
+  }
+  for (const { hash, offset, length } of entries) {
+    const head = header(hash, length);
+    const hStart = offset - head.length;
+    if (hStart < 0 || decoder.decode(bytes.subarray(hStart, offset)) !== head) {
+      throw new IntegrityError(`Pack ${name} is corrupt at object ${hash}`, {
+        pack: name,
+        object: hash,
+      });
+    }
+    if (offset + length > bytes.length) {
+      throw new IntegrityError(`Pack ${name} is truncated at object ${hash}`, {
+        pack: name,
+        object: hash,
+      });
+    }
+    if (sha256(bytes.subarray(offset, offset + length)) !== hash) throw corrupt(name, hash);
+    onObject?.();
+  }
+}
+
+/** The object `hash` in the pack `pack` does not match its hash. */
+export function corrupt(pack: string, hash: Hash): IntegrityError {
+  return new IntegrityError(
+    `Object ${hash} in pack ${pack} is corrupt: its content does not match its hash`,
+    { pack, object: hash },
+  );
+}

@@ -1,0 +1,126 @@
+/**
+ * Reading the store's commits and trees, decoded and cached (they are immutable, so a cache
+ * never goes stale), and walking them: a path's entry, every file under a folder, a
+ * branch's history.
+ */
+import { NotFoundError } from "../errors.ts";
+import type { ObjectBatch } from "./batch.ts";
+import { type Commit, decodeCommit, decodeTree, EMPTY_TREE, type TreeEntry } from "./codec.ts";
+import type { Hash } from "./hash.ts";
+import { formatPath } from "./names.ts";
+import type { ObjectStore } from "./objects.ts";
+
+/** A commit with its id. */
+export interface CommitInfo {
+  readonly id: string;
+  readonly commit: Commit;
+}
+
+/** A file or folder found at a path in a tree. */
+export interface PathEntry {
+  readonly path: string;
+  readonly kind: "file" | "dir";
+  readonly hash: Hash;
+  readonly size: number;
+}
+
+/** Decoded commits and trees of one store. */
+export class Reader {
+  readonly #objects: ObjectStore;
+  readonly #trees = new Map<Hash, TreeEntry[]>();
+  readonly #commits = new Map<string, Commit>();
+
+  constructor(objects: ObjectStore) {
+    this.#objects = objects;
+  }
+
+  /** Read and decode a commit (verifying its id). */
+  async readCommit(id: string): Promise<Commit> {
+    const cached = this.#commits.get(id);
+    if (cached) return cached;
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.#objects.read(id);
+    } catch (err) {
+      if (err instanceof NotFoundError) {
+        throw new NotFoundError(`Cannot find commit ${id}`, { commit: id });
+      }
+      throw err;
+    }
+    // The object store checked the bytes against the id.
+    const commit = decodeCommit(bytes, id);
+    this.#commits.set(id, commit);
+    return commit;
+  }
+
+  /** Read and decode a tree (pending objects of `batch` first). */
+  async readTree(hash: Hash, batch?: ObjectBatch): Promise<TreeEntry[]> {
+    const cached = this.#trees.get(hash);
+    if (cached) return cached;
+    if (hash === EMPTY_TREE) return [];
+    const bytes = batch?.pending(hash) ?? await this.#objects.read(hash);
+    const entries = decodeTree(bytes, hash);
+    this.#trees.set(hash, entries);
+    return entries;
+  }
+
+  /** The entry at `segments` in the tree `root` (the root itself for no segments), or null. */
+  async lookup(root: Hash, segments: readonly string[]): Promise<PathEntry | null> {
+    let entry: PathEntry = { path: "/", kind: "dir", hash: root, size: -1 };
+    for (let i = 0; i < segments.length; i++) {
+      if (entry.kind !== "dir") return null;
+      const found = (await this.readTree(entry.hash)).find((e) => e.name === segments[i]);
+      if (!found) return null;
+      entry = {
+        path: formatPath(segments.slice(0, i + 1)),
+        kind: found.kind,
+        hash: found.hash,
+        size: found.size,
+      };
+    }
+    if (entry.size < 0) {
+      const entries = await this.readTree(root);
+      entry = { ...entry, size: entries.reduce((s, e) => s + e.size, 0) };
+    }
+    return entry;
+  }
+
+  /**
+   * Every file under the folder `dir` of a tree, depth first in name order. The walk keeps
+   * its own stack, so a tree of any depth is walked without exhausting the call stack.
+   */
+  async *walk(dirHash: Hash, prefix: readonly string[]): AsyncGenerator<PathEntry> {
+    const stack = [{ entries: await this.readTree(dirHash), next: 0, prefix }];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const e = top.entries[top.next++];
+      if (!e) {
+        stack.pop();
+        continue;
+      }
+      const segs = [...top.prefix, e.name];
+      if (e.kind === "dir") {
+        stack.push({ entries: await this.readTree(e.hash), next: 0, prefix: segs });
+      } else yield { path: formatPath(segs), kind: "file", hash: e.hash, size: e.size };
+    }
+  }
+
+  /** The commits of a branch or from a commit back to the first, newest first. */
+  async *history(id: string | null): AsyncGenerator<CommitInfo> {
+    while (id !== null) {
+      const commit = await this.readCommit(id);
+      yield { id, commit };
+      id = commit.parent;
+    }
+  }
+
+  /** True when the tree `hash` is decoded and cached already. */
+  isCached(hash: Hash): boolean {
+    return this.#trees.has(hash);
+  }
+
+  /** Keep the decoded tree `hash`, decoded by the caller from bytes it read. */
+  remember(hash: Hash, entries: TreeEntry[]): void {
+    this.#trees.set(hash, entries);
+  }
+}

@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { IntegrityError } from "../../lib/errors.ts";
+import { sha256 } from "../../lib/store/hash.ts";
+import { checkPack, encodePack, PACK_MAGIC, type PackEntry } from "../../lib/store/pack_codec.ts";
+
+const enc = new TextEncoder();
+
+/** Objects keyed by their hash. */
+function objects(...contents: (string | Uint8Array)[]): Map<string, Uint8Array> {
+  return new Map(contents.map((c) => {
+    const bytes = typeof c === "string" ? enc.encode(c) : c;
+    return [sha256(bytes), bytes];
+  }));
+}
+
+function packBytes(pieces: Iterable<Uint8Array>): Uint8Array {
+  const list = [...pieces];
+  const out = new Uint8Array(list.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of list) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+function assertIntegrity(fn: () => unknown, data: Record<string, unknown>): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof IntegrityError);
+    assert.equal(err.code, "INTEGRITY");
+    for (const [k, v] of Object.entries(data)) assert.equal(err.data[k], v);
+    return true;
+  });
+}
+
+Deno.test("encodePack() starts with the magic line and puts each object after its header", () => {
+  const objs = objects("alpha", "", "gamma\n");
+  const { entries, pieces } = encodePack(objs);
+  const bytes = packBytes(pieces);
+  assert.equal(new TextDecoder().decode(bytes.subarray(0, PACK_MAGIC.length)), "tusk-pack 1\n");
+  assert.deepEqual(entries.map((e) => e.hash), [...objs.keys()]);
+  for (const e of entries) {
+    assert.deepEqual(bytes.subarray(e.offset, e.offset + e.length), objs.get(e.hash));
+    const head = `${e.hash} ${e.length}\n`;
+    assert.equal(new TextDecoder().decode(bytes.subarray(e.offset - head.length, e.offset)), head);
+  }
+  const last = entries.at(-1)!;
+  assert.equal(bytes.length, last.offset + last.length);
+});
+
+Deno.test("encodePack() hands a large pack out in pieces of about 8 MiB", () => {
+  const big = (seed: number) => new Uint8Array(5 << 20).fill(seed);
+  const objs = objects(big(1), big(2), big(3));
+  const { entries, pieces } = encodePack(objs);
+  const list = [...pieces];
+  assert.equal(list.length, 2);
+  const bytes = packBytes(list);
+  for (const e of entries) {
+    assert.deepEqual(bytes.subarray(e.offset, e.offset + e.length), objs.get(e.hash));
+  }
+});
+
+Deno.test("checkPack() passes an encoded pack and counts its objects", () => {
+  const { entries, pieces } = encodePack(objects("a", "b", "c"));
+  let n = 0;
+  checkPack("p", packBytes(pieces), entries, () => n++);
+  assert.equal(n, 3);
+});
+
+Deno.test("checkPack() refuses a pack without its magic line", () => {
+  const { entries, pieces } = encodePack(objects("a"));
+  const bytes = packBytes(pieces);
+  bytes[0] = 0x58;
+  assertIntegrity(() => checkPack("p", bytes, entries), { pack: "p" });
+});
+
+Deno.test("checkPack() refuses an object whose header does not match the index", () => {
+  const { entries, pieces } = encodePack(objects("abc"));
+  const shifted: PackEntry[] = entries.map((e) => ({ ...e, offset: e.offset + 1, length: 2 }));
+  const hash = entries[0]!.hash;
+  assertIntegrity(() => checkPack("p", packBytes(pieces), shifted), { pack: "p", object: hash });
+});
+
+Deno.test("checkPack() refuses a pack that ends before an object does", () => {
+  const { entries, pieces } = encodePack(objects("abcdef"));
+  const bytes = packBytes(pieces);
+  const hash = entries[0]!.hash;
+  assertIntegrity(() => checkPack("p", bytes.subarray(0, bytes.length - 2), entries), {
+    pack: "p",
+    object: hash,
+  });
+});
+
+Deno.test("checkPack() refuses an object whose bytes no longer match its hash", () => {
+  const { entries, pieces } = encodePack(objects("abcdef"));
+  const bytes = packBytes(pieces);
+  bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
+  assertIntegrity(() => checkPack("p", bytes, entries), { pack: "p", object: entries[0]!.hash });
+});

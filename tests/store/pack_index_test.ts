@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+import { IntegrityError } from "../../lib/errors.ts";
+import { sha256 } from "../../lib/store/hash.ts";
+import type { PackEntry } from "../../lib/store/pack_codec.ts";
+import { encodeIndex, PackIndexes, parseIndex } from "../../lib/store/pack_index.ts";
+
+const enc = new TextEncoder();
+
+/** `n` entries for objects named by the hashes of `${seed}-${i}`, 20 bytes apart. */
+function entries(n: number, seed = "x"): PackEntry[] {
+  return Array.from({ length: n }, (_, i) => ({
+    hash: sha256(`${seed}-${i}`),
+    offset: 100 + 20 * i,
+    length: 10,
+  }));
+}
+
+async function assertIntegrity(fn: () => unknown, pack: string): Promise<void> {
+  await assert.rejects(async () => await fn(), (err: unknown) => {
+    assert.ok(err instanceof IntegrityError);
+    assert.equal(err.code, "INTEGRITY");
+    assert.equal(err.data.pack, pack);
+    return true;
+  });
+}
+
+/** An index with the given entry lines and a correct checksum. */
+function rawIndex(lines: readonly string[]): Uint8Array {
+  const body = `tusk-idx 1\n${lines.join("\n")}\n`;
+  return enc.encode(`${body}end ${sha256(body)}\n`);
+}
+
+Deno.test("encodeIndex() and parseIndex() round-trip entries, sorted by hash", async () => {
+  const list = entries(20);
+  const parsed = await parseIndex(await encodeIndex(list), "p");
+  assert.deepEqual(parsed, [...list].sort((a, b) => a.hash < b.hash ? -1 : 1));
+});
+
+Deno.test("encodeIndex() writes the magic line, one line per object and the checksum", async () => {
+  const text = new TextDecoder().decode(await encodeIndex(entries(2)));
+  const lines = text.split("\n");
+  assert.equal(lines[0], "tusk-idx 1");
+  assert.match(lines[1]!, /^[0-9a-f]{64} \d+ 10$/);
+  assert.equal(lines[3], `end ${sha256(`${lines.slice(0, 3).join("\n")}\n`)}`);
+});
+
+Deno.test("parseIndex() refuses an index whose checksum does not match", async () => {
+  const bytes = await encodeIndex(entries(3));
+  bytes[20] = bytes[20]! ^ 1;
+  await assertIntegrity(() => parseIndex(bytes, "p"), "p");
+});
+
+Deno.test("parseIndex() refuses an index without its magic line", async () => {
+  const body = "not-an-index\n";
+  await assertIntegrity(() => parseIndex(enc.encode(`${body}end ${sha256(body)}\n`), "q"), "q");
+});
+
+Deno.test("parseIndex() refuses an index whose entries are out of order", async () => {
+  const [a, b] = [...entries(2)].sort((x, y) => x.hash < y.hash ? -1 : 1);
+  const lines = [b!, a!].map((e) => `${e.hash} ${e.offset} ${e.length}`);
+  await assertIntegrity(() => parseIndex(rawIndex(lines), "p"), "p");
+});
+
+Deno.test("PackIndexes.get() finds every object of every pack, and nothing else", async () => {
+  const one = entries(30, "one");
+  const two = entries(30, "two");
+  const indexes = new PackIndexes();
+  indexes.add("pack-1", await encodeIndex(one));
+  indexes.add("pack-2", await encodeIndex(two));
+  assert.deepEqual(indexes.names, ["pack-1", "pack-2"]);
+  for (const [pack, list] of [["pack-1", one], ["pack-2", two]] as const) {
+    for (const e of list) {
+      assert.deepEqual(indexes.get(e.hash), { pack, offset: e.offset, length: e.length });
+    }
+  }
+  assert.equal(indexes.get(sha256("absent")), undefined);
+  assert.equal(indexes.has(sha256("absent")), false);
+});
+
+Deno.test("PackIndexes.get() answers the same once many lookups switch it to a map", async () => {
+  const list = entries(50);
+  const indexes = new PackIndexes();
+  indexes.add("p", await encodeIndex(list));
+  for (let round = 0; round < 8; round++) {
+    for (const e of list) {
+      assert.deepEqual(indexes.get(e.hash), { pack: "p", offset: e.offset, length: e.length });
+    }
+    assert.equal(indexes.get(sha256(`absent-${round}`)), undefined);
+  }
+});
+
+Deno.test("PackIndexes.add() refuses bytes that are not a pack index", async () => {
+  await assertIntegrity(() => new PackIndexes().add("p", enc.encode("tusk-pack 1\n")), "p");
+});
+
+Deno.test("PackIndexes.get() refuses an entry that points into the pack's magic line", async () => {
+  const hash = sha256("a");
+  const indexes = new PackIndexes();
+  indexes.add("p", rawIndex([`${hash} 3 10`]));
+  await assertIntegrity(() => indexes.get(hash), "p");
+});
