@@ -71,8 +71,8 @@ function words(command: string): string[] {
 }
 
 /**
- * Output with ids, ages, durations and the store's folder replaced by placeholders. Spec and
- * code hashes are kept: every reader gets the same ones.
+ * Output with ids, times, ages, durations and the store's folder replaced by placeholders.
+ * Spec and code hashes are kept: every reader gets the same ones.
  */
 function normalise(lines: readonly string[]): string[] {
   return lines.map((l) =>
@@ -82,6 +82,7 @@ function normalise(lines: readonly string[]): string[] {
         /\b(?:code|spec):? $/i.test(line.slice(0, at)) ? id : "<id>",
     )
       .replace(/(Less than a second|\d+ (second|minute|hour|day)s?)( ago)?/g, "<time>")
+      .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, "<time>")
       .replace(/^(Initialised an empty tusk store in ).*\/\.tusk$/, "$1<store>")
       .replace(/(\S) {2,}/g, "$1  ")
       .trimEnd()
