@@ -394,7 +394,8 @@ const COMMANDS = {
   }),
   wait: group("wait for jobs to finish", {
     commit: command({
-      description: "wait until every downstream job of the branch head finished",
+      description:
+        "wait until every downstream job of the branch head finished (run here if no scheduler runs)",
       args: ["<repo@branch>"],
       options: JSON_OPTION,
       aliases: {
@@ -406,7 +407,7 @@ const COMMANDS = {
       run: on("commit", "waitCommit"),
     }),
     job: command({
-      description: "wait until a job finished",
+      description: "wait until a job finished (run here if no scheduler runs)",
       args: ["<job>"],
       options: JSON_OPTION,
       run: on("job", "waitJob"),
