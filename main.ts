@@ -46,6 +46,7 @@ interface Handlers {
   doctor: typeof import("./cli/doctor.ts");
   export: typeof import("./cli/export.ts");
   completions: typeof import("./cli/completions.ts");
+  metrics: typeof import("./cli/metrics.ts");
 }
 
 /** A handler `(cli, args, options)` as a row's `run`: `(args, options, cli)`. */
@@ -431,6 +432,51 @@ const COMMANDS = {
     description: "run the scheduler (with the dashboard, or --headless)",
     options: { headless: flag("plain log lines instead of the dashboard") },
     run: on("up", "up"),
+  }),
+  metrics: group("show and compare the metrics a branch's commits hold", {
+    show: command({
+      description: "each commit's metrics (metrics.json), newest first",
+      args: [{
+        usage: "<repo@branch[:/path]>",
+        help: "the branch (and file, /metrics.json by default)",
+      }],
+      options: {
+        number: value("n", "at most n commits", { short: "n" }),
+        metric: list("name", "metrics or patterns (per_class.*.f1) to show"),
+        all: flag("show every metric, not the headline ones"),
+        ...JSON_OPTION,
+      },
+      run: on("metrics", "metricsShow"),
+    }),
+    diff: command({
+      description: "each metric's old and new value (default: the commit against its parent)",
+      args: [
+        { usage: "<repo@ref>", help: "the new side (:/path for another file), or the old of two" },
+        { usage: "[repo@ref]", help: "the new side (repo@ref, or a ref of the first's repo)" },
+      ],
+      options: {
+        metric: list("name", "metrics or patterns (per_class.*.f1) to compare"),
+        all: flag("list unchanged metrics too"),
+        ...JSON_OPTION,
+      },
+      run: on("metrics", "metricsDiff"),
+    }),
+  }),
+  plots: command({
+    description: "draw a metric over a branch's commits and the newest confusion matrix",
+    args: [{
+      usage: "<repo@branch[:/path]>",
+      help: "the branch (and file, /metrics.json by default)",
+    }],
+    options: {
+      output: value("file", "the file to write: FILE.svg or FILE.html", {
+        short: "o",
+        required: true,
+      }),
+      metric: list("name", "metrics to plot (default cv.accuracy, else accuracy)"),
+      number: value("n", "the newest n commits only", { short: "n" }),
+    },
+    run: on("metrics", "plots"),
   }),
   doctor: command({
     description: "check this machine and store: Deno, sandbox, scheduler, store health",

@@ -37,4 +37,16 @@ export async function gc(
   const r = await gc(await cli.store(), { dryRun: o.dryRun });
   if (o.json) return cli.json(r);
   cli.out(`${r.dryRun ? "would free" : "freed"} ${r.objects} objects (${formatSize(r.bytes)})\n`);
+  if (r.kept) {
+    cli.out(
+      `kept ${r.kept} unreachable objects written while a job runs (it may still need them): ` +
+        `run gc again once it has finished\n`,
+    );
+  }
+  if (r.stale) {
+    cli.out(
+      `${r.dryRun ? "would drop" : "dropped"} ${r.stale} stale datum index entries whose ` +
+        `output was gone (those datums run again)\n`,
+    );
+  }
 }

@@ -36,11 +36,16 @@ export class Lazy {
 /** Any JSON object (a pipeline spec as given). */
 export class AnyObject {}
 
+/** An object whose keys are free (metric names) and whose every value has the shape `value`. */
+export class RecordOf {
+  constructor(readonly value: Shape) {}
+}
+
 /** A record's keys map to shapes; a key ending in "?" may be absent. */
 export type Fields = { readonly [key: string]: Shape };
 
 /** The shape of a JSON value. */
-export type Shape = Scalar | OneOf | ArrayOf | Nullable | Lazy | AnyObject | Fields;
+export type Shape = Scalar | OneOf | ArrayOf | Nullable | Lazy | AnyObject | RecordOf | Fields;
 
 /** One of these literal values. */
 export const oneOf = (...values: (string | boolean)[]): OneOf => new OneOf(values);
@@ -48,6 +53,8 @@ export const oneOf = (...values: (string | boolean)[]): OneOf => new OneOf(value
 export const arrayOf = (item: Shape): ArrayOf => new ArrayOf(item);
 /** `shape` or null. */
 export const nullable = (shape: Shape): Nullable => new Nullable(shape);
+/** An object of free keys, each value of `value`. */
+export const recordOf = (value: Shape): RecordOf => new RecordOf(value);
 
 const HASH = "string";
 const TIME = "string";
@@ -85,6 +92,10 @@ export function checkShape(value: unknown, shape: Shape, path: string): void {
     `${path}: expected an object, got ${JSON.stringify(value)}`,
   );
   if (shape instanceof AnyObject) return;
+  if (shape instanceof RecordOf) {
+    for (const [k, v] of Object.entries(value)) checkShape(v, shape.value, `${path}[${k}]`);
+    return;
+  }
   const obj = value as Record<string, unknown>;
   const fields = shape as Fields;
   const known = new Set<string>();
@@ -267,7 +278,13 @@ const VERIFY = {
   files: "number",
   objects: "number",
 };
-const GC = { objects: "number", bytes: "number", dryRun: "boolean" };
+const GC = {
+  objects: "number",
+  bytes: "number",
+  dryRun: "boolean",
+  kept: "number",
+  stale: "number",
+};
 const DOCTOR = {
   deno: "string",
   store: "string",
@@ -292,6 +309,36 @@ const EXPORT = {
     codeRepo: "string",
     dropped: arrayOf("string"),
     spec: new AnyObject(),
+  }),
+};
+
+const METRICS_ROW = {
+  repo: "string",
+  commit: "string",
+  time: TIME,
+  path: "string",
+  inputs: arrayOf({ repo: "string", commit: "string" }),
+  params: new AnyObject(),
+  metrics: recordOf("number"),
+  "error?": "string",
+};
+const METRICS_SIDE = {
+  repo: "string",
+  commit: "string|null",
+  path: "string",
+  found: "boolean",
+  params: new AnyObject(),
+  "error?": "string",
+};
+const METRICS_DIFF = {
+  old: METRICS_SIDE,
+  new: METRICS_SIDE,
+  metrics: arrayOf({
+    name: "string",
+    old: "number|null",
+    new: "number|null",
+    change: "number|null",
+    state: oneOf("added", "removed", "changed", "unchanged"),
   }),
 };
 
@@ -329,6 +376,8 @@ export const JSON_OUTPUTS: readonly JsonOutput[] = [
   { command: "gc", shape: GC },
   { command: "doctor", shape: DOCTOR },
   { command: "export pachyderm", shape: EXPORT },
+  { command: "metrics show", shape: arrayOf(METRICS_ROW) },
+  { command: "metrics diff", shape: METRICS_DIFF },
 ];
 
 /** The documented output of `command`. */

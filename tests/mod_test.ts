@@ -40,10 +40,12 @@ const PINNED = [
   "drawPipelines",
   "exportPachyderm",
   "followLogs",
+  "formatMetric",
   "formatSize",
   "gc",
   "getFile",
   "globFile",
+  "headlineMetric",
   "inputLeaves",
   "inspectCommit",
   "inspectDatum",
@@ -61,9 +63,15 @@ const PINNED = [
   "listRepos",
   "logs",
   "mayTrigger",
+  "metricNames",
+  "metricsDiff",
+  "metricsShow",
   "nextTick",
+  "pickMetrics",
   "pipelinesOf",
   "plan",
+  "plotFormat",
+  "plots",
   "printable",
   "printableName",
   "provenance",
@@ -84,6 +92,12 @@ const PINNED = [
 Deno.test("lib/mod.ts exports exactly the pinned public names", async () => {
   const mod = await import("../lib/mod.ts");
   assert.deepEqual(Object.keys(mod).sort(), PINNED);
+});
+
+Deno.test("lib/metrics.ts is a subset of lib/mod.ts", async () => {
+  const metrics = await import("../lib/metrics.ts");
+  const mod = await import("../lib/mod.ts") as Record<string, unknown>;
+  for (const [name, value] of Object.entries(metrics)) assert.equal(mod[name], value, name);
 });
 
 Deno.test("lib/pfs.ts is a subset of lib/mod.ts", async () => {
@@ -130,6 +144,7 @@ const LAYER: Record<string, number> = {
   "lib/scheduler": 5,
   "lib/commands": 6,
   "lib/pfs.ts": 7,
+  "lib/metrics.ts": 7,
   "lib/mod.ts": 7,
 };
 
@@ -164,9 +179,10 @@ Deno.test("tui/ reaches lib/ only through lib/mod.ts, and stages import nothing 
   assert.deepEqual(stages, []);
 });
 
-Deno.test("cli/ reaches lib/ only through lib/mod.ts, lib/pfs.ts and lib/format/, and nothing below imports it", async () => {
+Deno.test("cli/ reaches lib/ only through lib/mod.ts, lib/pfs.ts, lib/metrics.ts and lib/format/, and nothing below imports it", async () => {
   const allowed = (target: string) =>
     target.startsWith("cli/") || target === "lib/mod.ts" || target === "lib/pfs.ts" ||
+    target === "lib/metrics.ts" ||
     target.startsWith("lib/format/") || target === "tui/app.tsx";
   assert.deepEqual((await imports("cli")).filter(({ target }) => !allowed(target)), []);
   const below = [...await imports("lib"), ...await imports("tui")].filter(({ target }) =>
@@ -210,6 +226,19 @@ Deno.test("main.ts starts with lib/cli/ and the error classes alone: no npm: or 
     "lib/errors.ts",
     "main.ts",
   ]);
+});
+
+Deno.test("the library loads no plotting module up front, lib/pfs.ts no metrics module; only plots() loads vega", async () => {
+  for (const entry of ["lib/pfs.ts", "lib/metrics.ts", "lib/mod.ts", "cli/metrics.ts"]) {
+    const vega = (await preparedGraph(`${ROOT}/${entry}`)).filter((m) =>
+      /vega|plot_render/.test(m)
+    );
+    assert.deepEqual(vega, [], entry);
+  }
+  const lean = (await preparedGraph(`${ROOT}/lib/pfs.ts`)).filter((m) => /metric|plot/.test(m));
+  assert.deepEqual(lean, [], "the store commands' lean surface loads no metrics code either");
+  const render = await preparedGraph(`${ROOT}/lib/format/plot_render.ts`);
+  assert.ok(render.some((m) => /^npm:\/?vega@/.test(m)), render.join("\n"));
 });
 
 Deno.test("no test, script or source reads a path outside the checkout", async () => {

@@ -1,18 +1,32 @@
 /**
  * The dashboard's status snapshot, loaded through lib/mod.ts: repos (size, head and when
- * it was made), pipelines with their inputs (the DAG's edges and cron schedules), and the
- * most recent jobs. Everything later comes from the event stream.
+ * it was made), pipelines with their inputs (the DAG's edges and cron schedules), each
+ * pipeline's headline metric over its last commits, and the most recent jobs. Everything
+ * later comes from the event stream.
  */
 import {
+  headlineMetric,
   inputLeaves,
   inspectCommit,
   listJobs,
   listRepos,
+  metricNames,
+  metricsShow,
   pipelinesOf,
   type PipelineSpec,
   type Store,
+  TuskError,
 } from "../lib/mod.ts";
-import type { PipelineInputView, PipelineNode, RepoView, Snapshot } from "./state.ts";
+import type {
+  PipelineInputView,
+  PipelineMetric,
+  PipelineNode,
+  RepoView,
+  Snapshot,
+} from "./state.ts";
+
+/** Commits of each pipeline's output branch whose metrics the sparkline shows. */
+export const METRIC_COMMITS = 12;
 
 /** Options of `loadSnapshot()`. */
 export interface SnapshotOptions {
@@ -20,6 +34,8 @@ export interface SnapshotOptions {
   readonly jobs?: number;
   /** The clock (for `takenAt`). */
   readonly now?: () => Date;
+  /** Commits of each output branch read for its metrics (default `METRIC_COMMITS`). */
+  readonly metricCommits?: number;
 }
 
 function inputsOf(input: PipelineSpec["input"]): PipelineInputView[] {
@@ -32,6 +48,32 @@ function inputsOf(input: PipelineSpec["input"]): PipelineInputView[] {
       ...(i.start ? { start: i.start } : {}),
     }
   );
+}
+
+/**
+ * The headline metric of the last `depth` commits of `pipeline`'s output branch, or null when
+ * none of them holds a readable metrics file (or the branch cannot be read just now).
+ */
+async function metricOf(
+  store: Store,
+  pipeline: { name: string; branch: string },
+  depth: number,
+): Promise<PipelineMetric | null> {
+  let rows;
+  try {
+    rows = await metricsShow(store, `${pipeline.name}@${pipeline.branch}`, { depth });
+  } catch (e) {
+    if (e instanceof TuskError) return null;
+    throw e;
+  }
+  const readable = rows.filter((r) => r.error === undefined);
+  const metric = headlineMetric(metricNames(readable));
+  if (metric === null) return null;
+  const values = readable.flatMap((r) => {
+    const v = r.metrics[metric];
+    return v === undefined ? [] : [v];
+  });
+  return { pipeline: pipeline.name, metric, values: values.reverse() };
 }
 
 /** Load what the dashboard shows before the first event. */
@@ -48,10 +90,17 @@ export async function loadSnapshot(store: Store, options: SnapshotOptions = {}):
     }
     repos.push({ name: r.name, size: r.size ?? 0, head, headTime, created: r.created });
   }
-  const pipelines: PipelineNode[] = pipelinesOf(await store.state()).map((p) => ({
+  const specs = pipelinesOf(await store.state());
+  const pipelines: PipelineNode[] = specs.map((p) => ({
     name: p.name,
     inputs: inputsOf(p.parsed.input),
     paused: p.stopped,
   }));
-  return { takenAt, repos, pipelines, ...(jobs ? { jobs } : {}) };
+  const depth = options.metricCommits ?? METRIC_COMMITS;
+  const metrics: PipelineMetric[] = [];
+  for (const p of specs) {
+    const m = await metricOf(store, { name: p.name, branch: p.parsed.outputBranch }, depth);
+    if (m) metrics.push(m);
+  }
+  return { takenAt, repos, pipelines, metrics, ...(jobs ? { jobs } : {}) };
 }

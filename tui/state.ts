@@ -107,12 +107,23 @@ export interface PipelineNode {
   readonly paused: boolean;
 }
 
+/** A pipeline's headline metric over its output branch's last commits. */
+export interface PipelineMetric {
+  readonly pipeline: string;
+  /** The metric's flattened name (`cv.accuracy`). */
+  readonly metric: string;
+  /** Its values, oldest first: the newest commit's is last. */
+  readonly values: readonly number[];
+}
+
 /** What the dashboard loads once (and again after repos change) through lib/mod.ts. */
 export interface Snapshot {
   /** When it was taken (RFC 3339). */
   readonly takenAt: string;
   readonly repos: readonly RepoView[];
   readonly pipelines: readonly PipelineNode[];
+  /** Headline metrics of the pipelines whose last commits hold a metrics file. */
+  readonly metrics?: readonly PipelineMetric[];
   /** Recent jobs, any order; omitted on a refresh of repos and pipelines. */
   readonly jobs?: readonly JobRecord[];
 }
@@ -155,6 +166,8 @@ export interface ViewState {
   readonly replay: { readonly read: number; readonly size: number } | null;
   readonly repos: readonly RepoView[];
   readonly pipelines: readonly PipelineNode[];
+  /** Headline metric of each pipeline that has one, as the last snapshot found them. */
+  readonly metrics: readonly PipelineMetric[];
   /** Last cron tick per `pipeline/input`. */
   readonly cronTicks: ReadonlyMap<string, string>;
   readonly jobs: PersistentMap<JobView>;
@@ -214,6 +227,7 @@ export function initialState(
     replay: null,
     repos: [],
     pipelines: [],
+    metrics: [],
     cronTicks: new Map(),
     jobs: PersistentMap.empty(),
     order: [],
@@ -641,6 +655,7 @@ function applySnapshot(state: ViewState, s: Snapshot): ViewState {
     reposAsOf: s.takenAt,
     repos: s.repos,
     pipelines: s.pipelines,
+    metrics: s.metrics ?? state.metrics,
   });
 }
 

@@ -47,6 +47,14 @@ export function hostOutputError(err: unknown, path: string, want: "file" | "fold
       data,
     );
   }
+  if ((err as { code?: unknown } | null)?.code === "ENAMETOOLONG") {
+    const shown = path.length > 120 ? `${path.slice(0, 60)}…${path.slice(-40)}` : path;
+    return new BadSourceError(
+      `Cannot write "${shown}": the path is longer than this host allows (4096 bytes); ` +
+        `give -o a folder with a shorter path`,
+      { option: "-o", path: shown },
+    );
+  }
   return err;
 }
 

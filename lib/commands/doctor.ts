@@ -4,6 +4,7 @@
  * tick — with every problem found and what to do about it. Returns the report; printing it
  * is the CLI's.
  */
+import { TuskError } from "../errors.ts";
 import { JobStore } from "../pipeline/jobs.ts";
 import { pipelinesOf } from "../pipeline/pipelines.ts";
 import { inputLeaves } from "../pipeline/spec/input.ts";
@@ -58,9 +59,14 @@ export async function doctor(store: Store, options: DoctorOptions = {}): Promise
     for (const d of (await new JobStore(store).scan()).damaged) problems.push(d.error.message);
     await verify(store, { skipDamagedJobs: true });
   } catch (e) {
-    const why = `${
-      (e as Error).message
-    } — restore the store from a backup, or run "tusk verify" for details`;
+    // A problem with a repair of its own (a stale cache entry, a state file to rebuild, an
+    // entry of the wrong kind) says what to do in its message: no backup is needed.
+    const repair = e instanceof TuskError && typeof e.data.repair === "string";
+    const why = repair
+      ? (e as Error).message
+      : `${
+        (e as Error).message
+      } — restore the store from a backup, or run "tusk verify" for details`;
     health = `BROKEN: ${why}`;
     problems.push(`the store failed verification: ${why}`);
   }

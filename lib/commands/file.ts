@@ -5,6 +5,7 @@ import { EMPTY_TREE } from "../store/codec.ts";
 import type { Hash } from "../store/hash.ts";
 import {
   checkBranchName,
+  checkPathLength,
   formatPath,
   parseBranchRef,
   parsePath,
@@ -241,6 +242,7 @@ export async function putFile(
   const seen = new Map<string, string>();
   for (const p of planned) {
     const key = formatPath(p.dest);
+    checkPathLength(p.dest);
     if (p.dest.length === 0) {
       throw new InvalidArgumentError(`Cannot put a file at the root "/" of repo "${target.repo}"`, {
         path: "/",
@@ -430,7 +432,9 @@ export async function getFile(
     });
     for await (const f of store.walk(entry.hash, [])) {
       const dest = `${outDir}${f.path}`;
-      await Deno.mkdir(dest.slice(0, dest.lastIndexOf("/")), { recursive: true });
+      await Deno.mkdir(dest.slice(0, dest.lastIndexOf("/")), { recursive: true }).catch((err) => {
+        throw hostOutputError(err, dest, "file");
+      });
       await writeOutput(store, f.hash, dest);
       written++;
     }

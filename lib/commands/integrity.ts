@@ -1,25 +1,96 @@
 /**
  * `verify` and `gc` for the whole of tusk: the store's checks plus what pipelines keep
- * alive outside commits (each datum's output tree and logs, the datum index).
+ * alive outside commits (each datum's output tree and logs, the datum index), and what a job
+ * still running has written but named nowhere yet.
  */
-import { JobStore } from "../pipeline/jobs.ts";
+import { type DatumIndexEntry, type JobRecord, JobStore } from "../pipeline/jobs.ts";
 import { PIPELINE_KIND } from "../pipeline/pipelines.ts";
+import { isFinal } from "../pipeline/states.ts";
+import { leaseHolder } from "../scheduler/lease.ts";
+import type { Hash } from "../store/hash.ts";
 import type { StoreState } from "../store/state.ts";
 import type { Store } from "../store/store.ts";
 import {
   collectGarbage,
+  type ExtraRoot,
   type ExtraRoots,
   type GcReport,
   type VerifyReport,
   verifyStore,
 } from "../store/verify.ts";
 
+/**
+ * How long before a running job's creation `gc` starts keeping objects: file times come from
+ * the kernel's clock, which may lag the job's by a tick, and a clock may step back a little.
+ */
+const KEEP_MARGIN_MS = 5_000;
+
+/** What drops a stale datum index entry. */
+const DROP_STALE = 'run "tusk gc" to drop it (the datum runs again on its pipeline\'s next job)';
+
+/** A datum index entry as an extra root, with the pipeline it belongs to. */
+interface IndexRoot extends ExtraRoot {
+  readonly pipeline: string;
+  readonly entry: DatumIndexEntry;
+}
+
+/**
+ * What pipelines keep alive outside commits. A damaged job record fails it, unless
+ * `skipDamaged` (for a check that reports such records apart, as `doctor` does).
+ */
 function jobRoots(
   store: Store,
   options: { skipDamaged?: boolean } = {},
 ): (state: StoreState) => Promise<ExtraRoots> {
-  return async (state) =>
-    await new JobStore(store).roots(Object.keys(state.meta[PIPELINE_KIND] ?? {}), options);
+  return async (state) => {
+    const jobs = new JobStore(store);
+    const trees: ExtraRoot[] = [];
+    const blobs: ExtraRoot[] = [];
+    const unfinished: JobRecord[] = [];
+    for (const p of Object.keys(state.meta[PIPELINE_KIND] ?? {})) {
+      for (const e of (await jobs.datumIndex(p)).values()) {
+        const root: IndexRoot = {
+          hash: e.tree,
+          what: `the datum index of pipeline "${p}" (datum ${e.hash.slice(0, 32)}, job ${e.job})`,
+          cache: { repair: DROP_STALE },
+          pipeline: p,
+          entry: e,
+        };
+        trees.push(root);
+      }
+      const records = options.skipDamaged
+        ? (await jobs.scan({ pipeline: p })).jobs
+        : await jobs.list({ pipeline: p });
+      for (const job of records) {
+        if (!isFinal(job.state)) unfinished.push(job);
+        for (const d of job.datums) {
+          const what = `datum ${d.id} of job ${job.id} of pipeline "${p}"`;
+          if (d.logs) blobs.push({ hash: d.logs, what: `the logs of ${what}` });
+          if (d.outputTree) trees.push({ hash: d.outputTree, what: `the output of ${what}` });
+        }
+      }
+    }
+    // A job runs only in the lease holder's process: with none alive, an unfinished record
+    // is one a crash left, which resumes from its datum index, not from what it wrote.
+    const running = unfinished.length > 0 && (await leaseHolder(store)) !== null;
+    const since = running
+      ? Math.min(...unfinished.map((j) => Date.parse(j.created))) - KEEP_MARGIN_MS
+      : NaN;
+    return {
+      trees,
+      blobs,
+      ...(Number.isFinite(since) ? { keepSince: since } : {}),
+      dropStale: async (stale) => {
+        const byPipeline = new Map<string, Set<Hash>>();
+        for (const r of stale as readonly IndexRoot[]) {
+          const set = byPipeline.get(r.pipeline) ?? new Set<Hash>();
+          set.add(r.entry.hash);
+          byPipeline.set(r.pipeline, set);
+        }
+        for (const [p, hashes] of byPipeline) await jobs.dropDatums(p, hashes);
+      },
+    };
+  };
 }
 
 /**
@@ -35,7 +106,11 @@ export async function verify(
   });
 }
 
-/** Free what nothing keeps: no kept ledger entry, no live pipeline's job records. */
+/**
+ * Free what nothing keeps: no kept ledger entry, no live pipeline's job records or datum
+ * index, and nothing written since a job still running started. Datum index entries whose
+ * output is no longer whole are dropped (their datums run again).
+ */
 export async function gc(store: Store, options: { dryRun?: boolean } = {}): Promise<GcReport> {
   const report = await collectGarbage(store, { ...options, extraRoots: jobRoots(store) });
   if (!options.dryRun) {

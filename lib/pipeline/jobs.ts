@@ -5,6 +5,7 @@
  * → output tree), which is what lets a later job skip a datum and reuse its output.
  */
 import { IntegrityError, InvalidArgumentError, NotFoundError } from "../errors.ts";
+import { wrongKindError } from "../store/damage.ts";
 import type { Hash } from "../store/hash.ts";
 import { writeFileAtomic } from "../store/fs_util.ts";
 import { checkRepoName } from "../store/names.ts";
@@ -153,10 +154,20 @@ export class JobStore {
     return `${this.#store.root}/jobs/${pipeline}`;
   }
 
+  /**
+   * The error to throw for `err`, raised using `path` (a `want` under the store): a store
+   * entry of the wrong kind on the way is named as damage; `err` otherwise.
+   */
+  async #damaged(err: unknown, path: string, want: "file" | "folder"): Promise<unknown> {
+    return await wrongKindError(err, this.#store.root, path, want);
+  }
+
   /** Save a job record atomically (`durable` fsyncs it). */
   async save(job: JobRecord, options: { durable?: boolean } = {}): Promise<void> {
     const dir = this.#dir(job.pipeline);
-    await Deno.mkdir(dir, { recursive: true });
+    await Deno.mkdir(dir, { recursive: true }).catch(async (err) => {
+      throw await this.#damaged(err, dir, "folder");
+    });
     const bytes = utf8.encode(JSON.stringify(job));
     if (options.durable) {
       await writeFileAtomic(`${dir}/${job.id}.json`, bytes, `${this.#store.root}/tmp`);
@@ -275,8 +286,7 @@ export class JobStore {
     try {
       text = await Deno.readTextFile(file);
     } catch (err) {
-      if (err instanceof Deno.errors.IsADirectory) throw damaged();
-      throw err;
+      throw await this.#damaged(err, file, "file");
     }
     let record: unknown;
     try {
@@ -308,7 +318,9 @@ export class JobStore {
         if (e.name.endsWith(".json")) out.push(e.name.slice(0, -5));
       }
     } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      if (!(err instanceof Deno.errors.NotFound)) {
+        throw await this.#damaged(err, this.#dir(pipeline), "folder");
+      }
     }
     return out.sort();
   }
@@ -370,10 +382,11 @@ export class JobStore {
   async datumIndex(pipeline: string): Promise<Map<Hash, DatumIndexEntry>> {
     const index = new Map<Hash, DatumIndexEntry>();
     let text = "";
+    const path = `${this.#dir(pipeline)}/datums.jsonl`;
     try {
-      text = await Deno.readTextFile(`${this.#dir(pipeline)}/datums.jsonl`);
+      text = await Deno.readTextFile(path);
     } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      if (!(err instanceof Deno.errors.NotFound)) throw await this.#damaged(err, path, "file");
     }
     for (const line of text.split("\n")) {
       if (!line) continue;
@@ -445,11 +458,14 @@ export class JobStore {
   /** Append datum index entries and fsync them. */
   async appendDatums(pipeline: string, entries: readonly DatumIndexEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    await Deno.mkdir(this.#dir(pipeline), { recursive: true });
-    const f = await Deno.open(`${this.#dir(pipeline)}/datums.jsonl`, {
-      append: true,
-      create: true,
-    });
+    const path = `${this.#dir(pipeline)}/datums.jsonl`;
+    let f: Deno.FsFile;
+    try {
+      await Deno.mkdir(this.#dir(pipeline), { recursive: true });
+      f = await Deno.open(path, { append: true, create: true });
+    } catch (err) {
+      throw await this.#damaged(err, path, "file");
+    }
     try {
       const bytes = utf8.encode(entries.map((e) => JSON.stringify(e) + "\n").join(""));
       let off = 0;
@@ -461,28 +477,29 @@ export class JobStore {
   }
 
   /**
-   * Every object that job records and datum indexes of `pipelines` keep alive (for gc). A
-   * damaged record fails it, unless `skipDamaged` (a check that reports such records apart).
+   * Drop every datum index entry of `pipeline` for the datum hashes `datums` (stale entries
+   * whose output is gone: those datums run again). The index is rewritten atomically; a
+   * torn line is dropped with them.
    */
-  async roots(
-    pipelines: readonly string[],
-    options: { skipDamaged?: boolean } = {},
-  ): Promise<{ trees: Set<Hash>; blobs: Set<Hash> }> {
-    const trees = new Set<Hash>();
-    const blobs = new Set<Hash>();
-    for (const p of pipelines) {
-      for (const e of (await this.datumIndex(p)).values()) trees.add(e.tree);
-      const records = options.skipDamaged
-        ? (await this.scan({ pipeline: p })).jobs
-        : await this.list({ pipeline: p });
-      for (const job of records) {
-        for (const d of job.datums) {
-          if (d.logs) blobs.add(d.logs);
-          if (d.outputTree) trees.add(d.outputTree);
-        }
-      }
+  async dropDatums(pipeline: string, datums: ReadonlySet<Hash>): Promise<void> {
+    const path = `${this.#dir(pipeline)}/datums.jsonl`;
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return;
+      throw await this.#damaged(err, path, "file");
     }
-    return { trees, blobs };
+    const kept = text.split("\n").filter((line) => {
+      if (!line) return false;
+      try {
+        return !datums.has((JSON.parse(line) as DatumIndexEntry).hash);
+      } catch {
+        return false;
+      }
+    });
+    const bytes = utf8.encode(kept.map((l) => l + "\n").join(""));
+    await writeFileAtomic(path, bytes, `${this.#store.root}/tmp`);
   }
 
   /** Remove a pipeline's job records (after the pipeline is deleted). */

@@ -1,7 +1,7 @@
 /**
  * A batch of small objects written together: a transaction's trees and commits, or the
  * small files of a put. Many objects go to one pack, a few to loose files side by side, and
- * objects the store already holds are skipped.
+ * objects the store already holds are skipped (their time refreshed, as gc wants).
  */
 import { type Hash, sha256 } from "./hash.ts";
 
@@ -14,6 +14,8 @@ const BATCH_MAX_BYTES = 64 << 20;
 export interface BatchTarget {
   /** The subset of `hashes` the store does not hold yet. */
   missing(hashes: Iterable<Hash>): Promise<Set<Hash>>;
+  /** Mark objects the store holds already as just written. */
+  freshen(hashes: Iterable<Hash>): Promise<void>;
   /** Write objects as one pack. */
   writePack(objects: ReadonlyMap<Hash, Uint8Array>): Promise<void>;
   /** Write one object as a loose file. */
@@ -57,7 +59,12 @@ export class ObjectBatch {
     this.#bytes = 0;
     const absent = await this.#store.missing(pending.keys());
     const fresh = new Map<Hash, Uint8Array>();
-    for (const [hash, bytes] of pending) if (absent.has(hash)) fresh.set(hash, bytes);
+    const held: Hash[] = [];
+    for (const [hash, bytes] of pending) {
+      if (absent.has(hash)) fresh.set(hash, bytes);
+      else held.push(hash);
+    }
+    if (held.length) await this.#store.freshen(held);
     if (fresh.size >= PACK_MIN_OBJECTS) {
       await this.#store.writePack(fresh);
     } else {

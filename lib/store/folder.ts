@@ -4,6 +4,7 @@
  * (empty folders a copy dropped, dead writers' temp files).
  */
 import { AlreadyExistsError, NoStoreError } from "../errors.ts";
+import { damagedEntry } from "./damage.ts";
 import { exists, mapWriteError, processAlive, syncDir } from "./fs_util.ts";
 import { Layout, STORE_MARK } from "./layout.ts";
 
@@ -61,9 +62,11 @@ export async function createFolder(dir: string, state: Uint8Array): Promise<void
 /** Check that `dir` is a store folder this version can read; NoStoreError if not. */
 export async function checkMark(dir: string): Promise<void> {
   let mark: string;
+  const path = new Layout(dir).mark;
   try {
-    mark = await Deno.readTextFile(new Layout(dir).mark);
-  } catch {
+    mark = await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.IsADirectory) throw damagedEntry(path, "file", FIXES.STORE);
     throw new NoStoreError(`No tusk store at "${dir}": run "tusk init" to create one`, {
       path: dir,
     });
@@ -78,22 +81,76 @@ export async function findFolder(start: string): Promise<string | null> {
   let dir = start.replace(/\/+$/, "") || "/";
   while (true) {
     const root = Layout.under(dir);
-    if (await exists(new Layout(root).mark)) return root;
+    // A file named `.tusk` is no store: the search goes on upward.
+    if (await exists(new Layout(root).mark).catch(() => false)) return root;
     if (dir === "/" || dir === "") return null;
     dir = dir.slice(0, dir.lastIndexOf("/")) || "/";
   }
 }
 
+/** What to do about a fixed entry of the wrong kind that holds something, by its name. */
+const FIXES: Readonly<Record<string, string>> = {
+  STORE: 'move it away and put back a file "STORE" holding the line "tusk-store 1"',
+  ledger: "move it away and put back the ledger from a backup or the copy the store came " +
+    "from: the store's history is in it",
+  "state.json": "move it out of the store: the state is a cache of the ledger, and the next " +
+    "command rebuilds it",
+  lock: "move it out of the store: tusk makes a new lock file",
+  "gc.lock": "move it out of the store: tusk makes a new lock file",
+  objects: 'move it out of the store: tusk makes a new folder, and "tusk verify" then names ' +
+    "any object lost with it",
+  packs: 'move it out of the store: tusk makes a new folder, and "tusk verify" then names ' +
+    "any object lost with it",
+  tmp: "move it out of the store: tusk keeps only its own temp files there, and makes a new " +
+    "folder",
+  "scheduler.json": "move it out of the store: a scheduler writes a new one when it starts",
+  "events.jsonl": "move it out of the store: tusk starts a new event journal",
+  jobs: "move it out of the store: tusk makes a new folder (the job history it held is " +
+    "lost, no data)",
+  work: "move it out of the store: tusk makes a new folder for running jobs",
+};
+
 /**
- * Recreate the folders a store may hold empty, which a copy may have dropped (object stores
- * and some copy tools keep no empty folder).
+ * Check every fixed entry of the store folder (`Layout.entries`) for its kind, and recreate
+ * the folders a store may hold empty, which a copy may have dropped (object stores and some
+ * copy tools keep no empty folder). An entry of the wrong kind that holds nothing (an empty
+ * file where a folder belongs, an empty folder where a file does) and that tusk makes again
+ * on demand is removed (and a folder made in its place); one that holds something is never
+ * removed: IntegrityError names it and says what to do.
  */
-export async function restoreFolders(layout: Layout): Promise<void> {
-  for (const sub of layout.folders) {
-    // Present already, or a read-only copy: reading needs none of them, and a write that
-    // does fails then with its own message.
-    await Deno.mkdir(sub).catch(() => {});
-  }
+export async function checkEntries(layout: Layout): Promise<void> {
+  const restore = new Set(layout.folders);
+  await Promise.all(layout.entries.map(async (entry) => {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(entry.path);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      // Missing, or a read-only copy: reading needs none of these folders, and a write
+      // that does fails then with its own message.
+      if (restore.has(entry.path)) await Deno.mkdir(entry.path).catch(() => {});
+      return;
+    }
+    if (info.isDirectory === (entry.kind === "folder")) return;
+    const name = entry.path.slice(entry.path.lastIndexOf("/") + 1);
+    const damaged = damagedEntry(entry.path, entry.kind, FIXES[name]);
+    if (entry.absent === "required" || !(await holdsNothing(entry.path, info))) throw damaged;
+    try {
+      await Deno.remove(entry.path);
+      if (entry.kind === "folder") await Deno.mkdir(entry.path);
+    } catch {
+      // Read-only, or something was put there meanwhile: leave it, and say what it is.
+      throw damaged;
+    }
+  }));
+}
+
+/** True for an empty file or an empty folder. */
+async function holdsNothing(path: string, info: Deno.FileInfo): Promise<boolean> {
+  if (info.isFile) return info.size === 0;
+  if (!info.isDirectory) return false;
+  for await (const _ of Deno.readDir(path)) return false;
+  return true;
 }
 
 /** Remove the temp files of writers that are gone (a temp file's name starts with its pid). */

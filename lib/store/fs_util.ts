@@ -18,6 +18,17 @@ export function tempName(): string {
   return `${Deno.pid}.${tempCounter}.${rand}.tmp`;
 }
 
+/**
+ * A fresh temp file path beside `dest` (in its folder, so a rename puts it in place):
+ * `.tusk-<16 random hex>.tmp`, 26 bytes whatever `dest` is called, so a target whose name
+ * is as long as the host allows still has a temp file that fits. Open it with `createNew`.
+ */
+export function siblingTempPath(dest: string): string {
+  const rand = crypto.getRandomValues(new Uint8Array(8));
+  const hex = [...rand].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${dest.slice(0, dest.lastIndexOf("/") + 1)}.tusk-${hex}.tmp`;
+}
+
 /** fsync a folder so that renames and creations inside it survive a power loss. */
 export async function syncDir(dir: string): Promise<void> {
   const f = await Deno.open(dir, { read: true });
@@ -83,6 +94,15 @@ export async function writeFileAtomic(
     mapWriteError(err, path);
   }
   await syncDir(parentOf(path));
+}
+
+/**
+ * Set `path`'s modification time to now, best effort (a file of another owner, or gone, is
+ * left as it is): a write that finds its object already stored marks it as just written.
+ */
+export async function touch(path: string): Promise<void> {
+  const now = new Date();
+  await Deno.utime(path, now, now).catch(() => {});
 }
 
 /** The folder part of a host path. */

@@ -38,6 +38,17 @@ const LEDGER = "ledger";
 const STATE = "state.json";
 const JOB_RECORD = ".json";
 
+/** One fixed entry of a store folder: where it is and whether it is a file or a folder. */
+export interface LayoutEntry {
+  readonly path: string;
+  readonly kind: "file" | "folder";
+  /**
+   * What tusk does without it: `required` (the store is no store, or has lost its history),
+   * or `made` (made again on demand, or rebuilt: nothing is lost when it goes).
+   */
+  readonly absent: "required" | "made";
+}
+
 /** The paths of one store folder. */
 export class Layout {
   /** The store folder itself. */
@@ -66,6 +77,10 @@ export class Layout {
   readonly events: string;
   /** The folder of job records, one folder per pipeline. */
   readonly jobs: string;
+  /** The folder of running jobs' workspaces. */
+  readonly workspaces: string;
+  /** Every fixed entry of the folder, and what it must be. */
+  readonly entries: readonly LayoutEntry[];
 
   constructor(root: string) {
     this.root = root;
@@ -81,6 +96,24 @@ export class Layout {
     this.lease = `${root}/scheduler.json`;
     this.events = `${root}/events.jsonl`;
     this.jobs = `${root}/jobs`;
+    this.workspaces = `${root}/work`;
+    const file = (path: string, absent: LayoutEntry["absent"] = "made") =>
+      ({ path, kind: "file", absent }) as const;
+    const folder = (path: string) => ({ path, kind: "folder", absent: "made" }) as const;
+    this.entries = [
+      file(this.mark, "required"),
+      file(this.ledger, "required"),
+      file(this.state),
+      file(this.lock),
+      file(this.gcLock),
+      folder(this.objects),
+      folder(this.packs),
+      folder(this.tmp),
+      file(this.lease),
+      file(this.events),
+      folder(this.jobs),
+      folder(this.workspaces),
+    ];
   }
 
   /** The store folder under `dir` (`dir/.tusk`). */
@@ -165,6 +198,6 @@ export class Layout {
 
   /** A running job's workspace. */
   work(jobId: string): string {
-    return `${this.root}/work/${jobId}`;
+    return `${this.workspaces}/${jobId}`;
   }
 }

@@ -4,9 +4,10 @@
  * and checked against its name on every read. Large files and streams are copied and
  * hashed side by side.
  */
-import { IntegrityError } from "../errors.ts";
+import { IntegrityError, NotFoundError } from "../errors.ts";
+import { damagedEntry, wrongKindError } from "./damage.ts";
 import { createHasher, type Hash, sha256Async } from "./hash.ts";
-import { mapWriteError, syncDir, tempPath, writeAll, writeNewFile } from "./fs_util.ts";
+import { mapWriteError, syncDir, tempPath, touch, writeAll, writeNewFile } from "./fs_util.ts";
 import type { Layout } from "./layout.ts";
 import { corruptObject, type OpenObject } from "./read_check.ts";
 
@@ -27,6 +28,14 @@ export class LooseObjects {
     return this.#layout.loose(hash);
   }
 
+  /**
+   * The error to throw for `err`, raised using the file of `hash` (or its prefix folder):
+   * the damaged-entry error when one of them has the wrong kind, `err` otherwise.
+   */
+  async #damaged(err: unknown, hash: Hash): Promise<unknown> {
+    return await wrongKindError(err, this.#layout.root, this.path(hash), "file");
+  }
+
   /** True when the object is loose. */
   async has(hash: Hash): Promise<boolean> {
     try {
@@ -34,7 +43,7 @@ export class LooseObjects {
       return true;
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return false;
-      throw err;
+      throw await this.#damaged(err, hash);
     }
   }
 
@@ -67,7 +76,7 @@ export class LooseObjects {
       try {
         for await (const e of Deno.readDir(this.#layout.looseDir(prefix))) present.add(e.name);
       } catch (err) {
-        if (!(err instanceof Deno.errors.NotFound)) throw err;
+        if (!(err instanceof Deno.errors.NotFound)) throw await this.#damaged(err, group[0]!);
       }
       for (const hash of group) if (!present.has(hash.slice(2))) out.add(hash);
     }
@@ -85,12 +94,16 @@ export class LooseObjects {
     return dirs;
   }
 
-  /** Every loose object's id. */
+  /** Every loose object's id; a prefix folder that is a file is IntegrityError naming it. */
   async list(): Promise<Hash[]> {
     const loose: Hash[] = [];
     try {
       for await (const d of Deno.readDir(this.#layout.objects)) {
-        if (!d.isDirectory || !/^[0-9a-f]{2}$/.test(d.name)) continue;
+        if (!/^[0-9a-f]{2}$/.test(d.name)) continue;
+        if (!d.isDirectory && !(await Deno.stat(this.#layout.looseDir(d.name))).isDirectory) {
+          // A file where a prefix folder belongs: its objects are lost, not merely absent.
+          throw damagedEntry(this.#layout.looseDir(d.name), "folder");
+        }
         for await (const e of Deno.readDir(this.#layout.looseDir(d.name))) {
           if (/^[0-9a-f]{62}$/.test(e.name)) loose.push(d.name + e.name);
         }
@@ -108,7 +121,7 @@ export class LooseObjects {
       bytes = await Deno.readFile(this.path(hash));
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return null;
-      throw err;
+      throw await this.#damaged(err, hash);
     }
     if (await sha256Async(bytes) !== hash) throw corruptObject(hash, this.path(hash));
     return bytes;
@@ -117,12 +130,25 @@ export class LooseObjects {
   /** A loose object's file opened for reading, or null when it is not loose. */
   async open(hash: Hash): Promise<OpenObject | null> {
     const path = this.path(hash);
+    let file: Deno.FsFile;
     try {
-      return { hash, path, file: await Deno.open(path, { read: true }) };
+      file = await Deno.open(path, { read: true });
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return null;
-      throw err;
+      throw await this.#damaged(err, hash);
     }
+    const info = await file.stat();
+    // A folder opens for reading too, and fails only at the first read.
+    if (info.isDirectory) {
+      file.close();
+      throw await this.#damaged(new Deno.errors.IsADirectory(path), hash);
+    }
+    return { hash, path, file, size: info.size };
+  }
+
+  /** Refresh a loose object's modification time (see `ObjectStore.freshen()`). */
+  async touch(hash: Hash): Promise<void> {
+    await touch(this.path(hash));
   }
 
   /** Write one object durably (the caller knows it is not there yet). */
@@ -229,28 +255,38 @@ export class LooseObjects {
     }
   }
 
-  /** Move a finished temp file into place as a loose object (skipped if it exists). */
+  /**
+   * Move a finished temp file into place as a loose object. One that exists is kept, its
+   * time refreshed (see `ObjectStore.freshen()`).
+   */
   async #install(tmp: string, hash: Hash): Promise<void> {
     const dest = this.path(hash);
     const dir = dest.slice(0, dest.lastIndexOf("/"));
-    if (!this.#knownDirs.has(dir)) {
-      await Deno.mkdir(dir, { recursive: true });
-      this.#knownDirs.add(dir);
-    }
     try {
-      await Deno.lstat(dest);
-      await Deno.remove(tmp);
-      return;
+      if (!this.#knownDirs.has(dir)) {
+        await Deno.mkdir(dir, { recursive: true });
+        this.#knownDirs.add(dir);
+      }
+      try {
+        await Deno.lstat(dest);
+        await Deno.remove(tmp);
+        await touch(dest);
+        return;
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      }
+      await Deno.rename(tmp, dest);
     } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      throw await this.#damaged(err, hash);
     }
-    await Deno.rename(tmp, dest);
     await syncDir(dir);
   }
 
   /** Check one loose object by re-hashing its file. */
   async verify(hash: Hash): Promise<void> {
-    const f = await Deno.open(this.path(hash), { read: true });
+    const obj = await this.open(hash);
+    if (!obj) throw new NotFoundError(`Cannot find object ${hash}`, { object: hash });
+    const f = obj.file;
     const hasher = await createHasher();
     try {
       const buf = new Uint8Array(4 << 20);
@@ -268,8 +304,13 @@ export class LooseObjects {
   /** Delete a loose object (gc only); returns the bytes freed. */
   async remove(hash: Hash): Promise<number> {
     const p = this.path(hash);
-    const st = await Deno.lstat(p);
-    await Deno.remove(p);
-    return st.size;
+    try {
+      const st = await Deno.lstat(p);
+      if (st.isDirectory) throw new Deno.errors.IsADirectory(p);
+      await Deno.remove(p);
+      return st.size;
+    } catch (err) {
+      throw await this.#damaged(err, hash);
+    }
   }
 }

@@ -65,12 +65,45 @@ export function parseBranchRef(text: string, options: { checkName?: boolean } = 
 
 const utf8 = new TextEncoder();
 
+/** The longest name of a file or folder, in UTF-8 bytes: the host's `NAME_MAX`. */
+export const MAX_NAME_BYTES = 255;
+
+/**
+ * The longest path a file is put at, in UTF-8 bytes (`/a/b` is 4). The host refuses paths
+ * over 4,096 bytes (`PATH_MAX`) whole, and every consumer lays a stored path out under a
+ * folder of its own (`get file -r -o <folder>`, a datum's workspace in the store): 3,072
+ * leaves 1 KiB for that folder.
+ */
+export const MAX_PATH_BYTES = 3072;
+
+/**
+ * Refuse a path (given as its segments) longer than `MAX_PATH_BYTES` for storing a file
+ * at: InvalidArgumentError naming the path (shortened) and the limit.
+ */
+export function checkPathLength(segments: readonly string[]): void {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short paths need no encoding.
+  let units = segments.length;
+  for (const s of segments) units += s.length;
+  if (units * 3 <= MAX_PATH_BYTES) return;
+  const path = "/" + segments.join("/");
+  const bytes = utf8.encode(path).length;
+  if (bytes <= MAX_PATH_BYTES) return;
+  const shown = path.length > 80 ? `${path.slice(0, 40)}…${path.slice(-30)}` : path;
+  throw new InvalidArgumentError(
+    `Invalid path ${JSON.stringify(shown)}: it is ${bytes} bytes long, and tusk stores paths of ` +
+      `at most ${MAX_PATH_BYTES} bytes (so that every folder it is laid out in stays within ` +
+      `the host's limit of 4096)`,
+    { path: shown, bytes, limit: MAX_PATH_BYTES },
+  );
+}
+
 /**
  * Normalise a path inside a repo to its segments. `/`-rooted or relative, a trailing `/`
  * allowed; `..`, `.`, NUL and other control characters, lone surrogates, empty segments and
- * names longer than 255 bytes are refused. With `storing` (a path a file is put at), so is
- * U+FFFD: bytes that are not UTF-8 arrive as it, so storing it would store another name
- * than the one given. Reading accepts it, so a name stored before stays reachable.
+ * names longer than 255 bytes are refused. With `storing` (a path a file is put at), so are
+ * U+FFFD (bytes that are not UTF-8 arrive as it, so storing it would store another name
+ * than the one given) and a path longer than `MAX_PATH_BYTES`. Reading accepts both, so a
+ * name stored before stays reachable.
  */
 export function parsePath(path: string, options: { storing?: boolean } = {}): string[] {
   const bad = (why: string): never => {
@@ -95,10 +128,11 @@ export function parsePath(path: string, options: { storing?: boolean } = {}): st
     if (s === "..") bad('".." is not allowed');
     if (s === ".") bad('"." is not allowed');
     // A UTF-16 unit is at most 3 UTF-8 bytes, so only names over 85 units need encoding.
-    if (s.length > 85 && utf8.encode(s).length > 255) {
-      bad(`the name "${s.slice(0, 20)}…" is longer than 255 bytes`);
+    if (s.length > 85 && utf8.encode(s).length > MAX_NAME_BYTES) {
+      bad(`the name "${s.slice(0, 20)}…" is longer than ${MAX_NAME_BYTES} bytes`);
     }
   }
+  if (options.storing) checkPathLength(segments);
   return segments;
 }
 

@@ -8,7 +8,7 @@
  */
 import { NotFoundError } from "../errors.ts";
 import { ObjectBatch } from "./batch.ts";
-import { mapWriteError, tempName, writeAll } from "./fs_util.ts";
+import { mapWriteError, siblingTempPath, touch, writeAll } from "./fs_util.ts";
 import { type Hash, sha256 } from "./hash.ts";
 import type { Layout } from "./layout.ts";
 import { LooseObjects, type ProgressFn } from "./loose.ts";
@@ -105,9 +105,8 @@ export class ObjectStore {
   async stream(hash: Hash): Promise<ReadableStream<Uint8Array>> {
     const obj = await this.#openLoose(hash);
     if (!obj) return streamOf(await this.read(hash));
-    const size = (await obj.file.stat()).size;
-    if (size > STREAM_WHOLE) return checkedStream(obj);
-    return streamOf(await readChecked(obj, size));
+    if (obj.size > STREAM_WHOLE) return checkedStream(obj);
+    return streamOf(await readChecked(obj, obj.size));
   }
 
   /** The loose file of `hash` opened for reading, or null when it is packed or absent. */
@@ -118,13 +117,13 @@ export class ObjectStore {
 
   /**
    * Copy an object to the host file `dest`, checking its hash on the way: the bytes go to a
-   * temp file beside `dest`, renamed to `dest` only once checked. On a mismatch the temp
+   * temp file beside `dest` (its name does not grow with `dest`'s, so a name as long as the
+   * host allows still has one), renamed to `dest` only once checked. On a mismatch the temp
    * file is removed, whatever was at `dest` is left as it was, and IntegrityError names the
    * object. Returns the number of bytes written.
    */
   async copyTo(hash: Hash, dest: string, options: { mode?: number } = {}): Promise<number> {
-    const slash = dest.lastIndexOf("/");
-    const tmp = `${dest.slice(0, slash + 1)}.${dest.slice(slash + 1)}.${tempName()}`;
+    const tmp = siblingTempPath(dest);
     let created = false;
     try {
       const out = await Deno.open(tmp, {
@@ -153,10 +152,30 @@ export class ObjectStore {
     }
   }
 
-  /** Write one object as a loose file, durably (skipped when the store holds it). */
+  /** Write one object as a loose file, durably (only freshened when the store holds it). */
   async writeLoose(bytes: Uint8Array, hash: Hash = sha256(bytes)): Promise<Hash> {
-    if (await this.has(hash)) return hash;
+    if (await this.has(hash)) {
+      await this.freshen([hash]);
+      return hash;
+    }
     return await this.#loose.write(bytes, hash);
+  }
+
+  /**
+   * Mark objects a write found already stored as just written: a loose one's file, or the
+   * pack holding it, gets the current time. `gc` keeps what was written since a job still
+   * running started (that job may name it nowhere yet), so a job writing an output the
+   * store held as garbage keeps it too. Best effort: a file tusk may not touch is left.
+   */
+  async freshen(hashes: Iterable<Hash>): Promise<void> {
+    const index = await this.#packs.index();
+    const packs = new Set<string>();
+    for (const hash of hashes) {
+      const loc = index.get(hash);
+      if (loc) packs.add(loc.pack);
+      else await this.#loose.touch(hash);
+    }
+    for (const pack of packs) await touch(this.#layout.pack(pack));
   }
 
   /**

@@ -5,6 +5,7 @@
  * keeps. Every object read from a pack is checked against its hash.
  */
 import { IntegrityError } from "../errors.ts";
+import { wrongKindError } from "./damage.ts";
 import { type Hash, sha256Async } from "./hash.ts";
 import { mapWriteError, syncDir, tempPath, writeNewFile } from "./fs_util.ts";
 import { Layout } from "./layout.ts";
@@ -65,7 +66,16 @@ export class Packs {
   }
 
   async #loadIndex(index: PackIndexes, pack: string): Promise<void> {
-    index.add(pack, await Deno.readFile(this.#layout.packIndex(pack)));
+    index.add(pack, await this.#readFile(this.#layout.packIndex(pack)));
+  }
+
+  /** A pack's file or index, whole; one of the wrong kind is named as damage. */
+  async #readFile(path: string): Promise<Uint8Array> {
+    try {
+      return await Deno.readFile(path);
+    } catch (err) {
+      throw await wrongKindError(err, this.#layout.root, path, "file");
+    }
   }
 
   /** The indexes of every pack, loaded on first use. */
@@ -92,11 +102,20 @@ export class Packs {
   async read(hash: Hash, loc: PackLocation, orNull = false): Promise<Uint8Array | null> {
     let pack = this.#files.get(loc.pack);
     if (!pack) {
+      const path = this.#layout.pack(loc.pack);
       try {
-        const file = Deno.openSync(this.#layout.pack(loc.pack), { read: true });
-        pack = { file, size: file.statSync().size };
+        const file = Deno.openSync(path, { read: true });
+        const info = file.statSync();
+        if (info.isDirectory) {
+          // A folder opens for reading too, and fails only at the first read.
+          file.close();
+          throw new Deno.errors.IsADirectory(path);
+        }
+        pack = { file, size: info.size };
       } catch (err) {
-        if (!(err instanceof Deno.errors.NotFound)) throw err;
+        if (!(err instanceof Deno.errors.NotFound)) {
+          throw await wrongKindError(err, this.#layout.root, path, "file");
+        }
         if (orNull) return null;
         throw missingPack(loc.pack, hash);
       }
@@ -174,7 +193,7 @@ export class Packs {
 
   /** The checked entries of a pack's index file. */
   async #entries(name: string): Promise<PackEntry[]> {
-    return await parseIndex(await Deno.readFile(this.#layout.packIndex(name)), name);
+    return await parseIndex(await this.#readFile(this.#layout.packIndex(name)), name);
   }
 
   /**
@@ -185,7 +204,7 @@ export class Packs {
     const entries = await this.#entries(name);
     let bytes: Uint8Array;
     try {
-      bytes = await Deno.readFile(this.#layout.pack(name));
+      bytes = await this.#readFile(this.#layout.pack(name));
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) throw missingPack(name, entries[0]?.hash);
       throw err;
@@ -227,7 +246,16 @@ export class Packs {
         const pack = Layout.packOf(e.name);
         if (pack?.file === "pack" && !names.has(pack.name)) {
           const p = this.#layout.pack(pack.name);
-          freed += (await Deno.lstat(p)).size;
+          const info = await Deno.lstat(p);
+          if (info.isDirectory) {
+            throw await wrongKindError(
+              new Deno.errors.IsADirectory(p),
+              this.#layout.root,
+              p,
+              "file",
+            );
+          }
+          freed += info.size;
           await Deno.remove(p);
         }
       }

@@ -19,6 +19,8 @@ export interface OpenObject {
   /** Its host path, named in errors. */
   readonly path: string;
   readonly file: Deno.FsFile;
+  /** Its size when opened. */
+  readonly size: number;
 }
 
 /** The loose object `hash` at `path` does not match its hash. */

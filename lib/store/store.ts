@@ -20,7 +20,7 @@
  */
 import type { ObjectBatch } from "./batch.ts";
 import type { Commit, TreeEntry } from "./codec.ts";
-import { checkMark, cleanTemp, createFolder, findFolder, restoreFolders } from "./folder.ts";
+import { checkEntries, checkMark, cleanTemp, createFolder, findFolder } from "./folder.ts";
 import { lockFile } from "./fs_util.ts";
 import type { Hash } from "./hash.ts";
 import { Layout, STORE_DIR } from "./layout.ts";
@@ -79,12 +79,14 @@ export class Store {
   /**
    * Open an existing store folder. What a copy of the store may have dropped without losing
    * anything (its empty folders, a ledger the state file proves was empty) is recreated,
-   * and dead writers' temp files are removed.
+   * dead writers' temp files are removed, and a fixed entry of the wrong kind (a folder
+   * where the ledger belongs) is IntegrityError naming it, or replaced when it is empty and
+   * tusk makes it again on demand (see `checkEntries()`).
    */
   static async open(dir: string, options: StoreOptions = {}): Promise<Store> {
     await checkMark(dir);
     const store = new Store(dir, options);
-    await restoreFolders(store.layout);
+    await checkEntries(store.layout);
     await store.#ledger.restore();
     await cleanTemp(store.layout);
     return store;

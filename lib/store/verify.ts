@@ -40,57 +40,120 @@ async function liveRoots(
   return { commits, objects };
 }
 
+/** One object kept alive outside commits by a higher layer. */
+export interface ExtraRoot {
+  readonly hash: Hash;
+  /** What keeps it, for messages: "the output of datum … of job …". */
+  readonly what: string;
+  /**
+   * Set for a cache entry (a datum index entry naming a datum's output): when anything under
+   * it is missing, the entry is stale — not lost data — and `repair` says how to drop it;
+   * `gc` hands such entries to `ExtraRoots.dropStale` instead of failing.
+   */
+  readonly cache?: { readonly repair: string };
+}
+
 /**
  * Objects kept alive outside commits by higher layers (a pipeline's datum outputs and logs);
  * given by the caller, since the store knows nothing of pipelines.
  */
 export interface ExtraRoots {
-  readonly trees: Iterable<Hash>;
-  readonly blobs: Iterable<Hash>;
+  readonly trees: Iterable<ExtraRoot>;
+  readonly blobs: Iterable<ExtraRoot>;
+  /**
+   * Objects written at or after this time (milliseconds since the epoch, by their files'
+   * modification times) may be held by a job still running, which names them nowhere yet:
+   * `gc` keeps them. Writes of an object the store already holds refresh its time.
+   */
+  readonly keepSince?: number;
+  /** Drop cache entries found stale (called by `gc`, under its locks). */
+  readonly dropStale?: (stale: readonly ExtraRoot[]) => Promise<void>;
 }
 
 /** Supplies extra roots for a state snapshot. */
 export type ExtraRootsFn = (state: StoreState) => Promise<ExtraRoots>;
 
-/** Every object reachable from the live roots; `check` re-hashes commits and trees on the way. */
+/** An object a root needs is not in the store. */
+class Missing extends IntegrityError {
+  constructor(message: string, data: Record<string, unknown>) {
+    super(message, { ...data, problem: "missing" });
+  }
+}
+
+/** `text` with its first letter in capitals. */
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** The error for a stale cache entry: `root` names objects the store no longer holds. */
+function staleEntry(root: ExtraRoot, missing: IntegrityError): IntegrityError {
+  return new IntegrityError(
+    `${capitalised(root.what)} names tree ${root.hash}, which the store no longer holds ` +
+      `whole: a stale cache entry, not lost data; ${root.cache!.repair}`,
+    {
+      object: root.hash,
+      missing: missing.data.object,
+      problem: "stale-cache",
+      repair: root.cache!.repair,
+    },
+  );
+}
+
+/**
+ * Every object reachable from the live roots. `present` holds every object the store has;
+ * with `check`, commits and trees are re-hashed on the way and every blob must be present.
+ * The blobs under a cache root must always be present: otherwise the entry is stale, which
+ * `check` throws and gc gathers in `stale`.
+ */
 async function reachable(
   store: Store,
   state: StoreState,
-  check: boolean,
-  extra?: ExtraRootsFn,
-): Promise<{ live: Set<Hash>; commits: number; trees: number; files: number }> {
+  options: { check: boolean; present: ReadonlySet<Hash>; extra?: ExtraRoots | undefined },
+): Promise<{
+  live: Set<Hash>;
+  commits: number;
+  trees: number;
+  files: number;
+  stale: ExtraRoot[];
+}> {
+  const { check, present, extra } = options;
   const roots = await liveRoots(store, state);
   const live = new Set<Hash>(roots.objects);
+  /** Objects found missing: a second root that needs one is told so too. */
+  const gone = new Map<Hash, Missing>();
   let commits = 0;
   let trees = 0;
   let files = 0;
-  const needObject = async (hash: Hash, what: string) => {
-    if (!(await store.objects.has(hash))) {
-      throw new IntegrityError(`${what} is missing`, { object: hash });
-    }
+  const needObject = (hash: Hash, what: string) => {
+    if (!present.has(hash)) throw new Missing(`${what} is missing`, { object: hash });
   };
-  for (const o of roots.objects) await needObject(o, `Object ${o} kept by a ledger record`);
-  const visitTree = async (hash: Hash, where: string): Promise<void> => {
+  for (const o of roots.objects) needObject(o, `Object ${o} kept by a ledger record`);
+  const visitTree = async (hash: Hash, where: string, blobs: boolean): Promise<void> => {
+    const lost = gone.get(hash);
+    if (lost) throw lost;
     if (live.has(hash)) return;
-    live.add(hash);
-    trees++;
     let entries;
     try {
+      if (!present.has(hash)) throw new NotFoundError(`Cannot find object ${hash}`);
       if (check) await store.objects.readVerified(hash);
       entries = await store.readTree(hash);
     } catch (err) {
       if (err instanceof NotFoundError) {
-        throw new IntegrityError(`Tree ${hash} (${where}) is missing`, { object: hash });
+        const missing = new Missing(`Tree ${hash} (${where}) is missing`, { object: hash });
+        gone.set(hash, missing);
+        throw missing;
       }
       throw err;
     }
+    live.add(hash);
+    trees++;
     for (const e of entries) {
       const path = `${where === "/" ? "" : where}/${e.name}`;
-      if (e.kind === "dir") await visitTree(e.hash, path);
+      if (e.kind === "dir") await visitTree(e.hash, path, blobs);
       else if (!live.has(e.hash)) {
+        if (blobs) needObject(e.hash, `File ${path} (blob ${e.hash})`);
         live.add(e.hash);
         files++;
-        if (check) await needObject(e.hash, `File ${path} (blob ${e.hash})`);
       }
     }
   };
@@ -104,24 +167,44 @@ async function reachable(
         commit = await store.readCommit(id);
       } catch (err) {
         if (err instanceof NotFoundError) {
-          throw new IntegrityError(`Commit ${id} is missing`, { commit: id });
+          throw new Missing(`Commit ${id} is missing`, { commit: id });
         }
         throw err;
       }
-      await visitTree(commit.tree, "/");
+      await visitTree(commit.tree, "/", check);
       id = commit.parent;
     }
   }
-  if (extra) {
-    const more = await extra(state);
-    for (const t of more.trees) await visitTree(t, "(datum output)");
-    for (const b of more.blobs) {
-      if (live.has(b)) continue;
-      live.add(b);
-      if (check) await needObject(b, `Datum log ${b}`);
+  const stale: ExtraRoot[] = [];
+  // Cache entries first: when one names what a job record names too, the stale entry (which
+  // gc repairs) is what verify reports.
+  const extraTrees = [...extra?.trees ?? []].sort((a, b) => (a.cache ? 0 : 1) - (b.cache ? 0 : 1));
+  for (const t of extraTrees) {
+    if (!t.cache) {
+      await visitTree(t.hash, t.what, check);
+      continue;
+    }
+    try {
+      await visitTree(t.hash, t.what, true);
+    } catch (err) {
+      if (!(err instanceof Missing)) throw err;
+      if (check) throw staleEntry(t, err);
+      stale.push(t);
     }
   }
-  return { live, commits, trees, files };
+  for (const b of extra?.blobs ?? []) {
+    if (live.has(b.hash)) continue;
+    if (check) needObject(b.hash, `${capitalised(b.what)} (blob ${b.hash})`);
+    live.add(b.hash);
+  }
+  return { live, commits, trees, files, stale };
+}
+
+/** Every object the store holds, loose and packed, as one set. */
+function presentOf(all: { loose: Hash[]; packs: Map<string, Hash[]> }): Set<Hash> {
+  const present = new Set<Hash>(all.loose);
+  for (const hashes of all.packs.values()) for (const h of hashes) present.add(h);
+  return present;
 }
 
 /** Check everything; throws IntegrityError naming the first broken link. */
@@ -159,15 +242,13 @@ export async function verifyStore(
       : "is corrupt";
     throw new IntegrityError(
       `The state file ${why}, while the ledger's ${entries} entries chain correctly: ${rebuild}`,
-      { ...err.data, seq: entries },
+      { ...err.data, seq: entries, repair: rebuild },
     );
   }
   if (!file) {
     throw new IntegrityError(
       "The state file is missing: the next command rebuilds it from the ledger",
-      {
-        seq: entries,
-      },
+      { seq: entries, repair: "the next command rebuilds it" },
     );
   }
   const state = file.state;
@@ -183,13 +264,17 @@ export async function verifyStore(
   if (sha256(canonicalJson(replay)) !== sha256(canonicalJson(state))) {
     throw new IntegrityError(
       `The state file does not match a replay of the ledger: it was altered; ${rebuild}`,
-      {},
+      { repair: rebuild },
     );
   }
   // Listing the objects checks every pack index first, so a corrupt index is named as
   // such rather than as the objects it no longer finds.
   const all = await store.objects.listAll();
-  const { commits, trees, files } = await reachable(store, state, true, options.extraRoots);
+  const { commits, trees, files } = await reachable(store, state, {
+    check: true,
+    present: presentOf(all),
+    extra: await options.extraRoots?.(state),
+  });
   let objects = 0;
   for (const hash of all.loose) {
     await store.objects.verifyLoose(hash);
@@ -206,9 +291,17 @@ export interface GcReport {
   readonly objects: number;
   readonly bytes: number;
   readonly dryRun: boolean;
+  /** Unreachable objects left in place because a job still running may hold them. */
+  readonly kept: number;
+  /** Stale cache entries dropped (or that would be). */
+  readonly stale: number;
 }
 
-/** Delete objects no kept ledger entry reaches; with `dryRun`, only count them. */
+/**
+ * Delete objects no kept ledger entry reaches and no extra root names; with `dryRun`, only
+ * count them. Objects written since `keepSince` are kept (a loose one by its file's time,
+ * a packed one with its whole pack); cache entries found stale are dropped.
+ */
 export async function collectGarbage(
   store: Store,
   options: { dryRun?: boolean; extraRoots?: ExtraRootsFn } = {},
@@ -216,12 +309,33 @@ export async function collectGarbage(
   const dryRun = options.dryRun ?? false;
   return await store.withExclusiveIngest(() =>
     store.transact(async (tx) => {
-      const { live } = await reachable(store, tx.state, false, options.extraRoots);
       const all = await store.objects.listAll();
+      const extra = await options.extraRoots?.(tx.state);
+      const { live, stale } = await reachable(store, tx.state, {
+        check: false,
+        present: presentOf(all),
+        extra,
+      });
+      const since = extra?.keepSince;
+      /** True for a file written (or refreshed) since `since`; a pack missing is not. */
+      const young = async (path: string): Promise<boolean> => {
+        if (since === undefined) return false;
+        try {
+          return ((await Deno.lstat(path)).mtime?.getTime() ?? Infinity) >= since;
+        } catch (err) {
+          if (err instanceof Deno.errors.NotFound) return false;
+          throw err;
+        }
+      };
       let objects = 0;
       let bytes = 0;
+      let kept = 0;
       for (const hash of all.loose) {
         if (live.has(hash)) continue;
+        if (await young(store.objects.loosePath(hash))) {
+          kept++;
+          continue;
+        }
         objects++;
         if (dryRun) bytes += (await Deno.lstat(store.objects.loosePath(hash))).size;
         else bytes += await store.objects.removeLoose(hash);
@@ -230,6 +344,10 @@ export async function collectGarbage(
       for (const [pack, hashes] of all.packs) {
         const dead = hashes.filter((h) => !live.has(h));
         if (dead.length === 0) continue;
+        if (await young(store.layout.pack(pack))) {
+          kept += dead.length;
+          continue;
+        }
         objects += dead.length;
         if (dryRun) {
           for (const h of dead) bytes += (await store.objects.read(h)).length;
@@ -238,8 +356,9 @@ export async function collectGarbage(
       if (!dryRun) {
         if (dirty.length) bytes += await store.objects.repack(dirty, live);
         bytes += await store.objects.removeOrphanPacks();
+        if (stale.length) await extra?.dropStale?.(stale);
       }
-      return { objects, bytes, dryRun };
+      return { objects, bytes, dryRun, kept, stale: stale.length };
     })
   );
 }

@@ -13,6 +13,7 @@ import {
   Lazy,
   Nullable,
   OneOf,
+  RecordOf,
   type Shape,
 } from "../_json_shapes.ts";
 
@@ -24,6 +25,7 @@ type Type =
   | { readonly k: "lit"; readonly value: string | boolean }
   | { readonly k: "ref"; readonly name: string }
   | { readonly k: "array"; readonly item: Type }
+  | { readonly k: "record"; readonly value: Type }
   | { readonly k: "obj"; readonly fields: ReadonlyMap<string, Field> }
   | { readonly k: "union"; readonly of: readonly Type[] }
   | { readonly k: "and"; readonly of: readonly Type[] };
@@ -95,6 +97,14 @@ class Parser {
       return inner;
     }
     if (t === "{") return this.object();
+    if (t === "Record") {
+      this.expect("<");
+      this.expect("string");
+      this.expect(",");
+      const value = this.type();
+      this.expect(">");
+      return { k: "record", value };
+    }
     if (t.startsWith('"')) return { k: "lit", value: JSON.parse(t) as string };
     if (t === "true" || t === "false") return { k: "lit", value: t === "true" };
     if (PRIMITIVES.has(t)) return { k: "prim", name: t };
@@ -176,6 +186,7 @@ function idOf(shape: object): number {
 type Alt =
   | { readonly sig: string }
   | { readonly sig: "[]"; readonly array: Type | Shape }
+  | { readonly sig: "Record"; readonly record: Type | Shape }
   | {
     readonly sig: "{}";
     readonly fields: ReadonlyMap<string, { optional: boolean; t: Type | Shape }>;
@@ -208,6 +219,8 @@ class Comparison {
         return [{ sig: JSON.stringify(t.value) }];
       case "array":
         return [{ sig: "[]", array: t.item }];
+      case "record":
+        return [{ sig: "Record", record: t.value }];
       case "union":
         return t.of.flatMap((x) => this.#docAlts(x, path));
       case "obj":
@@ -237,6 +250,7 @@ class Comparison {
     if (s instanceof OneOf) return s.values.map((v) => ({ sig: JSON.stringify(v) }));
     if (s instanceof ArrayOf) return [{ sig: "[]", array: s.item }];
     if (s instanceof AnyObject) return [{ sig: "object" }];
+    if (s instanceof RecordOf) return [{ sig: "Record", record: s.value }];
     const fields = new Map<string, { optional: boolean; t: Shape }>();
     for (const [key, sub] of Object.entries(s)) {
       const optional = key.endsWith("?");
@@ -277,6 +291,11 @@ class Comparison {
     const pinnedArray = pinned.find((a) => "array" in a);
     if (docArray && pinnedArray && "array" in docArray && "array" in pinnedArray) {
       this.compare(docArray.array as Type, pinnedArray.array as Shape, `${path}[]`);
+    }
+    const docRecord = docs.find((a) => "record" in a);
+    const pinnedRecord = pinned.find((a) => "record" in a);
+    if (docRecord && pinnedRecord && "record" in docRecord && "record" in pinnedRecord) {
+      this.compare(docRecord.record as Type, pinnedRecord.record as Shape, `${path}[key]`);
     }
     const docObj = docs.find((a) => "fields" in a);
     const pinnedObj = pinned.find((a) => "fields" in a);
@@ -376,4 +395,14 @@ Deno.test("the docs/json.md check notices a command the page does not list", asy
 Deno.test("the docs/json.md check notices a wrong type deep in a recursive type", async () => {
   const problems = differences(await altered("  upstream: Lineage[];", "  upstream: Lineage;"));
   assert.ok(problems.includes("lineage.upstream: documented {}, pinned []"));
+});
+
+Deno.test("the docs/json.md check notices a wrong value type of a record", async () => {
+  const problems = differences(
+    await altered("  metrics: Record<string, number> /*", "  metrics: Record<string, string> /*"),
+  );
+  assert.ok(
+    problems.includes("metrics show[].metrics[key]: documented string, pinned number"),
+    problems.join("\n"),
+  );
 });

@@ -125,6 +125,21 @@ Deno.test("bash completes the command tree and names from the store", async (t) 
     ]);
   });
 
+  await t.step(
+    '"tusk metrics " gives its commands, and their refs complete repo names',
+    async () => {
+      assert.deepEqual((await bashComplete(["tusk", "metrics", ""], s.env)).sort(), [
+        "diff",
+        "help",
+        "show",
+      ]);
+      assert.deepEqual(await bashComplete(["tusk", "metrics", "show", "tra"], s.env), ["training"]);
+      assert.deepEqual(await bashComplete(["tusk", "metrics", "diff", "tra"], s.env), ["training"]);
+      assert.deepEqual(await bashComplete(["tusk", "plo"], s.env), ["plots"]);
+      assert.deepEqual(await bashComplete(["tusk", "plots", "tra"], s.env), ["training"]);
+    },
+  );
+
   await t.step("the hidden helper is not offered", async () => {
     assert.deepEqual(await bashComplete(["tusk", "__"], s.env), []);
   });

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { ROOT, tempStore } from "../_helpers.ts";
 import { checkShape, JSON_OUTPUTS, jsonOutputOf } from "../_json_shapes.ts";
+import { irisMetrics } from "../_metrics.ts";
 import { ok } from "./_cli.ts";
 
 Deno.test("--json output of every command that takes it keeps its documented shape", async (t) => {
@@ -18,6 +19,10 @@ Deno.test("--json output of every command that takes it keeps its documented sha
   await ok(["put", "file", "data@master:/sub/c.txt", "-f", "-"], { ...o, stdin: "charlie\n" });
   await ok(["create", "pipeline", "-f", `${ROOT}/tests/fixtures/stages/upper.json`], o);
   await ok(["put", "file", "data@master:/b.txt", "-f", "-"], { ...o, stdin: "bravo\n" });
+  await ok(["create", "repo", "exp"], o);
+  for (const metrics of [irisMetrics(1, 0.99, 0.98), irisMetrics(0.01, 0.93, 0.92), "{oops"]) {
+    await ok(["put", "file", "exp@master:/metrics.json", "-f", "-"], { ...o, stdin: metrics });
+  }
 
   const json = async (...args: string[]): Promise<unknown> =>
     JSON.parse((await ok([...args, "--json"], o)).stdout);
@@ -57,6 +62,9 @@ Deno.test("--json output of every command that takes it keeps its documented sha
     ["gc", "gc", ["gc"]],
     ["doctor", "doctor", ["doctor"]],
     ["export pachyderm", "export pachyderm", ["export", "pachyderm", "-o", `${s.path}/export`]],
+    ["metrics show", "metrics show", ["metrics", "show", "exp@master"]],
+    ["metrics diff", "metrics diff", ["metrics", "diff", "exp@master^"]],
+    ["metrics diff (a side not JSON)", "metrics diff", ["metrics", "diff", "exp@master"]],
   ];
   for (const [name, command, args] of cases) {
     await t.step(name, async () => {

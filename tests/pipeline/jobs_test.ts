@@ -67,12 +67,3 @@ Deno.test("JobStore.scan() with a limit counts readable records and reports the 
   assert.deepEqual(scan.jobs.map((j) => j.id), [IDS[1]]);
   assert.deepEqual(scan.damaged.map((d) => d.id), [IDS[2]]);
 });
-
-Deno.test("JobStore.roots() fails on a damaged record unless skipDamaged", async () => {
-  await using dir = await tempDir();
-  const { store, jobs } = await withJobs(dir.path);
-  await Deno.writeTextFile(`${store.root}/jobs/p/${IDS[0]}.json`, "{");
-  await assert.rejects(jobs.roots(["p"]), IntegrityError);
-  const roots = await jobs.roots(["p"], { skipDamaged: true });
-  assert.equal(roots.trees.size, 0);
-});

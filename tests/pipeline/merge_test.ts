@@ -5,7 +5,7 @@
  * way the output branch stays where it was and every later command works: nothing is held up.
  */
 import assert from "node:assert/strict";
-import { ROOT, tempStore, tusk, tuskOk } from "../_helpers.ts";
+import { ROOT, tempDir, tempStore, tusk, tuskOk } from "../_helpers.ts";
 import { FINISH_TRIES } from "../../lib/scheduler/run_job.ts";
 
 const STAGES = `${ROOT}/tests/fixtures/stages`;
@@ -167,12 +167,18 @@ Deno.test("any other error while finishing (a reused output is missing) fails th
 });
 
 Deno.test("an error while running a datum (an input path too long for the host) fails the job with the reason", async () => {
-  await using s = await tempStore();
+  await using dir = await tempDir();
+  // A store in a folder 1.5 KiB deep: a datum's workspace in it has less room than the 1 KiB
+  // the store leaves beside its longest paths.
+  const deep = dir.path + `/${"d".repeat(250)}`.repeat(6);
+  await Deno.mkdir(deep, { recursive: true });
+  const s = { path: dir.path, store: `${deep}/.tusk` };
   const store = s.store;
+  await tuskOk(["init"], { store });
   await tuskOk(["create", "repo", "data"], { store });
   await put(store, "data@master:/a.txt", "a\n");
-  // 20 names of 250 bytes: a valid path in the store, past PATH_MAX on the host.
-  const long = "/deep" + `/${"n".repeat(250)}`.repeat(20) + "/f.txt";
+  // 11 names of 250 bytes: a valid path in the store, past PATH_MAX in the workspace.
+  const long = "/deep" + `/${"n".repeat(250)}`.repeat(11) + "/f.txt";
   await put(store, `data@master:${long}`, "x\n");
   const r = await tusk(["create", "pipeline", "-f", `${STAGES}/upper.json`], { store });
   assert.equal(r.code, 0, r.stderr);

@@ -1,6 +1,6 @@
 /** `removeTree()`: removal of stage-made trees of any depth, modes and kinds. */
 import assert from "node:assert/strict";
-import { exists, removeTree } from "../../lib/store/fs_util.ts";
+import { exists, removeTree, siblingTempPath } from "../../lib/store/fs_util.ts";
 import { makeChain } from "../_deep_tree.ts";
 
 /** A temporary folder, removed (by the function under test) when disposed. */
@@ -62,4 +62,13 @@ Deno.test("removeTree() of a missing path does nothing", async () => {
   await using dir = await tempDir();
   await removeTree(`${dir.path}/absent`);
   assert.equal(await exists(dir.path), true);
+});
+
+Deno.test("siblingTempPath() names a short temp file in the target's folder, whatever the target is called", () => {
+  const long = "n".repeat(255);
+  const a = siblingTempPath(`/some/dir/${long}`);
+  const b = siblingTempPath(`/some/dir/${long}`);
+  assert.match(a, /^\/some\/dir\/\.tusk-[0-9a-f]{16}\.tmp$/);
+  assert.notEqual(a, b);
+  assert.match(siblingTempPath("relative.txt"), /^\.tusk-[0-9a-f]{16}\.tmp$/);
 });

@@ -82,3 +82,26 @@ Deno.test("Layout.changesState() is true for the ledger and the state file only"
   assert.equal(Layout.changesState("/s/tmp/1.2.3.tmp"), false);
   assert.equal(Layout.changesState("/s/events.jsonl"), false);
 });
+
+Deno.test("Layout.entries gives each fixed entry its kind, and only the mark and the ledger are required", () => {
+  const l = new Layout("/s");
+  const kinds = Object.fromEntries(l.entries.map((e) => [e.path.slice(3), e.kind]));
+  assert.deepEqual(kinds, {
+    STORE: "file",
+    ledger: "file",
+    "state.json": "file",
+    lock: "file",
+    "gc.lock": "file",
+    objects: "folder",
+    packs: "folder",
+    tmp: "folder",
+    "scheduler.json": "file",
+    "events.jsonl": "file",
+    jobs: "folder",
+    work: "folder",
+  });
+  assert.deepEqual(l.entries.filter((e) => e.absent === "required").map((e) => e.path), [
+    "/s/STORE",
+    "/s/ledger",
+  ]);
+});

@@ -5,6 +5,7 @@ import {
   didYouMean,
   editDistance,
   formatPath,
+  MAX_PATH_BYTES,
   nearest,
   parsePath,
   parseRef,
@@ -259,4 +260,29 @@ Deno.test("didYouMean() phrases the suggestion", () => {
 
 Deno.test("didYouMean() is empty when there is nothing to suggest", () => {
   assert.equal(didYouMean("trainig", ["zzzzzzzzzz"]), "");
+});
+
+/** A path of exactly `bytes` UTF-8 bytes, of 3-byte characters where they fit. */
+function pathOfBytes(bytes: number): string {
+  const segments: string[] = [];
+  let left = bytes;
+  while (left > 0) {
+    const take = Math.min(left - 1, 252);
+    segments.push("€".repeat(Math.floor(take / 3)) + "x".repeat(take % 3));
+    left -= take + 1;
+  }
+  return "/" + segments.join("/");
+}
+
+Deno.test("parsePath() for storing takes a path of MAX_PATH_BYTES UTF-8 bytes and refuses one more", () => {
+  const longest = pathOfBytes(MAX_PATH_BYTES);
+  assert.equal(new TextEncoder().encode(longest).length, MAX_PATH_BYTES);
+  assert.ok(parsePath(longest, { storing: true }).length > 1);
+  const over = pathOfBytes(MAX_PATH_BYTES + 1);
+  assert.throws(
+    () => parsePath(over, { storing: true }),
+    (e) => e instanceof InvalidArgumentError && e.data.limit === MAX_PATH_BYTES,
+  );
+  // Reading takes it: a path stored before the limit stays reachable.
+  assert.ok(parsePath(over).length > 1);
 });

@@ -38,7 +38,8 @@ export interface DashboardProps {
 
 /** Rows the repos / DAG strip would like. */
 export function topWanted(view: ViewState): number {
-  const dag = dagLines(view.pipelines).length + cronEntries(view.pipelines).length;
+  const dag = dagLines(view.pipelines).length + view.metrics.length +
+    cronEntries(view.pipelines).length;
   return Math.max(1, view.repos.length, dag);
 }
 
@@ -81,6 +82,7 @@ export function Dashboard(props: DashboardProps) {
         <PipelineDag
           lines={dagLines(view.pipelines)}
           cron={cron}
+          metrics={view.metrics}
           states={states}
           paused={new Set(view.pipelines.filter((p) => p.paused).map((p) => p.name))}
           rows={layout.topRows}

@@ -1,12 +1,15 @@
 /**
  * The pipeline DAG (`training → model → inference ← attributes`), each pipeline coloured
- * by the state of its newest job, then the cron inputs with the time to their next tick.
+ * by the state of its newest job, then each pipeline's headline metric as a sparkline, then
+ * the cron inputs with the time to their next tick.
  */
 import { Box, Text } from "ink";
 import { printable } from "../../lib/mod.ts";
 import type { ReactNode } from "react";
 import type { CronEntry, DagSegment } from "../dag.ts";
 import { untilText } from "../format.ts";
+import type { PipelineMetric } from "../state.ts";
+import { MetricSparkline } from "./metric_sparkline.tsx";
 import { fg, stateColor, type Theme } from "./theme.ts";
 
 /** A cron input and when it ticks next (ms since epoch; null when unknown). */
@@ -19,6 +22,8 @@ export interface CronRow {
 export interface PipelineDagProps {
   readonly lines: readonly (readonly DagSegment[])[];
   readonly cron: readonly CronRow[];
+  /** Headline metrics of the pipelines that have one (none by default). */
+  readonly metrics?: readonly PipelineMetric[];
   /** State of the newest job by pipeline. */
   readonly states: ReadonlyMap<string, string>;
   readonly paused: ReadonlySet<string>;
@@ -63,6 +68,14 @@ export function PipelineDag(props: PipelineDagProps) {
       ),
     });
   });
+  const metrics = props.metrics ?? [];
+  const nameWidth = Math.min(18, Math.max(0, ...metrics.map((m) => m.pipeline.length)));
+  for (const m of metrics) {
+    body.push({
+      key: `metric:${m.pipeline}`,
+      node: <MetricSparkline metric={m} nameWidth={nameWidth} theme={theme} />,
+    });
+  }
   for (const c of props.cron) {
     body.push({
       key: `cron:${c.entry.key}`,

@@ -1,0 +1,46 @@
+/**
+ * `loadSnapshot()` on a real store: the headline metric of each pipeline whose output
+ * holds metrics, read from the last commits of its output branch (and no more of them).
+ */
+import assert from "node:assert/strict";
+import { Store } from "../../lib/store/store.ts";
+import { loadSnapshot } from "../../tui/snapshot.ts";
+import { ROOT, tempStore, tuskOk } from "../_helpers.ts";
+
+/** A store with the iris training pipeline (two models) and pipeline `upper` (no metrics). */
+async function irisStore() {
+  const s = await tempStore();
+  const o = { store: s.store };
+  await tuskOk(["create", "repo", "training"], o);
+  await tuskOk(["put", "file", "training@master:/iris.csv", "-f", `${ROOT}/data/iris.csv`], o);
+  await tuskOk(["create", "pipeline", "-f", `${ROOT}/pipelines/iris/train.json`], o);
+  const lines = (await Deno.readTextFile(`${ROOT}/data/iris.csv`)).trimEnd().split("\n");
+  await tuskOk(["put", "file", "training@master:/iris.csv", "-f", "-"], {
+    ...o,
+    stdin: lines.filter((_, i) => i % 10 !== 9).join("\n") + "\n",
+  });
+  await tuskOk(["create", "repo", "data"], o);
+  await tuskOk(["put", "file", "data@master:/a.txt", "-f", "-"], { ...o, stdin: "a\n" });
+  await tuskOk(["create", "pipeline", "-f", `${ROOT}/tests/fixtures/stages/upper.json`], o);
+  const shown = JSON.parse(
+    (await tuskOk(["metrics", "show", "model@master", "--json"], o)).stdout,
+  ) as { metrics: Record<string, number> }[];
+  return { ...s, cv: shown.map((r) => r.metrics["cv.accuracy"]!).reverse() };
+}
+
+Deno.test("loadSnapshot() gives each pipeline with metrics its headline metric, oldest first", async () => {
+  await using s = await irisStore();
+  const snapshot = await loadSnapshot(await Store.open(s.store), { jobs: 0 });
+  assert.deepEqual(snapshot.metrics, [{ pipeline: "model", metric: "cv.accuracy", values: s.cv }]);
+  assert.equal(s.cv.length, 2);
+  assert.equal(s.cv[0], 0.9800000000000001);
+  assert.deepEqual(snapshot.pipelines.map((p) => p.name), ["model", "upper"]);
+});
+
+Deno.test("loadSnapshot() reads no more than metricCommits commits of an output branch", async () => {
+  await using s = await irisStore();
+  const snapshot = await loadSnapshot(await Store.open(s.store), { jobs: 0, metricCommits: 1 });
+  assert.deepEqual(snapshot.metrics, [
+    { pipeline: "model", metric: "cv.accuracy", values: [s.cv[1]] },
+  ]);
+});
