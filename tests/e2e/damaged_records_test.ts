@@ -73,6 +73,18 @@ Deno.test("list job lists the readable jobs and flags the damaged record", async
   assertWarns(json.stderr, d.newer);
 });
 
+Deno.test("list job skips a job record that is a folder, naming it in a warning", async () => {
+  await using d = await withDamagedRecord();
+  const file = `${d.s.store}/jobs/upper/${d.newer.id}.json`;
+  await Deno.remove(file);
+  await Deno.mkdir(file);
+  const r = await tusk(["list", "job", "--json"], d.o);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual((JSON.parse(r.stdout) as Job[]).map((j) => j.id), [d.older.id]);
+  assert.match(r.stderr, /^tusk: warning: /);
+  assert.ok(r.stderr.includes(`"${file}"`), r.stderr);
+});
+
 Deno.test("list pipeline and inspect pipeline show the pipeline and flag the damaged record", async () => {
   await using d = await withDamagedRecord();
   const list = await tusk(["list", "pipeline"], d.o);
