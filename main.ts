@@ -18,7 +18,7 @@ import {
   unsupported,
   value,
 } from "./lib/cli/command_line.ts";
-import { InvalidArgumentError, TuskError } from "./lib/errors.ts";
+import { TuskError } from "./lib/errors.ts";
 
 /**
  * Import a module of this checkout on first use, by a specifier Deno cannot read ahead of
@@ -70,7 +70,7 @@ function on<N extends keyof Handlers, H extends keyof Handlers[N] & string>(
 
 const JSON_OPTION = { json: flag("print JSON for scripts") };
 const WAIT = { wait: negated("do not run the jobs this commit triggers now") };
-const MESSAGE = { message: value("text", "commit message", { short: "m" }) };
+const MESSAGE = { message: value("text", "commit message", { short: "m", allowEmpty: true }) };
 
 // ---- the command table: the 2.x grammar (verb noun), each row with its 1.x form ----
 
@@ -88,7 +88,9 @@ const COMMANDS = {
     repo: command({
       description: "create a new repo",
       args: ["<repo>"],
-      options: { description: value("text", "what the repo holds", { short: "d" }) },
+      options: {
+        description: value("text", "what the repo holds", { short: "d", allowEmpty: true }),
+      },
       aliases: { "create-repo": {} },
       run: on("repo", "createRepo"),
     }),
@@ -585,14 +587,12 @@ export async function main(args: string[]): Promise<number> {
       case "version":
         cli.out(`${call.text}\n`);
         return 0;
-      case "run":
-        if (call.globals.store === "") {
-          throw new InvalidArgumentError('Invalid --store "": give the store\'s folder', {
-            option: "--store",
-          });
-        }
-        await call.run(cli.with({ store: call.globals.store, sandbox: call.globals.sandbox }));
+      case "run": {
+        const context = cli.with({ store: call.globals.store, sandbox: call.globals.sandbox });
+        await context.sandboxRequest();
+        await call.run(context);
         return 0;
+      }
     }
   } catch (e) {
     // The reader went away (`tusk list file … | head`): stop quietly, as a process killed

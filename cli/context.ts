@@ -16,8 +16,11 @@ import type { CompletionCommand, SandboxChoice, Store } from "../lib/mod.ts";
 type Lib = typeof import("../lib/mod.ts");
 type Pfs = typeof import("../lib/pfs.ts");
 
+/** The modes `--sandbox` and `$TUSK_SANDBOX` take. */
+export const SANDBOX_REQUESTS = ["auto", "deno", "bwrap"] as const;
+
 /** How stages are sandboxed, as `--sandbox` and `$TUSK_SANDBOX` ask. */
-export type SandboxRequest = "auto" | "deno" | "bwrap";
+export type SandboxRequest = typeof SANDBOX_REQUESTS[number];
 
 /** The `--json` option, which many commands take. */
 export type JsonOption = { readonly json: boolean };
@@ -142,13 +145,29 @@ export class CliContext {
     return await Store.open(found);
   }
 
-  /** The sandbox stages get, as `--sandbox` or else `$TUSK_SANDBOX` asks, and why. */
+  /**
+   * The sandbox asked for: `--sandbox`, else `$TUSK_SANDBOX` (unset or empty: auto). Rejects
+   * with InvalidArgumentError for a `$TUSK_SANDBOX` that is not a mode, as the parser does
+   * for `--sandbox`: a typo must not quietly fall back to auto.
+   */
+  async sandboxRequest(): Promise<SandboxRequest> {
+    const asked = this.#options.sandbox ?? "auto";
+    const env = this.#env("TUSK_SANDBOX") || undefined;
+    if (env !== undefined && !(SANDBOX_REQUESTS as readonly string[]).includes(env)) {
+      const { InvalidArgumentError } = await this.pfs();
+      throw new InvalidArgumentError(
+        `Invalid $TUSK_SANDBOX "${env}": expected one of ${SANDBOX_REQUESTS.join(", ")}`,
+        { variable: "TUSK_SANDBOX", value: env, choices: SANDBOX_REQUESTS },
+      );
+    }
+    return asked !== "auto" ? asked : (env as SandboxRequest | undefined) ?? "auto";
+  }
+
+  /** The sandbox stages get, as `sandboxRequest()` asks, and why. */
   sandbox(): Promise<SandboxChoice> {
-    return this.#sandbox ??= this.lib().then(({ detectSandbox }) => {
-      const asked = this.#options.sandbox ?? "auto";
-      const env = this.#env("TUSK_SANDBOX") as SandboxRequest | undefined;
-      return detectSandbox(asked !== "auto" ? asked : env ?? "auto");
-    });
+    return this.#sandbox ??= this.sandboxRequest().then(async (asked) =>
+      (await this.lib()).detectSandbox(asked)
+    );
   }
 
   /** The program's command tree, for completion scripts. */

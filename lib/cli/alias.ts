@@ -214,7 +214,24 @@ export function alias(
           : v;
       }
       for (const [key, f] of Object.entries(spec.flags ?? {})) {
-        if (options[key] === true) Object.assign(values, f.sets);
+        if (options[key] !== true) continue;
+        for (const [set, to] of Object.entries(f.sets)) {
+          const o = byKey.get(set)!;
+          // Given on the command line (not its fallback) with the other value: a contradiction.
+          if (options[set] !== fallback(o) && options[set] !== to) {
+            const mine = base.options.find((x) => x.key === key)!;
+            const spelt = (x: Option) =>
+              [x.short, x.long].filter((v) => v !== undefined).join(", ");
+            throw new UsageError(
+              "CONFLICTING_OPTIONS",
+              `Options "${spelt(mine)}" and "${
+                spelt(o)
+              }" of "${name}" contradict each other: give one of them`,
+              { command: name, options: [mine.long, o.long] },
+            );
+          }
+        }
+        Object.assign(values, f.sets);
       }
       return targetRun(targetArgs, values, context);
     },

@@ -31,7 +31,11 @@ export interface NegatedSpec {
   readonly help: string;
 }
 
-/** An option taking one value (`-m, --message <text>`); the last one given wins. */
+/**
+ * An option taking one value (`-m, --message <text>`); the last one given wins. An empty
+ * value (`--job ""`) is a usage error unless `allowEmpty`: most values name something, and
+ * an empty name would read as "none given".
+ */
 export interface ValueSpec<V extends string = string, R extends boolean = boolean> {
   readonly kind: "value";
   readonly help: string;
@@ -41,9 +45,11 @@ export interface ValueSpec<V extends string = string, R extends boolean = boolea
   readonly required: R;
   /** The values it accepts, when fixed. */
   readonly choices: readonly V[] | undefined;
+  /** Whether `""` is a value (a commit message may be empty; a name may not). */
+  readonly allowEmpty: boolean;
 }
 
-/** An option collecting values: `-f a b -f c` gives `["a", "b", "c"]`. */
+/** An option collecting values: `-f a b -f c` gives `["a", "b", "c"]`; none may be empty. */
 export interface ListSpec {
   readonly kind: "list";
   readonly help: string;
@@ -97,11 +103,14 @@ export function negated(help: string): NegatedSpec {
   return { kind: "negated", help };
 }
 
-/** `-m, --message <text>`: one value; `required: true` makes it mandatory. */
+/**
+ * `-m, --message <text>`: one value; `required: true` makes it mandatory, `allowEmpty: true`
+ * accepts `""`.
+ */
 export function value<const V extends string = string, const R extends boolean = false>(
   placeholder: string,
   help: string,
-  options: { short?: string; required?: R; choices?: readonly V[] } = {},
+  options: { short?: string; required?: R; choices?: readonly V[]; allowEmpty?: boolean } = {},
 ): ValueSpec<V, R> {
   return {
     kind: "value",
@@ -110,6 +119,7 @@ export function value<const V extends string = string, const R extends boolean =
     placeholder,
     required: (options.required ?? false) as R,
     choices: options.choices,
+    allowEmpty: options.allowEmpty ?? false,
   };
 }
 
@@ -145,6 +155,8 @@ export interface Option {
   readonly help: string;
   readonly required: boolean;
   readonly choices: readonly string[] | undefined;
+  /** Whether it takes `""` as a value. */
+  readonly allowEmpty: boolean;
 }
 
 /** One positional argument as the parser and the help see it. */
@@ -333,6 +345,7 @@ function toOptions(specs: OptionSpecs): Option[] {
     help: s.help,
     required: s.kind === "value" && s.required,
     choices: s.kind === "value" ? s.choices : undefined,
+    allowEmpty: s.kind === "value" && s.allowEmpty,
   }));
   const taken = new Set(["-h", "--help", "-V", "--version"]);
   for (const o of options) {
@@ -470,7 +483,9 @@ class Scan {
       this.literal = true;
       this.collecting = undefined;
     } else if (this.collecting && !optionLike(word)) {
-      this.collecting[1].set(this.collecting[0], [...this.list(...this.collecting), word]);
+      const [option, into] = this.collecting;
+      if (word === "") this.fail(emptyValue(this.name, option));
+      else into.set(option, [...this.list(option, into), word]);
     } else {
       this.collecting = undefined;
       if (optionLike(word)) this.option(word);
@@ -556,6 +571,8 @@ class Scan {
     const v = inline ?? this.argv[this.next++];
     if (v === undefined) {
       this.fail(new UsageError("MISSING_VALUE", `Option "${flags(option)}" needs a value`, data));
+    } else if (v === "" && !option.allowEmpty) {
+      this.fail(emptyValue(this.name, option));
     } else if (option.choices && !option.choices.includes(v)) {
       this.fail(
         new UsageError(
@@ -570,6 +587,14 @@ class Scan {
     } else into.set(option, v);
     return false;
   }
+}
+
+function emptyValue(name: string, option: Option): UsageError {
+  return new UsageError(
+    "EMPTY_VALUE",
+    `Option "${flags(option)}" cannot be empty: give a value, or leave the option out`,
+    { command: name, option: option.long },
+  );
 }
 
 function unknownOption(

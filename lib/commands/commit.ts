@@ -1,7 +1,7 @@
 /** Commit and branch verbs: list/inspect commit, create/list/delete branch, revert. */
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from "../errors.ts";
 import type { Commit } from "../store/codec.ts";
-import { didYouMean, parseBranchRef, parseRef } from "../store/names.ts";
+import { checkNewBranchName, didYouMean, parseBranchRef, parseRef } from "../store/names.ts";
 import type { CommitInfo, Store } from "../store/store.ts";
 
 /** A commit as `list commit` and `inspect commit` show it. */
@@ -103,6 +103,7 @@ export async function createBranch(
   return await store.transact(async (tx) => {
     const repo = store.repoOf(tx.state, ref.repo);
     const existing = repo.branches[ref.ref];
+    if (!existing) checkNewBranchName(ref.ref);
     let head: string | null = null;
     if (options.head !== undefined) {
       const headText = options.head.includes("@") ? options.head : `${ref.repo}@${options.head}`;

@@ -1,10 +1,11 @@
 /** File verbs: put, get, list, glob, diff, delete. Each returns data; nothing is printed here. */
 import { BadSourceError, InvalidArgumentError, NotFoundError } from "../errors.ts";
-import { globToRegExp } from "../glob.ts";
+import { compileGlob } from "../glob.ts";
 import { EMPTY_TREE } from "../store/codec.ts";
 import type { Hash } from "../store/hash.ts";
 import {
   checkBranchName,
+  checkNewBranchName,
   checkPathLength,
   formatPath,
   parseBranchRef,
@@ -227,7 +228,8 @@ export async function putFile(
     throw new InvalidArgumentError("Nothing to put: give -f <file>, -f <folder> -r or -f -", {});
   }
   const state = await store.state();
-  store.repoOf(state, target.repo);
+  // A put to a branch that does not exist makes it.
+  if (!store.repoOf(state, target.repo).branches[target.ref]) checkNewBranchName(target.ref);
   const { planned, skipped } = await plan(target, options);
   const useStdin = options.sources.includes("-");
   if (useStdin && (target.path === undefined || target.path === "" || target.path.endsWith("/"))) {
@@ -382,15 +384,15 @@ export async function listFile(store: Store, refText: string): Promise<FileInfo[
 export async function globFile(store: Store, refText: string): Promise<FileInfo[]> {
   const ref = parseRef(refText);
   const pattern = ref.path ?? "/";
-  const re = globToRegExp(pattern);
+  const glob = compileGlob(pattern);
   const { entry } = await resolvePath(store, `${ref.repo}@${ref.ref}${"^".repeat(ref.ancestry)}`);
   const out: FileInfo[] = [];
-  if (re.test("/")) out.push({ path: "/", type: "dir", size: entry.size, hash: entry.hash });
+  if (glob.test("/")) out.push({ path: "/", type: "dir", size: entry.size, hash: entry.hash });
   const visit = async (hash: Hash, prefix: string[]): Promise<void> => {
     for (const e of await store.readTree(hash)) {
       const segs = [...prefix, e.name];
       const path = formatPath(segs);
-      if (re.test(path)) out.push({ path, type: e.kind, size: e.size, hash: e.hash });
+      if (glob.test(path)) out.push({ path, type: e.kind, size: e.size, hash: e.hash });
       if (e.kind === "dir") await visit(e.hash, segs);
     }
   };

@@ -5,7 +5,7 @@
  * Each datum has a hash over its input names, paths and content hashes, the spec's salt and
  * the stage code's hash: a datum that succeeded with the same hash need not run again.
  */
-import { globToRegExp } from "../glob.ts";
+import { compileGlob } from "../glob.ts";
 import { canonicalJson } from "../store/codec.ts";
 import { type Hash, sha256 } from "../store/hash.ts";
 import { formatPath } from "../store/names.ts";
@@ -53,7 +53,7 @@ async function pfsDatums(
   const at = commits.get(input.name);
   if (!at || at.commit === null) return [];
   const commit = await store.readCommit(at.commit);
-  const re = globToRegExp(input.glob);
+  const glob = compileGlob(input.glob);
   const joinOn = "joinOn" in input ? input.joinOn : undefined;
   const groupBy = "groupBy" in input ? input.groupBy : undefined;
   const out: Partial[] = [];
@@ -67,7 +67,7 @@ async function pfsDatums(
   };
   const consider = async (kind: "file" | "dir", hash: Hash, segs: string[], size: number) => {
     const path = formatPath(segs);
-    const m = re.exec(path);
+    const m = glob.match(path);
     if (!m) return;
     const expand = (tpl: string | undefined) =>
       tpl === undefined ? undefined : tpl.replace(/\$(\d+)/g, (_, n) => m[Number(n)] ?? "");

@@ -32,7 +32,10 @@ const ANCESTRY_RE = /^(.*?)((?:[\^~]\d*)+)$/;
  */
 export function checkBranchName(name: string): string {
   const bad = (why: string): never => {
-    throw new InvalidArgumentError(`Invalid branch name "${name}": ${why}`, { branch: name });
+    throw new InvalidArgumentError(`Invalid branch name "${name}": ${why}`, {
+      branch: name,
+      why,
+    });
   };
   const ancestry = ANCESTRY_RE.exec(name);
   if (ancestry?.[1]) {
@@ -44,6 +47,24 @@ export function checkBranchName(name: string): string {
   if (name === "HEAD") bad("it is reserved, as in git");
   if (name.startsWith("-")) bad('it cannot start with "-"');
   if (/^[0-9a-f]{64}$/.test(name)) bad("it looks like a commit id");
+  return name;
+}
+
+/**
+ * Check the name of a branch about to be made: `checkBranchName()`, and not all lowercase hex
+ * digits, 4 or more, which `repo@<name>` would read as a commit id prefix once no branch has
+ * that name (or, once one has, shadow the commit). A branch made before this rule keeps
+ * working: only making one is refused.
+ */
+export function checkNewBranchName(name: string): string {
+  checkBranchName(name);
+  if (/^[0-9a-f]{4,}$/.test(name)) {
+    const why = "it looks like a commit id prefix (4 or more of the hex digits 0-9 and a-f)";
+    throw new InvalidArgumentError(
+      `Invalid branch name "${name}": ${why}; add a letter from g to z, "-" or "_"`,
+      { branch: name, why },
+    );
+  }
   return name;
 }
 

@@ -128,9 +128,24 @@ Deno.test("alias() passes the target's options, with its defaults and flags appl
   });
   assert.equal((await run("put-file", "r", "m", "-a")).options.append, true);
   assert.equal((await run("put-file", "r", "m", "-o")).options.append, false);
-  assert.equal((await run("put-file", "r", "m", "--overwrite", "-a")).options.append, false);
   assert.equal((await run("put-file", "r", "m", "--no-wait")).options.wait, false);
   assert.ok(!("overwrite" in (await run("put-file", "r", "m", "-o")).options));
+});
+
+Deno.test("alias() refuses a flag of its own given with a target option it contradicts (CONFLICTING_OPTIONS)", async () => {
+  for (const argv of [["-o", "-a"], ["--overwrite", "--append"], ["-a", "-o"], ["-oa"]]) {
+    calls = [];
+    const call = parseCommandLine(demo(), ["put-file", "r", "m", ...argv]);
+    assert.equal(call.kind, "run");
+    await assert.rejects(
+      async () => call.kind === "run" && await call.run(),
+      (e: unknown) =>
+        e instanceof UsageError && e.code === "CONFLICTING_OPTIONS" && e.exitCode === 2 &&
+        JSON.stringify(e.data.options) === '["--overwrite","--append"]',
+      argv.join(" "),
+    );
+    assert.equal(calls.length, 0, "the target did not run");
+  }
 });
 
 Deno.test("alias() without templates takes the target's arguments and options as they are", async () => {

@@ -120,6 +120,45 @@ Deno.test("parseCommandLine() calls the handler with typed arguments and options
   });
 });
 
+Deno.test("parseCommandLine() refuses an empty value of an option taking a name or path (EMPTY_VALUE)", () => {
+  const cases: [string[], string][] = [
+    [["list", "commit", "r", "-n", ""], "--number"],
+    [["list", "commit", "r", "--number="], "--number"],
+    [["revert", "r@m", "--to", ""], "--to"],
+    [["--store", "", "init"], "--store"],
+    [["put", "file", "r@m", "-f", ""], "--file"],
+    [["put", "file", "r@m", "-f", "a", "", "b"], "--file"],
+    [["put", "file", "r@m", "--file="], "--file"],
+  ];
+  for (const [argv, option] of cases) {
+    const e = usageError(...argv);
+    assert.equal(e.code, "EMPTY_VALUE", argv.join(" "));
+    assert.equal(e.exitCode, 2);
+    assert.equal(e.data.option, option, argv.join(" "));
+    assert.match(e.message, /cannot be empty/);
+  }
+});
+
+Deno.test("parseCommandLine() takes an empty value of an option that allows one", async () => {
+  const p = program({
+    name: "demo",
+    version: "1",
+    description: "",
+    options: {},
+    commands: {
+      commit: command({
+        options: { message: value("text", "message", { short: "m", allowEmpty: true }) },
+        run: (_args, options) => void calls.push({ command: "commit", args: [], options }),
+      }),
+    },
+  });
+  calls = [];
+  const call = parseCommandLine(p, ["commit", "-m", ""]);
+  assert.ok(call.kind === "run");
+  await call.run();
+  assert.deepEqual(calls[0]?.options, { message: "" });
+});
+
 Deno.test("parseCommandLine() hands the context given to run() to the handler as its third argument", async () => {
   let got: unknown[] = [];
   const p = program({

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { CliContext } from "../../cli/context.ts";
-import { NoStoreError } from "../../lib/errors.ts";
+import { InvalidArgumentError, NoStoreError } from "../../lib/errors.ts";
 import { Store } from "../../lib/store/store.ts";
 import { tempDir } from "../_helpers.ts";
 
@@ -59,4 +59,23 @@ Deno.test("CliContext.with() keeps the writers and takes the global options give
     cli.out("x\n");
   }
   assert.equal(await Deno.readTextFile(path), "x\n");
+});
+
+Deno.test("CliContext.sandboxRequest() takes --sandbox over $TUSK_SANDBOX, and an empty one as unset", async () => {
+  assert.equal(await context({ TUSK_SANDBOX: "deno" }).sandboxRequest(), "deno");
+  assert.equal(
+    await new CliContext({ sandbox: "bwrap", env: () => "deno" }).sandboxRequest(),
+    "bwrap",
+  );
+  assert.equal(await context({ TUSK_SANDBOX: "" }).sandboxRequest(), "auto");
+  assert.equal(await context({}).sandboxRequest(), "auto");
+});
+
+Deno.test("CliContext.sandboxRequest() refuses a $TUSK_SANDBOX that is not a mode, as --sandbox does", async () => {
+  await assert.rejects(context({ TUSK_SANDBOX: "bwarp" }).sandboxRequest(), (e: unknown) => {
+    assert.ok(e instanceof InvalidArgumentError);
+    assert.equal(e.exitCode, 2);
+    assert.equal(e.data.value, "bwarp");
+    return true;
+  });
 });

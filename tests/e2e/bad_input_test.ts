@@ -398,7 +398,82 @@ const cases: BadCase[] = [
     name: "an empty --store= (not taken as no --store)",
     run: (f) => tusk(["--store=", "create", "repo", "other"], f.opts),
     code: 2,
-    says: [/Invalid --store "": give the store's folder/],
+    says: [/Option "--store <dir>" cannot be empty/],
+  },
+  {
+    name: 'logs --job "" (not taken as every job)',
+    run: (f) => tusk(["logs", "--job", ""], f.opts),
+    code: 2,
+    says: [/Option "--job <id>" cannot be empty/],
+  },
+  {
+    name: 'logs --pipeline "" (not taken as every pipeline)',
+    run: (f) => tusk(["logs", "--pipeline="], f.opts),
+    code: 2,
+    says: [/Option "-p, --pipeline <name>" cannot be empty/],
+  },
+  {
+    name: 'list job -p "" (not taken as every pipeline)',
+    run: (f) => tusk(["list", "job", "-p", ""], f.opts),
+    code: 2,
+    says: [/Option "-p, --pipeline <name>" cannot be empty/],
+  },
+  {
+    name: 'get file -o "" (not taken as standard output)',
+    run: (f) => tusk(["get", "file", "training@master:/iris.csv", "-o", ""], f.opts),
+    code: 2,
+    says: [/Option "-o, --output <path>" cannot be empty/],
+  },
+  {
+    name: 'put file -f "" (an empty source among others)',
+    run: (f) => tusk(["put", "file", "training@master:/x", "-f", "src/a.csv", ""], f.opts),
+    code: 2,
+    says: [/Option "-f, --file <source\.\.\.>" cannot be empty/],
+  },
+  {
+    name: "put-file (1.x) -o with --append, which contradict each other",
+    run: (f) =>
+      tusk(["put-file", "training", "master", "/x", "-o", "--append", "-f", "src/a.csv"], f.opts),
+    code: 2,
+    says: [/Options "-o, --overwrite" and "-a, --append" of "put-file" contradict each other/],
+  },
+  {
+    name: "put-file (1.x) --overwrite with -a, which contradict each other",
+    run: (f) =>
+      tusk(
+        ["put-file", "training", "master", "/x", "-a", "--overwrite", "-f", "src/a.csv"],
+        f.opts,
+      ),
+    code: 2,
+    says: [/Options "-o, --overwrite" and "-a, --append" of "put-file" contradict each other/],
+  },
+  {
+    name: "an unknown $TUSK_SANDBOX mode (a typo, not taken as auto)",
+    run: (f) =>
+      tusk(["put", "file", "training@master:/x", "-f", "src/a.csv"], {
+        ...f.opts,
+        env: { TUSK_SANDBOX: "bwarp" },
+      }),
+    code: 2,
+    says: [/Invalid \$TUSK_SANDBOX "bwarp": expected one of auto, deno, bwrap/],
+  },
+  {
+    name: "create branch named like a commit id prefix (hex digits)",
+    run: (f) => tusk(["create", "branch", "training@cafe"], f.opts),
+    code: 2,
+    says: [/Invalid branch name "cafe"/, /commit id prefix/],
+  },
+  {
+    name: "create-branch (1.x) named like a commit id prefix",
+    run: (f) => tusk(["create-branch", "training", "00b32468"], f.opts),
+    code: 2,
+    says: [/Invalid branch name "00b32468"/, /commit id prefix/],
+  },
+  {
+    name: "put file making a branch named like a commit id prefix",
+    run: (f) => tusk(["put", "file", "training@deadbeef:/x", "-f", "src/a.csv"], f.opts),
+    code: 2,
+    says: [/Invalid branch name "deadbeef"/, /commit id prefix/],
   },
   {
     name: "an unknown --sandbox mode",

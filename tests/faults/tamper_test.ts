@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { tempDir, tusk, tuskOk } from "../_helpers.ts";
+import { ROOT, tempDir, tusk, tuskOk } from "../_helpers.ts";
 import { copyDir, fileExists, flipByte, loosePath } from "./_util.ts";
 
 interface Template {
@@ -381,4 +381,32 @@ Deno.test("verify exits 1 and names the state file when a branch head in state.j
   await editHead(s.store);
   const stderr = await verifyFails(s.store, "a branch head in state.json");
   assert.match(stderr, /state file/, `stderr does not name the state file:\n${stderr}`);
+});
+
+Deno.test("verify names a missing datum output tree, in single parentheses", async () => {
+  await using t = await tempDir();
+  const store = `${t.path}/.tusk`;
+  await tuskOk(["init"], { store });
+  await tuskOk(["create", "repo", "in"], { store });
+  for (const name of ["a", "b"]) {
+    await tuskOk(["put", "file", `in@master:/${name}.txt`, "-f", "-"], { store, stdin: name });
+  }
+  await Deno.copyFile(`${ROOT}/tests/fixtures/stages/upper.ts`, `${t.path}/upper.ts`);
+  const spec = `${t.path}/up.json`;
+  await Deno.writeTextFile(
+    spec,
+    JSON.stringify({
+      pipeline: { name: "up" },
+      transform: { cmd: ["deno", "run", "upper.ts", "/pfs/in/", "/pfs/out/"] },
+      input: { pfs: { repo: "in", glob: "/*" } },
+    }),
+  );
+  await tuskOk(["create", "pipeline", "-f", spec], { store });
+  // Each datum's own output tree (one file) differs from the output commit's (two files).
+  const first = (await Deno.readTextFile(`${store}/jobs/up/datums.jsonl`)).split("\n")[0]!;
+  const tree = (JSON.parse(first) as { tree: string }).tree;
+  await Deno.remove(loosePath(store, tree));
+  const stderr = await verifyFails(store, "a datum output tree");
+  assert.match(stderr, new RegExp(tree));
+  assert.doesNotMatch(stderr, /\(\(/);
 });

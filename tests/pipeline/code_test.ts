@@ -4,7 +4,12 @@
  * reaches outside its folder through a symbolic link is refused.
  */
 import assert from "node:assert/strict";
-import { canonicalBundle, snapshotStage } from "../../lib/pipeline/code.ts";
+import {
+  canonicalBundle,
+  firstOutside,
+  parseJsonc,
+  snapshotStage,
+} from "../../lib/pipeline/code.ts";
 import { SpecError, type SpecRule } from "../../lib/pipeline/spec/spec_error.ts";
 import { ROOT, snapshotStore, tempDir, tempStore, TUSK_PERMS } from "../_helpers.ts";
 import { assertFails, ok, tusk } from "../e2e/_cli.ts";
@@ -94,12 +99,17 @@ async function cloneIris(dir: string): Promise<string> {
   return `${dir}/pipelines/iris`;
 }
 
-/** A Deno cache of its own at `dir`, its npm packages copied from the tests' cache. */
+/**
+ * A Deno cache of its own at `dir`: the tests' npm packages and Deno's bundler (`dl/`, where
+ * Deno keeps the esbuild it fetched), copied from the tests' cache.
+ */
 async function denoDir(dir: string, npm: string): Promise<string> {
   await Deno.mkdir(dir, { recursive: true });
-  const r = await new Deno.Command("cp", { args: ["-R", npm, `${dir}/npm`], stderr: "piped" })
-    .output();
-  assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+  const dl = `${npm.slice(0, npm.lastIndexOf("/"))}/dl`;
+  for (const [from, to] of [[npm, `${dir}/npm`], [dl, `${dir}/dl`]]) {
+    const r = await new Deno.Command("cp", { args: ["-R", from!, to!], stderr: "piped" }).output();
+    assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+  }
   return dir;
 }
 
@@ -344,4 +354,308 @@ Deno.test("snapshotStage() refuses a stage with a syntax error (BAD_STAGE)", asy
   await using t = await tempDir();
   await Deno.writeTextFile(`${t.path}/broken.ts`, "const x = ;\n");
   await assertStageRefused(`${t.path}/broken.ts`, "BAD_STAGE");
+});
+
+Deno.test("create pipeline names the target of a linked import outside the stage's folder", async () => {
+  const { s, spec, secret } = await confinement();
+  await using _s = s;
+  await Deno.writeTextFile(
+    `${spec}/stage.ts`,
+    'import { secret } from "./m.ts";\nconsole.log(secret);\n',
+  );
+  await Deno.symlink(`${secret}/lib.ts`, `${spec}/m.ts`);
+  const r = await tusk(["create", "pipeline", "-f", await specFile(spec, "stage.ts")], {
+    store: s.store,
+  });
+  const real = await Deno.realPath(`${secret}/lib.ts`);
+  assertFails(r, 2, /m\.ts", a link to "/, new RegExp(`"${real}", which is outside`));
+});
+
+// ---- the stage's Deno configuration: tusk's own, offline, and nothing written ----
+
+/** The names in `dir`, sorted, with the folders' contents (`a/b`). */
+async function listing(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string, prefix: string) => {
+    for await (const e of Deno.readDir(d)) {
+      out.push(prefix + e.name);
+      if (e.isDirectory) await walk(`${d}/${e.name}`, `${prefix}${e.name}/`);
+    }
+  };
+  await walk(dir, "");
+  return out.sort();
+}
+
+/** `secret/evilpkg`: an npm-shaped package outside every stage folder. */
+async function evilPackage(root: string): Promise<string> {
+  const pkg = `${root}/secret/evilpkg`;
+  await Deno.mkdir(pkg, { recursive: true });
+  await Deno.writeTextFile(
+    `${pkg}/package.json`,
+    '{"name":"evilpkg","version":"1.0.0","main":"index.js","type":"module"}\n',
+  );
+  await Deno.writeTextFile(`${pkg}/index.js`, 'export const s = "TOPSECRET-LINKED-PKG";\n');
+  return pkg;
+}
+
+const EVIL_STAGE = 'import { s } from "evilpkg";\nconsole.log(s);\n';
+
+Deno.test("create pipeline refuses a deno.json whose links bring a package from outside the spec's folder, and writes nothing there", async () => {
+  const s = await tempStore();
+  await using _s = s;
+  await ok(["create", "repo", "data"], { store: s.store });
+  await evilPackage(s.path);
+  const spec = `${s.path}/links`;
+  await Deno.mkdir(spec);
+  await Deno.writeTextFile(
+    `${spec}/deno.json`,
+    '{"nodeModulesDir":"auto","links":["../secret/evilpkg"],"imports":{"evilpkg":"npm:evilpkg@1.0.0"}}\n',
+  );
+  await Deno.writeTextFile(`${spec}/stage.js`, EVIL_STAGE);
+  const file = await specFile(spec, "stage.js");
+  const before = { store: await snapshotStore(s.store), folder: await listing(spec) };
+  const r = await tusk(["create", "pipeline", "-f", file], { store: s.store });
+  assertFails(r, 2, /deno\.json" sets "links"/, /transform\.cmd\[2\]/);
+  assert.equal(await snapshotStore(s.store), before.store);
+  assert.deepEqual(await listing(spec), before.folder, "no deno.lock or node_modules written");
+});
+
+Deno.test('snapshotStage() refuses a deno.json with "patch", which also links local packages (STAGE_CONFIG)', async () => {
+  await using t = await tempDir();
+  await evilPackage(t.path);
+  await Deno.mkdir(`${t.path}/p`);
+  await Deno.writeTextFile(`${t.path}/p/deno.json`, '{"patch":["../secret/evilpkg"]}\n');
+  await Deno.writeTextFile(`${t.path}/p/stage.js`, EVIL_STAGE);
+  await assertStageRefused(`${t.path}/p/stage.js`, "STAGE_CONFIG");
+});
+
+for (
+  const [what, files] of [
+    [
+      "a package.json file: dependency installed by nodeModulesDir",
+      {
+        "deno.json": '{"nodeModulesDir":"auto"}\n',
+        "package.json": '{"type":"module","dependencies":{"evilpkg":"file:../secret/evilpkg"}}\n',
+      },
+    ],
+    [
+      "a node_modules link to a package outside",
+      { "deno.json": '{"nodeModulesDir":"manual"}\n', "package.json": '{"type":"module"}\n' },
+    ],
+  ] as const
+) {
+  Deno.test(`snapshotStage() resolves nothing through ${what}, and writes nothing into the folder`, async () => {
+    await using t = await tempDir();
+    const pkg = await evilPackage(t.path);
+    const dir = `${t.path}/p`;
+    await Deno.mkdir(`${dir}/node_modules`, { recursive: true });
+    for (const [name, text] of Object.entries(files)) {
+      await Deno.writeTextFile(`${dir}/${name}`, text);
+    }
+    if (what.includes("node_modules")) await Deno.symlink(pkg, `${dir}/node_modules/evilpkg`);
+    await Deno.writeTextFile(`${dir}/stage.js`, EVIL_STAGE);
+    const before = await listing(dir);
+    await assertStageRefused(`${dir}/stage.js`, "BAD_STAGE");
+    assert.deepEqual(await listing(dir), before);
+  });
+}
+
+Deno.test("snapshotStage() takes the nearest deno.json's imports and lock, and writes no lock or node_modules into the folder", async () => {
+  await using t = await tempDir();
+  const dir = `${t.path}/p`;
+  await Deno.mkdir(dir);
+  await Deno.writeTextFile(
+    `${dir}/deno.json`,
+    '{"nodeModulesDir":"auto","imports":{"ml-matrix":"npm:ml-matrix@6.15.1"}}\n',
+  );
+  await Deno.writeTextFile(`${dir}/package.json`, '{"dependencies":{"ml-matrix":"6.15.1"}}\n');
+  await Deno.copyFile(`${ROOT}/deno.lock`, `${dir}/deno.lock`);
+  await Deno.writeTextFile(
+    `${dir}/stage.ts`,
+    'import { Matrix } from "ml-matrix";\nconsole.log(new Matrix(1, 1).rows);\n',
+  );
+  const before = await listing(dir);
+  const snap = await snapshotStage(`${dir}/stage.ts`);
+  assert.ok(snap.packages.includes("ml-matrix@6.15.1"), snap.packages.join(", "));
+  assert.deepEqual(snap.modules, ["stage.ts"]);
+  assert.deepEqual(await listing(dir), before, "no deno.lock or node_modules written");
+  assert.deepEqual(
+    await Deno.readFile(`${dir}/deno.lock`),
+    await Deno.readFile(`${ROOT}/deno.lock`),
+    "the lock is left as it was",
+  );
+});
+
+Deno.test("snapshotStage() reads a deno.jsonc with comments and relative import map entries, and an importMap file", async () => {
+  await using t = await tempDir();
+  const dir = `${t.path}/p`;
+  await Deno.mkdir(`${dir}/lib`, { recursive: true });
+  await Deno.mkdir(`${dir}/maps`);
+  await Deno.writeTextFile(`${dir}/lib/x.ts`, 'export const x = "x";\n');
+  await Deno.writeTextFile(
+    `${dir}/deno.jsonc`,
+    '{\n  // where "#lib/" points\n  "imports": { "#lib/": "./lib/", },\n  /* done */\n}\n',
+  );
+  await Deno.writeTextFile(`${dir}/stage.ts`, 'import { x } from "#lib/x.ts";\nconsole.log(x);\n');
+  assert.deepEqual((await snapshotStage(`${dir}/stage.ts`)).modules, ["lib/x.ts", "stage.ts"]);
+  await Deno.remove(`${dir}/deno.jsonc`);
+  await Deno.writeTextFile(`${dir}/deno.json`, '{"importMap":"./maps/map.json"}\n');
+  await Deno.writeTextFile(`${dir}/maps/map.json`, '{"imports":{"#lib/":"../lib/"}}\n');
+  assert.deepEqual((await snapshotStage(`${dir}/stage.ts`)).modules, ["lib/x.ts", "stage.ts"]);
+});
+
+/**
+ * A Deno cache of its own at `dir` for a tusk subprocess: the tests' npm packages (tusk's
+ * own among them, so that tusk starts without fetching any) and, unless `bundler` is false,
+ * Deno's bundler; without the npm package `absent`, if the tests' cache has it.
+ */
+async function privateDenoDir(
+  dir: string,
+  options: { bundler?: boolean; absent?: string } = {},
+): Promise<string> {
+  await denoDir(dir, await npmCache());
+  if (options.bundler === false) await Deno.remove(`${dir}/dl`, { recursive: true });
+  if (options.absent !== undefined) {
+    await Deno.remove(`${dir}/npm/registry.npmjs.org/${options.absent}`, { recursive: true })
+      .catch(() => {});
+  }
+  return dir;
+}
+
+Deno.test("create pipeline refuses an npm package not in Deno's cache, naming it, and downloads nothing", async () => {
+  const s = await tempStore();
+  await using _s = s;
+  await ok(["create", "repo", "data"], { store: s.store });
+  // left-pad is no package of tusk's: the tusk process has no reason to fetch it either.
+  const cache = await privateDenoDir(`${s.path}/deno-dir`, { absent: "left-pad" });
+  await Deno.mkdir(`${s.path}/spec`);
+  await Deno.writeTextFile(
+    `${s.path}/spec/stage.js`,
+    'import leftPad from "npm:left-pad@1.3.0";\nconsole.log(leftPad("x", 3));\n',
+  );
+  const file = await specFile(`${s.path}/spec`, "stage.js");
+  const before = await snapshotStore(s.store);
+  const r = await tusk(["create", "pipeline", "-f", file], {
+    store: s.store,
+    env: { DENO_DIR: cache },
+  });
+  assertFails(r, 2, /npm package "left-pad"/, /not in Deno's cache/, /deno cache/);
+  assert.equal(await snapshotStore(s.store), before);
+  const fetched = await Deno.stat(`${cache}/npm/registry.npmjs.org/left-pad`).catch(() => null);
+  assert.equal(fetched, null, "nothing was fetched");
+});
+
+Deno.test("create pipeline refuses an npm package whose folder in Deno's cache is a link elsewhere", async () => {
+  const s = await tempStore();
+  await using _s = s;
+  await ok(["create", "repo", "data"], { store: s.store });
+  const cache = await privateDenoDir(`${s.path}/deno-dir`);
+  const inCache = `${cache}/npm/registry.npmjs.org/is-any-array/3.0.0`;
+  await Deno.rename(inCache, `${s.path}/elsewhere`);
+  await Deno.symlink(`${s.path}/elsewhere`, inCache);
+  await Deno.mkdir(`${s.path}/spec`);
+  await Deno.writeTextFile(
+    `${s.path}/spec/stage.js`,
+    'import { isAnyArray } from "npm:is-any-array@3.0.0";\nconsole.log(isAnyArray([]));\n',
+  );
+  const r = await tusk(["create", "pipeline", "-f", await specFile(`${s.path}/spec`, "stage.js")], {
+    store: s.store,
+    env: { DENO_DIR: cache },
+  });
+  assertFails(r, 2, /npm package "is-any-array@3\.0\.0"/, /outside Deno's npm cache/);
+});
+
+Deno.test("create pipeline says Deno's bundler is missing when it is not cached and cannot be fetched", async () => {
+  const s = await tempStore();
+  await using _s = s;
+  await ok(["create", "repo", "data"], { store: s.store });
+  const cache = await privateDenoDir(`${s.path}/deno-dir`, { bundler: false });
+  await Deno.copyFile(`${STAGES}/upper.ts`, `${s.path}/upper.ts`);
+  const nowhere = "http://127.0.0.1:0";
+  const r = await tusk(["create", "pipeline", "-f", await specFile(s.path, "upper.ts")], {
+    store: s.store,
+    env: { DENO_DIR: cache, HTTPS_PROXY: nowhere, HTTP_PROXY: nowhere, ALL_PROXY: nowhere },
+  });
+  assertFails(r, 2, /Deno's bundler \(esbuild\) is not in Deno's cache/, /deno bundle/);
+});
+
+Deno.test("firstOutside() names the first bundled file outside the allowed folders, links resolved", async () => {
+  await using t = await tempDir();
+  const root = await Deno.realPath(t.path);
+  await Deno.mkdir(`${root}/stage/lib`, { recursive: true });
+  await Deno.mkdir(`${root}/cache/pkg`, { recursive: true });
+  await Deno.mkdir(`${root}/secret`);
+  for (const f of ["stage/a.js", "stage/lib/b.js", "cache/pkg/c.js", "secret/d.js"]) {
+    await Deno.writeTextFile(`${root}/${f}`, "");
+  }
+  await Deno.symlink(`${root}/secret/d.js`, `${root}/stage/link.js`);
+  const base = `${root}/out`;
+  const roots = [`${root}/stage`, `${root}/cache`];
+  const inside = ["../stage/a.js", "../stage/lib/b.js", "../cache/pkg/c.js"];
+  assert.equal(await firstOutside(inside, base, roots), undefined);
+  assert.equal(
+    await firstOutside([...inside, "../secret/d.js"], base, roots),
+    `${root}/secret/d.js`,
+  );
+  assert.equal(await firstOutside(["../stage/link.js"], base, roots), `${root}/secret/d.js`);
+  assert.equal(
+    await firstOutside(["../stage-other/x.js"], base, roots),
+    `${root}/stage-other/x.js`,
+  );
+});
+
+Deno.test("parseJsonc() reads comments and trailing commas, and leaves strings as they are", () => {
+  const text = '{\n  // a comment\n  "a": "x // not a comment, }",\n  "b": [1, 2, /* two */],\n}\n';
+  assert.deepEqual(parseJsonc(text), { a: "x // not a comment, }", b: [1, 2] });
+  assert.throws(() => parseJsonc('{"a": }'), SyntaxError);
+});
+
+for (
+  const [what, files] of [
+    ["a deno.json that is not JSON", { "deno.json": '{"imports": {\n' }],
+    ["a deno.json naming a remote import map", {
+      "deno.json": '{"importMap":"https://x.invalid/m.json"}',
+    }],
+    ["a deno.json whose imports are not strings", { "deno.json": '{"imports":{"x":1}}' }],
+    ["a deno.json whose scopes are not objects", { "deno.json": '{"scopes":["x"]}' }],
+    ["a lock that is a folder", { "deno.json": '{"lock":"lock.d"}', "lock.d/x": "" }],
+  ] as const
+) {
+  Deno.test(`snapshotStage() refuses ${what} (STAGE_CONFIG)`, async () => {
+    await using t = await tempDir();
+    for (const [name, text] of Object.entries(files)) {
+      await Deno.mkdir(`${t.path}/${name}`.replace(/\/[^/]*$/, ""), { recursive: true });
+      await Deno.writeTextFile(`${t.path}/${name}`, text);
+    }
+    await Deno.writeTextFile(`${t.path}/stage.js`, "console.log(1);\n");
+    await assertStageRefused(`${t.path}/stage.js`, "STAGE_CONFIG");
+  });
+}
+
+Deno.test("snapshotStage() refuses an npm package whose folder is missing from Deno's cache (NOT_CACHED)", async () => {
+  await using t = await tempDir();
+  const npm = await npmCache();
+  const cache = `${t.path}/deno-dir`;
+  await Deno.mkdir(`${cache}/npm/registry.npmjs.org`, { recursive: true });
+  const r = await new Deno.Command("cp", {
+    args: ["-R", `${npm}/registry.npmjs.org/is-any-array`, `${cache}/npm/registry.npmjs.org/`],
+  }).output();
+  assert.ok(r.success);
+  // Its registry record is there, the package's files are not.
+  await Deno.remove(`${cache}/npm/registry.npmjs.org/is-any-array/3.0.0`, { recursive: true });
+  await Deno.writeTextFile(
+    `${t.path}/stage.js`,
+    'import { isAnyArray } from "npm:is-any-array@3.0.0";\nconsole.log(isAnyArray([]));\n',
+  );
+  const before = Deno.env.get("DENO_DIR");
+  Deno.env.set("DENO_DIR", cache);
+  try {
+    await assertStageRefused(`${t.path}/stage.js`, "NOT_CACHED");
+  } finally {
+    if (before === undefined) Deno.env.delete("DENO_DIR");
+    else Deno.env.set("DENO_DIR", before);
+  }
+  const fetched = await Deno.stat(`${cache}/npm/registry.npmjs.org/is-any-array/3.0.0`)
+    .catch(() => null);
+  assert.equal(fetched, null, "nothing was fetched");
 });

@@ -117,3 +117,20 @@ Deno.test("validateStageEnv() passes names only the stage reads, and locale, tim
 Deno.test("reservedEnvReason() says what Deno does with SSLKEYLOGFILE", () => {
   assert.match(reservedEnvReason("SSLKEYLOGFILE")!, /TLS/);
 });
+
+Deno.test('validateStageEnv() refuses a TZ that names a file: a path, a ":" form or ".."', () => {
+  for (const tz of ["/usr/share/zoneinfo/America/New_York", ":America/New_York", "../../etc/x"]) {
+    assert.throws(
+      () => validateStageEnv({ TZ: tz }),
+      (e: unknown) => e instanceof InvalidArgumentError && e.data.name === "TZ",
+      tz,
+    );
+  }
+});
+
+Deno.test("validateStageEnv() refuses a value over 32 KiB and an environment over 64 KiB", () => {
+  assert.throws(() => validateStageEnv({ BIG: "x".repeat(32 * 1024 + 1) }), InvalidArgumentError);
+  validateStageEnv({ BIG: "x".repeat(32 * 1024) });
+  const env = Object.fromEntries([1, 2, 3].map((n) => [`V${n}`, "x".repeat(30 * 1024)]));
+  assert.throws(() => validateStageEnv(env), InvalidArgumentError);
+});

@@ -82,6 +82,22 @@ Deno.test('createPipeline() refuses the env name "A-B", which a stage may not be
   await assertRefused(createPipeline(s.store, spec), "REFUSED_ENV", "transform.env");
 });
 
+Deno.test("createPipeline() refuses a TZ naming a host file (REFUSED_ENV)", async () => {
+  await using s = await setUp();
+  const spec = await writeSpec(s.path, "p", { pfs: { repo: "data", glob: "/" } }, {
+    env: { TZ: "/usr/share/zoneinfo/America/New_York" },
+  });
+  await assertRefused(createPipeline(s.store, spec), "REFUSED_ENV", "transform.env.TZ");
+});
+
+Deno.test("createPipeline() refuses a 300 KB env value, which no stage could be started with (REFUSED_ENV)", async () => {
+  await using s = await setUp();
+  const spec = await writeSpec(s.path, "p", { pfs: { repo: "data", glob: "/" } }, {
+    env: { HUGE: "x".repeat(300 * 1000) },
+  });
+  await assertRefused(createPipeline(s.store, spec), "REFUSED_ENV", "transform.env.HUGE");
+});
+
 /** A store with pipeline `p` reading `data`, and the pipeline as created. */
 async function withPipeline(s: { path: string; store: Store }): Promise<Pipeline> {
   const spec = await writeSpec(s.path, "p", { pfs: { repo: "data", glob: "/*" } }, {

@@ -707,6 +707,52 @@ Deno.test('parseSpec() refuses an environment variable name with "="', () => {
   refused(set(trainSpec(), "transform.env", { "A=B": "1" }), "transform.env.A=B", "REFUSED_ENV");
 });
 
+for (
+  const tz of [
+    "/usr/share/zoneinfo/America/New_York",
+    ":/etc/localtime",
+    "../../../etc/passwd",
+    "Europe/../../x",
+    "a b",
+  ]
+) {
+  Deno.test(`parseSpec() refuses TZ ${JSON.stringify(tz)}, which is not a zone name or a POSIX rule`, () => {
+    refused(set(trainSpec(), "transform.env", { TZ: tz }), "transform.env.TZ", "REFUSED_ENV");
+  });
+}
+
+Deno.test("parseSpec() takes TZ zone names and POSIX rules", () => {
+  for (
+    const tz of [
+      "UTC",
+      "",
+      "Europe/Paris",
+      "America/Argentina/Buenos_Aires",
+      "Etc/GMT+5",
+      "EST5EDT",
+      "CET-1CEST,M3.5.0,M10.5.0/3",
+      "<+0330>-3:30",
+    ]
+  ) {
+    assert.equal(parseSpec(set(trainSpec(), "transform.env", { TZ: tz })).transform.env.TZ, tz);
+  }
+});
+
+Deno.test("parseSpec() refuses an environment value over 32 KiB (REFUSED_ENV)", () => {
+  const err = refused(
+    set(trainSpec(), "transform.env", { BIG: "x".repeat(300 * 1024) }),
+    "transform.env.BIG",
+    "REFUSED_ENV",
+  );
+  assert.match(err.message, /32768 bytes/);
+  assert.ok(err.message.length < 1000, "the message does not quote the value");
+});
+
+Deno.test("parseSpec() refuses an environment over 64 KiB in all (REFUSED_ENV)", () => {
+  const env = Object.fromEntries([1, 2, 3].map((n) => [`V${n}`, "x".repeat(30 * 1024)]));
+  refused(set(trainSpec(), "transform.env", env), "transform.env", "REFUSED_ENV");
+});
+
 Deno.test("parseSpec() refuses an accepted return code over 255", () => {
   refused(
     set(trainSpec(), "transform.acceptReturnCode", [1, 300]),
@@ -987,6 +1033,30 @@ Deno.test('parseSpec() refuses datumTries "0" given as a string', () => {
   refused({ ...trainSpec(), datum_tries: "0" }, "datum_tries", "OUT_OF_RANGE");
 });
 
+Deno.test("parseSpec() refuses datumTries over 100, given as a number or a string of digits", () => {
+  refused({ ...trainSpec(), datumTries: 101 }, "datumTries", "OUT_OF_RANGE");
+  refused(
+    { ...trainSpec(), datumTries: "99999999999999999999999" },
+    "datumTries",
+    "OUT_OF_RANGE",
+  );
+  assert.equal(parseSpec({ ...trainSpec(), datumTries: 100 }).datumTries, 100);
+});
+
+Deno.test("parseSpec() refuses a parallelismSpec.constant over 256", () => {
+  refused(
+    set(trainSpec(), "parallelismSpec.constant", 1e12),
+    "parallelismSpec.constant",
+    "OUT_OF_RANGE",
+  );
+  refused(
+    set(trainSpec(), "parallelismSpec.constant", 257),
+    "parallelismSpec.constant",
+    "OUT_OF_RANGE",
+  );
+  assert.equal(parseSpec(set(trainSpec(), "parallelismSpec.constant", 256)).parallelism, 256);
+});
+
 Deno.test("parseSpec() refuses a negative parallelismSpec.constant", () => {
   refused(
     set(trainSpec(), "parallelismSpec.constant", -1),
@@ -1021,6 +1091,23 @@ Deno.test('parseSpec() refuses the memory limit "0"', () => {
 
 Deno.test("parseSpec() refuses a bad outputBranch", () => {
   refused({ ...trainSpec(), outputBranch: "my branch" }, "outputBranch", "BAD_NAME");
+});
+
+Deno.test('parseSpec() refuses the outputBranch "HEAD", saying it is reserved', () => {
+  const err = refused({ ...trainSpec(), outputBranch: "HEAD" }, "outputBranch", "BAD_NAME");
+  assert.match(err.message, /reserved/);
+  assert.doesNotMatch(err.message, /commit id/);
+});
+
+Deno.test('parseSpec() refuses an outputBranch of hex digits, "deadbeef", a commit id prefix lookalike', () => {
+  const err = refused({ ...trainSpec(), outputBranch: "deadbeef" }, "outputBranch", "BAD_NAME");
+  assert.match(err.message, /commit id prefix/);
+  assert.equal(parseSpec({ ...trainSpec(), outputBranch: "dead-beef" }).outputBranch, "dead-beef");
+});
+
+Deno.test("parseSpec() takes an input branch of hex digits, which names a branch made before the rule", () => {
+  const spec = set(trainSpec(), "input.pfs.branch", "cafe");
+  assert.deepEqual(parseSpec(spec).input.kind, "pfs");
 });
 
 // ----- files and JSON syntax -----------------------------------------------------------

@@ -203,6 +203,14 @@ Deno.test("stageCommand() refuses relative folders", () => {
   assert.throws(() => stageCommand({ ...SPEC, scratchDir: "/w/../etc" }, TOOLS), TypeError);
 });
 
+Deno.test("stageCommand() refuses a TZ naming a host file, which Deno would read past --allow-read", () => {
+  assert.throws(
+    () => stageCommand({ ...SPEC, env: { TZ: "/usr/share/zoneinfo/America/New_York" } }, TOOLS),
+    InvalidArgumentError,
+    "TZ",
+  );
+});
+
 Deno.test("validateStageEnv() refuses names that steer Deno or the loader", () => {
   for (
     const name of [

@@ -161,3 +161,32 @@ Deno.test("runJob() makes a job UNRUNNABLE, naming the variable, when its stored
   assert.equal(job.state, "UNRUNNABLE");
   assert.match(job.reason!, /"SSLKEYLOGFILE"/);
 });
+
+Deno.test("runJob() makes a job UNRUNNABLE when its stored spec gives TZ a path, which is now refused", async () => {
+  await using s = await tempStore();
+  await tuskOk(["create", "repo", "data"], { store: s.store });
+  await tuskOk(["put", "file", "data@master:/a.txt", "-f", "-"], { store: s.store, stdin: "a" });
+  await Deno.copyFile(`${STAGES}/upper.ts`, `${s.path}/upper.ts`);
+  const spec = await writeSpec(s.path, "upper", "data", ["upper.ts", "/pfs/data/", "/pfs/out/"]);
+  await tuskOk(["create", "pipeline", "-f", spec, "--no-wait"], { store: s.store });
+
+  const store = await Store.open(s.store);
+  const state = await store.state();
+  const stored = pipelinesOf(state)[0]!;
+  // As if the spec had been stored by a version that accepted a path for TZ.
+  const env = { TZ: "/usr/share/zoneinfo/America/New_York" };
+  const p = {
+    ...stored,
+    parsed: { ...stored.parsed, transform: { ...stored.parsed.transform, env } },
+  };
+  const ctx = {
+    store,
+    jobs: new JobStore(store),
+    bus: new EventBus(),
+    sandbox: "deno",
+    cores: 1,
+  } as const;
+  const job = await runJob(ctx, p, await createJob(ctx, p, currentTrigger(state, p)!));
+  assert.equal(job.state, "UNRUNNABLE");
+  assert.match(job.reason!, /"TZ"/);
+});

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   checkBranchName,
+  checkNewBranchName,
   checkRepoName,
   didYouMean,
   editDistance,
@@ -58,6 +59,17 @@ Deno.test("checkRepoName() records the repo in the error data", () => {
 
 Deno.test("checkBranchName() refuses a name that looks like a commit id", () => {
   assertInvalid(() => checkBranchName("ab".repeat(32)));
+});
+
+Deno.test("checkNewBranchName() refuses 4 or more hex digits, which read as a commit id prefix", () => {
+  for (const name of ["cafe", "deadbeef", "00b32468", "0123456789abcdef0123"]) {
+    assertInvalid(() => checkNewBranchName(name), `"${name}"`);
+    assert.equal(checkBranchName(name), name, "a branch made before the rule stays usable");
+  }
+  for (const name of ["abc", "cafe-1", "dead_beef", "CAFE", "feature", "master"]) {
+    assert.equal(checkNewBranchName(name), name);
+  }
+  assertInvalid(() => checkNewBranchName("HEAD"), '"HEAD"');
 });
 
 Deno.test('checkBranchName() refuses "HEAD", which git and tusk users read as a reference', () => {

@@ -3,7 +3,7 @@
  * failing with a `SpecError` that names the place, and the name checks.
  */
 import { InvalidArgumentError } from "../../errors.ts";
-import { checkBranchName, checkRepoName } from "../../store/names.ts";
+import { checkBranchName, checkNewBranchName, checkRepoName } from "../../store/names.ts";
 import { SpecError, type SpecRule } from "./spec_error.ts";
 
 /** `parent.key`, or `parent[key]` for an index. */
@@ -127,14 +127,17 @@ export function checkName(
   }
 }
 
-/** Refuse an invalid branch name at `loc`. */
-export function checkBranch(c: Checker, loc: Loc, branch: string): void {
+/**
+ * Refuse an invalid branch name at `loc`; with `made` (a branch the pipeline makes, as its
+ * output branch) also one that looks like a commit id prefix.
+ */
+export function checkBranch(c: Checker, loc: Loc, branch: string, made = false): void {
   try {
-    checkBranchName(branch);
+    (made ? checkNewBranchName : checkBranchName)(branch);
   } catch (err) {
     if (!(err instanceof InvalidArgumentError)) throw err;
-    const why = /^[a-zA-Z0-9_-]{1,63}$/.test(branch)
-      ? "it looks like a commit id"
+    const why = /^[a-zA-Z0-9_-]{1,63}$/.test(branch) && typeof err.data.why === "string"
+      ? err.data.why
       : nameWhy(branch);
     c.fail(
       loc,

@@ -5,7 +5,7 @@
  * reading the pipeline's own output.
  */
 import { InvalidArgumentError } from "../../errors.ts";
-import { globToRegExp } from "../../glob.ts";
+import { compileGlob } from "../../glob.ts";
 import { checkBranch, type Checker, checkName, type Loc, NAME_RULE } from "./_check.ts";
 import { INPUT_KINDS, type RawCron, type RawInput, type RawPfs } from "./fields.ts";
 import type { Combinator, CronInput, Input, PfsInput } from "./input.ts";
@@ -140,8 +140,9 @@ function buildPfs(c: Checker, raw: RawPfs, loc: Loc, ctx: InputContext): PfsInpu
     );
   }
   const glob = raw.glob.startsWith("/") ? raw.glob : "/" + raw.glob;
+  let groups = 0;
   try {
-    globToRegExp(glob);
+    groups = compileGlob(glob).groups;
   } catch (err) {
     if (!(err instanceof InvalidArgumentError)) throw err;
     c.fail(
@@ -151,8 +152,9 @@ function buildPfs(c: Checker, raw: RawPfs, loc: Loc, ctx: InputContext): PfsInpu
       err.message,
     );
   }
-  const joinOn = keyTemplate(c, raw.joinOn, "joinOn", "join", ctx.inJoin, glob, loc);
-  const groupBy = keyTemplate(c, raw.groupBy, "groupBy", "group", ctx.inGroup, glob, loc);
+  const pattern = { glob, groups };
+  const joinOn = keyTemplate(c, raw.joinOn, "joinOn", "join", ctx.inJoin, pattern, loc);
+  const groupBy = keyTemplate(c, raw.groupBy, "groupBy", "group", ctx.inGroup, pattern, loc);
   if (ctx.parent === "join" && joinOn === undefined) {
     c.fail(
       loc.child("joinOn"),
@@ -192,18 +194,6 @@ function buildPfs(c: Checker, raw: RawPfs, loc: Loc, ctx: InputContext): PfsInpu
   };
 }
 
-/** Count the capture groups of a glob: `(` not inside `[...]`. */
-function captureGroups(glob: string): number {
-  let n = 0;
-  let inClass = false;
-  for (const ch of glob) {
-    if (ch === "[") inClass = true;
-    else if (ch === "]") inClass = false;
-    else if (ch === "(" && !inClass) n++;
-  }
-  return n;
-}
-
 /** Check a `joinOn` / `groupBy` key: inside its combinator, naming existing capture groups. */
 function keyTemplate(
   c: Checker,
@@ -211,7 +201,7 @@ function keyTemplate(
   field: "joinOn" | "groupBy",
   combinator: "join" | "group",
   inside: boolean,
-  glob: string,
+  { glob, groups }: { readonly glob: string; readonly groups: number },
   loc: Loc,
 ): string | undefined {
   if (value === undefined || value === "") return undefined;
@@ -224,7 +214,6 @@ function keyTemplate(
       `it only applies to inputs of a "${combinator}"; remove it`,
     );
   }
-  const groups = captureGroups(glob);
   for (const m of value.matchAll(/\$(?:\{(\d+)\}|(\d+))/g)) {
     const n = Number(m[1] ?? m[2]);
     if (n > groups) {

@@ -10,7 +10,7 @@
  * (`fields.ts`), the units (`units.ts`), the JSON text reader (`json_text.ts`), the rules
  * (`spec_error.ts`) and this parser, with its input-tree and command checks beside it.
  */
-import { reservedEnvReason } from "../env.ts";
+import { envSizeReason, envValueReason, reservedEnvReason } from "../env.ts";
 import { checkBranch, Checker, checkName, describe, isObject, type Loc } from "./_check.ts";
 import { checkPfsArgs, parseCommand } from "./_command.ts";
 import { buildInput } from "./_inputs.ts";
@@ -126,7 +126,7 @@ function build(c: Checker, json: unknown): PipelineSpec {
   }
   const limits = buildLimits(c, raw, root);
   const outputBranch = raw.outputBranch || "master";
-  checkBranch(c, root.child("outputBranch"), outputBranch);
+  checkBranch(c, root.child("outputBranch"), outputBranch, true);
 
   const { command, errCommand, env, stdin, acceptReturnCode, image, datumBatching } = transform;
   const { datumTimeoutMs, jobTimeoutMs, memory } = limits;
@@ -211,16 +211,22 @@ function buildTransform(c: Checker, raw: RawSpec, root: Loc) {
   return { command, errCommand, env, stdin, acceptReturnCode, image: t.image, datumBatching };
 }
 
+/** The most datums of one job run at once (`parallelismSpec.constant`). */
+export const MAX_PARALLELISM = 256;
+
+/** The most runs of one datum (`datumTries`). */
+export const MAX_DATUM_TRIES = 100;
+
 /** The checked worker count, timeouts, tries and memory limit of a spec. */
 function buildLimits(c: Checker, raw: RawSpec, root: Loc) {
   const parallelism = raw.parallelismSpec?.constant ?? 0;
-  if (parallelism < 0) {
+  if (parallelism < 0 || parallelism > MAX_PARALLELISM) {
     const at = root.child("parallelismSpec").child("constant");
     c.fail(
       at,
       "OUT_OF_RANGE",
       `Invalid worker count ${parallelism} at "${at.shown}"`,
-      "use 0 (one worker per core) or a positive number",
+      `use 0 (one worker per core) or a number from 1 to ${MAX_PARALLELISM}`,
     );
   }
   const duration = (key: "datumTimeout" | "jobTimeout"): number | undefined => {
@@ -240,13 +246,13 @@ function buildLimits(c: Checker, raw: RawSpec, root: Loc) {
   const datumTimeoutMs = duration("datumTimeout");
   const jobTimeoutMs = duration("jobTimeout");
   const datumTries = raw.datumTries ?? 3;
-  if (datumTries < 1) {
+  if (datumTries < 1 || datumTries > MAX_DATUM_TRIES) {
     const at = root.child("datumTries");
     c.fail(
       at,
       "OUT_OF_RANGE",
       `Invalid datum tries ${datumTries} at "${at.shown}"`,
-      "use 1 or more (1 means no retry)",
+      `use a number from 1 (no retry) to ${MAX_DATUM_TRIES}`,
     );
   }
   let memory: number | undefined;
@@ -308,6 +314,24 @@ function checkEnv(c: Checker, env: Readonly<Record<string, string>>, loc: Loc): 
         `${why}; remove it`,
       );
     }
+    const bad = envValueReason(key, env[key]!);
+    if (bad !== null) {
+      c.fail(
+        at,
+        "REFUSED_ENV",
+        `Refused value of environment variable "${key}" at "${at.shown}"`,
+        bad,
+      );
+    }
+  }
+  const big = envSizeReason(env);
+  if (big !== null) {
+    c.fail(
+      loc,
+      "REFUSED_ENV",
+      `Refused environment at "${loc.shown}"`,
+      `${big}; pass large data as an input`,
+    );
   }
 }
 

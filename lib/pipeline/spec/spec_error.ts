@@ -37,6 +37,9 @@ export const SPEC_RULES = {
   STAGE_OUTSIDE: "stage code reached from outside the stage's folder",
   BAD_IMPORT: "a stage importing a module other than local files and npm: or node: ones",
   BAD_STAGE: "stage code that cannot be loaded (a syntax error, a missing module) or bundled",
+  STAGE_CONFIG:
+    "a deno.json beside the stage that brings in local packages (links, patch) or cannot be read",
+  NOT_CACHED: "an npm package a stage imports that is not in Deno's cache: bundling is offline",
 } as const;
 
 /** The code of a rule a spec breaks (see `SPEC_RULES`). */
