@@ -397,7 +397,8 @@ const COMMANDS = {
   }),
   wait: group("wait for jobs to finish", {
     commit: command({
-      description: "wait until every downstream job of the branch head finished",
+      description:
+        "wait until every downstream job of the branch head finished (run here if no scheduler runs)",
       args: ["<repo@branch>"],
       options: JSON_OPTION,
       aliases: {
@@ -409,7 +410,7 @@ const COMMANDS = {
       run: on("commit", "waitCommit"),
     }),
     job: command({
-      description: "wait until a job finished",
+      description: "wait until a job finished (run here if no scheduler runs)",
       args: ["<job>"],
       options: JSON_OPTION,
       run: on("job", "waitJob"),
@@ -489,7 +490,11 @@ const COMMANDS = {
       description: "write Pachyderm specs, stage bundles and a README with the pachctl commands",
       args: [{ usage: "[pipeline...]", help: "pipelines to export (default: all)" }],
       options: {
-        output: value("dir", "folder to write into", { short: "o", required: true }),
+        output: value("dir", "folder to write into (an empty or new one)", {
+          short: "o",
+          required: true,
+        }),
+        force: flag("replace files of the same names already in the folder"),
         ...JSON_OPTION,
       },
       run: on("export", "exportPachyderm"),

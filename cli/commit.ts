@@ -1,7 +1,7 @@
 /** `tusk list|inspect|wait commit` and `revert`: a repo's history. */
 import * as pfs from "../lib/pfs.ts";
 import { formatAge, formatSize, formatTable, printable } from "../lib/format/format.ts";
-import { afterCommit } from "./_after_commit.ts";
+import { afterCommit, jobProgress } from "./_after_commit.ts";
 import { count } from "./_count.ts";
 import type { CliContext, JsonOption } from "./context.ts";
 
@@ -76,10 +76,17 @@ export async function revert(
   await afterCommit(cli, store, o.wait);
 }
 
-/** `tusk wait commit <repo@branch>`: until every downstream job of the branch head finished. */
+/**
+ * `tusk wait commit <repo@branch>`: until every downstream job of the branch head finished;
+ * with no scheduler running, the due jobs run here, as after `put file`.
+ */
 export async function waitCommit(cli: CliContext, [ref]: [string], o: JsonOption): Promise<void> {
   const { waitCommit } = await cli.lib();
-  const jobs = await waitCommit(await cli.store(), ref);
+  const onEvent = jobProgress(cli);
+  const jobs = await waitCommit(await cli.store(), ref, {
+    sandbox: (await cli.sandbox()).mode,
+    ...(onEvent ? { onEvent } : {}),
+  });
   if (o.json) return cli.json(jobs);
   for (const j of jobs) cli.out(`${j.pipeline} ${j.id} ${j.state}\n`);
 }

@@ -2,14 +2,15 @@
 import * as lib from "../lib/mod.ts";
 import type { CliContext } from "./context.ts";
 
-/** `tusk export pachyderm [pipeline...] -o <dir>`. */
+/** `tusk export pachyderm [pipeline...] -o <dir> [--force]`. */
 export async function exportPachyderm(
   cli: CliContext,
   [names]: [string[]],
-  o: { output: string; json: boolean },
+  o: { output: string; force: boolean; json: boolean },
 ): Promise<void> {
   const r = await lib.exportPachyderm(await cli.store(), names, {
     output: cli.absolute(o.output),
+    force: o.force,
   });
   if (o.json) return cli.json(r);
   for (const p of r.pipelines) {

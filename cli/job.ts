@@ -1,7 +1,9 @@
 /** `tusk list|inspect|stop|wait job`. */
 import * as lib from "../lib/mod.ts";
 import { formatAge, formatTable, humanDuration, printable } from "../lib/format/format.ts";
+import { jobProgress } from "./_after_commit.ts";
 import { count } from "./_count.ts";
+import { warnDamaged } from "./_damaged.ts";
 import type { CliContext, JsonOption } from "./context.ts";
 
 /** `3 + 1 / 4 (1 failed)`: processed + skipped / total, and the failed if any. */
@@ -20,6 +22,7 @@ export async function listJob(
   const jobs = await lib.listJobs(store, {
     ...(o.pipeline ? { pipeline: o.pipeline } : {}),
     ...(limit !== undefined ? { limit } : {}),
+    onDamaged: warnDamaged(cli),
   });
   if (o.json) return cli.json(jobs);
   const now = store.now();
@@ -62,9 +65,13 @@ export async function stopJob(cli: CliContext, [id]: [string]): Promise<void> {
   cli.out(`${j.id}\n`);
 }
 
-/** `tusk wait job <job>`: until it finished. */
+/** `tusk wait job <job>`: until it finished; with no scheduler running, it runs here. */
 export async function waitJob(cli: CliContext, [id]: [string], o: JsonOption): Promise<void> {
-  const j = await lib.waitJob(await cli.store(), id);
+  const onEvent = jobProgress(cli);
+  const j = await lib.waitJob(await cli.store(), id, {
+    sandbox: (await cli.sandbox()).mode,
+    ...(onEvent ? { onEvent } : {}),
+  });
   if (o.json) return cli.json(j);
   cli.out(`${j.id} ${j.state}\n`);
 }

@@ -5,6 +5,7 @@
 import * as lib from "../lib/mod.ts";
 import { formatAge, formatTable, printable, printableName } from "../lib/format/format.ts";
 import { afterCommit } from "./_after_commit.ts";
+import { warnDamaged } from "./_damaged.ts";
 import type { CliContext, JsonOption } from "./context.ts";
 
 /** `tusk create pipeline -f <spec>`. */
@@ -32,7 +33,7 @@ export async function updatePipeline(
 /** `tusk list pipeline`. */
 export async function listPipeline(cli: CliContext, _: [], o: JsonOption): Promise<void> {
   const store = await cli.store();
-  const ps = await lib.listPipelines(store);
+  const ps = await lib.listPipelines(store, { onDamaged: warnDamaged(cli) });
   if (o.json) return cli.json(ps);
   const now = store.now();
   cli.out(formatTable(
@@ -55,7 +56,7 @@ export async function inspectPipeline(
   o: JsonOption,
 ): Promise<void> {
   const store = await cli.store();
-  const p = await lib.inspectPipeline(store, name);
+  const p = await lib.inspectPipeline(store, name, { onDamaged: warnDamaged(cli) });
   if (o.json) return cli.json(p);
   cli.out(
     `Name: ${p.name}\nVersion: ${p.version}\nState: ${p.state}\nCreated: ${

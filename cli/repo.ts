@@ -16,16 +16,33 @@ export async function createRepo(
   );
 }
 
-/** `tusk list repo`. */
+/**
+ * `tusk list repo`: every repo; one whose head commit cannot be read is listed as
+ * "damaged", and the command then exits 1 naming it.
+ */
 export async function listRepo(cli: CliContext, _: [], o: JsonOption): Promise<void> {
   const store = await cli.store();
   const repos = await pfs.listRepos(store);
-  if (o.json) return cli.json(repos);
-  const now = store.now();
-  cli.out(formatTable(
-    ["NAME", "CREATED", "SIZE"],
-    repos.map((r) => [r.name, formatAge(r.created, now), formatSize(r.size)]),
-  ));
+  if (o.json) cli.json(repos);
+  else {
+    const now = store.now();
+    cli.out(formatTable(
+      ["NAME", "CREATED", "SIZE"],
+      repos.map((r) => [
+        r.name,
+        formatAge(r.created, now),
+        r.size === null ? "damaged" : formatSize(r.size),
+      ]),
+    ));
+  }
+  const damaged = repos.filter((r) => r.damaged !== undefined);
+  if (damaged.length === 0) return;
+  throw new pfs.IntegrityError(
+    `Cannot read the head commit of ${damaged.map((r) => `repo "${r.name}"`).join(", ")}: ` +
+      `${damaged.map((r) => r.damaged).join("; ")} (every other repo is listed; "tusk verify" ` +
+      "checks the whole store)",
+    { repos: damaged.map((r) => r.name) },
+  );
 }
 
 /** `tusk inspect repo <repo>`. */
@@ -37,7 +54,7 @@ export async function inspectRepo(cli: CliContext, [name]: [string], o: JsonOpti
     `Name: ${r.name}\nDescription: ${printable(r.description)}\nCreated: ${
       formatAge(r.created, store.now())
     }\n` +
-      `Size of HEAD on master: ${formatSize(r.size)}\nBranches: ${
+      `Size of HEAD on master: ${formatSize(r.size ?? 0)}\nBranches: ${
         r.branches.map((b) => b.name).join(", ")
       }\n`,
   );

@@ -1,12 +1,19 @@
 /** `tusk init`, `verify` and `gc`: the store as a whole. */
-import { Store, STORE_DIR } from "../lib/pfs.ts";
+import { BadSourceError, Store, STORE_DIR } from "../lib/pfs.ts";
 import { formatSize } from "../lib/format/format.ts";
 import type { CliContext, JsonOption } from "./context.ts";
 
 /** `tusk init`: a new store, in `.tusk` here or where `--store` says. */
 export async function init(cli: CliContext): Promise<void> {
   const dir = cli.storeFolder ?? cli.absolute(STORE_DIR);
-  await Store.init(dir);
+  await Store.init(dir).catch((err) => {
+    if (!(err instanceof Deno.errors.NotCapable)) throw err;
+    throw new BadSourceError(
+      `Cannot make a store in "${dir}": tusk does not write under /proc, /sys or /dev (its ` +
+        "Deno permissions exclude them); give --store a folder elsewhere",
+      { path: dir },
+    );
+  });
   cli.out(`Initialised an empty tusk store in ${dir}\n`);
 }
 

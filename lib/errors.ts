@@ -130,6 +130,17 @@ export class LeaseHeldError extends TuskError {
   }
 }
 
+/**
+ * A wait that nothing would end: no scheduler holds the store and the jobs waited for are
+ * not run here (or running the due jobs here did not finish them).
+ */
+export class NoSchedulerError extends TuskError {
+  static readonly code = "NO_SCHEDULER";
+  constructor(message: string, data: Record<string, unknown> = {}) {
+    super(NoSchedulerError.code, message, data, 1);
+  }
+}
+
 /** A job cannot be re-run now: still running, stopped pipeline, not the newest, … */
 export class RerunRefusedError extends TuskError {
   static readonly code = "RERUN_REFUSED";

@@ -9,6 +9,7 @@ export {
   IntegrityError,
   InvalidArgumentError,
   LeaseHeldError,
+  NoSchedulerError,
   NoSpaceError,
   NoStoreError,
   NotFoundError,

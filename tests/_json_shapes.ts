@@ -123,8 +123,9 @@ const REPO = {
   name: "string",
   created: TIME,
   description: "string",
-  size: "number",
+  size: "number|null",
   branches: arrayOf({ name: "string", head: "string|null" }),
+  "damaged?": "string",
 };
 const FILE = { path: "string", type: oneOf("file", "dir"), size: "number", hash: HASH };
 const DIFF = {

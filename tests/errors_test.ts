@@ -13,6 +13,7 @@ const CONDITIONS: [{ readonly code: string; readonly name: string }, errors.Tusk
   [errors.NoSpaceError, new errors.NoSpaceError("m")],
   [errors.SandboxUnavailableError, new errors.SandboxUnavailableError("m")],
   [errors.LeaseHeldError, new errors.LeaseHeldError(42)],
+  [errors.NoSchedulerError, new errors.NoSchedulerError("m")],
   [errors.RerunRefusedError, new errors.RerunRefusedError("m")],
 ];
 

@@ -13,6 +13,7 @@ const PINNED = [
   "IntegrityError",
   "InvalidArgumentError",
   "LeaseHeldError",
+  "NoSchedulerError",
   "NoSpaceError",
   "NoStoreError",
   "NotFoundError",

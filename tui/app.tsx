@@ -245,19 +245,23 @@ export function App(props: AppProps) {
   }, [request, props.controls]);
 
   useInput((input, key) => {
-    if (input === "q" || (key.ctrl && input === "c")) exit();
-    else if (key.upArrow || input === "k") dispatch({ kind: "move", delta: -1 });
-    else if (key.downArrow || input === "j") dispatch({ kind: "move", delta: 1 });
-    else if (key.pageUp) dispatch({ kind: "move", delta: -layout.jobRows });
-    else if (key.pageDown) dispatch({ kind: "move", delta: layout.jobRows });
-    else if (key.home || input === "g") dispatch({ kind: "move", delta: -Infinity });
-    else if (key.end || input === "G") dispatch({ kind: "move", delta: Infinity });
-    else if (key.return) dispatch({ kind: "panel", panel: "inspect" });
-    else if (input === "l") dispatch({ kind: "panel", panel: "logs" });
-    else if (key.escape && view.panel !== "none") dispatch({ kind: "panel", panel: view.panel });
-    else if (key.escape) dispatch({ kind: "message", text: null, time: clock() });
-    else if (input === "r") dispatch({ kind: "request", what: "rerun", time: clock() });
-    else if (input === "s") dispatch({ kind: "request", what: "stop", time: clock() });
+    // Keys typed fast, or repeated under load, reach us together ("jj", "jq"): each counts.
+    const keys = input.length > 1 && !key.ctrl && !key.meta ? [...input] : [input];
+    for (const ch of keys) {
+      if (ch === "q" || (key.ctrl && ch === "c")) return exit();
+      else if (key.upArrow || ch === "k") dispatch({ kind: "move", delta: -1 });
+      else if (key.downArrow || ch === "j") dispatch({ kind: "move", delta: 1 });
+      else if (key.pageUp) dispatch({ kind: "move", delta: -layout.jobRows });
+      else if (key.pageDown) dispatch({ kind: "move", delta: layout.jobRows });
+      else if (key.home || ch === "g") dispatch({ kind: "move", delta: -Infinity });
+      else if (key.end || ch === "G") dispatch({ kind: "move", delta: Infinity });
+      else if (key.return) dispatch({ kind: "panel", panel: "inspect" });
+      else if (ch === "l") dispatch({ kind: "panel", panel: "logs" });
+      else if (key.escape && view.panel !== "none") dispatch({ kind: "panel", panel: view.panel });
+      else if (key.escape) dispatch({ kind: "message", text: null, time: clock() });
+      else if (ch === "r") dispatch({ kind: "request", what: "rerun", time: clock() });
+      else if (ch === "s") dispatch({ kind: "request", what: "stop", time: clock() });
+    }
   }, { isActive: isRawModeSupported === true });
 
   return (

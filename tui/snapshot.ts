@@ -88,7 +88,7 @@ export async function loadSnapshot(store: Store, options: SnapshotOptions = {}):
     if (head) {
       headTime = await inspectCommit(store, `${r.name}@master`).then((c) => c.time, () => null);
     }
-    repos.push({ name: r.name, size: r.size, head, headTime, created: r.created });
+    repos.push({ name: r.name, size: r.size ?? 0, head, headTime, created: r.created });
   }
   const specs = pipelinesOf(await store.state());
   const pipelines: PipelineNode[] = specs.map((p) => ({

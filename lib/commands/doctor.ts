@@ -5,6 +5,7 @@
  * is the CLI's.
  */
 import { TuskError } from "../errors.ts";
+import { JobStore } from "../pipeline/jobs.ts";
 import { pipelinesOf } from "../pipeline/pipelines.ts";
 import { inputLeaves } from "../pipeline/spec/input.ts";
 import { detectSandbox, type SandboxMode } from "../runner/detect.ts";
@@ -54,7 +55,9 @@ export async function doctor(store: Store, options: DoctorOptions = {}): Promise
   const problems: string[] = [];
   let health: DoctorReport["health"] = "ok";
   try {
-    await verify(store);
+    // A damaged job record is a problem of its own, with its remedy: the rest is verified.
+    for (const d of (await new JobStore(store).scan()).damaged) problems.push(d.error.message);
+    await verify(store, { skipDamagedJobs: true });
   } catch (e) {
     // A problem with a repair of its own (a stale cache entry, a state file to rebuild, an
     // entry of the wrong kind) says what to do in its message: no backup is needed.

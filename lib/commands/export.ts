@@ -7,7 +7,7 @@
  * Pachyderm's provenance names it, as tusk's does. A README beside the specs gives the
  * `pachctl` commands that create the repos and pipelines in dependency order.
  */
-import { NotFoundError } from "../errors.ts";
+import { AlreadyExistsError, NotFoundError } from "../errors.ts";
 import {
   dependencyOrder,
   type Pipeline,
@@ -23,8 +23,14 @@ import { hostOutputError } from "./_host_output.ts";
 
 /** Options of `exportPachyderm()`. */
 export interface ExportPachydermOptions {
-  /** Folder to write into; created when missing, files of the same names replaced. */
+  /**
+   * Folder to write into, created when missing. A file the export would write that is
+   * already there is refused (`AlreadyExistsError`, naming every one) before anything is
+   * written, unless `force` is set.
+   */
   readonly output: string;
+  /** Replace files of the same names (never a folder or a symbolic link in a file's place). */
+  readonly force?: boolean;
   /** Deno version of the image tag (default: the running Deno's). */
   readonly denoVersion?: string;
 }
@@ -296,22 +302,31 @@ export async function exportPachyderm(
     plans.push({ p, codeRepo });
   }
 
+  const force = options.force === true;
+  await checkTargets(dir, plans.map((x) => x.p), force);
   await Deno.mkdir(dir, { recursive: true }).catch((err) => {
     throw hostOutputError(err, dir, "folder");
   });
+  /** Write one file: never over one that appeared since the check, unless `force`. */
+  const write = async (path: string, bytes: Uint8Array) => {
+    await Deno.writeFile(path, bytes, { createNew: !force }).catch((err) => {
+      if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+      throw refusal([path]);
+    });
+  };
   const written: ExportedPipeline[] = [];
   for (const { p, codeRepo } of plans) {
     const { spec, dropped } = pachydermSpec(p, { image, codeRepo });
     const specFile = `${dir}/${p.name}.json`;
     const stageFile = `${dir}/${p.name}/${STAGE_FILE}`;
     await Deno.mkdir(`${dir}/${p.name}`, { recursive: true });
-    await Deno.writeFile(stageFile, await readBundle(store, p));
+    await write(stageFile, await readBundle(store, p));
     let errStageFile: string | undefined;
     if (p.errCodeHash !== undefined) {
       errStageFile = `${dir}/${p.name}/${ERR_STAGE_FILE}`;
-      await Deno.writeFile(errStageFile, await readBundle(store, { codeHash: p.errCodeHash }));
+      await write(errStageFile, await readBundle(store, { codeHash: p.errCodeHash }));
     }
-    await Deno.writeTextFile(specFile, JSON.stringify(spec, null, 2) + "\n");
+    await write(specFile, utf8.encode(JSON.stringify(spec, null, 2) + "\n"));
     written.push({
       name: p.name,
       specFile,
@@ -330,8 +345,80 @@ export async function exportPachyderm(
     upstream: [...upstream].sort(),
     pipelines: written,
   };
-  await Deno.writeTextFile(result.readme, exportReadme(result));
+  await write(result.readme, utf8.encode(exportReadme(result)));
   return result;
+}
+
+const utf8 = new TextEncoder();
+
+/** The files an export of `pipelines` into `dir` writes, and the folders it makes. */
+function targets(dir: string, pipelines: readonly Pipeline[]): { files: string[]; dirs: string[] } {
+  const files = [`${dir}/README.md`];
+  const dirs: string[] = [];
+  for (const p of pipelines) {
+    files.push(`${dir}/${p.name}.json`, `${dir}/${p.name}/${STAGE_FILE}`);
+    if (p.errCodeHash !== undefined) files.push(`${dir}/${p.name}/${ERR_STAGE_FILE}`);
+    dirs.push(`${dir}/${p.name}`);
+  }
+  return { files, dirs };
+}
+
+/** The refusal to overwrite `paths`, naming them and `--force`. */
+function refusal(paths: readonly string[]): AlreadyExistsError {
+  const names = paths.map((f) => `"${f}"`).join(", ");
+  return new AlreadyExistsError(
+    `Cannot export: ${paths.length === 1 ? "a file" : "files"} of the same ${
+      paths.length === 1 ? "name is" : "names are"
+    } already there: ${names}; nothing was written (give an empty or new folder, or ` +
+      "--force to replace them)",
+    { option: "-o", paths },
+  );
+}
+
+/**
+ * Refuse, before anything is written, an export that would replace a file in `dir` (unless
+ * `force`), or that finds a folder, a symbolic link or another non-file where it writes a
+ * file, or a non-folder where it makes a folder (even with `force`): each culprit is named.
+ */
+async function checkTargets(
+  dir: string,
+  pipelines: readonly Pipeline[],
+  force: boolean,
+): Promise<void> {
+  const kind = async (path: string): Promise<Deno.FileInfo | null> => {
+    try {
+      return await Deno.lstat(path);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+        return null;
+      }
+      throw hostOutputError(err, path, "file");
+    }
+  };
+  const { files, dirs } = targets(dir, pipelines);
+  const existing: string[] = [];
+  const blocked: string[] = [];
+  const what = (info: Deno.FileInfo) =>
+    info.isSymlink ? "a symbolic link" : info.isDirectory ? "a folder" : "not a regular file";
+  for (const d of dirs) {
+    const info = await kind(d);
+    if (info && !info.isDirectory) blocked.push(`"${d}" is ${what(info)}, where a folder goes`);
+  }
+  for (const f of files) {
+    const info = await kind(f);
+    if (info === null) continue;
+    if (info.isFile) existing.push(f);
+    else blocked.push(`"${f}" is ${what(info)}, where a file goes`);
+  }
+  if (blocked.length > 0) {
+    throw new AlreadyExistsError(
+      `Cannot export: ${blocked.join("; ")}; nothing was written (remove ${
+        blocked.length === 1 ? "it" : "them"
+      }, or give an empty or new folder)`,
+      { option: "-o", paths: blocked },
+    );
+  }
+  if (existing.length > 0 && !force) throw refusal(existing);
 }
 
 /** The README of an export: what was chosen and the `pachctl` commands, in order. */

@@ -16,7 +16,7 @@ import {
 import { LARGE_OBJECT } from "../store/objects.ts";
 import type { CommitInfo, Edit, PathEntry, Store } from "../store/store.ts";
 import type { StoreState } from "../store/state.ts";
-import { hostOutputError } from "./_host_output.ts";
+import { hostOutputError, PSEUDO_FILES, standardStream } from "./_host_output.ts";
 
 /** Options of `put file`. */
 export interface PutFileOptions {
@@ -105,6 +105,13 @@ async function plan(
       }
       if (err instanceof Deno.errors.PermissionDenied) {
         throw new BadSourceError(`Cannot read "${source}": permission denied`, { path: source });
+      }
+      if (err instanceof Deno.errors.NotCapable) {
+        throw new BadSourceError(
+          `Refusing "${source}": ${PSEUDO_FILES}; tusk ingests regular files and folders ` +
+            "only (copy what you need into a regular file first)",
+          { path: source },
+        );
       }
       throw err;
     }
@@ -201,8 +208,15 @@ async function mapLimit<T, R>(
 export async function putFile(
   store: Store,
   targetText: string,
-  options: PutFileOptions,
+  putOptions: PutFileOptions,
 ): Promise<PutFileResult> {
+  // `-f /dev/stdin` (or `/dev/fd/0`, `/proc/self/fd/0`) is standard input, as `-f -` is.
+  const options: PutFileOptions = {
+    ...putOptions,
+    sources: putOptions.sources.map((s) =>
+      s !== "-" && standardStream(resolveHost(s, putOptions.cwd)) === "stdin" ? "-" : s
+    ),
+  };
   const target = parseRef(targetText);
   checkBranchName(target.ref);
   if (target.ancestry) {
@@ -429,8 +443,19 @@ export async function getFile(
     return { written, entry };
   }
   if (options.output) {
-    await writeOutput(store, entry.hash, resolveHost(options.output, options.cwd));
-    return { written: 1, entry };
+    const dest = resolveHost(options.output, options.cwd);
+    if (options.output.endsWith("/")) {
+      throw new InvalidArgumentError(
+        `Cannot write "${options.output}": a path ending in "/" names a folder; give -o a ` +
+          "file path (or use -r for a folder)",
+        { option: "-o", path: options.output },
+      );
+    }
+    // `-o /dev/stdout` (or `/dev/fd/1`, `/proc/self/fd/1`) is standard output, as no -o is.
+    if (standardStream(dest) !== "stdout") {
+      await writeOneOutput(store, entry.hash, dest);
+      return { written: 1, entry };
+    }
   }
   return { stream: await store.objects.stream(entry.hash), entry };
 }
@@ -445,6 +470,33 @@ async function writeOutput(store: Store, hash: Hash, path: string): Promise<void
   } catch (err) {
     throw hostOutputError(err, path, "file");
   }
+}
+
+/**
+ * Write a blob to the host path `-o` names: a regular file as `writeOutput()` does, and a
+ * device or FIFO (`/dev/null`, a named pipe), which a renamed file cannot replace, directly:
+ * its reader gets the bytes checked as standard output's are.
+ */
+async function writeOneOutput(store: Store, hash: Hash, path: string): Promise<void> {
+  let info: Deno.FileInfo | null;
+  try {
+    info = await Deno.stat(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory)) {
+      throw hostOutputError(err, path, "file");
+    }
+    info = null;
+  }
+  if (info === null || info.isFile || info.isDirectory) return await writeOutput(store, hash, path);
+  const stream = await store.objects.stream(hash);
+  let out: Deno.FsFile;
+  try {
+    out = await Deno.open(path, { write: true });
+  } catch (err) {
+    await stream.cancel();
+    throw hostOutputError(err, path, "file");
+  }
+  await stream.pipeTo(out.writable);
 }
 
 /** One changed path of `diff file`. */

@@ -34,7 +34,14 @@ interface IndexRoot extends ExtraRoot {
   readonly entry: DatumIndexEntry;
 }
 
-function jobRoots(store: Store): (state: StoreState) => Promise<ExtraRoots> {
+/**
+ * What pipelines keep alive outside commits. A damaged job record fails it, unless
+ * `skipDamaged` (for a check that reports such records apart, as `doctor` does).
+ */
+function jobRoots(
+  store: Store,
+  options: { skipDamaged?: boolean } = {},
+): (state: StoreState) => Promise<ExtraRoots> {
   return async (state) => {
     const jobs = new JobStore(store);
     const trees: ExtraRoot[] = [];
@@ -51,7 +58,10 @@ function jobRoots(store: Store): (state: StoreState) => Promise<ExtraRoots> {
         };
         trees.push(root);
       }
-      for (const job of await jobs.list({ pipeline: p })) {
+      const records = options.skipDamaged
+        ? (await jobs.scan({ pipeline: p })).jobs
+        : await jobs.list({ pipeline: p });
+      for (const job of records) {
         if (!isFinal(job.state)) unfinished.push(job);
         for (const d of job.datums) {
           const what = `datum ${d.id} of job ${job.id} of pipeline "${p}"`;
@@ -83,9 +93,17 @@ function jobRoots(store: Store): (state: StoreState) => Promise<ExtraRoots> {
   };
 }
 
-/** Check everything: ledger, commits, trees, blobs, and the job records' objects. */
-export async function verify(store: Store): Promise<VerifyReport> {
-  return await verifyStore(store, { extraRoots: jobRoots(store) });
+/**
+ * Check everything: ledger, commits, trees, blobs, and the job records' objects. A damaged
+ * job record fails it, unless `skipDamagedJobs` (for a caller that reports them apart).
+ */
+export async function verify(
+  store: Store,
+  options: { skipDamagedJobs?: boolean } = {},
+): Promise<VerifyReport> {
+  return await verifyStore(store, {
+    extraRoots: jobRoots(store, { skipDamaged: options.skipDamagedJobs ?? false }),
+  });
 }
 
 /**

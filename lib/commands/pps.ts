@@ -2,13 +2,18 @@
  * Pipeline verbs: create/update/list/inspect/delete/start/stop pipeline, jobs and datums,
  * logs, plan, lineage, provenance, wait, draw, run cron. Each returns data.
  */
-import { InvalidArgumentError, NotFoundError, RerunRefusedError } from "../errors.ts";
+import {
+  InvalidArgumentError,
+  NoSchedulerError,
+  NotFoundError,
+  RerunRefusedError,
+} from "../errors.ts";
 import type { Commit } from "../store/codec.ts";
 import type { Hash } from "../store/hash.ts";
 import { formatPath, parsePath, parseRef } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
 import { datumId, planDatums } from "../pipeline/datums.ts";
-import { type JobRecord, JobStore, parseJobRef } from "../pipeline/jobs.ts";
+import { type DamagedJob, type JobRecord, JobStore, parseJobRef } from "../pipeline/jobs.ts";
 import { isFinal, type JobState } from "../pipeline/states.ts";
 import {
   createPipeline,
@@ -20,6 +25,10 @@ import {
 } from "../pipeline/pipelines.ts";
 import { inputLeaves } from "../pipeline/spec/input.ts";
 import { currentTrigger } from "../pipeline/trigger.ts";
+import type { SandboxMode } from "../runner/detect.ts";
+import type { Listener } from "../scheduler/events.ts";
+import { leaseHolder } from "../scheduler/lease.ts";
+import { runTriggered } from "./run.ts";
 
 export { createPipeline, deletePipeline, setPipelineStopped };
 
@@ -54,8 +63,33 @@ export function describeInput(input: Pipeline["parsed"]["input"]): string {
   }
 }
 
-async function view(p: Pipeline, jobs: JobStore): Promise<PipelineView> {
-  const last = await jobs.latest(p.name);
+/**
+ * Options of the listings that read job records. With `onDamaged`, a damaged record is
+ * skipped and handed to it (its error names the file and the remedy); without it, the
+ * record's IntegrityError fails the listing.
+ */
+export interface JobListingOptions {
+  readonly onDamaged?: (damaged: DamagedJob) => void;
+}
+
+/** The newest readable job of `pipeline`, with damaged records as `options` says. */
+async function newestJob(
+  jobs: JobStore,
+  pipeline: string,
+  options: JobListingOptions,
+): Promise<JobRecord | null> {
+  if (!options.onDamaged) return await jobs.latest(pipeline);
+  const { jobs: [newest], damaged } = await jobs.scan({ pipeline, limit: 1 });
+  damaged.forEach(options.onDamaged);
+  return newest ?? null;
+}
+
+async function view(
+  p: Pipeline,
+  jobs: JobStore,
+  options: JobListingOptions,
+): Promise<PipelineView> {
+  const last = await newestJob(jobs, p.name, options);
   return {
     name: p.name,
     version: p.version,
@@ -77,31 +111,40 @@ async function view(p: Pipeline, jobs: JobStore): Promise<PipelineView> {
   };
 }
 
-/** All pipelines. */
-export async function listPipelines(store: Store): Promise<PipelineView[]> {
+/** All pipelines, each with its newest readable job (see `JobListingOptions`). */
+export async function listPipelines(
+  store: Store,
+  options: JobListingOptions = {},
+): Promise<PipelineView[]> {
   const state = await store.state();
   const jobs = new JobStore(store);
   const out: PipelineView[] = [];
-  for (const p of pipelinesOf(state)) out.push(await view(p, jobs));
+  for (const p of pipelinesOf(state)) out.push(await view(p, jobs, options));
   return out;
 }
 
-/** One pipeline, with its spec. */
+/** One pipeline, with its spec (see `JobListingOptions` for damaged job records). */
 export async function inspectPipeline(
   store: Store,
   name: string,
+  options: JobListingOptions = {},
 ): Promise<PipelineView & { spec: Readonly<Record<string, unknown>>; modules: readonly string[] }> {
   const p = pipelineOf(await store.state(), name);
-  return { ...(await view(p, new JobStore(store))), spec: p.spec, modules: p.modules };
+  return { ...(await view(p, new JobStore(store), options)), spec: p.spec, modules: p.modules };
 }
 
-/** Jobs newest first. */
+/** Jobs newest first (see `JobListingOptions` for damaged records). */
 export async function listJobs(
   store: Store,
-  options: { pipeline?: string; limit?: number } = {},
+  options: { pipeline?: string; limit?: number } & JobListingOptions = {},
 ): Promise<JobRecord[]> {
   if (options.pipeline) pipelineOf(await store.state(), options.pipeline);
-  return await new JobStore(store).list(options);
+  const jobs = new JobStore(store);
+  const { onDamaged, ...which } = options;
+  if (!onDamaged) return await jobs.list(which);
+  const scan = await jobs.scan(which);
+  scan.damaged.forEach(onDamaged);
+  return scan.jobs;
 }
 
 /** One job: its id or a unique prefix of at least 4 hex digits, optionally `pipeline@` first. */
@@ -399,35 +442,104 @@ export function downstream(pipelines: readonly Pipeline[], repo: string): Pipeli
 export async function settled(
   store: Store,
   repo: string,
-): Promise<{ done: boolean; jobs: JobRecord[] }> {
+): Promise<{ done: boolean; jobs: JobRecord[]; waiting: string[] }> {
   const state = await store.state();
   store.repoOf(state, repo);
   const jobs = new JobStore(store);
   const out: JobRecord[] = [];
+  const waiting: string[] = [];
   for (const p of downstream(pipelinesOf(state), repo)) {
     if (p.stopped) continue;
     const t = currentTrigger(state, p);
     if (!t) continue;
     const latest = await jobs.latest(p.name);
-    if (!latest || latest.trigger !== t.trigger || !isFinal(latest.state)) {
-      return { done: false, jobs: out };
-    }
-    out.push(latest);
+    if (!latest || latest.trigger !== t.trigger || !isFinal(latest.state)) waiting.push(p.name);
+    else out.push(latest);
   }
-  return { done: true, jobs: out };
+  return { done: waiting.length === 0, jobs: out, waiting };
+}
+
+/** Options of `waitCommit()` and `waitJob()`. */
+export interface WaitOptions {
+  /**
+   * Run the due jobs in this process, in this sandbox, whenever no scheduler holds the
+   * store (as `put file` does). Without it, a wait that no scheduler serves is refused
+   * (`NoSchedulerError`) rather than left to hang.
+   */
+  readonly sandbox?: SandboxMode;
+  /** Called with every event of the jobs run here. */
+  readonly onEvent?: Listener;
+  /** How often to look while a scheduler runs the jobs (ms). */
+  readonly pollMs?: number;
+}
+
+/**
+ * Wait until `done()` gives a value. While a scheduler (a daemon, or another command
+ * running its own jobs) holds the store, look every `pollMs`; when none does, run the due
+ * jobs here (with `options.sandbox`) and look again. `stuck()` is the error for a wait
+ * nothing would end: no sandbox was given, or running the due jobs here changed nothing.
+ */
+async function waitFor<T>(
+  store: Store,
+  options: WaitOptions,
+  done: () => Promise<T | null>,
+  stuck: (ranHere: boolean) => NoSchedulerError,
+): Promise<T> {
+  /** The ledger position when this process last ran the due jobs. */
+  let ranAt: number | null = null;
+  while (true) {
+    const value = await done();
+    if (value !== null) return value;
+    if ((await leaseHolder(store)) !== null) {
+      ranAt = null;
+      await new Promise((r) => setTimeout(r, options.pollMs ?? 50));
+      continue;
+    }
+    if (options.sandbox === undefined) throw stuck(false);
+    const seq = (await store.state()).ledger.seq;
+    if (ranAt === seq) throw stuck(true);
+    ranAt = seq;
+    await runTriggered(store, {
+      sandbox: options.sandbox,
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    });
+  }
 }
 
 /**
  * Wait until every pipeline downstream of the repo of `refText` has a finished job for its
- * current inputs (`wait commit`); returns those jobs.
+ * current inputs (`wait commit`); returns those jobs. When no scheduler runs, the due jobs
+ * run here (see `WaitOptions.sandbox`).
  */
-export async function waitCommit(store: Store, refText: string, pollMs = 50): Promise<JobRecord[]> {
+export async function waitCommit(
+  store: Store,
+  refText: string,
+  options: WaitOptions = {},
+): Promise<JobRecord[]> {
   const { repo } = parseRef(refText);
-  while (true) {
+  let waiting: string[] = [];
+  return await waitFor(store, options, async () => {
     const s = await settled(store, repo);
-    if (s.done) return s.jobs;
-    await new Promise((r) => setTimeout(r, pollMs));
-  }
+    waiting = s.waiting;
+    return s.done ? s.jobs : null;
+  }, (ranHere) => {
+    const which = pipelineList(waiting);
+    return new NoSchedulerError(
+      ranHere
+        ? `Cannot wait for ${refText}: running the due jobs here did not finish those of ` +
+          `${which}, and no scheduler is running ("tusk list job" and "tusk plan" say why)`
+        : `Cannot wait for ${refText}: no scheduler is running to run the jobs of ${which}; ` +
+          'start one with "tusk up --headless"',
+      { ref: refText, pipelines: waiting },
+    );
+  });
+}
+
+/** `pipeline "a"`, `pipelines "a", "b"`. */
+function pipelineList(names: readonly string[]): string {
+  return `${names.length === 1 ? "pipeline" : "pipelines"} ${
+    names.map((n) => `"${n}"`).join(", ")
+  }`;
 }
 
 /** The pipeline DAG as text lines: `training → model → inference ← attributes`. */
@@ -444,13 +556,32 @@ export async function drawPipelines(store: Store): Promise<string[]> {
   return lines;
 }
 
-/** Check a job reference for `wait job`. */
-export async function waitJob(store: Store, id: string, pollMs = 50): Promise<JobRecord> {
-  while (true) {
-    const job = await inspectJob(store, id);
-    if (isFinal(job.state)) return job;
-    await new Promise((r) => setTimeout(r, pollMs));
-  }
+/**
+ * Wait until the job `id` (an id or unique prefix) has finished (`wait job`). When no
+ * scheduler runs, the due jobs run here (see `WaitOptions.sandbox`); a job that would still
+ * not finish (not its pipeline's newest, or its pipeline deleted) is `NoSchedulerError`.
+ */
+export async function waitJob(
+  store: Store,
+  id: string,
+  options: WaitOptions = {},
+): Promise<JobRecord> {
+  let job: JobRecord | undefined;
+  return await waitFor(store, options, async () => {
+    job = await inspectJob(store, id);
+    return isFinal(job.state) ? job : null;
+  }, (ranHere) => {
+    const j = job!;
+    return new NoSchedulerError(
+      ranHere
+        ? `Job ${j.id} of pipeline "${j.pipeline}" is ${j.state}, and nothing will finish it: ` +
+          "no scheduler is running, and running the due jobs here did not (a scheduler resumes " +
+          "only the newest job of a pipeline that still exists)"
+        : `Job ${j.id} of pipeline "${j.pipeline}" is ${j.state} and no scheduler is running ` +
+          'to finish it: start one with "tusk up --headless"',
+      { job: j.id, pipeline: j.pipeline, state: j.state },
+    );
+  });
 }
 
 /** Re-run a job's failed datums: a new run of the same job's inputs (`restart datum`). */

@@ -1,5 +1,5 @@
 /** Repo verbs: create, list, inspect, delete. Each returns data; nothing is printed here. */
-import { AlreadyExistsError, InvalidArgumentError } from "../errors.ts";
+import { AlreadyExistsError, InvalidArgumentError, TuskError } from "../errors.ts";
 import { checkRepoName } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
 
@@ -8,9 +8,14 @@ export interface RepoInfo {
   readonly name: string;
   readonly created: string;
   readonly description: string;
-  /** Size of the head commit of `master` in bytes (0 before the first commit). */
-  readonly size: number;
+  /**
+   * Size of the head commit of `master` in bytes (0 before the first commit); null when
+   * that commit cannot be read (see `damaged`).
+   */
+  readonly size: number | null;
   readonly branches: readonly { readonly name: string; readonly head: string | null }[];
+  /** Why the repo's head commit cannot be read (a damaged or missing object), if it cannot. */
+  readonly damaged?: string;
 }
 
 /** Create an empty repo with a `master` branch. */
@@ -43,17 +48,43 @@ async function repoInfo(
     created: repo.created,
     description: repo.description,
     size,
-    branches: Object.entries(repo.branches).sort(([a], [b]) => a < b ? -1 : 1).map((
-      [b, s],
-    ) => ({ name: b, head: s.head })),
+    branches: branchesOf(repo),
   };
 }
 
-/** All repos, newest first (as pachctl lists them). */
+/** A repo's branches and their heads, by name. */
+function branchesOf(
+  repo: { readonly branches: Readonly<Record<string, { readonly head: string | null }>> },
+): RepoInfo["branches"] {
+  return Object.entries(repo.branches).sort(([a], [b]) => a < b ? -1 : 1).map((
+    [b, s],
+  ) => ({ name: b, head: s.head }));
+}
+
+/**
+ * All repos, newest first (as pachctl lists them). A repo whose head commit cannot be read
+ * is listed all the same, with `damaged` saying why and no size: one damaged object hides
+ * no other repo.
+ */
 export async function listRepos(store: Store): Promise<RepoInfo[]> {
   const state = await store.state();
   const out: RepoInfo[] = [];
-  for (const name of Object.keys(state.repos)) out.push(await repoInfo(store, state, name));
+  for (const name of Object.keys(state.repos)) {
+    try {
+      out.push(await repoInfo(store, state, name));
+    } catch (err) {
+      if (!(err instanceof TuskError)) throw err;
+      const repo = store.repoOf(state, name);
+      out.push({
+        name,
+        created: repo.created,
+        description: repo.description,
+        size: null,
+        branches: branchesOf(repo),
+        damaged: err.message,
+      });
+    }
+  }
   return out.sort((a, b) =>
     a.created < b.created ? 1 : a.created > b.created ? -1 : a.name < b.name ? -1 : 1
   );

@@ -2,8 +2,10 @@
  * Running jobs from a command when no scheduler daemon does: the jobs a command's commits
  * triggered (`runTriggered`), and a cron pipeline's tick now (`runCron`).
  */
+import { InvalidArgumentError } from "../errors.ts";
 import type { JobRecord } from "../pipeline/jobs.ts";
-import { pipelineOf } from "../pipeline/pipelines.ts";
+import { pipelineOf, pipelinesOf } from "../pipeline/pipelines.ts";
+import { inputLeaves } from "../pipeline/spec/input.ts";
 import type { SandboxMode } from "../runner/detect.ts";
 import { EventBus, type Listener } from "../scheduler/events.ts";
 import { runInline, Scheduler } from "../scheduler/scheduler.ts";
@@ -42,13 +44,27 @@ export async function runTriggered(
   }
 }
 
-/** Commit a tick to every cron input of pipeline `name` now; its job is then due. */
+/**
+ * Commit a tick to every cron input of pipeline `name` now; its job is then due. A pipeline
+ * without a cron input is refused (`InvalidArgumentError`), naming those that have one.
+ */
 export async function runCron(
   store: Store,
   name: string,
   options: { sandbox: SandboxMode },
 ): Promise<void> {
-  const p = pipelineOf(await store.state(), name);
+  const state = await store.state();
+  const p = pipelineOf(state, name);
+  if (inputLeaves(p.parsed.input, "cron").length === 0) {
+    const cron = pipelinesOf(state).filter((x) => inputLeaves(x.parsed.input, "cron").length > 0)
+      .map((x) => `"${x.name}"`);
+    throw new InvalidArgumentError(
+      `Pipeline "${name}" has no cron input, so "tusk run cron" has nothing to tick (${
+        cron.length === 0 ? "no pipeline here has one" : `pipelines with one: ${cron.join(", ")}`
+      })`,
+      { pipeline: name },
+    );
+  }
   const s = new Scheduler(store, { sandbox: options.sandbox });
   try {
     await s.tick(p);

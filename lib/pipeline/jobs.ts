@@ -69,6 +69,24 @@ export interface JobRecord {
   readonly reprocess?: boolean;
 }
 
+/**
+ * A job record that cannot be read (empty, torn, not a job): `scan()` sets it aside rather
+ * than failing the whole listing. `error` names its file and says what to do.
+ */
+export interface DamagedJob {
+  readonly pipeline: string;
+  readonly id: string;
+  /** The record's file, absolute. */
+  readonly file: string;
+  readonly error: IntegrityError;
+}
+
+/** What `scan()` found: the readable records, newest first, and the damaged ones. */
+export interface JobScan {
+  readonly jobs: JobRecord[];
+  readonly damaged: DamagedJob[];
+}
+
 /** A request to re-run a finished job, waiting for the scheduler. */
 export interface RerunRequest {
   /** Run every datum again (else datums that succeeded before are reused). */
@@ -302,23 +320,35 @@ export class JobStore {
     return null;
   }
 
-  /** One job record; a damaged one is an IntegrityError naming its file. */
+  /**
+   * One job record. A damaged one (not JSON, or not a job record) is an IntegrityError
+   * naming its file and the remedy: removing it forgets that job alone, since outputs live
+   * in commits and the datum index, and its pipeline runs a new job where its inputs need
+   * one.
+   */
   async #read(pipeline: string, id: string): Promise<JobRecord> {
-    const path = this.#store.layout.job(pipeline, id);
+    const file = this.#store.layout.job(pipeline, id);
+    const damaged = () =>
+      new IntegrityError(
+        `The record of job ${id} of pipeline "${pipeline}" is damaged: remove "${file}" to ` +
+          "forget that job (commits and other jobs are untouched; the pipeline runs a new job " +
+          "if its inputs need one)",
+        { job: id, pipeline, file },
+      );
     let text: string;
     try {
-      text = await Deno.readTextFile(path);
+      text = await Deno.readTextFile(file);
     } catch (err) {
-      throw await this.#damaged(err, path, "file");
+      throw await this.#damaged(err, file, "file");
     }
+    let record: unknown;
     try {
-      return JSON.parse(text) as JobRecord;
+      record = JSON.parse(text);
     } catch {
-      throw new IntegrityError(
-        `The record of job ${id} (jobs/${pipeline}/${id}.json in the store) is damaged`,
-        { job: id, pipeline },
-      );
+      throw damaged();
     }
+    if (!isJobRecord(record)) throw damaged();
+    return record;
   }
 
   /** Pipelines that have job records. */
@@ -349,13 +379,21 @@ export class JobStore {
     return out.sort();
   }
 
-  /** Jobs newest first, of one pipeline or all; at most `limit`. */
-  async list(options: { pipeline?: string; limit?: number } = {}): Promise<JobRecord[]> {
+  /** The records of one pipeline or all, newest first. */
+  async #ids(pipeline: string | undefined): Promise<{ p: string; id: string }[]> {
     const ids: { p: string; id: string }[] = [];
-    for (const p of options.pipeline ? [options.pipeline] : await this.pipelines()) {
+    for (const p of pipeline ? [pipeline] : await this.pipelines()) {
       for (const id of await this.#names(p)) ids.push({ p, id });
     }
-    ids.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    return ids.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  }
+
+  /**
+   * Jobs newest first, of one pipeline or all; at most `limit`. A damaged record fails the
+   * listing (its IntegrityError); `scan()` sets such records aside instead.
+   */
+  async list(options: { pipeline?: string; limit?: number } = {}): Promise<JobRecord[]> {
+    const ids = await this.#ids(options.pipeline);
     const chosen = options.limit ? ids.slice(0, options.limit) : ids;
     const out: JobRecord[] = [];
     for (const { p, id } of chosen) {
@@ -366,6 +404,27 @@ export class JobStore {
       }
     }
     return out;
+  }
+
+  /**
+   * Jobs newest first, as `list()` gives them, with every damaged record set aside in
+   * `damaged` rather than thrown: one bad record holds up no listing. `limit` counts the
+   * readable records; the damaged ones met before the limit is reached are all reported.
+   */
+  async scan(options: { pipeline?: string; limit?: number } = {}): Promise<JobScan> {
+    const jobs: JobRecord[] = [];
+    const damaged: DamagedJob[] = [];
+    for (const { p, id } of await this.#ids(options.pipeline)) {
+      if (options.limit && jobs.length >= options.limit) break;
+      try {
+        jobs.push(await this.#read(p, id));
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) continue;
+        if (!(err instanceof IntegrityError)) throw err;
+        damaged.push({ pipeline: p, id, file: this.#store.layout.job(p, id), error: err });
+      }
+    }
+    return { jobs, damaged };
   }
 
   /** The newest job of a pipeline, if any. */
@@ -501,4 +560,14 @@ export class JobStore {
   async removePipeline(pipeline: string): Promise<void> {
     await Deno.remove(this.#dir(pipeline), { recursive: true }).catch(() => {});
   }
+}
+
+/** True when `value` has the fields every reader of a job record relies on. */
+function isJobRecord(value: unknown): value is JobRecord {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const r = value as Record<string, unknown>;
+  return typeof r.id === "string" && typeof r.pipeline === "string" &&
+    typeof r.state === "string" && typeof r.trigger === "string" &&
+    typeof r.created === "string" && Array.isArray(r.inputs) && Array.isArray(r.datums) &&
+    typeof r.progress === "object" && r.progress !== null;
 }

@@ -5,13 +5,14 @@
 import assert from "node:assert/strict";
 import { listCommit } from "../../lib/commands/commit.ts";
 import { putFile } from "../../lib/commands/file.ts";
-import { listJobs, waitCommit } from "../../lib/commands/pps.ts";
+import { inspectJob, listJobs, waitCommit, waitJob } from "../../lib/commands/pps.ts";
 import { createRepo } from "../../lib/commands/repo.ts";
 import { journalPath } from "../../lib/commands/journal.ts";
 import { runCron, runTriggered } from "../../lib/commands/run.ts";
 import { mayTrigger } from "../../lib/commands/triggers.ts";
-import { NotFoundError } from "../../lib/errors.ts";
+import { InvalidArgumentError, NoSchedulerError, NotFoundError } from "../../lib/errors.ts";
 import type { TuskEvent } from "../../lib/scheduler/events.ts";
+import { JobStore } from "../../lib/pipeline/jobs.ts";
 import { createPipeline } from "../../lib/pipeline/pipelines.ts";
 import { Store } from "../../lib/store/store.ts";
 import { ROOT, tempDir } from "../_helpers.ts";
@@ -71,6 +72,20 @@ Deno.test("runCron() commits a tick to the cron input's repo; an unknown pipelin
   await assert.rejects(runCron(store, "nope", { sandbox }), NotFoundError);
 });
 
+Deno.test("runCron() of a pipeline without a cron input is InvalidArgumentError naming it and commits nothing", async () => {
+  await using dir = await tempDir();
+  const store = await withPipeline(dir.path);
+  await createPipeline(store, `${STAGES}/cron.json`, { update: false, reprocess: false });
+  const seq = (await store.state()).ledger.seq;
+  await assert.rejects(
+    runCron(store, "upper", { sandbox }),
+    (e: unknown) =>
+      e instanceof InvalidArgumentError && e.data.pipeline === "upper" &&
+      /"upper" has no cron input/.test(e.message) && /"ticker"/.test(e.message),
+  );
+  assert.equal((await store.state()).ledger.seq, seq, "nothing was committed");
+});
+
 Deno.test("waitCommit() gives the finished jobs downstream of the repo; an unknown repo is NotFoundError", async () => {
   await using dir = await tempDir();
   const store = await withPipeline(dir.path);
@@ -78,4 +93,67 @@ Deno.test("waitCommit() gives the finished jobs downstream of the repo; an unkno
   const jobs = await waitCommit(store, "data@master");
   assert.deepEqual(jobs.map((j) => [j.pipeline, j.state]), [["upper", "SUCCESS"]]);
   await assert.rejects(waitCommit(store, "nope@master"), NotFoundError);
+});
+
+/** `promise`, or a failure naming `what` after `ms`: a wait that hangs fails the test. */
+async function within<T>(what: string, promise: Promise<T>, ms = 60_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not return in ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("waitCommit() with a sandbox runs here the job no scheduler runs, and gives it finished", async () => {
+  await using dir = await tempDir();
+  const store = await withPipeline(dir.path);
+  const jobs = await within("waitCommit()", waitCommit(store, "data@master", { sandbox }));
+  assert.deepEqual(jobs.map((j) => [j.pipeline, j.state]), [["upper", "SUCCESS"]]);
+});
+
+Deno.test("waitCommit() without a sandbox, when no scheduler runs the due job, is NoSchedulerError", async () => {
+  await using dir = await tempDir();
+  const store = await withPipeline(dir.path);
+  await within(
+    "waitCommit()",
+    assert.rejects(
+      waitCommit(store, "data@master"),
+      (e: unknown) => e instanceof NoSchedulerError && /"upper"/.test(e.message),
+    ),
+  );
+});
+
+Deno.test("waitJob() with a sandbox resumes here a job left unfinished with no scheduler", async () => {
+  await using dir = await tempDir();
+  const store = await withPipeline(dir.path);
+  await runTriggered(store, { sandbox });
+  const [done] = await listJobs(store);
+  // The record as a process killed mid-job leaves it: RUNNING, with nothing running it.
+  const jobs = new JobStore(store);
+  await jobs.save({ ...done!, state: "RUNNING" });
+  const job = await within("waitJob()", waitJob(store, done!.id, { sandbox }));
+  assert.equal(job.id, done!.id);
+  assert.equal(job.state, "SUCCESS");
+});
+
+Deno.test("waitJob() of a job that running the due jobs does not finish is NoSchedulerError naming it", async () => {
+  await using dir = await tempDir();
+  const store = await withPipeline(dir.path);
+  await runTriggered(store, { sandbox });
+  const [done] = await listJobs(store);
+  // An older record left RUNNING: a scheduler resumes only a pipeline's newest job.
+  const old = { ...done!, id: "0".repeat(12) + done!.id.slice(12), state: "RUNNING" as const };
+  await new JobStore(store).save(old);
+  await within(
+    "waitJob()",
+    assert.rejects(
+      waitJob(store, old.id, { sandbox }),
+      (e: unknown) => e instanceof NoSchedulerError && e.data.job === old.id,
+    ),
+  );
+  assert.equal((await inspectJob(store, old.id)).state, "RUNNING");
 });

@@ -364,3 +364,55 @@ Deno.test("export pachyderm -o naming an existing file fails with exit 2 and lea
   const under = await tusk(["export", "pachyderm", "-o", "taken/out"], o);
   assertFails(under, 2, /Cannot write into ".*\/taken\/out": a part of its path is a file/);
 });
+
+Deno.test("export pachyderm -o into a folder holding files of the same names refuses, naming them, and changes nothing", async () => {
+  await using s = await tempStore();
+  const o = { store: s.store, cwd: s.path, initCwd: s.path };
+  await ok(["create", "repo", "data"], o);
+  await ok(
+    ["create", "pipeline", "--no-wait", "-f", `${ROOT}/tests/fixtures/stages/upper.json`],
+    o,
+  );
+  const proj = `${s.path}/proj`;
+  await Deno.mkdir(proj);
+  await Deno.writeTextFile(`${proj}/README.md`, "# my notes\n");
+  await Deno.writeTextFile(`${proj}/upper.json`, '{"mine":true}\n');
+  const r = await tusk(["export", "pachyderm", "-o", "proj"], o);
+  assertFails(r, 1, /README\.md/, /upper\.json/, /--force/);
+  assert.equal(await Deno.readTextFile(`${proj}/README.md`), "# my notes\n");
+  assert.equal(await Deno.readTextFile(`${proj}/upper.json`), '{"mine":true}\n');
+  await assert.rejects(Deno.stat(`${proj}/upper`), Deno.errors.NotFound, "nothing written");
+});
+
+Deno.test("export pachyderm -o refuses a second export into the same folder unless --force", async () => {
+  await using s = await tempStore();
+  const o = { store: s.store, cwd: s.path, initCwd: s.path };
+  await ok(["create", "repo", "data"], o);
+  await ok(
+    ["create", "pipeline", "--no-wait", "-f", `${ROOT}/tests/fixtures/stages/upper.json`],
+    o,
+  );
+  await Deno.mkdir(`${s.path}/empty`);
+  await ok(["export", "pachyderm", "-o", "empty"], o);
+  const again = await tusk(["export", "pachyderm", "-o", "empty"], o);
+  assertFails(again, 1, /upper\/stage\.js/);
+  await Deno.writeTextFile(`${s.path}/empty/upper.json`, "stale\n");
+  await ok(["export", "pachyderm", "--force", "-o", "empty"], o);
+  assertValid(await readJson(`${s.path}/empty/upper.json`), "the replaced upper.json");
+});
+
+Deno.test("export pachyderm --force still refuses to write through a folder or a symlink in a file's place", async () => {
+  await using s = await tempStore();
+  const o = { store: s.store, cwd: s.path, initCwd: s.path };
+  await ok(["create", "repo", "data"], o);
+  await ok(
+    ["create", "pipeline", "--no-wait", "-f", `${ROOT}/tests/fixtures/stages/upper.json`],
+    o,
+  );
+  await Deno.mkdir(`${s.path}/out/README.md`, { recursive: true });
+  await Deno.writeTextFile(`${s.path}/elsewhere.json`, "mine\n");
+  await Deno.symlink(`${s.path}/elsewhere.json`, `${s.path}/out/upper.json`);
+  const r = await tusk(["export", "pachyderm", "--force", "-o", "out"], o);
+  assertFails(r, 1, /README\.md.*folder/, /upper\.json.*symbolic link/);
+  assert.equal(await Deno.readTextFile(`${s.path}/elsewhere.json`), "mine\n");
+});

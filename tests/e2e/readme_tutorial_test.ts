@@ -33,17 +33,56 @@ function transcript(readme: string, heading: string): Step[] {
   return steps;
 }
 
+/** The text transcripts of README's section `heading`, as lines. */
+function transcriptLines(readme: string, heading: string): string[] {
+  const start = readme.indexOf(`\n${heading}\n`);
+  assert.ok(start >= 0, `README has a section "${heading}"`);
+  const end = readme.indexOf("\n## ", start + 1);
+  const section = readme.slice(start, end < 0 ? undefined : end);
+  return [...section.matchAll(/^```text\n([\s\S]*?)^```$/gm)].flatMap((b) => b[1]!.split("\n"));
+}
+
+/**
+ * The spec and code hashes `lines` show, each with the pipeline named last before it
+ * (`Pipeline: inference`, `pipeline model, job …, code …`, `made by: pipeline model`).
+ */
+function shownHashes(
+  lines: readonly string[],
+): { pipeline: string; kind: "spec" | "code"; hash: string; abbreviated: boolean }[] {
+  const out = [];
+  let pipeline = "";
+  for (const line of lines) {
+    const tokens = /\bpipeline:? ([a-z][\w-]*)|\b(code|spec):? ([0-9a-f]{8,})(…)?/gi;
+    for (const m of line.matchAll(tokens)) {
+      if (m[1] !== undefined) pipeline = m[1];
+      else {
+        const kind = m[2]!.toLowerCase() as "spec" | "code";
+        out.push({ pipeline, kind, hash: m[3]!, abbreviated: m[4] !== undefined });
+      }
+    }
+  }
+  return out;
+}
+
 /** Words of a command line that needs no shell: anything a shell would read differently fails. */
 function words(command: string): string[] {
   assert.doesNotMatch(command, /["'\\$|&;<>()`*?#~]/, `"${command}" needs no shell to run`);
   return command.split(/ +/);
 }
 
-/** Output with ids, ages, durations and the store's folder replaced by placeholders. */
+/**
+ * Output with ids, times, ages, durations and the store's folder replaced by placeholders.
+ * Spec and code hashes are kept: every reader gets the same ones.
+ */
 function normalise(lines: readonly string[]): string[] {
   return lines.map((l) =>
-    l.replace(/[0-9a-f]{8,}…?/g, "<id>")
+    l.replace(
+      /[0-9a-f]{8,}…?/g,
+      (id, at: number, line: string) =>
+        /\b(?:code|spec):? $/i.test(line.slice(0, at)) ? id : "<id>",
+    )
       .replace(/(Less than a second|\d+ (second|minute|hour|day)s?)( ago)?/g, "<time>")
+      .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, "<time>")
       .replace(/^(Initialised an empty tusk store in ).*\/\.tusk$/, "$1<store>")
       .replace(/(\S) {2,}/g, "$1  ")
       .trimEnd()
@@ -116,4 +155,34 @@ Deno.test("data/corrupted/iris.csv is iris.csv with the setosa and virginica lab
   };
   assert.equal(good.length, 150);
   assert.deepEqual(bad, good.map((r) => [...r.slice(0, 4), swap[r[4]!]!]));
+});
+
+Deno.test("README's tutorial shows the spec and code hashes the iris pipelines have today", async () => {
+  const shown = shownHashes(
+    transcriptLines(await Deno.readTextFile(`${ROOT}/README.md`), "## The tutorial, with tusk"),
+  );
+  for (const p of ["model", "inference"]) {
+    assert.ok(shown.some((h) => h.pipeline === p && h.kind === "code"), `a code hash of ${p}`);
+  }
+  await using dir = await tempDir();
+  const o = { store: `${dir.path}/.tusk` };
+  await tusk(["init"], o);
+  for (const repo of ["training", "attributes"]) await tusk(["create", "repo", repo], o);
+  const actual = new Map<string, { spec: string; code: string }>();
+  for (const spec of ["train.json", "infer.json"]) {
+    const r = await tusk(["create", "pipeline", "--no-wait", "-f", `pipelines/iris/${spec}`], o);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  for (const p of ["model", "inference"]) {
+    const r = await tusk(["inspect", "pipeline", p, "--json"], o);
+    assert.equal(r.code, 0, r.stderr);
+    const { specHash, codeHash } = JSON.parse(r.stdout) as { specHash: string; codeHash: string };
+    actual.set(p, { spec: specHash, code: codeHash });
+  }
+  for (const h of shown) {
+    const want = actual.get(h.pipeline)?.[h.kind];
+    assert.ok(want, `README shows a ${h.kind} hash of "${h.pipeline}", a pipeline it creates`);
+    if (h.abbreviated) assert.ok(want.startsWith(h.hash), `${h.pipeline} ${h.kind} ${h.hash}…`);
+    else assert.equal(h.hash, want, `README's ${h.kind} hash of ${h.pipeline}`);
+  }
 });

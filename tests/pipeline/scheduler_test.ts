@@ -216,8 +216,9 @@ Deno.test("a damaged job record holds up no other pipeline, inline or under tusk
   const [job] = await jobs(store, "upper");
   await Deno.writeTextFile(`${store}/jobs/upper/${job!.id}.json`, '{"id": "torn');
   const inline = await tusk(["create", "pipeline", "-f", `${STAGES}/batch_upper.json`], { store });
-  assert.equal(inline.code, 1);
-  assert.match(inline.stderr, new RegExp(`record of job ${job!.id} .* is damaged`));
+  // The pipeline was created: the damaged record is a warning, not a failure of the command.
+  assert.equal(inline.code, 0, inline.stderr);
+  assert.match(inline.stderr, new RegExp(`warning: .*record of job ${job!.id} .* is damaged`));
   assert.equal((await jobs(store, "batched"))[0]?.state, "SUCCESS", "the other pipeline ran");
   const up = startUp(store);
   let log = "";

@@ -38,6 +38,12 @@ Deno.test("wait commit returns once every downstream job of the branch head has 
   });
   const up = spawnTusk(["up", "--headless"], store);
   try {
+    // Wait while the scheduler runs the job (with none running, wait would run it itself).
+    const deadline = Date.now() + 60_000;
+    while (!(await tuskOk(["doctor", "--json"], { store })).stdout.includes('"daemon pid')) {
+      assert.ok(Date.now() < deadline, "the scheduler took the lease");
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const r = await tuskOk(["wait", "commit", "data@master", "--json"], { store });
     const waited = JSON.parse(r.stdout) as Job[];
     assert.equal(waited.length, 1);

@@ -299,3 +299,29 @@ Deno.test("App quits on q and stops its feed", async () => {
     h.close();
   }
 });
+
+Deno.test("App takes each key of printable keys that arrive together: jj moves twice", async () => {
+  const h = await started();
+  try {
+    h.push([...jobEvents(1), ...jobEvents(2), ...jobEvents(3)]);
+    await until(() => /▸ 000000000003/.test(h.frame()), "the newest job selected");
+    h.type("jj");
+    await until(() => /▸ 000000000001/.test(h.frame()), "the selection to move down twice");
+    h.type("kk");
+    await until(() => /▸ 000000000003/.test(h.frame()), "the selection to move up twice");
+  } finally {
+    h.close();
+  }
+});
+
+Deno.test("App takes each key of printable keys that arrive together: the q of jq still quits", async () => {
+  const h = await started();
+  try {
+    h.push([...jobEvents(1), ...jobEvents(2)]);
+    await until(() => /▸ 000000000002/.test(h.frame()), "the newest job selected");
+    h.type("jq");
+    await until(() => h.unsubscribed(), "the app to quit");
+  } finally {
+    h.close();
+  }
+});

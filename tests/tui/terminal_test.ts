@@ -118,6 +118,25 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "tusk up takes each of several keys tmux sends at once: jj and kk move twice, jq quits",
+  sanitizeResources: false,
+  async fn() {
+    await using s = await upperStore();
+    for (const name of ["a.txt", "b.txt", "c.txt"]) await putFile(s.store, s.path, name, "x\n");
+    await using pane = await Pane.open(120, 36);
+    await startUp(pane, s.store);
+    await pane.waitFor((x) => /▸ [0-9a-f]{12} upper .*1\+2\/3/.test(x), "the newest job selected");
+    await pane.keys("jj");
+    await pane.waitFor((x) => /▸ [0-9a-f]{12} upper .*1\+0\/1/.test(x), "the oldest job selected");
+    await pane.keys("kk");
+    await pane.waitFor((x) => /▸ [0-9a-f]{12} upper .*1\+2\/3/.test(x), "the newest again");
+    await pane.keys("jq");
+    assert.equal(await pane.exitStatus(), 0);
+    await assertRestored(pane);
+  },
+});
+
 for (
   const [how, interrupt] of [
     ["SIGINT", async (pane: Pane) => {

@@ -1,0 +1,69 @@
+/**
+ * Job records: `JobStore.scan()` sets a damaged record aside, naming its file, while
+ * `list()` fails on it; what counts as damaged (empty, torn, not a job record).
+ */
+import assert from "node:assert/strict";
+import { IntegrityError } from "../../lib/errors.ts";
+import { type JobRecord, JobStore } from "../../lib/pipeline/jobs.ts";
+import { Store } from "../../lib/store/store.ts";
+import { tempDir } from "../_helpers.ts";
+
+/** A minimal finished job record of pipeline `p` with id `id`. */
+function record(p: string, id: string): JobRecord {
+  return {
+    id,
+    pipeline: p,
+    version: 1,
+    specHash: "0".repeat(64),
+    codeHash: "0".repeat(64),
+    inputs: [],
+    trigger: "1".repeat(64),
+    state: "SUCCESS",
+    created: "2025-01-01T00:00:00.000Z",
+    restart: 0,
+    progress: { total: 0, processed: 0, skipped: 0, failed: 0, recovered: 0 },
+    datums: [],
+  };
+}
+
+const IDS = ["01a0".padEnd(32, "0"), "01a1".padEnd(32, "0"), "01a2".padEnd(32, "0")];
+
+async function withJobs(dir: string): Promise<{ store: Store; jobs: JobStore }> {
+  const store = await Store.init(`${dir}/.tusk`);
+  const jobs = new JobStore(store);
+  for (const id of IDS) await jobs.save(record("p", id));
+  return { store, jobs };
+}
+
+for (
+  const [what, text] of [
+    ["empty", ""],
+    ["torn", '{"id":"01a1'],
+    ["not a job record", "null"],
+    ["a job record missing its datums", JSON.stringify({ ...record("p", IDS[1]!), datums: 1 })],
+  ] as const
+) {
+  Deno.test(`JobStore.scan() sets a record that is ${what} aside, naming its file, and lists the rest`, async () => {
+    await using dir = await tempDir();
+    const { store, jobs } = await withJobs(dir.path);
+    const file = `${store.root}/jobs/p/${IDS[1]}.json`;
+    await Deno.writeTextFile(file, text);
+    const scan = await jobs.scan();
+    assert.deepEqual(scan.jobs.map((j) => j.id), [IDS[2], IDS[0]]);
+    assert.equal(scan.damaged.length, 1);
+    const [d] = scan.damaged;
+    assert.deepEqual([d!.pipeline, d!.id, d!.file], ["p", IDS[1], file]);
+    assert.ok(d!.error instanceof IntegrityError);
+    assert.equal(d!.error.data.file, file);
+    await assert.rejects(jobs.list(), IntegrityError);
+  });
+}
+
+Deno.test("JobStore.scan() with a limit counts readable records and reports the damaged ones met", async () => {
+  await using dir = await tempDir();
+  const { store, jobs } = await withJobs(dir.path);
+  await Deno.writeTextFile(`${store.root}/jobs/p/${IDS[2]}.json`, "");
+  const scan = await jobs.scan({ pipeline: "p", limit: 1 });
+  assert.deepEqual(scan.jobs.map((j) => j.id), [IDS[1]]);
+  assert.deepEqual(scan.damaged.map((d) => d.id), [IDS[2]]);
+});
