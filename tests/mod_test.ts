@@ -52,6 +52,7 @@ const PINNED = [
   "inspectJob",
   "inspectPipeline",
   "inspectRepo",
+  "isFinal",
   "journalPath",
   "lineage",
   "listBranch",
