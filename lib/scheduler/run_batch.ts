@@ -12,7 +12,7 @@ import { runStageBatch } from "../runner/batch.ts";
 import { failureText } from "../runner/run_stage.ts";
 import { ingestOutputs, prepareBatchDatum } from "../runner/workspace.ts";
 import type { PlannedDatum } from "./plan_job.ts";
-import type { AttemptLog, DatumRunEnv } from "./run_datum.ts";
+import { type AttemptLog, type DatumRunEnv, indexEntries } from "./run_datum.ts";
 
 /** A datum a batch did not finish, with the log of the run the batch made of it, if any. */
 export interface Unfinished {
@@ -132,6 +132,8 @@ export async function runDatumBatch(
       done.push(planned);
     }
     await batch.flush();
+    // Indexed before the lock is let go: from then on gc sees the outputs as kept.
+    await ctx.jobs.appendDatums(p.name, indexEntries(env, done));
   });
   await removeTree(folders.root).catch(() => {});
   return { done, retry };

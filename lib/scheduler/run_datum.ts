@@ -6,7 +6,7 @@
  */
 import { IntegrityError } from "../errors.ts";
 import { removeTree } from "../store/fs_util.ts";
-import type { JobRecord } from "../pipeline/jobs.ts";
+import type { DatumIndexEntry, JobRecord } from "../pipeline/jobs.ts";
 import type { Pipeline } from "../pipeline/pipelines.ts";
 import { failureText, runStage, type StageResult } from "../runner/run_stage.ts";
 import { ingestOutputs, type JobWorkspace, prepareWorkspace } from "../runner/workspace.ts";
@@ -30,6 +30,27 @@ export interface DatumRunEnv {
   readonly abort: JobAbort;
   /** Runs noted before this run of the job began (a job resumed after a crash), by key. */
   readonly attempts: ReadonlyMap<string, number>;
+}
+
+/**
+ * The datum index entries of the datums of `ended` that succeeded. They are appended while
+ * the store's ingest lock is still held after their outputs were written (see `runDatum()`),
+ * so a `gc` never finds an output written but named nowhere.
+ */
+export function indexEntries(
+  env: DatumRunEnv,
+  ended: readonly PlannedDatum[],
+): DatumIndexEntry[] {
+  const { pipeline: p, job } = env;
+  const seq = p.createdSeq !== undefined ? { pipelineSeq: p.createdSeq } : {};
+  return ended.filter(({ rec }) => rec.state === "SUCCESS").map(({ datum, rec }) => ({
+    hash: datum.hash,
+    tree: rec.outputTree!,
+    size: rec.outputSize ?? 0,
+    job: job.id,
+    version: p.version,
+    ...seq,
+  }));
 }
 
 /** One run of a datum's stage (or its errCmd), as the datum's logs keep it. */
@@ -119,6 +140,8 @@ export async function runDatum(
       attempts: logs,
     })));
     await batch.flush();
+    // Indexed before the lock is let go: from then on gc sees the output as kept.
+    await ctx.jobs.appendDatums(p.name, indexEntries(env, [planned]));
   });
   await removeTree(work.datum(rec.id)).catch(() => {});
 }

@@ -260,7 +260,7 @@ async function runDatums(
     const outcomes = await Promise.all(chunks.map((c, n) =>
       guard(async () => {
         const outcome = await runDatumBatch(env, c, n);
-        await recordEnded(env, outcome.done);
+        recordEnded(env, outcome.done);
         return outcome.retry;
       })
     ));
@@ -277,7 +277,7 @@ async function runDatums(
       const { planned, logs } = queue[next++]!;
       await guard(async () => {
         await runDatum(env, planned, logs);
-        await recordEnded(env, [planned]);
+        recordEnded(env, [planned]);
         // The record is saved now and then, so `list job` shows progress.
         const now = clock.now();
         if (now - savedAt > SAVE_EVERY_MS) {
@@ -290,23 +290,11 @@ async function runDatums(
 }
 
 /**
- * Record datums that ended: the index entries of those that succeeded (fsynced at once, so
- * a job resumed after a crash skips them), the job's counts, and one `datum:finished` each.
+ * Record datums that ended (their index entries were appended as their outputs were
+ * stored): the job's counts, and one `datum:finished` each.
  */
-async function recordEnded(env: DatumRunEnv, ended: readonly PlannedDatum[]): Promise<void> {
+function recordEnded(env: DatumRunEnv, ended: readonly PlannedDatum[]): void {
   const { ctx, pipeline: p, job } = env;
-  const seq = p.createdSeq !== undefined ? { pipelineSeq: p.createdSeq } : {};
-  await ctx.jobs.appendDatums(
-    p.name,
-    ended.filter(({ rec }) => rec.state === "SUCCESS").map(({ datum, rec }) => ({
-      hash: datum.hash,
-      tree: rec.outputTree!,
-      size: rec.outputSize ?? 0,
-      job: job.id,
-      version: p.version,
-      ...seq,
-    })),
-  );
   for (const { rec } of ended) {
     if (rec.state === "SUCCESS") job.progress.processed++;
     else if (rec.state === "RECOVERED") job.progress.recovered++;
