@@ -28,6 +28,7 @@ import { currentTrigger } from "../pipeline/trigger.ts";
 import type { SandboxMode } from "../runner/detect.ts";
 import type { Listener } from "../scheduler/events.ts";
 import { leaseHolder } from "../scheduler/lease.ts";
+import { reusableEntries } from "../scheduler/plan_job.ts";
 import { runTriggered } from "./run.ts";
 
 export { createPipeline, deletePipeline, setPipelineStopped };
@@ -271,8 +272,9 @@ export async function plan(
     codeHash: p.codeHash,
   });
   const index = await new JobStore(store).datumIndexOf(p);
+  const reusable = await reusableEntries(store, datums, index);
   const rows = datums.map((d): PlanRow => {
-    const prev = index.get(d.hash);
+    const prev = reusable.get(d.hash);
     const inputs = d.inputs.map((i) => `${i.repo}@${i.commit.slice(0, 12)}:${i.path}`);
     if (p.parsed.reprocess === "every_job") {
       return { datum: datumId(d), action: "run", why: "reprocessSpec is every_job", inputs };
@@ -287,6 +289,10 @@ export async function plan(
     }
     if (prev) {
       return { datum: datumId(d), action: "run", why: "update --reprocess asked for it", inputs };
+    }
+    if (index.has(d.hash)) {
+      const why = "its earlier output is no longer in the store (a stale cache entry)";
+      return { datum: datumId(d), action: "run", why, inputs };
     }
     return { datum: datumId(d), action: "run", why: "new inputs or code", inputs };
   });

@@ -9,7 +9,7 @@ import { TuskError } from "../errors.ts";
 import { preloadNativeHash } from "../store/hash.ts";
 import { removeTree } from "../store/fs_util.ts";
 import { type Datum, planDatums } from "../pipeline/datums.ts";
-import type { JobRecord } from "../pipeline/jobs.ts";
+import type { DatumRecord, JobRecord } from "../pipeline/jobs.ts";
 import { type Pipeline, readBundle } from "../pipeline/pipelines.ts";
 import { isFinal } from "../pipeline/states.ts";
 import { validateStageEnv } from "../pipeline/env.ts";
@@ -19,7 +19,7 @@ import { systemClock } from "./clock.ts";
 import { JobAbort } from "./job_abort.ts";
 import { finishJob, type JobContext, nowText, setJobState } from "./job_state.ts";
 import { commitOutputs, mergeOutputs } from "./merge_outputs.ts";
-import { planJob, type PlannedDatum } from "./plan_job.ts";
+import { type JobPlan, planJob, type PlannedDatum, reusableEntries } from "./plan_job.ts";
 import { runDatumBatch, type Unfinished } from "./run_batch.ts";
 import { type DatumRunEnv, runDatum } from "./run_datum.ts";
 
@@ -123,7 +123,9 @@ async function runSteps(
     return await finishJob(ctx, job, "UNRUNNABLE", (err as Error).message);
   }
   const attempts = resumed ? await jobs.attempts(p.name, job.id) : new Map<string, number>();
-  const plan = planJob(p, job, datums, await jobs.datumIndexOf(p), attempts);
+  // An entry whose output is gone is a cache miss: that datum runs again.
+  const index = await reusableEntries(store, datums, await jobs.datumIndexOf(p));
+  const plan = planJob(p, job, datums, index, attempts);
   job.progress = {
     total: datums.length,
     processed: 0,
@@ -163,20 +165,31 @@ async function runSteps(
   };
   try {
     await runDatums(env, plan.toRun, plan.interrupted);
+    return await endOfRun(env) ?? await commitJob(env, plan);
   } finally {
     clock.clearTimeout(jobTimer);
     abort.dispose();
     await work.remove();
   }
-  if (abort.broken) throw abort.broken.error;
+}
 
+/**
+ * How a job's run ended when not every datum ended well: the job in its final state saying
+ * why (stopped, timed out, datums failed). Null when all went well; throws the error a run
+ * threw.
+ */
+async function endOfRun(env: DatumRunEnv): Promise<JobRecord | null> {
+  const { ctx, job, abort } = env;
+  if (abort.broken) throw abort.broken.error;
   if (abort.signal.aborted) {
     const stopped = abort.stopped;
     return await finishJob(
       ctx,
       job,
       stopped ? "KILLED" : "FAILURE",
-      stopped ? "Job was stopped" : `Job exceeded its jobTimeout of ${spec.jobTimeoutMs} ms`,
+      stopped
+        ? "Job was stopped"
+        : `Job exceeded its jobTimeout of ${env.pipeline.parsed.jobTimeoutMs} ms`,
     );
   }
   if (job.progress.failed > 0) {
@@ -188,20 +201,16 @@ async function runSteps(
       `${job.progress.failed} datum(s) failed; datum ${first?.id}: ${first?.message ?? ""}`,
     );
   }
-
-  return await commitJob(ctx, p, job, attempts);
+  return null;
 }
 
 /**
  * Finish a job whose datums all ended well: merge their outputs and commit them to the
- * output branch (at most `FINISH_TRIES` times, should finishing keep being interrupted).
+ * output branch (at most `FINISH_TRIES` times, should finishing keep being interrupted). A
+ * skipped datum whose reused output turns out to be gone runs again first.
  */
-async function commitJob(
-  ctx: JobContext,
-  p: Pipeline,
-  job: JobRecord,
-  attempts: ReadonlyMap<string, number>,
-): Promise<JobRecord> {
+async function commitJob(env: DatumRunEnv, plan: JobPlan): Promise<JobRecord> {
+  const { ctx, pipeline: p, job, attempts } = env;
   const { store, jobs } = ctx;
   setJobState(ctx, job, "FINISHING");
   await jobs.save(job);
@@ -215,7 +224,17 @@ async function commitJob(
     );
   }
   await jobs.noteAttempts(p.name, job.id, ["finish"]);
-  const merged = await mergeOutputs(store, job.datums);
+  let merged = await mergeOutputs(store, job.datums);
+  if ("missing" in merged) {
+    await rerunMissing(env, plan, merged.missing);
+    const ended = await endOfRun(env);
+    if (ended) return ended;
+    merged = await mergeOutputs(store, job.datums);
+  }
+  if ("missing" in merged) {
+    const ids = merged.missing.map((d) => d.id).join(", ");
+    return await finishJob(ctx, job, "FAILURE", `Cannot read the output of datum(s) ${ids}`);
+  }
   if ("conflict" in merged) return await finishJob(ctx, job, "FAILURE", merged.conflict);
   const commit = await commitOutputs(store, p, job, merged.edits);
   committed.add(job);
@@ -227,6 +246,31 @@ async function commitJob(
     origin: "pipeline",
   });
   return await finishJob(ctx, job, "SUCCESS");
+}
+
+/**
+ * Run again the skipped datums `missing`, whose reused output the store no longer holds
+ * whole (a gc or damage took part of it): they run as datums of this job's own.
+ */
+async function rerunMissing(
+  env: DatumRunEnv,
+  plan: JobPlan,
+  missing: readonly DatumRecord[],
+): Promise<void> {
+  const { ctx, job } = env;
+  const ids = new Set(missing.map((d) => d.id));
+  const again = plan.planned.filter(({ rec }) => ids.has(rec.id));
+  for (const { rec } of again) {
+    rec.state = "STARTING";
+    delete rec.outputTree;
+    delete rec.outputSize;
+    delete rec.reusedFrom;
+    job.progress.skipped--;
+  }
+  setJobState(ctx, job, "RUNNING");
+  await ctx.jobs.save(job);
+  await runDatums(env, again, []);
+  setJobState(ctx, job, "FINISHING");
 }
 
 /**
