@@ -82,10 +82,9 @@ export async function revert(
  */
 export async function waitCommit(cli: CliContext, [ref]: [string], o: JsonOption): Promise<void> {
   const { waitCommit } = await cli.lib();
-  const onEvent = jobProgress(cli);
   const jobs = await waitCommit(await cli.store(), ref, {
     sandbox: (await cli.sandbox()).mode,
-    ...(onEvent ? { onEvent } : {}),
+    onEvent: jobProgress(cli),
   });
   if (o.json) return cli.json(jobs);
   for (const j of jobs) cli.out(`${j.pipeline} ${j.id} ${j.state}\n`);

@@ -67,10 +67,9 @@ export async function stopJob(cli: CliContext, [id]: [string]): Promise<void> {
 
 /** `tusk wait job <job>`: until it finished; with no scheduler running, it runs here. */
 export async function waitJob(cli: CliContext, [id]: [string], o: JsonOption): Promise<void> {
-  const onEvent = jobProgress(cli);
   const j = await lib.waitJob(await cli.store(), id, {
     sandbox: (await cli.sandbox()).mode,
-    ...(onEvent ? { onEvent } : {}),
+    onEvent: jobProgress(cli),
   });
   if (o.json) return cli.json(j);
   cli.out(`${j.id} ${j.state}\n`);

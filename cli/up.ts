@@ -1,6 +1,7 @@
 /** `tusk up`: the scheduler, with the live dashboard on a terminal, or plain log lines. */
 import * as lib from "../lib/mod.ts";
 import { type CliContext, load } from "./context.ts";
+import { warnDamaged } from "./_damaged.ts";
 
 type Dashboard = typeof import("../tui/app.tsx");
 
@@ -45,6 +46,7 @@ export async function up(cli: CliContext, _: [], o: { headless: boolean }): Prom
     const { type, time, ...rest } = e;
     if (type === "stage:log") return;
     cli.out(`${time} ${type} ${JSON.stringify(rest)}\n`);
+    if (e.type === "job:damaged") warnDamaged(cli)({ error: new Error(e.message) });
   });
   const ac = new AbortController();
   const stopIt = () => ac.abort();

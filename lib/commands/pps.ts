@@ -85,6 +85,14 @@ async function newestJob(
   return newest ?? null;
 }
 
+/**
+ * The newest readable job of `pipeline`, as the scheduler sees it: a damaged record newer
+ * than it is skipped (the scheduler reports it), as if it had been removed.
+ */
+async function newestReadable(jobs: JobStore, pipeline: string): Promise<JobRecord | null> {
+  return (await jobs.scan({ pipeline, limit: 1 })).jobs[0] ?? null;
+}
+
 async function view(
   p: Pipeline,
   jobs: JobStore,
@@ -458,7 +466,7 @@ export async function settled(
     if (p.stopped) continue;
     const t = currentTrigger(state, p);
     if (!t) continue;
-    const latest = await jobs.latest(p.name);
+    const latest = await newestReadable(jobs, p.name);
     if (!latest || latest.trigger !== t.trigger || !isFinal(latest.state)) waiting.push(p.name);
     else out.push(latest);
   }
@@ -664,7 +672,7 @@ export async function rerunJob(store: Store, ref: string): Promise<RerunView> {
     refuse(`pipeline "${p.name}" is stopped (start it with "tusk start pipeline ${p.name}")`);
   }
   const jobs = new JobStore(store);
-  const latest = await jobs.latest(p.name);
+  const latest = await newestReadable(jobs, p.name);
   if (latest?.id !== job.id) {
     refuse(`job ${latest?.id.slice(0, 12)} of pipeline "${p.name}" is newer (re-run that one)`);
   }

@@ -98,9 +98,10 @@ export class Scheduler {
    * pipeline upstream of it runs (its input is about to move). While jobs run it looks again
    * when one ends, when `nudge()` is called (the daemon's watcher), when a re-run is asked
    * for and every `rescanMs`, so commits made meanwhile start their jobs; a running job
-   * stops when a stop of it is asked for. A pipeline whose job cannot even record how it
-   * ended (say, the disk is full, or its record is damaged) is left alone while the others
-   * run; once all have ended, the first such error is thrown. Returns the jobs it ran.
+   * stops when a stop of it is asked for. A damaged job record is skipped (see
+   * `#newestJob()`). A pipeline whose job cannot even record how it ended (say, the disk is
+   * full) is left alone while the others run; once all have ended, the first such error is
+   * thrown. Returns the jobs it ran.
    */
   async runPending(
     options: {
@@ -130,7 +131,7 @@ export class Scheduler {
       this.#requests ?? (own ??= await JobRequests.open(this.jobs, this.#watch, nudge));
     /** The job `p` is due to run now, if any. */
     const dueJob = async (state: StoreState, p: Pipeline): Promise<JobRecord | null> => {
-      const latest = await this.jobs.latest(p.name);
+      const latest = await this.#newestJob(p.name);
       if (latest && !isFinal(latest.state)) return latest;
       // A re-run asked for the newest job is taken now, and honoured while it still holds.
       const rerun = latest ? await this.jobs.takeRerun(latest) : null;
@@ -205,6 +206,25 @@ export class Scheduler {
     if (first !== undefined) throw first;
     return ran;
   }
+
+  /**
+   * The newest readable job of `pipeline`. A damaged record newer than it is skipped, as if
+   * it had been removed (its outputs live in commits and the datum index), and reported
+   * once (`job:damaged`, naming its file and the remedy): one bad record holds up nothing.
+   */
+  async #newestJob(pipeline: string): Promise<JobRecord | null> {
+    const { jobs: [newest], damaged } = await this.jobs.scan({ pipeline, limit: 1 });
+    for (const d of damaged) {
+      if (this.#reported.has(d.file)) continue;
+      this.#reported.add(d.file);
+      const { id: job, pipeline: name, file } = d;
+      this.bus.emit("job:damaged", { job, pipeline: name, file, message: d.error.message });
+    }
+    return newest ?? null;
+  }
+
+  /** The damaged job records already reported (their files). */
+  readonly #reported = new Set<string>();
 
   /** Run `job` of `p`, stopping it when `requests` see a stop of it asked for. */
   async #runFollowed(p: Pipeline, job: JobRecord, requests: JobRequests): Promise<JobRecord> {

@@ -207,7 +207,7 @@ Deno.test("a cron input @every 2s produces ticks and jobs, and run cron forces o
   assert.equal(ticks.trim().split("\n").length, 1);
 });
 
-Deno.test("a damaged job record holds up no other pipeline, inline or under tusk up", async () => {
+Deno.test("a damaged job record holds up nothing, inline or under tusk up: it is skipped with a warning", async () => {
   await using s = await tempStore();
   const store = s.store;
   await tuskOk(["create", "repo", "data"], { store });
@@ -220,6 +220,9 @@ Deno.test("a damaged job record holds up no other pipeline, inline or under tusk
   assert.equal(inline.code, 0, inline.stderr);
   assert.match(inline.stderr, new RegExp(`warning: .*record of job ${job!.id} .* is damaged`));
   assert.equal((await jobs(store, "batched"))[0]?.state, "SUCCESS", "the other pipeline ran");
+  // The newest record of "upper" is damaged again: the daemon meets it at once.
+  const [newest] = await jobs(store, "upper");
+  await Deno.writeTextFile(`${store}/jobs/upper/${newest!.id}.json`, "");
   const up = startUp(store);
   let log = "";
   try {
@@ -228,12 +231,21 @@ Deno.test("a damaged job record holds up no other pipeline, inline or under tusk
       async () => (await tusk(["doctor", "--json"], { store })).stdout.includes("daemon"),
     );
     await tuskOk(["put", "file", "data@master:/b.txt", "-f", "-"], { store, stdin: "b\n" });
-    await until("the other pipeline's next job", async () => {
-      const list = await jobs(store, "batched");
-      return list.length === 2 && list[0]!.state === "SUCCESS";
-    });
+    for (const p of ["batched", "upper"]) {
+      await until(`${p}'s job on b.txt`, async () => {
+        const [latest] = await jobs(store, p);
+        return latest?.state === "SUCCESS" && latest.progress.total === 2;
+      });
+    }
+    assert.equal((await tuskOk(["get", "file", "upper@master:/b.txt"], { store })).stdout, "B\n");
   } finally {
     log = await stop(up);
   }
-  assert.match(log, /tusk up: The record of job .* is damaged/);
+  assert.match(
+    log,
+    new RegExp(
+      `tusk: warning: skipped a job record: The record of job ${newest!.id} .* is damaged`,
+    ),
+  );
+  assert.match(log, /tusk up: stopped/, "the daemon ran on until stopped");
 });

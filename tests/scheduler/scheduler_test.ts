@@ -198,3 +198,39 @@ Deno.test("runJob() makes a job UNRUNNABLE when its stored spec gives TZ a path,
   assert.equal(job.state, "UNRUNNABLE");
   assert.match(job.reason!, /"TZ"/);
 });
+
+Deno.test("Scheduler skips a damaged newest job record: it reports it once and runs the pipeline's next job", async () => {
+  await using s = await tempStore();
+  const cli = { store: s.store };
+  await tuskOk(["create", "repo", "data"], cli);
+  await tuskOk(["put", "file", "data@master:/a.txt", "-f", "-"], { ...cli, stdin: "a" });
+  await tuskOk(["create", "pipeline", "-f", `${STAGES}/upper.json`], cli);
+  const store = await Store.open(s.store);
+  const [damaged] = await listJobs(store, { pipeline: "upper" });
+  const file = `${s.store}/jobs/upper/${damaged!.id}.json`;
+  await Deno.writeTextFile(file, "");
+  await tuskOk(["put", "file", "data@master:/b.txt", "-f", "-", "--no-wait"], {
+    ...cli,
+    stdin: "b",
+  });
+
+  const bus = new EventBus();
+  const seen: { job: string; pipeline: string; message: string }[] = [];
+  bus.on((e) => {
+    if (e.type === "job:damaged") {
+      seen.push({ job: e.job, pipeline: e.pipeline, message: e.message });
+    }
+  });
+  const sched = new Scheduler(store, { sandbox: "deno", bus });
+  const ran = await sched.runPending();
+  assert.deepEqual(ran.map((j) => [j.pipeline, j.state]), [["upper", "SUCCESS"]]);
+  assert.equal((await tuskOk(["get", "file", "upper@master:/b.txt"], cli)).stdout, "B");
+  assert.equal(seen.length, 1, "the damaged record is reported");
+  assert.equal(seen[0]!.job, damaged!.id);
+  assert.equal(seen[0]!.pipeline, "upper");
+  assert.ok(seen[0]!.message.includes(file), "the report names the file to remove");
+  // Left as it was: the remedy is the user's, and nothing more is reported for it.
+  assert.equal(await Deno.readTextFile(file), "");
+  assert.deepEqual(await sched.runPending(), []);
+  assert.equal(seen.length, 1);
+});
