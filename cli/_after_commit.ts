@@ -1,9 +1,9 @@
 /** What the commands that make commits share: running the jobs those commits triggered. */
-import { mayTrigger, type Store } from "../lib/pfs.ts";
+import { InterruptedError, isFinal, mayTrigger, type Store } from "../lib/pfs.ts";
 import type { TuskEvent } from "../lib/mod.ts";
-import { isFinal } from "../lib/pipeline/states.ts";
 import type { CliContext } from "./context.ts";
 import { warnDamaged } from "./_damaged.ts";
+import { interruptible } from "./_interrupt.ts";
 
 /**
  * What a command running jobs says of their events on stderr: a warning for each damaged job
@@ -35,8 +35,9 @@ export function jobProgress(cli: CliContext): (e: TuskEvent) => void {
  * `--no-wait`), with their progress on stderr when it is a terminal, and say which failed.
  * The commits have landed whatever happens to their jobs, so trouble running them (a
  * damaged job record, a full disk) is a warning, not a failure of the command: a script
- * that retried it would commit twice (`put-file` appends). On a store without pipelines
- * this loads no pipeline code.
+ * that retried it would commit twice (`put-file` appends). Ctrl-C or SIGTERM while they run
+ * leaves them to resume (see `interruptible()`). On a store without pipelines this loads no
+ * pipeline code.
  */
 export async function afterCommit(cli: CliContext, store: Store, wait: boolean): Promise<void> {
   if (!wait || !(await mayTrigger(store))) return;
@@ -47,9 +48,11 @@ export async function afterCommit(cli: CliContext, store: Store, wait: boolean):
   const onEvent = jobProgress(cli);
   let result: Awaited<ReturnType<typeof runTriggered>>;
   try {
-    result = await runTriggered(store, { sandbox: mode, onEvent });
+    result = await interruptible((signal) =>
+      runTriggered(store, { sandbox: mode, onEvent, signal })
+    );
   } catch (e) {
-    if (e instanceof Deno.errors.BrokenPipe) throw e;
+    if (e instanceof Deno.errors.BrokenPipe || e instanceof InterruptedError) throw e;
     const why = e instanceof TuskError
       ? e.message
       : `internal error (a bug; please report it): ${e instanceof Error ? e.stack : String(e)}`;

@@ -9,12 +9,13 @@ type Dashboard = typeof import("../tui/app.tsx");
 export async function up(cli: CliContext, _: [], o: { headless: boolean }): Promise<void> {
   const store = await cli.store();
   const { mode, reason } = await cli.sandbox();
-  const s = new lib.Scheduler(store, { sandbox: mode });
+  // Quitting ends the running jobs' stages at once: they resume, counting no try, next time.
+  const ac = new AbortController();
+  const s = new lib.Scheduler(store, { sandbox: mode, signal: ac.signal });
   if (!o.headless && cli.stdout.isTerminal()) {
     // React's production build: the development one makes every frame several times slower.
     if (!Deno.env.get("NODE_ENV")) Deno.env.set("NODE_ENV", "production");
     const { runDashboard, schedulerFeed } = await load<Dashboard>("../tui/app.tsx");
-    const ac = new AbortController();
     const serving = s.serve(ac.signal);
     try {
       await runDashboard({
@@ -48,7 +49,6 @@ export async function up(cli: CliContext, _: [], o: { headless: boolean }): Prom
     cli.out(`${time} ${type} ${JSON.stringify(rest)}\n`);
     if (e.type === "job:damaged") warnDamaged(cli)({ error: new Error(e.message) });
   });
-  const ac = new AbortController();
   const stopIt = () => ac.abort();
   Deno.addSignalListener("SIGINT", stopIt);
   Deno.addSignalListener("SIGTERM", stopIt);

@@ -485,6 +485,11 @@ export interface WaitOptions {
   readonly onEvent?: Listener;
   /** How often to look while a scheduler runs the jobs (ms). */
   readonly pollMs?: number;
+  /**
+   * Ends the wait (throwing its abort reason); jobs running here are cut short and left to
+   * resume, counting no try (see `RunTriggeredOptions.signal`).
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -502,6 +507,7 @@ async function waitFor<T>(
   /** The ledger position when this process last ran the due jobs. */
   let ranAt: number | null = null;
   while (true) {
+    options.signal?.throwIfAborted();
     const value = await done();
     if (value !== null) return value;
     if ((await leaseHolder(store)) !== null) {
@@ -516,6 +522,7 @@ async function waitFor<T>(
     await runTriggered(store, {
       sandbox: options.sandbox,
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
   }
 }

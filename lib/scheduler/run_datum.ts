@@ -6,7 +6,7 @@
  */
 import { IntegrityError } from "../errors.ts";
 import { removeTree } from "../store/fs_util.ts";
-import type { DatumIndexEntry, JobRecord } from "../pipeline/jobs.ts";
+import type { DatumIndexEntry, DatumRecord, JobRecord } from "../pipeline/jobs.ts";
 import type { Pipeline } from "../pipeline/pipelines.ts";
 import { failureText, runStage, type StageResult } from "../runner/run_stage.ts";
 import { ingestOutputs, type JobWorkspace, prepareWorkspace } from "../runner/workspace.ts";
@@ -95,13 +95,16 @@ interface Tries {
  * Run datum `planned` (its record `rec` is updated as the runs go, so a save of the job
  * shows them) until a run is accepted or its tries are spent; `earlier` are the logs of
  * runs a batch made of it. Ends with the record in its final state (SUCCESS, FAILED or
- * RECOVERED), its outputs and logs in the store. Throws only when the store fails.
+ * RECOVERED), its outputs and logs in the store, and returns true — or, when the process
+ * running the job shuts down first, returns false with nothing stored: the datum is left
+ * for the job's resumption, and the run the shutdown ended counts no try. Throws only when
+ * the store fails.
  */
 export async function runDatum(
   env: DatumRunEnv,
   planned: PlannedDatum,
   earlier: readonly AttemptLog[] = [],
-): Promise<void> {
+): Promise<boolean> {
   const { ctx, pipeline: p, job, work, abort } = env;
   const { datum: d, rec } = planned;
   ctx.bus.emit("datum:started", {
@@ -119,6 +122,14 @@ export async function runDatum(
   ) {
     await ctx.jobs.noteAttempts(p.name, job.id, [errKey]);
     await runErrCmd(env, planned, work.errBundle, logs);
+    if (abort.interrupted && (rec as DatumRecord).state !== "RECOVERED") {
+      await ctx.jobs.takeBackAttempts(p.name, job.id, [errKey]);
+    }
+  }
+  if (abort.interrupted && rec.state !== "SUCCESS" && rec.state !== "RECOVERED") {
+    leaveForResume(rec);
+    await removeTree(work.datum(rec.id)).catch(() => {});
+    return false;
   }
   if (abort.signal.aborted && rec.state !== "SUCCESS") {
     rec.state = "FAILED";
@@ -144,6 +155,13 @@ export async function runDatum(
     await ctx.jobs.appendDatums(p.name, indexEntries(env, [planned]));
   });
   await removeTree(work.datum(rec.id)).catch(() => {});
+  return true;
+}
+
+/** Put back the record of a datum left for the job's resumption as it was planned. */
+export function leaveForResume(rec: DatumRecord): void {
+  rec.state = "STARTING";
+  delete rec.message;
 }
 
 /**
@@ -186,6 +204,12 @@ async function runTries(
       onLog: (stream, line) =>
         ctx.bus.emit("stage:log", { job: job.id, pipeline: p.name, datum: rec.id, stream, line }),
     });
+    if (result.outcome === "killed" && abort.interrupted) {
+      // Ended by the shutdown of the process running it, not by anything it did.
+      await ctx.jobs.takeBackAttempts(p.name, job.id, [rec.id]);
+      rec.tries = attempt - 1;
+      return { accepted: null, unreadable: false };
+    }
     logs.push(attemptLog(attempt, result));
     rec.durationMs += result.durationMs;
     rec.exitCode = result.exitCode;

@@ -39,7 +39,9 @@ export interface RunJobOptions {
 }
 
 /**
- * Run a job to a final state. A job found unfinished after a crash is passed in again:
+ * Run a job to a final state — unless the process running it shuts down first (the
+ * scheduler's `signal`): the job is then returned unfinished, to resume, and the runs the
+ * shutdown ended count no try. A job found unfinished after a crash is passed in again:
  * datums that succeeded meanwhile are in the index and are skipped, and an output commit
  * that already landed is recognised, so no work is lost and nothing is committed twice.
  * A datum whose runs keep taking the process down fails once they reach `datumTries`.
@@ -144,7 +146,7 @@ async function runSteps(
       ? await store.objects.readVerified(p.errCodeHash)
       : undefined,
   });
-  const abort = new JobAbort([ctx.signal, options.stop]);
+  const abort = new JobAbort({ stop: options.stop, shutdown: ctx.signal });
   const clock = ctx.clock ?? systemClock;
   const jobTimer = spec.jobTimeoutMs
     ? clock.setTimeout(() => abort.timeout(), spec.jobTimeoutMs)
@@ -175,12 +177,17 @@ async function runSteps(
 
 /**
  * How a job's run ended when not every datum ended well: the job in its final state saying
- * why (stopped, timed out, datums failed). Null when all went well; throws the error a run
- * threw.
+ * why (stopped, timed out, datums failed), or left unfinished to resume when the process
+ * running it is shutting down. Null when all went well; throws the error a run threw.
  */
 async function endOfRun(env: DatumRunEnv): Promise<JobRecord | null> {
   const { ctx, job, abort } = env;
   if (abort.broken) throw abort.broken.error;
+  if (abort.interrupted) {
+    // No verdict: the next scheduler resumes the job, reusing the datums that ended.
+    await saveProgress(env);
+    return job;
+  }
   if (abort.signal.aborted) {
     const stopped = abort.stopped;
     return await finishJob(
@@ -320,7 +327,7 @@ async function runDatums(
     while (next < queue.length && !env.abort.signal.aborted) {
       const { planned, logs } = queue[next++]!;
       await guard(async () => {
-        await runDatum(env, planned, logs);
+        if (!await runDatum(env, planned, logs)) return;
         recordEnded(env, [planned]);
         // The record is saved now and then, so `list job` shows progress.
         const now = clock.now();

@@ -31,6 +31,11 @@ export interface SchedulerOptions {
   readonly sandbox: SandboxMode;
   readonly bus?: EventBus;
   readonly cores?: number;
+  /**
+   * The process is shutting down (Ctrl-C, SIGTERM, the dashboard's `q`): nothing more starts,
+   * running jobs end their stages at once and are left unfinished, to resume; the runs so
+   * ended count no try.
+   */
   readonly signal?: AbortSignal;
   /** Memory cap of stages whose spec sets none (default: a quarter of RAM). */
   readonly defaultMemoryBytes?: number;
@@ -374,7 +379,8 @@ export class Scheduler {
 /**
  * Run the jobs a command's commits triggered, in this process — unless a daemon scheduler
  * holds the lease (it will run them). Waits while another command holds it, so no commit
- * is left without its job.
+ * is left without its job. With `signal` aborted, it stops as `SchedulerOptions.signal`
+ * says: the jobs it returns may be unfinished.
  */
 export async function runInline(
   store: Store,
@@ -382,6 +388,7 @@ export async function runInline(
 ): Promise<{ ran: JobRecord[]; daemon: number | null }> {
   const clock = options.clock ?? systemClock;
   while (true) {
+    if (options.signal?.aborted) return { ran: [], daemon: null };
     const holder = await leaseHolder(store);
     if (holder?.mode === "daemon") return { ran: [], daemon: holder.pid };
     let lease: Lease | null = null;
