@@ -22,8 +22,8 @@ export type MergeResult =
  * The union of every datum's output, as edits of an empty tree — or why it cannot be one:
  * two datums wrote one path, or one wrote a file where another wrote a folder (Pachyderm's
  * rule: each output path comes from one datum). A conflict names both datums and paths. A
- * skipped datum whose earlier output cannot be read (a tree of it is gone) is not a failure
- * of the job: it is `missing`, and runs again.
+ * skipped datum whose earlier output is not whole (a tree or a file's object of it is gone)
+ * is not a failure of the job: it is `missing`, and runs again.
  */
 export async function mergeOutputs(
   store: Store,
@@ -46,6 +46,11 @@ export async function mergeOutputs(
       for await (const f of store.walk(rec.outputTree, [])) listed.push(f);
     } catch (err) {
       if (!(err instanceof NotFoundError) || rec.state !== "SKIPPED") throw err;
+      missing.push(rec);
+      continue;
+    }
+    // A reused output is whole only with every file's object: one missing is a cache miss.
+    if (rec.state === "SKIPPED" && (await store.objects.missing(listed.map((f) => f.hash))).size) {
       missing.push(rec);
       continue;
     }
