@@ -9,7 +9,13 @@ import { removeTree } from "../store/fs_util.ts";
 import type { DatumIndexEntry, DatumRecord, JobRecord } from "../pipeline/jobs.ts";
 import type { Pipeline } from "../pipeline/pipelines.ts";
 import { failureText, runStage, type StageResult } from "../runner/run_stage.ts";
-import { ingestOutputs, type JobWorkspace, prepareWorkspace } from "../runner/workspace.ts";
+import { runStageBatch } from "../runner/batch.ts";
+import {
+  ingestOutputs,
+  type JobWorkspace,
+  prepareBatchDatum,
+  prepareWorkspace,
+} from "../runner/workspace.ts";
 import type { JobAbort } from "./job_abort.ts";
 import type { JobContext } from "./job_state.ts";
 import type { PlannedDatum } from "./plan_job.ts";
@@ -174,36 +180,24 @@ async function runTries(
   planned: PlannedDatum,
   logs: AttemptLog[],
 ): Promise<Tries> {
-  const { ctx, pipeline: p, job, work, abort } = env;
-  const { datum: d, rec } = planned;
+  const { ctx, pipeline: p, job, abort } = env;
+  const { rec } = planned;
   const spec = p.parsed;
   if (rec.tries > 0) rec.state = "FAILED";
   for (let attempt = rec.tries + 1; attempt <= spec.datumTries; attempt++) {
     if (abort.signal.aborted) break;
     rec.tries = attempt;
     await ctx.jobs.noteAttempts(p.name, job.id, [rec.id]);
-    let ws;
+    let run: OneRun;
     try {
-      ws = await prepareWorkspace(ctx.store, work.datum(rec.id), d.inputs, {
-        emptyFiles: env.emptyFiles,
-      });
+      run = spec.datumBatching ? await runAsBatchOfOne(env, planned) : await runAlone(env, planned);
     } catch (err) {
       if (!(err instanceof IntegrityError)) throw err;
       rec.state = "FAILED";
       rec.message = `Cannot read the datum's inputs: ${err.message}`;
       return { accepted: null, unreadable: true };
     }
-    const result = await runStage({
-      bundle: work.bundle,
-      args: spec.args,
-      inputs: ws.inputs,
-      outDir: ws.outDir,
-      scratchDir: ws.scratchDir,
-      ...(env.stdin ? { stdin: env.stdin } : {}),
-      ...stageLimits(env),
-      onLog: (stream, line) =>
-        ctx.bus.emit("stage:log", { job: job.id, pipeline: p.name, datum: rec.id, stream, line }),
-    });
+    const { result } = run;
     if (result.outcome === "killed" && abort.interrupted) {
       // Ended by the shutdown of the process running it, not by anything it did.
       await ctx.jobs.takeBackAttempts(p.name, job.id, [rec.id]);
@@ -213,15 +207,12 @@ async function runTries(
     logs.push(attemptLog(attempt, result));
     rec.durationMs += result.durationMs;
     rec.exitCode = result.exitCode;
-    const accepted = result.outcome === "ok" ||
-      (result.outcome === "failed" && result.exitCode !== null &&
-        spec.transform.acceptReturnCode.includes(result.exitCode));
-    if (accepted) {
+    if (run.accepted) {
       rec.state = "SUCCESS";
       rec.message = "";
-      return { accepted: { outDir: ws.outDir, result }, unreadable: false };
+      return { accepted: { outDir: run.outDir, result }, unreadable: false };
     }
-    rec.message = failureText(result);
+    rec.message = result.message;
     rec.state = "FAILED";
     // Memory, output and kill limits are deterministic: retrying would hit them again.
     if (
@@ -231,6 +222,94 @@ async function runTries(
     }
   }
   return { accepted: null, unreadable: false };
+}
+
+/** One run of a datum's stage: how it went, and where its outputs are. */
+interface OneRun {
+  /** Its `outcome` and `message` say why a run that was not accepted failed. */
+  readonly result: StageResult;
+  /** The datum succeeded: its outputs (`result.outputs`, under `outDir`) are kept. */
+  readonly accepted: boolean;
+  readonly outDir: string;
+}
+
+/**
+ * Run the stage on `planned` alone, in the plain form: the spec's args and stdin. It is
+ * accepted when it exits 0 or with a code of `acceptReturnCode`. Throws IntegrityError when
+ * the datum's inputs cannot be read.
+ */
+async function runAlone(env: DatumRunEnv, planned: PlannedDatum): Promise<OneRun> {
+  const { ctx, pipeline: p, job, work } = env;
+  const { datum: d, rec } = planned;
+  const spec = p.parsed;
+  const ws = await prepareWorkspace(ctx.store, work.datum(rec.id), d.inputs, {
+    emptyFiles: env.emptyFiles,
+  });
+  const result = await runStage({
+    bundle: work.bundle,
+    args: spec.args,
+    inputs: ws.inputs,
+    outDir: ws.outDir,
+    scratchDir: ws.scratchDir,
+    ...(env.stdin ? { stdin: env.stdin } : {}),
+    ...stageLimits(env),
+    onLog: (stream, line) =>
+      ctx.bus.emit("stage:log", { job: job.id, pipeline: p.name, datum: rec.id, stream, line }),
+  });
+  const accepted = result.outcome === "ok" ||
+    (result.outcome === "failed" && result.exitCode !== null &&
+      spec.transform.acceptReturnCode.includes(result.exitCode));
+  return { result: { ...result, message: failureText(result) }, accepted, outDir: ws.outDir };
+}
+
+/**
+ * Run the stage of a batching spec on `planned` as a batch of one: `--batch` and one request
+ * line, as in a batch (`runner/batch.ts`), since such a stage may speak only the protocol.
+ * It is accepted only when the stage answers the datum `ok` and its out folder passes the
+ * checks: a stage that exits without answering has failed it. Throws IntegrityError when
+ * the datum's inputs cannot be read.
+ */
+async function runAsBatchOfOne(env: DatumRunEnv, planned: PlannedDatum): Promise<OneRun> {
+  const { ctx, pipeline: p, job, work } = env;
+  const { datum: d, rec } = planned;
+  const spec = p.parsed;
+  const root = work.datum(rec.id);
+  await removeTree(root).catch(() => {});
+  const folders = { root, in: `${root}/in`, out: `${root}/out`, scratch: `${root}/scratch` };
+  for (const dir of [folders.in, folders.out, folders.scratch]) {
+    await Deno.mkdir(dir, { recursive: true });
+  }
+  const inputs = await prepareBatchDatum(ctx.store, folders, rec.id, d.inputs, {
+    emptyFiles: env.emptyFiles,
+  });
+  const limits = stageLimits(env);
+  const { result, answers } = await runStageBatch({
+    bundle: work.bundle,
+    args: spec.args,
+    folders,
+    datums: [{ id: rec.id, inputs }],
+    mode: limits.mode,
+    env: limits.env,
+    memoryBytes: spec.memoryBytes,
+    defaultMemoryBytes: limits.defaultMemoryBytes,
+    datumTimeoutMs: spec.datumTimeoutMs,
+    signal: limits.signal,
+    spawn: limits.spawn,
+    onLog: (datum, stream, line) =>
+      ctx.bus.emit("stage:log", { job: job.id, pipeline: p.name, datum, stream, line }),
+  });
+  const a = answers[0]!;
+  const accepted = a.ack?.status === "ok" && result.harvested;
+  const message = accepted ? "" : a.ack?.message ??
+    (a.timedOut || result.outcome !== "ok" || !result.harvested
+      ? failureText(result)
+      : "The stage did not acknowledge this datum");
+  const outcome = accepted || result.outcome !== "ok" ? result.outcome : "failed";
+  return {
+    result: { ...result, outcome, message, outputs: a.outputs },
+    accepted,
+    outDir: a.outDir,
+  };
 }
 
 /**
