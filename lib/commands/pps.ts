@@ -166,7 +166,7 @@ export async function inspectJob(store: Store, id: string): Promise<JobRecord> {
 export async function stopJob(store: Store, id: string): Promise<JobRecord> {
   const job = await inspectJob(store, id);
   if (isFinal(job.state)) return job;
-  await Deno.writeTextFile(`${store.root}/jobs/${job.pipeline}/${job.id}.stop`, "");
+  await new JobStore(store).requestStop(job);
   return job;
 }
 

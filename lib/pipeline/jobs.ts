@@ -278,6 +278,11 @@ export class JobStore {
     }
   }
 
+  /** Ask the process running `job` to stop it (`tusk stop job`): a file beside its record. */
+  async requestStop(job: JobRecord): Promise<void> {
+    await Deno.writeFile(this.#requestFile(job, "stop"), new Uint8Array());
+  }
+
   /** True while a stop of `job` is asked for (`tusk stop job`) and not yet dealt with. */
   async stopRequested(job: JobRecord): Promise<boolean> {
     return await this.#requested(job, "stop");
