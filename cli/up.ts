@@ -16,11 +16,29 @@ export async function up(cli: CliContext, _: [], o: { headless: boolean }): Prom
     // React's production build: the development one makes every frame several times slower.
     if (!Deno.env.get("NODE_ENV")) Deno.env.set("NODE_ENV", "production");
     const { runDashboard, schedulerFeed } = await load<Dashboard>("../tui/app.tsx");
-    const serving = s.serve(ac.signal);
+    // Another process holds the lease: follow it, and take over should it go.
+    const held = Promise.withResolvers<number>();
+    const tookOver = Promise.withResolvers<void>();
+    let waited = false;
+    const serving = s.serve(ac.signal, {
+      onHeld: (pid) => {
+        waited = true;
+        held.resolve(pid);
+      },
+      onServing: () => {
+        if (waited) tookOver.resolve();
+      },
+    });
     try {
       await runDashboard({
         store,
-        subscribe: schedulerFeed({ bus: s.bus, serving, journal: lib.journalPath(store) }),
+        subscribe: schedulerFeed({
+          bus: s.bus,
+          serving,
+          held: held.promise,
+          tookOver: tookOver.promise,
+          journal: lib.journalPath(store),
+        }),
         controls: {
           rerun: async (id, pipeline) => {
             const r = await lib.rerunJob(store, `${pipeline}@${id}`);

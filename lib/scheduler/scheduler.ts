@@ -53,6 +53,28 @@ export interface SchedulerOptions {
 /** How often a `runPending()` with jobs running looks for new due jobs unprompted. */
 const RESCAN_MS = 1000;
 
+/** How often a `serve()` waiting for the lease looks whether its holder is gone. */
+const LEASE_POLL_MS = 250;
+
+/** Options of `Scheduler.serve()`. */
+export interface ServeOptions {
+  /** How often to look for due jobs unprompted (default 1 s). */
+  readonly rescanMs?: number;
+  /** Called after each look, once nothing is due. */
+  readonly onIdle?: () => void;
+  /** Called with the error of a look that failed (the next look tries again). */
+  readonly onError?: (err: unknown) => void;
+  /**
+   * Another live process holds the lease (its pid): wait for it to go and take over,
+   * rather than throw `LeaseHeldError`.
+   */
+  readonly onHeld?: (pid: number) => void;
+  /** How often a wait for the lease looks whether its holder is gone (default 250 ms). */
+  readonly leasePollMs?: number;
+  /** Called once this process holds the lease and serves. */
+  readonly onServing?: () => void;
+}
+
 /** Runs jobs for one store. */
 export class Scheduler {
   readonly store: Store;
@@ -285,16 +307,15 @@ export class Scheduler {
    * Serve until `signal` aborts: hold the lease as a daemon, run what is due, then react to
    * store changes and requests (the watcher, and a re-scan every `rescanMs`) and fire cron
    * ticks on time. Events that come while it looks are taken together in one more look.
+   * When another live process holds the lease it throws `LeaseHeldError` — or, with
+   * `onHeld`, says so (once per holder) and waits for the holder to go, looking every
+   * `leasePollMs` (signal 0), then takes the lease and serves: a scheduler that dies is
+   * taken over, and the jobs it left are resumed. `onServing` is called once it serves.
    */
-  async serve(
-    signal: AbortSignal,
-    options: { rescanMs?: number; onIdle?: () => void; onError?: (err: unknown) => void } = {},
-  ): Promise<void> {
-    const lease = await acquireLease(this.store, "daemon", this.#clock);
-    if (!lease) {
-      const holder = await leaseHolder(this.store);
-      throw new LeaseHeldError(holder?.pid ?? 0);
-    }
+  async serve(signal: AbortSignal, options: ServeOptions = {}): Promise<void> {
+    const lease = await this.#takeLease(signal, options);
+    if (!lease) return;
+    options.onServing?.();
     let wake: (() => void) | null = null;
     let dirty = true;
     const poke = () => {
@@ -361,6 +382,34 @@ export class Scheduler {
   }
 
   #poke: (() => void) | null = null;
+
+  /**
+   * The daemon's lease, taken as `serve()` says: null when `signal` aborts while another
+   * process holds it.
+   */
+  async #takeLease(signal: AbortSignal, options: ServeOptions): Promise<Lease | null> {
+    let told: number | null = null;
+    while (!signal.aborted) {
+      const lease = await acquireLease(this.store, "daemon", this.#clock);
+      if (lease) return lease;
+      const pid = (await leaseHolder(this.store))?.pid ?? 0;
+      if (!options.onHeld) throw new LeaseHeldError(pid);
+      if (pid !== told && pid !== 0) {
+        told = pid;
+        options.onHeld(pid);
+      }
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.#clock.clearTimeout(timer);
+          signal.removeEventListener("abort", done);
+          resolve();
+        };
+        const timer = this.#clock.setTimeout(done, options.leasePollMs ?? LEASE_POLL_MS);
+        signal.addEventListener("abort", done);
+      });
+    }
+    return null;
+  }
 
   /**
    * Look for due work now rather than at the next re-scan, e.g. after a re-run was asked

@@ -5,6 +5,9 @@
  * tests/scheduler/timing_test.ts.
  */
 import assert from "node:assert/strict";
+import { Scheduler, Store } from "../../lib/mod.ts";
+import { EventBus } from "../../lib/scheduler/events.ts";
+import { leaseHolder } from "../../lib/scheduler/lease.ts";
 import { MAIN, ROOT, tempStore, tusk, TUSK_PERMS, tuskOk } from "../_helpers.ts";
 
 const STAGES = `${ROOT}/tests/fixtures/stages`;
@@ -248,4 +251,48 @@ Deno.test("a damaged job record holds up nothing, inline or under tusk up: it is
     ),
   );
   assert.match(log, /tusk up: stopped/, "the daemon ran on until stopped");
+});
+
+Deno.test("serve() with onHeld waits while another scheduler lives, and takes over when it dies", async () => {
+  await using s = await tempStore();
+  const store = s.store;
+  await tuskOk(["create", "repo", "data"], { store });
+  await tuskOk(["create", "pipeline", "-f", `${STAGES}/upper.json`, "--no-wait"], { store });
+  const up = startUp(store);
+  await until(
+    "the lease",
+    async () => (await tusk(["doctor", "--json"], { store })).stdout.includes("daemon"),
+  );
+  const opened = await Store.open(store);
+  const shutdown = new AbortController();
+  const held: number[] = [];
+  let serving = false;
+  const scheduler = new Scheduler(opened, { sandbox: "deno", bus: new EventBus() });
+  const served = scheduler.serve(shutdown.signal, {
+    leasePollMs: 50,
+    onHeld: (pid) => held.push(pid),
+    onServing: () => serving = true,
+  });
+  try {
+    await until("the daemon's lease", async () => held.length > 0 || serving);
+    assert.deepEqual(held, [up.pid], "it waits on the daemon");
+    assert.equal(serving, false);
+    up.kill("SIGKILL");
+    await up.status;
+    await until("the takeover", async () => serving);
+    assert.equal((await leaseHolder(opened))?.pid, Deno.pid);
+    await tuskOk(["put", "file", "data@master:/a.txt", "-f", "-"], { store, stdin: "a\n" });
+    await until(
+      "the job, run here",
+      async () => (await jobs(store, "upper"))[0]?.state === "SUCCESS",
+    );
+  } finally {
+    shutdown.abort();
+    await served;
+    try {
+      up.kill("SIGKILL");
+    } catch { /* gone */ }
+    await up.output().catch(() => {});
+  }
+  assert.equal(await leaseHolder(opened), null, "the lease is given back");
 });
