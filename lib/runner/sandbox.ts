@@ -45,6 +45,11 @@ export interface HostTools {
   readonly setpriv: string | null;
   /** bash, which samples the stage's memory from /proc (Deno may not read /proc). */
   readonly bash: string | null;
+  /**
+   * coreutils `stat`, which the bash monitor runs for the disk a stage takes (free space,
+   * deleted files it keeps open); without it only the out and scratch folders are counted.
+   */
+  readonly stat: string | null;
   /** bubblewrap, or null where it is not installed. */
   readonly bwrap: string | null;
   /** Shared libraries of the Deno binary: bind `source` read-only at `target` in bwrap. */

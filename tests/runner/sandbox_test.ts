@@ -18,6 +18,7 @@ const TOOLS: HostTools = {
   setsid: "/usr/bin/setsid",
   setpriv: "/usr/bin/setpriv",
   bash: "/usr/bin/bash",
+  stat: "/usr/bin/stat",
   bwrap: "/usr/bin/bwrap",
   libraries: [{
     source: "/usr/lib/x86_64-linux-gnu/libc.so.6",
