@@ -296,3 +296,47 @@ for (const mode of MODES) {
     assert.deepEqual(r.outputs, []);
   });
 }
+
+for (const mode of MODES) {
+  for (const where of ["out", "tmp"] as const) {
+    Deno.test(`runStage() [${mode}] kills a stage that writes past the size limit through a deleted file in ${where}`, async () => {
+      await using ws = await workspace();
+      const r = await runStage(
+        stage(ws, mode, "unlinked_write", [where === "out" ? "/pfs/out" : "tmp", "96"], {
+          limits: { maxOutputBytes: 16 * MIB },
+          timeoutMs: 15_000,
+        }),
+      );
+      assert.equal(r.outcome, "output-limit", `${r.message}\n${r.stdout}\n${r.stderr}`);
+      assert.match(r.message, /files it deleted but keeps open/, r.message);
+      assert.match(r.message, /16 MiB/);
+      assert.deepEqual(r.outputs, []);
+    });
+  }
+
+  Deno.test(`runStage() [${mode}] stops a stage when the disk's free space falls under the floor`, async () => {
+    await using ws = await workspace();
+    const free = await freeBytes(ws.root);
+    const r = await runStage(
+      stage(ws, mode, "unlinked_write", ["/pfs/out", "2048"], {
+        limits: { maxOutputBytes: 64 * 1024 * MIB, minFreeBytes: free - 32 * MIB },
+        timeoutMs: 15_000,
+      }),
+    );
+    assert.equal(r.outcome, "disk-space", `${r.message}\n${r.stdout}\n${r.stderr}`);
+    assert.match(r.message, /free/);
+    assert.ok(!r.stdout.includes("wrote"), r.stdout);
+    assert.deepEqual(r.outputs, []);
+  });
+}
+
+/** Bytes free for unprivileged writers on the filesystem holding `dir` (coreutils `stat -f`). */
+async function freeBytes(dir: string): Promise<number> {
+  const out = await new Deno.Command("stat", {
+    args: ["-f", "-c", "%a %S", dir],
+    stdout: "piped",
+  }).output();
+  const [blocks, size] = new TextDecoder().decode(out.stdout).trim().split(" ").map(Number);
+  assert.ok(blocks! > 0 && size! > 0);
+  return blocks! * size!;
+}
