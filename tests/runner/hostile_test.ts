@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { BadSourceError } from "../../lib/errors.ts";
 import { runStage, type RunStageOptions } from "../../lib/runner/run_stage.ts";
-import type { SandboxMode } from "../../lib/runner/sandbox.ts";
+import { hostTools } from "../../lib/runner/detect.ts";
+import { bwrapFlags, SANDBOX_PATHS, type SandboxMode, stageEnv } from "../../lib/runner/sandbox.ts";
 import {
   assertContained,
   hostile,
@@ -339,4 +340,41 @@ async function freeBytes(dir: string): Promise<number> {
   const [blocks, size] = new TextDecoder().decode(out.stdout).trim().split(" ").map(Number);
   assert.ok(blocks! > 0 && size! > 0);
   return blocks! * size!;
+}
+
+if (MODES.includes("bwrap")) {
+  Deno.test("bwrapFlags() leaves only out and scratch writable, even to a stage allowed to write anywhere", async () => {
+    await using ws = await workspace();
+    await Deno.mkdir(ws.outDir);
+    await Deno.mkdir(ws.scratchDir);
+    const tools = await hostTools();
+    const spec = {
+      bundle: hostile("write_root"),
+      args: [],
+      inputs: [{ name: "data", dir: ws.inputDir }],
+      outDir: ws.outDir,
+      scratchDir: ws.scratchDir,
+      mode: "bwrap" as const,
+    };
+    const out = await new Deno.Command(tools.bwrap!, {
+      args: [
+        ...bwrapFlags(spec, tools),
+        SANDBOX_PATHS.deno,
+        "run",
+        "--no-config",
+        "--allow-write",
+        SANDBOX_PATHS.bundle,
+      ],
+      clearEnv: true,
+      env: stageEnv({}, SANDBOX_PATHS.tmp),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert.match(text, /done/, new TextDecoder().decode(out.stderr));
+    const got = text.split("\n").filter((l) => l.startsWith("got: ")).sort();
+    assert.deepEqual(got, ["got: /pfs/out/probe.bin", "got: /tmp/probe.bin"], text);
+    assert.equal((await Deno.stat(`${ws.outDir}/probe.bin`)).size, 1024);
+    assert.equal((await Deno.stat(`${ws.scratchDir}/probe.bin`)).size, 1024);
+  });
 }

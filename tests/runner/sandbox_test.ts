@@ -148,6 +148,11 @@ Deno.test("bwrapFlags() unshares every namespace and binds only deno, libraries,
     ["/work/d1/scratch", "/tmp"],
   ]);
   assert.equal(flags.at(-1), "--");
+  // The root and /dev are tmpfs: read-only, after the last mount point is made in them.
+  const ro = flags.flatMap((f, at) => f === "--remount-ro" ? [[at, flags[at + 1]]] : []);
+  assert.deepEqual(ro.map(([, dest]) => dest), ["/dev", "/"]);
+  assert.ok((ro[1]![0] as number) > flags.lastIndexOf("--bind"));
+  assert.ok((ro[0]![0] as number) > flags.indexOf("--dev"));
   const i = flags.indexOf("--cap-drop");
   assert.equal(flags[i + 1], "ALL");
 });
