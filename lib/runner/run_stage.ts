@@ -6,7 +6,7 @@
  */
 import { NotFoundError } from "../errors.ts";
 import { hostTools, machineMemoryBytes } from "./detect.ts";
-import { StreamCapture } from "./_capture.ts";
+import { StreamCapture, TRUNCATED_MARKER } from "./_capture.ts";
 import { type DiskSample, TreeMonitor, type TreeSample } from "./_monitor.ts";
 import { removeTree } from "../store/fs_util.ts";
 import {
@@ -114,15 +114,31 @@ export class StageTimeout extends Error {
   }
 }
 
+/** ANSI escape sequences (colours, cursor moves), which a reason never keeps. */
+// deno-lint-ignore no-control-regex
+const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]/g;
+
 /**
- * Why a stage run failed, in words: the limit it hit or its exit code, then its last
- * stderr line (cut at 300 characters) unless the first part says it already.
+ * The line of a failed stage's stderr that says why, colours removed: its last `error:`
+ * line (what Deno prints for an uncaught error, before the source line and stack frames),
+ * else its last line that is not a stack frame, a caret or the truncation marker.
+ */
+export function reasonLine(stderr: string): string | undefined {
+  const lines = stderr.split("\n").map((l) => l.replace(ANSI, "").trim()).filter((l) => l !== "");
+  const error = lines.findLast((l) => /^error:\s*\S/.test(l));
+  if (error) return error.replace(/^error:\s*/, "");
+  return lines.findLast((l) => !/^at\s/.test(l) && !/^\^+$/.test(l) && l !== TRUNCATED_MARKER);
+}
+
+/**
+ * Why a stage run failed, in words: the limit it hit or its exit code, then the reason its
+ * stderr gives (`reasonLine()`, cut at 300 characters) unless the first part says it already.
  */
 export function failureText(r: StageResult): string {
   const base = r.message || `Stage exited with code ${r.exitCode ?? r.signal}`;
-  const last = r.stderr.split("\n").map((l) => l.trim()).filter((l) => l !== "").pop();
-  if (!last || base.includes(last)) return base;
-  return `${base}: ${last.length > 300 ? last.slice(0, 300) + "…" : last}`;
+  const why = reasonLine(r.stderr);
+  if (!why || base.includes(why)) return base;
+  return `${base}: ${why.length > 300 ? why.slice(0, 300) + "…" : why}`;
 }
 
 /** Default limits of a stage run. */

@@ -373,6 +373,8 @@ export function stageEnv(
   tmp: string,
 ): Record<string, string> {
   return {
+    // Uncoloured logs and failure reasons, unless the spec asks for colours.
+    NO_COLOR: "1",
     ...specEnv,
     DENO_DIR: STAGE_DENO_DIR,
     DENO_NO_UPDATE_CHECK: "1",

@@ -200,8 +200,15 @@ Deno.test("stageCommand() gives the stage the spec's env and only what Deno need
     DENO_DIR: "/dev/null/deno",
     DENO_NO_UPDATE_CHECK: "1",
     HOME: "/nonexistent",
+    NO_COLOR: "1",
     TMPDIR: "/work/d1/scratch",
   });
+});
+
+Deno.test("stageCommand() lets a spec's env choose colours", () => {
+  const cmd = stageCommand({ ...SPEC, env: { FORCE_COLOR: "1", NO_COLOR: "" } }, TOOLS);
+  assert.equal(cmd.env.FORCE_COLOR, "1");
+  assert.equal(cmd.env.NO_COLOR, "");
 });
 
 Deno.test("stageCommand() refuses relative folders", () => {
