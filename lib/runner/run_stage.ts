@@ -497,6 +497,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   const signal = status.signal ?? null;
   const base = { exitCode, signal, stdout, stderr, durationMs, peakRssBytes, memoryBytes };
 
+  const harvesting = { datumFolders: options.outFolders !== undefined };
   const decided = verdict as { outcome: StageOutcome; message: string } | null;
   if (decided) {
     if (
@@ -505,7 +506,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     ) {
       return { ...base, ...decided, outputs: [], harvested: false };
     }
-    const harvest = await harvestOutputs(options.outDir, limits);
+    const harvest = await harvestOutputs(options.outDir, limits, harvesting);
     return {
       ...base,
       ...decided,
@@ -516,7 +517,9 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
 
   if (signal !== null || status.code !== 0) {
     if (HEAP_OOM.test(stderr)) {
-      const kept = options.harvestAlways ? await harvestOutputs(options.outDir, limits) : null;
+      const kept = options.harvestAlways
+        ? await harvestOutputs(options.outDir, limits, harvesting)
+        : null;
       return {
         ...base,
         outcome: "memory",
@@ -528,7 +531,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
       };
     }
   }
-  const harvest = await harvestOutputs(options.outDir, limits);
+  const harvest = await harvestOutputs(options.outDir, limits, harvesting);
   if (!harvest.ok) {
     return {
       ...base,

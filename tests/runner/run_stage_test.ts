@@ -10,6 +10,7 @@ import {
   type StageResult,
   StageTimeout,
 } from "../../lib/runner/run_stage.ts";
+import { MAX_PATH_BYTES } from "../../lib/store/names.ts";
 import { bundle, MODES, ROOT, stageOptions, workspace, writeBundle } from "./_helpers.ts";
 
 const MIB = 1024 * 1024;
@@ -190,6 +191,21 @@ for (const mode of MODES) {
     assert.ok(!r.stderr.includes("\x1b"), JSON.stringify(r.stderr));
     assert.match(r.stderr, /\n\s+at parse /);
     assert.equal(failureText(r), "Stage exited with code 1: Uncaught (in promise) Error: boom");
+  });
+
+  Deno.test(`runStage() [${mode}] fails a stage whose output path is longer than the store keeps`, async () => {
+    await using ws = await workspace();
+    // 16 folders of 200-byte names: a 3,216-byte path, which the host opens.
+    const path = await writeBundle(
+      ws,
+      `let dir = Deno.args[0];\n` +
+        `for (let i = 0; i < 16; i++) { dir += "/" + "d".repeat(200); Deno.mkdirSync(dir); }\n` +
+        `Deno.writeTextFileSync(dir + "/f.txt", "x");\n`,
+    );
+    const r = await runStage(stageOptions(ws, mode, { bundle: path, args: ["/pfs/out"] }));
+    assert.equal(r.outcome, "output-limit", r.message + r.stderr);
+    assert.ok(r.message.includes(`limit of ${MAX_PATH_BYTES} bytes`), r.message);
+    assert.deepEqual(r.outputs, []);
   });
 
   Deno.test(`runStage() [${mode}] caps captured output and live lines at maxLogBytes`, async () => {
