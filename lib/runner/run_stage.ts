@@ -114,20 +114,28 @@ export class StageTimeout extends Error {
   }
 }
 
-/** ANSI escape sequences (colours, cursor moves), which a reason never keeps. */
+/** ANSI escape sequences (colours, cursor moves), looked through to find a reason. */
 // deno-lint-ignore no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]/g;
 
 /**
- * The line of a failed stage's stderr that says why, colours removed: its last `error:`
- * line (what Deno prints for an uncaught error, before the source line and stack frames),
- * else its last line that is not a stack frame, a caret or the truncation marker.
+ * The line of a failed stage's stderr that says why, as the stage printed it: its last
+ * `error:` line (what Deno prints for an uncaught error, before the source line and stack
+ * frames; without the `error:` unless coloured), else its last line that is not a stack
+ * frame, a caret or the truncation marker. Escape sequences are looked through to judge a
+ * line, never removed from it: every surface shows the reason escaped.
  */
 export function reasonLine(stderr: string): string | undefined {
-  const lines = stderr.split("\n").map((l) => l.replace(ANSI, "").trim()).filter((l) => l !== "");
-  const error = lines.findLast((l) => /^error:\s*\S/.test(l));
-  if (error) return error.replace(/^error:\s*/, "");
-  return lines.findLast((l) => !/^at\s/.test(l) && !/^\^+$/.test(l) && l !== TRUNCATED_MARKER);
+  const lines = stderr.split("\n").flatMap((raw) => {
+    const line = raw.trim();
+    const plain = line.replace(ANSI, "").trim();
+    return plain === "" ? [] : [{ line, plain }];
+  });
+  const error = lines.findLast((l) => /^error:\s*\S/.test(l.plain));
+  if (error) return error.line.replace(/^error:\s*/, "");
+  return lines.findLast((l) =>
+    !/^at\s/.test(l.plain) && !/^\^+$/.test(l.plain) && l.plain !== TRUNCATED_MARKER
+  )?.line;
 }
 
 /**

@@ -360,11 +360,19 @@ function failed(stderr: string, message = ""): StageResult {
   };
 }
 
-Deno.test("failureText() picks Deno's error line over the stack frames after it, colours removed", () => {
-  const stderr = "working\n\x1b[0m\x1b[1m\x1b[31merror\x1b[0m: Uncaught Error: boom\n" +
-    '  throw new Error("boom");\n        ^\n' +
-    "    at \x1b[0m\x1b[36mfile:///w/stage.js\x1b[0m:\x1b[0m\x1b[33m7\x1b[0m:\x1b[0m\x1b[33m9\x1b[0m\n";
-  assert.equal(failureText(failed(stderr)), "Stage exited with code 2: Uncaught Error: boom");
+Deno.test("failureText() finds Deno's error line, coloured or not, over the stack frames after it", () => {
+  const frames = '  throw new Error("boom");\n        ^\n' +
+    "    at \x1b[0m\x1b[36mfile:///w/stage.js\x1b[0m:\x1b[0m\x1b[33m7\x1b[0m\n";
+  assert.equal(
+    failureText(failed(`working\nerror: Uncaught Error: boom\n${frames}`)),
+    "Stage exited with code 2: Uncaught Error: boom",
+  );
+  // Coloured (a spec that sets FORCE_COLOR): found all the same, and kept as printed.
+  const coloured = "\x1b[0m\x1b[1m\x1b[31merror\x1b[0m: Uncaught Error: boom";
+  assert.equal(
+    failureText(failed(`working\n${coloured}\n${frames}`)),
+    `Stage exited with code 2: ${coloured}`,
+  );
 });
 
 Deno.test("failureText() takes the last error line a stage printed", () => {
