@@ -73,6 +73,9 @@ export class S3Backend implements RemoteBackend {
         requestChecksumCalculation: "WHEN_REQUIRED",
         responseChecksumValidation: "WHEN_REQUIRED",
         requestHandler: { connectionTimeout: CONNECT_MS, requestTimeout: IDLE_MS },
+        // The SDK's own user agent reads the OS release, which needs --allow-sys: tusk names
+        // itself instead.
+        defaultUserAgentProvider: () => Promise.resolve([["tusk"], ["aws-sdk-js"]]),
       });
       // Counted per HTTP attempt: the deserialize step runs inside the SDK's retries.
       client.middlewareStack.add((next) => (args) => {
