@@ -45,8 +45,9 @@ export class RemoteCache {
     }
   }
 
-  /** Record what was seen. */
+  /** Record what was seen, with the indexes and manifests read on the way. */
   async saveSeen(seen: Seen): Promise<void> {
+    await this.#flush();
     await Deno.mkdir(this.#dir, { recursive: true });
     await writeFileAtomic(
       `${this.#dir}/seen.json`,
@@ -55,8 +56,13 @@ export class RemoteCache {
     );
   }
 
+  /** Files read from the remote in this run, kept once it succeeds (a refused run writes nothing). */
+  readonly #pending = new Map<string, Uint8Array>();
+
   /** A cached file of `kind` named by its hash, checked against it; null when absent or bad. */
   async get(kind: "idx" | "manifests", hash: Hash): Promise<Uint8Array | null> {
+    const pending = this.#pending.get(`${kind}/${hash}`);
+    if (pending) return pending;
     let bytes: Uint8Array;
     try {
       bytes = await Deno.readFile(`${this.#dir}/${kind}/${hash}`);
@@ -66,13 +72,22 @@ export class RemoteCache {
     return (await sha256Async(bytes)) === hash ? bytes : null;
   }
 
-  /** Keep a file of `kind` named by its hash (best effort: it is only a cache). */
-  async put(kind: "idx" | "manifests", hash: Hash, bytes: Uint8Array): Promise<void> {
-    try {
-      await Deno.mkdir(`${this.#dir}/${kind}`, { recursive: true });
-      await writeFileAtomic(`${this.#dir}/${kind}/${hash}`, bytes, this.#tmp);
-    } catch {
-      // A cache that cannot be written is read again from the remote next time.
+  /** Keep a file of `kind` named by its hash (written when the run succeeds). */
+  put(kind: "idx" | "manifests", hash: Hash, bytes: Uint8Array): void {
+    this.#pending.set(`${kind}/${hash}`, bytes);
+  }
+
+  /** Write what was kept (best effort: it is only a cache). */
+  async #flush(): Promise<void> {
+    for (const [name, bytes] of this.#pending) {
+      try {
+        const kind = name.slice(0, name.indexOf("/"));
+        await Deno.mkdir(`${this.#dir}/${kind}`, { recursive: true });
+        await writeFileAtomic(`${this.#dir}/${name}`, bytes, this.#tmp);
+      } catch {
+        // A cache that cannot be written is read again from the remote next time.
+      }
     }
+    this.#pending.clear();
   }
 }

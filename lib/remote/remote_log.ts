@@ -104,7 +104,8 @@ export async function readRemote(
       { remote: url, entry: seen.seq, problem: "truncated" },
     );
   }
-  if (!seen) {
+  {
+    // The HEAD hint is written after each entry: one beyond the log means entries were cut.
     const hint = await backend.get(KEYS.head);
     const h = hint ? decodeHead(hint) : null;
     if (h && h.seq > last) {

@@ -85,7 +85,7 @@ export class RemoteObjects {
           { remote: this.url, pack: name, problem: "damaged-pack" },
         );
       }
-      await this.#cache.put("idx", name, bytes);
+      this.#cache.put("idx", name, bytes);
     }
     return await parseIndex(bytes, name);
   }
