@@ -519,6 +519,12 @@ const COMMANDS = {
       options: JSON_OPTION,
       run: on("remote", "remoteRemove"),
     }),
+    verify: command({
+      description: "check a whole remote: its log, every pack and object re-hashed",
+      args: ["<name>"],
+      options: JSON_OPTION,
+      run: on("remote", "remoteVerify"),
+    }),
   }),
   push: command({
     description: "send repos, pipelines and jobs to a remote (branches move fast-forward only)",

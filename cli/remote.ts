@@ -88,6 +88,21 @@ export async function remoteRemove(
   cli.out(`Removed remote ${r.name} (${r.url}); the remote itself is untouched\n`);
 }
 
+/** `tusk remote verify <name>`. */
+export async function remoteVerify(
+  cli: CliContext,
+  [name]: [string],
+  o: JsonOption,
+): Promise<void> {
+  const r = await (await verbs()).remoteVerify(await cli.store(), { remote: name });
+  if (o.json) return cli.json({ ok: true, ...r });
+  cli.out(
+    `ok: ${r.entries} log entries, ${r.packs} packs, ${r.objects} objects (${
+      formatSize(r.bytes)
+    }) verified\n`,
+  );
+}
+
 /** `tusk push <remote> [repo[@branch]…]`. */
 export async function push(
   cli: CliContext,

@@ -11,10 +11,12 @@ export {
   remoteAdd,
   remoteList,
   remoteRemove,
+  remoteVerify,
 } from "./commands/remote.ts";
 export type {
   CloneResult,
   RemoteInfo,
+  RemoteVerifyReport,
   TransferOptions,
   TransferProgress,
   TransferResult,

@@ -86,6 +86,7 @@ const PINNED = [
   "remoteAdd",
   "remoteList",
   "remoteRemove",
+  "remoteVerify",
   "rerunJob",
   "restartDatum",
   "revert",

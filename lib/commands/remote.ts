@@ -9,10 +9,12 @@ import type { TransferProgress, TransferResult } from "../remote/progress.ts";
 import { pull } from "../remote/pull.ts";
 import { push } from "../remote/push.ts";
 import { defaultCloneName, parseRemoteUrl } from "../remote/url.ts";
+import { RemoteCache } from "../remote/cache.ts";
+import { type RemoteVerifyReport, verifyRemote } from "../remote/verify_remote.ts";
 import { Layout } from "../store/layout.ts";
 import { Store } from "../store/store.ts";
 
-export type { TransferProgress, TransferResult };
+export type { RemoteVerifyReport, TransferProgress, TransferResult };
 
 /** A remote as `remote list` shows it. */
 export interface RemoteInfo {
@@ -42,6 +44,20 @@ export async function remoteList(store: Store): Promise<RemoteInfo[]> {
 export async function remoteRemove(store: Store, name: string): Promise<RemoteInfo> {
   const r = await removeRemote(store, name);
   return { ...r, kind: parseRemoteUrl(r.url, "/").kind };
+}
+
+/** `remote verify <name>`: check the whole remote, writing nothing here. */
+export async function remoteVerify(
+  store: Store,
+  options: { remote: string; env?: (name: string) => string | undefined },
+): Promise<RemoteVerifyReport> {
+  const r = await remoteNamed(store, options.remote);
+  const backend = await openBackend(parseRemoteUrl(r.url, "/"), envOf(options));
+  try {
+    return await verifyRemote(backend, new RemoteCache(store.layout, options.remote));
+  } finally {
+    backend.close();
+  }
 }
 
 /** What push and pull take besides the store. */

@@ -54,9 +54,10 @@ async function mapLimit<T, R>(items: readonly T[], width: number, f: (t: T) => P
 export async function readRemote(
   backend: RemoteBackend,
   cache: RemoteCache,
+  options: { fromStart?: boolean } = {},
 ): Promise<RemoteView> {
   const url = backend.url;
-  const seen = await cache.seen(url);
+  const seen = options.fromStart ? null : await cache.seen(url);
   const keys = await backend.list(KEYS.log);
   const seqs: number[] = [];
   for (const k of keys) {

@@ -21,7 +21,7 @@ async function sdk(): Promise<Sdk> {
 
 /** Milliseconds to connect, and of silence on a connection, before a request fails. */
 const CONNECT_MS = 3_000;
-const IDLE_MS = 4_000;
+const IDLE_MS = 3_000;
 /** Small requests (listings, log entries) are given up after this long, retries included. */
 const SMALL_REQUEST_MS = 8_000;
 /** Files at least this big are uploaded as a stream rather than read into memory. */
@@ -72,7 +72,13 @@ export class S3Backend implements RemoteBackend {
         maxAttempts: 2,
         requestChecksumCalculation: "WHEN_REQUIRED",
         responseChecksumValidation: "WHEN_REQUIRED",
-        requestHandler: { connectionTimeout: CONNECT_MS, requestTimeout: IDLE_MS },
+        requestHandler: {
+          connectionTimeout: CONNECT_MS,
+          requestTimeout: IDLE_MS,
+          throwOnRequestTimeout: true,
+        },
+        // lib/ is silent: the SDK's own warnings would go to the console.
+        logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {} },
         // The SDK's own user agent reads the OS release, which needs --allow-sys: tusk names
         // itself instead.
         defaultUserAgentProvider: () => Promise.resolve([["tusk"], ["aws-sdk-js"]]),
@@ -138,8 +144,11 @@ export class S3Backend implements RemoteBackend {
         .test(`${e.code ?? ""} ${e.message ?? ""} ${name}`)
     ) {
       const at = this.endpoint ? ` at ${this.endpoint}` : "";
+      const why = name === "AbortError" || /abort|timed? ?out|timeout/i.test(e.message ?? "")
+        ? `no answer within ${IDLE_MS / 1000} s`
+        : e.message || name || "no answer";
       throw new RemoteError(
-        `Cannot reach ${what}${at}: ${e.message || name || "no answer"}`,
+        `Cannot reach ${what}${at}: ${why}`,
         { ...data, problem: "unreachable" },
       );
     }
