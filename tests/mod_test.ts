@@ -56,6 +56,7 @@ const PINNED = [
   "inspectJob",
   "inspectPipeline",
   "inspectRepo",
+  "isFinal",
   "journalPath",
   "lineage",
   "listBranch",

@@ -10,7 +10,13 @@
  *
  * No Ink, no React, no I/O, no clock: times come from events and from the caller.
  */
-import type { JobRecord, TuskEvent } from "../lib/mod.ts";
+import {
+  type DatumState,
+  isFinal,
+  type JobRecord,
+  type JobState,
+  type TuskEvent,
+} from "../lib/mod.ts";
 import { PersistentMap } from "./persistent_map.ts";
 
 /** How much history the view keeps. */
@@ -44,7 +50,7 @@ export interface JobProgress {
 /** One datum of a job, as the dashboard shows it. */
 export interface DatumView {
   readonly id: string;
-  readonly state: string;
+  readonly state: DatumState;
   readonly inputs: readonly string[];
   readonly durationMs: number;
   readonly message?: string;
@@ -62,7 +68,7 @@ export interface LogView {
 export interface JobView {
   readonly id: string;
   readonly pipeline: string;
-  readonly state: string;
+  readonly state: JobState;
   readonly reason?: string;
   readonly created: string;
   readonly started?: string;
@@ -176,7 +182,7 @@ export interface ViewState {
   /** Jobs seen in all, including rows dropped to bound memory. */
   readonly totalJobs: number;
   /** Kept jobs by state. */
-  readonly byState: Readonly<Record<string, number>>;
+  readonly byState: Readonly<Partial<Record<JobState, number>>>;
   /** Newest job per pipeline. */
   readonly latest: ReadonlyMap<string, string>;
   readonly selectedId: string | null;
@@ -263,16 +269,9 @@ export function reduce(state: ViewState, action: Action): ViewState {
   }
 }
 
-const FINAL = new Set(["SUCCESS", "FAILURE", "KILLED", "UNRUNNABLE"]);
 const NONE: readonly string[] = [];
 const NONE_DATUMS: readonly DatumView[] = Object.freeze([]);
 const NONE_LOGS: readonly LogView[] = Object.freeze([]);
-const DATUM_FINAL = new Set(["SUCCESS", "FAILED", "SKIPPED", "RECOVERED"]);
-
-/** True for a job state a job leaves only by being re-run. */
-export function isFinalState(state: string): boolean {
-  return FINAL.has(state);
-}
 
 type JobFields = Omit<JobView, "progress" | "datums" | "logs">;
 type MutableJob = { -readonly [K in keyof JobFields]: JobFields[K] } & {
@@ -288,7 +287,7 @@ class Draft {
   readonly created: string[] = [];
   #repos: RepoView[] | null = null;
   #cron: Map<string, string> | null = null;
-  #byState: Record<string, number> | null = null;
+  #byState: Partial<Record<JobState, number>> | null = null;
   readonly #owned = new Set<unknown[]>();
   scheduler: string;
   replay: ViewState["replay"];
@@ -347,12 +346,12 @@ class Draft {
     return j;
   }
 
-  count(state: string, delta: number): void {
+  count(state: JobState, delta: number): void {
     this.#byState ??= { ...this.base.byState };
     this.#byState[state] = (this.#byState[state] ?? 0) + delta;
   }
 
-  setState(j: MutableJob, state: string): void {
+  setState(j: MutableJob, state: JobState): void {
     if (j.state === state) return;
     this.count(j.state, -1);
     this.count(state, 1);
@@ -483,7 +482,7 @@ function pushBounded<T>(list: T[], item: T, max: number): void {
 
 /** Drop one datum to make room: the oldest finished one that did not fail, else the oldest. */
 function dropDatum(list: DatumView[]): void {
-  const i = list.findIndex((d) => DATUM_FINAL.has(d.state) && d.state !== "FAILED");
+  const i = list.findIndex((d) => isFinal(d.state) && d.state !== "FAILED");
   list.splice(i >= 0 ? i : 0, 1);
 }
 
@@ -504,8 +503,8 @@ function applyFeed(state: ViewState, items: readonly FeedItem[]): ViewState {
       case "job:state": {
         const j = d.jobOrNew(e.job, e.pipeline, e.time);
         if (e.time < j.asOf) break;
-        const wasFinal = FINAL.has(j.state);
-        const final = FINAL.has(e.state);
+        const wasFinal = isFinal(j.state);
+        const final = isFinal(e.state);
         if (wasFinal && !final) {
           // A re-run (`restart datum`): the job starts over.
           delete j.finished;
@@ -548,7 +547,7 @@ function applyFeed(state: ViewState, items: readonly FeedItem[]): ViewState {
         const list = d.datums(j);
         const at = list.findIndex((x) => x.id === e.datum);
         const prev = at >= 0 ? list[at]! : undefined;
-        if (prev && DATUM_FINAL.has(prev.state)) break;
+        if (prev && isFinal(prev.state)) break;
         const next: DatumView = {
           id: e.datum,
           state: e.state,
@@ -561,7 +560,7 @@ function applyFeed(state: ViewState, items: readonly FeedItem[]): ViewState {
           list.push(next);
           if (list.length > maxDatums) dropDatum(list);
         }
-        if (!FINAL.has(j.state)) {
+        if (!isFinal(j.state)) {
           const p = j.progress;
           if (e.state === "SUCCESS") p.processed++;
           else if (e.state === "SKIPPED") p.skipped++;
@@ -645,7 +644,7 @@ function applySnapshot(state: ViewState, s: Snapshot): ViewState {
     j.inputs = r.inputs.map((i) => `${i.repo}@${i.commit ?? "-"}`);
     // A finished job's record is complete; a running one's is only as fresh as its last
     // save, so its own events are replayed over it.
-    j.asOf = FINAL.has(r.state) ? asOf : r.created;
+    j.asOf = isFinal(r.state) ? asOf : r.created;
     if (j.detailed) {
       j.datums = keepDatums(r.datums, state.limits.maxDatums);
     }
@@ -667,10 +666,10 @@ function request(state: ViewState, what: JobRequest["what"], time: number): View
   const job = state.selectedId === null ? undefined : state.jobs.get(state.selectedId);
   if (!job) return state;
   const id = job.id.slice(0, 12);
-  if (what === "stop" && FINAL.has(job.state)) {
+  if (what === "stop" && isFinal(job.state)) {
     return { ...state, message: { text: `Job ${id} has already finished`, at: time } };
   }
-  if (what === "rerun" && !FINAL.has(job.state)) {
+  if (what === "rerun" && !isFinal(job.state)) {
     const text = `Job ${id} is still ${job.state}: r re-runs a finished job (s stops this one)`;
     return { ...state, message: { text, at: time } };
   }
@@ -753,7 +752,7 @@ export function ratePerSecond(job: JobView, now: number): number {
 /** Kept jobs not yet in a final state. */
 export function activeJobs(state: ViewState): number {
   let n = 0;
-  for (const [s, c] of Object.entries(state.byState)) if (!FINAL.has(s)) n += c;
+  for (const [s, c] of Object.entries(state.byState)) if (!isFinal(s as JobState)) n += c;
   return n;
 }
 

@@ -24,10 +24,10 @@ import {
   setPipelineStopped,
 } from "../pipeline/pipelines.ts";
 import { inputLeaves } from "../pipeline/spec/input.ts";
+import { currentTrigger } from "../pipeline/trigger.ts";
 import type { SandboxMode } from "../runner/detect.ts";
 import type { Listener } from "../scheduler/events.ts";
 import { leaseHolder } from "../scheduler/lease.ts";
-import { currentTrigger } from "../scheduler/run_job.ts";
 import { runTriggered } from "./run.ts";
 
 export { createPipeline, deletePipeline, setPipelineStopped };

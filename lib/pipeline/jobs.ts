@@ -8,6 +8,7 @@ import { IntegrityError, InvalidArgumentError, NotFoundError } from "../errors.t
 import { wrongKindError } from "../store/damage.ts";
 import type { Hash } from "../store/hash.ts";
 import { writeFileAtomic } from "../store/fs_util.ts";
+import { Layout } from "../store/layout.ts";
 import { checkRepoName } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
 import type { DatumState, JobState } from "./states.ts";
@@ -92,6 +93,19 @@ export interface RerunRequest {
   readonly reprocess: boolean;
 }
 
+/** What another process may ask of a job: stop it, or re-run it. */
+export type RequestKind = "stop" | "rerun";
+
+/** Where the store keeps a request of kind `kind` for job `id` of `pipeline`. */
+function requestFile(layout: Layout, kind: RequestKind, pipeline: string, id: string): string {
+  return kind === "stop" ? layout.stopRequest(pipeline, id) : layout.rerunRequest(pipeline, id);
+}
+
+/** The last segment of `path`. */
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+
 /** A datum index entry: a datum hash that succeeded and where its output is. */
 export interface DatumIndexEntry {
   readonly hash: Hash;
@@ -150,8 +164,13 @@ export class JobStore {
     this.#store = store;
   }
 
+  /** The folder of every pipeline's job records, and of the requests beside them. */
+  get root(): string {
+    return this.#store.layout.jobs;
+  }
+
   #dir(pipeline: string): string {
-    return `${this.#store.root}/jobs/${pipeline}`;
+    return this.#store.layout.jobDir(pipeline);
   }
 
   /**
@@ -164,17 +183,19 @@ export class JobStore {
 
   /** Save a job record atomically (`durable` fsyncs it). */
   async save(job: JobRecord, options: { durable?: boolean } = {}): Promise<void> {
-    const dir = this.#dir(job.pipeline);
+    const { layout } = this.#store;
+    const dir = layout.jobDir(job.pipeline);
     await Deno.mkdir(dir, { recursive: true }).catch(async (err) => {
       throw await this.#damaged(err, dir, "folder");
     });
     const bytes = utf8.encode(JSON.stringify(job));
+    const record = layout.job(job.pipeline, job.id);
     if (options.durable) {
-      await writeFileAtomic(`${dir}/${job.id}.json`, bytes, `${this.#store.root}/tmp`);
+      await writeFileAtomic(record, bytes, layout.tmp);
     } else {
-      const tmp = `${this.#store.root}/tmp/${Deno.pid}.job.${job.id}.tmp`;
+      const tmp = `${layout.tmp}/${Deno.pid}.job.${job.id}.tmp`;
       await Deno.writeFile(tmp, bytes);
-      await Deno.rename(tmp, `${dir}/${job.id}.json`);
+      await Deno.rename(tmp, record);
     }
   }
 
@@ -229,33 +250,27 @@ export class JobStore {
    */
   async requestRerun(job: JobRecord, request: RerunRequest): Promise<void> {
     await writeFileAtomic(
-      this.#rerunFile(job),
+      this.#requestFile(job, "rerun"),
       utf8.encode(JSON.stringify(request)),
-      `${this.#store.root}/tmp`,
+      this.#store.layout.tmp,
     );
   }
 
   /** True while a re-run of `job` is asked for and not yet taken. */
   async rerunRequested(job: JobRecord): Promise<boolean> {
-    try {
-      await Deno.stat(this.#rerunFile(job));
-      return true;
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return false;
-      throw err;
-    }
+    return await this.#requested(job, "rerun");
   }
 
   /** Take the re-run request of `job`, if any: it is removed, whatever the caller does. */
   async takeRerun(job: JobRecord): Promise<RerunRequest | null> {
     let text: string;
     try {
-      text = await Deno.readTextFile(this.#rerunFile(job));
+      text = await Deno.readTextFile(this.#requestFile(job, "rerun"));
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return null;
       throw err;
     }
-    await Deno.remove(this.#rerunFile(job)).catch(() => {});
+    await Deno.remove(this.#requestFile(job, "rerun")).catch(() => {});
     try {
       return { reprocess: (JSON.parse(text) as RerunRequest).reprocess === true };
     } catch {
@@ -263,8 +278,46 @@ export class JobStore {
     }
   }
 
-  #rerunFile(job: JobRecord): string {
-    return `${this.#dir(job.pipeline)}/${job.id}.rerun`;
+  /** True while a stop of `job` is asked for (`tusk stop job`) and not yet dealt with. */
+  async stopRequested(job: JobRecord): Promise<boolean> {
+    return await this.#requested(job, "stop");
+  }
+
+  /** Forget the stop request of `job`, if any: the job has ended. */
+  async clearStop(job: JobRecord): Promise<void> {
+    await Deno.remove(this.#requestFile(job, "stop")).catch(() => {});
+  }
+
+  async #requested(job: JobRecord, kind: RequestKind): Promise<boolean> {
+    try {
+      await Deno.stat(this.#requestFile(job, kind));
+      return true;
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return false;
+      throw err;
+    }
+  }
+
+  #requestFile(job: JobRecord, kind: RequestKind): string {
+    return requestFile(this.#store.layout, kind, job.pipeline, job.id);
+  }
+
+  /**
+   * The request a file at `path` (as a file-system event names it) holds: a stop or a
+   * re-run of a job, by the job's id; null for any other file.
+   */
+  requestAt(path: string): { kind: RequestKind; job: string } | null {
+    const name = baseName(path);
+    const pipeline = baseName(path.slice(0, path.lastIndexOf("/")));
+    const dot = name.indexOf(".");
+    const job = dot < 0 ? "" : name.slice(0, dot);
+    if (!/^[0-9a-f]{32}$/.test(job)) return null;
+    for (const kind of ["stop", "rerun"] as const) {
+      if (baseName(requestFile(this.#store.layout, kind, pipeline, job)) === name) {
+        return { kind, job };
+      }
+    }
+    return null;
   }
 
   /**
@@ -274,7 +327,7 @@ export class JobStore {
    * one.
    */
   async #read(pipeline: string, id: string): Promise<JobRecord> {
-    const file = `${this.#dir(pipeline)}/${id}.json`;
+    const file = this.#store.layout.job(pipeline, id);
     const damaged = () =>
       new IntegrityError(
         `The record of job ${id} of pipeline "${pipeline}" is damaged: remove "${file}" to ` +
@@ -302,7 +355,7 @@ export class JobStore {
   async pipelines(): Promise<string[]> {
     const out: string[] = [];
     try {
-      for await (const e of Deno.readDir(`${this.#store.root}/jobs`)) {
+      for await (const e of Deno.readDir(this.root)) {
         if (e.isDirectory) out.push(e.name);
       }
     } catch (err) {
@@ -315,7 +368,8 @@ export class JobStore {
     const out: string[] = [];
     try {
       for await (const e of Deno.readDir(this.#dir(pipeline))) {
-        if (e.name.endsWith(".json")) out.push(e.name.slice(0, -5));
+        const id = Layout.jobOf(e.name);
+        if (id !== null) out.push(id);
       }
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) {
@@ -367,7 +421,7 @@ export class JobStore {
       } catch (err) {
         if (err instanceof Deno.errors.NotFound) continue;
         if (!(err instanceof IntegrityError)) throw err;
-        damaged.push({ pipeline: p, id, file: `${this.#dir(p)}/${id}.json`, error: err });
+        damaged.push({ pipeline: p, id, file: this.#store.layout.job(p, id), error: err });
       }
     }
     return { jobs, damaged };
@@ -382,7 +436,7 @@ export class JobStore {
   async datumIndex(pipeline: string): Promise<Map<Hash, DatumIndexEntry>> {
     const index = new Map<Hash, DatumIndexEntry>();
     let text = "";
-    const path = `${this.#dir(pipeline)}/datums.jsonl`;
+    const path = this.#store.layout.datumIndex(pipeline);
     try {
       text = await Deno.readTextFile(path);
     } catch (err) {
@@ -422,7 +476,7 @@ export class JobStore {
   async noteAttempts(pipeline: string, id: string, keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
     await Deno.mkdir(this.#dir(pipeline), { recursive: true });
-    const f = await Deno.open(`${this.#dir(pipeline)}/${id}.attempts`, {
+    const f = await Deno.open(this.#store.layout.attempts(pipeline, id), {
       append: true,
       create: true,
     });
@@ -440,7 +494,7 @@ export class JobStore {
     const counts = new Map<string, number>();
     let text = "";
     try {
-      text = await Deno.readTextFile(`${this.#dir(pipeline)}/${id}.attempts`);
+      text = await Deno.readTextFile(this.#store.layout.attempts(pipeline, id));
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
@@ -450,7 +504,7 @@ export class JobStore {
 
   /** Forget the noted runs of job `id` (its datums are run afresh). */
   async clearAttempts(pipeline: string, id: string): Promise<void> {
-    await Deno.remove(`${this.#dir(pipeline)}/${id}.attempts`).catch((err) => {
+    await Deno.remove(this.#store.layout.attempts(pipeline, id)).catch((err) => {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     });
   }
@@ -458,7 +512,7 @@ export class JobStore {
   /** Append datum index entries and fsync them. */
   async appendDatums(pipeline: string, entries: readonly DatumIndexEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const path = `${this.#dir(pipeline)}/datums.jsonl`;
+    const path = this.#store.layout.datumIndex(pipeline);
     let f: Deno.FsFile;
     try {
       await Deno.mkdir(this.#dir(pipeline), { recursive: true });
@@ -482,7 +536,7 @@ export class JobStore {
    * torn line is dropped with them.
    */
   async dropDatums(pipeline: string, datums: ReadonlySet<Hash>): Promise<void> {
-    const path = `${this.#dir(pipeline)}/datums.jsonl`;
+    const path = this.#store.layout.datumIndex(pipeline);
     let text: string;
     try {
       text = await Deno.readTextFile(path);
@@ -499,7 +553,7 @@ export class JobStore {
       }
     });
     const bytes = utf8.encode(kept.map((l) => l + "\n").join(""));
-    await writeFileAtomic(path, bytes, `${this.#store.root}/tmp`);
+    await writeFileAtomic(path, bytes, this.#store.layout.tmp);
   }
 
   /** Remove a pipeline's job records (after the pipeline is deleted). */

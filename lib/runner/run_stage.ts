@@ -60,7 +60,16 @@ export interface RunStageOptions extends StageSpec {
    * `resourceLimits.memory`); default: a quarter of the machine's RAM (`defaultMemoryBytes()`).
    */
   readonly defaultMemoryBytes?: number | undefined;
+  /** Starts the stage's process; default `spawnProcess` (tests swap it to watch spawns). */
+  readonly spawn?: Spawner | undefined;
 }
+
+/** Starts a process as `new Deno.Command(program, options).spawn()` does. */
+export type Spawner = (program: string, options: Deno.CommandOptions) => Deno.ChildProcess;
+
+/** The real spawner: `new Deno.Command(program, options).spawn()`. */
+export const spawnProcess: Spawner = (program, options) =>
+  new Deno.Command(program, options).spawn();
 
 /** How a stage run ended. */
 export type StageOutcome = "ok" | "failed" | "timeout" | "memory" | "output-limit" | "killed";
@@ -94,6 +103,17 @@ export class StageTimeout extends Error {
     super(message);
     this.name = "StageTimeout";
   }
+}
+
+/**
+ * Why a stage run failed, in words: the limit it hit or its exit code, then its last
+ * stderr line (cut at 300 characters) unless the first part says it already.
+ */
+export function failureText(r: StageResult): string {
+  const base = r.message || `Stage exited with code ${r.exitCode ?? r.signal}`;
+  const last = r.stderr.split("\n").map((l) => l.trim()).filter((l) => l !== "").pop();
+  if (!last || base.includes(last)) return base;
+  return `${base}: ${last.length > 300 ? last.slice(0, 300) + "…" : last}`;
 }
 
 /** Default limits of a stage run. */
@@ -256,7 +276,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   }
 
   const started = performance.now();
-  const child = new Deno.Command(command.program, {
+  const child = (options.spawn ?? spawnProcess)(command.program, {
     args: [...command.args],
     env: { ...command.env },
     clearEnv: true,
@@ -264,7 +284,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     stdin: options.stdin !== undefined ? "piped" : "null",
     stdout: "piped",
     stderr: "piped",
-  }).spawn();
+  });
 
   let verdict: { outcome: StageOutcome; message: string } | null = null;
   const stopWatching = new AbortController();

@@ -154,6 +154,71 @@ interface StageView {
   readonly tmp: string;
 }
 
+/** One file or folder of a stage run: its host path and where bwrap mounts it. */
+interface Mount {
+  readonly host: string;
+  readonly at: string;
+}
+
+/** The files and folders of a stage run, each with where bwrap mounts it. */
+interface Mounts {
+  /** The bundle, read-only at `/tusk/stage.js`. */
+  readonly bundle: Mount;
+  /** Each input, read-only at `/pfs/<name>`. */
+  readonly inputs: readonly Mount[];
+  /** The out folder, writable at `/pfs/out`. */
+  readonly out: Mount;
+  /** The scratch folder, writable at `/tmp`. */
+  readonly scratch: Mount;
+}
+
+function mounts(spec: StageSpec): Mounts {
+  return {
+    bundle: { host: spec.bundle, at: SANDBOX_PATHS.bundle },
+    inputs: spec.inputs.map((i) => ({ host: i.dir, at: `${SANDBOX_PATHS.pfs}/${i.name}` })),
+    out: { host: spec.outDir, at: SANDBOX_PATHS.out },
+    scratch: { host: spec.scratchDir, at: SANDBOX_PATHS.tmp },
+  };
+}
+
+/** Where the stage sees mount `m`: at its mount point inside bwrap, on the host otherwise. */
+function seen(spec: StageSpec, m: Mount): string {
+  return spec.mode === "bwrap" ? m.at : m.host;
+}
+
+/**
+ * Where the stage of `spec` sees host path `path`, which lies in one of the run's files or
+ * folders (its bundle, an input, out or scratch): inside bwrap, under that folder's mount;
+ * in deno mode, where it is. Throws `TypeError` for a path outside all of them.
+ */
+export function stagePath(spec: StageSpec, path: string): string {
+  const { bundle, inputs, out, scratch } = mounts(spec);
+  let found: Mount | undefined;
+  for (const m of [bundle, ...inputs, out, scratch]) {
+    const inside = path === m.host || path.startsWith(`${m.host}/`);
+    if (inside && m.host.length > (found?.host.length ?? -1)) found = m;
+  }
+  if (found === undefined) {
+    throw new TypeError(`The path "${path}" lies outside every folder of the stage run`);
+  }
+  return seen(spec, found) + path.slice(found.host.length);
+}
+
+/**
+ * `args` as the stage of `spec` is given them: each `/pfs/<input>` and `/pfs/out` argument
+ * names where the stage sees that folder (`mapPfsArg()`). `folders` are the folders they
+ * name, the run's own by default; a batched datum's lie inside the batch's.
+ */
+export function stageArgs(
+  spec: StageSpec,
+  args: readonly string[],
+  folders: Pick<StageSpec, "inputs" | "outDir"> = spec,
+): string[] {
+  const inputs = folders.inputs.map((i) => ({ name: i.name, dir: stagePath(spec, i.dir) }));
+  const out = stagePath(spec, folders.outDir);
+  return args.map((a) => mapPfsArg(a, inputs, out));
+}
+
 /**
  * `deno run` flags of layer 1 for `view`: no prompt, no config, lock, remote or npm
  * modules; an import map that sends every `file:` URL but the bundle to an unreachable
@@ -235,22 +300,11 @@ export function bwrapBaseFlags(tools: HostTools): string[] {
  * command follows.
  */
 export function bwrapFlags(spec: StageSpec, tools: HostTools): string[] {
+  const { bundle, inputs, out, scratch } = mounts(spec);
   const flags = bwrapBaseFlags(tools);
-  flags.push("--ro-bind", spec.bundle, SANDBOX_PATHS.bundle);
-  for (const input of spec.inputs) {
-    flags.push("--ro-bind", input.dir, `${SANDBOX_PATHS.pfs}/${input.name}`);
-  }
-  flags.push(
-    "--bind",
-    spec.outDir,
-    SANDBOX_PATHS.out,
-    "--bind",
-    spec.scratchDir,
-    SANDBOX_PATHS.tmp,
-    "--chdir",
-    SANDBOX_PATHS.tmp,
-    "--",
-  );
+  for (const m of [bundle, ...inputs]) flags.push("--ro-bind", m.host, m.at);
+  for (const m of [out, scratch]) flags.push("--bind", m.host, m.at);
+  flags.push("--chdir", SANDBOX_PATHS.tmp, "--");
   return flags;
 }
 
@@ -268,47 +322,38 @@ export function stageCommand(spec: StageSpec, tools: HostTools): SandboxCommand 
   requireAbsolute(spec.scratchDir, "scratch");
   const envNames = Object.keys(specEnv).sort();
   const prefix: string[] = tools.setsid ? [tools.setsid] : [];
+  const m = mounts(spec);
+  const view: StageView = {
+    bundle: seen(spec, m.bundle),
+    inputs: m.inputs.map((i) => seen(spec, i)),
+    out: seen(spec, m.out),
+    tmp: seen(spec, m.scratch),
+  };
+  const deno = [
+    ...denoRunFlags(view, { envNames, memoryBytes: spec.memoryBytes }),
+    view.bundle,
+    ...stageArgs(spec, spec.args),
+  ];
   if (spec.mode === "bwrap") {
     if (!tools.bwrap) throw new TypeError("Cannot run a stage in bwrap mode without bwrap");
-    const view: StageView = {
-      bundle: SANDBOX_PATHS.bundle,
-      inputs: spec.inputs.map((i) => `${SANDBOX_PATHS.pfs}/${i.name}`),
-      out: SANDBOX_PATHS.out,
-      tmp: SANDBOX_PATHS.tmp,
-    };
-    const argv = [
-      tools.bwrap,
-      ...bwrapFlags(spec, tools),
-      SANDBOX_PATHS.deno,
-      ...denoRunFlags(view, { envNames, memoryBytes: spec.memoryBytes }),
-      SANDBOX_PATHS.bundle,
-      ...spec.args,
-    ];
+    const argv = [tools.bwrap, ...bwrapFlags(spec, tools), SANDBOX_PATHS.deno, ...deno];
     return {
       program: prefix[0] ?? argv[0]!,
       args: prefix.length > 0 ? argv : argv.slice(1),
-      env: stageEnv(specEnv, SANDBOX_PATHS.tmp),
+      env: stageEnv(specEnv, view.tmp),
       cwd: spec.scratchDir,
     };
   }
-  const view: StageView = {
-    bundle: spec.bundle,
-    inputs: spec.inputs.map((i) => i.dir),
-    out: spec.outDir,
-    tmp: spec.scratchDir,
-  };
   const argv = [
     ...(tools.setpriv ? [tools.setpriv, "--pdeathsig", "KILL", "--"] : []),
     tools.deno,
-    ...denoRunFlags(view, { envNames, memoryBytes: spec.memoryBytes }),
-    spec.bundle,
-    ...spec.args.map((a) => mapPfsArg(a, spec.inputs, spec.outDir)),
+    ...deno,
   ];
   const all = [...prefix, ...argv];
   return {
     program: all[0]!,
     args: all.slice(1),
-    env: stageEnv(specEnv, spec.scratchDir),
+    env: stageEnv(specEnv, view.tmp),
     cwd: spec.scratchDir,
   };
 }

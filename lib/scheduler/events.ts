@@ -3,6 +3,7 @@
  * subscribers and appended as one JSON line to `events.jsonl` in the store, so a dashboard
  * in another process (or started later) can replay what it missed and follow what comes.
  */
+import type { DatumState, JobState } from "../pipeline/states.ts";
 
 /** Progress counts of a job. */
 export interface Progress {
@@ -19,7 +20,7 @@ export interface EventMap {
   "job:state": {
     job: string;
     pipeline: string;
-    state: string;
+    state: JobState;
     reason?: string;
     progress: Progress;
   };
@@ -28,7 +29,7 @@ export interface EventMap {
     job: string;
     pipeline: string;
     datum: string;
-    state: string;
+    state: DatumState;
     durationMs: number;
     message?: string;
   };

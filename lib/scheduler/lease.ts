@@ -5,6 +5,7 @@
  */
 import { processAlive, writeFileAtomic } from "../store/fs_util.ts";
 import type { Store } from "../store/store.ts";
+import { type Clock, systemClock } from "./clock.ts";
 
 /** Who holds the lease: `daemon` is `tusk up`, `inline` a command running its own jobs. */
 export interface LeaseInfo {
@@ -23,7 +24,7 @@ function alive(info: LeaseInfo): boolean {
 
 async function read(store: Store): Promise<LeaseInfo | null> {
   try {
-    return JSON.parse(await Deno.readTextFile(`${store.root}/scheduler.json`)) as LeaseInfo;
+    return JSON.parse(await Deno.readTextFile(store.layout.lease)) as LeaseInfo;
   } catch {
     return null;
   }
@@ -50,26 +51,30 @@ export class Lease {
     await this.#store.transact(async () => {
       const cur = await read(this.#store);
       if (cur && cur.pid === this.info.pid && cur.since === this.info.since) {
-        await Deno.remove(`${this.#store.root}/scheduler.json`).catch(() => {});
+        await Deno.remove(this.#store.layout.lease).catch(() => {});
       }
     });
   }
 }
 
-/** Take the lease if nobody alive holds it; null otherwise. */
-export async function acquireLease(store: Store, mode: LeaseInfo["mode"]): Promise<Lease | null> {
+/** Take the lease if nobody alive holds it (`since` read on `clock`); null otherwise. */
+export async function acquireLease(
+  store: Store,
+  mode: LeaseInfo["mode"],
+  clock: Clock = systemClock,
+): Promise<Lease | null> {
   return await store.transact(async () => {
     const cur = await read(store);
     if (cur && alive(cur) && cur.pid !== Deno.pid) return null;
     const info: LeaseInfo = {
       pid: Deno.pid,
       mode,
-      since: store.now().toISOString(),
+      since: new Date(clock.now()).toISOString(),
     };
     await writeFileAtomic(
-      `${store.root}/scheduler.json`,
+      store.layout.lease,
       new TextEncoder().encode(JSON.stringify(info)),
-      `${store.root}/tmp`,
+      store.layout.tmp,
     );
     return new Lease(store, info);
   });

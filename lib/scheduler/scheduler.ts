@@ -1,21 +1,30 @@
 /**
  * The scheduler: finds pipelines whose inputs moved and runs their jobs, resumes jobs a
  * crash interrupted, fires cron inputs, and — as a daemon (`tusk up`) — watches the store
- * with `Deno.watchFs` (plus a periodic re-scan, since file events can be dropped) so a
- * commit made by another process starts its job within milliseconds.
+ * (plus a periodic re-scan, since file events can be dropped) so a commit made by another
+ * process starts its job within milliseconds. Stop and re-run requests arrive through the
+ * same watcher (`requests.ts`). Its side effects come in through its options: the clock and
+ * its timers, the file watcher and the process spawner, each the system's by default.
  */
 import { LeaseHeldError } from "../errors.ts";
+import { Layout } from "../store/layout.ts";
 import type { Store } from "../store/store.ts";
 import type { StoreState } from "../store/state.ts";
 import { type JobRecord, JobStore } from "../pipeline/jobs.ts";
 import { isFinal } from "../pipeline/states.ts";
 import { dependencyOrder, type Pipeline, pipelinesOf } from "../pipeline/pipelines.ts";
 import { type CronInput, inputLeaves } from "../pipeline/spec/input.ts";
+import { currentTrigger } from "../pipeline/trigger.ts";
 import type { SandboxMode } from "../runner/detect.ts";
-import { commitTick, nextTick } from "./cron.ts";
+import type { Spawner } from "../runner/run_stage.ts";
+import { type Clock, sleep, systemClock, type TimerId } from "./clock.ts";
+import { commitTick, CronTimers } from "./cron.ts";
 import { EventBus } from "./events.ts";
+import { createJob, type JobContext } from "./job_state.ts";
 import { acquireLease, type Lease, leaseHolder } from "./lease.ts";
-import { createJob, currentTrigger, type JobContext, runJob } from "./run_job.ts";
+import { JobRequests } from "./requests.ts";
+import { runJob } from "./run_job.ts";
+import { closeWatcher, follow, type Watch, watchFs } from "./watch.ts";
 
 /** Options of a scheduler. */
 export interface SchedulerOptions {
@@ -25,6 +34,15 @@ export interface SchedulerOptions {
   readonly signal?: AbortSignal;
   /** Memory cap of stages whose spec sets none (default: a quarter of RAM). */
   readonly defaultMemoryBytes?: number;
+  /**
+   * The time and the timers of everything the scheduler does on time: cron ticks, re-scans,
+   * job timeouts, the times in job records, the lease and events (default: the system's).
+   */
+  readonly clock?: Clock;
+  /** Watches the store for commits and requests of other processes (default: `Deno.watchFs`). */
+  readonly watch?: Watch;
+  /** Starts the stages' processes (default: `new Deno.Command(…).spawn()`). */
+  readonly spawn?: Spawner;
 }
 
 /** How often a `runPending()` with jobs running looks for new due jobs unprompted. */
@@ -36,21 +54,37 @@ export class Scheduler {
   readonly bus: EventBus;
   readonly jobs: JobStore;
   readonly #ctx: JobContext;
+  readonly #clock: Clock;
+  readonly #watch: Watch;
+  readonly #cron: CronTimers;
   #ledgerSeq = -1;
+  /** The requests `serve()` watches while it runs. */
+  #requests: JobRequests | null = null;
 
   constructor(store: Store, options: SchedulerOptions) {
+    const clock = options.clock ?? systemClock;
     this.store = store;
-    this.bus = options.bus ?? new EventBus({ journal: `${store.root}/events.jsonl` });
+    this.bus = options.bus ??
+      new EventBus({ journal: store.layout.events, clock: () => new Date(clock.now()) });
     this.jobs = new JobStore(store);
+    this.#clock = clock;
+    this.#watch = options.watch ?? watchFs;
     this.#ctx = {
       store,
       jobs: this.jobs,
       bus: this.bus,
       sandbox: options.sandbox,
       cores: options.cores ?? navigator.hardwareConcurrency ?? 2,
+      clock,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.defaultMemoryBytes ? { defaultMemoryBytes: options.defaultMemoryBytes } : {}),
+      ...(options.spawn ? { spawn: options.spawn } : {}),
     };
+    this.#cron = new CronTimers(clock, (p, input, at) => {
+      // A tick that cannot be committed (e.g. the cron repo was deleted) is skipped; the
+      // re-scan re-arms the timer for the next one.
+      this.#tickInput(p.name, input, at).catch(() => {}).then(() => this.#poke?.());
+    });
   }
 
   /** Wakes a running `runPending()` to look for due jobs now (set while one runs). */
@@ -62,8 +96,9 @@ export class Scheduler {
    * re-run was asked for). Pipelines run side by side, so a long job holds up no other
    * pipeline's; one pipeline runs one job at a time, in order, and a pipeline waits while a
    * pipeline upstream of it runs (its input is about to move). While jobs run it looks again
-   * when one ends, when `nudge()` is called (the daemon's watcher) and every `rescanMs`, so
-   * commits made meanwhile start their jobs. A pipeline whose job cannot even record how it
+   * when one ends, when `nudge()` is called (the daemon's watcher), when a re-run is asked
+   * for and every `rescanMs`, so commits made meanwhile start their jobs; a running job
+   * stops when a stop of it is asked for. A pipeline whose job cannot even record how it
    * ended (say, the disk is full, or its record is damaged) is left alone while the others
    * run; once all have ended, the first such error is thrown. Returns the jobs it ran.
    */
@@ -89,6 +124,10 @@ export class Scheduler {
       wake = null;
       w?.();
     };
+    /** The requests of `serve()`, or, without it, this run's own (opened with its first job). */
+    let own: JobRequests | null = null;
+    const requests = async () =>
+      this.#requests ?? (own ??= await JobRequests.open(this.jobs, this.#watch, nudge));
     /** The job `p` is due to run now, if any. */
     const dueJob = async (state: StoreState, p: Pipeline): Promise<JobRecord | null> => {
       const latest = await this.jobs.latest(p.name);
@@ -105,6 +144,7 @@ export class Scheduler {
     const startDue = async () => {
       await options.onScan?.();
       await this.#emitLedgerEvents();
+      await (this.#requests ?? own)?.recheck();
       const state = await this.store.state();
       const pipelines = dependencyOrder(pipelinesOf(state));
       const names = new Set(pipelines.map((p) => p.name));
@@ -127,7 +167,7 @@ export class Scheduler {
         }
         if (job === null) continue;
         busy.add(p.name);
-        const run = runJob(this.#ctx, p, job).then(
+        const run = this.#runFollowed(p, job, await requests()).then(
           (done) => void ran.push(done),
           (error) => void broken.set(p.name, error),
         ).finally(() => {
@@ -151,18 +191,29 @@ export class Scheduler {
         }
         if (running.size === 0) break;
         if (again) continue;
-        const timer = setTimeout(nudge, options.rescanMs ?? RESCAN_MS);
+        const timer = this.#clock.setTimeout(nudge, options.rescanMs ?? RESCAN_MS);
         await new Promise<void>((resolve) => wake = resolve);
-        clearTimeout(timer);
+        this.#clock.clearTimeout(timer);
       }
     } finally {
       this.#nudge = null;
+      (own as JobRequests | null)?.close();
     }
     if (halted !== null) throw (halted as { error: unknown }).error;
     await this.#emitLedgerEvents();
     const [first] = broken.values();
     if (first !== undefined) throw first;
     return ran;
+  }
+
+  /** Run `job` of `p`, stopping it when `requests` see a stop of it asked for. */
+  async #runFollowed(p: Pipeline, job: JobRecord, requests: JobRequests): Promise<JobRecord> {
+    const stop = await requests.follow(job);
+    try {
+      return await runJob(this.#ctx, p, job, { stop });
+    } finally {
+      await requests.release(job);
+    }
   }
 
   /** Make a running `runPending()` look for due jobs now (a commit was seen). */
@@ -189,7 +240,7 @@ export class Scheduler {
   }
 
   /** Commit a tick to every cron input of `pipeline` now (`tusk run cron`). */
-  async tick(pipeline: Pipeline, at = this.store.now()): Promise<void> {
+  async tick(pipeline: Pipeline, at = new Date(this.#clock.now())): Promise<void> {
     for (const input of inputLeaves(pipeline.parsed.input, "cron")) {
       await this.#tickInput(pipeline.name, input, at);
     }
@@ -207,18 +258,18 @@ export class Scheduler {
 
   /**
    * Serve until `signal` aborts: hold the lease as a daemon, run what is due, then react to
-   * store changes (watch + re-scan every `rescanMs`) and fire cron ticks on time.
+   * store changes and requests (the watcher, and a re-scan every `rescanMs`) and fire cron
+   * ticks on time. Events that come while it looks are taken together in one more look.
    */
   async serve(
     signal: AbortSignal,
     options: { rescanMs?: number; onIdle?: () => void; onError?: (err: unknown) => void } = {},
   ): Promise<void> {
-    const lease = await acquireLease(this.store, "daemon");
+    const lease = await acquireLease(this.store, "daemon", this.#clock);
     if (!lease) {
       const holder = await leaseHolder(this.store);
       throw new LeaseHeldError(holder?.pid ?? 0);
     }
-    const watcher = Deno.watchFs(this.store.root, { recursive: false });
     let wake: (() => void) | null = null;
     let dirty = true;
     const poke = () => {
@@ -227,23 +278,27 @@ export class Scheduler {
       this.nudge();
     };
     this.#poke = poke;
+    const rescanMs = options.rescanMs ?? RESCAN_MS;
+    let rescan: TimerId;
+    const armRescan = () => {
+      rescan = this.#clock.setTimeout(() => {
+        armRescan();
+        poke();
+      }, rescanMs);
+    };
+    let changes: ReturnType<Watch> | null = null;
     const onAbort = () => {
-      try {
-        watcher.close();
-      } catch { /* closed */ }
+      if (changes) closeWatcher(changes);
       poke();
     };
     signal.addEventListener("abort", onAbort);
-    (async () => {
-      try {
-        for await (const ev of watcher) {
-          if (ev.paths.some((p) => p.endsWith("/ledger") || p.endsWith("/state.json"))) poke();
-        }
-      } catch { /* watcher closed */ }
-    })();
-    const rescan = setInterval(poke, options.rescanMs ?? 1000);
-    const cronTimers = new Map<string, ReturnType<typeof setTimeout>>();
     try {
+      changes = this.#watch(this.store.root, { recursive: false });
+      follow(changes, (ev) => {
+        if (ev.paths.some((p) => Layout.changesState(p))) poke();
+      });
+      this.#requests = await JobRequests.open(this.jobs, this.#watch, poke);
+      armRescan();
       while (!signal.aborted) {
         if (dirty) {
           dirty = false;
@@ -253,7 +308,7 @@ export class Scheduler {
               ...(options.rescanMs ? { rescanMs: options.rescanMs } : {}),
               onScan: async () => {
                 dirty = false;
-                await this.#armCron(cronTimers, poke);
+                this.#cron.arm(pipelinesOf(await this.store.state()));
               },
             });
           } catch (err) {
@@ -270,17 +325,16 @@ export class Scheduler {
       }
     } finally {
       this.#poke = null;
-      clearInterval(rescan);
-      for (const t of cronTimers.values()) clearTimeout(t);
+      this.#clock.clearTimeout(rescan);
+      this.#cron.clear();
+      this.#requests?.close();
+      this.#requests = null;
       signal.removeEventListener("abort", onAbort);
-      try {
-        watcher.close();
-      } catch { /* closed */ }
+      if (changes) closeWatcher(changes);
       await lease.release();
     }
   }
 
-  readonly #cronDue = new Map<string, number>();
   #poke: (() => void) | null = null;
 
   /**
@@ -291,48 +345,9 @@ export class Scheduler {
     this.#poke?.();
   }
 
-  async #armCron(
-    timers: Map<string, ReturnType<typeof setTimeout>>,
-    poke: () => void,
-  ): Promise<void> {
-    const state = await this.store.state();
-    const live = new Set<string>();
-    for (const p of pipelinesOf(state)) {
-      if (p.stopped) continue;
-      for (const input of inputLeaves(p.parsed.input, "cron")) {
-        const key = `${p.name}/${input.name}`;
-        live.add(key);
-        if (timers.has(key)) continue;
-        const start = input.start ? new Date(input.start) : undefined;
-        const next = nextTick(input.spec, this.store.now(), start);
-        this.#cronDue.set(key, next.getTime());
-        const delay = Math.max(0, next.getTime() - Date.now());
-        timers.set(
-          key,
-          setTimeout(async () => {
-            timers.delete(key);
-            try {
-              await this.#tickInput(p.name, input, next);
-            } catch {
-              // A tick that cannot be committed (e.g. the cron repo was deleted) is skipped;
-              // the re-scan re-arms the timer for the next one.
-            }
-            poke();
-          }, Math.min(delay, 2 ** 31 - 1)),
-        );
-      }
-    }
-    for (const [key, t] of timers) {
-      if (!live.has(key)) {
-        clearTimeout(t);
-        timers.delete(key);
-      }
-    }
-  }
-
   /** When each cron input ticks next (ms since epoch), by `pipeline/input`. */
   get cronSchedule(): ReadonlyMap<string, number> {
-    return this.#cronDue;
+    return this.#cron.schedule;
   }
 }
 
@@ -345,13 +360,14 @@ export async function runInline(
   store: Store,
   options: SchedulerOptions & { pollMs?: number },
 ): Promise<{ ran: JobRecord[]; daemon: number | null }> {
+  const clock = options.clock ?? systemClock;
   while (true) {
     const holder = await leaseHolder(store);
     if (holder?.mode === "daemon") return { ran: [], daemon: holder.pid };
     let lease: Lease | null = null;
-    if (!holder) lease = await acquireLease(store, "inline");
+    if (!holder) lease = await acquireLease(store, "inline", clock);
     if (!lease) {
-      await new Promise((r) => setTimeout(r, options.pollMs ?? 50));
+      await sleep(clock, options.pollMs ?? 50);
       continue;
     }
     try {

@@ -1,6 +1,8 @@
 /**
  * The scheduler as a real background process (`tusk up --headless`): reacting to commits
- * from other processes, surviving SIGKILL mid-job, the single lease, and cron inputs.
+ * from other processes, surviving SIGKILL mid-job, the single lease, and cron inputs. Its
+ * timing (cron ticks during a long job, re-scans) is tested on a fake clock in
+ * tests/scheduler/timing_test.ts.
  */
 import assert from "node:assert/strict";
 import { MAIN, ROOT, tempStore, tusk, TUSK_PERMS, tuskOk } from "../_helpers.ts";
@@ -174,47 +176,6 @@ Deno.test("tusk up --headless runs another pipeline's job while a long job still
       return j?.state === "SUCCESS" ? j : null;
     });
     assert.equal(b.progress.processed, 1);
-    const a = (await jobs(store, "a-slow"))[0]!;
-    assert.equal(a.state, "RUNNING");
-    await tuskOk(["stop", "job", a.id], { store });
-  } finally {
-    await stop(up);
-  }
-});
-
-Deno.test("tusk up --headless keeps a cron pipeline ticking while a long job runs", async () => {
-  await using s = await tempStore();
-  const store = s.store;
-  await tuskOk(["create", "repo", "a"], { store });
-  await Deno.copyFile(`${STAGES}/sleepy.ts`, `${s.path}/sleepy.ts`);
-  await Deno.writeTextFile(
-    `${s.path}/a-slow.json`,
-    JSON.stringify({
-      pipeline: { name: "a-slow" },
-      transform: { cmd: ["deno", "run", "sleepy.ts", "/pfs/a/", "/pfs/out/"] },
-      input: { pfs: { repo: "a", glob: "/*" } },
-    }),
-  );
-  await tuskOk(["create", "pipeline", "-f", `${s.path}/a-slow.json`, "--no-wait"], { store });
-  await tuskOk(["create", "pipeline", "-f", `${STAGES}/cron.json`, "--no-wait"], { store });
-  const up = startUp(store);
-  try {
-    // The daemon holds the lease first, so the put leaves its job to it.
-    await until(
-      "the lease",
-      async () => (await tusk(["doctor", "--json"], { store })).stdout.includes("daemon"),
-    );
-    await tuskOk(["put", "file", "a@master:/1.txt", "-f", "-"], { store, stdin: "1" });
-    await until(
-      "a-slow running",
-      async () => (await jobs(store, "a-slow"))[0]?.state === "RUNNING",
-    );
-    const before = (await jobs(store, "ticker")).length;
-    await until(
-      "two more ticker jobs",
-      async () =>
-        (await jobs(store, "ticker")).filter((j) => j.state === "SUCCESS").length >= before + 2,
-    );
     const a = (await jobs(store, "a-slow"))[0]!;
     assert.equal(a.state, "RUNNING");
     await tuskOk(["stop", "job", a.id], { store });

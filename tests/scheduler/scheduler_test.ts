@@ -1,16 +1,19 @@
 /**
  * The scheduler in this process, on a real store with real sandboxed stages: the default
  * memory cap of stages whose spec sets none, and jobs of one pipeline never holding up
- * another's. The store is set up through the real CLI.
+ * another's (its re-scans on a fake clock). The store is set up through the real CLI.
  */
 import assert from "node:assert/strict";
 import { type JobRecord, listJobs, pipelinesOf, Scheduler, Store } from "../../lib/mod.ts";
 import { EventBus } from "../../lib/scheduler/events.ts";
 import { JobStore } from "../../lib/pipeline/jobs.ts";
-import { createJob, currentTrigger, runJob } from "../../lib/scheduler/run_job.ts";
+import { currentTrigger } from "../../lib/pipeline/trigger.ts";
+import { createJob } from "../../lib/scheduler/job_state.ts";
+import { runJob } from "../../lib/scheduler/run_job.ts";
 import type { SandboxMode } from "../../lib/runner/sandbox.ts";
 import { ROOT, tempStore, tuskOk } from "../_helpers.ts";
 import { MODES } from "../runner/_helpers.ts";
+import { FakeClock } from "./_fakes.ts";
 
 const MIB = 1024 * 1024;
 const HOSTILE = `${ROOT}/tests/fixtures/hostile`;
@@ -42,7 +45,7 @@ async function writeSpec(
 function scheduler(
   store: Store,
   mode: SandboxMode,
-  extra: { defaultMemoryBytes?: number; signal?: AbortSignal } = {},
+  extra: { defaultMemoryBytes?: number; signal?: AbortSignal; clock?: FakeClock } = {},
 ) {
   return new Scheduler(store, { sandbox: mode, bus: new EventBus(), ...extra });
 }
@@ -100,7 +103,10 @@ Deno.test("Scheduler runs pipeline B's job to the end while pipeline A's long jo
 
   const store = await Store.open(s.store);
   const stop = new AbortController();
-  const pending = scheduler(store, "deno", { signal: stop.signal }).runPending({ rescanMs: 100 });
+  const clock = new FakeClock(Date.now());
+  const pending = scheduler(store, "deno", { signal: stop.signal, clock }).runPending({
+    rescanMs: 100,
+  });
   try {
     const jobsOf = (pipeline: string) => listJobs(store, { pipeline });
     await until("a-slow running", async () => (await jobsOf("a-slow"))[0]?.state === "RUNNING");
@@ -113,6 +119,8 @@ Deno.test("Scheduler runs pipeline B's job to the end while pipeline A's long jo
       ...cli,
       stdin: "2",
     });
+    // Nothing tells the scheduler of those commits: its next re-scan finds them.
+    await clock.advance(100);
     const b = await until("b-fast's job to end", async () => {
       const job = (await jobsOf("b-fast"))[0];
       return job && ["SUCCESS", "FAILURE", "KILLED"].includes(job.state) ? job : null;

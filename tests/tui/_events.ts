@@ -2,7 +2,7 @@
  * Synthetic scheduler events for dashboard tests and benchmarks: whole job histories
  * (created, started, datums with a log line each, a final state) with sortable ids.
  */
-import type { TuskEvent } from "../../lib/mod.ts";
+import type { JobState, TuskEvent } from "../../lib/mod.ts";
 
 /** A 32-hex job id that sorts by `n` (like real ids, which start with the time). */
 export function jobId(n: number): string {
@@ -45,7 +45,7 @@ export function jobEvents(n: number, options: JobEventsOptions = {}): TuskEvent[
   let t = t0;
   const progress = { total: 0, processed: 0, skipped: 0, failed: 0, recovered: 0 };
   /** A `job:state` event with the progress so far. */
-  const state = (name: string, reason?: string) =>
+  const state = (name: JobState, reason?: string) =>
     ev.push({
       type: "job:state",
       time: at(t++),

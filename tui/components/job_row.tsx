@@ -3,9 +3,9 @@
  * rate, elapsed time, coloured state, and the reason of a job that did not succeed.
  */
 import { Text } from "ink";
-import { printable } from "../../lib/mod.ts";
+import { isFinal, printable } from "../../lib/mod.ts";
 import { fit, fitRight, rateText, shortDuration, shortId } from "../format.ts";
-import { elapsedMs, isFinalState, type JobView, ratePerSecond } from "../state.ts";
+import { elapsedMs, type JobView, ratePerSecond } from "../state.ts";
 import { ProgressBar } from "./progress_bar.tsx";
 import { fg, stateColor, stateLabel, type Theme } from "./theme.ts";
 
@@ -44,7 +44,7 @@ export interface JobRowProps {
 export function JobRow(props: JobRowProps) {
   const { job, columns, theme, selected } = props;
   const p = job.progress;
-  const done = isFinalState(job.state);
+  const done = isFinal(job.state);
   const counts = `${p.processed}+${p.skipped}/${p.total}`;
   const reason = job.state !== "SUCCESS" && job.reason ? printable(job.reason) : "";
   return (

@@ -1,0 +1,72 @@
+/**
+ * Planning a job's run: each datum of the job gets its record, and one of three fates — it
+ * is skipped (it succeeded before with the same hash: its output is reused), it runs, or it
+ * runs alone because a process running it stopped before (a crash it may have caused).
+ * Pure: the datums, the datum index and the noted attempts come in; the plan comes out.
+ */
+import { type Datum, datumId } from "../pipeline/datums.ts";
+import type { DatumIndexEntry, DatumRecord, JobRecord } from "../pipeline/jobs.ts";
+import type { Pipeline } from "../pipeline/pipelines.ts";
+import type { Hash } from "../store/hash.ts";
+
+/** A datum of a job and its record in the job. */
+export interface PlannedDatum {
+  readonly datum: Datum;
+  readonly rec: DatumRecord;
+}
+
+/** How a job's datums are to be run. */
+export interface JobPlan {
+  /** Every datum's record, in the planner's order: the job's `datums`. */
+  readonly records: DatumRecord[];
+  /** The datums to run (in batches, when the spec batches). */
+  readonly toRun: PlannedDatum[];
+  /** The datums whose runs were interrupted before: each runs alone, in its own process. */
+  readonly interrupted: PlannedDatum[];
+  /** How many datums are skipped, their earlier output reused. */
+  readonly skipped: number;
+}
+
+/**
+ * Plan `job`'s run of `datums`: skip those in the pipeline's datum `index` (made by this
+ * version or one since `reprocessSince`), unless the spec or the job reprocesses every
+ * datum; a datum with noted `attempts` (a resumed job) was interrupted.
+ */
+export function planJob(
+  p: Pipeline,
+  job: JobRecord,
+  datums: readonly Datum[],
+  index: ReadonlyMap<Hash, DatumIndexEntry>,
+  attempts: ReadonlyMap<string, number>,
+): JobPlan {
+  const reprocess = p.parsed.reprocess === "every_job" || job.reprocess === true;
+  const records: DatumRecord[] = [];
+  const toRun: PlannedDatum[] = [];
+  const interrupted: PlannedDatum[] = [];
+  let skipped = 0;
+  for (const d of datums) {
+    const id = datumId(d);
+    const rec: DatumRecord = {
+      id,
+      hash: d.hash,
+      state: "STARTING",
+      inputs: d.inputs.map((i) => ({ name: i.name, repo: i.repo, commit: i.commit, path: i.path })),
+      tries: attempts.get(id) ?? 0,
+      durationMs: 0,
+      exitCode: null,
+    };
+    const prev = reprocess ? undefined : index.get(d.hash);
+    if (prev && prev.version >= p.reprocessSince) {
+      rec.state = "SKIPPED";
+      rec.outputTree = prev.tree;
+      rec.outputSize = prev.size;
+      rec.reusedFrom = prev.job;
+      skipped++;
+    } else if (rec.tries > 0) {
+      rec.message = `Interrupted ${rec.tries} time(s): the process running it stopped during it`;
+      interrupted.push({ datum: d, rec });
+    } else toRun.push({ datum: d, rec });
+    records.push(rec);
+  }
+  return { records, toRun, interrupted, skipped };
+}

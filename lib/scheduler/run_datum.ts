@@ -1,0 +1,224 @@
+/**
+ * Running one datum of a job in its own sandboxed process: up to `datumTries` runs, then the
+ * spec's `errCmd` for a datum that failed them all, then its outputs and logs into the
+ * store. What every datum of the job shares comes in as one `DatumRunEnv`; the datum's
+ * record says how it went.
+ */
+import { IntegrityError } from "../errors.ts";
+import { removeTree } from "../store/fs_util.ts";
+import type { JobRecord } from "../pipeline/jobs.ts";
+import type { Pipeline } from "../pipeline/pipelines.ts";
+import { failureText, runStage, type StageResult } from "../runner/run_stage.ts";
+import { ingestOutputs, type JobWorkspace, prepareWorkspace } from "../runner/workspace.ts";
+import type { JobAbort } from "./job_abort.ts";
+import type { JobContext } from "./job_state.ts";
+import type { PlannedDatum } from "./plan_job.ts";
+
+/** What every datum run of one job shares; fixed for the job's run. */
+export interface DatumRunEnv {
+  readonly ctx: JobContext;
+  readonly pipeline: Pipeline;
+  /** The job: its record's progress is counted as datums end. */
+  readonly job: JobRecord;
+  /** The job's host folder: its bundles and a folder per datum or batch. */
+  readonly work: JobWorkspace;
+  /** Inputs whose files are given empty (`emptyFiles`). */
+  readonly emptyFiles: ReadonlySet<string>;
+  /** The spec's `transform.stdin` lines, as the stage's stdin. */
+  readonly stdin: Uint8Array | undefined;
+  /** The job's abort: it ends every stage, and says why. */
+  readonly abort: JobAbort;
+  /** Runs noted before this run of the job began (a job resumed after a crash), by key. */
+  readonly attempts: ReadonlyMap<string, number>;
+}
+
+/** One run of a datum's stage (or its errCmd), as the datum's logs keep it. */
+export type AttemptLog = Readonly<Record<string, unknown>>;
+
+/** How a stage's run is logged. */
+function attemptLog(attempt: number, r: StageResult): AttemptLog {
+  return {
+    attempt,
+    exitCode: r.exitCode,
+    signal: r.signal,
+    outcome: r.outcome,
+    message: r.message,
+    durationMs: r.durationMs,
+    stdout: r.stdout,
+    stderr: r.stderr,
+  };
+}
+
+/** What a datum's stage runs are given beside its folders: the spec's limits and env. */
+function stageLimits(env: DatumRunEnv) {
+  const spec = env.pipeline.parsed;
+  return {
+    mode: env.ctx.sandbox,
+    env: spec.transform.env,
+    ...(spec.datumTimeoutMs ? { timeoutMs: spec.datumTimeoutMs } : {}),
+    ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
+    defaultMemoryBytes: env.ctx.defaultMemoryBytes,
+    signal: env.abort.signal,
+    spawn: env.ctx.spawn,
+  };
+}
+
+/** How a datum's tries went: the accepted run's out folder and files, if one was. */
+interface Tries {
+  readonly accepted: { readonly outDir: string; readonly result: StageResult } | null;
+  /** The datum's input objects are damaged: it failed without running; no retry helps. */
+  readonly unreadable: boolean;
+}
+
+/**
+ * Run datum `planned` (its record `rec` is updated as the runs go, so a save of the job
+ * shows them) until a run is accepted or its tries are spent; `earlier` are the logs of
+ * runs a batch made of it. Ends with the record in its final state (SUCCESS, FAILED or
+ * RECOVERED), its outputs and logs in the store. Throws only when the store fails.
+ */
+export async function runDatum(
+  env: DatumRunEnv,
+  planned: PlannedDatum,
+  earlier: readonly AttemptLog[] = [],
+): Promise<void> {
+  const { ctx, pipeline: p, job, work, abort } = env;
+  const { datum: d, rec } = planned;
+  ctx.bus.emit("datum:started", {
+    job: job.id,
+    pipeline: p.name,
+    datum: rec.id,
+    inputs: d.inputs.map((i) => `${i.name}:${i.path}`),
+  });
+  const logs: AttemptLog[] = [...earlier];
+  const tries = await runTries(env, planned, logs);
+  const errKey = `errCmd ${rec.id}`;
+  if (
+    rec.state === "FAILED" && work.errBundle && !tries.unreadable && !abort.signal.aborted &&
+    !env.attempts.has(errKey)
+  ) {
+    await ctx.jobs.noteAttempts(p.name, job.id, [errKey]);
+    await runErrCmd(env, planned, work.errBundle, logs);
+  }
+  if (abort.signal.aborted && rec.state !== "SUCCESS") {
+    rec.state = "FAILED";
+    rec.message = abort.datumMessage();
+  }
+  // The outputs and the logs go to the store as one batch: their fsyncs overlap.
+  const batch = ctx.store.objects.batch();
+  await ctx.store.withIngest(async () => {
+    if (tries.accepted) {
+      const { outDir, result } = tries.accepted;
+      const out = await ingestOutputs(ctx.store, outDir, result.outputs, batch);
+      rec.outputTree = out.tree;
+      rec.outputSize = out.size;
+    }
+    rec.logs = await batch.add(new TextEncoder().encode(JSON.stringify({
+      datum: rec.id,
+      job: job.id,
+      inputs: rec.inputs,
+      attempts: logs,
+    })));
+    await batch.flush();
+  });
+  await removeTree(work.datum(rec.id)).catch(() => {});
+}
+
+/**
+ * Run the stage on `planned` for each try it has left, until a run is accepted (it exits 0,
+ * or with a code in `acceptReturnCode`), one hits a limit that a retry would hit again, or
+ * the job is cut short. Each run's log goes to `logs`.
+ */
+async function runTries(
+  env: DatumRunEnv,
+  planned: PlannedDatum,
+  logs: AttemptLog[],
+): Promise<Tries> {
+  const { ctx, pipeline: p, job, work, abort } = env;
+  const { datum: d, rec } = planned;
+  const spec = p.parsed;
+  if (rec.tries > 0) rec.state = "FAILED";
+  for (let attempt = rec.tries + 1; attempt <= spec.datumTries; attempt++) {
+    if (abort.signal.aborted) break;
+    rec.tries = attempt;
+    await ctx.jobs.noteAttempts(p.name, job.id, [rec.id]);
+    let ws;
+    try {
+      ws = await prepareWorkspace(ctx.store, work.datum(rec.id), d.inputs, {
+        emptyFiles: env.emptyFiles,
+      });
+    } catch (err) {
+      if (!(err instanceof IntegrityError)) throw err;
+      rec.state = "FAILED";
+      rec.message = `Cannot read the datum's inputs: ${err.message}`;
+      return { accepted: null, unreadable: true };
+    }
+    const result = await runStage({
+      bundle: work.bundle,
+      args: spec.args,
+      inputs: ws.inputs,
+      outDir: ws.outDir,
+      scratchDir: ws.scratchDir,
+      ...(env.stdin ? { stdin: env.stdin } : {}),
+      ...stageLimits(env),
+      onLog: (stream, line) =>
+        ctx.bus.emit("stage:log", { job: job.id, pipeline: p.name, datum: rec.id, stream, line }),
+    });
+    logs.push(attemptLog(attempt, result));
+    rec.durationMs += result.durationMs;
+    rec.exitCode = result.exitCode;
+    const accepted = result.outcome === "ok" ||
+      (result.outcome === "failed" && result.exitCode !== null &&
+        spec.transform.acceptReturnCode.includes(result.exitCode));
+    if (accepted) {
+      rec.state = "SUCCESS";
+      rec.message = "";
+      return { accepted: { outDir: ws.outDir, result }, unreadable: false };
+    }
+    rec.message = failureText(result);
+    rec.state = "FAILED";
+    // Memory, output and kill limits are deterministic: retrying would hit them again.
+    if (
+      result.outcome !== "failed" && result.outcome !== "timeout" && result.outcome !== "killed"
+    ) {
+      break;
+    }
+  }
+  return { accepted: null, unreadable: false };
+}
+
+/**
+ * Run the spec's `errCmd` (bundle `errBundle`) on `planned`, which failed every try: if it
+ * succeeds the datum is RECOVERED, not failed. Its log goes to `logs`.
+ */
+async function runErrCmd(
+  env: DatumRunEnv,
+  planned: PlannedDatum,
+  errBundle: string,
+  logs: AttemptLog[],
+): Promise<void> {
+  const { datum: d, rec } = planned;
+  const ws = await prepareWorkspace(env.ctx.store, env.work.datum(rec.id), d.inputs, {
+    emptyFiles: env.emptyFiles,
+  });
+  const e = await runStage({
+    bundle: errBundle,
+    args: env.pipeline.parsed.transform.errCmd!.slice(3),
+    inputs: ws.inputs,
+    outDir: ws.outDir,
+    scratchDir: ws.scratchDir,
+    ...stageLimits(env),
+  });
+  logs.push({
+    errCmd: true,
+    exitCode: e.exitCode,
+    outcome: e.outcome,
+    message: e.message,
+    durationMs: e.durationMs,
+    stdout: e.stdout,
+    stderr: e.stderr,
+  });
+  if (e.outcome === "ok") {
+    rec.state = "RECOVERED";
+    rec.message = `Recovered by errCmd after: ${rec.message ?? ""}`;
+  }
+}
