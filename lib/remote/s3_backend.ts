@@ -66,8 +66,25 @@ export class S3Backend implements RemoteBackend {
       const endpoint = this.endpoint;
       const region = this.#env("AWS_REGION") || this.#env("AWS_DEFAULT_REGION") ||
         (endpoint ? "us-east-1" : undefined);
+      // Keys given in the environment are used as given; else the SDK's own chain (profile,
+      // shared files, instance roles) finds them.
+      const id = this.#env("AWS_ACCESS_KEY_ID");
+      const secret = this.#env("AWS_SECRET_ACCESS_KEY");
+      const token = this.#env("AWS_SESSION_TOKEN");
+      const profile = this.#env("AWS_PROFILE");
       const client = new s.S3Client({
         ...(region ? { region } : {}),
+        ...(id && secret
+          ? {
+            credentials: {
+              accessKeyId: id,
+              secretAccessKey: secret,
+              ...(token ? { sessionToken: token } : {}),
+            },
+          }
+          : profile
+          ? { profile }
+          : {}),
         ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
         maxAttempts: 2,
         requestChecksumCalculation: "WHEN_REQUIRED",

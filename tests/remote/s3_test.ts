@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { tempDir } from "../_helpers.ts";
-import { rjson, rok, rtusk, startS3 } from "./_remote.ts";
+import { filesUnder, rjson, rok, rtusk, startS3 } from "./_remote.ts";
 import { roundTrip } from "./_round_trip.ts";
 
 Deno.test("an S3 remote carries commits, pipelines, jobs and lineage from A to a clone B and back", async () => {
@@ -58,4 +58,37 @@ Deno.test("two pushes to one S3 remote at once: each lands or is refused cleanly
   const repos = await rjson<{ name: string }[]>(["list", "repo"], c);
   assert.deepEqual(repos.map((r) => r.name).sort(), ["base", "r0", "r1", "r2"]);
   await rok(["verify"], c);
+});
+
+Deno.test("an S3 remote takes its credentials from an AWS profile, and none of them is written into the store", async () => {
+  await using dir = await tempDir();
+  await using s3 = await startS3(`${dir.path}/s3`);
+  const {
+    AWS_ACCESS_KEY_ID: id,
+    AWS_SECRET_ACCESS_KEY: secret,
+    ...rest
+  } = s3.env;
+  const creds = `${dir.path}/aws-credentials`;
+  await Deno.writeTextFile(
+    creds,
+    `[default]\naws_access_key_id = nobody\naws_secret_access_key = wrong\n\n` +
+      `[ci]\naws_access_key_id = ${id}\naws_secret_access_key = ${secret}\n`,
+  );
+  const env = { ...rest, AWS_SHARED_CREDENTIALS_FILE: creds, AWS_PROFILE: "ci" };
+  const a = { store: `${dir.path}/a/.tusk`, env };
+  await rok(["init"], a);
+  await rok(["create", "repo", "data"], a);
+  await rok(["put", "file", "data@master:/x", "-f", "-"], { ...a, stdin: "x\n" });
+  await rok(["remote", "add", "origin", `s3://${s3.bucket}/p`], a);
+  await rok(["push", "origin"], a);
+  const wrong = await rtusk(["push", "origin"], { ...a, env: { ...env, AWS_PROFILE: "default" } });
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /refused the credentials \(InvalidAccessKeyId\)/);
+  await rok(["clone", `s3://${s3.bucket}/p`, `${dir.path}/b`], { env });
+  for (const store of [a.store, `${dir.path}/b/.tusk`]) {
+    for (const f of await filesUnder(store)) {
+      const text = new TextDecoder().decode(await Deno.readFile(`${store}/${f}`));
+      assert.ok(!text.includes(secret!) && !text.includes(id!), `${f} holds a credential`);
+    }
+  }
 });
