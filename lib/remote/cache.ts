@@ -79,7 +79,7 @@ export class RemoteCache {
 
   /** Write what was kept (best effort: it is only a cache). */
   async #flush(): Promise<void> {
-    for (const [name, bytes] of this.#pending) {
+    await Promise.all([...this.#pending].map(async ([name, bytes]) => {
       try {
         const kind = name.slice(0, name.indexOf("/"));
         await Deno.mkdir(`${this.#dir}/${kind}`, { recursive: true });
@@ -87,7 +87,7 @@ export class RemoteCache {
       } catch {
         // A cache that cannot be written is read again from the remote next time.
       }
-    }
+    }));
     this.#pending.clear();
   }
 }

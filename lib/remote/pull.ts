@@ -366,16 +366,18 @@ export async function pull(store: Store, options: PullOptions): Promise<Transfer
       report(1, b.length);
       if (batchBytes >= WRITE_BATCH || b.length >= LARGE_OBJECT) await flush();
     });
-    await flush();
     // The commits and trees as one pack: whole or not at all, so a tree this store holds
-    // always has everything under it.
+    // always has everything under it. The last few blobs go into it too, rather than one
+    // file (and fsync) each.
     if (meta.size) {
-      await store.objects.writePack(meta);
-      packsWritten++;
       let n = 0;
       for (const b of meta.values()) n += b.length;
+      const last = new Map([...batch, ...meta]);
+      batch = new Map();
+      await store.objects.writePack(last);
+      packsWritten++;
       report(meta.size, n);
-    }
+    } else await flush();
     return await store.transact(async (tx) => {
       for (const m of moves) {
         const now = tx.state.repos[m.repo]?.branches[m.branch]?.head ?? null;
