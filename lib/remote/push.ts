@@ -10,7 +10,7 @@
  * finding what it uploaded already there (packs a stopped push left are taken up, not sent
  * again).
  */
-import { NotFastForwardError, NotFoundError, RemoteConflictError } from "../errors.ts";
+import { NotFastForwardError, NotFoundError, RemoteConflictError, RemoteError } from "../errors.ts";
 import { PIPELINE_KIND, type PipelineRecord } from "../pipeline/pipelines.ts";
 import { decodeCommit, decodeTree } from "../store/codec.ts";
 import { type Hash, sha256 } from "../store/hash.ts";
@@ -177,7 +177,21 @@ export async function push(store: Store, options: PushOptions): Promise<Transfer
   }
 
   // ---- what to send: walked from the new heads and records down to what the remote holds ----
-  if (view.unmarked) await backend.put(KEYS.mark, new TextEncoder().encode(REMOTE_MARK));
+  const mark = new TextEncoder().encode(REMOTE_MARK);
+  if (view.unmarked) await backend.put(KEYS.mark, mark);
+  // The one write that decides between two pushes is a create that fails when its key
+  // exists. A server that ignores the condition would let a second push overwrite the
+  // first's log entry: the mark, which exists, tells such a server apart before anything
+  // is sent.
+  if (await backend.create(KEYS.mark, mark)) {
+    backend.close();
+    throw new RemoteError(
+      `Cannot push to remote "${options.remote}" (${url}): it ignored a conditional write ` +
+        "(If-None-Match: *), so two pushes at once could overwrite each other; use a server " +
+        "that honours conditional writes (AWS S3 and current S3-compatible servers do)",
+      { remote: options.remote, problem: "no-conditional-writes" },
+    );
+  }
   const adopted = await adoptLeftovers(backend, objects, view);
   const send = new Sender(store, objects);
   for (const m of moves) if (m.to) await send.history(m.to);

@@ -68,10 +68,13 @@ export interface S3Server extends AsyncDisposable {
   requests(): Promise<number>;
 }
 
-/** Start the test S3 server with files under `root` (`hang`: one that never answers). */
+/**
+ * Start the test S3 server with files under `root` (`hang`: one that never answers;
+ * `ignoreConditions`: one that ignores `If-None-Match`).
+ */
 export async function startS3(
   root: string,
-  options: { bucket?: string; hang?: boolean } = {},
+  options: { bucket?: string; hang?: boolean; ignoreConditions?: boolean } = {},
 ): Promise<S3Server> {
   const bucket = options.bucket ?? "tusk-test";
   const child = new Deno.Command(Deno.execPath(), {
@@ -91,6 +94,7 @@ export async function startS3(
       "--secret",
       "tusk-test-secret",
       ...(options.hang ? ["--hang"] : []),
+      ...(options.ignoreConditions ? ["--ignore-conditions"] : []),
     ],
     stdin: "null",
     stdout: "piped",

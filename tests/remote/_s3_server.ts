@@ -8,9 +8,11 @@
  * HeadBucket. Objects are files under `--root DIR/<bucket>/`, so a test can tamper with them.
  * Not implemented: multipart uploads, versioning, ACLs, presigned URLs, chunked payloads.
  *
- * Arguments: `--root DIR --bucket NAME --key ID --secret SECRET [--hang]`. It prints
- * `port <n>` once listening; with `--hang` it accepts connections and never answers (an
- * endpoint that does not respond). It counts requests in `DIR/requests` (one line each).
+ * Arguments: `--root DIR --bucket NAME --key ID --secret SECRET [--hang]
+ * [--ignore-conditions]`. It prints `port <n>` once listening; with `--hang` it accepts
+ * connections and never answers (an endpoint that does not respond); with
+ * `--ignore-conditions` it writes whatever `If-None-Match` says, as servers without
+ * conditional writes do. It counts requests in `DIR/requests` (one line each).
  */
 import { createHash, createHmac } from "node:crypto";
 
@@ -18,12 +20,15 @@ const args = new Map<string, string>();
 for (let i = 0; i < Deno.args.length; i++) {
   const a = Deno.args[i]!;
   if (a === "--hang") args.set("hang", "1");
+  else if (a === "--ignore-conditions") args.set("ignore-conditions", "1");
   else args.set(a.replace(/^--/, ""), Deno.args[++i] ?? "");
 }
 const ROOT = args.get("root")!;
 const BUCKET = args.get("bucket") ?? "tusk";
 const KEY = args.get("key") ?? "test-key";
 const SECRET = args.get("secret") ?? "test-secret";
+/** Act as a server that ignores `If-None-Match` (as some S3-compatible servers did). */
+const IGNORE_CONDITIONS = args.has("ignore-conditions");
 
 if (args.has("hang")) {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -199,7 +204,7 @@ async function handle(req: Request): Promise<Response> {
       const current = etagOf(path);
       const noneMatch = req.headers.get("if-none-match");
       const match = req.headers.get("if-match");
-      if (noneMatch === "*" && current !== null) {
+      if (noneMatch === "*" && current !== null && !IGNORE_CONDITIONS) {
         Deno.removeSync(tmp);
         return error(
           412,

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { snapshotStore, tempDir } from "../_helpers.ts";
 import { assertFails } from "../e2e/_cli.ts";
-import { rok, rtusk, startS3 } from "./_remote.ts";
+import { filesUnder, rok, rtusk, startS3 } from "./_remote.ts";
 
 async function withStore(dir: string) {
   const o = { store: `${dir}/a/.tusk` };
@@ -130,4 +130,17 @@ Deno.test("S3: an endpoint nothing listens on, and one that never answers, fail 
     assert.ok(performance.now() - started < 30_000, "it ended by itself");
     assert.equal(await snapshotStore(o.store), before);
   }
+});
+
+Deno.test("S3: a server that ignores conditional writes is refused before a push commits anything", async () => {
+  await using dir = await tempDir();
+  await using s3 = await startS3(`${dir.path}/s3`, { ignoreConditions: true });
+  const o = { ...(await withStore(dir.path)), env: s3.env };
+  await rok(["remote", "add", "origin", `s3://${s3.bucket}/x`], o);
+  const before = await snapshotStore(o.store);
+  const r = await rtusk(["push", "origin"], o);
+  assertFails(r, 1, /ignored a conditional write \(If-None-Match: \*\)/);
+  assert.equal(await snapshotStore(o.store), before);
+  const keys = await filesUnder(`${s3.root}/${s3.bucket}/x`);
+  assert.deepEqual(keys, ["REMOTE"], "no log entry, nothing sent");
 });
