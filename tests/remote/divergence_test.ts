@@ -58,14 +58,16 @@ Deno.test("diverged branches reconcile as README shows: keep the work on a branc
   await rok(["create", "branch", "data@mine", "--head", "data@master"], d.a);
   await rok(["create", "branch", "data@master", "--head", "data@master^"], d.a);
   await rok(["pull", "origin"], d.a);
+  const log = await rjson<{ id: string }[]>(["list", "commit", "data@master"], d.a);
+  assert.equal(log[0]!.id, d.headB, "the pull took the other side's head");
+  const mine = (await rok(["get", "file", "data@mine:/from-a"], d.a)).stdout;
+  await rok(["put", "file", "data@master:/from-a", "-f", "-"], { ...d.a, stdin: mine });
   await rok(["push", "origin"], d.a);
   await rok(["pull", "origin"], d.b);
   const files = async (ref: string) =>
     (await rjson<{ path: string }[]>(["list", "file", ref], d.b)).map((f) => f.path).sort();
-  assert.deepEqual(await files("data@master"), ["/base", "/from-b"]);
+  assert.deepEqual(await files("data@master"), ["/base", "/from-a", "/from-b"]);
   assert.deepEqual(await files("data@mine"), ["/base", "/from-a"]);
-  const log = await rjson<{ id: string }[]>(["list", "commit", "data@master"], d.a);
-  assert.equal(log[0]!.id, d.headB);
 });
 
 Deno.test("pulling into a store that is ahead of the remote changes nothing and says it is up to date", async () => {
