@@ -1,7 +1,7 @@
 /**
  * What a store knows of one remote (`.tusk/remotes/<name>/`): the last log entry it read and
  * checked (so the next run reads only the entries after it, and notices a log that was cut
- * back), and copies of the remote's pack indexes and job manifests, each named by its
+ * back), and copies of the remote's pack indexes, each named by its
  * SHA-256 and checked against it when read. A cache: removing it costs a re-read, nothing
  * else; a damaged part is read again from the remote.
  */
