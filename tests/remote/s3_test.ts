@@ -92,3 +92,34 @@ Deno.test("an S3 remote takes its credentials from an AWS profile, and none of t
     }
   }
 });
+
+Deno.test("a push of one new file to an S3 remote holding 2,000 objects makes a few requests, not one per object", async () => {
+  await using dir = await tempDir();
+  await using s3 = await startS3(`${dir.path}/s3`);
+  const a = { store: `${dir.path}/a/.tusk`, env: s3.env };
+  await rok(["init"], a);
+  await rok(["create", "repo", "data"], a);
+  const src = `${dir.path}/src`;
+  for (let d = 0; d < 20; d++) {
+    await Deno.mkdir(`${src}/d${d}`, { recursive: true });
+    for (let i = 0; i < 100; i++) await Deno.writeTextFile(`${src}/d${d}/f${i}`, `${d}/${i}\n`);
+  }
+  await rok(["put", "file", "-r", "data@master:/", "-f", src], a);
+  await rok(["remote", "add", "origin", `s3://${s3.bucket}/p`], a);
+  const first = await rjson<{ objects: number }>(["push", "origin"], a);
+  assert.ok(first.objects > 2000, `${first.objects} objects sent`);
+  await rok(["put", "file", "data@master:/d7/new", "-f", "-"], { ...a, stdin: "new\n" });
+  const before = await s3.requests();
+  const r = await rjson<{ objects: number; requests: number }>(["push", "origin"], a);
+  assert.equal(r.objects, 4, "the blob, two trees and the commit");
+  assert.equal(await s3.requests() - before, r.requests);
+  assert.ok(r.requests < 20, `${r.requests} requests`);
+  // And a pull elsewhere of that one commit: a few requests too.
+  await rok(["clone", `s3://${s3.bucket}/p`, `${dir.path}/b`], { env: s3.env });
+  const b = { store: `${dir.path}/b/.tusk`, env: s3.env };
+  await rok(["put", "file", "data@master:/d3/other", "-f", "-"], { ...a, stdin: "other\n" });
+  await rok(["push", "origin"], a);
+  const pulled = await rjson<{ objects: number; requests: number }>(["pull", "origin"], b);
+  assert.equal(pulled.objects, 4);
+  assert.ok(pulled.requests < 20, `${pulled.requests} requests`);
+});
