@@ -20,7 +20,8 @@ import {
   RemoteError,
 } from "../errors.ts";
 import { type DatumIndexEntry, JobStore } from "../pipeline/jobs.ts";
-import { PIPELINE_KIND, type PipelineRecord } from "../pipeline/pipelines.ts";
+import type { PipelineRecord } from "../pipeline/pipelines.ts";
+import { PIPELINE_KIND } from "./pipeline_kind.ts";
 import { decodeCommit, decodeTree } from "../store/codec.ts";
 import { writeFileAtomic } from "../store/fs_util.ts";
 import type { Hash } from "../store/hash.ts";

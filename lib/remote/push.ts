@@ -11,7 +11,8 @@
  * again).
  */
 import { NotFastForwardError, NotFoundError, RemoteConflictError, RemoteError } from "../errors.ts";
-import { PIPELINE_KIND, type PipelineRecord } from "../pipeline/pipelines.ts";
+import type { PipelineRecord } from "../pipeline/pipelines.ts";
+import { PIPELINE_KIND } from "./pipeline_kind.ts";
 import { decodeCommit, decodeTree } from "../store/codec.ts";
 import { type Hash, sha256 } from "../store/hash.ts";
 import { LARGE_OBJECT } from "../store/objects.ts";
