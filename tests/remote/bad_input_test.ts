@@ -24,7 +24,7 @@ Deno.test("push, pull and remote remove of an unknown remote exit 1 naming it", 
   }
 });
 
-Deno.test("remote add refuses a bad URL or name with exit 2, and a taken name with exit 1", async () => {
+Deno.test("remote add and clone refuse a bad URL, remote add a bad name, with exit 2; a taken name exits 1", async () => {
   await using dir = await tempDir();
   const o = await withStore(dir.path);
   const before = await snapshotStore(o.store);
@@ -37,6 +37,10 @@ Deno.test("remote add refuses a bad URL or name with exit 2, and a taken name wi
     /Invalid remote name/,
   );
   assert.equal(await snapshotStore(o.store), before);
+  for (const url of ["ftp://host/x", "s3://No_Such/x"]) {
+    assertFails(await rtusk(["clone", url, `${dir.path}/c`]), 2, /Invalid remote URL/);
+  }
+  await assert.rejects(Deno.stat(`${dir.path}/c`), Deno.errors.NotFound);
   await rok(["remote", "add", "r", `${dir.path}/r`], o);
   assertFails(
     await rtusk(["remote", "add", "r", `${dir.path}/q`], o),
