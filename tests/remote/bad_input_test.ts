@@ -148,3 +148,24 @@ Deno.test("S3: a server that ignores conditional writes is refused before a push
   const keys = await filesUnder(`${s3.root}/${s3.bucket}/x`);
   assert.deepEqual(keys, ["REMOTE"], "no log entry, nothing sent");
 });
+
+Deno.test("S3: no region set is refused by name before any request", async () => {
+  await using dir = await tempDir();
+  const o = await withStore(dir.path);
+  await rok(["remote", "add", "origin", "s3://tusk-test/x"], o);
+  const env = {
+    AWS_ACCESS_KEY_ID: "tusk-test-key",
+    AWS_SECRET_ACCESS_KEY: "tusk-test-secret",
+    AWS_CONFIG_FILE: "/nonexistent",
+    AWS_SHARED_CREDENTIALS_FILE: "/nonexistent",
+    AWS_REGION: "",
+    AWS_DEFAULT_REGION: "",
+  };
+  const before = await snapshotStore(o.store);
+  assertFails(
+    await rtusk(["push", "origin"], { ...o, env }),
+    1,
+    /no region is set \(set AWS_REGION\)/,
+  );
+  assert.equal(await snapshotStore(o.store), before);
+});
