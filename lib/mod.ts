@@ -43,7 +43,6 @@ export { inputLeaves } from "./pipeline/spec/input.ts";
 export { SpecError } from "./pipeline/spec/spec_error.ts";
 export type { PipelineSpec } from "./pipeline/spec/parse_spec.ts";
 export type { JobRecord } from "./pipeline/jobs.ts";
-export { isFinal } from "./pipeline/states.ts";
 export type { DatumState, JobState } from "./pipeline/states.ts";
 export { readJournal, type TuskEvent } from "./scheduler/events.ts";
 export { Scheduler } from "./scheduler/scheduler.ts";

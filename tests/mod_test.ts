@@ -11,6 +11,7 @@ const PINNED = [
   "AlreadyExistsError",
   "BadSourceError",
   "IntegrityError",
+  "InterruptedError",
   "InvalidArgumentError",
   "LeaseHeldError",
   "NoSchedulerError",

@@ -11,7 +11,7 @@ export type StageLogEvent = Extract<TuskEvent, { type: "stage:log" }>;
 
 /** The path of the store's event journal: every scheduler's events, one JSON line each. */
 export function journalPath(store: Store): string {
-  return `${store.root}/events.jsonl`;
+  return store.layout.events;
 }
 
 /** Which log lines `followLogs()` gives: those of a job, a pipeline, a datum (by id prefix). */

@@ -28,6 +28,7 @@ import { currentTrigger } from "../pipeline/trigger.ts";
 import type { SandboxMode } from "../runner/detect.ts";
 import type { Listener } from "../scheduler/events.ts";
 import { leaseHolder } from "../scheduler/lease.ts";
+import { reusableEntries } from "../scheduler/plan_job.ts";
 import { runTriggered } from "./run.ts";
 
 export { createPipeline, deletePipeline, setPipelineStopped };
@@ -82,6 +83,14 @@ async function newestJob(
   const { jobs: [newest], damaged } = await jobs.scan({ pipeline, limit: 1 });
   damaged.forEach(options.onDamaged);
   return newest ?? null;
+}
+
+/**
+ * The newest readable job of `pipeline`, as the scheduler sees it: a damaged record newer
+ * than it is skipped (the scheduler reports it), as if it had been removed.
+ */
+async function newestReadable(jobs: JobStore, pipeline: string): Promise<JobRecord | null> {
+  return (await jobs.scan({ pipeline, limit: 1 })).jobs[0] ?? null;
 }
 
 async function view(
@@ -157,7 +166,7 @@ export async function inspectJob(store: Store, id: string): Promise<JobRecord> {
 export async function stopJob(store: Store, id: string): Promise<JobRecord> {
   const job = await inspectJob(store, id);
   if (isFinal(job.state)) return job;
-  await Deno.writeTextFile(`${store.root}/jobs/${job.pipeline}/${job.id}.stop`, "");
+  await new JobStore(store).requestStop(job);
   return job;
 }
 
@@ -271,8 +280,9 @@ export async function plan(
     codeHash: p.codeHash,
   });
   const index = await new JobStore(store).datumIndexOf(p);
+  const reusable = await reusableEntries(store, datums, index);
   const rows = datums.map((d): PlanRow => {
-    const prev = index.get(d.hash);
+    const prev = reusable.get(d.hash);
     const inputs = d.inputs.map((i) => `${i.repo}@${i.commit.slice(0, 12)}:${i.path}`);
     if (p.parsed.reprocess === "every_job") {
       return { datum: datumId(d), action: "run", why: "reprocessSpec is every_job", inputs };
@@ -287,6 +297,10 @@ export async function plan(
     }
     if (prev) {
       return { datum: datumId(d), action: "run", why: "update --reprocess asked for it", inputs };
+    }
+    if (index.has(d.hash)) {
+      const why = "its earlier output is no longer in the store (a stale cache entry)";
+      return { datum: datumId(d), action: "run", why, inputs };
     }
     return { datum: datumId(d), action: "run", why: "new inputs or code", inputs };
   });
@@ -452,7 +466,7 @@ export async function settled(
     if (p.stopped) continue;
     const t = currentTrigger(state, p);
     if (!t) continue;
-    const latest = await jobs.latest(p.name);
+    const latest = await newestReadable(jobs, p.name);
     if (!latest || latest.trigger !== t.trigger || !isFinal(latest.state)) waiting.push(p.name);
     else out.push(latest);
   }
@@ -471,6 +485,11 @@ export interface WaitOptions {
   readonly onEvent?: Listener;
   /** How often to look while a scheduler runs the jobs (ms). */
   readonly pollMs?: number;
+  /**
+   * Ends the wait (throwing its abort reason); jobs running here are cut short and left to
+   * resume, counting no try (see `RunTriggeredOptions.signal`).
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -488,6 +507,7 @@ async function waitFor<T>(
   /** The ledger position when this process last ran the due jobs. */
   let ranAt: number | null = null;
   while (true) {
+    options.signal?.throwIfAborted();
     const value = await done();
     if (value !== null) return value;
     if ((await leaseHolder(store)) !== null) {
@@ -502,6 +522,7 @@ async function waitFor<T>(
     await runTriggered(store, {
       sandbox: options.sandbox,
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
   }
 }
@@ -658,7 +679,7 @@ export async function rerunJob(store: Store, ref: string): Promise<RerunView> {
     refuse(`pipeline "${p.name}" is stopped (start it with "tusk start pipeline ${p.name}")`);
   }
   const jobs = new JobStore(store);
-  const latest = await jobs.latest(p.name);
+  const latest = await newestReadable(jobs, p.name);
   if (latest?.id !== job.id) {
     refuse(`job ${latest?.id.slice(0, 12)} of pipeline "${p.name}" is newer (re-run that one)`);
   }
