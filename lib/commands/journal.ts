@@ -4,7 +4,7 @@
  */
 import { readJournal, type TuskEvent } from "../scheduler/events.ts";
 import type { Store } from "../store/store.ts";
-import { inspectJob } from "./pps.ts";
+import { inspectJob } from "./jobs.ts";
 
 /** One stage log line as the journal holds it. */
 export type StageLogEvent = Extract<TuskEvent, { type: "stage:log" }>;

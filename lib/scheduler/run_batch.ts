@@ -12,7 +12,8 @@ import { runStageBatch } from "../runner/batch.ts";
 import { failureText } from "../runner/run_stage.ts";
 import { ingestOutputs, prepareBatchDatum } from "../runner/workspace.ts";
 import type { PlannedDatum } from "./plan_job.ts";
-import { type AttemptLog, type DatumRunEnv, indexEntries, leaveForResume } from "./run_datum.ts";
+import type { AttemptLog } from "./datum_logs.ts";
+import { type DatumRunEnv, indexEntries, leaveForResume } from "./run_datum.ts";
 import { capDatumLogs } from "./datum_logs.ts";
 
 /** A datum a batch did not finish, with the log of the run the batch made of it, if any. */

@@ -19,7 +19,7 @@ import {
 import type { JobAbort } from "./job_abort.ts";
 import type { JobContext } from "./job_state.ts";
 import type { PlannedDatum } from "./plan_job.ts";
-import { capDatumLogs } from "./datum_logs.ts";
+import { type AttemptLog, capDatumLogs } from "./datum_logs.ts";
 
 /** What every datum run of one job shares; fixed for the job's run. */
 export interface DatumRunEnv {
@@ -59,9 +59,6 @@ export function indexEntries(
     ...seq,
   }));
 }
-
-/** One run of a datum's stage (or its errCmd), as the datum's logs keep it. */
-export type AttemptLog = Readonly<Record<string, unknown>>;
 
 /** How a stage's run is logged. */
 function attemptLog(attempt: number, r: StageResult): AttemptLog {
