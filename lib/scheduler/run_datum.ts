@@ -6,6 +6,7 @@
  */
 import { IntegrityError } from "../errors.ts";
 import { removeTree } from "../store/fs_util.ts";
+import { datumFolders } from "../pipeline/datums.ts";
 import type { JobRecord } from "../pipeline/jobs.ts";
 import type { Pipeline } from "../pipeline/pipelines.ts";
 import { failureText, runStage, type StageResult } from "../runner/run_stage.ts";
@@ -143,7 +144,7 @@ async function runTries(
     await ctx.jobs.noteAttempts(p.name, job.id, [rec.id]);
     let ws;
     try {
-      ws = await prepareWorkspace(ctx.store, work.datum(rec.id), d.inputs, {
+      ws = await prepareWorkspace(ctx.store, work.datum(rec.id), datumFolders(d), {
         emptyFiles: env.emptyFiles,
       });
     } catch (err) {
@@ -197,7 +198,7 @@ async function runErrCmd(
   logs: AttemptLog[],
 ): Promise<void> {
   const { datum: d, rec } = planned;
-  const ws = await prepareWorkspace(env.ctx.store, env.work.datum(rec.id), d.inputs, {
+  const ws = await prepareWorkspace(env.ctx.store, env.work.datum(rec.id), datumFolders(d), {
     emptyFiles: env.emptyFiles,
   });
   const e = await runStage({
