@@ -39,11 +39,14 @@ export interface PipelineView {
   readonly cron: readonly { name: string; spec: string; repo: string }[];
 }
 
-/** Pachyderm's short description of an input: `training:/`, `(attributes:/* ⨯ model:/)`. */
+/**
+ * Pachyderm's short description of an input: `training:/`, `(attributes:/* ⨯ model:/)`, with
+ * `(optional)` after an optional one.
+ */
 export function describeInput(input: Pipeline["parsed"]["input"]): string {
   switch (input.kind) {
     case "pfs":
-      return `${input.repo}:${input.glob}`;
+      return `${input.repo}:${input.glob}${input.optional ? " (optional)" : ""}`;
     case "cron":
       return `${input.name}:${input.spec}`;
     default: {

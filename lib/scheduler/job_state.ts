@@ -84,7 +84,7 @@ export async function createJob(
     job: job.id,
     pipeline: p.name,
     version: p.version,
-    inputs: t.inputs.map((i) => `${i.repo}@${i.commit}`),
+    inputs: t.inputs.map((i) => `${i.repo}@${i.commit ?? "-"}`),
   });
   return job;
 }

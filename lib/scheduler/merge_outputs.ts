@@ -94,7 +94,10 @@ export async function commitOutputs(
       message: `Output of job ${job.id}`,
       origin: "pipeline",
       provenance: {
-        inputs: job.inputs.map((i) => ({ repo: i.repo, commit: i.commit! })),
+        // An optional input without a commit made nothing of this output.
+        inputs: job.inputs.flatMap((
+          i,
+        ) => (i.commit === null ? [] : [{ repo: i.repo, commit: i.commit }])),
         spec: p.specHash,
         code: p.codeHash,
         pipeline: p.name,

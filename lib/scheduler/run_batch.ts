@@ -7,6 +7,7 @@
  */
 import { IntegrityError } from "../errors.ts";
 import { removeTree } from "../store/fs_util.ts";
+import { datumFolders } from "../pipeline/datums.ts";
 import type { BatchDatum } from "../runner/batch.ts";
 import { runStageBatch } from "../runner/batch.ts";
 import { failureText } from "../runner/run_stage.ts";
@@ -43,7 +44,7 @@ export async function runDatumBatch(
   for (const planned of chunk) {
     const id = planned.rec.id;
     try {
-      const inputs = await prepareBatchDatum(ctx.store, folders, id, planned.datum.inputs, {
+      const inputs = await prepareBatchDatum(ctx.store, folders, id, datumFolders(planned.datum), {
         emptyFiles: env.emptyFiles,
       });
       datums.push({ id, inputs });

@@ -6,6 +6,7 @@
  */
 import { IntegrityError } from "../errors.ts";
 import { removeTree } from "../store/fs_util.ts";
+import { datumFolders } from "../pipeline/datums.ts";
 import type { DatumIndexEntry, DatumRecord, JobRecord } from "../pipeline/jobs.ts";
 import type { Pipeline } from "../pipeline/pipelines.ts";
 import { failureText, runStage, type StageResult } from "../runner/run_stage.ts";
@@ -240,7 +241,7 @@ async function runAlone(env: DatumRunEnv, planned: PlannedDatum): Promise<OneRun
   const { ctx, pipeline: p, job, work } = env;
   const { datum: d, rec } = planned;
   const spec = p.parsed;
-  const ws = await prepareWorkspace(ctx.store, work.datum(rec.id), d.inputs, {
+  const ws = await prepareWorkspace(ctx.store, work.datum(rec.id), datumFolders(d), {
     emptyFiles: env.emptyFiles,
   });
   const result = await runStage({
@@ -277,7 +278,7 @@ async function runAsBatchOfOne(env: DatumRunEnv, planned: PlannedDatum): Promise
   for (const dir of [folders.in, folders.out, folders.scratch]) {
     await Deno.mkdir(dir, { recursive: true });
   }
-  const inputs = await prepareBatchDatum(ctx.store, folders, rec.id, d.inputs, {
+  const inputs = await prepareBatchDatum(ctx.store, folders, rec.id, datumFolders(d), {
     emptyFiles: env.emptyFiles,
   });
   const limits = stageLimits(env);
@@ -321,7 +322,7 @@ async function runErrCmd(
   logs: AttemptLog[],
 ): Promise<void> {
   const { datum: d, rec } = planned;
-  const ws = await prepareWorkspace(env.ctx.store, env.work.datum(rec.id), d.inputs, {
+  const ws = await prepareWorkspace(env.ctx.store, env.work.datum(rec.id), datumFolders(d), {
     emptyFiles: env.emptyFiles,
   });
   const e = await runStage({
