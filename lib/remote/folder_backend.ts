@@ -51,12 +51,14 @@ export class FolderBackend implements RemoteBackend {
       throw err;
     }
     try {
-      await f.seek(offset, Deno.SeekMode.Start);
-      const buf = new Uint8Array(length);
+      // No more than the file holds: a remote's index may claim any length.
+      const size = (await f.stat()).size;
+      await f.seek(Math.min(offset, size), Deno.SeekMode.Start);
+      const buf = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
       let off = 0;
-      while (off < length) {
+      while (off < buf.length) {
         const n = await f.read(buf.subarray(off));
-        if (n === null) break;
+        if (n === null || n === 0) break;
         off += n;
       }
       return buf.subarray(0, off);

@@ -1,0 +1,82 @@
+/**
+ * A hostile remote: a pack index that is whole and named by its hash but lies about where its
+ * objects are (a length of a terabyte, a negative offset, a fractional length). Clone and pull
+ * refuse it as a damaged pack, exit 1, without running out of memory or hanging, and leave
+ * nothing behind.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { snapshotStore, tempDir } from "../_helpers.ts";
+import { rok, rtusk } from "./_remote.ts";
+
+const sha = (s: string) => createHash("sha256").update(s).digest("hex");
+
+interface Entry {
+  packs: { name: string; meta: boolean }[];
+}
+
+/** A remote of one push, then its data pack's one index line rewritten by `lie`. */
+async function lyingRemote(dir: string, lie: (offset: string, length: string) => string) {
+  const remote = `${dir}/remote`;
+  const a = { store: `${dir}/a/.tusk` };
+  await rok(["init"], a);
+  await rok(["create", "repo", "data"], a);
+  await rok(["put", "file", "data@master:/one", "-f", "-"], { ...a, stdin: "one\n" });
+  await rok(["remote", "add", "origin", remote], a);
+  await rok(["push", "origin"], a);
+  const logPath = `${remote}/log/000000000001`;
+  const entry = JSON.parse(await Deno.readTextFile(logPath)) as Entry;
+  const data = entry.packs.find((p) => !p.meta)!;
+  const idx = (await Deno.readTextFile(`${remote}/packs/${data.name}.idx`)).split("\n");
+  const [hash, offset, length] = idx[1]!.split(" ") as [string, string, string];
+  let body = `tusk-idx 1\n${hash} ${lie(offset, length)}\n`;
+  body += `end ${sha(body)}\n`;
+  const name = sha(body);
+  await Deno.remove(`${remote}/packs/${data.name}.idx`);
+  await Deno.rename(`${remote}/packs/${data.name}.pack`, `${remote}/packs/${name}.pack`);
+  await Deno.writeTextFile(`${remote}/packs/${name}.idx`, body);
+  data.name = name;
+  const log = canonical(entry);
+  await Deno.writeTextFile(logPath, log);
+  await Deno.writeTextFile(`${remote}/HEAD`, JSON.stringify({ seq: 1, hash: sha(log) }));
+  return { remote, pack: name };
+}
+
+/** JSON with keys sorted at every level (as the remote writes its log). */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (v !== null && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    return `{${
+      Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(",")
+    }}`;
+  }
+  return JSON.stringify(v);
+}
+
+for (
+  const [what, lie] of [
+    ["a length of a terabyte", (o: string) => `${o} ${2 ** 40}`],
+    ["a negative offset", (_o: string, l: string) => `-5 ${l}`],
+    ["a fractional length", (o: string, l: string) => `${o} ${l}.5`],
+  ] as const
+) {
+  Deno.test(`a remote pack index giving ${what} is refused by clone and pull as a damaged pack`, async () => {
+    await using dir = await tempDir();
+    const d = await lyingRemote(dir.path, lie);
+    const clone = await rtusk(["clone", d.remote, `${dir.path}/c`]);
+    assert.equal(clone.code, 1, clone.stderr);
+    assert.match(clone.stderr, new RegExp(`pack ${d.pack}.*damaged`));
+    await assert.rejects(Deno.stat(`${dir.path}/c/.tusk`), Deno.errors.NotFound);
+    const b = { store: `${dir.path}/b/.tusk` };
+    await rok(["init"], b);
+    await rok(["remote", "add", "origin", d.remote], b);
+    const before = await snapshotStore(b.store);
+    const pull = await rtusk(["pull", "origin"], b);
+    assert.equal(pull.code, 1, pull.stderr);
+    assert.match(pull.stderr, new RegExp(`pack ${d.pack}.*damaged`));
+    await rok(["remote", "remove", "origin"], b);
+    await rok(["remote", "add", "origin", d.remote], b);
+    assert.equal(await snapshotStore(b.store), before, "the pull changed nothing");
+  });
+}
