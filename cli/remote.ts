@@ -154,6 +154,23 @@ export async function clone(
   o: JsonOption,
 ): Promise<void> {
   const p = progress(cli);
+  // Ctrl-C (or SIGTERM) during a clone: the half-made store is removed, so that it is never
+  // taken for a clone, and the clone can simply be run again.
+  let made: string | null = null;
+  const stop = (code: number) => () => {
+    if (made) {
+      try {
+        Deno.removeSync(made, { recursive: true });
+      } catch {
+        // Gone already.
+      }
+    }
+    Deno.exit(code);
+  };
+  const onInt = stop(130);
+  const onTerm = stop(143);
+  Deno.addSignalListener("SIGINT", onInt);
+  Deno.addSignalListener("SIGTERM", onTerm);
   let r;
   try {
     r = await (await verbs()).cloneFrom({
@@ -162,8 +179,11 @@ export async function clone(
       ...(dir !== undefined ? { dir } : {}),
       ...(cli.storeFolder !== undefined ? { store: cli.storeFolder } : {}),
       ...(p.on ? { onProgress: p.on } : {}),
+      onCreated: (root) => (made = root),
     });
   } finally {
+    Deno.removeSignalListener("SIGINT", onInt);
+    Deno.removeSignalListener("SIGTERM", onTerm);
     p.done();
   }
   if (o.json) return cli.json(r);

@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { snapshotStore, tempDir } from "../_helpers.ts";
-import { rok, rtusk } from "./_remote.ts";
+import { NET_PERMS, rok, rtusk } from "./_remote.ts";
+import { MAIN } from "../_helpers.ts";
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 
@@ -80,3 +81,50 @@ for (
     assert.equal(await snapshotStore(b.store), before, "the pull changed nothing");
   });
 }
+
+Deno.test("a clone stopped by Ctrl-C leaves no half store, and can be run again", async () => {
+  await using dir = await tempDir();
+  const remote = `${dir.path}/remote`;
+  const a = { store: `${dir.path}/a/.tusk` };
+  await rok(["init"], a);
+  await rok(["create", "repo", "data"], a);
+  const files = `${dir.path}/files`;
+  await Deno.mkdir(files);
+  for (let i = 0; i < 16; i++) {
+    const bytes = new Uint8Array(2 << 20);
+    for (let k = 0; k < bytes.length; k += 65536) {
+      crypto.getRandomValues(bytes.subarray(k, k + 65536));
+    }
+    await Deno.writeFile(`${files}/f${i}`, bytes);
+  }
+  await rok(["put", "file", "data@master:/files", "-r", "-f", files], a);
+  await rok(["remote", "add", "origin", remote], a);
+  await rok(["push", "origin"], a);
+  const target = `${dir.path}/c`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...NET_PERMS, MAIN, "clone", remote, target],
+    env: { NO_COLOR: "1", TUSK_STORE: "" },
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  // Stop it as soon as the new store exists (its remote is recorded first).
+  for (;;) {
+    try {
+      await Deno.stat(`${target}/.tusk/remotes.json`);
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+  child.kill("SIGINT");
+  const { code } = await child.status;
+  if (code === 0) {
+    // It finished first: then it must be whole.
+    await rok(["verify"], { store: `${target}/.tusk` });
+    return;
+  }
+  assert.equal(code, 130);
+  await assert.rejects(Deno.stat(`${target}/.tusk`), Deno.errors.NotFound);
+  await rok(["clone", remote, target]);
+  await rok(["verify"], { store: `${target}/.tusk` });
+});
