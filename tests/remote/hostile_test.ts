@@ -128,3 +128,25 @@ Deno.test("a clone stopped by Ctrl-C leaves no half store, and can be run again"
   await rok(["clone", remote, target]);
   await rok(["verify"], { store: `${target}/.tusk` });
 });
+
+Deno.test("a folder remote whose HEAD is a link to a device or a FIFO is refused by name, without hanging", async () => {
+  await using dir = await tempDir();
+  const remote = `${dir.path}/remote`;
+  const a = { store: `${dir.path}/a/.tusk` };
+  await rok(["init"], a);
+  await rok(["create", "repo", "data"], a);
+  await rok(["put", "file", "data@master:/one", "-f", "-"], { ...a, stdin: "one\n" });
+  await rok(["remote", "add", "origin", remote], a);
+  await rok(["push", "origin"], a);
+  await Deno.remove(`${remote}/HEAD`);
+  await Deno.symlink("/dev/zero", `${remote}/HEAD`);
+  const clone = await rtusk(["clone", remote, `${dir.path}/c`]);
+  assert.equal(clone.code, 1, clone.stderr);
+  assert.match(clone.stderr, /"HEAD" is not a regular file/);
+  await assert.rejects(Deno.stat(`${dir.path}/c/.tusk`), Deno.errors.NotFound);
+  await Deno.remove(`${remote}/HEAD`);
+  await new Deno.Command("mkfifo", { args: [`${remote}/HEAD`] }).output();
+  const pull = await rtusk(["pull", "origin"], a);
+  assert.equal(pull.code, 1, pull.stderr);
+  assert.match(pull.stderr, /"HEAD" is not a regular file/);
+});
