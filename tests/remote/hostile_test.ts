@@ -150,3 +150,24 @@ Deno.test("a folder remote whose HEAD is a link to a device or a FIFO is refused
   assert.equal(pull.code, 1, pull.stderr);
   assert.match(pull.stderr, /"HEAD" is not a regular file/);
 });
+
+Deno.test("S3: a user and password in AWS_ENDPOINT_URL are not shown when the endpoint is unreachable", async () => {
+  await using dir = await tempDir();
+  const a = { store: `${dir.path}/a/.tusk` };
+  await rok(["init"], a);
+  await rok(["remote", "add", "origin", "s3://tusk-test/x"], a);
+  const r = await rtusk(["pull", "origin"], {
+    ...a,
+    env: {
+      AWS_ENDPOINT_URL: "http://someone:hunter2-secret@127.0.0.1:1",
+      AWS_ACCESS_KEY_ID: "k",
+      AWS_SECRET_ACCESS_KEY: "s",
+      AWS_REGION: "us-east-1",
+      AWS_CONFIG_FILE: "/nonexistent",
+      AWS_SHARED_CREDENTIALS_FILE: "/nonexistent",
+    },
+  });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /Cannot reach S3 remote "s3:\/\/tusk-test\/x" at http:\/\/127\.0\.0\.1:1/);
+  assert.doesNotMatch(r.stderr + r.stdout, /hunter2/);
+});
