@@ -171,3 +171,17 @@ Deno.test("S3: a user and password in AWS_ENDPOINT_URL are not shown when the en
   assert.match(r.stderr, /Cannot reach S3 remote "s3:\/\/tusk-test\/x" at http:\/\/127\.0\.0\.1:1/);
   assert.doesNotMatch(r.stderr + r.stdout, /hunter2/);
 });
+
+Deno.test("a folder remote that is the store itself or inside it is refused with exit 2", async () => {
+  await using dir = await tempDir();
+  const store = `${dir.path}/a/.tusk`;
+  await rok(["init"], { store });
+  await rok(["remote", "add", "elsewhere", `${dir.path}/ok`], { store });
+  for (const url of [store, `${store}/tmp`, `${store}/remotes/elsewhere`, `file://${store}/x/y`]) {
+    const r = await rtusk(["remote", "add", "in", url], { store });
+    assert.equal(r.code, 2, `${url}: ${r.stderr}`);
+    assert.match(r.stderr, /inside this store/);
+  }
+  const list = await rok(["remote", "list", "--json"], { store });
+  assert.deepEqual(JSON.parse(list.stdout).map((r: { name: string }) => r.name), ["elsewhere"]);
+});
