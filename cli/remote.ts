@@ -177,7 +177,12 @@ export async function clone(
       url,
       cwd: cli.cwd,
       ...(dir !== undefined ? { dir } : {}),
-      ...(cli.storeFolder !== undefined ? { store: cli.storeFolder } : {}),
+      // A folder named here wins over $TUSK_STORE (set for the store the user works in).
+      ...(dir === undefined && cli.storeFolder !== undefined
+        ? { store: cli.storeFolder }
+        : cli.storeFlag !== undefined
+        ? { store: cli.storeFlag }
+        : {}),
       ...(p.on ? { onProgress: p.on } : {}),
       onCreated: (root) => (made = root),
     });

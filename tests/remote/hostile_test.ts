@@ -185,3 +185,25 @@ Deno.test("a folder remote that is the store itself or inside it is refused with
   const list = await rok(["remote", "list", "--json"], { store });
   assert.deepEqual(JSON.parse(list.stdout).map((r: { name: string }) => r.name), ["elsewhere"]);
 });
+
+Deno.test("clone into a folder named on the command line works with TUSK_STORE set, and leaves that store alone", async () => {
+  await using dir = await tempDir();
+  const a = { store: `${dir.path}/a/.tusk` };
+  await rok(["init"], a);
+  await rok(["create", "repo", "data"], a);
+  await rok(["put", "file", "data@master:/one", "-f", "-"], { ...a, stdin: "one\n" });
+  await rok(["remote", "add", "origin", `${dir.path}/remote`], a);
+  await rok(["push", "origin"], a);
+  const before = await snapshotStore(a.store);
+  await rok(["clone", `${dir.path}/remote`, `${dir.path}/b`], { env: { TUSK_STORE: a.store } });
+  await rok(["verify"], { store: `${dir.path}/b/.tusk` });
+  assert.equal(await snapshotStore(a.store), before);
+  const both = await rtusk([
+    "--store",
+    `${dir.path}/c`,
+    "clone",
+    `${dir.path}/remote`,
+    `${dir.path}/d`,
+  ]);
+  assert.equal(both.code, 2, both.stderr);
+});
