@@ -207,3 +207,19 @@ Deno.test("clone into a folder named on the command line works with TUSK_STORE s
   ]);
   assert.equal(both.code, 2, both.stderr);
 });
+
+Deno.test("clone --json counts the bytes of large objects it fetched", async () => {
+  await using dir = await tempDir();
+  const a = { store: `${dir.path}/a/.tusk` };
+  await rok(["init"], a);
+  await rok(["create", "repo", "data"], a);
+  const big = new Uint8Array(3 << 20);
+  for (let k = 0; k < big.length; k += 65536) crypto.getRandomValues(big.subarray(k, k + 65536));
+  await Deno.writeFile(`${dir.path}/big`, big);
+  await rok(["put", "file", "data@master:/big", "-f", `${dir.path}/big`], a);
+  await rok(["remote", "add", "origin", `${dir.path}/remote`], a);
+  await rok(["push", "origin"], a);
+  const r = await rok(["clone", `${dir.path}/remote`, `${dir.path}/b`, "--json"]);
+  const summary = JSON.parse(r.stdout) as { bytes: number };
+  assert.ok(summary.bytes >= big.length, `bytes ${summary.bytes} < ${big.length}`);
+});
