@@ -176,6 +176,19 @@ Deno.test("metricsShow() reports a file that is not an object, not UTF-8, too la
   assert.match(errors[3]!, /a folder/);
 });
 
+Deno.test("metricsShow() reports params nested too deep to print on its row, not as a crash", async () => {
+  await using dir = await tempDir();
+  const { store, ids } = await experimentStore(dir.path);
+  const deep = `{"accuracy": 1, "params": {"p": ${'{"a": '.repeat(20_000)}1${"}".repeat(20_000)}}}`;
+  const bad = await putText(store, dir.path, "exp@master", deep);
+  const rows = await metricsShow(store, "exp@master");
+  assert.deepEqual(rows.map((r) => r.commit), [bad, ...ids.toReversed()]);
+  assert.match(rows[0]!.error ?? "", /params.*nested more than/);
+  assert.deepEqual(rows[0]!.params, {});
+  // What `--json` prints: every row can be written out.
+  assert.doesNotThrow(() => JSON.stringify(rows, null, 2));
+});
+
 Deno.test("metricsShow() fails with IntegrityError when a metrics file's bytes are damaged", async () => {
   await using dir = await tempDir();
   const { store } = await experimentStore(dir.path);
