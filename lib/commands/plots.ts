@@ -12,6 +12,12 @@ import { headlineMetric, metricNames, pickMetrics, readMetricsHistory } from "./
 
 type Render = typeof import("../format/plot_render.ts");
 
+/**
+ * A confusion matrix of more classes than this is not drawn: its cells would be too small to
+ * read, and a few hundred classes make a picture of tens of megabytes.
+ */
+export const MAX_HEATMAP_CLASSES = 50;
+
 /** Options of `plots()`. */
 export interface PlotsOptions {
   /** The file to write: its extension, `.svg` or `.html`, says which. */
@@ -97,7 +103,11 @@ export async function plots(
     });
   }
   const oldestFirst = readable.toReversed();
-  const withConfusion = readable.find((r) => r.doc?.confusion);
+  // The newest matrix, unless it has more classes than a heatmap can show.
+  const newest = readable.find((r) => r.doc?.confusion);
+  const withConfusion = (newest?.doc?.confusion?.labels.length ?? 0) <= MAX_HEATMAP_CLASSES
+    ? newest
+    : undefined;
   const data: PlotData = {
     title: refText,
     metrics: chosen,
