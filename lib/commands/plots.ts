@@ -18,6 +18,9 @@ type Render = typeof import("../format/plot_render.ts");
  */
 export const MAX_HEATMAP_CLASSES = 50;
 
+/** The most metrics one plot draws: more are more colours than can be told apart. */
+export const MAX_PLOTTED_METRICS = 20;
+
 /** Options of `plots()`. */
 export interface PlotsOptions {
   /** The file to write: its extension, `.svg` or `.html`, says which. */
@@ -96,6 +99,13 @@ export async function plots(
   const chosen = options.metrics?.length
     ? pickMetrics(options.metrics, names)
     : [headlineMetric(names)].filter((m) => m !== null);
+  if (chosen.length > MAX_PLOTTED_METRICS) {
+    throw new InvalidArgumentError(
+      `--metric ${options.metrics!.join(" ")} picks ${chosen.length} metrics; plots draws at ` +
+        `most ${MAX_PLOTTED_METRICS}: name fewer`,
+      { option: "--metric", metrics: chosen.length },
+    );
+  }
   if (chosen.length === 0) {
     throw new NotFoundError(`${path} of ${refText} holds no numeric metric: nothing to plot`, {
       ref: refText,
