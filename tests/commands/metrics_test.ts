@@ -257,6 +257,21 @@ Deno.test("pickMetrics() gives each pattern's matches once, in the patterns' ord
   assert.deepEqual(pickMetrics(["b", "*", "a"], ["a", "b", "c.d"]), ["b", "a"]);
 });
 
+Deno.test("pickMetrics() matches * within one level, however many stars a pattern has", () => {
+  const names = ["cv.accuracy", "cv.folds.0", "per_class.Iris-setosa.f1", "a.b", "ab"];
+  assert.deepEqual(pickMetrics(["cv.**"], names), ["cv.accuracy"]);
+  assert.deepEqual(pickMetrics(["*.*.f*"], names), ["per_class.Iris-setosa.f1"]);
+  assert.deepEqual(pickMetrics(["p*_*.*s*a.*1"], names), ["per_class.Iris-setosa.f1"]);
+  assert.deepEqual(pickMetrics(["a*b"], names), ["ab"]);
+  assert.deepEqual(pickMetrics(["*.*"], names), ["cv.accuracy", "a.b"]);
+  // As a regular expression, 20 stars against 75 characters backtracks for longer than
+  // anyone waits (it hung `tusk metrics show --metric`).
+  assert.throws(
+    () => pickMetrics(["*".repeat(20) + "c"], ["a".repeat(75) + "b"]),
+    NotFoundError,
+  );
+});
+
 Deno.test("headlineMetric() prefers cv.accuracy, then accuracy, then the first metric", () => {
   assert.equal(headlineMetric(["rows", "accuracy", "cv.accuracy"]), "cv.accuracy");
   assert.equal(headlineMetric(["rows", "accuracy"]), "accuracy");
