@@ -223,3 +223,28 @@ Deno.test("clone --json counts the bytes of large objects it fetched", async () 
   const summary = JSON.parse(r.stdout) as { bytes: number };
   assert.ok(summary.bytes >= big.length, `bytes ${summary.bytes} < ${big.length}`);
 });
+
+Deno.test("clone into a file, or into a folder whose .tusk is a link to a full folder, is refused by name and changes nothing", async () => {
+  await using dir = await tempDir();
+  const a = { store: `${dir.path}/a/.tusk` };
+  await rok(["init"], a);
+  await rok(["create", "repo", "data"], a);
+  await rok(["put", "file", "data@master:/one", "-f", "-"], { ...a, stdin: "one\n" });
+  await rok(["remote", "add", "origin", `${dir.path}/remote`], a);
+  await rok(["push", "origin"], a);
+  await Deno.writeTextFile(`${dir.path}/file`, "mine\n");
+  const onFile = await rtusk(["clone", `${dir.path}/remote`, `${dir.path}/file`]);
+  assert.equal(onFile.code, 2, onFile.stderr);
+  assert.match(onFile.stderr, /is a file, not a folder/);
+  assert.equal(await Deno.readTextFile(`${dir.path}/file`), "mine\n");
+  await Deno.mkdir(`${dir.path}/full`);
+  await Deno.writeTextFile(`${dir.path}/full/keep`, "keep\n");
+  await Deno.mkdir(`${dir.path}/w`);
+  await Deno.symlink(`${dir.path}/full`, `${dir.path}/w/.tusk`);
+  const onLink = await rtusk(["clone", `${dir.path}/remote`, `${dir.path}/w`]);
+  assert.equal(onLink.code, 1, onLink.stderr);
+  assert.match(onLink.stderr, /Cannot create a store at/);
+  assert.deepEqual((await Array.fromAsync(Deno.readDir(`${dir.path}/full`))).map((e) => e.name), [
+    "keep",
+  ]);
+});
