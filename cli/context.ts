@@ -126,6 +126,12 @@ export class CliContext {
     return asked === undefined ? undefined : this.absolute(asked);
   }
 
+  /** The store folder given by `--store` alone (not `$TUSK_STORE`), absolute; or undefined. */
+  get storeFlag(): string | undefined {
+    const asked = this.#options.store;
+    return asked === undefined ? undefined : this.absolute(asked);
+  }
+
   /** The store the command works on: the one asked for, else `.tusk` found upward. */
   store(): Promise<Store> {
     return this.#store ??= this.#openStore();

@@ -154,16 +154,41 @@ export async function clone(
   o: JsonOption,
 ): Promise<void> {
   const p = progress(cli);
+  // Ctrl-C (or SIGTERM) during a clone: the half-made store is removed, so that it is never
+  // taken for a clone, and the clone can simply be run again.
+  let made: string | null = null;
+  const stop = (code: number) => () => {
+    if (made) {
+      try {
+        Deno.removeSync(made, { recursive: true });
+      } catch {
+        // Gone already.
+      }
+    }
+    Deno.exit(code);
+  };
+  const onInt = stop(130);
+  const onTerm = stop(143);
+  Deno.addSignalListener("SIGINT", onInt);
+  Deno.addSignalListener("SIGTERM", onTerm);
   let r;
   try {
     r = await (await verbs()).cloneFrom({
       url,
       cwd: cli.cwd,
       ...(dir !== undefined ? { dir } : {}),
-      ...(cli.storeFolder !== undefined ? { store: cli.storeFolder } : {}),
+      // A folder named here wins over $TUSK_STORE (set for the store the user works in).
+      ...(dir === undefined && cli.storeFolder !== undefined
+        ? { store: cli.storeFolder }
+        : cli.storeFlag !== undefined
+        ? { store: cli.storeFlag }
+        : {}),
       ...(p.on ? { onProgress: p.on } : {}),
+      onCreated: (root) => (made = root),
     });
   } finally {
+    Deno.removeSignalListener("SIGINT", onInt);
+    Deno.removeSignalListener("SIGTERM", onTerm);
     p.done();
   }
   if (o.json) return cli.json(r);

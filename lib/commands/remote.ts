@@ -110,6 +110,8 @@ export async function cloneFrom(options: {
   cwd: string;
   env?: (name: string) => string | undefined;
   onProgress?: (p: TransferProgress) => void;
+  /** Called with the new store's folder once it exists (and until the clone ends, is its). */
+  onCreated?: (root: string) => void;
 }): Promise<CloneResult> {
   const url = parseRemoteUrl(options.url, options.cwd);
   if (options.dir !== undefined && options.store !== undefined) {
@@ -120,6 +122,7 @@ export async function cloneFrom(options: {
     ? abs(options.store)
     : Layout.under(abs(options.dir ?? defaultCloneName(url)));
   const store = await Store.init(root);
+  options.onCreated?.(root);
   try {
     await addRemote(store, { name: "origin", url: url.url, cwd: options.cwd });
     const r = await pullFrom(store, {

@@ -92,6 +92,7 @@ export async function addRemote(
 ): Promise<RemoteConfig & { parsed: RemoteUrl }> {
   const name = checkRemoteName(options.name);
   const parsed = parseRemoteUrl(options.url, options.cwd);
+  if (parsed.kind === "folder") await refuseInsideStore(store, parsed.path);
   return await store.transact(async () => {
     const all = await readRemotes(store);
     if (all.some((r) => r.name === name)) {
@@ -105,6 +106,39 @@ export async function addRemote(
     await Deno.remove(store.layout.remoteCache(name), { recursive: true }).catch(() => {});
     return { name, url: parsed.url, parsed };
   });
+}
+
+/** `path` with links resolved as far as it exists (the rest as given). */
+async function resolved(path: string): Promise<string> {
+  let head = path;
+  let tail = "";
+  for (;;) {
+    try {
+      return (await Deno.realPath(head)) + tail;
+    } catch {
+      const i = head.lastIndexOf("/");
+      if (i <= 0) return path;
+      tail = head.slice(i) + tail;
+      head = head.slice(0, i);
+    }
+  }
+}
+
+/**
+ * A folder remote may not be the store's own folder or lie inside it: a backup there dies
+ * with the store, and the store's own files (its caches of remotes, say) would be removed
+ * from under it.
+ */
+async function refuseInsideStore(store: Store, path: string): Promise<void> {
+  const root = await resolved(store.layout.root);
+  const p = await resolved(path);
+  if (p === root || p.startsWith(`${root}/`)) {
+    throw new InvalidArgumentError(
+      `Invalid remote URL "${path}": it is inside this store ("${store.layout.root}"); give a ` +
+        "folder outside it",
+      { url: path },
+    );
+  }
 }
 
 /** Remove the remote `name` and what this store knew of it; the remote itself is untouched. */

@@ -5,6 +5,7 @@
  * exists: the one atomic test-and-set a folder offers without a lock, which two pushes
  * (two processes, two machines on one share) decide on.
  */
+import { RemoteError } from "../errors.ts";
 import { mapWriteError, syncDir, tempName } from "../store/fs_util.ts";
 import type { RemoteBackend, RemoteKey } from "./backend.ts";
 
@@ -31,10 +32,35 @@ export class FolderBackend implements RemoteBackend {
     return `${this.#root}/${key}`;
   }
 
+  /**
+   * The path of `key` when it is a regular file, null when there is none. Anything else (a
+   * link to a device, a FIFO, a folder) is refused by name: reading it could hang or never end.
+   */
+  async #file(key: string): Promise<string | null> {
+    const path = this.#path(key);
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(path);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return null;
+      throw err;
+    }
+    if (!info.isFile) {
+      throw new RemoteError(
+        `Remote "${this.url}": "${key}" is not a regular file (a device, a pipe or a folder, or a ` +
+          "link to one); nothing was changed here",
+        { remote: this.url, key, problem: "not-a-file" },
+      );
+    }
+    return path;
+  }
+
   async get(key: string): Promise<Uint8Array | null> {
     this.#requests++;
+    const path = await this.#file(key);
+    if (path === null) return null;
     try {
-      return await Deno.readFile(this.#path(key));
+      return await Deno.readFile(path);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return null;
       throw err;
@@ -43,20 +69,24 @@ export class FolderBackend implements RemoteBackend {
 
   async getRange(key: string, offset: number, length: number): Promise<Uint8Array | null> {
     this.#requests++;
+    const path = await this.#file(key);
+    if (path === null) return null;
     let f: Deno.FsFile;
     try {
-      f = await Deno.open(this.#path(key), { read: true });
+      f = await Deno.open(path, { read: true });
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return null;
       throw err;
     }
     try {
-      await f.seek(offset, Deno.SeekMode.Start);
-      const buf = new Uint8Array(length);
+      // No more than the file holds: a remote's index may claim any length.
+      const size = (await f.stat()).size;
+      await f.seek(Math.min(offset, size), Deno.SeekMode.Start);
+      const buf = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
       let off = 0;
-      while (off < length) {
+      while (off < buf.length) {
         const n = await f.read(buf.subarray(off));
-        if (n === null) break;
+        if (n === null || n === 0) break;
         off += n;
       }
       return buf.subarray(0, off);
@@ -67,8 +97,10 @@ export class FolderBackend implements RemoteBackend {
 
   async stream(key: string): Promise<ReadableStream<Uint8Array> | null> {
     this.#requests++;
+    const path = await this.#file(key);
+    if (path === null) return null;
     try {
-      return (await Deno.open(this.#path(key), { read: true })).readable;
+      return (await Deno.open(path, { read: true })).readable;
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return null;
       throw err;

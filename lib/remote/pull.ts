@@ -336,6 +336,7 @@ export async function pull(store: Store, options: TransferOptions): Promise<Tran
           expect: h,
           mismatch: () => objects.corrupt(h),
         });
+        objects.bytes += size;
         report(1, size);
       } else packed.push(h);
     }

@@ -24,6 +24,7 @@ export interface RemoteLocation {
 const RANGE_GAP = 64 << 10;
 /** A range fetched at once holds at most this many bytes. */
 const RANGE_MAX = 8 << 20;
+const HEX64 = /^[0-9a-f]{64}$/;
 
 /** The objects of one remote, as far as its log names them. */
 export class RemoteObjects {
@@ -87,7 +88,24 @@ export class RemoteObjects {
       }
       this.#cache.put("idx", name, bytes);
     }
-    return await parseIndex(bytes, name);
+    const entries = await parseIndex(bytes, name);
+    // The index is named by its hash, so a remote can still craft one that lies about where
+    // its objects are: a length of a terabyte, a negative or fractional offset.
+    for (const e of entries) {
+      if (
+        !HEX64.test(e.hash) || !Number.isSafeInteger(e.offset) || e.offset < 0 ||
+        !Number.isSafeInteger(e.length) || e.length < 0
+      ) {
+        throw new IntegrityError(
+          `Remote "${this.url}": the index of pack ${name}${
+            this.#by(name)
+          } is damaged (its entry for ${e.hash.slice(0, 64)} is not a place in a pack); ` +
+            "nothing was changed here",
+          { remote: this.url, pack: name, problem: "damaged-pack" },
+        );
+      }
+    }
+    return entries;
   }
 
   /** Where every packed object lies, loaded on first use. */

@@ -160,7 +160,8 @@ export class S3Backend implements RemoteBackend {
       /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|socket|timed? ?out/i
         .test(`${e.code ?? ""} ${e.message ?? ""} ${name}`)
     ) {
-      const at = this.endpoint ? ` at ${this.endpoint}` : "";
+      // A user and password in the endpoint's URL are credentials: never shown.
+      const at = this.endpoint ? ` at ${this.endpoint.replace(/\/\/[^/@]*@/, "//")}` : "";
       const why = name === "AbortError" || /abort|timed? ?out|timeout/i.test(e.message ?? "")
         ? `no answer within ${IDLE_MS / 1000} s`
         : e.message || name || "no answer";

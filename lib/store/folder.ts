@@ -3,7 +3,7 @@
  * from a folder, checking its mark, and recreating or clearing what a copy or a crash left
  * (empty folders a copy dropped, dead writers' temp files).
  */
-import { AlreadyExistsError, NoStoreError } from "../errors.ts";
+import { AlreadyExistsError, InvalidArgumentError, NoStoreError } from "../errors.ts";
 import { damagedEntry } from "./damage.ts";
 import { exists, mapWriteError, processAlive, syncDir } from "./fs_util.ts";
 import { Layout, STORE_MARK } from "./layout.ts";
@@ -14,7 +14,17 @@ import { Layout, STORE_MARK } from "./layout.ts";
  * half store.
  */
 export async function createFolder(dir: string, state: Uint8Array): Promise<void> {
-  if (await exists(new Layout(dir).mark)) {
+  let there: boolean;
+  try {
+    there = await exists(new Layout(dir).mark);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotADirectory)) throw err;
+    throw new InvalidArgumentError(
+      `Cannot create a store at "${dir}": a part of that path is a file, not a folder`,
+      { path: dir },
+    );
+  }
+  if (there) {
     throw new AlreadyExistsError(`A tusk store already exists at "${dir}"`, { path: dir });
   }
   const parent = dir.slice(0, Math.max(dir.lastIndexOf("/"), 0)) || "/";
@@ -40,10 +50,14 @@ export async function createFolder(dir: string, state: Uint8Array): Promise<void
     } catch (err) {
       if (
         err instanceof Deno.errors.AlreadyExists ||
-        (err as { code?: string }).code === "ENOTEMPTY"
+        (err as { code?: string }).code === "ENOTEMPTY" || err instanceof Deno.errors.NotADirectory
       ) {
         throw new AlreadyExistsError(
-          `Cannot create a store at "${dir}": the folder is not empty`,
+          `Cannot create a store at "${dir}": ${
+            err instanceof Deno.errors.NotADirectory
+              ? "something that is not a folder (a file or a link) is there"
+              : "the folder is not empty"
+          }`,
           {
             path: dir,
           },
