@@ -8,7 +8,7 @@ import {
   NotFoundError,
   RerunRefusedError,
 } from "../errors.ts";
-import type { Commit } from "../store/codec.ts";
+import type { Commit, Provenance } from "../store/codec.ts";
 import type { Hash } from "../store/hash.ts";
 import { formatPath, parsePath, parseRef } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
@@ -16,21 +16,51 @@ import { datumId, planDatums } from "../pipeline/datums.ts";
 import { type DamagedJob, type JobRecord, JobStore, parseJobRef } from "../pipeline/jobs.ts";
 import { isFinal, type JobState } from "../pipeline/states.ts";
 import {
-  createPipeline,
+  createPipeline as createPipelineVersion,
+  type CreatePipelineOptions,
   deletePipeline,
   type Pipeline,
   pipelineOf,
   pipelinesOf,
   setPipelineStopped,
 } from "../pipeline/pipelines.ts";
+import type { HostProgram } from "../pipeline/program.ts";
+import { resolveHostProgram, type SandboxRequest } from "../runner/host_program.ts";
 import { inputLeaves } from "../pipeline/spec/input.ts";
+import { DEFAULT_WORKING_DIR } from "../pipeline/spec/parse_spec.ts";
 import { currentTrigger } from "../pipeline/trigger.ts";
 import type { SandboxMode } from "../runner/detect.ts";
 import type { Listener } from "../scheduler/events.ts";
 import { leaseHolder } from "../scheduler/lease.ts";
 import { runTriggered } from "./run.ts";
 
-export { createPipeline, deletePipeline, setPipelineStopped };
+export { deletePipeline, setPipelineStopped };
+
+/** Options of `createPipeline()`: the registry's, and the sandbox asked for. */
+export interface CreatePipelineCommandOptions
+  extends Omit<CreatePipelineOptions, "resolveProgram"> {
+  /**
+   * `--sandbox` as asked (default auto): a stage that is a host program is refused with
+   * `deno`, and where bwrap does not work.
+   */
+  readonly sandbox?: SandboxRequest;
+}
+
+/**
+ * `create pipeline` / `update pipeline`: the registry's `createPipeline()`, finding a host
+ * program the stage runs on the host's PATH and checking it starts in the sandbox.
+ */
+export async function createPipeline(
+  store: Store,
+  specFile: string,
+  options: CreatePipelineCommandOptions = {},
+): Promise<Pipeline> {
+  const { sandbox = "auto", ...rest } = options;
+  return await createPipelineVersion(store, specFile, {
+    ...rest,
+    resolveProgram: (name, o) => resolveHostProgram(name, { ...o, sandbox }),
+  });
+}
 
 /** A pipeline as `list pipeline` shows it. */
 export interface PipelineView {
@@ -47,6 +77,14 @@ export interface PipelineView {
   readonly codeHash: Hash;
   readonly outputBranch: string;
   readonly cron: readonly { name: string; spec: string; repo: string }[];
+  /** `transform.image`: recorded and shown, never pulled. */
+  readonly image?: string;
+  /** For a stage that is a host program: the program, as found when this version was made. */
+  readonly program?: HostProgram;
+  /** For an `errCmd` that is a host program: its program. */
+  readonly errProgram?: HostProgram;
+  /** For a host program: where it starts inside the sandbox. */
+  readonly workingDir?: string;
 }
 
 /** Pachyderm's short description of an input: `training:/`, `(attributes:/* ⨯ model:/)`. */
@@ -108,6 +146,10 @@ async function view(
       spec: c.spec,
       repo: c.repo,
     })),
+    ...(p.parsed.transform.image !== undefined ? { image: p.parsed.transform.image } : {}),
+    ...(p.program ? { program: p.program } : {}),
+    ...(p.errProgram ? { errProgram: p.errProgram } : {}),
+    ...(p.program ? { workingDir: p.parsed.transform.workingDir ?? DEFAULT_WORKING_DIR } : {}),
   };
 }
 
@@ -301,6 +343,8 @@ export interface ProvenanceNode {
   readonly job?: string;
   readonly spec?: string;
   readonly code?: string;
+  /** For a stage that is a host program: the program that ran. */
+  readonly program?: Provenance["program"];
   readonly inputs: readonly ProvenanceNode[];
 }
 
@@ -318,6 +362,7 @@ export async function provenance(store: Store, repo: string, id: string): Promis
     ...(c.provenance?.job ? { job: c.provenance.job } : {}),
     ...(c.provenance?.spec ? { spec: c.provenance.spec } : {}),
     ...(c.provenance?.code ? { code: c.provenance.code } : {}),
+    ...(c.provenance?.program ? { program: c.provenance.program } : {}),
     inputs,
   };
 }
@@ -333,6 +378,8 @@ export interface Lineage {
   readonly datum?: string;
   readonly code?: string;
   readonly spec?: string;
+  /** For a stage that is a host program: the program that ran. */
+  readonly program?: Provenance["program"];
   readonly inputs: readonly {
     name: string;
     repo: string;
@@ -378,6 +425,7 @@ async function lineageOf(
       job: prov.job,
       ...(prov.code ? { code: prov.code } : {}),
       ...(prov.spec ? { spec: prov.spec } : {}),
+      ...(prov.program ? { program: prov.program } : {}),
       inputs: [],
       upstream: [],
     };
@@ -417,6 +465,7 @@ async function lineageOf(
     ...(found ? { datum: found.id } : {}),
     ...(prov.code ? { code: prov.code } : {}),
     ...(prov.spec ? { spec: prov.spec } : {}),
+    ...(prov.program ? { program: prov.program } : {}),
     inputs,
     upstream,
   };

@@ -1,0 +1,220 @@
+/**
+ * The process limit of a host-program stage: a fork bomb is ended before it takes the
+ * machine's process ids. Three layers, the first that applies doing the work:
+ *
+ * 1. A pids cgroup of its own, where tusk may make one (root with a writable cgroup v1
+ *    `pids` hierarchy, or a cgroup v2 subtree with `pids` enabled): the kernel refuses the
+ *    stage's tasks past the limit, and the watch sees it in `pids.events`.
+ * 2. `RLIMIT_NPROC` set inside the sandbox (`host_stage.ts`): the kernel refuses the tasks
+ *    past the limit, for any user but root; the watch sees the count reach it.
+ * 3. The watch's own count: a small bash loop (builtins only, so it never forks) reads the
+ *    machine's task count from `/proc/loadavg` every 10 ms, and when it has grown by `step`
+ *    since the last count (and every half second anyway) counts the tasks in the stage's
+ *    pid namespace: those whose `/proc/<pid>/ns/pid` is that of the sandbox's first process
+ *    (the child of the bwrap the stage was started as).
+ *
+ * On reaching the limit the watch prints `over <n>` once; the runner ends the stage. When
+ * stopped, it removes the stage's cgroup once its tasks are gone (up to 5 s); one left
+ * behind is removed by a later watch once its tusk process is gone.
+ */
+
+const SCRIPT = `
+outer=$1; max=$2; step=$3; cg=$4; inner=""; tick=0; tasks=0; over=0
+read -r _ _ _ rt _ < /proc/loadavg; base=\${rt#*/}
+if [[ -n $cg ]]; then
+  # Cgroups a tusk process that is gone could not remove (its stage's tasks took longer to
+  # end): empty now, so rmdir removes them; a live one's it leaves.
+  for d in "\${cg%/*}"/tusk-*-*; do
+    n=\${d##*/tusk-}; p=\${n%%-*}
+    [[ $p =~ ^[0-9]+$ && ! -d /proc/$p ]] && rmdir "$d" 2>/dev/null
+  done
+fi
+find_inner() {
+  local f line rest ppid
+  for f in /proc/[0-9]*; do
+    read -r line 2>/dev/null < "$f/stat" || continue
+    rest=\${line##*) }; rest=\${rest#* }; ppid=\${rest%% *}
+    if ((ppid == outer)); then inner=\${f#/proc/}; return; fi
+  done
+}
+count() {
+  local f n=0 t
+  [[ -z $inner ]] && find_inner
+  if [[ -n $inner ]]; then
+    for f in /proc/[0-9]*; do
+      [[ $f/ns/pid -ef /proc/$inner/ns/pid ]] || continue
+      t=("$f"/task/*); n=$((n + \${#t[@]}))
+    done
+  fi
+  tasks=$n
+}
+while :; do
+  tick=$((tick + 1))
+  if ((!over)); then
+    if [[ -n $cg ]]; then
+      if read -r _ ev 2>/dev/null < "$cg/pids.events" && ((ev > 0)); then
+        over=1; echo "over $max"
+      fi
+    else
+      read -r _ _ _ rt _ < /proc/loadavg; total=\${rt#*/}
+      if ((total - base >= step || tick % 50 == 1)); then
+        base=$total; count
+        if ((tasks >= max)); then over=1; echo "over $tasks"; fi
+      fi
+    fi
+  fi
+  if read -r -t 0.01 line; then [[ $line == stop ]] && break
+  elif (($? <= 128)); then break; fi
+done
+if [[ -n $cg ]]; then
+  for ((i = 0; i < 250; i++)); do
+    rmdir "$cg" 2>/dev/null && break
+    read -r -t 0.02 _
+  done
+fi
+`;
+
+/** A running watch of one stage's tasks. */
+export class TaskWatch {
+  #child: Deno.ChildProcess;
+  #done: Promise<void>;
+
+  private constructor(child: Deno.ChildProcess, onOver: (tasks: number) => void) {
+    this.#child = child;
+    this.#done = this.#read(onOver);
+  }
+
+  /**
+   * Start watching the stage started as process `outerPid` (bwrap, whose child is the
+   * sandbox's first process), limited to `max` tasks, in the cgroup `cgroup` if it has one
+   * (which the watch removes when stopped); `onOver` is called once when the limit is
+   * reached. Null when bash is not available.
+   */
+  static start(
+    bash: string | null,
+    outerPid: number,
+    max: number,
+    cgroup: string | null,
+    onOver: (tasks: number) => void,
+  ): TaskWatch | null {
+    if (!bash) return null;
+    try {
+      const child = new Deno.Command(bash, {
+        args: [
+          "--noprofile",
+          "--norc",
+          "-c",
+          SCRIPT,
+          "tusk-tasks",
+          String(outerPid),
+          String(max),
+          String(Math.max(16, Math.floor(max / 8))),
+          cgroup ?? "",
+        ],
+        clearEnv: true,
+        env: { LC_ALL: "C" },
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "null",
+      }).spawn();
+      return new TaskWatch(child, onOver);
+    } catch {
+      return null;
+    }
+  }
+
+  async #read(onOver: (tasks: number) => void): Promise<void> {
+    let text = "";
+    let told = false;
+    try {
+      for await (const chunk of this.#child.stdout.pipeThrough(new TextDecoderStream())) {
+        text += chunk;
+        const m = /^over (\d+)$/m.exec(text);
+        if (m && !told) {
+          told = true;
+          onOver(Number(m[1]));
+        }
+      }
+    } catch {
+      // The watch died: the stage is still supervised by its timers and memory cap.
+    }
+  }
+
+  /** Stop watching, let the watch remove the stage's cgroup, and wait until it is gone. */
+  async stop(): Promise<void> {
+    try {
+      const writer = this.#child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode("stop\n"));
+      await writer.close();
+    } catch {
+      // Already gone.
+    }
+    const timer = setTimeout(() => {
+      try {
+        this.#child.kill("SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }, 7000);
+    try {
+      await this.#child.status;
+      await this.#done;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/**
+ * Find the pids cgroup folder of this process where tusk may make a child cgroup and move a
+ * process into it (tried with a throwaway one), by bash (Deno reads neither `/proc` nor
+ * `/sys` without --allow-all). Null where there is none: a cgroup v1 `pids` hierarchy not
+ * writable, a cgroup v2 one without `pids` in its subtree, or no bash.
+ */
+export async function findPidsCgroup(bash: string | null): Promise<string | null> {
+  if (!bash) return null;
+  const script = `
+v1=""; v2=""; have2=0
+while IFS=: read -r id ctrl path; do
+  [[ ,$ctrl, == *,pids,* ]] && v1=$path
+  [[ $id == 0 && -z $ctrl ]] && { v2=$path; have2=1; }
+done < /proc/self/cgroup
+dir=""
+while read -r line; do
+  left=\${line%% - *}; right=\${line#* - }
+  read -r _ _ _ root mnt _ <<< "$left"
+  read -r type _ opts <<< "$right"
+  if [[ $type == cgroup && ,$opts, == *,pids,* && -n $v1 ]]; then
+    rel=\${v1#"$root"}; dir=$mnt\${rel:+/\${rel#/}}; break
+  fi
+  if [[ $type == cgroup2 && $have2 == 1 && -z $dir ]]; then
+    rel=\${v2#"$root"}; d=$mnt\${rel:+/\${rel#/}}
+    read -r ctl 2>/dev/null < "$d/cgroup.subtree_control" && [[ " $ctl " == *" pids "* ]] && dir2=$d
+  fi
+done < /proc/self/mountinfo
+dir=\${dir:-$dir2}
+[[ -n $dir ]] || exit 1
+probe=$dir/tusk-probe-$$
+mkdir "$probe" 2>/dev/null || exit 1
+ok=0
+if [[ -w $probe/pids.max ]] && echo 8 > "$probe/pids.max" 2>/dev/null; then
+  ( echo $BASHPID > "$probe/cgroup.procs" ) 2>/dev/null && ok=1
+fi
+for ((i = 0; i < 50; i++)); do rmdir "$probe" 2>/dev/null && break; read -r -t 0.01 _ <> <(:); done
+((ok)) && echo "$dir"
+`;
+  try {
+    const out = await new Deno.Command(bash, {
+      args: ["--noprofile", "--norc", "-c", script],
+      clearEnv: true,
+      env: { LC_ALL: "C" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const dir = new TextDecoder().decode(out.stdout).trim();
+    return out.success && dir.startsWith("/") ? dir : null;
+  } catch {
+    return null;
+  }
+}
