@@ -215,14 +215,14 @@ export async function resolveHostProgram(
         "MISSING_PROGRAM",
         `${what}: ${skipped.join(", ")} ${
           skipped.length === 1 ? "is" : "are"
-        } outside the system folders the sandbox shows (${folders}, /lib…); install it there (e.g. "apt-get install ${name}") or name one there by its absolute path`,
+        } outside the system folders the sandbox shows (${folders}, /lib…); install it there with the system's package manager, or name one there by its absolute path`,
       );
     }
     fail(
       "MISSING_PROGRAM",
       name.startsWith("/")
         ? `${what}: there is no executable file at "${name}"`
-        : `${what}: it is not on PATH; install it (e.g. "apt-get install ${name}") or give its absolute path`,
+        : `${what}: it is not on PATH; install it with the system's package manager, or give its absolute path`,
     );
   }
   const { path, realPath } = found!;
