@@ -10,7 +10,6 @@ import { runStageBatch } from "../../lib/runner/batch.ts";
 import {
   BATCH_ENV,
   ETC_ENTRIES,
-  HOST_PATHS,
   hostBwrapFlags,
   hostStageArgs,
   hostStageCommand,
