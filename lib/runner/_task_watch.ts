@@ -165,15 +165,24 @@ export class TaskWatch {
   }
 }
 
+/** What `probeTaskLimits()` found. */
+export interface TaskLimits {
+  /** This process's effective uid (root's `RLIMIT_NPROC` is not enforced); null if unknown. */
+  readonly uid: number | null;
+  /** A pids cgroup folder tusk may make cgroups in, or null. */
+  readonly pidsCgroup: string | null;
+}
+
 /**
- * Find the pids cgroup folder of this process where tusk may make a child cgroup and move a
- * process into it (tried with a throwaway one), by bash (Deno reads neither `/proc` nor
- * `/sys` without --allow-all). Null where there is none: a cgroup v1 `pids` hierarchy not
- * writable, a cgroup v2 one without `pids` in its subtree, or no bash.
+ * Find this process's uid and the pids cgroup folder where tusk may make a child cgroup and
+ * move a process into it (tried with a throwaway one), by bash (Deno reads neither `/proc`
+ * nor `/sys` without --allow-all). No cgroup where there is none: a cgroup v1 `pids`
+ * hierarchy not writable, a cgroup v2 one without `pids` in its subtree, or no bash.
  */
-export async function findPidsCgroup(bash: string | null): Promise<string | null> {
-  if (!bash) return null;
+export async function probeTaskLimits(bash: string | null): Promise<TaskLimits> {
+  if (!bash) return { uid: null, pidsCgroup: null };
   const script = `
+echo "uid $EUID"
 v1=""; v2=""; have2=0
 while IFS=: read -r id ctrl path; do
   [[ ,$ctrl, == *,pids,* ]] && v1=$path
@@ -193,15 +202,16 @@ while read -r line; do
   fi
 done < /proc/self/mountinfo
 dir=\${dir:-$dir2}
-[[ -n $dir ]] || exit 1
+[[ -n $dir ]] || exit 0
 probe=$dir/tusk-probe-$$
-mkdir "$probe" 2>/dev/null || exit 1
+mkdir "$probe" 2>/dev/null || exit 0
 ok=0
 if [[ -w $probe/pids.max ]] && echo 8 > "$probe/pids.max" 2>/dev/null; then
   ( echo $BASHPID > "$probe/cgroup.procs" ) 2>/dev/null && ok=1
 fi
 for ((i = 0; i < 50; i++)); do rmdir "$probe" 2>/dev/null && break; read -r -t 0.01 _ <> <(:); done
-((ok)) && echo "$dir"
+((ok)) && echo "cgroup $dir"
+exit 0
 `;
   try {
     const out = await new Deno.Command(bash, {
@@ -212,9 +222,11 @@ for ((i = 0; i < 50; i++)); do rmdir "$probe" 2>/dev/null && break; read -r -t 0
       stdout: "piped",
       stderr: "null",
     }).output();
-    const dir = new TextDecoder().decode(out.stdout).trim();
-    return out.success && dir.startsWith("/") ? dir : null;
+    const text = new TextDecoder().decode(out.stdout);
+    const uid = /^uid (\d+)$/m.exec(text)?.[1];
+    const dir = /^cgroup (\/.*)$/m.exec(text)?.[1];
+    return { uid: uid === undefined ? null : Number(uid), pidsCgroup: dir ?? null };
   } catch {
-    return null;
+    return { uid: null, pidsCgroup: null };
   }
 }

@@ -21,7 +21,7 @@
  */
 import { InvalidArgumentError } from "../errors.ts";
 import { hostTools } from "./detect.ts";
-import { findPidsCgroup } from "./_task_watch.ts";
+import { probeTaskLimits } from "./_task_watch.ts";
 import { validateStageEnv } from "../pipeline/env.ts";
 import {
   type HostTools,
@@ -83,10 +83,24 @@ export interface HostSystem {
   /** util-linux `prlimit` inside `/usr`, to cap processes; null without it. */
   readonly prlimit: string | null;
   /**
-   * A pids cgroup folder tusk may make a cgroup per stage run in (`findPidsCgroup()`), so the
-   * kernel caps a stage's tasks even for root; null where there is none.
+   * A pids cgroup folder tusk may make a cgroup per stage run in (`probeTaskLimits()`), so
+   * the kernel caps a stage's tasks even for root; null where there is none.
    */
   readonly pidsCgroup: string | null;
+  /** tusk's uid: the kernel does not hold root to `RLIMIT_NPROC`. Null if unknown. */
+  readonly uid: number | null;
+}
+
+/** What caps a host-program stage's processes here, in words (for `tusk doctor`). */
+export function taskLimitText(system: HostSystem): string {
+  const n = `${HOST_STAGE_MAX_TASKS} processes and threads`;
+  if (system.pidsCgroup) return `${n}, by a pids cgroup per stage (the kernel)`;
+  if (system.prlimit && system.uid !== null && system.uid !== 0) {
+    return `${n}, by RLIMIT_NPROC in the sandbox (the kernel)`;
+  }
+  return `${n}, counted by tusk's supervisor only (${
+    system.uid === 0 ? "root is not held to RLIMIT_NPROC" : "no prlimit"
+  } and no writable pids cgroup)`;
 }
 
 /** Top-level system folders a host program and its libraries live in. */
@@ -165,8 +179,8 @@ export function hostSystem(): Promise<HostSystem> {
         break;
       }
     }
-    const pidsCgroup = await findPidsCgroup((await hostTools()).bash);
-    return { folders, etc, prlimit, pidsCgroup };
+    const { uid, pidsCgroup } = await probeTaskLimits((await hostTools()).bash);
+    return { folders, etc, prlimit, pidsCgroup, uid };
   })();
   systemPromise.catch(() => {
     systemPromise = null;

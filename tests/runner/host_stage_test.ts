@@ -31,6 +31,7 @@ const SYSTEM: HostSystem = {
   etc: ["/etc/ld.so.cache"],
   prlimit: "/usr/bin/prlimit",
   pidsCgroup: null,
+  uid: 1000,
 };
 
 const TOOLS: HostTools = {
