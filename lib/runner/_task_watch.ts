@@ -14,12 +14,14 @@
  *    (the child of the bwrap the stage was started as).
  *
  * On reaching the limit the watch prints `over <n>` once; the runner ends the stage. When
- * stopped, it removes the stage's cgroup once its tasks are gone (up to 5 s); one left
- * behind is removed by a later watch once its tusk process is gone.
+ * stopped, it says whether the stage's cgroup is empty, so the next stage run of this
+ * process can take it over (making a cgroup costs a stage's start a few milliseconds), or
+ * else removes it once its tasks are gone (up to 5 s); cgroups left behind are removed by a
+ * later watch once their tusk process is gone.
  */
 
 const SCRIPT = `
-outer=$1; max=$2; step=$3; cg=$4; inner=""; tick=0; tasks=0; over=0
+outer=$1; max=$2; step=$3; cg=$4; seen=$5; inner=""; tick=0; tasks=0; over=0
 read -r _ _ _ rt _ < /proc/loadavg; base=\${rt#*/}
 if [[ -n $cg ]]; then
   # Cgroups a tusk process that is gone could not remove (its stage's tasks took longer to
@@ -52,7 +54,7 @@ while :; do
   tick=$((tick + 1))
   if ((!over)); then
     if [[ -n $cg ]]; then
-      if read -r _ ev 2>/dev/null < "$cg/pids.events" && ((ev > 0)); then
+      if read -r _ ev 2>/dev/null < "$cg/pids.events" && ((ev > seen)); then
         over=1; echo "over $max"
       fi
     else
@@ -67,34 +69,72 @@ while :; do
   elif (($? <= 128)); then break; fi
 done
 if [[ -n $cg ]]; then
-  for ((i = 0; i < 250; i++)); do
-    rmdir "$cg" 2>/dev/null && break
-    read -r -t 0.02 _
-  done
+  read -r current 2>/dev/null < "$cg/pids.current"
+  if [[ $current == 0 ]] && read -r _ ev 2>/dev/null < "$cg/pids.events"; then
+    echo "free $ev"
+  else
+    for ((i = 0; i < 250; i++)); do
+      rmdir "$cg" 2>/dev/null && break
+      read -r -t 0.02 _
+    done
+  fi
 fi
 `;
+
+/** A pids cgroup of a stage run, and the limit events it had counted before the run. */
+export interface StageCgroup {
+  readonly path: string;
+  readonly events: number;
+}
+
+/** Empty pids cgroups of this process, each ready for another stage run. */
+export class CgroupPool {
+  readonly #idle: StageCgroup[] = [];
+  #made = 0;
+
+  /** An idle cgroup under `root`, or the name of a new one (the stage's shell makes it). */
+  take(root: string): StageCgroup {
+    const idle = this.#idle.findIndex((c) => c.path.startsWith(`${root}/`));
+    if (idle >= 0) return this.#idle.splice(idle, 1)[0]!;
+    return { path: `${root}/tusk-${Deno.pid}-${++this.#made}`, events: 0 };
+  }
+
+  /** Take back an empty cgroup. */
+  give(cgroup: StageCgroup): void {
+    this.#idle.push(cgroup);
+  }
+}
+
+/** The pool of this process. */
+export const cgroupPool = new CgroupPool();
 
 /** A running watch of one stage's tasks. */
 export class TaskWatch {
   #child: Deno.ChildProcess;
   #done: Promise<void>;
+  #cgroup: StageCgroup | null;
+  #free: number | null = null;
 
-  private constructor(child: Deno.ChildProcess, onOver: (tasks: number) => void) {
+  private constructor(
+    child: Deno.ChildProcess,
+    cgroup: StageCgroup | null,
+    onOver: (tasks: number) => void,
+  ) {
     this.#child = child;
+    this.#cgroup = cgroup;
     this.#done = this.#read(onOver);
   }
 
   /**
    * Start watching the stage started as process `outerPid` (bwrap, whose child is the
-   * sandbox's first process), limited to `max` tasks, in the cgroup `cgroup` if it has one
-   * (which the watch removes when stopped); `onOver` is called once when the limit is
-   * reached. Null when bash is not available.
+   * sandbox's first process), limited to `max` tasks, in the cgroup `cgroup` if it has one;
+   * `onOver` is called once when the limit is reached. Null when bash is not available.
    */
   static start(
     bash: string | null,
     outerPid: number,
     max: number,
-    cgroup: string | null,
+    cgroup: StageCgroup | null,
     onOver: (tasks: number) => void,
   ): TaskWatch | null {
     if (!bash) return null;
@@ -109,7 +149,8 @@ export class TaskWatch {
           String(outerPid),
           String(max),
           String(Math.max(16, Math.floor(max / 8))),
-          cgroup ?? "",
+          cgroup?.path ?? "",
+          String(cgroup?.events ?? 0),
         ],
         clearEnv: true,
         env: { LC_ALL: "C" },
@@ -117,7 +158,7 @@ export class TaskWatch {
         stdout: "piped",
         stderr: "null",
       }).spawn();
-      return new TaskWatch(child, onOver);
+      return new TaskWatch(child, cgroup, onOver);
     } catch {
       return null;
     }
@@ -134,13 +175,18 @@ export class TaskWatch {
           told = true;
           onOver(Number(m[1]));
         }
+        const free = /^free (\d+)$/m.exec(text);
+        if (free) this.#free = Number(free[1]);
       }
     } catch {
       // The watch died: the stage is still supervised by its timers and memory cap.
     }
   }
 
-  /** Stop watching, let the watch remove the stage's cgroup, and wait until it is gone. */
+  /**
+   * Stop watching and wait until the watch is gone; the stage's cgroup, when it is empty,
+   * goes back to `cgroupPool` (else the watch removes it).
+   */
   async stop(): Promise<void> {
     try {
       const writer = this.#child.stdin.getWriter();
@@ -161,6 +207,9 @@ export class TaskWatch {
       await this.#done;
     } finally {
       clearTimeout(timer);
+    }
+    if (this.#cgroup && this.#free !== null) {
+      cgroupPool.give({ path: this.#cgroup.path, events: this.#free });
     }
   }
 }

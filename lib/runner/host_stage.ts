@@ -15,12 +15,13 @@
  *   output limits); the root, `/dev` and everything else read-only;
  * - a fresh `/proc` (only the sandbox's processes), a minimal `/dev`;
  * - a cleared environment: the spec's `env` over `PATH`, `HOME=/tmp`, `TMPDIR=/tmp`, `LANG`;
- * - at most `HOST_STAGE_MAX_TASKS` processes and threads (the kernel's `RLIMIT_NPROC`, set
- *   inside the sandbox with `prlimit`, where the kernel enforces it: not for root) beside
- *   the supervisor's own count of the sandbox's processes.
+ * - at most `HOST_STAGE_MAX_TASKS` processes and threads: a pids cgroup of its own where tusk
+ *   may make one, else the kernel's `RLIMIT_NPROC` set inside the sandbox with `prlimit`
+ *   (which the kernel does not hold root to), and the supervisor's own count besides
+ *   (`_task_watch.ts`).
  */
 import { InvalidArgumentError } from "../errors.ts";
-import { hostTools } from "./detect.ts";
+import { findExecutable, hostTools } from "./detect.ts";
 import { probeTaskLimits } from "./_task_watch.ts";
 import { validateStageEnv } from "../pipeline/env.ts";
 import {
@@ -89,6 +90,8 @@ export interface HostSystem {
   readonly pidsCgroup: string | null;
   /** tusk's uid: the kernel does not hold root to `RLIMIT_NPROC`. Null if unknown. */
   readonly uid: number | null;
+  /** A POSIX shell (`/bin/sh`) that moves a stage into its cgroup; null without one. */
+  readonly sh: string | null;
 }
 
 /** What caps a host-program stage's processes here, in words (for `tusk doctor`). */
@@ -180,7 +183,8 @@ export function hostSystem(): Promise<HostSystem> {
       }
     }
     const { uid, pidsCgroup } = await probeTaskLimits((await hostTools()).bash);
-    return { folders, etc, prlimit, pidsCgroup, uid };
+    const sh = await findExecutable("sh");
+    return { folders, etc, prlimit, pidsCgroup, uid, sh };
   })();
   systemPromise.catch(() => {
     systemPromise = null;
@@ -312,21 +316,24 @@ export function hostBwrapFlags(spec: StageSpec, host: HostStage, system: HostSys
 }
 
 /**
- * Moves itself into the cgroup `$1` (made here, capped at `$2` tasks), then runs the rest.
- * Run with an empty environment: the stage's reaches the sandbox through bwrap's
- * `--setenv`, never a shell or bwrap on the host (`BASH_ENV`, `LD_PRELOAD`).
+ * Moves itself into the cgroup `$1` (made here, capped at `$2` tasks, unless an earlier run
+ * made it), then runs the rest. A POSIX shell, run with an empty environment: the stage's
+ * reaches the sandbox through bwrap's `--setenv`, never a shell or bwrap on the host
+ * (`ENV`, `BASH_ENV`, `LD_PRELOAD`).
  */
-const CGROUP_WRAPPER =
-  'mkdir -- "$1" && echo "$2" > "$1/pids.max" && echo $$ > "$1/cgroup.procs" || ' +
-  '{ echo "tusk: cannot set the stage\'s process limit (cgroup $1)" >&2; rmdir -- "$1"; exit 125; }; ' +
+export const CGROUP_WRAPPER =
+  '{ [ -d "$1" ] || { mkdir -- "$1" && echo "$2" > "$1/pids.max"; }; } && ' +
+  'echo $$ > "$1/cgroup.procs" || ' +
+  '{ echo "tusk: cannot set the stage\'s process limit (cgroup $1)" >&2; exit 125; }; ' +
   'shift 2; exec "$@"';
 
 /**
- * The complete command of one host-program stage run: with `cgroup`, a bash that moves it
- * into that new pids cgroup first; `setsid` (its own process group); `bwrap` with the flags
- * above and the stage's environment as `--setenv`; `prlimit` capping its tasks (where there
- * is one); the program and its arguments. The process itself starts with an empty
- * environment. Throws `TypeError` without bwrap: such a stage never runs with less.
+ * The complete command of one host-program stage run: with `cgroup`, a shell that moves it
+ * into that pids cgroup first; `bwrap` with the flags above (its own session, so no
+ * `setsid`) and the stage's environment as `--setenv`; `prlimit` capping its tasks (where
+ * the kernel holds tusk's user to it); the program and its arguments. The process itself
+ * starts with an empty environment. Throws `TypeError` without bwrap: such a stage never
+ * runs with less.
  */
 export function hostStageCommand(
   spec: StageSpec,
@@ -354,7 +361,8 @@ export function hostStageCommand(
   if (!tools.bwrap) {
     throw new TypeError("Cannot run a host-program stage without bwrap: it never runs with less");
   }
-  const limit = system.prlimit
+  // The kernel does not hold root to RLIMIT_NPROC: no use starting prlimit for it.
+  const limit = system.prlimit && system.uid !== 0
     ? [system.prlimit, `--nproc=${HOST_STAGE_MAX_TASKS}:${HOST_STAGE_MAX_TASKS}`, "--"]
     : [];
   const env = Object.entries(hostStageEnv(specEnv, options)).flatMap(([k, v]) => [
@@ -373,9 +381,7 @@ export function hostStageCommand(
   ];
   const wrap = options.cgroup !== undefined
     ? [
-      requireBash(tools),
-      "--noprofile",
-      "--norc",
+      requireShell(system, tools),
       "-c",
       CGROUP_WRAPPER,
       "tusk-stage",
@@ -383,11 +389,12 @@ export function hostStageCommand(
       String(HOST_STAGE_MAX_TASKS),
     ]
     : [];
-  const all = [...wrap, ...(tools.setsid ? [tools.setsid] : []), ...argv];
+  const all = [...wrap, ...argv];
   return { program: all[0]!, args: all.slice(1), env: {}, cwd: spec.scratchDir };
 }
 
-function requireBash(tools: HostTools): string {
-  if (!tools.bash) throw new TypeError("Cannot put a stage in a cgroup without bash");
-  return tools.bash;
+function requireShell(system: HostSystem, tools: HostTools): string {
+  const shell = system.sh ?? tools.bash;
+  if (!shell) throw new TypeError("Cannot put a stage in a cgroup without a shell");
+  return shell;
 }

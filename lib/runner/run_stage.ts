@@ -25,7 +25,7 @@ import {
   hostStageCommand,
   hostSystem,
 } from "./host_stage.ts";
-import { TaskWatch } from "./_task_watch.ts";
+import { cgroupPool, TaskWatch } from "./_task_watch.ts";
 
 export type { SandboxMode, StageInput } from "./sandbox.ts";
 
@@ -232,9 +232,6 @@ class Terminator {
   }
 }
 
-/** Stage runs of this process so far: each host program's cgroup is named by its number. */
-let runs = 0;
-
 /** Why a V8 heap exhaustion shows in stderr. */
 const HEAP_OOM = /Fatal JavaScript out of memory|JavaScript heap out of memory|Reached heap limit/;
 
@@ -270,11 +267,11 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   }
   const system = host ? await hostSystem() : null;
   // A host program gets a pids cgroup of its own where tusk may make one (see _task_watch.ts).
-  const cgroup = system?.pidsCgroup ? `${system.pidsCgroup}/tusk-${Deno.pid}-${++runs}` : null;
+  const cgroup = system?.pidsCgroup ? cgroupPool.take(system.pidsCgroup) : null;
   const command = host
     ? hostStageCommand({ ...options, memoryBytes }, host, tools, system!, {
       batch: options.batch ?? false,
-      cgroup: cgroup ?? undefined,
+      cgroup: cgroup?.path,
     })
     : stageCommand({ ...options, memoryBytes }, tools);
   const code = await Deno.stat(host ? host.codeDir : options.bundle).catch(() => null);
@@ -334,7 +331,8 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   const terminator = new Terminator(
     child,
     options.mode,
-    tools.setsid !== null,
+    // A host program's bwrap is not started through setsid: it makes its own session.
+    tools.setsid !== null && !host,
     () => monitor?.latest ?? null,
   );
   const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;

@@ -32,6 +32,7 @@ const SYSTEM: HostSystem = {
   prlimit: "/usr/bin/prlimit",
   pidsCgroup: null,
   uid: 1000,
+  sh: "/usr/bin/sh",
 };
 
 const TOOLS: HostTools = {
@@ -109,8 +110,7 @@ Deno.test("hostBwrapFlags() starts the program in the spec's workingDir", () => 
 Deno.test("hostStageCommand() starts with an empty environment and gives the stage its own", () => {
   const c = hostStageCommand(SPEC, HOST, TOOLS, SYSTEM);
   assert.deepEqual(c.env, {});
-  assert.equal(c.program, "/usr/bin/setsid");
-  assert.equal(c.args[0], "/usr/bin/bwrap");
+  assert.equal(c.program, "/usr/bin/bwrap");
   const env = Object.fromEntries(pairs(c.args, "--setenv"));
   assert.deepEqual(env, {
     PATH: "/usr/local/bin:/usr/bin:/bin",
@@ -132,17 +132,25 @@ Deno.test("hostStageCommand() starts with an empty environment and gives the sta
   ]);
 });
 
+Deno.test("hostStageCommand() starts no prlimit for root, whom RLIMIT_NPROC does not hold", () => {
+  const c = hostStageCommand(SPEC, HOST, TOOLS, { ...SYSTEM, uid: 0 });
+  const end = c.args.indexOf("--");
+  assert.deepEqual(c.args.slice(end + 1, end + 3), ["/usr/bin/python3", "/code/run.py"]);
+});
+
 Deno.test("hostStageCommand() tells a batched program so by TUSK_DATUM_BATCHING", () => {
   const c = hostStageCommand(SPEC, HOST, TOOLS, SYSTEM, { batch: true });
   assert.equal(Object.fromEntries(pairs(c.args, "--setenv"))[BATCH_ENV], "1");
   assert.ok(!c.args.includes("--batch"));
 });
 
-Deno.test("hostStageCommand() moves the stage into its pids cgroup first, through bash", () => {
-  const c = hostStageCommand(SPEC, HOST, TOOLS, SYSTEM, { cgroup: "/sys/fs/cgroup/pids/tusk-1-1" });
-  assert.equal(c.program, "/usr/bin/bash");
-  assert.deepEqual(c.args.slice(4, 7), ["tusk-stage", "/sys/fs/cgroup/pids/tusk-1-1", "2048"]);
-  assert.equal(c.args[7], "/usr/bin/setsid");
+Deno.test("hostStageCommand() moves the stage into its pids cgroup first, through sh", () => {
+  const c = hostStageCommand(SPEC, HOST, TOOLS, SYSTEM, {
+    cgroup: "/sys/fs/cgroup/pids/tusk-1-1",
+  });
+  assert.equal(c.program, "/usr/bin/sh");
+  assert.deepEqual(c.args.slice(2, 5), ["tusk-stage", "/sys/fs/cgroup/pids/tusk-1-1", "2048"]);
+  assert.equal(c.args[5], "/usr/bin/bwrap");
   assert.deepEqual(c.env, {});
 });
 
