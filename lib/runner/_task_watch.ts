@@ -220,6 +220,8 @@ export interface TaskLimits {
   readonly uid: number | null;
   /** A pids cgroup folder tusk may make cgroups in, or null. */
   readonly pidsCgroup: string | null;
+  /** Those of the `/proc` paths asked about that exist, and whether each is a folder. */
+  readonly proc: readonly { readonly path: string; readonly folder: boolean }[];
 }
 
 /**
@@ -228,10 +230,16 @@ export interface TaskLimits {
  * nor `/sys` without --allow-all). No cgroup where there is none: a cgroup v1 `pids`
  * hierarchy not writable, a cgroup v2 one without `pids` in its subtree, or no bash.
  */
-export async function probeTaskLimits(bash: string | null): Promise<TaskLimits> {
-  if (!bash) return { uid: null, pidsCgroup: null };
+export async function probeTaskLimits(
+  bash: string | null,
+  procPaths: readonly string[] = [],
+): Promise<TaskLimits> {
+  if (!bash) return { uid: null, pidsCgroup: null, proc: [] };
   const script = `
 echo "uid $EUID"
+for p in "$@"; do
+  if [[ -d $p ]]; then echo "proc dir $p"; elif [[ -e $p ]]; then echo "proc file $p"; fi
+done
 v1=""; v2=""; have2=0
 while IFS=: read -r id ctrl path; do
   [[ ,$ctrl, == *,pids,* ]] && v1=$path
@@ -264,7 +272,7 @@ exit 0
 `;
   try {
     const out = await new Deno.Command(bash, {
-      args: ["--noprofile", "--norc", "-c", script],
+      args: ["--noprofile", "--norc", "-c", script, "tusk-probe", ...procPaths],
       clearEnv: true,
       env: { LC_ALL: "C" },
       stdin: "null",
@@ -274,8 +282,12 @@ exit 0
     const text = new TextDecoder().decode(out.stdout);
     const uid = /^uid (\d+)$/m.exec(text)?.[1];
     const dir = /^cgroup (\/.*)$/m.exec(text)?.[1];
-    return { uid: uid === undefined ? null : Number(uid), pidsCgroup: dir ?? null };
+    const proc = [...text.matchAll(/^proc (dir|file) (\/proc\/\S+)$/gm)].map((m) => ({
+      path: m[2]!,
+      folder: m[1] === "dir",
+    }));
+    return { uid: uid === undefined ? null : Number(uid), pidsCgroup: dir ?? null, proc };
   } catch {
-    return { uid: null, pidsCgroup: null };
+    return { uid: null, pidsCgroup: null, proc: [] };
   }
 }

@@ -13,7 +13,10 @@
  * - its code read-only at `/code` (where Pachyderm images keep theirs), `/pfs/<input>`
  *   read-only, `/pfs/out`, and a scratch `/tmp` and `/dev/shm` on disk (counted by the
  *   output limits); the root, `/dev` and everything else read-only;
- * - a fresh `/proc` (only the sandbox's processes), a minimal `/dev`;
+ * - a fresh `/proc` (only the sandbox's processes) with what containers mask masked
+ *   (`/proc/keys`, `/proc/kcore`, `/proc/timer_list`…), a minimal `/dev`;
+ * - a seccomp filter refusing the kernel keyrings and a few large kernel surfaces
+ *   (`_seccomp.ts`);
  * - a cleared environment: the spec's `env` over `PATH`, `HOME=/tmp`, `TMPDIR=/tmp`, `LANG`;
  * - at most `HOST_STAGE_MAX_TASKS` processes and threads: a pids cgroup of its own where tusk
  *   may make one, else the kernel's `RLIMIT_NPROC` set inside the sandbox with `prlimit`
@@ -23,6 +26,7 @@
 import { InvalidArgumentError } from "../errors.ts";
 import { findExecutable, hostTools } from "./detect.ts";
 import { probeTaskLimits } from "./_task_watch.ts";
+import { seccompFilter } from "./_seccomp.ts";
 import { validateStageEnv } from "../pipeline/env.ts";
 import {
   type HostTools,
@@ -90,9 +94,27 @@ export interface HostSystem {
   readonly pidsCgroup: string | null;
   /** tusk's uid: the kernel does not hold root to `RLIMIT_NPROC`. Null if unknown. */
   readonly uid: number | null;
-  /** A POSIX shell (`/bin/sh`) that moves a stage into its cgroup; null without one. */
+  /** A POSIX shell (`/bin/sh`) that starts a stage (its cgroup, its seccomp filter). */
   readonly sh: string | null;
+  /** The seccomp filter for this machine's architecture; null where none is known. */
+  readonly seccomp: Uint8Array | null;
+  /** Files and folders of `/proc` that exist here and are masked in the sandbox. */
+  readonly masked: readonly { readonly path: string; readonly folder: boolean }[];
 }
+
+/** What containers mask of `/proc`: kernel memory and keys, timers, hardware. */
+export const MASKED_PROC: readonly string[] = [
+  "/proc/acpi",
+  "/proc/asound",
+  "/proc/interrupts",
+  "/proc/kcore",
+  "/proc/keys",
+  "/proc/latency_stats",
+  "/proc/sched_debug",
+  "/proc/scsi",
+  "/proc/timer_list",
+  "/proc/timer_stats",
+];
 
 /** What caps a host-program stage's processes here, in words (for `tusk doctor`). */
 export function taskLimitText(system: HostSystem): string {
@@ -182,9 +204,10 @@ export function hostSystem(): Promise<HostSystem> {
         break;
       }
     }
-    const { uid, pidsCgroup } = await probeTaskLimits((await hostTools()).bash);
+    const { uid, pidsCgroup, proc } = await probeTaskLimits((await hostTools()).bash, MASKED_PROC);
     const sh = await findExecutable("sh");
-    return { folders, etc, prlimit, pidsCgroup, uid, sh };
+    const seccomp = seccompFilter(Deno.build.arch);
+    return { folders, etc, prlimit, pidsCgroup, uid, sh, seccomp, masked: proc };
   })();
   systemPromise.catch(() => {
     systemPromise = null;
@@ -192,12 +215,20 @@ export function hostSystem(): Promise<HostSystem> {
   return systemPromise;
 }
 
-/** Write the sandbox's own `passwd`, `group` and `hosts` into the folder `dir`, read-only. */
+/** The file of a host-program stage's etc folder holding its seccomp filter (not mounted). */
+export const SECCOMP_FILE = "seccomp.bpf";
+
+/**
+ * Write the sandbox's own `passwd`, `group` and `hosts`, and the seccomp filter (when this
+ * machine has one), into the folder `dir`, read-only.
+ */
 export async function writeSandboxEtc(dir: string): Promise<void> {
   await Deno.mkdir(dir, { recursive: true });
   for (const [name, text] of Object.entries(SANDBOX_ETC)) {
     await Deno.writeTextFile(`${dir}/${name}`, text, { mode: 0o444 });
   }
+  const { seccomp } = await hostSystem();
+  if (seccomp) await Deno.writeFile(`${dir}/${SECCOMP_FILE}`, seccomp, { mode: 0o444 });
 }
 
 /** The host folders of a host-program stage's scratch space: `/tmp` and `/dev/shm`. */
@@ -240,7 +271,12 @@ export function hostBaseFlags(
       flags.push("--ro-bind", `${options.etcDir}/${name}`, `/etc/${name}`);
     }
   }
-  flags.push("--proc", "/proc", "--dev", "/dev");
+  flags.push("--proc", "/proc");
+  for (const m of system.masked) {
+    if (m.folder) flags.push("--tmpfs", m.path, "--remount-ro", m.path);
+    else flags.push("--ro-bind", "/dev/null", m.path);
+  }
+  flags.push("--dev", "/dev");
   if (options.shm !== undefined) flags.push("--bind", options.shm, HOST_PATHS.shm);
   flags.push("--remount-ro", "/dev");
   return flags;
@@ -316,24 +352,28 @@ export function hostBwrapFlags(spec: StageSpec, host: HostStage, system: HostSys
 }
 
 /**
- * Moves itself into the cgroup `$1` (made here, capped at `$2` tasks, unless an earlier run
- * made it), then runs the rest. A POSIX shell, run with an empty environment: the stage's
- * reaches the sandbox through bwrap's `--setenv`, never a shell or bwrap on the host
- * (`ENV`, `BASH_ENV`, `LD_PRELOAD`).
+ * Starts a stage: moves itself into the cgroup `$2` (made here, capped at `$3` tasks, unless
+ * an earlier run made it) when one is given, then runs the rest with the seccomp filter `$1`
+ * (when given) open as fd 3 for bwrap's `--seccomp 3`. A POSIX shell, run with an empty
+ * environment (but `PWD`, which it drops): the stage's reaches the sandbox through bwrap's
+ * `--setenv`, never a shell or bwrap on the host (`ENV`, `BASH_ENV`, `LD_PRELOAD`), and
+ * bwrap's own, which the sandbox's first process keeps, is empty.
  */
-export const CGROUP_WRAPPER =
-  '{ [ -d "$1" ] || { mkdir -- "$1" && echo "$2" > "$1/pids.max"; }; } && ' +
-  'echo $$ > "$1/cgroup.procs" || ' +
-  '{ echo "tusk: cannot set the stage\'s process limit (cgroup $1)" >&2; exit 125; }; ' +
-  'shift 2; exec "$@"';
+export const STAGE_WRAPPER =
+  'unset PWD OLDPWD; f=$1 cg=$2 max=$3; shift 3; if [ -n "$cg" ]; then ' +
+  '{ [ -d "$cg" ] || { mkdir -- "$cg" && echo "$max" > "$cg/pids.max"; }; } && ' +
+  'echo $$ > "$cg/cgroup.procs" || ' +
+  '{ echo "tusk: cannot set the stage\'s process limit (cgroup $cg)" >&2; exit 125; }; fi; ' +
+  'if [ -n "$f" ]; then exec "$@" 3< "$f"; fi; exec "$@"';
 
 /**
- * The complete command of one host-program stage run: with `cgroup`, a shell that moves it
- * into that pids cgroup first; `bwrap` with the flags above (its own session, so no
- * `setsid`) and the stage's environment as `--setenv`; `prlimit` capping its tasks (where
- * the kernel holds tusk's user to it); the program and its arguments. The process itself
- * starts with an empty environment. Throws `TypeError` without bwrap: such a stage never
- * runs with less.
+ * The complete command of one host-program stage run: a shell (`STAGE_WRAPPER`) that moves
+ * it into the pids cgroup `cgroup`, when given, and opens its seccomp filter (in the etc
+ * folder, where the machine has one); `bwrap` with the flags above (its own session, so no
+ * `setsid`), the filter and the stage's environment as `--setenv`; `prlimit` capping its
+ * tasks (where the kernel holds tusk's user to it); the program and its arguments. The
+ * process itself starts with an empty environment. Throws `TypeError` without bwrap or a
+ * shell: such a stage never runs with less.
  */
 export function hostStageCommand(
   spec: StageSpec,
@@ -371,26 +411,27 @@ export function hostStageCommand(
     v,
   ]);
   const flags = hostBwrapFlags(spec, host, system);
+  const seccomp = system.seccomp ? `${host.etcDir}/${SECCOMP_FILE}` : "";
   const argv = [
     tools.bwrap,
+    ...(seccomp ? ["--seccomp", "3"] : []),
     ...env,
     ...flags,
     ...limit,
     host.program,
     ...hostStageArgs(spec, spec.args),
   ];
-  const wrap = options.cgroup !== undefined
-    ? [
-      requireShell(system, tools),
-      "-c",
-      CGROUP_WRAPPER,
-      "tusk-stage",
-      options.cgroup,
-      String(HOST_STAGE_MAX_TASKS),
-    ]
-    : [];
-  const all = [...wrap, ...argv];
-  return { program: all[0]!, args: all.slice(1), env: {}, cwd: spec.scratchDir };
+  const wrap = [
+    requireShell(system, tools),
+    "-c",
+    STAGE_WRAPPER,
+    "tusk-stage",
+    seccomp,
+    options.cgroup ?? "",
+    String(HOST_STAGE_MAX_TASKS),
+  ];
+  // bwrap's working folder on the host is "/", which names nothing of the host.
+  return { program: wrap[0]!, args: [...wrap.slice(1), ...argv], env: {}, cwd: "/" };
 }
 
 function requireShell(system: HostSystem, tools: HostTools): string {

@@ -33,6 +33,8 @@ const SYSTEM: HostSystem = {
   pidsCgroup: null,
   uid: 1000,
   sh: "/usr/bin/sh",
+  seccomp: null,
+  masked: [],
 };
 
 const TOOLS: HostTools = {
@@ -110,7 +112,9 @@ Deno.test("hostBwrapFlags() starts the program in the spec's workingDir", () => 
 Deno.test("hostStageCommand() starts with an empty environment and gives the stage its own", () => {
   const c = hostStageCommand(SPEC, HOST, TOOLS, SYSTEM);
   assert.deepEqual(c.env, {});
-  assert.equal(c.program, "/usr/bin/bwrap");
+  assert.equal(c.cwd, "/");
+  assert.equal(c.program, "/usr/bin/sh");
+  assert.deepEqual(c.args.slice(2, 7), ["tusk-stage", "", "", "2048", "/usr/bin/bwrap"]);
   const env = Object.fromEntries(pairs(c.args, "--setenv"));
   assert.deepEqual(env, {
     PATH: "/usr/local/bin:/usr/bin:/bin",
@@ -149,9 +153,39 @@ Deno.test("hostStageCommand() moves the stage into its pids cgroup first, throug
     cgroup: "/sys/fs/cgroup/pids/tusk-1-1",
   });
   assert.equal(c.program, "/usr/bin/sh");
-  assert.deepEqual(c.args.slice(2, 5), ["tusk-stage", "/sys/fs/cgroup/pids/tusk-1-1", "2048"]);
-  assert.equal(c.args[5], "/usr/bin/bwrap");
+  assert.deepEqual(c.args.slice(2, 7), [
+    "tusk-stage",
+    "",
+    "/sys/fs/cgroup/pids/tusk-1-1",
+    "2048",
+    "/usr/bin/bwrap",
+  ]);
   assert.deepEqual(c.env, {});
+});
+
+Deno.test("hostStageCommand() hands bwrap the seccomp filter of the etc folder as fd 3", () => {
+  const c = hostStageCommand(SPEC, HOST, TOOLS, { ...SYSTEM, seccomp: new Uint8Array(8) });
+  assert.equal(c.args[3], "/w/etc/seccomp.bpf");
+  assert.deepEqual(c.args.slice(6, 9), ["/usr/bin/bwrap", "--seccomp", "3"]);
+});
+
+Deno.test("hostBwrapFlags() masks /proc's keys, kernel memory and timers as containers do", () => {
+  const flags = hostBwrapFlags(SPEC, HOST, {
+    ...SYSTEM,
+    masked: [{ path: "/proc/keys", folder: false }, { path: "/proc/acpi", folder: true }],
+  });
+  const proc = flags.indexOf("--proc");
+  assert.deepEqual(flags.slice(proc, proc + 9), [
+    "--proc",
+    "/proc",
+    "--ro-bind",
+    "/dev/null",
+    "/proc/keys",
+    "--tmpfs",
+    "/proc/acpi",
+    "--remount-ro",
+    "/proc/acpi",
+  ]);
 });
 
 Deno.test("hostStageCommand() refuses a program outside the system folders", () => {

@@ -153,6 +153,21 @@ if (HOST_SANDBOX) {
     assert.match(r.message, /memory limit of 256 MiB/);
   });
 
+  Deno.test("runStage() ends a host stage's background process before the harvest", async () => {
+    await using ws = await workspace();
+    const host = await hostileCode(ws, "/bin/bash", []);
+    const marker = `late-${crypto.randomUUID()}`;
+    const r = await runStage(hostOptions(ws, host, [
+      "-c",
+      `(exec -a ${marker} sh -c 'sleep 1; ln -s ${ws.secretPath} /pfs/out/late; echo x > /pfs/out/late2') & echo started`,
+    ]));
+    assert.equal(r.outcome, "ok", r.stderr);
+    assert.deepEqual(r.outputs, []);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.deepEqual(await processesMentioning(marker), []);
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(ws.outDir)), []);
+  });
+
   Deno.test("runStage() fails a host stage that leaves a symlink out of /pfs/out", async () => {
     await using ws = await workspace();
     const host = await hostileCode(ws, SH, []);
