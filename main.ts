@@ -47,6 +47,7 @@ interface Handlers {
   export: typeof import("./cli/export.ts");
   completions: typeof import("./cli/completions.ts");
   metrics: typeof import("./cli/metrics.ts");
+  remote: typeof import("./cli/remote.ts");
 }
 
 /** A handler `(cli, args, options)` as a row's `run`: `(args, options, cli)`. */
@@ -499,6 +500,55 @@ const COMMANDS = {
       },
       run: on("export", "exportPachyderm"),
     }),
+  }),
+  remote: group("remotes: folders and S3 buckets to push to, pull from and clone", {
+    add: command({
+      description: "add a remote: a folder, file:///path or s3://bucket/prefix",
+      args: ["<name>", "<url>"],
+      options: JSON_OPTION,
+      run: on("remote", "remoteAdd"),
+    }),
+    list: command({
+      description: "list the remotes",
+      options: JSON_OPTION,
+      run: on("remote", "remoteList"),
+    }),
+    remove: command({
+      description: "forget a remote (the remote itself is left as it is)",
+      args: ["<name>"],
+      options: JSON_OPTION,
+      run: on("remote", "remoteRemove"),
+    }),
+    verify: command({
+      description: "check a whole remote: its log, every pack and object re-hashed",
+      args: ["<name>"],
+      options: JSON_OPTION,
+      run: on("remote", "remoteVerify"),
+    }),
+  }),
+  push: command({
+    description: "send repos, pipelines and jobs to a remote (branches move fast-forward only)",
+    args: ["<remote>", {
+      usage: "[repo[@branch]...]",
+      help: "what to push (default: every repo, branch and pipeline)",
+    }],
+    options: JSON_OPTION,
+    run: on("remote", "push"),
+  }),
+  pull: command({
+    description: "take repos, pipelines and jobs from a remote (fast-forward only)",
+    args: ["<remote>", {
+      usage: "[repo[@branch]...]",
+      help: "what to pull (default: every repo, branch and pipeline)",
+    }],
+    options: { ...JSON_OPTION, wait: negated("do not run the jobs the pulled commits trigger") },
+    run: on("remote", "pull"),
+  }),
+  clone: command({
+    description: "make a new store from a remote (in <dir>/.tusk, or at --store)",
+    args: ["<url>", "[dir]"],
+    options: JSON_OPTION,
+    run: on("remote", "clone"),
   }),
   completions: command({
     description: "print a shell completion script",

@@ -149,6 +149,36 @@ export class RerunRefusedError extends TuskError {
   }
 }
 
+/**
+ * A remote cannot be used: unreachable, refusing the credentials, not a tusk remote, empty,
+ * or missing a bucket. `data.problem` says which; `data.remote` names it.
+ */
+export class RemoteError extends TuskError {
+  static readonly code = "REMOTE";
+  constructor(message: string, data: Record<string, unknown> = {}) {
+    super(RemoteError.code, message, data, 1);
+  }
+}
+
+/**
+ * A push or pull would drop commits from a branch (or go back on a pipeline): refused, naming
+ * the branch and both heads, with nothing changed on either side.
+ */
+export class NotFastForwardError extends TuskError {
+  static readonly code = "NOT_FAST_FORWARD";
+  constructor(message: string, data: Record<string, unknown> = {}) {
+    super(NotFastForwardError.code, message, data, 1);
+  }
+}
+
+/** Another push reached the remote first: nothing of this one was committed; run it again. */
+export class RemoteConflictError extends TuskError {
+  static readonly code = "REMOTE_CONFLICT";
+  constructor(message: string, data: Record<string, unknown> = {}) {
+    super(RemoteConflictError.code, message, data, 1);
+  }
+}
+
 /** Which usage rule a command line broke. */
 export type UsageErrorCode =
   | "UNKNOWN_COMMAND"

@@ -1,11 +1,13 @@
 /**
  * The public surface of tusk's library for `main.ts`, `cli/` and `tui/`: the store verbs
- * (all of `lib/pfs.ts`), the metrics verbs (all of `lib/metrics.ts`), the pipeline verbs,
+ * (all of `lib/pfs.ts`), the metrics verbs (all of `lib/metrics.ts`), the remote verbs (all of
+ * `lib/remote.ts`), the pipeline verbs,
  * the scheduler, and what the dashboard reads and prints with. A test pins this list; add to it deliberately. Tests import the modules
  * they test directly.
  */
 export * from "./pfs.ts";
 export * from "./metrics.ts";
+export * from "./remote.ts";
 export { formatSize, printable, printableName } from "./format/format.ts";
 export { formatMetric } from "./format/metric.ts";
 export { gc, verify } from "./commands/integrity.ts";

@@ -365,6 +365,30 @@ const METRICS_DIFF = {
   }),
 };
 
+const REMOTE = { name: "string", url: "string", kind: oneOf("folder", "s3") };
+const TRANSFER = {
+  remote: "string",
+  url: "string",
+  upToDate: "boolean",
+  branches: arrayOf({ repo: "string", branch: "string", from: "string|null", to: "string|null" }),
+  pipelines: arrayOf({ name: "string", version: "number" }),
+  jobs: "number",
+  objects: "number",
+  bytes: "number",
+  packs: "number",
+  requests: "number",
+  entry: "number",
+} as const;
+const CLONE = { ...TRANSFER, store: "string" } as const;
+const REMOTE_VERIFY = {
+  ok: oneOf(true),
+  url: "string",
+  entries: "number",
+  packs: "number",
+  objects: "number",
+  bytes: "number",
+};
+
 /** What one command prints with `--json`. */
 export interface JsonOutput {
   /** The command in the 2.x grammar, without its arguments. */
@@ -401,6 +425,13 @@ export const JSON_OUTPUTS: readonly JsonOutput[] = [
   { command: "export pachyderm", shape: EXPORT },
   { command: "metrics show", shape: arrayOf(METRICS_ROW) },
   { command: "metrics diff", shape: METRICS_DIFF },
+  { command: "remote add", shape: REMOTE },
+  { command: "remote list", shape: arrayOf(REMOTE) },
+  { command: "remote remove", shape: REMOTE },
+  { command: "remote verify", shape: REMOTE_VERIFY },
+  { command: "push", shape: TRANSFER },
+  { command: "pull", shape: TRANSFER },
+  { command: "clone", shape: CLONE },
 ];
 
 /** The documented output of `command`. */

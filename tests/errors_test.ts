@@ -15,6 +15,9 @@ const CONDITIONS: [{ readonly code: string; readonly name: string }, errors.Tusk
   [errors.LeaseHeldError, new errors.LeaseHeldError(42)],
   [errors.NoSchedulerError, new errors.NoSchedulerError("m")],
   [errors.RerunRefusedError, new errors.RerunRefusedError("m")],
+  [errors.RemoteError, new errors.RemoteError("m")],
+  [errors.NotFastForwardError, new errors.NotFastForwardError("m")],
+  [errors.RemoteConflictError, new errors.RemoteConflictError("m")],
 ];
 
 Deno.test("every error class with a static code gives that code to its errors", () => {

@@ -16,7 +16,10 @@ const PINNED = [
   "NoSchedulerError",
   "NoSpaceError",
   "NoStoreError",
+  "NotFastForwardError",
   "NotFoundError",
+  "RemoteConflictError",
+  "RemoteError",
   "RerunRefusedError",
   "STORE_DIR",
   "SandboxUnavailableError",
@@ -25,6 +28,7 @@ const PINNED = [
   "Store",
   "TuskError",
   "UsageError",
+  "cloneFrom",
   "completionNames",
   "completionScript",
   "createBranch",
@@ -76,8 +80,14 @@ const PINNED = [
   "printable",
   "printableName",
   "provenance",
+  "pullFrom",
+  "pushTo",
   "putFile",
   "readJournal",
+  "remoteAdd",
+  "remoteList",
+  "remoteRemove",
+  "remoteVerify",
   "rerunJob",
   "restartDatum",
   "revert",
@@ -99,6 +109,12 @@ Deno.test("lib/metrics.ts is a subset of lib/mod.ts", async () => {
   const metrics = await import("../lib/metrics.ts");
   const mod = await import("../lib/mod.ts") as Record<string, unknown>;
   for (const [name, value] of Object.entries(metrics)) assert.equal(mod[name], value, name);
+});
+
+Deno.test("lib/remote.ts is a subset of lib/mod.ts", async () => {
+  const remote = await import("../lib/remote.ts");
+  const mod = await import("../lib/mod.ts") as Record<string, unknown>;
+  for (const [name, value] of Object.entries(remote)) assert.equal(mod[name], value, name);
 });
 
 Deno.test("lib/pfs.ts is a subset of lib/mod.ts", async () => {
@@ -141,11 +157,13 @@ const LAYER: Record<string, number> = {
   "lib/pipeline/env.ts": 2,
   "lib/pipeline/states.ts": 2,
   "lib/pipeline": 3,
+  "lib/remote": 3.5,
   "lib/runner": 4,
   "lib/scheduler": 5,
   "lib/commands": 6,
   "lib/pfs.ts": 7,
   "lib/metrics.ts": 7,
+  "lib/remote.ts": 7,
   "lib/mod.ts": 7,
 };
 
@@ -183,7 +201,7 @@ Deno.test("tui/ reaches lib/ only through lib/mod.ts, and stages import nothing 
 Deno.test("cli/ reaches lib/ only through lib/mod.ts, lib/pfs.ts, lib/metrics.ts and lib/format/, and nothing below imports it", async () => {
   const allowed = (target: string) =>
     target.startsWith("cli/") || target === "lib/mod.ts" || target === "lib/pfs.ts" ||
-    target === "lib/metrics.ts" ||
+    target === "lib/metrics.ts" || target === "lib/remote.ts" ||
     target.startsWith("lib/format/") || target === "tui/app.tsx";
   assert.deepEqual((await imports("cli")).filter(({ target }) => !allowed(target)), []);
   const below = [...await imports("lib"), ...await imports("tui")].filter(({ target }) =>
@@ -240,6 +258,15 @@ Deno.test("the library loads no plotting module up front, lib/pfs.ts no metrics 
   assert.deepEqual(lean, [], "the store commands' lean surface loads no metrics code either");
   const render = await preparedGraph(`${ROOT}/lib/format/plot_render.ts`);
   assert.ok(render.some((m) => /^npm:\/?vega@/.test(m)), render.join("\n"));
+});
+
+Deno.test("no module but the S3 backend loads the AWS SDK, and that one only when it connects", async () => {
+  for (
+    const entry of ["lib/mod.ts", "lib/remote.ts", "cli/remote.ts", "lib/remote/s3_backend.ts"]
+  ) {
+    const aws = (await preparedGraph(`${ROOT}/${entry}`)).filter((m) => /aws-sdk|smithy/.test(m));
+    assert.deepEqual(aws, [], entry);
+  }
 });
 
 Deno.test("no test, script or source reads a path outside the checkout", async () => {

@@ -70,7 +70,9 @@ async function pfsDatums(
     const m = glob.match(path);
     if (!m) return;
     const expand = (tpl: string | undefined) =>
-      tpl === undefined ? undefined : tpl.replace(/\$(\d+)/g, (_, n) => m[Number(n)] ?? "");
+      tpl === undefined
+        ? undefined
+        : tpl.replace(/\$(?:\{(\d+)\}|(\d+))/g, (_, b, n) => m[Number(b ?? n)] ?? "");
     const joinKey = expand(joinOn);
     const groupKey = expand(groupBy);
     out.push([{
@@ -132,28 +134,23 @@ async function evaluate(store: Store, input: Input, commits: InputCommits): Prom
         }
         return m;
       });
+      // A key every input has gives the cross of all; a key some input lacks gives the
+      // cross of the outer inputs that have it (an outer input "still sees a datum without a
+      // match"; an inner one only with a match in every input), or nothing.
       const result: Partial[] = [];
       for (const k of [...keys].sort()) {
+        const complete = byKey.every((m) => m.has(k));
         let acc: Partial[] = [[]];
-        let missingInner = false;
+        let sides = 0;
         for (let c = 0; c < children.length; c++) {
           const list = byKey[c]!.get(k);
-          if (!list) {
-            if (!outer[c]) missingInner = true;
-            continue;
-          }
+          if (!list || (!complete && !outer[c])) continue;
+          sides++;
           const next: Partial[] = [];
           for (const a of acc) for (const b of list) next.push([...a, ...b]);
           acc = next;
         }
-        const present = byKey.filter((m) => m.has(k)).length;
-        if (missingInner) {
-          // An inner input lacks this key: keep only the outer inputs' sides, if any.
-          const outerOnly = byKey.flatMap((m, c) => (outer[c] ? (m.get(k) ?? []) : []));
-          result.push(...outerOnly);
-          continue;
-        }
-        if (present > 0) result.push(...acc);
+        if (sides > 0) result.push(...acc);
       }
       return result;
     }

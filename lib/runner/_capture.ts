@@ -1,10 +1,11 @@
 /**
- * Capture of a stage's stdout or stderr: keeps at most `maxBytes` (then a truncation
- * marker), hands complete lines to a live callback within the same budget, and keeps
+ * Capture of a stage's stdout or stderr: keeps at most `maxBytes` as stored (in a JSON
+ * string: see `log_size.ts`; then a truncation marker), hands complete lines to a live callback within the same budget, and keeps
  * draining the pipe after the cap so the stage never blocks on a full pipe. Protocol lines
  * (datum batching's acknowledgements) are taken out of the live lines and their budget:
  * every one is seen, however much the stage logged before it.
  */
+import { cutStored, storedBytes } from "./log_size.ts";
 
 /** Appended to captured output (and sent as the last live line) when the cap was hit. */
 export const TRUNCATED_MARKER = "[… truncated]";
@@ -17,14 +18,14 @@ export class StreamCapture {
   readonly #maxBytes: number;
   readonly #onLine: ((line: string) => void) | undefined;
   readonly #protocol: ((line: string) => boolean) | undefined;
-  readonly #chunks: Uint8Array[] = [];
+  readonly #pieces: string[] = [];
+  /** Stored bytes kept so far. */
   #kept = 0;
-  #dropped = 0;
+  #cut = false;
   #liveBytes = 0;
   #liveStopped = false;
   #partial = "";
   readonly #decoder = new TextDecoder();
-  readonly #encoder = new TextEncoder();
 
   /**
    * `onLine` gets the live lines; `options.protocol` sees every complete line first, outside
@@ -48,38 +49,42 @@ export class StreamCapture {
     } catch {
       // The pipe broke: what was read is kept.
     }
-    this.#flushLine(true);
+    if (this.#decoding) this.#text(this.#decoder.decode(), true);
   }
 
-  /** The captured text, with the truncation marker when bytes were dropped. */
+  /** The captured text, with the truncation marker when some was dropped. */
   text(): string {
-    const all = new Uint8Array(this.#kept);
-    let at = 0;
-    for (const c of this.#chunks) {
-      all.set(c, at);
-      at += c.length;
-    }
-    const text = new TextDecoder().decode(all);
-    if (this.#dropped === 0) return text;
+    const text = this.#pieces.join("");
+    if (!this.#cut) return text;
     return `${text}${text.endsWith("\n") || text === "" ? "" : "\n"}${TRUNCATED_MARKER}`;
   }
 
   /** True when some output was dropped. */
   get truncated(): boolean {
-    return this.#dropped > 0;
+    return this.#cut;
+  }
+
+  /** The stream is still decoded: there is room to keep, or lines are wanted. */
+  get #decoding(): boolean {
+    return !this.#cut || this.#splitting;
   }
 
   #add(chunk: Uint8Array): void {
-    const room = this.#maxBytes - this.#kept;
-    if (room > 0) {
-      const kept = chunk.length <= room ? chunk : chunk.subarray(0, room);
-      this.#chunks.push(kept.slice());
-      this.#kept += kept.length;
+    if (!this.#decoding) return; // drained unread: nothing more is kept or sent
+    this.#text(this.#decoder.decode(chunk, { stream: true }), false);
+  }
+
+  /** Keep what fits of `text`, then hand its lines on. */
+  #text(text: string, end: boolean): void {
+    if (!this.#cut && text !== "") {
+      const fit = cutStored(text, this.#maxBytes - this.#kept);
+      this.#pieces.push(fit.text);
+      this.#kept += fit.bytes;
+      if (fit.text.length < text.length) this.#cut = true;
     }
-    if (chunk.length > room) this.#dropped += chunk.length - Math.max(0, room);
     if (!this.#splitting) return;
-    this.#partial += this.#decoder.decode(chunk, { stream: true });
-    this.#flushLine(false);
+    this.#partial += text;
+    this.#flushLine(end);
   }
 
   /** Lines are still wanted: live ones within the budget, or protocol ones. */
@@ -89,7 +94,6 @@ export class StreamCapture {
 
   #flushLine(end: boolean): void {
     if (!this.#splitting) return;
-    if (end) this.#partial += this.#decoder.decode();
     const text = this.#partial;
     let start = 0;
     let nl: number;
@@ -123,7 +127,7 @@ export class StreamCapture {
   /** Send `line` live while within the byte budget, then the marker once. */
   #emit(line: string): void {
     if (this.#liveStopped || !this.#onLine) return;
-    this.#liveBytes += this.#encoder.encode(line).length + 1;
+    this.#liveBytes += storedBytes(line) + 1;
     if (this.#liveBytes > this.#maxBytes) {
       this.#liveStopped = true;
       this.#partial = "";

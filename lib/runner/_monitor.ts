@@ -1,9 +1,37 @@
 /**
  * Watches a stage's process tree from outside: its pids, their names and their resident
- * memory. Deno refuses to read `/proc` without --allow-all, so a small bash loop reads it
- * for us (builtins only, no fork per sample) and prints one line per sample; it sleeps by
- * reading its stdin with a timeout and exits when we close that pipe.
+ * memory, and (when asked) the disk it takes. Deno refuses to read `/proc` without
+ * --allow-all and has no `statfs`, so a small bash loop does it for us (builtins only, no
+ * fork per memory sample) and prints one line per sample; it sleeps by reading its stdin
+ * with a timeout and exits when we close that pipe.
+ *
+ * The disk watch, every `intervalMs` of its own, runs coreutils `stat` twice: `stat -f` for
+ * the free space of the filesystem holding the work folder, and `stat -L` on every open file
+ * descriptor of the tree (`/proc/<pid>/fd/*`), to add up the files the tree deleted but keeps
+ * open on that filesystem: no name leads to them, yet they take disk until closed.
  */
+
+/** One disk sample: the work filesystem's free space and what the tree holds unnamed. */
+export interface DiskSample {
+  /** Bytes free for unprivileged writers on the filesystem holding the work folder. */
+  readonly freeBytes: number;
+  /**
+   * Bytes of regular files on that filesystem that the tree keeps open but deleted (each
+   * counted once, at its size or the disk it takes, whichever is larger).
+   */
+  readonly heldBytes: number;
+}
+
+/** What the disk watch needs: coreutils `stat`, the work folder and how often to look. */
+export interface DiskWatch {
+  /** Absolute path of coreutils `stat`. */
+  readonly stat: string;
+  /** A folder on the filesystem to watch (the datum's scratch folder). */
+  readonly dir: string;
+  /** Time between two disk samples, in milliseconds; the first is taken at once. */
+  readonly intervalMs: number;
+  readonly onSample: (sample: DiskSample) => void;
+}
 
 /** One sample of the watched tree. */
 export interface TreeSample {
@@ -16,7 +44,23 @@ export interface TreeSample {
 }
 
 const SCRIPT = `
-root=$1; interval=$2; tree=$3; wait=5; pids=$root; tick=0; next_scan=2
+root=$1; interval=$2; tree=$3; stat=$4; dir=$5; disk_us=$(($6 * 1000))
+wait=5; pids=$root; tick=0; next_scan=2; next_disk=0; dev=""
+if [[ -n $stat ]]; then dev=$("$stat" -c %d -- "$dir" 2>/dev/null) || stat=""; fi
+disk() {
+  local -A seen=(); local files=() p out free held=0 d i h b bs bb s f
+  out=$("$stat" -f -c '%a %S' -- "$dir" 2>/dev/null) || return
+  read -r free bs <<< "$out"
+  for p in $pids; do files+=(/proc/$p/fd/*); done
+  out=$("$stat" -L -c '%d %i %h %b %B %s %f' -- "\${files[@]}" 2>/dev/null)
+  while read -r d i h b bb s f; do
+    [[ $d == "$dev" && $h == 0 && -n $f ]] || continue
+    (( (16#$f & 0xF000) == 0x8000 )) || continue
+    [[ -z \${seen[$i]} ]] || continue
+    seen[$i]=1; b=$((b * bb)); held=$((held + (b > s ? b : s)))
+  done <<< "$out"
+  echo "D $((free * bs)) $held"
+}
 scan() {
   local -A kids=(); local full=$1 f line rest pid ppid p
   for f in /proc/[0-9]*; do
@@ -49,6 +93,10 @@ while :; do
     rss=$((rss + r)); hwm=$((hwm + h)); list="$list $p/\${name// /_}"
   done
   echo "$rss $hwm$list"
+  if [[ -n $stat ]]; then
+    now=\${EPOCHREALTIME/./}
+    if ((now >= next_disk)); then disk; next_disk=$((now + disk_us)); fi
+  fi
   if ((wait < interval)); then wait=$((wait * 2 < interval ? wait * 2 : interval)); fi
   printf -v secs '%d.%03d' $((wait / 1000)) $((wait % 1000))
   read -r -t "$secs" _ || (($? > 128)) || exit 0
@@ -62,9 +110,13 @@ export class TreeMonitor {
   #latest: TreeSample | null = null;
   #peak = 0;
 
-  private constructor(child: Deno.ChildProcess, onSample: (s: TreeSample) => void) {
+  private constructor(
+    child: Deno.ChildProcess,
+    onSample: (s: TreeSample) => void,
+    onDisk: ((s: DiskSample) => void) | undefined,
+  ) {
     this.#child = child;
-    this.#done = this.#read(onSample);
+    this.#done = this.#read(onSample, onDisk);
   }
 
   /**
@@ -78,6 +130,7 @@ export class TreeMonitor {
     intervalMs: number,
     tree: boolean,
     onSample: (s: TreeSample) => void,
+    disk?: DiskWatch,
   ): TreeMonitor | null {
     if (!bash) return null;
     try {
@@ -91,6 +144,9 @@ export class TreeMonitor {
           String(pid),
           String(Math.max(10, Math.round(intervalMs))),
           tree ? "1" : "0",
+          disk?.stat ?? "",
+          disk?.dir ?? "",
+          String(Math.max(10, Math.round(disk?.intervalMs ?? 0))),
         ],
         clearEnv: true,
         env: { LC_ALL: "C" },
@@ -98,7 +154,7 @@ export class TreeMonitor {
         stdout: "piped",
         stderr: "null",
       }).spawn();
-      return new TreeMonitor(child, onSample);
+      return new TreeMonitor(child, onSample, disk?.onSample);
     } catch {
       return null;
     }
@@ -114,7 +170,10 @@ export class TreeMonitor {
     return this.#peak;
   }
 
-  async #read(onSample: (s: TreeSample) => void): Promise<void> {
+  async #read(
+    onSample: (s: TreeSample) => void,
+    onDisk: ((s: DiskSample) => void) | undefined,
+  ): Promise<void> {
     let buffer = "";
     const decoder = new TextDecoder();
     try {
@@ -122,8 +181,14 @@ export class TreeMonitor {
         buffer += decoder.decode(chunk, { stream: true });
         let nl: number;
         while ((nl = buffer.indexOf("\n")) >= 0) {
-          const sample = parseSample(buffer.slice(0, nl));
+          const line = buffer.slice(0, nl);
           buffer = buffer.slice(nl + 1);
+          if (line.startsWith("D ")) {
+            const disk = parseDiskSample(line);
+            if (disk) onDisk?.(disk);
+            continue;
+          }
+          const sample = parseSample(line);
           if (!sample) continue;
           this.#latest = sample;
           this.#peak = Math.max(this.#peak, sample.peakBytes, sample.rssBytes);
@@ -171,4 +236,11 @@ export function parseSample(line: string): TreeSample | null {
     return slash > 0 && Number.isInteger(pid) ? [{ pid, name: p.slice(slash + 1) }] : [];
   });
   return { rssBytes: rss * 1024, peakBytes: hwm * 1024, processes };
+}
+
+/** Parse one disk line of the monitor: `D <freeBytes> <heldBytes>`. */
+export function parseDiskSample(line: string): DiskSample | null {
+  const m = /^D (\d+) (\d+)$/.exec(line.trim());
+  if (!m) return null;
+  return { freeBytes: Number(m[1]), heldBytes: Number(m[2]) };
 }

@@ -97,14 +97,15 @@ let toolsPromise: Promise<HostTools> | null = null;
 export function hostTools(): Promise<HostTools> {
   toolsPromise ??= (async () => {
     const deno = await Deno.realPath(Deno.execPath());
-    const [setsid, setpriv, bash, bwrap, libraries] = await Promise.all([
+    const [setsid, setpriv, bash, stat, bwrap, libraries] = await Promise.all([
       findExecutable("setsid"),
       findExecutable("setpriv"),
       findExecutable("bash"),
+      findExecutable("stat"),
       findExecutable("bwrap"),
       denoLibraries(deno),
     ]);
-    return { deno, setsid, setpriv, bash, bwrap, libraries };
+    return { deno, setsid, setpriv, bash, stat, bwrap, libraries };
   })();
   toolsPromise.catch(() => {
     toolsPromise = null;

@@ -4,6 +4,7 @@
  * size, count and name limits. Modes are ignored (unreadable entries are made readable).
  */
 import { BadSourceError } from "../errors.ts";
+import { MAX_NAME_BYTES, MAX_PATH_BYTES } from "../store/names.ts";
 
 /** Limits on what one stage run may leave in its out folder. */
 export interface OutputLimits {
@@ -27,7 +28,6 @@ export type Harvest =
     readonly path: string;
   };
 
-const MAX_NAME_BYTES = 255;
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
@@ -132,14 +132,33 @@ function tooLong(err: unknown, rel: string): Refused | null {
   );
 }
 
+/** UTF-8 bytes of `text`. */
+function utf8Bytes(text: string): number {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short text needs no encoding.
+  return text.length * 3 <= MAX_PATH_BYTES ? text.length : new TextEncoder().encode(text).length;
+}
+
+/** Options of `harvestOutputs()`. */
+export interface HarvestOptions {
+  /**
+   * The out folder holds one folder per datum (datum batching): a path's length is counted
+   * from inside its datum's folder, as the datum's output path it becomes.
+   */
+  readonly datumFolders?: boolean | undefined;
+}
+
 /**
  * Walk `outDir` and list its files, sorted by path. Refuses (naming the path) a symlink,
  * FIFO, socket or device anywhere in it, a bad name, more than `maxOutputFiles` entries,
- * more than `maxOutputBytes` in total, or nesting deeper than `MAX_OUTPUT_DEPTH`. The walk
- * keeps its own stack, so no tree is too deep for it. Call only once the stage's processes
- * are gone.
+ * more than `maxOutputBytes` in total, a path longer than the store keeps
+ * (`MAX_PATH_BYTES`), or nesting deeper than `MAX_OUTPUT_DEPTH`. The walk keeps its own
+ * stack, so no tree is too deep for it. Call only once the stage's processes are gone.
  */
-export async function harvestOutputs(outDir: string, limits: OutputLimits): Promise<Harvest> {
+export async function harvestOutputs(
+  outDir: string,
+  limits: OutputLimits,
+  options: HarvestOptions = {},
+): Promise<Harvest> {
   const outputs: OutputFile[] = [];
   let bytes = 0;
   let entries = 0;
@@ -150,6 +169,22 @@ export async function harvestOutputs(outDir: string, limits: OutputLimits): Prom
       throw new Refused(
         "failed",
         `Stage output name ${JSON.stringify(shortPath(childRel))} ${why}`,
+        childRel,
+      );
+    }
+    // The output path this entry becomes (a datum folder itself becomes none).
+    const path = !options.datumFolders
+      ? childRel
+      : frame.depth === 0
+      ? ""
+      : childRel.slice(childRel.indexOf("/", 1));
+    const pathBytes = utf8Bytes(path);
+    if (pathBytes > MAX_PATH_BYTES) {
+      throw new Refused(
+        "output-limit",
+        `Stage output path ${
+          JSON.stringify(shortPath(path))
+        } is too long: ${pathBytes} bytes, over the limit of ${MAX_PATH_BYTES} bytes`,
         childRel,
       );
     }

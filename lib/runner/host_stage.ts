@@ -318,9 +318,9 @@ export function hostStageArgs(
 }
 
 /**
- * The environment of a host-program stage: a default `PATH`, `HOME` and `TMPDIR` at the
- * scratch `/tmp`, `LANG=C.UTF-8`, then the spec's `env` (which may set `PATH` and `LANG`,
- * not `HOME` or `TMPDIR`); with `batch`, `TUSK_DATUM_BATCHING=1`.
+ * The environment of a host-program stage: a default `PATH`, `LANG=C.UTF-8` and `NO_COLOR`,
+ * then the spec's `env` (which may set those, not `HOME` or `TMPDIR`), `HOME` and `TMPDIR`
+ * at the scratch `/tmp`; with `batch`, `TUSK_DATUM_BATCHING=1`.
  */
 export function hostStageEnv(
   specEnv: Readonly<Record<string, string>>,
@@ -329,6 +329,8 @@ export function hostStageEnv(
   return {
     PATH: SANDBOX_PATH,
     LANG: "C.UTF-8",
+    // Uncoloured logs and failure reasons, unless the spec asks for colours.
+    NO_COLOR: "1",
     ...specEnv,
     HOME: HOST_PATHS.tmp,
     TMPDIR: HOST_PATHS.tmp,

@@ -6,8 +6,8 @@
  */
 import { NotFoundError } from "../errors.ts";
 import { hostTools, machineMemoryBytes } from "./detect.ts";
-import { StreamCapture } from "./_capture.ts";
-import { TreeMonitor, type TreeSample } from "./_monitor.ts";
+import { StreamCapture, TRUNCATED_MARKER } from "./_capture.ts";
+import { type DiskSample, TreeMonitor, type TreeSample } from "./_monitor.ts";
 import { removeTree } from "../store/fs_util.ts";
 import {
   checkInputFolder,
@@ -46,6 +46,8 @@ export interface RunStageOptions extends StageSpec {
     readonly maxOutputBytes?: number;
     readonly maxOutputFiles?: number;
     readonly maxLogBytes?: number;
+    /** The free-space floor of the work folder's filesystem (`DEFAULT_LIMITS.minFreeBytes`). */
+    readonly minFreeBytes?: number;
   };
   /** Live log lines, within the same `maxLogBytes` budget as the captured logs. */
   readonly onLog?: ((stream: "stdout" | "stderr", line: string) => void) | undefined;
@@ -94,6 +96,7 @@ export type StageOutcome =
   | "memory"
   | "output-limit"
   | "process-limit"
+  | "disk-space"
   | "killed";
 
 /** The result of one stage run. */
@@ -127,22 +130,53 @@ export class StageTimeout extends Error {
   }
 }
 
+/** ANSI escape sequences (colours, cursor moves), looked through to find a reason. */
+// deno-lint-ignore no-control-regex
+const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]/g;
+
 /**
- * Why a stage run failed, in words: the limit it hit or its exit code, then its last
- * stderr line (cut at 300 characters) unless the first part says it already.
+ * The line of a failed stage's stderr that says why, as the stage printed it: its last
+ * `error:` line (what Deno prints for an uncaught error, before the source line and stack
+ * frames; without the `error:` unless coloured), else its last line that is not a stack
+ * frame, a caret or the truncation marker. Escape sequences are looked through to judge a
+ * line, never removed from it: every surface shows the reason escaped.
+ */
+export function reasonLine(stderr: string): string | undefined {
+  const lines = stderr.split("\n").flatMap((raw) => {
+    const line = raw.trim();
+    const plain = line.replace(ANSI, "").trim();
+    return plain === "" ? [] : [{ line, plain }];
+  });
+  const error = lines.findLast((l) => /^error:\s*\S/.test(l.plain));
+  if (error) return error.line.replace(/^error:\s*/, "");
+  return lines.findLast((l) =>
+    !/^at\s/.test(l.plain) && !/^\^+$/.test(l.plain) && l.plain !== TRUNCATED_MARKER
+  )?.line;
+}
+
+/**
+ * Why a stage run failed, in words: the limit it hit or its exit code, then the reason its
+ * stderr gives (`reasonLine()`, cut at 300 characters) unless the first part says it already.
  */
 export function failureText(r: StageResult): string {
   const base = r.message || `Stage exited with code ${r.exitCode ?? r.signal}`;
-  const last = r.stderr.split("\n").map((l) => l.trim()).filter((l) => l !== "").pop();
-  if (!last || base.includes(last)) return base;
-  return `${base}: ${last.length > 300 ? last.slice(0, 300) + "…" : last}`;
+  const why = reasonLine(r.stderr);
+  if (!why || base.includes(why)) return base;
+  return `${base}: ${why.length > 300 ? why.slice(0, 300) + "…" : why}`;
 }
 
 /** Default limits of a stage run. */
 export const DEFAULT_LIMITS = {
+  /** Bytes in the out folder; and, apart, in scratch plus deleted files kept open. */
   maxOutputBytes: 1024 ** 3,
   maxOutputFiles: 100_000,
+  /** Bytes of each captured stream, as stored (see `_capture.ts`). */
   maxLogBytes: 1024 ** 2,
+  /**
+   * A stage is stopped when the filesystem holding its work folder has less free than this
+   * (whoever filled it), so that the store, on the same disk, keeps room to work.
+   */
+  minFreeBytes: 256 * 1024 ** 2,
 } as const;
 
 const DEFAULT_GRACE_MS = 2000;
@@ -150,6 +184,8 @@ const MEMORY_POLL_MS = 25;
 /** Polling for the default cap: it is large, so overshooting it by 100 ms of growth is fine. */
 const DEFAULT_MEMORY_POLL_MS = 100;
 const OUTPUT_POLL_MS = 250;
+/** How often the monitor measures the disk a stage takes (deleted files, free space). */
+const DISK_POLL_MS = 250;
 const STREAM_DRAIN_MS = 2000;
 
 /** Wall-clock duration in words: "1.5 s", "250 ms", "2 min". */
@@ -247,10 +283,11 @@ async function freshFolder(dir: string): Promise<void> {
  * folder holding a symlink); everything the stage does ends in a `StageResult`.
  */
 export async function runStage(options: RunStageOptions): Promise<StageResult> {
-  const limits: OutputLimits & { maxLogBytes: number } = {
+  const limits: OutputLimits & { maxLogBytes: number; minFreeBytes: number } = {
     maxOutputBytes: options.limits?.maxOutputBytes ?? DEFAULT_LIMITS.maxOutputBytes,
     maxOutputFiles: options.limits?.maxOutputFiles ?? DEFAULT_LIMITS.maxOutputFiles,
     maxLogBytes: options.limits?.maxLogBytes ?? DEFAULT_LIMITS.maxLogBytes,
+    minFreeBytes: options.limits?.minFreeBytes ?? DEFAULT_LIMITS.minFreeBytes,
   };
   const tools = await hostTools();
   const ownLimit = options.memoryBytes !== undefined;
@@ -343,6 +380,41 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     else terminator.kill();
   };
 
+  // The disk a stage takes beyond what its folders' names show: the latest scratch folder
+  // size the walk found, and the deleted files it keeps open that the monitor found.
+  let scratchBytes = 0;
+  let heldBytes = 0;
+  const checkTemporary = () => {
+    if (scratchBytes + heldBytes <= limits.maxOutputBytes) return;
+    end(
+      "output-limit",
+      heldBytes > 0
+        ? `Stage's temporary files exceeded its output size limit of ${
+          sizeText(limits.maxOutputBytes)
+        } (${sizeText(heldBytes)} in files it deleted but keeps open, ${
+          sizeText(scratchBytes)
+        } in its scratch folder)`
+        : `Stage's temporary files exceeded the output limits (${
+          sizeText(limits.maxOutputBytes)
+        }, ${limits.maxOutputFiles} files)`,
+      false,
+    );
+  };
+  const onDisk = (disk: DiskSample) => {
+    heldBytes = disk.heldBytes;
+    checkTemporary();
+    if (disk.freeBytes < limits.minFreeBytes) {
+      end(
+        "disk-space",
+        `Stage was stopped: the disk holding the store's work folder has ${
+          sizeText(disk.freeBytes)
+        } free, under the floor of ${
+          sizeText(limits.minFreeBytes)
+        } tusk keeps free (this stage or another program is filling it)`,
+        false,
+      );
+    }
+  };
   monitor = TreeMonitor.start(
     tools.bash,
     child.pid,
@@ -352,6 +424,9 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     (sample) => {
       if (sample.rssBytes > memoryBytes) end("memory", `Stage exceeded ${capText}`, false);
     },
+    tools.stat
+      ? { stat: tools.stat, dir: options.scratchDir, intervalMs: DISK_POLL_MS, onSample: onDisk }
+      : undefined,
   );
 
   // A host program may start processes: a fork bomb is ended before it takes the machine's.
@@ -410,7 +485,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
           `Stage exceeded its output limit of ${limits.maxOutputFiles} files and folders`,
           false,
         );
-      } else if (tmp.bytes > limits.maxOutputBytes || tmp.entries > limits.maxOutputFiles) {
+      } else if (tmp.entries > limits.maxOutputFiles) {
         end(
           "output-limit",
           `Stage's temporary files exceeded the output limits (${
@@ -418,6 +493,9 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
           }, ${limits.maxOutputFiles} files)`,
           false,
         );
+      } else {
+        scratchBytes = tmp.bytes;
+        checkTemporary();
       }
       wait = Math.max(OUTPUT_POLL_MS, 4 * (performance.now() - t0));
     }
@@ -478,12 +556,16 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   const signal = status.signal ?? null;
   const base = { exitCode, signal, stdout, stderr, durationMs, peakRssBytes, memoryBytes };
 
+  const harvesting = { datumFolders: options.outFolders !== undefined };
   const decided = verdict as { outcome: StageOutcome; message: string } | null;
   if (decided) {
-    if (!options.harvestAlways || decided.outcome === "output-limit") {
+    if (
+      !options.harvestAlways || decided.outcome === "output-limit" ||
+      decided.outcome === "disk-space"
+    ) {
       return { ...base, ...decided, outputs: [], harvested: false };
     }
-    const harvest = await harvestOutputs(options.outDir, limits);
+    const harvest = await harvestOutputs(options.outDir, limits, harvesting);
     return {
       ...base,
       ...decided,
@@ -494,7 +576,9 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
 
   if (signal !== null || status.code !== 0) {
     if (HEAP_OOM.test(stderr)) {
-      const kept = options.harvestAlways ? await harvestOutputs(options.outDir, limits) : null;
+      const kept = options.harvestAlways
+        ? await harvestOutputs(options.outDir, limits, harvesting)
+        : null;
       return {
         ...base,
         outcome: "memory",
@@ -506,7 +590,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
       };
     }
   }
-  const harvest = await harvestOutputs(options.outDir, limits);
+  const harvest = await harvestOutputs(options.outDir, limits, harvesting);
   if (!harvest.ok) {
     return {
       ...base,

@@ -45,6 +45,11 @@ export interface HostTools {
   readonly setpriv: string | null;
   /** bash, which samples the stage's memory from /proc (Deno may not read /proc). */
   readonly bash: string | null;
+  /**
+   * coreutils `stat`, which the bash monitor runs for the disk a stage takes (free space,
+   * deleted files it keeps open); without it only the out and scratch folders are counted.
+   */
+  readonly stat: string | null;
   /** bubblewrap, or null where it is not installed. */
   readonly bwrap: string | null;
   /** Shared libraries of the Deno binary: bind `source` read-only at `target` in bwrap. */
@@ -277,7 +282,7 @@ export function fileUrl(path: string): string {
  * `bwrap` flags every sandbox starts with: fresh user, pid, net, ipc, uts and cgroup
  * namespaces, no capabilities, no nested user namespaces, its own session, killed with
  * its parent; a root holding only the Deno binary and its libraries, a new `/proc` and a
- * minimal `/dev`.
+ * minimal, read-only `/dev`.
  */
 export function bwrapBaseFlags(tools: HostTools): string[] {
   const flags = [
@@ -291,20 +296,24 @@ export function bwrapBaseFlags(tools: HostTools): string[] {
   ];
   for (const lib of tools.libraries) flags.push("--ro-bind", lib.source, lib.target);
   flags.push("--ro-bind", tools.deno, SANDBOX_PATHS.deno, "--proc", "/proc", "--dev", "/dev");
+  // /dev is a tmpfs: read-only, it holds no file a stage could fill memory or disk with.
+  flags.push("--remount-ro", "/dev");
   return flags;
 }
 
 /**
  * `bwrap` flags of layer 2 for one stage: the base flags, then the bundle, `/pfs/<name>`
- * read-only, `/pfs/out` and `/tmp` (the scratch folder) writable. Ends with `--`; the
- * command follows.
+ * read-only, `/pfs/out` and `/tmp` (the scratch folder) writable, and the root read-only.
+ * Ends with `--`; the command follows.
  */
 export function bwrapFlags(spec: StageSpec, tools: HostTools): string[] {
   const { bundle, inputs, out, scratch } = mounts(spec);
   const flags = bwrapBaseFlags(tools);
   for (const m of [bundle, ...inputs]) flags.push("--ro-bind", m.host, m.at);
   for (const m of [out, scratch]) flags.push("--bind", m.host, m.at);
-  flags.push("--chdir", SANDBOX_PATHS.tmp, "--");
+  // The root is a tmpfs too: read-only once every mount point is made in it, so out and
+  // scratch are all the stage can write, both on the disk the supervisor watches.
+  flags.push("--remount-ro", "/", "--chdir", SANDBOX_PATHS.tmp, "--");
   return flags;
 }
 
@@ -364,6 +373,8 @@ export function stageEnv(
   tmp: string,
 ): Record<string, string> {
   return {
+    // Uncoloured logs and failure reasons, unless the spec asks for colours.
+    NO_COLOR: "1",
     ...specEnv,
     DENO_DIR: STAGE_DENO_DIR,
     DENO_NO_UPDATE_CHECK: "1",

@@ -138,6 +138,32 @@ async function materialiseBlob(
   await store.objects.copyTo(hash, dest, { mode });
 }
 
+/** The host's longest path, in bytes with its final NUL (Linux's `PATH_MAX`). */
+const HOST_PATH_MAX = 4096;
+/** Room a file's path needs beyond its own length while it is written (its temp name). */
+const TEMP_ROOM = 64;
+
+/**
+ * The error for input file `path` that the host cannot lay out at `dest`: when `dest` is
+ * near the host's limit, the store's own folder is long enough to matter (the store keeps
+ * 1 KiB of room beside its longest paths), so the message says to move the store.
+ */
+function pathTooLong(store: Store, input: string, path: string, dest: string): BadSourceError {
+  const shown = path.length > 120 ? `${path.slice(0, 60)}…${path.slice(-40)}` : path;
+  const utf8 = new TextEncoder();
+  const bytes = utf8.encode(dest).length;
+  const storeBytes = utf8.encode(store.root).length;
+  const hint = bytes + TEMP_ROOM >= HOST_PATH_MAX
+    ? `: laid out in the datum's work folder it takes ${bytes} bytes, near or past the host's ` +
+      `limit of ${HOST_PATH_MAX}, as the store's own folder path is ${storeBytes} bytes long; ` +
+      `move the store to a shorter path`
+    : "";
+  return new BadSourceError(
+    `Input "${input}" holds "${shown}", a path too long to lay out on this host${hint}`,
+    { input, path, bytes, store: store.root },
+  );
+}
+
 /** Build a datum's workspace under `root` (which must not exist yet). */
 export async function prepareWorkspace(
   store: Store,
@@ -163,11 +189,7 @@ export async function prepareWorkspace(
         await materialiseBlob(store, f.hash, dest, options.emptyFiles?.has(input.name) ?? false);
       } catch (err) {
         if ((err as { code?: string }).code !== "ENAMETOOLONG") throw err;
-        const shown = f.path.length > 120 ? `${f.path.slice(0, 60)}…${f.path.slice(-40)}` : f.path;
-        throw new BadSourceError(
-          `Input "${input.name}" holds "${shown}", a path too long to lay out on this host`,
-          { input: input.name, path: f.path },
-        );
+        throw pathTooLong(store, input.name, f.path, dest);
       }
     }
     ins.push({ name: input.name, dir });

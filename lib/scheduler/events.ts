@@ -3,7 +3,7 @@
  * subscribers and appended as one JSON line to `events.jsonl` in the store, so a dashboard
  * in another process (or started later) can replay what it missed and follow what comes.
  */
-import type { DatumState, JobState } from "../pipeline/states.ts";
+import { type DatumState, isFinal, type JobState } from "../pipeline/states.ts";
 
 /** Progress counts of a job. */
 export interface Progress {
@@ -56,16 +56,34 @@ export type TuskEvent = {
 /** A subscriber. */
 export type Listener = (event: TuskEvent) => void;
 
-/** In-process event bus that also journals every event. */
+/** The most journal bytes the `stage:log` lines of one datum of a job take (see `EventBus`). */
+export const DATUM_JOURNAL_BYTES = 1024 ** 2;
+
+/** The last line journaled for a datum whose log lines passed `DATUM_JOURNAL_BYTES`. */
+export const JOURNAL_LOG_MARKER =
+  "[… later lines of this datum are left out of the event journal (1 MiB per datum): tusk logs shows them once it ends]";
+
+/**
+ * In-process event bus that also journals every event. Subscribers get every event; the
+ * journal gets each datum's `stage:log` lines (of one job) up to `maxDatumLogBytes`, then one
+ * `JOURNAL_LOG_MARKER` line, so a chatty stage cannot bloat it (the datum's own logs, capped
+ * apart, keep what was printed).
+ */
 export class EventBus {
   readonly #listeners = new Set<Listener>();
   readonly #journal: string | null;
   readonly #clock: () => Date;
+  readonly #maxDatumLogBytes: number;
+  /** Journal bytes of log lines by job and datum, for the datums running; -1 once over. */
+  readonly #logBytes = new Map<string, number>();
   #file: Deno.FsFile | null = null;
 
-  constructor(options: { journal?: string; clock?: () => Date } = {}) {
+  constructor(
+    options: { journal?: string; clock?: () => Date; maxDatumLogBytes?: number } = {},
+  ) {
     this.#journal = options.journal ?? null;
     this.#clock = options.clock ?? (() => new Date());
+    this.#maxDatumLogBytes = options.maxDatumLogBytes ?? DATUM_JOURNAL_BYTES;
   }
 
   /** Subscribe; returns the unsubscribe function. */
@@ -78,14 +96,39 @@ export class EventBus {
   emit<K extends EventType>(type: K, payload: EventMap[K]): void {
     const event = { type, time: this.#clock().toISOString(), ...payload } as unknown as TuskEvent;
     if (this.#journal) {
+      const line = this.#journalLine(event);
       try {
-        this.#file ??= Deno.openSync(this.#journal, { append: true, create: true });
-        this.#file.writeSync(new TextEncoder().encode(JSON.stringify(event) + "\n"));
+        if (line !== null) {
+          this.#file ??= Deno.openSync(this.#journal, { append: true, create: true });
+          this.#file.writeSync(line);
+        }
       } catch {
         // The journal is a convenience for other processes; a full disk must not stop jobs.
       }
     }
     for (const l of this.#listeners) l(event);
+  }
+
+  /** The bytes `event` adds to the journal, or null for a log line past its datum's budget. */
+  #journalLine(event: TuskEvent): Uint8Array | null {
+    const encode = (e: TuskEvent) => new TextEncoder().encode(JSON.stringify(e) + "\n");
+    if (event.type === "datum:finished") this.#logBytes.delete(`${event.job}\0${event.datum}`);
+    if (event.type === "job:state" && isFinal(event.state)) {
+      for (const key of this.#logBytes.keys()) {
+        if (key.startsWith(`${event.job}\0`)) this.#logBytes.delete(key);
+      }
+    }
+    if (event.type !== "stage:log") return encode(event);
+    const key = `${event.job}\0${event.datum}`;
+    const used = this.#logBytes.get(key) ?? 0;
+    if (used < 0) return null;
+    const line = encode(event);
+    if (used + line.length <= this.#maxDatumLogBytes) {
+      this.#logBytes.set(key, used + line.length);
+      return line;
+    }
+    this.#logBytes.set(key, -1);
+    return encode({ ...event, line: JOURNAL_LOG_MARKER });
   }
 
   /** Close the journal file. */

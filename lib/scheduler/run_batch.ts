@@ -13,6 +13,7 @@ import { failureText } from "../runner/run_stage.ts";
 import { ingestOutputs, prepareBatchDatum } from "../runner/workspace.ts";
 import type { PlannedDatum } from "./plan_job.ts";
 import type { AttemptLog, DatumRunEnv } from "./run_datum.ts";
+import { capDatumLogs } from "./datum_logs.ts";
 
 /** A datum a batch did not finish, with the log of the run the batch made of it, if any. */
 export interface Unfinished {
@@ -128,7 +129,7 @@ export async function runDatumBatch(
         job: job.id,
         inputs: rec.inputs,
         batch: n,
-        attempts: [attempt],
+        attempts: capDatumLogs([attempt]),
       })));
       done.push(planned);
     }

@@ -14,6 +14,7 @@ import { ingestOutputs, type JobWorkspace, prepareWorkspace } from "../runner/wo
 import type { JobAbort } from "./job_abort.ts";
 import type { JobContext } from "./job_state.ts";
 import type { PlannedDatum } from "./plan_job.ts";
+import { capDatumLogs } from "./datum_logs.ts";
 
 /** What every datum run of one job shares; fixed for the job's run. */
 export interface DatumRunEnv {
@@ -122,7 +123,7 @@ export async function runDatum(
       datum: rec.id,
       job: job.id,
       inputs: rec.inputs,
-      attempts: logs,
+      attempts: capDatumLogs(logs),
     })));
     await batch.flush();
   });

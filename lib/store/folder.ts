@@ -108,6 +108,8 @@ const FIXES: Readonly<Record<string, string>> = {
   jobs: "move it out of the store: tusk makes a new folder (the job history it held is " +
     "lost, no data)",
   work: "move it out of the store: tusk makes a new folder for running jobs",
+  "remotes.json": 'move it out of the store, then "tusk remote add" each remote again',
+  remotes: "move it out of the store: tusk makes a new folder and reads each remote afresh",
 };
 
 /**

@@ -18,6 +18,9 @@
  *                                  <job>.attempts beside it
  *   jobs/<pipeline>/datums.jsonl   the index of datums that succeeded
  *   work/<job>/                    a running job's workspace
+ *   remotes.json                   the remotes: name → URL (never credentials)
+ *   remotes/<name>/                what this store knows of a remote: the log entry it saw
+ *                                  last and the remote's pack indexes, each checked by hash
  * ```
  *
  * @example
@@ -79,6 +82,10 @@ export class Layout {
   readonly jobs: string;
   /** The folder of running jobs' workspaces. */
   readonly workspaces: string;
+  /** The remotes this store pushes to and pulls from (`remotes.json`). */
+  readonly remotes: string;
+  /** The folder of what this store knows of each remote (a cache, checked when read). */
+  readonly remoteCaches: string;
   /** Every fixed entry of the folder, and what it must be. */
   readonly entries: readonly LayoutEntry[];
 
@@ -97,6 +104,8 @@ export class Layout {
     this.events = `${root}/events.jsonl`;
     this.jobs = `${root}/jobs`;
     this.workspaces = `${root}/work`;
+    this.remotes = `${root}/remotes.json`;
+    this.remoteCaches = `${root}/remotes`;
     const file = (path: string, absent: LayoutEntry["absent"] = "made") =>
       ({ path, kind: "file", absent }) as const;
     const folder = (path: string) => ({ path, kind: "folder", absent: "made" }) as const;
@@ -113,6 +122,8 @@ export class Layout {
       file(this.events),
       folder(this.jobs),
       folder(this.workspaces),
+      file(this.remotes),
+      folder(this.remoteCaches),
     ];
   }
 
@@ -194,6 +205,11 @@ export class Layout {
   /** A pipeline's index of the datums that succeeded. */
   datumIndex(pipeline: string): string {
     return `${this.jobDir(pipeline)}/datums.jsonl`;
+  }
+
+  /** What this store knows of the remote `name`. */
+  remoteCache(name: string): string {
+    return `${this.remoteCaches}/${name}`;
   }
 
   /** A running job's workspace. */

@@ -225,10 +225,14 @@ export class LooseObjects {
     }
   }
 
-  /** Stream any byte stream (e.g. stdin) into a loose object. */
+  /**
+   * Stream any byte stream (e.g. stdin) into a loose object. With `expect`, bytes that do not
+   * hash to it are never installed: the temp file is removed and `mismatch()` thrown.
+   */
   async writeStream(
     stream: ReadableStream<Uint8Array>,
     onProgress?: ProgressFn,
+    check?: { readonly expect: Hash; readonly mismatch: () => Error },
   ): Promise<{ hash: Hash; size: number }> {
     const tmp = tempPath(this.#layout.tmp);
     try {
@@ -247,6 +251,7 @@ export class LooseObjects {
         f.close();
       }
       const hash = hasher.hex();
+      if (check && hash !== check.expect) throw check.mismatch();
       await this.#install(tmp, hash);
       return { hash, size };
     } catch (err) {

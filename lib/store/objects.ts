@@ -189,12 +189,16 @@ export class ObjectStore {
     return await this.#loose.writeFile(path, onProgress);
   }
 
-  /** Stream any byte stream (e.g. stdin) into a loose object. */
+  /**
+   * Stream any byte stream (e.g. stdin) into a loose object; with `check`, only if its bytes
+   * hash to `check.expect` (else nothing is installed and `check.mismatch()` is thrown).
+   */
   async writeStream(
     stream: ReadableStream<Uint8Array>,
     onProgress?: ProgressFn,
+    check?: { readonly expect: Hash; readonly mismatch: () => Error },
   ): Promise<{ hash: Hash; size: number }> {
-    return await this.#loose.writeStream(stream, onProgress);
+    return await this.#loose.writeStream(stream, onProgress, check);
   }
 
   /** Start a batch of small objects that will be written together. */

@@ -6,7 +6,7 @@
  */
 
 /** How a figure is printed. */
-export type Unit = "ms" | "ms/datum" | "MiB";
+export type Unit = "ms" | "ms/datum" | "MiB" | "requests";
 
 /** A target: tusk's figure itself (`value`) or tusk / baseline (`ratio`), below a limit. */
 export interface Target {
@@ -57,6 +57,8 @@ export function formatValue(value: number, unit: Unit): string {
       return `${value.toFixed(2)} ms/datum`;
     case "MiB":
       return `${value.toFixed(0)} MiB`;
+    case "requests":
+      return `${value.toFixed(0)} requests`;
   }
 }
 

@@ -65,6 +65,13 @@ Deno.test("--json output of every command that takes it keeps its documented sha
     ["metrics show", "metrics show", ["metrics", "show", "exp@master"]],
     ["metrics diff", "metrics diff", ["metrics", "diff", "exp@master^"]],
     ["metrics diff (a side not JSON)", "metrics diff", ["metrics", "diff", "exp@master"]],
+    ["remote add", "remote add", ["remote", "add", "origin", `${s.path}/remote`]],
+    ["push", "push", ["push", "origin"]],
+    ["remote verify", "remote verify", ["remote", "verify", "origin"]],
+    ["pull", "pull", ["pull", "origin"]],
+    ["clone", "clone", ["--store", `${s.path}/clone/.tusk`, "clone", `${s.path}/remote`]],
+    ["remote list", "remote list", ["remote", "list"]],
+    ["remote remove", "remote remove", ["remote", "remove", "origin"]],
   ];
   for (const [name, command, args] of cases) {
     await t.step(name, async () => {

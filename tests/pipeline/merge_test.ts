@@ -189,6 +189,9 @@ Deno.test("an error while running a datum (an input path too long for the host) 
     /^Job could not finish: Input "data" holds "\/deep\/n+…n+\/f\.txt"/,
   );
   assert.match(job.reason ?? "", /too long to lay out on this host/);
+  // The cause is the store's deep folder: the reason says so, and what to do.
+  assert.ok(job.reason!.includes(`store's own folder path is ${store.length} bytes`), job.reason);
+  assert.match(job.reason ?? "", /move the store to a shorter path$/);
   assert.deepEqual(await commits(store, "upper@master"), []);
   // A pipeline on another repo is created and runs as ever.
   await tuskOk(["create", "repo", "side"], { store });

@@ -46,3 +46,31 @@ Deno.test("StreamCapture hands every protocol line over, past the live budget, a
   assert.equal(lines.at(-1), TRUNCATED_MARKER);
   assert.ok(c.truncated);
 });
+
+/** Bytes `text` takes as a JSON string's content, as the logs are stored. */
+function stored(text: string): number {
+  return new TextEncoder().encode(JSON.stringify(text)).length - 2;
+}
+
+Deno.test("StreamCapture caps the bytes as stored: escaped control characters count six", async () => {
+  const lines: string[] = [];
+  const c = new StreamCapture(600, (l) => lines.push(l));
+  await c.consume(streamOf("\x01".repeat(1000) + "\n", "\x02".repeat(1000) + "\n"));
+  const text = c.text();
+  assert.ok(text.endsWith(`\n${TRUNCATED_MARKER}`));
+  const kept = text.slice(0, -TRUNCATED_MARKER.length - 1);
+  assert.ok(stored(kept) <= 600, `${stored(kept)} bytes stored`);
+  assert.ok(stored(kept) > 500, `${stored(kept)} bytes stored`);
+  assert.ok(c.truncated);
+  assert.equal(lines.at(-1), TRUNCATED_MARKER);
+  assert.ok(lines.slice(0, -1).reduce((n, l) => n + stored(l) + 1, 0) <= 600);
+});
+
+Deno.test("StreamCapture never cuts a character in two", async () => {
+  // "é" is two UTF-8 bytes, "😀" four (a surrogate pair in JavaScript).
+  for (const [max, kept] of [[9, "éééé"], [13, "ééééé"], [14, "ééééé😀"]] as const) {
+    const c = new StreamCapture(max);
+    await c.consume(streamOf("éééé", "é😀😀"));
+    assert.equal(c.text(), `${kept}\n${TRUNCATED_MARKER}`, `at ${max} bytes`);
+  }
+});

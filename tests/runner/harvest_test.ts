@@ -7,6 +7,7 @@ import {
   MAX_OUTPUT_DEPTH,
   sizeText,
 } from "../../lib/runner/harvest.ts";
+import { MAX_PATH_BYTES } from "../../lib/store/names.ts";
 import { removeTree } from "../../lib/store/fs_util.ts";
 import { makeChain } from "../_deep_tree.ts";
 
@@ -136,6 +137,51 @@ Deno.test("harvestOutputs() refuses a path longer than the system allows, withou
   const h = await harvestOutputs(dir.path, DEEP);
   assert.ok(!h.ok && h.outcome === "output-limit" && /too long/.test(h.message));
   assert.ok(!h.ok && h.message.length < 300, "the message shortens the path");
+});
+
+/**
+ * Make under `root` a file whose `/`-rooted path takes `bytes` bytes: folders of 200-byte
+ * names, then a file named to fit. Returns the path.
+ */
+async function pathOf(root: string, bytes: number, prefix = ""): Promise<string> {
+  let rel = prefix;
+  while (bytes - rel.length > 201 + 50) rel += `/${"d".repeat(200)}`;
+  await Deno.mkdir(`${root}${rel}`, { recursive: true });
+  rel += `/${"f".repeat(bytes - rel.length - 1)}`;
+  await Deno.writeTextFile(`${root}${rel}`, "x");
+  return rel;
+}
+
+Deno.test("harvestOutputs() accepts an output path of exactly MAX_PATH_BYTES", async () => {
+  await using dir = await tempDir();
+  const rel = await pathOf(dir.path, MAX_PATH_BYTES);
+  assert.equal(rel.length, MAX_PATH_BYTES);
+  const h = await harvestOutputs(dir.path, DEEP);
+  assert.ok(h.ok, !h.ok ? h.message : "");
+  assert.deepEqual(h.outputs, [{ path: rel, size: 1 }]);
+});
+
+Deno.test("harvestOutputs() refuses an output path longer than MAX_PATH_BYTES as output-limit, naming it", async () => {
+  await using dir = await tempDir();
+  const rel = await pathOf(dir.path, MAX_PATH_BYTES + 1);
+  const h = await harvestOutputs(dir.path, DEEP);
+  assert.ok(!h.ok, "refused");
+  assert.equal(h.outcome, "output-limit");
+  assert.equal(h.path, rel);
+  assert.ok(h.message.includes(`${MAX_PATH_BYTES} bytes`), h.message);
+  assert.ok(h.message.length < 300, "the message shortens the path");
+});
+
+Deno.test("harvestOutputs() with datumFolders counts a path from inside its datum's folder", async () => {
+  await using dir = await tempDir();
+  const id = "a".repeat(64);
+  const rel = await pathOf(dir.path, MAX_PATH_BYTES + 65, `/${id}`);
+  const h = await harvestOutputs(dir.path, DEEP, { datumFolders: true });
+  assert.ok(h.ok, !h.ok ? h.message : "");
+  assert.deepEqual(h.outputs, [{ path: rel, size: 1 }]);
+  await Deno.rename(`${dir.path}${rel}`, `${dir.path}${rel}f`);
+  const over = await harvestOutputs(dir.path, DEEP, { datumFolders: true });
+  assert.ok(!over.ok && over.outcome === "output-limit", "refused one byte over");
 });
 
 Deno.test("checkInputFolder() accepts files and folders and refuses a symlink", async () => {

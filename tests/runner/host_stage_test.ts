@@ -43,6 +43,7 @@ const TOOLS: HostTools = {
   setpriv: "/usr/bin/setpriv",
   bash: "/usr/bin/bash",
   bwrap: "/usr/bin/bwrap",
+  stat: "/usr/bin/stat",
   libraries: [],
 };
 
@@ -119,6 +120,7 @@ Deno.test("hostStageCommand() starts with an empty environment and gives the sta
   assert.deepEqual(env, {
     PATH: "/usr/local/bin:/usr/bin:/bin",
     LANG: "C.UTF-8",
+    NO_COLOR: "1",
     GREETING: "hi",
     HOME: "/tmp",
     TMPDIR: "/tmp",

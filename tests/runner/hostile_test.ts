@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { BadSourceError } from "../../lib/errors.ts";
 import { runStage, type RunStageOptions } from "../../lib/runner/run_stage.ts";
-import type { SandboxMode } from "../../lib/runner/sandbox.ts";
+import { hostTools } from "../../lib/runner/detect.ts";
+import { bwrapFlags, SANDBOX_PATHS, type SandboxMode, stageEnv } from "../../lib/runner/sandbox.ts";
 import {
   assertContained,
   hostile,
@@ -294,5 +295,86 @@ for (const mode of MODES) {
     assert.equal(r.outcome, "output-limit");
     assert.match(r.message, /output limit of 10 files and folders/);
     assert.deepEqual(r.outputs, []);
+  });
+}
+
+for (const mode of MODES) {
+  for (const where of ["out", "tmp"] as const) {
+    Deno.test(`runStage() [${mode}] kills a stage that writes past the size limit through a deleted file in ${where}`, async () => {
+      await using ws = await workspace();
+      const r = await runStage(
+        stage(ws, mode, "unlinked_write", [where === "out" ? "/pfs/out" : "tmp", "96"], {
+          limits: { maxOutputBytes: 16 * MIB },
+          timeoutMs: 15_000,
+        }),
+      );
+      assert.equal(r.outcome, "output-limit", `${r.message}\n${r.stdout}\n${r.stderr}`);
+      assert.match(r.message, /files it deleted but keeps open/, r.message);
+      assert.match(r.message, /16 MiB/);
+      assert.deepEqual(r.outputs, []);
+    });
+  }
+
+  Deno.test(`runStage() [${mode}] stops a stage when the disk's free space falls under the floor`, async () => {
+    await using ws = await workspace();
+    const free = await freeBytes(ws.root);
+    const r = await runStage(
+      stage(ws, mode, "unlinked_write", ["/pfs/out", "2048"], {
+        limits: { maxOutputBytes: 64 * 1024 * MIB, minFreeBytes: free - 32 * MIB },
+        timeoutMs: 15_000,
+      }),
+    );
+    assert.equal(r.outcome, "disk-space", `${r.message}\n${r.stdout}\n${r.stderr}`);
+    assert.match(r.message, /free/);
+    assert.ok(!r.stdout.includes("wrote"), r.stdout);
+    assert.deepEqual(r.outputs, []);
+  });
+}
+
+/** Bytes free for unprivileged writers on the filesystem holding `dir` (coreutils `stat -f`). */
+async function freeBytes(dir: string): Promise<number> {
+  const out = await new Deno.Command("stat", {
+    args: ["-f", "-c", "%a %S", dir],
+    stdout: "piped",
+  }).output();
+  const [blocks, size] = new TextDecoder().decode(out.stdout).trim().split(" ").map(Number);
+  assert.ok(blocks! > 0 && size! > 0);
+  return blocks! * size!;
+}
+
+if (MODES.includes("bwrap")) {
+  Deno.test("bwrapFlags() leaves only out and scratch writable, even to a stage allowed to write anywhere", async () => {
+    await using ws = await workspace();
+    await Deno.mkdir(ws.outDir);
+    await Deno.mkdir(ws.scratchDir);
+    const tools = await hostTools();
+    const spec = {
+      bundle: hostile("write_root"),
+      args: [],
+      inputs: [{ name: "data", dir: ws.inputDir }],
+      outDir: ws.outDir,
+      scratchDir: ws.scratchDir,
+      mode: "bwrap" as const,
+    };
+    const out = await new Deno.Command(tools.bwrap!, {
+      args: [
+        ...bwrapFlags(spec, tools),
+        SANDBOX_PATHS.deno,
+        "run",
+        "--no-config",
+        "--allow-write",
+        SANDBOX_PATHS.bundle,
+      ],
+      clearEnv: true,
+      env: stageEnv({}, SANDBOX_PATHS.tmp),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert.match(text, /done/, new TextDecoder().decode(out.stderr));
+    const got = text.split("\n").filter((l) => l.startsWith("got: ")).sort();
+    assert.deepEqual(got, ["got: /pfs/out/probe.bin", "got: /tmp/probe.bin"], text);
+    assert.equal((await Deno.stat(`${ws.outDir}/probe.bin`)).size, 1024);
+    assert.equal((await Deno.stat(`${ws.scratchDir}/probe.bin`)).size, 1024);
   });
 }

@@ -1,6 +1,12 @@
 /** TreeMonitor: samples a process tree's memory from /proc through bash. */
 import assert from "node:assert/strict";
-import { parseSample, TreeMonitor, type TreeSample } from "../../lib/runner/_monitor.ts";
+import {
+  type DiskSample,
+  parseDiskSample,
+  parseSample,
+  TreeMonitor,
+  type TreeSample,
+} from "../../lib/runner/_monitor.ts";
 import { findExecutable } from "../../lib/runner/detect.ts";
 
 Deno.test("parseSample() reads KiB totals and the processes of one line", () => {
@@ -35,5 +41,52 @@ Deno.test("TreeMonitor finds a process's descendants and their memory", async ()
     for (const p of samples.at(-1)?.processes ?? []) Deno.kill(p.pid, "SIGKILL");
     await child.status;
     await monitor?.stop();
+  }
+});
+
+Deno.test("parseDiskSample() reads free and held bytes", () => {
+  assert.deepEqual(parseDiskSample("D 1048576 4096"), { freeBytes: 1048576, heldBytes: 4096 });
+  assert.equal(parseDiskSample("D 12"), null);
+  assert.equal(parseDiskSample("D x 1"), null);
+});
+
+Deno.test("TreeMonitor counts a deleted file its process keeps open, and the free space", async () => {
+  const [bash, stat] = await Promise.all([findExecutable("bash"), findExecutable("stat")]);
+  assert.ok(bash && stat, "bash and stat are needed");
+  const dir = await Deno.makeTempDir({ prefix: "tusk-monitor-" });
+  // 3 MiB through a file deleted at once; a named 1 MiB file beside it is not counted.
+  const child = new Deno.Command("sh", {
+    args: [
+      "-c",
+      'exec 3>"$1/gone"; rm "$1/gone"; head -c 3145728 /dev/zero >&3; ' +
+      'head -c 1048576 /dev/zero > "$1/named"; echo ready; exec sleep 5',
+      "sh",
+      dir,
+    ],
+    stdin: "null",
+    stdout: "piped",
+  }).spawn();
+  const disks: DiskSample[] = [];
+  let monitor: TreeMonitor | null = null;
+  try {
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    assert.equal((await reader.read()).value?.trim(), "ready");
+    reader.releaseLock();
+    monitor = TreeMonitor.start(bash, child.pid, 20, false, () => {}, {
+      stat,
+      dir,
+      intervalMs: 20,
+      onSample: (d) => disks.push(d),
+    });
+    while (disks.length < 2) await new Promise((r) => setTimeout(r, 10));
+    const last = disks.at(-1)!;
+    assert.equal(last.heldBytes, 3 * 1024 * 1024);
+    assert.ok(last.freeBytes > 0);
+  } finally {
+    child.kill("SIGKILL");
+    await child.status;
+    await child.stdout.cancel().catch(() => {});
+    await monitor?.stop();
+    await Deno.remove(dir, { recursive: true });
   }
 });

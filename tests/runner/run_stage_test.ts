@@ -4,7 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { InvalidArgumentError, NotFoundError } from "../../lib/errors.ts";
-import { runStage, StageTimeout } from "../../lib/runner/run_stage.ts";
+import {
+  failureText,
+  runStage,
+  type StageResult,
+  StageTimeout,
+} from "../../lib/runner/run_stage.ts";
+import { MAX_PATH_BYTES } from "../../lib/store/names.ts";
 import { bundle, MODES, ROOT, stageOptions, workspace, writeBundle } from "./_helpers.ts";
 
 const MIB = 1024 * 1024;
@@ -173,6 +179,35 @@ for (const mode of MODES) {
     assert.deepEqual(r.outputs, [{ path: "/partial.txt", size: 1 }]);
   });
 
+  Deno.test(`runStage() [${mode}] gives an uncaught error's own line, uncoloured, as the failure reason`, async () => {
+    await using ws = await workspace();
+    const path = await writeBundle(
+      ws,
+      `console.error("reading rows");\nfunction parse() { throw new Error("boom"); }\nparse();\n`,
+    );
+    const r = await runStage(stageOptions(ws, mode, { bundle: path, args: [] }));
+    assert.equal(r.outcome, "failed");
+    assert.equal(r.exitCode, 1);
+    assert.ok(!r.stderr.includes("\x1b"), JSON.stringify(r.stderr));
+    assert.match(r.stderr, /\n\s+at parse /);
+    assert.equal(failureText(r), "Stage exited with code 1: Uncaught (in promise) Error: boom");
+  });
+
+  Deno.test(`runStage() [${mode}] fails a stage whose output path is longer than the store keeps`, async () => {
+    await using ws = await workspace();
+    // 16 folders of 200-byte names: a 3,216-byte path, which the host opens.
+    const path = await writeBundle(
+      ws,
+      `let dir = Deno.args[0];\n` +
+        `for (let i = 0; i < 16; i++) { dir += "/" + "d".repeat(200); Deno.mkdirSync(dir); }\n` +
+        `Deno.writeTextFileSync(dir + "/f.txt", "x");\n`,
+    );
+    const r = await runStage(stageOptions(ws, mode, { bundle: path, args: ["/pfs/out"] }));
+    assert.equal(r.outcome, "output-limit", r.message + r.stderr);
+    assert.ok(r.message.includes(`limit of ${MAX_PATH_BYTES} bytes`), r.message);
+    assert.deepEqual(r.outputs, []);
+  });
+
   Deno.test(`runStage() [${mode}] caps captured output and live lines at maxLogBytes`, async () => {
     await using ws = await workspace();
     const path = await writeBundle(
@@ -306,4 +341,61 @@ Deno.test("runStage() returns killed without starting when the signal is already
   );
   assert.equal(r.outcome, "killed");
   assert.deepEqual([...Deno.readDirSync(ws.outDir)], []);
+});
+
+/** A failed run whose stderr is `stderr`, for `failureText()`. */
+function failed(stderr: string, message = ""): StageResult {
+  return {
+    exitCode: 2,
+    signal: null,
+    outcome: message ? "timeout" : "failed",
+    message,
+    stdout: "",
+    stderr,
+    durationMs: 1,
+    peakRssBytes: 0,
+    memoryBytes: 0,
+    outputs: [],
+    harvested: true,
+  };
+}
+
+Deno.test("failureText() finds Deno's error line, coloured or not, over the stack frames after it", () => {
+  const frames = '  throw new Error("boom");\n        ^\n' +
+    "    at \x1b[0m\x1b[36mfile:///w/stage.js\x1b[0m:\x1b[0m\x1b[33m7\x1b[0m\n";
+  assert.equal(
+    failureText(failed(`working\nerror: Uncaught Error: boom\n${frames}`)),
+    "Stage exited with code 2: Uncaught Error: boom",
+  );
+  // Coloured (a spec that sets FORCE_COLOR): found all the same, and kept as printed.
+  const coloured = "\x1b[0m\x1b[1m\x1b[31merror\x1b[0m: Uncaught Error: boom";
+  assert.equal(
+    failureText(failed(`working\n${coloured}\n${frames}`)),
+    `Stage exited with code 2: ${coloured}`,
+  );
+});
+
+Deno.test("failureText() takes the last error line a stage printed", () => {
+  const stderr = "error: row 1 is short\nerror: row 9 is bad\ndone\n";
+  assert.equal(failureText(failed(stderr)), "Stage exited with code 2: row 9 is bad");
+});
+
+Deno.test("failureText() without an error line takes the last line that is no stack frame or marker", () => {
+  assert.equal(
+    failureText(failed("bad row 3\n    at main (file:///s.js:1:1)\n   ^\n[… truncated]\n")),
+    "Stage exited with code 2: bad row 3",
+  );
+  assert.equal(failureText(failed("")), "Stage exited with code 2");
+  assert.equal(failureText(failed("\x1b[31m\x1b[0m\n")), "Stage exited with code 2");
+});
+
+Deno.test("failureText() keeps the runner's message, with the reason unless it says it already", () => {
+  assert.equal(
+    failureText(failed("error: stuck\n", "Stage exceeded its datum timeout of 1 s")),
+    "Stage exceeded its datum timeout of 1 s: stuck",
+  );
+  assert.equal(
+    failureText(failed("x".repeat(400))),
+    `Stage exited with code 2: ${"x".repeat(300)}…`,
+  );
 });

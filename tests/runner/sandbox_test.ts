@@ -18,6 +18,7 @@ const TOOLS: HostTools = {
   setsid: "/usr/bin/setsid",
   setpriv: "/usr/bin/setpriv",
   bash: "/usr/bin/bash",
+  stat: "/usr/bin/stat",
   bwrap: "/usr/bin/bwrap",
   libraries: [{
     source: "/usr/lib/x86_64-linux-gnu/libc.so.6",
@@ -147,6 +148,11 @@ Deno.test("bwrapFlags() unshares every namespace and binds only deno, libraries,
     ["/work/d1/scratch", "/tmp"],
   ]);
   assert.equal(flags.at(-1), "--");
+  // The root and /dev are tmpfs: read-only, after the last mount point is made in them.
+  const ro = flags.flatMap((f, at) => f === "--remount-ro" ? [[at, flags[at + 1]]] : []);
+  assert.deepEqual(ro.map(([, dest]) => dest), ["/dev", "/"]);
+  assert.ok((ro[1]![0] as number) > flags.lastIndexOf("--bind"));
+  assert.ok((ro[0]![0] as number) > flags.indexOf("--dev"));
   const i = flags.indexOf("--cap-drop");
   assert.equal(flags[i + 1], "ALL");
 });
@@ -194,8 +200,15 @@ Deno.test("stageCommand() gives the stage the spec's env and only what Deno need
     DENO_DIR: "/dev/null/deno",
     DENO_NO_UPDATE_CHECK: "1",
     HOME: "/nonexistent",
+    NO_COLOR: "1",
     TMPDIR: "/work/d1/scratch",
   });
+});
+
+Deno.test("stageCommand() lets a spec's env choose colours", () => {
+  const cmd = stageCommand({ ...SPEC, env: { FORCE_COLOR: "1", NO_COLOR: "" } }, TOOLS);
+  assert.equal(cmd.env.FORCE_COLOR, "1");
+  assert.equal(cmd.env.NO_COLOR, "");
 });
 
 Deno.test("stageCommand() refuses relative folders", () => {

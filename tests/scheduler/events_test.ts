@@ -3,7 +3,12 @@
  * with a partial last line left for later and damaged lines skipped. Real files.
  */
 import assert from "node:assert/strict";
-import { EventBus, readJournal, type TuskEvent } from "../../lib/scheduler/events.ts";
+import {
+  EventBus,
+  JOURNAL_LOG_MARKER,
+  readJournal,
+  type TuskEvent,
+} from "../../lib/scheduler/events.ts";
 import { tempDir } from "../_helpers.ts";
 import { history } from "../tui/_events.ts";
 
@@ -153,4 +158,65 @@ Deno.test("readJournal() refuses a maxBytes that is not a positive integer", asy
   for (const maxBytes of [0, -1, 1.5, NaN]) {
     await assert.rejects(readJournal(path, 0, { maxBytes }), TypeError);
   }
+});
+
+Deno.test("EventBus journals each datum's log lines up to its budget, then one marker; subscribers get all", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/events.jsonl`;
+  const bus = new EventBus({ journal: path, clock: () => new Date(0), maxDatumLogBytes: 2000 });
+  const seen: TuskEvent[] = [];
+  bus.on((e) => seen.push(e));
+  const log = (datum: string, i: number) =>
+    bus.emit("stage:log", { job: "j", pipeline: "p", datum, stream: "stdout", line: `line ${i}` });
+  for (let i = 0; i < 100; i++) log("d1", i);
+  for (let i = 0; i < 3; i++) log("d2", i);
+  bus.emit("datum:finished", {
+    job: "j",
+    pipeline: "p",
+    datum: "d1",
+    state: "FAILED",
+    durationMs: 1,
+  });
+  bus.close();
+  assert.equal(seen.length, 104);
+  const text = await Deno.readTextFile(path);
+  const events = (await readJournal(path)).events;
+  const d1 = events.flatMap((e) => e.type === "stage:log" && e.datum === "d1" ? [e.line] : []);
+  assert.ok(d1.length > 5 && d1.length < 30, `${d1.length} lines of d1`);
+  assert.deepEqual(d1.slice(0, -1), d1.slice(0, -1).map((_, i) => `line ${i}`));
+  assert.equal(d1.at(-1), JOURNAL_LOG_MARKER);
+  const d1Bytes = text.split("\n").filter((l) =>
+    l.includes('"datum":"d1"') && l.includes("stage:log")
+  )
+    .slice(0, -1).reduce((n, l) => n + l.length + 1, 0);
+  assert.ok(d1Bytes <= 2000, `${d1Bytes} bytes`);
+  const d2 = events.flatMap((e) => e.type === "stage:log" && e.datum === "d2" ? [e.line] : []);
+  assert.deepEqual(d2, ["line 0", "line 1", "line 2"]);
+  assert.equal(events.at(-1)!.type, "datum:finished");
+});
+
+Deno.test("EventBus gives a datum run again after it finished a fresh journal budget", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/events.jsonl`;
+  const bus = new EventBus({ journal: path, maxDatumLogBytes: 500 });
+  const run = () => {
+    for (let i = 0; i < 50; i++) {
+      bus.emit("stage:log", { job: "j", pipeline: "p", datum: "d", stream: "stderr", line: "x" });
+    }
+    bus.emit("datum:finished", {
+      job: "j",
+      pipeline: "p",
+      datum: "d",
+      state: "FAILED",
+      durationMs: 1,
+    });
+  };
+  run();
+  run();
+  bus.close();
+  const lines = (await readJournal(path)).events.flatMap((e) =>
+    e.type === "stage:log" ? [e.line] : []
+  );
+  assert.equal(lines.filter((l) => l === JOURNAL_LOG_MARKER).length, 2);
+  assert.ok(lines.filter((l) => l === "x").length >= 2);
 });

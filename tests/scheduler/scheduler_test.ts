@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { type JobRecord, listJobs, pipelinesOf, Scheduler, Store } from "../../lib/mod.ts";
-import { EventBus } from "../../lib/scheduler/events.ts";
+import { DATUM_JOURNAL_BYTES, EventBus, JOURNAL_LOG_MARKER } from "../../lib/scheduler/events.ts";
+import { DATUM_LOG_BYTES, DATUM_LOG_MARKER } from "../../lib/scheduler/datum_logs.ts";
 import { JobStore } from "../../lib/pipeline/jobs.ts";
 import { currentTrigger } from "../../lib/pipeline/trigger.ts";
 import { createJob } from "../../lib/scheduler/job_state.ts";
@@ -197,4 +198,61 @@ Deno.test("runJob() makes a job UNRUNNABLE when its stored spec gives TZ a path,
   const job = await runJob(ctx, p, await createJob(ctx, p, currentTrigger(state, p)!));
   assert.equal(job.state, "UNRUNNABLE");
   assert.match(job.reason!, /"TZ"/);
+});
+
+/**
+ * Run pipeline "chatty" once in `s`: 1,200 KiB of control characters on each stream per
+ * run, failing its 3 tries; the bus journals to `journal`. Returns the job.
+ */
+async function runChatty(
+  s: { path: string; store: string },
+  journal: string,
+): Promise<{ store: Store; job: JobRecord }> {
+  await tuskOk(["create", "repo", "data"], { store: s.store });
+  await tuskOk(["put", "file", "data@master:/a.txt", "-f", "-"], { store: s.store, stdin: "a" });
+  await Deno.copyFile(`${HOSTILE}/log_flood.js`, `${s.path}/log_flood.js`);
+  const spec = await writeSpec(s.path, "chatty", "data", ["log_flood.js", "1200", "1"], {
+    datumTries: 3,
+  });
+  await tuskOk(["create", "pipeline", "-f", spec, "--no-wait"], { store: s.store });
+  const store = await Store.open(s.store);
+  const bus = new EventBus({ journal });
+  try {
+    const ran = await new Scheduler(store, { sandbox: "deno", bus }).runPending();
+    assert.equal(ran.length, 1);
+    return { store, job: ran[0]! };
+  } finally {
+    bus.close();
+  }
+}
+
+Deno.test("Scheduler keeps a chatty datum's logs of all its tries within the datum's cap", async () => {
+  await using s = await tempStore();
+  const { store, job } = await runChatty(s, `${s.path}/events.jsonl`);
+  const datum = job.datums[0]!;
+  assert.equal(datum.state, "FAILED");
+  assert.equal(datum.tries, 3);
+  const bytes = await store.objects.read(datum.logs!);
+  assert.ok(bytes.length <= DATUM_LOG_BYTES + 4096, `${bytes.length} bytes of logs`);
+  const logs = JSON.parse(new TextDecoder().decode(bytes)) as {
+    attempts: { attempt: number; stdout: string; stderr: string }[];
+  };
+  assert.deepEqual(logs.attempts.map((a) => a.attempt), [1, 2, 3]);
+  assert.ok(logs.attempts[2]!.stderr.startsWith("\x01".repeat(99) + "\n"));
+  assert.ok(logs.attempts[0]!.stdout.endsWith(DATUM_LOG_MARKER));
+});
+
+Deno.test("Scheduler journals a chatty datum's log lines within the datum's journal budget", async () => {
+  await using s = await tempStore();
+  const journal = `${s.path}/events.jsonl`;
+  const { job } = await runChatty(s, journal);
+  const text = await Deno.readTextFile(journal);
+  const logLines = text.split("\n").filter((l) => l.includes('"type":"stage:log"'));
+  const bytes = logLines.reduce((n, l) => n + new TextEncoder().encode(l).length + 1, 0);
+  assert.ok(bytes <= DATUM_JOURNAL_BYTES + 1024, `${bytes} bytes of log lines journaled`);
+  const last = JSON.parse(logLines.at(-1)!);
+  assert.equal(last.line, JOURNAL_LOG_MARKER);
+  assert.equal(last.datum, job.datums[0]!.id);
+  // The journal still holds the datum's end, after the lines it left out.
+  assert.match(text, /"type":"datum:finished"[^\n]*"state":"FAILED"/);
 });

@@ -99,6 +99,8 @@ Deno.test("Layout.entries gives each fixed entry its kind, and only the mark and
     "events.jsonl": "file",
     jobs: "folder",
     work: "folder",
+    "remotes.json": "file",
+    remotes: "folder",
   });
   assert.deepEqual(l.entries.filter((e) => e.absent === "required").map((e) => e.path), [
     "/s/STORE",

@@ -1,0 +1,118 @@
+/**
+ * The remotes a store knows, by name: `remotes.json` in the store, `{"remotes": {name: {url}}}`.
+ * Only names and URLs are kept: credentials stay where the AWS tools keep them (the
+ * environment, profiles), never in the store. Changes are made under the store lock.
+ */
+import {
+  AlreadyExistsError,
+  IntegrityError,
+  InvalidArgumentError,
+  NotFoundError,
+} from "../errors.ts";
+import { writeFileAtomic } from "../store/fs_util.ts";
+import { didYouMean } from "../store/names.ts";
+import type { Store } from "../store/store.ts";
+import { parseRemoteUrl, type RemoteUrl } from "./url.ts";
+
+/** One remote as `remote list` shows it. */
+export interface RemoteConfig {
+  readonly name: string;
+  readonly url: string;
+}
+
+const NAME = /^[a-zA-Z0-9_-]{1,63}$/;
+
+/** Check a remote's name: letters, digits, `_` and `-`, at most 63 (as a repo's). */
+export function checkRemoteName(name: string): string {
+  if (!NAME.test(name)) {
+    throw new InvalidArgumentError(
+      `Invalid remote name "${name}": use letters, digits, _ and -, at most 63`,
+      { remote: name },
+    );
+  }
+  return name;
+}
+
+/** Every remote of the store, by name. */
+export async function readRemotes(store: Store): Promise<RemoteConfig[]> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(store.layout.remotes);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return [];
+    throw err;
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    v = null;
+  }
+  const remotes = (v as { remotes?: unknown } | null)?.remotes;
+  if (typeof remotes !== "object" || remotes === null) {
+    throw new IntegrityError(
+      `The remotes file "${store.layout.remotes}" is damaged: remove it and add the remotes again`,
+      { path: store.layout.remotes },
+    );
+  }
+  return Object.entries(remotes as Record<string, { url?: unknown }>)
+    .filter(([name, r]) => NAME.test(name) && typeof r?.url === "string")
+    .map(([name, r]) => ({ name, url: r.url as string }))
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+async function write(store: Store, remotes: readonly RemoteConfig[]): Promise<void> {
+  const body = { remotes: Object.fromEntries(remotes.map((r) => [r.name, { url: r.url }])) };
+  await writeFileAtomic(
+    store.layout.remotes,
+    new TextEncoder().encode(JSON.stringify(body, null, 2) + "\n"),
+    store.layout.tmp,
+  );
+}
+
+/** The remote `name`, or NotFoundError with a suggestion. */
+export async function remoteNamed(store: Store, name: string): Promise<RemoteConfig> {
+  const all = await readRemotes(store);
+  const r = all.find((r) => r.name === name);
+  if (!r) {
+    throw new NotFoundError(
+      `Cannot find remote "${name}"${didYouMean(name, all.map((r) => r.name))}${
+        all.length ? "" : ': add one with "tusk remote add <name> <url>"'
+      }`,
+      { remote: name },
+    );
+  }
+  return r;
+}
+
+/** Add the remote `name` at `url` (`cwd` resolves a relative folder). Returns it. */
+export async function addRemote(
+  store: Store,
+  options: { name: string; url: string; cwd: string },
+): Promise<RemoteConfig & { parsed: RemoteUrl }> {
+  const name = checkRemoteName(options.name);
+  const parsed = parseRemoteUrl(options.url, options.cwd);
+  return await store.transact(async () => {
+    const all = await readRemotes(store);
+    if (all.some((r) => r.name === name)) {
+      throw new AlreadyExistsError(
+        `Remote "${name}" already exists: remove it first to change its URL`,
+        { remote: name },
+      );
+    }
+    await write(store, [...all, { name, url: parsed.url }]);
+    // What a remote of this name was is forgotten: the new one is read afresh.
+    await Deno.remove(store.layout.remoteCache(name), { recursive: true }).catch(() => {});
+    return { name, url: parsed.url, parsed };
+  });
+}
+
+/** Remove the remote `name` and what this store knew of it; the remote itself is untouched. */
+export async function removeRemote(store: Store, name: string): Promise<RemoteConfig> {
+  return await store.transact(async () => {
+    const r = await remoteNamed(store, name);
+    await write(store, (await readRemotes(store)).filter((x) => x.name !== name));
+    await Deno.remove(store.layout.remoteCache(name), { recursive: true }).catch(() => {});
+    return r;
+  });
+}

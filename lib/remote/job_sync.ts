@@ -1,0 +1,102 @@
+/**
+ * Jobs on both sides of a remote: the finished job records of a pipeline (as their files'
+ * bytes) and its datum index entries, and the manifest a remote keeps of them. Only
+ * finished jobs travel: a running one belongs to the scheduler of the store running it.
+ * Jobs are never removed by a push or pull, only added; a datum index entry travels when
+ * the other side has none for its datum.
+ */
+import { IntegrityError } from "../errors.ts";
+import { type DatumIndexEntry, type JobRecord, JobStore } from "../pipeline/jobs.ts";
+import type { PipelineRecord } from "../pipeline/pipelines.ts";
+import { isFinal } from "../pipeline/states.ts";
+import type { Hash } from "../store/hash.ts";
+import type { Store } from "../store/store.ts";
+
+/** A finished job record as its file holds it. */
+export interface JobFile {
+  readonly id: string;
+  readonly bytes: Uint8Array;
+  readonly record: JobRecord;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** The finished jobs of pipeline `p` in `store` (those of this pipeline, not a namesake). */
+export async function finishedJobs(store: Store, p: PipelineRecord): Promise<JobFile[]> {
+  const out: JobFile[] = [];
+  const { jobs } = await new JobStore(store).scan({ pipeline: p.name });
+  for (const job of jobs) {
+    if (!isFinal(job.state) || job.pipelineSeq !== p.createdSeq) continue;
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(store.layout.job(p.name, job.id));
+    } catch {
+      continue;
+    }
+    out.push({ id: job.id, bytes, record: job });
+  }
+  return out;
+}
+
+/** The datum index entries pipeline `p` made in `store`. */
+export async function datumEntries(store: Store, p: PipelineRecord): Promise<DatumIndexEntry[]> {
+  return [...(await new JobStore(store).datumIndexOf(p)).values()];
+}
+
+/** Encode datum index entries as the datum index file does (JSON lines). */
+export function encodeDatums(entries: readonly DatumIndexEntry[]): Uint8Array {
+  return new TextEncoder().encode(entries.map((e) => JSON.stringify(e) + "\n").join(""));
+}
+
+/** Decode and check datum index entries that came from `remote`. */
+export function decodeDatums(bytes: Uint8Array, remote: string, hash: Hash): DatumIndexEntry[] {
+  const out: DatumIndexEntry[] = [];
+  for (const line of new TextDecoder().decode(bytes).split("\n")) {
+    if (!line) continue;
+    let e: DatumIndexEntry;
+    try {
+      e = JSON.parse(line) as DatumIndexEntry;
+    } catch {
+      e = {} as DatumIndexEntry;
+    }
+    if (
+      typeof e !== "object" || !HEX64.test(String(e.hash)) || !HEX64.test(String(e.tree)) ||
+      typeof e.job !== "string" || !Number.isSafeInteger(e.size) ||
+      !Number.isSafeInteger(e.version)
+    ) {
+      throw new IntegrityError(`Remote "${remote}": datum index ${hash} is damaged`, {
+        remote,
+        object: hash,
+      });
+    }
+    out.push(e);
+  }
+  return out;
+}
+
+/** Decode and check a job record that came from `remote` as job `id` of pipeline `p`. */
+export function decodeJob(
+  bytes: Uint8Array,
+  options: { remote: string; id: string; pipeline: string; hash: Hash },
+): JobRecord {
+  let v: JobRecord | null = null;
+  try {
+    v = JSON.parse(new TextDecoder().decode(bytes)) as JobRecord;
+  } catch {
+    v = null;
+  }
+  const ok = v !== null && typeof v === "object" && v.id === options.id &&
+    v.pipeline === options.pipeline && typeof v.state === "string" && isFinal(v.state) &&
+    Array.isArray(v.datums) && Array.isArray(v.inputs) &&
+    v.datums.every((d) =>
+      (d.logs === undefined || HEX64.test(d.logs)) &&
+      (d.outputTree === undefined || HEX64.test(d.outputTree))
+    ) && (v.outputCommit === undefined || HEX64.test(v.outputCommit));
+  if (!ok) {
+    throw new IntegrityError(
+      `Remote "${options.remote}": the record of job ${options.id} of pipeline "${options.pipeline}" is damaged`,
+      { remote: options.remote, object: options.hash, job: options.id },
+    );
+  }
+  return v!;
+}

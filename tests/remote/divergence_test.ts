@@ -1,0 +1,87 @@
+/**
+ * Branches move fast-forward only, both ways: a push or pull that would drop commits is
+ * refused naming the branch and both heads, with nothing changed on either side; and the
+ * way README gives to reconcile works.
+ */
+import assert from "node:assert/strict";
+import { snapshotStore, tempDir } from "../_helpers.ts";
+import { rjson, rok, rtusk, snapshotRemote } from "./_remote.ts";
+
+/** A and B share a remote and one commit, then each commits on its own. */
+async function diverged(dir: string) {
+  const remote = `${dir}/remote`;
+  const a = { store: `${dir}/a/.tusk` };
+  const b = { store: `${dir}/b/.tusk` };
+  await rok(["init"], a);
+  await rok(["create", "repo", "data"], a);
+  await rok(["put", "file", "data@master:/base", "-f", "-"], { ...a, stdin: "base\n" });
+  await rok(["remote", "add", "origin", remote], a);
+  await rok(["push", "origin"], a);
+  await rok(["clone", remote, `${dir}/b`]);
+  await rok(["put", "file", "data@master:/from-b", "-f", "-"], { ...b, stdin: "b\n" });
+  await rok(["push", "origin"], b);
+  await rok(["put", "file", "data@master:/from-a", "-f", "-"], { ...a, stdin: "a\n" });
+  const head = async (o: { store: string }) =>
+    (await rjson<{ id: string }[]>(["list", "commit", "data@master"], o))[0]!.id;
+  return { remote, a, b, headA: await head(a), headB: await head(b) };
+}
+
+Deno.test("a push that would drop the remote's commits is refused naming the branch and both heads, nothing changed", async () => {
+  await using dir = await tempDir();
+  const d = await diverged(dir.path);
+  const store = await snapshotStore(d.a.store);
+  const remote = await snapshotRemote(d.remote);
+  const r = await rtusk(["push", "origin"], d.a);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /data@master/);
+  assert.ok(r.stderr.includes(d.headA) && r.stderr.includes(d.headB), r.stderr);
+  assert.equal(await snapshotStore(d.a.store), store);
+  assert.equal(await snapshotRemote(d.remote), remote);
+});
+
+Deno.test("a pull that would drop this store's commits is refused naming the branch and both heads, nothing changed", async () => {
+  await using dir = await tempDir();
+  const d = await diverged(dir.path);
+  const store = await snapshotStore(d.a.store);
+  const remote = await snapshotRemote(d.remote);
+  const r = await rtusk(["pull", "origin"], d.a);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /data@master/);
+  assert.ok(r.stderr.includes(d.headA) && r.stderr.includes(d.headB), r.stderr);
+  assert.equal(await snapshotStore(d.a.store), store);
+  assert.equal(await snapshotRemote(d.remote), remote);
+});
+
+Deno.test("diverged branches reconcile as README shows: keep the work on a branch, move back, pull, push both", async () => {
+  await using dir = await tempDir();
+  const d = await diverged(dir.path);
+  await rok(["create", "branch", "data@mine", "--head", "data@master"], d.a);
+  await rok(["create", "branch", "data@master", "--head", "data@master^"], d.a);
+  await rok(["pull", "origin"], d.a);
+  const log = await rjson<{ id: string }[]>(["list", "commit", "data@master"], d.a);
+  assert.equal(log[0]!.id, d.headB, "the pull took the other side's head");
+  const mine = (await rok(["get", "file", "data@mine:/from-a"], d.a)).stdout;
+  await rok(["put", "file", "data@master:/from-a", "-f", "-"], { ...d.a, stdin: mine });
+  await rok(["push", "origin"], d.a);
+  await rok(["pull", "origin"], d.b);
+  const files = async (ref: string) =>
+    (await rjson<{ path: string }[]>(["list", "file", ref], d.b)).map((f) => f.path).sort();
+  assert.deepEqual(await files("data@master"), ["/base", "/from-a", "/from-b"]);
+  assert.deepEqual(await files("data@mine"), ["/base", "/from-a"]);
+});
+
+Deno.test("pulling into a store that is ahead of the remote changes nothing and says it is up to date", async () => {
+  await using dir = await tempDir();
+  const remote = `${dir.path}/remote`;
+  const a = { store: `${dir.path}/a/.tusk` };
+  await rok(["init"], a);
+  await rok(["create", "repo", "data"], a);
+  await rok(["put", "file", "data@master:/x", "-f", "-"], { ...a, stdin: "x\n" });
+  await rok(["remote", "add", "origin", remote], a);
+  await rok(["push", "origin"], a);
+  await rok(["put", "file", "data@master:/y", "-f", "-"], { ...a, stdin: "y\n" });
+  const before = await snapshotStore(a.store);
+  const r = await rjson<{ upToDate: boolean }>(["pull", "origin"], a);
+  assert.equal(r.upToDate, true);
+  assert.equal(await snapshotStore(a.store), before);
+});
