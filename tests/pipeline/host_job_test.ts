@@ -203,3 +203,25 @@ if (HOST_SANDBOX) {
     assert.match(logs, /batch 1/);
   });
 }
+
+if (HOST_SANDBOX) {
+  Deno.test("gc keeps every file of a host program's code, and its next job runs on it", async () => {
+    await using s = await tempStore();
+    const store = s.store;
+    const code = `${s.path}/code`;
+    await Deno.mkdir(`${code}/lib`, { recursive: true });
+    await Deno.writeTextFile(`${code}/lib/shout.sh`, "tr a-z A-Z\n");
+    const file = await spec(code, "shout", {
+      cmd: ["sh", "-c", "sh /code/lib/shout.sh < /pfs/data/a.txt > /pfs/out/a.txt"],
+    });
+    await tuskOk(["create", "repo", "data"], { store });
+    await tuskOk(["create", "pipeline", "-f", file], { store });
+    await tuskOk(["gc"], { store });
+    await tuskOk(["verify"], { store });
+    await tuskOk(["put", "file", "data@master:/a.txt", "-f", "-"], { store, stdin: "abc\n" });
+    assert.equal((await tuskOk(["get", "file", "shout@master:/a.txt"], { store })).stdout, "ABC\n");
+    const [job] = JSON.parse((await tuskOk(["list", "job", "--json"], { store })).stdout);
+    const shown = (await tuskOk(["inspect", "job", job.id], { store })).stdout;
+    assert.match(shown, /^Program: \S*\/(sh|dash)\b/m);
+  });
+}
