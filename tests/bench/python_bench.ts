@@ -258,10 +258,15 @@ async function benchOverhead(root: string, python: string, report: Report): Prom
     if (r.outcome !== "ok") throw new Error(`python3 -c pass in the sandbox: ${r.message}`);
     return performance.now() - t;
   };
+  /** The same command without the pids cgroup: what a stage starts with where tusk is not root. */
+  const uncounted = () => hostStageCommand(spec, host, tools, system);
   try {
     await spawn(sandboxed()); // warm the page cache for bwrap and its mounts
     await datum();
     const started = await alternate(OVERHEAD_RUNS, () => spawn(sandboxed()), () => spawn(bare));
+    const plain = system.pidsCgroup
+      ? await alternate(OVERHEAD_RUNS, () => spawn(uncounted()), () => spawn(bare))
+      : null;
     const through = await alternate(OVERHEAD_RUNS, () => datum(), () => spawn(bare));
     const base = median(started.baseline);
     report.add({
