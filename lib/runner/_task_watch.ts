@@ -226,7 +226,7 @@ export interface TaskLimits {
 
 /**
  * Find this process's uid and the pids cgroup folder where tusk may make a child cgroup and
- * move a process into it (tried with a throwaway one), by bash (Deno reads neither `/proc`
+ * move a process into it (tried by making one and checking the permissions), by bash (Deno reads neither `/proc`
  * nor `/sys` without --allow-all). No cgroup where there is none: a cgroup v1 `pids`
  * hierarchy not writable, a cgroup v2 one without `pids` in its subtree, or no bash.
  */
@@ -263,10 +263,11 @@ dir=\${dir:-$dir2}
 probe=$dir/tusk-probe-$$
 mkdir "$probe" 2>/dev/null || exit 0
 ok=0
-if [[ -w $probe/pids.max ]] && echo 8 > "$probe/pids.max" 2>/dev/null; then
-  ( echo $BASHPID > "$probe/cgroup.procs" ) 2>/dev/null && ok=1
-fi
-for ((i = 0; i < 50; i++)); do rmdir "$probe" 2>/dev/null && break; read -r -t 0.01 _ <> <(:); done
+# Moving a process is allowed with write access to cgroup.procs of both cgroups (its
+# common ancestor's, in cgroup v2): checked rather than tried, as a move costs milliseconds.
+if [[ -w $probe/pids.max && -w $probe/cgroup.procs && -w $dir/cgroup.procs ]] &&
+  echo 8 > "$probe/pids.max" 2>/dev/null; then ok=1; fi
+rmdir "$probe" 2>/dev/null
 ((ok)) && echo "cgroup $dir"
 exit 0
 `;
