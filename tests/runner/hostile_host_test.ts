@@ -84,7 +84,7 @@ if (HOST_SANDBOX) {
       await assertUntouched(ws, store, net, `${host.codeDir}/probe.py`, original);
       const { blocked, got } = verdicts(r);
       assert.deepEqual(got, []);
-      assert.ok(blocked.length >= 50, `${blocked.length} probes:\n${r.stdout}`);
+      assert.ok(blocked.length >= 61, `${blocked.length} probes:\n${r.stdout}`);
       // The scratch /dev/shm is the datum's own, on disk.
       assert.equal(await Deno.readTextFile(`${ws.scratchDir}/shm/probe`), "scratch");
     } finally {
@@ -117,7 +117,7 @@ if (HOST_SANDBOX) {
       await assertUntouched(ws, store, net, `${host.codeDir}/probe.sh`, original);
       const { blocked, got } = verdicts(r);
       assert.deepEqual(got, []);
-      assert.ok(blocked.length >= 25, `${blocked.length} probes:\n${r.stdout}`);
+      assert.ok(blocked.length >= 29, `${blocked.length} probes:\n${r.stdout}`);
     } finally {
       Deno.env.delete(envName);
     }
