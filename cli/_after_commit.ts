@@ -1,16 +1,24 @@
 /** What the commands that make commits share: running the jobs those commits triggered. */
-import { mayTrigger, type Store } from "../lib/pfs.ts";
+import { InterruptedError, isFinal, mayTrigger, type Store } from "../lib/pfs.ts";
 import type { TuskEvent } from "../lib/mod.ts";
 import type { CliContext } from "./context.ts";
+import { warnDamaged } from "./_damaged.ts";
+import { interruptible } from "./_interrupt.ts";
 
 /**
- * The progress line of jobs run in this process, on stderr when it is a terminal (else
- * undefined): `job 01a2… model: 1 + 0 / 1 SUCCESS`.
+ * What a command running jobs says of their events on stderr: a warning for each damaged job
+ * record the scheduler skipped (naming its file and the remedy), and, when stderr is a
+ * terminal, the progress line of each job: `job 01a2… model: 1 + 0 / 1 SUCCESS`.
  */
-export function jobProgress(cli: CliContext): ((e: TuskEvent) => void) | undefined {
-  if (!cli.stderr.isTerminal()) return undefined;
+export function jobProgress(cli: CliContext): (e: TuskEvent) => void {
+  const tty = cli.stderr.isTerminal();
+  const damaged = warnDamaged(cli);
   return (e) => {
-    if (e.type !== "job:state") return;
+    if (e.type === "job:damaged") {
+      if (tty) cli.errExact("\r\x1b[2K");
+      return damaged({ error: new Error(e.message) });
+    }
+    if (e.type !== "job:state" || !tty) return;
     const p = e.progress;
     cli.errExact("\r\x1b[2K");
     cli.err(
@@ -18,7 +26,7 @@ export function jobProgress(cli: CliContext): ((e: TuskEvent) => void) | undefin
         e.job.slice(0, 12)
       } ${e.pipeline}: ${p.processed} + ${p.skipped} / ${p.total} ${e.state}`,
     );
-    if (["SUCCESS", "FAILURE", "KILLED", "UNRUNNABLE"].includes(e.state)) cli.err("\n");
+    if (isFinal(e.state)) cli.err("\n");
   };
 }
 
@@ -27,8 +35,9 @@ export function jobProgress(cli: CliContext): ((e: TuskEvent) => void) | undefin
  * `--no-wait`), with their progress on stderr when it is a terminal, and say which failed.
  * The commits have landed whatever happens to their jobs, so trouble running them (a
  * damaged job record, a full disk) is a warning, not a failure of the command: a script
- * that retried it would commit twice (`put-file` appends). On a store without pipelines
- * this loads no pipeline code.
+ * that retried it would commit twice (`put-file` appends). Ctrl-C or SIGTERM while they run
+ * leaves them to resume (see `interruptible()`). On a store without pipelines this loads no
+ * pipeline code.
  */
 export async function afterCommit(cli: CliContext, store: Store, wait: boolean): Promise<void> {
   if (!wait || !(await mayTrigger(store))) return;
@@ -39,9 +48,11 @@ export async function afterCommit(cli: CliContext, store: Store, wait: boolean):
   const onEvent = jobProgress(cli);
   let result: Awaited<ReturnType<typeof runTriggered>>;
   try {
-    result = await runTriggered(store, { sandbox: mode, ...(onEvent ? { onEvent } : {}) });
+    result = await interruptible((signal) =>
+      runTriggered(store, { sandbox: mode, onEvent, signal })
+    );
   } catch (e) {
-    if (e instanceof Deno.errors.BrokenPipe) throw e;
+    if (e instanceof Deno.errors.BrokenPipe || e instanceof InterruptedError) throw e;
     const why = e instanceof TuskError
       ? e.message
       : `internal error (a bug; please report it): ${e instanceof Error ? e.stack : String(e)}`;

@@ -3,6 +3,7 @@ import * as pfs from "../lib/pfs.ts";
 import { formatAge, formatSize, formatTable, printable } from "../lib/format/format.ts";
 import { programText } from "../lib/format/program.ts";
 import { afterCommit, jobProgress } from "./_after_commit.ts";
+import { interruptible } from "./_interrupt.ts";
 import { count } from "./_count.ts";
 import type { CliContext, JsonOption } from "./context.ts";
 
@@ -90,11 +91,11 @@ export async function revert(
  */
 export async function waitCommit(cli: CliContext, [ref]: [string], o: JsonOption): Promise<void> {
   const { waitCommit } = await cli.lib();
-  const onEvent = jobProgress(cli);
-  const jobs = await waitCommit(await cli.store(), ref, {
-    sandbox: (await cli.sandbox()).mode,
-    ...(onEvent ? { onEvent } : {}),
-  });
+  const store = await cli.store();
+  const { mode } = await cli.sandbox();
+  const jobs = await interruptible((signal) =>
+    waitCommit(store, ref, { sandbox: mode, onEvent: jobProgress(cli), signal })
+  );
   if (o.json) return cli.json(jobs);
   for (const j of jobs) cli.out(`${j.pipeline} ${j.id} ${j.state}\n`);
 }

@@ -2,6 +2,7 @@
 import * as lib from "../lib/mod.ts";
 import { formatAge, formatTable, humanDuration, printable } from "../lib/format/format.ts";
 import { jobProgress } from "./_after_commit.ts";
+import { interruptible } from "./_interrupt.ts";
 import { count } from "./_count.ts";
 import { warnDamaged } from "./_damaged.ts";
 import { programText } from "../lib/format/program.ts";
@@ -69,11 +70,11 @@ export async function stopJob(cli: CliContext, [id]: [string]): Promise<void> {
 
 /** `tusk wait job <job>`: until it finished; with no scheduler running, it runs here. */
 export async function waitJob(cli: CliContext, [id]: [string], o: JsonOption): Promise<void> {
-  const onEvent = jobProgress(cli);
-  const j = await lib.waitJob(await cli.store(), id, {
-    sandbox: (await cli.sandbox()).mode,
-    ...(onEvent ? { onEvent } : {}),
-  });
+  const store = await cli.store();
+  const { mode } = await cli.sandbox();
+  const j = await interruptible((signal) =>
+    lib.waitJob(store, id, { sandbox: mode, onEvent: jobProgress(cli), signal })
+  );
   if (o.json) return cli.json(j);
   cli.out(`${j.id} ${j.state}\n`);
 }

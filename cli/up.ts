@@ -1,6 +1,7 @@
 /** `tusk up`: the scheduler, with the live dashboard on a terminal, or plain log lines. */
 import * as lib from "../lib/mod.ts";
 import { type CliContext, load } from "./context.ts";
+import { warnDamaged } from "./_damaged.ts";
 
 type Dashboard = typeof import("../tui/app.tsx");
 
@@ -8,17 +9,36 @@ type Dashboard = typeof import("../tui/app.tsx");
 export async function up(cli: CliContext, _: [], o: { headless: boolean }): Promise<void> {
   const store = await cli.store();
   const { mode, reason } = await cli.sandbox();
-  const s = new lib.Scheduler(store, { sandbox: mode });
+  // Quitting ends the running jobs' stages at once: they resume, counting no try, next time.
+  const ac = new AbortController();
+  const s = new lib.Scheduler(store, { sandbox: mode, signal: ac.signal });
   if (!o.headless && cli.stdout.isTerminal()) {
     // React's production build: the development one makes every frame several times slower.
     if (!Deno.env.get("NODE_ENV")) Deno.env.set("NODE_ENV", "production");
     const { runDashboard, schedulerFeed } = await load<Dashboard>("../tui/app.tsx");
-    const ac = new AbortController();
-    const serving = s.serve(ac.signal);
+    // Another process holds the lease: follow it, and take over should it go.
+    const held = Promise.withResolvers<number>();
+    const tookOver = Promise.withResolvers<void>();
+    let waited = false;
+    const serving = s.serve(ac.signal, {
+      onHeld: (pid) => {
+        waited = true;
+        held.resolve(pid);
+      },
+      onServing: () => {
+        if (waited) tookOver.resolve();
+      },
+    });
     try {
       await runDashboard({
         store,
-        subscribe: schedulerFeed({ bus: s.bus, serving, journal: lib.journalPath(store) }),
+        subscribe: schedulerFeed({
+          bus: s.bus,
+          serving,
+          held: held.promise,
+          tookOver: tookOver.promise,
+          journal: lib.journalPath(store),
+        }),
         controls: {
           rerun: async (id, pipeline) => {
             const r = await lib.rerunJob(store, `${pipeline}@${id}`);
@@ -45,8 +65,8 @@ export async function up(cli: CliContext, _: [], o: { headless: boolean }): Prom
     const { type, time, ...rest } = e;
     if (type === "stage:log") return;
     cli.out(`${time} ${type} ${JSON.stringify(rest)}\n`);
+    if (e.type === "job:damaged") warnDamaged(cli)({ error: new Error(e.message) });
   });
-  const ac = new AbortController();
   const stopIt = () => ac.abort();
   Deno.addSignalListener("SIGINT", stopIt);
   Deno.addSignalListener("SIGTERM", stopIt);

@@ -2,7 +2,8 @@
  * Typed errors of tusk, all in one place. Every condition a caller may want to handle has
  * its own class with a stable `code` (also on the class: `NotFoundError.code`) and
  * structured `data`; tests assert on class and code, never text. `exitCode` is what the CLI
- * exits with: 1 for a failed operation, 2 for bad usage or input.
+ * exits with: 1 for a failed operation, 2 for bad usage or input, 128 + the signal's number
+ * for a command stopped by SIGINT or SIGTERM (`InterruptedError`).
  *
  * One family lives beside the rules it names: `SpecError` (a bad pipeline spec, exit 2),
  * whose `rule` is one of the spec's rules, in `lib/pipeline/spec/`.
@@ -24,13 +25,13 @@ export class TuskError extends Error {
   /** Values naming the culprit (repo, branch, path, …). */
   readonly data: Readonly<Record<string, unknown>>;
   /** Process exit code the CLI uses for this error. */
-  readonly exitCode: 1 | 2;
+  readonly exitCode: 1 | 2 | 130 | 143;
 
   constructor(
     code: string,
     message: string,
     data: Record<string, unknown> = {},
-    exitCode: 1 | 2 = 1,
+    exitCode: 1 | 2 | 130 | 143 = 1,
   ) {
     super(message);
     this.name = new.target.name;
@@ -138,6 +139,25 @@ export class NoSchedulerError extends TuskError {
   static readonly code = "NO_SCHEDULER";
   constructor(message: string, data: Record<string, unknown> = {}) {
     super(NoSchedulerError.code, message, data, 1);
+  }
+}
+
+/**
+ * The command was stopped by SIGINT (Ctrl-C) or SIGTERM: the jobs it ran were cut short and
+ * left to resume, their runs counting no try. Exits 130 or 143, as a process the signal
+ * ended would.
+ */
+export class InterruptedError extends TuskError {
+  static readonly code = "INTERRUPTED";
+  constructor(signal: "SIGINT" | "SIGTERM") {
+    super(
+      InterruptedError.code,
+      `Interrupted (${signal}): any job it was running is left unfinished and resumes, ` +
+        'counting no try, when jobs next run (the next command that commits, "tusk wait ' +
+        'commit", or "tusk up")',
+      { signal },
+      signal === "SIGINT" ? 130 : 143,
+    );
   }
 }
 

@@ -1,9 +1,9 @@
 /**
  * The public surface of tusk's library for `main.ts`, `cli/` and `tui/`: the store verbs
  * (all of `lib/pfs.ts`), the metrics verbs (all of `lib/metrics.ts`), the remote verbs (all of
- * `lib/remote.ts`), the pipeline verbs,
- * the scheduler, and what the dashboard reads and prints with. A test pins this list; add to it deliberately. Tests import the modules
- * they test directly.
+ * `lib/remote.ts`), the pipeline, job, lineage and wait verbs, the scheduler, and what the
+ * dashboard reads and prints with. A test pins this list; add to it deliberately. Tests import
+ * the modules they test directly.
  */
 export * from "./pfs.ts";
 export * from "./metrics.ts";
@@ -15,23 +15,23 @@ export {
   createPipeline,
   deletePipeline,
   drawPipelines,
+  inspectPipeline,
+  listPipelines,
+  plan,
+  setPipelineStopped,
+} from "./commands/pipelines.ts";
+export {
   inspectDatum,
   inspectJob,
-  inspectPipeline,
-  lineage,
   listDatums,
   listJobs,
-  listPipelines,
   logs,
-  plan,
-  provenance,
   rerunJob,
   restartDatum,
-  setPipelineStopped,
   stopJob,
-  waitCommit,
-  waitJob,
-} from "./commands/pps.ts";
+} from "./commands/jobs.ts";
+export { lineage, provenance } from "./commands/lineage.ts";
+export { waitCommit, waitJob } from "./commands/wait.ts";
 export { runCron, runTriggered } from "./commands/run.ts";
 export { followLogs, journalPath } from "./commands/journal.ts";
 export { doctor } from "./commands/doctor.ts";
@@ -43,7 +43,6 @@ export { inputLeaves } from "./pipeline/spec/input.ts";
 export { SpecError } from "./pipeline/spec/spec_error.ts";
 export type { PipelineSpec } from "./pipeline/spec/parse_spec.ts";
 export type { JobRecord } from "./pipeline/jobs.ts";
-export { isFinal } from "./pipeline/states.ts";
 export type { DatumState, JobState } from "./pipeline/states.ts";
 export { readJournal, type TuskEvent } from "./scheduler/events.ts";
 export { Scheduler } from "./scheduler/scheduler.ts";

@@ -59,6 +59,17 @@ async function step(shown: string, args: string[], cwd = `${ROOT}/data`): Promis
   return text;
 }
 
+/** Commit data/params/<file> as the parameters repo's params.json. */
+async function putParams(file: string): Promise<void> {
+  await step(`tusk put file parameters@master:/params.json -f params/${file}`, [
+    "put",
+    "file",
+    "parameters@master:/params.json",
+    "-f",
+    `params/${file}`,
+  ]);
+}
+
 function say(text: string): void {
   console.log(dim(`# ${text}`));
 }
@@ -142,6 +153,59 @@ try {
   await step("tusk get-file inference master 2", ["get-file", "inference", "master", "2"]);
   await step("tusk list-job", ["list-job"]);
   await step("tusk list commit training", ["list", "commit", "training"]);
+  // The parameters and metrics story is the Deno pipeline's: Pachyderm's Python specs read
+  // no parameters repo and pytrain.py writes no metrics.
+  if (!python) {
+    say(
+      "Parameters: train.json also reads params.json from an optional parameters repo; " +
+        "without one, as so far, it takes scikit-learn's defaults (C = 1)",
+    );
+    say("From data/: four flowers near the versicolor/virginica boundary, where models disagree");
+    await step("tusk put file attributes@master:/3.csv -f borderline/3.csv", [
+      "put",
+      "file",
+      "attributes@master:/3.csv",
+      "-f",
+      "borderline/3.csv",
+    ], data);
+    await step("tusk get file inference@master:/3", ["get", "file", "inference@master:/3"]);
+    await step("tusk create repo parameters", ["create", "repo", "parameters"]);
+    say("C = 1, the default: training runs once more and makes the same model.json");
+    await putParams("svm-C1.json");
+    say("C = 0.01: the model retrains by itself, and inference after it");
+    await putParams("svm-C0.01.json");
+    await step("tusk get file model@master:/model.txt", ["get", "file", "model@master:/model.txt"]);
+    await step("tusk metrics diff model@master", ["metrics", "diff", "model@master"]);
+    await step("tusk get file inference@master:/3", ["get", "file", "inference@master:/3"]);
+    say("Not performing: one revert of the parameters brings the earlier model back");
+    await step("tusk revert parameters@master --to master^", [
+      "revert",
+      "parameters@master",
+      "--to",
+      "master^",
+    ]);
+    await step("tusk list job -p model -n 2", ["list", "job", "-p", "model", "-n", "2"]);
+    await step("tusk get file inference@master:/3", ["get", "file", "inference@master:/3"]);
+    say("The model kind is a parameter too: LDA, then back to the SVM");
+    await putParams("lda.json");
+    await step("tusk metrics diff model@master", ["metrics", "diff", "model@master"]);
+    await step("tusk get file inference@master:/3", ["get", "file", "inference@master:/3"]);
+    await step("tusk revert parameters@master --to master^", [
+      "revert",
+      "parameters@master",
+      "--to",
+      "master^",
+    ]);
+    await step("tusk list job -p model -n 1", ["list", "job", "-p", "model", "-n", "1"]);
+    say("Every model commit holds its metrics: the branch's history is the experiment table");
+    await step("tusk metrics show model@master", ["metrics", "show", "model@master"]);
+    await step("tusk plots model@master -o model.svg", [
+      "plots",
+      "model@master",
+      "-o",
+      `${base}/model.svg`,
+    ]);
+  }
   await step("tusk verify", ["verify"]);
   say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   if (keep) {

@@ -15,6 +15,7 @@ const CONDITIONS: [{ readonly code: string; readonly name: string }, errors.Tusk
   [errors.LeaseHeldError, new errors.LeaseHeldError(42)],
   [errors.NoSchedulerError, new errors.NoSchedulerError("m")],
   [errors.RerunRefusedError, new errors.RerunRefusedError("m")],
+  [errors.InterruptedError, new errors.InterruptedError("SIGTERM")],
   [errors.RemoteError, new errors.RemoteError("m")],
   [errors.NotFastForwardError, new errors.NotFastForwardError("m")],
   [errors.RemoteConflictError, new errors.RemoteConflictError("m")],
@@ -37,11 +38,14 @@ Deno.test("lib/errors.ts lists every error class with a static code, each code o
   assert.equal(new Set(codes).size, codes.length);
 });
 
-Deno.test("InvalidArgumentError and UsageError exit 2, the other conditions 1", () => {
+Deno.test("InvalidArgumentError and UsageError exit 2, InterruptedError 128 + its signal, the other conditions 1", () => {
   for (const [cls, e] of CONDITIONS) {
+    if (cls === errors.InterruptedError) continue;
     assert.equal(e.exitCode, cls === errors.InvalidArgumentError ? 2 : 1, cls.name);
   }
   assert.equal(new errors.UsageError("UNKNOWN_COMMAND", "m", {}).exitCode, 2);
+  assert.equal(new errors.InterruptedError("SIGINT").exitCode, 130);
+  assert.equal(new errors.InterruptedError("SIGTERM").exitCode, 143);
 });
 
 Deno.test("LeaseHeldError names the pid holding the lease in its data", () => {

@@ -11,6 +11,7 @@ const PINNED = [
   "AlreadyExistsError",
   "BadSourceError",
   "IntegrityError",
+  "InterruptedError",
   "InvalidArgumentError",
   "LeaseHeldError",
   "NoSchedulerError",
@@ -179,6 +180,50 @@ Deno.test("imports inside lib/ point one way: store ← pipeline ← runner ← 
     layerOf(target) > layerOf(file)
   );
   assert.deepEqual(wrong, []);
+});
+
+/** Every group of modules that import each other in a circle (strongly connected, Tarjan). */
+function cycles(edges: readonly { file: string; target: string }[]): string[][] {
+  const next = new Map<string, string[]>();
+  for (const { file, target } of edges) next.set(file, [...(next.get(file) ?? []), target]);
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const out: string[][] = [];
+  const visit = (v: string) => {
+    index.set(v, index.size);
+    low.set(v, index.get(v)!);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of next.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const group: string[] = [];
+    let w: string;
+    do {
+      w = stack.pop()!;
+      onStack.delete(w);
+      group.push(w);
+    } while (w !== v);
+    if (group.length > 1 || (next.get(v) ?? []).includes(v)) out.push(group.sort());
+  };
+  for (const v of next.keys()) if (!index.has(v)) visit(v);
+  return out;
+}
+
+Deno.test("no modules of lib/, cli/ or tui/ import each other in a circle", async () => {
+  const edges = [...await imports("lib"), ...await imports("cli"), ...await imports("tui")];
+  assert.deepEqual(cycles(edges), []);
+  // The check itself finds a circle when there is one.
+  assert.deepEqual(
+    cycles([{ file: "a", target: "b" }, { file: "b", target: "c" }, { file: "c", target: "a" }]),
+    [["a", "b", "c"]],
+  );
 });
 
 Deno.test("a _-prefixed file is imported only from its own folder", async () => {

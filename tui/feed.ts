@@ -173,6 +173,17 @@ export interface SchedulerFeedOptions {
   readonly bus: BusLike;
   /** `Scheduler.serve()`: a `LeaseHeldError` from it switches the feed to the journal. */
   readonly serving: Promise<unknown>;
+  /**
+   * Resolves with the pid of another process found holding the lease while `serving` waits
+   * for it (`serve()`'s `onHeld`): the feed switches to the journal, as for a
+   * `LeaseHeldError`.
+   */
+  readonly held?: Promise<number>;
+  /**
+   * Resolves once this process took the lease over after `held` (`serve()`'s `onServing`):
+   * the feed says so and goes on following the journal, where this process's events go.
+   */
+  readonly tookOver?: Promise<void>;
   /** Path of the store's `events.jsonl`. */
   readonly journal: string;
   readonly pid?: number;
@@ -233,6 +244,35 @@ export function schedulerFeed(options: SchedulerFeedOptions): Subscribe {
       }
     })();
 
+    /** Follow the journal from where the history ended: `holder` runs the scheduler. */
+    let attached = false;
+    const attach = async (holder: number) => {
+      if (attached) {
+        void listener([notice(`attached to pid ${holder}: following its event journal`)]);
+        return;
+      }
+      attached = true;
+      offBus?.();
+      offBus = null;
+      const offset = await replayed;
+      if (stopped) return;
+      void listener([notice(`attached to pid ${holder}: following its event journal`)]);
+      stopTail = tail(options.journal, offset, listener, {
+        ...reading,
+        intervalMs: options.intervalMs ?? TAIL_INTERVAL_MS,
+        replaying: false,
+      });
+      // The holder went and this process took over: its own events reach the journal too.
+      void options.tookOver?.then(() => {
+        if (stopped) return;
+        void listener([
+          notice(`running in this process (pid ${pid}): took over from pid ${holder}`),
+        ]);
+      });
+    };
+    void options.held?.then(async (holder) => {
+      if (!stopped) await attach(holder);
+    });
     options.serving.then(
       () => {
         if (!stopped) void listener([notice("stopped")]);
@@ -243,17 +283,7 @@ export function schedulerFeed(options: SchedulerFeedOptions): Subscribe {
           void listener([notice(`failed: ${describe(err)}`)]);
           return;
         }
-        offBus?.();
-        offBus = null;
-        const offset = await replayed;
-        if (stopped) return;
-        const holder = (err.data as { pid?: number }).pid ?? 0;
-        void listener([notice(`attached to pid ${holder}: following its event journal`)]);
-        stopTail = tail(options.journal, offset, listener, {
-          ...reading,
-          intervalMs: options.intervalMs ?? TAIL_INTERVAL_MS,
-          replaying: false,
-        });
+        await attach((err.data as { pid?: number }).pid ?? 0);
       },
     );
     return () => {

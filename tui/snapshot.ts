@@ -18,6 +18,7 @@ import {
   TuskError,
 } from "../lib/mod.ts";
 import type {
+  DamagedRecord,
   PipelineInputView,
   PipelineMetric,
   PipelineNode,
@@ -80,7 +81,14 @@ async function metricOf(
 export async function loadSnapshot(store: Store, options: SnapshotOptions = {}): Promise<Snapshot> {
   const takenAt = (options.now?.() ?? new Date()).toISOString();
   const limit = options.jobs ?? 200;
-  const jobs = limit > 0 ? await listJobs(store, { limit }) : undefined;
+  // A damaged record is set aside, as the scheduler skips it: the status loads regardless.
+  const damaged: DamagedRecord[] = [];
+  const jobs = limit > 0
+    ? await listJobs(store, {
+      limit,
+      onDamaged: (d) => damaged.push({ job: d.id, pipeline: d.pipeline, file: d.file }),
+    })
+    : undefined;
   const repos: RepoView[] = [];
   for (const r of await listRepos(store)) {
     const head = r.branches.find((b) => b.name === "master")?.head ?? null;
@@ -102,5 +110,5 @@ export async function loadSnapshot(store: Store, options: SnapshotOptions = {}):
     const m = await metricOf(store, { name: p.name, branch: p.parsed.outputBranch }, depth);
     if (m) metrics.push(m);
   }
-  return { takenAt, repos, pipelines, metrics, ...(jobs ? { jobs } : {}) };
+  return { takenAt, repos, pipelines, metrics, ...(jobs ? { jobs, damaged } : {}) };
 }

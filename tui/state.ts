@@ -132,6 +132,16 @@ export interface Snapshot {
   readonly metrics?: readonly PipelineMetric[];
   /** Recent jobs, any order; omitted on a refresh of repos and pipelines. */
   readonly jobs?: readonly JobRecord[];
+  /** Job records met among the recent jobs that could not be read, set aside. */
+  readonly damaged?: readonly DamagedRecord[];
+}
+
+/** A job record that cannot be read (empty, torn, not a job), skipped by scheduler and view. */
+export interface DamagedRecord {
+  readonly job: string;
+  readonly pipeline: string;
+  /** The record's file: removing it forgets that job alone. */
+  readonly file: string;
 }
 
 /** A note about the scheduler itself (running here, attached, failed), sent by the feed. */
@@ -191,6 +201,8 @@ export interface ViewState {
   readonly panel: Panel;
   /** A line for the footer: the result of the last action, until it expires. */
   readonly message: FooterMessage | null;
+  /** Damaged job records seen (in the snapshot or as `job:damaged`), by job id. */
+  readonly damaged: ReadonlyMap<string, DamagedRecord>;
   /** The last action asked of a job (the app carries it out); `seq` tells requests apart. */
   readonly request: JobRequest | null;
 }
@@ -245,6 +257,7 @@ export function initialState(
     panel: "none",
     message: null,
     request: null,
+    damaged: new Map(),
   };
 }
 
@@ -288,6 +301,7 @@ class Draft {
   #repos: RepoView[] | null = null;
   #cron: Map<string, string> | null = null;
   #byState: Partial<Record<JobState, number>> | null = null;
+  #damaged: Map<string, DamagedRecord> | null = null;
   readonly #owned = new Set<unknown[]>();
   scheduler: string;
   replay: ViewState["replay"];
@@ -384,6 +398,13 @@ class Draft {
     return this.#cron ??= new Map(this.base.cronTicks);
   }
 
+  /** Note a damaged job record (once per job). */
+  damaged(record: DamagedRecord): void {
+    if ((this.#damaged ?? this.base.damaged).has(record.job)) return;
+    this.#damaged ??= new Map(this.base.damaged);
+    this.#damaged.set(record.job, record);
+  }
+
   finish(extra: Partial<ViewState> = {}): ViewState {
     const base = this.base;
     const { maxJobs, maxDetailed } = base.limits;
@@ -449,6 +470,7 @@ class Draft {
       replay: this.replay,
       repos: this.#repos ?? base.repos,
       cronTicks: this.#cron ?? base.cronTicks,
+      damaged: this.#damaged ?? base.damaged,
       jobs,
       order,
       totalJobs: this.totalJobs,
@@ -595,6 +617,9 @@ function applyFeed(state: ViewState, items: readonly FeedItem[]): ViewState {
       case "cron:tick":
         d.cron.set(`${e.pipeline}/${e.input}`, e.tick);
         break;
+      case "job:damaged":
+        d.damaged({ job: e.job, pipeline: e.pipeline, file: e.file });
+        break;
     }
   }
   return d.finish();
@@ -624,6 +649,7 @@ function keepDatums(records: JobRecord["datums"], max: number): DatumView[] {
 
 function applySnapshot(state: ViewState, s: Snapshot): ViewState {
   const d = new Draft(state);
+  for (const r of s.damaged ?? []) d.damaged(r);
   for (const r of s.jobs ?? []) {
     const existing = d.job(r.id);
     const asOf = s.takenAt;
@@ -696,10 +722,25 @@ export function selectedIndex(state: ViewState): number {
   return at < 0 ? -1 : state.order.length - 1 - at;
 }
 
-/** The footer's message at `now`, or null once it is `MESSAGE_MS` old. */
+/**
+ * The footer's message at `now`: the last action's, until it is `MESSAGE_MS` old; then, while
+ * damaged job records were seen, what to do about them; else null.
+ */
 export function footerMessage(state: ViewState, now: number): string | null {
   const m = state.message;
-  return m !== null && now - m.at < MESSAGE_MS ? m.text : null;
+  if (m !== null && now - m.at < MESSAGE_MS) return m.text;
+  return damagedNotice(state.damaged);
+}
+
+/** What the footer says of damaged job records: which file to remove, or where to look. */
+function damagedNotice(damaged: ReadonlyMap<string, DamagedRecord>): string | null {
+  if (damaged.size === 0) return null;
+  if (damaged.size > 1) {
+    return `Skipped ${damaged.size} damaged job records: "tusk doctor" names their files`;
+  }
+  const [d] = damaged.values();
+  return `Skipped the damaged record of job ${d!.job.slice(0, 12)} of "${d!.pipeline}": ` +
+    `remove "${d!.file}" to forget that job`;
 }
 
 /** The selected job, if any. */

@@ -84,7 +84,7 @@ const ERR_STAGE_FILE = "err_stage.js";
 
 /**
  * A Pachyderm field tree: which fields of the tusk spec carry over. Every field tusk
- * accepts is here except `datumBatching` (see `dropReason`).
+ * accepts is here except `datumBatching` and a pfs input's `optional` (see `dropReason`).
  */
 type Keep = true | { readonly fields: Readonly<Record<string, Keep>> } | {
   readonly list: () => Keep;
@@ -151,6 +151,11 @@ function dropReason(path: string): string {
   if (path === "datumBatching" || path === "transform.datumBatching") {
     return `${path}: tusk's batching protocol (datums as JSON lines on stdin) is not Pachyderm's; ` +
       "the stage runs once per datum with its arguments, as without batching";
+  }
+  if (/(^|\.)pfs\.optional$/.test(path)) {
+    return `${path}: tusk's optional input (an empty folder when the repo has no commit or no ` +
+      "matching file) has no Pachyderm equivalent; there the input is required: the pipeline " +
+      "makes no datums until a file matching its glob is committed to it";
   }
   return `${path}: not a Pachyderm pipeline field`;
 }

@@ -4,14 +4,14 @@
  */
 import { readJournal, type TuskEvent } from "../scheduler/events.ts";
 import type { Store } from "../store/store.ts";
-import { inspectJob } from "./pps.ts";
+import { inspectJob } from "./jobs.ts";
 
 /** One stage log line as the journal holds it. */
 export type StageLogEvent = Extract<TuskEvent, { type: "stage:log" }>;
 
 /** The path of the store's event journal: every scheduler's events, one JSON line each. */
 export function journalPath(store: Store): string {
-  return `${store.root}/events.jsonl`;
+  return store.layout.events;
 }
 
 /** Which log lines `followLogs()` gives: those of a job, a pipeline, a datum (by id prefix). */

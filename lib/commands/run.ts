@@ -17,6 +17,11 @@ export interface RunTriggeredOptions {
   readonly sandbox: SandboxMode;
   /** Called with every event of the jobs run (which the journal records too). */
   readonly onEvent?: Listener;
+  /**
+   * The command is stopping (a signal): the jobs running are cut short and left to resume,
+   * counting no try, and are returned unfinished (see `SchedulerOptions.signal`).
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** What `runTriggered()` did. */
@@ -38,7 +43,11 @@ export async function runTriggered(
   const bus = new EventBus({ journal: journalPath(store) });
   if (options.onEvent) bus.on(options.onEvent);
   try {
-    return await runInline(store, { sandbox: options.sandbox, bus });
+    return await runInline(store, {
+      sandbox: options.sandbox,
+      bus,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
   } finally {
     bus.close();
   }

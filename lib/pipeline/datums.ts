@@ -2,6 +2,8 @@
  * Datums, as Pachyderm splits a job's input: each `pfs` input's glob over its commit's tree
  * gives one datum per match; `cross` takes the cartesian product, `union` the
  * concatenation, `join` matches by `joinOn` key and `group` gathers by `groupBy` key.
+ * An `optional` pfs input (tusk's extension) with no commit or no match gives one datum in
+ * which its folder is empty, where a required one gives none.
  * Each datum has a hash over its input names, paths and content hashes, the spec's salt and
  * the stage code's hash: a datum that succeeded with the same hash need not run again.
  */
@@ -38,14 +40,50 @@ export interface Datum {
   readonly key: Hash;
   readonly hash: Hash;
   readonly inputs: readonly DatumInput[];
+  /**
+   * The optional inputs that had nothing to give: each gets an empty `/pfs/<name>` folder.
+   * Absent when there are none.
+   */
+  readonly empty?: readonly string[];
+}
+
+/** One `/pfs/<name>` folder of a datum and the files in it. */
+export interface DatumFolder {
+  readonly name: string;
+  readonly files: readonly DatumFile[];
+}
+
+/** The `/pfs/` folders of datum `d`: its inputs', then its empty optional inputs'. */
+export function datumFolders(d: Pick<Datum, "inputs" | "empty">): DatumFolder[] {
+  return [...d.inputs, ...(d.empty ?? []).map((name) => ({ name, files: [] }))];
 }
 
 /** The commit each input reads, by input name. */
 export type InputCommits = ReadonlyMap<string, { repo: string; commit: string | null }>;
 
-type Partial = DatumInput[];
+/** An optional input with nothing to give, in a datum being built. */
+interface EmptyInput {
+  readonly name: string;
+  readonly empty: true;
+  readonly joinKey?: undefined;
+  readonly groupKey?: undefined;
+}
+
+type Partial = (DatumInput | EmptyInput)[];
 
 async function pfsDatums(
+  store: Store,
+  input: PfsInput | { name: string; repo: string; glob: string },
+  commits: InputCommits,
+): Promise<Partial[]> {
+  const found = await matchedDatums(store, input, commits);
+  if (found.length === 0 && "optional" in input && input.optional) {
+    return [[{ name: input.name, empty: true }]];
+  }
+  return found;
+}
+
+async function matchedDatums(
   store: Store,
   input: PfsInput | { name: string; repo: string; glob: string },
   commits: InputCommits,
@@ -155,7 +193,7 @@ async function evaluate(store: Store, input: Input, commits: InputCommits): Prom
       return result;
     }
     case "group": {
-      const groups = new Map<string, DatumInput[]>();
+      const groups = new Map<string, Partial>();
       for (const i of input.inputs) {
         for (const d of await evaluate(store, i, commits)) {
           for (const part of d) {
@@ -171,13 +209,17 @@ async function evaluate(store: Store, input: Input, commits: InputCommits): Prom
   }
 }
 
-/** The key of a datum's inputs: names, matched paths and every file's content hash. */
-export function datumKey(inputs: readonly DatumInput[]): Hash {
-  return sha256(canonicalJson(inputs.map((i) => ({
+/**
+ * The key of a datum's inputs: names, matched paths and every file's content hash, and the
+ * names of its empty optional inputs, if any.
+ */
+export function datumKey(inputs: readonly DatumInput[], empty: readonly string[] = []): Hash {
+  const listed = inputs.map((i) => ({
     name: i.name,
     path: i.path,
     files: i.files.map((f) => [f.path, f.hash]),
-  }))));
+  }));
+  return sha256(canonicalJson(empty.length === 0 ? listed : { inputs: listed, empty }));
 }
 
 /** The hash deciding whether a datum must run: its key, the spec's salt and the code. */
@@ -195,11 +237,14 @@ export async function planDatums(
   const partials = await evaluate(store, input, commits);
   const seen = new Set<Hash>();
   const out: Datum[] = [];
-  for (const inputs of partials) {
-    const key = datumKey(inputs);
+  for (const partial of partials) {
+    const inputs = partial.filter((i): i is DatumInput => !("empty" in i));
+    const empty = partial.flatMap((i) => ("empty" in i ? [i.name] : []));
+    const key = datumKey(inputs, empty);
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ key, hash: datumHash(key, options.salt, options.codeHash), inputs });
+    const hash = datumHash(key, options.salt, options.codeHash);
+    out.push({ key, hash, inputs, ...(empty.length === 0 ? {} : { empty }) });
   }
   return out;
 }

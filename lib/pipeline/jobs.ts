@@ -281,6 +281,11 @@ export class JobStore {
     }
   }
 
+  /** Ask the process running `job` to stop it (`tusk stop job`): a file beside its record. */
+  async requestStop(job: JobRecord): Promise<void> {
+    await Deno.writeFile(this.#requestFile(job, "stop"), new Uint8Array());
+  }
+
   /** True while a stop of `job` is asked for (`tusk stop job`) and not yet dealt with. */
   async stopRequested(job: JobRecord): Promise<boolean> {
     return await this.#requested(job, "stop");
@@ -492,7 +497,16 @@ export class JobStore {
     }
   }
 
-  /** How many runs of each key `noteAttempts()` noted for job `id`. */
+  /**
+   * Take back one noted run of each of `keys` of job `id`: those runs were ended by the
+   * process running them as it stopped on a signal (Ctrl-C, SIGTERM), not by anything the
+   * run did, so they count no try. A line `-<key>` is appended after the run's own.
+   */
+  async takeBackAttempts(pipeline: string, id: string, keys: readonly string[]): Promise<void> {
+    await this.noteAttempts(pipeline, id, keys.map((k) => `-${k}`));
+  }
+
+  /** How many runs of each key `noteAttempts()` noted for job `id` and were not taken back. */
   async attempts(pipeline: string, id: string): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
     let text = "";
@@ -501,7 +515,14 @@ export class JobStore {
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
-    for (const key of text.split("\n")) if (key) counts.set(key, (counts.get(key) ?? 0) + 1);
+    for (const line of text.split("\n")) {
+      if (!line) continue;
+      const back = line.startsWith("-");
+      const key = back ? line.slice(1) : line;
+      const n = (counts.get(key) ?? 0) + (back ? -1 : 1);
+      if (n > 0) counts.set(key, n);
+      else counts.delete(key);
+    }
     return counts;
   }
 

@@ -346,7 +346,8 @@ function checkInputs(tx: Transaction, spec: PipelineSpec, specFile: string): voi
         },
       );
     }
-    if (!tx.state.repos[i.repo]) {
+    // An optional input may read a repo made later: until then it gives an empty folder.
+    if (!tx.state.repos[i.repo] && !i.optional) {
       throw new SpecError(
         `Unknown input repo "${i.repo}"${
           didYouMean(i.repo, Object.keys(tx.state.repos))

@@ -16,15 +16,23 @@ export interface Trigger {
   readonly trigger: Hash;
 }
 
-/** The inputs of `p` in `state`, or null when an input branch has no commit yet. */
+/**
+ * The inputs of `p` in `state`, or null when a required input branch has no commit yet (an
+ * optional input's may have none: its commit is null).
+ */
 export function currentTrigger(state: StoreState, p: Pipeline): Trigger | null {
-  const inputs = inputLeaves(p.parsed.input).map((i) => ({
+  const leaves = inputLeaves(p.parsed.input);
+  const inputs = leaves.map((i) => ({
     name: i.name,
     repo: i.repo,
     branch: leafBranch(i),
     commit: state.repos[i.repo]?.branches[leafBranch(i)]?.head ?? null,
   }));
-  if (inputs.some((i) => i.commit === null)) return null;
+  const required = (k: number) => {
+    const leaf = leaves[k]!;
+    return !(leaf.kind === "pfs" && leaf.optional);
+  };
+  if (inputs.some((i, k) => i.commit === null && required(k))) return null;
   const trigger = sha256(canonicalJson({
     pipeline: p.name,
     // A pipeline created again under its name is a new one: its jobs are new too.

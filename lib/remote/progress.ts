@@ -1,4 +1,15 @@
-/** What a push or pull reports as it goes, and what it did. */
+/** What a push or pull is asked, what it reports as it goes, and what it did. */
+import type { RemoteBackend } from "./backend.ts";
+
+/** Options of `push()` and `pull()`. */
+export interface TransferOptions {
+  /** The remote's name here (its cache is kept under it). */
+  readonly remote: string;
+  readonly backend: RemoteBackend;
+  /** `repo` or `repo@branch` to move (none: everything). */
+  readonly refs?: readonly string[];
+  readonly onProgress?: (p: TransferProgress) => void;
+}
 
 /** One step of a transfer's progress: objects and bytes moved of those to move. */
 export interface TransferProgress {

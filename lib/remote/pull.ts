@@ -28,31 +28,20 @@ import type { Hash } from "../store/hash.ts";
 import { LARGE_OBJECT } from "../store/objects.ts";
 import type { Store } from "../store/store.ts";
 import { isAncestor } from "./ancestry.ts";
-import type { RemoteBackend } from "./backend.ts";
 import { RemoteCache } from "./cache.ts";
 import { decodeDatums, decodeJob } from "./job_sync.ts";
-import type { BranchMove, TransferProgress, TransferResult } from "./progress.ts";
+import type { BranchMove, TransferOptions, TransferResult } from "./progress.ts";
 import { decodeManifest, type RemoteRecord } from "./remote_format.ts";
 import { readRemote } from "./remote_log.ts";
 import { RemoteObjects } from "./remote_objects.ts";
 import { branchesOf, parseSelection, takesRepo } from "./selection.ts";
-
-/** Options of `pull()`. */
-export interface PullOptions {
-  /** The remote's name here. */
-  readonly remote: string;
-  readonly backend: RemoteBackend;
-  /** `repo` or `repo@branch` to pull (none: everything). */
-  readonly refs?: readonly string[];
-  readonly onProgress?: (p: TransferProgress) => void;
-}
 
 const HEX64 = /^[0-9a-f]{64}$/;
 /** Small objects fetched are written to the store in packs of about this many bytes. */
 const WRITE_BATCH = 32 << 20;
 
 /** Pull from a remote into `store`; see the module's doc. */
-export async function pull(store: Store, options: PullOptions): Promise<TransferResult> {
+export async function pull(store: Store, options: TransferOptions): Promise<TransferResult> {
   const { backend } = options;
   const url = backend.url;
   const sel = parseSelection(options.refs ?? []);

@@ -22,7 +22,7 @@ import type { RemoteBackend } from "./backend.ts";
 import { RemoteCache } from "./cache.ts";
 import { datumEntries, decodeDatums, encodeDatums, finishedJobs } from "./job_sync.ts";
 import { buildPack, PACK_BYTES } from "./packing.ts";
-import type { BranchMove, TransferProgress, TransferResult } from "./progress.ts";
+import type { BranchMove, TransferOptions, TransferProgress, TransferResult } from "./progress.ts";
 import {
   decodeManifest,
   encodeEntry,
@@ -39,21 +39,11 @@ import { readRemote } from "./remote_log.ts";
 import { RemoteObjects } from "./remote_objects.ts";
 import { branchesOf, parseSelection, takesRepo } from "./selection.ts";
 
-/** Options of `push()`. */
-export interface PushOptions {
-  /** The remote's name here (its cache is kept under it). */
-  readonly remote: string;
-  readonly backend: RemoteBackend;
-  /** `repo` or `repo@branch` to push (none: everything). */
-  readonly refs?: readonly string[];
-  readonly onProgress?: (p: TransferProgress) => void;
-}
-
 /** Uploads at once. */
 const PARALLEL = 4;
 
 /** Push `store` to a remote; see the module's doc. */
-export async function push(store: Store, options: PushOptions): Promise<TransferResult> {
+export async function push(store: Store, options: TransferOptions): Promise<TransferResult> {
   const { backend } = options;
   const url = backend.url;
   const sel = parseSelection(options.refs ?? []);

@@ -18,7 +18,7 @@ import type { Hash } from "../store/hash.ts";
 import { removeTree } from "../store/fs_util.ts";
 import { parsePath } from "../store/names.ts";
 import type { Edit, Store } from "../store/store.ts";
-import type { DatumInput } from "../pipeline/datums.ts";
+import type { DatumFolder } from "../pipeline/datums.ts";
 import type { ObjectBatch } from "../store/batch.ts";
 import { writeSandboxEtc } from "./host_stage.ts";
 
@@ -168,7 +168,7 @@ function pathTooLong(store: Store, input: string, path: string, dest: string): B
 export async function prepareWorkspace(
   store: Store,
   root: string,
-  inputs: readonly DatumInput[],
+  inputs: readonly DatumFolder[],
   options: { emptyFiles?: ReadonlySet<string>; noOut?: boolean } = {},
 ): Promise<Workspace> {
   await removeTree(root).catch(() => {});
@@ -211,7 +211,7 @@ export async function prepareBatchDatum(
   store: Store,
   folders: BatchFolders,
   id: string,
-  inputs: readonly DatumInput[],
+  inputs: readonly DatumFolder[],
   options: { emptyFiles?: ReadonlySet<string> } = {},
 ): Promise<Workspace["inputs"]> {
   const ws = await prepareWorkspace(store, `${folders.in}/${id}`, inputs, {

@@ -6,7 +6,9 @@
  * is cut with a marker.
  */
 import { cutStored, storedBytes } from "../runner/log_size.ts";
-import type { AttemptLog } from "./run_datum.ts";
+
+/** One run of a datum's stage (or its errCmd), as the datum's logs keep it. */
+export type AttemptLog = Readonly<Record<string, unknown>>;
 
 /** The most a datum's log object keeps of its runs' stdout and stderr (bytes as stored). */
 export const DATUM_LOG_BYTES = 2 * 1024 ** 2;

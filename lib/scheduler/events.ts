@@ -43,6 +43,12 @@ export interface EventMap {
   "commit:created": { repo: string; branch: string; commit: string; origin: string };
   "branch:moved": { repo: string; branch: string; from: string | null; to: string | null };
   "cron:tick": { pipeline: string; input: string; repo: string; tick: string };
+  /**
+   * A job record the scheduler could not read (empty, torn, not a job) and skipped: `file`
+   * is the record, `message` says what is wrong and the remedy (removing `file`). Sent once
+   * per record by a scheduler.
+   */
+  "job:damaged": { job: string; pipeline: string; file: string; message: string };
 }
 
 /** Names of all events. */

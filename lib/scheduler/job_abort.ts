@@ -1,26 +1,39 @@
 /**
- * Cutting a job's run short: a stop (asked for with `tusk stop job`, or the scheduler
- * shutting down), its jobTimeout, or an error of its own run that stops every other datum.
- * One signal ends every stage of the job; the job and its datums then say which it was.
+ * Cutting a job's run short: a stop (asked for with `tusk stop job`), the process running it
+ * shutting down (Ctrl-C, SIGTERM, `q` on the dashboard), its jobTimeout, or an error of its
+ * own run that stops every other datum. One signal ends every stage of the job; the job and
+ * its datums then say which it was. A shutdown is no verdict on the job: it is left to
+ * resume, and the runs it ended count no try.
  */
+
+/** What cuts a job's run short from outside. */
+export interface JobAbortSources {
+  /** A stop of this job was asked for: it ends KILLED. */
+  readonly stop?: AbortSignal | undefined;
+  /** The process running it is shutting down: the job is left to resume. */
+  readonly shutdown?: AbortSignal | undefined;
+}
 
 /** The one abort of a job's run, and why it came. */
 export class JobAbort {
   readonly #controller = new AbortController();
-  readonly #stops: readonly AbortSignal[];
+  readonly #sources: JobAbortSources;
   #stopped = false;
+  #interrupted = false;
   #broken: { readonly error: unknown } | null = null;
 
-  /** Abort as a stop when any of `stops` aborts (or has already). */
-  constructor(stops: readonly (AbortSignal | undefined)[]) {
-    this.#stops = stops.filter((s): s is AbortSignal => s !== undefined);
-    for (const s of this.#stops) {
-      if (s.aborted) this.stop();
-      else s.addEventListener("abort", this.#onStop);
-    }
+  /** Abort when either source aborts (or has already). */
+  constructor(sources: JobAbortSources) {
+    this.#sources = sources;
+    const { stop, shutdown } = sources;
+    if (stop?.aborted) this.stop();
+    else stop?.addEventListener("abort", this.#onStop);
+    if (shutdown?.aborted) this.#interrupt();
+    else shutdown?.addEventListener("abort", this.#onShutdown);
   }
 
   readonly #onStop = () => this.stop();
+  readonly #onShutdown = () => this.#interrupt();
 
   /** Aborted when the run is cut short: every stage of the job is ended. */
   get signal(): AbortSignal {
@@ -30,6 +43,12 @@ export class JobAbort {
   /** The job was asked to stop. */
   stop(): void {
     this.#stopped = true;
+    this.#controller.abort();
+  }
+
+  /** The process running the job is shutting down (unless the run was already cut short). */
+  #interrupt(): void {
+    if (!this.signal.aborted) this.#interrupted = true;
     this.#controller.abort();
   }
 
@@ -51,17 +70,27 @@ export class JobAbort {
 
   /** True when the job was asked to stop (rather than timing out). */
   get stopped(): boolean {
-    return this.#stopped || this.#stops.some((s) => s.aborted);
+    return this.#stopped;
+  }
+
+  /**
+   * True when the run was cut short only by its process shutting down: the job is left to
+   * resume, and the runs the abort ended count no try.
+   */
+  get interrupted(): boolean {
+    return this.#interrupted && this.#broken === null;
   }
 
   /** Why a datum the abort cut short did not finish. */
   datumMessage(): string {
     if (this.#broken) return "Stopped: the job failed";
+    if (this.#interrupted) return "Interrupted: the process running the job stopped";
     return this.stopped ? "Job was stopped" : "Job exceeded its jobTimeout";
   }
 
-  /** Stop listening to the stop signals. */
+  /** Stop listening to the stop and shutdown signals. */
   dispose(): void {
-    for (const s of this.#stops) s.removeEventListener("abort", this.#onStop);
+    this.#sources.stop?.removeEventListener("abort", this.#onStop);
+    this.#sources.shutdown?.removeEventListener("abort", this.#onShutdown);
   }
 }

@@ -21,7 +21,7 @@ export interface JobContext {
   readonly sandbox: SandboxMode;
   /** Parallel datums when the spec says 0 (default: number of cores). */
   readonly cores: number;
-  /** Stops every job when it aborts (the scheduler is shutting down). */
+  /** The process is shutting down: every job is cut short and left to resume. */
   readonly signal?: AbortSignal;
   /** Memory cap of stages whose spec sets none (default: a quarter of RAM). */
   readonly defaultMemoryBytes?: number;
@@ -84,7 +84,7 @@ export async function createJob(
     job: job.id,
     pipeline: p.name,
     version: p.version,
-    inputs: t.inputs.map((i) => `${i.repo}@${i.commit}`),
+    inputs: t.inputs.map((i) => `${i.repo}@${i.commit ?? "-"}`),
   });
   return job;
 }

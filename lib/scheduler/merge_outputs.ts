@@ -2,33 +2,59 @@
  * Finishing a job's output: the union of every datum's output tree (Pachyderm 2.x's rule:
  * each output path comes from one datum) and the output commit itself, with provenance.
  */
+import { NotFoundError } from "../errors.ts";
 import { EMPTY_TREE } from "../store/codec.ts";
 import type { CommitInfo, Edit, Store } from "../store/store.ts";
 import type { DatumRecord, JobRecord } from "../pipeline/jobs.ts";
 import type { Pipeline } from "../pipeline/pipelines.ts";
 import { writeTree } from "../runner/workspace.ts";
 
+/** What `mergeOutputs()` made of a job's datums. */
+export type MergeResult =
+  /** The union of their outputs, as edits of an empty tree. */
+  | { readonly edits: Edit[] }
+  /** Why they cannot be one tree: names both datums and paths. */
+  | { readonly conflict: string }
+  /** Skipped datums whose reused output the store no longer holds whole: to run again. */
+  | { readonly missing: readonly DatumRecord[] };
+
 /**
  * The union of every datum's output, as edits of an empty tree — or why it cannot be one:
  * two datums wrote one path, or one wrote a file where another wrote a folder (Pachyderm's
- * rule: each output path comes from one datum). A conflict names both datums and paths.
+ * rule: each output path comes from one datum). A conflict names both datums and paths. A
+ * skipped datum whose earlier output is not whole (a tree or a file's object of it is gone)
+ * is not a failure of the job: it is `missing`, and runs again.
  */
 export async function mergeOutputs(
   store: Store,
   datums: readonly DatumRecord[],
-): Promise<{ edits: Edit[] } | { conflict: string }> {
+): Promise<MergeResult> {
   /** Each file's path → the datum that wrote it. */
   const files = new Map<string, string>();
   /** Each folder's path → the datum and path of the first file found under it. */
   const folders = new Map<string, { datum: string; path: string }>();
   const edits: Edit[] = [];
+  const missing: DatumRecord[] = [];
   const clash = (a: string, aPath: string, b: string, bPath: string) => ({
     conflict: `Datum ${a} wrote a file at "${aPath}" and datum ${b} wrote "${bPath}" inside it: ` +
       `a path cannot be both a file and a folder`,
   });
   for (const rec of datums) {
     if (!rec.outputTree || rec.outputTree === EMPTY_TREE) continue;
-    for await (const f of store.walk(rec.outputTree, [])) {
+    const listed = [];
+    try {
+      for await (const f of store.walk(rec.outputTree, [])) listed.push(f);
+    } catch (err) {
+      if (!(err instanceof NotFoundError) || rec.state !== "SKIPPED") throw err;
+      missing.push(rec);
+      continue;
+    }
+    // A reused output is whole only with every file's object: one missing is a cache miss.
+    if (rec.state === "SKIPPED" && (await store.objects.missing(listed.map((f) => f.hash))).size) {
+      missing.push(rec);
+      continue;
+    }
+    for (const f of listed) {
       const other = files.get(f.path);
       if (other) {
         return {
@@ -50,7 +76,7 @@ export async function mergeOutputs(
       edits.push({ op: "put", path: segments, hash: f.hash, size: f.size });
     }
   }
-  return { edits };
+  return missing.length > 0 ? { missing } : { edits };
 }
 
 /**
@@ -69,7 +95,10 @@ export async function commitOutputs(
       message: `Output of job ${job.id}`,
       origin: "pipeline",
       provenance: {
-        inputs: job.inputs.map((i) => ({ repo: i.repo, commit: i.commit! })),
+        // An optional input without a commit made nothing of this output.
+        inputs: job.inputs.flatMap((
+          i,
+        ) => (i.commit === null ? [] : [{ repo: i.repo, commit: i.commit }])),
         spec: p.specHash,
         code: p.codeHash,
         ...(job.program

@@ -2,12 +2,16 @@
  * Planning a job's run: each datum of the job gets its record, and one of three fates — it
  * is skipped (it succeeded before with the same hash: its output is reused), it runs, or it
  * runs alone because a process running it stopped before (a crash it may have caused).
- * Pure: the datums, the datum index and the noted attempts come in; the plan comes out.
+ * `planJob()` is pure: the datums, the datum index and the noted attempts come in; the plan
+ * comes out. `reusableEntries()` first drops the index entries whose output the store no
+ * longer holds: such a datum is a cache miss and runs again.
  */
 import { type Datum, datumId } from "../pipeline/datums.ts";
 import type { DatumIndexEntry, DatumRecord, JobRecord } from "../pipeline/jobs.ts";
 import type { Pipeline } from "../pipeline/pipelines.ts";
+import { EMPTY_TREE } from "../store/codec.ts";
 import type { Hash } from "../store/hash.ts";
+import type { Store } from "../store/store.ts";
 
 /** A datum of a job and its record in the job. */
 export interface PlannedDatum {
@@ -19,6 +23,8 @@ export interface PlannedDatum {
 export interface JobPlan {
   /** Every datum's record, in the planner's order: the job's `datums`. */
   readonly records: DatumRecord[];
+  /** Every datum with its record, in the same order. */
+  readonly planned: readonly PlannedDatum[];
   /** The datums to run (in batches, when the spec batches). */
   readonly toRun: PlannedDatum[];
   /** The datums whose runs were interrupted before: each runs alone, in its own process. */
@@ -41,6 +47,7 @@ export function planJob(
 ): JobPlan {
   const reprocess = p.parsed.reprocess === "every_job" || job.reprocess === true;
   const records: DatumRecord[] = [];
+  const planned: PlannedDatum[] = [];
   const toRun: PlannedDatum[] = [];
   const interrupted: PlannedDatum[] = [];
   let skipped = 0;
@@ -67,6 +74,25 @@ export function planJob(
       interrupted.push({ datum: d, rec });
     } else toRun.push({ datum: d, rec });
     records.push(rec);
+    planned.push({ datum: d, rec });
   }
-  return { records, toRun, interrupted, skipped };
+  return { records, planned, toRun, interrupted, skipped };
+}
+
+/**
+ * The entries of `index` for `datums` whose output tree the store still holds. An entry
+ * whose tree is gone (a stale cache entry: a gc freed it, or it was damaged) is left out,
+ * so its datum runs again rather than failing the job that would reuse it.
+ */
+export async function reusableEntries(
+  store: Store,
+  datums: readonly Datum[],
+  index: ReadonlyMap<Hash, DatumIndexEntry>,
+): Promise<Map<Hash, DatumIndexEntry>> {
+  const kept = new Map<Hash, DatumIndexEntry>();
+  for (const d of datums) {
+    const e = index.get(d.hash);
+    if (e && (e.tree === EMPTY_TREE || await store.objects.has(e.tree))) kept.set(d.hash, e);
+  }
+  return kept;
 }

@@ -7,12 +7,14 @@
  */
 import { IntegrityError } from "../errors.ts";
 import { removeTree } from "../store/fs_util.ts";
+import { datumFolders } from "../pipeline/datums.ts";
 import type { BatchDatum } from "../runner/batch.ts";
 import { runStageBatch } from "../runner/batch.ts";
 import { failureText } from "../runner/run_stage.ts";
 import { ingestOutputs, prepareBatchDatum } from "../runner/workspace.ts";
 import type { PlannedDatum } from "./plan_job.ts";
-import type { AttemptLog, DatumRunEnv } from "./run_datum.ts";
+import type { AttemptLog } from "./datum_logs.ts";
+import { type DatumRunEnv, indexEntries, leaveForResume } from "./run_datum.ts";
 import { capDatumLogs } from "./datum_logs.ts";
 
 /** A datum a batch did not finish, with the log of the run the batch made of it, if any. */
@@ -42,7 +44,7 @@ export async function runDatumBatch(
   for (const planned of chunk) {
     const id = planned.rec.id;
     try {
-      const inputs = await prepareBatchDatum(ctx.store, folders, id, planned.datum.inputs, {
+      const inputs = await prepareBatchDatum(ctx.store, folders, id, datumFolders(planned.datum), {
         emptyFiles: env.emptyFiles,
       });
       datums.push({ id, inputs });
@@ -134,7 +136,19 @@ export async function runDatumBatch(
       done.push(planned);
     }
     await batch.flush();
+    // Indexed before the lock is let go: from then on gc sees the outputs as kept.
+    await ctx.jobs.appendDatums(p.name, indexEntries(env, done));
   });
   await removeTree(folders.root).catch(() => {});
+  if (abort.interrupted) {
+    // The process running the job is shutting down: the datums the batch did not finish
+    // are left for the job's resumption, and the run it ended counts no try for them.
+    const left = retry.filter((u) => sent.includes(u.planned));
+    await ctx.jobs.takeBackAttempts(p.name, job.id, left.map((u) => u.planned.rec.id));
+    for (const { planned } of left) {
+      planned.rec.tries = 0;
+      leaveForResume(planned.rec);
+    }
+  }
   return { done, retry };
 }

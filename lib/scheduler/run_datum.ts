@@ -6,15 +6,22 @@
  */
 import { IntegrityError } from "../errors.ts";
 import { removeTree } from "../store/fs_util.ts";
-import type { JobRecord } from "../pipeline/jobs.ts";
+import { datumFolders } from "../pipeline/datums.ts";
+import type { DatumIndexEntry, DatumRecord, JobRecord } from "../pipeline/jobs.ts";
 import type { Pipeline } from "../pipeline/pipelines.ts";
 import { failureText, runStage, type StageResult } from "../runner/run_stage.ts";
 import type { HostStage } from "../runner/host_stage.ts";
-import { ingestOutputs, type JobWorkspace, prepareWorkspace } from "../runner/workspace.ts";
+import { runStageBatch } from "../runner/batch.ts";
+import {
+  ingestOutputs,
+  type JobWorkspace,
+  prepareBatchDatum,
+  prepareWorkspace,
+} from "../runner/workspace.ts";
 import type { JobAbort } from "./job_abort.ts";
 import type { JobContext } from "./job_state.ts";
 import type { PlannedDatum } from "./plan_job.ts";
-import { capDatumLogs } from "./datum_logs.ts";
+import { type AttemptLog, capDatumLogs } from "./datum_logs.ts";
 
 /** What every datum run of one job shares; fixed for the job's run. */
 export interface DatumRunEnv {
@@ -38,8 +45,26 @@ export interface DatumRunEnv {
   readonly errHost?: HostStage | undefined;
 }
 
-/** One run of a datum's stage (or its errCmd), as the datum's logs keep it. */
-export type AttemptLog = Readonly<Record<string, unknown>>;
+/**
+ * The datum index entries of the datums of `ended` that succeeded. They are appended while
+ * the store's ingest lock is still held after their outputs were written (see `runDatum()`),
+ * so a `gc` never finds an output written but named nowhere.
+ */
+export function indexEntries(
+  env: DatumRunEnv,
+  ended: readonly PlannedDatum[],
+): DatumIndexEntry[] {
+  const { pipeline: p, job } = env;
+  const seq = p.createdSeq !== undefined ? { pipelineSeq: p.createdSeq } : {};
+  return ended.filter(({ rec }) => rec.state === "SUCCESS").map(({ datum, rec }) => ({
+    hash: datum.hash,
+    tree: rec.outputTree!,
+    size: rec.outputSize ?? 0,
+    job: job.id,
+    version: p.version,
+    ...seq,
+  }));
+}
 
 /** How a stage's run is logged. */
 function attemptLog(attempt: number, r: StageResult): AttemptLog {
@@ -81,13 +106,16 @@ interface Tries {
  * Run datum `planned` (its record `rec` is updated as the runs go, so a save of the job
  * shows them) until a run is accepted or its tries are spent; `earlier` are the logs of
  * runs a batch made of it. Ends with the record in its final state (SUCCESS, FAILED or
- * RECOVERED), its outputs and logs in the store. Throws only when the store fails.
+ * RECOVERED), its outputs and logs in the store, and returns true — or, when the process
+ * running the job shuts down first, returns false with nothing stored: the datum is left
+ * for the job's resumption, and the run the shutdown ended counts no try. Throws only when
+ * the store fails.
  */
 export async function runDatum(
   env: DatumRunEnv,
   planned: PlannedDatum,
   earlier: readonly AttemptLog[] = [],
-): Promise<void> {
+): Promise<boolean> {
   const { ctx, pipeline: p, job, work, abort } = env;
   const { datum: d, rec } = planned;
   ctx.bus.emit("datum:started", {
@@ -105,6 +133,14 @@ export async function runDatum(
   ) {
     await ctx.jobs.noteAttempts(p.name, job.id, [errKey]);
     await runErrCmd(env, planned, work.errBundle ?? "", logs);
+    if (abort.interrupted && (rec as DatumRecord).state !== "RECOVERED") {
+      await ctx.jobs.takeBackAttempts(p.name, job.id, [errKey]);
+    }
+  }
+  if (abort.interrupted && rec.state !== "SUCCESS" && rec.state !== "RECOVERED") {
+    leaveForResume(rec);
+    await removeTree(work.datum(rec.id)).catch(() => {});
+    return false;
   }
   if (abort.signal.aborted && rec.state !== "SUCCESS") {
     rec.state = "FAILED";
@@ -126,8 +162,17 @@ export async function runDatum(
       attempts: capDatumLogs(logs),
     })));
     await batch.flush();
+    // Indexed before the lock is let go: from then on gc sees the output as kept.
+    await ctx.jobs.appendDatums(p.name, indexEntries(env, [planned]));
   });
   await removeTree(work.datum(rec.id)).catch(() => {});
+  return true;
+}
+
+/** Put back the record of a datum left for the job's resumption as it was planned. */
+export function leaveForResume(rec: DatumRecord): void {
+  rec.state = "STARTING";
+  delete rec.message;
 }
 
 /**
@@ -140,48 +185,39 @@ async function runTries(
   planned: PlannedDatum,
   logs: AttemptLog[],
 ): Promise<Tries> {
-  const { ctx, pipeline: p, job, work, abort } = env;
-  const { datum: d, rec } = planned;
+  const { ctx, pipeline: p, job, abort } = env;
+  const { rec } = planned;
   const spec = p.parsed;
   if (rec.tries > 0) rec.state = "FAILED";
   for (let attempt = rec.tries + 1; attempt <= spec.datumTries; attempt++) {
     if (abort.signal.aborted) break;
     rec.tries = attempt;
     await ctx.jobs.noteAttempts(p.name, job.id, [rec.id]);
-    let ws;
+    let run: OneRun;
     try {
-      ws = await prepareWorkspace(ctx.store, work.datum(rec.id), d.inputs, {
-        emptyFiles: env.emptyFiles,
-      });
+      run = spec.datumBatching ? await runAsBatchOfOne(env, planned) : await runAlone(env, planned);
     } catch (err) {
       if (!(err instanceof IntegrityError)) throw err;
       rec.state = "FAILED";
       rec.message = `Cannot read the datum's inputs: ${err.message}`;
       return { accepted: null, unreadable: true };
     }
-    const result = await runStage({
-      bundle: work.bundle,
-      args: spec.args,
-      inputs: ws.inputs,
-      outDir: ws.outDir,
-      scratchDir: ws.scratchDir,
-      ...(env.stdin ? { stdin: env.stdin } : {}),
-      ...stageLimits(env),
-      onLog: (stream, line) =>
-        ctx.bus.emit("stage:log", { job: job.id, pipeline: p.name, datum: rec.id, stream, line }),
-    });
+    const { result } = run;
+    if (result.outcome === "killed" && abort.interrupted) {
+      // Ended by the shutdown of the process running it, not by anything it did.
+      await ctx.jobs.takeBackAttempts(p.name, job.id, [rec.id]);
+      rec.tries = attempt - 1;
+      return { accepted: null, unreadable: false };
+    }
     logs.push(attemptLog(attempt, result));
     rec.durationMs += result.durationMs;
     rec.exitCode = result.exitCode;
-    const accepted = result.outcome === "ok" ||
-      (result.outcome === "failed" && result.exitCode !== null &&
-        spec.transform.acceptReturnCode.includes(result.exitCode));
-    if (accepted) {
+    if (run.accepted) {
       rec.state = "SUCCESS";
       rec.message = "";
-      return { accepted: { outDir: ws.outDir, result }, unreadable: false };
+      return { accepted: { outDir: run.outDir, result }, unreadable: false };
     }
-    rec.message = failureText(result);
+    rec.message = result.message;
     rec.state = "FAILED";
     // Memory, output and kill limits are deterministic: retrying would hit them again.
     if (
@@ -191,6 +227,95 @@ async function runTries(
     }
   }
   return { accepted: null, unreadable: false };
+}
+
+/** One run of a datum's stage: how it went, and where its outputs are. */
+interface OneRun {
+  /** Its `outcome` and `message` say why a run that was not accepted failed. */
+  readonly result: StageResult;
+  /** The datum succeeded: its outputs (`result.outputs`, under `outDir`) are kept. */
+  readonly accepted: boolean;
+  readonly outDir: string;
+}
+
+/**
+ * Run the stage on `planned` alone, in the plain form: the spec's args and stdin. It is
+ * accepted when it exits 0 or with a code of `acceptReturnCode`. Throws IntegrityError when
+ * the datum's inputs cannot be read.
+ */
+async function runAlone(env: DatumRunEnv, planned: PlannedDatum): Promise<OneRun> {
+  const { ctx, pipeline: p, job, work } = env;
+  const { datum: d, rec } = planned;
+  const spec = p.parsed;
+  const ws = await prepareWorkspace(ctx.store, work.datum(rec.id), datumFolders(d), {
+    emptyFiles: env.emptyFiles,
+  });
+  const result = await runStage({
+    bundle: work.bundle,
+    args: spec.args,
+    inputs: ws.inputs,
+    outDir: ws.outDir,
+    scratchDir: ws.scratchDir,
+    ...(env.stdin ? { stdin: env.stdin } : {}),
+    ...stageLimits(env),
+    onLog: (stream, line) =>
+      ctx.bus.emit("stage:log", { job: job.id, pipeline: p.name, datum: rec.id, stream, line }),
+  });
+  const accepted = result.outcome === "ok" ||
+    (result.outcome === "failed" && result.exitCode !== null &&
+      spec.transform.acceptReturnCode.includes(result.exitCode));
+  return { result: { ...result, message: failureText(result) }, accepted, outDir: ws.outDir };
+}
+
+/**
+ * Run the stage of a batching spec on `planned` as a batch of one: `--batch` and one request
+ * line, as in a batch (`runner/batch.ts`), since such a stage may speak only the protocol.
+ * It is accepted only when the stage answers the datum `ok` and its out folder passes the
+ * checks: a stage that exits without answering has failed it. Throws IntegrityError when
+ * the datum's inputs cannot be read.
+ */
+async function runAsBatchOfOne(env: DatumRunEnv, planned: PlannedDatum): Promise<OneRun> {
+  const { ctx, pipeline: p, job, work } = env;
+  const { datum: d, rec } = planned;
+  const spec = p.parsed;
+  const root = work.datum(rec.id);
+  await removeTree(root).catch(() => {});
+  const folders = { root, in: `${root}/in`, out: `${root}/out`, scratch: `${root}/scratch` };
+  for (const dir of [folders.in, folders.out, folders.scratch]) {
+    await Deno.mkdir(dir, { recursive: true });
+  }
+  const inputs = await prepareBatchDatum(ctx.store, folders, rec.id, datumFolders(d), {
+    emptyFiles: env.emptyFiles,
+  });
+  const limits = stageLimits(env);
+  const { result, answers } = await runStageBatch({
+    bundle: work.bundle,
+    ...(env.host ? { host: env.host } : {}),
+    args: spec.args,
+    folders,
+    datums: [{ id: rec.id, inputs }],
+    mode: limits.mode,
+    env: limits.env,
+    memoryBytes: spec.memoryBytes,
+    defaultMemoryBytes: limits.defaultMemoryBytes,
+    datumTimeoutMs: spec.datumTimeoutMs,
+    signal: limits.signal,
+    spawn: limits.spawn,
+    onLog: (datum, stream, line) =>
+      ctx.bus.emit("stage:log", { job: job.id, pipeline: p.name, datum, stream, line }),
+  });
+  const a = answers[0]!;
+  const accepted = a.ack?.status === "ok" && result.harvested;
+  const message = accepted ? "" : a.ack?.message ??
+    (a.timedOut || result.outcome !== "ok" || !result.harvested
+      ? failureText(result)
+      : "The stage did not acknowledge this datum");
+  const outcome = accepted || result.outcome !== "ok" ? result.outcome : "failed";
+  return {
+    result: { ...result, outcome, message, outputs: a.outputs },
+    accepted,
+    outDir: a.outDir,
+  };
 }
 
 /**
@@ -205,7 +330,7 @@ async function runErrCmd(
   logs: AttemptLog[],
 ): Promise<void> {
   const { datum: d, rec } = planned;
-  const ws = await prepareWorkspace(env.ctx.store, env.work.datum(rec.id), d.inputs, {
+  const ws = await prepareWorkspace(env.ctx.store, env.work.datum(rec.id), datumFolders(d), {
     emptyFiles: env.emptyFiles,
   });
   const errCmd = env.pipeline.parsed.transform.errCmd!;

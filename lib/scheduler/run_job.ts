@@ -9,7 +9,7 @@ import { TuskError } from "../errors.ts";
 import { preloadNativeHash } from "../store/hash.ts";
 import { removeTree } from "../store/fs_util.ts";
 import { type Datum, planDatums } from "../pipeline/datums.ts";
-import type { JobRecord } from "../pipeline/jobs.ts";
+import type { DatumRecord, JobRecord } from "../pipeline/jobs.ts";
 import { type Pipeline, readBundle, runsHostProgram } from "../pipeline/pipelines.ts";
 import type { HostProgram } from "../pipeline/program.ts";
 import { currentProgram } from "../runner/host_program.ts";
@@ -22,7 +22,7 @@ import { systemClock } from "./clock.ts";
 import { JobAbort } from "./job_abort.ts";
 import { finishJob, type JobContext, nowText, setJobState } from "./job_state.ts";
 import { commitOutputs, mergeOutputs } from "./merge_outputs.ts";
-import { planJob, type PlannedDatum } from "./plan_job.ts";
+import { type JobPlan, planJob, type PlannedDatum, reusableEntries } from "./plan_job.ts";
 import { runDatumBatch, type Unfinished } from "./run_batch.ts";
 import { type DatumRunEnv, runDatum } from "./run_datum.ts";
 
@@ -42,7 +42,9 @@ export interface RunJobOptions {
 }
 
 /**
- * Run a job to a final state. A job found unfinished after a crash is passed in again:
+ * Run a job to a final state — unless the process running it shuts down first (the
+ * scheduler's `signal`): the job is then returned unfinished, to resume, and the runs the
+ * shutdown ended count no try. A job found unfinished after a crash is passed in again:
  * datums that succeeded meanwhile are in the index and are skipped, and an output commit
  * that already landed is recognised, so no work is lost and nothing is committed twice.
  * A datum whose runs keep taking the process down fails once they reach `datumTries`.
@@ -147,7 +149,9 @@ async function runSteps(
     job.program = programs.program;
   }
   const attempts = resumed ? await jobs.attempts(p.name, job.id) : new Map<string, number>();
-  const plan = planJob(p, job, datums, await jobs.datumIndexOf(p), attempts);
+  // An entry whose output is gone is a cache miss: that datum runs again.
+  const index = await reusableEntries(store, datums, await jobs.datumIndexOf(p));
+  const plan = planJob(p, job, datums, index, attempts);
   job.progress = {
     total: datums.length,
     processed: 0,
@@ -175,7 +179,7 @@ async function runSteps(
     host = { ...at, program: programs.program.path };
     if (programs.errProgram) errHost = { ...at, program: programs.errProgram.path };
   }
-  const abort = new JobAbort([ctx.signal, options.stop]);
+  const abort = new JobAbort({ stop: options.stop, shutdown: ctx.signal });
   const clock = ctx.clock ?? systemClock;
   const jobTimer = spec.jobTimeoutMs
     ? clock.setTimeout(() => abort.timeout(), spec.jobTimeoutMs)
@@ -198,20 +202,36 @@ async function runSteps(
   };
   try {
     await runDatums(env, plan.toRun, plan.interrupted);
+    return await endOfRun(env) ?? await commitJob(env, plan);
   } finally {
     clock.clearTimeout(jobTimer);
     abort.dispose();
     await work.remove();
   }
-  if (abort.broken) throw abort.broken.error;
+}
 
+/**
+ * How a job's run ended when not every datum ended well: the job in its final state saying
+ * why (stopped, timed out, datums failed), or left unfinished to resume when the process
+ * running it is shutting down. Null when all went well; throws the error a run threw.
+ */
+async function endOfRun(env: DatumRunEnv): Promise<JobRecord | null> {
+  const { ctx, job, abort } = env;
+  if (abort.broken) throw abort.broken.error;
+  if (abort.interrupted) {
+    // No verdict: the next scheduler resumes the job, reusing the datums that ended.
+    await saveProgress(env);
+    return job;
+  }
   if (abort.signal.aborted) {
     const stopped = abort.stopped;
     return await finishJob(
       ctx,
       job,
       stopped ? "KILLED" : "FAILURE",
-      stopped ? "Job was stopped" : `Job exceeded its jobTimeout of ${spec.jobTimeoutMs} ms`,
+      stopped
+        ? "Job was stopped"
+        : `Job exceeded its jobTimeout of ${env.pipeline.parsed.jobTimeoutMs} ms`,
     );
   }
   if (job.progress.failed > 0) {
@@ -223,20 +243,16 @@ async function runSteps(
       `${job.progress.failed} datum(s) failed; datum ${first?.id}: ${first?.message ?? ""}`,
     );
   }
-
-  return await commitJob(ctx, p, job, attempts);
+  return null;
 }
 
 /**
  * Finish a job whose datums all ended well: merge their outputs and commit them to the
- * output branch (at most `FINISH_TRIES` times, should finishing keep being interrupted).
+ * output branch (at most `FINISH_TRIES` times, should finishing keep being interrupted). A
+ * skipped datum whose reused output turns out to be gone runs again first.
  */
-async function commitJob(
-  ctx: JobContext,
-  p: Pipeline,
-  job: JobRecord,
-  attempts: ReadonlyMap<string, number>,
-): Promise<JobRecord> {
+async function commitJob(env: DatumRunEnv, plan: JobPlan): Promise<JobRecord> {
+  const { ctx, pipeline: p, job, attempts } = env;
   const { store, jobs } = ctx;
   setJobState(ctx, job, "FINISHING");
   await jobs.save(job);
@@ -250,7 +266,17 @@ async function commitJob(
     );
   }
   await jobs.noteAttempts(p.name, job.id, ["finish"]);
-  const merged = await mergeOutputs(store, job.datums);
+  let merged = await mergeOutputs(store, job.datums);
+  if ("missing" in merged) {
+    await rerunMissing(env, plan, merged.missing);
+    const ended = await endOfRun(env);
+    if (ended) return ended;
+    merged = await mergeOutputs(store, job.datums);
+  }
+  if ("missing" in merged) {
+    const ids = merged.missing.map((d) => d.id).join(", ");
+    return await finishJob(ctx, job, "FAILURE", `Cannot read the output of datum(s) ${ids}`);
+  }
   if ("conflict" in merged) return await finishJob(ctx, job, "FAILURE", merged.conflict);
   const commit = await commitOutputs(store, p, job, merged.edits);
   committed.add(job);
@@ -262,6 +288,31 @@ async function commitJob(
     origin: "pipeline",
   });
   return await finishJob(ctx, job, "SUCCESS");
+}
+
+/**
+ * Run again the skipped datums `missing`, whose reused output the store no longer holds
+ * whole (a gc or damage took part of it): they run as datums of this job's own.
+ */
+async function rerunMissing(
+  env: DatumRunEnv,
+  plan: JobPlan,
+  missing: readonly DatumRecord[],
+): Promise<void> {
+  const { ctx, job } = env;
+  const ids = new Set(missing.map((d) => d.id));
+  const again = plan.planned.filter(({ rec }) => ids.has(rec.id));
+  for (const { rec } of again) {
+    rec.state = "STARTING";
+    delete rec.outputTree;
+    delete rec.outputSize;
+    delete rec.reusedFrom;
+    job.progress.skipped--;
+  }
+  setJobState(ctx, job, "RUNNING");
+  await ctx.jobs.save(job);
+  await runDatums(env, again, []);
+  setJobState(ctx, job, "FINISHING");
 }
 
 /**
@@ -295,7 +346,7 @@ async function runDatums(
     const outcomes = await Promise.all(chunks.map((c, n) =>
       guard(async () => {
         const outcome = await runDatumBatch(env, c, n);
-        await recordEnded(env, outcome.done);
+        recordEnded(env, outcome.done);
         return outcome.retry;
       })
     ));
@@ -311,8 +362,8 @@ async function runDatums(
     while (next < queue.length && !env.abort.signal.aborted) {
       const { planned, logs } = queue[next++]!;
       await guard(async () => {
-        await runDatum(env, planned, logs);
-        await recordEnded(env, [planned]);
+        if (!await runDatum(env, planned, logs)) return;
+        recordEnded(env, [planned]);
         // The record is saved now and then, so `list job` shows progress.
         const now = clock.now();
         if (now - savedAt > SAVE_EVERY_MS) {
@@ -325,23 +376,11 @@ async function runDatums(
 }
 
 /**
- * Record datums that ended: the index entries of those that succeeded (fsynced at once, so
- * a job resumed after a crash skips them), the job's counts, and one `datum:finished` each.
+ * Record datums that ended (their index entries were appended as their outputs were
+ * stored): the job's counts, and one `datum:finished` each.
  */
-async function recordEnded(env: DatumRunEnv, ended: readonly PlannedDatum[]): Promise<void> {
+function recordEnded(env: DatumRunEnv, ended: readonly PlannedDatum[]): void {
   const { ctx, pipeline: p, job } = env;
-  const seq = p.createdSeq !== undefined ? { pipelineSeq: p.createdSeq } : {};
-  await ctx.jobs.appendDatums(
-    p.name,
-    ended.filter(({ rec }) => rec.state === "SUCCESS").map(({ datum, rec }) => ({
-      hash: datum.hash,
-      tree: rec.outputTree!,
-      size: rec.outputSize ?? 0,
-      job: job.id,
-      version: p.version,
-      ...seq,
-    })),
-  );
   for (const { rec } of ended) {
     if (rec.state === "SUCCESS") job.progress.processed++;
     else if (rec.state === "RECOVERED") job.progress.recovered++;

@@ -31,6 +31,11 @@ export interface SchedulerOptions {
   readonly sandbox: SandboxMode;
   readonly bus?: EventBus;
   readonly cores?: number;
+  /**
+   * The process is shutting down (Ctrl-C, SIGTERM, the dashboard's `q`): nothing more starts,
+   * running jobs end their stages at once and are left unfinished, to resume; the runs so
+   * ended count no try.
+   */
   readonly signal?: AbortSignal;
   /** Memory cap of stages whose spec sets none (default: a quarter of RAM). */
   readonly defaultMemoryBytes?: number;
@@ -47,6 +52,28 @@ export interface SchedulerOptions {
 
 /** How often a `runPending()` with jobs running looks for new due jobs unprompted. */
 const RESCAN_MS = 1000;
+
+/** How often a `serve()` waiting for the lease looks whether its holder is gone. */
+const LEASE_POLL_MS = 250;
+
+/** Options of `Scheduler.serve()`. */
+export interface ServeOptions {
+  /** How often to look for due jobs unprompted (default 1 s). */
+  readonly rescanMs?: number;
+  /** Called after each look, once nothing is due. */
+  readonly onIdle?: () => void;
+  /** Called with the error of a look that failed (the next look tries again). */
+  readonly onError?: (err: unknown) => void;
+  /**
+   * Another live process holds the lease (its pid): wait for it to go and take over,
+   * rather than throw `LeaseHeldError`.
+   */
+  readonly onHeld?: (pid: number) => void;
+  /** How often a wait for the lease looks whether its holder is gone (default 250 ms). */
+  readonly leasePollMs?: number;
+  /** Called once this process holds the lease and serves. */
+  readonly onServing?: () => void;
+}
 
 /** Runs jobs for one store. */
 export class Scheduler {
@@ -98,9 +125,10 @@ export class Scheduler {
    * pipeline upstream of it runs (its input is about to move). While jobs run it looks again
    * when one ends, when `nudge()` is called (the daemon's watcher), when a re-run is asked
    * for and every `rescanMs`, so commits made meanwhile start their jobs; a running job
-   * stops when a stop of it is asked for. A pipeline whose job cannot even record how it
-   * ended (say, the disk is full, or its record is damaged) is left alone while the others
-   * run; once all have ended, the first such error is thrown. Returns the jobs it ran.
+   * stops when a stop of it is asked for. A damaged job record is skipped (see
+   * `#newestJob()`). A pipeline whose job cannot even record how it ended (say, the disk is
+   * full) is left alone while the others run; once all have ended, the first such error is
+   * thrown. Returns the jobs it ran.
    */
   async runPending(
     options: {
@@ -130,7 +158,7 @@ export class Scheduler {
       this.#requests ?? (own ??= await JobRequests.open(this.jobs, this.#watch, nudge));
     /** The job `p` is due to run now, if any. */
     const dueJob = async (state: StoreState, p: Pipeline): Promise<JobRecord | null> => {
-      const latest = await this.jobs.latest(p.name);
+      const latest = await this.#newestJob(p.name);
       if (latest && !isFinal(latest.state)) return latest;
       // A re-run asked for the newest job is taken now, and honoured while it still holds.
       const rerun = latest ? await this.jobs.takeRerun(latest) : null;
@@ -206,6 +234,25 @@ export class Scheduler {
     return ran;
   }
 
+  /**
+   * The newest readable job of `pipeline`. A damaged record newer than it is skipped, as if
+   * it had been removed (its outputs live in commits and the datum index), and reported
+   * once (`job:damaged`, naming its file and the remedy): one bad record holds up nothing.
+   */
+  async #newestJob(pipeline: string): Promise<JobRecord | null> {
+    const { jobs: [newest], damaged } = await this.jobs.scan({ pipeline, limit: 1 });
+    for (const d of damaged) {
+      if (this.#reported.has(d.file)) continue;
+      this.#reported.add(d.file);
+      const { id: job, pipeline: name, file } = d;
+      this.bus.emit("job:damaged", { job, pipeline: name, file, message: d.error.message });
+    }
+    return newest ?? null;
+  }
+
+  /** The damaged job records already reported (their files). */
+  readonly #reported = new Set<string>();
+
   /** Run `job` of `p`, stopping it when `requests` see a stop of it asked for. */
   async #runFollowed(p: Pipeline, job: JobRecord, requests: JobRequests): Promise<JobRecord> {
     const stop = await requests.follow(job);
@@ -260,16 +307,15 @@ export class Scheduler {
    * Serve until `signal` aborts: hold the lease as a daemon, run what is due, then react to
    * store changes and requests (the watcher, and a re-scan every `rescanMs`) and fire cron
    * ticks on time. Events that come while it looks are taken together in one more look.
+   * When another live process holds the lease it throws `LeaseHeldError` — or, with
+   * `onHeld`, says so (once per holder) and waits for the holder to go, looking every
+   * `leasePollMs` (signal 0), then takes the lease and serves: a scheduler that dies is
+   * taken over, and the jobs it left are resumed. `onServing` is called once it serves.
    */
-  async serve(
-    signal: AbortSignal,
-    options: { rescanMs?: number; onIdle?: () => void; onError?: (err: unknown) => void } = {},
-  ): Promise<void> {
-    const lease = await acquireLease(this.store, "daemon", this.#clock);
-    if (!lease) {
-      const holder = await leaseHolder(this.store);
-      throw new LeaseHeldError(holder?.pid ?? 0);
-    }
+  async serve(signal: AbortSignal, options: ServeOptions = {}): Promise<void> {
+    const lease = await this.#takeLease(signal, options);
+    if (!lease) return;
+    options.onServing?.();
     let wake: (() => void) | null = null;
     let dirty = true;
     const poke = () => {
@@ -338,6 +384,34 @@ export class Scheduler {
   #poke: (() => void) | null = null;
 
   /**
+   * The daemon's lease, taken as `serve()` says: null when `signal` aborts while another
+   * process holds it.
+   */
+  async #takeLease(signal: AbortSignal, options: ServeOptions): Promise<Lease | null> {
+    let told: number | null = null;
+    while (!signal.aborted) {
+      const lease = await acquireLease(this.store, "daemon", this.#clock);
+      if (lease) return lease;
+      const pid = (await leaseHolder(this.store))?.pid ?? 0;
+      if (!options.onHeld) throw new LeaseHeldError(pid);
+      if (pid !== told && pid !== 0) {
+        told = pid;
+        options.onHeld(pid);
+      }
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.#clock.clearTimeout(timer);
+          signal.removeEventListener("abort", done);
+          resolve();
+        };
+        const timer = this.#clock.setTimeout(done, options.leasePollMs ?? LEASE_POLL_MS);
+        signal.addEventListener("abort", done);
+      });
+    }
+    return null;
+  }
+
+  /**
    * Look for due work now rather than at the next re-scan, e.g. after a re-run was asked
    * for (`rerunJob()`). Does nothing unless `serve()` runs.
    */
@@ -354,7 +428,8 @@ export class Scheduler {
 /**
  * Run the jobs a command's commits triggered, in this process — unless a daemon scheduler
  * holds the lease (it will run them). Waits while another command holds it, so no commit
- * is left without its job.
+ * is left without its job. With `signal` aborted, it stops as `SchedulerOptions.signal`
+ * says: the jobs it returns may be unfinished.
  */
 export async function runInline(
   store: Store,
@@ -362,6 +437,7 @@ export async function runInline(
 ): Promise<{ ran: JobRecord[]; daemon: number | null }> {
   const clock = options.clock ?? systemClock;
   while (true) {
+    if (options.signal?.aborted) return { ran: [], daemon: null };
     const holder = await leaseHolder(store);
     if (holder?.mode === "daemon") return { ran: [], daemon: holder.pid };
     let lease: Lease | null = null;

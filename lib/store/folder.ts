@@ -122,7 +122,14 @@ const FIXES: Readonly<Record<string, string>> = {
  */
 export async function checkEntries(layout: Layout): Promise<void> {
   const restore = new Set(layout.folders);
+  // One listing of the folder answers for every entry of the right kind (the usual case)
+  // and every absent one that need not be made; only the rest are looked at one by one.
+  const listed = new Map<string, Deno.DirEntry>();
+  for await (const e of Deno.readDir(layout.root)) listed.set(`${layout.root}/${e.name}`, e);
   await Promise.all(layout.entries.map(async (entry) => {
+    const seen = listed.get(entry.path);
+    if (seen === undefined && !restore.has(entry.path) && entry.absent !== "required") return;
+    if (seen && !seen.isSymlink && seen.isDirectory === (entry.kind === "folder")) return;
     let info: Deno.FileInfo;
     try {
       info = await Deno.stat(entry.path);

@@ -12,7 +12,7 @@ import { mapWriteError, siblingTempPath, touch, writeAll } from "./fs_util.ts";
 import { type Hash, sha256 } from "./hash.ts";
 import type { Layout } from "./layout.ts";
 import { LooseObjects, type ProgressFn } from "./loose.ts";
-import { Packs } from "./packs.ts";
+import type { Packs } from "./packs.ts";
 import {
   checkedStream,
   copyChecked,
@@ -29,12 +29,20 @@ export const LARGE_OBJECT = 1 << 20;
 export class ObjectStore {
   readonly #layout: Layout;
   readonly #loose: LooseObjects;
-  readonly #packs: Packs;
+  /** Loaded on first use: a command that reads no object never loads the pack code. */
+  #packs: Promise<Packs> | undefined;
+  #packsLoaded: Packs | undefined;
 
   constructor(layout: Layout) {
     this.#layout = layout;
     this.#loose = new LooseObjects(layout);
-    this.#packs = new Packs(layout);
+  }
+
+  /** The packs, loading their code on first use. */
+  #pk(): Promise<Packs> {
+    return this.#packs ??= import(new URL("./packs.ts", import.meta.url).href).then(
+      ({ Packs }: typeof import("./packs.ts")) => (this.#packsLoaded = new Packs(this.#layout)),
+    );
   }
 
   /** The store root this object store belongs to. */
@@ -54,22 +62,22 @@ export class ObjectStore {
 
   /** Close cached pack handles. */
   close(): void {
-    this.#packs.close();
+    this.#packsLoaded?.close();
   }
 
   /** Catch up with packs another process may have written or gc removed. */
   async refresh(): Promise<void> {
-    await this.#packs.refresh();
+    await (await this.#pk()).refresh();
   }
 
   /** True when the object exists, loose or packed. */
   async has(hash: Hash): Promise<boolean> {
-    return (await this.#packs.index()).has(hash) || await this.#loose.has(hash);
+    return (await (await this.#pk()).index()).has(hash) || await this.#loose.has(hash);
   }
 
   /** The subset of `hashes` the store does not hold yet, loose or packed. */
   async missing(hashes: Iterable<Hash>): Promise<Set<Hash>> {
-    const index = await this.#packs.index();
+    const index = await (await this.#pk()).index();
     const unpacked: Hash[] = [];
     for (const hash of hashes) if (!index.has(hash)) unpacked.push(hash);
     return await this.#loose.missing(unpacked);
@@ -83,8 +91,10 @@ export class ObjectStore {
     // A second look after catching up with the packs on disk: an object not loose may be in
     // a pack another process just wrote, and a pack gone may have been repacked by gc.
     for (let second = false;; second = true) {
-      const loc = (await this.#packs.index()).get(hash);
-      const bytes = loc ? await this.#packs.read(hash, loc, !second) : await this.#loose.read(hash);
+      const loc = (await (await this.#pk()).index()).get(hash);
+      const bytes = loc
+        ? await (await this.#pk()).read(hash, loc, !second)
+        : await this.#loose.read(hash);
       if (bytes) return bytes;
       if (!loc && second) throw new NotFoundError(`Cannot find object ${hash}`, { object: hash });
       await this.refresh();
@@ -111,7 +121,7 @@ export class ObjectStore {
 
   /** The loose file of `hash` opened for reading, or null when it is packed or absent. */
   async #openLoose(hash: Hash): Promise<OpenObject | null> {
-    if ((await this.#packs.index()).has(hash)) return null;
+    if ((await (await this.#pk()).index()).has(hash)) return null;
     return await this.#loose.open(hash);
   }
 
@@ -168,7 +178,7 @@ export class ObjectStore {
    * store held as garbage keeps it too. Best effort: a file tusk may not touch is left.
    */
   async freshen(hashes: Iterable<Hash>): Promise<void> {
-    const index = await this.#packs.index();
+    const index = await (await this.#pk()).index();
     const packs = new Set<string>();
     for (const hash of hashes) {
       const loc = index.get(hash);
@@ -208,18 +218,18 @@ export class ObjectStore {
 
   /** Write small objects as one pack, durably; its index is written last. */
   async writePack(objects: ReadonlyMap<Hash, Uint8Array>): Promise<void> {
-    await this.#packs.write(objects);
+    await (await this.#pk()).write(objects);
   }
 
   /** Every object id in the store, loose and packed, with where it lives. */
   async listAll(): Promise<{ loose: Hash[]; packs: Map<string, Hash[]> }> {
     const loose = await this.#loose.list();
-    return { loose, packs: await this.#packs.list() };
+    return { loose, packs: await (await this.#pk()).list() };
   }
 
   /** Names of packs that have an index. */
   async packNames(): Promise<string[]> {
-    return await this.#packs.names();
+    return await (await this.#pk()).names();
   }
 
   /**
@@ -227,7 +237,7 @@ export class ObjectStore {
    * hash. Calls `onObject` per object verified.
    */
   async verifyPack(name: string, onObject?: () => void): Promise<void> {
-    await this.#packs.verify(name, onObject);
+    await (await this.#pk()).verify(name, onObject);
   }
 
   /** Check one loose object by re-hashing its file. */
@@ -242,11 +252,11 @@ export class ObjectStore {
 
   /** Replace packs by one pack holding only `keep` of their objects (gc only). */
   async repack(packs: readonly string[], keep: ReadonlySet<Hash>): Promise<number> {
-    return await this.#packs.repack(packs, keep);
+    return await (await this.#pk()).repack(packs, keep);
   }
 
   /** Remove pack files that never got an index (a crash mid-write; gc only). */
   async removeOrphanPacks(): Promise<number> {
-    return await this.#packs.removeOrphans();
+    return await (await this.#pk()).removeOrphans();
   }
 }

@@ -31,11 +31,20 @@ import { type CommitInfo, type PathEntry, Reader } from "./reader.ts";
 import { repoOf, type Resolved, resolveRef } from "./refs.ts";
 import { emptyState, type LedgerEntry, type RepoState, type StoreState } from "./state.ts";
 import { encodeStateFile } from "./state_file.ts";
-import { type Edit, TreeEditor } from "./tree_edit.ts";
-import { Transaction } from "./transaction.ts";
+import type { Edit, TreeEditor } from "./tree_edit.ts";
+import type { Transaction } from "./transaction.ts";
 
 export { STORE_DIR };
 export type { CommitInfo, Edit, PathEntry, Resolved, Transaction };
+
+/**
+ * Load a module of the write path when first needed. The URL keeps Deno from loading it
+ * ahead with this file, as it does a literal `import("./x.ts")`: commands that only read
+ * never load it.
+ */
+function load<T>(path: string): Promise<T> {
+  return import(new URL(path, import.meta.url).href);
+}
 
 /** What a store needs from the outside world; tests swap the clock. */
 export interface StoreOptions {
@@ -56,7 +65,9 @@ export class Store {
   readonly #clock: () => Date;
   readonly #ledger: Ledger;
   readonly #reader: Reader;
-  readonly #editor: TreeEditor;
+  readonly #spliceMinBytes: number | undefined;
+  /** Made on the first tree edit: reading commands never load the editor. */
+  #editor: TreeEditor | undefined;
 
   private constructor(root: string, options: StoreOptions) {
     this.root = root;
@@ -65,9 +76,7 @@ export class Store {
     this.#clock = options.clock ?? (() => new Date());
     this.#ledger = new Ledger(this.layout);
     this.#reader = new Reader(this.objects);
-    this.#editor = new TreeEditor(this.#reader, this.objects, {
-      ...(options.spliceMinBytes !== undefined ? { spliceMinBytes: options.spliceMinBytes } : {}),
-    });
+    this.#spliceMinBytes = options.spliceMinBytes;
   }
 
   /** Create a new, empty store at `dir` (atomically: a crash leaves no half store). */
@@ -156,6 +165,7 @@ export class Store {
       await cleanTemp(this.layout);
       const state = await this.#ledger.recover();
       await this.objects.refresh();
+      const { Transaction } = await load<typeof import("./transaction.ts")>("./transaction.ts");
       const tx = new Transaction(state, this.#clock().toISOString(), {
         batch: this.objects.batch(),
         readCommit: (id) => this.readCommit(id),
@@ -225,6 +235,13 @@ export class Store {
     edits: readonly Edit[],
     batch: ObjectBatch,
   ): Promise<{ hash: Hash; size: number }> {
+    if (!this.#editor) {
+      const { TreeEditor } = await load<typeof import("./tree_edit.ts")>("./tree_edit.ts");
+      const min = this.#spliceMinBytes;
+      this.#editor = new TreeEditor(this.#reader, this.objects, {
+        ...(min !== undefined ? { spliceMinBytes: min } : {}),
+      });
+    }
     return await this.#editor.edit(root, edits, batch);
   }
 }

@@ -12,10 +12,9 @@ export const MODEL_SCHEMA = 1;
 
 /**
  * Versions of the npm packages the stages' numbers come from (the pins in the project's
- * import map): ml-matrix runs the LDA; the SVM's SMO is ml-svm's, ported bit for bit
- * (smo.ts; tests/iris/smo_test.ts checks it against the package).
+ * import map): ml-matrix runs the LDA. The SVM uses none: its solver is smo.ts.
  */
-export const VERSIONS = { "ml-svm": "2.1.2", "ml-matrix": "6.15.1" } as const;
+export const VERSIONS = { "ml-matrix": "6.15.1" } as const;
 
 /** Error codes of the iris stages, stable for callers and tests. */
 export type IrisErrorCode =
@@ -54,9 +53,12 @@ export interface SvmPair {
   readonly classes: [number, number];
   readonly weights: number[];
   readonly bias: number;
-  /** Row numbers (0-based, over all training files in name order) of the support vectors. */
+  /**
+   * Row numbers (0-based, over all training files in name order) of the support vectors:
+   * those of `classes[0]`, then those of `classes[1]`.
+   */
   readonly supportVectors: number[];
-  /** SMO sweeps the fit needed. */
+  /** SMO steps the fit took. */
   readonly iterations: number;
 }
 
@@ -70,19 +72,17 @@ interface ModelBase {
   readonly versions: Record<string, string>;
 }
 
-/** A one-vs-one linear SVM (ml-svm's SMO, smo.ts), saved as plain numbers. */
+/** A one-vs-one linear SVM (LIBSVM's SMO, smo.ts), saved as plain numbers. */
 export interface SvmModel extends ModelBase {
   readonly kind: "svm";
   readonly params: {
     readonly C: number;
     readonly kernel: "linear";
     readonly tol: number;
-    readonly maxPasses: number;
     readonly maxIterations: number;
-    readonly alphaTol: number;
-    readonly whitening: false;
   };
-  readonly seed: number;
+  /** How the pairs were fitted, for readers of model.json. */
+  readonly solver: string;
   readonly pairs: SvmPair[];
 }
 
@@ -422,7 +422,9 @@ export function summaryTail(model: Model): string {
     `classes: ${model.classes.join(", ")}`,
     `features: ${model.features.join(", ")}`,
     `training accuracy: ${model.trainingAccuracy.toFixed(4)} (${hits}/${model.trainingRows})`,
-    `libraries: ${Object.entries(model.versions).map(([k, v]) => `${k}@${v}`).join(", ")}`,
+    ...(Object.keys(model.versions).length === 0 ? [] : [
+      `libraries: ${Object.entries(model.versions).map(([k, v]) => `${k}@${v}`).join(", ")}`,
+    ]),
   ].join("\n") + "\n";
 }
 

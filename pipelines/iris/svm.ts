@@ -1,7 +1,7 @@
 /**
- * The iris SVM: scikit-learn's `SVC(kernel='linear', C=…)` as a one-vs-one linear SVM, one
- * binary SMO (ml-svm 2.1.2's, see smo.ts) per pair of classes; a seeded random makes it
- * reproducible. Fitting, and model.txt's summary.
+ * The iris SVM: scikit-learn's `SVC(kernel='linear', C=…)`, a one-vs-one linear SVM with one
+ * binary SVM per pair of classes, each fitted by LIBSVM's SMO (smo.ts) on the same rows in
+ * the same order as scikit-learn gives it. Deterministic. Fitting, and model.txt's summary.
  */
 import {
   accuracy,
@@ -14,63 +14,45 @@ import {
   type SvmModel,
   type SvmPair,
   type TrainingSet,
-  VERSIONS,
 } from "./iris.ts";
 import { smo } from "./smo.ts";
 
-/** The SMO settings: tight enough that predictions match scikit-learn's libsvm. */
+/** The SMO settings: scikit-learn's defaults (`tol=1e-3`, no iteration limit but a safe one). */
 export const SVM_PARAMS = {
   C: 1,
   kernel: "linear",
-  tol: 1e-8,
-  maxPasses: 300,
-  maxIterations: 100_000,
-  alphaTol: 1e-6,
-  whitening: false,
+  tol: 1e-3,
+  maxIterations: 10_000_000,
 } as const satisfies SvmModel["params"];
 
-/** Seed of the SMO's random choice of the second multiplier. */
-export const SEED = 42;
-
-/** A seeded uniform generator on [0, 1) (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** What model.json and model.txt say fitted the pairs. */
+export const SVM_SOLVER = "LIBSVM's SMO (second-order working set selection)";
 
 /** Options of `trainSvm()`. */
 export interface SvmOptions {
-  /** Seed of the SMO's random (default `SEED`). */
-  readonly seed?: number;
   /** The regularisation parameter, a finite number > 0 (default 1). */
   readonly C?: number;
 }
 
-/** Fit the one-vs-one SVM: one binary SMO per pair of classes, lower class index first. */
+/**
+ * Fit the one-vs-one SVM: one binary SVM per pair of classes, lower class index first and
+ * labelled +1. As LIBSVM (scikit-learn's `svm_group_classes`), a pair's rows are those of
+ * its first class, then those of its second, each in file order.
+ */
 export function trainSvm(data: TrainingSet, options: SvmOptions = {}): SvmModel {
-  const seed = options.seed ?? SEED;
   const params = { ...SVM_PARAMS, C: options.C ?? SVM_PARAMS.C };
   const classes = classesOf(data.y);
-  const random = seededRandom(seed);
+  const rowsOf = classes.map((c) => data.y.flatMap((label, i) => (label === c ? [i] : [])));
   const pairs: SvmPair[] = [];
   for (let a = 0; a < classes.length; a++) {
     for (let b = a + 1; b < classes.length; b++) {
-      const rows: number[] = [];
-      data.y.forEach((label, i) => {
-        if (label === classes[a] || label === classes[b]) rows.push(i);
-      });
+      const rows = [...rowsOf[a]!, ...rowsOf[b]!];
       let fit;
       try {
         fit = smo(
           rows.map((i) => data.x[i]!),
-          rows.map((i) => data.y[i] === classes[a] ? 1 : -1),
-          { ...params, random },
+          rows.map((i) => (data.y[i] === classes[a] ? 1 : -1)),
+          params,
         );
       } catch (e) {
         throw new IrisError(
@@ -94,11 +76,11 @@ export function trainSvm(data: TrainingSet, options: SvmOptions = {}): SvmModel 
     features: [...FEATURES],
     classes,
     params,
-    seed,
+    solver: SVM_SOLVER,
     pairs,
     trainingRows: data.y.length,
     trainingAccuracy: 0,
-    versions: { "ml-svm": VERSIONS["ml-svm"] },
+    versions: {},
   };
   return { ...model, trainingAccuracy: accuracy(predict(model, data.x), data.y) };
 }
@@ -122,9 +104,8 @@ export function pythonFloat(value: number): string {
 /** model.txt: scikit-learn's repr of the equivalent estimator, then classes and accuracy. */
 export function svmSummary(model: SvmModel): string {
   const p = model.params;
-  return `SVC(C=${pythonFloat(p.C)}, kernel='${p.kernel}', decision_function_shape='ovo', ` +
-    `random_state=${model.seed})\n` +
-    `solver: ml-svm SMO, one-vs-one over ${model.pairs.length} pairs ` +
-    `(tol=${p.tol}, maxPasses=${p.maxPasses}, whitening=${p.whitening})\n` +
+  return `SVC(C=${pythonFloat(p.C)}, kernel='${p.kernel}', tol=${pythonFloat(p.tol)}, ` +
+    `decision_function_shape='ovo')\n` +
+    `solver: ${model.solver}, one-vs-one over ${model.pairs.length} pairs\n` +
     summaryTail(model);
 }

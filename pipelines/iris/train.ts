@@ -41,7 +41,8 @@ export function measure(data: TrainingSet, settings: TrainSettings, model: Model
   const confusion = confusionMatrix(data.y, predict(model, data.x), model.classes);
   return {
     model: settings.model,
-    params: settings.model === "svm" ? { C: settings.C } : {},
+    // The fit's settings: the SVM's C; the LDA has none of its own, so its kind.
+    params: settings.model === "svm" ? { C: settings.C } : { model: "lda" },
     rows: data.y.length,
     accuracy: model.trainingAccuracy,
     cv: crossValidate(data, (rows) => {

@@ -5,7 +5,7 @@ import { createRepo } from "../../lib/commands/repo.ts";
 import { createPipeline, setPipelineStopped } from "../../lib/pipeline/pipelines.ts";
 import { Store } from "../../lib/store/store.ts";
 import { ROOT, tempDir } from "../_helpers.ts";
-import { createPipeline as create } from "../../lib/commands/pps.ts";
+import { createPipeline as create } from "../../lib/commands/pipelines.ts";
 import { HOST_SANDBOX } from "../runner/_host.ts";
 
 const CRON_SPEC = `${ROOT}/tests/fixtures/stages/cron.json`;

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { listCommit } from "../../lib/commands/commit.ts";
 import { putFile } from "../../lib/commands/file.ts";
-import { inspectJob, listJobs, waitCommit, waitJob } from "../../lib/commands/pps.ts";
+import { inspectJob, listJobs } from "../../lib/commands/jobs.ts";
+import { waitCommit, waitJob } from "../../lib/commands/wait.ts";
 import { createRepo } from "../../lib/commands/repo.ts";
 import { journalPath } from "../../lib/commands/journal.ts";
 import { runCron, runTriggered } from "../../lib/commands/run.ts";

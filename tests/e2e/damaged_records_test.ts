@@ -47,6 +47,19 @@ Deno.test("put file whose commit landed exits 0 and warns when a job record is d
   assert.equal(r.code, 0, r.stderr);
   assertWarns(r.stderr, d.newer);
   assert.equal((await ok(["get", "file", "data@master:/c.txt"], d.o)).stdout, "c\n");
+  // The record is skipped, not in the way: the pipeline itself ran its job on the commit.
+  assert.equal((await ok(["get", "file", "upper@master:/c.txt"], d.o)).stdout, "C\n");
+});
+
+Deno.test("wait commit runs the jobs of a commit past a damaged record, and warns", async () => {
+  await using d = await withDamagedRecord();
+  await ok(["put", "file", "data@master:/c.txt", "-f", "-", "--no-wait"], { ...d.o, stdin: "c\n" });
+  const r = await tusk(["wait", "commit", "data@master", "--json"], d.o);
+  assert.equal(r.code, 0, r.stderr);
+  assertWarns(r.stderr, d.newer);
+  const [job] = JSON.parse(r.stdout) as Job[];
+  assert.equal(job?.state, "SUCCESS");
+  assert.equal((await ok(["get", "file", "upper@master:/c.txt"], d.o)).stdout, "C\n");
 });
 
 Deno.test("put-file (1.x, appends) whose commit landed exits 0, so a script does not append twice", async () => {

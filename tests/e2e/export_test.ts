@@ -89,6 +89,21 @@ Deno.test("export pachyderm writes the iris pipelines as specs Pachyderm's schem
   const out = `${s.path}/out`;
   assert.match(r.stdout, /README\.md/);
 
+  await t.step(
+    "the optional parameters input becomes a required one, and the export says so",
+    async () => {
+      assert.match(r.stderr, /model: left out input\.cross\[1\]\.pfs\.optional: .*required/);
+      assert.deepEqual((await readJson(`${out}/model.json`)).input, {
+        cross: [
+          { pfs: { repo: "training", glob: "/" } },
+          { pfs: { repo: "parameters", glob: "/params.json" } },
+          { pfs: { repo: "model_code", glob: "/" } },
+        ],
+      });
+      assert.match(await Deno.readTextFile(`${out}/README.md`), /input\.cross\[1\]\.pfs\.optional/);
+    },
+  );
+
   await t.step("each spec validates, with the Deno image and the bundle's path", async () => {
     for (const name of ["model", "inference"]) {
       const spec = await readJson(`${out}/${name}.json`);
@@ -150,7 +165,13 @@ Deno.test("export pachyderm writes the iris pipelines as specs Pachyderm's schem
 
   await t.step("the README creates input and code repos, then pipelines in order", async () => {
     const { repos, commands } = readmeCommands(await Deno.readTextFile(`${out}/README.md`));
-    assert.deepEqual(repos.sort(), ["attributes", "inference_code", "model_code", "training"]);
+    assert.deepEqual(repos.sort(), [
+      "attributes",
+      "inference_code",
+      "model_code",
+      "parameters",
+      "training",
+    ]);
     const at = (c: string) => {
       const i = commands.indexOf(c);
       assert.ok(i >= 0, `README lacks "${c}":\n${commands.join("\n")}`);
@@ -168,11 +189,14 @@ Deno.test("export pachyderm writes the iris pipelines as specs Pachyderm's schem
     name: "the exported commands run the stages in a Pachyderm-like filesystem",
     ignore: !BWRAP_WORKS,
     fn: async () => {
+      await Deno.mkdir(`${s.path}/parameters`);
+      await Deno.writeTextFile(`${s.path}/parameters/params.json`, `{"C": 0.5}\n`);
       const model = await runInContainer(await readJson(`${out}/model.json`), {
         "/pfs/training": `${ROOT}/data`,
+        "/pfs/parameters": `${s.path}/parameters`,
         "/pfs/model_code": `${out}/model`,
       }, s.path);
-      assert.match(await Deno.readTextFile(`${model}/model.txt`), /^SVC\(/);
+      assert.match(await Deno.readTextFile(`${model}/model.txt`), /^SVC\(C=0\.5,/);
       const inference = await runInContainer(await readJson(`${out}/inference.json`), {
         "/pfs/attributes": `${ROOT}/data/test`,
         "/pfs/model": model,

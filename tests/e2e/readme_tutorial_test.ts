@@ -2,11 +2,12 @@
  * README's tutorial, followed literally: every `$` line of the transcripts in "The tutorial,
  * with tusk" (the tutorial, the record, bad data and the revert) runs as printed, in order,
  * from the top of a fresh copy of the checkout's tutorial files, and prints what README shows
- * once ids, times and the store's folder are set aside. A transcript whose output README
+ * once ids, times and the store's folder are set aside (and the checkout is /home/you/tusk). A transcript whose output README
  * abbreviates (with "…") must appear in the real output line by line, in order.
  */
 import assert from "node:assert/strict";
 import { ROOT, tempDir } from "../_helpers.ts";
+import { assertWellFormedXml } from "../_xml.ts";
 import { tusk } from "./_cli.ts";
 
 interface Step {
@@ -132,7 +133,8 @@ Deno.test("README's tutorial, bad data and revert run as printed and print what 
     assert.equal(program, "tusk", `README's "${command}" is a tusk command`);
     const r = await tusk(args, { cwd, initCwd: cwd });
     assert.equal(r.code, 0, `"${command}" in ${cwd.slice(dir.path.length)}:\n${r.stderr}`);
-    const printed = r.stdout.trimEnd();
+    // README shows the checkout at /home/you/tusk, as a reader's might be.
+    const printed = r.stdout.trimEnd().replaceAll(checkout, "/home/you/tusk");
     const got = normalise(printed === "" ? [] : printed.split("\n"));
     const shown = normalise(output);
     if (output.some((l) => l.includes("…"))) {
@@ -185,4 +187,18 @@ Deno.test("README's tutorial shows the spec and code hashes the iris pipelines h
     if (h.abbreviated) assert.ok(want.startsWith(h.hash), `${h.pipeline} ${h.kind} ${h.hash}…`);
     else assert.equal(h.hash, want, `README's ${h.kind} hash of ${h.pipeline}`);
   }
+});
+
+Deno.test("README's picture, docs/model-metrics.svg, is a tusk plots SVG of the story's models", async () => {
+  const readme = await Deno.readTextFile(`${ROOT}/README.md`);
+  assert.match(readme, /!\[[^\]]+\]\(docs\/model-metrics\.svg\)/);
+  const svg = await Deno.readTextFile(`${ROOT}/docs/model-metrics.svg`);
+  assert.equal(assertWellFormedXml(svg)[0], "svg");
+  const texts = [...svg.matchAll(/>([^<]+)</g)].map((m) => m[1]!);
+  assert.ok(texts.includes("cv.accuracy over 8 commits"), "the metric over the 8 model commits");
+  for (const label of ["C=0.01", "model=lda", "0.92", "0.98"]) {
+    assert.ok(texts.includes(label), `it shows ${label}`);
+  }
+  // The plots step of README's story says it drew the same.
+  assert.match(readme, /^Wrote \S+\/model\.svg: cv\.accuracy over 8 commits, and the confusion/m);
 });

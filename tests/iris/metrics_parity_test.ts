@@ -1,9 +1,10 @@
 /**
  * metrics.json against scikit-learn 1.2.1 (tests/fixtures/reference/sklearn-iris-metrics.json):
- * for SVC(C=1) and LinearDiscriminantAnalysis() the training accuracy, confusion matrix,
- * per-class precision, recall and F1, and each StratifiedKFold(5) fold's accuracy equal to
- * 1e-9; for C = 0.01, 0.1 and 10 the confusion matrix within 2 rows of 150 and the mean CV
- * accuracy within 0.02. Each test prints the differences it measured.
+ * for SVC at C = 0.01, 0.1, 1 and 10 and for LinearDiscriminantAnalysis(), the training
+ * accuracy, confusion matrix, per-class precision, recall and F1, and each StratifiedKFold(5)
+ * fold's accuracy and their mean equal to 1e-9. The contract asks exactness of C = 1 and LDA
+ * only, and for the other C a confusion matrix within 2 rows of 150 and a CV mean within 0.02:
+ * those floors are tested too, by name. Each test prints the differences it measured.
  */
 import assert from "node:assert/strict";
 import type { Metrics } from "../../pipelines/iris/metrics.ts";
@@ -81,7 +82,10 @@ function report(name: string, ours: Metrics, d: Differences): void {
 }
 
 const EXACT: [string, TrainSettings][] = [
+  ["svm C=0.01", { model: "svm", C: 0.01 }],
+  ["svm C=0.1", { model: "svm", C: 0.1 }],
   ["svm C=1.0", { model: "svm", C: 1 }],
+  ["svm C=10.0", { model: "svm", C: 10 }],
   ["lda", { model: "lda" }],
 ];
 
@@ -101,7 +105,7 @@ for (const [name, settings] of EXACT) {
 
 for (const C of [0.01, 0.1, 10]) {
   const name = `svm C=${C === 10 ? "10.0" : C}`;
-  Deno.test(`metrics of ${name} are within 2 rows (confusion) and 0.02 (CV mean) of scikit-learn's`, () => {
+  Deno.test(`metrics of ${name} are within the contract's floor: 2 rows (confusion), 0.02 (CV mean)`, () => {
     const ref = REFERENCE.models[name]!;
     const ours = metricsOf({ model: "svm", C });
     const d = differences(ours, ref);

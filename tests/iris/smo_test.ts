@@ -1,97 +1,103 @@
 /**
- * smo.ts against the ml-svm package it ports: on every pair of iris classes, in the full set
- * and in each cross-validation fold, at every C the parity tests use and for several seeds,
- * the same weights, bias, support vectors and sweep count, bit for bit; the same failures.
+ * smo.ts and trainSvm() against scikit-learn 1.2.1's own fits
+ * (tests/fixtures/reference/sklearn-iris-svc-fits.json, written by the .py beside it): for
+ * C = 0.01, 0.1, 1 and 10, on all 150 rows and on each cross-validation fold's training rows,
+ * every pair of classes gets scikit-learn's weights and bias (to 1e-12), its support vectors
+ * and its number of SMO steps. Then the failures, and determinism.
  */
 import assert from "node:assert/strict";
-import SVM from "ml-svm";
-import { classesOf, type TrainingSet } from "../../pipelines/iris/iris.ts";
+import type { SvmModel, TrainingSet } from "../../pipelines/iris/iris.ts";
 import { stratifiedFolds } from "../../pipelines/iris/metrics.ts";
-import { smo, type SmoOptions } from "../../pipelines/iris/smo.ts";
-import { seededRandom, SVM_PARAMS } from "../../pipelines/iris/svm.ts";
-import { irisTrainingSet } from "./_helpers.ts";
+import { smo } from "../../pipelines/iris/smo.ts";
+import { SVM_PARAMS, trainSvm } from "../../pipelines/iris/svm.ts";
+import { irisTrainingSet, ROOT } from "./_helpers.ts";
 
-/** The parts of ml-svm (untyped) the comparison reads. */
-interface MlSvm {
-  train(features: number[][], labels: number[]): void;
-  readonly W: number[];
-  readonly b: number;
-  readonly iterations: number;
-  supportVectors(): number[];
+interface ReferenceFit {
+  readonly C: number;
+  /** "all" or "fold N": the rows fitted are those outside fold N. */
+  readonly rows: string;
+  readonly classes: string[];
+  readonly coef: number[][];
+  readonly intercept: number[];
+  readonly n_iter: number[];
+  readonly support_by_class: number[][];
 }
-type MlSvmConstructor = new (options: Record<string, unknown>) => MlSvm;
 
+const REFERENCE: { fits: ReferenceFit[] } = JSON.parse(
+  await Deno.readTextFile(`${ROOT}/tests/fixtures/reference/sklearn-iris-svc-fits.json`),
+);
 const data = await irisTrainingSet();
 const folds = stratifiedFolds(data.y)!;
 
-/** The binary problems one one-vs-one fit of `set` solves, in order. */
-function pairsOf(set: TrainingSet): { x: number[][]; labels: number[] }[] {
-  const classes = classesOf(set.y);
-  const pairs = [];
-  for (let a = 0; a < classes.length; a++) {
-    for (let b = a + 1; b < classes.length; b++) {
-      const rows = set.y.flatMap((label, i) =>
-        label === classes[a] || label === classes[b] ? [i] : []
-      );
-      pairs.push({
-        x: rows.map((i) => set.x[i]!),
-        labels: rows.map((i) => set.y[i] === classes[a] ? 1 : -1),
-      });
-    }
-  }
-  return pairs;
+/** The row numbers of data/iris.csv a reference fit was made on. */
+function rowsOf(fit: ReferenceFit): number[] {
+  const fold = fit.rows === "all" ? -1 : Number(fit.rows.replace("fold ", ""));
+  return data.y.flatMap((_, i) => (folds[i] === fold ? [] : [i]));
 }
 
-/** The full set (fold -1) or the training rows of fold `f`. */
-function trainingRows(f: number): TrainingSet {
-  const keep = data.y.flatMap((_, i) => folds[i] === f ? [] : [i]);
-  return { x: keep.map((i) => data.x[i]!), y: keep.map((i) => data.y[i]!) };
+function subset(rows: readonly number[]): TrainingSet {
+  return { x: rows.map((i) => data.x[i]!), y: rows.map((i) => data.y[i]!) };
 }
 
-/** Fit every pair of `set` with both, sharing one random stream each as trainSvm() does. */
-function compare(set: TrainingSet, options: Omit<SmoOptions, "random">, seed: number): number {
-  const [forPort, forPackage] = [seededRandom(seed), seededRandom(seed)];
-  let fits = 0;
-  for (const pair of pairsOf(set)) {
-    const svm = new (SVM as unknown as MlSvmConstructor)({
-      ...SVM_PARAMS,
-      ...options,
-      random: forPackage,
-    });
-    svm.train(pair.x, pair.labels);
-    const fit = smo(pair.x, pair.labels, { ...options, random: forPort });
-    assert.deepEqual(fit, {
-      weights: svm.W,
-      bias: svm.b,
-      supportVectors: svm.supportVectors(),
-      iterations: svm.iterations,
-    });
-    fits++;
-  }
-  return fits;
+/** The support vectors of each class (row numbers of iris.csv), as scikit-learn lists them. */
+function supportByClass(model: SvmModel, rows: readonly number[]): number[][] {
+  return model.classes.map((c) =>
+    [...new Set(model.pairs.flatMap((p) => p.supportVectors.map((i) => rows[i]!)))]
+      .filter((r) => data.y[r] === c)
+      .sort((a, b) => a - b)
+  );
 }
 
 for (const C of [0.01, 0.1, 1, 10]) {
-  Deno.test(`smo() fits every iris pair, whole and in each fold, as ml-svm does at C = ${C}`, () => {
-    let fits = 0;
-    for (let f = -1; f < 5; f++) fits += compare(trainingRows(f), { ...SVM_PARAMS, C }, 42);
-    assert.equal(fits, 18);
+  Deno.test(`trainSvm() makes scikit-learn's binary fits at C = ${C}: weights, bias, support vectors, steps`, () => {
+    const fits = REFERENCE.fits.filter((f) => f.C === C);
+    assert.equal(fits.length, 6, "all rows and five folds");
+    let dw = 0;
+    let db = 0;
+    for (const fit of fits) {
+      const rows = rowsOf(fit);
+      const model = trainSvm(subset(rows), { C });
+      assert.deepEqual(model.classes, fit.classes);
+      assert.deepEqual(model.pairs.map((p) => p.classes), [[0, 1], [0, 2], [1, 2]]);
+      model.pairs.forEach((pair, k) => {
+        pair.weights.forEach((w, f) => (dw = Math.max(dw, Math.abs(w - fit.coef[k]![f]!))));
+        db = Math.max(db, Math.abs(pair.bias - fit.intercept[k]!));
+      });
+      assert.deepEqual(model.pairs.map((p) => p.iterations), fit.n_iter, `${fit.rows}: steps`);
+      assert.deepEqual(supportByClass(model, rows), fit.support_by_class, `${fit.rows}: SVs`);
+    }
+    console.log(
+      `C = ${C}: max |Δweight| ${dw.toExponential(2)}, max |Δbias| ${db.toExponential(2)}`,
+    );
+    assert.ok(dw <= 1e-12, `weights differ by ${dw}`);
+    assert.ok(db <= 1e-12, `biases differ by ${db}`);
   });
 }
 
-Deno.test("smo() fits the iris pairs as ml-svm does for seeds 1 to 5", () => {
-  for (let seed = 1; seed <= 5; seed++) compare(data, SVM_PARAMS, seed);
-});
-
-Deno.test("smo() fails where ml-svm fails: too few rows, and no convergence within maxIterations", () => {
-  const options = { ...SVM_PARAMS, random: seededRandom(1) };
-  assert.throws(() => smo([[1, 2, 3, 4]], [1], options), /less than 2 observations/);
-  const pair = pairsOf(data)[2]!;
-  const short = { ...SVM_PARAMS, C: 1000, maxIterations: 40 };
-  const svm = new (SVM as unknown as MlSvmConstructor)({ ...short, random: seededRandom(1) });
-  assert.throws(() => svm.train(pair.x, pair.labels), /max iterations reached/);
+Deno.test("smo() refuses too few rows and rows unlike labels, and fails past maxIterations", () => {
+  assert.throws(() => smo([[1, 2, 3, 4]], [1], SVM_PARAMS), /less than 2 observations/);
+  assert.throws(() => smo([[1], [2]], [1], SVM_PARAMS), /same length/);
+  const versicolor = data.y.flatMap((y, i) => (y === "Iris-setosa" ? [] : [i]));
+  const x = versicolor.map((i) => data.x[i]!);
+  const labels = versicolor.map((i) => (data.y[i] === "Iris-versicolor" ? 1 : -1));
+  const steps = smo(x, labels, SVM_PARAMS).iterations;
+  assert.ok(steps > 1);
+  assert.equal(smo(x, labels, { ...SVM_PARAMS, maxIterations: steps }).iterations, steps);
   assert.throws(
-    () => smo(pair.x, pair.labels, { ...short, random: seededRandom(1) }),
+    () => smo(x, labels, { ...SVM_PARAMS, maxIterations: steps - 1 }),
     /max iterations reached/,
   );
+});
+
+Deno.test("smo() of two rows puts the boundary half way between them", () => {
+  const fit = smo([[0, 0], [2, 0]], [1, -1], SVM_PARAMS);
+  assert.deepEqual(fit.weights, [-1, 0]);
+  assert.equal(fit.bias, 1);
+  assert.deepEqual(fit.supportVectors, [0, 1]);
+});
+
+Deno.test("smo() is deterministic: the same rows give the same bits", () => {
+  for (const C of [0.01, 1]) {
+    assert.deepEqual(trainSvm(data, { C }), trainSvm(data, { C }));
+  }
 });

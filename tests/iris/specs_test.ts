@@ -13,15 +13,20 @@ async function readJson(path: string): Promise<any> {
   return JSON.parse(await Deno.readTextFile(path));
 }
 
-Deno.test("train.json is the tutorial's training spec with a Deno SVM stage", async () => {
+Deno.test("train.json is the tutorial's training spec with a Deno SVM stage and optional parameters", async () => {
   const spec = await readJson(`${STAGES}/train.json`);
   const tutorial = await readJson(`${TUTORIAL}/python_train.pipeline.json`);
   assert.equal(spec.pipeline.name, "model");
   assert.deepEqual(spec.transform, {
     image: "denoland/deno:2.9.6",
-    cmd: ["deno", "run", "train_svm.ts", "/pfs/training/", "/pfs/out/"],
+    cmd: ["deno", "run", "train_svm.ts", "/pfs/training/", "/pfs/out/", "/pfs/parameters/"],
   });
-  assert.deepEqual(spec.input, tutorial.input);
+  assert.deepEqual(spec.input, {
+    cross: [
+      tutorial.input,
+      { pfs: { repo: "parameters", glob: "/params.json", optional: true } },
+    ],
+  });
   assert.deepEqual(spec.parallelismSpec, { constant: 1 });
 });
 
@@ -35,6 +40,7 @@ Deno.test("train_lda.json is the same pipeline with the LDA stage", async () => 
     "train_lda.ts",
     "/pfs/training/",
     "/pfs/out/",
+    "/pfs/parameters/",
   ]);
   assert.deepEqual(lda.input, svm.input);
 });

@@ -213,3 +213,73 @@ Deno.test("a batch whose out folder is refused keeps no datum's outputs: each is
   assert.equal(by.get("/b.txt")!.state, "FAILED");
   assert.match(by.get("/b.txt")!.message!, /control character/);
 });
+
+/** Spec `<dir>/protocol.json` of the protocol-only batch stage, with `extra` fields. */
+async function protocolOnly(dir: string, extra: Record<string, unknown> = {}): Promise<string> {
+  await Deno.copyFile(`${STAGES}/protocol_only.ts`, `${dir}/protocol_only.ts`);
+  const file = `${dir}/protocol.json`;
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      pipeline: { name: "batched" },
+      transform: { cmd: ["deno", "run", "protocol_only.ts", "/pfs/data/", "/pfs/out/"] },
+      datumBatching: true,
+      input: { pfs: { repo: "data", glob: "/*" } },
+      ...extra,
+    }),
+  );
+  return file;
+}
+
+/** The stage's log lines of datum `id` of `job`, one per run of it. */
+async function runsOf(store: string, job: string, id: string): Promise<string[]> {
+  const r = await tuskOk(["logs", "--job", job, "--datum", id], { store });
+  return r.stdout.split("\n").filter((l) => l.startsWith("protocol: datum"));
+}
+
+Deno.test("a datum a protocol-only batch stage answers with an error is retried as a batch of one, and fails", async () => {
+  await using s = await batchStore({ "a.txt": "a", "b.txt": "bad" });
+  const spec = await protocolOnly(s.path);
+  await tuskOk(["create", "pipeline", "-f", spec], { store: s.store });
+  const { job, by } = await datumsByFile(s.store);
+  assert.equal(job.state, "FAILURE", "no datum ends SUCCESS without its run");
+  assert.equal(by.get("/a.txt")!.state, "SUCCESS");
+  const b = by.get("/b.txt")!;
+  assert.equal(b.state, "FAILED");
+  assert.equal(b.tries, 3);
+  assert.match(b.message!, /b\.txt is bad/);
+  // Every try went through the protocol: the stage saw the datum each time.
+  assert.equal((await runsOf(s.store, job.id, b.id)).length, 3);
+  const files = await tuskOk(["list", "file", "batched@master:/"], { store: s.store }).catch(
+    () => null,
+  );
+  assert.equal(files, null, "a failed job commits nothing");
+});
+
+Deno.test("datums a crashed batch never reached are retried as batches of one and keep their outputs", async () => {
+  await using s = await batchStore({
+    "1.txt": "one",
+    "2.txt": "crash",
+    "3.txt": "three",
+    "4.txt": "four",
+    "5.txt": "five",
+  });
+  const spec = await protocolOnly(s.path, { parallelismSpec: { constant: 1 }, datumTries: 2 });
+  await tuskOk(["create", "pipeline", "-f", spec], { store: s.store });
+  const { job, by } = await datumsByFile(s.store);
+  assert.equal(job.state, "FAILURE");
+  assert.equal(by.get("/2.txt")!.state, "FAILED");
+  assert.equal(by.get("/2.txt")!.tries, 2);
+  for (const n of ["1", "3", "4", "5"]) {
+    const d = by.get(`/${n}.txt`)!;
+    assert.equal(d.state, "SUCCESS", `${n}.txt: ${d.message}`);
+    assert.equal(d.tries, 1, `${n}.txt used one try`);
+    assert.equal((await runsOf(s.store, job.id, d.id)).length, 1, `${n}.txt ran once`);
+  }
+  // Fix the crashing file: the next job reuses the four and runs the fifth.
+  await tuskOk(["put", "file", "data@master:/2.txt", "-f", "-"], { store: s.store, stdin: "two" });
+  for (const [n, text] of [["1", "ONE"], ["2", "TWO"], ["3", "THREE"], ["5", "FIVE"]]) {
+    const r = await tuskOk(["get", "file", `batched@master:/${n}.txt`], { store: s.store });
+    assert.equal(r.stdout, text);
+  }
+});

@@ -1,10 +1,16 @@
 /**
  * The datum planner against a real store: `pfs` globs, `cross`, `union`, `join` (inner and
- * outer, `$1` and `${1}` keys) and `group`, as Pachyderm splits a job's input.
+ * outer, `$1` and `${1}` keys) and `group`, as Pachyderm splits a job's input; and tusk's
+ * `optional` pfs inputs.
  */
 import assert from "node:assert/strict";
 import { createRepo } from "../../lib/commands/repo.ts";
-import { type Datum, type InputCommits, planDatums } from "../../lib/pipeline/datums.ts";
+import {
+  type Datum,
+  datumFolders,
+  type InputCommits,
+  planDatums,
+} from "../../lib/pipeline/datums.ts";
 import { parseSpec } from "../../lib/pipeline/spec/parse_spec.ts";
 import { putText, type TestStore, testStore } from "../store/_fixtures.ts";
 
@@ -171,4 +177,59 @@ Deno.test("group gathers every input's matches with the same key into one datum"
     ],
   });
   assert.deepEqual(shape(datums), [["a:/x-1", "a:/x-2", "b:/x-9"], ["a:/y-1"]]);
+});
+
+Deno.test("an optional input with no commit gives each datum of a cross an empty folder", async () => {
+  await using t = await twoRepos({ a: ["/1", "/2"], b: [] });
+  const datums = await plan(t, {
+    cross: [{ pfs: { repo: "a", glob: "/*" } }, { pfs: { repo: "b", glob: "/", optional: true } }],
+  });
+  assert.deepEqual(shape(datums), [["a:/1"], ["a:/2"]]);
+  for (const d of datums) {
+    assert.deepEqual(d.empty, ["b"]);
+    assert.deepEqual(datumFolders(d).map((f) => [f.name, f.files.length]), [["a", 1], ["b", 0]]);
+  }
+});
+
+Deno.test("an optional input with no file matching its glob gives an empty folder too", async () => {
+  await using t = await twoRepos({ a: ["/1"], b: ["/README.md"] });
+  const [d, more] = await plan(t, {
+    cross: [{ pfs: { repo: "a", glob: "/*" } }, {
+      pfs: { repo: "b", glob: "/*.json", optional: true },
+    }],
+  });
+  assert.equal(more, undefined);
+  assert.deepEqual(d!.empty, ["b"]);
+});
+
+Deno.test("an optional input with matches is an input like any other", async () => {
+  await using t = await twoRepos({ a: ["/1"], b: ["/params.json"] });
+  const optional = await plan(t, {
+    cross: [{ pfs: { repo: "a", glob: "/*" } }, {
+      pfs: { repo: "b", glob: "/params.json", optional: true },
+    }],
+  });
+  const required = await plan(t, {
+    cross: [{ pfs: { repo: "a", glob: "/*" } }, { pfs: { repo: "b", glob: "/params.json" } }],
+  });
+  assert.deepEqual(shape(optional), [["a:/1", "b:/params.json"]]);
+  assert.equal(optional[0]!.empty, undefined);
+  assert.equal(optional[0]!.key, required[0]!.key, "the same datum, whether optional or not");
+});
+
+Deno.test("an empty optional input is part of the datum's key: its datum differs from one without it", async () => {
+  await using t = await twoRepos({ a: ["/1"], b: [] });
+  const [alone] = await plan(t, { pfs: { repo: "a", glob: "/*" } });
+  const [crossed] = await plan(t, {
+    cross: [{ pfs: { repo: "a", glob: "/*" } }, { pfs: { repo: "b", glob: "/", optional: true } }],
+  });
+  assert.deepEqual(shape([alone!]), shape([crossed!]));
+  assert.notEqual(crossed!.key, alone!.key);
+});
+
+Deno.test("an optional input alone, with nothing to give, gives one datum of an empty folder", async () => {
+  await using t = await twoRepos({ a: [], b: [] });
+  const datums = await plan(t, { pfs: { repo: "b", glob: "/*", optional: true } });
+  assert.equal(datums.length, 1);
+  assert.deepEqual([datums[0]!.inputs, datums[0]!.empty], [[], ["b"]]);
 });

@@ -67,3 +67,18 @@ Deno.test("JobStore.scan() with a limit counts readable records and reports the 
   assert.deepEqual(scan.jobs.map((j) => j.id), [IDS[1]]);
   assert.deepEqual(scan.damaged.map((d) => d.id), [IDS[2]]);
 });
+
+Deno.test("JobStore.takeBackAttempts() takes back one noted run of each key, never below none", async () => {
+  await using dir = await tempDir();
+  const { jobs } = await withJobs(dir.path);
+  const [id] = IDS;
+  await jobs.noteAttempts("p", id!, ["d1", "d1", "d2", "finish"]);
+  await jobs.takeBackAttempts("p", id!, ["d1", "d2"]);
+  assert.deepEqual(Object.fromEntries(await jobs.attempts("p", id!)), { d1: 1, finish: 1 });
+  await jobs.noteAttempts("p", id!, ["d2"]);
+  assert.deepEqual(Object.fromEntries(await jobs.attempts("p", id!)), {
+    d1: 1,
+    d2: 1,
+    finish: 1,
+  });
+});

@@ -142,7 +142,29 @@ Deno.test("a job whose finishing was interrupted FINISH_TRIES times ends failed 
   assert.match(after!.reason ?? "", new RegExp(`interrupted ${FINISH_TRIES} times`));
 });
 
-Deno.test("any other error while finishing (a reused output is missing) fails the job with the reason", async () => {
+Deno.test("a reused output missing a file's object runs its datum again rather than committing without it", async () => {
+  await using s = await tempStore();
+  const store = s.store;
+  await tuskOk(["create", "repo", "data"], { store });
+  await put(store, "data@master:/a.txt", "alpha\n");
+  await tuskOk(["create", "pipeline", "-f", `${STAGES}/upper.json`], { store });
+  const [first] = await jobs(store, "upper");
+  // The object of the datum's one output file is lost (a hand-made cleanup); its tree stays.
+  const [file] = JSON.parse(
+    (await tuskOk(["list", "file", "upper@master:/", "--json"], { store })).stdout,
+  ) as { hash: string }[];
+  const blob = file!.hash;
+  await Deno.remove(`${store}/objects/${blob.slice(0, 2)}/${blob.slice(2)}`);
+  await put(store, "data@master:/b.txt", "beta\n");
+  const [second] = await jobs(store, "upper");
+  assert.notEqual(second!.id, first!.id);
+  assert.equal(second!.state, "SUCCESS", second!.reason);
+  assert.equal((await datums(store, second!.id)).get("/a.txt")!.state, "SUCCESS", "it ran again");
+  assert.equal((await tuskOk(["get", "file", "upper@master:/a.txt"], { store })).stdout, "ALPHA\n");
+  await tuskOk(["verify"], { store });
+});
+
+Deno.test("any other error while finishing (a reused output is damaged) fails the job with the reason", async () => {
   await using s = await tempStore();
   const store = s.store;
   await tuskOk(["create", "repo", "data"], { store });
@@ -150,10 +172,14 @@ Deno.test("any other error while finishing (a reused output is missing) fails th
   await tuskOk(["create", "pipeline", "-f", `${STAGES}/upper.json`], { store });
   const [first] = await jobs(store, "upper");
   assert.equal(first?.state, "SUCCESS");
-  // The datum's output tree is lost (a damaged disk, a hand-made cleanup): the next job
-  // reuses it for the skipped datum and cannot read it while merging.
+  // The datum's output tree is damaged (a failing disk): the next job reuses it for the
+  // skipped datum and cannot read it while merging. (A missing one is run again instead.)
   const tree = (await datums(store, first.id)).get("/a.txt")!.outputTree!;
-  await Deno.remove(`${store}/objects/${tree.slice(0, 2)}/${tree.slice(2)}`);
+  const file = `${store}/objects/${tree.slice(0, 2)}/${tree.slice(2)}`;
+  const bytes = await Deno.readFile(file);
+  bytes[bytes.length >> 1]! ^= 1;
+  await Deno.chmod(file, 0o644);
+  await Deno.writeFile(file, bytes);
   await put(store, "data@master:/b.txt", "beta\n");
   const [second] = await jobs(store, "upper");
   assert.notEqual(second!.id, first.id);
@@ -161,9 +187,10 @@ Deno.test("any other error while finishing (a reused output is missing) fails th
   assert.match(second!.reason ?? "", /^Job could not finish: /);
   assert.ok(second!.reason!.includes(tree), second!.reason);
   assert.deepEqual(await commits(store, "upper@master"), [first.outputCommit]);
-  const other = await tusk(["create", "pipeline", "-f", `${STAGES}/batch_upper.json`], { store });
+  // Another pipeline (whose outputs differ from the damaged tree) still runs.
+  const other = await tusk(["create", "pipeline", "-f", `${STAGES}/slow.json`], { store });
   assert.equal(other.code, 0, other.stderr);
-  assert.equal((await jobs(store, "batched"))[0]?.state, "SUCCESS");
+  assert.equal((await jobs(store, "slow"))[0]?.state, "SUCCESS");
 });
 
 Deno.test("an error while running a datum (an input path too long for the host) fails the job with the reason", async () => {

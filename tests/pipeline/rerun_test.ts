@@ -16,7 +16,7 @@ import {
   Store,
 } from "../../lib/mod.ts";
 import { runInline } from "../../lib/scheduler/scheduler.ts";
-import { ROOT, tempStore, tuskOk } from "../_helpers.ts";
+import { ROOT, tempDir, tempStore, tuskOk } from "../_helpers.ts";
 
 const STRICT = `${ROOT}/tests/fixtures/stages/fail_on_bad.json`;
 const SLOW = `${ROOT}/tests/fixtures/stages/slow.json`;
@@ -187,4 +187,32 @@ Deno.test("rerunJob() refuses a job id that is not a 4-digit prefix", async () =
   for (const ref of ["", "0", "abc", "../../state", "strict@..", "x/y@abcd"]) {
     await assert.rejects(rerunJob(store, ref), InvalidArgumentError, ref);
   }
+});
+
+Deno.test("rerunJob() of a batching pipeline runs its failed datum through the batching protocol, never ending it SUCCESS without output", async () => {
+  await using dir = await tempDir();
+  await Deno.copyFile(`${ROOT}/tests/fixtures/stages/protocol_only.ts`, `${dir.path}/p.ts`);
+  const spec = `${dir.path}/protocol.json`;
+  await Deno.writeTextFile(
+    spec,
+    JSON.stringify({
+      pipeline: { name: "batched" },
+      transform: { cmd: ["deno", "run", "p.ts", "/pfs/data/", "/pfs/out/"] },
+      datumBatching: true,
+      datumTries: 2,
+      input: { pfs: { repo: "data", glob: "/*" } },
+    }),
+  );
+  const { s, store, run } = await setup({ "a.txt": "a", "b.txt": "bad" }, spec);
+  await using _ = s;
+  const [old] = await listJobs(store);
+  assert.equal(old!.state, "FAILURE");
+  await rerunJob(store, old!.id);
+  const [again] = await run();
+  assert.equal(again!.rerunOf, old!.id);
+  assert.equal(again!.state, "FAILURE");
+  const b = again!.datums.find((d) => d.inputs[0]!.path === "/b.txt")!;
+  assert.equal(b.state, "FAILED");
+  assert.equal(b.tries, 2);
+  assert.match(b.message ?? "", /b\.txt is bad/, "the stage itself answered each try");
 });

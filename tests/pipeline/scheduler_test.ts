@@ -5,6 +5,9 @@
  * tests/scheduler/timing_test.ts.
  */
 import assert from "node:assert/strict";
+import { Scheduler, Store } from "../../lib/mod.ts";
+import { EventBus } from "../../lib/scheduler/events.ts";
+import { leaseHolder } from "../../lib/scheduler/lease.ts";
 import { MAIN, ROOT, tempStore, tusk, TUSK_PERMS, tuskOk } from "../_helpers.ts";
 
 const STAGES = `${ROOT}/tests/fixtures/stages`;
@@ -207,7 +210,7 @@ Deno.test("a cron input @every 2s produces ticks and jobs, and run cron forces o
   assert.equal(ticks.trim().split("\n").length, 1);
 });
 
-Deno.test("a damaged job record holds up no other pipeline, inline or under tusk up", async () => {
+Deno.test("a damaged job record holds up nothing, inline or under tusk up: it is skipped with a warning", async () => {
   await using s = await tempStore();
   const store = s.store;
   await tuskOk(["create", "repo", "data"], { store });
@@ -220,6 +223,9 @@ Deno.test("a damaged job record holds up no other pipeline, inline or under tusk
   assert.equal(inline.code, 0, inline.stderr);
   assert.match(inline.stderr, new RegExp(`warning: .*record of job ${job!.id} .* is damaged`));
   assert.equal((await jobs(store, "batched"))[0]?.state, "SUCCESS", "the other pipeline ran");
+  // The newest record of "upper" is damaged again: the daemon meets it at once.
+  const [newest] = await jobs(store, "upper");
+  await Deno.writeTextFile(`${store}/jobs/upper/${newest!.id}.json`, "");
   const up = startUp(store);
   let log = "";
   try {
@@ -228,12 +234,65 @@ Deno.test("a damaged job record holds up no other pipeline, inline or under tusk
       async () => (await tusk(["doctor", "--json"], { store })).stdout.includes("daemon"),
     );
     await tuskOk(["put", "file", "data@master:/b.txt", "-f", "-"], { store, stdin: "b\n" });
-    await until("the other pipeline's next job", async () => {
-      const list = await jobs(store, "batched");
-      return list.length === 2 && list[0]!.state === "SUCCESS";
-    });
+    for (const p of ["batched", "upper"]) {
+      await until(`${p}'s job on b.txt`, async () => {
+        const [latest] = await jobs(store, p);
+        return latest?.state === "SUCCESS" && latest.progress.total === 2;
+      });
+    }
+    assert.equal((await tuskOk(["get", "file", "upper@master:/b.txt"], { store })).stdout, "B\n");
   } finally {
     log = await stop(up);
   }
-  assert.match(log, /tusk up: The record of job .* is damaged/);
+  assert.match(
+    log,
+    new RegExp(
+      `tusk: warning: skipped a job record: The record of job ${newest!.id} .* is damaged`,
+    ),
+  );
+  assert.match(log, /tusk up: stopped/, "the daemon ran on until stopped");
+});
+
+Deno.test("serve() with onHeld waits while another scheduler lives, and takes over when it dies", async () => {
+  await using s = await tempStore();
+  const store = s.store;
+  await tuskOk(["create", "repo", "data"], { store });
+  await tuskOk(["create", "pipeline", "-f", `${STAGES}/upper.json`, "--no-wait"], { store });
+  const up = startUp(store);
+  await until(
+    "the lease",
+    async () => (await tusk(["doctor", "--json"], { store })).stdout.includes("daemon"),
+  );
+  const opened = await Store.open(store);
+  const shutdown = new AbortController();
+  const held: number[] = [];
+  let serving = false;
+  const scheduler = new Scheduler(opened, { sandbox: "deno", bus: new EventBus() });
+  const served = scheduler.serve(shutdown.signal, {
+    leasePollMs: 50,
+    onHeld: (pid) => held.push(pid),
+    onServing: () => serving = true,
+  });
+  try {
+    await until("the daemon's lease", async () => held.length > 0 || serving);
+    assert.deepEqual(held, [up.pid], "it waits on the daemon");
+    assert.equal(serving, false);
+    up.kill("SIGKILL");
+    await up.status;
+    await until("the takeover", async () => serving);
+    assert.equal((await leaseHolder(opened))?.pid, Deno.pid);
+    await tuskOk(["put", "file", "data@master:/a.txt", "-f", "-"], { store, stdin: "a\n" });
+    await until(
+      "the job, run here",
+      async () => (await jobs(store, "upper"))[0]?.state === "SUCCESS",
+    );
+  } finally {
+    shutdown.abort();
+    await served;
+    try {
+      up.kill("SIGKILL");
+    } catch { /* gone */ }
+    await up.output().catch(() => {});
+  }
+  assert.equal(await leaseHolder(opened), null, "the lease is given back");
 });

@@ -968,6 +968,62 @@ Deno.test("parseSpec() refuses a cron input inside a join", () => {
   );
 });
 
+// ----- optional (tusk's extension) -----------------------------------------------------
+
+Deno.test("parseSpec() reads optional: true on a pfs input, and leaves it out when false or absent", () => {
+  const cross = (optional?: boolean) =>
+    parseSpec(specWith({
+      cross: [{ pfs: { repo: "a", glob: "/*" } }, {
+        pfs: { repo: "params", glob: "/", ...(optional === undefined ? {} : { optional }) },
+      }],
+    })).input as CombinedInput;
+  assert.equal((cross(true).inputs[1] as PfsInput).optional, true);
+  for (const off of [false, undefined]) {
+    assert.equal("optional" in (cross(off).inputs[1] as PfsInput), false, `optional: ${off}`);
+  }
+  assert.equal("optional" in (cross(true).inputs[0] as PfsInput), false);
+});
+
+Deno.test('parseSpec() refuses optional that is not true or false ("true", 1, "yes")', () => {
+  for (const value of ["true", 1, "yes"]) {
+    refused(set(trainSpec(), "input.pfs.optional", value), "input.pfs.optional", "WRONG_TYPE");
+  }
+});
+
+Deno.test("parseSpec() refuses optional on a cron input and on a cross (UNKNOWN_FIELD)", () => {
+  refused(
+    specWith({
+      cross: [{ pfs: { repo: "a", glob: "/" } }, {
+        cron: { name: "tick", spec: "@hourly", optional: true },
+      }],
+    }),
+    "input.cross[1].cron.optional",
+    "UNKNOWN_FIELD",
+  );
+  refused(
+    specWith({ cross: [{ pfs: { repo: "a", glob: "/" } }], optional: true }),
+    "input.optional",
+    "UNKNOWN_FIELD",
+  );
+});
+
+Deno.test("parseSpec() refuses optional on an input of a join or a group (MISPLACED_FIELD)", () => {
+  refused(
+    specWith({
+      join: [{ pfs: { repo: "a", glob: "/(*)", joinOn: "$1" } }, {
+        pfs: { repo: "b", glob: "/(*)", joinOn: "$1", optional: true },
+      }],
+    }),
+    "input.join[1].pfs.optional",
+    "MISPLACED_FIELD",
+  );
+  refused(
+    specWith({ group: [{ pfs: { repo: "a", glob: "/(*)", groupBy: "$1", optional: true } }] }),
+    "input.group[0].pfs.optional",
+    "MISPLACED_FIELD",
+  );
+});
+
 // ----- cron ----------------------------------------------------------------------------
 
 Deno.test("parseSpec() refuses a cron input without a name", () => {

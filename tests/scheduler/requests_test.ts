@@ -4,7 +4,7 @@
  * stop asked for from another process ends a job that a command runs inline.
  */
 import assert from "node:assert/strict";
-import { listJobs, rerunJob, stopJob } from "../../lib/commands/pps.ts";
+import { listJobs, rerunJob, stopJob } from "../../lib/commands/jobs.ts";
 import type { JobRecord } from "../../lib/pipeline/jobs.ts";
 import { EventBus } from "../../lib/scheduler/events.ts";
 import { Scheduler } from "../../lib/scheduler/scheduler.ts";

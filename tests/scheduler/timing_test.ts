@@ -4,7 +4,8 @@
  * the stages are real; only the clock and the file watcher are the test's.
  */
 import assert from "node:assert/strict";
-import { listJobs, stopJob, waitJob } from "../../lib/commands/pps.ts";
+import { listJobs, stopJob } from "../../lib/commands/jobs.ts";
+import { waitJob } from "../../lib/commands/wait.ts";
 import { EventBus } from "../../lib/scheduler/events.ts";
 import { Scheduler } from "../../lib/scheduler/scheduler.ts";
 import { Store } from "../../lib/store/store.ts";

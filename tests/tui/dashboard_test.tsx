@@ -303,3 +303,15 @@ Deno.test("Dashboard shows a hostile stage's reason, log, datum message and name
   assert.ok(inspect.includes("reason: 1 datum(s) failed: \\u001b]0;pwned\\u0007"), inspect);
   assert.ok(inspect.includes("dddddddd \\u001b]0;pwned\\u0007\\u001b[31mred"), inspect);
 });
+
+Deno.test("Dashboard's footer says which damaged job record was skipped and what to do", () => {
+  const file = `/tmp/store/.tusk/jobs/upper/${jobId(1)}.json`;
+  const s = view([], {
+    snapshot: { ...SNAPSHOT, jobs: [], damaged: [{ job: jobId(1), pipeline: "upper", file }] },
+  });
+  const text = frame(s, { width: 200 });
+  const last = text.trimEnd().split("\n").at(-1)!;
+  assert.match(last, /Skipped the damaged record of job 000000000001 of "upper": remove "/);
+  assert.ok(last.includes(file), last);
+  assert.match(last, /↑\/↓ select/, "the keys follow");
+});

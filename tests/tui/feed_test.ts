@@ -212,6 +212,50 @@ Deno.test("schedulerFeed() follows the journal from where the history ended when
   }
 });
 
+Deno.test("schedulerFeed() attaches while serve() waits for the lease, says when it took over, and follows the journal throughout", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/events.jsonl`;
+  const past = history(5);
+  await Deno.writeTextFile(path, lines(past));
+  const { bus, serving } = scheduler(path);
+  const held = Promise.withResolvers<number>();
+  const tookOver = Promise.withResolvers<void>();
+  const c = collector();
+  const stop = schedulerFeed({
+    bus,
+    serving,
+    held: held.promise,
+    tookOver: tookOver.promise,
+    journal: path,
+    pid: 77,
+    intervalMs: 10,
+  })(c.listener);
+  try {
+    held.resolve(4242);
+    await until(() => c.notices().some((n) => n.startsWith("attached to pid 4242")), "attach");
+    const theirs = jobEvents(6);
+    await Deno.writeTextFile(path, lines(theirs), { append: true });
+    await until(() => c.events().length === past.length + theirs.length, "the holder's job");
+    tookOver.resolve();
+    await until(
+      () => c.notices().includes("running in this process (pid 77): took over from pid 4242"),
+      "the takeover",
+    );
+    // This process's events reach the feed once, through the journal its bus writes.
+    const mine = jobEvents(7);
+    for (const e of mine) {
+      const { type: _t, time: _time, ...payload } = e;
+      bus.emit(e.type, payload as never);
+    }
+    await until(() => c.events().length === past.length + theirs.length + mine.length, "mine");
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(c.events().length, past.length + theirs.length + mine.length);
+  } finally {
+    stop();
+    bus.close();
+  }
+});
+
 Deno.test("schedulerFeed() says when the scheduler failed", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/events.jsonl`;

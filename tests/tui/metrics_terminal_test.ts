@@ -23,7 +23,8 @@ Deno.test({
       "the metric's row",
       20_000,
     );
-    assert.match(first, /training → model/);
+    // train.json's optional parameters input is part of the DAG, though it has no repo yet.
+    assert.match(first, /training \+ parameters → model/);
     assert.match(first, /model {2}cv\.accuracy ▄ 0\.98$/m);
 
     // Another process trains a second model on fewer rows; the dashboard's scheduler runs it.

@@ -44,3 +44,21 @@ Deno.test("loadSnapshot() reads no more than metricCommits commits of an output 
     { pipeline: "model", metric: "cv.accuracy", values: [s.cv[1]] },
   ]);
 });
+
+Deno.test("loadSnapshot() skips a damaged job record and lists it apart, so the status still loads", async () => {
+  await using s = await tempStore();
+  const o = { store: s.store };
+  await tuskOk(["create", "repo", "data"], o);
+  await tuskOk(["put", "file", "data@master:/a.txt", "-f", "-"], { ...o, stdin: "a\n" });
+  await tuskOk(["create", "pipeline", "-f", `${ROOT}/tests/fixtures/stages/upper.json`], o);
+  await tuskOk(["put", "file", "data@master:/b.txt", "-f", "-"], { ...o, stdin: "b\n" });
+  const [newer, older] = JSON.parse((await tuskOk(["list", "job", "--json"], o)).stdout) as {
+    id: string;
+  }[];
+  const file = `${s.store}/jobs/upper/${newer!.id}.json`;
+  await Deno.writeTextFile(file, "");
+  const snapshot = await loadSnapshot(await Store.open(s.store), { jobs: 10 });
+  assert.deepEqual(snapshot.jobs?.map((j) => j.id), [older!.id]);
+  assert.deepEqual(snapshot.damaged, [{ job: newer!.id, pipeline: "upper", file }]);
+  assert.deepEqual(snapshot.repos.map((r) => r.name).sort(), ["data", "upper"]);
+});

@@ -399,3 +399,45 @@ Deno.test("footerMessage() shows a message for MESSAGE_MS after it was set, then
   assert.equal(footerMessage(later, t0 + MESSAGE_MS + 1), "Cannot re-run job y");
   assert.equal(footerMessage(reduce(later, { kind: "message", text: null, time: 0 }), t0), null);
 });
+
+Deno.test("reduce() notes each damaged job record once, from the snapshot and job:damaged, and the footer says what to do", () => {
+  const file = (n: number) => `/s/.tusk/jobs/upper/${jobId(n)}.json`;
+  const damaged = (n: number): TuskEvent => ({
+    type: "job:damaged",
+    time: at(n),
+    job: jobId(n),
+    pipeline: "upper",
+    file: file(n),
+    message: `The record of job ${jobId(n)} of pipeline "upper" is damaged: remove "${file(n)}"`,
+  });
+  let s = reduce(initialState(), {
+    kind: "snapshot",
+    snapshot: {
+      takenAt: at(0),
+      repos: [],
+      pipelines: [],
+      damaged: [{ job: jobId(1), pipeline: "upper", file: file(1) }],
+    },
+  });
+  assert.equal(s.damaged.size, 1);
+  assert.equal(
+    footerMessage(s, 0),
+    `Skipped the damaged record of job ${jobId(1).slice(0, 12)} of "upper": remove "${
+      file(1)
+    }" to forget that job`,
+  );
+  s = feed(s, [damaged(1), damaged(1)]);
+  assert.equal(s.damaged.size, 1, "the same record counts once");
+  s = feed(s, [damaged(2)]);
+  assert.equal(s.damaged.size, 2);
+  assert.equal(
+    footerMessage(s, 0),
+    'Skipped 2 damaged job records: "tusk doctor" names their files',
+  );
+  // An action's message comes first while it lasts; the notice stays after it.
+  const t0 = 1_000_000;
+  s = reduce(s, { kind: "message", text: "Asked to stop job x", time: t0 });
+  assert.equal(footerMessage(s, t0), "Asked to stop job x");
+  assert.match(footerMessage(s, t0 + MESSAGE_MS)!, /^Skipped 2 damaged job records/);
+  assert.equal(s.order.length, 0, "a damaged record is no job row");
+});

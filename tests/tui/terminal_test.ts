@@ -11,6 +11,7 @@ import { history, jobId } from "./_events.ts";
 import { colourCodes, Pane, tuskUpLine } from "./_tmux.ts";
 
 const UPPER = `${ROOT}/tests/fixtures/stages/upper.json`;
+const NAP = `${ROOT}/tests/fixtures/stages/nap.json`;
 
 /** A store with repo `data` and pipeline `upper` (no job yet). */
 async function upperStore() {
@@ -271,6 +272,78 @@ Deno.test({
     } finally {
       daemon.kill("SIGINT");
       await daemon.status;
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "tusk up attached to a scheduler that dies takes over: it resumes that one's job and runs new ones",
+  sanitizeResources: false,
+  async fn() {
+    await using s = await upperStore();
+    const store = s.store;
+    await tuskOk(["create", "pipeline", "-f", NAP, "--no-wait"], { store });
+    await tuskOk(["put", "file", "data@master:/a.txt", "-f", "-", "--no-wait"], {
+      store,
+      stdin: "a\n",
+    });
+    const daemon = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", ...TUSK_PERMS, MAIN, "up", "--headless"],
+      env: { TUSK_STORE: store, NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    let dead = false;
+    try {
+      await using pane = await Pane.open(120, 36);
+      await startUp(pane, store);
+      await pane.waitFor((x) => x.includes(`attached to pid ${daemon.pid}`), "the attached state");
+      // The daemon dies in the middle of the nap job, as a crash or kill -9 leaves it.
+      const deadline = Date.now() + 30_000;
+      while (!(await Deno.readTextFile(`${store}/events.jsonl`)).includes("nap started")) {
+        if (Date.now() > deadline) throw new Error("the nap stage never started");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      daemon.kill("SIGKILL");
+      await daemon.status;
+      dead = true;
+      const me = await pane.childPid();
+      await pane.waitFor(
+        (x) => x.includes(`running in this process (pid ${me})`),
+        "the dashboard taking over",
+        15_000,
+      );
+      const doctor = JSON.parse((await tuskOk(["doctor", "--json"], { store })).stdout);
+      assert.match(doctor.scheduler, new RegExp(`\\b${me}\\b`), doctor.scheduler);
+      // The job the dead scheduler was running is resumed here, and a new commit runs too.
+      await putFile(store, s.path, "b.txt", "b\n");
+      const jobs = async (p: string) =>
+        JSON.parse((await tuskOk(["list", "job", "-p", p, "--json"], { store })).stdout) as {
+          state: string;
+          restart: number;
+        }[];
+      const until = Date.now() + 40_000;
+      while (true) {
+        const [nap, upper] = [await jobs("nap"), await jobs("upper")];
+        if (nap.length === 2 && nap.every((j) => j.state === "SUCCESS") && upper.length === 2) {
+          assert.equal(nap.at(-1)!.restart, 1, "the dead scheduler's job was resumed");
+          assert.ok(upper.every((j) => j.state === "SUCCESS"));
+          break;
+        }
+        if (Date.now() > until) throw new Error(`jobs did not finish: ${JSON.stringify(nap)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal((await tuskOk(["get", "file", "nap@master:/b.txt"], { store })).stdout, "B\n");
+      await pane.keys("q");
+      assert.equal(await pane.exitStatus(), 0);
+      await assertRestored(pane);
+    } finally {
+      if (!dead) {
+        daemon.kill("SIGKILL");
+        await daemon.status;
+      }
     }
   },
 });

@@ -1,8 +1,8 @@
 /**
  * The input tree of a spec, built from its typed fields: one kind per input object, names
  * unique (but shared across a union's members, as Pachyderm allows), `joinOn` and `groupBy`
- * only inside their combinator and naming capture groups the glob has, and no input
- * reading the pipeline's own output.
+ * only inside their combinator and naming capture groups the glob has, `optional` outside
+ * them, and no input reading the pipeline's own output.
  */
 import { InvalidArgumentError } from "../../errors.ts";
 import { compileGlob } from "../../glob.ts";
@@ -181,6 +181,18 @@ function buildPfs(c: Checker, raw: RawPfs, loc: Loc, ctx: InputContext): PfsInpu
       'it only applies to inputs of a "join"; remove it',
     );
   }
+  const optional = raw.optional ?? false;
+  if (optional && (ctx.inJoin || ctx.inGroup)) {
+    const at = loc.child("optional");
+    c.fail(
+      at,
+      "MISPLACED_FIELD",
+      `Misplaced "${at.shown}"`,
+      ctx.inJoin
+        ? 'an input of a "join" cannot be optional; "outerJoin": true keeps its datums when others have none'
+        : 'an input of a "group" cannot be optional; cross the group with it instead',
+    );
+  }
   return {
     kind: "pfs",
     name,
@@ -191,6 +203,7 @@ function buildPfs(c: Checker, raw: RawPfs, loc: Loc, ctx: InputContext): PfsInpu
     ...(groupBy === undefined ? {} : { groupBy }),
     outerJoin,
     emptyFiles: raw.emptyFiles ?? false,
+    ...(optional ? { optional: true as const } : {}),
   };
 }
 

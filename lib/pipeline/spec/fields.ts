@@ -73,6 +73,7 @@ const PFS = fields({
   groupBy: text,
   outerJoin: flag,
   emptyFiles: flag,
+  optional: flag,
 }, {
   unsupported: [
     "project",

@@ -17,6 +17,12 @@ export interface PfsInput {
   readonly groupBy?: string;
   readonly outerJoin: boolean;
   readonly emptyFiles: boolean;
+  /**
+   * tusk's extension: true when the input may have nothing to give (its repo missing or
+   * without commits, or no file matching the glob). Such an input then gives one datum with
+   * its `/pfs/<name>` folder empty, where a required one gives none. Set only when true.
+   */
+  readonly optional?: true;
 }
 
 /** A `cron` input: a repo that receives a tick file on a schedule. */

@@ -34,7 +34,8 @@ export const SPEC_RULES = {
   CONFLICTING_FIELDS: "two fields that cannot be used together",
   EMPTY_INPUT: "an input object or list with no input in it",
   MIXED_INPUT: "an input object of more than one kind",
-  MISPLACED_FIELD: "a field or input that applies only inside a join or group",
+  MISPLACED_FIELD:
+    "a field or input where it does not apply (joinOn outside a join, optional inside one)",
   BAD_CAPTURE_GROUP: "a join or group key naming a capture group the glob lacks",
   BAD_GLOB: "a glob that does not compile",
   BAD_CRON: "an invalid cron schedule",
