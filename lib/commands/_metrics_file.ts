@@ -18,6 +18,12 @@ export const METRICS_FILE = "/metrics.json";
 /** A metrics file larger than this is reported as an error rather than read. */
 export const MAX_METRICS_BYTES = 1 << 20;
 
+/**
+ * A `params` object nested deeper than this is reported as an error: it is printed whole (in
+ * `--json`, labels, diffs), and printing nests as deep as the value does.
+ */
+export const MAX_PARAMS_DEPTH = 64;
+
 /** A confusion matrix: `matrix[actual][predicted]` counts, rows and columns in `labels` order. */
 export interface ConfusionMatrix {
   readonly labels: readonly string[];
@@ -69,6 +75,19 @@ export function flattenMetrics(value: unknown): Record<string, number> {
   return out;
 }
 
+/** How deeply `value` nests objects and arrays (0 for a plain value), without recursion. */
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== "object" || v === null) continue;
+    deepest = Math.max(deepest, depth + 1);
+    for (const item of Object.values(v)) stack.push([item, depth + 1]);
+  }
+  return deepest;
+}
+
 function confusionOf(value: unknown): ConfusionMatrix | undefined {
   if (!isObject(value)) return undefined;
   const { labels, matrix } = value;
@@ -95,6 +114,9 @@ export function parseMetrics(text: string): MetricsDoc {
     );
   }
   const params = isObject(value.params) ? value.params : {};
+  if (depthOf(params) > MAX_PARAMS_DEPTH) {
+    throw new SyntaxError(`its params object is nested more than ${MAX_PARAMS_DEPTH} levels deep`);
+  }
   const confusion = confusionOf(value.confusion_matrix);
   return { params, metrics: flattenMetrics(value), ...(confusion ? { confusion } : {}) };
 }

@@ -130,13 +130,36 @@ export async function readMetricsHistory(
   return out;
 }
 
+/** Whether `text` (one level, no `.`) matches `glob`, where `*` is any run of characters. */
+function globLevel(glob: string, text: string): boolean {
+  // The classic wildcard walk: back up only to the last `*`, so the time is at most the
+  // product of the lengths (a regular expression backtracks exponentially in the stars).
+  let g = 0, t = 0, star = -1, mark = 0;
+  while (t < text.length) {
+    if (g < glob.length && glob[g] === "*") {
+      star = g++;
+      mark = t;
+    } else if (g < glob.length && glob[g] === text[t]) {
+      g++;
+      t++;
+    } else if (star >= 0) {
+      g = star + 1;
+      t = ++mark;
+    } else return false;
+  }
+  while (g < glob.length && glob[g] === "*") g++;
+  return g === glob.length;
+}
+
 /** A `--metric` name or pattern as a test of flattened names. */
 function matcher(pattern: string): (name: string) => boolean {
   if (!pattern.includes("*")) return (name) => name === pattern;
-  const source = pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-    .join("[^.]*");
-  const re = new RegExp(`^${source}$`);
-  return (name) => re.test(name);
+  // `*` never matches `.`, so the pattern's levels line up with the name's one for one.
+  const levels = pattern.split(".");
+  return (name) => {
+    const parts = name.split(".");
+    return parts.length === levels.length && levels.every((l, i) => globLevel(l, parts[i]!));
+  };
 }
 
 /**

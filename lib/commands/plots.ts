@@ -12,6 +12,15 @@ import { headlineMetric, metricNames, pickMetrics, readMetricsHistory } from "./
 
 type Render = typeof import("../format/plot_render.ts");
 
+/**
+ * A confusion matrix of more classes than this is not drawn: its cells would be too small to
+ * read, and a few hundred classes make a picture of tens of megabytes.
+ */
+export const MAX_HEATMAP_CLASSES = 50;
+
+/** The most metrics one plot draws: more are more colours than can be told apart. */
+export const MAX_PLOTTED_METRICS = 20;
+
 /** Options of `plots()`. */
 export interface PlotsOptions {
   /** The file to write: its extension, `.svg` or `.html`, says which. */
@@ -90,6 +99,13 @@ export async function plots(
   const chosen = options.metrics?.length
     ? pickMetrics(options.metrics, names)
     : [headlineMetric(names)].filter((m) => m !== null);
+  if (chosen.length > MAX_PLOTTED_METRICS) {
+    throw new InvalidArgumentError(
+      `--metric ${options.metrics!.join(" ")} picks ${chosen.length} metrics; plots draws at ` +
+        `most ${MAX_PLOTTED_METRICS}: name fewer`,
+      { option: "--metric", metrics: chosen.length },
+    );
+  }
   if (chosen.length === 0) {
     throw new NotFoundError(`${path} of ${refText} holds no numeric metric: nothing to plot`, {
       ref: refText,
@@ -97,7 +113,11 @@ export async function plots(
     });
   }
   const oldestFirst = readable.toReversed();
-  const withConfusion = readable.find((r) => r.doc?.confusion);
+  // The newest matrix, unless it has more classes than a heatmap can show.
+  const newest = readable.find((r) => r.doc?.confusion);
+  const withConfusion = (newest?.doc?.confusion?.labels.length ?? 0) <= MAX_HEATMAP_CLASSES
+    ? newest
+    : undefined;
   const data: PlotData = {
     title: refText,
     metrics: chosen,

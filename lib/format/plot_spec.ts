@@ -120,7 +120,8 @@ function heatmap(confusion: NonNullable<PlotData["confusion"]>): Record<string, 
   const values = matrix.flatMap((row, i) =>
     row.map((count, j) => ({ actual: labels[i]!, predicted: labels[j]!, count }))
   );
-  const max = Math.max(0, ...values.map((v) => v.count));
+  // A loop, not Math.max(...counts): a large matrix has more cells than a call has arguments.
+  const max = values.reduce((m, v) => Math.max(m, v.count), 0);
   const side = Math.min(480, Math.max(180, 48 * labels.length));
   return {
     title: `confusion matrix of ${confusion.commit.slice(0, SHORT)} (newest)`,

@@ -32,6 +32,8 @@ export const SVM_SOLVER = "LIBSVM's SMO (second-order working set selection)";
 export interface SvmOptions {
   /** The regularisation parameter, a finite number > 0 (default 1). */
   readonly C?: number;
+  /** The SMO's step limit per pair (default `SVM_PARAMS.maxIterations`). */
+  readonly maxIterations?: number;
 }
 
 /**
@@ -40,7 +42,11 @@ export interface SvmOptions {
  * its first class, then those of its second, each in file order.
  */
 export function trainSvm(data: TrainingSet, options: SvmOptions = {}): SvmModel {
-  const params = { ...SVM_PARAMS, C: options.C ?? SVM_PARAMS.C };
+  const params = {
+    ...SVM_PARAMS,
+    C: options.C ?? SVM_PARAMS.C,
+    maxIterations: options.maxIterations ?? SVM_PARAMS.maxIterations,
+  };
   const classes = classesOf(data.y);
   const rowsOf = classes.map((c) => data.y.flatMap((label, i) => (label === c ? [i] : [])));
   const pairs: SvmPair[] = [];
@@ -55,9 +61,13 @@ export function trainSvm(data: TrainingSet, options: SvmOptions = {}): SvmModel 
           params,
         );
       } catch (e) {
+        const why = (e as Error).message === "max iterations reached"
+          ? `with C=${params.C}, the SMO did not converge within ${params.maxIterations} steps; ` +
+            `a smaller "C" in params.json converges`
+          : `the SMO says "${(e as Error).message}"`;
         throw new IrisError(
           "TRAINING_FAILED",
-          `Cannot fit ${classes[a]} vs ${classes[b]}: the SMO says "${(e as Error).message}"`,
+          `Cannot fit ${classes[a]} vs ${classes[b]}: ${why}`,
           { classes: [classes[a], classes[b]], C: params.C },
         );
       }

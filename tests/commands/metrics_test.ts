@@ -176,6 +176,19 @@ Deno.test("metricsShow() reports a file that is not an object, not UTF-8, too la
   assert.match(errors[3]!, /a folder/);
 });
 
+Deno.test("metricsShow() reports params nested too deep to print on its row, not as a crash", async () => {
+  await using dir = await tempDir();
+  const { store, ids } = await experimentStore(dir.path);
+  const deep = `{"accuracy": 1, "params": {"p": ${'{"a": '.repeat(20_000)}1${"}".repeat(20_000)}}}`;
+  const bad = await putText(store, dir.path, "exp@master", deep);
+  const rows = await metricsShow(store, "exp@master");
+  assert.deepEqual(rows.map((r) => r.commit), [bad, ...ids.toReversed()]);
+  assert.match(rows[0]!.error ?? "", /params.*nested more than/);
+  assert.deepEqual(rows[0]!.params, {});
+  // What `--json` prints: every row can be written out.
+  assert.doesNotThrow(() => JSON.stringify(rows, null, 2));
+});
+
 Deno.test("metricsShow() fails with IntegrityError when a metrics file's bytes are damaged", async () => {
   await using dir = await tempDir();
   const { store } = await experimentStore(dir.path);
@@ -242,6 +255,21 @@ Deno.test("metricsShow() refuses a --metric that names no metric, suggesting the
 
 Deno.test("pickMetrics() gives each pattern's matches once, in the patterns' order", () => {
   assert.deepEqual(pickMetrics(["b", "*", "a"], ["a", "b", "c.d"]), ["b", "a"]);
+});
+
+Deno.test("pickMetrics() matches * within one level, however many stars a pattern has", () => {
+  const names = ["cv.accuracy", "cv.folds.0", "per_class.Iris-setosa.f1", "a.b", "ab"];
+  assert.deepEqual(pickMetrics(["cv.**"], names), ["cv.accuracy"]);
+  assert.deepEqual(pickMetrics(["*.*.f*"], names), ["per_class.Iris-setosa.f1"]);
+  assert.deepEqual(pickMetrics(["p*_*.*s*a.*1"], names), ["per_class.Iris-setosa.f1"]);
+  assert.deepEqual(pickMetrics(["a*b"], names), ["ab"]);
+  assert.deepEqual(pickMetrics(["*.*"], names), ["cv.accuracy", "a.b"]);
+  // As a regular expression, 20 stars against 75 characters backtracks for longer than
+  // anyone waits (it hung `tusk metrics show --metric`).
+  assert.throws(
+    () => pickMetrics(["*".repeat(20) + "c"], ["a".repeat(75) + "b"]),
+    NotFoundError,
+  );
 });
 
 Deno.test("headlineMetric() prefers cv.accuracy, then accuracy, then the first metric", () => {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { createRepo } from "../../lib/commands/repo.ts";
-import { plotFormat, plots } from "../../lib/commands/plots.ts";
+import { MAX_PLOTTED_METRICS, plotFormat, plots } from "../../lib/commands/plots.ts";
 import { InvalidArgumentError, NotFoundError } from "../../lib/errors.ts";
 import { SPEC_ELEMENT_ID } from "../../lib/format/plot_spec.ts";
 import { tempDir } from "../_helpers.ts";
@@ -112,6 +112,48 @@ Deno.test("plots() writes well-formed SVG when labels and classes hold <, & and 
   const svg = await Deno.readTextFile(`${dir.path}/p.svg`);
   assertWellFormedXml(svg);
   assert.ok(svg.includes("a&lt;b &amp;"), "the label is there, escaped");
+});
+
+Deno.test("plots() leaves out a confusion matrix of more classes than a heatmap can show", async () => {
+  await using dir = await tempDir();
+  const { store } = await experimentStore(dir.path);
+  // 400 classes: 160,000 cells, a 66 MB picture that took 1 GiB to draw.
+  const labels = Array.from({ length: 400 }, (_, i) => `L${i}`);
+  const matrix = labels.map(() => labels.map(() => 1));
+  await putText(
+    store,
+    dir.path,
+    "exp@master",
+    JSON.stringify({ accuracy: 0.5, confusion_matrix: { labels, matrix } }),
+  );
+  const r = await plots(store, "exp@master", { output: `${dir.path}/p.svg` });
+  assert.equal(r.confusion, null);
+  assert.ok(r.bytes < 1_000_000, `${r.bytes} bytes`);
+  assert.ok(!(await Deno.readTextFile(`${dir.path}/p.svg`)).includes("L399"));
+});
+
+Deno.test("plots() refuses --metric patterns that pick more metrics than it draws, writing nothing", async () => {
+  await using dir = await tempDir();
+  const { store } = await experimentStore(dir.path);
+  // 5,000 metrics crashed the renderer's expression parser (exit 70).
+  const many = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, i]));
+  await putText(store, dir.path, "exp@master", JSON.stringify(many));
+  await Deno.mkdir(`${dir.path}/out`);
+  await assert.rejects(
+    plots(store, "exp@master", { output: `${dir.path}/out/p.svg`, metrics: ["k*"] }),
+    (e) => {
+      assert.ok(e instanceof InvalidArgumentError, String(e));
+      assert.match(e.message, /5000 metrics/);
+      assert.match(e.message, /k\*/);
+      return true;
+    },
+  );
+  assert.deepEqual(await names(`${dir.path}/out`), []);
+  const r = await plots(store, "exp@master", {
+    output: `${dir.path}/out/p.svg`,
+    metrics: Array.from({ length: MAX_PLOTTED_METRICS }, (_, i) => `k${i}`),
+  });
+  assert.equal(r.metrics.length, MAX_PLOTTED_METRICS);
 });
 
 Deno.test("plotFormat() refuses an output that is neither .svg nor .html with a usage error", () => {

@@ -92,6 +92,15 @@ Deno.test("plotSpec() draws the confusion matrix as a heatmap in the labels' ord
   assert.match(heat!.title, /bbbbbbbb/);
 });
 
+Deno.test("plotSpec() draws a 400-class confusion matrix, too many cells for Math.max(...cells)", () => {
+  const labels = Array.from({ length: 400 }, (_, i) => `L${i}`);
+  const matrix = labels.map((_, i) => labels.map((_, j) => (i === j ? 9 : 1)));
+  const [, heat] = charts({ ...DATA, confusion: { commit: ID("b"), labels, matrix } });
+  assert.equal(heat!.data.values.length, 160_000);
+  const text = heat!.layer[1]!.encoding!.color as { condition: { test: string } };
+  assert.equal(text.condition.test, "datum.count > 4.5");
+});
+
 Deno.test("plotSpec() without a confusion matrix draws the metric chart alone", () => {
   const { confusion: _, ...rest } = DATA;
   assert.equal(charts(rest).length, 1);

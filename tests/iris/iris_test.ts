@@ -115,6 +115,23 @@ Deno.test("trainSvm() and trainLda() refuse training data of a single species", 
   assertIrisError(() => trainLda(one), "NO_TRAINING_DATA", {});
 });
 
+Deno.test("trainSvm() that does not converge names C and params.json, the setting to change", () => {
+  // C = 1e308 never converges on versicolor vs virginica; a small step limit stands in for
+  // the 10,000,000 steps (half a minute) the stage allows.
+  assert.throws(
+    () => trainSvm(data, { C: 1e308, maxIterations: 1000 }),
+    (e: unknown) => {
+      assert.ok(e instanceof IrisError, String(e));
+      assert.equal(e.code, "TRAINING_FAILED");
+      assert.equal(e.data.C, 1e308);
+      assert.match(e.message, /C=1e\+308/);
+      assert.match(e.message, /params\.json/);
+      assert.match(e.message, /1000 steps/);
+      return true;
+    },
+  );
+});
+
 Deno.test("parseModel() round-trips both kinds of model.json", () => {
   for (const model of [svm, lda] satisfies Model[]) {
     assert.deepEqual(parseModel(encodeModel(model), "model.json"), model);

@@ -274,12 +274,12 @@ Deno.test("serve() with onHeld waits while another scheduler lives, and takes ov
     onServing: () => serving = true,
   });
   try {
-    await until("the daemon's lease", async () => held.length > 0 || serving);
+    await until("the daemon's lease", () => Promise.resolve(held.length > 0 || serving));
     assert.deepEqual(held, [up.pid], "it waits on the daemon");
     assert.equal(serving, false);
     up.kill("SIGKILL");
     await up.status;
-    await until("the takeover", async () => serving);
+    await until("the takeover", () => Promise.resolve(serving));
     assert.equal((await leaseHolder(opened))?.pid, Deno.pid);
     await tuskOk(["put", "file", "data@master:/a.txt", "-f", "-"], { store, stdin: "a\n" });
     await until(

@@ -52,6 +52,11 @@ Deno.test("sparkline() draws each value as a bar from the least (▁) to the gre
   assert.equal(sparkline([1, 2, 3, 4, 5, 6, 7, 8]), "▁▂▃▄▅▆▇█");
 });
 
+Deno.test("sparkline() draws one bar per value when their range overflows a number", () => {
+  assert.equal(sparkline([-1e308, 0, 1e308]), "▁▅█");
+  assert.equal(sparkline([-Number.MAX_VALUE, Number.MAX_VALUE]), "▁█");
+});
+
 Deno.test("sparkline() draws values all equal as a flat middle line", () => {
   assert.equal(sparkline([0.5, 0.5, 0.5]), "▄▄▄");
   assert.equal(sparkline([0.98]), "▄");

@@ -18,9 +18,11 @@ export function sparkline(values: readonly number[], width = values.length): str
   const shown = width > 0 ? values.slice(-width) : [];
   const lo = Math.min(...shown);
   const hi = Math.max(...shown);
+  // Halved, so that a range wider than the largest number (-1e308 to 1e308) stays finite.
+  const range = hi / 2 - lo / 2;
   return shown.map((v) => {
     if (hi === lo) return BARS[3];
-    return BARS[Math.round(((v - lo) / (hi - lo)) * (BARS.length - 1))];
+    return BARS[Math.round(((v / 2 - lo / 2) / range) * (BARS.length - 1))];
   }).join("");
 }
 
