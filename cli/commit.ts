@@ -1,6 +1,7 @@
 /** `tusk list|inspect|wait commit` and `revert`: a repo's history. */
 import * as pfs from "../lib/pfs.ts";
 import { formatAge, formatSize, formatTable, printable } from "../lib/format/format.ts";
+import { programText } from "../lib/format/program.ts";
 import { afterCommit, jobProgress } from "./_after_commit.ts";
 import { interruptible } from "./_interrupt.ts";
 import { count } from "./_count.ts";
@@ -49,11 +50,18 @@ export async function inspectCommit(
   if (c.message) text += `Description: ${printable(c.message)}\n`;
   if (tree) {
     text += `Pipeline: ${c.provenance?.pipeline ?? "-"} (job ${c.provenance?.job ?? "-"})\n` +
-      `Spec: ${c.provenance?.spec ?? "-"}\nCode: ${c.provenance?.code ?? "-"}\nProvenance:\n`;
+      `Spec: ${c.provenance?.spec ?? "-"}\nCode: ${c.provenance?.code ?? "-"}\n` +
+      (c.provenance?.program ? `Program: ${programText(c.provenance.program)}\n` : "") +
+      "Provenance:\n";
     const walk = (nodes: typeof tree.inputs, depth: number) => {
       for (const n of nodes) {
         text += `${"  ".repeat(depth)}${n.repo}@${n.commit}` +
-          (n.pipeline ? ` (pipeline ${n.pipeline}, job ${n.job}, code ${n.code})` : "") + "\n";
+          (n.pipeline
+            ? ` (pipeline ${n.pipeline}, job ${n.job}, code ${n.code}${
+              n.program ? `, program ${programText(n.program)}` : ""
+            })`
+            : "") +
+          "\n";
         walk(n.inputs, depth + 1);
       }
     };

@@ -1,6 +1,6 @@
 /** `tusk doctor`: the report of `doctor()`, for people or as JSON. */
 import * as lib from "../lib/mod.ts";
-import { humanDuration } from "../lib/format/format.ts";
+import { humanDuration, printable } from "../lib/format/format.ts";
 import type { CliContext, JsonOption } from "./context.ts";
 
 /** `tusk doctor [--json]`: exits 1 (after the report) when the store fails verification. */
@@ -12,7 +12,25 @@ export async function doctor(cli: CliContext, _: [], o: JsonOption): Promise<voi
   else {
     cli.out(
       `Deno: ${report.deno}\nStore: ${report.store}\nHealth: ${report.health}\n` +
-        `Sandbox: ${report.sandbox} (${report.sandboxReason})\nScheduler: ${report.scheduler}\n` +
+        `Sandbox: ${report.sandbox} (${report.sandboxReason})\n` +
+        (report.programs.length === 0
+          ? "Host programs: none (no pipeline runs one)\n"
+          : "Host programs:\n") +
+        report.programs.map((p) =>
+          `  ${printable(p.name)} ${printable(p.path)}${
+            p.version ? ` (${printable(p.version)})` : ""
+          }: ${
+            !p.present
+              ? "MISSING"
+              : p.changed !== undefined
+              ? `present, changed since the pipelines were made (now ${
+                printable(p.changed ?? "no --version")
+              })`
+              : "present"
+          } — pipelines ${p.pipelines.join(", ")}\n`
+        ).join("") +
+        `Process limit of host programs: ${report.processLimit}\n` +
+        `Scheduler: ${report.scheduler}\n` +
         report.cron.map((c) =>
           `Cron: ${c.pipeline} input ${c.input} (${c.spec}) ${
             c.next === null

@@ -14,7 +14,11 @@ export async function exportPachyderm(
   });
   if (o.json) return cli.json(r);
   for (const p of r.pipelines) {
-    cli.out(`${p.specFile} (stage ${p.stageFile}, code repo ${p.codeRepo})\n`);
+    if (p.dockerfile !== undefined) {
+      cli.out(
+        `${p.specFile} (image ${p.image}: build it from ${p.dockerfile}, code in ${p.codeDir})\n`,
+      );
+    } else cli.out(`${p.specFile} (stage ${p.stageFile}, code repo ${p.codeRepo})\n`);
     for (const d of p.dropped) cli.err(`tusk: ${p.name}: left out ${d}\n`);
   }
   cli.out(`${r.readme}: the pachctl commands that create the repos and pipelines, in order\n`);

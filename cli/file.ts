@@ -1,6 +1,7 @@
 /** `tusk put|get|list|glob|diff|delete file`, and `lineage`: the files of a commit. */
 import * as pfs from "../lib/pfs.ts";
 import { formatSize, formatTable, printableName } from "../lib/format/format.ts";
+import { programText } from "../lib/format/program.ts";
 import { afterCommit } from "./_after_commit.ts";
 import type { CliContext, JsonOption } from "./context.ts";
 
@@ -122,6 +123,7 @@ export async function lineage(cli: CliContext, [ref]: [string], o: JsonOption): 
     if (!x.pipeline) return s + `${pad}  made by: a user commit (${x.origin})\n`;
     s += `${pad}  made by: pipeline ${x.pipeline}, job ${x.job}, datum ${x.datum ?? "?"}\n`;
     s += `${pad}  code: ${x.code ?? "-"}\n${pad}  spec: ${x.spec ?? "-"}\n`;
+    if (x.program) s += `${pad}  program: ${programText(x.program)}\n`;
     for (const i of x.inputs) {
       s += `${pad}  input ${i.name}: ${i.repo}@${i.commit} ${
         i.files.map(printableName).join(", ")

@@ -5,6 +5,7 @@ import { jobProgress } from "./_after_commit.ts";
 import { interruptible } from "./_interrupt.ts";
 import { count } from "./_count.ts";
 import { warnDamaged } from "./_damaged.ts";
+import { programText } from "../lib/format/program.ts";
 import type { CliContext, JsonOption } from "./context.ts";
 
 /** `3 + 1 / 4 (1 failed)`: processed + skipped / total, and the failed if any. */
@@ -56,7 +57,8 @@ export async function inspectJob(cli: CliContext, [id]: [string], o: JsonOption)
       }\n` +
       `Output commit: ${j.outputCommit ?? "-"}\nInputs:\n` +
       j.inputs.map((i) => `  ${i.name}: ${i.repo}@${i.commit ?? "-"} (${i.branch})\n`).join("") +
-      `Spec: ${j.specHash}\nCode: ${j.codeHash}\n`,
+      `Spec: ${j.specHash}\nCode: ${j.codeHash}\n` +
+      (j.program ? `Program: ${programText(j.program)}\n` : ""),
   );
 }
 

@@ -4,6 +4,7 @@
  */
 import * as lib from "../lib/mod.ts";
 import { formatAge, formatTable, printable, printableName } from "../lib/format/format.ts";
+import { programText } from "../lib/format/program.ts";
 import { afterCommit } from "./_after_commit.ts";
 import { warnDamaged } from "./_damaged.ts";
 import type { CliContext, JsonOption } from "./context.ts";
@@ -15,7 +16,11 @@ export async function createPipeline(
   o: { file: string; wait: boolean },
 ): Promise<void> {
   const store = await cli.store();
-  await lib.createPipeline(store, cli.absolute(o.file), { update: false, reprocess: false });
+  await lib.createPipeline(store, cli.absolute(o.file), {
+    update: false,
+    reprocess: false,
+    sandbox: await cli.sandboxRequest(),
+  });
   await afterCommit(cli, store, o.wait);
 }
 
@@ -26,7 +31,11 @@ export async function updatePipeline(
   o: { file: string; reprocess: boolean; wait: boolean },
 ): Promise<void> {
   const store = await cli.store();
-  await lib.createPipeline(store, cli.absolute(o.file), { update: true, reprocess: o.reprocess });
+  await lib.createPipeline(store, cli.absolute(o.file), {
+    update: true,
+    reprocess: o.reprocess,
+    sandbox: await cli.sandboxRequest(),
+  });
   await afterCommit(cli, store, o.wait);
 }
 
@@ -58,14 +67,24 @@ export async function inspectPipeline(
   const store = await cli.store();
   const p = await lib.inspectPipeline(store, name, { onDamaged: warnDamaged(cli) });
   if (o.json) return cli.json(p);
+  const host = p.program
+    ? `Program: ${printable(p.program.name)} → ${programText(p.program)}\n` +
+      (p.errProgram
+        ? `errCmd program: ${printable(p.errProgram.name)} → ${programText(p.errProgram)}\n`
+        : "") +
+      `Working dir: ${printable(p.workingDir ?? "/code")}\n` +
+      `Code files: ${p.modules.map(printableName).join(", ")}\n`
+    : `Stage modules: ${p.modules.map(printableName).join(", ")}\n`;
   cli.out(
     `Name: ${p.name}\nVersion: ${p.version}\nState: ${p.state}\nCreated: ${
       formatAge(p.created, store.now())
     }\n` +
       `Input: ${p.input}\nOutput Branch: ${p.outputBranch}\nSpec: ${p.specHash}\nCode: ${p.codeHash}\n` +
-      `Stage modules: ${p.modules.map(printableName).join(", ")}\nLast job: ${p.lastJob ?? "-"} ${
-        p.lastJobState ?? ""
-      }\n` +
+      (p.image !== undefined
+        ? `Image: ${printable(p.image)} (recorded, not pulled: the stage runs on this host)\n`
+        : "") +
+      host +
+      `Last job: ${p.lastJob ?? "-"} ${p.lastJobState ?? ""}\n` +
       (p.description ? `Description: ${printable(p.description)}\n` : "") +
       `Spec JSON:\n${JSON.stringify(p.spec, null, 2)}\n`,
   );

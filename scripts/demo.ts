@@ -1,7 +1,10 @@
 /**
  * `deno task demo`: Pachyderm's iris tutorial, command for command, in a fresh temporary
  * store built from `data/`. Each step prints the command as the tutorial shows it and the
- * real output of the `tusk` CLI. `--keep DIR` keeps the store in DIR.
+ * real output of the `tusk` CLI. `--keep DIR` keeps the store in DIR. `--python` runs the
+ * tutorial's own Python pipeline (`pipelines/iris-python/`: Pachyderm's two specs,
+ * unchanged, and `pytrain.py` and `pyinfer.py` run by the host's python3 with scikit-learn
+ * and pandas, inside the sandbox) in place of the Deno stages.
  */
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-run"];
@@ -10,15 +13,17 @@ const bold = (s: string) => (color ? `\x1b[1m${s}\x1b[0m` : s);
 const dim = (s: string) => (color ? `\x1b[2m${s}\x1b[0m` : s);
 
 function usage(): never {
-  console.error("usage: deno task demo [--keep DIR]");
+  console.error("usage: deno task demo [--python] [--keep DIR]");
   Deno.exit(2);
 }
 
 const args = [...Deno.args];
 let keep: string | undefined;
+let python = false;
 while (args.length) {
   const a = args.shift()!;
-  if (a === "--keep") keep = args.shift() ?? usage();
+  if (a === "--python") python = true;
+  else if (a === "--keep") keep = args.shift() ?? usage();
   else if (a.startsWith("--keep=")) keep = a.slice(7);
   else usage();
 }
@@ -71,7 +76,9 @@ function say(text: string): void {
 
 try {
   const started = performance.now();
-  const iris = `${ROOT}/pipelines/iris`;
+  const iris = `${ROOT}/pipelines/${python ? "iris-python" : "iris"}`;
+  const train = python ? "python_train.pipeline.json" : "train.json";
+  const infer = python ? "python_infer.pipeline.json" : "infer.json";
   const data = `${ROOT}/data`;
   const testDir = `${data}/test`;
   say(`a fresh store in ${store}`);
@@ -90,13 +97,24 @@ try {
   ], data);
   await step("tusk list-repo", ["list-repo"]);
   await step("tusk list-file training master", ["list-file", "training", "master"]);
-  say("The training pipeline: an SVM (linear kernel, C = 1) trained in a sandboxed Deno stage");
-  await step("tusk create-pipeline -f train.json", ["create-pipeline", "-f", "train.json"], iris);
+  if (python) {
+    say(
+      "The training pipeline: Pachyderm's own python_train.pipeline.json, unchanged — " +
+        "python3 /code/pytrain.py (scikit-learn's SVC), run by the host's python3 in the sandbox",
+    );
+  } else {
+    say("The training pipeline: an SVM (linear kernel, C = 1) trained in a sandboxed Deno stage");
+  }
+  await step(`tusk create-pipeline -f ${train}`, ["create-pipeline", "-f", train], iris);
   await step("tusk list-job", ["list-job"]);
   await step("tusk list-file model master", ["list-file", "model", "master"]);
   await step("tusk get-file model master model.txt", ["get-file", "model", "master", "model.txt"]);
+  if (python) {
+    say("The image is recorded, never pulled; the program that ran is found on this host");
+    await step("tusk inspect pipeline model", ["inspect", "pipeline", "model"]);
+  }
   say("The inference pipeline: the cross of every attributes file with the model");
-  await step("tusk create-pipeline -f infer.json", ["create-pipeline", "-f", "infer.json"], iris);
+  await step(`tusk create-pipeline -f ${infer}`, ["create-pipeline", "-f", infer], iris);
   say("From data/test/: commit the attributes files; inference runs by itself");
   await step("tusk put-file attributes master -c -r -f .", [
     "put-file",
@@ -135,60 +153,70 @@ try {
   await step("tusk get-file inference master 2", ["get-file", "inference", "master", "2"]);
   await step("tusk list-job", ["list-job"]);
   await step("tusk list commit training", ["list", "commit", "training"]);
-  say(
-    "Parameters: train.json also reads params.json from an optional parameters repo; " +
-      "without one, as so far, it takes scikit-learn's defaults (C = 1)",
-  );
-  say("From data/: four flowers near the versicolor/virginica boundary, where models disagree");
-  await step("tusk put file attributes@master:/3.csv -f borderline/3.csv", [
-    "put",
-    "file",
-    "attributes@master:/3.csv",
-    "-f",
-    "borderline/3.csv",
-  ], data);
-  await step("tusk get file inference@master:/3", ["get", "file", "inference@master:/3"]);
-  await step("tusk create repo parameters", ["create", "repo", "parameters"]);
-  say("C = 1, the default: training runs once more and makes the same model.json");
-  await putParams("svm-C1.json");
-  say("C = 0.01: the model retrains by itself, and inference after it");
-  await putParams("svm-C0.01.json");
-  await step("tusk get file model@master:/model.txt", ["get", "file", "model@master:/model.txt"]);
-  await step("tusk metrics diff model@master", ["metrics", "diff", "model@master"]);
-  await step("tusk get file inference@master:/3", ["get", "file", "inference@master:/3"]);
-  say("Not performing: one revert of the parameters brings the earlier model back");
-  await step("tusk revert parameters@master --to master^", [
-    "revert",
-    "parameters@master",
-    "--to",
-    "master^",
-  ]);
-  await step("tusk list job -p model -n 2", ["list", "job", "-p", "model", "-n", "2"]);
-  await step("tusk get file inference@master:/3", ["get", "file", "inference@master:/3"]);
-  say("The model kind is a parameter too: LDA, then back to the SVM");
-  await putParams("lda.json");
-  await step("tusk metrics diff model@master", ["metrics", "diff", "model@master"]);
-  await step("tusk get file inference@master:/3", ["get", "file", "inference@master:/3"]);
-  await step("tusk revert parameters@master --to master^", [
-    "revert",
-    "parameters@master",
-    "--to",
-    "master^",
-  ]);
-  await step("tusk list job -p model -n 1", ["list", "job", "-p", "model", "-n", "1"]);
-  say("Every model commit holds its metrics: the branch's history is the experiment table");
-  await step("tusk metrics show model@master", ["metrics", "show", "model@master"]);
-  await step("tusk plots model@master -o model.svg", [
-    "plots",
-    "model@master",
-    "-o",
-    `${base}/model.svg`,
-  ]);
+  // The parameters and metrics story is the Deno pipeline's: Pachyderm's Python specs read
+  // no parameters repo and pytrain.py writes no metrics.
+  if (!python) {
+    say(
+      "Parameters: train.json also reads params.json from an optional parameters repo; " +
+        "without one, as so far, it takes scikit-learn's defaults (C = 1)",
+    );
+    say("From data/: four flowers near the versicolor/virginica boundary, where models disagree");
+    await step("tusk put file attributes@master:/3.csv -f borderline/3.csv", [
+      "put",
+      "file",
+      "attributes@master:/3.csv",
+      "-f",
+      "borderline/3.csv",
+    ], data);
+    await step("tusk get file inference@master:/3", ["get", "file", "inference@master:/3"]);
+    await step("tusk create repo parameters", ["create", "repo", "parameters"]);
+    say("C = 1, the default: training runs once more and makes the same model.json");
+    await putParams("svm-C1.json");
+    say("C = 0.01: the model retrains by itself, and inference after it");
+    await putParams("svm-C0.01.json");
+    await step("tusk get file model@master:/model.txt", ["get", "file", "model@master:/model.txt"]);
+    await step("tusk metrics diff model@master", ["metrics", "diff", "model@master"]);
+    await step("tusk get file inference@master:/3", ["get", "file", "inference@master:/3"]);
+    say("Not performing: one revert of the parameters brings the earlier model back");
+    await step("tusk revert parameters@master --to master^", [
+      "revert",
+      "parameters@master",
+      "--to",
+      "master^",
+    ]);
+    await step("tusk list job -p model -n 2", ["list", "job", "-p", "model", "-n", "2"]);
+    await step("tusk get file inference@master:/3", ["get", "file", "inference@master:/3"]);
+    say("The model kind is a parameter too: LDA, then back to the SVM");
+    await putParams("lda.json");
+    await step("tusk metrics diff model@master", ["metrics", "diff", "model@master"]);
+    await step("tusk get file inference@master:/3", ["get", "file", "inference@master:/3"]);
+    await step("tusk revert parameters@master --to master^", [
+      "revert",
+      "parameters@master",
+      "--to",
+      "master^",
+    ]);
+    await step("tusk list job -p model -n 1", ["list", "job", "-p", "model", "-n", "1"]);
+    say("Every model commit holds its metrics: the branch's history is the experiment table");
+    await step("tusk metrics show model@master", ["metrics", "show", "model@master"]);
+    await step("tusk plots model@master -o model.svg", [
+      "plots",
+      "model@master",
+      "-o",
+      `${base}/model.svg`,
+    ]);
+  }
   await step("tusk verify", ["verify"]);
   say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   if (keep) {
     say(`the store is kept in ${store}: watch it live with TUSK_STORE=${store} deno task up`);
-  } else say("next: deno task demo --keep DIR, then TUSK_STORE=DIR/.tusk deno task up");
+  } else {
+    say(
+      `next: deno task demo${
+        python ? " --python" : ""
+      } --keep DIR, then TUSK_STORE=DIR/.tusk deno task up`,
+    );
+  }
 } finally {
   if (!keep) await Deno.remove(base, { recursive: true }).catch(() => {});
 }

@@ -134,10 +134,13 @@ const DIFF = {
   "oldSize?": "number",
   "newSize?": "number",
 };
+const PROGRAM_RAN = { path: "string", realPath: "string", version: "string|null", sha256: HASH };
+const PROGRAM = { name: "string", ...PROGRAM_RAN };
 const PROVENANCE = {
   inputs: arrayOf({ repo: "string", commit: "string" }),
   "spec?": HASH,
   "code?": HASH,
+  "program?": PROGRAM_RAN,
   "pipeline?": "string",
   "job?": "string",
 };
@@ -162,6 +165,7 @@ const PROVENANCE_NODE: Shape = {
   "job?": "string",
   "spec?": HASH,
   "code?": HASH,
+  "program?": PROGRAM_RAN,
   inputs: arrayOf(new Lazy(() => PROVENANCE_NODE)),
 };
 const INSPECT_COMMIT = { ...COMMIT, "upstream?": arrayOf(PROVENANCE_NODE) };
@@ -190,6 +194,10 @@ const PIPELINE = {
   codeHash: HASH,
   outputBranch: "string",
   cron: arrayOf({ name: "string", spec: "string", repo: "string" }),
+  "image?": "string",
+  "program?": PROGRAM,
+  "errProgram?": PROGRAM,
+  "workingDir?": "string",
 };
 const INSPECT_PIPELINE = { ...PIPELINE, spec: new AnyObject(), modules: arrayOf("string") };
 const DATUM = {
@@ -233,6 +241,7 @@ const JOB = {
   datums: arrayOf(DATUM),
   "rerunOf?": "string",
   "reprocess?": "boolean",
+  "program?": PROGRAM,
 };
 const LOG_LINE = {
   job: "string",
@@ -261,6 +270,7 @@ const LINEAGE: Shape = {
   "datum?": "string",
   "code?": HASH,
   "spec?": HASH,
+  "program?": PROGRAM_RAN,
   inputs: arrayOf({
     name: "string",
     repo: "string",
@@ -291,6 +301,16 @@ const DOCTOR = {
   health: "string",
   sandbox: oneOf("bwrap", "deno"),
   sandboxReason: "string",
+  processLimit: "string",
+  programs: arrayOf({
+    name: "string",
+    path: "string",
+    version: "string|null",
+    pipelines: arrayOf("string"),
+    present: "boolean",
+    "changed?": "string|null",
+    "problem?": "string",
+  }),
   scheduler: "string",
   cron: arrayOf({ pipeline: "string", input: "string", spec: "string", next: "string|null" }),
   problems: arrayOf("string"),
@@ -304,9 +324,12 @@ const EXPORT = {
   pipelines: arrayOf({
     name: "string",
     specFile: "string",
-    stageFile: "string",
+    "stageFile?": "string",
     "errStageFile?": "string",
-    codeRepo: "string",
+    "codeRepo?": "string",
+    "codeDir?": "string",
+    "dockerfile?": "string",
+    "image?": "string",
     dropped: arrayOf("string"),
     spec: new AnyObject(),
   }),

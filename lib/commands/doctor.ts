@@ -1,12 +1,15 @@
 /**
  * `tusk doctor`: the machine and the store, checked — Deno's version, the sandbox stages
- * get, the scheduler holding the store (if any), the store's health, each cron input's next
- * tick — with every problem found and what to do about it. Returns the report; printing it
- * is the CLI's.
+ * get, the host programs pipelines run and whether each is there, the scheduler holding the
+ * store (if any), the store's health, each cron input's next tick — with every problem
+ * found and what to do about it. Returns the report; printing it is the CLI's.
  */
 import { TuskError } from "../errors.ts";
 import { JobStore } from "../pipeline/jobs.ts";
-import { pipelinesOf } from "../pipeline/pipelines.ts";
+import { type Pipeline, pipelinesOf } from "../pipeline/pipelines.ts";
+import type { HostProgram } from "../pipeline/program.ts";
+import { currentProgram } from "../runner/host_program.ts";
+import { hostSystem, taskLimitText } from "../runner/host_stage.ts";
 import { inputLeaves } from "../pipeline/spec/input.ts";
 import { detectSandbox, type SandboxMode } from "../runner/detect.ts";
 import { nextTick } from "../scheduler/cron.ts";
@@ -24,6 +27,24 @@ export interface CronTick {
   readonly next: string | null;
 }
 
+/** A host program pipelines run, as recorded, and whether it is there now. */
+export interface ProgramCheck {
+  /** `cmd[0]` as the specs name it. */
+  readonly name: string;
+  /** Where it was found when the pipelines were made. */
+  readonly path: string;
+  /** Its version line then, or null. */
+  readonly version: string | null;
+  /** The pipelines that run it (as their stage or errCmd). */
+  readonly pipelines: readonly string[];
+  /** It is there and starts in the sandbox. */
+  readonly present: boolean;
+  /** Present, but another file than when the pipelines were made (its version line now). */
+  readonly changed?: string | null;
+  /** Not present: why. */
+  readonly problem?: string;
+}
+
 /** What `doctor()` found, as `tusk doctor --json` prints it. */
 export interface DoctorReport {
   /** Deno's version. */
@@ -35,6 +56,10 @@ export interface DoctorReport {
   /** The sandbox stages get here, as `--sandbox auto` chooses it, and why. */
   readonly sandbox: SandboxMode;
   readonly sandboxReason: string;
+  /** What caps a host-program stage's processes here, in words. */
+  readonly processLimit: string;
+  /** The host programs pipelines run, each checked. */
+  readonly programs: readonly ProgramCheck[];
   /** Which scheduler holds the store, or that none does. */
   readonly scheduler: string;
   readonly cron: readonly CronTick[];
@@ -76,6 +101,23 @@ export async function doctor(store: Store, options: DoctorOptions = {}): Promise
         `("apt-get install bubblewrap") and allow unprivileged user namespaces for the OS sandbox`,
     );
   }
+  const programs = await checkPrograms(store);
+  for (const p of programs) {
+    if (!p.present) {
+      problems.push(
+        `host program "${p.path}" (${p.name}) of pipeline${p.pipelines.length === 1 ? "" : "s"} ${
+          p.pipelines.join(", ")
+        }: ${p.problem}`,
+      );
+    }
+  }
+  if (programs.length > 0 && sandbox.mode !== "bwrap") {
+    problems.push(
+      `pipelines ${
+        [...new Set(programs.flatMap((p) => p.pipelines))].join(", ")
+      } run host programs, which run only inside bwrap: their jobs end UNRUNNABLE here — install bubblewrap and allow unprivileged user namespaces`,
+    );
+  }
   const now = options.now ?? store.now();
   const cron: CronTick[] = [];
   try {
@@ -99,10 +141,52 @@ export async function doctor(store: Store, options: DoctorOptions = {}): Promise
     health,
     sandbox: sandbox.mode,
     sandboxReason: sandbox.reason,
+    processLimit: taskLimitText(await hostSystem()),
+    programs,
     scheduler: holder
       ? `${holder.mode} pid ${holder.pid} since ${holder.since}`
       : "not running (commands run their jobs in-process; start one with tusk up)",
     cron,
     problems,
   };
+}
+
+/** The host programs of `store`'s pipelines, each checked once (by its recorded path). */
+async function checkPrograms(store: Store): Promise<ProgramCheck[]> {
+  let pipelines: Pipeline[];
+  try {
+    pipelines = pipelinesOf(await store.state());
+  } catch {
+    return []; // an unreadable store is reported by verify
+  }
+  const byPath = new Map<string, { program: HostProgram; pipelines: string[] }>();
+  for (const p of pipelines) {
+    for (const program of [p.program, p.errProgram]) {
+      if (!program) continue;
+      const seen = byPath.get(program.path) ?? { program, pipelines: [] };
+      if (!seen.pipelines.includes(p.name)) seen.pipelines.push(p.name);
+      byPath.set(program.path, seen);
+    }
+  }
+  const out: ProgramCheck[] = [];
+  for (const { program, pipelines: names } of byPath.values()) {
+    const base = {
+      name: program.name,
+      path: program.path,
+      version: program.version,
+      pipelines: names,
+    };
+    try {
+      const now = await currentProgram(program);
+      out.push({
+        ...base,
+        present: true,
+        ...(now.sha256 !== program.sha256 ? { changed: now.version } : {}),
+      });
+    } catch (err) {
+      if (!(err instanceof TuskError)) throw err;
+      out.push({ ...base, present: false, problem: err.message });
+    }
+  }
+  return out.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }

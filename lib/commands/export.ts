@@ -6,6 +6,11 @@
  * with its inputs (glob `/`, so it adds no datums): new code is a new commit there, and
  * Pachyderm's provenance names it, as tusk's does. A README beside the specs gives the
  * `pachctl` commands that create the repos and pipelines in dependency order.
+ *
+ * A pipeline whose stage is a host program (`python3 /code/pytrain.py …`) keeps its command
+ * and image as given, as Pachyderm runs them: its code folder is written beside the spec
+ * with a Dockerfile that puts it at `/code`, and the README says to build and push that
+ * image (an image the spec does not name is given one, `tusk/<pipeline>:<code hash>`).
  */
 import { AlreadyExistsError, NotFoundError } from "../errors.ts";
 import {
@@ -14,6 +19,7 @@ import {
   pipelineOf,
   pipelinesOf,
   readBundle,
+  runsHostProgram,
 } from "../pipeline/pipelines.ts";
 import { inputLeaves } from "../pipeline/spec/input.ts";
 import { parseDuration } from "../pipeline/spec/units.ts";
@@ -40,12 +46,18 @@ export interface ExportedPipeline {
   readonly name: string;
   /** `<output>/<name>.json`. */
   readonly specFile: string;
-  /** `<output>/<name>/stage.js`: the stage bundle. */
-  readonly stageFile: string;
+  /** `<output>/<name>/stage.js`: the stage bundle (a Deno stage). */
+  readonly stageFile?: string;
   /** `<output>/<name>/err_stage.js`, when the spec has an `errCmd`. */
   readonly errStageFile?: string;
-  /** The repo the spec reads its stage code from. */
-  readonly codeRepo: string;
+  /** The repo the spec reads its stage code from (a Deno stage). */
+  readonly codeRepo?: string;
+  /** For a host program: `<output>/<name>/code`, its code folder as tusk snapshotted it. */
+  readonly codeDir?: string;
+  /** For a host program: `<output>/<name>/Dockerfile`, which builds its image. */
+  readonly dockerfile?: string;
+  /** For a host program: the image its spec names, to build from the Dockerfile and push. */
+  readonly image?: string;
   /** Fields of the tusk spec left out, as `path: why`. */
   readonly dropped: readonly string[];
   /** The Pachyderm spec written to `specFile`. */
@@ -103,29 +115,35 @@ const INPUT_KEEP: Keep = {
     group: { list: () => INPUT_KEEP },
   },
 };
-const SPEC_KEEP: Keep = {
+const TRANSFORM_FIELDS: Readonly<Record<string, Keep>> = {
+  image: true,
+  cmd: true,
+  errCmd: true,
+  env: true,
+  stdin: true,
+  acceptReturnCode: true,
+};
+const SPEC_FIELDS: Readonly<Record<string, Keep>> = {
+  pipeline: { fields: { name: true } },
+  description: true,
+  transform: { fields: TRANSFORM_FIELDS },
+  parallelismSpec: { fields: { constant: true } },
+  input: INPUT_KEEP,
+  outputBranch: true,
+  resourceLimits: { fields: { memory: true } },
+  datumTimeout: true,
+  jobTimeout: true,
+  datumTries: true,
+  salt: true,
+  reprocessSpec: true,
+};
+const SPEC_KEEP: Keep = { fields: SPEC_FIELDS };
+
+/** What carries over of a host program's spec: the same, and its working folder. */
+const HOST_SPEC_KEEP: Keep = {
   fields: {
-    pipeline: { fields: { name: true } },
-    description: true,
-    transform: {
-      fields: {
-        image: true,
-        cmd: true,
-        errCmd: true,
-        env: true,
-        stdin: true,
-        acceptReturnCode: true,
-      },
-    },
-    parallelismSpec: { fields: { constant: true } },
-    input: INPUT_KEEP,
-    outputBranch: true,
-    resourceLimits: { fields: { memory: true } },
-    datumTimeout: true,
-    jobTimeout: true,
-    datumTries: true,
-    salt: true,
-    reprocessSpec: true,
+    ...SPEC_FIELDS,
+    transform: { fields: { ...TRANSFORM_FIELDS, workingDir: true } },
   },
 };
 
@@ -255,6 +273,90 @@ export function pachydermSpec(
   return { spec, dropped };
 }
 
+/** The image of a host-program pipeline: its spec's, else one named after it and its code. */
+export function hostImage(p: Pipeline): string {
+  return p.parsed.transform.image ?? `tusk/${p.name.toLowerCase()}:${p.codeHash.slice(0, 12)}`;
+}
+
+/**
+ * The Pachyderm spec of a pipeline whose stage is a host program: its camelCase spec with
+ * tusk-only fields left out, its command (and workingDir) as given and its image. Pure.
+ */
+export function hostPachydermSpec(
+  p: Pipeline,
+): { spec: Record<string, unknown>; dropped: string[] } {
+  const dropped: string[] = [];
+  const kept = pick(p.spec, HOST_SPEC_KEEP, "", dropped) as Record<string, unknown>;
+  const transform: Record<string, unknown> = {
+    ...(isObject(kept.transform) ? kept.transform : {}),
+    image: hostImage(p),
+  };
+  if (Array.isArray(transform.acceptReturnCode)) {
+    transform.acceptReturnCode = transform.acceptReturnCode.map(Number);
+  }
+  const spec: Record<string, unknown> = {
+    pipeline: { name: p.name },
+    ...(p.parsed.description !== "" ? { description: p.parsed.description } : {}),
+    transform,
+  };
+  for (const [key, value] of Object.entries(kept)) {
+    if (key in spec || key === "description") continue;
+    if (key === "datumTimeout" || key === "jobTimeout") spec[key] = seconds(value, key);
+    else if (key === "datumTries") spec[key] = Number(value);
+    else if (key === "parallelismSpec" && isObject(value)) {
+      spec[key] = value.constant === undefined ? {} : { constant: Number(value.constant) };
+    } else if (key === "resourceLimits" && isObject(value)) {
+      spec[key] = value.memory === undefined ? {} : { memory: String(value.memory) };
+    } else spec[key] = value;
+  }
+  return { spec, dropped };
+}
+
+/** Programs every base image has: no package to install for them. */
+const BASE_PROGRAMS = new Set(["sh", "bash", "dash", "env", "cat", "awk", "sed", "grep", "true"]);
+
+/**
+ * The Dockerfile of a host-program pipeline's image: a base like the host's system (from
+ * `osRelease`, `/etc/os-release`'s text), the program's package, the code at `/code`, and
+ * a note saying what tusk ran and what to add. Pure.
+ */
+export function hostDockerfile(p: Pipeline, osRelease: string | null): string {
+  const field = (name: string) =>
+    new RegExp(`^${name}="?([^"\n]*)"?$`, "m").exec(osRelease ?? "")?.[1];
+  const id = field("ID");
+  const version = field("VERSION_ID");
+  const base = id === "debian" && version
+    ? `debian:${version}-slim`
+    : id === "ubuntu" && version
+    ? `ubuntu:${version}`
+    : "debian:stable-slim";
+  const program = p.program!;
+  const name = program.name.split("/").pop()!;
+  const image = hostImage(p);
+  const lines = [
+    `# The image of tusk pipeline "${p.name}", written by tusk export pachyderm.`,
+    `# Build it from this folder and push it as the image its spec names:`,
+    `#   docker build -t ${image} . && docker push ${image}`,
+    "#",
+    `# tusk ran the stage with the host's ${program.path}${
+      program.realPath !== program.path ? ` (${program.realPath})` : ""
+    }${program.version ? `, ${program.version}` : ""},`,
+    "# the code below read-only at /code, and the host's system packages. tusk cannot tell",
+    "# which packages the code imports: add them (for the iris example, python3-sklearn and",
+    "# python3-pandas on Debian).",
+    `FROM ${base}`,
+  ];
+  if (!BASE_PROGRAMS.has(name)) {
+    lines.push(
+      "RUN apt-get update \\",
+      ` && apt-get install -y --no-install-recommends ${name} \\`,
+      " && rm -rf /var/lib/apt/lists/*",
+    );
+  }
+  lines.push("COPY code/ /code/", `WORKDIR ${p.parsed.transform.workingDir ?? "/code"}`, "");
+  return lines.join("\n");
+}
+
 /** `<pipeline>_code`, cut to 63 characters and numbered past any name in `taken`. */
 function codeRepoName(pipeline: string, taken: ReadonlySet<string>): string {
   for (let n = 1;; n++) {
@@ -302,6 +404,10 @@ export async function exportPachyderm(
       if (!pipelineNames.has(i.repo)) repos.add(i.repo);
       else if (!exportedNames.has(i.repo)) upstream.add(i.repo);
     }
+    if (runsHostProgram(p)) {
+      plans.push({ p, codeRepo: "" });
+      continue;
+    }
     const codeRepo = codeRepoName(p.name, new Set([...taken, ...inputs.map((i) => i.name)]));
     taken.add(codeRepo);
     plans.push({ p, codeRepo });
@@ -320,7 +426,32 @@ export async function exportPachyderm(
     });
   };
   const written: ExportedPipeline[] = [];
+  const osRelease = await Deno.readTextFile("/etc/os-release").catch(() => null);
   for (const { p, codeRepo } of plans) {
+    if (runsHostProgram(p)) {
+      const { spec, dropped } = hostPachydermSpec(p);
+      const specFile = `${dir}/${p.name}.json`;
+      const codeDir = `${dir}/${p.name}/code`;
+      const dockerfile = `${dir}/${p.name}/Dockerfile`;
+      await Deno.mkdir(codeDir, { recursive: true });
+      for await (const f of store.walk(p.codeHash, [])) {
+        const dest = `${codeDir}${f.path}`;
+        await Deno.mkdir(dest.slice(0, dest.lastIndexOf("/")), { recursive: true });
+        await write(dest, await store.objects.readVerified(f.hash));
+      }
+      await write(dockerfile, utf8.encode(hostDockerfile(p, osRelease)));
+      await write(specFile, utf8.encode(JSON.stringify(spec, null, 2) + "\n"));
+      written.push({
+        name: p.name,
+        specFile,
+        codeDir,
+        dockerfile,
+        image: hostImage(p),
+        dropped,
+        spec,
+      });
+      continue;
+    }
     const { spec, dropped } = pachydermSpec(p, { image, codeRepo });
     const specFile = `${dir}/${p.name}.json`;
     const stageFile = `${dir}/${p.name}/${STAGE_FILE}`;
@@ -361,9 +492,16 @@ function targets(dir: string, pipelines: readonly Pipeline[]): { files: string[]
   const files = [`${dir}/README.md`];
   const dirs: string[] = [];
   for (const p of pipelines) {
+    dirs.push(`${dir}/${p.name}`);
+    if (runsHostProgram(p)) {
+      files.push(`${dir}/${p.name}.json`, `${dir}/${p.name}/Dockerfile`);
+      for (const f of p.modules) files.push(`${dir}/${p.name}/code${f}`);
+      const folders = new Set(p.modules.map((f) => f.slice(0, f.lastIndexOf("/"))));
+      for (const f of [...folders].sort()) dirs.push(`${dir}/${p.name}/code${f}`);
+      continue;
+    }
     files.push(`${dir}/${p.name}.json`, `${dir}/${p.name}/${STAGE_FILE}`);
     if (p.errCodeHash !== undefined) files.push(`${dir}/${p.name}/${ERR_STAGE_FILE}`);
-    dirs.push(`${dir}/${p.name}`);
   }
   return { files, dirs };
 }
@@ -430,39 +568,67 @@ async function checkTargets(
 export function exportReadme(e: Omit<PachydermExport, "readme">): string {
   const lines: string[] = [];
   const names = e.pipelines.map((p) => p.name);
+  const host = e.pipelines.filter((p) => p.dockerfile !== undefined);
+  const deno = e.pipelines.filter((p) => p.dockerfile === undefined);
   lines.push(
     `# Pachyderm specs of tusk pipelines: ${names.join(", ")}`,
     "",
     "Written by `tusk export pachyderm`. Each `<pipeline>.json` is a `pachctl create pipeline`",
     "spec (camelCase, as Pachyderm's `CreatePipelineRequest` schema reads it).",
     "",
-    "- **Image**: every pipeline runs in the stock image " +
-      `\`${e.image}\`, the Deno that bundled its stage code.`,
-    "- **Stage code**: `<pipeline>/stage.js` is the self-contained bundle tusk ran (its",
-    "  npm packages inlined). It reaches the container as data: each pipeline has its own",
-    "  code repo (`<pipeline>_code`), crossed with its inputs with glob `/` (one datum, so",
-    "  the number of datums does not change) and mounted at `/pfs/<pipeline>_code/stage.js`.",
-    "  New code is a `put file` to that repo: Pachyderm re-runs the datums, as tusk does",
-    "  when stage code changes, and the output commits' provenance names the code commit.",
-    "- **Permissions**: Pachyderm runs the command as given, so it carries the permissions",
-    "  tusk gives a stage: read its inputs, its code repo, `/pfs/out` and `/tmp`; write",
-    "  `/pfs/out` and `/tmp`; the spec's `env` names; no network, subprocesses, FFI or",
-    "  system information.",
-    "- **Datum batching**: tusk's protocol (datums as JSON lines on stdin) is its own, so",
-    "  it is left out: on Pachyderm the stage runs once per datum with its arguments.",
-    "",
-    "To bake the code into an image instead: build `FROM " + e.image + "` with",
-    "`COPY <pipeline>/stage.js /code/stage.js`, set `transform.image` to that image, point",
-    "the command at `/code/stage.js` (and `--allow-read` at it) and remove the code input.",
-    "",
+  );
+  if (deno.length > 0) {
+    lines.push(
+      `- **Image**: ${
+        host.length > 0
+          ? `the Deno pipelines (${deno.map((p) => `\`${p.name}\``).join(", ")}) run`
+          : "every pipeline runs"
+      } in the stock image \`${e.image}\`, the Deno that bundled its stage code.`,
+      "- **Stage code**: `<pipeline>/stage.js` is the self-contained bundle tusk ran (its",
+      "  npm packages inlined). It reaches the container as data: each pipeline has its own",
+      "  code repo (`<pipeline>_code`), crossed with its inputs with glob `/` (one datum, so",
+      "  the number of datums does not change) and mounted at `/pfs/<pipeline>_code/stage.js`.",
+      "  New code is a `put file` to that repo: Pachyderm re-runs the datums, as tusk does",
+      "  when stage code changes, and the output commits' provenance names the code commit.",
+      "- **Permissions**: Pachyderm runs the command as given, so it carries the permissions",
+      "  tusk gives a stage: read its inputs, its code repo, `/pfs/out` and `/tmp`; write",
+      "  `/pfs/out` and `/tmp`; the spec's `env` names; no network, subprocesses, FFI or",
+      "  system information.",
+      "- **Datum batching**: tusk's protocol (datums as JSON lines on stdin) is its own, so",
+      "  it is left out: on Pachyderm the stage runs once per datum with its arguments.",
+      "",
+      "To bake the code into an image instead: build `FROM " + e.image + "` with",
+      "`COPY <pipeline>/stage.js /code/stage.js`, set `transform.image` to that image, point",
+      "the command at `/code/stage.js` (and `--allow-read` at it) and remove the code input.",
+      "",
+    );
+  }
+  if (host.length > 0) {
+    lines.push(
+      `- **Host programs**: ${
+        host.map((p) => `\`${p.name}\``).join(", ")
+      } ran a program of the host (as \`python3 /code/…\`), not Deno.`,
+      "  Their specs keep their command and image as given; tusk never pulled the image.",
+      "  **Build that image yourself** from `<pipeline>/Dockerfile`, which copies the code",
+      "  folder tusk snapshotted (`<pipeline>/code/`) to `/code`, and push it under the name",
+      "  the spec gives (the first commands below). The Dockerfile installs the program; add",
+      "  the packages the code imports.",
+      "",
+    );
+  }
+  lines.push(
     "## Create the repos and pipelines",
     "",
     "Run from this folder, in this order:",
     "",
     "```sh",
   );
+  for (const p of host) {
+    lines.push(`docker build -t ${p.image} ${p.name} && docker push ${p.image}`);
+  }
   for (const r of e.repos) lines.push(`pachctl create repo ${r}`);
   for (const p of e.pipelines) {
+    if (p.codeRepo === undefined) continue;
     lines.push(`pachctl create repo ${p.codeRepo}`);
     lines.push(`pachctl put file ${p.codeRepo}@master:/${STAGE_FILE} -f ${p.name}/${STAGE_FILE}`);
     if (p.errStageFile !== undefined) {

@@ -3,7 +3,7 @@
  * lineage of one output file (the datum, its input files, the code and spec that made it).
  */
 import { NotFoundError } from "../errors.ts";
-import type { Commit } from "../store/codec.ts";
+import type { Commit, Provenance } from "../store/codec.ts";
 import { formatPath, parsePath, parseRef } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
 import { type JobRecord, JobStore } from "../pipeline/jobs.ts";
@@ -16,6 +16,8 @@ export interface ProvenanceNode {
   readonly job?: string;
   readonly spec?: string;
   readonly code?: string;
+  /** For a stage that is a host program: the program that ran. */
+  readonly program?: Provenance["program"];
   readonly inputs: readonly ProvenanceNode[];
 }
 
@@ -33,6 +35,7 @@ export async function provenance(store: Store, repo: string, id: string): Promis
     ...(c.provenance?.job ? { job: c.provenance.job } : {}),
     ...(c.provenance?.spec ? { spec: c.provenance.spec } : {}),
     ...(c.provenance?.code ? { code: c.provenance.code } : {}),
+    ...(c.provenance?.program ? { program: c.provenance.program } : {}),
     inputs,
   };
 }
@@ -48,6 +51,8 @@ export interface Lineage {
   readonly datum?: string;
   readonly code?: string;
   readonly spec?: string;
+  /** For a stage that is a host program: the program that ran. */
+  readonly program?: Provenance["program"];
   readonly inputs: readonly {
     name: string;
     repo: string;
@@ -93,6 +98,7 @@ async function lineageOf(
       job: prov.job,
       ...(prov.code ? { code: prov.code } : {}),
       ...(prov.spec ? { spec: prov.spec } : {}),
+      ...(prov.program ? { program: prov.program } : {}),
       inputs: [],
       upstream: [],
     };
@@ -132,6 +138,7 @@ async function lineageOf(
     ...(found ? { datum: found.id } : {}),
     ...(prov.code ? { code: prov.code } : {}),
     ...(prov.spec ? { spec: prov.spec } : {}),
+    ...(prov.program ? { program: prov.program } : {}),
     inputs,
     upstream,
   };

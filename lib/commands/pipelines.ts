@@ -8,19 +8,49 @@ import { datumId, planDatums } from "../pipeline/datums.ts";
 import { JobStore } from "../pipeline/jobs.ts";
 import type { JobState } from "../pipeline/states.ts";
 import {
-  createPipeline,
+  createPipeline as createPipelineVersion,
+  type CreatePipelineOptions,
   deletePipeline,
   type Pipeline,
   pipelineOf,
   pipelinesOf,
   setPipelineStopped,
 } from "../pipeline/pipelines.ts";
+import type { HostProgram } from "../pipeline/program.ts";
+import { DEFAULT_WORKING_DIR } from "../pipeline/spec/parse_spec.ts";
+import { resolveHostProgram, type SandboxRequest } from "../runner/host_program.ts";
 import { inputLeaves } from "../pipeline/spec/input.ts";
 import { currentTrigger } from "../pipeline/trigger.ts";
 import { reusableEntries } from "../scheduler/plan_job.ts";
 import { type JobListingOptions, newestJob } from "./jobs.ts";
 
-export { createPipeline, deletePipeline, setPipelineStopped };
+export { deletePipeline, setPipelineStopped };
+
+/** Options of `createPipeline()`: the registry's, and the sandbox asked for. */
+export interface CreatePipelineCommandOptions
+  extends Omit<CreatePipelineOptions, "resolveProgram"> {
+  /**
+   * `--sandbox` as asked (default auto): a stage that is a host program is refused with
+   * `deno`, and where bwrap does not work.
+   */
+  readonly sandbox?: SandboxRequest;
+}
+
+/**
+ * `create pipeline` / `update pipeline`: the registry's `createPipeline()`, finding a host
+ * program the stage runs on the host's PATH and checking it starts in the sandbox.
+ */
+export async function createPipeline(
+  store: Store,
+  specFile: string,
+  options: CreatePipelineCommandOptions = {},
+): Promise<Pipeline> {
+  const { sandbox = "auto", ...rest } = options;
+  return await createPipelineVersion(store, specFile, {
+    ...rest,
+    resolveProgram: (name, o) => resolveHostProgram(name, { ...o, sandbox }),
+  });
+}
 
 /** A pipeline as `list pipeline` shows it. */
 export interface PipelineView {
@@ -37,6 +67,14 @@ export interface PipelineView {
   readonly codeHash: Hash;
   readonly outputBranch: string;
   readonly cron: readonly { name: string; spec: string; repo: string }[];
+  /** `transform.image`: recorded and shown, never pulled. */
+  readonly image?: string;
+  /** For a stage that is a host program: the program, as found when this version was made. */
+  readonly program?: HostProgram;
+  /** For an `errCmd` that is a host program: its program. */
+  readonly errProgram?: HostProgram;
+  /** For a host program: where it starts inside the sandbox. */
+  readonly workingDir?: string;
 }
 
 /**
@@ -80,6 +118,10 @@ async function view(
       spec: c.spec,
       repo: c.repo,
     })),
+    ...(p.parsed.transform.image !== undefined ? { image: p.parsed.transform.image } : {}),
+    ...(p.program ? { program: p.program } : {}),
+    ...(p.errProgram ? { errProgram: p.errProgram } : {}),
+    ...(p.program ? { workingDir: p.parsed.transform.workingDir ?? DEFAULT_WORKING_DIR } : {}),
   };
 }
 

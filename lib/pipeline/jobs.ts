@@ -6,6 +6,7 @@
  */
 import { IntegrityError, InvalidArgumentError, NotFoundError } from "../errors.ts";
 import { wrongKindError } from "../store/damage.ts";
+import type { HostProgram } from "./program.ts";
 import type { Hash } from "../store/hash.ts";
 import { writeFileAtomic } from "../store/fs_util.ts";
 import { Layout } from "../store/layout.ts";
@@ -67,6 +68,8 @@ export interface JobRecord {
   readonly rerunOf?: string;
   /** Run every datum again, even those that succeeded before with the same hash. */
   readonly reprocess?: boolean;
+  /** For a stage that is a host program: the program that ran, as found when the job began. */
+  program?: HostProgram;
 }
 
 /**

@@ -1,9 +1,10 @@
 /**
  * The pipeline registry: each pipeline is a ledger record (kind "pipeline") holding its
- * current version — the spec (as a blob), the stage code snapshot (as a blob) and their
- * hashes, and the spec as parsed when it was created, so that reading a record validates
- * nothing. Creating one also creates its output repo and any cron repos; updating one
- * makes a new version; its history stays in the ledger.
+ * current version — the spec (as a blob), the stage code snapshot (a Deno bundle as a blob,
+ * or for a host program its code folder as a tree) and their hashes, the host program it
+ * runs (if any) as found then, and the spec as parsed when it was created, so that reading
+ * a record validates nothing. Creating one also creates its output repo and any cron
+ * repos; updating one makes a new version; its history stays in the ledger.
  */
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, TuskError } from "../errors.ts";
 import { validateStageEnv } from "./env.ts";
@@ -12,7 +13,9 @@ import { type Hash, sha256 } from "../store/hash.ts";
 import { didYouMean } from "../store/names.ts";
 import type { StoreState } from "../store/state.ts";
 import type { Store, Transaction } from "../store/store.ts";
-import { snapshotStage } from "./code.ts";
+import { snapshotStage, type StageSnapshot } from "./code.ts";
+import { type CodeSnapshot, snapshotCodeFolder } from "./code_folder.ts";
+import type { HostProgram, ProgramResolver } from "./program.ts";
 import { JobStore } from "./jobs.ts";
 import { CRON_BRANCH, inputLeaves } from "./spec/input.ts";
 import { parseSpec, parseSpecText, type PipelineSpec } from "./spec/parse_spec.ts";
@@ -33,8 +36,17 @@ export interface PipelineRecord {
   readonly version: number;
   /** SHA-256 of the canonical spec JSON (a blob in the store). */
   readonly specHash: Hash;
-  /** SHA-256 of the stage bundle (a blob in the store). */
+  /**
+   * SHA-256 of the stage bundle (a blob in the store), or for a stage that is a host
+   * program the hash of its code folder's tree.
+   */
   readonly codeHash: Hash;
+  /** For a code folder: every other object of its tree (subtrees and files), kept alive. */
+  readonly codeObjects?: readonly Hash[];
+  /** For a stage that is a host program: the program, as found when this version was made. */
+  readonly program?: HostProgram;
+  /** For an `errCmd` that is a host program: its program. */
+  readonly errProgram?: HostProgram;
   /** SHA-256 of the `errCmd` stage bundle, when the spec has one. */
   readonly errCodeHash?: Hash;
   /** The spec, camelCase, as given. */
@@ -47,7 +59,10 @@ export interface PipelineRecord {
   readonly parsedSpec?: StoredSpec;
   /** Host path of the spec file the version came from. */
   readonly specFile: string;
-  /** Local modules of the stage (relative to its folder) and npm packages. */
+  /**
+   * Local modules of the stage (relative to its folder) and npm packages; for a code folder,
+   * its files (`/`-rooted) and no packages.
+   */
   readonly modules: readonly string[];
   readonly packages: readonly string[];
   readonly created: string;
@@ -135,6 +150,28 @@ export function pipelineOf(state: StoreState, name: string): Pipeline {
 export interface CreatePipelineOptions {
   readonly update?: boolean;
   readonly reprocess?: boolean;
+  /**
+   * Finds and checks a host program the spec's stage runs (`cmd[0]` not `deno`); without
+   * it such a spec is refused.
+   */
+  readonly resolveProgram?: ProgramResolver;
+}
+
+/** The objects a pipeline record keeps alive: its spec, its code, and its code's parts. */
+export function recordObjects(
+  p: Pick<PipelineRecord, "specHash" | "codeHash" | "errCodeHash" | "codeObjects">,
+): Hash[] {
+  return [
+    p.specHash,
+    p.codeHash,
+    ...(p.errCodeHash ? [p.errCodeHash] : []),
+    ...(p.codeObjects ?? []),
+  ];
+}
+
+/** Does pipeline `p` run a host program (not a Deno stage)? */
+export function runsHostProgram(p: Pick<Pipeline, "parsed">): boolean {
+  return p.parsed.program !== undefined;
 }
 
 function upstreamPipelines(state: StoreState, repo: string, seen = new Set<string>()): Set<string> {
@@ -177,18 +214,40 @@ export async function createPipeline(
     throw err;
   }
   const dir = specFile.slice(0, specFile.lastIndexOf("/")) || "/";
-  const snapshot = await snapshotStage(`${dir}/${spec.stage}`, { specFile, root: dir });
   const errCmd = spec.transform.errCmd;
-  const errSnapshot = errCmd?.[2]
-    ? await snapshotStage(`${dir}/${errCmd[2]}`, {
-      specFile,
-      field: "transform.errCmd[2]",
-      root: dir,
-    })
-    : undefined;
+  let program: HostProgram | undefined;
+  let errProgram: HostProgram | undefined;
+  // A host program's code is the spec's folder; a Deno stage's, its bundle (and its
+  // errCmd's, one of its own). The parser made both commands the same kind.
+  let folder: CodeSnapshot | undefined;
+  let snapshot: StageSnapshot | undefined;
+  let errSnapshot: StageSnapshot | undefined;
+  if (spec.program !== undefined) {
+    if (!options.resolveProgram) {
+      throw new TypeError("createPipeline() needs resolveProgram for a host-program stage");
+    }
+    program = await options.resolveProgram(spec.program, { specFile, field: "transform.cmd" });
+    if (errCmd !== undefined) {
+      errProgram = await options.resolveProgram(errCmd[0]!, {
+        specFile,
+        field: "transform.errCmd",
+      });
+    }
+    folder = await snapshotCodeFolder(dir, { specFile, skip: [store.root] });
+  } else {
+    snapshot = await snapshotStage(`${dir}/${spec.stage}`, { specFile, root: dir });
+    errSnapshot = errCmd?.[2]
+      ? await snapshotStage(`${dir}/${errCmd[2]}`, {
+        specFile,
+        field: "transform.errCmd[2]",
+        root: dir,
+      })
+      : undefined;
+  }
   const specBytes = new TextEncoder().encode(canonicalJson(spec.raw));
   const specHash = sha256(specBytes);
-  const codeHash = sha256(snapshot.bundle);
+  const codeHash = snapshot ? sha256(snapshot.bundle) : folder!.hash;
+  const codeObjects = folder ? [...folder.objects.keys()].filter((h) => h !== codeHash) : [];
   return await store.transact(async (tx) => {
     const existing = (tx.state.meta[PIPELINE_KIND] ?? {})[spec.name];
     if (options.update && !existing) {
@@ -211,7 +270,8 @@ export async function createPipeline(
     }
     checkInputs(tx, spec, specFile);
     await tx.batch.add(specBytes);
-    await tx.batch.add(snapshot.bundle);
+    if (snapshot) await tx.batch.add(snapshot.bundle);
+    for (const [hash, bytes] of folder?.objects ?? []) await tx.batch.add(bytes, hash);
     const errCodeHash = errSnapshot ? await tx.batch.add(errSnapshot.bundle) : undefined;
     const prev = existing?.value as PipelineRecord | undefined;
     const version = (prev?.version ?? 0) + 1;
@@ -223,11 +283,14 @@ export async function createPipeline(
       specHash,
       codeHash,
       ...(errCodeHash ? { errCodeHash } : {}),
+      ...(codeObjects.length > 0 ? { codeObjects } : {}),
+      ...(program ? { program } : {}),
+      ...(errProgram ? { errProgram } : {}),
       spec: spec.raw,
       parsedSpec: storedSpec(spec),
       specFile,
-      modules: snapshot.modules,
-      packages: snapshot.packages,
+      modules: snapshot ? snapshot.modules : [...folder!.files],
+      packages: snapshot ? snapshot.packages : [],
       created: prev?.created ?? tx.time,
       updated: tx.time,
       stopped: prev?.stopped ?? false,
@@ -263,7 +326,7 @@ export async function createPipeline(
       type: "meta:put",
       kind: PIPELINE_KIND,
       name: spec.name,
-      objects: [specHash, codeHash, ...(errCodeHash ? [errCodeHash] : [])],
+      objects: recordObjects(record),
       value: record,
     });
     return { ...record, parsed: spec };
@@ -315,7 +378,7 @@ export async function setPipelineStopped(
       type: "meta:put",
       kind: PIPELINE_KIND,
       name,
-      objects: [p.specHash, p.codeHash, ...(p.errCodeHash ? [p.errCodeHash] : [])],
+      objects: recordObjects(record),
       value: record,
     });
     return await Promise.resolve({ ...record, parsed });

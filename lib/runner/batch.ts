@@ -8,7 +8,9 @@
  * process is ended and that datum has failed a try), and the lines printed meanwhile are
  * its logs. A datum answered before its turn ran alongside the one in progress.
  *
- * The protocol is language-neutral: any stage reads lines and writes lines.
+ * The protocol is language-neutral: any stage reads lines and writes lines. A stage that is
+ * a host program is not given `--batch` (its program would take it as its own option) but
+ * `TUSK_DATUM_BATCHING=1` in its environment.
  */
 import {
   durationText,
@@ -19,6 +21,7 @@ import {
 } from "./run_stage.ts";
 import type { OutputFile } from "./harvest.ts";
 import { type SandboxMode, stageArgs, type StageInput, type StageSpec } from "./sandbox.ts";
+import { type HostStage, hostStageArgs } from "./host_stage.ts";
 import type { BatchFolders } from "./workspace.ts";
 
 /** One datum of a batch: its id (also its out folder's name) and its input folders. */
@@ -31,6 +34,8 @@ export interface BatchDatum {
 /** Options of `runStageBatch()`: the stage, the batch's folders and datums, and limits. */
 export interface StageBatchOptions {
   readonly bundle: string;
+  /** For a stage that is a host program: the program and its code (`bundle` is not used). */
+  readonly host?: HostStage | undefined;
   /** The spec's arguments, with Pachyderm's `/pfs/<name>/` and `/pfs/out/` paths. */
   readonly args: readonly string[];
   readonly folders: BatchFolders;
@@ -180,9 +185,10 @@ class Session {
  */
 export async function runStageBatch(options: StageBatchOptions): Promise<StageBatch> {
   const { folders } = options;
+  const host = options.host;
   const spec: StageSpec = {
     bundle: options.bundle,
-    args: ["--batch", ...options.args],
+    args: host ? options.args : ["--batch", ...options.args],
     inputs: [{ name: "batch", dir: folders.in }],
     outDir: folders.out,
     scratchDir: folders.scratch,
@@ -192,10 +198,10 @@ export async function runStageBatch(options: StageBatchOptions): Promise<StageBa
   };
   const utf8 = new TextEncoder();
   const requests: Request[] = options.datums.map((d) => {
-    const args = stageArgs(spec, options.args, {
-      inputs: d.inputs,
-      outDir: `${folders.out}/${d.id}`,
-    });
+    const datumFolders = { inputs: d.inputs, outDir: `${folders.out}/${d.id}` };
+    const args = host
+      ? hostStageArgs(spec, options.args, datumFolders)
+      : stageArgs(spec, options.args, datumFolders);
     const line = utf8.encode(JSON.stringify({ datum: d.id, args }) + "\n");
     return { id: d.id, line, stdout: [], stderr: [] };
   });
@@ -205,6 +211,7 @@ export async function runStageBatch(options: StageBatchOptions): Promise<StageBa
   try {
     result = await runStage({
       ...spec,
+      ...(host ? { host, batch: true } : {}),
       outFolders: requests.map((r) => r.id),
       stdin: concat(requests.map((r) => r.line)),
       defaultMemoryBytes: options.defaultMemoryBytes,

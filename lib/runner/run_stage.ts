@@ -18,6 +18,14 @@ import {
   treeUsage,
 } from "./harvest.ts";
 import { defaultMemoryBytes, type SandboxMode, stageCommand, type StageSpec } from "./sandbox.ts";
+import {
+  HOST_STAGE_MAX_TASKS,
+  hostScratch,
+  type HostStage,
+  hostStageCommand,
+  hostSystem,
+} from "./host_stage.ts";
+import { cgroupPool, TaskWatch } from "./_task_watch.ts";
 
 export type { SandboxMode, StageInput } from "./sandbox.ts";
 
@@ -64,6 +72,13 @@ export interface RunStageOptions extends StageSpec {
   readonly defaultMemoryBytes?: number | undefined;
   /** Starts the stage's process; default `spawnProcess` (tests swap it to watch spawns). */
   readonly spawn?: Spawner | undefined;
+  /**
+   * For a stage that is a host program: the program and its code (`bundle` is then not
+   * used); it runs only in bwrap mode (`host_stage.ts`).
+   */
+  readonly host?: HostStage | undefined;
+  /** The stage gets its datums in a batch: a host program is told so by its environment. */
+  readonly batch?: boolean | undefined;
 }
 
 /** Starts a process as `new Deno.Command(program, options).spawn()` does. */
@@ -80,6 +95,7 @@ export type StageOutcome =
   | "timeout"
   | "memory"
   | "output-limit"
+  | "process-limit"
   | "disk-space"
   | "killed";
 
@@ -282,12 +298,24 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     : `the default memory limit of ${
       sizeText(memoryBytes)
     } (the spec sets no resourceLimits.memory)`;
-  const command = stageCommand({ ...options, memoryBytes }, tools);
-  const bundle = await Deno.stat(options.bundle).catch(() => null);
-  if (!bundle?.isFile) {
-    throw new NotFoundError(`Cannot find the stage bundle "${options.bundle}"`, {
-      bundle: options.bundle,
-    });
+  const host = options.host;
+  if (host && options.mode !== "bwrap") {
+    throw new TypeError("A stage that is a host program runs only in bwrap mode, never with less");
+  }
+  const system = host ? await hostSystem() : null;
+  // A host program gets a pids cgroup of its own where tusk may make one (see _task_watch.ts).
+  const cgroup = system?.pidsCgroup ? cgroupPool.take(system.pidsCgroup) : null;
+  const command = host
+    ? hostStageCommand({ ...options, memoryBytes }, host, tools, system!, {
+      batch: options.batch ?? false,
+      cgroup: cgroup?.path,
+    })
+    : stageCommand({ ...options, memoryBytes }, tools);
+  const code = await Deno.stat(host ? host.codeDir : options.bundle).catch(() => null);
+  if (host ? !code?.isDirectory : !code?.isFile) {
+    const what = host ? "code folder" : "bundle";
+    const path = host ? host.codeDir : options.bundle;
+    throw new NotFoundError(`Cannot find the stage ${what} "${path}"`, { [what]: path });
   }
   for (const input of options.inputs) await checkInputFolder(input.name, input.dir);
   await freshFolder(options.outDir);
@@ -298,6 +326,11 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     await Deno.mkdir(`${options.outDir}/${name}`);
   }
   await Deno.mkdir(options.scratchDir, { recursive: true });
+  if (host) {
+    const { tmp, shm } = hostScratch(options.scratchDir);
+    await Deno.mkdir(tmp, { recursive: true });
+    await Deno.mkdir(shm, { recursive: true });
+  }
 
   const empty = {
     stdout: "",
@@ -335,7 +368,8 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   const terminator = new Terminator(
     child,
     options.mode,
-    tools.setsid !== null,
+    // A host program's bwrap is not started through setsid: it makes its own session.
+    tools.setsid !== null && !host,
     () => monitor?.latest ?? null,
   );
   const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
@@ -394,6 +428,22 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
       ? { stat: tools.stat, dir: options.scratchDir, intervalMs: DISK_POLL_MS, onSample: onDisk }
       : undefined,
   );
+
+  // A host program may start processes: a fork bomb is ended before it takes the machine's.
+  const tasks = host
+    ? TaskWatch.start(
+      tools.bash,
+      child.pid,
+      HOST_STAGE_MAX_TASKS,
+      cgroup,
+      (n) =>
+        end(
+          "process-limit",
+          `Stage exceeded its limit of ${HOST_STAGE_MAX_TASKS} processes and threads (it had ${n})`,
+          false,
+        ),
+    )
+    : null;
 
   const timer = options.timeoutMs !== undefined
     ? setTimeout(
@@ -487,6 +537,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   }
   const durationMs = Math.round(performance.now() - started);
   await monitor?.stop();
+  await tasks?.stop();
   await watchOutputs;
   await feeding;
   // The pipes close when the last process holding them is gone; bwrap's pid namespace

@@ -7,6 +7,7 @@
  * ```text
  * <job workspace>/
  *   stage.js, err_stage.js       the stage bundles, read-only
+ *   code/, etc/                  a host program's code snapshot and its sandbox's /etc files
  *   <datum>/pfs/<input>/…        one datum's inputs, with out/ and scratch/ beside them
  *   batch-<n>/in/<datum>/pfs/…   a batch's datums' inputs; out/<datum>/ and scratch/ beside
  * ```
@@ -19,6 +20,7 @@ import { parsePath } from "../store/names.ts";
 import type { Edit, Store } from "../store/store.ts";
 import type { DatumFolder } from "../pipeline/datums.ts";
 import type { ObjectBatch } from "../store/batch.ts";
+import { writeSandboxEtc } from "./host_stage.ts";
 
 /** Host folders of one datum run. */
 export interface Workspace {
@@ -40,7 +42,8 @@ export interface BatchFolders {
 
 /** The stage bundles a job runs, as bytes. */
 export interface JobBundles {
-  readonly stage: Uint8Array;
+  /** The stage bundle; none for a stage that is a host program (see `JobWorkspace.code()`). */
+  readonly stage?: Uint8Array | undefined;
   /** The `errCmd` bundle, when the job has one. */
   readonly errStage?: Uint8Array | undefined;
 }
@@ -64,11 +67,36 @@ export class JobWorkspace {
   static async create(root: string, bundles: JobBundles): Promise<JobWorkspace> {
     const ws = new JobWorkspace(root, bundles.errStage !== undefined);
     await Deno.mkdir(root, { recursive: true });
-    await Deno.writeFile(ws.bundle, bundles.stage, { mode: 0o444 });
+    if (bundles.stage !== undefined) {
+      await Deno.writeFile(ws.bundle, bundles.stage, { mode: 0o444 });
+    }
     if (ws.errBundle !== undefined && bundles.errStage !== undefined) {
       await Deno.writeFile(ws.errBundle, bundles.errStage, { mode: 0o444 });
     }
     return ws;
+  }
+
+  /**
+   * Lay out a host program's code snapshot (the tree `tree` of `store`) in `code/`, each
+   * file read-only and executable, checked against its hash as it is copied, and the
+   * sandbox's own `/etc` files in `etc/`. Returns both folders.
+   */
+  async code(store: Store, tree: Hash): Promise<{ codeDir: string; etcDir: string }> {
+    const codeDir = `${this.root}/code`;
+    const etcDir = `${this.root}/etc`;
+    await Deno.mkdir(codeDir, { recursive: true });
+    const made = new Set<string>([codeDir]);
+    for await (const f of store.walk(tree, [])) {
+      const dest = `${codeDir}${f.path}`;
+      const parent = dest.slice(0, dest.lastIndexOf("/"));
+      if (!made.has(parent)) {
+        await Deno.mkdir(parent, { recursive: true });
+        made.add(parent);
+      }
+      await materialiseBlob(store, f.hash, dest, f.size === 0, 0o555);
+    }
+    await writeSandboxEtc(etcDir);
+    return { codeDir, etcDir };
   }
 
   /** The folder of one datum's run (see `prepareWorkspace()`). */
@@ -101,12 +129,13 @@ async function materialiseBlob(
   hash: Hash,
   dest: string,
   empty: boolean,
+  mode = 0o444,
 ): Promise<void> {
   if (empty) {
-    await Deno.writeFile(dest, new Uint8Array(), { mode: 0o444 });
+    await Deno.writeFile(dest, new Uint8Array(), { mode });
     return;
   }
-  await store.objects.copyTo(hash, dest, { mode: 0o444 });
+  await store.objects.copyTo(hash, dest, { mode });
 }
 
 /** The host's longest path, in bytes with its final NUL (Linux's `PATH_MAX`). */

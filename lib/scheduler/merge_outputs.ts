@@ -81,7 +81,8 @@ export async function mergeOutputs(
 
 /**
  * Commit the tree `edits` make of an empty tree to `p`'s output branch as `job`'s output,
- * with its provenance: the input commits, the spec and code versions, the job.
+ * with its provenance: the input commits, the spec and code versions, the host program that
+ * ran (if any), the job.
  */
 export async function commitOutputs(
   store: Store,
@@ -100,6 +101,16 @@ export async function commitOutputs(
         ) => (i.commit === null ? [] : [{ repo: i.repo, commit: i.commit }])),
         spec: p.specHash,
         code: p.codeHash,
+        ...(job.program
+          ? {
+            program: {
+              path: job.program.path,
+              realPath: job.program.realPath,
+              version: job.program.version,
+              sha256: job.program.sha256,
+            },
+          }
+          : {}),
         pipeline: p.name,
         job: job.id,
       },

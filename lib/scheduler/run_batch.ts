@@ -63,6 +63,7 @@ export async function runDatumBatch(
   const byId = new Map(sent.map((s) => [s.rec.id, s]));
   const { result, answers } = await runStageBatch({
     bundle: work.bundle,
+    ...(env.host ? { host: env.host } : {}),
     args: spec.args,
     folders,
     datums,

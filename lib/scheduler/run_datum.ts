@@ -10,6 +10,7 @@ import { datumFolders } from "../pipeline/datums.ts";
 import type { DatumIndexEntry, DatumRecord, JobRecord } from "../pipeline/jobs.ts";
 import type { Pipeline } from "../pipeline/pipelines.ts";
 import { failureText, runStage, type StageResult } from "../runner/run_stage.ts";
+import type { HostStage } from "../runner/host_stage.ts";
 import { runStageBatch } from "../runner/batch.ts";
 import {
   ingestOutputs,
@@ -38,6 +39,10 @@ export interface DatumRunEnv {
   readonly abort: JobAbort;
   /** Runs noted before this run of the job began (a job resumed after a crash), by key. */
   readonly attempts: ReadonlyMap<string, number>;
+  /** For a stage that is a host program: its program and code, as laid out for the job. */
+  readonly host?: HostStage | undefined;
+  /** For an `errCmd` that is a host program: its program and the same code. */
+  readonly errHost?: HostStage | undefined;
 }
 
 /**
@@ -86,6 +91,7 @@ function stageLimits(env: DatumRunEnv) {
     defaultMemoryBytes: env.ctx.defaultMemoryBytes,
     signal: env.abort.signal,
     spawn: env.ctx.spawn,
+    ...(env.host ? { host: env.host } : {}),
   };
 }
 
@@ -122,11 +128,11 @@ export async function runDatum(
   const tries = await runTries(env, planned, logs);
   const errKey = `errCmd ${rec.id}`;
   if (
-    rec.state === "FAILED" && work.errBundle && !tries.unreadable && !abort.signal.aborted &&
-    !env.attempts.has(errKey)
+    rec.state === "FAILED" && (work.errBundle || env.errHost) && !tries.unreadable &&
+    !abort.signal.aborted && !env.attempts.has(errKey)
   ) {
     await ctx.jobs.noteAttempts(p.name, job.id, [errKey]);
-    await runErrCmd(env, planned, work.errBundle, logs);
+    await runErrCmd(env, planned, work.errBundle ?? "", logs);
     if (abort.interrupted && (rec as DatumRecord).state !== "RECOVERED") {
       await ctx.jobs.takeBackAttempts(p.name, job.id, [errKey]);
     }
@@ -284,6 +290,7 @@ async function runAsBatchOfOne(env: DatumRunEnv, planned: PlannedDatum): Promise
   const limits = stageLimits(env);
   const { result, answers } = await runStageBatch({
     bundle: work.bundle,
+    ...(env.host ? { host: env.host } : {}),
     args: spec.args,
     folders,
     datums: [{ id: rec.id, inputs }],
@@ -312,8 +319,9 @@ async function runAsBatchOfOne(env: DatumRunEnv, planned: PlannedDatum): Promise
 }
 
 /**
- * Run the spec's `errCmd` (bundle `errBundle`) on `planned`, which failed every try: if it
- * succeeds the datum is RECOVERED, not failed. Its log goes to `logs`.
+ * Run the spec's `errCmd` (bundle `errBundle`, or a host program: `env.errHost`) on
+ * `planned`, which failed every try: if it succeeds the datum is RECOVERED, not failed. Its
+ * log goes to `logs`.
  */
 async function runErrCmd(
   env: DatumRunEnv,
@@ -325,13 +333,15 @@ async function runErrCmd(
   const ws = await prepareWorkspace(env.ctx.store, env.work.datum(rec.id), datumFolders(d), {
     emptyFiles: env.emptyFiles,
   });
+  const errCmd = env.pipeline.parsed.transform.errCmd!;
   const e = await runStage({
     bundle: errBundle,
-    args: env.pipeline.parsed.transform.errCmd!.slice(3),
+    args: env.errHost ? errCmd.slice(1) : errCmd.slice(3),
     inputs: ws.inputs,
     outDir: ws.outDir,
     scratchDir: ws.scratchDir,
     ...stageLimits(env),
+    ...(env.errHost ? { host: env.errHost } : {}),
   });
   logs.push({
     errCmd: true,

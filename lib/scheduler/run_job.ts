@@ -10,7 +10,10 @@ import { preloadNativeHash } from "../store/hash.ts";
 import { removeTree } from "../store/fs_util.ts";
 import { type Datum, planDatums } from "../pipeline/datums.ts";
 import type { DatumRecord, JobRecord } from "../pipeline/jobs.ts";
-import { type Pipeline, readBundle } from "../pipeline/pipelines.ts";
+import { type Pipeline, readBundle, runsHostProgram } from "../pipeline/pipelines.ts";
+import type { HostProgram } from "../pipeline/program.ts";
+import { currentProgram } from "../runner/host_program.ts";
+import type { HostStage } from "../runner/host_stage.ts";
 import { isFinal } from "../pipeline/states.ts";
 import { validateStageEnv } from "../pipeline/env.ts";
 import { inputLeaves } from "../pipeline/spec/input.ts";
@@ -124,6 +127,27 @@ async function runSteps(
   } catch (err) {
     return await finishJob(ctx, job, "UNRUNNABLE", (err as Error).message);
   }
+  let programs: { program: HostProgram; errProgram: HostProgram | undefined } | undefined;
+  if (runsHostProgram(p)) {
+    if (ctx.sandbox !== "bwrap") {
+      return await finishJob(
+        ctx,
+        job,
+        "UNRUNNABLE",
+        `Pipeline "${p.name}" runs the host program "${p.parsed.program}", which runs only inside the OS sandbox (bubblewrap), never under Deno's permissions alone; this run uses --sandbox deno (or bwrap does not work here: see "tusk doctor")`,
+      );
+    }
+    try {
+      programs = {
+        program: await currentProgram(p.program!),
+        errProgram: p.errProgram ? await currentProgram(p.errProgram) : undefined,
+      };
+    } catch (err) {
+      if (!(err instanceof TuskError)) throw err;
+      return await finishJob(ctx, job, "UNRUNNABLE", err.message);
+    }
+    job.program = programs.program;
+  }
   const attempts = resumed ? await jobs.attempts(p.name, job.id) : new Map<string, number>();
   // An entry whose output is gone is a cache miss: that datum runs again.
   const index = await reusableEntries(store, datums, await jobs.datumIndexOf(p));
@@ -141,11 +165,20 @@ async function runSteps(
 
   const spec = p.parsed;
   const work = await JobWorkspace.create(workFolder(ctx, job), {
-    stage: await readBundle(store, p),
-    errStage: p.errCodeHash && (spec.transform.errCmd?.length ?? 0) > 2
+    stage: programs ? undefined : await readBundle(store, p),
+    errStage: !programs && p.errCodeHash && (spec.transform.errCmd?.length ?? 0) > 2
       ? await store.objects.readVerified(p.errCodeHash)
       : undefined,
   });
+  let host: HostStage | undefined;
+  let errHost: HostStage | undefined;
+  if (programs) {
+    // The code snapshot, laid out once for the job: every datum's /code.
+    const { codeDir, etcDir } = await work.code(store, p.codeHash);
+    const at = { codeDir, etcDir, workingDir: spec.transform.workingDir };
+    host = { ...at, program: programs.program.path };
+    if (programs.errProgram) errHost = { ...at, program: programs.errProgram.path };
+  }
   const abort = new JobAbort({ stop: options.stop, shutdown: ctx.signal });
   const clock = ctx.clock ?? systemClock;
   const jobTimer = spec.jobTimeoutMs
@@ -164,6 +197,8 @@ async function runSteps(
       : undefined,
     abort,
     attempts,
+    host,
+    errHost,
   };
   try {
     await runDatums(env, plan.toRun, plan.interrupted);

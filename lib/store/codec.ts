@@ -19,8 +19,18 @@ export interface Provenance {
   readonly inputs: readonly { readonly repo: string; readonly commit: string }[];
   /** Hash of the pipeline spec version that ran. */
   readonly spec?: string;
-  /** Hash of the stage code bundle that ran. */
+  /** Hash of the stage code that ran: a Deno bundle, or a host program's code folder tree. */
   readonly code?: string;
+  /**
+   * For a stage that is a host program: the program that ran (its path as found, the file
+   * that runs, its version line and that file's SHA-256).
+   */
+  readonly program?: {
+    readonly path: string;
+    readonly realPath: string;
+    readonly version: string | null;
+    readonly sha256: string;
+  };
   /** The pipeline and job that produced the commit. */
   readonly pipeline?: string;
   readonly job?: string;

@@ -440,3 +440,73 @@ Deno.test("export pachyderm --force still refuses to write through a folder or a
   assertFails(r, 1, /README\.md.*folder/, /upper\.json.*symbolic link/);
   assert.equal(await Deno.readTextFile(`${s.path}/elsewhere.json`), "mine\n");
 });
+
+const PY = `${ROOT}/pipelines/iris-python`;
+
+Deno.test("export pachyderm keeps a Python pipeline's cmd and image and writes its code and a Dockerfile", async () => {
+  await using s = await tempStore();
+  const o = { store: s.store, cwd: s.path, initCwd: s.path };
+  await ok(["create", "repo", "training"], o);
+  await ok(["create", "repo", "attributes"], o);
+  await ok(["create", "pipeline", "--no-wait", "-f", `${PY}/python_train.pipeline.json`], o);
+  await ok(["create", "pipeline", "--no-wait", "-f", `${PY}/python_infer.pipeline.json`], o);
+  const r = await ok(["export", "pachyderm", "-o", "out", "--json"], o);
+  const out = `${s.path}/out`;
+  const result = JSON.parse(r.stdout) as { pipelines: Json[] };
+  for (const [name, file] of [["model", "python_train"], ["inference", "python_infer"]]) {
+    const spec = await readJson(`${out}/${name}.json`);
+    assertValid(spec, `${name}.json`);
+    const original = await readJson(`${PY}/${file}.pipeline.json`);
+    assert.deepEqual((spec.transform as Json).cmd, (original.transform as Json).cmd);
+    assert.equal((spec.transform as Json).image, (original.transform as Json).image);
+    assert.deepEqual(spec.input, original.input);
+    for (const f of ["pytrain.py", "pyinfer.py"]) {
+      assert.deepEqual(
+        await Deno.readFile(`${out}/${name}/code/${f}`),
+        await Deno.readFile(`${PY}/${f}`),
+      );
+    }
+    const dockerfile = await Deno.readTextFile(`${out}/${name}/Dockerfile`);
+    assert.match(dockerfile, /^FROM \S+$/m);
+    assert.match(dockerfile, /^COPY code\/ \/code\/$/m);
+    assert.match(dockerfile, /apt-get install .*python3/);
+    assert.ok(dockerfile.includes(`docker build -t ${(original.transform as Json).image}`));
+    const exported = result.pipelines.find((p) => p.name === name)!;
+    assert.equal(exported.image, (original.transform as Json).image);
+    assert.equal(exported.dockerfile, `${out}/${name}/Dockerfile`);
+    assert.equal(exported.codeRepo, undefined);
+  }
+  const readme = await Deno.readTextFile(`${out}/README.md`);
+  assert.match(readme, /Build that image yourself/);
+  assert.match(readme, /^docker build -t pachyderm\/iris-train:python-svm model /m);
+  assert.ok(!readme.includes("_code"), readme);
+});
+
+Deno.test("export pachyderm names the image of a host-program pipeline whose spec names none", async () => {
+  await using s = await tempStore();
+  const o = { store: s.store, cwd: s.path, initCwd: s.path };
+  await Deno.mkdir(`${s.path}/code`);
+  await Deno.writeTextFile(`${s.path}/code/run.sh`, "cp -r /pfs/data/. /pfs/out/\n");
+  await Deno.writeTextFile(
+    `${s.path}/code/spec.json`,
+    JSON.stringify({
+      pipeline: { name: "Copy" },
+      transform: { cmd: ["sh", "/code/run.sh"], workingDir: "/tmp" },
+      input: { pfs: { repo: "data", glob: "/" } },
+    }),
+  );
+  await ok(["create", "repo", "data"], o);
+  await ok(["create", "pipeline", "--no-wait", "-f", `${s.path}/code/spec.json`], o);
+  const code = JSON.parse((await ok(["inspect", "pipeline", "Copy", "--json"], o)).stdout).codeHash;
+  await ok(["export", "pachyderm", "-o", "out"], o);
+  const spec = await readJson(`${s.path}/out/Copy.json`);
+  assertValid(spec, "Copy.json");
+  assert.deepEqual(spec.transform, {
+    cmd: ["sh", "/code/run.sh"],
+    workingDir: "/tmp",
+    image: `tusk/copy:${code.slice(0, 12)}`,
+  });
+  const dockerfile = await Deno.readTextFile(`${s.path}/out/Copy/Dockerfile`);
+  assert.ok(!dockerfile.includes("apt-get"), "sh is in every base image");
+  assert.match(dockerfile, /^WORKDIR \/tmp$/m);
+});

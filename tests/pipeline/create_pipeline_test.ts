@@ -114,8 +114,8 @@ const cases: BadCase[] = [
     path: /cron/,
   },
   {
-    name: "a cmd that is not deno run",
-    spec: { pipeline: { name: "p" }, transform: { cmd: ["python3", "x.py"] }, input: pfs },
+    name: "a program given by a relative path",
+    spec: { pipeline: { name: "p" }, transform: { cmd: ["bin/run", "x.py"] }, input: pfs },
     path: /transform\.cmd/,
   },
   {

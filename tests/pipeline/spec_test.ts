@@ -519,12 +519,14 @@ Deno.test("parseSpec() refuses an empty transform.cmd", () => {
   refused(set(trainSpec(), "transform.cmd", []), "transform.cmd", "MISSING_FIELD");
 });
 
-Deno.test("parseSpec() refuses a cmd that is not deno", () => {
-  refused(
-    set(trainSpec(), "transform.cmd", ["python3", "/code/pytrain.py"]),
-    "transform.cmd[0]",
-    "BAD_COMMAND",
+Deno.test("parseSpec() takes a cmd that is not deno as a host program and its arguments", () => {
+  const spec = parseSpec(
+    set(trainSpec(), "transform.cmd", ["python3", "/code/pytrain.py", "/pfs/training/"]),
   );
+  assert.equal(spec.program, "python3");
+  assert.equal(spec.stage, "");
+  assert.deepEqual(spec.args, ["/code/pytrain.py", "/pfs/training/"]);
+  assert.deepEqual(spec.transform.cmd, ["python3", "/code/pytrain.py", "/pfs/training/"]);
 });
 
 Deno.test('parseSpec() refuses a deno subcommand other than "run"', () => {
@@ -649,11 +651,11 @@ Deno.test("parseSpec() refuses a /pfs/ argument naming no input and suggests one
   assert.equal(err.data.suggestion, "/pfs/training/");
 });
 
-Deno.test("parseSpec() refuses an errCmd that is not deno", () => {
+Deno.test("parseSpec() refuses an errCmd that is a host program beside a Deno cmd", () => {
   refused(
     set(trainSpec(), "transform.errCmd", ["sh", "-c", "true"]),
     "transform.errCmd[0]",
-    "BAD_COMMAND",
+    "CONFLICTING_FIELDS",
   );
 });
 

@@ -51,6 +51,7 @@ const TRANSFORM = fields({
   acceptReturnCode: z.array(integer, { error: "an array of integers" }),
   errCmd: strings,
   datumBatching: flag,
+  workingDir: text,
 }, {
   unsupported: [
     "secrets",
@@ -58,7 +59,6 @@ const TRANSFORM = fields({
     "errStdin",
     "debug",
     "user",
-    "workingDir",
     "dockerfile",
     "memoryVolume",
   ],

@@ -12,7 +12,7 @@
  */
 import { envSizeReason, envValueReason, reservedEnvReason } from "../env.ts";
 import { checkBranch, Checker, checkName, describe, isObject, type Loc } from "./_check.ts";
-import { checkPfsArgs, parseCommand } from "./_command.ts";
+import { checkPfsArgs, type Command, parseCommand } from "./_command.ts";
 import { buildInput } from "./_inputs.ts";
 import { type RawSpec, readFields } from "./fields.ts";
 import type { Input } from "./input.ts";
@@ -24,19 +24,29 @@ export interface PipelineSpec {
   readonly name: string;
   readonly description: string;
   readonly transform: {
-    /** `["deno", "run", stage, ...args]`: the deno flags tusk ignores are dropped. */
+    /**
+     * `["deno", "run", stage, ...args]` (the deno flags tusk ignores are dropped), or a
+     * host program's command as given (`["python3", "/code/pytrain.py", …]`).
+     */
     readonly cmd: readonly string[];
     readonly stdin: readonly string[];
     readonly env: Readonly<Record<string, string>>;
-    /** Kept for export; ignored locally. */
+    /** Recorded, shown and exported; never pulled: stages run on the host. */
     readonly image?: string;
     readonly acceptReturnCode: readonly number[];
-    /** `["deno", "run", script, ...args]`, checked like `cmd`. */
+    /** `["deno", "run", script, ...args]` or a host program's command, checked like `cmd`. */
     readonly errCmd?: readonly string[];
+    /** For a host program: where it starts, as the sandbox shows it (default `/code`). */
+    readonly workingDir?: string;
   };
-  /** cmd[2]: the stage script path, relative to the spec file's folder */
+  /** cmd[2]: the Deno stage script path, relative to the spec file's folder; `""` for a host program */
   readonly stage: string;
-  /** cmd[3..]: the stage arguments (e.g. "/pfs/training/", "/pfs/out/") */
+  /**
+   * For a stage that is a host program: `cmd[0]`, a name found on the host's PATH or an
+   * absolute path. The spec's folder is then its code, mounted read-only at `/code`.
+   */
+  readonly program?: string;
+  /** The stage arguments (e.g. "/pfs/training/", "/pfs/out/"): cmd[3..], or cmd[1..] for a host program */
   readonly args: readonly string[];
   readonly input: Input;
   /** `parallelismSpec.constant`; 0 means one worker per core. */
@@ -129,6 +139,7 @@ function build(c: Checker, json: unknown): PipelineSpec {
   checkBranch(c, root.child("outputBranch"), outputBranch, true);
 
   const { command, errCommand, env, stdin, acceptReturnCode, image, datumBatching } = transform;
+  const workingDir = buildWorkingDir(c, raw, tLoc, command, errCommand, nameSet);
   const { datumTimeoutMs, jobTimeoutMs, memory } = limits;
   return deepFreeze({
     name,
@@ -140,8 +151,10 @@ function build(c: Checker, json: unknown): PipelineSpec {
       ...(image === undefined ? {} : { image }),
       acceptReturnCode,
       ...(errCommand === undefined ? {} : { errCmd: errCommand.cmd }),
+      ...(workingDir === undefined ? {} : { workingDir }),
     },
     stage: command.script,
+    ...(command.program === undefined ? {} : { program: command.program }),
     args: command.args,
     input,
     parallelism: limits.parallelism,
@@ -174,6 +187,20 @@ function buildTransform(c: Checker, raw: RawSpec, root: Loc) {
   const errCommand = t.errCmd === undefined || t.errCmd.length === 0
     ? undefined
     : parseCommand(c, t.errCmd, tLoc.child("errCmd"));
+  if (
+    errCommand !== undefined &&
+    (errCommand.program === undefined) !== (command.program === undefined)
+  ) {
+    const at = tLoc.child("errCmd").child(0);
+    c.fail(
+      at,
+      "CONFLICTING_FIELDS",
+      `"${at.shown}" runs ${
+        command.program === undefined ? "a host program" : "Deno"
+      } where "${cmdLoc.shown}" runs ${command.program === undefined ? "Deno" : "a host program"}`,
+      'errCmd runs as cmd does, as in Pachyderm, where both run in one image: make both "deno run" stages or both host programs',
+    );
+  }
   const env = t.env ?? {};
   checkEnv(c, env, tLoc.child("env"));
   const acceptReturnCode = t.acceptReturnCode ?? [];
@@ -209,6 +236,53 @@ function buildTransform(c: Checker, raw: RawSpec, root: Loc) {
     );
   }
   return { command, errCommand, env, stdin, acceptReturnCode, image: t.image, datumBatching };
+}
+
+/** Where a host program starts when the spec gives no `transform.workingDir`. */
+export const DEFAULT_WORKING_DIR = "/code";
+
+/**
+ * The checked `transform.workingDir`: only for a stage (or errCmd) that is a host program,
+ * and a normalised absolute path inside a folder the sandbox shows it: `/code`, `/tmp`,
+ * `/pfs/out` or `/pfs/<input>`.
+ */
+function buildWorkingDir(
+  c: Checker,
+  raw: RawSpec,
+  tLoc: Loc,
+  command: Command,
+  errCommand: Command | undefined,
+  inputs: ReadonlySet<string>,
+): string | undefined {
+  const dir = raw.transform?.workingDir;
+  if (dir === undefined || dir === "") return undefined;
+  const at = tLoc.child("workingDir");
+  if (command.program === undefined && errCommand?.program === undefined) {
+    c.fail(
+      at,
+      "BAD_WORKING_DIR",
+      `"${at.shown}" is given to a Deno stage`,
+      "a Deno stage runs in its scratch folder; workingDir applies to stages that are host programs",
+    );
+  }
+  const segments = dir.slice(1).split("/");
+  const root = segments[0] === "pfs" ? `/pfs/${segments[1] ?? ""}` : `/${segments[0]}`;
+  const known = root === DEFAULT_WORKING_DIR || root === "/tmp" || root === "/pfs/out" ||
+    (segments[0] === "pfs" && inputs.has(segments[1] ?? ""));
+  if (
+    !dir.startsWith("/") || dir.includes("\0") ||
+    segments.some((s) => s === "" || s === "." || s === "..") || !known
+  ) {
+    c.fail(
+      at,
+      "BAD_WORKING_DIR",
+      `Invalid working folder ${describe(dir)} at "${at.shown}"`,
+      `give an absolute path inside "/code" (the default), "/tmp", "/pfs/out" or ${
+        [...inputs].map((n) => `"/pfs/${n}"`).join(", ") || "an input's /pfs/ folder"
+      }: the stage sees nothing else`,
+    );
+  }
+  return dir;
 }
 
 /** The most datums of one job run at once (`parallelismSpec.constant`). */

@@ -14,7 +14,17 @@ export const SPEC_RULES = {
   BAD_NAME: "an invalid pipeline, repo, input or branch name",
   RESERVED_NAME: 'an input named "out", the output folder',
   DUPLICATE_NAME: "two inputs with one name",
-  BAD_COMMAND: 'a command that is not "deno", "run" and a stage script',
+  BAD_COMMAND: 'a Deno command that is not "deno", "run" and a stage script, or a bad argument',
+  BAD_PROGRAM:
+    "a host program named by a relative path, a path inside the sandbox, or that is Deno itself",
+  MISSING_PROGRAM:
+    "a host program not found on PATH, or found only outside the system folders the sandbox mounts",
+  NEEDS_SANDBOX:
+    "a host-program stage where the OS sandbox (bubblewrap) does not work or was not chosen",
+  TOO_LONG: "a command argument, or all of them, too long to start a program with",
+  BAD_WORKING_DIR: "a workingDir that is not a folder the stage sees, or given to a Deno stage",
+  CODE_LIMIT: "a code folder over the snapshot's file-count or size limit",
+  BAD_CODE: "a code folder holding a file tusk cannot snapshot (a device, socket or FIFO)",
   REFUSED_FLAG: "a permission, unstable or V8 flag, which tusk sets itself",
   UNSUPPORTED_FLAG: "a deno flag tusk does not accept",
   BAD_STAGE_PATH: "a stage script that is not a local script file beside the spec",
@@ -35,7 +45,8 @@ export const SPEC_RULES = {
   CYCLE: "a pipeline reading its own output, directly or through others",
   UNKNOWN_REPO: "an input repo that does not exist",
   MISSING_STAGE: "a stage script that cannot be found",
-  STAGE_OUTSIDE: "stage code reached from outside the stage's folder",
+  STAGE_OUTSIDE:
+    "stage code reached from outside the stage's folder (a link out of a code folder included)",
   BAD_IMPORT: "a stage importing a module other than local files and npm: or node: ones",
   BAD_STAGE: "stage code that cannot be loaded (a syntax error, a missing module) or bundled",
   STAGE_CONFIG:
