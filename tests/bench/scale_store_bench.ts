@@ -336,11 +336,12 @@ export async function plot(points: readonly Point[]): Promise<string> {
             field: "curve",
             type: "nominal",
             title: null,
-            legend: { orient: "bottom", columns: 2 },
+            legend: { orient: "bottom", columns: 2, labelLimit: 300 },
           },
         },
       },
       {
+        data: { values: [{}] },
         mark: { type: "rule", strokeDash: [4, 4], color: "gray" },
         encoding: { y: { datum: 2 } },
       },
