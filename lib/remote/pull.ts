@@ -22,7 +22,7 @@ import {
 import { type DatumIndexEntry, JobStore } from "../pipeline/jobs.ts";
 import type { PipelineRecord } from "../pipeline/pipelines.ts";
 import { PIPELINE_KIND } from "./pipeline_kind.ts";
-import { decodeCommit, decodeTree } from "../store/codec.ts";
+import { decodeCommit, treeLinks } from "../store/codec.ts";
 import { writeFileAtomic } from "../store/fs_util.ts";
 import type { Hash } from "../store/hash.ts";
 import { LARGE_OBJECT } from "../store/objects.ts";
@@ -249,7 +249,9 @@ export async function pull(store: Store, options: TransferOptions): Promise<Tran
       seen.add(h);
       if (await localHas(h)) continue;
       const bytes = await take(h, `tree ${h} (${what})`);
-      for (const e of decodeTree(bytes, h)) {
+      const links = treeLinks(bytes, h);
+      for (const c of links.chunks) stack.push(c);
+      for (const e of links.entries) {
         if (e.name === "." || e.name === ".." || e.name.includes("/") || e.name.includes("\0")) {
           throw new IntegrityError(`Remote "${url}": tree ${h} holds a bad name`, {
             remote: url,

@@ -6,7 +6,7 @@
 import { AlreadyExistsError, InvalidArgumentError, NoStoreError } from "../errors.ts";
 import { damagedEntry } from "./damage.ts";
 import { exists, mapWriteError, processAlive, syncDir } from "./fs_util.ts";
-import { Layout, STORE_MARK } from "./layout.ts";
+import { Layout, STORE_MARK, STORE_MARK_CHUNKED } from "./layout.ts";
 
 /**
  * Create a new store folder at `dir` holding an empty ledger and the state file `state`,
@@ -85,7 +85,7 @@ export async function checkMark(dir: string): Promise<void> {
       path: dir,
     });
   }
-  if (mark !== STORE_MARK) {
+  if (mark !== STORE_MARK && mark !== STORE_MARK_CHUNKED) {
     throw new NoStoreError(`"${dir}" is not a tusk store this version can read`, { path: dir });
   }
 }

@@ -7,12 +7,12 @@
  * is refused by name and never handed on.
  */
 import { type IntegrityError, NotFoundError } from "../errors.ts";
-import { type ByteSource, bytesSource } from "./codec.ts";
+import { type ByteSource, bytesSource, isFanout } from "./codec.ts";
 import { corrupt } from "./pack_codec.ts";
 import { ObjectBatch } from "./batch.ts";
-import { mapWriteError, siblingTempPath, touch, writeAll } from "./fs_util.ts";
+import { mapWriteError, siblingTempPath, touch, writeAll, writeFileAtomic } from "./fs_util.ts";
 import { createHasher, type Hash, sha256 } from "./hash.ts";
-import type { Layout } from "./layout.ts";
+import { type Layout, STORE_MARK_CHUNKED } from "./layout.ts";
 import { LooseObjects, type ProgressFn } from "./loose.ts";
 import type { Packs } from "./packs.ts";
 import {
@@ -24,6 +24,8 @@ import {
   STREAM_WHOLE,
   streamOf,
 } from "./read_check.ts";
+
+const encoder = new TextEncoder();
 
 /** An object read a range at a time, checked whole by `check()` (see `openRange`). */
 export interface ObjectRange extends ByteSource {
@@ -42,6 +44,8 @@ export class ObjectStore {
   /** Loaded on first use: a command that reads no object never loads the pack code. */
   #packs: Promise<Packs> | undefined;
   #packsLoaded: Packs | undefined;
+  /** True once the store's mark says it holds chunked trees. */
+  #chunkedMark = false;
 
   constructor(layout: Layout) {
     this.#layout = layout;
@@ -53,6 +57,19 @@ export class ObjectStore {
     return this.#packs ??= import(new URL("./packs.ts", import.meta.url).href).then(
       ({ Packs }: typeof import("./packs.ts")) => (this.#packsLoaded = new Packs(this.#layout)),
     );
+  }
+
+  /**
+   * Mark the store as holding chunked trees (`tusk-store 2`) before the first is written,
+   * so an older version, which cannot read them, refuses the store by its mark.
+   */
+  async #markChunked(): Promise<void> {
+    if (this.#chunkedMark) return;
+    const mark = await Deno.readTextFile(this.#layout.mark).catch(() => null);
+    if (mark !== STORE_MARK_CHUNKED) {
+      await writeFileAtomic(this.#layout.mark, encoder.encode(STORE_MARK_CHUNKED), this.tmpDir);
+    }
+    this.#chunkedMark = true;
   }
 
   /** The store root this object store belongs to. */
@@ -241,6 +258,7 @@ export class ObjectStore {
    * loose copy of another size than `bytes` is damaged: it is written again, which heals it.
    */
   async writeLoose(bytes: Uint8Array, hash: Hash = sha256(bytes)): Promise<Hash> {
+    if (isFanout(bytes)) await this.#markChunked();
     const packed = (await (await this.#pk()).index()).has(hash);
     if (packed || await this.#loose.size(hash) === bytes.length) {
       await this.freshen([hash]);
@@ -320,6 +338,12 @@ export class ObjectStore {
 
   /** Write small objects as one pack, durably; its index is written last. */
   async writePack(objects: ReadonlyMap<Hash, Uint8Array>): Promise<void> {
+    for (const bytes of objects.values()) {
+      if (isFanout(bytes)) {
+        await this.#markChunked();
+        break;
+      }
+    }
     await (await this.#pk()).write(objects);
   }
 
