@@ -154,11 +154,18 @@ export class Reader {
         size: found.size,
       };
     }
-    if (entry.size < 0) {
-      const entries = await this.readTree(root);
-      entry = { ...entry, size: entries.reduce((s, e) => s + e.size, 0) };
-    }
+    if (entry.size < 0) entry = { ...entry, size: await this.#treeSize(root) };
     return entry;
+  }
+
+  /** The total size of the tree `hash`: of a large folder, from its fanout alone. */
+  async #treeSize(hash: Hash): Promise<number> {
+    if (!this.#trees.has(hash) && hash !== EMPTY_TREE) {
+      const bytes = await this.#objects.read(hash);
+      if (isFanout(bytes)) return this.#fanout(hash, bytes).reduce((s, c) => s + c.size, 0);
+      this.#trees.set(hash, decodeTree(bytes, hash));
+    }
+    return (await this.readTree(hash)).reduce((s, e) => s + e.size, 0);
   }
 
   /**

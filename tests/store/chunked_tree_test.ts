@@ -326,7 +326,12 @@ Deno.test("a large plain tree of an older version is read, and edited into the c
  * A repo `r` whose `/big` holds `n` files `f00000` … (text `<name>\n`), committed in one
  * transaction as the verbs would; returns the file names.
  */
-async function bigRepo(t: TestStore, n: number, garbage = false): Promise<string[]> {
+async function bigRepo(
+  t: TestStore,
+  n: number,
+  garbage = false,
+  atRoot = false,
+): Promise<string[]> {
   await createRepo(t.store, "r");
   const list = names(n);
   await t.store.transact(async (tx) => {
@@ -339,7 +344,7 @@ async function bigRepo(t: TestStore, n: number, garbage = false): Promise<string
     const big = await encodeFolder(entries, sha256Async);
     for (const c of big.chunks) await tx.batch.add(c.bytes, c.hash);
     await tx.batch.add(big.bytes, big.hash);
-    const root = await tx.batch.add(
+    const root = atRoot ? big.hash : await tx.batch.add(
       encodeTree([{ name: "big", kind: "dir", hash: big.hash, size: big.size }]),
     );
     await tx.commit("r", "master", () => Promise.resolve({ tree: root, size: big.size }), {
@@ -444,6 +449,26 @@ Deno.test("a damaged chunk is named by verify, get file and a page that reads it
     fresh.objects.close();
   }
   assert.notEqual(hash, chunk);
+});
+
+Deno.test("a page of a large folder at a repo's root reads only the chunks it spans", async () => {
+  await using t = await testStore();
+  const list = await bigRepo(t, 6000, false, true);
+  const { commit } = await t.store.resolve(await t.store.state(), "r@master");
+  const chunks = decodeFanout(await t.store.objects.read(commit!.tree), commit!.tree);
+  await damagePacked(t.store, chunks.at(-1)!.hash);
+  const fresh = await Store.open(`${t.dir}/.tusk`);
+  try {
+    const page = await listFilePage(fresh, "r@master:/", { limit: 2 });
+    assert.deepEqual(page.files.map((f) => f.path), [`/${list[0]}`, `/${list[1]}`]);
+    await page.check();
+    await assert.rejects(
+      () => listFile(fresh, "r@master:/", { after: list.at(-2)! }),
+      (err: unknown) => err instanceof IntegrityError && err.data.object === chunks.at(-1)!.hash,
+    );
+  } finally {
+    fresh.objects.close();
+  }
 });
 
 Deno.test("a missing chunk is named by verify as the chunk of its tree", async () => {
