@@ -100,9 +100,13 @@ export class Reader {
     batch?: ObjectBatch,
   ): Promise<TreeEntry[]> {
     const hash = chunks[index]!.hash;
-    const bytes = batch?.pending(hash) ?? await this.#objects.read(hash);
-    const entries = decodeTree(bytes, hash);
-    checkChunk(chunks, index, entries, id);
+    let entries = this.#trees.get(hash);
+    if (!entries) {
+      entries = decodeTree(batch?.pending(hash) ?? await this.#objects.read(hash), hash);
+      checkChunk(chunks, index, entries, id);
+      // A chunk is a tree of its own: kept as one, so the next lookup in it reads nothing.
+      this.#trees.set(hash, entries);
+    } else checkChunk(chunks, index, entries, id);
     return entries;
   }
 
@@ -124,20 +128,16 @@ export class Reader {
    * that would hold the name is read.
    */
   async entry(dir: Hash, name: string): Promise<TreeEntry | null> {
-    const cached = this.#trees.get(dir);
-    if (!cached && dir !== EMPTY_TREE) {
+    let chunks = this.#fanouts.get(dir);
+    if (!chunks && !this.#trees.has(dir) && dir !== EMPTY_TREE) {
       const bytes = await this.#objects.read(dir);
-      if (isFanout(bytes)) {
-        const chunks = this.#fanout(dir, bytes);
-        const at = chunkFor(chunks, name);
-        const entries = await this.#readChunk(chunks, at, dir);
-        return entries.find((e) => e.name === name) ?? null;
-      }
-      const entries = decodeTree(bytes, dir);
-      this.#trees.set(dir, entries);
-      return entries.find((e) => e.name === name) ?? null;
+      if (isFanout(bytes)) chunks = this.#fanout(dir, bytes);
+      else this.#trees.set(dir, decodeTree(bytes, dir));
     }
-    return (await this.readTree(dir)).find((e) => e.name === name) ?? null;
+    const entries = chunks
+      ? await this.#readChunk(chunks, chunkFor(chunks, name), dir)
+      : await this.readTree(dir);
+    return entries.find((e) => e.name === name) ?? null;
   }
 
   /** The entry at `segments` in the tree `root` (the root itself for no segments), or null. */
