@@ -16,11 +16,20 @@
  * `put file`, so that the set-up stays short. Sizes and sections are selectable:
  *
  *   deno run --allow-read --allow-write --allow-env --allow-run tests/bench/scale_datums_bench.ts \
- *     [run|skip …] [--sizes 1000,10000,100000] [--runs N] [--json FILE]
+ *     [run|skip …] [--sizes 1000,10000,100000] [--runs N] [--json FILE] [--svg FILE]
+ *
+ * `--svg FILE` plots the curves (per-datum cost of tusk and of the baseline, by size) with
+ * the project's own Vega-Lite renderer; `--plot RESULTS.json --svg FILE` plots the results
+ * a `--json` run saved, without running anything.
  *
  * (`skip` needs `run`'s stores, so `skip` alone runs the jobs first without reporting them.)
  */
 import { listJobs, Store } from "../../lib/mod.ts";
+import { planDatums } from "../../lib/pipeline/datums.ts";
+import { JobStore, recordPieces } from "../../lib/pipeline/jobs.ts";
+import { pipelineOf } from "../../lib/pipeline/pipelines.ts";
+import { mergeOutputs } from "../../lib/scheduler/merge_outputs.ts";
+import { reusableEntries } from "../../lib/scheduler/plan_job.ts";
 import { writeTree } from "../../lib/runner/workspace.ts";
 import type { Edit } from "../../lib/store/store.ts";
 import { scratchFolder } from "./_fixtures.ts";
@@ -43,7 +52,7 @@ interface SizeResult {
   /** Peak RSS of the supervisor, KiB. */
   readonly peakKiB: number;
   /** The changed-one-file job: its time, the command's wall time and peak RSS. */
-  skip?: { jobMs: number; commandMs: number; peakKiB: number };
+  skip?: { jobMs: number; commandMs: number; peakKiB: number; phases: string };
 }
 
 /** Write `count` one-line files `f<i>.txt` into `dir`, for the bare baseline. */
@@ -192,7 +201,85 @@ async function skipSize(root: string, r: SizeResult, runs: number): Promise<void
     commandMs.push(m.ms);
     peaks.push(m.peakKiB ?? 0);
   }
-  r.skip = { jobMs: median(jobMs), commandMs: median(commandMs), peakKiB: Math.max(...peaks) };
+  r.skip = {
+    jobMs: median(jobMs),
+    commandMs: median(commandMs),
+    peakKiB: Math.max(...peaks),
+    phases: await skipPhases(store),
+  };
+}
+
+/**
+ * What a job that skips its datums spends its time on, timed again through the library on
+ * the newest job: planning the datums, reading the datum index, checking the reused outputs
+ * are held, walking them for the merge, and encoding the job record.
+ */
+async function skipPhases(storeDir: string): Promise<string> {
+  const store = await Store.open(storeDir);
+  const [job] = await listJobs(store, { pipeline: PIPELINE, limit: 1 });
+  const p = pipelineOf(await store.state(), PIPELINE);
+  const commits = new Map(job!.inputs.map((i) => [i.name, { repo: i.repo, commit: i.commit }]));
+  await store.objects.has("0".repeat(64));
+  let t = performance.now();
+  const datums = await planDatums(store, p.parsed.input, commits, {
+    salt: p.parsed.salt,
+    codeHash: p.codeHash,
+  });
+  const planMs = performance.now() - t;
+  t = performance.now();
+  const index = await new JobStore(store).datumIndexOf(p);
+  const indexMs = performance.now() - t;
+  t = performance.now();
+  const kept = await reusableEntries(store, datums, index);
+  const reuseMs = performance.now() - t;
+  t = performance.now();
+  const merged = await mergeOutputs(store, job!.datums);
+  const mergeMs = performance.now() - t;
+  t = performance.now();
+  let bytes = 0;
+  for (const piece of recordPieces(job!)) bytes += piece.length;
+  const encodeMs = performance.now() - t;
+  const edits = "edits" in merged ? merged.edits.length : 0;
+  return `phases through the library: plan ${datums.length} datums ${formatMs(planMs)}, read ` +
+    `the datum index (${index.size}) ${formatMs(indexMs)}, check ${kept.size} reused outputs ` +
+    `${formatMs(reuseMs)}, merge ${edits} outputs ${formatMs(mergeMs)}, encode the job record ` +
+    `(${(bytes / 1e6).toFixed(1)} MB, saved 3 times) ${formatMs(encodeMs)}`;
+}
+
+/** The curves of `results` as a Vega-Lite spec: ms per datum by size, tusk and baseline. */
+function plotSpec(results: readonly SizeResult[]) {
+  const values = results.flatMap((r) => [
+    { datums: r.size, series: "tusk job (batched, sandboxed)", ms: r.perDatumMs },
+    { datums: r.size, series: "one bare deno process", ms: r.barePerDatumMs },
+    ...(r.skip
+      ? [{ datums: r.size, series: "1 file changed: job time / datums", ms: r.skip.jobMs / r.size }]
+      : []),
+  ]);
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: "Cost per datum by job size (lower is better; flat is the target)",
+    width: 480,
+    height: 260,
+    data: { values },
+    mark: { type: "line", point: true },
+    encoding: {
+      x: {
+        field: "datums",
+        type: "quantitative",
+        scale: { type: "log" },
+        title: "datums in the job",
+      },
+      y: { field: "ms", type: "quantitative", scale: { type: "log" }, title: "ms per datum" },
+      color: { field: "series", type: "nominal", title: null, legend: { orient: "bottom" } },
+    },
+  } as const;
+}
+
+/** Write the plot of `results` to `file` as SVG. */
+async function writePlot(results: readonly SizeResult[], file: string): Promise<void> {
+  const { renderSvg } = await import("../../lib/format/plot_render.ts");
+  // deno-lint-ignore no-explicit-any
+  await Deno.writeTextFile(file, await renderSvg(plotSpec(results) as any));
 }
 
 function fmtSize(n: number): string {
@@ -202,7 +289,14 @@ function fmtSize(n: number): string {
 /** Run the datum-scale benchmarks; 1 when one could not run. */
 export async function main(args: readonly string[]): Promise<number> {
   const started = performance.now();
-  const wanted = args.filter((a) => !a.startsWith("--") && !/^[\d,]+$/.test(a));
+  const svgFile = args.includes("--svg") ? args[args.indexOf("--svg") + 1] : undefined;
+  if (args.includes("--plot")) {
+    const saved = JSON.parse(await Deno.readTextFile(args[args.indexOf("--plot") + 1]!));
+    if (!svgFile) throw new TypeError("--plot needs --svg FILE");
+    await writePlot(saved as SizeResult[], svgFile);
+    return 0;
+  }
+  const wanted = args.filter((a) => a === "run" || a === "skip");
   const sizesArg = args[args.indexOf("--sizes") + 1];
   const sizes = args.includes("--sizes") && sizesArg
     ? sizesArg.split(",").map(Number)
@@ -280,6 +374,7 @@ export async function main(args: readonly string[]): Promise<number> {
     ]);
   }
   if (jsonFile) await Deno.writeTextFile(jsonFile, JSON.stringify(results, null, 2));
+  if (svgFile && results.length > 0) await writePlot(results, svgFile);
   await report.printSummary(broken, started);
   return broken ? 1 : 0;
 }
