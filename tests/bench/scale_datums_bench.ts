@@ -270,7 +270,12 @@ function plotSpec(results: readonly SizeResult[]) {
         title: "datums in the job",
       },
       y: { field: "ms", type: "quantitative", scale: { type: "log" }, title: "ms per datum" },
-      color: { field: "series", type: "nominal", title: null, legend: { orient: "bottom" } },
+      color: {
+        field: "series",
+        type: "nominal",
+        title: null,
+        legend: { orient: "bottom", labelLimit: 400 },
+      },
     },
   } as const;
 }
