@@ -265,7 +265,9 @@ mkdir "$probe" 2>/dev/null || exit 0
 ok=0
 # Moving a process is allowed with write access to cgroup.procs of both cgroups (its
 # common ancestor's, in cgroup v2): checked rather than tried, as a move costs milliseconds.
+# A stage moves through tasks in cgroup v1 (see STAGE_WRAPPER).
 if [[ -w $probe/pids.max && -w $probe/cgroup.procs && -w $dir/cgroup.procs ]] &&
+  [[ ! -e $probe/tasks || -w $probe/tasks ]] &&
   echo 8 > "$probe/pids.max" 2>/dev/null; then ok=1; fi
 rmdir "$probe" 2>/dev/null
 ((ok)) && echo "cgroup $dir"
