@@ -162,9 +162,13 @@ export class ObjectStore {
     }
   }
 
-  /** Write one object as a loose file, durably (only freshened when the store holds it). */
+  /**
+   * Write one object as a loose file, durably (only freshened when the store holds it). A
+   * loose copy of another size than `bytes` is damaged: it is written again, which heals it.
+   */
   async writeLoose(bytes: Uint8Array, hash: Hash = sha256(bytes)): Promise<Hash> {
-    if (await this.has(hash)) {
+    const packed = (await (await this.#pk()).index()).has(hash);
+    if (packed || await this.#loose.size(hash) === bytes.length) {
       await this.freshen([hash]);
       return hash;
     }
@@ -186,6 +190,30 @@ export class ObjectStore {
       else await this.#loose.touch(hash);
     }
     for (const pack of packs) await touch(this.#layout.pack(pack));
+  }
+
+  /**
+   * Mark objects a batch found already stored as just written (see `freshen()`), and write
+   * again each loose one whose file is not the size of its bytes: a damaged copy is healed.
+   */
+  async keep(objects: ReadonlyMap<Hash, Uint8Array>): Promise<void> {
+    const index = await (await this.#pk()).index();
+    const packs = new Set<string>();
+    const loose: Promise<unknown>[] = [];
+    for (const [hash, bytes] of objects) {
+      const loc = index.get(hash);
+      if (loc) packs.add(loc.pack);
+      else {
+        loose.push(
+          this.#loose.size(hash).then(async (size) => {
+            if (size === bytes.length) await this.#loose.touch(hash);
+            else await this.#loose.write(bytes, hash);
+          }),
+        );
+      }
+    }
+    for (const pack of packs) await touch(this.#layout.pack(pack));
+    for (const w of await Promise.allSettled(loose)) if (w.status === "rejected") throw w.reason;
   }
 
   /**
