@@ -170,6 +170,8 @@ const FIXES: Readonly<Record<string, string>> = {
     "lost, no data)",
   work: "move it out of the store: tusk makes a new folder for running jobs",
   "remotes.json": 'move it out of the store, then "tusk remote add" each remote again',
+  "programs.json": "move it out of the store: tusk checks each host program in the sandbox " +
+    "again",
   remotes: "move it out of the store: tusk makes a new folder and reads each remote afresh",
 };
 
