@@ -191,6 +191,11 @@ export class Store {
     return this.#ledger.since(seq);
   }
 
+  /** Ledger entries with seq ≥ `seq` whose line holds `text`, and maybe others (no chain check). */
+  ledgerHolding(text: string, seq: number): AsyncGenerator<{ entry: LedgerEntry }> {
+    return this.#ledger.holding(text, seq);
+  }
+
   /** The state of repo `name`, or NotFoundError with a suggestion. */
   repoOf(state: StoreState, name: string): RepoState {
     return repoOf(state, name);
