@@ -12,7 +12,7 @@
  * ```
  */
 import { IntegrityError } from "../errors.ts";
-import { type Hash, sha256Async } from "./hash.ts";
+import { type Hash, sha256Async, sha256Native } from "./hash.ts";
 import { PACK_MAGIC, type PackEntry } from "./pack_codec.ts";
 
 /** The first line of every pack index. */
@@ -57,7 +57,7 @@ async function indexLines(bytes: Uint8Array, pack: string): Promise<string[]> {
   const body = end >= 0 ? text.slice(0, end) : "";
   if (
     !text.startsWith(`${IDX_MAGIC}\n`) || end < 0 ||
-    text.slice(end) !== `end ${await sha256Async(body)}\n`
+    text.slice(end) !== `end ${await sha256Native(encoder.encode(body))}\n`
   ) {
     throw new IntegrityError(`Pack index ${pack}.idx is corrupt: its checksum does not match`, {
       pack,
