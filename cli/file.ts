@@ -2,7 +2,7 @@
 import * as pfs from "../lib/pfs.ts";
 import { formatSize, formatTable, printableName } from "../lib/format/format.ts";
 import { programText } from "../lib/format/program.ts";
-import { afterCommit } from "./_after_commit.ts";
+import { afterCommit, sandboxAhead } from "./_after_commit.ts";
 import { count } from "./_count.ts";
 import type { CliContext, JsonOption } from "./context.ts";
 
@@ -20,6 +20,7 @@ export async function putFile(
   },
 ): Promise<void> {
   const store = await cli.store();
+  await sandboxAhead(cli, store, { wait: o.wait });
   const tty = cli.stderr.isTerminal();
   let last = 0;
   const result = await pfs.putFile(store, target, {

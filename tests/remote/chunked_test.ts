@@ -34,6 +34,14 @@ Deno.test("push, clone and pull carry a large folder's chunks", async () => {
   assert.deepEqual(await listed(b), want);
   assert.equal((await rok(["get", "file", "data@master:/big/f04999"], b)).stdout, "4999\n");
   await rok(["verify"], b);
+  // A store that pulls its first chunked folder is marked too.
+  const c = { store: `${dir.path}/c/.tusk` };
+  await rok(["init"], c);
+  assert.equal(await Deno.readTextFile(`${c.store}/STORE`), "tusk-store 1\n");
+  await rok(["remote", "add", "origin", `${dir.path}/remote`], c);
+  await rok(["pull", "origin"], c);
+  assert.equal(await Deno.readTextFile(`${c.store}/STORE`), "tusk-store 2\n");
+  assert.deepEqual(await listed(c), want);
 
   // One file changed in A: the push sends its blob, the root, the fanout and one chunk.
   await rok(["put", "file", "data@master:/big/f01234", "-f", "-"], { ...a, stdin: "new\n" });
