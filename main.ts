@@ -158,10 +158,13 @@ export async function programFor(argv: readonly string[]): Promise<Tusk> {
 
 /** Parse and run; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
+  // The rows load while the context does; a failure to build them is reported below.
+  const tusk = programFor(args);
+  tusk.catch(() => {});
   const { CliContext } = await load<typeof import("./cli/context.ts")>("./cli/context.ts");
   const cli = new CliContext({ commandTree: async () => commandTree(await build(NOUNS, true)) });
   try {
-    const call = parseCommandLine(await programFor(args), args);
+    const call = parseCommandLine(await tusk, args);
     switch (call.kind) {
       case "help":
         (call.error ? cli.err : cli.out)(call.text);
