@@ -64,6 +64,7 @@ const PINNED = [
   "listCommit",
   "listDatums",
   "listFile",
+  "listFilePage",
   "listJobs",
   "listPipelines",
   "listRepos",
