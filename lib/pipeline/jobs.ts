@@ -8,7 +8,7 @@ import { IntegrityError, InvalidArgumentError, NotFoundError } from "../errors.t
 import { wrongKindError } from "../store/damage.ts";
 import type { HostProgram } from "./program.ts";
 import type { Hash } from "../store/hash.ts";
-import { writeFileAtomic } from "../store/fs_util.ts";
+import { mapWriteError, syncDir, tempPath, writeAll, writeFileAtomic } from "../store/fs_util.ts";
 import { Layout } from "../store/layout.ts";
 import { checkRepoName } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
@@ -184,22 +184,34 @@ export class JobStore {
     return await wrongKindError(err, this.#store.root, path, want);
   }
 
-  /** Save a job record atomically (`durable` fsyncs it). */
+  /**
+   * Save a job record atomically (`durable` fsyncs it). The record is written in pieces, its
+   * datums a slice at a time, so that a job of many datums is never one string in memory.
+   */
   async save(job: JobRecord, options: { durable?: boolean } = {}): Promise<void> {
     const { layout } = this.#store;
     const dir = layout.jobDir(job.pipeline);
     await Deno.mkdir(dir, { recursive: true }).catch(async (err) => {
       throw await this.#damaged(err, dir, "folder");
     });
-    const bytes = utf8.encode(JSON.stringify(job));
     const record = layout.job(job.pipeline, job.id);
-    if (options.durable) {
-      await writeFileAtomic(record, bytes, layout.tmp);
-    } else {
-      const tmp = `${layout.tmp}/${Deno.pid}.job.${job.id}.tmp`;
-      await Deno.writeFile(tmp, bytes);
+    const tmp = options.durable
+      ? tempPath(layout.tmp)
+      : `${layout.tmp}/${Deno.pid}.job.${job.id}.tmp`;
+    try {
+      const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
+      try {
+        for (const piece of recordPieces(job)) await writeAll(f, utf8.encode(piece));
+        if (options.durable) await f.syncData();
+      } finally {
+        f.close();
+      }
       await Deno.rename(tmp, record);
+    } catch (err) {
+      await Deno.remove(tmp).catch(() => {});
+      mapWriteError(err, record);
     }
+    if (options.durable) await syncDir(dir);
   }
 
   /**
@@ -584,6 +596,24 @@ export class JobStore {
   async removePipeline(pipeline: string): Promise<void> {
     await Deno.remove(this.#dir(pipeline), { recursive: true }).catch(() => {});
   }
+}
+
+/** How many datum records one piece of a saved job record holds. */
+const DATUMS_PER_PIECE = 1000;
+
+/**
+ * The JSON text of `job`, in pieces: what `JSON.stringify(job)` gives (with `datums` last),
+ * without ever holding all its datums' text at once.
+ */
+export function* recordPieces(job: JobRecord): Generator<string> {
+  const { datums, ...rest } = job;
+  const head = JSON.stringify(rest);
+  yield head === "{}" ? '{"datums":[' : `${head.slice(0, -1)},"datums":[`;
+  for (let i = 0; i < datums.length; i += DATUMS_PER_PIECE) {
+    const text = JSON.stringify(datums.slice(i, i + DATUMS_PER_PIECE));
+    yield i === 0 ? text.slice(1, -1) : `,${text.slice(1, -1)}`;
+  }
+  yield "]}";
 }
 
 /** True when `value` has the fields every reader of a job record relies on. */

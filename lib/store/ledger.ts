@@ -280,8 +280,83 @@ export class Ledger {
     }
   }
 
-  /** Ledger entries with seq ≥ `seq` (no chain check; for lookups). */
+  /**
+   * Ledger entries with seq ≥ `seq`, in order (no chain check; for lookups). Entries carry
+   * their seq, so the ledger is read backwards from its end a block at a time and the read
+   * stops at the first entry before `seq`: the scheduler asking for the few entries since its
+   * last look reads a few kilobytes, not a ledger of a year of commits. A torn last line (a
+   * crash mid-append, cut off by the next write) is left out, as reading forwards does.
+   */
   async *since(seq: number): AsyncGenerator<{ entry: LedgerEntry }> {
+    if (seq <= 1) {
+      yield* this.#all();
+      return;
+    }
+    const found: LedgerEntry[] = [];
+    const f = await Deno.open(this.#layout.ledger, { read: true });
+    try {
+      const dec = new TextDecoder();
+      // `buf` holds the file's bytes from `start` up to the end of the next line to give
+      // (its newline), or up to the file's end until its last newline is found (`trimmed`).
+      let start = (await f.stat()).size;
+      let trimmed = false;
+      let buf = new Uint8Array(0);
+      read: while (start > 0) {
+        const from = Math.max(0, start - SINCE_BLOCK);
+        const block = await readRange(f, from, start);
+        const joined = new Uint8Array(block.length + buf.length);
+        joined.set(block);
+        joined.set(buf, block.length);
+        buf = joined;
+        start = from;
+        for (;;) {
+          if (!trimmed) {
+            const nl = buf.lastIndexOf(NEWLINE);
+            if (nl < 0) continue read;
+            trimmed = true;
+            buf = buf.subarray(0, nl + 1);
+          }
+          if (buf.length < 2) {
+            if (start > 0) continue read;
+            break read;
+          }
+          const prev = buf.lastIndexOf(NEWLINE, buf.length - 2);
+          if (prev < 0 && start > 0) continue read;
+          const entry = JSON.parse(
+            dec.decode(buf.subarray(prev + 1, buf.length - 1)),
+          ) as LedgerEntry;
+          if (entry.seq < seq) break read;
+          found.push(entry);
+          buf = buf.subarray(0, prev + 1);
+          if (prev < 0) break read;
+        }
+      }
+    } finally {
+      f.close();
+    }
+    for (let i = found.length - 1; i >= 0; i--) yield { entry: found[i]! };
+  }
+
+  /**
+   * Ledger entries with seq ≥ `seq` whose line holds `text` (no chain check; for finding a
+   * commit by a prefix of its id). Only the lines holding `text` are decoded: a search of a
+   * ledger of a year of commits costs one read of it and a string search, not a JSON parse
+   * of every entry.
+   */
+  async *holding(text: string, seq: number): AsyncGenerator<{ entry: LedgerEntry }> {
+    const all = await Deno.readTextFile(this.#layout.ledger);
+    for (let at = all.indexOf(text); at >= 0;) {
+      const from = all.lastIndexOf("\n", at) + 1;
+      const nl = all.indexOf("\n", at);
+      if (nl < 0) break;
+      const entry = JSON.parse(all.slice(from, nl)) as LedgerEntry;
+      if (entry.seq >= seq) yield { entry };
+      at = all.indexOf(text, nl + 1);
+    }
+  }
+
+  /** Every ledger entry, read forwards (no chain check). */
+  async *#all(): AsyncGenerator<{ entry: LedgerEntry }> {
     const text = await Deno.readTextFile(this.#layout.ledger);
     let pos = 0;
     while (pos < text.length) {
@@ -289,9 +364,25 @@ export class Ledger {
       if (nl < 0) break;
       const entry = JSON.parse(text.slice(pos, nl)) as LedgerEntry;
       pos = nl + 1;
-      if (entry.seq >= seq) yield { entry };
+      yield { entry };
     }
   }
+}
+
+/** `since()` reads the ledger backwards this many bytes at a time. */
+const SINCE_BLOCK = 64 << 10;
+
+/** The bytes of `f` from `from` to `to`. */
+async function readRange(f: Deno.FsFile, from: number, to: number): Promise<Uint8Array> {
+  const buf = new Uint8Array(to - from);
+  await f.seek(from, Deno.SeekMode.Start);
+  let off = 0;
+  while (off < buf.length) {
+    const n = await f.read(buf.subarray(off));
+    if (n === null) return buf.subarray(0, off);
+    off += n;
+  }
+  return buf;
 }
 
 /** Decode the ledger line of entry `expectedSeq`, checking its shape (not its chain). */

@@ -14,7 +14,7 @@ import { mapWriteError, siblingTempPath, touch, writeAll } from "./fs_util.ts";
 import { createHasher, type Hash, sha256 } from "./hash.ts";
 import type { Layout } from "./layout.ts";
 import { LooseObjects, type ProgressFn } from "./loose.ts";
-import type { Packs } from "./packs.ts";
+import type { MergeStep, Packs } from "./packs.ts";
 import {
   checkedStream,
   copyChecked,
@@ -355,6 +355,21 @@ export class ObjectStore {
   /** Replace packs by one pack holding only `keep` of their objects (gc only). */
   async repack(packs: readonly string[], keep: ReadonlySet<Hash>): Promise<number> {
     return await (await this.#pk()).repack(packs, keep);
+  }
+
+  /**
+   * Merge small packs into one when there are too many (see `Packs.consolidate`); the
+   * caller holds `gc.lock` exclusively. Returns the packs merged.
+   */
+  async consolidate(
+    options: { mergeAt?: number; step?: (step: MergeStep) => Promise<void> } = {},
+  ): Promise<number> {
+    return await (await this.#pk()).consolidate(options);
+  }
+
+  /** True once after this process wrote a pack (only when the pack code is loaded). */
+  takePackWritten(): boolean {
+    return this.#packsLoaded?.takeWritten() ?? false;
   }
 
   /** Remove pack files that never got an index (a crash mid-write; gc only). */

@@ -7,7 +7,7 @@
 import { IntegrityError } from "../errors.ts";
 import { wrongKindError } from "./damage.ts";
 import { type Hash, sha256Async } from "./hash.ts";
-import { mapWriteError, syncDir, tempPath, writeNewFile } from "./fs_util.ts";
+import { mapWriteError, processAlive, syncDir, tempPath, touch, writeNewFile } from "./fs_util.ts";
 import { Layout } from "./layout.ts";
 import { checkPack, corrupt, encodePack, type PackEntry } from "./pack_codec.ts";
 import {
@@ -28,6 +28,7 @@ export class Packs {
   /** Open index files of large indexes, read on demand. */
   readonly #indexFiles: Deno.FsFile[] = [];
   #dirMade = false;
+  #written = false;
 
   constructor(layout: Layout) {
     this.#layout = layout;
@@ -50,10 +51,15 @@ export class Packs {
     const names = this.#indexNames();
     const loaded = this.#index.names;
     if (loaded.every((pack) => names.includes(pack))) {
-      for (const pack of names) {
-        if (!loaded.includes(pack)) await this.#loadIndex(this.#index, pack);
+      try {
+        for (const pack of names) {
+          if (!loaded.includes(pack)) await this.#loadIndex(this.#index, pack);
+        }
+        return;
+      } catch (err) {
+        // Gone since listed: merged into another pack; read the indexes afresh.
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
       }
-      return;
     }
     this.#dropIndex();
   }
@@ -91,6 +97,7 @@ export class Packs {
       }
       size = info.size;
     } catch (err) {
+      if (err instanceof Deno.errors.NotFound) throw err;
       throw await wrongKindError(err, this.#layout.root, path, "file");
     }
     if (size <= WHOLE_INDEX_BYTES) {
@@ -122,9 +129,19 @@ export class Packs {
     // forgotten once settled (`finally` runs after the assignment, even when the load
     // finishes at once), so a load after a drop reads the packs afresh.
     return this.#indexLoading ??= (async () => {
-      const index = new PackIndexes();
-      for (const pack of this.#indexNames()) await this.#loadIndex(index, pack);
-      return this.#index = index;
+      for (;;) {
+        const index = new PackIndexes();
+        try {
+          for (const pack of this.#indexNames()) await this.#loadIndex(index, pack);
+        } catch (err) {
+          // An index listed but gone when opened was merged into a new pack (written
+          // before the old ones go): list again, and the new one is there.
+          if (!(err instanceof Deno.errors.NotFound)) throw err;
+          this.close();
+          continue;
+        }
+        return this.#index = index;
+      }
     })().finally(() => {
       this.#indexLoading = null;
     });
@@ -176,7 +193,10 @@ export class Packs {
    * Write small objects as one pack: pack temp → fsync → rename, then its index the same way,
    * then fsync the folder. The index is written last, so a pack without one is never read.
    */
-  async write(objects: ReadonlyMap<Hash, Uint8Array>): Promise<void> {
+  async write(
+    objects: ReadonlyMap<Hash, Uint8Array>,
+    step?: (step: MergeStep) => Promise<void>,
+  ): Promise<string> {
     const dir = this.#layout.packs;
     if (!this.#dirMade) {
       await Deno.mkdir(dir, { recursive: true });
@@ -194,6 +214,7 @@ export class Packs {
       idxBytes = await encodeIndex(entries);
       await writeNewFile(idxTmp, idxBytes);
       await Deno.rename(packTmp, this.#layout.pack(name));
+      await step?.("pack");
       await Deno.rename(idxTmp, this.#layout.packIndex(name));
     } catch (err) {
       await Deno.remove(packTmp).catch(() => {});
@@ -203,6 +224,120 @@ export class Packs {
     }
     await syncDir(dir);
     this.#index?.add(name, idxBytes);
+    this.#written = true;
+    return name;
+  }
+
+  /**
+   * True once, after this process wrote a pack since the last call: the time to see
+   * whether the packs should be merged (`consolidate()`).
+   */
+  takeWritten(): boolean {
+    const written = this.#written;
+    this.#written = false;
+    return written;
+  }
+
+  /**
+   * Merge small packs into one when the store holds more than `MERGE_AT` packs, so that a
+   * command never lists and opens thousands of packs after a year of commits. The caller
+   * holds `gc.lock` exclusively: no pack is written outside a transaction and no gc or
+   * verify runs meanwhile (a transaction may still write a pack: it is not merged, as it is
+   * not listed yet). The packs under `SMALL_PACK_BYTES`, smallest first up to
+   * `MERGE_MAX_BYTES` in all, are read and checked object by object (a pack that fails a
+   * check is left for `verify` to name), written as one new pack and index durably, and
+   * only then are the old ones removed, index first. At every point each object is in a
+   * pack with an index: a crash leaves at worst an object in two packs, or a new pack
+   * without an index (never read, and removed by the next merge or gc once its writer is
+   * dead). Readers holding an old pack open keep reading it; one that finds it gone reads
+   * the indexes again and finds the new pack. Returns the packs merged (0: none).
+   */
+  async consolidate(
+    options: { mergeAt?: number; step?: (step: MergeStep) => Promise<void> } = {},
+  ): Promise<number> {
+    const step = options.step ?? (() => Promise.resolve());
+    const mergeAt = options.mergeAt ?? MERGE_AT;
+    const names = this.#indexNames();
+    if (names.length <= mergeAt) return 0;
+    await this.#removeDeadOrphans(new Set(names));
+    const sized: { name: string; size: number }[] = [];
+    for (const name of names) {
+      try {
+        const size = (await Deno.lstat(this.#layout.pack(name))).size;
+        if (size < SMALL_PACK_BYTES) sized.push({ name, size });
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      }
+    }
+    sized.sort((a, b) => a.size - b.size);
+    const merged: string[] = [];
+    const objects = new Map<Hash, Uint8Array>();
+    let bytes = 0;
+    for (const { name, size } of sized) {
+      if (bytes + size > MERGE_MAX_BYTES && merged.length >= 2) break;
+      const held = await this.#objectsOf(name);
+      if (!held) continue;
+      for (const [hash, obj] of held) objects.set(hash, obj);
+      merged.push(name);
+      bytes += size;
+    }
+    if (merged.length < Math.max(2, Math.min(MERGE_MIN, Math.floor(mergeAt / 2)))) return 0;
+    await step("read");
+    const made = await this.write(objects, step);
+    await step("index");
+    for (const [i, name] of merged.entries()) {
+      this.#files.get(name)?.file.close();
+      this.#files.delete(name);
+      await Deno.remove(this.#layout.packIndex(name)).catch(ignoreNotFound);
+      if (i === 0) await step("unindexed");
+      await Deno.remove(this.#layout.pack(name)).catch(ignoreNotFound);
+    }
+    await step("removed");
+    await syncDir(this.#layout.packs);
+    // Newer than every pack it replaces: gc keeps what was written while a job runs by
+    // its file's time, and what a merged pack held stays as young as it was.
+    await touch(this.#layout.pack(made));
+    this.#dropIndex();
+    return merged.length;
+  }
+
+  /**
+   * The objects of pack `name`, each checked against its hash; null when the pack or its
+   * index is damaged or gone (it is not merged; `verify` names the damage).
+   */
+  async #objectsOf(name: string): Promise<Map<Hash, Uint8Array> | null> {
+    try {
+      const entries = await parseIndex(
+        await Deno.readFile(this.#layout.packIndex(name)),
+        name,
+      );
+      const bytes = await Deno.readFile(this.#layout.pack(name));
+      checkPack(name, bytes, entries);
+      const out = new Map<Hash, Uint8Array>();
+      for (const { hash, offset, length } of entries) {
+        out.set(hash, bytes.slice(offset, offset + length));
+      }
+      return out;
+    } catch (err) {
+      if (err instanceof IntegrityError || err instanceof Deno.errors.NotFound) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * Remove pack files without an index whose writer is dead (its pid is in the pack's
+   * name): a pack whose writer crashed before its index went in, which nothing reads. A
+   * live writer's pack may be between its two renames, and is left.
+   */
+  async #removeDeadOrphans(indexed: ReadonlySet<string>): Promise<void> {
+    for (const e of Deno.readDirSync(this.#layout.packs)) {
+      const pack = Layout.packOf(e.name);
+      if (pack?.file !== "pack" || indexed.has(pack.name) || !e.isFile) continue;
+      const pid = Number(pack.name.split("-")[2]);
+      if (Number.isInteger(pid) && pid > 0 && !processAlive(pid)) {
+        await Deno.remove(this.#layout.pack(pack.name)).catch(ignoreNotFound);
+      }
+    }
   }
 
   /** Names of packs that have an index. */
@@ -301,6 +436,22 @@ export class Packs {
     }
     return freed;
   }
+}
+
+/** The steps of a merge of packs, for tests that stop it at each. */
+export type MergeStep = "read" | "pack" | "index" | "unindexed" | "removed";
+
+/** Packs are merged once a store holds more than this many. */
+export const MERGE_AT = 32;
+/** Packs smaller than this are merged; larger ones (a big put's) are left as they are. */
+const SMALL_PACK_BYTES = 8 << 20;
+/** A merge reads at most about this many bytes of packs. */
+const MERGE_MAX_BYTES = 64 << 20;
+/** A merge takes at least this many packs, so that its cost is spread over many writes. */
+const MERGE_MIN = 16;
+
+function ignoreNotFound(err: unknown): void {
+  if (!(err instanceof Deno.errors.NotFound)) throw err;
 }
 
 /** Indexes up to this size are read whole when loaded; larger ones a window at a time. */

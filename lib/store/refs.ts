@@ -18,7 +18,8 @@ export interface Resolved {
 /** What resolving needs of the store: its commits, and its ledger to find commit ids by prefix. */
 export interface RefSource {
   readCommit(id: string): Promise<Commit>;
-  ledgerSince(seq: number): AsyncIterable<{ entry: LedgerEntry }>;
+  /** Ledger entries with seq ≥ `seq` whose line holds `text` (and maybe others). */
+  ledgerHolding(text: string, seq: number): AsyncIterable<{ entry: LedgerEntry }>;
 }
 
 /** The state of repo `name`, or NotFoundError with a suggestion. */
@@ -91,7 +92,9 @@ async function findCommitId(
     notFound();
   }
   const matches = new Set<string>();
-  for await (const { entry } of source.ledgerSince(repo.createdSeq)) {
+  // A commit change is `{"commit":"<id>",…}` in a ledger line (canonical JSON): only the
+  // lines holding that text are decoded, and each is checked change by change.
+  for await (const { entry } of source.ledgerHolding(`"commit":"${text}`, repo.createdSeq)) {
     for (const c of entry.changes) {
       if (c.type === "commit" && c.repo === repoName && c.commit.startsWith(text)) {
         matches.add(c.commit);

@@ -66,6 +66,8 @@ export class Store {
   readonly #ledger: Ledger;
   readonly #reader: Reader;
   readonly #spliceMinBytes: number | undefined;
+  /** How many `withIngest` calls of this process are running. */
+  #ingesting = 0;
   /** Made on the first tree edit: reading commands never load the editor. */
   #editor: TreeEditor | undefined;
 
@@ -137,10 +139,37 @@ export class Store {
    */
   async withIngest<T>(fn: () => Promise<T>): Promise<T> {
     const f = await lockFile(this.layout.gcLock, false);
+    this.#ingesting++;
     try {
       return await fn();
     } finally {
+      this.#ingesting--;
       f.close();
+      if (this.#ingesting === 0) await this.#mergePacks();
+    }
+  }
+
+  /**
+   * Merge small packs when this process wrote a pack and the store now holds too many
+   * (`Packs.consolidate`): at the end of a write, amortised (a merge of ~32 small packs
+   * comes once every ~16 pack writes or more). It needs `gc.lock` exclusively, as gc does,
+   * since it removes packs: no writer is then between writing objects and committing
+   * them, and no gc or verify is listing packs. It only tries the lock: while a job or
+   * another put holds it, the merge is left to a later write. Best effort: the command's
+   * own work is done, so a merge that fails (a full disk) leaves the packs as they were
+   * and the command succeeds.
+   */
+  async #mergePacks(): Promise<void> {
+    if (this.#ingesting > 0 || !this.objects.takePackWritten()) return;
+    let f: Deno.FsFile | undefined;
+    try {
+      f = await Deno.open(this.layout.gcLock, { read: true, write: true, create: true });
+      if (!await f.tryLock(true)) return;
+      await this.objects.consolidate();
+    } catch {
+      // Left to a later write; the packs are whole whatever step failed.
+    } finally {
+      f?.close();
     }
   }
 
@@ -161,6 +190,7 @@ export class Store {
    */
   async transact<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const lock = await lockFile(this.layout.lock, true);
+    let locked = true;
     try {
       await cleanTemp(this.layout);
       const state = await this.#ledger.recover();
@@ -175,9 +205,12 @@ export class Store {
         await tx.batch.flush();
         await this.#ledger.append(state, tx.time, tx.changes);
       }
+      lock.close();
+      locked = false;
+      await this.#mergePacks();
       return result;
     } finally {
-      lock.close();
+      if (locked) lock.close();
     }
   }
 
@@ -189,6 +222,11 @@ export class Store {
   /** Ledger entries with seq ≥ `seq` (no chain check; for lookups). */
   ledgerSince(seq: number): AsyncGenerator<{ entry: LedgerEntry }> {
     return this.#ledger.since(seq);
+  }
+
+  /** Ledger entries with seq ≥ `seq` whose line holds `text` (no chain check; for id prefixes). */
+  ledgerHolding(text: string, seq: number): AsyncGenerator<{ entry: LedgerEntry }> {
+    return this.#ledger.holding(text, seq);
   }
 
   /** The state of repo `name`, or NotFoundError with a suggestion. */

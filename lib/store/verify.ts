@@ -267,23 +267,27 @@ export async function verifyStore(
       { repair: rebuild },
     );
   }
-  // Listing the objects checks every pack index first, so a corrupt index is named as
-  // such rather than as the objects it no longer finds.
-  const all = await store.objects.listAll();
-  const { commits, trees, files } = await reachable(store, state, {
-    check: true,
-    present: presentOf(all),
-    extra: await options.extraRoots?.(state),
+  // The shared ingest lock keeps packs from being merged (or gc'd) while they are listed and
+  // checked: a merge removes the packs it replaces. Listing the objects checks every pack
+  // index first, so a corrupt index is named as such rather than as the objects it no
+  // longer finds.
+  return await store.withIngest(async () => {
+    const all = await store.objects.listAll();
+    const { commits, trees, files } = await reachable(store, state, {
+      check: true,
+      present: presentOf(all),
+      extra: await options.extraRoots?.(state),
+    });
+    let objects = 0;
+    for (const hash of all.loose) {
+      await store.objects.verifyLoose(hash);
+      objects++;
+    }
+    for (const pack of all.packs.keys()) {
+      await store.objects.verifyPack(pack, () => objects++);
+    }
+    return { entries, commits, trees, files, objects };
   });
-  let objects = 0;
-  for (const hash of all.loose) {
-    await store.objects.verifyLoose(hash);
-    objects++;
-  }
-  for (const pack of all.packs.keys()) {
-    await store.objects.verifyPack(pack, () => objects++);
-  }
-  return { entries, commits, trees, files, objects };
 }
 
 /** What `gc` freed (or would free with `dryRun`). */

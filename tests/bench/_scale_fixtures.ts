@@ -156,3 +156,91 @@ export async function filesStore(
   });
   return { store: root, folders: folderCount };
 }
+
+/**
+ * A store at `dir` (created) holding repo `data` with one commit of `n` folders `/p00000…`
+ * of 16 small files each, every folder's files in a pack of their own: the `n` packs as many
+ * small puts leave when nothing merges them (written straight through the object store, so
+ * no merge runs). The commit and its trees go first, in one transaction (one more pack).
+ */
+export async function packsStore(dir: string, n: number): Promise<string> {
+  const root = `${dir}/.tusk`;
+  await Deno.mkdir(dir, { recursive: true });
+  const store = await Store.init(root);
+  await store.transact((tx) => {
+    tx.change({ type: "repo:create", repo: REPO, description: "" });
+    return Promise.resolve();
+  });
+  const packs: Map<string, Uint8Array>[] = [];
+  const trees: Uint8Array[] = [];
+  const top: TreeEntry[] = [];
+  let total = 0;
+  for (let p = 0; p < n; p++) {
+    const objects = new Map<string, Uint8Array>();
+    const entries: TreeEntry[] = [];
+    let size = 0;
+    for (let i = 0; i < 16; i++) {
+      const bytes = encoder.encode(`pack ${p}, file ${i}: ${sha256(`${p}/${i}`)}\n`);
+      const hash = sha256(bytes);
+      objects.set(hash, bytes);
+      entries.push({
+        name: `f${String(i).padStart(2, "0")}.txt`,
+        kind: "file",
+        hash,
+        size: bytes.length,
+      });
+      size += bytes.length;
+    }
+    packs.push(objects);
+    trees.push(encodeTree(entries));
+    top.push({ name: packFolder(p), kind: "dir", hash: sha256(trees[p]!), size });
+    total += size;
+  }
+  await store.transact(async (tx) => {
+    for (const tree of trees) await tx.batch.add(tree);
+    await tx.commit(REPO, "master", async () => ({
+      tree: await tx.batch.add(encodeTree(top)),
+      size: total,
+    }), { message: `${n} packs`, origin: "user" });
+  });
+  for (const objects of packs) await store.objects.writePack(objects);
+  store.objects.close();
+  return root;
+}
+
+/** The folder of the `p`th pack's files in a packs fixture. */
+export function packFolder(p: number): string {
+  return `p${String(p).padStart(5, "0")}`;
+}
+
+/**
+ * A ledger file alone at `dir/ledger` of `n` entries shaped as a `put file` leaves them (a
+ * `commit` and a `branch:move`, chained), for timing reads of the ledger; returns the
+ * commit ids, oldest first.
+ */
+export async function ledgerFile(dir: string, n: number): Promise<string[]> {
+  await Deno.mkdir(dir, { recursive: true });
+  const lines: string[] = [];
+  const ids: string[] = [];
+  let prev = GENESIS;
+  let parent: string | null = null;
+  const start = Date.parse("2024-01-01T00:00:00Z");
+  for (let seq = 1; seq <= n; seq++) {
+    const commit = sha256(`commit ${seq}`);
+    const line = canonicalJson({
+      seq,
+      prev,
+      time: new Date(start + seq * 60_000).toISOString(),
+      changes: [
+        { type: "commit", repo: REPO, commit },
+        { type: "branch:move", repo: REPO, branch: "master", from: parent, to: commit },
+      ],
+    });
+    lines.push(line);
+    ids.push(commit);
+    prev = sha256(line);
+    parent = commit;
+  }
+  await Deno.writeTextFile(`${dir}/ledger`, lines.join("\n") + "\n");
+  return ids;
+}

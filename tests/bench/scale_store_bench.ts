@@ -12,15 +12,35 @@
  *    first line of output (target < 200 ms at 1M), beside `tusk list repo` (start-up) on
  *    the same store; and `verify` of the nested repo in µs per file (target ≤ 10 µs at 1M),
  *    beside `sha256sum` of the store's pack files (the bytes verify re-hashes).
+ * 3. packs: `get file` of one file on a store of 10, 100 and 1,000 small packs, against the
+ *    same store once its packs are merged; and the amortised cost of merging at the end of a
+ *    write: 80 puts of 16 files, the mean of all against the mean of those that did not merge
+ *    (target ≤ 1.1×).
+ * 4. ledger: in the process, `since()` of the last two entries (the scheduler's look after a
+ *    commit) and a commit found by id prefix on ledgers of 1k, 10k and 100k entries, each
+ *    beside reading and decoding the whole ledger, as both did before.
  *
  * Fixtures are built through the store's library (`_scale_fixtures.ts`): a million files
  * in one transaction, a hundred thousand commits as loose objects and ledger lines written
  * in one go, not a million CLI calls. Pick sections by argument: `scale_store_bench.ts
- * commits`, `… files`, `… list`, `… verify` (`files` builds the repos the other two use).
+ * commits`, `… files`, `… list`, `… verify` (`files` builds the repos the other two use),
+ * `… packs`, `… ledger`.
  * `SCALE_STORE_SVG=docs/scale-store.svg` also writes the curves as a plot.
  */
 import { ROOT } from "../_helpers.ts";
-import { commitsStore, filesStore, FLAT_FOLDER, REPO } from "./_scale_fixtures.ts";
+import {
+  commitsStore,
+  filesStore,
+  FLAT_FOLDER,
+  ledgerFile,
+  packFolder,
+  packsStore,
+  REPO,
+} from "./_scale_fixtures.ts";
+import { Layout } from "../../lib/store/layout.ts";
+import { Ledger } from "../../lib/store/ledger.ts";
+import type { LedgerEntry } from "../../lib/store/state.ts";
+import { Store } from "../../lib/store/store.ts";
 import { freshGit, gitOptions, scratchFolder } from "./_fixtures.ts";
 import { alternate, measure, measureTusk, syncAll, tuskArgs } from "./_process.ts";
 import { formatMs, loadAverage, markdownTable, median, spread } from "./_report.ts";
@@ -28,6 +48,8 @@ import { formatMs, loadAverage, markdownTable, median, spread } from "./_report.
 const RUNS = 5;
 const COMMIT_SIZES = [1_000, 10_000, 100_000];
 const FILE_SIZES = [1_000, 100_000, 1_000_000];
+const PACK_SIZES = [10, 100, 1_000];
+const LEDGER_SIZES = [1_000, 10_000, 100_000];
 
 /** One point of a curve. */
 export interface Point {
@@ -35,7 +57,7 @@ export interface Point {
   readonly size: number;
   /** The figure (ms, or µs per file for verify). */
   readonly value: number;
-  readonly unit: "ms" | "µs/file";
+  readonly unit: "ms" | "µs/file" | "µs";
   readonly baseline?: { readonly label: string; readonly value: number };
   readonly runs: string;
 }
@@ -43,6 +65,7 @@ export interface Point {
 const points: Point[] = [];
 
 function show(value: number, unit: Point["unit"]): string {
+  if (unit === "µs") return value >= 1000 ? formatMs(value / 1000) : `${value.toFixed(1)} µs`;
   return unit === "ms" ? formatMs(value) : `${value.toFixed(2)} µs/file`;
 }
 
@@ -260,12 +283,213 @@ async function benchFiles(root: string, sections: ReadonlySet<string>): Promise<
   }
 }
 
+// ---- 3. packs ----
+
+/** The number of packs (with an index) in a store. */
+async function packCount(store: string): Promise<number> {
+  let n = 0;
+  for await (const e of Deno.readDir(`${store}/packs`)) if (e.name.endsWith(".idx")) n++;
+  return n;
+}
+
+/**
+ * `get file` of one file on a store of n packs as small puts leave them, against the same
+ * store once its packs are merged (a copy, merged as the end of a write merges them, run
+ * alternately); then the amortised cost of merging: 80 puts of 16 files (each writes a
+ * pack) on a fresh store, the mean of all against the mean of those that did not merge.
+ */
+async function benchPacks(root: string): Promise<void> {
+  console.log(`
+3. packs: get file on a store of n packs (load average ${await loadAverage()})`);
+  for (const n of PACK_SIZES) {
+    const dir = `${root}/packs-${n}`;
+    const t0 = performance.now();
+    const store = await packsStore(dir, n);
+    const merged = `${root}/packs-${n}-merged/.tusk`;
+    await Deno.mkdir(`${root}/packs-${n}-merged`);
+    await measure("cp", ["-a", store, merged]);
+    const s = await Store.open(merged);
+    const m0 = performance.now();
+    let rounds = 0;
+    while (await s.objects.consolidate() > 0) rounds++;
+    const mergeMs = performance.now() - m0;
+    s.objects.close();
+    console.log(
+      `  (${n} packs built in ${formatMs(m0 - t0)}; merged in ${rounds} round(s), ${
+        formatMs(mergeMs)
+      }, to ${await packCount(merged)} pack(s))`,
+    );
+    const target = `${REPO}@master:/${packFolder(n >> 1)}/f07.txt`;
+    const { tusk, baseline } = await alternate(
+      RUNS,
+      () => measureTusk(store, ["get", "file", target]),
+      () => measureTusk(merged, ["get", "file", target]),
+    );
+    const before = tusk.map((m) => m.ms);
+    const after = baseline.map((m) => m.ms);
+    add({
+      curve: "packs: get file, unmerged",
+      size: n,
+      value: median(before),
+      unit: "ms",
+      runs: `median of ${RUNS}, ${spread(before)}`,
+    });
+    add({
+      curve: "packs: get file, merged",
+      size: n,
+      value: median(after),
+      unit: "ms",
+      baseline: { label: "unmerged", value: median(before) },
+      runs: `median of ${RUNS}, ${spread(after)}`,
+    });
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(`${root}/packs-${n}-merged`, { recursive: true });
+  }
+  const PUTS = 80;
+  const dir = `${root}/packs-puts`;
+  const store = `${dir}/.tusk`;
+  await Deno.mkdir(dir, { recursive: true });
+  await Store.init(store);
+  await measureTusk(store, ["create", "repo", REPO]);
+  const plain: number[] = [];
+  const merging: number[] = [];
+  let packs = 0;
+  for (let p = 0; p < PUTS; p++) {
+    const src = `${dir}/src-${p}`;
+    await Deno.mkdir(src);
+    for (let i = 0; i < 16; i++) await Deno.writeTextFile(`${src}/f${i}`, `put ${p}, file ${i}\n`);
+    await syncAll();
+    const m = await measureTusk(store, ["put", "file", "-r", `${REPO}@master:/p${p}`, "-f", src]);
+    const now = await packCount(store);
+    (now < packs + 1 ? merging : plain).push(m.ms);
+    packs = now;
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const all = [...plain, ...merging];
+  console.log(
+    `  ${PUTS} puts of 16 files: ${merging.length} merged (${
+      merging.map((x) => formatMs(x)).join(", ")
+    }), the others median ${formatMs(median(plain))}; ${packs} pack(s) at the end`,
+  );
+  add({
+    curve: "packs: put of 16 files, amortised",
+    size: PUTS,
+    value: mean(all),
+    unit: "ms",
+    baseline: { label: "mean of the puts that did not merge", value: mean(plain) },
+    runs: `mean of ${PUTS}, ${merging.length} merging`,
+  });
+  await Deno.remove(dir, { recursive: true });
+}
+
+// ---- 4. ledger ----
+
+/** Every ledger entry with seq ≥ `seq`, as `since()` read it before: the whole file, forwards. */
+async function* sinceForwards(path: string, seq: number): AsyncGenerator<LedgerEntry> {
+  const text = await Deno.readTextFile(path);
+  let pos = 0;
+  while (pos < text.length) {
+    const nl = text.indexOf("\n", pos);
+    if (nl < 0) break;
+    const entry = JSON.parse(text.slice(pos, nl)) as LedgerEntry;
+    pos = nl + 1;
+    if (entry.seq >= seq) yield entry;
+  }
+}
+
+/** The commits matching `prefix` among `entries`, as resolving a commit id prefix does. */
+async function matches(entries: AsyncIterable<LedgerEntry>, prefix: string): Promise<number> {
+  let found = 0;
+  for await (const entry of entries) {
+    for (const c of entry.changes) {
+      if (c.type === "commit" && c.repo === REPO && c.commit.startsWith(prefix)) found++;
+    }
+  }
+  return found;
+}
+
+/** The median of `runs` timings of `fn`, in µs. */
+async function timeUs(runs: number, fn: () => Promise<unknown>): Promise<number[]> {
+  const us: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn();
+    us.push((performance.now() - t) * 1000);
+  }
+  return us;
+}
+
+/**
+ * In the process, as the scheduler and `resolve` call them: `since()` of the entries after
+ * the last two (what the scheduler reads when it sees a new commit) and a commit found by an
+ * 8-digit prefix, on ledgers of 1k, 10k and 100k `put file` entries; each beside reading the
+ * whole ledger forwards and decoding every line, as both did before (same run, alternated).
+ */
+async function benchLedger(root: string): Promise<void> {
+  console.log(`
+4. ledger: reads of a ledger of n entries (load average ${await loadAverage()})`);
+  const runs = 31;
+  for (const n of LEDGER_SIZES) {
+    const dir = `${root}/ledger-${n}`;
+    const ids = await ledgerFile(dir, n);
+    const ledger = new Ledger(new Layout(dir));
+    const path = `${dir}/ledger`;
+    const entries = async (it: AsyncIterable<{ entry: LedgerEntry }>) => {
+      const out: LedgerEntry[] = [];
+      for await (const { entry } of it) out.push(entry);
+      return out;
+    };
+    const since = await alternate(
+      runs,
+      () => timeUs(1, () => entries(ledger.since(n - 1))),
+      () => timeUs(1, () => Array.fromAsync(sinceForwards(path, n - 1))),
+    );
+    if ((await entries(ledger.since(n - 1))).length !== 2) throw new Error("since() is wrong");
+    const newer = since.tusk.flat();
+    const older = since.baseline.flat();
+    add({
+      curve: "ledger: since() of the last 2",
+      size: n,
+      value: median(newer),
+      unit: "µs",
+      baseline: { label: "whole ledger read", value: median(older) },
+      runs: `median of ${runs}, ${spread(newer.map((x) => x / 1000))}`,
+    });
+    const prefix = ids[n >> 1]!.slice(0, 8);
+    const lookup = () =>
+      matches(
+        (async function* () {
+          for await (const { entry } of ledger.holding(`"commit":"${prefix}`, 1)) yield entry;
+        })(),
+        prefix,
+      );
+    if (await lookup() !== 1) throw new Error("the prefix lookup is wrong");
+    const found = await alternate(
+      runs,
+      () => timeUs(1, lookup),
+      () => timeUs(1, () => matches(sinceForwards(path, 1), prefix)),
+    );
+    const a = found.tusk.flat();
+    const b = found.baseline.flat();
+    add({
+      curve: "ledger: commit by id prefix",
+      size: n,
+      value: median(a),
+      unit: "µs",
+      baseline: { label: "every line decoded", value: median(b) },
+      runs: `median of ${runs}, ${spread(a.map((x) => x / 1000))}`,
+    });
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 // ---- report ----
 
 const TARGETS: Record<string, { readonly limit: number; readonly text: string }> = {
   "commits: put file": { limit: 1.2, text: "largest ≤ 1.2x smallest" },
   "files (nested): put file": { limit: 2, text: "largest ≤ 2x smallest" },
   "files (flat): put file": { limit: 2, text: "largest ≤ 2x smallest" },
+  "ledger: since() of the last 2": { limit: 1.2, text: "largest ≤ 1.2x smallest" },
 };
 
 /** The closing table: each point with its ratio to the smallest size of its curve. */
@@ -281,6 +505,12 @@ function summary(): string {
     if (last && target) verdict = ratio <= target.limit ? "PASS" : "MISS";
     if (last && p.curve.startsWith("list file") && p.size >= 1_000_000) {
       verdict = p.value < 200 ? "PASS" : "MISS";
+    }
+    if (last && p.curve === "packs: get file, merged" && p.baseline) {
+      verdict = p.value < p.baseline.value ? "PASS" : "MISS";
+    }
+    if (p.curve === "packs: put of 16 files, amortised" && p.baseline) {
+      verdict = p.value <= 1.1 * p.baseline.value ? "PASS" : "MISS";
     }
     if (last && p.curve.startsWith("verify") && p.size >= 1_000_000) {
       verdict = p.value <= 10 ? "PASS" : "MISS";
@@ -310,7 +540,7 @@ export async function plot(points: readonly Point[]): Promise<string> {
   const { renderSvg } = await import("../../lib/format/plot_render.ts");
   const smallest = new Map<string, number>();
   for (const p of points) if (!smallest.has(p.curve)) smallest.set(p.curve, p.value);
-  const values = points.map((p) => ({
+  const values = points.filter((p) => !p.curve.endsWith("amortised")).map((p) => ({
     curve: p.curve,
     size: p.size,
     ratio: Number((p.value / smallest.get(p.curve)!).toFixed(3)),
@@ -351,7 +581,7 @@ export async function plot(points: readonly Point[]): Promise<string> {
 
 async function main(): Promise<number> {
   const started = performance.now();
-  const all = ["commits", "files", "list", "verify"];
+  const all = ["commits", "files", "list", "verify", "packs", "ledger"];
   const asked = Deno.args.map((a) => a.toLowerCase());
   const unknown = asked.filter((a) => !all.includes(a));
   if (unknown.length) {
@@ -372,6 +602,8 @@ async function main(): Promise<number> {
         sections.has("files") || sections.has("list") || sections.has("verify"),
         () => benchFiles(scratch.path, sections),
       ],
+      [sections.has("packs"), () => benchPacks(scratch.path)],
+      [sections.has("ledger"), () => benchLedger(scratch.path)],
     ];
     for (const [wanted, run] of tasks) {
       if (!wanted) continue;
