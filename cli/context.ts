@@ -38,8 +38,8 @@ export interface CliContextOptions {
   readonly store?: string | undefined;
   /** `--sandbox` (else `$TUSK_SANDBOX`, else auto). */
   readonly sandbox?: SandboxRequest | undefined;
-  /** The program's command tree, for completion scripts. */
-  readonly commandTree?: () => CompletionCommand;
+  /** The program's whole command tree, for completion scripts. */
+  readonly commandTree?: () => Promise<CompletionCommand>;
   readonly stdout?: Output;
   readonly stderr?: Output;
   /** Reads an environment variable (default: `Deno.env.get`). */
@@ -195,8 +195,8 @@ export class CliContext {
     );
   }
 
-  /** The program's command tree, for completion scripts. */
-  commandTree(): CompletionCommand {
+  /** The program's whole command tree, for completion scripts. */
+  commandTree(): Promise<CompletionCommand> {
     if (!this.#options.commandTree) throw new TypeError("This context has no command tree");
     return this.#options.commandTree();
   }
