@@ -29,6 +29,7 @@ export {
   rerunJob,
   restartDatum,
   stopJob,
+  streamJobs,
 } from "./commands/jobs.ts";
 export { lineage, provenance } from "./commands/lineage.ts";
 export { waitCommit, waitJob } from "./commands/wait.ts";

@@ -96,6 +96,7 @@ const PINNED = [
   "runTriggered",
   "setPipelineStopped",
   "stopJob",
+  "streamJobs",
   "verify",
   "waitCommit",
   "waitJob",

@@ -52,6 +52,22 @@ export async function listJobs(
   return scan.jobs;
 }
 
+/**
+ * Jobs newest first, read as they are consumed (memory bounded however many jobs): what
+ * `list job` without `-n` prints as it reads. Damaged records as `JobListingOptions` says.
+ */
+export async function streamJobs(
+  store: Store,
+  options: { pipeline?: string } & JobListingOptions = {},
+): Promise<AsyncGenerator<JobRecord>> {
+  if (options.pipeline) pipelineOf(await store.state(), options.pipeline);
+  const { onDamaged, pipeline } = options;
+  return new JobStore(store).records({
+    ...(pipeline ? { pipeline } : {}),
+    ...(onDamaged ? { onDamaged } : {}),
+  });
+}
+
 /** One job: its id or a unique prefix of at least 4 hex digits, optionally `pipeline@` first. */
 export async function inspectJob(store: Store, id: string): Promise<JobRecord> {
   const ref = parseJobRef(id);
