@@ -45,7 +45,7 @@ export { SpecError } from "./pipeline/spec/spec_error.ts";
 export type { PipelineSpec } from "./pipeline/spec/parse_spec.ts";
 export type { JobRecord } from "./pipeline/jobs.ts";
 export type { DatumState, JobState } from "./pipeline/states.ts";
-export { readJournal, type TuskEvent } from "./scheduler/events.ts";
+export { journalStart, readJournal, type TuskEvent } from "./scheduler/events.ts";
 export { Scheduler } from "./scheduler/scheduler.ts";
 export { nextTick } from "./scheduler/cron.ts";
 export { detectSandbox, type SandboxChoice } from "./runner/detect.ts";

@@ -59,6 +59,7 @@ const PINNED = [
   "inspectRepo",
   "isFinal",
   "journalPath",
+  "journalStart",
   "lineage",
   "listBranch",
   "listCommit",
