@@ -21,6 +21,7 @@ export {
   setPipelineStopped,
 } from "./commands/pipelines.ts";
 export {
+  countJobs,
   inspectDatum,
   inspectJob,
   listDatums,

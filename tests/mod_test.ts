@@ -32,6 +32,7 @@ const PINNED = [
   "cloneFrom",
   "completionNames",
   "completionScript",
+  "countJobs",
   "createBranch",
   "createPipeline",
   "createRepo",
