@@ -412,22 +412,53 @@ export class JobStore {
   }
 
   /**
-   * Jobs newest first, of one pipeline or all, read as they are consumed. A damaged record
-   * is handed to `onDamaged` and skipped; without it, its IntegrityError ends the walk. A
-   * job the index names whose record is gone (removed, or a crash kept it from being
-   * written) is skipped.
+   * Jobs newest first, of one pipeline or all, read as they are consumed, a few records
+   * ahead (never more than `limit` in all). A damaged record is handed to `onDamaged` and
+   * skipped; without it, its IntegrityError ends the walk. A job the index names whose
+   * record is gone (removed, or a crash kept it from being written) is skipped.
    */
   async *records(
-    options: { pipeline?: string; onDamaged?: (damaged: DamagedJob) => void } = {},
+    options: {
+      pipeline?: string;
+      onDamaged?: (damaged: DamagedJob) => void;
+      /** The most readable records the caller takes (reads ahead stop there). */
+      limit?: number;
+    } = {},
   ): AsyncGenerator<JobRecord> {
-    for await (const { p, id } of this.ids(options.pipeline)) {
-      try {
-        yield await this.#read(p, id);
-      } catch (err) {
+    const ids = this.ids(options.pipeline);
+    type Read = { record: JobRecord } | { err: unknown };
+    const pending: { p: string; id: string; read: Promise<Read> }[] = [];
+    let idsDone = false;
+    let yielded = 0;
+    try {
+      while (true) {
+        const want = Math.min(READ_AHEAD, (options.limit ?? Infinity) - yielded);
+        while (!idsDone && pending.length < Math.max(1, want)) {
+          const next = await ids.next();
+          if (next.done) {
+            idsDone = true;
+            break;
+          }
+          const { p, id } = next.value;
+          const read = this.#read(p, id).then((record) => ({ record }), (err) => ({ err }));
+          pending.push({ p, id, read });
+        }
+        const head = pending.shift();
+        if (!head) return;
+        const got = await head.read;
+        if ("record" in got) {
+          yielded++;
+          yield got.record;
+          continue;
+        }
+        const err = got.err;
         if (err instanceof Deno.errors.NotFound) continue;
         if (!(err instanceof IntegrityError) || !options.onDamaged) throw err;
+        const { p, id } = head;
         options.onDamaged({ pipeline: p, id, file: this.#store.layout.job(p, id), error: err });
       }
+    } finally {
+      await ids.return(undefined);
     }
   }
 
@@ -437,7 +468,7 @@ export class JobStore {
    */
   async list(options: { pipeline?: string; limit?: number } = {}): Promise<JobRecord[]> {
     const out: JobRecord[] = [];
-    for await (const job of this.records(pick(options))) {
+    for await (const job of this.records({ ...pick(options), ...limitOf(options) })) {
       out.push(job);
       if (options.limit && out.length >= options.limit) break;
     }
@@ -452,7 +483,8 @@ export class JobStore {
   async scan(options: { pipeline?: string; limit?: number } = {}): Promise<JobScan> {
     const jobs: JobRecord[] = [];
     const damaged: DamagedJob[] = [];
-    for await (const job of this.records({ ...pick(options), onDamaged: (d) => damaged.push(d) })) {
+    const onDamaged = (d: DamagedJob) => damaged.push(d);
+    for await (const job of this.records({ ...pick(options), ...limitOf(options), onDamaged })) {
       jobs.push(job);
       if (options.limit && jobs.length >= options.limit) break;
     }
@@ -608,6 +640,14 @@ export class JobStore {
   async removePipeline(pipeline: string): Promise<void> {
     await Deno.remove(this.#dir(pipeline), { recursive: true }).catch(() => {});
   }
+}
+
+/** Job records read ahead of the one a listing takes. */
+const READ_AHEAD = 16;
+
+/** `{ limit }` of `options`, when given (0 is no limit). */
+function limitOf(options: { limit?: number }): { limit?: number } {
+  return options.limit ? { limit: options.limit } : {};
 }
 
 /** `{ pipeline }` of `options`, when given. */

@@ -184,3 +184,15 @@ Deno.test("JobStore.records() walks an index longer than one read from its end, 
   for await (const j of jobs.records()) seen.push(j.id);
   assert.deepEqual(seen, [4999, 2048, 2047, 0].map(id));
 });
+
+Deno.test("JobStore.scan() with a limit reads no record past it, reading ahead or not", async () => {
+  await using dir = await tempDir();
+  const { store, jobs } = await storeWith(dir.path, [["a", 1], ["a", 2], ["a", 3], ["a", 4]]);
+  await Deno.writeTextFile(store.layout.job("a", id(2)), "");
+  const scan = await jobs.scan({ limit: 2 });
+  assert.deepEqual(scan.jobs.map((j) => j.id), [id(4), id(3)]);
+  assert.deepEqual(scan.damaged, []);
+  const all = await jobs.scan();
+  assert.deepEqual(all.jobs.map((j) => j.id), [id(4), id(3), id(1)]);
+  assert.deepEqual(all.damaged.map((d) => d.id), [id(2)]);
+});
