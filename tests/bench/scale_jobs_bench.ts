@@ -5,8 +5,10 @@
  *
  * - `jobs`: `tusk list job -n 20`, `tusk inspect job <12-hex prefix>` (median of 5 each) and
  *   `tusk list job` without `-n` (its first row, whole run and peak RSS; median of 3). Target:
- *   flat (the 100,000 case ≤ 1.2× the 1,000 case) for `-n 20` and `inspect`; the streamed
- *   listing's peak RSS flat too (it holds a piece of rows, never the whole history).
+ *   flat (the 100,000 case ≤ 1.2× the 1,000 case) for `-n 20`, `inspect` and the streamed
+ *   listing's first row and peak RSS; the streamed listing is also run once with V8's old
+ *   generation capped at 32 MiB, which it must finish within (it holds a piece of rows,
+ *   never the whole history; uncapped, V8 collects lazily and the peak grows with the run).
  * - `journal`: the events of every job written through the journal writer with its default
  *   rotation: the bytes kept on disk against the bytes written (target: bounded, the same at
  *   every size), and the bytes a dashboard replays (its current segment).
@@ -28,20 +30,27 @@ import { Store } from "../../lib/store/store.ts";
 import { JobIndex } from "../../lib/pipeline/job_index.ts";
 import type { JobRecord } from "../../lib/pipeline/jobs.ts";
 import { JournalWriter } from "../../lib/scheduler/journal.ts";
-import { ROOT, TUSK_PERMS } from "../_helpers.ts";
+import { MAIN, ROOT, TUSK_PERMS } from "../_helpers.ts";
 import { jobEvents, jobId } from "../tui/_events.ts";
 import { Pane, shq, tuskUpLine } from "../tui/_tmux.ts";
 import { measureTusk, taskV8Flags, tuskArgs } from "./_process.ts";
 import { formatMiB, formatMs, loadAverage, median, spread } from "./_report.ts";
 
-const SIZES = [1_000, 10_000, 100_000];
+/** `SCALE_JOBS_SIZES=1000,5000` measures other sizes (the first is the baseline). */
+/** V8 flags of a `list job` run whose old generation is capped: it must still finish. */
+const CAPPED = "--v8-flags=--max-semi-space-size=8,--max-old-space-size=32";
+
+const SIZES = Deno.env.get("SCALE_JOBS_SIZES")?.split(",").map(Number) ?? [1_000, 10_000, 100_000];
 const PIPELINES = ["train", "infer"];
-const UP_FLAGS = taskV8Flags("up");
+/** `tusk up` and the bare Ink app run with the `up` task's V8 flags, or `SCALE_JOBS_UP_FLAGS`. */
+const UP_FLAGS = Deno.env.get("SCALE_JOBS_UP_FLAGS")?.split(" ").filter(Boolean) ??
+  taskV8Flags("up");
 const ORIGIN = Date.UTC(2025, 0, 1);
 /** Jobs one per ~5 minutes: 100,000 of them span about a year. */
 const STEP_MS = 5 * 60 * 1000;
 
-const asked = new Set(Deno.args);
+const svgArg = Deno.args.find((a) => a.startsWith("--svg="));
+const asked = new Set(Deno.args.filter((a) => !a.startsWith("--")));
 const run = (section: string) => asked.size === 0 || asked.has(section);
 
 /** The record of job `n` (ids sort by `n`, as real ids by time), of pipeline `p`. */
@@ -146,10 +155,11 @@ async function journalOnDisk(
 /** `tusk list job` without -n: ms to its first row, to its end, and its peak RSS (KiB). */
 async function streamedList(
   store: Store,
+  args: readonly string[] = tuskArgs(["list", "job"]),
 ): Promise<{ firstMs: number; ms: number; peakKiB: number | null; rows: number }> {
   const t0 = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: tuskArgs(["list", "job"]),
+    args: [...args],
     cwd: ROOT,
     env: { NO_COLOR: "1", TUSK_STORE: store.root },
     stdout: "piped",
@@ -222,6 +232,7 @@ async function dashboard(
   if (!pid) throw new Error("Cannot find the pid of tusk up");
   const rssKiB = await peakOver(pid, 3000);
   const hwmKiB = await vmKiB(pid, "VmHWM");
+
   await pane.keys("q");
   const code = await pane.exitStatus();
   if (code !== 0) throw new Error(`tusk up exited ${code}`);
@@ -253,12 +264,54 @@ async function bareInk(): Promise<{ firstMs: number; rssKiB: number }> {
   return { firstMs, rssKiB };
 }
 
+/** The curves as a Vega-Lite line chart: each measure over its value at the smallest size. */
+function plotSpec() {
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: {
+      text: "tusk at scale: cost over the cost at 1,000 jobs",
+      subtitle: `load average ${loadNow}; flat is 1.0`,
+    },
+    width: 520,
+    height: 300,
+    data: { values: curves },
+    mark: { type: "line", point: true },
+    encoding: {
+      x: {
+        field: "jobs",
+        type: "quantitative",
+        scale: { type: "log" },
+        axis: { values: SIZES, format: ",d" },
+        title: "jobs in history",
+      },
+      y: {
+        field: "ratio",
+        type: "quantitative",
+        scale: { type: "log" },
+        title: "× the 1,000-job figure",
+      },
+      color: {
+        field: "measure",
+        type: "nominal",
+        title: null,
+        legend: { orient: "bottom", columns: 2, labelLimit: 320 },
+      },
+    },
+  } as const;
+}
+
 // ---- the report ----
 
 const verdict = (ok: boolean) => (ok ? "PASS" : "MISS");
 const x = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 /** Rows of the closing table. */
 const table: string[][] = [];
+/** Each curve's points, for the plot: its value at each size over its value at the first. */
+const curves: { measure: string; jobs: number; ratio: number }[] = [];
+
+function curve(measure: string, values: readonly number[]): void {
+  values.forEach((v, i) => curves.push({ measure, jobs: SIZES[i]!, ratio: v / values[0]! }));
+}
 
 function row(
   name: string,
@@ -285,7 +338,8 @@ function row(
 }
 
 const started = performance.now();
-console.log(`scale: jobs, journal and dashboard; load average ${await loadAverage()}`);
+const loadNow = await loadAverage();
+console.log(`scale: jobs, journal and dashboard; load average ${loadNow}`);
 const root = await Deno.makeTempDir({ prefix: "tusk-bench-scale-jobs-" });
 try {
   const stores: Store[] = [];
@@ -308,6 +362,7 @@ try {
     const whole: number[] = [];
     const rss: number[] = [];
     const listRss: number[] = [];
+    const cappedRss: number[] = [];
     for (const [i, store] of stores.entries()) {
       const n = SIZES[i]!;
       const target = jobId(Math.floor(n / 3)).slice(0, 12);
@@ -325,6 +380,17 @@ try {
       if (s.some((r) => r.rows !== n)) {
         throw new Error(`list job printed ${s.map((r) => r.rows)} rows of ${n}`);
       }
+      const capped = await streamedList(store, [
+        "run",
+        "--quiet",
+        ...TUSK_PERMS,
+        CAPPED,
+        MAIN,
+        "list",
+        "job",
+      ]);
+      if (capped.rows !== n) throw new Error(`capped list job printed ${capped.rows} rows of ${n}`);
+      cappedRss.push(capped.peakKiB ?? NaN);
       listN.push(median(a));
       inspect.push(median(b));
       listRss.push(median(m));
@@ -343,6 +409,10 @@ try {
     }
     const flat = (v: number[]) => ({ ok: v[v.length - 1]! / v[0]! <= 1.2, text: "≤ 1.2×" });
     row("list job -n 20 (median of 5)", listN, formatMs, flat(listN));
+    curve("list job -n 20", listN);
+    curve("inspect job <prefix>", inspect);
+    curve("list job (streamed): first row", first);
+    curve("list job (streamed): peak RSS", rss);
     row("list job -n 20, peak RSS", listRss, formatMiB);
     row("inspect job <prefix> (median of 5)", inspect, formatMs, flat(inspect));
     row("list job, first row (median of 3)", first, formatMs, flat(first));
@@ -378,6 +448,7 @@ try {
     }
     const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
     row("journal written", written, mib);
+    curve("event journal: bytes kept", kept);
     row("journal kept on disk", kept, mib, {
       ok: kept[kept.length - 1]! <= 5 * 4 * 2 ** 20 + 2 ** 20,
       text: "bounded (≤ 21 MiB)",
@@ -427,6 +498,8 @@ try {
       text: "< 1 s",
     });
     row("dashboard RSS idle", rssUp, formatMiB);
+    curve("dashboard: first frame", firstF);
+    curve("dashboard: RSS", rssUp);
     const ratios = rssUp.map((k) => k / floorKiB);
     table.push([
       "dashboard RSS / bare Ink + React",
@@ -457,8 +530,12 @@ try {
   console.log(
     `\ntotal ${formatMs(performance.now() - started)}; load average ${await loadAverage()}`,
   );
-  const json = Deno.env.get("SCALE_JOBS_JSON");
-  if (json) await Deno.writeTextFile(json, JSON.stringify({ sizes: SIZES, head, table }, null, 2));
+  if (svgArg) {
+    const { renderSvg } = await import("../../lib/format/plot_render.ts");
+    const file = svgArg.slice("--svg=".length);
+    await Deno.writeTextFile(file, await renderSvg(plotSpec()));
+    console.log(`plot: ${file}`);
+  }
 } finally {
   await Deno.remove(root, { recursive: true }).catch(() => {});
 }
