@@ -125,7 +125,11 @@ const COMMANDS = {
     file: command({
       description: "list the files in a folder",
       args: ["<repo@ref[:/path]>"],
-      options: JSON_OPTION,
+      options: {
+        number: value("n", "at most n entries (a page)", { short: "n" }),
+        after: value("name", "start after this name (the last of the page before)"),
+        ...JSON_OPTION,
+      },
       aliases: {
         "list-file": { args: ["<repo>", "<ref>", "[path]"], to: ["{repo}@{ref}[:{path}]"] },
       },

@@ -31,6 +31,22 @@ export function jobProgress(cli: CliContext): (e: TuskEvent) => void {
 }
 
 /**
+ * Start finding the sandbox of the jobs a command is about to trigger (a trial run of Deno
+ * inside bwrap: tens of milliseconds in a process of its own) while the command does its own
+ * work; `afterCommit()` then finds the answer waiting in `cli.sandbox()`. Nothing unless
+ * `wait` and a pipeline may trigger (`always`: the command makes one).
+ */
+export async function sandboxAhead(
+  cli: CliContext,
+  store: Store,
+  options: { wait: boolean; always?: boolean },
+): Promise<void> {
+  if (!options.wait || (!options.always && !(await mayTrigger(store)))) return;
+  // Its failure, if any, is afterCommit's to report.
+  cli.sandbox().catch(() => {});
+}
+
+/**
  * After a command made commits: run the jobs they triggered, unless `wait` is false (its
  * `--no-wait`), with their progress on stderr when it is a terminal, and say which failed.
  * The commits have landed whatever happens to their jobs, so trouble running them (a

@@ -2,7 +2,8 @@
 import * as pfs from "../lib/pfs.ts";
 import { formatSize, formatTable, printableName } from "../lib/format/format.ts";
 import { programText } from "../lib/format/program.ts";
-import { afterCommit } from "./_after_commit.ts";
+import { afterCommit, sandboxAhead } from "./_after_commit.ts";
+import { count } from "./_count.ts";
 import type { CliContext, JsonOption } from "./context.ts";
 
 /** `tusk put file <repo@branch[:/path]>`: files into a new commit, with progress on a terminal. */
@@ -19,6 +20,7 @@ export async function putFile(
   },
 ): Promise<void> {
   const store = await cli.store();
+  await sandboxAhead(cli, store, { wait: o.wait });
   const tty = cli.stderr.isTerminal();
   let last = 0;
   const result = await pfs.putFile(store, target, {
@@ -61,23 +63,40 @@ export async function getFile(
   if (r.stream) await r.stream.pipeTo(cli.stdout.writable, { preventClose: true });
 }
 
-/** A handler printing the files `verb` finds: `list file` and `glob file`. */
-function files(verb: (store: pfs.Store, ref: string) => Promise<pfs.FileInfo[]>) {
-  return async (cli: CliContext, [ref]: [string], o: JsonOption): Promise<void> => {
-    const files = await verb(await cli.store(), ref);
-    if (o.json) return cli.json(files);
-    cli.out(formatTable(
-      ["NAME", "TYPE", "SIZE"],
-      files.map((f) => [printableName(f.path), f.type, formatSize(f.size)]),
-    ));
-  };
+/** Print the files found: a table, or JSON with `json`. */
+function printFiles(cli: CliContext, files: readonly pfs.FileInfo[], json: boolean): void {
+  if (json) return cli.json(files);
+  cli.out(formatTable(
+    ["NAME", "TYPE", "SIZE"],
+    files.map((f) => [printableName(f.path), f.type, formatSize(f.size)]),
+  ));
 }
 
-/** `tusk list file <repo@ref[:/path]>`: the files in a folder. */
-export const listFile = files(pfs.listFile);
+/** `tusk list file <repo@ref[:/path]>`: the files in a folder, a page with `-n`/`--after`. */
+export async function listFile(
+  cli: CliContext,
+  [ref]: [string],
+  o: { number: string | undefined; after: string | undefined; json: boolean },
+): Promise<void> {
+  const limit = count(o.number);
+  const store = await cli.store();
+  if (limit === undefined && o.after === undefined) {
+    return printFiles(cli, await pfs.listFile(store, ref), o.json);
+  }
+  // A page is printed as soon as it is read; a large folder's tree is checked after it, and
+  // a damaged one still fails the command (exit 1), as `get file` of a large file does.
+  const page = await pfs.listFilePage(store, ref, {
+    ...(limit !== undefined ? { limit } : {}),
+    ...(o.after !== undefined ? { after: o.after } : {}),
+  });
+  printFiles(cli, page.files, o.json);
+  await page.check();
+}
 
 /** `tusk glob file <repo@ref:pattern>`: the files matching a pattern. */
-export const globFile = files(pfs.globFile);
+export async function globFile(cli: CliContext, [ref]: [string], o: JsonOption): Promise<void> {
+  printFiles(cli, await pfs.globFile(await cli.store(), ref), o.json);
+}
 
 /** `tusk diff file <new> [old]`: what changed, against the parent commit by default. */
 export async function diffFile(

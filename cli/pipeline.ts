@@ -5,7 +5,7 @@
 import * as lib from "../lib/mod.ts";
 import { formatAge, formatTable, printable, printableName } from "../lib/format/format.ts";
 import { programText } from "../lib/format/program.ts";
-import { afterCommit } from "./_after_commit.ts";
+import { afterCommit, sandboxAhead } from "./_after_commit.ts";
 import { warnDamaged } from "./_damaged.ts";
 import type { CliContext, JsonOption } from "./context.ts";
 
@@ -16,6 +16,7 @@ export async function createPipeline(
   o: { file: string; wait: boolean },
 ): Promise<void> {
   const store = await cli.store();
+  await sandboxAhead(cli, store, { wait: o.wait, always: true });
   await lib.createPipeline(store, cli.absolute(o.file), {
     update: false,
     reprocess: false,
@@ -31,6 +32,7 @@ export async function updatePipeline(
   o: { file: string; reprocess: boolean; wait: boolean },
 ): Promise<void> {
   const store = await cli.store();
+  await sandboxAhead(cli, store, { wait: o.wait, always: true });
   await lib.createPipeline(store, cli.absolute(o.file), {
     update: true,
     reprocess: o.reprocess,

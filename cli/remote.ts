@@ -3,7 +3,6 @@
  * repos, pipelines and jobs to and from them. Progress goes to stderr on a terminal.
  */
 import { formatSize, formatTable } from "../lib/format/format.ts";
-import { afterCommit } from "./_after_commit.ts";
 import { type CliContext, type JsonOption, load } from "./context.ts";
 
 type Remote = typeof import("../lib/remote.ts");
@@ -144,7 +143,10 @@ export async function pull(
   }
   if (o.json) cli.json(r);
   else report(cli, r, "pull");
-  if (!r.upToDate) await afterCommit(cli, store, o.wait);
+  if (!r.upToDate) {
+    const { afterCommit } = await load<typeof import("./_after_commit.ts")>("./_after_commit.ts");
+    await afterCommit(cli, store, o.wait);
+  }
 }
 
 /** `tusk clone <url> [dir]`. */

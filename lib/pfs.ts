@@ -27,8 +27,16 @@ export {
 export { Store, STORE_DIR } from "./store/store.ts";
 export { isFinal } from "./pipeline/states.ts";
 export { createRepo, deleteRepo, inspectRepo, listRepos } from "./commands/repo.ts";
-export { deleteFile, diffFile, getFile, globFile, listFile, putFile } from "./commands/file.ts";
-export type { FileInfo } from "./commands/file.ts";
+export {
+  deleteFile,
+  diffFile,
+  getFile,
+  globFile,
+  listFile,
+  listFilePage,
+  putFile,
+} from "./commands/file.ts";
+export type { FileInfo, FilePage, ListFileOptions } from "./commands/file.ts";
 export {
   createBranch,
   deleteBranch,

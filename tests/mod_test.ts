@@ -66,6 +66,7 @@ const PINNED = [
   "listCommit",
   "listDatums",
   "listFile",
+  "listFilePage",
   "listJobs",
   "listPipelines",
   "listRepos",

@@ -1,7 +1,7 @@
 /** File verbs: put, get, list, glob, diff, delete. Each returns data; nothing is printed here. */
 import { BadSourceError, InvalidArgumentError, NotFoundError } from "../errors.ts";
 import { compileGlob } from "../glob.ts";
-import { EMPTY_TREE } from "../store/codec.ts";
+import { compareNames, EMPTY_TREE, type TreeEntry, treePage } from "../store/codec.ts";
 import type { Hash } from "../store/hash.ts";
 import {
   checkBranchName,
@@ -366,18 +366,102 @@ export interface FileInfo {
   readonly hash: Hash;
 }
 
-/** `list file repo@ref[:/path]`: a folder's direct children, or the file itself. */
-export async function listFile(store: Store, refText: string): Promise<FileInfo[]> {
-  const { entry, segments } = await resolvePath(store, refText);
-  if (entry.kind === "file") {
-    return [{ path: entry.path, type: "file", size: entry.size, hash: entry.hash }];
+/** Paging of `list file`: a folder's entries in name order, from after a name, at most a number. */
+export interface ListFileOptions {
+  /** At most this many entries (a whole number of at least 1). */
+  readonly limit?: number;
+  /** Start after this name (the last name of the page before); it need not exist. */
+  readonly after?: string;
+}
+
+/**
+ * `list file repo@ref[:/path]`: a folder's direct children in name order, or the file
+ * itself; with `limit` or `after`, one page of them (see `listFilePage`), checked before
+ * it is returned.
+ */
+export async function listFile(
+  store: Store,
+  refText: string,
+  options: ListFileOptions = {},
+): Promise<FileInfo[]> {
+  if (options.limit === undefined && options.after === undefined) {
+    const { entry, segments } = await resolvePath(store, refText);
+    if (entry.kind === "file") {
+      return [{ path: entry.path, type: "file", size: entry.size, hash: entry.hash }];
+    }
+    return (await store.readTree(entry.hash)).map((e) => fileInfo(segments, e));
   }
-  return (await store.readTree(entry.hash)).map((e) => ({
-    path: formatPath([...segments, e.name]),
-    type: e.kind,
-    size: e.size,
-    hash: e.hash,
-  }));
+  const page = await listFilePage(store, refText, options);
+  await page.check();
+  return page.files;
+}
+
+/** A page of `list file`, and the check of the folder it came from. */
+export interface FilePage {
+  readonly files: FileInfo[];
+  /**
+   * Check the whole folder's tree against its hash; IntegrityError when it does not match.
+   * A tree up to 8 MiB was checked before the page was read; a larger one is read only
+   * where the page lies, so the page can be shown at once, and checked afterwards, as
+   * `get file` checks a large file at the end of its stream.
+   */
+  check(): Promise<void>;
+}
+
+/**
+ * One page of `list file`: at most `limit` entries of a folder, in name order, after the
+ * name `after`. Only the page's part of the folder's tree is read and decoded, so a page of
+ * a folder of a million files starts at once; `check()` the result before trusting it.
+ */
+export async function listFilePage(
+  store: Store,
+  refText: string,
+  options: ListFileOptions,
+): Promise<FilePage> {
+  const { limit, after } = options;
+  if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 1)) {
+    throw new InvalidArgumentError(`Invalid limit ${limit}: give a whole number of at least 1`, {
+      option: "limit",
+      value: limit,
+    });
+  }
+  const { entry, segments } = await resolvePath(store, refText);
+  const done = { check: () => Promise.resolve() };
+  if (entry.kind === "file") {
+    const name = entry.path.slice(entry.path.lastIndexOf("/") + 1);
+    const files: FileInfo[] = after !== undefined && compareNames(name, after) <= 0
+      ? []
+      : [{ path: entry.path, type: "file", size: entry.size, hash: entry.hash }];
+    return { files, ...done };
+  }
+  if (entry.hash === EMPTY_TREE) return { files: [], ...done };
+  const range = await store.objects.openRange(entry.hash);
+  let entries: TreeEntry[];
+  try {
+    entries = treePage(range, entry.hash, {
+      ...(limit !== undefined ? { limit } : {}),
+      ...(after !== undefined ? { after } : {}),
+    });
+  } catch (err) {
+    // A tree that does not decode may be damaged: the check names that first.
+    await range.check().finally(() => range.close());
+    throw err;
+  }
+  return {
+    files: entries.map((e) => fileInfo(segments, e)),
+    check: async () => {
+      try {
+        await range.check();
+      } finally {
+        range.close();
+      }
+    },
+  };
+}
+
+/** A tree entry of the folder at `segments` as a row of `list file`. */
+function fileInfo(segments: readonly string[], e: TreeEntry): FileInfo {
+  return { path: formatPath([...segments, e.name]), type: e.kind, size: e.size, hash: e.hash };
 }
 
 /** `glob file repo@ref:pattern`: every file and folder whose path matches. */

@@ -19,6 +19,7 @@ import {
 import type { HostProgram } from "../pipeline/program.ts";
 import { DEFAULT_WORKING_DIR } from "../pipeline/spec/parse_spec.ts";
 import { resolveHostProgram, type SandboxRequest } from "../runner/host_program.ts";
+import { ProgramCache } from "../runner/program_cache.ts";
 import { inputLeaves } from "../pipeline/spec/input.ts";
 import { currentTrigger } from "../pipeline/trigger.ts";
 import { reusableEntries } from "../scheduler/plan_job.ts";
@@ -46,9 +47,10 @@ export async function createPipeline(
   options: CreatePipelineCommandOptions = {},
 ): Promise<Pipeline> {
   const { sandbox = "auto", ...rest } = options;
+  const cache = ProgramCache.of(store.layout);
   return await createPipelineVersion(store, specFile, {
     ...rest,
-    resolveProgram: (name, o) => resolveHostProgram(name, { ...o, sandbox }),
+    resolveProgram: (name, o) => resolveHostProgram(name, { ...o, sandbox, cache }),
   });
 }
 

@@ -3,16 +3,31 @@
  * the work is in `lib/remote/`.
  */
 import { InvalidArgumentError } from "../errors.ts";
+import type { RemoteBackend } from "../remote/backend.ts";
 import { addRemote, readRemotes, remoteNamed, removeRemote } from "../remote/config.ts";
-import { openBackend } from "../remote/open.ts";
 import type { TransferProgress, TransferResult } from "../remote/progress.ts";
-import { pull } from "../remote/pull.ts";
-import { push } from "../remote/push.ts";
-import { defaultCloneName, parseRemoteUrl } from "../remote/url.ts";
-import { RemoteCache } from "../remote/cache.ts";
-import { type RemoteVerifyReport, verifyRemote } from "../remote/verify_remote.ts";
+import { defaultCloneName, parseRemoteUrl, type RemoteUrl } from "../remote/url.ts";
+import type { RemoteVerifyReport } from "../remote/verify_remote.ts";
 import { Layout } from "../store/layout.ts";
-import { Store } from "../store/store.ts";
+import type { Store } from "../store/store.ts";
+
+/**
+ * Load a module of one verb when it runs. The URL keeps Deno from loading it ahead with this
+ * file, as it does a literal `import("./x.ts")`: a clone does not load push, pull or the
+ * store's transaction code, nor `remote list` any of them.
+ */
+function load<T>(path: string): Promise<T> {
+  return import(new URL(path, import.meta.url).href);
+}
+
+/** The backend of `url`: a folder, or S3 (whose module loads the AWS SDK when used). */
+async function openBackend(
+  url: RemoteUrl,
+  env: (name: string) => string | undefined,
+): Promise<RemoteBackend> {
+  const open = await load<typeof import("../remote/open.ts")>("../remote/open.ts");
+  return await open.openBackend(url, env);
+}
 
 export type { RemoteVerifyReport, TransferProgress, TransferResult };
 
@@ -54,6 +69,10 @@ export async function remoteVerify(
   const r = await remoteNamed(store, options.remote);
   const backend = await openBackend(parseRemoteUrl(r.url, "/"), envOf(options));
   try {
+    const [{ verifyRemote }, { RemoteCache }] = await Promise.all([
+      load<typeof import("../remote/verify_remote.ts")>("../remote/verify_remote.ts"),
+      load<typeof import("../remote/cache.ts")>("../remote/cache.ts"),
+    ]);
     return await verifyRemote(backend, new RemoteCache(store.layout, options.remote));
   } finally {
     backend.close();
@@ -76,6 +95,7 @@ export async function pushTo(store: Store, options: TransferOptions): Promise<Tr
   const r = await remoteNamed(store, options.remote);
   const backend = await openBackend(parseRemoteUrl(r.url, "/"), envOf(options));
   try {
+    const { push } = await load<typeof import("../remote/push.ts")>("../remote/push.ts");
     return await push(store, { ...options, backend });
   } finally {
     backend.close();
@@ -87,6 +107,7 @@ export async function pullFrom(store: Store, options: TransferOptions): Promise<
   const r = await remoteNamed(store, options.remote);
   const backend = await openBackend(parseRemoteUrl(r.url, "/"), envOf(options));
   try {
+    const { pull } = await load<typeof import("../remote/pull.ts")>("../remote/pull.ts");
     return await pull(store, { ...options, backend });
   } finally {
     backend.close();
@@ -101,7 +122,8 @@ export interface CloneResult extends TransferResult {
 
 /**
  * `clone <url> [dir]`: a new store in `dir/.tusk` (or at `store`), with the remote `origin`,
- * holding everything the remote has. A clone that fails leaves nothing behind.
+ * holding everything the remote has (see `lib/remote/clone.ts`). A clone that fails leaves
+ * nothing behind: no store, and none of the folders it made for it.
  */
 export async function cloneFrom(options: {
   url: string;
@@ -110,8 +132,11 @@ export async function cloneFrom(options: {
   cwd: string;
   env?: (name: string) => string | undefined;
   onProgress?: (p: TransferProgress) => void;
-  /** Called with the new store's folder once it exists (and until the clone ends, is its). */
-  onCreated?: (root: string) => void;
+  /**
+   * Called once the clone starts writing, with the folder to remove should it be stopped:
+   * the topmost folder it made for the store, or else its staging folder.
+   */
+  onCreated?: (path: string) => void;
 }): Promise<CloneResult> {
   const url = parseRemoteUrl(options.url, options.cwd);
   if (options.dir !== undefined && options.store !== undefined) {
@@ -121,19 +146,39 @@ export async function cloneFrom(options: {
   const root = options.store !== undefined
     ? abs(options.store)
     : Layout.under(abs(options.dir ?? defaultCloneName(url)));
-  const store = await Store.init(root);
-  options.onCreated?.(root);
+  const made = missingFolders(root);
+  const backend = await openBackend(url, envOf(options));
   try {
-    await addRemote(store, { name: "origin", url: url.url, cwd: options.cwd });
-    const r = await pullFrom(store, {
+    const { clone } = await load<typeof import("../remote/clone.ts")>("../remote/clone.ts");
+    const r = await clone({
+      root,
+      backend,
       remote: "origin",
-      ...(options.env ? { env: options.env } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      onStaging: (staging) => options.onCreated?.(made[0] ?? staging),
     });
     return { ...r, store: root };
   } catch (err) {
-    store.objects.close();
-    await Deno.remove(root, { recursive: true }).catch(() => {});
+    // The store's staging folder is gone already; the folders made for it go too, if empty.
+    for (const dir of made.toReversed()) await Deno.remove(dir).catch(() => {});
     throw err;
+  } finally {
+    backend.close();
   }
+}
+
+/** The folders above `path` that do not exist yet, outermost first. */
+function missingFolders(path: string): string[] {
+  const out: string[] = [];
+  for (let dir = path.slice(0, path.lastIndexOf("/")); dir !== "";) {
+    try {
+      Deno.lstatSync(dir);
+      break;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) break;
+    }
+    out.unshift(dir);
+    dir = dir.slice(0, dir.lastIndexOf("/"));
+  }
+  return out;
 }

@@ -138,7 +138,11 @@ export function formatTable(
   rows: readonly (readonly string[])[],
 ): string {
   rows = rows.map((r) => r.map((cell) => printable(cell)));
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  // A loop, not Math.max(...cells): a million rows would overflow the call stack.
+  const widths = header.map((h) => h.length);
+  for (const r of rows) {
+    for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, (r[i] ?? "").length);
+  }
   const line = (cells: readonly string[]) =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]! + 3))).join("").trimEnd();
   return [line(header), ...rows.map(line)].join("\n") + "\n";

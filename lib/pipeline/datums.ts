@@ -3,7 +3,8 @@
  * gives one datum per match; `cross` takes the cartesian product, `union` the
  * concatenation, `join` matches by `joinOn` key and `group` gathers by `groupBy` key.
  * An `optional` pfs input (tusk's extension) with no commit or no match gives one datum in
- * which its folder is empty, where a required one gives none.
+ * which its folder is empty, where a required one gives none (in a union, only when no other
+ * input gives a datum).
  * Each datum has a hash over its input names, paths and content hashes, the spec's salt and
  * the stage code's hash: a datum that succeeded with the same hash need not run again.
  */
@@ -143,9 +144,18 @@ async function evaluate(store: Store, input: Input, commits: InputCommits): Prom
     case "cron":
       return await pfsDatums(store, { name: input.name, repo: input.repo, glob: "/" }, commits);
     case "union": {
-      const all: Partial[] = [];
-      for (const i of input.inputs) all.push(...await evaluate(store, i, commits));
-      return all;
+      // An optional input with nothing to give stands in a union only while no input gives a
+      // datum: the stage would otherwise run once more on nothing. When none gives one, the
+      // union is one datum with every such input's folder empty.
+      const given: Partial[] = [];
+      const nothing: Partial = [];
+      for (const i of input.inputs) {
+        for (const d of await evaluate(store, i, commits)) {
+          if (d.every((part) => "empty" in part)) nothing.push(...d);
+          else given.push(d);
+        }
+      }
+      return given.length > 0 || nothing.length === 0 ? given : [nothing];
     }
     case "cross": {
       let acc: Partial[] = [[]];

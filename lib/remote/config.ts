@@ -61,13 +61,14 @@ export async function readRemotes(store: Store): Promise<RemoteConfig[]> {
     .sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
-async function write(store: Store, remotes: readonly RemoteConfig[]): Promise<void> {
+/** The bytes of `remotes.json` holding `remotes`. */
+export function encodeRemotes(remotes: readonly RemoteConfig[]): Uint8Array {
   const body = { remotes: Object.fromEntries(remotes.map((r) => [r.name, { url: r.url }])) };
-  await writeFileAtomic(
-    store.layout.remotes,
-    new TextEncoder().encode(JSON.stringify(body, null, 2) + "\n"),
-    store.layout.tmp,
-  );
+  return new TextEncoder().encode(JSON.stringify(body, null, 2) + "\n");
+}
+
+async function write(store: Store, remotes: readonly RemoteConfig[]): Promise<void> {
+  await writeFileAtomic(store.layout.remotes, encodeRemotes(remotes), store.layout.tmp);
 }
 
 /** The remote `name`, or NotFoundError with a suggestion. */

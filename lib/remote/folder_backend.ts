@@ -36,11 +36,11 @@ export class FolderBackend implements RemoteBackend {
    * The path of `key` when it is a regular file, null when there is none. Anything else (a
    * link to a device, a FIFO, a folder) is refused by name: reading it could hang or never end.
    */
-  async #file(key: string): Promise<string | null> {
+  #file(key: string): string | null {
     const path = this.#path(key);
     let info: Deno.FileInfo;
     try {
-      info = await Deno.stat(path);
+      info = Deno.statSync(path);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return null;
       throw err;
@@ -55,41 +55,45 @@ export class FolderBackend implements RemoteBackend {
     return path;
   }
 
-  async get(key: string): Promise<Uint8Array | null> {
+  // Reads are synchronous calls: on a local disk they cost a fraction of asynchronous ones,
+  // and a remote's reads (log entries, indexes, packs) are made one after another anyway.
+
+  get(key: string): Promise<Uint8Array | null> {
     this.#requests++;
-    const path = await this.#file(key);
-    if (path === null) return null;
     try {
-      return await Deno.readFile(path);
+      const path = this.#file(key);
+      return Promise.resolve(path === null ? null : Deno.readFileSync(path));
     } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return null;
-      throw err;
+      if (err instanceof Deno.errors.NotFound) return Promise.resolve(null);
+      return Promise.reject(err);
     }
   }
 
-  async getRange(key: string, offset: number, length: number): Promise<Uint8Array | null> {
+  getRange(key: string, offset: number, length: number): Promise<Uint8Array | null> {
     this.#requests++;
-    const path = await this.#file(key);
-    if (path === null) return null;
     let f: Deno.FsFile;
     try {
-      f = await Deno.open(path, { read: true });
+      const path = this.#file(key);
+      if (path === null) return Promise.resolve(null);
+      f = Deno.openSync(path, { read: true });
     } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return null;
-      throw err;
+      if (err instanceof Deno.errors.NotFound) return Promise.resolve(null);
+      return Promise.reject(err);
     }
     try {
       // No more than the file holds: a remote's index may claim any length.
-      const size = (await f.stat()).size;
-      await f.seek(Math.min(offset, size), Deno.SeekMode.Start);
+      const size = f.statSync().size;
+      f.seekSync(Math.min(offset, size), Deno.SeekMode.Start);
       const buf = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
       let off = 0;
       while (off < buf.length) {
-        const n = await f.read(buf.subarray(off));
+        const n = f.readSync(buf.subarray(off));
         if (n === null || n === 0) break;
         off += n;
       }
-      return buf.subarray(0, off);
+      return Promise.resolve(buf.subarray(0, off));
+    } catch (err) {
+      return Promise.reject(err);
     } finally {
       f.close();
     }
@@ -97,7 +101,7 @@ export class FolderBackend implements RemoteBackend {
 
   async stream(key: string): Promise<ReadableStream<Uint8Array> | null> {
     this.#requests++;
-    const path = await this.#file(key);
+    const path = this.#file(key);
     if (path === null) return null;
     try {
       return (await Deno.open(path, { read: true })).readable;
@@ -193,13 +197,13 @@ export class FolderBackend implements RemoteBackend {
     return await this.#place(tmp, key, true);
   }
 
-  async list(prefix: string): Promise<RemoteKey[]> {
+  list(prefix: string): Promise<RemoteKey[]> {
     this.#requests++;
     const out: RemoteKey[] = [];
-    const walk = async (dir: string, rel: string) => {
+    const walk = (dir: string, rel: string) => {
       let entries: Deno.DirEntry[];
       try {
-        entries = await Array.fromAsync(Deno.readDir(dir));
+        entries = [...Deno.readDirSync(dir)];
       } catch (err) {
         if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
           return;
@@ -209,12 +213,16 @@ export class FolderBackend implements RemoteBackend {
       for (const e of entries) {
         const key = `${rel}${e.name}`;
         if (rel === "" && e.name === TMP) continue;
-        if (e.isDirectory) await walk(`${dir}/${e.name}`, `${key}/`);
-        else if (e.isFile) out.push({ key, size: (await Deno.stat(`${dir}/${e.name}`)).size });
+        if (e.isDirectory) walk(`${dir}/${e.name}`, `${key}/`);
+        else if (e.isFile) out.push({ key, size: Deno.statSync(`${dir}/${e.name}`).size });
       }
     };
-    await walk(prefix ? this.#path(prefix.replace(/\/$/, "")) : this.#root, prefix);
-    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    try {
+      walk(prefix ? this.#path(prefix.replace(/\/$/, "")) : this.#root, prefix);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return Promise.resolve(out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)));
   }
 
   close(): void {}

@@ -1,47 +1,16 @@
 /**
- * Jobs on both sides of a remote: the finished job records of a pipeline (as their files'
- * bytes) and its datum index entries, and the manifest a remote keeps of them. Only
+ * Jobs as they travel, pure: job records and datum index entries that came from a remote,
+ * checked, and datum index entries encoded as the datum index file holds them. Only
  * finished jobs travel: a running one belongs to the scheduler of the store running it.
  * Jobs are never removed by a push or pull, only added; a datum index entry travels when
- * the other side has none for its datum.
+ * the other side has none for its datum. (`local_jobs.ts` reads a store's own.)
  */
 import { IntegrityError } from "../errors.ts";
-import { type DatumIndexEntry, type JobRecord, JobStore } from "../pipeline/jobs.ts";
-import type { PipelineRecord } from "../pipeline/pipelines.ts";
+import type { DatumIndexEntry, JobRecord } from "../pipeline/jobs.ts";
 import { isFinal } from "../pipeline/states.ts";
 import type { Hash } from "../store/hash.ts";
-import type { Store } from "../store/store.ts";
-
-/** A finished job record as its file holds it. */
-export interface JobFile {
-  readonly id: string;
-  readonly bytes: Uint8Array;
-  readonly record: JobRecord;
-}
 
 const HEX64 = /^[0-9a-f]{64}$/;
-
-/** The finished jobs of pipeline `p` in `store` (those of this pipeline, not a namesake). */
-export async function finishedJobs(store: Store, p: PipelineRecord): Promise<JobFile[]> {
-  const out: JobFile[] = [];
-  const { jobs } = await new JobStore(store).scan({ pipeline: p.name });
-  for (const job of jobs) {
-    if (!isFinal(job.state) || job.pipelineSeq !== p.createdSeq) continue;
-    let bytes: Uint8Array;
-    try {
-      bytes = await Deno.readFile(store.layout.job(p.name, job.id));
-    } catch {
-      continue;
-    }
-    out.push({ id: job.id, bytes, record: job });
-  }
-  return out;
-}
-
-/** The datum index entries pipeline `p` made in `store`. */
-export async function datumEntries(store: Store, p: PipelineRecord): Promise<DatumIndexEntry[]> {
-  return [...(await new JobStore(store).datumIndexOf(p)).values()];
-}
 
 /** Encode datum index entries as the datum index file does (JSON lines). */
 export function encodeDatums(entries: readonly DatumIndexEntry[]): Uint8Array {

@@ -2,7 +2,6 @@
 import { RemoteError } from "../errors.ts";
 import type { RemoteBackend } from "./backend.ts";
 import { FolderBackend } from "./folder_backend.ts";
-import { S3Backend } from "./s3_backend.ts";
 import type { RemoteUrl } from "./url.ts";
 
 /** The backend of `url`; `env` reads the AWS settings of an S3 remote. */
@@ -11,6 +10,9 @@ export async function openBackend(
   env: (name: string) => string | undefined,
 ): Promise<RemoteBackend> {
   if (url.kind === "s3") {
+    // Loaded only for S3: a folder remote needs none of it.
+    const specifier = new URL("./s3_backend.ts", import.meta.url).href;
+    const { S3Backend } = await import(specifier) as typeof import("./s3_backend.ts");
     return new S3Backend({ bucket: url.bucket, prefix: url.prefix, url: url.url, env });
   }
   try {

@@ -20,7 +20,8 @@ import type { Store } from "../store/store.ts";
 import { isAncestor } from "./ancestry.ts";
 import type { RemoteBackend } from "./backend.ts";
 import { RemoteCache } from "./cache.ts";
-import { datumEntries, decodeDatums, encodeDatums, finishedJobs } from "./job_sync.ts";
+import { decodeDatums, encodeDatums } from "./job_sync.ts";
+import { datumEntries, finishedJobs } from "./local_jobs.ts";
 import { buildPack, PACK_BYTES } from "./packing.ts";
 import type { BranchMove, TransferOptions, TransferProgress, TransferResult } from "./progress.ts";
 import {
@@ -131,7 +132,8 @@ export async function push(store: Store, options: TransferOptions): Promise<Tran
       if (theirs.version === mine.version) continue;
     } else pushedPipes.push(mine);
     for (const input of inputRepos(mine)) {
-      if (!repos[input]) {
+      // An input this store lacks too (an optional one never made) is lacked alike there.
+      if (!repos[input] && local.repos[input]) {
         throw new NotFoundError(
           `Cannot push pipeline "${name}": it reads repo "${input}", which the remote does ` +
             `not have: push it too ("tusk push ${options.remote} ${input}")`,

@@ -6,7 +6,7 @@
  * object the log added up to it.
  */
 import { IntegrityError, RemoteError } from "../errors.ts";
-import { type Hash, sha256Async } from "../store/hash.ts";
+import { type Hash, sha256Native } from "../store/hash.ts";
 import type { RemoteBackend } from "./backend.ts";
 import type { RemoteCache, Seen } from "./cache.ts";
 import {
@@ -128,14 +128,16 @@ export async function readRemote(
         { remote: url, entry: seq, problem: "missing-entry" },
       );
     }
-    return { seq, bytes, hash: await sha256Async(bytes) };
+    return { seq, bytes, hash: await sha256Native(bytes) };
   });
   let prev = seen && seen.seq > 0 ? seen.hash : REMOTE_GENESIS;
   let head: RemoteEntry | null = null;
   const packs: RemotePack[] = [...(seen?.packs ?? [])];
   const objects: Hash[] = [...(seen?.objects ?? [])];
+  const decoded: RemoteEntry[] = [];
   for (const b of bodies) {
     const entry = decodeEntry(b.bytes, b.seq, url);
+    decoded.push(entry);
     if (seen && b.seq === seen.seq) {
       if (b.hash !== seen.hash) {
         throw new IntegrityError(
@@ -161,11 +163,10 @@ export async function readRemote(
     head = entry;
   }
   const addedBy = new Map<Hash, number>();
-  // Where each pack and object came from is kept for messages only: cheap to rebuild.
-  for (const b of bodies) {
-    const e = decodeEntry(b.bytes, b.seq, url);
-    for (const p of e.packs) addedBy.set(p.name, b.seq);
-    for (const o of e.objects) addedBy.set(o, b.seq);
+  // Where each pack and object came from, for messages.
+  for (const e of decoded) {
+    for (const p of e.packs) addedBy.set(p.name, e.seq);
+    for (const o of e.objects) addedBy.set(o, e.seq);
   }
   return {
     head,

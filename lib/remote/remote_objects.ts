@@ -5,8 +5,8 @@
  * objects are read by byte ranges, neighbours together; large objects whole, as streams.
  */
 import { IntegrityError } from "../errors.ts";
-import { type Hash, sha256Async } from "../store/hash.ts";
-import type { PackEntry } from "../store/pack_codec.ts";
+import { type Hash, sha256Native } from "../store/hash.ts";
+import { hasPackMagic, type PackEntry, recordAt } from "../store/pack_codec.ts";
 import { parseIndex } from "../store/pack_index.ts";
 import type { RemoteBackend } from "./backend.ts";
 import type { RemoteCache } from "./cache.ts";
@@ -35,7 +35,11 @@ export class RemoteObjects {
   readonly #addedBy: ReadonlyMap<Hash, number>;
   #where: Map<Hash, RemoteLocation> | null = null;
   readonly #pool = new Map<Hash, Uint8Array>();
-  readonly #fetchedMeta = new Set<Hash>();
+  /** Meta packs read whole, by name. */
+  readonly #fetchedMeta = new Map<Hash, Uint8Array>();
+  /** The bytes of every index read, and its checked entries, by pack. */
+  readonly #indexBytes = new Map<Hash, Uint8Array>();
+  readonly #entries = new Map<Hash, PackEntry[]>();
   /** Bytes fetched so far. */
   bytes = 0;
 
@@ -67,6 +71,8 @@ export class RemoteObjects {
 
   /** The checked entries of pack `name`'s index, from the cache or the remote. */
   async index(name: Hash): Promise<PackEntry[]> {
+    const known = this.#entries.get(name);
+    if (known) return known;
     let bytes = await this.#cache.get("idx", name);
     if (!bytes) {
       bytes = await this.#backend.get(KEYS.index(name));
@@ -78,7 +84,7 @@ export class RemoteObjects {
           { remote: this.url, pack: name, problem: "missing-pack" },
         );
       }
-      if ((await sha256Async(bytes)) !== name) {
+      if ((await sha256Native(bytes)) !== name) {
         throw new IntegrityError(
           `Remote "${this.url}": the index of pack ${name}${
             this.#by(name)
@@ -88,6 +94,7 @@ export class RemoteObjects {
       }
       this.#cache.put("idx", name, bytes);
     }
+    this.#indexBytes.set(name, bytes);
     const entries = await parseIndex(bytes, name);
     // The index is named by its hash, so a remote can still craft one that lies about where
     // its objects are: a length of a terabyte, a negative or fractional offset.
@@ -105,6 +112,7 @@ export class RemoteObjects {
         );
       }
     }
+    this.#entries.set(name, entries);
     return entries;
   }
 
@@ -182,20 +190,37 @@ export class RemoteObjects {
       const bytes = await this.#backend.get(KEYS.pack(at.pack));
       if (bytes === null) throw this.#missingPack(at.pack);
       this.bytes += bytes.length;
-      this.#fetchedMeta.add(at.pack);
+      this.#fetchedMeta.set(at.pack, bytes);
+      const fresh: [Hash, Uint8Array][] = [];
       for (const e of await this.index(at.pack)) {
         if (e.offset + e.length > bytes.length) throw this.#corrupt(e.hash, at.pack);
-        this.#pool.set(e.hash, bytes.subarray(e.offset, e.offset + e.length));
+        if (this.#pool.has(e.hash)) continue;
+        const b = bytes.subarray(e.offset, e.offset + e.length);
+        this.#pool.set(e.hash, b);
+        fresh.push([e.hash, b]);
       }
+      // Checked all at once (a native digest each, side by side): most will be taken. One
+      // that does not match is refused when it is taken.
+      const sums = await hashAll(fresh.map(([, b]) => b));
+      fresh.forEach(([h], i) => {
+        if (sums[i] === h) this.#checked.add(h);
+      });
       got = this.#pool.get(hash)!;
     }
     if (!this.#checked.has(hash)) {
-      if ((await sha256Async(got)) !== hash) throw this.#corrupt(hash, at?.pack ?? null);
+      if ((await sha256Native(got)) !== hash) throw this.#corrupt(hash, at?.pack ?? null);
       this.#checked.add(hash);
     }
     return got;
   }
   readonly #checked = new Set<Hash>();
+
+  /** True when `meta()` checked `hash` in these very bytes (the same place in one pack). */
+  #checkedAt(hash: Hash, bytes: Uint8Array): boolean {
+    const p = this.#pool.get(hash);
+    return p !== undefined && this.#checked.has(hash) && p.buffer === bytes.buffer &&
+      p.byteOffset === bytes.byteOffset && p.length === bytes.length;
+  }
 
   /**
    * Fetch packed objects by byte ranges (neighbours in one request), each checked against
@@ -236,7 +261,7 @@ export class RemoteObjects {
         this.bytes += bytes.length;
         for (const o of list.slice(i, j)) {
           const b = bytes.subarray(o.offset - start, o.offset - start + o.length);
-          if (b.length !== o.length || (await sha256Async(b)) !== o.hash) {
+          if (b.length !== o.length || (await sha256Native(b)) !== o.hash) {
             throw this.#corrupt(o.hash, pack);
           }
           if (keep) out.set(o.hash, b);
@@ -246,6 +271,45 @@ export class RemoteObjects {
       }
     }
     return out;
+  }
+
+  /**
+   * Pack `name` whole, with its index, as a store holds a pack: its first line, each
+   * object's header and each object's bytes checked (against its hash) before it is handed
+   * on; `onObject` is called with each object's length as it is checked.
+   */
+  async wholePack(
+    name: Hash,
+    onObject?: (length: number) => void,
+  ): Promise<{ pack: Uint8Array; index: Uint8Array; objects: number }> {
+    const entries = await this.index(name);
+    let pack = this.#fetchedMeta.get(name);
+    if (!pack) {
+      const got = await this.#backend.get(KEYS.pack(name));
+      if (got === null) throw this.#missingPack(name);
+      this.bytes += got.length;
+      pack = got;
+    }
+    if (!hasPackMagic(pack)) {
+      throw new IntegrityError(
+        `Remote "${this.url}": pack ${name}${this.#by(name)} is damaged (it does not start ` +
+          "as a pack does); nothing was changed here",
+        { remote: this.url, pack: name, problem: "damaged-pack" },
+      );
+    }
+    const records = entries.map((e) => recordAt(pack, e));
+    const unchecked = entries.map((e, i) =>
+      records[i] !== null && !this.#checkedAt(e.hash, records[i]!)
+    );
+    const sums = await hashAll(records.filter((_, i) => unchecked[i]) as Uint8Array[]);
+    let next = 0;
+    for (const [i, e] of entries.entries()) {
+      if (records[i] === null || (unchecked[i] && sums[next++] !== e.hash)) {
+        throw this.#corrupt(e.hash, name);
+      }
+      onObject?.(e.length);
+    }
+    return { pack, index: this.#indexBytes.get(name)!, objects: entries.length };
   }
 
   /** A large object's bytes as a stream (checked by whoever consumes it), or a named error. */
@@ -266,4 +330,22 @@ export class RemoteObjects {
   corrupt(hash: Hash): IntegrityError {
     return this.#corrupt(hash, null);
   }
+}
+
+/** Native digests are taken this many at a time. */
+const HASH_WIDTH = 16;
+
+/** The SHA-256 of each of `items`, several taken side by side. */
+async function hashAll(items: readonly Uint8Array[]): Promise<Hash[]> {
+  const out: Hash[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(HASH_WIDTH, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await sha256Native(items[i]!);
+      }
+    }),
+  );
+  return out;
 }

@@ -1,7 +1,8 @@
 /**
  * `remote verify`: check a whole remote as a clone would take it, without writing anything
  * here: its log chained from the first entry, every pack and large object its log names
- * there, and every object in them re-hashed.
+ * there, and every object in them re-hashed (each pack whole, its headers too, as a clone
+ * copies it).
  */
 import { createHasher, type Hash } from "../store/hash.ts";
 import type { RemoteBackend } from "./backend.ts";
@@ -26,15 +27,13 @@ export async function verifyRemote(
   const view = await readRemote(backend, cache, { fromStart: true });
   const objects = new RemoteObjects(backend, cache, view);
   let count = 0;
-  for (const p of view.packs) {
-    const entries = await objects.index(p.name);
-    await objects.ranges(entries.map((e) => e.hash), () => {
-      count++;
-    });
-  }
+  for (const p of view.packs) count += (await objects.wholePack(p.name)).objects;
   for (const h of view.objects) {
     const hasher = await createHasher();
-    for await (const chunk of await objects.stream(h)) hasher.update(chunk);
+    for await (const chunk of await objects.stream(h)) {
+      hasher.update(chunk);
+      objects.bytes += chunk.length;
+    }
     if (hasher.hex() !== (h as Hash)) throw objects.corrupt(h);
     count++;
   }

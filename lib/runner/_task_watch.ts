@@ -14,10 +14,12 @@
  *    (the child of the bwrap the stage was started as).
  *
  * On reaching the limit the watch prints `over <n>` once; the runner ends the stage. When
- * stopped, it says whether the stage's cgroup is empty, so the next stage run of this
- * process can take it over (making a cgroup costs a stage's start a few milliseconds), or
- * else removes it once its tasks are gone (up to 5 s); cgroups left behind are removed by a
- * later watch once their tusk process is gone.
+ * stopped, it looks at the limit's events a last time and prints `stopped`; then it says
+ * whether the stage's cgroup is empty, so the next stage run of this process can take it
+ * over, or else removes it once its tasks are gone (up to 5 s) while the runner harvests;
+ * cgroups left behind are removed by a later watch once their tusk process is gone. Making
+ * a cgroup costs milliseconds (the kernel's cgroup lock): `CgroupPool` makes the next one
+ * while a stage runs, so a stage's start seldom waits for one.
  */
 
 const SCRIPT = `
@@ -65,14 +67,21 @@ while :; do
       fi
     fi
   fi
-  if read -r -t 0.01 line; then [[ $line == stop ]] && break
+  # Any whole line is "stop" (a read that timed out mid-line keeps what it had read), and so
+  # is the end of stdin.
+  if read -r -t 0.01 _; then break
   elif (($? <= 128)); then break; fi
 done
+if [[ -n $cg ]] && ((!over)) && read -r _ ev 2>/dev/null < "$cg/pids.events" && ((ev > seen)); then
+  echo "over $max"
+fi
+echo stopped
 if [[ -n $cg ]]; then
   read -r current 2>/dev/null < "$cg/pids.current"
   if [[ $current == 0 ]] && read -r _ ev 2>/dev/null < "$cg/pids.events"; then
     echo "free $ev"
   else
+    # stdin stays open until this ends: reading it sleeps.
     for ((i = 0; i < 250; i++)); do
       rmdir "$cg" 2>/dev/null && break
       read -r -t 0.02 _
@@ -87,21 +96,59 @@ export interface StageCgroup {
   readonly events: number;
 }
 
-/** Empty pids cgroups of this process, each ready for another stage run. */
+/** Empty pids cgroups of this process, each ready for a stage run, and those being made. */
 export class CgroupPool {
   readonly #idle: StageCgroup[] = [];
+  readonly #making = new Map<string, Promise<void>>();
   #made = 0;
 
-  /** An idle cgroup under `root`, or the name of a new one (the stage's shell makes it). */
-  take(root: string): StageCgroup {
-    const idle = this.#idle.findIndex((c) => c.path.startsWith(`${root}/`));
+  #idleUnder(root: string): number {
+    return this.#idle.findIndex((c) => c.path.startsWith(`${root}/`));
+  }
+
+  #name(root: string): string {
+    return `${root}/tusk-${Deno.pid}-${++this.#made}`;
+  }
+
+  /**
+   * Start making a cgroup under `root` capped at `max` tasks, by the POSIX shell `sh`, for a
+   * later `take()`: unless one is ready or being made there already. Best effort: one that
+   * cannot be made is left to the stage's own shell, which says why.
+   */
+  prepare(root: string, sh: string | null, max: number): void {
+    if (!sh || this.#making.has(root) || this.#idleUnder(root) >= 0) return;
+    const path = this.#name(root);
+    const making = new Deno.Command(sh, {
+      args: ["-c", 'mkdir -- "$1" && echo "$2" > "$1/pids.max"', "tusk-cgroup", path, String(max)],
+      clearEnv: true,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).output().then((out) => {
+      if (out.success) this.#idle.push({ path, events: 0 });
+    }, () => {}).finally(() => this.#making.delete(root));
+    this.#making.set(root, making);
+  }
+
+  /**
+   * A ready cgroup under `root` (waiting for one being made), or the name of a new one (the
+   * stage's shell makes it).
+   */
+  async take(root: string): Promise<StageCgroup> {
+    await this.#making.get(root);
+    const idle = this.#idleUnder(root);
     if (idle >= 0) return this.#idle.splice(idle, 1)[0]!;
-    return { path: `${root}/tusk-${Deno.pid}-${++this.#made}`, events: 0 };
+    return { path: this.#name(root), events: 0 };
   }
 
   /** Take back an empty cgroup. */
   give(cgroup: StageCgroup): void {
     this.#idle.push(cgroup);
+  }
+
+  /** Wait until no cgroup is being made. */
+  async settled(): Promise<void> {
+    await Promise.all(this.#making.values());
   }
 }
 
@@ -114,6 +161,8 @@ export class TaskWatch {
   #done: Promise<void>;
   #cgroup: StageCgroup | null;
   #free: number | null = null;
+  #stopped = Promise.withResolvers<void>();
+  #writer: WritableStreamDefaultWriter<Uint8Array> | null = null;
 
   private constructor(
     child: Deno.ChildProcess,
@@ -175,38 +224,59 @@ export class TaskWatch {
           told = true;
           onOver(Number(m[1]));
         }
+        if (/^stopped$/m.test(text)) this.#stopped.resolve();
         const free = /^free (\d+)$/m.exec(text);
         if (free) this.#free = Number(free[1]);
       }
     } catch {
       // The watch died: the stage is still supervised by its timers and memory cap.
+    } finally {
+      this.#stopped.resolve();
+    }
+  }
+
+  /**
+   * Stop watching: resolves once the watch has looked at the limit a last time (any `over`
+   * reported); its stage's cgroup is then being freed or removed until `stop()` ends.
+   */
+  async stopWatching(): Promise<void> {
+    if (this.#writer) return await this.#stopped.promise;
+    try {
+      // Left open until the watch ends: it sleeps by reading it while the cgroup empties.
+      this.#writer = this.#child.stdin.getWriter();
+      await this.#writer.write(new TextEncoder().encode("stop\n"));
+    } catch {
+      // Already gone.
+    }
+    const timer = setTimeout(() => this.#kill(), 7000);
+    try {
+      await this.#stopped.promise;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #kill(): void {
+    try {
+      this.#child.kill("SIGKILL");
+    } catch {
+      // Already gone.
     }
   }
 
   /**
    * Stop watching and wait until the watch is gone; the stage's cgroup, when it is empty,
-   * goes back to `cgroupPool` (else the watch removes it).
+   * goes back to `cgroupPool` (else the watch has removed it, or gave up).
    */
   async stop(): Promise<void> {
-    try {
-      const writer = this.#child.stdin.getWriter();
-      await writer.write(new TextEncoder().encode("stop\n"));
-      await writer.close();
-    } catch {
-      // Already gone.
-    }
-    const timer = setTimeout(() => {
-      try {
-        this.#child.kill("SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }, 7000);
+    await this.stopWatching();
+    const timer = setTimeout(() => this.#kill(), 7000);
     try {
       await this.#child.status;
       await this.#done;
     } finally {
       clearTimeout(timer);
+      await this.#writer?.close().catch(() => {});
     }
     if (this.#cgroup && this.#free !== null) {
       cgroupPool.give({ path: this.#cgroup.path, events: this.#free });
@@ -265,7 +335,9 @@ mkdir "$probe" 2>/dev/null || exit 0
 ok=0
 # Moving a process is allowed with write access to cgroup.procs of both cgroups (its
 # common ancestor's, in cgroup v2): checked rather than tried, as a move costs milliseconds.
+# A stage moves through tasks in cgroup v1 (see STAGE_WRAPPER).
 if [[ -w $probe/pids.max && -w $probe/cgroup.procs && -w $dir/cgroup.procs ]] &&
+  [[ ! -e $probe/tasks || -w $probe/tasks ]] &&
   echo 8 > "$probe/pids.max" 2>/dev/null; then ok=1; fi
 rmdir "$probe" 2>/dev/null
 ((ok)) && echo "cgroup $dir"

@@ -46,40 +46,8 @@ export async function findExecutable(name: string): Promise<string | null> {
   return null;
 }
 
-/**
- * Shared libraries the Deno binary loads, from `ldd`: each bound read-only at the path the
- * loader looks for it. Without `ldd` (or for a static binary) the usual library folders.
- */
-async function denoLibraries(
-  deno: string,
-): Promise<{ source: string; target: string }[]> {
-  const fallback = async () => {
-    const libs: { source: string; target: string }[] = [];
-    for (const dir of LIBRARY_DIRS) {
-      try {
-        libs.push({ source: await Deno.realPath(dir), target: dir });
-      } catch {
-        // Folder absent on this system.
-      }
-    }
-    return libs;
-  };
-  const ldd = await findExecutable("ldd");
-  if (!ldd) return await fallback();
-  let text: string;
-  try {
-    const out = await new Deno.Command(ldd, {
-      args: [deno],
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    if (!out.success) return await fallback();
-    text = new TextDecoder().decode(out.stdout);
-  } catch {
-    return await fallback();
-  }
+/** The shared libraries a loader's trace (what `ldd` prints) lists, each at its real path. */
+async function tracedLibraries(text: string): Promise<{ source: string; target: string }[]> {
   const libs: { source: string; target: string }[] = [];
   const seen = new Set<string>();
   for (const line of text.split("\n")) {
@@ -87,6 +55,54 @@ async function denoLibraries(
     if (!m || seen.has(m[1]!)) continue;
     seen.add(m[1]!);
     libs.push({ source: await Deno.realPath(m[1]!), target: m[1]! });
+  }
+  return libs;
+}
+
+/** What `program args…` prints on stdout with the environment `env`; null when it fails. */
+async function outputOf(
+  program: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<string | null> {
+  try {
+    const out = await new Deno.Command(program, {
+      args,
+      clearEnv: true,
+      env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return out.success ? new TextDecoder().decode(out.stdout) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Shared libraries the Deno binary loads, each bound read-only at the path the loader looks
+ * for it: as glibc's loader lists them when asked to trace the binary (what `ldd` does, in
+ * one process instead of `ldd`'s four), else from `ldd`. Without either (or for a static
+ * binary) the usual library folders.
+ */
+async function denoLibraries(
+  deno: string,
+): Promise<{ source: string; target: string }[]> {
+  // A loader that does not trace runs `deno --version`, whose output lists no library.
+  const traced = await outputOf(deno, ["--version"], { LD_TRACE_LOADED_OBJECTS: "1" });
+  const fromTrace = traced === null ? [] : await tracedLibraries(traced);
+  if (fromTrace.length > 0) return fromTrace;
+  const ldd = await findExecutable("ldd");
+  const text = ldd ? await outputOf(ldd, [deno]) : null;
+  if (text !== null) return await tracedLibraries(text);
+  const libs: { source: string; target: string }[] = [];
+  for (const dir of LIBRARY_DIRS) {
+    try {
+      libs.push({ source: await Deno.realPath(dir), target: dir });
+    } catch {
+      // Folder absent on this system.
+    }
   }
   return libs;
 }

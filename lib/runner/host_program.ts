@@ -6,13 +6,15 @@
  * line), and fingerprinted (SHA-256 of the file that runs). At `create pipeline` a program
  * that cannot be found or started there, or a sandbox that does not work, is refused with
  * a `SpecError` saying why and what to do; at job time the recorded program is checked
- * again and its provenance taken.
+ * again and its provenance taken. The store remembers what it checked (`program_cache.ts`):
+ * a program file checked once is not started or hashed again while it is the same file.
  */
 import { NotFoundError, SandboxUnavailableError } from "../errors.ts";
 import type { HostProgram, ResolveProgramOptions } from "../pipeline/program.ts";
 import { SpecError } from "../pipeline/spec/spec_error.ts";
-import { sha256 } from "../store/hash.ts";
+import { sha256Async } from "../store/hash.ts";
 import { hostTools } from "./detect.ts";
+import type { ProgramCache } from "./program_cache.ts";
 import {
   HOST_PATHS,
   hostBaseFlags,
@@ -151,15 +153,21 @@ export async function trialProgram(path: string): Promise<ProgramTrial> {
 
 const hashes = new Map<string, string>();
 
-/** SHA-256 of the file at real path `path`, cached by its identity (inode, size, time). */
-async function fileHash(path: string): Promise<string> {
-  const info = await Deno.stat(path);
+/** SHA-256 of the file at real path `path` (whose `stat` is `info`), cached by its identity. */
+async function fileHash(path: string, info: Deno.FileInfo): Promise<string> {
   const key = `${path}\0${info.ino}\0${info.size}\0${info.mtime?.getTime()}`;
   const known = hashes.get(key);
   if (known !== undefined) return known;
-  const hash = sha256(await Deno.readFile(path));
+  // Web Crypto's native digest: a 7 MB interpreter in milliseconds, no node:crypto to load.
+  const hash = await sha256Async(await Deno.readFile(path));
   hashes.set(key, hash);
   return hash;
+}
+
+/** Options of `resolveHostProgram()` and `currentProgram()` on their store's cache. */
+export interface ProgramCacheOption {
+  /** What the store remembers of programs it checked; none: every program is checked. */
+  readonly cache?: ProgramCache | undefined;
 }
 
 /** What to do to make a sandbox that does not work here work. */
@@ -179,7 +187,7 @@ function enableAdvice(why: string): string {
  */
 export async function resolveHostProgram(
   name: string,
-  options: ResolveProgramOptions & { readonly sandbox: SandboxRequest },
+  options: ResolveProgramOptions & ProgramCacheOption & { readonly sandbox: SandboxRequest },
 ): Promise<HostProgram> {
   const at = `${options.field}[0]`;
   const fail = (rule: "MISSING_PROGRAM" | "NEEDS_SANDBOX", message: string): never => {
@@ -226,7 +234,12 @@ export async function resolveHostProgram(
     );
   }
   const { path, realPath } = found!;
-  const trial = await trialProgram(path);
+  const info = await Deno.stat(realPath);
+  const { bwrap } = await hostTools();
+  // Checked in the sandbox once (while bwrap and the file stay the same): not started again.
+  const known = bwrap ? await options.cache?.lookup(realPath, info, bwrap) : undefined;
+  if (known) return { name, path, realPath, version: known.version, sha256: known.sha256 };
+  const [trial, hash] = await Promise.all([trialProgram(path), fileHash(realPath, info)]);
   if (!trial.ok) {
     if (trial.sandbox) {
       fail(
@@ -241,13 +254,9 @@ export async function resolveHostProgram(
       `${what}: "${path}" does not start inside the sandbox (${trial.why}); it may need files outside ${folders}`,
     );
   }
-  return {
-    name,
-    path,
-    realPath,
-    version: trial.ok ? trial.version : null,
-    sha256: await fileHash(realPath),
-  };
+  const version = trial.ok ? trial.version : null;
+  if (bwrap) await options.cache?.remember(realPath, info, bwrap, { sha256: hash, version });
+  return { name, path, realPath, version, sha256: hash };
 }
 
 /**
@@ -256,7 +265,10 @@ export async function resolveHostProgram(
  * `NotFoundError` when it is gone, `SandboxUnavailableError` when it no longer starts in the
  * sandbox.
  */
-export async function currentProgram(recorded: HostProgram): Promise<HostProgram> {
+export async function currentProgram(
+  recorded: HostProgram,
+  options: ProgramCacheOption = {},
+): Promise<HostProgram> {
   let realPath: string;
   try {
     if (!(await isExecutable(recorded.path))) throw new Error("not executable");
@@ -273,14 +285,21 @@ export async function currentProgram(recorded: HostProgram): Promise<HostProgram
       { program: recorded.path },
     );
   }
-  const hash = await fileHash(realPath);
+  const info = await Deno.stat(realPath);
+  const { bwrap } = await hostTools();
+  const known = bwrap ? await options.cache?.lookup(realPath, info, bwrap) : undefined;
+  const hash = known?.sha256 ?? await fileHash(realPath, info);
   if (hash === recorded.sha256 && realPath === recorded.realPath) return recorded;
+  if (known) return { ...recorded, realPath, version: known.version, sha256: hash };
   const trial = await trialProgram(recorded.path);
   if (!trial.ok) {
     throw new SandboxUnavailableError(
       `The host program "${recorded.path}" (${recorded.name}) does not start in the sandbox: ${trial.why}`,
       { program: recorded.path },
     );
+  }
+  if (bwrap) {
+    await options.cache?.remember(realPath, info, bwrap, { sha256: hash, version: trial.version });
   }
   return { ...recorded, realPath, version: trial.version, sha256: hash };
 }

@@ -356,7 +356,11 @@ export function hostBwrapFlags(spec: StageSpec, host: HostStage, system: HostSys
 /**
  * Starts a stage: moves itself into the cgroup `$2` (made here, capped at `$3` tasks, unless
  * an earlier run made it) when one is given, then runs the rest with the seccomp filter `$1`
- * (when given) open as fd 3 for bwrap's `--seccomp 3`. A POSIX shell, run with an empty
+ * (when given) open as fd 3 for bwrap's `--seccomp 3`. In a cgroup v1 hierarchy it moves by
+ * writing `0` to the cgroup's `tasks`: the kernel moves the writing thread alone (the shell
+ * has one) without its global cgroup lock, whose taking waits for an RCU grace period (5–15
+ * ms) when a whole process is moved through `cgroup.procs`; everything the shell starts
+ * afterwards is born in the cgroup. A POSIX shell, run with an empty
  * environment (but `PWD`, which it drops): the stage's reaches the sandbox through bwrap's
  * `--setenv`, never a shell or bwrap on the host (`ENV`, `BASH_ENV`, `LD_PRELOAD`), and
  * bwrap's own, which the sandbox's first process keeps, is empty.
@@ -364,7 +368,7 @@ export function hostBwrapFlags(spec: StageSpec, host: HostStage, system: HostSys
 export const STAGE_WRAPPER =
   'unset PWD OLDPWD; f=$1 cg=$2 max=$3; shift 3; if [ -n "$cg" ]; then ' +
   '{ [ -d "$cg" ] || { mkdir -- "$cg" && echo "$max" > "$cg/pids.max"; }; } && ' +
-  'echo $$ > "$cg/cgroup.procs" || ' +
+  '{ if [ -e "$cg/tasks" ]; then echo 0 > "$cg/tasks"; else echo $$ > "$cg/cgroup.procs"; fi; } || ' +
   '{ echo "tusk: cannot set the stage\'s process limit (cgroup $cg)" >&2; exit 125; }; fi; ' +
   'if [ -n "$f" ]; then exec "$@" 3< "$f"; fi; exec "$@"';
 

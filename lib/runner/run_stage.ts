@@ -303,33 +303,44 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     throw new TypeError("A stage that is a host program runs only in bwrap mode, never with less");
   }
   const system = host ? await hostSystem() : null;
-  // A host program gets a pids cgroup of its own where tusk may make one (see _task_watch.ts).
-  const cgroup = system?.pidsCgroup ? cgroupPool.take(system.pidsCgroup) : null;
-  const command = host
-    ? hostStageCommand({ ...options, memoryBytes }, host, tools, system!, {
-      batch: options.batch ?? false,
-      cgroup: cgroup?.path,
-    })
-    : stageCommand({ ...options, memoryBytes }, tools);
-  const code = await Deno.stat(host ? host.codeDir : options.bundle).catch(() => null);
-  if (host ? !code?.isDirectory : !code?.isFile) {
-    const what = host ? "code folder" : "bundle";
-    const path = host ? host.codeDir : options.bundle;
-    throw new NotFoundError(`Cannot find the stage ${what} "${path}"`, { [what]: path });
-  }
-  for (const input of options.inputs) await checkInputFolder(input.name, input.dir);
-  await freshFolder(options.outDir);
-  for (const name of options.outFolders ?? []) {
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) {
-      throw new TypeError(`Invalid out folder name "${name}"`);
+  // A host program gets a pids cgroup of its own where tusk may make one (see _task_watch.ts),
+  // made while its folders are prepared unless one is ready.
+  const cgroupRoot = system?.pidsCgroup ?? null;
+  const shell = system?.sh ?? tools.bash;
+  const commandIn = (cgroup: string | undefined) =>
+    host
+      ? hostStageCommand({ ...options, memoryBytes }, host, tools, system!, {
+        batch: options.batch ?? false,
+        cgroup,
+      })
+      : stageCommand({ ...options, memoryBytes }, tools);
+  // Built first without its cgroup: misuse is refused before any folder is touched.
+  let command = commandIn(undefined);
+  if (cgroupRoot) cgroupPool.prepare(cgroupRoot, shell, HOST_STAGE_MAX_TASKS);
+  try {
+    const code = await Deno.stat(host ? host.codeDir : options.bundle).catch(() => null);
+    if (host ? !code?.isDirectory : !code?.isFile) {
+      const what = host ? "code folder" : "bundle";
+      const path = host ? host.codeDir : options.bundle;
+      throw new NotFoundError(`Cannot find the stage ${what} "${path}"`, { [what]: path });
     }
-    await Deno.mkdir(`${options.outDir}/${name}`);
-  }
-  await Deno.mkdir(options.scratchDir, { recursive: true });
-  if (host) {
-    const { tmp, shm } = hostScratch(options.scratchDir);
-    await Deno.mkdir(tmp, { recursive: true });
-    await Deno.mkdir(shm, { recursive: true });
+    for (const input of options.inputs) await checkInputFolder(input.name, input.dir);
+    await freshFolder(options.outDir);
+    for (const name of options.outFolders ?? []) {
+      if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) {
+        throw new TypeError(`Invalid out folder name "${name}"`);
+      }
+      await Deno.mkdir(`${options.outDir}/${name}`);
+    }
+    await Deno.mkdir(options.scratchDir, { recursive: true });
+    if (host) {
+      const { tmp, shm } = hostScratch(options.scratchDir);
+      await Deno.mkdir(tmp, { recursive: true });
+      await Deno.mkdir(shm, { recursive: true });
+    }
+  } catch (err) {
+    await cgroupPool.settled();
+    throw err;
   }
 
   const empty = {
@@ -342,6 +353,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     harvested: false,
   };
   if (options.signal?.aborted) {
+    await cgroupPool.settled();
     return {
       exitCode: null,
       signal: null,
@@ -350,6 +362,8 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
       ...empty,
     };
   }
+  const cgroup = cgroupRoot ? await cgroupPool.take(cgroupRoot) : null;
+  if (cgroup) command = commandIn(cgroup.path);
 
   const started = performance.now();
   const child = (options.spawn ?? spawnProcess)(command.program, {
@@ -415,6 +429,8 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
       );
     }
   };
+  // The next stage run's cgroup is made while this one runs.
+  if (cgroupRoot) cgroupPool.prepare(cgroupRoot, shell, HOST_STAGE_MAX_TASKS);
   monitor = TreeMonitor.start(
     tools.bash,
     child.pid,
@@ -537,86 +553,96 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   }
   const durationMs = Math.round(performance.now() - started);
   await monitor?.stop();
-  await tasks?.stop();
-  await watchOutputs;
-  await feeding;
-  // The pipes close when the last process holding them is gone; bwrap's pid namespace
-  // and the process group make that immediate, but never hang on a stray holder.
-  let drainTimer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    streams,
-    new Promise((resolve) => drainTimer = setTimeout(resolve, STREAM_DRAIN_MS)),
-  ]);
-  clearTimeout(drainTimer);
-
-  const stdout = stdoutCapture.text();
-  const stderr = stderrCapture.text();
-  const peakRssBytes = monitor?.peakBytes ?? 0;
-  const exitCode = status.signal === null ? status.code : null;
-  const signal = status.signal ?? null;
-  const base = { exitCode, signal, stdout, stderr, durationMs, peakRssBytes, memoryBytes };
-
-  const harvesting = { datumFolders: options.outFolders !== undefined };
-  const decided = verdict as { outcome: StageOutcome; message: string } | null;
-  if (decided) {
-    if (
-      !options.harvestAlways || decided.outcome === "output-limit" ||
-      decided.outcome === "disk-space"
-    ) {
-      return { ...base, ...decided, outputs: [], harvested: false };
-    }
-    const harvest = await harvestOutputs(options.outDir, limits, harvesting);
-    return {
-      ...base,
-      ...decided,
-      outputs: harvest.ok ? harvest.outputs : [],
-      harvested: harvest.ok,
-    };
+  // Its verdict now; its cgroup is emptied or removed while the out folder is harvested.
+  await tasks?.stopWatching();
+  try {
+    return await conclude();
+  } finally {
+    await tasks?.stop();
+    await cgroupPool.settled();
   }
 
-  if (signal !== null || status.code !== 0) {
-    if (HEAP_OOM.test(stderr)) {
-      const kept = options.harvestAlways
-        ? await harvestOutputs(options.outDir, limits, harvesting)
-        : null;
+  async function conclude(): Promise<StageResult> {
+    await watchOutputs;
+    await feeding;
+    // The pipes close when the last process holding them is gone; bwrap's pid namespace
+    // and the process group make that immediate, but never hang on a stray holder.
+    let drainTimer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      streams,
+      new Promise((resolve) => drainTimer = setTimeout(resolve, STREAM_DRAIN_MS)),
+    ]);
+    clearTimeout(drainTimer);
+
+    const stdout = stdoutCapture.text();
+    const stderr = stderrCapture.text();
+    const peakRssBytes = monitor?.peakBytes ?? 0;
+    const exitCode = status.signal === null ? status.code : null;
+    const signal = status.signal ?? null;
+    const base = { exitCode, signal, stdout, stderr, durationMs, peakRssBytes, memoryBytes };
+
+    const harvesting = { datumFolders: options.outFolders !== undefined };
+    const decided = verdict as { outcome: StageOutcome; message: string } | null;
+    if (decided) {
+      if (
+        !options.harvestAlways || decided.outcome === "output-limit" ||
+        decided.outcome === "disk-space"
+      ) {
+        return { ...base, ...decided, outputs: [], harvested: false };
+      }
+      const harvest = await harvestOutputs(options.outDir, limits, harvesting);
       return {
         ...base,
-        outcome: "memory",
-        message: `Stage ran out of JavaScript heap (${
-          ownLimit ? "memory limit" : "default memory limit"
-        } ${sizeText(memoryBytes)})`,
-        outputs: kept?.ok ? kept.outputs : [],
-        harvested: kept?.ok ?? false,
+        ...decided,
+        outputs: harvest.ok ? harvest.outputs : [],
+        harvested: harvest.ok,
       };
     }
+
+    if (signal !== null || status.code !== 0) {
+      if (HEAP_OOM.test(stderr)) {
+        const kept = options.harvestAlways
+          ? await harvestOutputs(options.outDir, limits, harvesting)
+          : null;
+        return {
+          ...base,
+          outcome: "memory",
+          message: `Stage ran out of JavaScript heap (${
+            ownLimit ? "memory limit" : "default memory limit"
+          } ${sizeText(memoryBytes)})`,
+          outputs: kept?.ok ? kept.outputs : [],
+          harvested: kept?.ok ?? false,
+        };
+      }
+    }
+    const harvest = await harvestOutputs(options.outDir, limits, harvesting);
+    if (!harvest.ok) {
+      return {
+        ...base,
+        outcome: harvest.outcome,
+        message: harvest.message,
+        outputs: [],
+        harvested: false,
+      };
+    }
+    if (signal !== null) {
+      return {
+        ...base,
+        outcome: "failed",
+        message: `Stage was killed by ${signal}`,
+        outputs: harvest.outputs,
+        harvested: true,
+      };
+    }
+    if (status.code !== 0) {
+      return {
+        ...base,
+        outcome: "failed",
+        message: `Stage exited with code ${status.code}`,
+        outputs: harvest.outputs,
+        harvested: true,
+      };
+    }
+    return { ...base, outcome: "ok", message: "", outputs: harvest.outputs, harvested: true };
   }
-  const harvest = await harvestOutputs(options.outDir, limits, harvesting);
-  if (!harvest.ok) {
-    return {
-      ...base,
-      outcome: harvest.outcome,
-      message: harvest.message,
-      outputs: [],
-      harvested: false,
-    };
-  }
-  if (signal !== null) {
-    return {
-      ...base,
-      outcome: "failed",
-      message: `Stage was killed by ${signal}`,
-      outputs: harvest.outputs,
-      harvested: true,
-    };
-  }
-  if (status.code !== 0) {
-    return {
-      ...base,
-      outcome: "failed",
-      message: `Stage exited with code ${status.code}`,
-      outputs: harvest.outputs,
-      harvested: true,
-    };
-  }
-  return { ...base, outcome: "ok", message: "", outputs: harvest.outputs, harvested: true };
 }

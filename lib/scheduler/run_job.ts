@@ -13,6 +13,7 @@ import type { DatumRecord, JobRecord } from "../pipeline/jobs.ts";
 import { type Pipeline, readBundle, runsHostProgram } from "../pipeline/pipelines.ts";
 import type { HostProgram } from "../pipeline/program.ts";
 import { currentProgram } from "../runner/host_program.ts";
+import { ProgramCache } from "../runner/program_cache.ts";
 import type { HostStage } from "../runner/host_stage.ts";
 import { isFinal } from "../pipeline/states.ts";
 import { validateStageEnv } from "../pipeline/env.ts";
@@ -138,9 +139,10 @@ async function runSteps(
       );
     }
     try {
+      const cache = ProgramCache.of(store.layout);
       programs = {
-        program: await currentProgram(p.program!),
-        errProgram: p.errProgram ? await currentProgram(p.errProgram) : undefined,
+        program: await currentProgram(p.program!, { cache }),
+        errProgram: p.errProgram ? await currentProgram(p.errProgram, { cache }) : undefined,
       };
     } catch (err) {
       if (!(err instanceof TuskError)) throw err;

@@ -14,8 +14,11 @@ const BATCH_MAX_BYTES = 64 << 20;
 export interface BatchTarget {
   /** The subset of `hashes` the store does not hold yet. */
   missing(hashes: Iterable<Hash>): Promise<Set<Hash>>;
-  /** Mark objects the store holds already as just written. */
-  freshen(hashes: Iterable<Hash>): Promise<void>;
+  /**
+   * Mark objects the store holds already as just written; a loose copy whose size shows it
+   * damaged is written again.
+   */
+  keep(objects: ReadonlyMap<Hash, Uint8Array>): Promise<void>;
   /** Write objects as one pack. */
   writePack(objects: ReadonlyMap<Hash, Uint8Array>): Promise<void>;
   /** Write one object as a loose file. */
@@ -59,12 +62,9 @@ export class ObjectBatch {
     this.#bytes = 0;
     const absent = await this.#store.missing(pending.keys());
     const fresh = new Map<Hash, Uint8Array>();
-    const held: Hash[] = [];
-    for (const [hash, bytes] of pending) {
-      if (absent.has(hash)) fresh.set(hash, bytes);
-      else held.push(hash);
-    }
-    if (held.length) await this.#store.freshen(held);
+    const held = new Map<Hash, Uint8Array>();
+    for (const [hash, bytes] of pending) (absent.has(hash) ? fresh : held).set(hash, bytes);
+    if (held.size) await this.#store.keep(held);
     if (fresh.size >= PACK_MIN_OBJECTS) {
       await this.#store.writePack(fresh);
     } else {

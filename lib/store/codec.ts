@@ -213,6 +213,99 @@ export function spliceTree(bytes: Uint8Array, splices: readonly TreeSplice[]): U
   return out.length === TREE_HEADER.length ? null : out;
 }
 
+/** Bytes read a range at a time (an object's file, or bytes in memory). */
+export interface ByteSource {
+  /** Its length in bytes. */
+  readonly size: number;
+  /** The bytes from `from` to `to` (within the size). */
+  read(from: number, to: number): Uint8Array;
+}
+
+/** Bytes in memory as a byte source. */
+export function bytesSource(bytes: Uint8Array): ByteSource {
+  return { size: bytes.length, read: (from, to) => bytes.subarray(from, to) };
+}
+
+/** Pages read this many bytes at a time, bisection a quarter of it. */
+const PAGE_WINDOW = 64 << 10;
+
+/**
+ * The entry line of the encoded tree `id` holding the byte `at` (`lo` and `hi` are line
+ * starts around it): its start, its end (after the newline) and its entry.
+ */
+function treeLineAt(
+  source: ByteSource,
+  id: Hash,
+  at: number,
+  bounds: { lo: number; hi: number },
+): { start: number; end: number; entry: TreeEntry } {
+  for (let half = PAGE_WINDOW / 8;; half *= 2) {
+    const from = Math.max(bounds.lo, at - half);
+    const to = Math.min(bounds.hi, at + half);
+    const buf = source.read(from, to);
+    let start = at - from;
+    while (start > 0 && buf[start - 1] !== NEWLINE) start--;
+    const eol = buf.indexOf(NEWLINE, at - from);
+    if ((start > 0 || from === bounds.lo) && eol >= 0) {
+      const line = lenient.decode(buf.subarray(start, eol + 1));
+      return { start: from + start, end: from + eol + 1, entry: decodeTreeLine(line, id) };
+    }
+    if (from === bounds.lo && to === bounds.hi) {
+      throw new IntegrityError(`Tree ${id} is malformed`, { object: id });
+    }
+  }
+}
+
+/**
+ * One page of the encoded tree `id`, read from `source`: at most `limit` entries in name
+ * order, starting after the name `after` (found by bisection, whether or not the tree holds
+ * it) or at the first. Only the page's lines (and the bisection's) are read and decoded, so
+ * a page of a folder of a million entries costs what a page of a small one does. The bytes
+ * are not checked against `id` here: the caller does so.
+ */
+export function treePage(
+  source: ByteSource,
+  id: Hash,
+  options: { readonly after?: string; readonly limit?: number } = {},
+): TreeEntry[] {
+  const header = TREE_HEADER.length;
+  const size = source.size;
+  if (
+    size < header || lenient.decode(source.read(0, header)) !== TREE_HEADER ||
+    source.read(size - 1, size)[0] !== NEWLINE
+  ) {
+    throw new IntegrityError(`Tree ${id} is malformed`, { object: id });
+  }
+  let pos = header;
+  if (options.after !== undefined) {
+    let lo = header;
+    let hi = size;
+    while (lo < hi) {
+      const line = treeLineAt(source, id, (lo + hi) >>> 1, { lo, hi });
+      if (compareNames(line.entry.name, options.after) <= 0) lo = line.end;
+      else hi = line.start;
+    }
+    pos = lo;
+  }
+  const limit = options.limit ?? Infinity;
+  const out: TreeEntry[] = [];
+  while (pos < size && out.length < limit) {
+    const buf = source.read(pos, Math.min(size, pos + PAGE_WINDOW));
+    let at = 0;
+    for (let eol = buf.indexOf(NEWLINE); eol >= 0 && out.length < limit;) {
+      out.push(decodeTreeLine(lenient.decode(buf.subarray(at, eol + 1)), id));
+      at = eol + 1;
+      eol = buf.indexOf(NEWLINE, at);
+    }
+    if (at === 0) {
+      // A line longer than a window: only a malformed tree has one.
+      throw new IntegrityError(`Tree ${id} has a malformed entry`, { object: id });
+    }
+    pos += at;
+  }
+  return out;
+}
+
 /** The total size of an encoded tree's entries (the sum of their size fields). */
 export function treeSize(bytes: Uint8Array): number {
   let total = 0;

@@ -5,46 +5,57 @@
  */
 import { AlreadyExistsError, InvalidArgumentError, NoStoreError } from "../errors.ts";
 import { damagedEntry } from "./damage.ts";
-import { exists, mapWriteError, processAlive, syncDir } from "./fs_util.ts";
+import { exists, existsSync, mapWriteError, processAlive, syncAll, syncDir } from "./fs_util.ts";
 import { Layout, STORE_MARK } from "./layout.ts";
 
+/** What a new store folder holds besides its empty parts (see `createFolder()`). */
+export interface FolderContent {
+  /** The ledger's bytes (default: none; `state` must be their replay). */
+  readonly ledger?: Uint8Array;
+  /**
+   * Write more into the folder `at` (the staging folder) before it is put in place, without
+   * syncing: returns every file and folder it made, which are synced with the rest.
+   */
+  readonly fill?: (at: Layout) => Promise<readonly string[]>;
+  /** Called with the staging folder once it exists: the folder to remove if stopped. */
+  readonly onStaging?: (path: string) => void;
+}
+
 /**
- * Create a new store folder at `dir` holding an empty ledger and the state file `state`,
- * atomically: it is put together beside `dir` and renamed into place, so a crash leaves no
- * half store.
+ * Create a new store folder at `dir` holding the ledger and the state file `state` (and what
+ * `content.fill` writes), atomically: it is put together beside `dir`, every file and folder
+ * in it is synced (all at once), and it is renamed into place, so a crash leaves no half
+ * store.
  */
-export async function createFolder(dir: string, state: Uint8Array): Promise<void> {
-  let there: boolean;
-  try {
-    there = await exists(new Layout(dir).mark);
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotADirectory)) throw err;
-    throw new InvalidArgumentError(
-      `Cannot create a store at "${dir}": a part of that path is a file, not a folder`,
-      { path: dir },
-    );
-  }
-  if (there) {
-    throw new AlreadyExistsError(`A tusk store already exists at "${dir}"`, { path: dir });
-  }
+export async function createFolder(
+  dir: string,
+  state: Uint8Array,
+  content: FolderContent = {},
+): Promise<void> {
+  checkNewFolder(dir);
   const parent = dir.slice(0, Math.max(dir.lastIndexOf("/"), 0)) || "/";
-  await Deno.mkdir(parent, { recursive: true });
+  Deno.mkdirSync(parent, { recursive: true });
+  removeDeadStaging(dir);
   const staging = Layout.staging(dir, Deno.pid);
   const at = new Layout(staging);
-  await Deno.remove(staging, { recursive: true }).catch(() => {});
   try {
-    for (const sub of at.folders) await Deno.mkdir(sub, { recursive: true });
-    await Deno.writeFile(at.ledger, new Uint8Array());
-    await Deno.writeTextFile(at.lock, "");
-    await Deno.writeTextFile(at.gcLock, "");
-    await Deno.writeFile(at.state, state);
-    await Deno.writeTextFile(at.mark, STORE_MARK);
-    for (const f of [at.ledger, at.state, at.mark]) {
-      const h = await Deno.open(f, { read: true, write: true });
-      await h.sync();
-      h.close();
-    }
-    await syncDir(staging);
+    Deno.removeSync(staging, { recursive: true });
+  } catch {
+    // None left by an earlier process of this id.
+  }
+  try {
+    // Small files in a folder no one else knows of: synchronous calls cost a fraction of
+    // asynchronous ones.
+    Deno.mkdirSync(staging);
+    content.onStaging?.(staging);
+    for (const sub of at.folders) Deno.mkdirSync(sub);
+    Deno.writeFileSync(at.ledger, content.ledger ?? new Uint8Array());
+    Deno.writeTextFileSync(at.lock, "");
+    Deno.writeTextFileSync(at.gcLock, "");
+    Deno.writeFileSync(at.state, state);
+    const filled = content.fill ? await content.fill(at) : [];
+    Deno.writeTextFileSync(at.mark, STORE_MARK);
+    await syncAll([at.ledger, at.state, at.mark, ...filled, staging]);
     try {
       await Deno.rename(staging, dir);
     } catch (err) {
@@ -70,6 +81,42 @@ export async function createFolder(dir: string, state: Uint8Array): Promise<void
     await Deno.remove(staging, { recursive: true }).catch(() => {});
     if (err instanceof AlreadyExistsError) throw err;
     mapWriteError(err, `a new store at "${dir}"`);
+  }
+}
+
+/**
+ * Check that a store can be made at `dir`: no store is there, and no part of the path is a
+ * file (InvalidArgumentError). What else is in the way is found when the folder is put there.
+ */
+export function checkNewFolder(dir: string): void {
+  let there: boolean;
+  try {
+    there = existsSync(new Layout(dir).mark);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotADirectory)) throw err;
+    throw new InvalidArgumentError(
+      `Cannot create a store at "${dir}": a part of that path is a file, not a folder`,
+      { path: dir },
+    );
+  }
+  if (there) {
+    throw new AlreadyExistsError(`A tusk store already exists at "${dir}"`, { path: dir });
+  }
+}
+
+/** Remove the staging folders of `dir` that processes now gone left (killed mid-way). */
+function removeDeadStaging(dir: string): void {
+  const at = dir.lastIndexOf("/");
+  const prefix = Layout.staging(dir.slice(at + 1), 0).slice(0, -1);
+  for (const e of Deno.readDirSync(dir.slice(0, Math.max(at, 0)) || "/")) {
+    if (!e.name.startsWith(prefix)) continue;
+    const pid = Number(e.name.slice(prefix.length));
+    if (!Number.isSafeInteger(pid) || pid <= 0 || processAlive(pid)) continue;
+    try {
+      Deno.removeSync(`${dir.slice(0, at)}/${e.name}`, { recursive: true });
+    } catch {
+      // Gone already, or not ours to remove: it is no store either way.
+    }
   }
 }
 
@@ -123,6 +170,8 @@ const FIXES: Readonly<Record<string, string>> = {
     "lost, no data)",
   work: "move it out of the store: tusk makes a new folder for running jobs",
   "remotes.json": 'move it out of the store, then "tusk remote add" each remote again',
+  "programs.json": "move it out of the store: tusk checks each host program in the sandbox " +
+    "again",
   remotes: "move it out of the store: tusk makes a new folder and reads each remote afresh",
 };
 

@@ -39,6 +39,26 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/**
+ * fsync every file and folder of `paths` at once: the file system commits them together,
+ * for about the cost of one.
+ */
+export async function syncAll(paths: readonly string[]): Promise<void> {
+  await settleAll(paths.map(async (path) => {
+    const f = await Deno.open(path, { read: true });
+    try {
+      await f.sync();
+    } finally {
+      f.close();
+    }
+  }));
+}
+
+/** Wait for every one of `work` to settle, then throw the first failure, if any. */
+export async function settleAll(work: readonly Promise<unknown>[]): Promise<void> {
+  for (const r of await Promise.allSettled(work)) if (r.status === "rejected") throw r.reason;
+}
+
 /** Write all of `data` to `file`. */
 export async function writeAll(file: Deno.FsFile, data: Uint8Array): Promise<void> {
   let off = 0;
@@ -131,6 +151,17 @@ export function processAlive(pid: number): boolean {
 export async function exists(path: string): Promise<boolean> {
   try {
     await Deno.lstat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+/** `exists()`, synchronously. */
+export function existsSync(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
     return true;
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return false;

@@ -23,6 +23,7 @@
  *   remotes.json                   the remotes: name → URL (never credentials)
  *   remotes/<name>/                what this store knows of a remote: the log entry it saw
  *                                  last and the remote's pack indexes, each checked by hash
+ *   programs.json                  host programs checked in the sandbox (a cache)
  * ```
  *
  * @example
@@ -88,6 +89,8 @@ export class Layout {
   readonly remotes: string;
   /** The folder of what this store knows of each remote (a cache, checked when read). */
   readonly remoteCaches: string;
+  /** The host programs pipelines run, as checked in the sandbox (`programs.json`, a cache). */
+  readonly programs: string;
   /** Every fixed entry of the folder, and what it must be. */
   readonly entries: readonly LayoutEntry[];
 
@@ -108,6 +111,7 @@ export class Layout {
     this.workspaces = `${root}/work`;
     this.remotes = `${root}/remotes.json`;
     this.remoteCaches = `${root}/remotes`;
+    this.programs = `${root}/programs.json`;
     const file = (path: string, absent: LayoutEntry["absent"] = "made") =>
       ({ path, kind: "file", absent }) as const;
     const folder = (path: string) => ({ path, kind: "folder", absent: "made" }) as const;
@@ -126,6 +130,7 @@ export class Layout {
       folder(this.workspaces),
       file(this.remotes),
       folder(this.remoteCaches),
+      file(this.programs),
     ];
   }
 

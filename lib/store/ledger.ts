@@ -7,7 +7,7 @@
 import { IntegrityError } from "../errors.ts";
 import { canonicalJson } from "./codec.ts";
 import { exists, mapWriteError, writeAll, writeFileAtomic } from "./fs_util.ts";
-import { type Hash, sha256, sha256Async } from "./hash.ts";
+import { type Hash, sha256, sha256Async, sha256Native } from "./hash.ts";
 import type { Layout } from "./layout.ts";
 import {
   applyEntry,
@@ -20,6 +20,23 @@ import {
 import { decodeStateFile, encodeStateFile } from "./state_file.ts";
 
 const NEWLINE = 10;
+
+/**
+ * The ledger of a new store holding one entry, of `changes` at `time`: its bytes, and the
+ * state it replays to (as `Ledger.append()` would leave them on an empty store).
+ */
+export async function firstEntry(
+  time: string,
+  changes: readonly Change[],
+): Promise<{ ledger: Uint8Array; state: StoreState }> {
+  const state = emptyState();
+  const entry: LedgerEntry = { seq: 1, prev: GENESIS, time, changes };
+  applyEntry(state, entry);
+  const ledger = new TextEncoder().encode(canonicalJson(entry) + "\n");
+  const hash = await sha256Native(ledger.subarray(0, ledger.length - 1));
+  state.ledger = { seq: 1, hash, size: ledger.length };
+  return { ledger, state };
+}
 
 /** The ledger and the state file of one store folder. */
 export class Ledger {

@@ -1,8 +1,8 @@
 /**
  * Loose objects: one file per object (`objects/ab/cdef…`), named by the SHA-256 of its
- * bytes, written once (temp → fsync → rename, an existing object is never overwritten)
- * and checked against its name on every read. Large files and streams are copied and
- * hashed side by side.
+ * bytes, written once (temp → fsync → rename; an existing object is never overwritten, unless
+ * its size shows it damaged) and checked against its name on every read. Large files and
+ * streams are copied and hashed side by side.
  */
 import { IntegrityError, NotFoundError } from "../errors.ts";
 import { damagedEntry, wrongKindError } from "./damage.ts";
@@ -38,11 +38,15 @@ export class LooseObjects {
 
   /** True when the object is loose. */
   async has(hash: Hash): Promise<boolean> {
+    return await this.size(hash) !== null;
+  }
+
+  /** The size of a loose object's file, or null when there is none. */
+  async size(hash: Hash): Promise<number | null> {
     try {
-      await Deno.lstat(this.path(hash));
-      return true;
+      return (await Deno.lstat(this.path(hash))).size;
     } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return false;
+      if (err instanceof Deno.errors.NotFound) return null;
       throw await this.#damaged(err, hash);
     }
   }
@@ -262,7 +266,8 @@ export class LooseObjects {
 
   /**
    * Move a finished temp file into place as a loose object. One that exists is kept, its
-   * time refreshed (see `ObjectStore.freshen()`).
+   * time refreshed (see `ObjectStore.freshen()`), unless its size shows it damaged: then
+   * the new bytes replace it, so writing the data again heals a truncated object.
    */
   async #install(tmp: string, hash: Hash): Promise<void> {
     const dest = this.path(hash);
@@ -273,10 +278,14 @@ export class LooseObjects {
         this.#knownDirs.add(dir);
       }
       try {
-        await Deno.lstat(dest);
-        await Deno.remove(tmp);
-        await touch(dest);
-        return;
+        const there = await Deno.lstat(dest);
+        // A file of another size than these bytes is a damaged copy (cut short or padded):
+        // the new, hashed bytes take its place. One of the same size is kept.
+        if (!there.isFile || there.size === (await Deno.lstat(tmp)).size) {
+          await Deno.remove(tmp);
+          await touch(dest);
+          return;
+        }
       } catch (err) {
         if (!(err instanceof Deno.errors.NotFound)) throw err;
       }

@@ -6,21 +6,31 @@
  * the object's name, large objects as they stream (`read_check.ts`), so a damaged object
  * is refused by name and never handed on.
  */
-import { NotFoundError } from "../errors.ts";
+import { type IntegrityError, NotFoundError } from "../errors.ts";
+import { type ByteSource, bytesSource } from "./codec.ts";
+import { corrupt } from "./pack_codec.ts";
 import { ObjectBatch } from "./batch.ts";
 import { mapWriteError, siblingTempPath, touch, writeAll } from "./fs_util.ts";
-import { type Hash, sha256 } from "./hash.ts";
+import { createHasher, type Hash, sha256 } from "./hash.ts";
 import type { Layout } from "./layout.ts";
 import { LooseObjects, type ProgressFn } from "./loose.ts";
 import type { Packs } from "./packs.ts";
 import {
   checkedStream,
   copyChecked,
+  corruptObject,
   type OpenObject,
   readChecked,
   STREAM_WHOLE,
   streamOf,
 } from "./read_check.ts";
+
+/** An object read a range at a time, checked whole by `check()` (see `openRange`). */
+export interface ObjectRange extends ByteSource {
+  /** Hash the whole object; IntegrityError naming it when it does not match. */
+  check(): Promise<void>;
+  close(): void;
+}
 
 /** Files at least this big are streamed to loose objects instead of being read into memory. */
 export const LARGE_OBJECT = 1 << 20;
@@ -126,6 +136,70 @@ export class ObjectStore {
   }
 
   /**
+   * An object read a range at a time, for a reader that needs a small part of a large
+   * object (a page of a tree of a million entries): `read` gives bytes not yet checked, and
+   * `check()` hashes the whole object, throwing IntegrityError naming it on a mismatch, as a
+   * stream of a large object does at its end. An object up to `STREAM_WHOLE` bytes is read
+   * and checked whole at once (its `check()` does nothing). `close()` when done.
+   */
+  async openRange(hash: Hash): Promise<ObjectRange> {
+    const whole = async (): Promise<ObjectRange> => ({
+      ...bytesSource(await this.read(hash)),
+      check: () => Promise.resolve(),
+      close: () => {},
+    });
+    const loc = (await (await this.#pk()).index()).get(hash);
+    let file: Deno.FsFile;
+    let base = 0;
+    let size: number;
+    let fail: () => IntegrityError;
+    if (loc) {
+      if (loc.length <= STREAM_WHOLE) return await whole();
+      try {
+        file = await Deno.open(this.#layout.pack(loc.pack), { read: true });
+      } catch {
+        // Gone (repacked by gc) or damaged: the whole read looks again, or names the damage.
+        return await whole();
+      }
+      base = loc.offset;
+      size = loc.length;
+      fail = () => corrupt(loc.pack, hash);
+    } else {
+      const obj = await this.#loose.open(hash);
+      if (!obj || obj.size <= STREAM_WHOLE) {
+        obj?.file.close();
+        return await whole();
+      }
+      file = obj.file;
+      size = obj.size;
+      fail = () => corruptObject(hash, obj.path);
+    }
+    const read = (from: number, to: number): Uint8Array => {
+      const buf = new Uint8Array(to - from);
+      file.seekSync(base + from, Deno.SeekMode.Start);
+      let off = 0;
+      while (off < buf.length) {
+        const n = file.readSync(buf.subarray(off));
+        if (n === null) throw fail();
+        off += n;
+      }
+      return buf;
+    };
+    return {
+      size,
+      read,
+      check: async () => {
+        const hasher = await createHasher();
+        for (let from = 0; from < size; from += 8 << 20) {
+          hasher.update(read(from, Math.min(size, from + (8 << 20))));
+        }
+        if (hasher.hex() !== hash) throw fail();
+      },
+      close: () => file.close(),
+    };
+  }
+
+  /**
    * Copy an object to the host file `dest`, checking its hash on the way: the bytes go to a
    * temp file beside `dest` (its name does not grow with `dest`'s, so a name as long as the
    * host allows still has one), renamed to `dest` only once checked. On a mismatch the temp
@@ -162,9 +236,13 @@ export class ObjectStore {
     }
   }
 
-  /** Write one object as a loose file, durably (only freshened when the store holds it). */
+  /**
+   * Write one object as a loose file, durably (only freshened when the store holds it). A
+   * loose copy of another size than `bytes` is damaged: it is written again, which heals it.
+   */
   async writeLoose(bytes: Uint8Array, hash: Hash = sha256(bytes)): Promise<Hash> {
-    if (await this.has(hash)) {
+    const packed = (await (await this.#pk()).index()).has(hash);
+    if (packed || await this.#loose.size(hash) === bytes.length) {
       await this.freshen([hash]);
       return hash;
     }
@@ -186,6 +264,30 @@ export class ObjectStore {
       else await this.#loose.touch(hash);
     }
     for (const pack of packs) await touch(this.#layout.pack(pack));
+  }
+
+  /**
+   * Mark objects a batch found already stored as just written (see `freshen()`), and write
+   * again each loose one whose file is not the size of its bytes: a damaged copy is healed.
+   */
+  async keep(objects: ReadonlyMap<Hash, Uint8Array>): Promise<void> {
+    const index = await (await this.#pk()).index();
+    const packs = new Set<string>();
+    const loose: Promise<unknown>[] = [];
+    for (const [hash, bytes] of objects) {
+      const loc = index.get(hash);
+      if (loc) packs.add(loc.pack);
+      else {
+        loose.push(
+          this.#loose.size(hash).then(async (size) => {
+            if (size === bytes.length) await this.#loose.touch(hash);
+            else await this.#loose.write(bytes, hash);
+          }),
+        );
+      }
+    }
+    for (const pack of packs) await touch(this.#layout.pack(pack));
+    for (const w of await Promise.allSettled(loose)) if (w.status === "rejected") throw w.reason;
   }
 
   /**

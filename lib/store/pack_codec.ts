@@ -82,6 +82,24 @@ function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
+/** True when `bytes` start with the first line of a pack. */
+export function hasPackMagic(bytes: Uint8Array): boolean {
+  return decoder.decode(bytes.subarray(0, PACK_MAGIC.length)) === PACK_MAGIC;
+}
+
+/**
+ * The bytes of the object `entry` names in the pack `bytes`, or null when its header is not
+ * right before them or they run past the pack's end. Its hash is not checked here.
+ */
+export function recordAt(bytes: Uint8Array, entry: PackEntry): Uint8Array | null {
+  const { hash, offset, length } = entry;
+  const head = header(hash, length);
+  const hStart = offset - head.length;
+  if (hStart < PACK_MAGIC.length || offset + length > bytes.length) return null;
+  if (decoder.decode(bytes.subarray(hStart, offset)) !== head) return null;
+  return bytes.subarray(offset, offset + length);
+}
+
 /**
  * Check a whole pack `name` against the entries of its index: its magic line, each
  * object's header, that each object lies within the pack, and each object's hash. Calls

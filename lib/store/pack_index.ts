@@ -12,7 +12,7 @@
  * ```
  */
 import { IntegrityError } from "../errors.ts";
-import { type Hash, sha256Async } from "./hash.ts";
+import { type Hash, sha256Async, sha256Native } from "./hash.ts";
 import { PACK_MAGIC, type PackEntry } from "./pack_codec.ts";
 
 /** The first line of every pack index. */
@@ -57,7 +57,7 @@ async function indexLines(bytes: Uint8Array, pack: string): Promise<string[]> {
   const body = end >= 0 ? text.slice(0, end) : "";
   if (
     !text.startsWith(`${IDX_MAGIC}\n`) || end < 0 ||
-    text.slice(end) !== `end ${await sha256Async(body)}\n`
+    text.slice(end) !== `end ${await sha256Native(encoder.encode(body))}\n`
   ) {
     throw new IntegrityError(`Pack index ${pack}.idx is corrupt: its checksum does not match`, {
       pack,
@@ -75,22 +75,48 @@ async function indexLines(bytes: Uint8Array, pack: string): Promise<string[]> {
   return lines;
 }
 
-/** One pack's index file, as read: entry lines `<hash> <offset> <length>`, sorted by hash. */
+/**
+ * Where a pack index's bytes come from: a file read piece by piece (a large index: a
+ * command that looks up a few objects reads a few hundred bytes of it, not all of it), or
+ * bytes in memory (a small index read whole, or one just written). Both stand for bytes
+ * that never change: packs and their indexes are immutable.
+ */
+export interface IndexSource {
+  /** Its length in bytes. */
+  readonly size: number;
+  /** The bytes from `from` to `to` (within the size). */
+  read(from: number, to: number): Uint8Array;
+}
+
+/** Bytes in memory as an index source. */
+function bytesSource(bytes: Uint8Array): IndexSource {
+  return { size: bytes.length, read: (from, to) => bytes.subarray(from, to) };
+}
+
+/** One pack's index: entry lines `<hash> <offset> <length>`, sorted by hash. */
 interface LoadedIndex {
   readonly name: string;
-  readonly bytes: Uint8Array;
+  readonly source: IndexSource;
   /** Byte range of the entry lines, after the magic line and before the `end` line. */
   readonly start: number;
   readonly end: number;
+  /** Windows read by bisection, by where they start: every lookup's first steps are alike. */
+  readonly windows: Map<number, Uint8Array>;
 }
 
+/** Bisection reads this many bytes around its middle: more than the longest entry line. */
+const WINDOW = 256;
+/** At most this many windows of one index are kept. */
+const MAX_WINDOWS = 4096;
+
 /**
- * The pack indexes loaded so far. Each pack's index file is kept as read and searched by
- * bisection over its bytes: a command that looks up a few objects pays for reading the
- * files, not for decoding, splitting or hashing them. (Its checksum is checked by
- * `verify`; a read from a pack checks the object's own hash instead, which also catches a
- * corrupt index.) A bulk reader (verify, gc, a large put) switches to a map once its
- * lookups outnumber a quarter of the entries, where the map becomes the cheaper of the two.
+ * The pack indexes loaded so far. Each pack's index is searched by bisection over its bytes,
+ * as they lie in the file: a command that looks up a few objects reads a few windows of
+ * each index, not the whole of it, so its cost does not grow with the store (a million
+ * packed objects have an index of ~80 MiB). (Its checksum is checked by `verify`; a read
+ * from a pack checks the object's own hash instead, which also catches a corrupt index.) A
+ * bulk reader (verify, gc, a large put) switches to a map once its lookups outnumber a
+ * quarter of the entries, where the map becomes the cheaper of the two.
  */
 export class PackIndexes {
   readonly #packs: LoadedIndex[] = [];
@@ -103,20 +129,29 @@ export class PackIndexes {
     return this.#packs.map((p) => p.name);
   }
 
-  /** Add a pack's index file; throws IntegrityError when it is not one. */
-  add(name: string, bytes: Uint8Array): void {
+  /**
+   * Add a pack's index, as bytes or as a source read on demand; throws IntegrityError when
+   * its first and last lines are not those of a pack index.
+   */
+  add(name: string, index: Uint8Array | IndexSource): void {
+    const source = index instanceof Uint8Array ? bytesSource(index) : index;
     const magic = encoder.encode(`${IDX_MAGIC}\n`);
-    const end = bytes.lastIndexOf(NEWLINE, bytes.length - 2) + 1;
+    const size = source.size;
+    const head = source.read(0, Math.min(size, magic.length));
+    // The `end` line is 69 bytes; a tail longer than that holds its start.
+    const tailFrom = Math.max(0, size - 2 * WINDOW);
+    const tail = source.read(tailFrom, size);
+    const end = tailFrom + tail.lastIndexOf(NEWLINE, tail.length - 2) + 1;
     if (
-      bytes.length < magic.length || magic.some((b, i) => bytes[i] !== b) ||
-      bytes[bytes.length - 1] !== NEWLINE || end < magic.length ||
-      decoder.decode(bytes.subarray(end, end + 4)) !== "end "
+      head.length < magic.length || magic.some((b, i) => head[i] !== b) ||
+      tail[tail.length - 1] !== NEWLINE || end < magic.length || end <= tailFrom ||
+      decoder.decode(tail.subarray(end - tailFrom, end - tailFrom + 4)) !== "end "
     ) {
       throw new IntegrityError(`Pack index ${name}.idx is corrupt: it is not a pack index`, {
         pack: name,
       });
     }
-    const pack = { name, bytes, start: magic.length, end };
+    const pack = { name, source, start: magic.length, end, windows: new Map() };
     this.#packs.push(pack);
     // Entry lines average ~80 bytes; the count only decides when to switch to a map.
     this.#entries += Math.round((end - magic.length) / 80);
@@ -144,35 +179,60 @@ export class PackIndexes {
   }
 }
 
+/**
+ * The entry line of `pack` holding the byte `mid` (within `lo`..`hi`, both line starts):
+ * its start and its bytes up to its newline, read in one window (doubled for a line longer
+ * than a window, which only a corrupt index has).
+ */
+function lineAt(
+  pack: LoadedIndex,
+  mid: number,
+  lo: number,
+  hi: number,
+): { start: number; line: Uint8Array } {
+  for (let half = WINDOW / 2;; half *= 2) {
+    const from = Math.max(lo, mid - half);
+    const to = Math.min(hi, mid + half);
+    let buf = pack.windows.get(from);
+    if (!buf || buf.length < to - from) {
+      buf = pack.source.read(from, to);
+      if (pack.windows.size < MAX_WINDOWS) pack.windows.set(from, buf);
+    }
+    let start = mid - from;
+    while (start > 0 && buf[start - 1] !== NEWLINE) start--;
+    const eol = buf.indexOf(NEWLINE, mid - from);
+    if ((start > 0 || from === lo) && eol >= 0) {
+      return { start: from + start, line: buf.subarray(start, eol) };
+    }
+    if (from === lo && to === hi) {
+      throw new IntegrityError(`Pack index ${pack.name}.idx is corrupt at byte ${mid}`, {
+        pack: pack.name,
+      });
+    }
+  }
+}
+
 /** Bisect a pack's sorted entry lines for the line starting with `key` (a hash's bytes). */
 function search(pack: LoadedIndex, key: Uint8Array): PackLocation | undefined {
-  const { bytes } = pack;
   let lo = pack.start;
   let hi = pack.end;
   while (lo < hi) {
-    // The start of the line holding the middle byte; lines are short, so this scan is too.
-    let line = (lo + hi) >>> 1;
-    while (line > lo && bytes[line - 1] !== NEWLINE) line--;
+    const { start, line } = lineAt(pack, (lo + hi) >>> 1, lo, hi);
     let cmp = 0;
-    for (let i = 0; i < key.length && cmp === 0; i++) cmp = bytes[line + i]! - key[i]!;
-    if (cmp === 0 && bytes[line + key.length] === SPACE) {
-      return entryAt(pack, line, line + key.length + 1);
+    for (let i = 0; i < key.length && cmp === 0; i++) cmp = (line[i] ?? -1) - key[i]!;
+    if (cmp === 0 && line[key.length] === SPACE) {
+      return entryAt(pack.name, line.subarray(key.length + 1), `byte ${start}`);
     }
-    if (cmp < 0) {
-      const next = bytes.indexOf(NEWLINE, line);
-      lo = next < 0 || next >= hi ? hi : next + 1;
-    } else {
-      hi = line;
-    }
+    if (cmp < 0) lo = start + line.length + 1;
+    else hi = start;
   }
   return undefined;
 }
 
-/** Parse `<offset> <length>\n` at `at`, the rest of the entry line starting at `line`. */
-function entryAt(pack: LoadedIndex, line: number, at: number): PackLocation {
-  const eol = pack.bytes.indexOf(NEWLINE, at);
-  const [offset, length] = decoder.decode(pack.bytes.subarray(at, eol)).split(" ").map(Number);
-  return location(pack.name, offset, length, `byte ${line}`);
+/** Parse `<offset> <length>`, the rest of an entry line of `pack` (at `where`). */
+function entryAt(pack: string, rest: Uint8Array, where: string): PackLocation {
+  const [offset, length] = decoder.decode(rest).split(" ").map(Number);
+  return location(pack, offset, length, where);
 }
 
 /** A pack location from an index entry's numbers, or IntegrityError naming `where`. */
@@ -192,7 +252,7 @@ function location(
 }
 
 function fillMap(map: Map<Hash, PackLocation>, pack: LoadedIndex): void {
-  const text = decoder.decode(pack.bytes.subarray(pack.start, pack.end));
+  const text = decoder.decode(pack.source.read(pack.start, pack.end));
   for (const line of text.split("\n")) {
     if (line === "") continue;
     const a = line.indexOf(" ");

@@ -10,7 +10,13 @@ import { type Hash, sha256Async } from "./hash.ts";
 import { mapWriteError, syncDir, tempPath, writeNewFile } from "./fs_util.ts";
 import { Layout } from "./layout.ts";
 import { checkPack, corrupt, encodePack, type PackEntry } from "./pack_codec.ts";
-import { encodeIndex, PackIndexes, type PackLocation, parseIndex } from "./pack_index.ts";
+import {
+  encodeIndex,
+  type IndexSource,
+  PackIndexes,
+  type PackLocation,
+  parseIndex,
+} from "./pack_index.ts";
 
 /** The packs of one store folder. */
 export class Packs {
@@ -19,6 +25,8 @@ export class Packs {
   #indexLoading: Promise<PackIndexes> | null = null;
   /** Open packs, with their size (an index entry must lie within it). */
   readonly #files = new Map<string, { readonly file: Deno.FsFile; readonly size: number }>();
+  /** Open index files of large indexes, read on demand. */
+  readonly #indexFiles: Deno.FsFile[] = [];
   #dirMade = false;
 
   constructor(layout: Layout) {
@@ -29,6 +37,7 @@ export class Packs {
   close(): void {
     for (const p of this.#files.values()) p.file.close();
     this.#files.clear();
+    for (const f of this.#indexFiles.splice(0)) f.close();
   }
 
   /**
@@ -65,8 +74,36 @@ export class Packs {
     }
   }
 
+  /**
+   * Add a pack's index to `index`: a small one read whole, a large one (a pack of thousands
+   * of objects) kept open and read a window at a time as lookups bisect it.
+   */
   async #loadIndex(index: PackIndexes, pack: string): Promise<void> {
-    index.add(pack, await this.#readFile(this.#layout.packIndex(pack)));
+    const path = this.#layout.packIndex(pack);
+    let file: Deno.FsFile;
+    let size: number;
+    try {
+      file = await Deno.open(path, { read: true });
+      const info = await file.stat();
+      if (info.isDirectory) {
+        file.close();
+        throw new Deno.errors.IsADirectory(path);
+      }
+      size = info.size;
+    } catch (err) {
+      throw await wrongKindError(err, this.#layout.root, path, "file");
+    }
+    if (size <= WHOLE_INDEX_BYTES) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await readAllOf(file, size);
+      } finally {
+        file.close();
+      }
+      return index.add(pack, bytes);
+    }
+    this.#indexFiles.push(file);
+    index.add(pack, fileSource(file, size, pack));
   }
 
   /** A pack's file or index, whole; one of the wrong kind is named as damage. */
@@ -264,6 +301,44 @@ export class Packs {
     }
     return freed;
   }
+}
+
+/** Indexes up to this size are read whole when loaded; larger ones a window at a time. */
+const WHOLE_INDEX_BYTES = 64 << 10;
+
+/** The first `size` bytes of an open file. */
+async function readAllOf(file: Deno.FsFile, size: number): Promise<Uint8Array> {
+  const buf = new Uint8Array(size);
+  let off = 0;
+  while (off < size) {
+    const n = await file.read(buf.subarray(off));
+    if (n === null) return buf.subarray(0, off);
+    off += n;
+  }
+  return buf;
+}
+
+/**
+ * An open index file of `size` bytes as a source of byte ranges. Index files are immutable,
+ * so a range read short means the file was cut behind tusk's back: IntegrityError.
+ */
+function fileSource(file: Deno.FsFile, size: number, pack: string): IndexSource {
+  return {
+    size,
+    read(from, to) {
+      const buf = new Uint8Array(to - from);
+      file.seekSync(from, Deno.SeekMode.Start);
+      let off = 0;
+      while (off < buf.length) {
+        const n = file.readSync(buf.subarray(off));
+        if (n === null) {
+          throw new IntegrityError(`Pack index ${pack}.idx is truncated`, { pack });
+        }
+        off += n;
+      }
+      return buf;
+    },
+  };
 }
 
 /** The pack `pack` ends before the object `hash` does. */

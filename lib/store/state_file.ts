@@ -4,7 +4,7 @@
  * before it is believed. The state is a cache of the ledger's replay; a file without a
  * checksum (as older versions wrote) is read as unsealed, to be rebuilt from the ledger.
  */
-import { sha256Async } from "./hash.ts";
+import { sha256Async, sha256Native } from "./hash.ts";
 import type { StoreState } from "./state.ts";
 
 const encoder = new TextEncoder();
@@ -22,7 +22,7 @@ const CHECKSUM_TAIL = CHECKSUM_FIELD.length + 64 + 2;
 export async function encodeStateFile(state: StoreState): Promise<Uint8Array> {
   const json = JSON.stringify(state);
   const body = json.slice(0, -1);
-  return encoder.encode(`${body}${CHECKSUM_FIELD}${await sha256Async(body)}"}`);
+  return encoder.encode(`${body}${CHECKSUM_FIELD}${await sha256Native(encoder.encode(body))}"}`);
 }
 
 /**

@@ -14,9 +14,9 @@
  *    them. Runs alternate; medians of 5. Target ≤ 1.3×. A detail line gives the baseline
  *    of one `pyinfer.py` over the whole folder too.
  * 8. Per-datum sandbox overhead: `python3 -c pass` started as tusk starts a stage (the exact
- *    command the runner builds: its pids cgroup where there is one, bwrap with its
- *    namespaces and mounts, the task limit) against `python3 -c pass` spawned bare; target
- *    ≤ 15 ms added. And a whole datum through `runStage()` (its folders, the supervisor's
+ *    command the runner builds: its move into a pids cgroup made beforehand where there is
+ *    one, bwrap with its namespaces and mounts, the task limit) against `python3 -c pass`
+ *    spawned bare; target ≤ 15 ms added. And a whole datum through `runStage()` (its folders, the supervisor's
  *    watches, the harvest) for information. Runs alternate; medians of 30.
  *
  *   apt-get install -y bubblewrap python3-sklearn python3-pandas
@@ -238,7 +238,8 @@ async function benchOverhead(root: string, python: string, report: Report): Prom
   const bare = { program: python, args: ["-c", "pass"], env: {}, cwd: root };
   /**
    * The command the runner builds for a datum, in a pids cgroup where there is one: made by
-   * the first run, taken over by the next, as the runner does.
+   * the first run and there for the next, as the runner makes each datum's while the one
+   * before runs.
    */
   const sandboxed = () =>
     hostStageCommand(spec, host, tools, system, {

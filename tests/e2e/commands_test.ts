@@ -197,6 +197,34 @@ Deno.test("get file -r -o writes a folder's whole tree to disk", async () => {
   assert.deepEqual(found.sort(), ["a.txt=alpha\n", "b.txt=bravo\n", "sub/c.txt=charlie\n"]);
 });
 
+Deno.test("list file -n and --after print one page of a folder, in name order", async () => {
+  await using f = await fixture();
+  await ok(["put", "file", "r@master:/data", "-r", "-f", "src"], f.opts);
+  assert.deepEqual(rows((await ok(["list", "file", "r@master:/data", "-n", "2"], f.opts)).stdout), [
+    ["NAME", "TYPE", "SIZE"],
+    ["/data/a.txt", "file", "6 B"],
+    ["/data/b.txt", "file", "6 B"],
+  ]);
+  const next = await ok(["list", "file", "r@master:/data", "-n", "2", "--after", "b.txt"], f.opts);
+  assert.deepEqual(rows(next.stdout), [["NAME", "TYPE", "SIZE"], ["/data/sub", "dir", "8 B"]]);
+  const legacy = await ok(
+    ["list-file", "r", "master", "data", "--after", "a.txt", "--json"],
+    f.opts,
+  );
+  assert.deepEqual(
+    parse<{ path: string }[]>(legacy.stdout).map((e) => e.path),
+    ["/data/b.txt", "/data/sub"],
+  );
+});
+
+Deno.test("list file -n refuses a count that is not a whole number of at least 1", async () => {
+  await using f = await fixture();
+  await ok(["put", "file", "r@master:/data", "-r", "-f", "src"], f.opts);
+  for (const n of ["0", "-3", "two"]) {
+    assertFails(await tusk(["list", "file", "r@master:/data", "-n", n], f.opts), 2, /-n/);
+  }
+});
+
 Deno.test("list file of a subfolder lists its direct children with full paths", async () => {
   await using f = await fixture();
   await ok(["put", "file", "r@master:/data", "-r", "-f", "src"], f.opts);

@@ -282,7 +282,7 @@ Deno.test("export pachyderm of a cron pipeline creates neither its cron repo nor
     cron: { name: "tick", spec: "@every 60s", overwrite: true },
   });
   const { repos } = readmeCommands(await Deno.readTextFile(`${s.path}/out/README.md`));
-  assert.deepEqual(repos, ["training", "model_code"]);
+  assert.deepEqual(repos, ["parameters", "training", "model_code"]);
 });
 
 Deno.test("export pachyderm leaves tusk-only fields out and keeps the rest in Pachyderm's forms", async () => {

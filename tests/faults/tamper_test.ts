@@ -410,3 +410,31 @@ Deno.test("verify names a missing datum output tree, in single parentheses", asy
   assert.match(stderr, new RegExp(tree));
   assert.doesNotMatch(stderr, /\(\(/);
 });
+
+Deno.test("putting the same bytes again heals a loose blob that was cut short, large or small", async () => {
+  await using s = await storeWithCorruptBlob(2 << 20);
+  const path = loosePath(s.store, s.hash);
+  await Deno.truncate(path, 1000);
+  await verifyFails(s.store, s.hash);
+  await tuskOk(["put", "file", "big@master:/again.bin", "-f", `${s.dir}/big.bin`], {
+    store: s.store,
+  });
+  assert.equal((await Deno.stat(path)).size, 2 << 20);
+  await tuskOk(["verify"], { store: s.store });
+
+  await using t = await copyOfTemplate();
+  const small = (await listFiles(t.store, "tamper@master:/small.txt"))[0]!;
+  const smallPath = loosePath(t.store, small.hash);
+  await Deno.truncate(smallPath, 5);
+  await verifyFails(t.store, small.hash);
+  const src = await Deno.makeTempFile();
+  await Deno.writeTextFile(src, "a small file, stored loose\n");
+  try {
+    await tuskOk(["put", "file", "tamper@master:/copy.txt", "-f", src], { store: t.store });
+  } finally {
+    await Deno.remove(src);
+  }
+  await tuskOk(["verify"], { store: t.store });
+  const got = await tuskOk(["get", "file", "tamper@master:/small.txt"], { store: t.store });
+  assert.equal(got.stdout, "a small file, stored loose\n");
+});

@@ -190,3 +190,11 @@ Deno.test("printable() with keepNewlines keeps line breaks and escapes the rest"
     "one\\u001b[2J\ntwo\\r\n",
   );
 });
+
+Deno.test("formatTable() formats a table of a million rows without overflowing the stack", () => {
+  const rows = Array.from({ length: 1_000_000 }, (_, i) => [`/f${i}`, "file", "1 B"]);
+  const text = formatTable(["NAME", "TYPE", "SIZE"], rows);
+  const lines = text.split("\n");
+  assert.equal(lines.length, 1_000_002);
+  assert.equal(lines[1], "/f0        file   1 B");
+});

@@ -58,7 +58,7 @@ Deno.test("infer.json is the tutorial's inference spec with datum batching", asy
   assert.deepEqual(spec.parallelismSpec, tutorial.parallelismSpec);
 });
 
-Deno.test("train_cron.json retrains every 60 s on the cross of training and a cron tick", async () => {
+Deno.test("train_cron.json retrains every 60 s on the cross of training, a cron tick and the optional parameters", async () => {
   const spec = await readJson(`${STAGES}/train_cron.json`);
   assert.equal(spec.pipeline.name, "model");
   assert.deepEqual(spec.transform.cmd, [
@@ -67,11 +67,13 @@ Deno.test("train_cron.json retrains every 60 s on the cross of training and a cr
     "train_svm.ts",
     "/pfs/training/",
     "/pfs/out/",
+    "/pfs/parameters/",
   ]);
   assert.deepEqual(spec.input, {
     cross: [
       { pfs: { repo: "training", glob: "/" } },
       { cron: { name: "tick", spec: "@every 60s", overwrite: true } },
+      { pfs: { repo: "parameters", glob: "/params.json", optional: true } },
     ],
   });
 });

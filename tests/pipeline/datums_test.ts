@@ -233,3 +233,28 @@ Deno.test("an optional input alone, with nothing to give, gives one datum of an 
   assert.equal(datums.length, 1);
   assert.deepEqual([datums[0]!.inputs, datums[0]!.empty], [[], ["b"]]);
 });
+
+Deno.test("in a union, an optional input with nothing to give adds no datum beside others' datums", async () => {
+  await using t = await twoRepos({ a: ["/1", "/2"], b: [] });
+  const datums = await plan(t, {
+    union: [{ pfs: { repo: "a", glob: "/*" } }, { pfs: { repo: "b", glob: "/*", optional: true } }],
+  });
+  assert.deepEqual(shape(datums), [["a:/1"], ["a:/2"]]);
+  for (const d of datums) assert.equal(d.empty, undefined);
+});
+
+Deno.test("a union of optional inputs that all have nothing to give is one datum of empty folders", async () => {
+  await using t = await twoRepos({ a: [], b: [] });
+  const datums = await plan(t, {
+    union: [
+      { pfs: { repo: "a", glob: "/*", optional: true } },
+      { pfs: { repo: "b", glob: "/*", optional: true } },
+    ],
+  });
+  assert.equal(datums.length, 1);
+  assert.deepEqual([datums[0]!.inputs, datums[0]!.empty], [[], ["a", "b"]]);
+  assert.deepEqual(datumFolders(datums[0]!).map((f) => [f.name, f.files.length]), [
+    ["a", 0],
+    ["b", 0],
+  ]);
+});

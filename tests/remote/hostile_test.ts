@@ -68,7 +68,7 @@ for (
     const clone = await rtusk(["clone", d.remote, `${dir.path}/c`]);
     assert.equal(clone.code, 1, clone.stderr);
     assert.match(clone.stderr, new RegExp(`pack ${d.pack}.*damaged`));
-    await assert.rejects(Deno.stat(`${dir.path}/c/.tusk`), Deno.errors.NotFound);
+    await assert.rejects(Deno.stat(`${dir.path}/c`), Deno.errors.NotFound);
     const b = { store: `${dir.path}/b/.tusk` };
     await rok(["init"], b);
     await rok(["remote", "add", "origin", d.remote], b);
@@ -107,15 +107,17 @@ Deno.test("a clone stopped by Ctrl-C leaves no half store, and can be run again"
     stdout: "null",
     stderr: "null",
   }).spawn();
-  // Stop it as soon as the new store exists (its remote is recorded first).
-  for (;;) {
+  // Stop it as soon as it writes the new store (in a staging folder beside its place).
+  const writing = async () => {
     try {
-      await Deno.stat(`${target}/.tusk/remotes.json`);
-      break;
+      return (await Array.fromAsync(Deno.readDir(target))).some((e) =>
+        e.name.startsWith(".tusk.init-")
+      );
     } catch {
-      await new Promise((r) => setTimeout(r, 5));
+      return false;
     }
-  }
+  };
+  while (!(await writing())) await new Promise((r) => setTimeout(r, 5));
   child.kill("SIGINT");
   const { code } = await child.status;
   if (code === 0) {
@@ -124,7 +126,7 @@ Deno.test("a clone stopped by Ctrl-C leaves no half store, and can be run again"
     return;
   }
   assert.equal(code, 130);
-  await assert.rejects(Deno.stat(`${target}/.tusk`), Deno.errors.NotFound);
+  await assert.rejects(Deno.stat(target), Deno.errors.NotFound, "the folder it made is gone");
   await rok(["clone", remote, target]);
   await rok(["verify"], { store: `${target}/.tusk` });
 });
@@ -143,7 +145,7 @@ Deno.test("a folder remote whose HEAD is a link to a device or a FIFO is refused
   const clone = await rtusk(["clone", remote, `${dir.path}/c`]);
   assert.equal(clone.code, 1, clone.stderr);
   assert.match(clone.stderr, /"HEAD" is not a regular file/);
-  await assert.rejects(Deno.stat(`${dir.path}/c/.tusk`), Deno.errors.NotFound);
+  await assert.rejects(Deno.stat(`${dir.path}/c`), Deno.errors.NotFound);
   await Deno.remove(`${remote}/HEAD`);
   await new Deno.Command("mkfifo", { args: [`${remote}/HEAD`] }).output();
   const pull = await rtusk(["pull", "origin"], a);

@@ -45,7 +45,7 @@ async function refusedByBoth(
   const clone = await rtusk(["clone", d.remote, `${dir}/c`]);
   assert.equal(clone.code, 1, clone.stderr);
   assert.match(clone.stderr, named);
-  await assert.rejects(Deno.stat(`${dir}/c/.tusk`), Deno.errors.NotFound);
+  await assert.rejects(Deno.stat(`${dir}/c`), Deno.errors.NotFound, "no folder is left behind");
   await rok(["verify"], d.b);
 }
 

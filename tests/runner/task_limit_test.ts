@@ -1,11 +1,11 @@
 /**
  * The limits of a host-program stage beside its namespaces: the supervisor's own count of a
- * sandbox's tasks (what holds where neither a pids cgroup nor RLIMIT_NPROC does), and the
- * seccomp filter's program.
+ * sandbox's tasks (what holds where neither a pids cgroup nor RLIMIT_NPROC does), the pids
+ * cgroups made ahead of stage runs, and the seccomp filter's program.
  */
 import assert from "node:assert/strict";
 import { REFUSED_SYSCALLS, seccompFilter } from "../../lib/runner/_seccomp.ts";
-import { TaskWatch } from "../../lib/runner/_task_watch.ts";
+import { CgroupPool, TaskWatch } from "../../lib/runner/_task_watch.ts";
 import { hostTools } from "../../lib/runner/detect.ts";
 import { hostStageCommand, hostSystem } from "../../lib/runner/host_stage.ts";
 import { processesMentioning, workspace } from "./_helpers.ts";
@@ -97,5 +97,33 @@ if (HOST_SANDBOX) {
       left = await processesMentioning(marker);
     }
     assert.deepEqual(left, []);
+  });
+}
+
+/** What `cat` prints of `files` (Deno reads no /sys without --allow-all), or null. */
+async function catFiles(...files: string[]): Promise<string | null> {
+  const out = await new Deno.Command("cat", { args: files, stderr: "null" }).output();
+  return out.success ? new TextDecoder().decode(out.stdout) : null;
+}
+
+const PIDS = (await hostSystem()).pidsCgroup;
+if (PIDS) {
+  Deno.test("CgroupPool.prepare() makes a capped cgroup ahead that take() then gives, once", async () => {
+    const pool = new CgroupPool();
+    const system = await hostSystem();
+    pool.prepare(PIDS, system.sh, 77);
+    pool.prepare(PIDS, system.sh, 77); // one at a time
+    const first = await pool.take(PIDS);
+    try {
+      assert.match(first.path, new RegExp(`^${PIDS}/tusk-${Deno.pid}-\\d+$`));
+      assert.equal(first.events, 0);
+      assert.equal(await catFiles(`${first.path}/pids.max`, `${first.path}/tasks`), "77\n");
+      // None ready now: the next is only named, for the stage's shell to make.
+      const second = await pool.take(PIDS);
+      assert.notEqual(second.path, first.path);
+      assert.equal(await catFiles(`${second.path}/pids.max`), null);
+    } finally {
+      await new Deno.Command("rmdir", { args: [first.path] }).output();
+    }
   });
 }

@@ -101,6 +101,7 @@ Deno.test("Layout.entries gives each fixed entry its kind, and only the mark and
     work: "folder",
     "remotes.json": "file",
     remotes: "folder",
+    "programs.json": "file",
   });
   assert.deepEqual(l.entries.filter((e) => e.absent === "required").map((e) => e.path), [
     "/s/STORE",

@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { IntegrityError } from "../../lib/errors.ts";
 import { sha256 } from "../../lib/store/hash.ts";
 import type { PackEntry } from "../../lib/store/pack_codec.ts";
-import { encodeIndex, PackIndexes, parseIndex } from "../../lib/store/pack_index.ts";
+import {
+  encodeIndex,
+  type IndexSource,
+  PackIndexes,
+  parseIndex,
+} from "../../lib/store/pack_index.ts";
 
 const enc = new TextEncoder();
 
@@ -97,5 +102,48 @@ Deno.test("PackIndexes.get() refuses an entry that points into the pack's magic 
   const hash = sha256("a");
   const indexes = new PackIndexes();
   indexes.add("p", rawIndex([`${hash} 3 10`]));
+  await assertIntegrity(() => indexes.get(hash), "p");
+});
+
+/** `bytes` as an index source read range by range, counting the bytes read. */
+function countingSource(bytes: Uint8Array): IndexSource & { readBytes: number } {
+  const source = {
+    size: bytes.length,
+    readBytes: 0,
+    read(from: number, to: number): Uint8Array {
+      source.readBytes += to - from;
+      return bytes.slice(from, to);
+    },
+  };
+  return source;
+}
+
+Deno.test("PackIndexes.get() finds objects in an index read by windows, reading a small part of it", async () => {
+  const list = entries(20_000);
+  const bytes = await encodeIndex(list);
+  const source = countingSource(bytes);
+  const indexes = new PackIndexes();
+  indexes.add("big", source);
+  for (const e of list.slice(0, 100)) {
+    assert.deepEqual(indexes.get(e.hash), { pack: "big", offset: e.offset, length: e.length });
+  }
+  assert.equal(indexes.get(sha256("absent")), undefined);
+  // 101 bisections of ~15 windows each, many shared: a small part of the 1.6 MB index.
+  assert.ok(source.readBytes < bytes.length / 4, `read ${source.readBytes} of ${bytes.length}`);
+});
+
+Deno.test("PackIndexes.get() finds the first and last entries of an index read by windows", async () => {
+  const sorted = [...entries(5_000)].sort((a, b) => a.hash < b.hash ? -1 : 1);
+  const indexes = new PackIndexes();
+  indexes.add("big", countingSource(await encodeIndex(sorted)));
+  for (const e of [sorted[0]!, sorted[1]!, sorted.at(-2)!, sorted.at(-1)!]) {
+    assert.deepEqual(indexes.get(e.hash), { pack: "big", offset: e.offset, length: e.length });
+  }
+});
+
+Deno.test("PackIndexes.get() reads past a window for a line longer than one, and refuses its length", async () => {
+  const hash = sha256("a");
+  const indexes = new PackIndexes();
+  indexes.add("p", countingSource(rawIndex([`${hash} 100 ${"9".repeat(4000)}`])));
   await assertIntegrity(() => indexes.get(hash), "p");
 });

@@ -1,0 +1,397 @@
+/**
+ * Scale of the store, run by `deno task bench` (issue 15, benchmarks 1 and 2): how the cost
+ * of one command grows with the store, each a curve at three sizes with its ratio to the
+ * smallest size (and to a baseline measured in the same run where one does comparable work).
+ *
+ * 1. commits: `put file` of one file on a store whose ledger holds 1k, 10k and 100k commits,
+ *    beside `git add` + `git commit` of one file in a git repo of as many commits (made by
+ *    `git fast-import`). Target: the 100k case at most 1.2× the 1k case.
+ * 2. files: `put file` of one file into a repo of 1k, 100k and 1M files, laid out nested
+ *    (√n folders of √n files) and flat (one folder of n files). Target: at most 2× from 1k
+ *    to 1M. Then `list file -n 20 --after <middle name>` of the flat folder: time to its
+ *    first line of output (target < 200 ms at 1M), beside `tusk list repo` (start-up) on
+ *    the same store; and `verify` of the nested repo in µs per file (target ≤ 10 µs at 1M),
+ *    beside `sha256sum` of the store's pack files (the bytes verify re-hashes).
+ *
+ * Fixtures are built through the store's library (`_scale_fixtures.ts`): a million files
+ * in one transaction, a hundred thousand commits as loose objects and ledger lines written
+ * in one go, not a million CLI calls. Pick sections by argument: `scale_store_bench.ts
+ * commits`, `… files`, `… list`, `… verify` (`files` builds the repos the other two use).
+ * `SCALE_STORE_SVG=docs/scale-store.svg` also writes the curves as a plot.
+ */
+import { ROOT } from "../_helpers.ts";
+import { commitsStore, filesStore, FLAT_FOLDER, REPO } from "./_scale_fixtures.ts";
+import { freshGit, gitOptions, scratchFolder } from "./_fixtures.ts";
+import { alternate, measure, measureTusk, syncAll, tuskArgs } from "./_process.ts";
+import { formatMs, loadAverage, markdownTable, median, spread } from "./_report.ts";
+
+const RUNS = 5;
+const COMMIT_SIZES = [1_000, 10_000, 100_000];
+const FILE_SIZES = [1_000, 100_000, 1_000_000];
+
+/** One point of a curve. */
+export interface Point {
+  readonly curve: string;
+  readonly size: number;
+  /** The figure (ms, or µs per file for verify). */
+  readonly value: number;
+  readonly unit: "ms" | "µs/file";
+  readonly baseline?: { readonly label: string; readonly value: number };
+  readonly runs: string;
+}
+
+const points: Point[] = [];
+
+function show(value: number, unit: Point["unit"]): string {
+  return unit === "ms" ? formatMs(value) : `${value.toFixed(2)} µs/file`;
+}
+
+/** Record a point and print its line. */
+function add(p: Point): void {
+  points.push(p);
+  const base = p.baseline
+    ? `, ${p.baseline.label} ${show(p.baseline.value, p.unit)} (${
+      (p.value / p.baseline.value).toFixed(2)
+    }x)`
+    : "";
+  console.log(
+    `  ${p.curve} at ${p.size.toLocaleString("en")}: ${show(p.value, p.unit)}${base} [${p.runs}]`,
+  );
+}
+
+// ---- 1. commits ----
+
+/** A git repo at `git` over `tree` holding `n` commits of one small file, by fast-import. */
+async function gitWithCommits(git: string, tree: string, n: number): Promise<void> {
+  await Deno.mkdir(tree, { recursive: true });
+  await freshGit(git, tree);
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const data = `run ${i}\n`;
+    lines.push(
+      "commit refs/heads/master",
+      `committer Bench <bench@example.invalid> ${1_700_000_000 + i} +0000`,
+      "data 0",
+      "M 644 inline metrics.txt",
+      `data ${data.length}`,
+      data,
+    );
+  }
+  const child = new Deno.Command("git", {
+    args: ["fast-import", "--quiet"],
+    ...gitOptions(git, tree),
+    stdin: "piped",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(new TextEncoder().encode(lines.join("\n") + "\n"));
+  await w.close();
+  const out = await child.output();
+  if (!out.success) {
+    throw new Error(`git fast-import failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  await measure("git", ["checkout", "-q", "-f", "master"], gitOptions(git, tree));
+}
+
+async function benchCommits(root: string): Promise<void> {
+  console.log(`\n1. commits: put file of one file (load average ${await loadAverage()})`);
+  const src = `${root}/src`;
+  await Deno.mkdir(src, { recursive: true });
+  for (const n of COMMIT_SIZES) {
+    const dir = `${root}/commits-${n}`;
+    const t0 = performance.now();
+    const store = await commitsStore(dir, n);
+    const git = `${root}/git-${n}`;
+    const tree = `${root}/tree-${n}`;
+    await gitWithCommits(git, tree, n);
+    console.log(`  (fixtures of ${n} commits built in ${formatMs(performance.now() - t0)})`);
+    const content = (i: number) => `one more, ${i}, ${crypto.randomUUID()}\n`;
+    const { tusk, baseline } = await alternate(
+      RUNS,
+      async (i) => {
+        await Deno.writeTextFile(`${src}/new.txt`, content(i));
+        await syncAll();
+        return await measureTusk(store, [
+          "put",
+          "file",
+          `${REPO}@master:/new.txt`,
+          "-f",
+          `${src}/new.txt`,
+        ]);
+      },
+      async (i) => {
+        await Deno.writeTextFile(`${tree}/new.txt`, content(i));
+        await syncAll();
+        return await measure(
+          "sh",
+          ["-c", "git add new.txt && git commit -q -m y"],
+          gitOptions(git, tree),
+        );
+      },
+    );
+    const ms = tusk.map((m) => m.ms);
+    add({
+      curve: "commits: put file",
+      size: n,
+      value: median(ms),
+      unit: "ms",
+      baseline: { label: "git add+commit", value: median(baseline.map((m) => m.ms)) },
+      runs: `median of ${RUNS}, ${spread(ms)}`,
+    });
+    for (const p of [dir, git, tree]) await Deno.remove(p, { recursive: true });
+  }
+}
+
+// ---- 2. files ----
+
+/** Milliseconds from spawning `tusk args…` to its first byte on stdout (it must exit 0). */
+async function firstOutputMs(store: string, args: readonly string[]): Promise<number> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: tuskArgs(args),
+    cwd: ROOT,
+    env: { NO_COLOR: "1", TUSK_STORE: store },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  });
+  const start = performance.now();
+  const proc = child.spawn();
+  let first = -1;
+  for await (const chunk of proc.stdout) {
+    if (first < 0 && chunk.length > 0) first = performance.now() - start;
+  }
+  const status = await proc.status;
+  if (!status.success || first < 0) throw new Error(`"tusk ${args.join(" ")}" failed`);
+  return first;
+}
+
+/** Every pack file of a store, for `sha256sum`. */
+async function packFiles(store: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(`${store}/packs`)) {
+    if (e.name.endsWith(".pack")) out.push(`${store}/packs/${e.name}`);
+  }
+  return out;
+}
+
+async function benchFiles(root: string, sections: ReadonlySet<string>): Promise<void> {
+  console.log(`\n2. files: one file into a repo of n files (load average ${await loadAverage()})`);
+  const src = `${root}/src`;
+  await Deno.mkdir(src, { recursive: true });
+  for (const n of FILE_SIZES) {
+    for (const layout of ["nested", "flat"] as const) {
+      const dir = `${root}/files-${layout}-${n}`;
+      const t0 = performance.now();
+      const { store } = await filesStore(dir, n, layout);
+      console.log(
+        `  (${n.toLocaleString("en")} files, ${layout}, built in ${
+          formatMs(performance.now() - t0)
+        })`,
+      );
+      const folder = layout === "flat" ? FLAT_FOLDER : "d0000";
+      if (sections.has("files")) {
+        const ms: number[] = [];
+        for (let i = 0; i < RUNS; i++) {
+          await Deno.writeTextFile(`${src}/new.txt`, `one more, ${i}, ${crypto.randomUUID()}\n`);
+          await syncAll();
+          const m = await measureTusk(store, [
+            "put",
+            "file",
+            `${REPO}@master:/${folder}/new-${i}.txt`,
+            "-f",
+            `${src}/new.txt`,
+          ]);
+          ms.push(m.ms);
+        }
+        add({
+          curve: `files (${layout}): put file`,
+          size: n,
+          value: median(ms),
+          unit: "ms",
+          runs: `median of ${RUNS}, ${spread(ms)}`,
+        });
+      }
+      if (sections.has("list") && layout === "flat") {
+        const middle = `f${String(Math.floor(n / 2)).padStart(7, "0")}.txt`;
+        const page = [
+          "list",
+          "file",
+          `${REPO}@master:/${FLAT_FOLDER}`,
+          "-n",
+          "20",
+          "--after",
+          middle,
+        ];
+        const { tusk, baseline } = await alternate(
+          RUNS,
+          () => firstOutputMs(store, page),
+          () => firstOutputMs(store, ["list", "repo"]),
+        );
+        add({
+          curve: "list file -n 20 (flat): first line",
+          size: n,
+          value: median(tusk),
+          unit: "ms",
+          baseline: { label: "list repo (start-up)", value: median(baseline) },
+          runs: `median of ${RUNS}, ${spread(tusk)}`,
+        });
+      }
+      if (sections.has("verify") && layout === "nested") {
+        const runs = n >= 1_000_000 ? 1 : 3;
+        const ms: number[] = [];
+        const sums: number[] = [];
+        const packs = await packFiles(store);
+        for (let i = 0; i < runs; i++) {
+          ms.push((await measureTusk(store, ["verify"])).ms);
+          sums.push((await measure("sha256sum", packs)).ms);
+        }
+        add({
+          curve: "verify (nested)",
+          size: n,
+          value: (median(ms) * 1000) / n,
+          unit: "µs/file",
+          baseline: { label: "sha256sum of the packs", value: (median(sums) * 1000) / n },
+          runs: runs === 1 ? "1 run" : `median of ${runs}`,
+        });
+      }
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+}
+
+// ---- report ----
+
+const TARGETS: Record<string, { readonly limit: number; readonly text: string }> = {
+  "commits: put file": { limit: 1.2, text: "largest ≤ 1.2x smallest" },
+  "files (nested): put file": { limit: 2, text: "largest ≤ 2x smallest" },
+  "files (flat): put file": { limit: 2, text: "largest ≤ 2x smallest" },
+};
+
+/** The closing table: each point with its ratio to the smallest size of its curve. */
+function summary(): string {
+  const smallest = new Map<string, number>();
+  for (const p of points) if (!smallest.has(p.curve)) smallest.set(p.curve, p.value);
+  const body = points.map((p) => {
+    const first = smallest.get(p.curve)!;
+    const ratio = p.value / first;
+    const last = points.filter((q) => q.curve === p.curve).at(-1) === p;
+    const target = TARGETS[p.curve];
+    let verdict = "-";
+    if (last && target) verdict = ratio <= target.limit ? "PASS" : "MISS";
+    if (last && p.curve.startsWith("list file") && p.size >= 1_000_000) {
+      verdict = p.value < 200 ? "PASS" : "MISS";
+    }
+    if (last && p.curve.startsWith("verify") && p.size >= 1_000_000) {
+      verdict = p.value <= 10 ? "PASS" : "MISS";
+    }
+    return [
+      p.curve,
+      p.size.toLocaleString("en"),
+      show(p.value, p.unit),
+      `${ratio.toFixed(2)}x`,
+      p.baseline ? `${p.baseline.label}: ${show(p.baseline.value, p.unit)}` : "-",
+      p.baseline ? `${(p.value / p.baseline.value).toFixed(2)}x` : "-",
+      verdict,
+    ];
+  });
+  return markdownTable(
+    ["Curve", "Size", "tusk", "vs smallest", "Baseline (same run)", "vs baseline", "Target"],
+    body,
+  );
+}
+
+/**
+ * The curves as an SVG (`SCALE_STORE_SVG=docs/scale-store.svg`): each figure over its
+ * curve's smallest size, against the size on a log scale, rendered by the Vega-Lite renderer
+ * `tusk plots` uses.
+ */
+export async function plot(points: readonly Point[]): Promise<string> {
+  const { renderSvg } = await import("../../lib/format/plot_render.ts");
+  const smallest = new Map<string, number>();
+  for (const p of points) if (!smallest.has(p.curve)) smallest.set(p.curve, p.value);
+  const values = points.map((p) => ({
+    curve: p.curve,
+    size: p.size,
+    ratio: Number((p.value / smallest.get(p.curve)!).toFixed(3)),
+  }));
+  return await renderSvg({
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: "tusk: cost of one command as the store grows (÷ the smallest size)",
+    width: 520,
+    height: 300,
+    data: { values },
+    layer: [
+      {
+        mark: { type: "line", point: true },
+        encoding: {
+          x: {
+            field: "size",
+            type: "quantitative",
+            scale: { type: "log" },
+            title: "commits or files",
+          },
+          y: { field: "ratio", type: "quantitative", title: "× the smallest size" },
+          color: {
+            field: "curve",
+            type: "nominal",
+            title: null,
+            legend: { orient: "bottom", columns: 2, labelLimit: 300 },
+          },
+        },
+      },
+      {
+        data: { values: [{}] },
+        mark: { type: "rule", strokeDash: [4, 4], color: "gray" },
+        encoding: { y: { datum: 2 } },
+      },
+    ],
+  });
+}
+
+async function main(): Promise<number> {
+  const started = performance.now();
+  const all = ["commits", "files", "list", "verify"];
+  const asked = Deno.args.map((a) => a.toLowerCase());
+  const unknown = asked.filter((a) => !all.includes(a));
+  if (unknown.length) {
+    console.error(`Unknown section ${unknown.join(", ")}: pick from ${all.join(", ")}`);
+    return 2;
+  }
+  const sections = new Set(asked.length ? asked : all);
+  console.log(
+    `tusk scale benchmarks (store): ${Deno.version.deno} (deno), ${navigator.hardwareConcurrency} CPUs, ` +
+      `sections ${[...sections].join(", ")}; load average ${await loadAverage()}`,
+  );
+  let broken = 0;
+  {
+    using scratch = await scratchFolder("/tmp", "tusk-scale-");
+    const tasks: [boolean, () => Promise<void>][] = [
+      [sections.has("commits"), () => benchCommits(scratch.path)],
+      [
+        sections.has("files") || sections.has("list") || sections.has("verify"),
+        () => benchFiles(scratch.path, sections),
+      ],
+    ];
+    for (const [wanted, run] of tasks) {
+      if (!wanted) continue;
+      try {
+        await run();
+      } catch (err) {
+        broken++;
+        console.log(`  ERROR: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      }
+    }
+  }
+  console.log(`\nSummary\n\n${summary()}\n`);
+  console.log(
+    `${broken} could not run; total ${
+      formatMs(performance.now() - started)
+    }; load average ${await loadAverage()}`,
+  );
+  const svg = Deno.env.get("SCALE_STORE_SVG");
+  if (svg) await Deno.writeTextFile(svg, await plot(points));
+  return broken ? 1 : 0;
+}
+
+if (import.meta.main) Deno.exit(await main());
