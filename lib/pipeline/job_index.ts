@@ -43,6 +43,17 @@ function encode(ids: readonly string[]): Uint8Array {
   return ascii.encode(ids.map((id) => id + "\n").join(""));
 }
 
+/**
+ * A whole job index holding `ids` (any order): what a new store made in one go (a clone)
+ * writes beside the records.
+ */
+export function encodeJobIndex(ids: readonly string[]): Uint8Array {
+  for (const id of ids) {
+    if (!ID.test(id)) throw new TypeError(`Cannot index job id "${id}": not 32 hex digits`);
+  }
+  return encode([...new Set(ids)].sort());
+}
+
 /** The index of `pipeline`'s jobs found damaged while read: the caller rebuilds it. */
 class DamagedIndex extends Error {}
 
