@@ -3,12 +3,13 @@
  * at 1,000, 10,000 and 100,000 jobs in history, with ratios against the smallest size
  * measured in the same run.
  *
- * - `jobs`: `tusk list job -n 20`, `tusk inspect job <12-hex prefix>` (median of 5 each) and
- *   `tusk list job` without `-n` (its first row, whole run and peak RSS; median of 3). Target:
- *   flat (the 100,000 case ≤ 1.2× the 1,000 case) for `-n 20`, `inspect` and the streamed
- *   listing's first row and peak RSS; the streamed listing is also run once with V8's old
- *   generation capped at 32 MiB, which it must finish within (it holds a piece of rows,
- *   never the whole history; uncapped, V8 collects lazily and the peak grows with the run).
+ * - `jobs`: `tusk list job -n 20`, `tusk inspect job <12-hex prefix>` (median of 7 each) and
+ *   `tusk list job` without `-n` (its first row, whole run and peak RSS; median of 3), the
+ *   sizes taken in turn in each round. Target: flat (the 100,000 case ≤ 1.2× the 1,000 case)
+ *   for `-n 20`, `inspect` and the streamed listing's first row. The streamed listing is also
+ *   run once with V8's old generation capped at 32 MiB, which it must finish within: it holds
+ *   a piece of rows, never the whole history (uncapped, V8 collects lazily and the peak grows
+ *   with the length of the run).
  * - `journal`: the events of every job written through the journal writer with its default
  *   rotation: the bytes kept on disk against the bytes written (target: bounded, the same at
  *   every size), and the bytes a dashboard replays (its current segment).
@@ -37,6 +38,12 @@ import { measureTusk, taskV8Flags, tuskArgs } from "./_process.ts";
 import { formatMiB, formatMs, loadAverage, median, spread } from "./_report.ts";
 
 /** `SCALE_JOBS_SIZES=1000,5000` measures other sizes (the first is the baseline). */
+/** Runs of the quick commands (`list job -n 20`, `inspect job`), and of `list job`. */
+const QUICK_RUNS = 7;
+const LIST_RUNS = 3;
+/** Rounds of the dashboard (each: the bare Ink app, then every size). */
+const UP_RUNS = 3;
+
 /** V8 flags of a `list job` run whose old generation is capped: it must still finish. */
 const CAPPED = "--v8-flags=--max-semi-space-size=8,--max-old-space-size=32";
 
@@ -356,30 +363,26 @@ try {
 
   if (run("jobs")) {
     console.log(`\njobs (load average ${await loadAverage()})`);
-    const listN: number[] = [];
-    const inspect: number[] = [];
-    const first: number[] = [];
-    const whole: number[] = [];
-    const rss: number[] = [];
-    const listRss: number[] = [];
-    const cappedRss: number[] = [];
-    for (const [i, store] of stores.entries()) {
-      const n = SIZES[i]!;
-      const target = jobId(Math.floor(n / 3)).slice(0, 12);
-      const a: number[] = [];
-      const b: number[] = [];
-      const m: number[] = [];
-      for (let k = 0; k < 5; k++) {
+    // Rounds go through every size in turn, so a change of the machine's load falls on all.
+    const a: number[][] = SIZES.map(() => []);
+    const b: number[][] = SIZES.map(() => []);
+    const m: number[][] = SIZES.map(() => []);
+    const s: { firstMs: number; ms: number; peakKiB: number | null }[][] = SIZES.map(() => []);
+    const cappedRss: number[] = SIZES.map(() => NaN);
+    for (let k = 0; k < QUICK_RUNS; k++) {
+      for (const [i, store] of stores.entries()) {
         const r = await measureTusk(store.root, ["list", "job", "-n", "20"]);
-        a.push(r.ms);
-        m.push(r.peakKiB ?? NaN);
-        b.push((await measureTusk(store.root, ["inspect", "job", target])).ms);
+        a[i]!.push(r.ms);
+        m[i]!.push(r.peakKiB ?? NaN);
+        const target = jobId(Math.floor(SIZES[i]! / 3)).slice(0, 12);
+        b[i]!.push((await measureTusk(store.root, ["inspect", "job", target])).ms);
+        if (k >= LIST_RUNS) continue;
+        const l = await streamedList(store);
+        if (l.rows !== SIZES[i]) throw new Error(`list job printed ${l.rows} rows of ${SIZES[i]}`);
+        s[i]!.push(l);
       }
-      const s = [];
-      for (let k = 0; k < 3; k++) s.push(await streamedList(store));
-      if (s.some((r) => r.rows !== n)) {
-        throw new Error(`list job printed ${s.map((r) => r.rows)} rows of ${n}`);
-      }
+    }
+    for (const [i, store] of stores.entries()) {
       const capped = await streamedList(store, [
         "run",
         "--quiet",
@@ -389,40 +392,44 @@ try {
         "list",
         "job",
       ]);
-      if (capped.rows !== n) throw new Error(`capped list job printed ${capped.rows} rows of ${n}`);
-      cappedRss.push(capped.peakKiB ?? NaN);
-      listN.push(median(a));
-      inspect.push(median(b));
-      listRss.push(median(m));
-      first.push(median(s.map((r) => r.firstMs)));
-      whole.push(median(s.map((r) => r.ms)));
-      rss.push(median(s.map((r) => r.peakKiB ?? NaN)));
+      if (capped.rows !== SIZES[i]) {
+        throw new Error(`capped list job printed ${capped.rows} rows of ${SIZES[i]}`);
+      }
+      cappedRss[i] = capped.peakKiB ?? NaN;
+    }
+    const listN = a.map(median);
+    const inspect = b.map(median);
+    const listRss = m.map(median);
+    const first = s.map((runs) => median(runs.map((r) => r.firstMs)));
+    const whole = s.map((runs) => median(runs.map((r) => r.ms)));
+    const rss = s.map((runs) => median(runs.map((r) => r.peakKiB ?? NaN)));
+    for (const [i, n] of SIZES.entries()) {
       console.log(
-        `  ${n.toLocaleString("en")} jobs: list job -n 20 ${formatMs(median(a))} (${spread(a)}), ` +
-          `inspect job ${formatMs(median(b))} (${spread(b)}), list job: first row ${
-            formatMs(median(s.map((r) => r.firstMs)))
-          }, ` +
-          `all ${formatMs(median(s.map((r) => r.ms)))}, peak RSS ${
-            formatMiB(median(s.map((r) => r.peakKiB ?? NaN)))
-          }`,
+        `  ${n.toLocaleString("en")} jobs: list job -n 20 ${formatMs(listN[i]!)} (${
+          spread(a[i]!)
+        }), ` +
+          `inspect job ${formatMs(inspect[i]!)} (${spread(b[i]!)}), list job: first row ` +
+          `${formatMs(first[i]!)}, all ${formatMs(whole[i]!)}, peak RSS ${formatMiB(rss[i]!)} ` +
+          `(old generation capped: ${formatMiB(cappedRss[i]!)})`,
       );
     }
     const flat = (v: number[]) => ({ ok: v[v.length - 1]! / v[0]! <= 1.2, text: "≤ 1.2×" });
-    row("list job -n 20 (median of 5)", listN, formatMs, flat(listN));
-    curve("list job -n 20", listN);
-    curve("inspect job <prefix>", inspect);
-    curve("list job (streamed): first row", first);
-    curve("list job (streamed): peak RSS", rss);
+    row(`list job -n 20 (median of ${QUICK_RUNS})`, listN, formatMs, flat(listN));
     row("list job -n 20, peak RSS", listRss, formatMiB);
-    row("inspect job <prefix> (median of 5)", inspect, formatMs, flat(inspect));
-    row("list job, first row (median of 3)", first, formatMs, flat(first));
-    row("list job, all rows (median of 3)", whole, formatMs);
-    row("list job, peak RSS (median of 3)", rss, formatMiB, flat(rss));
+    row(`inspect job <prefix> (median of ${QUICK_RUNS})`, inspect, formatMs, flat(inspect));
+    row(`list job, first row (median of ${LIST_RUNS})`, first, formatMs, flat(first));
+    row(`list job, all rows (median of ${LIST_RUNS})`, whole, formatMs);
     row(
       "list job, per job",
       whole.map((ms, i) => ms / SIZES[i]!),
       (v) => `${(v * 1000).toFixed(0)} µs`,
     );
+    row("list job, peak RSS", rss, formatMiB);
+    row("list job, old generation capped at 32 MiB: peak RSS", cappedRss, formatMiB);
+    curve("list job -n 20", listN);
+    curve("inspect job <prefix>", inspect);
+    curve("list job (streamed): first row", first);
+    curve("list job (streamed, old generation capped): peak RSS", cappedRss);
   }
 
   const written: number[] = [];
@@ -461,58 +468,54 @@ try {
 
   if (run("dashboard")) {
     console.log(`\ndashboard (load average ${await loadAverage()})`);
-    const floor = await bareInk();
-    console.log(
-      `  bare Ink + React app: first frame ${formatMs(floor.firstMs)}, RSS ${
-        formatMiB(floor.rssKiB)
-      }`,
-    );
-    const firstF: number[] = [];
-    const full: number[] = [];
-    const rssUp: number[] = [];
-    for (const [i, store] of stores.entries()) {
-      const d = await dashboard(store, jobId(SIZES[i]!));
-      firstF.push(d.firstMs);
-      full.push(d.fullMs);
-      rssUp.push(d.rssKiB);
+    // Each round: the bare Ink app, then every size; medians over the rounds.
+    const floors: { firstMs: number; rssKiB: number }[] = [];
+    const runs: { firstMs: number; fullMs: number; rssKiB: number; hwmKiB: number }[][] = SIZES
+      .map(() => []);
+    for (let k = 0; k < UP_RUNS; k++) {
+      const floor = await bareInk();
+      floors.push(floor);
+      const line = [`bare Ink ${formatMs(floor.firstMs)} ${formatMiB(floor.rssKiB)}`];
+      for (const [i, store] of stores.entries()) {
+        const d = await dashboard(store, jobId(SIZES[i]!));
+        runs[i]!.push(d);
+        line.push(
+          `${SIZES[i]!.toLocaleString("en")}: ${formatMs(d.firstMs)} / ${formatMs(d.fullMs)} ` +
+            `${formatMiB(d.rssKiB)} (peak ${formatMiB(d.hwmKiB)})`,
+        );
+      }
       console.log(
-        `  ${SIZES[i]!.toLocaleString("en")} jobs: first frame ${
-          formatMs(d.firstMs)
-        }, newest job shown ${formatMs(d.fullMs)}, ` +
-          `RSS idle ${formatMiB(d.rssKiB)} (${x(d.rssKiB, floor.rssKiB)} the bare Ink app), peak ${
-            formatMiB(d.hwmKiB)
-          }`,
+        `  round ${k + 1} (first frame / newest job shown, RSS idle): ${line.join("; ")}`,
       );
     }
-    const floor2 = await bareInk();
-    const floorKiB = Math.min(floor.rssKiB, floor2.rssKiB);
+    const floorKiB = median(floors.map((f) => f.rssKiB));
+    const floorMs = median(floors.map((f) => f.firstMs));
+    const firstF = runs.map((r) => median(r.map((d) => d.firstMs)));
+    const full = runs.map((r) => median(r.map((d) => d.fullMs)));
+    const rssUp = runs.map((r) => median(r.map((d) => d.rssKiB)));
     console.log(
-      `  bare Ink + React app again: RSS ${formatMiB(floor2.rssKiB)} (the lower is the floor)`,
+      `  bare Ink + React app: first frame ${formatMs(floorMs)}, RSS ${formatMiB(floorKiB)} ` +
+        `(medians of ${UP_RUNS})`,
     );
-    row("dashboard first frame", firstF, formatMs, {
+    row(`dashboard first frame (median of ${UP_RUNS})`, firstF, formatMs, {
       ok: firstF[firstF.length - 1]! < 1000,
       text: "< 1 s",
     });
-    row("dashboard, newest job shown", full, formatMs, {
+    row(`dashboard, newest job shown (median of ${UP_RUNS})`, full, formatMs, {
       ok: full[full.length - 1]! < 1000,
       text: "< 1 s",
     });
-    row("dashboard RSS idle", rssUp, formatMiB);
+    row(`dashboard RSS idle (median of ${UP_RUNS})`, rssUp, formatMiB);
     curve("dashboard: first frame", firstF);
     curve("dashboard: RSS", rssUp);
     const ratios = rssUp.map((k) => k / floorKiB);
     table.push([
-      "dashboard RSS / bare Ink + React",
+      `dashboard RSS / bare Ink + React (${formatMiB(floorKiB)}, first frame ${formatMs(floorMs)})`,
       ...ratios.map((r) => `${r.toFixed(2)}×`),
       "-",
       "≤ 1.3×",
       verdict(ratios.every((r) => r <= 1.3)),
     ]);
-    console.log(
-      `  RSS / bare Ink (${formatMiB(floorKiB)}): ${
-        ratios.map((r) => `${r.toFixed(2)}×`).join(", ")
-      }`,
-    );
   }
 
   const head = [
