@@ -644,6 +644,7 @@ export async function main(args: string[]): Promise<number> {
       case "run": {
         const context = cli.with({ store: call.globals.store, sandbox: call.globals.sandbox });
         await context.sandboxRequest();
+        await context.batchDatums();
         await call.run(context);
         return 0;
       }

@@ -61,11 +61,17 @@ export async function afterCommit(cli: CliContext, store: Store, wait: boolean):
   const { mode, reason } = await cli.sandbox();
   const tty = cli.stderr.isTerminal();
   if (mode === "deno" && tty) cli.err(`tusk: ${reason}\n`);
+  const batchDatums = await cli.batchDatums();
   const onEvent = jobProgress(cli);
   let result: Awaited<ReturnType<typeof runTriggered>>;
   try {
     result = await interruptible((signal) =>
-      runTriggered(store, { sandbox: mode, onEvent, signal })
+      runTriggered(store, {
+        sandbox: mode,
+        onEvent,
+        signal,
+        ...(batchDatums ? { batchDatums } : {}),
+      })
     );
   } catch (e) {
     if (e instanceof Deno.errors.BrokenPipe || e instanceof InterruptedError) throw e;

@@ -169,6 +169,25 @@ export class CliContext {
     return asked !== "auto" ? asked : (env as SandboxRequest | undefined) ?? "auto";
   }
 
+  /**
+   * The most datums one batched process is given, from `$TUSK_BATCH_DATUMS` (unset or
+   * empty: undefined, the library's default). Rejects with InvalidArgumentError for a value
+   * that is not a whole number from 1 to 1,000,000.
+   */
+  async batchDatums(): Promise<number | undefined> {
+    const text = this.#env("TUSK_BATCH_DATUMS") || undefined;
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(n) || n < 1 || n > 1_000_000) {
+      const { InvalidArgumentError } = await this.pfs();
+      throw new InvalidArgumentError(
+        `Invalid $TUSK_BATCH_DATUMS "${text}": expected a whole number of datums from 1 to 1000000`,
+        { variable: "TUSK_BATCH_DATUMS", value: text },
+      );
+    }
+    return n;
+  }
+
   /** The sandbox stages get, as `sandboxRequest()` asks, and why. */
   sandbox(): Promise<SandboxChoice> {
     return this.#sandbox ??= this.sandboxRequest().then(async (asked) =>

@@ -11,7 +11,12 @@ export async function up(cli: CliContext, _: [], o: { headless: boolean }): Prom
   const { mode, reason } = await cli.sandbox();
   // Quitting ends the running jobs' stages at once: they resume, counting no try, next time.
   const ac = new AbortController();
-  const s = new lib.Scheduler(store, { sandbox: mode, signal: ac.signal });
+  const batchDatums = await cli.batchDatums();
+  const s = new lib.Scheduler(store, {
+    sandbox: mode,
+    signal: ac.signal,
+    ...(batchDatums ? { batchDatums } : {}),
+  });
   if (!o.headless && cli.stdout.isTerminal()) {
     // React's production build: the development one makes every frame several times slower.
     if (!Deno.env.get("NODE_ENV")) Deno.env.set("NODE_ENV", "production");

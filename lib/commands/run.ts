@@ -22,6 +22,8 @@ export interface RunTriggeredOptions {
    * counting no try, and are returned unfinished (see `SchedulerOptions.signal`).
    */
   readonly signal?: AbortSignal;
+  /** The most datums one batched process is given (default: `BATCH_DATUMS`). */
+  readonly batchDatums?: number;
 }
 
 /** What `runTriggered()` did. */
@@ -47,6 +49,7 @@ export async function runTriggered(
       sandbox: options.sandbox,
       bus,
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.batchDatums ? { batchDatums: options.batchDatums } : {}),
     });
   } finally {
     bus.close();

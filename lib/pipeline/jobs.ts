@@ -10,7 +10,7 @@ import { IntegrityError, InvalidArgumentError, NotFoundError } from "../errors.t
 import { wrongKindError } from "../store/damage.ts";
 import type { HostProgram } from "./program.ts";
 import type { Hash } from "../store/hash.ts";
-import { writeFileAtomic } from "../store/fs_util.ts";
+import { mapWriteError, syncDir, tempPath, writeAll, writeFileAtomic } from "../store/fs_util.ts";
 import type { Layout } from "../store/layout.ts";
 import { JobIndex } from "./job_index.ts";
 import { checkRepoName } from "../store/names.ts";
@@ -193,8 +193,9 @@ export class JobStore {
   }
 
   /**
-   * Save a job record atomically (`durable` fsyncs it). A new job's id goes into its
-   * pipeline's job index first, so the index never lacks a record.
+   * Save a job record atomically (`durable` fsyncs it). The record is written in pieces, its
+   * datums a slice at a time, so that a job of many datums is never one string in memory. A
+   * new job's id goes into its pipeline's job index first, so the index never lacks a record.
    */
   async save(job: JobRecord, options: { durable?: boolean } = {}): Promise<void> {
     const { layout } = this.#store;
@@ -202,16 +203,25 @@ export class JobStore {
     await Deno.mkdir(dir, { recursive: true }).catch(async (err) => {
       throw await this.#damaged(err, dir, "folder");
     });
-    const bytes = utf8.encode(JSON.stringify(job));
     const record = layout.job(job.pipeline, job.id);
     if (!(await exists(record))) await this.index(job.pipeline).add([job.id], options);
-    if (options.durable) {
-      await writeFileAtomic(record, bytes, layout.tmp);
-    } else {
-      const tmp = `${layout.tmp}/${Deno.pid}.job.${job.id}.tmp`;
-      await Deno.writeFile(tmp, bytes);
+    const tmp = options.durable
+      ? tempPath(layout.tmp)
+      : `${layout.tmp}/${Deno.pid}.job.${job.id}.tmp`;
+    try {
+      const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
+      try {
+        for (const piece of recordPieces(job)) await writeAll(f, utf8.encode(piece));
+        if (options.durable) await f.syncData();
+      } finally {
+        f.close();
+      }
       await Deno.rename(tmp, record);
+    } catch (err) {
+      await Deno.remove(tmp).catch(() => {});
+      mapWriteError(err, record);
     }
+    if (options.durable) await syncDir(dir);
   }
 
   /**
@@ -664,6 +674,24 @@ async function exists(path: string): Promise<boolean> {
     if (err instanceof Deno.errors.NotFound) return false;
     throw err;
   }
+}
+
+/** How many datum records one piece of a saved job record holds. */
+const DATUMS_PER_PIECE = 1000;
+
+/**
+ * The JSON text of `job`, in pieces: what `JSON.stringify(job)` gives (with `datums` last),
+ * without ever holding all its datums' text at once.
+ */
+export function* recordPieces(job: JobRecord): Generator<string> {
+  const { datums, ...rest } = job;
+  const head = JSON.stringify(rest);
+  yield head === "{}" ? '{"datums":[' : `${head.slice(0, -1)},"datums":[`;
+  for (let i = 0; i < datums.length; i += DATUMS_PER_PIECE) {
+    const text = JSON.stringify(datums.slice(i, i + DATUMS_PER_PIECE));
+    yield i === 0 ? text.slice(1, -1) : `,${text.slice(1, -1)}`;
+  }
+  yield "]}";
 }
 
 /** True when `value` has the fields every reader of a job record relies on. */

@@ -21,6 +21,8 @@ export interface JobContext {
   readonly sandbox: SandboxMode;
   /** Parallel datums when the spec says 0 (default: number of cores). */
   readonly cores: number;
+  /** The most datums one batched process is given (default: `BATCH_DATUMS`). */
+  readonly batchDatums?: number;
   /** The process is shutting down: every job is cut short and left to resume. */
   readonly signal?: AbortSignal;
   /** Memory cap of stages whose spec sets none (default: a quarter of RAM). */

@@ -4,7 +4,7 @@
  */
 import { NotFoundError } from "../errors.ts";
 import { EMPTY_TREE } from "../store/codec.ts";
-import type { CommitInfo, Edit, Store } from "../store/store.ts";
+import type { CommitInfo, Edit, PathEntry, Store } from "../store/store.ts";
 import type { DatumRecord, JobRecord } from "../pipeline/jobs.ts";
 import type { Pipeline } from "../pipeline/pipelines.ts";
 import { writeTree } from "../runner/workspace.ts";
@@ -39,18 +39,17 @@ export async function mergeOutputs(
     conflict: `Datum ${a} wrote a file at "${aPath}" and datum ${b} wrote "${bPath}" inside it: ` +
       `a path cannot be both a file and a folder`,
   });
-  for (const rec of datums) {
-    if (!rec.outputTree || rec.outputTree === EMPTY_TREE) continue;
-    const listed = [];
-    try {
-      for await (const f of store.walk(rec.outputTree, [])) listed.push(f);
-    } catch (err) {
-      if (!(err instanceof NotFoundError) || rec.state !== "SKIPPED") throw err;
-      missing.push(rec);
-      continue;
-    }
-    // A reused output is whole only with every file's object: one missing is a cache miss.
-    if (rec.state === "SKIPPED" && (await store.objects.missing(listed.map((f) => f.hash))).size) {
+  const listings = await listOutputs(store, datums);
+  // A reused output is whole only with every file's object: one missing is a cache miss.
+  const gone = await store.objects.missing(
+    datums.flatMap((rec, i) =>
+      rec.state === "SKIPPED" ? (listings[i] ?? []).map((f: PathEntry) => f.hash) : []
+    ),
+  );
+  for (const [i, rec] of datums.entries()) {
+    const listed = listings[i];
+    if (listed === undefined) continue;
+    if (listed === null || (rec.state === "SKIPPED" && listed.some((f) => gone.has(f.hash)))) {
       missing.push(rec);
       continue;
     }
@@ -77,6 +76,40 @@ export async function mergeOutputs(
     }
   }
   return missing.length > 0 ? { missing } : { edits };
+}
+
+/** How many datums' output trees are read at once. */
+const READ_AHEAD = 32;
+
+/**
+ * Every file of each datum's output, in the datums' order: undefined for a datum without
+ * output, null for a skipped datum whose output tree is gone. Read `READ_AHEAD` at a time,
+ * so that a job of many datums does not wait on each read in turn.
+ */
+async function listOutputs(
+  store: Store,
+  datums: readonly DatumRecord[],
+): Promise<(PathEntry[] | null | undefined)[]> {
+  const out = new Array<PathEntry[] | null | undefined>(datums.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < datums.length) {
+      const i = next++;
+      const rec = datums[i]!;
+      if (!rec.outputTree || rec.outputTree === EMPTY_TREE) continue;
+      const listed: PathEntry[] = [];
+      try {
+        for await (const f of store.walk(rec.outputTree, [])) listed.push(f);
+      } catch (err) {
+        if (!(err instanceof NotFoundError) || rec.state !== "SKIPPED") throw err;
+        out[i] = null;
+        continue;
+      }
+      out[i] = listed;
+    }
+  };
+  await Promise.all(Array.from({ length: READ_AHEAD }, worker));
+  return out;
 }
 
 /**

@@ -30,8 +30,19 @@ import { type DatumRunEnv, runDatum } from "./run_datum.ts";
 /** How many times finishing a job (merging its outputs, committing) may be interrupted. */
 export const FINISH_TRIES = 3;
 
-/** How often, at most, a job's record is saved while its datums run one by one (ms). */
+/** How often, at most, a running job's record is saved (ms). */
 const SAVE_EVERY_MS = 250;
+
+/** The most time saving a running job's record may take, as a share of its run. */
+const SAVE_SHARE = 0.05;
+
+/**
+ * The most datums one batched process is given (`datumBatching`). A job of more runs more
+ * batches, `width` at a time: the batch's folders, its requests, the answers held until it
+ * ends, and the output limits of its one process (`DEFAULT_LIMITS`) then stay the same size
+ * whatever the job's.
+ */
+export const BATCH_DATUMS = 1000;
 
 /** Jobs whose output commit is on their branch (their record may still say otherwise). */
 const committed = new WeakSet<JobRecord>();
@@ -320,8 +331,11 @@ async function rerunMissing(
 /**
  * Run the datums of a job, `width` at a time (the spec's parallelism, or the cores): those
  * to run in batches first when the spec batches, then one by one the interrupted ones and
- * those a batch did not finish. Every run settles before this returns, so none is left
- * running behind a failure; the first error a run throws aborts the others (`abort.fail`).
+ * those a batch did not finish. Batches hold at most `BATCH_DATUMS` datums each, taken in
+ * order by `width` workers, so that a batch's folders, requests, answers and output limits
+ * stay the same size whatever the job's. Every run settles before this returns, so none is
+ * left running behind a failure; the first error a run throws aborts the others
+ * (`abort.fail`).
  */
 async function runDatums(
   env: DatumRunEnv,
@@ -338,43 +352,81 @@ async function runDatums(
       return undefined;
     }
   };
+  const saver = new ProgressSaver(env);
   let queue: Unfinished[] = [...interrupted, ...toRun].map((planned) => ({ planned, logs: [] }));
   if (spec.datumBatching && toRun.length > 0) {
-    const chunks: PlannedDatum[][] = Array.from(
-      { length: Math.min(width, toRun.length) },
-      () => [],
-    );
-    toRun.forEach((d, i) => chunks[i % chunks.length]!.push(d));
-    const outcomes = await Promise.all(chunks.map((c, n) =>
-      guard(async () => {
-        const outcome = await runDatumBatch(env, c, n);
-        recordEnded(env, outcome.done);
-        return outcome.retry;
-      })
-    ));
-    queue = [
-      ...interrupted.map((planned) => ({ planned, logs: [] })),
-      ...outcomes.flatMap((r) => r ?? []),
-    ];
+    const chunks = batchesOf(toRun, width, env.ctx.batchDatums ?? BATCH_DATUMS);
+    const retry: Unfinished[] = [];
+    let nextChunk = 0;
+    await Promise.all(Array.from({ length: Math.min(width, chunks.length) }, async () => {
+      while (nextChunk < chunks.length && !env.abort.signal.aborted) {
+        const n = nextChunk++;
+        await guard(async () => {
+          const outcome = await runDatumBatch(env, chunks[n]!, n);
+          recordEnded(env, outcome.done);
+          retry.push(...outcome.retry);
+          await saver.maybeSave();
+        });
+      }
+    }));
+    // Chunks no worker took (the job was stopped or failed) are simply not run.
+    queue = [...interrupted.map((planned) => ({ planned, logs: [] })), ...retry];
   }
   let next = 0;
-  let savedAt = 0;
-  const clock = env.ctx.clock ?? systemClock;
   await Promise.all(Array.from({ length: Math.min(width, queue.length) }, async () => {
     while (next < queue.length && !env.abort.signal.aborted) {
       const { planned, logs } = queue[next++]!;
       await guard(async () => {
         if (!await runDatum(env, planned, logs)) return;
         recordEnded(env, [planned]);
-        // The record is saved now and then, so `list job` shows progress.
-        const now = clock.now();
-        if (now - savedAt > SAVE_EVERY_MS) {
-          savedAt = now;
-          await saveProgress(env);
-        }
+        await saver.maybeSave();
       });
     }
   }));
+}
+
+/**
+ * `datums` cut into batches of consecutive datums, in order: as many as `width` workers can
+ * share (a small job still uses every worker), each of at most `most`.
+ */
+export function batchesOf<T>(datums: readonly T[], width: number, most: number): T[][] {
+  const size = Math.max(1, Math.min(most, Math.ceil(datums.length / Math.max(1, width))));
+  const out: T[][] = [];
+  for (let i = 0; i < datums.length; i += size) out.push(datums.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Saves a running job's record now and then, so `list job` shows progress: at most every
+ * `SAVE_EVERY_MS`, and never more often than `SAVE_SHARE` of the time allows (a record of
+ * many datums takes a while to write: saving it after every datum or batch would make a
+ * job's cost grow with the square of its datums).
+ */
+class ProgressSaver {
+  readonly #env: DatumRunEnv;
+  readonly #clock;
+  #savedAt = 0;
+  #gapMs = SAVE_EVERY_MS;
+  #saving = false;
+
+  constructor(env: DatumRunEnv) {
+    this.#env = env;
+    this.#clock = env.ctx.clock ?? systemClock;
+  }
+
+  async maybeSave(): Promise<void> {
+    const now = this.#clock.now();
+    if (this.#saving || now - this.#savedAt <= this.#gapMs) return;
+    this.#saving = true;
+    const t0 = performance.now();
+    try {
+      await saveProgress(this.#env);
+    } finally {
+      this.#saving = false;
+      this.#savedAt = this.#clock.now();
+      this.#gapMs = Math.max(SAVE_EVERY_MS, (performance.now() - t0) / SAVE_SHARE);
+    }
+  }
 }
 
 /**

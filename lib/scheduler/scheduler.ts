@@ -31,6 +31,8 @@ export interface SchedulerOptions {
   readonly sandbox: SandboxMode;
   readonly bus?: EventBus;
   readonly cores?: number;
+  /** The most datums one batched process is given (default: `BATCH_DATUMS`). */
+  readonly batchDatums?: number;
   /**
    * The process is shutting down (Ctrl-C, SIGTERM, the dashboard's `q`): nothing more starts,
    * running jobs end their stages at once and are left unfinished, to resume; the runs so
@@ -103,6 +105,7 @@ export class Scheduler {
       sandbox: options.sandbox,
       cores: options.cores ?? navigator.hardwareConcurrency ?? 2,
       clock,
+      ...(options.batchDatums ? { batchDatums: options.batchDatums } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.defaultMemoryBytes ? { defaultMemoryBytes: options.defaultMemoryBytes } : {}),
       ...(options.spawn ? { spawn: options.spawn } : {}),

@@ -115,8 +115,9 @@ const MAX_WINDOWS = 4096;
  * each index, not the whole of it, so its cost does not grow with the store (a million
  * packed objects have an index of ~80 MiB). (Its checksum is checked by `verify`; a read
  * from a pack checks the object's own hash instead, which also catches a corrupt index.) A
- * bulk reader (verify, gc, a large put) switches to a map once its lookups outnumber a
- * quarter of the entries, where the map becomes the cheaper of the two.
+ * bulk reader (verify, gc, a large put, a job of many datums) switches to a map once its
+ * lookups outnumber a quarter of the entries — sooner when there are many packs, each of
+ * which a lookup bisects — where the map becomes the cheaper of the two.
  */
 export class PackIndexes {
   readonly #packs: LoadedIndex[] = [];
@@ -160,7 +161,10 @@ export class PackIndexes {
 
   /** Where the object `hash` is packed, if it is. */
   get(hash: Hash): PackLocation | undefined {
-    if (!this.#map && ++this.#lookups > 256 && this.#lookups * 4 > this.#entries) {
+    // A lookup bisects every pack: with many packs (a job writes one per batch) the map
+    // pays for itself that many times sooner.
+    const packs = Math.max(1, this.#packs.length / 4);
+    if (!this.#map && ++this.#lookups > 256 && this.#lookups * 4 * packs > this.#entries) {
       this.#map = new Map();
       for (const p of this.#packs) fillMap(this.#map, p);
     }

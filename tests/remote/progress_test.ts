@@ -45,12 +45,14 @@ Deno.test({
     const pushed = await pane.capture();
     assert.match(pushed, PROGRESS("sending"), pushed);
     assert.match(pushed, /^sent \d+ objects/m);
+    await pane.clear();
 
     await pane.run(line("", ["clone", `${dir.path}/remote`, `${dir.path}/b`]));
     assert.equal(await pane.exitStatus(30_000), 0);
     const cloned = await pane.capture();
     assert.match(cloned, PROGRESS("receiving"), cloned);
     assert.match(cloned, /^Cloned /m);
+    await pane.clear();
 
     await rok(["put", "file", "data@master:/new.txt", "-f", "-"], { ...o, stdin: "new\n" });
     await rok(["push", "origin"], o);

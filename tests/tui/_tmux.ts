@@ -134,6 +134,15 @@ export class Pane implements AsyncDisposable {
     throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}; the screen:\n${screen}`);
   }
 
+  /**
+   * Clear the screen of a pane whose shell waits at its prompt, and wait until it is clear:
+   * a next `exitStatus()` then cannot read the `EXIT=` of the command before.
+   */
+  async clear(): Promise<void> {
+    await this.run("clear");
+    await this.waitFor((s) => !/EXIT=\d+/.test(s), "the screen to clear", 5000);
+  }
+
   /** Wait for the `EXIT=<status>` line the command line prints; returns the status. */
   async exitStatus(timeoutMs = 10_000): Promise<number> {
     const screen = await this.waitFor((s) => /EXIT=\d+/.test(s), "the command to exit", timeoutMs);
