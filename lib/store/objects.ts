@@ -46,6 +46,8 @@ export class ObjectStore {
    */
   #packs: Promise<Packs> | undefined;
   #packsLoaded: Packs | undefined;
+  /** Whether the packs folder held a pack when last listed; unknown until a lookup. */
+  #packSeen: boolean | undefined;
 
   constructor(layout: Layout) {
     this.#layout = layout;
@@ -82,10 +84,10 @@ export class ObjectStore {
   /**
    * The indexes of every pack, or null while the packs folder holds none and the pack code
    * is not loaded (a store that never packed anything reads without loading it; the folder
-   * is listed again on each lookup, so a pack another process writes is seen).
+   * is listed again after `refresh()`, so a pack another process writes is seen).
    */
   async #index(): Promise<PackIndexes | null> {
-    if (!this.#packs && !this.#anyPack()) return null;
+    if (!this.#packs && !(this.#packSeen ??= this.#anyPack())) return null;
     return await (await this.#pk()).index();
   }
 
@@ -107,6 +109,7 @@ export class ObjectStore {
     // Without the pack code loaded there is nothing to catch up with: the next lookup
     // lists the packs folder afresh.
     if (this.#packs) await (await this.#packs).refresh();
+    else this.#packSeen = undefined;
   }
 
   /** True when the object exists, loose or packed. */
