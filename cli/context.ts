@@ -14,7 +14,7 @@ import { printable } from "../lib/format/format.ts";
 import type { CompletionCommand, SandboxChoice, Store } from "../lib/mod.ts";
 
 type Lib = typeof import("../lib/mod.ts");
-type Pfs = typeof import("../lib/pfs.ts");
+type Pfs = typeof import("../lib/pfs/store.ts");
 
 /** The modes `--sandbox` and `$TUSK_SANDBOX` take. */
 export const SANDBOX_REQUESTS = ["auto", "deno", "bwrap"] as const;
@@ -201,9 +201,9 @@ export class CliContext {
     return this.#options.commandTree();
   }
 
-  /** The store verbs alone, for commands that touch no pipeline: a quicker start. */
+  /** The store and its errors alone, for commands that touch no pipeline: a quicker start. */
   pfs(): Promise<Pfs> {
-    return load<Pfs>("../lib/pfs.ts");
+    return load<Pfs>("../lib/pfs/store.ts");
   }
 
   /** The whole library, for a store command's occasional pipeline work. */

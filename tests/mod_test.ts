@@ -167,6 +167,7 @@ const LAYER: Record<string, number> = {
   "lib/scheduler": 5,
   "lib/commands": 6,
   "lib/pfs.ts": 7,
+  "lib/pfs": 7,
   "lib/metrics.ts": 7,
   "lib/remote.ts": 7,
   "lib/mod.ts": 7,
@@ -247,10 +248,11 @@ Deno.test("tui/ reaches lib/ only through lib/mod.ts, and stages import nothing 
   assert.deepEqual(stages, []);
 });
 
-Deno.test("cli/ reaches lib/ only through lib/mod.ts, lib/pfs.ts, lib/metrics.ts and lib/format/ (its tables through lib/cli/), and nothing below imports it", async () => {
+Deno.test("cli/ reaches lib/ only through lib/mod.ts, lib/pfs.ts (and its parts lib/pfs/), lib/metrics.ts and lib/format/ (its tables through lib/cli/), and nothing below imports it", async () => {
   const table = (file: string) => /^cli\/(\w+_table|_declare)\.ts$/.test(file);
   const allowed = (file: string, target: string) =>
     target.startsWith("cli/") || target === "lib/mod.ts" || target === "lib/pfs.ts" ||
+    target.startsWith("lib/pfs/") ||
     target === "lib/metrics.ts" || target === "lib/remote.ts" ||
     target.startsWith("lib/format/") || target === "tui/app.tsx" ||
     (table(file) && target === "lib/cli/command_line.ts");
@@ -315,6 +317,27 @@ Deno.test("a command table of cli/ loads the parser and no handler: reading the 
       ].sort(),
       name,
     );
+  }
+});
+
+Deno.test("a store verb's handlers load only their noun's verbs, and no pack or write-path code up front", async () => {
+  const lazy = [
+    "lib/store/packs.ts",
+    "lib/store/pack_index.ts",
+    "lib/store/pack_codec.ts",
+    "lib/store/transaction.ts",
+    "lib/store/tree_edit.ts",
+  ];
+  const others: Record<string, string[]> = {
+    "cli/repo.ts": ["lib/commands/file.ts", "lib/commands/commit.ts", "lib/glob.ts"],
+    "cli/file.ts": ["lib/commands/repo.ts", "lib/glob.ts"],
+    "cli/commit.ts": ["lib/commands/file.ts", "lib/commands/repo.ts", "lib/glob.ts"],
+    "cli/branch.ts": ["lib/commands/file.ts", "lib/commands/repo.ts", "lib/glob.ts"],
+  };
+  for (const [handler, not] of Object.entries(others)) {
+    const graph = await preparedGraph(`${ROOT}/${handler}`);
+    assert.ok(graph.includes("lib/store/store.ts"), `${handler}: ${graph.join(", ")}`);
+    assert.deepEqual(graph.filter((m) => [...lazy, ...not].includes(m)), [], handler);
   }
 });
 
