@@ -1,20 +1,22 @@
 /**
- * `tusk`: the command line. Declares Pachyderm's 2.x grammar (`create repo`) as a table of
- * commands, each row carrying its pachctl 1.x form (`create-repo`) as data; runs the
- * handler of `cli/<noun>.ts` that a row names, imported when it runs, with a `CliContext`;
- * and maps errors to exit codes: 0 ok, 1 the operation failed, 2 usage or input error, 70 a
- * bug. Only the parser and the error classes load up front.
+ * `tusk`: the command line. The table below is Pachyderm's 2.x grammar (`create repo`) at a
+ * glance: each top-level word, and which noun's rows declare it; the rows themselves (the
+ * arguments, options and handler of each command, and its pachctl 1.x form, `create-repo`,
+ * as data) are in `cli/<noun>_table.ts`, their handlers in `cli/<noun>.ts`. `main()` loads
+ * the rows of the noun the command line names (every row for help, completion scripts or a
+ * word it does not know), parses, runs the handler with a `CliContext` and maps errors to
+ * exit codes: 0 ok, 1 the operation failed, 2 usage or input error, 70 a bug. Only the
+ * parser and the error classes load up front.
  */
-import { withAliases } from "./lib/cli/alias.ts";
 import {
-  command,
+  type Command,
   commandTree,
-  flag,
-  group,
-  list,
-  negated,
+  commandWords,
   parseCommandLine,
+  placeRows,
+  type Program,
   program,
+  type TablePlace,
   unsupported,
   value,
 } from "./lib/cli/command_line.ts";
@@ -29,585 +31,66 @@ function load<T>(path: string): Promise<T> {
   return import(new URL(path, import.meta.url).href);
 }
 
-type Cli = import("./cli/context.ts").CliContext;
-
-/** The handler files, one per noun. */
-interface Handlers {
-  store: typeof import("./cli/store.ts");
-  repo: typeof import("./cli/repo.ts");
-  file: typeof import("./cli/file.ts");
-  commit: typeof import("./cli/commit.ts");
-  branch: typeof import("./cli/branch.ts");
-  pipeline: typeof import("./cli/pipeline.ts");
-  job: typeof import("./cli/job.ts");
-  datum: typeof import("./cli/datum.ts");
-  logs: typeof import("./cli/logs.ts");
-  up: typeof import("./cli/up.ts");
-  doctor: typeof import("./cli/doctor.ts");
-  export: typeof import("./cli/export.ts");
-  completions: typeof import("./cli/completions.ts");
-  metrics: typeof import("./cli/metrics.ts");
-  remote: typeof import("./cli/remote.ts");
-}
-
-/** A handler `(cli, args, options)` as a row's `run`: `(args, options, cli)`. */
-type Run<H> = H extends (cli: Cli, args: infer A, options: infer O) => void | Promise<void>
-  ? (args: A, options: O, cli: Cli) => Promise<void>
-  : never;
-
-/** The handler `name` of `cli/<noun>.ts`, imported when its command runs. */
-function on<N extends keyof Handlers, H extends keyof Handlers[N] & string>(
-  noun: N,
-  name: H,
-): Run<Handlers[N][H]> {
-  const run = async (args: unknown, options: unknown, cli: Cli) => {
-    const handlers = await load<Record<string, (...a: unknown[]) => unknown>>(`./cli/${noun}.ts`);
-    await handlers[name]!(cli, args, options);
-  };
-  return run as Run<Handlers[N][H]>;
-}
-
-// ---- options several commands share ----
-
-const JSON_OPTION = { json: flag("print JSON for scripts") };
-const WAIT = { wait: negated("do not run the jobs this commit triggers now") };
-const MESSAGE = { message: value("text", "commit message", { short: "m", allowEmpty: true }) };
-
-// ---- the command table: the 2.x grammar (verb noun), each row with its 1.x form ----
+/**
+ * A noun: its rows are in `cli/<noun>_table.ts` (named by the words of each command: `"list
+ * repo"`), its handlers in `cli/<noun>.ts`.
+ */
+type Noun = string;
 
 /**
- * The 2.x commands. `aliases` are the pachctl 1.x forms (≤ 1.8): their own positional
- * arguments and the templates that make the 2.x ones of them; the options are the 2.x
- * command's. In 1.x form `put-file` appends, as pachctl 1.x did, and `-o` overwrites.
+ * The top level of the 2.x grammar, in the order help lists it: a command and the noun whose
+ * rows declare it, or a group and the nouns whose rows (`"<word> <subcommand>"`) it holds.
  */
-const COMMANDS = {
-  init: command({
-    description: "create a new store (.tusk in the current folder, or --store DIR)",
-    run: on("store", "init"),
-  }),
-  create: group("create a repo, branch or pipeline", {
-    repo: command({
-      description: "create a new repo",
-      args: ["<repo>"],
-      options: {
-        description: value("text", "what the repo holds", { short: "d", allowEmpty: true }),
-      },
-      aliases: { "create-repo": {} },
-      run: on("repo", "createRepo"),
-    }),
-    branch: command({
-      description: "create a branch, or move it with --head",
-      args: ["<repo@branch>"],
-      options: { head: value("commit", "commit or branch to point at (repo@ref or ref)"), ...WAIT },
-      aliases: { "create-branch": { args: ["<repo>", "<branch>"], to: ["{repo}@{branch}"] } },
-      run: on("branch", "createBranch"),
-    }),
-    pipeline: command({
-      description: "create a pipeline from a Pachyderm spec",
-      options: {
-        file: value("spec.json", "the pipeline spec (Pachyderm JSON)", {
-          short: "f",
-          required: true,
-        }),
-        wait: negated("do not run the triggered jobs now"),
-      },
-      aliases: { "create-pipeline": {} },
-      run: on("pipeline", "createPipeline"),
-    }),
-  }),
-  list: group("list repos, files, commits, branches, pipelines, jobs or datums", {
-    repo: command({
-      description: "list repos",
-      options: JSON_OPTION,
-      aliases: { "list-repo": {} },
-      run: on("repo", "listRepo"),
-    }),
-    file: command({
-      description: "list the files in a folder",
-      args: ["<repo@ref[:/path]>"],
-      options: {
-        number: value("n", "at most n entries (a page)", { short: "n" }),
-        after: value("name", "start after this name (the last of the page before)"),
-        ...JSON_OPTION,
-      },
-      aliases: {
-        "list-file": { args: ["<repo>", "<ref>", "[path]"], to: ["{repo}@{ref}[:{path}]"] },
-      },
-      run: on("file", "listFile"),
-    }),
-    commit: command({
-      description: "list commits, newest first",
-      args: ["<repo[@branch]>"],
-      options: { number: value("n", "show at most n commits", { short: "n" }), ...JSON_OPTION },
-      aliases: { "list-commit": { args: ["<repo>", "[branch]"], to: ["{repo}[@{branch}]"] } },
-      run: on("commit", "listCommit"),
-    }),
-    branch: command({
-      description: "list a repo's branches",
-      args: ["<repo>"],
-      options: JSON_OPTION,
-      aliases: { "list-branch": {} },
-      run: on("branch", "listBranch"),
-    }),
-    pipeline: command({
-      description: "list pipelines",
-      options: JSON_OPTION,
-      aliases: { "list-pipeline": {} },
-      run: on("pipeline", "listPipeline"),
-    }),
-    job: command({
-      description: "list jobs, newest first",
-      options: {
-        pipeline: value("name", "only this pipeline's jobs", { short: "p" }),
-        number: value("n", "at most n", { short: "n" }),
-        ...JSON_OPTION,
-      },
-      aliases: { "list-job": {} },
-      run: on("job", "listJob"),
-    }),
-    datum: command({
-      description: "list a job's datums",
-      args: ["<job>"],
-      options: JSON_OPTION,
-      aliases: { "list-datum": {} },
-      run: on("datum", "listDatum"),
-    }),
-  }),
-  inspect: group("show one repo, commit, pipeline or job in detail", {
-    repo: command({
-      description: "show a repo",
-      args: ["<repo>"],
-      options: JSON_OPTION,
-      aliases: { "inspect-repo": {} },
-      run: on("repo", "inspectRepo"),
-    }),
-    commit: command({
-      description: "show a commit and its provenance",
-      args: ["<repo@ref>"],
-      options: JSON_OPTION,
-      aliases: { "inspect-commit": { args: ["<repo>", "<commit>"], to: ["{repo}@{commit}"] } },
-      run: on("commit", "inspectCommit"),
-    }),
-    pipeline: command({
-      description: "show a pipeline and its spec",
-      args: ["<name>"],
-      options: JSON_OPTION,
-      aliases: { "inspect-pipeline": {} },
-      run: on("pipeline", "inspectPipeline"),
-    }),
-    job: command({
-      description: "show a job",
-      args: ["<job>"],
-      options: JSON_OPTION,
-      aliases: { "inspect-job": {} },
-      run: on("job", "inspectJob"),
-    }),
-    datum: command({
-      description: "show one datum of a job",
-      args: ["<job>", "<datum>"],
-      options: JSON_OPTION,
-      aliases: { "inspect-datum": {} },
-      run: on("datum", "inspectDatum"),
-    }),
-  }),
-  delete: group("delete a repo, branch, file or pipeline", {
-    repo: command({
-      description: "delete a repo (its data becomes garbage for gc)",
-      args: ["<repo>"],
-      aliases: { "delete-repo": {} },
-      run: on("repo", "deleteRepo"),
-    }),
-    branch: command({
-      description: "delete a branch",
-      args: ["<repo@branch>"],
-      aliases: { "delete-branch": { args: ["<repo>", "<branch>"], to: ["{repo}@{branch}"] } },
-      run: on("branch", "deleteBranch"),
-    }),
-    file: command({
-      description: "delete a file or folder in a new commit",
-      args: ["<repo@branch:/path>"],
-      options: { ...MESSAGE, ...WAIT },
-      aliases: {
-        "delete-file": { args: ["<repo>", "<ref>", "<path>"], to: ["{repo}@{ref}:{path}"] },
-      },
-      run: on("file", "deleteFile"),
-    }),
-    pipeline: command({
-      description: "delete a pipeline and its output repo",
-      args: ["<name>"],
-      aliases: { "delete-pipeline": {} },
-      run: on("pipeline", "deletePipeline"),
-    }),
-  }),
-  put: group("put files into a repo", {
-    file: command({
-      description: "put files into a new commit (overwrites; --append appends)",
-      args: ["<repo@branch[:/path]>"],
-      options: {
-        file: list("source", "a file, a folder with -r, or - for standard input", { short: "f" }),
-        recursive: flag("put a folder with everything in it", { short: "r" }),
-        append: flag("append to files instead of overwriting them", { short: "a" }),
-        ...MESSAGE,
-        commit: flag("accepted for pachctl 1.8 (every put is its own commit)", { short: "c" }),
-        skipSpecial: flag("skip symlinks, FIFOs and devices with a warning instead of failing"),
-        ...WAIT,
-      },
-      aliases: {
-        "put-file": {
-          args: ["<repo>", "<branch>", "[path]"],
-          to: ["{repo}@{branch}[:{path}]"],
-          defaults: { append: true },
-          flags: {
-            overwrite: {
-              short: "o",
-              help: "overwrite files (in 1.x form put-file appends to them)",
-              sets: { append: false },
-            },
-          },
-          description:
-            "(1.x) put files into a new commit, appending to files that exist (-o overwrites)",
-        },
-      },
-      run: on("file", "putFile"),
-    }),
-  }),
-  get: group("get file contents", {
-    file: command({
-      description: "print a file, or write files with -o",
-      args: ["<repo@ref:/path>"],
-      options: {
-        output: value("path", "write to this file (a folder with -r)", { short: "o" }),
-        recursive: flag("get a folder with everything in it", { short: "r" }),
-      },
-      aliases: { "get-file": { args: ["<repo>", "<ref>", "<path>"], to: ["{repo}@{ref}:{path}"] } },
-      run: on("file", "getFile"),
-    }),
-  }),
-  glob: group("match files with a glob pattern", {
-    file: command({
-      description: "list the files matching a pattern",
-      args: ["<repo@ref:pattern>"],
-      options: JSON_OPTION,
-      aliases: {
-        "glob-file": { args: ["<repo>", "<ref>", "<pattern>"], to: ["{repo}@{ref}:{pattern}"] },
-      },
-      run: on("file", "globFile"),
-    }),
-  }),
-  diff: group("compare files between commits", {
-    file: command({
-      description: "list what changed (against the parent commit by default)",
-      args: ["<new-repo@ref[:/path]>", "[old-repo@ref[:/path]]"],
-      options: JSON_OPTION,
-      aliases: {
-        "diff-file": {
-          args: ["<repo>", "<ref>", "[path]", "[old-repo]", "[old-ref]", "[old-path]"],
-          to: ["{repo}@{ref}[:{path}]", "[{old-repo}@{old-ref}[:{old-path}]]"],
-        },
-      },
-      run: on("file", "diffFile"),
-    }),
-  }),
-  revert: command({
-    description: "restore an old commit's files as a new commit on the branch",
-    args: ["<repo@branch>"],
-    options: {
-      to: value("commit", "the commit to restore (id, branch^N, or repo@ref)", { required: true }),
-      ...WAIT,
-      ...MESSAGE,
-    },
-    run: on("commit", "revert"),
-  }),
-  verify: command({
-    description: "check every hash, chain and link in the store",
-    options: JSON_OPTION,
-    run: on("store", "verify"),
-  }),
-  gc: command({
-    description: "delete objects no kept ledger entry reaches",
-    options: { dryRun: flag("report what would be freed, delete nothing"), ...JSON_OPTION },
-    aliases: { "garbage-collect": {} },
-    run: on("store", "gc"),
-  }),
-  update: group("update a pipeline", {
-    pipeline: command({
-      description: "update a pipeline from a new spec",
-      options: {
-        file: value("spec.json", "the new pipeline spec", { short: "f", required: true }),
-        reprocess: flag(
-          "re-run every datum, even those done before with the same inputs and code",
-        ),
-        wait: negated("do not run the triggered jobs now"),
-      },
-      aliases: { "update-pipeline": {} },
-      run: on("pipeline", "updatePipeline"),
-    }),
-  }),
-  start: group("resume a pipeline", {
-    pipeline: command({
-      description: "resume a stopped pipeline",
-      args: ["<name>"],
-      options: { wait: negated("do not run triggered jobs now") },
-      aliases: { "start-pipeline": {} },
-      run: on("pipeline", "startPipeline"),
-    }),
-  }),
-  stop: group("pause a pipeline or stop a job", {
-    pipeline: command({
-      description: "start no new jobs of a pipeline until it is started again",
-      args: ["<name>"],
-      aliases: { "stop-pipeline": {} },
-      run: on("pipeline", "stopPipeline"),
-    }),
-    job: command({
-      description: "stop a running job",
-      args: ["<job>"],
-      aliases: { "stop-job": {} },
-      run: on("job", "stopJob"),
-    }),
-  }),
-  restart: group("re-run datums", {
-    datum: command({
-      description: "re-run a job's failed datums (or one datum)",
-      args: ["<job>", "[datum]"],
-      options: { wait: negated("do not run now") },
-      aliases: { "restart-datum": {} },
-      run: on("datum", "restartDatum"),
-    }),
-  }),
-  logs: command({
-    description: "print datum logs",
-    options: {
-      job: value("id", "this job's logs"),
-      pipeline: value("name", "this pipeline's logs", { short: "p" }),
-      datum: value("id", "this datum's logs"),
-      follow: flag("keep printing new lines", { short: "f" }),
-      raw: flag("print stage output as it was written (control characters are escaped otherwise)"),
-      ...JSON_OPTION,
-    },
-    aliases: { "get-logs": {} },
-    run: on("logs", "logs"),
-  }),
-  plan: command({
-    description: "which datums the next job would run or skip, and why",
-    args: ["<pipeline>"],
-    options: JSON_OPTION,
-    run: on("pipeline", "plan"),
-  }),
-  lineage: command({
-    description: "which input files, model and code made this file",
-    args: ["<repo@ref:/path>"],
-    options: JSON_OPTION,
-    run: on("file", "lineage"),
-  }),
-  wait: group("wait for jobs to finish", {
-    commit: command({
-      description:
-        "wait until every downstream job of the branch head finished (run here if no scheduler runs)",
-      args: ["<repo@branch>"],
-      options: JSON_OPTION,
-      aliases: {
-        "flush-commit": {
-          args: [{ usage: "<repo>", help: "the repo, or repo@commit" }, "[commit]"],
-          to: ["{repo}[@{commit}]"],
-        },
-      },
-      run: on("commit", "waitCommit"),
-    }),
-    job: command({
-      description: "wait until a job finished (run here if no scheduler runs)",
-      args: ["<job>"],
-      options: JSON_OPTION,
-      run: on("job", "waitJob"),
-    }),
-  }),
-  draw: group("draw the pipeline DAG", {
-    pipeline: command({
-      description: "draw the pipeline DAG as text",
-      run: on("pipeline", "drawPipeline"),
-    }),
-  }),
-  run: group("run a cron pipeline's tick now", {
-    cron: command({
-      description: "commit a tick to a cron pipeline's input now",
-      args: ["<pipeline>"],
-      options: { wait: negated("do not run the triggered job now") },
-      run: on("pipeline", "runCron"),
-    }),
-  }),
-  up: command({
-    description: "run the scheduler (with the dashboard, or --headless)",
-    options: { headless: flag("plain log lines instead of the dashboard") },
-    run: on("up", "up"),
-  }),
-  metrics: group("show and compare the metrics a branch's commits hold", {
-    show: command({
-      description: "each commit's metrics (metrics.json), newest first",
-      args: [{
-        usage: "<repo@branch[:/path]>",
-        help: "the branch (and file, /metrics.json by default)",
-      }],
-      options: {
-        number: value("n", "at most n commits", { short: "n" }),
-        metric: list("name", "metrics or patterns (per_class.*.f1) to show"),
-        all: flag("show every metric, not the headline ones"),
-        ...JSON_OPTION,
-      },
-      run: on("metrics", "metricsShow"),
-    }),
-    diff: command({
-      description: "each metric's old and new value (default: the commit against its parent)",
-      args: [
-        { usage: "<repo@ref>", help: "the new side (:/path for another file), or the old of two" },
-        { usage: "[repo@ref]", help: "the new side (repo@ref, or a ref of the first's repo)" },
-      ],
-      options: {
-        metric: list("name", "metrics or patterns (per_class.*.f1) to compare"),
-        all: flag("list unchanged metrics too"),
-        ...JSON_OPTION,
-      },
-      run: on("metrics", "metricsDiff"),
-    }),
-  }),
-  plots: command({
-    description: "draw a metric over a branch's commits and the newest confusion matrix",
-    args: [{
-      usage: "<repo@branch[:/path]>",
-      help: "the branch (and file, /metrics.json by default)",
-    }],
-    options: {
-      output: value("file", "the file to write: FILE.svg or FILE.html", {
-        short: "o",
-        required: true,
-      }),
-      metric: list("name", "metrics to plot (default cv.accuracy, else accuracy)"),
-      number: value("n", "the newest n commits only", { short: "n" }),
-    },
-    run: on("metrics", "plots"),
-  }),
-  doctor: command({
-    description: "check this machine and store: Deno, sandbox, scheduler, store health",
-    options: JSON_OPTION,
-    run: on("doctor", "doctor"),
-  }),
-  export: group("export pipelines to run elsewhere", {
-    pachyderm: command({
-      description: "write Pachyderm specs, stage bundles and a README with the pachctl commands",
-      args: [{ usage: "[pipeline...]", help: "pipelines to export (default: all)" }],
-      options: {
-        output: value("dir", "folder to write into (an empty or new one)", {
-          short: "o",
-          required: true,
-        }),
-        force: flag("replace files of the same names already in the folder"),
-        ...JSON_OPTION,
-      },
-      run: on("export", "exportPachyderm"),
-    }),
-  }),
-  remote: group("remotes: folders and S3 buckets to push to, pull from and clone", {
-    add: command({
-      description: "add a remote: a folder, file:///path or s3://bucket/prefix",
-      args: ["<name>", "<url>"],
-      options: JSON_OPTION,
-      run: on("remote", "remoteAdd"),
-    }),
-    list: command({
-      description: "list the remotes",
-      options: JSON_OPTION,
-      run: on("remote", "remoteList"),
-    }),
-    remove: command({
-      description: "forget a remote (the remote itself is left as it is)",
-      args: ["<name>"],
-      options: JSON_OPTION,
-      run: on("remote", "remoteRemove"),
-    }),
-    verify: command({
-      description: "check a whole remote: its log, every pack and object re-hashed",
-      args: ["<name>"],
-      options: JSON_OPTION,
-      run: on("remote", "remoteVerify"),
-    }),
-  }),
-  push: command({
-    description: "send repos, pipelines and jobs to a remote (branches move fast-forward only)",
-    args: ["<remote>", {
-      usage: "[repo[@branch]...]",
-      help: "what to push (default: every repo, branch and pipeline)",
-    }],
-    options: JSON_OPTION,
-    run: on("remote", "push"),
-  }),
-  pull: command({
-    description: "take repos, pipelines and jobs from a remote (fast-forward only)",
-    args: ["<remote>", {
-      usage: "[repo[@branch]...]",
-      help: "what to pull (default: every repo, branch and pipeline)",
-    }],
-    options: { ...JSON_OPTION, wait: negated("do not run the jobs the pulled commits trigger") },
-    run: on("remote", "pull"),
-  }),
-  clone: command({
-    description: "make a new store from a remote (in <dir>/.tusk, or at --store)",
-    args: ["<url>", "[dir]"],
-    options: JSON_OPTION,
-    run: on("remote", "clone"),
-  }),
-  completions: command({
-    description: "print a shell completion script",
-    args: [{
-      usage: "<shell>",
-      help: "the shell to complete in",
-      choices: ["bash", "zsh", "fish"],
-    }],
-    epilogue: "bash: source <(tusk completions bash)   zsh: source <(tusk completions zsh)\n" +
-      "fish: tusk completions fish > ~/.config/fish/completions/tusk.fish\n",
-    run: on("completions", "completions"),
-  }),
-  __complete: command({
-    description: "names for completion scripts: repos, branches <repo> or pipelines",
-    args: ["<what>", "[arg]"],
-    hidden: true,
-    run: on("completions", "complete"),
-  }),
+const TABLE: Readonly<Record<string, TablePlace>> = {
+  init: "store",
+  create: { about: "create a repo, branch or pipeline", from: ["repo", "branch", "pipeline"] },
+  list: {
+    about: "list repos, files, commits, branches, pipelines, jobs or datums",
+    from: ["repo", "file", "commit", "branch", "pipeline", "job", "datum"],
+  },
+  inspect: {
+    about: "show one repo, commit, pipeline or job in detail",
+    from: ["repo", "commit", "pipeline", "job", "datum"],
+  },
+  delete: {
+    about: "delete a repo, branch, file or pipeline",
+    from: ["repo", "branch", "file", "pipeline"],
+  },
+  put: { about: "put files into a repo", from: ["file"] },
+  get: { about: "get file contents", from: ["file"] },
+  glob: { about: "match files with a glob pattern", from: ["file"] },
+  diff: { about: "compare files between commits", from: ["file"] },
+  revert: "commit",
+  verify: "store",
+  gc: "store",
+  update: { about: "update a pipeline", from: ["pipeline"] },
+  start: { about: "resume a pipeline", from: ["pipeline"] },
+  stop: { about: "pause a pipeline or stop a job", from: ["pipeline", "job"] },
+  restart: { about: "re-run datums", from: ["datum"] },
+  logs: "logs",
+  plan: "pipeline",
+  lineage: "file",
+  wait: { about: "wait for jobs to finish", from: ["commit", "job"] },
+  draw: { about: "draw the pipeline DAG", from: ["pipeline"] },
+  run: { about: "run a cron pipeline's tick now", from: ["pipeline"] },
+  up: "up",
+  metrics: { about: "show and compare the metrics a branch's commits hold", from: ["metrics"] },
+  plots: "metrics",
+  doctor: "doctor",
+  export: { about: "export pipelines to run elsewhere", from: ["export"] },
+  remote: {
+    about: "remotes: folders and S3 buckets to push to, pull from and clone",
+    from: ["remote"],
+  },
+  push: "remote",
+  pull: "remote",
+  clone: "remote",
+  completions: "completions",
+  __complete: "completions",
 };
 
-/** pachctl 1.x commands tusk does not have, and what to do instead. */
-const PACHCTL_1X_LACKING: Readonly<Record<string, string>> = {
-  "start-commit": "every put file, delete file and revert is a commit of its own",
-  "finish-commit": "every put file, delete file and revert is a commit of its own",
-  "delete-commit":
-    'commits are never deleted; "tusk revert" makes a commit with an older one\'s files',
-  "subscribe-commit": '"tusk up --headless" prints every commit as it is made',
-  "copy-file": 'copy with "tusk get file … -o" and "tusk put file"',
-  "inspect-file": '"tusk list file --json" gives a file\'s type, size and hash',
-  "set-branch": '"tusk create branch <repo>@<branch> --head <commit>" points a branch at a commit',
-  "create-job": "jobs start by themselves when a pipeline's inputs change",
-  "run-pipeline":
-    'jobs start by themselves when inputs change; "tusk update pipeline -f <spec> --reprocess" re-runs every datum',
-  "delete-job": "jobs are kept with the store's history",
-  "edit-pipeline": 'edit the spec file, then run "tusk update-pipeline -f <spec>"',
-  "extract": 'a store is a folder: copy it (or "tusk export pachyderm" for a cluster)',
-  "extract-pipeline": '"tusk inspect pipeline <name> --json" prints the spec',
-  "restore": "a store is a folder: copy it back",
-  "delete-all": 'a store is a folder: remove it, then "tusk init"',
-  "update-repo": "a repo's description is set when it is created",
-  "get-object": '"tusk get file" reads files; objects are internal',
-  "get-tag": '"tusk get file" reads files; objects are internal',
-  "deploy": 'tusk needs no cluster: "tusk init" makes a store',
-  "undeploy": "tusk needs no cluster",
-  "port-forward": "tusk needs no cluster or network",
-  "inspect-cluster": 'tusk needs no cluster: "tusk doctor" reports on this machine and store',
-  "update-dash": 'the dashboard is "tusk up"',
-  "mount": '"tusk get file <repo>@<ref>:/ -r -o <dir>" writes a commit\'s files to a folder',
-  "unmount": "tusk mounts nothing",
-  "migrate": "tusk has one store format",
-  "version": '"tusk --version" prints the version',
-  "completion": '"tusk completions bash|zsh|fish" prints a completion script',
-};
-
-const tusk = program({
+/** The program's name, version, description and global options: all but its commands. */
+const PROGRAM = {
   name: "tusk",
   version: "0.1.0",
   description: "Versioned data and data-driven pipelines on one machine (Pachyderm's model)",
@@ -617,23 +100,71 @@ const tusk = program({
       choices: ["auto", "deno", "bwrap"],
     }),
   },
-  commands: {
-    ...withAliases(COMMANDS, "(1.x)"),
-    ...Object.fromEntries(
-      Object.entries(PACHCTL_1X_LACKING).map(([name, instead]) => [
-        name,
-        unsupported(`tusk has no "${name}" (pachctl 1.x): ${instead}`),
-      ]),
-    ),
-  },
-});
+};
+
+type Tusk = Program<typeof PROGRAM.options>;
+
+/** Every noun, for the whole program. */
+const NOUNS: readonly Noun[] = [
+  ...new Set(Object.values(TABLE).flatMap((row) => typeof row === "string" ? [row] : row.from)),
+];
+
+/**
+ * The program with the rows of `nouns` placed as TABLE says; with `all`, also the 1.x forms
+ * the rows declare (`withAliases()`) and the 1.x commands tusk lacks.
+ */
+async function build(nouns: readonly Noun[], all: boolean): Promise<Tusk> {
+  const tables = await Promise.all(
+    nouns.map((n) => load<{ rows: Record<string, Command> }>(`./cli/${n}_table.ts`)),
+  );
+  const commands = placeRows(TABLE, new Map(nouns.map((n, i) => [n, tables[i]!.rows])));
+  if (!all) return program({ ...PROGRAM, commands });
+  const [{ withAliases }, { PACHCTL_1X_LACKING }] = await Promise.all([
+    load<typeof import("./lib/cli/alias.ts")>("./lib/cli/alias.ts"),
+    load<typeof import("./cli/pachctl_1x.ts")>("./cli/pachctl_1x.ts"),
+  ]);
+  const lacking = Object.entries(PACHCTL_1X_LACKING).map(([name, instead]) =>
+    [name, unsupported(`tusk has no "${name}" (pachctl 1.x): ${instead}`)] as const
+  );
+  return program({
+    ...PROGRAM,
+    commands: { ...withAliases(commands, "(1.x)"), ...Object.fromEntries(lacking) },
+  });
+}
+
+/**
+ * The program `argv` needs, which parses it as the whole one does: the rows of the nouns its
+ * first words name (`list repo`: repo's; `create-repo`, a 1.x form: repo's, with their 1.x
+ * forms), when they hold the command those words name or all of a group named without a
+ * subcommand of it; else every row.
+ */
+export async function programFor(argv: readonly string[]): Promise<Tusk> {
+  const [first = "", second = ""] = commandWords(program({ ...PROGRAM, commands: {} }), argv, 2);
+  const row = TABLE[first];
+  if (typeof row === "string") return await build([row], false);
+  if (row) {
+    const nouns = row.from.includes(second) ? [second] : row.from;
+    const p = await build(nouns, false);
+    if (p.root.commands.get(first)?.commands.has(second) || nouns === row.from) return p;
+  }
+  const [verb = "", noun = ""] = first.split("-");
+  const verbRow = TABLE[verb];
+  if (typeof verbRow === "object" && verbRow.from.includes(noun)) {
+    const p = await build([noun], true);
+    if (p.root.commands.has(first)) return p;
+  }
+  return await build(NOUNS, true);
+}
 
 /** Parse and run; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
+  // The rows load while the context does; a failure to build them is reported below.
+  const tusk = programFor(args);
+  tusk.catch(() => {});
   const { CliContext } = await load<typeof import("./cli/context.ts")>("./cli/context.ts");
-  const cli = new CliContext({ commandTree: () => commandTree(tusk) });
+  const cli = new CliContext({ commandTree: async () => commandTree(await build(NOUNS, true)) });
   try {
-    const call = parseCommandLine(tusk, args);
+    const call = parseCommandLine(await tusk, args);
     switch (call.kind) {
       case "help":
         (call.error ? cli.err : cli.out)(call.text);

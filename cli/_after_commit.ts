@@ -1,5 +1,6 @@
 /** What the commands that make commits share: running the jobs those commits triggered. */
-import { InterruptedError, isFinal, mayTrigger, type Store } from "../lib/pfs.ts";
+import { InterruptedError, type Store } from "../lib/pfs/store.ts";
+import { isFinal, mayTrigger } from "../lib/pfs/jobs.ts";
 import type { TuskEvent } from "../lib/mod.ts";
 import type { CliContext } from "./context.ts";
 import { warnDamaged } from "./_damaged.ts";

@@ -1,5 +1,5 @@
 /** The value of `-n <n>`, which `list commit` and `list job` share. */
-import { InvalidArgumentError } from "../lib/pfs.ts";
+import { InvalidArgumentError } from "../lib/pfs/store.ts";
 
 /** The value of `-n <n>`: a whole number of at least 1, or undefined when not given. */
 export function count(text: string | undefined): number | undefined {

@@ -5,7 +5,7 @@
  * and the command then exits 130 (143 for SIGTERM) saying so. A second one ends the process
  * at once, as the signal would have.
  */
-import { InterruptedError } from "../lib/pfs.ts";
+import { InterruptedError } from "../lib/pfs/store.ts";
 
 type Stop = "SIGINT" | "SIGTERM";
 

@@ -1,5 +1,5 @@
 /** `tusk create|list|delete branch`. */
-import * as pfs from "../lib/pfs.ts";
+import * as pfs from "../lib/pfs/commit.ts";
 import { formatTable } from "../lib/format/format.ts";
 import { afterCommit } from "./_after_commit.ts";
 import type { CliContext, JsonOption } from "./context.ts";

@@ -1,5 +1,5 @@
 /** `tusk list|inspect|wait commit` and `revert`: a repo's history. */
-import * as pfs from "../lib/pfs.ts";
+import * as pfs from "../lib/pfs/commit.ts";
 import { formatAge, formatSize, formatTable, printable } from "../lib/format/format.ts";
 import { programText } from "../lib/format/program.ts";
 import { afterCommit, jobProgress } from "./_after_commit.ts";

@@ -3,8 +3,11 @@ import * as lib from "../lib/mod.ts";
 import type { CliContext } from "./context.ts";
 
 /** `tusk completions bash|zsh|fish`: print the completion script of the command tree. */
-export function completions(cli: CliContext, [shell]: [lib.CompletionShell]): void {
-  cli.outExact(lib.completionScript(shell, cli.commandTree()));
+export async function completions(
+  cli: CliContext,
+  [shell]: [lib.CompletionShell],
+): Promise<void> {
+  cli.outExact(lib.completionScript(shell, await cli.commandTree()));
 }
 
 /** `tusk __complete <what> [arg]`: names for completion scripts, silent on any failure. */

@@ -14,7 +14,7 @@ import { printable } from "../lib/format/format.ts";
 import type { CompletionCommand, SandboxChoice, Store } from "../lib/mod.ts";
 
 type Lib = typeof import("../lib/mod.ts");
-type Pfs = typeof import("../lib/pfs.ts");
+type Pfs = typeof import("../lib/pfs/store.ts");
 
 /** The modes `--sandbox` and `$TUSK_SANDBOX` take. */
 export const SANDBOX_REQUESTS = ["auto", "deno", "bwrap"] as const;
@@ -38,8 +38,8 @@ export interface CliContextOptions {
   readonly store?: string | undefined;
   /** `--sandbox` (else `$TUSK_SANDBOX`, else auto). */
   readonly sandbox?: SandboxRequest | undefined;
-  /** The program's command tree, for completion scripts. */
-  readonly commandTree?: () => CompletionCommand;
+  /** The program's whole command tree, for completion scripts. */
+  readonly commandTree?: () => Promise<CompletionCommand>;
   readonly stdout?: Output;
   readonly stderr?: Output;
   /** Reads an environment variable (default: `Deno.env.get`). */
@@ -195,15 +195,15 @@ export class CliContext {
     );
   }
 
-  /** The program's command tree, for completion scripts. */
-  commandTree(): CompletionCommand {
+  /** The program's whole command tree, for completion scripts. */
+  commandTree(): Promise<CompletionCommand> {
     if (!this.#options.commandTree) throw new TypeError("This context has no command tree");
     return this.#options.commandTree();
   }
 
-  /** The store verbs alone, for commands that touch no pipeline: a quicker start. */
+  /** The store and its errors alone, for commands that touch no pipeline: a quicker start. */
   pfs(): Promise<Pfs> {
-    return load<Pfs>("../lib/pfs.ts");
+    return load<Pfs>("../lib/pfs/store.ts");
   }
 
   /** The whole library, for a store command's occasional pipeline work. */

@@ -1,5 +1,5 @@
 /** `tusk put|get|list|glob|diff|delete file`, and `lineage`: the files of a commit. */
-import * as pfs from "../lib/pfs.ts";
+import * as pfs from "../lib/pfs/file.ts";
 import { formatSize, formatTable, printableName } from "../lib/format/format.ts";
 import { programText } from "../lib/format/program.ts";
 import { afterCommit, sandboxAhead } from "./_after_commit.ts";

@@ -1,6 +1,12 @@
 /** `tusk list|inspect|stop|wait job`. */
 import * as lib from "../lib/mod.ts";
-import { formatAge, formatTable, humanDuration, printable } from "../lib/format/format.ts";
+import {
+  formatAge,
+  formatTable,
+  humanDuration,
+  printable,
+  TableStream,
+} from "../lib/format/format.ts";
 import { jobProgress } from "./_after_commit.ts";
 import { interruptible } from "./_interrupt.ts";
 import { count } from "./_count.ts";
@@ -13,7 +19,38 @@ function progressText(p: { processed: number; skipped: number; total: number; fa
   return `${p.processed} + ${p.skipped} / ${p.total}${p.failed ? ` (${p.failed} failed)` : ""}`;
 }
 
-/** `tusk list job`: newest first. */
+/** Rows of `list job` printed at once when it streams (without `-n`). */
+const STREAM_ROWS = 1000;
+
+const JOB_HEADER = [
+  "ID",
+  "PIPELINE",
+  "OUTPUT COMMIT",
+  "STARTED",
+  "DURATION",
+  "RESTART",
+  "PROGRESS",
+  "STATE",
+];
+
+/** One row of `list job`. */
+function jobRow(j: lib.JobRecord, now: Date): string[] {
+  return [
+    j.id,
+    j.pipeline,
+    j.outputCommit ? `${j.pipeline}@${j.outputCommit.slice(0, 32)}` : "-",
+    formatAge(j.started ?? j.created, now),
+    j.finished && j.started ? humanDuration(Date.parse(j.finished) - Date.parse(j.started)) : "-",
+    String(j.restart),
+    progressText(j.progress),
+    j.state.toLowerCase(),
+  ];
+}
+
+/**
+ * `tusk list job`: newest first. Without `-n` it prints as it reads, a piece of rows at a
+ * time (the JSON array too), so memory stays bounded however many jobs there are.
+ */
 export async function listJob(
   cli: CliContext,
   _: [],
@@ -21,26 +58,38 @@ export async function listJob(
 ): Promise<void> {
   const store = await cli.store();
   const limit = count(o.number);
-  const jobs = await lib.listJobs(store, {
+  const which = {
     ...(o.pipeline ? { pipeline: o.pipeline } : {}),
-    ...(limit !== undefined ? { limit } : {}),
     onDamaged: warnDamaged(cli),
-  });
-  if (o.json) return cli.json(jobs);
+  };
   const now = store.now();
-  cli.out(formatTable(
-    ["ID", "PIPELINE", "OUTPUT COMMIT", "STARTED", "DURATION", "RESTART", "PROGRESS", "STATE"],
-    jobs.map((j) => [
-      j.id,
-      j.pipeline,
-      j.outputCommit ? `${j.pipeline}@${j.outputCommit.slice(0, 32)}` : "-",
-      formatAge(j.started ?? j.created, now),
-      j.finished && j.started ? humanDuration(Date.parse(j.finished) - Date.parse(j.started)) : "-",
-      String(j.restart),
-      progressText(j.progress),
-      j.state.toLowerCase(),
-    ]),
-  ));
+  if (limit !== undefined) {
+    const jobs = await lib.listJobs(store, { ...which, limit });
+    if (o.json) return cli.json(jobs);
+    cli.out(formatTable(JOB_HEADER, jobs.map((j) => jobRow(j, now))));
+    return;
+  }
+  const jobs = await lib.streamJobs(store, which);
+  if (o.json) {
+    // As `cli.json()` prints an array, an element at a time.
+    let first = true;
+    for await (const j of jobs) {
+      const item = JSON.stringify(j, null, 2).replaceAll("\n", "\n  ");
+      cli.outExact(`${first ? "[\n" : ",\n"}  ${item}`);
+      first = false;
+    }
+    cli.outExact(first ? "[]\n" : "\n]\n");
+    return;
+  }
+  const table = new TableStream(JOB_HEADER);
+  let rows: string[][] = [];
+  for await (const j of jobs) {
+    rows.push(jobRow(j, now));
+    if (rows.length < STREAM_ROWS) continue;
+    cli.out(table.piece(rows));
+    rows = [];
+  }
+  cli.out(table.piece(rows));
 }
 
 /** `tusk inspect job <job>`. */

@@ -1,5 +1,6 @@
 /** `tusk create|list|inspect|delete repo`. */
-import * as pfs from "../lib/pfs.ts";
+import * as pfs from "../lib/pfs/repo.ts";
+import { IntegrityError } from "../lib/pfs/store.ts";
 import { formatAge, formatSize, formatTable, printable } from "../lib/format/format.ts";
 import type { CliContext, JsonOption } from "./context.ts";
 
@@ -37,7 +38,7 @@ export async function listRepo(cli: CliContext, _: [], o: JsonOption): Promise<v
   }
   const damaged = repos.filter((r) => r.damaged !== undefined);
   if (damaged.length === 0) return;
-  throw new pfs.IntegrityError(
+  throw new IntegrityError(
     `Cannot read the head commit of ${damaged.map((r) => `repo "${r.name}"`).join(", ")}: ` +
       `${damaged.map((r) => r.damaged).join("; ")} (every other repo is listed; "tusk verify" ` +
       "checks the whole store)",

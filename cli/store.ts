@@ -1,5 +1,5 @@
 /** `tusk init`, `verify` and `gc`: the store as a whole. */
-import { BadSourceError, Store, STORE_DIR } from "../lib/pfs.ts";
+import { BadSourceError, Store, STORE_DIR } from "../lib/pfs/store.ts";
 import { formatSize } from "../lib/format/format.ts";
 import type { CliContext, JsonOption } from "./context.ts";
 

@@ -21,6 +21,7 @@ export {
   setPipelineStopped,
 } from "./commands/pipelines.ts";
 export {
+  countJobs,
   inspectDatum,
   inspectJob,
   listDatums,
@@ -29,6 +30,7 @@ export {
   rerunJob,
   restartDatum,
   stopJob,
+  streamJobs,
 } from "./commands/jobs.ts";
 export { lineage, provenance } from "./commands/lineage.ts";
 export { waitCommit, waitJob } from "./commands/wait.ts";
@@ -44,7 +46,7 @@ export { SpecError } from "./pipeline/spec/spec_error.ts";
 export type { PipelineSpec } from "./pipeline/spec/parse_spec.ts";
 export type { JobRecord } from "./pipeline/jobs.ts";
 export type { DatumState, JobState } from "./pipeline/states.ts";
-export { readJournal, type TuskEvent } from "./scheduler/events.ts";
+export { journalStart, readJournal, type TuskEvent } from "./scheduler/events.ts";
 export { Scheduler } from "./scheduler/scheduler.ts";
 export { nextTick } from "./scheduler/cron.ts";
 export { detectSandbox, type SandboxChoice } from "./runner/detect.ts";

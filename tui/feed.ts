@@ -6,9 +6,11 @@
  *
  * The journal is read in pieces of at most `REPLAY_CHUNK_BYTES`, and the next piece is read
  * only once the listener has taken the last one (when it returns a promise, once that
- * settles), so replaying a long history holds one piece of it in memory at a time.
+ * settles), so replaying a long history holds one piece of it in memory at a time. The
+ * history replayed is the journal's current segment (`journalStart()`): a rotated journal
+ * bounds it, whatever the store's age; older jobs come from the snapshot's job records.
  */
-import { LeaseHeldError, readJournal, type TuskEvent } from "../lib/mod.ts";
+import { journalStart, LeaseHeldError, readJournal, type TuskEvent } from "../lib/mod.ts";
 import type { FeedItem, ReplayProgress, SchedulerNotice } from "./state.ts";
 
 /**
@@ -27,6 +29,9 @@ export interface BusLike {
 
 /** Reads the journal from a byte offset (`readJournal`, or a stand-in in tests). */
 export type JournalReader = typeof readJournal;
+
+/** Where a replay of the journal starts (`journalStart`, or a stand-in in tests). */
+export type JournalStart = typeof journalStart;
 
 /** How often a tailed journal is read, in milliseconds. */
 export const TAIL_INTERVAL_MS = 100;
@@ -49,6 +54,7 @@ function describe(err: unknown): string {
 /** Options of the journal readers below. */
 interface ReadOptions {
   readonly read: JournalReader;
+  readonly start: JournalStart;
   readonly chunkBytes: number;
 }
 
@@ -59,7 +65,7 @@ interface ReadOptions {
  */
 function tail(
   path: string,
-  offset: number,
+  offset: number | null,
   listener: FeedListener,
   options: ReadOptions & { intervalMs: number; replaying: boolean },
 ): () => void {
@@ -67,7 +73,16 @@ function tail(
   let timer: ReturnType<typeof setTimeout> | undefined;
   let failing = false;
   let replaying = options.replaying;
+  /** Where the replay began: progress counts from it. */
+  let from = 0;
   const tick = async () => {
+    if (offset === null) {
+      try {
+        offset = from = await options.start(path);
+      } catch {
+        offset = 0;
+      }
+    }
     let more = true;
     while (more && !stopped) more = await readOnce();
     if (!stopped) timer = setTimeout(tick, options.intervalMs);
@@ -77,18 +92,18 @@ function tail(
     let more = false;
     let items: FeedItem[] = [];
     try {
-      const r = await options.read(path, offset, { maxBytes: options.chunkBytes });
+      const r = await options.read(path, offset!, { maxBytes: options.chunkBytes });
       offset = r.offset;
       more = r.more;
       items = r.events;
       if (replaying) {
-        items.push(progress(r.offset, r.size, !r.more));
+        items.push(progress(r.offset - from, r.size - from, !r.more));
         replaying = r.more;
       }
       failing = false;
     } catch (err) {
       if (!failing) items.push(notice(`cannot read the event journal: ${describe(err)}`));
-      if (replaying) items.push(progress(offset, offset, true));
+      if (replaying) items.push(progress(offset! - from, offset! - from, true));
       replaying = false;
       failing = true;
     }
@@ -102,16 +117,26 @@ function tail(
   };
 }
 
-/** Replay the journal at `path`, then tail it (another process runs the scheduler). */
+/**
+ * Replay the journal at `path` (its current segment), then tail it (another process runs
+ * the scheduler).
+ */
 export function journalFeed(
   path: string,
-  options: { intervalMs?: number; read?: JournalReader; state?: string; chunkBytes?: number } = {},
+  options: {
+    intervalMs?: number;
+    read?: JournalReader;
+    start?: JournalStart;
+    state?: string;
+    chunkBytes?: number;
+  } = {},
 ): Subscribe {
   return (listener) => {
     void listener([notice(options.state ?? "attached: following the event journal")]);
-    return tail(path, 0, listener, {
+    return tail(path, null, listener, {
       intervalMs: options.intervalMs ?? TAIL_INTERVAL_MS,
       read: options.read ?? readJournal,
+      start: options.start ?? journalStart,
       chunkBytes: options.chunkBytes ?? REPLAY_CHUNK_BYTES,
       replaying: true,
     });
@@ -189,6 +214,7 @@ export interface SchedulerFeedOptions {
   readonly pid?: number;
   readonly intervalMs?: number;
   readonly read?: JournalReader;
+  readonly start?: JournalStart;
   /** The most bytes of the journal read at once (default `REPLAY_CHUNK_BYTES`). */
   readonly chunkBytes?: number;
 }
@@ -200,6 +226,7 @@ export interface SchedulerFeedOptions {
 export function schedulerFeed(options: SchedulerFeedOptions): Subscribe {
   const reading: ReadOptions = {
     read: options.read ?? readJournal,
+    start: options.start ?? journalStart,
     chunkBytes: options.chunkBytes ?? REPLAY_CHUNK_BYTES,
   };
   const pid = options.pid ?? Deno.pid;
@@ -219,7 +246,13 @@ export function schedulerFeed(options: SchedulerFeedOptions): Subscribe {
     // The history, piece by piece; the last piece also carries the live events it did not
     // contain, and from then on the bus's events go straight to the listener.
     const replayed = (async (): Promise<number> => {
-      let offset = 0;
+      let from = 0;
+      try {
+        from = await reading.start(options.journal);
+      } catch {
+        // read from the beginning: the read below says what is wrong
+      }
+      let offset = from;
       while (true) {
         let batch: FeedItem[] = [];
         let done = true;
@@ -231,11 +264,11 @@ export function schedulerFeed(options: SchedulerFeedOptions): Subscribe {
           done = !r.more;
           const missed = done ? live?.rest() ?? [] : [];
           for (const e of missed) batch.push(e);
-          batch.push(progress(r.offset, r.size, done));
+          batch.push(progress(r.offset - from, r.size - from, done));
         } catch (err) {
           batch.push(notice(`cannot read the event journal: ${describe(err)}`));
           for (const e of live?.rest() ?? []) batch.push(e);
-          batch.push(progress(offset, offset, true));
+          batch.push(progress(offset - from, offset - from, true));
         }
         if (stopped) return offset;
         if (done) live = null;

@@ -1,10 +1,12 @@
 /**
  * The dashboard's status snapshot, loaded through lib/mod.ts: repos (size, head and when
  * it was made), pipelines with their inputs (the DAG's edges and cron schedules), each
- * pipeline's headline metric over its last commits, and the most recent jobs. Everything
- * later comes from the event stream.
+ * pipeline's headline metric over its last commits, the most recent jobs and how many jobs
+ * there are (from the job indexes: no record is read for it). Everything later comes from the
+ * event stream.
  */
 import {
+  countJobs,
   headlineMetric,
   inputLeaves,
   inspectCommit,
@@ -110,5 +112,6 @@ export async function loadSnapshot(store: Store, options: SnapshotOptions = {}):
     const m = await metricOf(store, { name: p.name, branch: p.parsed.outputBranch }, depth);
     if (m) metrics.push(m);
   }
-  return { takenAt, repos, pipelines, metrics, ...(jobs ? { jobs, damaged } : {}) };
+  const jobCount = await countJobs(store);
+  return { takenAt, repos, pipelines, metrics, jobCount, ...(jobs ? { jobs, damaged } : {}) };
 }

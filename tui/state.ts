@@ -132,6 +132,11 @@ export interface Snapshot {
   readonly metrics?: readonly PipelineMetric[];
   /** Recent jobs, any order; omitted on a refresh of repos and pipelines. */
   readonly jobs?: readonly JobRecord[];
+  /**
+   * How many jobs the store holds: `totalJobs` is at least this, though the journal
+   * replayed (its current segment) names only the recent ones.
+   */
+  readonly jobCount?: number;
   /** Job records met among the recent jobs that could not be read, set aside. */
   readonly damaged?: readonly DamagedRecord[];
 }
@@ -675,6 +680,7 @@ function applySnapshot(state: ViewState, s: Snapshot): ViewState {
       j.datums = keepDatums(r.datums, state.limits.maxDatums);
     }
   }
+  if (s.jobCount !== undefined) d.totalJobs = Math.max(d.totalJobs, s.jobCount);
   return d.finish({
     loaded: true,
     reposAsOf: s.takenAt,

@@ -285,6 +285,51 @@ export function group(description: string, commands: Readonly<Record<string, Com
 }
 
 /**
+ * Where the rows of a table go, by top-level word: a command, named by the noun whose rows
+ * declare it, or a group, its description and the nouns whose rows are its subcommands.
+ */
+export type TablePlace = string | { readonly about: string; readonly from: readonly string[] };
+
+/**
+ * A program's top-level commands, in the order of `table`, from rows declared apart: `rows`
+ * holds each loaded noun's rows by the words that name them (`"init"`, `"list repo"`). A
+ * place whose nouns are not loaded is left out, so a program can load only the nouns a
+ * command line needs. Throws TypeError for a row no place takes, or a place of a loaded noun
+ * that has no row.
+ */
+export function placeRows(
+  table: Readonly<Record<string, TablePlace>>,
+  rows: ReadonlyMap<string, Readonly<Record<string, Command>>>,
+): Record<string, Command> {
+  const placed = new Set<string>();
+  const take = (noun: string, word: string, sub: boolean): [string, Command][] => {
+    const found = Object.entries(rows.get(noun) ?? {}).filter(([path]) =>
+      sub ? path.startsWith(`${word} `) : path === word
+    );
+    if (rows.has(noun) && found.length === 0) {
+      throw new TypeError(`Invalid place "${word}": noun "${noun}" has no row for it`);
+    }
+    found.forEach(([path]) => placed.add(`${noun}\0${path}`));
+    return found.map(([path, command]) => [path.slice(word.length + 1), command]);
+  };
+  const commands: Record<string, Command> = {};
+  for (const [word, place] of Object.entries(table)) {
+    if (typeof place === "string") {
+      const [found] = take(place, word, false);
+      if (found) commands[word] = found[1];
+    } else {
+      const subs = place.from.flatMap((noun) => take(noun, word, true));
+      if (subs.length > 0) commands[word] = group(place.about, Object.fromEntries(subs));
+    }
+  }
+  for (const [noun, declared] of rows) {
+    const stray = Object.keys(declared).find((path) => !placed.has(`${noun}\0${path}`));
+    if (stray) throw new TypeError(`Invalid row "${stray}" of noun "${noun}": no place takes it`);
+  }
+  return commands;
+}
+
+/**
  * A command the program knows by name but does not have (a hidden one): naming it, with any
  * arguments or options, is a usage error saying `message`.
  */
@@ -629,6 +674,58 @@ function unknownCommand(
 
 function unsupportedCommand(name: string, cmd: Command): UsageError {
   return new UsageError("UNSUPPORTED_COMMAND", cmd.unsupported ?? "", { command: name });
+}
+
+/**
+ * The first `count` words of `argv` that are not options, as the parser reads them while it
+ * is still at the root and its groups (which take only the root's options): the value of a
+ * root option taking one is skipped, `--` ends options. These are the words that name the
+ * command, so a program can load the declarations of that command alone before parsing.
+ */
+export function commandWords(
+  program: Program<OptionSpecs>,
+  argv: readonly string[],
+  count: number,
+): string[] {
+  const words: string[] = [];
+  const takesValue = (flag: string) => {
+    const o = program.root.options.find((x) => x.long === flag);
+    return o?.kind === "value" || o?.kind === "list" ? o.kind : undefined;
+  };
+  let literal = false;
+  let collecting = false;
+  for (let i = 0; i < argv.length && words.length < count; i++) {
+    const word = argv[i]!;
+    if (literal || !optionLike(word)) {
+      if (!collecting || literal) words.push(word);
+      continue;
+    }
+    collecting = false;
+    if (word === "--") {
+      literal = true;
+    } else if (word.startsWith("--")) {
+      const kind = word.includes("=") ? undefined : takesValue(word);
+      if (kind) i++;
+      collecting = kind === "list";
+    } else {
+      // As `Scan.option`: flags until one taking a value, which takes the rest of the word
+      // or the next one; an unknown letter ends the group.
+      const chars = [...word.slice(1)];
+      for (let j = 0; j < chars.length; j++) {
+        const flag = `-${chars[j]}`;
+        if (flag === "-h" || flag === "-V") continue;
+        const o = program.root.options.find((x) => x.short === flag);
+        if (!o) break;
+        if (o.kind !== "value" && o.kind !== "list") continue;
+        if (j === chars.length - 1) {
+          i++;
+          collecting = o.kind === "list";
+        }
+        break;
+      }
+    }
+  }
+  return words;
 }
 
 /** The handler's values: given ones, else false for flags, true for negated, [] for lists. */

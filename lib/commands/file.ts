@@ -1,6 +1,5 @@
 /** File verbs: put, get, list, glob, diff, delete. Each returns data; nothing is printed here. */
 import { BadSourceError, InvalidArgumentError, NotFoundError } from "../errors.ts";
-import { compileGlob } from "../glob.ts";
 import {
   checkChunk,
   chunkFor,
@@ -509,6 +508,10 @@ function fileInfo(segments: readonly string[], e: TreeEntry): FileInfo {
 export async function globFile(store: Store, refText: string): Promise<FileInfo[]> {
   const ref = parseRef(refText);
   const pattern = ref.path ?? "/";
+  // Loaded here, by a URL Deno does not read ahead: the other file verbs never need it.
+  const { compileGlob } = await import(
+    new URL("../glob.ts", import.meta.url).href
+  ) as typeof import("../glob.ts");
   const glob = compileGlob(pattern);
   const { entry } = await resolvePath(store, `${ref.repo}@${ref.ref}${"^".repeat(ref.ancestry)}`);
   const out: FileInfo[] = [];

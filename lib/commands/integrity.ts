@@ -3,6 +3,7 @@
  * alive outside commits (each datum's output tree and logs, the datum index), and what a job
  * still running has written but named nowhere yet.
  */
+import { checkJobIndex } from "../pipeline/job_index.ts";
 import { type DatumIndexEntry, type JobRecord, JobStore } from "../pipeline/jobs.ts";
 import { PIPELINE_KIND } from "../pipeline/pipelines.ts";
 import { isFinal } from "../pipeline/states.ts";
@@ -94,16 +95,19 @@ function jobRoots(
 }
 
 /**
- * Check everything: ledger, commits, trees, blobs, and the job records' objects. A damaged
- * job record fails it, unless `skipDamagedJobs` (for a caller that reports them apart).
+ * Check everything: ledger, commits, trees, blobs, the job records' objects, and each
+ * pipeline's job index against its records. A damaged job record fails it, unless
+ * `skipDamagedJobs` (for a caller that reports them apart).
  */
 export async function verify(
   store: Store,
   options: { skipDamagedJobs?: boolean } = {},
 ): Promise<VerifyReport> {
-  return await verifyStore(store, {
+  const report = await verifyStore(store, {
     extraRoots: jobRoots(store, { skipDamaged: options.skipDamagedJobs ?? false }),
   });
+  for (const p of await new JobStore(store).pipelines()) await checkJobIndex(store.layout, p);
+  return report;
 }
 
 /**

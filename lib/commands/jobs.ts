@@ -52,6 +52,33 @@ export async function listJobs(
   return scan.jobs;
 }
 
+/**
+ * Jobs newest first, read as they are consumed (memory bounded however many jobs): what
+ * `list job` without `-n` prints as it reads. Damaged records as `JobListingOptions` says.
+ */
+export async function streamJobs(
+  store: Store,
+  options: { pipeline?: string } & JobListingOptions = {},
+): Promise<AsyncGenerator<JobRecord>> {
+  if (options.pipeline) pipelineOf(await store.state(), options.pipeline);
+  const { onDamaged, pipeline } = options;
+  return new JobStore(store).records({
+    ...(pipeline ? { pipeline } : {}),
+    ...(onDamaged ? { onDamaged } : {}),
+  });
+}
+
+/**
+ * How many jobs the store holds, of every pipeline: read from the job indexes' sizes, not
+ * by reading records, so it costs the same for 10 jobs as for 100,000.
+ */
+export async function countJobs(store: Store): Promise<number> {
+  const jobs = new JobStore(store);
+  let n = 0;
+  for (const p of await jobs.pipelines()) n += await jobs.count(p);
+  return n;
+}
+
 /** One job: its id or a unique prefix of at least 4 hex digits, optionally `pipeline@` first. */
 export async function inspectJob(store: Store, id: string): Promise<JobRecord> {
   const ref = parseJobRef(id);

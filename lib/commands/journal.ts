@@ -2,7 +2,7 @@
  * The store's event journal as commands read it: where it is, and the stage log lines
  * journaled from now on (`tusk logs --follow`).
  */
-import { readJournal, type TuskEvent } from "../scheduler/events.ts";
+import { journalEnd, readJournal, type TuskEvent } from "../scheduler/events.ts";
 import type { Store } from "../store/store.ts";
 import { inspectJob } from "./jobs.ts";
 
@@ -41,7 +41,8 @@ export async function followLogs(
 ): Promise<AsyncGenerator<StageLogEvent>> {
   const jobId = filter.job ? (await inspectJob(store, filter.job)).id : undefined;
   const journal = journalPath(store);
-  let offset = (await Deno.stat(journal).catch(() => ({ size: 0 }))).size;
+  // Where the journal ends now; read on from there across rotations.
+  let offset = await journalEnd(journal);
   return (async function* () {
     while (!options.signal?.aborted) {
       const r = await readJournal(journal, offset);
@@ -53,7 +54,8 @@ export async function followLogs(
         if (filter.datum && !e.datum.startsWith(filter.datum)) continue;
         yield e;
       }
-      await new Promise((r) => setTimeout(r, options.pollMs ?? 100));
+      // An older segment read (a rotation came): on at once.
+      if (!r.more) await new Promise((r) => setTimeout(r, options.pollMs ?? 100));
     }
   })();
 }

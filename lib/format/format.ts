@@ -98,6 +98,38 @@ export function printableName(name: string): string {
 }
 
 /**
+ * A table printed as its rows come, in pieces: each piece is laid out as `formatTable()`
+ * lays out all rows, with columns at least as wide as any earlier piece's. A table whose rows
+ * come in one piece reads exactly as `formatTable()` prints it; a wider cell in a later
+ * piece widens its column from that piece on, rather than holding every row back.
+ */
+export class TableStream {
+  readonly #header: readonly string[];
+  readonly #widths: number[];
+  #started = false;
+
+  constructor(header: readonly string[]) {
+    this.#header = header;
+    this.#widths = header.map((h) => h.length);
+  }
+
+  /** The text of `rows`, with the header before the first piece. */
+  piece(rows: readonly (readonly string[])[]): string {
+    rows = rows.map((r) => r.map((cell) => printable(cell)));
+    for (const r of rows) {
+      r.forEach((c, i) => this.#widths[i] = Math.max(this.#widths[i] ?? 0, c.length));
+    }
+    const line = (cells: readonly string[]) =>
+      cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(this.#widths[i]! + 3))).join("")
+        .trimEnd();
+    const lines = rows.map(line);
+    if (!this.#started) lines.unshift(line(this.#header));
+    this.#started = true;
+    return lines.length ? lines.join("\n") + "\n" : "";
+  }
+}
+
+/**
  * Left-aligned columns separated by at least two spaces, like Go's tabwriter. Cells pass
  * through `printable()`, so no cell can move the cursor or break the table.
  */

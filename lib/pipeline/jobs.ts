@@ -1,15 +1,18 @@
 /**
  * Job and datum records, kept in the store beside the ledger: `jobs/<pipeline>/<id>.json`
- * (one file per job, replaced atomically at each state change) and
- * `jobs/<pipeline>/datums.jsonl` (an append-only index of datums that succeeded: datum hash
- * → output tree), which is what lets a later job skip a datum and reuse its output.
+ * (one file per job, replaced atomically at each state change), `jobs/<pipeline>/jobs.index`
+ * (every job id in order, so listings read the newest jobs without listing the folder: see
+ * `job_index.ts`) and `jobs/<pipeline>/datums.jsonl` (an append-only index of datums that
+ * succeeded: datum hash → output tree), which is what lets a later job skip a datum and
+ * reuse its output.
  */
 import { IntegrityError, InvalidArgumentError, NotFoundError } from "../errors.ts";
 import { wrongKindError } from "../store/damage.ts";
 import type { HostProgram } from "./program.ts";
 import type { Hash } from "../store/hash.ts";
 import { mapWriteError, syncDir, tempPath, writeAll, writeFileAtomic } from "../store/fs_util.ts";
-import { Layout } from "../store/layout.ts";
+import type { Layout } from "../store/layout.ts";
+import { JobIndex } from "./job_index.ts";
 import { checkRepoName } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
 import type { DatumState, JobState } from "./states.ts";
@@ -184,9 +187,15 @@ export class JobStore {
     return await wrongKindError(err, this.#store.root, path, want);
   }
 
+  /** The job index of `pipeline`. */
+  index(pipeline: string): JobIndex {
+    return new JobIndex(this.#store.layout, pipeline);
+  }
+
   /**
    * Save a job record atomically (`durable` fsyncs it). The record is written in pieces, its
-   * datums a slice at a time, so that a job of many datums is never one string in memory.
+   * datums a slice at a time, so that a job of many datums is never one string in memory. A
+   * new job's id goes into its pipeline's job index first, so the index never lacks a record.
    */
   async save(job: JobRecord, options: { durable?: boolean } = {}): Promise<void> {
     const { layout } = this.#store;
@@ -195,6 +204,7 @@ export class JobStore {
       throw await this.#damaged(err, dir, "folder");
     });
     const record = layout.job(job.pipeline, job.id);
+    if (!(await exists(record))) await this.index(job.pipeline).add([job.id], options);
     const tmp = options.durable
       ? tempPath(layout.tmp)
       : `${layout.tmp}/${Deno.pid}.job.${job.id}.tmp`;
@@ -232,9 +242,7 @@ export class JobStore {
         }
         continue;
       }
-      for (const name of await this.#names(p)) {
-        if (name.startsWith(ref.id)) found.push({ p, name });
-      }
+      for (const name of await this.index(p).withPrefix(ref.id)) found.push({ p, name });
     }
     if (found.length > 1) {
       const some = found.slice(0, 5).map((f) => `${f.p}@${f.name}`).join(", ");
@@ -384,28 +392,84 @@ export class JobStore {
     return out.sort();
   }
 
-  async #names(pipeline: string): Promise<string[]> {
-    const out: string[] = [];
-    try {
-      for await (const e of Deno.readDir(this.#dir(pipeline))) {
-        const id = Layout.jobOf(e.name);
-        if (id !== null) out.push(id);
-      }
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) {
-        throw await this.#damaged(err, this.#dir(pipeline), "folder");
-      }
-    }
-    return out.sort();
+  /** How many jobs `pipeline` has (by its job index: no record is read). */
+  async count(pipeline: string): Promise<number> {
+    return await this.index(pipeline).count();
   }
 
-  /** The records of one pipeline or all, newest first. */
-  async #ids(pipeline: string | undefined): Promise<{ p: string; id: string }[]> {
-    const ids: { p: string; id: string }[] = [];
-    for (const p of pipeline ? [pipeline] : await this.pipelines()) {
-      for (const id of await this.#names(p)) ids.push({ p, id });
+  /**
+   * The ids of the jobs of one pipeline or all, newest first, read from the job indexes as
+   * they are consumed (the pipelines' newest merged): memory bounded however many jobs.
+   */
+  async *ids(pipeline?: string): AsyncGenerator<{ p: string; id: string }> {
+    const walks = (pipeline ? [pipeline] : await this.pipelines()).map((p) => ({
+      p,
+      walk: this.index(p).newestFirst(),
+      head: null as string | null,
+    }));
+    try {
+      for (const w of walks) w.head = (await w.walk.next()).value ?? null;
+      while (true) {
+        let best: (typeof walks)[number] | null = null;
+        for (const w of walks) if (w.head !== null && (!best || w.head > best.head!)) best = w;
+        if (!best) return;
+        yield { p: best.p, id: best.head! };
+        best.head = (await best.walk.next()).value ?? null;
+      }
+    } finally {
+      for (const w of walks) await w.walk.return(undefined);
     }
-    return ids.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  }
+
+  /**
+   * Jobs newest first, of one pipeline or all, read as they are consumed, a few records
+   * ahead (never more than `limit` in all). A damaged record is handed to `onDamaged` and
+   * skipped; without it, its IntegrityError ends the walk. A job the index names whose
+   * record is gone (removed, or a crash kept it from being written) is skipped.
+   */
+  async *records(
+    options: {
+      pipeline?: string;
+      onDamaged?: (damaged: DamagedJob) => void;
+      /** The most readable records the caller takes (reads ahead stop there). */
+      limit?: number;
+    } = {},
+  ): AsyncGenerator<JobRecord> {
+    const ids = this.ids(options.pipeline);
+    type Read = { record: JobRecord } | { err: unknown };
+    const pending: { p: string; id: string; read: Promise<Read> }[] = [];
+    let idsDone = false;
+    let yielded = 0;
+    try {
+      while (true) {
+        const want = Math.min(READ_AHEAD, (options.limit ?? Infinity) - yielded);
+        while (!idsDone && pending.length < Math.max(1, want)) {
+          const next = await ids.next();
+          if (next.done) {
+            idsDone = true;
+            break;
+          }
+          const { p, id } = next.value;
+          const read = this.#read(p, id).then((record) => ({ record }), (err) => ({ err }));
+          pending.push({ p, id, read });
+        }
+        const head = pending.shift();
+        if (!head) return;
+        const got = await head.read;
+        if ("record" in got) {
+          yielded++;
+          yield got.record;
+          continue;
+        }
+        const err = got.err;
+        if (err instanceof Deno.errors.NotFound) continue;
+        if (!(err instanceof IntegrityError) || !options.onDamaged) throw err;
+        const { p, id } = head;
+        options.onDamaged({ pipeline: p, id, file: this.#store.layout.job(p, id), error: err });
+      }
+    } finally {
+      await ids.return(undefined);
+    }
   }
 
   /**
@@ -413,15 +477,10 @@ export class JobStore {
    * listing (its IntegrityError); `scan()` sets such records aside instead.
    */
   async list(options: { pipeline?: string; limit?: number } = {}): Promise<JobRecord[]> {
-    const ids = await this.#ids(options.pipeline);
-    const chosen = options.limit ? ids.slice(0, options.limit) : ids;
     const out: JobRecord[] = [];
-    for (const { p, id } of chosen) {
-      try {
-        out.push(await this.#read(p, id));
-      } catch (err) {
-        if (!(err instanceof Deno.errors.NotFound)) throw err;
-      }
+    for await (const job of this.records({ ...pick(options), ...limitOf(options) })) {
+      out.push(job);
+      if (options.limit && out.length >= options.limit) break;
     }
     return out;
   }
@@ -434,15 +493,10 @@ export class JobStore {
   async scan(options: { pipeline?: string; limit?: number } = {}): Promise<JobScan> {
     const jobs: JobRecord[] = [];
     const damaged: DamagedJob[] = [];
-    for (const { p, id } of await this.#ids(options.pipeline)) {
+    const onDamaged = (d: DamagedJob) => damaged.push(d);
+    for await (const job of this.records({ ...pick(options), ...limitOf(options), onDamaged })) {
+      jobs.push(job);
       if (options.limit && jobs.length >= options.limit) break;
-      try {
-        jobs.push(await this.#read(p, id));
-      } catch (err) {
-        if (err instanceof Deno.errors.NotFound) continue;
-        if (!(err instanceof IntegrityError)) throw err;
-        damaged.push({ pipeline: p, id, file: this.#store.layout.job(p, id), error: err });
-      }
     }
     return { jobs, damaged };
   }
@@ -595,6 +649,30 @@ export class JobStore {
   /** Remove a pipeline's job records (after the pipeline is deleted). */
   async removePipeline(pipeline: string): Promise<void> {
     await Deno.remove(this.#dir(pipeline), { recursive: true }).catch(() => {});
+  }
+}
+
+/** Job records read ahead of the one a listing takes. */
+const READ_AHEAD = 16;
+
+/** `{ limit }` of `options`, when given (0 is no limit). */
+function limitOf(options: { limit?: number }): { limit?: number } {
+  return options.limit ? { limit: options.limit } : {};
+}
+
+/** `{ pipeline }` of `options`, when given. */
+function pick(options: { pipeline?: string }): { pipeline?: string } {
+  return options.pipeline ? { pipeline: options.pipeline } : {};
+}
+
+/** True when `path` exists (a file or anything else). */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
   }
 }
 

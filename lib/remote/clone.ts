@@ -22,6 +22,7 @@ import { encodeStateFile } from "../store/state_file.ts";
 import type { RemoteBackend } from "./backend.ts";
 import { RemoteCache } from "./cache.ts";
 import { encodeRemotes } from "./config.ts";
+import { encodeJobIndex } from "../pipeline/job_index.ts";
 import { encodeDatums } from "./job_sync.ts";
 import { PIPELINE_KIND } from "./pipeline_kind.ts";
 import type { TransferProgress, TransferResult } from "./progress.ts";
@@ -121,6 +122,12 @@ export async function clone(options: CloneOptions): Promise<TransferResult> {
       for (const f of plan.jobFiles) {
         Deno.writeFileSync(at.job(f.pipeline, f.id), f.bytes);
         written.push(at.job(f.pipeline, f.id));
+      }
+      // Each pipeline's job index, whole: the new store appears with it or not at all.
+      for (const p of new Set(plan.jobFiles.map((f) => f.pipeline))) {
+        const ids = plan.jobFiles.filter((f) => f.pipeline === p).map((f) => f.id);
+        Deno.writeFileSync(at.jobIndex(p), encodeJobIndex(ids));
+        written.push(at.jobIndex(p));
       }
       for (const d of plan.datums) {
         Deno.writeFileSync(at.datumIndex(d.pipeline), encodeDatums(d.entries));

@@ -160,6 +160,10 @@ export async function pull(store: Store, options: TransferOptions): Promise<Tran
           );
         }
       }
+      // Each pipeline's job index names the pulled jobs before their records are written.
+      const pulled = new Map<string, string[]>();
+      for (const f of jobFiles) pulled.set(f.pipeline, [...pulled.get(f.pipeline) ?? [], f.id]);
+      for (const [p, ids] of pulled) await jobStore.index(p).add(ids, { durable: true });
       for (const f of jobFiles) {
         const dir = store.layout.jobDir(f.pipeline);
         await Deno.mkdir(dir, { recursive: true });

@@ -50,11 +50,40 @@ async function mapLimit<T, R>(items: readonly T[], width: number, f: (t: T) => P
   return out;
 }
 
+/** How many times a read starts again when the log grew while it was listed. */
+const GREW_RETRIES = 5;
+
 /** Read and check the log of the remote `name` (on `backend`), from what `cache` saw. */
 export async function readRemote(
   backend: RemoteBackend,
   cache: RemoteCache,
   options: { fromStart?: boolean } = {},
+): Promise<RemoteView> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await readRemoteOnce(backend, cache, options);
+    } catch (err) {
+      if (!(err instanceof LogGrew) || attempt >= GREW_RETRIES) {
+        throw err instanceof LogGrew ? err.cause : err;
+      }
+    }
+  }
+}
+
+/**
+ * The HEAD hint named an entry the listing did not hold, and the entry is there now: another
+ * push appended to the log between the listing and the hint, so the read starts again.
+ */
+class LogGrew extends Error {
+  constructor(override readonly cause: IntegrityError) {
+    super(cause.message);
+  }
+}
+
+async function readRemoteOnce(
+  backend: RemoteBackend,
+  cache: RemoteCache,
+  options: { fromStart?: boolean },
 ): Promise<RemoteView> {
   const url = backend.url;
   const seen = options.fromStart ? null : await cache.seen(url);
@@ -110,10 +139,12 @@ export async function readRemote(
     const hint = await backend.get(KEYS.head);
     const h = hint ? decodeHead(hint) : null;
     if (h && h.seq > last) {
-      throw new IntegrityError(
+      const truncated = new IntegrityError(
         `Remote "${url}": log entry ${h.seq} is missing (its HEAD names it, but the log ends at entry ${last}): the log was truncated; nothing was changed here`,
         { remote: url, entry: h.seq, problem: "truncated" },
       );
+      if ((await backend.get(KEYS.entry(h.seq))) !== null) throw new LogGrew(truncated);
+      throw truncated;
     }
   }
   // Entries to read: from the one after what was seen (the last seen one again, to check

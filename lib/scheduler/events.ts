@@ -2,8 +2,17 @@
  * The scheduler's typed events and their journal. Every event is delivered in-process to
  * subscribers and appended as one JSON line to `events.jsonl` in the store, so a dashboard
  * in another process (or started later) can replay what it missed and follow what comes.
+ * The journal is rotated so that it stays bounded (`journal.ts`).
  */
 import { type DatumState, isFinal, type JobState } from "../pipeline/states.ts";
+import {
+  JournalWriter,
+  type JournalWriterOptions,
+  readJournalLines,
+  type ReadJournalOptions,
+} from "./journal.ts";
+
+export { journalEnd, journalStart, type ReadJournalOptions } from "./journal.ts";
 
 /** Progress counts of a job. */
 export interface Progress {
@@ -77,18 +86,25 @@ export const JOURNAL_LOG_MARKER =
  */
 export class EventBus {
   readonly #listeners = new Set<Listener>();
-  readonly #journal: string | null;
+  readonly #journal: JournalWriter | null;
   readonly #clock: () => Date;
   readonly #maxDatumLogBytes: number;
   /** Journal bytes of log lines by job and datum, for the datums running; -1 once over. */
   readonly #logBytes = new Map<string, number>();
-  #file: Deno.FsFile | null = null;
 
   constructor(
-    options: { journal?: string; clock?: () => Date; maxDatumLogBytes?: number } = {},
+    options: {
+      journal?: string;
+      clock?: () => Date;
+      maxDatumLogBytes?: number;
+      /** How the journal rotates (segment size, segments kept). */
+      rotation?: Omit<JournalWriterOptions, "clock">;
+    } = {},
   ) {
-    this.#journal = options.journal ?? null;
     this.#clock = options.clock ?? (() => new Date());
+    this.#journal = options.journal
+      ? new JournalWriter(options.journal, { ...options.rotation, clock: this.#clock })
+      : null;
     this.#maxDatumLogBytes = options.maxDatumLogBytes ?? DATUM_JOURNAL_BYTES;
   }
 
@@ -104,10 +120,7 @@ export class EventBus {
     if (this.#journal) {
       const line = this.#journalLine(event);
       try {
-        if (line !== null) {
-          this.#file ??= Deno.openSync(this.#journal, { append: true, create: true });
-          this.#file.writeSync(line);
-        }
+        if (line !== null) this.#journal.append(line);
       } catch {
         // The journal is a convenience for other processes; a full disk must not stop jobs.
       }
@@ -139,8 +152,7 @@ export class EventBus {
 
   /** Close the journal file. */
   close(): void {
-    this.#file?.close();
-    this.#file = null;
+    this.#journal?.close();
   }
 }
 
@@ -150,80 +162,22 @@ export interface JournalChunk {
   readonly events: TuskEvent[];
   /** Where the next read starts: just after the last complete line read. */
   readonly offset: number;
-  /** Size of the journal when it was read (bytes). */
+  /** Where the journal ends, when it was read (its current segment's start plus size). */
   readonly size: number;
-  /** True when the read stopped at `maxBytes` before the end: read again at once for more. */
+  /** True when the read stopped before the end: read again at once for more. */
   readonly more: boolean;
 }
 
-/** Options of `readJournal()`. */
-export interface ReadJournalOptions {
-  /**
-   * Read about this many bytes at most (a positive integer), so a long journal can be
-   * replayed in bounded pieces; a single line longer than this is still read whole.
-   */
-  readonly maxBytes?: number;
-}
-
 /**
- * Read journal events from byte `offset` (0 again when the journal is shorter than that,
- * e.g. replaced); returns them and the offset to continue from. A partial last line (being
- * written) is left for the next read.
+ * Read journal events from offset `offset`, across rotations (see `journal.ts`); returns
+ * them and the offset to continue from. A partial last line (being written) is left for the
+ * next read.
  */
 export async function readJournal(
   path: string,
   offset = 0,
   options: ReadJournalOptions = {},
 ): Promise<JournalChunk> {
-  const maxBytes = options.maxBytes ?? Infinity;
-  if (!(maxBytes > 0) || (maxBytes !== Infinity && !Number.isSafeInteger(maxBytes))) {
-    throw new TypeError(
-      `Cannot read the journal "${path}" in pieces of ${maxBytes} bytes: give a positive integer`,
-    );
-  }
-  let f: Deno.FsFile;
-  try {
-    f = await Deno.open(path, { read: true });
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return { events: [], offset, size: 0, more: false };
-    throw err;
-  }
-  try {
-    const size = (await f.stat()).size;
-    if (size <= offset) {
-      return { events: [], offset: size < offset ? 0 : offset, size, more: false };
-    }
-    await f.seek(offset, Deno.SeekMode.Start);
-    let buf = new Uint8Array(Math.min(size - offset, maxBytes));
-    let got = 0;
-    let lastNl = -1;
-    while (true) {
-      while (got < buf.length) {
-        const n = await f.read(buf.subarray(got));
-        if (n === null) break;
-        got += n;
-      }
-      lastNl = buf.subarray(0, got).lastIndexOf(10);
-      // A line longer than `maxBytes`: read on until it ends.
-      if (lastNl >= 0 || got < buf.length || offset + got >= size) break;
-      const bigger = new Uint8Array(Math.min(size - offset, buf.length * 2));
-      bigger.set(buf);
-      buf = bigger;
-    }
-    if (lastNl < 0) return { events: [], offset, size, more: false };
-    const end = offset + lastNl + 1;
-    const text = new TextDecoder().decode(buf.subarray(0, lastNl));
-    const events: TuskEvent[] = [];
-    for (const line of text.split("\n")) {
-      if (!line) continue;
-      try {
-        events.push(JSON.parse(line) as TuskEvent);
-      } catch {
-        // skip a damaged line
-      }
-    }
-    return { events, offset: end, size, more: offset + got < size };
-  } finally {
-    f.close();
-  }
+  const r = await readJournalLines(path, offset, options);
+  return { ...r, events: r.events as TuskEvent[] };
 }

@@ -64,3 +64,11 @@ export async function wrongKindError(
   }
   return err;
 }
+
+/** The object `hash` in the pack `pack` does not match its hash. */
+export function corrupt(pack: string, hash: string): IntegrityError {
+  return new IntegrityError(
+    `Object ${hash} in pack ${pack} is corrupt: its content does not match its hash`,
+    { pack, object: hash },
+  );
+}

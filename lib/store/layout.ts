@@ -17,6 +17,8 @@
  *   jobs/<pipeline>/<job>.json     a job's record, with <job>.rerun, <job>.stop and
  *                                  <job>.attempts beside it
  *   jobs/<pipeline>/datums.jsonl   the index of datums that succeeded
+ *   jobs/<pipeline>/jobs.index     the index of job ids, ascending (fixed 33-byte lines),
+ *                                  with jobs.index.lock, taken by its writers
  *   work/<job>/                    a running job's workspace
  *   remotes.json                   the remotes: name → URL (never credentials)
  *   remotes/<name>/                what this store knows of a remote: the log entry it saw
@@ -212,6 +214,16 @@ export class Layout {
   /** The attempts a job has made at each of its datums (and at finishing). */
   attempts(pipeline: string, id: string): string {
     return `${this.jobDir(pipeline)}/${id}.attempts`;
+  }
+
+  /** A pipeline's index of its job ids, ascending: what listings read instead of the folder. */
+  jobIndex(pipeline: string): string {
+    return `${this.jobDir(pipeline)}/jobs.index`;
+  }
+
+  /** The lock its writers take on a pipeline's job index. */
+  jobIndexLock(pipeline: string): string {
+    return `${this.jobDir(pipeline)}/jobs.index.lock`;
   }
 
   /** A pipeline's index of the datums that succeeded. */

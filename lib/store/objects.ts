@@ -8,13 +8,14 @@
  */
 import { type IntegrityError, NotFoundError } from "../errors.ts";
 import { type ByteSource, bytesSource, isFanout } from "./codec.ts";
-import { corrupt } from "./pack_codec.ts";
+import { corrupt } from "./damage.ts";
 import { ObjectBatch } from "./batch.ts";
 import { mapWriteError, siblingTempPath, touch, writeAll, writeFileAtomic } from "./fs_util.ts";
 import { createHasher, type Hash, sha256 } from "./hash.ts";
-import { type Layout, STORE_MARK_CHUNKED } from "./layout.ts";
+import { Layout, STORE_MARK_CHUNKED } from "./layout.ts";
 import { LooseObjects, type ProgressFn } from "./loose.ts";
 import type { MergeStep, Packs } from "./packs.ts";
+import type { PackIndexes } from "./pack_index.ts";
 import {
   checkedStream,
   copyChecked,
@@ -41,9 +42,14 @@ export const LARGE_OBJECT = 1 << 20;
 export class ObjectStore {
   readonly #layout: Layout;
   readonly #loose: LooseObjects;
-  /** Loaded on first use: a command that reads no object never loads the pack code. */
+  /**
+   * Loaded on first use, and only once the packs folder holds a pack: a command that reads
+   * no object, or a store with no pack, never loads the pack code.
+   */
   #packs: Promise<Packs> | undefined;
   #packsLoaded: Packs | undefined;
+  /** Whether the packs folder held a pack when last listed; unknown until a lookup. */
+  #packSeen: boolean | undefined;
   /** True once the store's mark says it holds chunked trees. */
   #chunkedMark = false;
 
@@ -92,21 +98,47 @@ export class ObjectStore {
     this.#packsLoaded?.close();
   }
 
+  /**
+   * The indexes of every pack, or null while the packs folder holds none and the pack code
+   * is not loaded (a store that never packed anything reads without loading it; the folder
+   * is listed again after `refresh()`, so a pack another process writes is seen).
+   */
+  async #index(): Promise<PackIndexes | null> {
+    if (!this.#packs && !(this.#packSeen ??= this.#anyPack())) return null;
+    return await (await this.#pk()).index();
+  }
+
+  /** True when the packs folder holds a pack's index (a pack without one is not readable). */
+  #anyPack(): boolean {
+    try {
+      for (const e of Deno.readDirSync(this.#layout.packs)) {
+        if (Layout.packOf(e.name)?.file === "index") return true;
+      }
+      return false;
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return false;
+      throw err;
+    }
+  }
+
   /** Catch up with packs another process may have written or gc removed. */
   async refresh(): Promise<void> {
-    await (await this.#pk()).refresh();
+    // Without the pack code loaded there is nothing to catch up with: the next lookup
+    // lists the packs folder afresh.
+    if (this.#packs) await (await this.#packs).refresh();
+    else this.#packSeen = undefined;
   }
 
   /** True when the object exists, loose or packed. */
   async has(hash: Hash): Promise<boolean> {
-    return (await (await this.#pk()).index()).has(hash) || await this.#loose.has(hash);
+    return (await this.#index())?.has(hash) || await this.#loose.has(hash);
   }
 
   /** The subset of `hashes` the store does not hold yet, loose or packed. */
   async missing(hashes: Iterable<Hash>): Promise<Set<Hash>> {
-    const index = await (await this.#pk()).index();
+    const index = await this.#index();
     const unpacked: Hash[] = [];
-    for (const hash of hashes) if (!index.has(hash)) unpacked.push(hash);
+    for (const hash of hashes) if (!index?.has(hash)) unpacked.push(hash);
     return await this.#loose.missing(unpacked);
   }
 
@@ -118,7 +150,7 @@ export class ObjectStore {
     // A second look after catching up with the packs on disk: an object not loose may be in
     // a pack another process just wrote, and a pack gone may have been repacked by gc.
     for (let second = false;; second = true) {
-      const loc = (await (await this.#pk()).index()).get(hash);
+      const loc = (await this.#index())?.get(hash);
       const bytes = loc
         ? await (await this.#pk()).read(hash, loc, !second)
         : await this.#loose.read(hash);
@@ -148,7 +180,7 @@ export class ObjectStore {
 
   /** The loose file of `hash` opened for reading, or null when it is packed or absent. */
   async #openLoose(hash: Hash): Promise<OpenObject | null> {
-    if ((await (await this.#pk()).index()).has(hash)) return null;
+    if ((await this.#index())?.has(hash)) return null;
     return await this.#loose.open(hash);
   }
 
@@ -165,7 +197,7 @@ export class ObjectStore {
       check: () => Promise.resolve(),
       close: () => {},
     });
-    const loc = (await (await this.#pk()).index()).get(hash);
+    const loc = (await this.#index())?.get(hash);
     let file: Deno.FsFile;
     let base = 0;
     let size: number;
@@ -259,7 +291,7 @@ export class ObjectStore {
    */
   async writeLoose(bytes: Uint8Array, hash: Hash = sha256(bytes)): Promise<Hash> {
     if (isFanout(bytes)) await this.#markChunked();
-    const packed = (await (await this.#pk()).index()).has(hash);
+    const packed = (await this.#index())?.has(hash) ?? false;
     if (packed || await this.#loose.size(hash) === bytes.length) {
       await this.freshen([hash]);
       return hash;
@@ -274,10 +306,10 @@ export class ObjectStore {
    * store held as garbage keeps it too. Best effort: a file tusk may not touch is left.
    */
   async freshen(hashes: Iterable<Hash>): Promise<void> {
-    const index = await (await this.#pk()).index();
+    const index = await this.#index();
     const packs = new Set<string>();
     for (const hash of hashes) {
-      const loc = index.get(hash);
+      const loc = index?.get(hash);
       if (loc) packs.add(loc.pack);
       else await this.#loose.touch(hash);
     }
@@ -289,11 +321,11 @@ export class ObjectStore {
    * again each loose one whose file is not the size of its bytes: a damaged copy is healed.
    */
   async keep(objects: ReadonlyMap<Hash, Uint8Array>): Promise<void> {
-    const index = await (await this.#pk()).index();
+    const index = await this.#index();
     const packs = new Set<string>();
     const loose: Promise<unknown>[] = [];
     for (const [hash, bytes] of objects) {
-      const loc = index.get(hash);
+      const loc = index?.get(hash);
       if (loc) packs.add(loc.pack);
       else {
         loose.push(

@@ -10,6 +10,7 @@
  * ```
  */
 import { IntegrityError } from "../errors.ts";
+import { corrupt } from "./damage.ts";
 import { type Hash, sha256 } from "./hash.ts";
 
 /** The first line of every pack. */
@@ -134,10 +135,5 @@ export function checkPack(
   }
 }
 
-/** The object `hash` in the pack `pack` does not match its hash. */
-export function corrupt(pack: string, hash: Hash): IntegrityError {
-  return new IntegrityError(
-    `Object ${hash} in pack ${pack} is corrupt: its content does not match its hash`,
-    { pack, object: hash },
-  );
-}
+// Lives with the other damage errors, which load without the pack code.
+export { corrupt };

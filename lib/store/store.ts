@@ -46,6 +46,23 @@ function load<T>(path: string): Promise<T> {
   return import(new URL(path, import.meta.url).href);
 }
 
+let writeModules:
+  | Promise<[typeof import("./transaction.ts"), typeof import("./tree_edit.ts")]>
+  | undefined;
+
+/**
+ * The write path's modules, transactions and the tree editor, loaded together on the first
+ * write rather than one after the other.
+ */
+function writePath(): Promise<
+  [typeof import("./transaction.ts"), typeof import("./tree_edit.ts")]
+> {
+  return writeModules ??= Promise.all([
+    load<typeof import("./transaction.ts")>("./transaction.ts"),
+    load<typeof import("./tree_edit.ts")>("./tree_edit.ts"),
+  ]);
+}
+
 /** What a store needs from the outside world; tests swap the clock. */
 export interface StoreOptions {
   readonly clock?: () => Date;
@@ -189,13 +206,15 @@ export class Store {
    * before the ledger append leaves nothing; after it, recovery finishes the job.
    */
   async transact<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    // Loading starts now and runs while the lock is taken and the ledger read.
+    const modules = writePath();
     const lock = await lockFile(this.layout.lock, true);
     let locked = true;
     try {
       await cleanTemp(this.layout);
       const state = await this.#ledger.recover();
       await this.objects.refresh();
-      const { Transaction } = await load<typeof import("./transaction.ts")>("./transaction.ts");
+      const [{ Transaction }] = await modules;
       const tx = new Transaction(state, this.#clock().toISOString(), {
         batch: this.objects.batch(),
         readCommit: (id) => this.readCommit(id),
@@ -279,7 +298,7 @@ export class Store {
     batch: ObjectBatch,
   ): Promise<{ hash: Hash; size: number }> {
     if (!this.#editor) {
-      const { TreeEditor } = await load<typeof import("./tree_edit.ts")>("./tree_edit.ts");
+      const [, { TreeEditor }] = await writePath();
       const min = this.#spliceMinBytes;
       this.#editor = new TreeEditor(this.#reader, this.objects, {
         ...(min !== undefined ? { spliceMinBytes: min } : {}),

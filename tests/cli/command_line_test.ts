@@ -7,12 +7,14 @@ import assert from "node:assert/strict";
 import {
   command,
   commandTree,
+  commandWords,
   flag,
   group,
   helpText,
   list,
   negated,
   parseCommandLine,
+  placeRows,
   program,
   unsupported,
   value,
@@ -595,4 +597,101 @@ Deno.test("command() and flag() refuse malformed declarations with TypeError", (
   );
   const twice = { a: flag("one", { short: "x" }), b: flag("two", { short: "x" }) };
   assert.throws(() => command({ options: twice, run: noop }), TypeError);
+});
+
+/** A program whose root options take values in every way: a list, a short value, a flag. */
+const globals = program({
+  name: "globals",
+  version: "1",
+  description: "root options of every kind",
+  options: {
+    tag: list("t", "tags", { short: "t" }),
+    store: value("dir", "store folder", { short: "s" }),
+    verbose: flag("say more", { short: "v" }),
+  },
+  commands: {
+    list: group("list things", {
+      repo: command({ options: { json: flag("JSON") }, run: () => {} }),
+      commit: command({ args: ["[repo]"], run: () => {} }),
+    }),
+  },
+});
+
+Deno.test("commandWords() gives the words the parser descends by, past the root options and their values", () => {
+  const lines = [
+    ["list", "repo"],
+    ["--store", "list", "list", "repo"],
+    ["--store=x", "list", "repo", "--json"],
+    ["-s", "--", "list", "commit"],
+    ["-sx", "list", "repo"],
+    ["-vs", "x", "list", "repo"],
+    ["-vt", "a", "b", "--verbose", "list", "repo"],
+    ["--tag", "a", "b", "-v", "list", "commit", "r"],
+    ["--tag=a", "list", "repo"],
+    ["-ta", "list", "repo"],
+    ["-hv", "list", "repo", "--json"],
+    ["--", "list", "commit", "--json"],
+    ["--tag", "a", "--", "list", "commit"],
+  ];
+  // The words the parser descended by: the run's path, else those of the help it shows.
+  const descended = (argv: string[]) => {
+    const call = parseCommandLine(globals, argv.includes("--") ? argv : [...argv, "--help"]);
+    if (call.kind === "run") return call.path;
+    assert.equal(call.kind, "help", JSON.stringify(argv));
+    return /^Usage: globals (.*?) \[options\]/.exec(call.kind === "help" ? call.text : "")![1]!
+      .split(" ");
+  };
+  for (const argv of lines) {
+    assert.deepEqual(commandWords(globals, argv, 2), descended(argv), JSON.stringify(argv));
+  }
+  // An unknown option is a usage error of the root, whatever the words name; they are named.
+  assert.deepEqual(commandWords(globals, ["-x", "list", "repo"], 2), ["list", "repo"]);
+  assert.deepEqual(commandWords(globals, ["--nope", "list", "repo"], 2), ["list", "repo"]);
+  assert.deepEqual(commandWords(demo, ["--store", "s"], 2), []);
+  assert.deepEqual(commandWords(demo, ["help", "put", "file"], 2), ["help", "put"]);
+  assert.deepEqual(commandWords(demo, ["init", "--store", "s", "x"], 2), ["init", "x"]);
+});
+
+/** Rows of two nouns, as the command tables of a program declare them. */
+const ROWS = {
+  repo: {
+    "list repo": command({ description: "list repos", run: () => {} }),
+    "create repo": command({ description: "create a repo", run: () => {} }),
+  },
+  file: {
+    "list file": command({ description: "list files", run: () => {} }),
+    lineage: command({ description: "where a file came from", run: () => {} }),
+  },
+};
+const PLACES = {
+  create: { about: "create things", from: ["repo"] },
+  list: { about: "list things", from: ["repo", "file"] },
+  lineage: "file",
+};
+
+Deno.test("placeRows() places each noun's rows as the table says, in the table's order", () => {
+  const commands = placeRows(PLACES, new Map(Object.entries(ROWS)));
+  assert.deepEqual(Object.keys(commands), ["create", "list", "lineage"]);
+  assert.deepEqual([...commands.list!.commands.keys()], ["repo", "file"]);
+  assert.equal(commands.list!.description, "list things");
+  assert.equal(commands.lineage, ROWS.file.lineage);
+  assert.equal(commands.create!.commands.get("repo"), ROWS.repo["create repo"]);
+});
+
+Deno.test("placeRows() leaves out the places of nouns not loaded", () => {
+  const commands = placeRows(PLACES, new Map([["file", ROWS.file]]));
+  assert.deepEqual(Object.keys(commands), ["list", "lineage"]);
+  assert.deepEqual([...commands.list!.commands.keys()], ["file"]);
+});
+
+Deno.test("placeRows() refuses a row no place takes, and a place its loaded noun has no row for", () => {
+  const stray = { ...ROWS.repo, "drop repo": command({ run: () => {} }) };
+  assert.throws(
+    () => placeRows(PLACES, new Map([["repo", stray]])),
+    { name: "TypeError", message: 'Invalid row "drop repo" of noun "repo": no place takes it' },
+  );
+  assert.throws(
+    () => placeRows({ ...PLACES, plan: "repo" }, new Map([["repo", ROWS.repo]])),
+    { name: "TypeError", message: 'Invalid place "plan": noun "repo" has no row for it' },
+  );
 });

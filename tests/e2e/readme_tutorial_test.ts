@@ -1,9 +1,11 @@
 /**
- * README's tutorial, followed literally: every `$` line of the transcripts in "The tutorial,
- * with tusk" (the tutorial, the record, bad data and the revert) runs as printed, in order,
- * from the top of a fresh copy of the checkout's tutorial files, and prints what README shows
- * once ids, times and the store's folder are set aside (and the checkout is /home/you/tusk). A transcript whose output README
- * abbreviates (with "…") must appear in the real output line by line, in order.
+ * README's tutorial, followed literally, then its continuation in docs/tutorial.md: every `$`
+ * line of the transcripts in README's "The tutorial, with tusk" (the tutorial, the record, bad
+ * data and the revert) and of docs/tutorial.md (a commit's record, parameters and metrics) runs
+ * as printed, in order, from the top of a fresh copy of the checkout's tutorial files, and
+ * prints what the page shows once ids, times and the store's folder are set aside (and the
+ * checkout is /home/you/tusk). A transcript whose output is abbreviated (with "…") must appear
+ * in the real output line by line, in order.
  */
 import assert from "node:assert/strict";
 import { ROOT, tempDir } from "../_helpers.ts";
@@ -17,30 +19,35 @@ interface Step {
   readonly output: string[];
 }
 
-/** The `$` lines of every text transcript of README's section `heading`, with their output. */
-function transcript(readme: string, heading: string): Step[] {
-  const start = readme.indexOf(`\n${heading}\n`);
-  assert.ok(start >= 0, `README has a section "${heading}"`);
-  const end = readme.indexOf("\n## ", start + 1);
-  const section = readme.slice(start, end < 0 ? undefined : end);
+/** The text transcripts of a page's section `heading` (the whole page without one), as lines. */
+function transcriptLines(page: string, heading?: string): string[] {
+  let section = page;
+  if (heading !== undefined) {
+    const start = page.indexOf(`\n${heading}\n`);
+    assert.ok(start >= 0, `the page has a section "${heading}"`);
+    const end = page.indexOf("\n## ", start + 1);
+    section = page.slice(start, end < 0 ? undefined : end);
+  }
+  return [...section.matchAll(/^```text\n([\s\S]*?)^```$/gm)].flatMap((b) => b[1]!.split("\n"));
+}
+
+/** The `$` lines of `lines` (text transcripts), with their output. */
+function transcript(lines: readonly string[]): Step[] {
   const steps: Step[] = [];
-  for (const block of section.matchAll(/^```text\n([\s\S]*?)^```$/gm)) {
-    for (const line of block[1]!.split("\n")) {
-      if (line.startsWith("$ ")) steps.push({ command: line.slice(2), output: [] });
-      else steps.at(-1)?.output.push(line);
-    }
+  for (const line of lines) {
+    if (line.startsWith("$ ")) steps.push({ command: line.slice(2), output: [] });
+    else steps.at(-1)?.output.push(line);
   }
   for (const s of steps) while (s.output.at(-1) === "") s.output.pop();
   return steps;
 }
 
-/** The text transcripts of README's section `heading`, as lines. */
-function transcriptLines(readme: string, heading: string): string[] {
-  const start = readme.indexOf(`\n${heading}\n`);
-  assert.ok(start >= 0, `README has a section "${heading}"`);
-  const end = readme.indexOf("\n## ", start + 1);
-  const section = readme.slice(start, end < 0 ? undefined : end);
-  return [...section.matchAll(/^```text\n([\s\S]*?)^```$/gm)].flatMap((b) => b[1]!.split("\n"));
+/** The tutorial's transcripts: README's section, then docs/tutorial.md, which goes on from it. */
+async function tutorialLines(): Promise<string[]> {
+  return [
+    ...transcriptLines(await Deno.readTextFile(`${ROOT}/README.md`), "## The tutorial, with tusk"),
+    ...transcriptLines(await Deno.readTextFile(`${ROOT}/docs/tutorial.md`)),
+  ];
 }
 
 /**
@@ -105,12 +112,10 @@ async function copyTree(from: string, to: string): Promise<void> {
   }
 }
 
-Deno.test("README's tutorial, bad data and revert run as printed and print what it shows", async () => {
-  const steps = transcript(
-    await Deno.readTextFile(`${ROOT}/README.md`),
-    "## The tutorial, with tusk",
-  );
+Deno.test("README's tutorial, bad data and revert, and its continuation in docs/tutorial.md run as printed and print what they show", async () => {
+  const steps = transcript(await tutorialLines());
   assert.ok(steps.some((s) => s.command.startsWith("tusk revert")), "the revert is there");
+  assert.ok(steps.some((s) => s.command.startsWith("tusk metrics diff")), "the metrics are there");
   await using dir = await tempDir();
   const checkout = `${dir.path}/tusk`;
   for (const f of ["deno.json", "deno.lock"]) {
@@ -130,17 +135,17 @@ Deno.test("README's tutorial, bad data and revert run as printed and print what 
       assert.deepEqual(output, [], `"${command}" prints nothing`);
       continue;
     }
-    assert.equal(program, "tusk", `README's "${command}" is a tusk command`);
+    assert.equal(program, "tusk", `the tutorial's "${command}" is a tusk command`);
     const r = await tusk(args, { cwd, initCwd: cwd });
     assert.equal(r.code, 0, `"${command}" in ${cwd.slice(dir.path.length)}:\n${r.stderr}`);
-    // README shows the checkout at /home/you/tusk, as a reader's might be.
+    // The tutorial shows the checkout at /home/you/tusk, as a reader's might be.
     const printed = r.stdout.trimEnd().replaceAll(checkout, "/home/you/tusk");
     const got = normalise(printed === "" ? [] : printed.split("\n"));
     const shown = normalise(output);
     if (output.some((l) => l.includes("…"))) {
       const abbreviated = shown.filter((l) => l !== "…");
       assert.ok(inOrder(abbreviated, got), `"${command}" prints\n${got.join("\n")}`);
-    } else assert.deepEqual(got, shown, `"${command}" prints what README shows`);
+    } else assert.deepEqual(got, shown, `"${command}" prints what the tutorial shows`);
   }
 });
 
@@ -159,10 +164,14 @@ Deno.test("data/corrupted/iris.csv is iris.csv with the setosa and virginica lab
   assert.deepEqual(bad, good.map((r) => [...r.slice(0, 4), swap[r[4]!]!]));
 });
 
-Deno.test("README's tutorial shows the spec and code hashes the iris pipelines have today", async () => {
-  const shown = shownHashes(
+Deno.test("README's tutorial and docs/tutorial.md show the spec and code hashes the iris pipelines have today", async () => {
+  const readme = shownHashes(
     transcriptLines(await Deno.readTextFile(`${ROOT}/README.md`), "## The tutorial, with tusk"),
   );
+  for (const p of ["model", "inference"]) {
+    assert.ok(readme.some((h) => h.pipeline === p && h.kind === "code"), `README: code of ${p}`);
+  }
+  const shown = shownHashes(await tutorialLines());
   for (const p of ["model", "inference"]) {
     assert.ok(shown.some((h) => h.pipeline === p && h.kind === "code"), `a code hash of ${p}`);
   }
@@ -189,7 +198,7 @@ Deno.test("README's tutorial shows the spec and code hashes the iris pipelines h
   }
 });
 
-Deno.test("README's picture, docs/model-metrics.svg, is a tusk plots SVG of the story's models", async () => {
+Deno.test("README's picture, docs/model-metrics.svg, is a tusk plots SVG of the tutorial's models", async () => {
   const readme = await Deno.readTextFile(`${ROOT}/README.md`);
   assert.match(readme, /!\[[^\]]+\]\(docs\/model-metrics\.svg\)/);
   const svg = await Deno.readTextFile(`${ROOT}/docs/model-metrics.svg`);
@@ -199,6 +208,8 @@ Deno.test("README's picture, docs/model-metrics.svg, is a tusk plots SVG of the 
   for (const label of ["C=0.01", "model=lda", "0.92", "0.98"]) {
     assert.ok(texts.includes(label), `it shows ${label}`);
   }
-  // The plots step of README's story says it drew the same.
-  assert.match(readme, /^Wrote \S+\/model\.svg: cv\.accuracy over 8 commits, and the confusion/m);
+  // The plots step of the story, in docs/tutorial.md beside the same picture, says it drew it.
+  const story = await Deno.readTextFile(`${ROOT}/docs/tutorial.md`);
+  assert.match(story, /!\[[^\]]+\]\(model-metrics\.svg\)/);
+  assert.match(story, /^Wrote \S+\/model\.svg: cv\.accuracy over 8 commits, and the confusion/m);
 });

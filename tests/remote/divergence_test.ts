@@ -1,7 +1,7 @@
 /**
  * Branches move fast-forward only, both ways: a push or pull that would drop commits is
  * refused naming the branch and both heads, with nothing changed on either side; and the
- * way README gives to reconcile works.
+ * way docs/remotes.md gives to reconcile works.
  */
 import assert from "node:assert/strict";
 import { snapshotStore, tempDir } from "../_helpers.ts";
@@ -52,7 +52,7 @@ Deno.test("a pull that would drop this store's commits is refused naming the bra
   assert.equal(await snapshotRemote(d.remote), remote);
 });
 
-Deno.test("diverged branches reconcile as README shows: keep the work on a branch, move back, pull, push both", async () => {
+Deno.test("diverged branches reconcile as docs/remotes.md shows: keep the work on a branch, move back, pull, push both", async () => {
   await using dir = await tempDir();
   const d = await diverged(dir.path);
   await rok(["create", "branch", "data@mine", "--head", "data@master"], d.a);

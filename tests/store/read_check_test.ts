@@ -4,7 +4,8 @@
  * old blob of an append. A damaged object is refused by name and never handed on.
  */
 import assert from "node:assert/strict";
-import { IntegrityError, type TuskError } from "../../lib/errors.ts";
+import { IntegrityError, NotFoundError, type TuskError } from "../../lib/errors.ts";
+import { sha256 } from "../../lib/store/hash.ts";
 import { getFile, listFile, putFile } from "../../lib/commands/file.ts";
 import { createRepo } from "../../lib/commands/repo.ts";
 import { LARGE_OBJECT } from "../../lib/store/objects.ts";
@@ -209,4 +210,25 @@ Deno.test("ObjectStore.read() of an object whose pack file is gone is IntegrityE
   } finally {
     fresh.objects.close();
   }
+});
+
+Deno.test("ObjectStore of a store with no pack finds objects another process packed since it looked", async () => {
+  await using t = await testStore();
+  const objects = new Map<string, Uint8Array>();
+  for (let i = 0; i < 20; i++) {
+    const bytes = new TextEncoder().encode(`packed later ${i}\n`);
+    objects.set(sha256(bytes), bytes);
+  }
+  const hashes = [...objects.keys()];
+  assert.equal(await t.store.objects.has(hashes[0]!), false);
+  assert.equal((await t.store.objects.missing(hashes)).size, 20);
+  await assert.rejects(t.store.objects.read(hashes[0]!), NotFoundError);
+  const other = await Store.open(t.store.root);
+  try {
+    await other.objects.writePack(objects);
+  } finally {
+    other.objects.close();
+  }
+  assert.deepEqual(await t.store.objects.read(hashes[7]!), objects.get(hashes[7]!));
+  assert.equal((await t.store.objects.packNames()).length, 1);
 });

@@ -62,3 +62,13 @@ Deno.test("loadSnapshot() skips a damaged job record and lists it apart, so the 
   assert.deepEqual(snapshot.damaged, [{ job: newer!.id, pipeline: "upper", file }]);
   assert.deepEqual(snapshot.repos.map((r) => r.name).sort(), ["data", "upper"]);
 });
+
+Deno.test("loadSnapshot() counts every job of the store from the job indexes", async () => {
+  await using s = await irisStore();
+  const store = await Store.open(s.store);
+  const listed = JSON.parse((await tuskOk(["list", "job", "--json"], { store: s.store })).stdout);
+  const snapshot = await loadSnapshot(store, { jobs: 1 });
+  assert.equal(snapshot.jobs?.length, 1);
+  assert.equal(snapshot.jobCount, (listed as unknown[]).length);
+  assert.ok(snapshot.jobCount! >= 3);
+});

@@ -441,3 +441,20 @@ Deno.test("reduce() notes each damaged job record once, from the snapshot and jo
   assert.match(footerMessage(s, t0 + MESSAGE_MS)!, /^Skipped 2 damaged job records/);
   assert.equal(s.order.length, 0, "a damaged record is no job row");
 });
+
+Deno.test("reduce() counts at least a snapshot's jobCount, though the replay names fewer jobs", () => {
+  let s = feed(initialState(), [...jobEvents(1), ...jobEvents(2)]);
+  s = reduce(s, {
+    kind: "snapshot",
+    snapshot: { takenAt: at(10_000), repos: [], pipelines: [], jobs: [record(2)], jobCount: 5000 },
+  });
+  assert.equal(s.totalJobs, 5000);
+  s = feed(s, jobEvents(3, { t0: 20_000 }));
+  assert.equal(s.totalJobs, 5001);
+  // A count below the jobs seen lowers nothing.
+  s = reduce(s, {
+    kind: "snapshot",
+    snapshot: { takenAt: at(30_000), repos: [], pipelines: [], jobCount: 2 },
+  });
+  assert.equal(s.totalJobs, 5001);
+});
