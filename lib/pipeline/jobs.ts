@@ -10,7 +10,14 @@ import { IntegrityError, InvalidArgumentError, NotFoundError } from "../errors.t
 import { wrongKindError } from "../store/damage.ts";
 import type { HostProgram } from "./program.ts";
 import type { Hash } from "../store/hash.ts";
-import { mapWriteError, syncDir, tempPath, writeAll, writeFileAtomic } from "../store/fs_util.ts";
+import {
+  exists,
+  mapWriteError,
+  syncDir,
+  tempPath,
+  writeAll,
+  writeFileAtomic,
+} from "../store/fs_util.ts";
 import type { Layout } from "../store/layout.ts";
 import { JobIndex } from "./job_index.ts";
 import { checkRepoName } from "../store/names.ts";
@@ -663,17 +670,6 @@ function limitOf(options: { limit?: number }): { limit?: number } {
 /** `{ pipeline }` of `options`, when given. */
 function pick(options: { pipeline?: string }): { pipeline?: string } {
   return options.pipeline ? { pipeline: options.pipeline } : {};
-}
-
-/** True when `path` exists (a file or anything else). */
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
 }
 
 /** How many datum records one piece of a saved job record holds. */

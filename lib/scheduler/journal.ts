@@ -244,23 +244,19 @@ export interface ReadJournalOptions {
 
 /** Where the current segment of the journal at `path` begins: where a replay of it starts. */
 export async function journalStart(path: string): Promise<number> {
-  let f: Deno.FsFile;
-  try {
-    f = await Deno.open(path, { read: true });
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return 0;
-    throw err;
-  }
-  try {
-    const head = new Uint8Array(HEADER_MAX);
-    return startOf(head.subarray(0, await readAt(f, 0, head)));
-  } finally {
-    f.close();
-  }
+  return await withSegment(path, (start) => Promise.resolve(start));
 }
 
 /** Where the journal at `path` ends now: what a reader of what comes next starts from. */
 export async function journalEnd(path: string): Promise<number> {
+  return await withSegment(path, async (start, f) => start + (await f.stat()).size);
+}
+
+/** `fn` of the current segment's start and its open file; 0 when there is no journal yet. */
+async function withSegment(
+  path: string,
+  fn: (start: number, f: Deno.FsFile) => Promise<number>,
+): Promise<number> {
   let f: Deno.FsFile;
   try {
     f = await Deno.open(path, { read: true });
@@ -270,8 +266,7 @@ export async function journalEnd(path: string): Promise<number> {
   }
   try {
     const head = new Uint8Array(HEADER_MAX);
-    const start = startOf(head.subarray(0, await readAt(f, 0, head)));
-    return start + (await f.stat()).size;
+    return await fn(startOf(head.subarray(0, await readAt(f, 0, head))), f);
   } finally {
     f.close();
   }
