@@ -1,6 +1,16 @@
 /** File verbs: put, get, list, glob, diff, delete. Each returns data; nothing is printed here. */
 import { BadSourceError, InvalidArgumentError, NotFoundError } from "../errors.ts";
-import { compareNames, EMPTY_TREE, type TreeEntry, treePage } from "../store/codec.ts";
+import {
+  checkChunk,
+  chunkFor,
+  compareNames,
+  decodeFanout,
+  decodeTree,
+  EMPTY_TREE,
+  isFanout,
+  type TreeEntry,
+  treePage,
+} from "../store/codec.ts";
 import type { Hash } from "../store/hash.ts";
 import {
   checkBranchName,
@@ -437,10 +447,16 @@ export async function listFilePage(
   const range = await store.objects.openRange(entry.hash);
   let entries: TreeEntry[];
   try {
-    entries = treePage(range, entry.hash, {
-      ...(limit !== undefined ? { limit } : {}),
-      ...(after !== undefined ? { after } : {}),
-    });
+    const head = range.read(0, Math.min(range.size, 64));
+    entries = isFanout(head)
+      ? await fanoutPage(store, decodeFanout(range.read(0, range.size), entry.hash), entry.hash, {
+        limit: limit ?? Infinity,
+        after,
+      })
+      : treePage(range, entry.hash, {
+        ...(limit !== undefined ? { limit } : {}),
+        ...(after !== undefined ? { after } : {}),
+      });
   } catch (err) {
     // A tree that does not decode may be damaged: the check names that first.
     await range.check().finally(() => range.close());
@@ -456,6 +472,31 @@ export async function listFilePage(
       }
     },
   };
+}
+
+/**
+ * A page of a large folder stored as a fanout of chunks: only the chunks the page spans are
+ * read (each checked against its hash and its line of the fanout).
+ */
+async function fanoutPage(
+  store: Store,
+  chunks: ReturnType<typeof decodeFanout>,
+  id: string,
+  options: { readonly limit: number; readonly after: string | undefined },
+): Promise<TreeEntry[]> {
+  const { limit, after } = options;
+  const out: TreeEntry[] = [];
+  for (let i = after === undefined ? 0 : chunkFor(chunks, after); i < chunks.length; i++) {
+    if (out.length >= limit) break;
+    const hash = chunks[i]!.hash;
+    const entries = decodeTree(await store.objects.read(hash), hash);
+    checkChunk(chunks, i, entries, id);
+    for (const e of entries) {
+      if (out.length >= limit) break;
+      if (after === undefined || compareNames(e.name, after) > 0) out.push(e);
+    }
+  }
+  return out;
 }
 
 /** A tree entry of the folder at `segments` as a row of `list file`. */

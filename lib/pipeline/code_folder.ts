@@ -12,7 +12,7 @@
  * caches (`__pycache__`) and the store's own folder are not code and are left out.
  */
 import { InvalidArgumentError } from "../errors.ts";
-import { compareNames, encodeTree, type TreeEntry } from "../store/codec.ts";
+import { compareNames, encodeFolderSync, type TreeEntry } from "../store/codec.ts";
 import { type Hash, sha256 } from "../store/hash.ts";
 import { parsePath } from "../store/names.ts";
 import { SpecError, type SpecRule } from "./spec/spec_error.ts";
@@ -188,10 +188,10 @@ export async function snapshotCodeFolder(
       size += data.length;
     }
     if (entries.length === 0 && folder !== top) return null;
-    const tree = encodeTree(entries);
-    const hash = sha256(tree);
-    objects.set(hash, tree);
-    return { hash, size };
+    const tree = encodeFolderSync(entries, sha256);
+    for (const c of tree.chunks) objects.set(c.hash, c.bytes);
+    objects.set(tree.hash, tree.bytes);
+    return { hash: tree.hash, size };
   };
   const rootTree = store(top)!;
   return { hash: rootTree.hash, objects, files: files.sort(compareNames), bytes };

@@ -12,6 +12,7 @@
  * then the folder is renamed into place: a clone stopped anywhere leaves no store.
  */
 import { RemoteError } from "../errors.ts";
+import { isFanout } from "../store/codec.ts";
 import { Layout } from "../store/layout.ts";
 import { firstEntry } from "../store/ledger.ts";
 import { checkNewFolder, createFolder } from "../store/folder.ts";
@@ -83,6 +84,8 @@ export async function clone(options: CloneOptions): Promise<TransferResult> {
   await createFolder(options.root, await encodeStateFile(state), {
     ledger,
     ...(options.onStaging ? { onStaging: options.onStaging } : {}),
+    // Every tree the clone holds was read by the plan: a fanout among them marks the store.
+    chunked: [...plan.meta.values()].some(isFanout),
     fill: async (at) => {
       // Plain synchronous writes into the staging folder, which is synced as a whole.
       const written: string[] = [at.remotes, at.packs];

@@ -10,7 +10,7 @@
 import { IntegrityError, NotFastForwardError, NotFoundError } from "../errors.ts";
 import type { DatumIndexEntry } from "../pipeline/jobs.ts";
 import type { PipelineRecord } from "../pipeline/pipelines.ts";
-import { decodeCommit, decodeTree } from "../store/codec.ts";
+import { decodeCommit, treeLinks } from "../store/codec.ts";
 import type { Hash } from "../store/hash.ts";
 import { emptyState, type StoreState } from "../store/state.ts";
 import { isAncestor } from "./ancestry.ts";
@@ -257,7 +257,10 @@ export async function planPull(
       seen.add(h);
       if (await localHas(h)) continue;
       const bytes = await take(h, `tree ${h} (${what})`);
-      for (const e of decodeTree(bytes, h)) {
+      // A large folder's fanout links to its chunks, walked as subtrees are.
+      const links = treeLinks(bytes, h);
+      for (const c of links.chunks) stack.push(c);
+      for (const e of links.entries) {
         if (e.name === "." || e.name === ".." || e.name.includes("/") || e.name.includes("\0")) {
           throw new IntegrityError(`Remote "${url}": tree ${h} holds a bad name`, {
             remote: url,

@@ -13,7 +13,7 @@
 import { NotFastForwardError, NotFoundError, RemoteConflictError, RemoteError } from "../errors.ts";
 import type { PipelineRecord } from "../pipeline/pipelines.ts";
 import { PIPELINE_KIND } from "./pipeline_kind.ts";
-import { decodeCommit, decodeTree } from "../store/codec.ts";
+import { decodeCommit, treeLinks } from "../store/codec.ts";
 import { type Hash, sha256 } from "../store/hash.ts";
 import { LARGE_OBJECT } from "../store/objects.ts";
 import type { Store } from "../store/store.ts";
@@ -407,7 +407,9 @@ class Sender {
       if (await this.#remote.has(h)) continue;
       const bytes = await this.#store.objects.read(h);
       this.#meta.set(h, bytes);
-      for (const e of decodeTree(bytes, h)) {
+      const links = treeLinks(bytes, h);
+      for (const c of links.chunks) stack.push(c);
+      for (const e of links.entries) {
         if (e.kind === "dir") stack.push(e.hash);
         else await this.blob(e.hash, e.size);
       }

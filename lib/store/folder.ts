@@ -6,7 +6,7 @@
 import { AlreadyExistsError, InvalidArgumentError, NoStoreError } from "../errors.ts";
 import { damagedEntry } from "./damage.ts";
 import { exists, existsSync, mapWriteError, processAlive, syncAll, syncDir } from "./fs_util.ts";
-import { Layout, STORE_MARK } from "./layout.ts";
+import { Layout, STORE_MARK, STORE_MARK_CHUNKED } from "./layout.ts";
 
 /** What a new store folder holds besides its empty parts (see `createFolder()`). */
 export interface FolderContent {
@@ -19,6 +19,8 @@ export interface FolderContent {
   readonly fill?: (at: Layout) => Promise<readonly string[]>;
   /** Called with the staging folder once it exists: the folder to remove if stopped. */
   readonly onStaging?: (path: string) => void;
+  /** The store holds chunked folders: marked `tusk-store 2` (see `STORE_MARK_CHUNKED`). */
+  readonly chunked?: boolean;
 }
 
 /**
@@ -54,7 +56,7 @@ export async function createFolder(
     Deno.writeTextFileSync(at.gcLock, "");
     Deno.writeFileSync(at.state, state);
     const filled = content.fill ? await content.fill(at) : [];
-    Deno.writeTextFileSync(at.mark, STORE_MARK);
+    Deno.writeTextFileSync(at.mark, content.chunked ? STORE_MARK_CHUNKED : STORE_MARK);
     await syncAll([at.ledger, at.state, at.mark, ...filled, staging]);
     try {
       await Deno.rename(staging, dir);
@@ -132,7 +134,7 @@ export async function checkMark(dir: string): Promise<void> {
       path: dir,
     });
   }
-  if (mark !== STORE_MARK) {
+  if (mark !== STORE_MARK && mark !== STORE_MARK_CHUNKED) {
     throw new NoStoreError(`"${dir}" is not a tusk store this version can read`, { path: dir });
   }
 }

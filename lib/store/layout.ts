@@ -37,8 +37,15 @@
 /** Name of the store folder searched for upward from the working directory. */
 export const STORE_DIR = ".tusk";
 
-/** What the `STORE` file holds: the mark of a store this version can read. */
+/**
+ * What the `STORE` file holds: the mark of a store this version can read. A new store is
+ * marked 1; the first large folder stored as a fanout of chunks (a tree form older versions
+ * cannot read) marks it 2 (`STORE_MARK_CHUNKED`), so they refuse it rather than call it
+ * damaged. This version reads both.
+ */
 export const STORE_MARK = "tusk-store 1\n";
+/** The mark of a store holding chunked trees. */
+export const STORE_MARK_CHUNKED = "tusk-store 2\n";
 
 const LEDGER = "ledger";
 const STATE = "state.json";

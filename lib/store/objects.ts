@@ -7,12 +7,12 @@
  * is refused by name and never handed on.
  */
 import { type IntegrityError, NotFoundError } from "../errors.ts";
-import { type ByteSource, bytesSource } from "./codec.ts";
+import { type ByteSource, bytesSource, isFanout } from "./codec.ts";
 import { corrupt } from "./damage.ts";
 import { ObjectBatch } from "./batch.ts";
-import { mapWriteError, siblingTempPath, touch, writeAll } from "./fs_util.ts";
+import { mapWriteError, siblingTempPath, touch, writeAll, writeFileAtomic } from "./fs_util.ts";
 import { createHasher, type Hash, sha256 } from "./hash.ts";
-import { Layout } from "./layout.ts";
+import { Layout, STORE_MARK_CHUNKED } from "./layout.ts";
 import { LooseObjects, type ProgressFn } from "./loose.ts";
 import type { MergeStep, Packs } from "./packs.ts";
 import type { PackIndexes } from "./pack_index.ts";
@@ -25,6 +25,8 @@ import {
   STREAM_WHOLE,
   streamOf,
 } from "./read_check.ts";
+
+const encoder = new TextEncoder();
 
 /** An object read a range at a time, checked whole by `check()` (see `openRange`). */
 export interface ObjectRange extends ByteSource {
@@ -48,6 +50,8 @@ export class ObjectStore {
   #packsLoaded: Packs | undefined;
   /** Whether the packs folder held a pack when last listed; unknown until a lookup. */
   #packSeen: boolean | undefined;
+  /** True once the store's mark says it holds chunked trees. */
+  #chunkedMark = false;
 
   constructor(layout: Layout) {
     this.#layout = layout;
@@ -59,6 +63,19 @@ export class ObjectStore {
     return this.#packs ??= import(new URL("./packs.ts", import.meta.url).href).then(
       ({ Packs }: typeof import("./packs.ts")) => (this.#packsLoaded = new Packs(this.#layout)),
     );
+  }
+
+  /**
+   * Mark the store as holding chunked trees (`tusk-store 2`) before the first is written,
+   * so an older version, which cannot read them, refuses the store by its mark.
+   */
+  async #markChunked(): Promise<void> {
+    if (this.#chunkedMark) return;
+    const mark = await Deno.readTextFile(this.#layout.mark).catch(() => null);
+    if (mark !== STORE_MARK_CHUNKED) {
+      await writeFileAtomic(this.#layout.mark, encoder.encode(STORE_MARK_CHUNKED), this.tmpDir);
+    }
+    this.#chunkedMark = true;
   }
 
   /** The store root this object store belongs to. */
@@ -273,6 +290,7 @@ export class ObjectStore {
    * loose copy of another size than `bytes` is damaged: it is written again, which heals it.
    */
   async writeLoose(bytes: Uint8Array, hash: Hash = sha256(bytes)): Promise<Hash> {
+    if (isFanout(bytes)) await this.#markChunked();
     const packed = (await this.#index())?.has(hash) ?? false;
     if (packed || await this.#loose.size(hash) === bytes.length) {
       await this.freshen([hash]);
@@ -352,6 +370,12 @@ export class ObjectStore {
 
   /** Write small objects as one pack, durably; its index is written last. */
   async writePack(objects: ReadonlyMap<Hash, Uint8Array>): Promise<void> {
+    for (const bytes of objects.values()) {
+      if (isFanout(bytes)) {
+        await this.#markChunked();
+        break;
+      }
+    }
     await (await this.#pk()).write(objects);
   }
 

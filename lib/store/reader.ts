@@ -5,7 +5,19 @@
  */
 import { NotFoundError } from "../errors.ts";
 import type { ObjectBatch } from "./batch.ts";
-import { type Commit, decodeCommit, decodeTree, EMPTY_TREE, type TreeEntry } from "./codec.ts";
+import {
+  checkChunk,
+  CHUNK_MIN_ENTRIES,
+  chunkFor,
+  type Commit,
+  decodeCommit,
+  decodeFanout,
+  decodeTree,
+  EMPTY_TREE,
+  type FanoutChunk,
+  isFanout,
+  type TreeEntry,
+} from "./codec.ts";
 import type { Hash } from "./hash.ts";
 import { formatPath } from "./names.ts";
 import type { ObjectStore } from "./objects.ts";
@@ -29,6 +41,8 @@ export class Reader {
   readonly #objects: ObjectStore;
   readonly #trees = new Map<Hash, TreeEntry[]>();
   readonly #commits = new Map<string, Commit>();
+  /** The chunks of the fanout trees read (a large folder's tree lists its chunk trees). */
+  readonly #fanouts = new Map<Hash, FanoutChunk[]>();
 
   constructor(objects: ObjectStore) {
     this.#objects = objects;
@@ -59,9 +73,71 @@ export class Reader {
     if (cached) return cached;
     if (hash === EMPTY_TREE) return [];
     const bytes = batch?.pending(hash) ?? await this.#objects.read(hash);
-    const entries = decodeTree(bytes, hash);
+    let entries: TreeEntry[];
+    if (isFanout(bytes)) {
+      const chunks = this.#fanout(hash, bytes);
+      entries = [];
+      for (let i = 0; i < chunks.length; i++) {
+        for (const e of await this.#readChunk(chunks, i, hash, batch)) entries.push(e);
+      }
+    } else entries = decodeTree(bytes, hash);
     this.#trees.set(hash, entries);
     return entries;
+  }
+
+  /** The fanout `hash`'s chunks, decoded from its bytes (cached). */
+  #fanout(hash: Hash, bytes: Uint8Array): FanoutChunk[] {
+    let chunks = this.#fanouts.get(hash);
+    if (!chunks) this.#fanouts.set(hash, chunks = decodeFanout(bytes, hash));
+    return chunks;
+  }
+
+  /** The entries of chunk `index` of the fanout `id`, checked against its line. */
+  async #readChunk(
+    chunks: readonly FanoutChunk[],
+    index: number,
+    id: Hash,
+    batch?: ObjectBatch,
+  ): Promise<TreeEntry[]> {
+    const hash = chunks[index]!.hash;
+    let entries = this.#trees.get(hash);
+    if (!entries) {
+      entries = decodeTree(batch?.pending(hash) ?? await this.#objects.read(hash), hash);
+      checkChunk(chunks, index, entries, id);
+      // A chunk is a tree of its own: kept as one, so the next lookup in it reads nothing.
+      this.#trees.set(hash, entries);
+    } else checkChunk(chunks, index, entries, id);
+    return entries;
+  }
+
+  /**
+   * The chunk trees of the tree `hash`: none for a plain tree, every chunk for a fanout (a
+   * large folder), which `gc`, `verify` and remotes follow as they follow subtrees.
+   */
+  async treeChunks(hash: Hash, batch?: ObjectBatch): Promise<Hash[]> {
+    if (hash === EMPTY_TREE) return [];
+    const known = this.#fanouts.get(hash);
+    if (known) return known.map((c) => c.hash);
+    if (this.#trees.has(hash) && this.#trees.get(hash)!.length <= CHUNK_MIN_ENTRIES) return [];
+    const bytes = batch?.pending(hash) ?? await this.#objects.read(hash);
+    return isFanout(bytes) ? this.#fanout(hash, bytes).map((c) => c.hash) : [];
+  }
+
+  /**
+   * The entry `name` of the folder `dir`, or null. Of a large folder's tree, only the chunk
+   * that would hold the name is read.
+   */
+  async entry(dir: Hash, name: string): Promise<TreeEntry | null> {
+    let chunks = this.#fanouts.get(dir);
+    if (!chunks && !this.#trees.has(dir) && dir !== EMPTY_TREE) {
+      const bytes = await this.#objects.read(dir);
+      if (isFanout(bytes)) chunks = this.#fanout(dir, bytes);
+      else this.#trees.set(dir, decodeTree(bytes, dir));
+    }
+    const entries = chunks
+      ? await this.#readChunk(chunks, chunkFor(chunks, name), dir)
+      : await this.readTree(dir);
+    return entries.find((e) => e.name === name) ?? null;
   }
 
   /** The entry at `segments` in the tree `root` (the root itself for no segments), or null. */
@@ -69,7 +145,7 @@ export class Reader {
     let entry: PathEntry = { path: "/", kind: "dir", hash: root, size: -1 };
     for (let i = 0; i < segments.length; i++) {
       if (entry.kind !== "dir") return null;
-      const found = (await this.readTree(entry.hash)).find((e) => e.name === segments[i]);
+      const found = await this.entry(entry.hash, segments[i]!);
       if (!found) return null;
       entry = {
         path: formatPath(segments.slice(0, i + 1)),
@@ -78,11 +154,18 @@ export class Reader {
         size: found.size,
       };
     }
-    if (entry.size < 0) {
-      const entries = await this.readTree(root);
-      entry = { ...entry, size: entries.reduce((s, e) => s + e.size, 0) };
-    }
+    if (entry.size < 0) entry = { ...entry, size: await this.#treeSize(root) };
     return entry;
+  }
+
+  /** The total size of the tree `hash`: of a large folder, from its fanout alone. */
+  async #treeSize(hash: Hash): Promise<number> {
+    if (!this.#trees.has(hash) && hash !== EMPTY_TREE) {
+      const bytes = await this.#objects.read(hash);
+      if (isFanout(bytes)) return this.#fanout(hash, bytes).reduce((s, c) => s + c.size, 0);
+      this.#trees.set(hash, decodeTree(bytes, hash));
+    }
+    return (await this.readTree(hash)).reduce((s, e) => s + e.size, 0);
   }
 
   /**
@@ -112,6 +195,11 @@ export class Reader {
       yield { id, commit };
       id = commit.parent;
     }
+  }
+
+  /** True when the tree `hash` is known to be a fanout (a large folder's, in chunks). */
+  isFanout(hash: Hash): boolean {
+    return this.#fanouts.has(hash);
   }
 
   /** True when the tree `hash` is decoded and cached already. */

@@ -7,12 +7,23 @@
 import { InvalidArgumentError, NotFoundError } from "../errors.ts";
 import type { ObjectBatch } from "./batch.ts";
 import {
+  checkChunk,
   checkTreeFrame,
+  CHUNK_MIN_ENTRIES,
+  chunkFor,
+  compareNames,
+  decodeFanout,
   decodeTree,
   EMPTY_TREE,
   EMPTY_TREE_BYTES,
+  encodeFanout,
+  encodeFolder,
   encodeTree,
+  type FanoutChunk,
+  fanoutChunk,
   findTreeLine,
+  isChunkEnd,
+  isFanout,
   spliceTree,
   type TreeEntry,
   treeSize,
@@ -75,13 +86,18 @@ export class TreeEditor {
       g.push(e);
     }
     let read: TreeEntry[] | null = null;
-    if (hash !== null && hash !== EMPTY_TREE && groups.size <= SPLICE_MAX_NAMES) {
-      const pending = batch.pending(hash);
-      const bytes = pending ??
-        (this.#reader.isCached(hash) ? null : await this.#objects.read(hash));
+    if (hash !== null && hash !== EMPTY_TREE) {
+      // A large folder's fanout is small: read again even when its entries are cached.
+      const bytes = batch.pending(hash) ??
+        (this.#reader.isCached(hash) && !this.#reader.isFanout(hash)
+          ? null
+          : await this.#objects.read(hash));
       // Read from the store, the bytes were checked against their hash: a damaged tree is
       // refused, not spliced into a new one.
-      if (bytes && bytes.length >= this.#spliceMinBytes) {
+      if (bytes && isFanout(bytes)) {
+        return await this.#editFanout(hash, bytes, groups, prefix, batch);
+      }
+      if (bytes && bytes.length >= this.#spliceMinBytes && groups.size <= SPLICE_MAX_NAMES) {
         return await this.#spliceDir(hash, bytes, groups, prefix, batch);
       }
       // A small tree just read: decoded here rather than read again.
@@ -97,12 +113,117 @@ export class TreeEditor {
       else entries.delete(name);
     }
     if (entries.size === 0) return null;
-    const list = [...entries.values()];
-    const bytes = encodeTree(list);
-    const newHash = await sha256Async(bytes);
-    if (newHash !== hash) await batch.add(bytes, newHash);
-    const size = list.reduce((s, e) => s + e.size, 0);
-    return { hash: newHash, size };
+    return await this.#writeFolder([...entries.values()], hash, batch);
+  }
+
+  /** Write a folder of `entries` (a plain tree, or a fanout and its chunks past the threshold). */
+  async #writeFolder(
+    entries: readonly TreeEntry[],
+    old: Hash | null,
+    batch: ObjectBatch,
+  ): Promise<{ hash: Hash; size: number }> {
+    const folder = await encodeFolder(entries, sha256Async);
+    if (folder.hash !== old) {
+      for (const c of folder.chunks) await batch.add(c.bytes, c.hash);
+      await batch.add(folder.bytes, folder.hash);
+    }
+    return { hash: folder.hash, size: folder.size };
+  }
+
+  /**
+   * `#editDir` for a large folder, stored as a fanout of chunks: only the chunks holding (or
+   * that would hold) the edited names are read and written again. A chunk ends after a
+   * name chosen by its hash alone, so the edited chunks are cut again where those names
+   * fall: an edit that removes a chunk's last name merges it with the next, one that adds a
+   * chunk end splits it, and the folder's form depends on its entries only. A folder left
+   * with `CHUNK_MIN_ENTRIES` entries or fewer becomes a plain tree again.
+   */
+  async #editFanout(
+    hash: Hash,
+    bytes: Uint8Array,
+    groups: ReadonlyMap<string, readonly Edit[]>,
+    prefix: readonly string[],
+    batch: ObjectBatch,
+  ): Promise<{ hash: Hash; size: number } | null> {
+    const chunks = decodeFanout(bytes, hash);
+    const read = new Map<number, Map<string, TreeEntry>>();
+    const readChunk = async (i: number): Promise<Map<string, TreeEntry>> => {
+      let m = read.get(i);
+      if (!m) {
+        const c = chunks[i]!.hash;
+        const entries = decodeTree(batch.pending(c) ?? await this.#objects.read(c), c);
+        checkChunk(chunks, i, entries, hash);
+        read.set(i, m = new Map(entries.map((e) => [e.name, e])));
+      }
+      return m;
+    };
+    // Names are edited in the order given, as the decoding path does.
+    for (const [name, group] of groups) {
+      const chunk = await readChunk(chunkFor(chunks, name));
+      const entry = await this.#editEntry(chunk.get(name) ?? null, name, group, prefix, batch);
+      if (entry) chunk.set(name, entry);
+      else chunk.delete(name);
+    }
+    const sorted = (m: Map<string, TreeEntry>) =>
+      [...m.values()].sort((a, b) => compareNames(a.name, b.name));
+    const lines: FanoutChunk[] = [];
+    /** Each line's entries, for a chunk cut here; the index of a chunk kept as it was. */
+    const parts: (TreeEntry[] | number)[] = [];
+    for (let i = 0; i < chunks.length;) {
+      if (!read.has(i)) {
+        lines.push(chunks[i]!);
+        parts.push(i);
+        i++;
+        continue;
+      }
+      // A run of edited chunks, taking in the next while it is edited too or the run no
+      // longer ends at a chunk end (its last name was removed).
+      const run = sorted(read.get(i)!);
+      let j = i + 1;
+      while (
+        j < chunks.length &&
+        (read.has(j) || run.length === 0 || !isChunkEnd(run[run.length - 1]!.name))
+      ) {
+        for (const e of sorted(await readChunk(j))) run.push(e);
+        j++;
+      }
+      let start = 0;
+      for (let k = 0; k < run.length; k++) {
+        if (k === run.length - 1 || isChunkEnd(run[k]!.name)) {
+          const part = run.slice(start, k + 1);
+          lines.push(fanoutChunk(part, ""));
+          parts.push(part);
+          start = k + 1;
+        }
+      }
+      i = j;
+    }
+    const count = lines.reduce((n, c) => n + c.count, 0);
+    if (count === 0) return null;
+    if (count <= CHUNK_MIN_ENTRIES) {
+      // Back under the threshold: a plain tree of every entry.
+      const all: TreeEntry[] = [];
+      for (const p of parts) {
+        for (const e of typeof p === "number" ? (await readChunk(p)).values() : p) all.push(e);
+      }
+      return await this.#writeFolder(all, hash, batch);
+    }
+    const fresh: { bytes: Uint8Array; hash: Hash }[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const p = parts[i]!;
+      if (typeof p === "number") continue;
+      const bytes = encodeTree(p);
+      const h = await sha256Async(bytes);
+      fresh.push({ bytes, hash: h });
+      lines[i] = { ...lines[i]!, hash: h };
+    }
+    const out = encodeFanout(lines);
+    const newHash = await sha256Async(out);
+    if (newHash !== hash) {
+      for (const c of fresh) await batch.add(c.bytes, c.hash);
+      await batch.add(out, newHash);
+    }
+    return { hash: newHash, size: lines.reduce((n, c) => n + c.size, 0) };
   }
 
   /**
@@ -128,6 +249,10 @@ export class TreeEditor {
     }
     const out = spliceTree(bytes, splices);
     if (!out) return null;
+    // Past the threshold (or a large plain tree of an older version): chunked.
+    if (countLines(out) - 1 > CHUNK_MIN_ENTRIES) {
+      return await this.#writeFolder(decodeTree(out, hash), hash, batch);
+    }
     const newHash = await sha256Async(out);
     if (newHash !== hash) await batch.add(out, newHash);
     return { hash: newHash, size: treeSize(out) };
@@ -183,4 +308,11 @@ export class TreeEditor {
     }
     return entry;
   }
+}
+
+/** The number of lines of `bytes`. */
+function countLines(bytes: Uint8Array): number {
+  let n = 0;
+  for (let at = bytes.indexOf(10); at >= 0; at = bytes.indexOf(10, at + 1)) n++;
+  return n;
 }

@@ -137,9 +137,19 @@ async function reachable(
       if (!present.has(hash)) throw new NotFoundError(`Cannot find object ${hash}`);
       if (check) await store.objects.readVerified(hash);
       entries = await store.readTree(hash);
+      // A large folder's chunks: read (and so checked) with it, alive with it.
+      for (const c of await store.treeChunks(hash)) {
+        if (!live.has(c)) {
+          live.add(c);
+          trees++;
+        }
+      }
     } catch (err) {
       if (err instanceof NotFoundError) {
-        const missing = new Missing(`Tree ${hash} (${where}) is missing`, { object: hash });
+        const chunk = err.data.object;
+        const missing = typeof chunk === "string" && chunk !== hash
+          ? new Missing(`Chunk ${chunk} of tree ${hash} (${where}) is missing`, { object: chunk })
+          : new Missing(`Tree ${hash} (${where}) is missing`, { object: hash });
         gone.set(hash, missing);
         throw missing;
       }

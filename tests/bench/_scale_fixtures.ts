@@ -12,9 +12,16 @@
  *   `put file -r` writes them (an `ObjectBatch`, so packs, in one transaction): `flat` puts
  *   them all in the folder `/flat`, `nested` in √n folders `/d0000/…` of √n files each.
  */
-import { canonicalJson, encodeCommit, encodeTree, type TreeEntry } from "../../lib/store/codec.ts";
+import {
+  canonicalJson,
+  encodeCommit,
+  encodeFolder,
+  encodeTree,
+  type TreeEntry,
+} from "../../lib/store/codec.ts";
 import { writeAll } from "../../lib/store/fs_util.ts";
-import { sha256 } from "../../lib/store/hash.ts";
+import type { ObjectBatch } from "../../lib/store/batch.ts";
+import { sha256, sha256Async } from "../../lib/store/hash.ts";
 import { GENESIS, type LedgerEntry } from "../../lib/store/state.ts";
 import { Store } from "../../lib/store/store.ts";
 
@@ -147,14 +154,21 @@ export async function filesStore(
             size += bytes.length;
           }
           const name = layout === "flat" ? FLAT_FOLDER : `d${String(d).padStart(4, "0")}`;
-          top.push({ name, kind: "dir", hash: await tx.batch.add(encodeTree(entries)), size });
+          top.push({ name, kind: "dir", hash: await addFolder(tx.batch, entries), size });
           total += size;
         }
-        return { tree: await tx.batch.add(encodeTree(top)), size: total };
+        return { tree: await addFolder(tx.batch, top), size: total };
       }, { message: `${n} files, ${layout}`, origin: "user" });
     });
   });
   return { store: root, folders: folderCount };
+}
+
+/** Add a folder's tree (a large one's fanout and chunks) to `batch`; returns its hash. */
+async function addFolder(batch: ObjectBatch, entries: readonly TreeEntry[]): Promise<string> {
+  const folder = await encodeFolder(entries, sha256Async);
+  for (const c of folder.chunks) await batch.add(c.bytes, c.hash);
+  return await batch.add(folder.bytes, folder.hash);
 }
 
 /**
