@@ -2,7 +2,7 @@
  * Metrics files for tests, shaped as the iris training stage writes them, and a real store
  * whose branch holds a commit of each, made with `put file`.
  */
-import { putFile } from "../lib/commands/file.ts";
+import { putFile } from "../lib/commands/put_file.ts";
 import { createRepo } from "../lib/commands/repo.ts";
 import { Store } from "../lib/store/store.ts";
 

@@ -329,10 +329,25 @@ Deno.test("a store verb's handlers load only their noun's verbs, and no pack or 
     "lib/store/tree_edit.ts",
   ];
   const others: Record<string, string[]> = {
-    "cli/repo.ts": ["lib/commands/file.ts", "lib/commands/commit.ts", "lib/glob.ts"],
+    "cli/repo.ts": [
+      "lib/commands/file.ts",
+      "lib/commands/put_file.ts",
+      "lib/commands/commit.ts",
+      "lib/glob.ts",
+    ],
     "cli/file.ts": ["lib/commands/repo.ts", "lib/glob.ts"],
-    "cli/commit.ts": ["lib/commands/file.ts", "lib/commands/repo.ts", "lib/glob.ts"],
-    "cli/branch.ts": ["lib/commands/file.ts", "lib/commands/repo.ts", "lib/glob.ts"],
+    "cli/commit.ts": [
+      "lib/commands/file.ts",
+      "lib/commands/put_file.ts",
+      "lib/commands/repo.ts",
+      "lib/glob.ts",
+    ],
+    "cli/branch.ts": [
+      "lib/commands/file.ts",
+      "lib/commands/put_file.ts",
+      "lib/commands/repo.ts",
+      "lib/glob.ts",
+    ],
   };
   for (const [handler, not] of Object.entries(others)) {
     const graph = await preparedGraph(`${ROOT}/${handler}`);

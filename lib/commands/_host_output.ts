@@ -74,3 +74,9 @@ export function standardStream(path: string): "stdin" | "stdout" | "stderr" | nu
   if (m[1]) return m[1] as "stdin" | "stdout" | "stderr";
   return (["stdin", "stdout", "stderr"] as const)[Number(m[2] ?? m[3])]!;
 }
+
+/** A host path given to `-f` or `-o`, made absolute against `cwd` (default: the working folder). */
+export function resolveHost(path: string, cwd: string | undefined): string {
+  if (path.startsWith("/")) return path;
+  return `${cwd ?? Deno.cwd()}/${path}`.replace(/\/\.(?=\/|$)/g, "");
+}

@@ -6,6 +6,6 @@ export {
   globFile,
   listFile,
   listFilePage,
-  putFile,
 } from "../commands/file.ts";
+export { putFile } from "../commands/put_file.ts";
 export type { FileInfo, FilePage, ListFileOptions } from "../commands/file.ts";

@@ -8,7 +8,8 @@ import {
   MAX_METRICS_BYTES,
   parseMetrics,
 } from "../../lib/commands/_metrics_file.ts";
-import { deleteFile, listFile, putFile } from "../../lib/commands/file.ts";
+import { deleteFile, listFile } from "../../lib/commands/file.ts";
+import { putFile } from "../../lib/commands/put_file.ts";
 import {
   headlineMetric,
   metricsDiff,

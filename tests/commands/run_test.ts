@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { listCommit } from "../../lib/commands/commit.ts";
-import { putFile } from "../../lib/commands/file.ts";
+import { putFile } from "../../lib/commands/put_file.ts";
 import { inspectJob, listJobs } from "../../lib/commands/jobs.ts";
 import { waitCommit, waitJob } from "../../lib/commands/wait.ts";
 import { createRepo } from "../../lib/commands/repo.ts";

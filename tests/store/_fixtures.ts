@@ -3,7 +3,8 @@
  * fake clock, and helpers to put and read text through the real verbs.
  */
 import { Store } from "../../lib/store/store.ts";
-import { getFile, putFile, type PutFileResult } from "../../lib/commands/file.ts";
+import { getFile } from "../../lib/commands/file.ts";
+import { putFile, type PutFileResult } from "../../lib/commands/put_file.ts";
 
 /** A clock that starts at a fixed instant and advances one second per reading. */
 export function fakeClock(start = Date.parse("2024-01-01T00:00:00.000Z")): () => Date {

@@ -8,7 +8,8 @@ import { IntegrityError, InvalidArgumentError } from "../../lib/errors.ts";
 import { encodeTree, type TreeEntry } from "../../lib/store/codec.ts";
 import { sha256 } from "../../lib/store/hash.ts";
 import { createRepo } from "../../lib/commands/repo.ts";
-import { listFile, listFilePage, putFile } from "../../lib/commands/file.ts";
+import { listFile, listFilePage } from "../../lib/commands/file.ts";
+import { putFile } from "../../lib/commands/put_file.ts";
 import { STREAM_WHOLE } from "../../lib/store/read_check.ts";
 import { type TestStore, testStore } from "./_fixtures.ts";
 

@@ -11,7 +11,7 @@ import { MERGE_AT, type MergeStep } from "../../lib/store/packs.ts";
 import { Store } from "../../lib/store/store.ts";
 import { verifyStore } from "../../lib/store/verify.ts";
 import { createRepo } from "../../lib/commands/repo.ts";
-import { putFile } from "../../lib/commands/file.ts";
+import { putFile } from "../../lib/commands/put_file.ts";
 import { IntegrityError } from "../../lib/errors.ts";
 import { type TestStore, testStore } from "./_fixtures.ts";
 

@@ -15,7 +15,8 @@ import {
 import { Store } from "../../lib/store/store.ts";
 import { collectGarbage, verifyStore } from "../../lib/store/verify.ts";
 import { createRepo } from "../../lib/commands/repo.ts";
-import { deleteFile, globFile, putFile } from "../../lib/commands/file.ts";
+import { deleteFile, globFile } from "../../lib/commands/file.ts";
+import { putFile } from "../../lib/commands/put_file.ts";
 import { createBranch, deleteBranch, listBranch, revert } from "../../lib/commands/commit.ts";
 import type { CommitInfo } from "../../lib/store/store.ts";
 import { fakeClock, readText } from "./_fixtures.ts";

@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { IntegrityError, NotFoundError, type TuskError } from "../../lib/errors.ts";
 import { sha256 } from "../../lib/store/hash.ts";
-import { getFile, listFile, putFile } from "../../lib/commands/file.ts";
+import { getFile, listFile } from "../../lib/commands/file.ts";
+import { putFile } from "../../lib/commands/put_file.ts";
 import { createRepo } from "../../lib/commands/repo.ts";
 import { LARGE_OBJECT } from "../../lib/store/objects.ts";
 import { Store } from "../../lib/store/store.ts";

@@ -10,7 +10,8 @@ import { decodeTree, encodeTree } from "../../lib/store/codec.ts";
 import { Store } from "../../lib/store/store.ts";
 import { verifyStore } from "../../lib/store/verify.ts";
 import { createRepo } from "../../lib/commands/repo.ts";
-import { deleteFile, listFile, putFile } from "../../lib/commands/file.ts";
+import { deleteFile, listFile } from "../../lib/commands/file.ts";
+import { putFile } from "../../lib/commands/put_file.ts";
 import { putText, type TestStore, testStore } from "./_fixtures.ts";
 
 const FILES = 1_500;

@@ -14,7 +14,8 @@ import { Store } from "../../lib/store/store.ts";
 import { collectGarbage, verifyStore } from "../../lib/store/verify.ts";
 import { LARGE_OBJECT } from "../../lib/store/objects.ts";
 import { createRepo, deleteRepo, listRepos } from "../../lib/commands/repo.ts";
-import { deleteFile, diffFile, globFile, listFile, putFile } from "../../lib/commands/file.ts";
+import { deleteFile, diffFile, globFile, listFile } from "../../lib/commands/file.ts";
+import { putFile } from "../../lib/commands/put_file.ts";
 import {
   createBranch,
   deleteBranch,
