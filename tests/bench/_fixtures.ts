@@ -205,3 +205,23 @@ export async function oneMoreFile(
     },
   );
 }
+
+/** `job`, checked to have succeeded with the expected datum counts; a clear error otherwise. */
+export function checkedJob<
+  J extends {
+    id: string;
+    state: string;
+    reason?: string | null | undefined;
+    progress: { processed: number; skipped: number };
+  },
+>(job: J | undefined, expect: { processed: number; skipped: number }): J {
+  if (!job) throw new Error("No job ran");
+  const p = job.progress;
+  if (job.state !== "SUCCESS" || p.processed !== expect.processed || p.skipped !== expect.skipped) {
+    throw new Error(
+      `Job ${job.id} ended ${job.state} (${job.reason ?? ""}) with ${p.processed} processed and ` +
+        `${p.skipped} skipped, expected ${expect.processed} and ${expect.skipped}`,
+    );
+  }
+  return job;
+}
