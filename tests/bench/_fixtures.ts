@@ -3,7 +3,14 @@
  * content (so nothing dedupes), scratch git repos, and a fresh tusk store per run. Every
  * path lives under the run's scratch folder (`scratchFolder()`), removed at the end.
  */
-import { type CommandOptions, measure, measureTusk } from "./_process.ts";
+import {
+  alternate,
+  type CommandOptions,
+  measure,
+  type Measured,
+  measureTusk,
+  syncAll,
+} from "./_process.ts";
 
 /** Write `size` bytes of fresh randomness to `path`. */
 export async function writeRandomFile(path: string, size: number): Promise<void> {
@@ -158,4 +165,63 @@ export async function scratchFolder(dir: string, prefix: string): Promise<Scratc
       Deno.removeSignalListener("SIGINT", onInterrupt);
     },
   };
+}
+
+/**
+ * Put one new small file (new content each run) into `store` and into the git repo `git`
+ * over `tree`, both already holding the same files; `scratch` holds tusk's source copy. The
+ * two alternate, `runs` times each.
+ */
+export async function oneMoreFile(
+  store: string,
+  git: string,
+  tree: string,
+  scratch: string,
+  options: { repo: string; runs: number },
+): Promise<{ tusk: Measured[]; baseline: Measured[] }> {
+  await Deno.mkdir(scratch, { recursive: true });
+  const content = (i: number) => `one more file, run ${i}, ${crypto.randomUUID()}\n`;
+  return await alternate(
+    options.runs,
+    async (i) => {
+      await Deno.writeTextFile(`${scratch}/new.txt`, content(i));
+      await syncAll();
+      return await measureTusk(store, [
+        "put",
+        "file",
+        `${options.repo}@master:/new.txt`,
+        "-f",
+        `${scratch}/new.txt`,
+      ]);
+    },
+    async (i) => {
+      await Deno.writeTextFile(`${tree}/new.txt`, content(i));
+      await syncAll();
+      return await measure(
+        "sh",
+        ["-c", "git add new.txt && git commit -q -m y"],
+        gitOptions(git, tree),
+      );
+    },
+  );
+}
+
+/** `job`, checked to have succeeded with the expected datum counts; a clear error otherwise. */
+export function checkedJob<
+  J extends {
+    id: string;
+    state: string;
+    reason?: string | null | undefined;
+    progress: { processed: number; skipped: number };
+  },
+>(job: J | undefined, expect: { processed: number; skipped: number }): J {
+  if (!job) throw new Error("No job ran");
+  const p = job.progress;
+  if (job.state !== "SUCCESS" || p.processed !== expect.processed || p.skipped !== expect.skipped) {
+    throw new Error(
+      `Job ${job.id} ended ${job.state} (${job.reason ?? ""}) with ${p.processed} processed and ` +
+        `${p.skipped} skipped, expected ${expect.processed} and ${expect.skipped}`,
+    );
+  }
+  return job;
 }

@@ -10,6 +10,7 @@ import {
   freshGit,
   freshStore,
   gitOptions,
+  oneMoreFile,
   scratchFolder,
   writeRandomFile,
   writeSmallFiles,
@@ -146,43 +147,6 @@ function countLines(bytes: Uint8Array): number {
   let n = 0;
   for (const b of bytes) if (b === 10) n++;
   return n;
-}
-
-/**
- * Put one new small file (new content each run) into `store` and into the git repo `git`
- * over `tree`, both already holding the same files; `scratch` holds tusk's source copy.
- */
-async function oneMoreFile(
-  store: string,
-  git: string,
-  tree: string,
-  scratch: string,
-): Promise<{ tusk: Measured[]; baseline: Measured[] }> {
-  await Deno.mkdir(scratch, { recursive: true });
-  const content = (i: number) => `one more file, run ${i}, ${crypto.randomUUID()}\n`;
-  return await alternate(
-    SMALL_RUNS,
-    async (i) => {
-      await Deno.writeTextFile(`${scratch}/new.txt`, content(i));
-      await syncAll();
-      return await measureTusk(store, [
-        "put",
-        "file",
-        `${REPO}@master:/new.txt`,
-        "-f",
-        `${scratch}/new.txt`,
-      ]);
-    },
-    async (i) => {
-      await Deno.writeTextFile(`${tree}/new.txt`, content(i));
-      await syncAll();
-      return await measure(
-        "sh",
-        ["-c", "git add new.txt && git commit -q -m y"],
-        gitOptions(git, tree),
-      );
-    },
-  );
 }
 
 // ---- 0. start-up ----
@@ -369,7 +333,7 @@ async function benchSmallFiles({ root }: Context, rows: Row[]): Promise<void> {
     }
     await freshGit(git, tree);
     await measure("sh", ["-c", "git add -A && git commit -q -m x"], gitOptions(git, tree));
-    const one = await oneMoreFile(store, git, tree, single);
+    const one = await oneMoreFile(store, git, tree, single, { repo: REPO, runs: SMALL_RUNS });
     report(rows, {
       name: "put 1 file into 10,000",
       runs: SMALL_RUNS,
@@ -480,7 +444,7 @@ async function benchHundredThousand(
     }
 
     // One more file into the 100,000: should cost about what it costs into 10,000.
-    const one = await oneMoreFile(store, git, tree, single);
+    const one = await oneMoreFile(store, git, tree, single, { repo: REPO, runs: SMALL_RUNS });
     report(rows, {
       name: "put 1 file into 100,000",
       runs: SMALL_RUNS,

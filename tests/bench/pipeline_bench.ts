@@ -47,7 +47,7 @@ import { hostTools } from "../../lib/runner/detect.ts";
 import { runStage } from "../../lib/runner/run_stage.ts";
 import { type SandboxMode, stageCommand } from "../../lib/runner/sandbox.ts";
 import type { LedgerEntry } from "../../lib/store/state.ts";
-import { scratchFolder } from "./_fixtures.ts";
+import { checkedJob, scratchFolder } from "./_fixtures.ts";
 import { between, timeTusk, tuskArgs } from "./_process.ts";
 import { formatMs, loadAverage, median, Report, runSections, spread } from "./_report.ts";
 
@@ -118,16 +118,7 @@ async function lastJob(
   store: string,
   expect: { processed: number; skipped: number },
 ): Promise<JobRecord> {
-  const job = (await jobsOf(store)).at(-1);
-  if (!job) throw new Error("No job ran");
-  const p = job.progress;
-  if (job.state !== "SUCCESS" || p.processed !== expect.processed || p.skipped !== expect.skipped) {
-    throw new Error(
-      `Job ${job.id} ended ${job.state} (${job.reason ?? ""}) with ${p.processed} processed and ` +
-        `${p.skipped} skipped, expected ${expect.processed} and ${expect.skipped}`,
-    );
-  }
-  return job;
+  return checkedJob((await jobsOf(store)).at(-1), expect);
 }
 
 /** The stage bundle the pipeline of `store` runs, written to `path`. */

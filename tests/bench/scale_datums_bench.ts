@@ -32,7 +32,7 @@ import { mergeOutputs } from "../../lib/scheduler/merge_outputs.ts";
 import { reusableEntries } from "../../lib/scheduler/plan_job.ts";
 import { writeTree } from "../../lib/runner/workspace.ts";
 import type { Edit } from "../../lib/store/store.ts";
-import { scratchFolder } from "./_fixtures.ts";
+import { checkedJob, scratchFolder } from "./_fixtures.ts";
 import { between, measure, measureTusk, timeTusk } from "./_process.ts";
 import { formatMiB, formatMs, loadAverage, median, Report, runSections } from "./_report.ts";
 
@@ -121,15 +121,7 @@ async function buildStore(dir: string, count: number): Promise<{ store: string; 
 /** The newest job of the pipeline, checked to have ended as expected. */
 async function newestJob(store: string, expect: { processed: number; skipped: number }) {
   const [job] = await listJobs(await Store.open(store), { pipeline: PIPELINE, limit: 1 });
-  if (!job) throw new Error("No job ran");
-  const p = job.progress;
-  if (job.state !== "SUCCESS" || p.processed !== expect.processed || p.skipped !== expect.skipped) {
-    throw new Error(
-      `Job ${job.id} ended ${job.state} (${job.reason ?? ""}) with ${p.processed} processed and ` +
-        `${p.skipped} skipped, expected ${expect.processed} and ${expect.skipped}`,
-    );
-  }
-  return job;
+  return checkedJob(job, expect);
 }
 
 /** One bare Deno process copying the `count` files of `files` (the stage, unsandboxed). */

@@ -33,7 +33,8 @@ import type { JobRecord } from "../../lib/pipeline/jobs.ts";
 import { JournalWriter } from "../../lib/scheduler/journal.ts";
 import { MAIN, ROOT, TUSK_PERMS } from "../_helpers.ts";
 import { jobEvents, jobId } from "../tui/_events.ts";
-import { Pane, shq, tuskUpLine } from "../tui/_tmux.ts";
+import { Pane, tuskUpLine } from "../tui/_tmux.ts";
+import { startBareInk } from "./_ink.ts";
 import { measureTusk, taskV8Flags, tuskArgs } from "./_process.ts";
 import { formatMiB, formatMs, loadAverage, median, spread } from "./_report.ts";
 
@@ -249,22 +250,7 @@ async function dashboard(
 /** The runtime floor: a bare Ink + React app in the same pane size, with the same flags. */
 async function bareInk(): Promise<{ firstMs: number; rssKiB: number }> {
   await using pane = await Pane.open(120, 36);
-  const hello = [
-    Deno.execPath(),
-    "run",
-    "--quiet",
-    ...TUSK_PERMS,
-    ...UP_FLAGS,
-    `${ROOT}/tests/bench/baseline/ink_hello.ts`,
-  ];
-  const t0 = performance.now();
-  await pane.run(
-    `cd ${shq(ROOT)} && env -u NO_COLOR -u CI ${hello.map(shq).join(" ")}; echo "EXIT=$?"`,
-  );
-  await pane.waitFor((s) => s.includes("q quit"), "the bare Ink app", 30_000);
-  const firstMs = performance.now() - t0;
-  const pid = await pane.childPid();
-  if (!pid) throw new Error("Cannot find the pid of the bare Ink app");
+  const { firstMs, pid } = await startBareInk(pane, UP_FLAGS);
   const rssKiB = await peakOver(pid, 3000);
   await pane.keys("q");
   await pane.exitStatus();

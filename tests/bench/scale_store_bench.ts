@@ -41,7 +41,7 @@ import { Layout } from "../../lib/store/layout.ts";
 import { Ledger } from "../../lib/store/ledger.ts";
 import type { LedgerEntry } from "../../lib/store/state.ts";
 import { Store } from "../../lib/store/store.ts";
-import { freshGit, gitOptions, scratchFolder } from "./_fixtures.ts";
+import { freshGit, gitOptions, oneMoreFile, scratchFolder } from "./_fixtures.ts";
 import { alternate, measure, measureTusk, syncAll, tuskArgs } from "./_process.ts";
 import { formatMs, loadAverage, markdownTable, median, spread } from "./_report.ts";
 
@@ -129,30 +129,7 @@ async function benchCommits(root: string): Promise<void> {
     const tree = `${root}/tree-${n}`;
     await gitWithCommits(git, tree, n);
     console.log(`  (fixtures of ${n} commits built in ${formatMs(performance.now() - t0)})`);
-    const content = (i: number) => `one more, ${i}, ${crypto.randomUUID()}\n`;
-    const { tusk, baseline } = await alternate(
-      RUNS,
-      async (i) => {
-        await Deno.writeTextFile(`${src}/new.txt`, content(i));
-        await syncAll();
-        return await measureTusk(store, [
-          "put",
-          "file",
-          `${REPO}@master:/new.txt`,
-          "-f",
-          `${src}/new.txt`,
-        ]);
-      },
-      async (i) => {
-        await Deno.writeTextFile(`${tree}/new.txt`, content(i));
-        await syncAll();
-        return await measure(
-          "sh",
-          ["-c", "git add new.txt && git commit -q -m y"],
-          gitOptions(git, tree),
-        );
-      },
-    );
+    const { tusk, baseline } = await oneMoreFile(store, git, tree, src, { repo: REPO, runs: RUNS });
     const ms = tusk.map((m) => m.ms);
     add({
       curve: "commits: put file",

@@ -16,10 +16,11 @@
  * Targets: all 10,000 jobs shown < 1 s, keypress < 50 ms, < 20 % of one core and < 80 MiB.
  */
 import type { TuskEvent } from "../../lib/mod.ts";
-import { ROOT, tempStore, TUSK_PERMS } from "../_helpers.ts";
+import { tempStore } from "../_helpers.ts";
 import { history, jobEvents, jobId } from "../tui/_events.ts";
 import { KEY, plain } from "../tui/_render.ts";
-import { Pane, shq, tuskUpLine } from "../tui/_tmux.ts";
+import { Pane, tuskUpLine } from "../tui/_tmux.ts";
+import { startBareInk } from "./_ink.ts";
 import { taskV8Flags } from "./_process.ts";
 
 // React's production build, as `tusk up` selects it (see main.ts), before React loads.
@@ -239,22 +240,7 @@ async function terminal(
 /** The runtime floor: a bare Ink + React app in the same pane, with the same Deno flags. */
 async function floor(): Promise<{ firstMs: number; idle: { peakKiB: number }; code: number }> {
   await using pane = await Pane.open(120, 36);
-  const hello = [
-    Deno.execPath(),
-    "run",
-    "--quiet",
-    ...TUSK_PERMS,
-    ...DENO_FLAGS,
-    `${ROOT}/tests/bench/baseline/ink_hello.ts`,
-  ];
-  const t0 = performance.now();
-  await pane.run(
-    `cd ${shq(ROOT)} && env -u NO_COLOR -u CI ${hello.map(shq).join(" ")}; echo "EXIT=$?"`,
-  );
-  await pane.waitFor((s) => s.includes("q quit"), "the bare Ink app", 30_000);
-  const firstMs = performance.now() - t0;
-  const pid = await pane.childPid();
-  if (!pid) throw new Error("Cannot find the pid of the bare Ink app");
+  const { firstMs, pid } = await startBareInk(pane, DENO_FLAGS);
   const idle = await sample(pid, 3000);
   await pane.keys("q");
   return { firstMs, idle, code: await pane.exitStatus() };
