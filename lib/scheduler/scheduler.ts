@@ -350,6 +350,10 @@ export class Scheduler {
       armRescan();
       while (!signal.aborted) {
         if (dirty) {
+          // Let the events already queued (a burst from one write) arrive first: they are
+          // then all taken by this one look rather than by a look each.
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          if (signal.aborted) break;
           dirty = false;
           // Cron is re-armed on every look, so a long job holds up no cron pipeline's ticks.
           try {
