@@ -4,6 +4,7 @@
  */
 import { NotFoundError } from "../errors.ts";
 import { EMPTY_TREE } from "../store/codec.ts";
+import type { Hash } from "../store/hash.ts";
 import type { CommitInfo, Edit, PathEntry, Store } from "../store/store.ts";
 import type { DatumRecord, JobRecord } from "../pipeline/jobs.ts";
 import type { Pipeline } from "../pipeline/pipelines.ts";
@@ -78,6 +79,54 @@ export async function mergeOutputs(
   return missing.length > 0 ? { missing } : { edits };
 }
 
+/**
+ * The edits that make a job's output from the output tree `base` of the job it was planned
+ * from (see `planFromDiff()`): the files of the datums `leaving` go, those of the datums
+ * `arriving` come. That is the union `mergeOutputs()` makes of every datum as long as no
+ * arriving file meets a file or folder of the datums that stay; when one does (a conflict,
+ * or a file where a folder was), or an output cannot be read whole, null: the caller merges
+ * in full, which says what is wrong.
+ */
+export async function spliceOutputs(
+  store: Store,
+  base: Hash,
+  leaving: readonly DatumRecord[],
+  arriving: readonly DatumRecord[],
+): Promise<{ readonly edits: Edit[] } | null> {
+  const merged = await mergeOutputs(store, arriving);
+  if (!("edits" in merged)) return null;
+  const removed = new Set<string>();
+  try {
+    for (const listed of await listOutputs(store, leaving)) {
+      if (listed === null) return null;
+      for (const f of listed ?? []) removed.add(f.path);
+    }
+  } catch (err) {
+    if (err instanceof NotFoundError) return null;
+    throw err;
+  }
+  const put = new Set<string>();
+  for (const e of merged.edits) {
+    if (e.op !== "put") continue;
+    const path = `/${e.path.join("/")}`;
+    put.add(path);
+    for (let i = 1; i <= e.path.length; i++) {
+      const at = await store.lookup(base, e.path.slice(0, i));
+      if (!at) break;
+      // Only a leaving file may be where an arriving one goes; nothing on its way.
+      if (i < e.path.length ? at.kind === "file" : at.kind === "dir" || !removed.has(path)) {
+        return null;
+      }
+    }
+  }
+  const edits: Edit[] = [];
+  for (const path of removed) {
+    if (!put.has(path)) edits.push({ op: "delete", path: path.slice(1).split("/") });
+  }
+  edits.push(...merged.edits);
+  return { edits };
+}
+
 /** How many datums' output trees are read at once. */
 const READ_AHEAD = 32;
 
@@ -113,7 +162,8 @@ async function listOutputs(
 }
 
 /**
- * Commit the tree `edits` make of an empty tree to `p`'s output branch as `job`'s output,
+ * Commit the tree `edits` make of an empty tree (or of `base`, the output tree of the job a
+ * job was planned from) to `p`'s output branch as `job`'s output,
  * with its provenance: the input commits, the spec and code versions, the host program that
  * ran (if any), the job.
  */
@@ -122,9 +172,17 @@ export async function commitOutputs(
   p: Pipeline,
   job: JobRecord,
   edits: readonly Edit[],
+  options: { base?: { tree: Hash; size: number } } = {},
 ): Promise<CommitInfo> {
+  const { base } = options;
   return await store.transact(async (tx) => {
-    return await tx.commit(p.name, p.parsed.outputBranch, () => writeTree(store, edits, tx.batch), {
+    const make = async () => {
+      if (!base) return await writeTree(store, edits, tx.batch);
+      if (edits.length === 0) return base;
+      const r = await store.editTree(base.tree, edits, tx.batch);
+      return { tree: r.hash, size: r.size };
+    };
+    return await tx.commit(p.name, p.parsed.outputBranch, make, {
       message: `Output of job ${job.id}`,
       origin: "pipeline",
       provenance: {

@@ -22,7 +22,9 @@ import { JobWorkspace } from "../runner/workspace.ts";
 import { systemClock } from "./clock.ts";
 import { JobAbort } from "./job_abort.ts";
 import { finishJob, type JobContext, nowText, setJobState } from "./job_state.ts";
-import { commitOutputs, mergeOutputs } from "./merge_outputs.ts";
+import { commitOutputs, mergeOutputs, spliceOutputs } from "./merge_outputs.ts";
+import { type DiffPlan, planFromDiff } from "./plan_diff.ts";
+import type { CommitInfo } from "../store/store.ts";
 import { type JobPlan, planJob, type PlannedDatum, reusableEntries } from "./plan_job.ts";
 import { runDatumBatch, type Unfinished } from "./run_batch.ts";
 import { type DatumRunEnv, runDatum } from "./run_datum.ts";
@@ -123,15 +125,22 @@ async function runSteps(
     }
   }
 
-  let datums: Datum[];
-  try {
-    const commits = new Map(job.inputs.map((i) => [i.name, { repo: i.repo, commit: i.commit }]));
-    datums = await planDatums(store, p.parsed.input, commits, {
-      salt: p.parsed.salt,
-      codeHash: p.codeHash,
-    });
-  } catch (err) {
-    return await finishJob(ctx, job, "UNRUNNABLE", `Cannot plan datums: ${(err as Error).message}`);
+  const attempts = resumed ? await jobs.attempts(p.name, job.id) : new Map<string, number>();
+  const diff = await planFromDiff(store, jobs, p, job, attempts);
+  let datums: Datum[] = [];
+  if (!diff) {
+    try {
+      const commits = new Map(
+        job.inputs.map((i) => [i.name, { repo: i.repo, commit: i.commit }]),
+      );
+      datums = await planDatums(store, p.parsed.input, commits, {
+        salt: p.parsed.salt,
+        codeHash: p.codeHash,
+      });
+    } catch (err) {
+      const why = `Cannot plan datums: ${(err as Error).message}`;
+      return await finishJob(ctx, job, "UNRUNNABLE", why);
+    }
   }
   try {
     // A spec stored before an env name was refused: its stages can never run.
@@ -161,12 +170,17 @@ async function runSteps(
     }
     job.program = programs.program;
   }
-  const attempts = resumed ? await jobs.attempts(p.name, job.id) : new Map<string, number>();
   // An entry whose output is gone is a cache miss: that datum runs again.
-  const index = await reusableEntries(store, datums, await jobs.datumIndexOf(p));
-  const plan = planJob(p, job, datums, index, attempts);
+  const plan = diff ??
+    planJob(
+      p,
+      job,
+      datums,
+      await reusableEntries(store, datums, await jobs.datumIndexOf(p)),
+      attempts,
+    );
   job.progress = {
-    total: datums.length,
+    total: plan.records.length,
     processed: 0,
     skipped: plan.skipped,
     failed: 0,
@@ -264,7 +278,7 @@ async function endOfRun(env: DatumRunEnv): Promise<JobRecord | null> {
  * output branch (at most `FINISH_TRIES` times, should finishing keep being interrupted). A
  * skipped datum whose reused output turns out to be gone runs again first.
  */
-async function commitJob(env: DatumRunEnv, plan: JobPlan): Promise<JobRecord> {
+async function commitJob(env: DatumRunEnv, plan: JobPlan | DiffPlan): Promise<JobRecord> {
   const { ctx, pipeline: p, job, attempts } = env;
   const { store, jobs } = ctx;
   setJobState(ctx, job, "FINISHING");
@@ -279,6 +293,14 @@ async function commitJob(env: DatumRunEnv, plan: JobPlan): Promise<JobRecord> {
     );
   }
   await jobs.noteAttempts(p.name, job.id, ["finish"]);
+  if ("baseTree" in plan) {
+    // Planned from the job before: its output, less what left and plus what came.
+    const spliced = await spliceOutputs(store, plan.baseTree, plan.leaving, plan.arriving);
+    if (spliced) {
+      const base = { tree: plan.baseTree, size: plan.baseSize };
+      return await landOutput(env, await commitOutputs(store, p, job, spliced.edits, { base }));
+    }
+  }
   let merged = await mergeOutputs(store, job.datums);
   if ("missing" in merged) {
     await rerunMissing(env, plan, merged.missing);
@@ -291,7 +313,12 @@ async function commitJob(env: DatumRunEnv, plan: JobPlan): Promise<JobRecord> {
     return await finishJob(ctx, job, "FAILURE", `Cannot read the output of datum(s) ${ids}`);
   }
   if ("conflict" in merged) return await finishJob(ctx, job, "FAILURE", merged.conflict);
-  const commit = await commitOutputs(store, p, job, merged.edits);
+  return await landOutput(env, await commitOutputs(store, p, job, merged.edits));
+}
+
+/** Finish `job` whose output `commit` has landed on its branch. */
+async function landOutput(env: DatumRunEnv, commit: CommitInfo): Promise<JobRecord> {
+  const { ctx, pipeline: p, job } = env;
   committed.add(job);
   job.outputCommit = commit.id;
   ctx.bus.emit("commit:created", {
