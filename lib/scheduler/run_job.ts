@@ -126,7 +126,7 @@ async function runSteps(
   }
 
   const attempts = resumed ? await jobs.attempts(p.name, job.id) : new Map<string, number>();
-  const diff = await planFromDiff(store, jobs, p, job, attempts);
+  const diff = ctx.planInFull ? null : await planFromDiff(store, jobs, p, job, attempts);
   let datums: Datum[] = [];
   if (!diff) {
     try {
