@@ -40,40 +40,60 @@ export async function mergeOutputs(
     conflict: `Datum ${a} wrote a file at "${aPath}" and datum ${b} wrote "${bPath}" inside it: ` +
       `a path cannot be both a file and a folder`,
   });
-  const listings = await listOutputs(store, datums);
-  // A reused output is whole only with every file's object: one missing is a cache miss.
-  const gone = await store.objects.missing(
-    datums.flatMap((rec, i) =>
-      rec.state === "SKIPPED" ? (listings[i] ?? []).map((f: PathEntry) => f.hash) : []
-    ),
-  );
-  for (const [i, rec] of datums.entries()) {
-    const listed = listings[i];
-    if (listed === undefined) continue;
-    if (listed === null || (rec.state === "SKIPPED" && listed.some((f) => gone.has(f.hash)))) {
-      missing.push(rec);
-      continue;
+  const mergeWindow = (
+    window: readonly DatumRecord[],
+    listings: readonly (PathEntry[] | null | undefined)[],
+    gone: ReadonlySet<Hash>,
+  ): { conflict: string } | null => {
+    for (const [i, rec] of window.entries()) {
+      const listed = listings[i];
+      if (listed === undefined) continue;
+      if (listed === null || (rec.state === "SKIPPED" && listed.some((f) => gone.has(f.hash)))) {
+        missing.push(rec);
+        continue;
+      }
+      for (const f of listed) {
+        const other = files.get(f.path);
+        if (other) {
+          return {
+            conflict: `Datums ${other} and ${rec.id} both wrote "${f.path}": ` +
+              `each output path must come from one datum`,
+          };
+        }
+        const under = folders.get(f.path);
+        if (under) return clash(rec.id, f.path, under.datum, under.path);
+        const segments = f.path.slice(1).split("/");
+        let folder = "";
+        for (let i = 0; i < segments.length - 1; i++) {
+          folder += `/${segments[i]}`;
+          const owner = files.get(folder);
+          if (owner) return clash(owner, folder, rec.id, f.path);
+          if (!folders.has(folder)) folders.set(folder, { datum: rec.id, path: f.path });
+        }
+        files.set(f.path, rec.id);
+        edits.push({ op: "put", path: segments, hash: f.hash, size: f.size });
+      }
     }
-    for (const f of listed) {
-      const other = files.get(f.path);
-      if (other) {
-        return {
-          conflict: `Datums ${other} and ${rec.id} both wrote "${f.path}": ` +
-            `each output path must come from one datum`,
-        };
+    return null;
+  };
+  // Read a window of datums' outputs at a time: a job of many datums never holds every
+  // listing at once (only the edits they make).
+  for (let from = 0; from < datums.length; from += MERGE_WINDOW) {
+    const window = datums.slice(from, from + MERGE_WINDOW);
+    const listings = await listOutputs(store, window);
+    // A reused output is whole only with every file's object: one missing is a cache miss.
+    const gone = await store.objects.missing(
+      window.flatMap((rec, i) =>
+        rec.state === "SKIPPED" ? (listings[i] ?? []).map((f: PathEntry) => f.hash) : []
+      ),
+    );
+    const conflict = mergeWindow(window, listings, gone);
+    if (conflict) {
+      // As when every output was read first: one that cannot be read fails the merge.
+      for (let rest = from + MERGE_WINDOW; rest < datums.length; rest += MERGE_WINDOW) {
+        await listOutputs(store, datums.slice(rest, rest + MERGE_WINDOW));
       }
-      const under = folders.get(f.path);
-      if (under) return clash(rec.id, f.path, under.datum, under.path);
-      const segments = f.path.slice(1).split("/");
-      let folder = "";
-      for (let i = 0; i < segments.length - 1; i++) {
-        folder += `/${segments[i]}`;
-        const owner = files.get(folder);
-        if (owner) return clash(owner, folder, rec.id, f.path);
-        if (!folders.has(folder)) folders.set(folder, { datum: rec.id, path: f.path });
-      }
-      files.set(f.path, rec.id);
-      edits.push({ op: "put", path: segments, hash: f.hash, size: f.size });
+      return conflict;
     }
   }
   return missing.length > 0 ? { missing } : { edits };
@@ -126,6 +146,9 @@ export async function spliceOutputs(
   edits.push(...merged.edits);
   return { edits };
 }
+
+/** How many datums' outputs `mergeOutputs()` reads before merging them. */
+const MERGE_WINDOW = 1024;
 
 /** How many datums' output trees are read at once. */
 const READ_AHEAD = 32;

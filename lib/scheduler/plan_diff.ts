@@ -90,7 +90,6 @@ export async function planFromDiff(
 
   const plan = { index, attempts, reprocess: false };
   const records: DatumRecord[] = [];
-  const planned: PlannedDatum[] = [];
   const toRun: PlannedDatum[] = [];
   const interrupted: PlannedDatum[] = [];
   const arriving: DatumRecord[] = [];
@@ -119,14 +118,12 @@ export async function planFromDiff(
     else toRun.push({ datum: d.datum, rec });
     arriving.push(rec);
     records.push(rec);
-    planned.push({ datum: d.datum, rec });
   }
   // An optional input that matches nothing gives one datum of its own: planned in full.
   if (records.length === 0 && input.optional) return null;
   const leaving = earlier.datums.filter((_, i) => !stays.has(i));
   return {
     records,
-    planned,
     toRun,
     interrupted,
     skipped,

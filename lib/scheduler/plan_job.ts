@@ -23,8 +23,6 @@ export interface PlannedDatum {
 export interface JobPlan {
   /** Every datum's record, in the planner's order: the job's `datums`. */
   readonly records: DatumRecord[];
-  /** Every datum with its record, in the same order. */
-  readonly planned: readonly PlannedDatum[];
   /** The datums to run (in batches, when the spec batches). */
   readonly toRun: PlannedDatum[];
   /** The datums whose runs were interrupted before: each runs alone, in its own process. */
@@ -47,7 +45,6 @@ export function planJob(
 ): JobPlan {
   const reprocess = reprocesses(p, job);
   const records: DatumRecord[] = [];
-  const planned: PlannedDatum[] = [];
   const toRun: PlannedDatum[] = [];
   const interrupted: PlannedDatum[] = [];
   let skipped = 0;
@@ -57,9 +54,8 @@ export function planJob(
     else if (rec.tries > 0) interrupted.push({ datum: d, rec });
     else toRun.push({ datum: d, rec });
     records.push(rec);
-    planned.push({ datum: d, rec });
   }
-  return { records, planned, toRun, interrupted, skipped };
+  return { records, toRun, interrupted, skipped };
 }
 
 /** True when `job` of `p` runs every datum, whatever ran before. */
