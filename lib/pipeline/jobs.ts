@@ -215,18 +215,39 @@ export class JobStore {
     const tmp = options.durable
       ? tempPath(layout.tmp)
       : `${layout.tmp}/${Deno.pid}.job.${job.id}.tmp`;
+    const before = savedPieces.get(job);
+    savedPieces.delete(job);
+    let old: Deno.FsFile | null = null;
     try {
+      // Pieces of datums unchanged since this process last saved the record are copied from
+      // the file it wrote, not encoded again: a job of 100,000 datums that ran one of them
+      // writes one piece anew.
+      if (before && before.datums === job.datums) {
+        old = await Deno.open(record).catch(() => null);
+        const st = await old?.stat();
+        if (!st || st.size !== before.size || st.mtime?.getTime() !== before.mtime) {
+          old?.close();
+          old = null;
+        }
+      }
       const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
+      let saved: SavedPieces;
       try {
-        for (const piece of recordPieces(job)) await writeAll(f, utf8.encode(piece));
+        saved = await writePieces(f, job, old ? before! : null, old);
         if (options.durable) await f.syncData();
+        const st = await f.stat();
+        saved.size = st.size;
+        saved.mtime = st.mtime?.getTime() ?? NaN;
       } finally {
         f.close();
       }
       await Deno.rename(tmp, record);
+      savedPieces.set(job, saved);
     } catch (err) {
       await Deno.remove(tmp).catch(() => {});
       mapWriteError(err, record);
+    } finally {
+      old?.close();
     }
     if (options.durable) await syncDir(dir);
   }
@@ -679,15 +700,120 @@ const DATUMS_PER_PIECE = 1000;
  * The JSON text of `job`, in pieces: what `JSON.stringify(job)` gives (with `datums` last),
  * without ever holding all its datums' text at once.
  */
-export function* recordPieces(job: JobRecord): Generator<string> {
+export function recordPieces(job: JobRecord): Generator<string>;
+/**
+ * The same, with null in place of each piece of datums that `keep(piece)` says need not be
+ * encoded again (its text is the one saved before).
+ */
+export function recordPieces(
+  job: JobRecord,
+  keep: (piece: number) => boolean,
+): Generator<string | null>;
+export function* recordPieces(
+  job: JobRecord,
+  keep?: (piece: number) => boolean,
+): Generator<string | null> {
   const { datums, ...rest } = job;
   const head = JSON.stringify(rest);
   yield head === "{}" ? '{"datums":[' : `${head.slice(0, -1)},"datums":[`;
   for (let i = 0; i < datums.length; i += DATUMS_PER_PIECE) {
+    if (keep?.(i / DATUMS_PER_PIECE)) {
+      yield null;
+      continue;
+    }
     const text = JSON.stringify(datums.slice(i, i + DATUMS_PER_PIECE));
     yield i === 0 ? text.slice(1, -1) : `,${text.slice(1, -1)}`;
   }
   yield "]}";
+}
+
+/** What a save of a job record wrote: where each piece of its datums lies, and what each was. */
+interface SavedPieces {
+  /** The datums saved (the record's array itself). */
+  readonly datums: readonly DatumRecord[];
+  /** Byte offset in the file of each piece of datums, then of the end of the last. */
+  readonly offsets: number[];
+  /** Each datum's changing fields as saved, `MARKS` per datum. */
+  readonly marks: unknown[];
+  /** The file's size and modification time once written (to know it is still the one). */
+  size: number;
+  mtime: number;
+}
+
+/** What this process last saved of each job record. */
+const savedPieces = new WeakMap<JobRecord, SavedPieces>();
+
+/** How many fields of a datum record can change after it is planned (see `markOf()`). */
+const MARKS = 9;
+
+/** Put the fields of `d` that can change after it is planned in `marks` at `at`. */
+function markOf(d: DatumRecord, marks: unknown[], at: number): void {
+  marks[at] = d.state;
+  marks[at + 1] = d.tries;
+  marks[at + 2] = d.durationMs;
+  marks[at + 3] = d.exitCode;
+  marks[at + 4] = d.message;
+  marks[at + 5] = d.logs;
+  marks[at + 6] = d.outputTree;
+  marks[at + 7] = d.outputSize;
+  marks[at + 8] = d.reusedFrom;
+}
+
+/** True when every datum of `piece` is as `before` saved it. */
+function unchanged(before: SavedPieces, datums: readonly DatumRecord[], piece: number): boolean {
+  const mark: unknown[] = new Array(MARKS);
+  const end = Math.min(datums.length, (piece + 1) * DATUMS_PER_PIECE);
+  for (let i = piece * DATUMS_PER_PIECE; i < end; i++) {
+    markOf(datums[i]!, mark, 0);
+    for (let k = 0; k < MARKS; k++) if (mark[k] !== before.marks[i * MARKS + k]) return false;
+  }
+  return true;
+}
+
+/**
+ * Write `job`'s record to `f` as `recordPieces()` gives it, copying from `old` (the file of
+ * the save `before`) the pieces of datums unchanged since. Returns what was written.
+ */
+async function writePieces(
+  f: Deno.FsFile,
+  job: JobRecord,
+  before: SavedPieces | null,
+  old: Deno.FsFile | null,
+): Promise<SavedPieces> {
+  const pieces = pieceCount(job);
+  const marks: unknown[] = new Array(job.datums.length * MARKS);
+  for (let i = 0; i < job.datums.length; i++) markOf(job.datums[i]!, marks, i * MARKS);
+  const reuse = before !== null && old !== null && before.marks.length === marks.length &&
+    before.offsets.length === pieces + 1;
+  const offsets: number[] = [];
+  let at = 0;
+  /** The piece about to be written: -1 for the head, `pieces` for the end. */
+  let piece = -1;
+  for (const text of recordPieces(job, (n) => reuse && unchanged(before, job.datums, n))) {
+    if (piece >= 0) offsets.push(at);
+    let bytes: Uint8Array;
+    if (text !== null) bytes = utf8.encode(text);
+    else {
+      const from = before!.offsets[piece]!;
+      bytes = new Uint8Array(before!.offsets[piece + 1]! - from);
+      await old!.seek(from, Deno.SeekMode.Start);
+      for (let got = 0; got < bytes.length;) {
+        const n = await old!.read(bytes.subarray(got));
+        if (n === null) throw new Error(`The record of job ${job.id} changed while it was saved`);
+        got += n;
+      }
+    }
+    await writeAll(f, bytes);
+    at += bytes.length;
+    piece++;
+  }
+  // The last offset is the end's ("]}"): the end of the last piece of datums.
+  return { datums: job.datums, offsets, marks, size: 0, mtime: NaN };
+}
+
+/** How many pieces of datums `recordPieces()` cuts `job`'s into. */
+function pieceCount(job: JobRecord): number {
+  return Math.ceil(job.datums.length / DATUMS_PER_PIECE);
 }
 
 /** True when `value` has the fields every reader of a job record relies on. */
