@@ -9,7 +9,7 @@
  * the stage code's hash: a datum that succeeded with the same hash need not run again.
  */
 import { compileGlob } from "../glob.ts";
-import { canonicalJson } from "../store/codec.ts";
+import { canonicalJson, compareNames } from "../store/codec.ts";
 import { type Hash, sha256 } from "../store/hash.ts";
 import { formatPath } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
@@ -362,12 +362,16 @@ export async function diffDatums(
       });
     }
     if (e.kind !== "dir") return true;
-    const older = new Map<string, { kind: "file" | "dir"; hash: Hash }>();
-    if (before?.kind === "dir") {
-      for (const o of await store.readTree(before.hash)) older.set(o.name, o);
-    }
+    const older = before?.kind === "dir" ? await store.readTree(before.hash) : [];
+    const prefix = segs.length === 0 ? "/" : `${formatPath(segs)}/`;
+    // Both listings are in name order: walked side by side, each child meets its namesake.
+    let o = 0;
     for (const child of await store.readTree(e.hash)) {
-      if (!await visit(child, older.get(child.name), [...segs, child.name])) return false;
+      while (o < older.length && compareNames(older[o]!.name, child.name) < 0) o++;
+      const was = older[o]?.name === child.name ? older[o] : undefined;
+      if (was && was.kind === child.kind && was.hash === child.hash) {
+        if (!same(prefix + child.name)) return false;
+      } else if (!await visit(child, was, [...segs, child.name])) return false;
     }
     return true;
   };

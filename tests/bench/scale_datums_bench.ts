@@ -342,10 +342,15 @@ export async function main(args: readonly string[]): Promise<number> {
       ["1. a batched job over one-line files", async () => {
         for (const size of sizes) {
           if (from) {
-            const kept = `size-${size}-${runs - 1}`;
+            // The last store a `--keep` run left of this size, whatever its number of runs.
+            let kept: string | undefined;
+            for await (const e of Deno.readDir(from)) {
+              if (e.name.startsWith(`size-${size}-`) && (!kept || e.name > kept)) kept = e.name;
+            }
+            if (!kept) throw new Error(`No store of ${size} datums in ${from}`);
             await Deno.mkdir(work, { recursive: true });
             const cp = new Deno.Command("cp", {
-              args: ["-a", `${from}/${kept}`, `${work}/${kept}`],
+              args: ["-a", `${from}/${kept}`, `${work}/size-${size}-${runs - 1}`],
             });
             if (!(await cp.output()).success) throw new Error(`Cannot copy ${from}/${kept}`);
             results.push({
