@@ -141,10 +141,11 @@ export async function cloneFrom(options: {
   env?: (name: string) => string | undefined;
   onProgress?: (p: TransferProgress) => void;
   /**
-   * Called once the clone starts writing, with the folder to remove should it be stopped:
-   * the topmost folder it made for the store, or else its staging folder.
+   * Called once the clone starts writing, with the folder to remove should it be stopped
+   * (the topmost folder it made for the store, or else its staging folder) and the store
+   * folder it is made into.
    */
-  onCreated?: (path: string) => void;
+  onCreated?: (path: string, store: string) => void;
 }): Promise<CloneResult> {
   const url = parseRemoteUrl(options.url, options.cwd);
   if (options.dir !== undefined && options.store !== undefined) {
@@ -169,7 +170,7 @@ export async function cloneFrom(options: {
       backend,
       remote: "origin",
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      onStaging: (staging) => options.onCreated?.(made[0] ?? staging),
+      onStaging: (staging) => options.onCreated?.(made[0] ?? staging, root),
     });
     return { ...r, store: root };
   } catch (err) {
