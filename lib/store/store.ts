@@ -85,6 +85,8 @@ export class Store {
   readonly #spliceMinBytes: number | undefined;
   /** How many `withIngest` calls of this process are running. */
   #ingesting = 0;
+  /** The state as this process's last transaction left it. */
+  #committed: StoreState | undefined;
   /** Made on the first tree edit: reading commands never load the editor. */
   #editor: TreeEditor | undefined;
 
@@ -148,6 +150,15 @@ export class Store {
     return await this.#ledger.current() ?? await this.transact(async (tx) => {
       return await Promise.resolve(structuredClone(tx.state));
     });
+  }
+
+  /**
+   * The state as the last transaction this process made on the store left it, as of its
+   * ledger entry (undefined before one): what a command knows of its own commit without
+   * reading the state again. Read-only; later changes by other processes are not in it.
+   */
+  committed(): Readonly<StoreState> | undefined {
+    return this.#committed;
   }
 
   /**
@@ -231,6 +242,7 @@ export class Store {
       }
       if (tx.changes.length) {
         await this.#ledger.append(state, tx.time, tx.changes);
+        this.#committed = state;
       }
       lock.close();
       locked = false;
