@@ -409,7 +409,7 @@ export class ObjectStore {
   }
 
   /** Replace packs by one pack holding only `keep` of their objects (gc only). */
-  async repack(packs: readonly string[], keep: ReadonlySet<Hash>): Promise<number> {
+  async repack(packs: readonly string[], keep: { has(hash: Hash): boolean }): Promise<number> {
     return await (await this.#pk()).repack(packs, keep);
   }
 

@@ -385,7 +385,7 @@ export class Packs {
   }
 
   /** Replace packs by one pack holding only `keep` of their objects (gc only). */
-  async repack(packs: readonly string[], keep: ReadonlySet<Hash>): Promise<number> {
+  async repack(packs: readonly string[], keep: { has(hash: Hash): boolean }): Promise<number> {
     const live = new Map<Hash, Uint8Array>();
     let freed = 0;
     for (const pack of packs) {

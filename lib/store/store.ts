@@ -288,6 +288,14 @@ export class Store {
     return await this.#reader.readTree(hash, batch);
   }
 
+  /**
+   * A tree read for a walk that visits each tree once (`verify`, `gc`): its entries and a large
+   * folder's chunk trees, read and checked, not kept in the cache (see `Reader.readTreeOnce`).
+   */
+  async readTreeOnce(hash: Hash): Promise<{ entries: TreeEntry[]; chunks: Hash[] }> {
+    return await this.#reader.readTreeOnce(hash);
+  }
+
   /** The chunk trees of a large folder's tree `hash` (none for a plain tree). */
   async treeChunks(hash: Hash, batch?: ObjectBatch): Promise<Hash[]> {
     return await this.#reader.treeChunks(hash, batch);

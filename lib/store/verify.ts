@@ -100,7 +100,58 @@ function staleEntry(root: ExtraRoot, missing: IntegrityError): IntegrityError {
 }
 
 /**
- * Every object reachable from the live roots. `present` holds every object the store has;
+ * The objects found alive, kept over the objects the store holds: a blob is looked up once
+ * to learn both whether it is there and whether it was seen, and a million live objects
+ * cost no second set of a million hashes.
+ */
+class Live {
+  /** Every object the store holds: true once found alive. */
+  readonly #present: Map<Hash, boolean>;
+  /** Objects found alive that the store does not hold (`gc` does not look for blobs). */
+  readonly #absent = new Set<Hash>();
+
+  constructor(all: { loose: Hash[]; packs: Map<string, Hash[]> }) {
+    this.#present = new Map();
+    for (const h of all.loose) this.#present.set(h, false);
+    for (const hashes of all.packs.values()) for (const h of hashes) this.#present.set(h, false);
+  }
+
+  /** True when the store holds `hash`. */
+  present(hash: Hash): boolean {
+    return this.#present.has(hash);
+  }
+
+  /** True when `hash` was found alive. */
+  has(hash: Hash): boolean {
+    return this.#present.get(hash) === true || this.#absent.has(hash);
+  }
+
+  /** Mark `hash` alive. */
+  add(hash: Hash): void {
+    if (this.#present.has(hash)) this.#present.set(hash, true);
+    else this.#absent.add(hash);
+  }
+
+  /**
+   * Mark `hash` alive; true when it was not yet. With `held`, an object the store does not
+   * hold is `"missing"`.
+   */
+  take(hash: Hash, held: boolean): boolean | "missing" {
+    const mark = this.#present.get(hash);
+    if (mark === undefined) {
+      if (held) return "missing";
+      if (this.#absent.has(hash)) return false;
+      this.#absent.add(hash);
+      return true;
+    }
+    if (mark) return false;
+    this.#present.set(hash, true);
+    return true;
+  }
+}
+
+/**
+ * Every object reachable from the live roots. `live` starts as every object the store has;
  * with `check`, commits and trees are re-hashed on the way and every blob must be present.
  * The blobs under a cache root must always be present: otherwise the entry is stale, which
  * `check` throws and gc gathers in `stale`.
@@ -108,37 +159,41 @@ function staleEntry(root: ExtraRoot, missing: IntegrityError): IntegrityError {
 async function reachable(
   store: Store,
   state: StoreState,
-  options: { check: boolean; present: ReadonlySet<Hash>; extra?: ExtraRoots | undefined },
+  options: { check: boolean; live: Live; extra?: ExtraRoots | undefined },
 ): Promise<{
-  live: Set<Hash>;
+  live: Live;
   commits: number;
   trees: number;
   files: number;
   stale: ExtraRoot[];
 }> {
-  const { check, present, extra } = options;
+  const { check, live, extra } = options;
   const roots = await liveRoots(store, state);
-  const live = new Set<Hash>(roots.objects);
   /** Objects found missing: a second root that needs one is told so too. */
   const gone = new Map<Hash, Missing>();
   let commits = 0;
   let trees = 0;
   let files = 0;
   const needObject = (hash: Hash, what: string) => {
-    if (!present.has(hash)) throw new Missing(`${what} is missing`, { object: hash });
+    if (!live.present(hash)) throw new Missing(`${what} is missing`, { object: hash });
   };
-  for (const o of roots.objects) needObject(o, `Object ${o} kept by a ledger record`);
+  for (const o of roots.objects) {
+    needObject(o, `Object ${o} kept by a ledger record`);
+    live.add(o);
+  }
   const visitTree = async (hash: Hash, where: string, blobs: boolean): Promise<void> => {
     const lost = gone.get(hash);
     if (lost) throw lost;
     if (live.has(hash)) return;
     let entries;
     try {
-      if (!present.has(hash)) throw new NotFoundError(`Cannot find object ${hash}`);
-      if (check) await store.objects.readVerified(hash);
-      entries = await store.readTree(hash);
+      if (!live.present(hash)) throw new NotFoundError(`Cannot find object ${hash}`);
+      // Read and checked against its hash (as every read is), not kept: each tree is visited
+      // once, and a walk of a million files holds one folder at a time.
+      const tree = await store.readTreeOnce(hash);
+      entries = tree.entries;
       // A large folder's chunks: read (and so checked) with it, alive with it.
-      for (const c of await store.treeChunks(hash)) {
+      for (const c of tree.chunks) {
         if (!live.has(c)) {
           live.add(c);
           trees++;
@@ -157,14 +212,16 @@ async function reachable(
     }
     live.add(hash);
     trees++;
+    const pathOf = (name: string) => `${where === "/" ? "" : where}/${name}`;
     for (const e of entries) {
-      const path = `${where === "/" ? "" : where}/${e.name}`;
-      if (e.kind === "dir") await visitTree(e.hash, path, blobs);
-      else if (!live.has(e.hash)) {
-        if (blobs) needObject(e.hash, `File ${path} (blob ${e.hash})`);
-        live.add(e.hash);
-        files++;
+      if (e.kind === "dir") {
+        await visitTree(e.hash, pathOf(e.name), blobs);
+        continue;
       }
+      // One lookup per file: whether the store holds the blob, and whether it was seen.
+      const taken = live.take(e.hash, blobs);
+      if (taken === "missing") needObject(e.hash, `File ${pathOf(e.name)} (blob ${e.hash})`);
+      else if (taken) files++;
     }
   };
   for (const root of roots.commits) {
@@ -208,13 +265,6 @@ async function reachable(
     live.add(b.hash);
   }
   return { live, commits, trees, files, stale };
-}
-
-/** Every object the store holds, loose and packed, as one set. */
-function presentOf(all: { loose: Hash[]; packs: Map<string, Hash[]> }): Set<Hash> {
-  const present = new Set<Hash>(all.loose);
-  for (const hashes of all.packs.values()) for (const h of hashes) present.add(h);
-  return present;
 }
 
 /** Check everything; throws IntegrityError naming the first broken link. */
@@ -285,7 +335,7 @@ export async function verifyStore(
     const all = await store.objects.listAll();
     const { commits, trees, files } = await reachable(store, state, {
       check: true,
-      present: presentOf(all),
+      live: new Live(all),
       extra: await options.extraRoots?.(state),
     });
     let objects = 0;
@@ -327,7 +377,7 @@ export async function collectGarbage(
       const extra = await options.extraRoots?.(tx.state);
       const { live, stale } = await reachable(store, tx.state, {
         check: false,
-        present: presentOf(all),
+        live: new Live(all),
         extra,
       });
       const since = extra?.keepSince;
