@@ -12,7 +12,7 @@
  * then the folder is renamed into place: a clone stopped anywhere leaves no store.
  */
 import { RemoteError } from "../errors.ts";
-import { isFanout } from "../store/codec.ts";
+import { isFanout } from "../store/fanout_codec.ts";
 import { Layout } from "../store/layout.ts";
 import { firstEntry } from "../store/ledger.ts";
 import { checkNewFolder, createFolder } from "../store/folder.ts";

@@ -7,7 +7,8 @@
  * is refused by name and never handed on.
  */
 import { type IntegrityError, NotFoundError } from "../errors.ts";
-import { type ByteSource, bytesSource, isFanout } from "./codec.ts";
+import { type ByteSource, bytesSource } from "./codec.ts";
+import { isFanout } from "./fanout_codec.ts";
 import { corrupt } from "./damage.ts";
 import { ObjectBatch } from "./batch.ts";
 import { mapWriteError, siblingTempPath, touch, writeAll, writeFileAtomic } from "./fs_util.ts";

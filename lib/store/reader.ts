@@ -5,19 +5,15 @@
  */
 import { NotFoundError } from "../errors.ts";
 import type { ObjectBatch } from "./batch.ts";
+import { type Commit, decodeCommit, decodeTree, EMPTY_TREE, type TreeEntry } from "./codec.ts";
 import {
   checkChunk,
   CHUNK_MIN_ENTRIES,
   chunkFor,
-  type Commit,
-  decodeCommit,
   decodeFanout,
-  decodeTree,
-  EMPTY_TREE,
   type FanoutChunk,
   isFanout,
-  type TreeEntry,
-} from "./codec.ts";
+} from "./fanout_codec.ts";
 import type { Hash } from "./hash.ts";
 import { formatPath } from "./names.ts";
 import type { ObjectStore } from "./objects.ts";
