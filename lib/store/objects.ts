@@ -380,10 +380,15 @@ export class ObjectStore {
     await (await this.#pk()).write(objects);
   }
 
-  /** Every object id in the store, loose and packed, with where it lives. */
-  async listAll(): Promise<{ loose: Hash[]; packs: Map<string, Hash[]> }> {
+  /**
+   * Every object id in the store, loose and packed, with where it lives. With `verifying`,
+   * each pack's index entries are kept for `verifyPack()`, which then does not read it again.
+   */
+  async listAll(
+    options: { verifying?: boolean } = {},
+  ): Promise<{ loose: Hash[]; packs: Map<string, Hash[]> }> {
     const loose = await this.#loose.list();
-    return { loose, packs: await (await this.#pk()).list() };
+    return { loose, packs: await (await this.#pk()).list(options) };
   }
 
   /** Names of packs that have an index. */

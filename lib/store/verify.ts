@@ -100,36 +100,77 @@ function staleEntry(root: ExtraRoot, missing: IntegrityError): IntegrityError {
 }
 
 /**
- * The objects found alive, kept over the objects the store holds: a blob is looked up once
- * to learn both whether it is there and whether it was seen, and a million live objects
- * cost no second set of a million hashes.
+ * The objects found alive, kept over the objects the store holds: an open-addressing table of
+ * the held objects' ids (typed arrays, keyed by an id's first 32 bits, which SHA-256 spreads
+ * evenly) with a flag per object, so that a million objects cost no million-entry `Map` to
+ * build, and a file is one probe to learn both whether its blob is held and whether it was
+ * seen. Objects found alive that the store does not hold (`gc` does not look for blobs) are
+ * kept in a set apart.
  */
 class Live {
-  /** Every object the store holds: true once found alive. */
-  readonly #present: Map<Hash, boolean>;
-  /** Objects found alive that the store does not hold (`gc` does not look for blobs). */
+  /** Every object the store holds, once each. */
+  readonly #ids: Hash[] = [];
+  /** Slots: 0 for empty, else 1 + the index of an id in `#ids`. */
+  readonly #slots: Int32Array;
+  readonly #mask: number;
+  /** 1 for an object of `#ids` found alive. */
+  readonly #alive: Uint8Array;
   readonly #absent = new Set<Hash>();
 
   constructor(all: { loose: Hash[]; packs: Map<string, Hash[]> }) {
-    this.#present = new Map();
-    for (const h of all.loose) this.#present.set(h, false);
-    for (const hashes of all.packs.values()) for (const h of hashes) this.#present.set(h, false);
+    let count = all.loose.length;
+    for (const hashes of all.packs.values()) count += hashes.length;
+    let size = 16;
+    while (size < count * 2) size *= 2;
+    this.#slots = new Int32Array(size);
+    this.#mask = size - 1;
+    for (const h of all.loose) this.#insert(h);
+    for (const hashes of all.packs.values()) for (const h of hashes) this.#insert(h);
+    this.#alive = new Uint8Array(this.#ids.length);
+  }
+
+  /** The first 32 bits of a hex id, as a number (any string gives some number). */
+  static #key(hash: Hash): number {
+    let v = 0;
+    for (let i = 0; i < 8; i++) {
+      const c = hash.charCodeAt(i);
+      v = (v << 4) | (c <= 57 ? c - 48 : c - 87);
+    }
+    return v;
+  }
+
+  /** The index of `hash` in `#ids`, or -1; with `add`, added when absent. */
+  #find(hash: Hash, add: boolean): number {
+    for (let at = Live.#key(hash) & this.#mask;; at = (at + 1) & this.#mask) {
+      const slot = this.#slots[at]!;
+      if (slot === 0) {
+        if (!add) return -1;
+        this.#ids.push(hash);
+        this.#slots[at] = this.#ids.length;
+        return this.#ids.length - 1;
+      }
+      if (this.#ids[slot - 1] === hash) return slot - 1;
+    }
+  }
+
+  #insert(hash: Hash): void {
+    this.#find(hash, true);
   }
 
   /** True when the store holds `hash`. */
   present(hash: Hash): boolean {
-    return this.#present.has(hash);
+    return this.#find(hash, false) >= 0;
   }
 
   /** True when `hash` was found alive. */
   has(hash: Hash): boolean {
-    return this.#present.get(hash) === true || this.#absent.has(hash);
+    const i = this.#find(hash, false);
+    return i >= 0 ? this.#alive[i] === 1 : this.#absent.has(hash);
   }
 
   /** Mark `hash` alive. */
   add(hash: Hash): void {
-    if (this.#present.has(hash)) this.#present.set(hash, true);
-    else this.#absent.add(hash);
+    this.take(hash, false);
   }
 
   /**
@@ -137,15 +178,15 @@ class Live {
    * hold is `"missing"`.
    */
   take(hash: Hash, held: boolean): boolean | "missing" {
-    const mark = this.#present.get(hash);
-    if (mark === undefined) {
+    const i = this.#find(hash, false);
+    if (i < 0) {
       if (held) return "missing";
       if (this.#absent.has(hash)) return false;
       this.#absent.add(hash);
       return true;
     }
-    if (mark) return false;
-    this.#present.set(hash, true);
+    if (this.#alive[i] === 1) return false;
+    this.#alive[i] = 1;
     return true;
   }
 }
@@ -332,10 +373,11 @@ export async function verifyStore(
   // index first, so a corrupt index is named as such rather than as the objects it no
   // longer finds.
   return await store.withIngest(async () => {
-    const all = await store.objects.listAll();
+    const all = await store.objects.listAll({ verifying: true });
+    const live = new Live(all);
     const { commits, trees, files } = await reachable(store, state, {
       check: true,
-      live: new Live(all),
+      live,
       extra: await options.extraRoots?.(state),
     });
     let objects = 0;
