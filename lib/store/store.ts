@@ -114,7 +114,7 @@ export class Store {
    * tusk makes it again on demand (see `checkEntries()`).
    */
   static async open(dir: string, options: StoreOptions = {}): Promise<Store> {
-    await checkMark(dir);
+    checkMark(dir);
     const store = new Store(dir, options);
     await checkEntries(store.layout);
     await store.#ledger.restore();
