@@ -52,8 +52,11 @@ export async function clone(options: CloneOptions): Promise<TransferResult> {
   const view = await readRemote(backend, cache, { fromStart: true });
   if (!view.head) {
     throw new RemoteError(
-      `Remote "${remote}" (${url}) is empty: nothing was pushed to it yet`,
-      { remote, problem: "empty" },
+      `Cannot clone "${url}": the remote is empty (nothing was pushed to it yet)`,
+      {
+        remote: url,
+        problem: "empty",
+      },
     );
   }
   const objects = new RemoteObjects(backend, cache, view);
