@@ -1,9 +1,11 @@
 /**
  * A job's record as it is kept (`jobs/<pipeline>/<id>.json`): the job and its datums, how
  * the record is written in pieces and recognised when read, and job ids (new ones, and the
- * references users give). Pure: the folder and its files are `jobs.ts`'s.
+ * references users give), what a listing of records gives (damaged ones set aside); and the
+ * other records kept beside it, a re-run request and a datum index entry. Pure: the folder
+ * and its files are `jobs.ts`'s.
  */
-import { InvalidArgumentError } from "../errors.ts";
+import { type IntegrityError, InvalidArgumentError } from "../errors.ts";
 import type { Hash } from "../store/hash.ts";
 import { checkRepoName } from "../store/names.ts";
 import type { HostProgram } from "./program.ts";
@@ -65,6 +67,44 @@ export interface JobRecord {
   readonly reprocess?: boolean;
   /** For a stage that is a host program: the program that ran, as found when the job began. */
   program?: HostProgram;
+}
+
+/**
+ * A job record that cannot be read (empty, torn, not a job): `scan()` sets it aside rather
+ * than failing the whole listing. `error` names its file and says what to do.
+ */
+export interface DamagedJob {
+  readonly pipeline: string;
+  readonly id: string;
+  /** The record's file, absolute. */
+  readonly file: string;
+  readonly error: IntegrityError;
+}
+
+/** What `scan()` found: the readable records, newest first, and the damaged ones. */
+export interface JobScan {
+  readonly jobs: JobRecord[];
+  readonly damaged: DamagedJob[];
+}
+
+/** A request to re-run a finished job, waiting for the scheduler. */
+export interface RerunRequest {
+  /** Run every datum again (else datums that succeeded before are reused). */
+  readonly reprocess: boolean;
+}
+
+/** What another process may ask of a job: stop it, or re-run it. */
+export type RequestKind = "stop" | "rerun";
+
+/** A datum index entry: a datum hash that succeeded and where its output is. */
+export interface DatumIndexEntry {
+  readonly hash: Hash;
+  readonly tree: Hash;
+  readonly size: number;
+  readonly job: string;
+  readonly version: number;
+  /** The `createdSeq` of the pipeline that ran the datum (see `JobRecord.pipelineSeq`). */
+  readonly pipelineSeq?: number;
 }
 
 /** The fewest hex digits a job id prefix must have. */

@@ -20,44 +20,32 @@ import {
 import type { Layout } from "../store/layout.ts";
 import { JobIndex } from "./job_index.ts";
 import type { Store } from "../store/store.ts";
-import { isJobRecord, type JobRecord, parseJobRef, recordPieces } from "./job_record.ts";
+import {
+  type DamagedJob,
+  type DatumIndexEntry,
+  isJobRecord,
+  type JobRecord,
+  type JobScan,
+  parseJobRef,
+  recordPieces,
+  type RequestKind,
+  type RerunRequest,
+} from "./job_record.ts";
 
 export {
+  type DamagedJob,
+  type DatumIndexEntry,
   type DatumRecord,
   type JobRecord,
   type JobRef,
+  type JobScan,
   MIN_JOB_PREFIX,
   newJobId,
   parseJobRef,
   recordPieces,
+  type RequestKind,
+  type RerunRequest,
 } from "./job_record.ts";
-
-/**
- * A job record that cannot be read (empty, torn, not a job): `scan()` sets it aside rather
- * than failing the whole listing. `error` names its file and says what to do.
- */
-export interface DamagedJob {
-  readonly pipeline: string;
-  readonly id: string;
-  /** The record's file, absolute. */
-  readonly file: string;
-  readonly error: IntegrityError;
-}
-
-/** What `scan()` found: the readable records, newest first, and the damaged ones. */
-export interface JobScan {
-  readonly jobs: JobRecord[];
-  readonly damaged: DamagedJob[];
-}
-
-/** A request to re-run a finished job, waiting for the scheduler. */
-export interface RerunRequest {
-  /** Run every datum again (else datums that succeeded before are reused). */
-  readonly reprocess: boolean;
-}
-
-/** What another process may ask of a job: stop it, or re-run it. */
-export type RequestKind = "stop" | "rerun";
 
 /** Where the store keeps a request of kind `kind` for job `id` of `pipeline`. */
 function requestFile(layout: Layout, kind: RequestKind, pipeline: string, id: string): string {
@@ -67,17 +55,6 @@ function requestFile(layout: Layout, kind: RequestKind, pipeline: string, id: st
 /** The last segment of `path`. */
 function baseName(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
-}
-
-/** A datum index entry: a datum hash that succeeded and where its output is. */
-export interface DatumIndexEntry {
-  readonly hash: Hash;
-  readonly tree: Hash;
-  readonly size: number;
-  readonly job: string;
-  readonly version: number;
-  /** The `createdSeq` of the pipeline that ran the datum (see `JobRecord.pipelineSeq`). */
-  readonly pipelineSeq?: number;
 }
 
 const utf8 = new TextEncoder();
