@@ -336,6 +336,14 @@ Deno.test("a store verb's handlers load only their noun's verbs, and no pack or 
       "lib/glob.ts",
     ],
     "cli/file.ts": ["lib/commands/repo.ts", "lib/glob.ts"],
+    "cli/put_file.ts": [
+      "lib/commands/file.ts",
+      "lib/commands/repo.ts",
+      "lib/commands/commit.ts",
+      "lib/glob.ts",
+      "cli/_run_triggered.ts",
+      "cli/_job_progress.ts",
+    ],
     "cli/commit.ts": [
       "lib/commands/file.ts",
       "lib/commands/put_file.ts",
@@ -351,7 +359,7 @@ Deno.test("a store verb's handlers load only their noun's verbs, and no pack or 
   };
   for (const [handler, not] of Object.entries(others)) {
     const graph = await preparedGraph(`${ROOT}/${handler}`);
-    assert.ok(graph.includes("lib/store/store.ts"), `${handler}: ${graph.join(", ")}`);
+    assert.ok(graph.includes("lib/errors.ts"), `${handler}: ${graph.join(", ")}`);
     assert.deepEqual(graph.filter((m) => [...lazy, ...not].includes(m)), [], handler);
   }
 });

@@ -14,7 +14,7 @@
  * the next pull a re-read of the remote's log and indexes).
  */
 import { RemoteError } from "../errors.ts";
-import { isFanout } from "../store/codec.ts";
+import { isFanout } from "../store/fanout_codec.ts";
 import { Layout } from "../store/layout.ts";
 import { firstEntry } from "../store/ledger.ts";
 import { checkNewFolder, createFolder } from "../store/folder.ts";

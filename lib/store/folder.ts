@@ -140,11 +140,13 @@ function removeDeadStaging(dir: string): void {
 }
 
 /** Check that `dir` is a store folder this version can read; NoStoreError if not. */
-export async function checkMark(dir: string): Promise<void> {
+export function checkMark(dir: string): void {
   let mark: string;
   const path = new Layout(dir).mark;
   try {
-    mark = await Deno.readTextFile(path);
+    // Sync on purpose, as the listings below: every command opens a store, and a small read
+    // is done faster than an async op is scheduled.
+    mark = Deno.readTextFileSync(path);
   } catch (err) {
     if (err instanceof Deno.errors.IsADirectory) throw damagedEntry(path, "file", FIXES.STORE);
     throw new NoStoreError(`No tusk store at "${dir}": run "tusk init" to create one`, {
@@ -208,7 +210,7 @@ export async function checkEntries(layout: Layout): Promise<void> {
   // One listing of the folder answers for every entry of the right kind (the usual case)
   // and every absent one that need not be made; only the rest are looked at one by one.
   const listed = new Map<string, Deno.DirEntry>();
-  for await (const e of Deno.readDir(layout.root)) listed.set(`${layout.root}/${e.name}`, e);
+  for (const e of Deno.readDirSync(layout.root)) listed.set(`${layout.root}/${e.name}`, e);
   await Promise.all(layout.entries.map(async (entry) => {
     const seen = listed.get(entry.path);
     if (seen === undefined && !restore.has(entry.path) && entry.absent !== "required") return;
@@ -249,7 +251,7 @@ async function holdsNothing(path: string, info: Deno.FileInfo): Promise<boolean>
 export async function cleanTemp(layout: Layout): Promise<void> {
   const tmp = layout.tmp;
   try {
-    for await (const e of Deno.readDir(tmp)) {
+    for (const e of Deno.readDirSync(tmp)) {
       const pid = Number(e.name.split(".")[0]);
       if (!Number.isInteger(pid) || !processAlive(pid)) {
         await Deno.remove(`${tmp}/${e.name}`, { recursive: true }).catch(() => {});
