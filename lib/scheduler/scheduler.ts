@@ -396,10 +396,16 @@ export class Scheduler {
    */
   async #takeLease(signal: AbortSignal, options: ServeOptions): Promise<Lease | null> {
     let told: number | null = null;
+    /** The holder seen at the last look: while it lives, looking costs a read, not a lock. */
+    let holder: number | null = null;
     while (!signal.aborted) {
-      const lease = await acquireLease(this.store, "daemon", this.#clock);
-      if (lease) return lease;
+      if (holder === null) {
+        const lease = await acquireLease(this.store, "daemon", this.#clock);
+        if (lease) return lease;
+      }
       const pid = (await leaseHolder(this.store))?.pid ?? 0;
+      holder = pid === 0 || pid === Deno.pid ? null : pid;
+      if (holder === null) continue;
       if (!options.onHeld) throw new LeaseHeldError(pid);
       if (pid !== told && pid !== 0) {
         told = pid;
