@@ -177,7 +177,7 @@ export class Scheduler {
       await this.#emitLedgerEvents();
       await (this.#requests ?? own)?.recheck();
       const state = await this.store.state();
-      const pipelines = dependencyOrder(pipelinesOf(state));
+      const pipelines = dependencyOrder(await pipelinesOf(state));
       const names = new Set(pipelines.map((p) => p.name));
       /** Pipelines running or waiting on one upstream: those below them wait too. */
       const busy = new Set(running.keys());
@@ -361,7 +361,7 @@ export class Scheduler {
               ...(options.rescanMs ? { rescanMs: options.rescanMs } : {}),
               onScan: async () => {
                 dirty = false;
-                this.#cron.arm(pipelinesOf(await this.store.state()));
+                this.#cron.arm(await pipelinesOf(await this.store.state()));
               },
             });
           } catch (err) {
