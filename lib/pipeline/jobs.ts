@@ -429,6 +429,18 @@ export class JobStore {
   }
 
   /**
+   * The ids of the records in the job folders of one pipeline or all, newest first: found by
+   * listing the folders, not through the job indexes, which are neither read nor repaired.
+   */
+  async *#folderIds(pipeline?: string): AsyncGenerator<{ p: string; id: string }> {
+    const all: { p: string; id: string }[] = [];
+    for (const p of pipeline ? [pipeline] : await this.pipelines()) {
+      for (const id of await this.index(p).records()) all.push({ p, id });
+    }
+    yield* all.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  }
+
+  /**
    * Jobs newest first, of one pipeline or all, read as they are consumed, a few records
    * ahead (never more than `limit` in all). A damaged record is handed to `onDamaged` and
    * skipped; without it, its IntegrityError ends the walk. A job the index names whose
@@ -440,9 +452,9 @@ export class JobStore {
       onDamaged?: (damaged: DamagedJob) => void;
       /** The most readable records the caller takes (reads ahead stop there). */
       limit?: number;
-    } = {},
+    } & ByFolder = {},
   ): AsyncGenerator<JobRecord> {
-    const ids = this.ids(options.pipeline);
+    const ids = options.byFolder ? this.#folderIds(options.pipeline) : this.ids(options.pipeline);
     type Read = { record: JobRecord } | { err: unknown };
     const pending: { p: string; id: string; read: Promise<Read> }[] = [];
     let idsDone = false;
@@ -483,9 +495,12 @@ export class JobStore {
    * Jobs newest first, of one pipeline or all; at most `limit`. A damaged record fails the
    * listing (its IntegrityError); `scan()` sets such records aside instead.
    */
-  async list(options: { pipeline?: string; limit?: number } = {}): Promise<JobRecord[]> {
+  async list(
+    options: { pipeline?: string; limit?: number } & ByFolder = {},
+  ): Promise<JobRecord[]> {
     const out: JobRecord[] = [];
-    for await (const job of this.records({ ...pick(options), ...limitOf(options) })) {
+    const how = { ...pick(options), ...limitOf(options), ...byFolderOf(options) };
+    for await (const job of this.records(how)) {
       out.push(job);
       if (options.limit && out.length >= options.limit) break;
     }
@@ -497,11 +512,12 @@ export class JobStore {
    * `damaged` rather than thrown: one bad record holds up no listing. `limit` counts the
    * readable records; the damaged ones met before the limit is reached are all reported.
    */
-  async scan(options: { pipeline?: string; limit?: number } = {}): Promise<JobScan> {
+  async scan(options: { pipeline?: string; limit?: number } & ByFolder = {}): Promise<JobScan> {
     const jobs: JobRecord[] = [];
     const damaged: DamagedJob[] = [];
     const onDamaged = (d: DamagedJob) => damaged.push(d);
-    for await (const job of this.records({ ...pick(options), ...limitOf(options), onDamaged })) {
+    const how = { ...pick(options), ...limitOf(options), ...byFolderOf(options), onDamaged };
+    for await (const job of this.records(how)) {
       jobs.push(job);
       if (options.limit && jobs.length >= options.limit) break;
     }
@@ -665,6 +681,20 @@ const READ_AHEAD = 16;
 /** `{ limit }` of `options`, when given (0 is no limit). */
 function limitOf(options: { limit?: number }): { limit?: number } {
   return options.limit ? { limit: options.limit } : {};
+}
+
+/**
+ * How a listing finds its jobs: through the job indexes (the default: no folder is listed),
+ * or `byFolder`, by listing the job folders, for a check or a collection that must see every
+ * record whatever the indexes say and change none of them (`verify`, `gc`).
+ */
+export interface ByFolder {
+  byFolder?: boolean;
+}
+
+/** `{ byFolder }` of `options`, when set. */
+function byFolderOf(options: ByFolder): ByFolder {
+  return options.byFolder ? { byFolder: true } : {};
 }
 
 /** `{ pipeline }` of `options`, when given. */

@@ -3,7 +3,7 @@
  * back, and their id is the SHA-256 of those bytes. No I/O here.
  */
 import { IntegrityError } from "../errors.ts";
-import { type Hash, sha256 } from "./hash.ts";
+import type { Hash } from "./hash.ts";
 
 /** One entry of a tree: a file (blob) or a folder (subtree), with its total size in bytes. */
 export interface TreeEntry {
@@ -64,8 +64,12 @@ const SPACE = 32;
 /** The bytes of the empty tree (not to be changed: they are shared). */
 export const EMPTY_TREE_BYTES: Uint8Array = encodeTree([]);
 
-/** The id of the empty tree, used as the root of a repo's first commit. */
-export const EMPTY_TREE: Hash = sha256(EMPTY_TREE_BYTES);
+/**
+ * The id of the empty tree, used as the root of a repo's first commit: the SHA-256 of
+ * `EMPTY_TREE_BYTES` (tests/store/codec_test.ts checks it), written out so that loading this
+ * module hashes nothing (a first, cold hash costs a short command about a millisecond).
+ */
+export const EMPTY_TREE: Hash = "671a6c2297f4eda6b2d8dfb4c6b0bba9481adcc054a721e07d0c80436656d69d";
 
 /** Canonical JSON: object keys sorted, no spaces, `undefined` fields left out. */
 export function canonicalJson(value: unknown): string {

@@ -5,7 +5,7 @@
  */
 import { AlreadyExistsError, InvalidArgumentError, NoStoreError } from "../errors.ts";
 import { damagedEntry } from "./damage.ts";
-import { exists, existsSync, mapWriteError, processAlive, syncAll, syncDir } from "./fs_util.ts";
+import { exists, existsSync, mapWriteError, parentOf, processAlive, syncAll } from "./fs_util.ts";
 import { Layout, STORE_MARK, STORE_MARK_CHUNKED } from "./layout.ts";
 
 /** What a new store folder holds besides its empty parts (see `createFolder()`). */
@@ -36,6 +36,7 @@ export async function createFolder(
 ): Promise<void> {
   checkNewFolder(dir);
   const parent = dir.slice(0, Math.max(dir.lastIndexOf("/"), 0)) || "/";
+  const made = missingFolders(parent);
   Deno.mkdirSync(parent, { recursive: true });
   removeDeadStaging(dir);
   const staging = Layout.staging(dir, Deno.pid);
@@ -78,7 +79,8 @@ export async function createFolder(
       }
       throw err;
     }
-    await syncDir(parent);
+    // The store's entry in its folder, and each folder made for it in the one above it.
+    await syncAll([...new Set([parent, ...made.map(parentOf)])]);
   } catch (err) {
     await Deno.remove(staging, { recursive: true }).catch(() => {});
     if (err instanceof AlreadyExistsError) throw err;
@@ -104,6 +106,21 @@ export function checkNewFolder(dir: string): void {
   if (there) {
     throw new AlreadyExistsError(`A tusk store already exists at "${dir}"`, { path: dir });
   }
+}
+
+/** The folders of `dir` and above it that do not exist yet, outermost first. */
+function missingFolders(dir: string): string[] {
+  const out: string[] = [];
+  for (let at = dir; at !== "" && at !== "/"; at = parentOf(at)) {
+    try {
+      Deno.lstatSync(at);
+      break;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) break;
+    }
+    out.unshift(at);
+  }
+  return out;
 }
 
 /** Remove the staging folders of `dir` that processes now gone left (killed mid-way). */
