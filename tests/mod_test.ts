@@ -377,6 +377,17 @@ Deno.test("the library loads no plotting module up front, lib/pfs.ts no metrics 
   assert.ok(render.some((m) => /^npm:\/?vega@/.test(m)), render.join("\n"));
 });
 
+Deno.test("tusk up and the library load no spec parser (nor zod) up front: reading pipeline records needs none", async () => {
+  for (const entry of ["cli/up.ts", "tui/app.tsx", "lib/mod.ts", "lib/scheduler/scheduler.ts"]) {
+    const parser = (await preparedGraph(`${ROOT}/${entry}`)).filter((m) =>
+      /zod|parse_spec|spec\/fields/.test(m)
+    );
+    assert.deepEqual(parser, [], entry);
+  }
+  const parse = await preparedGraph(`${ROOT}/lib/pipeline/spec/parse_spec.ts`);
+  assert.ok(parse.some((m) => /^npm:\/?zod@/.test(m)), parse.join("\n"));
+});
+
 Deno.test("no module but the S3 backend loads the AWS SDK, and that one only when it connects", async () => {
   for (
     const entry of ["lib/mod.ts", "lib/remote.ts", "cli/remote.ts", "lib/remote/s3_backend.ts"]

@@ -104,10 +104,10 @@ export async function exportPachyderm(
   options: ExportPachydermOptions,
 ): Promise<PachydermExport> {
   const state = await store.state();
-  const all = pipelinesOf(state);
+  const all = await pipelinesOf(state);
   const chosen = names.length === 0
     ? all
-    : [...new Set(names)].map((name) => pipelineOf(state, name));
+    : await Promise.all([...new Set(names)].map((name) => pipelineOf(state, name)));
   if (chosen.length === 0) {
     throw new NotFoundError(
       'Cannot export: the store has no pipelines (create one with "tusk create pipeline -f spec.json")',
