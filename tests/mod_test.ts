@@ -336,6 +336,14 @@ Deno.test("a store verb's handlers load only their noun's verbs, and no pack or 
       "lib/glob.ts",
     ],
     "cli/file.ts": ["lib/commands/repo.ts", "lib/glob.ts"],
+    "cli/put_file.ts": [
+      "lib/commands/file.ts",
+      "lib/commands/repo.ts",
+      "lib/commands/commit.ts",
+      "lib/glob.ts",
+      "cli/_run_triggered.ts",
+      "cli/_job_progress.ts",
+    ],
     "cli/commit.ts": [
       "lib/commands/file.ts",
       "lib/commands/put_file.ts",
@@ -351,7 +359,7 @@ Deno.test("a store verb's handlers load only their noun's verbs, and no pack or 
   };
   for (const [handler, not] of Object.entries(others)) {
     const graph = await preparedGraph(`${ROOT}/${handler}`);
-    assert.ok(graph.includes("lib/store/store.ts"), `${handler}: ${graph.join(", ")}`);
+    assert.ok(graph.includes("lib/errors.ts"), `${handler}: ${graph.join(", ")}`);
     assert.deepEqual(graph.filter((m) => [...lazy, ...not].includes(m)), [], handler);
   }
 });
@@ -367,6 +375,17 @@ Deno.test("the library loads no plotting module up front, lib/pfs.ts no metrics 
   assert.deepEqual(lean, [], "the store commands' lean surface loads no metrics code either");
   const render = await preparedGraph(`${ROOT}/lib/format/plot_render.ts`);
   assert.ok(render.some((m) => /^npm:\/?vega@/.test(m)), render.join("\n"));
+});
+
+Deno.test("tusk up and the library load no spec parser (nor zod) up front: reading pipeline records needs none", async () => {
+  for (const entry of ["cli/up.ts", "tui/app.tsx", "lib/mod.ts", "lib/scheduler/scheduler.ts"]) {
+    const parser = (await preparedGraph(`${ROOT}/${entry}`)).filter((m) =>
+      /zod|parse_spec|spec\/fields/.test(m)
+    );
+    assert.deepEqual(parser, [], entry);
+  }
+  const parse = await preparedGraph(`${ROOT}/lib/pipeline/spec/parse_spec.ts`);
+  assert.ok(parse.some((m) => /^npm:\/?zod@/.test(m)), parse.join("\n"));
 });
 
 Deno.test("no module but the S3 backend loads the AWS SDK, and that one only when it connects", async () => {

@@ -164,6 +164,13 @@ export async function cloneFrom(options: {
   const made = missingFolders(root);
   const backend = await openBackend(url, envOf(options), `Cannot clone "${url.url}"`);
   try {
+    if (url.kind === "folder" && within(realFolder(root), realFolder(url.path))) {
+      throw new InvalidArgumentError(
+        `Cannot clone "${url.url}" into "${root}": that is inside the remote's own folder; ` +
+          "give a folder outside it",
+        { dir: options.dir ?? options.store ?? root },
+      );
+    }
     const { clone } = await load<typeof import("../remote/clone.ts")>("../remote/clone.ts");
     const r = await clone({
       root,
@@ -182,10 +189,39 @@ export async function cloneFrom(options: {
   }
 }
 
-/** `path` made absolute from `cwd`, without repeated or trailing slashes. */
+/**
+ * `path` made absolute from `cwd`, its `.` and `..` segments resolved as written (as a shell's
+ * `cd` does), without repeated or trailing slashes: `x/../..` names the folder above `cwd`, and
+ * no `x` is made on the way.
+ */
 function absolute(path: string, cwd: string): string {
-  const p = (path.startsWith("/") ? path : `${cwd}/${path}`).replace(/\/{2,}/g, "/");
-  return p.length > 1 ? p.replace(/\/$/, "") : p;
+  const out: string[] = [];
+  for (const seg of (path.startsWith("/") ? path : `${cwd}/${path}`).split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") out.pop();
+    else out.push(seg);
+  }
+  return `/${out.join("/")}`;
+}
+
+/** `path` with its nearest existing folder's links resolved (the rest as written). */
+function realFolder(path: string): string {
+  let head = path;
+  let tail = "";
+  while (head !== "" && head !== "/") {
+    try {
+      return Deno.realPathSync(head) + tail;
+    } catch {
+      tail = head.slice(head.lastIndexOf("/")) + tail;
+      head = head.slice(0, head.lastIndexOf("/"));
+    }
+  }
+  return path;
+}
+
+/** True when `path` is `folder` or below it. */
+function within(path: string, folder: string): boolean {
+  return path === folder || path.startsWith(folder === "/" ? "/" : `${folder}/`);
 }
 
 /** The folders above `path` that do not exist yet, outermost first. */

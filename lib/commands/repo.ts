@@ -109,7 +109,7 @@ export async function deleteRepo(store: Store, name: string): Promise<void> {
     const { inputLeaves } = await import(
       new URL("../pipeline/spec/input.ts", import.meta.url).href
     ) as typeof import("../pipeline/spec/input.ts");
-    const pipelines = pipelinesOf(tx.state);
+    const pipelines = await pipelinesOf(tx.state);
     if (pipelines.some((p) => p.name === name)) {
       throw new InvalidArgumentError(
         `Repo "${name}" is the output of pipeline "${name}": delete the pipeline instead`,

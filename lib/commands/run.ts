@@ -66,9 +66,11 @@ export async function runCron(
   options: { sandbox: SandboxMode },
 ): Promise<void> {
   const state = await store.state();
-  const p = pipelineOf(state, name);
+  const p = await pipelineOf(state, name);
   if (inputLeaves(p.parsed.input, "cron").length === 0) {
-    const cron = pipelinesOf(state).filter((x) => inputLeaves(x.parsed.input, "cron").length > 0)
+    const cron = (await pipelinesOf(state)).filter((x) =>
+      inputLeaves(x.parsed.input, "cron").length > 0
+    )
       .map((x) => `"${x.name}"`);
     throw new InvalidArgumentError(
       `Pipeline "${name}" has no cron input, so "tusk run cron" has nothing to tick (${

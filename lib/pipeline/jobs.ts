@@ -8,106 +8,37 @@
  */
 import { IntegrityError, InvalidArgumentError, NotFoundError } from "../errors.ts";
 import { wrongKindError } from "../store/damage.ts";
-import type { HostProgram } from "./program.ts";
 import type { Hash } from "../store/hash.ts";
-import {
-  exists,
-  mapWriteError,
-  syncDir,
-  tempPath,
-  writeAll,
-  writeFileAtomic,
-} from "../store/fs_util.ts";
+import { exists, mapWriteError, syncDir, tempPath, writeFileAtomic } from "../store/fs_util.ts";
 import type { Layout } from "../store/layout.ts";
 import { JobIndex } from "./job_index.ts";
-import { checkRepoName } from "../store/names.ts";
+import { lastSaved, type SavedPieces, savedPieces, stamped, writePieces } from "./_record_save.ts";
 import type { Store } from "../store/store.ts";
-import type { DatumState, JobState } from "./states.ts";
+import {
+  type DamagedJob,
+  type DatumIndexEntry,
+  isJobRecord,
+  type JobRecord,
+  type JobScan,
+  parseJobRef,
+  type RequestKind,
+  type RerunRequest,
+} from "./job_record.ts";
 
-/** One datum of a job. */
-export interface DatumRecord {
-  /** Short id (first 32 hex of the datum key). */
-  readonly id: string;
-  readonly hash: Hash;
-  state: DatumState;
-  readonly inputs: readonly { name: string; repo: string; commit: string; path: string }[];
-  tries: number;
-  durationMs: number;
-  exitCode: number | null;
-  message?: string;
-  /** Blob holding the datum's logs (JSON: stdout, stderr, exit code, duration, tries). */
-  logs?: Hash;
-  /** Tree of the datum's out folder, and its size. */
-  outputTree?: Hash;
-  outputSize?: number;
-  /** The job whose output is reused (SKIPPED datums). */
-  reusedFrom?: string;
-}
-
-/** A job: one run of a pipeline version over one set of input commits. */
-export interface JobRecord {
-  readonly id: string;
-  readonly pipeline: string;
-  /**
-   * The `createdSeq` of the pipeline the job belongs to: a pipeline deleted and created
-   * again under the same name is another pipeline, with jobs of its own.
-   */
-  readonly pipelineSeq?: number;
-  readonly version: number;
-  readonly specHash: Hash;
-  readonly codeHash: Hash;
-  readonly inputs: readonly { name: string; repo: string; branch: string; commit: string | null }[];
-  /** Hash of the pipeline version and input commits: one job per distinct value. */
-  readonly trigger: Hash;
-  state: JobState;
-  reason?: string;
-  readonly created: string;
-  started?: string;
-  finished?: string;
-  restart: number;
-  progress: {
-    total: number;
-    processed: number;
-    skipped: number;
-    failed: number;
-    recovered: number;
-  };
-  outputCommit?: string;
-  datums: DatumRecord[];
-  /** The finished job this one re-runs (the dashboard's `r`), on the same inputs. */
-  readonly rerunOf?: string;
-  /** Run every datum again, even those that succeeded before with the same hash. */
-  readonly reprocess?: boolean;
-  /** For a stage that is a host program: the program that ran, as found when the job began. */
-  program?: HostProgram;
-}
-
-/**
- * A job record that cannot be read (empty, torn, not a job): `scan()` sets it aside rather
- * than failing the whole listing. `error` names its file and says what to do.
- */
-export interface DamagedJob {
-  readonly pipeline: string;
-  readonly id: string;
-  /** The record's file, absolute. */
-  readonly file: string;
-  readonly error: IntegrityError;
-}
-
-/** What `scan()` found: the readable records, newest first, and the damaged ones. */
-export interface JobScan {
-  readonly jobs: JobRecord[];
-  readonly damaged: DamagedJob[];
-}
-
-/** A request to re-run a finished job, waiting for the scheduler. */
-export interface RerunRequest {
-  /** Run every datum again (else datums that succeeded before are reused). */
-  readonly reprocess: boolean;
-}
-
-/** What another process may ask of a job: stop it, or re-run it. */
-export type RequestKind = "stop" | "rerun";
+export {
+  type DamagedJob,
+  type DatumIndexEntry,
+  type DatumRecord,
+  type JobRecord,
+  type JobRef,
+  type JobScan,
+  MIN_JOB_PREFIX,
+  newJobId,
+  parseJobRef,
+  recordPieces,
+  type RequestKind,
+  type RerunRequest,
+} from "./job_record.ts";
 
 /** Where the store keeps a request of kind `kind` for job `id` of `pipeline`. */
 function requestFile(layout: Layout, kind: RequestKind, pipeline: string, id: string): string {
@@ -119,55 +50,7 @@ function baseName(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
 }
 
-/** A datum index entry: a datum hash that succeeded and where its output is. */
-export interface DatumIndexEntry {
-  readonly hash: Hash;
-  readonly tree: Hash;
-  readonly size: number;
-  readonly job: string;
-  readonly version: number;
-  /** The `createdSeq` of the pipeline that ran the datum (see `JobRecord.pipelineSeq`). */
-  readonly pipelineSeq?: number;
-}
-
 const utf8 = new TextEncoder();
-
-/** The fewest hex digits a job id prefix must have. */
-export const MIN_JOB_PREFIX = 4;
-
-/** A job reference as a user gives it: an id or id prefix, optionally `pipeline@` first. */
-export interface JobRef {
-  /** All 32 hex digits of a job id, or a prefix of at least `MIN_JOB_PREFIX`. */
-  readonly id: string;
-  readonly pipeline?: string;
-}
-
-/**
- * Parse `<id>` or `<pipeline>@<id>`, where `<id>` is a job id or a prefix of it of at least
- * `MIN_JOB_PREFIX` hex digits. Anything else (an empty id, `0`, `../../state`) is refused,
- * so a job reference never names a file outside the job records, nor an arbitrary job.
- */
-export function parseJobRef(text: string): JobRef {
-  const at = text.indexOf("@");
-  const id = at < 0 ? text : text.slice(at + 1);
-  const pipeline = at < 0 ? undefined : text.slice(0, at);
-  if (pipeline !== undefined) checkRepoName(pipeline);
-  if (!/^[0-9a-f]*$/.test(id) || id.length < MIN_JOB_PREFIX || id.length > 32) {
-    throw new InvalidArgumentError(
-      `Invalid job id ${JSON.stringify(id)}: give the job's id (32 hex digits, as "tusk list ` +
-        `job" shows it) or a unique prefix of at least ${MIN_JOB_PREFIX}`,
-      { job: text },
-    );
-  }
-  return pipeline === undefined ? { id } : { id, pipeline };
-}
-
-/** A new job id: 32 hex, time-ordered (12 hex of milliseconds, 20 random). */
-export function newJobId(now: Date): string {
-  const t = now.getTime().toString(16).padStart(12, "0").slice(-12);
-  const r = crypto.getRandomValues(new Uint8Array(10));
-  return t + [...r].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** Reads and writes job records and the datum index of a store. */
 export class JobStore {
@@ -215,34 +98,23 @@ export class JobStore {
     const tmp = options.durable
       ? tempPath(layout.tmp)
       : `${layout.tmp}/${Deno.pid}.job.${job.id}.tmp`;
+    // Pieces of datums unchanged since this process last saved the record are copied from
+    // the file it wrote, not encoded again (see `_record_save.ts`).
     const before = savedPieces.get(job);
     savedPieces.delete(job);
     let old: Deno.FsFile | null = null;
     try {
-      // Pieces of datums unchanged since this process last saved the record are copied from
-      // the file it wrote, not encoded again: a job of 100,000 datums that ran one of them
-      // writes one piece anew.
-      if (before && before.datums === job.datums) {
-        old = await Deno.open(record).catch(() => null);
-        const st = await old?.stat();
-        if (!st || st.size !== before.size || st.mtime?.getTime() !== before.mtime) {
-          old?.close();
-          old = null;
-        }
-      }
+      old = await lastSaved(record, job, before);
       const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
       let saved: SavedPieces;
       try {
         saved = await writePieces(f, job, old ? before! : null, old);
         if (options.durable) await f.syncData();
-        const st = await f.stat();
-        saved.size = st.size;
-        saved.mtime = st.mtime?.getTime() ?? NaN;
       } finally {
         f.close();
       }
       await Deno.rename(tmp, record);
-      savedPieces.set(job, saved);
+      savedPieces.set(job, await stamped(saved, record));
     } catch (err) {
       await Deno.remove(tmp).catch(() => {});
       mapWriteError(err, record);
@@ -721,137 +593,4 @@ function byFolderOf(options: ByFolder): ByFolder {
 /** `{ pipeline }` of `options`, when given. */
 function pick(options: { pipeline?: string }): { pipeline?: string } {
   return options.pipeline ? { pipeline: options.pipeline } : {};
-}
-
-/** How many datum records one piece of a saved job record holds. */
-const DATUMS_PER_PIECE = 1000;
-
-/**
- * The JSON text of `job`, in pieces: what `JSON.stringify(job)` gives (with `datums` last),
- * without ever holding all its datums' text at once.
- */
-export function recordPieces(job: JobRecord): Generator<string>;
-/**
- * The same, with null in place of each piece of datums that `keep(piece)` says need not be
- * encoded again (its text is the one saved before).
- */
-export function recordPieces(
-  job: JobRecord,
-  keep: (piece: number) => boolean,
-): Generator<string | null>;
-export function* recordPieces(
-  job: JobRecord,
-  keep?: (piece: number) => boolean,
-): Generator<string | null> {
-  const { datums, ...rest } = job;
-  const head = JSON.stringify(rest);
-  yield head === "{}" ? '{"datums":[' : `${head.slice(0, -1)},"datums":[`;
-  for (let i = 0; i < datums.length; i += DATUMS_PER_PIECE) {
-    if (keep?.(i / DATUMS_PER_PIECE)) {
-      yield null;
-      continue;
-    }
-    const text = JSON.stringify(datums.slice(i, i + DATUMS_PER_PIECE));
-    yield i === 0 ? text.slice(1, -1) : `,${text.slice(1, -1)}`;
-  }
-  yield "]}";
-}
-
-/** What a save of a job record wrote: where each piece of its datums lies, and what each was. */
-interface SavedPieces {
-  /** The datums saved (the record's array itself). */
-  readonly datums: readonly DatumRecord[];
-  /** Byte offset in the file of each piece of datums, then of the end of the last. */
-  readonly offsets: number[];
-  /** Each datum's changing fields as saved, `MARKS` per datum. */
-  readonly marks: unknown[];
-  /** The file's size and modification time once written (to know it is still the one). */
-  size: number;
-  mtime: number;
-}
-
-/** What this process last saved of each job record. */
-const savedPieces = new WeakMap<JobRecord, SavedPieces>();
-
-/** How many fields of a datum record can change after it is planned (see `markOf()`). */
-const MARKS = 9;
-
-/** Put the fields of `d` that can change after it is planned in `marks` at `at`. */
-function markOf(d: DatumRecord, marks: unknown[], at: number): void {
-  marks[at] = d.state;
-  marks[at + 1] = d.tries;
-  marks[at + 2] = d.durationMs;
-  marks[at + 3] = d.exitCode;
-  marks[at + 4] = d.message;
-  marks[at + 5] = d.logs;
-  marks[at + 6] = d.outputTree;
-  marks[at + 7] = d.outputSize;
-  marks[at + 8] = d.reusedFrom;
-}
-
-/** True when every datum of `piece` is as `before` saved it. */
-function unchanged(before: SavedPieces, datums: readonly DatumRecord[], piece: number): boolean {
-  const mark: unknown[] = new Array(MARKS);
-  const end = Math.min(datums.length, (piece + 1) * DATUMS_PER_PIECE);
-  for (let i = piece * DATUMS_PER_PIECE; i < end; i++) {
-    markOf(datums[i]!, mark, 0);
-    for (let k = 0; k < MARKS; k++) if (mark[k] !== before.marks[i * MARKS + k]) return false;
-  }
-  return true;
-}
-
-/**
- * Write `job`'s record to `f` as `recordPieces()` gives it, copying from `old` (the file of
- * the save `before`) the pieces of datums unchanged since. Returns what was written.
- */
-async function writePieces(
-  f: Deno.FsFile,
-  job: JobRecord,
-  before: SavedPieces | null,
-  old: Deno.FsFile | null,
-): Promise<SavedPieces> {
-  const pieces = pieceCount(job);
-  const marks: unknown[] = new Array(job.datums.length * MARKS);
-  for (let i = 0; i < job.datums.length; i++) markOf(job.datums[i]!, marks, i * MARKS);
-  const reuse = before !== null && old !== null && before.marks.length === marks.length &&
-    before.offsets.length === pieces + 1;
-  const offsets: number[] = [];
-  let at = 0;
-  /** The piece about to be written: -1 for the head, `pieces` for the end. */
-  let piece = -1;
-  for (const text of recordPieces(job, (n) => reuse && unchanged(before, job.datums, n))) {
-    if (piece >= 0) offsets.push(at);
-    let bytes: Uint8Array;
-    if (text !== null) bytes = utf8.encode(text);
-    else {
-      const from = before!.offsets[piece]!;
-      bytes = new Uint8Array(before!.offsets[piece + 1]! - from);
-      await old!.seek(from, Deno.SeekMode.Start);
-      for (let got = 0; got < bytes.length;) {
-        const n = await old!.read(bytes.subarray(got));
-        if (n === null) throw new Error(`The record of job ${job.id} changed while it was saved`);
-        got += n;
-      }
-    }
-    await writeAll(f, bytes);
-    at += bytes.length;
-    piece++;
-  }
-  // The last offset is the end's ("]}"): the end of the last piece of datums.
-  return { datums: job.datums, offsets, marks, size: 0, mtime: NaN };
-}
-
-/** How many pieces of datums `recordPieces()` cuts `job`'s into. */
-function pieceCount(job: JobRecord): number {
-  return Math.ceil(job.datums.length / DATUMS_PER_PIECE);
-}
-
-/** True when `value` has the fields every reader of a job record relies on. */
-function isJobRecord(value: unknown): value is JobRecord {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  const r = value as Record<string, unknown>;
-  return typeof r.id === "string" && typeof r.pipeline === "string" &&
-    typeof r.state === "string" && typeof r.trigger === "string" &&
-    typeof r.created === "string" && Array.isArray(r.inputs) && Array.isArray(r.datums) &&
-    typeof r.progress === "object" && r.progress !== null;
 }

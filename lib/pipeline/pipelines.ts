@@ -18,7 +18,7 @@ import { type CodeSnapshot, snapshotCodeFolder } from "./code_folder.ts";
 import type { HostProgram, ProgramResolver } from "./program.ts";
 import { JobStore } from "./jobs.ts";
 import { CRON_BRANCH, inputLeaves } from "./spec/input.ts";
-import { parseSpec, parseSpecText, type PipelineSpec } from "./spec/parse_spec.ts";
+import type { PipelineSpec } from "./spec/parse_spec.ts";
 import { SpecError } from "./spec/spec_error.ts";
 
 /** Ledger record kind of pipelines. */
@@ -98,21 +98,33 @@ function storedSpec(spec: PipelineSpec): StoredSpec {
   return { format: STORED_SPEC_FORMAT, spec: parsed };
 }
 
-/** The parsed spec of a record: the one it keeps, or its spec parsed again. */
-function specOf(rec: PipelineRecord): PipelineSpec {
-  const stored = rec.parsedSpec;
-  if (stored?.format === STORED_SPEC_FORMAT) return { ...stored.spec, raw: rec.spec };
-  return parseSpec(rec.spec);
+let parsing: Promise<typeof import("./spec/parse_spec.ts")> | null = null;
+
+/**
+ * The spec parser (zod and its schemas), loaded on first use: reading records that keep their
+ * parsed spec needs none, so neither does a reader of pipelines such as the dashboard.
+ */
+function parser(): Promise<typeof import("./spec/parse_spec.ts")> {
+  const specifier = new URL("./spec/parse_spec.ts", import.meta.url).href;
+  return parsing ??= import(specifier) as Promise<typeof import("./spec/parse_spec.ts")>;
 }
 
-function loaded(rec: PipelineRecord): Pipeline {
-  return { ...rec, parsed: specOf(rec) };
+/** The parsed spec of a record: the one it keeps, or its spec parsed again. */
+async function specOf(rec: PipelineRecord): Promise<PipelineSpec> {
+  const stored = rec.parsedSpec;
+  if (stored?.format === STORED_SPEC_FORMAT) return { ...stored.spec, raw: rec.spec };
+  return (await parser()).parseSpec(rec.spec);
+}
+
+async function loaded(rec: PipelineRecord): Promise<Pipeline> {
+  return { ...rec, parsed: await specOf(rec) };
 }
 
 /** All pipelines in a state snapshot, by name. */
-export function pipelinesOf(state: StoreState): Pipeline[] {
+export async function pipelinesOf(state: StoreState): Promise<Pipeline[]> {
   const recs = state.meta[PIPELINE_KIND] ?? {};
-  return Object.keys(recs).sort().map((name) => loaded(recs[name]!.value as PipelineRecord));
+  const names = Object.keys(recs).sort();
+  return await Promise.all(names.map((name) => loaded(recs[name]!.value as PipelineRecord)));
 }
 
 /** `pipelines` in dependency order: each after those of them whose output it reads. */
@@ -134,7 +146,7 @@ export function dependencyOrder(pipelines: readonly Pipeline[]): Pipeline[] {
 }
 
 /** One pipeline, or NotFoundError with a suggestion. */
-export function pipelineOf(state: StoreState, name: string): Pipeline {
+export async function pipelineOf(state: StoreState, name: string): Promise<Pipeline> {
   const recs = state.meta[PIPELINE_KIND] ?? {};
   const rec = recs[name];
   if (!rec) {
@@ -143,7 +155,7 @@ export function pipelineOf(state: StoreState, name: string): Pipeline {
       { pipeline: name },
     );
   }
-  return loaded(rec.value as PipelineRecord);
+  return await loaded(rec.value as PipelineRecord);
 }
 
 /** Options of `create pipeline` / `update pipeline`. */
@@ -174,13 +186,17 @@ export function runsHostProgram(p: Pick<Pipeline, "parsed">): boolean {
   return p.parsed.program !== undefined;
 }
 
-function upstreamPipelines(state: StoreState, repo: string, seen = new Set<string>()): Set<string> {
+async function upstreamPipelines(
+  state: StoreState,
+  repo: string,
+  seen = new Set<string>(),
+): Promise<Set<string>> {
   const recs = state.meta[PIPELINE_KIND] ?? {};
   const rec = recs[repo];
   if (!rec || seen.has(repo)) return seen;
   seen.add(repo);
-  const spec = specOf(rec.value as PipelineRecord);
-  for (const i of inputLeaves(spec.input)) upstreamPipelines(state, i.repo, seen);
+  const spec = await specOf(rec.value as PipelineRecord);
+  for (const i of inputLeaves(spec.input)) await upstreamPipelines(state, i.repo, seen);
   return seen;
 }
 
@@ -200,7 +216,7 @@ export async function createPipeline(
   } catch {
     throw new InvalidArgumentError(`Cannot read pipeline spec "${specFile}"`, { file: specFile });
   }
-  const spec = parseSpecText(text, { file: specFile });
+  const spec = (await parser()).parseSpecText(text, { file: specFile });
   try {
     validateStageEnv(spec.transform.env);
   } catch (err) {
@@ -268,7 +284,7 @@ export async function createPipeline(
         { pipeline: spec.name },
       );
     }
-    checkInputs(tx, spec, specFile);
+    await checkInputs(tx, spec, specFile);
     await tx.batch.add(specBytes);
     if (snapshot) await tx.batch.add(snapshot.bundle);
     for (const [hash, bytes] of folder?.objects ?? []) await tx.batch.add(bytes, hash);
@@ -333,7 +349,7 @@ export async function createPipeline(
   });
 }
 
-function checkInputs(tx: Transaction, spec: PipelineSpec, specFile: string): void {
+async function checkInputs(tx: Transaction, spec: PipelineSpec, specFile: string): Promise<void> {
   for (const [idx, i] of inputLeaves(spec.input).entries()) {
     if (i.kind === "cron") continue;
     if (i.repo === spec.name) {
@@ -355,7 +371,7 @@ function checkInputs(tx: Transaction, spec: PipelineSpec, specFile: string): voi
         { rule: "UNKNOWN_REPO", path: `input (repo "${i.repo}")`, file: specFile },
       );
     }
-    if (upstreamPipelines(tx.state, i.repo).has(spec.name)) {
+    if ((await upstreamPipelines(tx.state, i.repo)).has(spec.name)) {
       throw new SpecError(
         `Input repo "${i.repo}" depends on pipeline "${spec.name}" itself: that is a cycle`,
         { rule: "CYCLE", path: `input (repo "${i.repo}")`, file: specFile },
@@ -371,7 +387,7 @@ export async function setPipelineStopped(
   stopped: boolean,
 ): Promise<Pipeline> {
   return await store.transact(async (tx) => {
-    const p = pipelineOf(tx.state, name);
+    const p = await pipelineOf(tx.state, name);
     const { parsed, ...rec } = p;
     const record: PipelineRecord = { ...rec, stopped, updated: tx.time };
     tx.change({
@@ -391,8 +407,8 @@ export async function setPipelineStopped(
  */
 export async function deletePipeline(store: Store, name: string): Promise<void> {
   await store.transact(async (tx) => {
-    const p = pipelineOf(tx.state, name);
-    for (const other of pipelinesOf(tx.state)) {
+    const p = await pipelineOf(tx.state, name);
+    for (const other of await pipelinesOf(tx.state)) {
       if (other.name === name) continue;
       if (inputLeaves(other.parsed.input).some((i) => i.repo === name)) {
         throw new InvalidArgumentError(

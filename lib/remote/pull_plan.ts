@@ -10,7 +10,8 @@
 import { IntegrityError, NotFastForwardError, NotFoundError } from "../errors.ts";
 import type { DatumIndexEntry } from "../pipeline/jobs.ts";
 import type { PipelineRecord } from "../pipeline/pipelines.ts";
-import { decodeCommit, treeLinks } from "../store/codec.ts";
+import { decodeCommit } from "../store/codec.ts";
+import { treeLinks } from "../store/fanout_codec.ts";
 import type { Hash } from "../store/hash.ts";
 import { emptyState, type StoreState } from "../store/state.ts";
 import { isAncestor } from "./ancestry.ts";

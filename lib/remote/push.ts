@@ -13,7 +13,8 @@
 import { NotFastForwardError, NotFoundError, RemoteConflictError, RemoteError } from "../errors.ts";
 import type { PipelineRecord } from "../pipeline/pipelines.ts";
 import { PIPELINE_KIND } from "./pipeline_kind.ts";
-import { decodeCommit, treeLinks } from "../store/codec.ts";
+import { decodeCommit } from "../store/codec.ts";
+import { treeLinks } from "../store/fanout_codec.ts";
 import { type Hash, sha256 } from "../store/hash.ts";
 import { LARGE_OBJECT } from "../store/objects.ts";
 import type { Store } from "../store/store.ts";

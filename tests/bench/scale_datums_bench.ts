@@ -220,7 +220,7 @@ async function skipPhases(storeDir: string): Promise<string> {
   };
   let { store, jobs } = await cold();
   const [job, before] = await listJobs(store, { pipeline: PIPELINE, limit: 2 });
-  const p = pipelineOf(await store.state(), PIPELINE);
+  const p = await pipelineOf(await store.state(), PIPELINE);
   let t = performance.now();
   const plan = await planFromDiff(store, jobs, p, job!, new Map());
   const planMs = performance.now() - t;

@@ -127,8 +127,8 @@ Deno.test("createPipeline() keeps the parsed spec in the record, and reading it 
   const record = state.meta[PIPELINE_KIND]!["p"]!.value as PipelineRecord;
   assert.equal(record.parsedSpec?.format, STORED_SPEC_FORMAT);
   assert.equal("raw" in record.parsedSpec!.spec, false);
-  assert.deepEqual(pipelineOf(state, "p").parsed, created.parsed);
-  assert.deepEqual(pipelinesOf(state)[0]!.parsed, created.parsed);
+  assert.deepEqual((await pipelineOf(state, "p")).parsed, created.parsed);
+  assert.deepEqual((await pipelinesOf(state))[0]!.parsed, created.parsed);
 });
 
 Deno.test("pipelinesOf() validates nothing: a record whose spec no longer parses still loads", async () => {
@@ -140,7 +140,7 @@ Deno.test("pipelinesOf() validates nothing: a record whose spec no longer parses
   const spec = { ...record.spec, egress: { URL: "s3://bucket" } };
   state.meta[PIPELINE_KIND]!["p"]!.value = { ...record, spec };
   assert.throws(() => parseSpec(spec), SpecError);
-  const [p] = pipelinesOf(state);
+  const [p] = await pipelinesOf(state);
   assert.deepEqual({ ...p!.parsed, raw: created.parsed.raw }, created.parsed);
   assert.deepEqual(p!.parsed.raw, spec);
 });
@@ -154,8 +154,8 @@ Deno.test("pipelinesOf() parses the spec of a record that keeps none, as older v
   const reopened = await Store.open(s.store.root);
   const state = await reopened.state();
   assert.equal((state.meta[PIPELINE_KIND]!["p"]!.value as PipelineRecord).parsedSpec, undefined);
-  assert.deepEqual(pipelinesOf(state)[0]!.parsed, created.parsed);
-  assert.deepEqual(pipelineOf(state, "p").parsed, created.parsed);
+  assert.deepEqual((await pipelinesOf(state))[0]!.parsed, created.parsed);
+  assert.deepEqual((await pipelineOf(state, "p")).parsed, created.parsed);
 });
 
 Deno.test("pipelinesOf() parses the spec of a record that keeps it in another format", async () => {
@@ -164,5 +164,5 @@ Deno.test("pipelinesOf() parses the spec of a record that keeps it in another fo
   const record = (await s.store.state()).meta[PIPELINE_KIND]!["p"]!.value as PipelineRecord;
   const other = { format: STORED_SPEC_FORMAT + 1, spec: { name: "not what parseSpec gives" } };
   await putRecord(s.store, { ...record, parsedSpec: other as unknown as StoredSpec });
-  assert.deepEqual(pipelinesOf(await s.store.state())[0]!.parsed, created.parsed);
+  assert.deepEqual((await pipelinesOf(await s.store.state()))[0]!.parsed, created.parsed);
 });

@@ -243,3 +243,33 @@ Deno.test("pull and remote verify of a remote whose folder is gone exit 1 naming
   assert.equal(await snapshotStore(o.store), before);
   await assert.rejects(Deno.stat(gone), Deno.errors.NotFound);
 });
+
+Deno.test("clone into the remote's own folder, or below it through a link, exits 2 and leaves the remote as it was", async () => {
+  await using dir = await tempDir();
+  const o = await withStore(dir.path);
+  const remote = `${dir.path}/r`;
+  await rok(["remote", "add", "origin", remote], o);
+  await rok(["push", "origin"], o);
+  await Deno.symlink(remote, `${dir.path}/link`);
+  const before = entries(remote);
+  for (const into of [remote, `${remote}/sub/deeper`, `${dir.path}/link/x`]) {
+    const r = await rtusk(["clone", remote, into], { cwd: dir.path });
+    assertFails(r, 2, /that is inside the remote's own folder; give a folder outside it/);
+  }
+  const r = await rtusk(["clone", remote, "--store", `${remote}/.tusk`], { cwd: dir.path });
+  assertFails(r, 2, /inside the remote's own folder/);
+  // Left out, the folder is named after the remote's: from beside it, that is the remote.
+  assertFails(await rtusk(["clone", "r"], { cwd: dir.path }), 2, /inside the remote's own/);
+  assert.deepEqual(entries(remote), before);
+});
+
+Deno.test("clone into x/../y resolves the dots as written: no x is made on the way", async () => {
+  await using dir = await tempDir();
+  const o = await withStore(dir.path);
+  await rok(["remote", "add", "origin", `${dir.path}/r`], o);
+  await rok(["push", "origin"], o);
+  const r = await rok(["clone", `${dir.path}/r`, "x/../y"], { cwd: dir.path });
+  assert.ok(r.stdout.includes(` into ${dir.path}/y/.tusk,`), r.stdout);
+  assert.ok(!entries(dir.path).includes("x"), `no x: ${entries(dir.path)}`);
+  await rok(["verify"], { store: `${dir.path}/y/.tusk` });
+});

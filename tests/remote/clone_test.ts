@@ -61,6 +61,34 @@ Deno.test("a clone holds the remote's packs as they are, and answers as the orig
   );
 });
 
+Deno.test("a clone's cache of its remote, cut short as a crash can leave it (it is not synced), costs a re-read and nothing else", async () => {
+  await using dir = await tempDir();
+  const d = await pushed(dir.path);
+  await rok(["clone", d.remote, `${dir.path}/b`]);
+  const b = { store: `${dir.path}/b/.tusk` };
+  const cache = `${b.store}/remotes/origin`;
+  const cut = async (path: string) => {
+    const bytes = await Deno.readFile(path);
+    await Deno.writeFile(path, bytes.subarray(0, bytes.length >> 1));
+  };
+  await cut(`${cache}/seen.json`);
+  const idx = await names(`${cache}/idx`);
+  assert.ok(idx.length > 0, "the clone kept the remote's indexes");
+  for (const name of idx) await cut(`${cache}/idx/${name}`);
+  await rok(["put", "file", "data@master:/three", "-f", "-"], { ...d.a, stdin: "third\n" });
+  await rok(["push", "origin"], d.a);
+  await rok(["pull", "origin"], b);
+  assert.equal((await rok(["get", "file", "data@master:/three"], b)).stdout, "third\n");
+  assert.deepEqual(
+    await rjson(["list", "commit", "data@master"], b),
+    await rjson(["list", "commit", "data@master"], d.a),
+  );
+  await rok(["verify"], b);
+  const again = await rjson<{ upToDate: boolean }>(["pull", "origin"], b);
+  assert.equal(again.upToDate, true);
+  JSON.parse(await Deno.readTextFile(`${cache}/seen.json`));
+});
+
 Deno.test("a remote pack whose record header is damaged is refused by clone, naming the object", async () => {
   await using dir = await tempDir();
   const d = await pushed(dir.path);

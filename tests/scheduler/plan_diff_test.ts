@@ -97,7 +97,7 @@ async function outcome(store: Store, job: JobRecord) {
  */
 async function bothWays(root: string, options: { interrupt?: boolean } = {}) {
   const a = await Store.open(`${root}/a/.tusk`);
-  const p = pipelineOf(await a.state(), "p");
+  const p = await pipelineOf(await a.state(), "p");
   const ctx = contextOf(a);
   const job = await createJob(ctx, p, currentTrigger(await a.state(), p)!);
   const fromDiff = (await planFromDiff(a, ctx.jobs, p, job, new Map())) !== null;
@@ -123,7 +123,11 @@ async function bothWays(root: string, options: { interrupt?: boolean } = {}) {
 
   const b = await Store.open(`${root}/b/.tusk`);
   const full = contextOf(b, { planInFull: true });
-  const inFull = await runJob(full, pipelineOf(await b.state(), "p"), await full.jobs.load(job.id));
+  const inFull = await runJob(
+    full,
+    await pipelineOf(await b.state(), "p"),
+    await full.jobs.load(job.id),
+  );
   return { fromDiff, ran: await outcome(a, ran), inFull: await outcome(b, inFull) };
 }
 

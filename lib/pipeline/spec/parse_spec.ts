@@ -11,6 +11,7 @@
  * (`spec_error.ts`) and this parser, with its input-tree and command checks beside it.
  */
 import { envSizeReason, envValueReason, reservedEnvReason } from "../env.ts";
+import { DEFAULT_WORKING_DIR } from "./defaults.ts";
 import { checkBranch, Checker, checkName, describe, isObject, type Loc } from "./_check.ts";
 import { checkPfsArgs, type Command, parseCommand } from "./_command.ts";
 import { buildInput } from "./_inputs.ts";
@@ -237,9 +238,6 @@ function buildTransform(c: Checker, raw: RawSpec, root: Loc) {
   }
   return { command, errCommand, env, stdin, acceptReturnCode, image: t.image, datumBatching };
 }
-
-/** Where a host program starts when the spec gives no `transform.workingDir`. */
-export const DEFAULT_WORKING_DIR = "/code";
 
 /**
  * The checked `transform.workingDir`: only for a stage (or errCmd) that is a host program,
