@@ -58,7 +58,7 @@ export async function sandboxAhead(
  */
 export async function afterCommit(cli: CliContext, store: Store, wait: boolean): Promise<void> {
   if (!wait || !(await mayTrigger(store))) return;
-  const { runTriggered, TuskError } = await cli.lib();
+  const { runTriggered, TuskError } = await cli.run();
   const { mode, reason } = await cli.sandbox();
   const tty = cli.stderr.isTerminal();
   if (mode === "deno" && tty) cli.err(`tusk: ${reason}\n`);

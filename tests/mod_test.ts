@@ -122,6 +122,12 @@ Deno.test("lib/remote.ts is a subset of lib/mod.ts", async () => {
   for (const [name, value] of Object.entries(remote)) assert.equal(mod[name], value, name);
 });
 
+Deno.test("lib/run.ts is a subset of lib/mod.ts", async () => {
+  const run = await import("../lib/run.ts");
+  const mod = await import("../lib/mod.ts") as Record<string, unknown>;
+  for (const [name, value] of Object.entries(run)) assert.equal(mod[name], value, name);
+});
+
 Deno.test("lib/pfs.ts is a subset of lib/mod.ts", async () => {
   const pfs = await import("../lib/pfs.ts");
   const mod = await import("../lib/mod.ts") as Record<string, unknown>;
@@ -169,6 +175,7 @@ const LAYER: Record<string, number> = {
   "lib/pfs.ts": 7,
   "lib/pfs": 7,
   "lib/metrics.ts": 7,
+  "lib/run.ts": 7,
   "lib/remote.ts": 7,
   "lib/mod.ts": 7,
 };
@@ -248,12 +255,12 @@ Deno.test("tui/ reaches lib/ only through lib/mod.ts, and stages import nothing 
   assert.deepEqual(stages, []);
 });
 
-Deno.test("cli/ reaches lib/ only through lib/mod.ts, lib/pfs.ts (and its parts lib/pfs/), lib/metrics.ts and lib/format/ (its tables through lib/cli/), and nothing below imports it", async () => {
+Deno.test("cli/ reaches lib/ only through lib/mod.ts, lib/pfs.ts (and its parts lib/pfs/), lib/metrics.ts, lib/run.ts and lib/format/ (its tables through lib/cli/), and nothing below imports it", async () => {
   const table = (file: string) => /^cli\/(\w+_table|_declare)\.ts$/.test(file);
   const allowed = (file: string, target: string) =>
     target.startsWith("cli/") || target === "lib/mod.ts" || target === "lib/pfs.ts" ||
     target.startsWith("lib/pfs/") ||
-    target === "lib/metrics.ts" || target === "lib/remote.ts" ||
+    target === "lib/metrics.ts" || target === "lib/remote.ts" || target === "lib/run.ts" ||
     target.startsWith("lib/format/") || target === "tui/app.tsx" ||
     (table(file) && target === "lib/cli/command_line.ts");
   assert.deepEqual(
@@ -354,6 +361,12 @@ Deno.test("a store verb's handlers load only their noun's verbs, and no pack or 
     assert.ok(graph.includes("lib/store/store.ts"), `${handler}: ${graph.join(", ")}`);
     assert.deepEqual(graph.filter((m) => [...lazy, ...not].includes(m)), [], handler);
   }
+});
+
+Deno.test("lib/run.ts, which runs a commit's jobs, loads no spec parser and no zod; lib/mod.ts does", async () => {
+  const parser = (m: string) => /spec\/(parse_spec|fields)\.ts$|^npm:\/?zod@/.test(m);
+  assert.deepEqual((await preparedGraph(`${ROOT}/lib/run.ts`)).filter(parser), []);
+  assert.ok((await preparedGraph(`${ROOT}/lib/mod.ts`)).some(parser));
 });
 
 Deno.test("the library loads no plotting module up front, lib/pfs.ts no metrics module; only plots() loads vega", async () => {

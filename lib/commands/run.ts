@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError } from "../errors.ts";
 import type { JobRecord } from "../pipeline/jobs.ts";
-import { pipelineOf, pipelinesOf } from "../pipeline/pipelines.ts";
+import { loadSpecParserFor, pipelineOf, pipelinesOf } from "../pipeline/pipelines.ts";
 import { inputLeaves } from "../pipeline/spec/input.ts";
 import type { SandboxMode } from "../runner/detect.ts";
 import { EventBus, type Listener } from "../scheduler/events.ts";
@@ -42,6 +42,9 @@ export async function runTriggered(
   store: Store,
   options: RunTriggeredOptions,
 ): Promise<TriggeredRun> {
+  // Loaded from the lean surface (`lib/run.ts`), without the spec parser: a record an older
+  // version wrote needs it.
+  await loadSpecParserFor(await store.state());
   const bus = new EventBus({ journal: journalPath(store) });
   if (options.onEvent) bus.on(options.onEvent);
   try {

@@ -18,7 +18,8 @@ import { type CodeSnapshot, snapshotCodeFolder } from "./code_folder.ts";
 import type { HostProgram, ProgramResolver } from "./program.ts";
 import { JobStore } from "./jobs.ts";
 import { CRON_BRANCH, inputLeaves } from "./spec/input.ts";
-import { parseSpec, parseSpecText, type PipelineSpec } from "./spec/parse_spec.ts";
+import type { PipelineSpec } from "./spec/parse_spec.ts";
+import { specParser } from "./spec/parser_slot.ts";
 import { SpecError } from "./spec/spec_error.ts";
 
 /** Ledger record kind of pipelines. */
@@ -98,11 +99,42 @@ function storedSpec(spec: PipelineSpec): StoredSpec {
   return { format: STORED_SPEC_FORMAT, spec: parsed };
 }
 
+/** The spec parser's module (zod with it), loaded only when a spec must be parsed. */
+type SpecParserModule = typeof import("./spec/parse_spec.ts");
+
+/** Load the spec parser, for a spec file or a record that keeps no parsed spec. */
+function parserModule(): Promise<SpecParserModule> {
+  // A specifier in a variable: a module that merely could load the parser does not.
+  const specifier = "./spec/parse_spec.ts";
+  return import(specifier) as Promise<SpecParserModule>;
+}
+
+/** Does a record keep its spec parsed as this version reads it? */
+function keepsParsedSpec(rec: PipelineRecord): boolean {
+  return rec.parsedSpec?.format === STORED_SPEC_FORMAT;
+}
+
+/**
+ * Load the spec parser when `state` holds a pipeline record that keeps no parsed spec (one
+ * an older version wrote), so that reading it can parse its spec: for code that reads
+ * pipelines without having loaded the parser (the jobs a commit triggers).
+ */
+export async function loadSpecParserFor(state: StoreState): Promise<void> {
+  const recs = Object.values(state.meta[PIPELINE_KIND] ?? {});
+  if (recs.some((r) => !keepsParsedSpec(r.value as PipelineRecord))) await parserModule();
+}
+
 /** The parsed spec of a record: the one it keeps, or its spec parsed again. */
 function specOf(rec: PipelineRecord): PipelineSpec {
   const stored = rec.parsedSpec;
   if (stored?.format === STORED_SPEC_FORMAT) return { ...stored.spec, raw: rec.spec };
-  return parseSpec(rec.spec);
+  const parse = specParser();
+  if (!parse) {
+    throw new TypeError(
+      `Cannot read pipeline "${rec.name}" before the spec parser is loaded (loadSpecParserFor())`,
+    );
+  }
+  return parse(rec.spec) as PipelineSpec;
 }
 
 function loaded(rec: PipelineRecord): Pipeline {
@@ -200,7 +232,7 @@ export async function createPipeline(
   } catch {
     throw new InvalidArgumentError(`Cannot read pipeline spec "${specFile}"`, { file: specFile });
   }
-  const spec = parseSpecText(text, { file: specFile });
+  const spec = (await parserModule()).parseSpecText(text, { file: specFile });
   try {
     validateStageEnv(spec.transform.env);
   } catch (err) {

@@ -19,7 +19,7 @@ import {
 import { parseSpec } from "../../lib/pipeline/spec/parse_spec.ts";
 import { SpecError, type SpecRule } from "../../lib/pipeline/spec/spec_error.ts";
 import { Store } from "../../lib/store/store.ts";
-import { ROOT, tempDir } from "../_helpers.ts";
+import { ROOT, tempDir, tuskOk } from "../_helpers.ts";
 
 const STAGES = `${ROOT}/tests/fixtures/stages`;
 
@@ -165,4 +165,60 @@ Deno.test("pipelinesOf() parses the spec of a record that keeps it in another fo
   const other = { format: STORED_SPEC_FORMAT + 1, spec: { name: "not what parseSpec gives" } };
   await putRecord(s.store, { ...record, parsedSpec: other as unknown as StoredSpec });
   assert.deepEqual(pipelinesOf(await s.store.state())[0]!.parsed, created.parsed);
+});
+
+/** Run `code` in a fresh Deno process (no module of tusk loaded before it); its stdout. */
+async function fresh(code: string): Promise<string> {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", code],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(r.stdout);
+  assert.ok(r.success, new TextDecoder().decode(r.stderr) + text);
+  return text.trim();
+}
+
+Deno.test("pipelinesOf() refuses with a TypeError a record that keeps no parsed spec before loadSpecParserFor() loads the parser", async () => {
+  await using s = await setUp();
+  await withPipeline(s);
+  const { parsedSpec: _, ...old } = (await s.store.state()).meta[PIPELINE_KIND]!["p"]!
+    .value as PipelineRecord;
+  await putRecord(s.store, old);
+  const lib = (file: string) => JSON.stringify(new URL(`../../lib/${file}`, import.meta.url).href);
+  const said = await fresh(`
+    const { Store } = await import(${lib("store/store.ts")});
+    const p = await import(${lib("pipeline/pipelines.ts")});
+    const state = await (await Store.open(${JSON.stringify(s.store.root)})).state();
+    let before;
+    try {
+      p.pipelinesOf(state);
+      before = "read";
+    } catch (err) {
+      before = err instanceof TypeError ? "TypeError" : String(err);
+    }
+    await p.loadSpecParserFor(state);
+    console.log(before, p.pipelinesOf(state)[0].parsed.transform.env.MODE);
+  `);
+  assert.equal(said, "TypeError fast");
+});
+
+Deno.test("a commit's jobs run a pipeline whose record keeps no parsed spec: the lean run path loads the parser for it", async () => {
+  await using s = await setUp();
+  await createPipeline(
+    s.store,
+    await writeSpec(s.path, "p", { pfs: { repo: "data", glob: "/*" } }, {
+      cmd: ["deno", "run", "upper.ts", "/pfs/data", "/pfs/out"],
+    }),
+  );
+  const { parsedSpec: _, ...old } = (await s.store.state()).meta[PIPELINE_KIND]!["p"]!
+    .value as PipelineRecord;
+  await putRecord(s.store, old);
+  await Deno.writeTextFile(`${s.path}/a.txt`, "alpha\n");
+  const put = await tuskOk(["put", "file", "data@master:/a.txt", "-f", `${s.path}/a.txt`], {
+    store: s.store.root,
+  });
+  assert.equal(put.stderr, "");
+  const got = await tuskOk(["get", "file", "p@master:/a.txt"], { store: s.store.root });
+  assert.equal(got.stdout, "ALPHA\n");
 });

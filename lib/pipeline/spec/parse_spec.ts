@@ -17,6 +17,7 @@ import { buildInput } from "./_inputs.ts";
 import { type RawSpec, readFields } from "./fields.ts";
 import type { Input } from "./input.ts";
 import { parseJsonText } from "./json_text.ts";
+import { setSpecParser } from "./parser_slot.ts";
 import { durationMs, memoryBytes, secondsText } from "./units.ts";
 
 /** A validated pipeline spec with every default filled in. */
@@ -416,3 +417,6 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+// Readers of stored pipelines find the parser here once this module has loaded.
+setSpecParser((json) => parseSpec(json));
