@@ -153,7 +153,8 @@ export async function findFolder(start: string): Promise<string | null> {
 
 /** What to do about a fixed entry of the wrong kind that holds something, by its name. */
 const FIXES: Readonly<Record<string, string>> = {
-  STORE: 'move it away and put back a file "STORE" holding the line "tusk-store 1"',
+  // Version 2 reads as 1 does; it only keeps versions before chunked folders away.
+  STORE: 'move it away and put back a file "STORE" holding the line "tusk-store 2"',
   ledger: "move it away and put back the ledger from a backup or the copy the store came " +
     "from: the store's history is in it",
   "state.json": "move it out of the store: the state is a cache of the ledger, and the next " +

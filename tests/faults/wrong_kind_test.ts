@@ -246,6 +246,24 @@ for (const c of CASES) {
   });
 }
 
+Deno.test("a store whose STORE is a folder works again once the message's advice is followed", async () => {
+  const t = await buildTemplate();
+  await using dir = await tempDir();
+  const store = `${dir.path}/.tusk`;
+  await copyDir(t.store, store);
+  await makeFolder(`${store}/STORE`, true);
+  const r = await tusk(["list", "repo"], { store });
+  assert.equal(r.code, 1, r.stderr);
+  const line = /holding the line "([^"]+)"/.exec(r.stderr)?.[1];
+  assert.ok(line, `the message says what to put back: ${r.stderr}`);
+  await Deno.rename(`${store}/STORE`, `${dir.path}/STORE.away`);
+  await Deno.writeTextFile(`${store}/STORE`, `${line}\n`);
+  const repos = await tuskOk(["list", "repo"], { store });
+  assert.match(repos.stdout, /\bmany\b/);
+  await tuskOk(["verify"], { store });
+  await tuskOk(["get", "file", t.packed.ref], { store });
+});
+
 Deno.test("a file named .tusk where a store is searched for is passed over: no store, exit 1", async () => {
   await using dir = await tempDir();
   await Deno.writeTextFile(`${dir.path}/.tusk`, "not a store\n");
