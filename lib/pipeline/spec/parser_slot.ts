@@ -3,7 +3,7 @@
  * `parse_spec.ts` loads zod too (tens of milliseconds), which a command that only runs jobs
  * does not need, since each pipeline record keeps its spec parsed. The parser puts itself
  * here when its module loads; `pipelines.ts` asks for it only for a record an older version
- * of tusk wrote, and `loadSpecParser()` there loads it for a store that has one.
+ * of tusk wrote, and `loadSpecParserFor()` there loads it for a store that has one.
  */
 
 /** Parses a spec's JSON as `parseSpec()` does (its result typed by the caller). */
