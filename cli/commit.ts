@@ -2,7 +2,8 @@
 import * as pfs from "../lib/pfs/commit.ts";
 import { formatAge, formatSize, formatTable, printable } from "../lib/format/format.ts";
 import { programText } from "../lib/format/program.ts";
-import { afterCommit, jobProgress } from "./_after_commit.ts";
+import { afterCommit } from "./_after_commit.ts";
+import { jobProgress } from "./_job_progress.ts";
 import { interruptible } from "./_interrupt.ts";
 import { count } from "./_count.ts";
 import type { CliContext, JsonOption } from "./context.ts";

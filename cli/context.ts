@@ -15,7 +15,6 @@ import type { CompletionCommand, SandboxChoice, Store } from "../lib/mod.ts";
 
 type Lib = typeof import("../lib/mod.ts");
 type Pfs = typeof import("../lib/pfs/store.ts");
-type Run = typeof import("../lib/run.ts");
 
 /** The modes `--sandbox` and `$TUSK_SANDBOX` take. */
 export const SANDBOX_REQUESTS = ["auto", "deno", "bwrap"] as const;
@@ -192,7 +191,7 @@ export class CliContext {
   /** The sandbox stages get, as `sandboxRequest()` asks, and why. */
   sandbox(): Promise<SandboxChoice> {
     return this.#sandbox ??= this.sandboxRequest().then(async (asked) =>
-      (await this.run()).detectSandbox(asked)
+      (await this.lib()).detectSandbox(asked)
     );
   }
 
@@ -205,14 +204,6 @@ export class CliContext {
   /** The store and its errors alone, for commands that touch no pipeline: a quicker start. */
   pfs(): Promise<Pfs> {
     return load<Pfs>("../lib/pfs/store.ts");
-  }
-
-  /**
-   * Finding the sandbox and running the jobs commits triggered, without the rest of the
-   * library: what a store command (`put file`) needs for its jobs.
-   */
-  run(): Promise<Run> {
-    return load<Run>("../lib/run.ts");
   }
 
   /** The whole library, for a store command's occasional pipeline work. */

@@ -6,8 +6,9 @@ import { type Command, command, flag, list, value } from "../lib/cli/command_lin
 import { handlers, JSON_OPTION, MESSAGE, WAIT } from "./_declare.ts";
 
 const on = handlers<typeof import("./file.ts")>("./file.ts");
+const onPut = handlers<typeof import("./put_file.ts")>("./put_file.ts");
 
-/** The commands of `cli/file.ts`, by the words that name them; main.ts places them. */
+/** The commands of `cli/file.ts` and `cli/put_file.ts`, by the words that name them; main.ts places them. */
 export const rows: Readonly<Record<string, Command>> = {
   "list file": command({
     description: "list the files in a folder",
@@ -59,7 +60,7 @@ export const rows: Readonly<Record<string, Command>> = {
           "(1.x) put files into a new commit, appending to files that exist (-o overwrites)",
       },
     },
-    run: on("putFile"),
+    run: onPut("putFile"),
   }),
   "get file": command({
     description: "print a file, or write files with -o",

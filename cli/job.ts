@@ -7,7 +7,7 @@ import {
   printable,
   TableStream,
 } from "../lib/format/format.ts";
-import { jobProgress } from "./_after_commit.ts";
+import { jobProgress } from "./_job_progress.ts";
 import { interruptible } from "./_interrupt.ts";
 import { count } from "./_count.ts";
 import { warnDamaged } from "./_damaged.ts";

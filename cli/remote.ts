@@ -157,20 +157,24 @@ export async function clone(
 ): Promise<void> {
   const p = progress(cli);
   // Ctrl-C (or SIGTERM) during a clone: the half-made store is removed, so that it is never
-  // taken for a clone, and the clone can simply be run again.
+  // taken for a clone, and the clone can simply be run again; the command says so.
   let made: string | null = null;
-  const stop = (code: number) => () => {
-    if (made) {
-      try {
-        Deno.removeSync(made, { recursive: true });
-      } catch {
-        // Gone already.
-      }
-    }
-    Deno.exit(code);
+  let store: string | null = null;
+  const stop = (signal: "SIGINT" | "SIGTERM") => () => {
+    p.done();
+    const left = made === null ? null : removeAll(made, store);
+    cli.err(
+      left === null
+        ? `tusk: Clone interrupted (${signal}): nothing was left behind${
+          store ? ` (no store at "${store}")` : ""
+        }; run it again to clone\n`
+        : `tusk: Clone interrupted (${signal}): could not remove "${left}" (remove it, or run ` +
+          "the clone again there, which clears it)\n",
+    );
+    Deno.exit(signal === "SIGINT" ? 130 : 143);
   };
-  const onInt = stop(130);
-  const onTerm = stop(143);
+  const onInt = stop("SIGINT");
+  const onTerm = stop("SIGTERM");
   Deno.addSignalListener("SIGINT", onInt);
   Deno.addSignalListener("SIGTERM", onTerm);
   let r;
@@ -186,7 +190,10 @@ export async function clone(
         ? { store: cli.storeFlag }
         : {}),
       ...(p.on ? { onProgress: p.on } : {}),
-      onCreated: (root) => (made = root),
+      onCreated: (path, root) => {
+        made = path;
+        store = root;
+      },
     });
   } finally {
     Deno.removeSignalListener("SIGINT", onInt);
@@ -199,4 +206,37 @@ export async function clone(
     `  ${r.branches.length} branches, ${r.pipelines.length} pipelines, ${r.jobs} jobs, ` +
       `${r.objects} objects (${formatSize(r.bytes)})\n`,
   );
+}
+
+/**
+ * Remove what an interrupted clone made: `path` (the topmost folder it made, or its staging
+ * folder), and the store at `store` should it have just been renamed into place (then it is
+ * not empty; an empty folder there is one that was there before, and stays). A write of the
+ * clone still under way may land in a folder being removed, so each is tried again. Returns
+ * what could not be removed, or null.
+ */
+function removeAll(path: string, store: string | null): string | null {
+  const placed = store !== null && !isEmptyOrGone(store);
+  for (const p of placed ? [path, store] : [path]) {
+    for (let tries = 0;; tries++) {
+      try {
+        Deno.removeSync(p, { recursive: true });
+        break;
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) break;
+        if (tries >= 3) return p;
+      }
+    }
+  }
+  return null;
+}
+
+/** True when `dir` does not exist or holds nothing. */
+function isEmptyOrGone(dir: string): boolean {
+  try {
+    for (const _ of Deno.readDirSync(dir)) return false;
+  } catch {
+    return true;
+  }
+  return true;
 }

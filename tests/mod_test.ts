@@ -122,12 +122,6 @@ Deno.test("lib/remote.ts is a subset of lib/mod.ts", async () => {
   for (const [name, value] of Object.entries(remote)) assert.equal(mod[name], value, name);
 });
 
-Deno.test("lib/run.ts is a subset of lib/mod.ts", async () => {
-  const run = await import("../lib/run.ts");
-  const mod = await import("../lib/mod.ts") as Record<string, unknown>;
-  for (const [name, value] of Object.entries(run)) assert.equal(mod[name], value, name);
-});
-
 Deno.test("lib/pfs.ts is a subset of lib/mod.ts", async () => {
   const pfs = await import("../lib/pfs.ts");
   const mod = await import("../lib/mod.ts") as Record<string, unknown>;
@@ -175,7 +169,6 @@ const LAYER: Record<string, number> = {
   "lib/pfs.ts": 7,
   "lib/pfs": 7,
   "lib/metrics.ts": 7,
-  "lib/run.ts": 7,
   "lib/remote.ts": 7,
   "lib/mod.ts": 7,
 };
@@ -255,12 +248,12 @@ Deno.test("tui/ reaches lib/ only through lib/mod.ts, and stages import nothing 
   assert.deepEqual(stages, []);
 });
 
-Deno.test("cli/ reaches lib/ only through lib/mod.ts, lib/pfs.ts (and its parts lib/pfs/), lib/metrics.ts, lib/run.ts and lib/format/ (its tables through lib/cli/), and nothing below imports it", async () => {
+Deno.test("cli/ reaches lib/ only through lib/mod.ts, lib/pfs.ts (and its parts lib/pfs/), lib/metrics.ts and lib/format/ (its tables through lib/cli/), and nothing below imports it", async () => {
   const table = (file: string) => /^cli\/(\w+_table|_declare)\.ts$/.test(file);
   const allowed = (file: string, target: string) =>
     target.startsWith("cli/") || target === "lib/mod.ts" || target === "lib/pfs.ts" ||
     target.startsWith("lib/pfs/") ||
-    target === "lib/metrics.ts" || target === "lib/remote.ts" || target === "lib/run.ts" ||
+    target === "lib/metrics.ts" || target === "lib/remote.ts" ||
     target.startsWith("lib/format/") || target === "tui/app.tsx" ||
     (table(file) && target === "lib/cli/command_line.ts");
   assert.deepEqual(
@@ -343,6 +336,14 @@ Deno.test("a store verb's handlers load only their noun's verbs, and no pack or 
       "lib/glob.ts",
     ],
     "cli/file.ts": ["lib/commands/repo.ts", "lib/glob.ts"],
+    "cli/put_file.ts": [
+      "lib/commands/file.ts",
+      "lib/commands/repo.ts",
+      "lib/commands/commit.ts",
+      "lib/glob.ts",
+      "cli/_run_triggered.ts",
+      "cli/_job_progress.ts",
+    ],
     "cli/commit.ts": [
       "lib/commands/file.ts",
       "lib/commands/put_file.ts",
@@ -358,15 +359,9 @@ Deno.test("a store verb's handlers load only their noun's verbs, and no pack or 
   };
   for (const [handler, not] of Object.entries(others)) {
     const graph = await preparedGraph(`${ROOT}/${handler}`);
-    assert.ok(graph.includes("lib/store/store.ts"), `${handler}: ${graph.join(", ")}`);
+    assert.ok(graph.includes("lib/errors.ts"), `${handler}: ${graph.join(", ")}`);
     assert.deepEqual(graph.filter((m) => [...lazy, ...not].includes(m)), [], handler);
   }
-});
-
-Deno.test("lib/run.ts, which runs a commit's jobs, loads no spec parser and no zod; lib/mod.ts does", async () => {
-  const parser = (m: string) => /spec\/(parse_spec|fields)\.ts$|^npm:\/?zod@/.test(m);
-  assert.deepEqual((await preparedGraph(`${ROOT}/lib/run.ts`)).filter(parser), []);
-  assert.ok((await preparedGraph(`${ROOT}/lib/mod.ts`)).some(parser));
 });
 
 Deno.test("the library loads no plotting module up front, lib/pfs.ts no metrics module; only plots() loads vega", async () => {
@@ -380,6 +375,17 @@ Deno.test("the library loads no plotting module up front, lib/pfs.ts no metrics 
   assert.deepEqual(lean, [], "the store commands' lean surface loads no metrics code either");
   const render = await preparedGraph(`${ROOT}/lib/format/plot_render.ts`);
   assert.ok(render.some((m) => /^npm:\/?vega@/.test(m)), render.join("\n"));
+});
+
+Deno.test("tusk up and the library load no spec parser (nor zod) up front: reading pipeline records needs none", async () => {
+  for (const entry of ["cli/up.ts", "tui/app.tsx", "lib/mod.ts", "lib/scheduler/scheduler.ts"]) {
+    const parser = (await preparedGraph(`${ROOT}/${entry}`)).filter((m) =>
+      /zod|parse_spec|spec\/fields/.test(m)
+    );
+    assert.deepEqual(parser, [], entry);
+  }
+  const parse = await preparedGraph(`${ROOT}/lib/pipeline/spec/parse_spec.ts`);
+  assert.ok(parse.some((m) => /^npm:\/?zod@/.test(m)), parse.join("\n"));
 });
 
 Deno.test("no module but the S3 backend loads the AWS SDK, and that one only when it connects", async () => {

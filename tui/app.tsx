@@ -23,6 +23,8 @@ import { computeLayout } from "./layout.ts";
 import { loadSnapshot } from "./snapshot.ts";
 import {
   type Action,
+  clockFace,
+  type ClockWindow,
   type FeedItem,
   initialState,
   type Limits,
@@ -106,9 +108,20 @@ export function App(props: AppProps) {
   }, []);
   const [now, setNow] = useState(clock);
   const startRef = useRef(0);
+  /** The time and the window of the frame last drawn, for the clock's tick. */
+  const shownRef = useRef<{ now: number; window: ClockWindow } | null>(null);
 
+  // Every second, redraw if the clock alone changed what the screen shows.
   useEffect(() => {
-    const t = setInterval(() => setNow(clock()), 1000);
+    const t = setInterval(() => {
+      const at = clock();
+      const shown = shownRef.current;
+      const view = viewRef.current!;
+      if (shown && clockFace(view, at, shown.window) === clockFace(view, shown.now, shown.window)) {
+        return;
+      }
+      setNow(at);
+    }, 1000);
     return () => clearInterval(t);
   }, [clock]);
 
@@ -218,6 +231,10 @@ export function App(props: AppProps) {
     }
     return out;
   }, [view.pipelines, now, props.cronSchedule]);
+  shownRef.current = {
+    now,
+    window: { start, rows: layout.jobRows, cron: cronNext.size > 0 },
+  };
 
   // Carry out a job request once, after the moves typed before it have been applied.
   const { request } = view;

@@ -100,7 +100,7 @@ export async function loadSnapshot(store: Store, options: SnapshotOptions = {}):
     }
     repos.push({ name: r.name, size: r.size ?? 0, head, headTime, created: r.created });
   }
-  const specs = pipelinesOf(await store.state());
+  const specs = await pipelinesOf(await store.state());
   const pipelines: PipelineNode[] = specs.map((p) => ({
     name: p.name,
     inputs: inputsOf(p.parsed.input),

@@ -17,6 +17,7 @@ import {
   type JobState,
   type TuskEvent,
 } from "../lib/mod.ts";
+import { shortAge } from "./format.ts";
 import { PersistentMap } from "./persistent_map.ts";
 
 /** How much history the view keeps. */
@@ -747,6 +748,34 @@ function damagedNotice(damaged: ReadonlyMap<string, DamagedRecord>): string | nu
   const [d] = damaged.values();
   return `Skipped the damaged record of job ${d!.job.slice(0, 12)} of "${d!.pipeline}": ` +
     `remove "${d!.file}" to forget that job`;
+}
+
+/** The part of the screen `clockFace()` looks at: the job list's window, and cron countdowns. */
+export interface ClockWindow {
+  /** First row of the job list shown, and how many rows it has. */
+  readonly start: number;
+  readonly rows: number;
+  /** A cron input's countdown is shown (it changes every second). */
+  readonly cron: boolean;
+}
+
+/**
+ * What the screen shows that changes with the clock alone, as a key: equal keys at two times
+ * mean the same screen at both. A running job's time (in the list or the open panel) and a
+ * cron countdown change every second, so with either shown the key is the time itself;
+ * otherwise it is the repos' ages and the footer's message. The app redraws on its clock only
+ * when the key changes: a redraw costs Ink a whole frame, idle or not.
+ */
+export function clockFace(state: ViewState, now: number, window: ClockWindow): string {
+  const ticking = (j: JobView | undefined) => j !== undefined && !!j.started && !j.finished;
+  if (window.cron || ticking(selectedJob(state))) return String(now);
+  const n = state.order.length;
+  for (let i = window.start; i < Math.min(n, window.start + window.rows); i++) {
+    if (ticking(state.jobs.get(state.order[n - 1 - i]!))) return String(now);
+  }
+  let face = footerMessage(state, now) ?? "";
+  for (const r of state.repos) face += `\n${shortAge(r.headTime, now)}`;
+  return face;
 }
 
 /** The selected job, if any. */

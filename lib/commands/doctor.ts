@@ -121,7 +121,7 @@ export async function doctor(store: Store, options: DoctorOptions = {}): Promise
   const now = options.now ?? store.now();
   const cron: CronTick[] = [];
   try {
-    for (const p of pipelinesOf(await store.state())) {
+    for (const p of await pipelinesOf(await store.state())) {
       for (const c of inputLeaves(p.parsed.input, "cron")) {
         const start = c.start ? new Date(c.start) : undefined;
         const next = p.stopped ? null : nextTick(c.spec, now, start).toISOString();
@@ -155,7 +155,7 @@ export async function doctor(store: Store, options: DoctorOptions = {}): Promise
 async function checkPrograms(store: Store): Promise<ProgramCheck[]> {
   let pipelines: Pipeline[];
   try {
-    pipelines = pipelinesOf(await store.state());
+    pipelines = await pipelinesOf(await store.state());
   } catch {
     return []; // an unreadable store is reported by verify
   }

@@ -3,17 +3,8 @@
  * nothing is printed here.
  */
 import { InvalidArgumentError, NotFoundError } from "../errors.ts";
-import {
-  checkChunk,
-  chunkFor,
-  compareNames,
-  decodeFanout,
-  decodeTree,
-  EMPTY_TREE,
-  isFanout,
-  type TreeEntry,
-  treePage,
-} from "../store/codec.ts";
+import { compareNames, decodeTree, EMPTY_TREE, type TreeEntry, treePage } from "../store/codec.ts";
+import { checkChunk, chunkFor, decodeFanout, isFanout } from "../store/fanout_codec.ts";
 import type { Hash } from "../store/hash.ts";
 import { formatPath, parseBranchRef, parsePath, parseRef } from "../store/names.ts";
 import type { CommitInfo, PathEntry, Store } from "../store/store.ts";

@@ -59,9 +59,11 @@ function jobRoots(
         };
         trees.push(root);
       }
+      // Every record in the folder, whatever the job index says (a damaged index must hide
+      // no job's objects from gc), and the index left as it is for verify to report.
       const records = options.skipDamaged
-        ? (await jobs.scan({ pipeline: p })).jobs
-        : await jobs.list({ pipeline: p });
+        ? (await jobs.scan({ pipeline: p, byFolder: true })).jobs
+        : await jobs.list({ pipeline: p, byFolder: true });
       for (const job of records) {
         if (!isFinal(job.state)) unfinished.push(job);
         for (const d of job.datums) {

@@ -43,7 +43,7 @@ export async function listJobs(
   store: Store,
   options: { pipeline?: string; limit?: number } & JobListingOptions = {},
 ): Promise<JobRecord[]> {
-  if (options.pipeline) pipelineOf(await store.state(), options.pipeline);
+  if (options.pipeline) await pipelineOf(await store.state(), options.pipeline);
   const jobs = new JobStore(store);
   const { onDamaged, ...which } = options;
   if (!onDamaged) return await jobs.list(which);
@@ -60,7 +60,7 @@ export async function streamJobs(
   store: Store,
   options: { pipeline?: string } & JobListingOptions = {},
 ): Promise<AsyncGenerator<JobRecord>> {
-  if (options.pipeline) pipelineOf(await store.state(), options.pipeline);
+  if (options.pipeline) await pipelineOf(await store.state(), options.pipeline);
   const { onDamaged, pipeline } = options;
   return new JobStore(store).records({
     ...(pipeline ? { pipeline } : {}),
@@ -144,7 +144,7 @@ export async function logs(
   let list: JobRecord[];
   if (options.job) list = [await inspectJob(store, options.job)];
   else {
-    if (options.pipeline) pipelineOf(await store.state(), options.pipeline);
+    if (options.pipeline) await pipelineOf(await store.state(), options.pipeline);
     list = (await jobs.list(options.pipeline ? { pipeline: options.pipeline } : {})).reverse();
   }
   const out: LogLine[] = [];
@@ -233,14 +233,14 @@ export interface RerunView {
 export async function rerunJob(store: Store, ref: string): Promise<RerunView> {
   const { pipeline: named } = parseJobRef(ref);
   const state = await store.state();
-  if (named !== undefined && !pipelinesOf(state).some((p) => p.name === named)) {
+  if (named !== undefined && !(await pipelinesOf(state)).some((p) => p.name === named)) {
     throw new NotFoundError(`Pipeline "${named}" was deleted: its jobs cannot be re-run`, {
       pipeline: named,
     });
   }
   const job = await inspectJob(store, ref);
   const id = job.id.slice(0, 12);
-  const p = pipelinesOf(state).find((x) => x.name === job.pipeline);
+  const p = (await pipelinesOf(state)).find((x) => x.name === job.pipeline);
   if (!p) {
     throw new NotFoundError(`Pipeline "${job.pipeline}" was deleted: its jobs cannot be re-run`, {
       pipeline: job.pipeline,

@@ -17,7 +17,7 @@ import {
   setPipelineStopped,
 } from "../pipeline/pipelines.ts";
 import type { HostProgram } from "../pipeline/program.ts";
-import { DEFAULT_WORKING_DIR } from "../pipeline/spec/parse_spec.ts";
+import { DEFAULT_WORKING_DIR } from "../pipeline/spec/defaults.ts";
 import { resolveHostProgram, type SandboxRequest } from "../runner/host_program.ts";
 import { ProgramCache } from "../runner/program_cache.ts";
 import { inputLeaves } from "../pipeline/spec/input.ts";
@@ -135,7 +135,7 @@ export async function listPipelines(
   const state = await store.state();
   const jobs = new JobStore(store);
   const out: PipelineView[] = [];
-  for (const p of pipelinesOf(state)) out.push(await view(p, jobs, options));
+  for (const p of await pipelinesOf(state)) out.push(await view(p, jobs, options));
   return out;
 }
 
@@ -145,7 +145,7 @@ export async function inspectPipeline(
   name: string,
   options: JobListingOptions = {},
 ): Promise<PipelineView & { spec: Readonly<Record<string, unknown>>; modules: readonly string[] }> {
-  const p = pipelineOf(await store.state(), name);
+  const p = await pipelineOf(await store.state(), name);
   return { ...(await view(p, new JobStore(store), options)), spec: p.spec, modules: p.modules };
 }
 
@@ -163,7 +163,7 @@ export async function plan(
   name: string,
 ): Promise<{ trigger: string | null; rows: PlanRow[] }> {
   const state = await store.state();
-  const p = pipelineOf(state, name);
+  const p = await pipelineOf(state, name);
   const t = currentTrigger(state, p);
   if (!t) return { trigger: null, rows: [] };
   const commits = new Map(t.inputs.map((i) => [i.name, { repo: i.repo, commit: i.commit }]));
@@ -218,7 +218,7 @@ export function downstream(pipelines: readonly Pipeline[], repo: string): Pipeli
 /** The pipeline DAG as text lines: `training → model → inference ← attributes`. */
 export async function drawPipelines(store: Store): Promise<string[]> {
   const state = await store.state();
-  const pipelines = pipelinesOf(state);
+  const pipelines = await pipelinesOf(state);
   const lines: string[] = [];
   for (const p of pipelines) {
     const ins = inputLeaves(p.parsed.input).map((i) =>

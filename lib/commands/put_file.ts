@@ -1,5 +1,6 @@
 /** `put file`: host files, folders, globs or stdin into a commit. Returns data; prints nothing. */
 import { BadSourceError, InvalidArgumentError } from "../errors.ts";
+import { PACK_MIN_OBJECTS } from "../store/batch.ts";
 import { EMPTY_TREE } from "../store/codec.ts";
 import type { Hash } from "../store/hash.ts";
 import {
@@ -280,7 +281,11 @@ export async function putFile(
       const stream = options.stdin ?? Deno.stdin.readable;
       stdinBlob = await store.objects.writeStream(stream, progress);
     }
-    await batch.flush();
+    // A few small files are written with the commit's trees and commit object, their fsyncs
+    // overlapping; many are written now, so the store lock is not held while they are.
+    // Appending reads the new blobs back, so they must be written first.
+    const withCommit = batch.size < PACK_MIN_OBJECTS && !options.append;
+    if (!withCommit) await batch.flush();
     const puts: { dest: string[]; hash: Hash; size: number }[] = planned.map((p, i) => ({
       dest: p.dest,
       hash: blobs[i]!.hash,
@@ -306,7 +311,7 @@ export async function putFile(
         const r = await store.editTree(root ?? EMPTY_TREE, edits, tx.batch);
         return { tree: r.hash, size: r.size };
       }, { message: options.message ?? "", origin: "user" });
-    });
+    }, withCommit ? { batch } : {});
     return { commit, files: puts.length, bytes: total + (stdinBlob?.size ?? 0), skipped };
   });
 }

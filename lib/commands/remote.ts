@@ -20,14 +20,22 @@ function load<T>(path: string): Promise<T> {
   return import(new URL(path, import.meta.url).href);
 }
 
-/** The backend of `url`: a folder, or S3 (whose module loads the AWS SDK when used). */
+/**
+ * The backend of `url`: a folder, or S3 (whose module loads the AWS SDK when used). `said`
+ * names the remote for a command that reads it: a folder that does not exist is refused.
+ */
 async function openBackend(
   url: RemoteUrl,
   env: (name: string) => string | undefined,
+  said?: string,
 ): Promise<RemoteBackend> {
   const open = await load<typeof import("../remote/open.ts")>("../remote/open.ts");
-  return await open.openBackend(url, env);
+  if (said === undefined) return await open.openBackend(url, env);
+  return await open.openBackend(url, env, { missing: () => open.missingRemote(said, url.url) });
 }
+
+/** How a named remote is named in a message: `Remote "origin" (/mnt/backup)`. */
+const named = (r: { name: string; url: string }) => `Remote "${r.name}" (${r.url})`;
 
 export type { RemoteVerifyReport, TransferProgress, TransferResult };
 
@@ -67,7 +75,7 @@ export async function remoteVerify(
   options: { remote: string; env?: (name: string) => string | undefined },
 ): Promise<RemoteVerifyReport> {
   const r = await remoteNamed(store, options.remote);
-  const backend = await openBackend(parseRemoteUrl(r.url, "/"), envOf(options));
+  const backend = await openBackend(parseRemoteUrl(r.url, "/"), envOf(options), named(r));
   try {
     const [{ verifyRemote }, { RemoteCache }] = await Promise.all([
       load<typeof import("../remote/verify_remote.ts")>("../remote/verify_remote.ts"),
@@ -105,7 +113,7 @@ export async function pushTo(store: Store, options: TransferOptions): Promise<Tr
 /** `pull <remote> [repo[@branch]…]`. */
 export async function pullFrom(store: Store, options: TransferOptions): Promise<TransferResult> {
   const r = await remoteNamed(store, options.remote);
-  const backend = await openBackend(parseRemoteUrl(r.url, "/"), envOf(options));
+  const backend = await openBackend(parseRemoteUrl(r.url, "/"), envOf(options), named(r));
   try {
     const { pull } = await load<typeof import("../remote/pull.ts")>("../remote/pull.ts");
     return await pull(store, { ...options, backend });
@@ -133,29 +141,43 @@ export async function cloneFrom(options: {
   env?: (name: string) => string | undefined;
   onProgress?: (p: TransferProgress) => void;
   /**
-   * Called once the clone starts writing, with the folder to remove should it be stopped:
-   * the topmost folder it made for the store, or else its staging folder.
+   * Called once the clone starts writing, with the folder to remove should it be stopped
+   * (the topmost folder it made for the store, or else its staging folder) and the store
+   * folder it is made into.
    */
-  onCreated?: (path: string) => void;
+  onCreated?: (path: string, store: string) => void;
 }): Promise<CloneResult> {
   const url = parseRemoteUrl(options.url, options.cwd);
   if (options.dir !== undefined && options.store !== undefined) {
     throw new InvalidArgumentError("Give clone a folder or --store, not both", {});
   }
-  const abs = (p: string) => (p.startsWith("/") ? p : `${options.cwd}/${p}`);
+  if (options.dir === "") {
+    throw new InvalidArgumentError(
+      `Invalid folder "": give the folder to clone into, or leave it out for ` +
+        `"${defaultCloneName(url)}"`,
+      { dir: "" },
+    );
+  }
   const root = options.store !== undefined
-    ? abs(options.store)
-    : Layout.under(abs(options.dir ?? defaultCloneName(url)));
+    ? absolute(options.store, options.cwd)
+    : Layout.under(absolute(options.dir ?? defaultCloneName(url), options.cwd));
   const made = missingFolders(root);
-  const backend = await openBackend(url, envOf(options));
+  const backend = await openBackend(url, envOf(options), `Cannot clone "${url.url}"`);
   try {
+    if (url.kind === "folder" && within(realFolder(root), realFolder(url.path))) {
+      throw new InvalidArgumentError(
+        `Cannot clone "${url.url}" into "${root}": that is inside the remote's own folder; ` +
+          "give a folder outside it",
+        { dir: options.dir ?? options.store ?? root },
+      );
+    }
     const { clone } = await load<typeof import("../remote/clone.ts")>("../remote/clone.ts");
     const r = await clone({
       root,
       backend,
       remote: "origin",
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      onStaging: (staging) => options.onCreated?.(made[0] ?? staging),
+      onStaging: (staging) => options.onCreated?.(made[0] ?? staging, root),
     });
     return { ...r, store: root };
   } catch (err) {
@@ -165,6 +187,41 @@ export async function cloneFrom(options: {
   } finally {
     backend.close();
   }
+}
+
+/**
+ * `path` made absolute from `cwd`, its `.` and `..` segments resolved as written (as a shell's
+ * `cd` does), without repeated or trailing slashes: `x/../..` names the folder above `cwd`, and
+ * no `x` is made on the way.
+ */
+function absolute(path: string, cwd: string): string {
+  const out: string[] = [];
+  for (const seg of (path.startsWith("/") ? path : `${cwd}/${path}`).split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") out.pop();
+    else out.push(seg);
+  }
+  return `/${out.join("/")}`;
+}
+
+/** `path` with its nearest existing folder's links resolved (the rest as written). */
+function realFolder(path: string): string {
+  let head = path;
+  let tail = "";
+  while (head !== "" && head !== "/") {
+    try {
+      return Deno.realPathSync(head) + tail;
+    } catch {
+      tail = head.slice(head.lastIndexOf("/")) + tail;
+      head = head.slice(0, head.lastIndexOf("/"));
+    }
+  }
+  return path;
+}
+
+/** True when `path` is `folder` or below it. */
+function within(path: string, folder: string): boolean {
+  return path === folder || path.startsWith(folder === "/" ? "/" : `${folder}/`);
 }
 
 /** The folders above `path` that do not exist yet, outermost first. */

@@ -103,14 +103,13 @@ export async function deleteRepo(store: Store, name: string): Promise<void> {
     store.repoOf(tx.state, name);
     // Loaded only here, and by URL rather than a literal specifier (which Deno would prepare
     // ahead of time, npm packages included), so the other verbs never load pipeline code.
-    const { loadSpecParserFor, pipelinesOf } = await import(
+    const { pipelinesOf } = await import(
       new URL("../pipeline/pipelines.ts", import.meta.url).href
     ) as typeof import("../pipeline/pipelines.ts");
     const { inputLeaves } = await import(
       new URL("../pipeline/spec/input.ts", import.meta.url).href
     ) as typeof import("../pipeline/spec/input.ts");
-    await loadSpecParserFor(tx.state);
-    const pipelines = pipelinesOf(tx.state);
+    const pipelines = await pipelinesOf(tx.state);
     if (pipelines.some((p) => p.name === name)) {
       throw new InvalidArgumentError(
         `Repo "${name}" is the output of pipeline "${name}": delete the pipeline instead`,

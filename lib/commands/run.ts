@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError } from "../errors.ts";
 import type { JobRecord } from "../pipeline/jobs.ts";
-import { loadSpecParserFor, pipelineOf, pipelinesOf } from "../pipeline/pipelines.ts";
+import { pipelineOf, pipelinesOf } from "../pipeline/pipelines.ts";
 import { inputLeaves } from "../pipeline/spec/input.ts";
 import type { SandboxMode } from "../runner/detect.ts";
 import { EventBus, type Listener } from "../scheduler/events.ts";
@@ -42,9 +42,6 @@ export async function runTriggered(
   store: Store,
   options: RunTriggeredOptions,
 ): Promise<TriggeredRun> {
-  // Loaded from the lean surface (`lib/run.ts`), without the spec parser: a record an older
-  // version wrote needs it.
-  await loadSpecParserFor(await store.state());
   const bus = new EventBus({ journal: journalPath(store) });
   if (options.onEvent) bus.on(options.onEvent);
   try {
@@ -69,9 +66,11 @@ export async function runCron(
   options: { sandbox: SandboxMode },
 ): Promise<void> {
   const state = await store.state();
-  const p = pipelineOf(state, name);
+  const p = await pipelineOf(state, name);
   if (inputLeaves(p.parsed.input, "cron").length === 0) {
-    const cron = pipelinesOf(state).filter((x) => inputLeaves(x.parsed.input, "cron").length > 0)
+    const cron = (await pipelinesOf(state)).filter((x) =>
+      inputLeaves(x.parsed.input, "cron").length > 0
+    )
       .map((x) => `"${x.name}"`);
     throw new InvalidArgumentError(
       `Pipeline "${name}" has no cron input, so "tusk run cron" has nothing to tick (${

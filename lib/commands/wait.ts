@@ -27,7 +27,7 @@ export async function settled(
   const jobs = new JobStore(store);
   const out: JobRecord[] = [];
   const waiting: string[] = [];
-  for (const p of downstream(pipelinesOf(state), repo)) {
+  for (const p of downstream(await pipelinesOf(state), repo)) {
     if (p.stopped) continue;
     const t = currentTrigger(state, p);
     if (!t) continue;

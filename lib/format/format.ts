@@ -53,6 +53,12 @@ export function formatAge(iso: string, now: Date): string {
  */
 const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
 const UNSAFE_ALL = new RegExp(UNSAFE.source, "gu");
+/**
+ * Printable ASCII (with line breaks): text with nothing to escape, found without building
+ * `UNSAFE`'s Unicode tables, which cost a short command's first print about half a millisecond.
+ */
+const PLAIN = /^[\x20-\x7e]*$/;
+const PLAIN_LINES = /^[\x20-\x7e\n]*$/;
 const SHORT_ESCAPES: Readonly<Record<string, string>> = {
   "\b": "\\b",
   "\t": "\\t",
@@ -82,6 +88,7 @@ export interface PrintableOptions {
  * kept. Every printer of text that came from a stage or a user goes through it.
  */
 export function printable(text: string, options: PrintableOptions = {}): string {
+  if ((options.keepNewlines ? PLAIN_LINES : PLAIN).test(text)) return text;
   if (!UNSAFE.test(text)) return text;
   if (options.keepNewlines) return text.split("\n").map((line) => printable(line)).join("\n");
   return text.replace(UNSAFE_ALL, escapeChar);

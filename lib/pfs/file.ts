@@ -7,5 +7,5 @@ export {
   listFile,
   listFilePage,
 } from "../commands/file.ts";
-export { putFile } from "../commands/put_file.ts";
+export { putFile } from "./put_file.ts";
 export type { FileInfo, FilePage, ListFileOptions } from "../commands/file.ts";

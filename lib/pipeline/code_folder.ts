@@ -12,7 +12,8 @@
  * caches (`__pycache__`) and the store's own folder are not code and are left out.
  */
 import { InvalidArgumentError } from "../errors.ts";
-import { compareNames, encodeFolderSync, type TreeEntry } from "../store/codec.ts";
+import { compareNames, type TreeEntry } from "../store/codec.ts";
+import { encodeFolderSync } from "../store/fanout_codec.ts";
 import { type Hash, sha256 } from "../store/hash.ts";
 import { parsePath } from "../store/names.ts";
 import { SpecError, type SpecRule } from "./spec/spec_error.ts";

@@ -10,10 +10,13 @@
  * crash between the two leaves an id with no record, which readers skip as they skip a
  * record removed; a crash during the append leaves a partial last line, which readers
  * ignore and the next writer cuts off. An index that is missing (a store from before it,
- * or removed) or damaged (not whole lines of hex, or out of order) is rebuilt under the
- * lock from the records in the folder together with every well-formed line it still
- * holds, so a rebuild racing a writer loses no id. `checkJobIndex()` (`tusk verify`)
- * compares the index with the records.
+ * or removed), not a regular file (a link, say, which would hide or redirect it), empty
+ * while the folder holds a record (a file truncated by hand or by a failing disk: checked
+ * only while the index holds no line, so at no cost once it does), or damaged (not whole
+ * lines of hex, or out of order) is rebuilt under the lock from the records in the folder
+ * together with every well-formed line it still holds, so a rebuild racing a writer loses
+ * no id. `checkJobIndex()` (`tusk verify`) compares the index with the records and
+ * changes nothing.
  */
 import { IntegrityError } from "../errors.ts";
 import { wrongKindError } from "../store/damage.ts";
@@ -91,6 +94,7 @@ export class JobIndex {
     const sorted = [...new Set(ids)].sort();
     await Deno.mkdir(this.#layout.jobDir(this.#pipeline), { recursive: true });
     await this.#locked(async () => {
+      if ((await this.#health()) !== "ok") return await this.#rebuild(sorted);
       if (await this.#append(sorted, options.durable ?? false)) return;
       const have = await this.#readAll();
       if (have === null) return await this.#rebuild(sorted);
@@ -285,10 +289,14 @@ export class JobIndex {
     return out;
   }
 
-  /** Every well-formed line of the index, in any order (what a rebuild keeps of it). */
+  /**
+   * Every well-formed line of the index, in any order (what a rebuild keeps of it). Only a
+   * regular file is read: a link is not followed (to a device it could be read forever).
+   */
   async #salvage(): Promise<string[]> {
     let bytes: Uint8Array;
     try {
+      if (!(await Deno.lstat(this.path)).isFile) return [];
       bytes = await Deno.readFile(this.path);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return [];
@@ -309,17 +317,18 @@ export class JobIndex {
   }
 
   /** The job ids of the records in the pipeline's folder. */
-  async records(): Promise<string[]> {
+  records(): Promise<string[]> {
     const out: string[] = [];
     try {
-      for await (const e of Deno.readDir(this.#layout.jobDir(this.#pipeline))) {
+      // One synchronous listing: async iteration costs a round trip per entry.
+      for (const e of Deno.readDirSync(this.#layout.jobDir(this.#pipeline))) {
         const id = Layout.jobOf(e.name);
         if (id !== null && ID.test(id)) out.push(id);
       }
     } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      if (!(err instanceof Deno.errors.NotFound)) return Promise.reject(err);
     }
-    return out;
+    return Promise.resolve(out);
   }
 
   /** Rewrite the index from the records, what it still holds, and `more` (under the lock). */
@@ -328,31 +337,58 @@ export class JobIndex {
     await writeFileAtomic(this.path, encode([...ids].sort()), this.#tmp);
   }
 
-  /** Build the index when it is missing (a store from before it, or removed). */
-  async #ensure(): Promise<void> {
+  /**
+   * Whether the index can be read as it is: "ok"; "missing" (no entry at its path); or
+   * "damaged": not a regular file, or holding no line while the folder holds a record (the
+   * folder is listed only then, so a pipeline's index with a job in it costs one `lstat`).
+   */
+  async #health(): Promise<"ok" | "missing" | "damaged"> {
+    let info: Deno.FileInfo;
     try {
-      await Deno.lstat(this.path);
-      return;
+      info = await Deno.lstat(this.path);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return "missing";
+      throw err;
+    }
+    if (!info.isFile) return "damaged";
+    if (info.size >= JOB_INDEX_LINE) return "ok";
+    return (await this.#hasRecord()) ? "damaged" : "ok";
+  }
+
+  /** Whether the pipeline's folder holds at least one job record. */
+  async #hasRecord(): Promise<boolean> {
+    try {
+      for await (const e of Deno.readDir(this.#layout.jobDir(this.#pipeline))) {
+        const id = Layout.jobOf(e.name);
+        if (id !== null && ID.test(id)) return true;
+      }
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
-    try {
-      await Deno.lstat(this.#layout.jobDir(this.#pipeline));
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return;
-      throw err;
+    return false;
+  }
+
+  /**
+   * Build the index when it is missing (a store from before it, or removed), and rebuild it
+   * when it is not a regular file or is empty while records exist (see `#health()`).
+   */
+  async #ensure(): Promise<void> {
+    const health = await this.#health();
+    if (health === "ok") return;
+    if (health === "missing") {
+      try {
+        await Deno.lstat(this.#layout.jobDir(this.#pipeline));
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) return;
+        throw err;
+      }
     }
     await this.#locked(async () => {
-      try {
-        await Deno.lstat(this.path);
-      } catch (err) {
-        if (!(err instanceof Deno.errors.NotFound)) throw err;
-        await this.#rebuild([]);
-      }
+      if ((await this.#health()) !== "ok") await this.#rebuild([]);
     });
   }
 
-  /** Rebuild the index from the records and what it holds (`tusk verify`'s repair). */
+  /** Rebuild the index from the records and what it holds (the repair of a damaged index). */
   async rebuild(): Promise<void> {
     await this.#named(async () => {
       await Deno.mkdir(this.#layout.jobDir(this.#pipeline), { recursive: true });
@@ -390,46 +426,57 @@ async function readFull(f: Deno.FsFile, buf: Uint8Array): Promise<void> {
   if (got < buf.length) throw new DamagedIndex();
 }
 
-/** What `checkJobIndex()` found wrong: the first record the index does not name, or damage. */
+/** What `checkJobIndex()` found wrong: a record the index does not name, or damage. */
 export function jobIndexError(
   layout: Layout,
   pipeline: string,
-  problem: { job?: string; damaged?: boolean },
+  problem: { job?: string; damaged?: "lines" | "kind" },
 ): IntegrityError {
   const file = layout.jobIndex(pipeline);
   const repair = `remove "${file}": tusk rebuilds it from the job records`;
-  return new IntegrityError(
-    problem.damaged
-      ? `The job index of pipeline "${pipeline}" is damaged (not whole lines of job ids in ` +
-        `order): ${repair}`
-      : `The job index of pipeline "${pipeline}" does not name job ${problem.job}, whose ` +
-        `record is in the store (listings would miss it): ${repair}`,
-    { pipeline, file, problem: "job-index", repair, ...(problem.job ? { job: problem.job } : {}) },
-  );
+  const listing = `(a listing such as "tusk list job -p ${pipeline}" also rebuilds it)`;
+  const what = problem.damaged === "kind"
+    ? `is damaged (not a regular file): ${repair} ${listing}`
+    : problem.damaged === "lines"
+    ? `is damaged (not whole lines of job ids in order): ${repair} ${listing}`
+    : `does not name job ${problem.job}, whose record is in the store (listings would miss ` +
+      `it): ${repair}`;
+  return new IntegrityError(`The job index of pipeline "${pipeline}" ${what}`, {
+    pipeline,
+    file,
+    problem: "job-index",
+    repair,
+    ...(problem.job ? { job: problem.job } : {}),
+    ...(problem.damaged ? { damage: problem.damaged } : {}),
+  });
 }
 
 /**
- * Check the job index of `pipeline` against its records: every record must be named, and
- * the index must be whole lines in order. An id with no record is allowed (a job whose
- * record a crash kept from being written, or that was removed): listings skip it.
+ * Check the job index of `pipeline` against its records: it must be a regular file of
+ * whole lines in order naming every record. An id with no record is allowed (a job whose
+ * record a crash kept from being written, or that was removed): listings skip it. Nothing
+ * is changed: the damage is reported, and repaired by removing the index or by the next
+ * listing that meets it.
  */
 export async function checkJobIndex(layout: Layout, pipeline: string): Promise<void> {
   const index = new JobIndex(layout, pipeline);
   const records = await index.records();
-  let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(index.path);
+    if (!(await Deno.lstat(index.path)).isFile) {
+      throw jobIndexError(layout, pipeline, { damaged: "kind" });
+    }
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
     // No index yet: the next listing builds it from the records.
     return;
   }
+  const bytes = await Deno.readFile(index.path);
   const named = new Set<string>();
   let prev = "";
   const whole = bytes.length - (bytes.length % JOB_INDEX_LINE);
   for (let at = 0; at < whole; at += JOB_INDEX_LINE) {
     const id = lineAt(bytes, at);
-    if (id === null || id <= prev) throw jobIndexError(layout, pipeline, { damaged: true });
+    if (id === null || id <= prev) throw jobIndexError(layout, pipeline, { damaged: "lines" });
     named.add(id);
     prev = id;
   }

@@ -8,7 +8,6 @@
  */
 import { IntegrityError, InvalidArgumentError, NotFoundError } from "../errors.ts";
 import { wrongKindError } from "../store/damage.ts";
-import type { HostProgram } from "./program.ts";
 import type { Hash } from "../store/hash.ts";
 import {
   exists,
@@ -20,94 +19,33 @@ import {
 } from "../store/fs_util.ts";
 import type { Layout } from "../store/layout.ts";
 import { JobIndex } from "./job_index.ts";
-import { checkRepoName } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
-import type { DatumState, JobState } from "./states.ts";
+import {
+  type DamagedJob,
+  type DatumIndexEntry,
+  isJobRecord,
+  type JobRecord,
+  type JobScan,
+  parseJobRef,
+  recordPieces,
+  type RequestKind,
+  type RerunRequest,
+} from "./job_record.ts";
 
-/** One datum of a job. */
-export interface DatumRecord {
-  /** Short id (first 32 hex of the datum key). */
-  readonly id: string;
-  readonly hash: Hash;
-  state: DatumState;
-  readonly inputs: readonly { name: string; repo: string; commit: string; path: string }[];
-  tries: number;
-  durationMs: number;
-  exitCode: number | null;
-  message?: string;
-  /** Blob holding the datum's logs (JSON: stdout, stderr, exit code, duration, tries). */
-  logs?: Hash;
-  /** Tree of the datum's out folder, and its size. */
-  outputTree?: Hash;
-  outputSize?: number;
-  /** The job whose output is reused (SKIPPED datums). */
-  reusedFrom?: string;
-}
-
-/** A job: one run of a pipeline version over one set of input commits. */
-export interface JobRecord {
-  readonly id: string;
-  readonly pipeline: string;
-  /**
-   * The `createdSeq` of the pipeline the job belongs to: a pipeline deleted and created
-   * again under the same name is another pipeline, with jobs of its own.
-   */
-  readonly pipelineSeq?: number;
-  readonly version: number;
-  readonly specHash: Hash;
-  readonly codeHash: Hash;
-  readonly inputs: readonly { name: string; repo: string; branch: string; commit: string | null }[];
-  /** Hash of the pipeline version and input commits: one job per distinct value. */
-  readonly trigger: Hash;
-  state: JobState;
-  reason?: string;
-  readonly created: string;
-  started?: string;
-  finished?: string;
-  restart: number;
-  progress: {
-    total: number;
-    processed: number;
-    skipped: number;
-    failed: number;
-    recovered: number;
-  };
-  outputCommit?: string;
-  datums: DatumRecord[];
-  /** The finished job this one re-runs (the dashboard's `r`), on the same inputs. */
-  readonly rerunOf?: string;
-  /** Run every datum again, even those that succeeded before with the same hash. */
-  readonly reprocess?: boolean;
-  /** For a stage that is a host program: the program that ran, as found when the job began. */
-  program?: HostProgram;
-}
-
-/**
- * A job record that cannot be read (empty, torn, not a job): `scan()` sets it aside rather
- * than failing the whole listing. `error` names its file and says what to do.
- */
-export interface DamagedJob {
-  readonly pipeline: string;
-  readonly id: string;
-  /** The record's file, absolute. */
-  readonly file: string;
-  readonly error: IntegrityError;
-}
-
-/** What `scan()` found: the readable records, newest first, and the damaged ones. */
-export interface JobScan {
-  readonly jobs: JobRecord[];
-  readonly damaged: DamagedJob[];
-}
-
-/** A request to re-run a finished job, waiting for the scheduler. */
-export interface RerunRequest {
-  /** Run every datum again (else datums that succeeded before are reused). */
-  readonly reprocess: boolean;
-}
-
-/** What another process may ask of a job: stop it, or re-run it. */
-export type RequestKind = "stop" | "rerun";
+export {
+  type DamagedJob,
+  type DatumIndexEntry,
+  type DatumRecord,
+  type JobRecord,
+  type JobRef,
+  type JobScan,
+  MIN_JOB_PREFIX,
+  newJobId,
+  parseJobRef,
+  recordPieces,
+  type RequestKind,
+  type RerunRequest,
+} from "./job_record.ts";
 
 /** Where the store keeps a request of kind `kind` for job `id` of `pipeline`. */
 function requestFile(layout: Layout, kind: RequestKind, pipeline: string, id: string): string {
@@ -119,55 +57,7 @@ function baseName(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
 }
 
-/** A datum index entry: a datum hash that succeeded and where its output is. */
-export interface DatumIndexEntry {
-  readonly hash: Hash;
-  readonly tree: Hash;
-  readonly size: number;
-  readonly job: string;
-  readonly version: number;
-  /** The `createdSeq` of the pipeline that ran the datum (see `JobRecord.pipelineSeq`). */
-  readonly pipelineSeq?: number;
-}
-
 const utf8 = new TextEncoder();
-
-/** The fewest hex digits a job id prefix must have. */
-export const MIN_JOB_PREFIX = 4;
-
-/** A job reference as a user gives it: an id or id prefix, optionally `pipeline@` first. */
-export interface JobRef {
-  /** All 32 hex digits of a job id, or a prefix of at least `MIN_JOB_PREFIX`. */
-  readonly id: string;
-  readonly pipeline?: string;
-}
-
-/**
- * Parse `<id>` or `<pipeline>@<id>`, where `<id>` is a job id or a prefix of it of at least
- * `MIN_JOB_PREFIX` hex digits. Anything else (an empty id, `0`, `../../state`) is refused,
- * so a job reference never names a file outside the job records, nor an arbitrary job.
- */
-export function parseJobRef(text: string): JobRef {
-  const at = text.indexOf("@");
-  const id = at < 0 ? text : text.slice(at + 1);
-  const pipeline = at < 0 ? undefined : text.slice(0, at);
-  if (pipeline !== undefined) checkRepoName(pipeline);
-  if (!/^[0-9a-f]*$/.test(id) || id.length < MIN_JOB_PREFIX || id.length > 32) {
-    throw new InvalidArgumentError(
-      `Invalid job id ${JSON.stringify(id)}: give the job's id (32 hex digits, as "tusk list ` +
-        `job" shows it) or a unique prefix of at least ${MIN_JOB_PREFIX}`,
-      { job: text },
-    );
-  }
-  return pipeline === undefined ? { id } : { id, pipeline };
-}
-
-/** A new job id: 32 hex, time-ordered (12 hex of milliseconds, 20 random). */
-export function newJobId(now: Date): string {
-  const t = now.getTime().toString(16).padStart(12, "0").slice(-12);
-  const r = crypto.getRandomValues(new Uint8Array(10));
-  return t + [...r].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** Reads and writes job records and the datum index of a store. */
 export class JobStore {
@@ -429,6 +319,18 @@ export class JobStore {
   }
 
   /**
+   * The ids of the records in the job folders of one pipeline or all, newest first: found by
+   * listing the folders, not through the job indexes, which are neither read nor repaired.
+   */
+  async *#folderIds(pipeline?: string): AsyncGenerator<{ p: string; id: string }> {
+    const all: { p: string; id: string }[] = [];
+    for (const p of pipeline ? [pipeline] : await this.pipelines()) {
+      for (const id of await this.index(p).records()) all.push({ p, id });
+    }
+    yield* all.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  }
+
+  /**
    * Jobs newest first, of one pipeline or all, read as they are consumed, a few records
    * ahead (never more than `limit` in all). A damaged record is handed to `onDamaged` and
    * skipped; without it, its IntegrityError ends the walk. A job the index names whose
@@ -440,9 +342,9 @@ export class JobStore {
       onDamaged?: (damaged: DamagedJob) => void;
       /** The most readable records the caller takes (reads ahead stop there). */
       limit?: number;
-    } = {},
+    } & ByFolder = {},
   ): AsyncGenerator<JobRecord> {
-    const ids = this.ids(options.pipeline);
+    const ids = options.byFolder ? this.#folderIds(options.pipeline) : this.ids(options.pipeline);
     type Read = { record: JobRecord } | { err: unknown };
     const pending: { p: string; id: string; read: Promise<Read> }[] = [];
     let idsDone = false;
@@ -483,9 +385,12 @@ export class JobStore {
    * Jobs newest first, of one pipeline or all; at most `limit`. A damaged record fails the
    * listing (its IntegrityError); `scan()` sets such records aside instead.
    */
-  async list(options: { pipeline?: string; limit?: number } = {}): Promise<JobRecord[]> {
+  async list(
+    options: { pipeline?: string; limit?: number } & ByFolder = {},
+  ): Promise<JobRecord[]> {
     const out: JobRecord[] = [];
-    for await (const job of this.records({ ...pick(options), ...limitOf(options) })) {
+    const how = { ...pick(options), ...limitOf(options), ...byFolderOf(options) };
+    for await (const job of this.records(how)) {
       out.push(job);
       if (options.limit && out.length >= options.limit) break;
     }
@@ -497,11 +402,12 @@ export class JobStore {
    * `damaged` rather than thrown: one bad record holds up no listing. `limit` counts the
    * readable records; the damaged ones met before the limit is reached are all reported.
    */
-  async scan(options: { pipeline?: string; limit?: number } = {}): Promise<JobScan> {
+  async scan(options: { pipeline?: string; limit?: number } & ByFolder = {}): Promise<JobScan> {
     const jobs: JobRecord[] = [];
     const damaged: DamagedJob[] = [];
     const onDamaged = (d: DamagedJob) => damaged.push(d);
-    for await (const job of this.records({ ...pick(options), ...limitOf(options), onDamaged })) {
+    const how = { ...pick(options), ...limitOf(options), ...byFolderOf(options), onDamaged };
+    for await (const job of this.records(how)) {
       jobs.push(job);
       if (options.limit && jobs.length >= options.limit) break;
     }
@@ -667,35 +573,21 @@ function limitOf(options: { limit?: number }): { limit?: number } {
   return options.limit ? { limit: options.limit } : {};
 }
 
+/**
+ * How a listing finds its jobs: through the job indexes (the default: no folder is listed),
+ * or `byFolder`, by listing the job folders, for a check or a collection that must see every
+ * record whatever the indexes say and change none of them (`verify`, `gc`).
+ */
+export interface ByFolder {
+  byFolder?: boolean;
+}
+
+/** `{ byFolder }` of `options`, when set. */
+function byFolderOf(options: ByFolder): ByFolder {
+  return options.byFolder ? { byFolder: true } : {};
+}
+
 /** `{ pipeline }` of `options`, when given. */
 function pick(options: { pipeline?: string }): { pipeline?: string } {
   return options.pipeline ? { pipeline: options.pipeline } : {};
-}
-
-/** How many datum records one piece of a saved job record holds. */
-const DATUMS_PER_PIECE = 1000;
-
-/**
- * The JSON text of `job`, in pieces: what `JSON.stringify(job)` gives (with `datums` last),
- * without ever holding all its datums' text at once.
- */
-export function* recordPieces(job: JobRecord): Generator<string> {
-  const { datums, ...rest } = job;
-  const head = JSON.stringify(rest);
-  yield head === "{}" ? '{"datums":[' : `${head.slice(0, -1)},"datums":[`;
-  for (let i = 0; i < datums.length; i += DATUMS_PER_PIECE) {
-    const text = JSON.stringify(datums.slice(i, i + DATUMS_PER_PIECE));
-    yield i === 0 ? text.slice(1, -1) : `,${text.slice(1, -1)}`;
-  }
-  yield "]}";
-}
-
-/** True when `value` has the fields every reader of a job record relies on. */
-function isJobRecord(value: unknown): value is JobRecord {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  const r = value as Record<string, unknown>;
-  return typeof r.id === "string" && typeof r.pipeline === "string" &&
-    typeof r.state === "string" && typeof r.trigger === "string" &&
-    typeof r.created === "string" && Array.isArray(r.inputs) && Array.isArray(r.datums) &&
-    typeof r.progress === "object" && r.progress !== null;
 }

@@ -19,7 +19,6 @@ import type { HostProgram, ProgramResolver } from "./program.ts";
 import { JobStore } from "./jobs.ts";
 import { CRON_BRANCH, inputLeaves } from "./spec/input.ts";
 import type { PipelineSpec } from "./spec/parse_spec.ts";
-import { specParser } from "./spec/parser_slot.ts";
 import { SpecError } from "./spec/spec_error.ts";
 
 /** Ledger record kind of pipelines. */
@@ -99,52 +98,33 @@ function storedSpec(spec: PipelineSpec): StoredSpec {
   return { format: STORED_SPEC_FORMAT, spec: parsed };
 }
 
-/** The spec parser's module (zod with it), loaded only when a spec must be parsed. */
-type SpecParserModule = typeof import("./spec/parse_spec.ts");
-
-/** Load the spec parser, for a spec file or a record that keeps no parsed spec. */
-function parserModule(): Promise<SpecParserModule> {
-  // A specifier in a variable: a module that merely could load the parser does not.
-  const specifier = "./spec/parse_spec.ts";
-  return import(specifier) as Promise<SpecParserModule>;
-}
-
-/** Does a record keep its spec parsed as this version reads it? */
-function keepsParsedSpec(rec: PipelineRecord): boolean {
-  return rec.parsedSpec?.format === STORED_SPEC_FORMAT;
-}
+let parsing: Promise<typeof import("./spec/parse_spec.ts")> | null = null;
 
 /**
- * Load the spec parser when `state` holds a pipeline record that keeps no parsed spec (one
- * an older version wrote), so that reading it can parse its spec: for code that reads
- * pipelines without having loaded the parser (the jobs a commit triggers).
+ * The spec parser (zod and its schemas), loaded on first use: reading records that keep their
+ * parsed spec needs none, so neither does a reader of pipelines such as the dashboard.
  */
-export async function loadSpecParserFor(state: StoreState): Promise<void> {
-  const recs = Object.values(state.meta[PIPELINE_KIND] ?? {});
-  if (recs.some((r) => !keepsParsedSpec(r.value as PipelineRecord))) await parserModule();
+function parser(): Promise<typeof import("./spec/parse_spec.ts")> {
+  const specifier = new URL("./spec/parse_spec.ts", import.meta.url).href;
+  return parsing ??= import(specifier) as Promise<typeof import("./spec/parse_spec.ts")>;
 }
 
 /** The parsed spec of a record: the one it keeps, or its spec parsed again. */
-function specOf(rec: PipelineRecord): PipelineSpec {
+async function specOf(rec: PipelineRecord): Promise<PipelineSpec> {
   const stored = rec.parsedSpec;
   if (stored?.format === STORED_SPEC_FORMAT) return { ...stored.spec, raw: rec.spec };
-  const parse = specParser();
-  if (!parse) {
-    throw new TypeError(
-      `Cannot read pipeline "${rec.name}" before the spec parser is loaded (loadSpecParserFor())`,
-    );
-  }
-  return parse(rec.spec) as PipelineSpec;
+  return (await parser()).parseSpec(rec.spec);
 }
 
-function loaded(rec: PipelineRecord): Pipeline {
-  return { ...rec, parsed: specOf(rec) };
+async function loaded(rec: PipelineRecord): Promise<Pipeline> {
+  return { ...rec, parsed: await specOf(rec) };
 }
 
 /** All pipelines in a state snapshot, by name. */
-export function pipelinesOf(state: StoreState): Pipeline[] {
+export async function pipelinesOf(state: StoreState): Promise<Pipeline[]> {
   const recs = state.meta[PIPELINE_KIND] ?? {};
-  return Object.keys(recs).sort().map((name) => loaded(recs[name]!.value as PipelineRecord));
+  const names = Object.keys(recs).sort();
+  return await Promise.all(names.map((name) => loaded(recs[name]!.value as PipelineRecord)));
 }
 
 /** `pipelines` in dependency order: each after those of them whose output it reads. */
@@ -166,7 +146,7 @@ export function dependencyOrder(pipelines: readonly Pipeline[]): Pipeline[] {
 }
 
 /** One pipeline, or NotFoundError with a suggestion. */
-export function pipelineOf(state: StoreState, name: string): Pipeline {
+export async function pipelineOf(state: StoreState, name: string): Promise<Pipeline> {
   const recs = state.meta[PIPELINE_KIND] ?? {};
   const rec = recs[name];
   if (!rec) {
@@ -175,7 +155,7 @@ export function pipelineOf(state: StoreState, name: string): Pipeline {
       { pipeline: name },
     );
   }
-  return loaded(rec.value as PipelineRecord);
+  return await loaded(rec.value as PipelineRecord);
 }
 
 /** Options of `create pipeline` / `update pipeline`. */
@@ -206,13 +186,17 @@ export function runsHostProgram(p: Pick<Pipeline, "parsed">): boolean {
   return p.parsed.program !== undefined;
 }
 
-function upstreamPipelines(state: StoreState, repo: string, seen = new Set<string>()): Set<string> {
+async function upstreamPipelines(
+  state: StoreState,
+  repo: string,
+  seen = new Set<string>(),
+): Promise<Set<string>> {
   const recs = state.meta[PIPELINE_KIND] ?? {};
   const rec = recs[repo];
   if (!rec || seen.has(repo)) return seen;
   seen.add(repo);
-  const spec = specOf(rec.value as PipelineRecord);
-  for (const i of inputLeaves(spec.input)) upstreamPipelines(state, i.repo, seen);
+  const spec = await specOf(rec.value as PipelineRecord);
+  for (const i of inputLeaves(spec.input)) await upstreamPipelines(state, i.repo, seen);
   return seen;
 }
 
@@ -232,7 +216,7 @@ export async function createPipeline(
   } catch {
     throw new InvalidArgumentError(`Cannot read pipeline spec "${specFile}"`, { file: specFile });
   }
-  const spec = (await parserModule()).parseSpecText(text, { file: specFile });
+  const spec = (await parser()).parseSpecText(text, { file: specFile });
   try {
     validateStageEnv(spec.transform.env);
   } catch (err) {
@@ -300,7 +284,7 @@ export async function createPipeline(
         { pipeline: spec.name },
       );
     }
-    checkInputs(tx, spec, specFile);
+    await checkInputs(tx, spec, specFile);
     await tx.batch.add(specBytes);
     if (snapshot) await tx.batch.add(snapshot.bundle);
     for (const [hash, bytes] of folder?.objects ?? []) await tx.batch.add(bytes, hash);
@@ -365,7 +349,7 @@ export async function createPipeline(
   });
 }
 
-function checkInputs(tx: Transaction, spec: PipelineSpec, specFile: string): void {
+async function checkInputs(tx: Transaction, spec: PipelineSpec, specFile: string): Promise<void> {
   for (const [idx, i] of inputLeaves(spec.input).entries()) {
     if (i.kind === "cron") continue;
     if (i.repo === spec.name) {
@@ -387,7 +371,7 @@ function checkInputs(tx: Transaction, spec: PipelineSpec, specFile: string): voi
         { rule: "UNKNOWN_REPO", path: `input (repo "${i.repo}")`, file: specFile },
       );
     }
-    if (upstreamPipelines(tx.state, i.repo).has(spec.name)) {
+    if ((await upstreamPipelines(tx.state, i.repo)).has(spec.name)) {
       throw new SpecError(
         `Input repo "${i.repo}" depends on pipeline "${spec.name}" itself: that is a cycle`,
         { rule: "CYCLE", path: `input (repo "${i.repo}")`, file: specFile },
@@ -403,7 +387,7 @@ export async function setPipelineStopped(
   stopped: boolean,
 ): Promise<Pipeline> {
   return await store.transact(async (tx) => {
-    const p = pipelineOf(tx.state, name);
+    const p = await pipelineOf(tx.state, name);
     const { parsed, ...rec } = p;
     const record: PipelineRecord = { ...rec, stopped, updated: tx.time };
     tx.change({
@@ -423,8 +407,8 @@ export async function setPipelineStopped(
  */
 export async function deletePipeline(store: Store, name: string): Promise<void> {
   await store.transact(async (tx) => {
-    const p = pipelineOf(tx.state, name);
-    for (const other of pipelinesOf(tx.state)) {
+    const p = await pipelineOf(tx.state, name);
+    for (const other of await pipelinesOf(tx.state)) {
       if (other.name === name) continue;
       if (inputLeaves(other.parsed.input).some((i) => i.repo === name)) {
         throw new InvalidArgumentError(

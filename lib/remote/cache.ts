@@ -57,27 +57,17 @@ export class RemoteCache {
   }
 
   /**
-   * Record what was seen, with the files kept, into a store folder being made (which is
-   * synced as a whole before it is put in place): plain synchronous writes, no temp files.
-   * Returns every file and folder written.
+   * Record what was seen, with the files kept, into a store folder being made: plain
+   * synchronous writes, no temp files, no fsync. A crash may leave any of them missing,
+   * empty or cut short, which reads as no cache (`seen()`) or a file to fetch again (`get()`).
    */
-  saveSeenUnsynced(seen: Seen): string[] {
+  saveSeenUnsynced(seen: Seen): void {
     const kinds = new Set([...this.#pending.keys()].map((n) => n.slice(0, n.indexOf("/"))));
-    const dirs = [
-      this.#dir.slice(0, this.#dir.lastIndexOf("/")),
-      this.#dir,
-      ...[...kinds].map((k) => `${this.#dir}/${k}`),
-    ];
     Deno.mkdirSync(this.#dir, { recursive: true });
     for (const k of kinds) Deno.mkdirSync(`${this.#dir}/${k}`);
-    const files = [`${this.#dir}/seen.json`];
-    Deno.writeFileSync(files[0]!, new TextEncoder().encode(JSON.stringify(seen)));
-    for (const [name, bytes] of this.#pending) {
-      files.push(`${this.#dir}/${name}`);
-      Deno.writeFileSync(`${this.#dir}/${name}`, bytes);
-    }
+    Deno.writeFileSync(`${this.#dir}/seen.json`, new TextEncoder().encode(JSON.stringify(seen)));
+    for (const [name, bytes] of this.#pending) Deno.writeFileSync(`${this.#dir}/${name}`, bytes);
     this.#pending.clear();
-    return [...dirs, ...files];
   }
 
   /** Files read from the remote in this run, kept once it succeeds (a refused run writes nothing). */

@@ -8,11 +8,13 @@
  * remote's packs as they are, since they are in the store's pack format (each pack's
  * header, every object's header and every object's bytes checked against its hash first),
  * its large objects, the job records and datum indexes, a ledger of one entry with its
- * state, the remote `origin` and what was seen of it. Everything in it is synced at once,
- * then the folder is renamed into place: a clone stopped anywhere leaves no store.
+ * state, the remote `origin` and what was seen of it. Everything in it but that cache of the
+ * remote is synced at once, then the folder is renamed into place: a clone stopped anywhere
+ * leaves no store, and one that has returned survives a crash (its cache may not, which costs
+ * the next pull a re-read of the remote's log and indexes).
  */
 import { RemoteError } from "../errors.ts";
-import { isFanout } from "../store/codec.ts";
+import { isFanout } from "../store/fanout_codec.ts";
 import { Layout } from "../store/layout.ts";
 import { firstEntry } from "../store/ledger.ts";
 import { checkNewFolder, createFolder } from "../store/folder.ts";
@@ -52,8 +54,11 @@ export async function clone(options: CloneOptions): Promise<TransferResult> {
   const view = await readRemote(backend, cache, { fromStart: true });
   if (!view.head) {
     throw new RemoteError(
-      `Remote "${remote}" (${url}) is empty: nothing was pushed to it yet`,
-      { remote, problem: "empty" },
+      `Cannot clone "${url}": the remote is empty (nothing was pushed to it yet)`,
+      {
+        remote: url,
+        problem: "empty",
+      },
     );
   }
   const objects = new RemoteObjects(backend, cache, view);
@@ -133,16 +138,15 @@ export async function clone(options: CloneOptions): Promise<TransferResult> {
         Deno.writeFileSync(at.datumIndex(d.pipeline), encodeDatums(d.entries));
         written.push(at.datumIndex(d.pipeline));
       }
-      written.push(
-        ...cache.saveSeenUnsynced({
-          url,
-          seq: view.seq,
-          hash: view.hash,
-          packs: view.packs,
-          objects: view.objects,
-          jobs: plan.jobs,
-        }),
-      );
+      // The remote's cache goes in unsynced: a crash that damages it costs a re-read.
+      cache.saveSeenUnsynced({
+        url,
+        seq: view.seq,
+        hash: view.hash,
+        packs: view.packs,
+        objects: view.objects,
+        jobs: plan.jobs,
+      });
       return written;
     },
   });

@@ -73,6 +73,14 @@ async function write(store: Store, remotes: readonly RemoteConfig[]): Promise<vo
 
 /** The remote `name`, or NotFoundError with a suggestion. */
 export async function remoteNamed(store: Store, name: string): Promise<RemoteConfig> {
+  if (!NAME.test(name)) {
+    // A URL where a name goes: say how to name it.
+    const url = /[/:]/.test(name)
+      ? ` (a remote's name goes here, not its URL: name it first with "tusk remote add ` +
+        `<name> ${name}")`
+      : ": use letters, digits, _ and -, at most 63";
+    throw new InvalidArgumentError(`Invalid remote name "${name}"${url}`, { remote: name });
+  }
   const all = await readRemotes(store);
   const r = all.find((r) => r.name === name);
   if (!r) {

@@ -4,10 +4,15 @@ import type { RemoteBackend } from "./backend.ts";
 import { FolderBackend } from "./folder_backend.ts";
 import type { RemoteUrl } from "./url.ts";
 
-/** The backend of `url`; `env` reads the AWS settings of an S3 remote. */
+/**
+ * The backend of `url`; `env` reads the AWS settings of an S3 remote. A folder that does not
+ * exist is an empty remote (a push makes it), unless `missing` is given: a command that only
+ * reads (pull, clone, remote verify) throws what it returns, since nothing is there to read.
+ */
 export async function openBackend(
   url: RemoteUrl,
   env: (name: string) => string | undefined,
+  options: { missing?: () => Error } = {},
 ): Promise<RemoteBackend> {
   if (url.kind === "s3") {
     // Loaded only for S3: a folder remote needs none of it.
@@ -25,6 +30,15 @@ export async function openBackend(
     }
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
+    if (options.missing) throw options.missing();
   }
   return new FolderBackend(url.path);
+}
+
+/** The error of a folder remote that a command reads from and that does not exist. */
+export function missingRemote(said: string, url: string): RemoteError {
+  return new RemoteError(`${said}: no such folder (check the path, or that its disk is mounted)`, {
+    remote: url,
+    problem: "missing",
+  });
 }

@@ -10,10 +10,12 @@
 import { IntegrityError, NotFastForwardError, NotFoundError } from "../errors.ts";
 import type { DatumIndexEntry } from "../pipeline/jobs.ts";
 import type { PipelineRecord } from "../pipeline/pipelines.ts";
-import { decodeCommit, treeLinks } from "../store/codec.ts";
+import { decodeCommit } from "../store/codec.ts";
+import { treeLinks } from "../store/fanout_codec.ts";
 import type { Hash } from "../store/hash.ts";
 import { emptyState, type StoreState } from "../store/state.ts";
 import { isAncestor } from "./ancestry.ts";
+import { divergence, freeBranch, reconcileSteps } from "./diverged.ts";
 import { decodeDatums, decodeJob } from "./job_sync.ts";
 import { PIPELINE_KIND } from "./pipeline_kind.ts";
 import type { BranchMove } from "./progress.ts";
@@ -130,11 +132,18 @@ export async function planPull(
         if (!ff) {
           // This store may be ahead: the remote's head is in the local history.
           if (await isAncestor(readMeta, theirs, here.head)) continue;
+          const d = await divergence(readMeta, here.head, theirs);
+          const steps = reconcileSteps({
+            repo: name,
+            branch: b,
+            remote: remote.name,
+            divergence: d,
+            keep: freeBranch(Object.keys(mine.branches)),
+          });
           throw new NotFastForwardError(
             `Cannot pull ${name}@${b}: this store's head ${here.head} is not in the remote's ` +
-              `history (remote ${theirs}); the pull would drop commits. Keep them on a new ` +
-              `branch ("tusk create branch ${name}@mine --head ${name}@${b}"), or revert, then pull`,
-            { repo: name, branch: b, local: here.head, remote: theirs },
+              `history (remote ${theirs}); the pull would drop commits. ${steps}`,
+            { repo: name, branch: b, local: here.head, remote: theirs, base: d.base },
           );
         }
       }

@@ -13,11 +13,13 @@
 import { NotFastForwardError, NotFoundError, RemoteConflictError, RemoteError } from "../errors.ts";
 import type { PipelineRecord } from "../pipeline/pipelines.ts";
 import { PIPELINE_KIND } from "./pipeline_kind.ts";
-import { decodeCommit, treeLinks } from "../store/codec.ts";
+import { decodeCommit } from "../store/codec.ts";
+import { treeLinks } from "../store/fanout_codec.ts";
 import { type Hash, sha256 } from "../store/hash.ts";
 import { LARGE_OBJECT } from "../store/objects.ts";
 import type { Store } from "../store/store.ts";
 import { isAncestor } from "./ancestry.ts";
+import { divergence, freeBranch, reconcileSteps } from "./diverged.ts";
 import type { RemoteBackend } from "./backend.ts";
 import { RemoteCache } from "./cache.ts";
 import { decodeDatums, encodeDatums } from "./job_sync.ts";
@@ -55,6 +57,8 @@ export async function push(store: Store, options: TransferOptions): Promise<Tran
   const objects = new RemoteObjects(backend, cache, view);
   const readLocal = async (id: string) =>
     (await store.objects.has(id)) ? await store.objects.read(id) : null;
+  /** A commit from this store if it has it, else from the remote, checked. */
+  const readEither = async (id: string) => (await readLocal(id)) ?? await objects.meta(id);
 
   // ---- decide: branches ----
   if (sel) {
@@ -86,11 +90,21 @@ export async function push(store: Store, options: TransferOptions): Promise<Tran
       if (theirs === mine) continue;
       if (theirs !== undefined && theirs !== null) {
         if (mine === null || !(await isAncestor(readLocal, theirs, mine))) {
+          // Behind the remote (a pull fast-forwards), or both sides committed: say which.
+          const d = mine === null ? null : await divergence(readEither, mine, theirs);
+          const steps = d === null || d.base === mine
+            ? `Pull first ("tusk pull ${options.remote} ${name}@${b}"), then push`
+            : reconcileSteps({
+              repo: name,
+              branch: b,
+              remote: options.remote,
+              divergence: d,
+              keep: freeBranch(Object.keys(r.branches)),
+            });
           throw new NotFastForwardError(
             `Cannot push ${name}@${b}: the remote's head ${theirs} is not in this branch's ` +
-              `history (here ${mine ?? "no commit"}); the push would drop commits. Pull first ` +
-              `("tusk pull ${options.remote} ${name}@${b}"), then push`,
-            { repo: name, branch: b, local: mine, remote: theirs },
+              `history (here ${mine ?? "no commit"}); the push would drop commits. ${steps}`,
+            { repo: name, branch: b, local: mine, remote: theirs, base: d?.base ?? null },
           );
         }
       }

@@ -6,18 +6,17 @@
  */
 import { NotFoundError } from "../errors.ts";
 import { hostTools, machineMemoryBytes } from "./detect.ts";
-import { StreamCapture, TRUNCATED_MARKER } from "./_capture.ts";
-import { type DiskSample, TreeMonitor, type TreeSample } from "./_monitor.ts";
+import { StreamCapture } from "./_capture.ts";
+import { type DiskSample, TreeMonitor } from "./_monitor.ts";
 import { removeTree } from "../store/fs_util.ts";
 import {
   checkInputFolder,
   harvestOutputs,
-  type OutputFile,
   type OutputLimits,
   sizeText,
   treeUsage,
 } from "./harvest.ts";
-import { defaultMemoryBytes, type SandboxMode, stageCommand, type StageSpec } from "./sandbox.ts";
+import { defaultMemoryBytes, stageCommand, type StageSpec } from "./sandbox.ts";
 import {
   HOST_STAGE_MAX_TASKS,
   hostScratch,
@@ -26,8 +25,18 @@ import {
   hostSystem,
 } from "./host_stage.ts";
 import { cgroupPool, TaskWatch } from "./_task_watch.ts";
+import { durationText, type StageOutcome, type StageResult, StageTimeout } from "./stage_result.ts";
+import { Terminator } from "./_terminator.ts";
 
 export type { SandboxMode, StageInput } from "./sandbox.ts";
+export {
+  durationText,
+  failureText,
+  reasonLine,
+  type StageOutcome,
+  type StageResult,
+  StageTimeout,
+} from "./stage_result.ts";
 
 /** Options of `runStage()`: the stage, its datum's folders and its limits. */
 export interface RunStageOptions extends StageSpec {
@@ -88,83 +97,6 @@ export type Spawner = (program: string, options: Deno.CommandOptions) => Deno.Ch
 export const spawnProcess: Spawner = (program, options) =>
   new Deno.Command(program, options).spawn();
 
-/** How a stage run ended. */
-export type StageOutcome =
-  | "ok"
-  | "failed"
-  | "timeout"
-  | "memory"
-  | "output-limit"
-  | "process-limit"
-  | "disk-space"
-  | "killed";
-
-/** The result of one stage run. */
-export interface StageResult {
-  readonly exitCode: number | null;
-  readonly signal: string | null;
-  readonly outcome: StageOutcome;
-  /** For anything but "ok": what happened, in words (which limit was hit). */
-  readonly message: string;
-  /** Captured output, capped at `maxLogBytes` with a "[… truncated]" marker. */
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly durationMs: number;
-  readonly peakRssBytes: number;
-  /** The memory cap the stage ran under: its own limit, or the default. */
-  readonly memoryBytes: number;
-  /**
-   * Harvested files, `/`-rooted paths relative to `outDir`: for a stage that exited by
-   * itself (any exit code, for acceptReturnCode) and whose out folder passed the checks.
-   */
-  readonly outputs: readonly OutputFile[];
-  /** The out folder was harvested and passed its checks: `outputs` lists it. */
-  readonly harvested: boolean;
-}
-
-/** An abort reason that ends a stage as a timeout, with this message, not as a stop. */
-export class StageTimeout extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "StageTimeout";
-  }
-}
-
-/** ANSI escape sequences (colours, cursor moves), looked through to find a reason. */
-// deno-lint-ignore no-control-regex
-const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]/g;
-
-/**
- * The line of a failed stage's stderr that says why, as the stage printed it: its last
- * `error:` line (what Deno prints for an uncaught error, before the source line and stack
- * frames; without the `error:` unless coloured), else its last line that is not a stack
- * frame, a caret or the truncation marker. Escape sequences are looked through to judge a
- * line, never removed from it: every surface shows the reason escaped.
- */
-export function reasonLine(stderr: string): string | undefined {
-  const lines = stderr.split("\n").flatMap((raw) => {
-    const line = raw.trim();
-    const plain = line.replace(ANSI, "").trim();
-    return plain === "" ? [] : [{ line, plain }];
-  });
-  const error = lines.findLast((l) => /^error:\s*\S/.test(l.plain));
-  if (error) return error.line.replace(/^error:\s*/, "");
-  return lines.findLast((l) =>
-    !/^at\s/.test(l.plain) && !/^\^+$/.test(l.plain) && l.plain !== TRUNCATED_MARKER
-  )?.line;
-}
-
-/**
- * Why a stage run failed, in words: the limit it hit or its exit code, then the reason its
- * stderr gives (`reasonLine()`, cut at 300 characters) unless the first part says it already.
- */
-export function failureText(r: StageResult): string {
-  const base = r.message || `Stage exited with code ${r.exitCode ?? r.signal}`;
-  const why = reasonLine(r.stderr);
-  if (!why || base.includes(why)) return base;
-  return `${base}: ${why.length > 300 ? why.slice(0, 300) + "…" : why}`;
-}
-
 /** Default limits of a stage run. */
 export const DEFAULT_LIMITS = {
   /** Bytes in the out folder; and, apart, in scratch plus deleted files kept open. */
@@ -188,13 +120,6 @@ const OUTPUT_POLL_MS = 250;
 const DISK_POLL_MS = 250;
 const STREAM_DRAIN_MS = 2000;
 
-/** Wall-clock duration in words: "1.5 s", "250 ms", "2 min". */
-export function durationText(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  if (ms < 120_000) return `${Number((ms / 1000).toFixed(1))} s`;
-  return `${Number((ms / 60_000).toFixed(1))} min`;
-}
-
 /** A sleep that a stop request cuts short. */
 function sleep(ms: number, stop: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -207,65 +132,6 @@ function sleep(ms: number, stop: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     stop.addEventListener("abort", done);
   });
-}
-
-/** Signals a stage's processes: SIGTERM the stage, SIGKILL everything. */
-class Terminator {
-  #exited = false;
-  #terminating = false;
-  #killTimer: ReturnType<typeof setTimeout> | undefined;
-
-  constructor(
-    private readonly child: Deno.ChildProcess,
-    private readonly mode: SandboxMode,
-    private readonly ownGroup: boolean,
-    private readonly monitor: () => TreeSample | null,
-  ) {}
-
-  /** The process has been reaped: never signal its pid (or group) again. */
-  exited(): void {
-    this.#exited = true;
-    clearTimeout(this.#killTimer);
-  }
-
-  #send(pid: number, sig: Deno.Signal): void {
-    if (this.#exited) return;
-    try {
-      Deno.kill(pid, sig);
-    } catch {
-      // Already gone.
-    }
-  }
-
-  /**
-   * SIGTERM the stage (in bwrap mode the Deno process inside, not bwrap, whose death
-   * would SIGKILL it at once), then SIGKILL everything after `graceMs`.
-   */
-  terminate(graceMs: number): void {
-    if (this.#exited || this.#terminating) return;
-    this.#terminating = true;
-    const tree = this.monitor()?.processes ?? [];
-    const stage = tree.filter((p) => p.name !== "bwrap" && p.pid !== this.child.pid);
-    if (this.mode === "deno") {
-      if (this.ownGroup) this.#send(-this.child.pid, "SIGTERM");
-      this.#send(this.child.pid, "SIGTERM");
-    } else if (stage.length === 0) {
-      // Tree unknown (no monitor, or too early): end bwrap, which kills the stage with it.
-      this.#send(this.ownGroup ? -this.child.pid : this.child.pid, "SIGTERM");
-    }
-    for (const p of stage) this.#send(p.pid, "SIGTERM");
-    this.#killTimer = setTimeout(() => this.kill(), graceMs);
-  }
-
-  /** SIGKILL the process group and every process of the tree now. */
-  kill(): void {
-    clearTimeout(this.#killTimer);
-    this.#terminating = true;
-    const tree = this.monitor()?.processes ?? [];
-    if (this.ownGroup) this.#send(-this.child.pid, "SIGKILL");
-    this.#send(this.child.pid, "SIGKILL");
-    for (const p of tree) this.#send(p.pid, "SIGKILL");
-  }
 }
 
 /** Why a V8 heap exhaustion shows in stderr. */

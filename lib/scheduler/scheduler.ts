@@ -177,7 +177,7 @@ export class Scheduler {
       await this.#emitLedgerEvents();
       await (this.#requests ?? own)?.recheck();
       const state = await this.store.state();
-      const pipelines = dependencyOrder(pipelinesOf(state));
+      const pipelines = dependencyOrder(await pipelinesOf(state));
       const names = new Set(pipelines.map((p) => p.name));
       /** Pipelines running or waiting on one upstream: those below them wait too. */
       const busy = new Set(running.keys());
@@ -361,7 +361,7 @@ export class Scheduler {
               ...(options.rescanMs ? { rescanMs: options.rescanMs } : {}),
               onScan: async () => {
                 dirty = false;
-                this.#cron.arm(pipelinesOf(await this.store.state()));
+                this.#cron.arm(await pipelinesOf(await this.store.state()));
               },
             });
           } catch (err) {
@@ -396,10 +396,16 @@ export class Scheduler {
    */
   async #takeLease(signal: AbortSignal, options: ServeOptions): Promise<Lease | null> {
     let told: number | null = null;
+    /** The holder seen at the last look: while it lives, looking costs a read, not a lock. */
+    let holder: number | null = null;
     while (!signal.aborted) {
-      const lease = await acquireLease(this.store, "daemon", this.#clock);
-      if (lease) return lease;
+      if (holder === null) {
+        const lease = await acquireLease(this.store, "daemon", this.#clock);
+        if (lease) return lease;
+      }
       const pid = (await leaseHolder(this.store))?.pid ?? 0;
+      holder = pid === 0 || pid === Deno.pid ? null : pid;
+      if (holder === null) continue;
       if (!options.onHeld) throw new LeaseHeldError(pid);
       if (pid !== told && pid !== 0) {
         told = pid;

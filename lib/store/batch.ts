@@ -6,7 +6,7 @@
 import { type Hash, sha256 } from "./hash.ts";
 
 /** A batch with at least this many small objects is written as one pack. */
-const PACK_MIN_OBJECTS = 16;
+export const PACK_MIN_OBJECTS = 16;
 /** A batch flushes itself once it buffers this many bytes. */
 const BATCH_MAX_BYTES = 64 << 20;
 
@@ -43,6 +43,11 @@ export class ObjectBatch {
       if (this.#bytes >= BATCH_MAX_BYTES) await this.flush();
     }
     return hash;
+  }
+
+  /** How many objects are waiting in this batch. */
+  get size(): number {
+    return this.#pending.size;
   }
 
   /** True if `hash` is waiting in this batch. */

@@ -5,7 +5,7 @@
  */
 import { AlreadyExistsError, InvalidArgumentError, NoStoreError } from "../errors.ts";
 import { damagedEntry } from "./damage.ts";
-import { exists, existsSync, mapWriteError, processAlive, syncAll, syncDir } from "./fs_util.ts";
+import { exists, existsSync, mapWriteError, parentOf, processAlive, syncAll } from "./fs_util.ts";
 import { Layout, STORE_MARK, STORE_MARK_CHUNKED } from "./layout.ts";
 
 /** What a new store folder holds besides its empty parts (see `createFolder()`). */
@@ -36,6 +36,7 @@ export async function createFolder(
 ): Promise<void> {
   checkNewFolder(dir);
   const parent = dir.slice(0, Math.max(dir.lastIndexOf("/"), 0)) || "/";
+  const made = missingFolders(parent);
   Deno.mkdirSync(parent, { recursive: true });
   removeDeadStaging(dir);
   const staging = Layout.staging(dir, Deno.pid);
@@ -78,7 +79,8 @@ export async function createFolder(
       }
       throw err;
     }
-    await syncDir(parent);
+    // The store's entry in its folder, and each folder made for it in the one above it.
+    await syncAll([...new Set([parent, ...made.map(parentOf)])]);
   } catch (err) {
     await Deno.remove(staging, { recursive: true }).catch(() => {});
     if (err instanceof AlreadyExistsError) throw err;
@@ -106,6 +108,21 @@ export function checkNewFolder(dir: string): void {
   }
 }
 
+/** The folders of `dir` and above it that do not exist yet, outermost first. */
+function missingFolders(dir: string): string[] {
+  const out: string[] = [];
+  for (let at = dir; at !== "" && at !== "/"; at = parentOf(at)) {
+    try {
+      Deno.lstatSync(at);
+      break;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) break;
+    }
+    out.unshift(at);
+  }
+  return out;
+}
+
 /** Remove the staging folders of `dir` that processes now gone left (killed mid-way). */
 function removeDeadStaging(dir: string): void {
   const at = dir.lastIndexOf("/");
@@ -123,11 +140,13 @@ function removeDeadStaging(dir: string): void {
 }
 
 /** Check that `dir` is a store folder this version can read; NoStoreError if not. */
-export async function checkMark(dir: string): Promise<void> {
+export function checkMark(dir: string): void {
   let mark: string;
   const path = new Layout(dir).mark;
   try {
-    mark = await Deno.readTextFile(path);
+    // Sync on purpose, as the listings below: every command opens a store, and a small read
+    // is done faster than an async op is scheduled.
+    mark = Deno.readTextFileSync(path);
   } catch (err) {
     if (err instanceof Deno.errors.IsADirectory) throw damagedEntry(path, "file", FIXES.STORE);
     throw new NoStoreError(`No tusk store at "${dir}": run "tusk init" to create one`, {
@@ -191,7 +210,7 @@ export async function checkEntries(layout: Layout): Promise<void> {
   // One listing of the folder answers for every entry of the right kind (the usual case)
   // and every absent one that need not be made; only the rest are looked at one by one.
   const listed = new Map<string, Deno.DirEntry>();
-  for await (const e of Deno.readDir(layout.root)) listed.set(`${layout.root}/${e.name}`, e);
+  for (const e of Deno.readDirSync(layout.root)) listed.set(`${layout.root}/${e.name}`, e);
   await Promise.all(layout.entries.map(async (entry) => {
     const seen = listed.get(entry.path);
     if (seen === undefined && !restore.has(entry.path) && entry.absent !== "required") return;
@@ -232,7 +251,7 @@ async function holdsNothing(path: string, info: Deno.FileInfo): Promise<boolean>
 export async function cleanTemp(layout: Layout): Promise<void> {
   const tmp = layout.tmp;
   try {
-    for await (const e of Deno.readDir(tmp)) {
+    for (const e of Deno.readDirSync(tmp)) {
       const pid = Number(e.name.split(".")[0]);
       if (!Number.isInteger(pid) || !processAlive(pid)) {
         await Deno.remove(`${tmp}/${e.name}`, { recursive: true }).catch(() => {});

@@ -98,12 +98,15 @@ export function mapWriteError(err: unknown, what: string): never {
 
 /**
  * Write `data` to `path` durably: temp file in `tmpDir` → fsync → rename → fsync of the
- * folder. Readers see the old file or the new one, never a mix.
+ * folder. Readers see the old file or the new one, never a mix. With `syncFolder: false`
+ * the rename is not made durable: after a power cut `path` may be the old file (never a
+ * torn one), for a file that is a cache of something already durable.
  */
 export async function writeFileAtomic(
   path: string,
   data: Uint8Array,
   tmpDir: string,
+  options: { readonly syncFolder?: boolean } = {},
 ): Promise<void> {
   const tmp = tempPath(tmpDir);
   try {
@@ -113,7 +116,7 @@ export async function writeFileAtomic(
     await Deno.remove(tmp).catch(() => {});
     mapWriteError(err, path);
   }
-  await syncDir(parentOf(path));
+  if (options.syncFolder ?? true) await syncDir(parentOf(path));
 }
 
 /**

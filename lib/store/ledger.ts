@@ -22,6 +22,13 @@ import { decodeStateFile, encodeStateFile } from "./state_file.ts";
 const NEWLINE = 10;
 
 /**
+ * How the state file is replaced: whole (temp → fsync → rename), but its folder is not
+ * fsynced. It is a cache of the ledger, which is fsynced first: a power cut that loses the
+ * rename leaves the state file before it, and the next command replays the entries after it.
+ */
+const STATE_WRITE = { syncFolder: false } as const;
+
+/**
  * The ledger of a new store holding one entry, of `changes` at `time`: its bytes, and the
  * state it replays to (as `Ledger.append()` would leave them on an empty store).
  */
@@ -74,7 +81,9 @@ export class Ledger {
   async stateFile(): Promise<{ state: StoreState; sealed: boolean } | null> {
     let bytes: Uint8Array;
     try {
-      bytes = await Deno.readFile(this.#layout.state);
+      // Sync on purpose, as the reads below: a small file is read faster than an async op
+      // is run, and every command reads it.
+      bytes = Deno.readFileSync(this.#layout.state);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return null;
       throw err;
@@ -98,7 +107,7 @@ export class Ledger {
   async current(): Promise<StoreState | null> {
     const file = await this.stateFile();
     if (file?.sealed) {
-      const size = (await Deno.stat(this.#layout.ledger)).size;
+      const size = Deno.statSync(this.#layout.ledger).size;
       if (file.state.ledger.size === size) {
         await this.#checkEnd(file.state);
         return file.state;
@@ -114,7 +123,7 @@ export class Ledger {
    */
   async #checkEnd(state: StoreState): Promise<void> {
     const { seq, hash, size } = state.ledger;
-    const line = seq > 0 ? await this.#lineEndingAt(size) : null;
+    const line = seq > 0 ? this.#lineEndingAt(size) : null;
     const matches = seq === 0
       ? size === 0 && hash === GENESIS
       : line !== null && await sha256Async(line) === hash;
@@ -127,18 +136,18 @@ export class Ledger {
   }
 
   /** The ledger line (without its newline) whose newline is the byte before `end`, or null. */
-  async #lineEndingAt(end: number): Promise<Uint8Array | null> {
+  #lineEndingAt(end: number): Uint8Array | null {
     if (end < 2) return null;
-    const f = await Deno.open(this.#layout.ledger, { read: true });
+    const f = Deno.openSync(this.#layout.ledger, { read: true });
     try {
       // Entries are short; a longer one is read again with a doubled window.
       for (let want = 4096;; want *= 2) {
         const from = Math.max(0, end - want);
         const buf = new Uint8Array(end - from);
-        await f.seek(from, Deno.SeekMode.Start);
+        f.seekSync(from, Deno.SeekMode.Start);
         let off = 0;
         while (off < buf.length) {
-          const n = await f.read(buf.subarray(off));
+          const n = f.readSync(buf.subarray(off));
           if (n === null) return null;
           off += n;
         }
@@ -179,7 +188,12 @@ export class Ledger {
       }
       state.ledger = { seq: entry.seq, hash: sha256(line), size: before.size + bytes.length };
       try {
-        await writeFileAtomic(this.#layout.state, await encodeStateFile(state), this.#layout.tmp);
+        await writeFileAtomic(
+          this.#layout.state,
+          await encodeStateFile(state),
+          this.#layout.tmp,
+          STATE_WRITE,
+        );
       } catch (err) {
         await f.truncate(before.size).catch(() => {});
         await f.syncData().catch(() => {});
@@ -200,7 +214,7 @@ export class Ledger {
   async recover(): Promise<StoreState> {
     const file = await this.stateFile();
     const state = file?.sealed ? file.state : emptyState();
-    const size = (await Deno.stat(this.#layout.ledger)).size;
+    const size = Deno.statSync(this.#layout.ledger).size;
     if (size < state.ledger.size) {
       throw new IntegrityError(
         `The ledger is shorter (${size} bytes) than the state records (${state.ledger.size}): run "tusk verify"`,
@@ -249,7 +263,12 @@ export class Ledger {
     } finally {
       f.close();
     }
-    await writeFileAtomic(this.#layout.state, await encodeStateFile(state), this.#layout.tmp);
+    await writeFileAtomic(
+      this.#layout.state,
+      await encodeStateFile(state),
+      this.#layout.tmp,
+      STATE_WRITE,
+    );
     return state;
   }
 

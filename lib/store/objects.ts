@@ -7,7 +7,8 @@
  * is refused by name and never handed on.
  */
 import { type IntegrityError, NotFoundError } from "../errors.ts";
-import { type ByteSource, bytesSource, isFanout } from "./codec.ts";
+import { type ByteSource, bytesSource } from "./codec.ts";
+import { isFanout } from "./fanout_codec.ts";
 import { corrupt } from "./damage.ts";
 import { ObjectBatch } from "./batch.ts";
 import { mapWriteError, siblingTempPath, touch, writeAll, writeFileAtomic } from "./fs_util.ts";
@@ -379,10 +380,15 @@ export class ObjectStore {
     await (await this.#pk()).write(objects);
   }
 
-  /** Every object id in the store, loose and packed, with where it lives. */
-  async listAll(): Promise<{ loose: Hash[]; packs: Map<string, Hash[]> }> {
+  /**
+   * Every object id in the store, loose and packed, with where it lives. With `verifying`,
+   * each pack's index entries are kept for `verifyPack()`, which then does not read it again.
+   */
+  async listAll(
+    options: { verifying?: boolean } = {},
+  ): Promise<{ loose: Hash[]; packs: Map<string, Hash[]> }> {
     const loose = await this.#loose.list();
-    return { loose, packs: await (await this.#pk()).list() };
+    return { loose, packs: await (await this.#pk()).list(options) };
   }
 
   /** Names of packs that have an index. */
@@ -409,7 +415,7 @@ export class ObjectStore {
   }
 
   /** Replace packs by one pack holding only `keep` of their objects (gc only). */
-  async repack(packs: readonly string[], keep: ReadonlySet<Hash>): Promise<number> {
+  async repack(packs: readonly string[], keep: { has(hash: Hash): boolean }): Promise<number> {
     return await (await this.#pk()).repack(packs, keep);
   }
 

@@ -20,6 +20,8 @@ export const PACK_MAGIC = "tusk-pack 1\n";
 const PIECE_BYTES = 8 << 20;
 
 const encoder = new TextEncoder();
+const SPACE = 32;
+const NEWLINE = 10;
 const decoder = new TextDecoder();
 
 /** Where one object's bytes lie in a pack. */
@@ -27,6 +29,30 @@ export interface PackEntry {
   readonly hash: Hash;
   readonly offset: number;
   readonly length: number;
+}
+
+/**
+ * True when the header line `<hash> <length>\n` ends at `offset` in `bytes`: compared byte by
+ * byte against the hash's characters and the length's digits, so checking a million headers
+ * decodes no bytes and builds no strings.
+ */
+function headerBefore(bytes: Uint8Array, offset: number, hash: Hash, length: number): boolean {
+  let digits = 1;
+  for (let n = length; n >= 10; n = Math.floor(n / 10)) digits++;
+  const start = offset - hash.length - digits - 2;
+  if (start < 0 || offset > bytes.length) return false;
+  for (let i = 0; i < hash.length; i++) {
+    if (bytes[start + i] !== hash.charCodeAt(i)) return false;
+  }
+  let at = start + hash.length;
+  if (bytes[at++] !== SPACE) return false;
+  let n = 0;
+  for (let i = 0; i < digits; i++) {
+    const c = bytes[at++]!;
+    if (c < 48 || c > 57) return false;
+    n = n * 10 + (c - 48);
+  }
+  return n === length && bytes[at] === NEWLINE;
 }
 
 /** The header line that precedes an object in a pack. */
@@ -116,9 +142,7 @@ export function checkPack(
     throw new IntegrityError(`Pack ${name} has a bad header`, { pack: name });
   }
   for (const { hash, offset, length } of entries) {
-    const head = header(hash, length);
-    const hStart = offset - head.length;
-    if (hStart < 0 || decoder.decode(bytes.subarray(hStart, offset)) !== head) {
+    if (!headerBefore(bytes, offset, hash, length)) {
       throw new IntegrityError(`Pack ${name} is corrupt at object ${hash}`, {
         pack: name,
         object: hash,

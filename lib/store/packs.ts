@@ -28,6 +28,12 @@ export class Packs {
   /** Open index files of large indexes, read on demand. */
   readonly #indexFiles: Deno.FsFile[] = [];
   #dirMade = false;
+  /**
+   * The entries `list({ verifying: true })` read, by pack, until `verify()` takes them: an
+   * index is not parsed twice (packs are never rewritten, and no merge or gc runs while
+   * `verify` holds the ingest lock).
+   */
+  #listed = new Map<string, PackEntry[]>();
   #written = false;
 
   constructor(layout: Layout) {
@@ -354,11 +360,17 @@ export class Packs {
     return names.sort();
   }
 
-  /** Every packed object's id, by pack; each index is checked (magic, checksum, order). */
-  async list(): Promise<Map<string, Hash[]>> {
+  /**
+   * Every packed object's id, by pack; each index is checked (magic, checksum, order). With
+   * `verifying`, the entries read are kept for `verify()` to take.
+   */
+  async list(options: { verifying?: boolean } = {}): Promise<Map<string, Hash[]>> {
     const packs = new Map<string, Hash[]>();
+    this.#listed = new Map();
     for (const name of await this.names()) {
-      packs.set(name, (await this.#entries(name)).map((e) => e.hash));
+      const entries = await this.#entries(name);
+      if (options.verifying) this.#listed.set(name, entries);
+      packs.set(name, entries.map((e) => e.hash));
     }
     return packs;
   }
@@ -373,7 +385,8 @@ export class Packs {
    * hash. Calls `onObject` per object verified.
    */
   async verify(name: string, onObject?: () => void): Promise<void> {
-    const entries = await this.#entries(name);
+    const entries = this.#listed.get(name) ?? await this.#entries(name);
+    this.#listed.delete(name);
     let bytes: Uint8Array;
     try {
       bytes = await this.#readFile(this.#layout.pack(name));
@@ -385,7 +398,7 @@ export class Packs {
   }
 
   /** Replace packs by one pack holding only `keep` of their objects (gc only). */
-  async repack(packs: readonly string[], keep: ReadonlySet<Hash>): Promise<number> {
+  async repack(packs: readonly string[], keep: { has(hash: Hash): boolean }): Promise<number> {
     const live = new Map<Hash, Uint8Array>();
     let freed = 0;
     for (const pack of packs) {

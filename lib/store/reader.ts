@@ -5,19 +5,15 @@
  */
 import { NotFoundError } from "../errors.ts";
 import type { ObjectBatch } from "./batch.ts";
+import { type Commit, decodeCommit, decodeTree, EMPTY_TREE, type TreeEntry } from "./codec.ts";
 import {
   checkChunk,
   CHUNK_MIN_ENTRIES,
   chunkFor,
-  type Commit,
-  decodeCommit,
   decodeFanout,
-  decodeTree,
-  EMPTY_TREE,
   type FanoutChunk,
   isFanout,
-  type TreeEntry,
-} from "./codec.ts";
+} from "./fanout_codec.ts";
 import type { Hash } from "./hash.ts";
 import { formatPath } from "./names.ts";
 import type { ObjectStore } from "./objects.ts";
@@ -85,6 +81,23 @@ export class Reader {
     return entries;
   }
 
+  /**
+   * A tree read for a walk that visits each tree once (`verify`, `gc`): its entries (a large
+   * folder's from all its chunks) and, for a large folder, its chunk trees; read and checked
+   * against its hash, and not kept, so a walk of a million files holds one folder at a time.
+   */
+  async readTreeOnce(hash: Hash): Promise<{ entries: TreeEntry[]; chunks: Hash[] }> {
+    if (hash === EMPTY_TREE) return { entries: [], chunks: [] };
+    const bytes = await this.#objects.read(hash);
+    if (!isFanout(bytes)) return { entries: decodeTree(bytes, hash), chunks: [] };
+    const chunks = this.#fanout(hash, bytes);
+    const entries: TreeEntry[] = [];
+    for (let i = 0; i < chunks.length; i++) {
+      for (const e of await this.#readChunk(chunks, i, hash, undefined, false)) entries.push(e);
+    }
+    return { entries, chunks: chunks.map((c) => c.hash) };
+  }
+
   /** The fanout `hash`'s chunks, decoded from its bytes (cached). */
   #fanout(hash: Hash, bytes: Uint8Array): FanoutChunk[] {
     let chunks = this.#fanouts.get(hash);
@@ -98,14 +111,15 @@ export class Reader {
     index: number,
     id: Hash,
     batch?: ObjectBatch,
+    keep = true,
   ): Promise<TreeEntry[]> {
     const hash = chunks[index]!.hash;
-    let entries = this.#trees.get(hash);
+    let entries = keep ? this.#trees.get(hash) : undefined;
     if (!entries) {
       entries = decodeTree(batch?.pending(hash) ?? await this.#objects.read(hash), hash);
       checkChunk(chunks, index, entries, id);
       // A chunk is a tree of its own: kept as one, so the next lookup in it reads nothing.
-      this.#trees.set(hash, entries);
+      if (keep) this.#trees.set(hash, entries);
     } else checkChunk(chunks, index, entries, id);
     return entries;
   }

@@ -85,6 +85,8 @@ export class Store {
   readonly #spliceMinBytes: number | undefined;
   /** How many `withIngest` calls of this process are running. */
   #ingesting = 0;
+  /** The state as this process's last transaction left it. */
+  #committed: StoreState | undefined;
   /** Made on the first tree edit: reading commands never load the editor. */
   #editor: TreeEditor | undefined;
 
@@ -112,7 +114,7 @@ export class Store {
    * tusk makes it again on demand (see `checkEntries()`).
    */
   static async open(dir: string, options: StoreOptions = {}): Promise<Store> {
-    await checkMark(dir);
+    checkMark(dir);
     const store = new Store(dir, options);
     await checkEntries(store.layout);
     await store.#ledger.restore();
@@ -148,6 +150,15 @@ export class Store {
     return await this.#ledger.current() ?? await this.transact(async (tx) => {
       return await Promise.resolve(structuredClone(tx.state));
     });
+  }
+
+  /**
+   * The state as the last transaction this process made on the store left it, as of its
+   * ledger entry (undefined before one): what a command knows of its own commit without
+   * reading the state again. Read-only; later changes by other processes are not in it.
+   */
+  committed(): Readonly<StoreState> | undefined {
+    return this.#committed;
   }
 
   /**
@@ -203,9 +214,15 @@ export class Store {
   /**
    * Run `fn` as one transaction under the store lock: it sees the latest state, its
    * changes are recorded as one ledger entry, and the state file is rewritten. A crash
-   * before the ledger append leaves nothing; after it, recovery finishes the job.
+   * before the ledger append leaves nothing; after it, recovery finishes the job. With
+   * `batch`, the transaction's objects join the ones already in it (small files a put
+   * hashed before taking the lock), and all are written together before the ledger entry,
+   * their fsyncs overlapping.
    */
-  async transact<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+  async transact<T>(
+    fn: (tx: Transaction) => Promise<T>,
+    options: { readonly batch?: ObjectBatch } = {},
+  ): Promise<T> {
     // Loading starts now and runs while the lock is taken and the ledger read.
     const modules = writePath();
     const lock = await lockFile(this.layout.lock, true);
@@ -216,13 +233,16 @@ export class Store {
       await this.objects.refresh();
       const [{ Transaction }] = await modules;
       const tx = new Transaction(state, this.#clock().toISOString(), {
-        batch: this.objects.batch(),
+        batch: options.batch ?? this.objects.batch(),
         readCommit: (id) => this.readCommit(id),
       });
       const result = await fn(tx);
-      if (tx.changes.length) {
+      if (tx.changes.length || options.batch) {
         await tx.batch.flush();
+      }
+      if (tx.changes.length) {
         await this.#ledger.append(state, tx.time, tx.changes);
+        this.#committed = state;
       }
       lock.close();
       locked = false;
@@ -266,6 +286,14 @@ export class Store {
   /** Read and decode a tree (pending objects of `batch` first). */
   async readTree(hash: Hash, batch?: ObjectBatch): Promise<TreeEntry[]> {
     return await this.#reader.readTree(hash, batch);
+  }
+
+  /**
+   * A tree read for a walk that visits each tree once (`verify`, `gc`): its entries and a large
+   * folder's chunk trees, read and checked, not kept in the cache (see `Reader.readTreeOnce`).
+   */
+  async readTreeOnce(hash: Hash): Promise<{ entries: TreeEntry[]; chunks: Hash[] }> {
+    return await this.#reader.readTreeOnce(hash);
   }
 
   /** The chunk trees of a large folder's tree `hash` (none for a plain tree). */

@@ -7,28 +7,30 @@
 import { InvalidArgumentError, NotFoundError } from "../errors.ts";
 import type { ObjectBatch } from "./batch.ts";
 import {
-  checkChunk,
   checkTreeFrame,
-  CHUNK_MIN_ENTRIES,
-  chunkFor,
   compareNames,
-  decodeFanout,
   decodeTree,
   EMPTY_TREE,
   EMPTY_TREE_BYTES,
-  encodeFanout,
-  encodeFolder,
   encodeTree,
-  type FanoutChunk,
-  fanoutChunk,
   findTreeLine,
-  isChunkEnd,
-  isFanout,
   spliceTree,
   type TreeEntry,
   treeSize,
   type TreeSplice,
 } from "./codec.ts";
+import {
+  checkChunk,
+  CHUNK_MIN_ENTRIES,
+  chunkFor,
+  decodeFanout,
+  encodeFanout,
+  encodeFolder,
+  type FanoutChunk,
+  fanoutChunk,
+  isChunkEnd,
+  isFanout,
+} from "./fanout_codec.ts";
 import { type Hash, sha256Async } from "./hash.ts";
 import { formatPath } from "./names.ts";
 import type { ObjectStore } from "./objects.ts";

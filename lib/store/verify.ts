@@ -100,7 +100,99 @@ function staleEntry(root: ExtraRoot, missing: IntegrityError): IntegrityError {
 }
 
 /**
- * Every object reachable from the live roots. `present` holds every object the store has;
+ * The objects found alive, kept over the objects the store holds: an open-addressing table of
+ * the held objects' ids (typed arrays, keyed by an id's first 32 bits, which SHA-256 spreads
+ * evenly) with a flag per object, so that a million objects cost no million-entry `Map` to
+ * build, and a file is one probe to learn both whether its blob is held and whether it was
+ * seen. Objects found alive that the store does not hold (`gc` does not look for blobs) are
+ * kept in a set apart.
+ */
+class Live {
+  /** Every object the store holds, once each. */
+  readonly #ids: Hash[] = [];
+  /** Slots: 0 for empty, else 1 + the index of an id in `#ids`. */
+  readonly #slots: Int32Array;
+  readonly #mask: number;
+  /** 1 for an object of `#ids` found alive. */
+  readonly #alive: Uint8Array;
+  readonly #absent = new Set<Hash>();
+
+  constructor(all: { loose: Hash[]; packs: Map<string, Hash[]> }) {
+    let count = all.loose.length;
+    for (const hashes of all.packs.values()) count += hashes.length;
+    let size = 16;
+    while (size < count * 2) size *= 2;
+    this.#slots = new Int32Array(size);
+    this.#mask = size - 1;
+    for (const h of all.loose) this.#insert(h);
+    for (const hashes of all.packs.values()) for (const h of hashes) this.#insert(h);
+    this.#alive = new Uint8Array(this.#ids.length);
+  }
+
+  /** The first 32 bits of a hex id, as a number (any string gives some number). */
+  static #key(hash: Hash): number {
+    let v = 0;
+    for (let i = 0; i < 8; i++) {
+      const c = hash.charCodeAt(i);
+      v = (v << 4) | (c <= 57 ? c - 48 : c - 87);
+    }
+    return v;
+  }
+
+  /** The index of `hash` in `#ids`, or -1; with `add`, added when absent. */
+  #find(hash: Hash, add: boolean): number {
+    for (let at = Live.#key(hash) & this.#mask;; at = (at + 1) & this.#mask) {
+      const slot = this.#slots[at]!;
+      if (slot === 0) {
+        if (!add) return -1;
+        this.#ids.push(hash);
+        this.#slots[at] = this.#ids.length;
+        return this.#ids.length - 1;
+      }
+      if (this.#ids[slot - 1] === hash) return slot - 1;
+    }
+  }
+
+  #insert(hash: Hash): void {
+    this.#find(hash, true);
+  }
+
+  /** True when the store holds `hash`. */
+  present(hash: Hash): boolean {
+    return this.#find(hash, false) >= 0;
+  }
+
+  /** True when `hash` was found alive. */
+  has(hash: Hash): boolean {
+    const i = this.#find(hash, false);
+    return i >= 0 ? this.#alive[i] === 1 : this.#absent.has(hash);
+  }
+
+  /** Mark `hash` alive. */
+  add(hash: Hash): void {
+    this.take(hash, false);
+  }
+
+  /**
+   * Mark `hash` alive; true when it was not yet. With `held`, an object the store does not
+   * hold is `"missing"`.
+   */
+  take(hash: Hash, held: boolean): boolean | "missing" {
+    const i = this.#find(hash, false);
+    if (i < 0) {
+      if (held) return "missing";
+      if (this.#absent.has(hash)) return false;
+      this.#absent.add(hash);
+      return true;
+    }
+    if (this.#alive[i] === 1) return false;
+    this.#alive[i] = 1;
+    return true;
+  }
+}
+
+/**
+ * Every object reachable from the live roots. `live` starts as every object the store has;
  * with `check`, commits and trees are re-hashed on the way and every blob must be present.
  * The blobs under a cache root must always be present: otherwise the entry is stale, which
  * `check` throws and gc gathers in `stale`.
@@ -108,37 +200,41 @@ function staleEntry(root: ExtraRoot, missing: IntegrityError): IntegrityError {
 async function reachable(
   store: Store,
   state: StoreState,
-  options: { check: boolean; present: ReadonlySet<Hash>; extra?: ExtraRoots | undefined },
+  options: { check: boolean; live: Live; extra?: ExtraRoots | undefined },
 ): Promise<{
-  live: Set<Hash>;
+  live: Live;
   commits: number;
   trees: number;
   files: number;
   stale: ExtraRoot[];
 }> {
-  const { check, present, extra } = options;
+  const { check, live, extra } = options;
   const roots = await liveRoots(store, state);
-  const live = new Set<Hash>(roots.objects);
   /** Objects found missing: a second root that needs one is told so too. */
   const gone = new Map<Hash, Missing>();
   let commits = 0;
   let trees = 0;
   let files = 0;
   const needObject = (hash: Hash, what: string) => {
-    if (!present.has(hash)) throw new Missing(`${what} is missing`, { object: hash });
+    if (!live.present(hash)) throw new Missing(`${what} is missing`, { object: hash });
   };
-  for (const o of roots.objects) needObject(o, `Object ${o} kept by a ledger record`);
+  for (const o of roots.objects) {
+    needObject(o, `Object ${o} kept by a ledger record`);
+    live.add(o);
+  }
   const visitTree = async (hash: Hash, where: string, blobs: boolean): Promise<void> => {
     const lost = gone.get(hash);
     if (lost) throw lost;
     if (live.has(hash)) return;
     let entries;
     try {
-      if (!present.has(hash)) throw new NotFoundError(`Cannot find object ${hash}`);
-      if (check) await store.objects.readVerified(hash);
-      entries = await store.readTree(hash);
+      if (!live.present(hash)) throw new NotFoundError(`Cannot find object ${hash}`);
+      // Read and checked against its hash (as every read is), not kept: each tree is visited
+      // once, and a walk of a million files holds one folder at a time.
+      const tree = await store.readTreeOnce(hash);
+      entries = tree.entries;
       // A large folder's chunks: read (and so checked) with it, alive with it.
-      for (const c of await store.treeChunks(hash)) {
+      for (const c of tree.chunks) {
         if (!live.has(c)) {
           live.add(c);
           trees++;
@@ -157,14 +253,16 @@ async function reachable(
     }
     live.add(hash);
     trees++;
+    const pathOf = (name: string) => `${where === "/" ? "" : where}/${name}`;
     for (const e of entries) {
-      const path = `${where === "/" ? "" : where}/${e.name}`;
-      if (e.kind === "dir") await visitTree(e.hash, path, blobs);
-      else if (!live.has(e.hash)) {
-        if (blobs) needObject(e.hash, `File ${path} (blob ${e.hash})`);
-        live.add(e.hash);
-        files++;
+      if (e.kind === "dir") {
+        await visitTree(e.hash, pathOf(e.name), blobs);
+        continue;
       }
+      // One lookup per file: whether the store holds the blob, and whether it was seen.
+      const taken = live.take(e.hash, blobs);
+      if (taken === "missing") needObject(e.hash, `File ${pathOf(e.name)} (blob ${e.hash})`);
+      else if (taken) files++;
     }
   };
   for (const root of roots.commits) {
@@ -208,13 +306,6 @@ async function reachable(
     live.add(b.hash);
   }
   return { live, commits, trees, files, stale };
-}
-
-/** Every object the store holds, loose and packed, as one set. */
-function presentOf(all: { loose: Hash[]; packs: Map<string, Hash[]> }): Set<Hash> {
-  const present = new Set<Hash>(all.loose);
-  for (const hashes of all.packs.values()) for (const h of hashes) present.add(h);
-  return present;
 }
 
 /** Check everything; throws IntegrityError naming the first broken link. */
@@ -282,10 +373,11 @@ export async function verifyStore(
   // index first, so a corrupt index is named as such rather than as the objects it no
   // longer finds.
   return await store.withIngest(async () => {
-    const all = await store.objects.listAll();
+    const all = await store.objects.listAll({ verifying: true });
+    const live = new Live(all);
     const { commits, trees, files } = await reachable(store, state, {
       check: true,
-      present: presentOf(all),
+      live,
       extra: await options.extraRoots?.(state),
     });
     let objects = 0;
@@ -327,7 +419,7 @@ export async function collectGarbage(
       const extra = await options.extraRoots?.(tx.state);
       const { live, stale } = await reachable(store, tx.state, {
         check: false,
-        present: presentOf(all),
+        live: new Live(all),
         extra,
       });
       const since = extra?.keepSince;

@@ -95,11 +95,12 @@ export function verdict(row: Row): "PASS" | "MISS" | "info" {
   return (t.op === "<" ? value < t.limit : value <= t.limit) ? "PASS" : "MISS";
 }
 
+/** The target as written: a ratio limit keeps its digits (1.05x), a whole one shows 2.0x. */
 function targetText(row: Row): string {
   const t = row.target;
   if (!t) return "-";
   return t.of === "ratio"
-    ? `${t.op} ${t.limit.toFixed(1)}x`
+    ? `${t.op} ${Number.isInteger(t.limit) ? t.limit.toFixed(1) : t.limit}x`
     : `${t.op} ${formatValue(t.limit, row.unit)}`;
 }
 

@@ -12,13 +12,8 @@
  *   `put file -r` writes them (an `ObjectBatch`, so packs, in one transaction): `flat` puts
  *   them all in the folder `/flat`, `nested` in √n folders `/d0000/…` of √n files each.
  */
-import {
-  canonicalJson,
-  encodeCommit,
-  encodeFolder,
-  encodeTree,
-  type TreeEntry,
-} from "../../lib/store/codec.ts";
+import { canonicalJson, encodeCommit, encodeTree, type TreeEntry } from "../../lib/store/codec.ts";
+import { encodeFolder } from "../../lib/store/fanout_codec.ts";
 import { writeAll } from "../../lib/store/fs_util.ts";
 import type { ObjectBatch } from "../../lib/store/batch.ts";
 import { sha256, sha256Async } from "../../lib/store/hash.ts";

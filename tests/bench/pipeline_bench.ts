@@ -124,7 +124,7 @@ async function lastJob(
 /** The stage bundle the pipeline of `store` runs, written to `path`. */
 async function bundleOf(store: string, path: string): Promise<void> {
   const s = await Store.open(store);
-  const bytes = await readBundle(s, pipelineOf(await s.state(), PIPELINE));
+  const bytes = await readBundle(s, await pipelineOf(await s.state(), PIPELINE));
   await Deno.writeFile(path, bytes);
 }
 
@@ -464,7 +464,7 @@ async function benchSkip(root: string, report: Report): Promise<void> {
 
   // What the job spends its time on, phase by phase, through the library.
   const store = await Store.open(s.store);
-  const p = pipelineOf(await store.state(), PIPELINE);
+  const p = await pipelineOf(await store.state(), PIPELINE);
   const commits = new Map(job!.inputs.map((i) => [i.name, { repo: i.repo, commit: i.commit }]));
   let t = performance.now();
   await store.objects.has("0".repeat(64));

@@ -209,7 +209,7 @@ async function skipSize(root: string, r: SizeResult, runs: number): Promise<void
 async function skipPhases(storeDir: string): Promise<string> {
   const store = await Store.open(storeDir);
   const [job] = await listJobs(store, { pipeline: PIPELINE, limit: 1 });
-  const p = pipelineOf(await store.state(), PIPELINE);
+  const p = await pipelineOf(await store.state(), PIPELINE);
   const commits = new Map(job!.inputs.map((i) => [i.name, { repo: i.repo, commit: i.commit }]));
   await store.objects.has("0".repeat(64));
   let t = performance.now();

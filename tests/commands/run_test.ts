@@ -41,6 +41,22 @@ Deno.test("mayTrigger() is false on a store without pipelines and true once one 
   assert.equal(await mayTrigger(store), true);
 });
 
+Deno.test("mayTrigger() answers for this process's commit from the state its transaction saw", async () => {
+  await using dir = await tempDir();
+  const root = `${dir.path}/.tusk`;
+  const mine = await Store.init(root);
+  await createRepo(mine, "data");
+  await Deno.writeTextFile(`${dir.path}/a.txt`, "a\n");
+  await putFile(mine, "data@master:/a.txt", { sources: [`${dir.path}/a.txt`] });
+  // Another process creates a pipeline after that commit: the pipeline runs on it itself.
+  const other = await Store.open(root);
+  await createPipeline(other, `${STAGES}/upper.json`, { update: false, reprocess: false });
+  assert.equal(await mayTrigger(mine), false);
+  assert.equal(await mayTrigger(await Store.open(root)), true);
+  await putFile(mine, "data@master:/a.txt", { sources: [`${dir.path}/a.txt`] });
+  assert.equal(await mayTrigger(mine), true);
+});
+
 Deno.test("runTriggered() runs the job a commit triggered here and hands on its events", async () => {
   await using dir = await tempDir();
   const store = await withPipeline(dir.path);

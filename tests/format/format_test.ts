@@ -126,6 +126,19 @@ Deno.test("printable() escapes tab, newline, DEL, bidi, zero-width, separators a
   for (const [given, shown] of cases) assert.equal(printable(given), shown, JSON.stringify(given));
 });
 
+Deno.test("printable() keeps every printable ASCII character and escapes every other one, line breaks kept when asked", () => {
+  for (let c = 0; c < 128; c++) {
+    const ch = String.fromCharCode(c);
+    const plain = c >= 0x20 && c <= 0x7e;
+    for (const text of [ch, `a${ch}b`, `${ch}\n`]) {
+      const kept = plain || ch === "\n" ? text : text.replace(ch, escaped(ch));
+      assert.equal(printable(text, { keepNewlines: true }), kept, JSON.stringify(text));
+    }
+    assert.equal(printable(ch), plain ? ch : escaped(ch), JSON.stringify(ch));
+  }
+  assert.equal(printable("a\nb\n"), "a\\nb\\n");
+});
+
 Deno.test("printable() keeps plain text, accents, CJK and emoji as they are", () => {
   for (
     const text of [
@@ -198,3 +211,15 @@ Deno.test("formatTable() formats a table of a million rows without overflowing t
   assert.equal(lines.length, 1_000_002);
   assert.equal(lines[1], "/f0        file   1 B");
 });
+
+/** The escape `printable()` writes for the one ASCII character `ch`. */
+function escaped(ch: string): string {
+  const short: Record<string, string> = {
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+  };
+  return short[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`;
+}

@@ -78,7 +78,11 @@ Deno.test("cloning an empty remote or into an existing store fails with exit 1",
   await using dir = await tempDir();
   const o = await withStore(dir.path);
   await Deno.mkdir(`${dir.path}/empty`);
-  assertFails(await rtusk(["clone", `${dir.path}/empty`, `${dir.path}/c`]), 1, /is empty/);
+  const empty = `${dir.path}/empty`;
+  const r = await rtusk(["clone", empty, `${dir.path}/c`]);
+  assertFails(r, 1, new RegExp(`Cannot clone "${empty}": the remote is empty`));
+  assert.doesNotMatch(r.stderr, /origin/, "names the URL given, not a remote never named");
+  await assert.rejects(Deno.stat(`${dir.path}/c`), Deno.errors.NotFound);
   await rok(["remote", "add", "origin", `${dir.path}/r`], o);
   await rok(["push", "origin"], o);
   assertFails(await rtusk(["clone", `${dir.path}/r`, `${dir.path}/a`]), 1, /already exists/);
@@ -168,4 +172,104 @@ Deno.test("S3: no region set is refused by name before any request", async () =>
     /no region is set \(set AWS_REGION\)/,
   );
   assert.equal(await snapshotStore(o.store), before);
+});
+
+/** The names in `dir`, sorted. */
+function entries(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+}
+
+Deno.test("clone of a folder that does not exist exits 1 naming it, and creates nothing", async () => {
+  await using dir = await tempDir();
+  const nope = `${dir.path}/nope`;
+  const r = await rtusk(["clone", nope], { cwd: dir.path });
+  assertFails(r, 1, new RegExp(`Cannot clone "${nope}": no such folder`));
+  assert.doesNotMatch(r.stderr, /origin/);
+  assert.deepEqual(entries(dir.path), []);
+});
+
+Deno.test("clone into an empty folder argument exits 2 naming it, and creates nothing", async () => {
+  await using dir = await tempDir();
+  const o = await withStore(dir.path);
+  await rok(["remote", "add", "origin", `${dir.path}/r`], o);
+  await rok(["push", "origin"], o);
+  const work = `${dir.path}/work`;
+  await Deno.mkdir(work);
+  const r = await rtusk(["clone", `${dir.path}/r`, ""], { cwd: work });
+  assertFails(r, 2, /Invalid folder "": give the folder to clone into, or leave it out for "r"/);
+  assert.doesNotMatch(r.stderr, /\/\//);
+  assert.deepEqual(entries(work), []);
+});
+
+Deno.test("clone into a folder given with trailing slashes names the store without a double slash", async () => {
+  await using dir = await tempDir();
+  const o = await withStore(dir.path);
+  await rok(["remote", "add", "origin", `${dir.path}/r`], o);
+  await rok(["push", "origin"], o);
+  const r = await rok(["clone", `${dir.path}/r`, "c//"], { cwd: dir.path });
+  assert.ok(r.stdout.includes(` into ${dir.path}/c/.tusk,`), r.stdout);
+  await rok(["verify"], { store: `${dir.path}/c/.tusk` });
+});
+
+Deno.test("push, pull, remote remove and remote verify refuse an empty or malformed remote name with exit 2", async () => {
+  await using dir = await tempDir();
+  const o = await withStore(dir.path);
+  await rok(["remote", "add", "origin", `${dir.path}/r`], o);
+  const before = await snapshotStore(o.store);
+  for (const verb of [["push"], ["pull"], ["remote", "remove"], ["remote", "verify"]]) {
+    assertFails(await rtusk([...verb, ""], o), 2, /Invalid remote name ""/);
+    assertFails(
+      await rtusk([...verb, `${dir.path}/r`], o),
+      2,
+      /a remote's name goes here, not its URL: name it first with "tusk remote add <name> /,
+    );
+  }
+  assert.equal(await snapshotStore(o.store), before);
+});
+
+Deno.test("pull and remote verify of a remote whose folder is gone exit 1 naming it, nothing changed", async () => {
+  await using dir = await tempDir();
+  const o = await withStore(dir.path);
+  const gone = `${dir.path}/gone`;
+  await rok(["remote", "add", "backup", gone], o);
+  const before = await snapshotStore(o.store);
+  for (const verb of ["pull", "remote verify"]) {
+    assertFails(
+      await rtusk([...verb.split(" "), "backup"], o),
+      1,
+      new RegExp(`Remote "backup" \\(${gone}\\): no such folder`),
+    );
+  }
+  assert.equal(await snapshotStore(o.store), before);
+  await assert.rejects(Deno.stat(gone), Deno.errors.NotFound);
+});
+
+Deno.test("clone into the remote's own folder, or below it through a link, exits 2 and leaves the remote as it was", async () => {
+  await using dir = await tempDir();
+  const o = await withStore(dir.path);
+  const remote = `${dir.path}/r`;
+  await rok(["remote", "add", "origin", remote], o);
+  await rok(["push", "origin"], o);
+  await Deno.symlink(remote, `${dir.path}/link`);
+  const before = entries(remote);
+  for (const into of [remote, `${remote}/sub/deeper`, `${dir.path}/link/x`]) {
+    const r = await rtusk(["clone", remote, into], { cwd: dir.path });
+    assertFails(r, 2, /that is inside the remote's own folder; give a folder outside it/);
+  }
+  const r = await rtusk(["clone", remote, "--store", `${remote}/.tusk`], { cwd: dir.path });
+  assertFails(r, 2, /inside the remote's own folder/);
+  // Left out, the folder is named after the remote's: from beside it, that is the remote.
+  assertFails(await rtusk(["clone", "r"], { cwd: dir.path }), 2, /inside the remote's own/);
+  assert.deepEqual(entries(remote), before);
+});
+
+Deno.test("clone into x/../y resolves the dots as written: no x is made on the way", async () => {
+  await using dir = await tempDir();
+  const o = await withStore(dir.path);
+  await rok(["remote", "add", "origin", `${dir.path}/r`], o);
+  await rok(["push", "origin"], o);
+  const r = await rok(["clone", `${dir.path}/r`, "x/../y"], { cwd: dir.path });
+  assert.ok(r.stdout.includes(` into ${dir.path}/y/.tusk,`), r.stdout);
+  assert.ok(!entries(dir.path).includes("x"), `no x: ${entries(dir.path)}`);
+  await rok(["verify"], { store: `${dir.path}/y/.tusk` });
 });

@@ -6,14 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { MAIN, ROOT, tempDir } from "../_helpers.ts";
-import { NET_PERMS, rjson, rok, rtusk } from "./_remote.ts";
+import { NET_PERMS, rjson, rok, rtusk, startS3 } from "./_remote.ts";
 
 interface Entry {
   packs: { name: string; meta: boolean }[];
 }
 
-/** Store A with two files (one of 3 MiB when `big`), pushed to `dir/remote`. */
-async function pushed(dir: string, big = false) {
+/** Store A with two files (and one of 3 MiB when `big`, or of `big` MiB), pushed to `dir/remote`. */
+async function pushed(dir: string, big: boolean | number = false) {
   const a = { store: `${dir}/a/.tusk` };
   const remote = `${dir}/remote`;
   await rok(["init"], a);
@@ -21,7 +21,7 @@ async function pushed(dir: string, big = false) {
   await rok(["put", "file", "data@master:/one", "-f", "-"], { ...a, stdin: "one\n" });
   await rok(["put", "file", "data@master:/two", "-f", "-"], { ...a, stdin: "second file\n" });
   if (big) {
-    const bytes = new Uint8Array(3 << 20);
+    const bytes = new Uint8Array((big === true ? 3 : big) << 20);
     for (let k = 0; k < bytes.length; k += 65536) {
       crypto.getRandomValues(bytes.subarray(k, k + 65536));
     }
@@ -59,6 +59,34 @@ Deno.test("a clone holds the remote's packs as they are, and answers as the orig
     await rjson(["list", "commit", "data@master"], b),
     await rjson(["list", "commit", "data@master"], d.a),
   );
+});
+
+Deno.test("a clone's cache of its remote, cut short as a crash can leave it (it is not synced), costs a re-read and nothing else", async () => {
+  await using dir = await tempDir();
+  const d = await pushed(dir.path);
+  await rok(["clone", d.remote, `${dir.path}/b`]);
+  const b = { store: `${dir.path}/b/.tusk` };
+  const cache = `${b.store}/remotes/origin`;
+  const cut = async (path: string) => {
+    const bytes = await Deno.readFile(path);
+    await Deno.writeFile(path, bytes.subarray(0, bytes.length >> 1));
+  };
+  await cut(`${cache}/seen.json`);
+  const idx = await names(`${cache}/idx`);
+  assert.ok(idx.length > 0, "the clone kept the remote's indexes");
+  for (const name of idx) await cut(`${cache}/idx/${name}`);
+  await rok(["put", "file", "data@master:/three", "-f", "-"], { ...d.a, stdin: "third\n" });
+  await rok(["push", "origin"], d.a);
+  await rok(["pull", "origin"], b);
+  assert.equal((await rok(["get", "file", "data@master:/three"], b)).stdout, "third\n");
+  assert.deepEqual(
+    await rjson(["list", "commit", "data@master"], b),
+    await rjson(["list", "commit", "data@master"], d.a),
+  );
+  await rok(["verify"], b);
+  const again = await rjson<{ upToDate: boolean }>(["pull", "origin"], b);
+  assert.equal(again.upToDate, true);
+  JSON.parse(await Deno.readTextFile(`${cache}/seen.json`));
 });
 
 Deno.test("a remote pack whose record header is damaged is refused by clone, naming the object", async () => {
@@ -181,4 +209,76 @@ Deno.test("remote verify counts the bytes of large objects", async () => {
   const d = await pushed(dir.path, true);
   const v = await rjson<{ objects: number; bytes: number }>(["remote", "verify", "origin"], d.a);
   assert.ok(v.bytes >= 3 << 20, `bytes ${v.bytes} < ${3 << 20}`);
+});
+
+/** The clone's message on Ctrl-C: it names the signal and says nothing was left. */
+const INTERRUPTED = /^tusk: Clone interrupted \(SIGINT\): nothing was left behind/m;
+
+for (const into of ["a new folder", "a folder that was there"]) {
+  Deno.test(`Ctrl-C while a clone writes into ${into} says so, exits 130 and leaves no store nor staging folder`, async () => {
+    await using dir = await tempDir();
+    const d = await pushed(dir.path, 48);
+    const target = `${dir.path}/c`;
+    const existed = into === "a folder that was there";
+    let stopped: { code: number; stderr: string } | null = null;
+    for (let attempt = 0; attempt < 5 && stopped === null; attempt++) {
+      if (existed) await Deno.mkdir(target, { recursive: true });
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", "--quiet", ...NET_PERMS, MAIN, "clone", d.remote, target],
+        cwd: ROOT,
+        env: { NO_COLOR: "1", TUSK_STORE: "" },
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      const out = child.output();
+      let staged = false;
+      while (!staged) {
+        staged = (await names(target).catch(() => [])).some((n) => n.startsWith(".tusk.init-"));
+        const done = await Promise.race([
+          child.status.then(() => true),
+          new Promise<false>((r) => setTimeout(() => r(false), 2)),
+        ]);
+        if (done) break;
+      }
+      if (staged) child.kill("SIGINT");
+      const r = await out;
+      if (r.code === 0) {
+        // It finished first: then it is whole; try again into a fresh folder.
+        await rok(["verify"], { store: `${target}/.tusk` });
+        await Deno.remove(target, { recursive: true });
+        continue;
+      }
+      stopped = { code: r.code, stderr: new TextDecoder().decode(r.stderr) };
+    }
+    assert.ok(stopped, "a clone was interrupted while it wrote");
+    assert.equal(stopped.code, 130, stopped.stderr);
+    assert.match(stopped.stderr, INTERRUPTED);
+    assert.ok(stopped.stderr.includes(`(no store at "${target}/.tusk")`), stopped.stderr);
+    if (existed) {
+      assert.deepEqual(await names(target), [], "the folder that was there stays, empty");
+    } else await assert.rejects(Deno.stat(target), Deno.errors.NotFound, "the folder made is gone");
+  });
+}
+
+Deno.test("Ctrl-C while a clone waits on its remote says so, exits 130 and creates nothing", async () => {
+  await using dir = await tempDir();
+  await using s3 = await startS3(`${dir.path}/s3`, { hang: true });
+  const work = `${dir.path}/work`;
+  await Deno.mkdir(work);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...NET_PERMS, MAIN, "clone", `s3://${s3.bucket}/x`, "c"],
+    cwd: work,
+    env: { NO_COLOR: "1", TUSK_STORE: "", ...s3.env },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const out = child.output();
+  // Well after it started and sent its first request, which is never answered.
+  await new Promise((r) => setTimeout(r, 1500));
+  child.kill("SIGINT");
+  const r = await out;
+  const stderr = new TextDecoder().decode(r.stderr);
+  assert.equal(r.code, 130, stderr);
+  assert.match(stderr, INTERRUPTED);
+  assert.deepEqual(await names(work), []);
 });

@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { snapshotStore, tempDir } from "../_helpers.ts";
 import { rjson, rok, rtusk, snapshotRemote } from "./_remote.ts";
 
-/** A and B share a remote and one commit, then each commits on its own. */
-async function diverged(dir: string) {
+/** A and B share a remote and one commit, then each commits on its own (A `ownA` times). */
+async function diverged(dir: string, ownA = 1) {
   const remote = `${dir}/remote`;
   const a = { store: `${dir}/a/.tusk` };
   const b = { store: `${dir}/b/.tusk` };
@@ -20,7 +20,10 @@ async function diverged(dir: string) {
   await rok(["clone", remote, `${dir}/b`]);
   await rok(["put", "file", "data@master:/from-b", "-f", "-"], { ...b, stdin: "b\n" });
   await rok(["push", "origin"], b);
-  await rok(["put", "file", "data@master:/from-a", "-f", "-"], { ...a, stdin: "a\n" });
+  for (let i = 0; i < ownA; i++) {
+    const path = i === 0 ? "/from-a" : `/from-a-${i}`;
+    await rok(["put", "file", `data@master:${path}`, "-f", "-"], { ...a, stdin: "a\n" });
+  }
   const head = async (o: { store: string }) =>
     (await rjson<{ id: string }[]>(["list", "commit", "data@master"], o))[0]!.id;
   return { remote, a, b, headA: await head(a), headB: await head(b) };
@@ -84,4 +87,71 @@ Deno.test("pulling into a store that is ahead of the remote changes nothing and 
   const r = await rjson<{ upToDate: boolean }>(["pull", "origin"], a);
   assert.equal(r.upToDate, true);
   assert.equal(await snapshotStore(a.store), before);
+});
+
+/** The `tusk …` commands a refusal quotes, in order, as argument lists. */
+function quoted(message: string): string[][] {
+  return [...message.matchAll(/"tusk ([^"]+)"/g)].map((m) => m[1]!.split(" "));
+}
+
+/** The head of `ref` in the store `o`. */
+async function headOf(ref: string, o: { store: string }): Promise<string> {
+  return (await rjson<{ id: string }[]>(["list", "commit", ref], o))[0]!.id;
+}
+
+/** The shared commit of `diverged()`: the first commit, made by A before anything diverged. */
+async function baseOf(o: { store: string }): Promise<string> {
+  return (await rjson<{ id: string }[]>(["list", "commit", "data@master"], o)).at(-1)!.id;
+}
+
+Deno.test("a refused pull spells the reconcile steps with a free branch and the real ancestry, and they work as given", async () => {
+  await using dir = await tempDir();
+  const d = await diverged(dir.path, 2);
+  await rok(["create", "branch", "data@mine", "--head", "data@master^2"], d.a);
+  const base = await baseOf(d.a);
+  const r = await rtusk(["pull", "origin"], d.a);
+  assert.equal(r.code, 1, r.stderr);
+  const cmds = quoted(r.stderr);
+  assert.deepEqual(cmds, [
+    ["create", "branch", "data@mine-2", "--head", "data@master"],
+    ["create", "branch", "data@master", "--head", "data@master^2"],
+    ["pull", "origin", "data@master"],
+    ["push", "origin"],
+  ]);
+  assert.ok(r.stderr.includes(base.slice(0, 12)), `names the shared commit: ${r.stderr}`);
+  for (const args of cmds.slice(0, 3)) await rok(args, d.a);
+  assert.equal(await headOf("data@master", d.a), d.headB, "master took the other side's head");
+  assert.equal(await headOf("data@mine-2", d.a), d.headA, "this side's work is kept");
+  assert.equal(await headOf("data@mine", d.a), base, "the branch already named mine is untouched");
+});
+
+Deno.test("a refused push of a diverged branch spells the reconcile steps, and they work as given", async () => {
+  await using dir = await tempDir();
+  const d = await diverged(dir.path);
+  const r = await rtusk(["push", "origin"], d.a);
+  assert.equal(r.code, 1, r.stderr);
+  const cmds = quoted(r.stderr);
+  assert.deepEqual(cmds, [
+    ["create", "branch", "data@mine", "--head", "data@master"],
+    ["create", "branch", "data@master", "--head", "data@master^"],
+    ["pull", "origin", "data@master"],
+    ["push", "origin"],
+  ]);
+  for (const args of cmds.slice(0, 3)) await rok(args, d.a);
+  assert.equal(await headOf("data@master", d.a), d.headB);
+  await rok(["put", "file", "data@master:/from-a", "-f", "-"], { ...d.a, stdin: "a\n" });
+  await rok(cmds[3]!, d.a);
+  await rok(["pull", "origin"], d.b);
+  assert.equal(await headOf("data@master", d.b), await headOf("data@master", d.a));
+});
+
+Deno.test("a push refused because the remote is ahead says to pull first, not to reconcile", async () => {
+  await using dir = await tempDir();
+  const d = await diverged(dir.path, 0);
+  const r = await rtusk(["push", "origin"], d.a);
+  assert.equal(r.code, 1, r.stderr);
+  assert.deepEqual(quoted(r.stderr), [["pull", "origin", "data@master"]]);
+  assert.doesNotMatch(r.stderr, /create branch/);
+  await rok(["pull", "origin", "data@master"], d.a);
+  assert.equal(await headOf("data@master", d.a), d.headB);
 });

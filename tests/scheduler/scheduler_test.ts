@@ -151,7 +151,7 @@ Deno.test("runJob() makes a job UNRUNNABLE, naming the variable, when its stored
 
   const store = await Store.open(s.store);
   const state = await store.state();
-  const stored = pipelinesOf(state)[0]!;
+  const stored = (await pipelinesOf(state))[0]!;
   // As if the spec had been stored by a version that accepted the name.
   const p = {
     ...stored,
@@ -182,7 +182,7 @@ Deno.test("runJob() makes a job UNRUNNABLE when its stored spec gives TZ a path,
 
   const store = await Store.open(s.store);
   const state = await store.state();
-  const stored = pipelinesOf(state)[0]!;
+  const stored = (await pipelinesOf(state))[0]!;
   // As if the spec had been stored by a version that accepted a path for TZ.
   const env = { TZ: "/usr/share/zoneinfo/America/New_York" };
   const p = {

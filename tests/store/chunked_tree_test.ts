@@ -6,22 +6,20 @@
  */
 import assert from "node:assert/strict";
 import { IntegrityError, NotFoundError } from "../../lib/errors.ts";
+import { decodeTree, encodeTree, type TreeEntry } from "../../lib/store/codec.ts";
 import {
   checkChunk,
   CHUNK_MIN_ENTRIES,
   decodeFanout,
-  decodeTree,
   encodeFanout,
   encodeFolder,
   encodeFolderSync,
-  encodeTree,
   fanoutChunk,
   isChunkEnd,
   isFanout,
   nameHash,
   splitChunks,
-  type TreeEntry,
-} from "../../lib/store/codec.ts";
+} from "../../lib/store/fanout_codec.ts";
 import { type Hash, sha256, sha256Async } from "../../lib/store/hash.ts";
 import type { Edit } from "../../lib/store/tree_edit.ts";
 import { Store } from "../../lib/store/store.ts";

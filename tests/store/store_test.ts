@@ -963,3 +963,33 @@ Deno.test("editTree() and walk() handle a path 3,000 folders deep without exhaus
   assert.deepEqual(files, [`${dir}/leaf.txt`, `${dir}/other.txt`]);
   assert.equal(next.size, 10);
 });
+
+Deno.test("transact() with a batch writes its objects with the transaction's, and the commit verifies", async () => {
+  await using t = await testStore();
+  await createRepo(t.store, "r");
+  const batch = t.store.objects.batch();
+  const blob = await batch.add(new TextEncoder().encode("in the batch\n"));
+  assert.equal(await t.store.objects.has(blob), false);
+  await t.store.transact(async (tx) => {
+    await tx.commit("r", "master", async () => {
+      const tree = encodeTree([{ name: "a.txt", kind: "file", hash: blob, size: 13 }]);
+      return { tree: await tx.batch.add(tree), size: 13 };
+    }, { message: "", origin: "user" });
+  }, { batch });
+  assert.equal(await t.store.objects.has(blob), true);
+  await verifyStore(t.store);
+});
+
+Deno.test("transact() with a batch that fails writes none of the batch's objects", async () => {
+  await using t = await testStore();
+  await createRepo(t.store, "r");
+  const batch = t.store.objects.batch();
+  const blob = await batch.add(new TextEncoder().encode("never committed\n"));
+  const ledger = await Deno.readFile(t.store.layout.ledger);
+  await assert.rejects(
+    t.store.transact(() => Promise.reject(new Error("refused under the lock")), { batch }),
+    /refused under the lock/,
+  );
+  assert.equal(await t.store.objects.has(blob), false);
+  assert.deepEqual(await Deno.readFile(t.store.layout.ledger), ledger);
+});

@@ -30,6 +30,8 @@ function start(
     subscribe?: Subscribe;
     /** The app's clock (default: a fixed time). */
     clock?: () => number;
+    /** Called on each draw whose time changed (the app reads its cron schedule then). */
+    onTimeDrawn?: () => void;
   } = {},
 ): Harness {
   let listener: FeedListener | null = null;
@@ -77,6 +79,10 @@ function start(
       theme={{ color: false }}
       size={{ width: 120, height: 36 }}
       clock={options.clock ?? (() => Date.parse(at(60_000)))}
+      cronSchedule={() => {
+        options.onTimeDrawn?.();
+        return new Map();
+      }}
       flushMs={0}
     />,
   );
@@ -253,6 +259,29 @@ Deno.test("App clears the footer's message once it is MESSAGE_MS old on its cloc
     now += 1;
     await until(() => !h.frame().includes("has already finished"), "the message to expire");
     assert.match(h.frame(), /q quit/);
+  } finally {
+    h.close();
+  }
+});
+
+Deno.test("App redraws on its clock only while what it shows changes with the time", async () => {
+  const t0 = Date.now();
+  let draws = 0;
+  const h = start({
+    clock: () => Date.parse(at(60_000)) + Date.now() - t0,
+    onTimeDrawn: () => draws++,
+  });
+  try {
+    await until(() => h.frame().includes("data → upper"), "the snapshot");
+    h.push(jobEvents(1));
+    await until(() => h.frame().includes(" success"), "the job");
+    const idle = draws;
+    await new Promise((r) => setTimeout(r, 2_200));
+    assert.equal(draws, idle, "no redraw for the clock: nothing shown depends on it");
+    h.push(jobEvents(2, { running: true }));
+    await until(() => h.frame().includes("000000000002"), "the running job");
+    const running = draws;
+    await until(() => draws >= running + 2, "two redraws of the running job's time", 3_500);
   } finally {
     h.close();
   }

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import type { JobRecord, TuskEvent } from "../../lib/mod.ts";
 import {
   activeJobs,
+  clockFace,
   elapsedMs,
   type FeedItem,
   footerMessage,
@@ -360,6 +361,44 @@ Deno.test("elapsedMs() and ratePerSecond() use the finish time, or now while run
   assert.equal(ratePerSecond(j, started + 2000), 1);
   const done = feed(initialState(), jobEvents(2)).jobs.get(jobId(2))!;
   assert.equal(elapsedMs(done, Date.parse(done.finished!) + 60_000), elapsedMs(done, 0));
+});
+
+Deno.test("clockFace() stays the same over seconds when only finished jobs and old repos show", () => {
+  let s = feed(initialState(), history(3));
+  s = reduce(s, {
+    kind: "snapshot",
+    snapshot: {
+      takenAt: at(0),
+      repos: [{ name: "data", size: 1, head: "c0ffee", headTime: at(0), created: at(0) }],
+      pipelines: [],
+    },
+  });
+  const window = { start: 0, rows: 10, cron: false };
+  const t = Date.parse(at(0)) + 3_600_000;
+  assert.equal(clockFace(s, t, window), clockFace(s, t + 59_000, window));
+  // The repo's age goes from "1h ago" to "2h ago".
+  assert.notEqual(clockFace(s, t, window), clockFace(s, t + 3_600_000, window));
+});
+
+Deno.test("clockFace() changes every second while a job shown runs, or a cron countdown shows", () => {
+  const s = feed(initialState(), [...jobEvents(1), ...jobEvents(2, { running: true })]);
+  const t = Date.parse(at(10_000));
+  const running = { start: 0, rows: 10, cron: false };
+  assert.notEqual(clockFace(s, t, running), clockFace(s, t + 1000, running));
+  // Scrolled past the running job (the newest, on row 0): only the finished one shows.
+  const finished = { start: 1, rows: 1, cron: false };
+  const moved = reduce(s, { kind: "move", delta: 1 });
+  assert.equal(clockFace(moved, t, finished), clockFace(moved, t + 1000, finished));
+  const cron = { ...finished, cron: true };
+  assert.notEqual(clockFace(moved, t, cron), clockFace(moved, t + 1000, cron));
+});
+
+Deno.test("clockFace() changes when the footer's message expires", () => {
+  const t0 = 1_000_000;
+  const s = reduce(initialState(), { kind: "message", text: "Asked to stop job x", time: t0 });
+  const window = { start: 0, rows: 10, cron: false };
+  assert.equal(clockFace(s, t0, window), clockFace(s, t0 + MESSAGE_MS - 1, window));
+  assert.notEqual(clockFace(s, t0, window), clockFace(s, t0 + MESSAGE_MS, window));
 });
 
 Deno.test("reduce() turns r and s into requests for the selected job, in order with moves", () => {

@@ -11,13 +11,13 @@
  * (`spec_error.ts`) and this parser, with its input-tree and command checks beside it.
  */
 import { envSizeReason, envValueReason, reservedEnvReason } from "../env.ts";
+import { DEFAULT_WORKING_DIR } from "./defaults.ts";
 import { checkBranch, Checker, checkName, describe, isObject, type Loc } from "./_check.ts";
 import { checkPfsArgs, type Command, parseCommand } from "./_command.ts";
 import { buildInput } from "./_inputs.ts";
 import { type RawSpec, readFields } from "./fields.ts";
 import type { Input } from "./input.ts";
 import { parseJsonText } from "./json_text.ts";
-import { setSpecParser } from "./parser_slot.ts";
 import { durationMs, memoryBytes, secondsText } from "./units.ts";
 
 /** A validated pipeline spec with every default filled in. */
@@ -239,9 +239,6 @@ function buildTransform(c: Checker, raw: RawSpec, root: Loc) {
   return { command, errCommand, env, stdin, acceptReturnCode, image: t.image, datumBatching };
 }
 
-/** Where a host program starts when the spec gives no `transform.workingDir`. */
-export const DEFAULT_WORKING_DIR = "/code";
-
 /**
  * The checked `transform.workingDir`: only for a stage (or errCmd) that is a host program,
  * and a normalised absolute path inside a folder the sandbox shows it: `/code`, `/tmp`,
@@ -417,6 +414,3 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
-
-// Readers of stored pipelines find the parser here once this module has loaded.
-setSpecParser((json) => parseSpec(json));
