@@ -9,7 +9,7 @@
  * the stage code's hash: a datum that succeeded with the same hash need not run again.
  */
 import { compileGlob } from "../glob.ts";
-import { canonicalJson } from "../store/codec.ts";
+import { canonicalJson, compareNames } from "../store/codec.ts";
 import { type Hash, preloadNativeHash, sha256 } from "../store/hash.ts";
 import { formatPath } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
@@ -92,38 +92,11 @@ async function matchedDatums(
   const at = commits.get(input.name);
   if (!at || at.commit === null) return [];
   const commit = await store.readCommit(at.commit);
-  const glob = compileGlob(input.glob);
-  const joinOn = "joinOn" in input ? input.joinOn : undefined;
-  const groupBy = "groupBy" in input ? input.groupBy : undefined;
+  const matcher = new EntryMatcher(store, input, { repo: at.repo, commit: at.commit });
   const out: Partial[] = [];
-  const filesUnder = async (kind: "file" | "dir", hash: Hash, segs: string[], size: number) => {
-    if (kind === "file") return [{ path: formatPath(segs), hash, size }];
-    const files: DatumFile[] = [];
-    for await (const f of store.walk(hash, segs)) {
-      files.push({ path: f.path, hash: f.hash, size: f.size });
-    }
-    return files;
-  };
   const consider = async (kind: "file" | "dir", hash: Hash, segs: string[], size: number) => {
-    const path = formatPath(segs);
-    const m = glob.match(path);
-    if (!m) return;
-    const expand = (tpl: string | undefined) =>
-      tpl === undefined
-        ? undefined
-        : tpl.replace(/\$(?:\{(\d+)\}|(\d+))/g, (_, b, n) => m[Number(b ?? n)] ?? "");
-    const joinKey = expand(joinOn);
-    const groupKey = expand(groupBy);
-    out.push([{
-      name: input.name,
-      repo: at.repo,
-      commit: at.commit!,
-      path,
-      hash,
-      files: await filesUnder(kind, hash, segs, size),
-      ...(joinKey !== undefined ? { joinKey } : {}),
-      ...(groupKey !== undefined ? { groupKey } : {}),
-    }]);
+    const m = await matcher.match(kind, hash, segs, size);
+    if (m) out.push([m]);
   };
   await consider("dir", commit.tree, [], commit.size);
   const visit = async (hash: Hash, prefix: string[]): Promise<void> => {
@@ -135,6 +108,68 @@ async function matchedDatums(
   };
   await visit(commit.tree, []);
   return out;
+}
+
+/** One pfs input's glob, matched against the entries of its commit's tree. */
+class EntryMatcher {
+  readonly #store: Store;
+  readonly #input: PfsInput | { name: string; repo: string; glob: string };
+  readonly #at: { repo: string; commit: string };
+  readonly #glob;
+
+  constructor(
+    store: Store,
+    input: PfsInput | { name: string; repo: string; glob: string },
+    at: { repo: string; commit: string },
+  ) {
+    this.#store = store;
+    this.#input = input;
+    this.#at = at;
+    this.#glob = compileGlob(input.glob);
+  }
+
+  /** The input's part of a datum for the entry at `segs`, or null when the glob misses it. */
+  async match(
+    kind: "file" | "dir",
+    hash: Hash,
+    segs: readonly string[],
+    size: number,
+  ): Promise<DatumInput | null> {
+    const path = formatPath(segs);
+    const m = this.#glob.match(path);
+    if (!m) return null;
+    const input = this.#input;
+    const expand = (tpl: string | undefined) =>
+      tpl === undefined
+        ? undefined
+        : tpl.replace(/\$(?:\{(\d+)\}|(\d+))/g, (_, b, n) => m[Number(b ?? n)] ?? "");
+    const joinKey = expand("joinOn" in input ? input.joinOn : undefined);
+    const groupKey = expand("groupBy" in input ? input.groupBy : undefined);
+    return {
+      name: input.name,
+      repo: this.#at.repo,
+      commit: this.#at.commit,
+      path,
+      hash,
+      files: await this.#filesUnder(kind, hash, segs, size),
+      ...(joinKey !== undefined ? { joinKey } : {}),
+      ...(groupKey !== undefined ? { groupKey } : {}),
+    };
+  }
+
+  async #filesUnder(
+    kind: "file" | "dir",
+    hash: Hash,
+    segs: readonly string[],
+    size: number,
+  ): Promise<DatumFile[]> {
+    if (kind === "file") return [{ path: formatPath(segs), hash, size }];
+    const files: DatumFile[] = [];
+    for await (const f of this.#store.walk(hash, segs)) {
+      files.push({ path: f.path, hash: f.hash, size: f.size });
+    }
+    return files;
+  }
 }
 
 async function evaluate(store: Store, input: Input, commits: InputCommits): Promise<Partial[]> {
@@ -270,4 +305,84 @@ export async function planDatums(
 /** A datum's short display id (as Pachyderm shows datum ids). */
 export function datumId(d: Pick<Datum, "key">): string {
   return d.key.slice(0, 32);
+}
+
+/** One datum of a plan made from a diff: an earlier job's (by its place), or one met afresh. */
+export type DiffedDatum = { readonly earlier: number } | { readonly datum: Datum };
+
+/**
+ * The datums of the single pfs `input` at commit `at.commit`, found from the diff of its tree
+ * against the tree of `at.earlier`, whose datums (in `planDatums()`'s order) matched
+ * `earlierPaths`. A subtree whose hash is the same in both trees holds the same datums as
+ * before, so nothing below it is read: each is given as its place in `earlierPaths`. Only
+ * the entries on changed paths are matched afresh. The result is in `planDatums()`'s order
+ * and says what it would say. Null when `earlierPaths` are not a plan's (a path twice, or a
+ * subtree's datums apart), so that the caller plans in full.
+ */
+export async function diffDatums(
+  store: Store,
+  input: PfsInput,
+  at: { repo: string; commit: string; earlier: string },
+  options: { salt: string; codeHash: Hash; earlierPaths: readonly string[] },
+): Promise<DiffedDatum[] | null> {
+  const paths = options.earlierPaths;
+  /** Each earlier datum's path and its folders: the first datum at or under it, how many. */
+  const first = new Map<string, number>();
+  const count = new Map<string, number>();
+  if (new Set(paths).size !== paths.length) return null;
+  for (let i = 0; i < paths.length; i++) {
+    const path = paths[i]!;
+    for (let p = path;; p = p.slice(0, Math.max(1, p.lastIndexOf("/")))) {
+      if (!first.has(p)) first.set(p, i);
+      count.set(p, (count.get(p) ?? 0) + 1);
+      if (p === "/") break;
+    }
+  }
+  const [now, was] = await Promise.all([
+    store.readCommit(at.commit),
+    store.readCommit(at.earlier),
+  ]);
+  const matcher = new EntryMatcher(store, input, { repo: at.repo, commit: at.commit });
+  const out: DiffedDatum[] = [];
+  /** The earlier datums at or under `path`, which are all together in a plan's order. */
+  const same = (path: string): boolean => {
+    const from = first.get(path);
+    if (from === undefined) return true;
+    const under = path === "/" ? "/" : `${path}/`;
+    for (let i = from; i < from + count.get(path)!; i++) {
+      const p = paths[i]!;
+      if (p !== path && !p.startsWith(under)) return false;
+      out.push({ earlier: i });
+    }
+    return true;
+  };
+  const visit = async (
+    e: { kind: "file" | "dir"; hash: Hash; size: number },
+    before: { kind: "file" | "dir"; hash: Hash } | undefined,
+    segs: string[],
+  ): Promise<boolean> => {
+    if (before && before.kind === e.kind && before.hash === e.hash) return same(formatPath(segs));
+    const m = await matcher.match(e.kind, e.hash, segs, e.size);
+    if (m) {
+      const key = datumKey([m]);
+      out.push({
+        datum: { key, hash: datumHash(key, options.salt, options.codeHash), inputs: [m] },
+      });
+    }
+    if (e.kind !== "dir") return true;
+    const older = before?.kind === "dir" ? await store.readTree(before.hash) : [];
+    const prefix = segs.length === 0 ? "/" : `${formatPath(segs)}/`;
+    // Both listings are in name order: walked side by side, each child meets its namesake.
+    let o = 0;
+    for (const child of await store.readTree(e.hash)) {
+      while (o < older.length && compareNames(older[o]!.name, child.name) < 0) o++;
+      const was = older[o]?.name === child.name ? older[o] : undefined;
+      if (was && was.kind === child.kind && was.hash === child.hash) {
+        if (!same(prefix + child.name)) return false;
+      } else if (!await visit(child, was, [...segs, child.name])) return false;
+    }
+    return true;
+  };
+  const root = { kind: "dir" as const, hash: now.tree, size: now.size };
+  return await visit(root, { kind: "dir", hash: was.tree }, []) ? out : null;
 }

@@ -9,16 +9,10 @@
 import { IntegrityError, InvalidArgumentError, NotFoundError } from "../errors.ts";
 import { wrongKindError } from "../store/damage.ts";
 import type { Hash } from "../store/hash.ts";
-import {
-  exists,
-  mapWriteError,
-  syncDir,
-  tempPath,
-  writeAll,
-  writeFileAtomic,
-} from "../store/fs_util.ts";
+import { exists, mapWriteError, syncDir, tempPath, writeFileAtomic } from "../store/fs_util.ts";
 import type { Layout } from "../store/layout.ts";
 import { JobIndex } from "./job_index.ts";
+import { lastSaved, type SavedPieces, savedPieces, stamped, writePieces } from "./_record_save.ts";
 import type { Store } from "../store/store.ts";
 import {
   type DamagedJob,
@@ -27,7 +21,6 @@ import {
   type JobRecord,
   type JobScan,
   parseJobRef,
-  recordPieces,
   type RequestKind,
   type RerunRequest,
 } from "./job_record.ts";
@@ -105,18 +98,28 @@ export class JobStore {
     const tmp = options.durable
       ? tempPath(layout.tmp)
       : `${layout.tmp}/${Deno.pid}.job.${job.id}.tmp`;
+    // Pieces of datums unchanged since this process last saved the record are copied from
+    // the file it wrote, not encoded again (see `_record_save.ts`).
+    const before = savedPieces.get(job);
+    savedPieces.delete(job);
+    let old: Deno.FsFile | null = null;
     try {
+      old = await lastSaved(record, job, before);
       const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
+      let saved: SavedPieces;
       try {
-        for (const piece of recordPieces(job)) await writeAll(f, utf8.encode(piece));
+        saved = await writePieces(f, job, old ? before! : null, old);
         if (options.durable) await f.syncData();
       } finally {
         f.close();
       }
       await Deno.rename(tmp, record);
+      savedPieces.set(job, await stamped(saved, record));
     } catch (err) {
       await Deno.remove(tmp).catch(() => {});
       mapWriteError(err, record);
+    } finally {
+      old?.close();
     }
     if (options.durable) await syncDir(dir);
   }

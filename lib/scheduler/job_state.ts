@@ -31,6 +31,11 @@ export interface JobContext {
   readonly clock?: Clock;
   /** Starts stage processes (default: the real spawner). */
   readonly spawn?: Spawner;
+  /**
+   * Plan every job in full, never from the diff against the job before (`planFromDiff()`):
+   * for tests that compare the two.
+   */
+  readonly planInFull?: boolean;
 }
 
 /** The time now on the context's clock, as an ISO string for a record. */

@@ -23,8 +23,6 @@ export interface PlannedDatum {
 export interface JobPlan {
   /** Every datum's record, in the planner's order: the job's `datums`. */
   readonly records: DatumRecord[];
-  /** Every datum with its record, in the same order. */
-  readonly planned: readonly PlannedDatum[];
   /** The datums to run (in batches, when the spec batches). */
   readonly toRun: PlannedDatum[];
   /** The datums whose runs were interrupted before: each runs alone, in its own process. */
@@ -45,38 +43,69 @@ export function planJob(
   index: ReadonlyMap<Hash, DatumIndexEntry>,
   attempts: ReadonlyMap<string, number>,
 ): JobPlan {
-  const reprocess = p.parsed.reprocess === "every_job" || job.reprocess === true;
+  const reprocess = reprocesses(p, job);
   const records: DatumRecord[] = [];
-  const planned: PlannedDatum[] = [];
   const toRun: PlannedDatum[] = [];
   const interrupted: PlannedDatum[] = [];
   let skipped = 0;
   for (const d of datums) {
-    const id = datumId(d);
-    const rec: DatumRecord = {
-      id,
-      hash: d.hash,
-      state: "STARTING",
-      inputs: d.inputs.map((i) => ({ name: i.name, repo: i.repo, commit: i.commit, path: i.path })),
-      tries: attempts.get(id) ?? 0,
-      durationMs: 0,
-      exitCode: null,
-    };
-    const prev = reprocess ? undefined : index.get(d.hash);
-    if (prev && prev.version >= p.reprocessSince) {
-      rec.state = "SKIPPED";
-      rec.outputTree = prev.tree;
-      rec.outputSize = prev.size;
-      rec.reusedFrom = prev.job;
-      skipped++;
-    } else if (rec.tries > 0) {
-      rec.message = `Interrupted ${rec.tries} time(s): the process running it stopped during it`;
-      interrupted.push({ datum: d, rec });
-    } else toRun.push({ datum: d, rec });
+    const rec = datumRecord(p, datumNames(d), { index, attempts, reprocess });
+    if (rec.state === "SKIPPED") skipped++;
+    else if (rec.tries > 0) interrupted.push({ datum: d, rec });
+    else toRun.push({ datum: d, rec });
     records.push(rec);
-    planned.push({ datum: d, rec });
   }
-  return { records, planned, toRun, interrupted, skipped };
+  return { records, toRun, interrupted, skipped };
+}
+
+/** True when `job` of `p` runs every datum, whatever ran before. */
+export function reprocesses(p: Pipeline, job: JobRecord): boolean {
+  return p.parsed.reprocess === "every_job" || job.reprocess === true;
+}
+
+/**
+ * The record a job plans for datum `d` (its id, hash and inputs): SKIPPED, reusing an output,
+ * when `index` holds one made by this version or one since `reprocessSince` and the job does
+ * not `reprocess`; else to run, with the tries `attempts` noted (a datum tried before was
+ * interrupted).
+ */
+export function datumRecord(
+  p: Pipeline,
+  d: Pick<DatumRecord, "id" | "hash" | "inputs">,
+  plan: {
+    index: ReadonlyMap<Hash, DatumIndexEntry>;
+    attempts: ReadonlyMap<string, number>;
+    reprocess: boolean;
+  },
+): DatumRecord {
+  const rec: DatumRecord = {
+    id: d.id,
+    hash: d.hash,
+    state: "STARTING",
+    inputs: d.inputs,
+    tries: plan.attempts.get(d.id) ?? 0,
+    durationMs: 0,
+    exitCode: null,
+  };
+  const prev = plan.reprocess ? undefined : plan.index.get(d.hash);
+  if (prev && prev.version >= p.reprocessSince) {
+    rec.state = "SKIPPED";
+    rec.outputTree = prev.tree;
+    rec.outputSize = prev.size;
+    rec.reusedFrom = prev.job;
+  } else if (rec.tries > 0) {
+    rec.message = `Interrupted ${rec.tries} time(s): the process running it stopped during it`;
+  }
+  return rec;
+}
+
+/** The id, hash and inputs of datum `d`, as its record holds them. */
+export function datumNames(d: Datum): Pick<DatumRecord, "id" | "hash" | "inputs"> {
+  return {
+    id: datumId(d),
+    hash: d.hash,
+    inputs: d.inputs.map((i) => ({ name: i.name, repo: i.repo, commit: i.commit, path: i.path })),
+  };
 }
 
 /**

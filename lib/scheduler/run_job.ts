@@ -7,7 +7,7 @@
  */
 import { TuskError } from "../errors.ts";
 import { removeTree } from "../store/fs_util.ts";
-import { type Datum, planDatums } from "../pipeline/datums.ts";
+import { type Datum, datumId, planDatums } from "../pipeline/datums.ts";
 import type { DatumRecord, JobRecord } from "../pipeline/jobs.ts";
 import { type Pipeline, readBundle, runsHostProgram } from "../pipeline/pipelines.ts";
 import type { HostProgram } from "../pipeline/program.ts";
@@ -22,7 +22,9 @@ import { JobWorkspace } from "../runner/workspace.ts";
 import { systemClock } from "./clock.ts";
 import { JobAbort } from "./job_abort.ts";
 import { finishJob, type JobContext, nowText, setJobState } from "./job_state.ts";
-import { commitOutputs, mergeOutputs } from "./merge_outputs.ts";
+import { commitOutputs, mergeOutputs, spliceOutputs } from "./merge_outputs.ts";
+import { type DiffPlan, planFromDiff } from "./plan_diff.ts";
+import type { CommitInfo } from "../store/store.ts";
 import { type JobPlan, planJob, type PlannedDatum, reusableEntries } from "./plan_job.ts";
 import { runDatumBatch, type Unfinished } from "./run_batch.ts";
 import { type DatumRunEnv, runDatum } from "./run_datum.ts";
@@ -121,15 +123,22 @@ async function runSteps(
     }
   }
 
-  let datums: Datum[];
-  try {
-    const commits = new Map(job.inputs.map((i) => [i.name, { repo: i.repo, commit: i.commit }]));
-    datums = await planDatums(store, p.parsed.input, commits, {
-      salt: p.parsed.salt,
-      codeHash: p.codeHash,
-    });
-  } catch (err) {
-    return await finishJob(ctx, job, "UNRUNNABLE", `Cannot plan datums: ${(err as Error).message}`);
+  const attempts = resumed ? await jobs.attempts(p.name, job.id) : new Map<string, number>();
+  const diff = ctx.planInFull ? null : await planFromDiff(store, jobs, p, job, attempts);
+  let datums: Datum[] = [];
+  if (!diff) {
+    try {
+      const commits = new Map(
+        job.inputs.map((i) => [i.name, { repo: i.repo, commit: i.commit }]),
+      );
+      datums = await planDatums(store, p.parsed.input, commits, {
+        salt: p.parsed.salt,
+        codeHash: p.codeHash,
+      });
+    } catch (err) {
+      const why = `Cannot plan datums: ${(err as Error).message}`;
+      return await finishJob(ctx, job, "UNRUNNABLE", why);
+    }
   }
   try {
     // A spec stored before an env name was refused: its stages can never run.
@@ -159,10 +168,15 @@ async function runSteps(
     }
     job.program = programs.program;
   }
-  const attempts = resumed ? await jobs.attempts(p.name, job.id) : new Map<string, number>();
   // An entry whose output is gone is a cache miss: that datum runs again.
-  const index = await reusableEntries(store, datums, await jobs.datumIndexOf(p));
-  const plan = planJob(p, job, datums, index, attempts);
+  const plan: JobPlan | DiffPlan = diff ??
+    planJob(
+      p,
+      job,
+      datums,
+      await reusableEntries(store, datums, await jobs.datumIndexOf(p)),
+      attempts,
+    );
   if (plan.toRun.length + plan.interrupted.length > 0) {
     // Each looked up once per process by a subprocess: started now, they run while the
     // record is saved and the workspace made, instead of before the first stage starts.
@@ -170,13 +184,15 @@ async function runSteps(
     if (programs) hostSystem().catch(() => {});
   }
   job.progress = {
-    total: datums.length,
+    total: plan.records.length,
     processed: 0,
     skipped: plan.skipped,
     failed: 0,
     recovered: 0,
   };
   job.datums = plan.records;
+  // The datums to run are held by the plan alone, and let go as they end.
+  datums = [];
   setJobState(ctx, job, "RUNNING");
   await jobs.save(job);
 
@@ -218,7 +234,7 @@ async function runSteps(
     errHost,
   };
   try {
-    await runDatums(env, plan.toRun, plan.interrupted);
+    await runDatums(env, plan.toRun.splice(0), plan.interrupted.splice(0));
     return await endOfRun(env) ?? await commitJob(env, plan);
   } finally {
     clock.clearTimeout(jobTimer);
@@ -268,7 +284,7 @@ async function endOfRun(env: DatumRunEnv): Promise<JobRecord | null> {
  * output branch (at most `FINISH_TRIES` times, should finishing keep being interrupted). A
  * skipped datum whose reused output turns out to be gone runs again first.
  */
-async function commitJob(env: DatumRunEnv, plan: JobPlan): Promise<JobRecord> {
+async function commitJob(env: DatumRunEnv, plan: JobPlan | DiffPlan): Promise<JobRecord> {
   const { ctx, pipeline: p, job, attempts } = env;
   const { store, jobs } = ctx;
   setJobState(ctx, job, "FINISHING");
@@ -283,9 +299,17 @@ async function commitJob(env: DatumRunEnv, plan: JobPlan): Promise<JobRecord> {
     );
   }
   await jobs.noteAttempts(p.name, job.id, ["finish"]);
+  if ("baseTree" in plan) {
+    // Planned from the job before: its output, less what left and plus what came.
+    const spliced = await spliceOutputs(store, plan.baseTree, plan.leaving, plan.arriving);
+    if (spliced) {
+      const base = { tree: plan.baseTree, size: plan.baseSize };
+      return await landOutput(env, await commitOutputs(store, p, job, spliced.edits, { base }));
+    }
+  }
   let merged = await mergeOutputs(store, job.datums);
   if ("missing" in merged) {
-    await rerunMissing(env, plan, merged.missing);
+    await rerunMissing(env, merged.missing);
     const ended = await endOfRun(env);
     if (ended) return ended;
     merged = await mergeOutputs(store, job.datums);
@@ -295,7 +319,12 @@ async function commitJob(env: DatumRunEnv, plan: JobPlan): Promise<JobRecord> {
     return await finishJob(ctx, job, "FAILURE", `Cannot read the output of datum(s) ${ids}`);
   }
   if ("conflict" in merged) return await finishJob(ctx, job, "FAILURE", merged.conflict);
-  const commit = await commitOutputs(store, p, job, merged.edits);
+  return await landOutput(env, await commitOutputs(store, p, job, merged.edits));
+}
+
+/** Finish `job` whose output `commit` has landed on its branch. */
+async function landOutput(env: DatumRunEnv, commit: CommitInfo): Promise<JobRecord> {
+  const { ctx, pipeline: p, job } = env;
   committed.add(job);
   job.outputCommit = commit.id;
   ctx.bus.emit("commit:created", {
@@ -311,14 +340,20 @@ async function commitJob(env: DatumRunEnv, plan: JobPlan): Promise<JobRecord> {
  * Run again the skipped datums `missing`, whose reused output the store no longer holds
  * whole (a gc or damage took part of it): they run as datums of this job's own.
  */
-async function rerunMissing(
-  env: DatumRunEnv,
-  plan: JobPlan,
-  missing: readonly DatumRecord[],
-): Promise<void> {
-  const { ctx, job } = env;
-  const ids = new Set(missing.map((d) => d.id));
-  const again = plan.planned.filter(({ rec }) => ids.has(rec.id));
+async function rerunMissing(env: DatumRunEnv, missing: readonly DatumRecord[]): Promise<void> {
+  const { ctx, job, pipeline: p } = env;
+  // Their datums are planned again (a job holds no datum's files once it has run or skipped).
+  const byId = new Map(missing.map((rec) => [rec.id, rec]));
+  const commits = new Map(job.inputs.map((i) => [i.name, { repo: i.repo, commit: i.commit }]));
+  const datums = await planDatums(ctx.store, p.parsed.input, commits, {
+    salt: p.parsed.salt,
+    codeHash: p.codeHash,
+  });
+  const again: PlannedDatum[] = [];
+  for (const datum of datums) {
+    const rec = byId.get(datumId(datum));
+    if (rec) again.push({ datum, rec });
+  }
   for (const { rec } of again) {
     rec.state = "STARTING";
     delete rec.outputTree;
@@ -343,7 +378,7 @@ async function rerunMissing(
  */
 async function runDatums(
   env: DatumRunEnv,
-  toRun: readonly PlannedDatum[],
+  toRun: PlannedDatum[],
   interrupted: readonly PlannedDatum[],
 ): Promise<void> {
   const spec = env.pipeline.parsed;
@@ -357,16 +392,23 @@ async function runDatums(
     }
   };
   const saver = new ProgressSaver(env);
-  let queue: Unfinished[] = [...interrupted, ...toRun].map((planned) => ({ planned, logs: [] }));
+  let queue: (Unfinished | null)[];
   if (spec.datumBatching && toRun.length > 0) {
-    const chunks = batchesOf(toRun, width, env.ctx.batchDatums ?? BATCH_DATUMS);
+    // Each batch is let go once it has run: a job holds only the datums still to run.
+    const chunks: (PlannedDatum[] | null)[] = batchesOf(
+      toRun.splice(0),
+      width,
+      env.ctx.batchDatums ?? BATCH_DATUMS,
+    );
     const retry: Unfinished[] = [];
     let nextChunk = 0;
     await Promise.all(Array.from({ length: Math.min(width, chunks.length) }, async () => {
       while (nextChunk < chunks.length && !env.abort.signal.aborted) {
         const n = nextChunk++;
+        const chunk = chunks[n]!;
+        chunks[n] = null;
         await guard(async () => {
-          const outcome = await runDatumBatch(env, chunks[n]!, n);
+          const outcome = await runDatumBatch(env, chunk, n);
           recordEnded(env, outcome.done);
           retry.push(...outcome.retry);
           await saver.maybeSave();
@@ -375,11 +417,14 @@ async function runDatums(
     }));
     // Chunks no worker took (the job was stopped or failed) are simply not run.
     queue = [...interrupted.map((planned) => ({ planned, logs: [] })), ...retry];
+  } else {
+    queue = [...interrupted, ...toRun.splice(0)].map((planned) => ({ planned, logs: [] }));
   }
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(width, queue.length) }, async () => {
     while (next < queue.length && !env.abort.signal.aborted) {
-      const { planned, logs } = queue[next++]!;
+      const { planned, logs } = queue[next]!;
+      queue[next++] = null;
       await guard(async () => {
         if (!await runDatum(env, planned, logs)) return;
         recordEnded(env, [planned]);

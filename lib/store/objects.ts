@@ -39,6 +39,9 @@ export interface ObjectRange extends ByteSource {
 /** Files at least this big are streamed to loose objects instead of being read into memory. */
 export const LARGE_OBJECT = 1 << 20;
 
+/** How many hashes `missing()` looks up one by one; more are checked against whole indexes. */
+const BULK_LOOKUPS = 4096;
+
 /** The object store of one tusk store folder. */
 export class ObjectStore {
   readonly #layout: Layout;
@@ -138,8 +141,11 @@ export class ObjectStore {
   /** The subset of `hashes` the store does not hold yet, loose or packed. */
   async missing(hashes: Iterable<Hash>): Promise<Set<Hash>> {
     const index = await this.#index();
+    const all = Array.isArray(hashes) ? hashes as Hash[] : [...hashes];
+    // Many at once: each pack's index read once beside them, rather than a lookup each.
+    const packed = index && all.length > BULK_LOOKUPS ? index.holding(all) : null;
     const unpacked: Hash[] = [];
-    for (const hash of hashes) if (!index?.has(hash)) unpacked.push(hash);
+    for (const hash of all) if (packed ? !packed.has(hash) : !index?.has(hash)) unpacked.push(hash);
     return await this.#loose.missing(unpacked);
   }
 

@@ -159,6 +159,44 @@ export class PackIndexes {
     if (this.#map) fillMap(this.#map, pack);
   }
 
+  /**
+   * Which of `hashes` some pack holds: for a bulk check of many at once (a job reusing
+   * 100,000 outputs), each pack's index is read once, in order, beside the hashes sorted —
+   * no bisection per hash, and no map of every entry.
+   */
+  holding(hashes: readonly Hash[]): Set<Hash> {
+    const map = this.#map;
+    if (map) return new Set(hashes.filter((h) => map.has(h)));
+    // The hashes in an open-addressing table, by the number their first 8 hex digits make:
+    // each entry line of each index is then one probe, with no string made of it.
+    const mask = (1 << Math.ceil(Math.log2(hashes.length * 2 + 2))) - 1;
+    const slots = new Int32Array(mask + 1).fill(-1);
+    for (let q = 0; q < hashes.length; q++) {
+      let k = parseInt(hashes[q]!.slice(0, 8), 16) & mask;
+      while (slots[k] !== -1) k = (k + 1) & mask;
+      slots[k] = q;
+    }
+    const found = new Set<Hash>();
+    for (const pack of this.#packs) {
+      const bytes = pack.source.read(pack.start, pack.end);
+      for (let at = 0; at < bytes.length;) {
+        let n = 0;
+        for (let i = 0; i < 8; i++) {
+          const c = bytes[at + i] ?? 48;
+          n = (n << 4) | (c <= 57 ? c - 48 : c - 87);
+        }
+        for (let k = n & mask; slots[k] !== -1; k = (k + 1) & mask) {
+          const hash = hashes[slots[k]!]!;
+          if (compareLine(bytes, at, hash) === 0) found.add(hash);
+        }
+        at += 64;
+        while (at < bytes.length && bytes[at] !== NEWLINE) at++;
+        at++;
+      }
+    }
+    return found;
+  }
+
   /** Where the object `hash` is packed, if it is. */
   get(hash: Hash): PackLocation | undefined {
     // A lookup bisects every pack: with many packs (a job writes one per batch) the map
@@ -253,6 +291,18 @@ function location(
     throw new IntegrityError(`Pack index ${pack}.idx is corrupt at ${where}`, { pack });
   }
   return { pack, offset: offset!, length: length! };
+}
+
+/**
+ * How the entry line at `at` of an index's bytes sorts against `hash`: below 0 when the line
+ * comes first, 0 when it is the line of `hash`, above 0 when `hash` comes first.
+ */
+function compareLine(bytes: Uint8Array, at: number, hash: Hash): number {
+  for (let i = 0; i < hash.length; i++) {
+    const d = (bytes[at + i] ?? -1) - hash.charCodeAt(i);
+    if (d !== 0) return d;
+  }
+  return bytes[at + hash.length] === SPACE ? 0 : 1;
 }
 
 function fillMap(map: Map<Hash, PackLocation>, pack: LoadedIndex): void {

@@ -32,16 +32,59 @@ export interface PathEntry {
   readonly size: number;
 }
 
+/**
+ * How many tree entries, in all, the decoded trees a `Reader` keeps may hold: past that the
+ * trees decoded longest ago are let go (read again when asked for), so walking a store of
+ * millions of files keeps a bounded part of it in memory.
+ */
+export const TREE_CACHE_ENTRIES = 1 << 17;
+
+/** Decoded trees by hash, up to `limit` entries in all, the oldest let go first. */
+class TreeCache {
+  readonly #map = new Map<Hash, TreeEntry[]>();
+  readonly #limit: number;
+  #entries = 0;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  get(hash: Hash): TreeEntry[] | undefined {
+    return this.#map.get(hash);
+  }
+
+  has(hash: Hash): boolean {
+    return this.#map.has(hash);
+  }
+
+  set(hash: Hash, entries: TreeEntry[]): void {
+    const old = this.#map.get(hash);
+    if (old) {
+      this.#map.delete(hash);
+      this.#entries -= old.length + 1;
+    }
+    this.#map.set(hash, entries);
+    this.#entries += entries.length + 1;
+    for (const [h, e] of this.#map) {
+      if (this.#entries <= this.#limit) break;
+      this.#map.delete(h);
+      this.#entries -= e.length + 1;
+    }
+  }
+}
+
 /** Decoded commits and trees of one store. */
 export class Reader {
   readonly #objects: ObjectStore;
-  readonly #trees = new Map<Hash, TreeEntry[]>();
+  /** Decoded plain trees and fanout chunks (a fanout's whole listing is not kept: its chunks are). */
+  readonly #trees: TreeCache;
   readonly #commits = new Map<string, Commit>();
   /** The chunks of the fanout trees read (a large folder's tree lists its chunk trees). */
   readonly #fanouts = new Map<Hash, FanoutChunk[]>();
 
-  constructor(objects: ObjectStore) {
+  constructor(objects: ObjectStore, options: { treeCacheEntries?: number } = {}) {
     this.#objects = objects;
+    this.#trees = new TreeCache(options.treeCacheEntries ?? TREE_CACHE_ENTRIES);
   }
 
   /** Read and decode a commit (verifying its id). */
@@ -68,16 +111,20 @@ export class Reader {
     const cached = this.#trees.get(hash);
     if (cached) return cached;
     if (hash === EMPTY_TREE) return [];
-    const bytes = batch?.pending(hash) ?? await this.#objects.read(hash);
-    let entries: TreeEntry[];
-    if (isFanout(bytes)) {
-      const chunks = this.#fanout(hash, bytes);
-      entries = [];
-      for (let i = 0; i < chunks.length; i++) {
-        for (const e of await this.#readChunk(chunks, i, hash, batch)) entries.push(e);
+    let chunks = this.#fanouts.get(hash);
+    if (!chunks) {
+      const bytes = batch?.pending(hash) ?? await this.#objects.read(hash);
+      if (!isFanout(bytes)) {
+        const entries = decodeTree(bytes, hash);
+        this.#trees.set(hash, entries);
+        return entries;
       }
-    } else entries = decodeTree(bytes, hash);
-    this.#trees.set(hash, entries);
+      chunks = this.#fanout(hash, bytes);
+    }
+    const entries: TreeEntry[] = [];
+    for (let i = 0; i < chunks.length; i++) {
+      for (const e of await this.#readChunk(chunks, i, hash, batch)) entries.push(e);
+    }
     return entries;
   }
 

@@ -16,20 +16,25 @@
  * `put file`, so that the set-up stays short. Sizes and sections are selectable:
  *
  *   deno run --allow-read --allow-write --allow-env --allow-run tests/bench/scale_datums_bench.ts \
- *     [run|skip …] [--sizes 1000,10000,100000] [--runs N] [--json FILE] [--svg FILE]
+ *     [run|skip …] [--sizes 1000,10000,100000] [--runs N] [--json FILE] [--svg FILE] \
+ *     [--keep DIR | --from DIR]
  *
  * `--svg FILE` plots the curves (per-datum cost of tusk and of the baseline, by size) with
  * the project's own Vega-Lite renderer; `--plot RESULTS.json --svg FILE` plots the results
  * a `--json` run saved, without running anything.
  *
- * (`skip` needs `run`'s stores, so `skip` alone runs the jobs first without reporting them.)
+ * (`skip` needs `run`'s stores, so `skip` alone runs the jobs first without reporting them.
+ * `--keep DIR` keeps each size's last store in DIR; `--from DIR` takes copies of the stores a
+ * `--keep` run left there instead of running the jobs, so `skip --from DIR` times the skip
+ * alone, even at 100,000 datums.)
  */
 import { listJobs, Store } from "../../lib/mod.ts";
-import { planDatums } from "../../lib/pipeline/datums.ts";
+import { diffDatums } from "../../lib/pipeline/datums.ts";
+import type { PfsInput } from "../../lib/pipeline/spec/input.ts";
 import { JobStore, recordPieces } from "../../lib/pipeline/jobs.ts";
 import { pipelineOf } from "../../lib/pipeline/pipelines.ts";
-import { mergeOutputs } from "../../lib/scheduler/merge_outputs.ts";
-import { reusableEntries } from "../../lib/scheduler/plan_job.ts";
+import { spliceOutputs } from "../../lib/scheduler/merge_outputs.ts";
+import { planFromDiff } from "../../lib/scheduler/plan_diff.ts";
 import { writeTree } from "../../lib/runner/workspace.ts";
 import type { Edit } from "../../lib/store/store.ts";
 import { checkedJob, scratchFolder } from "./_fixtures.ts";
@@ -203,39 +208,56 @@ async function skipSize(root: string, r: SizeResult, runs: number): Promise<void
 
 /**
  * What a job that skips its datums spends its time on, timed again through the library on
- * the newest job: planning the datums, reading the datum index, checking the reused outputs
- * are held, walking them for the merge, and encoding the job record.
+ * the newest job (planned from the diff against the job before it): the whole plan, and in
+ * it reading the job before, the diff of the input trees and reading the datum index; then
+ * splicing the output and encoding the job record.
  */
 async function skipPhases(storeDir: string): Promise<string> {
-  const store = await Store.open(storeDir);
-  const [job] = await listJobs(store, { pipeline: PIPELINE, limit: 1 });
+  const cold = async () => {
+    const store = await Store.open(storeDir);
+    await store.objects.has("0".repeat(64));
+    return { store, jobs: new JobStore(store) };
+  };
+  let { store, jobs } = await cold();
+  const [job, before] = await listJobs(store, { pipeline: PIPELINE, limit: 2 });
   const p = await pipelineOf(await store.state(), PIPELINE);
-  const commits = new Map(job!.inputs.map((i) => [i.name, { repo: i.repo, commit: i.commit }]));
-  await store.objects.has("0".repeat(64));
   let t = performance.now();
-  const datums = await planDatums(store, p.parsed.input, commits, {
-    salt: p.parsed.salt,
-    codeHash: p.codeHash,
-  });
+  const plan = await planFromDiff(store, jobs, p, job!, new Map());
   const planMs = performance.now() - t;
+  if (!plan) return "phases through the library: the job could not be planned from the diff";
   t = performance.now();
-  const index = await new JobStore(store).datumIndexOf(p);
+  const spliced = await spliceOutputs(store, plan.baseTree, plan.leaving, plan.arriving);
+  const spliceMs = performance.now() - t;
+  ({ store, jobs } = await cold());
+  t = performance.now();
+  const earlier = await jobs.load(before!.id, PIPELINE);
+  const loadMs = performance.now() - t;
+  t = performance.now();
+  const diffed = await diffDatums(
+    store,
+    p.parsed.input as PfsInput,
+    { ...job!.inputs[0]!, commit: job!.inputs[0]!.commit!, earlier: earlier.inputs[0]!.commit! },
+    {
+      salt: p.parsed.salt,
+      codeHash: p.codeHash,
+      earlierPaths: earlier.datums.map((d) => d.inputs[0]!.path),
+    },
+  );
+  const diffMs = performance.now() - t;
+  t = performance.now();
+  const index = await jobs.datumIndexOf(p);
   const indexMs = performance.now() - t;
-  t = performance.now();
-  const kept = await reusableEntries(store, datums, index);
-  const reuseMs = performance.now() - t;
-  t = performance.now();
-  const merged = await mergeOutputs(store, job!.datums);
-  const mergeMs = performance.now() - t;
   t = performance.now();
   let bytes = 0;
   for (const piece of recordPieces(job!)) bytes += piece.length;
   const encodeMs = performance.now() - t;
-  const edits = "edits" in merged ? merged.edits.length : 0;
-  return `phases through the library: plan ${datums.length} datums ${formatMs(planMs)}, read ` +
-    `the datum index (${index.size}) ${formatMs(indexMs)}, check ${kept.size} reused outputs ` +
-    `${formatMs(reuseMs)}, merge ${edits} outputs ${formatMs(mergeMs)}, encode the job record ` +
-    `(${(bytes / 1e6).toFixed(1)} MB, saved 3 times) ${formatMs(encodeMs)}`;
+  const fresh = diffed?.filter((d) => "datum" in d).length ?? 0;
+  return `phases through the library: plan ${plan.records.length} datums from the diff ` +
+    `${formatMs(planMs)} (in it: read the job before ${formatMs(loadMs)}, diff the input ` +
+    `trees (${fresh} datum(s) met afresh) ${formatMs(diffMs)}, read the datum index ` +
+    `(${index.size}) ${formatMs(indexMs)}), splice ${spliced?.edits.length ?? "-"} edit(s) ` +
+    `into the output ${formatMs(spliceMs)}, encode the job record ` +
+    `(${(bytes / 1e6).toFixed(1)} MB) ${formatMs(encodeMs)}`;
 }
 
 /** The curves of `results` as a Vega-Lite spec: ms per datum by size, tusk and baseline. */
@@ -313,10 +335,33 @@ export async function main(args: readonly string[]): Promise<number> {
         `CPUs, sizes ${sizes.map(fmtSize).join(", ")}, ${runs} run(s) each, scratch ${root}, ` +
         `load average ${await loadAverage()}`,
     );
-    const work = `${root}/work`;
+    const keep = args.includes("--keep") ? args[args.indexOf("--keep") + 1] : undefined;
+    const from = args.includes("--from") ? args[args.indexOf("--from") + 1] : undefined;
+    const work = keep ?? `${root}/work`;
     broken = await runSections(root, [
       ["1. a batched job over one-line files", async () => {
         for (const size of sizes) {
+          if (from) {
+            // The last store a `--keep` run left of this size, whatever its number of runs.
+            let kept: string | undefined;
+            for await (const e of Deno.readDir(from)) {
+              if (e.name.startsWith(`size-${size}-`) && (!kept || e.name > kept)) kept = e.name;
+            }
+            if (!kept) throw new Error(`No store of ${size} datums in ${from}`);
+            await Deno.mkdir(work, { recursive: true });
+            const cp = new Deno.Command("cp", {
+              args: ["-a", `${from}/${kept}`, `${work}/size-${size}-${runs - 1}`],
+            });
+            if (!(await cp.output()).success) throw new Error(`Cannot copy ${from}/${kept}`);
+            results.push({
+              size,
+              perDatumMs: NaN,
+              barePerDatumMs: NaN,
+              commandMs: NaN,
+              peakKiB: NaN,
+            });
+            continue;
+          }
           const r = await runSize(work, size, runs);
           results.push(r);
           if (!sections.includes("run")) continue;
@@ -364,6 +409,7 @@ export async function main(args: readonly string[]): Promise<number> {
                   formatMiB(r.skip!.peakKiB)
                 }`,
               );
+              report.detail(r.skip!.phases);
             }
           }] as const,
         ]

@@ -6,7 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { BATCH_DATUMS, batchesOf } from "../../lib/scheduler/run_job.ts";
-import { type DatumRecord, type JobRecord, recordPieces } from "../../lib/pipeline/jobs.ts";
+import {
+  type DatumRecord,
+  type JobRecord,
+  JobStore,
+  recordPieces,
+} from "../../lib/pipeline/jobs.ts";
+import { Store } from "../../lib/store/store.ts";
 import { MAIN, snapshotStore, tempStore, tusk, TUSK_PERMS, tuskOk } from "../_helpers.ts";
 import { sleep } from "../faults/_util.ts";
 
@@ -61,6 +67,46 @@ for (const n of [0, 1, 2500]) {
     if (n > 1000) assert.ok(pieces.every((p) => p.length < JSON.stringify(job).length / 2));
   });
 }
+
+Deno.test("JobStore.save() saves a record again as its JSON, whichever of its datums changed", async () => {
+  await using s = await tempStore();
+  const store = await Store.open(s.store);
+  const jobs = new JobStore(store);
+  const job = jobOf(2500);
+  const file = store.layout.job(job.pipeline, job.id);
+  const saved = async () => JSON.parse(await Deno.readTextFile(file)) as JobRecord;
+  await jobs.save(job);
+  assert.deepEqual(await saved(), job);
+  // One datum in the middle piece changes, then one in each of the others, then the head.
+  job.datums[1500]!.state = "FAILED";
+  job.datums[1500]!.message = "it failed";
+  await jobs.save(job);
+  assert.deepEqual(await saved(), job);
+  job.datums[3]!.logs = "9".repeat(64);
+  job.datums[2499]!.durationMs = 1;
+  job.state = "FINISHING";
+  job.progress.failed = 1;
+  await jobs.save(job, { durable: true });
+  assert.deepEqual(await saved(), job);
+  // Nothing changed: the same text again.
+  const text = await Deno.readTextFile(file);
+  await jobs.save(job);
+  assert.equal(await Deno.readTextFile(file), text);
+});
+
+Deno.test("JobStore.save() writes every datum again when the record's file is not the one it saved", async () => {
+  await using s = await tempStore();
+  const store = await Store.open(s.store);
+  const jobs = new JobStore(store);
+  const job = jobOf(2500);
+  const file = store.layout.job(job.pipeline, job.id);
+  await jobs.save(job);
+  // Another writer put a shorter record there.
+  await Deno.writeTextFile(file, JSON.stringify({ ...job, datums: job.datums.slice(0, 10) }));
+  job.datums[0]!.tries = 2;
+  await jobs.save(job);
+  assert.deepEqual(JSON.parse(await Deno.readTextFile(file)), job);
+});
 
 /**
  * A batching stage: each datum's files upper-cased into its out folder, and one log line

@@ -1,0 +1,187 @@
+/**
+ * Planning a job from what changed since the job before it: when the pipeline's previous job
+ * succeeded with the same version over an earlier commit of the same single pfs input, the
+ * datums come from the diff of the two input trees (`diffDatums()`: nothing is read below a
+ * subtree whose hash is unchanged), and the output commit is that job's, spliced: the outputs
+ * of the datums that changed or went leave it, those of the datums that run (or reuse another
+ * output) join it. Every datum's record is the one `planJob()` would give, made by the same
+ * `datumRecord()` from the same datum index; whenever that cannot be shown (another input
+ * type, a datum of the earlier job that did not simply succeed or skip, an unchanged datum
+ * the index would run again), `planFromDiff()` says null and the job is planned in full.
+ */
+import { diffDatums } from "../pipeline/datums.ts";
+import type { DatumRecord, JobRecord, JobStore } from "../pipeline/jobs.ts";
+import type { Pipeline } from "../pipeline/pipelines.ts";
+import { EMPTY_TREE } from "../store/codec.ts";
+import type { Hash } from "../store/hash.ts";
+import type { Store } from "../store/store.ts";
+import {
+  datumNames,
+  datumRecord,
+  type JobPlan,
+  type PlannedDatum,
+  reprocesses,
+} from "./plan_job.ts";
+
+/** A plan made from the diff against the job before. */
+export interface DiffPlan extends JobPlan {
+  /** The earlier job's output tree, which this job's output is made from. */
+  readonly baseTree: Hash;
+  /** Its size. */
+  readonly baseSize: number;
+  /** The earlier job's records of the datums whose output leaves (changed, or gone). */
+  readonly leaving: readonly DatumRecord[];
+  /** This job's records of the datums whose output joins (they run, or reuse another). */
+  readonly arriving: readonly DatumRecord[];
+}
+
+/** How far back from the newest job `planFromDiff()` looks for the job it plans. */
+const NEWEST_LOOKED_AT = 16;
+
+/**
+ * The plan of `job` from the diff against the job before it, or null when the job must be
+ * planned in full (see the module comment).
+ */
+export async function planFromDiff(
+  store: Store,
+  jobs: JobStore,
+  p: Pipeline,
+  job: JobRecord,
+  attempts: ReadonlyMap<string, number>,
+): Promise<DiffPlan | null> {
+  const input = p.parsed.input;
+  const now = job.inputs[0];
+  if (
+    input.kind !== "pfs" || reprocesses(p, job) || job.inputs.length !== 1 || !now ||
+    now.commit === null || now.name !== input.name
+  ) return null;
+  const earlier = await jobBefore(jobs, p, job);
+  if (!earlier) return null;
+  const was = earlier.inputs[0]!;
+  const out = await store.readCommit(earlier.outputCommit!).catch(() => null);
+  if (!out) return null;
+  const diffed = await diffDatums(
+    store,
+    input,
+    { repo: now.repo, commit: now.commit, earlier: was.commit! },
+    {
+      salt: p.parsed.salt,
+      codeHash: p.codeHash,
+      earlierPaths: earlier.datums.map((d) => d.inputs[0]!.path),
+    },
+    // A tree that cannot be read: the full plan says so.
+  ).catch(() => null);
+  if (!diffed) return null;
+
+  const index = await jobs.datumIndexOf(p);
+  // As `reusableEntries()`: an entry whose output tree is gone is a cache miss. And as
+  // `mergeOutputs()`: a reused output missing a file's object runs again. The files of the
+  // outputs that stay are those of the earlier output commit: one of them gone, and the job
+  // is planned in full, which runs its datum again.
+  const checked: Hash[] = await treeBlobs(store, out.tree);
+  const files = checked.length;
+  for (const d of diffed) {
+    const e = index.get("earlier" in d ? earlier.datums[d.earlier]!.hash : d.datum.hash);
+    if (e && e.tree !== EMPTY_TREE) checked.push(e.tree);
+  }
+  const gone = await store.objects.missing(checked);
+  for (let i = 0; i < files && gone.size > 0; i++) if (gone.has(checked[i]!)) return null;
+  for (const [hash, e] of index) if (gone.has(e.tree)) index.delete(hash);
+
+  const plan = { index, attempts, reprocess: false };
+  const records: DatumRecord[] = [];
+  const toRun: PlannedDatum[] = [];
+  const interrupted: PlannedDatum[] = [];
+  const arriving: DatumRecord[] = [];
+  const stays = new Set<number>();
+  let skipped = 0;
+  for (const d of diffed) {
+    if ("earlier" in d) {
+      const before = earlier.datums[d.earlier]!;
+      const { name, path } = before.inputs[0]!;
+      const rec = datumRecord(p, {
+        id: before.id,
+        hash: before.hash,
+        inputs: [{ name, repo: now.repo, commit: now.commit, path }],
+      }, plan);
+      // It would run: its files were not read, so plan in full.
+      if (rec.state !== "SKIPPED") return null;
+      skipped++;
+      if (rec.outputTree === before.outputTree) stays.add(d.earlier);
+      else arriving.push(rec);
+      records.push(rec);
+      continue;
+    }
+    const rec = datumRecord(p, datumNames(d.datum), plan);
+    if (rec.state === "SKIPPED") skipped++;
+    else if (rec.tries > 0) interrupted.push({ datum: d.datum, rec });
+    else toRun.push({ datum: d.datum, rec });
+    arriving.push(rec);
+    records.push(rec);
+  }
+  // An optional input that matches nothing gives one datum of its own: planned in full.
+  if (records.length === 0 && input.optional) return null;
+  const leaving = earlier.datums.filter((_, i) => !stays.has(i));
+  return {
+    records,
+    toRun,
+    interrupted,
+    skipped,
+    baseTree: out.tree,
+    baseSize: out.size,
+    leaving,
+    arriving,
+  };
+}
+
+/**
+ * The job of `p` just before `job`, when this job can be planned from it: it succeeded, with
+ * the version `p` runs now (the same spec, code and salt), on a commit of the same one input,
+ * and its every datum succeeded or reused an output. Null otherwise.
+ */
+async function jobBefore(
+  jobs: JobStore,
+  p: Pipeline,
+  job: JobRecord,
+): Promise<JobRecord | null> {
+  let before: string | null = null;
+  let seen = 0;
+  let found = false;
+  for await (const id of jobs.index(p.name).newestFirst()) {
+    if (found) {
+      before = id;
+      break;
+    }
+    if (id === job.id) found = true;
+    else if (++seen >= NEWEST_LOOKED_AT) break;
+  }
+  if (before === null) return null;
+  const earlier = await jobs.load(before, p.name).catch(() => null);
+  const now = job.inputs[0]!;
+  const was = earlier?.inputs[0];
+  if (
+    !earlier || !was || earlier.state !== "SUCCESS" || !earlier.outputCommit ||
+    earlier.pipelineSeq !== job.pipelineSeq || earlier.pipelineSeq !== p.createdSeq ||
+    earlier.version !== p.version || earlier.specHash !== p.specHash ||
+    earlier.codeHash !== p.codeHash || earlier.inputs.length !== 1 ||
+    was.name !== now.name || was.repo !== now.repo || was.commit === null
+  ) return null;
+  for (const d of earlier.datums) {
+    if (d.state !== "SUCCESS" && d.state !== "SKIPPED") return null;
+    if (d.inputs.length !== 1 || d.inputs[0]!.name !== now.name) return null;
+  }
+  return earlier;
+}
+
+/** The object of every file under the tree `root`. */
+async function treeBlobs(store: Store, root: Hash): Promise<Hash[]> {
+  const out: Hash[] = [];
+  const visit = async (tree: Hash): Promise<void> => {
+    for (const e of await store.readTree(tree)) {
+      if (e.kind === "dir") await visit(e.hash);
+      else out.push(e.hash);
+    }
+  };
+  await visit(root);
+  return out;
+}

@@ -1,0 +1,15 @@
+import { Store } from "./lib/store/store.ts";
+import { JobStore } from "./lib/pipeline/jobs.ts";
+import { pipelineOf } from "./lib/pipeline/pipelines.ts";
+import { currentTrigger } from "./lib/pipeline/trigger.ts";
+import { EventBus } from "./lib/scheduler/events.ts";
+import { createJob } from "./lib/scheduler/job_state.ts";
+import { planFromDiff } from "./lib/scheduler/plan_diff.ts";
+const store = await Store.open("/tmp/datums-wt/prof/.tusk");
+const jobs = new JobStore(store);
+const ctx = { store, jobs, bus: new EventBus(), sandbox: "bwrap" as const, cores: 2 };
+const p = pipelineOf(await store.state(), "copy");
+const job = await createJob(ctx, p, currentTrigger(await store.state(), p)!);
+const t = performance.now();
+const plan = await planFromDiff(store, jobs, p, job, new Map());
+console.log("planFromDiff cold", (performance.now() - t).toFixed(0), plan?.records.length);

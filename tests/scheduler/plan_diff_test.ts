@@ -1,0 +1,269 @@
+/**
+ * Planning a job from the diff against the job before (`planFromDiff()`) and splicing its
+ * output commit: on the same store, copied, the same job is run once as planned from the
+ * diff and once planned in full (`planInFull`). Both must end alike: the same output tree
+ * (hash), the same state and reason, the same datum records (every datum, whether it ran or
+ * was reused, and from which job) but for the run's own times and logs.
+ */
+import assert from "node:assert/strict";
+import type { DatumRecord, JobRecord } from "../../lib/pipeline/jobs.ts";
+import { JobStore } from "../../lib/pipeline/jobs.ts";
+import { pipelineOf } from "../../lib/pipeline/pipelines.ts";
+import { isFinal } from "../../lib/pipeline/states.ts";
+import { currentTrigger } from "../../lib/pipeline/trigger.ts";
+import { EventBus } from "../../lib/scheduler/events.ts";
+import { createJob, type JobContext } from "../../lib/scheduler/job_state.ts";
+import { planFromDiff } from "../../lib/scheduler/plan_diff.ts";
+import { runJob } from "../../lib/scheduler/run_job.ts";
+import { Store } from "../../lib/store/store.ts";
+import { ROOT, tempDir, tuskOk } from "../_helpers.ts";
+
+const STAGES = `${ROOT}/tests/fixtures/stages`;
+
+/** A pipeline "p" of `stage` over repo "data", with `input` for its input. */
+function specOf(stage: string, input: unknown): unknown {
+  return {
+    pipeline: { name: "p" },
+    transform: { cmd: ["deno", "run", stage, "/pfs/data/", "/pfs/out/"] },
+    input,
+  };
+}
+
+/**
+ * A folder holding a store at `a/.tusk` whose repo "data" has `files`, and pipeline "p"
+ * (`spec`, its stage beside it) created: its first job has run, in full.
+ */
+async function pipelineStore(
+  spec: unknown,
+  stage: string,
+  files: Record<string, string>,
+): Promise<AsyncDisposable & { path: string; store: string }> {
+  const dir = await tempDir();
+  const store = `${dir.path}/a/.tusk`;
+  await tuskOk(["init"], { store });
+  await tuskOk(["create", "repo", "data"], { store });
+  for (const [path, text] of Object.entries(files)) {
+    await tuskOk(["put", "file", `data@master:${path}`, "-f", "-", "--no-wait"], {
+      store,
+      stdin: text,
+    });
+  }
+  await Deno.copyFile(`${STAGES}/${stage}`, `${dir.path}/${stage}`);
+  await Deno.writeTextFile(`${dir.path}/p.json`, JSON.stringify(spec));
+  await tuskOk(["create", "pipeline", "-f", `${dir.path}/p.json`], { store });
+  return { path: dir.path, store, [Symbol.asyncDispose]: () => dir[Symbol.asyncDispose]() };
+}
+
+async function put(store: string, path: string, text: string): Promise<void> {
+  await tuskOk(["put", "file", `data@master:${path}`, "-f", "-", "--no-wait"], {
+    store,
+    stdin: text,
+  });
+}
+
+function contextOf(store: Store, options: Partial<JobContext> = {}): JobContext {
+  return {
+    store,
+    jobs: new JobStore(store),
+    bus: new EventBus(),
+    sandbox: "deno",
+    cores: 1,
+    ...options,
+  };
+}
+
+/** What the two plans must agree on in a datum's record: all but the run's time and logs. */
+function comparable(datums: readonly DatumRecord[]) {
+  return datums.map(({ durationMs: _, logs: __, ...rest }) => rest);
+}
+
+/** How a job ended, for comparing: its state, reason, counts, datums and output tree. */
+async function outcome(store: Store, job: JobRecord) {
+  return {
+    state: job.state,
+    reason: job.reason,
+    progress: job.progress,
+    datums: comparable(job.datums),
+    tree: job.outputCommit ? (await store.readCommit(job.outputCommit)).tree : null,
+  };
+}
+
+/**
+ * Create the job the newest commit of "data" calls for, copy the store, and run that one job
+ * in each: planned as `runJob()` plans it in the first, planned in full in the copy. Returns
+ * whether the first could plan from the diff, and how each ended. `interrupt` cuts the run
+ * short after its first datum (the process shutting down) before the copy, and each store
+ * resumes it from its saved record, as after a crash.
+ */
+async function bothWays(root: string, options: { interrupt?: boolean } = {}) {
+  const a = await Store.open(`${root}/a/.tusk`);
+  const p = await pipelineOf(await a.state(), "p");
+  const ctx = contextOf(a);
+  const job = await createJob(ctx, p, currentTrigger(await a.state(), p)!);
+  const fromDiff = (await planFromDiff(a, ctx.jobs, p, job, new Map())) !== null;
+  let left = job;
+  if (options.interrupt) {
+    const shutdown = new AbortController();
+    const off = ctx.bus.on((e) => {
+      if (e.type === "datum:finished") shutdown.abort();
+    });
+    left = await runJob({ ...ctx, signal: shutdown.signal }, p, job);
+    off();
+    assert.ok(!isFinal(left.state), `the job was left to resume, not ${left.state}`);
+  }
+  const copy = new Deno.Command("cp", { args: ["-a", `${root}/a`, `${root}/b`] });
+  assert.equal((await copy.output()).code, 0);
+
+  let ran: JobRecord;
+  if (options.interrupt) {
+    // Resumed from its saved record, by another process, as after a crash.
+    const again = contextOf(await Store.open(`${root}/a/.tusk`));
+    ran = await runJob(again, p, await again.jobs.load(job.id, "p"));
+  } else ran = await runJob(ctx, p, left);
+
+  const b = await Store.open(`${root}/b/.tusk`);
+  const full = contextOf(b, { planInFull: true });
+  const inFull = await runJob(
+    full,
+    await pipelineOf(await b.state(), "p"),
+    await full.jobs.load(job.id),
+  );
+  return { fromDiff, ran: await outcome(a, ran), inFull: await outcome(b, inFull) };
+}
+
+const UPPER_FILES = { "/a.txt": "alpha\n", "/b.txt": "beta\n", "/c.txt": "gamma\n" };
+const GLOB_STAR = specOf("upper.ts", { pfs: { repo: "data", glob: "/*" } });
+
+Deno.test("planFromDiff() plans a changed file's datum and splices the full plan's output tree", async () => {
+  await using s = await pipelineStore(GLOB_STAR, "upper.ts", UPPER_FILES);
+  await put(s.store, "/b.txt", "beta two\n");
+  const r = await bothWays(s.path);
+  assert.ok(r.fromDiff);
+  assert.equal(r.ran.state, "SUCCESS");
+  assert.deepEqual(r.ran, r.inFull);
+  assert.deepEqual(r.ran.progress, { total: 3, processed: 1, skipped: 2, failed: 0, recovered: 0 });
+});
+
+Deno.test("planFromDiff() gives the full plan's commit for an added file", async () => {
+  await using s = await pipelineStore(GLOB_STAR, "upper.ts", UPPER_FILES);
+  await put(s.store, "/ab.txt", "between\n");
+  const r = await bothWays(s.path);
+  assert.ok(r.fromDiff);
+  assert.equal(r.ran.progress.total, 4);
+  assert.deepEqual(r.ran, r.inFull);
+});
+
+Deno.test("planFromDiff() gives the full plan's commit for a deleted file", async () => {
+  await using s = await pipelineStore(GLOB_STAR, "upper.ts", UPPER_FILES);
+  await tuskOk(["delete", "file", "data@master:/b.txt", "--no-wait"], { store: s.store });
+  const r = await bothWays(s.path);
+  assert.ok(r.fromDiff);
+  assert.deepEqual(r.ran.progress, { total: 2, processed: 0, skipped: 2, failed: 0, recovered: 0 });
+  assert.deepEqual(r.ran, r.inFull);
+});
+
+Deno.test("planFromDiff() gives the full plan's commit for a file changed back to earlier content", async () => {
+  await using s = await pipelineStore(GLOB_STAR, "upper.ts", UPPER_FILES);
+  await put(s.store, "/b.txt", "beta two\n");
+  assert.equal((await bothWays(s.path)).ran.state, "SUCCESS");
+  await Deno.remove(`${s.path}/b`, { recursive: true });
+  // The datum of the first content succeeded before: it is reused from the first job.
+  await put(s.store, "/b.txt", "beta\n");
+  const r = await bothWays(s.path);
+  assert.ok(r.fromDiff);
+  assert.equal(r.ran.progress.processed, 0);
+  assert.deepEqual(r.ran, r.inFull);
+});
+
+Deno.test("planFromDiff() gives the full plan's commit for nested globs (/*/*, /**, /)", async () => {
+  const files = {
+    "/d/x.txt": "x\n",
+    "/d/y.txt": "y\n",
+    "/e/z.txt": "z\n",
+    "/e/f/u.txt": "u\n",
+    "/e/f/w.txt": "w\n",
+    "/top.txt": "top\n",
+  };
+  for (const glob of ["/*/*", "/**", "/"]) {
+    await using s = await pipelineStore(
+      specOf("listing.ts", { pfs: { repo: "data", glob } }),
+      "listing.ts",
+      files,
+    );
+    await put(s.store, "/e/f/w.txt", "w two\n");
+    await put(s.store, "/d/v.txt", "v\n");
+    await tuskOk(["delete", "file", "data@master:/d/x.txt", "--no-wait"], { store: s.store });
+    const r = await bothWays(s.path);
+    assert.ok(r.fromDiff, glob);
+    assert.equal(r.ran.state, "SUCCESS", `${glob}: ${r.ran.reason}`);
+    assert.deepEqual(r.ran, r.inFull, glob);
+  }
+});
+
+Deno.test("a job after a changed glob is planned in full", async () => {
+  await using s = await pipelineStore(GLOB_STAR, "upper.ts", UPPER_FILES);
+  const spec = specOf("upper.ts", { pfs: { repo: "data", glob: "/a*" } });
+  await Deno.writeTextFile(`${s.path}/p.json`, JSON.stringify(spec));
+  await tuskOk(["update", "pipeline", "-f", `${s.path}/p.json`, "--no-wait"], { store: s.store });
+  await put(s.store, "/b.txt", "beta two\n");
+  const r = await bothWays(s.path);
+  assert.equal(r.fromDiff, false);
+  assert.equal(r.ran.progress.total, 1);
+  assert.deepEqual(r.ran, r.inFull);
+});
+
+Deno.test("a job of a cross input is planned in full", async () => {
+  await using s = await pipelineStore(
+    specOf("upper.ts", {
+      cross: [
+        { pfs: { repo: "data", glob: "/*", name: "data" } },
+        { pfs: { repo: "data", glob: "/a.txt", name: "one" } },
+      ],
+    }),
+    "upper.ts",
+    UPPER_FILES,
+  );
+  await put(s.store, "/b.txt", "beta two\n");
+  const r = await bothWays(s.path);
+  assert.equal(r.fromDiff, false);
+  assert.equal(r.ran.state, "SUCCESS", r.ran.reason);
+  assert.deepEqual(r.ran, r.inFull);
+});
+
+Deno.test("a changed datum writing a path an unchanged one wrote fails the job as the full plan does", async () => {
+  await using s = await pipelineStore(
+    specOf("by_content.ts", { pfs: { repo: "data", glob: "/*" } }),
+    "by_content.ts",
+    { "/a.txt": "one\n", "/b.txt": "two\n" },
+  );
+  await put(s.store, "/a.txt", "two\nagain\n");
+  const r = await bothWays(s.path);
+  assert.ok(r.fromDiff);
+  assert.equal(r.ran.state, "FAILURE");
+  assert.match(r.ran.reason ?? "", /both wrote "\/two"/);
+  assert.deepEqual(r.ran, r.inFull);
+});
+
+Deno.test("a new file where unchanged datums wrote a folder fails the job as the full plan does", async () => {
+  await using s = await pipelineStore(
+    specOf("file_or_folder.ts", { pfs: { repo: "data", glob: "/*" } }),
+    "file_or_folder.ts",
+    { "/b.txt": "b\n", "/c.txt": "c\n" },
+  );
+  await put(s.store, "/a.txt", "a\n");
+  const r = await bothWays(s.path);
+  assert.ok(r.fromDiff);
+  assert.equal(r.ran.state, "FAILURE");
+  assert.deepEqual(r.ran, r.inFull);
+});
+
+Deno.test("a job planned from the diff and cut short resumes to the full plan's commit", async () => {
+  await using s = await pipelineStore(GLOB_STAR, "upper.ts", UPPER_FILES);
+  await put(s.store, "/a.txt", "alpha two\n");
+  await put(s.store, "/c.txt", "gamma two\n");
+  await put(s.store, "/d.txt", "delta\n");
+  const r = await bothWays(s.path, { interrupt: true });
+  assert.ok(r.fromDiff);
+  assert.equal(r.ran.state, "SUCCESS", r.ran.reason);
+  assert.deepEqual(r.ran, r.inFull);
+});

@@ -1,0 +1,54 @@
+/**
+ * The reader's decoded trees are a bounded cache: past `treeCacheEntries` entries in all, the
+ * trees decoded longest ago are let go and read again when asked for, with the same entries.
+ */
+import assert from "node:assert/strict";
+import { encodeTree, type TreeEntry } from "../../lib/store/codec.ts";
+import type { Hash } from "../../lib/store/hash.ts";
+import { Reader } from "../../lib/store/reader.ts";
+import { testStore } from "./_fixtures.ts";
+
+const utf8 = new TextEncoder();
+
+/** `count` stored trees of `size` files each (their blobs need not exist to be listed). */
+async function trees(
+  t: Awaited<ReturnType<typeof testStore>>,
+  count: number,
+  size: number,
+): Promise<{ hash: Hash; entries: TreeEntry[] }[]> {
+  const out: { hash: Hash; entries: TreeEntry[] }[] = [];
+  const batch = t.store.objects.batch();
+  for (let i = 0; i < count; i++) {
+    const entries: TreeEntry[] = [];
+    for (let j = 0; j < size; j++) {
+      const bytes = utf8.encode(`tree ${i} file ${j}\n`);
+      entries.push({ name: `f${j}`, kind: "file", hash: await batch.add(bytes), size: 1 });
+    }
+    out.push({ hash: await batch.add(encodeTree(entries)), entries });
+  }
+  await batch.flush();
+  return out;
+}
+
+Deno.test("Reader keeps at most treeCacheEntries tree entries, letting the oldest trees go", async () => {
+  await using t = await testStore();
+  const made = await trees(t, 5, 3);
+  // Room for two trees of three entries (each counts one more for itself).
+  const reader = new Reader(t.store.objects, { treeCacheEntries: 8 });
+  for (const m of made) await reader.readTree(m.hash);
+  assert.deepEqual(made.map((m) => reader.isCached(m.hash)), [false, false, false, true, true]);
+});
+
+Deno.test("Reader reads a tree it let go again, with the same entries", async () => {
+  await using t = await testStore();
+  const made = await trees(t, 4, 3);
+  const reader = new Reader(t.store.objects, { treeCacheEntries: 4 });
+  for (const m of made) await reader.readTree(m.hash);
+  assert.equal(reader.isCached(made[0]!.hash), false);
+  const again = await reader.readTree(made[0]!.hash);
+  assert.deepEqual(
+    again.map((e) => [e.name, e.hash]),
+    made[0]!.entries.map((e) => [e.name, e.hash]),
+  );
+  assert.equal(reader.isCached(made[0]!.hash), true);
+});
