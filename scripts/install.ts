@@ -2,7 +2,7 @@
  * `deno task install`: install the `tusk` command with `deno install -g`, then make it start
  * the Deno that ran the install by its absolute path, so that it works where no `deno` is on
  * PATH (Deno from npm: `npx -y deno@2.9.6 task install`). The command runs `main.ts` with the
- * permissions and V8 flags of the `tusk` task, never `-A`. It lands in `DIR/bin/tusk` for
+ * permissions and V8 flags of the `tusk` task (`tusk up` with the `up` task's V8 flags), never `-A`. It lands in `DIR/bin/tusk` for
  * `--root DIR`, else `$DENO_INSTALL_ROOT/bin`, else `~/.deno/bin`; the script says where, and
  * what to add to PATH when that folder is not on it.
  */
@@ -78,6 +78,44 @@ export function pinDeno(shim: string, denoPath: string): string {
   return lines.join("\n");
 }
 
+/** The `--v8-flags=…` word of task `name` (`deno run <flags> main.ts …`), if it has one. */
+export function taskV8Flag(
+  config: { tasks?: Record<string, unknown> },
+  name: string,
+): string | undefined {
+  const task = config.tasks?.[name];
+  const command = typeof task === "string"
+    ? task
+    : (task as { command?: unknown } | undefined)?.command;
+  const words = typeof command === "string" ? command.trim().split(/\s+/) : [];
+  return words.find((w) => w.startsWith("--v8-flags="));
+}
+
+/**
+ * The pinned shim made to run `tusk up` (its first word `up`) with the `up` task's V8 flag
+ * `upV8`, and every other command with the `tusk` task's `tuskV8`: the dashboard runs with a
+ * smaller young generation than the commands that move data. Unchanged when they are equal.
+ */
+export function upFlags(shim: string, tuskV8: string, upV8: string): string {
+  if (tuskV8 === upV8) return shim;
+  const lines = shim.split("\n");
+  const i = lines.findIndex((l) => l.startsWith("exec "));
+  const words = lines[i]?.split(" ") ?? [];
+  if (i < 0 || words.filter((w) => w === tuskV8).length !== 1) {
+    throw new InstallError(
+      `The command "deno install" wrote does not pass ${tuskV8} once:\n${shim}`,
+      1,
+    );
+  }
+  lines[i] = words.map((w) => w === tuskV8 ? '"$v8"' : w).join(" ");
+  lines.splice(
+    i,
+    0,
+    `case "$1" in up) v8=${shellQuote(upV8)} ;; *) v8=${shellQuote(tuskV8)} ;; esac`,
+  );
+  return lines.join("\n");
+}
+
 async function install(args: readonly string[]): Promise<string> {
   const root = installRoot(args, (name) => Deno.env.get(name));
   const config = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`));
@@ -110,7 +148,9 @@ async function install(args: readonly string[]): Promise<string> {
     );
   }
   const shim = `${root}/bin/tusk`;
-  const pinned = pinDeno(await Deno.readTextFile(shim), deno);
+  let pinned = pinDeno(await Deno.readTextFile(shim), deno);
+  const [tuskV8, upV8] = [taskV8Flag(config, "tusk"), taskV8Flag(config, "up")];
+  if (tuskV8 !== undefined && upV8 !== undefined) pinned = upFlags(pinned, tuskV8, upV8);
   const tmp = `${shim}.${Deno.pid}.tmp`;
   await Deno.writeTextFile(tmp, pinned, { mode: 0o755 });
   await Deno.chmod(tmp, 0o755);

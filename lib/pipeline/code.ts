@@ -18,9 +18,38 @@
  * private folder. And it runs offline: the npm registry is unreachable to it, so a package
  * not in Deno's cache is refused by name, never fetched because a spec named it.
  */
-import { dirname, relative, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { SpecError, type SpecRule } from "./spec/spec_error.ts";
+
+/** What snapshots use of `node:path` and `node:url`. */
+interface NodePaths {
+  readonly dirname: typeof import("node:path").dirname;
+  readonly relative: typeof import("node:path").relative;
+  readonly resolve: typeof import("node:path").resolve;
+  readonly pathToFileURL: typeof import("node:url").pathToFileURL;
+}
+
+let nodePaths: Promise<NodePaths> | undefined;
+
+/**
+ * `node:path` and `node:url`, loaded when a stage is first snapshotted: importing them sets
+ * up Deno's Node compatibility (tens of milliseconds), which every command that runs jobs
+ * paid for when this module, which they load, imported them up front.
+ */
+function paths(): Promise<NodePaths> {
+  // Specifiers in variables: Deno prepares a literal `import("node:…")` ahead of time, Node
+  // compatibility included, in every process that merely could run it.
+  const path = "node:path";
+  const url = "node:url";
+  return nodePaths ??= Promise.all([
+    import(path) as Promise<typeof import("node:path")>,
+    import(url) as Promise<typeof import("node:url")>,
+  ]).then(([p, u]) => ({
+    dirname: p.dirname,
+    relative: p.relative,
+    resolve: p.resolve,
+    pathToFileURL: u.pathToFileURL,
+  }));
+}
 
 /** A checked, bundled stage. */
 export interface StageSnapshot {
@@ -211,6 +240,7 @@ export function parseJsonc(text: string): unknown {
 
 /** The `deno.json` (or `deno.jsonc`) Deno would take for code in `dir`: the nearest above. */
 async function nearestConfig(dir: string): Promise<string | undefined> {
+  const { dirname } = await paths();
   for (let d = dir;; d = dirname(d)) {
     for (const name of ["deno.json", "deno.jsonc"]) {
       const path = `${d === "/" ? "" : d}/${name}`;
@@ -237,6 +267,7 @@ async function configFlags(
   fail: (rule: SpecRule, message: string) => never,
 ): Promise<string[]> {
   const flags = ["--no-config", "--node-modules-dir=none"];
+  const { dirname, pathToFileURL, resolve } = await paths();
   const file = await nearestConfig(dir);
   if (file === undefined) return [...flags, "--no-lock"];
   const read = async (path: string, what: string): Promise<Record<string, unknown>> => {
@@ -333,6 +364,7 @@ export async function firstOutside(
   base: string,
   roots: readonly string[],
 ): Promise<string | undefined> {
+  const { resolve } = await paths();
   for (const source of sources) {
     const path = resolve(base, source);
     const at = await Deno.realPath(path).catch(() => path);
@@ -366,6 +398,7 @@ export async function snapshotStage(
   stagePath: string,
   options: SnapshotStageOptions = {},
 ): Promise<StageSnapshot> {
+  const { dirname, relative } = await paths();
   const field = options.field ?? "transform.cmd[2]";
   const fail = (rule: SpecRule, message: string): never => {
     const where = message.includes(field) ? message : `${message} (${field})`;

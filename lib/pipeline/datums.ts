@@ -10,7 +10,7 @@
  */
 import { compileGlob } from "../glob.ts";
 import { canonicalJson, compareNames } from "../store/codec.ts";
-import { type Hash, sha256 } from "../store/hash.ts";
+import { type Hash, preloadNativeHash, sha256 } from "../store/hash.ts";
 import { formatPath } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
 import type { Input, PfsInput } from "./spec/input.ts";
@@ -272,6 +272,13 @@ export function datumHash(key: Hash, salt: string, codeHash: Hash): Hash {
   return sha256(canonicalJson({ key, salt, code: codeHash }));
 }
 
+/**
+ * From this many datums on, planning loads the native hash before hashing their keys: two
+ * hashes a datum, and about a thousand datums' worth repays its load (30 ms or more), which a
+ * job of a few datums never would.
+ */
+export const NATIVE_HASH_DATUMS = 1000;
+
 /** Every datum of `input` at the given commits, in a stable order. */
 export async function planDatums(
   store: Store,
@@ -280,6 +287,7 @@ export async function planDatums(
   options: { salt: string; codeHash: Hash },
 ): Promise<Datum[]> {
   const partials = await evaluate(store, input, commits);
+  if (partials.length >= NATIVE_HASH_DATUMS) await preloadNativeHash();
   const seen = new Set<Hash>();
   const out: Datum[] = [];
   for (const partial of partials) {

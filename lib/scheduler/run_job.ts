@@ -6,7 +6,6 @@
  * leave the output branch where it was.
  */
 import { TuskError } from "../errors.ts";
-import { preloadNativeHash } from "../store/hash.ts";
 import { removeTree } from "../store/fs_util.ts";
 import { type Datum, datumId, planDatums } from "../pipeline/datums.ts";
 import type { DatumRecord, JobRecord } from "../pipeline/jobs.ts";
@@ -14,7 +13,8 @@ import { type Pipeline, readBundle, runsHostProgram } from "../pipeline/pipeline
 import type { HostProgram } from "../pipeline/program.ts";
 import { currentProgram } from "../runner/host_program.ts";
 import { ProgramCache } from "../runner/program_cache.ts";
-import type { HostStage } from "../runner/host_stage.ts";
+import { type HostStage, hostSystem } from "../runner/host_stage.ts";
+import { machineMemoryBytes } from "../runner/detect.ts";
 import { isFinal } from "../pipeline/states.ts";
 import { validateStageEnv } from "../pipeline/env.ts";
 import { inputLeaves } from "../pipeline/spec/input.ts";
@@ -103,8 +103,6 @@ async function runSteps(
   job: JobRecord,
   options: RunJobOptions,
 ): Promise<JobRecord> {
-  // A job hashes every datum's inputs and outputs: worth the native hash from the start.
-  await preloadNativeHash();
   const { store, jobs } = ctx;
   const resumed = job.state !== "CREATED";
   if (resumed) job.restart++;
@@ -179,6 +177,12 @@ async function runSteps(
       await reusableEntries(store, datums, await jobs.datumIndexOf(p)),
       attempts,
     );
+  if (plan.toRun.length + plan.interrupted.length > 0) {
+    // Each looked up once per process by a subprocess: started now, they run while the
+    // record is saved and the workspace made, instead of before the first stage starts.
+    machineMemoryBytes().catch(() => {});
+    if (programs) hostSystem().catch(() => {});
+  }
   job.progress = {
     total: plan.records.length,
     processed: 0,

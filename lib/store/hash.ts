@@ -41,8 +41,9 @@ function loadNative(): Promise<NativeCreateHash> {
 }
 
 /**
- * Load the native hash now, for work that will hash a lot (a job's datums, verify, gc):
- * its ~30 ms load is repaid many times over, and every `sha256` after it is native.
+ * Load the native hash now, for work that will hash a lot (planning a thousand datums or
+ * more, verify, gc): its ~30 ms load is repaid many times over, and every `sha256` after it
+ * is native.
  */
 export async function preloadNativeHash(): Promise<void> {
   await loadNative();

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { ROOT, tempDir } from "../_helpers.ts";
-import { InstallError, installRoot, pinDeno, taskFlags } from "../../scripts/install.ts";
+import { InstallError, installRoot, pinDeno, taskFlags, upFlags } from "../../scripts/install.ts";
 
 const DENO_DIR = (JSON.parse(
   new TextDecoder().decode(
@@ -120,24 +120,43 @@ Deno.test("tusk installed with no deno on PATH runs a pipeline and doctor", asyn
   assert.match(await tusk("up", "--help"), /headless/);
 });
 
-Deno.test("the installed tusk runs with the tusk task's flags, which the up task shares", async () => {
+Deno.test("the installed tusk runs with the tusk task's flags, and tusk up with the up task's V8 flags", async () => {
   await using dir = await tempDir();
   const config = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`)) as {
     tasks: Record<string, { command: string }>;
   };
   const v8 = (command: string | undefined) =>
     (command ?? "").split(/\s+/).filter((w) => w.startsWith("--v8-flags="));
-  const flags = v8(config.tasks.up?.command);
-  assert.ok(flags.length > 0, "the up task sets V8 flags");
-  assert.deepEqual(v8(config.tasks.tusk?.command), flags, "deno task tusk uses the same");
+  const [upV8] = v8(config.tasks.up?.command);
+  const [tuskV8] = v8(config.tasks.tusk?.command);
+  assert.ok(upV8 && tuskV8, "the up and tusk tasks set V8 flags");
   const root = `${dir.path}/root`;
   await installTask(["--root", root], { PATH: await noDenoPath(dir.path) });
   const shim = await Deno.readTextFile(`${root}/bin/tusk`);
   const exec = shim.split("\n").find((l) => l.startsWith("exec "));
   assert.ok(exec, shim);
   assert.ok(exec.startsWith(`exec '${Deno.execPath()}' run `), exec);
-  for (const flag of taskFlags(config)) assert.ok(exec.includes(` ${flag} `), `${flag}: ${exec}`);
-  for (const flag of flags) assert.ok(exec.includes(flag), `the shim passes ${flag}:\n${shim}`);
+  for (const flag of taskFlags(config).filter((f) => f !== tuskV8)) {
+    assert.ok(exec.includes(` ${flag} `), `${flag}: ${exec}`);
+  }
+  // What the shell runs, as it traces it: `up` gets the up task's flag, the rest the tusk task's.
+  const traced = async (args: string[]) => {
+    const PATH = `${dir.path}/empty-bin`;
+    const r = await run("/bin/sh", ["-x", `${root}/bin/tusk`, ...args], { PATH }, dir.path);
+    const line = r.stderr.split("\n").find((l) => l.startsWith("+ exec "));
+    assert.ok(line, `no exec traced:\n${r.stderr}`);
+    return { r, line };
+  };
+  const up = await traced(["up", "--help"]);
+  assert.equal(up.r.code, 0, up.r.stderr);
+  assert.match(up.r.stdout, /headless/);
+  assert.ok(up.line.includes(` ${upV8} `), up.line);
+  for (const args of [["list", "repo", "--help"], ["--help"]]) {
+    const other = await traced(args);
+    assert.equal(other.r.code, 0, other.r.stderr);
+    assert.ok(other.line.includes(` ${tuskV8} `), other.line);
+    if (upV8 !== tuskV8) assert.ok(!other.line.includes(upV8), other.line);
+  }
 });
 
 Deno.test("deno task install with an unknown argument exits 2 and installs nothing", async () => {
@@ -199,6 +218,30 @@ Deno.test("taskFlags() gives the tusk task's flags and refuses a task granting -
     assert.throws(
       () => taskFlags({ tasks: { tusk: { command } } }),
       (e: unknown) => e instanceof InstallError && e.exitCode === 1,
+    );
+  }
+});
+
+Deno.test("upFlags() leaves a shim alone when both tasks share the flag, and refuses one that does not pass it once", () => {
+  const shim = "#!/bin/sh\nexec '/d' run --allow-read --v8-flags=--a=8 'file:///m.ts' \"$@\"";
+  assert.equal(upFlags(shim, "--v8-flags=--a=8", "--v8-flags=--a=8"), shim);
+  const both = upFlags(shim, "--v8-flags=--a=8", "--v8-flags=--a=1");
+  assert.match(
+    both,
+    /^case "\$1" in up\) v8='--v8-flags=--a=1' ;; \*\) v8='--v8-flags=--a=8' ;; esac$/m,
+  );
+  assert.match(both, /^exec '\/d' run --allow-read "\$v8" 'file:\/\/\/m.ts' "\$@"$/m);
+  for (
+    const bad of [
+      shim.replace(" --v8-flags=--a=8", ""),
+      shim.replace("--a=8", "--a=8 --v8-flags=--a=8"),
+    ]
+  ) {
+    assert.throws(
+      () => upFlags(bad, "--v8-flags=--a=8", "--v8-flags=--a=1"),
+      (e) =>
+        e instanceof InstallError && e.exitCode === 1 &&
+        /does not pass --v8-flags=--a=8 once/.test(e.message),
     );
   }
 });

@@ -19,7 +19,7 @@ import {
 import { parseSpec } from "../../lib/pipeline/spec/parse_spec.ts";
 import { SpecError, type SpecRule } from "../../lib/pipeline/spec/spec_error.ts";
 import { Store } from "../../lib/store/store.ts";
-import { ROOT, tempDir } from "../_helpers.ts";
+import { ROOT, tempDir, tusk, tuskOk } from "../_helpers.ts";
 
 const STAGES = `${ROOT}/tests/fixtures/stages`;
 
@@ -165,4 +165,35 @@ Deno.test("pipelinesOf() parses the spec of a record that keeps it in another fo
   const other = { format: STORED_SPEC_FORMAT + 1, spec: { name: "not what parseSpec gives" } };
   await putRecord(s.store, { ...record, parsedSpec: other as unknown as StoredSpec });
   assert.deepEqual((await pipelinesOf(await s.store.state()))[0]!.parsed, created.parsed);
+});
+
+Deno.test("a commit's jobs run a pipeline whose record keeps no parsed spec: put file loads the parser for it", async () => {
+  await using s = await setUp();
+  await createPipeline(
+    s.store,
+    await writeSpec(s.path, "p", { pfs: { repo: "data", glob: "/*" } }, {
+      cmd: ["deno", "run", "upper.ts", "/pfs/data", "/pfs/out"],
+    }),
+  );
+  const { parsedSpec: _, ...old } = (await s.store.state()).meta[PIPELINE_KIND]!["p"]!
+    .value as PipelineRecord;
+  await putRecord(s.store, old);
+  await Deno.writeTextFile(`${s.path}/a.txt`, "alpha\n");
+  const put = await tuskOk(["put", "file", "data@master:/a.txt", "-f", `${s.path}/a.txt`], {
+    store: s.store.root,
+  });
+  assert.equal(put.stderr, "");
+  const got = await tuskOk(["get", "file", "p@master:/a.txt"], { store: s.store.root });
+  assert.equal(got.stdout, "ALPHA\n");
+});
+
+Deno.test("delete repo refuses (exit 2) to delete a repo read by a pipeline whose record keeps no parsed spec", async () => {
+  await using s = await setUp();
+  await withPipeline(s);
+  const { parsedSpec: _, ...old } = (await s.store.state()).meta[PIPELINE_KIND]!["p"]!
+    .value as PipelineRecord;
+  await putRecord(s.store, old);
+  const r = await tusk(["delete", "repo", "data"], { store: s.store.root });
+  assert.equal(r.code, 2, r.stderr);
+  assert.ok((await s.store.state()).repos["data"], "the repo is still there");
 });
