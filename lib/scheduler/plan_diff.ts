@@ -7,8 +7,10 @@
  * output) join it. Every datum's record is the one `planJob()` would give, made by the same
  * `datumRecord()` from the same datum index; whenever that cannot be shown (another input
  * type, a datum of the earlier job that did not simply succeed or skip, an unchanged datum
- * the index would run again), `planFromDiff()` says null and the job is planned in full.
+ * the index would run again, an earlier output tree gone or damaged), `planFromDiff()` says
+ * null and the job is planned in full.
  */
+import { IntegrityError, NotFoundError } from "../errors.ts";
 import { diffDatums } from "../pipeline/datums.ts";
 import type { DatumRecord, JobRecord, JobStore } from "../pipeline/jobs.ts";
 import type { Pipeline } from "../pipeline/pipelines.ts";
@@ -78,7 +80,10 @@ export async function planFromDiff(
   // `mergeOutputs()`: a reused output missing a file's object runs again. The files of the
   // outputs that stay are those of the earlier output commit: one of them gone, and the job
   // is planned in full, which runs its datum again.
-  const checked: Hash[] = await treeBlobs(store, out.tree);
+  // A tree of it that cannot be read (gone, damaged): the full plan never reads it.
+  const blobs = await treeBlobs(store, out.tree).catch(unreadable);
+  if (!blobs) return null;
+  const checked: Hash[] = blobs;
   const files = checked.length;
   for (const d of diffed) {
     const e = index.get("earlier" in d ? earlier.datums[d.earlier]!.hash : d.datum.hash);
@@ -171,6 +176,12 @@ async function jobBefore(
     if (d.inputs.length !== 1 || d.inputs[0]!.name !== now.name) return null;
   }
   return earlier;
+}
+
+/** Null for an object that is gone or damaged; any other error is thrown. */
+function unreadable(err: unknown): null {
+  if (err instanceof NotFoundError || err instanceof IntegrityError) return null;
+  throw err;
 }
 
 /** The object of every file under the tree `root`. */

@@ -267,3 +267,28 @@ Deno.test("a job planned from the diff and cut short resumes to the full plan's 
   assert.equal(r.ran.state, "SUCCESS", r.ran.reason);
   assert.deepEqual(r.ran, r.inFull);
 });
+
+Deno.test("a job whose previous output tree is gone or damaged is planned in full", async () => {
+  // The earlier job's output commit stays, its root tree is gone or altered (damage): the
+  // full plan never reads it, so neither may the plan from the diff fail on it.
+  const damages = {
+    gone: (file: string) => Deno.remove(file),
+    altered: async (file: string) => {
+      const bytes = await Deno.readFile(file);
+      bytes[bytes.length - 1]! ^= 1;
+      await Deno.chmod(file, 0o644);
+      await Deno.writeFile(file, bytes);
+    },
+  };
+  for (const [name, damage] of Object.entries(damages)) {
+    await using s = await pipelineStore(GLOB_STAR, "upper.ts", UPPER_FILES);
+    const a = await Store.open(s.store);
+    const earlier = (await new JobStore(a).latest("p"))!;
+    await damage(a.layout.loose((await a.readCommit(earlier.outputCommit!)).tree));
+    await put(s.store, "/b.txt", "beta two\n");
+    const r = await bothWays(s.path);
+    assert.equal(r.fromDiff, false, name);
+    assert.equal(r.ran.state, "SUCCESS", `${name}: ${r.ran.reason}`);
+    assert.deepEqual(r.ran, r.inFull, name);
+  }
+});
