@@ -17,11 +17,7 @@ export class InstallError extends Error {
 
 /** The Deno flags of the `tusk` task (`deno run <flags> main.ts`): the installed command's. */
 export function taskFlags(config: { tasks?: Record<string, unknown> }): string[] {
-  const task = config.tasks?.["tusk"];
-  const command = typeof task === "string"
-    ? task
-    : (task as { command?: unknown } | undefined)?.command;
-  const words = typeof command === "string" ? command.trim().split(/\s+/) : [];
+  const words = taskWords(config, "tusk");
   if (words[0] !== "deno" || words[1] !== "run" || words.at(-1) !== "main.ts") {
     throw new InstallError('deno.json\'s "tusk" task is not "deno run <flags> main.ts"', 1);
   }
@@ -83,12 +79,16 @@ export function taskV8Flag(
   config: { tasks?: Record<string, unknown> },
   name: string,
 ): string | undefined {
+  return taskWords(config, name).find((w) => w.startsWith("--v8-flags="));
+}
+
+/** The words of task `name`'s command in deno.json (a string, or `{ command }`); none if none. */
+function taskWords(config: { tasks?: Record<string, unknown> }, name: string): string[] {
   const task = config.tasks?.[name];
   const command = typeof task === "string"
     ? task
     : (task as { command?: unknown } | undefined)?.command;
-  const words = typeof command === "string" ? command.trim().split(/\s+/) : [];
-  return words.find((w) => w.startsWith("--v8-flags="));
+  return typeof command === "string" ? command.trim().split(/\s+/) : [];
 }
 
 /**

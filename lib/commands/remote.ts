@@ -8,6 +8,7 @@ import { addRemote, readRemotes, remoteNamed, removeRemote } from "../remote/con
 import type { TransferProgress, TransferResult } from "../remote/progress.ts";
 import { defaultCloneName, parseRemoteUrl, type RemoteUrl } from "../remote/url.ts";
 import type { RemoteVerifyReport } from "../remote/verify_remote.ts";
+import { missingFolders, parentOf } from "../store/fs_util.ts";
 import { Layout } from "../store/layout.ts";
 import type { Store } from "../store/store.ts";
 
@@ -161,7 +162,7 @@ export async function cloneFrom(options: {
   const root = options.store !== undefined
     ? absolute(options.store, options.cwd)
     : Layout.under(absolute(options.dir ?? defaultCloneName(url), options.cwd));
-  const made = missingFolders(root);
+  const made = missingFolders(parentOf(root));
   const backend = await openBackend(url, envOf(options), `Cannot clone "${url.url}"`);
   try {
     if (url.kind === "folder" && within(realFolder(root), realFolder(url.path))) {
@@ -222,20 +223,4 @@ function realFolder(path: string): string {
 /** True when `path` is `folder` or below it. */
 function within(path: string, folder: string): boolean {
   return path === folder || path.startsWith(folder === "/" ? "/" : `${folder}/`);
-}
-
-/** The folders above `path` that do not exist yet, outermost first. */
-function missingFolders(path: string): string[] {
-  const out: string[] = [];
-  for (let dir = path.slice(0, path.lastIndexOf("/")); dir !== "";) {
-    try {
-      Deno.lstatSync(dir);
-      break;
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) break;
-    }
-    out.unshift(dir);
-    dir = dir.slice(0, dir.lastIndexOf("/"));
-  }
-  return out;
 }

@@ -24,20 +24,35 @@ export interface SavedPieces {
 /** What this process last saved of each job record. */
 export const savedPieces = new WeakMap<JobRecord, SavedPieces>();
 
-/** How many fields of a datum record can change after it is planned (see `markOf()`). */
-const MARKS = 9;
+/** The fields of a datum record that can change after it is planned. */
+const MARKED = [
+  "state",
+  "tries",
+  "durationMs",
+  "exitCode",
+  "message",
+  "logs",
+  "outputTree",
+  "outputSize",
+  "reusedFrom",
+] as const satisfies readonly (keyof DatumRecord)[];
+
+/**
+ * Every field of a datum record is fixed when it is planned or in `MARKED`: a field added to
+ * `DatumRecord` and to neither fails the type check here, rather than a save that copies a
+ * piece whose datums changed.
+ */
+const _EVERY_FIELD_MARKED: Record<
+  Exclude<keyof DatumRecord, "id" | "hash" | "inputs" | typeof MARKED[number]>,
+  never
+> = {};
+
+/** How many fields of a datum record can change after it is planned. */
+const MARKS = MARKED.length;
 
 /** Put the fields of `d` that can change after it is planned in `marks` at `at`. */
 function markOf(d: DatumRecord, marks: unknown[], at: number): void {
-  marks[at] = d.state;
-  marks[at + 1] = d.tries;
-  marks[at + 2] = d.durationMs;
-  marks[at + 3] = d.exitCode;
-  marks[at + 4] = d.message;
-  marks[at + 5] = d.logs;
-  marks[at + 6] = d.outputTree;
-  marks[at + 7] = d.outputSize;
-  marks[at + 8] = d.reusedFrom;
+  for (let k = 0; k < MARKS; k++) marks[at + k] = d[MARKED[k]!];
 }
 
 /** True when every datum of `piece` is as `before` saved it. */

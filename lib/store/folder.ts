@@ -5,7 +5,15 @@
  */
 import { AlreadyExistsError, InvalidArgumentError, NoStoreError } from "../errors.ts";
 import { damagedEntry } from "./damage.ts";
-import { exists, existsSync, mapWriteError, parentOf, processAlive, syncAll } from "./fs_util.ts";
+import {
+  exists,
+  existsSync,
+  mapWriteError,
+  missingFolders,
+  parentOf,
+  processAlive,
+  syncAll,
+} from "./fs_util.ts";
 import { Layout, STORE_MARK, STORE_MARK_CHUNKED } from "./layout.ts";
 
 /** What a new store folder holds besides its empty parts (see `createFolder()`). */
@@ -35,7 +43,7 @@ export async function createFolder(
   content: FolderContent = {},
 ): Promise<void> {
   checkNewFolder(dir);
-  const parent = dir.slice(0, Math.max(dir.lastIndexOf("/"), 0)) || "/";
+  const parent = parentOf(dir);
   const made = missingFolders(parent);
   Deno.mkdirSync(parent, { recursive: true });
   removeDeadStaging(dir);
@@ -106,21 +114,6 @@ export function checkNewFolder(dir: string): void {
   if (there) {
     throw new AlreadyExistsError(`A tusk store already exists at "${dir}"`, { path: dir });
   }
-}
-
-/** The folders of `dir` and above it that do not exist yet, outermost first. */
-function missingFolders(dir: string): string[] {
-  const out: string[] = [];
-  for (let at = dir; at !== "" && at !== "/"; at = parentOf(at)) {
-    try {
-      Deno.lstatSync(at);
-      break;
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) break;
-    }
-    out.unshift(at);
-  }
-  return out;
 }
 
 /** Remove the staging folders of `dir` that processes now gone left (killed mid-way). */

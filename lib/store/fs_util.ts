@@ -256,3 +256,18 @@ function ignoringNotFound<T>(op: () => T): T | undefined {
     return undefined;
   }
 }
+
+/** The folders of `dir` and above it that do not exist yet, outermost first. */
+export function missingFolders(dir: string): string[] {
+  const out: string[] = [];
+  for (let at = dir; at !== "" && at !== "/"; at = parentOf(at)) {
+    try {
+      Deno.lstatSync(at);
+      break;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) break;
+    }
+    out.unshift(at);
+  }
+  return out;
+}

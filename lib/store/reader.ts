@@ -6,14 +6,7 @@
 import { NotFoundError } from "../errors.ts";
 import type { ObjectBatch } from "./batch.ts";
 import { type Commit, decodeCommit, decodeTree, EMPTY_TREE, type TreeEntry } from "./codec.ts";
-import {
-  checkChunk,
-  CHUNK_MIN_ENTRIES,
-  chunkFor,
-  decodeFanout,
-  type FanoutChunk,
-  isFanout,
-} from "./fanout_codec.ts";
+import { checkChunk, chunkFor, decodeFanout, type FanoutChunk, isFanout } from "./fanout_codec.ts";
 import type { Hash } from "./hash.ts";
 import { formatPath } from "./names.ts";
 import type { ObjectStore } from "./objects.ts";
@@ -169,19 +162,6 @@ export class Reader {
       if (keep) this.#trees.set(hash, entries);
     } else checkChunk(chunks, index, entries, id);
     return entries;
-  }
-
-  /**
-   * The chunk trees of the tree `hash`: none for a plain tree, every chunk for a fanout (a
-   * large folder), which `gc`, `verify` and remotes follow as they follow subtrees.
-   */
-  async treeChunks(hash: Hash, batch?: ObjectBatch): Promise<Hash[]> {
-    if (hash === EMPTY_TREE) return [];
-    const known = this.#fanouts.get(hash);
-    if (known) return known.map((c) => c.hash);
-    if (this.#trees.has(hash) && this.#trees.get(hash)!.length <= CHUNK_MIN_ENTRIES) return [];
-    const bytes = batch?.pending(hash) ?? await this.#objects.read(hash);
-    return isFanout(bytes) ? this.#fanout(hash, bytes).map((c) => c.hash) : [];
   }
 
   /**

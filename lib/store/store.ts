@@ -296,11 +296,6 @@ export class Store {
     return await this.#reader.readTreeOnce(hash);
   }
 
-  /** The chunk trees of a large folder's tree `hash` (none for a plain tree). */
-  async treeChunks(hash: Hash, batch?: ObjectBatch): Promise<Hash[]> {
-    return await this.#reader.treeChunks(hash, batch);
-  }
-
   /** The entry at `segments` in the tree `root` (the root itself for no segments), or null. */
   async lookup(root: Hash, segments: readonly string[]): Promise<PathEntry | null> {
     return await this.#reader.lookup(root, segments);

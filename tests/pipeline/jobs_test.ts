@@ -4,27 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { IntegrityError } from "../../lib/errors.ts";
-import { type JobRecord, JobStore } from "../../lib/pipeline/jobs.ts";
+import { JobStore } from "../../lib/pipeline/jobs.ts";
 import { Store } from "../../lib/store/store.ts";
 import { tempDir } from "../_helpers.ts";
-
-/** A minimal finished job record of pipeline `p` with id `id`. */
-function record(p: string, id: string): JobRecord {
-  return {
-    id,
-    pipeline: p,
-    version: 1,
-    specHash: "0".repeat(64),
-    codeHash: "0".repeat(64),
-    inputs: [],
-    trigger: "1".repeat(64),
-    state: "SUCCESS",
-    created: "2025-01-01T00:00:00.000Z",
-    restart: 0,
-    progress: { total: 0, processed: 0, skipped: 0, failed: 0, recovered: 0 },
-    datums: [],
-  };
-}
+import { record } from "./_records.ts";
 
 const IDS = ["01a0".padEnd(32, "0"), "01a1".padEnd(32, "0"), "01a2".padEnd(32, "0")];
 

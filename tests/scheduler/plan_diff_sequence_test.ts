@@ -12,26 +12,15 @@ import assert from "node:assert/strict";
 import { createBranch } from "../../lib/commands/commit.ts";
 import { deleteFile } from "../../lib/commands/file.ts";
 import { putFile } from "../../lib/commands/put_file.ts";
-import { type JobRecord, JobStore } from "../../lib/pipeline/jobs.ts";
+import type { JobRecord } from "../../lib/pipeline/jobs.ts";
 import { pipelineOf } from "../../lib/pipeline/pipelines.ts";
 import { currentTrigger } from "../../lib/pipeline/trigger.ts";
-import { EventBus } from "../../lib/scheduler/events.ts";
-import { createJob, type JobContext } from "../../lib/scheduler/job_state.ts";
+import { createJob } from "../../lib/scheduler/job_state.ts";
 import { planFromDiff } from "../../lib/scheduler/plan_diff.ts";
 import { runJob } from "../../lib/scheduler/run_job.ts";
 import { Store } from "../../lib/store/store.ts";
 import { ROOT, tempDir, tuskOk } from "../_helpers.ts";
-
-function contextOf(store: Store, options: Partial<JobContext> = {}): JobContext {
-  return {
-    store,
-    jobs: new JobStore(store),
-    bus: new EventBus(),
-    sandbox: "deno",
-    cores: 1,
-    ...options,
-  };
-}
+import { contextOf } from "./_context.ts";
 
 async function outcome(store: Store, job: JobRecord) {
   const commit = job.outputCommit ? await store.readCommit(job.outputCommit) : null;

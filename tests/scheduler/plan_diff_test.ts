@@ -11,12 +11,12 @@ import { JobStore } from "../../lib/pipeline/jobs.ts";
 import { pipelineOf } from "../../lib/pipeline/pipelines.ts";
 import { isFinal } from "../../lib/pipeline/states.ts";
 import { currentTrigger } from "../../lib/pipeline/trigger.ts";
-import { EventBus } from "../../lib/scheduler/events.ts";
-import { createJob, type JobContext } from "../../lib/scheduler/job_state.ts";
+import { createJob } from "../../lib/scheduler/job_state.ts";
 import { planFromDiff } from "../../lib/scheduler/plan_diff.ts";
 import { runJob } from "../../lib/scheduler/run_job.ts";
 import { Store } from "../../lib/store/store.ts";
 import { ROOT, tempDir, tuskOk } from "../_helpers.ts";
+import { contextOf } from "./_context.ts";
 
 const STAGES = `${ROOT}/tests/fixtures/stages`;
 
@@ -59,17 +59,6 @@ async function put(store: string, path: string, text: string): Promise<void> {
     store,
     stdin: text,
   });
-}
-
-function contextOf(store: Store, options: Partial<JobContext> = {}): JobContext {
-  return {
-    store,
-    jobs: new JobStore(store),
-    bus: new EventBus(),
-    sandbox: "deno",
-    cores: 1,
-    ...options,
-  };
 }
 
 /** What the two plans must agree on in a datum's record: all but the run's time and logs. */
