@@ -48,6 +48,19 @@ export class IdTable {
     return this.#size;
   }
 
+  /** Make room for `more` ids beyond those held, at once rather than by doubling. */
+  reserve(more: number): void {
+    const need = this.#size + more;
+    if (need * WORDS > this.#words.length) {
+      const grown = new Int32Array(need * WORDS);
+      grown.set(this.#words.subarray(0, this.#size * WORDS));
+      this.#words = grown;
+    }
+    let slots = this.#mask + 1;
+    while (slots < need * 2) slots *= 2;
+    if (slots > this.#mask + 1) this.#grow(slots);
+  }
+
   /** The ordinal of `hash`, or -1 when absent (or not 64 lower-case hex digits). */
   find(hash: Hash): number {
     return parseString(hash, this.#probe) ? this.#lookup(false) : -1;
@@ -130,7 +143,7 @@ export class IdTable {
     }
     this.#words.set(this.#probe, ord * WORDS);
     if (this.#size * 2 > this.#mask + 1) {
-      this.#grow();
+      this.#grow(2 * (this.#mask + 1));
       return ord;
     }
     this.#slots[2 * at] = this.#probe[0]!;
@@ -138,9 +151,9 @@ export class IdTable {
     return ord;
   }
 
-  /** Double the slots and place every id again. */
-  #grow(): void {
-    this.#mask = this.#mask * 2 + 1;
+  /** Make `slots` slots (a power of 2) and place every id again. */
+  #grow(slots: number): void {
+    this.#mask = slots - 1;
     this.#slots = new Int32Array(2 * (this.#mask + 1));
     for (let ord = 0; ord < this.#size; ord++) {
       const first = this.#words[ord * WORDS]!;

@@ -99,6 +99,7 @@ export async function readIndexTable(
   }
   let count = 0;
   for (let at = magic; at < end; at = bytes.indexOf(NEWLINE, at) + 1) count++;
+  ids.reserve(count);
   const ordinals = new Int32Array(count);
   const offsets = new Float64Array(count);
   const lengths = new Float64Array(count);

@@ -4,11 +4,21 @@
  * `gc` frees what no kept ledger entry reaches. Both share one reachability walk.
  */
 import { IntegrityError, NotFoundError } from "../errors.ts";
-import { canonicalJson } from "./codec.ts";
+import {
+  canonicalJson,
+  EMPTY_TREE,
+  EMPTY_TREE_BYTES,
+  type ScannedTree,
+  scanTree,
+  type TreeEntry,
+} from "./codec.ts";
+import { isFanout } from "./fanout_codec.ts";
 import { type Hash, preloadNativeHash, sha256 } from "./hash.ts";
 import { IdTable } from "./id_table.ts";
 import { applyEntry, emptyState, type StoreState } from "./state.ts";
 import type { Store } from "./store.ts";
+
+const decoder = new TextDecoder();
 
 /** What `verify` checked. */
 export interface VerifyReport {
@@ -140,6 +150,15 @@ class Live {
     return i >= 0 ? this.#alive[i] === 1 : this.#absent.has(hash);
   }
 
+  /** `take()` of the id whose 64 hex digits start at `at` in `bytes` (a tree's). */
+  takeHex(bytes: Uint8Array, at: number, held: boolean): boolean | "missing" {
+    const i = this.#ids.findHex(bytes, at);
+    if (i < 0) return this.take(decoder.decode(bytes.subarray(at, at + 64)), held);
+    if (this.#alive[i] === 1) return false;
+    this.#alive[i] = 1;
+    return true;
+  }
+
   /** Mark `hash` alive. */
   add(hash: Hash): void {
     this.take(hash, false);
@@ -198,18 +217,24 @@ async function reachable(
     const lost = gone.get(hash);
     if (lost) throw lost;
     if (live.has(hash)) return;
-    let entries;
+    let entries: readonly TreeEntry[] = [];
+    let plain: { bytes: Uint8Array; tree: ScannedTree } | undefined;
     try {
       if (!live.present(hash)) throw new NotFoundError(`Cannot find object ${hash}`);
       // Read and checked against its hash (as every read is), not kept: each tree is visited
-      // once, and a walk of a million files holds one folder at a time.
-      const tree = await store.readTreeOnce(hash);
-      entries = tree.entries;
-      // A large folder's chunks: read (and so checked) with it, alive with it.
-      for (const c of tree.chunks) {
-        if (!live.has(c)) {
-          live.add(c);
-          trees++;
+      // once, and a walk of a million files holds one folder at a time. A plain tree's
+      // entries are read where they lie in its bytes, with no object or string each.
+      const bytes = hash === EMPTY_TREE ? EMPTY_TREE_BYTES : await store.objects.read(hash);
+      if (!isFanout(bytes)) plain = { bytes, tree: scanTree(bytes, hash) };
+      else {
+        const tree = await store.readTreeOnce(hash);
+        entries = tree.entries;
+        // A large folder's chunks: read (and so checked) with it, alive with it.
+        for (const c of tree.chunks) {
+          if (!live.has(c)) {
+            live.add(c);
+            trees++;
+          }
         }
       }
     } catch (err) {
@@ -226,6 +251,23 @@ async function reachable(
     live.add(hash);
     trees++;
     const pathOf = (name: string) => `${where === "/" ? "" : where}/${name}`;
+    if (plain) {
+      const { bytes, tree } = plain;
+      const text = (from: number, to: number) => decoder.decode(bytes.subarray(from, to));
+      for (let i = 0; i < tree.count; i++) {
+        const at = tree.hashAt[i]!;
+        const name = () => text(tree.nameAt[i]!, tree.nameEnd[i]!);
+        if (tree.dirs[i]) {
+          await visitTree(text(at, at + 64), pathOf(name()), blobs);
+          continue;
+        }
+        const taken = live.takeHex(bytes, at, blobs);
+        if (taken === "missing") {
+          const blob = text(at, at + 64);
+          needObject(blob, `File ${pathOf(name())} (blob ${blob})`);
+        } else if (taken) files++;
+      }
+    }
     for (const e of entries) {
       if (e.kind === "dir") {
         await visitTree(e.hash, pathOf(e.name), blobs);
