@@ -97,35 +97,42 @@ export async function readIndexTable(
       pack,
     });
   }
+  // At most one entry per shortest line, `<64 hex digits> 0 0\n`.
+  const most = Math.ceil((end - magic) / 69);
+  ids.reserve(most);
+  const ordinals = new Int32Array(most);
+  const offsets = new Float64Array(most);
+  const lengths = new Float64Array(most);
   let count = 0;
-  for (let at = magic; at < end; at = bytes.indexOf(NEWLINE, at) + 1) count++;
-  ids.reserve(count);
-  const ordinals = new Int32Array(count);
-  const offsets = new Float64Array(count);
-  const lengths = new Float64Array(count);
   let prev = -1;
-  for (let i = 0, at = magic; at < end; i++) {
-    const eol = bytes.indexOf(NEWLINE, at);
+  for (let at = magic; at < end; count++) {
+    const ord = bytes[at + 64] === SPACE && count < most ? ids.addHex(bytes, at) : -1;
+    const space = digitsEnd(bytes, at + 65);
+    const eol = bytes[space] === SPACE ? digitsEnd(bytes, space + 1) : -1;
+    const offset = space > at + 65 ? decimal(bytes, at + 65, space) : -1;
+    const length = bytes[eol] === NEWLINE && eol > space + 1 ? decimal(bytes, space + 1, eol) : -1;
+    if (ord < 0 || offset < PACK_MAGIC.length || length < 0) {
+      throw new IntegrityError(`Pack index ${pack}.idx is corrupt at byte ${at}`, { pack });
+    }
     // Lookups bisect the index, so an unsorted one would hide objects.
     if (prev >= 0 && compareRanges(bytes, prev, at - 1, at, eol) >= 0) {
       throw new IntegrityError(`Pack index ${pack}.idx is corrupt: its entries are out of order`, {
         pack,
       });
     }
-    const ord = bytes[at + 64] === SPACE ? ids.addHex(bytes, at) : -1;
-    const space = bytes.indexOf(SPACE, at + 65);
-    const offset = space < eol ? digitsAt(bytes, at + 65, space) : -1;
-    const length = space < eol ? digitsAt(bytes, space + 1, eol) : -1;
-    if (ord < 0 || offset < PACK_MAGIC.length || length < 0) {
-      throw new IntegrityError(`Pack index ${pack}.idx is corrupt at byte ${at}`, { pack });
-    }
-    ordinals[i] = ord;
-    offsets[i] = offset;
-    lengths[i] = length;
+    ordinals[count] = ord;
+    offsets[count] = offset;
+    lengths[count] = length;
     prev = at;
     at = eol + 1;
   }
-  return { pack, count, ordinals, offsets, lengths };
+  return {
+    pack,
+    count,
+    ordinals: ordinals.subarray(0, count),
+    offsets: offsets.subarray(0, count),
+    lengths: lengths.subarray(0, count),
+  };
 }
 
 /** Where the last line of an index's bytes (its `end` line) starts, or -1. */
@@ -142,15 +149,17 @@ function startsWithMagic(bytes: Uint8Array): boolean {
   return true;
 }
 
-/** The number the decimal digits `bytes[from, to)` write, or -1 when they are not that. */
-function digitsAt(bytes: Uint8Array, from: number, to: number): number {
-  if (to <= from || to - from > 15) return -1;
+/** Where the decimal digits starting at `from` end (at most 15 of them are read). */
+function digitsEnd(bytes: Uint8Array, from: number): number {
+  let p = from;
+  while (p < from + 15 && bytes[p]! >= 48 && bytes[p]! <= 57) p++;
+  return p;
+}
+
+/** The number the decimal digits `bytes[from, to)` write (they are digits, at most 15). */
+function decimal(bytes: Uint8Array, from: number, to: number): number {
   let n = 0;
-  for (let i = from; i < to; i++) {
-    const c = bytes[i]!;
-    if (c < 48 || c > 57) return -1;
-    n = n * 10 + (c - 48);
-  }
+  for (let i = from; i < to; i++) n = n * 10 + (bytes[i]! - 48);
   return n;
 }
 
