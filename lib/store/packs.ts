@@ -9,7 +9,6 @@ import { wrongKindError } from "./damage.ts";
 import { type Hash, sha256Async } from "./hash.ts";
 import { mapWriteError, processAlive, syncDir, tempPath, touch, writeNewFile } from "./fs_util.ts";
 import { Layout } from "./layout.ts";
-import { hashBuffer } from "./sha256_many.ts";
 import type { IdTable } from "./id_table.ts";
 import {
   checkPack,
@@ -413,7 +412,11 @@ export class Packs {
       }
       throw await wrongKindError(err, this.#layout.root, path, "file");
     }
-    // Read once, whole, into the memory its objects are hashed in where they lie.
+    // Read once, whole, into the memory its objects are hashed in where they lie; that code
+    // is loaded here, by a URL Deno does not read ahead: no other command hashes a pack.
+    const { hashBuffer } = await import(
+      new URL("./sha256_many.ts", import.meta.url).href
+    ) as typeof import("./sha256_many.ts");
     const buffer = hashBuffer(size);
     let bytes: Uint8Array;
     try {
