@@ -52,7 +52,8 @@ export class IdTable {
   reserve(more: number): void {
     const need = this.#size + more;
     if (need * WORDS > this.#words.length) {
-      const grown = new Int32Array(need * WORDS);
+      // By half again at least: a store of many packs reserves once per pack.
+      const grown = new Int32Array(Math.max(need * WORDS, Math.ceil(this.#words.length * 1.5)));
       grown.set(this.#words.subarray(0, this.#size * WORDS));
       this.#words = grown;
     }

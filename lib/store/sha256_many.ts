@@ -382,15 +382,21 @@ function wasm(): Exports {
 
 /**
  * A buffer of `size` bytes in the module's memory, to read a pack into and hash its objects
- * where they lie; valid until the next `hashBuffer()` call. Sizes past 1 GiB are refused
- * (null): the caller hashes such a pack's objects one call each.
+ * where they lie; valid until the next `hashBuffer()` call. Sizes past 1 GiB, or memory the
+ * host will not give, are refused (null): the caller hashes such a pack's objects one call
+ * each.
  */
 export function hashBuffer(size: number): HashBuffer | null {
   if (size > MAX_BUFFER) return null;
   const w = wasm();
   const need = DATA + size + 36;
   const have = w.memory.buffer.byteLength;
-  if (need > have) w.memory.grow(Math.ceil((need - have) / PAGE));
+  try {
+    if (need > have) w.memory.grow(Math.ceil((need - have) / PAGE));
+  } catch (err) {
+    if (err instanceof RangeError) return null;
+    throw err;
+  }
   return new HashBuffer(w, size);
 }
 
@@ -419,6 +425,11 @@ export class HashBuffer {
    * SHA-256 of `bytes[from, to)`, as 8 big-endian words (a view reused by the next call).
    */
   digest(from: number, to: number): Int32Array {
+    if (!(from >= 0 && from <= to && to <= this.bytes.length)) {
+      throw new RangeError(
+        `Cannot hash bytes ${from} to ${to} of a buffer of ${this.bytes.length}`,
+      );
+    }
     this.#w.digest(DATA + from, to - from, this.#outAt);
     return this.#out;
   }

@@ -47,3 +47,10 @@ Deno.test("hashBuffer() grows its memory for a larger buffer and refuses one pas
   assert.equal(hex(large.digest(0, 8 << 20)), native(new Uint8Array(8 << 20).fill(7)));
   assert.equal(hashBuffer((1 << 30) + 1), null);
 });
+
+Deno.test("HashBuffer.digest() refuses a range outside its bytes", () => {
+  const buf = hashBuffer(100)!;
+  for (const [from, to] of [[-1, 10], [10, 101], [20, 10]] as const) {
+    assert.throws(() => buf.digest(from, to), RangeError);
+  }
+});
