@@ -250,7 +250,7 @@ async function dashboard(
   return { firstMs, fullMs, rssKiB, hwmKiB };
 }
 
-/** The runtime floor: a bare Ink + React app in the same pane size, with the same flags. */
+/** The runtime floor: a bare Ink + React app in the same pane size, flags and environment. */
 async function bareInk(): Promise<{ firstMs: number; rssKiB: number }> {
   await using pane = await Pane.open(120, 36);
   const { firstMs, pid } = await startBareInk(pane, UP_FLAGS, UP_ENV);

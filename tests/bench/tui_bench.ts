@@ -240,7 +240,7 @@ async function terminal(
   return { firstMs, fullMs, keyMs, tmuxMs, idle, loaded, events, hwmKiB, code };
 }
 
-/** The runtime floor: a bare Ink + React app in the same pane, with the same Deno flags. */
+/** The runtime floor: a bare Ink + React app in the same pane, with the same flags and environment. */
 async function floor(): Promise<{ firstMs: number; idle: { peakKiB: number }; code: number }> {
   await using pane = await Pane.open(120, 36);
   const { firstMs, pid } = await startBareInk(pane, DENO_FLAGS, UP_ENV);
