@@ -1,7 +1,7 @@
 /**
  * `tusk create pipeline` and `update pipeline`: their handlers apart from the other pipeline
  * commands', loading only the create verb (`lib/pps/pipeline.ts`), so a pipeline is created
- * without the library's listing, lineage, metrics or remote code.
+ * without the library's lineage, export, metrics, remote or integrity code.
  */
 import { createPipeline as create } from "../lib/pps/pipeline.ts";
 import { afterCommit, sandboxAhead } from "./_after_commit.ts";
