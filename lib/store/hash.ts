@@ -57,6 +57,12 @@ export function sha256(data: Uint8Array | string): Hash {
   return new Sha256().update(data).digestHex();
 }
 
+/** SHA-256 of `data` as 8 big-endian 32-bit words into `out`. */
+export function sha256Words(data: Uint8Array, out: Int32Array): void {
+  const hex = sha256(data);
+  for (let i = 0; i < 8; i++) out[i] = parseInt(hex.slice(i * 8, i * 8 + 8), 16) | 0;
+}
+
 /**
  * SHA-256 for async code, without loading `node:crypto`: large inputs (a big tree, a pack
  * index) go to Web Crypto's native digest, small ones to `Sha256`.

@@ -17,6 +17,8 @@ import { Layout, STORE_MARK_CHUNKED } from "./layout.ts";
 import { LooseObjects, type ProgressFn } from "./loose.ts";
 import type { MergeStep, Packs } from "./packs.ts";
 import type { PackIndexes } from "./pack_index.ts";
+import type { IndexTable } from "./pack_codec.ts";
+import type { IdTable } from "./id_table.ts";
 import {
   checkedStream,
   copyChecked,
@@ -386,28 +388,33 @@ export class ObjectStore {
     await (await this.#pk()).write(objects);
   }
 
-  /**
-   * Every object id in the store, loose and packed, with where it lives. With `verifying`,
-   * each pack's index entries are kept for `verifyPack()`, which then does not read it again.
-   */
-  async listAll(
-    options: { verifying?: boolean } = {},
-  ): Promise<{ loose: Hash[]; packs: Map<string, Hash[]> }> {
+  /** Every object id in the store, loose and packed, with where it lives. */
+  async listAll(): Promise<{ loose: Hash[]; packs: Map<string, Hash[]> }> {
     const loose = await this.#loose.list();
-    return { loose, packs: await (await this.#pk()).list(options) };
+    return { loose, packs: await (await this.#pk()).list() };
   }
 
+  /**
+   * Every object id in the store, held in `ids` (loose ones first), for a pass over every
+   * object (verify): the loose ones, and each pack's index as a table (`Packs.tables`), which
+   * `verifyPack()` then checks the pack against.
+   */
+  async indexAll(ids: IdTable): Promise<{ loose: Hash[]; packs: IndexTable[] }> {
+    const loose = await this.#loose.list();
+    for (const hash of loose) ids.add(hash);
+    return { loose, packs: await (await this.#pk()).tables(ids) };
+  }
   /** Names of packs that have an index. */
   async packNames(): Promise<string[]> {
     return await (await this.#pk()).names();
   }
 
   /**
-   * Check one pack end to end: index checksum, every record's header, and every object's
-   * hash. Calls `onObject` per object verified.
+   * Check one pack end to end against its index's table (from `indexAll()`): every record's
+   * header, and every object's hash. Calls `onObject` per object verified.
    */
-  async verifyPack(name: string, onObject?: () => void): Promise<void> {
-    await (await this.#pk()).verify(name, onObject);
+  async verifyPack(table: IndexTable, ids: IdTable, onObject?: () => void): Promise<void> {
+    await (await this.#pk()).verify(table, ids, onObject);
   }
 
   /** Check one loose object by re-hashing its file. */

@@ -11,7 +11,8 @@
  */
 import { IntegrityError } from "../errors.ts";
 import { corrupt } from "./damage.ts";
-import { type Hash, sha256 } from "./hash.ts";
+import { type Hash, sha256, sha256Words } from "./hash.ts";
+import type { IdTable } from "./id_table.ts";
 
 /** The first line of every pack. */
 export const PACK_MAGIC = "tusk-pack 1\n";
@@ -29,6 +30,20 @@ export interface PackEntry {
   readonly hash: Hash;
   readonly offset: number;
   readonly length: number;
+}
+
+/**
+ * A pack index read for a pass over its whole pack (verify): its entries as typed arrays, each
+ * id held in an `IdTable` shared by every pack and named here by its ordinal there, so a
+ * million entries make no million strings and objects.
+ */
+export interface IndexTable {
+  readonly pack: string;
+  readonly count: number;
+  /** Per entry, in the index's order: its id's ordinal in the table, its offset and length. */
+  readonly ordinals: Int32Array;
+  readonly offsets: Float64Array;
+  readonly lengths: Float64Array;
 }
 
 /**
@@ -157,6 +172,71 @@ export function checkPack(
     if (sha256(bytes.subarray(offset, offset + length)) !== hash) throw corrupt(name, hash);
     onObject?.();
   }
+}
+
+/**
+ * `checkPack()` for a pass over every pack of a store: the entries come as an `IndexTable`,
+ * their ids as ordinals in `ids`, so a million objects are checked without a string each
+ * (but for the one an error names). `digest` hashes a range of `bytes` (by default one
+ * native call each; `verify` hashes where the bytes lie, see `sha256_many.ts`).
+ */
+export function checkPackTable(
+  bytes: Uint8Array,
+  table: IndexTable,
+  options: {
+    ids: IdTable;
+    digest?: (from: number, to: number) => Int32Array;
+    onObject?: () => void;
+  },
+): void {
+  const { ids, onObject } = options;
+  const name = table.pack;
+  const words = new Int32Array(8);
+  const digest = options.digest ?? ((from: number, to: number) => {
+    sha256Words(bytes.subarray(from, to), words);
+    return words;
+  });
+  if (!hasPackMagic(bytes)) {
+    throw new IntegrityError(`Pack ${name} has a bad header`, { pack: name });
+  }
+  const { ordinals, offsets, lengths } = table;
+  for (let i = 0; i < table.count; i++) {
+    const ord = ordinals[i]!;
+    const offset = offsets[i]!;
+    const length = lengths[i]!;
+    let digits = 1;
+    for (let n = length; n >= 10; n = Math.floor(n / 10)) digits++;
+    const start = offset - 64 - digits - 2;
+    if (
+      start < 0 || offset > bytes.length || !ids.isHex(ord, bytes, start) ||
+      bytes[start + 64] !== SPACE || bytes[offset - 1] !== NEWLINE ||
+      !digitsAre(bytes, start + 65, offset - 1, length)
+    ) {
+      throw new IntegrityError(`Pack ${name} is corrupt at object ${ids.id(ord)}`, {
+        pack: name,
+        object: ids.id(ord),
+      });
+    }
+    if (offset + length > bytes.length) {
+      throw new IntegrityError(`Pack ${name} is truncated at object ${ids.id(ord)}`, {
+        pack: name,
+        object: ids.id(ord),
+      });
+    }
+    if (!ids.matches(ord, digest(offset, offset + length))) throw corrupt(name, ids.id(ord));
+    onObject?.();
+  }
+}
+
+/** True when the bytes `[from, to)` are the decimal digits of `n`. */
+function digitsAre(bytes: Uint8Array, from: number, to: number, n: number): boolean {
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const c = bytes[i]!;
+    if (c < 48 || c > 57) return false;
+    v = v * 10 + (c - 48);
+  }
+  return to > from && v === n;
 }
 
 // Lives with the other damage errors, which load without the pack code.

@@ -13,7 +13,8 @@
  */
 import { IntegrityError } from "../errors.ts";
 import { type Hash, sha256Async, sha256Native } from "./hash.ts";
-import { PACK_MAGIC, type PackEntry } from "./pack_codec.ts";
+import { IdTable } from "./id_table.ts";
+import { type IndexTable, PACK_MAGIC, type PackEntry } from "./pack_codec.ts";
 
 /** The first line of every pack index. */
 const IDX_MAGIC = "tusk-idx 1";
@@ -73,6 +74,103 @@ async function indexLines(bytes: Uint8Array, pack: string): Promise<string[]> {
     }
   }
   return lines;
+}
+
+/**
+ * Read the index of the pack `pack` into `ids` and an `IndexTable`, checking what
+ * `parseIndex()` checks (magic, checksum, order) and each entry line's form: 64 hex digits,
+ * an offset past the pack's first line and a length, in decimal digits.
+ */
+export async function readIndexTable(
+  bytes: Uint8Array,
+  pack: string,
+  ids: IdTable,
+): Promise<IndexTable> {
+  const magic = IDX_MAGIC.length + 1;
+  const end = lastEndLine(bytes);
+  const body = bytes.subarray(0, Math.max(0, end));
+  if (
+    end < magic || !startsWithMagic(bytes) || bytes[end - 1] !== NEWLINE ||
+    decoder.decode(bytes.subarray(end)) !== `end ${await sha256Native(body)}\n`
+  ) {
+    throw new IntegrityError(`Pack index ${pack}.idx is corrupt: its checksum does not match`, {
+      pack,
+    });
+  }
+  // At most one entry per shortest line, `<64 hex digits> 0 0\n`.
+  const most = Math.ceil((end - magic) / 69);
+  ids.reserve(most);
+  const ordinals = new Int32Array(most);
+  const offsets = new Float64Array(most);
+  const lengths = new Float64Array(most);
+  let count = 0;
+  let prev = -1;
+  for (let at = magic; at < end; count++) {
+    const ord = bytes[at + 64] === SPACE && count < most ? ids.addHex(bytes, at) : -1;
+    const space = digitsEnd(bytes, at + 65);
+    const eol = bytes[space] === SPACE ? digitsEnd(bytes, space + 1) : -1;
+    const offset = space > at + 65 ? decimal(bytes, at + 65, space) : -1;
+    const length = bytes[eol] === NEWLINE && eol > space + 1 ? decimal(bytes, space + 1, eol) : -1;
+    if (ord < 0 || offset < PACK_MAGIC.length || length < 0) {
+      throw new IntegrityError(`Pack index ${pack}.idx is corrupt at byte ${at}`, { pack });
+    }
+    // Lookups bisect the index, so an unsorted one would hide objects.
+    if (prev >= 0 && compareRanges(bytes, prev, at - 1, at, eol) >= 0) {
+      throw new IntegrityError(`Pack index ${pack}.idx is corrupt: its entries are out of order`, {
+        pack,
+      });
+    }
+    ordinals[count] = ord;
+    offsets[count] = offset;
+    lengths[count] = length;
+    prev = at;
+    at = eol + 1;
+  }
+  return {
+    pack,
+    count,
+    ordinals: ordinals.subarray(0, count),
+    offsets: offsets.subarray(0, count),
+    lengths: lengths.subarray(0, count),
+  };
+}
+
+/** Where the last line of an index's bytes (its `end` line) starts, or -1. */
+function lastEndLine(bytes: Uint8Array): number {
+  if (bytes.length < 2 || bytes[bytes.length - 1] !== NEWLINE) return -1;
+  const at = bytes.lastIndexOf(NEWLINE, bytes.length - 2) + 1;
+  return at > 0 && decoder.decode(bytes.subarray(at, at + 4)) === "end " ? at : -1;
+}
+
+/** True when `bytes` start with the magic line of a pack index. */
+function startsWithMagic(bytes: Uint8Array): boolean {
+  const magic = `${IDX_MAGIC}\n`;
+  for (let i = 0; i < magic.length; i++) if (bytes[i] !== magic.charCodeAt(i)) return false;
+  return true;
+}
+
+/** Where the decimal digits starting at `from` end (at most 15 of them are read). */
+function digitsEnd(bytes: Uint8Array, from: number): number {
+  let p = from;
+  while (p < from + 15 && bytes[p]! >= 48 && bytes[p]! <= 57) p++;
+  return p;
+}
+
+/** The number the decimal digits `bytes[from, to)` write (they are digits, at most 15). */
+function decimal(bytes: Uint8Array, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 10 + (bytes[i]! - 48);
+  return n;
+}
+
+/** How the bytes `[a, aEnd)` sort against `[b, bEnd)`, as strings of their characters do. */
+function compareRanges(bytes: Uint8Array, a: number, aEnd: number, b: number, bEnd: number) {
+  const n = Math.min(aEnd - a, bEnd - b);
+  for (let i = 0; i < n; i++) {
+    const d = bytes[a + i]! - bytes[b + i]!;
+    if (d !== 0) return d;
+  }
+  return (aEnd - a) - (bEnd - b);
 }
 
 /**
@@ -167,31 +265,21 @@ export class PackIndexes {
   holding(hashes: readonly Hash[]): Set<Hash> {
     const map = this.#map;
     if (map) return new Set(hashes.filter((h) => map.has(h)));
-    // The hashes in an open-addressing table, by the number their first 8 hex digits make:
-    // each entry line of each index is then one probe, with no string made of it.
-    const mask = (1 << Math.ceil(Math.log2(hashes.length * 2 + 2))) - 1;
-    const slots = new Int32Array(mask + 1).fill(-1);
-    for (let q = 0; q < hashes.length; q++) {
-      let k = parseInt(hashes[q]!.slice(0, 8), 16) & mask;
-      while (slots[k] !== -1) k = (k + 1) & mask;
-      slots[k] = q;
+    // The hashes in a table of ids: each entry line of each index is then one probe of its
+    // hex digits as they lie in the bytes, with no string made of it.
+    const wanted = new IdTable(hashes.length);
+    const byOrdinal: Hash[] = [];
+    for (const h of hashes) {
+      const ord = wanted.add(h);
+      if (ord === byOrdinal.length) byOrdinal.push(h);
     }
     const found = new Set<Hash>();
     for (const pack of this.#packs) {
       const bytes = pack.source.read(pack.start, pack.end);
       for (let at = 0; at < bytes.length;) {
-        let n = 0;
-        for (let i = 0; i < 8; i++) {
-          const c = bytes[at + i] ?? 48;
-          n = (n << 4) | (c <= 57 ? c - 48 : c - 87);
-        }
-        for (let k = n & mask; slots[k] !== -1; k = (k + 1) & mask) {
-          const hash = hashes[slots[k]!]!;
-          if (compareLine(bytes, at, hash) === 0) found.add(hash);
-        }
-        at += 64;
-        while (at < bytes.length && bytes[at] !== NEWLINE) at++;
-        at++;
+        const ord = bytes[at + 64] === SPACE ? wanted.findHex(bytes, at) : -1;
+        if (ord >= 0) found.add(byOrdinal[ord]!);
+        at = bytes.indexOf(NEWLINE, at) + 1 || bytes.length;
       }
     }
     return found;
@@ -291,18 +379,6 @@ function location(
     throw new IntegrityError(`Pack index ${pack}.idx is corrupt at ${where}`, { pack });
   }
   return { pack, offset: offset!, length: length! };
-}
-
-/**
- * How the entry line at `at` of an index's bytes sorts against `hash`: below 0 when the line
- * comes first, 0 when it is the line of `hash`, above 0 when `hash` comes first.
- */
-function compareLine(bytes: Uint8Array, at: number, hash: Hash): number {
-  for (let i = 0; i < hash.length; i++) {
-    const d = (bytes[at + i] ?? -1) - hash.charCodeAt(i);
-    if (d !== 0) return d;
-  }
-  return bytes[at + hash.length] === SPACE ? 0 : 1;
 }
 
 function fillMap(map: Map<Hash, PackLocation>, pack: LoadedIndex): void {

@@ -9,13 +9,22 @@ import { wrongKindError } from "./damage.ts";
 import { type Hash, sha256Async } from "./hash.ts";
 import { mapWriteError, processAlive, syncDir, tempPath, touch, writeNewFile } from "./fs_util.ts";
 import { Layout } from "./layout.ts";
-import { checkPack, corrupt, encodePack, type PackEntry } from "./pack_codec.ts";
+import type { IdTable } from "./id_table.ts";
+import {
+  checkPack,
+  checkPackTable,
+  corrupt,
+  encodePack,
+  type IndexTable,
+  type PackEntry,
+} from "./pack_codec.ts";
 import {
   encodeIndex,
   type IndexSource,
   PackIndexes,
   type PackLocation,
   parseIndex,
+  readIndexTable,
 } from "./pack_index.ts";
 
 /** The packs of one store folder. */
@@ -28,12 +37,6 @@ export class Packs {
   /** Open index files of large indexes, read on demand. */
   readonly #indexFiles: Deno.FsFile[] = [];
   #dirMade = false;
-  /**
-   * The entries `list({ verifying: true })` read, by pack, until `verify()` takes them: an
-   * index is not parsed twice (packs are never rewritten, and no merge or gc runs while
-   * `verify` holds the ingest lock).
-   */
-  #listed = new Map<string, PackEntry[]>();
   #written = false;
 
   constructor(layout: Layout) {
@@ -360,17 +363,11 @@ export class Packs {
     return names.sort();
   }
 
-  /**
-   * Every packed object's id, by pack; each index is checked (magic, checksum, order). With
-   * `verifying`, the entries read are kept for `verify()` to take.
-   */
-  async list(options: { verifying?: boolean } = {}): Promise<Map<string, Hash[]>> {
+  /** Every packed object's id, by pack; each index is checked (magic, checksum, order). */
+  async list(): Promise<Map<string, Hash[]>> {
     const packs = new Map<string, Hash[]>();
-    this.#listed = new Map();
     for (const name of await this.names()) {
-      const entries = await this.#entries(name);
-      if (options.verifying) this.#listed.set(name, entries);
-      packs.set(name, entries.map((e) => e.hash));
+      packs.set(name, (await this.#entries(name)).map((e) => e.hash));
     }
     return packs;
   }
@@ -381,20 +378,57 @@ export class Packs {
   }
 
   /**
-   * Check one pack end to end: index checksum, every record's header, and every object's
-   * hash. Calls `onObject` per object verified.
+   * Every pack's index read into `ids` (see `readIndexTable`), for a pass over every object:
+   * each index is checked (magic, checksum, order, the form of each entry).
    */
-  async verify(name: string, onObject?: () => void): Promise<void> {
-    const entries = this.#listed.get(name) ?? await this.#entries(name);
-    this.#listed.delete(name);
+  async tables(ids: IdTable): Promise<IndexTable[]> {
+    const tables: IndexTable[] = [];
+    for (const name of await this.names()) {
+      const bytes = await this.#readFile(this.#layout.packIndex(name));
+      tables.push(await readIndexTable(bytes, name, ids));
+    }
+    return tables;
+  }
+
+  /**
+   * Check one pack end to end against its index's table (read by `tables()`): every
+   * record's header, and every object's hash. Calls `onObject` per object verified.
+   */
+  async verify(table: IndexTable, ids: IdTable, onObject?: () => void): Promise<void> {
+    const path = this.#layout.pack(table.pack);
+    let file: Deno.FsFile;
+    let size: number;
+    try {
+      file = await Deno.open(path, { read: true });
+      const info = await file.stat();
+      if (info.isDirectory) {
+        file.close();
+        throw new Deno.errors.IsADirectory(path);
+      }
+      size = info.size;
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) {
+        throw missingPack(table.pack, table.count ? ids.id(table.ordinals[0]!) : undefined);
+      }
+      throw await wrongKindError(err, this.#layout.root, path, "file");
+    }
+    // Read once, whole, into the memory its objects are hashed in where they lie; that code
+    // is loaded here, by a URL Deno does not read ahead: no other command hashes a pack.
+    const { hashBuffer } = await import(
+      new URL("./sha256_many.ts", import.meta.url).href
+    ) as typeof import("./sha256_many.ts");
+    const buffer = hashBuffer(size);
     let bytes: Uint8Array;
     try {
-      bytes = await this.#readFile(this.#layout.pack(name));
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) throw missingPack(name, entries[0]?.hash);
-      throw err;
+      bytes = await readAllOf(file, size, buffer?.bytes);
+    } finally {
+      file.close();
     }
-    checkPack(name, bytes, entries, onObject);
+    checkPackTable(bytes, table, {
+      ids,
+      ...(buffer ? { digest: (from: number, to: number) => buffer.digest(from, to) } : {}),
+      ...(onObject ? { onObject } : {}),
+    });
   }
 
   /** Replace packs by one pack holding only `keep` of their objects (gc only). */
@@ -470,9 +504,12 @@ function ignoreNotFound(err: unknown): void {
 /** Indexes up to this size are read whole when loaded; larger ones a window at a time. */
 const WHOLE_INDEX_BYTES = 64 << 10;
 
-/** The first `size` bytes of an open file. */
-async function readAllOf(file: Deno.FsFile, size: number): Promise<Uint8Array> {
-  const buf = new Uint8Array(size);
+/** The first `size` bytes of an open file (into `buf` when given). */
+async function readAllOf(
+  file: Deno.FsFile,
+  size: number,
+  buf = new Uint8Array(size),
+): Promise<Uint8Array> {
   let off = 0;
   while (off < size) {
     const n = await file.read(buf.subarray(off));

@@ -4,10 +4,21 @@
  * `gc` frees what no kept ledger entry reaches. Both share one reachability walk.
  */
 import { IntegrityError, NotFoundError } from "../errors.ts";
-import { canonicalJson } from "./codec.ts";
+import {
+  canonicalJson,
+  EMPTY_TREE,
+  EMPTY_TREE_BYTES,
+  type ScannedTree,
+  scanTree,
+  type TreeEntry,
+} from "./codec.ts";
+import { isFanout } from "./fanout_codec.ts";
 import { type Hash, preloadNativeHash, sha256 } from "./hash.ts";
+import { IdTable } from "./id_table.ts";
 import { applyEntry, emptyState, type StoreState } from "./state.ts";
 import type { Store } from "./store.ts";
+
+const decoder = new TextDecoder();
 
 /** What `verify` checked. */
 export interface VerifyReport {
@@ -100,72 +111,52 @@ function staleEntry(root: ExtraRoot, missing: IntegrityError): IntegrityError {
 }
 
 /**
- * The objects found alive, kept over the objects the store holds: an open-addressing table of
- * the held objects' ids (typed arrays, keyed by an id's first 32 bits, which SHA-256 spreads
- * evenly) with a flag per object, so that a million objects cost no million-entry `Map` to
- * build, and a file is one probe to learn both whether its blob is held and whether it was
- * seen. Objects found alive that the store does not hold (`gc` does not look for blobs) are
- * kept in a set apart.
+ * The objects found alive, kept over the objects the store holds: an `IdTable` of the held
+ * objects' ids with a flag per object, so that a million objects cost no million-entry `Map`
+ * to build, and a file is one probe to learn both whether its blob is held and whether it
+ * was seen. Objects found alive that the store does not hold (`gc` does not look for blobs)
+ * are kept in a set apart.
  */
 class Live {
-  /** Every object the store holds, once each. */
-  readonly #ids: Hash[] = [];
-  /** Slots: 0 for empty, else 1 + the index of an id in `#ids`. */
-  readonly #slots: Int32Array;
-  readonly #mask: number;
-  /** 1 for an object of `#ids` found alive. */
+  /** Every object the store holds. */
+  readonly #ids: IdTable;
+  /** 1 for an object of `#ids` found alive, by its ordinal. */
   readonly #alive: Uint8Array;
   readonly #absent = new Set<Hash>();
 
-  constructor(all: { loose: Hash[]; packs: Map<string, Hash[]> }) {
+  constructor(ids: IdTable) {
+    this.#ids = ids;
+    this.#alive = new Uint8Array(ids.size);
+  }
+
+  /** Every object of a listing of the store (`ObjectStore.listAll`). */
+  static of(all: { loose: Hash[]; packs: Map<string, Hash[]> }): Live {
     let count = all.loose.length;
     for (const hashes of all.packs.values()) count += hashes.length;
-    let size = 16;
-    while (size < count * 2) size *= 2;
-    this.#slots = new Int32Array(size);
-    this.#mask = size - 1;
-    for (const h of all.loose) this.#insert(h);
-    for (const hashes of all.packs.values()) for (const h of hashes) this.#insert(h);
-    this.#alive = new Uint8Array(this.#ids.length);
-  }
-
-  /** The first 32 bits of a hex id, as a number (any string gives some number). */
-  static #key(hash: Hash): number {
-    let v = 0;
-    for (let i = 0; i < 8; i++) {
-      const c = hash.charCodeAt(i);
-      v = (v << 4) | (c <= 57 ? c - 48 : c - 87);
-    }
-    return v;
-  }
-
-  /** The index of `hash` in `#ids`, or -1; with `add`, added when absent. */
-  #find(hash: Hash, add: boolean): number {
-    for (let at = Live.#key(hash) & this.#mask;; at = (at + 1) & this.#mask) {
-      const slot = this.#slots[at]!;
-      if (slot === 0) {
-        if (!add) return -1;
-        this.#ids.push(hash);
-        this.#slots[at] = this.#ids.length;
-        return this.#ids.length - 1;
-      }
-      if (this.#ids[slot - 1] === hash) return slot - 1;
-    }
-  }
-
-  #insert(hash: Hash): void {
-    this.#find(hash, true);
+    const ids = new IdTable(count);
+    for (const h of all.loose) ids.add(h);
+    for (const hashes of all.packs.values()) for (const h of hashes) ids.add(h);
+    return new Live(ids);
   }
 
   /** True when the store holds `hash`. */
   present(hash: Hash): boolean {
-    return this.#find(hash, false) >= 0;
+    return this.#ids.find(hash) >= 0;
   }
 
   /** True when `hash` was found alive. */
   has(hash: Hash): boolean {
-    const i = this.#find(hash, false);
+    const i = this.#ids.find(hash);
     return i >= 0 ? this.#alive[i] === 1 : this.#absent.has(hash);
+  }
+
+  /** `take()` of the id whose 64 hex digits start at `at` in `bytes` (a tree's). */
+  takeHex(bytes: Uint8Array, at: number, held: boolean): boolean | "missing" {
+    const i = this.#ids.findHex(bytes, at);
+    if (i < 0) return this.take(decoder.decode(bytes.subarray(at, at + 64)), held);
+    if (this.#alive[i] === 1) return false;
+    this.#alive[i] = 1;
+    return true;
   }
 
   /** Mark `hash` alive. */
@@ -178,7 +169,7 @@ class Live {
    * hold is `"missing"`.
    */
   take(hash: Hash, held: boolean): boolean | "missing" {
-    const i = this.#find(hash, false);
+    const i = this.#ids.find(hash);
     if (i < 0) {
       if (held) return "missing";
       if (this.#absent.has(hash)) return false;
@@ -226,18 +217,24 @@ async function reachable(
     const lost = gone.get(hash);
     if (lost) throw lost;
     if (live.has(hash)) return;
-    let entries;
+    let entries: readonly TreeEntry[] = [];
+    let plain: { bytes: Uint8Array; tree: ScannedTree } | undefined;
     try {
       if (!live.present(hash)) throw new NotFoundError(`Cannot find object ${hash}`);
       // Read and checked against its hash (as every read is), not kept: each tree is visited
-      // once, and a walk of a million files holds one folder at a time.
-      const tree = await store.readTreeOnce(hash);
-      entries = tree.entries;
-      // A large folder's chunks: read (and so checked) with it, alive with it.
-      for (const c of tree.chunks) {
-        if (!live.has(c)) {
-          live.add(c);
-          trees++;
+      // once, and a walk of a million files holds one folder at a time. A plain tree's
+      // entries are read where they lie in its bytes, with no object or string each.
+      const bytes = hash === EMPTY_TREE ? EMPTY_TREE_BYTES : await store.objects.read(hash);
+      if (!isFanout(bytes)) plain = { bytes, tree: scanTree(bytes, hash) };
+      else {
+        const tree = await store.readTreeOnce(hash);
+        entries = tree.entries;
+        // A large folder's chunks: read (and so checked) with it, alive with it.
+        for (const c of tree.chunks) {
+          if (!live.has(c)) {
+            live.add(c);
+            trees++;
+          }
         }
       }
     } catch (err) {
@@ -254,6 +251,23 @@ async function reachable(
     live.add(hash);
     trees++;
     const pathOf = (name: string) => `${where === "/" ? "" : where}/${name}`;
+    if (plain) {
+      const { bytes, tree } = plain;
+      const text = (from: number, to: number) => decoder.decode(bytes.subarray(from, to));
+      for (let i = 0; i < tree.count; i++) {
+        const at = tree.hashAt[i]!;
+        const name = () => text(tree.nameAt[i]!, tree.nameEnd[i]!);
+        if (tree.dirs[i]) {
+          await visitTree(text(at, at + 64), pathOf(name()), blobs);
+          continue;
+        }
+        const taken = live.takeHex(bytes, at, blobs);
+        if (taken === "missing") {
+          const blob = text(at, at + 64);
+          needObject(blob, `File ${pathOf(name())} (blob ${blob})`);
+        } else if (taken) files++;
+      }
+    }
     for (const e of entries) {
       if (e.kind === "dir") {
         await visitTree(e.hash, pathOf(e.name), blobs);
@@ -373,8 +387,9 @@ export async function verifyStore(
   // index first, so a corrupt index is named as such rather than as the objects it no
   // longer finds.
   return await store.withIngest(async () => {
-    const all = await store.objects.listAll({ verifying: true });
-    const live = new Live(all);
+    const ids = new IdTable();
+    const all = await store.objects.indexAll(ids);
+    const live = new Live(ids);
     const { commits, trees, files } = await reachable(store, state, {
       check: true,
       live,
@@ -385,8 +400,8 @@ export async function verifyStore(
       await store.objects.verifyLoose(hash);
       objects++;
     }
-    for (const pack of all.packs.keys()) {
-      await store.objects.verifyPack(pack, () => objects++);
+    for (const table of all.packs) {
+      await store.objects.verifyPack(table, ids, () => objects++);
     }
     return { entries, commits, trees, files, objects };
   });
@@ -419,7 +434,7 @@ export async function collectGarbage(
       const extra = await options.extraRoots?.(tx.state);
       const { live, stale } = await reachable(store, tx.state, {
         check: false,
-        live: new Live(all),
+        live: Live.of(all),
         extra,
       });
       const since = extra?.keepSince;

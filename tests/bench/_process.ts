@@ -2,7 +2,7 @@
  * Running and timing programs for the benchmarks: the real `tusk` CLI (the native Deno
  * binary on `main.ts`, as tests/_helpers.ts runs it) or any program, wall time from spawn
  * to exit, and peak resident memory in one of two ways. `measure()` takes the peak of the
- * one process it spawns, from GNU time (`/usr/bin/time -f %M`) when it is installed and
+ * one process it spawns (and its CPU time), from GNU time (`/usr/bin/time -f "%M %U %S"`) when it is installed and
  * otherwise by polling the VmHWM line of `/proc/<pid>/status` every 5 ms: no overhead worth
  * the name, for the store benchmarks' ~40 ms commands. `timeCommand()` can sample the peak
  * of every process of the tree instead, for the pipeline and iris benchmarks.
@@ -28,6 +28,8 @@ export interface Measured {
   readonly ms: number;
   /** Peak resident set size of the process in KiB, or null when it could not be read. */
   readonly peakKiB: number | null;
+  /** CPU time (user + system) of the process in milliseconds, or null without GNU time. */
+  readonly cpuMs: number | null;
   readonly stdout: Uint8Array;
 }
 
@@ -169,12 +171,19 @@ async function measureWithTime(
   try {
     const { ms, out } = await spawnTimed(
       TIME_BIN,
-      ["-f", "%M", "-o", report, cmd, ...args],
+      ["-f", "%M %U %S", "-o", report, cmd, ...args],
       options,
     );
     check(cmd, args, out);
-    const kib = Number((await Deno.readTextFile(report)).trim().split("\n").pop());
-    return { ms, peakKiB: Number.isFinite(kib) && kib > 0 ? kib : null, stdout: out.stdout };
+    const last = (await Deno.readTextFile(report)).trim().split("\n").pop() ?? "";
+    const [kib, user, sys] = last.split(" ").map(Number);
+    const cpu = (user! + sys!) * 1000;
+    return {
+      ms,
+      peakKiB: Number.isFinite(kib) && kib! > 0 ? kib! : null,
+      cpuMs: Number.isFinite(cpu) ? cpu : null,
+      stdout: out.stdout,
+    };
   } finally {
     await Deno.remove(report).catch(() => {});
   }
@@ -213,7 +222,7 @@ async function measureByPolling(
 ): Promise<Measured> {
   const { ms, out, watched: kib } = await spawnTimed(cmd, args, options, pollPeak);
   check(cmd, args, out);
-  return { ms, peakKiB: kib !== null && kib > 0 ? kib : null, stdout: out.stdout };
+  return { ms, peakKiB: kib !== null && kib > 0 ? kib : null, cpuMs: null, stdout: out.stdout };
 }
 
 // ---- a process tree: timeCommand() ----

@@ -11,7 +11,8 @@
  *    to 1M. Then `list file -n 20 --after <middle name>` of the flat folder: time to its
  *    first line of output (target < 200 ms at 1M), beside `tusk list repo` (start-up) on
  *    the same store; and `verify` of the nested repo in µs per file (target ≤ 10 µs at 1M),
- *    beside `sha256sum` of the store's pack files (the bytes verify re-hashes).
+ *    with its CPU time and peak memory, beside `sha256sum` of the store's pack files (the
+ *    bytes verify re-hashes). Each section builds only the layouts it times.
  * 3. packs: `get file` of one file on a store of 10, 100 and 1,000 small packs, against the
  *    same store once its packs are merged; and the amortised cost of merging at the end of a
  *    write: 80 puts of 16 files, the mean of all against the mean of those that did not merge
@@ -43,7 +44,7 @@ import type { LedgerEntry } from "../../lib/store/state.ts";
 import { Store } from "../../lib/store/store.ts";
 import { freshGit, gitOptions, oneMoreFile, scratchFolder } from "./_fixtures.ts";
 import { alternate, measure, measureTusk, syncAll, tuskArgs } from "./_process.ts";
-import { formatMs, loadAverage, markdownTable, median, spread } from "./_report.ts";
+import { formatMiB, formatMs, loadAverage, markdownTable, median, spread } from "./_report.ts";
 
 const RUNS = 5;
 const COMMIT_SIZES = [1_000, 10_000, 100_000];
@@ -179,8 +180,13 @@ async function benchFiles(root: string, sections: ReadonlySet<string>): Promise<
   console.log(`\n2. files: one file into a repo of n files (load average ${await loadAverage()})`);
   const src = `${root}/src`;
   await Deno.mkdir(src, { recursive: true });
+  // `files` times both layouts, `verify` the nested one and `list` the flat one: only the
+  // fixtures some asked section uses are built.
+  const layouts = (["nested", "flat"] as const).filter((layout) =>
+    sections.has("files") || sections.has(layout === "nested" ? "verify" : "list")
+  );
   for (const n of FILE_SIZES) {
-    for (const layout of ["nested", "flat"] as const) {
+    for (const layout of layouts) {
       const dir = `${root}/files-${layout}-${n}`;
       const t0 = performance.now();
       const { store } = await filesStore(dir, n, layout);
@@ -240,19 +246,30 @@ async function benchFiles(root: string, sections: ReadonlySet<string>): Promise<
       if (sections.has("verify") && layout === "nested") {
         const runs = n >= 1_000_000 ? 1 : 3;
         const ms: number[] = [];
+        const cpu: number[] = [];
+        const peaks: number[] = [];
         const sums: number[] = [];
         const packs = await packFiles(store);
+        const load = await loadAverage();
         for (let i = 0; i < runs; i++) {
-          ms.push((await measureTusk(store, ["verify"])).ms);
+          const m = await measureTusk(store, ["verify"]);
+          ms.push(m.ms);
+          if (m.cpuMs !== null) cpu.push(m.cpuMs);
+          if (m.peakKiB !== null) peaks.push(m.peakKiB);
           sums.push((await measure("sha256sum", packs)).ms);
         }
+        const usage = [
+          cpu.length ? `CPU ${formatMs(median(cpu))}` : "",
+          peaks.length ? `peak ${formatMiB(Math.max(...peaks))}` : "",
+          `load ${load}`,
+        ].filter(Boolean).join(", ");
         add({
           curve: "verify (nested)",
           size: n,
           value: (median(ms) * 1000) / n,
           unit: "µs/file",
           baseline: { label: "sha256sum of the packs", value: (median(sums) * 1000) / n },
-          runs: runs === 1 ? "1 run" : `median of ${runs}`,
+          runs: `${runs === 1 ? "1 run" : `median of ${runs}`}; ${usage}`,
         });
       }
       await Deno.remove(dir, { recursive: true });

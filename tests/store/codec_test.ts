@@ -10,6 +10,7 @@ import {
   encodeCommit,
   encodeTree,
   findTreeLine,
+  scanTree,
   spliceTree,
   type TreeEntry,
   treeSize,
@@ -290,4 +291,54 @@ Deno.test("commit id changes when the provenance code hash changes", () => {
 
 Deno.test("commit id is stable for equal commits", () => {
   assert.equal(commitId({ ...base }), commitId(base));
+});
+
+/** What `decodeTree` makes of `bytes`, or its error's message and data. */
+function decoded(bytes: Uint8Array): unknown {
+  try {
+    return decodeTree(bytes, "t").map((e) => [e.kind === "dir" ? 1 : 0, e.hash, e.name]);
+  } catch (err) {
+    if (!(err instanceof IntegrityError)) throw err;
+    return { message: err.message, data: err.data };
+  }
+}
+
+/** The same from `scanTree`'s positions, the hashes and names read where they lie. */
+function scanned(bytes: Uint8Array): unknown {
+  const text = (from: number, to: number) => new TextDecoder().decode(bytes.subarray(from, to));
+  try {
+    const t = scanTree(bytes, "t");
+    return Array.from({ length: t.count }, (_, i) => [
+      t.dirs[i],
+      text(t.hashAt[i]!, t.hashAt[i]! + 64),
+      text(t.nameAt[i]!, t.nameEnd[i]!),
+    ]);
+  } catch (err) {
+    if (!(err instanceof IntegrityError)) throw err;
+    return { message: err.message, data: err.data };
+  }
+}
+
+Deno.test("scanTree() finds what decodeTree() finds, and refuses what it refuses, with the same error", () => {
+  const names = ["a", "b c", "é✓🐘", "x\ry", "1234567890".repeat(30), "-", "z"];
+  const entries: TreeEntry[] = names.map((name, i) => ({
+    name,
+    kind: i % 3 === 0 ? "dir" : "file",
+    hash: sha256(name),
+    size: i * 1000,
+  }));
+  const good = encodeTree(entries);
+  assert.deepEqual(scanned(good), decoded(good));
+  assert.equal((scanned(good) as unknown[]).length, names.length);
+  assert.deepEqual(scanned(encodeTree([])), []);
+  // Every byte changed to each of a few telling values: the two agree on each.
+  for (let at = 0; at < good.length; at++) {
+    for (const b of [0x0a, 0x20, 0x30, 0x41, 0x61, 0x64, 0x67, 0xff, 0xc3]) {
+      const bad = good.slice();
+      bad[at] = b;
+      assert.deepEqual(scanned(bad), decoded(bad), `byte ${at} set to ${b}`);
+    }
+    const cut = good.subarray(0, at);
+    assert.deepEqual(scanned(cut), decoded(cut), `cut at ${at}`);
+  }
 });

@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
 import { IntegrityError } from "../../lib/errors.ts";
 import { sha256 } from "../../lib/store/hash.ts";
-import { checkPack, encodePack, PACK_MAGIC, type PackEntry } from "../../lib/store/pack_codec.ts";
+import {
+  checkPack,
+  checkPackTable,
+  encodePack,
+  PACK_MAGIC,
+  type PackEntry,
+} from "../../lib/store/pack_codec.ts";
+import { encodeIndex, readIndexTable } from "../../lib/store/pack_index.ts";
+import { IdTable } from "../../lib/store/id_table.ts";
+import { hashBuffer } from "../../lib/store/sha256_many.ts";
 
 const enc = new TextEncoder();
 
@@ -96,4 +105,64 @@ Deno.test("checkPack() refuses an object whose bytes no longer match its hash", 
   const bytes = packBytes(pieces);
   bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
   assertIntegrity(() => checkPack("p", bytes, entries), { pack: "p", object: entries[0]!.hash });
+});
+
+/** A pack of `objs` with its index read into a table, as verify reads them. */
+async function tableOf(objs: Map<string, Uint8Array>) {
+  const { entries, pieces } = encodePack(objs);
+  const ids = new IdTable();
+  const table = await readIndexTable(await encodeIndex(entries), "p", ids);
+  return { bytes: packBytes(pieces), table, ids, entries };
+}
+
+Deno.test("checkPackTable() passes an encoded pack and counts its objects", async () => {
+  const { bytes, table, ids } = await tableOf(objects("a", "b", "", "c".repeat(1000)));
+  let n = 0;
+  checkPackTable(bytes, table, { ids, onObject: () => n++ });
+  assert.equal(n, 4);
+});
+
+Deno.test("checkPackTable() hashes with the digest it is given", async () => {
+  const { bytes, table, ids } = await tableOf(objects("a", "b"));
+  const buffer = hashBuffer(bytes.length)!;
+  buffer.bytes.set(bytes);
+  let calls = 0;
+  const digest = (from: number, to: number) => (calls++, buffer.digest(from, to));
+  checkPackTable(buffer.bytes, table, { ids, digest });
+  assert.equal(calls, 2);
+  buffer.bytes[buffer.bytes.length - 1] = buffer.bytes[buffer.bytes.length - 1]! ^ 1;
+  assertIntegrity(() => checkPackTable(buffer.bytes, table, { ids, digest }), { pack: "p" });
+});
+
+Deno.test("checkPackTable() refuses a pack without its magic line", async () => {
+  const { bytes, table, ids } = await tableOf(objects("a"));
+  bytes[0] = 0x58;
+  assertIntegrity(() => checkPackTable(bytes, table, { ids }), { pack: "p" });
+});
+
+Deno.test("checkPackTable() refuses an object whose header does not match the index", async () => {
+  const { bytes, table, ids, entries } = await tableOf(objects("abc", "defg"));
+  const e = entries[1]!;
+  bytes[e.offset - 3] = 0x2a;
+  assertIntegrity(() => checkPackTable(bytes, table, { ids }), { pack: "p", object: e.hash });
+  const shifted = { ...table, offsets: table.offsets.map((o) => o + 1) };
+  const { bytes: clean } = await tableOf(objects("abc", "defg"));
+  assertIntegrity(() => checkPackTable(clean, shifted, { ids }), { pack: "p" });
+});
+
+Deno.test("checkPackTable() refuses a pack that ends before an object does", async () => {
+  const { bytes, table, ids, entries } = await tableOf(objects("abcdef"));
+  assertIntegrity(() => checkPackTable(bytes.subarray(0, bytes.length - 2), table, { ids }), {
+    pack: "p",
+    object: entries[0]!.hash,
+  });
+});
+
+Deno.test("checkPackTable() refuses an object whose bytes no longer match its hash", async () => {
+  const { bytes, table, ids, entries } = await tableOf(objects("abcdef"));
+  bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
+  assertIntegrity(() => checkPackTable(bytes, table, { ids }), {
+    pack: "p",
+    object: entries[0]!.hash,
+  });
 });

@@ -7,7 +7,9 @@ import {
   type IndexSource,
   PackIndexes,
   parseIndex,
+  readIndexTable,
 } from "../../lib/store/pack_index.ts";
+import { IdTable } from "../../lib/store/id_table.ts";
 
 const enc = new TextEncoder();
 
@@ -147,3 +149,45 @@ Deno.test("PackIndexes.get() reads past a window for a line longer than one, and
   indexes.add("p", countingSource(rawIndex([`${hash} 100 ${"9".repeat(4000)}`])));
   await assertIntegrity(() => indexes.get(hash), "p");
 });
+
+Deno.test("readIndexTable() reads every entry into the id table, in the index's order", async () => {
+  const list = entries(50);
+  const ids = new IdTable();
+  const table = await readIndexTable(await encodeIndex(list), "p", ids);
+  const sorted = [...list].sort((a, b) => a.hash < b.hash ? -1 : 1);
+  assert.equal(table.pack, "p");
+  assert.equal(table.count, 50);
+  sorted.forEach((e, i) => {
+    assert.equal(ids.id(table.ordinals[i]!), e.hash);
+    assert.equal(table.offsets[i], e.offset);
+    assert.equal(table.lengths[i], e.length);
+  });
+});
+
+Deno.test("readIndexTable() refuses what parseIndex() refuses: checksum, magic line, order", async () => {
+  const bytes = await encodeIndex(entries(3));
+  bytes[20] = bytes[20]! ^ 1;
+  await assertIntegrity(() => readIndexTable(bytes, "p", new IdTable()), "p");
+  const body = "not-an-index\n";
+  const magic = enc.encode(`${body}end ${sha256(body)}\n`);
+  await assertIntegrity(() => readIndexTable(magic, "q", new IdTable()), "q");
+  const [a, b] = [...entries(2)].sort((x, y) => x.hash < y.hash ? -1 : 1);
+  const swapped = rawIndex([b!, a!].map((e) => `${e.hash} ${e.offset} ${e.length}`));
+  await assertIntegrity(() => readIndexTable(swapped, "r", new IdTable()), "r");
+});
+
+for (
+  const [what, line] of [
+    ["a hash that is not hex", (h: string) => `${h.slice(0, 63)}z 100 10`],
+    ["a short hash", (h: string) => `${h.slice(1)} 100 10`],
+    ["a length that is not a number", (h: string) => `${h} 100 ten`],
+    ["a negative offset", (h: string) => `${h} -5 10`],
+    ["an offset inside the pack's first line", (h: string) => `${h} 3 10`],
+    ["no length", (h: string) => `${h} 100`],
+  ] as const
+) {
+  Deno.test(`readIndexTable() refuses an entry with ${what}, checksum notwithstanding`, async () => {
+    const bytes = rawIndex([line(sha256("only"))]);
+    await assertIntegrity(() => readIndexTable(bytes, "p", new IdTable()), "p");
+  });
+}
