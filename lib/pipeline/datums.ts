@@ -9,7 +9,8 @@
  * the stage code's hash: a datum that succeeded with the same hash need not run again.
  */
 import { compileGlob } from "../glob.ts";
-import { canonicalJson, compareNames } from "../store/codec.ts";
+import { canonicalJson, compareNames, EMPTY_TREE, type TreeEntry } from "../store/codec.ts";
+import type { FanoutChunk } from "../store/fanout_codec.ts";
 import { type Hash, preloadNativeHash, sha256 } from "../store/hash.ts";
 import { formatPath } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
@@ -370,16 +371,103 @@ export async function diffDatums(
       });
     }
     if (e.kind !== "dir") return true;
-    const older = before?.kind === "dir" ? await store.readTree(before.hash) : [];
+    const was = before?.kind === "dir" ? before.hash : EMPTY_TREE;
+    const [nowChunks, wasChunks] = await Promise.all([
+      store.fanoutOf(e.hash),
+      was === EMPTY_TREE ? null : store.fanoutOf(was),
+    ]);
+    if (nowChunks && wasChunks) return await chunks(e.hash, nowChunks, was, wasChunks, segs);
+    const older = was === EMPTY_TREE ? [] : await store.readTree(was);
+    return await children(await store.readTree(e.hash), older, segs);
+  };
+  /** The children of a changed folder, `now`, walked side by side with `older`, its listing before. */
+  const children = async (
+    now: readonly TreeEntry[],
+    older: readonly TreeEntry[],
+    segs: string[],
+  ): Promise<boolean> => {
     const prefix = segs.length === 0 ? "/" : `${formatPath(segs)}/`;
     // Both listings are in name order: walked side by side, each child meets its namesake.
     let o = 0;
-    for (const child of await store.readTree(e.hash)) {
+    for (const child of now) {
       while (o < older.length && compareNames(older[o]!.name, child.name) < 0) o++;
       const was = older[o]?.name === child.name ? older[o] : undefined;
       if (was && was.kind === child.kind && was.hash === child.hash) {
         if (!same(prefix + child.name)) return false;
       } else if (!await visit(child, was, [...segs, child.name])) return false;
+    }
+    return true;
+  };
+  /**
+   * A changed large folder whose both listings are in chunks: a chunk whose hash is the same
+   * in both holds the same entries, so it is not read, and the earlier datums under its names
+   * are given as they are (they follow each other in a plan's order, by name); the chunks that
+   * differ are read, as runs that end at the same name on both sides, and walked as
+   * `children()` walks a folder.
+   */
+  const chunks = async (
+    nowTree: Hash,
+    nowChunks: readonly FanoutChunk[],
+    wasTree: Hash,
+    wasChunks: readonly FanoutChunk[],
+    segs: string[],
+  ): Promise<boolean> => {
+    const dir = formatPath(segs);
+    const prefix = segs.length === 0 ? "/" : `${dir}/`;
+    const from = first.get(dir);
+    const end = from === undefined ? 0 : from + count.get(dir)!;
+    let at = from ?? 0;
+    let passed = "";
+    /**
+     * Pass the earlier datums under the folder whose name in it is at most `last` (all of
+     * them for null), giving each as unchanged when `keep`. False when they are not in name
+     * order, which no plan gives.
+     */
+    const pass = (last: string | null, keep: boolean): boolean => {
+      for (; at < end; at++) {
+        const path = paths[at]!;
+        if (path === dir) continue;
+        if (!path.startsWith(prefix)) return false;
+        const slash = path.indexOf("/", prefix.length);
+        const name = path.slice(prefix.length, slash < 0 ? undefined : slash);
+        if (compareNames(name, passed) < 0) return false;
+        if (last !== null && compareNames(name, last) > 0) break;
+        passed = name;
+        if (keep) out.push({ earlier: at });
+      }
+      return true;
+    };
+    const read = async (tree: Hash, from: number, to: number): Promise<TreeEntry[]> => {
+      const entries: TreeEntry[] = [];
+      for (let c = from; c < to; c++) {
+        for (const e of await store.chunkEntries(tree, c)) entries.push(e);
+      }
+      return entries;
+    };
+    let n = 0;
+    let w = 0;
+    while (n < nowChunks.length || w < wasChunks.length) {
+      if (
+        n < nowChunks.length && w < wasChunks.length && nowChunks[n]!.hash === wasChunks[w]!.hash
+      ) {
+        if (!pass(nowChunks[n]!.last, true)) return false;
+        n++;
+        w++;
+        continue;
+      }
+      // The chunks that differ, up to the first name both sides end a chunk at (or the end).
+      const n0 = n;
+      const w0 = w;
+      let nowLast = n < nowChunks.length ? nowChunks[n++]!.last : null;
+      let wasLast = w < wasChunks.length ? wasChunks[w++]!.last : null;
+      while (nowLast !== wasLast) {
+        if (wasLast === null || (nowLast !== null && compareNames(nowLast, wasLast) < 0)) {
+          nowLast = n < nowChunks.length ? nowChunks[n++]!.last : null;
+        } else wasLast = w < wasChunks.length ? wasChunks[w++]!.last : null;
+      }
+      const [now, older] = await Promise.all([read(nowTree, n0, n), read(wasTree, w0, w)]);
+      if (!await children(now, older, segs)) return false;
+      if (!pass(nowLast, false)) return false;
     }
     return true;
   };
