@@ -12,6 +12,7 @@ import type { Hash } from "../store/hash.ts";
 import { exists, mapWriteError, syncDir, tempPath, writeFileAtomic } from "../store/fs_util.ts";
 import type { Layout } from "../store/layout.ts";
 import { JobIndex } from "./job_index.ts";
+import { isFinal } from "./states.ts";
 import { lastSaved, type SavedPieces, savedPieces, stamped, writePieces } from "./_record_save.ts";
 import type { Store } from "../store/store.ts";
 import {
@@ -279,6 +280,20 @@ export class JobStore {
     return record;
   }
 
+  /**
+   * The record of a final job without its datums (`datums` empty), read from the start of
+   * its file alone: a record is written with its datums last (`recordPieces()`), so what
+   * comes before them is the whole job but for its datums. A record of an unfinished job, or
+   * one whose datums are not last (an older version wrote its fields in another order), or
+   * that cannot be read so, is read whole, as `#read()` reads it (and refused as it is).
+   */
+  async #readHead(pipeline: string, id: string): Promise<JobRecord> {
+    const file = this.#store.layout.job(pipeline, id);
+    const head = await readRecordHead(file).catch(() => null);
+    if (head && !isFinal(head.state)) return await this.#read(pipeline, id);
+    return head ?? await this.#read(pipeline, id);
+  }
+
   /** Pipelines that have job records. */
   async pipelines(): Promise<string[]> {
     const out: string[] = [];
@@ -345,6 +360,11 @@ export class JobStore {
       onDamaged?: (damaged: DamagedJob) => void;
       /** The most readable records the caller takes (reads ahead stop there). */
       limit?: number;
+      /**
+       * Read each final job's record without its datums (`datums` empty), for a caller that
+       * looks only at the job (its state, trigger, inputs); an unfinished job is read whole.
+       */
+      heads?: boolean;
     } & ByFolder = {},
   ): AsyncGenerator<JobRecord> {
     const ids = options.byFolder ? this.#folderIds(options.pipeline) : this.ids(options.pipeline);
@@ -362,7 +382,10 @@ export class JobStore {
             break;
           }
           const { p, id } = next.value;
-          const read = this.#read(p, id).then((record) => ({ record }), (err) => ({ err }));
+          const read = (options.heads ? this.#readHead(p, id) : this.#read(p, id)).then(
+            (record) => ({ record }),
+            (err) => ({ err }),
+          );
           pending.push({ p, id, read });
         }
         const head = pending.shift();
@@ -405,11 +428,19 @@ export class JobStore {
    * `damaged` rather than thrown: one bad record holds up no listing. `limit` counts the
    * readable records; the damaged ones met before the limit is reached are all reported.
    */
-  async scan(options: { pipeline?: string; limit?: number } & ByFolder = {}): Promise<JobScan> {
+  async scan(
+    options: { pipeline?: string; limit?: number; heads?: boolean } & ByFolder = {},
+  ): Promise<JobScan> {
     const jobs: JobRecord[] = [];
     const damaged: DamagedJob[] = [];
     const onDamaged = (d: DamagedJob) => damaged.push(d);
-    const how = { ...pick(options), ...limitOf(options), ...byFolderOf(options), onDamaged };
+    const how = {
+      ...pick(options),
+      ...limitOf(options),
+      ...byFolderOf(options),
+      ...(options.heads ? { heads: true } : {}),
+      onDamaged,
+    };
     for await (const job of this.records(how)) {
       jobs.push(job);
       if (options.limit && jobs.length >= options.limit) break;
@@ -566,6 +597,64 @@ export class JobStore {
   async removePipeline(pipeline: string): Promise<void> {
     await Deno.remove(this.#dir(pipeline), { recursive: true }).catch(() => {});
   }
+}
+
+/** The key that starts a record's datums (the last field of a record `recordPieces()` wrote). */
+const DATUMS_KEY = utf8.encode('"datums":[');
+
+/** The most bytes of a record read for its head: a head is a few kilobytes. */
+const HEAD_MOST = 1 << 20;
+
+/**
+ * The job in the record file `file` without its datums, when its datums are its last field;
+ * else null. Reads the file's last two bytes and its start, up to the datums.
+ */
+async function readRecordHead(file: string): Promise<JobRecord | null> {
+  const f = await Deno.open(file);
+  try {
+    const size = (await f.stat()).size;
+    if (size < 2) return null;
+    const tail = await readAt(f, size - 2, 2);
+    // A record whose last field is an array ends so: of a job's fields, only its datums can.
+    if (tail[0] !== 0x5d || tail[1] !== 0x7d) return null;
+    let bytes: Uint8Array = new Uint8Array(0);
+    for (let want = 4096; bytes.length < Math.min(size, HEAD_MOST); want *= 4) {
+      bytes = await readAt(f, 0, Math.min(size, want, HEAD_MOST));
+      const at = indexOf(bytes, DATUMS_KEY);
+      if (at < 0) continue;
+      const text = `${new TextDecoder().decode(bytes.subarray(0, at))}"datums":[]}`;
+      const record: unknown = JSON.parse(text);
+      return isJobRecord(record) ? record : null;
+    }
+    return null;
+  } finally {
+    f.close();
+  }
+}
+
+/** `length` bytes of `f` from `offset` (fewer at its end). */
+async function readAt(f: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  await f.seek(offset, Deno.SeekMode.Start);
+  let got = 0;
+  while (got < length) {
+    const n = await f.read(out.subarray(got));
+    if (n === null) break;
+    got += n;
+  }
+  return out.subarray(0, got);
+}
+
+/** Where `needle` first occurs in `bytes`, or -1. */
+function indexOf(bytes: Uint8Array, needle: Uint8Array): number {
+  const first = needle[0]!;
+  for (let i = bytes.indexOf(first); i >= 0; i = bytes.indexOf(first, i + 1)) {
+    if (i + needle.length > bytes.length) return -1;
+    let k = 1;
+    while (k < needle.length && bytes[i + k] === needle[k]) k++;
+    if (k === needle.length) return i;
+  }
+  return -1;
 }
 
 /** Job records read ahead of the one a listing takes. */

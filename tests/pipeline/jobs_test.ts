@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { IntegrityError } from "../../lib/errors.ts";
-import { JobStore } from "../../lib/pipeline/jobs.ts";
+import { type DatumRecord, type JobRecord, JobStore } from "../../lib/pipeline/jobs.ts";
 import { Store } from "../../lib/store/store.ts";
 import { tempDir } from "../_helpers.ts";
 import { record } from "./_records.ts";
@@ -39,8 +39,59 @@ for (
     assert.ok(d!.error instanceof IntegrityError);
     assert.equal(d!.error.data.file, file);
     await assert.rejects(jobs.list(), IntegrityError);
+    const heads = await jobs.scan({ heads: true });
+    assert.deepEqual(heads.jobs.map((j) => j.id), [IDS[2], IDS[0]]);
+    assert.deepEqual(heads.damaged.map((d) => d.file), [file]);
   });
 }
+
+/** A job of `p` with `n` datums, in `state`. */
+function withDatums(id: string, n: number, state: JobRecord["state"]): JobRecord {
+  const datums: DatumRecord[] = Array.from({ length: n }, (_, i) => ({
+    id: i.toString(16).padStart(32, "0"),
+    hash: i.toString(16).padStart(64, "0"),
+    state: "SUCCESS",
+    inputs: [{ name: "data", repo: "data", commit: "c".repeat(64), path: `/f${i}` }],
+    tries: 1,
+    durationMs: 3,
+    exitCode: 0,
+    message: 'a "datums":[ in a message',
+  }));
+  return {
+    ...record("p", id),
+    state,
+    reason: '"datums":[',
+    datums,
+    finished: "2025-01-01T00:00:01.000Z",
+  };
+}
+
+Deno.test("JobStore.scan({ heads }) reads a finished job without its datums, and an unfinished one whole", async () => {
+  await using dir = await tempDir();
+  const store = await Store.init(`${dir.path}/.tusk`);
+  const jobs = new JobStore(store);
+  const done = withDatums(IDS[0]!, 3000, "SUCCESS");
+  const running = withDatums(IDS[1]!, 5, "RUNNING");
+  await jobs.save(done);
+  await jobs.save(running);
+  const [newest, older] = (await jobs.scan({ heads: true })).jobs;
+  assert.deepEqual(newest, running);
+  assert.deepEqual(older, { ...done, datums: [] });
+  assert.deepEqual(await jobs.load(IDS[0]!), done, "a load reads the datums");
+});
+
+Deno.test("JobStore.scan({ heads }) reads whole a record whose datums are not its last field", async () => {
+  // As an older version wrote a record: its fields in the order they were set.
+  await using dir = await tempDir();
+  const store = await Store.init(`${dir.path}/.tusk`);
+  const jobs = new JobStore(store);
+  await jobs.save(record("p", IDS[0]!));
+  const { outputCommit: _, finished, ...rest } = withDatums(IDS[0]!, 2, "SUCCESS");
+  const older = { ...rest, finished, outputCommit: "d".repeat(64) };
+  await Deno.writeTextFile(`${store.root}/jobs/p/${IDS[0]}.json`, JSON.stringify(older));
+  const [job] = (await jobs.scan({ heads: true })).jobs;
+  assert.deepEqual(job, older);
+});
 
 Deno.test("JobStore.scan() with a limit counts readable records and reports the damaged ones met", async () => {
   await using dir = await tempDir();
