@@ -308,6 +308,26 @@ export function datumId(d: Pick<Datum, "key">): string {
   return d.key.slice(0, 32);
 }
 
+/**
+ * Order of two normalised paths as a tree walk meets them: segment by segment, each segment
+ * as `compareNames()` orders names, a folder before what it holds.
+ */
+export function comparePaths(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    // A segment that ends first is a prefix of the other: it comes first.
+    if (x === SLASH) return -1;
+    if (y === SLASH) return 1;
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+const SLASH = 0x2f;
+
 /** One datum of a plan made from a diff: an earlier job's (by its place), or one met afresh. */
 export type DiffedDatum = { readonly earlier: number } | { readonly datum: Datum };
 
@@ -317,8 +337,8 @@ export type DiffedDatum = { readonly earlier: number } | { readonly datum: Datum
  * `earlierPaths`. A subtree whose hash is the same in both trees holds the same datums as
  * before, so nothing below it is read: each is given as its place in `earlierPaths`. Only
  * the entries on changed paths are matched afresh. The result is in `planDatums()`'s order
- * and says what it would say. Null when `earlierPaths` are not a plan's (a path twice, or a
- * subtree's datums apart), so that the caller plans in full.
+ * and says what it would say. Null when `earlierPaths` are not a plan's (not each after the
+ * one before in path order, `comparePaths()`), so that the caller plans in full.
  */
 export async function diffDatums(
   store: Store,
@@ -327,32 +347,34 @@ export async function diffDatums(
   options: { salt: string; codeHash: Hash; earlierPaths: readonly string[] },
 ): Promise<DiffedDatum[] | null> {
   const paths = options.earlierPaths;
-  /** Each earlier datum's path and its folders: the first datum at or under it, how many. */
-  const first = new Map<string, number>();
-  const count = new Map<string, number>();
-  if (new Set(paths).size !== paths.length) return null;
-  for (let i = 0; i < paths.length; i++) {
-    const path = paths[i]!;
-    for (let p = path;; p = p.slice(0, Math.max(1, p.lastIndexOf("/")))) {
-      if (!first.has(p)) first.set(p, i);
-      count.set(p, (count.get(p) ?? 0) + 1);
-      if (p === "/") break;
-    }
+  // A plan gives its datums in path order (a folder before what it holds, names in order):
+  // the datums at or under a path then follow each other, found by bisection.
+  for (let i = 1; i < paths.length; i++) {
+    if (comparePaths(paths[i - 1]!, paths[i]!) >= 0) return null;
   }
+  /** The first earlier datum at or after `path` in path order. */
+  const firstFrom = (path: string): number => {
+    let lo = 0;
+    let hi = paths.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (comparePaths(paths[mid]!, path) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  /** True when `p` is `path` or under it. */
+  const isUnder = (p: string, path: string): boolean =>
+    p === path || (p.startsWith(path) && (path === "/" || p[path.length] === "/"));
   const [now, was] = await Promise.all([
     store.readCommit(at.commit),
     store.readCommit(at.earlier),
   ]);
   const matcher = new EntryMatcher(store, input, { repo: at.repo, commit: at.commit });
   const out: DiffedDatum[] = [];
-  /** The earlier datums at or under `path`, which are all together in a plan's order. */
+  /** The earlier datums at or under `path`, given as they are. */
   const same = (path: string): boolean => {
-    const from = first.get(path);
-    if (from === undefined) return true;
-    const under = path === "/" ? "/" : `${path}/`;
-    for (let i = from; i < from + count.get(path)!; i++) {
-      const p = paths[i]!;
-      if (p !== path && !p.startsWith(under)) return false;
+    for (let i = firstFrom(path); i < paths.length && isUnder(paths[i]!, path); i++) {
       out.push({ earlier: i });
     }
     return true;
@@ -414,28 +436,21 @@ export async function diffDatums(
   ): Promise<boolean> => {
     const dir = formatPath(segs);
     const prefix = segs.length === 0 ? "/" : `${dir}/`;
-    const from = first.get(dir);
-    const end = from === undefined ? 0 : from + count.get(dir)!;
-    let at = from ?? 0;
-    let passed = "";
+    let at = firstFrom(dir);
     /**
      * Pass the earlier datums under the folder whose name in it is at most `last` (all of
-     * them for null), giving each as unchanged when `keep`. False when they are not in name
-     * order, which no plan gives.
+     * them for null), giving each as unchanged when `keep`.
      */
-    const pass = (last: string | null, keep: boolean): boolean => {
-      for (; at < end; at++) {
+    const pass = (last: string | null, keep: boolean): void => {
+      for (; at < paths.length; at++) {
         const path = paths[at]!;
         if (path === dir) continue;
-        if (!path.startsWith(prefix)) return false;
+        if (!path.startsWith(prefix)) return;
         const slash = path.indexOf("/", prefix.length);
         const name = path.slice(prefix.length, slash < 0 ? undefined : slash);
-        if (compareNames(name, passed) < 0) return false;
-        if (last !== null && compareNames(name, last) > 0) break;
-        passed = name;
+        if (last !== null && compareNames(name, last) > 0) return;
         if (keep) out.push({ earlier: at });
       }
-      return true;
     };
     const read = async (tree: Hash, from: number, to: number): Promise<TreeEntry[]> => {
       const entries: TreeEntry[] = [];
@@ -450,7 +465,7 @@ export async function diffDatums(
       if (
         n < nowChunks.length && w < wasChunks.length && nowChunks[n]!.hash === wasChunks[w]!.hash
       ) {
-        if (!pass(nowChunks[n]!.last, true)) return false;
+        pass(nowChunks[n]!.last, true);
         n++;
         w++;
         continue;
@@ -467,7 +482,7 @@ export async function diffDatums(
       }
       const [now, older] = await Promise.all([read(nowTree, n0, n), read(wasTree, w0, w)]);
       if (!await children(now, older, segs)) return false;
-      if (!pass(nowLast, false)) return false;
+      pass(nowLast, false);
     }
     return true;
   };

@@ -4,7 +4,7 @@
  * removed where a chunk ends, a chunk split), and a chunk whose hash is unchanged is not read.
  */
 import assert from "node:assert/strict";
-import { type Datum, diffDatums, planDatums } from "../../lib/pipeline/datums.ts";
+import { comparePaths, type Datum, diffDatums, planDatums } from "../../lib/pipeline/datums.ts";
 import { parseSpec } from "../../lib/pipeline/spec/parse_spec.ts";
 import type { PfsInput } from "../../lib/pipeline/spec/input.ts";
 import { EMPTY_TREE } from "../../lib/store/codec.ts";
@@ -210,3 +210,26 @@ async function damage(dir: string, hash: string): Promise<void> {
   await Deno.chmod(loose, 0o644);
   await Deno.writeFile(loose, bytes);
 }
+
+Deno.test("comparePaths() orders a folder's paths before a sibling name that sorts below '/'", () => {
+  assert.ok(comparePaths("/a/b", "/a-b") < 0);
+  assert.ok(comparePaths("/a", "/a/b") < 0);
+  assert.ok(comparePaths("/a/z", "/b") < 0);
+  assert.equal(comparePaths("/a/b", "/a/b"), 0);
+});
+
+Deno.test("diffDatums() says null for earlier paths out of a plan's order", async () => {
+  await using s = await scratch();
+  const was = await commit(s.store, bigFolder([]));
+  const now = await commit(s.store, EDITS["a changed file"]!([]));
+  const input = inputOf("/*");
+  const paths = (await full(s.store, input, was)).map((d) => d.inputs[0]!.path);
+  for (const earlierPaths of [[...paths].reverse(), [...paths, paths.at(-1)!]]) {
+    const found = await diffDatums(s.store, input, { repo: "data", commit: now, earlier: was }, {
+      salt: "",
+      codeHash: CODE,
+      earlierPaths,
+    });
+    assert.equal(found, null);
+  }
+});
