@@ -463,6 +463,20 @@ export class JobStore {
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw await this.#damaged(err, path, "file");
     }
+    // Whole lines are parsed as one array, which is several times quicker than a line at a
+    // time; a torn line (a crash) fails that, and the lines are then parsed one by one.
+    let entries: DatumIndexEntry[] | null = null;
+    if (text.endsWith("\n")) {
+      try {
+        entries = JSON.parse(`[${text.slice(0, -1).replaceAll("\n", ",")}]`) as DatumIndexEntry[];
+      } catch {
+        entries = null;
+      }
+    }
+    if (entries?.every((e) => typeof e === "object" && e !== null)) {
+      for (const e of entries) index.set(e.hash, e);
+      return index;
+    }
     for (const line of text.split("\n")) {
       if (!line) continue;
       try {

@@ -116,3 +116,31 @@ Deno.test("JobStore.takeBackAttempts() takes back one noted run of each key, nev
     finish: 1,
   });
 });
+
+Deno.test("JobStore.datumIndex() reads whole lines, and skips a torn line wherever it is", async () => {
+  await using dir = await tempDir();
+  const store = await Store.init(`${dir.path}/.tusk`);
+  const jobs = new JobStore(store);
+  const entry = (n: number) => ({
+    hash: n.toString(16).padStart(64, "0"),
+    tree: "e".repeat(64),
+    size: n,
+    job: IDS[0]!,
+    version: 1,
+  });
+  await jobs.appendDatums("p", [entry(1), entry(2), { ...entry(1), size: 9 }]);
+  const file = `${store.root}/jobs/p/datums.jsonl`;
+  const whole = await jobs.datumIndex("p");
+  assert.deepEqual([...whole.values()], [{ ...entry(1), size: 9 }, entry(2)], "the last line wins");
+  const lines = await Deno.readTextFile(file);
+  for (
+    const text of [
+      `${lines}{"hash":"ab`,
+      `{"hash":"ab${lines}`,
+      `${lines}null\n`,
+    ]
+  ) {
+    await Deno.writeTextFile(file, text);
+    assert.deepEqual(await jobs.datumIndex("p"), whole, text);
+  }
+});
