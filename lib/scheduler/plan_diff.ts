@@ -91,14 +91,15 @@ export async function planFromDiff(
     if (e && e.tree !== EMPTY_TREE && e.tree !== before?.outputTree) checked.push(e.tree);
   }
   const gone = await store.objects.missing(checked);
-  for (const [hash, e] of index) if (gone.has(e.tree)) index.delete(hash);
+  if (gone.size > 0) { for (const [hash, e] of index) if (gone.has(e.tree)) index.delete(hash); }
 
   const plan = { index, attempts, reprocess: false };
   const records: DatumRecord[] = [];
   const toRun: PlannedDatum[] = [];
   const interrupted: PlannedDatum[] = [];
   const arriving: DatumRecord[] = [];
-  const stays = new Set<number>();
+  /** 1 for each earlier datum whose output stays as it is in the earlier output. */
+  const stays = new Uint8Array(earlier.datums.length);
   let skipped = 0;
   for (const d of diffed) {
     if ("earlier" in d) {
@@ -112,7 +113,7 @@ export async function planFromDiff(
       // It would run: its files were not read, so plan in full.
       if (rec.state !== "SKIPPED") return null;
       skipped++;
-      if (rec.outputTree === before.outputTree) stays.add(d.earlier);
+      if (rec.outputTree === before.outputTree) stays[d.earlier] = 1;
       else arriving.push(rec);
       records.push(rec);
       continue;
@@ -126,7 +127,7 @@ export async function planFromDiff(
   }
   // An optional input that matches nothing gives one datum of its own: planned in full.
   if (records.length === 0 && input.optional) return null;
-  const leaving = earlier.datums.filter((_, i) => !stays.has(i));
+  const leaving = earlier.datums.filter((_, i) => stays[i] === 0);
   return {
     records,
     toRun,
