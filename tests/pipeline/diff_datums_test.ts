@@ -145,19 +145,26 @@ for (const [what, edit] of Object.entries(EDITS)) {
   });
 }
 
-Deno.test('diffDatums() gives the full plan\'s datums of a nested folder in chunks (glob "/*/*")', async () => {
-  await using s = await scratch();
-  const was = await commit(s.store, [...bigFolder(["big"]), [["small", "x.txt"], "x\n"]]);
-  const now = await commit(s.store, [
-    ...EDITS["several chunks changed"]!(["big"]),
-    [["small", "y.txt"], "y\n"],
-  ]);
-  const input = inputOf("/*/*");
-  assert.deepEqual(
-    keys(await diffed(s.store, input, was, now)),
-    keys(await full(s.store, input, now)),
-  );
-});
+for (const glob of ["/*/*", "/**", "/big/*"]) {
+  Deno.test(`diffDatums() gives the full plan's datums of a nested folder in chunks (glob "${glob}")`, async () => {
+    await using s = await scratch();
+    const was = await commit(s.store, [
+      ...bigFolder(["big"]),
+      [["big", "sub", "x.txt"], "x\n"],
+      [["small", "x.txt"], "x\n"],
+    ]);
+    const now = await commit(s.store, [
+      ...EDITS["several chunks changed"]!(["big"]),
+      [["big", "sub", "y.txt"], "y\n"],
+      [["small", "y.txt"], "y\n"],
+    ]);
+    const input = inputOf(glob);
+    assert.deepEqual(
+      keys(await diffed(s.store, input, was, now)),
+      keys(await full(s.store, input, now)),
+    );
+  });
+}
 
 Deno.test("diffDatums() does not read a chunk whose hash is unchanged", async () => {
   await using s = await scratch();
