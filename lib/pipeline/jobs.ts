@@ -8,7 +8,7 @@
  */
 import { IntegrityError, InvalidArgumentError, NotFoundError } from "../errors.ts";
 import { wrongKindError } from "../store/damage.ts";
-import type { Hash } from "../store/hash.ts";
+import { type Hash, sha256Native } from "../store/hash.ts";
 import { exists, mapWriteError, syncDir, tempPath, writeFileAtomic } from "../store/fs_util.ts";
 import type { Layout } from "../store/layout.ts";
 import { JobIndex } from "./job_index.ts";
@@ -502,6 +502,75 @@ export class JobStore {
   }
 
   /**
+   * Note how far the datum index of `pipeline` goes as job `id` ends (its size, and the
+   * SHA-256 of its bytes), so that the job planned from this one next reads only what was
+   * appended since (`datumIndexAfter()`). A cache: written without fsync; lost or stale, the
+   * next job reads the whole index.
+   */
+  async markDatumIndex(pipeline: string, id: string): Promise<void> {
+    const { layout } = this.#store;
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(layout.datumIndex(pipeline));
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      bytes = new Uint8Array(0);
+    }
+    const mark: DatumIndexMark = { job: id, size: bytes.length, sha256: await sha256Native(bytes) };
+    await writeFileAtomic(
+      layout.datumIndexMark(pipeline),
+      utf8.encode(JSON.stringify(mark)),
+      layout.tmp,
+      { syncFolder: false },
+    );
+  }
+
+  /**
+   * The datum index of `p` as it stands now, told apart from what it held when job `id`
+   * ended: `since`, the last entry appended since for each datum hash (null for another
+   * pipeline's of the name), and `find()`, the entry of a hash in the whole index as
+   * `datumIndexOf()` would give it. Null when the index is not what it was then with lines
+   * appended (no mark of that job, or its first bytes changed: rewritten by gc, edited, cut
+   * short): the caller then reads it whole.
+   */
+  async datumIndexAfter(
+    p: { readonly name: string; readonly createdSeq?: number },
+    id: string,
+  ): Promise<DatumIndexAfter | null> {
+    const { layout } = this.#store;
+    let mark: DatumIndexMark;
+    let bytes: Uint8Array;
+    try {
+      mark = JSON.parse(await Deno.readTextFile(layout.datumIndexMark(p.name)));
+      bytes = await Deno.readFile(layout.datumIndex(p.name));
+    } catch {
+      return null;
+    }
+    if (mark?.job !== id || typeof mark.size !== "number" || bytes.length < mark.size) return null;
+    // An append after a torn line would have joined it: then the whole index is read.
+    if (mark.size > 0 && bytes[mark.size - 1] !== 0x0a) return null;
+    if (await sha256Native(bytes.subarray(0, mark.size)) !== mark.sha256) return null;
+    const text = new TextDecoder().decode(bytes);
+    const since = new Map<Hash, DatumIndexEntry | null>();
+    // The mark is where a line began, as every append ends with a newline.
+    for (const line of new TextDecoder().decode(bytes.subarray(mark.size)).split("\n")) {
+      const e = parseEntry(line);
+      if (e) since.set(e.hash, entryOf(e, p));
+    }
+    const find = (hash: Hash): DatumIndexEntry | null => {
+      const key = `{"hash":${JSON.stringify(hash)},`;
+      for (let at = text.lastIndexOf(key); at >= 0; at = text.lastIndexOf(key, at - 1)) {
+        if (at > 0 && text[at - 1] !== "\n") continue;
+        const end = text.indexOf("\n", at);
+        const e = parseEntry(text.slice(at, end < 0 ? undefined : end));
+        if (e?.hash === hash) return entryOf(e, p);
+      }
+      return null;
+    };
+    return { since, find };
+  }
+
+  /**
    * Note that runs of `keys` (datum ids, or a step of the job such as "finish") of job `id`
    * are starting, so that a run which takes this process down with it still counts against
    * its tries when the job resumes. The line is written, not fsynced: a process that dies
@@ -588,6 +657,8 @@ export class JobStore {
    */
   async dropDatums(pipeline: string, datums: ReadonlySet<Hash>): Promise<void> {
     const path = this.#store.layout.datumIndex(pipeline);
+    // The index is rewritten, not appended to: what a job's mark says of it no longer holds.
+    await Deno.remove(this.#store.layout.datumIndexMark(pipeline)).catch(() => {});
     let text: string;
     try {
       text = await Deno.readTextFile(path);
@@ -611,6 +682,40 @@ export class JobStore {
   async removePipeline(pipeline: string): Promise<void> {
     await Deno.remove(this.#dir(pipeline), { recursive: true }).catch(() => {});
   }
+}
+
+/** What `markDatumIndex()` notes: the job, and the datum index's size and hash then. */
+interface DatumIndexMark {
+  readonly job: string;
+  readonly size: number;
+  readonly sha256: Hash;
+}
+
+/** What `datumIndexAfter()` gives: the entries appended since a job ended, and a lookup. */
+export interface DatumIndexAfter {
+  /** The last entry appended since, per hash: null when it is another pipeline's. */
+  readonly since: ReadonlyMap<Hash, DatumIndexEntry | null>;
+  /** The entry of `hash` in the whole index, as `datumIndexOf()` gives it, or null. */
+  find(hash: Hash): DatumIndexEntry | null;
+}
+
+/** The datum index entry on `line`, or null for a line that is not one (torn, empty). */
+function parseEntry(line: string): DatumIndexEntry | null {
+  if (!line) return null;
+  try {
+    const e = JSON.parse(line) as DatumIndexEntry;
+    return typeof e === "object" && e !== null && typeof e.hash === "string" ? e : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `e` when pipeline `p` made it (as `datumIndexOf()` keeps), else null. */
+function entryOf(
+  e: DatumIndexEntry,
+  p: { readonly createdSeq?: number },
+): DatumIndexEntry | null {
+  return e.pipelineSeq === p.createdSeq ? e : null;
 }
 
 /** The key that starts a record's datums (the last field of a record `recordPieces()` wrote). */

@@ -13,8 +13,8 @@
  * commit, which gc keeps whole; a store damaged under it is what `verify` finds).
  */
 import { IntegrityError, NotFoundError } from "../errors.ts";
-import { type Datum, diffDatums } from "../pipeline/datums.ts";
-import type { DatumRecord, JobRecord, JobStore } from "../pipeline/jobs.ts";
+import { type Datum, diffDatums, type DiffedDatum } from "../pipeline/datums.ts";
+import type { DatumIndexEntry, DatumRecord, JobRecord, JobStore } from "../pipeline/jobs.ts";
 import type { Pipeline } from "../pipeline/pipelines.ts";
 import { EMPTY_TREE } from "../store/codec.ts";
 import type { Hash } from "../store/hash.ts";
@@ -38,6 +38,9 @@ export interface DiffPlan extends JobPlan {
   /** This job's records of the datums whose output joins (they run, or reuse another). */
   readonly arriving: readonly DatumRecord[];
 }
+
+/** The most datums met afresh that are looked up in the datum index's text, not parsed. */
+const LOOKUPS_MOST = 64;
 
 /** How far back from the newest job `planFromDiff()` looks for the job it plans. */
 const NEWEST_LOOKED_AT = 16;
@@ -77,7 +80,7 @@ export async function planFromDiff(
   ).catch(() => null);
   if (!diffed) return null;
 
-  const index = await jobs.datumIndexOf(p);
+  const index = await indexFor(jobs, p, earlier, diffed) ?? await jobs.datumIndexOf(p);
   // The earlier output commit is live (gc keeps all it reaches), so its files are there
   // unless the store is damaged, which `verify` reports: only its root tree, which the
   // splice reads, is read here (gone or damaged, the full plan never reads it). As
@@ -177,6 +180,49 @@ async function jobBefore(
     if (d.inputs.length !== 1 || d.inputs[0]!.name !== now.name) return null;
   }
   return earlier;
+}
+
+/**
+ * The datum index entries of the datums `diffed`, without reading the whole index when it
+ * has only been appended to since `earlier` ended (`JobStore.datumIndexAfter()`): an
+ * unchanged datum's entry is then the one `earlier`'s record names (the entry that job
+ * appended as it ran the datum, or the one it reused), unless a later one was appended; a
+ * datum met afresh is looked up. Null when the index must be read whole.
+ */
+async function indexFor(
+  jobs: JobStore,
+  p: Pipeline,
+  earlier: JobRecord,
+  diffed: readonly DiffedDatum[],
+): Promise<Map<Hash, DatumIndexEntry> | null> {
+  // Each datum met afresh is a search of the index's text: past a few, one parse is cheaper.
+  let afresh = 0;
+  for (const d of diffed) if ("datum" in d && ++afresh > LOOKUPS_MOST) return null;
+  const after = await jobs.datumIndexAfter(p, earlier.id);
+  if (!after) return null;
+  const seq = earlier.pipelineSeq !== undefined ? { pipelineSeq: earlier.pipelineSeq } : {};
+  const index = new Map<Hash, DatumIndexEntry>();
+  for (const d of diffed) {
+    let e: DatumIndexEntry | null | undefined;
+    const hash = "earlier" in d ? earlier.datums[d.earlier]!.hash : d.datum.hash;
+    if (after.since.has(hash)) e = after.since.get(hash);
+    else if ("datum" in d) e = after.find(hash);
+    else {
+      const before = earlier.datums[d.earlier]!;
+      if (before.outputTree === undefined) return null;
+      e = {
+        hash,
+        tree: before.outputTree,
+        size: before.outputSize ?? 0,
+        job: before.state === "SKIPPED" ? before.reusedFrom ?? "" : earlier.id,
+        version: earlier.version,
+        ...seq,
+      };
+      if (!e.job) return null;
+    }
+    if (e) index.set(hash, e);
+  }
+  return index;
 }
 
 /** Null for an object that is gone or damaged; any other error is thrown. */

@@ -4,7 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { IntegrityError } from "../../lib/errors.ts";
-import { type DatumRecord, type JobRecord, JobStore } from "../../lib/pipeline/jobs.ts";
+import {
+  type DatumIndexEntry,
+  type DatumRecord,
+  type JobRecord,
+  JobStore,
+} from "../../lib/pipeline/jobs.ts";
 import { Store } from "../../lib/store/store.ts";
 import { tempDir } from "../_helpers.ts";
 import { record } from "./_records.ts";
@@ -143,4 +148,60 @@ Deno.test("JobStore.datumIndex() reads whole lines, and skips a torn line wherev
     await Deno.writeTextFile(file, text);
     assert.deepEqual(await jobs.datumIndex("p"), whole, text);
   }
+});
+
+Deno.test("JobStore.datumIndexAfter() gives what was appended since a job's mark, and finds the rest", async () => {
+  await using dir = await tempDir();
+  const store = await Store.init(`${dir.path}/.tusk`);
+  const jobs = new JobStore(store);
+  const p = { name: "p", createdSeq: 3 };
+  const entry = (n: number, more: Partial<DatumIndexEntry> = {}): DatumIndexEntry => ({
+    hash: n.toString(16).padStart(64, "0"),
+    tree: "e".repeat(64),
+    size: n,
+    job: IDS[0]!,
+    version: 1,
+    pipelineSeq: 3,
+    ...more,
+  });
+  await jobs.appendDatums("p", [
+    entry(1),
+    entry(2),
+    entry(1, { size: 10 }),
+    entry(4, { pipelineSeq: 2 }),
+  ]);
+  assert.equal(await jobs.datumIndexAfter(p, IDS[0]!), null, "no mark yet");
+  await jobs.markDatumIndex("p", IDS[0]!);
+  await jobs.appendDatums("p", [entry(2, { size: 20 }), entry(5, { pipelineSeq: 2 })]);
+  const after = (await jobs.datumIndexAfter(p, IDS[0]!))!;
+  assert.deepEqual([...after.since], [
+    [entry(2).hash, entry(2, { size: 20 })],
+    [entry(5).hash, null],
+  ]);
+  const whole = await jobs.datumIndexOf(p);
+  for (const n of [1, 2, 3, 4, 5]) {
+    assert.deepEqual(after.find(entry(n).hash), whole.get(entry(n).hash) ?? null, `datum ${n}`);
+  }
+  assert.equal(await jobs.datumIndexAfter(p, IDS[1]!), null, "another job's mark");
+
+  // Rewritten in place (an edit, a gc), the index is no longer the one marked.
+  const file = `${store.root}/jobs/p/datums.jsonl`;
+  const text = await Deno.readTextFile(file);
+  await Deno.writeTextFile(file, text.replace('"size":1,', '"size":7,'));
+  assert.equal(await jobs.datumIndexAfter(p, IDS[0]!), null, "edited");
+  await Deno.writeTextFile(file, text);
+  assert.ok(await jobs.datumIndexAfter(p, IDS[0]!), "as it was");
+  await jobs.dropDatums("p", new Set([entry(5).hash]));
+  assert.equal(await jobs.datumIndexAfter(p, IDS[0]!), null, "dropped from");
+});
+
+Deno.test("JobStore.datumIndexAfter() says null when a torn line ends what was marked", async () => {
+  await using dir = await tempDir();
+  const store = await Store.init(`${dir.path}/.tusk`);
+  const jobs = new JobStore(store);
+  const file = `${store.root}/jobs/p/datums.jsonl`;
+  await Deno.mkdir(`${store.root}/jobs/p`, { recursive: true });
+  await Deno.writeTextFile(file, '{"hash":"ab');
+  await jobs.markDatumIndex("p", IDS[0]!);
+  assert.equal(await jobs.datumIndexAfter({ name: "p" }, IDS[0]!), null);
 });
