@@ -550,7 +550,7 @@ export class JobStore {
     // An append after a torn line would have joined it: then the whole index is read.
     if (mark.size > 0 && bytes[mark.size - 1] !== 0x0a) return null;
     if (await sha256Native(bytes.subarray(0, mark.size)) !== mark.sha256) return null;
-    const text = new TextDecoder().decode(bytes);
+    let text: string | null = null;
     const since = new Map<Hash, DatumIndexEntry | null>();
     // The mark is where a line began, as every append ends with a newline.
     for (const line of new TextDecoder().decode(bytes.subarray(mark.size)).split("\n")) {
@@ -558,8 +558,13 @@ export class JobStore {
       if (e) since.set(e.hash, entryOf(e, p));
     }
     const find = (hash: Hash): DatumIndexEntry | null => {
+      text ??= new TextDecoder().decode(bytes);
       const key = `{"hash":${JSON.stringify(hash)},`;
-      for (let at = text.lastIndexOf(key); at >= 0; at = text.lastIndexOf(key, at - 1)) {
+      for (
+        let at = text.lastIndexOf(key);
+        at >= 0;
+        at = at > 0 ? text.lastIndexOf(key, at - 1) : -1
+      ) {
         if (at > 0 && text[at - 1] !== "\n") continue;
         const end = text.indexOf("\n", at);
         const e = parseEntry(text.slice(at, end < 0 ? undefined : end));

@@ -205,3 +205,25 @@ Deno.test("JobStore.datumIndexAfter() says null when a torn line ends what was m
   await jobs.markDatumIndex("p", IDS[0]!);
   assert.equal(await jobs.datumIndexAfter({ name: "p" }, IDS[0]!), null);
 });
+
+Deno.test("JobStore.datumIndexAfter() finds the last whole line of a hash, past damaged ones, first line included", async () => {
+  await using dir = await tempDir();
+  const store = await Store.init(`${dir.path}/.tusk`);
+  const jobs = new JobStore(store);
+  const hash = "a".repeat(64);
+  const good = JSON.stringify({ hash, tree: "e".repeat(64), size: 1, job: IDS[0], version: 1 });
+  const file = `${store.root}/jobs/p/datums.jsonl`;
+  await Deno.mkdir(`${store.root}/jobs/p`, { recursive: true });
+  for (
+    const [text, want] of [
+      [`{"hash":"${hash}","tree":\n`, null],
+      [`${good}\n{"hash":"${hash}","tree":\n`, JSON.parse(good)],
+    ] as const
+  ) {
+    await Deno.writeTextFile(file, text);
+    await jobs.markDatumIndex("p", IDS[0]!);
+    const after = (await jobs.datumIndexAfter({ name: "p" }, IDS[0]!))!;
+    assert.deepEqual(after.find(hash), want);
+    assert.deepEqual(after.find(hash), (await jobs.datumIndexOf({ name: "p" })).get(hash) ?? null);
+  }
+});
