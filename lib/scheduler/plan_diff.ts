@@ -7,13 +7,11 @@
  * output) join it. Every datum's record is the one `planJob()` would give, made by the same
  * `datumRecord()` from the same datum index; whenever that cannot be shown (another input
  * type, a datum of the earlier job that did not simply succeed or skip, an unchanged datum
- * the index would run again, an earlier output's root tree gone or damaged), `planFromDiff()`
- * says null and the job is planned in full. What it reads grows with the change, not the
- * job: the files of the earlier output are not looked for one by one (that output is a live
- * commit, which gc keeps whole; a store damaged under it is what `verify` finds).
+ * the index would run again, an earlier output tree gone or damaged), `planFromDiff()` says
+ * null and the job is planned in full.
  */
 import { IntegrityError, NotFoundError } from "../errors.ts";
-import { type Datum, diffDatums, type DiffedDatum } from "../pipeline/datums.ts";
+import { diffDatums, type DiffedDatum } from "../pipeline/datums.ts";
 import type { DatumIndexEntry, DatumRecord, JobRecord, JobStore } from "../pipeline/jobs.ts";
 import type { Pipeline } from "../pipeline/pipelines.ts";
 import { EMPTY_TREE } from "../store/codec.ts";
@@ -81,19 +79,22 @@ export async function planFromDiff(
   if (!diffed) return null;
 
   const index = await indexFor(jobs, p, earlier, diffed) ?? await jobs.datumIndexOf(p);
-  // The earlier output commit is live (gc keeps all it reaches), so its files are there
-  // unless the store is damaged, which `verify` reports: only its root tree, which the
-  // splice reads, is read here (gone or damaged, the full plan never reads it). As
-  // `reusableEntries()`: an entry whose output tree is gone is a cache miss, for the datums
-  // that changed; an unchanged datum's entry is the output the earlier job reused or made.
-  if (await store.fanoutOf(out.tree).then(() => false, unreadable) === null) return null;
-  const checked: Hash[] = [];
+  // As `reusableEntries()`: an entry whose output tree is gone is a cache miss. And as
+  // `mergeOutputs()`: a reused output missing a file's object runs again. The files of the
+  // outputs that stay are those of the earlier output commit: one of them gone, and the job
+  // is planned in full, which runs its datum again. (One look for all of them, whose cost is
+  // a pass over the pack indexes: what a skip at scale still pays for every datum.)
+  // A tree of it that cannot be read (gone, damaged): the full plan never reads it.
+  const blobs = await treeBlobs(store, out.tree).catch(unreadable);
+  if (!blobs) return null;
+  const checked: Hash[] = blobs;
+  const files = checked.length;
   for (const d of diffed) {
-    const before = "earlier" in d ? earlier.datums[d.earlier]! : null;
-    const e = index.get(before ? before.hash : (d as { datum: Datum }).datum.hash);
-    if (e && e.tree !== EMPTY_TREE && e.tree !== before?.outputTree) checked.push(e.tree);
+    const e = index.get("earlier" in d ? earlier.datums[d.earlier]!.hash : d.datum.hash);
+    if (e && e.tree !== EMPTY_TREE) checked.push(e.tree);
   }
   const gone = await store.objects.missing(checked);
+  for (let i = 0; i < files && gone.size > 0; i++) if (gone.has(checked[i]!)) return null;
   if (gone.size > 0) { for (const [hash, e] of index) if (gone.has(e.tree)) index.delete(hash); }
 
   const plan = { index, attempts, reprocess: false };
@@ -229,4 +230,17 @@ async function indexFor(
 function unreadable(err: unknown): null {
   if (err instanceof NotFoundError || err instanceof IntegrityError) return null;
   throw err;
+}
+
+/** The object of every file under the tree `root`. */
+async function treeBlobs(store: Store, root: Hash): Promise<Hash[]> {
+  const out: Hash[] = [];
+  const visit = async (tree: Hash): Promise<void> => {
+    for (const e of await store.readTree(tree)) {
+      if (e.kind === "dir") await visit(e.hash);
+      else out.push(e.hash);
+    }
+  };
+  await visit(root);
+  return out;
 }
