@@ -3,11 +3,23 @@ import type { Store } from "../lib/pfs/store.ts";
 import { mayTrigger } from "../lib/pfs/jobs.ts";
 import type { CliContext } from "./context.ts";
 
+type JobCode = typeof import("./_run_triggered.ts");
+let jobCode: Promise<JobCode> | undefined;
+
+/**
+ * The code that runs triggered jobs, loaded once, by a specifier Deno does not read ahead:
+ * a commit that triggers nothing loads none of it.
+ */
+function loadJobCode(): Promise<JobCode> {
+  return jobCode ??= import(new URL("./_run_triggered.ts", import.meta.url).href);
+}
+
 /**
  * Start finding the sandbox of the jobs a command is about to trigger (a trial run of Deno
- * inside bwrap: tens of milliseconds in a process of its own) while the command does its own
- * work; `afterCommit()` then finds the answer waiting in `cli.sandbox()`. Nothing unless
- * `wait` and a pipeline may trigger (`always`: the command makes one).
+ * inside bwrap: tens of milliseconds in a process of its own), and loading the code that
+ * runs them, while the command does its own work (its waits on the disk and on the
+ * sandbox): `afterCommit()` then finds both ready. Nothing unless `wait` and a pipeline may
+ * trigger (`always`: the command makes one).
  */
 export async function sandboxAhead(
   cli: CliContext,
@@ -15,8 +27,9 @@ export async function sandboxAhead(
   options: { wait: boolean; always?: boolean },
 ): Promise<void> {
   if (!options.wait || (!options.always && !(await mayTrigger(store)))) return;
-  // Its failure, if any, is afterCommit's to report.
+  // Their failures, if any, are afterCommit's to report.
   cli.sandbox().catch(() => {});
+  loadJobCode().catch(() => {});
 }
 
 /**
@@ -30,10 +43,6 @@ export async function sandboxAhead(
  */
 export async function afterCommit(cli: CliContext, store: Store, wait: boolean): Promise<void> {
   if (!wait || !(await mayTrigger(store))) return;
-  // Loaded only now, by a specifier Deno does not read ahead: a commit that triggers
-  // nothing loads no job-running code.
-  const { runTriggeredJobs } = await import(
-    new URL("./_run_triggered.ts", import.meta.url).href
-  ) as typeof import("./_run_triggered.ts");
+  const { runTriggeredJobs } = await loadJobCode();
   await runTriggeredJobs(cli, store);
 }

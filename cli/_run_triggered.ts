@@ -2,14 +2,14 @@
  * Running the jobs a command's commits triggered, with their progress on stderr: what
  * `afterCommit()` loads once a commit may have triggered a job.
  */
-import { InterruptedError, type Store } from "../lib/pfs/store.ts";
+import { InterruptedError, type Store, TuskError } from "../lib/pfs/store.ts";
+import { runTriggered } from "../lib/pps/run.ts";
 import type { CliContext } from "./context.ts";
 import { interruptible } from "./_interrupt.ts";
 import { jobProgress } from "./_job_progress.ts";
 
 /** Run the triggered jobs as `afterCommit()` says, saying which failed. */
 export async function runTriggeredJobs(cli: CliContext, store: Store): Promise<void> {
-  const { runTriggered, TuskError } = await cli.lib();
   const { mode, reason } = await cli.sandbox();
   const tty = cli.stderr.isTerminal();
   if (mode === "deno" && tty) cli.err(`tusk: ${reason}\n`);

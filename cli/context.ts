@@ -15,6 +15,7 @@ import type { CompletionCommand, SandboxChoice, Store } from "../lib/mod.ts";
 
 type Lib = typeof import("../lib/mod.ts");
 type Pfs = typeof import("../lib/pfs/store.ts");
+type Sandbox = typeof import("../lib/pps/sandbox.ts");
 
 /** The modes `--sandbox` and `$TUSK_SANDBOX` take. */
 export const SANDBOX_REQUESTS = ["auto", "deno", "bwrap"] as const;
@@ -191,7 +192,7 @@ export class CliContext {
   /** The sandbox stages get, as `sandboxRequest()` asks, and why. */
   sandbox(): Promise<SandboxChoice> {
     return this.#sandbox ??= this.sandboxRequest().then(async (asked) =>
-      (await this.lib()).detectSandbox(asked)
+      (await load<Sandbox>("../lib/pps/sandbox.ts")).detectSandbox(asked)
     );
   }
 

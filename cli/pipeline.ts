@@ -1,45 +1,13 @@
 /**
- * `tusk create|update|list|inspect|delete|start|stop pipeline`, `draw pipeline`, `plan` and
- * `run cron`.
+ * `tusk list|inspect|delete|start|stop pipeline`, `draw pipeline`, `plan` and `run cron`
+ * (`create` and `update pipeline` are in `create_pipeline.ts`).
  */
 import * as lib from "../lib/mod.ts";
 import { formatAge, formatTable, printable, printableName } from "../lib/format/format.ts";
 import { programText } from "../lib/format/program.ts";
-import { afterCommit, sandboxAhead } from "./_after_commit.ts";
+import { afterCommit } from "./_after_commit.ts";
 import { warnDamaged } from "./_damaged.ts";
 import type { CliContext, JsonOption } from "./context.ts";
-
-/** `tusk create pipeline -f <spec>`. */
-export async function createPipeline(
-  cli: CliContext,
-  _: [],
-  o: { file: string; wait: boolean },
-): Promise<void> {
-  const store = await cli.store();
-  await sandboxAhead(cli, store, { wait: o.wait, always: true });
-  await lib.createPipeline(store, cli.absolute(o.file), {
-    update: false,
-    reprocess: false,
-    sandbox: await cli.sandboxRequest(),
-  });
-  await afterCommit(cli, store, o.wait);
-}
-
-/** `tusk update pipeline -f <spec>`, re-running every datum with `--reprocess`. */
-export async function updatePipeline(
-  cli: CliContext,
-  _: [],
-  o: { file: string; reprocess: boolean; wait: boolean },
-): Promise<void> {
-  const store = await cli.store();
-  await sandboxAhead(cli, store, { wait: o.wait, always: true });
-  await lib.createPipeline(store, cli.absolute(o.file), {
-    update: true,
-    reprocess: o.reprocess,
-    sandbox: await cli.sandboxRequest(),
-  });
-  await afterCommit(cli, store, o.wait);
-}
 
 /** `tusk list pipeline`. */
 export async function listPipeline(cli: CliContext, _: [], o: JsonOption): Promise<void> {

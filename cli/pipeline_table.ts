@@ -6,8 +6,9 @@ import { type Command, command, flag, negated, value } from "../lib/cli/command_
 import { handlers, JSON_OPTION } from "./_declare.ts";
 
 const on = handlers<typeof import("./pipeline.ts")>("./pipeline.ts");
+const onCreate = handlers<typeof import("./create_pipeline.ts")>("./create_pipeline.ts");
 
-/** The commands of `cli/pipeline.ts`, by the words that name them; main.ts places them. */
+/** The commands of `cli/pipeline.ts` and `cli/create_pipeline.ts`, by the words that name them; main.ts places them. */
 export const rows: Readonly<Record<string, Command>> = {
   "create pipeline": command({
     description: "create a pipeline from a Pachyderm spec",
@@ -19,7 +20,7 @@ export const rows: Readonly<Record<string, Command>> = {
       wait: negated("do not run the triggered jobs now"),
     },
     aliases: { "create-pipeline": {} },
-    run: on("createPipeline"),
+    run: onCreate("createPipeline"),
   }),
   "list pipeline": command({
     description: "list pipelines",
@@ -50,7 +51,7 @@ export const rows: Readonly<Record<string, Command>> = {
       wait: negated("do not run the triggered jobs now"),
     },
     aliases: { "update-pipeline": {} },
-    run: on("updatePipeline"),
+    run: onCreate("updatePipeline"),
   }),
   "start pipeline": command({
     description: "resume a stopped pipeline",

@@ -2,9 +2,10 @@
  * `deno task install`: install the `tusk` command with `deno install -g`, then make it start
  * the Deno that ran the install by its absolute path, so that it works where no `deno` is on
  * PATH (Deno from npm: `npx -y deno@2.9.6 task install`). The command runs `main.ts` with the
- * permissions and V8 flags of the `tusk` task (`tusk up` with the `up` task's V8 flags), never `-A`. It lands in `DIR/bin/tusk` for
- * `--root DIR`, else `$DENO_INSTALL_ROOT/bin`, else `~/.deno/bin`; the script says where, and
- * what to add to PATH when that folder is not on it.
+ * permissions and V8 flags of the `tusk` task (`tusk up` with the `up` task's V8 flags and the
+ * environment it sets), never `-A`. It lands in `DIR/bin/tusk` for `--root DIR`, else
+ * `$DENO_INSTALL_ROOT/bin`, else `~/.deno/bin`; the script says where, and what to add to PATH
+ * when that folder is not on it.
  */
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -82,6 +83,16 @@ export function taskV8Flag(
   return taskWords(config, name).find((w) => w.startsWith("--v8-flags="));
 }
 
+/**
+ * The `NAME=value` words task `name`'s command starts with: the environment it sets for
+ * `deno run` (the `up` task's malloc settings).
+ */
+export function taskEnv(config: { tasks?: Record<string, unknown> }, name: string): string[] {
+  const words = taskWords(config, name);
+  const end = words.findIndex((w) => !/^[A-Z_][A-Z0-9_]*=/.test(w));
+  return end < 0 ? words : words.slice(0, end);
+}
+
 /** The words of task `name`'s command in deno.json (a string, or `{ command }`); none if none. */
 function taskWords(config: { tasks?: Record<string, unknown> }, name: string): string[] {
   const task = config.tasks?.[name];
@@ -93,11 +104,17 @@ function taskWords(config: { tasks?: Record<string, unknown> }, name: string): s
 
 /**
  * The pinned shim made to run `tusk up` (its first word `up`) with the `up` task's V8 flag
- * `upV8`, and every other command with the `tusk` task's `tuskV8`: the dashboard runs with a
- * smaller young generation than the commands that move data. Unchanged when they are equal.
+ * `upV8` and environment `upEnv` (`NAME=value` words), and every other command with the `tusk`
+ * task's `tuskV8`: the dashboard runs with a smaller young generation (and one malloc arena)
+ * than the commands that move data. Unchanged when the flags are equal and `upEnv` is empty.
  */
-export function upFlags(shim: string, tuskV8: string, upV8: string): string {
-  if (tuskV8 === upV8) return shim;
+export function upFlags(
+  shim: string,
+  tuskV8: string,
+  upV8: string,
+  upEnv: readonly string[] = [],
+): string {
+  if (tuskV8 === upV8 && upEnv.length === 0) return shim;
   const lines = shim.split("\n");
   const i = lines.findIndex((l) => l.startsWith("exec "));
   const words = lines[i]?.split(" ") ?? [];
@@ -108,10 +125,16 @@ export function upFlags(shim: string, tuskV8: string, upV8: string): string {
     );
   }
   lines[i] = words.map((w) => w === tuskV8 ? '"$v8"' : w).join(" ");
+  const exports = upEnv.length === 0 ? "" : `; export ${
+    upEnv.map((w) => {
+      const at = w.indexOf("=");
+      return `${w.slice(0, at)}=${shellQuote(w.slice(at + 1))}`;
+    }).join(" ")
+  }`;
   lines.splice(
     i,
     0,
-    `case "$1" in up) v8=${shellQuote(upV8)} ;; *) v8=${shellQuote(tuskV8)} ;; esac`,
+    `case "$1" in up) v8=${shellQuote(upV8)}${exports} ;; *) v8=${shellQuote(tuskV8)} ;; esac`,
   );
   return lines.join("\n");
 }
@@ -150,7 +173,9 @@ async function install(args: readonly string[]): Promise<string> {
   const shim = `${root}/bin/tusk`;
   let pinned = pinDeno(await Deno.readTextFile(shim), deno);
   const [tuskV8, upV8] = [taskV8Flag(config, "tusk"), taskV8Flag(config, "up")];
-  if (tuskV8 !== undefined && upV8 !== undefined) pinned = upFlags(pinned, tuskV8, upV8);
+  if (tuskV8 !== undefined && upV8 !== undefined) {
+    pinned = upFlags(pinned, tuskV8, upV8, taskEnv(config, "up"));
+  }
   const tmp = `${shim}.${Deno.pid}.tmp`;
   await Deno.writeTextFile(tmp, pinned, { mode: 0o755 });
   await Deno.chmod(tmp, 0o755);

@@ -168,6 +168,8 @@ const LAYER: Record<string, number> = {
   "lib/commands": 6,
   "lib/pfs.ts": 7,
   "lib/pfs": 7,
+  "lib/pps.ts": 7,
+  "lib/pps": 7,
   "lib/metrics.ts": 7,
   "lib/remote.ts": 7,
   "lib/mod.ts": 7,
@@ -248,11 +250,11 @@ Deno.test("tui/ reaches lib/ only through lib/mod.ts, and stages import nothing 
   assert.deepEqual(stages, []);
 });
 
-Deno.test("cli/ reaches lib/ only through lib/mod.ts, lib/pfs.ts (and its parts lib/pfs/), lib/metrics.ts and lib/format/ (its tables through lib/cli/), and nothing below imports it", async () => {
+Deno.test("cli/ reaches lib/ only through lib/mod.ts, lib/pfs.ts and lib/pps.ts (and their parts), lib/metrics.ts and lib/format/ (its tables through lib/cli/), and nothing below imports it", async () => {
   const table = (file: string) => /^cli\/(\w+_table|_declare)\.ts$/.test(file);
   const allowed = (file: string, target: string) =>
     target.startsWith("cli/") || target === "lib/mod.ts" || target === "lib/pfs.ts" ||
-    target.startsWith("lib/pfs/") ||
+    target.startsWith("lib/pfs/") || target === "lib/pps.ts" || target.startsWith("lib/pps/") ||
     target === "lib/metrics.ts" || target === "lib/remote.ts" ||
     target.startsWith("lib/format/") || target === "tui/app.tsx" ||
     (table(file) && target === "lib/cli/command_line.ts");
@@ -362,6 +364,23 @@ Deno.test("a store verb's handlers load only their noun's verbs, and no pack or 
     assert.ok(graph.includes("lib/errors.ts"), `${handler}: ${graph.join(", ")}`);
     assert.deepEqual(graph.filter((m) => [...lazy, ...not].includes(m)), [], handler);
   }
+});
+
+Deno.test("create pipeline and the running of triggered jobs load none of the library's other verbs; finding the sandbox loads its own module alone", async () => {
+  const others =
+    /^lib\/(mod|pfs|metrics|remote)\.ts$|^lib\/commands\/(integrity|lineage|wait|doctor|export|completions|metrics|plots|remote|repo|file|commit)\.ts$|^lib\/store\/verify\.ts$/;
+  for (const entry of ["cli/create_pipeline.ts", "cli/_run_triggered.ts"]) {
+    const graph = await preparedGraph(`${ROOT}/${entry}`);
+    assert.ok(graph.includes("lib/errors.ts"), `${entry}: ${graph.join(", ")}`);
+    assert.deepEqual(graph.filter((m) => others.test(m)), [], entry);
+  }
+  assert.deepEqual((await preparedGraph(`${ROOT}/lib/pps/sandbox.ts`)).sort(), [
+    "lib/errors.ts",
+    "lib/pipeline/env.ts",
+    "lib/pps/sandbox.ts",
+    "lib/runner/detect.ts",
+    "lib/runner/sandbox.ts",
+  ]);
 });
 
 Deno.test("the library loads no plotting module up front, lib/pfs.ts no metrics module; only plots() loads vega", async () => {

@@ -21,20 +21,9 @@ import type { Subscribe } from "./feed.ts";
 import { shortId } from "./format.ts";
 import { computeLayout } from "./layout.ts";
 import { loadSnapshot } from "./snapshot.ts";
-import {
-  type Action,
-  clockFace,
-  type ClockWindow,
-  type FeedItem,
-  initialState,
-  type Limits,
-  reduce,
-  selectedIndex,
-  type Snapshot,
-  type ViewState,
-  wantsRefresh,
-  windowStart,
-} from "./state.ts";
+import type { Action, FeedItem, Limits, Snapshot, ViewState } from "./view.ts";
+import { clockFace, type ClockWindow, selectedIndex, wantsRefresh, windowStart } from "./select.ts";
+import { initialState, reduce } from "./state.ts";
 
 export { journalFeed, schedulerFeed } from "./feed.ts";
 export type { Subscribe } from "./feed.ts";

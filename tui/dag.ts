@@ -3,7 +3,7 @@
  * pipelines into a pipeline nothing reads, from the repo that feeds it, with the sink's
  * other inputs after a `←` — `training → model → inference ← attributes`. Pure.
  */
-import type { PipelineNode } from "./state.ts";
+import type { PipelineNode } from "./view.ts";
 
 /** One piece of a DAG line. */
 export interface DagSegment {

@@ -11,7 +11,7 @@
  * bounds it, whatever the store's age; older jobs come from the snapshot's job records.
  */
 import { journalStart, LeaseHeldError, readJournal, type TuskEvent } from "../lib/mod.ts";
-import type { FeedItem, ReplayProgress, SchedulerNotice } from "./state.ts";
+import type { FeedItem, ReplayProgress, SchedulerNotice } from "./view.ts";
 
 /**
  * Takes one batch. It may return a promise to hold the feed back: the next piece of the

@@ -3,7 +3,7 @@
  * the jobs list, the open panel and the footer. Pure arithmetic on the terminal size, so
  * the list is windowed to exactly the rows it has.
  */
-import type { Panel } from "./state.ts";
+import type { Panel } from "./view.ts";
 
 /** Rows given to each part of the screen (titles included). */
 export interface Layout {

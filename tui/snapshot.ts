@@ -26,7 +26,7 @@ import type {
   PipelineNode,
   RepoView,
   Snapshot,
-} from "./state.ts";
+} from "./view.ts";
 
 /** Commits of each pipeline's output branch whose metrics the sparkline shows. */
 export const METRIC_COMMITS = 12;

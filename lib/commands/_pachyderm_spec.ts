@@ -120,6 +120,34 @@ function seconds(value: unknown, path: string): string {
   return `${ms / 1000}s`;
 }
 
+/** How a kept top-level field is written in Pachyderm's form; a field not here is copied. */
+const CONVERT: Readonly<Record<string, (value: unknown, key: string) => unknown>> = {
+  datumTimeout: seconds,
+  jobTimeout: seconds,
+  datumTries: Number,
+  parallelismSpec: (v) =>
+    isObject(v) ? (v.constant === undefined ? {} : { constant: Number(v.constant) }) : v,
+  resourceLimits: (v) =>
+    isObject(v) ? (v.memory === undefined ? {} : { memory: String(v.memory) }) : v,
+};
+
+/** A kept top-level field in Pachyderm's form (see `CONVERT`). */
+function convert(key: string, value: unknown): unknown {
+  const to = Object.hasOwn(CONVERT, key) ? CONVERT[key] : undefined;
+  return to ? to(value, key) : value;
+}
+
+/** Add to `spec`, in their order, the kept fields it lacks but those in `skip`, converted. */
+function copyRest(
+  kept: Record<string, unknown>,
+  spec: Record<string, unknown>,
+  skip: readonly string[],
+): void {
+  for (const [key, value] of Object.entries(kept)) {
+    if (!(key in spec) && !skip.includes(key)) spec[key] = convert(key, value);
+  }
+}
+
 /** The image every exported pipeline runs in. */
 export function denoImage(version: string = Deno.version.deno): string {
   return `denoland/deno:${version}`;
@@ -186,22 +214,11 @@ export function pachydermSpec(
     ...(p.parsed.description !== "" ? { description: p.parsed.description } : {}),
     transform,
     ...(isObject(kept.parallelismSpec)
-      ? {
-        parallelismSpec: kept.parallelismSpec.constant === undefined
-          ? {}
-          : { constant: Number(kept.parallelismSpec.constant) },
-      }
+      ? { parallelismSpec: convert("parallelismSpec", kept.parallelismSpec) }
       : {}),
     input,
   };
-  for (const [key, value] of Object.entries(kept)) {
-    if (key in spec || key === "description" || key === "parallelismSpec") continue;
-    if (key === "datumTimeout" || key === "jobTimeout") spec[key] = seconds(value, key);
-    else if (key === "datumTries") spec[key] = Number(value);
-    else if (key === "resourceLimits" && isObject(value)) {
-      spec[key] = value.memory === undefined ? {} : { memory: String(value.memory) };
-    } else spec[key] = value;
-  }
+  copyRest(kept, spec, ["description", "parallelismSpec"]);
   return { spec, dropped };
 }
 
@@ -231,16 +248,7 @@ export function hostPachydermSpec(
     ...(p.parsed.description !== "" ? { description: p.parsed.description } : {}),
     transform,
   };
-  for (const [key, value] of Object.entries(kept)) {
-    if (key in spec || key === "description") continue;
-    if (key === "datumTimeout" || key === "jobTimeout") spec[key] = seconds(value, key);
-    else if (key === "datumTries") spec[key] = Number(value);
-    else if (key === "parallelismSpec" && isObject(value)) {
-      spec[key] = value.constant === undefined ? {} : { constant: Number(value.constant) };
-    } else if (key === "resourceLimits" && isObject(value)) {
-      spec[key] = value.memory === undefined ? {} : { memory: String(value.memory) };
-    } else spec[key] = value;
-  }
+  copyRest(kept, spec, ["description"]);
   return { spec, dropped };
 }
 

@@ -18,7 +18,12 @@ import {
 } from "../pipeline/pipelines.ts";
 import type { HostProgram } from "../pipeline/program.ts";
 import { DEFAULT_WORKING_DIR } from "../pipeline/spec/defaults.ts";
-import { resolveHostProgram, type SandboxRequest } from "../runner/host_program.ts";
+import {
+  checkAhead,
+  type EarlyCheck,
+  resolveHostProgram,
+  type SandboxRequest,
+} from "../runner/host_program.ts";
 import { ProgramCache } from "../runner/program_cache.ts";
 import { inputLeaves } from "../pipeline/spec/input.ts";
 import { currentTrigger } from "../pipeline/trigger.ts";
@@ -48,9 +53,15 @@ export async function createPipeline(
 ): Promise<Pipeline> {
   const { sandbox = "auto", ...rest } = options;
   const cache = ProgramCache.of(store.layout);
+  // The program's check (its start in the sandbox) runs while the spec parser loads.
+  const ahead = new Map<string, Promise<EarlyCheck | null>>();
   return await createPipelineVersion(store, specFile, {
     ...rest,
-    resolveProgram: (name, o) => resolveHostProgram(name, { ...o, sandbox, cache }),
+    ...(sandbox === "deno" ? {} : {
+      prepareProgram: (name: string) => void ahead.set(name, checkAhead(name, { cache })),
+    }),
+    resolveProgram: (name, o) =>
+      resolveHostProgram(name, { ...o, sandbox, cache, ahead: ahead.get(name) }),
   });
 }
 

@@ -4,9 +4,10 @@
  */
 import { InvalidArgumentError } from "../errors.ts";
 import type { JobRecord } from "../pipeline/jobs.ts";
-import { pipelineOf, pipelinesOf } from "../pipeline/pipelines.ts";
+import { pipelineOf, pipelinesOf, runsHostProgram } from "../pipeline/pipelines.ts";
 import { inputLeaves } from "../pipeline/spec/input.ts";
-import type { SandboxMode } from "../runner/detect.ts";
+import { machineMemoryBytes, type SandboxMode } from "../runner/detect.ts";
+import { hostSystem } from "../runner/host_stage.ts";
 import { EventBus, type Listener } from "../scheduler/events.ts";
 import { runInline, Scheduler } from "../scheduler/scheduler.ts";
 import type { Store } from "../store/store.ts";
@@ -42,6 +43,13 @@ export async function runTriggered(
   store: Store,
   options: RunTriggeredOptions,
 ): Promise<TriggeredRun> {
+  // The host probes the jobs will want, started while the lease is taken and jobs planned.
+  machineMemoryBytes().catch(() => {});
+  if (
+    options.sandbox === "bwrap" && (await pipelinesOf(await store.state())).some(runsHostProgram)
+  ) {
+    hostSystem().catch(() => {});
+  }
   const bus = new EventBus({ journal: journalPath(store) });
   if (options.onEvent) bus.on(options.onEvent);
   try {

@@ -92,10 +92,10 @@ export class JobIndex {
     }
     if (ids.length === 0) return;
     const sorted = [...new Set(ids)].sort();
-    await Deno.mkdir(this.#layout.jobDir(this.#pipeline), { recursive: true });
     await this.#locked(async () => {
-      if ((await this.#health()) !== "ok") return await this.#rebuild(sorted);
-      if (await this.#append(sorted, options.durable ?? false)) return;
+      const { health, size } = await this.#health();
+      if (health !== "ok") return await this.#rebuild(sorted);
+      if (await this.#append(sorted, size, options.durable ?? false)) return;
       const have = await this.#readAll();
       if (have === null) return await this.#rebuild(sorted);
       const known = new Set(have);
@@ -108,9 +108,10 @@ export class JobIndex {
   /**
    * Append `sorted` when all are newer than the last id (a partial line a crash left is no
    * job's: it is cut off first); false when they are not, or the index is missing or its
-   * last line damaged (the caller merges or rebuilds).
+   * last line damaged (the caller merges or rebuilds). `size` is the index's, as `#health()`
+   * found it under the same lock.
    */
-  async #append(sorted: readonly string[], durable: boolean): Promise<boolean> {
+  async #append(sorted: readonly string[], size: number, durable: boolean): Promise<boolean> {
     let f: Deno.FsFile;
     try {
       f = await Deno.open(this.path, { read: true, write: true });
@@ -119,7 +120,6 @@ export class JobIndex {
       throw err;
     }
     try {
-      const size = (await f.stat()).size;
       const whole = size - (size % JOB_INDEX_LINE);
       if (whole > 0) {
         const buf = new Uint8Array(JOB_INDEX_LINE);
@@ -318,17 +318,30 @@ export class JobIndex {
 
   /** The job ids of the records in the pipeline's folder. */
   records(): Promise<string[]> {
+    try {
+      return Promise.resolve(this.#recordIds(false));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * The job ids of the records in the pipeline's folder, only the first found with `first`.
+   * One synchronous listing: async iteration costs a round trip per entry.
+   */
+  #recordIds(first: boolean): string[] {
     const out: string[] = [];
     try {
-      // One synchronous listing: async iteration costs a round trip per entry.
       for (const e of Deno.readDirSync(this.#layout.jobDir(this.#pipeline))) {
         const id = Layout.jobOf(e.name);
-        if (id !== null && ID.test(id)) out.push(id);
+        if (id === null || !ID.test(id)) continue;
+        out.push(id);
+        if (first) break;
       }
     } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) return Promise.reject(err);
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
-    return Promise.resolve(out);
+    return out;
   }
 
   /** Rewrite the index from the records, what it still holds, and `more` (under the lock). */
@@ -338,34 +351,22 @@ export class JobIndex {
   }
 
   /**
-   * Whether the index can be read as it is: "ok"; "missing" (no entry at its path); or
-   * "damaged": not a regular file, or holding no line while the folder holds a record (the
-   * folder is listed only then, so a pipeline's index with a job in it costs one `lstat`).
+   * Whether the index can be read as it is: "ok", with its size; "missing" (no entry at its
+   * path); or "damaged": not a regular file, or holding no line while the folder holds a
+   * record (the folder is listed only then, so a pipeline's index with a job in it costs one
+   * `lstat`).
    */
-  async #health(): Promise<"ok" | "missing" | "damaged"> {
+  async #health(): Promise<{ health: "ok" | "missing" | "damaged"; size: number }> {
     let info: Deno.FileInfo;
     try {
       info = await Deno.lstat(this.path);
     } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return "missing";
+      if (err instanceof Deno.errors.NotFound) return { health: "missing", size: 0 };
       throw err;
     }
-    if (!info.isFile) return "damaged";
-    if (info.size >= JOB_INDEX_LINE) return "ok";
-    return (await this.#hasRecord()) ? "damaged" : "ok";
-  }
-
-  /** Whether the pipeline's folder holds at least one job record. */
-  async #hasRecord(): Promise<boolean> {
-    try {
-      for await (const e of Deno.readDir(this.#layout.jobDir(this.#pipeline))) {
-        const id = Layout.jobOf(e.name);
-        if (id !== null && ID.test(id)) return true;
-      }
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-    }
-    return false;
+    if (!info.isFile) return { health: "damaged", size: 0 };
+    const damaged = info.size < JOB_INDEX_LINE && this.#recordIds(true).length > 0;
+    return { health: damaged ? "damaged" : "ok", size: info.size };
   }
 
   /**
@@ -373,7 +374,7 @@ export class JobIndex {
    * when it is not a regular file or is empty while records exist (see `#health()`).
    */
   async #ensure(): Promise<void> {
-    const health = await this.#health();
+    const { health } = await this.#health();
     if (health === "ok") return;
     if (health === "missing") {
       try {
@@ -384,16 +385,13 @@ export class JobIndex {
       }
     }
     await this.#locked(async () => {
-      if ((await this.#health()) !== "ok") await this.#rebuild([]);
+      if ((await this.#health()).health !== "ok") await this.#rebuild([]);
     });
   }
 
   /** Rebuild the index from the records and what it holds (the repair of a damaged index). */
   async rebuild(): Promise<void> {
-    await this.#named(async () => {
-      await Deno.mkdir(this.#layout.jobDir(this.#pipeline), { recursive: true });
-      await this.#locked(() => this.#rebuild([]));
-    });
+    await this.#named(() => this.#locked(() => this.#rebuild([])));
   }
 
   /** Run `fn`; an entry of the wrong kind on the index's way is named as damage. */
@@ -405,8 +403,20 @@ export class JobIndex {
     }
   }
 
+  /**
+   * Run `fn` holding the index's lock, in the pipeline's folder: made when the lock cannot be
+   * opened for want of it (so a write to a folder that is there makes no `mkdir`).
+   */
   async #locked<T>(fn: () => Promise<T>): Promise<T> {
-    const lock = await lockFile(this.#layout.jobIndexLock(this.#pipeline), true);
+    const path = this.#layout.jobIndexLock(this.#pipeline);
+    let lock: Deno.FsFile;
+    try {
+      lock = await lockFile(path, true);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      await Deno.mkdir(this.#layout.jobDir(this.#pipeline), { recursive: true });
+      lock = await lockFile(path, true);
+    }
     try {
       return await fn();
     } finally {

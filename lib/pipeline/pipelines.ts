@@ -167,6 +167,28 @@ export interface CreatePipelineOptions {
    * it such a spec is refused.
    */
   readonly resolveProgram?: ProgramResolver;
+  /**
+   * Called before the spec is parsed with the host program its `transform.cmd` seems to name
+   * (`namedProgram()`), unchecked: to start checking it while the parser loads.
+   */
+  readonly prepareProgram?: (name: string) => void;
+}
+
+/**
+ * The host program spec text `text` seems to name — `transform.cmd[0]` when the text is
+ * JSON and that is a string other than `deno` — without checking the spec; else null.
+ */
+export function namedProgram(text: string): string | null {
+  let spec: unknown;
+  try {
+    spec = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const cmd = (spec as { transform?: { cmd?: unknown } } | null)?.transform?.cmd;
+  const name = Array.isArray(cmd) ? cmd[0] : undefined;
+  if (typeof name !== "string" || name === "" || name.split("/").pop() === "deno") return null;
+  return name;
 }
 
 /** The objects a pipeline record keeps alive: its spec, its code, and its code's parts. */
@@ -215,6 +237,10 @@ export async function createPipeline(
     text = await Deno.readTextFile(specFile);
   } catch {
     throw new InvalidArgumentError(`Cannot read pipeline spec "${specFile}"`, { file: specFile });
+  }
+  if (options.prepareProgram) {
+    const name = namedProgram(text);
+    if (name !== null) options.prepareProgram(name);
   }
   const spec = (await parser()).parseSpecText(text, { file: specFile });
   try {

@@ -3,9 +3,6 @@
  * reconcile them (docs/remotes.md, "Fast-forward only, and reconciling a diverged branch"),
  * spelled for the refused push or pull with the real repo, branch, remote and ancestry.
  */
-import { decodeCommit } from "../store/codec.ts";
-import type { CommitSource } from "./ancestry.ts";
-
 /** Where two heads' histories meet, seen from this store's head. */
 export interface Divergence {
   /** The newest commit in both histories, or null when they share none. */
@@ -14,29 +11,13 @@ export interface Divergence {
   readonly ahead: number;
 }
 
-/** The history of `head`, newest first, as far as `read` has it. */
-async function history(read: CommitSource, head: string): Promise<string[]> {
-  const out: string[] = [];
-  const seen = new Set<string>();
-  for (let id: string | null = head; id !== null && !seen.has(id);) {
-    seen.add(id);
-    out.push(id);
-    const bytes = await read(id);
-    if (bytes === null) break;
-    id = decodeCommit(bytes, id).parent;
-  }
-  return out;
-}
-
-/** Where the histories of `mine` (this store's head) and `theirs` (the remote's) meet. */
-export async function divergence(
-  read: CommitSource,
-  mine: string,
-  theirs: string,
-): Promise<Divergence> {
-  const other = new Set(await history(read, theirs));
-  const own = await history(read, mine);
-  const at = own.findIndex((id) => other.has(id));
+/**
+ * Where the histories `own` (this store's head's, newest first) and `other` (the remote's)
+ * meet: both as `historyOf()` gives them, walked whole.
+ */
+export function divergence(own: readonly string[], other: readonly string[]): Divergence {
+  const theirs = new Set(other);
+  const at = own.findIndex((id) => theirs.has(id));
   return at < 0 ? { base: null, ahead: own.length } : { base: own[at]!, ahead: at };
 }
 

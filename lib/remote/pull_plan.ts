@@ -14,7 +14,7 @@ import { decodeCommit } from "../store/codec.ts";
 import { treeLinks } from "../store/fanout_codec.ts";
 import type { Hash } from "../store/hash.ts";
 import { emptyState, type StoreState } from "../store/state.ts";
-import { isAncestor } from "./ancestry.ts";
+import { historyOf } from "./ancestry.ts";
 import { divergence, freeBranch, reconcileSteps } from "./diverged.ts";
 import { decodeDatums, decodeJob } from "./job_sync.ts";
 import { PIPELINE_KIND } from "./pipeline_kind.ts";
@@ -128,11 +128,12 @@ export async function planPull(
       if (here && here.head === theirs) continue;
       if (here && here.head !== null) {
         if (theirs === null) continue;
-        const ff = await isAncestor(readMeta, here.head, theirs);
-        if (!ff) {
+        const up = await historyOf(readMeta, theirs, here.head);
+        if (up.at(-1) !== here.head) {
           // This store may be ahead: the remote's head is in the local history.
-          if (await isAncestor(readMeta, theirs, here.head)) continue;
-          const d = await divergence(readMeta, here.head, theirs);
+          const own = await historyOf(readMeta, here.head, theirs);
+          if (own.at(-1) === theirs) continue;
+          const d = divergence(own, up);
           const steps = reconcileSteps({
             repo: name,
             branch: b,

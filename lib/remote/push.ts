@@ -18,7 +18,7 @@ import { treeLinks } from "../store/fanout_codec.ts";
 import { type Hash, sha256 } from "../store/hash.ts";
 import { LARGE_OBJECT } from "../store/objects.ts";
 import type { Store } from "../store/store.ts";
-import { isAncestor } from "./ancestry.ts";
+import { historyOf } from "./ancestry.ts";
 import { divergence, freeBranch, reconcileSteps } from "./diverged.ts";
 import type { RemoteBackend } from "./backend.ts";
 import { RemoteCache } from "./cache.ts";
@@ -89,9 +89,10 @@ export async function push(store: Store, options: TransferOptions): Promise<Tran
       const theirs = b in heads ? heads[b]! : undefined;
       if (theirs === mine) continue;
       if (theirs !== undefined && theirs !== null) {
-        if (mine === null || !(await isAncestor(readLocal, theirs, mine))) {
+        const own = mine === null ? null : await historyOf(readLocal, mine, theirs);
+        if (own === null || own.at(-1) !== theirs) {
           // Behind the remote (a pull fast-forwards), or both sides committed: say which.
-          const d = mine === null ? null : await divergence(readEither, mine, theirs);
+          const d = own === null ? null : divergence(own, await historyOf(readEither, theirs));
           const steps = d === null || d.base === mine
             ? `Pull first ("tusk pull ${options.remote} ${name}@${b}"), then push`
             : reconcileSteps({

@@ -153,15 +153,81 @@ export async function trialProgram(path: string): Promise<ProgramTrial> {
 
 const hashes = new Map<string, string>();
 
+/** The identity of the file at real path `path` whose `stat` is `info`. */
+function fileKey(path: string, info: Deno.FileInfo): string {
+  return `${path}\0${info.ino}\0${info.size}\0${info.mtime?.getTime()}`;
+}
+
 /** SHA-256 of the file at real path `path` (whose `stat` is `info`), cached by its identity. */
 async function fileHash(path: string, info: Deno.FileInfo): Promise<string> {
-  const key = `${path}\0${info.ino}\0${info.size}\0${info.mtime?.getTime()}`;
+  const key = fileKey(path, info);
   const known = hashes.get(key);
   if (known !== undefined) return known;
   // Web Crypto's native digest: a 7 MB interpreter in milliseconds, no node:crypto to load.
   const hash = await sha256Async(await Deno.readFile(path));
   hashes.set(key, hash);
   return hash;
+}
+
+/** Where `name` is found: the first executable in the system folders, and those passed over. */
+async function findProgram(
+  name: string,
+): Promise<{ found: { path: string; realPath: string } | undefined; skipped: string[] }> {
+  const skipped: string[] = [];
+  const candidates = name.startsWith("/") ? [name] : searchDirs().map((d) => `${d}/${name}`);
+  for (const path of candidates) {
+    if (!(await isExecutable(path))) continue;
+    const realPath = await Deno.realPath(path);
+    if (inSystemFolders(path) && inSystemFolders(realPath)) {
+      return { found: { path, realPath }, skipped };
+    }
+    skipped.push(realPath === path ? `"${path}"` : `"${path}" (a link to "${realPath}")`);
+  }
+  return { found: undefined, skipped };
+}
+
+/** The trial of `path` in the sandbox and the hash of its real file, side by side. */
+function checkProgram(
+  path: string,
+  realPath: string,
+  info: Deno.FileInfo,
+): Promise<[ProgramTrial, string]> {
+  return Promise.all([trialProgram(path), fileHash(realPath, info)]);
+}
+
+/** A program's check started ahead of its spec's parse: the file it checks, and how. */
+export interface EarlyCheck {
+  /** The program as found (on PATH, or as given). */
+  readonly path: string;
+  /** The file that runs, and its `stat` when the check started. */
+  readonly realPath: string;
+  readonly info: Deno.FileInfo;
+  /** Its trial in the sandbox and the file's SHA-256. */
+  readonly check: Promise<[ProgramTrial, string]>;
+}
+
+/**
+ * Start checking host program `name` as `resolveHostProgram()` would — its trial in the
+ * sandbox and its hash — ahead of its call, so they run while the spec is parsed; nothing
+ * is recorded, so a spec refused meanwhile changes nothing. Null when there is nothing to
+ * start: `name` is not found in the system folders, or `cache` knows the file already.
+ */
+export function checkAhead(
+  name: string,
+  options: ProgramCacheOption = {},
+): Promise<EarlyCheck | null> {
+  const early = (async (): Promise<EarlyCheck | null> => {
+    const { found } = await findProgram(name);
+    if (!found) return null;
+    const info = await Deno.stat(found.realPath);
+    const { bwrap } = await hostTools();
+    if (!bwrap || await options.cache?.lookup(found.realPath, info, bwrap)) return null;
+    const check = checkProgram(found.path, found.realPath, info);
+    check.catch(() => {});
+    return { path: found.path, realPath: found.realPath, info, check };
+  })();
+  early.catch(() => {});
+  return early;
 }
 
 /** Options of `resolveHostProgram()` and `currentProgram()` on their store's cache. */
@@ -187,7 +253,14 @@ function enableAdvice(why: string): string {
  */
 export async function resolveHostProgram(
   name: string,
-  options: ResolveProgramOptions & ProgramCacheOption & { readonly sandbox: SandboxRequest },
+  options: ResolveProgramOptions & ProgramCacheOption & {
+    readonly sandbox: SandboxRequest;
+    /**
+     * The check of `name` started ahead (`checkAhead()`): taken when it checked the file
+     * found now, else the program is checked afresh.
+     */
+    readonly ahead?: Promise<EarlyCheck | null> | undefined;
+  },
 ): Promise<HostProgram> {
   const at = `${options.field}[0]`;
   const fail = (rule: "MISSING_PROGRAM" | "NEEDS_SANDBOX", message: string): never => {
@@ -204,18 +277,7 @@ export async function resolveHostProgram(
       `${what}: a stage that is a host program runs only inside the OS sandbox (bubblewrap), never under Deno's permissions alone, and --sandbox deno (or TUSK_SANDBOX=deno) was chosen; run without it, or with --sandbox bwrap`,
     );
   }
-  const skipped: string[] = [];
-  let found: { path: string; realPath: string } | undefined;
-  const candidates = name.startsWith("/") ? [name] : searchDirs().map((d) => `${d}/${name}`);
-  for (const path of candidates) {
-    if (!(await isExecutable(path))) continue;
-    const realPath = await Deno.realPath(path);
-    if (inSystemFolders(path) && inSystemFolders(realPath)) {
-      found = { path, realPath };
-      break;
-    }
-    skipped.push(realPath === path ? `"${path}"` : `"${path}" (a link to "${realPath}")`);
-  }
+  const { found, skipped } = await findProgram(name);
   const folders = SYSTEM_FOLDERS.slice(0, 3).join(", ");
   if (found === undefined) {
     if (skipped.length > 0) {
@@ -239,7 +301,10 @@ export async function resolveHostProgram(
   // Checked in the sandbox once (while bwrap and the file stay the same): not started again.
   const known = bwrap ? await options.cache?.lookup(realPath, info, bwrap) : undefined;
   if (known) return { name, path, realPath, version: known.version, sha256: known.sha256 };
-  const [trial, hash] = await Promise.all([trialProgram(path), fileHash(realPath, info)]);
+  const early = await options.ahead?.catch(() => null);
+  const same = early?.path === path &&
+    fileKey(early.realPath, early.info) === fileKey(realPath, info);
+  const [trial, hash] = same ? await early!.check : await checkProgram(path, realPath, info);
   if (!trial.ok) {
     if (trial.sandbox) {
       fail(

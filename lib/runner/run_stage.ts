@@ -144,6 +144,20 @@ async function freshFolder(dir: string): Promise<void> {
 }
 
 /**
+ * Start what the first run of a host-program stage waits for before it starts: the
+ * machine's memory and the host's system folders looked up (each once per process), and
+ * its pids cgroup made (as each run makes the next one's), so they are ready when it comes.
+ * Best effort: what fails here is found again, and reported, by the run.
+ */
+export function prepareHostStages(): void {
+  machineMemoryBytes().catch(() => {});
+  Promise.all([hostTools(), hostSystem()]).then(([tools, system]) => {
+    if (!system.pidsCgroup) return;
+    cgroupPool.prepare(system.pidsCgroup, system.sh ?? tools.bash, HOST_STAGE_MAX_TASKS);
+  }).catch(() => {});
+}
+
+/**
  * Run one stage on one datum in the sandbox and return how it went. Throws only for
  * misuse or a broken workspace (bad input names or env names, a missing bundle, an input
  * folder holding a symlink); everything the stage does ends in a `StageResult`.

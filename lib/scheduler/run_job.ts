@@ -13,12 +13,13 @@ import { type Pipeline, readBundle, runsHostProgram } from "../pipeline/pipeline
 import type { HostProgram } from "../pipeline/program.ts";
 import { currentProgram } from "../runner/host_program.ts";
 import { ProgramCache } from "../runner/program_cache.ts";
-import { type HostStage, hostSystem } from "../runner/host_stage.ts";
+import type { HostStage } from "../runner/host_stage.ts";
 import { machineMemoryBytes } from "../runner/detect.ts";
 import { isFinal } from "../pipeline/states.ts";
 import { validateStageEnv } from "../pipeline/env.ts";
 import { inputLeaves } from "../pipeline/spec/input.ts";
 import { JobWorkspace } from "../runner/workspace.ts";
+import { prepareHostStages } from "../runner/run_stage.ts";
 import { systemClock } from "./clock.ts";
 import { JobAbort } from "./job_abort.ts";
 import { finishJob, type JobContext, nowText, setJobState } from "./job_state.ts";
@@ -178,10 +179,10 @@ async function runSteps(
       attempts,
     );
   if (plan.toRun.length + plan.interrupted.length > 0) {
-    // Each looked up once per process by a subprocess: started now, they run while the
-    // record is saved and the workspace made, instead of before the first stage starts.
-    machineMemoryBytes().catch(() => {});
-    if (programs) hostSystem().catch(() => {});
+    // Each looked up (or made) by a subprocess: started now, they run while the record is
+    // saved and the workspace made, instead of before the first stage starts.
+    if (programs) prepareHostStages();
+    else machineMemoryBytes().catch(() => {});
   }
   job.progress = {
     total: plan.records.length,

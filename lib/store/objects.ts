@@ -40,7 +40,7 @@ export interface ObjectRange extends ByteSource {
 export const LARGE_OBJECT = 1 << 20;
 
 /** How many hashes `missing()` looks up one by one; more are checked against whole indexes. */
-const BULK_LOOKUPS = 4096;
+export const BULK_LOOKUPS = 4096;
 
 /** The object store of one tusk store folder. */
 export class ObjectStore {

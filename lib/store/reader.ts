@@ -28,21 +28,22 @@ export interface PathEntry {
 /**
  * How many tree entries, in all, the decoded trees a `Reader` keeps may hold: past that the
  * trees decoded longest ago are let go (read again when asked for), so walking a store of
- * millions of files keeps a bounded part of it in memory.
+ * millions of files keeps a bounded part of it in memory. The decoded fanouts of large
+ * folders are held to as many chunks.
  */
 export const TREE_CACHE_ENTRIES = 1 << 17;
 
-/** Decoded trees by hash, up to `limit` entries in all, the oldest let go first. */
-class TreeCache {
-  readonly #map = new Map<Hash, TreeEntry[]>();
+/** Decoded lists by hash, up to `limit` items in all (each list one more), the oldest let go first. */
+class BoundedCache<V extends readonly unknown[]> {
+  readonly #map = new Map<Hash, V>();
   readonly #limit: number;
-  #entries = 0;
+  #items = 0;
 
   constructor(limit: number) {
     this.#limit = limit;
   }
 
-  get(hash: Hash): TreeEntry[] | undefined {
+  get(hash: Hash): V | undefined {
     return this.#map.get(hash);
   }
 
@@ -50,18 +51,18 @@ class TreeCache {
     return this.#map.has(hash);
   }
 
-  set(hash: Hash, entries: TreeEntry[]): void {
+  set(hash: Hash, list: V): void {
     const old = this.#map.get(hash);
     if (old) {
       this.#map.delete(hash);
-      this.#entries -= old.length + 1;
+      this.#items -= old.length + 1;
     }
-    this.#map.set(hash, entries);
-    this.#entries += entries.length + 1;
+    this.#map.set(hash, list);
+    this.#items += list.length + 1;
     for (const [h, e] of this.#map) {
-      if (this.#entries <= this.#limit) break;
+      if (this.#items <= this.#limit) break;
       this.#map.delete(h);
-      this.#entries -= e.length + 1;
+      this.#items -= e.length + 1;
     }
   }
 }
@@ -70,14 +71,16 @@ class TreeCache {
 export class Reader {
   readonly #objects: ObjectStore;
   /** Decoded plain trees and fanout chunks (a fanout's whole listing is not kept: its chunks are). */
-  readonly #trees: TreeCache;
+  readonly #trees: BoundedCache<TreeEntry[]>;
   readonly #commits = new Map<string, Commit>();
   /** The chunks of the fanout trees read (a large folder's tree lists its chunk trees). */
-  readonly #fanouts = new Map<Hash, FanoutChunk[]>();
+  readonly #fanouts: BoundedCache<FanoutChunk[]>;
 
   constructor(objects: ObjectStore, options: { treeCacheEntries?: number } = {}) {
     this.#objects = objects;
-    this.#trees = new TreeCache(options.treeCacheEntries ?? TREE_CACHE_ENTRIES);
+    const limit = options.treeCacheEntries ?? TREE_CACHE_ENTRIES;
+    this.#trees = new BoundedCache(limit);
+    this.#fanouts = new BoundedCache(limit);
   }
 
   /** Read and decode a commit (verifying its id). */
@@ -101,24 +104,7 @@ export class Reader {
 
   /** Read and decode a tree (pending objects of `batch` first). */
   async readTree(hash: Hash, batch?: ObjectBatch): Promise<TreeEntry[]> {
-    const cached = this.#trees.get(hash);
-    if (cached) return cached;
-    if (hash === EMPTY_TREE) return [];
-    let chunks = this.#fanouts.get(hash);
-    if (!chunks) {
-      const bytes = batch?.pending(hash) ?? await this.#objects.read(hash);
-      if (!isFanout(bytes)) {
-        const entries = decodeTree(bytes, hash);
-        this.#trees.set(hash, entries);
-        return entries;
-      }
-      chunks = this.#fanout(hash, bytes);
-    }
-    const entries: TreeEntry[] = [];
-    for (let i = 0; i < chunks.length; i++) {
-      for (const e of await this.#readChunk(chunks, i, hash, batch)) entries.push(e);
-    }
-    return entries;
+    return (await this.#read(hash, batch, true)).entries;
   }
 
   /**
@@ -127,15 +113,38 @@ export class Reader {
    * against its hash, and not kept, so a walk of a million files holds one folder at a time.
    */
   async readTreeOnce(hash: Hash): Promise<{ entries: TreeEntry[]; chunks: Hash[] }> {
+    const { entries, chunks } = await this.#read(hash, undefined, false);
+    return { entries, chunks: chunks.map((c) => c.hash) };
+  }
+
+  /**
+   * The tree `hash`'s entries (a large folder's from all its chunks) and a large folder's
+   * chunks. With `keep`, the caches are read first and what is decoded is kept; without, every
+   * object is read (and so checked) anew and nothing is kept.
+   */
+  async #read(
+    hash: Hash,
+    batch: ObjectBatch | undefined,
+    keep: boolean,
+  ): Promise<{ entries: TreeEntry[]; chunks: readonly FanoutChunk[] }> {
+    const cached = keep ? this.#trees.get(hash) : undefined;
+    if (cached) return { entries: cached, chunks: [] };
     if (hash === EMPTY_TREE) return { entries: [], chunks: [] };
-    const bytes = await this.#objects.read(hash);
-    if (!isFanout(bytes)) return { entries: decodeTree(bytes, hash), chunks: [] };
-    const chunks = this.#fanout(hash, bytes);
+    let chunks = keep ? this.#fanouts.get(hash) : undefined;
+    if (!chunks) {
+      const bytes = batch?.pending(hash) ?? await this.#objects.read(hash);
+      if (!isFanout(bytes)) {
+        const entries = decodeTree(bytes, hash);
+        if (keep) this.#trees.set(hash, entries);
+        return { entries, chunks: [] };
+      }
+      chunks = keep ? this.#fanout(hash, bytes) : decodeFanout(bytes, hash);
+    }
     const entries: TreeEntry[] = [];
     for (let i = 0; i < chunks.length; i++) {
-      for (const e of await this.#readChunk(chunks, i, hash, undefined, false)) entries.push(e);
+      for (const e of await this.#readChunk(chunks, i, hash, batch, keep)) entries.push(e);
     }
-    return { entries, chunks: chunks.map((c) => c.hash) };
+    return { entries, chunks };
   }
 
   /**

@@ -6,9 +6,9 @@
  *
  * `Store` is the face of the folder's parts: `layout.ts` names every path, `objects.ts`
  * holds the objects (loose and packed), `ledger.ts` the ledger and the state file,
- * `reader.ts` decodes commits and trees, `tree_edit.ts` edits trees, `refs.ts` resolves
- * references, `transaction.ts` records one transaction's changes and `folder.ts` creates,
- * finds and tidies the folder.
+ * `reader.ts` decodes commits and trees, `writer.ts` runs transactions (`transaction.ts`) and
+ * tree edits (`tree_edit.ts`) under the store's locks, `refs.ts` resolves references and
+ * `folder.ts` creates, finds and tidies the folder.
  *
  * @example
  * ```ts
@@ -22,7 +22,6 @@ import type { ObjectBatch } from "./batch.ts";
 import type { Commit, TreeEntry } from "./codec.ts";
 import type { FanoutChunk } from "./fanout_codec.ts";
 import { checkEntries, checkMark, cleanTemp, createFolder, findFolder } from "./folder.ts";
-import { lockFile } from "./fs_util.ts";
 import type { Hash } from "./hash.ts";
 import { Layout, STORE_DIR } from "./layout.ts";
 import { Ledger } from "./ledger.ts";
@@ -32,37 +31,12 @@ import { type CommitInfo, type PathEntry, Reader } from "./reader.ts";
 import { repoOf, type Resolved, resolveRef } from "./refs.ts";
 import { emptyState, type LedgerEntry, type RepoState, type StoreState } from "./state.ts";
 import { encodeStateFile } from "./state_file.ts";
-import type { Edit, TreeEditor } from "./tree_edit.ts";
+import type { Edit } from "./tree_edit.ts";
 import type { Transaction } from "./transaction.ts";
+import { Writer } from "./writer.ts";
 
 export { STORE_DIR };
 export type { CommitInfo, Edit, PathEntry, Resolved, Transaction };
-
-/**
- * Load a module of the write path when first needed. The URL keeps Deno from loading it
- * ahead with this file, as it does a literal `import("./x.ts")`: commands that only read
- * never load it.
- */
-function load<T>(path: string): Promise<T> {
-  return import(new URL(path, import.meta.url).href);
-}
-
-let writeModules:
-  | Promise<[typeof import("./transaction.ts"), typeof import("./tree_edit.ts")]>
-  | undefined;
-
-/**
- * The write path's modules, transactions and the tree editor, loaded together on the first
- * write rather than one after the other.
- */
-function writePath(): Promise<
-  [typeof import("./transaction.ts"), typeof import("./tree_edit.ts")]
-> {
-  return writeModules ??= Promise.all([
-    load<typeof import("./transaction.ts")>("./transaction.ts"),
-    load<typeof import("./tree_edit.ts")>("./tree_edit.ts"),
-  ]);
-}
 
 /** What a store needs from the outside world; tests swap the clock. */
 export interface StoreOptions {
@@ -83,13 +57,7 @@ export class Store {
   readonly #clock: () => Date;
   readonly #ledger: Ledger;
   readonly #reader: Reader;
-  readonly #spliceMinBytes: number | undefined;
-  /** How many `withIngest` calls of this process are running. */
-  #ingesting = 0;
-  /** The state as this process's last transaction left it. */
-  #committed: StoreState | undefined;
-  /** Made on the first tree edit: reading commands never load the editor. */
-  #editor: TreeEditor | undefined;
+  readonly #writer: Writer;
 
   private constructor(root: string, options: StoreOptions) {
     this.root = root;
@@ -98,7 +66,14 @@ export class Store {
     this.#clock = options.clock ?? (() => new Date());
     this.#ledger = new Ledger(this.layout);
     this.#reader = new Reader(this.objects);
-    this.#spliceMinBytes = options.spliceMinBytes;
+    this.#writer = new Writer({
+      layout: this.layout,
+      objects: this.objects,
+      ledger: this.#ledger,
+      reader: this.#reader,
+      clock: this.#clock,
+      spliceMinBytes: options.spliceMinBytes,
+    });
   }
 
   /** Create a new, empty store at `dir` (atomically: a crash leaves no half store). */
@@ -159,7 +134,7 @@ export class Store {
    * reading the state again. Read-only; later changes by other processes are not in it.
    */
   committed(): Readonly<StoreState> | undefined {
-    return this.#committed;
+    return this.#writer.committed;
   }
 
   /**
@@ -167,49 +142,12 @@ export class Store {
    * concurrent `gc` cannot collect them before they are committed.
    */
   async withIngest<T>(fn: () => Promise<T>): Promise<T> {
-    const f = await lockFile(this.layout.gcLock, false);
-    this.#ingesting++;
-    try {
-      return await fn();
-    } finally {
-      this.#ingesting--;
-      f.close();
-      if (this.#ingesting === 0) await this.#mergePacks();
-    }
-  }
-
-  /**
-   * Merge small packs when this process wrote a pack and the store now holds too many
-   * (`Packs.consolidate`): at the end of a write, amortised (a merge of ~32 small packs
-   * comes once every ~16 pack writes or more). It needs `gc.lock` exclusively, as gc does,
-   * since it removes packs: no writer is then between writing objects and committing
-   * them, and no gc or verify is listing packs. It only tries the lock: while a job or
-   * another put holds it, the merge is left to a later write. Best effort: the command's
-   * own work is done, so a merge that fails (a full disk) leaves the packs as they were
-   * and the command succeeds.
-   */
-  async #mergePacks(): Promise<void> {
-    if (this.#ingesting > 0 || !this.objects.takePackWritten()) return;
-    let f: Deno.FsFile | undefined;
-    try {
-      f = await Deno.open(this.layout.gcLock, { read: true, write: true, create: true });
-      if (!await f.tryLock(true)) return;
-      await this.objects.consolidate();
-    } catch {
-      // Left to a later write; the packs are whole whatever step failed.
-    } finally {
-      f?.close();
-    }
+    return await this.#writer.withIngest(fn);
   }
 
   /** Hold the exclusive ingest lock (gc): no other process is writing loose objects. */
   async withExclusiveIngest<T>(fn: () => Promise<T>): Promise<T> {
-    const f = await lockFile(this.layout.gcLock, true);
-    try {
-      return await fn();
-    } finally {
-      f.close();
-    }
+    return await this.#writer.withExclusiveIngest(fn);
   }
 
   /**
@@ -224,34 +162,7 @@ export class Store {
     fn: (tx: Transaction) => Promise<T>,
     options: { readonly batch?: ObjectBatch } = {},
   ): Promise<T> {
-    // Loading starts now and runs while the lock is taken and the ledger read.
-    const modules = writePath();
-    const lock = await lockFile(this.layout.lock, true);
-    let locked = true;
-    try {
-      await cleanTemp(this.layout);
-      const state = await this.#ledger.recover();
-      await this.objects.refresh();
-      const [{ Transaction }] = await modules;
-      const tx = new Transaction(state, this.#clock().toISOString(), {
-        batch: options.batch ?? this.objects.batch(),
-        readCommit: (id) => this.readCommit(id),
-      });
-      const result = await fn(tx);
-      if (tx.changes.length || options.batch) {
-        await tx.batch.flush();
-      }
-      if (tx.changes.length) {
-        await this.#ledger.append(state, tx.time, tx.changes);
-        this.#committed = state;
-      }
-      lock.close();
-      locked = false;
-      await this.#mergePacks();
-      return result;
-    } finally {
-      if (locked) lock.close();
-    }
+    return await this.#writer.transact(fn, options.batch);
   }
 
   /** Every ledger entry, checked for chaining, with each line's hash. */
@@ -334,13 +245,6 @@ export class Store {
     edits: readonly Edit[],
     batch: ObjectBatch,
   ): Promise<{ hash: Hash; size: number }> {
-    if (!this.#editor) {
-      const [, { TreeEditor }] = await writePath();
-      const min = this.#spliceMinBytes;
-      this.#editor = new TreeEditor(this.#reader, this.objects, {
-        ...(min !== undefined ? { spliceMinBytes: min } : {}),
-      });
-    }
-    return await this.#editor.edit(root, edits, batch);
+    return await this.#writer.editTree(root, edits, batch);
   }
 }

@@ -3,12 +3,14 @@ import { ROOT, TUSK_PERMS } from "../_helpers.ts";
 import { type Pane, shq } from "../tui/_tmux.ts";
 
 /**
- * Start `tests/bench/baseline/ink_hello.ts` in `pane` with tusk's permissions and the Deno
- * `flags` the dashboard runs with; returns the time to its first frame and its pid.
+ * Start `tests/bench/baseline/ink_hello.ts` in `pane` with tusk's permissions, the Deno `flags`
+ * and the environment `env` the dashboard runs with; returns the time to its first frame and
+ * its pid.
  */
 export async function startBareInk(
   pane: Pane,
   flags: readonly string[],
+  env: Readonly<Record<string, string>> = {},
 ): Promise<{ firstMs: number; pid: number }> {
   const hello = [
     Deno.execPath(),
@@ -18,9 +20,10 @@ export async function startBareInk(
     ...flags,
     `${ROOT}/tests/bench/baseline/ink_hello.ts`,
   ];
+  const set = Object.entries(env).map(([k, v]) => `${k}=${shq(v)}`).join(" ");
   const t0 = performance.now();
   await pane.run(
-    `cd ${shq(ROOT)} && env -u NO_COLOR -u CI ${hello.map(shq).join(" ")}; echo "EXIT=$?"`,
+    `cd ${shq(ROOT)} && env -u NO_COLOR -u CI ${set} ${hello.map(shq).join(" ")}; echo "EXIT=$?"`,
   );
   await pane.waitFor((s) => s.includes("q quit"), "the bare Ink app", 30_000);
   const firstMs = performance.now() - t0;

@@ -351,6 +351,35 @@ export function taskV8Flags(task: "tusk" | "up"): string[] {
   return command.split(/\s+/).filter((arg) => arg.startsWith("--v8-flags="));
 }
 
+/** `A=1 B=2` as an environment (undefined for undefined: the caller's default applies). */
+export function envWords(text: string | undefined): Record<string, string> | undefined {
+  if (text === undefined) return undefined;
+  const env: Record<string, string> = {};
+  for (const word of text.split(" ").filter(Boolean)) {
+    const at = word.indexOf("=");
+    if (at <= 0) throw new Error(`Not NAME=value: ${word}`);
+    env[word.slice(0, at)] = word.slice(at + 1);
+  }
+  return env;
+}
+
+/**
+ * The environment a deno.json task sets before `deno run` (its leading `NAME=value` words): the
+ * `up` task's malloc settings, which the dashboard benchmarks give the bare Ink app as well.
+ */
+export function taskEnv(task: "tusk" | "up"): Record<string, string> {
+  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`)) as {
+    tasks: Record<string, { command: string }>;
+  };
+  const env: Record<string, string> = {};
+  for (const word of (config.tasks[task]?.command ?? "").trim().split(/\s+/)) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(word);
+    if (!m) break;
+    env[m[1]!] = m[2]!;
+  }
+  return env;
+}
+
 const TUSK_V8_FLAGS = taskV8Flags("tusk");
 
 /** Arguments that run the real CLI as users do: `deno run --quiet <perms> <v8 flags> main.ts`. */

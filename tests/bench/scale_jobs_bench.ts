@@ -16,7 +16,8 @@
  * - `dashboard`: `tusk up` attached to that journal (another "process" holds the lease) in a
  *   120 × 36 tmux pane: the first frame and the frame with the newest job (target < 1 s at
  *   100,000), and its RSS idle (peak over 3 s) against a bare Ink + React app started with the
- *   same Deno flags in the same pane, measured in the same run (target ≤ 1.3×).
+ *   same Deno flags and environment (the `up` task's) in the same pane, measured in the same
+ *   run (target ≤ 1.3×).
  *
  *   deno run --allow-read --allow-write --allow-env --allow-run tests/bench/scale_jobs_bench.ts [jobs] [journal] [dashboard]
  *
@@ -35,7 +36,7 @@ import { MAIN, ROOT, TUSK_PERMS } from "../_helpers.ts";
 import { jobEvents, jobId } from "../tui/_events.ts";
 import { Pane, tuskUpLine } from "../tui/_tmux.ts";
 import { startBareInk } from "./_ink.ts";
-import { measureTusk, taskV8Flags, tuskArgs } from "./_process.ts";
+import { envWords, measureTusk, taskEnv, taskV8Flags, tuskArgs } from "./_process.ts";
 import { formatMiB, formatMs, loadAverage, median, spread } from "./_report.ts";
 
 /** `SCALE_JOBS_SIZES=1000,5000` measures other sizes (the first is the baseline). */
@@ -53,6 +54,8 @@ const PIPELINES = ["train", "infer"];
 /** `tusk up` and the bare Ink app run with the `up` task's V8 flags, or `SCALE_JOBS_UP_FLAGS`. */
 const UP_FLAGS = Deno.env.get("SCALE_JOBS_UP_FLAGS")?.split(" ").filter(Boolean) ??
   taskV8Flags("up");
+/** Both also run with the environment the `up` task sets, or `SCALE_JOBS_UP_ENV` (`A=1 B=2`). */
+const UP_ENV = envWords(Deno.env.get("SCALE_JOBS_UP_ENV")) ?? taskEnv("up");
 const ORIGIN = Date.UTC(2025, 0, 1);
 /** Jobs one per ~5 minutes: 100,000 of them span about a year. */
 const STEP_MS = 5 * 60 * 1000;
@@ -231,7 +234,7 @@ async function dashboard(
   );
   await using pane = await Pane.open(120, 36);
   const t0 = performance.now();
-  await pane.run(tuskUpLine(store.root, { denoFlags: UP_FLAGS }));
+  await pane.run(tuskUpLine(store.root, { denoFlags: UP_FLAGS, env: UP_ENV }));
   await pane.waitFor((s) => s.includes("q quit"), "the first frame", 60_000);
   const firstMs = performance.now() - t0;
   await pane.waitFor((s) => s.includes(`▸ ${newest.slice(0, 12)}`), "the newest job", 60_000);
@@ -247,10 +250,10 @@ async function dashboard(
   return { firstMs, fullMs, rssKiB, hwmKiB };
 }
 
-/** The runtime floor: a bare Ink + React app in the same pane size, with the same flags. */
+/** The runtime floor: a bare Ink + React app in the same pane size, flags and environment. */
 async function bareInk(): Promise<{ firstMs: number; rssKiB: number }> {
   await using pane = await Pane.open(120, 36);
-  const { firstMs, pid } = await startBareInk(pane, UP_FLAGS);
+  const { firstMs, pid } = await startBareInk(pane, UP_FLAGS, UP_ENV);
   const rssKiB = await peakOver(pid, 3000);
   await pane.keys("q");
   await pane.exitStatus();
@@ -453,7 +456,11 @@ try {
   }
 
   if (run("dashboard")) {
-    console.log(`\ndashboard (load average ${await loadAverage()})`);
+    const env = Object.entries(UP_ENV).map(([k, v]) => `${k}=${v}`).join(" ") || "none";
+    console.log(
+      `\ndashboard (load average ${await loadAverage()}; both apps: ${UP_FLAGS.join(" ")}, ` +
+        `environment ${env})`,
+    );
     // Each round: the bare Ink app, then every size; medians over the rounds.
     const floors: { firstMs: number; rssKiB: number }[] = [];
     const runs: { firstMs: number; fullMs: number; rssKiB: number; hwmKiB: number }[][] = SIZES

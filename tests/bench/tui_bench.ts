@@ -9,9 +9,10 @@
  *
  *   deno run --allow-read --allow-write --allow-env --allow-run tests/bench/tui_bench.ts
  *
- * `tusk up` and the floor run with the `--v8-flags=…` of deno.json's `up` task, as users
- * start it (`deno task up` or the installed `tusk`); `TUI_BENCH_DENO_FLAGS` (split at
- * spaces) replaces them, to measure a candidate.
+ * `tusk up` and the floor run with the `--v8-flags=…` of deno.json's `up` task and the
+ * environment it sets (glibc's malloc settings), as users start it (`deno task up` or the
+ * installed `tusk`); `TUI_BENCH_DENO_FLAGS` (split at spaces) and `TUI_BENCH_ENV` (`A=1 B=2`)
+ * replace them, to measure a candidate.
  *
  * Targets: all 10,000 jobs shown < 1 s, keypress < 50 ms, < 20 % of one core and < 80 MiB.
  */
@@ -21,7 +22,7 @@ import { history, jobEvents, jobId } from "../tui/_events.ts";
 import { KEY, plain } from "../tui/_render.ts";
 import { Pane, tuskUpLine } from "../tui/_tmux.ts";
 import { startBareInk } from "./_ink.ts";
-import { taskV8Flags } from "./_process.ts";
+import { envWords, taskEnv, taskV8Flags } from "./_process.ts";
 
 // React's production build, as `tusk up` selects it (see main.ts), before React loads.
 if (!Deno.env.get("NODE_ENV")) Deno.env.set("NODE_ENV", "production");
@@ -33,6 +34,8 @@ const { journalFeed } = await import("../../tui/feed.ts");
 const JOBS = 10_000;
 const DENO_FLAGS = Deno.env.get("TUI_BENCH_DENO_FLAGS")?.split(" ").filter(Boolean) ??
   taskV8Flags("up");
+/** The environment both run with: the `up` task's, or `TUI_BENCH_ENV` (`A=1 B=2`). */
+const UP_ENV = envWords(Deno.env.get("TUI_BENCH_ENV")) ?? taskEnv("up");
 const NEWEST = jobId(JOBS).slice(0, 12);
 const SECOND = jobId(JOBS - 1).slice(0, 12);
 
@@ -200,7 +203,7 @@ async function terminal(
   );
   await using pane = await Pane.open(120, 36);
   const t0 = performance.now();
-  await pane.run(tuskUpLine(store, { denoFlags: DENO_FLAGS }));
+  await pane.run(tuskUpLine(store, { denoFlags: DENO_FLAGS, env: UP_ENV }));
   await pane.waitFor((s) => s.includes("q quit"), "the first frame", 30_000);
   const firstMs = performance.now() - t0;
   await pane.waitFor((s) => s.includes(`▸ ${ids.newest}`), "the newest job", 30_000);
@@ -237,10 +240,10 @@ async function terminal(
   return { firstMs, fullMs, keyMs, tmuxMs, idle, loaded, events, hwmKiB, code };
 }
 
-/** The runtime floor: a bare Ink + React app in the same pane, with the same Deno flags. */
+/** The runtime floor: a bare Ink + React app in the same pane, with the same flags and environment. */
 async function floor(): Promise<{ firstMs: number; idle: { peakKiB: number }; code: number }> {
   await using pane = await Pane.open(120, 36);
-  const { firstMs, pid } = await startBareInk(pane, DENO_FLAGS);
+  const { firstMs, pid } = await startBareInk(pane, DENO_FLAGS, UP_ENV);
   const idle = await sample(pid, 3000);
   await pane.keys("q");
   return { firstMs, idle, code: await pane.exitStatus() };
@@ -256,6 +259,8 @@ const journal = `${s.store}/events.jsonl`;
 const bytes = await writeJournal(journal, history(JOBS, { datums: 2 }));
 console.log(`journal: ${JOBS} jobs, ${(bytes / 1024 / 1024).toFixed(1)} MiB`);
 if (DENO_FLAGS.length) console.log(`extra deno flags: ${DENO_FLAGS.join(" ")}`);
+const envText = Object.entries(UP_ENV).map(([k, v]) => `${k}=${v}`).join(" ");
+if (envText) console.log(`environment of both apps: ${envText}`);
 
 await using small = await tempStore();
 await writeJournal(`${small.store}/events.jsonl`, history(2, { datums: 2 }));

@@ -6,7 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { ROOT, tempDir } from "../_helpers.ts";
-import { InstallError, installRoot, pinDeno, taskFlags, upFlags } from "../../scripts/install.ts";
+import {
+  InstallError,
+  installRoot,
+  pinDeno,
+  taskEnv,
+  taskFlags,
+  upFlags,
+} from "../../scripts/install.ts";
 
 const DENO_DIR = (JSON.parse(
   new TextDecoder().decode(
@@ -120,7 +127,7 @@ Deno.test("tusk installed with no deno on PATH runs a pipeline and doctor", asyn
   assert.match(await tusk("up", "--help"), /headless/);
 });
 
-Deno.test("the installed tusk runs with the tusk task's flags, and tusk up with the up task's V8 flags", async () => {
+Deno.test("the installed tusk runs with the tusk task's flags, and tusk up with the up task's V8 flags and environment", async () => {
   await using dir = await tempDir();
   const config = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`)) as {
     tasks: Record<string, { command: string }>;
@@ -151,11 +158,18 @@ Deno.test("the installed tusk runs with the tusk task's flags, and tusk up with 
   assert.equal(up.r.code, 0, up.r.stderr);
   assert.match(up.r.stdout, /headless/);
   assert.ok(up.line.includes(` ${upV8} `), up.line);
+  // The environment the up task sets (its leading NAME=value words) is exported for `up` alone.
+  const upEnv = taskEnv(config, "up");
+  assert.ok(upEnv.length > 0, "the up task sets malloc's environment");
+  const exported = (stderr: string) =>
+    stderr.split("\n").filter((l) => l.startsWith("+ export ")).join(" ");
+  for (const w of upEnv) assert.ok(exported(up.r.stderr).includes(w), up.r.stderr);
   for (const args of [["list", "repo", "--help"], ["--help"]]) {
     const other = await traced(args);
     assert.equal(other.r.code, 0, other.r.stderr);
     assert.ok(other.line.includes(` ${tuskV8} `), other.line);
     if (upV8 !== tuskV8) assert.ok(!other.line.includes(upV8), other.line);
+    assert.equal(exported(other.r.stderr), "", other.r.stderr);
   }
 });
 
@@ -222,6 +236,15 @@ Deno.test("taskFlags() gives the tusk task's flags and refuses a task granting -
   }
 });
 
+Deno.test("taskEnv() gives the NAME=value words a task's command starts with, and none when it sets none", () => {
+  const config = {
+    tasks: { a: "A_1=x B=2 deno run C=3 main.ts", b: { command: "deno run main.ts" } },
+  };
+  assert.deepEqual(taskEnv(config, "a"), ["A_1=x", "B=2"]);
+  assert.deepEqual(taskEnv(config, "b"), []);
+  assert.deepEqual(taskEnv(config, "missing"), []);
+});
+
 Deno.test("upFlags() leaves a shim alone when both tasks share the flag, and refuses one that does not pass it once", () => {
   const shim = "#!/bin/sh\nexec '/d' run --allow-read --v8-flags=--a=8 'file:///m.ts' \"$@\"";
   assert.equal(upFlags(shim, "--v8-flags=--a=8", "--v8-flags=--a=8"), shim);
@@ -231,6 +254,11 @@ Deno.test("upFlags() leaves a shim alone when both tasks share the flag, and ref
     /^case "\$1" in up\) v8='--v8-flags=--a=1' ;; \*\) v8='--v8-flags=--a=8' ;; esac$/m,
   );
   assert.match(both, /^exec '\/d' run --allow-read "\$v8" 'file:\/\/\/m.ts' "\$@"$/m);
+  const env = upFlags(shim, "--v8-flags=--a=8", "--v8-flags=--a=8", ["A_B=1", "C=x y"]);
+  assert.match(
+    env,
+    /^case "\$1" in up\) v8='--v8-flags=--a=8'; export A_B='1' C='x y' ;; \*\) v8='--v8-flags=--a=8' ;; esac$/m,
+  );
   for (
     const bad of [
       shim.replace(" --v8-flags=--a=8", ""),

@@ -47,6 +47,16 @@ Deno.test("JobStore.save() adds a new job's id to its pipeline's index once, in 
   assert.equal(text, `${id(1)}\n${id(2)}\n`);
 });
 
+Deno.test("JobIndex.add() for a pipeline with no job folder yet makes the folder and its index", async () => {
+  await using dir = await tempDir();
+  const { store, jobs } = await storeWith(dir.path, []);
+  await jobs.index("fresh").add([id(2), id(1)]);
+  const text = await Deno.readTextFile(store.layout.jobIndex("fresh"));
+  assert.equal(text, `${id(1)}\n${id(2)}\n`);
+  await jobs.index("fresh").add([id(3)]);
+  assert.equal(await Deno.readTextFile(store.layout.jobIndex("fresh")), `${text}${id(3)}\n`);
+});
+
 Deno.test("JobIndex.add() merges ids older than the last into their place", async () => {
   await using dir = await tempDir();
   const { store, jobs } = await storeWith(dir.path, [["a", 10], ["a", 20]]);

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { createRepo } from "../../lib/commands/repo.ts";
 import {
   createPipeline,
+  namedProgram,
   type Pipeline,
   PIPELINE_KIND,
   pipelineOf,
@@ -64,6 +65,39 @@ Deno.test("createPipeline() refuses an input repo that does not exist (UNKNOWN_R
   await using s = await setUp();
   const spec = await writeSpec(s.path, "p", { pfs: { repo: "nope", glob: "/" } });
   await assertRefused(createPipeline(s.store, spec), "UNKNOWN_REPO", "nope");
+});
+
+Deno.test("namedProgram() gives the host program a spec's transform.cmd names, unchecked", () => {
+  const spec = (cmd: unknown) => JSON.stringify({ pipeline: { name: "p" }, transform: { cmd } });
+  assert.equal(namedProgram(spec(["python3", "/code/train.py"])), "python3");
+  assert.equal(namedProgram(spec(["/usr/bin/env", "sh"])), "/usr/bin/env");
+  assert.equal(namedProgram(spec(["no such program!"])), "no such program!");
+  for (const cmd of [["deno", "run", "s.ts"], ["/usr/bin/deno"], [""], [3], [], "python3", null]) {
+    assert.equal(namedProgram(spec(cmd)), null, JSON.stringify(cmd));
+  }
+  assert.equal(namedProgram("{ not json"), null);
+  assert.equal(namedProgram("null"), null);
+  assert.equal(namedProgram(JSON.stringify({ transform: null })), null);
+});
+
+Deno.test("createPipeline() names the host program to prepare before the spec is parsed, and a refused spec stores nothing", async () => {
+  await using s = await setUp();
+  const spec = await writeSpec(s.path, "p", { pfs: { repo: "data", glob: "/" } }, {
+    cmd: ["python3", "/code/x.py"],
+    env: { "A-B": "1" },
+  });
+  const before = await s.store.state();
+  const prepared: string[] = [];
+  await assertRefused(
+    createPipeline(s.store, spec, {
+      prepareProgram: (name) => void prepared.push(name),
+      resolveProgram: () => Promise.reject(new Error("not called for a refused spec")),
+    }),
+    "REFUSED_ENV",
+    "transform.env",
+  );
+  assert.deepEqual(prepared, ["python3"]);
+  assert.deepEqual(await s.store.state(), before);
 });
 
 Deno.test("createPipeline() refuses an update that reads a pipeline reading this one (CYCLE)", async () => {

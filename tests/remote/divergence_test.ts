@@ -155,3 +155,50 @@ Deno.test("a push refused because the remote is ahead says to pull first, not to
   await rok(["pull", "origin", "data@master"], d.a);
   assert.equal(await headOf("data@master", d.a), d.headB);
 });
+
+/** A pushes repo `data`; B, a store of its own (not a clone), makes `data` and commits apart. */
+async function unrelated(dir: string) {
+  const remote = `${dir}/remote`;
+  const a = { store: `${dir}/a/.tusk` };
+  const b = { store: `${dir}/b/.tusk` };
+  for (const [o, text] of [[a, "a\n"], [b, "b\n"]] as const) {
+    await rok(["init"], o);
+    await rok(["create", "repo", "data"], o);
+    await rok(["put", "file", "data@master:/file", "-f", "-"], { ...o, stdin: text });
+    await rok(["remote", "add", "origin", remote], o);
+  }
+  await rok(["push", "origin"], a);
+  return { remote, a, b };
+}
+
+Deno.test("a refused push of a branch that shares no commit with the remote's says to delete it, not to move it back", async () => {
+  await using dir = await tempDir();
+  const d = await unrelated(dir.path);
+  const store = await snapshotStore(d.b.store);
+  const remote = await snapshotRemote(d.remote);
+  const r = await rtusk(["push", "origin"], d.b);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /share no commit/);
+  assert.deepEqual(quoted(r.stderr), [
+    ["create", "branch", "data@mine", "--head", "data@master"],
+    ["delete", "branch", "data@master"],
+    ["pull", "origin", "data@master"],
+    ["push", "origin"],
+  ]);
+  assert.equal(await snapshotStore(d.b.store), store);
+  assert.equal(await snapshotRemote(d.remote), remote);
+});
+
+Deno.test("a refused pull of a branch that shares no commit with the remote's says to delete it, and the steps work", async () => {
+  await using dir = await tempDir();
+  const d = await unrelated(dir.path);
+  const r = await rtusk(["pull", "origin"], d.b);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /share no commit/);
+  const cmds = quoted(r.stderr);
+  assert.deepEqual(cmds[1], ["delete", "branch", "data@master"]);
+  const mine = await headOf("data@master", d.b);
+  for (const args of cmds.slice(0, 3)) await rok(args, d.b);
+  assert.equal(await headOf("data@master", d.b), await headOf("data@master", d.a));
+  assert.equal(await headOf("data@mine", d.b), mine, "this side's work is kept");
+});

@@ -6,7 +6,13 @@
 import assert from "node:assert/strict";
 import { NotFoundError } from "../../lib/errors.ts";
 import { SpecError } from "../../lib/pipeline/spec/spec_error.ts";
-import { currentProgram, resolveHostProgram } from "../../lib/runner/host_program.ts";
+import {
+  checkAhead,
+  currentProgram,
+  type ProgramTrial,
+  resolveHostProgram,
+} from "../../lib/runner/host_program.ts";
+import { ProgramCache } from "../../lib/runner/program_cache.ts";
 import { sha256 } from "../../lib/store/hash.ts";
 import { tempDir } from "../_helpers.ts";
 import { HOST_SANDBOX } from "./_host.ts";
@@ -112,6 +118,62 @@ if (HOST_SANDBOX) {
     if (real.endsWith("/dash")) assert.equal(p.version, null);
   });
 
+  Deno.test("resolveHostProgram() takes the check checkAhead() started for the file it finds", async () => {
+    const early = await checkAhead("python3");
+    assert.ok(early);
+    const p = await resolveHostProgram("python3", {
+      ...AT,
+      sandbox: "auto",
+      ahead: Promise.resolve(early),
+    });
+    const [trial, hash] = await early.check;
+    assert.deepEqual(trial, { ok: true, version: p.version });
+    assert.equal(p.sha256, hash);
+    // What it takes is that check, whatever it found: one made up here is taken as well.
+    const made = {
+      ...early,
+      check: Promise.resolve<[ProgramTrial, string]>([{ ok: true, version: "made up" }, hash]),
+    };
+    const q = await resolveHostProgram("python3", {
+      ...AT,
+      sandbox: "auto",
+      ahead: Promise.resolve(made),
+    });
+    assert.equal(q.version, "made up");
+  });
+
+  Deno.test("resolveHostProgram() checks afresh when the check started ahead was of another file", async () => {
+    const early = await checkAhead("python3");
+    assert.ok(early);
+    const [, hash] = await early.check;
+    const check = Promise.resolve<[ProgramTrial, string]>([{ ok: true, version: "made up" }, hash]);
+    const older = { ...early, info: { ...early.info, mtime: new Date(0) }, check };
+    const p = await resolveHostProgram("python3", {
+      ...AT,
+      sandbox: "auto",
+      ahead: Promise.resolve(older),
+    });
+    assert.match(p.version ?? "", /^Python 3/);
+    const elsewhere = { ...early, path: "/usr/local/bin/python3", check };
+    const q = await resolveHostProgram("python3", {
+      ...AT,
+      sandbox: "auto",
+      ahead: Promise.resolve(elsewhere),
+    });
+    assert.match(q.version ?? "", /^Python 3/);
+  });
+
+  Deno.test("checkAhead() starts nothing for a program the store's cache knows, and records nothing", async () => {
+    await using dir = await tempDir();
+    const cache = new ProgramCache(`${dir.path}/programs.json`, dir.path);
+    const early = await checkAhead("python3", { cache });
+    assert.ok(early);
+    await early.check;
+    await assert.rejects(Deno.stat(`${dir.path}/programs.json`), Deno.errors.NotFound);
+    await resolveHostProgram("python3", { ...AT, sandbox: "auto", cache });
+    assert.equal(await checkAhead("python3", { cache }), null);
+  });
+
   Deno.test("currentProgram() gives the same record while the program is unchanged", async () => {
     const p = await resolveHostProgram("python3", { ...AT, sandbox: "auto" });
     assert.equal(await currentProgram(p), p);
@@ -125,6 +187,14 @@ if (HOST_SANDBOX) {
     assert.equal(now.version, p.version);
   });
 }
+
+Deno.test("checkAhead() starts nothing for a program it cannot find in the system folders", async () => {
+  assert.equal(await checkAhead("tusk-no-such-program"), null);
+  await using dir = await tempDir();
+  const name = `tusk-test-${crypto.randomUUID().slice(0, 8)}`;
+  await Deno.writeTextFile(`${dir.path}/${name}`, "#!/bin/sh\necho hi\n", { mode: 0o755 });
+  assert.equal(await withPath(dir.path, () => checkAhead(name)), null);
+});
 
 Deno.test("currentProgram() refuses a program that is gone, naming it", async () => {
   const gone = {

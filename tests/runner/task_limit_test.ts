@@ -5,9 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { REFUSED_SYSCALLS, seccompFilter } from "../../lib/runner/_seccomp.ts";
-import { CgroupPool, TaskWatch } from "../../lib/runner/_task_watch.ts";
+import { CgroupPool, cgroupPool, TaskWatch } from "../../lib/runner/_task_watch.ts";
 import { hostTools } from "../../lib/runner/detect.ts";
-import { hostStageCommand, hostSystem } from "../../lib/runner/host_stage.ts";
+import { HOST_STAGE_MAX_TASKS, hostStageCommand, hostSystem } from "../../lib/runner/host_stage.ts";
+import { prepareHostStages } from "../../lib/runner/run_stage.ts";
 import { processesMentioning, workspace } from "./_helpers.ts";
 import { HOST_SANDBOX, hostCode } from "./_host.ts";
 
@@ -124,6 +125,28 @@ if (PIDS) {
       assert.equal(await catFiles(`${second.path}/pids.max`), null);
     } finally {
       await new Deno.Command("rmdir", { args: [first.path] }).output();
+    }
+  });
+
+  Deno.test("prepareHostStages() makes the first stage run's cgroup ahead, for the process's pool to give", async () => {
+    const taken: string[] = [];
+    try {
+      // Empty the pool of cgroups earlier runs gave back: take until one is only named.
+      while (true) {
+        await cgroupPool.settled();
+        const c = await cgroupPool.take(PIDS);
+        if (await catFiles(`${c.path}/pids.max`) === null) break;
+        taken.push(c.path);
+      }
+      prepareHostStages();
+      await Promise.all([hostTools(), hostSystem()]);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      const first = await cgroupPool.take(PIDS);
+      taken.push(first.path);
+      assert.match(first.path, new RegExp(`^${PIDS}/tusk-${Deno.pid}-\\d+$`));
+      assert.equal(await catFiles(`${first.path}/pids.max`), `${HOST_STAGE_MAX_TASKS}\n`);
+    } finally {
+      for (const path of taken) await new Deno.Command("rmdir", { args: [path] }).output();
     }
   });
 }

@@ -17,7 +17,7 @@ import {
 } from "../../lib/scheduler/events.ts";
 import { Store } from "../../lib/store/store.ts";
 import { journalFeed } from "../../tui/feed.ts";
-import type { FeedItem } from "../../tui/state.ts";
+import type { FeedItem } from "../../tui/view.ts";
 import { ROOT, tempDir, TUSK_PERMS } from "../_helpers.ts";
 
 type Tick = Extract<TuskEvent, { type: "cron:tick" }>;

@@ -1,10 +1,13 @@
 /**
  * The reader's decoded trees are a bounded cache: past `treeCacheEntries` entries in all, the
- * trees decoded longest ago are let go and read again when asked for, with the same entries.
+ * trees decoded longest ago are let go and read again when asked for, with the same entries;
+ * so are the chunk lists of large folders. A read for a walk that visits each tree once keeps
+ * nothing.
  */
 import assert from "node:assert/strict";
 import { encodeTree, type TreeEntry } from "../../lib/store/codec.ts";
-import type { Hash } from "../../lib/store/hash.ts";
+import { CHUNK_MIN_ENTRIES, encodeFolder } from "../../lib/store/fanout_codec.ts";
+import { type Hash, sha256, sha256Async } from "../../lib/store/hash.ts";
 import { Reader } from "../../lib/store/reader.ts";
 import { testStore } from "./_fixtures.ts";
 
@@ -51,4 +54,48 @@ Deno.test("Reader reads a tree it let go again, with the same entries", async ()
     made[0]!.entries.map((e) => [e.name, e.hash]),
   );
   assert.equal(reader.isCached(made[0]!.hash), true);
+});
+
+/** `count` stored large folders (fanouts of chunk trees) of `size` files each. */
+async function fanouts(
+  t: Awaited<ReturnType<typeof testStore>>,
+  count: number,
+  size: number,
+): Promise<{ hash: Hash; chunks: Hash[]; entries: TreeEntry[] }[]> {
+  const out: { hash: Hash; chunks: Hash[]; entries: TreeEntry[] }[] = [];
+  const batch = t.store.objects.batch();
+  for (let i = 0; i < count; i++) {
+    const entries: TreeEntry[] = [];
+    for (let j = 0; j < size; j++) {
+      const name = `f${String(j).padStart(5, "0")}`;
+      entries.push({ name, kind: "file", hash: sha256(`folder ${i} ${name}`), size: 1 });
+    }
+    const folder = await encodeFolder(entries, sha256Async);
+    for (const c of folder.chunks) await batch.add(c.bytes);
+    assert.equal(await batch.add(folder.bytes), folder.hash);
+    out.push({ hash: folder.hash, chunks: folder.chunks.map((c) => c.hash), entries });
+  }
+  await batch.flush();
+  return out;
+}
+
+Deno.test("Reader keeps the chunk lists of at most treeCacheEntries chunks of large folders, the oldest let go", async () => {
+  await using t = await testStore();
+  const made = await fanouts(t, 3, CHUNK_MIN_ENTRIES + 1000);
+  assert.ok(made.every((m) => m.chunks.length > 1));
+  // Room for the chunk list of one folder (it counts one more for itself).
+  const reader = new Reader(t.store.objects, { treeCacheEntries: made[2]!.chunks.length + 1 });
+  for (const m of made) assert.equal((await reader.readTree(m.hash)).length, m.entries.length);
+  assert.deepEqual(made.map((m) => reader.isFanout(m.hash)), [false, false, true]);
+});
+
+Deno.test("Reader.readTreeOnce() gives a large folder's entries and chunks and keeps none of them", async () => {
+  await using t = await testStore();
+  const [made] = await fanouts(t, 1, CHUNK_MIN_ENTRIES + 1000);
+  const reader = new Reader(t.store.objects);
+  const once = await reader.readTreeOnce(made!.hash);
+  assert.deepEqual(once.chunks, made!.chunks);
+  assert.deepEqual(once.entries.map((e) => e.name), made!.entries.map((e) => e.name));
+  assert.equal(reader.isFanout(made!.hash), false);
+  assert.deepEqual(made!.chunks.map((c) => reader.isCached(c)), made!.chunks.map(() => false));
 });

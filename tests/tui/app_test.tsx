@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { render } from "ink-testing-library";
 import { App, type DashboardControls } from "../../tui/app.tsx";
 import { type FeedListener, journalFeed, type Subscribe } from "../../tui/feed.ts";
-import { type FeedItem, MESSAGE_MS, type Snapshot } from "../../tui/state.ts";
+import { type FeedItem, MESSAGE_MS, type Snapshot } from "../../tui/view.ts";
 import { tempDir } from "../_helpers.ts";
 import { at, history, jobEvents, jobId } from "./_events.ts";
 import { KEY, plain, until } from "./_render.ts";

@@ -1,7 +1,7 @@
 /** The pipeline DAG as text lines. */
 import assert from "node:assert/strict";
 import { cronEntries, dagLines, type DagSegment } from "../../tui/dag.ts";
-import type { PipelineNode } from "../../tui/state.ts";
+import type { PipelineNode } from "../../tui/view.ts";
 
 function text(lines: DagSegment[][]): string[] {
   return lines.map((l) => l.map((s) => s.text).join(""));

@@ -8,16 +8,9 @@ import { render } from "ink-testing-library";
 import { Dashboard, topWanted } from "../../tui/components/dashboard.tsx";
 import { barCells } from "../../tui/components/progress_bar.tsx";
 import { computeLayout } from "../../tui/layout.ts";
-import {
-  type FeedItem,
-  initialState,
-  type Limits,
-  reduce,
-  selectedIndex,
-  type Snapshot,
-  type ViewState,
-  windowStart,
-} from "../../tui/state.ts";
+import type { FeedItem, Limits, Snapshot, ViewState } from "../../tui/view.ts";
+import { initialState, reduce } from "../../tui/state.ts";
+import { selectedIndex, windowStart } from "../../tui/select.ts";
 import { at, history, jobEvents, jobId } from "./_events.ts";
 import { plain } from "./_render.ts";
 

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { LeaseHeldError, type TuskEvent } from "../../lib/mod.ts";
 import { EventBus } from "../../lib/scheduler/events.ts";
 import { journalFeed, schedulerFeed } from "../../tui/feed.ts";
-import type { FeedItem, ReplayProgress } from "../../tui/state.ts";
+import type { FeedItem, ReplayProgress } from "../../tui/view.ts";
 import { tempDir } from "../_helpers.ts";
 import { history, jobEvents } from "./_events.ts";
 import { until } from "./_render.ts";

@@ -7,7 +7,8 @@ import { render } from "ink-testing-library";
 import { Dashboard, topWanted } from "../../tui/components/dashboard.tsx";
 import { MetricSparkline, sparkline } from "../../tui/components/metric_sparkline.tsx";
 import { computeLayout } from "../../tui/layout.ts";
-import { initialState, reduce, type Snapshot, type ViewState } from "../../tui/state.ts";
+import { initialState, reduce } from "../../tui/state.ts";
+import type { Snapshot, ViewState } from "../../tui/view.ts";
 import { at } from "./_events.ts";
 import { plain } from "./_render.ts";
 

@@ -5,19 +5,16 @@ import {
   activeJobs,
   clockFace,
   elapsedMs,
-  type FeedItem,
   footerMessage,
-  initialState,
   jobsWindow,
-  MESSAGE_MS,
   ratePerSecond,
-  reduce,
   selectedIndex,
   selectedJob,
-  type ViewState,
   wantsRefresh,
   windowStart,
-} from "../../tui/state.ts";
+} from "../../tui/select.ts";
+import { type FeedItem, MESSAGE_MS, type ViewState } from "../../tui/view.ts";
+import { initialState, reduce } from "../../tui/state.ts";
 import { at, datumId, history, jobEvents, jobId } from "./_events.ts";
 
 function feed(state: ViewState, items: readonly FeedItem[]): ViewState {

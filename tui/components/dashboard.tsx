@@ -6,14 +6,8 @@
 import { Box } from "ink";
 import { cronEntries, dagLines } from "../dag.ts";
 import type { Layout } from "../layout.ts";
-import {
-  activeJobs,
-  footerMessage,
-  jobsWindow,
-  selectedIndex,
-  selectedJob,
-  type ViewState,
-} from "../state.ts";
+import { activeJobs, footerMessage, jobsWindow, selectedIndex, selectedJob } from "../select.ts";
+import type { ViewState } from "../view.ts";
 import { Footer } from "./footer.tsx";
 import { Header } from "./header.tsx";
 import { JobDetail } from "./job_detail.tsx";

@@ -2,7 +2,7 @@
 import { Box, Text } from "ink";
 import { printable, printableName } from "../../lib/mod.ts";
 import { fit, shortDuration, shortId } from "../format.ts";
-import type { DatumView } from "../state.ts";
+import type { DatumView } from "../view.ts";
 import { fg, stateColor, stateLabel, type Theme } from "./theme.ts";
 
 /** Props of `DatumList`. */

@@ -5,7 +5,8 @@
 import { Box, Text } from "ink";
 import { printable } from "../../lib/mod.ts";
 import { shortDuration, shortId } from "../format.ts";
-import { elapsedMs, type JobView } from "../state.ts";
+import { elapsedMs } from "../select.ts";
+import type { JobView } from "../view.ts";
 import { DatumList } from "./datum_list.tsx";
 import { LogTail } from "./log_tail.tsx";
 import { fg, stateColor, stateLabel, type Theme } from "./theme.ts";

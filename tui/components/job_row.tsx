@@ -5,7 +5,8 @@
 import { Text } from "ink";
 import { isFinal, printable } from "../../lib/mod.ts";
 import { fit, fitRight, rateText, shortDuration, shortId } from "../format.ts";
-import { elapsedMs, type JobView, ratePerSecond } from "../state.ts";
+import { elapsedMs, ratePerSecond } from "../select.ts";
+import type { JobView } from "../view.ts";
 import { ProgressBar } from "./progress_bar.tsx";
 import { fg, stateColor, stateLabel, type Theme } from "./theme.ts";
 

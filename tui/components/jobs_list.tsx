@@ -5,7 +5,7 @@
  */
 import { Box, Text } from "ink";
 import { count } from "../format.ts";
-import type { JobView } from "../state.ts";
+import type { JobView } from "../view.ts";
 import { jobColumns, JobRow } from "./job_row.tsx";
 import { fg, type Theme } from "./theme.ts";
 

@@ -2,7 +2,7 @@
 import { Box, Text } from "ink";
 import { printable } from "../../lib/mod.ts";
 import { shortId } from "../format.ts";
-import type { LogView } from "../state.ts";
+import type { LogView } from "../view.ts";
 import { fg, type Theme } from "./theme.ts";
 
 /** Props of `LogTail`. */

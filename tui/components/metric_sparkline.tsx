@@ -5,7 +5,7 @@
 import { Text } from "ink";
 import { formatMetric, printable } from "../../lib/mod.ts";
 import { fit } from "../format.ts";
-import type { PipelineMetric } from "../state.ts";
+import type { PipelineMetric } from "../view.ts";
 import { fg, type Theme } from "./theme.ts";
 
 const BARS = "▁▂▃▄▅▆▇█";

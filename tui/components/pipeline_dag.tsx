@@ -8,7 +8,7 @@ import { printable } from "../../lib/mod.ts";
 import type { ReactNode } from "react";
 import type { CronEntry, DagSegment } from "../dag.ts";
 import { untilText } from "../format.ts";
-import type { PipelineMetric } from "../state.ts";
+import type { PipelineMetric } from "../view.ts";
 import { MetricSparkline } from "./metric_sparkline.tsx";
 import { fg, stateColor, type Theme } from "./theme.ts";
 

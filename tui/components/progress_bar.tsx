@@ -1,6 +1,6 @@
 /** A job's progress bar: processed, skipped and failed datums of the total. */
 import { Text } from "ink";
-import type { JobProgress } from "../state.ts";
+import type { JobProgress } from "../view.ts";
 import { fg, type Theme } from "./theme.ts";
 
 /** Props of `ProgressBar`. */

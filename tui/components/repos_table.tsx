@@ -2,7 +2,7 @@
 import { Box, Text } from "ink";
 import { formatSize } from "../../lib/mod.ts";
 import { fit, fitRight, shortAge, shortId } from "../format.ts";
-import type { RepoView } from "../state.ts";
+import type { RepoView } from "../view.ts";
 import { fg, type Theme } from "./theme.ts";
 
 /** Props of `ReposTable`. */

@@ -1,0 +1,51 @@
+/**
+ * `ObjectStore.missing()` of many ids at once (more than `BULK_LOOKUPS`) checks them against
+ * each pack's whole index rather than one lookup each; its answer is the same: exactly the
+ * ids held neither in a pack nor as a loose object.
+ */
+import assert from "node:assert/strict";
+import { type Hash, sha256 } from "../../lib/store/hash.ts";
+import { BULK_LOOKUPS } from "../../lib/store/objects.ts";
+import { testStore } from "./_fixtures.ts";
+
+const utf8 = new TextEncoder();
+
+/** `n` distinct small objects tagged `tag`, by hash. */
+function objects(n: number, tag: string): Map<Hash, Uint8Array> {
+  const out = new Map<Hash, Uint8Array>();
+  for (let i = 0; i < n; i++) {
+    const bytes = utf8.encode(`${tag} ${i}\n`);
+    out.set(sha256(bytes), bytes);
+  }
+  return out;
+}
+
+Deno.test("ObjectStore.missing() of more than BULK_LOOKUPS ids names exactly those in no pack and not loose", async () => {
+  await using t = await testStore();
+  const packs = [
+    objects(BULK_LOOKUPS / 2 + 100, "first pack"),
+    objects(BULK_LOOKUPS / 2, "second"),
+  ];
+  for (const pack of packs) await t.store.objects.writePack(pack);
+  const loose = objects(3, "loose");
+  const batch = t.store.objects.batch();
+  for (const bytes of loose.values()) await batch.add(bytes);
+  await batch.flush();
+  const absent = [...objects(10, "never stored").keys()];
+  const asked = [...packs.flatMap((p) => [...p.keys()]), ...loose.keys()];
+  // The absent ids among the held ones, not only at the end.
+  absent.forEach((id, i) => asked.splice(i * 400, 0, id));
+  assert.ok(asked.length > BULK_LOOKUPS, `${asked.length} ids take the bulk path`);
+  const found = await t.store.objects.missing(asked);
+  assert.deepEqual([...found].sort(), [...absent].sort());
+});
+
+Deno.test("ObjectStore.missing() of more than BULK_LOOKUPS ids, all held, is empty; one absent id is named", async () => {
+  await using t = await testStore();
+  const pack = objects(BULK_LOOKUPS + 1, "pack");
+  await t.store.objects.writePack(pack);
+  assert.equal((await t.store.objects.missing(pack.keys())).size, 0);
+  const gone = sha256("not stored\n");
+  const found = await t.store.objects.missing([...pack.keys(), gone]);
+  assert.deepEqual([...found], [gone]);
+});
