@@ -9,7 +9,8 @@
  * the stage code's hash: a datum that succeeded with the same hash need not run again.
  */
 import { compileGlob } from "../glob.ts";
-import { canonicalJson, compareNames } from "../store/codec.ts";
+import { canonicalJson, compareNames, EMPTY_TREE, type TreeEntry } from "../store/codec.ts";
+import type { FanoutChunk } from "../store/fanout_codec.ts";
 import { type Hash, preloadNativeHash, sha256 } from "../store/hash.ts";
 import { formatPath } from "../store/names.ts";
 import type { Store } from "../store/store.ts";
@@ -307,6 +308,26 @@ export function datumId(d: Pick<Datum, "key">): string {
   return d.key.slice(0, 32);
 }
 
+/**
+ * Order of two normalised paths as a tree walk meets them: segment by segment, each segment
+ * as `compareNames()` orders names, a folder before what it holds.
+ */
+export function comparePaths(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    // A segment that ends first is a prefix of the other: it comes first.
+    if (x === SLASH) return -1;
+    if (y === SLASH) return 1;
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+const SLASH = 0x2f;
+
 /** One datum of a plan made from a diff: an earlier job's (by its place), or one met afresh. */
 export type DiffedDatum = { readonly earlier: number } | { readonly datum: Datum };
 
@@ -316,8 +337,8 @@ export type DiffedDatum = { readonly earlier: number } | { readonly datum: Datum
  * `earlierPaths`. A subtree whose hash is the same in both trees holds the same datums as
  * before, so nothing below it is read: each is given as its place in `earlierPaths`. Only
  * the entries on changed paths are matched afresh. The result is in `planDatums()`'s order
- * and says what it would say. Null when `earlierPaths` are not a plan's (a path twice, or a
- * subtree's datums apart), so that the caller plans in full.
+ * and says what it would say. Null when `earlierPaths` are not a plan's (not each after the
+ * one before in path order, `comparePaths()`), so that the caller plans in full.
  */
 export async function diffDatums(
   store: Store,
@@ -326,32 +347,34 @@ export async function diffDatums(
   options: { salt: string; codeHash: Hash; earlierPaths: readonly string[] },
 ): Promise<DiffedDatum[] | null> {
   const paths = options.earlierPaths;
-  /** Each earlier datum's path and its folders: the first datum at or under it, how many. */
-  const first = new Map<string, number>();
-  const count = new Map<string, number>();
-  if (new Set(paths).size !== paths.length) return null;
-  for (let i = 0; i < paths.length; i++) {
-    const path = paths[i]!;
-    for (let p = path;; p = p.slice(0, Math.max(1, p.lastIndexOf("/")))) {
-      if (!first.has(p)) first.set(p, i);
-      count.set(p, (count.get(p) ?? 0) + 1);
-      if (p === "/") break;
-    }
+  // A plan gives its datums in path order (a folder before what it holds, names in order):
+  // the datums at or under a path then follow each other, found by bisection.
+  for (let i = 1; i < paths.length; i++) {
+    if (comparePaths(paths[i - 1]!, paths[i]!) >= 0) return null;
   }
+  /** The first earlier datum at or after `path` in path order. */
+  const firstFrom = (path: string): number => {
+    let lo = 0;
+    let hi = paths.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (comparePaths(paths[mid]!, path) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  /** True when `p` is `path` or under it. */
+  const isUnder = (p: string, path: string): boolean =>
+    p === path || (p.startsWith(path) && (path === "/" || p[path.length] === "/"));
   const [now, was] = await Promise.all([
     store.readCommit(at.commit),
     store.readCommit(at.earlier),
   ]);
   const matcher = new EntryMatcher(store, input, { repo: at.repo, commit: at.commit });
   const out: DiffedDatum[] = [];
-  /** The earlier datums at or under `path`, which are all together in a plan's order. */
+  /** The earlier datums at or under `path`, given as they are. */
   const same = (path: string): boolean => {
-    const from = first.get(path);
-    if (from === undefined) return true;
-    const under = path === "/" ? "/" : `${path}/`;
-    for (let i = from; i < from + count.get(path)!; i++) {
-      const p = paths[i]!;
-      if (p !== path && !p.startsWith(under)) return false;
+    for (let i = firstFrom(path); i < paths.length && isUnder(paths[i]!, path); i++) {
       out.push({ earlier: i });
     }
     return true;
@@ -370,16 +393,96 @@ export async function diffDatums(
       });
     }
     if (e.kind !== "dir") return true;
-    const older = before?.kind === "dir" ? await store.readTree(before.hash) : [];
+    const was = before?.kind === "dir" ? before.hash : EMPTY_TREE;
+    const [nowChunks, wasChunks] = await Promise.all([
+      store.fanoutOf(e.hash),
+      was === EMPTY_TREE ? null : store.fanoutOf(was),
+    ]);
+    if (nowChunks && wasChunks) return await chunks(e.hash, nowChunks, was, wasChunks, segs);
+    const older = was === EMPTY_TREE ? [] : await store.readTree(was);
+    return await children(await store.readTree(e.hash), older, segs);
+  };
+  /** The children of a changed folder, `now`, walked side by side with `older`, its listing before. */
+  const children = async (
+    now: readonly TreeEntry[],
+    older: readonly TreeEntry[],
+    segs: string[],
+  ): Promise<boolean> => {
     const prefix = segs.length === 0 ? "/" : `${formatPath(segs)}/`;
     // Both listings are in name order: walked side by side, each child meets its namesake.
     let o = 0;
-    for (const child of await store.readTree(e.hash)) {
+    for (const child of now) {
       while (o < older.length && compareNames(older[o]!.name, child.name) < 0) o++;
       const was = older[o]?.name === child.name ? older[o] : undefined;
       if (was && was.kind === child.kind && was.hash === child.hash) {
         if (!same(prefix + child.name)) return false;
       } else if (!await visit(child, was, [...segs, child.name])) return false;
+    }
+    return true;
+  };
+  /**
+   * A changed large folder whose both listings are in chunks: a chunk whose hash is the same
+   * in both holds the same entries, so it is not read, and the earlier datums under its names
+   * are given as they are (they follow each other in a plan's order, by name); the chunks that
+   * differ are read, as runs that end at the same name on both sides, and walked as
+   * `children()` walks a folder.
+   */
+  const chunks = async (
+    nowTree: Hash,
+    nowChunks: readonly FanoutChunk[],
+    wasTree: Hash,
+    wasChunks: readonly FanoutChunk[],
+    segs: string[],
+  ): Promise<boolean> => {
+    const dir = formatPath(segs);
+    const prefix = segs.length === 0 ? "/" : `${dir}/`;
+    let at = firstFrom(dir);
+    /**
+     * Pass the earlier datums under the folder whose name in it is at most `last` (all of
+     * them for null), giving each as unchanged when `keep`.
+     */
+    const pass = (last: string | null, keep: boolean): void => {
+      for (; at < paths.length; at++) {
+        const path = paths[at]!;
+        if (path === dir) continue;
+        if (!path.startsWith(prefix)) return;
+        const slash = path.indexOf("/", prefix.length);
+        const name = path.slice(prefix.length, slash < 0 ? undefined : slash);
+        if (last !== null && compareNames(name, last) > 0) return;
+        if (keep) out.push({ earlier: at });
+      }
+    };
+    const read = async (tree: Hash, from: number, to: number): Promise<TreeEntry[]> => {
+      const entries: TreeEntry[] = [];
+      for (let c = from; c < to; c++) {
+        for (const e of await store.chunkEntries(tree, c)) entries.push(e);
+      }
+      return entries;
+    };
+    let n = 0;
+    let w = 0;
+    while (n < nowChunks.length || w < wasChunks.length) {
+      if (
+        n < nowChunks.length && w < wasChunks.length && nowChunks[n]!.hash === wasChunks[w]!.hash
+      ) {
+        pass(nowChunks[n]!.last, true);
+        n++;
+        w++;
+        continue;
+      }
+      // The chunks that differ, up to the first name both sides end a chunk at (or the end).
+      const n0 = n;
+      const w0 = w;
+      let nowLast = n < nowChunks.length ? nowChunks[n++]!.last : null;
+      let wasLast = w < wasChunks.length ? wasChunks[w++]!.last : null;
+      while (nowLast !== wasLast) {
+        if (wasLast === null || (nowLast !== null && compareNames(nowLast, wasLast) < 0)) {
+          nowLast = n < nowChunks.length ? nowChunks[n++]!.last : null;
+        } else wasLast = w < wasChunks.length ? wasChunks[w++]!.last : null;
+      }
+      const [now, older] = await Promise.all([read(nowTree, n0, n), read(wasTree, w0, w)]);
+      if (!await children(now, older, segs)) return false;
+      pass(nowLast, false);
     }
     return true;
   };

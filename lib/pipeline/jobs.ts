@@ -8,10 +8,11 @@
  */
 import { IntegrityError, InvalidArgumentError, NotFoundError } from "../errors.ts";
 import { wrongKindError } from "../store/damage.ts";
-import type { Hash } from "../store/hash.ts";
+import { type Hash, sha256Native } from "../store/hash.ts";
 import { exists, mapWriteError, syncDir, tempPath, writeFileAtomic } from "../store/fs_util.ts";
 import type { Layout } from "../store/layout.ts";
 import { JobIndex } from "./job_index.ts";
+import { isFinal } from "./states.ts";
 import { lastSaved, type SavedPieces, savedPieces, stamped, writePieces } from "./_record_save.ts";
 import type { Store } from "../store/store.ts";
 import {
@@ -279,6 +280,20 @@ export class JobStore {
     return record;
   }
 
+  /**
+   * The record of a final job without its datums (`datums` empty), read from the start of
+   * its file alone: a record is written with its datums last (`recordPieces()`), so what
+   * comes before them is the whole job but for its datums. A record of an unfinished job, or
+   * one whose datums are not last (an older version wrote its fields in another order), or
+   * that cannot be read so, is read whole, as `#read()` reads it (and refused as it is).
+   */
+  async #readHead(pipeline: string, id: string): Promise<JobRecord> {
+    const file = this.#store.layout.job(pipeline, id);
+    const head = await readRecordHead(file).catch(() => null);
+    if (head && !isFinal(head.state)) return await this.#read(pipeline, id);
+    return head ?? await this.#read(pipeline, id);
+  }
+
   /** Pipelines that have job records. */
   async pipelines(): Promise<string[]> {
     const out: string[] = [];
@@ -345,6 +360,11 @@ export class JobStore {
       onDamaged?: (damaged: DamagedJob) => void;
       /** The most readable records the caller takes (reads ahead stop there). */
       limit?: number;
+      /**
+       * Read each final job's record without its datums (`datums` empty), for a caller that
+       * looks only at the job (its state, trigger, inputs); an unfinished job is read whole.
+       */
+      heads?: boolean;
     } & ByFolder = {},
   ): AsyncGenerator<JobRecord> {
     const ids = options.byFolder ? this.#folderIds(options.pipeline) : this.ids(options.pipeline);
@@ -362,7 +382,10 @@ export class JobStore {
             break;
           }
           const { p, id } = next.value;
-          const read = this.#read(p, id).then((record) => ({ record }), (err) => ({ err }));
+          const read = (options.heads ? this.#readHead(p, id) : this.#read(p, id)).then(
+            (record) => ({ record }),
+            (err) => ({ err }),
+          );
           pending.push({ p, id, read });
         }
         const head = pending.shift();
@@ -405,11 +428,19 @@ export class JobStore {
    * `damaged` rather than thrown: one bad record holds up no listing. `limit` counts the
    * readable records; the damaged ones met before the limit is reached are all reported.
    */
-  async scan(options: { pipeline?: string; limit?: number } & ByFolder = {}): Promise<JobScan> {
+  async scan(
+    options: { pipeline?: string; limit?: number; heads?: boolean } & ByFolder = {},
+  ): Promise<JobScan> {
     const jobs: JobRecord[] = [];
     const damaged: DamagedJob[] = [];
     const onDamaged = (d: DamagedJob) => damaged.push(d);
-    const how = { ...pick(options), ...limitOf(options), ...byFolderOf(options), onDamaged };
+    const how = {
+      ...pick(options),
+      ...limitOf(options),
+      ...byFolderOf(options),
+      ...(options.heads ? { heads: true } : {}),
+      onDamaged,
+    };
     for await (const job of this.records(how)) {
       jobs.push(job);
       if (options.limit && jobs.length >= options.limit) break;
@@ -431,6 +462,20 @@ export class JobStore {
       text = await Deno.readTextFile(path);
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw await this.#damaged(err, path, "file");
+    }
+    // Whole lines are parsed as one array, which is several times quicker than a line at a
+    // time; a torn line (a crash) fails that, and the lines are then parsed one by one.
+    let entries: DatumIndexEntry[] | null = null;
+    if (text.endsWith("\n")) {
+      try {
+        entries = JSON.parse(`[${text.slice(0, -1).replaceAll("\n", ",")}]`) as DatumIndexEntry[];
+      } catch {
+        entries = null;
+      }
+    }
+    if (entries?.every((e) => typeof e === "object" && e !== null)) {
+      for (const e of entries) index.set(e.hash, e);
+      return index;
     }
     for (const line of text.split("\n")) {
       if (!line) continue;
@@ -454,6 +499,80 @@ export class JobStore {
     const index = await this.datumIndex(p.name);
     for (const [hash, e] of index) if (e.pipelineSeq !== p.createdSeq) index.delete(hash);
     return index;
+  }
+
+  /**
+   * Note how far the datum index of `pipeline` goes as job `id` ends (its size, and the
+   * SHA-256 of its bytes), so that the job planned from this one next reads only what was
+   * appended since (`datumIndexAfter()`). A cache: written without fsync; lost or stale, the
+   * next job reads the whole index.
+   */
+  async markDatumIndex(pipeline: string, id: string): Promise<void> {
+    const { layout } = this.#store;
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(layout.datumIndex(pipeline));
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      bytes = new Uint8Array(0);
+    }
+    const mark: DatumIndexMark = { job: id, size: bytes.length, sha256: await sha256Native(bytes) };
+    await writeFileAtomic(
+      layout.datumIndexMark(pipeline),
+      utf8.encode(JSON.stringify(mark)),
+      layout.tmp,
+      { syncFolder: false },
+    );
+  }
+
+  /**
+   * The datum index of `p` as it stands now, told apart from what it held when job `id`
+   * ended: `since`, the last entry appended since for each datum hash (null for another
+   * pipeline's of the name), and `find()`, the entry of a hash in the whole index as
+   * `datumIndexOf()` would give it. Null when the index is not what it was then with lines
+   * appended (no mark of that job, or its first bytes changed: rewritten by gc, edited, cut
+   * short): the caller then reads it whole.
+   */
+  async datumIndexAfter(
+    p: { readonly name: string; readonly createdSeq?: number },
+    id: string,
+  ): Promise<DatumIndexAfter | null> {
+    const { layout } = this.#store;
+    let mark: DatumIndexMark;
+    let bytes: Uint8Array;
+    try {
+      mark = JSON.parse(await Deno.readTextFile(layout.datumIndexMark(p.name)));
+      bytes = await Deno.readFile(layout.datumIndex(p.name));
+    } catch {
+      return null;
+    }
+    if (mark?.job !== id || typeof mark.size !== "number" || bytes.length < mark.size) return null;
+    // An append after a torn line would have joined it: then the whole index is read.
+    if (mark.size > 0 && bytes[mark.size - 1] !== 0x0a) return null;
+    if (await sha256Native(bytes.subarray(0, mark.size)) !== mark.sha256) return null;
+    let text: string | null = null;
+    const since = new Map<Hash, DatumIndexEntry | null>();
+    // The mark is where a line began, as every append ends with a newline.
+    for (const line of new TextDecoder().decode(bytes.subarray(mark.size)).split("\n")) {
+      const e = parseEntry(line);
+      if (e) since.set(e.hash, entryOf(e, p));
+    }
+    const find = (hash: Hash): DatumIndexEntry | null => {
+      text ??= new TextDecoder().decode(bytes);
+      const key = `{"hash":${JSON.stringify(hash)},`;
+      for (
+        let at = text.lastIndexOf(key);
+        at >= 0;
+        at = at > 0 ? text.lastIndexOf(key, at - 1) : -1
+      ) {
+        if (at > 0 && text[at - 1] !== "\n") continue;
+        const end = text.indexOf("\n", at);
+        const e = parseEntry(text.slice(at, end < 0 ? undefined : end));
+        if (e?.hash === hash) return entryOf(e, p);
+      }
+      return null;
+    };
+    return { since, find };
   }
 
   /**
@@ -543,6 +662,8 @@ export class JobStore {
    */
   async dropDatums(pipeline: string, datums: ReadonlySet<Hash>): Promise<void> {
     const path = this.#store.layout.datumIndex(pipeline);
+    // The index is rewritten, not appended to: what a job's mark says of it no longer holds.
+    await Deno.remove(this.#store.layout.datumIndexMark(pipeline)).catch(() => {});
     let text: string;
     try {
       text = await Deno.readTextFile(path);
@@ -566,6 +687,98 @@ export class JobStore {
   async removePipeline(pipeline: string): Promise<void> {
     await Deno.remove(this.#dir(pipeline), { recursive: true }).catch(() => {});
   }
+}
+
+/** What `markDatumIndex()` notes: the job, and the datum index's size and hash then. */
+interface DatumIndexMark {
+  readonly job: string;
+  readonly size: number;
+  readonly sha256: Hash;
+}
+
+/** What `datumIndexAfter()` gives: the entries appended since a job ended, and a lookup. */
+export interface DatumIndexAfter {
+  /** The last entry appended since, per hash: null when it is another pipeline's. */
+  readonly since: ReadonlyMap<Hash, DatumIndexEntry | null>;
+  /** The entry of `hash` in the whole index, as `datumIndexOf()` gives it, or null. */
+  find(hash: Hash): DatumIndexEntry | null;
+}
+
+/** The datum index entry on `line`, or null for a line that is not one (torn, empty). */
+function parseEntry(line: string): DatumIndexEntry | null {
+  if (!line) return null;
+  try {
+    const e = JSON.parse(line) as DatumIndexEntry;
+    return typeof e === "object" && e !== null && typeof e.hash === "string" ? e : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `e` when pipeline `p` made it (as `datumIndexOf()` keeps), else null. */
+function entryOf(
+  e: DatumIndexEntry,
+  p: { readonly createdSeq?: number },
+): DatumIndexEntry | null {
+  return e.pipelineSeq === p.createdSeq ? e : null;
+}
+
+/** The key that starts a record's datums (the last field of a record `recordPieces()` wrote). */
+const DATUMS_KEY = utf8.encode('"datums":[');
+
+/** The most bytes of a record read for its head: a head is a few kilobytes. */
+const HEAD_MOST = 1 << 20;
+
+/**
+ * The job in the record file `file` without its datums, when its datums are its last field;
+ * else null. Reads the file's last two bytes and its start, up to the datums.
+ */
+async function readRecordHead(file: string): Promise<JobRecord | null> {
+  const f = await Deno.open(file);
+  try {
+    const size = (await f.stat()).size;
+    if (size < 2) return null;
+    const tail = await readAt(f, size - 2, 2);
+    // A record whose last field is an array ends so: of a job's fields, only its datums can.
+    if (tail[0] !== 0x5d || tail[1] !== 0x7d) return null;
+    let bytes: Uint8Array = new Uint8Array(0);
+    for (let want = 4096; bytes.length < Math.min(size, HEAD_MOST); want *= 4) {
+      bytes = await readAt(f, 0, Math.min(size, want, HEAD_MOST));
+      const at = indexOf(bytes, DATUMS_KEY);
+      if (at < 0) continue;
+      const text = `${new TextDecoder().decode(bytes.subarray(0, at))}"datums":[]}`;
+      const record: unknown = JSON.parse(text);
+      return isJobRecord(record) ? record : null;
+    }
+    return null;
+  } finally {
+    f.close();
+  }
+}
+
+/** `length` bytes of `f` from `offset` (fewer at its end). */
+async function readAt(f: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  await f.seek(offset, Deno.SeekMode.Start);
+  let got = 0;
+  while (got < length) {
+    const n = await f.read(out.subarray(got));
+    if (n === null) break;
+    got += n;
+  }
+  return out.subarray(0, got);
+}
+
+/** Where `needle` first occurs in `bytes`, or -1. */
+function indexOf(bytes: Uint8Array, needle: Uint8Array): number {
+  const first = needle[0]!;
+  for (let i = bytes.indexOf(first); i >= 0; i = bytes.indexOf(first, i + 1)) {
+    if (i + needle.length > bytes.length) return -1;
+    let k = 1;
+    while (k < needle.length && bytes[i + k] === needle[k]) k++;
+    if (k === needle.length) return i;
+  }
+  return -1;
 }
 
 /** Job records read ahead of the one a listing takes. */

@@ -106,6 +106,8 @@ export async function finishJob(
   job.finished = nowText(ctx);
   setJobState(ctx, job, state, reason);
   await ctx.jobs.save(job, { durable: true });
+  // How far the datum index went: the next job, planned from this one, reads what follows.
+  if (state === "SUCCESS") await ctx.jobs.markDatumIndex(job.pipeline, job.id).catch(() => {});
   // The noted runs matter only to a job that may resume.
   await ctx.jobs.clearAttempts(job.pipeline, job.id).catch(() => {});
   return job;

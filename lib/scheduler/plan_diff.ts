@@ -11,8 +11,8 @@
  * null and the job is planned in full.
  */
 import { IntegrityError, NotFoundError } from "../errors.ts";
-import { diffDatums } from "../pipeline/datums.ts";
-import type { DatumRecord, JobRecord, JobStore } from "../pipeline/jobs.ts";
+import { diffDatums, type DiffedDatum } from "../pipeline/datums.ts";
+import type { DatumIndexEntry, DatumRecord, JobRecord, JobStore } from "../pipeline/jobs.ts";
 import type { Pipeline } from "../pipeline/pipelines.ts";
 import { EMPTY_TREE } from "../store/codec.ts";
 import type { Hash } from "../store/hash.ts";
@@ -36,6 +36,9 @@ export interface DiffPlan extends JobPlan {
   /** This job's records of the datums whose output joins (they run, or reuse another). */
   readonly arriving: readonly DatumRecord[];
 }
+
+/** The most datums met afresh that are looked up in the datum index's text, not parsed. */
+const LOOKUPS_MOST = 64;
 
 /** How far back from the newest job `planFromDiff()` looks for the job it plans. */
 const NEWEST_LOOKED_AT = 16;
@@ -75,11 +78,12 @@ export async function planFromDiff(
   ).catch(() => null);
   if (!diffed) return null;
 
-  const index = await jobs.datumIndexOf(p);
+  const index = await indexFor(jobs, p, earlier, diffed) ?? await jobs.datumIndexOf(p);
   // As `reusableEntries()`: an entry whose output tree is gone is a cache miss. And as
   // `mergeOutputs()`: a reused output missing a file's object runs again. The files of the
   // outputs that stay are those of the earlier output commit: one of them gone, and the job
-  // is planned in full, which runs its datum again.
+  // is planned in full, which runs its datum again. (One look for all of them, whose cost is
+  // a pass over the pack indexes: what a skip at scale still pays for every datum.)
   // A tree of it that cannot be read (gone, damaged): the full plan never reads it.
   const blobs = await treeBlobs(store, out.tree).catch(unreadable);
   if (!blobs) return null;
@@ -91,14 +95,15 @@ export async function planFromDiff(
   }
   const gone = await store.objects.missing(checked);
   for (let i = 0; i < files && gone.size > 0; i++) if (gone.has(checked[i]!)) return null;
-  for (const [hash, e] of index) if (gone.has(e.tree)) index.delete(hash);
+  if (gone.size > 0) { for (const [hash, e] of index) if (gone.has(e.tree)) index.delete(hash); }
 
   const plan = { index, attempts, reprocess: false };
   const records: DatumRecord[] = [];
   const toRun: PlannedDatum[] = [];
   const interrupted: PlannedDatum[] = [];
   const arriving: DatumRecord[] = [];
-  const stays = new Set<number>();
+  /** 1 for each earlier datum whose output stays as it is in the earlier output. */
+  const stays = new Uint8Array(earlier.datums.length);
   let skipped = 0;
   for (const d of diffed) {
     if ("earlier" in d) {
@@ -112,7 +117,7 @@ export async function planFromDiff(
       // It would run: its files were not read, so plan in full.
       if (rec.state !== "SKIPPED") return null;
       skipped++;
-      if (rec.outputTree === before.outputTree) stays.add(d.earlier);
+      if (rec.outputTree === before.outputTree) stays[d.earlier] = 1;
       else arriving.push(rec);
       records.push(rec);
       continue;
@@ -126,7 +131,7 @@ export async function planFromDiff(
   }
   // An optional input that matches nothing gives one datum of its own: planned in full.
   if (records.length === 0 && input.optional) return null;
-  const leaving = earlier.datums.filter((_, i) => !stays.has(i));
+  const leaving = earlier.datums.filter((_, i) => stays[i] === 0);
   return {
     records,
     toRun,
@@ -176,6 +181,49 @@ async function jobBefore(
     if (d.inputs.length !== 1 || d.inputs[0]!.name !== now.name) return null;
   }
   return earlier;
+}
+
+/**
+ * The datum index entries of the datums `diffed`, without reading the whole index when it
+ * has only been appended to since `earlier` ended (`JobStore.datumIndexAfter()`): an
+ * unchanged datum's entry is then the one `earlier`'s record names (the entry that job
+ * appended as it ran the datum, or the one it reused), unless a later one was appended; a
+ * datum met afresh is looked up. Null when the index must be read whole.
+ */
+async function indexFor(
+  jobs: JobStore,
+  p: Pipeline,
+  earlier: JobRecord,
+  diffed: readonly DiffedDatum[],
+): Promise<Map<Hash, DatumIndexEntry> | null> {
+  // Each datum met afresh is a search of the index's text: past a few, one parse is cheaper.
+  let afresh = 0;
+  for (const d of diffed) if ("datum" in d && ++afresh > LOOKUPS_MOST) return null;
+  const after = await jobs.datumIndexAfter(p, earlier.id);
+  if (!after) return null;
+  const seq = earlier.pipelineSeq !== undefined ? { pipelineSeq: earlier.pipelineSeq } : {};
+  const index = new Map<Hash, DatumIndexEntry>();
+  for (const d of diffed) {
+    let e: DatumIndexEntry | null | undefined;
+    const hash = "earlier" in d ? earlier.datums[d.earlier]!.hash : d.datum.hash;
+    if (after.since.has(hash)) e = after.since.get(hash);
+    else if ("datum" in d) e = after.find(hash);
+    else {
+      const before = earlier.datums[d.earlier]!;
+      if (before.outputTree === undefined) return null;
+      e = {
+        hash,
+        tree: before.outputTree,
+        size: before.outputSize ?? 0,
+        job: before.state === "SKIPPED" ? before.reusedFrom ?? "" : earlier.id,
+        version: earlier.version,
+        ...seq,
+      };
+      if (!e.job) return null;
+    }
+    if (e) index.set(hash, e);
+  }
+  return index;
 }
 
 /** Null for an object that is gone or damaged; any other error is thrown. */

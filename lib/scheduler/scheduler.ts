@@ -243,7 +243,8 @@ export class Scheduler {
    * once (`job:damaged`, naming its file and the remedy): one bad record holds up nothing.
    */
   async #newestJob(pipeline: string): Promise<JobRecord | null> {
-    const { jobs: [newest], damaged } = await this.jobs.scan({ pipeline, limit: 1 });
+    // A finished job is read without its datums: only its trigger and state matter here.
+    const { jobs: [newest], damaged } = await this.jobs.scan({ pipeline, limit: 1, heads: true });
     for (const d of damaged) {
       if (this.#reported.has(d.file)) continue;
       this.#reported.add(d.file);

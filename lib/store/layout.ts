@@ -231,6 +231,11 @@ export class Layout {
     return `${this.jobDir(pipeline)}/datums.jsonl`;
   }
 
+  /** How far a pipeline's datum index went when its last successful job ended. */
+  datumIndexMark(pipeline: string): string {
+    return `${this.jobDir(pipeline)}/datums.mark`;
+  }
+
   /** What this store knows of the remote `name`. */
   remoteCache(name: string): string {
     return `${this.remoteCaches}/${name}`;

@@ -147,6 +147,27 @@ export class Reader {
     return { entries, chunks };
   }
 
+  /**
+   * The chunks of the tree `hash` when it is a large folder's fanout (their lines: count,
+   * size, tree hash, last name), read without reading any chunk; null for a plain tree.
+   */
+  async fanoutOf(hash: Hash): Promise<readonly FanoutChunk[] | null> {
+    if (hash === EMPTY_TREE || this.#trees.has(hash)) return null;
+    const known = this.#fanouts.get(hash);
+    if (known) return known;
+    const bytes = await this.#objects.read(hash);
+    if (isFanout(bytes)) return this.#fanout(hash, bytes);
+    this.#trees.set(hash, decodeTree(bytes, hash));
+    return null;
+  }
+
+  /** The entries of chunk `index` of the fanout `hash`, read and checked against its line. */
+  async chunkEntries(hash: Hash, index: number): Promise<TreeEntry[]> {
+    const chunks = await this.fanoutOf(hash);
+    if (!chunks || !chunks[index]) throw new RangeError(`Tree ${hash} has no chunk ${index}`);
+    return await this.#readChunk(chunks, index, hash);
+  }
+
   /** The fanout `hash`'s chunks, decoded from its bytes (cached). */
   #fanout(hash: Hash, bytes: Uint8Array): FanoutChunk[] {
     let chunks = this.#fanouts.get(hash);

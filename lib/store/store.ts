@@ -20,6 +20,7 @@
  */
 import type { ObjectBatch } from "./batch.ts";
 import type { Commit, TreeEntry } from "./codec.ts";
+import type { FanoutChunk } from "./fanout_codec.ts";
 import { checkEntries, checkMark, cleanTemp, createFolder, findFolder } from "./folder.ts";
 import type { Hash } from "./hash.ts";
 import { Layout, STORE_DIR } from "./layout.ts";
@@ -197,6 +198,19 @@ export class Store {
   /** Read and decode a tree (pending objects of `batch` first). */
   async readTree(hash: Hash, batch?: ObjectBatch): Promise<TreeEntry[]> {
     return await this.#reader.readTree(hash, batch);
+  }
+
+  /**
+   * The chunks of the tree `hash` when it is a large folder's fanout, no chunk read; null for
+   * a plain tree (see `Reader.fanoutOf`).
+   */
+  async fanoutOf(hash: Hash): Promise<readonly FanoutChunk[] | null> {
+    return await this.#reader.fanoutOf(hash);
+  }
+
+  /** The entries of chunk `index` of the fanout `hash`, read and checked against its line. */
+  async chunkEntries(hash: Hash, index: number): Promise<TreeEntry[]> {
+    return await this.#reader.chunkEntries(hash, index);
   }
 
   /**

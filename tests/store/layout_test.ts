@@ -51,6 +51,7 @@ Deno.test("Layout names a job's record and the request files beside it", () => {
       l.stopRequest("edges", "j1"),
       l.attempts("edges", "j1"),
       l.datumIndex("edges"),
+      l.datumIndexMark("edges"),
       l.work("j1"),
     ],
     [
@@ -60,6 +61,7 @@ Deno.test("Layout names a job's record and the request files beside it", () => {
       "/s/jobs/edges/j1.stop",
       "/s/jobs/edges/j1.attempts",
       "/s/jobs/edges/datums.jsonl",
+      "/s/jobs/edges/datums.mark",
       "/s/work/j1",
     ],
   );
@@ -69,6 +71,7 @@ Deno.test("Layout.jobOf() gives the job id of a record file and null for any oth
   assert.equal(Layout.jobOf("j1.json"), "j1");
   assert.equal(Layout.jobOf("j1.attempts"), null);
   assert.equal(Layout.jobOf("datums.jsonl"), null);
+  assert.equal(Layout.jobOf("datums.mark"), null);
 });
 
 Deno.test("Layout.under() puts the store folder under a folder, the file-system root included", () => {
