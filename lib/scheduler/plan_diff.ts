@@ -108,6 +108,14 @@ export async function planFromDiff(
   for (const d of diffed) {
     if ("earlier" in d) {
       const before = earlier.datums[d.earlier]!;
+      // Its record from the job before, made this job's where it is the one `datumRecord()`
+      // gives: no new record (nor its inputs) per datum that stays.
+      if (reusedInPlace(p, before, plan, { repo: now.repo, commit: now.commit })) {
+        skipped++;
+        stays[d.earlier] = 1;
+        records.push(before);
+        continue;
+      }
       const { name, path } = before.inputs[0]!;
       const rec = datumRecord(p, {
         id: before.id,
@@ -224,6 +232,60 @@ async function indexFor(
     if (e) index.set(hash, e);
   }
   return index;
+}
+
+/** The keys of a skipped datum's record, in the order `datumRecord()` gives them. */
+const SKIPPED_KEYS = [
+  "id",
+  "hash",
+  "state",
+  "inputs",
+  "tries",
+  "durationMs",
+  "exitCode",
+  "outputTree",
+  "outputSize",
+  "reusedFrom",
+] as const satisfies readonly (keyof DatumRecord)[];
+
+/** The keys of a datum record's input, in the order `datumNames()` gives them. */
+const INPUT_KEYS = ["name", "repo", "commit", "path"] as const;
+
+/** True when the keys of `o` are `keys`, in that order. */
+function keysAre(o: object, keys: readonly string[]): boolean {
+  let i = 0;
+  for (const k in o) if (k !== keys[i++]) return false;
+  return i === keys.length;
+}
+
+/**
+ * When the job before skipped the datum of `before` reusing the output this job reuses too,
+ * make `before` the record `datumRecord()` gives this job for it (its input's commit now
+ * `now`'s, its tries those of `plan`), in place, and say true: the record then holds the same
+ * keys in the same order as `datumRecord()`'s, with the same values. False, `before` as it
+ * was, otherwise (it ran, or reuses another output, or its record was written otherwise).
+ */
+function reusedInPlace(
+  p: Pipeline,
+  before: DatumRecord,
+  plan: { index: ReadonlyMap<Hash, DatumIndexEntry>; attempts: ReadonlyMap<string, number> },
+  now: { repo: string; commit: string },
+): boolean {
+  const prev = plan.index.get(before.hash);
+  const input = before.inputs[0];
+  if (
+    !prev || prev.version < p.reprocessSince || before.state !== "SKIPPED" ||
+    prev.tree !== before.outputTree || before.inputs.length !== 1 || !input ||
+    !keysAre(before, SKIPPED_KEYS) || !keysAre(input, INPUT_KEYS)
+  ) return false;
+  before.tries = plan.attempts.get(before.id) ?? 0;
+  before.durationMs = 0;
+  before.exitCode = null;
+  before.outputSize = prev.size;
+  before.reusedFrom = prev.job;
+  input.repo = now.repo;
+  input.commit = now.commit;
+  return true;
 }
 
 /** Null for an object that is gone or damaged; any other error is thrown. */
