@@ -91,12 +91,21 @@ export class IdTable {
     }
     if (bad < 0) return -1;
     const slots = this.#slots;
+    const words = this.#words;
+    const p = this.#probe;
+    let parsed = false;
     for (let s = first & this.#mask;; s = (s + 1) & this.#mask) {
       const ord = slots[2 * s + 1]! - 1;
       if (ord < 0) return -1;
-      if (slots[2 * s] === first) {
-        return parseBytes(bytes, at, this.#probe) ? this.#lookup(false) : -1;
-      }
+      if (slots[2 * s] !== first) continue;
+      // The rest read once, at the first slot whose first word matches.
+      if (!parsed && !(parsed = parseBytes(bytes, at, p))) return -1;
+      const w = ord * WORDS;
+      if (
+        words[w + 1] === p[1] && words[w + 2] === p[2] && words[w + 3] === p[3] &&
+        words[w + 4] === p[4] && words[w + 5] === p[5] && words[w + 6] === p[6] &&
+        words[w + 7] === p[7]
+      ) return ord;
     }
   }
 
