@@ -209,7 +209,7 @@ async function indexFor(
   for (const d of diffed) if ("datum" in d && ++afresh > LOOKUPS_MOST) return null;
   const after = await jobs.datumIndexAfter(p, earlier.id);
   if (!after) return null;
-  const seq = earlier.pipelineSeq !== undefined ? { pipelineSeq: earlier.pipelineSeq } : {};
+  const seq = earlier.pipelineSeq;
   const index = new Map<Hash, DatumIndexEntry>();
   for (const d of diffed) {
     let e: DatumIndexEntry | null | undefined;
@@ -219,15 +219,15 @@ async function indexFor(
     else {
       const before = earlier.datums[d.earlier]!;
       if (before.outputTree === undefined) return null;
-      e = {
-        hash,
-        tree: before.outputTree,
-        size: before.outputSize ?? 0,
-        job: before.state === "SKIPPED" ? before.reusedFrom ?? "" : earlier.id,
-        version: earlier.version,
-        ...seq,
-      };
-      if (!e.job) return null;
+      const job = before.state === "SKIPPED" ? before.reusedFrom ?? "" : earlier.id;
+      if (!job) return null;
+      const tree = before.outputTree;
+      const size = before.outputSize ?? 0;
+      const version = earlier.version;
+      // No spread of `seq` here: 100,000 entries are made so for a skip.
+      e = seq === undefined
+        ? { hash, tree, size, job, version }
+        : { hash, tree, size, job, version, pipelineSeq: seq };
     }
     if (e) index.set(hash, e);
   }
