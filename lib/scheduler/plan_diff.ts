@@ -5,7 +5,8 @@
  * subtree whose hash is unchanged), and the output commit is that job's, spliced: the outputs
  * of the datums that changed or went leave it, those of the datums that run (or reuse another
  * output) join it. Every datum's record is the one `planJob()` would give, made by the same
- * `datumRecord()` from the same datum index; whenever that cannot be shown (another input
+ * `datumRecord()` from the same datum index (or, for a datum the job before skipped reusing the
+ * output this job reuses, that job's record made this one's in place: the same JSON); whenever that cannot be shown (another input
  * type, a datum of the earlier job that did not simply succeed or skip, an unchanged datum
  * the index would run again, an earlier output tree gone or damaged), `planFromDiff()` says
  * null and the job is planned in full.
