@@ -337,20 +337,11 @@ async function reachable(
   return { live, commits, trees, files, stale };
 }
 
-/** Check everything; throws IntegrityError naming the first broken link. */
-export async function verifyStore(
-  store: Store,
-  options: { extraRoots?: ExtraRootsFn } = {},
-): Promise<VerifyReport> {
-  // Verify re-hashes every object: worth the native hash from the start.
-  await preloadNativeHash();
-  // Recover first: a writer that crashed may have left the ledger ahead of the state file.
-  // A state file that is refused here is examined below, once the ledger has proved sound.
-  try {
-    await store.state();
-  } catch (err) {
-    if (!(err instanceof IntegrityError)) throw err;
-  }
+/**
+ * Walk the ledger's hash chain, replay it, and check the state file against both: the state
+ * `verify` then checks the objects of, and how many entries the ledger holds.
+ */
+async function checkedState(store: Store): Promise<{ state: StoreState; entries: number }> {
   const replay = emptyState();
   let entries = 0;
   let lastHash = replay.ledger.hash;
@@ -397,11 +388,57 @@ export async function verifyStore(
       { repair: rebuild },
     );
   }
+  return { state, entries };
+}
+
+/**
+ * `checkedState()`, once more under the store lock when it fails: `verify` takes no lock
+ * while it reads, and a writer may append to the ledger between its read of the ledger and
+ * its read of the state file. Under the lock no writer is half-way, so what fails then is
+ * damage; when the store lock's own recovery refuses the store, the first finding stands.
+ */
+async function stateOnceStill(store: Store): Promise<{ state: StoreState; entries: number }> {
+  try {
+    return await checkedState(store);
+  } catch (err) {
+    if (!(err instanceof IntegrityError)) throw err;
+    let again: { found: { state: StoreState; entries: number } } | { err: unknown };
+    try {
+      again = await store.transact(async () => {
+        try {
+          return { found: await checkedState(store) };
+        } catch (e) {
+          return { err: e };
+        }
+      });
+    } catch {
+      throw err;
+    }
+    if ("err" in again) throw again.err;
+    return again.found;
+  }
+}
+
+/** Check everything; throws IntegrityError naming the first broken link. */
+export async function verifyStore(
+  store: Store,
+  options: { extraRoots?: ExtraRootsFn } = {},
+): Promise<VerifyReport> {
+  // Verify re-hashes every object: worth the native hash from the start.
+  await preloadNativeHash();
+  // Recover first: a writer that crashed may have left the ledger ahead of the state file.
+  // A state file that is refused here is examined below, once the ledger has proved sound.
+  try {
+    await store.state();
+  } catch (err) {
+    if (!(err instanceof IntegrityError)) throw err;
+  }
   // The shared ingest lock keeps packs from being merged (or gc'd) while they are listed and
-  // checked: a merge removes the packs it replaces. Listing the objects checks every pack
-  // index first, so a corrupt index is named as such rather than as the objects it no
-  // longer finds.
+  // checked: a merge removes the packs it replaces, and a gc the objects of a repo deleted
+  // after the state was read. Listing the objects checks every pack index first, so a
+  // corrupt index is named as such rather than as the objects it no longer finds.
   return await store.withIngest(async () => {
+    const { state, entries } = await stateOnceStill(store);
     const ids = new IdTable();
     const all = await store.objects.indexAll(ids);
     const live = new Live(ids);

@@ -98,3 +98,39 @@ Deno.test("verifyStore() still names an extra root that is missing, listed or no
     (err: unknown) => err instanceof IntegrityError && err.data.problem === "missing",
   );
 });
+
+Deno.test("verifyStore() does not call altered a ledger a put appended to while it read", async () => {
+  await using t = await testStore();
+  await createRepo(t.store, "r");
+  await putText(t, "r@master:/a.txt", "one\n");
+  // Another process's put lands between verify's read of the ledger and its read of the
+  // state file (the first read of the state file, once).
+  const read = t.store.stateFile.bind(t.store);
+  let put = false;
+  t.store.stateFile = async () => {
+    if (!put) {
+      put = true;
+      await putElsewhere(t.store.layout.root, `${t.dir}/host/b.txt`, "r@master:/b.txt", "two\n");
+    }
+    return await read();
+  };
+  const report = await verifyStore(t.store);
+  assert.ok(put, "the other put ran while verify did");
+  assert.equal(report.entries, 3);
+  assert.equal(report.commits, 2);
+});
+
+Deno.test("verifyStore() still names a ledger line appended by hand, read again under the lock", async () => {
+  await using t = await testStore();
+  await createRepo(t.store, "r");
+  await putText(t, "r@master:/a.txt", "one\n");
+  // A copy of the first line appended by hand: it does not chain, under the store lock as
+  // without it, and that is reported.
+  const ledger = `${t.store.layout.root}/ledger`;
+  const lines = (await Deno.readTextFile(ledger)).trimEnd().split("\n");
+  await Deno.writeTextFile(ledger, lines[0] + "\n", { append: true });
+  await assert.rejects(
+    verifyStore(t.store),
+    (err: unknown) => err instanceof IntegrityError && /Ledger entry 3/.test(err.message),
+  );
+});
