@@ -261,6 +261,23 @@ async function benchClone(root: string, report: Report): Promise<void> {
     local.push((await measure("git", ["clone", "-q", git, dest], { env: gitEnv })).ms);
     await Deno.remove(dest, { recursive: true });
   }
+  // Deno's floor: an empty module run as tusk runs (the task's flags, the checkout's config).
+  const empty = `${root}/empty.ts`;
+  await Deno.writeTextFile(empty, "");
+  const floor: number[] = [];
+  for (let i = 0; i < CLONE_RUNS; i++) {
+    floor.push(
+      (await measure(Deno.execPath(), [
+        "run",
+        "--quiet",
+        ...NET_PERMS,
+        ...taskV8Flags("tusk"),
+        "--config",
+        `${ROOT}/deno.json`,
+        empty,
+      ])).ms,
+    );
+  }
   const t = runs.map((m) => m.ms);
   const b = baseline.map((m) => m.ms);
   report.add({
@@ -273,7 +290,8 @@ async function benchClone(root: string, report: Report): Promise<void> {
   });
   report.detail(
     `ranges: tusk clone ${spread(t)}, git clone file:// ${spread(b)}; git clone of the ` +
-      `local path (hard links) ${spread(local)}`,
+      `local path (hard links) ${spread(local)}; Deno's floor (an empty module run with the ` +
+      `tusk task's flags and config) ${spread(floor)}`,
   );
 }
 
