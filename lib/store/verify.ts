@@ -29,13 +29,18 @@ export interface VerifyReport {
   readonly objects: number;
 }
 
-/** Roots kept alive by the ledger: commits of live repos, and objects of live records. */
+/**
+ * Roots kept alive by the ledger: commits of live repos, and objects of live records. Only
+ * the entries `state` covers: one a writer appends meanwhile (`verify` takes no store lock)
+ * names objects written after the store's objects were listed.
+ */
 async function liveRoots(
   store: Store,
   state: StoreState,
 ): Promise<{ commits: Set<string>; objects: Set<Hash> }> {
   const commits = new Set<string>();
   for await (const { entry } of store.ledgerSince(0)) {
+    if (entry.seq > state.ledger.seq) break;
     for (const c of entry.changes) {
       if (c.type !== "commit" && c.type !== "branch:move") continue;
       const repo = state.repos[c.repo];
@@ -206,11 +211,20 @@ async function reachable(
   let commits = 0;
   let trees = 0;
   let files = 0;
-  const needObject = (hash: Hash, what: string) => {
-    if (!live.present(hash)) throw new Missing(`${what} is missing`, { object: hash });
+  /**
+   * True when the store holds `hash` now: listed, or written since the listing (`verify`
+   * locks out no writer: a running job's output is named by its records as it is written).
+   */
+  const heldNow = async (hash: Hash): Promise<boolean> => {
+    if (live.present(hash)) return true;
+    await store.objects.refresh();
+    return await store.objects.has(hash);
+  };
+  const needObject = async (hash: Hash, what: string) => {
+    if (!(await heldNow(hash))) throw new Missing(`${what} is missing`, { object: hash });
   };
   for (const o of roots.objects) {
-    needObject(o, `Object ${o} kept by a ledger record`);
+    await needObject(o, `Object ${o} kept by a ledger record`);
     live.add(o);
   }
   const visitTree = async (hash: Hash, where: string, blobs: boolean): Promise<void> => {
@@ -220,7 +234,7 @@ async function reachable(
     let entries: readonly TreeEntry[] = [];
     let plain: { bytes: Uint8Array; tree: ScannedTree } | undefined;
     try {
-      if (!live.present(hash)) throw new NotFoundError(`Cannot find object ${hash}`);
+      if (!(await heldNow(hash))) throw new NotFoundError(`Cannot find object ${hash}`);
       // Read and checked against its hash (as every read is), not kept: each tree is visited
       // once, and a walk of a million files holds one folder at a time. A plain tree's
       // entries are read where they lie in its bytes, with no object or string each.
@@ -264,7 +278,7 @@ async function reachable(
         const taken = live.takeHex(bytes, at, blobs);
         if (taken === "missing") {
           const blob = text(at, at + 64);
-          needObject(blob, `File ${pathOf(name())} (blob ${blob})`);
+          await needObject(blob, `File ${pathOf(name())} (blob ${blob})`);
         } else if (taken) files++;
       }
     }
@@ -275,8 +289,9 @@ async function reachable(
       }
       // One lookup per file: whether the store holds the blob, and whether it was seen.
       const taken = live.take(e.hash, blobs);
-      if (taken === "missing") needObject(e.hash, `File ${pathOf(e.name)} (blob ${e.hash})`);
-      else if (taken) files++;
+      if (taken === "missing") {
+        await needObject(e.hash, `File ${pathOf(e.name)} (blob ${e.hash})`);
+      } else if (taken) files++;
     }
   };
   for (const root of roots.commits) {
@@ -316,26 +331,17 @@ async function reachable(
   }
   for (const b of extra?.blobs ?? []) {
     if (live.has(b.hash)) continue;
-    if (check) needObject(b.hash, `${capitalised(b.what)} (blob ${b.hash})`);
+    if (check) await needObject(b.hash, `${capitalised(b.what)} (blob ${b.hash})`);
     live.add(b.hash);
   }
   return { live, commits, trees, files, stale };
 }
 
-/** Check everything; throws IntegrityError naming the first broken link. */
-export async function verifyStore(
-  store: Store,
-  options: { extraRoots?: ExtraRootsFn } = {},
-): Promise<VerifyReport> {
-  // Verify re-hashes every object: worth the native hash from the start.
-  await preloadNativeHash();
-  // Recover first: a writer that crashed may have left the ledger ahead of the state file.
-  // A state file that is refused here is examined below, once the ledger has proved sound.
-  try {
-    await store.state();
-  } catch (err) {
-    if (!(err instanceof IntegrityError)) throw err;
-  }
+/**
+ * Walk the ledger's hash chain, replay it, and check the state file against both: the state
+ * `verify` then checks the objects of, and how many entries the ledger holds.
+ */
+async function checkedState(store: Store): Promise<{ state: StoreState; entries: number }> {
   const replay = emptyState();
   let entries = 0;
   let lastHash = replay.ledger.hash;
@@ -382,11 +388,57 @@ export async function verifyStore(
       { repair: rebuild },
     );
   }
+  return { state, entries };
+}
+
+/**
+ * `checkedState()`, once more under the store lock when it fails: `verify` takes no lock
+ * while it reads, and a writer may append to the ledger between its read of the ledger and
+ * its read of the state file. Under the lock no writer is half-way, so what fails then is
+ * damage; when the store lock's own recovery refuses the store, the first finding stands.
+ */
+async function stateOnceStill(store: Store): Promise<{ state: StoreState; entries: number }> {
+  try {
+    return await checkedState(store);
+  } catch (err) {
+    if (!(err instanceof IntegrityError)) throw err;
+    let again: { found: { state: StoreState; entries: number } } | { err: unknown };
+    try {
+      again = await store.transact(async () => {
+        try {
+          return { found: await checkedState(store) };
+        } catch (e) {
+          return { err: e };
+        }
+      });
+    } catch {
+      throw err;
+    }
+    if ("err" in again) throw again.err;
+    return again.found;
+  }
+}
+
+/** Check everything; throws IntegrityError naming the first broken link. */
+export async function verifyStore(
+  store: Store,
+  options: { extraRoots?: ExtraRootsFn } = {},
+): Promise<VerifyReport> {
+  // Verify re-hashes every object: worth the native hash from the start.
+  await preloadNativeHash();
+  // Recover first: a writer that crashed may have left the ledger ahead of the state file.
+  // A state file that is refused here is examined below, once the ledger has proved sound.
+  try {
+    await store.state();
+  } catch (err) {
+    if (!(err instanceof IntegrityError)) throw err;
+  }
   // The shared ingest lock keeps packs from being merged (or gc'd) while they are listed and
-  // checked: a merge removes the packs it replaces. Listing the objects checks every pack
-  // index first, so a corrupt index is named as such rather than as the objects it no
-  // longer finds.
+  // checked: a merge removes the packs it replaces, and a gc the objects of a repo deleted
+  // after the state was read. Listing the objects checks every pack index first, so a
+  // corrupt index is named as such rather than as the objects it no longer finds.
   return await store.withIngest(async () => {
+    const { state, entries } = await stateOnceStill(store);
     const ids = new IdTable();
     const all = await store.objects.indexAll(ids);
     const live = new Live(ids);
