@@ -5,7 +5,8 @@
  * subtree whose hash is unchanged), and the output commit is that job's, spliced: the outputs
  * of the datums that changed or went leave it, those of the datums that run (or reuse another
  * output) join it. Every datum's record is the one `planJob()` would give, made by the same
- * `datumRecord()` from the same datum index; whenever that cannot be shown (another input
+ * `datumRecord()` from the same datum index (or, for a datum the job before skipped reusing the
+ * output this job reuses, that job's record made this one's in place: the same JSON); whenever that cannot be shown (another input
  * type, a datum of the earlier job that did not simply succeed or skip, an unchanged datum
  * the index would run again, an earlier output tree gone or damaged), `planFromDiff()` says
  * null and the job is planned in full.
@@ -108,6 +109,14 @@ export async function planFromDiff(
   for (const d of diffed) {
     if ("earlier" in d) {
       const before = earlier.datums[d.earlier]!;
+      // Its record from the job before, made this job's where it is the one `datumRecord()`
+      // gives: no new record (nor its inputs) per datum that stays.
+      if (reusedInPlace(p, before, plan, { repo: now.repo, commit: now.commit })) {
+        skipped++;
+        stays[d.earlier] = 1;
+        records.push(before);
+        continue;
+      }
       const { name, path } = before.inputs[0]!;
       const rec = datumRecord(p, {
         id: before.id,
@@ -201,7 +210,7 @@ async function indexFor(
   for (const d of diffed) if ("datum" in d && ++afresh > LOOKUPS_MOST) return null;
   const after = await jobs.datumIndexAfter(p, earlier.id);
   if (!after) return null;
-  const seq = earlier.pipelineSeq !== undefined ? { pipelineSeq: earlier.pipelineSeq } : {};
+  const seq = earlier.pipelineSeq;
   const index = new Map<Hash, DatumIndexEntry>();
   for (const d of diffed) {
     let e: DatumIndexEntry | null | undefined;
@@ -211,19 +220,73 @@ async function indexFor(
     else {
       const before = earlier.datums[d.earlier]!;
       if (before.outputTree === undefined) return null;
-      e = {
-        hash,
-        tree: before.outputTree,
-        size: before.outputSize ?? 0,
-        job: before.state === "SKIPPED" ? before.reusedFrom ?? "" : earlier.id,
-        version: earlier.version,
-        ...seq,
-      };
-      if (!e.job) return null;
+      const job = before.state === "SKIPPED" ? before.reusedFrom ?? "" : earlier.id;
+      if (!job) return null;
+      const tree = before.outputTree;
+      const size = before.outputSize ?? 0;
+      const version = earlier.version;
+      // No spread of `seq` here: 100,000 entries are made so for a skip.
+      e = seq === undefined
+        ? { hash, tree, size, job, version }
+        : { hash, tree, size, job, version, pipelineSeq: seq };
     }
     if (e) index.set(hash, e);
   }
   return index;
+}
+
+/** The keys of a skipped datum's record, in the order `datumRecord()` gives them. */
+const SKIPPED_KEYS = [
+  "id",
+  "hash",
+  "state",
+  "inputs",
+  "tries",
+  "durationMs",
+  "exitCode",
+  "outputTree",
+  "outputSize",
+  "reusedFrom",
+] as const satisfies readonly (keyof DatumRecord)[];
+
+/** The keys of a datum record's input, in the order `datumNames()` gives them. */
+const INPUT_KEYS = ["name", "repo", "commit", "path"] as const;
+
+/** True when the keys of `o` are `keys`, in that order. */
+function keysAre(o: object, keys: readonly string[]): boolean {
+  let i = 0;
+  for (const k in o) if (k !== keys[i++]) return false;
+  return i === keys.length;
+}
+
+/**
+ * When the job before skipped the datum of `before` reusing the output this job reuses too,
+ * make `before` the record `datumRecord()` gives this job for it (its input's commit now
+ * `now`'s, its tries those of `plan`), in place, and say true: the record then holds the same
+ * keys in the same order as `datumRecord()`'s, with the same values. False, `before` as it
+ * was, otherwise (it ran, or reuses another output, or its record was written otherwise).
+ */
+function reusedInPlace(
+  p: Pipeline,
+  before: DatumRecord,
+  plan: { index: ReadonlyMap<Hash, DatumIndexEntry>; attempts: ReadonlyMap<string, number> },
+  now: { repo: string; commit: string },
+): boolean {
+  const prev = plan.index.get(before.hash);
+  const input = before.inputs[0];
+  if (
+    !prev || prev.version < p.reprocessSince || before.state !== "SKIPPED" ||
+    prev.tree !== before.outputTree || before.inputs.length !== 1 || !input ||
+    !keysAre(before, SKIPPED_KEYS) || !keysAre(input, INPUT_KEYS)
+  ) return false;
+  before.tries = plan.attempts.get(before.id) ?? 0;
+  before.durationMs = 0;
+  before.exitCode = null;
+  before.outputSize = prev.size;
+  before.reusedFrom = prev.job;
+  input.repo = now.repo;
+  input.commit = now.commit;
+  return true;
 }
 
 /** Null for an object that is gone or damaged; any other error is thrown. */

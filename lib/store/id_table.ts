@@ -75,9 +75,38 @@ export class IdTable {
     return parseString(hash, this.#probe) ? this.#lookup(true) : -1;
   }
 
-  /** The ordinal of the id whose 64 hex digits start at `at` in `bytes`, or -1. */
+  /**
+   * The ordinal of the id whose 64 hex digits start at `at` in `bytes`, or -1. Its first 8
+   * digits are read first: an id the table does not hold is most often told apart by them
+   * alone (an empty slot, or other first words in the slots probed), without reading the rest.
+   */
   findHex(bytes: Uint8Array, at: number): number {
-    return parseBytes(bytes, at, this.#probe) ? this.#lookup(false) : -1;
+    if (at < 0 || at + 64 > bytes.length) return -1;
+    let first = 0;
+    let bad = 0;
+    for (let j = at; j < at + 8; j++) {
+      const d = HEX[bytes[j]!]!;
+      bad |= d;
+      first = (first << 4) | (d & 15);
+    }
+    if (bad < 0) return -1;
+    const slots = this.#slots;
+    const words = this.#words;
+    const p = this.#probe;
+    let parsed = false;
+    for (let s = first & this.#mask;; s = (s + 1) & this.#mask) {
+      const ord = slots[2 * s + 1]! - 1;
+      if (ord < 0) return -1;
+      if (slots[2 * s] !== first) continue;
+      // The rest read once, at the first slot whose first word matches.
+      if (!parsed && !(parsed = parseBytes(bytes, at, p))) return -1;
+      const w = ord * WORDS;
+      if (
+        words[w + 1] === p[1] && words[w + 2] === p[2] && words[w + 3] === p[3] &&
+        words[w + 4] === p[4] && words[w + 5] === p[5] && words[w + 6] === p[6] &&
+        words[w + 7] === p[7]
+      ) return ord;
+    }
   }
 
   /**

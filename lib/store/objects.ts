@@ -145,9 +145,9 @@ export class ObjectStore {
     const index = await this.#index();
     const all = Array.isArray(hashes) ? hashes as Hash[] : [...hashes];
     // Many at once: each pack's index read once beside them, rather than a lookup each.
-    const packed = index && all.length > BULK_LOOKUPS ? index.holding(all) : null;
-    const unpacked: Hash[] = [];
-    for (const hash of all) if (packed ? !packed.has(hash) : !index?.has(hash)) unpacked.push(hash);
+    const unpacked = index && all.length > BULK_LOOKUPS
+      ? index.lacking(all)
+      : all.filter((hash) => !index?.has(hash));
     return await this.#loose.missing(unpacked);
   }
 

@@ -258,31 +258,34 @@ export class PackIndexes {
   }
 
   /**
-   * Which of `hashes` some pack holds: for a bulk check of many at once (a job reusing
-   * 100,000 outputs), each pack's index is read once, in order, beside the hashes sorted —
-   * no bisection per hash, and no map of every entry.
+   * Those of `hashes` no pack holds, in their order: for a bulk check of many at once (a job
+   * reusing 100,000 outputs), each pack's index is read once, in order, beside the hashes —
+   * no bisection per hash, no map of every entry, and no string made of what is found.
    */
-  holding(hashes: readonly Hash[]): Set<Hash> {
+  lacking(hashes: readonly Hash[]): Hash[] {
     const map = this.#map;
-    if (map) return new Set(hashes.filter((h) => map.has(h)));
+    if (map) return hashes.filter((h) => !map.has(h));
     // The hashes in a table of ids: each entry line of each index is then one probe of its
-    // hex digits as they lie in the bytes, with no string made of it.
+    // hex digits as they lie in the bytes, and what it finds is marked by its ordinal.
     const wanted = new IdTable(hashes.length);
-    const byOrdinal: Hash[] = [];
-    for (const h of hashes) {
-      const ord = wanted.add(h);
-      if (ord === byOrdinal.length) byOrdinal.push(h);
-    }
-    const found = new Set<Hash>();
+    const ordinals = new Int32Array(hashes.length);
+    for (let i = 0; i < hashes.length; i++) ordinals[i] = wanted.add(hashes[i]!);
+    const found = new Uint8Array(wanted.size);
+    let left = wanted.size;
     for (const pack of this.#packs) {
+      if (left === 0) break;
       const bytes = pack.source.read(pack.start, pack.end);
       for (let at = 0; at < bytes.length;) {
         const ord = bytes[at + 64] === SPACE ? wanted.findHex(bytes, at) : -1;
-        if (ord >= 0) found.add(byOrdinal[ord]!);
+        if (ord >= 0 && found[ord] === 0) {
+          found[ord] = 1;
+          left--;
+        }
         at = bytes.indexOf(NEWLINE, at) + 1 || bytes.length;
       }
     }
-    return found;
+    // An ordinal of -1: not 64 lower-case hex digits, which no pack holds.
+    return hashes.filter((_, i) => ordinals[i]! < 0 || found[ordinals[i]!] === 0);
   }
 
   /** Where the object `hash` is packed, if it is. */

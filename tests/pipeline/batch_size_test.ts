@@ -88,6 +88,19 @@ Deno.test("JobStore.save() saves a record again as its JSON, whichever of its da
   job.progress.failed = 1;
   await jobs.save(job, { durable: true });
   assert.deepEqual(await saved(), job);
+  // Each other field that can change, alone in a piece of its own.
+  const changes: ((d: DatumRecord) => void)[] = [
+    (d) => d.tries = 3,
+    (d) => d.exitCode = 1,
+    (d) => d.outputTree = "8".repeat(64),
+    (d) => d.outputSize = 12,
+    (d) => d.reusedFrom = "7".repeat(32),
+  ];
+  for (const change of changes) {
+    change(job.datums[changes.indexOf(change) * 500 + 7]!);
+    await jobs.save(job);
+    assert.deepEqual(await saved(), job);
+  }
   // Nothing changed: the same text again.
   const text = await Deno.readTextFile(file);
   await jobs.save(job);

@@ -12,7 +12,9 @@ import { pipelineOf } from "../../lib/pipeline/pipelines.ts";
 import { isFinal } from "../../lib/pipeline/states.ts";
 import { currentTrigger } from "../../lib/pipeline/trigger.ts";
 import { createJob } from "../../lib/scheduler/job_state.ts";
+import { planDatums } from "../../lib/pipeline/datums.ts";
 import { planFromDiff } from "../../lib/scheduler/plan_diff.ts";
+import { planJob, reusableEntries } from "../../lib/scheduler/plan_job.ts";
 import { runJob } from "../../lib/scheduler/run_job.ts";
 import { Store } from "../../lib/store/store.ts";
 import { ROOT, tempDir, tuskOk } from "../_helpers.ts";
@@ -279,5 +281,36 @@ Deno.test("a job whose previous output tree is gone or damaged is planned in ful
     assert.equal(r.fromDiff, false, name);
     assert.equal(r.ran.state, "SUCCESS", `${name}: ${r.ran.reason}`);
     assert.deepEqual(r.ran, r.inFull, name);
+  }
+});
+
+Deno.test("after a job that skipped, planFromDiff() gives the full plan's datum records as the same JSON text", async () => {
+  await using s = await pipelineStore(GLOB_STAR, "upper.ts", UPPER_FILES);
+  // The second job skips /a.txt and /c.txt; the third plans from its skipped records.
+  await put(s.store, "/b.txt", "beta two\n");
+  assert.ok((await bothWays(s.path)).fromDiff);
+  await Deno.remove(`${s.path}/b`, { recursive: true });
+  await put(s.store, "/c.txt", "gamma two\n");
+  const store = await Store.open(s.store);
+  const p = await pipelineOf(await store.state(), "p");
+  const ctx = contextOf(store);
+  const job = await createJob(ctx, p, currentTrigger(await store.state(), p)!);
+  const earlier = (await ctx.jobs.list({ pipeline: "p", limit: 2 }))[1]!;
+  const before = await ctx.jobs.load(earlier.id, "p");
+  assert.deepEqual(before.datums.map((d) => d.state), ["SKIPPED", "SUCCESS", "SKIPPED"]);
+  const i = job.inputs[0]!;
+  const datums = await planDatums(store, p.parsed.input, new Map([[i.name, i]]), {
+    salt: p.parsed.salt,
+    codeHash: p.codeHash,
+  });
+  const index = await reusableEntries(store, datums, await ctx.jobs.datumIndexOf(p));
+  // A datum tried before (an interrupted run): both plans note its tries.
+  for (const attempts of [new Map<string, number>(), new Map([[before.datums[0]!.id, 2]])]) {
+    const diff = await planFromDiff(store, ctx.jobs, p, job, attempts);
+    assert.ok(diff);
+    const full = planJob(p, job, datums, index, attempts);
+    assert.equal(JSON.stringify(diff.records), JSON.stringify(full.records));
+    assert.equal(diff.skipped, full.skipped);
+    assert.equal(diff.records[0]!.tries, attempts.size ? 2 : 0);
   }
 });

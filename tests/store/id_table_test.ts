@@ -69,3 +69,20 @@ Deno.test("IdTable.matches() compares an id with a digest's words", () => {
   words[7] = words[7]! ^ 1;
   assert.ok(!table.matches(ord, words));
 });
+
+Deno.test("IdTable.findHex() tells apart ids that share their first 8 hex digits", () => {
+  const table = new IdTable();
+  const h = sha256("c");
+  const twin = `${h.slice(0, 8)}${sha256("d").slice(8)}`;
+  const other = `${h.slice(0, 63)}${h[63] === "0" ? "1" : "0"}`;
+  const ord = table.add(h);
+  assert.equal(table.findHex(enc.encode(h), 0), ord);
+  assert.equal(table.findHex(enc.encode(twin), 0), -1);
+  assert.equal(table.findHex(enc.encode(other), 0), -1);
+  // Its first 8 digits alone bad: refused before any slot is probed.
+  assert.equal(table.findHex(enc.encode(`${h.slice(0, 7)}G${h.slice(8)}`), 0), -1);
+  assert.equal(table.findHex(enc.encode(h), -1), -1);
+  const twinOrd = table.add(twin);
+  assert.equal(table.findHex(enc.encode(twin), 0), twinOrd);
+  assert.equal(table.findHex(enc.encode(h), 0), ord);
+});

@@ -49,3 +49,15 @@ Deno.test("ObjectStore.missing() of more than BULK_LOOKUPS ids, all held, is emp
   const found = await t.store.objects.missing([...pack.keys(), gone]);
   assert.deepEqual([...found], [gone]);
 });
+
+Deno.test("ObjectStore.missing() of many ids names each absent or malformed id once, however often asked", async () => {
+  await using t = await testStore();
+  const pack = objects(BULK_LOOKUPS + 10, "pack");
+  await t.store.objects.writePack(pack);
+  const held = [...pack.keys()];
+  const gone = sha256("not stored either\n");
+  const upper = held[5]!.toUpperCase();
+  const asked = [...held, ...held.slice(0, 50), gone, gone, upper];
+  const found = await t.store.objects.missing(asked);
+  assert.deepEqual([...found].sort(), [gone, upper].sort());
+});
