@@ -10,6 +10,7 @@ import {
   headlineMetric,
   inputLeaves,
   inspectCommit,
+  type JobRecord,
   listJobs,
   listRepos,
   metricNames,
@@ -39,7 +40,12 @@ export interface SnapshotOptions {
   readonly now?: () => Date;
   /** Commits of each output branch read for its metrics (default `METRIC_COMMITS`). */
   readonly metricCommits?: number;
+  /** How the store's jobs are counted (default `countJobs`). */
+  readonly countJobs?: (store: Store) => Promise<number>;
 }
+
+/** Listings tried while jobs keep appearing, before the count taken before the last is used. */
+const LISTINGS = 3;
 
 function inputsOf(input: PipelineSpec["input"]): PipelineInputView[] {
   return inputLeaves(input).map((i) =>
@@ -83,14 +89,27 @@ async function metricOf(
 export async function loadSnapshot(store: Store, options: SnapshotOptions = {}): Promise<Snapshot> {
   const takenAt = (options.now?.() ?? new Date()).toISOString();
   const limit = options.jobs ?? 200;
-  // A damaged record is set aside, as the scheduler skips it: the status loads regardless.
-  const damaged: DamagedRecord[] = [];
-  const jobs = limit > 0
-    ? await listJobs(store, {
-      limit,
-      onDamaged: (d) => damaged.push({ job: d.id, pipeline: d.pipeline, file: d.file }),
-    })
-    : undefined;
+  // The jobs are counted before and after they are listed, and listed again when the counts
+  // differ: a job made between the listing and a count would else be counted twice, once in
+  // the count and once by its own job:created event, since the listing does not know it.
+  const count = options.countJobs ?? countJobs;
+  let jobCount = await count(store);
+  let jobs: JobRecord[] | undefined;
+  let damaged: DamagedRecord[];
+  for (let listing = 1;; listing++) {
+    // A damaged record is set aside, as the scheduler skips it: the status loads regardless.
+    const set: DamagedRecord[] = damaged = [];
+    jobs = limit > 0
+      ? await listJobs(store, {
+        limit,
+        onDamaged: (d) => set.push({ job: d.id, pipeline: d.pipeline, file: d.file }),
+      })
+      : undefined;
+    if (jobs === undefined || listing === LISTINGS) break;
+    const after = await count(store);
+    if (after === jobCount) break;
+    jobCount = after;
+  }
   const repos: RepoView[] = [];
   for (const r of await listRepos(store)) {
     const head = r.branches.find((b) => b.name === "master")?.head ?? null;
@@ -112,6 +131,5 @@ export async function loadSnapshot(store: Store, options: SnapshotOptions = {}):
     const m = await metricOf(store, { name: p.name, branch: p.parsed.outputBranch }, depth);
     if (m) metrics.push(m);
   }
-  const jobCount = await countJobs(store);
   return { takenAt, repos, pipelines, metrics, jobCount, ...(jobs ? { jobs, damaged } : {}) };
 }

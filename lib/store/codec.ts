@@ -113,8 +113,8 @@ export function decodeTreeLine(line: string, id: Hash): TreeEntry {
   return { kind: m[1] === "d" ? "dir" : "file", size: Number(m[2]), hash: m[3]!, name: m[4]! };
 }
 
-/** Decode a tree's bytes, checking the format; `id` names it in errors. */
-export function decodeTree(bytes: Uint8Array, id: Hash): TreeEntry[] {
+/** A tree's bytes as text, checked for UTF-8, its header and its closing newline. */
+function treeText(bytes: Uint8Array, id: Hash): string {
   let text: string;
   try {
     text = decoder.decode(bytes);
@@ -124,6 +124,12 @@ export function decodeTree(bytes: Uint8Array, id: Hash): TreeEntry[] {
   if (!text.startsWith(TREE_HEADER) || !text.endsWith("\n")) {
     throw new IntegrityError(`Tree ${id} is malformed`, { object: id });
   }
+  return text;
+}
+
+/** Decode a tree's bytes, checking the format; `id` names it in errors. */
+export function decodeTree(bytes: Uint8Array, id: Hash): TreeEntry[] {
+  const text = treeText(bytes, id);
   // One sticky match per line, each starting where the last ended.
   const entries: TreeEntry[] = [];
   const entry = new RegExp(TREE_ENTRY);
@@ -172,15 +178,7 @@ const SHORTEST_LINE = 71;
  * where each entry lies, making no object or string per entry.
  */
 export function scanTree(bytes: Uint8Array, id: Hash): ScannedTree {
-  let text: string;
-  try {
-    text = decoder.decode(bytes);
-  } catch {
-    throw new IntegrityError(`Tree ${id} is not valid UTF-8`, { object: id });
-  }
-  if (!text.startsWith(TREE_HEADER) || !text.endsWith("\n")) {
-    throw new IntegrityError(`Tree ${id} is malformed`, { object: id });
-  }
+  treeText(bytes, id);
   const end = bytes.length;
   const most = Math.ceil((end - TREE_HEADER.length) / SHORTEST_LINE);
   const dirs = new Uint8Array(most);

@@ -98,13 +98,7 @@ export class Packs {
     let file: Deno.FsFile;
     let size: number;
     try {
-      file = await Deno.open(path, { read: true });
-      const info = await file.stat();
-      if (info.isDirectory) {
-        file.close();
-        throw new Deno.errors.IsADirectory(path);
-      }
-      size = info.size;
+      ({ file, size } = await openFile(path));
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) throw err;
       throw await wrongKindError(err, this.#layout.root, path, "file");
@@ -399,13 +393,7 @@ export class Packs {
     let file: Deno.FsFile;
     let size: number;
     try {
-      file = await Deno.open(path, { read: true });
-      const info = await file.stat();
-      if (info.isDirectory) {
-        file.close();
-        throw new Deno.errors.IsADirectory(path);
-      }
-      size = info.size;
+      ({ file, size } = await openFile(path));
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) {
         throw missingPack(table.pack, table.count ? ids.id(table.ordinals[0]!) : undefined);
@@ -558,4 +546,17 @@ function missingPack(pack: string, object: Hash | undefined): IntegrityError {
     }`,
     { pack, ...(object ? { object } : {}) },
   );
+}
+
+/** Open `path` to read it, with its size; a folder there is refused (`IsADirectory`). */
+async function openFile(path: string): Promise<{ file: Deno.FsFile; size: number }> {
+  const file = await Deno.open(path, { read: true });
+  try {
+    const info = await file.stat();
+    if (info.isDirectory) throw new Deno.errors.IsADirectory(path);
+    return { file, size: info.size };
+  } catch (err) {
+    file.close();
+    throw err;
+  }
 }

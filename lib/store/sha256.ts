@@ -4,7 +4,8 @@
  * than all its hashing. Large files go through `node:crypto` instead (see `codec.ts`).
  */
 
-const K = new Int32Array([
+/** FIPS 180-4's 64 round constants. */
+export const K: readonly number[] = [
   0x428a2f98,
   0x71374491,
   0xb5c0fbcf,
@@ -69,23 +70,26 @@ const K = new Int32Array([
   0xa4506ceb,
   0xbef9a3f7,
   0xc67178f2,
-]);
+];
+/** FIPS 180-4's initial hash value. */
+export const H0: readonly number[] = [
+  0x6a09e667,
+  0xbb67ae85,
+  0x3c6ef372,
+  0xa54ff53a,
+  0x510e527f,
+  0x9b05688c,
+  0x1f83d9ab,
+  0x5be0cd19,
+];
+const K32 = new Int32Array(K);
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 const encoder = new TextEncoder();
 
 /** An incremental SHA-256: `update` any number of times, then `digestHex` once. */
 export class Sha256 {
-  readonly #h = new Int32Array([
-    0x6a09e667,
-    0xbb67ae85,
-    0x3c6ef372,
-    0xa54ff53a,
-    0x510e527f,
-    0x9b05688c,
-    0x1f83d9ab,
-    0x5be0cd19,
-  ]);
+  readonly #h = new Int32Array(H0);
   readonly #w = new Int32Array(64);
   readonly #block = new Uint8Array(64);
   #buffered = 0;
@@ -164,7 +168,7 @@ export class Sha256 {
     let a = h[0]!, b = h[1]!, c = h[2]!, d = h[3]!, e = h[4]!, f = h[5]!, g = h[6]!, k = h[7]!;
     for (let i = 0; i < 64; i++) {
       const s1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-      const t1 = (k + s1 + ((e & f) ^ (~e & g)) + K[i]! + w[i]!) | 0;
+      const t1 = (k + s1 + ((e & f) ^ (~e & g)) + K32[i]! + w[i]!) | 0;
       const s0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
       const t2 = (s0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
       k = g;

@@ -4,7 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { Store } from "../../lib/store/store.ts";
+import { countJobs, type TuskEvent } from "../../lib/mod.ts";
 import { loadSnapshot } from "../../tui/snapshot.ts";
+import { initialState, reduce } from "../../tui/state.ts";
 import { ROOT, tempStore, tuskOk } from "../_helpers.ts";
 
 /** A store with the iris training pipeline (two models) and pipeline `upper` (no metrics). */
@@ -72,3 +74,59 @@ Deno.test("loadSnapshot() counts every job of the store from the job indexes", a
   assert.equal(snapshot.jobCount, (listed as unknown[]).length);
   assert.ok(snapshot.jobCount! >= 3);
 });
+
+/**
+ * A store with pipeline `upper` and one job, and a `countJobs` that puts a file (a new job)
+ * just before its `n`th count, as another process may while the dashboard starts.
+ */
+async function racingStore(n: number) {
+  const s = await tempStore();
+  const o = { store: s.store };
+  await tuskOk(["create", "repo", "data"], o);
+  await tuskOk(["put", "file", "data@master:/a.txt", "-f", "-"], { ...o, stdin: "a\n" });
+  await tuskOk(["create", "pipeline", "-f", `${ROOT}/tests/fixtures/stages/upper.json`], o);
+  let calls = 0;
+  const count = async (store: Store) => {
+    if (++calls === n) {
+      await tuskOk(["put", "file", "data@master:/b.txt", "-f", "-"], { ...o, stdin: "b\n" });
+    }
+    return await countJobs(store);
+  };
+  return { s, count, calls: () => calls };
+}
+
+/** The dashboard's job total after the snapshot and then the newest job's own job:created. */
+async function totalAfterEvents(
+  store: string,
+  snapshot: Awaited<ReturnType<typeof loadSnapshot>>,
+) {
+  const [newest] = JSON.parse((await tuskOk(["list", "job", "--json"], { store })).stdout) as {
+    id: string;
+    pipeline: string;
+    created: string;
+  }[];
+  const created: TuskEvent = {
+    type: "job:created",
+    time: newest!.created,
+    job: newest!.id,
+    pipeline: newest!.pipeline,
+    version: 1,
+    inputs: [],
+  };
+  let state = reduce(initialState(), { kind: "snapshot", snapshot });
+  state = reduce(state, { kind: "feed", items: [created] });
+  return state.totalJobs;
+}
+
+for (const n of [1, 2]) {
+  Deno.test(`loadSnapshot() counts a job made while it loads once, not twice (made before count ${n})`, async () => {
+    const { s, count, calls } = await racingStore(n);
+    await using _ = s;
+    const store = await Store.open(s.store);
+    const snapshot = await loadSnapshot(store, { jobs: 10, countJobs: count });
+    assert.equal(snapshot.jobCount, 2);
+    assert.equal(snapshot.jobs?.length, 2);
+    assert.equal(calls(), n === 1 ? 2 : 3, "a count that moved is followed by a new listing");
+    assert.equal(await totalAfterEvents(s.store, snapshot), 2);
+  });
+}
