@@ -91,7 +91,20 @@ async function bothWays(root: string, options: { interrupt?: boolean } = {}) {
   const p = await pipelineOf(await a.state(), "p");
   const ctx = contextOf(a);
   const job = await createJob(ctx, p, currentTrigger(await a.state(), p)!);
-  const fromDiff = (await planFromDiff(a, ctx.jobs, p, job, new Map())) !== null;
+  const diff = await planFromDiff(a, ctx.jobs, p, job, new Map());
+  const fromDiff = diff !== null;
+  if (diff) {
+    // The records planned from the diff are those of the full plan, as the same JSON text.
+    const i = job.inputs[0]!;
+    const datums = await planDatums(a, p.parsed.input, new Map([[i.name, i]]), {
+      salt: p.parsed.salt,
+      codeHash: p.codeHash,
+    });
+    const index = await reusableEntries(a, datums, await ctx.jobs.datumIndexOf(p));
+    const full = planJob(p, job, datums, index, new Map());
+    assert.equal(JSON.stringify(diff.records), JSON.stringify(full.records));
+    assert.equal(diff.skipped, full.skipped);
+  }
   let left = job;
   if (options.interrupt) {
     const shutdown = new AbortController();
@@ -312,5 +325,47 @@ Deno.test("after a job that skipped, planFromDiff() gives the full plan's datum 
     assert.equal(JSON.stringify(diff.records), JSON.stringify(full.records));
     assert.equal(diff.skipped, full.skipped);
     assert.equal(diff.records[0]!.tries, attempts.size ? 2 : 0);
+  }
+});
+
+/** Run the job the newest commit calls for both ways (see `bothWays()`), then drop the copy. */
+async function step(root: string, what: string, state = "SUCCESS") {
+  const r = await bothWays(root);
+  await Deno.remove(`${root}/b`, { recursive: true });
+  assert.equal(r.ran.state, state, `${what}: ${r.ran.reason}`);
+  assert.deepEqual(r.ran, r.inFull, what);
+  return r;
+}
+
+Deno.test("a sequence of commits plans each job from the diff as the full plan does, reusing outputs from jobs two and more back", async () => {
+  const files = { "/a.txt": "a\n", "/b.txt": "b\n", "/c.txt": "c\n", "/d.txt": "d\n" };
+  for (const glob of ["/*", "/**"]) {
+    await using s = await pipelineStore(
+      specOf("upper.ts", { pfs: { repo: "data", glob } }),
+      "upper.ts",
+      files,
+    );
+    await put(s.store, "/b.txt", "b two\n");
+    assert.ok((await step(s.path, `${glob} changed`)).fromDiff);
+    // /a, /c, /d are skipped by the job before, reusing the first job's outputs.
+    await put(s.store, "/c.txt", "c two\n");
+    assert.ok((await step(s.path, `${glob} changed again`)).fromDiff);
+    // Reverted: /b's first output, from three jobs back.
+    await put(s.store, "/b.txt", "b\n");
+    const back = await step(s.path, `${glob} reverted`);
+    assert.ok(back.fromDiff);
+    assert.equal(back.ran.progress.processed, 0);
+    // The same content twice: a commit whose tree is that of the one before.
+    await put(s.store, "/a.txt", "a\n");
+    await step(s.path, `${glob} same content`);
+    // A file turned into a folder, another added, one deleted.
+    await tuskOk(["delete", "file", "data@master:/d.txt", "--no-wait"], { store: s.store });
+    await put(s.store, "/d.txt/x.txt", "dx\n");
+    await put(s.store, "/e.txt", "e\n");
+    // Under /**, both the folder and its file are datums writing one path: the job fails.
+    await step(s.path, `${glob} file to folder`, glob === "/*" ? "SUCCESS" : "FAILURE");
+    if (glob !== "/*") continue;
+    await put(s.store, "/e.txt", "e two\n");
+    assert.ok((await step(s.path, `${glob} after folder`)).fromDiff);
   }
 });
