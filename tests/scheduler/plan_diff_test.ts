@@ -369,3 +369,34 @@ Deno.test("a sequence of commits plans each job from the diff as the full plan d
     assert.ok((await step(s.path, `${glob} after folder`)).fromDiff);
   }
 });
+
+Deno.test("records of the job before edited by hand (keys reordered, fields added, tries and exit codes) give the full plan's records", async () => {
+  const files = {
+    "/a.txt": "a\n",
+    "/b.txt": "b\n",
+    "/c.txt": "c\n",
+    "/d.txt": "d\n",
+    "/e.txt": "e\n",
+  };
+  await using s = await pipelineStore(GLOB_STAR, "upper.ts", files);
+  await put(s.store, "/b.txt", "b two\n");
+  await step(s.path, "changed");
+  const store = await Store.open(s.store);
+  const before = (await new JobStore(store).latest("p"))!;
+  const file = store.layout.job("p", before.id);
+  const record = JSON.parse(await Deno.readTextFile(file));
+  const [a, , c, d, e] = record.datums as Record<string, unknown>[];
+  assert.deepEqual([a, c, d, e].map((r) => r!.state), ["SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED"]);
+  // Keys in another order; an extra field; an input with an extra field; tries and an exit
+  // code left from runs that failed.
+  record.datums[0] = Object.fromEntries(Object.entries(a!).reverse());
+  c!.note = "kept by hand";
+  (d!.inputs as Record<string, unknown>[])[0]!.extra = 1;
+  Object.assign(e!, { tries: 3, exitCode: 2, durationMs: 12 });
+  await Deno.chmod(file, 0o644).catch(() => {});
+  await Deno.writeTextFile(file, JSON.stringify(record));
+  await put(s.store, "/b.txt", "b three\n");
+  const r = await step(s.path, "after the edit");
+  assert.ok(r.fromDiff);
+  assert.deepEqual(r.ran.progress, { total: 5, processed: 1, skipped: 4, failed: 0, recovered: 0 });
+});
