@@ -400,3 +400,43 @@ Deno.test("records of the job before edited by hand (keys reordered, fields adde
   assert.ok(r.fromDiff);
   assert.deepEqual(r.ran.progress, { total: 5, processed: 1, skipped: 4, failed: 0, recovered: 0 });
 });
+
+Deno.test("a folder in chunks of thousands of files, changed over several commits, a datum failing then mended: each job as the full plan's", async () => {
+  const spec = {
+    pipeline: { name: "p" },
+    transform: { cmd: ["deno", "run", "batch_upper.ts", "/pfs/data/big/", "/pfs/out/"] },
+    datumBatching: true,
+    datumTries: 1,
+    input: { pfs: { repo: "data", glob: "/big/*" } },
+  };
+  await using s = await pipelineStore(spec, "batch_upper.ts", { "/small.txt": "small\n" });
+  const folder = `${s.path}/big`;
+  await Deno.mkdir(folder);
+  for (let i = 0; i < 4200; i++) await Deno.writeTextFile(`${folder}/f${i}.txt`, `file ${i}\n`);
+  await tuskOk(["put", "file", "data@master:/big", "-r", "-f", folder, "--no-wait"], {
+    store: s.store,
+  });
+  await Deno.remove(folder, { recursive: true });
+  const store = await Store.open(s.store);
+  const tree =
+    (await store.readCommit((await store.state()).repos.data!.branches.master!.head!)).tree;
+  const big = (await store.readTree(tree)).find((e) => e.name === "big")!;
+  assert.ok(((await store.fanoutOf(big.hash)) ?? []).length > 1, "the folder is in chunks");
+  store.objects.close();
+  // The first job over them runs once, as "wait commit" runs it.
+  await tuskOk(["wait", "commit", "data@master"], { store: s.store });
+  await put(s.store, "/big/f10.txt", "file ten\n");
+  await put(s.store, "/big/f4199.txt", "file last\n");
+  assert.ok((await step(s.path, "two changed")).fromDiff);
+  // The same content in two files; a file that fails its datum.
+  await put(s.store, "/big/f2000.txt", "file 10\n");
+  await put(s.store, "/big/f3000.txt", "bad\n");
+  await step(s.path, "one failing", "FAILURE");
+  await put(s.store, "/big/f3000.txt", "mended\n");
+  await step(s.path, "mended");
+  await put(s.store, "/big/f10.txt", "file 10\n");
+  await tuskOk(["delete", "file", "data@master:/big/f11.txt", "--no-wait"], { store: s.store });
+  const r = await step(s.path, "reverted and deleted");
+  assert.ok(r.fromDiff);
+  assert.equal(r.ran.progress.total, 4199);
+});
