@@ -440,3 +440,25 @@ Deno.test("a folder in chunks of thousands of files, changed over several commit
   assert.ok(r.fromDiff);
   assert.equal(r.ran.progress.total, 4199);
 });
+
+Deno.test("a reused datum whose output tree or file was deleted by hand runs again, as in the full plan", async () => {
+  for (const what of ["tree", "file"] as const) {
+    await using s = await pipelineStore(GLOB_STAR, "upper.ts", UPPER_FILES);
+    await put(s.store, "/b.txt", "beta two\n");
+    await step(s.path, `${what}: changed`);
+    const store = await Store.open(s.store);
+    const before = (await new JobStore(store).latest("p"))!;
+    // /a.txt: skipped by the job before, reusing the first job's output.
+    const a = before.datums[0]!;
+    assert.equal(a.state, "SKIPPED");
+    const gone = what === "tree"
+      ? a.outputTree!
+      : (await store.readTree(a.outputTree!)).find((e) => e.name === "a.txt")!.hash;
+    store.objects.close();
+    await Deno.remove(store.layout.loose(gone));
+    await put(s.store, "/c.txt", "gamma two\n");
+    const r = await step(s.path, `${what}: after the delete`);
+    assert.equal(r.ran.progress.processed, 2, what);
+    assert.equal(r.ran.datums[0]!.state, "SUCCESS", what);
+  }
+});
