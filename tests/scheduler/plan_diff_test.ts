@@ -132,7 +132,12 @@ async function bothWays(root: string, options: { interrupt?: boolean } = {}) {
     await pipelineOf(await b.state(), "p"),
     await full.jobs.load(job.id),
   );
-  return { fromDiff, ran: await outcome(a, ran), inFull: await outcome(b, inFull) };
+  return {
+    id: job.id,
+    fromDiff,
+    ran: await outcome(a, ran),
+    inFull: await outcome(b, inFull),
+  };
 }
 
 const UPPER_FILES = { "/a.txt": "alpha\n", "/b.txt": "beta\n", "/c.txt": "gamma\n" };
@@ -328,9 +333,40 @@ Deno.test("after a job that skipped, planFromDiff() gives the full plan's datum 
   }
 });
 
+/** Fields of the CLI's JSON that are the run's own times (and the commit made at one). */
+const TIMES = new Set([
+  "durationMs",
+  "started",
+  "finished",
+  "created",
+  "updated",
+  "logs",
+  "outputCommit",
+]);
+
 /** Run the job the newest commit calls for both ways (see `bothWays()`), then drop the copy. */
 async function step(root: string, what: string, state = "SUCCESS") {
   const r = await bothWays(root);
+  // As the CLI shows them: the same datums, the same job, but for the run's own times.
+  const shown = async (side: string, args: string[]) => {
+    const out = (await tuskOk(args, { store: `${root}/${side}/.tusk` })).stdout;
+    return JSON.parse(out, (k, v) => TIMES.has(k) ? undefined : v);
+  };
+  const job = r.id;
+  for (
+    const args of [["list", "datum", `p@${job}`, "--json"], [
+      "inspect",
+      "job",
+      `p@${job}`,
+      "--json",
+    ]]
+  ) {
+    assert.deepEqual(
+      await shown("a", args),
+      await shown("b", args),
+      `${what}: ${args[0]} ${args[1]}`,
+    );
+  }
   await Deno.remove(`${root}/b`, { recursive: true });
   assert.equal(r.ran.state, state, `${what}: ${r.ran.reason}`);
   assert.deepEqual(r.ran, r.inFull, what);
