@@ -498,3 +498,23 @@ Deno.test("a reused datum whose output tree or file was deleted by hand runs aga
     assert.equal(r.ran.datums[0]!.state, "SUCCESS", what);
   }
 });
+
+Deno.test("a job planned from the diff of one that skipped, cut short, resumes to the full plan's records and commit", async () => {
+  const files = { "/a.txt": "a\n", "/b.txt": "b\n", "/c.txt": "c\n", "/d.txt": "d\n" };
+  await using s = await pipelineStore(GLOB_STAR, "upper.ts", files);
+  await put(s.store, "/b.txt", "b two\n");
+  await step(s.path, "changed");
+  // /a and /d are skipped by the job before, reusing the first job's outputs.
+  await put(s.store, "/c.txt", "c two\n");
+  await put(s.store, "/b.txt", "b three\n");
+  await put(s.store, "/e.txt", "e\n");
+  const r = await bothWays(s.path, { interrupt: true });
+  assert.ok(r.fromDiff);
+  assert.equal(r.ran.state, "SUCCESS", r.ran.reason);
+  assert.deepEqual(r.ran, r.inFull);
+  // /a and /d reuse the first job's outputs (a datum that ran before the cut is reused too).
+  const [a, , , d] = r.ran.datums;
+  assert.equal(a!.state, "SKIPPED");
+  assert.equal(d!.reusedFrom, a!.reusedFrom);
+  assert.notEqual(a!.reusedFrom, r.id);
+});
