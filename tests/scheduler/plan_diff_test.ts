@@ -518,3 +518,25 @@ Deno.test("a job planned from the diff of one that skipped, cut short, resumes t
   assert.equal(d!.reusedFrom, a!.reusedFrom);
   assert.notEqual(a!.reusedFrom, r.id);
 });
+
+Deno.test("reused outputs whose pack was deleted by hand run again, as in the full plan", async () => {
+  const files = Object.fromEntries(
+    Array.from({ length: 20 }, (_, i) => [`/f${i}.txt`, `file ${i}\n`]),
+  );
+  const spec = {
+    pipeline: { name: "p" },
+    transform: { cmd: ["deno", "run", "batch_upper.ts", "/pfs/data/", "/pfs/out/"] },
+    datumBatching: true,
+    input: { pfs: { repo: "data", glob: "/*" } },
+  };
+  await using s = await pipelineStore(spec, "batch_upper.ts", files);
+  await put(s.store, "/f3.txt", "three\n");
+  await step(s.path, "changed");
+  const packs = [...Deno.readDirSync(`${s.store}/packs`)].map((e) => e.name);
+  assert.ok(packs.some((name) => name.endsWith(".pack")), "the first job's outputs are packed");
+  for (const name of packs) await Deno.remove(`${s.store}/packs/${name}`);
+  await put(s.store, "/f4.txt", "four\n");
+  const r = await step(s.path, "after the packs went");
+  // Every output was in the packs but those of the job before (/f3): all but it run again.
+  assert.equal(r.ran.progress.processed, 19);
+});
