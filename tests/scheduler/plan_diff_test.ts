@@ -91,7 +91,20 @@ async function bothWays(root: string, options: { interrupt?: boolean } = {}) {
   const p = await pipelineOf(await a.state(), "p");
   const ctx = contextOf(a);
   const job = await createJob(ctx, p, currentTrigger(await a.state(), p)!);
-  const fromDiff = (await planFromDiff(a, ctx.jobs, p, job, new Map())) !== null;
+  const diff = await planFromDiff(a, ctx.jobs, p, job, new Map());
+  const fromDiff = diff !== null;
+  if (diff) {
+    // The records planned from the diff are those of the full plan, as the same JSON text.
+    const i = job.inputs[0]!;
+    const datums = await planDatums(a, p.parsed.input, new Map([[i.name, i]]), {
+      salt: p.parsed.salt,
+      codeHash: p.codeHash,
+    });
+    const index = await reusableEntries(a, datums, await ctx.jobs.datumIndexOf(p));
+    const full = planJob(p, job, datums, index, new Map());
+    assert.equal(JSON.stringify(diff.records), JSON.stringify(full.records));
+    assert.equal(diff.skipped, full.skipped);
+  }
   let left = job;
   if (options.interrupt) {
     const shutdown = new AbortController();
@@ -119,7 +132,12 @@ async function bothWays(root: string, options: { interrupt?: boolean } = {}) {
     await pipelineOf(await b.state(), "p"),
     await full.jobs.load(job.id),
   );
-  return { fromDiff, ran: await outcome(a, ran), inFull: await outcome(b, inFull) };
+  return {
+    id: job.id,
+    fromDiff,
+    ran: await outcome(a, ran),
+    inFull: await outcome(b, inFull),
+  };
 }
 
 const UPPER_FILES = { "/a.txt": "alpha\n", "/b.txt": "beta\n", "/c.txt": "gamma\n" };
@@ -313,4 +331,212 @@ Deno.test("after a job that skipped, planFromDiff() gives the full plan's datum 
     assert.equal(diff.skipped, full.skipped);
     assert.equal(diff.records[0]!.tries, attempts.size ? 2 : 0);
   }
+});
+
+/** Fields of the CLI's JSON that are the run's own times (and the commit made at one). */
+const TIMES = new Set([
+  "durationMs",
+  "started",
+  "finished",
+  "created",
+  "updated",
+  "logs",
+  "outputCommit",
+]);
+
+/** Run the job the newest commit calls for both ways (see `bothWays()`), then drop the copy. */
+async function step(root: string, what: string, state = "SUCCESS") {
+  const r = await bothWays(root);
+  // As the CLI shows them: the same datums, the same job, but for the run's own times.
+  const shown = async (side: string, args: string[]) => {
+    const out = (await tuskOk(args, { store: `${root}/${side}/.tusk` })).stdout;
+    return JSON.parse(out, (k, v) => TIMES.has(k) ? undefined : v);
+  };
+  const job = r.id;
+  for (
+    const args of [["list", "datum", `p@${job}`, "--json"], [
+      "inspect",
+      "job",
+      `p@${job}`,
+      "--json",
+    ]]
+  ) {
+    assert.deepEqual(
+      await shown("a", args),
+      await shown("b", args),
+      `${what}: ${args[0]} ${args[1]}`,
+    );
+  }
+  await Deno.remove(`${root}/b`, { recursive: true });
+  assert.equal(r.ran.state, state, `${what}: ${r.ran.reason}`);
+  assert.deepEqual(r.ran, r.inFull, what);
+  return r;
+}
+
+Deno.test("a sequence of commits plans each job from the diff as the full plan does, reusing outputs from jobs two and more back", async () => {
+  const files = { "/a.txt": "a\n", "/b.txt": "b\n", "/c.txt": "c\n", "/d.txt": "d\n" };
+  for (const glob of ["/*", "/**"]) {
+    await using s = await pipelineStore(
+      specOf("upper.ts", { pfs: { repo: "data", glob } }),
+      "upper.ts",
+      files,
+    );
+    await put(s.store, "/b.txt", "b two\n");
+    assert.ok((await step(s.path, `${glob} changed`)).fromDiff);
+    // /a, /c, /d are skipped by the job before, reusing the first job's outputs.
+    await put(s.store, "/c.txt", "c two\n");
+    assert.ok((await step(s.path, `${glob} changed again`)).fromDiff);
+    // Reverted: /b's first output, from three jobs back.
+    await put(s.store, "/b.txt", "b\n");
+    const back = await step(s.path, `${glob} reverted`);
+    assert.ok(back.fromDiff);
+    assert.equal(back.ran.progress.processed, 0);
+    // The same content twice: a commit whose tree is that of the one before.
+    await put(s.store, "/a.txt", "a\n");
+    await step(s.path, `${glob} same content`);
+    // A file turned into a folder, another added, one deleted.
+    await tuskOk(["delete", "file", "data@master:/d.txt", "--no-wait"], { store: s.store });
+    await put(s.store, "/d.txt/x.txt", "dx\n");
+    await put(s.store, "/e.txt", "e\n");
+    // Under /**, both the folder and its file are datums writing one path: the job fails.
+    await step(s.path, `${glob} file to folder`, glob === "/*" ? "SUCCESS" : "FAILURE");
+    if (glob !== "/*") continue;
+    await put(s.store, "/e.txt", "e two\n");
+    assert.ok((await step(s.path, `${glob} after folder`)).fromDiff);
+  }
+});
+
+Deno.test("records of the job before edited by hand (keys reordered, fields added, tries and exit codes) give the full plan's records", async () => {
+  const files = {
+    "/a.txt": "a\n",
+    "/b.txt": "b\n",
+    "/c.txt": "c\n",
+    "/d.txt": "d\n",
+    "/e.txt": "e\n",
+  };
+  await using s = await pipelineStore(GLOB_STAR, "upper.ts", files);
+  await put(s.store, "/b.txt", "b two\n");
+  await step(s.path, "changed");
+  const store = await Store.open(s.store);
+  const before = (await new JobStore(store).latest("p"))!;
+  const file = store.layout.job("p", before.id);
+  const record = JSON.parse(await Deno.readTextFile(file));
+  const [a, , c, d, e] = record.datums as Record<string, unknown>[];
+  assert.deepEqual([a, c, d, e].map((r) => r!.state), ["SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED"]);
+  // Keys in another order; an extra field; an input with an extra field; tries and an exit
+  // code left from runs that failed.
+  record.datums[0] = Object.fromEntries(Object.entries(a!).reverse());
+  c!.note = "kept by hand";
+  (d!.inputs as Record<string, unknown>[])[0]!.extra = 1;
+  Object.assign(e!, { tries: 3, exitCode: 2, durationMs: 12 });
+  await Deno.chmod(file, 0o644).catch(() => {});
+  await Deno.writeTextFile(file, JSON.stringify(record));
+  await put(s.store, "/b.txt", "b three\n");
+  const r = await step(s.path, "after the edit");
+  assert.ok(r.fromDiff);
+  assert.deepEqual(r.ran.progress, { total: 5, processed: 1, skipped: 4, failed: 0, recovered: 0 });
+});
+
+Deno.test("a folder in chunks of thousands of files, changed over several commits, a datum failing then mended: each job as the full plan's", async () => {
+  const spec = {
+    pipeline: { name: "p" },
+    transform: { cmd: ["deno", "run", "batch_upper.ts", "/pfs/data/big/", "/pfs/out/"] },
+    datumBatching: true,
+    datumTries: 1,
+    input: { pfs: { repo: "data", glob: "/big/*" } },
+  };
+  await using s = await pipelineStore(spec, "batch_upper.ts", { "/small.txt": "small\n" });
+  const folder = `${s.path}/big`;
+  await Deno.mkdir(folder);
+  for (let i = 0; i < 4200; i++) await Deno.writeTextFile(`${folder}/f${i}.txt`, `file ${i}\n`);
+  await tuskOk(["put", "file", "data@master:/big", "-r", "-f", folder, "--no-wait"], {
+    store: s.store,
+  });
+  await Deno.remove(folder, { recursive: true });
+  const store = await Store.open(s.store);
+  const tree =
+    (await store.readCommit((await store.state()).repos.data!.branches.master!.head!)).tree;
+  const big = (await store.readTree(tree)).find((e) => e.name === "big")!;
+  assert.ok(((await store.fanoutOf(big.hash)) ?? []).length > 1, "the folder is in chunks");
+  store.objects.close();
+  // The first job over them runs once, as "wait commit" runs it.
+  await tuskOk(["wait", "commit", "data@master"], { store: s.store });
+  await put(s.store, "/big/f10.txt", "file ten\n");
+  await put(s.store, "/big/f4199.txt", "file last\n");
+  assert.ok((await step(s.path, "two changed")).fromDiff);
+  // The same content in two files; a file that fails its datum.
+  await put(s.store, "/big/f2000.txt", "file 10\n");
+  await put(s.store, "/big/f3000.txt", "bad\n");
+  await step(s.path, "one failing", "FAILURE");
+  await put(s.store, "/big/f3000.txt", "mended\n");
+  await step(s.path, "mended");
+  await put(s.store, "/big/f10.txt", "file 10\n");
+  await tuskOk(["delete", "file", "data@master:/big/f11.txt", "--no-wait"], { store: s.store });
+  const r = await step(s.path, "reverted and deleted");
+  assert.ok(r.fromDiff);
+  assert.equal(r.ran.progress.total, 4199);
+});
+
+Deno.test("a reused datum whose output tree or file was deleted by hand runs again, as in the full plan", async () => {
+  for (const what of ["tree", "file"] as const) {
+    await using s = await pipelineStore(GLOB_STAR, "upper.ts", UPPER_FILES);
+    await put(s.store, "/b.txt", "beta two\n");
+    await step(s.path, `${what}: changed`);
+    const store = await Store.open(s.store);
+    const before = (await new JobStore(store).latest("p"))!;
+    // /a.txt: skipped by the job before, reusing the first job's output.
+    const a = before.datums[0]!;
+    assert.equal(a.state, "SKIPPED");
+    const gone = what === "tree"
+      ? a.outputTree!
+      : (await store.readTree(a.outputTree!)).find((e) => e.name === "a.txt")!.hash;
+    store.objects.close();
+    await Deno.remove(store.layout.loose(gone));
+    await put(s.store, "/c.txt", "gamma two\n");
+    const r = await step(s.path, `${what}: after the delete`);
+    assert.equal(r.ran.progress.processed, 2, what);
+    assert.equal(r.ran.datums[0]!.state, "SUCCESS", what);
+  }
+});
+
+Deno.test("a job planned from the diff of one that skipped, cut short, resumes to the full plan's records and commit", async () => {
+  const files = { "/a.txt": "a\n", "/b.txt": "b\n", "/c.txt": "c\n", "/d.txt": "d\n" };
+  await using s = await pipelineStore(GLOB_STAR, "upper.ts", files);
+  await put(s.store, "/b.txt", "b two\n");
+  await step(s.path, "changed");
+  // /a and /d are skipped by the job before, reusing the first job's outputs.
+  await put(s.store, "/c.txt", "c two\n");
+  await put(s.store, "/b.txt", "b three\n");
+  await put(s.store, "/e.txt", "e\n");
+  const r = await bothWays(s.path, { interrupt: true });
+  assert.ok(r.fromDiff);
+  assert.equal(r.ran.state, "SUCCESS", r.ran.reason);
+  assert.deepEqual(r.ran, r.inFull);
+  // /a and /d reuse the first job's outputs (a datum that ran before the cut is reused too).
+  const [a, , , d] = r.ran.datums;
+  assert.equal(a!.state, "SKIPPED");
+  assert.equal(d!.reusedFrom, a!.reusedFrom);
+  assert.notEqual(a!.reusedFrom, r.id);
+});
+
+Deno.test("reused outputs whose pack was deleted by hand run again, as in the full plan", async () => {
+  const files = Object.fromEntries(
+    Array.from({ length: 20 }, (_, i) => [`/f${i}.txt`, `file ${i}\n`]),
+  );
+  const spec = {
+    pipeline: { name: "p" },
+    transform: { cmd: ["deno", "run", "batch_upper.ts", "/pfs/data/", "/pfs/out/"] },
+    datumBatching: true,
+    input: { pfs: { repo: "data", glob: "/*" } },
+  };
+  await using s = await pipelineStore(spec, "batch_upper.ts", files);
+  await put(s.store, "/f3.txt", "three\n");
+  await step(s.path, "changed");
+  const packs = [...Deno.readDirSync(`${s.store}/packs`)].map((e) => e.name);
+  assert.ok(packs.some((name) => name.endsWith(".pack")), "the first job's outputs are packed");
+  for (const name of packs) await Deno.remove(`${s.store}/packs/${name}`);
+  await put(s.store, "/f4.txt", "four\n");
+  const r = await step(s.path, "after the packs went");
+  // Every output was in the packs but those of the job before (/f3): all but it run again.
+  assert.equal(r.ran.progress.processed, 19);
 });

@@ -61,3 +61,23 @@ Deno.test("ObjectStore.missing() of many ids names each absent or malformed id o
   const found = await t.store.objects.missing(asked);
   assert.deepEqual([...found].sort(), [gone, upper].sort());
 });
+
+Deno.test("ObjectStore.missing() of many ids names those sharing a held id's first 8 hex digits", async () => {
+  await using t = await testStore();
+  const pack = objects(BULK_LOOKUPS + 10, "pack");
+  await t.store.objects.writePack(pack);
+  const held = [...pack.keys()];
+  // Not stored: the first 8 digits of a held id, then other digits (once only the last).
+  const twins = held.slice(0, 300).map((h, i) =>
+    i % 2 === 0
+      ? `${h.slice(0, 8)}${sha256(`twin ${i}`).slice(8)}`
+      : `${h.slice(0, 63)}${h[63] === "0" ? "1" : "0"}`
+  );
+  // Asked with and without the held ids they resemble.
+  assert.deepEqual(
+    [...await t.store.objects.missing([...twins, ...held])].sort(),
+    [...twins].sort(),
+  );
+  const alone = [...twins, ...held.slice(300)];
+  assert.deepEqual([...await t.store.objects.missing(alone)].sort(), [...twins].sort());
+});
