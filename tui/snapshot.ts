@@ -10,7 +10,6 @@ import {
   headlineMetric,
   inputLeaves,
   inspectCommit,
-  type JobRecord,
   listJobs,
   listRepos,
   metricNames,
@@ -85,6 +84,19 @@ async function metricOf(
   return { pipeline: pipeline.name, metric, values: values.reverse() };
 }
 
+/**
+ * The newest `limit` jobs; a damaged record is set aside, as the scheduler skips it, so the
+ * status loads regardless.
+ */
+async function recentJobs(store: Store, limit: number) {
+  const damaged: DamagedRecord[] = [];
+  const jobs = await listJobs(store, {
+    limit,
+    onDamaged: (d) => damaged.push({ job: d.id, pipeline: d.pipeline, file: d.file }),
+  });
+  return { jobs, damaged };
+}
+
 /** Load what the dashboard shows before the first event. */
 export async function loadSnapshot(store: Store, options: SnapshotOptions = {}): Promise<Snapshot> {
   const takenAt = (options.now?.() ?? new Date()).toISOString();
@@ -94,21 +106,12 @@ export async function loadSnapshot(store: Store, options: SnapshotOptions = {}):
   // the count and once by its own job:created event, since the listing does not know it.
   const count = options.countJobs ?? countJobs;
   let jobCount = await count(store);
-  let jobs: JobRecord[] | undefined;
-  let damaged: DamagedRecord[];
-  for (let listing = 1;; listing++) {
-    // A damaged record is set aside, as the scheduler skips it: the status loads regardless.
-    const set: DamagedRecord[] = damaged = [];
-    jobs = limit > 0
-      ? await listJobs(store, {
-        limit,
-        onDamaged: (d) => set.push({ job: d.id, pipeline: d.pipeline, file: d.file }),
-      })
-      : undefined;
-    if (jobs === undefined || listing === LISTINGS) break;
+  let recent = limit > 0 ? await recentJobs(store, limit) : undefined;
+  for (let listing = 1; recent && listing < LISTINGS; listing++) {
     const after = await count(store);
     if (after === jobCount) break;
     jobCount = after;
+    recent = await recentJobs(store, limit);
   }
   const repos: RepoView[] = [];
   for (const r of await listRepos(store)) {
@@ -131,5 +134,5 @@ export async function loadSnapshot(store: Store, options: SnapshotOptions = {}):
     const m = await metricOf(store, { name: p.name, branch: p.parsed.outputBranch }, depth);
     if (m) metrics.push(m);
   }
-  return { takenAt, repos, pipelines, metrics, jobCount, ...(jobs ? { jobs, damaged } : {}) };
+  return { takenAt, repos, pipelines, metrics, jobCount, ...recent };
 }

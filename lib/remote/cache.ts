@@ -21,6 +21,15 @@ export interface Seen {
   readonly jobs: Readonly<Record<string, Hash>>;
 }
 
+/** What a pull or clone saw of the remote at `url`: its `view` and the jobs it took in. */
+export function seenOf(
+  url: string,
+  view: Pick<Seen, "seq" | "hash" | "packs" | "objects">,
+  jobs: Seen["jobs"],
+): Seen {
+  return { url, seq: view.seq, hash: view.hash, packs: view.packs, objects: view.objects, jobs };
+}
+
 /** The cache of one remote in one store. */
 export class RemoteCache {
   readonly #dir: string;

@@ -22,7 +22,7 @@ import type { Hash } from "../store/hash.ts";
 import type { Change } from "../store/state.ts";
 import { encodeStateFile } from "../store/state_file.ts";
 import type { RemoteBackend } from "./backend.ts";
-import { RemoteCache } from "./cache.ts";
+import { RemoteCache, seenOf } from "./cache.ts";
 import { encodeRemotes } from "./config.ts";
 import { encodeJobIndex } from "../pipeline/job_index.ts";
 import { encodeDatums } from "./job_sync.ts";
@@ -139,14 +139,7 @@ export async function clone(options: CloneOptions): Promise<TransferResult> {
         written.push(at.datumIndex(d.pipeline));
       }
       // The remote's cache goes in unsynced: a crash that damages it costs a re-read.
-      cache.saveSeenUnsynced({
-        url,
-        seq: view.seq,
-        hash: view.hash,
-        packs: view.packs,
-        objects: view.objects,
-        jobs: plan.jobs,
-      });
+      cache.saveSeenUnsynced(seenOf(url, view, plan.jobs));
       return written;
     },
   });

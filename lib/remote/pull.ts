@@ -17,7 +17,7 @@ import { writeFileAtomic } from "../store/fs_util.ts";
 import type { Hash } from "../store/hash.ts";
 import { LARGE_OBJECT } from "../store/objects.ts";
 import type { Store } from "../store/store.ts";
-import { RemoteCache } from "./cache.ts";
+import { RemoteCache, seenOf } from "./cache.ts";
 import type { TransferOptions, TransferResult } from "./progress.ts";
 import { isEmptyPlan, type LocalSide, planPull } from "./pull_plan.ts";
 import { readRemote } from "./remote_log.ts";
@@ -59,14 +59,7 @@ export async function pull(store: Store, options: TransferOptions): Promise<Tran
   };
   const plan = await planPull(local, { name: options.remote, view, objects, selection: sel });
   const { moves, newRepos, pipelines: takenPipes, jobFiles, datums, meta, blobs, commits } = plan;
-  const seenNow = {
-    url,
-    seq: view.seq,
-    hash: view.hash,
-    packs: view.packs,
-    objects: view.objects,
-    jobs: plan.jobs,
-  };
+  const seenNow = seenOf(url, view, plan.jobs);
 
   if (isEmptyPlan(plan)) {
     await cache.saveSeen(seenNow);

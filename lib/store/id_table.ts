@@ -91,7 +91,6 @@ export class IdTable {
     }
     if (bad < 0) return -1;
     const slots = this.#slots;
-    const words = this.#words;
     const p = this.#probe;
     let parsed = false;
     for (let s = first & this.#mask;; s = (s + 1) & this.#mask) {
@@ -100,12 +99,7 @@ export class IdTable {
       if (slots[2 * s] !== first) continue;
       // The rest read once, at the first slot whose first word matches.
       if (!parsed && !(parsed = parseBytes(bytes, at, p))) return -1;
-      const w = ord * WORDS;
-      if (
-        words[w + 1] === p[1] && words[w + 2] === p[2] && words[w + 3] === p[3] &&
-        words[w + 4] === p[4] && words[w + 5] === p[5] && words[w + 6] === p[6] &&
-        words[w + 7] === p[7]
-      ) return ord;
+      if (this.#restIs(ord)) return ord;
     }
   }
 
@@ -144,22 +138,25 @@ export class IdTable {
     return hex;
   }
 
+  /** True when words 1–7 of the id of `ordinal` are those of `#probe` (word 0 matched). */
+  #restIs(ordinal: number): boolean {
+    const w = this.#words;
+    const p = this.#probe;
+    const at = ordinal * WORDS;
+    return w[at + 1] === p[1] && w[at + 2] === p[2] && w[at + 3] === p[3] &&
+      w[at + 4] === p[4] && w[at + 5] === p[5] && w[at + 6] === p[6] && w[at + 7] === p[7];
+  }
+
   /** Find (or, with `add`, add) the id in `#probe`. */
   #lookup(add: boolean): number {
     const p = this.#probe;
     const first = p[0]!;
     const slots = this.#slots;
-    const words = this.#words;
     for (let at = first & this.#mask;; at = (at + 1) & this.#mask) {
       const ord = slots[2 * at + 1]! - 1;
       if (ord < 0) return add ? this.#insert(at) : -1;
       if (slots[2 * at] !== first) continue;
-      const w = ord * WORDS;
-      if (
-        words[w + 1] === p[1] && words[w + 2] === p[2] && words[w + 3] === p[3] &&
-        words[w + 4] === p[4] && words[w + 5] === p[5] && words[w + 6] === p[6] &&
-        words[w + 7] === p[7]
-      ) return ord;
+      if (this.#restIs(ord)) return ord;
     }
   }
 
