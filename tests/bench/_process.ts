@@ -233,7 +233,7 @@ async function measureByPolling(
 const TIMES_SCRIPT = 'r=$1; shift; "$@"; s=$?; times > "$r"; exit $s';
 
 /** `0m1.250s` as milliseconds. */
-function minutesSeconds(text: string): number {
+export function minutesSeconds(text: string): number {
   const m = /^(\d+)m([\d.]+)s$/.exec(text);
   if (!m) throw new Error(`Not a time of bash's times: "${text}"`);
   return Number(m[1]) * 60_000 + Number(m[2]) * 1000;

@@ -20,9 +20,8 @@ import type { Point } from "./scale_store_bench.ts";
 /** The ledger sizes of the curve. */
 export const COMMIT_SIZES = [1_000, 10_000, 100_000];
 
-/** Rounds of interleaved runs (`SCALE_COMMITS_ROUNDS` overrides). */
-function rounds(): number {
-  const text = Deno.env.get("SCALE_COMMITS_ROUNDS");
+/** Rounds of interleaved runs: 21, or `text` (the value of `SCALE_COMMITS_ROUNDS`). */
+export function roundsFrom(text: string | undefined): number {
   if (text === undefined) return 21;
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) {
@@ -120,7 +119,7 @@ async function oneRound(s: Sized, src: string, round: number, tuskFirst: boolean
 
 /** Build the stores, run the interleaved rounds and add two curves' points (wall and CPU). */
 export async function benchCommits(root: string, add: (p: Point) => void): Promise<void> {
-  const n = rounds();
+  const n = roundsFrom(Deno.env.get("SCALE_COMMITS_ROUNDS"));
   console.log(`\n1. commits: put file of one file (load average ${await loadAverage()})`);
   const src = `${root}/src`;
   await Deno.mkdir(src, { recursive: true });
