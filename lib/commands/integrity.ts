@@ -49,10 +49,8 @@ function jobRoots(
     const trees: ExtraRoot[] = [];
     const blobs: ExtraRoot[] = [];
     const unfinished: JobRecord[] = [];
-    /** Pipelines whose datum index holds lines that are not entries, for `gc` to drop. */
-    const malformed = new Set<string>();
-    for (const p of Object.keys(state.meta[PIPELINE_KIND] ?? {})) {
-      if (await hasMalformedLines(store, p)) malformed.add(p);
+    const live = Object.keys(state.meta[PIPELINE_KIND] ?? {});
+    for (const p of live) {
       for (const e of (await jobs.datumIndex(p)).values()) {
         const root: IndexRoot = {
           hash: e.tree,
@@ -94,7 +92,10 @@ function jobRoots(
           set.add(r.entry.hash);
           byPipeline.set(r.pipeline, set);
         }
-        for (const p of malformed) if (!byPipeline.has(p)) byPipeline.set(p, new Set());
+        // Lines that are not entries go too: `dropDatums` rewrites an index without them.
+        for (const p of live) {
+          if (!byPipeline.has(p) && await hasMalformedLines(store, p)) byPipeline.set(p, new Set());
+        }
         for (const [p, hashes] of byPipeline) await jobs.dropDatums(p, hashes);
       },
     };
@@ -113,20 +114,20 @@ async function hasMalformedLines(store: Store, pipeline: string): Promise<boolea
 
 /**
  * Check everything: ledger, commits, trees, blobs, the job records' objects, each
- * pipeline's job index against its records, and each line of its datum index. A damaged job record fails it, unless
- * `skipDamagedJobs` (for a caller that reports them apart).
+ * pipeline's job index against its records, and each line of its datum index. A damaged job
+ * record fails it, unless `skipDamagedJobs` (for a caller that reports them apart).
  */
 export async function verify(
   store: Store,
   options: { skipDamagedJobs?: boolean } = {},
 ): Promise<VerifyReport> {
+  const pipelines = await new JobStore(store).pipelines();
+  // First: a line that is not an entry is named as such, not as the entry it fails to be.
+  for (const p of pipelines) await checkDatumIndex(store.root, store.layout.datumIndex(p), p);
   const report = await verifyStore(store, {
     extraRoots: jobRoots(store, { skipDamaged: options.skipDamagedJobs ?? false }),
   });
-  for (const p of await new JobStore(store).pipelines()) {
-    await checkJobIndex(store.layout, p);
-    await checkDatumIndex(store.layout.datumIndex(p), p);
-  }
+  for (const p of pipelines) await checkJobIndex(store.layout, p);
   return report;
 }
 

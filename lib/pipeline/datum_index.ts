@@ -8,6 +8,7 @@
  * progress): it is not reported, and the next append starts a fresh line after it.
  */
 import { IntegrityError } from "../errors.ts";
+import { wrongKindError } from "../store/damage.ts";
 import type { DatumIndexEntry } from "./job_record.ts";
 
 /** What drops a malformed line. */
@@ -108,16 +109,17 @@ export function malformedLines(text: string): MalformedLine[] {
 }
 
 /**
- * Check the datum index of `pipeline` at `path`: throws IntegrityError naming the file, the
- * first line that is not an entry and what is wrong with it.
+ * Check the datum index of `pipeline` at `path` in the store at `root`: throws IntegrityError
+ * naming the file, the first line that is not an entry and what is wrong with it (or the
+ * store entry of the wrong kind on the way).
  */
-export async function checkDatumIndex(path: string, pipeline: string): Promise<void> {
+export async function checkDatumIndex(root: string, path: string, pipeline: string): Promise<void> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return;
-    throw err;
+    throw await wrongKindError(err, root, path, "file");
   }
   const bad = malformedLines(text);
   if (bad.length === 0) return;

@@ -31,6 +31,12 @@ Deno.test("verify names the datum index, the line and what is wrong with it; gc 
     ["garbage", /not JSON: "garbage"/],
     ['{"hash":"abc","size":1}', /"hash" is "abc", not a hash of 64 hex digits; "tree" is missing/],
     ["null", /null, not an entry/],
+    // Hash and tree well formed (the tree not in the store), the job missing: named as a line
+    // that is not an entry, not as a stale entry of "job undefined".
+    [
+      JSON.stringify({ hash: "a".repeat(64), tree: "b".repeat(64), size: 1, version: 1 }),
+      /: "job" is missing;/,
+    ],
   ];
   for (const [junk, problem] of cases) {
     await Deno.writeTextFile(s.index, `${before}${junk}\n`);
