@@ -1,4 +1,4 @@
-/** The benchmarks' own helpers: CPU time to the millisecond, and the commits section's rounds. */
+/** The benchmarks' own tools: CPU time to the millisecond, and the commits section's rounds. */
 import assert from "node:assert/strict";
 import { CommandFailedError, measureCpu, minutesSeconds } from "./_process.ts";
 import { rotated, roundsFrom } from "./_scale_commits.ts";
