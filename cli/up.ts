@@ -7,6 +7,13 @@ type Dashboard = typeof import("../tui/app.tsx");
 
 /** `tusk up [--headless]`: serve the store until Ctrl-C (or `q` on the dashboard). */
 export async function up(cli: CliContext, _: [], o: { headless: boolean }): Promise<void> {
+  const live = !o.headless && cli.stdout.isTerminal();
+  // React's production build: the development one makes every frame several times slower.
+  if (live && !Deno.env.get("NODE_ENV")) Deno.env.set("NODE_ENV", "production");
+  // The dashboard's code (Ink, React) loads while the store opens and the sandbox is probed:
+  // it is most of the time before the first frame. A failure to load it is thrown below.
+  const dashboard = live ? load<Dashboard>("../tui/app.tsx") : null;
+  dashboard?.catch(() => {});
   const store = await cli.store();
   const { mode, reason } = await cli.sandbox();
   // Quitting ends the running jobs' stages at once: they resume, counting no try, next time.
@@ -17,10 +24,8 @@ export async function up(cli: CliContext, _: [], o: { headless: boolean }): Prom
     signal: ac.signal,
     ...(batchDatums ? { batchDatums } : {}),
   });
-  if (!o.headless && cli.stdout.isTerminal()) {
-    // React's production build: the development one makes every frame several times slower.
-    if (!Deno.env.get("NODE_ENV")) Deno.env.set("NODE_ENV", "production");
-    const { runDashboard, schedulerFeed } = await load<Dashboard>("../tui/app.tsx");
+  if (dashboard) {
+    const { runDashboard, schedulerFeed } = await dashboard;
     // Another process holds the lease: follow it, and take over should it go.
     const held = Promise.withResolvers<number>();
     const tookOver = Promise.withResolvers<void>();

@@ -19,8 +19,8 @@ export interface Limits {
 
 /** The limits `tusk up` uses. */
 export const DEFAULT_LIMITS: Limits = {
-  maxJobs: 10_000,
-  maxDetailed: 2_000,
+  maxJobs: 1_000,
+  maxDetailed: 200,
   maxLogLines: 200,
   maxDatums: 1_000,
 };

@@ -3,6 +3,7 @@
  * alive outside commits (each datum's output tree and logs, the datum index), and what a job
  * still running has written but named nowhere yet.
  */
+import { checkDatumIndex, malformedLines } from "../pipeline/datum_index.ts";
 import { checkJobIndex } from "../pipeline/job_index.ts";
 import { type DatumIndexEntry, type JobRecord, JobStore } from "../pipeline/jobs.ts";
 import { PIPELINE_KIND } from "../pipeline/pipelines.ts";
@@ -48,7 +49,8 @@ function jobRoots(
     const trees: ExtraRoot[] = [];
     const blobs: ExtraRoot[] = [];
     const unfinished: JobRecord[] = [];
-    for (const p of Object.keys(state.meta[PIPELINE_KIND] ?? {})) {
+    const live = Object.keys(state.meta[PIPELINE_KIND] ?? {});
+    for (const p of live) {
       for (const e of (await jobs.datumIndex(p)).values()) {
         const root: IndexRoot = {
           hash: e.tree,
@@ -90,32 +92,50 @@ function jobRoots(
           set.add(r.entry.hash);
           byPipeline.set(r.pipeline, set);
         }
+        // Lines that are not entries go too: `dropDatums` rewrites an index without them.
+        for (const p of live) {
+          if (!byPipeline.has(p) && await hasMalformedLines(store, p)) byPipeline.set(p, new Set());
+        }
         for (const [p, hashes] of byPipeline) await jobs.dropDatums(p, hashes);
       },
     };
   };
 }
 
+/** True when the datum index of `pipeline` holds lines that are not entries. */
+async function hasMalformedLines(store: Store, pipeline: string): Promise<boolean> {
+  try {
+    return malformedLines(await Deno.readTextFile(store.layout.datumIndex(pipeline))).length > 0;
+  } catch {
+    // Missing: nothing to drop; unreadable: reading the index itself says why.
+    return false;
+  }
+}
+
 /**
- * Check everything: ledger, commits, trees, blobs, the job records' objects, and each
- * pipeline's job index against its records. A damaged job record fails it, unless
- * `skipDamagedJobs` (for a caller that reports them apart).
+ * Check everything: ledger, commits, trees, blobs, the job records' objects, each
+ * pipeline's job index against its records, and each line of its datum index. A damaged job
+ * record fails it, unless `skipDamagedJobs` (for a caller that reports them apart).
  */
 export async function verify(
   store: Store,
   options: { skipDamagedJobs?: boolean } = {},
 ): Promise<VerifyReport> {
+  const pipelines = await new JobStore(store).pipelines();
+  // First: a line that is not an entry is named as such, not as the entry it fails to be.
+  for (const p of pipelines) await checkDatumIndex(store.root, store.layout.datumIndex(p), p);
   const report = await verifyStore(store, {
     extraRoots: jobRoots(store, { skipDamaged: options.skipDamagedJobs ?? false }),
   });
-  for (const p of await new JobStore(store).pipelines()) await checkJobIndex(store.layout, p);
+  for (const p of pipelines) await checkJobIndex(store.layout, p);
   return report;
 }
 
 /**
  * Free what nothing keeps: no kept ledger entry, no live pipeline's job records or datum
  * index, and nothing written since a job still running started. Datum index entries whose
- * output is no longer whole are dropped (their datums run again).
+ * output is no longer whole, and lines that are not entries, are dropped (their datums run
+ * again).
  */
 export async function gc(store: Store, options: { dryRun?: boolean } = {}): Promise<GcReport> {
   const report = await collectGarbage(store, { ...options, extraRoots: jobRoots(store) });

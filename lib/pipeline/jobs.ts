@@ -11,6 +11,7 @@ import { wrongKindError } from "../store/damage.ts";
 import { type Hash, sha256Native } from "../store/hash.ts";
 import { exists, mapWriteError, syncDir, tempPath, writeFileAtomic } from "../store/fs_util.ts";
 import type { Layout } from "../store/layout.ts";
+import { entryProblem, isEntry, parseEntry } from "./datum_index.ts";
 import { JobIndex } from "./job_index.ts";
 import { isFinal } from "./states.ts";
 import { lastSaved, type SavedPieces, savedPieces, stamped, writePieces } from "./_record_save.ts";
@@ -473,18 +474,15 @@ export class JobStore {
         entries = null;
       }
     }
-    if (entries?.every((e) => typeof e === "object" && e !== null)) {
+    if (entries?.every(isEntry)) {
       for (const e of entries) index.set(e.hash, e);
       return index;
     }
+    // A torn line from a crash, or one that is not an entry (`verify` names it, `gc` drops
+    // it): that datum simply runs again.
     for (const line of text.split("\n")) {
-      if (!line) continue;
-      try {
-        const e = JSON.parse(line) as DatumIndexEntry;
-        index.set(e.hash, e);
-      } catch {
-        // A torn last line from a crash: that datum simply runs again.
-      }
+      const e = parseEntry(line);
+      if (e) index.set(e.hash, e);
     }
     return index;
   }
@@ -641,12 +639,21 @@ export class JobStore {
     let f: Deno.FsFile;
     try {
       await Deno.mkdir(this.#dir(pipeline), { recursive: true });
-      f = await Deno.open(path, { append: true, create: true });
+      f = await Deno.open(path, { read: true, append: true, create: true });
     } catch (err) {
       throw await this.#damaged(err, path, "file");
     }
     try {
-      const bytes = utf8.encode(entries.map((e) => JSON.stringify(e) + "\n").join(""));
+      // After a torn last line (a crash mid-append) the entries start on a line of their own.
+      const size = (await f.stat()).size;
+      let torn = false;
+      if (size > 0) {
+        const last = new Uint8Array(1);
+        await f.seek(size - 1, Deno.SeekMode.Start);
+        torn = (await f.read(last)) === 1 && last[0] !== 0x0a;
+      }
+      const text = entries.map((e) => JSON.stringify(e) + "\n").join("");
+      const bytes = utf8.encode(torn ? `\n${text}` : text);
       let off = 0;
       while (off < bytes.length) off += await f.write(bytes.subarray(off));
       await f.syncData();
@@ -671,13 +678,10 @@ export class JobStore {
       if (err instanceof Deno.errors.NotFound) return;
       throw await this.#damaged(err, path, "file");
     }
+    // A line that is not a whole entry (torn, junk) goes with them.
     const kept = text.split("\n").filter((line) => {
-      if (!line) return false;
-      try {
-        return !datums.has((JSON.parse(line) as DatumIndexEntry).hash);
-      } catch {
-        return false;
-      }
+      if (!line || entryProblem(line) !== null) return false;
+      return !datums.has((JSON.parse(line) as DatumIndexEntry).hash);
     });
     const bytes = utf8.encode(kept.map((l) => l + "\n").join(""));
     await writeFileAtomic(path, bytes, this.#store.layout.tmp);
@@ -702,17 +706,6 @@ export interface DatumIndexAfter {
   readonly since: ReadonlyMap<Hash, DatumIndexEntry | null>;
   /** The entry of `hash` in the whole index, as `datumIndexOf()` gives it, or null. */
   find(hash: Hash): DatumIndexEntry | null;
-}
-
-/** The datum index entry on `line`, or null for a line that is not one (torn, empty). */
-function parseEntry(line: string): DatumIndexEntry | null {
-  if (!line) return null;
-  try {
-    const e = JSON.parse(line) as DatumIndexEntry;
-    return typeof e === "object" && e !== null && typeof e.hash === "string" ? e : null;
-  } catch {
-    return null;
-  }
 }
 
 /** `e` when pipeline `p` made it (as `datumIndexOf()` keeps), else null. */

@@ -98,17 +98,21 @@ async function readRemoteOnce(
   let unmarked = false;
   if (!seen) {
     // First contact: the mark says it is a tusk remote (or it is empty).
-    const mark = await backend.get(KEYS.mark);
-    if (mark === null) {
-      if (last > 0 || (await backend.list("")).length > 0) {
+    let mark = await backend.get(KEYS.mark);
+    // Files but no mark: a first push may have begun since the mark was looked for. It writes
+    // the mark before anything else, so a mark that is there now was there before those files.
+    if (mark === null && (last > 0 || (await backend.list("")).length > 0)) {
+      mark = await backend.get(KEYS.mark);
+      if (mark === null) {
         throw new RemoteError(
           `"${url}" is not a tusk remote: it holds files but no tusk mark (REMOTE); give an ` +
             "empty folder or prefix, or the URL of a store's remote",
           { remote: url, problem: "not-a-remote" },
         );
       }
-      unmarked = true;
-    } else if (new TextDecoder().decode(mark) !== REMOTE_MARK) {
+    }
+    if (mark === null) unmarked = true;
+    else if (new TextDecoder().decode(mark) !== REMOTE_MARK) {
       throw new RemoteError(
         `"${url}" is not a remote this version of tusk can read (its mark is not "tusk-remote 1")`,
         { remote: url, problem: "not-a-remote" },

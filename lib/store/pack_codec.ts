@@ -200,13 +200,14 @@ export function checkPackTable(
     throw new IntegrityError(`Pack ${name} has a bad header`, { pack: name });
   }
   const { ordinals, offsets, lengths } = table;
+  // What the records the index names cover: the rest of the pack is bytes no entry names.
+  let covered = PACK_MAGIC.length;
+  let end = PACK_MAGIC.length;
   for (let i = 0; i < table.count; i++) {
     const ord = ordinals[i]!;
     const offset = offsets[i]!;
     const length = lengths[i]!;
-    let digits = 1;
-    for (let n = length; n >= 10; n = Math.floor(n / 10)) digits++;
-    const start = offset - 64 - digits - 2;
+    const start = offset - headerLength(length);
     if (
       start < 0 || offset > bytes.length || !ids.isHex(ord, bytes, start) ||
       bytes[start + 64] !== SPACE || bytes[offset - 1] !== NEWLINE ||
@@ -224,8 +225,47 @@ export function checkPackTable(
       });
     }
     if (!ids.matches(ord, digest(offset, offset + length))) throw corrupt(name, ids.id(ord));
+    covered += offset + length - start;
+    if (offset + length > end) end = offset + length;
     onObject?.();
   }
+  if (covered !== bytes.length) throw unnamedBytes(name, table, bytes.length, end);
+}
+
+/** The length of the header line `<hash> <length>\n` of an object of `length` bytes. */
+function headerLength(length: number): number {
+  let digits = 1;
+  for (let n = length; n >= 10; n = Math.floor(n / 10)) digits++;
+  return 64 + digits + 2;
+}
+
+/**
+ * The error for a pack of `size` bytes whose index's records (checked, ending at most at
+ * `end`) do not cover it: bytes after its last object, or between two of its objects.
+ */
+function unnamedBytes(name: string, table: IndexTable, size: number, end: number): IntegrityError {
+  if (end < size) {
+    return new IntegrityError(
+      `Pack ${name} has ${size - end} byte(s) after its last object, from offset ${end}, that ` +
+        `no entry of its index names (appended, or a copy padded): its objects are whole, ` +
+        `and cutting the pack to ${end} bytes drops them`,
+      { pack: name, offset: end, bytes: size - end, problem: "trailing-bytes" },
+    );
+  }
+  // A gap between records: the first one, in the pack's order.
+  const order = Array.from({ length: table.count }, (_, i) => i)
+    .sort((a, b) => table.offsets[a]! - table.offsets[b]!);
+  let at = PACK_MAGIC.length;
+  for (const i of order) {
+    const start = table.offsets[i]! - headerLength(table.lengths[i]!);
+    if (start > at) break;
+    at = table.offsets[i]! + table.lengths[i]!;
+  }
+  return new IntegrityError(
+    `Pack ${name} has bytes at offset ${at} that no entry of its index names, between two ` +
+      `of its objects (written there by something else): its objects are whole`,
+    { pack: name, offset: at, problem: "unnamed-bytes" },
+  );
 }
 
 /** True when the bytes `[from, to)` are the decimal digits of `n`. */

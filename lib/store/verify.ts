@@ -82,7 +82,7 @@ export interface ExtraRoots {
    * `gc` keeps them. Writes of an object the store already holds refresh its time.
    */
   readonly keepSince?: number;
-  /** Drop cache entries found stale (called by `gc`, under its locks). */
+  /** Drop cache entries found stale (called by every `gc` but a dry run, under its locks). */
   readonly dropStale?: (stale: readonly ExtraRoot[]) => Promise<void>;
 }
 
@@ -529,7 +529,8 @@ export async function collectGarbage(
       if (!dryRun) {
         if (dirty.length) bytes += await store.objects.repack(dirty, live);
         bytes += await store.objects.removeOrphanPacks();
-        if (stale.length) await extra?.dropStale?.(stale);
+        // Called with none stale too: the caller may have other cache lines to drop.
+        await extra?.dropStale?.(stale);
       }
       return { objects, bytes, dryRun, kept, stale: stale.length };
     })

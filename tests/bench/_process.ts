@@ -225,6 +225,52 @@ async function measureByPolling(
   return { ms, peakKiB: kib !== null && kib > 0 ? kib : null, cpuMs: null, stdout: out.stdout };
 }
 
+/**
+ * Run by bash, which reports the CPU time of the children it waited for with `times`
+ * (getrusage, to the millisecond; GNU time's `%U %S` count only hundredths): the command's
+ * status is kept and `times` goes to the report file named first.
+ */
+const TIMES_SCRIPT = 'r=$1; shift; "$@"; s=$?; times > "$r"; exit $s';
+
+/** `0m1.250s` as milliseconds. */
+export function minutesSeconds(text: string): number {
+  const m = /^(\d+)m([\d.]+)s$/.exec(text);
+  if (!m) throw new Error(`Not a time of bash's times: "${text}"`);
+  return Number(m[1]) * 60_000 + Number(m[2]) * 1000;
+}
+
+/**
+ * Run `cmd args…` once under bash, timing it from spawn to exit and taking its CPU time (user
+ * + system) to the millisecond; throws when it fails. `peakKiB` is null: use `measure()` for
+ * memory.
+ */
+export async function measureCpu(
+  cmd: string,
+  args: readonly string[],
+  options: CommandOptions = {},
+): Promise<Measured> {
+  const report = await Deno.makeTempFile({ prefix: "tusk-bench-times-" });
+  try {
+    const { ms, out } = await spawnTimed(
+      "bash",
+      ["-c", TIMES_SCRIPT, "bash", report, cmd, ...args],
+      options,
+    );
+    check(cmd, args, out);
+    // Two lines: the shell's own user and system time, then its children's.
+    const children = (await Deno.readTextFile(report)).trim().split("\n")[1] ?? "";
+    const [user, sys] = children.trim().split(/\s+/);
+    return {
+      ms,
+      peakKiB: null,
+      cpuMs: minutesSeconds(user ?? "") + minutesSeconds(sys ?? ""),
+      stdout: out.stdout,
+    };
+  } finally {
+    await Deno.remove(report).catch(() => {});
+  }
+}
+
 // ---- a process tree: timeCommand() ----
 
 /**
@@ -404,6 +450,11 @@ function tuskOptions(store: string): CommandOptions {
 /** Run `tusk args…` on `store`, timed and with its peak memory; throws when it fails. */
 export async function measureTusk(store: string, args: readonly string[]): Promise<Measured> {
   return await measure(Deno.execPath(), tuskArgs(args), tuskOptions(store));
+}
+
+/** Run `tusk args…` on `store` under bash, timed and with its CPU time to the millisecond. */
+export async function measureTuskCpu(store: string, args: readonly string[]): Promise<Measured> {
+  return await measureCpu(Deno.execPath(), tuskArgs(args), tuskOptions(store));
 }
 
 /** Run `tusk args…` on the store at `store`, timed; throws when it does not exit 0. */

@@ -17,7 +17,9 @@
  *   120 × 36 tmux pane: the first frame and the frame with the newest job (target < 1 s at
  *   100,000), and its RSS idle (peak over 3 s) against a bare Ink + React app started with the
  *   same Deno flags and environment (the `up` task's) in the same pane, measured in the same
- *   run (target ≤ 1.3×).
+ *   run (target ≤ 1.3×). With `SCALE_JOBS_BASE=<another checkout>`, each size is also run by
+ *   that checkout's `main.ts` in the same rounds, alternating which goes first, and the
+ *   paired ratios (this checkout over that one, per round) are printed.
  *
  *   deno run --allow-read --allow-write --allow-env --allow-run tests/bench/scale_jobs_bench.ts [jobs] [journal] [dashboard]
  *
@@ -43,8 +45,10 @@ import { formatMiB, formatMs, loadAverage, median, spread } from "./_report.ts";
 /** Runs of the quick commands (`list job -n 20`, `inspect job`), and of `list job`. */
 const QUICK_RUNS = 7;
 const LIST_RUNS = 3;
-/** Rounds of the dashboard (each: the bare Ink app, then every size). */
-const UP_RUNS = 3;
+/** Rounds of the dashboard (each: the bare Ink app, then every size), or `SCALE_JOBS_UP_RUNS`. */
+const UP_RUNS = Number(Deno.env.get("SCALE_JOBS_UP_RUNS") || 3);
+/** Another checkout whose `tusk up` runs beside this one's in each round (paired). */
+const BASE = Deno.env.get("SCALE_JOBS_BASE") || undefined;
 
 /** V8 flags of a `list job` run whose old generation is capped: it must still finish. */
 const CAPPED = "--v8-flags=--max-semi-space-size=8,--max-old-space-size=32";
@@ -226,6 +230,7 @@ async function peakOver(pid: number, ms: number): Promise<number> {
 async function dashboard(
   store: Store,
   newest: string,
+  main?: string,
 ): Promise<{ firstMs: number; fullMs: number; rssKiB: number; hwmKiB: number }> {
   // Hold the lease as a "daemon" so `tusk up` attaches to the journal instead of serving.
   await Deno.writeTextFile(
@@ -234,7 +239,9 @@ async function dashboard(
   );
   await using pane = await Pane.open(120, 36);
   const t0 = performance.now();
-  await pane.run(tuskUpLine(store.root, { denoFlags: UP_FLAGS, env: UP_ENV }));
+  await pane.run(
+    tuskUpLine(store.root, { denoFlags: UP_FLAGS, env: UP_ENV, ...(main ? { main } : {}) }),
+  );
   await pane.waitFor((s) => s.includes("q quit"), "the first frame", 60_000);
   const firstMs = performance.now() - t0;
   await pane.waitFor((s) => s.includes(`▸ ${newest.slice(0, 12)}`), "the newest job", 60_000);
@@ -463,19 +470,34 @@ try {
     );
     // Each round: the bare Ink app, then every size; medians over the rounds.
     const floors: { firstMs: number; rssKiB: number }[] = [];
-    const runs: { firstMs: number; fullMs: number; rssKiB: number; hwmKiB: number }[][] = SIZES
-      .map(() => []);
+    type UpRun = { firstMs: number; fullMs: number; rssKiB: number; hwmKiB: number };
+    const runs: UpRun[][] = SIZES.map(() => []);
+    const baseRuns: UpRun[][] = SIZES.map(() => []);
+    const show = (d: UpRun) =>
+      `${formatMs(d.firstMs)} / ${formatMs(d.fullMs)} ${formatMiB(d.rssKiB)} (peak ${
+        formatMiB(d.hwmKiB)
+      })`;
     for (let k = 0; k < UP_RUNS; k++) {
       const floor = await bareInk();
       floors.push(floor);
       const line = [`bare Ink ${formatMs(floor.firstMs)} ${formatMiB(floor.rssKiB)}`];
       for (const [i, store] of stores.entries()) {
-        const d = await dashboard(store, jobId(SIZES[i]!));
-        runs[i]!.push(d);
-        line.push(
-          `${SIZES[i]!.toLocaleString("en")}: ${formatMs(d.firstMs)} / ${formatMs(d.fullMs)} ` +
-            `${formatMiB(d.rssKiB)} (peak ${formatMiB(d.hwmKiB)})`,
-        );
+        const newest = jobId(SIZES[i]!);
+        const size = SIZES[i]!.toLocaleString("en");
+        if (!BASE) {
+          const d = await dashboard(store, newest);
+          runs[i]!.push(d);
+          line.push(`${size}: ${show(d)}`);
+          continue;
+        }
+        // Paired with the other checkout, which goes first in every other round.
+        const baseFirst = k % 2 === 0;
+        const a = await dashboard(store, newest, baseFirst ? `${BASE}/main.ts` : undefined);
+        const b = await dashboard(store, newest, baseFirst ? undefined : `${BASE}/main.ts`);
+        const [own, base] = baseFirst ? [b, a] : [a, b];
+        runs[i]!.push(own);
+        baseRuns[i]!.push(base);
+        line.push(`${size}: ${show(own)}, base ${show(base)}`);
       }
       console.log(
         `  round ${k + 1} (first frame / newest job shown, RSS idle): ${line.join("; ")}`,
@@ -499,6 +521,30 @@ try {
       text: "< 1 s",
     });
     row(`dashboard RSS idle (median of ${UP_RUNS})`, rssUp, formatMiB);
+    if (BASE) {
+      const paired = (f: (d: UpRun) => number) =>
+        runs.map((r, i) => median(r.map((d, k) => f(d) / f(baseRuns[i]![k]!))));
+      const pairedLine = (name: string, f: (d: UpRun) => number) =>
+        console.log(
+          `  ${name}, this checkout / ${BASE} (median of the paired ratios): ${
+            paired(f).map((r, i) => `${SIZES[i]!.toLocaleString("en")} ${r.toFixed(2)}×`)
+              .join(", ")
+          }`,
+        );
+      row(
+        `base checkout: first frame (median of ${UP_RUNS})`,
+        baseRuns.map((r) => median(r.map((d) => d.firstMs))),
+        formatMs,
+      );
+      row(
+        `base checkout: RSS idle (median of ${UP_RUNS})`,
+        baseRuns.map((r) => median(r.map((d) => d.rssKiB))),
+        formatMiB,
+      );
+      pairedLine("first frame", (d) => d.firstMs);
+      pairedLine("newest job shown", (d) => d.fullMs);
+      pairedLine("RSS idle", (d) => d.rssKiB);
+    }
     curve("dashboard: first frame", firstF);
     curve("dashboard: RSS", rssUp);
     const ratios = rssUp.map((k) => k / floorKiB);

@@ -5,7 +5,8 @@
  *
  * 1. commits: `put file` of one file on a store whose ledger holds 1k, 10k and 100k commits,
  *    beside `git add` + `git commit` of one file in a git repo of as many commits (made by
- *    `git fast-import`). Target: the 100k case at most 1.2× the 1k case.
+ *    `git fast-import`), the sizes interleaved round by round, in wall and CPU time
+ *    (`_scale_commits.ts`). Target: the 100k case at most 1.2× the 1k case.
  * 2. files: `put file` of one file into a repo of 1k, 100k and 1M files, laid out nested
  *    (√n folders of √n files) and flat (one folder of n files). Target: at most 2× from 1k
  *    to 1M. Then `list file -n 20 --after <middle name>` of the flat folder: time to its
@@ -29,8 +30,8 @@
  * `SCALE_STORE_SVG=docs/scale-store.svg` also writes the curves as a plot.
  */
 import { ROOT } from "../_helpers.ts";
+import { benchCommits } from "./_scale_commits.ts";
 import {
-  commitsStore,
   filesStore,
   FLAT_FOLDER,
   ledgerFile,
@@ -42,12 +43,11 @@ import { Layout } from "../../lib/store/layout.ts";
 import { Ledger } from "../../lib/store/ledger.ts";
 import type { LedgerEntry } from "../../lib/store/state.ts";
 import { Store } from "../../lib/store/store.ts";
-import { freshGit, gitOptions, oneMoreFile, scratchFolder } from "./_fixtures.ts";
+import { scratchFolder } from "./_fixtures.ts";
 import { alternate, measure, measureTusk, syncAll, tuskArgs } from "./_process.ts";
 import { formatMiB, formatMs, loadAverage, markdownTable, median, spread } from "./_report.ts";
 
 const RUNS = 5;
-const COMMIT_SIZES = [1_000, 10_000, 100_000];
 const FILE_SIZES = [1_000, 100_000, 1_000_000];
 const PACK_SIZES = [10, 100, 1_000];
 const LEDGER_SIZES = [1_000, 10_000, 100_000];
@@ -83,66 +83,7 @@ function add(p: Point): void {
   );
 }
 
-// ---- 1. commits ----
-
-/** A git repo at `git` over `tree` holding `n` commits of one small file, by fast-import. */
-async function gitWithCommits(git: string, tree: string, n: number): Promise<void> {
-  await Deno.mkdir(tree, { recursive: true });
-  await freshGit(git, tree);
-  const lines: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const data = `run ${i}\n`;
-    lines.push(
-      "commit refs/heads/master",
-      `committer Bench <bench@example.invalid> ${1_700_000_000 + i} +0000`,
-      "data 0",
-      "M 644 inline metrics.txt",
-      `data ${data.length}`,
-      data,
-    );
-  }
-  const child = new Deno.Command("git", {
-    args: ["fast-import", "--quiet"],
-    ...gitOptions(git, tree),
-    stdin: "piped",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(lines.join("\n") + "\n"));
-  await w.close();
-  const out = await child.output();
-  if (!out.success) {
-    throw new Error(`git fast-import failed: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  await measure("git", ["checkout", "-q", "-f", "master"], gitOptions(git, tree));
-}
-
-async function benchCommits(root: string): Promise<void> {
-  console.log(`\n1. commits: put file of one file (load average ${await loadAverage()})`);
-  const src = `${root}/src`;
-  await Deno.mkdir(src, { recursive: true });
-  for (const n of COMMIT_SIZES) {
-    const dir = `${root}/commits-${n}`;
-    const t0 = performance.now();
-    const store = await commitsStore(dir, n);
-    const git = `${root}/git-${n}`;
-    const tree = `${root}/tree-${n}`;
-    await gitWithCommits(git, tree, n);
-    console.log(`  (fixtures of ${n} commits built in ${formatMs(performance.now() - t0)})`);
-    const { tusk, baseline } = await oneMoreFile(store, git, tree, src, { repo: REPO, runs: RUNS });
-    const ms = tusk.map((m) => m.ms);
-    add({
-      curve: "commits: put file",
-      size: n,
-      value: median(ms),
-      unit: "ms",
-      baseline: { label: "git add+commit", value: median(baseline.map((m) => m.ms)) },
-      runs: `median of ${RUNS}, ${spread(ms)}`,
-    });
-    for (const p of [dir, git, tree]) await Deno.remove(p, { recursive: true });
-  }
-}
+// ---- 1. commits: in _scale_commits.ts ----
 
 // ---- 2. files ----
 
@@ -481,6 +422,7 @@ async function benchLedger(root: string): Promise<void> {
 
 const TARGETS: Record<string, { readonly limit: number; readonly text: string }> = {
   "commits: put file": { limit: 1.2, text: "largest ≤ 1.2x smallest" },
+  "commits: put file, CPU time": { limit: 1.2, text: "largest ≤ 1.2x smallest" },
   "files (nested): put file": { limit: 2, text: "largest ≤ 2x smallest" },
   "files (flat): put file": { limit: 2, text: "largest ≤ 2x smallest" },
   "ledger: since() of the last 2": { limit: 1.2, text: "largest ≤ 1.2x smallest" },
@@ -591,7 +533,7 @@ async function main(): Promise<number> {
   {
     using scratch = await scratchFolder("/tmp", "tusk-scale-");
     const tasks: [boolean, () => Promise<void>][] = [
-      [sections.has("commits"), () => benchCommits(scratch.path)],
+      [sections.has("commits"), () => benchCommits(scratch.path, add)],
       [
         sections.has("files") || sections.has("list") || sections.has("verify"),
         () => benchFiles(scratch.path, sections),

@@ -29,8 +29,32 @@ interface Run {
 }
 
 /**
- * Run `program` with exactly `env` (plus Deno's cache, so nothing is downloaded again):
- * nothing of the caller's environment, PATH included, leaks in.
+ * How this machine reaches the npm registry, if it says: the certificate authorities Deno is
+ * told to trust and the proxies. `deno install -g` may fetch a package's registry entry that
+ * the cache lacks, and a user's install has these too.
+ */
+const NETWORK_ENV = Object.fromEntries(
+  [
+    "DENO_CERT",
+    "DENO_TLS_CA_STORE",
+    "NODE_EXTRA_CA_CERTS",
+    "HTTPS_PROXY",
+    "HTTP_PROXY",
+    "NO_PROXY",
+    "https_proxy",
+    "http_proxy",
+    "no_proxy",
+    "NPM_CONFIG_REGISTRY",
+  ].flatMap((name) => {
+    const value = Deno.env.get(name);
+    return value === undefined ? [] : [[name, value]];
+  }),
+);
+
+/**
+ * Run `program` with exactly `env` (plus Deno's cache, so nothing is downloaded again, and
+ * how the machine reaches the registry): nothing else of the caller's environment, PATH
+ * included, leaks in.
  */
 async function run(
   program: string,
@@ -42,7 +66,7 @@ async function run(
     args,
     cwd,
     clearEnv: true,
-    env: { DENO_DIR, NO_COLOR: "1", ...env },
+    env: { DENO_DIR, ...NETWORK_ENV, NO_COLOR: "1", ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

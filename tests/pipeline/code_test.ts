@@ -550,14 +550,24 @@ Deno.test("create pipeline refuses an npm package whose folder in Deno's cache i
   await using _s = s;
   await ok(["create", "repo", "data"], { store: s.store });
   const cache = await privateDenoDir(`${s.path}/deno-dir`);
-  const inCache = `${cache}/npm/registry.npmjs.org/is-any-array/3.0.0`;
-  await Deno.rename(inCache, `${s.path}/elsewhere`);
-  await Deno.symlink(`${s.path}/elsewhere`, inCache);
   await Deno.mkdir(`${s.path}/spec`);
   await Deno.writeTextFile(
     `${s.path}/spec/stage.js`,
     'import { isAnyArray } from "npm:is-any-array@3.0.0";\nconsole.log(isAnyArray([]));\n',
   );
+  // As its author would: cache the stage's package first (its registry entry too, which a
+  // cache filled from tusk's lockfile may lack), so that what is refused is the link alone.
+  const cached = await new Deno.Command(Deno.execPath(), {
+    args: ["cache", "--no-config", "stage.js"],
+    cwd: `${s.path}/spec`,
+    env: { DENO_DIR: cache },
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert.equal(cached.code, 0, new TextDecoder().decode(cached.stderr));
+  const inCache = `${cache}/npm/registry.npmjs.org/is-any-array/3.0.0`;
+  await Deno.rename(inCache, `${s.path}/elsewhere`);
+  await Deno.symlink(`${s.path}/elsewhere`, inCache);
   const r = await tusk(["create", "pipeline", "-f", await specFile(`${s.path}/spec`, "stage.js")], {
     store: s.store,
     env: { DENO_DIR: cache },

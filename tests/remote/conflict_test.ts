@@ -2,11 +2,19 @@
  * Two pushes to one remote: the one that creates the next log entry first wins; the other is
  * refused with nothing of it committed, and its retry sends nothing twice. Deterministic
  * (`_race.ts`): the second push lands while the first is about to commit, on a folder and on
- * S3 (the test S3 server honours `If-None-Match: *` as S3 does). Then the same with real
- * processes started together, where either may win.
+ * S3 (the test S3 server honours `If-None-Match: *` as S3 does). A first push to an empty
+ * remote that another push fills between its look for the mark and its listing (held there
+ * in the process) takes it for the tusk remote it is. Then the same with real processes
+ * started together, where any may win: every outcome allowed is checked.
  */
 import assert from "node:assert/strict";
 import { RemoteConflictError } from "../../lib/errors.ts";
+import type { RemoteBackend } from "../../lib/remote/backend.ts";
+import { openBackend } from "../../lib/remote/open.ts";
+import { push } from "../../lib/remote/push.ts";
+import { KEYS } from "../../lib/remote/remote_format.ts";
+import { parseRemoteUrl } from "../../lib/remote/url.ts";
+import { Store } from "../../lib/store/store.ts";
 import { ROOT, tempDir } from "../_helpers.ts";
 import { NET_PERMS, rjson, rok, rtusk, startS3 } from "./_remote.ts";
 
@@ -78,7 +86,52 @@ Deno.test("on S3 the push that loses the conditional write of the next log entry
   await checkRace(dir.path, url, `${s3.root}/${s3.bucket}/shared/log`, s3.env);
 });
 
-Deno.test("two push processes started together on one folder remote: each lands or is refused cleanly, and a retry lands it", async () => {
+Deno.test("a first push that finds an empty remote filled by another push before it lists it goes on", async () => {
+  await using dir = await tempDir();
+  const url = `${dir.path}/remote`;
+  const [a, b] = await twoStores(dir.path, url, {});
+  const sa = await Store.open(a.store);
+  const sb = await Store.open(b.store);
+  const open = () => openBackend(parseRemoteUrl(url, "/"), () => undefined);
+  try {
+    const inner = await open();
+    let held = false;
+    /** A's remote: B pushes, whole, when A first lists the whole remote (no mark seen yet). */
+    const racing: RemoteBackend = {
+      url: inner.url,
+      get requests() {
+        return inner.requests;
+      },
+      get: (k) => inner.get(k),
+      getRange: (k, o, l) => inner.getRange(k, o, l),
+      stream: (k) => inner.stream(k),
+      put: (k, bytes) => inner.put(k, bytes),
+      putFile: (k, p, size) => inner.putFile(k, p, size),
+      create: (k, bytes) => inner.create(k, bytes),
+      close: () => inner.close(),
+      async list(prefix) {
+        if (prefix === "" && !held) {
+          held = true;
+          assert.equal(await inner.get(KEYS.mark), null, "A looked for the mark before B pushed");
+          await push(sb, { remote: "origin", backend: await open() });
+        }
+        return await inner.list(prefix);
+      },
+    };
+    const r = await push(sa, { remote: "origin", backend: racing });
+    assert.ok(held, "A never listed the remote: the race was not run");
+    assert.equal(r.entry, 2, "A's push lands after B's");
+  } finally {
+    sa.objects.close();
+    sb.objects.close();
+  }
+  await rok(["pull", "origin"], b);
+  const repos = await rjson<{ name: string }[]>(["list", "repo"], b);
+  assert.deepEqual(repos.map((x) => x.name).sort(), ["repo-a", "repo-b"]);
+  await rok(["verify"], b);
+});
+
+Deno.test("three push processes started together on one folder remote: each lands or is refused cleanly, and a retry lands it", async () => {
   await using dir = await tempDir();
   const url = `${dir.path}/remote`;
   const stores = [0, 1, 2].map((i) => ({ store: `${dir.path}/s${i}/.tusk` }));

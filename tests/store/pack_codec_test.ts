@@ -166,3 +166,37 @@ Deno.test("checkPackTable() refuses an object whose bytes no longer match its ha
     object: entries[0]!.hash,
   });
 });
+
+Deno.test("checkPackTable() names bytes after a pack's last object, with their offset", async () => {
+  const { bytes, table, ids } = await tableOf(objects("abc", "defg"));
+  for (const tail of ["\n", "x".repeat(100)]) {
+    const padded = packBytes([bytes, enc.encode(tail)]);
+    assert.throws(() => checkPackTable(padded, table, { ids }), (err: unknown) => {
+      assert.ok(err instanceof IntegrityError);
+      assert.deepEqual(
+        [err.data.pack, err.data.offset, err.data.bytes, err.data.problem],
+        ["p", bytes.length, tail.length, "trailing-bytes"],
+      );
+      assert.match(err.message, new RegExp(`Pack p has ${tail.length} byte\\(s\\) after its last`));
+      assert.match(err.message, new RegExp(`from offset ${bytes.length}\\b`));
+      return true;
+    });
+  }
+});
+
+Deno.test("checkPackTable() names bytes between two objects that no index entry names", async () => {
+  const { bytes, entries } = await tableOf(objects("abc", "defg"));
+  const later = entries.reduce((a, b) => (a.offset > b.offset ? a : b));
+  const earlier = entries.find((e) => e !== later)!;
+  const gapAt = earlier.offset + earlier.length;
+  const junk = enc.encode("JUNK");
+  const gapped = packBytes([bytes.subarray(0, gapAt), junk, bytes.subarray(gapAt)]);
+  const moved = entries.map((e) => e === later ? { ...e, offset: e.offset + junk.length } : e);
+  const ids = new IdTable();
+  const table = await readIndexTable(await encodeIndex(moved), "p", ids);
+  assertIntegrity(() => checkPackTable(gapped, table, { ids }), {
+    pack: "p",
+    offset: gapAt,
+    problem: "unnamed-bytes",
+  });
+});

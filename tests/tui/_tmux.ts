@@ -36,6 +36,8 @@ export function tuskUpLine(
     unset?: readonly string[];
     args?: readonly string[];
     denoFlags?: readonly string[];
+    /** The `main.ts` to run (default: this checkout's). */
+    main?: string;
   } = {},
 ): string {
   const unset = (options.unset ?? ["NO_COLOR", "CI", "TUSK_TUI_CRASH_TEST"]).map((n) => `-u ${n}`);
@@ -48,7 +50,7 @@ export function tuskUpLine(
     "--quiet",
     ...TUSK_PERMS,
     ...(options.denoFlags ?? []),
-    MAIN,
+    options.main ?? MAIN,
     "up",
     ...(options.args ?? []),
   ];

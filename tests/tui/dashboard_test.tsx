@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { render } from "ink-testing-library";
 import { Dashboard, topWanted } from "../../tui/components/dashboard.tsx";
-import { barCells } from "../../tui/components/progress_bar.tsx";
+import { barCells } from "../../tui/components/progress_bar.ts";
 import { computeLayout } from "../../tui/layout.ts";
 import type { FeedItem, Limits, Snapshot, ViewState } from "../../tui/view.ts";
 import { initialState, reduce } from "../../tui/state.ts";

@@ -136,7 +136,10 @@ Deno.test("reduce() keeps datums and logs for the newest maxDetailed jobs only",
 });
 
 Deno.test("reduce() stays bounded replaying 10,000 jobs in one batch", () => {
-  const s = feed(initialState({ limits: { maxDetailed: 2_000 } }), history(10_000));
+  const s = feed(
+    initialState({ limits: { maxJobs: 10_000, maxDetailed: 2_000 } }),
+    history(10_000),
+  );
   assert.equal(s.order.length, 10_000);
   assert.equal([...s.jobs.values()].filter((j) => j.detailed).length, 2_000);
   assert.equal(s.byState["SUCCESS"], 10_000);

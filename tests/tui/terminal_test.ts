@@ -366,7 +366,8 @@ Deno.test({
       "the newest job",
       30_000,
     );
-    assert.match(screen, /JOBS {2}1–\d+ of 2,000/);
+    // The rows kept are bounded (DEFAULT_LIMITS.maxJobs); every job replayed is counted.
+    assert.match(screen, /JOBS {2}1–\d+ of 1,000 \(2,000 seen, oldest not kept\)/);
     await pane.keys("Down");
     await pane.waitFor((x) => x.includes(`▸ ${jobId(1_999).slice(0, 12)}`), "the move");
     await pane.keys("q");

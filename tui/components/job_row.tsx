@@ -7,8 +7,8 @@ import { isFinal, printable } from "../../lib/mod.ts";
 import { fit, fitRight, rateText, shortDuration, shortId } from "../format.ts";
 import { elapsedMs, ratePerSecond } from "../select.ts";
 import type { JobView } from "../view.ts";
-import { ProgressBar } from "./progress_bar.tsx";
-import { fg, stateColor, stateLabel, type Theme } from "./theme.ts";
+import { barText } from "./progress_bar.ts";
+import { paint, stateColor, stateLabel, type Theme } from "./theme.ts";
 
 /** Widths of a job row's columns (0 hides a column). */
 export interface JobColumns {
@@ -41,29 +41,27 @@ export interface JobRowProps {
   readonly theme: Theme;
 }
 
-/** The row of one job. */
+/**
+ * The row of one job: one `<Text>` whose cells carry their colours as SGR codes (a `<Text>`
+ * per cell made each row a dozen nodes to lay out and reconcile on every frame).
+ */
 export function JobRow(props: JobRowProps) {
   const { job, columns, theme, selected } = props;
   const p = job.progress;
   const done = isFinal(job.state);
   const counts = `${p.processed}+${p.skipped}/${p.total}`;
   const reason = job.state !== "SUCCESS" && job.reason ? printable(job.reason) : "";
-  return (
-    <Text wrap="truncate-end" inverse={selected}>
-      <Text bold={selected}>{selected ? "▸ " : "  "}</Text>
-      <Text {...fg(theme, "gray")}>{shortId(job.id, 12)}</Text>{" "}
-      <Text bold>{fit(job.pipeline, columns.pipeline)}</Text>{" "}
-      <ProgressBar progress={p} width={columns.bar} done={done} theme={theme} />{" "}
-      {fitRight(counts, 11)}
-      <Text {...fg(theme, p.failed ? "red" : undefined)}>
-        {p.failed ? fitRight(`✗${p.failed}`, 5) : "     "}
-      </Text>
-      {columns.rate ? ` ${fitRight(rateText(ratePerSecond(job, props.now)), columns.rate)}` : ""}
-      {` ${fitRight(job.started ? shortDuration(elapsedMs(job, props.now)) : "-", 6)} `}
-      <Text bold {...fg(theme, stateColor(job.state))}>{fit(stateLabel(job.state), 10)}</Text>
-      {columns.reason > 0 && reason
-        ? <Text {...fg(theme, "red")}>{` ${fit(reason, columns.reason)}`}</Text>
-        : null}
-    </Text>
-  );
+  const line = paint(theme, selected ? "▸ " : "  ", { bold: selected }) +
+    paint(theme, shortId(job.id, 12), { color: "gray" }) + " " +
+    paint(theme, fit(job.pipeline, columns.pipeline), { bold: true }) + " " +
+    barText(p, columns.bar, done, theme) + " " +
+    fitRight(counts, 11) +
+    (p.failed ? paint(theme, fitRight(`✗${p.failed}`, 5), { color: "red" }) : "     ") +
+    (columns.rate ? ` ${fitRight(rateText(ratePerSecond(job, props.now)), columns.rate)}` : "") +
+    ` ${fitRight(job.started ? shortDuration(elapsedMs(job, props.now)) : "-", 6)} ` +
+    paint(theme, fit(stateLabel(job.state), 10), { bold: true, color: stateColor(job.state) }) +
+    (columns.reason > 0 && reason
+      ? paint(theme, ` ${fit(reason, columns.reason)}`, { color: "red" })
+      : "");
+  return <Text wrap="truncate-end" inverse={selected}>{line}</Text>;
 }

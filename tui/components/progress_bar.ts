@@ -1,16 +1,6 @@
 /** A job's progress bar: processed, skipped and failed datums of the total. */
-import { Text } from "ink";
 import type { JobProgress } from "../view.ts";
-import { fg, type Theme } from "./theme.ts";
-
-/** Props of `ProgressBar`. */
-export interface ProgressBarProps {
-  readonly progress: JobProgress;
-  readonly width: number;
-  /** The job finished: an empty total shows as done, not pending. */
-  readonly done: boolean;
-  readonly theme: Theme;
-}
+import { paint, type Theme } from "./theme.ts";
 
 /** Cells of each part of a bar `width` wide (rounded so they add up to at most `width`). */
 export function barCells(
@@ -30,18 +20,11 @@ export function barCells(
   return { processed, skipped, failed, rest: width - processed - skipped - failed };
 }
 
-/** The bar: `█` processed, `▓` skipped, `╳` failed, `░` to do. */
-export function ProgressBar(props: ProgressBarProps) {
-  const c = barCells(props.progress, props.width, props.done);
-  const { theme } = props;
+/** The bar as text: `█` processed, `▓` skipped, `╳` failed, `░` to do, coloured by `theme`. */
+export function barText(p: JobProgress, width: number, done: boolean, theme: Theme): string {
+  const c = barCells(p, width, done);
   const part = (n: number, char: string, color: string) =>
-    n > 0 ? <Text {...fg(theme, color)}>{char.repeat(n)}</Text> : null;
-  return (
-    <Text>
-      {part(c.processed, "█", "green")}
-      {part(c.skipped, "▓", "cyan")}
-      {part(c.failed, "╳", "red")}
-      {part(c.rest, "░", "gray")}
-    </Text>
-  );
+    n > 0 ? paint(theme, char.repeat(n), { color }) : "";
+  return part(c.processed, "█", "green") + part(c.skipped, "▓", "cyan") +
+    part(c.failed, "╳", "red") + part(c.rest, "░", "gray");
 }
