@@ -10,16 +10,24 @@ import { jobProgress } from "./_job_progress.ts";
 
 /** Run the triggered jobs as `afterCommit()` says, saying which failed. */
 export async function runTriggeredJobs(cli: CliContext, store: Store): Promise<void> {
-  const { mode, reason } = await cli.sandbox();
   const tty = cli.stderr.isTerminal();
-  if (mode === "deno" && tty) cli.err(`tusk: ${reason}\n`);
+  const choice = cli.sandbox();
+  const said = choice.then(({ mode, reason }) => {
+    if (mode === "deno" && tty) cli.err(`tusk: ${reason}\n`);
+    return mode;
+  });
+  // Not awaited where no job is due: its failure, if any, is thrown below.
+  said.catch(() => {});
+  // Asked for bwrap, a sandbox that does not work fails the command before any job starts;
+  // on auto the trial's verdict is awaited by each job once planned (see `runTriggered()`).
+  const sandbox = await cli.sandboxRequest() === "auto" ? said : await said;
   const batchDatums = await cli.batchDatums();
   const onEvent = jobProgress(cli);
   let result: Awaited<ReturnType<typeof runTriggered>>;
   try {
     result = await interruptible((signal) =>
       runTriggered(store, {
-        sandbox: mode,
+        sandbox,
         onEvent,
         signal,
         ...(batchDatums ? { batchDatums } : {}),
@@ -33,6 +41,7 @@ export async function runTriggeredJobs(cli: CliContext, store: Store): Promise<v
     cli.err(`tusk: warning: the commit was made, but its jobs could not all run: ${why}\n`);
     return;
   }
+  await choice;
   const { ran, daemon } = result;
   if (daemon !== null && tty) {
     cli.err(`tusk: the scheduler (pid ${daemon}) runs the triggered jobs\n`);

@@ -15,7 +15,12 @@ import { journalPath } from "./journal.ts";
 
 /** Options of `runTriggered()`. */
 export interface RunTriggeredOptions {
-  readonly sandbox: SandboxMode;
+  /**
+   * How stages are sandboxed, or its promise: the sandbox's trial then runs while the lease
+   * is taken and the jobs are made and planned, each job waiting for it only before it
+   * checks its program and starts its stages.
+   */
+  readonly sandbox: SandboxMode | Promise<SandboxMode>;
   /** Called with every event of the jobs run (which the journal records too). */
   readonly onEvent?: Listener;
   /**
@@ -43,10 +48,12 @@ export async function runTriggered(
   store: Store,
   options: RunTriggeredOptions,
 ): Promise<TriggeredRun> {
+  // Each job awaits the sandbox's verdict; a failure there fails the jobs, saying why.
+  if (options.sandbox instanceof Promise) options.sandbox.catch(() => {});
   // The host probes the jobs will want, started while the lease is taken and jobs planned.
   machineMemoryBytes().catch(() => {});
   if (
-    options.sandbox === "bwrap" && (await pipelinesOf(await store.state())).some(runsHostProgram)
+    options.sandbox !== "deno" && (await pipelinesOf(await store.state())).some(runsHostProgram)
   ) {
     hostSystem().catch(() => {});
   }

@@ -98,22 +98,23 @@ function storedSpec(spec: PipelineSpec): StoredSpec {
   return { format: STORED_SPEC_FORMAT, spec: parsed };
 }
 
-let parsing: Promise<typeof import("./spec/parse_spec.ts")> | null = null;
+let parsing: Promise<typeof import("./spec/quick_parse_spec.ts")> | null = null;
 
 /**
- * The spec parser (zod and its schemas), loaded on first use: reading records that keep their
- * parsed spec needs none, so neither does a reader of pipelines such as the dashboard.
+ * The spec parser, loaded on first use: reading records that keep their parsed spec needs
+ * none, so neither does a reader of pipelines such as the dashboard. It loads zod only to
+ * word the refusal of a spec.
  */
-function parser(): Promise<typeof import("./spec/parse_spec.ts")> {
-  const specifier = new URL("./spec/parse_spec.ts", import.meta.url).href;
-  return parsing ??= import(specifier) as Promise<typeof import("./spec/parse_spec.ts")>;
+function parser(): Promise<typeof import("./spec/quick_parse_spec.ts")> {
+  const specifier = new URL("./spec/quick_parse_spec.ts", import.meta.url).href;
+  return parsing ??= import(specifier) as Promise<typeof import("./spec/quick_parse_spec.ts")>;
 }
 
 /** The parsed spec of a record: the one it keeps, or its spec parsed again. */
 async function specOf(rec: PipelineRecord): Promise<PipelineSpec> {
   const stored = rec.parsedSpec;
   if (stored?.format === STORED_SPEC_FORMAT) return { ...stored.spec, raw: rec.spec };
-  return (await parser()).parseSpec(rec.spec);
+  return await (await parser()).quickParseSpec(rec.spec);
 }
 
 async function loaded(rec: PipelineRecord): Promise<Pipeline> {
@@ -242,7 +243,7 @@ export async function createPipeline(
     const name = namedProgram(text);
     if (name !== null) options.prepareProgram(name);
   }
-  const spec = (await parser()).parseSpecText(text, { file: specFile });
+  const spec = await (await parser()).quickParseSpecText(text, { file: specFile });
   try {
     validateStageEnv(spec.transform.env);
   } catch (err) {

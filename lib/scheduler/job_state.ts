@@ -18,7 +18,11 @@ export interface JobContext {
   readonly store: Store;
   readonly jobs: JobStore;
   readonly bus: EventBus;
-  readonly sandbox: SandboxMode;
+  /**
+   * How stages are sandboxed, or its promise (the sandbox's trial still running): a job
+   * waits for it only once planned, before it checks its program and starts its stages.
+   */
+  readonly sandbox: SandboxMode | Promise<SandboxMode>;
   /** Parallel datums when the spec says 0 (default: number of cores). */
   readonly cores: number;
   /** The most datums one batched process is given (default: `BATCH_DATUMS`). */

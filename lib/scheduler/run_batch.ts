@@ -67,7 +67,7 @@ export async function runDatumBatch(
     args: spec.args,
     folders,
     datums,
-    mode: ctx.sandbox,
+    mode: env.mode,
     env: spec.transform.env,
     ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
     defaultMemoryBytes: ctx.defaultMemoryBytes,

@@ -11,6 +11,7 @@ import type { DatumIndexEntry, DatumRecord, JobRecord } from "../pipeline/jobs.t
 import type { Pipeline } from "../pipeline/pipelines.ts";
 import { failureText, runStage, type StageResult } from "../runner/run_stage.ts";
 import type { HostStage } from "../runner/host_stage.ts";
+import type { SandboxMode } from "../runner/sandbox.ts";
 import { runStageBatch } from "../runner/batch.ts";
 import {
   ingestOutputs,
@@ -26,6 +27,8 @@ import { type AttemptLog, capDatumLogs } from "./datum_logs.ts";
 /** What every datum run of one job shares; fixed for the job's run. */
 export interface DatumRunEnv {
   readonly ctx: JobContext;
+  /** How the job's stages are sandboxed (`ctx.sandbox`, settled). */
+  readonly mode: SandboxMode;
   readonly pipeline: Pipeline;
   /** The job: its record's progress is counted as datums end. */
   readonly job: JobRecord;
@@ -84,7 +87,7 @@ function attemptLog(attempt: number, r: StageResult): AttemptLog {
 function stageLimits(env: DatumRunEnv) {
   const spec = env.pipeline.parsed;
   return {
-    mode: env.ctx.sandbox,
+    mode: env.mode,
     env: spec.transform.env,
     ...(spec.datumTimeoutMs ? { timeoutMs: spec.datumTimeoutMs } : {}),
     ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),

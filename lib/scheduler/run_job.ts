@@ -147,9 +147,11 @@ async function runSteps(
   } catch (err) {
     return await finishJob(ctx, job, "UNRUNNABLE", (err as Error).message);
   }
+  // The sandbox's trial may have run beside the lease and the planning: its verdict now.
+  const mode = await ctx.sandbox;
   let programs: { program: HostProgram; errProgram: HostProgram | undefined } | undefined;
   if (runsHostProgram(p)) {
-    if (ctx.sandbox !== "bwrap") {
+    if (mode !== "bwrap") {
       return await finishJob(
         ctx,
         job,
@@ -220,6 +222,7 @@ async function runSteps(
     : undefined;
   const env: DatumRunEnv = {
     ctx,
+    mode,
     pipeline: p,
     job,
     work,

@@ -28,7 +28,8 @@ import { closeWatcher, follow, type Watch, watchFs } from "./watch.ts";
 
 /** Options of a scheduler. */
 export interface SchedulerOptions {
-  readonly sandbox: SandboxMode;
+  /** How stages are sandboxed, or its promise (see `JobContext.sandbox`). */
+  readonly sandbox: SandboxMode | Promise<SandboxMode>;
   readonly bus?: EventBus;
   readonly cores?: number;
   /** The most datums one batched process is given (default: `BATCH_DATUMS`). */

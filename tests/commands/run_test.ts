@@ -70,6 +70,39 @@ Deno.test("runTriggered() runs the job a commit triggered here and hands on its 
   assert.match(journal, /"type":"job:state"/);
 });
 
+Deno.test("runTriggered() makes the job before the sandbox is known and runs its stage once it is", async () => {
+  await using dir = await tempDir();
+  const store = await withPipeline(dir.path);
+  const mode = Promise.withResolvers<typeof sandbox>();
+  const before: string[] = [];
+  let given = false;
+  const r = await runTriggered(store, {
+    sandbox: mode.promise,
+    onEvent: (e) => {
+      if (given) return;
+      before.push(e.type === "job:state" ? `${e.type} ${e.state}` : e.type);
+      if (e.type === "job:state" && e.state === "STARTING") {
+        given = true;
+        setTimeout(() => mode.resolve(sandbox), 50);
+      }
+    },
+  });
+  assert.deepEqual(r.ran.map((j) => [j.pipeline, j.state]), [["upper", "SUCCESS"]]);
+  assert.ok(before.includes("job:state STARTING"), before.join(", "));
+  assert.ok(!before.includes("datum:started"), before.join(", "));
+});
+
+Deno.test("runTriggered() ends the job FAILURE saying why when the sandbox's trial fails", async () => {
+  await using dir = await tempDir();
+  const store = await withPipeline(dir.path);
+  const failed = Promise.reject(new Error("the trial broke"));
+  const r = await runTriggered(store, { sandbox: failed });
+  assert.deepEqual(r.ran.map((j) => [j.pipeline, j.state]), [["upper", "FAILURE"]]);
+  assert.match(r.ran[0]!.reason ?? "", /the trial broke/);
+  const [out] = await listCommit(store, "upper").catch(() => []);
+  assert.equal(out, undefined);
+});
+
 Deno.test("runTriggered() runs nothing when no commit triggered a job", async () => {
   await using dir = await tempDir();
   const store = await withPipeline(dir.path);

@@ -1,57 +1,60 @@
 /**
  * The spec's field table: every field tusk reads, under its camelCase name, with the type
  * of its value, and for each object the Pachyderm fields tusk does not implement (refused
- * as unsupported, told apart from a typo). Both checks of `readFields()` read it: field
- * names first (snake_case renamed, nulls dropped, unknown fields refused), then the types.
+ * as unsupported, told apart from a typo). `readFields()` reads it twice: field names first
+ * (snake_case renamed, nulls dropped, unknown fields refused), then the types, checked here
+ * without a schema library. A value this check does not vouch for goes to `_schema.ts`,
+ * the same table as a zod schema, which accepts exactly what this check accepts (and a few
+ * objects no JSON text gives) and words the refusal: zod loads only for a spec it refuses.
  */
-import { z } from "zod";
 import { nearest } from "../../store/names.ts";
-import { type Checker, describe, isObject, joinPath, Loc } from "./_check.ts";
+import { type Checker, isObject, joinPath, Loc } from "./_check.ts";
+import { type FieldType, type Scalar, type Table, typedObject } from "./_typed_fields.ts";
 import type { Combinator } from "./input.ts";
 
-/** The Pachyderm fields of each object of the table that tusk does not implement. */
-const UNSUPPORTED = new WeakMap<z.ZodType, readonly string[]>();
+export type { FieldType, Scalar, Table };
 
-type Optional<S extends Record<string, z.ZodType>> = { [K in keyof S]: z.ZodOptional<S[K]> };
+/** What a refusal says each scalar kind should be, and each item of a list kind. */
+export const EXPECTED: Readonly<Record<Scalar, string>> = {
+  text: "a string",
+  flag: "true or false",
+  integer: "an integer (a number or a string of digits)",
+  strings: "an array of strings",
+  integers: "an array of integers",
+  env: "an object",
+  duration: 'a duration like "600s" or a number of seconds',
+  memory: 'a memory quantity like "512Mi" or a number of bytes',
+  reprocess: '"until_success" or "every_job"',
+};
 
-/**
- * One object of the table. Every field is optional here: the parser checks required ones,
- * each with its own message.
- */
-function fields<S extends Record<string, z.ZodType>>(
-  shape: S,
-  options: { readonly unsupported?: readonly string[]; readonly error?: string } = {},
-): z.ZodObject<Optional<S>> {
-  const optional = Object.fromEntries(
-    Object.entries(shape).map(([name, type]) => [name, type.optional()]),
-  ) as Optional<S>;
-  const object = z.object(optional, { error: options.error ?? "an object" });
-  UNSUPPORTED.set(object, options.unsupported ?? []);
-  return object;
+/** `reprocessSpec`'s values. */
+export const REPROCESS = ["until_success", "every_job"] as const;
+
+/** What a refusal says a list of inputs should be. */
+export const EXPECTED_INPUTS = "an array of inputs";
+
+function table(
+  fields: Record<string, FieldType>,
+  options: { readonly unsupported?: readonly string[]; readonly expected?: string } = {},
+): Table {
+  return {
+    fields,
+    unsupported: options.unsupported ?? [],
+    expected: options.expected ?? "an object",
+  };
 }
 
-const text = z.string({ error: "a string" });
-const flag = z.boolean({ error: "true or false" });
-const integer = z.union([
-  z.number().int(),
-  z.string().regex(/^-?\d+$/).transform(Number),
-], { error: "an integer (a number or a string of digits)" });
-const strings = z.array(z.string({ error: "a string" }), { error: "an array of strings" });
-const duration = z.union([z.string(), z.number()], {
-  error: 'a duration like "600s" or a number of seconds',
-});
+const PIPELINE = table({ name: "text" }, { unsupported: ["project"] });
 
-const PIPELINE = fields({ name: text }, { unsupported: ["project"] });
-
-const TRANSFORM = fields({
-  cmd: strings,
-  stdin: strings,
-  env: z.record(z.string(), z.string({ error: "a string" }), { error: "an object" }),
-  image: text,
-  acceptReturnCode: z.array(integer, { error: "an array of integers" }),
-  errCmd: strings,
-  datumBatching: flag,
-  workingDir: text,
+const TRANSFORM = table({
+  cmd: "strings",
+  stdin: "strings",
+  env: "env",
+  image: "text",
+  acceptReturnCode: "integers",
+  errCmd: "strings",
+  datumBatching: "flag",
+  workingDir: "text",
 }, {
   unsupported: [
     "secrets",
@@ -64,16 +67,16 @@ const TRANSFORM = fields({
   ],
 });
 
-const PFS = fields({
-  repo: text,
-  branch: text,
-  glob: text,
-  name: text,
-  joinOn: text,
-  groupBy: text,
-  outerJoin: flag,
-  emptyFiles: flag,
-  optional: flag,
+const PFS = table({
+  repo: "text",
+  branch: "text",
+  glob: "text",
+  name: "text",
+  joinOn: "text",
+  groupBy: "text",
+  outerJoin: "flag",
+  emptyFiles: "flag",
+  optional: "flag",
 }, {
   unsupported: [
     "project",
@@ -87,58 +90,33 @@ const PFS = fields({
   ],
 });
 
-const CRON = fields(
-  { name: text, spec: text, repo: text, overwrite: flag, start: text },
+const CRON = table(
+  { name: "text", spec: "text", repo: "text", overwrite: "flag", start: "text" },
   { unsupported: ["project", "commit"] },
 );
 
-/** The inputs that read a repo, by kind: the leaves of the input tree. */
-const LEAF_FIELDS = { pfs: PFS, cron: CRON };
-
-/** A `pfs` input object, typed. */
-export type RawPfs = z.output<typeof PFS>;
-/** A `cron` input object, typed. */
-export type RawCron = z.output<typeof CRON>;
-/** An input object, typed: one kind set (the parser checks that). */
-export type RawInput =
-  & { [K in keyof typeof LEAF_FIELDS]?: z.output<typeof LEAF_FIELDS[K]> | undefined }
-  & { [K in Combinator]?: RawInput[] | undefined };
-
-const inputList = z.lazy(() => z.array(INPUT, { error: "an array of inputs" }));
-
-const INPUT_FIELDS = {
-  ...LEAF_FIELDS,
-  cross: inputList,
-  union: inputList,
-  join: inputList,
-  group: inputList,
-};
-
-const INPUT: z.ZodType<RawInput> = fields(INPUT_FIELDS, { error: "an input object" });
+const INPUT_FIELDS: Record<string, FieldType> = { pfs: PFS, cron: CRON };
+const INPUT = table(INPUT_FIELDS, { expected: "an input object" });
+for (const kind of ["cross", "union", "join", "group"]) INPUT_FIELDS[kind] = { list: INPUT };
 
 /** The kinds of input, in the table's order. */
-export const INPUT_KINDS = Object.keys(INPUT_FIELDS) as (keyof typeof INPUT_FIELDS)[];
+export const INPUT_KINDS = Object.keys(INPUT_FIELDS) as ("pfs" | "cron" | Combinator)[];
 
-const SPEC = fields({
+/** The table of a whole spec. */
+export const SPEC: Table = table({
   pipeline: PIPELINE,
-  description: text,
+  description: "text",
   transform: TRANSFORM,
   input: INPUT,
-  parallelismSpec: fields({ constant: integer }),
-  datumTimeout: duration,
-  jobTimeout: duration,
-  datumTries: integer,
-  resourceLimits: fields({
-    memory: z.union([z.string(), z.number()], {
-      error: 'a memory quantity like "512Mi" or a number of bytes',
-    }),
-  }, { unsupported: ["cpu", "gpu", "disk"] }),
-  outputBranch: text,
-  reprocessSpec: z.enum(["until_success", "every_job"], {
-    error: '"until_success" or "every_job"',
-  }),
-  salt: text,
-  datumBatching: flag,
+  parallelismSpec: table({ constant: "integer" }),
+  datumTimeout: "duration",
+  jobTimeout: "duration",
+  datumTries: "integer",
+  resourceLimits: table({ memory: "memory" }, { unsupported: ["cpu", "gpu", "disk"] }),
+  outputBranch: "text",
+  reprocessSpec: "reprocess",
+  salt: "text",
+  datumBatching: "flag",
 }, {
   unsupported: [
     "tfJob",
@@ -163,8 +141,64 @@ const SPEC = fields({
   ],
 });
 
+/** A `pfs` input object, typed. */
+export interface RawPfs {
+  repo?: string;
+  branch?: string;
+  glob?: string;
+  name?: string;
+  joinOn?: string;
+  groupBy?: string;
+  outerJoin?: boolean;
+  emptyFiles?: boolean;
+  optional?: boolean;
+}
+
+/** A `cron` input object, typed. */
+export interface RawCron {
+  name?: string;
+  spec?: string;
+  repo?: string;
+  overwrite?: boolean;
+  start?: string;
+}
+
+/** An input object, typed: one kind set (the parser checks that). */
+export type RawInput =
+  & { pfs?: RawPfs; cron?: RawCron }
+  & { [K in Combinator]?: RawInput[] };
+
 /** A spec object with its fields named and typed as the table says, none required yet. */
-export type RawSpec = z.output<typeof SPEC>;
+export interface RawSpec {
+  pipeline?: { name?: string };
+  description?: string;
+  transform?: {
+    cmd?: string[];
+    stdin?: string[];
+    env?: Record<string, string>;
+    image?: string;
+    acceptReturnCode?: number[];
+    errCmd?: string[];
+    datumBatching?: boolean;
+    workingDir?: string;
+  };
+  input?: RawInput;
+  parallelismSpec?: { constant?: number };
+  datumTimeout?: string | number;
+  jobTimeout?: string | number;
+  datumTries?: number;
+  resourceLimits?: { memory?: string | number };
+  outputBranch?: string;
+  reprocessSpec?: typeof REPROCESS[number];
+  salt?: string;
+  datumBatching?: boolean;
+}
+
+/**
+ * How the types of a normalised spec are checked where `_typed_fields.ts` does not vouch
+ * for them: the zod schema's check, which returns the typed spec or refuses it.
+ */
+export type SchemaCheck = (c: Checker, value: Record<string, unknown>) => RawSpec;
 
 /** Deepest object nesting accepted (about 30 levels of nested inputs). */
 const MAX_DEPTH = 64;
@@ -173,39 +207,22 @@ const MAX_DEPTH = 64;
  * The fields of a spec object, named and typed by the table: snake_case names become
  * camelCase, null fields are dropped, and an unknown field, one given under two spellings
  * or a value of the wrong type is refused, naming its path as the user spelled it.
+ * `schema` checks what `_typed_fields.ts` does not vouch for.
  */
-export function readFields(c: Checker, json: Record<string, unknown>): RawSpec {
-  return checkTypes(c, normalise(c, json, SPEC, c.root(), 0) as Record<string, unknown>);
-}
-
-/** The table object a field holds, itself or as each item of a list, if any. */
-function nested(type: z.ZodType): { object?: z.ZodObject; list?: z.ZodObject } {
-  const inner = unwrap(type);
-  if (inner instanceof z.ZodObject) return { object: inner };
-  if (inner instanceof z.ZodArray) {
-    const item = unwrap(inner.element as z.ZodType);
-    if (item instanceof z.ZodObject) return { list: item };
-  }
-  return {};
-}
-
-function unwrap(type: z.ZodType): z.ZodType {
-  let t = type;
-  while (t instanceof z.ZodOptional || t instanceof z.ZodLazy) t = t.unwrap() as z.ZodType;
-  return t;
+export function readFields(
+  c: Checker,
+  json: Record<string, unknown>,
+  schema: SchemaCheck,
+): RawSpec {
+  const named = normalise(c, json, SPEC, c.root(), 0) as Record<string, unknown>;
+  return (typedObject(SPEC, named) as RawSpec | undefined) ?? schema(c, named);
 }
 
 function camelCase(key: string): string {
   return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
-function normalise(
-  c: Checker,
-  value: unknown,
-  table: z.ZodObject,
-  loc: Loc,
-  depth: number,
-): unknown {
+function normalise(c: Checker, value: unknown, of: Table, loc: Loc, depth: number): unknown {
   if (!isObject(value)) return value;
   if (depth > MAX_DEPTH) {
     c.fail(
@@ -223,8 +240,8 @@ function normalise(
     const camel = joinPath(loc.camel, name);
     const shown = joinPath(loc.shown, key);
     const here = new Loc(camel, shown, c.spelled);
-    const field = Object.hasOwn(table.shape, name) ? table.shape[name] as z.ZodType : undefined;
-    if (field === undefined) unknownField(c, table, here, key, name, loc);
+    const field = Object.hasOwn(of.fields, name) ? of.fields[name]! : undefined;
+    if (field === undefined) unknownField(c, of, here, key, name, loc);
     const twin = given.get(name);
     if (twin !== undefined) {
       c.fail(
@@ -236,24 +253,25 @@ function normalise(
     }
     given.set(name, key);
     if (shown !== camel) c.spelled.set(camel, shown);
-    const { object, list } = nested(field);
-    if (object) out[name] = normalise(c, v, object, here, depth + 1);
-    else if (list && Array.isArray(v)) {
-      out[name] = v.map((x, i) => normalise(c, x, list, here.child(i), depth + 1));
-    } else out[name] = v;
+    if (typeof field === "string") out[name] = v;
+    else if ("list" in field) {
+      out[name] = Array.isArray(v)
+        ? v.map((x, i) => normalise(c, x, field.list, here.child(i), depth + 1))
+        : v;
+    } else out[name] = normalise(c, v, field, here, depth + 1);
   }
   return out;
 }
 
 function unknownField(
   c: Checker,
-  table: z.ZodObject,
+  of: Table,
   here: Loc,
   key: string,
   name: string,
   parent: Loc,
 ): never {
-  if (UNSUPPORTED.get(table)?.includes(name)) {
+  if (of.unsupported.includes(name)) {
     c.fail(
       here,
       "UNSUPPORTED_FIELD",
@@ -261,7 +279,7 @@ function unknownField(
       "tusk does not implement it",
     );
   }
-  const near = nearest(key, Object.keys(table.shape));
+  const near = nearest(key, Object.keys(of.fields));
   if (near !== undefined) {
     c.fail(
       here,
@@ -278,26 +296,5 @@ function unknownField(
     parent.shown === ""
       ? "it is not a pipeline spec field; check its spelling and nesting"
       : `it is not a field of "${parent.shown}"; check its spelling and nesting`,
-  );
-}
-
-function checkTypes(c: Checker, value: Record<string, unknown>): RawSpec {
-  const result = SPEC.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  let loc = c.root();
-  let at: unknown = value;
-  for (const key of issue.path) {
-    const k = typeof key === "number" ? key : String(key);
-    loc = loc.child(k);
-    at = isObject(at) || Array.isArray(at)
-      ? (at as Record<string | number, unknown>)[k]
-      : undefined;
-  }
-  return c.fail(
-    loc,
-    "WRONG_TYPE",
-    `Invalid "${loc.shown}"`,
-    `expected ${issue.message}, got ${describe(at)}`,
   );
 }
