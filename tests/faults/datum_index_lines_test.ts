@@ -37,6 +37,11 @@ Deno.test("verify names the datum index, the line and what is wrong with it; gc 
       JSON.stringify({ hash: "a".repeat(64), tree: "b".repeat(64), size: 1, version: 1 }),
       /: "job" is missing;/,
     ],
+    // A job id that is not one (an escape that would reach the terminal): named, escaped.
+    [
+      JSON.stringify({ hash: "a".repeat(64), tree: "b".repeat(64), size: 1, job: "\x1b[2J" }),
+      /: "job" is "\\u001b\[2J", not a job id;/,
+    ],
   ];
   for (const [junk, problem] of cases) {
     await Deno.writeTextFile(s.index, `${before}${junk}\n`);

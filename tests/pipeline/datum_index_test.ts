@@ -25,6 +25,11 @@ Deno.test("entryProblem() passes an entry and says what is wrong with anything e
     [good.replace('"version":1', '"version":"1"'), /^"version" is "1", not a whole number$/],
     [good.replace('"pipelineSeq":4', '"pipelineSeq":null'), /^"pipelineSeq" is null/],
     [good.replace(`"job":"${"0".repeat(32)}"`, '"job":""'), /^"job" is "", not a job id$/],
+    // Job ids are 32 hex digits: not a name to print (an escape), a path, or undecodable bytes.
+    [good.replace('"job":"0', '"job":"\\u001b[2J'), /^"job" is "\\u001b\[2J0+…, not a job id$/],
+    [good.replace('"job":"0', '"job":"../'), /^"job" is "\.\.\/0+", not a job id$/],
+    [good.replace('"job":"0', '"job":"\ufffd'), /^"job" is "\ufffd0+", not a job id$/],
+    [good.replace(`"job":"${"0".repeat(32)}"`, '"job":"0"'), /^"job" is "0", not a job id$/],
   ];
   for (const [line, want] of cases) assert.match(entryProblem(line) ?? "(none)", want, line);
   assert.match(entryProblem("x".repeat(200))!, /^not JSON: "x{60}…"$/, "long lines are cut");
