@@ -200,9 +200,9 @@ export function checkPackTable(
     throw new IntegrityError(`Pack ${name} has a bad header`, { pack: name });
   }
   const { ordinals, offsets, lengths } = table;
-  // What the records the index names cover: the rest of the pack is bytes no entry names.
-  let covered = PACK_MAGIC.length;
-  let end = PACK_MAGIC.length;
+  // Where each record the index names starts and ends: they must tile the pack, see below.
+  const starts = new Float64Array(table.count);
+  const ends = new Float64Array(table.count);
   for (let i = 0; i < table.count; i++) {
     const ord = ordinals[i]!;
     const offset = offsets[i]!;
@@ -225,11 +225,12 @@ export function checkPackTable(
       });
     }
     if (!ids.matches(ord, digest(offset, offset + length))) throw corrupt(name, ids.id(ord));
-    covered += offset + length - start;
-    if (offset + length > end) end = offset + length;
+    starts[i] = start;
+    ends[i] = offset + length;
     onObject?.();
   }
-  if (covered !== bytes.length) throw unnamedBytes(name, table, bytes.length, end);
+  const unnamed = untiled(starts, ends, bytes.length);
+  if (unnamed) throw unnamedBytes(name, unnamed);
 }
 
 /** The length of the header line `<hash> <length>\n` of an object of `length` bytes. */
@@ -239,33 +240,58 @@ function headerLength(length: number): number {
   return 64 + digits + 2;
 }
 
+/** Where records fail to tile a pack: a gap, an overlap, or bytes after the last one. */
+type Untiled =
+  | { readonly kind: "gap" | "overlap"; readonly offset: number }
+  | { readonly kind: "trailing"; readonly offset: number; readonly bytes: number };
+
 /**
- * The error for a pack of `size` bytes whose index's records (checked, ending at most at
- * `end`) do not cover it: bytes after its last object, or between two of its objects.
+ * Whether the records `[starts[i], ends[i])` cover a pack of `size` bytes after its magic
+ * line exactly once each: null when they do, else the first place they do not. Summing their
+ * lengths is not enough: two entries naming the same record (or one inside another's bytes)
+ * count it twice, and make up for as many bytes no entry names. With both sorted, they tile
+ * the pack exactly when each end is the next start (every record has start < end, so the
+ * records then chain from the magic line to the pack's end). Sorts the arrays in place.
  */
-function unnamedBytes(name: string, table: IndexTable, size: number, end: number): IntegrityError {
-  if (end < size) {
-    return new IntegrityError(
-      `Pack ${name} has ${size - end} byte(s) after its last object, from offset ${end}, that ` +
-        `no entry of its index names (appended, or a copy padded): its objects are whole, ` +
-        `and cutting the pack to ${end} bytes drops them`,
-      { pack: name, offset: end, bytes: size - end, problem: "trailing-bytes" },
-    );
-  }
-  // A gap between records: the first one, in the pack's order.
-  const order = Array.from({ length: table.count }, (_, i) => i)
-    .sort((a, b) => table.offsets[a]! - table.offsets[b]!);
+export function untiled(starts: Float64Array, ends: Float64Array, size: number): Untiled | null {
+  starts.sort();
+  ends.sort();
   let at = PACK_MAGIC.length;
-  for (const i of order) {
-    const start = table.offsets[i]! - headerLength(table.lengths[i]!);
-    if (start > at) break;
-    at = table.offsets[i]! + table.lengths[i]!;
+  for (let i = 0; i < starts.length; i++) {
+    if (starts[i]! !== at) {
+      return starts[i]! > at
+        ? { kind: "gap", offset: at }
+        : { kind: "overlap", offset: starts[i]! };
+    }
+    at = ends[i]!;
   }
-  return new IntegrityError(
-    `Pack ${name} has bytes at offset ${at} that no entry of its index names, between two ` +
-      `of its objects (written there by something else): its objects are whole`,
-    { pack: name, offset: at, problem: "unnamed-bytes" },
-  );
+  return at < size ? { kind: "trailing", offset: at, bytes: size - at } : null;
+}
+
+/** The error for the pack `name` whose index's records do not tile it (`untiled()`). */
+function unnamedBytes(name: string, u: Untiled): IntegrityError {
+  switch (u.kind) {
+    case "trailing":
+      return new IntegrityError(
+        `Pack ${name} has ${u.bytes} byte(s) after its last object, from offset ${u.offset}, ` +
+          `that no entry of its index names (appended, or a copy padded): its objects are ` +
+          `whole, and cutting the pack to ${u.offset} bytes drops them`,
+        { pack: name, offset: u.offset, bytes: u.bytes, problem: "trailing-bytes" },
+      );
+    case "gap":
+      return new IntegrityError(
+        `Pack ${name} has bytes at offset ${u.offset} that no entry of its index names, ` +
+          `between two of its objects (written there by something else): its objects are whole`,
+        { pack: name, offset: u.offset, problem: "unnamed-bytes" },
+      );
+    case "overlap":
+      return new IntegrityError(
+        `Pack ${name} has bytes at offset ${u.offset} that two entries of its index name ` +
+          `(the index was edited): its objects are whole, but other bytes of the pack may be ` +
+          `named by no entry`,
+        { pack: name, offset: u.offset, problem: "overlapping-entries" },
+      );
+  }
 }
 
 /** True when the bytes `[from, to)` are the decimal digits of `n`. */

@@ -7,6 +7,7 @@ import {
   encodePack,
   PACK_MAGIC,
   type PackEntry,
+  untiled,
 } from "../../lib/store/pack_codec.ts";
 import { encodeIndex, readIndexTable } from "../../lib/store/pack_index.ts";
 import { IdTable } from "../../lib/store/id_table.ts";
@@ -199,4 +200,53 @@ Deno.test("checkPackTable() names bytes between two objects that no index entry 
     offset: gapAt,
     problem: "unnamed-bytes",
   });
+});
+
+Deno.test("checkPackTable() names an index whose entries name one record twice, hiding as many unnamed bytes", async () => {
+  const { bytes, entries } = await tableOf(objects("abc", "defg"));
+  const first = entries[0]!;
+  const span = first.offset + first.length - (first.offset - `${first.hash} 3\n`.length);
+  // The same record again, its offset written with a leading zero (the index is text), and
+  // as many bytes as it spans appended: the records' lengths add up to the pack's size.
+  const twice = { ...first, offset: `0${first.offset}` as unknown as number };
+  const ids = new IdTable();
+  const table = await readIndexTable(await encodeIndex([...entries, twice]), "p", ids);
+  const padded = packBytes([bytes, enc.encode("J".repeat(span))]);
+  assertIntegrity(() => checkPackTable(padded, table, { ids }), {
+    pack: "p",
+    offset: first.offset - `${first.hash} 3\n`.length,
+    problem: "overlapping-entries",
+  });
+});
+
+Deno.test("checkPackTable() names an entry inside another object's bytes, whose own record no entry names", async () => {
+  const inner = enc.encode("defg");
+  const innerHash = sha256(inner);
+  const record = enc.encode(`${innerHash} 4\ndefg`);
+  // An object whose bytes are another's record (a pack stored as a file holds such bytes).
+  const outer = objects(record, inner);
+  const { bytes, entries } = await tableOf(outer);
+  const outerEntry = entries.find((e) => e.hash !== innerHash)!;
+  const inside = { hash: innerHash, offset: outerEntry.offset + record.length - 4, length: 4 };
+  const ids = new IdTable();
+  const table = await readIndexTable(await encodeIndex([outerEntry, inside]), "p", ids);
+  assertIntegrity(() => checkPackTable(bytes, table, { ids }), { problem: "overlapping-entries" });
+});
+
+Deno.test("untiled() passes records that cover a pack once each, and names the first gap, overlap or tail", () => {
+  const m = PACK_MAGIC.length;
+  const run = (spans: [number, number][], size: number) =>
+    untiled(
+      Float64Array.from(spans, ([s]) => s),
+      Float64Array.from(spans, ([, e]) => e),
+      size,
+    );
+  assert.equal(run([], m), null);
+  assert.equal(run([[m + 5, m + 9], [m, m + 5]], m + 9), null, "in any order");
+  assert.deepEqual(run([[m, m + 5]], m + 7), { kind: "trailing", offset: m + 5, bytes: 2 });
+  assert.deepEqual(run([], m + 1), { kind: "trailing", offset: m, bytes: 1 });
+  assert.deepEqual(run([[m, m + 5], [m + 6, m + 9]], m + 9), { kind: "gap", offset: m + 5 });
+  assert.deepEqual(run([[m + 1, m + 9]], m + 9), { kind: "gap", offset: m });
+  assert.deepEqual(run([[m, m + 5], [m, m + 5]], m + 10), { kind: "overlap", offset: m });
+  assert.deepEqual(run([[m, m + 9], [m + 2, m + 4]], m + 11), { kind: "overlap", offset: m + 2 });
 });
