@@ -235,18 +235,28 @@ Deno.test("checkPackTable() names an entry inside another object's bytes, whose 
 
 Deno.test("untiled() passes records that cover a pack once each, and names the first gap, overlap or tail", () => {
   const m = PACK_MAGIC.length;
+  // Spans of records as a pack holds them: at least 67 bytes each (a header, then the bytes).
   const run = (spans: [number, number][], size: number) =>
     untiled(
-      Float64Array.from(spans, ([s]) => s),
-      Float64Array.from(spans, ([, e]) => e),
-      size,
+      Float64Array.from(spans, ([s]) => m + s),
+      Float64Array.from(spans, ([s, n]) => m + s + n),
+      m + size,
     );
-  assert.equal(run([], m), null);
-  assert.equal(run([[m + 5, m + 9], [m, m + 5]], m + 9), null, "in any order");
-  assert.deepEqual(run([[m, m + 5]], m + 7), { kind: "trailing", offset: m + 5, bytes: 2 });
-  assert.deepEqual(run([], m + 1), { kind: "trailing", offset: m, bytes: 1 });
-  assert.deepEqual(run([[m, m + 5], [m + 6, m + 9]], m + 9), { kind: "gap", offset: m + 5 });
-  assert.deepEqual(run([[m + 1, m + 9]], m + 9), { kind: "gap", offset: m });
-  assert.deepEqual(run([[m, m + 5], [m, m + 5]], m + 10), { kind: "overlap", offset: m });
-  assert.deepEqual(run([[m, m + 9], [m + 2, m + 4]], m + 11), { kind: "overlap", offset: m + 2 });
+  assert.equal(run([], 0), null);
+  assert.equal(run([[70, 100], [0, 70]], 170), null, "in any order");
+  assert.equal(run([[0, 67], [67, 67], [134, 67]], 201), null, "the shortest records");
+  assert.deepEqual(run([[0, 70]], 72), { kind: "trailing", offset: m + 70, bytes: 2 });
+  assert.deepEqual(run([], 1), { kind: "trailing", offset: m, bytes: 1 });
+  assert.deepEqual(run([[0, 70], [71, 70]], 141), { kind: "gap", offset: m + 70 });
+  assert.deepEqual(run([[1, 70]], 71), { kind: "gap", offset: m });
+  assert.deepEqual(run([[0, 70], [200, 70]], 270), { kind: "gap", offset: m + 70 });
+  assert.deepEqual(run([[0, 70], [0, 70]], 140), { kind: "overlap", offset: m });
+  // One record inside another, in another block: found once the chain is followed.
+  assert.deepEqual(run([[0, 300], [150, 70], [300, 70]], 440), {
+    kind: "overlap",
+    offset: m + 150,
+  });
+  assert.throws(() => run([[0, 10]], 10), TypeError, "no record of a pack is that short");
+  // A record starting inside the one before it, in the block that one ends in.
+  assert.deepEqual(run([[0, 100], [90, 80]], 170), { kind: "overlap", offset: m + 90 });
 });
