@@ -27,6 +27,14 @@ export function isEntry(value: unknown): value is DatumIndexEntry {
   return typeof e.hash === "string" && typeof e.tree === "string";
 }
 
+/**
+ * True when the entry's datum hash and output tree are hashes: a line read as an entry whose
+ * tree is any other string (`"0c"`, a folder of the object store) names no object to keep.
+ */
+export function hasHashes(e: DatumIndexEntry): boolean {
+  return HASH.test(e.hash) && HASH.test(e.tree);
+}
+
 /** The entry on `line`, or null for a line that is not one (torn, junk, empty). */
 export function parseEntry(line: string): DatumIndexEntry | null {
   if (!line) return null;

@@ -1,6 +1,11 @@
 /** What `verify` says of each line of a datum index that is not an entry. */
 import assert from "node:assert/strict";
-import { entryProblem, malformedLines, parseEntry } from "../../lib/pipeline/datum_index.ts";
+import {
+  entryProblem,
+  hasHashes,
+  malformedLines,
+  parseEntry,
+} from "../../lib/pipeline/datum_index.ts";
 
 const good = JSON.stringify({
   hash: "a".repeat(64),
@@ -48,4 +53,12 @@ Deno.test("parseEntry() gives an entry or null, never throws", () => {
   for (const line of ["", "junk", "null", "42", '{"hash":"ab"}', "[]"]) {
     assert.equal(parseEntry(line), null, line);
   }
+});
+
+Deno.test("hasHashes() is true only when the datum hash and the output tree are hashes", () => {
+  const e = JSON.parse(good);
+  assert.equal(hasHashes(e), true);
+  assert.equal(hasHashes({ ...e, tree: "0c" }), false);
+  assert.equal(hasHashes({ ...e, hash: "../x" }), false);
+  assert.equal(hasHashes({ ...e, tree: "B".repeat(64) }), false);
 });
