@@ -7,13 +7,19 @@ import assert from "node:assert/strict";
 import { encodeIndex, parseIndex } from "../../lib/store/pack_index.ts";
 import { tempStore, tusk, tuskOk } from "../_helpers.ts";
 
-Deno.test("verify names the pack and the offset of bytes after its last object; get file and gc are unaffected", async () => {
-  await using s = await tempStore();
-  const store = s.store;
+/** A store whose repo "r" holds 20 small files, written as one pack. */
+async function packedStore() {
+  const s = await tempStore();
   await Deno.mkdir(`${s.path}/many`);
   for (let i = 0; i < 20; i++) await Deno.writeTextFile(`${s.path}/many/f${i}.txt`, `many ${i}\n`);
-  await tuskOk(["create", "repo", "r"], { store });
-  await tuskOk(["put", "file", "r@master:/many", "-r", "-f", `${s.path}/many`], { store });
+  await tuskOk(["create", "repo", "r"], { store: s.store });
+  await tuskOk(["put", "file", "r@master:/many", "-r", "-f", `${s.path}/many`], { store: s.store });
+  return s;
+}
+
+Deno.test("verify names the pack and the offset of bytes after its last object; get file and gc are unaffected", async () => {
+  await using s = await packedStore();
+  const store = s.store;
   const packs = [...Deno.readDirSync(`${store}/packs`)].map((e) => e.name)
     .filter((n) => n.endsWith(".pack"));
   assert.equal(packs.length, 1, `one pack expected, found ${packs.join(", ")}`);
@@ -42,12 +48,8 @@ Deno.test("verify names the pack and the offset of bytes after its last object; 
 });
 
 Deno.test("verify names a pack index that names one record twice, hiding bytes no entry names", async () => {
-  await using s = await tempStore();
+  await using s = await packedStore();
   const store = s.store;
-  await Deno.mkdir(`${s.path}/many`);
-  for (let i = 0; i < 20; i++) await Deno.writeTextFile(`${s.path}/many/f${i}.txt`, `many ${i}\n`);
-  await tuskOk(["create", "repo", "r"], { store });
-  await tuskOk(["put", "file", "r@master:/many", "-r", "-f", `${s.path}/many`], { store });
   const idx = [...Deno.readDirSync(`${store}/packs`)].map((e) => e.name)
     .find((n) => n.endsWith(".idx"))!;
   const name = idx.slice(0, -".idx".length);
