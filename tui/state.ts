@@ -11,6 +11,7 @@
  * No Ink, no React, no I/O, no clock: times come from events and from the caller.
  */
 import { isFinal, type JobRecord, type JobState } from "../lib/mod.ts";
+import { rowsToDrop } from "./evict.ts";
 import { PersistentMap } from "./persistent_map.ts";
 import {
   type Action,
@@ -224,8 +225,9 @@ class Draft {
       }
       latest = l;
       if (order.length > maxJobs) {
-        const dropped = order.slice(0, order.length - maxJobs);
-        order = order.slice(order.length - maxJobs);
+        const dropped = rowsToDrop(order, order.length - maxJobs, jobOf);
+        const gone = new Set(dropped);
+        order = order.filter((id) => !gone.has(id));
         const counts = { ...byState };
         for (const id of dropped) {
           const j = jobOf(id);

@@ -3,7 +3,7 @@
  * alive outside commits (each datum's output tree and logs, the datum index), and what a job
  * still running has written but named nowhere yet.
  */
-import { checkDatumIndex, malformedLines } from "../pipeline/datum_index.ts";
+import { checkDatumIndex, hasHashes, malformedLines } from "../pipeline/datum_index.ts";
 import { checkJobIndex } from "../pipeline/job_index.ts";
 import { type DatumIndexEntry, type JobRecord, JobStore } from "../pipeline/jobs.ts";
 import { PIPELINE_KIND } from "../pipeline/pipelines.ts";
@@ -52,6 +52,8 @@ function jobRoots(
     const live = Object.keys(state.meta[PIPELINE_KIND] ?? {});
     for (const p of live) {
       for (const e of (await jobs.datumIndex(p)).values()) {
+        // Not an entry (verify names the line, gc drops it below): no object to keep.
+        if (!hasHashes(e)) continue;
         const root: IndexRoot = {
           hash: e.tree,
           what: `the datum index of pipeline "${p}" (datum ${e.hash.slice(0, 32)}, job ${e.job})`,

@@ -17,11 +17,22 @@ export const DROP_MALFORMED =
 
 const HASH = /^[0-9a-f]{64}$/;
 
+/** A job id, as `newJobId()` makes it (and every other reader of job ids checks). */
+const JOB_ID = /^[0-9a-f]{32}$/;
+
 /** A cheap test, as reading the index makes for every entry: an object with a hash and a tree. */
 export function isEntry(value: unknown): value is DatumIndexEntry {
   if (typeof value !== "object" || value === null) return false;
   const e = value as Partial<DatumIndexEntry>;
   return typeof e.hash === "string" && typeof e.tree === "string";
+}
+
+/**
+ * True when the entry's datum hash and output tree are hashes: a line read as an entry whose
+ * tree is any other string (`"0c"`, a folder of the object store) names no object to keep.
+ */
+export function hasHashes(e: DatumIndexEntry): boolean {
+  return HASH.test(e.hash) && HASH.test(e.tree);
 }
 
 /** The entry on `line`, or null for a line that is not one (torn, junk, empty). */
@@ -73,7 +84,7 @@ export function entryProblem(line: string): string | null {
   const whole = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
   check("hash", hash, "a hash of 64 hex digits");
   check("tree", hash, "a hash of 64 hex digits");
-  check("job", (v) => typeof v === "string" && v.length > 0, "a job id");
+  check("job", (v) => typeof v === "string" && JOB_ID.test(v), "a job id");
   check("size", whole, "a whole number of bytes");
   check("version", whole, "a whole number");
   check("pipelineSeq", whole, "a whole number", true);

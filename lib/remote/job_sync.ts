@@ -6,6 +6,7 @@
  * the other side has none for its datum. (`local_jobs.ts` reads a store's own.)
  */
 import { IntegrityError } from "../errors.ts";
+import { entryProblem } from "../pipeline/datum_index.ts";
 import type { DatumIndexEntry, JobRecord } from "../pipeline/jobs.ts";
 import { isFinal } from "../pipeline/states.ts";
 import type { Hash } from "../store/hash.ts";
@@ -17,28 +18,21 @@ export function encodeDatums(entries: readonly DatumIndexEntry[]): Uint8Array {
   return new TextEncoder().encode(entries.map((e) => JSON.stringify(e) + "\n").join(""));
 }
 
-/** Decode and check datum index entries that came from `remote`. */
+/**
+ * Decode and check datum index entries that came from `remote`: each line must be what
+ * `verify` takes for an entry here (`entryProblem()`), so a pull adds no line it would name.
+ */
 export function decodeDatums(bytes: Uint8Array, remote: string, hash: Hash): DatumIndexEntry[] {
   const out: DatumIndexEntry[] = [];
   for (const line of new TextDecoder().decode(bytes).split("\n")) {
     if (!line) continue;
-    let e: DatumIndexEntry;
-    try {
-      e = JSON.parse(line) as DatumIndexEntry;
-    } catch {
-      e = {} as DatumIndexEntry;
-    }
-    if (
-      typeof e !== "object" || !HEX64.test(String(e.hash)) || !HEX64.test(String(e.tree)) ||
-      typeof e.job !== "string" || !Number.isSafeInteger(e.size) ||
-      !Number.isSafeInteger(e.version)
-    ) {
+    if (entryProblem(line) !== null) {
       throw new IntegrityError(`Remote "${remote}": datum index ${hash} is damaged`, {
         remote,
         object: hash,
       });
     }
-    out.push(e);
+    out.push(JSON.parse(line) as DatumIndexEntry);
   }
   return out;
 }

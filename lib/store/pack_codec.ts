@@ -200,9 +200,8 @@ export function checkPackTable(
     throw new IntegrityError(`Pack ${name} has a bad header`, { pack: name });
   }
   const { ordinals, offsets, lengths } = table;
-  // What the records the index names cover: the rest of the pack is bytes no entry names.
-  let covered = PACK_MAGIC.length;
-  let end = PACK_MAGIC.length;
+  // The records the index names must tile the pack: noted as they are checked.
+  const tiling = new PackTiling(bytes.length);
   for (let i = 0; i < table.count; i++) {
     const ord = ordinals[i]!;
     const offset = offsets[i]!;
@@ -225,11 +224,11 @@ export function checkPackTable(
       });
     }
     if (!ids.matches(ord, digest(offset, offset + length))) throw corrupt(name, ids.id(ord));
-    covered += offset + length - start;
-    if (offset + length > end) end = offset + length;
+    tiling.add(start, offset + length);
     onObject?.();
   }
-  if (covered !== bytes.length) throw unnamedBytes(name, table, bytes.length, end);
+  const unnamed = tiling.check();
+  if (unnamed) throw unnamedBytes(name, unnamed);
 }
 
 /** The length of the header line `<hash> <length>\n` of an object of `length` bytes. */
@@ -239,33 +238,127 @@ function headerLength(length: number): number {
   return 64 + digits + 2;
 }
 
+/** Where records fail to tile a pack: a gap, an overlap, or bytes after the last one. */
+type Untiled =
+  | { readonly kind: "gap" | "overlap"; readonly offset: number }
+  | { readonly kind: "trailing"; readonly offset: number; readonly bytes: number };
+
 /**
- * The error for a pack of `size` bytes whose index's records (checked, ending at most at
- * `end`) do not cover it: bytes after its last object, or between two of its objects.
+ * A 64-byte block of a pack holds the start of at most one of its records when they do not
+ * overlap: a record is at least 67 bytes (`<64 hex digits> <length>\n`, then its bytes).
  */
-function unnamedBytes(name: string, table: IndexTable, size: number, end: number): IntegrityError {
-  if (end < size) {
-    return new IntegrityError(
-      `Pack ${name} has ${size - end} byte(s) after its last object, from offset ${end}, that ` +
-        `no entry of its index names (appended, or a copy padded): its objects are whole, ` +
-        `and cutting the pack to ${end} bytes drops them`,
-      { pack: name, offset: end, bytes: size - end, problem: "trailing-bytes" },
-    );
+const BLOCK = 64;
+
+/**
+ * Whether the records of a pack of `size` bytes, each at least 67 bytes (`add()`ed in any
+ * order), cover it after its magic line exactly once each (`check()`). Summing their lengths
+ * is not enough: two entries naming the same record (or one inside another's bytes) count it
+ * twice, and make up for as many bytes no entry names. Each record is noted at the 64-byte
+ * block it starts in (two in one block overlap), and the chain of records is followed from
+ * the magic line, each to the one starting where it ends, reading the blocks in order:
+ * linear time, 9 bytes per block (14 % of the pack, which `verify` holds in memory anyway).
+ */
+export class PackTiling {
+  readonly #size: number;
+  /** Per block: 1 + where in it a record starts (0: none). */
+  readonly #first: Uint8Array;
+  /** Per block: the length of the record starting in it. */
+  readonly #span: Float64Array;
+  #count = 0;
+  #last = PACK_MAGIC.length;
+  #overlap = -1;
+
+  constructor(size: number) {
+    this.#size = size;
+    const blocks = Math.ceil(size / BLOCK);
+    this.#first = new Uint8Array(blocks);
+    this.#span = new Float64Array(blocks);
   }
-  // A gap between records: the first one, in the pack's order.
-  const order = Array.from({ length: table.count }, (_, i) => i)
-    .sort((a, b) => table.offsets[a]! - table.offsets[b]!);
-  let at = PACK_MAGIC.length;
-  for (const i of order) {
-    const start = table.offsets[i]! - headerLength(table.lengths[i]!);
-    if (start > at) break;
-    at = table.offsets[i]! + table.lengths[i]!;
+
+  /** Note the record `[start, end)`. */
+  add(start: number, end: number): void {
+    if (!(end - start > BLOCK) || start < 0 || end > this.#size) {
+      throw new TypeError(`Record [${start}, ${end}) cannot be one of a pack of ${this.#size} B`);
+    }
+    const b = Math.floor(start / BLOCK);
+    const first = this.#first[b]!;
+    if (first !== 0) {
+      const at = Math.max(start, b * BLOCK + first - 1);
+      if (this.#overlap < 0 || at < this.#overlap) this.#overlap = at;
+      return;
+    }
+    this.#first[b] = start - b * BLOCK + 1;
+    this.#span[b] = end - start;
+    this.#count++;
+    if (end > this.#last) this.#last = end;
   }
-  return new IntegrityError(
-    `Pack ${name} has bytes at offset ${at} that no entry of its index names, between two ` +
-      `of its objects (written there by something else): its objects are whole`,
-    { pack: name, offset: at, problem: "unnamed-bytes" },
-  );
+
+  /** Null when the records noted tile the pack, else the first place they do not. */
+  check(): Untiled | null {
+    if (this.#overlap >= 0) return { kind: "overlap", offset: this.#overlap };
+    const first = this.#first;
+    const span = this.#span;
+    const size = this.#size;
+    let offset = PACK_MAGIC.length;
+    let chained = 0;
+    while (offset < size) {
+      const b = Math.floor(offset / BLOCK);
+      if (first[b] !== offset - b * BLOCK + 1) break;
+      offset += span[b]!;
+      chained++;
+    }
+    if (chained < this.#count) {
+      // Records off the chain: the first that starts before where it stops lies inside one
+      // on it.
+      const onChain = new Set<number>();
+      for (let o = PACK_MAGIC.length; o < offset; o += span[Math.floor(o / BLOCK)]!) {
+        onChain.add(o);
+      }
+      for (let b = 0; b * BLOCK < offset; b++) {
+        const start = b * BLOCK + first[b]! - 1;
+        if (first[b] !== 0 && start < offset && !onChain.has(start)) {
+          return { kind: "overlap", offset: start };
+        }
+      }
+    }
+    if (offset >= size) return null;
+    return offset >= this.#last
+      ? { kind: "trailing", offset, bytes: size - offset }
+      : { kind: "gap", offset };
+  }
+}
+
+/** `PackTiling` over the records `[starts[i], ends[i])` of a pack of `size` bytes. */
+export function untiled(starts: Float64Array, ends: Float64Array, size: number): Untiled | null {
+  const tiling = new PackTiling(size);
+  for (let i = 0; i < starts.length; i++) tiling.add(starts[i]!, ends[i]!);
+  return tiling.check();
+}
+
+/** The error for the pack `name` whose index's records do not tile it (`untiled()`). */
+function unnamedBytes(name: string, u: Untiled): IntegrityError {
+  switch (u.kind) {
+    case "trailing":
+      return new IntegrityError(
+        `Pack ${name} has ${u.bytes} byte(s) after its last object, from offset ${u.offset}, ` +
+          `that no entry of its index names (appended, or a copy padded): its objects are ` +
+          `whole, and cutting the pack to ${u.offset} bytes drops them`,
+        { pack: name, offset: u.offset, bytes: u.bytes, problem: "trailing-bytes" },
+      );
+    case "gap":
+      return new IntegrityError(
+        `Pack ${name} has bytes at offset ${u.offset} that no entry of its index names, ` +
+          `between two of its objects (written there by something else): its objects are whole`,
+        { pack: name, offset: u.offset, problem: "unnamed-bytes" },
+      );
+    case "overlap":
+      return new IntegrityError(
+        `Pack ${name} has bytes at offset ${u.offset} that two entries of its index name ` +
+          `(the index was edited): its objects are whole, but other bytes of the pack may be ` +
+          `named by no entry`,
+        { pack: name, offset: u.offset, problem: "overlapping-entries" },
+      );
+  }
 }
 
 /** True when the bytes `[from, to)` are the decimal digits of `n`. */

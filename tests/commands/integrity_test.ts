@@ -127,7 +127,7 @@ Deno.test("verify() calls a datum index entry whose output is gone a stale cache
   const jobs = new JobStore(s.store);
   const out = await writeOutput(s.store, "indexed\n");
   await jobs.appendDatums("upper", [
-    { hash: "d".repeat(64), tree: out.tree, size: 8, job: "j", version: 1 },
+    { hash: "d".repeat(64), tree: out.tree, size: 8, job: "e".repeat(32), version: 1 },
   ]);
   await verify(s.store);
   await Deno.remove(s.store.objects.loosePath(out.tree));

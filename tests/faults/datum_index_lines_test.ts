@@ -37,6 +37,11 @@ Deno.test("verify names the datum index, the line and what is wrong with it; gc 
       JSON.stringify({ hash: "a".repeat(64), tree: "b".repeat(64), size: 1, version: 1 }),
       /: "job" is missing;/,
     ],
+    // A job id that is not one (an escape that would reach the terminal): named, escaped.
+    [
+      JSON.stringify({ hash: "a".repeat(64), tree: "b".repeat(64), size: 1, job: "\x1b[2J" }),
+      /: "job" is "\\u001b\[2J", not a job id;/,
+    ],
   ];
   for (const [junk, problem] of cases) {
     await Deno.writeTextFile(s.index, `${before}${junk}\n`);
@@ -82,4 +87,21 @@ Deno.test("a torn last line passes verify, and the next job's entries start a li
   await tuskOk(["verify"], { store });
   assert.equal((await Deno.readTextFile(s.index)).split("\n").filter(Boolean).length, 3);
   assert.equal((await tuskOk(["get", "file", "upper@master:/c.txt"], { store })).stdout, "C");
+});
+
+Deno.test("gc drops a line whose hash and tree name an object folder, rather than failing on the folder", async () => {
+  await using s = await indexedStore();
+  const store = s.store;
+  const before = await Deno.readTextFile(s.index);
+  const fanOut = [...Deno.readDirSync(`${store}/objects`)].find((e) => e.isDirectory)!.name;
+  await Deno.writeTextFile(s.index, `${before}{"hash":"${fanOut}","tree":"${fanOut}"}\n`);
+  const r = await tusk(["verify"], { store });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /line 3, is not a datum index entry/);
+  const gc = await tusk(["gc"], { store });
+  assert.equal(gc.code, 0, `gc exited ${gc.code}:\n${gc.stderr}`);
+  assert.doesNotMatch(gc.stdout, /stale/, "a line that is not an entry is not a stale entry");
+  assert.equal(await Deno.readTextFile(s.index), before);
+  await tuskOk(["verify"], { store });
+  assert.ok((await Deno.stat(`${store}/objects/${fanOut}`)).isDirectory);
 });

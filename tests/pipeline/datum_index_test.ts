@@ -1,6 +1,11 @@
 /** What `verify` says of each line of a datum index that is not an entry. */
 import assert from "node:assert/strict";
-import { entryProblem, malformedLines, parseEntry } from "../../lib/pipeline/datum_index.ts";
+import {
+  entryProblem,
+  hasHashes,
+  malformedLines,
+  parseEntry,
+} from "../../lib/pipeline/datum_index.ts";
 
 const good = JSON.stringify({
   hash: "a".repeat(64),
@@ -25,6 +30,11 @@ Deno.test("entryProblem() passes an entry and says what is wrong with anything e
     [good.replace('"version":1', '"version":"1"'), /^"version" is "1", not a whole number$/],
     [good.replace('"pipelineSeq":4', '"pipelineSeq":null'), /^"pipelineSeq" is null/],
     [good.replace(`"job":"${"0".repeat(32)}"`, '"job":""'), /^"job" is "", not a job id$/],
+    // Job ids are 32 hex digits: not a name to print (an escape), a path, or undecodable bytes.
+    [good.replace('"job":"0', '"job":"\\u001b[2J'), /^"job" is "\\u001b\[2J0+…, not a job id$/],
+    [good.replace('"job":"0', '"job":"../'), /^"job" is "\.\.\/0+", not a job id$/],
+    [good.replace('"job":"0', '"job":"\ufffd'), /^"job" is "\ufffd0+", not a job id$/],
+    [good.replace(`"job":"${"0".repeat(32)}"`, '"job":"0"'), /^"job" is "0", not a job id$/],
   ];
   for (const [line, want] of cases) assert.match(entryProblem(line) ?? "(none)", want, line);
   assert.match(entryProblem("x".repeat(200))!, /^not JSON: "x{60}…"$/, "long lines are cut");
@@ -43,4 +53,12 @@ Deno.test("parseEntry() gives an entry or null, never throws", () => {
   for (const line of ["", "junk", "null", "42", '{"hash":"ab"}', "[]"]) {
     assert.equal(parseEntry(line), null, line);
   }
+});
+
+Deno.test("hasHashes() is true only when the datum hash and the output tree are hashes", () => {
+  const e = JSON.parse(good);
+  assert.equal(hasHashes(e), true);
+  assert.equal(hasHashes({ ...e, tree: "0c" }), false);
+  assert.equal(hasHashes({ ...e, hash: "../x" }), false);
+  assert.equal(hasHashes({ ...e, tree: "B".repeat(64) }), false);
 });

@@ -7,6 +7,7 @@ import {
   encodePack,
   PACK_MAGIC,
   type PackEntry,
+  untiled,
 } from "../../lib/store/pack_codec.ts";
 import { encodeIndex, readIndexTable } from "../../lib/store/pack_index.ts";
 import { IdTable } from "../../lib/store/id_table.ts";
@@ -199,4 +200,63 @@ Deno.test("checkPackTable() names bytes between two objects that no index entry 
     offset: gapAt,
     problem: "unnamed-bytes",
   });
+});
+
+Deno.test("checkPackTable() names an index whose entries name one record twice, hiding as many unnamed bytes", async () => {
+  const { bytes, entries } = await tableOf(objects("abc", "defg"));
+  const first = entries[0]!;
+  const span = first.offset + first.length - (first.offset - `${first.hash} 3\n`.length);
+  // The same record again, its offset written with a leading zero (the index is text), and
+  // as many bytes as it spans appended: the records' lengths add up to the pack's size.
+  const twice = { ...first, offset: `0${first.offset}` as unknown as number };
+  const ids = new IdTable();
+  const table = await readIndexTable(await encodeIndex([...entries, twice]), "p", ids);
+  const padded = packBytes([bytes, enc.encode("J".repeat(span))]);
+  assertIntegrity(() => checkPackTable(padded, table, { ids }), {
+    pack: "p",
+    offset: first.offset - `${first.hash} 3\n`.length,
+    problem: "overlapping-entries",
+  });
+});
+
+Deno.test("checkPackTable() names an entry inside another object's bytes, whose own record no entry names", async () => {
+  const inner = enc.encode("defg");
+  const innerHash = sha256(inner);
+  const record = enc.encode(`${innerHash} 4\ndefg`);
+  // An object whose bytes are another's record (a pack stored as a file holds such bytes).
+  const outer = objects(record, inner);
+  const { bytes, entries } = await tableOf(outer);
+  const outerEntry = entries.find((e) => e.hash !== innerHash)!;
+  const inside = { hash: innerHash, offset: outerEntry.offset + record.length - 4, length: 4 };
+  const ids = new IdTable();
+  const table = await readIndexTable(await encodeIndex([outerEntry, inside]), "p", ids);
+  assertIntegrity(() => checkPackTable(bytes, table, { ids }), { problem: "overlapping-entries" });
+});
+
+Deno.test("untiled() passes records that cover a pack once each, and names the first gap, overlap or tail", () => {
+  const m = PACK_MAGIC.length;
+  // Spans of records as a pack holds them: at least 67 bytes each (a header, then the bytes).
+  const run = (spans: [number, number][], size: number) =>
+    untiled(
+      Float64Array.from(spans, ([s]) => m + s),
+      Float64Array.from(spans, ([s, n]) => m + s + n),
+      m + size,
+    );
+  assert.equal(run([], 0), null);
+  assert.equal(run([[70, 100], [0, 70]], 170), null, "in any order");
+  assert.equal(run([[0, 67], [67, 67], [134, 67]], 201), null, "the shortest records");
+  assert.deepEqual(run([[0, 70]], 72), { kind: "trailing", offset: m + 70, bytes: 2 });
+  assert.deepEqual(run([], 1), { kind: "trailing", offset: m, bytes: 1 });
+  assert.deepEqual(run([[0, 70], [71, 70]], 141), { kind: "gap", offset: m + 70 });
+  assert.deepEqual(run([[1, 70]], 71), { kind: "gap", offset: m });
+  assert.deepEqual(run([[0, 70], [200, 70]], 270), { kind: "gap", offset: m + 70 });
+  assert.deepEqual(run([[0, 70], [0, 70]], 140), { kind: "overlap", offset: m });
+  // One record inside another, in another block: found once the chain is followed.
+  assert.deepEqual(run([[0, 300], [150, 70], [300, 70]], 440), {
+    kind: "overlap",
+    offset: m + 150,
+  });
+  assert.throws(() => run([[0, 10]], 10), TypeError, "no record of a pack is that short");
+  // A record starting inside the one before it, in the block that one ends in.
+  assert.deepEqual(run([[0, 100], [90, 80]], 170), { kind: "overlap", offset: m + 90 });
 });

@@ -123,6 +123,32 @@ Deno.test("reduce() keeps at most maxJobs rows but counts every job seen", () =>
   assert.equal(counted, 100);
 });
 
+Deno.test("reduce() keeps the row of a job still running when maxJobs newer jobs pass it", () => {
+  const running = jobEvents(1, { datums: 4, running: true });
+  let s = feed(initialState({ limits: { maxJobs: 10, maxDetailed: 5 } }), running);
+  for (let n = 2; n <= 30; n++) s = feed(s, jobEvents(n));
+  assert.equal(s.order.length, 10);
+  assert.equal(s.order[0], jobId(1), "the running job keeps its row");
+  assert.equal(s.order[1], jobId(22), "the oldest finished jobs go instead");
+  assert.equal(s.byState["RUNNING"], 1);
+  assert.equal(activeJobs(s), 1);
+  // Its later events update its row rather than count it again as a new job.
+  s = feed(s, jobEvents(1, { datums: 4 }).slice(running.length));
+  assert.equal(s.jobs.get(jobId(1))!.state, "SUCCESS");
+  assert.equal(s.totalJobs, 30);
+  assert.equal(s.byState["SUCCESS"], 10);
+  // Once it has finished, it is the oldest finished job: the next new job takes its row.
+  s = feed(s, jobEvents(31));
+  assert.deepEqual([s.order.length, s.order[0]], [10, jobId(22)]);
+});
+
+Deno.test("reduce() drops the oldest running jobs too when more than maxJobs run", () => {
+  let s = initialState({ limits: { maxJobs: 3, maxDetailed: 2 } });
+  for (let n = 1; n <= 5; n++) s = feed(s, jobEvents(n, { running: true }));
+  assert.deepEqual(s.order, [jobId(3), jobId(4), jobId(5)]);
+  assert.equal(s.byState["RUNNING"], 3);
+});
+
 Deno.test("reduce() keeps datums and logs for the newest maxDetailed jobs only", () => {
   let s = initialState({ limits: { maxDetailed: 5 } });
   for (let n = 1; n <= 20; n++) s = feed(s, jobEvents(n));
