@@ -1,19 +1,35 @@
 /**
  * Job and datum records, kept in the store beside the ledger: `jobs/<pipeline>/<id>.json`
- * (one file per job, replaced atomically at each state change), `jobs/<pipeline>/jobs.index`
- * (every job id in order, so listings read the newest jobs without listing the folder: see
- * `job_index.ts`) and `jobs/<pipeline>/datums.jsonl` (an append-only index of datums that
- * succeeded: datum hash → output tree), which is what lets a later job skip a datum and
- * reuse its output.
+ * (one small file per job, replaced atomically at each save, naming how far its datum log
+ * goes), `jobs/<pipeline>/<id>.datums` (the job's datums, appended to: see `_datum_log.ts`),
+ * `jobs/<pipeline>/jobs.index` (every job id in order, so listings read the newest jobs
+ * without listing the folder: see `job_index.ts`) and `jobs/<pipeline>/datums.jsonl` (an
+ * append-only index of datums that succeeded: datum hash → output tree, with its mark:
+ * `datum_index_mark.ts`), which is what lets a later job skip a datum and reuse its output.
  */
 import { IntegrityError, InvalidArgumentError, NotFoundError } from "../errors.ts";
 import { wrongKindError } from "../store/damage.ts";
-import { type Hash, sha256Native } from "../store/hash.ts";
-import { exists, mapWriteError, syncDir, tempPath, writeFileAtomic } from "../store/fs_util.ts";
+import type { Hash } from "../store/hash.ts";
+import { mapWriteError, syncDir, tempPath, writeAll, writeFileAtomic } from "../store/fs_util.ts";
 import type { Layout } from "../store/layout.ts";
 import { JobIndex } from "./job_index.ts";
+import {
+  type DatumIndexAfter,
+  datumIndexAfter,
+  markDatumIndex,
+  readAt,
+} from "./datum_index_mark.ts";
 import { isFinal } from "./states.ts";
-import { lastSaved, type SavedPieces, savedPieces, stamped, writePieces } from "./_record_save.ts";
+import {
+  appendDatumLog,
+  DamagedLog,
+  type DatumLogHead,
+  forgetSaved,
+  isLogHead,
+  lastSavedHead,
+  readDatumLog,
+  stampSaved,
+} from "./_datum_log.ts";
 import type { Store } from "../store/store.ts";
 import {
   type DamagedJob,
@@ -26,6 +42,7 @@ import {
   type RerunRequest,
 } from "./job_record.ts";
 
+export type { DatumIndexAfter } from "./datum_index_mark.ts";
 export {
   type DamagedJob,
   type DatumIndexEntry,
@@ -84,9 +101,11 @@ export class JobStore {
   }
 
   /**
-   * Save a job record atomically (`durable` fsyncs it). The record is written in pieces, its
-   * datums a slice at a time, so that a job of many datums is never one string in memory. A
-   * new job's id goes into its pipeline's job index first, so the index never lacks a record.
+   * Save a job record (`durable` fsyncs it): its datums go to its datum log, only those that
+   * changed since this process last saved the job appended (see `_datum_log.ts`), then the
+   * record itself, the job without its datums and naming how far its log goes, replaces the
+   * one before atomically. A new job's id goes into its pipeline's job index first, so the
+   * index never lacks a record.
    */
   async save(job: JobRecord, options: { durable?: boolean } = {}): Promise<void> {
     const { layout } = this.#store;
@@ -95,34 +114,38 @@ export class JobStore {
       throw await this.#damaged(err, dir, "folder");
     });
     const record = layout.job(job.pipeline, job.id);
-    if (!(await exists(record))) await this.index(job.pipeline).add([job.id], options);
-    const tmp = options.durable
-      ? tempPath(layout.tmp)
-      : `${layout.tmp}/${Deno.pid}.job.${job.id}.tmp`;
-    // Pieces of datums unchanged since this process last saved the record are copied from
-    // the file it wrote, not encoded again (see `_record_save.ts`).
-    const before = savedPieces.get(job);
-    savedPieces.delete(job);
-    let old: Deno.FsFile | null = null;
+    const log = layout.datumLog(job.pipeline, job.id);
+    const durable = options.durable === true;
+    let base = await lastSavedHead(record, job);
+    if (!base) {
+      const onDisk = await readHeader(record).catch((err) => {
+        if (err instanceof Deno.errors.NotFound) return null;
+        // A record that cannot be read names no log: it is written afresh.
+        return { head: null };
+      });
+      if (!onDisk) await this.index(job.pipeline).add([job.id], options);
+      base = onDisk?.head ?? null;
+    }
+    const tmp = durable ? tempPath(layout.tmp) : `${layout.tmp}/${Deno.pid}.job.${job.id}.tmp`;
     try {
-      old = await lastSaved(record, job, before);
+      const head = await appendDatumLog(log, job, base, durable);
+      const { datums: _, ...rest } = job;
+      const bytes = utf8.encode(JSON.stringify({ ...rest, datumLog: head }));
       const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
-      let saved: SavedPieces;
       try {
-        saved = await writePieces(f, job, old ? before! : null, old);
-        if (options.durable) await f.syncData();
+        await writeAll(f, bytes);
+        if (durable) await f.syncData();
       } finally {
         f.close();
       }
       await Deno.rename(tmp, record);
-      savedPieces.set(job, await stamped(saved, record));
+      await stampSaved(record, job);
     } catch (err) {
+      forgetSaved(job);
       await Deno.remove(tmp).catch(() => {});
       mapWriteError(err, record);
-    } finally {
-      old?.close();
     }
-    if (options.durable) await syncDir(dir);
+    if (durable) await syncDir(dir);
   }
 
   /**
@@ -257,26 +280,34 @@ export class JobStore {
    */
   async #read(pipeline: string, id: string): Promise<JobRecord> {
     const file = this.#store.layout.job(pipeline, id);
-    const damaged = () =>
+    const log = this.#store.layout.datumLog(pipeline, id);
+    const damaged = (split: boolean) =>
       new IntegrityError(
-        `The record of job ${id} of pipeline "${pipeline}" is damaged: remove "${file}" to ` +
-          "forget that job (commits and other jobs are untouched; the pipeline runs a new job " +
-          "if its inputs need one)",
+        `The record of job ${id} of pipeline "${pipeline}" is damaged: remove "${file}"${
+          split ? ` and "${log}"` : ""
+        } to forget that job (commits and other jobs are untouched; the pipeline runs a new ` +
+          "job if its inputs need one)",
         { job: id, pipeline, file },
       );
-    let text: string;
+    let read: Header;
     try {
-      text = await Deno.readTextFile(file);
+      read = await readHeader(file);
     } catch (err) {
+      if (err instanceof SyntaxError) throw damaged(false);
       throw await this.#damaged(err, file, "file");
     }
-    let record: unknown;
-    try {
-      record = JSON.parse(text);
-    } catch {
-      throw damaged();
+    const { record, head } = read;
+    if (head === null) {
+      if (!isJobRecord(record)) throw damaged(false);
+      return record;
     }
-    if (!isJobRecord(record)) throw damaged();
+    try {
+      record.datums = await readDatumLog(log, head);
+    } catch (err) {
+      if (err instanceof DamagedLog) throw damaged(true);
+      throw await this.#damaged(err, log, "file");
+    }
+    if (!isJobRecord(record)) throw damaged(true);
     return record;
   }
 
@@ -290,6 +321,7 @@ export class JobStore {
   async #readHead(pipeline: string, id: string): Promise<JobRecord> {
     const file = this.#store.layout.job(pipeline, id);
     const head = await readRecordHead(file).catch(() => null);
+    // A record whose datums are in its log is a few kilobytes: its head is the job.
     if (head && !isFinal(head.state)) return await this.#read(pipeline, id);
     return head ?? await this.#read(pipeline, id);
   }
@@ -501,78 +533,20 @@ export class JobStore {
     return index;
   }
 
-  /**
-   * Note how far the datum index of `pipeline` goes as job `id` ends (its size, and the
-   * SHA-256 of its bytes), so that the job planned from this one next reads only what was
-   * appended since (`datumIndexAfter()`). A cache: written without fsync; lost or stale, the
-   * next job reads the whole index.
-   */
+  /** Note how far the datum index of `pipeline` goes as job `id` ends (see `datum_index_mark.ts`). */
   async markDatumIndex(pipeline: string, id: string): Promise<void> {
-    const { layout } = this.#store;
-    let bytes: Uint8Array;
-    try {
-      bytes = await Deno.readFile(layout.datumIndex(pipeline));
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-      bytes = new Uint8Array(0);
-    }
-    const mark: DatumIndexMark = { job: id, size: bytes.length, sha256: await sha256Native(bytes) };
-    await writeFileAtomic(
-      layout.datumIndexMark(pipeline),
-      utf8.encode(JSON.stringify(mark)),
-      layout.tmp,
-      { syncFolder: false },
-    );
+    await markDatumIndex(this.#store.layout, pipeline, id);
   }
 
   /**
    * The datum index of `p` as it stands now, told apart from what it held when job `id`
-   * ended: `since`, the last entry appended since for each datum hash (null for another
-   * pipeline's of the name), and `find()`, the entry of a hash in the whole index as
-   * `datumIndexOf()` would give it. Null when the index is not what it was then with lines
-   * appended (no mark of that job, or its first bytes changed: rewritten by gc, edited, cut
-   * short): the caller then reads it whole.
+   * ended; null when it must be read whole (see `datum_index_mark.ts`).
    */
   async datumIndexAfter(
     p: { readonly name: string; readonly createdSeq?: number },
     id: string,
   ): Promise<DatumIndexAfter | null> {
-    const { layout } = this.#store;
-    let mark: DatumIndexMark;
-    let bytes: Uint8Array;
-    try {
-      mark = JSON.parse(await Deno.readTextFile(layout.datumIndexMark(p.name)));
-      bytes = await Deno.readFile(layout.datumIndex(p.name));
-    } catch {
-      return null;
-    }
-    if (mark?.job !== id || typeof mark.size !== "number" || bytes.length < mark.size) return null;
-    // An append after a torn line would have joined it: then the whole index is read.
-    if (mark.size > 0 && bytes[mark.size - 1] !== 0x0a) return null;
-    if (await sha256Native(bytes.subarray(0, mark.size)) !== mark.sha256) return null;
-    let text: string | null = null;
-    const since = new Map<Hash, DatumIndexEntry | null>();
-    // The mark is where a line began, as every append ends with a newline.
-    for (const line of new TextDecoder().decode(bytes.subarray(mark.size)).split("\n")) {
-      const e = parseEntry(line);
-      if (e) since.set(e.hash, entryOf(e, p));
-    }
-    const find = (hash: Hash): DatumIndexEntry | null => {
-      text ??= new TextDecoder().decode(bytes);
-      const key = `{"hash":${JSON.stringify(hash)},`;
-      for (
-        let at = text.lastIndexOf(key);
-        at >= 0;
-        at = at > 0 ? text.lastIndexOf(key, at - 1) : -1
-      ) {
-        if (at > 0 && text[at - 1] !== "\n") continue;
-        const end = text.indexOf("\n", at);
-        const e = parseEntry(text.slice(at, end < 0 ? undefined : end));
-        if (e?.hash === hash) return entryOf(e, p);
-      }
-      return null;
-    };
-    return { since, find };
+    return await datumIndexAfter(this.#store.layout, p, id);
   }
 
   /**
@@ -689,39 +663,36 @@ export class JobStore {
   }
 }
 
-/** What `markDatumIndex()` notes: the job, and the datum index's size and hash then. */
-interface DatumIndexMark {
-  readonly job: string;
-  readonly size: number;
-  readonly sha256: Hash;
+/** A record as its file holds it: the job, and its datum log's head when it has one. */
+interface Header {
+  /** The job; its `datums` empty when they are in its log (`head`). */
+  readonly record: JobRecord;
+  /** How far its datum log goes; null for a record that holds its datums itself. */
+  readonly head: DatumLogHead | null;
 }
 
-/** What `datumIndexAfter()` gives: the entries appended since a job ended, and a lookup. */
-export interface DatumIndexAfter {
-  /** The last entry appended since, per hash: null when it is another pipeline's. */
-  readonly since: ReadonlyMap<Hash, DatumIndexEntry | null>;
-  /** The entry of `hash` in the whole index, as `datumIndexOf()` gives it, or null. */
-  find(hash: Hash): DatumIndexEntry | null;
-}
-
-/** The datum index entry on `line`, or null for a line that is not one (torn, empty). */
-function parseEntry(line: string): DatumIndexEntry | null {
-  if (!line) return null;
-  try {
-    const e = JSON.parse(line) as DatumIndexEntry;
-    return typeof e === "object" && e !== null && typeof e.hash === "string" ? e : null;
-  } catch {
-    return null;
+/**
+ * The record `text` holds: in the split form (a job naming its `datumLog`), the job with its
+ * datums empty and the log's head; in the single form (its datums in it), the job whole.
+ * Throws a SyntaxError when it is not JSON, or names its log wrongly.
+ */
+function parseHeader(text: string): Header {
+  const v = JSON.parse(text) as Record<string, unknown> | null;
+  if (typeof v !== "object" || v === null || !("datumLog" in v)) {
+    return { record: v as unknown as JobRecord, head: null };
   }
+  const { datumLog, ...rest } = v;
+  if (!isLogHead(datumLog) || "datums" in rest) throw new SyntaxError("a bad datum log head");
+  return { record: { ...rest, datums: [] } as unknown as JobRecord, head: datumLog };
 }
 
-/** `e` when pipeline `p` made it (as `datumIndexOf()` keeps), else null. */
-function entryOf(
-  e: DatumIndexEntry,
-  p: { readonly createdSeq?: number },
-): DatumIndexEntry | null {
-  return e.pipelineSeq === p.createdSeq ? e : null;
+/** The record in the file `file` (see `parseHeader()`). */
+async function readHeader(file: string): Promise<Header> {
+  return parseHeader(await Deno.readTextFile(file));
 }
+
+/** The most bytes of a record in the split form: read whole for its head. */
+const SPLIT_MOST = 1 << 16;
 
 /** The key that starts a record's datums (the last field of a record `recordPieces()` wrote). */
 const DATUMS_KEY = utf8.encode('"datums":[');
@@ -738,6 +709,10 @@ async function readRecordHead(file: string): Promise<JobRecord | null> {
   try {
     const size = (await f.stat()).size;
     if (size < 2) return null;
+    if (size <= SPLIT_MOST) {
+      const read = parseHeader(new TextDecoder().decode(await readAt(f, 0, size)));
+      if (read.head) return isJobRecord(read.record) ? read.record : null;
+    }
     const tail = await readAt(f, size - 2, 2);
     // A record whose last field is an array ends so: of a job's fields, only its datums can.
     if (tail[0] !== 0x5d || tail[1] !== 0x7d) return null;
@@ -754,19 +729,6 @@ async function readRecordHead(file: string): Promise<JobRecord | null> {
   } finally {
     f.close();
   }
-}
-
-/** `length` bytes of `f` from `offset` (fewer at its end). */
-async function readAt(f: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
-  await f.seek(offset, Deno.SeekMode.Start);
-  let got = 0;
-  while (got < length) {
-    const n = await f.read(out.subarray(got));
-    if (n === null) break;
-    got += n;
-  }
-  return out.subarray(0, got);
 }
 
 /** Where `needle` first occurs in `bytes`, or -1. */

@@ -1,0 +1,191 @@
+/**
+ * How far a pipeline's datum index (`datums.jsonl`, append-only) went when a job ended, and
+ * what was appended since: the mark (`datums.mark`) that lets the job planned next from that
+ * job read only the index's new lines, never the whole index. The mark holds the index's
+ * size then and the SHA-256 of its first `HEAD_BYTES` and of the `TAIL_BYTES` before that
+ * size, so marking reads at most those bytes however large the index, and an index cut
+ * short, rewritten (`dropDatums()` and gc also remove the mark) or edited at either end is
+ * not taken for the one marked. A cache: lost or stale, the next job reads the whole index.
+ */
+import type { Hash } from "../store/hash.ts";
+import { sha256Native } from "../store/hash.ts";
+import { writeFileAtomic } from "../store/fs_util.ts";
+import type { Layout } from "../store/layout.ts";
+import type { DatumIndexEntry } from "./job_record.ts";
+
+/** How many bytes at the index's start the mark hashes. */
+const HEAD_BYTES = 4096;
+
+/** How many bytes before the marked size the mark hashes. */
+const TAIL_BYTES = 1 << 16;
+
+/** How many bytes of the index are read at once when it is searched. */
+const READ_BYTES = 1 << 20;
+
+/** What `markDatumIndex()` notes: the job, and the datum index's size and ends then. */
+interface DatumIndexMark {
+  readonly job: string;
+  readonly size: number;
+  /** SHA-256 of the index's first `HEAD_BYTES` and of its `TAIL_BYTES` before `size`. */
+  readonly ends: Hash;
+}
+
+/** What `datumIndexAfter()` gives: the entries appended since a job ended, and a lookup. */
+export interface DatumIndexAfter {
+  /** The last entry appended since, per hash: null when it is another pipeline's. */
+  readonly since: ReadonlyMap<Hash, DatumIndexEntry | null>;
+  /**
+   * The entry of each of `hashes` in the whole index, as `datumIndexOf()` gives it, or null:
+   * one pass over the index, a slice at a time.
+   */
+  find(hashes: readonly Hash[]): Promise<Map<Hash, DatumIndexEntry | null>>;
+}
+
+/** A pipeline, as the datum index tells pipelines of one name apart. */
+type PipelineOf = { readonly name: string; readonly createdSeq?: number };
+
+/** The SHA-256 of the first `HEAD_BYTES` of `f` and of its `TAIL_BYTES` before `size`. */
+async function endsOf(f: Deno.FsFile, size: number): Promise<Hash> {
+  const head = await readAt(f, 0, Math.min(size, HEAD_BYTES));
+  const from = Math.max(0, size - TAIL_BYTES);
+  const tail = await readAt(f, from, size - from);
+  const both = new Uint8Array(head.length + tail.length);
+  both.set(head);
+  both.set(tail, head.length);
+  return await sha256Native(both);
+}
+
+/**
+ * Note how far the datum index of `pipeline` goes as job `id` ends, so that the job planned
+ * from this one next reads only what was appended since. Written without fsync.
+ */
+export async function markDatumIndex(layout: Layout, pipeline: string, id: string): Promise<void> {
+  let mark: DatumIndexMark;
+  const f = await Deno.open(layout.datumIndex(pipeline)).catch((err) => {
+    if (err instanceof Deno.errors.NotFound) return null;
+    throw err;
+  });
+  try {
+    const size = f ? (await f.stat()).size : 0;
+    mark = {
+      job: id,
+      size,
+      ends: f ? await endsOf(f, size) : await sha256Native(new Uint8Array()),
+    };
+  } finally {
+    f?.close();
+  }
+  await writeFileAtomic(
+    layout.datumIndexMark(pipeline),
+    new TextEncoder().encode(JSON.stringify(mark)),
+    layout.tmp,
+    { syncFolder: false },
+  );
+}
+
+/**
+ * The datum index of `p` as it stands now, told apart from what it held when job `id` ended
+ * (see `DatumIndexAfter`). Null when the index is not what it was then with lines appended
+ * (no mark of that job, or its ends changed: rewritten, edited, cut short): the caller then
+ * reads it whole.
+ */
+export async function datumIndexAfter(
+  layout: Layout,
+  p: PipelineOf,
+  id: string,
+): Promise<DatumIndexAfter | null> {
+  const path = layout.datumIndex(p.name);
+  let mark: DatumIndexMark;
+  let f: Deno.FsFile;
+  try {
+    mark = JSON.parse(await Deno.readTextFile(layout.datumIndexMark(p.name)));
+    f = await Deno.open(path);
+  } catch {
+    return null;
+  }
+  let added: Uint8Array;
+  try {
+    const size = (await f.stat()).size;
+    if (
+      mark?.job !== id || typeof mark.size !== "number" || typeof mark.ends !== "string" ||
+      size < mark.size
+    ) return null;
+    // An append after a torn line would have joined it: then the whole index is read.
+    if (mark.size > 0 && (await readAt(f, mark.size - 1, 1))[0] !== 0x0a) return null;
+    if (await endsOf(f, mark.size) !== mark.ends) return null;
+    added = await readAt(f, mark.size, size - mark.size);
+  } finally {
+    f.close();
+  }
+  const since = new Map<Hash, DatumIndexEntry | null>();
+  // The mark is where a line began, as every append ends with a newline.
+  for (const line of new TextDecoder().decode(added).split("\n")) {
+    const e = parseEntry(line);
+    if (e) since.set(e.hash, entryOf(e, p));
+  }
+  const find = async (hashes: readonly Hash[]) => {
+    const wanted = new Set(hashes);
+    const found = new Map<Hash, DatumIndexEntry | null>(hashes.map((h) => [h, null]));
+    if (wanted.size === 0) return found;
+    await eachLine(path, (line) => {
+      // A line is `{"hash":"<64 hex>",…}`: only the lines of a wanted hash are parsed.
+      if (!line.startsWith('{"hash":"') || !wanted.has(line.slice(9, 73))) return;
+      const e = parseEntry(line);
+      // The last whole line of a hash is its entry; a damaged one is passed over.
+      if (e && wanted.has(e.hash)) found.set(e.hash, entryOf(e, p));
+    });
+    return found;
+  };
+  return { since, find };
+}
+
+/** Call `each` with every line of the file `path`, read a slice at a time. */
+async function eachLine(path: string, each: (line: string) => void): Promise<void> {
+  const f = await Deno.open(path);
+  try {
+    const decoder = new TextDecoder();
+    const buf = new Uint8Array(READ_BYTES);
+    let carry = "";
+    while (true) {
+      const n = await f.read(buf);
+      if (n === null) break;
+      const text = carry + decoder.decode(buf.subarray(0, n), { stream: true });
+      const lines = text.split("\n");
+      carry = lines.pop()!;
+      for (const line of lines) each(line);
+    }
+    carry += decoder.decode();
+    if (carry) each(carry);
+  } finally {
+    f.close();
+  }
+}
+
+/** The datum index entry on `line`, or null for a line that is not one (torn, empty). */
+export function parseEntry(line: string): DatumIndexEntry | null {
+  if (!line) return null;
+  try {
+    const e = JSON.parse(line) as DatumIndexEntry;
+    return typeof e === "object" && e !== null && typeof e.hash === "string" ? e : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `e` when pipeline `p` made it (as `datumIndexOf()` keeps), else null. */
+function entryOf(e: DatumIndexEntry, p: { readonly createdSeq?: number }): DatumIndexEntry | null {
+  return e.pipelineSeq === p.createdSeq ? e : null;
+}
+
+/** `length` bytes of `f` from `offset` (fewer at its end). */
+export async function readAt(f: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  await f.seek(offset, Deno.SeekMode.Start);
+  let got = 0;
+  while (got < length) {
+    const n = await f.read(out.subarray(got));
+    if (n === null) break;
+    got += n;
+  }
+  return out.subarray(0, got);
+}
