@@ -125,13 +125,15 @@ export async function appendDatumLog(
 ): Promise<DatumLogHead> {
   const before = savedLogs.get(job);
   const datums = job.datums;
-  const marks: unknown[] = new Array(datums.length * MARKS);
-  for (let i = 0; i < datums.length; i++) markOf(datums[i]!, marks, i * MARKS);
   // Only what changed since this process saved these datums, when the log is still that
   // save's; every datum after a reset otherwise.
   const incremental = before !== undefined && base !== null && before.datums === datums &&
-    before.marks.length === marks.length && before.head.bytes === base.bytes &&
+    before.marks.length === datums.length * MARKS && before.head.bytes === base.bytes &&
     before.head.lines === base.lines && before.head.count === datums.length;
+  // The marks of the save before are brought up to date in place (a save every quarter of
+  // a second must not make a new array of them: 900,000 entries at 100,000 datums). Should
+  // this save fail, the caller forgets them, and the next save writes every datum.
+  const marks: unknown[] = incremental ? before.marks : new Array(datums.length * MARKS);
   const from = base?.bytes ?? 0;
   let lines = base?.lines ?? 0;
   let bytes = from;
@@ -156,7 +158,8 @@ export async function appendDatumLog(
       lines++;
     }
     for (let i = 0; i < datums.length; i++) {
-      if (incremental && marked(datums[i]!, before.marks, i * MARKS)) continue;
+      if (incremental && marked(datums[i]!, marks, i * MARKS)) continue;
+      markOf(datums[i]!, marks, i * MARKS);
       text += `[${i},${JSON.stringify(datums[i])}]\n`;
       lines++;
       if (++pending >= LINES_PER_WRITE) await flush();
