@@ -109,7 +109,7 @@ function marked(d: DatumRecord, marks: readonly unknown[], at: number): boolean 
 }
 
 /** How many lines of the log are encoded and written at once. */
-const LINES_PER_WRITE = 1000;
+const LINES_PER_WRITE = 100;
 
 /**
  * Append to the log `log` what `job`'s datums became since the save whose head is `base`
@@ -204,7 +204,7 @@ export function forgetSaved(job: JobRecord): void {
 export class DamagedLog extends Error {}
 
 /** How many bytes of a log are read at once. */
-const READ_BYTES = 1 << 20;
+const READ_BYTES = 1 << 16;
 
 /**
  * The datums of the log `log` as far as `head` goes, a slice at a time (never the whole log

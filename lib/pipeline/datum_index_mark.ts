@@ -20,7 +20,7 @@ const HEAD_BYTES = 4096;
 const TAIL_BYTES = 1 << 16;
 
 /** How many bytes of the index are read at once when it is searched. */
-const READ_BYTES = 1 << 20;
+const READ_BYTES = 1 << 16;
 
 /** What `markDatumIndex()` notes: the job, and the datum index's size and ends then. */
 interface DatumIndexMark {
