@@ -203,6 +203,9 @@ export function forgetSaved(job: JobRecord): void {
 /** Why a datum log cannot be read as its record says: thrown by `readDatumLog()`. */
 export class DamagedLog extends Error {}
 
+/** The most distinct values `readDatumLog()` holds once (past them, each is its own). */
+const SHARED_MOST = 4096;
+
 /** How many bytes of a log are read at once. */
 const READ_BYTES = 1 << 16;
 
@@ -226,6 +229,28 @@ export async function readDatumLog(log: string, head: DatumLogHead): Promise<Dat
   let datums: (DatumRecord | undefined)[] | null = null;
   let known = 0;
   let lines = 0;
+  // The values most datums of a job repeat (their state, input commit, the job reused) are
+  // held once, not once per datum as parsing gives them.
+  const seen = new Map<string, string>();
+  const one = (text: string): string => {
+    const held = seen.get(text);
+    if (held !== undefined) return held;
+    if (seen.size < SHARED_MOST) seen.set(text, text);
+    return text;
+  };
+  const shared = (rec: DatumRecord): DatumRecord => {
+    if (typeof rec.state === "string") rec.state = one(rec.state) as DatumRecord["state"];
+    if (typeof rec.reusedFrom === "string") rec.reusedFrom = one(rec.reusedFrom);
+    if (Array.isArray(rec.inputs)) {
+      for (const input of rec.inputs as { name: string; repo: string; commit: string }[]) {
+        if (typeof input !== "object" || input === null) continue;
+        if (typeof input.name === "string") input.name = one(input.name);
+        if (typeof input.repo === "string") input.repo = one(input.repo);
+        if (typeof input.commit === "string") input.commit = one(input.commit);
+      }
+    }
+    return rec;
+  };
   const take = (v: unknown): void => {
     lines++;
     if (Array.isArray(v)) {
@@ -235,7 +260,7 @@ export async function readDatumLog(log: string, head: DatumLogHead): Promise<Dat
         (i as number) >= datums.length || typeof rec !== "object" || rec === null
       ) throw new DamagedLog(`line ${lines} is not a datum of the job`);
       if (datums[i as number] === undefined) known++;
-      datums[i as number] = rec as DatumRecord;
+      datums[i as number] = shared(rec as DatumRecord);
       return;
     }
     const count = (v as { count?: unknown } | null)?.count;
