@@ -151,27 +151,11 @@ export const DATUMS_PER_PIECE = 1000;
  * The JSON text of `job`, in pieces: what `JSON.stringify(job)` gives (with `datums` last),
  * without ever holding all its datums' text at once.
  */
-export function recordPieces(job: JobRecord): Generator<string>;
-/**
- * The same, with null in place of each piece of datums that `keep(piece)` says need not be
- * encoded again (its text is the one saved before).
- */
-export function recordPieces(
-  job: JobRecord,
-  keep: (piece: number) => boolean,
-): Generator<string | null>;
-export function* recordPieces(
-  job: JobRecord,
-  keep?: (piece: number) => boolean,
-): Generator<string | null> {
+export function* recordPieces(job: JobRecord): Generator<string> {
   const { datums, ...rest } = job;
   const head = JSON.stringify(rest);
   yield head === "{}" ? '{"datums":[' : `${head.slice(0, -1)},"datums":[`;
   for (let i = 0; i < datums.length; i += DATUMS_PER_PIECE) {
-    if (keep?.(i / DATUMS_PER_PIECE)) {
-      yield null;
-      continue;
-    }
     const text = JSON.stringify(datums.slice(i, i + DATUMS_PER_PIECE));
     yield i === 0 ? text.slice(1, -1) : `,${text.slice(1, -1)}`;
   }

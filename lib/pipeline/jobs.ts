@@ -312,16 +312,16 @@ export class JobStore {
   }
 
   /**
-   * The record of a final job without its datums (`datums` empty), read from the start of
-   * its file alone: a record is written with its datums last (`recordPieces()`), so what
-   * comes before them is the whole job but for its datums. A record of an unfinished job, or
-   * one whose datums are not last (an older version wrote its fields in another order), or
-   * that cannot be read so, is read whole, as `#read()` reads it (and refused as it is).
+   * The record of a final job without its datums (`datums` empty): its file alone, its log
+   * unread. A record of the single form (its datums in it) is read from its start alone: it
+   * was written with its datums last (`recordPieces()`), so what comes before them is the
+   * whole job but for its datums. A record of an unfinished job, or one whose datums are not
+   * last (an older version wrote its fields in another order), or that cannot be read so, is
+   * read whole, as `#read()` reads it (and refused as it is).
    */
   async #readHead(pipeline: string, id: string): Promise<JobRecord> {
     const file = this.#store.layout.job(pipeline, id);
     const head = await readRecordHead(file).catch(() => null);
-    // A record whose datums are in its log is a few kilobytes: its head is the job.
     if (head && !isFinal(head.state)) return await this.#read(pipeline, id);
     return head ?? await this.#read(pipeline, id);
   }
