@@ -127,8 +127,19 @@ export class JobStore {
       base = onDisk?.head ?? null;
     }
     const tmp = durable ? tempPath(layout.tmp) : `${layout.tmp}/${Deno.pid}.job.${job.id}.tmp`;
+    // A job that ends with a log of many lines since overwritten (a datum's line as planned,
+    // then as it ended: twice a job's datums when all of them run) gets a log of its datums
+    // alone, written beside it and renamed over it just before its record: what the jobs
+    // planned from it read. A crash between the two renames leaves a log that is not the one
+    // its record names: damaged, never read otherwise.
+    const compact = durable && isFinal(job.state) && base !== null && job.datums.length > 0 &&
+        base.lines > base.count + 1 + base.count / COMPACT_SHARE
+      ? tempPath(layout.tmp)
+      : null;
     try {
-      const head = await appendDatumLog(log, job, base, durable);
+      const head = compact
+        ? await appendDatumLog(compact, job, null, true)
+        : await appendDatumLog(log, job, base, durable);
       const { datums: _, ...rest } = job;
       const bytes = utf8.encode(JSON.stringify({ ...rest, datumLog: head }));
       const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
@@ -138,11 +149,13 @@ export class JobStore {
       } finally {
         f.close();
       }
+      if (compact) await Deno.rename(compact, log);
       await Deno.rename(tmp, record);
       await stampSaved(record, job);
     } catch (err) {
       forgetSaved(job);
       await Deno.remove(tmp).catch(() => {});
+      if (compact) await Deno.remove(compact).catch(() => {});
       mapWriteError(err, record);
     }
     if (durable) await syncDir(dir);
@@ -742,6 +755,12 @@ function indexOf(bytes: Uint8Array, needle: Uint8Array): number {
   }
   return -1;
 }
+
+/**
+ * A finished job's log is written anew with its datums alone when the lines overwritten in it
+ * are more than its datums over this (a quarter of them).
+ */
+const COMPACT_SHARE = 4;
 
 /** Job records read ahead of the one a listing takes. */
 const READ_AHEAD = 16;

@@ -208,3 +208,30 @@ Deno.test("a process killed while it saves a job leaves the job as one of its sa
     });
   }
 });
+
+Deno.test("a job that ends with a log of many overwritten lines gets a log of its datums alone; a crash before its record is written leaves it damaged, not wrong", async () => {
+  await using dir = await tempDir();
+  const { store, jobs } = await open(dir.path);
+  const job = datumsJob(ID, 400);
+  await jobs.save(job);
+  for (const d of job.datums) d.state = "SUCCESS";
+  await jobs.save(job);
+  assert.equal(logLines(store).length, 801);
+  const file = store.layout.job("p", ID);
+  const running = await Deno.readTextFile(file);
+  job.state = "SUCCESS";
+  // A save that is not durable (not the job's last) leaves the log as it is.
+  await jobs.save(job);
+  assert.equal(logLines(store).length, 801);
+  await jobs.save(job, { durable: true });
+  assert.equal(logLines(store).length, 401, "a reset and every datum, once");
+  assert.deepEqual(await jobs.load(ID), plain(job));
+  // Saved again, it appends to the new log.
+  job.datums[3]!.message = "again";
+  await jobs.save(job);
+  assert.equal(logLines(store).length, 402);
+  assert.deepEqual(await jobs.load(ID), plain(job));
+  // The new log renamed, the record not yet: the record before names other lines.
+  await Deno.writeTextFile(file, running);
+  await assert.rejects(jobs.load(ID), IntegrityError);
+});
