@@ -5,7 +5,7 @@
  * `jobs/<pipeline>/jobs.index` (every job id in order, so listings read the newest jobs
  * without listing the folder: see `job_index.ts`) and `jobs/<pipeline>/datums.jsonl` (an
  * append-only index of datums that succeeded: datum hash → output tree, with its mark:
- * `datum_index_mark.ts`), which is what lets a later job skip a datum and reuse its output.
+ * `datum_index.ts`), which is what lets a later job skip a datum and reuse its output.
  */
 import { IntegrityError, InvalidArgumentError, NotFoundError } from "../errors.ts";
 import { wrongKindError } from "../store/damage.ts";
@@ -14,22 +14,23 @@ import { mapWriteError, syncDir, tempPath, writeAll, writeFileAtomic } from "../
 import type { Layout } from "../store/layout.ts";
 import { JobIndex } from "./job_index.ts";
 import {
+  appendDatumEntries,
   type DatumIndexAfter,
   datumIndexAfter,
+  dropDatumEntries,
   markDatumIndex,
-  readAt,
-} from "./datum_index_mark.ts";
+  readDatumIndex,
+} from "./datum_index.ts";
 import { isFinal } from "./states.ts";
 import {
   appendDatumLog,
   DamagedLog,
-  type DatumLogHead,
   forgetSaved,
-  isLogHead,
   lastSavedHead,
   readDatumLog,
   stampSaved,
 } from "./_datum_log.ts";
+import { type Header, readHeader, readRecordHead } from "./_record_file.ts";
 import type { Store } from "../store/store.ts";
 import {
   type DamagedJob,
@@ -42,7 +43,7 @@ import {
   type RerunRequest,
 } from "./job_record.ts";
 
-export type { DatumIndexAfter } from "./datum_index_mark.ts";
+export type { DatumIndexAfter } from "./datum_index.ts";
 export {
   type DamagedJob,
   type DatumIndexEntry,
@@ -500,38 +501,11 @@ export class JobStore {
 
   /** The datum index of a pipeline: datum hash → its latest successful output. */
   async datumIndex(pipeline: string): Promise<Map<Hash, DatumIndexEntry>> {
-    const index = new Map<Hash, DatumIndexEntry>();
-    let text = "";
-    const path = this.#store.layout.datumIndex(pipeline);
-    try {
-      text = await Deno.readTextFile(path);
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw await this.#damaged(err, path, "file");
-    }
-    // Whole lines are parsed as one array, which is several times quicker than a line at a
-    // time; a torn line (a crash) fails that, and the lines are then parsed one by one.
-    let entries: DatumIndexEntry[] | null = null;
-    if (text.endsWith("\n")) {
-      try {
-        entries = JSON.parse(`[${text.slice(0, -1).replaceAll("\n", ",")}]`) as DatumIndexEntry[];
-      } catch {
-        entries = null;
-      }
-    }
-    if (entries?.every((e) => typeof e === "object" && e !== null)) {
-      for (const e of entries) index.set(e.hash, e);
-      return index;
-    }
-    for (const line of text.split("\n")) {
-      if (!line) continue;
-      try {
-        const e = JSON.parse(line) as DatumIndexEntry;
-        index.set(e.hash, e);
-      } catch {
-        // A torn last line from a crash: that datum simply runs again.
-      }
-    }
-    return index;
+    return await readDatumIndex(
+      this.#store.layout,
+      pipeline,
+      (err, path) => this.#damaged(err, path, "file"),
+    );
   }
 
   /**
@@ -546,14 +520,14 @@ export class JobStore {
     return index;
   }
 
-  /** Note how far the datum index of `pipeline` goes as job `id` ends (see `datum_index_mark.ts`). */
+  /** Note how far the datum index of `pipeline` goes as job `id` ends (see `datum_index.ts`). */
   async markDatumIndex(pipeline: string, id: string): Promise<void> {
     await markDatumIndex(this.#store.layout, pipeline, id);
   }
 
   /**
    * The datum index of `p` as it stands now, told apart from what it held when job `id`
-   * ended; null when it must be read whole (see `datum_index_mark.ts`).
+   * ended; null when it must be read whole (see `datum_index.ts`).
    */
   async datumIndexAfter(
     p: { readonly name: string; readonly createdSeq?: number },
@@ -623,137 +597,31 @@ export class JobStore {
 
   /** Append datum index entries and fsync them. */
   async appendDatums(pipeline: string, entries: readonly DatumIndexEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    const path = this.#store.layout.datumIndex(pipeline);
-    let f: Deno.FsFile;
-    try {
-      await Deno.mkdir(this.#dir(pipeline), { recursive: true });
-      f = await Deno.open(path, { append: true, create: true });
-    } catch (err) {
-      throw await this.#damaged(err, path, "file");
-    }
-    try {
-      const bytes = utf8.encode(entries.map((e) => JSON.stringify(e) + "\n").join(""));
-      let off = 0;
-      while (off < bytes.length) off += await f.write(bytes.subarray(off));
-      await f.syncData();
-    } finally {
-      f.close();
-    }
+    await appendDatumEntries(
+      this.#store.layout,
+      pipeline,
+      entries,
+      (err, path) => this.#damaged(err, path, "file"),
+    );
   }
 
   /**
    * Drop every datum index entry of `pipeline` for the datum hashes `datums` (stale entries
-   * whose output is gone: those datums run again). The index is rewritten atomically; a
-   * torn line is dropped with them.
+   * whose output is gone: those datums run again), rewriting the index atomically.
    */
   async dropDatums(pipeline: string, datums: ReadonlySet<Hash>): Promise<void> {
-    const path = this.#store.layout.datumIndex(pipeline);
-    // The index is rewritten, not appended to: what a job's mark says of it no longer holds.
-    await Deno.remove(this.#store.layout.datumIndexMark(pipeline)).catch(() => {});
-    let text: string;
-    try {
-      text = await Deno.readTextFile(path);
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return;
-      throw await this.#damaged(err, path, "file");
-    }
-    const kept = text.split("\n").filter((line) => {
-      if (!line) return false;
-      try {
-        return !datums.has((JSON.parse(line) as DatumIndexEntry).hash);
-      } catch {
-        return false;
-      }
-    });
-    const bytes = utf8.encode(kept.map((l) => l + "\n").join(""));
-    await writeFileAtomic(path, bytes, this.#store.layout.tmp);
+    await dropDatumEntries(
+      this.#store.layout,
+      pipeline,
+      datums,
+      (err, path) => this.#damaged(err, path, "file"),
+    );
   }
 
   /** Remove a pipeline's job records (after the pipeline is deleted). */
   async removePipeline(pipeline: string): Promise<void> {
     await Deno.remove(this.#dir(pipeline), { recursive: true }).catch(() => {});
   }
-}
-
-/** A record as its file holds it: the job, and its datum log's head when it has one. */
-interface Header {
-  /** The job; its `datums` empty when they are in its log (`head`). */
-  readonly record: JobRecord;
-  /** How far its datum log goes; null for a record that holds its datums itself. */
-  readonly head: DatumLogHead | null;
-}
-
-/**
- * The record `text` holds: in the split form (a job naming its `datumLog`), the job with its
- * datums empty and the log's head; in the single form (its datums in it), the job whole.
- * Throws a SyntaxError when it is not JSON, or names its log wrongly.
- */
-function parseHeader(text: string): Header {
-  const v = JSON.parse(text) as Record<string, unknown> | null;
-  if (typeof v !== "object" || v === null || !("datumLog" in v)) {
-    return { record: v as unknown as JobRecord, head: null };
-  }
-  const { datumLog, ...rest } = v;
-  if (!isLogHead(datumLog) || "datums" in rest) throw new SyntaxError("a bad datum log head");
-  return { record: { ...rest, datums: [] } as unknown as JobRecord, head: datumLog };
-}
-
-/** The record in the file `file` (see `parseHeader()`). */
-async function readHeader(file: string): Promise<Header> {
-  return parseHeader(await Deno.readTextFile(file));
-}
-
-/** The most bytes of a record in the split form: read whole for its head. */
-const SPLIT_MOST = 1 << 16;
-
-/** The key that starts a record's datums (the last field of a record `recordPieces()` wrote). */
-const DATUMS_KEY = utf8.encode('"datums":[');
-
-/** The most bytes of a record read for its head: a head is a few kilobytes. */
-const HEAD_MOST = 1 << 20;
-
-/**
- * The job in the record file `file` without its datums, when its datums are its last field;
- * else null. Reads the file's last two bytes and its start, up to the datums.
- */
-async function readRecordHead(file: string): Promise<JobRecord | null> {
-  const f = await Deno.open(file);
-  try {
-    const size = (await f.stat()).size;
-    if (size < 2) return null;
-    if (size <= SPLIT_MOST) {
-      const read = parseHeader(new TextDecoder().decode(await readAt(f, 0, size)));
-      if (read.head) return isJobRecord(read.record) ? read.record : null;
-    }
-    const tail = await readAt(f, size - 2, 2);
-    // A record whose last field is an array ends so: of a job's fields, only its datums can.
-    if (tail[0] !== 0x5d || tail[1] !== 0x7d) return null;
-    let bytes: Uint8Array = new Uint8Array(0);
-    for (let want = 4096; bytes.length < Math.min(size, HEAD_MOST); want *= 4) {
-      bytes = await readAt(f, 0, Math.min(size, want, HEAD_MOST));
-      const at = indexOf(bytes, DATUMS_KEY);
-      if (at < 0) continue;
-      const text = `${new TextDecoder().decode(bytes.subarray(0, at))}"datums":[]}`;
-      const record: unknown = JSON.parse(text);
-      return isJobRecord(record) ? record : null;
-    }
-    return null;
-  } finally {
-    f.close();
-  }
-}
-
-/** Where `needle` first occurs in `bytes`, or -1. */
-function indexOf(bytes: Uint8Array, needle: Uint8Array): number {
-  const first = needle[0]!;
-  for (let i = bytes.indexOf(first); i >= 0; i = bytes.indexOf(first, i + 1)) {
-    if (i + needle.length > bytes.length) return -1;
-    let k = 1;
-    while (k < needle.length && bytes[i + k] === needle[k]) k++;
-    if (k === needle.length) return i;
-  }
-  return -1;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
- * How far a pipeline's datum index (`datums.jsonl`, append-only) went when a job ended, and
- * what was appended since: the mark (`datums.mark`) that lets the job planned next from that
+ * A pipeline's datum index (`datums.jsonl`, append-only: datum hash → output tree, one line
+ * per datum that succeeded; the last line of a hash wins), read, appended to and rewritten
+ * without some entries; and how far it went when a job ended, and what was appended since: the mark (`datums.mark`) that lets the job planned next from that
  * job read only the index's new lines, never the whole index. The mark holds the index's
  * size then and the SHA-256 of its first `HEAD_BYTES` and of the `TAIL_BYTES` before that
  * size, so marking reads at most those bytes however large the index, and an index cut
@@ -15,6 +16,107 @@ import type { DatumIndexEntry } from "./job_record.ts";
 
 /** How many bytes at the index's start the mark hashes. */
 const HEAD_BYTES = 4096;
+
+/** Makes the error to throw for `err`, met at `path` (a store entry of the wrong kind). */
+export type Damaged = (err: unknown, path: string) => Promise<unknown>;
+
+/** The datum index of `pipeline`: datum hash → its latest successful output. */
+export async function readDatumIndex(
+  layout: Layout,
+  pipeline: string,
+  damaged: Damaged,
+): Promise<Map<Hash, DatumIndexEntry>> {
+  const index = new Map<Hash, DatumIndexEntry>();
+  let text = "";
+  const path = layout.datumIndex(pipeline);
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw await damaged(err, path);
+  }
+  // Whole lines are parsed as one array, which is several times quicker than a line at a
+  // time; a torn line (a crash) fails that, and the lines are then parsed one by one.
+  let entries: DatumIndexEntry[] | null = null;
+  if (text.endsWith("\n")) {
+    try {
+      entries = JSON.parse(`[${text.slice(0, -1).replaceAll("\n", ",")}]`) as DatumIndexEntry[];
+    } catch {
+      entries = null;
+    }
+  }
+  if (entries?.every((e) => typeof e === "object" && e !== null)) {
+    for (const e of entries) index.set(e.hash, e);
+    return index;
+  }
+  for (const line of text.split("\n")) {
+    if (!line) continue;
+    try {
+      const e = JSON.parse(line) as DatumIndexEntry;
+      index.set(e.hash, e);
+    } catch {
+      // A torn last line from a crash: that datum simply runs again.
+    }
+  }
+  return index;
+}
+
+/** Append entries to the datum index of `pipeline` and fsync them. */
+export async function appendDatumEntries(
+  layout: Layout,
+  pipeline: string,
+  entries: readonly DatumIndexEntry[],
+  damaged: Damaged,
+): Promise<void> {
+  if (entries.length === 0) return;
+  const path = layout.datumIndex(pipeline);
+  let f: Deno.FsFile;
+  try {
+    await Deno.mkdir(layout.jobDir(pipeline), { recursive: true });
+    f = await Deno.open(path, { append: true, create: true });
+  } catch (err) {
+    throw await damaged(err, path);
+  }
+  try {
+    const bytes = new TextEncoder().encode(entries.map((e) => JSON.stringify(e) + "\n").join(""));
+    let off = 0;
+    while (off < bytes.length) off += await f.write(bytes.subarray(off));
+    await f.syncData();
+  } finally {
+    f.close();
+  }
+}
+
+/**
+ * Drop every entry of the datum index of `pipeline` for the datum hashes `datums`. The index
+ * is rewritten atomically; a torn line is dropped with them.
+ */
+export async function dropDatumEntries(
+  layout: Layout,
+  pipeline: string,
+  datums: ReadonlySet<Hash>,
+  damaged: Damaged,
+): Promise<void> {
+  const path = layout.datumIndex(pipeline);
+  // The index is rewritten, not appended to: what a job's mark says of it no longer holds.
+  await Deno.remove(layout.datumIndexMark(pipeline)).catch(() => {});
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw await damaged(err, path);
+  }
+  const kept = text.split("\n").filter((line) => {
+    if (!line) return false;
+    try {
+      return !datums.has((JSON.parse(line) as DatumIndexEntry).hash);
+    } catch {
+      return false;
+    }
+  });
+  const bytes = new TextEncoder().encode(kept.map((l) => l + "\n").join(""));
+  await writeFileAtomic(path, bytes, layout.tmp);
+}
 
 /** How many bytes before the marked size the mark hashes. */
 const TAIL_BYTES = 1 << 16;
