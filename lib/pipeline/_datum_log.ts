@@ -108,8 +108,11 @@ function marked(d: DatumRecord, marks: readonly unknown[], at: number): boolean 
   }
 }
 
-/** How many lines of the log are encoded and written at once. */
+/** How many lines of the log are encoded at once. */
 const LINES_PER_WRITE = 100;
+
+/** How many bytes of encoded lines are written at once (at most, and at the end, fewer). */
+const WRITE_BYTES = 1 << 20;
 
 /**
  * Append to the log `log` what `job`'s datums became since the save whose head is `base`
@@ -144,14 +147,31 @@ export async function appendDatumLog(
   try {
     if ((await f.stat()).size !== from) await f.truncate(from);
     await f.seek(from, Deno.SeekMode.Start);
+    // Lines are encoded a few at a time (small strings, short-lived) and written a megabyte
+    // at a time (a write call per few lines costs several times more).
     let text = "";
     let pending = 0;
+    let parts: Uint8Array[] = [];
+    let held = 0;
+    const write = async () => {
+      const out = new Uint8Array(held);
+      let at = 0;
+      for (const part of parts) {
+        out.set(part, at);
+        at += part.length;
+      }
+      await writeAll(f, out);
+      bytes += held;
+      parts = [];
+      held = 0;
+    };
     const flush = async () => {
       const chunk = utf8.encode(text);
-      await writeAll(f, chunk);
-      bytes += chunk.length;
+      parts.push(chunk);
+      held += chunk.length;
       text = "";
       pending = 0;
+      if (held >= WRITE_BYTES) await write();
     };
     if (!incremental) {
       text += `{"count":${datums.length}}\n`;
@@ -165,6 +185,7 @@ export async function appendDatumLog(
       if (++pending >= LINES_PER_WRITE) await flush();
     }
     if (text) await flush();
+    if (held > 0) await write();
     if (durable) await f.syncData();
   } finally {
     f.close();
