@@ -12,7 +12,7 @@
  * saved of the same job (a reset and every datum otherwise), so a job of many datums is
  * never encoded whole more than once, nor held as one string. Private to `jobs.ts`.
  */
-import { writeAll } from "../store/fs_util.ts";
+import { concatBytes, writeAll } from "../store/fs_util.ts";
 import type { DatumRecord, JobRecord } from "./job_record.ts";
 
 const utf8 = new TextEncoder();
@@ -154,13 +154,7 @@ export async function appendDatumLog(
     let parts: Uint8Array[] = [];
     let held = 0;
     const write = async () => {
-      const out = new Uint8Array(held);
-      let at = 0;
-      for (const part of parts) {
-        out.set(part, at);
-        at += part.length;
-      }
-      await writeAll(f, out);
+      await writeAll(f, concatBytes(parts));
       bytes += held;
       parts = [];
       held = 0;

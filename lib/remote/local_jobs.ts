@@ -7,6 +7,7 @@ import { type DatumIndexEntry, type JobRecord, JobStore, recordPieces } from "..
 import type { PipelineRecord } from "../pipeline/pipelines.ts";
 import { isFinal } from "../pipeline/states.ts";
 import type { Store } from "../store/store.ts";
+import { concatBytes } from "../store/fs_util.ts";
 
 /** A finished job record, and its JSON text as it travels. */
 export interface JobFile {
@@ -34,12 +35,5 @@ export async function datumEntries(store: Store, p: PipelineRecord): Promise<Dat
 /** The JSON text of `job` (its datums in it), as one file of the single form holds it. */
 function recordBytes(job: JobRecord): Uint8Array {
   const utf8 = new TextEncoder();
-  const parts = [...recordPieces(job)].map((piece) => utf8.encode(piece));
-  const out = new Uint8Array(parts.reduce((n, b) => n + b.length, 0));
-  let at = 0;
-  for (const b of parts) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
+  return concatBytes([...recordPieces(job)].map((piece) => utf8.encode(piece)));
 }
