@@ -3,7 +3,7 @@
  * alive outside commits (each datum's output tree and logs, the datum index), and what a job
  * still running has written but named nowhere yet.
  */
-import { checkDatumIndex, hasHashes, malformedLines } from "../pipeline/datum_index.ts";
+import { checkDatumIndex, hasHashes, malformedLines } from "../pipeline/datum_index_lines.ts";
 import { checkJobIndex } from "../pipeline/job_index.ts";
 import { type DatumIndexEntry, type JobRecord, JobStore } from "../pipeline/jobs.ts";
 import { PIPELINE_KIND } from "../pipeline/pipelines.ts";

@@ -1,151 +1,288 @@
 /**
- * The lines of a pipeline's datum index (`jobs/<pipeline>/datums.jsonl`), one JSON entry a
- * line: what a line must hold, and `verify`'s check of a whole index, which names the file,
- * the line and what is wrong with it. The index is a cache: a line that is not an entry is
- * skipped when it is read (its datum runs again) and dropped by `gc`.
- *
- * A last line without its newline is what a crash mid-append leaves (or an append still in
- * progress): it is not reported, and the next append starts a fresh line after it.
+ * A pipeline's datum index (`datums.jsonl`, append-only: datum hash → output tree, one line
+ * per datum that succeeded; the last line of a hash wins), read, appended to and rewritten
+ * without some entries; and how far it went when a job ended, and what was appended since: the mark (`datums.mark`) that lets the job planned next from that
+ * job read only the index's new lines, never the whole index. The mark holds the index's
+ * size then and the SHA-256 of its first `HEAD_BYTES` and of the `TAIL_BYTES` before that
+ * size, so marking reads at most those bytes however large the index, and an index cut
+ * short, rewritten (`dropDatums()` and gc also remove the mark) or edited at either end is
+ * not taken for the one marked. A cache: lost or stale, the next job reads the whole index.
  */
-import { IntegrityError } from "../errors.ts";
-import { wrongKindError } from "../store/damage.ts";
+import type { Hash } from "../store/hash.ts";
+import { sha256Native } from "../store/hash.ts";
+import { writeFileAtomic } from "../store/fs_util.ts";
+import type { Layout } from "../store/layout.ts";
 import type { DatumIndexEntry } from "./job_record.ts";
+import { entryProblem, isEntry, parseEntry } from "./datum_index_lines.ts";
 
-/** What drops a malformed line. */
-export const DROP_MALFORMED =
-  'run "tusk gc" to drop the line (its datum runs again on its pipeline\'s next job)';
+export { parseEntry };
 
-const HASH = /^[0-9a-f]{64}$/;
+/** How many bytes at the index's start the mark hashes. */
+const HEAD_BYTES = 4096;
 
-/** A job id, as `newJobId()` makes it (and every other reader of job ids checks). */
-const JOB_ID = /^[0-9a-f]{32}$/;
+/** Makes the error to throw for `err`, met at `path` (a store entry of the wrong kind). */
+export type Damaged = (err: unknown, path: string) => Promise<unknown>;
 
-/** A cheap test, as reading the index makes for every entry: an object with a hash and a tree. */
-export function isEntry(value: unknown): value is DatumIndexEntry {
-  if (typeof value !== "object" || value === null) return false;
-  const e = value as Partial<DatumIndexEntry>;
-  return typeof e.hash === "string" && typeof e.tree === "string";
-}
-
-/**
- * True when the entry's datum hash and output tree are hashes: a line read as an entry whose
- * tree is any other string (`"0c"`, a folder of the object store) names no object to keep.
- */
-export function hasHashes(e: DatumIndexEntry): boolean {
-  return HASH.test(e.hash) && HASH.test(e.tree);
-}
-
-/** The entry on `line`, or null for a line that is not one (torn, junk, empty). */
-export function parseEntry(line: string): DatumIndexEntry | null {
-  if (!line) return null;
+/** The datum index of `pipeline`: datum hash → its latest successful output. */
+export async function readDatumIndex(
+  layout: Layout,
+  pipeline: string,
+  damaged: Damaged,
+): Promise<Map<Hash, DatumIndexEntry>> {
+  const index = new Map<Hash, DatumIndexEntry>();
+  let text = "";
+  const path = layout.datumIndex(pipeline);
   try {
-    const e: unknown = JSON.parse(line);
-    return isEntry(e) ? e : null;
-  } catch {
-    return null;
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw await damaged(err, path);
   }
-}
-
-/** The kind of a JSON value, for messages: "a number", "an array", "null"… */
-function kindOf(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  return typeof value === "object" ? "an object" : `a ${typeof value}`;
-}
-
-/** `text` cut to `most` characters for a message, quoted. */
-function quoted(text: string, most = 60): string {
-  return JSON.stringify(cut(text, most));
-}
-
-/** What is wrong with `line` as a datum index entry, or null when it is one. */
-export function entryProblem(line: string): string | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return `not JSON: ${quoted(line)}`;
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return `${
-      kindOf(value)
-    }, not an entry (an object with "hash", "tree", "size", "job" and "version")`;
-  }
-  const e = value as Record<string, unknown>;
-  const wrong: string[] = [];
-  const check = (field: string, ok: (v: unknown) => boolean, want: string, optional = false) => {
-    const v = e[field];
-    if (v === undefined && !optional) wrong.push(`"${field}" is missing`);
-    else if (v !== undefined && !ok(v)) {
-      wrong.push(`"${field}" is ${cut(JSON.stringify(v))}, not ${want}`);
+  // Whole lines are parsed as one array, which is several times quicker than a line at a
+  // time; a torn line (a crash) fails that, and the lines are then parsed one by one.
+  let entries: DatumIndexEntry[] | null = null;
+  if (text.endsWith("\n")) {
+    try {
+      entries = JSON.parse(`[${text.slice(0, -1).replaceAll("\n", ",")}]`) as DatumIndexEntry[];
+    } catch {
+      entries = null;
     }
-  };
-  const hash = (v: unknown) => typeof v === "string" && HASH.test(v);
-  const whole = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
-  check("hash", hash, "a hash of 64 hex digits");
-  check("tree", hash, "a hash of 64 hex digits");
-  check("job", (v) => typeof v === "string" && JOB_ID.test(v), "a job id");
-  check("size", whole, "a whole number of bytes");
-  check("version", whole, "a whole number");
-  check("pipelineSeq", whole, "a whole number", true);
-  return wrong.length ? wrong.join("; ") : null;
+  }
+  if (entries?.every(isEntry)) {
+    for (const e of entries) index.set(e.hash, e);
+    return index;
+  }
+  // A torn line from a crash, or one that is not an entry (`verify` names it, `gc` drops
+  // it): that datum simply runs again.
+  for (const line of text.split("\n")) {
+    const e = parseEntry(line);
+    if (e) index.set(e.hash, e);
+  }
+  return index;
 }
 
-/** `text` cut to `most` characters for a message. */
-function cut(text: string, most = 40): string {
-  return text.length > most ? `${text.slice(0, most)}…` : text;
-}
-
-/** A line of an index that is not an entry. */
-export interface MalformedLine {
-  /** 1-based. */
-  readonly line: number;
-  readonly problem: string;
+/** Append entries to the datum index of `pipeline` and fsync them. */
+export async function appendDatumEntries(
+  layout: Layout,
+  pipeline: string,
+  entries: readonly DatumIndexEntry[],
+  damaged: Damaged,
+): Promise<void> {
+  if (entries.length === 0) return;
+  const path = layout.datumIndex(pipeline);
+  let f: Deno.FsFile;
+  try {
+    await Deno.mkdir(layout.jobDir(pipeline), { recursive: true });
+    f = await Deno.open(path, { read: true, append: true, create: true });
+  } catch (err) {
+    throw await damaged(err, path);
+  }
+  try {
+    // After a torn last line (a crash mid-append) the entries start on a line of their own.
+    const size = (await f.stat()).size;
+    let torn = false;
+    if (size > 0) {
+      const last = new Uint8Array(1);
+      await f.seek(size - 1, Deno.SeekMode.Start);
+      torn = (await f.read(last)) === 1 && last[0] !== 0x0a;
+    }
+    const text = entries.map((e) => JSON.stringify(e) + "\n").join("");
+    const bytes = new TextEncoder().encode(torn ? `\n${text}` : text);
+    let off = 0;
+    while (off < bytes.length) off += await f.write(bytes.subarray(off));
+    await f.syncData();
+  } finally {
+    f.close();
+  }
 }
 
 /**
- * Every line of the index text `text` that is not an entry, but a last line without its
- * newline (a torn append).
+ * Drop every entry of the datum index of `pipeline` for the datum hashes `datums`. The index
+ * is rewritten atomically; a torn line is dropped with them.
  */
-export function malformedLines(text: string): MalformedLine[] {
-  const out: MalformedLine[] = [];
-  const lines = text.split("\n");
-  // The piece after the last newline: empty, or a torn append.
-  lines.pop();
-  lines.forEach((line, i) => {
-    const problem = entryProblem(line);
-    if (problem) out.push({ line: i + 1, problem });
-  });
-  return out;
-}
-
-/**
- * Check the datum index of `pipeline` at `path` in the store at `root`: throws IntegrityError
- * naming the file, the first line that is not an entry and what is wrong with it (or the
- * store entry of the wrong kind on the way).
- */
-export async function checkDatumIndex(root: string, path: string, pipeline: string): Promise<void> {
+export async function dropDatumEntries(
+  layout: Layout,
+  pipeline: string,
+  datums: ReadonlySet<Hash>,
+  damaged: Damaged,
+): Promise<void> {
+  const path = layout.datumIndex(pipeline);
+  // The index is rewritten, not appended to: what a job's mark says of it no longer holds.
+  await Deno.remove(layout.datumIndexMark(pipeline)).catch(() => {});
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return;
-    throw await wrongKindError(err, root, path, "file");
+    throw await damaged(err, path);
   }
-  const bad = malformedLines(text);
-  if (bad.length === 0) return;
-  const first = bad[0]!;
-  const more = bad.length > 1 ? ` (and ${bad.length - 1} more line(s))` : "";
-  throw new IntegrityError(
-    `The datum index of pipeline "${pipeline}", ${path}, line ${first.line}, is not a ` +
-      `datum index entry: ${first.problem}${more}; ${DROP_MALFORMED}`,
-    {
-      path: path,
-      pipeline,
-      line: first.line,
-      problem: "malformed-datum-index",
-      lines: bad.map((b) => b.line),
-      repair: DROP_MALFORMED,
-    },
+  // A line that is not a whole entry (torn, junk) goes with them.
+  const kept = text.split("\n").filter((line) => {
+    if (!line || entryProblem(line) !== null) return false;
+    return !datums.has((JSON.parse(line) as DatumIndexEntry).hash);
+  });
+  const bytes = new TextEncoder().encode(kept.map((l) => l + "\n").join(""));
+  await writeFileAtomic(path, bytes, layout.tmp);
+}
+
+/** How many bytes before the marked size the mark hashes. */
+const TAIL_BYTES = 1 << 16;
+
+/** How many bytes of the index are read at once when it is searched. */
+const READ_BYTES = 1 << 16;
+
+/** What `markDatumIndex()` notes: the job, and the datum index's size and ends then. */
+interface DatumIndexMark {
+  readonly job: string;
+  readonly size: number;
+  /** SHA-256 of the index's first `HEAD_BYTES` and of its `TAIL_BYTES` before `size`. */
+  readonly ends: Hash;
+}
+
+/** What `datumIndexAfter()` gives: the entries appended since a job ended, and a lookup. */
+export interface DatumIndexAfter {
+  /** The last entry appended since, per hash: null when it is another pipeline's. */
+  readonly since: ReadonlyMap<Hash, DatumIndexEntry | null>;
+  /**
+   * The entry of each of `hashes` in the whole index, as `datumIndexOf()` gives it, or null:
+   * one pass over the index, a slice at a time.
+   */
+  find(hashes: readonly Hash[]): Promise<Map<Hash, DatumIndexEntry | null>>;
+}
+
+/** A pipeline, as the datum index tells pipelines of one name apart. */
+type PipelineOf = { readonly name: string; readonly createdSeq?: number };
+
+/** The SHA-256 of the first `HEAD_BYTES` of `f` and of its `TAIL_BYTES` before `size`. */
+async function endsOf(f: Deno.FsFile, size: number): Promise<Hash> {
+  const head = await readAt(f, 0, Math.min(size, HEAD_BYTES));
+  const from = Math.max(0, size - TAIL_BYTES);
+  const tail = await readAt(f, from, size - from);
+  const both = new Uint8Array(head.length + tail.length);
+  both.set(head);
+  both.set(tail, head.length);
+  return await sha256Native(both);
+}
+
+/**
+ * Note how far the datum index of `pipeline` goes as job `id` ends, so that the job planned
+ * from this one next reads only what was appended since. Written without fsync.
+ */
+export async function markDatumIndex(layout: Layout, pipeline: string, id: string): Promise<void> {
+  let mark: DatumIndexMark;
+  const f = await Deno.open(layout.datumIndex(pipeline)).catch((err) => {
+    if (err instanceof Deno.errors.NotFound) return null;
+    throw err;
+  });
+  try {
+    const size = f ? (await f.stat()).size : 0;
+    mark = {
+      job: id,
+      size,
+      ends: f ? await endsOf(f, size) : await sha256Native(new Uint8Array()),
+    };
+  } finally {
+    f?.close();
+  }
+  await writeFileAtomic(
+    layout.datumIndexMark(pipeline),
+    new TextEncoder().encode(JSON.stringify(mark)),
+    layout.tmp,
+    { syncFolder: false },
   );
+}
+
+/**
+ * The datum index of `p` as it stands now, told apart from what it held when job `id` ended
+ * (see `DatumIndexAfter`). Null when the index is not what it was then with lines appended
+ * (no mark of that job, or its ends changed: rewritten, edited, cut short): the caller then
+ * reads it whole.
+ */
+export async function datumIndexAfter(
+  layout: Layout,
+  p: PipelineOf,
+  id: string,
+): Promise<DatumIndexAfter | null> {
+  const path = layout.datumIndex(p.name);
+  let mark: DatumIndexMark;
+  let f: Deno.FsFile;
+  try {
+    mark = JSON.parse(await Deno.readTextFile(layout.datumIndexMark(p.name)));
+    f = await Deno.open(path);
+  } catch {
+    return null;
+  }
+  let added: Uint8Array;
+  try {
+    const size = (await f.stat()).size;
+    if (
+      mark?.job !== id || typeof mark.size !== "number" || typeof mark.ends !== "string" ||
+      size < mark.size
+    ) return null;
+    // An append after a torn line would have joined it: then the whole index is read.
+    if (mark.size > 0 && (await readAt(f, mark.size - 1, 1))[0] !== 0x0a) return null;
+    if (await endsOf(f, mark.size) !== mark.ends) return null;
+    added = await readAt(f, mark.size, size - mark.size);
+  } finally {
+    f.close();
+  }
+  const since = new Map<Hash, DatumIndexEntry | null>();
+  // The mark is where a line began, as every append ends with a newline.
+  for (const line of new TextDecoder().decode(added).split("\n")) {
+    const e = parseEntry(line);
+    if (e) since.set(e.hash, entryOf(e, p));
+  }
+  const find = async (hashes: readonly Hash[]) => {
+    const wanted = new Set(hashes);
+    const found = new Map<Hash, DatumIndexEntry | null>(hashes.map((h) => [h, null]));
+    if (wanted.size === 0) return found;
+    await eachLine(path, (line) => {
+      // A line is `{"hash":"<64 hex>",…}`: only the lines of a wanted hash are parsed.
+      if (!line.startsWith('{"hash":"') || !wanted.has(line.slice(9, 73))) return;
+      const e = parseEntry(line);
+      // The last whole line of a hash is its entry; a damaged one is passed over.
+      if (e && wanted.has(e.hash)) found.set(e.hash, entryOf(e, p));
+    });
+    return found;
+  };
+  return { since, find };
+}
+
+/** Call `each` with every line of the file `path`, read a slice at a time. */
+async function eachLine(path: string, each: (line: string) => void): Promise<void> {
+  const f = await Deno.open(path);
+  try {
+    const decoder = new TextDecoder();
+    const buf = new Uint8Array(READ_BYTES);
+    let carry = "";
+    while (true) {
+      const n = await f.read(buf);
+      if (n === null) break;
+      const text = carry + decoder.decode(buf.subarray(0, n), { stream: true });
+      const lines = text.split("\n");
+      carry = lines.pop()!;
+      for (const line of lines) each(line);
+    }
+    carry += decoder.decode();
+    if (carry) each(carry);
+  } finally {
+    f.close();
+  }
+}
+
+/** `e` when pipeline `p` made it (as `datumIndexOf()` keeps), else null. */
+function entryOf(e: DatumIndexEntry, p: { readonly createdSeq?: number }): DatumIndexEntry | null {
+  return e.pipelineSeq === p.createdSeq ? e : null;
+}
+
+/** `length` bytes of `f` from `offset` (fewer at its end). */
+export async function readAt(f: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  await f.seek(offset, Deno.SeekMode.Start);
+  let got = 0;
+  while (got < length) {
+    const n = await f.read(out.subarray(got));
+    if (n === null) break;
+    got += n;
+  }
+  return out.subarray(0, got);
 }

@@ -1,6 +1,6 @@
 /**
- * A job's record as it is kept (`jobs/<pipeline>/<id>.json`): the job and its datums, how
- * the record is written in pieces and recognised when read, and job ids (new ones, and the
+ * A job's record: the job and its datums, its JSON text in pieces (the single form, as a
+ * remote carries it and as stores before the datum log kept it) and recognised when read, and job ids (new ones, and the
  * references users give), what a listing of records gives (damaged ones set aside); and the
  * other records kept beside it, a re-run request and a datum index entry. Pure: the folder
  * and its files are `jobs.ts`'s.
@@ -144,34 +144,18 @@ export function newJobId(now: Date): string {
   return t + [...r].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** How many datum records one piece of a saved job record holds. */
+/** How many datum records one piece of a job record's JSON text holds. */
 export const DATUMS_PER_PIECE = 1000;
 
 /**
  * The JSON text of `job`, in pieces: what `JSON.stringify(job)` gives (with `datums` last),
  * without ever holding all its datums' text at once.
  */
-export function recordPieces(job: JobRecord): Generator<string>;
-/**
- * The same, with null in place of each piece of datums that `keep(piece)` says need not be
- * encoded again (its text is the one saved before).
- */
-export function recordPieces(
-  job: JobRecord,
-  keep: (piece: number) => boolean,
-): Generator<string | null>;
-export function* recordPieces(
-  job: JobRecord,
-  keep?: (piece: number) => boolean,
-): Generator<string | null> {
+export function* recordPieces(job: JobRecord): Generator<string> {
   const { datums, ...rest } = job;
   const head = JSON.stringify(rest);
   yield head === "{}" ? '{"datums":[' : `${head.slice(0, -1)},"datums":[`;
   for (let i = 0; i < datums.length; i += DATUMS_PER_PIECE) {
-    if (keep?.(i / DATUMS_PER_PIECE)) {
-      yield null;
-      continue;
-    }
     const text = JSON.stringify(datums.slice(i, i + DATUMS_PER_PIECE));
     yield i === 0 ? text.slice(1, -1) : `,${text.slice(1, -1)}`;
   }

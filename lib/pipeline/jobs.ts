@@ -1,20 +1,36 @@
 /**
  * Job and datum records, kept in the store beside the ledger: `jobs/<pipeline>/<id>.json`
- * (one file per job, replaced atomically at each state change), `jobs/<pipeline>/jobs.index`
- * (every job id in order, so listings read the newest jobs without listing the folder: see
- * `job_index.ts`) and `jobs/<pipeline>/datums.jsonl` (an append-only index of datums that
- * succeeded: datum hash → output tree), which is what lets a later job skip a datum and
- * reuse its output.
+ * (one small file per job, replaced atomically at each save, naming how far its datum log
+ * goes), `jobs/<pipeline>/<id>.datums` (the job's datums, appended to: see `_datum_log.ts`),
+ * `jobs/<pipeline>/jobs.index` (every job id in order, so listings read the newest jobs
+ * without listing the folder: see `job_index.ts`) and `jobs/<pipeline>/datums.jsonl` (an
+ * append-only index of datums that succeeded: datum hash → output tree, with its mark:
+ * `datum_index.ts`), which is what lets a later job skip a datum and reuse its output.
  */
 import { IntegrityError, InvalidArgumentError, NotFoundError } from "../errors.ts";
 import { wrongKindError } from "../store/damage.ts";
-import { type Hash, sha256Native } from "../store/hash.ts";
-import { exists, mapWriteError, syncDir, tempPath, writeFileAtomic } from "../store/fs_util.ts";
+import type { Hash } from "../store/hash.ts";
+import { mapWriteError, syncDir, tempPath, writeAll, writeFileAtomic } from "../store/fs_util.ts";
 import type { Layout } from "../store/layout.ts";
-import { entryProblem, isEntry, parseEntry } from "./datum_index.ts";
 import { JobIndex } from "./job_index.ts";
+import {
+  appendDatumEntries,
+  type DatumIndexAfter,
+  datumIndexAfter,
+  dropDatumEntries,
+  markDatumIndex,
+  readDatumIndex,
+} from "./datum_index.ts";
 import { isFinal } from "./states.ts";
-import { lastSaved, type SavedPieces, savedPieces, stamped, writePieces } from "./_record_save.ts";
+import {
+  appendDatumLog,
+  DamagedLog,
+  forgetSaved,
+  lastSavedHead,
+  readDatumLog,
+  stampSaved,
+} from "./_datum_log.ts";
+import { type Header, readHeader, readRecordHead } from "./_record_file.ts";
 import type { Store } from "../store/store.ts";
 import {
   type DamagedJob,
@@ -27,6 +43,7 @@ import {
   type RerunRequest,
 } from "./job_record.ts";
 
+export type { DatumIndexAfter } from "./datum_index.ts";
 export {
   type DamagedJob,
   type DatumIndexEntry,
@@ -85,9 +102,11 @@ export class JobStore {
   }
 
   /**
-   * Save a job record atomically (`durable` fsyncs it). The record is written in pieces, its
-   * datums a slice at a time, so that a job of many datums is never one string in memory. A
-   * new job's id goes into its pipeline's job index first, so the index never lacks a record.
+   * Save a job record (`durable` fsyncs it): its datums go to its datum log, only those that
+   * changed since this process last saved the job appended (see `_datum_log.ts`), then the
+   * record itself, the job without its datums and naming how far its log goes, replaces the
+   * one before atomically. A new job's id goes into its pipeline's job index first, so the
+   * index never lacks a record.
    */
   async save(job: JobRecord, options: { durable?: boolean } = {}): Promise<void> {
     const { layout } = this.#store;
@@ -96,34 +115,51 @@ export class JobStore {
       throw await this.#damaged(err, dir, "folder");
     });
     const record = layout.job(job.pipeline, job.id);
-    if (!(await exists(record))) await this.index(job.pipeline).add([job.id], options);
-    const tmp = options.durable
+    const log = layout.datumLog(job.pipeline, job.id);
+    const durable = options.durable === true;
+    let base = await lastSavedHead(record, job);
+    if (!base) {
+      const onDisk = await readHeader(record).catch((err) => {
+        if (err instanceof Deno.errors.NotFound) return null;
+        // A record that cannot be read names no log: it is written afresh.
+        return { head: null };
+      });
+      if (!onDisk) await this.index(job.pipeline).add([job.id], options);
+      base = onDisk?.head ?? null;
+    }
+    const tmp = durable ? tempPath(layout.tmp) : `${layout.tmp}/${Deno.pid}.job.${job.id}.tmp`;
+    // A job that ends with a log of many lines since overwritten (a datum's line as planned,
+    // then as it ended: twice a job's datums when all of them run) gets a log of its datums
+    // alone, written beside it and renamed over it just before its record: what the jobs
+    // planned from it read. A crash between the two renames leaves a log that is not the one
+    // its record names: damaged, never read otherwise.
+    const compact = durable && isFinal(job.state) && base !== null && job.datums.length > 0 &&
+        base.lines > base.count + 1 + base.count / COMPACT_SHARE
       ? tempPath(layout.tmp)
-      : `${layout.tmp}/${Deno.pid}.job.${job.id}.tmp`;
-    // Pieces of datums unchanged since this process last saved the record are copied from
-    // the file it wrote, not encoded again (see `_record_save.ts`).
-    const before = savedPieces.get(job);
-    savedPieces.delete(job);
-    let old: Deno.FsFile | null = null;
+      : null;
     try {
-      old = await lastSaved(record, job, before);
+      const head = compact
+        ? await appendDatumLog(compact, job, null, true)
+        : await appendDatumLog(log, job, base, durable);
+      const { datums: _, ...rest } = job;
+      const bytes = utf8.encode(JSON.stringify({ ...rest, datumLog: head }));
       const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
-      let saved: SavedPieces;
       try {
-        saved = await writePieces(f, job, old ? before! : null, old);
-        if (options.durable) await f.syncData();
+        await writeAll(f, bytes);
+        if (durable) await f.syncData();
       } finally {
         f.close();
       }
+      if (compact) await Deno.rename(compact, log);
       await Deno.rename(tmp, record);
-      savedPieces.set(job, await stamped(saved, record));
+      await stampSaved(record, job);
     } catch (err) {
+      forgetSaved(job);
       await Deno.remove(tmp).catch(() => {});
+      if (compact) await Deno.remove(compact).catch(() => {});
       mapWriteError(err, record);
-    } finally {
-      old?.close();
     }
-    if (options.durable) await syncDir(dir);
+    if (durable) await syncDir(dir);
   }
 
   /**
@@ -258,35 +294,44 @@ export class JobStore {
    */
   async #read(pipeline: string, id: string): Promise<JobRecord> {
     const file = this.#store.layout.job(pipeline, id);
-    const damaged = () =>
+    const log = this.#store.layout.datumLog(pipeline, id);
+    const damaged = (split: boolean) =>
       new IntegrityError(
-        `The record of job ${id} of pipeline "${pipeline}" is damaged: remove "${file}" to ` +
-          "forget that job (commits and other jobs are untouched; the pipeline runs a new job " +
-          "if its inputs need one)",
+        `The record of job ${id} of pipeline "${pipeline}" is damaged: remove "${file}"${
+          split ? ` and "${log}"` : ""
+        } to forget that job (commits and other jobs are untouched; the pipeline runs a new ` +
+          "job if its inputs need one)",
         { job: id, pipeline, file },
       );
-    let text: string;
+    let read: Header;
     try {
-      text = await Deno.readTextFile(file);
+      read = await readHeader(file);
     } catch (err) {
+      if (err instanceof SyntaxError) throw damaged(false);
       throw await this.#damaged(err, file, "file");
     }
-    let record: unknown;
-    try {
-      record = JSON.parse(text);
-    } catch {
-      throw damaged();
+    const { record, head } = read;
+    if (head === null) {
+      if (!isJobRecord(record)) throw damaged(false);
+      return record;
     }
-    if (!isJobRecord(record)) throw damaged();
+    try {
+      record.datums = await readDatumLog(log, head);
+    } catch (err) {
+      if (err instanceof DamagedLog) throw damaged(true);
+      throw await this.#damaged(err, log, "file");
+    }
+    if (!isJobRecord(record)) throw damaged(true);
     return record;
   }
 
   /**
-   * The record of a final job without its datums (`datums` empty), read from the start of
-   * its file alone: a record is written with its datums last (`recordPieces()`), so what
-   * comes before them is the whole job but for its datums. A record of an unfinished job, or
-   * one whose datums are not last (an older version wrote its fields in another order), or
-   * that cannot be read so, is read whole, as `#read()` reads it (and refused as it is).
+   * The record of a final job without its datums (`datums` empty): its file alone, its log
+   * unread. A record of the single form (its datums in it) is read from its start alone: it
+   * was written with its datums last (`recordPieces()`), so what comes before them is the
+   * whole job but for its datums. A record of an unfinished job, or one whose datums are not
+   * last (an older version wrote its fields in another order), or that cannot be read so, is
+   * read whole, as `#read()` reads it (and refused as it is).
    */
   async #readHead(pipeline: string, id: string): Promise<JobRecord> {
     const file = this.#store.layout.job(pipeline, id);
@@ -456,35 +501,11 @@ export class JobStore {
 
   /** The datum index of a pipeline: datum hash → its latest successful output. */
   async datumIndex(pipeline: string): Promise<Map<Hash, DatumIndexEntry>> {
-    const index = new Map<Hash, DatumIndexEntry>();
-    let text = "";
-    const path = this.#store.layout.datumIndex(pipeline);
-    try {
-      text = await Deno.readTextFile(path);
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw await this.#damaged(err, path, "file");
-    }
-    // Whole lines are parsed as one array, which is several times quicker than a line at a
-    // time; a torn line (a crash) fails that, and the lines are then parsed one by one.
-    let entries: DatumIndexEntry[] | null = null;
-    if (text.endsWith("\n")) {
-      try {
-        entries = JSON.parse(`[${text.slice(0, -1).replaceAll("\n", ",")}]`) as DatumIndexEntry[];
-      } catch {
-        entries = null;
-      }
-    }
-    if (entries?.every(isEntry)) {
-      for (const e of entries) index.set(e.hash, e);
-      return index;
-    }
-    // A torn line from a crash, or one that is not an entry (`verify` names it, `gc` drops
-    // it): that datum simply runs again.
-    for (const line of text.split("\n")) {
-      const e = parseEntry(line);
-      if (e) index.set(e.hash, e);
-    }
-    return index;
+    return await readDatumIndex(
+      this.#store.layout,
+      pipeline,
+      (err, path) => this.#damaged(err, path, "file"),
+    );
   }
 
   /**
@@ -499,78 +520,20 @@ export class JobStore {
     return index;
   }
 
-  /**
-   * Note how far the datum index of `pipeline` goes as job `id` ends (its size, and the
-   * SHA-256 of its bytes), so that the job planned from this one next reads only what was
-   * appended since (`datumIndexAfter()`). A cache: written without fsync; lost or stale, the
-   * next job reads the whole index.
-   */
+  /** Note how far the datum index of `pipeline` goes as job `id` ends (see `datum_index.ts`). */
   async markDatumIndex(pipeline: string, id: string): Promise<void> {
-    const { layout } = this.#store;
-    let bytes: Uint8Array;
-    try {
-      bytes = await Deno.readFile(layout.datumIndex(pipeline));
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-      bytes = new Uint8Array(0);
-    }
-    const mark: DatumIndexMark = { job: id, size: bytes.length, sha256: await sha256Native(bytes) };
-    await writeFileAtomic(
-      layout.datumIndexMark(pipeline),
-      utf8.encode(JSON.stringify(mark)),
-      layout.tmp,
-      { syncFolder: false },
-    );
+    await markDatumIndex(this.#store.layout, pipeline, id);
   }
 
   /**
    * The datum index of `p` as it stands now, told apart from what it held when job `id`
-   * ended: `since`, the last entry appended since for each datum hash (null for another
-   * pipeline's of the name), and `find()`, the entry of a hash in the whole index as
-   * `datumIndexOf()` would give it. Null when the index is not what it was then with lines
-   * appended (no mark of that job, or its first bytes changed: rewritten by gc, edited, cut
-   * short): the caller then reads it whole.
+   * ended; null when it must be read whole (see `datum_index.ts`).
    */
   async datumIndexAfter(
     p: { readonly name: string; readonly createdSeq?: number },
     id: string,
   ): Promise<DatumIndexAfter | null> {
-    const { layout } = this.#store;
-    let mark: DatumIndexMark;
-    let bytes: Uint8Array;
-    try {
-      mark = JSON.parse(await Deno.readTextFile(layout.datumIndexMark(p.name)));
-      bytes = await Deno.readFile(layout.datumIndex(p.name));
-    } catch {
-      return null;
-    }
-    if (mark?.job !== id || typeof mark.size !== "number" || bytes.length < mark.size) return null;
-    // An append after a torn line would have joined it: then the whole index is read.
-    if (mark.size > 0 && bytes[mark.size - 1] !== 0x0a) return null;
-    if (await sha256Native(bytes.subarray(0, mark.size)) !== mark.sha256) return null;
-    let text: string | null = null;
-    const since = new Map<Hash, DatumIndexEntry | null>();
-    // The mark is where a line began, as every append ends with a newline.
-    for (const line of new TextDecoder().decode(bytes.subarray(mark.size)).split("\n")) {
-      const e = parseEntry(line);
-      if (e) since.set(e.hash, entryOf(e, p));
-    }
-    const find = (hash: Hash): DatumIndexEntry | null => {
-      text ??= new TextDecoder().decode(bytes);
-      const key = `{"hash":${JSON.stringify(hash)},`;
-      for (
-        let at = text.lastIndexOf(key);
-        at >= 0;
-        at = at > 0 ? text.lastIndexOf(key, at - 1) : -1
-      ) {
-        if (at > 0 && text[at - 1] !== "\n") continue;
-        const end = text.indexOf("\n", at);
-        const e = parseEntry(text.slice(at, end < 0 ? undefined : end));
-        if (e?.hash === hash) return entryOf(e, p);
-      }
-      return null;
-    };
-    return { since, find };
+    return await datumIndexAfter(this.#store.layout, p, id);
   }
 
   /**
@@ -634,57 +597,25 @@ export class JobStore {
 
   /** Append datum index entries and fsync them. */
   async appendDatums(pipeline: string, entries: readonly DatumIndexEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    const path = this.#store.layout.datumIndex(pipeline);
-    let f: Deno.FsFile;
-    try {
-      await Deno.mkdir(this.#dir(pipeline), { recursive: true });
-      f = await Deno.open(path, { read: true, append: true, create: true });
-    } catch (err) {
-      throw await this.#damaged(err, path, "file");
-    }
-    try {
-      // After a torn last line (a crash mid-append) the entries start on a line of their own.
-      const size = (await f.stat()).size;
-      let torn = false;
-      if (size > 0) {
-        const last = new Uint8Array(1);
-        await f.seek(size - 1, Deno.SeekMode.Start);
-        torn = (await f.read(last)) === 1 && last[0] !== 0x0a;
-      }
-      const text = entries.map((e) => JSON.stringify(e) + "\n").join("");
-      const bytes = utf8.encode(torn ? `\n${text}` : text);
-      let off = 0;
-      while (off < bytes.length) off += await f.write(bytes.subarray(off));
-      await f.syncData();
-    } finally {
-      f.close();
-    }
+    await appendDatumEntries(
+      this.#store.layout,
+      pipeline,
+      entries,
+      (err, path) => this.#damaged(err, path, "file"),
+    );
   }
 
   /**
    * Drop every datum index entry of `pipeline` for the datum hashes `datums` (stale entries
-   * whose output is gone: those datums run again). The index is rewritten atomically; a
-   * torn line is dropped with them.
+   * whose output is gone: those datums run again), rewriting the index atomically.
    */
   async dropDatums(pipeline: string, datums: ReadonlySet<Hash>): Promise<void> {
-    const path = this.#store.layout.datumIndex(pipeline);
-    // The index is rewritten, not appended to: what a job's mark says of it no longer holds.
-    await Deno.remove(this.#store.layout.datumIndexMark(pipeline)).catch(() => {});
-    let text: string;
-    try {
-      text = await Deno.readTextFile(path);
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return;
-      throw await this.#damaged(err, path, "file");
-    }
-    // A line that is not a whole entry (torn, junk) goes with them.
-    const kept = text.split("\n").filter((line) => {
-      if (!line || entryProblem(line) !== null) return false;
-      return !datums.has((JSON.parse(line) as DatumIndexEntry).hash);
-    });
-    const bytes = utf8.encode(kept.map((l) => l + "\n").join(""));
-    await writeFileAtomic(path, bytes, this.#store.layout.tmp);
+    await dropDatumEntries(
+      this.#store.layout,
+      pipeline,
+      datums,
+      (err, path) => this.#damaged(err, path, "file"),
+    );
   }
 
   /** Remove a pipeline's job records (after the pipeline is deleted). */
@@ -693,86 +624,11 @@ export class JobStore {
   }
 }
 
-/** What `markDatumIndex()` notes: the job, and the datum index's size and hash then. */
-interface DatumIndexMark {
-  readonly job: string;
-  readonly size: number;
-  readonly sha256: Hash;
-}
-
-/** What `datumIndexAfter()` gives: the entries appended since a job ended, and a lookup. */
-export interface DatumIndexAfter {
-  /** The last entry appended since, per hash: null when it is another pipeline's. */
-  readonly since: ReadonlyMap<Hash, DatumIndexEntry | null>;
-  /** The entry of `hash` in the whole index, as `datumIndexOf()` gives it, or null. */
-  find(hash: Hash): DatumIndexEntry | null;
-}
-
-/** `e` when pipeline `p` made it (as `datumIndexOf()` keeps), else null. */
-function entryOf(
-  e: DatumIndexEntry,
-  p: { readonly createdSeq?: number },
-): DatumIndexEntry | null {
-  return e.pipelineSeq === p.createdSeq ? e : null;
-}
-
-/** The key that starts a record's datums (the last field of a record `recordPieces()` wrote). */
-const DATUMS_KEY = utf8.encode('"datums":[');
-
-/** The most bytes of a record read for its head: a head is a few kilobytes. */
-const HEAD_MOST = 1 << 20;
-
 /**
- * The job in the record file `file` without its datums, when its datums are its last field;
- * else null. Reads the file's last two bytes and its start, up to the datums.
+ * A finished job's log is written anew with its datums alone when the lines overwritten in it
+ * are more than its datums over this (a quarter of them).
  */
-async function readRecordHead(file: string): Promise<JobRecord | null> {
-  const f = await Deno.open(file);
-  try {
-    const size = (await f.stat()).size;
-    if (size < 2) return null;
-    const tail = await readAt(f, size - 2, 2);
-    // A record whose last field is an array ends so: of a job's fields, only its datums can.
-    if (tail[0] !== 0x5d || tail[1] !== 0x7d) return null;
-    let bytes: Uint8Array = new Uint8Array(0);
-    for (let want = 4096; bytes.length < Math.min(size, HEAD_MOST); want *= 4) {
-      bytes = await readAt(f, 0, Math.min(size, want, HEAD_MOST));
-      const at = indexOf(bytes, DATUMS_KEY);
-      if (at < 0) continue;
-      const text = `${new TextDecoder().decode(bytes.subarray(0, at))}"datums":[]}`;
-      const record: unknown = JSON.parse(text);
-      return isJobRecord(record) ? record : null;
-    }
-    return null;
-  } finally {
-    f.close();
-  }
-}
-
-/** `length` bytes of `f` from `offset` (fewer at its end). */
-async function readAt(f: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
-  await f.seek(offset, Deno.SeekMode.Start);
-  let got = 0;
-  while (got < length) {
-    const n = await f.read(out.subarray(got));
-    if (n === null) break;
-    got += n;
-  }
-  return out.subarray(0, got);
-}
-
-/** Where `needle` first occurs in `bytes`, or -1. */
-function indexOf(bytes: Uint8Array, needle: Uint8Array): number {
-  const first = needle[0]!;
-  for (let i = bytes.indexOf(first); i >= 0; i = bytes.indexOf(first, i + 1)) {
-    if (i + needle.length > bytes.length) return -1;
-    let k = 1;
-    while (k < needle.length && bytes[i + k] === needle[k]) k++;
-    if (k === needle.length) return i;
-  }
-  return -1;
-}
+const COMPACT_SHARE = 4;
 
 /** Job records read ahead of the one a listing takes. */
 const READ_AHEAD = 16;

@@ -6,7 +6,7 @@
  * the other side has none for its datum. (`local_jobs.ts` reads a store's own.)
  */
 import { IntegrityError } from "../errors.ts";
-import { entryProblem } from "../pipeline/datum_index.ts";
+import { entryProblem } from "../pipeline/datum_index_lines.ts";
 import type { DatumIndexEntry, JobRecord } from "../pipeline/jobs.ts";
 import { isFinal } from "../pipeline/states.ts";
 import type { Hash } from "../store/hash.ts";

@@ -6,6 +6,7 @@
 import { type Hash, sha256Async } from "../store/hash.ts";
 import { encodePack } from "../store/pack_codec.ts";
 import { encodeIndex } from "../store/pack_index.ts";
+import { concatBytes } from "../store/fs_util.ts";
 
 /** A pack ready to upload. */
 export interface BuiltPack {
@@ -18,14 +19,7 @@ export interface BuiltPack {
 /** Build one pack of `objects`. */
 export async function buildPack(objects: ReadonlyMap<Hash, Uint8Array>): Promise<BuiltPack> {
   const { entries, pieces } = encodePack(objects);
-  const parts = [...pieces];
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const pack = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    pack.set(p, off);
-    off += p.length;
-  }
+  const pack = concatBytes([...pieces]);
   const index = await encodeIndex(entries);
   return { name: await sha256Async(index), pack, index, objects: objects.size };
 }

@@ -23,6 +23,7 @@ import type { OutputFile } from "./harvest.ts";
 import { type SandboxMode, stageArgs, type StageInput, type StageSpec } from "./sandbox.ts";
 import { type HostStage, hostStageArgs } from "./host_stage.ts";
 import type { BatchFolders } from "./workspace.ts";
+import { concatBytes } from "../store/fs_util.ts";
 
 /** One datum of a batch: its id (also its out folder's name) and its input folders. */
 export interface BatchDatum {
@@ -213,7 +214,7 @@ export async function runStageBatch(options: StageBatchOptions): Promise<StageBa
       ...spec,
       ...(host ? { host, batch: true } : {}),
       outFolders: requests.map((r) => r.id),
-      stdin: concat(requests.map((r) => r.line)),
+      stdin: concatBytes(requests.map((r) => r.line)),
       defaultMemoryBytes: options.defaultMemoryBytes,
       signal: AbortSignal.any(signals),
       harvestAlways: true,
@@ -254,15 +255,4 @@ export async function runStageBatch(options: StageBatchOptions): Promise<StageBa
     outputs: byDatum.get(r.id) ?? [],
   }));
   return { result, answers };
-}
-
-/** The bytes of `parts`, one after another. */
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return all;
 }

@@ -212,11 +212,16 @@ async function indexFor(
   if (!after) return null;
   const seq = earlier.pipelineSeq;
   const index = new Map<Hash, DatumIndexEntry>();
+  // The datums met afresh are looked up together: one pass over the index.
+  const fresh = diffed.flatMap((d) =>
+    "datum" in d && !after.since.has(d.datum.hash) ? [d.datum.hash] : []
+  );
+  const found = await after.find(fresh);
   for (const d of diffed) {
     let e: DatumIndexEntry | null | undefined;
     const hash = "earlier" in d ? earlier.datums[d.earlier]!.hash : d.datum.hash;
     if (after.since.has(hash)) e = after.since.get(hash);
-    else if ("datum" in d) e = after.find(hash);
+    else if ("datum" in d) e = found.get(hash);
     else {
       const before = earlier.datums[d.earlier]!;
       if (before.outputTree === undefined) return null;

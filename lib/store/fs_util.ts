@@ -59,6 +59,17 @@ export async function settleAll(work: readonly Promise<unknown>[]): Promise<void
   for (const r of await Promise.allSettled(work)) if (r.status === "rejected") throw r.reason;
 }
 
+/** The bytes of `parts`, one after another, in one array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return all;
+}
+
 /** Write all of `data` to `file`. */
 export async function writeAll(file: Deno.FsFile, data: Uint8Array): Promise<void> {
   let off = 0;

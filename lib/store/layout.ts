@@ -14,8 +14,8 @@
  *   tmp/                           temp files, named after the process that owns them
  *   scheduler.json                 the scheduler lease
  *   events.jsonl                   the event journal
- *   jobs/<pipeline>/<job>.json     a job's record, with <job>.rerun, <job>.stop and
- *                                  <job>.attempts beside it
+ *   jobs/<pipeline>/<job>.json     a job's record, with <job>.datums (its datums' log),
+ *                                  <job>.rerun, <job>.stop and <job>.attempts beside it
  *   jobs/<pipeline>/datums.jsonl   the index of datums that succeeded
  *   jobs/<pipeline>/jobs.index     the index of job ids, ascending (fixed 33-byte lines),
  *                                  with jobs.index.lock, taken by its writers
@@ -194,6 +194,14 @@ export class Layout {
   /** A job's record. */
   job(pipeline: string, id: string): string {
     return `${this.jobDir(pipeline)}/${id}${JOB_RECORD}`;
+  }
+
+  /**
+   * A job's datum log (JSON lines, appended to): its datums' records, as far as its record
+   * says (see `lib/pipeline/_datum_log.ts`).
+   */
+  datumLog(pipeline: string, id: string): string {
+    return `${this.jobDir(pipeline)}/${id}.datums`;
   }
 
   /** The job id of a file listed in a pipeline's job folder, or null when it is no record. */

@@ -178,3 +178,21 @@ Deno.test("list repo --json with one damaged head commit gives every repo, that 
   assert.match(by.get("b")!.damaged ?? "", new RegExp(d.id));
   assert.match(r.stderr, /repo "b"/);
 });
+
+Deno.test("a job's datum log cut short: inspect job and verify exit 1 naming the record and its log", async () => {
+  await using d = await withDamagedRecord();
+  // The emptied record removed, as its warning says: the older job's log is the one damaged.
+  await Deno.remove(`${d.s.store}/jobs/upper/${d.newer.id}.json`);
+  await ok(["verify"], d.o);
+  const log = `${d.s.store}/jobs/upper/${d.older.id}.datums`;
+  await Deno.truncate(log, (await Deno.stat(log)).size - 3);
+  const files = new RegExp(
+    `remove ".*/jobs/upper/${d.older.id}\\.json" and ".*/jobs/upper/${d.older.id}\\.datums"`,
+  );
+  const inspect = await tusk(["inspect", "job", d.older.id], d.o);
+  assert.equal(inspect.code, 1);
+  assert.match(inspect.stderr, files);
+  const verify = await tusk(["verify"], d.o);
+  assert.equal(verify.code, 1);
+  assert.match(verify.stdout + verify.stderr, files);
+});

@@ -68,13 +68,15 @@ for (const n of [0, 1, 2500]) {
   });
 }
 
-Deno.test("JobStore.save() saves a record again as its JSON, whichever of its datums changed", async () => {
+Deno.test("JobStore.save() saves a job again so that it reads back as it is, whichever of its datums changed", async () => {
   await using s = await tempStore();
   const store = await Store.open(s.store);
   const jobs = new JobStore(store);
   const job = jobOf(2500);
   const file = store.layout.job(job.pipeline, job.id);
-  const saved = async () => JSON.parse(await Deno.readTextFile(file)) as JobRecord;
+  const log = store.layout.datumLog(job.pipeline, job.id);
+  // Read afresh, as another process reads it.
+  const saved = async () => await new JobStore(await Store.open(s.store)).load(job.id);
   await jobs.save(job);
   assert.deepEqual(await saved(), job);
   // One datum in the middle piece changes, then one in each of the others, then the head.
@@ -101,10 +103,12 @@ Deno.test("JobStore.save() saves a record again as its JSON, whichever of its da
     await jobs.save(job);
     assert.deepEqual(await saved(), job);
   }
-  // Nothing changed: the same text again.
+  // Nothing changed: the same text again, and nothing appended to the log.
   const text = await Deno.readTextFile(file);
+  const lines = await Deno.readTextFile(log);
   await jobs.save(job);
   assert.equal(await Deno.readTextFile(file), text);
+  assert.equal(await Deno.readTextFile(log), lines);
 });
 
 Deno.test("JobStore.save() writes every datum again when the record's file is not the one it saved", async () => {
@@ -114,11 +118,11 @@ Deno.test("JobStore.save() writes every datum again when the record's file is no
   const job = jobOf(2500);
   const file = store.layout.job(job.pipeline, job.id);
   await jobs.save(job);
-  // Another writer put a shorter record there.
+  // Another writer put a shorter record there (of the single form).
   await Deno.writeTextFile(file, JSON.stringify({ ...job, datums: job.datums.slice(0, 10) }));
   job.datums[0]!.tries = 2;
   await jobs.save(job);
-  assert.deepEqual(JSON.parse(await Deno.readTextFile(file)), job);
+  assert.deepEqual(await new JobStore(await Store.open(s.store)).load(job.id), job);
 });
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Pipelines on a pulled store: the next scheduler pass finds the pulled jobs matching their
  * inputs and runs nothing again; inputs that came without a job are run by the pull itself
- * (as after put file), reusing the pulled datum index.
+ * (as after put file), reusing the pulled datum index. A job whose datums are in its datum
+ * log travels whole: the clone and a pull inspect it as the origin does.
  */
 import assert from "node:assert/strict";
 import { tempDir } from "../_helpers.ts";
@@ -55,4 +56,27 @@ Deno.test("a pull bringing inputs without their job runs it, skipping the datums
     ["SUCCESS", 1, 2],
   );
   assert.equal((await rok(["get", "file", "upper@master:/three"], b)).stdout, "3\n");
+});
+
+Deno.test("a job whose datums are in its datum log travels whole: inspect job on a clone and a pull as on the origin", async () => {
+  await using dir = await tempDir();
+  const a = await origin(dir.path);
+  const jobs = await rjson<Job[]>(["list", "job"], a);
+  for (const job of jobs) {
+    assert.ok((await Deno.stat(`${a.store}/jobs/upper/${job.id}.datums`)).isFile, "a datum log");
+  }
+  await rok(["clone", `${dir.path}/remote`, `${dir.path}/b`]);
+  const b = { store: `${dir.path}/b/.tusk` };
+  const c = { store: `${dir.path}/c/.tusk` };
+  await rok(["init"], c);
+  await rok(["remote", "add", "origin", `${dir.path}/remote`], c);
+  await rok(["pull", "origin"], c);
+  for (const job of jobs) {
+    const there = await rjson<{ datums: unknown[] }>(["inspect", "job", job.id], a);
+    assert.ok(there.datums.length > 0);
+    assert.deepEqual(await rjson(["inspect", "job", job.id], b), there, `clone, job ${job.id}`);
+    assert.deepEqual(await rjson(["inspect", "job", job.id], c), there, `pull, job ${job.id}`);
+  }
+  await rok(["verify"], b);
+  await rok(["verify"], c);
 });

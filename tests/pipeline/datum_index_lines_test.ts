@@ -5,7 +5,7 @@ import {
   hasHashes,
   malformedLines,
   parseEntry,
-} from "../../lib/pipeline/datum_index.ts";
+} from "../../lib/pipeline/datum_index_lines.ts";
 
 const good = JSON.stringify({
   hash: "a".repeat(64),
