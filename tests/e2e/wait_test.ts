@@ -102,8 +102,12 @@ Deno.test("wait job of a running job whose pipeline was deleted exits 1: nothing
   // As a scheduler killed mid-job leaves the record, then the pipeline is deleted.
   const file = `${s.store}/jobs/upper/${job!.id}.json`;
   const record = JSON.parse(await Deno.readTextFile(file));
+  // The record's datums are in its datum log beside it.
+  const log = `${s.store}/jobs/upper/${job!.id}.datums`;
+  const datums = await Deno.readFile(log);
   await ok(["delete", "pipeline", "upper"], o);
   await Deno.mkdir(`${s.store}/jobs/upper`, { recursive: true });
+  await Deno.writeFile(log, datums);
   await Deno.writeTextFile(file, JSON.stringify({ ...record, state: "RUNNING" }));
   const r = await tuskWithin(["wait", "job", job!.id], s.store);
   assertFails(r, 1, new RegExp(`Job ${job!.id} of pipeline "upper" is RUNNING`), /nothing will/);
