@@ -24,6 +24,7 @@ import {
 import { isFinal } from "./states.ts";
 import {
   appendDatumLog,
+  assertLogFile,
   DamagedLog,
   forgetSaved,
   lastSavedHead,
@@ -138,6 +139,7 @@ export class JobStore {
       ? tempPath(layout.tmp)
       : null;
     try {
+      await assertLogFile(log);
       const head = compact
         ? await appendDatumLog(compact, job, null, true)
         : await appendDatumLog(log, job, base, durable);
@@ -157,6 +159,7 @@ export class JobStore {
       forgetSaved(job);
       await Deno.remove(tmp).catch(() => {});
       if (compact) await Deno.remove(compact).catch(() => {});
+      if (err instanceof DamagedLog) throw this.#damagedRecord(job.pipeline, job.id, true);
       mapWriteError(err, record);
     }
     if (durable) await syncDir(dir);
@@ -295,14 +298,7 @@ export class JobStore {
   async #read(pipeline: string, id: string): Promise<JobRecord> {
     const file = this.#store.layout.job(pipeline, id);
     const log = this.#store.layout.datumLog(pipeline, id);
-    const damaged = (split: boolean) =>
-      new IntegrityError(
-        `The record of job ${id} of pipeline "${pipeline}" is damaged: remove "${file}"${
-          split ? ` and "${log}"` : ""
-        } to forget that job (commits and other jobs are untouched; the pipeline runs a new ` +
-          "job if its inputs need one)",
-        { job: id, pipeline, file },
-      );
+    const damaged = (split: boolean) => this.#damagedRecord(pipeline, id, split);
     let read: Header;
     try {
       read = await readHeader(file);
@@ -316,13 +312,29 @@ export class JobStore {
       return record;
     }
     try {
-      record.datums = await readDatumLog(log, head);
+      record.datums = await readDatumLog(log, head, id);
     } catch (err) {
       if (err instanceof DamagedLog) throw damaged(true);
       throw await this.#damaged(err, log, "file");
     }
     if (!isJobRecord(record)) throw damaged(true);
     return record;
+  }
+
+  /**
+   * The error for the damaged record of job `id` of `pipeline`, naming its file (and its
+   * datum log, when `split`) and the remedy: removing them forgets that job alone.
+   */
+  #damagedRecord(pipeline: string, id: string, split: boolean): IntegrityError {
+    const file = this.#store.layout.job(pipeline, id);
+    const log = this.#store.layout.datumLog(pipeline, id);
+    return new IntegrityError(
+      `The record of job ${id} of pipeline "${pipeline}" is damaged: remove "${file}"${
+        split ? ` and "${log}"` : ""
+      } to forget that job (commits and other jobs are untouched; the pipeline runs a new ` +
+        "job if its inputs need one)",
+      { job: id, pipeline, file },
+    );
   }
 
   /**

@@ -235,3 +235,44 @@ Deno.test("a job that ends with a log of many overwritten lines gets a log of it
   await Deno.writeTextFile(file, running);
   await assert.rejects(jobs.load(ID), IntegrityError);
 });
+
+Deno.test("a datum log that is a link is damaged: neither read nor written through", async () => {
+  await using dir = await tempDir();
+  const { store, jobs } = await open(dir.path);
+  const job = datumsJob(ID, 5);
+  await jobs.save(job);
+  const log = store.layout.datumLog("p", ID);
+  const outside = `${dir.path}/outside.datums`;
+  await Deno.rename(log, outside);
+  await Deno.symlink(outside, log);
+  const before = await Deno.readFile(outside);
+  const file = store.layout.job("p", ID);
+  const named = (err: unknown) => {
+    assert.ok(err instanceof IntegrityError);
+    assert.equal(err.data.file, file);
+    assert.match(err.message, new RegExp(`remove "${file}" and "${log}"`));
+    return true;
+  };
+  await assert.rejects(jobs.load(ID), named);
+  // A save by a process that did not write the job (a resume, `restart datum`).
+  const fresh = new JobStore(await Store.open(store.root));
+  await assert.rejects(fresh.save({ ...job, datums: job.datums.slice() }), named);
+  job.datums[1]!.tries = 2;
+  await assert.rejects(jobs.save(job), named);
+  assert.deepEqual(await Deno.readFile(outside), before, "the file linked to is untouched");
+  assert.ok((await Deno.lstat(log)).isSymlink);
+});
+
+Deno.test("a datum log of another job renamed in is damaged, even of the same length", async () => {
+  await using dir = await tempDir();
+  const { store, jobs } = await open(dir.path);
+  // Two jobs of the same datums: their logs are the same length, line for line.
+  await jobs.save({ ...datumsJob(OTHER, 5), state: "SUCCESS" });
+  await jobs.save({ ...datumsJob(ID, 5), state: "SUCCESS" });
+  const log = store.layout.datumLog("p", ID);
+  await Deno.copyFile(store.layout.datumLog("p", OTHER), log);
+  await assert.rejects(jobs.load(ID), IntegrityError);
+  const scan = await jobs.scan();
+  assert.deepEqual(scan.jobs.map((j) => j.id), [OTHER]);
+  assert.deepEqual(scan.damaged.map((d) => d.id), [ID]);
+});
