@@ -305,7 +305,10 @@ export async function readDatumLog(
     if (!Number.isSafeInteger(count) || (count as number) < 0) {
       throw new DamagedLog(`line ${lines} is neither a reset nor a datum`);
     }
-    if (reset?.job !== job) throw new DamagedLog(`line ${lines} is a reset of another job`);
+    // A reset without a job id is one written before resets named their job.
+    if (reset?.job !== undefined && reset.job !== job) {
+      throw new DamagedLog(`line ${lines} is a reset of another job`);
+    }
     datums = new Array(count as number);
     known = 0;
   };

@@ -276,3 +276,20 @@ Deno.test("a datum log of another job renamed in is damaged, even of the same le
   assert.deepEqual(scan.jobs.map((j) => j.id), [OTHER]);
   assert.deepEqual(scan.damaged.map((d) => d.id), [ID]);
 });
+
+Deno.test("a datum log whose resets name no job (as the log's first version wrote them) still reads", async () => {
+  await using dir = await tempDir();
+  const { store, jobs } = await open(dir.path);
+  const job = { ...datumsJob(ID, 5), state: "SUCCESS" as const };
+  await jobs.save(job);
+  const log = store.layout.datumLog("p", ID);
+  const text = await Deno.readTextFile(log);
+  const legacy = text.replace(`{"count":5,"job":"${ID}"}`, '{"count":5}');
+  assert.notEqual(legacy, text);
+  await Deno.writeTextFile(log, legacy);
+  const file = store.layout.job("p", ID);
+  const rec = JSON.parse(await Deno.readTextFile(file));
+  rec.datumLog.bytes = new TextEncoder().encode(legacy).length;
+  await Deno.writeTextFile(file, JSON.stringify(rec));
+  assert.deepEqual(await jobs.load(ID), plain(job));
+});
