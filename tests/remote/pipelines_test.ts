@@ -80,3 +80,23 @@ Deno.test("a job whose datums are in its datum log travels whole: inspect job on
   await rok(["verify"], b);
   await rok(["verify"], c);
 });
+
+Deno.test("push warns of a job record it leaves behind because its datum log is damaged", async () => {
+  await using dir = await tempDir();
+  const a = { store: `${dir.path}/a/.tusk` };
+  await rok(["init"], a);
+  await rok(["create", "repo", "data"], a);
+  await rok(["create", "pipeline", "-f", `${STAGES}/upper.json`], a);
+  await rok(["put", "file", "data@master:/one", "-f", "-"], { ...a, stdin: "one\n" });
+  await rok(["put", "file", "data@master:/two", "-f", "-"], { ...a, stdin: "two\n" });
+  const [newer, older] = await rjson<Job[]>(["list", "job"], a);
+  await Deno.remove(`${a.store}/jobs/upper/${newer!.id}.datums`);
+  await rok(["remote", "add", "origin", `${dir.path}/remote`], a);
+  const r = await rok(["push", "origin"], a);
+  const warned = r.stderr.split("\n").filter((l) => l.includes(newer!.id));
+  assert.equal(warned.length, 1, r.stderr);
+  assert.match(warned[0]!, /^tusk: warning: skipped a job record: .*damaged.*\.datums"/);
+  await rok(["clone", `${dir.path}/remote`, `${dir.path}/b`]);
+  const b = { store: `${dir.path}/b/.tusk` };
+  assert.deepEqual((await rjson<Job[]>(["list", "job"], b)).map((j) => j.id), [older!.id]);
+});
