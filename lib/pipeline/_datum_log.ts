@@ -14,7 +14,7 @@
  * never encoded whole more than once, nor held as one string. Private to `jobs.ts`.
  */
 import { concatBytes, writeAll } from "../store/fs_util.ts";
-import type { DatumRecord, JobRecord } from "./job_record.ts";
+import { type DatumRecord, isDatumRecord, type JobRecord } from "./job_record.ts";
 
 const utf8 = new TextEncoder();
 
@@ -294,7 +294,7 @@ export async function readDatumLog(
       const [i, rec] = v as [unknown, unknown];
       if (
         datums === null || v.length !== 2 || !Number.isSafeInteger(i) || (i as number) < 0 ||
-        (i as number) >= datums.length || typeof rec !== "object" || rec === null
+        (i as number) >= datums.length || !isDatumRecord(rec)
       ) throw new DamagedLog(`line ${lines} is not a datum of the job`);
       if (datums[i as number] === undefined) known++;
       datums[i as number] = shared(rec as DatumRecord);

@@ -293,3 +293,36 @@ Deno.test("a datum log whose resets name no job (as the log's first version wrot
   await Deno.writeTextFile(file, JSON.stringify(rec));
   assert.deepEqual(await jobs.load(ID), plain(job));
 });
+
+Deno.test("a datum log line whose record is not a datum's is damaged", async () => {
+  await using dir = await tempDir();
+  const { store, jobs } = await open(dir.path);
+  await jobs.save({ ...datumsJob(ID, 5), state: "SUCCESS" });
+  const log = store.layout.datumLog("p", ID);
+  const file = store.layout.job("p", ID);
+  const good = await Deno.readTextFile(log);
+  const rec = JSON.parse(await Deno.readTextFile(file));
+  for (const bad of ["{}", '{"id":"x","hash":"y","state":"SUCCESS"}', '{"inputs":7}']) {
+    const text = `${good}[3,${bad}]\n`;
+    await Deno.writeTextFile(log, text);
+    const datumLog = {
+      ...rec.datumLog,
+      lines: rec.datumLog.lines + 1,
+      bytes: new TextEncoder().encode(text).length,
+    };
+    await Deno.writeTextFile(file, JSON.stringify({ ...rec, datumLog }));
+    await assert.rejects(jobs.load(ID), IntegrityError, bad);
+  }
+});
+
+Deno.test("a record of the single form holding a datum that is not a datum's record is damaged", async () => {
+  await using dir = await tempDir();
+  const { store, jobs } = await open(dir.path);
+  const job: JobRecord = { ...datumsJob(ID, 3), state: "SUCCESS" };
+  await jobs.save(job);
+  const text = [...recordPieces(job)].join("");
+  const v = JSON.parse(text);
+  v.datums[1] = {};
+  await Deno.writeTextFile(store.layout.job("p", ID), JSON.stringify(v));
+  await assert.rejects(jobs.load(ID), IntegrityError);
+});
