@@ -311,13 +311,14 @@ export class JobStore {
       if (!isJobRecord(record)) throw damaged(false);
       return record;
     }
+    // Checked with its datums still empty: `readDatumLog()` checks each datum it reads.
+    if (!isJobRecord(record)) throw damaged(true);
     try {
       record.datums = await readDatumLog(log, head, id);
     } catch (err) {
       if (err instanceof DamagedLog) throw damaged(true);
       throw await this.#damaged(err, log, "file");
     }
-    if (!isJobRecord(record)) throw damaged(true);
     return record;
   }
 
