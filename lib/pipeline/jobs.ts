@@ -26,6 +26,7 @@ import {
   appendDatumLog,
   assertLogFile,
   DamagedLog,
+  type DatumLogHead,
   forgetSaved,
   lastSavedHead,
   readDatumLog,
@@ -299,27 +300,39 @@ export class JobStore {
     const file = this.#store.layout.job(pipeline, id);
     const log = this.#store.layout.datumLog(pipeline, id);
     const damaged = (split: boolean) => this.#damagedRecord(pipeline, id, split);
-    let read: Header;
-    try {
-      read = await readHeader(file);
-    } catch (err) {
-      if (err instanceof SyntaxError) throw damaged(false);
-      throw await this.#damaged(err, file, "file");
+    const readRecord = async (): Promise<Header> => {
+      try {
+        return await readHeader(file);
+      } catch (err) {
+        if (err instanceof SyntaxError) throw damaged(false);
+        throw await this.#damaged(err, file, "file");
+      }
+    };
+    let read = await readRecord();
+    let rereads = 0;
+    while (true) {
+      const { record, head } = read;
+      if (head === null) {
+        if (!isJobRecord(record)) throw damaged(false);
+        return record;
+      }
+      // Checked with its datums still empty: `readDatumLog()` checks each datum it reads.
+      if (!isJobRecord(record)) throw damaged(true);
+      try {
+        record.datums = await readDatumLog(log, head, id);
+        return record;
+      } catch (err) {
+        if (!(err instanceof DamagedLog)) throw await this.#damaged(err, log, "file");
+      }
+      // A log that is not what the record said may be one a save rewrote (a finished job's)
+      // since the record was read, its record about to be replaced too (the two renames are
+      // a moment apart): read the record again, a moment later, until it changes.
+      do {
+        if (++rereads > REREADS) throw damaged(true);
+        await new Promise((resolve) => setTimeout(resolve, REREAD_MS * rereads));
+        read = await readRecord();
+      } while (sameHead(read.head, head));
     }
-    const { record, head } = read;
-    if (head === null) {
-      if (!isJobRecord(record)) throw damaged(false);
-      return record;
-    }
-    // Checked with its datums still empty: `readDatumLog()` checks each datum it reads.
-    if (!isJobRecord(record)) throw damaged(true);
-    try {
-      record.datums = await readDatumLog(log, head, id);
-    } catch (err) {
-      if (err instanceof DamagedLog) throw damaged(true);
-      throw await this.#damaged(err, log, "file");
-    }
-    return record;
   }
 
   /**
@@ -642,6 +655,17 @@ export class JobStore {
  * are more than its datums over this (a quarter of them).
  */
 const COMPACT_SHARE = 4;
+
+/** How many times a record is read again when its log is not what it names. */
+const REREADS = 3;
+
+/** How long before a record is read again, times the reads so far (ms). */
+const REREAD_MS = 5;
+
+/** True when `a` and `b` name the same extent of a datum log. */
+function sameHead(a: DatumLogHead | null, b: DatumLogHead): boolean {
+  return a !== null && a.count === b.count && a.lines === b.lines && a.bytes === b.bytes;
+}
 
 /** Job records read ahead of the one a listing takes. */
 const READ_AHEAD = 16;

@@ -326,3 +326,33 @@ Deno.test("a record of the single form holding a datum that is not a datum's rec
   await Deno.writeTextFile(store.layout.job("p", ID), JSON.stringify(v));
   await assert.rejects(jobs.load(ID), IntegrityError);
 });
+
+Deno.test("a job read while its log is rewritten and its record replaced reads whole, not damaged", async () => {
+  await using dir = await tempDir();
+  const { store, jobs } = await open(dir.path);
+  const job = datumsJob(ID, 40);
+  await jobs.save(job);
+  for (const d of job.datums) d.state = "SUCCESS";
+  await jobs.save(job);
+  job.state = "SUCCESS";
+  const log = store.layout.datumLog("p", ID);
+  const reader = new JobStore(await Store.open(store.root));
+  // The reader has read the record naming the long log; the job's last save (its log
+  // rewritten, then its record) lands before it opens the log.
+  const realOpen = Deno.open;
+  let saved = false;
+  Deno.open = (async (path: string | URL, options?: Deno.OpenOptions) => {
+    if (!saved && path === log && !options?.write) {
+      saved = true;
+      await jobs.save(job, { durable: true });
+    }
+    return await realOpen(path, options);
+  }) as typeof Deno.open;
+  try {
+    assert.deepEqual(await reader.load(ID), plain(job));
+  } finally {
+    Deno.open = realOpen;
+  }
+  assert.ok(saved, "the save landed between the reads");
+  assert.equal(logLines(store).length, 41, "the log was rewritten");
+});
