@@ -4,6 +4,7 @@
  */
 import { formatSize, formatTable } from "../lib/format/format.ts";
 import { type CliContext, type JsonOption, load } from "./context.ts";
+import { warnDamaged } from "./_damaged.ts";
 
 type Remote = typeof import("../lib/remote.ts");
 type Result = import("../lib/remote.ts").TransferResult;
@@ -114,6 +115,7 @@ export async function push(
     r = await (await verbs()).pushTo(await cli.store(), {
       remote,
       refs,
+      onDamaged: warnDamaged(cli),
       ...(p.on ? { onProgress: p.on } : {}),
     });
   } finally {

@@ -137,14 +137,51 @@ export async function verify(
  * Free what nothing keeps: no kept ledger entry, no live pipeline's job records or datum
  * index, and nothing written since a job still running started. Datum index entries whose
  * output is no longer whole, and lines that are not entries, are dropped (their datums run
- * again).
+ * again). Datum logs whose job record is gone (removed by hand) are removed too.
  */
 export async function gc(store: Store, options: { dryRun?: boolean } = {}): Promise<GcReport> {
+  const started = Date.now();
   const report = await collectGarbage(store, { ...options, extraRoots: jobRoots(store) });
   if (!options.dryRun) {
     const jobs = new JobStore(store);
     const live = new Set(Object.keys((await store.state()).meta[PIPELINE_KIND] ?? {}));
-    for (const p of await jobs.pipelines()) if (!live.has(p)) await jobs.removePipeline(p);
+    for (const p of await jobs.pipelines()) {
+      if (!live.has(p)) await jobs.removePipeline(p);
+      else await removeOrphanLogs(store, p, started - ORPHAN_MARGIN_MS);
+    }
   }
   return report;
+}
+
+/**
+ * How long before `gc` started a datum log without a record must have been last written to
+ * be removed: a job's first save writes its log just before its record.
+ */
+const ORPHAN_MARGIN_MS = 10_000;
+
+/**
+ * Remove each datum log of `pipeline` (`<id>.datums`, a regular file) whose record
+ * (`<id>.json`) is gone and that was last written before `before` (ms since the epoch).
+ */
+async function removeOrphanLogs(store: Store, pipeline: string, before: number): Promise<void> {
+  const dir = store.layout.jobDir(pipeline);
+  const names = new Set<string>();
+  try {
+    for await (const e of Deno.readDir(dir)) names.add(e.name);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  for (const name of names) {
+    const m = /^([0-9a-f]{32})\.datums$/.exec(name);
+    if (!m || names.has(`${m[1]}.json`)) continue;
+    const log = `${dir}/${name}`;
+    const info = await Deno.lstat(log).catch(() => null);
+    if (!info?.isFile || (info.mtime?.getTime() ?? Infinity) >= before) continue;
+    // Its record may have been written since the folder was listed.
+    if (await Deno.lstat(`${dir}/${m[1]}.json`).then(() => true, () => false)) continue;
+    await Deno.remove(log).catch((err) => {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    });
+  }
 }

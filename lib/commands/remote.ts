@@ -3,6 +3,7 @@
  * the work is in `lib/remote/`.
  */
 import { InvalidArgumentError } from "../errors.ts";
+import type { DamagedJob } from "../pipeline/jobs.ts";
 import type { RemoteBackend } from "../remote/backend.ts";
 import { addRemote, readRemotes, remoteNamed, removeRemote } from "../remote/config.ts";
 import type { TransferProgress, TransferResult } from "../remote/progress.ts";
@@ -94,6 +95,8 @@ export interface TransferOptions {
   readonly refs?: readonly string[];
   readonly env?: (name: string) => string | undefined;
   readonly onProgress?: (p: TransferProgress) => void;
+  /** Told of each job record a push leaves behind because it is damaged. */
+  readonly onDamaged?: (d: DamagedJob) => void;
 }
 
 const envOf = (o: { env?: (name: string) => string | undefined }) =>

@@ -1,7 +1,8 @@
 /**
  * A job's datums, kept apart from its record: `jobs/<pipeline>/<id>.datums`, JSON lines,
  * only ever appended to (and cut back to what the record names). A line is a reset,
- * `{"count":N}` (the job now has N datums, none known yet), or a datum's record,
+ * `{"count":N,"job":"<id>"}` (job `<id>` now has N datums, none known yet: the id, so that
+ * a log renamed in from another job is not read as this one's), or a datum's record,
  * `[i,{…}]` (datum `i` is now this). The record (`<id>.json`) says how far the log goes:
  * `datumLog: {count, lines, bytes}`. What lies past `bytes` is an append a crash cut short,
  * never read and cut off by the next save; a log that ends before `bytes`, or whose lines
@@ -13,7 +14,7 @@
  * never encoded whole more than once, nor held as one string. Private to `jobs.ts`.
  */
 import { concatBytes, writeAll } from "../store/fs_util.ts";
-import type { DatumRecord, JobRecord } from "./job_record.ts";
+import { type DatumRecord, isDatumRecord, type JobRecord } from "./job_record.ts";
 
 const utf8 = new TextEncoder();
 
@@ -168,7 +169,7 @@ export async function appendDatumLog(
       if (held >= WRITE_BYTES) await write();
     };
     if (!incremental) {
-      text += `{"count":${datums.length}}\n`;
+      text += `{"count":${datums.length},"job":${JSON.stringify(job.id)}}\n`;
       lines++;
     }
     for (let i = 0; i < datums.length; i++) {
@@ -218,6 +219,21 @@ export function forgetSaved(job: JobRecord): void {
 /** Why a datum log cannot be read as its record says: thrown by `readDatumLog()`. */
 export class DamagedLog extends Error {}
 
+/**
+ * Throws `DamagedLog` when something other than a regular file is at `log` (a folder, or a
+ * link, which is never followed: a save would write through it, out of the store).
+ */
+export async function assertLogFile(log: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(log);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  if (!info.isFile) throw new DamagedLog("the datum log is not a regular file");
+}
+
 /** The most distinct values `readDatumLog()` holds once (past them, each is its own). */
 const SHARED_MOST = 4096;
 
@@ -225,17 +241,23 @@ const SHARED_MOST = 4096;
 const READ_BYTES = 1 << 16;
 
 /**
- * The datums of the log `log` as far as `head` goes, a slice at a time (never the whole log
- * as one string). Throws `DamagedLog` when the log is not what `head` says: missing or
- * shorter, other lines, a datum left unknown.
+ * The datums of job `job`'s log `log` as far as `head` goes, a slice at a time (never the
+ * whole log as one string). Throws `DamagedLog` when the log is not what `head` says:
+ * missing or shorter, not a regular file, other lines, a reset of another job, a datum left
+ * unknown.
  */
-export async function readDatumLog(log: string, head: DatumLogHead): Promise<DatumRecord[]> {
+export async function readDatumLog(
+  log: string,
+  head: DatumLogHead,
+  job: string,
+): Promise<DatumRecord[]> {
   if (head.bytes === 0) {
     if (head.count !== 0 || head.lines !== 0) throw new DamagedLog("empty log, datums named");
     return [];
   }
   let f: Deno.FsFile;
   try {
+    await assertLogFile(log);
     f = await Deno.open(log);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) throw new DamagedLog("no datum log");
@@ -272,15 +294,20 @@ export async function readDatumLog(log: string, head: DatumLogHead): Promise<Dat
       const [i, rec] = v as [unknown, unknown];
       if (
         datums === null || v.length !== 2 || !Number.isSafeInteger(i) || (i as number) < 0 ||
-        (i as number) >= datums.length || typeof rec !== "object" || rec === null
+        (i as number) >= datums.length || !isDatumRecord(rec)
       ) throw new DamagedLog(`line ${lines} is not a datum of the job`);
       if (datums[i as number] === undefined) known++;
       datums[i as number] = shared(rec as DatumRecord);
       return;
     }
-    const count = (v as { count?: unknown } | null)?.count;
+    const reset = v as { count?: unknown; job?: unknown } | null;
+    const count = reset?.count;
     if (!Number.isSafeInteger(count) || (count as number) < 0) {
       throw new DamagedLog(`line ${lines} is neither a reset nor a datum`);
+    }
+    // A reset without a job id is one written before resets named their job.
+    if (reset?.job !== undefined && reset.job !== job) {
+      throw new DamagedLog(`line ${lines} is a reset of another job`);
     }
     datums = new Array(count as number);
     known = 0;

@@ -60,7 +60,18 @@ export async function readDatumIndex(
   return index;
 }
 
-/** Append entries to the datum index of `pipeline` and fsync them. */
+/**
+ * The append to each datum index this process is making, by path: appends to one index are
+ * made one after another, since one that looks at the index's last byte while another's
+ * write is in flight (a write that spans pages is seen in part) would take that line for one
+ * a crash tore, and start its own with a newline: an empty line.
+ */
+const appending = new Map<string, Promise<void>>();
+
+/**
+ * Append entries to the datum index of `pipeline` and fsync them, after any append to it
+ * this process is making.
+ */
 export async function appendDatumEntries(
   layout: Layout,
   pipeline: string,
@@ -68,6 +79,25 @@ export async function appendDatumEntries(
   damaged: Damaged,
 ): Promise<void> {
   if (entries.length === 0) return;
+  const path = layout.datumIndex(pipeline);
+  const before = appending.get(path) ?? Promise.resolve();
+  const mine = before.then(() => appendNow(layout, pipeline, entries, damaged));
+  const settled = mine.then(() => {}, () => {});
+  appending.set(path, settled);
+  try {
+    await mine;
+  } finally {
+    if (appending.get(path) === settled) appending.delete(path);
+  }
+}
+
+/** Append entries to the datum index of `pipeline` and fsync them, at once. */
+async function appendNow(
+  layout: Layout,
+  pipeline: string,
+  entries: readonly DatumIndexEntry[],
+  damaged: Damaged,
+): Promise<void> {
   const path = layout.datumIndex(pipeline);
   let f: Deno.FsFile;
   try {

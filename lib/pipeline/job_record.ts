@@ -169,5 +169,17 @@ export function isJobRecord(value: unknown): value is JobRecord {
   return typeof r.id === "string" && typeof r.pipeline === "string" &&
     typeof r.state === "string" && typeof r.trigger === "string" &&
     typeof r.created === "string" && Array.isArray(r.inputs) && Array.isArray(r.datums) &&
-    typeof r.progress === "object" && r.progress !== null;
+    typeof r.progress === "object" && r.progress !== null && r.datums.every(isDatumRecord);
+}
+
+/**
+ * True when `value` has the fields every reader of a datum's record relies on: its id, hash
+ * and state, its inputs (objects) and tries.
+ */
+export function isDatumRecord(value: unknown): value is DatumRecord {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const d = value as Record<string, unknown>;
+  return typeof d.id === "string" && typeof d.hash === "string" &&
+    typeof d.state === "string" && typeof d.tries === "number" && Array.isArray(d.inputs) &&
+    d.inputs.every((i) => typeof i === "object" && i !== null);
 }

@@ -24,7 +24,9 @@ import {
 import { isFinal } from "./states.ts";
 import {
   appendDatumLog,
+  assertLogFile,
   DamagedLog,
+  type DatumLogHead,
   forgetSaved,
   lastSavedHead,
   readDatumLog,
@@ -138,6 +140,7 @@ export class JobStore {
       ? tempPath(layout.tmp)
       : null;
     try {
+      await assertLogFile(log);
       const head = compact
         ? await appendDatumLog(compact, job, null, true)
         : await appendDatumLog(log, job, base, durable);
@@ -157,6 +160,7 @@ export class JobStore {
       forgetSaved(job);
       await Deno.remove(tmp).catch(() => {});
       if (compact) await Deno.remove(compact).catch(() => {});
+      if (err instanceof DamagedLog) throw this.#damagedRecord(job.pipeline, job.id, true);
       mapWriteError(err, record);
     }
     if (durable) await syncDir(dir);
@@ -295,34 +299,56 @@ export class JobStore {
   async #read(pipeline: string, id: string): Promise<JobRecord> {
     const file = this.#store.layout.job(pipeline, id);
     const log = this.#store.layout.datumLog(pipeline, id);
-    const damaged = (split: boolean) =>
-      new IntegrityError(
-        `The record of job ${id} of pipeline "${pipeline}" is damaged: remove "${file}"${
-          split ? ` and "${log}"` : ""
-        } to forget that job (commits and other jobs are untouched; the pipeline runs a new ` +
-          "job if its inputs need one)",
-        { job: id, pipeline, file },
-      );
-    let read: Header;
-    try {
-      read = await readHeader(file);
-    } catch (err) {
-      if (err instanceof SyntaxError) throw damaged(false);
-      throw await this.#damaged(err, file, "file");
+    const damaged = (split: boolean) => this.#damagedRecord(pipeline, id, split);
+    const readRecord = async (): Promise<Header> => {
+      try {
+        return await readHeader(file);
+      } catch (err) {
+        if (err instanceof SyntaxError) throw damaged(false);
+        throw await this.#damaged(err, file, "file");
+      }
+    };
+    let read = await readRecord();
+    let rereads = 0;
+    while (true) {
+      const { record, head } = read;
+      if (head === null) {
+        if (!isJobRecord(record)) throw damaged(false);
+        return record;
+      }
+      // Checked with its datums still empty: `readDatumLog()` checks each datum it reads.
+      if (!isJobRecord(record)) throw damaged(true);
+      try {
+        record.datums = await readDatumLog(log, head, id);
+        return record;
+      } catch (err) {
+        if (!(err instanceof DamagedLog)) throw await this.#damaged(err, log, "file");
+      }
+      // A log that is not what the record said may be one a save rewrote (a finished job's)
+      // since the record was read, its record about to be replaced too (the two renames are
+      // a moment apart): read the record again, a moment later, until it changes.
+      do {
+        if (++rereads > REREADS) throw damaged(true);
+        await new Promise((resolve) => setTimeout(resolve, REREAD_MS * rereads));
+        read = await readRecord();
+      } while (sameHead(read.head, head));
     }
-    const { record, head } = read;
-    if (head === null) {
-      if (!isJobRecord(record)) throw damaged(false);
-      return record;
-    }
-    try {
-      record.datums = await readDatumLog(log, head);
-    } catch (err) {
-      if (err instanceof DamagedLog) throw damaged(true);
-      throw await this.#damaged(err, log, "file");
-    }
-    if (!isJobRecord(record)) throw damaged(true);
-    return record;
+  }
+
+  /**
+   * The error for the damaged record of job `id` of `pipeline`, naming its file (and its
+   * datum log, when `split`) and the remedy: removing them forgets that job alone.
+   */
+  #damagedRecord(pipeline: string, id: string, split: boolean): IntegrityError {
+    const file = this.#store.layout.job(pipeline, id);
+    const log = this.#store.layout.datumLog(pipeline, id);
+    return new IntegrityError(
+      `The record of job ${id} of pipeline "${pipeline}" is damaged: remove "${file}"${
+        split ? ` and "${log}"` : ""
+      } to forget that job (commits and other jobs are untouched; the pipeline runs a new ` +
+        "job if its inputs need one)",
+      { job: id, pipeline, file },
+    );
   }
 
   /**
@@ -629,6 +655,17 @@ export class JobStore {
  * are more than its datums over this (a quarter of them).
  */
 const COMPACT_SHARE = 4;
+
+/** How many times a record is read again when its log is not what it names. */
+const REREADS = 3;
+
+/** How long before a record is read again, times the reads so far (ms). */
+const REREAD_MS = 5;
+
+/** True when `a` and `b` name the same extent of a datum log. */
+function sameHead(a: DatumLogHead | null, b: DatumLogHead): boolean {
+  return a !== null && a.count === b.count && a.lines === b.lines && a.bytes === b.bytes;
+}
 
 /** Job records read ahead of the one a listing takes. */
 const READ_AHEAD = 16;

@@ -3,7 +3,13 @@
  * JSON text, its datums in it, whether the store keeps them in the record's file or in its
  * datum log) and its datum index entries.
  */
-import { type DatumIndexEntry, type JobRecord, JobStore, recordPieces } from "../pipeline/jobs.ts";
+import {
+  type DamagedJob,
+  type DatumIndexEntry,
+  type JobRecord,
+  JobStore,
+  recordPieces,
+} from "../pipeline/jobs.ts";
 import type { PipelineRecord } from "../pipeline/pipelines.ts";
 import { isFinal } from "../pipeline/states.ts";
 import type { Store } from "../store/store.ts";
@@ -16,10 +22,18 @@ export interface JobFile {
   readonly record: JobRecord;
 }
 
-/** The finished jobs of pipeline `p` in `store` (those of this pipeline, not a namesake). */
-export async function finishedJobs(store: Store, p: PipelineRecord): Promise<JobFile[]> {
+/**
+ * The finished jobs of pipeline `p` in `store` (those of this pipeline, not a namesake); a
+ * damaged record is left out and handed to `onDamaged`.
+ */
+export async function finishedJobs(
+  store: Store,
+  p: PipelineRecord,
+  onDamaged?: (d: DamagedJob) => void,
+): Promise<JobFile[]> {
   const out: JobFile[] = [];
-  const { jobs } = await new JobStore(store).scan({ pipeline: p.name });
+  const { jobs, damaged } = await new JobStore(store).scan({ pipeline: p.name });
+  if (onDamaged) { for (const d of damaged) onDamaged(d); }
   for (const job of jobs) {
     if (!isFinal(job.state) || job.pipelineSeq !== p.createdSeq) continue;
     out.push({ id: job.id, bytes: recordBytes(job), record: job });

@@ -1,4 +1,5 @@
 /** What a push or pull is asked, what it reports as it goes, and what it did. */
+import type { DamagedJob } from "../pipeline/jobs.ts";
 import type { RemoteBackend } from "./backend.ts";
 
 /** Options of `push()` and `pull()`. */
@@ -9,6 +10,8 @@ export interface TransferOptions {
   /** `repo` or `repo@branch` to move (none: everything). */
   readonly refs?: readonly string[];
   readonly onProgress?: (p: TransferProgress) => void;
+  /** Told of each job record a push leaves behind because it is damaged. */
+  readonly onDamaged?: (d: DamagedJob) => void;
 }
 
 /** One step of a transfer's progress: objects and bytes moved of those to move. */

@@ -164,7 +164,7 @@ export async function push(store: Store, options: TransferOptions): Promise<Tran
   const jobs: Record<string, Hash> = { ...(head?.jobs ?? {}) };
   const jobDeltas: JobDelta[] = [];
   for (const p of pushedPipes) {
-    const d = await jobDelta(store, p, jobs[p.name], objects, url);
+    const d = await jobDelta(store, p, jobs[p.name], { objects, url, ...damagedOf(options) });
     if (d) jobDeltas.push(d);
   }
   if (moves.length === 0 && sentPipelines.length === 0 && jobDeltas.length === 0) {
@@ -329,10 +329,13 @@ async function jobDelta(
   store: Store,
   p: PipelineRecord,
   current: Hash | undefined,
-  objects: RemoteObjects,
-  url: string,
+  { objects, url, onDamaged }: {
+    objects: RemoteObjects;
+    url: string;
+    onDamaged?: TransferOptions["onDamaged"];
+  },
 ): Promise<JobDelta | null> {
-  const mine = await finishedJobs(store, p);
+  const mine = await finishedJobs(store, p, onDamaged);
   const entries = await datumEntries(store, p);
   if (mine.length === 0 && entries.length === 0) return null;
   let old: JobManifest = { format: 1, jobs: {}, datums: null };
@@ -533,4 +536,9 @@ class Sender {
     if (batch.size) await putPack(batch, true)();
     return { packs, objects: loose, count: totalObjects, bytes };
   }
+}
+
+/** `{ onDamaged }` of `options`, when given. */
+function damagedOf(options: TransferOptions): Pick<TransferOptions, "onDamaged"> {
+  return options.onDamaged ? { onDamaged: options.onDamaged } : {};
 }

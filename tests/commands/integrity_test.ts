@@ -146,3 +146,35 @@ Deno.test("verify() calls a datum index entry whose output is gone a stale cache
   assert.equal((await jobs.datumIndex("upper")).size, 0);
   await verify(s.store);
 });
+
+Deno.test("gc() removes a datum log whose job record is gone, not one that may be a first save's", async () => {
+  await using s = await pipelineStore();
+  const jobs = new JobStore(s.store);
+  const kept = await saveJob(s.store, "SUCCESS");
+  const job = await jobs.load(kept);
+  job.datums = [{
+    id: "0".repeat(32),
+    hash: EMPTY_TREE,
+    state: "SUCCESS",
+    inputs: [],
+    tries: 1,
+    durationMs: 1,
+    exitCode: 0,
+  }];
+  await jobs.save(job);
+  const forgotten = newJobId(new Date(Date.now() - 60_000));
+  const fresh = newJobId(new Date());
+  const { layout } = s.store;
+  await Deno.copyFile(layout.datumLog("upper", kept), layout.datumLog("upper", forgotten));
+  await Deno.copyFile(layout.datumLog("upper", kept), layout.datumLog("upper", fresh));
+  // Its record removed by hand a minute ago; the other's record not written yet.
+  const old = new Date(Date.now() - 60_000);
+  await Deno.utime(layout.datumLog("upper", forgotten), old, old);
+  await gc(s.store, { dryRun: true });
+  await Deno.lstat(layout.datumLog("upper", forgotten));
+  await gc(s.store);
+  await assert.rejects(Deno.lstat(layout.datumLog("upper", forgotten)), Deno.errors.NotFound);
+  await Deno.lstat(layout.datumLog("upper", fresh));
+  assert.equal((await jobs.load(kept)).datums.length, 1);
+  await verify(s.store);
+});

@@ -235,3 +235,124 @@ Deno.test("a job that ends with a log of many overwritten lines gets a log of it
   await Deno.writeTextFile(file, running);
   await assert.rejects(jobs.load(ID), IntegrityError);
 });
+
+Deno.test("a datum log that is a link is damaged: neither read nor written through", async () => {
+  await using dir = await tempDir();
+  const { store, jobs } = await open(dir.path);
+  const job = datumsJob(ID, 5);
+  await jobs.save(job);
+  const log = store.layout.datumLog("p", ID);
+  const outside = `${dir.path}/outside.datums`;
+  await Deno.rename(log, outside);
+  await Deno.symlink(outside, log);
+  const before = await Deno.readFile(outside);
+  const file = store.layout.job("p", ID);
+  const named = (err: unknown) => {
+    assert.ok(err instanceof IntegrityError);
+    assert.equal(err.data.file, file);
+    assert.match(err.message, new RegExp(`remove "${file}" and "${log}"`));
+    return true;
+  };
+  await assert.rejects(jobs.load(ID), named);
+  // A save by a process that did not write the job (a resume, `restart datum`).
+  const fresh = new JobStore(await Store.open(store.root));
+  await assert.rejects(fresh.save({ ...job, datums: job.datums.slice() }), named);
+  job.datums[1]!.tries = 2;
+  await assert.rejects(jobs.save(job), named);
+  assert.deepEqual(await Deno.readFile(outside), before, "the file linked to is untouched");
+  assert.ok((await Deno.lstat(log)).isSymlink);
+});
+
+Deno.test("a datum log of another job renamed in is damaged, even of the same length", async () => {
+  await using dir = await tempDir();
+  const { store, jobs } = await open(dir.path);
+  // Two jobs of the same datums: their logs are the same length, line for line.
+  await jobs.save({ ...datumsJob(OTHER, 5), state: "SUCCESS" });
+  await jobs.save({ ...datumsJob(ID, 5), state: "SUCCESS" });
+  const log = store.layout.datumLog("p", ID);
+  await Deno.copyFile(store.layout.datumLog("p", OTHER), log);
+  await assert.rejects(jobs.load(ID), IntegrityError);
+  const scan = await jobs.scan();
+  assert.deepEqual(scan.jobs.map((j) => j.id), [OTHER]);
+  assert.deepEqual(scan.damaged.map((d) => d.id), [ID]);
+});
+
+Deno.test("a datum log whose resets name no job (as the log's first version wrote them) still reads", async () => {
+  await using dir = await tempDir();
+  const { store, jobs } = await open(dir.path);
+  const job = { ...datumsJob(ID, 5), state: "SUCCESS" as const };
+  await jobs.save(job);
+  const log = store.layout.datumLog("p", ID);
+  const text = await Deno.readTextFile(log);
+  const legacy = text.replace(`{"count":5,"job":"${ID}"}`, '{"count":5}');
+  assert.notEqual(legacy, text);
+  await Deno.writeTextFile(log, legacy);
+  const file = store.layout.job("p", ID);
+  const rec = JSON.parse(await Deno.readTextFile(file));
+  rec.datumLog.bytes = new TextEncoder().encode(legacy).length;
+  await Deno.writeTextFile(file, JSON.stringify(rec));
+  assert.deepEqual(await jobs.load(ID), plain(job));
+});
+
+Deno.test("a datum log line whose record is not a datum's is damaged", async () => {
+  await using dir = await tempDir();
+  const { store, jobs } = await open(dir.path);
+  await jobs.save({ ...datumsJob(ID, 5), state: "SUCCESS" });
+  const log = store.layout.datumLog("p", ID);
+  const file = store.layout.job("p", ID);
+  const good = await Deno.readTextFile(log);
+  const rec = JSON.parse(await Deno.readTextFile(file));
+  for (const bad of ["{}", '{"id":"x","hash":"y","state":"SUCCESS"}', '{"inputs":7}']) {
+    const text = `${good}[3,${bad}]\n`;
+    await Deno.writeTextFile(log, text);
+    const datumLog = {
+      ...rec.datumLog,
+      lines: rec.datumLog.lines + 1,
+      bytes: new TextEncoder().encode(text).length,
+    };
+    await Deno.writeTextFile(file, JSON.stringify({ ...rec, datumLog }));
+    await assert.rejects(jobs.load(ID), IntegrityError, bad);
+  }
+});
+
+Deno.test("a record of the single form holding a datum that is not a datum's record is damaged", async () => {
+  await using dir = await tempDir();
+  const { store, jobs } = await open(dir.path);
+  const job: JobRecord = { ...datumsJob(ID, 3), state: "SUCCESS" };
+  await jobs.save(job);
+  const text = [...recordPieces(job)].join("");
+  const v = JSON.parse(text);
+  v.datums[1] = {};
+  await Deno.writeTextFile(store.layout.job("p", ID), JSON.stringify(v));
+  await assert.rejects(jobs.load(ID), IntegrityError);
+});
+
+Deno.test("a job read while its log is rewritten and its record replaced reads whole, not damaged", async () => {
+  await using dir = await tempDir();
+  const { store, jobs } = await open(dir.path);
+  const job = datumsJob(ID, 40);
+  await jobs.save(job);
+  for (const d of job.datums) d.state = "SUCCESS";
+  await jobs.save(job);
+  job.state = "SUCCESS";
+  const log = store.layout.datumLog("p", ID);
+  const reader = new JobStore(await Store.open(store.root));
+  // The reader has read the record naming the long log; the job's last save (its log
+  // rewritten, then its record) lands before it opens the log.
+  const realOpen = Deno.open;
+  let saved = false;
+  Deno.open = (async (path: string | URL, options?: Deno.OpenOptions) => {
+    if (!saved && path === log && !options?.write) {
+      saved = true;
+      await jobs.save(job, { durable: true });
+    }
+    return await realOpen(path, options);
+  }) as typeof Deno.open;
+  try {
+    assert.deepEqual(await reader.load(ID), plain(job));
+  } finally {
+    Deno.open = realOpen;
+  }
+  assert.ok(saved, "the save landed between the reads");
+  assert.equal(logLines(store).length, 41, "the log was rewritten");
+});

@@ -14,7 +14,8 @@ interface Job {
   progress: { processed: number; skipped: number };
 }
 
-async function origin(dir: string) {
+/** A store in `dir/a` with pipeline "upper" and two jobs of it, and remote "origin" added. */
+async function twoJobs(dir: string) {
   const a = { store: `${dir}/a/.tusk` };
   await rok(["init"], a);
   await rok(["create", "repo", "data"], a);
@@ -22,6 +23,11 @@ async function origin(dir: string) {
   await rok(["put", "file", "data@master:/one", "-f", "-"], { ...a, stdin: "one\n" });
   await rok(["put", "file", "data@master:/two", "-f", "-"], { ...a, stdin: "two\n" });
   await rok(["remote", "add", "origin", `${dir}/remote`], a);
+  return a;
+}
+
+async function origin(dir: string) {
+  const a = await twoJobs(dir);
   await rok(["push", "origin"], a);
   return a;
 }
@@ -79,4 +85,18 @@ Deno.test("a job whose datums are in its datum log travels whole: inspect job on
   }
   await rok(["verify"], b);
   await rok(["verify"], c);
+});
+
+Deno.test("push warns of a job record it leaves behind because its datum log is damaged", async () => {
+  await using dir = await tempDir();
+  const a = await twoJobs(dir.path);
+  const [newer, older] = await rjson<Job[]>(["list", "job"], a);
+  await Deno.remove(`${a.store}/jobs/upper/${newer!.id}.datums`);
+  const r = await rok(["push", "origin"], a);
+  const warned = r.stderr.split("\n").filter((l) => l.includes(newer!.id));
+  assert.equal(warned.length, 1, r.stderr);
+  assert.match(warned[0]!, /^tusk: warning: skipped a job record: .*damaged.*\.datums"/);
+  await rok(["clone", `${dir.path}/remote`, `${dir.path}/b`]);
+  const b = { store: `${dir.path}/b/.tusk` };
+  assert.deepEqual((await rjson<Job[]>(["list", "job"], b)).map((j) => j.id), [older!.id]);
 });
