@@ -2,7 +2,8 @@
  * `gc()` and `verify()` with jobs: what a job still running has written but named nowhere
  * yet is kept (also an object it wrote again that the store held as garbage), what a job
  * that ended or a crash left is freed, and a datum index entry whose output is gone is a
- * stale cache entry that `gc()` drops.
+ * stale cache entry that `gc()` drops; a datum log or attempts file left without its record is
+ * removed by `gc()`.
  */
 import assert from "node:assert/strict";
 import { gc, verify } from "../../lib/commands/integrity.ts";
@@ -177,4 +178,26 @@ Deno.test("gc() removes a datum log whose job record is gone, not one that may b
   await Deno.lstat(layout.datumLog("upper", fresh));
   assert.equal((await jobs.load(kept)).datums.length, 1);
   await verify(s.store);
+});
+
+Deno.test("gc() removes the noted attempts of a job whose record is gone, not recent ones", async () => {
+  await using s = await pipelineStore();
+  const jobs = new JobStore(s.store);
+  const kept = await saveJob(s.store, "RUNNING");
+  await jobs.noteAttempts("upper", kept, ["finish"]);
+  const forgotten = newJobId(new Date(Date.now() - 60_000));
+  const fresh = newJobId(new Date());
+  await jobs.noteAttempts("upper", forgotten, ["a", "b"]);
+  await jobs.noteAttempts("upper", fresh, ["a"]);
+  const { layout } = s.store;
+  const old = new Date(Date.now() - 60_000);
+  await Deno.utime(layout.attempts("upper", forgotten), old, old);
+  await Deno.utime(layout.attempts("upper", kept), old, old);
+  await gc(s.store, { dryRun: true });
+  await Deno.lstat(layout.attempts("upper", forgotten));
+  await gc(s.store);
+  await assert.rejects(Deno.lstat(layout.attempts("upper", forgotten)), Deno.errors.NotFound);
+  // Last written within the grace: a job being created; and one whose record is there.
+  assert.deepEqual([...(await jobs.attempts("upper", fresh))], [["a", 1]]);
+  assert.deepEqual([...(await jobs.attempts("upper", kept))], [["finish", 1]]);
 });
