@@ -8,7 +8,7 @@
  * `datum_index.ts`), which is what lets a later job skip a datum and reuse its output.
  */
 import { IntegrityError, InvalidArgumentError, NotFoundError } from "../errors.ts";
-import { wrongKindError } from "../store/damage.ts";
+import { removeCommand, wrongKindError } from "../store/damage.ts";
 import type { Hash } from "../store/hash.ts";
 import { mapWriteError, syncDir, tempPath, writeAll, writeFileAtomic } from "../store/fs_util.ts";
 import type { Layout } from "../store/layout.ts";
@@ -337,14 +337,15 @@ export class JobStore {
 
   /**
    * The error for the damaged record of job `id` of `pipeline`, naming its file (and its
-   * datum log, when `split`) and the remedy: removing them forgets that job alone.
+   * datum log, when `split`, with a command that removes it as a file or a folder) and the
+   * remedy: removing them forgets that job alone.
    */
   #damagedRecord(pipeline: string, id: string, split: boolean): IntegrityError {
     const file = this.#store.layout.job(pipeline, id);
     const log = this.#store.layout.datumLog(pipeline, id);
     return new IntegrityError(
       `The record of job ${id} of pipeline "${pipeline}" is damaged: remove "${file}"${
-        split ? ` and "${log}"` : ""
+        split ? ` and "${log}" (either may be a folder: ${removeCommand([file, log])})` : ""
       } to forget that job (commits and other jobs are untouched; the pipeline runs a new ` +
         "job if its inputs need one)",
       { job: id, pipeline, file },
