@@ -34,6 +34,7 @@ import {
   stampSaved,
 } from "./_datum_log.ts";
 import { type Header, readHeader, readRecordHead } from "./_record_file.ts";
+import { goneWithPipeline } from "./_pipeline_gone.ts";
 import type { Store } from "../store/store.ts";
 import {
   type DamagedJob,
@@ -109,9 +110,12 @@ export class JobStore {
    * changed since this process last saved the job appended (see `_datum_log.ts`), then the
    * record itself, the job without its datums and naming how far its log goes, replaces the
    * one before atomically. A new job's id goes into its pipeline's job index first, so the
-   * index never lacks a record.
+   * index never lacks a record. A job this process saved before whose pipeline has been
+   * deleted since (its record gone with the pipeline's folder) is not saved: nothing is written.
    */
   async save(job: JobRecord, options: { durable?: boolean } = {}): Promise<void> {
+    // Its pipeline deleted meanwhile: its records went with it (see `_pipeline_gone.ts`).
+    if (await goneWithPipeline(this.#store, job)) return;
     const { layout } = this.#store;
     const dir = layout.jobDir(job.pipeline);
     await Deno.mkdir(dir, { recursive: true }).catch(async (err) => {
