@@ -1,7 +1,7 @@
 /**
  * A job record's file as it is read: the split form (the job without its datums, naming its
  * datum log: `_datum_log.ts`) or the single form a version before the datum log wrote (its
- * datums in it, last), whole or up to its datums. Private to `jobs.ts`.
+ * datums in it, last), whole or up to its datums. Private to `_job_files.ts`.
  */
 import { type DatumLogHead, isLogHead } from "./_datum_log.ts";
 import { readAt } from "./datum_index.ts";

@@ -6,12 +6,12 @@
  * without listing the folder: see `job_index.ts`) and `jobs/<pipeline>/datums.jsonl` (an
  * append-only index of datums that succeeded: datum hash → output tree, with its mark:
  * `datum_index.ts`), which is what lets a later job skip a datum and reuse its output.
+ * The record and its log are saved and read by `_job_files.ts`; the stop and re-run requests
+ * beside them are `_job_requests.ts`'s.
  */
 import { IntegrityError, InvalidArgumentError, NotFoundError } from "../errors.ts";
-import { removeCommand, wrongKindError } from "../store/damage.ts";
+import { wrongKindError } from "../store/damage.ts";
 import type { Hash } from "../store/hash.ts";
-import { mapWriteError, syncDir, tempPath, writeAll, writeFileAtomic } from "../store/fs_util.ts";
-import type { Layout } from "../store/layout.ts";
 import { openOwn } from "../store/own_file.ts";
 import { JobIndex } from "./job_index.ts";
 import {
@@ -22,24 +22,12 @@ import {
   markDatumIndex,
   readDatumIndex,
 } from "./datum_index.ts";
-import { isFinal } from "./states.ts";
-import {
-  appendDatumLog,
-  assertLogFile,
-  DamagedLog,
-  type DatumLogHead,
-  forgetSaved,
-  lastSavedHead,
-  readDatumLog,
-  stampSaved,
-} from "./_datum_log.ts";
-import { type Header, readHeader, readRecordHead } from "./_record_file.ts";
-import { goneWithPipeline } from "./_pipeline_gone.ts";
+import { JobFiles } from "./_job_files.ts";
+import { JobRequests } from "./_job_requests.ts";
 import type { Store } from "../store/store.ts";
 import {
   type DamagedJob,
   type DatumIndexEntry,
-  isJobRecord,
   type JobRecord,
   type JobScan,
   parseJobRef,
@@ -63,24 +51,18 @@ export {
   type RerunRequest,
 } from "./job_record.ts";
 
-/** Where the store keeps a request of kind `kind` for job `id` of `pipeline`. */
-function requestFile(layout: Layout, kind: RequestKind, pipeline: string, id: string): string {
-  return kind === "stop" ? layout.stopRequest(pipeline, id) : layout.rerunRequest(pipeline, id);
-}
-
-/** The last segment of `path`. */
-function baseName(path: string): string {
-  return path.slice(path.lastIndexOf("/") + 1);
-}
-
 const utf8 = new TextEncoder();
 
 /** Reads and writes job records and the datum index of a store. */
 export class JobStore {
   readonly #store: Store;
+  readonly #files: JobFiles;
+  readonly #requests: JobRequests;
 
   constructor(store: Store) {
     this.#store = store;
+    this.#files = new JobFiles(store);
+    this.#requests = new JobRequests(store);
   }
 
   /** The folder of every pipeline's job records, and of the requests beside them. */
@@ -106,69 +88,11 @@ export class JobStore {
   }
 
   /**
-   * Save a job record (`durable` fsyncs it): its datums go to its datum log, only those that
-   * changed since this process last saved the job appended (see `_datum_log.ts`), then the
-   * record itself, the job without its datums and naming how far its log goes, replaces the
-   * one before atomically. A new job's id goes into its pipeline's job index first, so the
-   * index never lacks a record. A job this process saved before whose pipeline has been
-   * deleted since (its record gone with the pipeline's folder) is not saved: nothing is written.
+   * Save a job record (`durable` fsyncs it): its datums to its datum log, then the record
+   * itself (see `JobFiles.save()`).
    */
   async save(job: JobRecord, options: { durable?: boolean } = {}): Promise<void> {
-    // Its pipeline deleted meanwhile: its records went with it (see `_pipeline_gone.ts`).
-    if (await goneWithPipeline(this.#store, job)) return;
-    const { layout } = this.#store;
-    const dir = layout.jobDir(job.pipeline);
-    await Deno.mkdir(dir, { recursive: true }).catch(async (err) => {
-      throw await this.#damaged(err, dir, "folder");
-    });
-    const record = layout.job(job.pipeline, job.id);
-    const log = layout.datumLog(job.pipeline, job.id);
-    const durable = options.durable === true;
-    let base = await lastSavedHead(record, job);
-    if (!base) {
-      const onDisk = await readHeader(record).catch((err) => {
-        if (err instanceof Deno.errors.NotFound) return null;
-        // A record that cannot be read names no log: it is written afresh.
-        return { head: null };
-      });
-      if (!onDisk) await this.index(job.pipeline).add([job.id], options);
-      base = onDisk?.head ?? null;
-    }
-    const tmp = durable ? tempPath(layout.tmp) : `${layout.tmp}/${Deno.pid}.job.${job.id}.tmp`;
-    // A job that ends with a log of many lines since overwritten (a datum's line as planned,
-    // then as it ended: twice a job's datums when all of them run) gets a log of its datums
-    // alone, written beside it and renamed over it just before its record: what the jobs
-    // planned from it read. A crash between the two renames leaves a log that is not the one
-    // its record names: damaged, never read otherwise.
-    const compact = durable && isFinal(job.state) && base !== null && job.datums.length > 0 &&
-        base.lines > base.count + 1 + base.count / COMPACT_SHARE
-      ? tempPath(layout.tmp)
-      : null;
-    try {
-      await assertLogFile(log);
-      const head = compact
-        ? await appendDatumLog(compact, job, null, true, layout.tmp)
-        : await appendDatumLog(log, job, base, durable, layout.tmp);
-      const { datums: _, ...rest } = job;
-      const bytes = utf8.encode(JSON.stringify({ ...rest, datumLog: head }));
-      const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
-      try {
-        await writeAll(f, bytes);
-        if (durable) await f.syncData();
-      } finally {
-        f.close();
-      }
-      if (compact) await Deno.rename(compact, log);
-      await Deno.rename(tmp, record);
-      await stampSaved(record, job);
-    } catch (err) {
-      forgetSaved(job);
-      await Deno.remove(tmp).catch(() => {});
-      if (compact) await Deno.remove(compact).catch(() => {});
-      if (err instanceof DamagedLog) throw this.#damagedRecord(job.pipeline, job.id, true);
-      mapWriteError(err, record);
-    }
-    if (durable) await syncDir(dir);
+    await this.#files.save(job, options);
   }
 
   /**
@@ -183,7 +107,7 @@ export class JobStore {
       if (ref.id.length === 32) {
         // A whole id names one record: read it without listing the folder.
         try {
-          return await this.#read(p, ref.id);
+          return await this.#files.read(p, ref.id);
         } catch (err) {
           if (!(err instanceof Deno.errors.NotFound)) throw err;
         }
@@ -203,7 +127,7 @@ export class JobStore {
     const hit = found[0];
     if (hit) {
       try {
-        return await this.#read(hit.p, hit.name);
+        return await this.#files.read(hit.p, hit.name);
       } catch (err) {
         if (!(err instanceof Deno.errors.NotFound)) throw err;
       }
@@ -219,62 +143,32 @@ export class JobStore {
    * a file beside its record, which the scheduler takes at its next pass.
    */
   async requestRerun(job: JobRecord, request: RerunRequest): Promise<void> {
-    await writeFileAtomic(
-      this.#requestFile(job, "rerun"),
-      utf8.encode(JSON.stringify(request)),
-      this.#store.layout.tmp,
-    );
+    await this.#requests.requestRerun(job, request);
   }
 
   /** True while a re-run of `job` is asked for and not yet taken. */
   async rerunRequested(job: JobRecord): Promise<boolean> {
-    return await this.#requested(job, "rerun");
+    return await this.#requests.rerunRequested(job);
   }
 
   /** Take the re-run request of `job`, if any: it is removed, whatever the caller does. */
   async takeRerun(job: JobRecord): Promise<RerunRequest | null> {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(this.#requestFile(job, "rerun"));
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return null;
-      throw err;
-    }
-    await Deno.remove(this.#requestFile(job, "rerun")).catch(() => {});
-    try {
-      return { reprocess: (JSON.parse(text) as RerunRequest).reprocess === true };
-    } catch {
-      return { reprocess: false };
-    }
+    return await this.#requests.takeRerun(job);
   }
 
   /** Ask the process running `job` to stop it (`tusk stop job`): a file beside its record. */
   async requestStop(job: JobRecord): Promise<void> {
-    await Deno.writeFile(this.#requestFile(job, "stop"), new Uint8Array());
+    await this.#requests.requestStop(job);
   }
 
   /** True while a stop of `job` is asked for (`tusk stop job`) and not yet dealt with. */
   async stopRequested(job: JobRecord): Promise<boolean> {
-    return await this.#requested(job, "stop");
+    return await this.#requests.stopRequested(job);
   }
 
   /** Forget the stop request of `job`, if any: the job has ended. */
   async clearStop(job: JobRecord): Promise<void> {
-    await Deno.remove(this.#requestFile(job, "stop")).catch(() => {});
-  }
-
-  async #requested(job: JobRecord, kind: RequestKind): Promise<boolean> {
-    try {
-      await Deno.stat(this.#requestFile(job, kind));
-      return true;
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return false;
-      throw err;
-    }
-  }
-
-  #requestFile(job: JobRecord, kind: RequestKind): string {
-    return requestFile(this.#store.layout, kind, job.pipeline, job.id);
+    await this.#requests.clearStop(job);
   }
 
   /**
@@ -282,94 +176,7 @@ export class JobStore {
    * re-run of a job, by the job's id; null for any other file.
    */
   requestAt(path: string): { kind: RequestKind; job: string } | null {
-    const name = baseName(path);
-    const pipeline = baseName(path.slice(0, path.lastIndexOf("/")));
-    const dot = name.indexOf(".");
-    const job = dot < 0 ? "" : name.slice(0, dot);
-    if (!/^[0-9a-f]{32}$/.test(job)) return null;
-    for (const kind of ["stop", "rerun"] as const) {
-      if (baseName(requestFile(this.#store.layout, kind, pipeline, job)) === name) {
-        return { kind, job };
-      }
-    }
-    return null;
-  }
-
-  /**
-   * One job record. A damaged one (not JSON, or not a job record) is an IntegrityError
-   * naming its file and the remedy: removing it forgets that job alone, since outputs live
-   * in commits and the datum index, and its pipeline runs a new job where its inputs need
-   * one.
-   */
-  async #read(pipeline: string, id: string): Promise<JobRecord> {
-    const file = this.#store.layout.job(pipeline, id);
-    const log = this.#store.layout.datumLog(pipeline, id);
-    const damaged = (split: boolean) => this.#damagedRecord(pipeline, id, split);
-    const readRecord = async (): Promise<Header> => {
-      try {
-        return await readHeader(file);
-      } catch (err) {
-        if (err instanceof SyntaxError) throw damaged(false);
-        throw await this.#damaged(err, file, "file");
-      }
-    };
-    let read = await readRecord();
-    let rereads = 0;
-    while (true) {
-      const { record, head } = read;
-      if (head === null) {
-        if (!isJobRecord(record)) throw damaged(false);
-        return record;
-      }
-      // Checked with its datums still empty: `readDatumLog()` checks each datum it reads.
-      if (!isJobRecord(record)) throw damaged(true);
-      try {
-        record.datums = await readDatumLog(log, head, id);
-        return record;
-      } catch (err) {
-        if (!(err instanceof DamagedLog)) throw await this.#damaged(err, log, "file");
-      }
-      // A log that is not what the record said may be one a save rewrote (a finished job's)
-      // since the record was read, its record about to be replaced too (the two renames are
-      // a moment apart): read the record again, a moment later, until it changes.
-      do {
-        if (++rereads > REREADS) throw damaged(true);
-        await new Promise((resolve) => setTimeout(resolve, REREAD_MS * rereads));
-        read = await readRecord();
-      } while (sameHead(read.head, head));
-    }
-  }
-
-  /**
-   * The error for the damaged record of job `id` of `pipeline`, naming its file (and its
-   * datum log, when `split`, with a command that removes it as a file or a folder) and the
-   * remedy: removing them forgets that job alone.
-   */
-  #damagedRecord(pipeline: string, id: string, split: boolean): IntegrityError {
-    const file = this.#store.layout.job(pipeline, id);
-    const log = this.#store.layout.datumLog(pipeline, id);
-    return new IntegrityError(
-      `The record of job ${id} of pipeline "${pipeline}" is damaged: remove "${file}"${
-        split ? ` and "${log}" (either may be a folder: ${removeCommand([file, log])})` : ""
-      } to forget that job (commits and other jobs are untouched; the pipeline runs a new ` +
-        "job if its inputs need one)",
-      { job: id, pipeline, file },
-    );
-  }
-
-  /**
-   * The record of a final job without its datums (`datums` empty): its file alone, its log
-   * unread. A record of the single form (its datums in it) is read from its start alone: it
-   * was written with its datums last (`recordPieces()`), so what comes before them is the
-   * whole job but for its datums. A record of an unfinished job, or one whose datums are not
-   * last (an older version wrote its fields in another order), or that cannot be read so, is
-   * read whole, as `#read()` reads it (and refused as it is).
-   */
-  async #readHead(pipeline: string, id: string): Promise<JobRecord> {
-    const file = this.#store.layout.job(pipeline, id);
-    const head = await readRecordHead(file).catch(() => null);
-    if (head && !isFinal(head.state)) return await this.#read(pipeline, id);
-    return head ?? await this.#read(pipeline, id);
+    return this.#requests.requestAt(path);
   }
 
   /** Pipelines that have job records. */
@@ -460,7 +267,7 @@ export class JobStore {
             break;
           }
           const { p, id } = next.value;
-          const read = (options.heads ? this.#readHead(p, id) : this.#read(p, id)).then(
+          const read = (options.heads ? this.#files.readHead(p, id) : this.#files.read(p, id)).then(
             (record) => ({ record }),
             (err) => ({ err }),
           );
@@ -657,23 +464,6 @@ export class JobStore {
   async removePipeline(pipeline: string): Promise<void> {
     await Deno.remove(this.#dir(pipeline), { recursive: true }).catch(() => {});
   }
-}
-
-/**
- * A finished job's log is written anew with its datums alone when the lines overwritten in it
- * are more than its datums over this (a quarter of them).
- */
-const COMPACT_SHARE = 4;
-
-/** How many times a record is read again when its log is not what it names. */
-const REREADS = 3;
-
-/** How long before a record is read again, times the reads so far (ms). */
-const REREAD_MS = 5;
-
-/** True when `a` and `b` name the same extent of a datum log. */
-function sameHead(a: DatumLogHead | null, b: DatumLogHead): boolean {
-  return a !== null && a.count === b.count && a.lines === b.lines && a.bytes === b.bytes;
 }
 
 /** Job records read ahead of the one a listing takes. */
