@@ -137,7 +137,8 @@ export async function verify(
  * Free what nothing keeps: no kept ledger entry, no live pipeline's job records or datum
  * index, and nothing written since a job still running started. Datum index entries whose
  * output is no longer whole, and lines that are not entries, are dropped (their datums run
- * again). Datum logs whose job record is gone (removed by hand) are removed too.
+ * again). Datum logs and noted attempts whose job record is gone (removed by hand) are
+ * removed too.
  */
 export async function gc(store: Store, options: { dryRun?: boolean } = {}): Promise<GcReport> {
   const started = Date.now();
@@ -154,14 +155,15 @@ export async function gc(store: Store, options: { dryRun?: boolean } = {}): Prom
 }
 
 /**
- * How long before `gc` started a datum log without a record must have been last written to
- * be removed: a job's first save writes its log just before its record.
+ * How long before `gc` started a datum log or attempts file without a record must have been
+ * last written to be removed: a job's first save writes its log just before its record.
  */
 const ORPHAN_MARGIN_MS = 10_000;
 
 /**
- * Remove each datum log of `pipeline` (`<id>.datums`, a regular file) whose record
- * (`<id>.json`) is gone and that was last written before `before` (ms since the epoch).
+ * Remove each datum log (`<id>.datums`) and noted attempts (`<id>.attempts`) of `pipeline`,
+ * a regular file, whose record (`<id>.json`) is gone and that was last written before
+ * `before` (ms since the epoch).
  */
 async function removeOrphanLogs(store: Store, pipeline: string, before: number): Promise<void> {
   const dir = store.layout.jobDir(pipeline);
@@ -173,7 +175,7 @@ async function removeOrphanLogs(store: Store, pipeline: string, before: number):
     throw err;
   }
   for (const name of names) {
-    const m = /^([0-9a-f]{32})\.datums$/.exec(name);
+    const m = /^([0-9a-f]{32})\.(?:datums|attempts)$/.exec(name);
     if (!m || names.has(`${m[1]}.json`)) continue;
     const log = `${dir}/${name}`;
     const info = await Deno.lstat(log).catch(() => null);

@@ -14,6 +14,7 @@
  * never encoded whole more than once, nor held as one string. Private to `jobs.ts`.
  */
 import { concatBytes, writeAll } from "../store/fs_util.ts";
+import { openOwn } from "../store/own_file.ts";
 import { type DatumRecord, isDatumRecord, type JobRecord } from "./job_record.ts";
 
 const utf8 = new TextEncoder();
@@ -119,13 +120,15 @@ const WRITE_BYTES = 1 << 20;
  * Append to the log `log` what `job`'s datums became since the save whose head is `base`
  * (the head the record on disk names, or null when it names none): first cut the log back
  * to `base`'s bytes. Returns the log's new head, to be named by the record written next.
- * `durable` fsyncs the log.
+ * `durable` fsyncs the log. A log that other names link to is first replaced by a copy of
+ * itself made in `tmpDir` (see `own_file.ts`), so the append never changes the other copy.
  */
 export async function appendDatumLog(
   log: string,
   job: JobRecord,
   base: DatumLogHead | null,
   durable: boolean,
+  tmpDir: string,
 ): Promise<DatumLogHead> {
   const before = savedLogs.get(job);
   const datums = job.datums;
@@ -144,7 +147,7 @@ export async function appendDatumLog(
   if (!incremental && from === 0 && datums.length === 0) {
     return { count: 0, lines: 0, bytes: 0 };
   }
-  const f = await Deno.open(log, { write: true, create: true });
+  const f = await openOwn(log, { write: true, create: true }, tmpDir);
   try {
     if ((await f.stat()).size !== from) await f.truncate(from);
     await f.seek(from, Deno.SeekMode.Start);

@@ -5,7 +5,7 @@
  * written anew with its datums alone at a finished job's end. Private to `jobs.ts`.
  */
 import { IntegrityError } from "../errors.ts";
-import { wrongKindError } from "../store/damage.ts";
+import { removeCommand, wrongKindError } from "../store/damage.ts";
 import { mapWriteError, syncDir, tempPath, writeAll } from "../store/fs_util.ts";
 import type { Store } from "../store/store.ts";
 import { JobIndex } from "./job_index.ts";
@@ -21,6 +21,7 @@ import {
   stampSaved,
 } from "./_datum_log.ts";
 import { type Header, readHeader, readRecordHead } from "./_record_file.ts";
+import { goneWithPipeline } from "./_pipeline_gone.ts";
 import { isJobRecord, type JobRecord } from "./job_record.ts";
 
 const utf8 = new TextEncoder();
@@ -46,9 +47,12 @@ export class JobFiles {
    * changed since this process last saved the job appended (see `_datum_log.ts`), then the
    * record itself, the job without its datums and naming how far its log goes, replaces the
    * one before atomically. A new job's id goes into its pipeline's job index first, so the
-   * index never lacks a record.
+   * index never lacks a record. A job this process saved before whose pipeline has been
+   * deleted since (its record gone with the pipeline's folder) is not saved: nothing is written.
    */
   async save(job: JobRecord, options: { durable?: boolean } = {}): Promise<void> {
+    // Its pipeline deleted meanwhile: its records went with it (see `_pipeline_gone.ts`).
+    if (await goneWithPipeline(this.#store, job)) return;
     const { layout } = this.#store;
     const dir = layout.jobDir(job.pipeline);
     await Deno.mkdir(dir, { recursive: true }).catch(async (err) => {
@@ -80,8 +84,8 @@ export class JobFiles {
     try {
       await assertLogFile(log);
       const head = compact
-        ? await appendDatumLog(compact, job, null, true)
-        : await appendDatumLog(log, job, base, durable);
+        ? await appendDatumLog(compact, job, null, true, layout.tmp)
+        : await appendDatumLog(log, job, base, durable, layout.tmp);
       const { datums: _, ...rest } = job;
       const bytes = utf8.encode(JSON.stringify({ ...rest, datumLog: head }));
       const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
@@ -151,14 +155,15 @@ export class JobFiles {
 
   /**
    * The error for the damaged record of job `id` of `pipeline`, naming its file (and its
-   * datum log, when `split`) and the remedy: removing them forgets that job alone.
+   * datum log, when `split`, with a command that removes it as a file or a folder) and the
+   * remedy: removing them forgets that job alone.
    */
   #damagedRecord(pipeline: string, id: string, split: boolean): IntegrityError {
     const file = this.#store.layout.job(pipeline, id);
     const log = this.#store.layout.datumLog(pipeline, id);
     return new IntegrityError(
       `The record of job ${id} of pipeline "${pipeline}" is damaged: remove "${file}"${
-        split ? ` and "${log}"` : ""
+        split ? ` and "${log}" (either may be a folder: ${removeCommand([file, log])})` : ""
       } to forget that job (commits and other jobs are untouched; the pipeline runs a new ` +
         "job if its inputs need one)",
       { job: id, pipeline, file },

@@ -11,6 +11,7 @@
 import type { Hash } from "../store/hash.ts";
 import { sha256Native } from "../store/hash.ts";
 import { writeFileAtomic } from "../store/fs_util.ts";
+import { openOwn } from "../store/own_file.ts";
 import type { Layout } from "../store/layout.ts";
 import type { DatumIndexEntry } from "./job_record.ts";
 import { entryProblem, isEntry, parseEntry } from "./datum_index_lines.ts";
@@ -91,7 +92,10 @@ export async function appendDatumEntries(
   }
 }
 
-/** Append entries to the datum index of `pipeline` and fsync them, at once. */
+/**
+ * Append entries to the datum index of `pipeline` and fsync them, at once: to a copy of it
+ * first, when other names link to it (see `own_file.ts`).
+ */
 async function appendNow(
   layout: Layout,
   pipeline: string,
@@ -102,7 +106,7 @@ async function appendNow(
   let f: Deno.FsFile;
   try {
     await Deno.mkdir(layout.jobDir(pipeline), { recursive: true });
-    f = await Deno.open(path, { read: true, append: true, create: true });
+    f = await openOwn(path, { read: true, append: true, create: true }, layout.tmp);
   } catch (err) {
     throw await damaged(err, path);
   }

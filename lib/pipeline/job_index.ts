@@ -22,6 +22,7 @@ import { IntegrityError } from "../errors.ts";
 import { wrongKindError } from "../store/damage.ts";
 import { lockFile, writeFileAtomic } from "../store/fs_util.ts";
 import { Layout } from "../store/layout.ts";
+import { openOwn } from "../store/own_file.ts";
 
 /** Bytes of one index line: a 32-hex job id and a newline. */
 export const JOB_INDEX_LINE = 33;
@@ -109,12 +110,13 @@ export class JobIndex {
    * Append `sorted` when all are newer than the last id (a partial line a crash left is no
    * job's: it is cut off first); false when they are not, or the index is missing or its
    * last line damaged (the caller merges or rebuilds). `size` is the index's, as `#health()`
-   * found it under the same lock.
+   * found it under the same lock. An index other names link to is first replaced by a copy
+   * of itself (see `own_file.ts`).
    */
   async #append(sorted: readonly string[], size: number, durable: boolean): Promise<boolean> {
     let f: Deno.FsFile;
     try {
-      f = await Deno.open(this.path, { read: true, write: true });
+      f = await openOwn(this.path, { read: true, write: true }, this.#tmp);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return false;
       throw err;

@@ -12,6 +12,7 @@
 import { IntegrityError, InvalidArgumentError, NotFoundError } from "../errors.ts";
 import { wrongKindError } from "../store/damage.ts";
 import type { Hash } from "../store/hash.ts";
+import { openOwn } from "../store/own_file.ts";
 import { JobIndex } from "./job_index.ts";
 import {
   appendDatumEntries,
@@ -379,15 +380,18 @@ export class JobStore {
    * are starting, so that a run which takes this process down with it still counts against
    * its tries when the job resumes. The line is written, not fsynced: a process that dies
    * leaves it in the page cache, and only a crash of the whole machine can lose one (which
-   * costs one extra try).
+   * costs one extra try). A file other names link to is first replaced by a copy of itself
+   * (see `own_file.ts`).
    */
   async noteAttempts(pipeline: string, id: string, keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
     await Deno.mkdir(this.#dir(pipeline), { recursive: true });
-    const f = await Deno.open(this.#store.layout.attempts(pipeline, id), {
-      append: true,
-      create: true,
-    });
+    const { layout } = this.#store;
+    const f = await openOwn(
+      layout.attempts(pipeline, id),
+      { append: true, create: true },
+      layout.tmp,
+    );
     try {
       const bytes = utf8.encode(keys.map((k) => k + "\n").join(""));
       let off = 0;

@@ -72,3 +72,16 @@ export function corrupt(pack: string, hash: string): IntegrityError {
     { pack, object: hash },
   );
 }
+
+/** `path` quoted for a POSIX shell: in single quotes, each single quote as `'\''`. */
+export function shellQuoted(path: string): string {
+  return `'${path.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * A shell command that removes each of `paths`, whether a file, a folder, a link or
+ * missing: `rm -rf -- '<path>' …` (a plain `rm` refuses a folder).
+ */
+export function removeCommand(paths: readonly string[]): string {
+  return `rm -rf -- ${paths.map(shellQuoted).join(" ")}`;
+}

@@ -9,6 +9,7 @@ import { canonicalJson } from "./codec.ts";
 import { exists, mapWriteError, writeAll, writeFileAtomic } from "./fs_util.ts";
 import { type Hash, sha256, sha256Async, sha256Native } from "./hash.ts";
 import type { Layout } from "./layout.ts";
+import { openOwn } from "./own_file.ts";
 import {
   applyEntry,
   type Change,
@@ -176,7 +177,8 @@ export class Ledger {
     };
     const line = canonicalJson(entry);
     const bytes = new TextEncoder().encode(line + "\n");
-    const f = await Deno.open(this.#layout.ledger, { write: true });
+    // A ledger other names link to (a copy made with `cp -al`) is first made the store's own.
+    const f = await openOwn(this.#layout.ledger, { write: true }, this.#layout.tmp);
     try {
       try {
         await f.seek(before.size, Deno.SeekMode.Start);
@@ -223,7 +225,7 @@ export class Ledger {
     }
     await this.#checkEnd(state);
     if (size === state.ledger.size && file?.sealed) return state;
-    const f = await Deno.open(this.#layout.ledger, { read: true, write: true });
+    const f = await openOwn(this.#layout.ledger, { read: true, write: true }, this.#layout.tmp);
     try {
       await f.seek(state.ledger.size, Deno.SeekMode.Start);
       const tail = new Uint8Array(size - state.ledger.size);

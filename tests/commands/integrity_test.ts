@@ -2,14 +2,15 @@
  * `gc()` and `verify()` with jobs: what a job still running has written but named nowhere
  * yet is kept (also an object it wrote again that the store held as garbage), what a job
  * that ended or a crash left is freed, and a datum index entry whose output is gone is a
- * stale cache entry that `gc()` drops.
+ * stale cache entry that `gc()` drops; a datum log or attempts file left without its record is
+ * removed by `gc()`; a job saved after its pipeline was deleted leaves nothing behind.
  */
 import assert from "node:assert/strict";
 import { gc, verify } from "../../lib/commands/integrity.ts";
 import { createRepo } from "../../lib/commands/repo.ts";
 import { IntegrityError } from "../../lib/errors.ts";
 import { type JobRecord, JobStore, newJobId } from "../../lib/pipeline/jobs.ts";
-import { createPipeline } from "../../lib/pipeline/pipelines.ts";
+import { createPipeline, deletePipeline, pipelineOf } from "../../lib/pipeline/pipelines.ts";
 import type { JobState } from "../../lib/pipeline/states.ts";
 import { acquireLease } from "../../lib/scheduler/lease.ts";
 import { EMPTY_TREE } from "../../lib/store/codec.ts";
@@ -176,5 +177,47 @@ Deno.test("gc() removes a datum log whose job record is gone, not one that may b
   await assert.rejects(Deno.lstat(layout.datumLog("upper", forgotten)), Deno.errors.NotFound);
   await Deno.lstat(layout.datumLog("upper", fresh));
   assert.equal((await jobs.load(kept)).datums.length, 1);
+  await verify(s.store);
+});
+
+Deno.test("gc() removes the noted attempts of a job whose record is gone, not recent ones", async () => {
+  await using s = await pipelineStore();
+  const jobs = new JobStore(s.store);
+  const kept = await saveJob(s.store, "RUNNING");
+  await jobs.noteAttempts("upper", kept, ["finish"]);
+  const forgotten = newJobId(new Date(Date.now() - 60_000));
+  const fresh = newJobId(new Date());
+  await jobs.noteAttempts("upper", forgotten, ["a", "b"]);
+  await jobs.noteAttempts("upper", fresh, ["a"]);
+  const { layout } = s.store;
+  const old = new Date(Date.now() - 60_000);
+  await Deno.utime(layout.attempts("upper", forgotten), old, old);
+  await Deno.utime(layout.attempts("upper", kept), old, old);
+  await gc(s.store, { dryRun: true });
+  await Deno.lstat(layout.attempts("upper", forgotten));
+  await gc(s.store);
+  await assert.rejects(Deno.lstat(layout.attempts("upper", forgotten)), Deno.errors.NotFound);
+  // Last written within the grace: a job being created; and one whose record is there.
+  assert.deepEqual([...(await jobs.attempts("upper", fresh))], [["a", 1]]);
+  assert.deepEqual([...(await jobs.attempts("upper", kept))], [["finish", 1]]);
+});
+
+Deno.test("a running job saved after its pipeline was deleted leaves no record for a pipeline created again under the name", async () => {
+  await using s = await pipelineStore();
+  const jobs = new JobStore(s.store);
+  const id = await saveJob(s.store, "RUNNING");
+  const { createdSeq } = await pipelineOf(await s.store.state(), "upper");
+  const job: JobRecord = { ...await jobs.load(id), pipelineSeq: createdSeq! };
+  await jobs.save(job);
+  await deletePipeline(s.store, "upper");
+  // The process running it goes on, and saves it as it ends.
+  job.state = "KILLED";
+  await jobs.save(job, { durable: true });
+  await assert.rejects(Deno.lstat(s.store.layout.jobDir("upper")), Deno.errors.NotFound);
+  await createPipeline(s.store, UPPER, { update: false, reprocess: false });
+  assert.deepEqual(await jobs.list({ pipeline: "upper" }), []);
+  // The new pipeline's own jobs are saved as ever.
+  const fresh = await saveJob(s.store, "SUCCESS");
+  assert.deepEqual((await jobs.list({ pipeline: "upper" })).map((j) => j.id), [fresh]);
   await verify(s.store);
 });

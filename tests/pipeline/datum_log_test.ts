@@ -263,6 +263,33 @@ Deno.test("a datum log that is a link is damaged: neither read nor written throu
   assert.ok((await Deno.lstat(log)).isSymlink);
 });
 
+Deno.test("a datum log that is a folder is damaged, and the command its message gives removes it", async () => {
+  await using dir = await tempDir();
+  const { store, jobs } = await open(dir.path);
+  await jobs.save(record("p", OTHER));
+  await jobs.save(datumsJob(ID, 5));
+  const log = store.layout.datumLog("p", ID);
+  await Deno.remove(log);
+  await Deno.mkdir(log);
+  await Deno.writeTextFile(`${log}/note's.txt`, "x");
+  const file = store.layout.job("p", ID);
+  let message = "";
+  await assert.rejects(jobs.load(ID), (err: unknown) => {
+    assert.ok(err instanceof IntegrityError);
+    message = err.message;
+    return true;
+  });
+  assert.match(message, new RegExp(`remove "${file}" and "${log}"`));
+  const command = /\((?:[^:]*): (rm -rf -- [^)]*)\)/.exec(message)?.[1];
+  assert.ok(command, message);
+  const rm = await new Deno.Command("sh", { args: ["-c", command] }).output();
+  assert.equal(rm.code, 0, new TextDecoder().decode(rm.stderr));
+  await assert.rejects(Deno.lstat(log), Deno.errors.NotFound);
+  await assert.rejects(Deno.lstat(file), Deno.errors.NotFound);
+  assert.deepEqual((await jobs.scan()).jobs.map((j) => j.id), [OTHER]);
+  assert.deepEqual((await jobs.scan()).damaged, []);
+});
+
 Deno.test("a datum log of another job renamed in is damaged, even of the same length", async () => {
   await using dir = await tempDir();
   const { store, jobs } = await open(dir.path);
