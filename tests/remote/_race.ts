@@ -6,7 +6,7 @@
  * that S3 remotes get the network permission the test runner does not have.
  */
 import { remoteNamed } from "../../lib/remote/config.ts";
-import type { RemoteBackend } from "../../lib/remote/backend.ts";
+import { wrapBackend } from "./_wrap_backend.ts";
 import { openBackend } from "../../lib/remote/open.ts";
 import { push } from "../../lib/remote/push.ts";
 import { parseRemoteUrl } from "../../lib/remote/url.ts";
@@ -23,23 +23,12 @@ const open = async (s: Store) =>
 let bResult: unknown = null;
 const inner = await open(a);
 /** A's remote: B pushes, whole, just before A's first exclusive create. */
-const racing: RemoteBackend = {
-  url: inner.url,
-  get requests() {
-    return inner.requests;
-  },
-  get: (k) => inner.get(k),
-  getRange: (k, o, l) => inner.getRange(k, o, l),
-  stream: (k) => inner.stream(k),
-  put: (k, bytes) => inner.put(k, bytes),
-  putFile: (k, p, s) => inner.putFile(k, p, s),
-  list: (p) => inner.list(p),
-  close: () => inner.close(),
+const racing = wrapBackend(inner, {
   async create(key, bytes) {
     if (bResult === null) bResult = await push(b, { remote: "origin", backend: await open(b) });
     return await inner.create(key, bytes);
   },
-};
+});
 let aError: unknown = null;
 try {
   await push(a, { remote: "origin", backend: racing });

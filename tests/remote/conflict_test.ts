@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { RemoteConflictError } from "../../lib/errors.ts";
-import type { RemoteBackend } from "../../lib/remote/backend.ts";
+import { wrapBackend } from "./_wrap_backend.ts";
 import { openBackend } from "../../lib/remote/open.ts";
 import { push } from "../../lib/remote/push.ts";
 import { KEYS } from "../../lib/remote/remote_format.ts";
@@ -97,18 +97,7 @@ Deno.test("a first push that finds an empty remote filled by another push before
     const inner = await open();
     let held = false;
     /** A's remote: B pushes, whole, when A first lists the whole remote (no mark seen yet). */
-    const racing: RemoteBackend = {
-      url: inner.url,
-      get requests() {
-        return inner.requests;
-      },
-      get: (k) => inner.get(k),
-      getRange: (k, o, l) => inner.getRange(k, o, l),
-      stream: (k) => inner.stream(k),
-      put: (k, bytes) => inner.put(k, bytes),
-      putFile: (k, p, size) => inner.putFile(k, p, size),
-      create: (k, bytes) => inner.create(k, bytes),
-      close: () => inner.close(),
+    const racing = wrapBackend(inner, {
       async list(prefix) {
         if (prefix === "" && !held) {
           held = true;
@@ -117,7 +106,7 @@ Deno.test("a first push that finds an empty remote filled by another push before
         }
         return await inner.list(prefix);
       },
-    };
+    });
     const r = await push(sa, { remote: "origin", backend: racing });
     assert.ok(held, "A never listed the remote: the race was not run");
     assert.equal(r.entry, 2, "A's push lands after B's");
