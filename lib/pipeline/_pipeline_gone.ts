@@ -7,7 +7,7 @@
  */
 import type { Store } from "../store/store.ts";
 import type { JobRecord } from "./job_record.ts";
-import { PIPELINE_KIND } from "./pipelines.ts";
+import { PIPELINE_KIND } from "./kind.ts";
 
 /** The jobs this process has saved (or begun to save). */
 const saved = new WeakSet<JobRecord>();

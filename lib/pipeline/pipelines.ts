@@ -21,8 +21,9 @@ import { CRON_BRANCH, inputLeaves } from "./spec/input.ts";
 import type { PipelineSpec } from "./spec/parse_spec.ts";
 import { SpecError } from "./spec/spec_error.ts";
 
-/** Ledger record kind of pipelines. */
-export const PIPELINE_KIND = "pipeline";
+import { PIPELINE_KIND } from "./kind.ts";
+
+export { PIPELINE_KIND };
 
 /** One pipeline's current version, as kept in the ledger. */
 export interface PipelineRecord {
