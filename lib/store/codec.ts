@@ -3,6 +3,7 @@
  * back, and their id is the SHA-256 of those bytes. No I/O here.
  */
 import { IntegrityError } from "../errors.ts";
+import { concatBytes } from "./fs_util.ts";
 import type { Hash } from "./hash.ts";
 
 /** One entry of a tree: a file (blob) or a folder (subtree), with its total size in bytes. */
@@ -272,12 +273,7 @@ export function spliceTree(bytes: Uint8Array, splices: readonly TreeSplice[]): U
     pos = c.end;
   }
   pieces.push(bytes.subarray(pos));
-  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of pieces) {
-    out.set(p, off);
-    off += p.length;
-  }
+  const out = concatBytes(pieces);
   return out.length === TREE_HEADER.length ? null : out;
 }
 

@@ -11,6 +11,7 @@
  */
 import { IntegrityError } from "../errors.ts";
 import { corrupt } from "./damage.ts";
+import { concatBytes } from "./fs_util.ts";
 import { type Hash, sha256, sha256Words } from "./hash.ts";
 import type { IdTable } from "./id_table.ts";
 
@@ -106,22 +107,12 @@ function* pieces(objects: ReadonlyMap<Hash, Uint8Array>): Generator<Uint8Array> 
     push(encoder.encode(header(hash, bytes.length)));
     push(bytes);
     if (pending >= PIECE_BYTES) {
-      yield concat(chunks, pending);
+      yield concatBytes(chunks);
       chunks.length = 0;
       pending = 0;
     }
   }
-  if (pending) yield concat(chunks, pending);
-}
-
-function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
+  if (pending) yield concatBytes(chunks);
 }
 
 /** True when `bytes` start with the first line of a pack. */

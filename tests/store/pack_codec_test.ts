@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { IntegrityError } from "../../lib/errors.ts";
+import { concatBytes } from "../../lib/store/fs_util.ts";
 import { sha256 } from "../../lib/store/hash.ts";
 import {
   checkPack,
@@ -24,14 +25,7 @@ function objects(...contents: (string | Uint8Array)[]): Map<string, Uint8Array> 
 }
 
 function packBytes(pieces: Iterable<Uint8Array>): Uint8Array {
-  const list = [...pieces];
-  const out = new Uint8Array(list.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of list) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes([...pieces]);
 }
 
 function assertIntegrity(fn: () => unknown, data: Record<string, unknown>): void {
