@@ -6,10 +6,20 @@
  * the rows of the noun the command line names (every row for help, completion scripts or a
  * word it does not know), parses, runs the handler with a `CliContext` and maps errors to
  * exit codes: 0 ok, 1 the operation failed, 2 usage or input error, 70 a bug. Only the
- * error classes load up front; the parser loads with the rows, and a clone in its plain form
- * (`plainClone()`) needs neither.
+ * parser and the error classes load up front.
  */
-import type { Command, Program, TablePlace } from "./lib/cli/command_line.ts";
+import {
+  type Command,
+  commandTree,
+  commandWords,
+  parseCommandLine,
+  placeRows,
+  type Program,
+  program,
+  type TablePlace,
+  unsupported,
+  value,
+} from "./lib/cli/command_line.ts";
 import { TuskError } from "./lib/errors.ts";
 
 /**
@@ -20,11 +30,6 @@ import { TuskError } from "./lib/errors.ts";
 function load<T>(path: string): Promise<T> {
   return import(new URL(path, import.meta.url).href);
 }
-
-type CommandLine = typeof import("./lib/cli/command_line.ts");
-
-/** The parser, the command table's declarations and help: loaded by every command but a clone. */
-const commandLine = () => load<CommandLine>("./lib/cli/command_line.ts");
 
 /**
  * A noun: its rows are in `cli/<noun>_table.ts` (named by the words of each command: `"list
@@ -85,21 +90,19 @@ const TABLE: Readonly<Record<string, TablePlace>> = {
 };
 
 /** The program's name, version, description and global options: all but its commands. */
-function programSpec({ value }: CommandLine) {
-  return {
-    name: "tusk",
-    version: "0.1.0",
-    description: "Versioned data and data-driven pipelines on one machine (Pachyderm's model)",
-    options: {
-      store: value("dir", "store folder (default: .tusk found upward, or $TUSK_STORE)"),
-      sandbox: value("mode", "how stages are sandboxed, auto by default", {
-        choices: ["auto", "deno", "bwrap"],
-      }),
-    },
-  };
-}
+const PROGRAM = {
+  name: "tusk",
+  version: "0.1.0",
+  description: "Versioned data and data-driven pipelines on one machine (Pachyderm's model)",
+  options: {
+    store: value("dir", "store folder (default: .tusk found upward, or $TUSK_STORE)"),
+    sandbox: value("mode", "how stages are sandboxed, auto by default", {
+      choices: ["auto", "deno", "bwrap"],
+    }),
+  },
+};
 
-type Tusk = Program<ReturnType<typeof programSpec>["options"]>;
+type Tusk = Program<typeof PROGRAM.options>;
 
 /** Every noun, for the whole program. */
 const NOUNS: readonly Noun[] = [
@@ -111,14 +114,11 @@ const NOUNS: readonly Noun[] = [
  * the rows declare (`withAliases()`) and the 1.x commands tusk lacks.
  */
 async function build(nouns: readonly Noun[], all: boolean): Promise<Tusk> {
-  const [cl, ...tables] = await Promise.all([
-    commandLine(),
-    ...nouns.map((n) => load<{ rows: Record<string, Command> }>(`./cli/${n}_table.ts`)),
-  ]);
-  const { placeRows, program, unsupported } = cl;
-  const spec = programSpec(cl);
+  const tables = await Promise.all(
+    nouns.map((n) => load<{ rows: Record<string, Command> }>(`./cli/${n}_table.ts`)),
+  );
   const commands = placeRows(TABLE, new Map(nouns.map((n, i) => [n, tables[i]!.rows])));
-  if (!all) return program({ ...spec, commands });
+  if (!all) return program({ ...PROGRAM, commands });
   const [{ withAliases }, { PACHCTL_1X_LACKING }] = await Promise.all([
     load<typeof import("./lib/cli/alias.ts")>("./lib/cli/alias.ts"),
     load<typeof import("./cli/pachctl_1x.ts")>("./cli/pachctl_1x.ts"),
@@ -127,7 +127,7 @@ async function build(nouns: readonly Noun[], all: boolean): Promise<Tusk> {
     [name, unsupported(`tusk has no "${name}" (pachctl 1.x): ${instead}`)] as const
   );
   return program({
-    ...spec,
+    ...PROGRAM,
     commands: { ...withAliases(commands, "(1.x)"), ...Object.fromEntries(lacking) },
   });
 }
@@ -139,12 +139,7 @@ async function build(nouns: readonly Noun[], all: boolean): Promise<Tusk> {
  * subcommand of it; else every row.
  */
 export async function programFor(argv: readonly string[]): Promise<Tusk> {
-  const cl = await commandLine();
-  const [first = "", second = ""] = cl.commandWords(
-    cl.program({ ...programSpec(cl), commands: {} }),
-    argv,
-    2,
-  );
+  const [first = "", second = ""] = commandWords(program({ ...PROGRAM, commands: {} }), argv, 2);
   const row = TABLE[first];
   if (typeof row === "string") return await build([row], false);
   if (row) {
@@ -161,55 +156,15 @@ export async function programFor(argv: readonly string[]): Promise<Tusk> {
   return await build(NOUNS, true);
 }
 
-/** A clone's command line in its plain form: what `plainClone()` finds in it. */
-export interface PlainClone {
-  readonly url: string;
-  readonly dir: string | undefined;
-  readonly json: boolean;
-}
-
-/**
- * `clone <url> [dir]`, with `--json` anywhere after `clone` or without: the arguments and
- * options the parser would give, read without it, so that a clone loads neither the
- * parser nor the command table. Any other form (help, a global option, `--`, any other
- * word starting with "-", an empty word, a missing or extra argument) gives null: the
- * parser reads it, as it reads every other command.
- */
-export function plainClone(args: readonly string[]): PlainClone | null {
-  if (args[0] !== "clone") return null;
-  const words: string[] = [];
-  let json = false;
-  for (const a of args.slice(1)) {
-    if (a === "--json") json = true;
-    else if (a === "" || a.startsWith("-")) return null;
-    else words.push(a);
-  }
-  const [url, dir, ...more] = words;
-  return url === undefined || more.length ? null : { url, dir, json };
-}
-
 /** Parse and run; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  const plain = plainClone(args);
   // The rows load while the context does; a failure to build them is reported below.
-  const tusk = plain ? null : Promise.all([programFor(args), commandLine()]);
-  tusk?.catch(() => {});
+  const tusk = programFor(args);
+  tusk.catch(() => {});
   const { CliContext } = await load<typeof import("./cli/context.ts")>("./cli/context.ts");
-  const cli = new CliContext({
-    commandTree: async () => (await commandLine()).commandTree(await build(NOUNS, true)),
-  });
+  const cli = new CliContext({ commandTree: async () => commandTree(await build(NOUNS, true)) });
   try {
-    if (plain) {
-      // What the parser's call below does for `clone`, with no global option given.
-      const context = cli.with({ store: undefined, sandbox: undefined });
-      await context.sandboxRequest();
-      await context.batchDatums();
-      const { clone } = await load<typeof import("./cli/remote.ts")>("./cli/remote.ts");
-      await clone(context, [plain.url, plain.dir], { json: plain.json });
-      return 0;
-    }
-    const [program, { parseCommandLine }] = await tusk!;
-    const call = parseCommandLine(program, args);
+    const call = parseCommandLine(await tusk, args);
     switch (call.kind) {
       case "help":
         (call.error ? cli.err : cli.out)(call.text);

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { type Command, parseCommandLine } from "../lib/cli/command_line.ts";
 import { UsageError } from "../lib/errors.ts";
-import { plainClone, programFor } from "../main.ts";
+import { programFor } from "../main.ts";
 
 type Program = Awaited<ReturnType<typeof programFor>>;
 
@@ -79,77 +79,4 @@ Deno.test("programFor() holds only the rows of the noun a command line names", a
   assert.ok(!oneX.root.commands.has("list-repo"));
   const group = await programFor(["stop"]);
   assert.deepEqual([...group.root.commands.get("stop")!.commands.keys()], ["pipeline", "job"]);
-});
-
-/**
- * What the parser gives the clone handler for `argv`: its arguments and options, or the
- * usage error; the handler is swapped for one that records what it is called with.
- */
-async function parsedClone(argv: readonly string[]): Promise<unknown> {
-  // programFor() builds a new program on each call: this one is the test's alone.
-  const program = await programFor(argv);
-  const commands = program.root.commands as Map<string, Command>;
-  let got: unknown = "not run";
-  commands.set("clone", {
-    ...commands.get("clone")!,
-    run: (args: unknown, options: unknown) => {
-      got = { args, options };
-      return Promise.resolve();
-    },
-  });
-  try {
-    const call = parseCommandLine(program, argv);
-    if (call.kind !== "run") return call.kind;
-    await call.run(undefined as never);
-    return got;
-  } catch (e) {
-    assert.ok(e instanceof UsageError, `${JSON.stringify(argv)}: ${e}`);
-    return e.code;
-  }
-}
-
-Deno.test("plainClone() reads every plain clone command line as the parser does, and leaves the rest to it", async () => {
-  const plain = [
-    ["clone", "/r"],
-    ["clone", "/r", "d"],
-    ["clone", "--json", "/r"],
-    ["clone", "/r", "--json", "d"],
-    ["clone", "/r", "d", "--json"],
-    ["clone", "--json", "/r", "d", "--json"],
-    ["clone", "s3://b/p", "a b"],
-    ["clone", "help", "x"],
-    ["clone", "/r", "help"],
-    ["clone", "file:///r"],
-  ];
-  for (const argv of plain) {
-    const lean = plainClone(argv);
-    assert.ok(lean, argv.join(" "));
-    assert.deepEqual(
-      { args: [lean.url, lean.dir], options: { json: lean.json } },
-      await parsedClone(argv),
-      argv.join(" "),
-    );
-  }
-  const others = [
-    [],
-    ["clone"],
-    ["clone", "--json"],
-    ["clone", "/r", "d", "e"],
-    ["clone", "-h"],
-    ["clone", "--help"],
-    ["clone", "/r", "--help"],
-    ["clone", "--version"],
-    ["clone", "--", "/r"],
-    ["clone", "-"],
-    ["clone", ""],
-    ["clone", "/r", ""],
-    ["clone", "--json=true", "/r"],
-    ["clone", "/r", "--store", "s"],
-    ["clone", "/r", "--sandbox=deno"],
-    ["clone", "/r", "--nope"],
-    ["--store", "s", "clone", "/r"],
-    ["help", "clone"],
-    ["list", "repo"],
-  ];
-  for (const argv of others) assert.equal(plainClone(argv), null, argv.join(" "));
 });
