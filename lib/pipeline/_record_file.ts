@@ -4,7 +4,7 @@
  * datums in it, last), whole or up to its datums. Private to `_job_files.ts`.
  */
 import { type DatumLogHead, isLogHead } from "./_datum_log.ts";
-import { readAt } from "./datum_index.ts";
+import { readAt } from "../store/fs_util.ts";
 import { isJobRecord, type JobRecord } from "./job_record.ts";
 
 const utf8 = new TextEncoder();

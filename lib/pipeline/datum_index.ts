@@ -10,7 +10,7 @@
  */
 import type { Hash } from "../store/hash.ts";
 import { sha256Native } from "../store/hash.ts";
-import { writeFileAtomic } from "../store/fs_util.ts";
+import { concatBytes, readAt, writeAll, writeFileAtomic } from "../store/fs_util.ts";
 import { openOwn } from "../store/own_file.ts";
 import type { Layout } from "../store/layout.ts";
 import type { DatumIndexEntry } from "./job_record.ts";
@@ -113,16 +113,10 @@ async function appendNow(
   try {
     // After a torn last line (a crash mid-append) the entries start on a line of their own.
     const size = (await f.stat()).size;
-    let torn = false;
-    if (size > 0) {
-      const last = new Uint8Array(1);
-      await f.seek(size - 1, Deno.SeekMode.Start);
-      torn = (await f.read(last)) === 1 && last[0] !== 0x0a;
-    }
+    const torn = size > 0 && (await readAt(f, size - 1, 1))[0] !== 0x0a;
     const text = entries.map((e) => JSON.stringify(e) + "\n").join("");
     const bytes = new TextEncoder().encode(torn ? `\n${text}` : text);
-    let off = 0;
-    while (off < bytes.length) off += await f.write(bytes.subarray(off));
+    await writeAll(f, bytes);
     await f.syncData();
   } finally {
     f.close();
@@ -191,10 +185,7 @@ async function endsOf(f: Deno.FsFile, size: number): Promise<Hash> {
   const head = await readAt(f, 0, Math.min(size, HEAD_BYTES));
   const from = Math.max(0, size - TAIL_BYTES);
   const tail = await readAt(f, from, size - from);
-  const both = new Uint8Array(head.length + tail.length);
-  both.set(head);
-  both.set(tail, head.length);
-  return await sha256Native(both);
+  return await sha256Native(concatBytes([head, tail]));
 }
 
 /**
@@ -306,17 +297,4 @@ async function eachLine(path: string, each: (line: string) => void): Promise<voi
 /** `e` when pipeline `p` made it (as `datumIndexOf()` keeps), else null. */
 function entryOf(e: DatumIndexEntry, p: { readonly createdSeq?: number }): DatumIndexEntry | null {
   return e.pipelineSeq === p.createdSeq ? e : null;
-}
-
-/** `length` bytes of `f` from `offset` (fewer at its end). */
-export async function readAt(f: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
-  await f.seek(offset, Deno.SeekMode.Start);
-  let got = 0;
-  while (got < length) {
-    const n = await f.read(out.subarray(got));
-    if (n === null) break;
-    got += n;
-  }
-  return out.subarray(0, got);
 }

@@ -12,6 +12,7 @@
 import { IntegrityError, InvalidArgumentError, NotFoundError } from "../errors.ts";
 import { wrongKindError } from "../store/damage.ts";
 import type { Hash } from "../store/hash.ts";
+import { writeAll } from "../store/fs_util.ts";
 import { openOwn } from "../store/own_file.ts";
 import { JobIndex } from "./job_index.ts";
 import {
@@ -393,9 +394,7 @@ export class JobStore {
       layout.tmp,
     );
     try {
-      const bytes = utf8.encode(keys.map((k) => k + "\n").join(""));
-      let off = 0;
-      while (off < bytes.length) off += await f.write(bytes.subarray(off));
+      await writeAll(f, utf8.encode(keys.map((k) => k + "\n").join("")));
     } finally {
       f.close();
     }

@@ -70,6 +70,19 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   return all;
 }
 
+/** `length` bytes of `f` from `offset` (fewer at its end). */
+export async function readAt(f: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  await f.seek(offset, Deno.SeekMode.Start);
+  let got = 0;
+  while (got < length) {
+    const n = await f.read(out.subarray(got));
+    if (n === null) break;
+    got += n;
+  }
+  return out.subarray(0, got);
+}
+
 /** Write all of `data` to `file`. */
 export async function writeAll(file: Deno.FsFile, data: Uint8Array): Promise<void> {
   let off = 0;

@@ -6,7 +6,7 @@
  */
 import { IntegrityError } from "../errors.ts";
 import { canonicalJson } from "./codec.ts";
-import { exists, mapWriteError, writeAll, writeFileAtomic } from "./fs_util.ts";
+import { exists, mapWriteError, readAt, writeAll, writeFileAtomic } from "./fs_util.ts";
 import { type Hash, sha256, sha256Async, sha256Native } from "./hash.ts";
 import type { Layout } from "./layout.ts";
 import { openOwn } from "./own_file.ts";
@@ -324,7 +324,7 @@ export class Ledger {
       let buf = new Uint8Array(0);
       read: while (start > 0) {
         const from = Math.max(0, start - SINCE_BLOCK);
-        const block = await readRange(f, from, start);
+        const block = await readAt(f, from, start - from);
         const joined = new Uint8Array(block.length + buf.length);
         joined.set(block);
         joined.set(buf, block.length);
@@ -392,19 +392,6 @@ export class Ledger {
 
 /** `since()` reads the ledger backwards this many bytes at a time. */
 const SINCE_BLOCK = 64 << 10;
-
-/** The bytes of `f` from `from` to `to`. */
-async function readRange(f: Deno.FsFile, from: number, to: number): Promise<Uint8Array> {
-  const buf = new Uint8Array(to - from);
-  await f.seek(from, Deno.SeekMode.Start);
-  let off = 0;
-  while (off < buf.length) {
-    const n = await f.read(buf.subarray(off));
-    if (n === null) return buf.subarray(0, off);
-    off += n;
-  }
-  return buf;
-}
 
 /** Decode the ledger line of entry `expectedSeq`, checking its shape (not its chain). */
 function parseEntry(line: string, expectedSeq: number): LedgerEntry {
