@@ -5,7 +5,7 @@
  * branch and pipeline names they call back `tusk __complete repos|branches <repo>|pipelines`,
  * which `completionNames()` answers from the store.
  */
-import { PIPELINE_KIND } from "../pipeline/pipelines.ts";
+import { PIPELINE_KIND } from "../pipeline/kind.ts";
 import type { Store } from "../store/store.ts";
 import type { ArgumentInfo, CommandInfo, OptionInfo } from "../cli/command_line.ts";
 

@@ -6,7 +6,7 @@
 import { checkDatumIndex, hasHashes, malformedLines } from "../pipeline/datum_index_lines.ts";
 import { checkJobIndex } from "../pipeline/job_index.ts";
 import { type DatumIndexEntry, type JobRecord, JobStore } from "../pipeline/jobs.ts";
-import { PIPELINE_KIND } from "../pipeline/pipelines.ts";
+import { PIPELINE_KIND } from "../pipeline/kind.ts";
 import { isFinal } from "../pipeline/states.ts";
 import { leaseHolder } from "../scheduler/lease.ts";
 import type { Hash } from "../store/hash.ts";

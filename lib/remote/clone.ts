@@ -26,7 +26,7 @@ import { RemoteCache, seenOf } from "./cache.ts";
 import { encodeRemotes } from "./config.ts";
 import { encodeJobIndex } from "../pipeline/job_index.ts";
 import { encodeDatums } from "./job_sync.ts";
-import { PIPELINE_KIND } from "./pipeline_kind.ts";
+import { PIPELINE_KIND } from "../pipeline/kind.ts";
 import type { TransferProgress, TransferResult } from "./progress.ts";
 import { emptySide, planPull, type PullPlan } from "./pull_plan.ts";
 import { readRemote } from "./remote_log.ts";

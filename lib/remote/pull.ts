@@ -12,7 +12,7 @@
  */
 import { RemoteConflictError, RemoteError } from "../errors.ts";
 import { JobStore } from "../pipeline/jobs.ts";
-import { PIPELINE_KIND } from "./pipeline_kind.ts";
+import { PIPELINE_KIND } from "../pipeline/kind.ts";
 import { writeFileAtomic } from "../store/fs_util.ts";
 import type { Hash } from "../store/hash.ts";
 import { LARGE_OBJECT } from "../store/objects.ts";

@@ -17,7 +17,7 @@ import { emptyState, type StoreState } from "../store/state.ts";
 import { historyOf } from "./ancestry.ts";
 import { divergence, freeBranch, reconcileSteps } from "./diverged.ts";
 import { decodeDatums, decodeJob } from "./job_sync.ts";
-import { PIPELINE_KIND } from "./pipeline_kind.ts";
+import { PIPELINE_KIND } from "../pipeline/kind.ts";
 import type { BranchMove } from "./progress.ts";
 import { decodeManifest, type RemoteRecord } from "./remote_format.ts";
 import type { RemoteView } from "./remote_log.ts";

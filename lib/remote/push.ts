@@ -12,7 +12,7 @@
  */
 import { NotFastForwardError, NotFoundError, RemoteConflictError, RemoteError } from "../errors.ts";
 import type { PipelineRecord } from "../pipeline/pipelines.ts";
-import { PIPELINE_KIND } from "./pipeline_kind.ts";
+import { PIPELINE_KIND } from "../pipeline/kind.ts";
 import { decodeCommit } from "../store/codec.ts";
 import { treeLinks } from "../store/fanout_codec.ts";
 import { type Hash, sha256 } from "../store/hash.ts";

@@ -6,7 +6,14 @@
  */
 import { IntegrityError } from "../errors.ts";
 import { canonicalJson } from "./codec.ts";
-import { exists, mapWriteError, readAt, writeAll, writeFileAtomic } from "./fs_util.ts";
+import {
+  concatBytes,
+  exists,
+  mapWriteError,
+  readAt,
+  writeAll,
+  writeFileAtomic,
+} from "./fs_util.ts";
 import { type Hash, sha256, sha256Async, sha256Native } from "./hash.ts";
 import type { Layout } from "./layout.ts";
 import { openOwn } from "./own_file.ts";
@@ -321,14 +328,11 @@ export class Ledger {
       // (its newline), or up to the file's end until its last newline is found (`trimmed`).
       let start = (await f.stat()).size;
       let trimmed = false;
-      let buf = new Uint8Array(0);
+      let buf: Uint8Array = new Uint8Array(0);
       read: while (start > 0) {
         const from = Math.max(0, start - SINCE_BLOCK);
         const block = await readAt(f, from, start - from);
-        const joined = new Uint8Array(block.length + buf.length);
-        joined.set(block);
-        joined.set(buf, block.length);
-        buf = joined;
+        buf = concatBytes([block, buf]);
         start = from;
         for (;;) {
           if (!trimmed) {
