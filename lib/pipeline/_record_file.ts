@@ -48,7 +48,8 @@ const HEAD_MOST = 1 << 20;
 
 /**
  * The job in the record file `file` without its datums, when its datums are its last field;
- * else null. Reads the file's last two bytes and its start, up to the datums.
+ * else null. A file of at most `SPLIT_MOST` bytes is read whole, and a record of the single
+ * form in it given whole; of a larger one, its last two bytes and its start, up to the datums.
  */
 export async function readRecordHead(file: string): Promise<JobRecord | null> {
   const f = await Deno.open(file);
@@ -56,8 +57,10 @@ export async function readRecordHead(file: string): Promise<JobRecord | null> {
     const size = (await f.stat()).size;
     if (size < 2) return null;
     if (size <= SPLIT_MOST) {
-      const read = parseHeader(new TextDecoder().decode(await readAt(f, 0, size)));
-      if (read.head) return isJobRecord(read.record) ? read.record : null;
+      // Read whole already: of either form, the job is in hand (a single form's with its datums,
+      // as reading it whole gives it).
+      const { record } = parseHeader(new TextDecoder().decode(await readAt(f, 0, size)));
+      return isJobRecord(record) ? record : null;
     }
     const tail = await readAt(f, size - 2, 2);
     // A record whose last field is an array ends so: of a job's fields, only its datums can.
